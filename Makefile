@@ -1,0 +1,52 @@
+# Mashang: one entry point per task; CI calls the same targets (see .ci/run).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= data
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PWA_SOURCES := $(shell find pwa/src pwa/public pwa/index.html pwa/vite.config.ts pwa/tsconfig.json -type f 2>/dev/null)
+
+.PHONY: install run test lint format bench clean
+
+install: $(VENV)/.installed pwa/node_modules/.installed tests/node/node_modules/.installed pwa/dist/index.html
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+pwa/node_modules/.installed: pwa/package.json pwa/package-lock.json
+	cd pwa && npm ci --no-audit --no-fund
+	touch $@
+
+tests/node/node_modules/.installed: tests/node/package.json tests/node/package-lock.json
+	cd tests/node && npm ci --no-audit --no-fund
+	touch $@
+
+pwa/dist/index.html: pwa/node_modules/.installed $(PWA_SOURCES)
+	cd pwa && npm run build
+	touch $@
+
+run: install
+	$(BIN)/mashang serve --data $(DATA) --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest
+	cd pwa && npm test
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check server tests
+	$(BIN)/ruff format --check server tests
+	$(BIN)/mypy
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix server tests
+	$(BIN)/ruff format server tests
+
+bench: install
+	$(BIN)/python tests/bench/bench_replication.py
+
+clean:
+	rm -rf $(VENV) pwa/node_modules pwa/dist tests/node/node_modules

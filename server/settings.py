@@ -1,0 +1,49 @@
+"""Settings, read from the environment (`MASHANG_*`) in this one place and nowhere else."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where the embedded store keeps its SQLite file and attachment bodies.
+    data_dir: Path = Path("data")
+    # When set, the CouchDB backend is used instead of the embedded store.
+    couchdb_url: str | None = None
+    couchdb_db: str = "mashang"
+    # Secret for signing tokens. When unset, a random one is kept in the store itself.
+    secret: str | None = None
+    # Largest request body the gateway accepts (bytes), answered with a 413 beyond.
+    max_body_bytes: int = 32 * 1024 * 1024
+    # CouchDB's default: how many revisions of a document's history are kept.
+    revs_limit: int = 1000
+    # SQLite `synchronous`: FULL survives power loss, NORMAL survives a killed process only.
+    sqlite_synchronous: str = "FULL"
+    # Responses at least this large are gzip-compressed when the client accepts it.
+    gzip_min_bytes: int = 1024
+    # Longpoll `_changes`: the longest a request may wait and the default heartbeat (ms).
+    longpoll_max_ms: int = 60_000
+    # Admin token lifetime (days).
+    admin_token_days: int = 365
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        base = cls(
+            data_dir=Path(_env("MASHANG_DATA", "data") or "data"),
+            couchdb_url=_env("COUCHDB_URL") or _env("MASHANG_COUCHDB_URL") or None,
+            couchdb_db=_env("MASHANG_COUCHDB_DB", "mashang") or "mashang",
+            secret=_env("MASHANG_SECRET") or None,
+            max_body_bytes=int(_env("MASHANG_MAX_BODY_BYTES", str(32 * 1024 * 1024)) or 0),
+            sqlite_synchronous=(_env("MASHANG_SQLITE_SYNCHRONOUS", "FULL") or "FULL").upper(),
+        )
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return replace(base, **clean)

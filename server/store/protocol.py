@@ -1,0 +1,129 @@
+"""The `Store` protocol: the replication primitives the gateway and the validators use, on any backend.
+
+Documents travel as plain JSON dicts in CouchDB's form (`_id`, `_rev`, `_revisions`, `_attachments`, ...),
+so the sqlite and couchdb backends answer byte-for-byte what a CouchDB would, and the gateway passes them on.
+Sequences are opaque (`int` on sqlite, strings on CouchDB): compare them only by passing them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Doc = dict[str, Any]
+Seq = int | str
+
+
+@dataclass(frozen=True)
+class ChangesQuery:
+    since: Seq = 0
+    limit: int | None = None
+    # style=all_docs: every leaf revision in `changes`, not only the winner.
+    all_docs: bool = False
+    include_docs: bool = False
+    conflicts: bool = False
+    attachments: bool = False
+    descending: bool = False
+    # Only documents whose partition (the id up to the first ':') is in this set; None means all.
+    partitions: frozenset[str] | None = None
+    doc_ids: Sequence[str] | None = None
+    # A Mango selector the documents must match (CouchDB's `filter=_selector`).
+    selector: dict[str, Any] | None = None
+    # Longpoll: wait up to this many milliseconds for a first result when there is none yet.
+    wait_ms: int = 0
+
+
+@dataclass(frozen=True)
+class AllDocsQuery:
+    startkey: str | None = None
+    endkey: str | None = None
+    keys: Sequence[str] | None = None
+    inclusive_end: bool = True
+    descending: bool = False
+    limit: int | None = None
+    skip: int = 0
+    include_docs: bool = False
+    conflicts: bool = False
+    partitions: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class GetOptions:
+    rev: str | None = None
+    revs: bool = False
+    revs_info: bool = False
+    conflicts: bool = False
+    deleted_conflicts: bool = False
+    attachments: bool = False
+    latest: bool = False
+
+
+@dataclass
+class AttachmentBody:
+    content_type: str
+    length: int
+    digest: str
+    chunks: AsyncIterator[bytes]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """What every backend implements. Errors are `server.errors.CouchError` with CouchDB's wording."""
+
+    kind: str
+
+    async def info(self) -> Doc:
+        """`GET /db`: db_name, doc_count, doc_del_count, update_seq, instance_start_time."""
+        ...
+
+    async def get(self, doc_id: str, opts: GetOptions) -> Doc:
+        """One revision of a document (the winner unless `rev`); 404 `missing` / `deleted`."""
+        ...
+
+    async def open_revs(self, doc_id: str, revs: Sequence[str] | None, opts: GetOptions) -> list[Doc]:
+        """`open_revs`: `[{"ok": doc} | {"missing": rev}]`; `revs=None` means all leaves."""
+        ...
+
+    async def bulk_docs(self, docs: Sequence[Doc], new_edits: bool = True) -> list[Doc]:
+        """Write documents; one answer per document, `{"id", "rev", "ok"}` or `{"id", "error", "reason"}`.
+
+        With `new_edits=False` successful writes are not listed, as CouchDB does.
+        """
+        ...
+
+    async def revs_diff(self, revs: dict[str, list[str]]) -> dict[str, Doc]:
+        ...
+
+    async def bulk_get(
+        self, requests: Sequence[Doc], revs: bool = False, latest: bool = False, attachments: bool = False
+    ) -> list[Doc]:
+        """`_bulk_get` results: `[{"id", "docs": [{"ok": doc} | {"error": {...}}]}]`."""
+        ...
+
+    async def changes(self, query: ChangesQuery) -> Doc:
+        """`{"results": [...], "last_seq": seq, "pending": n}` in sequence order."""
+        ...
+
+    async def all_docs(self, query: AllDocsQuery) -> Doc:
+        ...
+
+    async def get_local(self, local_id: str) -> Doc:
+        """`local_id` without the `_local/` prefix."""
+        ...
+
+    async def put_local(self, local_id: str, doc: Doc) -> Doc:
+        ...
+
+    async def delete_local(self, local_id: str, rev: str | None) -> Doc:
+        ...
+
+    async def read_attachment(self, doc_id: str, name: str, rev: str | None = None) -> AttachmentBody:
+        ...
+
+    async def close(self) -> None:
+        ...
+
+
+def partition_of(doc_id: str) -> str:
+    return doc_id.split(":", 1)[0]

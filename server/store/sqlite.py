@@ -1,0 +1,440 @@
+"""The embedded store: CouchDB's replication semantics on one SQLite file and a blob folder.
+
+Each document has a row in `docs` (winner, deleted, partition, the sequence of its last change) and one row
+per known revision in `revs` (parent pointer, deleted, leaf, body). Bodies are kept for leaves only: a
+revision that gets a child is compacted at once, as CouchDB after compaction. See sqlite_io.py for the
+write path and the durability policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from server.errors import CouchError, bad_request, conflict, not_found
+from server.store import mango, revtree
+from server.store.protocol import AllDocsQuery, AttachmentBody, ChangesQuery, Doc, GetOptions, partition_of
+from server.store.revtree import Node, Tree
+from server.store.sqlite_io import SCHEMA, BlobFolder, Readers, TxState, Writer, connect
+
+CHUNK = 64 * 1024
+
+
+class SqliteStore:
+    kind = "sqlite"
+
+    def __init__(self, data_dir: Path, revs_limit: int, synchronous: str) -> None:
+        self.data_dir = data_dir
+        self.revs_limit = revs_limit
+        path = data_dir / "mashang.sqlite3"
+        init = connect(path, synchronous)
+        init.executescript(SCHEMA)
+        seq = init.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0]
+        live, dead = init.execute(
+            "SELECT coalesce(sum(deleted = 0), 0), coalesce(sum(deleted), 0) FROM docs"
+        ).fetchone()
+        init.close()
+        self._state = TxState(seq, live, dead)
+        self._committed = (seq, live, dead)
+        self._changed = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._started = str(int(time.time() * 1_000_000))
+        self.blobs = BlobFolder(data_dir / "blobs", fsync=synchronous in ("FULL", "EXTRA"))
+        self._writer = Writer(path, synchronous, self._state, self._on_commit)
+        self._readers = Readers(path, synchronous)
+
+    @classmethod
+    async def open(cls, data_dir: Path, *, revs_limit: int = 1000, synchronous: str = "FULL") -> SqliteStore:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(data_dir, revs_limit, synchronous.upper())
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._writer.close)
+        await asyncio.to_thread(self._readers.close)
+
+    def _on_commit(self, state: TxState) -> None:  # writer thread
+        snap = state.snapshot()
+        self._loop.call_soon_threadsafe(self._publish, snap)
+
+    def _publish(self, snap: tuple[int, int, int]) -> None:
+        if snap[0] != self._committed[0]:
+            self._committed = snap
+            old, self._changed = self._changed, asyncio.Event()
+            old.set()
+
+    @property
+    def update_seq(self) -> int:
+        seq: int = self._committed[0]
+        return seq
+
+    async def info(self) -> Doc:
+        seq, live, dead = self._committed
+        return {"db_name": "mashang", "doc_count": live, "doc_del_count": dead, "update_seq": seq,
+                "purge_seq": 0, "compact_running": False, "instance_start_time": self._started,
+                "disk_format_version": 8, "committed_update_seq": seq}
+
+    # ----- reading -----
+
+    @staticmethod
+    def _tree(conn: sqlite3.Connection, doc_id: str) -> Tree:
+        rows = conn.execute(
+            "SELECT rev, parent, deleted, body IS NOT NULL FROM revs WHERE doc_id = ?", (doc_id,)
+        ).fetchall()
+        return {r: Node(p, bool(d), bool(a)) for r, p, d, a in rows}
+
+    def _doc(self, conn: sqlite3.Connection, doc_id: str, rev: str, tree: Tree, opts: GetOptions) -> Doc:
+        """One revision as CouchDB shows it; the revision must be available."""
+        row = conn.execute("SELECT body FROM revs WHERE doc_id = ? AND rev = ?", (doc_id, rev)).fetchone()
+        doc: Doc = {"_id": doc_id, "_rev": rev}
+        doc.update(orjson.loads(row[0]))
+        if tree[rev].deleted:
+            doc["_deleted"] = True
+        atts = self._atts(conn, doc_id, rev, opts.attachments)
+        if atts:
+            doc["_attachments"] = atts
+        if opts.conflicts or opts.deleted_conflicts:
+            live, dead = revtree.conflicts(tree)
+            if opts.conflicts and live:
+                doc["_conflicts"] = live
+            if opts.deleted_conflicts and dead:
+                doc["_deleted_conflicts"] = dead
+        if opts.revs:
+            doc["_revisions"] = revtree.revisions_field(revtree.ancestry(tree, rev))
+        if opts.revs_info:
+            doc["_revs_info"] = [
+                {"rev": r, "status": "deleted" if tree[r].deleted else
+                 ("available" if tree[r].available else "missing")}
+                for r in revtree.ancestry(tree, rev)
+            ]
+        return doc
+
+    def _atts(self, conn: sqlite3.Connection, doc_id: str, rev: str, with_data: bool) -> Doc:
+        rows = conn.execute(
+            "SELECT name, content_type, digest, length, revpos, blob FROM atts WHERE doc_id = ? AND rev = ?"
+            " ORDER BY name", (doc_id, rev)).fetchall()
+        out: Doc = {}
+        for name, ctype, digest, length, revpos, blob in rows:
+            if with_data:
+                data = self.blobs.path(blob).read_bytes()
+                out[name] = {"content_type": ctype, "digest": digest, "revpos": revpos,
+                             "data": base64.b64encode(data).decode()}
+            else:
+                out[name] = {"content_type": ctype, "digest": digest, "length": length,
+                             "revpos": revpos, "stub": True}
+        return out
+
+    def _get(self, conn: sqlite3.Connection, doc_id: str, opts: GetOptions) -> Doc:
+        tree = self._tree(conn, doc_id)
+        if not tree:
+            raise not_found("missing")
+        if opts.rev is None:
+            rev = revtree.winner(tree)
+            if tree[rev].deleted:
+                raise not_found("deleted")
+        else:
+            rev = opts.rev
+            if rev not in tree:
+                raise not_found("missing")
+            if opts.latest:
+                rev = revtree.leaves_under(tree, rev)[0]
+            if not tree[rev].available:
+                raise not_found("missing")
+        return self._doc(conn, doc_id, rev, tree, opts)
+
+    async def get(self, doc_id: str, opts: GetOptions) -> Doc:
+        return await self._readers.run(lambda c: self._get(c, doc_id, opts))
+
+    def _open_revs(self, conn: sqlite3.Connection, doc_id: str, revs: Sequence[str] | None,
+                   opts: GetOptions) -> list[Doc]:
+        tree = self._tree(conn, doc_id)
+        if revs is None:
+            return [{"ok": self._doc(conn, doc_id, r, tree, opts)} for r in revtree.leaves(tree)
+                    if tree[r].available]
+        out: list[Doc] = []
+        seen: set[str] = set()
+        for rev in revs:
+            wanted = [rev]
+            if rev in tree and opts.latest:
+                wanted = revtree.leaves_under(tree, rev)
+            for r in wanted:
+                if r in seen:
+                    continue
+                seen.add(r)
+                if r in tree and tree[r].available:
+                    out.append({"ok": self._doc(conn, doc_id, r, tree, opts)})
+                else:
+                    out.append({"missing": r})
+        return out
+
+    async def open_revs(self, doc_id: str, revs: Sequence[str] | None, opts: GetOptions) -> list[Doc]:
+        return await self._readers.run(lambda c: self._open_revs(c, doc_id, revs, opts))
+
+    async def bulk_get(self, requests: Sequence[Doc], revs: bool = False, latest: bool = False,
+                       attachments: bool = False) -> list[Doc]:
+        opts = GetOptions(revs=revs, latest=latest, attachments=attachments)
+
+        def run(conn: sqlite3.Connection) -> list[Doc]:
+            results: list[Doc] = []
+            for req in requests:
+                doc_id, rev = req.get("id"), req.get("rev")
+                if not isinstance(doc_id, str) or (rev is not None and not isinstance(rev, str)):
+                    err = {"id": doc_id, "rev": rev, "error": "bad_request", "reason": "Invalid request"}
+                    results.append({"id": doc_id, "docs": [{"error": err}]})
+                    continue
+                docs: list[Doc] = []
+                if rev is None:
+                    try:
+                        docs.append({"ok": self._get(conn, doc_id, opts)})
+                    except CouchError as e:
+                        docs.append({"error": {"id": doc_id, "rev": "undefined", "error": e.error,
+                                               "reason": e.reason}})
+                else:
+                    for item in self._open_revs(conn, doc_id, [rev], opts):
+                        if "ok" in item:
+                            docs.append(item)
+                        else:
+                            docs.append({"error": {"id": doc_id, "rev": item["missing"],
+                                                   "error": "not_found", "reason": "missing"}})
+                results.append({"id": doc_id, "docs": docs})
+            return results
+
+        return await self._readers.run(run)
+
+    async def revs_diff(self, revs: dict[str, list[str]]) -> dict[str, Doc]:
+        def run(conn: sqlite3.Connection) -> dict[str, Doc]:
+            out: dict[str, Doc] = {}
+            for doc_id, wanted in revs.items():
+                missing, ancestors = revtree.missing_revs(self._tree(conn, doc_id), wanted)
+                if missing:
+                    entry: Doc = {"missing": missing}
+                    if ancestors:
+                        entry["possible_ancestors"] = ancestors
+                    out[doc_id] = entry
+            return out
+
+        return await self._readers.run(run)
+
+    # ----- feeds -----
+
+    def _change_rows(self, conn: sqlite3.Connection, q: ChangesQuery, since: int, limit: int
+                     ) -> tuple[list[tuple[str, int, str, int]], int]:
+        where, args = ["seq > ?"], list[Any]([since])
+        if q.partitions is not None:
+            where.append(f"partition IN ({','.join('?' * len(q.partitions))})")
+            args.extend(sorted(q.partitions))
+        if q.doc_ids is not None:
+            where.append(f"id IN ({','.join('?' * len(q.doc_ids))})")
+            args.extend(q.doc_ids)
+        order = "DESC" if q.descending else "ASC"
+        sql = f"SELECT id, seq, winner, deleted FROM docs WHERE {' AND '.join(where)} ORDER BY seq {order}"
+        rows = conn.execute(sql + " LIMIT ?", (*args, limit)).fetchall()
+        return rows, conn.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0]
+
+    def _changes(self, conn: sqlite3.Connection, q: ChangesQuery) -> Doc:
+        since = 0 if q.descending else _int_seq(q.since)
+        if since < 0:  # since=now
+            since = conn.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0]
+        limit = q.limit if q.limit is not None else -1
+        page = 500 if q.selector is not None else limit
+        results: list[Doc] = []
+        last = since
+        exhausted = False
+        top = since
+        while not exhausted and (limit < 0 or len(results) < limit):
+            rows, top = self._change_rows(conn, q, last, page)
+            exhausted = page < 0 or len(rows) < page
+            for doc_id, seq, winner, deleted in rows:
+                last = seq
+                tree = self._tree(conn, doc_id) if (q.all_docs or q.include_docs or q.selector) else {}
+                doc = None
+                if q.include_docs or q.selector is not None:
+                    opts = GetOptions(conflicts=q.conflicts, attachments=q.attachments)
+                    doc = self._doc(conn, doc_id, winner, tree, opts)
+                    if q.selector is not None and not mango.matches(q.selector, doc):
+                        continue
+                revs = revtree.leaves(tree) if q.all_docs else [winner]
+                row: Doc = {"seq": seq, "id": doc_id, "changes": [{"rev": r} for r in revs]}
+                if deleted:
+                    row["deleted"] = True
+                if q.include_docs:
+                    row["doc"] = doc
+                results.append(row)
+                if limit >= 0 and len(results) >= limit:
+                    break
+            if q.descending:
+                break
+        if q.descending:
+            last_seq = results[-1]["seq"] if results else top
+        elif limit >= 0 and len(results) >= limit:
+            last_seq = results[-1]["seq"]
+        else:
+            last_seq = max(top, since)
+        pending = 0
+        if not q.descending and q.selector is None and results and limit >= 0 and len(results) >= limit:
+            more, _ = self._change_rows(conn, q, int(last_seq), -1)
+            pending = len(more)
+        return {"results": results, "last_seq": last_seq, "pending": pending}
+
+    async def changes(self, query: ChangesQuery) -> Doc:
+        deadline = time.monotonic() + query.wait_ms / 1000
+        while True:
+            waiter = self._changed
+            out = await self._readers.run(lambda c: self._changes(c, query))
+            left = deadline - time.monotonic()
+            if out["results"] or left <= 0:
+                return out
+            try:
+                await asyncio.wait_for(waiter.wait(), timeout=left)
+            except TimeoutError:
+                return await self._readers.run(lambda c: self._changes(c, query))
+
+    def _all_docs(self, conn: sqlite3.Connection, q: AllDocsQuery) -> Doc:
+        total = self._committed[1]
+        opts = GetOptions(conflicts=q.conflicts)
+        rows: list[Doc] = []
+        if q.keys is not None:
+            for key in q.keys:
+                if not isinstance(key, str) or (q.partitions is not None
+                                                and partition_of(key) not in q.partitions):
+                    rows.append({"key": key, "error": "not_found"})
+                    continue
+                found = conn.execute("SELECT winner, deleted FROM docs WHERE id = ?", (key,)).fetchone()
+                if found is None:
+                    rows.append({"key": key, "error": "not_found"})
+                elif found[1]:
+                    row: Doc = {"id": key, "key": key, "value": {"rev": found[0], "deleted": True}}
+                    if q.include_docs:
+                        row["doc"] = None
+                    rows.append(row)
+                else:
+                    rows.append(self._all_docs_row(conn, key, found[0], q, opts))
+            return {"total_rows": total, "offset": 0, "rows": rows[q.skip:][: q.limit]}
+        lo, hi = (q.endkey, q.startkey) if q.descending else (q.startkey, q.endkey)
+        lo_incl, hi_incl = (q.inclusive_end, True) if q.descending else (True, q.inclusive_end)
+        where, args = ["deleted = 0"], []
+        if lo is not None:
+            where.append("id >= ?" if lo_incl else "id > ?")
+            args.append(lo)
+        if hi is not None:
+            where.append("id <= ?" if hi_incl else "id < ?")
+            args.append(hi)
+        if q.partitions is not None:
+            where.append(f"partition IN ({','.join('?' * len(q.partitions))})")
+            args.extend(sorted(q.partitions))
+        cond = " AND ".join(where)
+        sql = f"SELECT id, winner FROM docs WHERE {cond} ORDER BY id {'DESC' if q.descending else 'ASC'}"
+        sql += " LIMIT ? OFFSET ?"
+        args_page = (*args, q.limit if q.limit is not None else -1, q.skip)
+        for doc_id, winner in conn.execute(sql, args_page).fetchall():
+            rows.append(self._all_docs_row(conn, doc_id, winner, q, opts))
+        return {"total_rows": total, "offset": q.skip, "rows": rows}
+
+    def _all_docs_row(self, conn: sqlite3.Connection, doc_id: str, winner: str, q: AllDocsQuery,
+                      opts: GetOptions) -> Doc:
+        row: Doc = {"id": doc_id, "key": doc_id, "value": {"rev": winner}}
+        if q.include_docs:
+            row["doc"] = self._doc(conn, doc_id, winner, self._tree(conn, doc_id), opts)
+        return row
+
+    async def all_docs(self, query: AllDocsQuery) -> Doc:
+        return await self._readers.run(lambda c: self._all_docs(c, query))
+
+    # ----- local documents (checkpoints): not replicated, not in any feed -----
+
+    async def get_local(self, local_id: str) -> Doc:
+        def run(conn: sqlite3.Connection) -> Doc:
+            row = conn.execute("SELECT rev, body FROM local_docs WHERE id = ?", (local_id,)).fetchone()
+            if row is None:
+                raise not_found("missing")
+            return {"_id": f"_local/{local_id}", "_rev": f"0-{row[0]}", **orjson.loads(row[1])}
+
+        return await self._readers.run(run)
+
+    async def put_local(self, local_id: str, doc: Doc) -> Doc:
+        body = {k: v for k, v in doc.items() if k not in ("_id", "_rev", "_revisions")}
+        given = doc.get("_rev")
+        data = orjson.dumps(body).decode()
+
+        def job(conn: sqlite3.Connection, _s: TxState) -> Doc:
+            row = conn.execute("SELECT rev FROM local_docs WHERE id = ?", (local_id,)).fetchone()
+            if row is not None and given != f"0-{row[0]}":
+                raise conflict()
+            if doc.get("_deleted") is True:
+                if row is None:
+                    raise not_found("missing")
+                conn.execute("DELETE FROM local_docs WHERE id = ?", (local_id,))
+                return {"ok": True, "id": f"_local/{local_id}", "rev": "0-0"}
+            rev = (row[0] if row else 0) + 1
+            conn.execute("INSERT OR REPLACE INTO local_docs(id, rev, body) VALUES (?, ?, ?)",
+                         (local_id, rev, data))
+            return {"ok": True, "id": f"_local/{local_id}", "rev": f"0-{rev}"}
+
+        result: Doc = await self._writer.submit(job)
+        return result
+
+    async def delete_local(self, local_id: str, rev: str | None) -> Doc:
+        return await self.put_local(local_id, {"_rev": rev, "_deleted": True})
+
+    # ----- attachments -----
+
+    async def read_attachment(self, doc_id: str, name: str, rev: str | None = None) -> AttachmentBody:
+        def run(conn: sqlite3.Connection) -> tuple[str, str, int, str]:
+            tree = self._tree(conn, doc_id)
+            if not tree:
+                raise not_found("missing")
+            r = rev or revtree.winner(tree)
+            if r not in tree or (rev is None and tree[r].deleted):
+                raise not_found("missing" if rev else "deleted")
+            row = conn.execute(
+                "SELECT content_type, digest, length, blob FROM atts WHERE doc_id = ? AND rev = ? AND name = ?",
+                (doc_id, r, name)).fetchone()
+            if row is None:
+                raise not_found("Document is missing attachment")
+            return row[0], row[1], row[2], row[3]
+
+        ctype, digest, length, blob = await self._readers.run(run)
+        path = self.blobs.path(blob)
+        if not path.exists():
+            raise CouchError(500, "internal_server_error", f"attachment body {blob} is missing")
+        return AttachmentBody(ctype, length, digest, _stream(path))
+
+    # ----- writing -----
+
+    async def bulk_docs(self, docs: Sequence[Doc], new_edits: bool = True) -> list[Doc]:
+        from server.store.sqlite_write import prepare, write_job
+
+        prepared = await asyncio.to_thread(prepare, docs, new_edits, self.blobs)
+        results: list[Doc] = await self._writer.submit(write_job(prepared, new_edits, self.revs_limit))
+        return results
+
+
+def _int_seq(seq: object) -> int:
+    if isinstance(seq, int) and not isinstance(seq, bool):
+        return seq
+    if isinstance(seq, str):
+        if seq == "now":
+            return -1
+        head = seq.split("-", 1)[0]
+        if head.isdigit():
+            return int(head)
+    raise bad_request("Malformed sequence supplied in 'since' parameter.")
+
+
+async def _stream(path: Path) -> AsyncIterator[bytes]:
+    f = await asyncio.to_thread(open, path, "rb")
+    try:
+        while True:
+            chunk = await asyncio.to_thread(f.read, CHUNK)
+            if not chunk:
+                return
+            yield chunk
+    finally:
+        f.close()
+

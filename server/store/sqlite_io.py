@@ -1,0 +1,253 @@
+"""The embedded store's plumbing: one writer thread, a pool of readers, the attachment blob folder.
+
+Durability policy (written down, tested by tests/test_crash.py):
+- SQLite in WAL mode; every write goes through one writer thread that groups the queued jobs into one
+  `BEGIN IMMEDIATE` transaction (group commit), each job inside its own SAVEPOINT so that one failing job
+  cannot undo another's. A caller's future resolves only after COMMIT returned, so an acknowledged write
+  is in the WAL. With `synchronous=FULL` (the default) the WAL is fsynced at every commit: acknowledged
+  writes survive a killed process and a power cut; `NORMAL` survives a killed process only.
+- Attachment bodies are written to `blobs/` (named by their SHA-256, written once per content) and fsynced,
+  file and folder, before the row that references them is committed: a crash can leave an unreferenced
+  blob, never a row without its body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    id TEXT PRIMARY KEY,
+    partition TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    winner TEXT NOT NULL,
+    deleted INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS docs_seq ON docs(seq);
+CREATE INDEX IF NOT EXISTS docs_partition_seq ON docs(partition, seq);
+CREATE TABLE IF NOT EXISTS revs (
+    doc_id TEXT NOT NULL,
+    rev TEXT NOT NULL,
+    parent TEXT,
+    deleted INTEGER NOT NULL,
+    leaf INTEGER NOT NULL,
+    body TEXT,
+    PRIMARY KEY (doc_id, rev)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS atts (
+    doc_id TEXT NOT NULL,
+    rev TEXT NOT NULL,
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    length INTEGER NOT NULL,
+    revpos INTEGER NOT NULL,
+    blob TEXT NOT NULL,
+    PRIMARY KEY (doc_id, rev, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS local_docs (
+    id TEXT PRIMARY KEY,
+    rev INTEGER NOT NULL,
+    body TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+def connect(path: Path, synchronous: str, readonly: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    conn.execute("PRAGMA cache_size=-32000")
+    if readonly:
+        conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
+class TxState:
+    """What one write transaction changes besides rows: the sequence and the document counts."""
+
+    def __init__(self, seq: int, doc_count: int, del_count: int) -> None:
+        self.seq = seq
+        self.doc_count = doc_count
+        self.del_count = del_count
+
+    def snapshot(self) -> tuple[int, int, int]:
+        return (self.seq, self.doc_count, self.del_count)
+
+    def restore(self, snap: tuple[int, int, int]) -> None:
+        self.seq, self.doc_count, self.del_count = snap
+
+
+Job = Callable[[sqlite3.Connection, TxState], Any]
+
+
+class Writer:
+    """One thread owns the write connection; jobs queue up and commit together."""
+
+    MAX_GROUP = 64
+
+    def __init__(
+        self, path: Path, synchronous: str, state: TxState, on_commit: Callable[[TxState], None]
+    ) -> None:
+        self._conn = connect(path, synchronous)
+        self._state = state
+        self._on_commit = on_commit
+        self._queue: queue.Queue[tuple[Job, asyncio.Future[Any]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="mashang-sqlite-writer", daemon=True)
+        self._thread.start()
+
+    async def submit(self, job: Job) -> Any:
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.put((job, fut))
+        return await fut
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+        self._conn.close()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            stop = False
+            while len(group) < self.MAX_GROUP:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                group.append(nxt)
+            self._run_group(group)
+            if stop:
+                return
+
+    def _run_group(self, group: list[tuple[Job, asyncio.Future[Any]]]) -> None:
+        conn, state = self._conn, self._state
+        before = state.snapshot()
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for i, (job, _fut) in enumerate(group):
+                snap = state.snapshot()
+                conn.execute(f"SAVEPOINT j{i}")
+                try:
+                    outcomes.append((True, job(conn, state)))
+                    conn.execute(f"RELEASE j{i}")
+                except BaseException as e:  # the job's error goes to its caller, the group goes on
+                    conn.execute(f"ROLLBACK TO j{i}")
+                    conn.execute(f"RELEASE j{i}")
+                    state.restore(snap)
+                    outcomes.append((False, e))
+            conn.execute("COMMIT")
+        except BaseException as e:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            state.restore(before)
+            outcomes = [(False, e)] * len(group)
+        else:
+            self._on_commit(state)
+        for (_job, fut), (ok, value) in zip(group, outcomes, strict=True):
+            fut.get_loop().call_soon_threadsafe(_settle, fut, ok, value)
+
+
+def _settle(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if fut.cancelled():
+        return
+    if ok:
+        fut.set_result(value)
+    else:
+        fut.set_exception(value)
+
+
+class Readers:
+    """A small pool of threads, each with its own read-only connection (WAL lets them read while we write)."""
+
+    def __init__(self, path: Path, synchronous: str, size: int = 4) -> None:
+        self._path = path
+        self._sync = synchronous
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="mashang-sqlite-read")
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self._path, self._sync, readonly=True)
+            self._local.conn = conn
+            with self._lock:
+                self._conns.append(conn)
+        return conn
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            conn = self._conn()
+            conn.execute("BEGIN")  # one consistent snapshot for the whole read
+            try:
+                return fn(conn)
+            finally:
+                conn.execute("COMMIT")
+
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        with self._lock:
+            for c in self._conns:
+                c.close()
+            self._conns.clear()
+
+
+class BlobFolder:
+    """Attachment bodies, content-addressed by SHA-256, each written once and fsynced before use."""
+
+    def __init__(self, root: Path, fsync: bool) -> None:
+        self.root = root
+        self._fsync = fsync
+        (root / "tmp").mkdir(parents=True, exist_ok=True)
+
+    def path(self, name: str) -> Path:
+        return self.root / name[:2] / name
+
+    def put(self, data: bytes) -> str:
+        name = hashlib.sha256(data).hexdigest()
+        final = self.path(name)
+        if final.exists():
+            return name
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / "tmp" / f"{name}.{os.getpid()}.{threading.get_ident()}"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            if self._fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, final)
+        if self._fsync:
+            fd = os.open(final.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return name
