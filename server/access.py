@@ -1,0 +1,48 @@
+"""Who may read and write which documents through `/sync/`.
+
+Every document id has the partition form `{partition}:{type}:{key}`; a principal's scope is a set of
+partitions (None: all of them). Reads outside the scope look exactly like reads of missing documents.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from server.auth import Principal
+from server.errors import CouchError, forbidden
+
+PARTITION_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]{0,63}):([a-z][a-z0-9_]{0,31}):(\S{1,400})$")
+
+
+@dataclass(frozen=True)
+class Scope:
+    partitions: frozenset[str] | None  # None: every partition
+
+    def allows(self, doc_id: str) -> bool:
+        if not PARTITION_ID.match(doc_id):
+            return False
+        return self.partitions is None or doc_id.split(":", 1)[0] in self.partitions
+
+
+def scope_for(principal: Principal) -> Scope:
+    if principal.is_admin:
+        return Scope(None)
+    return Scope(frozenset())
+
+
+def local_id(principal: Principal, client_id: str) -> str:
+    """Checkpoints are namespaced per user, so nobody reads or overwrites another user's."""
+    return f"user/{principal.user_id}/{client_id}"
+
+
+def check_write(principal: Principal, doc: Any) -> None:
+    """Raise `forbidden` when `principal` may not write `doc`. Protocol checks stay with the store."""
+    doc_id = doc.get("_id") if isinstance(doc, dict) else None
+    if not isinstance(doc_id, str):
+        raise CouchError(400, "bad_request", "Document must have an _id")
+    if not PARTITION_ID.match(doc_id):
+        raise forbidden("Document id must have the form {partition}:{type}:{key}")
+    if not principal.is_admin:
+        raise forbidden("This account may not write through /sync/")

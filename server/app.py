@@ -1,0 +1,67 @@
+"""The Starlette application: the store and the token keys on start, `/sync/`, `/api/`, the PWA."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from server import __version__
+from server.auth import Tokens, load_secret
+from server.errors import CouchError, couch_error_handler, not_found
+from server.settings import Settings
+from server.store import open_store
+from server.store.protocol import Store
+from server.sync.auth import Authenticator
+from server.sync.routes import routes as sync_routes
+
+PWA_DIST = Path(__file__).resolve().parent.parent / "pwa" / "dist"
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    body = {"error": "internal_server_error", "reason": "The server could not complete the request."}
+    return JSONResponse(body, status_code=500)
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = store is None
+        app.state.store = store if store is not None else await open_store(settings)
+        app.state.tokens = Tokens(await load_secret(app.state.store, settings.secret))
+        app.state.authenticator = Authenticator(app.state.tokens, app.state.store)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.store.close()
+
+    async def root(request: Request) -> Response:
+        index = PWA_DIST / "index.html"
+        if request.headers.get("accept", "").startswith("application/json") or not index.exists():
+            return JSONResponse({"couchdb": "Welcome", "vendor": {"name": "Mashang", "version": __version__}})
+        return FileResponse(index)
+
+    async def spa(request: Request) -> Response:
+        index = PWA_DIST / "index.html"
+        if not index.exists():
+            raise not_found("The PWA is not built; run `make install`.")
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    routes: list[Route | Mount] = [Route("/", root), *sync_routes]
+    if (PWA_DIST / "assets").exists():
+        routes.append(Mount("/assets", StaticFiles(directory=PWA_DIST / "assets"), name="assets"))
+    routes += [Route("/s/{code:path}", spa), Route("/login", spa), Route("/office{rest:path}", spa)]
+    if PWA_DIST.exists():
+        routes.append(Mount("/", StaticFiles(directory=PWA_DIST, html=True), name="pwa"))
+
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={CouchError: couch_error_handler, Exception: _server_error})
+    app.state.settings = settings
+    return app

@@ -1,0 +1,113 @@
+"""Bearer tokens: signed (HS256), expiring, and revocable by bumping the user's token version.
+
+The signing secret is `MASHANG_SECRET` when set, otherwise a random one kept in the store itself (a `_local`
+document no client can reach), so several gateways on one CouchDB share it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+import jwt
+
+from server.errors import CouchError, unauthorized
+from server.store.protocol import Store
+
+SECRET_DOC = "server/secret"
+VERSIONS_DOC = "server/token-versions"
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: `admin`, or (later) `owner:{shop}`, `grid:{name}`, `office:{name}`."""
+
+    user_id: str
+    role: str
+    version: int = 0
+    device: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class Tokens:
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def issue(self, principal: Principal, ttl_seconds: int) -> str:
+        now = int(time.time())
+        claims = {"sub": principal.user_id, "role": principal.role, "ver": principal.version,
+                  "iat": now, "exp": now + ttl_seconds}
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM],
+                                options={"require": ["sub", "role", "exp", "ver"]})
+        except jwt.ExpiredSignatureError:
+            raise unauthorized("Token expired; sign in again.") from None
+        except jwt.InvalidTokenError:
+            raise unauthorized("Invalid token.") from None
+        sub, role, ver = claims.get("sub"), claims.get("role"), claims.get("ver")
+        if not isinstance(sub, str) or not isinstance(role, str) or not isinstance(ver, int):
+            raise unauthorized("Invalid token.")
+        return Principal(sub, role, ver)
+
+
+async def load_secret(store: Store, configured: str | None) -> str:
+    if configured:
+        return configured
+    try:
+        doc = await store.get_local(SECRET_DOC)
+        secret = doc.get("secret")
+        if isinstance(secret, str) and len(secret) >= 32:
+            return secret
+    except CouchError as e:
+        if e.status != 404:
+            raise
+    fresh = secrets.token_urlsafe(48)
+    try:
+        await store.put_local(SECRET_DOC, {"secret": fresh})
+    except CouchError as e:
+        if e.status != 409:
+            raise
+        return await load_secret(store, None)  # another gateway wrote it first
+    return fresh
+
+
+async def token_versions(store: Store) -> dict[str, int]:
+    try:
+        doc = await store.get_local(VERSIONS_DOC)
+    except CouchError as e:
+        if e.status == 404:
+            return {}
+        raise
+    versions = doc.get("versions", {})
+    return {k: v for k, v in versions.items() if isinstance(v, int)} if isinstance(versions, dict) else {}
+
+
+async def bump_version(store: Store, user_id: str) -> int:
+    """Revoke every token of `user_id` issued so far; returns the new version."""
+    while True:
+        try:
+            doc = await store.get_local(VERSIONS_DOC)
+        except CouchError as e:
+            if e.status != 404:
+                raise
+            doc = {}
+        versions = dict(doc.get("versions", {}))
+        version = int(versions.get(user_id, 0)) + 1
+        versions[user_id] = version
+        new = {"versions": versions}
+        if "_rev" in doc:
+            new["_rev"] = doc["_rev"]
+        try:
+            await store.put_local(VERSIONS_DOC, new)
+            return version
+        except CouchError as e:
+            if e.status != 409:
+                raise

@@ -1,0 +1,1 @@
+"""The CouchDB replication protocol at `/sync/`, per user."""

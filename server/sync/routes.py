@@ -1,0 +1,285 @@
+"""`/sync/`: the endpoints PouchDB's replicator calls, with CouchDB's status codes and error bodies.
+
+Handlers parse, ask `access` what the principal may see or write, call the store and answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from server import access
+from server.auth import Principal
+from server.errors import CouchError, bad_request, not_found
+from server.http import json_response, q_bool, q_int, q_json, read_object, settings_of
+from server.store.protocol import AllDocsQuery, ChangesQuery, GetOptions, Store
+from server.sync.writes import write_docs
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+async def _who(request: Request) -> tuple[Principal, access.Scope]:
+    principal = await request.app.state.authenticator.principal(request)
+    return principal, access.scope_for(principal)
+
+
+def _readable(scope: access.Scope, doc_id: str) -> None:
+    if not scope.allows(doc_id):
+        raise not_found("missing")
+
+
+async def db_info(request: Request) -> Response:
+    _principal, scope = await _who(request)
+    if request.method == "PUT":
+        raise CouchError(412, "file_exists", "The database could not be created, the file already exists.")
+    info = await _store(request).info()
+    info["db_name"] = "sync"
+    if scope.partitions is not None:
+        # Counts of the whole database would tell a user about shops outside their scope.
+        info.update(doc_count=0, doc_del_count=0, data_size=0, disk_size=0)
+    return json_response(request, info)
+
+
+# ----- _local: replication checkpoints, namespaced per user -----
+
+
+async def local_doc(request: Request) -> Response:
+    principal, _scope = await _who(request)
+    client_id = request.path_params["local_id"]
+    store_id = access.local_id(principal, client_id)
+    store = _store(request)
+    if request.method == "GET":
+        doc = await store.get_local(store_id)
+        doc["_id"] = f"_local/{client_id}"
+        return json_response(request, doc)
+    if request.method == "DELETE":
+        rev = request.query_params.get("rev")
+        out = await store.delete_local(store_id, rev)
+    else:
+        doc = await read_object(request)
+        out = await store.put_local(store_id, doc)
+    out["id"] = f"_local/{client_id}"
+    return json_response(request, out, 200 if request.method == "DELETE" else 201)
+
+
+# ----- the changes feed -----
+
+
+async def changes(request: Request) -> Response:
+    _principal, scope = await _who(request)
+    body = await read_object(request) if request.method == "POST" else {}
+    feed = request.query_params.get("feed", "normal")
+    if feed not in ("normal", "longpoll"):
+        raise bad_request("Supported feeds are normal and longpoll")
+    style = request.query_params.get("style", "main_only")
+    if style not in ("main_only", "all_docs"):
+        raise bad_request("style must be main_only or all_docs")
+    filt = request.query_params.get("filter")
+    doc_ids = selector = None
+    if filt == "_doc_ids":
+        doc_ids = body.get("doc_ids", q_json(request, "doc_ids"))
+        if not isinstance(doc_ids, list) or not all(isinstance(d, str) for d in doc_ids):
+            raise bad_request("filter=_doc_ids needs a doc_ids list of strings")
+    elif filt == "_selector":
+        selector = body.get("selector")
+        if not isinstance(selector, dict):
+            raise bad_request("filter=_selector needs a selector object")
+    elif filt is not None:
+        raise bad_request(f"Unsupported filter: {filt}")
+    since_raw = request.query_params.get("since", "0")
+    since: Any = since_raw
+    if since_raw.isdigit():
+        since = int(since_raw)
+    settings = settings_of(request)
+    wait = 0
+    if feed == "longpoll":
+        wait = min(q_int(request, "timeout", settings.longpoll_max_ms) or 0, settings.longpoll_max_ms)
+    query = ChangesQuery(
+        since=since, limit=q_int(request, "limit"), all_docs=style == "all_docs",
+        include_docs=q_bool(request, "include_docs"), conflicts=q_bool(request, "conflicts"),
+        attachments=q_bool(request, "attachments"), descending=q_bool(request, "descending"),
+        partitions=scope.partitions, doc_ids=doc_ids, selector=selector, wait_ms=wait)
+    if doc_ids is not None and scope.partitions is not None:
+        query = ChangesQuery(**{**query.__dict__, "doc_ids": [d for d in doc_ids if scope.allows(d)]})
+    store = _store(request)
+    if feed == "normal":
+        return json_response(request, await store.changes(query))
+    heartbeat = q_int(request, "heartbeat", None, minimum=1)
+    return StreamingResponse(_longpoll(store, query, heartbeat), media_type="application/json")
+
+
+async def _longpoll(store: Store, query: ChangesQuery, heartbeat_ms: int | None) -> AsyncIterator[bytes]:
+    """Wait for changes, writing a newline every heartbeat as CouchDB does, then the answer."""
+    task = asyncio.ensure_future(store.changes(query))
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=(heartbeat_ms or 60_000) / 1000)
+            if done:
+                break
+            if heartbeat_ms:
+                yield b"\n"
+        try:
+            yield orjson.dumps(task.result()) + b"\n"
+        except CouchError as e:
+            yield orjson.dumps(e.body()) + b"\n"
+    finally:
+        task.cancel()
+
+
+# ----- revs_diff, bulk_get, bulk_docs -----
+
+
+async def revs_diff(request: Request) -> Response:
+    _principal, scope = await _who(request)
+    body = await read_object(request)
+    wanted: dict[str, list[str]] = {}
+    for doc_id, revs in body.items():
+        if not isinstance(revs, list) or not all(isinstance(r, str) for r in revs):
+            raise bad_request("_revs_diff needs a list of revision strings per document id")
+        wanted[doc_id] = revs
+    inside = {k: v for k, v in wanted.items() if scope.allows(k)}
+    out = await _store(request).revs_diff(inside)
+    for doc_id, revs in wanted.items():
+        if doc_id not in inside:  # never tell what exists outside the scope
+            out[doc_id] = {"missing": list(dict.fromkeys(revs))}
+    return json_response(request, out)
+
+
+async def bulk_get(request: Request) -> Response:
+    _principal, scope = await _who(request)
+    body = await read_object(request)
+    reqs = body.get("docs")
+    if not isinstance(reqs, list) or not all(isinstance(r, dict) for r in reqs):
+        raise bad_request("_bulk_get needs a docs list of {id, rev} objects")
+    inside = [r for r in reqs if isinstance(r.get("id"), str) and scope.allows(r["id"])]
+    found = iter(await _store(request).bulk_get(
+        inside, revs=q_bool(request, "revs"), latest=q_bool(request, "latest"),
+        attachments=q_bool(request, "attachments")))
+    results = []
+    for r in reqs:
+        if isinstance(r.get("id"), str) and scope.allows(r["id"]):
+            results.append(next(found))
+        else:
+            err = {"id": r.get("id"), "rev": r.get("rev", "undefined"), "error": "not_found", "reason": "missing"}
+            results.append({"id": r.get("id"), "docs": [{"error": err}]})
+    return json_response(request, {"results": results})
+
+
+async def bulk_docs(request: Request) -> Response:
+    principal, _scope = await _who(request)
+    body = await read_object(request)
+    docs = body.get("docs")
+    if not isinstance(docs, list):
+        raise bad_request("POST body must include `docs` parameter.")
+    new_edits = body.get("new_edits", True)
+    if not isinstance(new_edits, bool):
+        raise bad_request("`new_edits` parameter must be a boolean.")
+    results = await write_docs(request.app.state, principal, docs, new_edits)
+    return json_response(request, results, 201)
+
+
+# ----- all_docs -----
+
+
+async def all_docs(request: Request) -> Response:
+    _principal, scope = await _who(request)
+    body = await read_object(request) if request.method == "POST" else {}
+    keys = body.get("keys", q_json(request, "keys"))
+    if keys is not None and not isinstance(keys, list):
+        raise bad_request("`keys` must be an array")
+    start = q_json(request, "startkey", "start_key")
+    end = q_json(request, "endkey", "end_key")
+    for k in (start, end):
+        if k is not None and not isinstance(k, str):
+            raise bad_request("_all_docs keys are document ids (strings)")
+    query = AllDocsQuery(
+        startkey=start, endkey=end, keys=keys, inclusive_end=q_bool(request, "inclusive_end", True),
+        descending=q_bool(request, "descending"), limit=q_int(request, "limit"), skip=q_int(request, "skip", 0) or 0,
+        include_docs=q_bool(request, "include_docs"), conflicts=q_bool(request, "conflicts"),
+        partitions=scope.partitions)
+    out = await _store(request).all_docs(query)
+    if scope.partitions is not None:
+        out["total_rows"] = len(out["rows"])
+    return json_response(request, out)
+
+
+# ----- single documents and attachments -----
+
+
+def _get_options(request: Request) -> GetOptions:
+    return GetOptions(
+        rev=request.query_params.get("rev"), revs=q_bool(request, "revs"), revs_info=q_bool(request, "revs_info"),
+        conflicts=q_bool(request, "conflicts"), deleted_conflicts=q_bool(request, "deleted_conflicts"),
+        attachments=q_bool(request, "attachments"), latest=q_bool(request, "latest"))
+
+
+async def document(request: Request) -> Response:
+    principal, scope = await _who(request)
+    doc_id = request.path_params["doc_id"]
+    if request.method in ("PUT", "DELETE"):
+        if request.method == "PUT":
+            doc = await read_object(request)
+            doc["_id"] = doc_id
+            new_edits = q_bool(request, "new_edits", True)
+        else:
+            rev = request.query_params.get("rev")
+            doc, new_edits = {"_id": doc_id, "_rev": rev, "_deleted": True}, True
+        [result] = await write_docs(request.app.state, principal, [doc], new_edits, single=True)
+        if "error" in result:
+            raise CouchError(_ERROR_STATUS.get(result["error"], 400), result["error"], result["reason"])
+        if not new_edits:
+            result = {"ok": True, "id": doc_id, "rev": doc.get("_rev")}
+        return json_response(request, result, 200 if request.method == "DELETE" else 201)
+    _readable(scope, doc_id)
+    store = _store(request)
+    opts = _get_options(request)
+    open_revs = request.query_params.get("open_revs")
+    if open_revs is not None:
+        revs = None if open_revs == "all" else q_json(request, "open_revs")
+        if revs is not None and (not isinstance(revs, list) or not all(isinstance(r, str) for r in revs)):
+            raise bad_request("open_revs must be \"all\" or a JSON array of revisions")
+        return json_response(request, await store.open_revs(doc_id, revs, opts))
+    return json_response(request, await store.get(doc_id, opts))
+
+
+_ERROR_STATUS = {"conflict": 409, "forbidden": 403, "unauthorized": 401, "not_found": 404, "missing_stub": 412}
+
+
+async def attachment(request: Request) -> Response:
+    _principal, scope = await _who(request)
+    doc_id, name = request.path_params["doc_id"], request.path_params["name"]
+    if request.method != "GET":
+        raise CouchError(405, "method_not_allowed", "Attachments are written inline with their document.")
+    _readable(scope, doc_id)
+    att = await _store(request).read_attachment(doc_id, name, request.query_params.get("rev"))
+    headers = {"Content-Length": str(att.length), "ETag": f'"{att.digest}"', "Cache-Control": "private"}
+    return StreamingResponse(att.chunks, media_type=att.content_type, headers=headers)
+
+
+async def unknown(request: Request) -> Response:
+    await _who(request)
+    raise not_found("missing")
+
+
+routes = [
+    Route("/sync", db_info, methods=["GET", "HEAD", "PUT"]),
+    Route("/sync/", db_info, methods=["GET", "HEAD", "PUT"]),
+    Route("/sync/_local/{local_id:path}", local_doc, methods=["GET", "PUT", "DELETE"]),
+    Route("/sync/_changes", changes, methods=["GET", "POST"]),
+    Route("/sync/_revs_diff", revs_diff, methods=["POST"]),
+    Route("/sync/_bulk_get", bulk_get, methods=["POST"]),
+    Route("/sync/_bulk_docs", bulk_docs, methods=["POST"]),
+    Route("/sync/_all_docs", all_docs, methods=["GET", "POST"]),
+    Route("/sync/_{rest:path}", unknown, methods=["GET", "POST", "PUT", "DELETE"]),
+    Route("/sync/{doc_id}", document, methods=["GET", "PUT", "DELETE"]),
+    Route("/sync/{doc_id}/{name:path}", attachment, methods=["GET", "PUT", "DELETE"]),
+]
