@@ -165,3 +165,26 @@ def matches(selector: Any, doc: dict[str, Any]) -> bool:
         elif not _match_value(_field(doc, key), cond):
             return False
     return True
+
+
+_OPERATORS = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$size", "$all", "$elemMatch",
+              "$type", "$mod", "$exists", "$not", "$and", "$or", "$nor"}
+
+
+def validate(selector: Any) -> None:
+    """Refuse a malformed selector up front (400), even when no document would reach the bad part."""
+    if not isinstance(selector, dict):
+        raise bad_request("selector must be a JSON object")
+    for key, cond in selector.items():
+        if key.startswith("$"):
+            if key not in _OPERATORS:
+                raise bad_request(f"Invalid operator: {key}")
+            if key in ("$and", "$or", "$nor", "$in", "$nin", "$all") and not isinstance(cond, list):
+                raise bad_request(f"Argument of {key} must be an array")
+            if key == "$regex":
+                _regex(str(cond))
+        if isinstance(cond, dict):
+            validate(cond)
+        elif isinstance(cond, list) and key in ("$and", "$or", "$nor"):
+            for sub in cond:
+                validate(sub)

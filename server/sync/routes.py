@@ -18,6 +18,7 @@ from server import access
 from server.auth import Principal
 from server.errors import CouchError, bad_request, not_found
 from server.http import json_response, q_bool, q_int, q_json, read_object, settings_of
+from server.store import mango, revtree
 from server.store.protocol import AllDocsQuery, ChangesQuery, GetOptions, Store
 from server.sync.writes import write_docs
 
@@ -93,6 +94,7 @@ async def changes(request: Request) -> Response:
         selector = body.get("selector")
         if not isinstance(selector, dict):
             raise bad_request("filter=_selector needs a selector object")
+        mango.validate(selector)
     elif filt is not None:
         raise bad_request(f"Unsupported filter: {filt}")
     since_raw = request.query_params.get("since", "0")
@@ -100,9 +102,8 @@ async def changes(request: Request) -> Response:
     if since_raw.isdigit():
         since = int(since_raw)
     settings = settings_of(request)
-    wait = 0
-    if feed == "longpoll":
-        wait = min(q_int(request, "timeout", settings.longpoll_max_ms) or 0, settings.longpoll_max_ms)
+    timeout = q_int(request, "timeout", settings.longpoll_max_ms) or 0
+    wait = min(timeout, settings.longpoll_max_ms) if feed == "longpoll" else 0
     query = ChangesQuery(
         since=since, limit=q_int(request, "limit"), all_docs=style == "all_docs",
         include_docs=q_bool(request, "include_docs"), conflicts=q_bool(request, "conflicts"),
@@ -216,6 +217,12 @@ async def all_docs(request: Request) -> Response:
 
 
 def _get_options(request: Request) -> GetOptions:
+    rev = request.query_params.get("rev")
+    if rev is not None:
+        try:
+            revtree.parse_rev(rev)
+        except revtree.InvalidRev as e:
+            raise bad_request(str(e)) from None
     return GetOptions(
         rev=request.query_params.get("rev"), revs=q_bool(request, "revs"), revs_info=q_bool(request, "revs_info"),
         conflicts=q_bool(request, "conflicts"), deleted_conflicts=q_bool(request, "deleted_conflicts"),

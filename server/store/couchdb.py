@@ -1,0 +1,463 @@
+"""The `couchdb` backend: the `Store` protocol on a CouchDB-protocol server (CouchDB 3 in production).
+
+Plain calls go through the ibmcloudant SDK, which is synchronous and so runs in a thread; httpx (async)
+carries what the SDK cannot express or should not block a thread on: attachment streams, `open_revs`,
+`_bulk_get` and `_changes` (a longpoll must be cancellable). Server errors become `CouchError` with the
+server's own `error`/`reason`, so the gateway passes them on unchanged. The tests run this backend on
+pouchdb-server, which lacks a few CouchDB features; `_emulate` fills those in (see `_PouchdbServerGaps`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from functools import partial
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import httpx
+import orjson
+import requests
+from ibm_cloud_sdk_core import ApiException
+from ibm_cloud_sdk_core.authenticators import BasicAuthenticator, NoAuthAuthenticator
+from ibmcloudant.cloudant_v1 import CloudantV1
+
+from server.errors import CouchError
+from server.store import revtree
+from server.store.protocol import AllDocsQuery, AttachmentBody, ChangesQuery, Doc, GetOptions
+
+# The highest character CouchDB's docs use to close a key range (`"S1:"` .. `"S1:\ufff0"`).
+HIGH = "\ufff0"
+
+
+def _couch_error(status: int, body: Any) -> CouchError:
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return CouchError(status, body["error"], str(body.get("reason") or ""))
+    return CouchError(status, "unknown_error", str(body)[:500])
+
+
+def _from_api_exception(exc: ApiException) -> CouchError:
+    body: Any = exc.message
+    if exc.http_response is not None:
+        try:
+            body = exc.http_response.json()
+        except ValueError:
+            body = exc.http_response.text
+    return _couch_error(exc.status_code or 500, body)
+
+
+def _unavailable(exc: Exception) -> CouchError:
+    return CouchError(503, "service_unavailable", f"CouchDB is unreachable: {exc}")
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _doc_path(doc_id: str) -> str:
+    return quote(doc_id, safe="")
+
+
+def _partition_selector(partitions: frozenset[str]) -> dict[str, Any]:
+    names = "|".join(re.escape(p) for p in sorted(partitions))
+    return {"_id": {"$regex": f"^(?:{names}):"}}
+
+
+class CouchStore:
+    """A `Store` on one database of a CouchDB-protocol server."""
+
+    kind = "couchdb"
+
+    def __init__(self, service: Any, http: httpx.AsyncClient, db_name: str, emulate: bool) -> None:
+        self._service = service
+        self._http = http
+        self.db_name = db_name
+        # pouchdb-server (tests only) misses `_deleted_conflicts`, `possible_ancestors`, `doc_del_count`,
+        # the `deleted` reason and the longpoll timeout, and answers `_bulk_get` in its own shape.
+        self._emulate = emulate
+        self._db = "/" + quote(db_name, safe="")
+
+    @classmethod
+    async def open(cls, url: str, db_name: str, create: bool = True) -> CouchStore:
+        """Connect to the server at `url` (credentials in the URL) and, with `create`, make the database."""
+        parts = urlsplit(url)
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+        service_url = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        auth: httpx.BasicAuth | None = None
+        if parts.username:
+            user, password = unquote(parts.username), unquote(parts.password or "")
+            service = CloudantV1(authenticator=BasicAuthenticator(user, password))
+            auth = httpx.BasicAuth(user, password)
+        else:
+            service = CloudantV1(authenticator=NoAuthAuthenticator())
+        service.set_service_url(service_url)
+        http = httpx.AsyncClient(base_url=service_url, auth=auth, timeout=httpx.Timeout(150.0, connect=60.0))
+        try:
+            root = await cls._root(http)
+            store = cls(service, http, db_name, emulate="express-pouchdb" in root)
+            if create:
+                await store._create()
+        except BaseException:
+            await http.aclose()
+            raise
+        return store
+
+    @staticmethod
+    async def _root(http: httpx.AsyncClient) -> Doc:
+        try:
+            resp = await http.get("/")
+        except httpx.HTTPError as exc:
+            raise _unavailable(exc) from exc
+        if resp.status_code != 200:
+            raise _couch_error(resp.status_code, resp.json())
+        root: Doc = resp.json()
+        return root
+
+    async def _create(self) -> None:
+        # CouchDB 3 keeps a shop's documents together in a partitioned database; a server that refuses
+        # the flag (an older CouchDB, or a cluster with partitioning disabled) gets a plain one.
+        for partitioned in (True, None):
+            try:
+                await self._sdk(self._service.put_database, self.db_name, partitioned=partitioned)
+                return
+            except CouchError as exc:
+                if exc.error == "file_exists":
+                    return
+                if partitioned is None or exc.status not in (400, 501):
+                    raise
+
+    async def drop(self) -> None:
+        """Delete the whole database (tests and `couch-setup` teardown); not part of `Store`."""
+        await self._sdk(self._service.delete_database, self.db_name)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    # -- transport -------------------------------------------------------------------------------
+
+    async def _sdk(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            resp = await asyncio.to_thread(partial(fn, *args, **kwargs))
+        except ApiException as exc:
+            raise _from_api_exception(exc) from exc
+        except requests.RequestException as exc:
+            raise _unavailable(exc) from exc
+        return resp.get_result()
+
+    async def _request(self, method: str, path: str, params: dict[str, str] | None = None, json: Any = None) -> Any:
+        headers = {"Accept": "application/json"}
+        content = None
+        if json is not None:
+            content = orjson.dumps(json)
+            headers["Content-Type"] = "application/json"
+        try:
+            resp = await self._http.request(method, self._db + path, params=params, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            raise _unavailable(exc) from exc
+        body = orjson.loads(resp.content) if resp.content.strip() else None
+        if resp.status_code >= 400:
+            raise _couch_error(resp.status_code, body)
+        return body
+
+    # -- database and documents ------------------------------------------------------------------
+
+    async def info(self) -> Doc:
+        info: Doc = await self._sdk(self._service.get_database_information, self.db_name)
+        if self._emulate and "doc_del_count" not in info:
+            feed = await self._request("GET", "/_changes")
+            info["doc_del_count"] = sum(1 for row in feed["results"] if row.get("deleted"))
+        return info
+
+    async def get(self, doc_id: str, opts: GetOptions) -> Doc:
+        if doc_id.startswith("_"):
+            # The SDK refuses such ids before asking; answer as CouchDB would.
+            raise CouchError(400, "bad_request", "Only reserved document ids may start with underscore.")
+        try:
+            doc: Doc = await self._sdk(
+                self._service.get_document,
+                self.db_name,
+                doc_id,
+                rev=opts.rev,
+                revs=opts.revs or None,
+                revs_info=opts.revs_info or None,
+                conflicts=opts.conflicts or None,
+                deleted_conflicts=opts.deleted_conflicts or None,
+                attachments=opts.attachments or None,
+                latest=opts.latest or None,
+            )
+        except CouchError as exc:
+            if self._emulate and exc.status == 404 and opts.rev is None and await self._is_deleted(doc_id):
+                raise CouchError(404, "not_found", "deleted") from exc
+            raise
+        if self._emulate and opts.deleted_conflicts and "_deleted_conflicts" not in doc:
+            tree = await self._leaves(doc_id)
+            dead = [r for r in tree if tree[r] and r != doc["_rev"]]
+            dead.sort(key=lambda r: revtree.sort_key(r, True), reverse=True)
+            if dead:
+                doc["_deleted_conflicts"] = dead
+        return doc
+
+    async def _leaves(self, doc_id: str) -> dict[str, bool]:
+        """Every leaf revision of a document and whether it is deleted."""
+        found = await self._request("GET", "/" + _doc_path(doc_id), {"open_revs": "all"})
+        return {e["ok"]["_rev"]: bool(e["ok"].get("_deleted")) for e in found if "ok" in e}
+
+    async def _is_deleted(self, doc_id: str) -> bool:
+        try:
+            leaves = await self._leaves(doc_id)
+        except CouchError:
+            return False
+        return bool(leaves) and all(leaves.values())
+
+    async def open_revs(self, doc_id: str, revs: Sequence[str] | None, opts: GetOptions) -> list[Doc]:
+        params = {"open_revs": "all" if revs is None else orjson.dumps(list(revs)).decode()}
+        params.update(self._read_params(opts.revs, opts.latest, opts.attachments))
+        found: list[Doc] = await self._request("GET", "/" + _doc_path(doc_id), params)
+        return found
+
+    @staticmethod
+    def _read_params(revs: bool, latest: bool, attachments: bool) -> dict[str, str]:
+        params = {}
+        if revs:
+            params["revs"] = "true"
+        if latest:
+            params["latest"] = "true"
+        if attachments:
+            params["attachments"] = "true"
+        return params
+
+    async def bulk_docs(self, docs: Sequence[Doc], new_edits: bool = True) -> list[Doc]:
+        body = {"docs": list(docs), "new_edits": new_edits}
+        answers: list[Doc] = await self._sdk(self._service.post_bulk_docs, self.db_name, body)
+        out = []
+        for a in answers:
+            if "error" in a:
+                out.append({"id": a.get("id"), "error": a["error"], "reason": a.get("reason", "")})
+            elif new_edits:
+                out.append({"ok": True, "id": a["id"], "rev": a["rev"]})
+        return out
+
+    async def revs_diff(self, revs: dict[str, list[str]]) -> dict[str, Doc]:
+        if not revs:
+            return {}
+        diff: dict[str, Doc] = await self._sdk(self._service.post_revs_diff, self.db_name, revs)
+        if self._emulate:
+            await self._add_possible_ancestors(diff)
+        return diff
+
+    async def _add_possible_ancestors(self, diff: dict[str, Doc]) -> None:
+        # CouchDB's rule: the leaves positioned before the newest missing revision.
+        ids = [i for i, d in diff.items() if d.get("missing") and "possible_ancestors" not in d]
+        if not ids:
+            return
+        feed = await self._request("POST", "/_changes", {"filter": "_doc_ids", "style": "all_docs"}, {"doc_ids": ids})
+        for row in feed["results"]:
+            top = max(revtree.rev_pos(r) for r in diff[row["id"]]["missing"])
+            ancestors = [c["rev"] for c in row["changes"] if revtree.rev_pos(c["rev"]) < top]
+            if ancestors:
+                diff[row["id"]]["possible_ancestors"] = ancestors
+
+    async def bulk_get(
+        self, requests: Sequence[Doc], revs: bool = False, latest: bool = False, attachments: bool = False
+    ) -> list[Doc]:
+        params = self._read_params(revs, latest, attachments)
+        answer = await self._request("POST", "/_bulk_get", params, {"docs": list(requests)})
+        results: list[Doc] = answer["results"]
+        if self._emulate:
+            results = _PouchdbServerGaps.bulk_get(requests, results)
+        return results
+
+    # -- feeds -----------------------------------------------------------------------------------
+
+    async def changes(self, query: ChangesQuery) -> Doc:
+        params: dict[str, str] = {"since": str(query.since)}
+        for name in ("include_docs", "conflicts", "attachments", "descending"):
+            if getattr(query, name):
+                params[name] = "true"
+        if query.all_docs:
+            params["style"] = "all_docs"
+        if query.limit is not None:
+            params["limit"] = str(query.limit)
+        body: Doc = {}
+        selector = self._changes_selector(query)
+        if selector is not None:
+            params["filter"] = "_selector"
+            body["selector"] = selector
+            if self._emulate:  # pouchdb-server reads the selector from the query string only
+                params["selector"] = orjson.dumps(selector).decode()
+        elif query.doc_ids is not None:
+            params["filter"] = "_doc_ids"
+            body["doc_ids"] = list(query.doc_ids)
+        if query.wait_ms <= 0:
+            feed: Doc = await self._request("POST", "/_changes", params, body)
+            return feed
+        params.update(feed="longpoll", timeout=str(query.wait_ms))
+        # pouchdb-server ignores `timeout`, so the deadline is kept here; CouchDB gets some slack.
+        deadline = query.wait_ms / 1000 + (0 if self._emulate else 5)
+        try:
+            async with asyncio.timeout(deadline):
+                feed = await self._request("POST", "/_changes", params, body)
+        except TimeoutError:
+            return {"results": [], "last_seq": query.since, "pending": 0}
+        return feed
+
+    @staticmethod
+    def _changes_selector(query: ChangesQuery) -> dict[str, Any] | None:
+        """One Mango selector for the filters CouchDB can only combine that way (one filter per feed)."""
+        parts: list[dict[str, Any]] = []
+        if query.partitions is not None:
+            parts.append(_partition_selector(query.partitions))
+        if query.selector is not None:
+            parts.append(query.selector)
+        if not parts:
+            return None
+        if query.doc_ids is not None:
+            parts.append({"_id": {"$in": list(query.doc_ids)}})
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+
+    async def all_docs(self, query: AllDocsQuery) -> Doc:
+        if query.partitions is None:
+            return await self._all_docs(query.startkey, query.endkey, query, query.limit, query.skip)
+        if query.keys is not None:
+            keys = [k for k in query.keys if k.split(":", 1)[0] in query.partitions]
+            return await self._all_docs(None, None, query, query.limit, query.skip, keys)
+        # One key range per partition, in key order, so `limit` counts only rows of these partitions.
+        wanted = None if query.limit is None else query.skip + query.limit
+        rows: list[Doc] = []
+        total = 0
+        for p in sorted(query.partitions, reverse=query.descending):
+            lo, hi = f"{p}:", f"{p}:{HIGH}"
+            if query.descending:
+                lo, hi = hi, lo
+            start, end = query.startkey, query.endkey
+            if start is None or _before(start, lo, query.descending):
+                start = lo
+            if end is None or _before(hi, end, query.descending):
+                end = hi
+            if _before(end, start, query.descending):
+                continue
+            need = None if wanted is None else wanted - len(rows)
+            page = await self._all_docs(start, end, query, need, 0)
+            total = page.get("total_rows", total)
+            rows.extend(page["rows"])
+            if wanted is not None and len(rows) >= wanted:
+                break
+        rows = rows[query.skip :]
+        if query.limit is not None:
+            rows = rows[: query.limit]
+        return {"total_rows": total, "offset": query.skip, "rows": rows}
+
+    async def _all_docs(
+        self,
+        start: str | None,
+        end: str | None,
+        query: AllDocsQuery,
+        limit: int | None,
+        skip: int,
+        keys: Sequence[str] | None = None,
+    ) -> Doc:
+        if keys is None:
+            keys = query.keys
+        result: Doc = await self._sdk(
+            self._service.post_all_docs,
+            self.db_name,
+            start_key=start if keys is None else None,
+            end_key=end if keys is None else None,
+            keys=list(keys) if keys is not None else None,
+            inclusive_end=None if query.inclusive_end else False,
+            descending=query.descending or None,
+            limit=limit,
+            skip=skip or None,
+            include_docs=query.include_docs or None,
+            conflicts=query.conflicts or None,
+        )
+        return result
+
+    # -- local documents -------------------------------------------------------------------------
+
+    async def get_local(self, local_id: str) -> Doc:
+        doc: Doc = await self._sdk(self._service.get_local_document, self.db_name, local_id)
+        return doc
+
+    async def put_local(self, local_id: str, doc: Doc) -> Doc:
+        body = {k: v for k, v in doc.items() if k != "_id"}
+        answer: Doc = await self._sdk(self._service.put_local_document, self.db_name, local_id, body)
+        return answer
+
+    async def delete_local(self, local_id: str, rev: str | None) -> Doc:
+        # The SDK's delete cannot send `rev`; a deleting PUT is what CouchDB's DELETE does inside.
+        body: Doc = {"_deleted": True}
+        if rev is not None:
+            body["_rev"] = rev
+        answer: Doc = await self._sdk(self._service.put_local_document, self.db_name, local_id, body)
+        return answer
+
+    # -- attachments -----------------------------------------------------------------------------
+
+    async def read_attachment(self, doc_id: str, name: str, rev: str | None = None) -> AttachmentBody:
+        # The stub gives length and digest for this revision; the body is then read at that exact rev.
+        doc = await self.get(doc_id, GetOptions(rev=rev))
+        stub = (doc.get("_attachments") or {}).get(name)
+        if stub is None:
+            raise CouchError(404, "not_found", "Document is missing attachment")
+        path = f"{self._db}/{_doc_path(doc_id)}/{quote(name, safe='')}"
+        request = self._http.build_request("GET", path, params={"rev": doc["_rev"]})
+        try:
+            resp = await self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise _unavailable(exc) from exc
+        if resp.status_code >= 400:
+            body = await resp.aread()
+            await resp.aclose()
+            raise _couch_error(resp.status_code, orjson.loads(body) if body.strip() else None)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in resp.aiter_bytes():
+                    yield chunk
+            finally:
+                await resp.aclose()
+
+        return AttachmentBody(
+            content_type=stub.get("content_type") or resp.headers.get("content-type", ""),
+            length=int(stub.get("length", resp.headers.get("content-length", 0))),
+            digest=stub.get("digest", ""),
+            chunks=chunks(),
+            extra={"revpos": stub.get("revpos"), "rev": doc["_rev"]},
+        )
+
+
+def _before(a: str, b: str, descending: bool) -> bool:
+    """Whether key `a` comes before key `b` in the direction of the read."""
+    return a > b if descending else a < b
+
+
+class _PouchdbServerGaps:
+    """Shape fixes for pouchdb-server's answers, which the tests' server gives and CouchDB does not."""
+
+    @staticmethod
+    def bulk_get(requests: Sequence[Doc], results: list[Doc]) -> list[Doc]:
+        # pouchdb-server groups the answers by document, answers `{}` for a missing document and
+        # `{"missing": rev}` for a missing revision; CouchDB answers each request in order with an error.
+        by_id: dict[str, list[Doc]] = {}
+        for r in results:
+            by_id.setdefault(r["id"], []).extend(r["docs"])
+        out = []
+        for req in requests:
+            doc_id, rev = req.get("id"), req.get("rev")
+            queue = by_id.get(str(doc_id), [])
+            entry = queue.pop(0) if queue else {}
+            if "ok" not in entry and not isinstance(entry.get("error"), dict):
+                entry = {
+                    "error": {
+                        "id": doc_id,
+                        "rev": entry.get("missing", rev or "undefined"),
+                        "error": entry.get("error") or "not_found",
+                        "reason": entry.get("reason") or "missing",
+                    }
+                }
+            out.append({"id": doc_id, "docs": [entry]})
+        return out
