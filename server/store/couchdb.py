@@ -47,12 +47,16 @@ def _from_api_exception(exc: ApiException) -> CouchError:
     return _couch_error(exc.status_code or 500, body)
 
 
+def _json(content: bytes) -> Any:
+    """A JSON body, or its text when a proxy in between answered something else."""
+    try:
+        return orjson.loads(content) if content.strip() else None
+    except orjson.JSONDecodeError:
+        return content.decode(errors="replace")
+
+
 def _unavailable(exc: Exception) -> CouchError:
     return CouchError(503, "service_unavailable", f"CouchDB is unreachable: {exc}")
-
-
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
 
 
 def _doc_path(doc_id: str) -> str:
@@ -135,6 +139,7 @@ class CouchStore:
 
     async def close(self) -> None:
         await self._http.aclose()
+        self._service.get_http_client().close()
 
     # -- transport -------------------------------------------------------------------------------
 
@@ -157,7 +162,7 @@ class CouchStore:
             resp = await self._http.request(method, self._db + path, params=params, content=content, headers=headers)
         except httpx.HTTPError as exc:
             raise _unavailable(exc) from exc
-        body = orjson.loads(resp.content) if resp.content.strip() else None
+        body = _json(resp.content)
         if resp.status_code >= 400:
             raise _couch_error(resp.status_code, body)
         return body
@@ -175,6 +180,8 @@ class CouchStore:
         if doc_id.startswith("_"):
             # The SDK refuses such ids before asking; answer as CouchDB would.
             raise CouchError(400, "bad_request", "Only reserved document ids may start with underscore.")
+        if self._emulate and opts.latest and opts.rev and await self._unknown([(doc_id, opts.rev)]):
+            raise CouchError(404, "not_found", "missing")
         try:
             doc: Doc = await self._sdk(
                 self._service.get_document,
@@ -213,10 +220,25 @@ class CouchStore:
         return bool(leaves) and all(leaves.values())
 
     async def open_revs(self, doc_id: str, revs: Sequence[str] | None, opts: GetOptions) -> list[Doc]:
+        missing: list[Doc] = []
+        if self._emulate and opts.latest and revs is not None:
+            unknown = await self._unknown([(doc_id, r) for r in revs])
+            missing = [{"missing": r} for r in revs if (doc_id, r) in unknown]
+            revs = [r for r in revs if (doc_id, r) not in unknown]
+            if not revs:
+                return missing
         params = {"open_revs": "all" if revs is None else orjson.dumps(list(revs)).decode()}
         params.update(self._read_params(opts.revs, opts.latest, opts.attachments))
         found: list[Doc] = await self._request("GET", "/" + _doc_path(doc_id), params)
-        return found
+        return found + missing
+
+    async def _unknown(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The (id, rev) pairs the server lacks: pouchdb-server dies on `latest=true` with one of them."""
+        asked: dict[str, list[str]] = {}
+        for doc_id, rev in pairs:
+            asked.setdefault(doc_id, []).append(rev)
+        diff = await self._sdk(self._service.post_revs_diff, self.db_name, asked) if asked else {}
+        return {(i, r) for i, d in diff.items() for r in d.get("missing", [])}
 
     @staticmethod
     def _read_params(revs: bool, latest: bool, attachments: bool) -> dict[str, str]:
@@ -264,21 +286,31 @@ class CouchStore:
         self, requests: Sequence[Doc], revs: bool = False, latest: bool = False, attachments: bool = False
     ) -> list[Doc]:
         params = self._read_params(revs, latest, attachments)
-        answer = await self._request("POST", "/_bulk_get", params, {"docs": list(requests)})
-        results: list[Doc] = answer["results"]
-        if self._emulate:
-            results = _PouchdbServerGaps.bulk_get(requests, results)
-        return results
+        if not self._emulate:
+            answer = await self._request("POST", "/_bulk_get", params, {"docs": list(requests)})
+            results: list[Doc] = answer["results"]
+            return results
+        unknown = set()
+        if latest:
+            unknown = await self._unknown([(r["id"], r["rev"]) for r in requests if r.get("rev")])
+        sent = [r for r in requests if (r.get("id"), r.get("rev")) not in unknown]
+        answer = await self._request("POST", "/_bulk_get", params, {"docs": sent}) if sent else {"results": []}
+        return _PouchdbServerGaps.bulk_get(requests, answer["results"], unknown)
 
     # -- feeds -----------------------------------------------------------------------------------
 
     async def changes(self, query: ChangesQuery) -> Doc:
+        if query.partitions is not None and not query.partitions:  # a scope with no shop sees nothing
+            await asyncio.sleep(query.wait_ms / 1000)
+            return {"results": [], "last_seq": query.since, "pending": 0}
         params: dict[str, str] = {"since": str(query.since)}
         for name in ("include_docs", "conflicts", "attachments", "descending"):
             if getattr(query, name):
                 params[name] = "true"
         if query.all_docs:
             params["style"] = "all_docs"
+            if self._emulate:  # the doc tells the winner, which pouchdb-server does not list first
+                params["include_docs"] = "true"
         if query.limit is not None:
             params["limit"] = str(query.limit)
         body: Doc = {}
@@ -293,15 +325,17 @@ class CouchStore:
             body["doc_ids"] = list(query.doc_ids)
         if query.wait_ms <= 0:
             feed: Doc = await self._request("POST", "/_changes", params, body)
-            return feed
-        params.update(feed="longpoll", timeout=str(query.wait_ms))
-        # pouchdb-server ignores `timeout`, so the deadline is kept here; CouchDB gets some slack.
-        deadline = query.wait_ms / 1000 + (0 if self._emulate else 5)
-        try:
-            async with asyncio.timeout(deadline):
-                feed = await self._request("POST", "/_changes", params, body)
-        except TimeoutError:
-            return {"results": [], "last_seq": query.since, "pending": 0}
+        else:
+            params.update(feed="longpoll", timeout=str(query.wait_ms))
+            # pouchdb-server ignores `timeout`, so the deadline is kept here; CouchDB gets some slack.
+            deadline = query.wait_ms / 1000 + (0 if self._emulate else 5)
+            try:
+                async with asyncio.timeout(deadline):
+                    feed = await self._request("POST", "/_changes", params, body)
+            except TimeoutError:
+                return {"results": [], "last_seq": query.since, "pending": 0}
+        if self._emulate and query.all_docs:
+            _PouchdbServerGaps.winner_first(feed["results"], query.include_docs)
         return feed
 
     @staticmethod
@@ -379,7 +413,7 @@ class CouchStore:
     # -- local documents -------------------------------------------------------------------------
 
     async def get_local(self, local_id: str) -> Doc:
-        doc: Doc = await self._sdk(self._service.get_local_document, self.db_name, local_id)
+        doc: Doc = await self._sdk(self._service.get_local_document, self.db_name, local_id, accept="application/json")
         return doc
 
     async def put_local(self, local_id: str, doc: Doc) -> Doc:
@@ -412,7 +446,7 @@ class CouchStore:
         if resp.status_code >= 400:
             body = await resp.aread()
             await resp.aclose()
-            raise _couch_error(resp.status_code, orjson.loads(body) if body.strip() else None)
+            raise _couch_error(resp.status_code, _json(body))
 
         async def chunks() -> AsyncIterator[bytes]:
             try:
@@ -439,16 +473,17 @@ class _PouchdbServerGaps:
     """Shape fixes for pouchdb-server's answers, which the tests' server gives and CouchDB does not."""
 
     @staticmethod
-    def bulk_get(requests: Sequence[Doc], results: list[Doc]) -> list[Doc]:
+    def bulk_get(requests: Sequence[Doc], results: list[Doc], unknown: set[tuple[str, str]]) -> list[Doc]:
         # pouchdb-server groups the answers by document, answers `{}` for a missing document and
         # `{"missing": rev}` for a missing revision; CouchDB answers each request in order with an error.
+        # The `unknown` requests were not sent (see `_unknown`): they are missing.
         by_id: dict[str, list[Doc]] = {}
         for r in results:
             by_id.setdefault(r["id"], []).extend(r["docs"])
         out = []
         for req in requests:
             doc_id, rev = req.get("id"), req.get("rev")
-            queue = by_id.get(str(doc_id), [])
+            queue = [] if (doc_id, rev) in unknown else by_id.get(str(doc_id), [])
             entry = queue.pop(0) if queue else {}
             if "ok" not in entry and not isinstance(entry.get("error"), dict):
                 entry = {
@@ -461,3 +496,11 @@ class _PouchdbServerGaps:
                 }
             out.append({"id": doc_id, "docs": [entry]})
         return out
+
+    @staticmethod
+    def winner_first(rows: list[Doc], keep_docs: bool) -> None:
+        # pouchdb-server lists the leaves of a style=all_docs row in tree order; CouchDB the winner first.
+        for row in rows:
+            doc = row["doc"] if keep_docs else row.pop("doc", None)
+            if doc:
+                row["changes"].sort(key=lambda c: c["rev"] != doc["_rev"])
