@@ -13,7 +13,8 @@ from typing import Any
 from server.auth import Principal
 from server.errors import CouchError, forbidden
 
-PARTITION_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]{0,63}):([a-z][a-z0-9_]{0,31}):(\S{1,400})$")
+# `{partition}:{type}:{key}`, or `{partition}:{type}` for a partition's singletons (`S0001:score`, `district:rules`).
+PARTITION_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]{0,63}):([a-z][a-z0-9_]{0,31})(?::(\S{1,400}))?$")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from server.auth import Principal, Tokens
 from server.settings import Settings
 
 SECRET = "test-secret-" + "x" * 40
-GOOD = "S0001:self_check:01JDX0000000000000000000"
+GOOD = "S0001:self_check:01JDX000000000000000000000"
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def test_bad_rev_formats(client: TestClient, rev: str) -> None:
     assert changes_count(client) == 0
 
 
-@pytest.mark.parametrize("doc_id", ["nopartition", "S0001:self_check", ":x:y", "S0001::k", "_design/evil",
+@pytest.mark.parametrize("doc_id", ["nopartition", "S0001:", "S0001:self_check:", ":x:y", "S0001::k", "_design/evil",
                                     "S 1:self_check:k", "S0001:Type:k", "_local/x"])
 def test_ids_not_in_partition_form_are_refused(client: TestClient, doc_id: str) -> None:
     resp = client.post("/sync/_bulk_docs", json={"docs": [{"_id": doc_id, "x": 1}, {"_id": GOOD, "x": 2}]})

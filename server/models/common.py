@@ -1,0 +1,230 @@
+"""The grammar every wire-format-v1 document shares: ids, times, text limits, the base model and readable refusals.
+
+Documents arrive as JSON objects parsed into dicts, so field types are strict where JSON is unambiguous (a `1` is
+never a `true`, a `"5"` never a number) and times are ISO 8601 strings that must carry a UTC offset.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from importlib.resources import files
+from typing import Annotated, Any, ClassVar, Final, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+SCHEMA: Final = 1
+DISTRICT: Final = "district"  # the partition of shared documents (templates, rules, registry, rankings, stats)
+
+# One id grammar: `{partition}:{type}:{key}`. PARTITION mirrors `server.access.PARTITION_ID`.
+PARTITION: Final = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+ULID: Final = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"  # 26 chars of Crockford base32, canonical upper case
+SLUG: Final = r"[a-z][a-z0-9_]{0,63}"  # template item ids
+KEY: Final = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"  # registry codes, finding ids, hazard suffixes
+
+MAX_NOTE: Final = 500
+MAX_PHOTOS_PER_CHECK: Final = 20
+
+Severity = Literal["general", "major", "serious"]
+SEVERITIES: Final[tuple[Severity, ...]] = ("general", "major", "serious")
+
+
+def refuse(message: str) -> PydanticCustomError:
+    """A validation error whose message is shown as is (no context is given, so `{placeholders}` stay)."""
+    return PydanticCustomError("invalid", message)
+
+
+def split_id(doc_id: str) -> tuple[str, str, str]:
+    """`S0001:photo:01J…` → `("S0001", "photo", "01J…")`; the key is "" for ids like `S0001:score`."""
+    partition, _, rest = doc_id.partition(":")
+    type_, _, key = rest.partition(":")
+    return partition, type_, key
+
+
+def load_data(name: str) -> Any:
+    """A JSON file shipped in `server/models/data/` (default template, default rules)."""
+    return json.loads((files("server.models") / "data" / name).read_text(encoding="utf-8"))
+
+
+def _strict_int(value: object) -> object:
+    if type(value) is not int:
+        raise PydanticCustomError("int_type", "must be a whole number")
+    return value
+
+
+def _schema_1(value: object) -> object:
+    if type(value) is not int or value != SCHEMA:
+        raise PydanticCustomError("schema", "must be 1 (wire format v1)")
+    return value
+
+
+def _iso_datetime(value: object) -> object:
+    wrong = PydanticCustomError("datetime", "must be an ISO 8601 time such as 2026-11-28T09:30:00+08:00")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise wrong from None
+    if not isinstance(value, datetime):
+        raise wrong
+    if value.utcoffset() is None:
+        raise PydanticCustomError("naive_datetime", "has no UTC offset; naive times are refused (add e.g. +08:00)")
+    return value
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise PydanticCustomError("date", "must be a date such as 2026-12-05")
+
+
+def matching(pattern: str, what: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise refuse(f"must be {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _not_district(value: str) -> str:
+    if value == DISTRICT:
+        raise refuse(f"'{DISTRICT}' is reserved for shared documents and is not a shop code")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_strict_int)]
+Count = Annotated[int, BeforeValidator(_strict_int), Field(ge=0)]
+PositiveInt = Annotated[int, BeforeValidator(_strict_int), Field(ge=1)]
+Version = PositiveInt
+SchemaVersion = Annotated[Literal[1], BeforeValidator(_schema_1)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
+Day = Annotated[date, BeforeValidator(_iso_date)]
+Note = Annotated[StrictStr, StringConstraints(max_length=MAX_NOTE)]
+Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=200)]
+
+ShopCode = Annotated[
+    StrictStr, matching(PARTITION, "a shop code of letters, digits, _ and -"), AfterValidator(_not_district)
+]
+Code = Annotated[StrictStr, matching(KEY, "a code of letters, digits, _ and - (at most 64)")]
+ItemId = Annotated[StrictStr, matching(SLUG, "an item id of lower-case letters, digits and _")]
+UserId = Annotated[StrictStr, matching(r"[a-z]+:\S{1,100}", "a user id such as owner:S0001 or grid:zhou")]
+Username = Annotated[StrictStr, matching(r"[a-z0-9][a-z0-9_.-]{0,31}", "a username of lower-case letters and digits")]
+DeviceId = Annotated[StrictStr, matching(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}", "a device id of at most 64 characters")]
+TemplateId = Annotated[
+    StrictStr, matching(r"district:template:[a-z0-9][a-z0-9-]{0,63}", "a template id like district:template:fire-gas")
+]
+
+
+def reference(type_: str, key: str = ULID, example: str = "<ulid>") -> AfterValidator:
+    return matching(rf"{PARTITION}:{type_}:{key}", f"a {type_} id like S0001:{type_}:{example}")
+
+
+# References from one event to other documents; `EventDoc` checks they stay in the event's own shop.
+PhotoId = Annotated[StrictStr, reference("photo")]
+SelfCheckId = Annotated[StrictStr, reference("self_check")]
+RectificationId = Annotated[StrictStr, reference("rectification")]
+HazardId = Annotated[StrictStr, reference("hazard", rf"{ULID}-{KEY}", "<event ulid>-<item or finding id>")]
+EventId = Annotated[
+    StrictStr, matching(rf"{PARTITION}:[a-z][a-z0-9_]{{0,31}}:{ULID}", "an event id like S0001:patrol:<ulid>")
+]
+
+# CouchDB's own fields: they ride along on replication, are the store's business, and are not part of a model.
+COUCH_FIELDS: Final = frozenset({"_rev", "_revisions", "_attachments", "_deleted"})
+
+
+class Part(BaseModel):
+    """A nested object of a document: closed to unknown keys and immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, serialize_by_alias=True, validate_by_name=False)
+
+
+class Doc(Part):
+    """A top-level document: `_id`, `type`, `schema`. CouchDB's `_rev`, `_revisions`, `_deleted` (and
+    `_attachments` unless the model declares it) are dropped before validation; any other unknown field is refused.
+    Immutability of stored events and refusing deletions (`_deleted: true`) are the gateway's rules, not the model's."""
+
+    # Events other than photos refuse attachments: a blob must not ride along on a check unvalidated.
+    attachments_refused: ClassVar[bool] = False
+
+    id: StrictStr = Field(alias="_id")
+    type: str
+    schema_: SchemaVersion = Field(alias="schema")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_couch_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not COUCH_FIELDS.isdisjoint(data):
+            declared = {field.alias or name for name, field in cls.model_fields.items()}
+            if cls.attachments_refused and data.get("_attachments") and "_attachments" not in declared:
+                raise refuse("_attachments: only photo documents carry attachments")
+            return {k: v for k, v in data.items() if k not in COUCH_FIELDS or k in declared}
+        return data
+
+    @property
+    def partition(self) -> str:
+        return split_id(self.id)[0]
+
+    @property
+    def key(self) -> str:
+        return split_id(self.id)[2]
+
+    def check_id(self, pattern: str, form: str) -> None:
+        """Refuse unless `_id` fully matches `pattern` (`form` is how the message spells it)."""
+        if not re.fullmatch(pattern, self.id):
+            raise refuse(f"_id must have the form {form}")
+
+    def to_doc(self) -> dict[str, Any]:
+        """The JSON-ready document (aliases, ISO strings), as stored and replicated."""
+        return self.model_dump(mode="json")
+
+
+def reason_of(exc: ValidationError, limit: int = 3) -> str:
+    """A short, human-readable reason for a refused document, naming the field and the problem."""
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    parts = [_describe(error["type"], error["loc"], error["msg"]) for error in errors[:limit]]
+    if len(errors) > limit:
+        parts.append(f"and {len(errors) - limit} more")
+    return "; ".join(parts) or "invalid document"
+
+
+_MESSAGES: Final = {
+    "extra_forbidden": "unknown field (not part of wire format v1)",
+    "missing": "required field is missing",
+    "model_type": "must be a JSON object",
+    "dict_type": "must be a JSON object",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+}
+
+
+def _describe(kind: str, loc: tuple[int | str, ...], msg: str) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    text = _MESSAGES.get(kind) or msg or kind
+    if text[:1].isupper() and text[1:2].islower():  # pydantic's "Input should be ..." reads on after a colon
+        text = text[0].lower() + text[1:]
+    return f"{path}: {text}" if path else text

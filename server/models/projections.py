@@ -1,0 +1,258 @@
+"""Server-owned projections: score, point ledger, hazard, alarm, ranking, statistics. No device may write them.
+
+The validators compute them as pure functions of the events, so their ids are deterministic and their times
+come from the events (never the wall clock): recomputing a projection that did not change yields the same
+document, and writing it again is a no-op.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final, Literal, Self, get_args
+
+from pydantic import Field, StrictBool, StrictStr, model_validator
+
+from server.models.common import (
+    KEY,
+    PARTITION,
+    ULID,
+    Code,
+    Count,
+    Day,
+    Doc,
+    EventId,
+    HazardId,
+    Int,
+    ItemId,
+    Note,
+    Part,
+    PhotoId,
+    PositiveInt,
+    RectificationId,
+    Severity,
+    ShopCode,
+    Text,
+    Timestamp,
+    UserId,
+    Version,
+    matching,
+    refuse,
+    split_id,
+)
+
+ListName = Literal["red", "black"]
+Department = Literal["fire", "gas", "market", "emergency"]  # 消防, 燃气, 市场监管, 应急
+LedgerRule = Literal[
+    "start", "self_check", "missed_week", "patrol_clean", "hazard", "false_self_report", "refund", "overdue"
+]
+LEDGER_RULES: Final = get_args(LedgerRule)
+Month = Annotated[StrictStr, matching(r"\d{4}-(0[1-9]|1[0-2])", "a month such as 2026-11")]
+Period = Annotated[
+    StrictStr, matching(r"\d{4}(-(0[1-9]|1[0-2])|-W\d{2}|-Q[1-4])?", "a period: 2026, 2026-11, 2026-W48 or 2026-Q4")
+]
+
+
+class ShopProjection(Doc):
+    shop: ShopCode
+
+    def check_shop_id(self, pattern: str, form: str) -> None:
+        self.check_id(rf"{PARTITION}:{pattern}", "{shop}:" + form)
+        if self.partition != self.shop:
+            raise refuse(f"shop '{self.shop}' must equal the id's partition '{self.partition}'")
+
+
+class Score(ShopProjection):
+    """`{shop}:score`: what the QR card shows: points, rank of how many, red/black list, open hazards."""
+
+    type: Literal["score"]
+    points: Int
+    rank: PositiveInt | None = None  # null while the shop is not ranked (closed, new)
+    of: Count | None = None
+    list_: ListName | None = Field(default=None, alias="list")
+    open_hazards: Count
+    working_group: StrictBool = False  # flagged for a dedicated working group (专班整治)
+    rules_version: Version | None = None
+    updated_at: Timestamp  # the time of the latest event that counted
+
+    @model_validator(mode="after")
+    def _check_score(self) -> Self:
+        self.check_shop_id("score", "score")
+        if (self.rank is None) != (self.of is None) or (self.rank and self.of and self.rank > self.of):
+            raise refuse("rank and of: both null, or 1 ≤ rank ≤ of")
+        return self
+
+
+class LedgerEntry(ShopProjection):
+    """`{shop}:ledger:{source key}:{rule}`: one change of points and why. The source key is the event's or
+    hazard's key (`01JE0…`, `01JE0…-f1`), a period (`2026-W48`) or both (`01JE0…-f1.2026-W50` for overdue)."""
+
+    type: Literal["ledger"]
+    rule: LedgerRule
+    points: Int  # earned > 0, cost < 0
+    source: StrictStr = Field(min_length=1, max_length=200)  # the document id or period it comes from
+    day: Day  # the day it counts for (Asia/Shanghai)
+    rules_version: Version
+    note: Note = ""
+
+    @model_validator(mode="after")
+    def _check_ledger(self) -> Self:
+        self.check_shop_id(rf"ledger:[A-Za-z0-9_.-]{{1,120}}:{self.rule}", "ledger:{source key}:" + self.rule)
+        return self
+
+
+class Hazard(ShopProjection):
+    """`{shop}:hazard:{event ulid}-{item or finding id}`: one hazard from a self-check answer or a patrol finding,
+    followed until verified. Status: open → rectified (owner reported a fix) → closed (verified), or overdue."""
+
+    type: Literal["hazard"]
+    status: Literal["open", "rectified", "closed", "overdue"]
+    source: EventId  # the self-check or patrol that found it
+    item: ItemId
+    finding: StrictStr | None = None  # the patrol finding id; null for a self-check answer
+    severity: Severity
+    self_reported: StrictBool
+    found_at: Timestamp
+    deadline: Day
+    cost: Count  # points taken for it (after halving for self-reports, before refunds)
+    note: Note = ""
+    photos: tuple[PhotoId, ...] = ()
+    rectifications: tuple[RectificationId, ...] = ()
+    verification: EventId | None = None  # the verification that passed
+    closed_at: Timestamp | None = None
+    updated_at: Timestamp
+
+    @model_validator(mode="after")
+    def _check_hazard(self) -> Self:
+        self.check_shop_id(rf"hazard:{ULID}-{KEY}", "hazard:{event ulid}-{item or finding id}")
+        source_shop, source_type, source_ulid = split_id(self.source)
+        if source_shop != self.shop or source_type not in ("self_check", "patrol"):
+            raise refuse("source must be a self-check or patrol of the same shop")
+        expected = f"{self.shop}:hazard:{source_ulid}-{self.finding or self.item}"
+        if self.id != expected:
+            raise refuse(f"_id must be {expected}")
+        if self.self_reported != (source_type == "self_check"):
+            raise refuse("self_reported must be true exactly when the source is a self-check")
+        if (self.status == "closed") != (self.closed_at is not None):
+            raise refuse("closed_at is set exactly when the status is closed")
+        return self
+
+
+class AlarmItem(Part):
+    item: ItemId
+    severity: Severity
+    hazard: HazardId
+    photos: tuple[PhotoId, ...] = ()
+
+
+class AlarmStep(Part):
+    status: Literal["open", "acknowledged", "dispatched", "resolved"]
+    at: Timestamp
+    by: StrictStr = Field(min_length=1, max_length=100)  # a user id, or "server" for the opening step
+    department: Department | None = None
+    note: Note = ""
+
+
+class Alarm(ShopProjection):
+    """`{shop}:alarm:{source ulid}`: raised at once when one submission's costs reach the threshold or a serious
+    item is found; names shop, address, items, photos and the grid worker. Every step is kept in `history`."""
+
+    type: Literal["alarm"]
+    status: Literal["open", "acknowledged", "dispatched", "resolved"]
+    source: EventId
+    shop_name: Text
+    address: Text
+    grid: Code | None = None
+    grid_worker: UserId | None = None
+    items: tuple[AlarmItem, ...] = Field(min_length=1)
+    cost: Count  # the submission's total deductions
+    department: Department | None = None
+    created_at: Timestamp
+    history: tuple[AlarmStep, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_alarm(self) -> Self:
+        self.check_shop_id(rf"alarm:{ULID}", "alarm:{source ulid}")
+        if split_id(self.source)[0] != self.shop or split_id(self.source)[2] != self.key:
+            raise refuse("source must be the event of this shop whose ulid the alarm id carries")
+        if self.history[-1].status != self.status:
+            raise refuse("status must be the status of the last history step")
+        if self.status == "dispatched" and self.department is None:
+            raise refuse("a dispatched alarm names its department")
+        return self
+
+
+class RankEntry(Part):
+    shop: ShopCode
+    points: Int
+    rank: PositiveInt
+    open_hazards: Count
+    list_: ListName | None = Field(default=None, alias="list")
+
+
+class Ranking(Doc):
+    """`district:ranking:{subdistrict}:{YYYY-MM}`: the monthly snapshot of a sub-district's active shops, by score
+    (ties: fewer open hazards, then shop code), with its red and black lists."""
+
+    type: Literal["ranking"]
+    subdistrict: Code
+    month: Month
+    as_of: Day
+    rules_version: Version
+    entries: tuple[RankEntry, ...]
+    working_group: tuple[ShopCode, ...] = ()  # black-listed in 3 of the last 6 snapshots
+
+    @model_validator(mode="after")
+    def _check_ranking(self) -> Self:
+        self.check_id(rf"district:ranking:{KEY}:\d{{4}}-\d{{2}}", "district:ranking:{subdistrict}:{YYYY-MM}")
+        if self.id != f"district:ranking:{self.subdistrict}:{self.month}":
+            raise refuse(f"_id must be district:ranking:{self.subdistrict}:{self.month}")
+        if len({entry.shop for entry in self.entries}) != len(self.entries):
+            raise refuse("entries: a shop appears twice")
+        return self
+
+    def listed(self, name: ListName) -> list[str]:
+        return [entry.shop for entry in self.entries if entry.list_ == name]
+
+
+class Figures(Part):
+    """Counts for one scope and period; rates are derived so they can never disagree with the counts."""
+
+    active_shops: Count
+    self_checks: Count
+    self_checked_shops: Count
+    patrols: Count
+    patrolled_shops: Count
+    hazards_found: Count
+    hazards_rectified: Count  # of those found in the period, verified rectified
+    open_alarms: Count
+    overdue_hazards: Count
+
+    @property
+    def self_check_coverage(self) -> float | None:
+        return self.self_checked_shops / self.active_shops if self.active_shops else None
+
+    @property
+    def patrol_rate(self) -> float | None:
+        return self.patrolled_shops / self.active_shops if self.active_shops else None
+
+    @property
+    def rectification_rate(self) -> float | None:
+        return self.hazards_rectified / self.hazards_found if self.hazards_found else None
+
+
+class Stats(Doc):
+    """`district:stats:{subdistrict}:{period}`: dashboard figures for a year, month, ISO week or quarter, in total
+    and by community and grid. The same period last year is simply another stats document."""
+
+    type: Literal["stats"]
+    subdistrict: Code
+    period: Period
+    as_of: Day
+    figures: Figures
+    by_community: dict[Code, Figures] = Field(default_factory=dict)
+    by_grid: dict[Code, Figures] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_stats(self) -> Self:
+        if self.id != f"district:stats:{self.subdistrict}:{self.period}":
+            raise refuse(f"_id must be district:stats:{self.subdistrict}:{self.period}")
+        return self

@@ -1,0 +1,83 @@
+"""The shop registry, written by the server (survey import, office edits): shops, communities (社区), grids (网格).
+
+A shop's own document lives in the shop's partition, `{code}:shop:{code}`: the owner (scoped to that one
+partition) and the grid worker (scoped to the partitions of their shops) read it with the rest of the e-file,
+and a range read of `{code}:` lists it first. Communities and grids are shared: `district:community:{code}`
+and `district:grid:{code}`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import Field, StrictBool, model_validator
+
+from server.models.common import KEY, PARTITION, Code, Doc, ShopCode, Text, Username, refuse
+
+
+class Shop(Doc):
+    type: Literal["shop"]
+    code: ShopCode  # the code on the QR poster, also the partition of everything about the shop
+    name: Text
+    address: Text
+    category: Code  # matched against templates' `categories` (restaurant, retail, hair_salon, ...)
+    community: Code
+    grid: Code
+    status: Literal["active", "closed"]
+    owner_activated: StrictBool  # the owner has redeemed the activation code a grid worker handed out
+
+    @model_validator(mode="after")
+    def _check_shop_id(self) -> Self:
+        self.check_id(rf"{PARTITION}:shop:{PARTITION}", "{code}:shop:{code}")
+        if self.id != shop_doc_id(self.code):
+            raise refuse(f"_id must be {shop_doc_id(self.code)} for shop {self.code}")
+        return self
+
+
+class Community(Doc):
+    type: Literal["community"]
+    code: Code
+    name: Text
+    subdistrict: Code  # the 街道 it belongs to; rankings and statistics are per sub-district
+
+    @model_validator(mode="after")
+    def _check_community_id(self) -> Self:
+        self.check_id(rf"district:community:{KEY}", "district:community:{code}")
+        if self.key != self.code:
+            raise refuse(f"_id must be district:community:{self.code}")
+        return self
+
+
+class Grid(Doc):
+    """A grid (网格) of a community and the grid workers who patrol it (user ids `grid:{username}`)."""
+
+    type: Literal["grid"]
+    code: Code
+    name: Text
+    community: Code
+    workers: tuple[Username, ...] = Field(default=(), max_length=50)
+
+    @model_validator(mode="after")
+    def _check_grid_id(self) -> Self:
+        self.check_id(rf"district:grid:{KEY}", "district:grid:{code}")
+        if self.key != self.code:
+            raise refuse(f"_id must be district:grid:{self.code}")
+        if len(set(self.workers)) != len(self.workers):
+            raise refuse("workers: a username appears twice")
+        return self
+
+    @property
+    def worker_ids(self) -> tuple[str, ...]:
+        return tuple(f"grid:{name}" for name in self.workers)
+
+
+def shop_doc_id(code: str) -> str:
+    return f"{code}:shop:{code}"
+
+
+def community_doc_id(code: str) -> str:
+    return f"district:community:{code}"
+
+
+def grid_doc_id(code: str) -> str:
+    return f"district:grid:{code}"

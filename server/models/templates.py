@@ -1,0 +1,192 @@
+"""Checklist templates (`district:template:{id}`) and the checks that answers fit the template version they name.
+
+Templates are data: the office adds items or whole modules (food safety, hygiene) per shop category without a
+code change. The current version lives at `district:template:{id}`; a frozen copy of every published version at
+`district:template:{id}:v{version}`, so old checks are always read against the version they were filled with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Final, Literal, Self
+
+from pydantic import Field, StrictBool, StrictStr, model_validator
+
+from server.models.common import (
+    MAX_NOTE,
+    MAX_PHOTOS_PER_CHECK,
+    SEVERITIES,
+    Count,
+    Doc,
+    ItemId,
+    Part,
+    PositiveInt,
+    Severity,
+    Text,
+    Version,
+    load_data,
+    refuse,
+)
+from server.models.events import Answer, ChecklistEvent, Patrol
+
+DEFAULT_TEMPLATE_ID: Final = "district:template:fire-gas"
+OTHER_ITEM: Final = "other"  # a patrol finding about something no item covers
+ALL_CATEGORIES: Final = "*"
+
+
+class Equals(Part):
+    """A yes/no item is a hazard when the answer equals this."""
+
+    equals: StrictBool
+
+
+class GreaterThan(Part):
+    """A number item is a hazard when the answer is greater than this."""
+
+    gt: Count
+
+
+class Escalation(Part):
+    """The item's severity rises when any of these items is a hazard in the same check (people sleeping in a
+    “三合一” shop are a serious hazard, not a major one)."""
+
+    when_hazard: tuple[ItemId, ...] = Field(min_length=1)
+    severity: Severity
+
+
+class Title(Part):
+    zh: Text
+    en: Text
+
+
+class TemplateItem(Part):
+    id: ItemId
+    label_zh: Text
+    label_en: Text
+    answer: Literal["yes_no", "number"]
+    hazard_when: Equals | GreaterThan
+    severity: Severity
+    photo_required: StrictBool = False
+    points: PositiveInt | None = None  # overrides the rules' cost of this item's severity
+    escalate: Escalation | None = None
+
+    @model_validator(mode="after")
+    def _check_condition(self) -> Self:
+        wanted = Equals if self.answer == "yes_no" else GreaterThan
+        if not isinstance(self.hazard_when, wanted):
+            form = '{"equals": true|false}' if wanted is Equals else '{"gt": n}'
+            raise refuse(f"item {self.id}: a {self.answer} item needs hazard_when {form}")
+        if self.escalate and SEVERITIES.index(self.escalate.severity) <= SEVERITIES.index(self.severity):
+            raise refuse(f"item {self.id}: escalate must raise the severity above {self.severity}")
+        return self
+
+    def is_hazard(self, value: bool | int) -> bool:
+        if isinstance(self.hazard_when, Equals):
+            return isinstance(value, bool) and value is self.hazard_when.equals
+        return isinstance(value, int) and not isinstance(value, bool) and value > self.hazard_when.gt
+
+
+class Template(Doc):
+    type: Literal["template"]
+    version: Version
+    title: Title
+    categories: tuple[StrictStr, ...] = Field(min_length=1)  # shop categories it applies to; "*" for all
+    items: tuple[TemplateItem, ...] = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _check_template(self) -> Self:
+        self.check_id(
+            rf"district:template:[a-z0-9][a-z0-9-]{{0,63}}(:v{self.version})?",
+            f"district:template:{{id}} or district:template:{{id}}:v{self.version}",
+        )
+        ids = [item.id for item in self.items]
+        if len(set(ids)) != len(ids):
+            raise refuse("items: every item needs its own id")
+        if OTHER_ITEM in ids:
+            raise refuse(f"items: '{OTHER_ITEM}' is reserved for patrol findings no item covers")
+        for item in self.items:
+            if item.escalate and not set(item.escalate.when_hazard) <= set(ids) - {item.id}:
+                raise refuse(f"item {item.id}: escalate names items that are not other items of this template")
+        return self
+
+    @property
+    def template_id(self) -> str:
+        """The id checks refer to (`district:template:fire-gas`), without any `:v{n}` suffix."""
+        return self.id.split(":v", 1)[0]
+
+    @property
+    def snapshot_id(self) -> str:
+        return f"{self.template_id}:v{self.version}"
+
+    def item(self, item_id: str) -> TemplateItem | None:
+        return next((item for item in self.items if item.id == item_id), None)
+
+    def applies_to(self, category: str) -> bool:
+        return ALL_CATEGORIES in self.categories or category in self.categories
+
+
+def check_answers(template: Template, answers: Mapping[str, Answer]) -> list[str]:
+    """Problems with `answers` against this template version; an empty list means they fit."""
+    problems: list[str] = []
+    for key, answer in answers.items():
+        item = template.item(key)
+        if item is None:
+            problems.append(f"answers.{key}: not an item of {template.template_id} v{template.version}")
+            continue
+        value = answer.value
+        if item.answer == "yes_no" and not isinstance(value, bool):
+            problems.append(f"answers.{key}.value: must be true or false")
+        elif item.answer == "number" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            problems.append(f"answers.{key}.value: must be a whole number ≥ 0")
+        if item.photo_required and not answer.photos:
+            problems.append(f"answers.{key}.photos: this item needs a photo")
+        if len(answer.note) > MAX_NOTE:
+            problems.append(f"answers.{key}.note: longer than {MAX_NOTE} characters")
+    photos = sum(len(answer.photos) for answer in answers.values())
+    if photos > MAX_PHOTOS_PER_CHECK:
+        problems.append(f"answers: {photos} photos; a check carries at most {MAX_PHOTOS_PER_CHECK}")
+    return problems
+
+
+def check_event(template: Template, event: ChecklistEvent) -> list[str]:
+    """Problems with a self-check or patrol against `template`, which must be the version the event names."""
+    if (event.template, event.template_version) != (template.template_id, template.version):
+        wanted = f"{template.template_id} v{template.version}"
+        return [f"template: {event.template} v{event.template_version} is not {wanted}"]
+    problems = check_answers(template, event.answers)
+    known = {item.id for item in template.items} | {OTHER_ITEM}
+    findings = event.findings if isinstance(event, Patrol) else ()
+    for finding in findings:
+        if finding.item not in known:
+            problems.append(f"findings.{finding.id}.item: {finding.item} is not an item of {template.template_id}")
+    return problems
+
+
+def hazard_items(template: Template, answers: Mapping[str, Answer]) -> list[tuple[str, Severity]]:
+    """The answers this template marks as hazards, in template order, with their severity after escalation.
+    Answers that do not fit the template (see `check_answers`) are ignored."""
+    hazards = {
+        item.id: item
+        for item in template.items
+        if item.id in answers and item.is_hazard(answers[item.id].value) and not _misfit(item, answers[item.id])
+    }
+    found: list[tuple[str, Severity]] = []
+    for item_id, item in hazards.items():
+        severity = item.severity
+        if item.escalate and not hazards.keys().isdisjoint(item.escalate.when_hazard):
+            severity = item.escalate.severity
+        found.append((item_id, severity))
+    return found
+
+
+def _misfit(item: TemplateItem, answer: Answer) -> bool:
+    if item.answer == "yes_no":
+        return not isinstance(answer.value, bool)
+    return isinstance(answer.value, bool) or answer.value < 0
+
+
+@cache
+def default_template() -> Template:
+    """`district:template:fire-gas` v1, the ten items of the seed's checklist (消防与燃气安全)."""
+    return Template.model_validate(load_data("template-fire-gas.json"))

@@ -1,0 +1,216 @@
+"""The default checklist is SPEC's table, and answers are held to the template version they were filled with."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from typing import Any
+
+import pydantic
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server.models import (
+    DEFAULT_TEMPLATE_ID,
+    Answer,
+    Patrol,
+    SelfCheck,
+    Template,
+    check_answers,
+    check_event,
+    default_template,
+    hazard_items,
+    parse_doc,
+    parse_event,
+    reason_of,
+)
+from tests.models.examples import PHOTOS, assert_round_trip, patrol, self_check
+
+# SPEC.md "Checklist": label (exactly as written there), answer, hazard when, default severity.
+SPEC_TABLE = [
+    ("open_flame", "居住区域是否使用明火", "yes_no", {"equals": True}, "serious"),
+    ("sleeping_people", "店内住宿人数", "number", {"gt": 0}, "major"),
+    ("three_in_one", "是否存在“三合一”", "yes_no", {"equals": True}, "serious"),
+    ("escape_route", "逃生通道是否畅通", "yes_no", {"equals": False}, "major"),
+    ("extinguisher_present", "是否配备灭火器/消防栓", "yes_no", {"equals": False}, "major"),
+    ("extinguisher_valid", "灭火器是否在有效期内", "yes_no", {"equals": False}, "general"),
+    ("rcd_installed", "是否安装漏电保护装置", "yes_no", {"equals": False}, "major"),
+    ("ebike_indoor_charging", "电瓶车是否在店内充电", "yes_no", {"equals": True}, "serious"),
+    ("gas_safe", "燃气瓶/管道及报警器是否安全", "yes_no", {"equals": False}, "serious"),
+    ("wiring_ok", "电线是否规范（无私拉乱接）", "yes_no", {"equals": False}, "general"),
+]
+
+
+def answers(**values: Any) -> dict[str, Answer]:
+    return {key: Answer(value=value, photos=(PHOTOS[0],)) for key, value in values.items()}
+
+
+def test_default_template_is_the_spec_checklist() -> None:
+    template = default_template()
+    assert template.id == DEFAULT_TEMPLATE_ID == template.template_id and template.version == 1
+    assert template.title.zh == "消防与燃气安全" and template.applies_to("restaurant")
+    assert len(template.items) == 10
+    for item, (item_id, label, answer, hazard_when, severity) in zip(template.items, SPEC_TABLE, strict=True):
+        assert (item.id, item.label_zh, item.answer, item.severity) == (item_id, label, answer, severity)
+        assert item.hazard_when.model_dump() == hazard_when
+        assert item.label_en.strip()
+
+
+def test_sleeping_people_become_serious_in_a_three_in_one_shop() -> None:
+    item = default_template().item("sleeping_people")
+    assert item is not None and item.escalate is not None
+    assert item.escalate.when_hazard == ("three_in_one",) and item.escalate.severity == "serious"
+
+
+def test_the_default_template_round_trips_as_a_document() -> None:
+    raw = json.loads((files("server.models") / "data" / "template-fire-gas.json").read_text(encoding="utf-8"))
+    assert assert_round_trip(raw) == default_template()
+
+
+def test_design_examples_fit_the_default_template() -> None:
+    template = default_template()
+    for doc in (self_check(), patrol()):
+        event = parse_event(doc)
+        assert isinstance(event, SelfCheck | Patrol)
+        assert check_event(template, event) == []
+
+
+def test_hazard_items_on_a_sample_answer_set() -> None:
+    template = default_template()
+    sample = answers(
+        wiring_ok=False,  # general
+        open_flame=True,  # serious
+        sleeping_people=2,  # major ...
+        escape_route=True,  # in order
+        extinguisher_present=False,  # major
+        extinguisher_valid=True,  # in order
+        ebike_indoor_charging=False,  # in order
+        gas_safe=True,  # in order
+        rcd_installed=False,  # major
+    )
+    assert hazard_items(template, sample) == [
+        ("open_flame", "serious"),
+        ("sleeping_people", "major"),
+        ("extinguisher_present", "major"),
+        ("rcd_installed", "major"),
+        ("wiring_ok", "general"),
+    ]
+    with_three_in_one = {**sample, **answers(three_in_one=True)}
+    assert ("sleeping_people", "serious") in hazard_items(template, with_three_in_one)
+    assert ("three_in_one", "serious") in hazard_items(template, with_three_in_one)
+    assert hazard_items(template, answers(sleeping_people=0, three_in_one=False, gas_safe=True)) == []
+
+
+def test_hazard_items_ignore_answers_that_do_not_fit() -> None:
+    template = default_template()
+    assert hazard_items(template, answers(sleeping_people=True, open_flame=1, unknown_item=True)) == []
+
+
+def test_check_answers_accepts_a_full_clean_self_check() -> None:
+    template = default_template()
+    clean = {
+        item.id: Answer(
+            value=0 if item.answer == "number" else not item.hazard_when.model_dump()["equals"],
+            photos=(PHOTOS[0],) if item.photo_required else (),
+        )
+        for item in template.items
+    }
+    assert check_answers(template, clean) == [] and hazard_items(template, clean) == []
+
+
+@pytest.mark.parametrize(
+    ("given_answers", "problem"),
+    [
+        (answers(fire_exit=True), "answers.fire_exit: not an item of district:template:fire-gas v1"),
+        (answers(sleeping_people=True), "answers.sleeping_people.value: must be a whole number ≥ 0"),
+        (answers(sleeping_people=-1), "answers.sleeping_people.value: must be a whole number ≥ 0"),
+        (answers(open_flame=0), "answers.open_flame.value: must be true or false"),
+        ({"gas_safe": Answer(value=True)}, "answers.gas_safe.photos: this item needs a photo"),
+        ({"open_flame": Answer.model_construct(value=False, photos=(), note="长" * 501)}, "note: longer than 500"),
+        (
+            {key: Answer(value=True, photos=(PHOTOS[0],) * 7) for key in ("open_flame", "gas_safe", "wiring_ok")},
+            "answers: 21 photos; a check carries at most 20",
+        ),
+    ],
+)
+def test_check_answers_names_each_problem(given_answers: dict[str, Answer], problem: str) -> None:
+    problems = check_answers(default_template(), given_answers)
+    assert len(problems) == 1 and problem in problems[0]
+
+
+def test_check_event_holds_a_check_to_its_template_version() -> None:
+    template = default_template()
+    old = parse_event(self_check() | {"template_version": 2})
+    assert isinstance(old, SelfCheck)
+    assert check_event(template, old) == [
+        "template: district:template:fire-gas v2 is not district:template:fire-gas v1"
+    ]
+
+
+def test_check_event_checks_finding_items() -> None:
+    doc = patrol()
+    doc["findings"][0]["item"] = "roof_leaks"
+    event = parse_event(doc)
+    assert isinstance(event, Patrol)
+    assert check_event(default_template(), event) == [
+        "findings.f1.item: roof_leaks is not an item of district:template:fire-gas"
+    ]
+    doc["findings"][0]["item"] = "other"
+    other = parse_event(doc)
+    assert isinstance(other, Patrol) and check_event(default_template(), other) == []
+
+
+def _template(**changes: Any) -> dict[str, Any]:
+    doc = default_template().to_doc()
+    doc.update(changes)
+    return doc
+
+
+def _item(item_id: str, **changes: Any) -> dict[str, Any]:
+    doc = _template()
+    doc["items"] = [dict(item, **changes) if item["id"] == item_id else item for item in doc["items"]]
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("doc", "reason"),
+    [
+        (_template(items=default_template().to_doc()["items"] * 2), "items: every item needs its own id"),
+        (_item("sleeping_people", hazard_when={"equals": True}), 'a number item needs hazard_when {"gt": n}'),
+        (_item("open_flame", hazard_when={"gt": 0}), 'a yes_no item needs hazard_when {"equals": true|false}'),
+        (_item("open_flame", answer="text"), "items[0].answer"),
+        (_item("open_flame", id="other"), "'other' is reserved"),
+        (_item("sleeping_people", escalate={"when_hazard": ["three_in_one"], "severity": "general"}), "raise"),
+        (_item("sleeping_people", escalate={"when_hazard": ["nothing"], "severity": "serious"}), "not other items"),
+        (_template(_id="district:template:fire-gas:v2"), "district:template:{id}:v1"),
+        (_template(_id="S0001:template:fire-gas"), "_id must have the form district:template:{id}"),
+        (_template(items=[]), "items"),
+    ],
+)
+def test_broken_templates_are_refused(doc: dict[str, Any], reason: str) -> None:
+    with pytest.raises(pydantic.ValidationError) as info:
+        parse_doc(doc)
+    assert reason in reason_of(info.value)
+
+
+def test_a_frozen_version_has_its_own_id() -> None:
+    snapshot = parse_doc(_template(_id=default_template().snapshot_id))
+    assert isinstance(snapshot, Template)
+    assert snapshot.id == "district:template:fire-gas:v1" and snapshot.template_id == DEFAULT_TEMPLATE_ID
+
+
+VALUES = {"yes_no": st.booleans(), "number": st.integers(min_value=0, max_value=50)}
+
+
+@given(st.data())
+def test_any_well_typed_answers_fit_and_hazards_follow_the_conditions(data: st.DataObject) -> None:
+    template = default_template()
+    chosen = data.draw(st.lists(st.sampled_from(template.items), unique_by=lambda item: item.id, min_size=1))
+    given_answers = {item.id: Answer(value=data.draw(VALUES[item.answer]), photos=(PHOTOS[0],)) for item in chosen}
+    assert check_answers(template, given_answers) == []
+    found = dict(hazard_items(template, given_answers))
+    for item in chosen:
+        assert (item.id in found) == item.is_hazard(given_answers[item.id].value)
+    order = [item.id for item in template.items]
+    assert list(found) == sorted(found, key=order.index)
