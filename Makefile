@@ -33,8 +33,8 @@ run: install
 	$(BIN)/mashang serve --data $(DATA) --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/pytest
 	cd pwa && npm test
+	$(BIN)/pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check server tests

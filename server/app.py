@@ -57,7 +57,13 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     routes: list[Route | Mount] = [Route("/", root), *sync_routes]
     if (PWA_DIST / "assets").exists():
         routes.append(Mount("/assets", StaticFiles(directory=PWA_DIST / "assets"), name="assets"))
+    async def service_worker(request: Request) -> Response:
+        # Phones must see a new version at once: the service worker script is never cached.
+        return FileResponse(PWA_DIST / "sw.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
     routes += [Route("/s/{code:path}", spa), Route("/login", spa), Route("/office{rest:path}", spa)]
+    if (PWA_DIST / "sw.js").exists():
+        routes.append(Route("/sw.js", service_worker))
     if PWA_DIST.exists():
         routes.append(Mount("/", StaticFiles(directory=PWA_DIST, html=True), name="pwa"))
 

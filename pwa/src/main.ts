@@ -1,0 +1,99 @@
+// App shell: header (brand, sync status, language), router, service worker.
+import './style.css';
+import { registerSW } from 'virtual:pwa-register';
+import { getLang, setLang, t, type MessageKey } from './i18n';
+import { refresh, startRouter, type Route } from './router';
+import { onSyncStatus, watchConnectivity, type SyncStatus } from './sync-status';
+import { view, type ScoreLookup } from './views';
+
+const TOKEN_KEY = 'mashang.token';
+
+function byId<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} missing from index.html`);
+  return el as T;
+}
+
+const app = byId<HTMLElement>('app');
+const syncEl = byId<HTMLElement>('sync-status');
+const langButton = byId<HTMLButtonElement>('lang-toggle');
+const updateButton = byId<HTMLButtonElement>('update');
+const brand = byId<HTMLAnchorElement>('brand');
+
+// PouchDB is loaded on demand, so the public card paints before the database code arrives.
+const lookupScore: ScoreLookup = async (code) => {
+  const { localDb } = await import('./db');
+  try {
+    const doc = await localDb().get<{ points: number; rank?: number; of?: number }>(`${code}:score`);
+    return { points: doc.points, rank: doc.rank ?? null, of: doc.of ?? null };
+  } catch {
+    return null; // not on this device (yet)
+  }
+};
+
+function renderRoute(route: Route): void {
+  const { title, node } = view(route, lookupScore);
+  document.title = title;
+  app.replaceChildren(node);
+}
+
+let lastSync: SyncStatus | null = null;
+
+function renderSync(status: SyncStatus): void {
+  lastSync = status;
+  const labels: Record<SyncStatus['state'], MessageKey> = {
+    synced: 'sync.synced',
+    pending: 'sync.pending',
+    offline: status.pending > 0 ? 'sync.offlinePending' : 'sync.offline',
+    error: 'sync.error',
+  };
+  syncEl.dataset.syncState = status.state;
+  syncEl.dataset.pending = String(status.pending);
+  syncEl.textContent = t(labels[status.state], { n: status.pending });
+  if (status.detail) syncEl.title = status.detail;
+  else syncEl.removeAttribute('title');
+}
+
+function renderChrome(): void {
+  const lang = getLang();
+  document.documentElement.lang = lang;
+  brand.textContent = t('app.name');
+  langButton.textContent = t('lang.switch');
+  langButton.setAttribute('aria-label', t('lang.switchLabel'));
+  langButton.lang = lang === 'zh-CN' ? 'en' : 'zh-CN';
+  updateButton.textContent = t('update.prompt');
+  if (lastSync) renderSync(lastSync);
+}
+
+langButton.addEventListener('click', () => {
+  setLang(getLang() === 'zh-CN' ? 'en' : 'zh-CN');
+  renderChrome();
+  refresh();
+});
+
+renderChrome();
+watchConnectivity();
+onSyncStatus(renderSync);
+startRouter(renderRoute);
+
+// Signed in on this device (the sign-in screen, a later issue, stores the token): replicate.
+const token = localStorage.getItem(TOKEN_KEY);
+if (token) {
+  void navigator.storage?.persist?.();
+  void import('./db').then(({ startSync }) => startSync(location.origin, token));
+}
+
+// Service worker: precached shell, offline deep links. A new version waits for a tap, so a
+// form being filled in is never reloaded away.
+const updateSW = registerSW({
+  onNeedRefresh() {
+    updateButton.hidden = false;
+  },
+});
+updateButton.addEventListener('click', () => {
+  updateButton.disabled = true;
+  // Reload as soon as the new worker controls the page. (workbox-window reloads by itself only
+  // when a worker already controlled the page at load, not on the first visit.)
+  navigator.serviceWorker.addEventListener('controllerchange', () => location.reload(), { once: true });
+  void updateSW(true);
+});

@@ -1,0 +1,96 @@
+// A tiny history-API router. `matchRoute` is pure (tested); `startRouter` wires it to the page.
+
+export type Route =
+  | { name: 'home' }
+  | { name: 'shop'; code: string }
+  | { name: 'login'; role: LoginRole | null; shop: string | null }
+  | { name: 'notFound'; path: string };
+
+export type LoginRole = 'owner' | 'grid' | 'office';
+
+/** Shop codes as printed in the QR codes: letters, digits, '-' and '_' (e.g. S0001). */
+const SHOP_CODE = /^[A-Za-z0-9_-]{1,32}$/;
+
+function decode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null; // malformed %-escape
+  }
+}
+
+function loginRole(value: string | null): LoginRole | null {
+  return value === 'owner' || value === 'grid' || value === 'office' ? value : null;
+}
+
+/** Match a path (optionally with ?query) to a route. Trailing slashes are ignored. */
+export function matchRoute(pathAndQuery: string): Route {
+  const queryAt = pathAndQuery.indexOf('?');
+  const path = queryAt === -1 ? pathAndQuery : pathAndQuery.slice(0, queryAt);
+  const query = new URLSearchParams(queryAt === -1 ? '' : pathAndQuery.slice(queryAt + 1));
+  const parts = path.split('/').filter((p) => p !== '');
+
+  if (parts.length === 0) return { name: 'home' };
+  if (parts.length === 2 && parts[0] === 's') {
+    const code = decode(parts[1] ?? '');
+    if (code !== null && SHOP_CODE.test(code)) return { name: 'shop', code };
+  }
+  if (parts.length === 1 && parts[0] === 'login') {
+    const shop = query.get('shop');
+    return {
+      name: 'login',
+      role: loginRole(query.get('role')),
+      shop: shop !== null && SHOP_CODE.test(shop) ? shop : null,
+    };
+  }
+  return { name: 'notFound', path };
+}
+
+export function shopPath(code: string): string {
+  return `/s/${encodeURIComponent(code)}`;
+}
+
+export function loginPath(role: LoginRole, shop?: string): string {
+  const query = new URLSearchParams({ role });
+  if (shop) query.set('shop', shop);
+  return `/login?${query.toString()}`;
+}
+
+type Render = (route: Route) => void;
+
+let render: Render | null = null;
+
+function currentRoute(): Route {
+  return matchRoute(location.pathname + location.search);
+}
+
+export function navigate(to: string, replace = false): void {
+  if (replace) history.replaceState(null, '', to);
+  else history.pushState(null, '', to);
+  render?.(currentRoute());
+  window.scrollTo(0, 0);
+}
+
+/** Re-render the current route (e.g. after a language switch). */
+export function refresh(): void {
+  render?.(currentRoute());
+}
+
+/** Take over same-origin link clicks and back/forward; render the current route once. */
+export function startRouter(onRoute: Render): void {
+  render = onRoute;
+  window.addEventListener('popstate', refresh);
+  document.addEventListener('click', (event) => {
+    if (event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const target = event.target instanceof Element ? event.target.closest('a') : null;
+    if (!target || target.target || target.hasAttribute('download')) return;
+    const url = new URL(target.href, location.href);
+    if (url.origin !== location.origin) return;
+    // The server's own paths are real page loads, never app routes.
+    if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/sync/')) return;
+    event.preventDefault();
+    navigate(url.pathname + url.search);
+  });
+  refresh();
+}

@@ -1,0 +1,25 @@
+// Replication settings, kept apart from db.ts so they can be tested without PouchDB or IndexedDB.
+
+/** Changes per pull request: fewer round trips on a poor signal. */
+export const PULL_BATCH_SIZE = 200;
+/** Longest wait between retries once the server or the network has failed. */
+export const MAX_BACK_OFF_MS = 60_000;
+
+/** `${baseUrl}/sync/`, the gateway's CouchDB-compatible database. */
+export function syncUrl(baseUrl: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/sync/`;
+}
+
+/** A fetch for PouchDB that adds the Bearer token to every request. */
+export function bearerFetch(token: string): (url: string | Request, opts?: RequestInit) => Promise<Response> {
+  return (url, opts = {}) => {
+    const headers = new Headers(opts.headers);
+    headers.set('Authorization', `Bearer ${token}`);
+    return fetch(url, { ...opts, headers });
+  };
+}
+
+/** 1 s, 2 s, 4 s … up to a minute: a phone coming back into signal should not wait 10 minutes. */
+export function backOff(previousMs: number): number {
+  return previousMs <= 0 ? 1_000 : Math.min(previousMs * 2, MAX_BACK_OFF_MS);
+}

@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_LANG, LANGS, pickLang, translate } from '../src/i18n';
+import { loginPath, matchRoute, shopPath } from '../src/router';
+import { deriveStatus } from '../src/sync-status';
+import { backOff, bearerFetch, PULL_BATCH_SIZE, syncUrl } from '../src/sync-config';
+
+describe('i18n', () => {
+  it('defaults to Chinese and keeps a stored choice', () => {
+    expect(DEFAULT_LANG).toBe('zh-CN');
+    expect(LANGS[0]).toBe('zh-CN');
+    expect(pickLang(null)).toBe('zh-CN');
+    expect(pickLang('en')).toBe('en');
+    expect(pickLang('fr')).toBe('zh-CN');
+  });
+
+  it('uses the seed wording in Chinese and has English for it', () => {
+    expect(translate('zh-CN', 'app.name')).toBe('码上安全');
+    expect(translate('zh-CN', 'shop.score')).toBe('安全积分');
+    expect(translate('zh-CN', 'shop.rank')).toBe('排名');
+    expect(translate('zh-CN', 'shop.weeklyCheck')).toBe('每周自查');
+    expect(translate('zh-CN', 'shop.patrol')).toBe('网格员巡查');
+    expect(translate('zh-CN', 'login.owner')).toBe('店主登录');
+    expect(translate('en', 'shop.score')).toBe('Safety score');
+  });
+
+  it('fills placeholders and leaves unknown ones alone', () => {
+    expect(translate('zh-CN', 'sync.pending', { n: 3 })).toBe('3 条待上传');
+    expect(translate('en', 'shop.rankOf', { of: 1500 })).toBe('of 1500');
+    expect(translate('en', 'sync.pending')).toBe('{n} waiting');
+  });
+
+  it('the language button names the other language', () => {
+    expect(translate('zh-CN', 'lang.switch')).toBe('English');
+    expect(translate('en', 'lang.switch')).toBe('中文');
+  });
+});
+
+describe('router', () => {
+  it('matches home, shop and login paths', () => {
+    expect(matchRoute('/')).toEqual({ name: 'home' });
+    expect(matchRoute('')).toEqual({ name: 'home' });
+    expect(matchRoute('/s/S0001')).toEqual({ name: 'shop', code: 'S0001' });
+    expect(matchRoute('/s/S0001/')).toEqual({ name: 'shop', code: 'S0001' });
+    expect(matchRoute('/login')).toEqual({ name: 'login', role: null, shop: null });
+    expect(matchRoute('/login?role=grid&shop=S0001')).toEqual({ name: 'login', role: 'grid', shop: 'S0001' });
+  });
+
+  it('rejects unknown paths and bad shop codes', () => {
+    expect(matchRoute('/s/')).toEqual({ name: 'notFound', path: '/s/' });
+    expect(matchRoute('/s/S0001/extra').name).toBe('notFound');
+    expect(matchRoute('/s/%E0%A4%A').name).toBe('notFound'); // malformed escape
+    expect(matchRoute('/s/<script>').name).toBe('notFound');
+    expect(matchRoute('/login?role=admin&shop=x%20y')).toEqual({ name: 'login', role: null, shop: null });
+    expect(matchRoute('/nowhere').name).toBe('notFound');
+  });
+
+  it('builds paths that it matches again', () => {
+    expect(matchRoute(shopPath('S0001'))).toEqual({ name: 'shop', code: 'S0001' });
+    expect(matchRoute(loginPath('owner', 'S0002'))).toEqual({ name: 'login', role: 'owner', shop: 'S0002' });
+  });
+});
+
+describe('sync status', () => {
+  it('offline wins, then errors, then pending', () => {
+    expect(deriveStatus({ online: true, pending: 0 })).toEqual({ state: 'synced', pending: 0 });
+    expect(deriveStatus({ online: true, pending: 4 })).toEqual({ state: 'pending', pending: 4 });
+    expect(deriveStatus({ online: false, pending: 4, error: 'x' })).toEqual({ state: 'offline', pending: 4 });
+    expect(deriveStatus({ online: true, pending: 1, error: 'forbidden' })).toEqual({
+      state: 'error',
+      pending: 1,
+      detail: 'forbidden',
+    });
+  });
+});
+
+describe('replication settings', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('pulls 200 changes per request', () => {
+    expect(PULL_BATCH_SIZE).toBe(200);
+  });
+
+  it('adds the Bearer token and keeps PouchDB\'s own headers', async () => {
+    const seen: Headers[] = [];
+    vi.stubGlobal('fetch', async (_url: string | Request, opts?: RequestInit) => {
+      seen.push(new Headers(opts?.headers));
+      return new Response('{}');
+    });
+    const headers = new Headers({ Accept: 'application/json' });
+    await bearerFetch('tok.en')('https://example.test/sync/_changes', { method: 'GET', headers });
+    expect(seen[0]?.get('Authorization')).toBe('Bearer tok.en');
+    expect(seen[0]?.get('Accept')).toBe('application/json');
+  });
+
+  it('syncs with /sync/ under the base URL', () => {
+    expect(syncUrl('https://example.test')).toBe('https://example.test/sync/');
+    expect(syncUrl('https://example.test/')).toBe('https://example.test/sync/');
+  });
+
+  it('backs off from 1 s to at most a minute', () => {
+    expect(backOff(0)).toBe(1000);
+    expect(backOff(1000)).toBe(2000);
+    expect(backOff(50_000)).toBe(60_000);
+  });
+});
