@@ -1,0 +1,88 @@
+"""What only the embedded store promises: stemming at revs_limit, instant compaction, bodies stored once."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from pathlib import Path
+
+from server.store.protocol import ChangesQuery, GetOptions
+from server.store.sqlite import SqliteStore
+
+DOC = "S0001:photo:01JDX000000000000000000000"
+
+
+async def test_history_is_stemmed_at_revs_limit(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path, revs_limit=1000)
+    try:
+        ids = [f"{i:04x}" for i in range(1005, 0, -1)]
+        doc = {"_id": DOC, "_rev": f"1005-{ids[0]}", "_revisions": {"start": 1005, "ids": ids}, "n": 1}
+        assert await store.bulk_docs([doc], new_edits=False) == []
+        got = await store.get(DOC, GetOptions(revs=True))
+        assert got["_revisions"]["start"] == 1005
+        assert len(got["_revisions"]["ids"]) == 1000
+        # An edit on top keeps the window at 1000 revisions.
+        [res] = await store.bulk_docs([{"_id": DOC, "_rev": got["_rev"], "n": 2}])
+        again = await store.get(DOC, GetOptions(revs=True))
+        assert again["_rev"] == res["rev"] and len(again["_revisions"]["ids"]) == 1000
+    finally:
+        await store.close()
+
+
+async def test_old_revisions_are_compacted_at_once(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path)
+    try:
+        [first] = await store.bulk_docs([{"_id": DOC, "v": 1}])
+        [second] = await store.bulk_docs([{"_id": DOC, "_rev": first["rev"], "v": 2}])
+        assert (await store.get(DOC, GetOptions()))["v"] == 2
+        [entry] = await store.open_revs(DOC, [first["rev"]], GetOptions())
+        assert entry == {"missing": first["rev"]}
+        [latest] = await store.open_revs(DOC, [first["rev"]], GetOptions(latest=True))
+        assert latest["ok"]["_rev"] == second["rev"]
+    finally:
+        await store.close()
+
+
+async def test_attachment_bodies_are_stored_once_per_content(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path)
+    try:
+        data = base64.b64encode(b"\xff\xd8\xff" + b"same photo" * 1000).decode()
+        docs = [{"_id": f"S000{i}:photo:01JDX00000000000000000000{i}",
+                 "_attachments": {"photo.jpg": {"content_type": "image/jpeg", "data": data}}} for i in range(1, 4)]
+        assert all(r["ok"] for r in await store.bulk_docs(docs))
+        blobs = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file() and p.parent.name != "tmp"]
+        assert len(blobs) == 1
+    finally:
+        await store.close()
+
+
+async def test_concurrent_writers_each_get_their_own_answer(tmp_path: Path) -> None:
+    """Group commit: many writers at once, one of them conflicting, none disturbs the others."""
+    store = await SqliteStore.open(tmp_path)
+    try:
+        [base] = await store.bulk_docs([{"_id": "S0001:shop:S0001", "v": 0}])
+        writes = [store.bulk_docs([{"_id": f"S0001:self_check:01JDX{i:021d}", "i": i}]) for i in range(50)]
+        writes.append(store.bulk_docs([{"_id": "S0001:shop:S0001", "_rev": "1-stale", "v": 1}]))
+        results = await asyncio.gather(*writes)
+        assert all(r[0].get("ok") for r in results[:50])
+        assert results[50][0]["error"] == "conflict"
+        feed = await store.changes(ChangesQuery())
+        assert len(feed["results"]) == 51 and feed["last_seq"] == 51
+        assert (await store.get("S0001:shop:S0001", GetOptions()))["_rev"] == base["rev"]
+    finally:
+        await store.close()
+
+
+async def test_data_survives_reopening(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path)
+    [res] = await store.bulk_docs([{"_id": DOC, "v": 1}])
+    await store.put_local("checkpoint", {"last_seq": 1})
+    await store.close()
+    reopened = await SqliteStore.open(tmp_path)
+    try:
+        assert (await reopened.get(DOC, GetOptions()))["_rev"] == res["rev"]
+        assert (await reopened.get_local("checkpoint"))["last_seq"] == 1
+        info = await reopened.info()
+        assert info["update_seq"] == 1 and info["doc_count"] == 1
+    finally:
+        await reopened.close()
