@@ -189,13 +189,14 @@ def _store(conn: sqlite3.Connection, state: TxState, item: Prepared, tree: Tree,
         conn.execute("UPDATE revs SET leaf = 0, body = NULL WHERE doc_id = ? AND rev = ?", (item.id, parent))
         conn.execute("DELETE FROM atts WHERE doc_id = ? AND rev = ?", (item.id, parent))
         tree[parent].available = False
-    for r in revtree.stem(tree, revs_limit):
+    stemmed = revtree.stem(tree, revs_limit)
+    for r in stemmed:
         conn.execute("DELETE FROM revs WHERE doc_id = ? AND rev = ?", (item.id, r))
         conn.execute("DELETE FROM atts WHERE doc_id = ? AND rev = ?", (item.id, r))
-    for r, n in tree.items():
-        if n.parent is None:
-            conn.execute("UPDATE revs SET parent = NULL WHERE doc_id = ? AND rev = ? AND parent IS NOT NULL",
-                         (item.id, r))
+    if stemmed:  # the new roots lose their parent pointers
+        for r, n in tree.items():
+            if n.parent is None:
+                conn.execute("UPDATE revs SET parent = NULL WHERE doc_id = ? AND rev = ?", (item.id, r))
     top = revtree.winner(tree)
     deleted = tree[top].deleted
     old = conn.execute("SELECT deleted FROM docs WHERE id = ?", (item.id,)).fetchone()
