@@ -27,15 +27,25 @@ class Scope:
         return self.partitions is None or doc_id.split(":", 1)[0] in self.partitions
 
 
-def scope_for(principal: Principal) -> Scope:
+DISTRICT = "district"
+
+
+def scope_for(principal: Principal, shops: frozenset[str] = frozenset()) -> Scope:
+    """The partitions a principal replicates: the operator all; an owner their shop; a grid worker the
+    shops of their grids (`shops`, from the registry); everyone the shared `district` documents."""
     if principal.is_admin:
         return Scope(None)
-    return Scope(frozenset())
+    if principal.role == "owner":
+        return Scope(frozenset({principal.user_id.split(":", 1)[1], DISTRICT}))
+    if principal.role == "grid":
+        return Scope(shops | {DISTRICT})
+    return Scope(frozenset({DISTRICT}))
 
 
 def local_id(principal: Principal, client_id: str) -> str:
-    """Checkpoints are namespaced per user, so nobody reads or overwrites another user's."""
-    return f"user/{principal.user_id}/{client_id}"
+    """Checkpoints are namespaced per user, so nobody reads or overwrites another user's, and per scope
+    version, so a changed scope starts the phone's pull over."""
+    return f"user/{principal.user_id}/s{principal.scope_version}/{client_id}"
 
 
 def check_write(principal: Principal, doc: Any) -> None:

@@ -13,8 +13,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server import __version__
+from server.accounts import Accounts
+from server.api.auth import routes as auth_routes
+from server.api.users import routes as user_routes
 from server.auth import Tokens, load_secret
 from server.errors import CouchError, couch_error_handler, not_found
+from server.registry import Registry
 from server.settings import Settings
 from server.store import open_store
 from server.store.protocol import Store
@@ -36,6 +40,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         app.state.store = store if store is not None else await open_store(settings)
         app.state.tokens = Tokens(await load_secret(app.state.store, settings.secret))
         app.state.authenticator = Authenticator(app.state.tokens, app.state.store)
+        app.state.accounts = Accounts(app.state.store, app.state.tokens)
+        app.state.registry = Registry(app.state.store)
         try:
             yield
         finally:
@@ -54,7 +60,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             raise not_found("The PWA is not built; run `make install`.")
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
-    routes: list[Route | Mount] = [Route("/", root), *sync_routes]
+    routes: list[Route | Mount] = [Route("/", root), *sync_routes, *auth_routes, *user_routes]
     if (PWA_DIST / "assets").exists():
         routes.append(Mount("/assets", StaticFiles(directory=PWA_DIST / "assets"), name="assets"))
     async def service_worker(request: Request) -> Response:

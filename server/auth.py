@@ -28,6 +28,8 @@ class Principal:
     role: str
     version: int = 0
     device: str | None = None
+    # Bumped when the user's scope changes (a shop moved grids): checkpoints of the old scope are forgotten.
+    scope_version: int = 0
 
     @property
     def is_admin(self) -> bool:

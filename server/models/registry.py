@@ -2,8 +2,9 @@
 
 A shop's own document lives in the shop's partition, `{code}:shop:{code}`: the owner (scoped to that one
 partition) and the grid worker (scoped to the partitions of their shops) read it with the rest of the e-file,
-and a range read of `{code}:` lists it first. Communities and grids are shared: `district:community:{code}`
-and `district:grid:{code}`.
+and a range read of `{code}:` lists it first. Communities and grids are the office's registry:
+`registry:community:{code}` and `registry:grid:{code}`, in a partition no device replicates (a grid lists its
+grid workers and shops; it is what a grid worker's scope is computed from).
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ class Community(Doc):
 
     @model_validator(mode="after")
     def _check_community_id(self) -> Self:
-        self.check_id(rf"district:community:{KEY}", "district:community:{code}")
+        self.check_id(rf"registry:community:{KEY}", "registry:community:{code}")
         if self.key != self.code:
-            raise refuse(f"_id must be district:community:{self.code}")
+            raise refuse(f"_id must be registry:community:{self.code}")
         return self
 
 
@@ -56,12 +57,13 @@ class Grid(Doc):
     name: Text
     community: Code
     workers: tuple[Username, ...] = Field(default=(), max_length=50)
+    shops: tuple[ShopCode, ...] = Field(default=(), max_length=2000)
 
     @model_validator(mode="after")
     def _check_grid_id(self) -> Self:
-        self.check_id(rf"district:grid:{KEY}", "district:grid:{code}")
+        self.check_id(rf"registry:grid:{KEY}", "registry:grid:{code}")
         if self.key != self.code:
-            raise refuse(f"_id must be district:grid:{self.code}")
+            raise refuse(f"_id must be registry:grid:{self.code}")
         if len(set(self.workers)) != len(self.workers):
             raise refuse("workers: a username appears twice")
         return self
@@ -76,8 +78,8 @@ def shop_doc_id(code: str) -> str:
 
 
 def community_doc_id(code: str) -> str:
-    return f"district:community:{code}"
+    return f"registry:community:{code}"
 
 
 def grid_doc_id(code: str) -> str:
-    return f"district:grid:{code}"
+    return f"registry:grid:{code}"

@@ -1,27 +1,43 @@
-"""Authentication of `/sync/` and `/api/` requests: the bearer token, checked against revocations."""
+"""Authentication of `/sync/` and `/api/` requests: the bearer token, checked against the account.
+
+A token is refused when its account is gone or disabled, or when the account's token version moved on
+(revoked: lost phone, staff leaving, new PIN). Accounts are cached for a moment to keep this off the hot path.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from starlette.requests import Request
 
+from server.accounts import user_doc_id
 from server.auth import Principal, Tokens, token_versions
 from server.errors import unauthorized
-from server.store.protocol import Store
+from server.store.protocol import Doc, Store
+from server.store.upsert import read
 
-VERSION_CACHE_SECONDS = 2.0
+CACHE_SECONDS = 2.0
 
 
 class Authenticator:
     def __init__(self, tokens: Tokens, store: Store) -> None:
         self.tokens = tokens
         self._store = store
-        self._versions: dict[str, int] = {}
-        self._loaded_at = 0.0
+        self._users: dict[str, tuple[float, Doc | None]] = {}
+        self._admin_versions: tuple[float, dict[str, int]] = (-1e9, {})
 
-    def forget_versions(self) -> None:
-        self._loaded_at = 0.0
+    def forget(self) -> None:
+        self._users.clear()
+        self._admin_versions = (-1e9, {})
+
+    async def _user(self, user_id: str) -> Doc | None:
+        cached = self._users.get(user_id)
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        doc = await read(self._store, user_doc_id(user_id))
+        self._users[user_id] = (time.monotonic(), doc)
+        return doc
 
     async def principal(self, request: Request) -> Principal:
         header = request.headers.get("authorization", "")
@@ -29,9 +45,19 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("You are not authorized to access this db.")
         principal = self.tokens.verify(token.strip())
-        if time.monotonic() - self._loaded_at > VERSION_CACHE_SECONDS:
-            self._versions = await token_versions(self._store)
-            self._loaded_at = time.monotonic()
-        if principal.version < self._versions.get(principal.user_id, 0):
+        if principal.is_admin:
+            loaded_at, versions = self._admin_versions
+            if time.monotonic() - loaded_at > CACHE_SECONDS:
+                versions = await token_versions(self._store)
+                self._admin_versions = (time.monotonic(), versions)
+            if principal.version < versions.get(principal.user_id, 0):
+                raise unauthorized("Token revoked; sign in again.")
+            return principal
+        user = await self._user(principal.user_id)
+        if user is None or user.get("disabled") or user.get("role") != principal.role:
+            raise unauthorized("This account no longer exists; sign in again.")
+        if principal.version != int(user.get("token_version", 0)):
             raise unauthorized("Token revoked; sign in again.")
-        return principal
+        device = request.headers.get("x-mashang-device")
+        return dataclasses.replace(principal, scope_version=int(user.get("scope_version", 0)),
+                                   device=device[:64] if device else None)

@@ -30,7 +30,10 @@ def _store(request: Request) -> Store:
 
 async def _who(request: Request) -> tuple[Principal, access.Scope]:
     principal = await request.app.state.authenticator.principal(request)
-    return principal, access.scope_for(principal)
+    shops: frozenset[str] = frozenset()
+    if principal.role == "grid":
+        shops = await request.app.state.registry.shops_of_worker(principal.user_id.split(":", 1)[1])
+    return principal, access.scope_for(principal, shops)
 
 
 def _readable(scope: access.Scope, doc_id: str) -> None:

@@ -29,7 +29,7 @@ def shop() -> dict[str, Any]:
 
 def community() -> dict[str, Any]:
     return {
-        "_id": "district:community:wensan",
+        "_id": "registry:community:wensan",
         "type": "community",
         "schema": 1,
         "code": "wensan",
@@ -40,7 +40,7 @@ def community() -> dict[str, Any]:
 
 def grid() -> dict[str, Any]:
     return {
-        "_id": "district:grid:wensan-03",
+        "_id": "registry:grid:wensan-03",
         "type": "grid",
         "schema": 1,
         "code": "wensan-03",
@@ -75,7 +75,7 @@ def test_grid_workers_are_user_ids() -> None:
         (shop() | {"owner_activated": "yes"}, "owner_activated: must be true or false"),
         (shop() | {"name": ""}, "name"),
         (shop() | {"code": "district", "_id": "district:shop:district"}, "reserved"),
-        (community() | {"_id": "district:community:other"}, "_id must be district:community:wensan"),
+        (community() | {"_id": "registry:community:other"}, "_id must be registry:community:wensan"),
         (grid() | {"workers": ["zhou", "zhou"]}, "a username appears twice"),
         (grid() | {"workers": ["Zhou Wei"]}, "workers[0]: must be a username"),
     ],

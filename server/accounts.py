@@ -1,0 +1,229 @@
+"""Accounts: office staff and grid workers (username + password), owners (activation code, then a PIN).
+
+Account documents live in the `accounts` partition (`accounts:user:{user_id}`, `accounts:activation:{shop}`,
+`accounts:audit:{ulid}`), which only the operator's scope includes: they are backed up with everything else
+and never replicate to a device. Secrets are argon2 hashes. Guessing is throttled per account and per address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from server.auth import Principal, Tokens
+from server.errors import CouchError, bad_request, forbidden, not_found, unauthorized
+from server.ids import new_ulid
+from server.store.protocol import AllDocsQuery, Doc, Store
+from server.store.upsert import read, upsert
+
+# OWASP's argon2id profile m=12 MiB, t=3, p=1: about 35 ms a hash on the small servers we target.
+HASHER = PasswordHasher(time_cost=3, memory_cost=12288, parallelism=1)
+TOKEN_TTL = {"owner": 180 * 86400, "grid": 30 * 86400, "office": 12 * 3600}
+ACTIVATION_DAYS = 7
+FAILURES_PER_ACCOUNT = 5
+FAILURES_PER_ADDRESS = 30
+FAILURE_WINDOW = 15 * 60.0
+
+
+def user_doc_id(user_id: str) -> str:
+    return f"accounts:user:{user_id}"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+
+
+def public_user(doc: Doc) -> Doc:
+    """What the client may know about its own account."""
+    keep = ("user_id", "role", "name", "shop", "username")
+    return {"id": doc["user_id"], **{k: doc[k] for k in keep if k in doc and k != "user_id"}}
+
+
+class Throttle:
+    """Failed attempts in a sliding window, per key; `retry_after` says how long a key must wait."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._fails: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str) -> deque[float]:
+        q = self._fails.setdefault(key, deque())
+        cutoff = time.monotonic() - self.window
+        while q and q[0] < cutoff:
+            q.popleft()
+        return q
+
+    def retry_after(self, key: str) -> int:
+        q = self._recent(key)
+        if len(q) < self.limit:
+            return 0
+        return max(1, int(q[0] + self.window - time.monotonic()) + 1)
+
+    def fail(self, key: str) -> None:
+        self._recent(key).append(time.monotonic())
+
+    def clear(self, key: str) -> None:
+        self._fails.pop(key, None)
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str
+    user: Doc
+
+    def answer(self) -> Doc:
+        return {"token": self.token, "user": public_user(self.user)}
+
+
+class Accounts:
+    def __init__(self, store: Store, tokens: Tokens) -> None:
+        self.store = store
+        self.tokens = tokens
+        self.by_account = Throttle(FAILURES_PER_ACCOUNT, FAILURE_WINDOW)
+        self.by_address = Throttle(FAILURES_PER_ADDRESS, FAILURE_WINDOW)
+
+    # ----- creating accounts -----
+
+    async def create_staff(self, role: str, username: str, password: str, name: str) -> Doc:
+        if role not in ("office", "grid"):
+            raise bad_request("role must be office or grid")
+        if not username.isascii() or not username.replace("_", "").replace("-", "").isalnum():
+            raise bad_request("username: letters, digits, '-' and '_' only")
+        if len(password) < 8:
+            raise bad_request("password: at least 8 characters")
+        user_id = f"{role}:{username}"
+        existing = await read(self.store, user_doc_id(user_id))
+        doc = {"_id": user_doc_id(user_id), "type": "user", "user_id": user_id, "role": role, "username": username,
+               "name": name, "password_hash": await asyncio.to_thread(HASHER.hash, password),
+               "token_version": existing.get("token_version", 0) if existing else 0,
+               "scope_version": existing.get("scope_version", 0) if existing else 0, "disabled": False}
+        return await upsert(self.store, doc)
+
+    async def issue_activation(self, shop: str, issued_by: str) -> Doc:
+        """A one-time 8-digit code the owner types on first use; a new code replaces the old one."""
+        code = f"{secrets.randbelow(10**8):08d}"
+        expires = datetime.now(UTC) + timedelta(days=ACTIVATION_DAYS)
+        doc = {"_id": f"accounts:activation:{shop}", "type": "activation", "shop": shop,
+               "code_hash": await asyncio.to_thread(HASHER.hash, code), "issued_by": issued_by,
+               "issued_at": now_iso(), "expires_at": expires.astimezone().isoformat(timespec="seconds")}
+        await upsert(self.store, doc)
+        return {"shop": shop, "code": code, "expires_at": doc["expires_at"]}
+
+    async def set_owner_pin(self, shop: str, pin: str) -> Doc:
+        if len(pin) != 6 or not pin.isdigit():
+            raise bad_request("pin: exactly 6 digits")
+        user_id = f"owner:{shop}"
+        existing = await read(self.store, user_doc_id(user_id))
+        doc = {"_id": user_doc_id(user_id), "type": "user", "user_id": user_id, "role": "owner", "shop": shop,
+               "name": existing.get("name", shop) if existing else shop,
+               "pin_hash": await asyncio.to_thread(HASHER.hash, pin),
+               # A new PIN signs out every phone that had the old one.
+               "token_version": (existing.get("token_version", 0) + 1) if existing else 0,
+               "scope_version": existing.get("scope_version", 0) if existing else 0, "disabled": False}
+        return await upsert(self.store, doc)
+
+    # ----- signing in -----
+
+    def _check_throttle(self, account: str, address: str) -> None:
+        wait = max(self.by_account.retry_after(account), self.by_address.retry_after(address))
+        if wait:
+            raise CouchError(429, "too_many_requests", f"Too many failed attempts; try again in {wait} s.",
+                             {"Retry-After": str(wait)})
+
+    async def _failed(self, account: str, address: str, reason: str) -> CouchError:
+        self.by_account.fail(account)
+        self.by_address.fail(address)
+        await self.audit("login_failed", account, address, reason)
+        return unauthorized(reason)
+
+    def _session(self, user: Doc) -> Session:
+        principal = Principal(user["user_id"], user["role"], int(user.get("token_version", 0)))
+        return Session(self.tokens.issue(principal, TOKEN_TTL[user["role"]]), user)
+
+    async def login(self, username: str, password: str, address: str) -> Session:
+        account = f"staff:{username}"
+        self._check_throttle(account, address)
+        for role in ("grid", "office"):
+            user = await read(self.store, user_doc_id(f"{role}:{username}"))
+            if user is not None:
+                break
+        if user is None or user.get("disabled") or not await _verify(user.get("password_hash"), password):
+            raise await self._failed(account, address, "Wrong username or password.")
+        self.by_account.clear(account)
+        return self._session(user)
+
+    async def owner_login(self, shop: str, pin: str, address: str) -> Session:
+        account = f"owner:{shop}"
+        self._check_throttle(account, address)
+        user = await read(self.store, user_doc_id(account))
+        if user is None or user.get("disabled") or not await _verify(user.get("pin_hash"), pin):
+            raise await self._failed(account, address, "Wrong shop code or PIN.")
+        self.by_account.clear(account)
+        return self._session(user)
+
+    async def activate(self, shop: str, code: str, pin: str, address: str) -> Session:
+        account = f"activation:{shop}"
+        self._check_throttle(account, address)
+        act = await read(self.store, f"accounts:activation:{shop}")
+        valid = (act is not None and not act.get("used_at")
+                 and datetime.fromisoformat(act["expires_at"]) > datetime.now(UTC))
+        if act is None or not valid or not await _verify(act.get("code_hash"), code):
+            raise await self._failed(account, address, "Wrong or expired activation code.")
+        user = await self.set_owner_pin(shop, pin)
+        await upsert(self.store, {**act, "used_at": now_iso()})
+        self.by_account.clear(account)
+        await self.audit("owner_activated", f"owner:{shop}", address, "activation code used")
+        return self._session(user)
+
+    async def renew(self, principal: Principal) -> Session:
+        user = await self.user(principal.user_id)
+        if user is None or user.get("disabled"):
+            raise unauthorized("This account no longer exists.")
+        return self._session(user)
+
+    async def revoke(self, user_id: str) -> int:
+        """Sign the user out everywhere (lost phone, staff leaving)."""
+        user = await self.user(user_id)
+        if user is None:
+            raise not_found("No such user.")
+        version = int(user.get("token_version", 0)) + 1
+        await upsert(self.store, {**user, "token_version": version})
+        return version
+
+    async def user(self, user_id: str) -> Doc | None:
+        return await read(self.store, user_doc_id(user_id))
+
+    # ----- the audit log -----
+
+    async def audit(self, event: str, account: str, address: str, detail: str) -> None:
+        doc = {"_id": f"accounts:audit:{new_ulid()}", "type": "audit", "event": event, "account": account,
+               "address": address, "detail": detail, "at": now_iso()}
+        await self.store.bulk_docs([doc])
+
+    async def audit_log(self, limit: int = 100) -> list[Doc]:
+        out = await self.store.all_docs(AllDocsQuery(startkey="accounts:audit:\ufff0", endkey="accounts:audit:",
+                                                     descending=True, limit=limit, include_docs=True))
+        return [row["doc"] for row in out["rows"]]
+
+
+async def _verify(hashed: Any, secret: str) -> bool:
+    if not isinstance(hashed, str):
+        await asyncio.to_thread(HASHER.hash, secret)  # same cost whether or not the account exists
+        return False
+    try:
+        return await asyncio.to_thread(HASHER.verify, hashed, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def require_role(principal: Principal, *roles: str) -> None:
+    if principal.role not in roles and not principal.is_admin:
+        raise forbidden(f"This needs one of the roles: {', '.join(roles)}.")

@@ -1,0 +1,1 @@
+"""The REST API at `/api/`: sign-in, the office's registry and desks, the public shop card."""

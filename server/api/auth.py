@@ -1,0 +1,63 @@
+"""Sign-in for people: staff with username and password, owners with activation code then PIN."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.api.common import accounts_of, caller, client_address, registry_of, text_field
+from server.errors import forbidden
+from server.http import json_response, read_object
+
+
+async def login(request: Request) -> Response:
+    body = await read_object(request)
+    session = await accounts_of(request).login(
+        text_field(body, "username", 64), text_field(body, "password", 256), client_address(request))
+    return json_response(request, session.answer())
+
+
+async def owner(request: Request) -> Response:
+    body = await read_object(request)
+    session = await accounts_of(request).owner_login(
+        text_field(body, "shop", 64), text_field(body, "pin", 6), client_address(request))
+    return json_response(request, session.answer())
+
+
+async def activate(request: Request) -> Response:
+    body = await read_object(request)
+    accounts = accounts_of(request)
+    pin = text_field(body, "pin", 64)
+    if len(pin) != 6 or not pin.isdigit():
+        return json_response(request, {"error": "bad_request", "reason": "pin: exactly 6 digits"}, 400)
+    session = await accounts.activate(text_field(body, "shop", 64), text_field(body, "code", 64), pin,
+                                      client_address(request))
+    return json_response(request, session.answer())
+
+
+async def renew(request: Request) -> Response:
+    principal = await caller(request)
+    if principal.is_admin:
+        raise forbidden("Operator tokens are made with `mashang admin-token`.")
+    return json_response(request, (await accounts_of(request).renew(principal)).answer())
+
+
+async def activation_code(request: Request) -> Response:
+    """A grid worker (for a shop of their grids) or the office hands an owner a one-time code."""
+    principal = await caller(request, "grid", "office")
+    shop = request.path_params["code"]
+    if principal.role == "grid":
+        mine = await registry_of(request).shops_of_worker(principal.user_id.split(":", 1)[1])
+        if shop not in mine:
+            raise forbidden("This shop is not in your grids.")
+    return json_response(request, await accounts_of(request).issue_activation(shop, principal.user_id), 201)
+
+
+routes = [
+    Route("/api/auth/login", login, methods=["POST"]),
+    Route("/api/auth/owner", owner, methods=["POST"]),
+    Route("/api/auth/activate", activate, methods=["POST"]),
+    Route("/api/auth/renew", renew, methods=["POST"]),
+    Route("/api/shops/{code}/activation", activation_code, methods=["POST"]),
+]

@@ -1,0 +1,42 @@
+"""What every `/api/` route needs: the caller, their role, typed fields of a JSON body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from server.accounts import Accounts, require_role
+from server.auth import Principal
+from server.errors import bad_request
+from server.registry import Registry
+
+
+def accounts_of(request: Request) -> Accounts:
+    accounts: Accounts = request.app.state.accounts
+    return accounts
+
+
+def registry_of(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+async def caller(request: Request, *roles: str) -> Principal:
+    principal: Principal = await request.app.state.authenticator.principal(request)
+    if roles:
+        require_role(principal, *roles)
+    return principal
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def text_field(body: dict[str, Any], name: str, max_len: int = 200) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise bad_request(f"{name}: a non-empty string is required")
+    if len(value) > max_len:
+        raise bad_request(f"{name}: at most {max_len} characters")
+    return value.strip()

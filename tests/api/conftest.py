@@ -1,0 +1,51 @@
+"""An in-process gateway on a fresh embedded store, with a small registry: two grids, three shops."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from server.app import create_app
+from server.auth import Principal, Tokens
+from server.settings import Settings
+
+SECRET = "api-test-secret-" + "z" * 40
+
+
+class World:
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.state = client.app.state  # type: ignore[attr-defined]
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        return self.client.portal.call(fn, *args)  # type: ignore[union-attr]
+
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": "Bearer " + Tokens(SECRET).issue(Principal("admin", "admin"), 3600)}
+
+    def login(self, username: str, password: str) -> dict[str, str]:
+        resp = self.client.post("/api/auth/login", json={"username": username, "password": password})
+        assert resp.status_code == 200, resp.text
+        return {"Authorization": "Bearer " + resp.json()["token"]}
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    settings = Settings(data_dir=tmp_path / "data", secret=SECRET)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        w = World(client)
+        reg, acc = w.state.registry, w.state.accounts
+        w.call(reg.put_community, "wensan", "文三社区", "minglou")
+        w.call(reg.put_grid, "g1", "文三一网格", "wensan", ["zhou"], ["S0001", "S0002"])
+        w.call(reg.put_grid, "g2", "文三二网格", "wensan", ["li"], ["S0003"])
+        for code, grid in (("S0001", "g1"), ("S0002", "g1"), ("S0003", "g2")):
+            w.call(reg.put_shop, {"code": code, "name": f"小吃店{code}", "address": "曙光北路1号", "category": "food",
+                                  "community": "wensan", "grid": grid, "status": "active", "owner_activated": False})
+        w.call(acc.create_staff, "grid", "zhou", "zhou-password", "小周")
+        w.call(acc.create_staff, "grid", "li", "li-password", "小李")
+        w.call(acc.create_staff, "office", "wang", "wang-password", "王科长")
+        yield w

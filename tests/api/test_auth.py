@@ -1,0 +1,125 @@
+"""Sign-in, tokens, revocation, throttling and the audit log, as the people using them would notice."""
+
+from __future__ import annotations
+
+import jwt
+
+from tests.api.conftest import World
+
+
+def shop_ids(world: World, headers: dict[str, str]) -> set[str]:
+    resp = world.client.get("/sync/_changes", headers=headers)
+    assert resp.status_code == 200, resp.text
+    return {r["id"].split(":", 1)[0] for r in resp.json()["results"]}
+
+
+def test_grid_worker_signs_in_and_replicates_only_their_shops(world: World) -> None:
+    resp = world.client.post("/api/auth/login", json={"username": "zhou", "password": "zhou-password"})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["user"] == {"id": "grid:zhou", "role": "grid", "name": "小周", "username": "zhou"}
+    claims = jwt.decode(body["token"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 30 * 86400
+    assert shop_ids(world, {"Authorization": "Bearer " + body["token"]}) == {"S0001", "S0002"}
+    assert "password_hash" not in resp.text
+
+
+def test_office_token_lasts_twelve_hours(world: World) -> None:
+    resp = world.client.post("/api/auth/login", json={"username": "wang", "password": "wang-password"})
+    claims = jwt.decode(resp.json()["token"], options={"verify_signature": False})
+    assert resp.json()["user"]["role"] == "office" and claims["exp"] - claims["iat"] == 12 * 3600
+
+
+def test_wrong_password_is_a_401_and_lands_in_the_audit_log(world: World) -> None:
+    resp = world.client.post("/api/auth/login", json={"username": "zhou", "password": "guess"})
+    assert resp.status_code == 401 and resp.json()["reason"] == "Wrong username or password."
+    resp = world.client.post("/api/auth/login", json={"username": "nobody", "password": "guess-again"})
+    assert resp.status_code == 401 and resp.json()["reason"] == "Wrong username or password."
+    office = world.login("wang", "wang-password")
+    items = world.client.get("/api/office/audit", headers=office).json()["items"]
+    failed = [i for i in items if i["event"] == "login_failed"]
+    assert {i["account"] for i in failed} == {"staff:zhou", "staff:nobody"}
+    assert all(i["address"] and i["at"] for i in failed)
+    # Grid workers may not read the audit log.
+    assert world.client.get("/api/office/audit", headers=world.login("zhou", "zhou-password")).status_code == 403
+
+
+def test_guessing_is_throttled_with_retry_after(world: World) -> None:
+    for _ in range(5):
+        assert world.client.post("/api/auth/login", json={"username": "li", "password": "x" * 8}).status_code == 401
+    resp = world.client.post("/api/auth/login", json={"username": "li", "password": "li-password"})
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) > 0
+    assert resp.json()["error"] == "too_many_requests"
+    # Another account from the same address is not locked by li's failures.
+    ok = world.client.post("/api/auth/login", json={"username": "zhou", "password": "zhou-password"})
+    assert ok.status_code == 200
+
+
+def test_owner_activation_then_pin_login(world: World) -> None:
+    zhou = world.login("zhou", "zhou-password")
+    resp = world.client.post("/api/shops/S0001/activation", headers=zhou)
+    assert resp.status_code == 201
+    code = resp.json()["code"]
+    assert len(code) == 8 and code.isdigit()
+    # A grid worker cannot hand out codes for a shop outside their grids.
+    assert world.client.post("/api/shops/S0003/activation", headers=zhou).status_code == 403
+    bad = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": "00000000", "pin": "123456"})
+    assert bad.status_code == 401
+    short = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": "12345"})
+    assert short.status_code == 400 and "6 digits" in short.json()["reason"]
+    ok = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": "246810"})
+    assert ok.status_code == 200 and ok.json()["user"]["id"] == "owner:S0001"
+    claims = jwt.decode(ok.json()["token"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 180 * 86400
+    again = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": "111111"})
+    assert again.status_code == 401  # one-time code
+    login = world.client.post("/api/auth/owner", json={"shop": "S0001", "pin": "246810"})
+    assert login.status_code == 200
+    owner = {"Authorization": "Bearer " + login.json()["token"]}
+    assert shop_ids(world, owner) == {"S0001"}
+    assert world.client.post("/api/auth/owner", json={"shop": "S0001", "pin": "000000"}).status_code == 401
+
+
+def test_revoked_tokens_stop_working_everywhere(world: World) -> None:
+    zhou = world.login("zhou", "zhou-password")
+    assert world.client.get("/sync/", headers=zhou).status_code == 200
+    office = world.login("wang", "wang-password")
+    assert world.client.post("/api/office/users/grid:zhou/revoke", headers=office).status_code == 200
+    for path in ("/sync/", "/sync/_changes", "/sync/_local/x"):
+        resp = world.client.get(path, headers=zhou)
+        assert resp.status_code == 401 and "revoked" in resp.json()["reason"]
+    assert world.client.post("/api/auth/renew", headers=zhou).status_code == 401
+    assert world.client.get("/sync/", headers=world.login("zhou", "zhou-password")).status_code == 200
+    # Only the office revokes.
+    assert world.client.post("/api/office/users/grid:li/revoke", headers=zhou).status_code in (401, 403)
+
+
+def test_renewal_gives_a_fresh_token_for_the_same_user(world: World) -> None:
+    li = world.login("li", "li-password")
+    resp = world.client.post("/api/auth/renew", headers=li)
+    assert resp.status_code == 200 and resp.json()["user"]["id"] == "grid:li"
+    assert world.client.get("/sync/", headers={"Authorization": "Bearer " + resp.json()["token"]}).status_code == 200
+
+
+def test_moving_a_shop_changes_scopes_and_forgets_pull_checkpoints(world: World) -> None:
+    zhou, li = world.login("zhou", "zhou-password"), world.login("li", "li-password")
+    for headers in (zhou, li):
+        assert world.client.put("/sync/_local/pull", json={"last_seq": 7}, headers=headers).status_code == 201
+    office = world.login("wang", "wang-password")
+    resp = world.client.post("/api/office/shops/S0002/move", json={"grid": "g2"}, headers=office)
+    assert resp.status_code == 200 and resp.json()["grid_workers"] == ["li", "zhou"]
+    assert shop_ids(world, zhou) == {"S0001"}
+    assert shop_ids(world, li) == {"S0002", "S0003"}
+    for headers in (zhou, li):  # the phones start their pull over in the new scope
+        assert world.client.get("/sync/_local/pull", headers=headers).status_code == 404
+    bad = world.client.post("/api/office/shops/S0002/move", json={"grid": "nowhere"}, headers=office)
+    assert bad.status_code == 400
+
+
+def test_malformed_sign_in_bodies_are_400s(world: World) -> None:
+    for path, body in (("/api/auth/login", {"username": "zhou"}), ("/api/auth/login", {"username": 5, "password": 6}),
+                       ("/api/auth/owner", {"shop": "S0001", "pin": 123456}), ("/api/auth/activate", [])):
+        resp = world.client.post(path, json=body)
+        assert resp.status_code == 400 and resp.json()["reason"], (path, resp.text)
+    resp = world.client.post("/api/auth/login", content=b"{not json")
+    assert resp.status_code == 400
