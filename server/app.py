@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from server import __version__
 from server.accounts import Accounts
 from server.api.auth import routes as auth_routes
+from server.api.office import routes as office_routes
 from server.api.users import routes as user_routes
 from server.auth import Tokens, load_secret
 from server.errors import CouchError, couch_error_handler, not_found
@@ -60,7 +61,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             raise not_found("The PWA is not built; run `make install`.")
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
-    routes: list[Route | Mount] = [Route("/", root), *sync_routes, *auth_routes, *user_routes]
+    routes: list[Route | Mount] = [Route("/", root), *sync_routes, *auth_routes, *user_routes, *office_routes]
     if (PWA_DIST / "assets").exists():
         routes.append(Mount("/assets", StaticFiles(directory=PWA_DIST / "assets"), name="assets"))
     async def service_worker(request: Request) -> Response:

@@ -222,7 +222,8 @@ class Attachment(Part):
         if self.length is not None:
             return self.length
         if self.data is not None:
-            return len(self.data) * 3 // 4
+            padding = len(self.data) - len(self.data.rstrip("="))
+            return len(self.data) * 3 // 4 - min(padding, 2)
         return None
 
 

@@ -223,8 +223,8 @@ class SqliteStore:
 
     # ----- feeds -----
 
-    def _change_rows(self, conn: sqlite3.Connection, q: ChangesQuery, since: int, limit: int
-                     ) -> tuple[list[tuple[str, int, str, int]], int]:
+    @staticmethod
+    def _change_filter(q: ChangesQuery, since: int) -> tuple[str, list[Any]]:
         where, args = ["seq > ?"], list[Any]([since])
         if q.partitions is not None:
             where.append(f"partition IN ({','.join('?' * len(q.partitions))})")
@@ -232,9 +232,14 @@ class SqliteStore:
         if q.doc_ids is not None:
             where.append(f"id IN ({','.join('?' * len(q.doc_ids))})")
             args.extend(q.doc_ids)
+        return " AND ".join(where), args
+
+    def _change_rows(self, conn: sqlite3.Connection, q: ChangesQuery, since: int, limit: int
+                     ) -> tuple[list[tuple[str, int, str, int]], int]:
+        where, args = self._change_filter(q, since)
         order = "DESC" if q.descending else "ASC"
-        sql = f"SELECT id, seq, winner, deleted FROM docs WHERE {' AND '.join(where)} ORDER BY seq {order}"
-        rows = conn.execute(sql + " LIMIT ?", (*args, limit)).fetchall()
+        sql = f"SELECT id, seq, winner, deleted FROM docs WHERE {where} ORDER BY seq {order} LIMIT ?"
+        rows = conn.execute(sql, (*args, limit)).fetchall()
         return rows, conn.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0]
 
     def _changes(self, conn: sqlite3.Connection, q: ChangesQuery) -> Doc:
@@ -278,8 +283,8 @@ class SqliteStore:
             last_seq = max(top, since)
         pending = 0
         if not q.descending and q.selector is None and results and limit >= 0 and len(results) >= limit:
-            more, _ = self._change_rows(conn, q, int(last_seq), -1)
-            pending = len(more)
+            where, args = self._change_filter(q, int(last_seq))
+            pending = conn.execute(f"SELECT count(*) FROM docs WHERE {where}", args).fetchone()[0]
         return {"results": results, "last_seq": last_seq, "pending": pending}
 
     async def changes(self, query: ChangesQuery) -> Doc:

@@ -179,7 +179,7 @@ async def bulk_get(request: Request) -> Response:
 
 
 async def bulk_docs(request: Request) -> Response:
-    principal, _scope = await _who(request)
+    principal, scope = await _who(request)
     body = await read_object(request)
     docs = body.get("docs")
     if not isinstance(docs, list):
@@ -187,7 +187,7 @@ async def bulk_docs(request: Request) -> Response:
     new_edits = body.get("new_edits", True)
     if not isinstance(new_edits, bool):
         raise bad_request("`new_edits` parameter must be a boolean.")
-    results = await write_docs(request.app.state, principal, docs, new_edits)
+    results = await write_docs(request.app.state, principal, docs, new_edits, scope=scope)
     return json_response(request, results, 201)
 
 
@@ -243,7 +243,7 @@ async def document(request: Request) -> Response:
         else:
             rev = request.query_params.get("rev")
             doc, new_edits = {"_id": doc_id, "_rev": rev, "_deleted": True}, True
-        [result] = await write_docs(request.app.state, principal, [doc], new_edits, single=True)
+        [result] = await write_docs(request.app.state, principal, [doc], new_edits, single=True, scope=scope)
         if "error" in result:
             raise CouchError(_ERROR_STATUS.get(result["error"], 400), result["error"], result["reason"])
         if not new_edits:

@@ -1,34 +1,49 @@
-"""Writes through `/sync/`: the access check per document, then the store, answered per document.
+"""Writes through `/sync/`: the rules per document, then the store, answered per document; refusals are quarantined.
 
 PouchDB's replicator skips a document refused with `forbidden` and aborts the whole batch on any other
 per-document error, so a document the store cannot take (bad attachment, bad revision path) is answered
-as `forbidden` with the store's reason: one bad document never stalls a phone's replication.
+as `forbidden` with the store's reason: one bad document never stalls a phone's replication. PouchDB never
+resends a refused document, so every refusal of a device is kept in the quarantine for the office.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from server import access
+from server import access, quarantine
 from server.auth import Principal
 from server.errors import CouchError
+from server.models import Template
 from server.store.protocol import Doc, Store
+from server.sync.validate import WriteContext, check_event_write
 
 # Per-document errors PouchDB may see as they are; any other becomes `forbidden` in a batch.
 PASS_THROUGH = {"conflict", "forbidden", "unauthorized"}
+# Store answers that are not a refusal of the document: a conflict is PouchDB's to resolve, not the office's.
+NOT_REFUSALS = {"conflict", "unauthorized"}
 
 
-async def write_docs(state: Any, principal: Principal, docs: list[Any], new_edits: bool,
-                     single: bool = False) -> list[Doc]:
+async def write_docs(state: Any, principal: Principal, docs: list[Any], new_edits: bool, single: bool = False, *,
+                     scope: access.Scope) -> list[Doc]:
+    """Write `docs` for `principal` within `scope`; refusals are answered per document and quarantined."""
     store: Store = state.store
+    ctx = WriteContext(store, datetime.now(UTC), templates=_template_cache(state))
+    if not principal.is_admin:  # admin (the operator token) skips the domain rules, never the store's protocol
+        await ctx.prepare(docs, new_edits)
     answers: list[Doc | None] = []
     allowed: list[Doc] = []
+    refusals: list[quarantine.Refusal] = []
     for doc in docs:
         try:
-            access.check_write(principal, doc)
+            if principal.is_admin:
+                access.check_write(principal, doc)
+            else:
+                await check_event_write(ctx, principal, scope, doc, new_edits)
         except CouchError as e:
             doc_id = doc.get("_id") if isinstance(doc, dict) else None
             answers.append({"id": doc_id, **e.body()})
+            refusals.append(quarantine.Refusal(doc, e.error, e.reason))
             continue
         answers.append(None)
         allowed.append(doc)
@@ -38,6 +53,11 @@ async def write_docs(state: Any, principal: Principal, docs: list[Any], new_edit
         merged = [a if a is not None else next(it) for a in answers]
     else:
         merged = [a for a in answers if a is not None] + written
+    if not principal.is_admin:
+        sent = {doc["_id"]: doc for doc in reversed(allowed)}
+        refusals += [quarantine.Refusal(sent.get(a.get("id"), {"_id": a.get("id")}), a["error"], a.get("reason", ""))
+                     for a in written if "error" in a and a["error"] not in NOT_REFUSALS]
+        await quarantine.record(store, principal, refusals, ctx.now)
     return merged if single else [_for_batch(a) for a in merged]
 
 
@@ -45,3 +65,12 @@ def _for_batch(answer: Doc) -> Doc:
     if "error" in answer and answer["error"] not in PASS_THROUGH:
         return {"id": answer.get("id"), "error": "forbidden", "reason": f"{answer['error']}: {answer.get('reason')}"}
     return answer
+
+
+def _template_cache(state: Any) -> dict[tuple[str, int], Template]:
+    """Template versions read so far, kept for the app's life: a published version never changes."""
+    cache: dict[tuple[str, int], Template] | None = getattr(state, "template_cache", None)
+    if cache is None:
+        cache = {}
+        state.template_cache = cache
+    return cache

@@ -1,0 +1,249 @@
+"""The domain rules of a device's write through `/sync/`: who may create which event, where, and what it may hold.
+
+Each refusal is a `forbidden` with a short reason, so PouchDB skips the document and replication goes on. Protocol
+rules (revisions, attachment encoding) stay with the store. What the rules need from the store (which ids exist,
+which revisions it holds, template versions) is looked up once per batch by `WriteContext.prepare`.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final, TypeGuard
+
+import orjson
+from pydantic import ValidationError
+
+from server.access import PARTITION_ID, Scope
+from server.auth import Principal
+from server.errors import CouchError, forbidden
+from server.models import (
+    DISTRICT,
+    EVENT_TYPES,
+    SERVER_TYPES,
+    ChecklistEvent,
+    Photo,
+    Template,
+    check_event,
+    default_template,
+    parse_event,
+    reason_of,
+)
+from server.models.events import MAX_PHOTO_BYTES
+from server.store import revtree
+from server.store.protocol import AllDocsQuery, Store, partition_of
+
+# Which events each role creates (SPEC "Users"); every other role, office included, creates none through /sync/.
+ROLE_TYPES: Final[Mapping[str, frozenset[str]]] = {
+    "owner": frozenset({"self_check", "rectification", "photo"}),
+    "grid": frozenset({"patrol", "verification", "photo"}),
+}
+# Partitions that hold shared or server-only data, never a shop's events, whatever a scope says.
+RESERVED_PARTITIONS: Final = frozenset({DISTRICT, "registry", "accounts", "quarantine"})
+MAX_DOC_BYTES: Final = 64 * 1024  # the JSON of an event without attachment bodies
+MAX_AHEAD: Final = timedelta(minutes=10)  # phones' clocks drift; a check from the future is a wrong clock or a forgery
+MAX_AGE: Final = timedelta(days=90)  # a phone offline longer than a season is not a source of new events
+MAX_TEMPLATES_CACHED: Final = 256
+CHECKLIST_TYPES: Final = frozenset({"self_check", "patrol"})
+TEMPLATE_ID: Final = re.compile(r"district:template:[a-z0-9][a-z0-9-]{0,63}")
+
+# What the first bytes of a picture say it is; the content_type a device declares must agree.
+IMAGE_MAGIC: Final = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+
+
+@dataclass
+class WriteContext:
+    """What the rules of one request (or one replayed history) check against: the store and the server clock.
+
+    `templates` may be shared between requests: a template version never changes once published."""
+
+    store: Store
+    now: datetime
+    templates: dict[tuple[str, int], Template] = field(default_factory=dict)
+    # Filled by `prepare`: whether an id is in the store (deleted ones too), and the (id, rev) pairs it holds.
+    exists: dict[str, bool] = field(default_factory=dict)
+    known_revs: set[tuple[str, str]] = field(default_factory=set)
+
+    async def prepare(self, docs: Sequence[Any], new_edits: bool) -> None:
+        """Look up what the checks of `docs` need in at most three store calls for the whole batch."""
+        ids = list(dict.fromkeys(i for doc in docs if (i := _doc_id(doc)) is not None and i not in self.exists))
+        if ids:
+            found = await self.store.all_docs(AllDocsQuery(keys=ids))
+            for row in found["rows"]:
+                self.exists[row["key"]] = "value" in row
+        if not new_edits:
+            wanted: dict[str, list[str]] = {}
+            for doc in docs:
+                doc_id, rev = _doc_id(doc), doc.get("_rev") if isinstance(doc, dict) else None
+                if doc_id and self.exists.get(doc_id) and _is_rev(rev) and (doc_id, rev) not in self.known_revs:
+                    wanted.setdefault(doc_id, []).append(rev)
+            if wanted:
+                diff = await self.store.revs_diff(wanted)
+                for doc_id, revs in wanted.items():
+                    missing = diff.get(doc_id, {}).get("missing", [])
+                    self.known_revs.update((doc_id, rev) for rev in revs if rev not in missing)
+        await self._load_templates(docs)
+
+    async def template(self, template_id: str, version: int) -> Template | None:
+        if (template_id, version) not in self.templates:
+            await self._load_templates([{"type": "self_check", "template": template_id, "template_version": version}])
+        return self.templates.get((template_id, version))
+
+    async def _load_templates(self, docs: Sequence[Any]) -> None:
+        # The frozen copy `{id}:v{n}` first, else the current `{id}` when it is that version, else the default.
+        wanted = {
+            (doc["template"], doc["template_version"])
+            for doc in docs
+            if isinstance(doc, dict) and doc.get("type") in CHECKLIST_TYPES
+            and isinstance(doc.get("template"), str) and TEMPLATE_ID.fullmatch(doc["template"])
+            and type(doc.get("template_version")) is int
+        } - self.templates.keys()
+        if not wanted:
+            return
+        if len(self.templates) > MAX_TEMPLATES_CACHED:
+            self.templates.clear()
+        keys = sorted({key for tid, version in wanted for key in (f"{tid}:v{version}", tid)})
+        found = await self.store.all_docs(AllDocsQuery(keys=keys, include_docs=True))
+        for row in found["rows"]:
+            try:
+                template = Template.model_validate(row.get("doc"))
+            except ValidationError:
+                continue  # missing, deleted or broken: the check is refused as naming an unknown version
+            key = (template.template_id, template.version)
+            if key in wanted and (key not in self.templates or template.id == template.snapshot_id):
+                self.templates[key] = template
+        fallback = default_template()
+        key = (fallback.template_id, fallback.version)
+        if key in wanted and key not in self.templates:
+            self.templates[key] = fallback
+
+    def claim(self, doc_id: str, rev: object) -> None:
+        """Remember a document let through, so a second copy of its id later in the batch is not new any more."""
+        self.exists[doc_id] = True
+        if isinstance(rev, str):
+            self.known_revs.add((doc_id, rev))
+
+
+async def check_event_write(ctx: WriteContext, principal: Principal, scope: Scope, doc: dict[str, Any],
+                            new_edits: bool) -> None:
+    """Raise `forbidden` (or `bad_request` for a document without an id) unless `principal` may write `doc`."""
+    doc_id = doc.get("_id") if isinstance(doc, dict) else None
+    if not isinstance(doc_id, str):
+        raise CouchError(400, "bad_request", "Document must have an _id")
+    if not PARTITION_ID.match(doc_id):
+        raise forbidden("Document id must have the form {partition}:{type}:{key}")
+    if doc.get("_deleted") is True:
+        raise forbidden("events are immutable: a document cannot be deleted")
+    _check_role(principal, doc.get("type"))
+    _check_partition(scope, partition_of(doc_id))
+    if doc.get("created_by") != principal.user_id:
+        raise forbidden(f"created_by must be the signed-in user {principal.user_id}")
+    size = len(orjson.dumps(_without_attachment_data(doc)))
+    if size > MAX_DOC_BYTES:
+        raise forbidden(f"the document is {size} bytes; an event may have at most {MAX_DOC_BYTES}")
+    try:
+        event = parse_event(doc)
+    except ValidationError as e:
+        raise forbidden(reason_of(e)) from None
+    _check_time(ctx.now, event.performed_at)
+    if isinstance(event, ChecklistEvent):
+        template = await ctx.template(event.template, event.template_version)
+        if template is None:
+            raise forbidden(f"template: {event.template} v{event.template_version} is not known to the server")
+        problems = check_event(template, event)
+        if problems:
+            raise forbidden("; ".join(problems[:3]))
+    replay = await _check_new(ctx, doc_id, doc.get("_rev"), new_edits)
+    if isinstance(event, Photo):
+        _check_photo(event, replay)
+    ctx.claim(doc_id, doc.get("_rev"))
+
+
+def _check_role(principal: Principal, kind: object) -> None:
+    if isinstance(kind, str) and kind in SERVER_TYPES:
+        raise forbidden(f"{kind} documents are written by the server, never through /sync/")
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
+        raise forbidden(f"type must be an event type: {', '.join(EVENT_TYPES)}")
+    if kind not in ROLE_TYPES.get(principal.role, frozenset()):
+        raise forbidden(f"a {principal.role} account may not create {kind} documents")
+
+
+def _check_partition(scope: Scope, partition: str) -> None:
+    if partition in RESERVED_PARTITIONS:
+        raise forbidden(f"'{partition}' holds shared data; events belong in a shop's partition")
+    if scope.partitions is not None and partition not in scope.partitions:
+        raise forbidden(f"shop {partition} is not in this account's scope")
+
+
+def _check_time(now: datetime, performed_at: datetime) -> None:
+    if performed_at > now + MAX_AHEAD:
+        raise forbidden("performed_at is more than 10 minutes ahead of the server clock; check the phone's clock")
+    if performed_at < now - MAX_AGE:
+        raise forbidden("performed_at is more than 90 days old")
+
+
+async def _check_new(ctx: WriteContext, doc_id: str, rev: object, new_edits: bool) -> bool:
+    """Refuse any change to a stored event; True when this is a revision the store already holds (a replay)."""
+    if doc_id not in ctx.exists:
+        await ctx.prepare([{"_id": doc_id, "_rev": rev}], new_edits)
+    if not ctx.exists.get(doc_id):
+        return False
+    if not new_edits and isinstance(rev, str) and (doc_id, rev) in ctx.known_revs:
+        return True  # the store makes it a no-op; answering it lets a replication that crashed mid-batch finish
+    raise forbidden("events are immutable: this document already exists")
+
+
+def _check_photo(photo: Photo, replay: bool) -> None:
+    name = photo.attachment_name
+    attachment = photo.attachments[name]
+    if attachment.data is None:
+        if replay:
+            return
+        raise forbidden(f"_attachments: {name} must carry its image data inline")
+    if len(attachment.data) > (MAX_PHOTO_BYTES + 2) // 3 * 4 + 4:  # refuse before decoding a huge body
+        raise forbidden(f"_attachments: {name} is larger than {MAX_PHOTO_BYTES} bytes")
+    body = base64.b64decode(attachment.data)  # the model has checked it is base64
+    if len(body) > MAX_PHOTO_BYTES:
+        raise forbidden(f"_attachments: {name} is {len(body)} bytes; a photo may have at most {MAX_PHOTO_BYTES}")
+    kind = image_type(body)
+    if kind is None:
+        raise forbidden(f"_attachments: {name} is not a JPEG, PNG or WebP image")
+    if kind != attachment.content_type:
+        raise forbidden(f"_attachments: {name} holds {kind} bytes but declares {attachment.content_type}")
+
+
+def image_type(body: bytes) -> str | None:
+    """The content type the bytes themselves show: JPEG, PNG or WebP (`RIFF....WEBP`), else None."""
+    for magic, content_type in IMAGE_MAGIC:
+        if body.startswith(magic):
+            return content_type
+    if body[:4] == b"RIFF" and body[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _without_attachment_data(doc: dict[str, Any]) -> dict[str, Any]:
+    attachments = doc.get("_attachments")
+    if not isinstance(attachments, dict):
+        return doc
+    stripped = {k: {f: v for f, v in a.items() if f != "data"} if isinstance(a, dict) else a
+                for k, a in attachments.items()}
+    return {**doc, "_attachments": stripped}
+
+
+def _doc_id(doc: Any) -> str | None:
+    doc_id = doc.get("_id") if isinstance(doc, dict) else None
+    return doc_id if isinstance(doc_id, str) and PARTITION_ID.match(doc_id) else None
+
+
+def _is_rev(rev: object) -> TypeGuard[str]:
+    if not isinstance(rev, str):
+        return False
+    try:
+        revtree.parse_rev(rev)
+    except revtree.InvalidRev:
+        return False
+    return True

@@ -1,0 +1,390 @@
+// A real PouchDB 9 client (memory adapter) for the Python tests: it replicates against a remote
+// CouchDB-protocol URL (the gateway or pouchdb-server) and reports what happened, as JSON.
+//
+// Usage:
+//   node replicate.mjs '<json command>'        one command, one JSON result line, then exit
+//   node replicate.mjs < commands.jsonl        a session: one command per input line, one result line
+//                                              per command, local databases kept between commands
+//
+// A command is one step ({"op": ...}) or {"steps": [step, ...]} (the result is {"ok", "results": [...]}).
+// Steps (`db` names a local memory database, default "local"):
+//   {"op": "put", "db", "docs": [...], "new_edits": true}     bulkDocs into the local db; attachments are
+//                                                              given as {"content_type", "data": base64}
+//   {"op": "push"|"pull"|"sync", "db", "remote", "token", "docs"?, "batch_size"?, "batches_limit"?,
+//    "options"?: {...replicate options}}                      a one-shot replication (docs are put first)
+//   {"op": "live_pull"|"live_push", "db", "remote", "token", "expect_ids": [...], "timeout_ms",
+//    "batch_size"?, "back_off_ms"?, "options"?}
+//       a live replication; prints {"event": "live"} as soon as it is caught up, then, once every expected
+//       document went through (or at the timeout), stops and answers with the epoch time (ms) each arrived
+//   ... with "background": true, "name": answers at once and keeps replicating while other commands run;
+//   {"op": "await", "name", "expect_ids", "timeout_ms"} then waits for it as above
+//   {"op": "dump", "db", "with_data": true}                   every document, leaves, revisions, attachments
+//   {"op": "get", "db", "id", "options"?} | {"op": "info", "db"} | {"op": "destroy", "db"}
+// Every replication result reports the HTTP requests made to the remote (total, failed without an answer,
+// per endpoint, and the time spent waiting for each endpoint's answers) and the time taken (ms).
+// Errors are reported as {"ok": false, "error": {...}}, never thrown.
+
+import crypto from 'node:crypto';
+import readline from 'node:readline';
+
+import PouchDB from 'pouchdb';
+import MemoryAdapter from 'pouchdb-adapter-memory';
+
+PouchDB.plugin(MemoryAdapter);
+const MemoryPouch = PouchDB.defaults({ adapter: 'memory' });
+
+const locals = new Map();
+
+function local(name) {
+  const key = name || 'local';
+  if (!locals.has(key)) {
+    locals.set(key, new MemoryPouch(key));
+  }
+  return locals.get(key);
+}
+
+function endpointOf(url, remote) {
+  const u = new URL(url);
+  const base = new URL(remote).pathname.replace(/\/+$/, '');
+  let rest = u.pathname.startsWith(base) ? u.pathname.slice(base.length) : u.pathname;
+  rest = rest.replace(/^\/+/, '');
+  if (rest === '') return 'db';
+  if (rest.startsWith('_local/')) return '_local';
+  if (rest.startsWith('_')) return rest.split('/')[0];
+  return rest.includes('/') ? 'attachment' : 'doc';
+}
+
+// A remote database whose every request carries the bearer token and is counted.
+function remoteDb(remote, token, counter) {
+  const fetch = (url, opts) => {
+    if (token) {
+      opts.headers.set('Authorization', `Bearer ${token}`);
+    }
+    const method = (opts.method || 'GET').toUpperCase();
+    const key = `${method} ${endpointOf(url, remote)}`;
+    counter.total += 1;
+    counter.by[key] = (counter.by[key] || 0) + 1;
+    if (key.endsWith(' _changes')) {
+      const q = new URL(url).searchParams;
+      counter.changes.push({ since: q.get('since'), feed: q.get('feed') || 'normal', limit: q.get('limit') });
+    }
+    const started = performance.now();
+    const answer = PouchDB.fetch(url, opts);
+    // Time to the response headers: the server's share of each request (bodies are small, or streamed).
+    answer.then(
+      () => { counter.ms[key] = (counter.ms[key] || 0) + (performance.now() - started); },
+      () => { counter.failed += 1; },
+    );
+    return answer;
+  };
+  return new PouchDB(remote, { fetch, skip_setup: true });
+}
+
+function newCounter() {
+  return { total: 0, failed: 0, by: {}, ms: {}, changes: [] };
+}
+
+function errorJson(err) {
+  if (!err) return null;
+  return {
+    status: err.status ?? null,
+    name: err.name ?? null,
+    error: err.error ?? null,
+    message: err.message ?? String(err),
+    reason: err.reason ?? null,
+    id: err.id ?? null,
+  };
+}
+
+function summary(res) {
+  // PouchDB's replication result, trimmed to what the tests compare.
+  if (!res) return null;
+  return {
+    ok: res.ok,
+    status: res.status,
+    docs_read: res.docs_read,
+    docs_written: res.docs_written,
+    doc_write_failures: res.doc_write_failures,
+    errors: (res.errors || []).map(errorJson),
+    last_seq: res.last_seq,
+  };
+}
+
+async function put(step) {
+  const db = local(step.db);
+  const docs = step.docs || [];
+  const res = await db.bulkDocs(docs, { new_edits: step.new_edits !== false });
+  const failed = res.filter((r) => r.error);
+  return { ok: failed.length === 0, results: res, written: docs.length - failed.length };
+}
+
+async function replicate(step) {
+  const db = local(step.db);
+  if (step.docs && step.docs.length) {
+    const put = await db.bulkDocs(step.docs, { new_edits: step.new_edits !== false });
+    const failed = put.filter((r) => r.error);
+    if (failed.length) {
+      return { ok: false, error: { message: 'local put failed', results: failed } };
+    }
+  }
+  const counter = newCounter();
+  const remote = remoteDb(step.remote, step.token, counter);
+  const opts = { ...(step.options || {}) };
+  if (step.batch_size) opts.batch_size = step.batch_size;
+  if (step.batches_limit) opts.batches_limit = step.batches_limit;
+  const denied = [];
+  const started = performance.now();
+  let result;
+  let error = null;
+  try {
+    if (step.op === 'push') {
+      result = summary(await trackDenied(db.replicate.to(remote, opts), denied));
+    } else if (step.op === 'pull') {
+      result = summary(await trackDenied(db.replicate.from(remote, opts), denied));
+    } else {
+      const both = await db.sync(remote, opts);
+      result = { push: summary(both.push), pull: summary(both.pull), ok: both.push.ok && both.pull.ok };
+    }
+  } catch (err) {
+    error = errorJson(err);
+    result = summary(err.result) || {};
+  }
+  const ms = performance.now() - started;
+  return { ...result, ok: error === null && result.ok !== false, error, denied, ms, requests: counter };
+}
+
+function trackDenied(rep, denied) {
+  rep.on('denied', (err) => denied.push(errorJson(err)));
+  return rep;
+}
+
+// Live replications, by name: started in the foreground (live_pull/live_push: wait for the expected
+// documents, then stop) or in the background ("background": true; later {"op": "await", "name"}).
+const lives = new Map();
+
+function startLive(step) {
+  const db = local(step.db);
+  const counter = newCounter();
+  const remote = remoteDb(step.remote, step.token, counter);
+  const opts = { live: true, retry: false, ...(step.options || {}) };
+  if (step.batch_size) opts.batch_size = step.batch_size;
+  if (step.back_off_ms) opts.back_off_function = () => step.back_off_ms;
+  const rep = step.op === 'live_push' ? db.replicate.to(remote, opts) : db.replicate.from(remote, opts);
+  const state = {
+    rep, counter, arrived: {}, denied: [], failure: null, pausedAt: null, started: performance.now(),
+    wake: () => {},
+    onCaughtUp: () => {},
+  };
+  rep.on('change', (info) => {
+    const now = Date.now();
+    for (const doc of info.docs || []) {
+      if (!(doc._id in state.arrived)) state.arrived[doc._id] = now;
+    }
+    state.wake();
+  });
+  rep.on('paused', (err) => {
+    if (!err && state.pausedAt === null) {
+      state.pausedAt = Date.now();
+      state.onCaughtUp(state.pausedAt);
+      state.wake();
+    }
+  });
+  rep.on('denied', (err) => state.denied.push(errorJson(err)));
+  rep.on('error', (err) => {
+    state.failure = errorJson(err);
+    state.wake();
+  });
+  return state;
+}
+
+async function awaitLive(state, step) {
+  const expect = new Set(step.expect_ids || []);
+  const complete = () => [...expect].every((id) => id in state.arrived);
+  const outcome = await new Promise((resolve) => {
+    const check = () => {
+      if (state.failure) resolve('error');
+      else if (complete()) resolve('complete');
+    };
+    state.wake = check;
+    setTimeout(() => resolve('timeout'), step.timeout_ms || 10000);
+    check();
+  });
+  state.rep.cancel();
+  await new Promise((resolve) => {
+    state.rep.on('complete', resolve);
+    setTimeout(resolve, 1000);
+  });
+  return {
+    ok: outcome === 'complete',
+    outcome,
+    error: state.failure,
+    arrived: state.arrived,
+    missing: [...expect].filter((id) => !(id in state.arrived)),
+    denied: state.denied,
+    ms: performance.now() - state.started,
+    requests: state.counter,
+  };
+}
+
+async function live(step, emit) {
+  const state = startLive(step);
+  if (step.background) {
+    lives.set(step.name || 'live', state);
+    return { ok: true, name: step.name || 'live' };
+  }
+  // Foreground: say when the replication is caught up, so that the caller can start writing.
+  state.onCaughtUp = (at) => emit({ event: 'live', at });
+  return awaitLive(state, step);
+}
+
+async function awaitNamed(step) {
+  const name = step.name || 'live';
+  const state = lives.get(name);
+  if (!state) return { ok: false, error: { message: `no live replication named ${name}` } };
+  lives.delete(name);
+  return awaitLive(state, step);
+}
+
+function sha256(buf) {
+  return crypto.createHash('sha256').update(buf).digest('hex');
+}
+
+function describeAttachments(atts, withData) {
+  const out = {};
+  for (const [name, att] of Object.entries(atts || {})) {
+    let bytes = null;
+    if (att.data !== undefined) {
+      bytes = Buffer.isBuffer(att.data) ? att.data : Buffer.from(att.data, 'base64');
+    }
+    out[name] = {
+      content_type: att.content_type,
+      digest: att.digest,
+      length: bytes ? bytes.length : att.length,
+      revpos: att.revpos,
+      sha256: bytes ? sha256(bytes) : null,
+      ...(withData && bytes ? { data: bytes.toString('base64') } : {}),
+    };
+  }
+  return out;
+}
+
+function bodyOf(doc) {
+  const body = {};
+  for (const [k, v] of Object.entries(doc)) {
+    if (!k.startsWith('_')) body[k] = v;
+  }
+  return body;
+}
+
+// Everything a replica knows, in a form Python can compare across replicas.
+async function dump(step) {
+  const db = local(step.db);
+  const withData = step.with_data !== false;
+  const changes = await db.changes({ since: 0, style: 'all_docs', include_docs: true, conflicts: true });
+  const docs = {};
+  for (const row of changes.results) {
+    const winner = row.doc;
+    const leaves = await db.get(row.id, { open_revs: 'all', revs: true, attachments: true, binary: true });
+    const leafOut = {};
+    for (const leaf of leaves) {
+      if (!leaf.ok) continue;
+      const d = leaf.ok;
+      leafOut[d._rev] = {
+        deleted: d._deleted === true,
+        revisions: d._revisions,
+        body: bodyOf(d),
+        attachments: describeAttachments(d._attachments, withData),
+      };
+    }
+    let deletedConflicts = [];
+    if (!row.deleted) {
+      const full = await db.get(row.id, { deleted_conflicts: true, conflicts: true, revs: true });
+      deletedConflicts = (full._deleted_conflicts || []).slice().sort();
+    }
+    docs[row.id] = {
+      winner: winner._rev,
+      deleted: row.deleted === true,
+      conflicts: (winner._conflicts || []).slice().sort(),
+      deleted_conflicts: deletedConflicts,
+      revisions: leafOut[winner._rev] ? leafOut[winner._rev].revisions : null,
+      leaves: leafOut,
+    };
+  }
+  const info = await db.info();
+  return { ok: true, doc_count: info.doc_count, update_seq: info.update_seq, docs };
+}
+
+async function runStep(step, emit) {
+  try {
+    switch (step.op) {
+      case 'put':
+        return await put(step);
+      case 'push':
+      case 'pull':
+      case 'sync':
+        return await replicate(step);
+      case 'live_pull':
+      case 'live_push':
+        return await live(step, emit);
+      case 'await':
+        return await awaitNamed(step);
+      case 'dump':
+        return await dump(step);
+      case 'get':
+        return { ok: true, doc: await local(step.db).get(step.id, step.options || {}) };
+      case 'info':
+        return { ok: true, ...(await local(step.db).info()) };
+      case 'destroy': {
+        await local(step.db).destroy();
+        locals.delete(step.db || 'local');
+        return { ok: true };
+      }
+      default:
+        return { ok: false, error: { message: `unknown op ${step.op}` } };
+    }
+  } catch (err) {
+    return { ok: false, error: errorJson(err) };
+  }
+}
+
+async function runCommand(command, emit) {
+  if (Array.isArray(command.steps)) {
+    const results = [];
+    for (const step of command.steps) {
+      results.push(await runStep(step, emit));
+    }
+    return { ok: results.every((r) => r.ok), results };
+  }
+  return runStep(command, emit);
+}
+
+function emit(obj) {
+  process.stdout.write(JSON.stringify(obj) + '\n');
+}
+
+async function main() {
+  if (process.argv[2]) {
+    emit(await runCommand(JSON.parse(process.argv[2]), emit));
+    return;
+  }
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    let command;
+    try {
+      command = JSON.parse(line);
+    } catch (err) {
+      emit({ ok: false, error: { message: `bad JSON command: ${err.message}` } });
+      continue;
+    }
+    emit(await runCommand(command, emit));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    emit({ ok: false, error: errorJson(err) });
+    process.exit(1);
+  },
+);
