@@ -22,7 +22,7 @@ from server.errors import CouchError, bad_request, conflict, not_found
 from server.store import mango, revtree
 from server.store.protocol import AllDocsQuery, AttachmentBody, ChangesQuery, Doc, GetOptions, partition_of
 from server.store.revtree import Node, Tree
-from server.store.sqlite_io import SCHEMA, BlobFolder, Readers, TxState, Writer, connect
+from server.store.sqlite_io import SCHEMA, BlobFolder, Readers, TxState, Writer, connect, load_trees
 
 CHUNK = 64 * 1024
 
@@ -210,8 +210,9 @@ class SqliteStore:
     async def revs_diff(self, revs: dict[str, list[str]]) -> dict[str, Doc]:
         def run(conn: sqlite3.Connection) -> dict[str, Doc]:
             out: dict[str, Doc] = {}
+            trees = load_trees(conn, list(revs))
             for doc_id, wanted in revs.items():
-                missing, ancestors = revtree.missing_revs(self._tree(conn, doc_id), wanted)
+                missing, ancestors = revtree.missing_revs(trees[doc_id], wanted)
                 if missing:
                     entry: Doc = {"missing": missing}
                     if ancestors:
