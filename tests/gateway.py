@@ -51,6 +51,7 @@ class Gateway:
         self.env = dict(env or {})
         self.store_args = ["--couchdb", couchdb_url] if couchdb_url else ["--data", str(data_dir)]
         self.proc: subprocess.Popen[bytes] | None = None
+        self.rewrites_revpos = False  # true for a store that does not keep a replicated attachment's revpos
         self.token = mashang("admin-token", *self.store_args, env=self.env).strip().splitlines()[-1]
 
     @property

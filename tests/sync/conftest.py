@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,15 +14,26 @@ from tests.gateway import Gateway
 from tests.pouch import PouchSession, Remote, node_or_fail
 
 
-@pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[Gateway]:
-    """`mashang serve` on the embedded store in a fresh folder."""
+@pytest.fixture(params=["sqlite", "couchdb"])
+def gateway(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Gateway]:
+    """`mashang serve` on the embedded store in a fresh folder, or on a fresh CouchDB database (pouchdb-server
+    in memory, or the CouchDB at COUCHDB_URL): the replication suite proves the gateway on both backends."""
     node_or_fail()
-    gw = Gateway(tmp_path / "data").start()
+    if request.param == "sqlite":
+        gw = Gateway(tmp_path / "data")
+    else:
+        couchdb_url: str = request.getfixturevalue("couchdb_url")
+        name = f"gw-{uuid.uuid4().hex[:12]}"
+        gw = Gateway(tmp_path / "data", couchdb_url=couchdb_url, env={"MASHANG_COUCHDB_DB": name})
+        # pouchdb-server rewrites an attachment's revpos where CouchDB keeps the one the client sent.
+        gw.rewrites_revpos = "COUCHDB_URL" not in os.environ
+    gw.start()
     try:
         yield gw
     finally:
         gw.stop()
+        if request.param == "couchdb":
+            httpx.delete(f"{couchdb_url.rstrip('/')}/{name}", timeout=10)
 
 
 @pytest.fixture

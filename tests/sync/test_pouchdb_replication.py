@@ -219,7 +219,12 @@ def test_push_lands_every_revision_and_every_byte(
                 }
                 for rev, leaf in d["leaves"].items()
             }
-            assert gateway_leaves(client, doc_id) == want, doc_id
+            got = gateway_leaves(client, doc_id)
+            if gateway.rewrites_revpos:
+                for leaves in (got, want):
+                    for leaf in leaves.values():
+                        leaf["attachments"] = {n: digest for n, (digest, _revpos) in leaf["attachments"].items()}
+            assert got == want, doc_id
         for (doc_id, name), data in history.blobs.items():
             rev = next(r for r, leaf in local[doc_id]["leaves"].items() if name in leaf["attachments"])
             resp = client.get(f"/sync/{doc_id}/{quote(name)}", params={"rev": rev})
