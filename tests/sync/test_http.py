@@ -1,0 +1,65 @@
+"""HTTP details PouchDB and poor networks depend on: gzip for large answers, heartbeats while a longpoll waits."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import orjson
+
+from tests.gateway import Gateway
+
+
+def _docs(n: int) -> list[dict[str, object]]:
+    return [{"_id": f"S0001:self_check:01JDX{i:021d}", "note": "灭火器刚过保质期" * 5} for i in range(n)]
+
+
+def test_large_answers_are_gzipped_when_the_client_accepts_it(gateway: Gateway) -> None:
+    with gateway.client() as client:
+        assert client.post("/sync/_bulk_docs", json={"docs": _docs(60)}).status_code == 201
+    url = f"{gateway.url}/sync/_changes?include_docs=true"
+    with httpx.Client(headers=gateway.headers) as raw:
+        zipped = raw.get(url, headers={"Accept-Encoding": "gzip"})
+        plain = raw.get(url, headers={"Accept-Encoding": "identity"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    # The bytes on the wire are a third of the plain answer, and decode to the same JSON.
+    assert int(zipped.headers["content-length"]) < len(plain.content) / 3
+    assert orjson.loads(zipped.content) == orjson.loads(plain.content)
+    with httpx.Client(headers=gateway.headers) as raw:  # small answers are not worth compressing
+        small = raw.get(f"{gateway.url}/sync/_local/missing", headers={"Accept-Encoding": "gzip"})
+    assert small.status_code == 404 and "content-encoding" not in small.headers
+
+
+def test_longpoll_sends_heartbeats_then_the_change(gateway: Gateway) -> None:
+    with gateway.client() as client:
+        since = client.get("/sync/_changes").json()["last_seq"]
+
+    def write_later() -> None:
+        time.sleep(0.8)
+        with gateway.client() as client:
+            client.post("/sync/_bulk_docs", json={"docs": _docs(1)})
+
+    writer = threading.Thread(target=write_later)
+    writer.start()
+    chunks: list[bytes] = []
+    url = f"{gateway.url}/sync/_changes?feed=longpoll&heartbeat=200&timeout=10000&since={since}"
+    with httpx.stream("GET", url, headers=gateway.headers, timeout=15) as resp:
+        assert resp.status_code == 200
+        for chunk in resp.iter_raw():
+            chunks.append(chunk)
+    writer.join()
+    body = b"".join(chunks)
+    assert body.startswith(b"\n\n")  # at least two heartbeats while nothing happened
+    answer = orjson.loads(body.strip())
+    assert [r["id"] for r in answer["results"]] == ["S0001:self_check:01JDX000000000000000000000"]
+
+
+def test_longpoll_times_out_with_an_empty_answer(gateway: Gateway) -> None:
+    with gateway.client() as client:
+        start = time.monotonic()
+        resp = client.get("/sync/_changes", params={"feed": "longpoll", "timeout": 600, "since": "now"})
+        took = time.monotonic() - start
+    assert resp.status_code == 200 and resp.json()["results"] == []
+    assert 0.5 < took < 5
