@@ -28,6 +28,8 @@ class Scope:
 
 
 DISTRICT = "district"
+# Server-only partitions: accounts (secrets), the registry, the quarantine. Only the operator replicates them.
+RESERVED = frozenset({"accounts", "registry", "quarantine"})
 
 
 def scope_for(principal: Principal, shops: frozenset[str] = frozenset()) -> Scope:
@@ -36,9 +38,9 @@ def scope_for(principal: Principal, shops: frozenset[str] = frozenset()) -> Scop
     if principal.is_admin:
         return Scope(None)
     if principal.role == "owner":
-        return Scope(frozenset({principal.user_id.split(":", 1)[1], DISTRICT}))
+        return Scope(frozenset({principal.user_id.split(":", 1)[1], DISTRICT}) - RESERVED)
     if principal.role == "grid":
-        return Scope(shops | {DISTRICT})
+        return Scope((shops | {DISTRICT}) - RESERVED)
     return Scope(frozenset({DISTRICT}))
 
 

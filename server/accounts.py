@@ -21,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from server.auth import Principal, Tokens
 from server.errors import CouchError, bad_request, forbidden, not_found, unauthorized
 from server.ids import new_ulid
+from server.models.registry import shop_doc_id
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.upsert import read, upsert
 
@@ -103,23 +104,30 @@ class Accounts:
         existing = await read(self.store, user_doc_id(user_id))
         doc = {"_id": user_doc_id(user_id), "type": "user", "user_id": user_id, "role": role, "username": username,
                "name": name, "password_hash": await asyncio.to_thread(HASHER.hash, password),
-               "token_version": existing.get("token_version", 0) if existing else 0,
+               # A new password signs out every device that had the old one.
+               "token_version": (existing.get("token_version", 0) + 1) if existing else 0,
                "scope_version": existing.get("scope_version", 0) if existing else 0, "disabled": False}
         return await upsert(self.store, doc)
 
     async def issue_activation(self, shop: str, issued_by: str) -> Doc:
         """A one-time 8-digit code the owner types on first use; a new code replaces the old one."""
+        if await read(self.store, shop_doc_id(shop)) is None:
+            raise not_found(f"No shop {shop} in the registry.")
         code = f"{secrets.randbelow(10**8):08d}"
         expires = datetime.now(UTC) + timedelta(days=ACTIVATION_DAYS)
         doc = {"_id": f"accounts:activation:{shop}", "type": "activation", "shop": shop,
                "code_hash": await asyncio.to_thread(HASHER.hash, code), "issued_by": issued_by,
                "issued_at": now_iso(), "expires_at": expires.astimezone().isoformat(timespec="seconds")}
         await upsert(self.store, doc)
+        # A new code lets its holder replace the owner's PIN: who handed it out is on the record.
+        await self.audit("activation_issued", f"owner:{shop}", issued_by, "activation code issued")
         return {"shop": shop, "code": code, "expires_at": doc["expires_at"]}
 
     async def set_owner_pin(self, shop: str, pin: str) -> Doc:
         if len(pin) != 6 or not pin.isdigit():
             raise bad_request("pin: exactly 6 digits")
+        if await read(self.store, shop_doc_id(shop)) is None:
+            raise not_found(f"No shop {shop} in the registry.")
         user_id = f"owner:{shop}"
         existing = await read(self.store, user_doc_id(user_id))
         doc = {"_id": user_doc_id(user_id), "type": "user", "user_id": user_id, "role": "owner", "shop": shop,

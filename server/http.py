@@ -38,14 +38,35 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+MAX_JSON_DEPTH = 64
+MAX_QUERY_INT = 2**53  # JSON's safe integers; SQLite's are 64-bit
+
+
 async def read_json(request: Request) -> Any:
     body = await read_body(request)
     if not body:
         raise bad_request("Request body is empty; a JSON document is required")
     try:
-        return orjson.loads(body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise bad_request("invalid UTF-8 JSON") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise bad_request(f"JSON is nested deeper than {MAX_JSON_DEPTH} levels")
+    return data
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a JSON value, without recursion (a hostile body may be 1,000 levels deep)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            deepest = max(deepest, d)
+            if d <= MAX_JSON_DEPTH:
+                stack.extend((x, d + 1) for x in v if isinstance(x, dict | list))
+    return deepest
 
 
 async def read_object(request: Request) -> dict[str, Any]:
@@ -90,6 +111,8 @@ def q_int(request: Request, name: str, default: int | None = None, minimum: int 
         raise bad_request(f"Invalid value for {name}: integer expected") from None
     if value < minimum:
         raise bad_request(f"Invalid value for {name}: must be at least {minimum}")
+    if value > MAX_QUERY_INT:
+        raise bad_request(f"Invalid value for {name}: too large")
     return value
 
 

@@ -7,8 +7,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.api.common import accounts_of, caller, client_address, registry_of, text_field
-from server.errors import forbidden
+from server.errors import forbidden, not_found
 from server.http import json_response, read_object
+from server.models.registry import shop_doc_id
+from server.store.upsert import read
 
 
 async def login(request: Request) -> Response:
@@ -47,6 +49,8 @@ async def activation_code(request: Request) -> Response:
     """A grid worker (for a shop of their grids) or the office hands an owner a one-time code."""
     principal = await caller(request, "grid", "office")
     shop = request.path_params["code"]
+    if await read(accounts_of(request).store, shop_doc_id(shop)) is None:
+        raise not_found(f"No shop {shop} in the registry.")
     if principal.role == "grid":
         mine = await registry_of(request).shops_of_worker(principal.user_id.split(":", 1)[1])
         if shop not in mine:

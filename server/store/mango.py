@@ -171,10 +171,19 @@ _OPERATORS = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex
               "$type", "$mod", "$exists", "$not", "$and", "$or", "$nor"}
 
 
-def validate(selector: Any) -> None:
-    """Refuse a malformed selector up front (400), even when no document would reach the bad part."""
+MAX_DEPTH = 16
+
+
+def validate(selector: Any, allow_regex: bool = True, depth: int = 0) -> None:
+    """Refuse a malformed selector up front (400), even when no document would reach the bad part.
+
+    `allow_regex=False` for selectors from devices: Python's regex engine backtracks, and one crafted pattern
+    would hold the whole gateway for minutes.
+    """
     if not isinstance(selector, dict):
         raise bad_request("selector must be a JSON object")
+    if depth > MAX_DEPTH:
+        raise bad_request(f"selector is nested deeper than {MAX_DEPTH} levels")
     for key, cond in selector.items():
         if key.startswith("$"):
             if key not in _OPERATORS:
@@ -182,9 +191,19 @@ def validate(selector: Any) -> None:
             if key in ("$and", "$or", "$nor", "$in", "$nin", "$all") and not isinstance(cond, list):
                 raise bad_request(f"Argument of {key} must be an array")
             if key == "$regex":
+                if not allow_regex:
+                    raise bad_request("$regex is not supported in replication filters")
                 _regex(str(cond))
+            if key == "$mod" and not (isinstance(cond, list) and len(cond) == 2
+                                      and all(isinstance(x, int) and not isinstance(x, bool) for x in cond)
+                                      and cond[0] != 0):
+                raise bad_request("Argument of $mod must be [divisor, remainder], integers, divisor not 0")
+            if key == "$size" and (not isinstance(cond, int) or isinstance(cond, bool)):
+                raise bad_request("Argument of $size must be an integer")
+            if key == "$type" and cond not in ("null", "boolean", "number", "string", "array", "object"):
+                raise bad_request("Argument of $type must be a JSON type name")
         if isinstance(cond, dict):
-            validate(cond)
+            validate(cond, allow_regex, depth + 1)
         elif isinstance(cond, list) and key in ("$and", "$or", "$nor"):
             for sub in cond:
-                validate(sub)
+                validate(sub, allow_regex, depth + 1)

@@ -422,13 +422,13 @@ class SqliteStore:
 
 
 def _int_seq(seq: object) -> int:
-    if isinstance(seq, int) and not isinstance(seq, bool):
+    if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq < 2**62:
         return seq
     if isinstance(seq, str):
         if seq == "now":
             return -1
         head = seq.split("-", 1)[0]
-        if head.isdigit():
+        if head.isdigit() and len(head) <= 18:
             return int(head)
     raise bad_request("Malformed sequence supplied in 'since' parameter.")
 

@@ -79,7 +79,7 @@ async def local_doc(request: Request) -> Response:
 
 
 async def changes(request: Request) -> Response:
-    _principal, scope = await _who(request)
+    principal, scope = await _who(request)
     body = await read_object(request) if request.method == "POST" else {}
     feed = request.query_params.get("feed", "normal")
     if feed not in ("normal", "longpoll"):
@@ -97,7 +97,7 @@ async def changes(request: Request) -> Response:
         selector = body.get("selector")
         if not isinstance(selector, dict):
             raise bad_request("filter=_selector needs a selector object")
-        mango.validate(selector)
+        mango.validate(selector, allow_regex=principal.is_admin)
     elif filt is not None:
         raise bad_request(f"Unsupported filter: {filt}")
     since_raw = request.query_params.get("since", "0")

@@ -8,6 +8,9 @@ resends a refused document, so every refusal of a device is kept in the quaranti
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +30,15 @@ NOT_REFUSALS = {"conflict", "unauthorized"}
 async def write_docs(state: Any, principal: Principal, docs: list[Any], new_edits: bool, single: bool = False, *,
                      scope: access.Scope) -> list[Doc]:
     """Write `docs` for `principal` within `scope`; refusals are answered per document and quarantined."""
+    ids = [d["_id"] for d in docs if isinstance(d, dict) and isinstance(d.get("_id"), str)]
+    # Checking that an event is new and writing it must be one step: two racing copies of one event
+    # (same id, other revision) would otherwise both pass the check and both land.
+    async with _id_locks(state).hold(ids):
+        return await _write(state, principal, docs, new_edits, single, scope)
+
+
+async def _write(state: Any, principal: Principal, docs: list[Any], new_edits: bool, single: bool,
+                 scope: access.Scope) -> list[Doc]:
     store: Store = state.store
     ctx = WriteContext(store, datetime.now(UTC), templates=_template_cache(state))
     if not principal.is_admin:  # admin (the operator token) skips the domain rules, never the store's protocol
@@ -65,6 +77,46 @@ def _for_batch(answer: Doc) -> Doc:
     if "error" in answer and answer["error"] not in PASS_THROUGH:
         return {"id": answer.get("id"), "error": "forbidden", "reason": f"{answer['error']}: {answer.get('reason')}"}
     return answer
+
+
+class IdLocks:
+    """One lock per document id, held only while a request checks and writes it (ids in sorted order, so two
+    requests never wait on each other crosswise). Guards one gateway process: on CouchDB behind several
+    gateways, a race between two gateways is still possible (see the closing note of issue 3)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, ids: list[str]) -> AsyncIterator[None]:
+        wanted = sorted(set(ids))
+        for i in wanted:
+            lock, users = self._locks.get(i, (asyncio.Lock(), 0))
+            self._locks[i] = (lock, users + 1)
+        held: list[asyncio.Lock] = []
+        try:
+            for i in wanted:
+                lock = self._locks[i][0]
+                await lock.acquire()
+                held.append(lock)
+            yield
+        finally:
+            for lock in held:
+                lock.release()
+            for i in wanted:
+                lock, users = self._locks[i]
+                if users == 1:
+                    del self._locks[i]
+                else:
+                    self._locks[i] = (lock, users - 1)
+
+
+def _id_locks(state: Any) -> IdLocks:
+    locks: IdLocks | None = getattr(state, "id_locks", None)
+    if locks is None:
+        locks = IdLocks()
+        state.id_locks = locks
+    return locks
 
 
 def _template_cache(state: Any) -> dict[tuple[str, int], Template]:

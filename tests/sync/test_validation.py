@@ -101,6 +101,10 @@ def world(tmp_path: Path) -> Iterator[World]:
         state, call = app.state, client.portal.call  # type: ignore[union-attr]
         call(state.registry.put_grid, "g1", "文三一网格", "wensan", ["zhou"], ["S0001", "S0002"])
         call(state.registry.put_grid, "g2", "文三二网格", "wensan", ["li"], ["S0003"])
+        for code, grid in (("S0001", "g1"), ("S0002", "g1"), ("S0003", "g2")):
+            call(state.registry.put_shop, {"code": code, "name": f"小吃店{code}", "address": "曙光北路1号",
+                                           "category": "food", "community": "wensan", "grid": grid,
+                                           "status": "active", "owner_activated": True})
         call(state.accounts.create_staff, "grid", "zhou", "zhou-password", "小周")
         call(state.accounts.create_staff, "office", "wang", "wang-password", "王科长")
         call(state.accounts.set_owner_pin, "S0001", "123456")
