@@ -83,7 +83,8 @@ class Score(ShopProjection):
 
 class LedgerEntry(ShopProjection):
     """`{shop}:ledger:{source key}:{rule}`: one change of points and why. The source key is the event's or
-    hazard's key (`01JE0…`, `01JE0…-f1`), a period (`2026-W48`) or both (`01JE0…-f1.2026-W50` for overdue)."""
+    hazard's key (`01JE0…`, `01JE0…-f1`), a period (`2026` for the start, `2026-W48` for a missed week) or a
+    hazard's key and the number of the started week of delay (`01JE0…-f1.w2` for overdue)."""
 
     type: Literal["ledger"]
     rule: LedgerRule
@@ -97,6 +98,16 @@ class LedgerEntry(ShopProjection):
     def _check_ledger(self) -> Self:
         self.check_shop_id(rf"ledger:[A-Za-z0-9_.-]{{1,120}}:{self.rule}", "ledger:{source key}:" + self.rule)
         return self
+
+
+class HazardStep(Part):
+    """One change of a hazard's status: who changed it (a user id, or "server" when a deadline passed), when, and
+    the event that did (null for a passed deadline)."""
+
+    status: Literal["open", "rectified", "closed", "overdue"]
+    at: Timestamp
+    by: StrictStr = Field(min_length=1, max_length=100)
+    event: EventId | None = None
 
 
 class Hazard(ShopProjection):
@@ -119,6 +130,7 @@ class Hazard(ShopProjection):
     verification: EventId | None = None  # the verification that passed
     closed_at: Timestamp | None = None
     updated_at: Timestamp
+    history: tuple[HazardStep, ...] = ()  # from the source's "open" on, every status change
 
     @model_validator(mode="after")
     def _check_hazard(self) -> Self:
@@ -133,6 +145,8 @@ class Hazard(ShopProjection):
             raise refuse("self_reported must be true exactly when the source is a self-check")
         if (self.status == "closed") != (self.closed_at is not None):
             raise refuse("closed_at is set exactly when the status is closed")
+        if self.history and self.history[-1].status != self.status:
+            raise refuse("status must be the status of the last history step")
         return self
 
 
@@ -158,8 +172,8 @@ class Alarm(ShopProjection):
     type: Literal["alarm"]
     status: Literal["open", "acknowledged", "dispatched", "resolved"]
     source: EventId
-    shop_name: Text
-    address: Text
+    shop_name: Text | None = None  # null only while the shop is missing from the registry
+    address: Text | None = None
     grid: Code | None = None
     grid_worker: UserId | None = None
     items: tuple[AlarmItem, ...] = Field(min_length=1)

@@ -2,8 +2,10 @@
 
 Every number of SPEC's "Points and alarms" lives here so the office can edit it; the validators
 (`server/validators/rules.py`) apply them. Costs are positive numbers of points taken away, so no sign
-can be got wrong; percentages are whole numbers. The current rules live at `district:rules`, a frozen copy
-of every published version at `district:rules:v{version}`.
+can be got wrong; percentages are whole numbers, and a share of points is rounded to the nearest whole point,
+halves away from zero (a self-reported major hazard costs 3 of 5, half of 5 comes back as 3). Times are read in
+`timezone`: ISO weeks, days, deadlines and the scoring year (the calendar year) are that zone's. The current rules
+live at `district:rules`, a frozen copy of every published version at `district:rules:v{version}`.
 """
 
 from __future__ import annotations

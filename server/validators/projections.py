@@ -1,0 +1,326 @@
+"""One shop's server-owned documents (ledger, score, hazards, alarms) as a pure function of its events.
+
+`project_shop` reads nothing but its arguments (no clock, no store): the events are taken in a canonical order
+(`performed_at`, then `_id`), so the order they arrived in does not matter and a replay is byte-identical. Each
+rule of `server.validators.rules` that fires is one ledger entry with a deterministic id. The office owns an
+alarm's status and history, the monthly ranking a score's rank and lists: `merge_alarm` and `merge_score` keep
+those parts of the stored document when a projection is written over it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from server.models import Event, parse_event
+from server.models.common import Severity
+from server.models.events import Answer, Finding, Patrol, Rectification, SelfCheck, Verification
+from server.models.projections import Alarm, LedgerEntry, LedgerRule, Score
+from server.models.registry import Shop
+from server.models.rules import Rules
+from server.models.templates import Template, hazard_items
+from server.validators import rules as R
+from server.validators.hazards import FollowUp, HazardState
+
+Templates = Mapping[tuple[str, int], Template]
+
+# Photos never score; anything else not listed here (unknown or server-owned types) is ignored.
+SCORED_TYPES: Final = frozenset({"self_check", "patrol", "rectification", "verification"})
+DAY: Final = timedelta(days=1)
+SIX_DAYS: Final = timedelta(days=6)
+ALARM_OWNED: Final = ("status", "history", "department")  # the office changes these through its API
+SCORE_OWNED: Final = ("rank", "of", "list", "working_group")  # the sub-district ranking fills these
+
+
+def project_shop(
+    shop: Mapping[str, Any] | None,
+    events: Iterable[Mapping[str, Any]],
+    rules: Rules,
+    as_of: date,
+    templates: Templates,
+) -> list[dict[str, Any]]:
+    """Every server-owned document of one shop, sorted by `_id`, as JSON-ready dicts without `_rev`.
+
+    `shop` is the registry document (null when the shop is not registered: then its name is unknown and no
+    self-check is owed); `events` are the shop's events (others, photos and unknown types are skipped);
+    `as_of` is the day time rules (missed weeks, overdue) are evaluated on and picks the scoring year."""
+    registry = _registry(shop)
+    ordered = canonical_events(events)
+    code = registry.code if registry else (ordered[0].shop if ordered else None)
+    if code is None:
+        return []
+    projector = _Projector(code, registry, rules, as_of, templates)
+    for event in ordered:
+        if event.shop == code:
+            projector.take(event)
+    return projector.documents()
+
+
+def canonical_events(events: Iterable[Mapping[str, Any]]) -> list[Event]:
+    """The valid scoring events, one per `_id`, by (`performed_at`, `_id`). Two bodies under one id (conflicting
+    revisions) resolve to the greater canonical JSON, so even that does not depend on the arrival order."""
+    chosen: dict[str, tuple[Mapping[str, Any], Event]] = {}
+    for doc in events:
+        if doc.get("type") not in SCORED_TYPES:
+            continue
+        try:
+            event = parse_event(dict(doc))
+        except ValidationError:
+            continue  # the gateway refuses these; a projection must not stop at one
+        seen = chosen.get(event.id)
+        if seen is None or _canonical_json(doc) > _canonical_json(seen[0]):
+            chosen[event.id] = (doc, event)
+    return sorted((event for _, event in chosen.values()), key=lambda event: (event.performed_at, event.id))
+
+
+def merge_alarm(projected: Mapping[str, Any], stored: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The alarm to store: what the events say, with the office's status, history and department kept from the
+    stored alarm (the projection only ever creates an alarm, open, with the server's opening step)."""
+    merged = dict(projected)
+    if stored and stored.get("history"):
+        merged.update({key: stored.get(key) for key in ALARM_OWNED})
+    return merged
+
+
+def merge_score(projected: Mapping[str, Any], stored: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The score to store: points from the events, rank, lists and working-group flag kept from the stored one."""
+    merged = dict(projected)
+    if stored:
+        merged.update({key: stored[key] for key in SCORE_OWNED if key in stored})
+    return merged
+
+
+@dataclass(frozen=True)
+class _Entry:
+    key: str
+    rule: LedgerRule
+    points: int
+    source: str
+    day: date
+    moment: datetime  # when it took effect, for the score's `updated_at`
+    note: str = ""
+
+
+class _Projector:
+    def __init__(self, code: str, registry: Shop | None, rules: Rules, as_of: date, templates: Templates) -> None:
+        self.code = code
+        self.registry = registry
+        self.rules = rules
+        self.as_of = as_of
+        self.templates = templates
+        self.entries: dict[tuple[str, LedgerRule], _Entry] = {}
+        self.hazards: dict[str, HazardState] = {}
+        self.parked: dict[str, list[FollowUp]] = {}  # follow-ups of hazards not (yet) found
+        self.weeks: set[str] = set()  # ISO weeks with a counted self-check
+        self.latest_self_check: SelfCheck | None = None
+        self.first_check: date | None = None
+        self.alarms: list[dict[str, Any]] = []
+
+    def take(self, event: Event) -> None:
+        if isinstance(event, SelfCheck | Patrol) and self.first_check is None:
+            self.first_check = R.day_of(event.performed_at, self.rules)
+        if isinstance(event, SelfCheck):
+            self._self_check(event)
+        elif isinstance(event, Patrol):
+            self._patrol(event)
+        elif isinstance(event, Rectification | Verification):
+            hazard = self.hazards.get(event.hazard)
+            if hazard is None:
+                self.parked.setdefault(event.hazard, []).append(event)
+            else:
+                hazard.apply(event)
+
+    def _self_check(self, check: SelfCheck) -> None:
+        day = R.day_of(check.performed_at, self.rules)
+        week = R.week_of(day)
+        points = R.self_check_points(self.rules, week in self.weeks)
+        self._event_entry(check.key, "self_check", points, check.id, check)
+        self.weeks.add(week)
+        self.latest_self_check = check
+        template = self.templates.get((check.template, check.template_version))
+        found: list[HazardState] = []
+        for item_id, severity in hazard_items(template, check.answers) if template else []:
+            if any(h.item == item_id and h.unresolved for h in self.hazards.values()):
+                continue  # declared again while still unresolved: the same hazard, not a new one
+            cost = R.hazard_cost(self.rules, severity, template.item(item_id) if template else None, True)
+            due = R.deadline(self.rules, severity, day)
+            found.append(self._hazard(check, item_id, None, severity, cost, due, check.answers[item_id]))
+        self._alarm(check, found, sum(h.cost for h in found))
+
+    def _patrol(self, patrol: Patrol) -> None:
+        template = self.templates.get((patrol.template, patrol.template_version))
+        found: list[HazardState] = []
+        extra = 0
+        for finding in patrol.findings:
+            item = template.item(finding.item) if template else None
+            cost = R.hazard_cost(self.rules, finding.severity, item, False)
+            hazard = self._hazard(patrol, finding.item, finding.id, finding.severity, cost, finding.deadline, finding)
+            found.append(hazard)
+            false_report = R.false_self_report_points(self.rules, self._declared_in_order(finding.item))
+            self._event_entry(hazard.key, "false_self_report", false_report, hazard.id, patrol, finding.item)
+            extra -= false_report
+        self._event_entry(patrol.key, "patrol_clean", R.patrol_clean_points(self.rules, len(found)), patrol.id, patrol)
+        self._alarm(patrol, found, sum(h.cost for h in found) + extra)
+
+    def _declared_in_order(self, item_id: str) -> bool:
+        check = self.latest_self_check
+        template = self.templates.get((check.template, check.template_version)) if check else None
+        if check is None or template is None or item_id not in check.answers:
+            return False
+        item, value = template.item(item_id), check.answers[item_id].value
+        if item is None or isinstance(value, bool) != (item.answer == "yes_no") or value < 0:
+            return False  # an answer that does not fit the item declares nothing
+        return not item.is_hazard(value)
+
+    def _hazard(
+        self,
+        check: SelfCheck | Patrol,
+        item: str,
+        finding: str | None,
+        severity: Severity,
+        cost: int,
+        due: date,
+        detail: Answer | Finding,
+    ) -> HazardState:
+        hazard = HazardState(
+            id=f"{self.code}:hazard:{check.key}-{finding or item}",
+            source=check.id,
+            item=item,
+            finding=finding,
+            severity=severity,
+            self_reported=finding is None,
+            found_at=check.performed_at,
+            found_by=check.created_by,
+            deadline=due,
+            cost=cost,
+            note=detail.note,
+            photos=tuple(detail.photos),
+            overdue_from=R.midnight(due + DAY, self.rules),
+        )
+        self.hazards[hazard.id] = hazard
+        self._event_entry(hazard.key, "hazard", -cost, hazard.id, check, item)
+        for event in self.parked.pop(hazard.id, []):
+            hazard.apply(event)
+        return hazard
+
+    def _alarm(self, check: SelfCheck | Patrol, found: list[HazardState], cost: int) -> None:
+        if not found or not R.raises_alarm(self.rules, cost, [h.severity for h in found]):
+            return
+        created_at = R.local(check.performed_at, self.rules)
+        doc = {
+            "_id": f"{self.code}:alarm:{check.key}",
+            "type": "alarm",
+            "schema": 1,
+            "shop": self.code,
+            "status": "open",
+            "source": check.id,
+            "shop_name": self.registry.name if self.registry else None,
+            "address": self.registry.address if self.registry else None,
+            "grid": self.registry.grid if self.registry else None,
+            "grid_worker": check.created_by if isinstance(check, Patrol) else None,
+            "items": [{"item": h.item, "severity": h.severity, "hazard": h.id, "photos": h.photos} for h in found],
+            "cost": cost,
+            "department": None,
+            "created_at": created_at,
+            "history": [{"status": "open", "at": created_at, "by": "server"}],
+        }
+        self.alarms.append(Alarm.model_validate(doc).to_doc())
+
+    def _event_entry(self, key: str, rule: LedgerRule, points: int, source: str, event: Event, note: str = "") -> None:
+        """An entry caused by an event: it counts on the event's day, from the moment it was performed."""
+        self._entry(
+            _Entry(key, rule, points, source, R.day_of(event.performed_at, self.rules), event.performed_at, note)
+        )
+
+    def _day_entry(self, key: str, rule: LedgerRule, points: int, source: str, day: date, note: str = "") -> None:
+        """An entry caused by time passing: it counts on `day`, from 00:00 that day."""
+        self._entry(_Entry(key, rule, points, source, day, R.midnight(day, self.rules), note))
+
+    def _entry(self, entry: _Entry) -> None:
+        if entry.points != 0:
+            self.entries[(entry.key, entry.rule)] = entry
+
+    def _time_rules(self) -> None:
+        first_year = min(self.first_check.year, self.as_of.year) if self.first_check else self.as_of.year
+        for year in range(first_year, self.as_of.year + 1):
+            self._day_entry(str(year), "start", R.start_points(self.rules), str(year), date(year, 1, 1))
+        if self.registry and self.registry.status == "active" and self.first_check:
+            for monday in R.owed_weeks(self.first_check, self.rules, self.as_of):
+                week, sunday = R.week_of(monday), monday + SIX_DAYS
+                points = R.missed_week_points(self.rules, week in self.weeks, sunday, self.as_of)
+                self._entry(_Entry(week, "missed_week", points, week, sunday, self._due(sunday)))
+        for hazard in self.hazards.values():
+            hazard.finish(self.as_of, self.rules)
+            weeks = R.overdue_weeks(hazard.deadline, hazard.delay_end(self.as_of, self.rules))
+            for number, start in enumerate(weeks, start=1):
+                note = f"week {number} past the deadline {hazard.deadline.isoformat()}"
+                points = R.overdue_points(self.rules)
+                self._day_entry(f"{hazard.key}.w{number}", "overdue", points, hazard.id, start, note)
+            if hazard.status == "closed" and hazard.fixed_at and hazard.verification:
+                fixed = R.day_of(hazard.fixed_at, self.rules)
+                points = R.refund_points(self.rules, hazard.cost, fixed, hazard.deadline)
+                self._event_entry(hazard.key, "refund", points, hazard.id, hazard.verification, hazard.verification.id)
+
+    def _due(self, sunday: date) -> datetime:
+        return R.midnight(R.missed_week_due(sunday, self.rules), self.rules)
+
+    def documents(self) -> list[dict[str, Any]]:
+        self._time_rules()
+        docs = [self._ledger_doc(entry) for entry in self.entries.values()]
+        docs += [hazard.to_doc(self.code, self.rules) for hazard in self.hazards.values()]
+        docs += self.alarms
+        docs.append(self._score())
+        return sorted(docs, key=lambda doc: str(doc["_id"]))
+
+    def _ledger_doc(self, entry: _Entry) -> dict[str, Any]:
+        doc = {
+            "_id": f"{self.code}:ledger:{entry.key}:{entry.rule}",
+            "type": "ledger",
+            "schema": 1,
+            "shop": self.code,
+            "rule": entry.rule,
+            "points": entry.points,
+            "source": entry.source,
+            "day": entry.day,
+            "rules_version": self.rules.version,
+            "note": entry.note,
+        }
+        return LedgerEntry.model_validate(doc).to_doc()
+
+    def _score(self) -> dict[str, Any]:
+        year = self.as_of.year
+        moments = [entry.moment for entry in self.entries.values()]
+        moments += [hazard.updated_at for hazard in self.hazards.values()]
+        updated_at = max(moments, default=R.midnight(date(year, 1, 1), self.rules))
+        doc = {
+            "_id": f"{self.code}:score",
+            "type": "score",
+            "schema": 1,
+            "shop": self.code,
+            "points": sum(entry.points for entry in self.entries.values() if entry.day.year == year),
+            "rank": None,
+            "of": None,
+            "list": None,
+            "open_hazards": sum(1 for hazard in self.hazards.values() if hazard.unresolved),
+            "rules_version": self.rules.version,
+            "updated_at": R.local(updated_at, self.rules),
+        }
+        return Score.model_validate(doc).to_doc()
+
+
+def _registry(shop: Mapping[str, Any] | None) -> Shop | None:
+    if shop is None:
+        return None
+    try:
+        return Shop.model_validate(dict(shop))
+    except ValidationError:
+        return None
+
+
+def _canonical_json(doc: Mapping[str, Any]) -> str:
+    return json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str)

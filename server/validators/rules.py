@@ -1,0 +1,153 @@
+"""SPEC's "Points and alarms", one small function per rule; every number comes from the `Rules` document.
+
+Where SPEC is silent, these readings hold for the whole package (the tests in tests/validators pin each one):
+- Time: an event counts at its `performed_at` (the device clock: the server's `received_at` is not part of the
+  events, and a check done offline on Friday belongs to Friday), read in `rules.timezone` (Asia/Shanghai).
+- Scoring year: the calendar year in that zone. Each ledger entry has a `day` and counts in that day's year;
+  the score is the sum of the entries of the year of `as_of`.
+- Weeks: ISO weeks, Monday to Sunday, keyed `2026-W48`; a week that straddles New Year is one week.
+- Missed week: a week without a self-check costs once `missed_week_grace_days` whole days have passed after its
+  Sunday (2026-W48 ends on Sunday 2026-11-29; it is missed from 2026-12-07 on, and the cost is dated 11-29).
+  A self-check performed in the week saves it even when it arrives later: the next recompute drops the cost.
+  A shop owes self-checks from the week after its first self-check or patrol (the week it came onto the
+  platform), never before the week of `rules.effective_from`, and only while it is active.
+- Rounding: a share of points (self-reported cost, refund, list size) is rounded to the nearest whole number,
+  halves away from zero, so points stay whole: a self-reported major costs 3 (½ × 5), a refund of 5 gives 3.
+- Costs: an item's own `points` replaces the severity's cost when the hazard has the item's own severity (an
+  escalated item costs what its new severity costs); patrol findings on `other` use the severity's cost.
+- Deadlines: a day, inclusive. Overdue from 00:00 the next day; every 7 days a new week of delay starts and
+  costs at once, until the day of the fix that a verification accepts (a fix reported by a rectification stops
+  the clock while it awaits verification). "In time" means that fix was made on or before the deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from server.models.common import Severity
+from server.models.rules import Rules
+from server.models.templates import TemplateItem
+
+WEEK = timedelta(days=7)
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local(moment: datetime, rules: Rules) -> datetime:
+    """The moment in the rules' time zone (how every projection writes its times)."""
+    return moment.astimezone(_zone(rules.timezone))
+
+
+def day_of(moment: datetime, rules: Rules) -> date:
+    return local(moment, rules).date()
+
+
+def midnight(day: date, rules: Rules) -> datetime:
+    """00:00 of `day` in the rules' time zone: when a time rule that fires on that day takes effect."""
+    return datetime.combine(day, time(), _zone(rules.timezone))
+
+
+def week_of(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def share(points: int, percent: int) -> int:
+    """`percent` % of `points`, rounded to the nearest whole point, halves away from zero."""
+    whole, rest = divmod(abs(points) * percent, 100)
+    rounded = whole + (1 if 2 * rest >= 100 else 0)
+    return rounded if points >= 0 else -rounded
+
+
+def start_points(rules: Rules) -> int:
+    """A scoring year starts at this many points."""
+    return rules.start_points
+
+
+def self_check_points(rules: Rules, week_already_counted: bool) -> int:
+    """+2 for a weekly self-check, at most one per ISO week."""
+    return 0 if week_already_counted else rules.self_check_points
+
+
+def missed_week_due(sunday: date, rules: Rules) -> date:
+    """The first day on which a week ending on `sunday` without a self-check counts as missed."""
+    return sunday + timedelta(days=rules.missed_week_grace_days + 1)
+
+
+def missed_week_points(rules: Rules, self_checked: bool, sunday: date, as_of: date) -> int:
+    """−1 for a week with no self-check, once its grace period has passed by `as_of`."""
+    if self_checked or as_of < missed_week_due(sunday, rules):
+        return 0
+    return -rules.missed_week_cost
+
+
+def owed_weeks(first_check: date, rules: Rules, as_of: date) -> Iterator[date]:
+    """The Mondays of the weeks a shop owes a self-check for and whose grace has passed by `as_of`."""
+    monday = max(monday_of(first_check) + WEEK, monday_of(rules.effective_from))
+    while missed_week_due(monday + timedelta(days=6), rules) <= as_of:
+        yield monday
+        monday += WEEK
+
+
+def patrol_clean_points(rules: Rules, new_hazards: int) -> int:
+    """+5 for a patrol that finds no new hazard."""
+    return rules.patrol_clean_points if new_hazards == 0 else 0
+
+
+def hazard_cost(rules: Rules, severity: Severity, item: TemplateItem | None, self_reported: bool) -> int:
+    """The points a hazard costs (a positive number): by severity or the item's own, half when self-reported."""
+    cost = rules.hazard_cost.of(severity)
+    if item is not None and item.points is not None and item.severity == severity:
+        cost = item.points
+    return share(cost, rules.self_reported_percent) if self_reported else cost
+
+
+def false_self_report_points(rules: Rules, declared_in_order: bool) -> int:
+    """−3 extra when the shop's latest self-check before the patrol declared the found item in order."""
+    return -rules.false_self_report_cost if declared_in_order else 0
+
+
+def deadline(rules: Rules, severity: Severity, found: date, given: date | None = None) -> date:
+    """The last day to rectify: the finding's own deadline when given, else 7/3/1 days by severity."""
+    return given if given is not None else found + timedelta(days=rules.deadline_days.of(severity))
+
+
+def refund_points(rules: Rules, cost: int, fixed: date, due: date) -> int:
+    """Rectified and verified in time: half of the hazard's cost comes back."""
+    return share(cost, rules.refund_percent) if fixed <= due else 0
+
+
+def overdue_weeks(due: date, until: date) -> list[date]:
+    """The first days of the weeks of delay started after the deadline `due` up to and including `until`."""
+    late_days = (until - due).days
+    started = -(-late_days // 7) if late_days > 0 else 0
+    return [due + timedelta(days=1) + k * WEEK for k in range(started)]
+
+
+def overdue_points(rules: Rules) -> int:
+    """−2 per started week past the deadline."""
+    return -rules.overdue_cost_per_week
+
+
+def raises_alarm(rules: Rules, cost: int, severities: Iterable[Severity]) -> bool:
+    """At once, when one submission's deductions reach the threshold or any serious item is found."""
+    if cost > 0 and cost >= rules.alarm_threshold:
+        return True
+    return rules.alarm_on_serious and "serious" in severities
+
+
+def list_size(rules: Rules, shops: int) -> int:
+    """How many shops each of the red and black lists holds: the share, at least the minimum, never more than
+    half of the shops (a shop is never on both lists)."""
+    wanted = max(share(shops, rules.list_share_percent), rules.list_min_shops)
+    return min(wanted, shops // 2)

@@ -1,0 +1,372 @@
+"""SPEC "Points and alarms", one table per rule: the events of a shop, the day it is evaluated on, and the exact
+points the ledger then holds (the year's start of 100 left out). March 2026: W10 is 03-02..03-08, W11 03-09..15."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+
+from server.models.templates import Template
+from server.validators import rules as R
+from server.validators.projections import project_shop
+from tests.validators.builders import (
+    RULES,
+    TEMPLATE,
+    TEMPLATES,
+    finding,
+    hazard_id,
+    ledger,
+    of_type,
+    one,
+    patrol,
+    photo,
+    project,
+    rectification,
+    score,
+    self_check,
+    shop,
+    verification,
+)
+
+Events = Callable[[], list[dict[str, Any]]]
+
+
+def case(name: str, events: Events, as_of: str, expected: dict[str, list[int]]) -> Any:
+    return pytest.param(events, as_of, expected, id=name)
+
+
+def check_table(events: Events, as_of: str, expected: dict[str, list[int]]) -> list[dict[str, Any]]:
+    docs = project(events(), as_of)
+    assert ledger(docs) == expected
+    assert score(docs)["points"] == 100 + sum(sum(points) for points in expected.values())
+    return docs
+
+
+@pytest.mark.parametrize(
+    ("events", "as_of", "expected"),
+    [
+        case(
+            "week with a self-check → +2", lambda: [self_check("2026-03-02 10:00")], "2026-03-08", {"self_check": [2]}
+        ),
+        case(
+            "two self-checks in one week → +2 once",
+            lambda: [self_check("2026-03-02 10:00"), self_check("2026-03-08 22:00")],
+            "2026-03-08",
+            {"self_check": [2]},
+        ),
+        case(
+            "self-checks in two weeks → +2 twice",
+            lambda: [self_check("2026-03-02 10:00"), self_check("2026-03-09 10:00")],
+            "2026-03-15",
+            {"self_check": [2, 2]},
+        ),
+        case(
+            "weeks are Shanghai's: Sunday 23:30 and Monday 00:30 are two weeks",
+            lambda: [self_check("2026-03-08 23:30"), self_check("2026-03-09 00:30")],
+            "2026-03-15",
+            {"self_check": [2, 2]},
+        ),
+        case(
+            "missed week within grace → 0",
+            lambda: [self_check("2026-03-02 10:00")],
+            "2026-03-22",
+            {"self_check": [2]},
+        ),
+        case(
+            "missed week after grace → −1",
+            lambda: [self_check("2026-03-02 10:00")],
+            "2026-03-23",
+            {"self_check": [2], "missed_week": [-1]},
+        ),
+        case(
+            "two missed weeks after their grace → −1 twice",
+            lambda: [self_check("2026-03-02 10:00")],
+            "2026-03-30",
+            {"self_check": [2], "missed_week": [-1, -1]},
+        ),
+        case(
+            "a check performed in the week saves it, whenever it arrives",
+            lambda: [self_check("2026-03-15 23:30"), self_check("2026-03-02 10:00")],
+            "2026-03-23",
+            {"self_check": [2, 2]},
+        ),
+        case(
+            "a shop owes self-checks from the week after its first patrol",
+            lambda: [patrol("2026-03-04 10:00")],
+            "2026-03-23",
+            {"patrol_clean": [5], "missed_week": [-1]},
+        ),
+    ],
+)
+def test_weekly_self_check(events: Events, as_of: str, expected: dict[str, list[int]]) -> None:
+    check_table(events, as_of, expected)
+
+
+@pytest.mark.parametrize("registry", [shop("closed"), None], ids=["closed", "not in the registry"])
+def test_only_an_active_shop_owes_self_checks(registry: dict[str, Any] | None) -> None:
+    docs = project_shop(registry, [self_check("2026-03-02 10:00")], RULES, date(2026, 4, 30), TEMPLATES)
+    assert ledger(docs) == {"self_check": [2]} and score(docs)["points"] == 102
+
+
+def test_no_week_is_owed_before_the_rules_take_effect() -> None:
+    rules = RULES.model_copy(update={"effective_from": date(2026, 3, 16)})
+    docs = project([self_check("2026-03-02 10:00")], "2026-03-30", rules=rules)
+    assert ledger(docs) == {"self_check": [2], "missed_week": [-1]}  # W12 only; W11 was before the rules
+
+
+@pytest.mark.parametrize(
+    ("events", "as_of", "expected"),
+    [
+        case("clean patrol → +5", lambda: [patrol("2026-03-02 10:00")], "2026-03-08", {"patrol_clean": [5]}),
+        case(
+            "patrol with a general finding → −2 and no +5",
+            lambda: [patrol("2026-03-02 10:00", finding("f1", "wiring_ok", "general", "2026-03-09"))],
+            "2026-03-08",
+            {"hazard": [-2]},
+        ),
+        case(
+            "patrol with a major finding → −5",
+            lambda: [patrol("2026-03-02 10:00", finding("f1", "escape_route", "major", "2026-03-05"))],
+            "2026-03-05",
+            {"hazard": [-5]},
+        ),
+        case(
+            "patrol with a serious finding → −10",
+            lambda: [patrol("2026-03-02 10:00", finding("f1", "gas_safe", "serious", "2026-03-03"))],
+            "2026-03-03",
+            {"hazard": [-10]},
+        ),
+        case(
+            "a finding the template has no item for costs by its severity",
+            lambda: [patrol("2026-03-02 10:00", finding("f1", "other", "major", "2026-03-05"))],
+            "2026-03-05",
+            {"hazard": [-5]},
+        ),
+        case(
+            "self-reported general → −1",
+            lambda: [self_check("2026-03-02 10:00", "wiring_ok")],
+            "2026-03-08",
+            {"self_check": [2], "hazard": [-1]},
+        ),
+        case(
+            "self-reported major → −2.5, rounded away from zero to −3",
+            lambda: [self_check("2026-03-02 10:00", "escape_route")],
+            "2026-03-05",
+            {"self_check": [2], "hazard": [-3]},
+        ),
+        case(
+            "self-reported serious → −5",
+            lambda: [self_check("2026-03-02 10:00", "open_flame")],
+            "2026-03-03",
+            {"self_check": [2], "hazard": [-5]},
+        ),
+        case(
+            "people sleeping in a “三合一” shop escalate to serious → −5 each",
+            lambda: [self_check("2026-03-02 10:00", "sleeping_people", "three_in_one")],
+            "2026-03-03",
+            {"self_check": [2], "hazard": [-5, -5]},
+        ),
+        case(
+            "photos do not score",
+            lambda: [photo("2026-03-02 09:59"), self_check("2026-03-02 10:00")],
+            "2026-03-08",
+            {"self_check": [2]},
+        ),
+    ],
+)
+def test_patrols_and_hazards(events: Events, as_of: str, expected: dict[str, list[int]]) -> None:
+    check_table(events, as_of, expected)
+
+
+def _template_v2(points: int) -> Template:
+    items = [item.model_dump() | ({"points": points} if item.id == "wiring_ok" else {}) for item in TEMPLATE.items]
+    return Template.model_validate(TEMPLATE.to_doc() | {"version": 2, "items": items})
+
+
+@pytest.mark.parametrize(("severity", "cost"), [("general", 4), ("major", 5)])
+def test_an_item_may_override_its_cost(severity: str, cost: int) -> None:
+    v2 = _template_v2(4)
+    templates = {(TEMPLATE.template_id, 1): TEMPLATE, (v2.template_id, 2): v2}
+    events = [patrol("2026-03-02 10:00", finding("f1", "wiring_ok", severity, "2026-03-09"), template=v2)]
+    assert ledger(project(events, "2026-03-02", templates=templates)) == {"hazard": [-cost]}
+
+
+def _false_report(declared: str) -> list[dict[str, Any]]:
+    checks = {
+        "in order": [self_check("2026-03-02 10:00")],
+        "unanswered": [self_check("2026-03-02 10:00", answers={"open_flame": False})],
+        "in order, then as a hazard": [self_check("2026-03-01 10:00"), self_check("2026-03-02 10:00", "wiring_ok")],
+        "in order after the patrol": [self_check("2026-03-04 10:00")],
+        "never": [],
+    }[declared]
+    return [*checks, patrol("2026-03-03 10:00", finding("f1", "wiring_ok", "general", "2026-03-10"))]
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        ("in order", {"self_check": [2], "hazard": [-2], "false_self_report": [-3]}),
+        ("unanswered", {"self_check": [2], "hazard": [-2]}),
+        ("in order, then as a hazard", {"self_check": [2, 2], "hazard": [-1, -2]}),
+        ("in order after the patrol", {"self_check": [2], "hazard": [-2]}),
+        ("never", {"hazard": [-2]}),
+    ],
+)
+def test_false_self_report(declared: str, expected: dict[str, list[int]]) -> None:
+    """A hazard the shop's latest self-check before the patrol declared in order costs an extra −3."""
+    check_table(lambda: _false_report(declared), "2026-03-04", expected)
+
+
+@pytest.mark.parametrize(
+    ("severity", "found", "deadline"),
+    [
+        ("general", "2026-03-02", "2026-03-09"),
+        ("major", "2026-03-02", "2026-03-05"),
+        ("serious", "2026-03-02", "2026-03-03"),
+    ],
+)
+def test_deadline_by_severity(severity: str, found: str, deadline: str) -> None:
+    item = {"general": "wiring_ok", "major": "escape_route", "serious": "gas_safe"}[severity]
+    check = self_check(f"{found} 23:59", item)
+    assert one(project([check], found), hazard_id(check, item))["deadline"] == deadline
+
+
+def test_a_findings_own_deadline_wins() -> None:
+    check = patrol("2026-03-02 10:00", finding("f1", "gas_safe", "serious", "2026-03-20"))
+    assert one(project([check], "2026-03-02"), hazard_id(check, "f1"))["deadline"] == "2026-03-20"
+
+
+def _follow_up(fixed: str | None, verified: str | None, severity: str = "general") -> list[dict[str, Any]]:
+    """A patrol on 03-02 finds a hazard due 03-05; the owner fixes it on `fixed`, the grid worker verifies it on
+    `verified` (the rectification it names, or on the spot when nothing was reported)."""
+    item = {"general": "wiring_ok", "major": "escape_route"}[severity]
+    check = patrol("2026-03-02 10:00", finding("f1", item, severity, "2026-03-05"))
+    hazard = hazard_id(check, "f1")
+    events = [check]
+    rectified = None
+    if fixed:
+        events.append(rectification(f"{fixed} 09:00", hazard))
+        rectified = events[-1]["_id"]
+    if verified:
+        events.append(verification(f"{verified} 17:00", hazard, rectified=rectified))
+    return events
+
+
+@pytest.mark.parametrize(
+    ("events", "as_of", "expected"),
+    [
+        case(
+            "rectified and verified in time → half of −2 back",
+            lambda: _follow_up("2026-03-04", "2026-03-05"),
+            "2026-03-20",
+            {"hazard": [-2], "refund": [1]},
+        ),
+        case(
+            "rectified and verified in time → half of −5, rounded away from zero, back",
+            lambda: _follow_up("2026-03-04", "2026-03-05", "major"),
+            "2026-03-20",
+            {"hazard": [-5], "refund": [3]},
+        ),
+        case(
+            "fixed on the spot in time → half back",
+            lambda: _follow_up(None, "2026-03-03"),
+            "2026-03-20",
+            {"hazard": [-2], "refund": [1]},
+        ),
+        case(
+            "rectified in time, verified later → half back, nothing overdue",
+            lambda: _follow_up("2026-03-05", "2026-03-09"),
+            "2026-03-20",
+            {"hazard": [-2], "refund": [1]},
+        ),
+        case(
+            "rectified in time, not verified yet → nothing overdue while it waits",
+            lambda: _follow_up("2026-03-05", None),
+            "2026-03-20",
+            {"hazard": [-2]},
+        ),
+        case("on the deadline day → nothing overdue", lambda: _follow_up(None, None), "2026-03-05", {"hazard": [-2]}),
+        case("overdue 1 day → −2", lambda: _follow_up(None, None), "2026-03-06", {"hazard": [-2], "overdue": [-2]}),
+        case("overdue 7 days → −2", lambda: _follow_up(None, None), "2026-03-12", {"hazard": [-2], "overdue": [-2]}),
+        case(
+            "overdue 8 days → −2 × 2 started weeks",
+            lambda: _follow_up(None, None),
+            "2026-03-13",
+            {"hazard": [-2], "overdue": [-2, -2]},
+        ),
+        case(
+            "fixed 9 days late → −2 × 2, no refund, whenever verified",
+            lambda: _follow_up("2026-03-14", "2026-03-30"),
+            "2026-04-02",
+            {"hazard": [-2], "overdue": [-2, -2]},
+        ),
+    ],
+)
+def test_rectification(events: Events, as_of: str, expected: dict[str, list[int]]) -> None:
+    docs = project(events(), as_of)
+    weeks = [entry["points"] for entry in of_type(docs, "ledger") if entry["rule"] == "missed_week"]
+    assert ledger(docs) == expected | ({"missed_week": weeks} if weeks else {})
+
+
+def test_a_failed_verification_restarts_the_clock_from_the_deadline() -> None:
+    events = _follow_up("2026-03-04", None)
+    hazard = str(events[1]["hazard"])
+    events.append(verification("2026-03-07 10:00", hazard, passed=False, rectified=str(events[1]["_id"])))
+    assert ledger(project(events, "2026-03-13")) == {"hazard": [-2], "overdue": [-2, -2]}
+    events.append(rectification("2026-03-15 10:00", hazard))
+    events.append(verification("2026-03-16 10:00", hazard, rectified=str(events[-1]["_id"])))
+    assert ledger(project(events, "2026-03-20")) == {"hazard": [-2], "overdue": [-2, -2]}  # 10 days late
+
+
+def _alarm_case(*findings: tuple[str, str], declared: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """A patrol with these findings, after a self-check that declared the items `declared` in order."""
+    checks = [self_check("2026-03-01 10:00", answers=dict.fromkeys(declared, True))] if declared else []
+    made = [finding(f"f{n}", item, severity, "2026-03-10") for n, (item, severity) in enumerate(findings, start=1)]
+    return [*checks, patrol("2026-03-02 10:00", *made)]
+
+
+@pytest.mark.parametrize(
+    ("events", "alarm"),
+    [
+        (lambda: [self_check("2026-03-02 10:00", "open_flame")], True),
+        (lambda: [self_check("2026-03-02 10:00", "escape_route", "rcd_installed")], False),  # 3 + 3
+        (lambda: _alarm_case(("gas_safe", "serious")), True),
+        (lambda: _alarm_case(("escape_route", "major"), ("rcd_installed", "major")), True),  # 5 + 5
+        (lambda: _alarm_case(("escape_route", "major")), False),
+        (lambda: _alarm_case(("escape_route", "major"), declared=("escape_route",)), False),  # 5 + 3
+        (lambda: _alarm_case(("escape_route", "major"), ("wiring_ok", "general"), declared=("escape_route",)), True),
+        (lambda: [patrol("2026-03-02 10:00")], False),
+    ],
+    ids=[
+        "self-reported serious item → alarm",
+        "two self-reported majors (−6) → no alarm",
+        "serious finding → alarm",
+        "two majors (−10) in one patrol → alarm",
+        "one major → no alarm",
+        "one major falsely declared in order (−8) → no alarm",
+        "major, general and a false self-report (−10) → alarm",
+        "clean patrol → no alarm",
+    ],
+)
+def test_alarm(events: Events, alarm: bool) -> None:
+    assert len(of_type(project(events(), "2026-03-02"), "alarm")) == (1 if alarm else 0)
+
+
+def test_a_scoring_year_starts_at_100() -> None:
+    assert score(project([], "2026-05-01"))["points"] == 100
+    docs = project([self_check("2026-12-30 10:00", "wiring_ok")], "2027-01-05")
+    assert [(e["_id"], e["points"]) for e in of_type(docs, "ledger") if e["rule"] == "start"] == [
+        ("S0001:ledger:2026:start", 100),
+        ("S0001:ledger:2027:start", 100),
+    ]
+    assert score(docs)["points"] == 100  # last year's +2 and −1 stay in 2026
+
+
+@pytest.mark.parametrize(
+    ("points", "percent", "share"), [(5, 50, 3), (3, 50, 2), (2, 50, 1), (1, 50, 1), (-5, 50, -3), (1523, 5, 76)]
+)
+def test_shares_round_half_away_from_zero(points: int, percent: int, share: int) -> None:
+    assert R.share(points, percent) == share
