@@ -30,6 +30,7 @@ pwa/dist/index.html: pwa/node_modules/.installed $(PWA_SOURCES)
 	touch $@
 
 run: install
+	$(BIN)/mashang demo --data $(DATA)
 	$(BIN)/mashang serve --data $(DATA) --host $(HOST) --port $(PORT)
 
 test: install

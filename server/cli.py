@@ -1,10 +1,15 @@
-"""The `mashang` command: serve the gateway, print an operator token."""
+"""The `mashang` command: serve the gateway, run the validators, rebuild projections, print an operator token."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import secrets
+import signal
 import sys
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 
 from server.auth import Principal, Tokens, bump_version, load_secret, token_versions
@@ -27,6 +32,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server.app import create_app
 
     settings = _settings(args)
+    if args.no_validators:
+        settings = replace(settings, run_validators=False)
     if not settings.couchdb_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
@@ -53,6 +60,65 @@ def cmd_admin_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from server.demo.build import Options, run
+    from server.demo.history import TZ
+
+    settings = _settings(args)
+    today = datetime.now(TZ).date()
+    if args.today is not None:
+        try:
+            today = min(date.fromisoformat(args.today), today)
+        except ValueError:
+            print("mashang demo: --today must be a date such as 2026-11-28", file=sys.stderr)
+            return 2
+    seed = args.seed if args.seed is not None else secrets.randbelow(1_000_000)
+    options = Options(shops=args.shops, grid_workers=args.grid_workers, months=args.months, seed=seed, today=today)
+    credentials = Path(args.credentials) if args.credentials else settings.data_dir / "logins.json"
+    return asyncio.run(run(settings, options, credentials))
+
+
+async def _worker(settings: Settings) -> None:
+    from server.validators.lease import Validators
+
+    store = await open_store(settings)
+    validators = Validators(store)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    validators.start()
+    try:
+        await stop.wait()
+    finally:
+        await validators.stop()
+        await store.close()
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(_worker(_settings(args)))
+    return 0
+
+
+async def _rebuild(settings: Settings) -> int:
+    from server.validators.rebuild import rebuild
+
+    store = await open_store(settings)
+    try:
+        result = await rebuild(store)
+    finally:
+        await store.close()
+    print("\n".join(result.lines()))
+    return 1 if result.failed else 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return asyncio.run(_rebuild(_settings(args)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mashang", description="码上安全 Mashang: offline-first shop safety checks")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -63,14 +129,35 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--certfile", help="TLS certificate (PEM) for HTTPS")
     serve.add_argument("--keyfile", help="TLS private key (PEM) for HTTPS")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--no-validators", action="store_true",
+                       help="do not run the validators here (extra gateways in front of CouchDB; see `worker`)")
     _store_args(serve)
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run only the validators (beside CouchDB; one worker is active at a time)")
+    worker.add_argument("--log-level", default="info")
+    _store_args(worker)
+    worker.set_defaults(func=cmd_worker)
+
+    rebuild = sub.add_parser("rebuild", help="recompute every projection from the events; writes only what differs")
+    _store_args(rebuild)
+    rebuild.set_defaults(func=cmd_rebuild)
 
     tok = sub.add_parser("admin-token", help="print an operator token with full access (last line)")
     _store_args(tok)
     tok.add_argument("--days", type=int, default=Settings().admin_token_days, help="lifetime in days")
     tok.add_argument("--revoke", action="store_true", help="revoke every earlier admin token first")
     tok.set_defaults(func=cmd_admin_token)
+
+    demo = sub.add_parser("demo", help="build the 明楼街道 demo district with months of history (once per store)")
+    _store_args(demo)
+    demo.add_argument("--shops", type=int, default=1500)
+    demo.add_argument("--grid-workers", type=int, default=80)
+    demo.add_argument("--months", type=int, default=6, help="months of history up to yesterday")
+    demo.add_argument("--seed", type=int, help="the same seed builds the same district (default: a random one)")
+    demo.add_argument("--credentials", metavar="FILE", help="where the logins go (default DIR/logins.json)")
+    demo.add_argument("--today", metavar="YYYY-MM-DD", help="the day after the history ends (at most today)")
+    demo.set_defaults(func=cmd_demo)
 
     args = parser.parse_args(argv)
     code: int = args.func(args)

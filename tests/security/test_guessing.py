@@ -1,0 +1,101 @@
+"""Guessing secrets online: PINs, activation codes, and an attacker who rotates accounts from one address.
+
+Each test gets a gateway of its own: the throttles count per address, and every request of the suite comes from
+127.0.0.1, so a lock-out here must not lock the rest of the suite out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from tests.gateway import Gateway
+from tests.security.conftest import Json
+
+Demo = tuple[Path, Json]
+
+
+def wrong(pin: str) -> str:
+    return pin[:-1] + str((int(pin[-1]) + 1) % 10)
+
+
+def assert_throttled(resp: httpx.Response) -> None:
+    assert resp.status_code == 429, resp.text
+    assert resp.json()["error"] == "too_many_requests" and resp.json()["reason"]
+    assert 0 < int(resp.headers["Retry-After"]) <= 15 * 60
+    assert "token" not in resp.json()
+
+
+def grid_login(http: httpx.Client, logins: Json, shop: str) -> tuple[str, dict[str, str]]:
+    worker = next(w for w in logins["grid_workers"] if shop in w["shops"])
+    resp = http.post("/api/auth/login", json={"username": worker["username"], "password": worker["password"]})
+    assert resp.status_code == 200, resp.text
+    return worker["username"], {"Authorization": "Bearer " + resp.json()["token"]}
+
+
+def test_pin_guessing_is_throttled_after_five_tries(fresh_gateway: Callable[[], Gateway], demo: Demo) -> None:
+    logins = demo[1]
+    owner = logins["owners"][0]
+    with httpx.Client(base_url=fresh_gateway().url, timeout=30) as http:
+        for _ in range(5):
+            resp = http.post("/api/auth/owner", json={"shop": owner["shop"], "pin": wrong(owner["pin"])})
+            assert resp.status_code == 401 and resp.json()["reason"] == "Wrong shop code or PIN."
+        assert_throttled(http.post("/api/auth/owner", json=owner))  # even the right PIN: no oracle while locked
+        assert_throttled(http.post("/api/auth/owner", json={"shop": owner["shop"], "pin": wrong(owner["pin"])}))
+        office = logins["office"][0]
+        staff = http.post("/api/auth/login", json=office)  # other accounts from this address still sign in
+        assert staff.status_code == 200, staff.text
+        audit = http.get("/api/office/audit", headers={"Authorization": "Bearer " + staff.json()["token"]}).json()
+        account = f"owner:{owner['shop']}"
+        failed = [i for i in audit["items"] if i["event"] == "login_failed" and i["account"] == account]
+        assert len(failed) == 5 and all(i["address"] for i in failed)
+
+
+def test_address_throttle_bites_when_the_attacker_rotates_accounts(fresh_gateway: Callable[[], Gateway],
+                                                                  demo: Demo) -> None:
+    logins = demo[1]
+    owners = logins["owners"]
+    untouched = owners[-1]
+    targets = [o for o in owners if o is not untouched]
+    tries = [{"shop": o["shop"], "pin": wrong(o["pin"])} for o in targets]
+    tries += [{"shop": f"S9{i:03d}", "pin": "123456"} for i in range(30 - len(tries))]
+    with httpx.Client(base_url=fresh_gateway().url, timeout=30) as http:
+        for attempt in tries:  # one or two tries per account: far below the per-account limit of five
+            assert http.post("/api/auth/owner", json=attempt).status_code == 401
+        assert_throttled(http.post("/api/auth/owner", json=untouched))
+        assert_throttled(http.post("/api/auth/login", json=logins["office"][0]))
+        assert_throttled(http.post("/api/auth/activate", json={"shop": untouched["shop"], "code": "12345678",
+                                                               "pin": "123456"}))
+
+
+def test_activation_code_guessing_is_throttled(fresh_gateway: Callable[[], Gateway], demo: Demo) -> None:
+    logins = demo[1]
+    owner = logins["owners"][1]
+    with httpx.Client(base_url=fresh_gateway().url, timeout=30) as http:
+        _, worker = grid_login(http, logins, owner["shop"])
+        issued = http.post(f"/api/shops/{owner['shop']}/activation", headers=worker)
+        assert issued.status_code == 201, issued.text
+        code = issued.json()["code"]
+        guesses = [f"{(int(code) + i) % 10**8:08d}" for i in range(1, 6)]
+        for guess in guesses:
+            resp = http.post("/api/auth/activate", json={"shop": owner["shop"], "code": guess, "pin": "000000"})
+            assert resp.status_code == 401 and resp.json()["reason"] == "Wrong or expired activation code."
+        assert_throttled(http.post("/api/auth/activate", json={"shop": owner["shop"], "code": code, "pin": "000000"}))
+        # The guesses changed nothing: the owner still signs in with their own PIN.
+        assert http.post("/api/auth/owner", json=owner).status_code == 200
+
+
+def test_an_activation_code_opens_only_its_own_shop(fresh_gateway: Callable[[], Gateway], demo: Demo) -> None:
+    logins = demo[1]
+    mine, other = logins["owners"][2], logins["owners"][3]
+    with httpx.Client(base_url=fresh_gateway().url, timeout=30) as http:
+        _, worker = grid_login(http, logins, mine["shop"])
+        code = http.post(f"/api/shops/{mine['shop']}/activation", headers=worker).json()["code"]
+        resp = http.post("/api/auth/activate", json={"shop": other["shop"], "code": code, "pin": "000000"})
+        assert resp.status_code == 401 and resp.json()["reason"] == "Wrong or expired activation code."
+        assert http.post("/api/auth/owner", json=other).status_code == 200  # the other owner's PIN is untouched
+        resp = http.post("/api/auth/activate", json={"shop": mine["shop"], "code": code, "pin": "000000"})
+        assert resp.status_code == 200
+        again = http.post("/api/auth/activate", json={"shop": mine["shop"], "code": code, "pin": "111111"})
+        assert again.status_code == 401  # used once, gone

@@ -1,0 +1,200 @@
+"""`mashang demo`: a small district whose logins work, whose scopes match the logins file, and which the same
+seed builds again identically."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from server.app import create_app
+from server.cli import main
+from server.demo.build import MARKER
+from server.ids import new_ulid, seeded_ulid
+from server.models import EVENT_TYPES, parse_event
+from server.models.common import ULID
+from server.registry import Registry
+from server.settings import Settings
+from server.store import open_store
+from server.store.protocol import AllDocsQuery, GetOptions
+
+SMALL = ["--shops", "40", "--grid-workers", "4", "--months", "2", "--today", "2026-03-02"]
+
+
+def build(data: Path, seed: int = 7) -> int:
+    return main(["demo", "--data", str(data), "--seed", str(seed), *SMALL])
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("demo") / "data"
+    assert build(data) == 0
+    return data
+
+
+@pytest.fixture(scope="module")
+def logins(district: Path) -> dict[str, Any]:
+    logins: dict[str, Any] = json.loads((district / "logins.json").read_text(encoding="utf-8"))
+    return logins
+
+
+@pytest.fixture
+def client(district: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(data_dir=district)), raise_server_exceptions=False) as client:
+        yield client
+
+
+def all_docs(data: Path) -> dict[str, dict[str, Any]]:
+    async def read() -> dict[str, dict[str, Any]]:
+        store = await open_store(Settings(data_dir=data))
+        try:
+            rows = (await store.all_docs(AllDocsQuery(include_docs=True)))["rows"]
+            return {row["id"]: row["doc"] for row in rows}
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def attachment(data: Path, doc_id: str) -> tuple[dict[str, Any], bytes]:
+    async def read() -> tuple[dict[str, Any], bytes]:
+        store = await open_store(Settings(data_dir=data))
+        try:
+            doc = await store.get(doc_id, GetOptions())
+            body = await store.read_attachment(doc_id, "photo.jpg")
+            return doc, b"".join([chunk async for chunk in body.chunks])
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def test_the_logins_file_has_the_promised_shape(logins: dict[str, Any]) -> None:
+    assert set(logins) == {"office", "grid_workers", "owners"}
+    assert [set(u) for u in logins["office"]] == [{"username", "password"}] * 2
+    assert {u["username"] for u in logins["office"]} == {"office", "anjian"}
+    assert len(logins["grid_workers"]) == 4
+    assert all(set(w) == {"username", "password", "shops"} for w in logins["grid_workers"])
+    assert all(re.fullmatch(r"[a-z]+\d\d", w["username"]) for w in logins["grid_workers"])
+    assert all(len(w["password"]) >= 16 for w in (*logins["office"], *logins["grid_workers"]))
+    assert all(set(o) == {"shop", "pin"} and re.fullmatch(r"\d{6}", o["pin"]) for o in logins["owners"])
+    every_shop = {f"S{n:04d}" for n in range(1, 41)}
+    assert set().union(*(w["shops"] for w in logins["grid_workers"])) == every_shop
+    assert {o["shop"] for o in logins["owners"]} <= every_shop
+
+
+def test_office_grid_worker_and_owner_sign_in_with_the_listed_secrets(
+    client: TestClient, logins: dict[str, Any]
+) -> None:
+    office = logins["office"][0]
+    resp = client.post("/api/auth/login", json=office)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["user"]["role"] == "office"
+    worker = logins["grid_workers"][0]
+    resp = client.post("/api/auth/login", json={"username": worker["username"], "password": worker["password"]})
+    assert resp.status_code == 200 and resp.json()["user"]["id"] == f"grid:{worker['username']}"
+    owner = logins["owners"][0]
+    resp = client.post("/api/auth/owner", json=owner)
+    assert resp.status_code == 200 and resp.json()["user"]["id"] == f"owner:{owner['shop']}"
+    assert client.post("/api/auth/login", json={**office, "password": "not-the-password"}).status_code == 401
+
+
+def test_each_grid_worker_replicates_exactly_the_shops_listed_for_them(
+    client: TestClient, logins: dict[str, Any]
+) -> None:
+    for worker in logins["grid_workers"]:
+        resp = client.post("/api/auth/login", json={"username": worker["username"], "password": worker["password"]})
+        headers = {"Authorization": "Bearer " + resp.json()["token"]}
+        changes = client.get("/sync/_changes", headers=headers)
+        assert changes.status_code == 200
+        partitions = {row["id"].split(":", 1)[0] for row in changes.json()["results"]}
+        assert partitions == {*worker["shops"], "district"}
+
+
+def test_the_history_is_valid_events_with_real_photos(district: Path) -> None:
+    docs = all_docs(district)
+    events = [doc for doc in docs.values() if doc.get("type") in EVENT_TYPES]
+    kinds = {doc["type"] for doc in events}
+    assert kinds == set(EVENT_TYPES)  # self-checks, patrols, photos, rectifications and verifications
+    for doc in events:
+        event = parse_event(doc)
+        assert event.shop == event.partition
+        assert event.performed_at.isoformat() < "2026-03-02"
+    findings = [f for doc in events if doc["type"] == "patrol" for f in doc["findings"]]
+    assert findings and {f["severity"] for f in findings} <= {"general", "major", "serious"}
+    photo = next(doc for doc in events if doc["type"] == "photo")
+    stored, body = attachment(district, photo["_id"])
+    assert stored["_attachments"]["photo.jpg"]["content_type"] == "image/jpeg"
+    assert body.startswith(b"\xff\xd8\xff") and body.endswith(b"\xff\xd9")
+    assert photo["_id"].encode() in body  # the comment segment: no two photos alike
+
+
+def test_the_same_seed_builds_the_same_district(district: Path, tmp_path: Path) -> None:
+    again, other = tmp_path / "again", tmp_path / "other"
+    assert build(again) == 0
+    assert (again / "logins.json").read_text(encoding="utf-8") == (district / "logins.json").read_text(encoding="utf-8")
+    first, second = built(all_docs(district)), built(all_docs(again))
+    assert first.keys() == second.keys()
+    events = [doc_id for doc_id, doc in first.items() if doc["type"] in EVENT_TYPES]
+    assert len(events) > 100
+    assert all(first[doc_id] == second[doc_id] for doc_id in events)
+    assert build(other, seed=8) == 0
+    assert (other / "logins.json").read_text(encoding="utf-8") != (district / "logins.json").read_text(encoding="utf-8")
+
+
+def test_a_second_run_changes_nothing(district: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = all_docs(district)
+    assert build(district, seed=99) == 0
+    out = capsys.readouterr().out
+    assert f"the demo district already exists in {district} (seed 7)" in out
+    assert f"logins: {district / 'logins.json'}" in out
+    assert all_docs(district) == before
+
+
+def test_seeded_ulids_repeat_with_the_seed_and_sort_by_time() -> None:
+    first = [seeded_ulid(ms, random.Random(1)) for ms in (0, 1_700_000_000_000, 2**48 - 1)]
+    assert first == [seeded_ulid(ms, random.Random(1)) for ms in (0, 1_700_000_000_000, 2**48 - 1)]
+    assert first == sorted(first) and all(re.fullmatch(ULID, u) for u in first)
+    assert new_ulid(1_700_000_000_000)[:10] == first[1][:10] != new_ulid()[:10]
+
+
+def built(docs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What the demo wrote: events, registry, shared documents and users; not what serving it added since
+    (projections, sign-in audit entries)."""
+    kinds = {*EVENT_TYPES, "shop", "community", "grid", "template", "rules", "user"}
+    return {doc_id: doc for doc_id, doc in docs.items() if doc.get("type") in kinds}
+
+
+def test_sizes_that_cannot_make_a_district_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--data", str(tmp_path / "d"), "--shops", "1", "--grid-workers", "5"]) == 2
+    assert "at least one shop per two workers" in capsys.readouterr().err
+
+
+def test_a_district_it_did_not_build_or_did_not_finish_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def prepare(data: Path, marker: dict[str, Any] | None) -> None:
+        store = await open_store(Settings(data_dir=data))
+        try:
+            if marker is None:
+                await Registry(store).put_community("wensan", "文三社区", "minglou")
+            else:
+                await store.put_local(MARKER, marker)
+        finally:
+            await store.close()
+
+    office, interrupted = tmp_path / "office", tmp_path / "interrupted"
+    asyncio.run(prepare(office, None))
+    assert build(office) == 0
+    assert f"a district already exists in {office} (not one the demo built)" in capsys.readouterr().out
+    assert not (office / "logins.json").exists()
+    asyncio.run(prepare(interrupted, {"complete": False, "seed": 7}))
+    assert build(interrupted) == 2
+    assert "did not finish; remove it and run again" in capsys.readouterr().err
