@@ -14,8 +14,11 @@ from starlette.staticfiles import StaticFiles
 
 from server import __version__
 from server.accounts import Accounts
+from server.alarms import Alarms
+from server.api.alarms import routes as alarm_routes
 from server.api.auth import routes as auth_routes
 from server.api.office import routes as office_routes
+from server.api.public import routes as public_routes
 from server.api.users import routes as user_routes
 from server.auth import Tokens, load_secret
 from server.errors import CouchError, couch_error_handler, not_found
@@ -25,6 +28,8 @@ from server.store import open_store
 from server.store.protocol import Store
 from server.sync.auth import Authenticator
 from server.sync.routes import routes as sync_routes
+from server.validators.lease import Validators
+from server.webhook import Webhook
 
 PWA_DIST = Path(__file__).resolve().parent.parent / "pwa" / "dist"
 
@@ -43,9 +48,22 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         app.state.authenticator = Authenticator(app.state.tokens, app.state.store)
         app.state.accounts = Accounts(app.state.store, app.state.tokens)
         app.state.registry = Registry(app.state.store)
+        # The follower is there even when it does not run here, so the alarm API can register its hooks alike.
+        app.state.validators = Validators(app.state.store)
+        app.state.follower = app.state.validators.follower
+        app.state.alarms = Alarms(app.state.store)
+        app.state.webhook = Webhook(app.state.store, settings)
+        app.state.follower.on_alarm += [app.state.alarms.notify, app.state.webhook.enqueue]
+        await app.state.alarms.start()
+        await app.state.webhook.start()
+        if settings.run_validators:
+            app.state.validators.start()
         try:
             yield
         finally:
+            await app.state.validators.stop()
+            await app.state.webhook.stop()
+            await app.state.alarms.stop()
             if owned:
                 await app.state.store.close()
 
@@ -61,7 +79,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             raise not_found("The PWA is not built; run `make install`.")
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
-    routes: list[Route | Mount] = [Route("/", root), *sync_routes, *auth_routes, *user_routes, *office_routes]
+    routes: list[Route | Mount] = [Route("/", root), *sync_routes, *auth_routes, *user_routes, *office_routes,
+                                   *alarm_routes, *public_routes]
     if (PWA_DIST / "assets").exists():
         routes.append(Mount("/assets", StaticFiles(directory=PWA_DIST / "assets"), name="assets"))
     async def service_worker(request: Request) -> Response:

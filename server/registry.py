@@ -46,17 +46,18 @@ class Registry:
     # ----- writing the registry (office, survey import, demo) -----
 
     async def put_community(self, code: str, name: str, subdistrict: str) -> Doc:
-        return await upsert(self.store, {"_id": community_doc_id(code), "type": "community", "code": code,
+        return await upsert(self.store, {"_id": community_doc_id(code), "type": "community", "schema": 1, "code": code,
                                          "name": name, "subdistrict": subdistrict})
 
     async def put_grid(self, code: str, name: str, community: str, workers: list[str], shops: list[str]) -> Doc:
-        doc = await upsert(self.store, {"_id": grid_doc_id(code), "type": "grid", "code": code, "name": name,
-                                        "community": community, "workers": sorted(workers), "shops": sorted(shops)})
+        doc = await upsert(self.store, {"_id": grid_doc_id(code), "type": "grid", "schema": 1, "code": code,
+                                        "name": name, "community": community, "workers": sorted(workers),
+                                        "shops": sorted(shops)})
         self.forget()
         return doc
 
     async def put_shop(self, shop: dict[str, Any]) -> Doc:
-        return await upsert(self.store, {"_id": shop_doc_id(shop["code"]), "type": "shop", **shop})
+        return await upsert(self.store, {"_id": shop_doc_id(shop["code"]), "type": "shop", "schema": 1, **shop})
 
     async def move_shop(self, code: str, to_grid: str) -> list[str]:
         """Move a shop to another grid; answers the grid workers whose scope changed."""

@@ -12,6 +12,12 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
 @dataclass(frozen=True)
 class Settings:
     # Where the embedded store keeps its SQLite file and attachment bodies.
@@ -33,6 +39,16 @@ class Settings:
     longpoll_max_ms: int = 60_000
     # Admin token lifetime (days).
     admin_token_days: int = 365
+    # Run the validators (the changes-feed follower that derives scores, hazards, alarms, rankings) inside the
+    # gateway. Off for extra gateways in front of CouchDB, where one `mashang worker` runs them.
+    run_validators: bool = True
+    # Where each new alarm is POSTed (unset: no webhook), and the secret its HMAC-SHA256 signature is made with.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    # A failed delivery is tried again after 1, 2, 4 ... times `webhook_backoff_seconds`, `webhook_attempts` in all.
+    webhook_attempts: int = 5
+    webhook_backoff_seconds: float = 1.0
+    webhook_timeout_seconds: float = 10.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -44,6 +60,12 @@ class Settings:
             secret=_env("MASHANG_SECRET") or None,
             max_body_bytes=int(_env("MASHANG_MAX_BODY_BYTES", str(32 * 1024 * 1024)) or 0),
             sqlite_synchronous=(_env("MASHANG_SQLITE_SYNCHRONOUS", "FULL") or "FULL").upper(),
+            run_validators=_flag(_env("MASHANG_VALIDATORS"), True),
+            webhook_url=_env("MASHANG_WEBHOOK_URL") or None,
+            webhook_secret=_env("MASHANG_WEBHOOK_SECRET") or None,
+            webhook_attempts=int(_env("MASHANG_WEBHOOK_ATTEMPTS", "5") or 5),
+            webhook_backoff_seconds=float(_env("MASHANG_WEBHOOK_BACKOFF_SECONDS", "1") or 1),
+            webhook_timeout_seconds=float(_env("MASHANG_WEBHOOK_TIMEOUT_SECONDS", "10") or 10),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **clean)

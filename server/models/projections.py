@@ -239,6 +239,8 @@ class Figures(Part):
     hazards_rectified: Count  # of those found in the period, verified rectified
     open_alarms: Count
     overdue_hazards: Count
+    hazards_due: Count = 0  # hazards whose deadline falls in the period (up to its as-of day)
+    hazards_rectified_in_time: Count = 0  # of those, closed without ever having been overdue
 
     @property
     def self_check_coverage(self) -> float | None:

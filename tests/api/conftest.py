@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,11 @@ class World:
         return {"Authorization": "Bearer " + resp.json()["token"]}
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    settings = Settings(data_dir=tmp_path / "data", secret=SECRET)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+@contextlib.contextmanager
+def open_world(tmp_path: Path, **settings: Any) -> Iterator[World]:
+    """A gateway on a fresh store in `tmp_path`, with the registry of the module docstring and three staff."""
+    app = create_app(Settings(data_dir=tmp_path / "data", secret=SECRET, **settings))
+    with TestClient(app, raise_server_exceptions=False) as client:
         w = World(client)
         reg, acc = w.state.registry, w.state.accounts
         w.call(reg.put_community, "wensan", "文三社区", "minglou")
@@ -48,4 +50,10 @@ def world(tmp_path: Path) -> Iterator[World]:
         w.call(acc.create_staff, "grid", "zhou", "zhou-password", "小周")
         w.call(acc.create_staff, "grid", "li", "li-password", "小李")
         w.call(acc.create_staff, "office", "wang", "wang-password", "王科长")
+        yield w
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with open_world(tmp_path) as w:
         yield w

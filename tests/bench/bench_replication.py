@@ -26,6 +26,10 @@ if str(ROOT) not in sys.path:  # run as a script: make the tests package importa
 from tests.gateway import NODE_DIR, Gateway, free_port, wait_http  # noqa: E402
 from tests.pouch import Json, PouchSession, Remote, checked, node_or_fail, self_check, shops  # noqa: E402
 
+# The sync core is measured as a gateway of the scale-out setup: validators in their own `mashang worker`
+# process (MASHANG_VALIDATORS=0). With them in the same process they compete for the GIL with every request;
+# `--with-validators` measures that too.
+GATEWAY_ENV = {"MASHANG_VALIDATORS": "0"}
 PULL_BATCH = 200
 PUSH_BATCH = 100
 BIG_PUSH_BATCH = 500
@@ -109,7 +113,7 @@ def run_size(n: int, workdir: Path, peer: PouchdbServer, big_push: bool, run: in
     rows: list[Row] = []
     batches = [PUSH_BATCH, BIG_PUSH_BATCH] if big_push else [PUSH_BATCH]
     for batch in batches:
-        gw = Gateway(workdir / f"gateway-{n}-{batch}-{run}" / "data").start()
+        gw = Gateway(workdir / f"gateway-{n}-{batch}-{run}" / "data", env=GATEWAY_ENV).start()
         dbs = {
             "gateway+sqlite": Remote(f"{gw.url}/sync", gw.token),
             "pouchdb-server": peer.database(f"b-{n}-{batch}-{run}"),
@@ -141,7 +145,7 @@ def warm_up(workdir: Path, peer: PouchdbServer) -> None:
     """A small round first, so that neither server pays the start-up costs in the measured runs."""
     rng = random.Random(0)
     docs = [self_check(rng.choice(SHOPS), rng, i) for i in range(200)]
-    gw = Gateway(workdir / "warm-up" / "data").start()
+    gw = Gateway(workdir / "warm-up" / "data", env=GATEWAY_ENV).start()
     try:
         with PouchSession(timeout=120) as pouch:
             checked(pouch.run({"op": "put", "db": "phone", "docs": docs}), "local put")
@@ -217,7 +221,10 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement; the fastest is kept")
     parser.add_argument("--no-big-push", action="store_true", help=f"skip the push with batch_size {BIG_PUSH_BATCH}")
+    parser.add_argument("--with-validators", action="store_true", help="run the validators inside the gateway")
     args = parser.parse_args()
+    if args.with_validators:
+        GATEWAY_ENV["MASHANG_VALIDATORS"] = "1"
     node_or_fail()
     started = time.monotonic()
     rows: list[Row] = []

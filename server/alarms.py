@@ -1,0 +1,301 @@
+"""The office's alarm desk: every shop's alarms by status, their lifecycle with who and when, and a live broadcast.
+
+Alarms live in their shops' partitions (`{shop}:alarm:{source ulid}`), so listing the open ones from the store
+would mean 1,500 range reads. An in-memory index (id → status, time, revision) is loaded once from the changes
+feed and then kept by following it, so alarms that the validator worker or another gateway writes show up too;
+`notify` (the follower's `on_alarm` hook, the office's own actions) applies a change at once without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import secrets
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Literal, get_args
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from server.errors import CouchError, bad_request, conflict, not_found
+from server.models import Alarm, default_rules, reason_of
+from server.models.common import MAX_NOTE, PARTITION, ULID
+from server.models.projections import Department
+from server.store.protocol import AllDocsQuery, ChangesQuery, Doc, Seq, Store
+from server.store.upsert import read
+
+log = logging.getLogger(__name__)
+
+Status = Literal["open", "acknowledged", "dispatched", "resolved"]
+Change = Literal["new", "changed"]
+STATUSES: Final[tuple[Status, ...]] = get_args(Status)
+DEPARTMENTS: Final[tuple[str, ...]] = get_args(Department)
+# Which statuses each step may start from, and how a refusal reads.
+ALLOWED_FROM: Final[dict[Status, tuple[frozenset[str], str]]] = {
+    "acknowledged": (frozenset({"open"}), "only an open alarm can be acknowledged"),
+    "dispatched": (frozenset({"open", "acknowledged"}), "only an open or acknowledged alarm can be dispatched"),
+    "resolved": (frozenset({"open", "acknowledged", "dispatched"}), "it is already resolved"),
+}
+ALARM_ID: Final = re.compile(rf"{PARTITION}:alarm:{ULID}")
+PAGE: Final = 10_000  # changes per read of the feed (ids and revisions only: about 1 MB)
+TAIL_WAIT_MS: Final = 25_000  # longpoll: how long one read of the feed waits for a change
+WRITE_ATTEMPTS: Final = 5
+REPLAY: Final = 256  # recent events kept for a dashboard reconnecting with Last-Event-ID
+QUEUE: Final = 256  # events a slow subscriber may fall behind before its stream is ended
+
+
+def local_now() -> datetime:
+    """Now, to the second, in the rules' time zone (how the office's steps are dated)."""
+    return datetime.now(ZoneInfo(default_rules().timezone)).replace(microsecond=0)
+
+
+def public(doc: Doc) -> Doc:
+    """An alarm as the API shows it: without the store's revision fields."""
+    return {k: v for k, v in doc.items() if k not in ("_rev", "_revisions", "_conflicts")}
+
+
+def _rev_key(rev: Any) -> tuple[int, str]:
+    """Revisions ordered as CouchDB picks a winner among them: longer history first, then the greater string."""
+    if not isinstance(rev, str) or "-" not in rev:
+        return (0, "")
+    number, _, digest = rev.partition("-")
+    return (int(number), digest) if number.isdigit() else (0, "")
+
+
+@dataclass(frozen=True)
+class _Indexed:
+    status: str
+    created_at: datetime
+    rev: tuple[int, str]
+
+
+@dataclass(frozen=True)
+class AlarmEvent:
+    """One new or changed alarm, as an event stream sends it; `id` is `{boot}-{number}`."""
+
+    id: str
+    change: Change
+    alarm: Doc
+
+
+class Subscription:
+    """One dashboard's stream: a bounded queue; a subscriber that falls too far behind is dropped, and its client
+    reconnects with `Last-Event-ID` (what it missed is replayed while the server still holds it)."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[AlarmEvent] = asyncio.Queue(QUEUE)
+        self.dropped = False
+
+    async def next(self, timeout: float) -> AlarmEvent | None:
+        """The next event, or None when `timeout` seconds pass without one."""
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+
+class Alarms:
+    def __init__(self, store: Store, clock: Callable[[], datetime] = local_now) -> None:
+        self.store = store
+        self.clock = clock
+        self._index: dict[str, _Indexed] = {}
+        self._loaded = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._subscribers: set[Subscription] = set()
+        self._boot = secrets.token_hex(4)
+        self._count = 0
+        self._recent: deque[tuple[int, AlarmEvent]] = deque(maxlen=REPLAY)
+
+    # ----- life -----
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._follow(), name="alarm-index")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _follow(self) -> None:
+        """Load every alarm from the changes feed, then follow it (longpoll) for as long as the server runs. The
+        feed is read without documents (alarm ids are told by their form) and only alarms are fetched: a busy
+        store's feed is mostly events, and reading each of them would cost more than the alarms are worth."""
+        since: Seq = 0
+        delay = 1.0
+        while True:
+            loaded = self._loaded.is_set()
+            try:
+                feed = await self.store.changes(
+                    ChangesQuery(since=since, limit=PAGE, wait_ms=TAIL_WAIT_MS if loaded else 0))
+                alarm_rows = [row for row in feed["results"] if ALARM_ID.fullmatch(row["id"])]
+                for row in alarm_rows:
+                    if row.get("deleted"):  # the validators withdrew it (its events no longer raise it)
+                        self._index.pop(row["id"], None)
+                ids = [row["id"] for row in alarm_rows if not row.get("deleted")]
+                if ids:
+                    rows = (await self.store.all_docs(AllDocsQuery(keys=ids, include_docs=True)))["rows"]
+                    for row in rows:
+                        if isinstance(row.get("doc"), dict) and row["doc"].get("type") == "alarm":
+                            self._apply(row["doc"], broadcast=loaded)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("alarm index: reading the changes feed failed; trying again in %.0f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            delay = 1.0
+            since = feed["last_seq"]
+            if not loaded and len(feed["results"]) < PAGE:
+                self._loaded.set()
+
+    # ----- the index -----
+
+    async def notify(self, alarm: Doc) -> None:
+        """A new or changed alarm (the follower's `on_alarm` hook): indexed and broadcast at once. An alarm
+        without its `_rev` is read back from the store, so the feed's copy of it is recognised as the same."""
+        if "_rev" not in alarm:
+            stored = await read(self.store, str(alarm.get("_id")))
+            if stored is None:
+                return
+            alarm = stored
+        self._apply(alarm, broadcast=True)
+
+    def _apply(self, doc: Doc, broadcast: bool) -> None:
+        alarm_id, rev = doc.get("_id"), _rev_key(doc.get("_rev"))
+        if not isinstance(alarm_id, str) or doc.get("status") not in STATUSES:
+            return
+        known = self._index.get(alarm_id)
+        if known is not None and known.rev >= rev:
+            return  # seen already (from the feed and from notify), or older than what is indexed
+        try:
+            created_at = datetime.fromisoformat(str(doc.get("created_at")))
+        except ValueError:
+            return
+        if created_at.utcoffset() is None:
+            return  # not a valid alarm; and naive times cannot be ordered among the others
+        self._index[alarm_id] = _Indexed(str(doc["status"]), created_at, rev)
+        if broadcast:
+            self._publish("new" if known is None else "changed", doc)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
+        for entry in self._index.values():
+            counts[entry.status] = counts.get(entry.status, 0) + 1
+        return counts
+
+    async def ready(self) -> None:
+        await self._loaded.wait()
+
+    async def by_status(
+        self, status: str | None, limit: int, before: str | None = None
+    ) -> tuple[list[Doc], str | None]:
+        """Alarms with `status` (all when None), newest first; `before` is the last id of the previous page.
+        Answers the page and the `before` of the next one (None on the last page)."""
+        await self.ready()
+        keys = sorted(((entry.created_at, alarm_id) for alarm_id, entry in self._index.items()
+                       if status is None or entry.status == status), reverse=True)
+        if before is not None:
+            cursor = self._index.get(before)
+            if cursor is None:
+                raise bad_request("before: the id of an alarm from the previous page")
+            keys = [key for key in keys if key < (cursor.created_at, before)]
+        ids = [alarm_id for _, alarm_id in keys[:limit]]
+        rows = (await self.store.all_docs(AllDocsQuery(keys=ids, include_docs=True)))["rows"] if ids else []
+        docs = []
+        for row in rows:
+            doc = row.get("doc")
+            if not isinstance(doc, dict):
+                self._index.pop(row["key"], None)  # deleted since the feed was read
+            else:
+                self._apply(doc, broadcast=True)  # the store may be a step ahead of the feed
+                if status is None or doc.get("status") == status:
+                    docs.append(public(doc))
+        return docs, (ids[-1] if len(keys) > limit else None)
+
+    async def get(self, alarm_id: str) -> Doc:
+        return public(await self._stored(alarm_id))
+
+    async def _stored(self, alarm_id: str) -> Doc:
+        doc = await read(self.store, alarm_id) if ALARM_ID.fullmatch(alarm_id) else None
+        if doc is None or doc.get("type") != "alarm":
+            raise not_found(f"No alarm {alarm_id}.")
+        return doc
+
+    # ----- the lifecycle -----
+
+    async def transition(
+        self, alarm_id: str, to: Status, by: str, note: str = "", department: str | None = None
+    ) -> Doc:
+        """Move an alarm on (acknowledged, dispatched to a department, resolved), recording who and when. A
+        read-modify-write on the stored revision, so a concurrent step or re-projection is never overwritten."""
+        if to not in ALLOWED_FROM:
+            raise bad_request(f"status: one of {', '.join(ALLOWED_FROM)}")
+        if len(note) > MAX_NOTE:
+            raise bad_request(f"note: at most {MAX_NOTE} characters")
+        if (to == "dispatched") != (department is not None):
+            raise bad_request("department: required to dispatch, and only then")
+        if department is not None and department not in DEPARTMENTS:
+            raise bad_request(f"department: one of {', '.join(DEPARTMENTS)}")
+        allowed, rule = ALLOWED_FROM[to]
+        for _ in range(WRITE_ATTEMPTS):
+            current = await self._stored(alarm_id)
+            if current.get("status") not in allowed:
+                raise conflict(f"The alarm is {current.get('status')}: {rule}.")
+            step: Doc = {"status": to, "at": self.clock().isoformat(), "by": by, "note": note,
+                         "department": department}
+            changed = {**public(current), "status": to, "history": [*current.get("history", []), step]}
+            if department is not None:
+                changed["department"] = department
+            try:
+                new = Alarm.model_validate(changed).to_doc()
+            except ValidationError as e:
+                raise CouchError(500, "invalid_alarm", f"{alarm_id}: {reason_of(e)}") from None
+            new["_rev"] = current["_rev"]
+            [result] = await self.store.bulk_docs([new])
+            if result.get("ok"):
+                new["_rev"] = result["rev"]
+                self._apply(new, broadcast=True)
+                return public(new)
+            if result.get("error") != "conflict":
+                raise CouchError(500, str(result.get("error", "error")), str(result.get("reason", "write failed")))
+        raise conflict(f"{alarm_id} kept changing; try again.")
+
+    # ----- the broadcast -----
+
+    def subscribe(self, last_event_id: str | None = None) -> tuple[Subscription, list[AlarmEvent] | None]:
+        """A new subscription, and the events after `last_event_id` that it missed: None when they cannot be
+        told (the server restarted, or they are no longer held), so the client reloads its list instead."""
+        subscription = Subscription()
+        self._subscribers.add(subscription)
+        if not last_event_id:
+            return subscription, []
+        boot, _, number = last_event_id.partition("-")
+        if boot != self._boot or not number.isdigit():
+            return subscription, None
+        seen = int(number)
+        oldest = self._recent[0][0] if self._recent else self._count + 1
+        if seen + 1 < oldest:
+            return subscription, None
+        return subscription, [event for n, event in self._recent if n > seen]
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscribers.discard(subscription)
+
+    def _publish(self, change: Change, doc: Doc) -> None:
+        self._count += 1
+        event = AlarmEvent(f"{self._boot}-{self._count}", change, public(doc))
+        self._recent.append((self._count, event))
+        for subscription in list(self._subscribers):
+            try:
+                subscription.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                subscription.dropped = True
+                self._subscribers.discard(subscription)

@@ -1,0 +1,41 @@
+"""Public routes, no sign-in: the shop card behind the QR poster, and its badge for delivery and review platforms."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.card import badge_svg, shop_card
+from server.http import json_response
+from server.store.protocol import Store
+
+# A minute of caching takes the load of a busy platform off the store; points change a few times a week.
+PUBLIC: Final = {"Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
+# An SVG opened on its own is a document: no scripts, no outside resources, whatever it holds.
+SVG: Final = {**PUBLIC, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+              "X-Content-Type-Options": "nosniff"}
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+async def card(request: Request) -> Response:
+    """`GET /api/public/shops/{code}`: name, address, points, rank of how many, list, last self-check and patrol."""
+    return json_response(request, await shop_card(_store(request), request.path_params["code"]), headers=PUBLIC)
+
+
+async def badge(request: Request) -> Response:
+    """`GET /api/public/shops/{code}/badge.svg`."""
+    found = await shop_card(_store(request), request.path_params["code"])
+    return Response(badge_svg(found), media_type="image/svg+xml; charset=utf-8", headers=SVG)
+
+
+routes = [
+    Route("/api/public/shops/{code}", card, methods=["GET"]),
+    Route("/api/public/shops/{code}/badge.svg", badge, methods=["GET"]),
+]

@@ -1,0 +1,200 @@
+"""The sub-district pass: the monthly ranking snapshot, every shop's rank, list and working-group flag, and the
+dashboard statistics, from the facts the shop projections left.
+
+A shop belongs to the sub-district of its community (`registry:community:{code}`); only active shops are ranked.
+The current month's snapshot `district:ranking:{subdistrict}:{YYYY-MM}` is rewritten as the scores change; an
+earlier month's is kept as it was last written (a published list is history). A missing earlier month inside the
+working-group window (from the sub-district's first check on) is filled in once, ranked on the scores as of that
+month's last day. A shop black-listed in `working_group_black_months` of the last `working_group_window_months`
+snapshots (this one included) is flagged for a working group, in the snapshot and on its score.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from server.errors import CouchError
+from server.models.projections import Ranking
+from server.models.rules import Rules
+from server.store.protocol import AllDocsQuery, Doc, Store
+from server.validators.context import Context
+from server.validators.ranking import rank_shops
+from server.validators.shops import same, scores_as_of
+from server.validators.stats import ShopFacts, period_bounds, periods, stats_doc
+
+CHUNK = 500
+PAST_CONCURRENCY = 8
+Rank = tuple[int | None, int | None, str | None, bool]  # rank, of, list, working group
+UNRANKED: Rank = (None, None, None, False)
+
+
+@dataclass
+class DistrictCounts:
+    rankings: int = 0
+    scores: int = 0
+    stats: int = 0
+    conflicts: int = 0  # a score changed under the pass: it has to run again
+
+    @property
+    def written(self) -> int:
+        return self.rankings + self.scores + self.stats
+
+
+def month_of(day: date) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def shift_month(month: str, by: int) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    index = year * 12 + number - 1 + by
+    return f"{index // 12}-{index % 12 + 1:02d}"
+
+
+def ranking_doc(
+    subdistrict: str, month: str, as_of: date, rules: Rules, scores: Sequence[Mapping[str, Any]],
+    earlier: Mapping[str, Mapping[str, Any]],
+) -> Doc:
+    """The snapshot of `month` ranked on `scores`; `earlier` are the sub-district's snapshots by month."""
+    entries = rank_shops(scores, rules)
+    black = Counter(entry["shop"] for entry in entries if entry["list"] == "black")
+    for back in range(1, rules.working_group_window_months):
+        before = earlier.get(shift_month(month, -back))
+        if before is not None:
+            black.update(entry["shop"] for entry in before.get("entries", ()) if entry.get("list") == "black")
+    ranked = {entry["shop"] for entry in entries}
+    doc = {
+        "_id": f"district:ranking:{subdistrict}:{month}",
+        "type": "ranking",
+        "schema": 1,
+        "subdistrict": subdistrict,
+        "month": month,
+        "as_of": as_of,
+        "rules_version": rules.version,
+        "entries": entries,
+        "working_group": sorted(shop for shop, n in black.items() if shop in ranked
+                                and n >= rules.working_group_black_months),
+    }
+    return Ranking.model_validate(doc).to_doc()
+
+
+def subdistricts(facts: Mapping[str, ShopFacts], communities: Mapping[str, str]) -> dict[str, list[ShopFacts]]:
+    """The active shops of each sub-district, by shop code."""
+    groups: dict[str, list[ShopFacts]] = {}
+    for code in sorted(facts):
+        shop = facts[code]
+        subdistrict = communities.get(shop.community) if shop.community else None
+        if shop.active and subdistrict:
+            groups.setdefault(subdistrict, []).append(shop)
+    return groups
+
+
+async def district_pass(store: Store, context: Context, today: date, facts: Mapping[str, ShopFacts]) -> DistrictCounts:
+    counts = DistrictCounts()
+    communities = {doc["code"]: doc["subdistrict"] for doc in await _range(store, "registry:community:")
+                   if doc.get("code") and doc.get("subdistrict")}
+    scores = await _by_keys(store, [f"{code}:score" for code in sorted(facts)])
+    ranks: dict[str, Rank] = {}
+    for subdistrict, shops in subdistricts(facts, communities).items():
+        snapshot = await _rankings(store, context, today, subdistrict, shops, scores, counts)
+        group = set(snapshot["working_group"])
+        for entry in snapshot["entries"]:
+            ranks[entry["shop"]] = (entry["rank"], len(snapshot["entries"]), entry["list"], entry["shop"] in group)
+        stored = {doc["_id"]: doc for doc in await _range(store, f"district:stats:{subdistrict}:")}
+        docs = [stats_doc(subdistrict, period, as_of, shops) for period, as_of in periods(today)]
+        counts.stats += (await _write(store, _changed(docs, stored)))[0]
+    updates = []
+    for code in sorted(facts):
+        score = scores.get(f"{code}:score")
+        if score is None:
+            continue
+        rank, of, listed, flagged = ranks.get(code, UNRANKED)
+        new = {**score, "rank": rank, "of": of, "list": listed, "working_group": flagged}
+        if not same(score, new):
+            updates.append(new)
+    written, conflicts = await _write(store, updates)
+    counts.scores += written
+    counts.conflicts += conflicts
+    return counts
+
+
+async def _rankings(
+    store: Store, context: Context, today: date, subdistrict: str, shops: Sequence[ShopFacts],
+    scores: Mapping[str, Doc], counts: DistrictCounts,
+) -> Doc:
+    rules = context.rules
+    stored = {doc["month"]: doc for doc in await _range(store, f"district:ranking:{subdistrict}:") if "month" in doc}
+    history: dict[str, Mapping[str, Any]] = dict(stored)
+    current = month_of(today)
+    first = min((day for day in (shop.first_day() for shop in shops) if day is not None), default=None)
+    writes: list[Doc] = []
+    if first is not None:
+        oldest = max(month_of(first), month_of(rules.effective_from))
+        window = [shift_month(current, -back) for back in range(rules.working_group_window_months - 1, 0, -1)]
+        missing = [month for month in window if month not in history and month >= oldest]
+        days = [period_bounds(month)[1] for month in missing]
+        past = await _scores_as_of(store, context, [shop.code for shop in shops], days) if missing else []
+        for month, day, month_scores in zip(missing, days, past, strict=True):
+            history[month] = doc = ranking_doc(subdistrict, month, day, rules, month_scores, history)
+            writes.append(doc)
+    ranked = [scores[f"{shop.code}:score"] for shop in shops if f"{shop.code}:score" in scores]
+    snapshot = ranking_doc(subdistrict, current, today, rules, ranked, history)
+    writes += _changed([snapshot], {doc["_id"]: doc for doc in stored.values()})
+    counts.rankings += (await _write(store, writes))[0]
+    return snapshot
+
+
+async def _scores_as_of(store: Store, context: Context, codes: Sequence[str], days: Sequence[date]) -> list[list[Doc]]:
+    """Per day, the scores of these shops as of that day."""
+    limit = asyncio.Semaphore(PAST_CONCURRENCY)
+
+    async def one(code: str) -> list[Doc | None]:
+        async with limit:
+            return await scores_as_of(store, code, context, days)
+
+    per_shop = await asyncio.gather(*(one(code) for code in codes))
+    return [[score for scores in per_shop if (score := scores[i]) is not None] for i in range(len(days))]
+
+
+def _changed(docs: Sequence[Doc], stored: Mapping[str, Doc]) -> list[Doc]:
+    out = []
+    for doc in docs:
+        old = stored.get(doc["_id"])
+        if old is None:
+            out.append(doc)
+        elif not same(old, doc):
+            out.append({**doc, "_rev": old["_rev"]})
+    return out
+
+
+async def _range(store: Store, prefix: str) -> list[Doc]:
+    query = AllDocsQuery(startkey=prefix, endkey=prefix + "\ufff0", include_docs=True)
+    return [row["doc"] for row in (await store.all_docs(query))["rows"] if row.get("doc")]
+
+
+async def _by_keys(store: Store, ids: Sequence[str]) -> dict[str, Doc]:
+    found: dict[str, Doc] = {}
+    for start in range(0, len(ids), CHUNK):
+        query = AllDocsQuery(keys=list(ids[start : start + CHUNK]), include_docs=True)
+        for row in (await store.all_docs(query))["rows"]:
+            if row.get("doc"):
+                found[row["id"]] = row["doc"]
+    return found
+
+
+async def _write(store: Store, docs: Sequence[Doc]) -> tuple[int, int]:
+    """Write in chunks; answers (written, conflicts). Any other refusal is an error."""
+    written = conflicts = 0
+    for start in range(0, len(docs), CHUNK):
+        for answer in await store.bulk_docs(list(docs[start : start + CHUNK])):
+            if answer.get("ok"):
+                written += 1
+            elif answer.get("error") == "conflict":
+                conflicts += 1
+            else:
+                raise CouchError(500, str(answer.get("error")), f"{answer.get('id')}: {answer.get('reason')}")
+    return written, conflicts

@@ -1,0 +1,158 @@
+"""One active follower per database: a lease in `_local/server/validators-lease` (local documents never replicate
+to devices), taken when free or expired, renewed every `renew_every` seconds, released on a clean stop.
+
+Taking and renewing are compare-and-swap writes on the local document's `_rev`, so of two workers that race for
+an expired lease exactly one wins; the other waits and tries again. `Validators` runs a `Follower` only while it
+holds the lease (inside `mashang serve`, or as `mashang worker` beside CouchDB).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Final
+
+from server.errors import CouchError
+from server.store.protocol import Doc, Store
+from server.validators.context import Clock, utc_now
+from server.validators.feed import Options
+from server.validators.follower import Follower
+
+log = logging.getLogger("mashang.validators")
+
+LEASE_ID: Final = "server/validators-lease"
+
+
+def default_holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Lease:
+    def __init__(self, store: Store, holder: str, ttl: float = 30.0, now: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.holder = holder
+        self.ttl = ttl
+        self.now = now
+        self.expires_at = 0.0
+
+    async def acquire(self) -> bool:
+        """Take (or renew) the lease; False while another holder's lease runs or when another won the race."""
+        doc = await self._read()
+        now = self.now()
+        if doc is not None and doc.get("holder") != self.holder and _expiry(doc) > now:
+            return False
+        body: Doc = {"holder": self.holder, "expires_at": datetime.fromtimestamp(now + self.ttl, UTC).isoformat()}
+        if doc is not None:
+            body["_rev"] = doc["_rev"]
+        try:
+            await self.store.put_local(LEASE_ID, body)
+        except CouchError as e:
+            if e.status == 409:
+                return False
+            raise
+        self.expires_at = now + self.ttl
+        return True
+
+    async def release(self) -> None:
+        doc = await self._read()
+        if doc is not None and doc.get("holder") == self.holder:
+            with contextlib.suppress(CouchError):
+                await self.store.delete_local(LEASE_ID, doc["_rev"])
+        self.expires_at = 0.0
+
+    async def _read(self) -> Doc | None:
+        try:
+            return await self.store.get_local(LEASE_ID)
+        except CouchError as e:
+            if e.status == 404:
+                return None
+            raise
+
+
+def _expiry(doc: Doc) -> float:
+    try:
+        return datetime.fromisoformat(str(doc.get("expires_at"))).timestamp()
+    except ValueError:
+        return 0.0
+
+
+class Validators:
+    """The follower under the lease: `start()` and `stop()` from the app's lifespan or the worker command."""
+
+    def __init__(
+        self,
+        store: Store,
+        holder: str | None = None,
+        clock: Clock = utc_now,
+        options: Options | None = None,
+        ttl: float = 30.0,
+        renew_every: float = 10.0,
+    ) -> None:
+        self.follower = Follower(store, clock, options)
+        self.lease = Lease(store, holder or default_holder(), ttl)
+        self.renew_every = renew_every
+        self.holding = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="validators")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        with contextlib.suppress(Exception):
+            await self.lease.release()
+        self.holding = False
+
+    async def run(self) -> None:
+        waiting_logged = False
+        while True:
+            try:
+                self.holding = await self.lease.acquire()
+            except Exception as e:
+                log.warning("the validators lease cannot be read: %s", e)
+                self.holding = False
+            if not self.holding:
+                if not waiting_logged:
+                    log.info("another worker holds the validators lease; waiting")
+                    waiting_logged = True
+                await asyncio.sleep(self.renew_every)
+                continue
+            waiting_logged = False
+            log.info("validators lease taken by %s", self.lease.holder)
+            await self._follow()
+
+    async def _follow(self) -> None:
+        """Run the follower until the lease is lost (or the follower stops on a bug, then again in a while)."""
+        task = asyncio.create_task(self.follower.run(), name="follower")
+        try:
+            while True:
+                await asyncio.wait({task}, timeout=self.renew_every)
+                if task.done():
+                    error = task.exception()
+                    log.error("the follower stopped; restarting in %.0f s", self.renew_every, exc_info=error)
+                    await asyncio.sleep(self.renew_every)
+                    return
+                try:
+                    renewed = await self.lease.acquire()
+                except Exception as e:
+                    log.warning("renewing the validators lease failed: %s", e)
+                    renewed = self.lease.now() < self.lease.expires_at - self.renew_every
+                if not renewed:
+                    log.warning("the validators lease is lost; the follower stops")
+                    self.holding = False
+                    return
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -1,0 +1,192 @@
+"""One shop's projections in the store: read its partition, project, and write only the documents that differ.
+
+One range read (`{shop}:` … `{shop}:\ufff0`) brings the registry document, the events and the stored projections.
+`plan_writes` is the pure comparison: the office's part of an alarm and the ranking's part of a score are kept
+(`merge_alarm`, `merge_score`), ledger entries and hazards the events no longer give are deleted, alarms never
+are. The writes go in one `_bulk_docs` with the stored `_rev`s; a conflict (the office changed an alarm meanwhile)
+re-reads and plans again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Final
+
+from server.errors import CouchError
+from server.models.registry import shop_doc_id
+from server.store.protocol import AllDocsQuery, Doc, Store
+from server.validators import projections
+from server.validators import rules as R
+from server.validators.context import Context
+from server.validators.projections import merge_alarm, merge_score
+from server.validators.stats import ShopFacts, shop_facts
+
+# Documents of a shop's partition that only the follower writes (the office changes an alarm's status only).
+PROJECTED: Final = frozenset({"score", "ledger", "hazard", "alarm"})
+DELETABLE: Final = frozenset({"ledger", "hazard"})
+NOT_SHOPS: Final = frozenset({"accounts", "registry", "quarantine", "district"})  # partitions of no shop
+COUCH_META: Final = frozenset({"_rev", "_revisions", "_conflicts", "_deleted_conflicts"})
+ATTEMPTS: Final = 3
+
+
+@dataclass
+class Plan:
+    writes: list[Doc] = field(default_factory=list)
+    new_alarms: list[Doc] = field(default_factory=list)
+    deleted: int = 0
+
+
+@dataclass
+class Outcome:
+    code: str
+    written: int
+    deleted: int
+    new_alarms: list[Doc]
+    facts: ShopFacts
+    score: Doc | None
+
+
+@dataclass
+class Partition:
+    registry: Doc | None
+    events: list[Doc]
+    stored: dict[str, Doc]
+
+
+def same(stored: Mapping[str, Any], doc: Mapping[str, Any]) -> bool:
+    """Equal bodies, CouchDB's metadata aside."""
+    return {k: v for k, v in stored.items() if k not in COUCH_META} == {
+        k: v for k, v in doc.items() if k not in COUCH_META
+    }
+
+
+def plan_writes(projected: Iterable[Mapping[str, Any]], stored: Mapping[str, Doc]) -> Plan:
+    """What to write so the stored projections become `projected` (deletions are `_deleted` stubs)."""
+    plan = Plan()
+    wanted: set[str] = set()
+    for doc in projected:
+        doc_id = str(doc["_id"])
+        old = stored.get(doc_id)
+        merged = _merged(doc, old)
+        wanted.add(doc_id)
+        if old is not None and same(old, merged):
+            continue
+        if old is not None:
+            merged["_rev"] = old["_rev"]
+        elif merged["type"] == "alarm":
+            plan.new_alarms.append(merged)
+        plan.writes.append(merged)
+    for doc_id, old in sorted(stored.items()):
+        if doc_id not in wanted and old.get("type") in DELETABLE:
+            plan.writes.append({"_id": doc_id, "_rev": old["_rev"], "_deleted": True})
+            plan.deleted += 1
+    return plan
+
+
+def _merged(doc: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Doc:
+    if doc["type"] == "alarm":
+        return merge_alarm(doc, stored)
+    if doc["type"] == "score":
+        return merge_score(doc, stored)
+    return dict(doc)
+
+
+async def read_partition(store: Store, code: str) -> Partition:
+    query = AllDocsQuery(startkey=f"{code}:", endkey=f"{code}:\ufff0", include_docs=True)
+    registry, events, stored = None, [], {}
+    for row in (await store.all_docs(query))["rows"]:
+        doc = row.get("doc")
+        if not doc:
+            continue
+        if doc["_id"] == shop_doc_id(code):
+            registry = doc
+        elif doc.get("type") in PROJECTED:
+            stored[doc["_id"]] = doc
+        else:
+            events.append(doc)
+    return Partition(registry, events, stored)
+
+
+def _project(code: str, part: Partition, context: Context, as_of: date) -> tuple[Plan, ShopFacts, Doc | None]:
+    """The CPU-bound part (run in a thread, so the gateway's event loop keeps answering)."""
+    docs = projections.project_shop(part.registry, part.events, context.rules, as_of, context.templates)
+    plan = plan_writes(docs, part.stored)
+    written = {doc["_id"]: doc for doc in plan.writes}
+    current = [written.get(doc["_id"]) or part.stored[doc["_id"]] for doc in docs]
+    ids = {doc["_id"] for doc in docs}
+    alarms = [doc for doc in current if doc["type"] == "alarm"]
+    alarms += [doc for doc_id, doc in part.stored.items() if doc["type"] == "alarm" and doc_id not in ids]
+    hazards = [doc for doc in current if doc["type"] == "hazard"]
+    facts = shop_facts(code, part.registry, part.events, hazards, alarms, context.rules)
+    score = next((doc for doc in current if doc["type"] == "score"), None)
+    return plan, facts, score
+
+
+async def project_shop_into(store: Store, code: str, context: Context, as_of: date) -> Outcome:
+    """Project one shop as of `as_of` and write what differs; answers what was written and the shop's facts."""
+    written = deleted = 0
+    new_alarms: list[Doc] = []
+    for _ in range(ATTEMPTS):
+        part = await read_partition(store, code)
+        plan, facts, score = await asyncio.to_thread(_project, code, part, context, as_of)
+        if not plan.writes:
+            return Outcome(code, written, deleted, new_alarms, facts, score)
+        answers = {a.get("id"): a for a in await store.bulk_docs(plan.writes)}
+        done = [doc for doc in plan.writes if answers.get(doc["_id"], {}).get("ok")]
+        deleted += sum(1 for doc in done if doc.get("_deleted"))
+        written += sum(1 for doc in done if not doc.get("_deleted"))
+        new_alarms += [{**doc, "_rev": answers[doc["_id"]]["rev"]} for doc in plan.new_alarms
+                       if answers.get(doc["_id"], {}).get("ok")]
+        failed = [a for a in answers.values() if not a.get("ok")]
+        if not failed:
+            return Outcome(code, written, deleted, new_alarms, facts, score)
+        refused = [a for a in failed if a.get("error") != "conflict"]
+        if refused:
+            raise CouchError(500, str(refused[0].get("error", "error")), f"{refused[0].get('id')}: "
+                             f"{refused[0].get('reason')}")
+    raise CouchError(409, "conflict", f"the projections of shop {code} kept changing under the follower")
+
+
+async def scores_as_of(store: Store, code: str, context: Context, days: Sequence[date]) -> list[Doc | None]:
+    """The score `project_shop` gives a shop as of each of these past days (for missing monthly snapshots), from
+    one read of its partition and the events performed by then; writes nothing."""
+    part = await read_partition(store, code)
+
+    def project() -> list[Doc | None]:
+        scores: list[Doc | None] = []
+        for day in days:
+            events = [event for event in part.events if _performed_by(event, day, context)]
+            docs = projections.project_shop(part.registry, events, context.rules, day, context.templates)
+            scores.append(next((doc for doc in docs if doc["type"] == "score"), None))
+        return scores
+
+    return await asyncio.to_thread(project)
+
+
+def _performed_by(event: Mapping[str, Any], day: date, context: Context) -> bool:
+    """Performed on or before `day` (events without a readable time are left to `project_shop` to refuse)."""
+    try:
+        moment = datetime.fromisoformat(str(event.get("performed_at")))
+    except ValueError:
+        return True
+    return moment.tzinfo is None or R.day_of(moment, context.rules) <= day
+
+
+async def shop_codes(store: Store, page: int = 200) -> list[str]:
+    """Every shop partition that holds a document, in order. A shop's ids lie in [`{code}:`, `{code};`), so each
+    page jumps past the last partition it saw instead of reading the rest of its documents."""
+    codes: list[str] = []
+    start: str | None = None
+    while True:
+        rows = (await store.all_docs(AllDocsQuery(startkey=start, limit=page)))["rows"]
+        for row in rows:
+            doc_id = str(row["id"])
+            code = doc_id.split(":", 1)[0]
+            if ":" in doc_id and not doc_id.startswith("_") and code not in NOT_SHOPS and code not in codes[-1:]:
+                codes.append(code)
+        if len(rows) < page:
+            return codes
+        start = str(rows[-1]["id"]).split(":", 1)[0] + ";"

@@ -1,0 +1,199 @@
+"""Dashboard counts per sub-district, community and grid for a week, month or year, as pure functions.
+
+The follower keeps a few facts per shop (`ShopFacts`: the days of its self-checks and patrols, its hazards' and
+alarms' status steps by day) from each projection, so a sub-district's statistics need no store reads. Every
+count is "as of the end of a day" (`as_of`): a past period is counted to its last day, the current one to today,
+and a hazard's or alarm's status is the one its history had reached by then, so last year's figures recomputed
+today agree with what the dashboard showed then (unless late events arrived). Only active shops are counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from server.models.projections import Figures, Stats
+from server.models.rules import Rules
+from server.validators import rules as R
+
+Steps = tuple[tuple[date, str], ...]  # (local day, status) in history order
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A hazard or an alarm: when it appeared, its status steps, and its deadline (hazards only)."""
+
+    id: str
+    since: date
+    steps: Steps
+    deadline: date | None = None
+
+    def status_on(self, day: date) -> str | None:
+        """The status at the end of `day` (None before it appeared)."""
+        status = None
+        for when, step in self.steps:
+            if when <= day:
+                status = step
+        return status if self.since <= day else None
+
+    def closed_in_time(self, day: date) -> bool:
+        """Closed by the end of `day` without ever having been overdue."""
+        seen = [step for when, step in self.steps if when <= day]
+        return bool(seen) and seen[-1] == "closed" and "overdue" not in seen
+
+
+@dataclass(frozen=True)
+class ShopFacts:
+    code: str
+    active: bool
+    community: str | None
+    grid: str | None
+    self_checks: tuple[date, ...]
+    patrols: tuple[date, ...]
+    hazards: tuple[Tracked, ...]
+    alarms: tuple[Tracked, ...]
+
+    def first_day(self) -> date | None:
+        return min((*self.self_checks, *self.patrols), default=None)
+
+    def with_alarm(self, alarm: Tracked) -> ShopFacts:
+        others = tuple(a for a in self.alarms if a.id != alarm.id)
+        alarms = tuple(sorted((*others, alarm), key=lambda a: a.id))
+        return ShopFacts(self.code, self.active, self.community, self.grid, self.self_checks, self.patrols,
+                         self.hazards, alarms)
+
+
+def shop_facts(
+    code: str, registry: Mapping[str, Any] | None, events: Iterable[Mapping[str, Any]],
+    hazards: Iterable[Mapping[str, Any]], alarms: Iterable[Mapping[str, Any]], rules: Rules,
+) -> ShopFacts:
+    """The facts of one shop from its registry document, its events and its (stored or projected) hazards and
+    alarms. Events are the ones the gateway accepted, so a self-check or patrol counts on its `performed_at` day."""
+    days: dict[str, set[tuple[str, date]]] = {"self_check": set(), "patrol": set()}
+    for event in events:
+        kind = event.get("type")
+        if kind in days and event.get("shop") == code and not event.get("_deleted"):
+            day = _day(event.get("performed_at"), rules)
+            if day is not None:
+                days[str(kind)].add((str(event["_id"]), day))
+    return ShopFacts(
+        code=code,
+        active=registry is not None and registry.get("status") == "active",
+        community=str(registry["community"]) if registry and registry.get("community") else None,
+        grid=str(registry["grid"]) if registry and registry.get("grid") else None,
+        self_checks=tuple(sorted(day for _, day in days["self_check"])),
+        patrols=tuple(sorted(day for _, day in days["patrol"])),
+        hazards=_all_tracked(hazards, rules),
+        alarms=_all_tracked(alarms, rules),
+    )
+
+
+def tracked(doc: Mapping[str, Any], rules: Rules) -> Tracked | None:
+    """A hazard or alarm document as `Tracked`; None when it lacks the times a count needs."""
+    since = _day(doc.get("found_at") or doc.get("created_at"), rules)
+    if since is None:
+        return None
+    steps = []
+    for step in doc.get("history") or ():
+        day = _day(step.get("at"), rules) if isinstance(step, Mapping) else None
+        if day is not None:
+            steps.append((day, str(step.get("status"))))
+    deadline = doc.get("deadline")
+    return Tracked(str(doc["_id"]), since, tuple(steps), date.fromisoformat(deadline) if deadline else None)
+
+
+def _all_tracked(docs: Iterable[Mapping[str, Any]], rules: Rules) -> tuple[Tracked, ...]:
+    found = (tracked(doc, rules) for doc in docs)
+    return tuple(sorted((t for t in found if t is not None), key=lambda t: t.id))
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """First and last day of `2026`, `2026-11` or `2026-W48`."""
+    if "-W" in period:
+        iso_year, week = period.split("-W")
+        monday = date.fromisocalendar(int(iso_year), int(week), 1)
+        return monday, monday + timedelta(days=6)
+    if "-" in period:
+        year, month = (int(part) for part in period.split("-"))
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return date(year, month, 1), following - timedelta(days=1)
+    return date(int(period), 1, 1), date(int(period), 12, 31)
+
+
+def periods(today: date) -> list[tuple[str, date]]:
+    """The periods written on `today`, each with the day it is counted to: the current ISO week, month and year
+    (to today), and the same three of last year (whole)."""
+    iso_year, week, _ = today.isocalendar()
+    current = [f"{iso_year}-W{week:02d}", f"{today.year}-{today.month:02d}", f"{today.year}"]
+    last = [f"{today.year - 1}-{today.month:02d}", f"{today.year - 1}"]
+    try:
+        date.fromisocalendar(iso_year - 1, week, 1)
+        last.insert(0, f"{iso_year - 1}-W{week:02d}")
+    except ValueError:
+        pass  # week 53 has no counterpart last year
+    return [(p, today) for p in current] + [(p, period_bounds(p)[1]) for p in last]
+
+
+def figures(shops: Sequence[ShopFacts], start: date, end: date) -> dict[str, int]:
+    """The counts of `Figures` for these shops between `start` and `end` (inclusive; `end` is the as-of day)."""
+
+    def within(day: date) -> bool:
+        return start <= day <= end
+
+    counts = dict.fromkeys(Figures.model_fields, 0)
+    counts["active_shops"] = len(shops)
+    for shop in shops:
+        checks = sum(1 for day in shop.self_checks if within(day))
+        patrols = sum(1 for day in shop.patrols if within(day))
+        counts["self_checks"] += checks
+        counts["self_checked_shops"] += 1 if checks else 0
+        counts["patrols"] += patrols
+        counts["patrolled_shops"] += 1 if patrols else 0
+        for hazard in shop.hazards:
+            if within(hazard.since):
+                counts["hazards_found"] += 1
+                counts["hazards_rectified"] += 1 if hazard.status_on(end) == "closed" else 0
+            if hazard.deadline is not None and within(hazard.deadline):
+                counts["hazards_due"] += 1
+                counts["hazards_rectified_in_time"] += 1 if hazard.closed_in_time(end) else 0
+            counts["overdue_hazards"] += 1 if hazard.status_on(end) == "overdue" else 0
+        counts["open_alarms"] += sum(1 for alarm in shop.alarms if alarm.status_on(end) not in (None, "resolved"))
+    return counts
+
+
+def stats_doc(subdistrict: str, period: str, as_of: date, shops: Sequence[ShopFacts]) -> dict[str, Any]:
+    """`district:stats:{subdistrict}:{period}` for the active shops of one sub-district."""
+    start, last = period_bounds(period)
+    end = min(last, as_of)
+    active = sorted((shop for shop in shops if shop.active), key=lambda shop: shop.code)
+    by_community: dict[str, list[ShopFacts]] = {}
+    by_grid: dict[str, list[ShopFacts]] = {}
+    for shop in active:
+        if shop.community:
+            by_community.setdefault(shop.community, []).append(shop)
+        if shop.grid:
+            by_grid.setdefault(shop.grid, []).append(shop)
+    doc = {
+        "_id": f"district:stats:{subdistrict}:{period}",
+        "type": "stats",
+        "schema": 1,
+        "subdistrict": subdistrict,
+        "period": period,
+        "as_of": end,
+        "figures": figures(active, start, end),
+        "by_community": {code: figures(group, start, end) for code, group in sorted(by_community.items())},
+        "by_grid": {code: figures(group, start, end) for code, group in sorted(by_grid.items())},
+    }
+    return Stats.model_validate(doc).to_doc()
+
+
+def _day(value: object, rules: Rules) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return R.day_of(moment, rules) if moment.tzinfo else None

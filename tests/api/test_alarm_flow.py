@@ -1,0 +1,104 @@
+"""Issue 4 from end to end: a grid worker's patrol finds a serious hazard, and the alarm reaches the office's queue,
+its live stream and the partner's webhook, with nothing but the validators in between."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import orjson
+
+from server.app import create_app
+from server.ids import new_ulid
+from server.settings import Settings
+from tests.api.conftest import SECRET, World, open_world
+from tests.api.live import serve
+from tests.api.test_alarm_stream import ADMIN, next_event
+from tests.api.test_webhook import WEBHOOK_SECRET, Receiver
+from tests.validators.builders import HAZARD, IN_ORDER
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def gas_leak_patrol(shop: str = "S0001") -> dict[str, Any]:
+    """Zhou's patrol, just now, finding the gas hose unsafe: a serious item, so an alarm at once."""
+    now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=1)
+    photo = [f"{shop}:photo:{new_ulid()}"]  # synced after the text, as the phone does; items with photos need one
+    answers = {item: {"value": HAZARD[item] if item == "gas_safe" else value, "photos": photo}
+               for item, value in IN_ORDER.items()}
+    return {"_id": f"{shop}:patrol:{new_ulid()}", "type": "patrol", "schema": 1, "shop": shop,
+            "template": "district:template:fire-gas", "template_version": 1, "performed_at": now.isoformat(),
+            "created_by": "grid:zhou", "device": "d-zhou", "verified_self_checks": [], "answers": answers,
+            "findings": [{"id": "f1", "item": "gas_safe", "severity": "serious", "note": "燃气软管老化开裂",
+                          "photos": photo, "deadline": (now.date() + timedelta(days=1)).isoformat()}]}
+
+
+def push(client: httpx.Client | Any, headers: dict[str, str], doc: dict[str, Any]) -> None:
+    resp = client.post("/sync/_bulk_docs", headers=headers, json={"docs": [doc]})
+    assert resp.status_code == 201 and resp.json()[0].get("ok"), resp.text
+
+
+def wait_until(check: Any, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return found
+
+
+def test_a_serious_finding_reaches_the_queue_and_the_webhook(tmp_path: Path) -> None:
+    hook = Receiver(failures=0)
+    with serve(hook.app) as receiver, open_world(tmp_path, webhook_url=f"{receiver}/hook",
+                                                 webhook_secret=WEBHOOK_SECRET, webhook_backoff_seconds=0.05) as world:
+        patrol = gas_leak_patrol()
+        push(world.client, world.login("zhou", "zhou-password"), patrol)
+        office = world.login("wang", "wang-password")
+
+        def open_alarms() -> list[dict[str, Any]]:
+            items: list[dict[str, Any]] = world.client.get("/api/office/alarms?status=open", headers=office).json()[
+                "items"]
+            return items
+
+        [alarm] = wait_until(open_alarms)
+        assert alarm["_id"] == f"S0001:alarm:{patrol['_id'].rsplit(':', 1)[1]}" and alarm["source"] == patrol["_id"]
+        assert alarm["grid_worker"] == "grid:zhou" and alarm["shop_name"] == "小吃店S0001"
+        assert [item["item"] for item in alarm["items"]] == ["gas_safe"]
+        wait_until(lambda: hook.received)
+        assert _delivered(world) == [alarm["_id"]]
+    headers, body, _ = hook.received[0]
+    expected = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["x-mashang-signature"] == expected and orjson.loads(body)["alarm"]["_id"] == alarm["_id"]
+    assert len(hook.received) == 1  # announced once, though the queue, the feed and the hook all saw it
+
+
+def _delivered(world: World) -> list[str]:
+    items = world.client.get("/api/office/webhook/deliveries", headers=world.admin()).json()["items"]
+    return [item["alarm"] for item in items if item["ok"]]
+
+
+def test_an_open_dashboard_sees_the_alarm_as_it_is_raised(tmp_path: Path) -> None:
+    app = create_app(Settings(data_dir=tmp_path / "data", secret=SECRET))
+    with serve(app) as url, httpx.Client(base_url=url, timeout=20.0) as client:
+        for doc in ({"_id": "registry:community:wensan", "type": "community", "schema": 1, "code": "wensan",
+                     "name": "文三社区", "subdistrict": "minglou"},
+                    {"_id": "registry:grid:g1", "type": "grid", "schema": 1, "code": "g1", "name": "文三一网格",
+                     "community": "wensan", "workers": ["zhou"], "shops": ["S0001"]},
+                    {"_id": "S0001:shop:S0001", "type": "shop", "schema": 1, "code": "S0001", "name": "老王面馆",
+                     "address": "文三路128号", "category": "food", "community": "wensan", "grid": "g1",
+                     "status": "active", "owner_activated": True}):
+            push(client, ADMIN, doc)
+        with client.stream("GET", "/api/office/alarms/stream", headers=ADMIN) as stream:
+            lines = stream.iter_lines()
+            next_event(lines)  # retry
+            patrol = gas_leak_patrol()
+            push(client, ADMIN, patrol)  # as the grid worker's phone replicates it
+            event = next_event(lines)
+            data = orjson.loads(event["data"])
+            assert event["event"] == "alarm" and data["change"] == "new"
+            assert data["alarm"]["source"] == patrol["_id"] and data["alarm"]["shop_name"] == "老王面馆"

@@ -1,0 +1,168 @@
+"""The office's alarm queue: alarms of every shop by status, each step with who and when, refusals, roles."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from server.models import Alarm
+from server.store.upsert import read
+from tests.api.conftest import World, open_world
+from tests.api.projections import alarm_doc, write
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    """Without the validators: the projections in the store are exactly those the test writes."""
+    with open_world(tmp_path, run_validators=False) as w:
+        yield w
+
+
+def raise_alarm(world: World, shop: str, created_at: str, notify: bool = True) -> str:
+    """An alarm as the follower writes it; `notify` calls the `on_alarm` hook as the follower does."""
+    doc = alarm_doc(shop, created_at)
+    world.call(write, world.state.store, doc)
+    if notify:
+        world.call(world.state.alarms.notify, doc)
+    return str(doc["_id"])
+
+
+def office(world: World) -> dict[str, str]:
+    return world.login("wang", "wang-password")
+
+
+def listed(world: World, query: str = "", headers: dict[str, str] | None = None) -> list[str]:
+    resp = world.client.get(f"/api/office/alarms{query}", headers=headers or office(world))
+    assert resp.status_code == 200, resp.text
+    return [item["_id"] for item in resp.json()["items"]]
+
+
+def test_the_office_lists_alarms_of_every_shop_by_status_newest_first(world: World) -> None:
+    older = raise_alarm(world, "S0001", "2026-03-01T09:00:00+08:00")
+    newest = raise_alarm(world, "S0003", "2026-03-03T09:00:00+08:00")
+    middle = raise_alarm(world, "S0002", "2026-03-02T09:00:00+08:00")
+    headers = office(world)
+    assert listed(world, "?status=open", headers) == [newest, middle, older]
+    assert world.client.post(f"/api/office/alarms/{middle}/ack", headers=headers).status_code == 200
+    assert listed(world, "?status=open", headers) == [newest, older]
+    assert listed(world, "?status=acknowledged", headers) == [middle]
+    assert listed(world, "?status=resolved", headers) == []
+    assert listed(world, "", headers) == [newest, middle, older]
+    body = world.client.get("/api/office/alarms?status=open", headers=headers).json()
+    assert body["counts"] == {"open": 2, "acknowledged": 1, "dispatched": 0, "resolved": 0}
+    item = body["items"][0]
+    assert item["shop"] == "S0003" and item["shop_name"] == "小吃店S0003" and item["items"][0]["photos"]
+    assert "_rev" not in item
+    bad = world.client.get("/api/office/alarms?status=closed", headers=headers)
+    assert bad.status_code == 400 and bad.json()["error"] == "bad_request" and "open" in bad.json()["reason"]
+
+
+def test_a_long_queue_comes_in_pages(world: World) -> None:
+    start = datetime.fromisoformat("2026-03-01T08:00:00+08:00")
+    ids = [raise_alarm(world, "S0001", (start + timedelta(hours=n)).isoformat()) for n in range(5)]
+    headers = office(world)
+    seen: list[str] = []
+    query = "?status=open&limit=2"
+    while True:
+        body = world.client.get(f"/api/office/alarms{query}", headers=headers).json()
+        seen += [item["_id"] for item in body["items"]]
+        if body["next"] is None:
+            break
+        query = f"?status=open&limit=2&before={body['next']}"
+    assert seen == ids[::-1]
+    assert world.client.get("/api/office/alarms?limit=501", headers=headers).status_code == 400
+
+
+def test_each_step_is_recorded_with_who_and_when(world: World) -> None:
+    alarm = raise_alarm(world, "S0001", "2026-03-02T10:00:00+08:00")
+    wang = office(world)
+    before = datetime.now().astimezone() - timedelta(seconds=2)
+    resp = world.client.post(f"/api/office/alarms/{alarm}/ack", headers=wang, json={"note": "已电话联系店主"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["status"] == "acknowledged"
+    resp = world.client.post(f"/api/office/alarms/{alarm}/dispatch", headers=wang, json={"department": "gas"})
+    assert resp.status_code == 200 and resp.json()["department"] == "gas"
+    resp = world.client.post(f"/api/office/alarms/{alarm}/resolve", headers=world.admin(), json={"note": "已整改"})
+    assert resp.status_code == 200
+    shown = world.client.get(f"/api/office/alarms/{alarm}", headers=wang).json()
+    steps = [(s["status"], s["by"], s["department"], s["note"]) for s in shown["history"]]
+    assert steps == [("open", "server", None, ""), ("acknowledged", "office:wang", None, "已电话联系店主"),
+                     ("dispatched", "office:wang", "gas", ""), ("resolved", "admin", None, "已整改")]
+    for step in shown["history"][1:]:
+        at = datetime.fromisoformat(step["at"])
+        assert at.utcoffset() == timedelta(hours=8) and before <= at <= datetime.now().astimezone()
+    assert shown["status"] == "resolved" and shown["department"] == "gas"
+    stored = world.call(read, world.state.store, alarm)
+    Alarm.model_validate(stored)  # what the office wrote is still a valid alarm, for the follower and the phones
+    assert listed(world, "?status=resolved", wang) == [alarm]
+
+
+def test_dispatch_and_resolve_may_skip_steps(world: World) -> None:
+    wang = office(world)
+    first = raise_alarm(world, "S0001", "2026-03-02T10:00:00+08:00")
+    second = raise_alarm(world, "S0002", "2026-03-02T11:00:00+08:00")
+    resp = world.client.post(f"/api/office/alarms/{first}/dispatch", headers=wang, json={"department": "fire"})
+    assert resp.status_code == 200 and [s["status"] for s in resp.json()["history"]] == ["open", "dispatched"]
+    resp = world.client.post(f"/api/office/alarms/{second}/resolve", headers=wang)
+    assert resp.status_code == 200 and [s["status"] for s in resp.json()["history"]] == ["open", "resolved"]
+
+
+def test_illegal_steps_are_refused_with_a_reason(world: World) -> None:
+    wang = office(world)
+    alarm = raise_alarm(world, "S0001", "2026-03-02T10:00:00+08:00")
+    url = f"/api/office/alarms/{alarm}"
+    assert world.client.post(f"{url}/ack", headers=wang).status_code == 200
+    again = world.client.post(f"{url}/ack", headers=wang)
+    assert again.status_code == 409
+    assert again.json() == {"error": "conflict",
+                            "reason": "The alarm is acknowledged: only an open alarm can be acknowledged."}
+    no_department = world.client.post(f"{url}/dispatch", headers=wang, json={})
+    assert no_department.status_code == 400 and "department" in no_department.json()["reason"]
+    police = world.client.post(f"{url}/dispatch", headers=wang, json={"department": "police"})
+    assert police.status_code == 400 and "fire, gas, market, emergency" in police.json()["reason"]
+    long_note = world.client.post(f"{url}/resolve", headers=wang, json={"note": "x" * 501})
+    assert long_note.status_code == 400
+    assert world.client.post(f"{url}/resolve", headers=wang).status_code == 200
+    for step, body in (("ack", None), ("dispatch", {"department": "fire"}), ("resolve", None)):
+        resp = world.client.post(f"{url}/{step}", headers=wang, json=body)
+        assert resp.status_code == 409 and resp.json()["reason"].startswith("The alarm is resolved: "), step
+    history = world.client.get(url, headers=wang).json()["history"]
+    assert [s["status"] for s in history] == ["open", "acknowledged", "resolved"]  # refusals left no trace
+    for missing in ("S0001:alarm:01JE0000000000000000000000", "S0001:hazard:x", "nonsense"):
+        resp = world.client.post(f"/api/office/alarms/{missing}/ack", headers=wang)
+        assert resp.status_code == 404 and resp.json()["error"] == "not_found", missing
+        assert world.client.get(f"/api/office/alarms/{missing}", headers=wang).status_code == 404
+
+
+def test_only_the_office_drives_alarms(world: World) -> None:
+    alarm = raise_alarm(world, "S0001", "2026-03-02T10:00:00+08:00")
+    zhou = world.login("zhou", "zhou-password")
+    code = world.client.post("/api/shops/S0001/activation", headers=zhou).json()["code"]
+    owner_login = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": "246810"})
+    owner = {"Authorization": "Bearer " + owner_login.json()["token"]}
+    calls = [("GET", "/api/office/alarms?status=open"), ("GET", f"/api/office/alarms/{alarm}"),
+             ("GET", "/api/office/alarms/stream"), ("POST", f"/api/office/alarms/{alarm}/ack"),
+             ("POST", f"/api/office/alarms/{alarm}/dispatch"), ("POST", f"/api/office/alarms/{alarm}/resolve"),
+             ("GET", "/api/office/webhook/deliveries")]
+    for method, url in calls:
+        assert world.client.request(method, url).status_code == 401, url
+        assert world.client.request(method, url, headers={"Authorization": "Bearer nonsense"}).status_code == 401
+        for someone in (zhou, owner):
+            resp = world.client.request(method, url, headers=someone)
+            assert resp.status_code == 403 and resp.json()["error"] == "forbidden", url
+    assert world.client.get(f"/api/office/alarms/{alarm}", headers=zhou).status_code == 403
+    assert world.client.get(f"/api/office/alarms/{alarm}", headers=world.admin()).json()["status"] == "open"
+
+
+def test_an_alarm_another_process_wrote_reaches_the_queue(world: World) -> None:
+    """No `on_alarm` call: the index follows the store's changes feed (another gateway, the validator worker)."""
+    alarm = raise_alarm(world, "S0002", "2026-03-02T10:00:00+08:00", notify=False)
+    headers = office(world)
+    deadline = time.monotonic() + 10
+    while alarm not in listed(world, "?status=open", headers):
+        assert time.monotonic() < deadline, "the alarm never reached the queue"
+        time.sleep(0.05)

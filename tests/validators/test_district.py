@@ -1,0 +1,160 @@
+"""The sub-district pass: the monthly snapshot with its red and black lists, the working-group flag for a shop
+black-listed in 3 of the last 6 snapshots, a missing earlier month filled in, the dashboard counts per community
+and grid, and the daily tick that applies the time rules of a new day."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.store.protocol import AllDocsQuery, Doc, GetOptions
+from server.store.sqlite import SqliteStore
+from server.validators.district import ranking_doc, shift_month
+from server.validators.feed import next_tick
+from server.validators.follower import Follower
+from server.validators.rules import _zone
+from server.validators.stats import Tracked, period_bounds, periods
+from tests.validators.builders import RULES, finding, hazard_id, patrol, rectification, self_check, verification
+from tests.validators.world import FAST, as_shop, clock, code, registry, running, stop
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    store = await SqliteStore.open(tmp_path / "data", revs_limit=1000)
+    yield store
+    await store.close()
+
+
+async def _settle(store: SqliteStore, clock_fn: Any = clock) -> None:
+    follower = Follower(store, clock_fn, FAST)
+    task = await running(follower)
+    try:
+        await follower.settled()
+    finally:
+        await stop(task)
+
+
+async def _doc(store: SqliteStore, doc_id: str) -> Doc:
+    return await store.get(doc_id, GetOptions())
+
+
+def _snapshot(month: str, black: list[str], shops: list[str]) -> Doc:
+    scores = [{"shop": s, "points": 100 - (10 if s in black else 0), "open_hazards": 0} for s in shops]
+    return ranking_doc("xixi", month, period_bounds(month)[1], RULES, scores, {})
+
+
+async def test_black_listed_in_three_of_the_last_six_snapshots_calls_for_a_working_group(sqlite: SqliteStore) -> None:
+    shops = [code(n) for n in range(1, 5)]  # 4 shops: 2 on each list
+    earlier = [_snapshot("2026-01", [code(4), code(3)], shops), _snapshot("2026-02", [code(4), code(2)], shops)]
+    serious = finding("f1", "open_flame", "serious", "2026-03-20")
+    events = [as_shop(patrol("2026-03-19 10:00", serious), code(4)), as_shop(self_check("2026-03-16 09:00"), code(1))]
+    await sqlite.bulk_docs([*registry(4), *earlier, *events])
+    await _settle(sqlite)
+    snapshot = await _doc(sqlite, "district:ranking:xixi:2026-03")
+    assert snapshot["as_of"] == "2026-03-20" and snapshot["rules_version"] == 1
+    assert [(e["shop"], e["rank"], e["list"]) for e in snapshot["entries"]] == [
+        (code(1), 1, "red"), (code(2), 2, "red"), (code(3), 3, "black"), (code(4), 4, "black")]
+    assert snapshot["working_group"] == [code(4)]  # code(3) was black twice, code(2) once
+    flagged = await _doc(sqlite, f"{code(4)}:score")
+    assert (flagged["rank"], flagged["of"], flagged["list"], flagged["working_group"]) == (4, 4, "black", True)
+    top = await _doc(sqlite, f"{code(1)}:score")
+    assert (top["rank"], top["of"], top["list"], top["working_group"]) == (1, 4, "red", False)
+    assert (await _doc(sqlite, "district:ranking:xixi:2026-02")) | {"_rev": None} == earlier[1] | {"_rev": None}
+
+
+async def test_a_missing_earlier_month_is_ranked_as_of_its_last_day(sqlite: SqliteStore) -> None:
+    february = as_shop(patrol("2026-02-10 10:00", finding("f1", "wiring_ok", "general", "2026-02-12")), code(1))
+    await sqlite.bulk_docs([*registry(2), february, as_shop(self_check("2026-03-02 09:00"), code(1))])
+    await _settle(sqlite)
+    past = await _doc(sqlite, "district:ranking:xixi:2026-02")
+    assert past["as_of"] == "2026-02-28"
+    # S0001 as of 28 Feb: −2 for the general hazard, −2 for each of the 3 weeks of delay started by then (13, 20
+    # and 27 Feb); its self-check of 2 March does not count yet.
+    assert [(e["shop"], e["points"], e["open_hazards"]) for e in past["entries"]] == [
+        (code(2), 100, 0), (code(1), 100 - 2 - 3 * 2, 1)]
+    current = await _doc(sqlite, "district:ranking:xixi:2026-03")
+    # As of 20 March: 6 started weeks of delay, +2 for the self-check, −1 each for the missed 2026-W08 and W09.
+    assert [(e["shop"], e["points"]) for e in current["entries"]] == [(code(2), 100), (code(1), 100 - 2 - 12 + 2 - 2)]
+    ids = {row["id"] for row in (await sqlite.all_docs(AllDocsQuery()))["rows"]}
+    assert "district:ranking:xixi:2026-01" not in ids  # before the sub-district's first check
+
+
+async def test_the_dashboard_counts_per_community_and_grid(sqlite: SqliteStore) -> None:
+    fixed = as_shop(patrol("2026-03-17 10:00", finding("f1", "wiring_ok", "general", "2026-03-19")), code(1))
+    fix = as_shop(rectification("2026-03-18 09:00", hazard_id(fixed, "f1")), code(1))
+    passed = as_shop(verification("2026-03-18 15:00", hazard_id(fixed, "f1"), rectified=fix["_id"]), code(1))
+    ignored = as_shop(patrol("2026-03-10 10:00", finding("f1", "gas_safe", "serious", "2026-03-11")), code(2))
+    events = [as_shop(self_check("2026-03-16 09:00"), code(1)), fixed, fix, passed,
+              as_shop(self_check("2026-03-02 09:00"), code(2)), ignored]
+    await sqlite.bulk_docs([*registry(2), *events])
+    await _settle(sqlite)
+    week = await _doc(sqlite, "district:stats:xixi:2026-W12")
+    assert week["as_of"] == "2026-03-20"
+    assert week["figures"] == {
+        "active_shops": 2, "self_checks": 1, "self_checked_shops": 1, "patrols": 1, "patrolled_shops": 1,
+        "hazards_found": 1, "hazards_rectified": 1, "open_alarms": 1, "overdue_hazards": 1,
+        "hazards_due": 1, "hazards_rectified_in_time": 1,
+    }
+    month = await _doc(sqlite, "district:stats:xixi:2026-03")
+    assert month["figures"] | {} == {
+        "active_shops": 2, "self_checks": 2, "self_checked_shops": 2, "patrols": 2, "patrolled_shops": 2,
+        "hazards_found": 2, "hazards_rectified": 1, "open_alarms": 1, "overdue_hazards": 1,
+        "hazards_due": 2, "hazards_rectified_in_time": 1,
+    }
+    assert set(month["by_community"]) == {"wensan", "cuiyuan"} and set(month["by_grid"]) == {"wensan-01", "cuiyuan-01"}
+    assert month["by_grid"]["cuiyuan-01"]["overdue_hazards"] == 1 and month["by_grid"]["wensan-01"]["open_alarms"] == 0
+    last_year = await _doc(sqlite, "district:stats:xixi:2025-03")
+    assert last_year["as_of"] == "2025-03-31" and last_year["figures"]["self_checks"] == 0
+    for period in ("2026", "2025", "2025-W12"):
+        assert (await _doc(sqlite, f"district:stats:xixi:{period}"))["figures"]["active_shops"] == 2
+
+
+async def test_the_daily_tick_applies_the_time_rules_of_the_new_day(sqlite: SqliteStore) -> None:
+    await sqlite.bulk_docs([*registry(1), as_shop(self_check("2026-03-02 09:00"), code(1))])
+    now = [datetime(2026, 3, 20, 4, 0, tzinfo=UTC)]
+    follower = Follower(sqlite, lambda: now[0], FAST)
+    task = await running(follower)
+    try:
+        await follower.settled()
+        assert (await _doc(sqlite, f"{code(1)}:score"))["points"] == 102
+        now[0] = datetime(2026, 3, 23, 16, 6, tzinfo=UTC)  # 00:06 on 24 March in Shanghai: 2026-W11 is missed
+        await follower.settled()
+        for _ in range(200):
+            if (await _doc(sqlite, f"{code(1)}:score"))["points"] == 101:
+                break
+            await follower.settled()
+        assert (await _doc(sqlite, f"{code(1)}:score"))["points"] == 101
+        assert (await _doc(sqlite, "district:stats:xixi:2026-W13"))["as_of"] == "2026-03-24"
+    finally:
+        await stop(task)
+
+
+def test_the_tick_is_at_five_past_midnight_in_shanghai() -> None:
+    zone = _zone("Asia/Shanghai")
+    at = FAST.tick_at
+    assert next_tick(datetime(2026, 3, 19, 16, 4, tzinfo=UTC), at, zone) == datetime(2026, 3, 20, 0, 5, tzinfo=zone)
+    assert next_tick(datetime(2026, 3, 19, 16, 5, tzinfo=UTC), at, zone) == datetime(2026, 3, 21, 0, 5, tzinfo=zone)
+
+
+def test_periods_and_their_bounds() -> None:
+    assert periods(date(2026, 3, 20)) == [
+        ("2026-W12", date(2026, 3, 20)), ("2026-03", date(2026, 3, 20)), ("2026", date(2026, 3, 20)),
+        ("2025-W12", date(2025, 3, 23)), ("2025-03", date(2025, 3, 31)), ("2025", date(2025, 12, 31))]
+    assert [p for p, _ in periods(date(2026, 12, 31))][:3] == ["2026-W53", "2026-12", "2026"]
+    assert "2025-W53" not in [p for p, _ in periods(date(2026, 12, 31))]  # 2025 has 52 ISO weeks
+    assert period_bounds("2026-02") == (date(2026, 2, 1), date(2026, 2, 28))
+    assert period_bounds("2026-12") == (date(2026, 12, 1), date(2026, 12, 31))
+    assert shift_month("2026-01", -1) == "2025-12" and shift_month("2025-12", 1) == "2026-01"
+
+
+def test_a_status_is_the_one_reached_by_the_end_of_the_day() -> None:
+    steps = ((date(2026, 3, 2), "open"), (date(2026, 3, 4), "overdue"), (date(2026, 3, 6), "closed"))
+    hazard = Tracked("h", date(2026, 3, 2), steps, date(2026, 3, 3))
+    assert [hazard.status_on(date(2026, 3, d)) for d in (1, 2, 4, 5, 6)] == [None, "open", "overdue", "overdue",
+                                                                            "closed"]
+    assert not hazard.closed_in_time(date(2026, 3, 6))
+    assert Tracked("h", date(2026, 3, 2), (steps[0], steps[2])).closed_in_time(date(2026, 3, 6))

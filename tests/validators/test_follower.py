@@ -1,0 +1,240 @@
+"""The follower against a real store: a serious finding becomes an alarm within a fraction of a second, its own
+writes do not wake it again, and a shop that keeps failing is parked without holding up the others."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.errors import CouchError
+from server.store.protocol import Doc, GetOptions, Store
+from server.store.sqlite import SqliteStore
+from server.validators import projections
+from server.validators.checkpoint import CHECKPOINT_ID, RETRIES_ID
+from server.validators.follower import Follower
+from server.validators.shops import project_shop_into
+from tests.validators.builders import finding, patrol, self_check
+from tests.validators.world import FAST, as_shop, clock, code, fill, registry, running, stop, until
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path) -> Any:
+    store = await SqliteStore.open(tmp_path / "data", revs_limit=1000)
+    yield store
+    await store.close()
+
+
+async def _get(store: Store, doc_id: str) -> Doc | None:
+    try:
+        return await store.get(doc_id, GetOptions())
+    except CouchError:
+        return None
+
+
+async def test_a_serious_finding_is_an_alarm_at_once_and_costs_points(store: Store) -> None:
+    await store.bulk_docs([*registry(2), as_shop(self_check("2026-03-16 09:00"), code(1))])
+    follower = Follower(store, clock, FAST)
+    announced: list[Doc] = []
+
+    async def hook(alarm: Doc) -> None:
+        announced.append(alarm)
+
+    follower.on_alarm.append(hook)
+    task = await running(follower)
+    try:
+        await follower.settled()
+        before = await _get(store, f"{code(1)}:score")
+        assert before is not None and before["points"] == 102 and before["rank"] in (1, 2) and before["of"] == 2
+        visit = as_shop(patrol("2026-03-20 11:00", finding("f1", "open_flame", "serious", "2026-03-21")), code(1))
+        await store.bulk_docs([visit])
+        alarm_id = f"{code(1)}:alarm:{visit['_id'].rsplit(':', 1)[1]}"
+
+        async def alarm_written() -> bool:
+            return await _get(store, alarm_id) is not None
+
+        latency = await until(alarm_written)
+        assert latency < 0.5, f"the alarm took {latency:.3f} s"
+        await follower.settled()
+        alarm = await _get(store, alarm_id)
+        assert alarm is not None and alarm["status"] == "open" and alarm["grid_worker"] == "grid:zhou"
+        assert [item["item"] for item in alarm["items"]] == ["open_flame"]
+        assert [a["_id"] for a in announced] == [alarm_id]  # the hook hears of each new alarm once
+        after = await _get(store, f"{code(1)}:score")
+        # −10 for the serious hazard, −3 as the self-check of Monday had declared no open flame.
+        assert after is not None and after["points"] == 102 - 10 - 3 and after["open_hazards"] == 1
+    finally:
+        await stop(task)
+
+
+async def test_the_office_keeps_its_part_of_an_alarm(sqlite: SqliteStore) -> None:
+    visit = as_shop(patrol("2026-03-19 11:00", finding("f1", "gas_safe", "serious", "2026-03-20")), code(1))
+    await sqlite.bulk_docs([*registry(1), visit])
+    follower = Follower(sqlite, clock, FAST)
+    task = await running(follower)
+    try:
+        await follower.settled()
+        alarm_id = f"{code(1)}:alarm:{visit['_id'].rsplit(':', 1)[1]}"
+        alarm = await _get(sqlite, alarm_id)
+        assert alarm is not None
+        step = {"status": "acknowledged", "at": "2026-03-20T12:00:00+08:00", "by": "office:chen"}
+        await sqlite.bulk_docs([{**alarm, "status": "acknowledged", "history": [*alarm["history"], step]}])
+        await sqlite.bulk_docs([as_shop(self_check("2026-03-20 09:00"), code(1))])  # the shop is projected again
+        await follower.settled()
+        kept = await _get(sqlite, alarm_id)
+        assert kept is not None and kept["status"] == "acknowledged" and kept["history"][-1] == step
+        stats = await _get(sqlite, "district:stats:xixi:2026-03")
+        assert stats is not None and stats["figures"]["open_alarms"] == 1
+    finally:
+        await stop(task)
+
+
+async def test_its_own_writes_do_not_wake_it_again(sqlite: SqliteStore) -> None:
+    await fill(sqlite, shops=4)
+    follower = Follower(sqlite, clock, FAST)
+    task = await running(follower)
+    try:
+        await follower.settled()
+        seq, passes, projected = (await sqlite.info())["update_seq"], follower.counters.district_passes, \
+            follower.counters.projected
+        assert passes >= 1 and projected >= 4
+        await asyncio.sleep(0.5)  # longer than the debounce and the longpoll
+        assert (await sqlite.info())["update_seq"] == seq
+        assert (follower.counters.district_passes, follower.counters.projected) == (passes, projected)
+    finally:
+        await stop(task)
+
+
+async def test_a_poison_shop_is_parked_and_the_others_go_on(sqlite: SqliteStore, monkeypatch: Any) -> None:
+    await fill(sqlite, shops=5)
+    real = projections.project_shop
+
+    def poisoned(shop: Any, events: Any, *args: Any) -> list[dict[str, Any]]:
+        if shop and shop["code"] == code(3):
+            raise ValueError("poison")
+        return real(shop, events, *args)
+
+    monkeypatch.setattr(projections, "project_shop", poisoned)
+    follower = Follower(sqlite, clock, FAST)
+    task = await running(follower)
+    try:
+        await follower.settled()
+        for n in (1, 2, 4, 5):
+            assert await _get(sqlite, f"{code(n)}:score") is not None
+        assert await _get(sqlite, f"{code(3)}:score") is None
+        history = await sqlite.get_local(RETRIES_ID)
+        assert history["shops"][code(3)]["parked"] is True
+        # Parked after max_tries; the start-up tick and the feed may each have tried it once more, nothing else.
+        assert FAST.max_tries <= history["shops"][code(3)]["tries"] <= FAST.max_tries + 2
+        tries = history["shops"][code(3)]["tries"]
+        await asyncio.sleep(0.2)  # many times the back-off: a parked shop is not retried on its own
+        assert (await sqlite.get_local(RETRIES_ID))["shops"][code(3)]["tries"] == tries
+        assert "poison" in history["shops"][code(3)]["error"]
+        # New events of other shops still go through while S0003 is parked.
+        await sqlite.bulk_docs([as_shop(self_check("2026-03-20 08:00"), code(5))])
+        await follower.settled()
+        score = await _get(sqlite, f"{code(5)}:score")
+        assert score is not None and score["updated_at"] == "2026-03-20T08:00:00+08:00"
+        # Fixed (a release), its next change projects it and clears its history.
+        monkeypatch.setattr(projections, "project_shop", real)
+        await sqlite.bulk_docs([as_shop(self_check("2026-03-20 08:30"), code(3))])
+        await follower.settled()
+        assert await _get(sqlite, f"{code(3)}:score") is not None
+        assert code(3) not in (await sqlite.get_local(RETRIES_ID))["shops"]
+    finally:
+        await stop(task)
+
+
+async def test_a_projection_writes_only_what_changed(sqlite: SqliteStore) -> None:
+    await fill(sqlite, shops=1)
+    follower = Follower(sqlite, clock, FAST)
+    assert follower.context is None
+    from server.validators.context import load_context
+
+    context = await load_context(sqlite)
+    today = context.today(clock)
+    first = await project_shop_into(sqlite, code(1), context, today)
+    assert first.written > 0 and first.deleted == 0
+    again = await project_shop_into(sqlite, code(1), context, today)
+    assert (again.written, again.deleted, again.new_alarms) == (0, 0, [])
+
+
+async def test_a_device_change_goes_before_the_daily_tick(sqlite: SqliteStore, monkeypatch: Any) -> None:
+    shops = 40
+    await sqlite.bulk_docs(registry(shops))
+    real = projections.project_shop
+
+    def slow(*args: Any) -> list[dict[str, Any]]:
+        time.sleep(0.02)  # 40 shops: the start-up tick takes at least 0.4 s (0.8 s on its one worker)
+        return real(*args)
+
+    caught_up = Follower(sqlite, clock, FAST)
+    task = await running(caught_up)
+    await caught_up.settled()
+    await stop(task)
+    monkeypatch.setattr(projections, "project_shop", slow)
+    follower = Follower(sqlite, clock, replace(FAST, queue=256))  # its start-up tick projects every shop again
+    task = await running(follower)
+    try:
+        await asyncio.sleep(0.05)  # the tick is under way
+        visit = as_shop(patrol("2026-03-20 11:00", finding("f1", "three_in_one", "serious", "2026-03-21")), code(shops))
+        await sqlite.bulk_docs([visit])
+        alarm_id = f"{code(shops)}:alarm:{visit['_id'].rsplit(':', 1)[1]}"
+
+        async def alarm_written() -> bool:
+            return await _get(sqlite, alarm_id) is not None
+
+        latency = await until(alarm_written)
+        assert latency < 0.2, f"the alarm waited {latency:.3f} s behind the tick"
+        assert follower.counters.projected < shops  # the tick was still going
+        await follower.settled()
+    finally:
+        await stop(task)
+
+
+async def test_the_checkpoint_passes_a_change_only_once_its_shop_is_written(
+    sqlite: SqliteStore, monkeypatch: Any
+) -> None:
+    await fill(sqlite, shops=2)
+    follower = Follower(sqlite, clock, FAST)
+    task = await running(follower)
+    try:
+        await follower.settled()
+        entered, gate = threading.Event(), threading.Event()
+        real = projections.project_shop
+
+        def gated(shop: Any, *args: Any) -> list[dict[str, Any]]:
+            if shop and shop["code"] == code(2):
+                entered.set()
+                gate.wait(10)
+            return real(shop, *args)
+
+        monkeypatch.setattr(projections, "project_shop", gated)
+        await sqlite.bulk_docs([as_shop(self_check("2026-03-20 08:00"), code(2))])
+        held = (await sqlite.info())["update_seq"]
+
+        async def projecting() -> bool:
+            return entered.is_set()
+
+        await until(projecting)
+        projected = follower.counters.projected
+        later = as_shop(self_check("2026-03-20 08:30"), code(1))  # a later change of another shop goes through
+        await sqlite.bulk_docs([later])
+
+        async def other_written() -> bool:
+            return follower.counters.projected > projected
+
+        await until(other_written)
+        await asyncio.sleep(0.05)
+        assert (await sqlite.get_local(CHECKPOINT_ID))["seq"] < held  # not past the shop still being projected
+        gate.set()
+        await follower.settled()
+        assert (await sqlite.get_local(CHECKPOINT_ID))["seq"] > held
+    finally:
+        gate.set()
+        await stop(task)

@@ -1,0 +1,80 @@
+"""One active follower per database: of two workers only the lease holder projects; the other takes over when
+the holder stops cleanly (at once) or dies (once its lease has expired)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from server.store.protocol import Store
+from server.store.sqlite import SqliteStore
+from server.validators.lease import LEASE_ID, Lease, Validators
+from tests.validators.builders import self_check
+from tests.validators.world import FAST, as_shop, clock, code, fill, until
+
+TTL, RENEW = 0.6, 0.1
+
+
+def _worker(store: Store, name: str) -> Validators:
+    return Validators(store, holder=name, clock=clock, options=FAST, ttl=TTL, renew_every=RENEW)
+
+
+async def test_two_workers_only_the_holder_projects_and_the_other_takes_over(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path / "data", revs_limit=1000)
+    first, second = _worker(store, "first"), _worker(store, "second")
+    try:
+        await fill(store, shops=3)
+        first.start()
+
+        async def first_holds() -> bool:
+            return first.holding
+
+        await until(first_holds)
+        second.start()
+        await first.follower.settled()
+        await asyncio.sleep(3 * RENEW)  # the second polls the lease a few times meanwhile
+        assert first.follower.counters.projected >= 3
+        assert second.follower.counters.projected == 0 and not second.holding
+        assert (await store.get_local(LEASE_ID))["holder"] == "first"
+
+        await first.stop()  # a clean stop releases the lease: the second takes it at its next poll
+
+        async def second_holds() -> bool:
+            return second.holding
+
+        assert await until(second_holds) < TTL
+        await store.bulk_docs([as_shop(self_check("2026-03-20 08:00"), code(2))])
+        await second.follower.settled()
+        assert second.follower.counters.projected >= 1
+    finally:
+        await first.stop()
+        await second.stop()
+        await store.close()
+
+
+async def test_a_dead_holders_lease_is_taken_once_it_expires(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path / "data", revs_limit=1000)
+    try:
+        now = [1000.0]
+        dead = Lease(store, "dead", ttl=30, now=lambda: now[0])
+        alive = Lease(store, "alive", ttl=30, now=lambda: now[0])
+        assert await dead.acquire()
+        assert not await alive.acquire()
+        now[0] += 29
+        assert not await alive.acquire()
+        assert await dead.acquire()  # renewed
+        now[0] += 31
+        assert await alive.acquire()  # expired: taken
+        assert not await dead.acquire()  # the old holder learns it lost it at its next renewal
+        await dead.release()  # releasing a lease one does not hold leaves it alone
+        assert (await store.get_local(LEASE_ID))["holder"] == "alive"
+    finally:
+        await store.close()
+
+
+async def test_of_two_racing_for_a_free_lease_one_wins(store: Store) -> None:
+    leases = [Lease(store, f"w{n}") for n in range(4)]
+    won = await asyncio.gather(*(lease.acquire() for lease in leases))
+    assert sum(won) == 1
+    holder = (await store.get_local(LEASE_ID))["holder"]
+    assert [lease.holder for lease, ok in zip(leases, won, strict=True) if ok] == [holder]
