@@ -190,8 +190,9 @@ async def test_a_device_change_goes_before_the_daily_tick(sqlite: SqliteStore, m
             return await _get(sqlite, alarm_id) is not None
 
         latency = await until(alarm_written)
-        assert latency < 0.2, f"the alarm waited {latency:.3f} s behind the tick"
-        assert follower.counters.projected < shops  # the tick was still going
+        # First come, first served, it would have waited for the 39 shops the tick had queued before it.
+        assert follower.counters.projected <= shops // 2, "the alarm waited behind the tick"
+        assert latency < 1.0
         await follower.settled()
     finally:
         await stop(task)

@@ -12,7 +12,7 @@ from server.validators.lease import LEASE_ID, Lease, Validators
 from tests.validators.builders import self_check
 from tests.validators.world import FAST, as_shop, clock, code, fill, until
 
-TTL, RENEW = 0.6, 0.1
+TTL, RENEW = 2.0, 0.1
 
 
 def _worker(store: Store, name: str) -> Validators:
