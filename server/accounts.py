@@ -102,11 +102,19 @@ class Accounts:
             raise bad_request("password: at least 8 characters")
         user_id = f"{role}:{username}"
         existing = await read(self.store, user_doc_id(user_id))
-        doc = {"_id": user_doc_id(user_id), "type": "user", "user_id": user_id, "role": role, "username": username,
-               "name": name, "password_hash": await asyncio.to_thread(HASHER.hash, password),
-               # A new password signs out every device that had the old one.
-               "token_version": (existing.get("token_version", 0) + 1) if existing else 0,
-               "scope_version": existing.get("scope_version", 0) if existing else 0, "disabled": False}
+        doc = {
+            "_id": user_doc_id(user_id),
+            "type": "user",
+            "user_id": user_id,
+            "role": role,
+            "username": username,
+            "name": name,
+            "password_hash": await asyncio.to_thread(HASHER.hash, password),
+            # A new password signs out every device that had the old one.
+            "token_version": (existing.get("token_version", 0) + 1) if existing else 0,
+            "scope_version": existing.get("scope_version", 0) if existing else 0,
+            "disabled": False,
+        }
         return await upsert(self.store, doc)
 
     async def issue_activation(self, shop: str, issued_by: str) -> Doc:
@@ -115,9 +123,15 @@ class Accounts:
             raise not_found(f"No shop {shop} in the registry.")
         code = f"{secrets.randbelow(10**8):08d}"
         expires = datetime.now(UTC) + timedelta(days=ACTIVATION_DAYS)
-        doc = {"_id": f"accounts:activation:{shop}", "type": "activation", "shop": shop,
-               "code_hash": await asyncio.to_thread(HASHER.hash, code), "issued_by": issued_by,
-               "issued_at": now_iso(), "expires_at": expires.astimezone().isoformat(timespec="seconds")}
+        doc = {
+            "_id": f"accounts:activation:{shop}",
+            "type": "activation",
+            "shop": shop,
+            "code_hash": await asyncio.to_thread(HASHER.hash, code),
+            "issued_by": issued_by,
+            "issued_at": now_iso(),
+            "expires_at": expires.astimezone().isoformat(timespec="seconds"),
+        }
         await upsert(self.store, doc)
         # A new code lets its holder replace the owner's PIN: who handed it out is on the record.
         await self.audit("activation_issued", f"owner:{shop}", issued_by, "activation code issued")
@@ -141,12 +155,19 @@ class Accounts:
     async def _put_owner(self, shop: str, pin_hash: str) -> Doc:
         user_id = f"owner:{shop}"
         existing = await read(self.store, user_doc_id(user_id))
-        doc = {"_id": user_doc_id(user_id), "type": "user", "user_id": user_id, "role": "owner", "shop": shop,
-               "name": existing.get("name", shop) if existing else shop,
-               "pin_hash": pin_hash,
-               # A new PIN signs out every phone that had the old one.
-               "token_version": (existing.get("token_version", 0) + 1) if existing else 0,
-               "scope_version": existing.get("scope_version", 0) if existing else 0, "disabled": False}
+        doc = {
+            "_id": user_doc_id(user_id),
+            "type": "user",
+            "user_id": user_id,
+            "role": "owner",
+            "shop": shop,
+            "name": existing.get("name", shop) if existing else shop,
+            "pin_hash": pin_hash,
+            # A new PIN signs out every phone that had the old one.
+            "token_version": (existing.get("token_version", 0) + 1) if existing else 0,
+            "scope_version": existing.get("scope_version", 0) if existing else 0,
+            "disabled": False,
+        }
         return await upsert(self.store, doc)
 
     # ----- signing in -----
@@ -154,8 +175,12 @@ class Accounts:
     def _check_throttle(self, account: str, address: str) -> None:
         wait = max(self.by_account.retry_after(account), self.by_address.retry_after(address))
         if wait:
-            raise CouchError(429, "too_many_requests", f"Too many failed attempts; try again in {wait} s.",
-                             {"Retry-After": str(wait)})
+            raise CouchError(
+                429,
+                "too_many_requests",
+                f"Too many failed attempts; try again in {wait} s.",
+                {"Retry-After": str(wait)},
+            )
 
     async def _failed(self, account: str, address: str, reason: str) -> CouchError:
         self.by_account.fail(account)
@@ -192,8 +217,9 @@ class Accounts:
         account = f"activation:{shop}"
         self._check_throttle(account, address)
         act = await read(self.store, f"accounts:activation:{shop}")
-        valid = (act is not None and not act.get("used_at")
-                 and datetime.fromisoformat(act["expires_at"]) > datetime.now(UTC))
+        valid = (
+            act is not None and not act.get("used_at") and datetime.fromisoformat(act["expires_at"]) > datetime.now(UTC)
+        )
         if act is None or not valid or not await _verify(act.get("code_hash"), code):
             raise await self._failed(account, address, "Wrong or expired activation code.")
         user = await self.set_owner_pin(shop, pin)
@@ -223,13 +249,27 @@ class Accounts:
     # ----- the audit log -----
 
     async def audit(self, event: str, account: str, address: str, detail: str) -> None:
-        doc = {"_id": f"accounts:audit:{new_ulid()}", "type": "audit", "event": event, "account": account,
-               "address": address, "detail": detail, "at": now_iso()}
+        doc = {
+            "_id": f"accounts:audit:{new_ulid()}",
+            "type": "audit",
+            "event": event,
+            "account": account,
+            "address": address,
+            "detail": detail,
+            "at": now_iso(),
+        }
         await self.store.bulk_docs([doc])
 
     async def audit_log(self, limit: int = 100) -> list[Doc]:
-        out = await self.store.all_docs(AllDocsQuery(startkey="accounts:audit:\ufff0", endkey="accounts:audit:",
-                                                     descending=True, limit=limit, include_docs=True))
+        out = await self.store.all_docs(
+            AllDocsQuery(
+                startkey="accounts:audit:\ufff0",
+                endkey="accounts:audit:",
+                descending=True,
+                limit=limit,
+                include_docs=True,
+            )
+        )
         return [row["doc"] for row in out["rows"]]
 
 

@@ -133,7 +133,8 @@ class Alarms:
             loaded = self._loaded.is_set()
             try:
                 feed = await self.store.changes(
-                    ChangesQuery(since=since, limit=PAGE, wait_ms=TAIL_WAIT_MS if loaded else 0))
+                    ChangesQuery(since=since, limit=PAGE, wait_ms=TAIL_WAIT_MS if loaded else 0)
+                )
                 alarm_rows = [row for row in feed["results"] if ALARM_ID.fullmatch(row["id"])]
                 for row in alarm_rows:
                     if row.get("deleted"):  # the validators withdrew it (its events no longer raise it)
@@ -200,8 +201,14 @@ class Alarms:
         """Alarms with `status` (all when None), newest first; `before` is the last id of the previous page.
         Answers the page and the `before` of the next one (None on the last page)."""
         await self.ready()
-        keys = sorted(((entry.created_at, alarm_id) for alarm_id, entry in self._index.items()
-                       if status is None or entry.status == status), reverse=True)
+        keys = sorted(
+            (
+                (entry.created_at, alarm_id)
+                for alarm_id, entry in self._index.items()
+                if status is None or entry.status == status
+            ),
+            reverse=True,
+        )
         if before is not None:
             cursor = self._index.get(before)
             if cursor is None:
@@ -249,8 +256,7 @@ class Alarms:
             current = await self._stored(alarm_id)
             if current.get("status") not in allowed:
                 raise conflict(f"The alarm is {current.get('status')}: {rule}.")
-            step: Doc = {"status": to, "at": self.clock().isoformat(), "by": by, "note": note,
-                         "department": department}
+            step: Doc = {"status": to, "at": self.clock().isoformat(), "by": by, "note": note, "department": department}
             changed = {**public(current), "status": to, "history": [*current.get("history", []), step]}
             if department is not None:
                 changed["department"] = department

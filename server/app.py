@@ -79,10 +79,18 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             raise not_found("The PWA is not built; run `make install`.")
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
-    routes: list[Route | Mount] = [Route("/", root), *sync_routes, *auth_routes, *user_routes, *office_routes,
-                                   *alarm_routes, *public_routes]
+    routes: list[Route | Mount] = [
+        Route("/", root),
+        *sync_routes,
+        *auth_routes,
+        *user_routes,
+        *office_routes,
+        *alarm_routes,
+        *public_routes,
+    ]
     if (PWA_DIST / "assets").exists():
         routes.append(Mount("/assets", StaticFiles(directory=PWA_DIST / "assets"), name="assets"))
+
     async def service_worker(request: Request) -> Response:
         # Phones must see a new version at once: the service worker script is never cached.
         return FileResponse(PWA_DIST / "sw.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
@@ -93,7 +101,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     if PWA_DIST.exists():
         routes.append(Mount("/", StaticFiles(directory=PWA_DIST, html=True), name="pwa"))
 
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={CouchError: couch_error_handler, Exception: _server_error})
+    app = Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers={CouchError: couch_error_handler, Exception: _server_error}
+    )
     app.state.settings = settings
     return app

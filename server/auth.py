@@ -42,14 +42,20 @@ class Tokens:
 
     def issue(self, principal: Principal, ttl_seconds: int) -> str:
         now = int(time.time())
-        claims = {"sub": principal.user_id, "role": principal.role, "ver": principal.version,
-                  "iat": now, "exp": now + ttl_seconds}
+        claims = {
+            "sub": principal.user_id,
+            "role": principal.role,
+            "ver": principal.version,
+            "iat": now,
+            "exp": now + ttl_seconds,
+        }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Principal:
         try:
-            claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM],
-                                options={"require": ["sub", "role", "exp", "ver"]})
+            claims = jwt.decode(
+                token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "role", "exp", "ver"]}
+            )
         except jwt.ExpiredSignatureError:
             raise unauthorized("Token expired; sign in again.") from None
         except jwt.InvalidTokenError:

@@ -50,8 +50,9 @@ async def shop_card(store: Store, code: str) -> Doc:
 async def last_day(store: Store, code: str, kind: str) -> date | None:
     """The day (in the rules' time zone) of the shop's latest event of `kind`: ULIDs sort by time, so it is the
     last id of the `{code}:{kind}:` range."""
-    query = AllDocsQuery(startkey=f"{code}:{kind}:\ufff0", endkey=f"{code}:{kind}:", descending=True, limit=1,
-                         include_docs=True)
+    query = AllDocsQuery(
+        startkey=f"{code}:{kind}:\ufff0", endkey=f"{code}:{kind}:", descending=True, limit=1, include_docs=True
+    )
     rows = (await store.all_docs(query))["rows"]
     doc = rows[0].get("doc") if rows else None
     try:

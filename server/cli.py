@@ -36,8 +36,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = replace(settings, run_validators=False)
     if not settings.couchdb_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
-                ssl_certfile=args.certfile, ssl_keyfile=args.keyfile, timeout_graceful_shutdown=5)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        ssl_certfile=args.certfile,
+        ssl_keyfile=args.keyfile,
+        timeout_graceful_shutdown=5,
+    )
     return 0
 
 
@@ -96,8 +103,10 @@ async def _worker(settings: Settings) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     asyncio.run(_worker(_settings(args)))
     return 0
 
@@ -129,8 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--certfile", help="TLS certificate (PEM) for HTTPS")
     serve.add_argument("--keyfile", help="TLS private key (PEM) for HTTPS")
     serve.add_argument("--log-level", default="info")
-    serve.add_argument("--no-validators", action="store_true",
-                       help="do not run the validators here (extra gateways in front of CouchDB; see `worker`)")
+    serve.add_argument(
+        "--no-validators",
+        action="store_true",
+        help="do not run the validators here (extra gateways in front of CouchDB; see `worker`)",
+    )
     _store_args(serve)
     serve.set_defaults(func=cmd_serve)
 

@@ -70,8 +70,9 @@ async def record(store: Store, principal: Principal, refusals: Sequence[Refusal]
 
 async def list_quarantine(store: Store, *, limit: int = 100, before: str | None = None) -> list[Doc]:
     """The newest entries first (ULIDs sort by time); `before` is the id of the last entry of the previous page."""
-    query = AllDocsQuery(startkey=before or PREFIX + "\ufff0", endkey=PREFIX, descending=True,
-                         limit=limit + 1, include_docs=True)
+    query = AllDocsQuery(
+        startkey=before or PREFIX + "\ufff0", endkey=PREFIX, descending=True, limit=limit + 1, include_docs=True
+    )
     rows = (await store.all_docs(query))["rows"]
     docs = [row["doc"] for row in rows if row.get("doc") and row["id"] != before]
     return [{k: v for k, v in doc.items() if k != "_rev"} for doc in docs[:limit]]

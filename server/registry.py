@@ -29,8 +29,9 @@ class Registry:
         self._loaded_at = -1e9
 
     async def grids(self) -> list[Doc]:
-        out = await self.store.all_docs(AllDocsQuery(startkey="registry:grid:", endkey="registry:grid:\ufff0",
-                                                     include_docs=True))
+        out = await self.store.all_docs(
+            AllDocsQuery(startkey="registry:grid:", endkey="registry:grid:\ufff0", include_docs=True)
+        )
         return [row["doc"] for row in out["rows"]]
 
     async def shops_of_worker(self, username: str) -> frozenset[str]:
@@ -46,13 +47,32 @@ class Registry:
     # ----- writing the registry (office, survey import, demo) -----
 
     async def put_community(self, code: str, name: str, subdistrict: str) -> Doc:
-        return await upsert(self.store, {"_id": community_doc_id(code), "type": "community", "schema": 1, "code": code,
-                                         "name": name, "subdistrict": subdistrict})
+        return await upsert(
+            self.store,
+            {
+                "_id": community_doc_id(code),
+                "type": "community",
+                "schema": 1,
+                "code": code,
+                "name": name,
+                "subdistrict": subdistrict,
+            },
+        )
 
     async def put_grid(self, code: str, name: str, community: str, workers: list[str], shops: list[str]) -> Doc:
-        doc = await upsert(self.store, {"_id": grid_doc_id(code), "type": "grid", "schema": 1, "code": code,
-                                        "name": name, "community": community, "workers": sorted(workers),
-                                        "shops": sorted(shops)})
+        doc = await upsert(
+            self.store,
+            {
+                "_id": grid_doc_id(code),
+                "type": "grid",
+                "schema": 1,
+                "code": code,
+                "name": name,
+                "community": community,
+                "workers": sorted(workers),
+                "shops": sorted(shops),
+            },
+        )
         self.forget()
         return doc
 

@@ -65,8 +65,9 @@ class Webhook:
             return
         if not self.secret:
             log.warning("MASHANG_WEBHOOK_URL is set without MASHANG_WEBHOOK_SECRET: deliveries are not signed")
-        self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False,
-                                         headers={"User-Agent": f"Mashang-Webhook/{__version__}"})
+        self._client = httpx.AsyncClient(
+            timeout=self.timeout, follow_redirects=False, headers={"User-Agent": f"Mashang-Webhook/{__version__}"}
+        )
         self._workers = [asyncio.create_task(self._work(), name=f"webhook-{n}") for n in range(WORKERS)]
 
     async def stop(self) -> None:
@@ -113,8 +114,9 @@ class Webhook:
         for attempt in range(1, self.attempts + 1):
             status: int | None = None
             try:
-                response = await self._client.post(self.url, content=body,
-                                                   headers={**headers, "X-Mashang-Attempt": str(attempt)})
+                response = await self._client.post(
+                    self.url, content=body, headers={**headers, "X-Mashang-Attempt": str(attempt)}
+                )
                 status = response.status_code
                 error = None if 200 <= status < 300 else f"HTTP {status}"
             except httpx.HTTPError as e:
@@ -133,9 +135,17 @@ class Webhook:
     # ----- the delivery log -----
 
     async def _record(self, delivery: str, alarm: Doc, attempt: int, status: int | None, error: str | None) -> None:
-        entry = {"delivery": delivery, "alarm": alarm.get("_id"), "shop": alarm.get("shop"), "attempt": attempt,
-                 "of": self.attempts, "ok": error is None, "status": status, "error": error,
-                 "at": self.clock().isoformat()}
+        entry = {
+            "delivery": delivery,
+            "alarm": alarm.get("_id"),
+            "shop": alarm.get("shop"),
+            "attempt": attempt,
+            "of": self.attempts,
+            "ok": error is None,
+            "status": status,
+            "error": error,
+            "at": self.clock().isoformat(),
+        }
         try:
             async with self._log_lock:
                 await self._append(entry)

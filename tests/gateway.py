@@ -36,8 +36,14 @@ def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | N
 
 
 def mashang(*args: str, env: dict[str, str] | None = None) -> str:
-    out = subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, check=True,
-                         capture_output=True, text=True, env={**os.environ, **(env or {})})
+    out = subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     return out.stdout
 
 
@@ -60,8 +66,20 @@ class Gateway:
 
     def start(self) -> Gateway:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), "--log-level", "warning",
-             *self.store_args], cwd=ROOT, env={**os.environ, **self.env})
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                *self.store_args,
+            ],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+        )
         wait_http(f"{self.url}/sync/", proc=self.proc)
         return self
 

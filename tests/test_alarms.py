@@ -28,11 +28,20 @@ async def desk(store: Store) -> AsyncIterator[Alarms]:
 
 
 async def test_the_index_is_loaded_from_the_store_then_follows_it(store: Store) -> None:
-    old, acked, new = (alarm_doc(shop, f"2026-03-0{day}T10:00:00+08:00")
-                       for shop, day in (("S0001", 1), ("S0002", 2), ("S0003", 3)))
+    old, acked, new = (
+        alarm_doc(shop, f"2026-03-0{day}T10:00:00+08:00") for shop, day in (("S0001", 1), ("S0002", 2), ("S0003", 3))
+    )
     acked["status"] = "acknowledged"
-    acked["history"] = [*acked["history"], {"status": "acknowledged", "at": "2026-03-02T11:00:00+08:00",
-                                            "by": "office:wang", "department": None, "note": ""}]
+    acked["history"] = [
+        *acked["history"],
+        {
+            "status": "acknowledged",
+            "at": "2026-03-02T11:00:00+08:00",
+            "by": "office:wang",
+            "department": None,
+            "note": "",
+        },
+    ]
     await write(store, old, acked, new, {"_id": "S0001:score", "type": "score"})
     alarms = Alarms(store)  # a server starting on a store that already holds alarms
     await alarms.start()
@@ -56,7 +65,7 @@ async def test_a_feed_longer_than_a_page_is_read_to_its_end(store: Store, monkey
     monkeypatch.setattr(alarm_module, "PAGE", 3)
     docs = [alarm_doc("S0001", f"2026-03-0{day}T10:00:00+08:00") for day in range(1, 8)]
     others = [{"_id": f"S0002:note:{n}", "type": "note"} for n in range(8)]
-    await write(store, *[doc for pair in zip(docs, others, strict=False) for doc in pair], *others[len(docs):])
+    await write(store, *[doc for pair in zip(docs, others, strict=False) for doc in pair], *others[len(docs) :])
     alarms = Alarms(store)
     await alarms.start()
     try:

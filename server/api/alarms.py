@@ -64,8 +64,9 @@ async def _step(request: Request, to: Status) -> Response:
     department = body.get("department")
     if to == "dispatched" and not isinstance(department, str):
         raise bad_request(f"department: required to dispatch, one of {', '.join(DEPARTMENTS)}")
-    alarm = await alarms_of(request).transition(request.path_params["id"], to, principal.user_id, note.strip(),
-                                                department if to == "dispatched" else None)
+    alarm = await alarms_of(request).transition(
+        request.path_params["id"], to, principal.user_id, note.strip(), department if to == "dispatched" else None
+    )
     return json_response(request, alarm)
 
 

@@ -16,14 +16,16 @@ from server.store.upsert import read
 async def login(request: Request) -> Response:
     body = await read_object(request)
     session = await accounts_of(request).login(
-        text_field(body, "username", 64), text_field(body, "password", 256), client_address(request))
+        text_field(body, "username", 64), text_field(body, "password", 256), client_address(request)
+    )
     return json_response(request, session.answer())
 
 
 async def owner(request: Request) -> Response:
     body = await read_object(request)
     session = await accounts_of(request).owner_login(
-        text_field(body, "shop", 64), text_field(body, "pin", 6), client_address(request))
+        text_field(body, "shop", 64), text_field(body, "pin", 6), client_address(request)
+    )
     return json_response(request, session.answer())
 
 
@@ -33,8 +35,9 @@ async def activate(request: Request) -> Response:
     pin = text_field(body, "pin", 64)
     if len(pin) != 6 or not pin.isdigit():
         return json_response(request, {"error": "bad_request", "reason": "pin: exactly 6 digits"}, 400)
-    session = await accounts.activate(text_field(body, "shop", 64), text_field(body, "code", 64), pin,
-                                      client_address(request))
+    session = await accounts.activate(
+        text_field(body, "shop", 64), text_field(body, "code", 64), pin, client_address(request)
+    )
     return json_response(request, session.answer())
 
 

@@ -15,8 +15,11 @@ from server.store.protocol import Store
 # A minute of caching takes the load of a busy platform off the store; points change a few times a week.
 PUBLIC: Final = {"Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
 # An SVG opened on its own is a document: no scripts, no outside resources, whatever it holds.
-SVG: Final = {**PUBLIC, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-              "X-Content-Type-Options": "nosniff"}
+SVG: Final = {
+    **PUBLIC,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _store(request: Request) -> Store:

@@ -13,5 +13,6 @@ async def open_store(settings: Settings) -> Store:
         return await CouchStore.open(settings.couchdb_url, settings.couchdb_db)
     from server.store.sqlite import SqliteStore
 
-    return await SqliteStore.open(settings.data_dir, revs_limit=settings.revs_limit,
-                                  synchronous=settings.sqlite_synchronous)
+    return await SqliteStore.open(
+        settings.data_dir, revs_limit=settings.revs_limit, synchronous=settings.sqlite_synchronous
+    )

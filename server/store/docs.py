@@ -11,8 +11,17 @@ from typing import Any
 from server.errors import CouchError, bad_request
 
 # Top-level fields CouchDB allows to start with an underscore; any other is refused.
-SPECIAL_FIELDS = {"_id", "_rev", "_deleted", "_attachments", "_revisions", "_revs_info", "_conflicts",
-                  "_deleted_conflicts", "_local_seq"}
+SPECIAL_FIELDS = {
+    "_id",
+    "_rev",
+    "_deleted",
+    "_attachments",
+    "_revisions",
+    "_revs_info",
+    "_conflicts",
+    "_deleted_conflicts",
+    "_local_seq",
+}
 
 
 @dataclass(slots=True)

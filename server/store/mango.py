@@ -105,9 +105,7 @@ def _op(op: str, value: Any, arg: Any) -> bool:
         names = ["null", "boolean", "boolean", "number", "string", "array", "object"]
         return bool(names[_type_rank(value)] == arg)
     if op == "$mod":
-        return (
-            isinstance(value, int) and isinstance(arg, list) and len(arg) == 2 and bool(value % arg[0] == arg[1])
-        )
+        return isinstance(value, int) and isinstance(arg, list) and len(arg) == 2 and bool(value % arg[0] == arg[1])
     raise bad_request(f"Invalid operator: {op}")
 
 
@@ -167,8 +165,27 @@ def matches(selector: Any, doc: dict[str, Any]) -> bool:
     return True
 
 
-_OPERATORS = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$size", "$all", "$elemMatch",
-              "$type", "$mod", "$exists", "$not", "$and", "$or", "$nor"}
+_OPERATORS = {
+    "$eq",
+    "$ne",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$in",
+    "$nin",
+    "$regex",
+    "$size",
+    "$all",
+    "$elemMatch",
+    "$type",
+    "$mod",
+    "$exists",
+    "$not",
+    "$and",
+    "$or",
+    "$nor",
+}
 
 
 MAX_DEPTH = 16
@@ -194,9 +211,12 @@ def validate(selector: Any, allow_regex: bool = True, depth: int = 0) -> None:
                 if not allow_regex:
                     raise bad_request("$regex is not supported in replication filters")
                 _regex(str(cond))
-            if key == "$mod" and not (isinstance(cond, list) and len(cond) == 2
-                                      and all(isinstance(x, int) and not isinstance(x, bool) for x in cond)
-                                      and cond[0] != 0):
+            if key == "$mod" and not (
+                isinstance(cond, list)
+                and len(cond) == 2
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in cond)
+                and cond[0] != 0
+            ):
                 raise bad_request("Argument of $mod must be [divisor, remainder], integers, divisor not 0")
             if key == "$size" and (not isinstance(cond, int) or isinstance(cond, bool)):
                 raise bad_request("Argument of $size must be an integer")

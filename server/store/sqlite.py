@@ -76,9 +76,17 @@ class SqliteStore:
 
     async def info(self) -> Doc:
         seq, live, dead = self._committed
-        return {"db_name": "mashang", "doc_count": live, "doc_del_count": dead, "update_seq": seq,
-                "purge_seq": 0, "compact_running": False, "instance_start_time": self._started,
-                "disk_format_version": 8, "committed_update_seq": seq}
+        return {
+            "db_name": "mashang",
+            "doc_count": live,
+            "doc_del_count": dead,
+            "update_seq": seq,
+            "purge_seq": 0,
+            "compact_running": False,
+            "instance_start_time": self._started,
+            "disk_format_version": 8,
+            "committed_update_seq": seq,
+        }
 
     # ----- reading -----
 
@@ -109,8 +117,10 @@ class SqliteStore:
             doc["_revisions"] = revtree.revisions_field(revtree.ancestry(tree, rev))
         if opts.revs_info:
             doc["_revs_info"] = [
-                {"rev": r, "status": "deleted" if tree[r].deleted else
-                 ("available" if tree[r].available else "missing")}
+                {
+                    "rev": r,
+                    "status": "deleted" if tree[r].deleted else ("available" if tree[r].available else "missing"),
+                }
                 for r in revtree.ancestry(tree, rev)
             ]
         return doc
@@ -118,16 +128,21 @@ class SqliteStore:
     def _atts(self, conn: sqlite3.Connection, doc_id: str, rev: str, with_data: bool) -> Doc:
         rows = conn.execute(
             "SELECT name, content_type, digest, length, revpos, blob FROM atts WHERE doc_id = ? AND rev = ?"
-            " ORDER BY name", (doc_id, rev)).fetchall()
+            " ORDER BY name",
+            (doc_id, rev),
+        ).fetchall()
         out: Doc = {}
         for name, ctype, digest, length, revpos, blob in rows:
             if with_data:
                 data = self.blobs.path(blob).read_bytes()
-                out[name] = {"content_type": ctype, "digest": digest, "revpos": revpos,
-                             "data": base64.b64encode(data).decode()}
+                out[name] = {
+                    "content_type": ctype,
+                    "digest": digest,
+                    "revpos": revpos,
+                    "data": base64.b64encode(data).decode(),
+                }
             else:
-                out[name] = {"content_type": ctype, "digest": digest, "length": length,
-                             "revpos": revpos, "stub": True}
+                out[name] = {"content_type": ctype, "digest": digest, "length": length, "revpos": revpos, "stub": True}
         return out
 
     def _get(self, conn: sqlite3.Connection, doc_id: str, opts: GetOptions) -> Doc:
@@ -151,12 +166,12 @@ class SqliteStore:
     async def get(self, doc_id: str, opts: GetOptions) -> Doc:
         return await self._readers.run(lambda c: self._get(c, doc_id, opts))
 
-    def _open_revs(self, conn: sqlite3.Connection, doc_id: str, revs: Sequence[str] | None,
-                   opts: GetOptions) -> list[Doc]:
+    def _open_revs(
+        self, conn: sqlite3.Connection, doc_id: str, revs: Sequence[str] | None, opts: GetOptions
+    ) -> list[Doc]:
         tree = self._tree(conn, doc_id)
         if revs is None:
-            return [{"ok": self._doc(conn, doc_id, r, tree, opts)} for r in revtree.leaves(tree)
-                    if tree[r].available]
+            return [{"ok": self._doc(conn, doc_id, r, tree, opts)} for r in revtree.leaves(tree) if tree[r].available]
         out: list[Doc] = []
         seen: set[str] = set()
         for rev in revs:
@@ -176,8 +191,9 @@ class SqliteStore:
     async def open_revs(self, doc_id: str, revs: Sequence[str] | None, opts: GetOptions) -> list[Doc]:
         return await self._readers.run(lambda c: self._open_revs(c, doc_id, revs, opts))
 
-    async def bulk_get(self, requests: Sequence[Doc], revs: bool = False, latest: bool = False,
-                       attachments: bool = False) -> list[Doc]:
+    async def bulk_get(
+        self, requests: Sequence[Doc], revs: bool = False, latest: bool = False, attachments: bool = False
+    ) -> list[Doc]:
         opts = GetOptions(revs=revs, latest=latest, attachments=attachments)
 
         def run(conn: sqlite3.Connection) -> list[Doc]:
@@ -193,15 +209,22 @@ class SqliteStore:
                     try:
                         docs.append({"ok": self._get(conn, doc_id, opts)})
                     except CouchError as e:
-                        docs.append({"error": {"id": doc_id, "rev": "undefined", "error": e.error,
-                                               "reason": e.reason}})
+                        docs.append({"error": {"id": doc_id, "rev": "undefined", "error": e.error, "reason": e.reason}})
                 else:
                     for item in self._open_revs(conn, doc_id, [rev], opts):
                         if "ok" in item:
                             docs.append(item)
                         else:
-                            docs.append({"error": {"id": doc_id, "rev": item["missing"],
-                                                   "error": "not_found", "reason": "missing"}})
+                            docs.append(
+                                {
+                                    "error": {
+                                        "id": doc_id,
+                                        "rev": item["missing"],
+                                        "error": "not_found",
+                                        "reason": "missing",
+                                    }
+                                }
+                            )
                 results.append({"id": doc_id, "docs": docs})
             return results
 
@@ -235,8 +258,9 @@ class SqliteStore:
             args.extend(q.doc_ids)
         return " AND ".join(where), args
 
-    def _change_rows(self, conn: sqlite3.Connection, q: ChangesQuery, since: int, limit: int
-                     ) -> tuple[list[tuple[str, int, str, int]], int]:
+    def _change_rows(
+        self, conn: sqlite3.Connection, q: ChangesQuery, since: int, limit: int
+    ) -> tuple[list[tuple[str, int, str, int]], int]:
         where, args = self._change_filter(q, since)
         order = "DESC" if q.descending else "ASC"
         sql = f"SELECT id, seq, winner, deleted FROM docs WHERE {where} ORDER BY seq {order} LIMIT ?"
@@ -307,8 +331,7 @@ class SqliteStore:
         rows: list[Doc] = []
         if q.keys is not None:
             for key in q.keys:
-                if not isinstance(key, str) or (q.partitions is not None
-                                                and partition_of(key) not in q.partitions):
+                if not isinstance(key, str) or (q.partitions is not None and partition_of(key) not in q.partitions):
                     rows.append({"key": key, "error": "not_found"})
                     continue
                 found = conn.execute("SELECT winner, deleted FROM docs WHERE id = ?", (key,)).fetchone()
@@ -321,7 +344,7 @@ class SqliteStore:
                     rows.append(row)
                 else:
                     rows.append(self._all_docs_row(conn, key, found[0], q, opts))
-            return {"total_rows": total, "offset": 0, "rows": rows[q.skip:][: q.limit]}
+            return {"total_rows": total, "offset": 0, "rows": rows[q.skip :][: q.limit]}
         lo, hi = (q.endkey, q.startkey) if q.descending else (q.startkey, q.endkey)
         lo_incl, hi_incl = (q.inclusive_end, True) if q.descending else (True, q.inclusive_end)
         where, args = ["deleted = 0"], []
@@ -342,8 +365,9 @@ class SqliteStore:
             rows.append(self._all_docs_row(conn, doc_id, winner, q, opts))
         return {"total_rows": total, "offset": q.skip, "rows": rows}
 
-    def _all_docs_row(self, conn: sqlite3.Connection, doc_id: str, winner: str, q: AllDocsQuery,
-                      opts: GetOptions) -> Doc:
+    def _all_docs_row(
+        self, conn: sqlite3.Connection, doc_id: str, winner: str, q: AllDocsQuery, opts: GetOptions
+    ) -> Doc:
         row: Doc = {"id": doc_id, "key": doc_id, "value": {"rev": winner}}
         if q.include_docs:
             row["doc"] = self._doc(conn, doc_id, winner, self._tree(conn, doc_id), opts)
@@ -378,8 +402,7 @@ class SqliteStore:
                 conn.execute("DELETE FROM local_docs WHERE id = ?", (local_id,))
                 return {"ok": True, "id": f"_local/{local_id}", "rev": "0-0"}
             rev = (row[0] if row else 0) + 1
-            conn.execute("INSERT OR REPLACE INTO local_docs(id, rev, body) VALUES (?, ?, ?)",
-                         (local_id, rev, data))
+            conn.execute("INSERT OR REPLACE INTO local_docs(id, rev, body) VALUES (?, ?, ?)", (local_id, rev, data))
             return {"ok": True, "id": f"_local/{local_id}", "rev": f"0-{rev}"}
 
         result: Doc = await self._writer.submit(job)
@@ -400,7 +423,8 @@ class SqliteStore:
                 raise not_found("missing" if rev else "deleted")
             row = conn.execute(
                 "SELECT content_type, digest, length, blob FROM atts WHERE doc_id = ? AND rev = ? AND name = ?",
-                (doc_id, r, name)).fetchone()
+                (doc_id, r, name),
+            ).fetchone()
             if row is None:
                 raise not_found("Document is missing attachment")
             return row[0], row[1], row[2], row[3]
@@ -443,4 +467,3 @@ async def _stream(path: Path) -> AsyncIterator[bytes]:
             yield chunk
     finally:
         f.close()
-

@@ -75,9 +75,11 @@ def load_trees(conn: sqlite3.Connection, doc_ids: list[str]) -> dict[str, Tree]:
     """The revision trees of many documents in a few queries (a replication batch asks about a hundred)."""
     trees: dict[str, Tree] = {i: {} for i in doc_ids}
     for start in range(0, len(doc_ids), 500):
-        chunk = doc_ids[start:start + 500]
-        sql = (f"SELECT doc_id, rev, parent, deleted, body IS NOT NULL FROM revs"
-               f" WHERE doc_id IN ({','.join('?' * len(chunk))})")
+        chunk = doc_ids[start : start + 500]
+        sql = (
+            f"SELECT doc_id, rev, parent, deleted, body IS NOT NULL FROM revs"
+            f" WHERE doc_id IN ({','.join('?' * len(chunk))})"
+        )
         for doc_id, r, p, d, a in conn.execute(sql, chunk):
             trees[doc_id][r] = Node(p, bool(d), bool(a))
     return trees
@@ -117,9 +119,7 @@ class Writer:
 
     MAX_GROUP = 64
 
-    def __init__(
-        self, path: Path, synchronous: str, state: TxState, on_commit: Callable[[TxState], None]
-    ) -> None:
+    def __init__(self, path: Path, synchronous: str, state: TxState, on_commit: Callable[[TxState], None]) -> None:
         self._conn = connect(path, synchronous)
         self._state = state
         self._on_commit = on_commit

@@ -96,9 +96,10 @@ class Batch:
         self.trees: dict[str, Tree] = load_trees(conn, unique)
         self.deleted: dict[str, bool | None] = dict.fromkeys(unique)
         for start in range(0, len(unique), 500):
-            chunk = unique[start:start + 500]
-            for doc_id, d in conn.execute(f"SELECT id, deleted FROM docs WHERE id IN ({','.join('?' * len(chunk))})",
-                                          chunk):
+            chunk = unique[start : start + 500]
+            for doc_id, d in conn.execute(
+                f"SELECT id, deleted FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            ):
                 self.deleted[doc_id] = bool(d)
         self.touched: set[str] = set()
         self._clear()
@@ -123,21 +124,27 @@ class Batch:
 
     def flush(self) -> None:
         c = self.conn
-        c.executemany("INSERT INTO revs(doc_id, rev, parent, deleted, leaf, body) VALUES (?, ?, ?, ?, ?, ?)",
-                      self.rev_rows)
-        c.executemany("INSERT INTO atts(doc_id, rev, name, content_type, digest, length, revpos, blob)"
-                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self.att_rows)
+        c.executemany(
+            "INSERT INTO revs(doc_id, rev, parent, deleted, leaf, body) VALUES (?, ?, ?, ?, ?, ?)", self.rev_rows
+        )
+        c.executemany(
+            "INSERT INTO atts(doc_id, rev, name, content_type, digest, length, revpos, blob)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self.att_rows,
+        )
         c.executemany("UPDATE revs SET leaf = 0, body = NULL WHERE doc_id = ? AND rev = ?", self.compacted)
         c.executemany("DELETE FROM atts WHERE doc_id = ? AND rev = ?", self.compacted + self.removed)
         c.executemany("UPDATE revs SET parent = ? WHERE doc_id = ? AND rev = ?", self.reparented)
         c.executemany("DELETE FROM revs WHERE doc_id = ? AND rev = ?", self.removed)
-        c.executemany("INSERT OR REPLACE INTO docs(id, partition, seq, winner, deleted) VALUES (?, ?, ?, ?, ?)",
-                      self.doc_rows)
+        c.executemany(
+            "INSERT OR REPLACE INTO docs(id, partition, seq, winner, deleted) VALUES (?, ?, ?, ?, ?)", self.doc_rows
+        )
         self._clear()
 
 
-def _resolve_atts(batch: Batch, item: Prepared, parent: str | None, pos: int
-                  ) -> dict[str, tuple[str, str, int, int, str]]:
+def _resolve_atts(
+    batch: Batch, item: Prepared, parent: str | None, pos: int
+) -> dict[str, tuple[str, str, int, int, str]]:
     """name -> (content_type, digest, length, revpos, blob) for the new revision."""
     if not item.atts:
         return {}
@@ -145,8 +152,9 @@ def _resolve_atts(batch: Batch, item: Prepared, parent: str | None, pos: int
     by_digest: dict[tuple[str, str], tuple[Any, ...]] = {}
     if item.path is not None and any(isinstance(a, StubAttachment) for a in item.atts.values()):
         # A replicated stub may name an attachment of any revision this document has.
-        for row in batch.conn.execute("SELECT name, content_type, digest, length, revpos, blob FROM atts"
-                                      " WHERE doc_id = ?", (item.id,)):
+        for row in batch.conn.execute(
+            "SELECT name, content_type, digest, length, revpos, blob FROM atts WHERE doc_id = ?", (item.id,)
+        ):
             by_digest[(row[0], row[2])] = row[1:]
     out: dict[str, tuple[str, str, int, int, str]] = {}
     for name, att in item.atts.items():
@@ -203,8 +211,15 @@ def _replicate(batch: Batch, state: TxState, item: Prepared, revs_limit: int) ->
         _store(batch, state, item, leaf, added, atts, revs_limit)
 
 
-def _store(batch: Batch, state: TxState, item: Prepared, leaf: str, added: list[str],
-           atts: dict[str, tuple[str, str, int, int, str]], revs_limit: int) -> None:
+def _store(
+    batch: Batch,
+    state: TxState,
+    item: Prepared,
+    leaf: str,
+    added: list[str],
+    atts: dict[str, tuple[str, str, int, int, str]],
+    revs_limit: int,
+) -> None:
     """Record the new revisions, compact the revision that got a child, stem, and move the doc's seq."""
     tree = batch.trees[item.id]
     body = orjson.dumps(item.body).decode()

@@ -59,5 +59,6 @@ class Authenticator:
         if principal.version != int(user.get("token_version", 0)):
             raise unauthorized("Token revoked; sign in again.")
         device = request.headers.get("x-mashang-device")
-        return dataclasses.replace(principal, scope_version=int(user.get("scope_version", 0)),
-                                   device=device[:64] if device else None)
+        return dataclasses.replace(
+            principal, scope_version=int(user.get("scope_version", 0)), device=device[:64] if device else None
+        )

@@ -108,10 +108,18 @@ async def changes(request: Request) -> Response:
     timeout = q_int(request, "timeout", settings.longpoll_max_ms) or 0
     wait = min(timeout, settings.longpoll_max_ms) if feed == "longpoll" else 0
     query = ChangesQuery(
-        since=since, limit=q_int(request, "limit"), all_docs=style == "all_docs",
-        include_docs=q_bool(request, "include_docs"), conflicts=q_bool(request, "conflicts"),
-        attachments=q_bool(request, "attachments"), descending=q_bool(request, "descending"),
-        partitions=scope.partitions, doc_ids=doc_ids, selector=selector, wait_ms=wait)
+        since=since,
+        limit=q_int(request, "limit"),
+        all_docs=style == "all_docs",
+        include_docs=q_bool(request, "include_docs"),
+        conflicts=q_bool(request, "conflicts"),
+        attachments=q_bool(request, "attachments"),
+        descending=q_bool(request, "descending"),
+        partitions=scope.partitions,
+        doc_ids=doc_ids,
+        selector=selector,
+        wait_ms=wait,
+    )
     if doc_ids is not None and scope.partitions is not None:
         query = ChangesQuery(**{**query.__dict__, "doc_ids": [d for d in doc_ids if scope.allows(d)]})
     store = _store(request)
@@ -165,9 +173,14 @@ async def bulk_get(request: Request) -> Response:
     if not isinstance(reqs, list) or not all(isinstance(r, dict) for r in reqs):
         raise bad_request("_bulk_get needs a docs list of {id, rev} objects")
     inside = [r for r in reqs if isinstance(r.get("id"), str) and scope.allows(r["id"])]
-    found = iter(await _store(request).bulk_get(
-        inside, revs=q_bool(request, "revs"), latest=q_bool(request, "latest"),
-        attachments=q_bool(request, "attachments")))
+    found = iter(
+        await _store(request).bulk_get(
+            inside,
+            revs=q_bool(request, "revs"),
+            latest=q_bool(request, "latest"),
+            attachments=q_bool(request, "attachments"),
+        )
+    )
     results = []
     for r in reqs:
         if isinstance(r.get("id"), str) and scope.allows(r["id"]):
@@ -206,10 +219,17 @@ async def all_docs(request: Request) -> Response:
         if k is not None and not isinstance(k, str):
             raise bad_request("_all_docs keys are document ids (strings)")
     query = AllDocsQuery(
-        startkey=start, endkey=end, keys=keys, inclusive_end=q_bool(request, "inclusive_end", True),
-        descending=q_bool(request, "descending"), limit=q_int(request, "limit"), skip=q_int(request, "skip", 0) or 0,
-        include_docs=q_bool(request, "include_docs"), conflicts=q_bool(request, "conflicts"),
-        partitions=scope.partitions)
+        startkey=start,
+        endkey=end,
+        keys=keys,
+        inclusive_end=q_bool(request, "inclusive_end", True),
+        descending=q_bool(request, "descending"),
+        limit=q_int(request, "limit"),
+        skip=q_int(request, "skip", 0) or 0,
+        include_docs=q_bool(request, "include_docs"),
+        conflicts=q_bool(request, "conflicts"),
+        partitions=scope.partitions,
+    )
     out = await _store(request).all_docs(query)
     if scope.partitions is not None:
         out["total_rows"] = len(out["rows"])
@@ -227,9 +247,14 @@ def _get_options(request: Request) -> GetOptions:
         except revtree.InvalidRev as e:
             raise bad_request(str(e)) from None
     return GetOptions(
-        rev=request.query_params.get("rev"), revs=q_bool(request, "revs"), revs_info=q_bool(request, "revs_info"),
-        conflicts=q_bool(request, "conflicts"), deleted_conflicts=q_bool(request, "deleted_conflicts"),
-        attachments=q_bool(request, "attachments"), latest=q_bool(request, "latest"))
+        rev=request.query_params.get("rev"),
+        revs=q_bool(request, "revs"),
+        revs_info=q_bool(request, "revs_info"),
+        conflicts=q_bool(request, "conflicts"),
+        deleted_conflicts=q_bool(request, "deleted_conflicts"),
+        attachments=q_bool(request, "attachments"),
+        latest=q_bool(request, "latest"),
+    )
 
 
 async def document(request: Request) -> Response:
@@ -256,7 +281,7 @@ async def document(request: Request) -> Response:
     if open_revs is not None:
         revs = None if open_revs == "all" else q_json(request, "open_revs")
         if revs is not None and (not isinstance(revs, list) or not all(isinstance(r, str) for r in revs)):
-            raise bad_request("open_revs must be \"all\" or a JSON array of revisions")
+            raise bad_request('open_revs must be "all" or a JSON array of revisions')
         return json_response(request, await store.open_revs(doc_id, revs, opts))
     return json_response(request, await store.get(doc_id, opts))
 

@@ -97,8 +97,10 @@ class WriteContext:
         wanted = {
             (doc["template"], doc["template_version"])
             for doc in docs
-            if isinstance(doc, dict) and doc.get("type") in CHECKLIST_TYPES
-            and isinstance(doc.get("template"), str) and TEMPLATE_ID.fullmatch(doc["template"])
+            if isinstance(doc, dict)
+            and doc.get("type") in CHECKLIST_TYPES
+            and isinstance(doc.get("template"), str)
+            and TEMPLATE_ID.fullmatch(doc["template"])
             and type(doc.get("template_version")) is int
         } - self.templates.keys()
         if not wanted:
@@ -127,8 +129,9 @@ class WriteContext:
             self.known_revs.add((doc_id, rev))
 
 
-async def check_event_write(ctx: WriteContext, principal: Principal, scope: Scope, doc: dict[str, Any],
-                            new_edits: bool) -> None:
+async def check_event_write(
+    ctx: WriteContext, principal: Principal, scope: Scope, doc: dict[str, Any], new_edits: bool
+) -> None:
     """Raise `forbidden` (or `bad_request` for a document without an id) unless `principal` may write `doc`."""
     doc_id = doc.get("_id") if isinstance(doc, dict) else None
     if not isinstance(doc_id, str):
@@ -229,8 +232,9 @@ def _without_attachment_data(doc: dict[str, Any]) -> dict[str, Any]:
     attachments = doc.get("_attachments")
     if not isinstance(attachments, dict):
         return doc
-    stripped = {k: {f: v for f, v in a.items() if f != "data"} if isinstance(a, dict) else a
-                for k, a in attachments.items()}
+    stripped = {
+        k: {f: v for f, v in a.items() if f != "data"} if isinstance(a, dict) else a for k, a in attachments.items()
+    }
     return {**doc, "_attachments": stripped}
 
 

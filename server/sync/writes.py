@@ -27,8 +27,9 @@ PASS_THROUGH = {"conflict", "forbidden", "unauthorized"}
 NOT_REFUSALS = {"conflict", "unauthorized"}
 
 
-async def write_docs(state: Any, principal: Principal, docs: list[Any], new_edits: bool, single: bool = False, *,
-                     scope: access.Scope) -> list[Doc]:
+async def write_docs(
+    state: Any, principal: Principal, docs: list[Any], new_edits: bool, single: bool = False, *, scope: access.Scope
+) -> list[Doc]:
     """Write `docs` for `principal` within `scope`; refusals are answered per document and quarantined."""
     ids = [d["_id"] for d in docs if isinstance(d, dict) and isinstance(d.get("_id"), str)]
     # Checking that an event is new and writing it must be one step: two racing copies of one event
@@ -37,8 +38,9 @@ async def write_docs(state: Any, principal: Principal, docs: list[Any], new_edit
         return await _write(state, principal, docs, new_edits, single, scope)
 
 
-async def _write(state: Any, principal: Principal, docs: list[Any], new_edits: bool, single: bool,
-                 scope: access.Scope) -> list[Doc]:
+async def _write(
+    state: Any, principal: Principal, docs: list[Any], new_edits: bool, single: bool, scope: access.Scope
+) -> list[Doc]:
     store: Store = state.store
     ctx = WriteContext(store, datetime.now(UTC), templates=_template_cache(state))
     if not principal.is_admin:  # admin (the operator token) skips the domain rules, never the store's protocol
@@ -67,8 +69,11 @@ async def _write(state: Any, principal: Principal, docs: list[Any], new_edits: b
         merged = [a for a in answers if a is not None] + written
     if not principal.is_admin:
         sent = {doc["_id"]: doc for doc in reversed(allowed)}
-        refusals += [quarantine.Refusal(sent.get(a.get("id"), {"_id": a.get("id")}), a["error"], a.get("reason", ""))
-                     for a in written if "error" in a and a["error"] not in NOT_REFUSALS]
+        refusals += [
+            quarantine.Refusal(sent.get(a.get("id"), {"_id": a.get("id")}), a["error"], a.get("reason", ""))
+            for a in written
+            if "error" in a and a["error"] not in NOT_REFUSALS
+        ]
         await quarantine.record(store, principal, refusals, ctx.now)
     return merged if single else [_for_batch(a) for a in merged]
 

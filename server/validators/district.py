@@ -56,7 +56,11 @@ def shift_month(month: str, by: int) -> str:
 
 
 def ranking_doc(
-    subdistrict: str, month: str, as_of: date, rules: Rules, scores: Sequence[Mapping[str, Any]],
+    subdistrict: str,
+    month: str,
+    as_of: date,
+    rules: Rules,
+    scores: Sequence[Mapping[str, Any]],
     earlier: Mapping[str, Mapping[str, Any]],
 ) -> Doc:
     """The snapshot of `month` ranked on `scores`; `earlier` are the sub-district's snapshots by month."""
@@ -76,8 +80,9 @@ def ranking_doc(
         "as_of": as_of,
         "rules_version": rules.version,
         "entries": entries,
-        "working_group": sorted(shop for shop, n in black.items() if shop in ranked
-                                and n >= rules.working_group_black_months),
+        "working_group": sorted(
+            shop for shop, n in black.items() if shop in ranked and n >= rules.working_group_black_months
+        ),
     }
     return Ranking.model_validate(doc).to_doc()
 
@@ -95,8 +100,11 @@ def subdistricts(facts: Mapping[str, ShopFacts], communities: Mapping[str, str])
 
 async def district_pass(store: Store, context: Context, today: date, facts: Mapping[str, ShopFacts]) -> DistrictCounts:
     counts = DistrictCounts()
-    communities = {doc["code"]: doc["subdistrict"] for doc in await _range(store, "registry:community:")
-                   if doc.get("code") and doc.get("subdistrict")}
+    communities = {
+        doc["code"]: doc["subdistrict"]
+        for doc in await _range(store, "registry:community:")
+        if doc.get("code") and doc.get("subdistrict")
+    }
     scores = await _by_keys(store, [f"{code}:score" for code in sorted(facts)])
     ranks: dict[str, Rank] = {}
     for subdistrict, shops in subdistricts(facts, communities).items():
@@ -123,8 +131,13 @@ async def district_pass(store: Store, context: Context, today: date, facts: Mapp
 
 
 async def _rankings(
-    store: Store, context: Context, today: date, subdistrict: str, shops: Sequence[ShopFacts],
-    scores: Mapping[str, Doc], counts: DistrictCounts,
+    store: Store,
+    context: Context,
+    today: date,
+    subdistrict: str,
+    shops: Sequence[ShopFacts],
+    scores: Mapping[str, Doc],
+    counts: DistrictCounts,
 ) -> Doc:
     rules = context.rules
     stored = {doc["month"]: doc for doc in await _range(store, f"district:ranking:{subdistrict}:") if "month" in doc}

@@ -146,8 +146,9 @@ class Follower:
         backoff = 1.0
         while True:
             try:
-                query = ChangesQuery(since=self._seq, limit=self.options.batch, include_docs=True,
-                                     wait_ms=self.options.longpoll_ms)
+                query = ChangesQuery(
+                    since=self._seq, limit=self.options.batch, include_docs=True, wait_ms=self.options.longpoll_ms
+                )
                 feed = await self.store.changes(query)
                 shops, everything = await self._take(feed["results"])
             except asyncio.CancelledError:
@@ -305,8 +306,9 @@ class Follower:
             log.error("shop %s is parked after %d failures: %s", code, tries, reason, exc_info=error)
             return
         delay = self.options.retry_base * 2 ** (tries - 1)
-        log.warning("shop %s failed (%d of %d), again in %.1f s: %s", code, tries, self.options.max_tries, delay,
-                    reason)
+        log.warning(
+            "shop %s failed (%d of %d), again in %.1f s: %s", code, tries, self.options.max_tries, delay, reason
+        )
         timer = asyncio.create_task(self._retry_later(code, delay))
         self._timers.add(timer)
         timer.add_done_callback(self._timers.discard)

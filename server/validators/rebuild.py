@@ -64,8 +64,9 @@ async def rebuild(store: Store, clock: Clock = utc_now, concurrency: int | None 
 
     results = await asyncio.gather(*(one(code) for code in codes), return_exceptions=True)
     outcomes = [r for r in results if isinstance(r, Outcome)]
-    failed = {code: f"{type(r).__name__}: {r}" for code, r in zip(codes, results, strict=True)
-              if isinstance(r, Exception)}
+    failed = {
+        code: f"{type(r).__name__}: {r}" for code, r in zip(codes, results, strict=True) if isinstance(r, Exception)
+    }
     facts: dict[str, ShopFacts] = {outcome.code: outcome.facts for outcome in outcomes}
     district = await district_pass(store, context, today, facts)
     return Rebuilt(

@@ -138,15 +138,19 @@ async def project_shop_into(store: Store, code: str, context: Context, as_of: da
         done = [doc for doc in plan.writes if answers.get(doc["_id"], {}).get("ok")]
         deleted += sum(1 for doc in done if doc.get("_deleted"))
         written += sum(1 for doc in done if not doc.get("_deleted"))
-        new_alarms += [{**doc, "_rev": answers[doc["_id"]]["rev"]} for doc in plan.new_alarms
-                       if answers.get(doc["_id"], {}).get("ok")]
+        new_alarms += [
+            {**doc, "_rev": answers[doc["_id"]]["rev"]}
+            for doc in plan.new_alarms
+            if answers.get(doc["_id"], {}).get("ok")
+        ]
         failed = [a for a in answers.values() if not a.get("ok")]
         if not failed:
             return Outcome(code, written, deleted, new_alarms, facts, score)
         refused = [a for a in failed if a.get("error") != "conflict"]
         if refused:
-            raise CouchError(500, str(refused[0].get("error", "error")), f"{refused[0].get('id')}: "
-                             f"{refused[0].get('reason')}")
+            raise CouchError(
+                500, str(refused[0].get("error", "error")), f"{refused[0].get('id')}: {refused[0].get('reason')}"
+            )
     raise CouchError(409, "conflict", f"the projections of shop {code} kept changing under the follower")
 
 

@@ -61,13 +61,18 @@ class ShopFacts:
     def with_alarm(self, alarm: Tracked) -> ShopFacts:
         others = tuple(a for a in self.alarms if a.id != alarm.id)
         alarms = tuple(sorted((*others, alarm), key=lambda a: a.id))
-        return ShopFacts(self.code, self.active, self.community, self.grid, self.self_checks, self.patrols,
-                         self.hazards, alarms)
+        return ShopFacts(
+            self.code, self.active, self.community, self.grid, self.self_checks, self.patrols, self.hazards, alarms
+        )
 
 
 def shop_facts(
-    code: str, registry: Mapping[str, Any] | None, events: Iterable[Mapping[str, Any]],
-    hazards: Iterable[Mapping[str, Any]], alarms: Iterable[Mapping[str, Any]], rules: Rules,
+    code: str,
+    registry: Mapping[str, Any] | None,
+    events: Iterable[Mapping[str, Any]],
+    hazards: Iterable[Mapping[str, Any]],
+    alarms: Iterable[Mapping[str, Any]],
+    rules: Rules,
 ) -> ShopFacts:
     """The facts of one shop from its registry document, its events and its (stored or projected) hazards and
     alarms. Events are the ones the gateway accepted, so a self-check or patrol counts on its `performed_at` day."""

@@ -25,8 +25,14 @@ def alarm_doc(shop: str, created_at: str, *, kind: str = "patrol", item: str = "
         "address": "曙光北路1号",
         "grid": "g1",
         "grid_worker": "grid:zhou" if kind == "patrol" else None,
-        "items": [{"item": item, "severity": "serious", "hazard": f"{shop}:hazard:{ulid}-f1",
-                   "photos": [f"{shop}:photo:{new_ulid()}"]}],
+        "items": [
+            {
+                "item": item,
+                "severity": "serious",
+                "hazard": f"{shop}:hazard:{ulid}-f1",
+                "photos": [f"{shop}:photo:{new_ulid()}"],
+            }
+        ],
         "cost": 10,
         "department": None,
         "created_at": created_at,
@@ -35,11 +41,20 @@ def alarm_doc(shop: str, created_at: str, *, kind: str = "patrol", item: str = "
     return Alarm.model_validate(doc).to_doc()
 
 
-def score_doc(shop: str, points: int, rank: int | None = None, of: int | None = None,
-              listed: str | None = None) -> Doc:
-    doc = {"_id": f"{shop}:score", "type": "score", "schema": 1, "shop": shop, "points": points, "rank": rank,
-           "of": of, "list": listed, "open_hazards": 0, "rules_version": 1,
-           "updated_at": "2026-03-02T10:00:00+08:00"}
+def score_doc(shop: str, points: int, rank: int | None = None, of: int | None = None, listed: str | None = None) -> Doc:
+    doc = {
+        "_id": f"{shop}:score",
+        "type": "score",
+        "schema": 1,
+        "shop": shop,
+        "points": points,
+        "rank": rank,
+        "of": of,
+        "list": listed,
+        "open_hazards": 0,
+        "rules_version": 1,
+        "updated_at": "2026-03-02T10:00:00+08:00",
+    }
     return Score.model_validate(doc).to_doc()
 
 

@@ -30,13 +30,33 @@ def gas_leak_patrol(shop: str = "S0001") -> dict[str, Any]:
     """Zhou's patrol, just now, finding the gas hose unsafe: a serious item, so an alarm at once."""
     now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=1)
     photo = [f"{shop}:photo:{new_ulid()}"]  # synced after the text, as the phone does; items with photos need one
-    answers = {item: {"value": HAZARD[item] if item == "gas_safe" else value, "photos": photo}
-               for item, value in IN_ORDER.items()}
-    return {"_id": f"{shop}:patrol:{new_ulid()}", "type": "patrol", "schema": 1, "shop": shop,
-            "template": "district:template:fire-gas", "template_version": 1, "performed_at": now.isoformat(),
-            "created_by": "grid:zhou", "device": "d-zhou", "verified_self_checks": [], "answers": answers,
-            "findings": [{"id": "f1", "item": "gas_safe", "severity": "serious", "note": "燃气软管老化开裂",
-                          "photos": photo, "deadline": (now.date() + timedelta(days=1)).isoformat()}]}
+    answers = {
+        item: {"value": HAZARD[item] if item == "gas_safe" else value, "photos": photo}
+        for item, value in IN_ORDER.items()
+    }
+    return {
+        "_id": f"{shop}:patrol:{new_ulid()}",
+        "type": "patrol",
+        "schema": 1,
+        "shop": shop,
+        "template": "district:template:fire-gas",
+        "template_version": 1,
+        "performed_at": now.isoformat(),
+        "created_by": "grid:zhou",
+        "device": "d-zhou",
+        "verified_self_checks": [],
+        "answers": answers,
+        "findings": [
+            {
+                "id": "f1",
+                "item": "gas_safe",
+                "severity": "serious",
+                "note": "燃气软管老化开裂",
+                "photos": photo,
+                "deadline": (now.date() + timedelta(days=1)).isoformat(),
+            }
+        ],
+    }
 
 
 def push(client: httpx.Client | Any, headers: dict[str, str], doc: dict[str, Any]) -> None:
@@ -54,15 +74,20 @@ def wait_until(check: Any, timeout: float = 20.0) -> Any:
 
 def test_a_serious_finding_reaches_the_queue_and_the_webhook(tmp_path: Path) -> None:
     hook = Receiver(failures=0)
-    with serve(hook.app) as receiver, open_world(tmp_path, webhook_url=f"{receiver}/hook",
-                                                 webhook_secret=WEBHOOK_SECRET, webhook_backoff_seconds=0.05) as world:
+    with (
+        serve(hook.app) as receiver,
+        open_world(
+            tmp_path, webhook_url=f"{receiver}/hook", webhook_secret=WEBHOOK_SECRET, webhook_backoff_seconds=0.05
+        ) as world,
+    ):
         patrol = gas_leak_patrol()
         push(world.client, world.login("zhou", "zhou-password"), patrol)
         office = world.login("wang", "wang-password")
 
         def open_alarms() -> list[dict[str, Any]]:
             items: list[dict[str, Any]] = world.client.get("/api/office/alarms?status=open", headers=office).json()[
-                "items"]
+                "items"
+            ]
             return items
 
         [alarm] = wait_until(open_alarms)
@@ -85,13 +110,39 @@ def _delivered(world: World) -> list[str]:
 def test_an_open_dashboard_sees_the_alarm_as_it_is_raised(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=tmp_path / "data", secret=SECRET))
     with serve(app) as url, httpx.Client(base_url=url, timeout=20.0) as client:
-        for doc in ({"_id": "registry:community:wensan", "type": "community", "schema": 1, "code": "wensan",
-                     "name": "文三社区", "subdistrict": "minglou"},
-                    {"_id": "registry:grid:g1", "type": "grid", "schema": 1, "code": "g1", "name": "文三一网格",
-                     "community": "wensan", "workers": ["zhou"], "shops": ["S0001"]},
-                    {"_id": "S0001:shop:S0001", "type": "shop", "schema": 1, "code": "S0001", "name": "老王面馆",
-                     "address": "文三路128号", "category": "food", "community": "wensan", "grid": "g1",
-                     "status": "active", "owner_activated": True}):
+        for doc in (
+            {
+                "_id": "registry:community:wensan",
+                "type": "community",
+                "schema": 1,
+                "code": "wensan",
+                "name": "文三社区",
+                "subdistrict": "minglou",
+            },
+            {
+                "_id": "registry:grid:g1",
+                "type": "grid",
+                "schema": 1,
+                "code": "g1",
+                "name": "文三一网格",
+                "community": "wensan",
+                "workers": ["zhou"],
+                "shops": ["S0001"],
+            },
+            {
+                "_id": "S0001:shop:S0001",
+                "type": "shop",
+                "schema": 1,
+                "code": "S0001",
+                "name": "老王面馆",
+                "address": "文三路128号",
+                "category": "food",
+                "community": "wensan",
+                "grid": "g1",
+                "status": "active",
+                "owner_activated": True,
+            },
+        ):
             push(client, ADMIN, doc)
         with client.stream("GET", "/api/office/alarms/stream", headers=ADMIN) as stream:
             lines = stream.iter_lines()

@@ -53,8 +53,10 @@ def write_alarm(url: str, doc: dict[str, Any]) -> None:
 def test_a_dashboard_sees_new_and_changed_alarms_live(gateway: str) -> None:
     timeout = httpx.Timeout(10.0)
     headers = {**ADMIN, "Accept-Encoding": "gzip"}
-    with (httpx.Client(timeout=timeout) as client,
-          client.stream("GET", f"{gateway}/api/office/alarms/stream", headers=headers) as stream):
+    with (
+        httpx.Client(timeout=timeout) as client,
+        client.stream("GET", f"{gateway}/api/office/alarms/stream", headers=headers) as stream,
+    ):
         assert stream.status_code == 200
         assert stream.headers["content-type"].startswith("text/event-stream")
         assert "content-encoding" not in stream.headers and "no-cache" in stream.headers["cache-control"]
@@ -73,17 +75,23 @@ def test_a_dashboard_sees_new_and_changed_alarms_live(gateway: str) -> None:
         assert data["change"] == "changed" and data["alarm"]["status"] == "acknowledged"
         assert data["alarm"]["history"][-1]["note"] == "收到"
     # A dashboard that lost its connection after the first event gets the second on reconnecting.
-    with (httpx.Client(timeout=timeout) as client,
-          client.stream("GET", f"{gateway}/api/office/alarms/stream",
-                        headers={**ADMIN, "Last-Event-ID": first["id"]}) as stream):
+    with (
+        httpx.Client(timeout=timeout) as client,
+        client.stream(
+            "GET", f"{gateway}/api/office/alarms/stream", headers={**ADMIN, "Last-Event-ID": first["id"]}
+        ) as stream,
+    ):
         lines = stream.iter_lines()
         next_event(lines)  # retry
         replayed = next_event(lines)
         assert replayed["id"] == second["id"] and orjson.loads(replayed["data"])["change"] == "changed"
     # One that remembers an event this server never sent is told to reload its list.
-    with (httpx.Client(timeout=timeout) as client,
-          client.stream("GET", f"{gateway}/api/office/alarms/stream",
-                        headers={**ADMIN, "Last-Event-ID": "0000-1"}) as stream):
+    with (
+        httpx.Client(timeout=timeout) as client,
+        client.stream(
+            "GET", f"{gateway}/api/office/alarms/stream", headers={**ADMIN, "Last-Event-ID": "0000-1"}
+        ) as stream,
+    ):
         lines = stream.iter_lines()
         next_event(lines)
         assert next_event(lines)["event"] == "reset"
@@ -91,8 +99,10 @@ def test_a_dashboard_sees_new_and_changed_alarms_live(gateway: str) -> None:
 
 def test_an_idle_stream_sends_keepalives(gateway: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(alarm_api, "KEEPALIVE_SECONDS", 0.2)
-    with (httpx.Client(timeout=10.0) as client,
-          client.stream("GET", f"{gateway}/api/office/alarms/stream", headers=ADMIN) as stream):
+    with (
+        httpx.Client(timeout=10.0) as client,
+        client.stream("GET", f"{gateway}/api/office/alarms/stream", headers=ADMIN) as stream,
+    ):
         lines = stream.iter_lines()
         assert next(lines) == "retry: 3000"
         assert next(lines) == ""

@@ -90,8 +90,12 @@ def test_each_step_is_recorded_with_who_and_when(world: World) -> None:
     assert resp.status_code == 200
     shown = world.client.get(f"/api/office/alarms/{alarm}", headers=wang).json()
     steps = [(s["status"], s["by"], s["department"], s["note"]) for s in shown["history"]]
-    assert steps == [("open", "server", None, ""), ("acknowledged", "office:wang", None, "已电话联系店主"),
-                     ("dispatched", "office:wang", "gas", ""), ("resolved", "admin", None, "已整改")]
+    assert steps == [
+        ("open", "server", None, ""),
+        ("acknowledged", "office:wang", None, "已电话联系店主"),
+        ("dispatched", "office:wang", "gas", ""),
+        ("resolved", "admin", None, "已整改"),
+    ]
     for step in shown["history"][1:]:
         at = datetime.fromisoformat(step["at"])
         assert at.utcoffset() == timedelta(hours=8) and before <= at <= datetime.now().astimezone()
@@ -118,8 +122,10 @@ def test_illegal_steps_are_refused_with_a_reason(world: World) -> None:
     assert world.client.post(f"{url}/ack", headers=wang).status_code == 200
     again = world.client.post(f"{url}/ack", headers=wang)
     assert again.status_code == 409
-    assert again.json() == {"error": "conflict",
-                            "reason": "The alarm is acknowledged: only an open alarm can be acknowledged."}
+    assert again.json() == {
+        "error": "conflict",
+        "reason": "The alarm is acknowledged: only an open alarm can be acknowledged.",
+    }
     no_department = world.client.post(f"{url}/dispatch", headers=wang, json={})
     assert no_department.status_code == 400 and "department" in no_department.json()["reason"]
     police = world.client.post(f"{url}/dispatch", headers=wang, json={"department": "police"})
@@ -144,10 +150,15 @@ def test_only_the_office_drives_alarms(world: World) -> None:
     code = world.client.post("/api/shops/S0001/activation", headers=zhou).json()["code"]
     owner_login = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": "246810"})
     owner = {"Authorization": "Bearer " + owner_login.json()["token"]}
-    calls = [("GET", "/api/office/alarms?status=open"), ("GET", f"/api/office/alarms/{alarm}"),
-             ("GET", "/api/office/alarms/stream"), ("POST", f"/api/office/alarms/{alarm}/ack"),
-             ("POST", f"/api/office/alarms/{alarm}/dispatch"), ("POST", f"/api/office/alarms/{alarm}/resolve"),
-             ("GET", "/api/office/webhook/deliveries")]
+    calls = [
+        ("GET", "/api/office/alarms?status=open"),
+        ("GET", f"/api/office/alarms/{alarm}"),
+        ("GET", "/api/office/alarms/stream"),
+        ("POST", f"/api/office/alarms/{alarm}/ack"),
+        ("POST", f"/api/office/alarms/{alarm}/dispatch"),
+        ("POST", f"/api/office/alarms/{alarm}/resolve"),
+        ("GET", "/api/office/webhook/deliveries"),
+    ]
     for method, url in calls:
         assert world.client.request(method, url).status_code == 401, url
         assert world.client.request(method, url, headers={"Authorization": "Bearer nonsense"}).status_code == 401

@@ -117,8 +117,12 @@ def test_moving_a_shop_changes_scopes_and_forgets_pull_checkpoints(world: World)
 
 
 def test_malformed_sign_in_bodies_are_400s(world: World) -> None:
-    for path, body in (("/api/auth/login", {"username": "zhou"}), ("/api/auth/login", {"username": 5, "password": 6}),
-                       ("/api/auth/owner", {"shop": "S0001", "pin": 123456}), ("/api/auth/activate", [])):
+    for path, body in (
+        ("/api/auth/login", {"username": "zhou"}),
+        ("/api/auth/login", {"username": 5, "password": 6}),
+        ("/api/auth/owner", {"shop": "S0001", "pin": 123456}),
+        ("/api/auth/activate", []),
+    ):
         resp = world.client.post(path, json=body)
         assert resp.status_code == 400 and resp.json()["reason"], (path, resp.text)
     resp = world.client.post("/api/auth/login", content=b"{not json")

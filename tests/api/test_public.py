@@ -24,29 +24,58 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 def event(shop: str, kind: str, performed_at: str, ms: int) -> dict[str, object]:
     """Enough of an event for the card: the card reads only ids and `performed_at`."""
-    return {"_id": f"{shop}:{kind}:{new_ulid(ms)}", "type": kind, "schema": 1, "shop": shop,
-            "performed_at": performed_at, "created_by": f"owner:{shop}", "device": "d-1"}
+    return {
+        "_id": f"{shop}:{kind}:{new_ulid(ms)}",
+        "type": kind,
+        "schema": 1,
+        "shop": shop,
+        "performed_at": performed_at,
+        "created_by": f"owner:{shop}",
+        "device": "d-1",
+    }
 
 
 def rename(world: World, code: str, **fields: object) -> None:
-    shop = {"code": code, "name": f"小吃店{code}", "address": "曙光北路1号", "category": "food", "community": "wensan",
-            "grid": "g1", "status": "active", "owner_activated": True, **fields}
+    shop = {
+        "code": code,
+        "name": f"小吃店{code}",
+        "address": "曙光北路1号",
+        "category": "food",
+        "community": "wensan",
+        "grid": "g1",
+        "status": "active",
+        "owner_activated": True,
+        **fields,
+    }
     world.call(world.state.registry.put_shop, shop)
 
 
 def test_the_card_shows_score_rank_list_and_the_last_visits(world: World) -> None:
-    world.call(write, world.state.store, score_doc("S0001", 112, rank=3, of=1500, listed="red"),
-               # ULIDs sort by time: the later id is the later check, whatever its day says in UTC.
-               event("S0001", "self_check", "2026-02-20T09:00:00+08:00", 1_771_000_000_000),
-               event("S0001", "self_check", "2026-03-01T23:30:00+00:00", 1_772_000_000_000),
-               event("S0001", "patrol", "2026-02-25T15:00:00+08:00", 1_771_500_000_000),
-               event("S0002", "patrol", "2026-03-05T15:00:00+08:00", 1_772_500_000_000))
+    world.call(
+        write,
+        world.state.store,
+        score_doc("S0001", 112, rank=3, of=1500, listed="red"),
+        # ULIDs sort by time: the later id is the later check, whatever its day says in UTC.
+        event("S0001", "self_check", "2026-02-20T09:00:00+08:00", 1_771_000_000_000),
+        event("S0001", "self_check", "2026-03-01T23:30:00+00:00", 1_772_000_000_000),
+        event("S0001", "patrol", "2026-02-25T15:00:00+08:00", 1_771_500_000_000),
+        event("S0002", "patrol", "2026-03-05T15:00:00+08:00", 1_772_500_000_000),
+    )
     resp = world.client.get("/api/public/shops/S0001")  # no token: anyone who scans the poster
     assert resp.status_code == 200, resp.text
     assert resp.headers["cache-control"] == "public, max-age=60"
-    assert resp.json() == {"code": "S0001", "name": "小吃店S0001", "address": "曙光北路1号", "points": 112, "rank": 3,
-                           "of": 1500, "list": "red", "last_self_check": "2026-03-02", "last_patrol": "2026-02-25",
-                           "badge": "/api/public/shops/S0001/badge.svg"}
+    assert resp.json() == {
+        "code": "S0001",
+        "name": "小吃店S0001",
+        "address": "曙光北路1号",
+        "points": 112,
+        "rank": 3,
+        "of": 1500,
+        "list": "red",
+        "last_self_check": "2026-03-02",
+        "last_patrol": "2026-02-25",
+        "badge": "/api/public/shops/S0001/badge.svg",
+    }
 
 
 def test_nothing_personal_is_on_the_card(world: World) -> None:
@@ -76,8 +105,13 @@ def test_unknown_and_closed_shops_are_not_found(world: World) -> None:
 
 
 def test_the_badge_names_points_rank_and_list_in_its_colour(world: World) -> None:
-    world.call(write, world.state.store, score_doc("S0001", 112, rank=3, of=1500, listed="red"),
-               score_doc("S0002", 61, rank=1500, of=1500, listed="black"), score_doc("S0003", 98, rank=700, of=1500))
+    world.call(
+        write,
+        world.state.store,
+        score_doc("S0001", 112, rank=3, of=1500, listed="red"),
+        score_doc("S0002", 61, rank=1500, of=1500, listed="black"),
+        score_doc("S0003", 98, rank=700, of=1500),
+    )
     colours = {}
     for code in ("S0001", "S0002", "S0003"):
         resp = world.client.get(f"/api/public/shops/{code}/badge.svg")

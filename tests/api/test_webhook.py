@@ -71,8 +71,14 @@ def wait_for(world: World, done: Any, timeout: float = 10.0) -> list[dict[str, A
 
 def test_a_new_alarm_is_signed_retried_and_logged(tmp_path: Path, receiver: tuple[Receiver, str]) -> None:
     hook, url = receiver
-    with open_world(tmp_path, webhook_url=url, webhook_secret=WEBHOOK_SECRET, webhook_attempts=5,
-                    webhook_backoff_seconds=0.1, run_validators=False) as world:
+    with open_world(
+        tmp_path,
+        webhook_url=url,
+        webhook_secret=WEBHOOK_SECRET,
+        webhook_attempts=5,
+        webhook_backoff_seconds=0.1,
+        run_validators=False,
+    ) as world:
         doc = alarm_doc("S0001", "2026-03-02T10:00:00+08:00")
         world.call(write, world.state.store, doc)
         world.call(world.state.webhook.enqueue, doc)  # what the follower's on_alarm hook does
@@ -99,8 +105,14 @@ def test_a_new_alarm_is_signed_retried_and_logged(tmp_path: Path, receiver: tupl
 
 def test_an_unreachable_receiver_is_tried_then_given_up(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/hook"  # nobody listens there
-    with open_world(tmp_path, webhook_url=url, webhook_secret=WEBHOOK_SECRET, webhook_attempts=3,
-                    webhook_backoff_seconds=0.01, run_validators=False) as world:
+    with open_world(
+        tmp_path,
+        webhook_url=url,
+        webhook_secret=WEBHOOK_SECRET,
+        webhook_attempts=3,
+        webhook_backoff_seconds=0.01,
+        run_validators=False,
+    ) as world:
         doc = alarm_doc("S0002", "2026-03-02T10:00:00+08:00")
         world.call(world.state.webhook.enqueue, doc)
         items = wait_for(world, lambda items: len(items) == 3)
@@ -112,8 +124,10 @@ def test_an_unreachable_receiver_is_tried_then_given_up(tmp_path: Path) -> None:
 
 def test_a_slow_receiver_does_not_hold_the_follower(tmp_path: Path) -> None:
     slow = Receiver(failures=0, delay=0.5)
-    with serve(slow.app) as base, open_world(tmp_path, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET,
-                                             run_validators=False) as world:
+    with (
+        serve(slow.app) as base,
+        open_world(tmp_path, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET, run_validators=False) as world,
+    ):
         docs = [alarm_doc(shop, "2026-03-02T10:00:00+08:00") for shop in ("S0001", "S0002", "S0003")]
         started = time.monotonic()
         for doc in docs:

@@ -182,8 +182,22 @@ class World:
 
 
 def build_demo(data: Path, credentials: Path) -> None:
-    mashang("demo", "--data", str(data), "--shops", "30", "--grid-workers", "3", "--months", "1", "--seed", "7",
-            "--credentials", str(credentials), env=ENV)
+    mashang(
+        "demo",
+        "--data",
+        str(data),
+        "--shops",
+        "30",
+        "--grid-workers",
+        "3",
+        "--months",
+        "1",
+        "--seed",
+        "7",
+        "--credentials",
+        str(credentials),
+        env=ENV,
+    )
 
 
 @pytest.fixture(scope="session")

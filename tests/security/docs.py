@@ -42,8 +42,16 @@ def today() -> date:
 
 
 def event(kind: str, shop: str, by: str, **fields: Any) -> Json:
-    return {"_id": f"{shop}:{kind}:{new_ulid()}", "type": kind, "schema": 1, "shop": shop, "performed_at": now(),
-            "created_by": by, "device": "attack-phone", **fields}
+    return {
+        "_id": f"{shop}:{kind}:{new_ulid()}",
+        "type": kind,
+        "schema": 1,
+        "shop": shop,
+        "performed_at": now(),
+        "created_by": by,
+        "device": "attack-phone",
+        **fields,
+    }
 
 
 def self_check(shop: str, by: str, **fields: Any) -> Json:
@@ -52,10 +60,21 @@ def self_check(shop: str, by: str, **fields: Any) -> Json:
 
 
 def patrol(shop: str, by: str, **fields: Any) -> Json:
-    base: Json = {"template": TEMPLATE, "template_version": 1,
-                  "answers": {"escape_route": {"value": True}, "wiring_ok": {"value": True}},
-                  "findings": [{"id": "f1", "item": "extinguisher_valid", "severity": "general", "note": "灭火器过期",
-                                "photos": [f"{shop}:photo:{new_ulid()}"], "deadline": in_a_week()}]}
+    base: Json = {
+        "template": TEMPLATE,
+        "template_version": 1,
+        "answers": {"escape_route": {"value": True}, "wiring_ok": {"value": True}},
+        "findings": [
+            {
+                "id": "f1",
+                "item": "extinguisher_valid",
+                "severity": "general",
+                "note": "灭火器过期",
+                "photos": [f"{shop}:photo:{new_ulid()}"],
+                "deadline": in_a_week(),
+            }
+        ],
+    }
     return event("patrol", shop, by, **{**base, **fields})
 
 

@@ -52,8 +52,9 @@ def test_pin_guessing_is_throttled_after_five_tries(fresh_gateway: Callable[[], 
         assert len(failed) == 5 and all(i["address"] for i in failed)
 
 
-def test_address_throttle_bites_when_the_attacker_rotates_accounts(fresh_gateway: Callable[[], Gateway],
-                                                                  demo: Demo) -> None:
+def test_address_throttle_bites_when_the_attacker_rotates_accounts(
+    fresh_gateway: Callable[[], Gateway], demo: Demo
+) -> None:
     logins = demo[1]
     owners = logins["owners"]
     untouched = owners[-1]
@@ -65,8 +66,9 @@ def test_address_throttle_bites_when_the_attacker_rotates_accounts(fresh_gateway
             assert http.post("/api/auth/owner", json=attempt).status_code == 401
         assert_throttled(http.post("/api/auth/owner", json=untouched))
         assert_throttled(http.post("/api/auth/login", json=logins["office"][0]))
-        assert_throttled(http.post("/api/auth/activate", json={"shop": untouched["shop"], "code": "12345678",
-                                                               "pin": "123456"}))
+        assert_throttled(
+            http.post("/api/auth/activate", json={"shop": untouched["shop"], "code": "12345678", "pin": "123456"})
+        )
 
 
 def test_activation_code_guessing_is_throttled(fresh_gateway: Callable[[], Gateway], demo: Demo) -> None:

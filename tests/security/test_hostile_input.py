@@ -27,31 +27,70 @@ def assert_4xx(resp: httpx.Response, status: int | None = None) -> None:
     assert resp.json()["error"] and resp.json()["reason"], resp.text
 
 
-@pytest.mark.parametrize(("path", "body"), [
-    ("/api/auth/owner", b"not json"), ("/api/auth/owner", b"[1, 2]"), ("/api/auth/owner", b"\xff\xfe"),
-    ("/api/auth/owner", {"shop": 5, "pin": "123456"}), ("/api/auth/owner", {"shop": "S0001"}),
-    ("/api/auth/owner", {"shop": "S0001", "pin": "1234567"}), ("/api/auth/owner", {"shop": "S" * 10_000, "pin": "1"}),
-    ("/api/auth/login", {"username": ["zhou"], "password": "x"}), ("/api/auth/login", {"username": "", "password": ""}),
-    ("/api/auth/activate", {"shop": "S0001", "code": "12345678", "pin": "12ab56"}),
-    ("/api/auth/activate", {"shop": "S0001", "code": None, "pin": "123456"}),
-], ids=["not_json", "array", "not_utf8", "shop_number", "no_pin", "long_pin", "huge_shop", "username_list",
-        "empty", "pin_letters", "code_null"])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/auth/owner", b"not json"),
+        ("/api/auth/owner", b"[1, 2]"),
+        ("/api/auth/owner", b"\xff\xfe"),
+        ("/api/auth/owner", {"shop": 5, "pin": "123456"}),
+        ("/api/auth/owner", {"shop": "S0001"}),
+        ("/api/auth/owner", {"shop": "S0001", "pin": "1234567"}),
+        ("/api/auth/owner", {"shop": "S" * 10_000, "pin": "1"}),
+        ("/api/auth/login", {"username": ["zhou"], "password": "x"}),
+        ("/api/auth/login", {"username": "", "password": ""}),
+        ("/api/auth/activate", {"shop": "S0001", "code": "12345678", "pin": "12ab56"}),
+        ("/api/auth/activate", {"shop": "S0001", "code": None, "pin": "123456"}),
+    ],
+    ids=[
+        "not_json",
+        "array",
+        "not_utf8",
+        "shop_number",
+        "no_pin",
+        "long_pin",
+        "huge_shop",
+        "username_list",
+        "empty",
+        "pin_letters",
+        "code_null",
+    ],
+)
 def test_malformed_sign_in_bodies_are_400s(world: World, path: str, body: Any) -> None:
-    resp = (world.http.post(path, content=body) if isinstance(body, bytes) else world.http.post(path, json=body))
+    resp = world.http.post(path, content=body) if isinstance(body, bytes) else world.http.post(path, json=body)
     assert_4xx(resp, 400)
     assert "token" not in resp.json()
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("POST", "/sync/_bulk_docs", {"docs": {"_id": "x"}}), ("POST", "/sync/_bulk_docs", {"docs": [], "new_edits": 0}),
-    ("POST", "/sync/_bulk_docs", b'{"docs": ['), ("POST", "/sync/_revs_diff", {"x": "1-a"}),
-    ("POST", "/sync/_bulk_get", {"docs": [1]}), ("POST", "/sync/_all_docs", {"keys": "all"}),
-    ("POST", "/sync/_changes?filter=_selector", {"selector": {"shop": {"$where": "1"}}}),
-    ("POST", "/sync/_changes?filter=_selector", {"selector": {"shop": {"$regex": "("}}}),
-    ("POST", "/sync/_changes?filter=_view", {}), ("GET", "/sync/_changes?feed=continuous", None),
-    ("PUT", "/sync/_local/x", [1]),
-], ids=["docs_object", "new_edits_int", "truncated", "revs_not_list", "bulk_get_numbers", "keys_string",
-        "selector_operator", "selector_bad_regex", "filter_view", "feed_continuous", "local_array"])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/sync/_bulk_docs", {"docs": {"_id": "x"}}),
+        ("POST", "/sync/_bulk_docs", {"docs": [], "new_edits": 0}),
+        ("POST", "/sync/_bulk_docs", b'{"docs": ['),
+        ("POST", "/sync/_revs_diff", {"x": "1-a"}),
+        ("POST", "/sync/_bulk_get", {"docs": [1]}),
+        ("POST", "/sync/_all_docs", {"keys": "all"}),
+        ("POST", "/sync/_changes?filter=_selector", {"selector": {"shop": {"$where": "1"}}}),
+        ("POST", "/sync/_changes?filter=_selector", {"selector": {"shop": {"$regex": "("}}}),
+        ("POST", "/sync/_changes?filter=_view", {}),
+        ("GET", "/sync/_changes?feed=continuous", None),
+        ("PUT", "/sync/_local/x", [1]),
+    ],
+    ids=[
+        "docs_object",
+        "new_edits_int",
+        "truncated",
+        "revs_not_list",
+        "bulk_get_numbers",
+        "keys_string",
+        "selector_operator",
+        "selector_bad_regex",
+        "filter_view",
+        "feed_continuous",
+        "local_array",
+    ],
+)
 def test_malformed_sync_bodies_are_400s(world: World, method: str, path: str, body: Any) -> None:
     kwargs: dict[str, Any] = {"content": body} if isinstance(body, bytes) else {"json": body}
     assert_4xx(world.http.request(method, path, headers=world.owner.headers, **kwargs), 400)
@@ -59,15 +98,20 @@ def test_malformed_sync_bodies_are_400s(world: World, method: str, path: str, bo
 
 # ----- HOLES: answered with a 500 -----
 
-@pytest.mark.parametrize("selector", [{"schema": {"$mod": [0, 0]}}, {"schema": {"$mod": ["a", 1]}}],
-                         ids=["mod_by_zero", "mod_by_string"])
+
+@pytest.mark.parametrize(
+    "selector", [{"schema": {"$mod": [0, 0]}}, {"schema": {"$mod": ["a", 1]}}], ids=["mod_by_zero", "mod_by_string"]
+)
 def test_selector_arguments_of_the_wrong_kind_are_400s(world: World, selector: Json) -> None:
     resp = world.http.post("/sync/_changes?filter=_selector", json={"selector": selector}, headers=world.owner.headers)
     assert_4xx(resp, 400)
 
 
-@pytest.mark.parametrize("query", ["limit=99999999999999999999", "since=99999999999999999999999",
-                                   "skip=99999999999999999999"], ids=["limit", "since", "skip"])
+@pytest.mark.parametrize(
+    "query",
+    ["limit=99999999999999999999", "since=99999999999999999999999", "skip=99999999999999999999"],
+    ids=["limit", "since", "skip"],
+)
 def test_huge_numbers_in_parameters_are_400s(world: World, query: str) -> None:
     endpoint = "_all_docs" if query.startswith("skip") else "_changes"
     assert_4xx(world.http.get(f"/sync/{endpoint}?{query}", headers=world.owner.headers), 400)
@@ -81,16 +125,24 @@ def _objects(depth: int) -> str:
     return '{"a": ' * depth + "1" + "}" * depth
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("POST", "/sync/_bulk_docs", '{"docs": [{"_id": "S0001:self_check:01JDX000000000000000000000", "x": '
-     + _lists(300) + "}]}"),
-    ("PUT", "/sync/_local/deep", '{"x": ' + _lists(300) + "}"),
-    ("POST", "/sync/_bulk_get", '{"docs": [{"id": "S0001:x:1", "rev": ' + _lists(300) + "}]}"),
-    ("POST", "/sync/_changes?filter=_selector", '{"selector": ' + _objects(1000) + "}"),
-], ids=["bulk_docs", "local", "bulk_get", "selector"])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        (
+            "POST",
+            "/sync/_bulk_docs",
+            '{"docs": [{"_id": "S0001:self_check:01JDX000000000000000000000", "x": ' + _lists(300) + "}]}",
+        ),
+        ("PUT", "/sync/_local/deep", '{"x": ' + _lists(300) + "}"),
+        ("POST", "/sync/_bulk_get", '{"docs": [{"id": "S0001:x:1", "rev": ' + _lists(300) + "}]}"),
+        ("POST", "/sync/_changes?filter=_selector", '{"selector": ' + _objects(1000) + "}"),
+    ],
+    ids=["bulk_docs", "local", "bulk_get", "selector"],
+)
 def test_deeply_nested_json_is_refused_not_a_500(world: World, method: str, path: str, body: str) -> None:
-    resp = world.http.request(method, path, content=body.encode(),
-                              headers={**world.owner.headers, "Content-Type": "application/json"})
+    resp = world.http.request(
+        method, path, content=body.encode(), headers={**world.owner.headers, "Content-Type": "application/json"}
+    )
     if resp.status_code == 201:  # a per-document refusal is fine too
         assert all(a.get("error") == "forbidden" and a.get("reason") for a in resp.json()), resp.text
     else:
@@ -98,6 +150,7 @@ def test_deeply_nested_json_is_refused_not_a_500(world: World, method: str, path
 
 
 # ----- HOLE: a regular expression that never ends stops the gateway for every user -----
+
 
 def _regex_length(seconds: float) -> int:
     """How many characters make `^(a|a)*$` take about `seconds` to fail here (it doubles with each one)."""
@@ -107,8 +160,9 @@ def _regex_length(seconds: float) -> int:
     return min(32, 16 + max(0, math.ceil(math.log2(seconds / took))))
 
 
-def test_a_selector_cannot_stall_the_gateway_for_other_users(fresh_gateway: Callable[[], Gateway],
-                                                             demo: tuple[Path, Json]) -> None:
+def test_a_selector_cannot_stall_the_gateway_for_other_users(
+    fresh_gateway: Callable[[], Gateway], demo: tuple[Path, Json]
+) -> None:
     """HOLE: `$regex` runs Python's backtracking `re` while holding the GIL: one owner's request freezes the
     whole process (with 40 characters, for days). Here the match is sized to take about three seconds."""
     logins = demo[1]
@@ -119,16 +173,20 @@ def test_a_selector_cannot_stall_the_gateway_for_other_users(fresh_gateway: Call
         token = http.post("/api/auth/owner", json=owner).json()["token"]
         other = http.post("/api/auth/login", json={"username": worker["username"], "password": worker["password"]})
         attacker, bystander = {"Authorization": f"Bearer {token}"}, {"Authorization": "Bearer " + other.json()["token"]}
-        doc = self_check(owner["shop"], f"owner:{owner['shop']}",
-                         answers={"open_flame": {"value": False, "note": "a" * _regex_length(3.0) + "!"}})
+        doc = self_check(
+            owner["shop"],
+            f"owner:{owner['shop']}",
+            answers={"open_flame": {"value": False, "note": "a" * _regex_length(3.0) + "!"}},
+        )
         assert http.post("/sync/_bulk_docs", json={"docs": [doc]}, headers=attacker).json()[0]["ok"]
         selector = {"_id": doc["_id"], "answers.open_flame.note": {"$regex": "^(a|a)*$"}}
         outcome: dict[str, httpx.Response] = {}
 
         def attack() -> None:
             with httpx.Client(base_url=gw.url, timeout=120) as c:
-                outcome["resp"] = c.post("/sync/_changes?filter=_selector", json={"selector": selector},
-                                         headers=attacker)
+                outcome["resp"] = c.post(
+                    "/sync/_changes?filter=_selector", json={"selector": selector}, headers=attacker
+                )
 
         thread = threading.Thread(target=attack)
         thread.start()
@@ -140,12 +198,21 @@ def test_a_selector_cannot_stall_the_gateway_for_other_users(fresh_gateway: Call
         assert resp.status_code == 200
         assert waited < 1.0, (
             f"GET /sync/ of {worker['username']} waited {waited:.1f} s while owner:{owner['shop']} ran "
-            f"POST /sync/_changes?filter=_selector {selector} (answered {outcome['resp'].status_code})")
+            f"POST /sync/_changes?filter=_selector {selector} (answered {outcome['resp'].status_code})"
+        )
 
 
-@pytest.mark.parametrize("path", ["/assets/..%2F..%2Fpyproject.toml", "/..%2F..%2Fpyproject.toml",
-                                  "/assets/../../pyproject.toml", "/%2e%2e/%2e%2e/server/settings.py",
-                                  "/assets/..%5C..%5Cpyproject.toml", "/s/..%2F..%2Fpyproject.toml"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/assets/..%2F..%2Fpyproject.toml",
+        "/..%2F..%2Fpyproject.toml",
+        "/assets/../../pyproject.toml",
+        "/%2e%2e/%2e%2e/server/settings.py",
+        "/assets/..%5C..%5Cpyproject.toml",
+        "/s/..%2F..%2Fpyproject.toml",
+    ],
+)
 def test_static_files_never_leave_the_pwa_folder(world: World, path: str) -> None:
     with socket.create_connection(("127.0.0.1", world.gw.port), timeout=10) as s:  # raw: clients normalise ".."
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())

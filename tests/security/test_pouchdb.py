@@ -52,8 +52,9 @@ def test_owners_pull_holds_their_shop_and_the_district(world: World, pouch: Pouc
     assert partitions(ids) == {world.owner.name, "district"}
     photos = [i for i in ids if ":photo:" in i]
     assert photos  # their photos come with their pictures
-    doc = checked(pouch.run({"op": "get", "db": world.owner.name, "id": photos[0],
-                             "options": {"attachments": True}}))["doc"]
+    doc = checked(pouch.run({"op": "get", "db": world.owner.name, "id": photos[0], "options": {"attachments": True}}))[
+        "doc"
+    ]
     assert all(att["data"] for att in doc["_attachments"].values())
 
 
@@ -78,8 +79,11 @@ def test_live_pull_brings_the_owners_news_and_none_of_the_neighbours(world: Worl
 
 def test_push_of_a_mixed_batch_lands_the_allowed_and_refuses_the_rest(world: World, pouch: PouchSession) -> None:
     owner, shop, other = world.owner, world.owner.name, world.neighbour.name
-    allowed = [self_check(shop, owner.user_id), photo(shop, owner.user_id),
-               rectification(shop, owner.user_id, note="灭火器已更换")]
+    allowed = [
+        self_check(shop, owner.user_id),
+        photo(shop, owner.user_id),
+        rectification(shop, owner.user_id, note="灭火器已更换"),
+    ]
     forbidden: list[Json] = [
         self_check(other, owner.user_id),  # another shop
         patrol(shop, owner.user_id),  # another role's event

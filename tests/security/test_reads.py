@@ -54,8 +54,16 @@ def result_ids(resp: httpx.Response, key: str = "results") -> set[str]:
 
 # ----- the changes feed -----
 
-@pytest.mark.parametrize("query", ["", "?style=all_docs&include_docs=true&conflicts=true&attachments=true",
-                                   "?descending=true&include_docs=true", "?since=0&limit=1000&style=all_docs"])
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?style=all_docs&include_docs=true&conflicts=true&attachments=true",
+        "?descending=true&include_docs=true",
+        "?since=0&limit=1000&style=all_docs",
+    ],
+)
 def test_changes_feed_is_exactly_the_scope(world: World, attack: Attack, query: str) -> None:
     resp = get(world, attack.attacker, f"/sync/_changes{query}")
     assert result_ids(resp) == world.ids_in(attack.attacker.scope)
@@ -76,8 +84,9 @@ def test_longpoll_changes_do_not_wake_for_another_shop(world: World, attack: Att
 
     def wait() -> None:
         with httpx.Client(base_url=world.gw.url, timeout=30) as c:
-            answer["resp"] = c.get(f"/sync/_changes?feed=longpoll&since={since}&timeout=1500&include_docs=true",
-                                   headers=user.headers)
+            answer["resp"] = c.get(
+                f"/sync/_changes?feed=longpoll&since={since}&timeout=1500&include_docs=true", headers=user.headers
+            )
 
     waiter = threading.Thread(target=wait)
     started = time.monotonic()
@@ -97,8 +106,12 @@ def test_changes_doc_ids_filter_drops_other_shops(world: World, attack: Attack, 
     mine = own_id(world, attack.attacker)
     asked = [*attack.victim.ids, made_up(attack), mine]
     if how == "get":
-        resp = get(world, attack.attacker, "/sync/_changes", params={"filter": "_doc_ids", "doc_ids": json.dumps(asked),
-                                                                    "include_docs": "true"})
+        resp = get(
+            world,
+            attack.attacker,
+            "/sync/_changes",
+            params={"filter": "_doc_ids", "doc_ids": json.dumps(asked), "include_docs": "true"},
+        )
     else:
         resp = post(world, attack.attacker, "/sync/_changes?filter=_doc_ids&include_docs=true", {"doc_ids": asked})
     assert result_ids(resp) == {mine}
@@ -108,8 +121,11 @@ def test_changes_doc_ids_filter_drops_other_shops(world: World, attack: Attack, 
 @pytest.mark.parametrize("selector", ["shop", "id_regex", "type"])
 def test_changes_selector_filter_stays_in_the_scope(world: World, attack: Attack, selector: str) -> None:
     shop = attack.victim.shop
-    sel = {"shop": {"shop": shop}, "id_regex": {"_id": {"$regex": f"^{shop}:"}},
-           "type": {"type": {"$in": ["self_check", "photo", "patrol"]}}}[selector]
+    sel = {
+        "shop": {"shop": shop},
+        "id_regex": {"_id": {"$regex": f"^{shop}:"}},
+        "type": {"type": {"$in": ["self_check", "photo", "patrol"]}},
+    }[selector]
     resp = post(world, attack.attacker, "/sync/_changes?filter=_selector&include_docs=true", {"selector": sel})
     if selector == "id_regex":  # devices may not send $regex at all (a backtracking pattern stalls the gateway)
         assert resp.status_code == 400 and "$regex" in resp.json()["reason"]
@@ -123,6 +139,7 @@ def test_changes_selector_filter_stays_in_the_scope(world: World, attack: Attack
 
 
 # ----- documents, one by one and in bulk -----
+
 
 def test_bulk_get_answers_not_found_for_other_shops(world: World, attack: Attack) -> None:
     mine = own_id(world, attack.attacker)
@@ -139,12 +156,23 @@ def test_bulk_get_answers_not_found_for_other_shops(world: World, attack: Attack
     assert v.check_rev not in unasked and v.photo_rev not in resp.text
 
 
-DOC_QUERIES = ["", "?rev={rev}", "?open_revs=all", "?open_revs=[\"{rev}\"]", "?revs_info=true",
-               "?revs=true&conflicts=true&deleted_conflicts=true", "?attachments=true", "?latest=true&rev={rev}"]
+DOC_QUERIES = [
+    "",
+    "?rev={rev}",
+    "?open_revs=all",
+    '?open_revs=["{rev}"]',
+    "?revs_info=true",
+    "?revs=true&conflicts=true&deleted_conflicts=true",
+    "?attachments=true",
+    "?latest=true&rev={rev}",
+]
 
 
-@pytest.mark.parametrize("query", DOC_QUERIES, ids=["plain", "rev", "open_revs_all", "open_revs_list", "revs_info",
-                                                    "revs_conflicts", "attachments", "latest"])
+@pytest.mark.parametrize(
+    "query",
+    DOC_QUERIES,
+    ids=["plain", "rev", "open_revs_all", "open_revs_list", "revs_info", "revs_conflicts", "attachments", "latest"],
+)
 def test_get_of_another_shops_document_looks_missing(world: World, attack: Attack, query: str) -> None:
     v = attack.victim
     for doc_id, rev in ((v.check_id, v.check_rev), (v.photo_id, v.photo_rev)):
@@ -168,6 +196,7 @@ def test_attachment_of_another_shop_looks_missing(world: World, attack: Attack, 
 
 # ----- all_docs -----
 
+
 def test_all_docs_key_range_of_another_shop_is_empty(world: World, attack: Attack) -> None:
     shop = attack.victim.shop
     params = {"startkey": json.dumps(f"{shop}:"), "endkey": json.dumps(f"{shop}:\ufff0"), "include_docs": "true"}
@@ -177,8 +206,14 @@ def test_all_docs_key_range_of_another_shop_is_empty(world: World, attack: Attac
     assert_no_leak(resp, attack)
 
 
-@pytest.mark.parametrize("query", ["?include_docs=true&conflicts=true", "?descending=true&skip=1",
-                                   "?startkey=%22%22&endkey=%22%EF%BF%B0%22&limit=100000"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?include_docs=true&conflicts=true",
+        "?descending=true&skip=1",
+        "?startkey=%22%22&endkey=%22%EF%BF%B0%22&limit=100000",
+    ],
+)
 def test_all_docs_lists_only_the_scope_and_counts_only_it(world: World, attack: Attack, query: str) -> None:
     resp = get(world, attack.attacker, f"/sync/_all_docs{query}")
     ids = result_ids(resp, "rows")
@@ -220,6 +255,7 @@ def test_server_partitions_are_unreadable_by_any_device(world: World, attack: At
 
 # ----- revs_diff, database info, checkpoints, other endpoints -----
 
+
 def test_revs_diff_does_not_reveal_what_exists_elsewhere(world: World, attack: Attack) -> None:
     v = attack.victim
     asked = {v.check_id: [v.check_rev, NOBODY], v.photo_id: [v.photo_rev], made_up(attack): [NOBODY, v.check_rev]}
@@ -244,8 +280,11 @@ def test_another_users_checkpoints_are_out_of_reach(world: World, attack: Attack
     put = world.http.put(f"/sync/{local}", json={"last_seq": 42, "session_id": "theirs"}, headers=other.headers)
     assert put.status_code == 201, put.text
     rev = put.json()["rev"]
-    for path in (local, f"_local/..%2F..%2F{quote(other.user_id)}%2Fs0%2F{local[7:]}",
-                 f"_local/../user/{other.user_id}/s0/{local[7:]}"):
+    for path in (
+        local,
+        f"_local/..%2F..%2F{quote(other.user_id)}%2Fs0%2F{local[7:]}",
+        f"_local/../user/{other.user_id}/s0/{local[7:]}",
+    ):
         resp = get(world, user, f"/sync/{path}")
         assert (resp.status_code, resp.json()) == (404, MISSING), path
     assert world.http.delete(f"/sync/{local}?rev={rev}", headers=user.headers).status_code == 404
@@ -262,13 +301,21 @@ def test_server_local_documents_are_out_of_reach(world: World, attack: Attack, l
         assert (resp.status_code, resp.json()) == (404, MISSING)
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/sync/_partition/{shop}/_all_docs"), ("POST", "/sync/_partition/{shop}/_find"), ("POST", "/sync/_find"),
-    ("GET", "/sync/_design_docs"), ("GET", "/sync/_design/x/_view/y"), ("GET", "/sync/_security"),
-    ("POST", "/sync/_explain"), ("POST", "/sync/_purge"), ("GET", "/sync/_index"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/sync/_partition/{shop}/_all_docs"),
+        ("POST", "/sync/_partition/{shop}/_find"),
+        ("POST", "/sync/_find"),
+        ("GET", "/sync/_design_docs"),
+        ("GET", "/sync/_design/x/_view/y"),
+        ("GET", "/sync/_security"),
+        ("POST", "/sync/_explain"),
+        ("POST", "/sync/_purge"),
+        ("GET", "/sync/_index"),
+    ],
+)
 def test_other_couchdb_endpoints_do_not_exist(world: World, attack: Attack, method: str, path: str) -> None:
     body: Json = {"selector": {"shop": attack.victim.shop}, attack.victim.check_id: [attack.victim.check_rev]}
-    resp = world.http.request(method, path.format(shop=attack.victim.shop), json=body,
-                              headers=attack.attacker.headers)
+    resp = world.http.request(method, path.format(shop=attack.victim.shop), json=body, headers=attack.attacker.headers)
     assert (resp.status_code, resp.json()) == (404, MISSING)

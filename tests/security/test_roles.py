@@ -17,8 +17,11 @@ def readable(world: World, user: User, doc_id: str) -> bool:
 def test_owner_submits_self_check_rectification_and_photos_in_their_shop(world: World) -> None:
     owner, shop = world.owner, world.owner.name
     pic = photo(shop, owner.user_id)
-    check = self_check(shop, owner.user_id, answers={"open_flame": {"value": False},
-                                                     "extinguisher_valid": {"value": True, "photos": [pic["_id"]]}})
+    check = self_check(
+        shop,
+        owner.user_id,
+        answers={"open_flame": {"value": False}, "extinguisher_valid": {"value": True, "photos": [pic["_id"]]}},
+    )
     fix = rectification(shop, owner.user_id, photos=[pic["_id"]])
     answers = world.push(owner, [pic, check, fix])
     assert all(a.get("ok") for a in answers), answers
@@ -48,11 +51,22 @@ def test_grid_worker_patrols_verifies_and_photographs_each_of_their_shops(world:
     for shop in shops:
         pic = photo(shop, worker.user_id)
         earlier = world.victim(shop).check_id
-        finding = {"id": "f1", "item": "extinguisher_valid", "severity": "general", "note": "压力不足",
-                   "photos": [pic["_id"]], "deadline": in_a_week()}
+        finding = {
+            "id": "f1",
+            "item": "extinguisher_valid",
+            "severity": "general",
+            "note": "压力不足",
+            "photos": [pic["_id"]],
+            "deadline": in_a_week(),
+        }
         walk = patrol(shop, worker.user_id, verified_self_checks=[earlier], findings=[finding])
-        verdict = verification(shop, worker.user_id, hazard=f"{shop}:hazard:{walk['_id'].rsplit(':', 1)[1]}-f1",
-                               rectification=f"{shop}:rectification:{new_ulid()}", photos=[pic["_id"]])
+        verdict = verification(
+            shop,
+            worker.user_id,
+            hazard=f"{shop}:hazard:{walk['_id'].rsplit(':', 1)[1]}-f1",
+            rectification=f"{shop}:rectification:{new_ulid()}",
+            photos=[pic["_id"]],
+        )
         answers = world.push(worker, [pic, walk, verdict])
         assert all(a.get("ok") for a in answers), answers
         assert all(readable(world, worker, d["_id"]) for d in (pic, walk, verdict))

@@ -76,10 +76,20 @@ def bad_tokens(world: World) -> dict[str, str | None]:
 
 def endpoints(world: World) -> list[tuple[str, str]]:
     mine = sorted(world.ids_in(world.owner.shops))[0]
-    return [("GET", "/sync/"), ("GET", "/sync/_changes"), ("GET", f"/sync/{mine}"), ("POST", "/sync/_bulk_docs"),
-            ("POST", "/sync/_bulk_get"), ("POST", "/sync/_revs_diff"), ("GET", "/sync/_all_docs"),
-            ("PUT", "/sync/_local/x"), ("GET", "/sync/_changes?feed=longpoll&timeout=100"),
-            ("POST", "/api/auth/renew"), ("GET", "/api/office/quarantine"), ("GET", "/api/office/audit")]
+    return [
+        ("GET", "/sync/"),
+        ("GET", "/sync/_changes"),
+        ("GET", f"/sync/{mine}"),
+        ("POST", "/sync/_bulk_docs"),
+        ("POST", "/sync/_bulk_get"),
+        ("POST", "/sync/_revs_diff"),
+        ("GET", "/sync/_all_docs"),
+        ("PUT", "/sync/_local/x"),
+        ("GET", "/sync/_changes?feed=longpoll&timeout=100"),
+        ("POST", "/api/auth/renew"),
+        ("GET", "/api/office/quarantine"),
+        ("GET", "/api/office/audit"),
+    ]
 
 
 def assert_unauthorized(resp: httpx.Response, words: str = "") -> None:
@@ -89,10 +99,27 @@ def assert_unauthorized(resp: httpx.Response, words: str = "") -> None:
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("kind", ["missing", "basic_scheme", "garbage", "forged_other_secret", "forged_empty_secret",
-                                  "tampered_sub", "tampered_role_admin", "tampered_expiry", "alg_none",
-                                  "alg_none_admin", "hs512", "expired", "without_expiry", "role_mismatch",
-                                  "unknown_user", "future_version"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "missing",
+        "basic_scheme",
+        "garbage",
+        "forged_other_secret",
+        "forged_empty_secret",
+        "tampered_sub",
+        "tampered_role_admin",
+        "tampered_expiry",
+        "alg_none",
+        "alg_none_admin",
+        "hs512",
+        "expired",
+        "without_expiry",
+        "role_mismatch",
+        "unknown_user",
+        "future_version",
+    ],
+)
 def test_bad_token_opens_nothing(world: World, kind: str) -> None:
     auth = bad_tokens(world)[kind]
     headers = {"Authorization": auth} if auth else {}
@@ -182,22 +209,31 @@ def test_owner_token_on_the_grid_workers_shops(world: World) -> None:
     assert resp.status_code == 403 and resp.json()["reason"]
 
 
-@pytest.mark.parametrize(("role", "method", "path"), [
-    ("owner", "GET", "/api/office/quarantine"), ("owner", "GET", "/api/office/audit"),
-    ("owner", "POST", "/api/office/users/{victim}/revoke"), ("owner", "POST", "/api/office/shops/{shop}/move"),
-    ("owner", "POST", "/api/shops/{shop}/activation"),
-    ("grid", "GET", "/api/office/quarantine"), ("grid", "GET", "/api/office/audit"),
-    ("grid", "POST", "/api/office/users/{victim}/revoke"), ("grid", "POST", "/api/office/shops/{shop}/move"),
-    ("grid", "POST", "/api/shops/{far}/activation"),
-])
+@pytest.mark.parametrize(
+    ("role", "method", "path"),
+    [
+        ("owner", "GET", "/api/office/quarantine"),
+        ("owner", "GET", "/api/office/audit"),
+        ("owner", "POST", "/api/office/users/{victim}/revoke"),
+        ("owner", "POST", "/api/office/shops/{shop}/move"),
+        ("owner", "POST", "/api/shops/{shop}/activation"),
+        ("grid", "GET", "/api/office/quarantine"),
+        ("grid", "GET", "/api/office/audit"),
+        ("grid", "POST", "/api/office/users/{victim}/revoke"),
+        ("grid", "POST", "/api/office/shops/{shop}/move"),
+        ("grid", "POST", "/api/shops/{far}/activation"),
+    ],
+)
 def test_devices_cannot_use_the_office_desk(world: World, role: str, method: str, path: str) -> None:
     user = world.owner if role == "owner" else world.grid
     url = path.format(victim=world.neighbour.user_id, shop=world.owner.name, far=world.far_owner.name)
     registry = f"registry:shop:{world.owner.name}"
     before = world.stored(registry)
     other_grid = world.far_owner.name and next(
-        i.rsplit(":", 1)[1] for i in sorted(world.ids_in(frozenset({"registry"})))
-        if i.startswith("registry:grid:") and world.far_owner.name in (world.stored(i) or {}).get("shops", []))
+        i.rsplit(":", 1)[1]
+        for i in sorted(world.ids_in(frozenset({"registry"})))
+        if i.startswith("registry:grid:") and world.far_owner.name in (world.stored(i) or {}).get("shops", [])
+    )
     resp = world.http.request(method, url, json={"grid": other_grid}, headers=user.headers)
     assert resp.status_code == 403 and resp.json()["error"] == "forbidden" and resp.json()["reason"], resp.text
     assert sync_status(world, world.neighbour) == 200  # not revoked
@@ -210,6 +246,7 @@ def test_operator_token_is_not_renewed_through_the_api(world: World) -> None:
 
 
 # ----- HOLE: the office can mint an owner account for a partition that is not a shop -----
+
 
 def test_activation_codes_are_only_issued_for_registered_shops(world: World) -> None:
     """An activation code for a shop the registry does not hold makes an owner account whose scope is that name."""
@@ -230,4 +267,5 @@ def test_no_account_reads_the_account_secrets_through_sync(world: World) -> None
             leaked = world.http.get("/sync/_all_docs?include_docs=true", headers=headers).text
     assert "password_hash" not in leaked and "pin_hash" not in leaked, (
         f"POST /api/shops/accounts/activation (office) -> {issued.status_code} {issued.text}; then "
-        f"POST /api/auth/activate {{shop: accounts}} -> owner:accounts, whose /sync/_all_docs holds: {leaked[:600]}")
+        f"POST /api/auth/activate {{shop: accounts}} -> owner:accounts, whose /sync/_all_docs holds: {leaked[:600]}"
+    )

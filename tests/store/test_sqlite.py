@@ -47,8 +47,13 @@ async def test_attachment_bodies_are_stored_once_per_content(tmp_path: Path) -> 
     store = await SqliteStore.open(tmp_path)
     try:
         data = base64.b64encode(b"\xff\xd8\xff" + b"same photo" * 1000).decode()
-        docs = [{"_id": f"S000{i}:photo:01JDX00000000000000000000{i}",
-                 "_attachments": {"photo.jpg": {"content_type": "image/jpeg", "data": data}}} for i in range(1, 4)]
+        docs = [
+            {
+                "_id": f"S000{i}:photo:01JDX00000000000000000000{i}",
+                "_attachments": {"photo.jpg": {"content_type": "image/jpeg", "data": data}},
+            }
+            for i in range(1, 4)
+        ]
         assert all(r["ok"] for r in await store.bulk_docs(docs))
         blobs = [p for p in (tmp_path / "blobs").rglob("*") if p.is_file() and p.parent.name != "tmp"]
         assert len(blobs) == 1

@@ -41,9 +41,15 @@ def changes_count(client: TestClient) -> int:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("post", "/sync/_bulk_docs"), ("post", "/sync/_revs_diff"), ("post", "/sync/_bulk_get"),
-     ("put", f"/sync/{GOOD}"), ("put", "/sync/_local/checkpoint"), ("post", "/sync/_all_docs"),
-     ("post", "/sync/_changes?filter=_selector")],
+    [
+        ("post", "/sync/_bulk_docs"),
+        ("post", "/sync/_revs_diff"),
+        ("post", "/sync/_bulk_get"),
+        ("put", f"/sync/{GOOD}"),
+        ("put", "/sync/_local/checkpoint"),
+        ("post", "/sync/_all_docs"),
+        ("post", "/sync/_changes?filter=_selector"),
+    ],
 )
 def test_malformed_json_is_a_400(client: TestClient, method: str, path: str) -> None:
     resp = client.request(method, path, content=b'{"docs": [', headers={"Content-Type": "application/json"})
@@ -54,16 +60,18 @@ def test_malformed_json_is_a_400(client: TestClient, method: str, path: str) -> 
 
 @pytest.mark.parametrize(
     ("method", "path", "body"),
-    [("post", "/sync/_bulk_docs", {"docs": {"_id": GOOD}}),
-     ("post", "/sync/_bulk_docs", {"docs": [], "new_edits": "no"}),
-     ("post", "/sync/_bulk_docs", ["not", "an", "object"]),
-     ("post", "/sync/_revs_diff", {GOOD: "1-abc"}),
-     ("post", "/sync/_bulk_get", {"docs": "all"}),
-     ("post", "/sync/_all_docs", {"keys": "S0001:x:1"}),
-     ("put", f"/sync/{GOOD}", [1, 2]),
-     ("post", "/sync/_changes?filter=_doc_ids", {"doc_ids": [1, 2]}),
-     ("post", "/sync/_changes?filter=_selector", {"selector": [1]}),
-     ("post", "/sync/_changes?filter=_selector", {"selector": {"x": {"$bogus": 1}}})],
+    [
+        ("post", "/sync/_bulk_docs", {"docs": {"_id": GOOD}}),
+        ("post", "/sync/_bulk_docs", {"docs": [], "new_edits": "no"}),
+        ("post", "/sync/_bulk_docs", ["not", "an", "object"]),
+        ("post", "/sync/_revs_diff", {GOOD: "1-abc"}),
+        ("post", "/sync/_bulk_get", {"docs": "all"}),
+        ("post", "/sync/_all_docs", {"keys": "S0001:x:1"}),
+        ("put", f"/sync/{GOOD}", [1, 2]),
+        ("post", "/sync/_changes?filter=_doc_ids", {"doc_ids": [1, 2]}),
+        ("post", "/sync/_changes?filter=_selector", {"selector": [1]}),
+        ("post", "/sync/_changes?filter=_selector", {"selector": {"x": {"$bogus": 1}}}),
+    ],
 )
 def test_wrong_types_are_a_400(client: TestClient, method: str, path: str, body: object) -> None:
     assert_error(client.request(method, path, json=body), 400, "bad_request")
@@ -71,8 +79,16 @@ def test_wrong_types_are_a_400(client: TestClient, method: str, path: str, body:
 
 @pytest.mark.parametrize(
     "query",
-    ["limit=abc", "limit=-1", "since=yesterday", "feed=continuous", "style=everything", "filter=_view",
-     "include_docs=maybe", "timeout=soon"],
+    [
+        "limit=abc",
+        "limit=-1",
+        "since=yesterday",
+        "feed=continuous",
+        "style=everything",
+        "filter=_view",
+        "include_docs=maybe",
+        "timeout=soon",
+    ],
 )
 def test_bad_changes_parameters_are_a_400(client: TestClient, query: str) -> None:
     assert_error(client.get(f"/sync/_changes?{query}"), 400, "bad_request")
@@ -94,14 +110,28 @@ def test_bad_rev_formats(client: TestClient, rev: str) -> None:
     assert resp.status_code == 201
     [answer] = resp.json()
     assert answer["id"] == GOOD and answer["error"] == "forbidden" and "rev" in answer["reason"].lower()
-    resp = client.post("/sync/_bulk_docs", json={"new_edits": False, "docs": [
-        {"_id": GOOD, "_rev": "2-abc", "_revisions": {"start": 2, "ids": ["def"]}}]})
+    resp = client.post(
+        "/sync/_bulk_docs",
+        json={"new_edits": False, "docs": [{"_id": GOOD, "_rev": "2-abc", "_revisions": {"start": 2, "ids": ["def"]}}]},
+    )
     assert resp.json()[0]["error"] == "forbidden"
     assert changes_count(client) == 0
 
 
-@pytest.mark.parametrize("doc_id", ["nopartition", "S0001:", "S0001:self_check:", ":x:y", "S0001::k", "_design/evil",
-                                    "S 1:self_check:k", "S0001:Type:k", "_local/x"])
+@pytest.mark.parametrize(
+    "doc_id",
+    [
+        "nopartition",
+        "S0001:",
+        "S0001:self_check:",
+        ":x:y",
+        "S0001::k",
+        "_design/evil",
+        "S 1:self_check:k",
+        "S0001:Type:k",
+        "_local/x",
+    ],
+)
 def test_ids_not_in_partition_form_are_refused(client: TestClient, doc_id: str) -> None:
     resp = client.post("/sync/_bulk_docs", json={"docs": [{"_id": doc_id, "x": 1}, {"_id": GOOD, "x": 2}]})
     assert resp.status_code == 201
@@ -149,11 +179,25 @@ def test_unknown_underscore_fields_and_endpoints(client: TestClient) -> None:
 def test_every_endpoint_needs_a_valid_token(client: TestClient) -> None:
     forged = Tokens("another-secret-" + "y" * 40).issue(Principal("admin", "admin"), 3600)
     expired = Tokens(SECRET).issue(Principal("admin", "admin"), -10)
-    endpoints = [("get", "/sync/"), ("get", "/sync/_changes"), ("post", "/sync/_bulk_docs"),
-                 ("post", "/sync/_revs_diff"), ("post", "/sync/_bulk_get"), ("get", "/sync/_all_docs"),
-                 ("get", "/sync/_local/x"), ("get", f"/sync/{GOOD}"), ("get", f"/sync/{GOOD}/a.jpg")]
-    for auth in (None, "Bearer", "Basic YWRtaW46YWRtaW4=", f"Bearer {forged}", f"Bearer {expired}",
-                 "Bearer " + forged[:-4] + "AAAA"):
+    endpoints = [
+        ("get", "/sync/"),
+        ("get", "/sync/_changes"),
+        ("post", "/sync/_bulk_docs"),
+        ("post", "/sync/_revs_diff"),
+        ("post", "/sync/_bulk_get"),
+        ("get", "/sync/_all_docs"),
+        ("get", "/sync/_local/x"),
+        ("get", f"/sync/{GOOD}"),
+        ("get", f"/sync/{GOOD}/a.jpg"),
+    ]
+    for auth in (
+        None,
+        "Bearer",
+        "Basic YWRtaW46YWRtaW4=",
+        f"Bearer {forged}",
+        f"Bearer {expired}",
+        "Bearer " + forged[:-4] + "AAAA",
+    ):
         for method, path in endpoints:
             headers = {"Authorization": auth} if auth else {}
             client.headers.pop("Authorization", None)

@@ -53,14 +53,19 @@ def _png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit RGB
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xd0\x40\x20")) + \
-        chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xd0\x40\x20"))
+        + chunk(b"IEND", b"")
+    )
 
 
 PNG = _png()
 
 
 # ----- the world: shops S0001, S0002 in grid g1 (zhou), S0003 in grid g2 (li), the owner of S0001, an office user
+
 
 class World:
     def __init__(self, client: TestClient) -> None:
@@ -70,10 +75,12 @@ class World:
         token = Tokens(SECRET).issue(Principal(user_id, role), 3600)
         return {"Authorization": f"Bearer {token}", **({"X-Mashang-Device": device} if device else {})}
 
-    def push(self, user_id: str, role: str, docs: list[Any], new_edits: bool = True,
-             device: str | None = "hdr-device") -> list[dict[str, Any]]:
-        resp = self.client.post("/sync/_bulk_docs", json={"docs": docs, "new_edits": new_edits},
-                                headers=self.headers(user_id, role, device))
+    def push(
+        self, user_id: str, role: str, docs: list[Any], new_edits: bool = True, device: str | None = "hdr-device"
+    ) -> list[dict[str, Any]]:
+        resp = self.client.post(
+            "/sync/_bulk_docs", json={"docs": docs, "new_edits": new_edits}, headers=self.headers(user_id, role, device)
+        )
         assert resp.status_code == 201, resp.text
         answers: list[dict[str, Any]] = resp.json()
         return answers
@@ -103,9 +110,19 @@ def world(tmp_path: Path) -> Iterator[World]:
         call(state.registry.put_grid, "g1", "文三一网格", "wensan", ["zhou"], ["S0001", "S0002"])
         call(state.registry.put_grid, "g2", "文三二网格", "wensan", ["li"], ["S0003"])
         for code, grid in (("S0001", "g1"), ("S0002", "g1"), ("S0003", "g2")):
-            call(state.registry.put_shop, {"code": code, "name": f"小吃店{code}", "address": "曙光北路1号",
-                                           "category": "food", "community": "wensan", "grid": grid,
-                                           "status": "active", "owner_activated": True})
+            call(
+                state.registry.put_shop,
+                {
+                    "code": code,
+                    "name": f"小吃店{code}",
+                    "address": "曙光北路1号",
+                    "category": "food",
+                    "community": "wensan",
+                    "grid": grid,
+                    "status": "active",
+                    "owner_activated": True,
+                },
+            )
         call(state.accounts.create_staff, "grid", "zhou", "zhou-password", "小周")
         call(state.accounts.create_staff, "office", "wang", "wang-password", "王科长")
         call(state.accounts.set_owner_pin, "S0001", "123456")
@@ -115,34 +132,63 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 # ----- documents
 
+
 def now(delta: timedelta = timedelta()) -> str:
     return (datetime.now(UTC) + delta).astimezone(CST).isoformat(timespec="seconds")
 
 
 def event(kind: str, shop: str, by: str, **fields: Any) -> dict[str, Any]:
-    return {"_id": f"{shop}:{kind}:{new_ulid()}", "type": kind, "schema": 1, "shop": shop, "performed_at": now(),
-            "created_by": by, "device": "d-7f3a", **fields}
+    return {
+        "_id": f"{shop}:{kind}:{new_ulid()}",
+        "type": kind,
+        "schema": 1,
+        "shop": shop,
+        "performed_at": now(),
+        "created_by": by,
+        "device": "d-7f3a",
+        **fields,
+    }
 
 
 def self_check(shop: str = "S0001", **fields: Any) -> dict[str, Any]:
     answers = {"open_flame": {"value": False}, "sleeping_people": {"value": 0}}
-    return event("self_check", shop, f"owner:{shop}",
-                 **{"template": TEMPLATE, "template_version": 1, "answers": answers, **fields})
+    return event(
+        "self_check",
+        shop,
+        f"owner:{shop}",
+        **{"template": TEMPLATE, "template_version": 1, "answers": answers, **fields},
+    )
 
 
 def patrol(shop: str = "S0001", **fields: Any) -> dict[str, Any]:
     deadline = (datetime.now(CST) + timedelta(days=7)).date().isoformat()
-    base = {"answers": {"escape_route": {"value": True}, "wiring_ok": {"value": True}},
-            "findings": [{"id": "f1", "item": "extinguisher_valid", "severity": "general", "note": "灭火器刚过保质期",
-                          "photos": [f"{shop}:photo:{new_ulid()}"], "deadline": deadline}]}
+    base = {
+        "answers": {"escape_route": {"value": True}, "wiring_ok": {"value": True}},
+        "findings": [
+            {
+                "id": "f1",
+                "item": "extinguisher_valid",
+                "severity": "general",
+                "note": "灭火器刚过保质期",
+                "photos": [f"{shop}:photo:{new_ulid()}"],
+                "deadline": deadline,
+            }
+        ],
+    }
     return event("patrol", shop, "grid:zhou", **{"template": TEMPLATE, "template_version": 1, **base, **fields})
 
 
-def photo(shop: str = "S0001", body: bytes = JPEG, name: str = "photo.jpg", content_type: str = "image/jpeg",
-          created_by: str = "owner:S0001") -> dict[str, Any]:
+def photo(
+    shop: str = "S0001",
+    body: bytes = JPEG,
+    name: str = "photo.jpg",
+    content_type: str = "image/jpeg",
+    created_by: str = "owner:S0001",
+) -> dict[str, Any]:
     data = base64.b64encode(body).decode()
-    return event("photo", shop, created_by, taken_at=now(),
-                 _attachments={name: {"content_type": content_type, "data": data}})
+    return event(
+        "photo", shop, created_by, taken_at=now(), _attachments={name: {"content_type": content_type, "data": data}}
+    )
 
 
 def hazard(shop: str = "S0001") -> str:
@@ -162,6 +208,7 @@ def ok(answers: list[dict[str, Any]]) -> None:
 
 # ----- what each role creates, and where
 
+
 def test_owner_creates_self_checks_rectifications_and_photos_in_their_shop(world: World) -> None:
     docs = [photo(), self_check(), event("rectification", "S0001", "owner:S0001", hazard=hazard(), note="换了新灭火器")]
     ok(world.owner(docs))
@@ -170,14 +217,26 @@ def test_owner_creates_self_checks_rectifications_and_photos_in_their_shop(world
 
 
 def test_grid_worker_creates_patrols_verifications_and_photos_in_their_grids_shops(world: World) -> None:
-    docs = [patrol(), patrol("S0002"), event("verification", "S0002", "grid:zhou", hazard=hazard("S0002"), passed=True),
-            photo("S0002", PNG, "photo.png", "image/png", "grid:zhou"),
-            photo("S0001", WEBP, "photo.webp", "image/webp", "grid:zhou")]
+    docs = [
+        patrol(),
+        patrol("S0002"),
+        event("verification", "S0002", "grid:zhou", hazard=hazard("S0002"), passed=True),
+        photo("S0002", PNG, "photo.png", "image/png", "grid:zhou"),
+        photo("S0001", WEBP, "photo.webp", "image/webp", "grid:zhou"),
+    ]
     ok(world.grid(docs))
 
 
-@pytest.mark.parametrize(("role", "kind"), [("owner", "patrol"), ("owner", "verification"), ("grid", "self_check"),
-                                            ("grid", "rectification"), ("office", "self_check")])
+@pytest.mark.parametrize(
+    ("role", "kind"),
+    [
+        ("owner", "patrol"),
+        ("owner", "verification"),
+        ("grid", "self_check"),
+        ("grid", "rectification"),
+        ("office", "self_check"),
+    ],
+)
 def test_a_role_may_not_create_another_roles_events(world: World, role: str, kind: str) -> None:
     user = {"owner": "owner:S0001", "grid": "grid:zhou", "office": "office:wang"}[role]
     doc = {"self_check": self_check, "patrol": patrol}.get(kind, lambda: event(kind, "S0001", user))()
@@ -187,15 +246,21 @@ def test_a_role_may_not_create_another_roles_events(world: World, role: str, kin
     assert world.stored(doc["_id"]) is None
 
 
-@pytest.mark.parametrize(("doc_id", "kind", "words"), [
-    ("S0001:score", "score", "written by the server"), ("S0001:hazard:x", "hazard", "written by the server"),
-    ("district:template:fire-gas", "template", "written by the server"),
-    ("S0001:shop", "shop", "written by the server"), ("district:rules", "rules", "written by the server"),
-    ("S0001:note:1", "note", "must be an event type"),
-    ("_design/evil", "self_check", "partition"),
-])
-def test_nobody_writes_projections_registry_templates_rules_or_design_docs(world: World, doc_id: str, kind: str,
-                                                                           words: str) -> None:
+@pytest.mark.parametrize(
+    ("doc_id", "kind", "words"),
+    [
+        ("S0001:score", "score", "written by the server"),
+        ("S0001:hazard:x", "hazard", "written by the server"),
+        ("district:template:fire-gas", "template", "written by the server"),
+        ("S0001:shop", "shop", "written by the server"),
+        ("district:rules", "rules", "written by the server"),
+        ("S0001:note:1", "note", "must be an event type"),
+        ("_design/evil", "self_check", "partition"),
+    ],
+)
+def test_nobody_writes_projections_registry_templates_rules_or_design_docs(
+    world: World, doc_id: str, kind: str, words: str
+) -> None:
     doc = {**self_check(), "_id": doc_id, "type": kind}
     refused(world.owner([doc])[0], words)
     refused(world.grid([{**doc, "created_by": "grid:zhou"}])[0], words)
@@ -217,8 +282,12 @@ def test_created_by_must_be_the_tokens_user(world: World) -> None:
 
 
 def test_shop_and_references_stay_in_the_ids_partition(world: World) -> None:
-    refused(world.owner([self_check(shop="S0003") | {"_id": f"S0001:self_check:{new_ulid()}",
-                                                     "created_by": "owner:S0001"}])[0], "must equal the id's partition")
+    refused(
+        world.owner(
+            [self_check(shop="S0003") | {"_id": f"S0001:self_check:{new_ulid()}", "created_by": "owner:S0001"}]
+        )[0],
+        "must equal the id's partition",
+    )
     other = {"extinguisher_valid": {"value": True, "photos": [f"S0002:photo:{new_ulid()}"]}}
     refused(world.owner([self_check(answers=other)])[0], "belongs to another shop")
     rect = event("rectification", "S0001", "owner:S0001", hazard=hazard("S0002"), note="修好了")
@@ -239,12 +308,31 @@ def test_answers_fit_the_template_version_they_name(world: World) -> None:
     refused(world.owner([self_check(answers={"open_flame": {"value": 3}})])[0], "must be true or false")
     refused(world.owner([self_check(answers={"gas_safe": {"value": True}})])[0], "needs a photo")
     refused(world.owner([self_check(template_version=2)])[0], "v2 is not known")
-    refused(world.grid([patrol(findings=[{"id": "f1", "item": "karaoke", "severity": "general",
-                                          "deadline": "2099-01-01"}])])[0], "karaoke is not an item")
+    refused(
+        world.grid(
+            [patrol(findings=[{"id": "f1", "item": "karaoke", "severity": "general", "deadline": "2099-01-01"}])]
+        )[0],
+        "karaoke is not an item",
+    )
     # The office publishes v2 with a new item: checks name v2 and may answer it; v1 checks still fit v1.
-    v2 = {"_id": TEMPLATE, "type": "template", "schema": 1, "version": 2, "title": {"zh": "消防", "en": "Fire"},
-          "categories": ["*"], "items": [{"id": "karaoke", "label_zh": "卡拉OK", "label_en": "Karaoke",
-                                          "answer": "yes_no", "hazard_when": {"equals": True}, "severity": "general"}]}
+    v2 = {
+        "_id": TEMPLATE,
+        "type": "template",
+        "schema": 1,
+        "version": 2,
+        "title": {"zh": "消防", "en": "Fire"},
+        "categories": ["*"],
+        "items": [
+            {
+                "id": "karaoke",
+                "label_zh": "卡拉OK",
+                "label_en": "Karaoke",
+                "answer": "yes_no",
+                "hazard_when": {"equals": True},
+                "severity": "general",
+            }
+        ],
+    }
     resp = world.client.post("/sync/_bulk_docs", json={"docs": [v2]}, headers=world.headers("admin", "admin"))
     assert resp.json()[0]["ok"], resp.text
     ok(world.owner([self_check(template_version=2, answers={"karaoke": {"value": False}})]))
@@ -255,8 +343,11 @@ def test_answers_fit_the_template_version_they_name(world: World) -> None:
 def test_performed_at_within_ten_minutes_ahead_and_ninety_days_back(world: World) -> None:
     refused(world.owner([self_check(performed_at=now(timedelta(minutes=11)))])[0], "10 minutes ahead")
     refused(world.owner([self_check(performed_at=now(-timedelta(days=91)))])[0], "90 days old")
-    ok(world.owner([self_check(performed_at=now(timedelta(minutes=9))),
-                    self_check(performed_at=now(-timedelta(days=89)))]))
+    ok(
+        world.owner(
+            [self_check(performed_at=now(timedelta(minutes=9))), self_check(performed_at=now(-timedelta(days=89)))]
+        )
+    )
 
 
 def test_a_document_is_at_most_64_kb_without_its_attachment(world: World) -> None:
@@ -269,8 +360,10 @@ def test_a_document_is_at_most_64_kb_without_its_attachment(world: World) -> Non
 
 def test_photos_are_real_images_of_their_declared_type_at_most_2_mb(world: World) -> None:
     refused(world.owner([photo(body=PNG)])[0], "holds image/png bytes but declares image/jpeg")
-    refused(world.owner([photo(body=b"GIF89a" + b"\0" * 40, name="photo.png", content_type="image/png")])[0],
-            "not a JPEG, PNG or WebP")
+    refused(
+        world.owner([photo(body=b"GIF89a" + b"\0" * 40, name="photo.png", content_type="image/png")])[0],
+        "not a JPEG, PNG or WebP",
+    )
     refused(world.owner([photo(body=b"<script>alert(1)</script>")])[0], "not a JPEG")
     refused(world.owner([photo(body=JPEG + b"\0" * (2 * 1024 * 1024))])[0], "at most 2097152")
     refused(world.owner([photo(name="photo.gif", content_type="image/gif")])[0], "not one of")
@@ -289,8 +382,10 @@ def test_photos_are_real_images_of_their_declared_type_at_most_2_mb(world: World
 def test_at_most_20_photos_per_check(world: World) -> None:
     def check(n: int) -> dict[str, Any]:
         photos = [f"S0001:photo:{new_ulid()}" for _ in range(n)]
-        answers = {"extinguisher_valid": {"value": True, "photos": photos[:10]},
-                   "gas_safe": {"value": True, "photos": photos[10:]}}
+        answers = {
+            "extinguisher_valid": {"value": True, "photos": photos[:10]},
+            "gas_safe": {"value": True, "photos": photos[10:]},
+        }
         return self_check(answers=answers)
 
     refused(world.owner([check(21)])[0], "at most 20")
@@ -304,8 +399,9 @@ def test_events_are_never_deleted_or_changed(world: World) -> None:
     resp = world.client.delete(f"/sync/{doc['_id']}?rev={written['rev']}", headers=headers)
     assert resp.status_code == 403 and "immutable" in resp.json()["reason"], resp.text
     refused(world.owner([{**doc, "_rev": written["rev"], "_deleted": True}])[0], "immutable")
-    refused(world.owner([{**doc, "_rev": written["rev"], "answers": {"open_flame": {"value": True}}}])[0],
-            "already exists")
+    refused(
+        world.owner([{**doc, "_rev": written["rev"], "answers": {"open_flame": {"value": True}}}])[0], "already exists"
+    )
     refused(world.owner([doc])[0], "already exists")  # a second create of the same id
     resp = world.client.put(f"/sync/{doc['_id']}", json={**doc, "_rev": written["rev"]}, headers=headers)
     assert resp.status_code == 403, resp.text
@@ -321,8 +417,12 @@ def test_replication_replays_are_let_through_but_new_revisions_of_an_event_are_r
     doc = {**self_check(), "_rev": "1-" + "a" * 32, "_revisions": {"start": 1, "ids": ["a" * 32]}}
     assert world.owner([doc], new_edits=False) == []
     assert world.owner([doc], new_edits=False) == []  # the same revision again: a no-op, not a refusal
-    edited = {**doc, "_rev": "2-" + "b" * 32, "_revisions": {"start": 2, "ids": ["b" * 32, "a" * 32]},
-              "answers": {"open_flame": {"value": True}}}
+    edited = {
+        **doc,
+        "_rev": "2-" + "b" * 32,
+        "_revisions": {"start": 2, "ids": ["b" * 32, "a" * 32]},
+        "answers": {"open_flame": {"value": True}},
+    }
     refused(world.owner([edited], new_edits=False)[0], "immutable")
     fork = {**doc, "_rev": "1-" + "c" * 32, "_revisions": {"start": 1, "ids": ["c" * 32]}}
     refused(world.owner([fork], new_edits=False)[0], "immutable")
@@ -333,8 +433,9 @@ def test_replication_replays_are_let_through_but_new_revisions_of_an_event_are_r
 
 
 def test_lookups_are_batched_for_the_whole_batch(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    existing = [{**self_check(), "_rev": f"1-{i:032x}", "_revisions": {"start": 1, "ids": [f"{i:032x}"]}}
-                for i in range(5)]
+    existing = [
+        {**self_check(), "_rev": f"1-{i:032x}", "_revisions": {"start": 1, "ids": [f"{i:032x}"]}} for i in range(5)
+    ]
     assert world.owner(existing, new_edits=False) == []
     store = world.client.app.state.store  # type: ignore[attr-defined]
     calls: dict[str, int] = {"all_docs": 0, "revs_diff": 0}
@@ -350,8 +451,9 @@ def test_lookups_are_batched_for_the_whole_batch(world: World, monkeypatch: pyte
 
     for name in calls:
         monkeypatch.setattr(store, name, counting(name))
-    fresh = [{**self_check(), "_rev": f"1-{i:032x}", "_revisions": {"start": 1, "ids": [f"{i:032x}"]}}
-             for i in range(10, 15)]
+    fresh = [
+        {**self_check(), "_rev": f"1-{i:032x}", "_revisions": {"start": 1, "ids": [f"{i:032x}"]}} for i in range(10, 15)
+    ]
     assert world.owner(existing + fresh, new_edits=False) == []
     assert calls == {"all_docs": 1, "revs_diff": 1}  # the templates are cached from the first batch
 
@@ -362,8 +464,10 @@ def test_one_bad_document_does_not_hold_back_the_good_ones(world: World) -> None
     assert answers[0]["ok"] and answers[2]["ok"]
     refused(answers[1], "created_by")
     assert world.stored(good["_id"]) and world.stored(also_good["_id"]) and not world.stored(bad["_id"])
-    replicated = [{**d, "_rev": "1-" + "f" * 32, "_revisions": {"start": 1, "ids": ["f" * 32]}}
-                  for d in (self_check(), self_check(answers={}), self_check())]
+    replicated = [
+        {**d, "_rev": "1-" + "f" * 32, "_revisions": {"start": 1, "ids": ["f" * 32]}}
+        for d in (self_check(), self_check(answers={}), self_check())
+    ]
     [answer] = world.owner(replicated, new_edits=False)
     refused(answer, "answers")
     assert answer["id"] == replicated[1]["_id"]
@@ -371,6 +475,7 @@ def test_one_bad_document_does_not_hold_back_the_good_ones(world: World) -> None
 
 
 # ----- the quarantine
+
 
 def test_refused_documents_are_quarantined_with_user_device_time_and_reason(world: World) -> None:
     bad = photo(body=PNG)
@@ -400,8 +505,9 @@ def test_store_refusals_are_quarantined_too(world: World) -> None:
 
 def test_accepted_documents_and_admin_writes_are_not_quarantined(world: World) -> None:
     ok(world.owner([self_check(), photo()]))
-    resp = world.client.post("/sync/_bulk_docs", json={"docs": [{"_id": "nopartition"}]},
-                             headers=world.headers("admin", "admin"))
+    resp = world.client.post(
+        "/sync/_bulk_docs", json={"docs": [{"_id": "nopartition"}]}, headers=world.headers("admin", "admin")
+    )
     assert resp.json()[0]["error"] == "forbidden"
     assert world.quarantine()["items"] == []
 
@@ -428,6 +534,7 @@ def test_quarantine_is_for_the_office_and_pages_newest_first(world: World) -> No
 
 
 # ----- the rules as a function, on both backends, with the clock of the events (a demo generator replaying history)
+
 
 async def test_check_event_write_on_each_backend_with_the_clock_as_a_parameter(store: Store) -> None:
     then = datetime(2025, 3, 1, 10, 0, tzinfo=CST)

@@ -107,8 +107,11 @@ def test_the_worker_projects_and_gives_the_lease_back_on_sigterm(tmp_path: Path)
             await store.close()
 
     asyncio.run(prepare())
-    worker = subprocess.Popen([sys.executable, "-m", "server.cli", "worker", "--data", str(data), "--log-level",
-                               "warning"], cwd=ROOT, env=dict(os.environ))
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "worker", "--data", str(data), "--log-level", "warning"],
+        cwd=ROOT,
+        env=dict(os.environ),
+    )
     try:
         deadline = time.monotonic() + 20
         while not asyncio.run(check(f"{code(2)}:score")):

@@ -57,7 +57,11 @@ async def test_black_listed_in_three_of_the_last_six_snapshots_calls_for_a_worki
     snapshot = await _doc(sqlite, "district:ranking:xixi:2026-03")
     assert snapshot["as_of"] == "2026-03-20" and snapshot["rules_version"] == 1
     assert [(e["shop"], e["rank"], e["list"]) for e in snapshot["entries"]] == [
-        (code(1), 1, "red"), (code(2), 2, "red"), (code(3), 3, "black"), (code(4), 4, "black")]
+        (code(1), 1, "red"),
+        (code(2), 2, "red"),
+        (code(3), 3, "black"),
+        (code(4), 4, "black"),
+    ]
     assert snapshot["working_group"] == [code(4)]  # code(3) was black twice, code(2) once
     flagged = await _doc(sqlite, f"{code(4)}:score")
     assert (flagged["rank"], flagged["of"], flagged["list"], flagged["working_group"]) == (4, 4, "black", True)
@@ -75,7 +79,9 @@ async def test_a_missing_earlier_month_is_ranked_as_of_its_last_day(sqlite: Sqli
     # S0001 as of 28 Feb: −2 for the general hazard, −2 for each of the 3 weeks of delay started by then (13, 20
     # and 27 Feb); its self-check of 2 March does not count yet.
     assert [(e["shop"], e["points"], e["open_hazards"]) for e in past["entries"]] == [
-        (code(2), 100, 0), (code(1), 100 - 2 - 3 * 2, 1)]
+        (code(2), 100, 0),
+        (code(1), 100 - 2 - 3 * 2, 1),
+    ]
     current = await _doc(sqlite, "district:ranking:xixi:2026-03")
     # As of 20 March: 6 started weeks of delay, +2 for the self-check, −1 each for the missed 2026-W08 and W09.
     assert [(e["shop"], e["points"]) for e in current["entries"]] == [(code(2), 100), (code(1), 100 - 2 - 12 + 2 - 2)]
@@ -88,22 +94,44 @@ async def test_the_dashboard_counts_per_community_and_grid(sqlite: SqliteStore) 
     fix = as_shop(rectification("2026-03-18 09:00", hazard_id(fixed, "f1")), code(1))
     passed = as_shop(verification("2026-03-18 15:00", hazard_id(fixed, "f1"), rectified=fix["_id"]), code(1))
     ignored = as_shop(patrol("2026-03-10 10:00", finding("f1", "gas_safe", "serious", "2026-03-11")), code(2))
-    events = [as_shop(self_check("2026-03-16 09:00"), code(1)), fixed, fix, passed,
-              as_shop(self_check("2026-03-02 09:00"), code(2)), ignored]
+    events = [
+        as_shop(self_check("2026-03-16 09:00"), code(1)),
+        fixed,
+        fix,
+        passed,
+        as_shop(self_check("2026-03-02 09:00"), code(2)),
+        ignored,
+    ]
     await sqlite.bulk_docs([*registry(2), *events])
     await _settle(sqlite)
     week = await _doc(sqlite, "district:stats:xixi:2026-W12")
     assert week["as_of"] == "2026-03-20"
     assert week["figures"] == {
-        "active_shops": 2, "self_checks": 1, "self_checked_shops": 1, "patrols": 1, "patrolled_shops": 1,
-        "hazards_found": 1, "hazards_rectified": 1, "open_alarms": 1, "overdue_hazards": 1,
-        "hazards_due": 1, "hazards_rectified_in_time": 1,
+        "active_shops": 2,
+        "self_checks": 1,
+        "self_checked_shops": 1,
+        "patrols": 1,
+        "patrolled_shops": 1,
+        "hazards_found": 1,
+        "hazards_rectified": 1,
+        "open_alarms": 1,
+        "overdue_hazards": 1,
+        "hazards_due": 1,
+        "hazards_rectified_in_time": 1,
     }
     month = await _doc(sqlite, "district:stats:xixi:2026-03")
     assert month["figures"] | {} == {
-        "active_shops": 2, "self_checks": 2, "self_checked_shops": 2, "patrols": 2, "patrolled_shops": 2,
-        "hazards_found": 2, "hazards_rectified": 1, "open_alarms": 1, "overdue_hazards": 1,
-        "hazards_due": 2, "hazards_rectified_in_time": 1,
+        "active_shops": 2,
+        "self_checks": 2,
+        "self_checked_shops": 2,
+        "patrols": 2,
+        "patrolled_shops": 2,
+        "hazards_found": 2,
+        "hazards_rectified": 1,
+        "open_alarms": 1,
+        "overdue_hazards": 1,
+        "hazards_due": 2,
+        "hazards_rectified_in_time": 1,
     }
     assert set(month["by_community"]) == {"wensan", "cuiyuan"} and set(month["by_grid"]) == {"wensan-01", "cuiyuan-01"}
     assert month["by_grid"]["cuiyuan-01"]["overdue_hazards"] == 1 and month["by_grid"]["wensan-01"]["open_alarms"] == 0
@@ -142,8 +170,13 @@ def test_the_tick_is_at_five_past_midnight_in_shanghai() -> None:
 
 def test_periods_and_their_bounds() -> None:
     assert periods(date(2026, 3, 20)) == [
-        ("2026-W12", date(2026, 3, 20)), ("2026-03", date(2026, 3, 20)), ("2026", date(2026, 3, 20)),
-        ("2025-W12", date(2025, 3, 23)), ("2025-03", date(2025, 3, 31)), ("2025", date(2025, 12, 31))]
+        ("2026-W12", date(2026, 3, 20)),
+        ("2026-03", date(2026, 3, 20)),
+        ("2026", date(2026, 3, 20)),
+        ("2025-W12", date(2025, 3, 23)),
+        ("2025-03", date(2025, 3, 31)),
+        ("2025", date(2025, 12, 31)),
+    ]
     assert [p for p, _ in periods(date(2026, 12, 31))][:3] == ["2026-W53", "2026-12", "2026"]
     assert "2025-W53" not in [p for p, _ in periods(date(2026, 12, 31))]  # 2025 has 52 ISO weeks
     assert period_bounds("2026-02") == (date(2026, 2, 1), date(2026, 2, 28))
@@ -154,7 +187,12 @@ def test_periods_and_their_bounds() -> None:
 def test_a_status_is_the_one_reached_by_the_end_of_the_day() -> None:
     steps = ((date(2026, 3, 2), "open"), (date(2026, 3, 4), "overdue"), (date(2026, 3, 6), "closed"))
     hazard = Tracked("h", date(2026, 3, 2), steps, date(2026, 3, 3))
-    assert [hazard.status_on(date(2026, 3, d)) for d in (1, 2, 4, 5, 6)] == [None, "open", "overdue", "overdue",
-                                                                            "closed"]
+    assert [hazard.status_on(date(2026, 3, d)) for d in (1, 2, 4, 5, 6)] == [
+        None,
+        "open",
+        "overdue",
+        "overdue",
+        "closed",
+    ]
     assert not hazard.closed_in_time(date(2026, 3, 6))
     assert Tracked("h", date(2026, 3, 2), (steps[0], steps[2])).closed_in_time(date(2026, 3, 6))

@@ -100,8 +100,11 @@ async def test_its_own_writes_do_not_wake_it_again(sqlite: SqliteStore) -> None:
     task = await running(follower)
     try:
         await follower.settled()
-        seq, passes, projected = (await sqlite.info())["update_seq"], follower.counters.district_passes, \
-            follower.counters.projected
+        seq, passes, projected = (
+            (await sqlite.info())["update_seq"],
+            follower.counters.district_passes,
+            follower.counters.projected,
+        )
         assert passes >= 1 and projected >= 4
         await asyncio.sleep(0.5)  # longer than the debounce and the longpoll
         assert (await sqlite.info())["update_seq"] == seq

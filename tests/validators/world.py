@@ -19,8 +19,17 @@ from tests.validators.builders import verification as verify
 
 SUBDISTRICT = "xixi"
 NOW = datetime(2026, 3, 20, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
-FAST = Options(longpoll_ms=300, debounce=0.02, max_delay=0.3, retry_base=0.01, max_tries=3, workers=3, queue=3,
-               batch=7, tick_poll=0.02)
+FAST = Options(
+    longpoll_ms=300,
+    debounce=0.02,
+    max_delay=0.3,
+    retry_base=0.01,
+    max_tries=3,
+    workers=3,
+    queue=3,
+    batch=7,
+    tick_poll=0.02,
+)
 
 
 def clock() -> datetime:
@@ -40,8 +49,16 @@ def as_shop(doc: dict[str, Any], shop_code: str) -> dict[str, Any]:
 def registry(shops: int) -> list[Doc]:
     docs: list[Doc] = []
     for community in ("wensan", "cuiyuan"):
-        docs.append({"_id": f"registry:community:{community}", "type": "community", "schema": 1, "code": community,
-                     "name": community, "subdistrict": SUBDISTRICT})
+        docs.append(
+            {
+                "_id": f"registry:community:{community}",
+                "type": "community",
+                "schema": 1,
+                "code": community,
+                "name": community,
+                "subdistrict": SUBDISTRICT,
+            }
+        )
     for n in range(1, shops + 1):
         community = "wensan" if n % 2 else "cuiyuan"
         doc = shop(code=code(n)) | {"community": community, "grid": f"{community}-01"}
@@ -59,8 +76,14 @@ def history(shop_code: str, seed: int) -> list[Doc]:
         if kind < 0.45:
             events.append(self_check(when, *rng.sample(["wiring_ok", "escape_route", "gas_safe"], rng.randint(0, 1))))
         elif kind < 0.8:
-            found = [finding("f1", rng.choice(["extinguisher_valid", "open_flame"]),
-                             rng.choice(["general", "serious"]), f"2026-03-{min(day + 2, 28):02d}")]
+            found = [
+                finding(
+                    "f1",
+                    rng.choice(["extinguisher_valid", "open_flame"]),
+                    rng.choice(["general", "serious"]),
+                    f"2026-03-{min(day + 2, 28):02d}",
+                )
+            ]
             visit = patrol(when, *found[: rng.randint(0, 1)])
             events.append(visit)
             if visit["findings"] and rng.random() < 0.7:
@@ -84,8 +107,9 @@ async def fill(store: Store, shops: int = 6, seed: int = 7) -> list[Doc]:
 async def contents(store: Store) -> dict[str, str]:
     """Every document's body (its `_rev` aside) as canonical JSON, by id: what "byte-identical" compares."""
     rows = (await store.all_docs(AllDocsQuery(include_docs=True)))["rows"]
-    return {row["id"]: json.dumps({k: v for k, v in row["doc"].items() if k != "_rev"}, ensure_ascii=False)
-            for row in rows}
+    return {
+        row["id"]: json.dumps({k: v for k, v in row["doc"].items() if k != "_rev"}, ensure_ascii=False) for row in rows
+    }
 
 
 async def running(follower: Follower) -> asyncio.Task[None]:
