@@ -17,12 +17,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# --ignore-scripts: nothing here needs a native build (pouchdb-server runs in memory), and npm would otherwise
+# compile sqlite3 and leveldown from source where its install-script policy allows it (it did under CI=true).
 pwa/node_modules/.installed: pwa/package.json pwa/package-lock.json
-	cd pwa && npm ci --no-audit --no-fund
+	cd pwa && npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
 tests/node/node_modules/.installed: tests/node/package.json tests/node/package-lock.json
-	cd tests/node && npm ci --no-audit --no-fund
+	cd tests/node && npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
 pwa/dist/index.html: pwa/node_modules/.installed $(PWA_SOURCES)
