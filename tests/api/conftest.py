@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from server.app import create_app
 from server.auth import Principal, Tokens
 from server.settings import Settings
+from tests.worlds import seed_registry
 
 SECRET = "api-test-secret-" + "z" * 40
 
@@ -42,22 +43,7 @@ def open_world(tmp_path: Path, **settings: Any) -> Iterator[World]:
         w = World(client)
         reg, acc = w.state.registry, w.state.accounts
         w.call(reg.put_community, "wensan", "文三社区", "minglou")
-        w.call(reg.put_grid, "g1", "文三一网格", "wensan", ["zhou"], ["S0001", "S0002"])
-        w.call(reg.put_grid, "g2", "文三二网格", "wensan", ["li"], ["S0003"])
-        for code, grid in (("S0001", "g1"), ("S0002", "g1"), ("S0003", "g2")):
-            w.call(
-                reg.put_shop,
-                {
-                    "code": code,
-                    "name": f"小吃店{code}",
-                    "address": "曙光北路1号",
-                    "category": "food",
-                    "community": "wensan",
-                    "grid": grid,
-                    "status": "active",
-                    "owner_activated": False,
-                },
-            )
+        seed_registry(w.call, reg)
         w.call(acc.create_staff, "grid", "zhou", "zhou-password", "小周")
         w.call(acc.create_staff, "grid", "li", "li-password", "小李")
         w.call(acc.create_staff, "office", "wang", "wang-password", "王科长")

@@ -22,6 +22,7 @@ from server.ids import new_ulid
 from server.settings import Settings
 from server.store.protocol import Store
 from server.sync.validate import WriteContext, check_event_write
+from tests.worlds import seed_registry
 
 SECRET = "validation-secret-" + "v" * 40
 TEMPLATE = "district:template:fire-gas"
@@ -107,22 +108,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     app = create_app(Settings(data_dir=tmp_path / "data", secret=SECRET, run_validators=False))
     with TestClient(app, raise_server_exceptions=False) as client:
         state, call = app.state, client.portal.call  # type: ignore[union-attr]
-        call(state.registry.put_grid, "g1", "文三一网格", "wensan", ["zhou"], ["S0001", "S0002"])
-        call(state.registry.put_grid, "g2", "文三二网格", "wensan", ["li"], ["S0003"])
-        for code, grid in (("S0001", "g1"), ("S0002", "g1"), ("S0003", "g2")):
-            call(
-                state.registry.put_shop,
-                {
-                    "code": code,
-                    "name": f"小吃店{code}",
-                    "address": "曙光北路1号",
-                    "category": "food",
-                    "community": "wensan",
-                    "grid": grid,
-                    "status": "active",
-                    "owner_activated": True,
-                },
-            )
+        seed_registry(call, state.registry, owner_activated=True)
         call(state.accounts.create_staff, "grid", "zhou", "zhou-password", "小周")
         call(state.accounts.create_staff, "office", "wang", "wang-password", "王科长")
         call(state.accounts.set_owner_pin, "S0001", "123456")
