@@ -100,27 +100,14 @@ class Accounts:
             raise bad_request("username: letters, digits, '-' and '_' only")
         if len(password) < 8:
             raise bad_request("password: at least 8 characters")
-        user_id = f"{role}:{username}"
-        existing = await read(self.store, user_doc_id(user_id))
-        doc = {
-            "_id": user_doc_id(user_id),
-            "type": "user",
-            "user_id": user_id,
-            "role": role,
-            "username": username,
-            "name": name,
-            "password_hash": await asyncio.to_thread(HASHER.hash, password),
-            # A new password signs out every device that had the old one.
-            "token_version": (existing.get("token_version", 0) + 1) if existing else 0,
-            "scope_version": existing.get("scope_version", 0) if existing else 0,
-            "disabled": False,
-        }
-        return await upsert(self.store, doc)
+        password_hash = await asyncio.to_thread(HASHER.hash, password)
+        return await self._put_user(
+            f"{role}:{username}", role, {"password_hash": password_hash}, username=username, name=name
+        )
 
     async def issue_activation(self, shop: str, issued_by: str) -> Doc:
         """A one-time 8-digit code the owner types on first use; a new code replaces the old one."""
-        if await read(self.store, shop_doc_id(shop)) is None:
-            raise not_found(f"No shop {shop} in the registry.")
+        await self._require_shop(shop)
         code = f"{secrets.randbelow(10**8):08d}"
         expires = datetime.now(UTC) + timedelta(days=ACTIVATION_DAYS)
         doc = {
@@ -153,17 +140,21 @@ class Accounts:
             raise not_found(f"No shop {shop} in the registry.")
 
     async def _put_owner(self, shop: str, pin_hash: str) -> Doc:
-        user_id = f"owner:{shop}"
+        return await self._put_user(f"owner:{shop}", "owner", {"pin_hash": pin_hash}, shop=shop)
+
+    async def _put_user(self, user_id: str, role: str, secret: dict[str, str], **fields: str) -> Doc:
+        """Write an account with a new secret: a new password or PIN signs out every device that had the old one.
+        The scope version carries over; an account without a `name` keeps its old one (owners: the shop code)."""
         existing = await read(self.store, user_doc_id(user_id))
+        name = fields.pop("name") if "name" in fields else (existing or {}).get("name", user_id.split(":", 1)[1])
         doc = {
             "_id": user_doc_id(user_id),
             "type": "user",
             "user_id": user_id,
-            "role": "owner",
-            "shop": shop,
-            "name": existing.get("name", shop) if existing else shop,
-            "pin_hash": pin_hash,
-            # A new PIN signs out every phone that had the old one.
+            "role": role,
+            **fields,
+            "name": name,
+            **secret,
             "token_version": (existing.get("token_version", 0) + 1) if existing else 0,
             "scope_version": existing.get("scope_version", 0) if existing else 0,
             "disabled": False,
