@@ -9,7 +9,6 @@ feed and then kept by following it, so alarms that the validator worker or anoth
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import secrets
@@ -28,6 +27,7 @@ from server.models.common import MAX_NOTE, PARTITION, ULID
 from server.models.projections import Department
 from server.store.protocol import AllDocsQuery, ChangesQuery, Doc, Seq, Store
 from server.store.upsert import read
+from server.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +117,8 @@ class Alarms:
         self._task = asyncio.create_task(self._follow(), name="alarm-index")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     async def _follow(self) -> None:
         """Load every alarm from the changes feed, then follow it (longpoll) for as long as the server runs. The

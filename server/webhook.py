@@ -10,7 +10,6 @@ of one database) for the office to read. Deliveries still queued when the server
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import logging
@@ -27,6 +26,7 @@ from server.errors import CouchError
 from server.ids import new_ulid
 from server.settings import Settings
 from server.store.protocol import Doc, Store
+from server.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +71,7 @@ class Webhook:
         self._workers = [asyncio.create_task(self._work(), name=f"webhook-{n}") for n in range(WORKERS)]
 
     async def stop(self) -> None:
-        for task in self._workers:
-            task.cancel()
-        for task in self._workers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(*self._workers)
         self._workers = []
         if self._client is not None:
             await self._client.aclose()

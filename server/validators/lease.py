@@ -21,6 +21,7 @@ from typing import Final
 
 from server.errors import CouchError
 from server.store.protocol import Doc, Store
+from server.tasks import cancel
 from server.validators.context import Clock, utc_now
 from server.validators.feed import Options
 from server.validators.follower import Follower
@@ -105,11 +106,8 @@ class Validators:
         self._task = asyncio.create_task(self.run(), name="validators")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         with contextlib.suppress(Exception):
             await self.lease.release()
         self.holding = False
