@@ -48,8 +48,9 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix server tests
 	$(BIN)/ruff format server tests
 
+# Every tests/bench/bench_*.py prints its figures; each runs on its own, so one failing does not hide the others.
 bench: install
-	$(BIN)/python tests/bench/bench_replication.py
+	@status=0; for b in tests/bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || status=1; done; exit $$status
 
 clean:
 	rm -rf $(VENV) pwa/node_modules pwa/dist tests/node/node_modules

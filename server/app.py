@@ -17,8 +17,16 @@ from server.accounts import Accounts
 from server.alarms import Alarms
 from server.api.alarms import routes as alarm_routes
 from server.api.auth import routes as auth_routes
+from server.api.dashboard import routes as dashboard_routes
+from server.api.devices import routes as devices_routes
+from server.api.exports import routes as exports_routes
 from server.api.office import routes as office_routes
+from server.api.openapi import routes as openapi_routes
 from server.api.public import routes as public_routes
+from server.api.qr import routes as qr_routes
+from server.api.registry_admin import routes as registry_admin_routes
+from server.api.rewards import routes as rewards_routes
+from server.api.rules import routes as rules_routes
 from server.api.users import routes as user_routes
 from server.auth import Tokens, load_secret
 from server.errors import CouchError, couch_error_handler, not_found
@@ -87,6 +95,14 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         *office_routes,
         *alarm_routes,
         *public_routes,
+        *devices_routes,
+        *dashboard_routes,
+        *rules_routes,
+        *registry_admin_routes,
+        *qr_routes,
+        *exports_routes,
+        *rewards_routes,
+        *openapi_routes,
     ]
     if (PWA_DIST / "assets").exists():
         routes.append(Mount("/assets", StaticFiles(directory=PWA_DIST / "assets"), name="assets"))
@@ -95,7 +111,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         # Phones must see a new version at once: the service worker script is never cached.
         return FileResponse(PWA_DIST / "sw.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
-    routes += [Route("/s/{code:path}", spa), Route("/login", spa), Route("/office{rest:path}", spa)]
+    routes += [
+        Route("/s/{code:path}", spa),
+        Route("/login", spa),
+        Route("/grid{rest:path}", spa),
+        Route("/office{rest:path}", spa),
+    ]
     if (PWA_DIST / "sw.js").exists():
         routes.append(Route("/sw.js", service_worker))
     if PWA_DIST.exists():

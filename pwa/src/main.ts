@@ -31,10 +31,26 @@ const lookupScore: ScoreLookup = async (code) => {
   }
 };
 
-function renderRoute(route: Route): void {
-  const { title, node } = view(route, lookupScore);
+let routeToken = 0;
+
+function show({ title, node }: { title: string; node: HTMLElement }): void {
   document.title = title;
   app.replaceChildren(node);
+}
+
+function renderRoute(route: Route): void {
+  const token = ++routeToken;
+  // The grid worker's and the office's screens are their own chunks, loaded when first opened
+  // (precached by the service worker, so they open offline too).
+  if (route.name === 'grid') {
+    void import('./grid/main').then((m) => token === routeToken && show(m.gridView(route.rest)));
+    return;
+  }
+  if (route.name === 'office') {
+    void import('./office/main').then((m) => token === routeToken && show(m.officeView(route.rest)));
+    return;
+  }
+  show(view(route, lookupScore));
 }
 
 let lastSync: SyncStatus | null = null;

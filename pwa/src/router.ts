@@ -4,6 +4,10 @@ export type Route =
   | { name: 'home' }
   | { name: 'shop'; code: string }
   | { name: 'login'; role: LoginRole | null; shop: string | null }
+  // The grid worker's and the office's screens route within their own lazily loaded modules:
+  // `rest` is the path after `/grid` or `/office` ('' or '/...'), with the query string.
+  | { name: 'grid'; rest: string }
+  | { name: 'office'; rest: string }
   | { name: 'notFound'; path: string };
 
 export type LoginRole = 'owner' | 'grid' | 'office';
@@ -31,6 +35,10 @@ export function matchRoute(pathAndQuery: string): Route {
   const parts = path.split('/').filter((p) => p !== '');
 
   if (parts.length === 0) return { name: 'home' };
+  if (parts[0] === 'grid' || parts[0] === 'office') {
+    const rest = path.replace(/^\/(grid|office)/, '').replace(/\/+$/, '');
+    return { name: parts[0], rest: rest + (queryAt === -1 ? '' : pathAndQuery.slice(queryAt)) };
+  }
   if (parts.length === 2 && parts[0] === 's') {
     const code = decode(parts[1] ?? '');
     if (code !== null && SHOP_CODE.test(code)) return { name: 'shop', code };

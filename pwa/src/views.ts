@@ -132,5 +132,8 @@ export function view(route: Route, lookup: ScoreLookup): View {
       return loginView(route.role, route.shop);
     case 'notFound':
       return notFoundView();
+    case 'grid':
+    case 'office':
+      throw new Error(`${route.name} screens are rendered by their own module`);
   }
 }

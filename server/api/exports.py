@@ -1,0 +1,7 @@
+"""Exports (CSV, XLSX) and the printable monthly report."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+routes: list[Route] = []
