@@ -2,6 +2,68 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
-routes: list[Route] = []
+from server.api.common import caller
+from server.http import json_response, read_object
+from server.office import rules as service
+from server.store.protocol import Store
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+async def get_rules(request: Request) -> Response:
+    """`GET /api/office/rules`: `{"rules", "stored", "changes"}`; the current rules and who changed them when."""
+    await caller(request, "office")
+    return json_response(request, await service.get_rules(_store(request)))
+
+
+async def put_rules(request: Request) -> Response:
+    """`PUT /api/office/rules`: fields of the rules to change (a whole document or a few fields); answers the new
+    version. An optional `version` names the version edited (409 when it is stale); 400 names the bad field."""
+    principal = await caller(request, "office")
+    body = await read_object(request)
+    answer = await service.put_rules(_store(request), body, principal.user_id, datetime.now(UTC))
+    return json_response(request, answer)
+
+
+async def list_templates(request: Request) -> Response:
+    """`GET /api/office/templates`: `{"items", "available"}`: current templates with their known versions, and
+    the modules shipped with the server (食品安全, 环境卫生) not added yet, ready to POST."""
+    await caller(request, "office")
+    return json_response(request, await service.templates_answer(_store(request)))
+
+
+async def put_template(request: Request) -> Response:
+    """`PUT /api/office/templates/{id}`: a new version of a template (title, categories, items); checks already
+    made keep the version they name."""
+    principal = await caller(request, "office")
+    body = await read_object(request)
+    doc = await service.put_template(
+        _store(request), request.path_params["id"], body, principal.user_id, datetime.now(UTC)
+    )
+    return json_response(request, doc)
+
+
+async def add_template(request: Request) -> Response:
+    """`POST /api/office/templates {"id", "title", "categories", "items"}`: a new module, version 1 (201)."""
+    principal = await caller(request, "office")
+    body = await read_object(request)
+    doc = await service.add_template(_store(request), body, principal.user_id, datetime.now(UTC))
+    return json_response(request, doc, status=201)
+
+
+routes = [
+    Route("/api/office/rules", get_rules, methods=["GET"]),
+    Route("/api/office/rules", put_rules, methods=["PUT"]),
+    Route("/api/office/templates", list_templates, methods=["GET"]),
+    Route("/api/office/templates", add_template, methods=["POST"]),
+    Route("/api/office/templates/{id}", put_template, methods=["PUT"]),
+]

@@ -1,0 +1,199 @@
+"""Editing the versioned rules (`district:rules`) and checklist templates (`district:template:{id}`).
+
+Every edit is a new version: the current document is replaced and a frozen copy of the new version is written
+beside it (`…:v{n}`), so events keep being read against the version they name. The frozen copy of the version
+being replaced is written first when it is missing (the default template and rules may never have been stored).
+Who changed what and when is logged in `registry:change:{ulid}` (a partition no device replicates), since the
+wire-format models of rules and templates have no room for it. The validators reload both on their next change.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from importlib.resources import files
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from server.errors import CouchError, bad_request, conflict, not_found
+from server.ids import new_ulid
+from server.models.common import reason_of
+from server.models.rules import RULES_ID, Rules, default_rules
+from server.models.templates import DEFAULT_TEMPLATE_ID, Template, default_template
+from server.store.protocol import AllDocsQuery, Doc, Store
+from server.store.upsert import read
+
+TEMPLATE_PREFIX: Final = DEFAULT_TEMPLATE_ID.rsplit(":", 1)[0] + ":"  # district:template:
+CHANGE_PREFIX: Final = "registry:change:"
+META: Final = frozenset({"_id", "_rev", "_revisions", "_conflicts", "type", "schema", "version"})
+MODULES: Final = ("food-safety", "hygiene")  # shipped modules the office can add (server/office/modules/)
+
+
+def _body(doc: Doc) -> Doc:
+    return {k: v for k, v in doc.items() if k != "_rev"}
+
+
+def _base_version(body: dict[str, Any], current: int) -> None:
+    """An optional `version` in the body names the version the edit started from: a stale one is a conflict."""
+    base = body.get("version")
+    if base is not None and base != current:
+        raise conflict(f"version {base} was edited, but the current version is {current}; reload and edit again")
+
+
+async def _write_new(store: Store, current: Doc | None, frozen_current: Doc, new: Doc) -> None:
+    """Freeze the replaced version if needed, then replace the current document and freeze the new version."""
+    snapshot_id = f"{new['_id']}:v{new['version']}"
+    writes: list[Doc] = []
+    if await read(store, frozen_current["_id"]) is None:
+        writes.append(_body(frozen_current))
+    if await read(store, snapshot_id) is not None:
+        raise conflict(f"{snapshot_id} already exists")
+    writes.append({**new, "_rev": current["_rev"]} if current is not None else new)
+    writes.append({**new, "_id": snapshot_id})
+    for answer in await store.bulk_docs(writes):
+        if answer.get("error") == "conflict":
+            raise conflict(f"{answer.get('id')} changed meanwhile; reload and edit again")
+        if not answer.get("ok"):
+            raise CouchError(500, str(answer.get("error")), f"{answer.get('id')}: {answer.get('reason')}")
+
+
+async def _log(store: Store, target: str, version: int, by: str, now: datetime, action: str) -> Doc:
+    entry = {
+        "_id": f"{CHANGE_PREFIX}{new_ulid(int(now.timestamp() * 1000))}",
+        "type": "change",
+        "schema": 1,
+        "target": target,
+        "action": action,
+        "version": version,
+        "by": by,
+        "at": now.isoformat(timespec="seconds"),
+    }
+    await store.bulk_docs([entry])
+    return entry
+
+
+async def changes(store: Store, target: str, limit: int = 50) -> list[Doc]:
+    """The change log of one document, newest first."""
+    query = AllDocsQuery(startkey=CHANGE_PREFIX + "\ufff0", endkey=CHANGE_PREFIX, descending=True, include_docs=True)
+    rows = (await store.all_docs(query))["rows"]
+    found = [_body(row["doc"]) for row in rows if row.get("doc") and row["doc"].get("target") == target]
+    return found[:limit]
+
+
+# ----- rules -----
+
+
+async def get_rules(store: Store) -> Doc:
+    """`{"rules", "stored", "changes"}`: the current rules (SPEC's defaults while none are stored)."""
+    doc = await read(store, RULES_ID)
+    rules = _body(doc) if doc is not None else default_rules().to_doc()
+    return {"rules": rules, "stored": doc is not None, "changes": await changes(store, RULES_ID)}
+
+
+async def put_rules(store: Store, body: dict[str, Any], by: str, now: datetime) -> Doc:
+    """A new version of the rules: the body's fields over the current ones, validated, version + 1."""
+    current = await read(store, RULES_ID)
+    base = Rules.model_validate(current) if current is not None else default_rules()
+    _base_version(body, base.version)
+    fields = {k: v for k, v in body.items() if k not in META}
+    new = {**{k: v for k, v in base.to_doc().items() if k not in META}, **fields}
+    new.update({"_id": RULES_ID, "type": "rules", "schema": 1, "version": base.version + 1})
+    try:
+        rules = Rules.model_validate(new)
+    except ValidationError as e:
+        raise bad_request(reason_of(e)) from None
+    await _write_new(store, current, {**base.to_doc(), "_id": base.snapshot_id}, rules.to_doc())
+    await _log(store, RULES_ID, rules.version, by, now, "edit")
+    return await get_rules(store)
+
+
+# ----- templates -----
+
+
+def template_doc_id(short_id: str) -> str:
+    return TEMPLATE_PREFIX + short_id
+
+
+async def current_templates(store: Store) -> list[Doc]:
+    """The current version of every template (the default one even when it was never stored), by id."""
+    query = AllDocsQuery(startkey=TEMPLATE_PREFIX, endkey=TEMPLATE_PREFIX + "\ufff0", include_docs=True)
+    found: dict[str, Doc] = {}
+    versions: dict[str, list[int]] = {}
+    for row in (await store.all_docs(query))["rows"]:
+        doc = row.get("doc")
+        if not doc or ":v" in row["id"][len(TEMPLATE_PREFIX) :]:
+            if doc and isinstance(doc.get("version"), int):
+                versions.setdefault(row["id"].split(":v", 1)[0], []).append(doc["version"])
+            continue
+        found[row["id"]] = _body(doc)
+    if DEFAULT_TEMPLATE_ID not in found:
+        found[DEFAULT_TEMPLATE_ID] = default_template().to_doc()
+    out = []
+    for doc_id, doc in sorted(found.items()):
+        known = set(versions.get(doc_id, [])) | {int(doc.get("version", 0))}
+        out.append({**doc, "versions": sorted(known)})
+    return out
+
+
+async def _current_template(store: Store, doc_id: str) -> tuple[Doc | None, Template | None]:
+    stored = await read(store, doc_id)
+    if stored is not None:
+        return stored, Template.model_validate(stored)
+    return None, default_template() if doc_id == DEFAULT_TEMPLATE_ID else None
+
+
+def _template(doc_id: str, version: int, body: dict[str, Any]) -> Template:
+    fields = {k: v for k, v in body.items() if k not in META and k != "id"}
+    new = {**fields, "_id": doc_id, "type": "template", "schema": 1, "version": version}
+    try:
+        return Template.model_validate(new)
+    except ValidationError as e:
+        raise bad_request(reason_of(e)) from None
+
+
+async def put_template(store: Store, short_id: str, body: dict[str, Any], by: str, now: datetime) -> Doc:
+    """A new version of an existing template; checks made with older versions keep theirs."""
+    doc_id = template_doc_id(short_id)
+    stored, current = await _current_template(store, doc_id)
+    if current is None:
+        raise not_found(f"No template {short_id}; POST /api/office/templates adds a new module.")
+    _base_version(body, current.version)
+    template = _template(doc_id, current.version + 1, {**current.to_doc(), **body})
+    await _write_new(store, stored, {**current.to_doc(), "_id": current.snapshot_id}, template.to_doc())
+    await _log(store, doc_id, template.version, by, now, "edit")
+    return template.to_doc()
+
+
+async def add_template(store: Store, body: dict[str, Any], by: str, now: datetime) -> Doc:
+    """A new module (version 1); `body["id"]` is its short id (`food-safety`) or its full `_id`."""
+    short_id = body.get("id")
+    if short_id is None and isinstance(body.get("_id"), str) and body["_id"].startswith(TEMPLATE_PREFIX):
+        short_id = body["_id"][len(TEMPLATE_PREFIX) :]
+    if not isinstance(short_id, str) or not short_id:
+        raise bad_request("id: the new module's id is required, such as food-safety")
+    doc_id = template_doc_id(short_id)
+    template = _template(doc_id, 1, {k: v for k, v in body.items() if k != "_id"})
+    if (await _current_template(store, doc_id))[1] is not None:
+        raise conflict(f"template {short_id} exists; PUT /api/office/templates/{short_id} makes a new version")
+    new = template.to_doc()
+    answers = await store.bulk_docs([new, {**new, "_id": template.snapshot_id}])
+    if not all(answer.get("ok") for answer in answers):
+        raise conflict(f"template {short_id} was added meanwhile")
+    await _log(store, doc_id, 1, by, now, "add")
+    return new
+
+
+def shipped_module(short_id: str) -> Doc:
+    """One of the modules shipped with the server (`MODULES`), ready to POST."""
+    text = (files("server.office") / "modules" / f"{short_id}.json").read_text(encoding="utf-8")
+    doc: Doc = json.loads(text)
+    return doc
+
+
+async def templates_answer(store: Store) -> Doc:
+    """`{"items": [current templates with their versions], "available": [shipped modules not added yet]}`."""
+    items = await current_templates(store)
+    have = {doc["_id"] for doc in items}
+    available = [doc for doc in (shipped_module(m) for m in MODULES) if doc["_id"] not in have]
+    return {"items": items, "available": available}

@@ -1,0 +1,193 @@
+"""The office edits the versioned rules and checklist templates through the API; the validators and the gateway's
+write checks follow the new versions with no code change (the food-safety module applies to food shops)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from server.ids import new_ulid
+from server.store.upsert import read
+from tests.api.conftest import World
+from tests.api.test_alarm_flow import wait_until
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def office(world: World) -> dict[str, str]:
+    return world.login("wang", "wang-password")
+
+
+def owner(world: World, shop: str = "S0001") -> dict[str, str]:
+    world.call(world.state.accounts.set_owner_pin, shop, "246810")
+    resp = world.client.post("/api/auth/owner", json={"shop": shop, "pin": "246810"})
+    assert resp.status_code == 200, resp.text
+    return {"Authorization": "Bearer " + resp.json()["token"]}
+
+
+def stored(world: World, doc_id: str) -> dict[str, Any] | None:
+    doc: dict[str, Any] | None = world.call(read, world.state.store, doc_id)
+    return doc
+
+
+def test_only_the_office_reads_and_edits_rules_and_templates(world: World) -> None:
+    grid = world.login("zhou", "zhou-password")
+    for method, path in (
+        ("GET", "/api/office/rules"),
+        ("PUT", "/api/office/rules"),
+        ("GET", "/api/office/templates"),
+        ("POST", "/api/office/templates"),
+        ("PUT", "/api/office/templates/fire-gas"),
+    ):
+        assert world.client.request(method, path, json={}).status_code == 401
+        assert world.client.request(method, path, json={}, headers=grid).status_code == 403
+
+
+def test_a_rules_edit_is_a_new_version_the_validators_apply(world: World) -> None:
+    headers = office(world)
+    before = world.client.get("/api/office/rules", headers=headers).json()
+    assert before["rules"]["version"] == 1 and before["rules"]["alarm_threshold"] == 10 and not before["stored"]
+    wait_until(lambda: (stored(world, "S0001:score") or {}).get("rules_version") == 1)
+
+    resp = world.client.put("/api/office/rules", headers=headers, json={"version": 1, "start_points": 120})
+    assert resp.status_code == 200, resp.text
+    after = resp.json()
+    assert after["rules"]["version"] == 2 and after["rules"]["start_points"] == 120 and after["stored"]
+    assert after["rules"]["alarm_threshold"] == 10  # the fields not sent are kept
+    [change] = after["changes"]
+    assert change["by"] == "office:wang" and change["version"] == 2 and change["target"] == "district:rules"
+    assert (stored(world, "district:rules:v1") or {}).get("start_points") == 100  # the replaced version, frozen
+    assert (stored(world, "district:rules:v2") or {}).get("start_points") == 120
+
+    # The validators reload the rules and project every shop again: a new shop starts with 120 points.
+    score = wait_until(lambda: (s := stored(world, "S0003:score")) and s.get("rules_version") == 2 and s)
+    assert score["points"] == 120
+
+    # Editing from a stale version is a conflict, not a silent overwrite.
+    stale = world.client.put("/api/office/rules", headers=headers, json={"version": 1, "start_points": 90})
+    assert stale.status_code == 409 and "current version is 2" in stale.json()["reason"]
+
+
+def test_bad_rules_are_refused_with_the_field(world: World) -> None:
+    headers = office(world)
+    cases = [
+        ({"deadline_days": {"general": 7, "major": 3, "serious": "1"}}, "deadline_days.serious"),
+        ({"alarm_threshold": -1}, "alarm_threshold"),
+        ({"refund_percent": 150}, "refund_percent"),
+        ({"colour": "red"}, "colour"),
+        ({"working_group_black_months": 9}, "working_group_black_months cannot exceed"),
+        ({"effective_from": "tomorrow"}, "effective_from"),
+    ]
+    for body, field in cases:
+        resp = world.client.put("/api/office/rules", headers=headers, json=body)
+        assert resp.status_code == 400, (body, resp.text)
+        assert field in resp.json()["reason"], resp.json()
+    assert world.client.put("/api/office/rules", headers=headers, content=b"[1]").status_code == 400
+    assert world.client.get("/api/office/rules", headers=headers).json()["rules"]["version"] == 1
+
+
+def food_self_check(shop: str, version: int, expired: bool) -> dict[str, Any]:
+    now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=1)
+    answers: dict[str, Any] = {
+        "licence_displayed": {"value": True, "photos": [f"{shop}:photo:{new_ulid()}"]},
+        "health_certificates": {"value": True},
+        "expired_food": {"value": expired, "note": "冰柜里有过期牛奶" if expired else ""},
+        "raw_cooked_separated": {"value": True},
+        "fridge_temperature_ok": {"value": True},
+        "tableware_disinfected": {"value": True},
+        "additives_logged": {"value": True},
+    }
+    return {
+        "_id": f"{shop}:self_check:{new_ulid()}",
+        "type": "self_check",
+        "schema": 1,
+        "shop": shop,
+        "template": "district:template:food-safety",
+        "template_version": version,
+        "performed_at": now.isoformat(),
+        "created_by": f"owner:{shop}",
+        "device": "d-owner",
+        "answers": answers,
+    }
+
+
+def push(world: World, headers: dict[str, str], doc: dict[str, Any]) -> dict[str, Any]:
+    resp = world.client.post("/sync/_bulk_docs", headers=headers, json={"docs": [doc]})
+    assert resp.status_code == 201, resp.text
+    answer: dict[str, Any] = resp.json()[0]
+    return answer
+
+
+def test_the_food_safety_module_applies_to_food_shops_without_code(world: World) -> None:
+    headers, shop_owner = office(world), owner(world)
+    listed = world.client.get("/api/office/templates", headers=headers).json()
+    assert [t["_id"] for t in listed["items"]] == ["district:template:fire-gas"]
+    modules = {m["_id"]: m for m in listed["available"]}
+    assert set(modules) == {"district:template:food-safety", "district:template:hygiene"}
+    food = modules["district:template:food-safety"]
+    assert food["title"]["zh"] == "食品安全" and "food" in food["categories"]
+    assert modules["district:template:hygiene"]["title"]["zh"] == "环境卫生"
+
+    # Before the office adds it, the gateway refuses a check against it.
+    refused = push(world, shop_owner, food_self_check("S0001", 1, expired=False))
+    assert refused["error"] == "forbidden" and "not known" in refused["reason"]
+
+    resp = world.client.post("/api/office/templates", headers=headers, json={**food, "id": "food-safety"})
+    assert resp.status_code == 201, resp.text
+    assert world.client.post("/api/office/templates", headers=headers, json={**food, "id": "food-safety"}).json()[
+        "error"
+    ] == ("conflict")
+    listed = world.client.get("/api/office/templates", headers=headers).json()
+    assert [t["_id"] for t in listed["items"]] == ["district:template:fire-gas", "district:template:food-safety"]
+    assert [m["_id"] for m in listed["available"]] == ["district:template:hygiene"]
+
+    # S0001 is a food shop: its owner's check against the module is accepted, and scored.
+    check = food_self_check("S0001", 1, expired=True)
+    assert push(world, shop_owner, check).get("ok")
+    hazard_id = f"S0001:hazard:{check['_id'].rsplit(':', 1)[1]}-expired_food"
+    hazard = wait_until(lambda: stored(world, hazard_id))
+    assert hazard["severity"] == "serious" and hazard["self_reported"] and hazard["cost"] == 5  # half of 10
+    alarm = wait_until(lambda: stored(world, f"S0001:alarm:{check['_id'].rsplit(':', 1)[1]}"))
+    assert [item["item"] for item in alarm["items"]] == ["expired_food"]
+
+    # A new version: checks filled with version 1 stay valid, new ones may name version 2.
+    items = [dict(item) for item in food["items"]]
+    items[0] = {**items[0], "photo_required": False}
+    resp = world.client.put("/api/office/templates/food-safety", headers=headers, json={"version": 1, "items": items})
+    assert resp.status_code == 200 and resp.json()["version"] == 2, resp.text
+    assert push(world, shop_owner, food_self_check("S0001", 1, expired=False)).get("ok")
+    assert push(world, shop_owner, food_self_check("S0001", 2, expired=False)).get("ok")
+    assert (stored(world, "district:template:food-safety:v1") or {}).get("version") == 1
+    current = world.client.get("/api/office/templates", headers=headers).json()["items"][1]
+    assert current["version"] == 2 and current["versions"] == [1, 2]
+    assert wait_until(lambda: stored(world, hazard_id))["status"] == "open"
+
+
+def test_bad_templates_are_refused_with_the_field(world: World) -> None:
+    headers = office(world)
+    good = {"id": "signage", "title": {"zh": "招牌安全", "en": "Signage"}, "categories": ["*"]}
+    item = {
+        "id": "sign_secure",
+        "label_zh": "招牌是否牢固",
+        "label_en": "Sign secure",
+        "answer": "yes_no",
+        "hazard_when": {"equals": False},
+        "severity": "major",
+    }
+    cases = [
+        ({**good, "items": []}, "items"),
+        ({**good, "items": [{**item, "answer": "number"}]}, "needs hazard_when"),
+        ({**good, "items": [{**item, "severity": "fatal"}]}, "items[0].severity"),
+        ({**good, "items": [item, item]}, "its own id"),
+        ({**good, "id": "Bad Id!", "items": [item]}, "_id"),
+        ({k: v for k, v in good.items() if k != "id"} | {"items": [item]}, "id"),
+    ]
+    for body, field in cases:
+        resp = world.client.post("/api/office/templates", headers=headers, json=body)
+        assert resp.status_code == 400, (body, resp.text)
+        assert field in resp.json()["reason"], resp.json()
+    missing = world.client.put("/api/office/templates/nothing-here", headers=headers, json={"items": [item]})
+    assert missing.status_code == 404
+    fire = world.client.put("/api/office/templates/fire-gas", headers=headers, json={"items": [{**item, "id": "X"}]})
+    assert fire.status_code == 400 and "items[0].id" in fire.json()["reason"]
