@@ -1,50 +1,61 @@
-// The local PouchDB (IndexedDB) and its replication with the gateway's /sync/ endpoint.
+// The local PouchDB databases (IndexedDB) and their replication with the gateway's /sync/ endpoint.
+// Data documents sync live both ways; photos live in their own database, pushed one per request after the
+// text has gone, so an alarm never waits behind a photo. Pending counts are checked against the server.
 import PouchDB from 'pouchdb-browser';
-import { backOff, bearerFetch, PULL_BATCH_SIZE, syncUrl } from './sync-config';
+import { deviceId, store, stored } from './device';
+import { backOff, bearerFetch, PHOTO_BATCH_SIZE, PULL_BATCH_SIZE, syncUrl } from './sync-config';
 import { updateSyncFacts } from './sync-status';
 
-export const LOCAL_DB_NAME = 'mashang';
+export { deviceId } from './device';
 
-const DEVICE_KEY = 'mashang.device';
+export const LOCAL_DB_NAME = 'mashang';
+export const PHOTOS_DB_NAME = 'mashang-photos';
+
 const PUSHED_SEQ_KEY = 'mashang.pushedSeq';
+const PHOTOS_PUSHED_SEQ_KEY = 'mashang.photosPushedSeq';
+const REFUSED_KEY = 'mashang.refused';
+const LAST_PUSH_KEY = 'mashang.lastPush';
+const LAST_PULL_KEY = 'mashang.lastPull';
 
 export type LocalDb = PouchDB.Database;
 
 let db: LocalDb | null = null;
+let photos: LocalDb | null = null;
 
-/** The device's database, created on first use. */
+/** The device's data database (events written here, projections pulled here). */
 export function localDb(): LocalDb {
   db ??= new PouchDB(LOCAL_DB_NAME);
   return db;
 }
 
-function stored(key: string): string | null {
+/** The device's photos, pushed by their own replication and never pulled. */
+export function photosDb(): LocalDb {
+  photos ??= new PouchDB(PHOTOS_DB_NAME);
+  return photos;
+}
+
+export interface Refused {
+  id: string;
+  reason: string;
+  at: string;
+}
+
+/** Documents the server refused, with its reasons (kept until the user dismisses them). */
+export function refusedDocs(): Refused[] {
   try {
-    return localStorage.getItem(key);
+    return JSON.parse(stored(REFUSED_KEY) ?? '[]') as Refused[];
   } catch {
-    return null;
+    return [];
   }
 }
 
-function store(key: string, value: string): void {
-  try {
-    localStorage.setItem(key, value);
-  } catch {
-    // storage unavailable: the value lives for this page only
-  }
+function saveRefused(list: Refused[]): void {
+  store(REFUSED_KEY, list.length ? JSON.stringify(list.slice(-50)) : null);
+  updateSyncFacts({ refused: list.length });
 }
 
-let device: string | null = null;
-
-/** A stable id for this browser (`device` in the wire format), made on first use. */
-export function deviceId(): string {
-  device ??= stored(DEVICE_KEY);
-  if (device === null) {
-    const bytes = crypto.getRandomValues(new Uint8Array(6));
-    device = 'd-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-    store(DEVICE_KEY, device);
-  }
-  return device;
+export function dismissRefused(): void {
+  saveRefused([]);
 }
 
 interface ReplicationError {
@@ -60,139 +71,304 @@ function describe(err: unknown): string {
   return [e.id, e.reason ?? e.message ?? e.name].filter(Boolean).join(': ') || 'unknown error';
 }
 
-export interface SyncHandle {
-  /** Stop both replications and the listeners. */
-  cancel(): void;
+export interface SyncTimes {
+  last_push: string | null;
+  last_pull: string | null;
 }
 
-/**
- * Replicate the local database with the gateway as the signed-in user: pull everything in scope
- * (batches of 200), push this device's documents; both live, retrying forever with back-off.
- * Feeds the header's sync status (synced / pending / offline / error).
- */
-export function startSync(baseUrl: string, token: string): SyncHandle {
-  const local = localDb();
-  const me = deviceId();
-  const remote = new PouchDB(syncUrl(baseUrl), { fetch: bearerFetch(token), skip_setup: true });
+export function syncTimes(): SyncTimes {
+  return { last_push: stored(LAST_PUSH_KEY), last_pull: stored(LAST_PULL_KEY) };
+}
 
-  let pushedSeq: number = Number(stored(PUSHED_SEQ_KEY) ?? 0) || 0;
-  let pull: PouchDB.Replication.Replication<object> | null = null;
-  let push: PouchDB.Replication.Replication<object> | null = null;
-  let refused: string | undefined; // sticky until the page reloads; the office sees the quarantine
-  let fatal: string | undefined; // 401/403 on the whole replication: the sign-in is no longer valid
-  let counting: Promise<void> | null = null;
-  let recountAgain = false;
-  let cancelled = false;
+/** One push side (data or photos): the sequence the server has acknowledged up to, and the count after it. */
+class PushLedger {
+  seq: number;
+  pending = 0;
+  private counting: Promise<void> | null = null;
+  private again = false;
 
-  const showError = (): void => updateSyncFacts({ error: fatal ?? refused });
+  constructor(
+    private readonly db: LocalDb,
+    private readonly key: string,
+    /** Whether a local document is this device's own (pulled documents are not "waiting"). */
+    private readonly mine: (doc: { device?: string } | undefined) => boolean,
+    private readonly onCount: () => void,
+  ) {
+    this.seq = Number(stored(key) ?? 0) || 0;
+  }
 
-  // Pending = this device's own changes after the last one the push replication got past.
-  const recount = (): void => {
-    if (counting) {
-      recountAgain = true;
+  advance(seq: number | string): void {
+    const n = Number(seq);
+    if (Number.isFinite(n) && n > this.seq) {
+      this.seq = n;
+      store(this.key, String(n));
+    }
+  }
+
+  /** This device's documents after the acknowledged sequence: [id, rev, seq]. */
+  async unacknowledged(): Promise<{ id: string; rev: string; seq: number }[]> {
+    const res = await this.db.changes({ since: this.seq, include_docs: true });
+    const refused = new Set(refusedDocs().map((r) => r.id));
+    return res.results
+      .filter((c) => !c.deleted && this.mine(c.doc as { device?: string }) && !refused.has(c.id))
+      .map((c) => ({ id: c.id, rev: c.changes[0]?.rev ?? '', seq: Number(c.seq) }));
+  }
+
+  recount(): void {
+    if (this.counting) {
+      this.again = true;
       return;
     }
-    counting = local
-      .changes({ since: pushedSeq, include_docs: true })
-      .then((res) => {
-        const mine = res.results.filter((c) => (c.doc as { device?: string } | undefined)?.device === me);
-        updateSyncFacts({ pending: mine.length });
+    this.counting = this.unacknowledged()
+      .then((docs) => {
+        this.pending = docs.length;
+        this.onCount();
       })
       .catch(() => undefined)
       .finally(() => {
-        counting = null;
-        if (recountAgain && !cancelled) {
-          recountAgain = false;
-          recount();
+        this.counting = null;
+        if (this.again) {
+          this.again = false;
+          this.recount();
         }
       });
-  };
+  }
 
-  const setPushedSeq = (seq: number | string): void => {
-    const n = Number(seq);
-    if (Number.isFinite(n) && n > pushedSeq) {
-      pushedSeq = n;
-      store(PUSHED_SEQ_KEY, String(n));
+  /**
+   * The push is idle: ask the server which of our documents it has (revs_diff), and move the acknowledged
+   * sequence past the leading run it has. A document written meanwhile is never counted as sent.
+   */
+  async confirm(remote: LocalDb): Promise<void> {
+    const docs = await this.unacknowledged();
+    if (docs.length === 0) {
+      const info = await this.db.info();
+      // Nothing of ours after the checkpoint: the rest are pulled documents; skip past them.
+      const again = await this.unacknowledged();
+      if (again.length === 0) this.advance(info.update_seq);
+    } else {
+      const query: Record<string, string[]> = {};
+      for (const d of docs) (query[d.id] ??= []).push(d.rev);
+      const missing = (await remote.revsDiff(query)) as Record<string, unknown>;
+      let upTo: number | null = null;
+      for (const d of docs) {
+        if (d.id in missing) break;
+        upTo = d.seq;
+      }
+      if (upTo !== null) this.advance(upTo);
+      if (docs.every((d) => !(d.id in missing))) store(LAST_PUSH_KEY, new Date().toISOString());
     }
+    this.recount();
+  }
+}
+
+export interface SyncHandle {
+  /** Stop every replication and listener. */
+  cancel(): void;
+}
+
+let active: SyncHandle | null = null;
+let ledgers: { data: PushLedger; photos: PushLedger } | null = null;
+
+function makeLedgers(): { data: PushLedger; photos: PushLedger } {
+  if (ledgers) return ledgers;
+  const me = deviceId();
+  const publish = (): void =>
+    updateSyncFacts({ pendingDocs: ledgers?.data.pending ?? 0, pendingPhotos: ledgers?.photos.pending ?? 0 });
+  ledgers = {
+    data: new PushLedger(localDb(), PUSHED_SEQ_KEY, (d) => d?.device === me, publish),
+    photos: new PushLedger(photosDb(), PHOTOS_PUSHED_SEQ_KEY, () => true, publish),
   };
+  return ledgers;
+}
+
+/** How many documents and photos wait for the server (computed afresh). */
+export async function pendingCounts(): Promise<{ docs: number; photos: number }> {
+  const l = makeLedgers();
+  const [docs, pics] = await Promise.all([l.data.unacknowledged(), l.photos.unacknowledged()]);
+  return { docs: docs.length, photos: pics.length };
+}
+
+export async function countPending(): Promise<number> {
+  const { docs, photos: pics } = await pendingCounts();
+  return docs + pics;
+}
+
+/**
+ * Replicate with the gateway as the signed-in user: pull everything in scope but photos (batches of 200),
+ * push this device's documents, then its photos one at a time; all live, retrying with a capped back-off.
+ * Feeds the header's sync status. Calls `onIdle` whenever the data push has caught up.
+ */
+export function startSync(baseUrl: string, token: string, onIdle?: () => void): SyncHandle {
+  active?.cancel();
+  const local = localDb();
+  const pics = photosDb();
+  const remote = new PouchDB(syncUrl(baseUrl), { fetch: bearerFetch(token), skip_setup: true });
+  const { data: dataLedger, photos: photoLedger } = makeLedgers();
+
+  let pull: PouchDB.Replication.Replication<object> | null = null;
+  let push: PouchDB.Replication.Replication<object> | null = null;
+  let photoPush: PouchDB.Replication.Replication<object> | null = null;
+  let cancelled = false;
 
   const onPaused = (err: unknown): void => {
     if (cancelled) return;
-    if (err) {
-      // A failed request that will be retried: no signal, or the server is unreachable.
-      updateSyncFacts({ online: false });
-    } else {
-      updateSyncFacts({ online: navigator.onLine });
-    }
+    // A failed request will be retried: no signal, or the server is unreachable.
+    updateSyncFacts(err ? { online: false } : { online: navigator.onLine, error: undefined });
   };
-
   const onFatal = (err: unknown): void => {
-    fatal = describe(err);
-    showError();
+    if (cancelled) return;
+    updateSyncFacts({ error: describe(err) });
+  };
+  const onDenied = (err: unknown): void => {
+    const e = (err ?? {}) as ReplicationError;
+    const list = refusedDocs().filter((r) => r.id !== e.id);
+    list.push({ id: e.id ?? '?', reason: e.reason ?? e.message ?? 'forbidden', at: new Date().toISOString() });
+    saveRefused(list);
+    dataLedger.recount();
+    photoLedger.recount();
   };
 
-  const replicationOptions = { live: true, retry: true, back_off_function: backOff };
+  const options = { live: true, retry: true, back_off_function: backOff };
 
-  const begin = (): void => {
-    pull = local.replicate
-      .from(remote, { ...replicationOptions, batch_size: PULL_BATCH_SIZE })
-      .on('paused', onPaused)
-      .on('error', onFatal);
-    push = local.replicate
-      .to(remote, replicationOptions)
+  const startPhotos = (): void => {
+    if (photoPush || cancelled) return;
+    photoPush = pics.replicate
+      .to(remote, { ...options, batch_size: PHOTO_BATCH_SIZE, batches_limit: 1 })
       .on('change', (info) => {
-        setPushedSeq(info.last_seq);
-        recount();
+        photoLedger.advance(info.last_seq);
+        photoLedger.recount();
       })
       .on('paused', (err: unknown) => {
         onPaused(err);
-        if (!err) {
-          // Caught up: everything written before now has been offered to the server.
-          void local.info().then((i) => {
-            setPushedSeq(i.update_seq);
-            recount();
+        if (!err) void photoLedger.confirm(remote).catch(() => undefined);
+      })
+      .on('denied', onDenied)
+      .on('error', onFatal);
+  };
+  const stopPhotos = (): void => {
+    photoPush?.cancel();
+    photoPush = null;
+  };
+
+  const begin = (): void => {
+    pull = local.replicate
+      .from(remote, { ...options, batch_size: PULL_BATCH_SIZE, selector: { type: { $ne: 'photo' } } })
+      .on('change', () => store(LAST_PULL_KEY, new Date().toISOString()))
+      .on('paused', (err: unknown) => {
+        onPaused(err);
+        if (!err) store(LAST_PULL_KEY, new Date().toISOString());
+      })
+      .on('error', onFatal);
+    push = local.replicate
+      .to(remote, options)
+      // Text first: photos wait while documents are going up.
+      .on('active', stopPhotos)
+      .on('change', (info) => {
+        dataLedger.advance(info.last_seq);
+        dataLedger.recount();
+      })
+      .on('paused', (err: unknown) => {
+        onPaused(err);
+        if (err) return;
+        void dataLedger
+          .confirm(remote)
+          .catch(() => undefined)
+          .finally(() => {
+            startPhotos();
+            onIdle?.();
           });
-        }
       })
-      .on('denied', (err: unknown) => {
-        refused = describe(err);
-        showError();
-      })
+      .on('denied', onDenied)
       .on('error', onFatal);
   };
 
   const end = (): void => {
     pull?.cancel();
     push?.cancel();
+    stopPhotos();
     pull = push = null;
   };
 
-  // Coming back into signal: start again now rather than after the current back-off.
-  // (The online/offline flag itself is kept by watchConnectivity in sync-status.ts.)
+  // Back into signal: start again now rather than after the current back-off.
   const onOnline = (): void => {
-    if (fatal === undefined && !cancelled) {
+    if (!cancelled) {
       end();
       begin();
     }
   };
   window.addEventListener('online', onOnline);
 
-  const localChanges = local.changes({ since: 'now', live: true }).on('change', recount);
+  const watchers = [
+    local.changes({ since: 'now', live: true }).on('change', () => dataLedger.recount()),
+    pics.changes({ since: 'now', live: true }).on('change', () => photoLedger.recount()),
+  ];
 
-  updateSyncFacts({ online: navigator.onLine });
-  // A remembered checkpoint beyond the database's end means the database was wiped: count afresh.
-  void local.info().then((i) => {
-    if (pushedSeq > Number(i.update_seq)) pushedSeq = 0;
-    recount();
+  updateSyncFacts({ online: navigator.onLine, refused: refusedDocs().length });
+  // A remembered checkpoint beyond a database's end means the database was wiped: count afresh.
+  void Promise.all([local.info(), pics.info()]).then(([a, b]) => {
+    if (dataLedger.seq > Number(a.update_seq)) dataLedger.seq = 0;
+    if (photoLedger.seq > Number(b.update_seq)) photoLedger.seq = 0;
+    dataLedger.recount();
+    photoLedger.recount();
   });
   begin();
 
-  return {
+  const handle: SyncHandle = {
     cancel(): void {
       cancelled = true;
       window.removeEventListener('online', onOnline);
-      localChanges.cancel();
+      for (const w of watchers) w.cancel();
       end();
+      if (active === handle) active = null;
     },
   };
+  active = handle;
+  return handle;
+}
+
+export function stopSync(): void {
+  active?.cancel();
+}
+
+/** Count what waits without replicating (signed out, or before sync starts). */
+export function watchPending(): void {
+  const l = makeLedgers();
+  l.data.recount();
+  l.photos.recount();
+}
+
+/** Remove both local databases and the sync bookkeeping (sign-out with nothing left to send). */
+export async function destroyLocal(): Promise<void> {
+  stopSync();
+  await Promise.all([localDb().destroy(), photosDb().destroy()]);
+  db = photos = null;
+  ledgers = null;
+  for (const key of [PUSHED_SEQ_KEY, PHOTOS_PUSHED_SEQ_KEY, REFUSED_KEY, LAST_PUSH_KEY, LAST_PULL_KEY]) store(key, null);
+  updateSyncFacts({ pendingDocs: 0, pendingPhotos: 0, refused: 0 });
+}
+
+function blobToBase64(blob: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ''));
+    reader.onerror = () => reject(reader.error ?? new Error('read failed'));
+    reader.readAsDataURL(blob);
+  });
+}
+
+/** Every document and photo not yet acknowledged by the server, as one JSON file (photos in base64). */
+export async function exportPending(): Promise<Blob> {
+  const l = makeLedgers();
+  const [docs, pics] = await Promise.all([l.data.unacknowledged(), l.photos.unacknowledged()]);
+  const out: unknown[] = [];
+  for (const d of docs) out.push(await localDb().get(d.id));
+  for (const p of pics) {
+    const doc = await photosDb().get(p.id, { attachments: true, binary: true });
+    const atts = (doc as { _attachments?: Record<string, { content_type: string; data: Blob }> })._attachments ?? {};
+    const plain: Record<string, { content_type: string; data: string }> = {};
+    for (const [name, a] of Object.entries(atts)) plain[name] = { content_type: a.content_type, data: await blobToBase64(a.data) };
+    out.push({ ...doc, _attachments: plain });
+  }
+  const body = { exported_at: new Date().toISOString(), device: deviceId(), docs: out };
+  return new Blob([JSON.stringify(body, null, 1)], { type: 'application/json' });
 }

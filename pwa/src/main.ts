@@ -5,8 +5,7 @@ import { getLang, setLang, t, type MessageKey } from './i18n';
 import { refresh, startRouter, type Route } from './router';
 import { onSyncStatus, watchConnectivity, type SyncStatus } from './sync-status';
 import { view, type ScoreLookup } from './views';
-
-const TOKEN_KEY = 'mashang.token';
+import { currentSession, onSession, type Session } from './session';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -92,12 +91,22 @@ watchConnectivity();
 onSyncStatus(renderSync);
 startRouter(renderRoute);
 
-// Signed in on this device (the sign-in screen, a later issue, stores the token): replicate.
-const token = localStorage.getItem(TOKEN_KEY);
-if (token) {
-  void navigator.storage?.persist?.();
-  void import('./db').then(({ startSync }) => startSync(location.origin, token));
+// Signed in on this device (owner or grid worker): replicate, now and after every sign-in or renewal.
+// The office works through /api/ and does not replicate.
+let syncedToken: string | null = null;
+function followSession(session: Session | null): void {
+  const token = session && session.user.role !== 'office' ? session.token : null;
+  if (token === syncedToken) return;
+  syncedToken = token;
+  if (token) {
+    void navigator.storage?.persist?.();
+    void import('./db').then(({ startSync }) => startSync(location.origin, token));
+  } else {
+    void import('./db').then(({ stopSync }) => stopSync());
+  }
 }
+onSession(followSession);
+followSession(currentSession());
 
 // Service worker: precached shell, offline deep links. A new version waits for a tap, so a
 // form being filled in is never reloaded away.

@@ -2,6 +2,8 @@
 
 /** Changes per pull request: fewer round trips on a poor signal. */
 export const PULL_BATCH_SIZE = 200;
+/** Photos go up one per request, so a weak signal finishes each one and an alarm never queues behind many. */
+export const PHOTO_BATCH_SIZE = 1;
 /** Longest wait between retries once the server or the network has failed. */
 export const MAX_BACK_OFF_MS = 60_000;
 

@@ -4,25 +4,35 @@ export type SyncState = 'synced' | 'pending' | 'offline' | 'error';
 
 export interface SyncStatus {
   state: SyncState;
-  /** Local changes not yet confirmed by the server. */
+  /** Local documents and photos not yet acknowledged by the server. */
   pending: number;
-  /** Why the state is `error` (a replication error message or a refused document). */
+  pendingDocs: number;
+  pendingPhotos: number;
+  /** Documents the server refused (shown with their reasons until dismissed). */
+  refused: number;
+  /** Why the state is `error`. */
   detail?: string;
 }
 
 export interface SyncFacts {
   online: boolean;
-  pending: number;
-  /** Set when the last replication attempt failed for a reason other than the network. */
+  pendingDocs: number;
+  pendingPhotos: number;
+  refused: number;
+  /** Set when replication failed for a reason other than the network (e.g. the sign-in is no longer valid). */
   error?: string;
 }
 
-/** Derive what to show from what we know. Offline wins; then errors; then waiting documents. */
-export function deriveStatus(facts: SyncFacts): SyncStatus {
-  const pending = Math.max(0, facts.pending);
-  if (!facts.online) return { state: 'offline', pending };
-  if (facts.error !== undefined) return { state: 'error', pending, detail: facts.error };
-  return { state: pending > 0 ? 'pending' : 'synced', pending };
+/** Derive what to show from what we know. Offline wins; then errors and refusals; then waiting documents. */
+export function deriveStatus(facts: Partial<SyncFacts> & { online: boolean }): SyncStatus {
+  const pendingDocs = Math.max(0, facts.pendingDocs ?? 0);
+  const pendingPhotos = Math.max(0, facts.pendingPhotos ?? 0);
+  const refused = Math.max(0, facts.refused ?? 0);
+  const base = { pending: pendingDocs + pendingPhotos, pendingDocs, pendingPhotos, refused };
+  if (!facts.online) return { state: 'offline', ...base };
+  if (facts.error !== undefined) return { state: 'error', ...base, detail: facts.error };
+  if (refused > 0) return { state: 'error', ...base, detail: `${refused} refused` };
+  return { state: base.pending > 0 ? 'pending' : 'synced', ...base };
 }
 
 type Listener = (status: SyncStatus) => void;
@@ -30,7 +40,9 @@ type Listener = (status: SyncStatus) => void;
 const listeners = new Set<Listener>();
 let facts: SyncFacts = {
   online: typeof navigator === 'undefined' ? true : navigator.onLine,
-  pending: 0,
+  pendingDocs: 0,
+  pendingPhotos: 0,
+  refused: 0,
 };
 let status: SyncStatus = deriveStatus(facts);
 
@@ -38,17 +50,21 @@ export function getSyncStatus(): SyncStatus {
   return status;
 }
 
+function same(a: SyncStatus, b: SyncStatus): boolean {
+  return (
+    a.state === b.state &&
+    a.pendingDocs === b.pendingDocs &&
+    a.pendingPhotos === b.pendingPhotos &&
+    a.refused === b.refused &&
+    a.detail === b.detail
+  );
+}
+
 export function updateSyncFacts(change: Partial<SyncFacts>): void {
   facts = { ...facts, ...change };
   if ('error' in change && change.error === undefined) delete facts.error;
   const next = deriveStatus(facts);
-  if (
-    next.state === status.state &&
-    next.pending === status.pending &&
-    next.detail === status.detail
-  ) {
-    return;
-  }
+  if (same(next, status)) return;
   status = next;
   for (const listener of listeners) listener(status);
 }

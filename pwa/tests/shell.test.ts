@@ -61,15 +61,25 @@ describe('router', () => {
 });
 
 describe('sync status', () => {
-  it('offline wins, then errors, then pending', () => {
-    expect(deriveStatus({ online: true, pending: 0 })).toEqual({ state: 'synced', pending: 0 });
-    expect(deriveStatus({ online: true, pending: 4 })).toEqual({ state: 'pending', pending: 4 });
-    expect(deriveStatus({ online: false, pending: 4, error: 'x' })).toEqual({ state: 'offline', pending: 4 });
-    expect(deriveStatus({ online: true, pending: 1, error: 'forbidden' })).toEqual({
+  it('offline wins, then errors and refusals, then pending', () => {
+    expect(deriveStatus({ online: true }).state).toBe('synced');
+    const waiting = deriveStatus({ online: true, pendingDocs: 3, pendingPhotos: 1 });
+    expect(waiting).toMatchObject({ state: 'pending', pending: 4, pendingDocs: 3, pendingPhotos: 1 });
+    expect(deriveStatus({ online: false, pendingDocs: 4, error: 'x' })).toMatchObject({ state: 'offline', pending: 4 });
+    expect(deriveStatus({ online: true, pendingDocs: 1, error: 'forbidden' })).toMatchObject({
       state: 'error',
       pending: 1,
       detail: 'forbidden',
     });
+  });
+
+  it('a refused document is an error, not silently synced', () => {
+    expect(deriveStatus({ online: true, refused: 1 }).state).toBe('error');
+    expect(deriveStatus({ online: true, refused: 0, pendingPhotos: 2 }).state).toBe('pending');
+  });
+
+  it('photos alone keep it pending', () => {
+    expect(deriveStatus({ online: true, pendingPhotos: 1 })).toMatchObject({ state: 'pending', pending: 1 });
   });
 });
 

@@ -1,0 +1,257 @@
+// Checklist forms built from template documents (`district:template:*`): the owner's weekly self-check and
+// the grid worker's patrol. Inputs are named by item id (the stable hooks tests and automation rely on).
+import { localDb } from './db';
+import { h } from './dom';
+import { savePhoto, photoUrl } from './events';
+import { getLang, t } from './i18n';
+
+export interface TemplateItem {
+  id: string;
+  label_zh: string;
+  label_en: string;
+  answer: 'yes_no' | 'number';
+  hazard_when: { equals: boolean } | { gt: number };
+  severity: 'general' | 'major' | 'serious';
+  photo_required?: boolean;
+  points?: number | null;
+}
+
+export interface Template {
+  _id: string;
+  type: 'template';
+  version: number;
+  title: { zh: string; en: string };
+  categories: string[];
+  items: TemplateItem[];
+}
+
+export interface Answer {
+  value: boolean | number;
+  photos?: string[];
+  note?: string;
+}
+
+/** Answers keyed by item id, for all templates of a form (item ids are unique per template). */
+export type Answers = Record<string, Answer>;
+
+export interface ChecklistOptions {
+  prefill?: Answers;
+  withPhotos: boolean;
+  /** Show the prefilled answers as "the owner said …" beside each item (the patrol verifies them). */
+  verify?: boolean;
+  onChange?: () => void;
+  /** The shop the photos belong to (needed when withPhotos). */
+  shop?: string;
+  /** Ask for the position with each photo (the user consented). */
+  gps?: boolean;
+}
+
+export interface ChecklistForm {
+  node: HTMLElement;
+  read(): Answers;
+  photos(): Record<string, string[]>;
+  /** Resolves when every photo chosen so far is resized and stored. */
+  ready(): Promise<void>;
+  /** What is missing (unanswered items, photos an item requires), as sentences for the user. */
+  problems(): string[];
+}
+
+export function itemLabel(item: TemplateItem): string {
+  return getLang() === 'en' ? item.label_en : item.label_zh;
+}
+
+export function templateTitle(template: Template): string {
+  return getLang() === 'en' ? template.title.en : template.title.zh;
+}
+
+/** True when `value` is the hazard answer of `item`. */
+export function isHazard(item: TemplateItem, value: boolean | number | undefined): boolean {
+  if (value === undefined) return false;
+  const when = item.hazard_when;
+  if ('equals' in when) return typeof value === 'boolean' && value === when.equals;
+  return typeof value === 'number' && value > when.gt;
+}
+
+/** The template id checks refer to (without a `:v{n}` snapshot suffix). */
+export function templateId(template: Template): string {
+  return template._id.replace(/:v\d+$/, '');
+}
+
+/** Templates that apply to a shop category (or to all shops), from the local database. */
+export async function applicableTemplates(shopCategory?: string | null): Promise<Template[]> {
+  const res = await localDb().allDocs<Template>({
+    startkey: 'district:template:',
+    endkey: 'district:template:\ufff0',
+    include_docs: true,
+  });
+  return pickTemplates(
+    res.rows.flatMap((r) => (r.doc ? [r.doc as unknown as Template] : [])),
+    shopCategory,
+  );
+}
+
+/** The current (not snapshot) templates that apply to `category`; '*' means every category. */
+export function pickTemplates(docs: Template[], category?: string | null): Template[] {
+  return docs.filter(
+    (d) =>
+      d.type === 'template' &&
+      !/:v\d+$/.test(d._id) &&
+      Array.isArray(d.items) &&
+      (d.categories.includes('*') || (!!category && d.categories.includes(category))),
+  );
+}
+
+function valueText(item: TemplateItem, value: boolean | number): string {
+  if (item.answer === 'number') return String(value);
+  return value ? t('check.yes') : t('check.no');
+}
+
+export function buildChecklistForm(templates: Template[], opts: ChecklistOptions): ChecklistForm {
+  const node = h('div', { class: 'checklist' });
+  const photoIds: Record<string, string[]> = {};
+  const saving = new Set<Promise<unknown>>();
+  const items: TemplateItem[] = [];
+  const changed = (): void => opts.onChange?.();
+
+  for (const template of templates) {
+    const section = h('section', { class: 'template', 'data-template': templateId(template) });
+    section.append(h('h2', {}, templateTitle(template)));
+    for (const item of template.items) {
+      items.push(item);
+      section.append(itemFieldset(item));
+    }
+    node.append(section);
+  }
+
+  function markHazard(fieldset: HTMLElement, item: TemplateItem): void {
+    const value = readItem(item);
+    fieldset.classList.toggle('hazard', isHazard(item, value));
+  }
+
+  function itemFieldset(item: TemplateItem): HTMLElement {
+    const prior = opts.prefill?.[item.id];
+    const fieldset = h('fieldset', { class: 'item', 'data-item': item.id });
+    fieldset.append(h('legend', {}, itemLabel(item)));
+    if (opts.verify && prior) {
+      fieldset.append(h('p', { class: 'prior muted' }, t('check.ownerSaid', { answer: valueText(item, prior.value) })));
+    }
+    if (item.answer === 'yes_no') {
+      const row = h('div', { class: 'yesno' });
+      for (const [value, label] of [
+        ['true', t('check.yes')],
+        ['false', t('check.no')],
+      ] as const) {
+        const id = `q-${item.id}-${value}`;
+        const input = h('input', { type: 'radio', name: item.id, value, id, required: true });
+        if (prior && String(prior.value) === value) input.checked = true;
+        input.addEventListener('change', () => {
+          markHazard(fieldset, item);
+          changed();
+        });
+        row.append(h('label', { class: 'choice', for: id }, input, h('span', {}, label)));
+      }
+      fieldset.append(row);
+    } else {
+      const id = `q-${item.id}`;
+      const input = h('input', { type: 'number', name: item.id, id, min: '0', step: '1', inputmode: 'numeric', required: true });
+      if (prior && typeof prior.value === 'number') input.value = String(prior.value);
+      input.addEventListener('input', () => {
+        markHazard(fieldset, item);
+        changed();
+      });
+      fieldset.append(h('label', { class: 'number', for: id }, t('check.number')), input);
+    }
+    if (opts.withPhotos) fieldset.append(photoPicker(item, opts.verify ? [] : (prior?.photos ?? [])));
+    markHazard(fieldset, item);
+    return fieldset;
+  }
+
+  function photoPicker(item: TemplateItem, initial: string[]): HTMLElement {
+    photoIds[item.id] = [...initial];
+    const thumbs = h('div', { class: 'thumbs' });
+    const status = h('span', { class: 'muted', role: 'status' });
+    const showThumb = (id: string): void => {
+      const img = h('img', { alt: t('check.photo'), 'data-photo': id });
+      thumbs.append(img);
+      void photoUrl(id).then((url) => {
+        if (url) img.src = url;
+      });
+    };
+    initial.forEach(showThumb);
+    const id = `p-${item.id}`;
+    const input = h('input', {
+      type: 'file',
+      accept: 'image/*',
+      capture: 'environment',
+      id,
+      'data-photo-for': item.id,
+      class: 'visually-hidden',
+    });
+    input.addEventListener('change', () => {
+      const files = Array.from(input.files ?? []);
+      input.value = '';
+      if (!opts.shop || files.length === 0) return;
+      status.textContent = t('check.photoSaving');
+      for (const file of files) {
+        const job = savePhoto(opts.shop, file, { gps: opts.gps })
+          .then((photo) => {
+            (photoIds[item.id] ??= []).push(photo);
+            showThumb(photo);
+            status.textContent = '';
+            changed();
+          })
+          .catch((err: unknown) => {
+            status.textContent = t('check.photoFailed', { reason: String((err as Error)?.message ?? err) });
+          })
+          .finally(() => saving.delete(job));
+        saving.add(job);
+      }
+    });
+    const label = h(
+      'label',
+      { class: 'button photo', for: id },
+      item.photo_required ? t('check.photoRequired') : t('check.takePhoto'),
+    );
+    return h('div', { class: 'photos' }, label, input, status, thumbs);
+  }
+
+  function readItem(item: TemplateItem): boolean | number | undefined {
+    if (item.answer === 'yes_no') {
+      const checked = node.querySelector<HTMLInputElement>(`input[name="${CSS.escape(item.id)}"]:checked`);
+      return checked ? checked.value === 'true' : undefined;
+    }
+    const input = node.querySelector<HTMLInputElement>(`input[name="${CSS.escape(item.id)}"]`);
+    if (!input || input.value.trim() === '') return undefined;
+    const n = Number(input.value);
+    return Number.isInteger(n) && n >= 0 ? n : undefined;
+  }
+
+  return {
+    node,
+    read(): Answers {
+      const out: Answers = {};
+      for (const item of items) {
+        const value = readItem(item);
+        if (value === undefined) continue;
+        const photos = photoIds[item.id] ?? [];
+        out[item.id] = photos.length ? { value, photos: [...photos] } : { value };
+      }
+      return out;
+    },
+    photos(): Record<string, string[]> {
+      return Object.fromEntries(Object.entries(photoIds).filter(([, ids]) => ids.length > 0).map(([k, v]) => [k, [...v]]));
+    },
+    async ready(): Promise<void> {
+      while (saving.size) await Promise.allSettled([...saving]);
+    },
+    problems(): string[] {
+      const out: string[] = [];
+      for (const item of items) {
+        if (readItem(item) === undefined) out.push(t('check.missingAnswer', { item: itemLabel(item) }));
+        else if (opts.withPhotos && item.photo_required && !(photoIds[item.id] ?? []).length)
+          out.push(t('check.missingPhoto', { item: itemLabel(item) }));
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// Drafts: a form's state saved as it is typed (debounced) in localStorage, which survives a reload and a
+// killed tab synchronously; restored when the form opens again, cleared on submit.
+import { store, stored } from './device';
+
+const PREFIX = 'mashang.draft.';
+export const DRAFT_DELAY_MS = 400;
+
+export function loadDraft<T>(key: string): T | null {
+  const raw = stored(PREFIX + key);
+  if (raw === null) return null;
+  try {
+    return (JSON.parse(raw) as { value: T }).value;
+  } catch {
+    return null;
+  }
+}
+
+export function saveDraft<T>(key: string, value: T): void {
+  store(PREFIX + key, JSON.stringify({ value, saved_at: Date.now() }));
+}
+
+export function clearDraft(key: string): void {
+  store(PREFIX + key, null);
+}
+
+export interface Autosave {
+  /** Call on every change: saves after a short pause. */
+  touch(): void;
+  /** Save now (e.g. before the page hides). */
+  flush(): void;
+  /** Forget the draft (after a submit) and stop saving. */
+  clear(): void;
+}
+
+/** Save `read()` under `key` a moment after each touch(), and at once when the page is hidden. */
+export function autosave<T>(key: string, read: () => T, delayMs: number = DRAFT_DELAY_MS): Autosave {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let stopped = false;
+  const flush = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    if (!stopped) saveDraft(key, read());
+  };
+  const onHide = (): void => {
+    if (timer !== null) flush();
+  };
+  if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onHide);
+  if (typeof window !== 'undefined') window.addEventListener('pagehide', onHide);
+  return {
+    touch(): void {
+      if (stopped) return;
+      if (timer !== null) clearTimeout(timer);
+      timer = setTimeout(flush, delayMs);
+    },
+    flush,
+    clear(): void {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      clearDraft(key);
+      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onHide);
+      if (typeof window !== 'undefined') window.removeEventListener('pagehide', onHide);
+    },
+  };
+}

@@ -1,0 +1,177 @@
+// Who is signed in on this device, and fetch for the gateway's /api/ with that user's bearer token.
+// Owner and grid-worker sessions persist (the app must start offline); an office session lives in memory only.
+import { store, stored } from './device';
+
+export type Role = 'owner' | 'grid' | 'office';
+
+export interface SessionUser {
+  id: string;
+  role: Role;
+  name?: string;
+  username?: string;
+  shop?: string;
+}
+
+export interface Session {
+  token: string;
+  user: SessionUser;
+  /** The owner's shop code. */
+  shop?: string;
+}
+
+const SESSION_KEY = 'mashang.session';
+/** Renew when less than this share of the token's lifetime is left. */
+const RENEW_WHEN_LEFT = 0.25;
+
+/** An answer of /api/ that was not 2xx, with the server's reason. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly reason: string,
+  ) {
+    super(reason || error || `HTTP ${status}`);
+    this.name = 'ApiError';
+  }
+}
+
+type Listener = (session: Session | null) => void;
+const listeners = new Set<Listener>();
+let current: Session | null | undefined;
+
+function isRole(value: unknown): value is Role {
+  return value === 'owner' || value === 'grid' || value === 'office';
+}
+
+function parse(raw: string | null): Session | null {
+  if (!raw) return null;
+  try {
+    const s = JSON.parse(raw) as Session;
+    if (typeof s.token === 'string' && s.user && typeof s.user.id === 'string' && isRole(s.user.role)) return s;
+  } catch {
+    // a damaged entry is no session
+  }
+  return null;
+}
+
+/** The token's claims (`exp`, `iat` in seconds), or null when it is not a readable JWT. */
+export function tokenClaims(token: string): { exp?: number; iat?: number } | null {
+  const part = token.split('.')[1];
+  if (!part) return null;
+  try {
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+    return JSON.parse(json) as { exp?: number; iat?: number };
+  } catch {
+    return null;
+  }
+}
+
+/** True when a token issued at `iat` and expiring at `exp` (seconds) should be renewed at `nowMs`. */
+export function needsRenewal(claims: { exp?: number; iat?: number } | null, nowMs: number): boolean {
+  if (!claims?.exp) return false;
+  const now = nowMs / 1000;
+  const life = claims.iat ? claims.exp - claims.iat : 86_400;
+  return claims.exp - now < life * RENEW_WHEN_LEFT;
+}
+
+export function isExpired(token: string, nowMs = Date.now()): boolean {
+  const exp = tokenClaims(token)?.exp;
+  return exp !== undefined && exp * 1000 <= nowMs;
+}
+
+export function currentSession(): Session | null {
+  if (current === undefined) current = parse(stored(SESSION_KEY));
+  return current;
+}
+
+function setSession(session: Session | null): void {
+  current = session;
+  store(SESSION_KEY, session && session.user.role !== 'office' ? JSON.stringify(session) : null);
+  for (const listener of listeners) listener(session);
+}
+
+/** Called with the new session (or null) after every sign-in, renewal and sign-out. */
+export function onSession(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Keep the answer of /api/auth/login|owner|activate as this device's session and start syncing. */
+export function signIn(answer: { token: string; user: { id: string; role: string; name?: string; shop?: string } }): Session {
+  if (!isRole(answer.user.role)) throw new ApiError(400, 'bad_request', `unknown role ${answer.user.role}`);
+  const user: SessionUser = { ...answer.user, role: answer.user.role };
+  const shop = user.role === 'owner' ? (user.shop ?? user.id.replace(/^owner:/, '')) : undefined;
+  const session: Session = { token: answer.token, user, ...(shop ? { shop } : {}) };
+  setSession(session);
+  return session;
+}
+
+/**
+ * Stop syncing and forget the session. Data not yet uploaded stays on the device (it goes up at the next
+ * sign-in) unless `discardPending` is true; with nothing pending, the local databases are removed.
+ */
+export async function signOut(opts: { discardPending?: boolean } = {}): Promise<void> {
+  setSession(null);
+  const db = await import('./db');
+  db.stopSync();
+  const pending = await db.countPending().catch(() => 0);
+  if (pending === 0 || opts.discardPending) await db.destroyLocal();
+}
+
+async function errorOf(res: Response): Promise<ApiError> {
+  let error = `http_${res.status}`;
+  let reason = res.statusText;
+  try {
+    const body = (await res.json()) as { error?: string; reason?: string };
+    error = body.error ?? error;
+    reason = body.reason ?? reason;
+  } catch {
+    // not JSON
+  }
+  return new ApiError(res.status, error, reason);
+}
+
+let renewing: Promise<void> | null = null;
+
+async function renewIfDue(): Promise<void> {
+  const session = currentSession();
+  if (!session || !needsRenewal(tokenClaims(session.token), Date.now()) || isExpired(session.token)) return;
+  renewing ??= fetch('/api/auth/renew', { method: 'POST', headers: { Authorization: `Bearer ${session.token}` } })
+    .then(async (res) => {
+      if (!res.ok) return;
+      const answer = (await res.json()) as { token: string };
+      const now = currentSession();
+      if (now && now.user.id === session.user.id) setSession({ ...now, token: answer.token });
+    })
+    .catch(() => undefined) // offline: try again next time
+    .finally(() => {
+      renewing = null;
+    });
+  await renewing;
+}
+
+/**
+ * fetch() for the gateway's /api/ with the session's bearer token; a JSON body may be given as `json`.
+ * Renews the token when it nears expiry. Throws ApiError (status, error, reason) on a non-2xx answer;
+ * a network failure rejects with fetch's TypeError.
+ */
+export async function apiFetch(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
+  await renewIfDue();
+  const session = currentSession();
+  const headers = new Headers(init.headers);
+  if (session) headers.set('Authorization', `Bearer ${session.token}`);
+  const { json, ...rest } = init;
+  let body = rest.body;
+  if (json !== undefined) {
+    headers.set('Content-Type', 'application/json');
+    body = JSON.stringify(json);
+  }
+  const res = await fetch(path, { ...rest, headers, body });
+  if (!res.ok) throw await errorOf(res);
+  return res;
+}
+
+/** apiFetch and parse the JSON answer. */
+export async function apiJson<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+  return (await (await apiFetch(path, init)).json()) as T;
+}
