@@ -1,7 +1,107 @@
-"""Devices report their sync state (pending documents and photos, last sync, app version, storage)."""
+"""Devices report their sync state (pending documents and photos, last sync, app version, storage), and the
+office reads the reports for its sync monitor: who has data stuck on a phone, and which phones went silent.
+
+A report is kept server-side as `accounts:device:{device}` (a partition no device replicates), always under the
+caller's own user id and role, with the server's `received_at`: a device cannot report for someone else.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final
+
+from pydantic import Field, StrictStr, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
-routes: list[Route] = []
+from server.api.common import caller
+from server.errors import bad_request
+from server.http import json_response, read_object
+from server.models.common import Count, DeviceId, Part, Timestamp, reason_of
+from server.store.protocol import AllDocsQuery, Store
+from server.store.upsert import upsert
+
+PREFIX: Final = "accounts:device:"
+SILENT_DAYS: Final = 3  # a device not heard from for longer is flagged for the office
+
+AppVersion = Annotated[StrictStr, Field(min_length=1, max_length=40)]
+
+
+class Storage(Part):
+    usage: Count
+    quota: Count
+
+
+class DeviceReport(Part):
+    """What a phone sends: `POST /api/devices/report`."""
+
+    device: DeviceId
+    app_version: AppVersion
+    pending_docs: Count
+    pending_photos: Count
+    last_push: Timestamp | None = None
+    last_pull: Timestamp | None = None
+    storage: Storage | None = None
+    refused: Count = 0
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def report(request: Request) -> Response:
+    """`POST /api/devices/report`: any signed-in user, about the device they use; answers the stored record."""
+    principal = await caller(request, "owner", "grid", "office")
+    try:
+        body = DeviceReport.model_validate(await read_object(request))
+    except ValidationError as e:
+        raise bad_request(reason_of(e)) from None
+    doc: dict[str, Any] = {
+        "_id": PREFIX + body.device,
+        "type": "device",
+        **body.model_dump(mode="json"),
+        "user": principal.user_id,
+        "role": principal.role,
+        "received_at": _now().isoformat(timespec="seconds"),
+    }
+    stored = await upsert(_store(request), doc)
+    return json_response(request, _public(stored, _now()))
+
+
+def _public(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
+    out = {k: v for k, v in doc.items() if not k.startswith("_") and k != "type"}
+    try:
+        silent = (now - datetime.fromisoformat(doc["received_at"])).total_seconds() / 86400
+    except (KeyError, TypeError, ValueError):
+        silent = float("inf")
+    out["silent_days"] = round(silent, 1) if silent != float("inf") else None
+    out["silent"] = silent > SILENT_DAYS
+    return out
+
+
+async def list_devices(request: Request) -> Response:
+    """`GET /api/office/devices?silent=1`: every device's last report, the silent ones (> 3 days) first."""
+    await caller(request, "office")
+    only_silent = request.query_params.get("silent") in ("1", "true")
+    query = AllDocsQuery(startkey=PREFIX, endkey=PREFIX + "\ufff0", include_docs=True)
+    now = _now()
+    rows = (await _store(request).all_docs(query))["rows"]
+    items = [_public(row["doc"], now) for row in rows if isinstance(row.get("doc"), dict)]
+    if only_silent:
+        items = [item for item in items if item["silent"]]
+    items.sort(key=lambda item: (not item["silent"], -(item["silent_days"] or 0)))
+    return json_response(
+        request, {"items": items, "silent_after_days": SILENT_DAYS, "silent": sum(1 for i in items if i["silent"])}
+    )
+
+
+routes: list[Route] = [
+    Route("/api/devices/report", report, methods=["POST"]),
+    Route("/api/office/devices", list_devices, methods=["GET"]),
+]
