@@ -10,9 +10,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pydantic import ValidationError
+
 from server.accounts import user_doc_id
-from server.errors import bad_request, not_found
-from server.models.registry import community_doc_id, grid_doc_id, shop_doc_id
+from server.errors import bad_request, conflict, not_found
+from server.models.common import reason_of
+from server.models.registry import Community, Grid, Shop, community_doc_id, grid_doc_id, shop_doc_id
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.upsert import read, upsert
 
@@ -43,6 +46,38 @@ class Registry:
             self._index = {k: frozenset(v) for k, v in index.items()}
             self._loaded_at = time.monotonic()
         return self._index.get(username, frozenset())
+
+    # ----- reading the registry (office screens, posters, exports) -----
+
+    async def communities(self) -> list[Doc]:
+        out = await self.store.all_docs(
+            AllDocsQuery(startkey="registry:community:", endkey="registry:community:\ufff0", include_docs=True)
+        )
+        return [row["doc"] for row in out["rows"]]
+
+    async def community(self, code: str) -> Doc | None:
+        return await read(self.store, community_doc_id(code))
+
+    async def grid(self, code: str) -> Doc | None:
+        return await read(self.store, grid_doc_id(code))
+
+    async def shop(self, code: str) -> Doc | None:
+        return await read(self.store, shop_doc_id(code))
+
+    async def shops(self, codes: list[str]) -> list[Doc]:
+        """The shop documents of `codes` that exist, in the order of `codes`."""
+        out = await self.store.all_docs(AllDocsQuery(keys=[shop_doc_id(c) for c in codes], include_docs=True))
+        return [row["doc"] for row in out["rows"] if row.get("doc")]
+
+    async def shops_of(self, community: str | None = None, grid: str | None = None) -> list[Doc]:
+        """Every shop listed by a grid (of `community`, or only `grid`), by code; closed ones too."""
+        codes = {
+            code
+            for g in await self.grids()
+            if (community is None or g.get("community") == community) and (grid is None or g.get("code") == grid)
+            for code in g.get("shops", [])
+        }
+        return await self.shops(sorted(codes))
 
     # ----- writing the registry (office, survey import, demo) -----
 
@@ -79,6 +114,71 @@ class Registry:
     async def put_shop(self, shop: dict[str, Any]) -> Doc:
         return await upsert(self.store, {"_id": shop_doc_id(shop["code"]), "type": "shop", "schema": 1, **shop})
 
+    async def save_community(self, code: str, name: str, subdistrict: str | None = None) -> Doc:
+        """Create or rename a community; a new one needs its sub-district unless the registry has only one."""
+        current = await self.community(code)
+        if subdistrict is None:
+            subdistrict = current["subdistrict"] if current else await self.only_subdistrict()
+        doc = {"_id": community_doc_id(code), "type": "community", "schema": 1, "code": code, "name": name}
+        checked(Community, {**doc, "subdistrict": subdistrict})
+        return await self.put_community(code, name, subdistrict)
+
+    async def only_subdistrict(self) -> str:
+        found = {str(c["subdistrict"]) for c in await self.communities()}
+        if len(found) != 1:
+            raise bad_request("subdistrict: required (the registry has no single sub-district to default to)")
+        return found.pop()
+
+    async def save_grid(self, code: str, name: str, community: str, workers: list[str] | None) -> Doc:
+        """Create or edit a grid (its name, community and grid workers; its shops move with `move_shop`). Grid
+        workers must have accounts; those who joined or left it re-read their scope."""
+        if await self.community(community) is None:
+            raise bad_request(f"community: no community {community}")
+        current = await self.grid(code)
+        if current is not None and current["community"] != community and current.get("shops"):
+            raise bad_request("community: move the grid's shops out before moving it to another community")
+        old = list(current.get("workers", [])) if current else []
+        new = old if workers is None else workers
+        doc = {"_id": grid_doc_id(code), "type": "grid", "schema": 1, "code": code, "name": name}
+        checked(Grid, {**doc, "community": community, "workers": new, "shops": (current or {}).get("shops", [])})
+        for worker in set(new) - set(old):
+            if await read(self.store, user_doc_id(f"grid:{worker}")) is None:
+                raise bad_request(f"workers: no grid worker {worker}")
+        saved = await self.put_grid(code, name, community, new, list((current or {}).get("shops", [])))
+        for worker in set(new) ^ set(old):
+            await bump_scope_version(self.store, f"grid:{worker}")
+        return saved
+
+    async def create_shop(self, fields: dict[str, Any]) -> Doc:
+        """A new active shop in the grid `fields["grid"]` (its community is the grid's)."""
+        code = str(fields.get("code", ""))
+        if await self.shop(code) is not None:
+            raise conflict(f"code: shop {code} exists already")
+        grid = await self.grid(str(fields.get("grid", "")))
+        if grid is None:
+            raise bad_request(f"grid: no grid {fields.get('grid')}")
+        shop = {**fields, "community": grid["community"], "status": "active", "owner_activated": False}
+        doc = await self.put_shop(checked(Shop, {"_id": shop_doc_id(code), "type": "shop", "schema": 1, **shop}))
+        await self.add_to_grid(grid["code"], [code])
+        return doc
+
+    async def add_to_grid(self, grid_code: str, codes: list[str]) -> None:
+        grid = await read(self.store, grid_doc_id(grid_code))
+        if grid is None:
+            raise bad_request(f"grid: no grid {grid_code}")
+        if not set(codes) <= set(grid.get("shops", [])):
+            await upsert(self.store, {**grid, "shops": sorted({*grid.get("shops", []), *codes})})
+            for worker in grid.get("workers", []):
+                await bump_scope_version(self.store, f"grid:{worker}")
+            self.forget()
+
+    async def edit_shop(self, code: str, changes: dict[str, Any]) -> Doc:
+        """Change a shop's name, address, category or status (closed shops leave the ranking)."""
+        shop = await self.shop(code)
+        if shop is None:
+            raise not_found(f"No shop {code}.")
+        return await upsert(self.store, checked(Shop, {**shop, **changes}))
+
     async def move_shop(self, code: str, to_grid: str) -> list[str]:
         """Move a shop to another grid; answers the grid workers whose scope changed."""
         shop = await read(self.store, shop_doc_id(code))
@@ -104,3 +204,11 @@ async def bump_scope_version(store: Store, user_id: str) -> None:
     user = await read(store, user_doc_id(user_id))
     if user is not None:
         await upsert(store, {**user, "scope_version": int(user.get("scope_version", 0)) + 1})
+
+
+def checked(model: type[Shop] | type[Grid] | type[Community], doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc` as the model stores it, or a 400 naming the field that is wrong."""
+    try:
+        return model.model_validate({k: v for k, v in doc.items() if k != "_rev"}).to_doc()
+    except ValidationError as e:
+        raise bad_request(reason_of(e)) from None

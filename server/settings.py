@@ -49,6 +49,8 @@ class Settings:
     webhook_attempts: int = 5
     webhook_backoff_seconds: float = 1.0
     webhook_timeout_seconds: float = 10.0
+    # The address printed in shops' QR codes (`{public_url}/s/{code}`); unset: the address the request came to.
+    public_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -66,6 +68,7 @@ class Settings:
             webhook_attempts=int(_env("MASHANG_WEBHOOK_ATTEMPTS", "5") or 5),
             webhook_backoff_seconds=float(_env("MASHANG_WEBHOOK_BACKOFF_SECONDS", "1") or 1),
             webhook_timeout_seconds=float(_env("MASHANG_WEBHOOK_TIMEOUT_SECONDS", "10") or 10),
+            public_url=_env("MASHANG_PUBLIC_URL") or None,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **clean)

@@ -1,7 +1,90 @@
-"""QR codes (SVG, PNG) and printable A4 posters of shops."""
+"""QR codes (SVG, PNG) and printable A4 posters of shops, for the office to print and grid workers to post."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
-routes: list[Route] = []
+from server.api.common import caller, registry_of
+from server.errors import bad_request, not_found
+from server.http import q_int, settings_of
+from server.qr import MAX_SCALE, posters_pdf, qr_png, qr_svg, shop_url
+from server.store.protocol import Doc
+
+MAX_POSTERS: Final = 2000
+
+
+def base_url(request: Request) -> str:
+    """`MASHANG_PUBLIC_URL`, or the address this request came to."""
+    return settings_of(request).public_url or str(request.base_url)
+
+
+async def _shop(request: Request) -> Doc:
+    code = request.path_params["code"]
+    shop = await registry_of(request).shop(code)
+    if shop is None:
+        raise not_found(f"No shop {code}.")
+    return shop
+
+
+def _scale(request: Request) -> int:
+    scale = q_int(request, "scale", 8, minimum=1) or 8
+    if scale > MAX_SCALE:
+        raise bad_request(f"scale: at most {MAX_SCALE}")
+    return scale
+
+
+def _file(body: bytes, media_type: str, filename: str) -> Response:
+    headers = {"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"}
+    return Response(body, media_type=media_type, headers=headers)
+
+
+async def svg(request: Request) -> Response:
+    await caller(request, "office")
+    shop = await _shop(request)
+    body = qr_svg(shop_url(base_url(request), shop["code"]), _scale(request))
+    return _file(body, "image/svg+xml", f"qr-{shop['code']}.svg")
+
+
+async def png(request: Request) -> Response:
+    await caller(request, "office")
+    shop = await _shop(request)
+    body = qr_png(shop_url(base_url(request), shop["code"]), _scale(request))
+    return _file(body, "image/png", f"qr-{shop['code']}.png")
+
+
+async def posters(request: Request) -> Response:
+    """`GET /api/office/posters.pdf?community={code}` (its active shops) or `?shop={code}` (one poster)."""
+    await caller(request, "office")
+    registry = registry_of(request)
+    community_code, shop_code = request.query_params.get("community"), request.query_params.get("shop")
+    if bool(community_code) == bool(shop_code):
+        raise bad_request("give either community={code} or shop={code}")
+    if shop_code:
+        shop = await registry.shop(shop_code)
+        if shop is None:
+            raise not_found(f"No shop {shop_code}.")
+        shops, community_code = [shop], shop["community"]
+    else:
+        shops = [s for s in await registry.shops_of(community_code) if s.get("status") == "active"]
+        if not shops:
+            raise not_found(f"No active shops in community {community_code}.")
+        if len(shops) > MAX_POSTERS:
+            raise bad_request(f"at most {MAX_POSTERS} posters at once")
+    community = await registry.community(str(community_code))
+    name = community["name"] if community else ""
+    body = await asyncio.to_thread(posters_pdf, shops, base_url(request), name)
+    label = shops[0]["code"] if shop_code else str(community_code)
+    return _file(body, "application/pdf", f"posters-{re.sub(r'[^A-Za-z0-9_-]', '_', label)}.pdf")
+
+
+routes = [
+    Route("/api/office/shops/{code}/qr.svg", svg, methods=["GET"]),
+    Route("/api/office/shops/{code}/qr.png", png, methods=["GET"]),
+    Route("/api/office/posters.pdf", posters, methods=["GET"]),
+]

@@ -1,7 +1,251 @@
-"""The registry: survey import (CSV, XLSX), shops, communities, grids and users."""
+"""The office's registry desk: the survey import (a background job with progress and a validation report),
+shops, communities, grids and staff accounts."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections import OrderedDict
+from typing import Any, Final
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
-routes: list[Route] = []
+from server.accounts import public_user
+from server.api.common import accounts_of, caller, registry_of, text_field
+from server.errors import CouchError, bad_request, not_found
+from server.http import json_response, q_bool, read_body, read_object
+from server.ids import new_ulid
+from server.importer import MAX_BYTES, Importer, Report, parse
+from server.models.registry import Shop
+from server.store.protocol import AllDocsQuery, Store
+
+log = logging.getLogger(__name__)
+KEEP_JOBS: Final = 50
+SHOP_FIELDS: Final[tuple[str, ...]] = ("name", "address", "category")
+
+
+def _jobs(request: Request) -> OrderedDict[str, Report]:
+    state = request.app.state
+    if not hasattr(state, "import_jobs"):
+        state.import_jobs = OrderedDict()
+    jobs: OrderedDict[str, Report] = state.import_jobs
+    return jobs
+
+
+async def start_import(request: Request) -> Response:
+    """`POST /api/office/import?dry_run=1&create=1&subdistrict=` with the CSV or XLSX as the body: 202 {job...}."""
+    await caller(request, "office")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
+        raise CouchError(413, "too_large", f"the spreadsheet is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    rows = parse(await read_body(request), request.headers.get("content-type", ""))
+    subdistrict = request.query_params.get("subdistrict") or None
+    report = Report(new_ulid(), dry_run=q_bool(request, "dry_run"), create=q_bool(request, "create"))
+    jobs = _jobs(request)
+    jobs[report.job] = report
+    while len(jobs) > KEEP_JOBS:
+        jobs.popitem(last=False)
+    importer = Importer(registry_of(request), report, subdistrict)
+
+    async def work() -> None:
+        try:
+            await importer.run(rows)
+        except CouchError as e:
+            report.status, report.reason = "failed", e.reason
+        except Exception as e:  # the job's report says it failed; the gateway goes on
+            report.status, report.reason = "failed", f"{type(e).__name__}: the import stopped"
+            log.exception("import job %s failed", report.job)
+        finally:
+            request.app.state.authenticator.forget()
+
+    task = asyncio.create_task(work())
+    request.app.state.import_tasks = {*getattr(request.app.state, "import_tasks", set()), task}
+    task.add_done_callback(lambda t: request.app.state.import_tasks.discard(t))
+    return json_response(request, report.to_json(), status=202)
+
+
+async def import_job(request: Request) -> Response:
+    await caller(request, "office")
+    report = _jobs(request).get(request.path_params["job"])
+    if report is None:
+        raise not_found("No such import job (jobs are kept for the last 50 imports, until the server restarts).")
+    return json_response(request, report.to_json())
+
+
+# ----- shops -----
+
+
+async def list_shops(request: Request) -> Response:
+    """`GET /api/office/registry/shops?community=&grid=&status=`: registry documents by code."""
+    await caller(request, "office")
+    status = request.query_params.get("status")
+    if status not in (None, "active", "closed"):
+        raise bad_request("status: active or closed")
+    shops = await registry_of(request).shops_of(request.query_params.get("community"), request.query_params.get("grid"))
+    items = [_shop_out(s) for s in shops if status is None or s.get("status") == status]
+    return json_response(request, {"items": items, "total": len(items)})
+
+
+async def create_shop(request: Request) -> Response:
+    """`POST /api/office/shops {code, name, address, category, grid}`: 201 with the shop."""
+    await caller(request, "office")
+    body = await read_object(request)
+    fields = {name: text_field(body, name, 200) for name in ("code", "name", "address", "grid")}
+    fields["category"] = text_field(body, "category", 64) if body.get("category") is not None else "other"
+    shop = await registry_of(request).create_shop(fields)
+    request.app.state.authenticator.forget()
+    return json_response(request, _shop_out(shop), status=201)
+
+
+async def edit_shop(request: Request) -> Response:
+    """`PATCH /api/office/shops/{code} {name?, address?, category?, grid?}`; a new grid moves the shop."""
+    await caller(request, "office")
+    body = await read_object(request)
+    unknown = set(body) - {*SHOP_FIELDS, "grid"}
+    if unknown:
+        raise bad_request(f"{sorted(unknown)[0]}: not a field the office edits here (name, address, category, grid)")
+    code = request.path_params["code"]
+    registry = registry_of(request)
+    changes: dict[str, Any] = {name: text_field(body, name, 200) for name in SHOP_FIELDS if name in body}
+    if "grid" in body:
+        shop = await registry.shop(code)
+        if shop is None:
+            raise not_found(f"No shop {code}.")
+        grid = text_field(body, "grid", 64)
+        if grid != shop["grid"]:
+            await registry.move_shop(code, grid)
+            request.app.state.authenticator.forget()
+    shop = await registry.edit_shop(code, changes)
+    return json_response(request, _shop_out(shop))
+
+
+def _status_route(status: str) -> Any:
+    async def set_status(request: Request) -> Response:
+        await caller(request, "office")
+        shop = await registry_of(request).edit_shop(request.path_params["code"], {"status": status})
+        return json_response(request, _shop_out(shop))
+
+    return set_status
+
+
+def _shop_out(doc: dict[str, Any]) -> dict[str, Any]:
+    return {name: doc.get(name) for name in Shop.model_fields if name not in ("id", "type", "schema_")}
+
+
+# ----- communities and grids -----
+
+
+async def list_communities(request: Request) -> Response:
+    """`GET /api/office/registry/communities`: communities with their grids (workers, shop counts)."""
+    await caller(request, "office")
+    registry = registry_of(request)
+    grids = await registry.grids()
+    out = []
+    for c in await registry.communities():
+        mine = [g for g in grids if g.get("community") == c["code"]]
+        out.append(
+            {
+                "code": c["code"],
+                "name": c["name"],
+                "subdistrict": c["subdistrict"],
+                "shops": sum(len(g.get("shops", [])) for g in mine),
+                "grids": [
+                    {"code": g["code"], "name": g["name"], "workers": g.get("workers", []), "shops": len(g["shops"])}
+                    for g in mine
+                ],
+            }
+        )
+    return json_response(request, {"items": out})
+
+
+async def put_community(request: Request) -> Response:
+    """`PUT /api/office/registry/communities/{code} {name, subdistrict?}`: create or rename."""
+    await caller(request, "office")
+    body = await read_object(request)
+    sub = text_field(body, "subdistrict", 64) if body.get("subdistrict") is not None else None
+    doc = await registry_of(request).save_community(request.path_params["code"], text_field(body, "name"), sub)
+    return json_response(request, {k: doc[k] for k in ("code", "name", "subdistrict")})
+
+
+async def put_grid(request: Request) -> Response:
+    """`PUT /api/office/registry/grids/{code} {name, community, workers?}`: create or edit; `workers` are
+    grid-worker usernames; those added or removed re-read their scope."""
+    await caller(request, "office")
+    body = await read_object(request)
+    workers = body.get("workers")
+    if workers is not None and (not isinstance(workers, list) or not all(isinstance(w, str) for w in workers)):
+        raise bad_request("workers: a list of grid-worker usernames")
+    doc = await registry_of(request).save_grid(
+        request.path_params["code"], text_field(body, "name"), text_field(body, "community", 64), workers
+    )
+    request.app.state.authenticator.forget()
+    return json_response(request, {k: doc[k] for k in ("code", "name", "community", "workers", "shops")})
+
+
+# ----- staff accounts -----
+
+
+async def list_users(request: Request) -> Response:
+    """`GET /api/office/users?role=`: staff and owner accounts (no secrets)."""
+    await caller(request, "office")
+    role = request.query_params.get("role")
+    if role not in (None, "office", "grid", "owner"):
+        raise bad_request("role: office, grid or owner")
+    start = f"accounts:user:{role}:" if role else "accounts:user:"
+    store: Store = request.app.state.store
+    rows = (await store.all_docs(AllDocsQuery(startkey=start, endkey=start + "\ufff0", include_docs=True)))["rows"]
+    items = [{**public_user(r["doc"]), "disabled": bool(r["doc"].get("disabled"))} for r in rows]
+    return json_response(request, {"items": items})
+
+
+async def create_user(request: Request) -> Response:
+    """`POST /api/office/users {role: grid|office, username, password, name}`: 201; 409 when the username exists."""
+    await caller(request, "office")
+    body = await read_object(request)
+    role, username = text_field(body, "role", 16), text_field(body, "username", 32)
+    accounts = accounts_of(request)
+    for existing in ("grid", "office"):
+        if await accounts.user(f"{existing}:{username}") is not None:
+            raise CouchError(409, "conflict", f"username: {username} is taken")
+    doc = await accounts.create_staff(role, username, _password(body), text_field(body, "name", 64))
+    return json_response(request, public_user(doc), status=201)
+
+
+async def reset_password(request: Request) -> Response:
+    """`POST /api/office/users/{user_id}/password {password}`: a new password signs the user out everywhere."""
+    await caller(request, "office")
+    user_id = request.path_params["user_id"]
+    accounts = accounts_of(request)
+    user = await accounts.user(user_id)
+    if user is None or user.get("role") not in ("grid", "office"):
+        raise not_found("No such staff account (owners set their PIN with a new activation code).")
+    password = _password(await read_object(request))
+    doc = await accounts.create_staff(user["role"], user["username"], password, user["name"])
+    request.app.state.authenticator.forget()
+    return json_response(request, {**public_user(doc), "token_version": doc["token_version"]})
+
+
+def _password(body: dict[str, Any]) -> str:
+    value = body.get("password")
+    if not isinstance(value, str) or len(value) > 200:
+        raise bad_request("password: a string of 8 to 200 characters is required")
+    return value
+
+
+routes = [
+    Route("/api/office/import", start_import, methods=["POST"]),
+    Route("/api/office/import/{job}", import_job, methods=["GET"]),
+    Route("/api/office/registry/shops", list_shops, methods=["GET"]),
+    Route("/api/office/shops", create_shop, methods=["POST"]),
+    Route("/api/office/shops/{code}", edit_shop, methods=["PATCH"]),
+    Route("/api/office/shops/{code}/close", _status_route("closed"), methods=["POST"]),
+    Route("/api/office/shops/{code}/reopen", _status_route("active"), methods=["POST"]),
+    Route("/api/office/registry/communities", list_communities, methods=["GET"]),
+    Route("/api/office/registry/communities/{code}", put_community, methods=["PUT"]),
+    Route("/api/office/registry/grids/{code}", put_grid, methods=["PUT"]),
+    Route("/api/office/users", list_users, methods=["GET"]),
+    Route("/api/office/users", create_user, methods=["POST"]),
+    Route("/api/office/users/{user_id}/password", reset_password, methods=["POST"]),
+]
