@@ -26,7 +26,18 @@ from server.models.events import (
     SelfCheck,
     Verification,
 )
-from server.models.projections import Alarm, AlarmStep, Figures, Hazard, LedgerEntry, Ranking, Score, Stats
+from server.models.projections import (
+    Alarm,
+    AlarmStep,
+    Figures,
+    Hazard,
+    LedgerEntry,
+    Ranking,
+    Redemption,
+    Rewards,
+    Score,
+    Stats,
+)
 from server.models.registry import Community, Grid, Shop, community_doc_id, grid_doc_id, shop_doc_id
 from server.models.rules import RULES_ID, Rules, default_rules
 from server.models.templates import (
@@ -63,6 +74,8 @@ SERVER_TYPES: Final[Mapping[str, type[Doc]]] = {
     "alarm": Alarm,
     "ranking": Ranking,
     "stats": Stats,
+    "rewards": Rewards,
+    "redemption": Redemption,
 }
 DOC_TYPES: Final[Mapping[str, type[Doc]]] = {**EVENT_TYPES, **SERVER_TYPES}
 

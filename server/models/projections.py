@@ -227,6 +227,59 @@ class Ranking(Doc):
         return [entry.shop for entry in self.entries if entry.list_ == name]
 
 
+RequestId = Annotated[StrictStr, matching(KEY, "a request id of letters, digits, _ and - (at most 64)")]
+REDEMPTION_DIGITS: Final = 6
+
+
+def redemption_id(shop: str, number: int) -> str:
+    """`{shop}:redemption:000001`: numbered per shop, so two offices redeeming at once collide on the id and the
+    store's conflict check, not a lock, keeps a balance from being spent twice."""
+    return f"{shop}:redemption:{number:0{REDEMPTION_DIGITS}d}"
+
+
+class Redemption(ShopProjection):
+    """`{shop}:redemption:{number}`: reward points the office exchanged for a prize (积分兑换), recorded with who
+    and when. An event written by the server only (never through /sync/); `Rewards` folds it into the balance."""
+
+    type: Literal["redemption"]
+    number: PositiveInt
+    points: PositiveInt
+    prize: Text
+    note: Note = ""
+    request_id: RequestId | None = None  # the office client's id for the request: a retry finds it instead
+    performed_at: Timestamp  # the server's clock when it was recorded
+    created_by: UserId  # the office user who recorded it
+
+    @model_validator(mode="after")
+    def _check_redemption(self) -> Self:
+        self.check_shop_id(r"redemption:\d{6,9}", "redemption:{six-digit number}")
+        if self.id != redemption_id(self.shop, self.number):
+            raise refuse(f"_id must be {redemption_id(self.shop, self.number)}")
+        return self
+
+
+class Rewards(ShopProjection):
+    """`{shop}:rewards`: the shop's reward points (积分), which it can exchange for prizes. Earned by its safety work
+    over every year (the ledger's `self_check` and `patrol_clean` entries: deductions cost the safety score and the
+    rank, not prizes already earned), less what the office redeemed. Redeeming never touches the score or rank."""
+
+    type: Literal["rewards"]
+    earned: Count
+    earned_by_rule: dict[LedgerRule, Count] = Field(default_factory=dict)
+    redeemed: Count
+    redemptions: Count  # how many
+    balance: Int  # negative only when new rules took back earnings already spent
+    rules_version: Version
+    updated_at: Timestamp | None = None  # the latest earning or redemption; null while there is none
+
+    @model_validator(mode="after")
+    def _check_rewards(self) -> Self:
+        self.check_shop_id("rewards", "rewards")
+        if self.balance != self.earned - self.redeemed:
+            raise refuse("balance must be earned - redeemed")
+        return self
+
+
 class Figures(Part):
     """Counts for one scope and period; rates are derived so they can never disagree with the counts."""
 

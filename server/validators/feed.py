@@ -13,7 +13,7 @@ from server.models.common import split_id
 from server.store.protocol import Doc
 from server.validators.shops import NOT_SHOPS
 
-OWN_TYPES: Final = frozenset({"score", "ledger", "hazard", "alarm", "ranking", "stats"})
+OWN_TYPES: Final = frozenset({"score", "ledger", "hazard", "alarm", "ranking", "stats", "rewards"})
 REPROJECT_ALL: Final = frozenset({"rules", "template"})  # district documents every projection reads
 
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from server.models import Event, parse_event
 from server.models.common import Severity
 from server.models.events import Answer, Finding, Patrol, Rectification, SelfCheck, Verification
-from server.models.projections import Alarm, LedgerEntry, LedgerRule, Score
+from server.models.projections import Alarm, LedgerEntry, LedgerRule, Redemption, Rewards, Score
 from server.models.registry import Shop
 from server.models.rules import Rules
 from server.models.templates import Template, hazard_items
@@ -50,6 +50,7 @@ def project_shop(
     self-check is owed); `events` are the shop's events (others, photos and unknown types are skipped);
     `as_of` is the day time rules (missed weeks, overdue) are evaluated on and picks the scoring year."""
     registry = _registry(shop)
+    events = list(events)
     ordered = canonical_events(events)
     code = registry.code if registry else (ordered[0].shop if ordered else None)
     if code is None:
@@ -58,6 +59,7 @@ def project_shop(
     for event in ordered:
         if event.shop == code:
             projector.take(event)
+    projector.redemptions = [r for r in redemptions(events) if r.shop == code]
     return projector.documents()
 
 
@@ -76,6 +78,20 @@ def canonical_events(events: Iterable[Mapping[str, Any]]) -> list[Event]:
         if seen is None or _canonical_json(doc) > _canonical_json(seen[0]):
             chosen[event.id] = (doc, event)
     return sorted((event for _, event in chosen.values()), key=lambda event: (event.performed_at, event.id))
+
+
+def redemptions(events: Iterable[Mapping[str, Any]]) -> list[Redemption]:
+    """The valid redemptions among `events`, by number (the server numbers them, so an id has one body)."""
+    found: dict[str, Redemption] = {}
+    for doc in events:
+        if doc.get("type") != "redemption":
+            continue
+        try:
+            redemption = Redemption.model_validate(dict(doc))
+        except ValidationError:
+            continue
+        found[redemption.id] = redemption
+    return sorted(found.values(), key=lambda r: r.number)
 
 
 def merge_alarm(projected: Mapping[str, Any], stored: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -120,6 +136,7 @@ class _Projector:
         self.latest_self_check: SelfCheck | None = None
         self.first_check: date | None = None
         self.alarms: list[dict[str, Any]] = []
+        self.redemptions: list[Redemption] = []
 
     def take(self, event: Event) -> None:
         if isinstance(event, SelfCheck | Patrol) and self.first_check is None:
@@ -275,6 +292,7 @@ class _Projector:
         docs += [hazard.to_doc(self.code, self.rules) for hazard in self.hazards.values()]
         docs += self.alarms
         docs.append(self._score())
+        docs.append(self._rewards())
         return sorted(docs, key=lambda doc: str(doc["_id"]))
 
     def _ledger_doc(self, entry: _Entry) -> dict[str, Any]:
@@ -311,6 +329,29 @@ class _Projector:
             "updated_at": R.local(updated_at, self.rules),
         }
         return Score.model_validate(doc).to_doc()
+
+    def _rewards(self) -> dict[str, Any]:
+        earning = [entry for entry in self.entries.values() if entry.rule in R.REWARD_RULES and entry.points > 0]
+        by_rule: dict[str, int] = {}
+        for entry in earning:
+            by_rule[entry.rule] = by_rule.get(entry.rule, 0) + entry.points
+        earned = sum(by_rule.values())
+        redeemed = sum(r.points for r in self.redemptions)
+        moments = [entry.moment for entry in earning] + [r.performed_at for r in self.redemptions]
+        doc = {
+            "_id": f"{self.code}:rewards",
+            "type": "rewards",
+            "schema": 1,
+            "shop": self.code,
+            "earned": earned,
+            "earned_by_rule": dict(sorted(by_rule.items())),
+            "redeemed": redeemed,
+            "redemptions": len(self.redemptions),
+            "balance": earned - redeemed,
+            "rules_version": self.rules.version,
+            "updated_at": R.local(max(moments), self.rules) if moments else None,
+        }
+        return Rewards.model_validate(doc).to_doc()
 
 
 def _registry(shop: Mapping[str, Any] | None) -> Shop | None:

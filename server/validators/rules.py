@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from server.models.common import Severity
@@ -32,6 +33,9 @@ from server.models.rules import Rules
 from server.models.templates import TemplateItem
 
 WEEK = timedelta(days=7)
+# The ledger rules whose points also earn reward points (积分, exchanged for prizes): the safety work itself.
+# Deductions cost the score and the rank, not prizes already earned; a refund gives back a deduction, not a reward.
+REWARD_RULES: Final = ("self_check", "patrol_clean")
 
 
 @cache

@@ -24,8 +24,9 @@ from server.validators.context import Context
 from server.validators.projections import merge_alarm, merge_score
 from server.validators.stats import ShopFacts, shop_facts
 
-# Documents of a shop's partition that only the follower writes (the office changes an alarm's status only).
-PROJECTED: Final = frozenset({"score", "ledger", "hazard", "alarm"})
+# Documents of a shop's partition that only the follower writes (the office changes an alarm's status only;
+# its redemptions are events the follower reads, like a device's).
+PROJECTED: Final = frozenset({"score", "ledger", "hazard", "alarm", "rewards"})
 DELETABLE: Final = frozenset({"ledger", "hazard"})
 NOT_SHOPS: Final = frozenset({"accounts", "registry", "quarantine", "district"})  # partitions of no shop
 COUCH_META: Final = frozenset({"_rev", "_revisions", "_conflicts", "_deleted_conflicts"})

@@ -117,6 +117,23 @@ def photo(when: str) -> dict[str, Any]:
     return _event("photo", when, OWNER, taken_at=at(when), _attachments={"photo.jpg": attachment})
 
 
+def redemption(shop_code: str, number: int, when: str, points: int = 2) -> dict[str, Any]:
+    """Reward points the office exchanged for a prize (written by the server, numbered per shop)."""
+    return {
+        "_id": f"{shop_code}:redemption:{number:06d}",
+        "type": "redemption",
+        "schema": 1,
+        "shop": shop_code,
+        "number": number,
+        "points": points,
+        "prize": "灭火毯",
+        "note": "",
+        "request_id": None,
+        "performed_at": at(when),
+        "created_by": "office:wang",
+    }
+
+
 def hazard_id(check: Mapping[str, Any], suffix: str) -> str:
     """`{shop}:hazard:{check ulid}-{item or finding id}`."""
     return f"{SHOP}:hazard:{str(check['_id']).rsplit(':', 1)[1]}-{suffix}"

@@ -43,6 +43,7 @@ def test_every_document_is_a_valid_projection_with_a_deterministic_id() -> None:
     assert [doc["_id"] for doc in docs] == sorted(doc["_id"] for doc in docs)
     ulid = str(check["_id"]).rsplit(":", 1)[1]
     expected = [f"{SHOP}:alarm:{ulid}", hazard_id(check, "gas_safe"), hazard_id(visit, "f1"), f"{SHOP}:score"]
+    expected.append(f"{SHOP}:rewards")
     assert [doc["_id"] for doc in docs if doc["type"] != "ledger"] == sorted(expected)
     entry = one(docs, f"{SHOP}:ledger:{ulid}-gas_safe:hazard")
     assert entry == {

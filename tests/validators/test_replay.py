@@ -12,6 +12,7 @@ from server.store.protocol import Doc, GetOptions
 from server.store.sqlite import SqliteStore
 from server.validators.follower import Follower
 from server.validators.rebuild import rebuild
+from tests.validators.builders import redemption
 from tests.validators.world import FAST, clock, code, contents, history, registry, running, stop
 
 SHOPS = 8
@@ -19,11 +20,14 @@ RESTARTS = 50
 
 
 def _backlog() -> tuple[list[Doc], Doc]:
-    """The registry and the shops' histories; two thirds in, the office publishes rules v2 (a clean patrol earns
-    nothing now: every shop is projected again and those ledger entries vanish) and closes the last shop."""
+    """The registry and the shops' histories, and a redemption of reward points for every other shop; two thirds
+    in, the office publishes rules v2 (a clean patrol earns nothing now: every shop is projected again and those
+    ledger entries vanish) and closes the last shop."""
     docs = registry(SHOPS)
     for n in range(1, SHOPS + 1):
         docs += history(code(n), 4200 + n)
+        if n % 2:
+            docs.append(redemption(code(n), 1, f"2026-03-1{n % 10} 15:00"))
     rules = default_rules().to_doc() | {"version": 2, "patrol_clean_points": 0}
     closed = next(doc for doc in docs if doc["_id"] == f"{code(SHOPS)}:shop:{code(SHOPS)}") | {"status": "closed"}
     cut = 2 * len(docs) // 3
@@ -62,6 +66,7 @@ async def test_stopped_anywhere_and_restarted_it_ends_as_one_run_and_as_rebuild(
         assert "district:ranking:xixi:2026-03" in expected and "district:stats:xixi:2026-W12" in expected
         assert not any(doc_id.endswith(":patrol_clean") for doc_id in expected)
         assert '"rank": null' in expected[f"{code(SHOPS)}:score"]
+        assert '"redeemed": 2' in expected[f"{code(1)}:rewards"] and '"redeemed": 0' in expected[f"{code(2)}:rewards"]
 
         await rebuilt.bulk_docs(docs)
         await _close_last_shop(rebuilt, closed)
