@@ -43,6 +43,7 @@ HEADERS: Final = {
     "community": ("community", "社区", "所属社区"),
     "grid": ("grid", "网格", "所属网格"),
 }
+LABELS: Final = dict(zip(FIELDS, ("店铺编号", "店铺名称", "地址", "类别", "社区", "网格"), strict=True))
 # The survey's words for a category, as templates match them (`server/demo/names.py` uses the same codes).
 CATEGORIES: Final = {
     "餐饮": "food",
@@ -197,7 +198,7 @@ def _columns(header: list[str]) -> dict[str, int]:
         for i, cell in enumerate(normal):
             if cell in aliases:
                 columns.setdefault(name, i)
-    missing = [f"{name} ({HEADERS[name][3]})" for name in REQUIRED if name not in columns]
+    missing = [f"{name} ({LABELS[name]})" for name in REQUIRED if name not in columns]
     if missing:
         raise bad_request(f"missing columns: {', '.join(missing)}; the header row reads {header[:12]}")
     return columns

@@ -205,6 +205,8 @@ async def create_user(request: Request) -> Response:
     await caller(request, "office")
     body = await read_object(request)
     role, username = text_field(body, "role", 16), text_field(body, "username", 32)
+    if role not in ("grid", "office"):
+        raise bad_request("role: grid or office (owners sign up with an activation code)")
     accounts = accounts_of(request)
     for existing in ("grid", "office"):
         if await accounts.user(f"{existing}:{username}") is not None:

@@ -1,0 +1,126 @@
+"""The office's registry desk: shops, communities, grids and staff accounts, with reasons for every refusal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.conftest import World
+
+
+def office(world: World) -> dict[str, str]:
+    return world.login("wang", "wang-password")
+
+
+def replicated_partitions(world: World, headers: dict[str, str]) -> set[str]:
+    changes = world.client.get("/sync/_changes", headers=headers).json()["results"]
+    return {row["id"].split(":", 1)[0] for row in changes}
+
+
+def test_create_edit_close_and_reopen_a_shop(world: World) -> None:
+    h = office(world)
+    new = {"code": "S0100", "name": "老李面馆", "address": "明南路8号", "category": "food", "grid": "g2"}
+    resp = world.client.post("/api/office/shops", json=new, headers=h)
+    assert resp.status_code == 201, resp.text
+    assert resp.json() == {**new, "community": "wensan", "status": "active", "owner_activated": False}
+    assert world.client.post("/api/office/shops", json=new, headers=h).status_code == 409
+    li = world.login("li", "li-password")
+    assert "S0100" in replicated_partitions(world, li)  # the grid worker of g2 now patrols it
+
+    resp = world.client.patch("/api/office/shops/S0100", json={"name": "老李牛肉面", "grid": "g1"}, headers=h)
+    assert resp.status_code == 200 and resp.json()["name"] == "老李牛肉面" and resp.json()["grid"] == "g1"
+    assert "S0100" not in replicated_partitions(world, world.login("li", "li-password"))
+    assert "S0100" in replicated_partitions(world, world.login("zhou", "zhou-password"))
+
+    resp = world.client.post("/api/office/shops/S0100/close", headers=h)
+    assert resp.status_code == 200 and resp.json()["status"] == "closed"
+    active = world.client.get("/api/office/registry/shops?status=active", headers=h).json()["items"]
+    assert "S0100" not in {s["code"] for s in active}
+    closed = world.client.get("/api/office/registry/shops?status=closed&community=wensan", headers=h).json()
+    assert [s["code"] for s in closed["items"]] == ["S0100"]
+    resp = world.client.post("/api/office/shops/S0100/reopen", headers=h)
+    assert resp.json()["status"] == "active"
+
+
+def test_shop_refusals_name_the_field(world: World) -> None:
+    h = office(world)
+    base = {"code": "S0200", "name": "店", "address": "路", "category": "food", "grid": "g1"}
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        ({**base, "code": "bad code"}, 400, "code"),
+        ({**base, "grid": "nowhere"}, 400, "grid"),
+        ({**base, "name": ""}, 400, "name"),
+        ({**base, "name": "x" * 300}, 400, "name"),
+        ({**base, "category": "not a code!"}, 400, "category"),
+    ]
+    for body, status, field in cases:
+        resp = world.client.post("/api/office/shops", json=body, headers=h)
+        assert resp.status_code == status and resp.json()["reason"].startswith(field), (body, resp.text)
+    resp = world.client.patch("/api/office/shops/S0001", json={"status": "closed"}, headers=h)
+    assert resp.status_code == 400 and "status" in resp.json()["reason"]
+    assert world.client.patch("/api/office/shops/S9999", json={"name": "x"}, headers=h).status_code == 404
+    assert world.client.patch("/api/office/shops/S0001", json={"grid": "g9"}, headers=h).status_code == 400
+    assert world.client.post("/api/office/shops/S9999/close", headers=h).status_code == 404
+    zhou = world.login("zhou", "zhou-password")
+    assert world.client.post("/api/office/shops", json=base, headers=zhou).status_code == 403
+    assert world.client.get("/api/office/registry/shops", headers=zhou).status_code == 403
+
+
+def test_communities_and_grids_with_their_grid_workers(world: World) -> None:
+    h = office(world)
+    resp = world.client.put("/api/office/registry/communities/mingnan", json={"name": "明南社区"}, headers=h)
+    assert resp.status_code == 200 and resp.json() == {"code": "mingnan", "name": "明南社区", "subdistrict": "minglou"}
+    grid = {"name": "明南一网格", "community": "mingnan", "workers": ["li"]}
+    resp = world.client.put("/api/office/registry/grids/mn1", json=grid, headers=h)
+    assert resp.status_code == 200 and resp.json()["workers"] == ["li"]
+    shop = {"code": "S0300", "name": "便利店", "address": "明南路1号", "category": "retail", "grid": "mn1"}
+    assert world.client.post("/api/office/shops", json=shop, headers=h).json()["community"] == "mingnan"
+    li = world.login("li", "li-password")
+    assert replicated_partitions(world, li) - {"district"} == {"S0003", "S0300"}
+
+    resp = world.client.put("/api/office/registry/grids/mn1", json={**grid, "workers": ["zhou"]}, headers=h)
+    assert resp.json()["workers"] == ["zhou"] and resp.json()["shops"] == ["S0300"]
+    assert "S0300" not in replicated_partitions(world, world.login("li", "li-password"))
+    assert "S0300" in replicated_partitions(world, world.login("zhou", "zhou-password"))
+
+    items = world.client.get("/api/office/registry/communities", headers=h).json()["items"]
+    mingnan = next(c for c in items if c["code"] == "mingnan")
+    assert mingnan["shops"] == 1 and mingnan["grids"] == [
+        {"code": "mn1", "name": "明南一网格", "workers": ["zhou"], "shops": 1}
+    ]
+    for body, reason in (
+        ({**grid, "workers": ["ghost"]}, "workers: no grid worker ghost"),
+        ({**grid, "community": "nowhere"}, "community: no community nowhere"),
+        ({**grid, "community": "wensan"}, "community: move the grid's shops out"),
+        ({**grid, "workers": "li"}, "workers: a list"),
+    ):
+        resp = world.client.put("/api/office/registry/grids/mn1", json=body, headers=h)
+        assert resp.status_code == 400 and resp.json()["reason"].startswith(reason), resp.text
+    resp = world.client.put("/api/office/registry/communities/bad code", json={"name": "x"}, headers=h)
+    assert resp.status_code == 400
+
+
+def test_staff_accounts_created_listed_and_reset(world: World) -> None:
+    h = office(world)
+    new = {"role": "grid", "username": "chen", "password": "chen-password", "name": "小陈"}
+    resp = world.client.post("/api/office/users", json=new, headers=h)
+    assert resp.status_code == 201 and resp.json() == {
+        "id": "grid:chen",
+        "role": "grid",
+        "name": "小陈",
+        "username": "chen",
+    }
+    assert world.client.post("/api/office/users", json=new, headers=h).status_code == 409
+    chen = world.login("chen", "chen-password")
+    users = world.client.get("/api/office/users?role=grid", headers=h).json()["items"]
+    assert {u["id"] for u in users} == {"grid:zhou", "grid:li", "grid:chen"}
+    assert all("password_hash" not in u for u in users)
+
+    resp = world.client.post("/api/office/users/grid:chen/password", json={"password": "new-password-1"}, headers=h)
+    assert resp.status_code == 200
+    assert world.client.get("/sync/_changes", headers=chen).status_code == 401  # signed out everywhere
+    world.login("chen", "new-password-1")
+    for body in ({**new, "username": "x y"}, {**new, "username": "pat", "password": "short"}, {**new, "role": "owner"}):
+        resp = world.client.post("/api/office/users", json=body, headers=h)
+        assert resp.status_code == 400 and resp.json()["reason"], body
+    resp = world.client.post("/api/office/users/owner:S0001/password", json={"password": "12345678"}, headers=h)
+    assert resp.status_code == 404
+    assert world.client.get("/api/office/users?role=boss", headers=h).status_code == 400
