@@ -416,7 +416,7 @@ class CouchStore:
         doc: Doc = await self._sdk(self._service.get_local_document, self.db_name, local_id, accept="application/json")
         return doc
 
-    async def put_local(self, local_id: str, doc: Doc) -> Doc:
+    async def put_local(self, local_id: str, doc: Doc, durable: bool = True) -> Doc:
         body = {k: v for k, v in doc.items() if k != "_id"}
         answer: Doc = await self._sdk(self._service.put_local_document, self.db_name, local_id, body)
         return answer

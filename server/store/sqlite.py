@@ -387,7 +387,7 @@ class SqliteStore:
 
         return await self._readers.run(run)
 
-    async def put_local(self, local_id: str, doc: Doc) -> Doc:
+    async def put_local(self, local_id: str, doc: Doc, durable: bool = True) -> Doc:
         body = {k: v for k, v in doc.items() if k not in ("_id", "_rev", "_revisions")}
         given = doc.get("_rev")
         data = orjson.dumps(body).decode()
@@ -405,7 +405,7 @@ class SqliteStore:
             conn.execute("INSERT OR REPLACE INTO local_docs(id, rev, body) VALUES (?, ?, ?)", (local_id, rev, data))
             return {"ok": True, "id": f"_local/{local_id}", "rev": f"0-{rev}"}
 
-        result: Doc = await self._writer.submit(job)
+        result: Doc = await self._writer.submit(job, durable)
         return result
 
     async def delete_local(self, local_id: str, rev: str | None) -> Doc:

@@ -6,6 +6,10 @@ Durability policy (written down, tested by tests/test_crash.py):
   cannot undo another's. A caller's future resolves only after COMMIT returned, so an acknowledged write
   is in the WAL. With `synchronous=FULL` (the default) the WAL is fsynced at every commit: acknowledged
   writes survive a killed process and a power cut; `NORMAL` survives a killed process only.
+- One exception: a group of jobs that are all replication checkpoints (`put_local(..., durable=False)`)
+  commits without the fsync. Such a commit still survives a killed process (it is in the WAL, in the OS's
+  cache); a power cut can lose it, which only makes the client re-check with `_revs_diff` what it had
+  already sent. The next durable commit fsyncs the WAL, earlier frames included, so nothing is reordered.
 - Attachment bodies are written to `blobs/` (named by their SHA-256, written once per content) and fsynced,
   file and folder, before the row that references them is committed: a crash can leave an unreferenced
   blob, never a row without its body.
@@ -123,13 +127,17 @@ class Writer:
         self._conn = connect(path, synchronous)
         self._state = state
         self._on_commit = on_commit
-        self._queue: queue.Queue[tuple[Job, asyncio.Future[Any]] | None] = queue.Queue()
+        # Checkpoint-only groups commit with NORMAL: no fsync at commit, but WAL checkpoints still sync (OFF
+        # would not, and a checkpoint could then move durable transactions to an unsynced database file).
+        self._light = synchronous.upper() in ("FULL", "EXTRA")
+        self._synchronous = synchronous
+        self._queue: queue.Queue[tuple[Job, asyncio.Future[Any], bool] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="mashang-sqlite-writer", daemon=True)
         self._thread.start()
 
-    async def submit(self, job: Job) -> Any:
+    async def submit(self, job: Job, durable: bool = True) -> Any:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put((job, fut))
+        self._queue.put((job, fut, durable))
         return await fut
 
     def close(self) -> None:
@@ -157,13 +165,16 @@ class Writer:
             if stop:
                 return
 
-    def _run_group(self, group: list[tuple[Job, asyncio.Future[Any]]]) -> None:
+    def _run_group(self, group: list[tuple[Job, asyncio.Future[Any], bool]]) -> None:
         conn, state = self._conn, self._state
         before = state.snapshot()
         outcomes: list[tuple[bool, Any]] = []
+        light = self._light and not any(durable for _job, _fut, durable in group)
+        if light:
+            conn.execute("PRAGMA synchronous=NORMAL")
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for i, (job, _fut) in enumerate(group):
+            for i, (job, _fut, _durable) in enumerate(group):
                 snap = state.snapshot()
                 conn.execute(f"SAVEPOINT j{i}")
                 try:
@@ -182,7 +193,10 @@ class Writer:
             outcomes = [(False, e)] * len(group)
         else:
             self._on_commit(state)
-        for (_job, fut), (ok, value) in zip(group, outcomes, strict=True):
+        finally:
+            if light:
+                conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        for (_job, fut, _durable), (ok, value) in zip(group, outcomes, strict=True):
             fut.get_loop().call_soon_threadsafe(_settle, fut, ok, value)
 
 

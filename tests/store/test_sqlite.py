@@ -91,3 +91,27 @@ async def test_data_survives_reopening(tmp_path: Path) -> None:
         assert info["update_seq"] == 1 and info["doc_count"] == 1
     finally:
         await reopened.close()
+
+
+async def test_only_replication_checkpoints_commit_without_the_fsync(tmp_path: Path) -> None:
+    """A client's checkpoint commits with synchronous=NORMAL; data and the server's own local documents
+    (secret, token versions) keep the FULL commit of the durability policy."""
+    store = await SqliteStore.open(tmp_path)
+    statements: list[str] = []
+    try:
+        conn = store._writer._conn
+        conn.set_trace_callback(statements.append)
+
+        def levels() -> list[str]:
+            found = [s for s in statements if s.startswith("PRAGMA synchronous=")]
+            statements.clear()
+            return found
+
+        await store.put_local("user/u/s0/checkpoint", {"last_seq": 1}, durable=False)
+        assert levels() == ["PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL"]
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again for what follows
+        await store.put_local("server/secret", {"key": "k"})
+        await store.bulk_docs([{"_id": DOC, "v": 1}])
+        assert levels() == []
+    finally:
+        await store.close()
