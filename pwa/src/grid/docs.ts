@@ -1,0 +1,151 @@
+// The shapes of the documents the grid screens read from the local database (wire format v1).
+// Only the fields these screens use; the server's pydantic models (server/models/) are the reference.
+
+export type Severity = 'general' | 'major' | 'serious';
+export type AnswerValue = boolean | number;
+
+export interface Doc {
+  _id: string;
+  _rev?: string;
+  type: string;
+  schema?: number;
+}
+
+export interface ShopDoc extends Doc {
+  type: 'shop';
+  code: string;
+  name: string;
+  address: string;
+  category: string;
+  community: string;
+  grid: string;
+  status: 'active' | 'closed';
+  owner_activated: boolean;
+}
+
+export interface Answer {
+  value: AnswerValue;
+  photos?: string[];
+  note?: string;
+}
+
+export interface Finding {
+  id: string;
+  item: string;
+  severity: Severity;
+  note?: string;
+  photos?: string[];
+  deadline: string;
+}
+
+export interface EventDoc extends Doc {
+  shop: string;
+  performed_at: string;
+  created_by: string;
+  device: string;
+}
+
+export interface SelfCheckDoc extends EventDoc {
+  type: 'self_check';
+  template: string;
+  template_version: number;
+  answers: Record<string, Answer>;
+}
+
+export interface PatrolDoc extends EventDoc {
+  type: 'patrol';
+  template: string;
+  template_version: number;
+  answers: Record<string, Answer>;
+  verified_self_checks?: string[];
+  findings?: Finding[];
+}
+
+export interface RectificationDoc extends EventDoc {
+  type: 'rectification';
+  hazard: string;
+  note?: string;
+  photos?: string[];
+}
+
+export interface VerificationDoc extends EventDoc {
+  type: 'verification';
+  hazard: string;
+  rectification?: string | null;
+  passed: boolean;
+  note?: string;
+  photos?: string[];
+}
+
+export type HazardStatus = 'open' | 'rectified' | 'closed' | 'overdue';
+
+export interface HazardDoc extends Doc {
+  type: 'hazard';
+  shop: string;
+  status: HazardStatus;
+  source: string;
+  item: string;
+  finding?: string | null;
+  severity: Severity;
+  self_reported: boolean;
+  found_at: string;
+  deadline: string;
+  cost: number;
+  note?: string;
+  photos?: string[];
+  rectifications?: string[];
+  verification?: string | null;
+  closed_at?: string | null;
+}
+
+export type AlarmStatus = 'open' | 'acknowledged' | 'dispatched' | 'resolved';
+
+export interface AlarmDoc extends Doc {
+  type: 'alarm';
+  shop: string;
+  status: AlarmStatus;
+  source: string;
+  items: { item: string; severity: Severity; hazard: string; photos?: string[] }[];
+  cost: number;
+  created_at: string;
+}
+
+export interface ScoreDoc extends Doc {
+  type: 'score';
+  shop: string;
+  points: number;
+  rank?: number | null;
+  of?: number | null;
+  list?: 'red' | 'black' | null;
+  open_hazards: number;
+}
+
+export interface TemplateItem {
+  id: string;
+  label_zh: string;
+  label_en: string;
+  answer: 'yes_no' | 'number';
+  hazard_when: { equals: boolean } | { gt: number };
+  severity: Severity;
+  photo_required?: boolean;
+  escalate?: { when_hazard: string[]; severity: Severity } | null;
+}
+
+export interface TemplateDoc extends Doc {
+  type: 'template';
+  version: number;
+  title: { zh: string; en: string };
+  categories: string[];
+  items: TemplateItem[];
+}
+
+export interface RulesDoc extends Doc {
+  type: 'rules';
+  deadline_days: Record<Severity, number>;
+}
+
+/** `S0001:photo:01J…` → `S0001`, `photo`, `01J…`. */
+export function splitId(id: string): [string, string, string] {
+  const [partition = '', type = '', ...rest] = id.split(':');
+  return [partition, type, rest.join(':')];
+}

@@ -1,0 +1,183 @@
+// What is due at each of a grid worker's shops, and which shop to walk to first. Pure (tested in
+// pwa/tests/grid-due.test.ts): it reads documents, never the database or the clock.
+import type {
+  AlarmDoc,
+  Doc,
+  HazardDoc,
+  PatrolDoc,
+  ScoreDoc,
+  SelfCheckDoc,
+  ShopDoc,
+} from './docs';
+import { splitId } from './docs';
+import { isoWeek, shanghaiDay } from '../ulid';
+
+/** The Shanghai day (`YYYY-MM-DD`) of an event time such as `2026-11-28T09:30:00+08:00`. */
+export function dayOf(at: string): string {
+  return shanghaiDay(Date.parse(at));
+}
+
+/** The ISO week (`2026-W48`) of a Shanghai day. */
+export function weekOfDay(day: string): string {
+  return isoWeek(Date.parse(`${day}T12:00:00+08:00`));
+}
+
+export function addDays(day: string, days: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Everything the local database holds about one shop, sorted by type. */
+export interface ShopFile {
+  shop: ShopDoc;
+  score: ScoreDoc | null;
+  selfChecks: SelfCheckDoc[]; // newest first
+  patrols: PatrolDoc[]; // newest first
+  hazards: HazardDoc[]; // newest first
+  alarms: AlarmDoc[]; // newest first
+  others: Doc[]; // rectifications, verifications, photos, ledger entries …
+}
+
+function newestFirst<T extends { performed_at?: string; found_at?: string; created_at?: string }>(docs: T[]): T[] {
+  const at = (d: T): number => Date.parse(d.performed_at ?? d.found_at ?? d.created_at ?? '') || 0;
+  return docs.sort((a, b) => at(b) - at(a));
+}
+
+/** Group the documents of a scope (any order, any shops) into one file per shop that has a shop document. */
+export function groupByShop(docs: Doc[]): Map<string, ShopFile> {
+  const files = new Map<string, ShopFile>();
+  const loose = new Map<string, Doc[]>();
+  for (const doc of docs) {
+    const [partition, type] = splitId(doc._id);
+    if (type === 'shop' && doc.type === 'shop') {
+      files.set(partition, {
+        shop: doc as ShopDoc,
+        score: null,
+        selfChecks: [],
+        patrols: [],
+        hazards: [],
+        alarms: [],
+        others: [],
+      });
+    } else {
+      const list = loose.get(partition) ?? [];
+      list.push(doc);
+      loose.set(partition, list);
+    }
+  }
+  for (const [code, file] of files) {
+    for (const doc of loose.get(code) ?? []) {
+      if (doc.type === 'score') file.score = doc as ScoreDoc;
+      else if (doc.type === 'self_check') file.selfChecks.push(doc as SelfCheckDoc);
+      else if (doc.type === 'patrol') file.patrols.push(doc as PatrolDoc);
+      else if (doc.type === 'hazard') file.hazards.push(doc as HazardDoc);
+      else if (doc.type === 'alarm') file.alarms.push(doc as AlarmDoc);
+      else file.others.push(doc);
+    }
+    newestFirst(file.selfChecks);
+    newestFirst(file.patrols);
+    newestFirst(file.hazards);
+    newestFirst(file.alarms);
+  }
+  return files;
+}
+
+/** A hazard still to be dealt with (open, fixed but not verified, or overdue). */
+export function isUnresolved(hazard: HazardDoc): boolean {
+  return hazard.status !== 'closed';
+}
+
+/** Overdue by the device's own day too: the server marks it at 00:05, but a phone may be offline for days. */
+export function isOverdue(hazard: HazardDoc, today: string): boolean {
+  return hazard.status === 'overdue' || (hazard.status === 'open' && hazard.deadline < today);
+}
+
+export interface Due {
+  code: string;
+  name: string;
+  address: string;
+  points: number | null;
+  patrolDue: boolean; // no patrol this month
+  selfCheckMissing: boolean; // no self-check this ISO week
+  openHazards: number; // unresolved, overdue included
+  overdueHazards: number;
+  toVerify: number; // rectified by the owner, waiting for a grid worker's verification
+  openAlarms: number;
+  lastPatrol: string | null; // performed_at
+  lastSelfCheck: string | null;
+  urgency: number;
+  closed: boolean;
+}
+
+/** Weights: an open alarm outranks everything, then overdue hazards, fixes to verify, open hazards,
+ * the month's patrol, the week's self-check. */
+const WEIGHT = { alarm: 1000, overdue: 100, verify: 40, hazard: 20, patrol: 10, selfCheck: 3 } as const;
+
+export function dueAt(file: ShopFile, now: Date): Due {
+  const today = shanghaiDay(now.getTime());
+  const month = today.slice(0, 7);
+  const week = weekOfDay(today);
+  const lastPatrol = file.patrols[0]?.performed_at ?? null;
+  const lastSelfCheck = file.selfChecks[0]?.performed_at ?? null;
+  const patrolDue = !file.patrols.some((p) => dayOf(p.performed_at).slice(0, 7) === month);
+  const selfCheckMissing = !file.selfChecks.some((c) => weekOfDay(dayOf(c.performed_at)) === week);
+  const unresolved = file.hazards.filter(isUnresolved);
+  const overdueHazards = unresolved.filter((h) => isOverdue(h, today)).length;
+  const toVerify = unresolved.filter((h) => h.status === 'rectified').length;
+  const openAlarms = file.alarms.filter((a) => a.status !== 'resolved').length;
+  const closed = file.shop.status === 'closed';
+  const urgency = closed
+    ? -1
+    : WEIGHT.alarm * openAlarms +
+      WEIGHT.overdue * overdueHazards +
+      WEIGHT.verify * toVerify +
+      WEIGHT.hazard * (unresolved.length - overdueHazards - toVerify) +
+      (patrolDue ? WEIGHT.patrol : 0) +
+      (selfCheckMissing ? WEIGHT.selfCheck : 0);
+  return {
+    code: file.shop.code,
+    name: file.shop.name,
+    address: file.shop.address,
+    points: file.score?.points ?? null,
+    patrolDue,
+    selfCheckMissing,
+    openHazards: unresolved.length,
+    overdueHazards,
+    toVerify,
+    openAlarms,
+    lastPatrol,
+    lastSelfCheck,
+    urgency,
+    closed,
+  };
+}
+
+/** Most urgent first; equal urgency: the lower score first, then the shop code. Closed shops last. */
+export function byUrgency(a: Due, b: Due): number {
+  if (a.urgency !== b.urgency) return b.urgency - a.urgency;
+  const pa = a.points ?? Number.POSITIVE_INFINITY;
+  const pb = b.points ?? Number.POSITIVE_INFINITY;
+  if (pa !== pb) return pa - pb;
+  return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
+}
+
+/** Case-insensitive match on code, name and address; blank matches everything. */
+export function matches(due: Due, query: string): boolean {
+  const words = query.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const text = `${due.code} ${due.name} ${due.address}`.toLowerCase();
+  return words.every((w) => text.includes(w));
+}
+
+export function dueList(files: Iterable<ShopFile>, now: Date, query = ''): Due[] {
+  return [...files]
+    .map((f) => dueAt(f, now))
+    .filter((d) => matches(d, query))
+    .sort(byUrgency);
+}
+
+/** The patrols done this month and the shops still to patrol, for the header of the list. */
+export function monthProgress(dues: Due[]): { done: number; total: number } {
+  const active = dues.filter((d) => !d.closed);
+  return { done: active.filter((d) => !d.patrolDue).length, total: active.length };
+}

@@ -1,0 +1,235 @@
+// `/grid/s/{code}`: the shop's safety e-file (安全电子档案): score, alarms, hazards with their deadlines and
+// fixes, the history of self-checks, patrols, rectifications and verifications with photos, and the actions.
+import { h } from '../dom';
+import type { View } from '../views';
+import { loadShopFile, loadTemplate, whileShown } from './data';
+import type {
+  AlarmDoc,
+  EventDoc,
+  HazardDoc,
+  PatrolDoc,
+  RectificationDoc,
+  SelfCheckDoc,
+  TemplateDoc,
+  VerificationDoc,
+} from './docs';
+import { dueAt, isOverdue, type ShopFile } from './due';
+import { gt } from './i18n';
+import { hazardItems } from './patrol-logic';
+import { badge, itemName, notice, section, severityBadge, shortDay, thumbs, type Tone } from './ui';
+import { shanghaiDay } from '../ulid';
+
+export function shopHref(code: string, sub = ''): string {
+  return `/grid/s/${encodeURIComponent(code)}${sub}`;
+}
+
+function hazardStatus(hazard: HazardDoc, today: string): HTMLElement {
+  const status = isOverdue(hazard, today) ? 'overdue' : hazard.status;
+  const tone: Tone = status === 'overdue' ? 'bad' : status === 'closed' ? 'ok' : 'warn';
+  return badge(gt(`hazard.${status}`), tone, { 'data-status': status });
+}
+
+function rectificationsOf(file: ShopFile, hazard: HazardDoc): RectificationDoc[] {
+  return file.others
+    .filter((d): d is RectificationDoc => d.type === 'rectification' && (d as RectificationDoc).hazard === hazard._id)
+    .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at));
+}
+
+function hazardCard(file: ShopFile, hazard: HazardDoc, template: TemplateDoc | null, today: string): HTMLElement {
+  const fix = rectificationsOf(file, hazard)[0];
+  const key = hazard._id.split(':').slice(2).join(':');
+  const actions = h('div', { class: 'g-row-actions' });
+  if (hazard.status !== 'closed') {
+    actions.append(
+      h(
+        'a',
+        {
+          class: hazard.status === 'rectified' ? 'button primary' : 'button',
+          href: shopHref(file.shop.code, `/verify/${encodeURIComponent(key)}`),
+          'data-action': 'verify',
+        },
+        hazard.status === 'rectified' ? gt('efile.verify') : gt('efile.fixOnSite'),
+      ),
+    );
+  }
+  return h(
+    'li',
+    { class: 'g-hazard', 'data-hazard': hazard._id, 'data-status': hazard.status },
+    h('div', { class: 'g-shop-head' }, h('strong', {}, itemName(template, hazard.item)), hazardStatus(hazard, today)),
+    h(
+      'div',
+      { class: 'g-badges' },
+      severityBadge(hazard.severity),
+      badge(hazard.self_reported ? gt('efile.selfReported') : gt('efile.patrolFound'), 'muted'),
+    ),
+    h(
+      'div',
+      { class: 'muted' },
+      gt('efile.found', { day: shortDay(hazard.found_at) }),
+      ' · ',
+      hazard.status === 'closed' ? '' : gt('efile.deadline', { day: shortDay(hazard.deadline) }),
+    ),
+    hazard.note ? h('p', {}, hazard.note) : null,
+    thumbs(hazard.photos ?? []),
+    fix?.note ? h('p', { class: 'muted' }, gt('efile.rectificationNote', { note: fix.note })) : null,
+    fix ? thumbs(fix.photos ?? []) : null,
+    actions.childElementCount ? actions : null,
+  );
+}
+
+function alarmCard(alarm: AlarmDoc, template: TemplateDoc | null): HTMLElement {
+  return h(
+    'li',
+    { class: 'g-alarm', 'data-alarm': alarm._id, 'data-status': alarm.status },
+    h(
+      'div',
+      { class: 'g-shop-head' },
+      h('strong', {}, gt('alarm.at', { day: shortDay(alarm.created_at) })),
+      badge(gt(`alarm.${alarm.status}`), alarm.status === 'resolved' ? 'ok' : 'bad'),
+    ),
+    h('div', {}, alarm.items.map((i) => itemName(template, i.item)).join('、')),
+  );
+}
+
+function historyEntry(doc: EventDoc, template: TemplateDoc | null): HTMLElement {
+  const parts: (string | HTMLElement | null)[] = [];
+  let photos: string[] = [];
+  if (doc.type === 'self_check') {
+    const check = doc as SelfCheckDoc;
+    const found = template ? hazardItems(template, check.answers) : [];
+    parts.push(found.length ? gt('event.hazards', { n: found.length }) : gt('event.clean'));
+    if (found.length) parts.push(h('div', { class: 'muted' }, found.map((i) => itemName(template, i)).join('、')));
+    photos = Object.values(check.answers).flatMap((a) => a.photos ?? []);
+  } else if (doc.type === 'patrol') {
+    const patrol = doc as PatrolDoc;
+    const findings = patrol.findings ?? [];
+    parts.push(findings.length ? gt('event.findings', { n: findings.length }) : gt('event.clean'));
+    if (patrol.verified_self_checks?.length) parts.push(' · ' + gt('event.verified', { n: patrol.verified_self_checks.length }));
+    if (findings.length)
+      parts.push(h('div', { class: 'muted' }, findings.map((f) => itemName(template, f.item)).join('、')));
+    photos = [
+      ...Object.values(patrol.answers).flatMap((a) => a.photos ?? []),
+      ...findings.flatMap((f) => f.photos ?? []),
+    ];
+  } else if (doc.type === 'rectification') {
+    const fix = doc as RectificationDoc;
+    if (fix.note) parts.push(fix.note);
+    photos = fix.photos ?? [];
+  } else if (doc.type === 'verification') {
+    const verdict = doc as VerificationDoc;
+    parts.push(verdict.passed ? gt('event.passed') : gt('event.failed'));
+    if (verdict.note) parts.push(' · ' + verdict.note);
+    photos = verdict.photos ?? [];
+  }
+  return h(
+    'li',
+    { class: 'g-event', 'data-event': doc._id, 'data-type': doc.type },
+    h(
+      'div',
+      { class: 'g-shop-head' },
+      h('strong', {}, gt(`event.${doc.type as 'self_check' | 'patrol' | 'rectification' | 'verification'}`)),
+      h('span', { class: 'muted' }, shortDay(doc.performed_at)),
+    ),
+    h('div', {}, ...parts),
+    thumbs([...new Set(photos)]),
+  );
+}
+
+const HISTORY_TYPES = new Set(['self_check', 'patrol', 'rectification', 'verification']);
+
+function render(file: ShopFile, template: TemplateDoc | null): HTMLElement[] {
+  const now = new Date();
+  const today = shanghaiDay(now.getTime());
+  const due = dueAt(file, now);
+  const score = file.score;
+  const code = file.shop.code;
+
+  const scoreboard = h(
+    'dl',
+    { class: 'scoreboard' },
+    h('div', {}, h('dt', {}, gt('efile.score')), h('dd', { class: 'figure', 'data-score': '' }, score ? String(score.points) : '—')),
+    h(
+      'div',
+      {},
+      h('dt', {}, gt('efile.rank')),
+      h(
+        'dd',
+        { class: 'figure', 'data-rank': '' },
+        score?.rank && score.of ? gt('efile.rankOf', { rank: score.rank, of: score.of }) : '—',
+      ),
+    ),
+  );
+  const lists = h('div', { class: 'g-badges' });
+  if (score?.list === 'red') lists.append(badge(gt('efile.red'), 'ok'));
+  if (score?.list === 'black') lists.append(badge(gt('efile.black'), 'bad'));
+  if ((score as { working_group?: boolean } | null)?.working_group) lists.append(badge(gt('efile.workingGroup'), 'bad'));
+  lists.append(
+    badge(file.shop.owner_activated ? gt('efile.ownerActivated') : gt('efile.ownerNotActivated'), file.shop.owner_activated ? 'ok' : 'warn'),
+  );
+
+  const actions = h(
+    'nav',
+    { class: 'actions' },
+    h(
+      'a',
+      { class: due.patrolDue ? 'button primary' : 'button', href: shopHref(code, '/patrol'), 'data-action': 'patrol' },
+      due.patrolDue ? gt('efile.patrol') : gt('efile.patrolDone'),
+    ),
+    h('a', { class: 'button', href: shopHref(code, '/activation'), 'data-action': 'activation' }, gt('efile.activation')),
+  );
+
+  const openAlarms = file.alarms.filter((a) => a.status !== 'resolved');
+  const unresolved = file.hazards.filter((hz) => hz.status !== 'closed');
+  // What needs the worker first: fixes to verify, then overdue, then the nearest deadline.
+  const rank = (hz: HazardDoc): number => (hz.status === 'rectified' ? 0 : isOverdue(hz, today) ? 1 : 2);
+  unresolved.sort((a, b) => rank(a) - rank(b) || (a.deadline < b.deadline ? -1 : a.deadline > b.deadline ? 1 : 0));
+  const closed = file.hazards.filter((hz) => hz.status === 'closed');
+
+  const history = [...file.selfChecks, ...file.patrols, ...(file.others.filter((d) => HISTORY_TYPES.has(d.type)) as EventDoc[])]
+    .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at))
+    .slice(0, 60);
+
+  const closedList = h('details', { class: 'g-closed' }, h('summary', {}, gt('efile.closedHazards', { n: closed.length })));
+  closedList.append(h('ul', { class: 'g-list' }, ...closed.map((hz) => hazardCard(file, hz, template, today))));
+
+  return [
+    h('h1', { 'data-shop-name': '' }, file.shop.name),
+    h('p', { class: 'shop-code' }, `${code} · ${file.shop.address}`),
+    scoreboard,
+    lists,
+    actions,
+    openAlarms.length
+      ? section(gt('efile.alarms'), h('ul', { class: 'g-list' }, ...openAlarms.map((a) => alarmCard(a, template))))
+      : null,
+    section(
+      gt('efile.hazards'),
+      unresolved.length
+        ? h('ul', { class: 'g-list' }, ...unresolved.map((hz) => hazardCard(file, hz, template, today)))
+        : notice(gt('efile.noHazards'), 'ok'),
+      closed.length ? closedList : null,
+    ),
+    section(
+      gt('efile.history'),
+      history.length ? h('ul', { class: 'g-list' }, ...history.map((d) => historyEntry(d, template))) : notice(gt('efile.noHistory')),
+    ),
+  ].filter((n): n is HTMLElement => n !== null);
+}
+
+export function efileView(code: string): View {
+  const node = h('section', { class: 'page grid grid-efile', 'data-shop': code });
+  const back = h('a', { class: 'g-back', href: '/grid' }, `‹ ${gt('shop.back')}`);
+  const reload = (): void => {
+    void (async () => {
+      const file = await loadShopFile(code);
+      if (!file) {
+        node.replaceChildren(back, notice(gt('shop.missing', { code }), 'warn'));
+        return;
+      }
+      const template = await loadTemplate(file.shop.category);
+      node.replaceChildren(back, ...render(file, template));
+    })();
+  };
+  reload();
+  whileShown(node, reload);
+  return { title: `${code} · ${gt('efile.title')}`, node };
+}

@@ -1,0 +1,131 @@
+// `/grid`: the grid worker's shops with what is due at each, the most urgent first, and a search box.
+import { h } from '../dom';
+import { navigate } from '../router';
+import type { View } from '../views';
+import { loadShopFiles, whileShown } from './data';
+import { dueList, monthProgress, type Due } from './due';
+import { takeFlash } from './flash';
+import { gt } from './i18n';
+import { badge, notice, shortDay } from './ui';
+
+function dueBadges(due: Due): HTMLElement {
+  const row = h('div', { class: 'g-badges' });
+  if (due.closed) {
+    row.append(badge(gt('due.closed'), 'muted', { 'data-due': 'closed' }));
+    return row;
+  }
+  if (due.openAlarms) row.append(badge(gt('due.alarm', { n: due.openAlarms }), 'bad', { 'data-due': 'alarm' }));
+  if (due.overdueHazards)
+    row.append(badge(gt('due.overdue', { n: due.overdueHazards }), 'bad', { 'data-due': 'overdue' }));
+  if (due.toVerify) row.append(badge(gt('due.verify', { n: due.toVerify }), 'warn', { 'data-due': 'verify' }));
+  const otherOpen = due.openHazards - due.overdueHazards - due.toVerify;
+  if (otherOpen > 0) row.append(badge(gt('due.hazards', { n: otherOpen }), 'warn', { 'data-due': 'hazards' }));
+  row.append(
+    due.patrolDue
+      ? badge(gt('due.patrol'), 'warn', { 'data-due': 'patrol' })
+      : badge(gt('due.patrolled'), 'ok', { 'data-due': 'patrolled' }),
+  );
+  if (due.selfCheckMissing) row.append(badge(gt('due.selfCheck'), 'muted', { 'data-due': 'self-check' }));
+  return row;
+}
+
+function shopCard(due: Due): HTMLElement {
+  return h(
+    'li',
+    {},
+    h(
+      'a',
+      {
+        class: 'g-shop',
+        href: `/grid/s/${encodeURIComponent(due.code)}`,
+        'data-shop': due.code,
+        'data-urgency': String(due.urgency),
+      },
+      h(
+        'div',
+        { class: 'g-shop-head' },
+        h('strong', { class: 'g-shop-name' }, due.name),
+        h(
+          'span',
+          { class: 'g-points' },
+          due.points === null ? gt('list.noPoints') : gt('list.points', { n: due.points }),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'muted' },
+        `${due.code} · ${due.address} · `,
+        due.lastPatrol ? gt('due.lastPatrol', { day: shortDay(due.lastPatrol) }) : gt('due.neverPatrolled'),
+      ),
+      dueBadges(due),
+    ),
+  );
+}
+
+function queryOf(rest: string): string {
+  const at = rest.indexOf('?');
+  return at === -1 ? '' : (new URLSearchParams(rest.slice(at + 1)).get('q') ?? '');
+}
+
+export function listView(rest: string): View {
+  const search = h('input', {
+    type: 'search',
+    name: 'q',
+    class: 'g-search',
+    placeholder: gt('list.search'),
+    'aria-label': gt('list.search'),
+    autocomplete: 'off',
+    enterkeyhint: 'search',
+  });
+  search.value = queryOf(rest);
+  const progress = h('p', { class: 'muted', 'data-progress': '' });
+  const list = h('ul', { class: 'g-shops', 'aria-live': 'polite' });
+  const node = h(
+    'section',
+    { class: 'page grid grid-list' },
+    h('h1', {}, gt('title.shops')),
+    progress,
+    ((message) => (message ? notice(message, 'ok', { 'data-flash': '' }) : null))(takeFlash()),
+    h(
+      'div',
+      { class: 'g-toolbar' },
+      search,
+      h('a', { class: 'button primary g-scan', href: '/grid/scan', 'data-action': 'scan' }, gt('list.scan')),
+    ),
+    list,
+  );
+
+  let files: Awaited<ReturnType<typeof loadShopFiles>> | null = null;
+  const draw = (): void => {
+    if (!files) return;
+    const all = dueList(files.values(), new Date());
+    const { done, total } = monthProgress(all);
+    progress.textContent = gt('list.progress', { done, total });
+    const q = search.value;
+    const shown = q.trim() ? dueList(files.values(), new Date(), q) : all;
+    if (!all.length) list.replaceChildren(notice(gt('list.empty')));
+    else if (!shown.length) list.replaceChildren(notice(gt('list.noMatch', { q })));
+    else list.replaceChildren(...shown.map(shopCard));
+  };
+  const reload = (): void => {
+    void loadShopFiles().then((found) => {
+      files = found;
+      draw();
+    });
+  };
+
+  search.addEventListener('input', () => {
+    draw();
+    // Keep the query in the address, so back from a shop returns to the same search.
+    const q = search.value.trim();
+    history.replaceState(null, '', q ? `/grid?q=${encodeURIComponent(q)}` : '/grid');
+  });
+  search.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter') return;
+    const first = list.querySelector<HTMLAnchorElement>('a.g-shop');
+    if (first) navigate(new URL(first.href).pathname);
+  });
+  reload();
+  whileShown(node, reload);
+  return { title: gt('title.shops'), node };
+}

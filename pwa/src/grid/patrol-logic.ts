@@ -1,0 +1,233 @@
+// The patrol's logic, apart from the DOM (tested in pwa/tests/grid-patrol.test.ts): prefill from the owner's
+// latest self-check, what each item's check says (confirmed / disputed), which answers become findings with
+// what severity and deadline, and the `patrol` event itself (server/models/events.py `Patrol`).
+import type {
+  Answer,
+  AnswerValue,
+  Finding,
+  HazardDoc,
+  PatrolDoc,
+  RulesDoc,
+  SelfCheckDoc,
+  Severity,
+  TemplateDoc,
+  TemplateItem,
+} from './docs';
+import { addDays, dayOf } from './due';
+
+export const MAX_PHOTOS = 20;
+export const OTHER_ITEM = 'other';
+
+/** SPEC's defaults, used until the district's rules document has reached the phone. */
+export const DEFAULT_DEADLINE_DAYS: Record<Severity, number> = { general: 7, major: 3, serious: 1 };
+
+/** What the worker has entered for one item. `ownPhotos` are photos taken on this patrol. */
+export interface ItemDraft {
+  value: AnswerValue | null;
+  ownPhotos: string[];
+  note: string;
+  /** Set when the worker changed the severity or deadline the form proposed for this item's finding. */
+  severity?: Severity;
+  deadline?: string;
+}
+
+/** A finding on something no item covers (`item: "other"`). */
+export interface OtherFinding {
+  id: string; // other-1, other-2 …
+  severity: Severity;
+  deadline: string;
+  note: string;
+  photos: string[];
+}
+
+export interface PatrolDraft {
+  items: Record<string, ItemDraft>;
+  /** Self-checks the worker verified (ids); by default every one since the last patrol. */
+  verified: string[];
+  others: OtherFinding[];
+}
+
+export type ItemCheck = 'confirmed' | 'disputed' | 'new' | 'unanswered';
+
+export function deadlineDays(rules: RulesDoc | null, severity: Severity): number {
+  const days = rules?.deadline_days?.[severity];
+  return typeof days === 'number' && days >= 1 ? days : DEFAULT_DEADLINE_DAYS[severity];
+}
+
+export function defaultDeadline(rules: RulesDoc | null, severity: Severity, today: string): string {
+  return addDays(today, deadlineDays(rules, severity));
+}
+
+export function isHazard(item: TemplateItem, value: AnswerValue | null): boolean {
+  if (value === null) return false;
+  const when = item.hazard_when;
+  if ('equals' in when) return typeof value === 'boolean' && value === when.equals;
+  return typeof value === 'number' && value > when.gt;
+}
+
+/** The self-checks a patrol verifies: those performed since the shop's latest patrol, newest first. */
+export function selfChecksToVerify(selfChecks: SelfCheckDoc[], patrols: PatrolDoc[]): SelfCheckDoc[] {
+  const last = Math.max(0, ...patrols.map((p) => Date.parse(p.performed_at) || 0));
+  return selfChecks
+    .filter((c) => (Date.parse(c.performed_at) || 0) > last)
+    .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at));
+}
+
+/** A fresh draft: every item prefilled with the owner's latest answer (to be confirmed or disputed). */
+export function prefill(template: TemplateDoc, latest: SelfCheckDoc | null, toVerify: SelfCheckDoc[]): PatrolDraft {
+  const items: Record<string, ItemDraft> = {};
+  for (const item of template.items) {
+    const owner = latest?.answers[item.id];
+    items[item.id] = { value: owner ? owner.value : null, ownPhotos: [], note: '' };
+  }
+  return { items, verified: toVerify.map((c) => c._id), others: [] };
+}
+
+/** How the worker's answer stands against the owner's latest self-check. */
+export function itemCheck(owner: Answer | undefined, draft: ItemDraft | undefined): ItemCheck {
+  if (!draft || draft.value === null) return 'unanswered';
+  if (!owner) return 'new';
+  return owner.value === draft.value ? 'confirmed' : 'disputed';
+}
+
+/** The answer a patrol records: the worker's value; photos taken now, plus the owner's when confirmed. */
+export function patrolAnswer(owner: Answer | undefined, draft: ItemDraft): Answer | null {
+  if (draft.value === null) return null;
+  const confirmed = itemCheck(owner, draft) === 'confirmed';
+  const photos = [...(confirmed ? (owner?.photos ?? []) : []), ...draft.ownPhotos];
+  const answer: Answer = { value: draft.value };
+  if (photos.length) answer.photos = [...new Set(photos)];
+  if (draft.note.trim()) answer.note = draft.note.trim();
+  return answer;
+}
+
+/** The severity of each hazardous answer after escalation (people sleeping in a “三合一” shop: serious). */
+export function hazardSeverities(template: TemplateDoc, values: Record<string, AnswerValue | null>): Map<string, Severity> {
+  const hazards = template.items.filter((item) => isHazard(item, values[item.id] ?? null));
+  const ids = new Set(hazards.map((item) => item.id));
+  const found = new Map<string, Severity>();
+  for (const item of hazards) {
+    const escalated = item.escalate && item.escalate.when_hazard.some((other) => ids.has(other));
+    found.set(item.id, escalated && item.escalate ? item.escalate.severity : item.severity);
+  }
+  return found;
+}
+
+/**
+ * The items whose answer on this patrol is a hazard and so become findings, with their proposed severity.
+ * An item whose hazard is still unresolved (declared by the owner or found before) is not found again.
+ */
+export function itemFindings(
+  template: TemplateDoc,
+  draft: PatrolDraft,
+  unresolved: HazardDoc[],
+): { item: string; severity: Severity }[] {
+  const values = Object.fromEntries(Object.entries(draft.items).map(([id, d]) => [id, d.value]));
+  const known = new Set(unresolved.filter((h) => h.status !== 'closed').map((h) => h.item));
+  return [...hazardSeverities(template, values)]
+    .filter(([item]) => !known.has(item))
+    .map(([item, proposed]) => ({ item, severity: draft.items[item]?.severity ?? proposed }));
+}
+
+export interface Problem {
+  item: string; // an item id, an `other-n` finding id, or '' for the whole form
+  reason: 'unanswered' | 'photo_required' | 'too_many_photos' | 'deadline' | 'note_required';
+}
+
+export interface PatrolContext {
+  template: TemplateDoc;
+  rules: RulesDoc | null;
+  latest: SelfCheckDoc | null;
+  unresolved: HazardDoc[];
+  today: string; // Shanghai day of the patrol
+}
+
+function findingsOf(ctx: PatrolContext, draft: PatrolDraft): Finding[] {
+  const findings: Finding[] = [];
+  for (const { item, severity } of itemFindings(ctx.template, draft, ctx.unresolved)) {
+    const d = draft.items[item];
+    const answer = d ? patrolAnswer(ctx.latest?.answers[item], d) : null;
+    const finding: Finding = {
+      id: item,
+      item,
+      severity,
+      deadline: d?.deadline ?? defaultDeadline(ctx.rules, severity, ctx.today),
+    };
+    if (answer?.note) finding.note = answer.note;
+    if (d?.ownPhotos.length) finding.photos = [...d.ownPhotos];
+    findings.push(finding);
+  }
+  for (const other of draft.others) {
+    const finding: Finding = { id: other.id, item: OTHER_ITEM, severity: other.severity, deadline: other.deadline };
+    if (other.note.trim()) finding.note = other.note.trim();
+    if (other.photos.length) finding.photos = [...other.photos];
+    findings.push(finding);
+  }
+  return findings;
+}
+
+/** What stops this draft from being submitted (the gateway would refuse it), in form order. */
+export function problems(ctx: PatrolContext, draft: PatrolDraft): Problem[] {
+  const found: Problem[] = [];
+  let photos = 0;
+  for (const item of ctx.template.items) {
+    const d = draft.items[item.id];
+    const answer = d ? patrolAnswer(ctx.latest?.answers[item.id], d) : null;
+    if (!answer) {
+      found.push({ item: item.id, reason: 'unanswered' });
+      continue;
+    }
+    photos += answer.photos?.length ?? 0;
+    if (item.photo_required && !answer.photos?.length) found.push({ item: item.id, reason: 'photo_required' });
+  }
+  for (const finding of findingsOf(ctx, draft)) {
+    if (finding.deadline < ctx.today) found.push({ item: finding.id, reason: 'deadline' });
+    if (finding.item === OTHER_ITEM) {
+      photos += finding.photos?.length ?? 0;
+      if (!finding.note && !finding.photos?.length) found.push({ item: finding.id, reason: 'note_required' });
+    }
+  }
+  if (photos > MAX_PHOTOS) found.push({ item: '', reason: 'too_many_photos' });
+  return found;
+}
+
+export interface Author {
+  user: string; // created_by: the signed-in user id
+  device: string;
+  performedAt: string; // ISO time with offset
+}
+
+/** The `patrol` event for `shop`; `problems()` must be empty first. The id is `{shop}:patrol:{ulid}`. */
+export function buildPatrol(ctx: PatrolContext, draft: PatrolDraft, shop: string, ulid: string, by: Author): PatrolDoc {
+  const answers: Record<string, Answer> = {};
+  for (const item of ctx.template.items) {
+    const d = draft.items[item.id];
+    const answer = d ? patrolAnswer(ctx.latest?.answers[item.id], d) : null;
+    if (answer) answers[item.id] = answer;
+  }
+  return {
+    _id: `${shop}:patrol:${ulid}`,
+    type: 'patrol',
+    schema: 1,
+    shop,
+    performed_at: by.performedAt,
+    created_by: by.user,
+    device: by.device,
+    template: ctx.template._id.split(':v')[0] ?? ctx.template._id,
+    template_version: ctx.template.version,
+    verified_self_checks: [...draft.verified],
+    answers,
+    findings: findingsOf(ctx, draft),
+  };
+}
+
+/** The day a patrol is performed, for deadlines. */
+export function patrolDay(performedAt: string): string {
+  return dayOf(performedAt);
+}
+
+/** The items a check's answers declare as hazards, in template order. */
+export function hazardItems(template: TemplateDoc, answers: Record<string, Answer>): string[] {
+  const values = Object.fromEntries(Object.entries(answers).map(([id, a]) => [id, a.value]));
+  return [...hazardSeverities(template, values).keys()];
+}

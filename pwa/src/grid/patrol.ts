@@ -1,0 +1,396 @@
+// `/grid/s/{code}/patrol`: the monthly patrol. The checklist (../checklist) is prefilled with the owner's latest
+// self-check; each item shows whether the worker confirms or disputes it, and a hazardous answer opens its
+// finding (severity, deadline from the rules, note, photos). Saved as a draft while typed; submitting writes
+// one `patrol` event to the local database, which syncs when it can.
+import { buildChecklistForm, type Template as ChecklistTemplate } from '../checklist';
+import { deviceId } from '../device';
+import { h } from '../dom';
+import { autosave, loadDraft } from '../drafts';
+import { appendEvent, isQuotaError, newUlid, type EventInput } from '../events';
+import { navigate } from '../router';
+import { currentSession } from '../session';
+import { shanghaiDay, shanghaiIso } from '../ulid';
+import type { View } from '../views';
+import { loadRules, loadShopFile, loadTemplate } from './data';
+import type { RulesDoc, SelfCheckDoc, Severity, TemplateDoc } from './docs';
+import { flash } from './flash';
+import { gt, type GridKey } from './i18n';
+import {
+  buildPatrol,
+  defaultDeadline,
+  hazardItems,
+  isHazard,
+  itemCheck,
+  itemFindings,
+  prefill,
+  problems,
+  selfChecksToVerify,
+  type OtherFinding,
+  type PatrolContext,
+  type PatrolDraft,
+} from './patrol-logic';
+import { photoPicker, type PhotoPicker } from './photos';
+import { itemName, notice, shortDay, thumbs } from './ui';
+import { shopHref } from './efile';
+
+const SEVERITIES: Severity[] = ['general', 'major', 'serious'];
+
+function draftKey(code: string): string {
+  return `grid.patrol.${code}`;
+}
+
+function severitySelect(name: string, value: Severity, onChange: (s: Severity) => void): HTMLSelectElement {
+  const select = h(
+    'select',
+    { name },
+    ...SEVERITIES.map((s) => h('option', { value: s, selected: s === value }, gt(`severity.${s}`))),
+  );
+  select.addEventListener('change', () => onChange(select.value as Severity));
+  return select;
+}
+
+function field(label: string, control: HTMLElement): HTMLElement {
+  return h('label', { class: 'g-field' }, h('span', {}, label), control);
+}
+
+interface Built {
+  node: HTMLElement;
+}
+
+function buildForm(code: string, template: TemplateDoc, rules: RulesDoc | null, file: NonNullable<Awaited<ReturnType<typeof loadShopFile>>>): Built {
+  const today = shanghaiDay();
+  const latest: SelfCheckDoc | null = file.selfChecks[0] ?? null;
+  const toVerify = selfChecksToVerify(file.selfChecks, file.patrols);
+  const unresolved = file.hazards.filter((hz) => hz.status !== 'closed');
+  const ctx: PatrolContext = { template, rules, latest, unresolved, today };
+
+  const saved = loadDraft<PatrolDraft>(draftKey(code));
+  const draft: PatrolDraft = saved ?? prefill(template, latest, toVerify);
+  // Photos taken before a reload live in the draft; the checklist's pickers hold the ones taken since.
+  const restoredPhotos: Record<string, string[]> = Object.fromEntries(
+    Object.entries(draft.items).map(([id, d]) => [id, [...d.ownPhotos]]),
+  );
+
+  const form = h('form', { class: 'g-patrol', novalidate: true, 'data-shop': code });
+  const checklist = buildChecklistForm([template as unknown as ChecklistTemplate], {
+    prefill: latest?.answers ?? {},
+    verify: true,
+    withPhotos: true,
+    shop: code,
+    onChange: () => update(),
+  });
+
+  // Put the draft's values over the owner's answers (a reload keeps what the worker entered).
+  for (const item of template.items) {
+    const value = draft.items[item.id]?.value ?? null;
+    if (item.answer === 'yes_no') {
+      for (const radio of checklist.node.querySelectorAll<HTMLInputElement>(`input[name="${item.id}"]`)) {
+        radio.checked = value !== null && radio.value === String(value);
+      }
+    } else {
+      const input = checklist.node.querySelector<HTMLInputElement>(`input[name="${item.id}"]`);
+      if (input) input.value = typeof value === 'number' ? String(value) : '';
+    }
+  }
+
+  // Per item: the confirmed / disputed mark and the finding panel.
+  const marks = new Map<string, HTMLElement>();
+  const panels = new Map<string, HTMLElement>();
+  for (const item of template.items) {
+    const fieldset = checklist.node.querySelector<HTMLElement>(`fieldset[data-item="${item.id}"]`);
+    if (!fieldset) continue;
+    const mark = h('span', { class: 'g-check', 'data-check': '' });
+    fieldset.querySelector('legend')?.after(mark);
+    marks.set(item.id, mark);
+    const restored = restoredPhotos[item.id] ?? [];
+    const panel = h('div', { class: 'g-finding', 'data-finding-for': item.id, hidden: true });
+    fieldset.append(panel);
+    const earlier = thumbs(restored);
+    if (earlier) fieldset.append(earlier);
+    panels.set(item.id, panel);
+  }
+
+  // Verified self-checks: every one since the last patrol, ticked unless the worker unticks it.
+  const verifyBox = h('fieldset', { class: 'g-verify' }, h('legend', {}, gt('patrol.verifyTitle')));
+  if (!toVerify.length) verifyBox.append(h('p', { class: 'muted' }, gt('patrol.verifyNone')));
+  for (const check of toVerify) {
+    const box = h('input', { type: 'checkbox', name: 'verified_self_checks', value: check._id });
+    box.checked = draft.verified.includes(check._id);
+    box.addEventListener('change', () => {
+      draft.verified = [...verifyBox.querySelectorAll<HTMLInputElement>('input:checked')].map((b) => b.value);
+      save.touch();
+    });
+    verifyBox.append(
+      h(
+        'label',
+        { class: 'choice g-verify-item' },
+        box,
+        h('span', {}, gt('patrol.verifyItem', { day: shortDay(check.performed_at), n: hazardItems(template, check.answers).length })),
+      ),
+    );
+  }
+
+  // Other problems (no checklist item covers them).
+  const othersList = h('div', { class: 'g-others' });
+  const otherPickers = new Map<string, PhotoPicker>();
+  const addOther = (other: OtherFinding): void => {
+    const picker = photoPicker(code, other.id, gt('patrol.otherPhoto'), other.photos, () => {
+      other.photos = picker.ids();
+      update();
+    });
+    otherPickers.set(other.id, picker);
+    const note = h('textarea', { name: `note-${other.id}`, rows: '2', placeholder: gt('patrol.notePlaceholder') });
+    note.value = other.note;
+    note.addEventListener('input', () => {
+      other.note = note.value;
+      update();
+    });
+    const deadline = h('input', { type: 'date', name: `deadline-${other.id}`, min: today, value: other.deadline });
+    deadline.addEventListener('change', () => {
+      other.deadline = deadline.value;
+      update();
+    });
+    const remove = h('button', { type: 'button', class: 'button g-small' }, gt('patrol.removeOther'));
+    const box = h(
+      'fieldset',
+      { class: 'item g-other', 'data-finding-for': other.id },
+      h('legend', {}, gt('item.other')),
+      field(gt('patrol.note'), note),
+      field(
+        gt('patrol.severity'),
+        severitySelect(`severity-${other.id}`, other.severity, (s) => {
+          other.severity = s;
+          other.deadline = defaultDeadline(rules, s, today);
+          deadline.value = other.deadline;
+          update();
+        }),
+      ),
+      field(gt('patrol.deadline'), deadline),
+      picker.node,
+      remove,
+    );
+    remove.addEventListener('click', () => {
+      draft.others = draft.others.filter((o) => o !== other);
+      otherPickers.delete(other.id);
+      box.remove();
+      update();
+    });
+    othersList.append(box);
+  };
+  draft.others.forEach(addOther);
+  const addButton = h('button', { type: 'button', class: 'button', 'data-action': 'add-other' }, gt('patrol.addOther'));
+  addButton.addEventListener('click', () => {
+    const used = new Set(draft.others.map((o) => o.id));
+    let n = 1;
+    while (used.has(`other-${n}`)) n++;
+    const other: OtherFinding = { id: `other-${n}`, severity: 'general', deadline: defaultDeadline(rules, 'general', today), note: '', photos: [] };
+    draft.others.push(other);
+    addOther(other);
+    update();
+  });
+
+  const summary = h('p', { class: 'g-notice', 'data-summary': '', role: 'status' });
+  const problemBox = h('div', { class: 'g-problems', role: 'alert', hidden: true });
+  const submit = h('button', { type: 'submit', class: 'button primary' }, gt('patrol.submit'));
+
+  const save = autosave(draftKey(code), () => draft);
+
+  function readValues(): void {
+    const answers = checklist.read();
+    const own = checklist.photos();
+    for (const item of template.items) {
+      const d = (draft.items[item.id] ??= { value: null, ownPhotos: [], note: '' });
+      d.value = answers[item.id]?.value ?? null;
+      d.ownPhotos = [...new Set([...(restoredPhotos[item.id] ?? []), ...(own[item.id] ?? [])])];
+    }
+  }
+
+  function drawPanel(itemId: string, finding: { severity: Severity } | undefined, known: boolean): void {
+    const panel = panels.get(itemId);
+    if (!panel) return;
+    const d = draft.items[itemId];
+    if (!d) return;
+    if (!finding) {
+      panel.hidden = !known;
+      panel.replaceChildren(...(known ? [h('p', { class: 'muted' }, gt('patrol.findingKnown'))] : []));
+      return;
+    }
+    panel.hidden = false;
+    if (panel.dataset.open === '1') {
+      // Already drawn: keep the inputs (and the focus), only follow a severity change's default deadline.
+      const deadline = panel.querySelector<HTMLInputElement>('input[type=date]');
+      if (deadline && !d.deadline) deadline.value = defaultDeadline(rules, finding.severity, today);
+      const select = panel.querySelector<HTMLSelectElement>('select');
+      if (select && select.value !== finding.severity) select.value = finding.severity;
+      return;
+    }
+    panel.dataset.open = '1';
+    const deadline = h('input', {
+      type: 'date',
+      name: `deadline-${itemId}`,
+      min: today,
+      value: d.deadline ?? defaultDeadline(rules, finding.severity, today),
+    });
+    deadline.addEventListener('change', () => {
+      d.deadline = deadline.value || undefined;
+      update();
+    });
+    const note = h('textarea', { name: `note-${itemId}`, rows: '2', placeholder: gt('patrol.notePlaceholder') });
+    note.value = d.note;
+    note.addEventListener('input', () => {
+      d.note = note.value;
+      save.touch();
+    });
+    panel.replaceChildren(
+      h('strong', { class: 'g-finding-title' }, gt('patrol.finding')),
+      field(
+        gt('patrol.severity'),
+        severitySelect(`severity-${itemId}`, finding.severity, (s) => {
+          d.severity = s;
+          if (!d.deadline) deadline.value = defaultDeadline(rules, s, today);
+          update();
+        }),
+      ),
+      field(gt('patrol.deadline'), deadline),
+      field(gt('patrol.note'), note),
+    );
+  }
+
+  function update(): void {
+    readValues();
+    const findings = new Map(itemFindings(template, draft, unresolved).map((f) => [f.item, f]));
+    const knownItems = new Set(unresolved.map((hz) => hz.item));
+    for (const item of template.items) {
+      const d = draft.items[item.id];
+      const check = itemCheck(latest?.answers[item.id], d);
+      const mark = marks.get(item.id);
+      if (mark) {
+        const key: GridKey | null =
+          check === 'confirmed' ? 'patrol.confirmed' : check === 'disputed' ? 'patrol.disputed' : check === 'new' ? 'patrol.new' : null;
+        mark.textContent = key ? gt(key) : '';
+        mark.dataset.check = check;
+      }
+      const finding = findings.get(item.id);
+      if (!finding) {
+        const panel = panels.get(item.id);
+        if (panel) delete panel.dataset.open;
+      }
+      drawPanel(item.id, finding, !finding && knownItems.has(item.id) && isHazard(item, d?.value ?? null));
+    }
+    const all = buildPatrol(ctx, draft, code, 'X', { user: '', device: '', performedAt: `${today}T12:00:00+08:00` }).findings ?? [];
+    if (!all.length) {
+      summary.textContent = gt('patrol.summaryClean');
+      summary.className = 'g-notice ok';
+    } else {
+      const serious = all.some((f) => f.severity === 'serious');
+      summary.textContent = gt('patrol.summary', { n: all.length }) + (serious ? ' ' + gt('patrol.summarySerious') : '');
+      summary.className = `g-notice ${serious ? 'bad' : 'warn'}`;
+    }
+    summary.dataset.findings = String(all.length);
+    save.touch();
+  }
+
+  function showProblems(): boolean {
+    const found = problems(ctx, draft);
+    if (!found.length) {
+      problemBox.hidden = true;
+      return false;
+    }
+    const label = (id: string): string =>
+      id.startsWith('other-') ? gt('item.other') : itemName(template, id);
+    problemBox.replaceChildren(
+      h('strong', {}, gt('patrol.fix')),
+      h(
+        'ul',
+        {},
+        ...found.map((p) => h('li', { 'data-problem': p.reason, 'data-item': p.item }, gt(`problem.${p.reason}`, { item: label(p.item) }))),
+      ),
+    );
+    problemBox.hidden = false;
+    const first = found[0];
+    const target = first?.item
+      ? form.querySelector<HTMLElement>(`[data-item="${first.item}"], [data-finding-for="${first.item}"]`)
+      : null;
+    (target ?? problemBox).scrollIntoView({ block: 'center' });
+    return true;
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void (async () => {
+      submit.disabled = true;
+      submit.textContent = gt('patrol.saving');
+      try {
+        await checklist.ready();
+        await Promise.all([...otherPickers.values()].map((p) => p.ready()));
+        update();
+        if (showProblems()) return;
+        const session = currentSession();
+        if (!session) throw new Error(gt('signin.needed'));
+        const now = Date.now();
+        const doc = buildPatrol({ ...ctx, today: shanghaiDay(now) }, draft, code, newUlid(now), {
+          user: session.user.id,
+          device: deviceId(),
+          performedAt: shanghaiIso(now),
+        });
+        await appendEvent(doc as unknown as EventInput);
+        save.clear();
+        flash(gt('patrol.saved'));
+        navigate('/grid');
+      } catch (err) {
+        problemBox.replaceChildren(
+          h('strong', {}, isQuotaError(err) ? gt('problem.storageFull') : gt('problem.failed', { reason: String((err as Error)?.message ?? err) })),
+        );
+        problemBox.hidden = false;
+      } finally {
+        submit.disabled = false;
+        submit.textContent = gt('patrol.submit');
+      }
+    })();
+  });
+
+  const discard = h('button', { type: 'button', class: 'button g-small', 'data-action': 'discard-draft' }, gt('patrol.discardDraft'));
+  discard.addEventListener('click', () => {
+    save.clear();
+    navigate(shopHref(code, '/patrol'), true);
+  });
+
+  form.append(
+    latest
+      ? notice(gt('patrol.intro', { day: shortDay(latest.performed_at) }))
+      : notice(gt('patrol.noSelfCheck'), 'warn'),
+    saved ? h('div', { class: 'g-notice ok', role: 'status' }, gt('patrol.draftRestored'), ' ', discard) : '',
+    verifyBox,
+    checklist.node,
+    othersList,
+    addButton,
+    summary,
+    problemBox,
+    h('div', { class: 'actions g-submit' }, submit),
+  );
+  update();
+  return { node: form };
+}
+
+export function patrolView(code: string): View {
+  const node = h('section', { class: 'page grid grid-patrol', 'data-shop': code });
+  const back = h('a', { class: 'g-back', href: shopHref(code) }, '‹ ', code);
+  const title = h('h1', {}, gt('patrol.title'));
+  node.append(back, title);
+  void (async () => {
+    const file = await loadShopFile(code);
+    if (!file) {
+      node.append(notice(gt('shop.missing', { code }), 'warn'));
+      return;
+    }
+    back.replaceChildren('‹ ', file.shop.name);
+    title.textContent = `${gt('patrol.title')} · ${file.shop.name}`;
+    const [template, rules] = await Promise.all([loadTemplate(file.shop.category), loadRules()]);
+    if (!template) {
+      node.append(notice(gt('patrol.noTemplate'), 'warn'));
+      return;
+    }
+    node.append(buildForm(code, template, rules, file).node);
+  })();
+  return { title: `${gt('patrol.title')} · ${code}`, node };
+}

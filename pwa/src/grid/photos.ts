@@ -1,0 +1,67 @@
+// A camera button for the grid screens' own photos (other problems, verifications): resized and stored on
+// the phone by ../events `savePhoto`, shown as thumbnails; photos of checklist items use ../checklist's.
+import { h } from '../dom';
+import { isQuotaError, savePhoto } from '../events';
+import { gt } from './i18n';
+import { thumbs } from './ui';
+
+export interface PhotoPicker {
+  node: HTMLElement;
+  ids(): string[];
+  /** Resolves when every photo taken so far is stored. */
+  ready(): Promise<void>;
+}
+
+export function photoPicker(
+  shop: string,
+  forKey: string,
+  label: string,
+  initial: string[],
+  onChange: () => void,
+): PhotoPicker {
+  const ids = [...initial];
+  const saving = new Set<Promise<unknown>>();
+  const row = h('div', { class: 'g-thumbs-wrap' });
+  const status = h('span', { class: 'muted', role: 'status' });
+  const redraw = (): void => {
+    row.replaceChildren(...[thumbs(ids)].filter((n): n is HTMLElement => n !== null));
+  };
+  const inputId = `gp-${forKey}`;
+  const input = h('input', {
+    type: 'file',
+    accept: 'image/*',
+    capture: 'environment',
+    id: inputId,
+    'data-photo-for': forKey,
+    class: 'visually-hidden',
+  });
+  input.addEventListener('change', () => {
+    const files = Array.from(input.files ?? []);
+    input.value = '';
+    for (const file of files) {
+      status.textContent = gt('patrol.saving');
+      const job = savePhoto(shop, file)
+        .then((id) => {
+          ids.push(id);
+          status.textContent = '';
+          redraw();
+          onChange();
+        })
+        .catch((err: unknown) => {
+          status.textContent = isQuotaError(err)
+            ? gt('problem.storageFull')
+            : gt('problem.failed', { reason: String((err as Error)?.message ?? err) });
+        })
+        .finally(() => saving.delete(job));
+      saving.add(job);
+    }
+  });
+  redraw();
+  return {
+    node: h('div', { class: 'photos' }, h('label', { class: 'button photo', for: inputId }, label), input, status, row),
+    ids: () => [...ids],
+    async ready(): Promise<void> {
+      while (saving.size) await Promise.allSettled([...saving]);
+    },
+  };
+}

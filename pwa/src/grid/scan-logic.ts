@@ -1,0 +1,26 @@
+// What a scanned QR code means (pure, tested in pwa/tests/grid-scan.test.ts): a shop poster carries
+// `{base}/s/{code}`; the base may be any host the district printed, so only the path is read.
+
+const SHOP_CODE = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** The shop code of a scanned poster URL (or of a typed code), else null. */
+export function shopFromQr(text: string): string | null {
+  const raw = text.trim();
+  if (SHOP_CODE.test(raw)) return raw;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  const match = /\/s\/([^/]+)\/?$/.exec(url.pathname);
+  if (!match?.[1]) return null;
+  let code: string;
+  try {
+    code = decodeURIComponent(match[1]);
+  } catch {
+    return null;
+  }
+  return SHOP_CODE.test(code) ? code : null;
+}

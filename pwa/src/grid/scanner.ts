@@ -1,0 +1,148 @@
+// `/grid/scan`: the in-app QR scanner. The camera through getUserMedia; decoding by the browser's
+// BarcodeDetector where there is one, else by jsQR, which is imported only now (it never weighs on the first
+// load). A shop poster opens that shop's e-file; a code can also be typed.
+import { h } from '../dom';
+import { navigate } from '../router';
+import type { View } from '../views';
+import { loadShop } from './data';
+import { shopHref } from './efile';
+import { gt } from './i18n';
+import { shopFromQr } from './scan-logic';
+import { notice } from './ui';
+
+type Decode = (video: HTMLVideoElement) => Promise<string | null>;
+
+interface Detector {
+  detect(source: CanvasImageSource): Promise<{ rawValue: string }[]>;
+}
+type DetectorClass = {
+  new (opts: { formats: string[] }): Detector;
+  getSupportedFormats?: () => Promise<string[]>;
+};
+
+async function nativeDecoder(): Promise<Decode | null> {
+  const Native = (globalThis as { BarcodeDetector?: DetectorClass }).BarcodeDetector;
+  if (!Native) return null;
+  try {
+    const formats = (await Native.getSupportedFormats?.()) ?? ['qr_code'];
+    if (!formats.includes('qr_code')) return null;
+    const detector = new Native({ formats: ['qr_code'] });
+    return async (video) => (await detector.detect(video))[0]?.rawValue ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function jsqrDecoder(): Promise<Decode> {
+  const { default: jsQR } = await import('jsqr');
+  const canvas = document.createElement('canvas');
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  return async (video) => {
+    if (!ctx || !video.videoWidth) return null;
+    // Decode a downscaled frame: quicker on a cheap phone, and a poster fills the frame anyway.
+    const scale = Math.min(1, 640 / Math.max(video.videoWidth, video.videoHeight));
+    canvas.width = Math.round(video.videoWidth * scale);
+    canvas.height = Math.round(video.videoHeight * scale);
+    ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+    const frame = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    return jsQR(frame.data, frame.width, frame.height, { inversionAttempts: 'dontInvert' })?.data ?? null;
+  };
+}
+
+/** Open the e-file of a scanned or typed shop, or say why not. */
+async function openShop(text: string, say: (message: string) => void): Promise<boolean> {
+  const code = shopFromQr(text);
+  if (!code) {
+    say(gt('scan.notOurs', { text: text.slice(0, 80) }));
+    return false;
+  }
+  if (!(await loadShop(code))) {
+    say(gt('scan.notMine', { code }));
+    return false;
+  }
+  navigate(shopHref(code));
+  return true;
+}
+
+export function scannerView(): View {
+  const video = h('video', { class: 'g-video', playsinline: true, muted: true, autoplay: true });
+  const status = h('p', { class: 'g-notice', role: 'status' }, gt('scan.starting'));
+  const say = (message: string, tone = 'warn'): void => {
+    status.textContent = message;
+    status.className = `g-notice ${tone}`;
+  };
+  const manual = h('input', {
+    name: 'code',
+    autocomplete: 'off',
+    autocapitalize: 'characters',
+    placeholder: 'S0001',
+    'aria-label': gt('scan.manual'),
+  });
+  const manualForm = h(
+    'form',
+    { class: 'g-toolbar' },
+    manual,
+    h('button', { type: 'submit', class: 'button' }, gt('scan.open')),
+  );
+  manualForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void openShop(manual.value, say);
+  });
+  const node = h(
+    'section',
+    { class: 'page grid grid-scan' },
+    h('a', { class: 'g-back', href: '/grid' }, `‹ ${gt('shop.back')}`),
+    h('h1', {}, gt('scan.title')),
+    h('p', { class: 'lead' }, gt('scan.intro')),
+    h('div', { class: 'g-viewfinder' }, video),
+    status,
+    h('label', { class: 'g-field' }, h('span', {}, gt('scan.manual')), manualForm),
+  );
+
+  let stream: MediaStream | null = null;
+  const stop = (): void => {
+    stream?.getTracks().forEach((track) => track.stop());
+    stream = null;
+  };
+
+  void (async () => {
+    if (!navigator.mediaDevices?.getUserMedia) {
+      say(gt('scan.unsupported'));
+      return;
+    }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
+    } catch (err) {
+      const name = (err as { name?: string })?.name;
+      say(name === 'NotAllowedError' ? gt('scan.denied') : gt('scan.unsupported'));
+      return;
+    }
+    if (!node.isConnected) {
+      stop();
+      return;
+    }
+    video.srcObject = stream;
+    await video.play().catch(() => undefined);
+    status.textContent = '';
+    status.className = 'g-notice';
+    const decode = (await nativeDecoder()) ?? (await jsqrDecoder());
+    let last = '';
+    const tick = async (): Promise<void> => {
+      if (!node.isConnected || !stream) {
+        stop();
+        return;
+      }
+      const text = await decode(video).catch(() => null);
+      if (text && text !== last) {
+        last = text;
+        if (await openShop(text, say)) {
+          stop();
+          return;
+        }
+      }
+      setTimeout(() => void tick(), 200);
+    };
+    void tick();
+  })();
+  return { title: gt('scan.title'), node };
+}

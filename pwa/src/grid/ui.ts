@@ -1,0 +1,61 @@
+// Small DOM pieces the grid screens share: badges, photo thumbnails, labels of items and days.
+import { h, type Child } from '../dom';
+import { photoUrl } from '../events';
+import { getLang } from '../i18n';
+import type { Severity, TemplateDoc } from './docs';
+import { dayOf } from './due';
+import { gt } from './i18n';
+
+export type Tone = 'bad' | 'warn' | 'ok' | 'muted';
+
+export function badge(text: string, tone: Tone, attrs: Record<string, string> = {}): HTMLElement {
+  return h('span', { class: `g-badge ${tone}`, ...attrs }, text);
+}
+
+export function severityBadge(severity: Severity): HTMLElement {
+  const tone: Tone = severity === 'serious' ? 'bad' : severity === 'major' ? 'warn' : 'muted';
+  return badge(gt(`severity.${severity}`), tone, { 'data-severity': severity });
+}
+
+/** `11月28日` / `Nov 28` for an event time or a day; the year only when it is not this year's. */
+export function shortDay(atOrDay: string): string {
+  const day = atOrDay.length === 10 ? atOrDay : dayOf(atOrDay);
+  const [y, m, d] = day.split('-').map(Number);
+  const thisYear = new Date().getFullYear() === y;
+  if (getLang() === 'en') {
+    const month = new Date(Date.UTC(2000, (m ?? 1) - 1, 1)).toLocaleString('en', { month: 'short', timeZone: 'UTC' });
+    return thisYear ? `${month} ${d}` : `${month} ${d}, ${y}`;
+  }
+  return thisYear ? `${m}月${d}日` : `${y}年${m}月${d}日`;
+}
+
+/** The label of a template item in the current language; `other` and unknown items get a fallback. */
+export function itemName(template: TemplateDoc | null, item: string): string {
+  if (item === 'other') return gt('item.other');
+  const found = template?.items.find((i) => i.id === item);
+  if (!found) return item;
+  return getLang() === 'en' ? found.label_en : found.label_zh;
+}
+
+/** Thumbnails of photo documents: from this device when they are here, else from the server. */
+export function thumbs(ids: readonly string[]): HTMLElement | null {
+  if (!ids.length) return null;
+  const row = h('div', { class: 'g-thumbs' });
+  for (const id of ids) {
+    const img = h('img', { alt: '', loading: 'lazy', 'data-photo': id, width: '64', height: '64' });
+    row.append(img);
+    void photoUrl(id).then((url) => {
+      if (url) img.src = url;
+      else img.classList.add('missing');
+    });
+  }
+  return row;
+}
+
+export function section(title: string, ...children: Child[]): HTMLElement {
+  return h('section', { class: 'g-section' }, h('h2', {}, title), ...children);
+}
+
+export function notice(text: string, tone: Tone = 'muted', attrs: Record<string, string> = {}): HTMLElement {
+  return h('p', { class: `g-notice ${tone}`, role: tone === 'bad' ? 'alert' : 'status', ...attrs }, text);
+}

@@ -1,0 +1,93 @@
+// `/grid/s/{code}/verify/{hazard key}`: the grid worker's verdict on an owner's rectification (or on a fix made
+// on the spot): one `verification` event with `passed` true/false, a note and photos.
+import { h } from '../dom';
+import { appendEvent, isQuotaError } from '../events';
+import { navigate } from '../router';
+import type { View } from '../views';
+import { loadShopFile, loadTemplate } from './data';
+import type { RectificationDoc } from './docs';
+import { shopHref } from './efile';
+import { flash } from './flash';
+import { gt } from './i18n';
+import { photoPicker } from './photos';
+import { verificationFields } from './verify-fields';
+import { itemName, notice, severityBadge, shortDay, thumbs } from './ui';
+
+export function verifyView(code: string, hazardKey: string): View {
+  const node = h('section', { class: 'page grid grid-verify', 'data-shop': code });
+  node.append(h('a', { class: 'g-back', href: shopHref(code) }, '‹ ', code), h('h1', {}, gt('verify.title')));
+  void (async () => {
+    const file = await loadShopFile(code);
+    const hazardId = `${code}:hazard:${hazardKey}`;
+    const hazard = file?.hazards.find((hz) => hz._id === hazardId) ?? null;
+    if (!file || !hazard) {
+      node.append(notice(gt('verify.missing'), 'warn'));
+      return;
+    }
+    const template = await loadTemplate(file.shop.category);
+    const fixes = file.others
+      .filter((d): d is RectificationDoc => d.type === 'rectification' && (d as RectificationDoc).hazard === hazardId)
+      .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at));
+    const fix = fixes[0] ?? null;
+
+    const form = h('form', { class: 'g-verify-form', novalidate: true, 'data-hazard': hazardId });
+    const note = h('textarea', { name: 'note', rows: '3' });
+    const picker = photoPicker(code, 'verification', gt('verify.photo'), [], () => undefined);
+    const problem = h('p', { class: 'g-notice bad', role: 'alert', hidden: true });
+    const submit = h('button', { type: 'submit', class: 'button primary' }, gt('verify.submit'));
+    const choice = (value: 'true' | 'false', label: string): HTMLElement =>
+      h(
+        'label',
+        { class: 'choice' },
+        h('input', { type: 'radio', name: 'passed', value, required: true }),
+        h('span', {}, label),
+      );
+    form.append(
+      h('p', {}, gt('verify.hazard', { item: itemName(template, hazard.item), severity: gt(`severity.${hazard.severity}`) }), ' ', severityBadge(hazard.severity)),
+      h('p', { class: 'muted' }, gt('efile.found', { day: shortDay(hazard.found_at) }), ' · ', gt('efile.deadline', { day: shortDay(hazard.deadline) })),
+      hazard.note ? h('p', {}, hazard.note) : '',
+      thumbs(hazard.photos ?? []) ?? '',
+      fix
+        ? h(
+            'div',
+            { class: 'card' },
+            h('strong', {}, gt('verify.rectification', { day: shortDay(fix.performed_at) })),
+            fix.note ? h('p', {}, fix.note) : null,
+            thumbs(fix.photos ?? []) ?? '',
+          )
+        : notice(gt('verify.noRectification')),
+      h('fieldset', { class: 'item' }, h('legend', {}, gt('verify.title')), h('div', { class: 'yesno' }, choice('true', gt('verify.passed')), choice('false', gt('verify.failed')))),
+      h('label', { class: 'g-field' }, h('span', {}, gt('verify.note')), note),
+      picker.node,
+      problem,
+      h('div', { class: 'actions' }, submit),
+    );
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const picked = form.querySelector<HTMLInputElement>('input[name=passed]:checked');
+      if (!picked) {
+        problem.textContent = gt('verify.choose');
+        problem.hidden = false;
+        return;
+      }
+      submit.disabled = true;
+      void (async () => {
+        try {
+          await picker.ready();
+          await appendEvent(verificationFields(hazard, fix, picked.value === 'true', note.value, picker.ids()));
+          flash(gt('verify.saved'));
+          navigate(shopHref(code));
+        } catch (err) {
+          problem.textContent = isQuotaError(err)
+            ? gt('problem.storageFull')
+            : gt('problem.failed', { reason: String((err as Error)?.message ?? err) });
+          problem.hidden = false;
+        } finally {
+          submit.disabled = false;
+        }
+      })();
+    });
+    node.append(form);
+  })();
+  return { title: `${gt('verify.title')} · ${code}`, node };
+}

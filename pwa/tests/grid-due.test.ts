@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import type { AlarmDoc, Doc, HazardDoc, PatrolDoc, SelfCheckDoc, ShopDoc } from '../src/grid/docs';
+import { dayOf, dueAt, dueList, groupByShop, isOverdue, monthProgress, weekOfDay } from '../src/grid/due';
+import { matchGridRoute } from '../src/grid/routes';
+
+// Saturday 2026-11-28, 10:00 in Shanghai (02:00 UTC): ISO week 2026-W48, month 2026-11.
+const NOW = new Date('2026-11-28T02:00:00Z');
+
+function shop(code: string, extra: Partial<ShopDoc> = {}): ShopDoc {
+  return {
+    _id: `${code}:shop:${code}`,
+    type: 'shop',
+    code,
+    name: `店${code}`,
+    address: `划船巷${code.slice(1)}号`,
+    category: 'retail',
+    community: 'huachuan',
+    grid: 'huachuan-01',
+    status: 'active',
+    owner_activated: true,
+    ...extra,
+  };
+}
+
+function event<T extends Doc>(code: string, type: string, at: string, n = 0, extra: object = {}): T {
+  return {
+    _id: `${code}:${type}:01M7YN07V8XQJ7JEF02Y1DNS${String(n).padStart(2, '0')}`,
+    type,
+    shop: code,
+    performed_at: at,
+    created_by: 'grid:zhou01',
+    device: 'd-1',
+    ...extra,
+  } as unknown as T;
+}
+
+function hazard(code: string, key: string, status: HazardDoc['status'], deadline: string): HazardDoc {
+  return {
+    _id: `${code}:hazard:${key}`,
+    type: 'hazard',
+    shop: code,
+    status,
+    source: `${code}:patrol:01M7YN07V8XQJ7JEF02Y1DNSR6`,
+    item: 'extinguisher_valid',
+    severity: 'general',
+    self_reported: false,
+    found_at: '2026-11-01T10:00:00+08:00',
+    deadline,
+    cost: 2,
+  };
+}
+
+function alarm(code: string, status: AlarmDoc['status']): AlarmDoc {
+  return {
+    _id: `${code}:alarm:01M7YN07V8XQJ7JEF02Y1DNSR6`,
+    type: 'alarm',
+    shop: code,
+    status,
+    source: `${code}:patrol:01M7YN07V8XQJ7JEF02Y1DNSR6`,
+    items: [],
+    cost: 10,
+    created_at: '2026-11-20T10:00:00+08:00',
+  };
+}
+
+describe('Shanghai days and weeks', () => {
+  it('counts an event by its Shanghai day, not UTC', () => {
+    expect(dayOf('2026-11-30T23:30:00+08:00')).toBe('2026-11-30');
+    expect(dayOf('2026-11-30T17:30:00Z')).toBe('2026-12-01'); // 01:30 the next morning in Shanghai
+  });
+
+  it('uses ISO weeks, Monday to Sunday, across New Year', () => {
+    expect(weekOfDay('2026-11-23')).toBe('2026-W48'); // Monday
+    expect(weekOfDay('2026-11-29')).toBe('2026-W48'); // Sunday
+    expect(weekOfDay('2026-11-30')).toBe('2026-W49');
+    expect(weekOfDay('2027-01-01')).toBe('2026-W53'); // a Friday: still the last week of 2026
+    expect(weekOfDay('2025-12-29')).toBe('2026-W01');
+  });
+});
+
+describe('what is due at a shop', () => {
+  it('a shop with nothing this month owes a patrol and this week a self-check', () => {
+    const files = groupByShop([shop('S0001'), event<PatrolDoc>('S0001', 'patrol', '2026-10-30T10:00:00+08:00')]);
+    const due = dueAt(files.get('S0001')!, NOW);
+    expect(due.patrolDue).toBe(true);
+    expect(due.selfCheckMissing).toBe(true);
+    expect(due.lastPatrol).toBe('2026-10-30T10:00:00+08:00');
+  });
+
+  it('a patrol this month and a self-check this week clear both', () => {
+    const files = groupByShop([
+      shop('S0001'),
+      event<PatrolDoc>('S0001', 'patrol', '2026-11-01T00:10:00+08:00'),
+      event<SelfCheckDoc>('S0001', 'self_check', '2026-11-23T08:00:00+08:00'),
+    ]);
+    const due = dueAt(files.get('S0001')!, NOW);
+    expect(due.patrolDue).toBe(false);
+    expect(due.selfCheckMissing).toBe(false);
+  });
+
+  it('last Sunday’s self-check does not count for this week', () => {
+    const files = groupByShop([shop('S0001'), event<SelfCheckDoc>('S0001', 'self_check', '2026-11-22T20:00:00+08:00')]);
+    expect(dueAt(files.get('S0001')!, NOW).selfCheckMissing).toBe(true);
+  });
+
+  it('counts open, overdue and to-verify hazards and open alarms; closed ones do not count', () => {
+    const files = groupByShop([
+      shop('S0001'),
+      hazard('S0001', 'A-1', 'open', '2026-11-30'),
+      hazard('S0001', 'A-2', 'open', '2026-11-27'), // deadline passed: overdue even before the server says so
+      hazard('S0001', 'A-3', 'overdue', '2026-11-20'),
+      hazard('S0001', 'A-4', 'rectified', '2026-11-20'),
+      hazard('S0001', 'A-5', 'closed', '2026-11-20'),
+      alarm('S0001', 'dispatched'),
+    ]);
+    const due = dueAt(files.get('S0001')!, NOW);
+    expect(due.openHazards).toBe(4);
+    expect(due.overdueHazards).toBe(2);
+    expect(due.toVerify).toBe(1);
+    expect(due.openAlarms).toBe(1);
+  });
+
+  it('a rectified hazard past its deadline waits for verification, it is not overdue', () => {
+    expect(isOverdue(hazard('S1', 'A-1', 'rectified', '2026-11-01'), '2026-11-28')).toBe(false);
+    expect(isOverdue(hazard('S1', 'A-1', 'open', '2026-11-28'), '2026-11-28')).toBe(false); // the deadline day is still in time
+    expect(isOverdue(hazard('S1', 'A-1', 'open', '2026-11-27'), '2026-11-28')).toBe(true);
+  });
+
+  it('documents of shops without a shop document are ignored', () => {
+    const files = groupByShop([shop('S0001'), hazard('S0009', 'A-1', 'open', '2026-11-30')]);
+    expect([...files.keys()]).toEqual(['S0001']);
+  });
+});
+
+describe('the most urgent shop first', () => {
+  const docs: Doc[] = [
+    shop('S0001'), // owes patrol and self-check only
+    shop('S0002'),
+    alarm('S0002', 'open'),
+    shop('S0003'),
+    hazard('S0003', 'A-1', 'open', '2026-11-01'), // overdue
+    event<PatrolDoc>('S0003', 'patrol', '2026-11-05T10:00:00+08:00'),
+    shop('S0004'),
+    event<PatrolDoc>('S0004', 'patrol', '2026-11-05T10:00:00+08:00'),
+    event<SelfCheckDoc>('S0004', 'self_check', '2026-11-24T10:00:00+08:00'),
+    shop('S0005', { status: 'closed' }),
+    shop('S0006'),
+    hazard('S0006', 'A-1', 'rectified', '2026-11-30'), // a fix waiting for the worker
+    event<PatrolDoc>('S0006', 'patrol', '2026-11-05T10:00:00+08:00'),
+  ];
+
+  it('alarm, overdue hazard, fix to verify, patrol due, nothing due, closed', () => {
+    const order = dueList(groupByShop(docs).values(), NOW).map((d) => d.code);
+    expect(order).toEqual(['S0002', 'S0003', 'S0006', 'S0001', 'S0004', 'S0005']);
+  });
+
+  it('equal urgency: the lower score first, then the code', () => {
+    const score = (code: string, points: number): Doc =>
+      ({ _id: `${code}:score`, type: 'score', shop: code, points, open_hazards: 0 }) as Doc;
+    const order = dueList(
+      groupByShop([shop('S0010'), shop('S0011'), shop('S0012'), score('S0011', 80), score('S0012', 95)]).values(),
+      NOW,
+    ).map((d) => d.code);
+    expect(order).toEqual(['S0011', 'S0012', 'S0010']);
+  });
+
+  it('the search matches code, name or address, every word', () => {
+    const files = groupByShop(docs);
+    expect(dueList(files.values(), NOW, 's0003').map((d) => d.code)).toEqual(['S0003']);
+    expect(dueList(files.values(), NOW, '店S0004').map((d) => d.code)).toEqual(['S0004']);
+    expect(dueList(files.values(), NOW, '划船巷 0006').map((d) => d.code)).toEqual(['S0006']);
+    expect(dueList(files.values(), NOW, '没有这家')).toEqual([]);
+    expect(dueList(files.values(), NOW, '  ')).toHaveLength(6);
+  });
+
+  it('counts this month’s patrols over the active shops', () => {
+    expect(monthProgress(dueList(groupByShop(docs).values(), NOW))).toEqual({ done: 3, total: 5 });
+  });
+});
+
+describe('grid routes', () => {
+  it('routes the grid paths and refuses the rest', () => {
+    expect(matchGridRoute('')).toEqual({ name: 'list' });
+    expect(matchGridRoute('?q=%E5%BA%97')).toEqual({ name: 'list' });
+    expect(matchGridRoute('/scan')).toEqual({ name: 'scan' });
+    expect(matchGridRoute('/s/S0001')).toEqual({ name: 'shop', code: 'S0001' });
+    expect(matchGridRoute('/s/S0001/patrol')).toEqual({ name: 'patrol', code: 'S0001' });
+    expect(matchGridRoute('/s/S0001/activation')).toEqual({ name: 'activation', code: 'S0001' });
+    expect(matchGridRoute('/s/S0001/verify/01M7YN07V8XQJ7JEF02Y1DNSR6-f1')).toEqual({
+      name: 'verify',
+      code: 'S0001',
+      hazard: '01M7YN07V8XQJ7JEF02Y1DNSR6-f1',
+    });
+    expect(matchGridRoute('/s/S0001/verify/a:b')).toEqual({ name: 'notFound' });
+    expect(matchGridRoute('/s/%E0%A4%A')).toEqual({ name: 'notFound' });
+    expect(matchGridRoute('/s/<script>')).toEqual({ name: 'notFound' });
+    expect(matchGridRoute('/elsewhere')).toEqual({ name: 'notFound' });
+  });
+});
