@@ -1,11 +1,112 @@
-// The office screens (placeholder until they land). `rest` is the path after /office, with the query.
+// The safety office's screens (desktop layout of the same PWA). `rest` is the path after /office, with the query;
+// this module routes within it. Office sessions live in memory only (session.ts), so a reload asks to sign in.
+import './office.css';
 import { h } from '../dom';
-import { t } from '../i18n';
+import { navigate, refresh } from '../router';
+import { currentSession, signIn, signOut } from '../session';
 import type { View } from '../views';
+import { send } from './api';
+import { ot, type OfficeKey } from './i18n';
+import { field, form, input, submit } from './ui';
+
+export type Screen = (query: URLSearchParams, path: string[]) => HTMLElement;
+
+const SCREENS: [string, OfficeKey, () => Promise<Screen>][] = [
+  ['', 'nav.overview', async () => (await import('./overview')).overview],
+  ['alarms', 'nav.alarms', async () => (await import('./alarms')).alarms],
+  ['ranking', 'nav.ranking', async () => (await import('./ranking')).ranking],
+  ['shops', 'nav.shops', async () => (await import('./shops')).shops],
+  ['workers', 'nav.workers', async () => (await import('./workers')).workers],
+  ['sync', 'nav.sync', async () => (await import('./syncmon')).syncMonitor],
+  ['registry', 'nav.registry', async () => (await import('./registry')).registry],
+  ['rules', 'nav.rules', async () => (await import('./rules')).rules],
+  ['rewards', 'nav.rewards', async () => (await import('./rewards')).rewards],
+  ['exports', 'nav.exports', async () => (await import('./exports')).exports],
+];
+
+/** Split `rest` ('/shops/S0001?x=1') into its path segments and query. */
+export function parseRest(rest: string): { path: string[]; query: URLSearchParams } {
+  const at = rest.indexOf('?');
+  const path = (at === -1 ? rest : rest.slice(0, at)).split('/').filter((p) => p !== '').map(safeDecode);
+  return { path, query: new URLSearchParams(at === -1 ? '' : rest.slice(at + 1)) };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export function officePath(screen: string, ...more: string[]): string {
+  return ['/office', screen, ...more.map(encodeURIComponent)].filter((p) => p !== '').join('/');
+}
+
+function signInView(): View {
+  const username = input('username', { autocomplete: 'username', required: true });
+  const password = input('password', { type: 'password', autocomplete: 'current-password', required: true });
+  const f = form({ 'data-form': 'office-signin' }, [
+    field(ot('signin.username'), username),
+    field(ot('signin.password'), password),
+    submit(ot('signin.submit')),
+  ], async (data) => {
+    const answer = await send<{ token: string; user: { id: string; role: string; name?: string } }>(
+      'POST',
+      '/api/auth/login',
+      { username: String(data.get('username') ?? ''), password: String(data.get('password') ?? '') },
+    );
+    if (answer.user.role !== 'office') throw new Error(ot('signin.wrongRole'));
+    signIn(answer);
+    refresh();
+  });
+  return {
+    title: `${ot('signin.title')} · ${ot('office.title')}`,
+    node: h(
+      'section',
+      { class: 'page office office-signin' },
+      h('h1', {}, ot('signin.title')),
+      f,
+      h('p', { class: 'muted' }, ot('signin.note')),
+    ),
+  };
+}
 
 export function officeView(rest: string): View {
-  return {
-    title: t('app.name'),
-    node: h('section', { class: 'page office', 'data-rest': rest }, h('h1', {}, t('app.name'))),
-  };
+  const session = currentSession();
+  if (!session || session.user.role !== 'office') return signInView();
+  const { path, query } = parseRest(rest);
+  const key = path[0] ?? '';
+  const found = SCREENS.find(([k]) => k === key);
+  const content = h('div', { class: 'office-content', 'aria-live': 'polite' });
+  const nav = h(
+    'nav',
+    { class: 'office-nav', 'aria-label': ot('office.title') },
+    ...SCREENS.map(([k, label]) =>
+      h(
+        'a',
+        { href: officePath(k), 'data-screen': k || 'overview', 'aria-current': k === key ? 'page' : undefined },
+        ot(label),
+      ),
+    ),
+  );
+  const out = h('button', { type: 'button', class: 'btn sign-out' }, ot('nav.signOut'));
+  out.addEventListener('click', () => {
+    void signOut().finally(() => navigate('/'));
+  });
+  const who = h('p', { class: 'office-user' }, session.user.name ?? session.user.username ?? session.user.id);
+  const node = h(
+    'section',
+    { class: 'page office', 'data-screen': key || 'overview' },
+    h('aside', { class: 'office-side' }, h('p', { class: 'office-title' }, ot('office.title')), nav, who, out),
+    content,
+  );
+  if (!found) {
+    content.append(h('h1', {}, '404'));
+  } else {
+    void found[2]()
+      .then((screen) => content.replaceChildren(screen(query, path.slice(1))))
+      .catch((err: unknown) => content.replaceChildren(h('p', { class: 'error' }, String(err))));
+  }
+  return { title: `${ot(found ? found[1] : 'office.title')} · ${ot('office.title')}`, node };
 }

@@ -1,0 +1,216 @@
+// The alarm desk: unresolved alarms, live from the server-sent event stream (read with fetch, because
+// EventSource cannot send the bearer token), acknowledged → dispatched to a department → resolved, with notes.
+import { h } from '../dom';
+import { apiFetch } from '../session';
+import { get, qs, reasonOf, send } from './api';
+import { when } from './format';
+import { label, ot } from './i18n';
+import type { Screen } from './main';
+import { officePath } from './main';
+import { badge, button, select } from './ui';
+import { followStream, type SseEvent, type StreamState } from './sse';
+
+export const DEPARTMENTS = ['fire', 'gas', 'market', 'emergency'] as const;
+const ACTIVE = ['open', 'acknowledged', 'dispatched'] as const;
+
+export interface AlarmStep {
+  status: string;
+  at: string;
+  by: string;
+  department?: string | null;
+  note?: string;
+}
+
+export interface Alarm {
+  _id: string;
+  shop: string;
+  status: string;
+  shop_name?: string | null;
+  address?: string | null;
+  grid?: string | null;
+  grid_worker?: string | null;
+  items: { item: string; severity: string; hazard: string; photos?: string[] }[];
+  cost?: number;
+  department?: string | null;
+  created_at: string;
+  history: AlarmStep[];
+}
+
+interface Page {
+  items: Alarm[];
+  counts?: Record<string, number>;
+}
+
+function history(alarm: Alarm): HTMLElement {
+  return h(
+    'ol',
+    { class: 'history', 'aria-label': ot('alarms.history') },
+    ...alarm.history.map((step) =>
+      h(
+        'li',
+        { 'data-step': step.status },
+        h('strong', {}, label('status', step.status)),
+        ` · ${when(step.at)} · ${step.by}`,
+        step.department ? ` · ${label('dept', step.department)}` : '',
+        step.note ? h('span', { class: 'note' }, ` · ${step.note}`) : '',
+      ),
+    ),
+  );
+}
+
+function actions(alarm: Alarm, replace: (a: Alarm) => void): HTMLElement | null {
+  if (alarm.status === 'resolved') return null;
+  const note = h('textarea', { name: 'note', rows: '2', maxlength: '1000', placeholder: ot('alarms.notePlaceholder') });
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const step = (path: string, body: Record<string, string>) => async (): Promise<void> => {
+    status.replaceChildren();
+    try {
+      const text = note.value.trim();
+      const updated = await send<Alarm>('POST', `/api/office/alarms/${encodeURIComponent(alarm._id)}/${path}`, {
+        ...body,
+        ...(text ? { note: text } : {}),
+      });
+      replace(updated);
+    } catch (err) {
+      status.className = 'form-status error';
+      status.textContent = `${ot('common.failed')}: ${reasonOf(err)}`;
+    }
+  };
+  const dept = select(
+    'department',
+    DEPARTMENTS.map((d) => [d, ot(`dept.${d}`)] as [string, string]),
+    alarm.department ?? 'fire',
+  );
+  const buttons: HTMLElement[] = [];
+  if (alarm.status === 'open') {
+    const ack = button(ot('alarms.ack'), step('ack', {}), 'primary');
+    ack.dataset.action = 'ack';
+    buttons.push(ack);
+  }
+  if (alarm.status === 'open' || alarm.status === 'acknowledged') {
+    const go = button(ot('alarms.dispatch'), () => step('dispatch', { department: dept.value })());
+    go.dataset.action = 'dispatch';
+    buttons.push(h('label', { class: 'inline' }, ot('alarms.department'), dept), go);
+  }
+  const done = button(ot('alarms.resolve'), step('resolve', {}));
+  done.dataset.action = 'resolve';
+  buttons.push(done);
+  return h('div', { class: 'alarm-actions' }, note, h('div', { class: 'row' }, ...buttons), status);
+}
+
+export function alarmCard(alarm: Alarm, replace: (a: Alarm) => void): HTMLElement {
+  return h(
+    'article',
+    { class: `alarm-card status-${alarm.status}`, 'data-alarm-id': alarm._id, 'data-status': alarm.status },
+    h(
+      'header',
+      {},
+      h('h3', { 'data-field': 'shop-name' }, alarm.shop_name ?? alarm.shop),
+      badge(label('status', alarm.status), `status ${alarm.status}`),
+      alarm.department ? badge(label('dept', alarm.department), 'dept') : null,
+    ),
+    h(
+      'p',
+      { class: 'meta' },
+      h('a', { href: officePath('shops', alarm.shop) }, alarm.shop),
+      ` · ${alarm.address ?? ''}`,
+      alarm.grid_worker ? ` · ${ot('alarms.gridWorker')} ${alarm.grid_worker}` : '',
+      ` · ${ot('alarms.raisedAt')} ${when(alarm.created_at)}`,
+      typeof alarm.cost === 'number' ? ` · ${ot('alarms.cost')} ${alarm.cost}` : '',
+    ),
+    h(
+      'ul',
+      { class: 'items', 'aria-label': ot('alarms.items') },
+      ...alarm.items.map((it) =>
+        h('li', {}, badge(label('severity', it.severity), `sev ${it.severity}`), ' ', label('item', it.item)),
+      ),
+    ),
+    history(alarm),
+    actions(alarm, replace),
+  );
+}
+
+export const alarms: Screen = (query) => {
+  const tab = query.get('status') === 'resolved' ? 'resolved' : 'active';
+  const live = h('span', { class: 'live', 'data-stream-state': 'connecting' }, ot('alarms.connecting'));
+  const banner = h('p', { class: 'new-alarm', role: 'alert', hidden: true });
+  const list = h('div', { class: 'alarm-list', 'aria-busy': 'true' });
+  const counts = h('nav', { class: 'tabs' });
+  const root = h('div', { class: 'screen alarms' }, h('h1', {}, ot('alarms.title'), ' ', live), counts, banner, list);
+  const shown = new Map<string, HTMLElement>();
+  const wanted = (a: Alarm): boolean => (tab === 'resolved' ? a.status === 'resolved' : a.status !== 'resolved');
+
+  const put = (alarm: Alarm, first = false): void => {
+    const card = alarmCard(alarm, (a) => put(a));
+    const old = shown.get(alarm._id);
+    if (old) old.replaceWith(card);
+    else if (first) list.prepend(card);
+    else list.append(card);
+    shown.set(alarm._id, card);
+    list.querySelector('.empty')?.remove();
+  };
+
+  const renderCounts = (c: Record<string, number>): void => {
+    const active = ACTIVE.reduce((n, s) => n + (c[s] ?? 0), 0);
+    counts.replaceChildren(
+      h('a', { href: officePath('alarms'), 'aria-current': tab === 'active' ? 'page' : undefined, 'data-count': String(active) },
+        `${ACTIVE.map((s) => `${label('status', s)} ${c[s] ?? 0}`).join(' · ')}`),
+      h('a', { href: `${officePath('alarms')}?status=resolved`, 'aria-current': tab === 'resolved' ? 'page' : undefined },
+        `${label('status', 'resolved')} ${c.resolved ?? 0}`),
+    );
+  };
+
+  const reload = async (): Promise<void> => {
+    const statuses = tab === 'resolved' ? ['resolved'] : [...ACTIVE];
+    const pages = await Promise.all(statuses.map((s) => get<Page>(`/api/office/alarms${qs({ status: s, limit: 200 })}`)));
+    const items = pages.flatMap((p) => p.items).sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+    list.replaceChildren();
+    shown.clear();
+    for (const a of items) put(a);
+    if (items.length === 0) list.append(h('p', { class: 'muted empty' }, ot('alarms.empty')));
+    renderCounts(pages[0]?.counts ?? {});
+    list.removeAttribute('aria-busy');
+  };
+  void reload().catch((err: unknown) => list.replaceChildren(h('p', { class: 'error' }, reasonOf(err))));
+
+  const onEvent = (event: SseEvent): void => {
+    if (event.event === 'reset') {
+      void reload().catch(() => undefined);
+      return;
+    }
+    if (event.event !== 'alarm') return;
+    const { change, alarm } = JSON.parse(event.data) as { change: string; alarm: Alarm };
+    if (wanted(alarm) || shown.has(alarm._id)) put(alarm, change === 'new' && !shown.has(alarm._id));
+    if (change === 'new') {
+      banner.hidden = false;
+      banner.textContent = `${ot('alarms.new')}: ${alarm.shop_name ?? alarm.shop} · ${alarm.items
+        .map((i) => label('item', i.item))
+        .join('、')}`;
+    }
+    void get<Page>(`/api/office/alarms${qs({ status: 'open', limit: 1 })}`)
+      .then((p) => renderCounts(p.counts ?? {}))
+      .catch(() => undefined);
+  };
+  const states: Record<StreamState, string> = {
+    connecting: ot('alarms.connecting'),
+    live: ot('alarms.live'),
+    retrying: ot('alarms.retrying'),
+  };
+  const born = Date.now();
+  const started = (): boolean => Date.now() - born > 5000;
+  followStream({
+    open: (lastEventId, signal) =>
+      apiFetch('/api/office/alarms/stream', {
+        signal,
+        headers: lastEventId ? { 'Last-Event-ID': lastEventId, Accept: 'text/event-stream' } : { Accept: 'text/event-stream' },
+      }),
+    onEvent,
+    onState: (state) => {
+      live.dataset.streamState = state;
+      live.textContent = states[state];
+    },
+    // The stream ends when the desk leaves the page (another screen, or the user signed out).
+    alive: () => root.isConnected || !started(),
+  });
+  return root;
+};

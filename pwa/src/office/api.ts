@@ -1,0 +1,92 @@
+// The office's calls to /api/office/*: JSON through the session's bearer token (held in memory only), the
+// answer's reason on failure, and downloads (posters, exports) fetched with the token and saved as files.
+import { ApiError, apiFetch, apiJson, currentSession } from '../session';
+
+export { ApiError };
+
+export function get<T>(path: string): Promise<T> {
+  return apiJson<T>(path);
+}
+
+export function send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, json?: unknown): Promise<T> {
+  return apiJson<T>(path, json === undefined ? { method } : { method, json });
+}
+
+/** A query string from the non-empty values. */
+export function qs(params: Record<string, string | number | null | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/** A failed call's body as the server wrote it (for validation errors that name fields). */
+export interface Refusal {
+  status: number;
+  error: string;
+  reason: string;
+  body: Record<string, unknown>;
+}
+
+/** Send JSON and return either the answer or the full refusal (the rules editor shows errors by field). */
+export async function attempt<T>(
+  method: 'POST' | 'PUT',
+  path: string,
+  json: unknown,
+): Promise<{ ok: true; value: T } | { ok: false; refusal: Refusal }> {
+  const token = currentSession()?.token ?? '';
+  const res = await fetch(path, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(json),
+  });
+  let body: Record<string, unknown> = {};
+  try {
+    body = (await res.json()) as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  if (res.ok) return { ok: true, value: body as T };
+  const text = (k: string): string => (typeof body[k] === 'string' ? (body[k] as string) : '');
+  return { ok: false, refusal: { status: res.status, error: text('error'), reason: text('reason'), body } };
+}
+
+/** Upload a file as the request body (the registry import), answering the JSON reply. */
+export async function upload<T>(path: string, file: Blob, contentType: string): Promise<T> {
+  return apiJson<T>(path, { method: 'POST', body: file, headers: { 'Content-Type': contentType } });
+}
+
+/** Fetch a file with the token and hand it to the browser as a download named `filename`. */
+export async function download(path: string, filename: string): Promise<void> {
+  const res = await apiFetch(path);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** Fetch a file with the token and open it in a new tab (the printable report, a poster to print). */
+export async function openInTab(path: string): Promise<void> {
+  const tab = window.open('', '_blank');
+  const res = await apiFetch(path);
+  const url = URL.createObjectURL(await res.blob());
+  if (tab) tab.location.href = url;
+  else window.location.href = url;
+}
+
+/** An object URL of an image the office may see (photos come through the office photo endpoint). */
+export async function imageUrl(path: string): Promise<string> {
+  const res = await apiFetch(path);
+  return URL.createObjectURL(await res.blob());
+}
+
+export function reasonOf(err: unknown): string {
+  if (err instanceof ApiError) return err.reason || err.error || `HTTP ${err.status}`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

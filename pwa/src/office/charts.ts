@@ -1,0 +1,141 @@
+// Charts drawn as inline SVG (no chart library): a line chart for the 13-month trend and horizontal bars for
+// communities and grids. The geometry is pure (tested); the DOM part only sets attributes and text nodes.
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+export interface Series {
+  label: string;
+  values: (number | null)[];
+  cls: string; // CSS class: the colour comes from office.css
+}
+
+export interface Box {
+  width: number;
+  height: number;
+  pad: { top: number; right: number; bottom: number; left: number };
+}
+
+export const LINE_BOX: Box = { width: 640, height: 220, pad: { top: 12, right: 16, bottom: 28, left: 44 } };
+
+/** The y-axis range: from 0 (or below, for negative data) to a round maximum above the data. */
+export function yRange(series: Series[], fixedMax?: number): [number, number] {
+  const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
+  const min = Math.min(0, ...all);
+  if (fixedMax !== undefined) return [min, Math.max(fixedMax, ...all)];
+  const top = Math.max(...all, 1);
+  const step = 10 ** Math.floor(Math.log10(top));
+  return [min, Math.ceil(top / step) * step];
+}
+
+/** Points of one series in the box; gaps (null) break the line into segments. */
+export function linePoints(
+  values: (number | null)[],
+  box: Box,
+  [min, max]: [number, number],
+): [number, number][][] {
+  const w = box.width - box.pad.left - box.pad.right;
+  const h = box.height - box.pad.top - box.pad.bottom;
+  const step = values.length > 1 ? w / (values.length - 1) : 0;
+  const segments: [number, number][][] = [];
+  let current: [number, number][] = [];
+  values.forEach((v, i) => {
+    if (v === null || !Number.isFinite(v)) {
+      if (current.length) segments.push(current);
+      current = [];
+      return;
+    }
+    const x = box.pad.left + (values.length > 1 ? i * step : w / 2);
+    const y = box.pad.top + h - ((v - min) / (max - min || 1)) * h;
+    current.push([Math.round(x * 10) / 10, Math.round(y * 10) / 10]);
+  });
+  if (current.length) segments.push(current);
+  return segments;
+}
+
+function el<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number>,
+  text?: string,
+): SVGElementTagNameMap[K] {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** A line chart of several series over the same x labels (e.g. months), with a legend and a title. */
+export function lineChart(
+  title: string,
+  xLabels: string[],
+  series: Series[],
+  format: (v: number) => string,
+  fixedMax?: number,
+): SVGSVGElement {
+  const box = LINE_BOX;
+  const range = yRange(series, fixedMax);
+  const svg = el('svg', {
+    viewBox: `0 0 ${box.width} ${box.height + 24}`,
+    class: 'chart line-chart',
+    role: 'img',
+    'aria-label': title,
+  });
+  svg.append(el('title', {}, title));
+  const bottom = box.height - box.pad.bottom;
+  for (let i = 0; i <= 4; i++) {
+    const v = range[0] + ((range[1] - range[0]) * i) / 4;
+    const y = bottom - ((bottom - box.pad.top) * i) / 4;
+    svg.append(el('line', { x1: box.pad.left, x2: box.width - box.pad.right, y1: y, y2: y, class: 'grid' }));
+    svg.append(el('text', { x: box.pad.left - 6, y: y + 4, 'text-anchor': 'end', class: 'tick' }, format(v)));
+  }
+  const every = Math.ceil(xLabels.length / 7);
+  const step = (box.width - box.pad.left - box.pad.right) / Math.max(1, xLabels.length - 1);
+  xLabels.forEach((label, i) => {
+    if (i % every !== 0 && i !== xLabels.length - 1) return;
+    svg.append(
+      el('text', { x: box.pad.left + i * step, y: bottom + 18, 'text-anchor': 'middle', class: 'tick' }, label),
+    );
+  });
+  series.forEach((s, index) => {
+    const g = el('g', { class: `series ${s.cls}`, 'data-series': s.label });
+    for (const segment of linePoints(s.values, box, range)) {
+      g.append(el('polyline', { points: segment.map(([x, y]) => `${x},${y}`).join(' '), fill: 'none' }));
+      for (const [x, y] of segment) g.append(el('circle', { cx: x, cy: y, r: 2.5 }));
+    }
+    const lx = box.pad.left + index * 150;
+    g.append(el('rect', { x: lx, y: box.height + 8, width: 12, height: 12, rx: 2 }));
+    g.append(el('text', { x: lx + 18, y: box.height + 18, class: 'legend' }, s.label));
+    svg.append(g);
+  });
+  return svg;
+}
+
+/** Horizontal bars, one per row (e.g. a community's self-check coverage), values in 0..max. */
+export function barChart(
+  title: string,
+  rows: { label: string; value: number | null }[],
+  format: (v: number) => string,
+  max = 1,
+): SVGSVGElement {
+  const rowH = 24;
+  const labelW = 150;
+  const width = 640;
+  const barW = width - labelW - 70;
+  const svg = el('svg', {
+    viewBox: `0 0 ${width} ${rows.length * rowH + 8}`,
+    class: 'chart bar-chart',
+    role: 'img',
+    'aria-label': title,
+  });
+  svg.append(el('title', {}, title));
+  const top = Math.max(max, ...rows.map((r) => r.value ?? 0));
+  rows.forEach((row, i) => {
+    const y = 4 + i * rowH;
+    svg.append(el('text', { x: labelW - 8, y: y + 16, 'text-anchor': 'end', class: 'tick' }, row.label));
+    const w = row.value === null ? 0 : (Math.max(0, row.value) / (top || 1)) * barW;
+    svg.append(el('rect', { x: labelW, y: y + 3, width: Math.round(w * 10) / 10, height: rowH - 8, class: 'bar' }));
+    svg.append(
+      el('text', { x: labelW + w + 6, y: y + 16, class: 'value' }, row.value === null ? '—' : format(row.value)),
+    );
+  });
+  return svg;
+}

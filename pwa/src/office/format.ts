@@ -1,0 +1,46 @@
+// Numbers as the office reads them: rates as percentages, changes against last year, dates in local time.
+import { getLang } from '../i18n';
+
+export function isNum(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** A share 0..1 as a percentage with one decimal ("87.5%"); '—' when unknown. */
+export function pct(value: unknown): string {
+  return isNum(value) ? `${(Math.round(value * 1000) / 10).toFixed(1)}%` : '—';
+}
+
+export function num(value: unknown): string {
+  return isNum(value) ? value.toLocaleString(getLang()) : '—';
+}
+
+export type Kind = 'rate' | 'count';
+
+/** How a figure changed against last year: relative for counts ("+40%"), in points for rates ("+5.0 pt"). */
+export function change(now: unknown, before: unknown, kind: Kind): { text: string; sign: -1 | 0 | 1 } | null {
+  if (!isNum(now) || !isNum(before)) return null;
+  if (kind === 'rate') {
+    const diff = Math.round((now - before) * 1000) / 10;
+    return { text: `${diff > 0 ? '+' : ''}${diff.toFixed(1)} pt`, sign: diff > 0 ? 1 : diff < 0 ? -1 : 0 };
+  }
+  if (before === 0) return now === 0 ? { text: '±0', sign: 0 } : null;
+  const rel = Math.round(((now - before) / before) * 100);
+  return { text: `${rel > 0 ? '+' : ''}${rel}%`, sign: rel > 0 ? 1 : rel < 0 ? -1 : 0 };
+}
+
+/** An ISO time as a local date and time ("2026-11-28 09:30"). */
+export function when(iso: unknown): string {
+  if (typeof iso !== 'string' || iso === '') return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** The current month in Asia/Shanghai as YYYY-MM. */
+export function thisMonth(now: Date = new Date()): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' })
+    .formatToParts(now);
+  const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}`;
+}

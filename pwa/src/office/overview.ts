@@ -1,0 +1,201 @@
+// Overview: the seed's three headline figures (patrol rate, hazards found, rectification rate) against the same
+// period last year, the other at-a-glance figures, the breakdown by community and grid, and 13 months of trend.
+import { h } from '../dom';
+import { navigate } from '../router';
+import { get, qs } from './api';
+import { barChart, lineChart } from './charts';
+import { change, isNum, num, pct, type Kind } from './format';
+import { ot, type OfficeKey } from './i18n';
+import type { Screen } from './main';
+import { field, listOf, loadInto, section, select, str, table } from './ui';
+
+export const FIGURES = [
+  'patrol_coverage_month',
+  'hazards_found_month',
+  'rectification_rate',
+  'shops_active',
+  'self_check_coverage_week',
+  'open_alarms',
+  'overdue_hazards',
+] as const;
+export type FigureKey = (typeof FIGURES)[number];
+type Figures = Partial<Record<FigureKey, number | null>>;
+export interface Summary extends Figures {
+  last_year?: Figures;
+  by_community?: unknown;
+  by_grid?: unknown;
+}
+
+const LABELS: Record<FigureKey, [OfficeKey, Kind]> = {
+  patrol_coverage_month: ['overview.patrolRate', 'rate'],
+  hazards_found_month: ['overview.hazardsFound', 'count'],
+  rectification_rate: ['overview.rectRate', 'rate'],
+  shops_active: ['overview.shopsActive', 'count'],
+  self_check_coverage_week: ['overview.selfCheckWeek', 'rate'],
+  open_alarms: ['overview.openAlarms', 'count'],
+  overdue_hazards: ['overview.overdue', 'count'],
+};
+
+export function show(key: FigureKey, value: unknown): string {
+  return LABELS[key][1] === 'rate' ? pct(value) : num(value);
+}
+
+function card(key: FigureKey, summary: Summary, headline: boolean): HTMLElement {
+  const [label, kind] = LABELS[key];
+  const now = summary[key];
+  const before = summary.last_year?.[key];
+  const delta = change(now, before, kind);
+  // For overdue hazards and open alarms fewer is better: colour the change accordingly.
+  const better = key === 'overdue_hazards' || key === 'open_alarms' ? -1 : 1;
+  return h(
+    'article',
+    {
+      class: headline ? 'figure-card headline' : 'figure-card',
+      'data-figure': key,
+      'data-value': isNum(now) ? String(now) : '',
+      'data-last-year': isNum(before) ? String(before) : '',
+    },
+    h('h3', {}, ot(label)),
+    h('p', { class: 'big' }, show(key, now)),
+    h(
+      'p',
+      { class: 'last-year' },
+      ot('overview.lastYear', { v: show(key, before) }),
+      delta &&
+        h(
+          'span',
+          { class: `delta ${delta.sign === 0 ? 'flat' : delta.sign === better ? 'up' : 'down'}` },
+          delta.text,
+        ),
+    ),
+  );
+}
+
+interface Row extends Figures {
+  id: string;
+  name: string;
+}
+
+/** A breakdown given either as {id: figures} or as [{id, name, ...figures}]. */
+export function rowsOf(value: unknown, names: Map<string, string>): Row[] {
+  if (Array.isArray(value)) {
+    return value.map((r: Record<string, unknown>) => {
+      const id = str(r.id ?? r.code ?? r.community ?? r.grid);
+      return { ...(r as Figures), id, name: str(r.name) || names.get(id) || id };
+    });
+  }
+  if (value && typeof value === 'object') {
+    return Object.entries(value as Record<string, Figures & { name?: string }>).map(([id, f]) => ({
+      ...f,
+      id,
+      name: str(f.name) || names.get(id) || id,
+    }));
+  }
+  return [];
+}
+
+function breakdown(title: string, rows: Row[], attr: string): HTMLElement {
+  const cols: FigureKey[] = [
+    'shops_active',
+    'self_check_coverage_week',
+    'patrol_coverage_month',
+    'hazards_found_month',
+    'rectification_rate',
+    'open_alarms',
+    'overdue_hazards',
+  ];
+  return section(
+    title,
+    barChart(
+      `${title} · ${ot('overview.patrolRate')}`,
+      rows.map((r) => ({ label: r.name, value: isNum(r.patrol_coverage_month) ? r.patrol_coverage_month : null })),
+      (v) => pct(v),
+    ),
+    table(
+      [
+        { label: ot('common.name'), cell: (r: Row) => r.name },
+        ...cols.map((k) => ({ label: ot(LABELS[k][0]), cell: (r: Row) => show(k, r[k]), cls: 'num' })),
+      ],
+      rows,
+      { 'data-breakdown': attr },
+    ),
+  );
+}
+
+interface TrendMonth {
+  month: string;
+  patrol_rate?: number | null;
+  self_check_coverage?: number | null;
+  rectification_rate?: number | null;
+  hazards_found?: number | null;
+}
+
+function trend(months: TrendMonth[]): HTMLElement {
+  const labels = months.map((m) => m.month.slice(2));
+  const rate = (k: keyof TrendMonth): (number | null)[] => months.map((m) => (isNum(m[k]) ? (m[k] as number) : null));
+  return section(
+    ot('overview.trend'),
+    h(
+      'div',
+      { class: 'charts' },
+      lineChart(
+        ot('overview.trendRates'),
+        labels,
+        [
+          { label: ot('overview.patrolRate'), values: rate('patrol_rate'), cls: 's1' },
+          { label: ot('overview.selfCheckWeek'), values: rate('self_check_coverage'), cls: 's2' },
+          { label: ot('overview.rectRate'), values: rate('rectification_rate'), cls: 's3' },
+        ],
+        (v) => `${Math.round(v * 100)}%`,
+        1,
+      ),
+      lineChart(
+        ot('overview.trendHazards'),
+        labels,
+        [{ label: ot('overview.hazardsFound'), values: rate('hazards_found'), cls: 's4' }],
+        (v) => String(Math.round(v)),
+      ),
+    ),
+  );
+}
+
+export const overview: Screen = (query) => {
+  const community = query.get('community') ?? '';
+  const filter = h('div', { class: 'filters' });
+  const figures = h('div', { class: 'figures-box' });
+  const parts = h('div', { class: 'breakdowns' });
+  const chart = h('div', { class: 'trend-box' });
+
+  void get<unknown>('/api/office/communities')
+    .then((answer) => {
+      const list = listOf<{ id: string; name: string }>(answer, 'communities');
+      const s = select('community', [['', ot('overview.allCommunities')], ...list.map((c) => [c.id, c.name] as [string, string])], community);
+      s.addEventListener('change', () => navigate(`/office${qs({ community: s.value })}`));
+      filter.replaceChildren(field(ot('common.community'), s));
+      return new Map(list.map((c) => [c.id, c.name]));
+    })
+    .catch(() => new Map<string, string>())
+    .then((names) => {
+      void loadInto(figures, async () => {
+        const summary = await get<Summary>(`/api/office/summary${qs({ community, breakdown: 1 })}`);
+        const [a, b, c, ...rest] = FIGURES;
+        const out = [
+          h('h2', {}, ot('overview.headline')),
+          h('div', { class: 'figure-row headline-row' }, ...[a, b, c].map((k) => card(k, summary, true))),
+          h('div', { class: 'figure-row' }, ...rest.map((k) => card(k, summary, false))),
+        ];
+        const byCommunity = rowsOf(summary.by_community, names);
+        const byGrid = rowsOf(summary.by_grid, names);
+        parts.replaceChildren(
+          ...(community ? [] : [breakdown(ot('overview.byCommunity'), byCommunity, 'community')]),
+          breakdown(ot('overview.byGrid'), byGrid, 'grid'),
+        );
+        return out;
+      });
+    });
+  void loadInto(chart, async () => {
+    const answer = await get<unknown>(`/api/office/trend${qs({ months: 13, community })}`);
+    return trend(listOf<TrendMonth>(answer, 'months'));
+  });
+  return h('div', { class: 'screen overview' }, h('h1', {}, ot('overview.title')), filter, figures, chart, parts);
+};

@@ -1,0 +1,112 @@
+// The red/black list (安全生产红黑榜): the current ranking and the monthly snapshots, the working-group flags
+// (black-listed again and again → 专班整治), and publishing a month so the public sees it.
+import { h } from '../dom';
+import { navigate } from '../router';
+import { get, qs, send } from './api';
+import { num, when } from './format';
+import { ot } from './i18n';
+import type { Screen } from './main';
+import { officePath } from './main';
+import { badge, button, field, listOf, loadInto, section, select, str, table } from './ui';
+
+export interface RankRow {
+  rank: number;
+  shop: string;
+  name?: string;
+  points: number;
+  list?: 'red' | 'black' | null;
+  working_group?: boolean;
+  open_hazards?: number;
+  community?: string;
+}
+
+interface RankingAnswer {
+  month?: string;
+  entries?: RankRow[];
+  items?: RankRow[];
+  working_group?: string[];
+  published?: { by?: string; at?: string } | null;
+  published_at?: string | null;
+  published_by?: string | null;
+}
+
+function shopCell(r: RankRow): HTMLElement {
+  return h(
+    'span',
+    {},
+    h('a', { href: officePath('shops', r.shop) }, r.name || r.shop),
+    ' ',
+    h('small', { class: 'muted' }, r.shop),
+    r.working_group ? ' ' : null,
+    r.working_group ? badge(ot('ranking.workingGroup'), 'wg') : null,
+  );
+}
+
+function rankTable(rows: RankRow[], attr: string): HTMLElement {
+  return table(
+    [
+      { label: ot('ranking.rank'), cell: (r: RankRow) => num(r.rank), cls: 'num' },
+      { label: ot('common.shop'), cell: shopCell },
+      { label: ot('efile.score'), cell: (r: RankRow) => num(r.points), cls: 'num' },
+      { label: ot('ranking.openHazards'), cell: (r: RankRow) => num(r.open_hazards), cls: 'num' },
+      {
+        label: ot('ranking.list'),
+        cell: (r: RankRow) =>
+          r.list ? badge(ot(r.list === 'red' ? 'ranking.red' : 'ranking.black'), `list ${r.list}`) : '',
+      },
+    ],
+    rows,
+    { 'data-ranking': attr },
+  );
+}
+
+export const ranking: Screen = (query) => {
+  const month = query.get('month') ?? '';
+  const picker = h('div', { class: 'filters' });
+  const body = h('div', {});
+  void get<unknown>('/api/office/rankings')
+    .then((answer) => {
+      const months = listOf<string | { month: string; published?: unknown }>(answer, 'months').map((m) =>
+        typeof m === 'string' ? m : m.month,
+      );
+      const s = select('month', [['', months[0] ?? '—'], ...months.map((m) => [m, m] as [string, string])], month);
+      s.addEventListener('change', () => navigate(`${officePath('ranking')}${qs({ month: s.value })}`));
+      picker.replaceChildren(field(ot('ranking.month'), s));
+    })
+    .catch(() => undefined);
+  const draw = (): void =>
+    void loadInto(body, async () => {
+      const answer = await get<RankingAnswer>(`/api/office/ranking${qs({ month })}`);
+      const rows = answer.entries ?? answer.items ?? [];
+      const flagged = new Set(answer.working_group ?? []);
+      for (const r of rows) if (flagged.has(r.shop)) r.working_group = true;
+      const shown = answer.month ?? month;
+      const publishedBy = answer.published?.by ?? answer.published_by;
+      const publishedAt = answer.published?.at ?? answer.published_at;
+      const publish = button(ot('ranking.publish'), async () => {
+        if (!confirm(ot('ranking.publishConfirm', { month: shown }))) return;
+        await send('POST', `/api/office/rankings/${encodeURIComponent(shown)}/publish`);
+        draw();
+      }, 'primary');
+      publish.dataset.action = 'publish';
+      return [
+        h(
+          'p',
+          { class: 'published', 'data-published': publishedAt ? 'true' : 'false' },
+          publishedAt ? ot('ranking.published', { at: when(publishedAt), by: str(publishedBy) }) : ot('ranking.notPublished'),
+          ' ',
+          publish,
+        ),
+        h(
+          'div',
+          { class: 'two-col' },
+          section(ot('ranking.red'), rankTable(rows.filter((r) => r.list === 'red'), 'red')),
+          section(ot('ranking.black'), rankTable(rows.filter((r) => r.list === 'black'), 'black')),
+        ),
+        section(ot('ranking.workingGroup'), rankTable(rows.filter((r) => r.working_group), 'working-group')),
+        section(`${ot('ranking.title')} · ${shown}`, rankTable(rows, 'all')),
+      ];
+    });
+  draw();
+  return h('div', { class: 'screen ranking' }, h('h1', {}, ot('ranking.title')), picker, body);
+};

@@ -1,0 +1,261 @@
+// The registry: import the shop survey (CSV/XLSX) as a job with a progress bar and a validation report; add and
+// edit shops, communities, grids and users; owner activation codes; QR posters per community or shop.
+import { h } from '../dom';
+import { ApiError, download, get, qs, reasonOf, send, upload } from './api';
+import { when } from './format';
+import { ot } from './i18n';
+import type { Screen } from './main';
+import { officePath } from './main';
+import { button, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
+
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const POLL_MS = 400;
+
+export interface ImportJob {
+  job: string;
+  status: string;
+  dry_run?: boolean;
+  total: number;
+  done: number;
+  created?: number;
+  updated?: number;
+  moved?: number;
+  unchanged?: number;
+  refused?: number;
+  errors?: { line: number; field: string; reason: string }[];
+  duplicates?: { line: number; code: string; first_line: number }[];
+  communities_created?: string[];
+  grids_created?: string[];
+  reason?: string | null;
+}
+
+export function contentTypeOf(file: { name: string; type: string }): string {
+  if (/\.xlsx$/i.test(file.name)) return XLSX;
+  if (/\.csv$/i.test(file.name)) return 'text/csv';
+  return file.type || 'application/octet-stream';
+}
+
+function report(job: ImportJob): HTMLElement {
+  const problems = [
+    ...(job.errors ?? []),
+    ...(job.duplicates ?? []).map((d) => ({ line: d.line, field: 'code', reason: `${d.code} = ${ot('registry.line')} ${d.first_line}` })),
+  ].sort((a, b) => a.line - b.line);
+  return h(
+    'div',
+    { class: 'import-report', 'data-import-status': job.status },
+    h('p', { class: job.status === 'failed' ? 'error' : 'ok' },
+      job.status === 'failed'
+        ? `${ot('common.failed')}: ${str(job.reason)}`
+        : ot('registry.done', { created: job.created ?? 0, updated: job.updated ?? 0, errors: problems.length })),
+    job.communities_created?.length ? h('p', {}, `${ot('registry.communities')}: ${job.communities_created.join('、')}`) : null,
+    job.grids_created?.length ? h('p', {}, `${ot('registry.grids')}: ${job.grids_created.join('、')}`) : null,
+    problems.length
+      ? section(ot('registry.report'), table(
+          [
+            { label: ot('registry.line'), cell: (p: { line: number }) => String(p.line), cls: 'num' },
+            { label: ot('registry.field'), cell: (p: { field: string }) => p.field },
+            { label: ot('registry.reason'), cell: (p: { reason: string }) => p.reason },
+          ],
+          problems,
+          { 'data-table': 'import-errors' },
+        ))
+      : null,
+  );
+}
+
+function importer(onDone: () => void): HTMLElement {
+  const file = h('input', { type: 'file', name: 'file', accept: '.csv,.xlsx,text/csv,' + XLSX });
+  const dry = h('input', { type: 'checkbox', name: 'dry_run' });
+  const create = h('input', { type: 'checkbox', name: 'create', checked: true });
+  const bar = h('progress', { max: '1', value: '0', hidden: true, 'data-import-progress': '' });
+  const count = h('span', { class: 'muted' });
+  const out = h('div', {});
+  const f = form({ 'data-form': 'import' }, [
+    field(ot('registry.file'), file),
+    h('label', { class: 'inline' }, dry, ot('registry.dryRun')),
+    h('label', { class: 'inline' }, create, `${ot('registry.communities')} / ${ot('registry.grids')} +`),
+    submit(ot('registry.start')),
+    h('div', { class: 'progress-row' }, bar, ' ', count),
+    out,
+  ], async () => {
+    const chosen = file.files?.[0];
+    if (!chosen) throw new Error(ot('registry.noFile'));
+    out.replaceChildren();
+    bar.hidden = false;
+    bar.value = 0;
+    let job = await upload<ImportJob>(
+      `/api/office/import${qs({ dry_run: dry.checked ? 1 : null, create: create.checked ? 1 : null })}`,
+      chosen,
+      contentTypeOf(chosen),
+    );
+    for (;;) {
+      bar.max = Math.max(1, job.total);
+      bar.value = job.done;
+      count.textContent = ot('registry.progress', { done: job.done, total: job.total });
+      if (job.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      job = await get<ImportJob>(`/api/office/import/${encodeURIComponent(job.job)}`);
+    }
+    out.replaceChildren(report(job));
+    if (!job.dry_run) onDone();
+    if (job.status === 'failed') throw new Error(str(job.reason));
+    return ot('common.saved');
+  });
+  return section(ot('registry.import'), f);
+}
+
+interface Community {
+  code: string;
+  name: string;
+  shops?: number;
+  grids?: { code: string; name: string; workers: string[]; shops: number }[];
+}
+
+function posters(communities: Community[]): HTMLElement {
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const fail = (err: unknown): void => {
+    status.className = 'form-status error';
+    status.textContent = `${ot('common.failed')}: ${reasonOf(err)}`;
+  };
+  const shop = input('poster_shop', { placeholder: 'S0001', maxlength: '32' });
+  return section(
+    ot('registry.posters'),
+    table(
+      [
+        { label: ot('common.code'), cell: (c: Community) => c.code },
+        { label: ot('common.community'), cell: (c: Community) => c.name },
+        { label: ot('workers.shops'), cell: (c: Community) => String(c.shops ?? ''), cls: 'num' },
+        {
+          label: ot('registry.postersCommunity'),
+          cell: (c: Community) => {
+            const b = button(ot('registry.postersCommunity'), () =>
+              download(`/api/office/posters.pdf${qs({ community: c.code })}`, `posters-${c.code}.pdf`).catch(fail));
+            b.dataset.posters = c.code;
+            return b;
+          },
+        },
+      ],
+      communities,
+      { 'data-table': 'communities' },
+    ),
+    h('div', { class: 'row' }, field(ot('registry.postersShop'), shop),
+      button(ot('registry.postersShop'), () =>
+        download(`/api/office/posters.pdf${qs({ shop: shop.value.trim() })}`, `poster-${shop.value.trim()}.pdf`).catch(fail))),
+    status,
+  );
+}
+
+function shopForm(): HTMLElement {
+  const names = ['code', 'name', 'address', 'category', 'grid'] as const;
+  const labels = { code: 'common.code', name: 'common.name', address: 'common.address', category: 'common.category', grid: 'common.grid' } as const;
+  const inputs = names.map((n) => field(ot(labels[n]), input(n, { maxlength: '200', required: n === 'code' })));
+  return section(ot('registry.shop'), form({ 'data-form': 'shop' }, [...inputs, submit(ot('common.save'))], async (data) => {
+    const body: Record<string, string> = {};
+    for (const n of names) {
+      const v = String(data.get(n) ?? '').trim();
+      if (v) body[n] = v;
+    }
+    const code = body.code ?? '';
+    const { code: _, ...changes } = body;
+    try {
+      await send('PATCH', `/api/office/shops/${encodeURIComponent(code)}`, changes);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+      await send('POST', '/api/office/shops', body); // a new shop
+    }
+    return h('a', { href: officePath('shops', code) }, `${ot('common.saved')}: ${code}`);
+  }));
+}
+
+function communityForm(): HTMLElement {
+  return section(ot('registry.community'), form({ 'data-form': 'community' }, [
+    field(ot('common.code'), input('code', { required: true, maxlength: '64' })),
+    field(ot('common.name'), input('name', { required: true, maxlength: '200' })),
+    submit(ot('common.save')),
+  ], async (data) => {
+    await send('PUT', `/api/office/registry/communities/${encodeURIComponent(String(data.get('code')).trim())}`, {
+      name: String(data.get('name') ?? '').trim(),
+    });
+  }));
+}
+
+function gridForm(communities: Community[]): HTMLElement {
+  return section(ot('registry.gridForm'), form({ 'data-form': 'grid' }, [
+    field(ot('common.code'), input('code', { required: true, maxlength: '64' })),
+    field(ot('common.name'), input('name', { required: true, maxlength: '200' })),
+    field(ot('common.community'), select('community', communities.map((c) => [c.code, c.name] as [string, string]))),
+    field(ot('registry.workers'), input('workers', { maxlength: '2000' })),
+    submit(ot('common.save')),
+  ], async (data) => {
+    const workers = String(data.get('workers') ?? '').split(/[,，、\s]+/).filter((w) => w !== '');
+    await send('PUT', `/api/office/registry/grids/${encodeURIComponent(String(data.get('code')).trim())}`, {
+      name: String(data.get('name') ?? '').trim(),
+      community: String(data.get('community') ?? ''),
+      ...(workers.length ? { workers } : {}),
+    });
+  }));
+}
+
+interface User {
+  id: string;
+  role: string;
+  username?: string;
+  name?: string;
+  disabled?: boolean;
+}
+
+function users(): HTMLElement {
+  const box = h('div', {});
+  const load = (): void => void loadInto(box, async () => {
+    const rows = listOf<User>(await get<unknown>('/api/office/users')).filter((u) => u.role !== 'owner');
+    return table(
+      [
+        { label: ot('registry.role'), cell: (u: User) => (u.role === 'office' ? ot('registry.role.office') : ot('registry.role.grid')) },
+        { label: ot('registry.username'), cell: (u: User) => str(u.username ?? u.id) },
+        { label: ot('registry.displayName'), cell: (u: User) => str(u.name) },
+      ],
+      rows,
+      { 'data-table': 'users' },
+    );
+  });
+  load();
+  const add = form({ 'data-form': 'user' }, [
+    field(ot('registry.role'), select('role', [['grid', ot('registry.role.grid')], ['office', ot('registry.role.office')]])),
+    field(ot('registry.username'), input('username', { required: true, maxlength: '32', autocomplete: 'off' })),
+    field(ot('registry.displayName'), input('name', { required: true, maxlength: '64' })),
+    field(ot('registry.password'), input('password', { type: 'password', required: true, minlength: '8', autocomplete: 'new-password' })),
+    submit(ot('common.save')),
+  ], async (data, f) => {
+    await send('POST', '/api/office/users', Object.fromEntries(['role', 'username', 'name', 'password'].map((k) => [k, String(data.get(k) ?? '')])));
+    f.reset();
+    load();
+  });
+  return section(ot('registry.users'), box, h('h3', {}, ot('registry.userForm')), add);
+}
+
+function activation(): HTMLElement {
+  const out = h('p', { class: 'activation', role: 'status' });
+  return section(ot('registry.activation'), form({ 'data-form': 'activation' }, [
+    field(ot('common.code'), input('shop', { required: true, maxlength: '32', placeholder: 'S0001' })),
+    submit(ot('efile.activation')),
+    out,
+  ], async (data) => {
+    const a = await send<{ code: string; expires_at: string }>('POST', `/api/shops/${encodeURIComponent(String(data.get('shop')).trim())}/activation`);
+    return ot('efile.activationCode', { code: a.code, expires: when(a.expires_at) });
+  }));
+}
+
+export const registry: Screen = () => {
+  const lower = h('div', {});
+  const load = (): Promise<void> => loadInto(lower, async () => {
+    const communities = listOf<Community>(await get<unknown>('/api/office/registry/communities'), 'communities');
+    return [
+      posters(communities),
+      h('div', { class: 'two-col' }, shopForm(), activation()),
+      h('div', { class: 'two-col' }, communityForm(), gridForm(communities)),
+      users(),
+    ];
+  });
+  void load();
+  return h('div', { class: 'screen registry' }, h('h1', {}, ot('registry.title')), importer(() => void load()), lower);
+};

@@ -1,0 +1,91 @@
+// Rewards (积分兑换): each shop's earned, redeemed and available points, and recording a redemption for a prize.
+import { h } from '../dom';
+import { newUlid } from '../ulid';
+import { get, qs, send } from './api';
+import { num, when } from './format';
+import { ot } from './i18n';
+import type { Screen } from './main';
+import { officePath } from './main';
+import { field, form, input, listOf, loadInto, section, str, submit, table } from './ui';
+
+interface Balance {
+  shop: string;
+  name?: string;
+  community?: string;
+  points?: number;
+  rank?: number | null;
+  earned?: number;
+  redeemed?: number;
+  balance?: number;
+}
+
+function redeemForm(shop: string, done: () => void): HTMLFormElement {
+  // One request id per form: a retry after a lost answer records the redemption once.
+  let requestId = newUlid();
+  return form({ 'data-form': 'redeem', 'data-shop': shop }, [
+    field(ot('common.points'), input('points', { type: 'number', min: '1', step: '1', required: true })),
+    field(ot('rewards.prize'), input('prize', { required: true, maxlength: '200' })),
+    field(ot('common.note'), input('note', { maxlength: '1000' })),
+    submit(ot('rewards.record')),
+  ], async (data) => {
+    await send('POST', `/api/office/rewards/${encodeURIComponent(shop)}/redemptions`, {
+      points: Number(data.get('points')),
+      prize: String(data.get('prize') ?? '').trim(),
+      note: String(data.get('note') ?? '').trim(),
+      request_id: requestId,
+    });
+    requestId = newUlid();
+    done();
+  });
+}
+
+function oneShop(code: string): HTMLElement {
+  const box = h('div', {});
+  const load = (): void => void loadInto(box, async () => {
+    const s = await get<Record<string, unknown> & { history?: Record<string, unknown>[] }>(
+      `/api/office/rewards/${encodeURIComponent(code)}`,
+    );
+    return [
+      h('h2', {}, `${str(s.name) || code} · ${code}`),
+      h('dl', { class: 'details', 'data-rewards': code },
+        h('div', {}, h('dt', {}, ot('rewards.earned')), h('dd', {}, num(s.earned))),
+        h('div', {}, h('dt', {}, ot('rewards.redeemed')), h('dd', {}, num(s.redeemed))),
+        h('div', {}, h('dt', {}, ot('rewards.balance')), h('dd', { 'data-balance': '' }, num(s.balance)))),
+      section(ot('rewards.record'), redeemForm(code, load)),
+      section(ot('rewards.history'), table(
+        [
+          { label: ot('common.time'), cell: (r: Record<string, unknown>) => when(r.at ?? r.performed_at ?? r.created_at) },
+          { label: ot('common.points'), cell: (r: Record<string, unknown>) => num(r.points), cls: 'num' },
+          { label: ot('rewards.prize'), cell: (r: Record<string, unknown>) => str(r.prize) },
+          { label: ot('common.note'), cell: (r: Record<string, unknown>) => str(r.note) },
+          { label: ot('common.by'), cell: (r: Record<string, unknown>) => str(r.by ?? r.created_by) },
+        ],
+        listOf<Record<string, unknown>>(s.history),
+      )),
+    ];
+  });
+  load();
+  return h('div', { class: 'screen rewards-shop' }, h('p', {}, h('a', { href: officePath('rewards') }, `← ${ot('common.back')}`)), box);
+}
+
+export const rewards: Screen = (query, path) => {
+  if (path[0]) return oneShop(path[0]);
+  const box = h('div', {});
+  void loadInto(box, async () => {
+    const rows = listOf<Balance>(await get<unknown>(`/api/office/rewards${qs({ community: query.get('community') })}`));
+    return table(
+      [
+        { label: ot('common.shop'), cell: (b: Balance) => h('a', { href: officePath('rewards', b.shop) }, b.name || b.shop) },
+        { label: ot('common.code'), cell: (b: Balance) => b.shop },
+        { label: ot('efile.score'), cell: (b: Balance) => num(b.points), cls: 'num' },
+        { label: ot('efile.rank'), cell: (b: Balance) => num(b.rank), cls: 'num' },
+        { label: ot('rewards.earned'), cell: (b: Balance) => num(b.earned), cls: 'num' },
+        { label: ot('rewards.redeemed'), cell: (b: Balance) => num(b.redeemed), cls: 'num' },
+        { label: ot('rewards.balance'), cell: (b: Balance) => num(b.balance), cls: 'num' },
+      ],
+      rows,
+      { 'data-table': 'rewards' },
+    );
+  });
+  return h('div', { class: 'screen rewards' }, h('h1', {}, ot('rewards.title')), box);
+};

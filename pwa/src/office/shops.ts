@@ -1,0 +1,224 @@
+// Shops: the searchable list, and each shop's safety e-file (安全电子档案): details, score, the timeline of
+// self-checks, patrols, hazards, rectifications, verifications, alarms and photos, the point ledger; moving the
+// shop to another grid, closing it, and an owner activation code.
+import { h, type Child } from '../dom';
+import { navigate } from '../router';
+import { get, imageUrl, qs, send } from './api';
+import { num, when } from './format';
+import { label, ot } from './i18n';
+import type { Screen } from './main';
+import { officePath } from './main';
+import { badge, button, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
+
+interface ShopRow {
+  code: string;
+  name?: string;
+  address?: string;
+  community?: string;
+  grid?: string;
+  status?: string;
+  points?: number;
+  rank?: number | null;
+  open_hazards?: number;
+  list?: string | null;
+}
+
+const PAGE = 50;
+
+function list(query: URLSearchParams): HTMLElement {
+  const q = query.get('q') ?? '';
+  const status = query.get('status') ?? '';
+  const offset = Number(query.get('offset') ?? '0') || 0;
+  const search = input('q', { type: 'search', value: q, placeholder: ot('shops.search') });
+  const st = select('status', [['', ot('common.all')], ['active', ot('shops.active')], ['closed', ot('shops.closed')]], status);
+  const go = (off = 0): void =>
+    navigate(`${officePath('shops')}${qs({ q: search.value.trim(), status: st.value, offset: off || null })}`);
+  const f = h('form', { class: 'filters', role: 'search' }, field(ot('common.search'), search), field(ot('common.status'), st),
+    h('button', { type: 'submit', class: 'btn' }, ot('common.search')));
+  f.addEventListener('submit', (e) => {
+    e.preventDefault();
+    go();
+  });
+  const box = h('div', {});
+  void loadInto(box, async () => {
+    const answer = await get<{ items?: ShopRow[]; total?: number }>(
+      `/api/office/shops${qs({ q, status, limit: PAGE, offset })}`,
+    );
+    const rows = listOf<ShopRow>(answer, 'shops');
+    const total = typeof answer.total === 'number' ? answer.total : rows.length;
+    const pager = h('p', { class: 'pager' }, ot('shops.total', { n: total }), ' ',
+      offset > 0 ? button(ot('shops.prev'), () => go(Math.max(0, offset - PAGE))) : null, ' ',
+      offset + PAGE < total ? button(ot('shops.next'), () => go(offset + PAGE)) : null);
+    return [
+      table(
+        [
+          { label: ot('common.code'), cell: (r: ShopRow) => h('a', { href: officePath('shops', r.code) }, r.code) },
+          { label: ot('common.name'), cell: (r: ShopRow) => r.name ?? '' },
+          { label: ot('common.address'), cell: (r: ShopRow) => r.address ?? '' },
+          { label: ot('common.community'), cell: (r: ShopRow) => r.community ?? '' },
+          { label: ot('common.grid'), cell: (r: ShopRow) => r.grid ?? '' },
+          { label: ot('efile.score'), cell: (r: ShopRow) => num(r.points), cls: 'num' },
+          { label: ot('efile.rank'), cell: (r: ShopRow) => num(r.rank), cls: 'num' },
+          { label: ot('ranking.openHazards'), cell: (r: ShopRow) => num(r.open_hazards), cls: 'num' },
+          { label: ot('common.status'), cell: (r: ShopRow) => (r.status === 'closed' ? ot('shops.closed') : ot('shops.active')) },
+        ],
+        rows,
+        { 'data-table': 'shops' },
+      ),
+      pager,
+    ];
+  });
+  return h('div', { class: 'screen shops' }, h('h1', {}, ot('shops.title')), f, box);
+}
+
+type Doc = Record<string, unknown> & { _id?: string; type?: string };
+
+const TIME_FIELDS = ['performed_at', 'found_at', 'created_at', 'at', 'received_at', 'updated_at', 'day'];
+
+export function timeOf(doc: Doc): string {
+  for (const k of TIME_FIELDS) if (typeof doc[k] === 'string') return doc[k] as string;
+  return '';
+}
+
+function photoIds(doc: Doc): string[] {
+  const out = new Set<string>();
+  const add = (v: unknown): void => {
+    if (Array.isArray(v)) for (const p of v) if (typeof p === 'string' && p.includes(':photo:')) out.add(p);
+  };
+  add(doc.photos);
+  if (doc.answers && typeof doc.answers === 'object')
+    for (const a of Object.values(doc.answers as Record<string, { photos?: unknown }>)) add(a?.photos);
+  if (Array.isArray(doc.findings)) for (const f of doc.findings as { photos?: unknown }[]) add(f.photos);
+  if (Array.isArray(doc.items)) for (const i of doc.items as { photos?: unknown }[]) add(i.photos);
+  return [...out];
+}
+
+function photos(ids: string[]): HTMLElement | null {
+  if (ids.length === 0) return null;
+  return h(
+    'div',
+    { class: 'photos' },
+    ...ids.map((id) => {
+      const img = h('img', { alt: label('kind', 'photo'), 'data-photo': id, loading: 'lazy', width: '96', height: '96' });
+      void imageUrl(`/api/office/photos/${encodeURIComponent(id)}`)
+        .then((url) => (img.src = url))
+        .catch(() => img.classList.add('missing'));
+      return img;
+    }),
+  );
+}
+
+/** One line of the timeline: what happened, in words, never markup. */
+export function describe(doc: Doc): Child[] {
+  const type = str(doc.type);
+  switch (type) {
+    case 'self_check':
+    case 'patrol': {
+      const findings = Array.isArray(doc.findings) ? (doc.findings as Doc[]) : [];
+      const answers = doc.answers && typeof doc.answers === 'object' ? Object.keys(doc.answers).length : 0;
+      return [
+        `${answers} · ${str(doc.created_by)}`,
+        ...findings.map((f) => h('div', { class: 'finding' }, badge(label('severity', f.severity), `sev ${str(f.severity)}`), ' ',
+          label('item', f.item), f.note ? ` · ${str(f.note)}` : '', f.deadline ? ` · ${ot('efile.deadline')} ${str(f.deadline)}` : '')),
+      ];
+    }
+    case 'hazard':
+      return [badge(label('severity', doc.severity), `sev ${str(doc.severity)}`), ' ', label('item', doc.item), ' · ',
+        badge(label('hazard', doc.status), `hz ${str(doc.status)}`), ` · ${ot('efile.deadline')} ${str(doc.deadline)}`,
+        doc.note ? ` · ${str(doc.note)}` : ''];
+    case 'rectification':
+      return [str(doc.note), ` · ${str(doc.created_by)}`];
+    case 'verification':
+      return [doc.passed ? '✔ ' : '✘ ', str(doc.note), ` · ${str(doc.created_by)}`];
+    case 'alarm':
+      return [badge(label('status', doc.status), `status ${str(doc.status)}`), ' ',
+        Array.isArray(doc.items) ? (doc.items as Doc[]).map((i) => label('item', i.item)).join('、') : ''];
+    case 'ledger':
+      return [`${Number(doc.points) > 0 ? '+' : ''}${str(doc.points)} · ${str(doc.rule)}`, doc.note ? ` · ${str(doc.note)}` : ''];
+    default:
+      return [str(doc._id)];
+  }
+}
+
+function timeline(docs: Doc[]): HTMLElement {
+  const sorted = [...docs].sort((a, b) => (timeOf(a) < timeOf(b) ? 1 : -1));
+  if (sorted.length === 0) return h('p', { class: 'muted empty' }, ot('common.none'));
+  return h(
+    'ol',
+    { class: 'timeline', 'data-timeline': '' },
+    ...sorted.map((d) =>
+      h('li', { 'data-kind': str(d.type), 'data-id': str(d._id) },
+        h('span', { class: 'when' }, when(timeOf(d))),
+        h('strong', { class: 'kind' }, label('kind', d.type)),
+        h('div', { class: 'what' }, ...describe(d)),
+        photos(photoIds(d)),
+      ),
+    ),
+  );
+}
+
+interface EFile {
+  shop?: Doc;
+  score?: Doc | null;
+  timeline?: Doc[];
+  events?: Doc[];
+  ledger?: Doc[];
+}
+
+function efile(code: string): HTMLElement {
+  const box = h('div', {});
+  const load = (): void => void loadInto(box, async () => {
+    const answer = await get<EFile>(`/api/office/shops/${encodeURIComponent(code)}/efile`);
+    const shop = answer.shop ?? {};
+    const score = answer.score ?? {};
+    const docs = answer.timeline ?? answer.events ?? [];
+    const ledger = answer.ledger ?? docs.filter((d) => d.type === 'ledger');
+    const detail = (k: string, v: unknown): HTMLElement => h('div', {}, h('dt', {}, k), h('dd', {}, str(v) || '—'));
+    const details = h('dl', { class: 'details', 'data-details': '' },
+      detail(ot('common.code'), shop.code ?? code), detail(ot('common.name'), shop.name),
+      detail(ot('common.address'), shop.address), detail(ot('common.category'), shop.category),
+      detail(ot('common.community'), shop.community_name ?? shop.community), detail(ot('common.grid'), shop.grid_name ?? shop.grid),
+      detail(ot('common.status'), shop.status === 'closed' ? ot('shops.closed') : ot('shops.active')),
+      detail(ot('efile.score'), score.points), detail(ot('efile.rank'), score.rank ? `${str(score.rank)} / ${str(score.of)}` : '—'),
+      detail(ot('ranking.list'), score.list ? ot(score.list === 'red' ? 'ranking.red' : 'ranking.black') : '—'),
+    );
+    const grid = input('grid', { required: true, value: str(shop.grid), maxlength: '64' });
+    const move = form({ 'data-form': 'move' }, [field(ot('efile.moveTo'), grid), submit(ot('efile.move'))], async (data) => {
+      await send('POST', `/api/office/shops/${encodeURIComponent(code)}/move`, { grid: String(data.get('grid') ?? '').trim() });
+      return ot('efile.moved');
+    });
+    const activationOut = h('p', { class: 'activation', role: 'status' });
+    const activation = button(ot('efile.activation'), async () => {
+      const a = await send<{ code: string; expires_at: string }>('POST', `/api/shops/${encodeURIComponent(code)}/activation`);
+      activationOut.textContent = ot('efile.activationCode', { code: a.code, expires: when(a.expires_at) });
+    });
+    const close = button(ot('efile.close'), async () => {
+      if (!confirm(ot('efile.closeConfirm'))) return;
+      await send('POST', `/api/office/shops/${encodeURIComponent(code)}/close`);
+      load();
+    }, 'danger');
+    close.dataset.action = 'close';
+    return [
+      h('h1', {}, str(shop.name) || code, ' ', h('small', { class: 'muted' }, ot('efile.title'))),
+      h('div', { class: 'two-col' },
+        section(ot('efile.details'), details),
+        section(ot('efile.move'), move, h('div', { class: 'row' }, activation, shop.status === 'closed' ? null : close), activationOut),
+      ),
+      section(ot('efile.timeline'), timeline(docs.filter((d) => d.type !== 'ledger'))),
+      section(ot('efile.ledger'), table(
+        [
+          { label: ot('common.time'), cell: (d: Doc) => str(d.day) || when(timeOf(d)) },
+          { label: ot('efile.rule'), cell: (d: Doc) => str(d.rule) },
+          { label: ot('common.points'), cell: (d: Doc) => `${Number(d.points) > 0 ? '+' : ''}${str(d.points)}`, cls: 'num' },
+          { label: ot('common.note'), cell: (d: Doc) => str(d.note) },
+        ],
+        [...ledger].sort((a, b) => (str(a.day) < str(b.day) ? 1 : -1)),
+        { 'data-table': 'ledger' },
+      )),
+    ];
+  });
+  load();
+  return h('div', { class: 'screen efile', 'data-shop': code }, h('p', {}, h('a', { href: officePath('shops') }, `← ${ot('common.back')}`)), box);
+}
+
+export const shops: Screen = (query, path) => (path[0] ? efile(path[0]) : list(query));

@@ -1,0 +1,133 @@
+// Small building blocks the office screens share: tables, figures, loading and error states, forms.
+// Everything goes through h() and text nodes: names, notes and addresses from documents are never markup.
+import { h, type Child } from '../dom';
+import { reasonOf } from './api';
+import { ot } from './i18n';
+
+export interface Column<T> {
+  label: string;
+  cell: (row: T) => Child;
+  cls?: string;
+}
+
+export function table<T>(
+  columns: Column<T>[],
+  rows: T[],
+  attrs: Record<string, string> = {},
+  rowAttrs: (row: T) => Record<string, string | undefined> = () => ({}),
+): HTMLElement {
+  if (rows.length === 0) return h('p', { class: 'muted empty' }, ot('common.none'));
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'data', ...attrs },
+      h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { class: c.cls }, c.label)))),
+      h('tbody', {}, ...rows.map((row) => h('tr', rowAttrs(row), ...columns.map((c) => h('td', { class: c.cls }, c.cell(row)))))),
+    ),
+  );
+}
+
+export function errorBox(err: unknown): HTMLElement {
+  return h('p', { class: 'error', role: 'alert' }, `${ot('common.failed')}: ${reasonOf(err)}`);
+}
+
+/** Fill `box` with what `build` returns once it resolves; show a spinner meanwhile and the reason on failure. */
+export function loadInto(box: HTMLElement, build: () => Promise<Child | Child[]>): Promise<void> {
+  box.replaceChildren(h('p', { class: 'muted loading', 'aria-busy': 'true' }, ot('common.loading')));
+  box.setAttribute('aria-busy', 'true');
+  return build()
+    .then((node) => box.replaceChildren(...(Array.isArray(node) ? node : [node]).filter(isNode)))
+    .catch((err: unknown) => box.replaceChildren(errorBox(err)))
+    .finally(() => box.removeAttribute('aria-busy'));
+}
+
+function isNode(c: Child): c is Node | string {
+  return c !== null && c !== undefined && c !== false && typeof c !== 'number';
+}
+
+export function section(title: string, ...children: Child[]): HTMLElement {
+  return h('section', { class: 'panel' }, h('h2', {}, title), ...children);
+}
+
+export function field(label: string, input: HTMLElement, hint?: string): HTMLElement {
+  return h('label', { class: 'field' }, h('span', { class: 'label' }, label), input, hint && h('small', {}, hint));
+}
+
+export function input(name: string, attrs: Record<string, string | boolean | undefined> = {}): HTMLInputElement {
+  return h('input', { name, type: 'text', ...attrs });
+}
+
+export function select(name: string, options: [string, string][], value = ''): HTMLSelectElement {
+  const s = h('select', { name }, ...options.map(([v, label]) => h('option', { value: v }, label)));
+  s.value = value;
+  return s;
+}
+
+export function button(label: string, onClick: (b: HTMLButtonElement) => void | Promise<void>, cls = ''): HTMLButtonElement {
+  const b = h('button', { type: 'button', class: `btn ${cls}`.trim() }, label);
+  b.addEventListener('click', () => {
+    if (b.disabled) return;
+    b.disabled = true;
+    void Promise.resolve(onClick(b)).finally(() => {
+      b.disabled = false;
+    });
+  });
+  return b;
+}
+
+/** A form whose submit handler runs once at a time and shows the server's reason when it fails. */
+export function form(
+  attrs: Record<string, string>,
+  children: Child[],
+  onSubmit: (data: FormData, form: HTMLFormElement) => Promise<Child | void>,
+): HTMLFormElement {
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const f = h('form', { class: 'office-form', ...attrs }, ...children, status);
+  f.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const submit = f.querySelector<HTMLButtonElement>('button[type=submit]');
+    if (submit?.disabled) return;
+    if (submit) submit.disabled = true;
+    status.className = 'form-status';
+    status.replaceChildren();
+    void onSubmit(new FormData(f), f)
+      .then((shown) => {
+        status.classList.add('ok');
+        status.replaceChildren(typeof shown === 'number' ? String(shown) : shown || ot('common.saved'));
+      })
+      .catch((err: unknown) => {
+        status.classList.add('error');
+        status.replaceChildren(`${ot('common.failed')}: ${reasonOf(err)}`);
+      })
+      .finally(() => {
+        if (submit) submit.disabled = false;
+      });
+  });
+  return f;
+}
+
+export function submit(label: string): HTMLButtonElement {
+  return h('button', { type: 'submit', class: 'btn primary' }, label);
+}
+
+export function str(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+}
+
+/** A list from an answer that is either a list or an object holding one under a known key. */
+export function listOf<T>(answer: unknown, ...keys: string[]): T[] {
+  if (Array.isArray(answer)) return answer as T[];
+  if (answer && typeof answer === 'object') {
+    for (const k of [...keys, 'items', 'rows', 'entries']) {
+      const v = (answer as Record<string, unknown>)[k];
+      if (Array.isArray(v)) return v as T[];
+    }
+  }
+  return [];
+}
+
+export function badge(text: string, cls: string): HTMLElement {
+  return h('span', { class: `badge ${cls}` }, text);
+}

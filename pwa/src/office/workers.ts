@@ -1,0 +1,61 @@
+// Grid workers: each one's grids and shops, how many were patrolled this month, the overdue patrols and hazards.
+import { h } from '../dom';
+import { get } from './api';
+import { barChart } from './charts';
+import { num, pct } from './format';
+import { ot } from './i18n';
+import type { Screen } from './main';
+import { listOf, loadInto, section, str, table } from './ui';
+
+interface Worker {
+  id?: string;
+  username?: string;
+  name?: string;
+  grids?: (string | { id?: string; code?: string; name?: string })[];
+  shops?: number;
+  patrolled_month?: number;
+  patrolled?: number;
+  coverage?: number | null;
+  overdue_patrols?: number;
+  open_hazards?: number;
+  overdue_hazards?: number;
+}
+
+const patrolled = (w: Worker): number | undefined => w.patrolled_month ?? w.patrolled;
+export const coverageOf = (w: Worker): number | null => {
+  if (typeof w.coverage === 'number') return w.coverage;
+  const p = patrolled(w);
+  return typeof p === 'number' && w.shops ? p / w.shops : null;
+};
+const who = (w: Worker): string => w.name || w.username || w.id || '';
+
+export const workers: Screen = () => {
+  const box = h('div', {});
+  void loadInto(box, async () => {
+    const rows = listOf<Worker>(await get<unknown>('/api/office/workers'), 'workers');
+    return [
+      section(
+        ot('workers.coverage'),
+        barChart(ot('workers.coverage'), rows.map((w) => ({ label: who(w), value: coverageOf(w) })), (v) => pct(v)),
+      ),
+      table(
+        [
+          { label: ot('common.name'), cell: (w: Worker) => who(w) },
+          {
+            label: ot('workers.grids'),
+            cell: (w: Worker) => (w.grids ?? []).map((g) => (typeof g === 'string' ? g : str(g.name ?? g.code ?? g.id))).join('、'),
+          },
+          { label: ot('workers.shops'), cell: (w: Worker) => num(w.shops), cls: 'num' },
+          { label: ot('workers.patrolled'), cell: (w: Worker) => num(patrolled(w)), cls: 'num' },
+          { label: ot('workers.coverage'), cell: (w: Worker) => pct(coverageOf(w)), cls: 'num' },
+          { label: ot('workers.overduePatrols'), cell: (w: Worker) => num(w.overdue_patrols), cls: 'num' },
+          { label: ot('workers.openHazards'), cell: (w: Worker) => num(w.open_hazards), cls: 'num' },
+          { label: ot('workers.overdueHazards'), cell: (w: Worker) => num(w.overdue_hazards), cls: 'num' },
+        ],
+        rows,
+        { 'data-table': 'workers' },
+      ),
+    ];
+  });
+  return h('div', { class: 'screen workers' }, h('h1', {}, ot('workers.title')), box);
+};

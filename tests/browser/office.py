@@ -1,0 +1,81 @@
+"""What the office browser tests share: a desktop page signed in as the office, and a grid worker's patrol."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from server.ids import new_ulid
+from tests.gateway import Gateway
+from tests.validators.builders import HAZARD, IN_ORDER
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def office_page(browser: Any, gateway: Gateway, logins: dict[str, Any], path: str = "/office") -> Any:
+    """A fresh desktop profile on `path`, signed in through the office's own sign-in form."""
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{gateway.url}{path}")
+    office = logins["office"][0]
+    page.fill("[data-form=office-signin] input[name=username]", office["username"])
+    page.fill("[data-form=office-signin] input[name=password]", office["password"])
+    page.click("[data-form=office-signin] button[type=submit]")
+    page.wait_for_selector(".office-nav")
+    return page
+
+
+def office_headers(gateway: Gateway, logins: dict[str, Any]) -> dict[str, str]:
+    office = logins["office"][0]
+    resp = httpx.post(f"{gateway.url}/api/auth/login", json=office, timeout=30)
+    resp.raise_for_status()
+    return {"Authorization": f"Bearer {resp.json()['token']}"}
+
+
+def grid_login(gateway: Gateway, logins: dict[str, Any]) -> tuple[dict[str, str], str, str]:
+    """The first grid worker's headers, user id and first shop."""
+    worker = logins["grid_workers"][0]
+    resp = httpx.post(
+        f"{gateway.url}/api/auth/login",
+        json={"username": worker["username"], "password": worker["password"]},
+        timeout=30,
+    )
+    resp.raise_for_status()
+    return {"Authorization": f"Bearer {resp.json()['token']}"}, resp.json()["user"]["id"], worker["shops"][0]
+
+
+def serious_patrol(shop: str, user_id: str) -> dict[str, Any]:
+    """A patrol, just now, finding the gas hose unsafe: a serious item, so an alarm at once."""
+    now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=1)
+    photo = [f"{shop}:photo:{new_ulid()}"]  # the photo syncs after the text, as on the phone
+    answers = {
+        item: {"value": HAZARD[item] if item == "gas_safe" else value, "photos": photo}
+        for item, value in IN_ORDER.items()
+    }
+    return {
+        "_id": f"{shop}:patrol:{new_ulid()}",
+        "type": "patrol",
+        "schema": 1,
+        "shop": shop,
+        "template": "district:template:fire-gas",
+        "template_version": 1,
+        "performed_at": now.isoformat(),
+        "created_by": user_id,
+        "device": "d-browser-test",
+        "verified_self_checks": [],
+        "answers": answers,
+        "findings": [
+            {
+                "id": "f1",
+                "item": "gas_safe",
+                "severity": "serious",
+                "note": "燃气软管老化开裂",
+                "photos": photo,
+                "deadline": (now.date() + timedelta(days=1)).isoformat(),
+            }
+        ],
+    }

@@ -1,0 +1,81 @@
+"""The alarm desk in a real Chromium: a grid worker's patrol with a serious finding appears on an open desk without
+a reload (server-sent events read with fetch), and is acknowledged, dispatched to a department and resolved through
+the page, with notes. The shop's name is hostile markup, shown as text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.browser.office import grid_login, office_headers, office_page, serious_patrol
+from tests.gateway import Gateway
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_a_patrol_alarm_goes_live_to_the_desk_and_through_its_lifecycle(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    office = office_headers(gateway, logins)
+    grid, grid_user, shop = grid_login(gateway, logins)
+    renamed = httpx.patch(f"{gateway.url}/api/office/shops/{shop}", headers=office, json={"name": HOSTILE}, timeout=30)
+    assert renamed.status_code == 200, renamed.text
+
+    page = office_page(browser, gateway, logins, "/office/alarms")
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.wait_for_selector(".live[data-stream-state=live]", timeout=20_000)
+    page.evaluate("window.__sameDocument = true")
+
+    patrol = serious_patrol(shop, grid_user)
+    pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
+    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
+    alarm_id = f"{shop}:alarm:{patrol['_id'].rsplit(':', 1)[1]}"
+
+    card = page.locator(f'[data-alarm-id="{alarm_id}"]')
+    card.wait_for(timeout=20_000)
+    assert page.evaluate("window.__sameDocument") is True  # no reload
+    assert card.get_attribute("data-status") == "open"
+    assert card.locator("[data-field=shop-name]").inner_text() == HOSTILE
+    assert card.locator("img").count() == 0
+    assert "燃气" in card.inner_text()  # the item, in Chinese
+    assert page.locator(".new-alarm").is_visible()
+
+    card.locator("textarea[name=note]").fill("已电话联系店主")
+    card.locator("[data-action=ack]").click()
+    card = page.locator(f'[data-alarm-id="{alarm_id}"][data-status=acknowledged]')
+    card.wait_for()
+    card.locator("select[name=department]").select_option("gas")
+    card.locator("textarea[name=note]").fill("转燃气公司上门")
+    card.locator("[data-action=dispatch]").click()
+    card = page.locator(f'[data-alarm-id="{alarm_id}"][data-status=dispatched]')
+    card.wait_for()
+    assert "燃气" in card.locator(".badge.dept").inner_text()
+    card.locator("textarea[name=note]").fill("已更换软管")
+    card.locator("[data-action=resolve]").click()
+    card = page.locator(f'[data-alarm-id="{alarm_id}"][data-status=resolved]')
+    card.wait_for()
+    assert card.locator(".history li").count() == 4
+    assert "已更换软管" in card.locator(".history").inner_text()
+
+    stored = httpx.get(f"{gateway.url}/api/office/alarms/{alarm_id}", headers=office, timeout=30).json()
+    assert stored["status"] == "resolved" and stored["department"] == "gas"
+    steps = [(s["status"], s.get("department"), s.get("note", "")) for s in stored["history"]]
+    assert steps[1:] == [
+        ("acknowledged", None, "已电话联系店主"),
+        ("dispatched", "gas", "转燃气公司上门"),
+        ("resolved", None, "已更换软管"),
+    ]
+    assert all(s["by"] == f"office:{logins['office'][0]['username']}" for s in stored["history"][1:])
+
+    # The resolved tab lists it; the open count went back down.
+    page.click(".tabs a[href$='status=resolved']")
+    page.locator(f'[data-alarm-id="{alarm_id}"][data-status=resolved]').wait_for()
+    assert dialogs == []
+    page.context.close()
