@@ -1,7 +1,197 @@
-"""The office's read side: communities, the summary figures, rankings, e-files, grid workers, the sync monitor."""
+"""The office's read side: communities, the summary figures, rankings, e-files, grid workers, the sync monitor.
+
+Every route needs an office (or operator) token. The figures are counted by `server.office.figures` from the
+validators' shop facts (see that module for the exact definitions); `server.office.facts` keeps them in memory
+and follows the changes feed, so a refresh of the dashboard costs a few reads.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-routes: list[Route] = []
+from server.api.common import caller
+from server.errors import bad_request, not_found
+from server.http import json_response, q_bool, q_int
+from server.models.common import PARTITION, ULID
+from server.office import figures, monitor, rankings, shops
+from server.office.facts import Facts, View
+from server.store.protocol import Store
+from server.store.upsert import read
+
+MAX_PAGE: Final = 500
+PHOTO_ID: Final = re.compile(rf"{PARTITION}:photo:{ULID}")
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+async def _view(request: Request) -> View:
+    """The office's in-memory view of the store, made on first use and kept on the app."""
+    state = request.app.state
+    facts: Facts | None = getattr(state, "office_facts", None)
+    if facts is None or facts.store is not state.store:
+        facts = state.office_facts = Facts(state.store)
+    return await facts.view()
+
+
+def _params(request: Request) -> dict[str, str]:
+    return dict(request.query_params)
+
+
+async def communities(request: Request) -> Response:
+    """`GET /api/office/communities`: `[{"id", "name", "subdistrict", "shops"}]`, shops = its active shops."""
+    await caller(request, "office")
+    view = await _view(request)
+    counts: dict[str, int] = {}
+    for shop in view.active():
+        if shop.facts.community:
+            counts[shop.facts.community] = counts.get(shop.facts.community, 0) + 1
+    items = [
+        {"id": code, "name": doc.get("name"), "subdistrict": doc.get("subdistrict"), "shops": counts.get(code, 0)}
+        for code, doc in sorted(view.communities.items())
+    ]
+    return json_response(request, items)
+
+
+async def summary(request: Request) -> Response:
+    """`GET /api/office/summary?subdistrict=&community=&grid=&breakdown=1`: the seven headline figures beside the
+    same period last year (`last_year`), with `counts`, `periods` and `as_of`; `breakdown=1` adds `by_community`
+    and `by_grid`, lists of `{"id", "name", ...the same figures}`."""
+    await caller(request, "office")
+    view = await _view(request)
+    scope = figures.scope_of(view, _params(request))
+    answer = figures.summary(view, scope.shops(view))
+    if q_bool(request, "breakdown"):
+        answer["by_community"] = figures.breakdown(view, scope, "community")
+        answer["by_grid"] = figures.breakdown(view, scope, "grid")
+    return json_response(request, answer)
+
+
+async def breakdown(request: Request) -> Response:
+    """`GET /api/office/breakdown?by=community|grid&subdistrict=&community=&grid=`: `{"by", "items"}`, the
+    summary of each community or grid of the scope."""
+    await caller(request, "office")
+    view = await _view(request)
+    scope = figures.scope_of(view, _params(request))
+    by = request.query_params.get("by", "community")
+    return json_response(request, {"by": by, "items": figures.breakdown(view, scope, by)})
+
+
+async def trend(request: Request) -> Response:
+    """`GET /api/office/trend?months=13&subdistrict=&community=&grid=`: `{"months": [...]}`, oldest first, each
+    with `patrol_rate`, `hazards_found`, `rectification_rate`, `self_check_coverage` and the counts."""
+    await caller(request, "office")
+    view = await _view(request)
+    scope = figures.scope_of(view, _params(request))
+    months = q_int(request, "months", 13, minimum=1) or 13
+    return json_response(request, {"months": figures.trend(view, scope.shops(view), months)})
+
+
+async def ranking(request: Request) -> Response:
+    """`GET /api/office/ranking?month=YYYY-MM&subdistrict=`: one month's red/black list (the current month when
+    omitted): `entries` of rank, shop, name, points, open hazards, list, working_group; and `published`."""
+    await caller(request, "office")
+    view = await _view(request)
+    subdistrict = rankings.subdistrict_of(view, request.query_params.get("subdistrict"))
+    month = rankings.month_param(view, request.query_params.get("month"))
+    return json_response(request, await rankings.ranking(_store(request), view, subdistrict, month))
+
+
+async def ranking_months(request: Request) -> Response:
+    """`GET /api/office/rankings?subdistrict=`: `{"subdistrict", "months": [...]}`, every month with a snapshot,
+    newest first, with the sizes of its lists and who published it when (null while unpublished)."""
+    await caller(request, "office")
+    view = await _view(request)
+    subdistrict = rankings.subdistrict_of(view, request.query_params.get("subdistrict"))
+    months = await rankings.rankings(_store(request), subdistrict)
+    return json_response(request, {"subdistrict": subdistrict, "months": months})
+
+
+async def publish(request: Request) -> Response:
+    """`POST /api/office/rankings/{month}/publish?subdistrict=`: freezes the month's list as published, with who
+    and when (201); 409 when the month was published before, 404 when it has no snapshot."""
+    principal = await caller(request, "office")
+    view = await _view(request)
+    subdistrict = rankings.subdistrict_of(view, request.query_params.get("subdistrict"))
+    month = rankings.month_param(view, request.path_params["month"])
+    doc = await rankings.publish(_store(request), subdistrict, month, principal.user_id, datetime.now(UTC))
+    return json_response(request, doc, status=201)
+
+
+async def shop_list(request: Request) -> Response:
+    """`GET /api/office/shops?community=&grid=&q=&list=red|black|none&status=active|closed&limit=&offset=`:
+    `{"items", "total", "limit", "offset"}`; each shop with its score, rank, list and open / overdue hazards."""
+    await caller(request, "office")
+    limit = q_int(request, "limit", 50, minimum=1) or 50
+    if limit > MAX_PAGE:
+        raise bad_request(f"limit: at most {MAX_PAGE}")
+    offset = q_int(request, "offset", 0) or 0
+    view = await _view(request)
+    return json_response(request, shops.list_shops(view, _params(request), limit, offset))
+
+
+async def efile(request: Request) -> Response:
+    """`GET /api/office/shops/{code}/efile`: `{"shop", "summary", "score", "timeline"}`; the timeline holds every
+    document of the shop (checks, patrols, rectifications, verifications, photos, hazards with their history,
+    alarms, ledger entries), newest first, each with its `at`."""
+    await caller(request, "office")
+    view = await _view(request)
+    return json_response(request, await shops.efile(_store(request), view, request.path_params["code"]))
+
+
+async def photo(request: Request) -> Response:
+    """`GET /api/office/photos/{id}`: the image of a photo document (`{shop}:photo:{ulid}`)."""
+    await caller(request, "office")
+    photo_id = request.path_params["id"]
+    if not PHOTO_ID.fullmatch(photo_id):
+        raise bad_request("id: a photo id such as S0001:photo:<ulid>")
+    store = _store(request)
+    doc = await read(store, photo_id)
+    names = sorted((doc or {}).get("_attachments") or {})
+    if doc is None or doc.get("type") != "photo" or not names:
+        raise not_found(f"No photo {photo_id}.")
+    body = await store.read_attachment(photo_id, names[0])
+    headers = {"Content-Length": str(body.length), "Cache-Control": "private, max-age=31536000, immutable"}
+    return StreamingResponse(body.chunks, media_type=body.content_type, headers=headers)
+
+
+async def workers(request: Request) -> Response:
+    """`GET /api/office/workers`: `{"workers": [...]}`, each grid worker's grids, active shops, shops patrolled this
+    month (`patrolled_month`, `coverage`), overdue patrols (no patrol since the start of last month), open and
+    overdue hazards, last patrol and last event delivered."""
+    await caller(request, "office")
+    view = await _view(request)
+    return json_response(request, {"workers": await shops.workers(_store(request), view)})
+
+
+async def sync_monitor(request: Request) -> Response:
+    """`GET /api/office/sync-monitor`: `{"devices", "users", "silent_days", "unassigned_devices",
+    "refused_total"}`: every device's last report, and per owner and grid worker their devices, the newest event
+    delivered, refused documents, and whether they have been silent for more than 3 days."""
+    await caller(request, "office")
+    view = await _view(request)
+    return json_response(request, await monitor.sync_monitor(_store(request), view, datetime.now(UTC)))
+
+
+routes = [
+    Route("/api/office/communities", communities, methods=["GET"]),
+    Route("/api/office/summary", summary, methods=["GET"]),
+    Route("/api/office/breakdown", breakdown, methods=["GET"]),
+    Route("/api/office/trend", trend, methods=["GET"]),
+    Route("/api/office/ranking", ranking, methods=["GET"]),
+    Route("/api/office/rankings", ranking_months, methods=["GET"]),
+    Route("/api/office/rankings/{month}/publish", publish, methods=["POST"]),
+    Route("/api/office/shops", shop_list, methods=["GET"]),
+    Route("/api/office/shops/{code}/efile", efile, methods=["GET"]),
+    Route("/api/office/photos/{id}", photo, methods=["GET"]),
+    Route("/api/office/workers", workers, methods=["GET"]),
+    Route("/api/office/sync-monitor", sync_monitor, methods=["GET"]),
+]

@@ -1,0 +1,135 @@
+"""The red/black list as the office reads it: the validators' monthly snapshots (`district:ranking:{sd}:{month}`)
+with shop names, and publishing a month. Publishing freezes a copy, `district:publication:{sd}:{month}`, with who
+published it and when; the snapshot of the current month keeps changing with the scores, the publication not.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Final
+
+from server.errors import bad_request, conflict, not_found
+from server.office.facts import View
+from server.store.protocol import AllDocsQuery, Doc, Store
+from server.store.upsert import read
+from server.validators.district import month_of
+
+MONTH: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def ranking_id(subdistrict: str, month: str) -> str:
+    return f"district:ranking:{subdistrict}:{month}"
+
+
+def publication_id(subdistrict: str, month: str) -> str:
+    return f"district:publication:{subdistrict}:{month}"
+
+
+def subdistrict_of(view: View, given: str | None) -> str:
+    """The sub-district asked for, or the only one there is."""
+    known = view.subdistricts()
+    if given:
+        if given not in known:
+            raise bad_request(f"subdistrict: no sub-district {given}")
+        return given
+    if len(known) == 1:
+        return known[0]
+    if not known:
+        raise not_found("No sub-district is registered yet.")
+    raise bad_request(f"subdistrict: required, one of {', '.join(known)}")
+
+
+def month_param(view: View, given: str | None) -> str:
+    if given is None:
+        return month_of(view.today())
+    if not MONTH.fullmatch(given):
+        raise bad_request("month: a month such as 2026-11")
+    return given
+
+
+def _published(doc: Doc | None) -> dict[str, Any] | None:
+    return {"by": doc["published_by"], "at": doc["published_at"]} if doc else None
+
+
+async def ranking(store: Store, view: View, subdistrict: str, month: str) -> dict[str, Any]:
+    """The snapshot of one month, each entry with the shop's name, community, grid and working-group flag."""
+    doc = await read(store, ranking_id(subdistrict, month))
+    if doc is None:
+        raise not_found(f"No ranking of {subdistrict} for {month}.")
+    publication = await read(store, publication_id(subdistrict, month))
+    group = set(doc.get("working_group", ()))
+    entries = []
+    for entry in doc.get("entries", ()):
+        shop = view.shops.get(entry["shop"])
+        registry = shop.doc if shop and shop.doc else {}
+        entries.append(
+            {
+                **entry,
+                "name": registry.get("name"),
+                "community": registry.get("community"),
+                "grid": registry.get("grid"),
+                "working_group": entry["shop"] in group,
+            }
+        )
+    return {
+        "subdistrict": subdistrict,
+        "month": month,
+        "as_of": doc.get("as_of"),
+        "rules_version": doc.get("rules_version"),
+        "of": len(entries),
+        "entries": entries,
+        "working_group": sorted(group),
+        "published": _published(publication),
+    }
+
+
+async def rankings(store: Store, subdistrict: str) -> list[dict[str, Any]]:
+    """Every month with a snapshot, newest first, with the sizes of its lists and whether it is published."""
+    prefix = f"district:ranking:{subdistrict}:"
+    query = AllDocsQuery(startkey=prefix + "\ufff0", endkey=prefix, descending=True, include_docs=True)
+    docs = [row["doc"] for row in (await store.all_docs(query))["rows"] if row.get("doc")]
+    ids = [publication_id(subdistrict, str(doc.get("month"))) for doc in docs]
+    found = (await store.all_docs(AllDocsQuery(keys=ids, include_docs=True)))["rows"] if ids else []
+    publications = {row["id"]: row["doc"] for row in found if row.get("doc")}
+    out = []
+    for doc in docs:
+        entries = doc.get("entries", ())
+        out.append(
+            {
+                "month": doc.get("month"),
+                "as_of": doc.get("as_of"),
+                "shops": len(entries),
+                "red": sum(1 for e in entries if e.get("list") == "red"),
+                "black": sum(1 for e in entries if e.get("list") == "black"),
+                "working_group": len(doc.get("working_group", ())),
+                "published": _published(publications.get(publication_id(subdistrict, str(doc.get("month"))))),
+            }
+        )
+    return out
+
+
+async def publish(store: Store, subdistrict: str, month: str, by: str, now: datetime) -> dict[str, Any]:
+    """Freeze a month's snapshot as the published list; a month is published once (409 after)."""
+    doc = await read(store, ranking_id(subdistrict, month))
+    if doc is None:
+        raise not_found(f"No ranking of {subdistrict} for {month}.")
+    publication = {
+        "_id": publication_id(subdistrict, month),
+        "type": "publication",
+        "schema": 1,
+        "subdistrict": subdistrict,
+        "month": month,
+        "as_of": doc.get("as_of"),
+        "rules_version": doc.get("rules_version"),
+        "entries": doc.get("entries", []),
+        "working_group": doc.get("working_group", []),
+        "published_by": by,
+        "published_at": now.isoformat(timespec="seconds"),
+    }
+    [answer] = await store.bulk_docs([publication])
+    if not answer.get("ok"):
+        existing = await read(store, publication["_id"])
+        who = f" by {existing['published_by']} at {existing['published_at']}" if existing else ""
+        raise conflict(f"{month} was already published{who}")
+    return {k: v for k, v in publication.items() if k != "_rev"}

@@ -1,0 +1,212 @@
+"""Shops, shop e-files (安全电子档案) and grid-worker workloads, as the office reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from server.errors import bad_request, not_found
+from server.models.registry import shop_doc_id
+from server.office.facts import ShopState, View
+from server.store.protocol import AllDocsQuery, Doc, Store
+from server.validators.district import shift_month
+from server.validators.stats import ShopFacts, period_bounds
+
+LISTS: Final = ("red", "black", "none")
+STATUSES: Final = ("active", "closed")
+OPEN: Final = frozenset({"open", "rectified"})
+# The time each kind of document of a shop's partition is placed at in the timeline.
+TIME_FIELDS: Final = {
+    "self_check": "performed_at",
+    "patrol": "performed_at",
+    "rectification": "performed_at",
+    "verification": "performed_at",
+    "photo": "taken_at",
+    "hazard": "found_at",
+    "alarm": "created_at",
+}
+
+
+def _last(days: Sequence[date]) -> str | None:
+    return max(days).isoformat() if days else None
+
+
+def hazard_counts(facts: ShopFacts, today: date) -> tuple[int, int]:
+    """(open, overdue) hazards at the end of today."""
+    statuses = [hazard.status_on(today) for hazard in facts.hazards]
+    return sum(1 for s in statuses if s in OPEN), sum(1 for s in statuses if s == "overdue")
+
+
+def shop_row(view: View, shop: ShopState, today: date) -> dict[str, Any]:
+    doc, score = shop.doc or {}, shop.score or {}
+    open_hazards, overdue = hazard_counts(shop.facts, today)
+    community = view.communities.get(str(doc.get("community")), {})
+    grid = view.grids.get(str(doc.get("grid")), {})
+    return {
+        "code": shop.code,
+        "name": doc.get("name"),
+        "address": doc.get("address"),
+        "category": doc.get("category"),
+        "community": doc.get("community"),
+        "community_name": community.get("name"),
+        "grid": doc.get("grid"),
+        "grid_name": grid.get("name"),
+        "status": doc.get("status"),
+        "owner_activated": doc.get("owner_activated"),
+        "points": score.get("points"),
+        "rank": score.get("rank"),
+        "of": score.get("of"),
+        "list": score.get("list"),
+        "working_group": bool(score.get("working_group")),
+        "open_hazards": open_hazards,
+        "overdue_hazards": overdue,
+        "last_self_check": _last(shop.facts.self_checks),
+        "last_patrol": _last(shop.facts.patrols),
+    }
+
+
+def list_shops(view: View, params: Mapping[str, str], limit: int, offset: int) -> dict[str, Any]:
+    """`?community=&grid=&q=&list=&status=`: the matching shops by code, one page of them, and their total."""
+    community, grid, q = params.get("community"), params.get("grid"), (params.get("q") or "").strip().lower()
+    listed, status = params.get("list"), params.get("status")
+    if listed is not None and listed not in LISTS:
+        raise bad_request(f"list: one of {', '.join(LISTS)}")
+    if status is not None and status not in STATUSES:
+        raise bad_request(f"status: one of {', '.join(STATUSES)}")
+    if community and community not in view.communities:
+        raise bad_request(f"community: no community {community}")
+    if grid and grid not in view.grids:
+        raise bad_request(f"grid: no grid {grid}")
+    today = view.today()
+    rows = []
+    for code, shop in sorted(view.shops.items()):
+        doc = shop.doc or {}
+        if (community and doc.get("community") != community) or (grid and doc.get("grid") != grid):
+            continue
+        if status and doc.get("status") != status:
+            continue
+        if listed and ((shop.score or {}).get("list") or "none") != listed:
+            continue
+        text = " ".join(str(doc.get(k, "")) for k in ("code", "name", "address")).lower()
+        if q and q not in text and q not in code.lower():
+            continue
+        rows.append(shop)
+    page = [shop_row(view, shop, today) for shop in rows[offset : offset + limit]]
+    return {"items": page, "total": len(rows), "limit": limit, "offset": offset}
+
+
+def _moment(value: Any, zone: ZoneInfo) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(23, 59, 59), zone)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _outline(doc: Doc) -> Doc:
+    """A document as the e-file shows it: no revision; attachments as their names and sizes."""
+    out = {k: v for k, v in doc.items() if k not in ("_rev", "_attachments")}
+    attachments = doc.get("_attachments")
+    if isinstance(attachments, dict):
+        out["attachments"] = {
+            name: {"content_type": att.get("content_type"), "length": att.get("length")}
+            for name, att in attachments.items()
+            if isinstance(att, dict)
+        }
+    return out
+
+
+async def efile(store: Store, view: View, code: str) -> dict[str, Any]:
+    """The shop's details and its whole timeline, newest first: every check, patrol, rectification, verification,
+    photo, hazard (with its history), alarm and ledger entry. A ledger entry sits at the time of its source;
+    documents with no time (reward points) are listed apart under `other`."""
+    query = AllDocsQuery(startkey=f"{code}:", endkey=f"{code}:\ufff0", include_docs=True)
+    docs = [row["doc"] for row in (await store.all_docs(query))["rows"] if row.get("doc")]
+    by_id = {doc["_id"]: doc for doc in docs}
+    shop = by_id.get(shop_doc_id(code))
+    if shop is None:
+        raise not_found(f"No shop {code}.")
+    zone = ZoneInfo(view.rules.timezone)
+    timeline, other = [], []
+    for doc in docs:
+        kind = str(doc.get("type"))
+        if kind == "ledger":
+            source = by_id.get(str(doc.get("source")), {})
+            at = _moment(source.get(TIME_FIELDS.get(str(source.get("type")), "")), zone) or _moment(
+                doc.get("day"), zone
+            )
+        elif kind in TIME_FIELDS:
+            at = _moment(doc.get(TIME_FIELDS[kind]), zone)
+        else:
+            if doc["_id"] not in (shop_doc_id(code), f"{code}:score"):
+                other.append(_outline(doc))  # documents with no place in time (reward points, ...)
+            continue
+        timeline.append((at or datetime.min.replace(tzinfo=UTC), doc["_id"], _outline(doc)))
+    timeline.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+    state = view.shops.get(code)
+    community = view.communities.get(str(shop.get("community")), {})
+    grid = view.grids.get(str(shop.get("grid")), {})
+    return {
+        "shop": {**_outline(shop), "community_name": community.get("name"), "grid_name": grid.get("name")},
+        "summary": shop_row(view, state, view.today()) if state else None,
+        "score": _outline(by_id[f"{code}:score"]) if f"{code}:score" in by_id else None,
+        "timeline": [{**doc, "at": at.isoformat() if at.year > 1 else None} for at, _, doc in timeline],
+        "other": other,
+    }
+
+
+async def workers(store: Store, view: View) -> list[dict[str, Any]]:
+    """Every grid worker with their grids, active shops, shops patrolled this month, overdue patrols (active shops
+    with no patrol since the start of last month: last month's patrol was missed) and open / overdue hazards."""
+    query = AllDocsQuery(startkey="accounts:user:grid:", endkey="accounts:user:grid:\ufff0", include_docs=True)
+    users = {
+        str(row["doc"]["user_id"]): row["doc"]
+        for row in (await store.all_docs(query))["rows"]
+        if row.get("doc") and row["doc"].get("user_id")
+    }
+    today = view.today()
+    this_month = period_bounds(f"{today.year}-{today.month:02d}")[0]
+    last_month = period_bounds(shift_month(f"{today.year}-{today.month:02d}", -1))[0]
+    grids_of: dict[str, list[str]] = {}
+    for code, grid in sorted(view.grids.items()):
+        for name in grid.get("workers", ()):
+            grids_of.setdefault(f"grid:{name}", []).append(code)
+    out = []
+    for user_id in sorted(set(users) | set(grids_of)):
+        user = users.get(user_id, {})
+        grids = grids_of.get(user_id, [])
+        codes = sorted({str(c) for g in grids for c in view.grids[g].get("shops", ())})
+        active = [view.shops[c].facts for c in codes if c in view.shops and view.shops[c].facts.active]
+        hazards = [hazard_counts(facts, today) for facts in active]
+        last = max((max(f.patrols) for f in active if f.patrols), default=None)
+        patrolled = sum(1 for f in active if any(d >= this_month for d in f.patrols))
+        out.append(
+            {
+                "user_id": user_id,
+                "username": user.get("username", user_id.split(":", 1)[1]),
+                "name": user.get("name"),
+                "disabled": bool(user.get("disabled")),
+                "grids": [{"code": g, "name": view.grids[g].get("name")} for g in grids],
+                "shops": len(active),
+                "patrolled_month": patrolled,
+                "coverage": patrolled / len(active) if active else None,
+                "overdue_patrols": sum(1 for f in active if not any(d >= last_month for d in f.patrols)),
+                "open_hazards": sum(h[0] for h in hazards),
+                "overdue_hazards": sum(h[1] for h in hazards),
+                "last_patrol": last.isoformat() if last else None,
+                "last_seen": _latest(view, codes, user_id),
+            }
+        )
+    return out
+
+
+def _latest(view: View, codes: Sequence[str], user_id: str) -> str | None:
+    """The newest `performed_at` of this user's events in these shops."""
+    times = [view.shops[c].authors[user_id][0] for c in codes if c in view.shops and user_id in view.shops[c].authors]
+    return max(times, key=lambda t: datetime.fromisoformat(t)) if times else None

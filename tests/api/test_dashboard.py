@@ -1,0 +1,403 @@
+"""The office's read side on a small world with the validators running: the headline figures equal the ones this
+test recomputes from the raw documents (events, hazards, alarms), for the district, a community and a grid, this
+period and the same one last year; the trend, the red/black list and publishing, shops and e-files, photos, grid
+workers and the sync monitor."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from server.ids import new_ulid
+from server.store.protocol import AllDocsQuery, Doc
+from tests.api.conftest import World, open_world
+from tests.api.test_alarm_flow import wait_until
+from tests.validators.builders import HAZARD, IN_ORDER
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=5)
+TODAY = NOW.date()
+LAST_YEAR = NOW - timedelta(days=364)  # the same ISO weekday, 52 weeks back
+JPEG = b"\xff\xd8\xff\xe0" + b"mashang photo" * 20 + b"\xff\xd9"
+
+
+def event(kind: str, shop: str, when: datetime, by: str, **fields: Any) -> Doc:
+    return {
+        "_id": f"{shop}:{kind}:{new_ulid(int(when.timestamp() * 1000))}",
+        "type": kind,
+        "schema": 1,
+        "shop": shop,
+        "performed_at": when.isoformat(),
+        "created_by": by,
+        "device": "d-test",
+        **fields,
+    }
+
+
+def answers(*hazards: str, photo: str) -> dict[str, Any]:
+    values = dict(IN_ORDER) | {item: HAZARD[item] for item in hazards}
+    return {
+        item: {"value": v, "photos": [photo] if item in ("gas_safe", "extinguisher_valid") else []}
+        for item, v in values.items()
+    }
+
+
+def check(kind: str, shop: str, when: datetime, *findings: dict[str, Any]) -> Doc:
+    photo = f"{shop}:photo:{new_ulid()}"
+    by = f"owner:{shop}" if kind == "self_check" else "grid:zhou" if shop != "S0003" else "grid:li"
+    fields: dict[str, Any] = {"template": "district:template:fire-gas", "template_version": 1}
+    fields["answers"] = answers(*(f["item"] for f in findings), photo=photo)
+    if kind == "patrol":
+        fields |= {"verified_self_checks": [], "findings": list(findings)}
+    return event(kind, shop, when, by, **fields)
+
+
+def finding(fid: str, item: str, severity: str, deadline: date, shop: str) -> dict[str, Any]:
+    photos = [f"{shop}:photo:{new_ulid()}"]
+    return {
+        "id": fid,
+        "item": item,
+        "severity": severity,
+        "note": "",
+        "photos": photos,
+        "deadline": deadline.isoformat(),
+    }
+
+
+def hazard_of(patrol: Doc, fid: str) -> str:
+    return f"{patrol['shop']}:hazard:{patrol['_id'].rsplit(':', 1)[1]}-{fid}"
+
+
+def history() -> list[Doc]:
+    """This week and month, and the same ones last year: self-checks, patrols, a hazard fixed in time, one left
+    overdue, one still open, a serious finding (an alarm)."""
+    docs = [
+        check("self_check", "S0001", NOW),
+        check("self_check", "S0003", NOW - timedelta(hours=2)),
+        check("self_check", "S0001", LAST_YEAR),
+        check("patrol", "S0002", LAST_YEAR, finding("f1", "wiring_ok", "general", LAST_YEAR.date(), "S0002")),
+    ]
+    fixed = check(
+        "patrol",
+        "S0002",
+        NOW - timedelta(days=3),
+        finding("f1", "wiring_ok", "general", TODAY - timedelta(days=1), "S0002"),
+    )
+    late = check(
+        "patrol",
+        "S0003",
+        NOW - timedelta(days=3),
+        finding("f1", "rcd_installed", "major", TODAY - timedelta(days=2), "S0003"),
+    )
+    serious = check("patrol", "S0001", NOW, finding("f1", "gas_safe", "serious", TODAY + timedelta(days=1), "S0001"))
+    repair = event(
+        "rectification",
+        "S0002",
+        NOW - timedelta(days=2, hours=1),
+        "owner:S0002",
+        hazard=hazard_of(fixed, "f1"),
+        note="已整改",
+        photos=[],
+    )
+    verdict = event(
+        "verification",
+        "S0002",
+        NOW - timedelta(days=2),
+        "grid:zhou",
+        hazard=hazard_of(fixed, "f1"),
+        rectification=repair["_id"],
+        passed=True,
+        note="",
+    )
+    return [*docs, fixed, late, serious, repair, verdict]
+
+
+def all_docs(world: World) -> list[Doc]:
+    rows = world.call(world.state.store.all_docs, AllDocsQuery(include_docs=True))["rows"]
+    return [row["doc"] for row in rows if row.get("doc") and not row["id"].startswith("_")]
+
+
+def day(value: str) -> date:
+    return datetime.fromisoformat(value).astimezone(SHANGHAI).date()
+
+
+def recompute(docs: list[Doc], today: date, shops: set[str] | None = None) -> dict[str, Any]:
+    """Issue 6's figures, from the documents, independently of the server's code."""
+    active = {d["code"] for d in docs if d.get("type") == "shop" and d["status"] == "active"}
+    active &= shops if shops is not None else active
+    monday = today - timedelta(days=today.weekday())
+    first = today.replace(day=1)
+    mine = [d for d in docs if d.get("shop") in active]
+
+    def shops_with(kind: str, start: date, end: date) -> int:
+        return len({d["shop"] for d in mine if d.get("type") == kind and start <= day(d["performed_at"]) <= end})
+
+    def figures(week: tuple[date, date], month: tuple[date, date], as_of: date) -> dict[str, Any]:
+        hazards = [d for d in mine if d.get("type") == "hazard"]
+        due = [h for h in hazards if month[0] <= date.fromisoformat(h["deadline"]) <= month[1]]
+        in_time = [
+            h
+            for h in due
+            if h["status"] == "closed"
+            and day(h["closed_at"]) <= date.fromisoformat(h["deadline"])
+            and day(h["closed_at"]) <= as_of
+        ]
+        n = len(active)
+        return {
+            "shops_active": n,
+            "self_check_coverage_week": shops_with("self_check", *week) / n,
+            "patrol_coverage_month": shops_with("patrol", *month) / n,
+            "hazards_found_month": sum(1 for h in hazards if month[0] <= day(h["found_at"]) <= month[1]),
+            "rectification_rate": len(in_time) / len(due) if due else None,
+        }
+
+    current = figures((monday, today), (first, today), today)
+    alarms = [d for d in mine if d.get("type") == "alarm"]
+    current["open_alarms"] = sum(1 for a in alarms if a["status"] != "resolved")
+    current["overdue_hazards"] = sum(1 for h in mine if h.get("type") == "hazard" and h["status"] == "overdue")
+    ly_monday = date.fromisocalendar(today.isocalendar()[0] - 1, today.isocalendar()[1], 1)
+    ly_first = first.replace(year=first.year - 1)
+    ly_last = (ly_first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    current["last_year"] = figures((ly_monday, ly_monday + timedelta(days=6)), (ly_first, ly_last), ly_last)
+    return current
+
+
+HEADLINE = (
+    "shops_active",
+    "self_check_coverage_week",
+    "patrol_coverage_month",
+    "hazards_found_month",
+    "rectification_rate",
+    "open_alarms",
+    "overdue_hazards",
+)
+
+
+def headline(answer: dict[str, Any]) -> dict[str, Any]:
+    out = {key: answer[key] for key in HEADLINE}
+    out["last_year"] = {key: answer["last_year"][key] for key in HEADLINE[:5]}
+    return out
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The small world with the history above, projected by the validators (ranking and statistics included)."""
+    with open_world(tmp_path_factory.mktemp("dashboard")) as world:
+        photo = {
+            "_id": f"S0002:photo:{new_ulid()}",
+            "type": "photo",
+            "schema": 1,
+            "shop": "S0002",
+            "performed_at": NOW.isoformat(),
+            "taken_at": NOW.isoformat(),
+            "created_by": "grid:zhou",
+            "device": "d-test",
+            "_attachments": {"photo.jpg": {"content_type": "image/jpeg", "data": base64.b64encode(JPEG).decode()}},
+        }
+        answers = world.call(world.state.store.bulk_docs, [*history(), photo])
+        assert all(a.get("ok") for a in answers), answers
+        world.photo = photo["_id"]  # type: ignore[attr-defined]
+        month = f"{TODAY.year}-{TODAY.month:02d}"
+
+        def settled() -> bool:
+            docs = {d["_id"]: d for d in all_docs(world)}
+            hazards = [d for d in docs.values() if d.get("type") == "hazard"]
+            return (
+                f"district:ranking:minglou:{month}" in docs
+                and len(hazards) == 4
+                and any(h["status"] == "closed" for h in hazards)
+                and any(h["status"] == "overdue" for h in hazards)
+            )
+
+        wait_until(settled, timeout=30)
+        yield world
+
+
+def office(world: World) -> dict[str, str]:
+    return world.login("wang", "wang-password")
+
+
+def test_every_route_is_for_the_office_only(district: World) -> None:
+    grid = district.login("zhou", "zhou-password")
+    month = f"{TODAY.year}-{TODAY.month:02d}"
+    for method, path in (
+        ("GET", "/api/office/communities"),
+        ("GET", "/api/office/summary"),
+        ("GET", "/api/office/breakdown"),
+        ("GET", "/api/office/trend"),
+        ("GET", "/api/office/ranking"),
+        ("GET", "/api/office/rankings"),
+        ("POST", f"/api/office/rankings/{month}/publish"),
+        ("GET", "/api/office/shops"),
+        ("GET", "/api/office/shops/S0001/efile"),
+        ("GET", f"/api/office/photos/{district.photo}"),  # type: ignore[attr-defined]
+        ("GET", "/api/office/workers"),
+        ("GET", "/api/office/sync-monitor"),
+    ):
+        assert district.client.request(method, path).status_code == 401, path
+        assert district.client.request(method, path, headers=grid).status_code == 403, path
+
+
+def test_the_figures_equal_a_recount_of_the_raw_documents(district: World) -> None:
+    headers = office(district)
+    docs = all_docs(district)
+    scopes = [("", None), ("?community=wensan", None), ("?grid=g1", {"S0001", "S0002"}), ("?grid=g2", {"S0003"})]
+    for query, shops in scopes:
+        answer = district.client.get(f"/api/office/summary{query}", headers=headers).json()
+        assert headline(answer) == recompute(docs, TODAY, shops), query
+    whole = recompute(docs, TODAY)
+    # The world is not empty: the test would notice a dashboard stuck at zero.
+    assert whole["self_check_coverage_week"] == 2 / 3 and whole["hazards_found_month"] >= 1
+    assert whole["open_alarms"] == 1 and whole["overdue_hazards"] == 2  # last year's, never fixed, and S0003's
+    assert whole["last_year"]["patrol_coverage_month"] == 1 / 3 and whole["last_year"]["hazards_found_month"] == 1
+
+    by = district.client.get("/api/office/summary?breakdown=1", headers=headers).json()
+    grids = {row["id"]: row for row in by["by_grid"]}
+    assert headline(grids["g1"]) == recompute(docs, TODAY, {"S0001", "S0002"}) and grids["g1"]["name"] == "文三一网格"
+    assert [(row["id"], row["name"]) for row in by["by_community"]] == [("wensan", "文三社区")]
+    same = district.client.get("/api/office/breakdown?by=grid", headers=headers).json()
+    assert same["items"] == by["by_grid"]
+
+
+def test_bad_parameters_are_refused_with_a_reason(district: World) -> None:
+    headers = office(district)
+    for path, words in (
+        ("/api/office/summary?community=nowhere", "community"),
+        ("/api/office/summary?grid=g9", "grid"),
+        ("/api/office/summary?subdistrict=elsewhere", "subdistrict"),
+        ("/api/office/breakdown?by=street", "by"),
+        ("/api/office/trend?months=0", "months"),
+        ("/api/office/trend?months=99", "months"),
+        ("/api/office/trend?months=x", "months"),
+        ("/api/office/ranking?month=2026-13", "month"),
+        ("/api/office/shops?list=grey", "list"),
+        ("/api/office/shops?status=open", "status"),
+        ("/api/office/shops?limit=0", "limit"),
+        ("/api/office/shops?limit=5000", "limit"),
+        ("/api/office/shops?offset=-1", "offset"),
+        ("/api/office/photos/S0001:self_check:x", "id"),
+    ):
+        resp = district.client.get(path, headers=headers)
+        assert resp.status_code == 400, (path, resp.text)
+        assert resp.json()["error"] == "bad_request" and words in resp.json()["reason"], resp.json()
+    assert district.client.get("/api/office/ranking?month=2020-01", headers=headers).status_code == 404
+    assert district.client.get("/api/office/shops/S0404/efile", headers=headers).status_code == 404
+    missing = f"S0001:photo:{new_ulid()}"
+    assert district.client.get(f"/api/office/photos/{missing}", headers=headers).status_code == 404
+
+
+def test_communities_and_the_trend(district: World) -> None:
+    headers = office(district)
+    assert district.client.get("/api/office/communities", headers=headers).json() == [
+        {"id": "wensan", "name": "文三社区", "subdistrict": "minglou", "shops": 3}
+    ]
+    months = district.client.get("/api/office/trend?months=13", headers=headers).json()["months"]
+    assert len(months) == 13 and months[-1]["month"] == f"{TODAY.year}-{TODAY.month:02d}"
+    assert [m["month"] for m in months] == sorted(m["month"] for m in months)
+    summary = district.client.get("/api/office/summary", headers=headers).json()
+    assert months[-1]["patrol_rate"] == summary["patrol_coverage_month"]
+    assert months[-1]["hazards_found"] == summary["hazards_found_month"]
+    assert months[-1]["rectification_rate"] == summary["rectification_rate"]
+    assert months[0]["hazards_found"] == summary["last_year"]["hazards_found_month"] == 1
+    assert months[0]["patrol_rate"] == summary["last_year"]["patrol_coverage_month"]
+    assert all(m["self_check_coverage"] in (None, 0.0) for m in months[1:-2])  # nothing happened in between
+
+
+def test_the_ranking_and_publishing_a_month(district: World) -> None:
+    headers = office(district)
+    month = f"{TODAY.year}-{TODAY.month:02d}"
+    ranking = district.client.get("/api/office/ranking", headers=headers).json()
+    scores = {d["shop"]: d["points"] for d in all_docs(district) if d.get("type") == "score"}
+    assert ranking["month"] == month and ranking["published"] is None and ranking["of"] == 3
+    assert [e["rank"] for e in ranking["entries"]] == [1, 2, 3]
+    assert {e["shop"]: e["points"] for e in ranking["entries"]} == scores
+    assert [e["points"] for e in ranking["entries"]] == sorted(scores.values(), reverse=True)
+    assert {e["shop"]: e["name"] for e in ranking["entries"]}["S0001"] == "小吃店S0001"
+    stored = next(d for d in all_docs(district) if d["_id"] == f"district:ranking:minglou:{month}")
+    assert {e["shop"] for e in ranking["entries"] if e["working_group"]} == set(stored["working_group"])
+    assert [e["list"] for e in ranking["entries"]] == [e["list"] for e in stored["entries"]]
+
+    published = district.client.post(f"/api/office/rankings/{month}/publish", headers=headers)
+    assert published.status_code == 201 and published.json()["published_by"] == "office:wang", published.text
+    again = district.client.post(f"/api/office/rankings/{month}/publish", headers=headers)
+    assert again.status_code == 409 and "office:wang" in again.json()["reason"]
+    assert district.client.post("/api/office/rankings/2020-01/publish", headers=headers).status_code == 404
+    listed = district.client.get("/api/office/rankings", headers=headers).json()
+    assert listed["subdistrict"] == "minglou" and listed["months"][0]["month"] == month
+    assert listed["months"][0]["published"]["by"] == "office:wang" and listed["months"][0]["shops"] == 3
+    after = district.client.get(f"/api/office/ranking?month={month}", headers=headers).json()
+    assert after["published"]["by"] == "office:wang"
+
+
+def test_shops_and_their_efiles(district: World) -> None:
+    headers = office(district)
+    everything = district.client.get("/api/office/shops", headers=headers).json()
+    assert everything["total"] == 3 and [s["code"] for s in everything["items"]] == ["S0001", "S0002", "S0003"]
+    rows = {s["code"]: s for s in everything["items"]}
+    assert rows["S0003"]["overdue_hazards"] == 1 and rows["S0001"]["open_hazards"] == 1
+    assert rows["S0002"]["open_hazards"] == 0 and rows["S0001"]["last_self_check"] == TODAY.isoformat()
+    assert rows["S0001"]["grid_name"] == "文三一网格" and rows["S0001"]["points"] is not None
+    g1 = district.client.get("/api/office/shops?grid=g1&limit=1&offset=1", headers=headers).json()
+    assert g1["total"] == 2 and [s["code"] for s in g1["items"]] == ["S0002"]
+    assert district.client.get("/api/office/shops?q=s0003", headers=headers).json()["total"] == 1
+    assert district.client.get("/api/office/shops?status=closed", headers=headers).json()["total"] == 0
+
+    efile = district.client.get("/api/office/shops/S0002/efile", headers=headers).json()
+    assert efile["shop"]["name"] == "小吃店S0002" and efile["shop"]["community_name"] == "文三社区"
+    kinds = [doc["type"] for doc in efile["timeline"]]
+    assert {"patrol", "hazard", "rectification", "verification", "ledger", "photo"} <= set(kinds)
+    assert [doc for doc in efile["timeline"] if doc["at"] is None] == []
+    times = [datetime.fromisoformat(doc["at"]) for doc in efile["timeline"]]
+    assert times == sorted(times, reverse=True)  # newest first
+    hazard = next(doc for doc in efile["timeline"] if doc["type"] == "hazard" and doc["status"] == "closed")
+    assert [step["status"] for step in hazard["history"]] == ["open", "rectified", "closed"]
+    photo = next(doc for doc in efile["timeline"] if doc["type"] == "photo")
+    assert "_attachments" not in photo and photo["attachments"]["photo.jpg"]["content_type"] == "image/jpeg"
+
+
+def test_the_office_sees_a_photo(district: World) -> None:
+    resp = district.client.get(f"/api/office/photos/{district.photo}", headers=office(district))  # type: ignore[attr-defined]
+    assert resp.status_code == 200 and resp.headers["content-type"] == "image/jpeg" and resp.content == JPEG
+
+
+def test_grid_workers_and_their_workload(district: World) -> None:
+    answer = district.client.get("/api/office/workers", headers=office(district)).json()
+    workers = {w["user_id"]: w for w in answer["workers"]}
+    assert set(workers) == {"grid:zhou", "grid:li"}
+    zhou, li = workers["grid:zhou"], workers["grid:li"]
+    assert zhou["name"] == "小周" and zhou["grids"] == [{"code": "g1", "name": "文三一网格"}] and zhou["shops"] == 2
+    patrolled = {s for s in ("S0001", "S0002") if s == "S0001" or (NOW - timedelta(days=3)).month == TODAY.month}
+    assert zhou["patrolled_month"] == len(patrolled) and zhou["coverage"] == len(patrolled) / 2
+    assert zhou["overdue_patrols"] == 0 and zhou["open_hazards"] == 1
+    assert zhou["overdue_hazards"] == 1  # S0002's hazard of last year was never fixed
+    assert (
+        li["shops"] == 1
+        and li["overdue_hazards"] == 1
+        and li["last_patrol"] == (NOW - timedelta(days=3)).date().isoformat()
+    )
+
+
+def test_the_sync_monitor(district: World) -> None:
+    zhou = district.login("zhou", "zhou-password")
+    report = {"device": "d-zhou-phone", "app_version": "1.0.0", "pending_docs": 2, "pending_photos": 5}
+    assert district.client.post("/api/devices/report", headers=zhou, json=report).status_code == 200
+    bad = check("patrol", "S0003", NOW)  # not zhou's shop: refused and quarantined
+    bad["created_by"] = "grid:zhou"
+    refused = district.client.post("/sync/_bulk_docs", headers=zhou, json={"docs": [bad]}).json()
+    assert refused[0]["error"] == "forbidden"
+
+    answer = district.client.get("/api/office/sync-monitor", headers=office(district)).json()
+    [device] = [d for d in answer["devices"] if d["device"] == "d-zhou-phone"]
+    assert device["user_id"] == "grid:zhou" and device["pending_photos"] == 5 and device["silent"] is False
+    users = {u["user_id"]: u for u in answer["users"]}
+    assert users["grid:zhou"]["refused"] == 1 and "S0003" in users["grid:zhou"]["last_refused"]["reason"]
+    assert users["grid:zhou"]["last_event_at"] == NOW.isoformat() and users["grid:zhou"]["silent"] is False
+    # Li's last patrol was three days and five minutes ago: silent for more than 3 days.
+    assert users["grid:li"]["last_event_at"] == (NOW - timedelta(days=3)).isoformat()
+    assert users["grid:li"]["refused"] == 0 and users["grid:li"]["silent"] is True
+    assert answer["silent_days"] == 3 and answer["refused_total"] == 1
