@@ -1,0 +1,139 @@
+"""A grid worker's patrol day in a real Chromium: signed in once online, then three shops patrolled with no network
+(one serious finding with a photo), and back online the patrols reach the server and the alarm the office's desk."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from tests.gateway import Gateway
+
+
+def _camera_jpeg() -> bytes:
+    """A 1200×900 picture with some detail, as a phone camera would hand over (the app resizes it)."""
+    image = Image.effect_noise((1200, 900), 60).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def _events(gateway: Gateway, shop: str) -> list[dict[str, Any]]:
+    with gateway.client() as client:
+        answer = client.get(
+            "/sync/_all_docs",
+            params={"startkey": json.dumps(f"{shop}:"), "endkey": json.dumps(f"{shop}:\ufff0"), "include_docs": "true"},
+        )
+    answer.raise_for_status()
+    return [row["doc"] for row in answer.json()["rows"] if row.get("doc")]
+
+
+def _ever_open_flame(docs: list[dict[str, Any]]) -> bool:
+    for doc in docs:
+        if doc.get("type") in ("self_check", "patrol") and doc.get("answers", {}).get("open_flame", {}).get("value"):
+            return True
+        if any(f.get("item") == "open_flame" for f in doc.get("findings", [])):
+            return True
+    return False
+
+
+def _pick_shops(gateway: Gateway, shops: list[str]) -> tuple[str, list[str]]:
+    """One shop for the serious finding (never an open flame before, so it is a new hazard) and two more;
+    all three with a self-check, so the patrol is prefilled and verifies it."""
+    docs = {code: _events(gateway, code) for code in shops}
+    checked = [code for code in shops if any(d.get("type") == "self_check" for d in docs[code])]
+    serious = next(code for code in checked if not _ever_open_flame(docs[code]))
+    others = [code for code in checked if code != serious][:2]
+    assert len(others) == 2
+    return serious, others
+
+
+def _patrol(page: Any, code: str, photo: bytes | None = None) -> None:
+    page.click(f'a.g-shop[data-shop="{code}"]')
+    page.wait_for_selector(f'[data-shop="{code}"] [data-shop-name]')
+    page.click('a[data-action="patrol"]')
+    page.wait_for_selector('form.g-patrol fieldset[data-item="open_flame"]')
+    # Prefilled from the owner's latest self-check: every item is confirmed as it stands.
+    assert page.locator('[data-check="confirmed"]').count() == 10
+    if photo is not None:
+        page.check('input[name="open_flame"][value="true"]')
+        page.wait_for_selector('[data-finding-for="open_flame"] select[name="severity-open_flame"]')
+        assert page.locator('fieldset[data-item="open_flame"] [data-check="disputed"]').count() == 1
+        assert page.input_value('select[name="severity-open_flame"]') == "serious"
+        page.fill('textarea[name="note-open_flame"]', "阁楼住人处使用煤气灶做饭")
+        picture = {"name": "flame.jpg", "mimeType": "image/jpeg", "buffer": photo}
+        page.set_input_files('input[data-photo-for="open_flame"]', files=[picture])
+        page.wait_for_selector('fieldset[data-item="open_flame"] img[data-photo]')
+        summary = page.locator("[data-summary]")
+        assert summary.get_attribute("data-findings") == "1"
+        assert "报警" in summary.inner_text()
+    else:
+        assert page.locator("[data-summary]").get_attribute("data-findings") == "0"
+    page.click('button[type="submit"]')
+    page.wait_for_selector("[data-flash]")
+    assert page.url.endswith("/grid")
+    # Still offline, the list already counts the patrol.
+    page.wait_for_selector(f'a.g-shop[data-shop="{code}"] [data-due="patrolled"]')
+
+
+def test_a_patrol_day_offline_reaches_the_office(gateway: Gateway, context: Any, logins: dict[str, Any]) -> None:
+    worker = logins["grid_workers"][0]
+    office = logins["office"][0]
+    serious, clean = _pick_shops(gateway, worker["shops"])
+    before = {code: {d["_id"] for d in _events(gateway, code) if d.get("type") == "patrol"} for code in worker["shops"]}
+
+    page = context.new_page()
+    page.goto(f"{gateway.url}/login?role=grid")
+    page.fill('input[name="username"]', worker["username"])
+    page.fill('input[name="password"]', worker["password"])
+    page.click('button[type="submit"]')
+    page.wait_for_url("**/grid")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    # The first sync brings the worker's shops; the list is ordered and shows what is due.
+    page.wait_for_function(f"document.querySelectorAll('a.g-shop').length === {len(worker['shops'])}", timeout=30_000)
+    page.wait_for_selector('[data-sync-state="synced"]', timeout=30_000)
+
+    context.set_offline(True)
+    page.wait_for_selector('[data-sync-state="offline"]')
+    _patrol(page, serious, photo=_camera_jpeg())
+    for code in clean:
+        _patrol(page, code)
+    assert int(page.get_attribute("[data-sync-state]", "data-pending") or 0) >= 3
+    assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
+
+    context.set_offline(False)
+    page.wait_for_selector('[data-sync-state="synced"]', timeout=60_000)
+
+    # Every patrol is on the server, the serious one with its finding and photo.
+    for code in [serious, *clean]:
+        new = [d for d in _events(gateway, code) if d.get("type") == "patrol" and d["_id"] not in before[code]]
+        assert len(new) == 1, code
+        assert new[0]["created_by"] == f"grid:{worker['username']}"
+        assert len(new[0]["answers"]) == 10
+    patrol = next(d for d in _events(gateway, serious) if d.get("type") == "patrol" and d["_id"] not in before[serious])
+    [finding] = patrol["findings"]
+    assert (finding["item"], finding["severity"]) == ("open_flame", "serious")
+    [photo_id] = finding["photos"]
+    with gateway.client() as client:
+        assert client.get(f"/sync/{photo_id}/photo.jpg").headers["content-type"] == "image/jpeg"
+
+    # The office's alarm desk shows the alarm within moments.
+    with httpx.Client(base_url=gateway.url, timeout=10) as http:
+        token = http.post("/api/auth/login", json=office).json()["token"]
+        deadline = time.monotonic() + 20
+        alarm = None
+        while alarm is None and time.monotonic() < deadline:
+            items = http.get(
+                "/api/office/alarms", params={"status": "open"}, headers={"Authorization": f"Bearer {token}"}
+            ).json()["items"]
+            alarm = next((a for a in items if a["source"] == patrol["_id"]), None)
+            if alarm is None:
+                time.sleep(0.5)
+    assert alarm is not None, "the serious finding raised no alarm"
+    assert alarm["shop"] == serious
+    assert alarm["grid_worker"] == f"grid:{worker['username']}"
+    assert [i["item"] for i in alarm["items"]] == ["open_flame"]
