@@ -1,0 +1,94 @@
+"""The registry desk in a real Chromium: a 200-shop survey spreadsheet (XLSX) imported through the page, with its
+progress bar and validation report, then the QR posters of one community printed: every page's QR code decodes
+to the public card of exactly the right shop."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pypdfium2
+import zxingcpp
+from openpyxl import Workbook
+
+from tests.browser.office import office_headers, office_page
+from tests.gateway import Gateway
+
+XINQIAO, CHUNHUI = "新桥社区", "春晖社区"
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def survey(path: Path) -> dict[str, str]:
+    """200 shops (120 in 新桥社区, 80 in 春晖社区), plus one row without an address and one duplicate code;
+    answers each good shop's community."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["店铺编号", "店铺名称", "地址", "类别", "社区", "网格"])
+    communities: dict[str, str] = {}
+    for n in range(1, 201):
+        code = f"X{n:04d}"
+        community = XINQIAO if n <= 120 else CHUNHUI
+        grid = f"{community[:2]}{(n - 1) % 4 + 1}网格"
+        name = HOSTILE if n == 7 else f"新开小店{n}号"
+        sheet.append([code, name, f"新桥路{n}号", "餐饮", community, grid])
+        communities[code] = community
+    sheet.append(["X0201", "没有地址的店", "", "餐饮", XINQIAO, "新桥1网格"])  # line 202: refused
+    sheet.append(["X0005", "重复的店", "新桥路5号", "餐饮", XINQIAO, "新桥1网格"])  # line 203: duplicate
+    book.save(path)
+    return communities
+
+
+def qr_codes(pdf: bytes) -> list[str]:
+    found: list[str] = []
+    doc = pypdfium2.PdfDocument(io.BytesIO(pdf))
+    try:
+        for page in doc:
+            image = page.render(scale=1.5).to_pil()
+            codes = [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+            assert len(codes) == 1, f"page {len(found) + 1}: {len(codes)} QR codes"
+            found.append(codes[0])
+    finally:
+        doc.close()
+    return found
+
+
+def test_import_a_survey_then_print_one_communitys_posters(
+    gateway: Gateway, browser: Any, logins: dict[str, Any], tmp_path: Path
+) -> None:
+    communities = survey(tmp_path / "survey.xlsx")
+    page = office_page(browser, gateway, logins, "/office/registry")
+    page.set_input_files("[data-form=import] input[name=file]", str(tmp_path / "survey.xlsx"))
+    page.click("[data-form=import] button[type=submit]")
+    page.wait_for_selector("[data-import-status=done]", timeout=60_000)
+
+    bar = page.locator("[data-import-progress]")
+    assert bar.get_attribute("max") == "202" and bar.get_attribute("value") == "202"
+    report = page.locator("[data-table=import-errors]").inner_text()
+    assert "202" in report and "address" in report  # the row without an address, by line and field
+    assert "203" in report and "X0005" in report  # the duplicate code
+    assert "新增 200" in page.locator(".import-report").inner_text()
+
+    office = office_headers(gateway, logins)
+    shops = httpx.get(f"{gateway.url}/api/office/shops?limit=500", headers=office, timeout=30).json()["items"]
+    imported = {s["code"]: s for s in shops if s["code"].startswith("X")}
+    assert set(imported) == set(communities)
+    assert imported["X0007"]["name"] == HOSTILE
+
+    # The communities the import created are listed for printing; print 新桥社区's posters.
+    row = page.locator("[data-table=communities] tr", has_text=XINQIAO)
+    row.wait_for()
+    with page.expect_download(timeout=120_000) as info:
+        row.locator("button[data-posters]").click()
+    pdf = Path(info.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF")
+
+    urls = qr_codes(pdf)
+    expected = {code for code, community in communities.items() if community == XINQIAO}
+    assert len(urls) == len(expected) == 120
+    assert {url.rsplit("/s/", 1)[1] for url in urls} == expected
+    assert all(url == f"{gateway.url}/s/{url.rsplit('/s/', 1)[1]}" for url in urls)
+    assert page.locator("img[src='x']").count() == 0
+    page.context.close()
