@@ -13,6 +13,7 @@ import json
 from datetime import datetime
 from importlib.resources import files
 from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
@@ -103,6 +104,10 @@ async def put_rules(store: Store, body: dict[str, Any], by: str, now: datetime) 
         rules = Rules.model_validate(new)
     except ValidationError as e:
         raise bad_request(reason_of(e)) from None
+    try:
+        ZoneInfo(rules.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise bad_request(f"timezone: {rules.timezone!r} is not a time zone such as Asia/Shanghai") from None
     await _write_new(store, current, {**base.to_doc(), "_id": base.snapshot_id}, rules.to_doc())
     await _log(store, RULES_ID, rules.version, by, now, "edit")
     return await get_rules(store)

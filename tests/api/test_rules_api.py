@@ -78,6 +78,8 @@ def test_bad_rules_are_refused_with_the_field(world: World) -> None:
         ({"colour": "red"}, "colour"),
         ({"working_group_black_months": 9}, "working_group_black_months cannot exceed"),
         ({"effective_from": "tomorrow"}, "effective_from"),
+        ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+        ({"timezone": "../../etc/passwd"}, "timezone"),
     ]
     for body, field in cases:
         resp = world.client.put("/api/office/rules", headers=headers, json=body)
