@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { linePoints, LINE_BOX, yRange } from '../src/office/charts';
+import { change, pct, thisMonth } from '../src/office/format';
+import { label, officeEn, officeZh, ot } from '../src/office/i18n';
+import { parseRest } from '../src/office/main';
+import { rowsOf } from '../src/office/overview';
+import { contentTypeOf } from '../src/office/registry';
+import { fieldErrors, flatten, unflatten } from '../src/office/rules';
+import { followStream, reconnectDelay, SseParser, type SseEvent } from '../src/office/sse';
+
+describe('server-sent events parser', () => {
+  it('parses events split across chunks anywhere, with ids, names, comments and CRLF', () => {
+    const p = new SseParser();
+    const all = [
+      ...p.feed('retry: 3000\n\n: keepalive\n\nid: b-1\nevent: al'),
+      ...p.feed('arm\ndata: {"change":"new",\r\ndata: "x":1}\r'),
+      ...p.feed('\n\r\nevent: reset\ndata: {}\n\n'),
+    ];
+    expect(all).toEqual([
+      { id: 'b-1', event: 'alarm', data: '{"change":"new",\n"x":1}' },
+      { id: null, event: 'reset', data: '{}' },
+    ]);
+    expect(p.retry).toBe(3000);
+    expect(p.lastEventId).toBe('b-1');
+  });
+
+  it('ignores an event without data and a field without a value', () => {
+    const p = new SseParser();
+    expect(p.feed('event: alarm\n\ndata\n\n')).toEqual([{ id: null, event: 'message', data: '' }]);
+  });
+
+  it('backs off exponentially from the advised retry, capped at 30 s', () => {
+    expect([0, 1, 2, 3].map((n) => reconnectDelay(n))).toEqual([1000, 2000, 4000, 8000]);
+    expect(reconnectDelay(10)).toBe(30_000);
+    expect(reconnectDelay(0, 3000)).toBe(3000);
+  });
+
+  it('reconnects after the stream ends and sends the last event id back', async () => {
+    const seen: (string | null)[] = [];
+    const events: SseEvent[] = [];
+    const bodies = ['retry: 250\nid: a-1\nevent: alarm\ndata: 1\n\n', 'id: a-2\nevent: alarm\ndata: 2\n\n'];
+    const done = new Promise<void>((resolve) => {
+      const s = followStream({
+        open: async (last) => {
+          seen.push(last);
+          const body = bodies.shift();
+          if (body === undefined) {
+            s.stop();
+            resolve();
+            return new Response('', { status: 503 });
+          }
+          return new Response(body, { headers: { 'Content-Type': 'text/event-stream' } });
+        },
+        onEvent: (e) => events.push(e),
+      });
+    });
+    await done;
+    expect(events.map((e) => e.data)).toEqual(['1', '2']);
+    expect(seen).toEqual([null, 'a-1', 'a-2']);
+  });
+});
+
+describe('figures', () => {
+  it('formats rates and compares with last year (points for rates, percent for counts)', () => {
+    expect(pct(0.875)).toBe('87.5%');
+    expect(pct(null)).toBe('—');
+    expect(change(0.9, 0.6, 'rate')).toEqual({ text: '+30.0 pt', sign: 1 });
+    expect(change(140, 100, 'count')).toEqual({ text: '+40%', sign: 1 });
+    expect(change(3, 0, 'count')).toBeNull();
+    expect(change(5, null, 'count')).toBeNull();
+  });
+
+  it('knows the month in Shanghai even when UTC is still the day before', () => {
+    expect(thisMonth(new Date('2026-11-30T17:00:00Z'))).toBe('2026-12');
+  });
+
+  it('reads a breakdown as a list or as an object by code', () => {
+    const names = new Map([['c1', '新桥社区']]);
+    expect(rowsOf([{ id: 'c1', name: '新桥社区', shops_active: 3 }], names)[0]).toMatchObject({ id: 'c1', shops_active: 3 });
+    expect(rowsOf({ c1: { shops_active: 4 } }, names)[0]).toMatchObject({ id: 'c1', name: '新桥社区', shops_active: 4 });
+  });
+});
+
+describe('charts', () => {
+  it('scales a series into the box, breaking the line at gaps', () => {
+    const range = yRange([{ label: 'a', values: [0, 0.5, null, 1], cls: 's1' }], 1);
+    expect(range).toEqual([0, 1]);
+    const segments = linePoints([0, 0.5, null, 1], LINE_BOX, range);
+    expect(segments).toHaveLength(2);
+    const bottom = LINE_BOX.height - LINE_BOX.pad.bottom;
+    expect(segments[0]?.[0]).toEqual([LINE_BOX.pad.left, bottom]);
+    expect(segments[1]?.[0]).toEqual([LINE_BOX.width - LINE_BOX.pad.right, LINE_BOX.pad.top]);
+  });
+
+  it('rounds the axis up above the data', () => {
+    expect(yRange([{ label: 'h', values: [3, 17, 42], cls: 's4' }])).toEqual([0, 50]);
+  });
+});
+
+describe('office routing and forms', () => {
+  it('splits the path after /office into segments and a query', () => {
+    expect(parseRest('')).toEqual({ path: [], query: new URLSearchParams() });
+    const r = parseRest('/shops/S%200001?x=1');
+    expect(r.path).toEqual(['shops', 'S 0001']);
+    expect(r.query.get('x')).toBe('1');
+  });
+
+  it('names the upload type from the file name', () => {
+    expect(contentTypeOf({ name: 'survey.XLSX', type: '' })).toContain('spreadsheetml');
+    expect(contentTypeOf({ name: 'survey.csv', type: 'application/vnd.ms-excel' })).toBe('text/csv');
+  });
+
+  it("reads the server's validation reason as errors by field", () => {
+    expect(fieldErrors('hazard_cost.general: input should be greater than or equal to 0; and 1 more')).toEqual([
+      ['hazard_cost.general', 'input should be greater than or equal to 0'],
+      ['', 'and 1 more'],
+    ]);
+  });
+
+  it('flattens the rules to one field per number and back', () => {
+    const doc = { _id: 'district:rules', version: 3, start_points: 100, hazard_cost: { general: 2, serious: 10 } };
+    const flat = flatten(doc);
+    expect(flat).toEqual([
+      ['start_points', 100],
+      ['hazard_cost.general', 2],
+      ['hazard_cost.serious', 10],
+    ]);
+    expect(unflatten(flat)).toEqual({ start_points: 100, hazard_cost: { general: 2, serious: 10 } });
+  });
+});
+
+describe('office wording', () => {
+  it('is Chinese first, in the seed words, with English for every key', () => {
+    expect(ot('ranking.title')).toBe('安全生产红黑榜');
+    expect(ot('ranking.workingGroup')).toBe('专班整治');
+    expect(ot('efile.title')).toBe('安全电子档案');
+    expect(label('dept', 'market')).toBe('市场监管');
+    expect(label('item', 'unknown_item')).toBe('unknown_item');
+    expect(Object.keys(officeEn).sort()).toEqual(Object.keys(officeZh).sort());
+  });
+});
