@@ -77,16 +77,18 @@ export async function loadHazard(id: string): Promise<HazardDoc | null> {
   }
 }
 
-/** Call `onChange` (debounced) while `node` stays on the page; stops listening once it is gone. */
+let current: PouchDB.Core.Changes<object> | null = null;
+
+/**
+ * Call `onChange` (debounced) on every change of the local database while `node` is on the page. One grid
+ * screen shows at a time, so a new screen's listener replaces the last one.
+ */
 export function whileShown(node: HTMLElement, onChange: () => void, delayMs = 300): void {
+  current?.cancel();
   let timer: ReturnType<typeof setTimeout> | null = null;
   const feed = localDb()
     .changes({ since: 'now', live: true })
     .on('change', () => {
-      if (!node.isConnected) {
-        feed.cancel();
-        return;
-      }
       if (timer !== null) clearTimeout(timer);
       timer = setTimeout(() => {
         timer = null;
@@ -94,4 +96,5 @@ export function whileShown(node: HTMLElement, onChange: () => void, delayMs = 30
         else feed.cancel();
       }, delayMs);
     });
+  current = feed;
 }

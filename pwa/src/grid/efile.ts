@@ -152,11 +152,8 @@ function render(file: ShopFile, template: TemplateDoc | null): HTMLElement[] {
       'div',
       {},
       h('dt', {}, gt('efile.rank')),
-      h(
-        'dd',
-        { class: 'figure', 'data-rank': '' },
-        score?.rank && score.of ? gt('efile.rankOf', { rank: score.rank, of: score.of }) : '—',
-      ),
+      h('dd', { class: 'figure', 'data-rank': '' }, score?.rank ? String(score.rank) : '—'),
+      score?.rank && score.of ? h('dd', { class: 'of' }, gt('efile.rankOf', { of: score.of })) : null,
     ),
   );
   const lists = h('div', { class: 'g-badges' });

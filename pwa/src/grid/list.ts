@@ -8,6 +8,9 @@ import { takeFlash } from './flash';
 import { gt } from './i18n';
 import { badge, notice, shortDay } from './ui';
 
+/** An open alarm or an overdue hazard: the card gets a red edge. */
+const URGENT = 100;
+
 function dueBadges(due: Due): HTMLElement {
   const row = h('div', { class: 'g-badges' });
   if (due.closed) {
@@ -36,7 +39,7 @@ function shopCard(due: Due): HTMLElement {
     h(
       'a',
       {
-        class: 'g-shop',
+        class: due.urgency >= URGENT ? 'g-shop urgent' : 'g-shop',
         href: `/grid/s/${encodeURIComponent(due.code)}`,
         'data-shop': due.code,
         'data-urgency': String(due.urgency),

@@ -1,0 +1,107 @@
+"""A grid worker's other duties in a real Chromium: verifying an owner's fix from the shop's e-file, and handing
+out an owner activation code (online only; offline the screen says so instead of failing silently)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+
+from tests.gateway import Gateway
+
+
+def _docs(gateway: Gateway, start: str, end: str) -> list[dict[str, Any]]:
+    with gateway.client() as client:
+        answer = client.get(
+            "/sync/_all_docs", params={"startkey": json.dumps(start), "endkey": json.dumps(end), "include_docs": "true"}
+        )
+    answer.raise_for_status()
+    return [row["doc"] for row in answer.json()["rows"] if row.get("doc")]
+
+
+def _hazard(gateway: Gateway, hazard_id: str) -> dict[str, Any]:
+    with gateway.client() as client:
+        found: dict[str, Any] = client.get(f"/sync/{hazard_id}").json()
+    return found
+
+
+def _rectified_hazard(gateway: Gateway, shops: list[str]) -> dict[str, Any]:
+    """A hazard of one of these shops that the owner reported fixed (the validators project them at start)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for code in shops:
+            for doc in _docs(gateway, f"{code}:hazard:", f"{code}:hazard:\ufff0"):
+                if doc.get("status") == "rectified":
+                    return doc
+        time.sleep(0.5)
+    raise AssertionError("the demo district has no fix waiting for verification")
+
+
+def _sign_in(page: Any, gateway: Gateway, worker: dict[str, Any]) -> None:
+    page.goto(f"{gateway.url}/login?role=grid")
+    page.fill('input[name="username"]', worker["username"])
+    page.fill('input[name="password"]', worker["password"])
+    page.click('button[type="submit"]')
+    page.wait_for_url("**/grid")
+    page.wait_for_function(f"document.querySelectorAll('a.g-shop').length === {len(worker['shops'])}", timeout=30_000)
+
+
+def test_verifying_a_fix_closes_the_hazard(gateway: Gateway, context: Any, logins: dict[str, Any]) -> None:
+    worker = logins["grid_workers"][0]
+    hazard = _rectified_hazard(gateway, worker["shops"])
+    shop = hazard["shop"]
+    page = context.new_page()
+    _sign_in(page, gateway, worker)
+    # The list says a fix is waiting at that shop.
+    page.wait_for_selector(f'a.g-shop[data-shop="{shop}"] [data-due="verify"]', timeout=30_000)
+    page.click(f'a.g-shop[data-shop="{shop}"]')
+    card = page.locator(f'li.g-hazard[data-hazard="{hazard["_id"]}"]')
+    card.locator('a[data-action="verify"]').click()
+    page.wait_for_selector(f'form[data-hazard="{hazard["_id"]}"]')
+    page.click('button[type="submit"]')  # no verdict chosen yet
+    assert page.locator('[role="alert"]:visible').count() == 1
+    page.check('input[name="passed"][value="true"]')
+    page.fill('textarea[name="note"]', "现场复核，整改到位")
+    page.click('button[type="submit"]')
+    page.wait_for_selector(f'[data-shop="{shop}"] [data-shop-name]')
+    page.wait_for_selector('[data-sync-state="synced"]', timeout=30_000)
+
+    # The server closes the hazard, and the closed hazard comes back down to the e-file.
+    deadline = time.monotonic() + 20
+    while _hazard(gateway, hazard["_id"]).get("status") != "closed" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    closed = _hazard(gateway, hazard["_id"])
+    assert closed["status"] == "closed"
+    verification = _docs(gateway, f"{shop}:verification:", f"{shop}:verification:\ufff0")
+    mine = [v for v in verification if v["_id"] == closed["verification"]]
+    assert mine and mine[0]["created_by"] == f"grid:{worker['username']}" and mine[0]["passed"] is True
+    assert mine[0]["rectification"] == closed["rectifications"][-1]
+    page.wait_for_selector(f'li.g-hazard[data-hazard="{hazard["_id"]}"][data-status="closed"]', state="attached")
+
+
+def test_an_activation_code_online_and_a_clear_message_offline(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    worker = logins["grid_workers"][0]
+    activated = {owner["shop"] for owner in logins["owners"]}
+    shop = next((code for code in worker["shops"] if code not in activated), worker["shops"][0])
+    page = context.new_page()
+    _sign_in(page, gateway, worker)
+    page.click(f'a.g-shop[data-shop="{shop}"]')
+    page.click('a[data-action="activation"]')
+    page.click('button[data-action="issue"]')
+    code = page.locator("[data-activation-code]").inner_text()
+    assert shop in page.locator(".g-activation").inner_text()  # the how-to names the shop code to type
+
+    # The owner redeems it.
+    answer = httpx.post(f"{gateway.url}/api/auth/activate", json={"shop": shop, "code": code, "pin": "135790"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["user"]["id"] == f"owner:{shop}"
+
+    context.set_offline(True)
+    page.wait_for_selector("[data-offline]:visible")
+    page.click('button[data-action="issue"]')
+    page.wait_for_selector("[data-error]")
+    assert "网络" in page.locator("[data-error]").inner_text()
