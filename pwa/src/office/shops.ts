@@ -73,7 +73,7 @@ function list(query: URLSearchParams): HTMLElement {
 
 type Doc = Record<string, unknown> & { _id?: string; type?: string };
 
-const TIME_FIELDS = ['performed_at', 'found_at', 'created_at', 'at', 'received_at', 'updated_at', 'day'];
+const TIME_FIELDS = ['at', 'performed_at', 'taken_at', 'found_at', 'created_at', 'at', 'received_at', 'updated_at', 'day'];
 
 export function timeOf(doc: Doc): string {
   for (const k of TIME_FIELDS) if (typeof doc[k] === 'string') return doc[k] as string;
@@ -204,7 +204,9 @@ function efile(code: string): HTMLElement {
         section(ot('efile.details'), details),
         section(ot('efile.move'), move, h('div', { class: 'row' }, activation, shop.status === 'closed' ? null : close), activationOut),
       ),
-      section(ot('efile.timeline'), timeline(docs.filter((d) => d.type !== 'ledger'))),
+      section(ot('efile.timeline'), timeline(docs.filter((d) => d.type !== 'ledger' && d.type !== 'photo'))),
+      section(ot('efile.photos'), photos(docs.filter((d) => d.type === 'photo').map((d) => str(d._id)).filter((id) => id !== '')) ??
+        h('p', { class: 'muted empty' }, ot('common.none'))),
       section(ot('efile.ledger'), table(
         [
           { label: ot('common.time'), cell: (d: Doc) => str(d.day) || when(timeOf(d)) },

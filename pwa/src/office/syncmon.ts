@@ -35,16 +35,48 @@ interface Refused {
   received_at?: string;
 }
 
+interface UserRow {
+  user_id: string;
+  role?: string;
+  name?: string | null;
+  last_event_at?: string | null;
+  last_report_at?: string | null;
+  last_seen?: string | null;
+  silent?: boolean;
+  never_seen?: boolean;
+  refused?: number;
+  last_refused?: { reason?: string } | null;
+}
+
+function usersTable(rows: UserRow[]): HTMLElement {
+  return table(
+    [
+      { label: ot('sync.user'), cell: (u: UserRow) => `${str(u.name)} (${u.user_id})` },
+      { label: ot('sync.lastPush'), cell: (u: UserRow) => when(u.last_event_at) },
+      { label: ot('sync.lastSeen'), cell: (u: UserRow) => when(u.last_report_at) },
+      { label: ot('sync.silent'), cell: (u: UserRow) => (u.silent ? badge(ot('sync.silent'), 'silent') : '') },
+      { label: ot('sync.refused'), cell: (u: UserRow) => num(u.refused), cls: 'num' },
+      { label: ot('sync.reason'), cell: (u: UserRow) => str(u.last_refused?.reason) },
+    ],
+    rows,
+    { 'data-table': 'sync-users' },
+    (u) => ({ class: u.silent ? 'silent' : undefined, 'data-silent': u.silent ? 'true' : undefined }),
+  );
+}
+
 export const syncMonitor: Screen = () => {
+  const users = h('div', {});
   const devices = h('div', {});
   const refused = h('div', {});
   void loadInto(devices, async () => {
     // The combined monitor (B1) when it is there, else the device reports themselves (A1).
     const answer = await get<unknown>('/api/office/sync-monitor').catch(() => get<unknown>('/api/office/devices'));
     const rows = listOf<Device>(answer, 'devices');
+    const people = listOf<UserRow>((answer as { users?: unknown }).users).filter((u) => !u.never_seen);
+    users.replaceChildren(usersTable(people));
     return table(
       [
-        { label: ot('sync.user'), cell: (d: Device) => str(d.user_id ?? d.user) },
+        { label: ot('sync.user'), cell: (d: Device) => str(d.user ?? d.user_id) },
         { label: ot('sync.device'), cell: (d: Device) => str(d.device) },
         { label: ot('sync.lastPush'), cell: (d: Device) => when(d.last_push) },
         { label: ot('sync.lastPull'), cell: (d: Device) => when(d.last_pull) },
@@ -82,6 +114,7 @@ export const syncMonitor: Screen = () => {
     { class: 'screen sync-monitor' },
     h('h1', {}, ot('sync.title')),
     section(ot('sync.devices'), devices),
+    section(ot('sync.user'), users),
     section(ot('sync.refused'), refused),
   );
 };
