@@ -137,3 +137,41 @@ def test_a_patrol_day_offline_reaches_the_office(gateway: Gateway, context: Any,
     assert alarm["shop"] == serious
     assert alarm["grid_worker"] == f"grid:{worker['username']}"
     assert [i["item"] for i in alarm["items"]] == ["open_flame"]
+
+
+def test_a_patrol_draft_survives_a_reload_offline(gateway: Gateway, context: Any, logins: dict[str, Any]) -> None:
+    worker = logins["grid_workers"][0]
+    serious, _ = _pick_shops(gateway, worker["shops"])
+    page = context.new_page()
+    page.goto(f"{gateway.url}/login?role=grid")
+    page.fill('input[name="username"]', worker["username"])
+    page.fill('input[name="password"]', worker["password"])
+    page.click('button[type="submit"]')
+    page.wait_for_url("**/grid")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    page.wait_for_selector(f'a.g-shop[data-shop="{serious}"]', timeout=30_000)
+
+    context.set_offline(True)
+    page.click(f'a.g-shop[data-shop="{serious}"]')
+    page.click('a[data-action="patrol"]')
+    page.check('input[name="open_flame"][value="true"]')
+    page.fill('textarea[name="note-open_flame"]', "厨房明火无人看管")
+    picture = {"name": "flame.jpg", "mimeType": "image/jpeg", "buffer": _camera_jpeg()}
+    page.set_input_files('input[data-photo-for="open_flame"]', files=[picture])
+    page.wait_for_selector('fieldset[data-item="open_flame"] img[data-photo]')
+    page.wait_for_timeout(800)  # the draft is saved a moment after the last keystroke
+
+    page.reload()  # no network: the shell, the grid screens and the draft all come from the phone
+    page.wait_for_selector('form.g-patrol fieldset[data-item="open_flame"]', timeout=20_000)
+    assert page.is_checked('input[name="open_flame"][value="true"]')
+    assert page.input_value('textarea[name="note-open_flame"]') == "厨房明火无人看管"
+    page.wait_for_selector('fieldset[data-item="open_flame"] img[data-photo]')
+    page.click('button[type="submit"]')
+    page.wait_for_selector("[data-flash]")
+    assert int(page.get_attribute("[data-sync-state]", "data-pending") or 0) >= 1
+
+    # Submitted, the draft is gone: the form opens fresh from the self-check again.
+    page.click(f'a.g-shop[data-shop="{serious}"]')
+    page.click('a[data-action="patrol"]')
+    page.wait_for_selector('form.g-patrol fieldset[data-item="open_flame"]')
+    assert page.is_checked('input[name="open_flame"][value="false"]')
