@@ -11,11 +11,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from pydantic_core import to_jsonable_python
+
 from server.models.common import Severity
 from server.models.events import Rectification, Verification
-from server.models.projections import Hazard
 from server.models.rules import Rules
 from server.validators import rules as R
+
+
+def as_json(doc: dict[str, Any]) -> dict[str, Any]:
+    """A projection built field by field in its model's order, as `Model.to_doc()` writes it (pydantic's own JSON
+    encoding of times, dates and tuples), without validating it again."""
+    encoded: dict[str, Any] = to_jsonable_python(doc)
+    return encoded
+
 
 Status = Literal["open", "rectified", "closed", "overdue"]
 FollowUp = Rectification | Verification
@@ -121,7 +130,7 @@ class HazardState:
             "updated_at": R.local(self.updated_at, rules),
             "history": steps,
         }
-        return Hazard.model_validate(doc).to_doc()
+        return as_json(doc)
 
     @property
     def updated_at(self) -> datetime:
