@@ -3,8 +3,8 @@ import './style.css';
 import { registerSW } from 'virtual:pwa-register';
 import { getLang, setLang, t, type MessageKey } from './i18n';
 import { refresh, startRouter, type Route } from './router';
-import { onSyncStatus, watchConnectivity, type SyncStatus } from './sync-status';
-import { view, type ScoreLookup } from './views';
+import { getSyncStatus, onSyncStatus, watchConnectivity, type SyncStatus } from './sync-status';
+import { view, type OwnerMount, type ScoreLookup } from './views';
 import { currentSession, onSession, type Session } from './session';
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -18,9 +18,19 @@ const syncEl = byId<HTMLElement>('sync-status');
 const langButton = byId<HTMLButtonElement>('lang-toggle');
 const updateButton = byId<HTMLButtonElement>('update');
 const brand = byId<HTMLAnchorElement>('brand');
+const syncPanel = byId<HTMLDialogElement>('sync-panel');
+
+// The status is a button: it opens the details (waiting documents and photos, refusals, export).
+syncEl.addEventListener('click', () => {
+  void import('./sync-panel').then(async (m) => {
+    await m.fillSyncPanel(syncPanel, lastSync ?? getSyncStatus());
+    if (!syncPanel.open) syncPanel.showModal();
+  });
+});
 
 // PouchDB is loaded on demand, so the public card paints before the database code arrives.
 const lookupScore: ScoreLookup = async (code) => {
+  if (!currentSession()) return null; // nothing synced on this device: keep PouchDB off the public card
   const { localDb } = await import('./db');
   try {
     const doc = await localDb().get<{ points: number; rank?: number; of?: number }>(`${code}:score`);
@@ -49,8 +59,18 @@ function renderRoute(route: Route): void {
     void import('./office/main').then((m) => token === routeToken && show(m.officeView(route.rest)));
     return;
   }
-  show(view(route, lookupScore));
+  if (route.name === 'check' || route.name === 'rectify') {
+    void import('./owner').then(
+      (m) => token === routeToken && show(route.name === 'check' ? m.checkView(route.code) : m.rectifyView(route.code, route.hazard)),
+    );
+    return;
+  }
+  show(view(route, lookupScore, mountOwner));
 }
+
+const mountOwner: OwnerMount = (code, into) => {
+  void import('./owner').then((m) => m.mountOwnerHome(code, into));
+};
 
 let lastSync: SyncStatus | null = null;
 
@@ -64,7 +84,11 @@ function renderSync(status: SyncStatus): void {
   };
   syncEl.dataset.syncState = status.state;
   syncEl.dataset.pending = String(status.pending);
+  syncEl.dataset.pendingDocs = String(status.pendingDocs);
+  syncEl.dataset.pendingPhotos = String(status.pendingPhotos);
+  syncEl.dataset.refused = String(status.refused);
   syncEl.textContent = t(labels[status.state], { n: status.pending });
+  if (syncPanel.open) void import('./sync-panel').then((m) => m.fillSyncPanel(syncPanel, status));
   if (status.detail) syncEl.title = status.detail;
   else syncEl.removeAttribute('title');
 }
@@ -100,9 +124,16 @@ function followSession(session: Session | null): void {
   syncedToken = token;
   if (token) {
     void navigator.storage?.persist?.();
-    void import('./db').then(({ startSync }) => startSync(location.origin, token));
+    void Promise.all([import('./db'), import('./report')]).then(([db, report]) => {
+      db.startSync(location.origin, token, () => void report.reportNow());
+      report.startReporting();
+    });
   } else {
-    void import('./db').then(({ stopSync }) => stopSync());
+    void Promise.all([import('./db'), import('./report')]).then(([db, report]) => {
+      report.stopReporting();
+      db.stopSync();
+      db.watchPending();
+    });
   }
 }
 onSession(followSession);

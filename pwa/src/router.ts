@@ -3,6 +3,9 @@
 export type Route =
   | { name: 'home' }
   | { name: 'shop'; code: string }
+  // The owner's weekly self-check, and the rectification of one hazard (its full id).
+  | { name: 'check'; code: string }
+  | { name: 'rectify'; code: string; hazard: string }
   | { name: 'login'; role: LoginRole | null; shop: string | null }
   // The grid worker's and the office's screens route within their own lazily loaded modules:
   // `rest` is the path after `/grid` or `/office` ('' or '/...'), with the query string.
@@ -39,9 +42,16 @@ export function matchRoute(pathAndQuery: string): Route {
     const rest = path.replace(/^\/(grid|office)/, '').replace(/\/+$/, '');
     return { name: parts[0], rest: rest + (queryAt === -1 ? '' : pathAndQuery.slice(queryAt)) };
   }
-  if (parts.length === 2 && parts[0] === 's') {
+  if (parts[0] === 's' && parts.length >= 2 && parts.length <= 4) {
     const code = decode(parts[1] ?? '');
-    if (code !== null && SHOP_CODE.test(code)) return { name: 'shop', code };
+    if (code !== null && SHOP_CODE.test(code)) {
+      if (parts.length === 2) return { name: 'shop', code };
+      if (parts.length === 3 && parts[2] === 'check') return { name: 'check', code };
+      const hazard = decode(parts[3] ?? '');
+      if (parts.length === 4 && parts[2] === 'rectify' && hazard !== null && hazard.startsWith(`${code}:hazard:`)) {
+        return { name: 'rectify', code, hazard };
+      }
+    }
   }
   if (parts.length === 1 && parts[0] === 'login') {
     const shop = query.get('shop');
@@ -56,6 +66,14 @@ export function matchRoute(pathAndQuery: string): Route {
 
 export function shopPath(code: string): string {
   return `/s/${encodeURIComponent(code)}`;
+}
+
+export function checkPath(code: string): string {
+  return `${shopPath(code)}/check`;
+}
+
+export function rectifyPath(code: string, hazard: string): string {
+  return `${shopPath(code)}/rectify/${encodeURIComponent(hazard)}`;
 }
 
 export function loginPath(role: LoginRole, shop?: string): string {

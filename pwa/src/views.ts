@@ -1,7 +1,10 @@
-// The screens. Placeholders for now: later issues fill them (weekly check, patrol, dashboard).
+// The screens everyone sees first: home, the public shop card with the owner's sign-in, staff sign-in.
+// The owner's own screens live in owner.ts, loaded only once an owner is signed in.
+import { loadCard, type Card } from './card';
 import { h } from './dom';
 import { t } from './i18n';
-import { loginPath, type LoginRole, type Route } from './router';
+import { loginPath, navigate, shopPath, type LoginRole, type Route } from './router';
+import { ApiError, currentSession, signIn } from './session';
 
 export interface ShopScore {
   points: number;
@@ -17,7 +20,13 @@ export interface View {
   node: HTMLElement;
 }
 
+/** The owner's screens, appended into `into` once their chunk has loaded. */
+export type OwnerMount = (code: string, into: HTMLElement) => void;
+
 function homeView(): View {
+  const session = currentSession();
+  const mine = session?.user.role === 'owner' && session.shop ? shopPath(session.shop) : null;
+  const staff = session?.user.role === 'grid' ? '/grid' : session?.user.role === 'office' ? '/office' : null;
   return {
     title: t('app.name'),
     node: h(
@@ -34,78 +43,245 @@ function homeView(): View {
       h(
         'nav',
         { class: 'actions' },
-        h('a', { class: 'button primary', href: loginPath('owner') }, t('home.ownerLogin')),
-        h('a', { class: 'button', href: loginPath('grid') }, t('home.gridLogin')),
+        mine && h('a', { class: 'button primary', href: mine }, t('owner.home')),
+        staff && h('a', { class: 'button primary', href: staff }, t('login.submit')),
+        !mine && !staff && h('a', { class: 'button primary', href: loginPath('owner') }, t('home.ownerLogin')),
+        !mine && !staff && h('a', { class: 'button', href: loginPath('grid') }, t('home.gridLogin')),
       ),
     ),
   };
 }
 
-function shopView(code: string, lookup: ScoreLookup): View {
-  const score = h('dd', { class: 'figure', 'data-field': 'score' }, '—');
-  const rank = h('dd', { class: 'figure', 'data-field': 'rank' }, '—');
-  const rankOf = h('dd', { class: 'of', 'data-field': 'of' });
-  const note = h('p', { class: 'muted' }, t('shop.notLoaded'));
-  void lookup(code).then((found) => {
-    if (!found) return;
-    score.textContent = String(found.points);
-    if (found.rank !== null) rank.textContent = String(found.rank);
-    if (found.of !== null) rankOf.textContent = t('shop.rankOf', { of: found.of });
-    note.remove();
+function day(value: string | null): string {
+  return value ?? t('card.never');
+}
+
+function fillCard(el: HTMLElement, card: Card | null, fresh: boolean, local: ShopScore | null): void {
+  const points = card?.points ?? local?.points ?? null;
+  const rank = card?.rank ?? local?.rank ?? null;
+  const of = card?.of ?? local?.of ?? null;
+  const q = (sel: string): HTMLElement => el.querySelector<HTMLElement>(sel) ?? h('span');
+  if (card?.name) q('[data-shop-name]').textContent = card.name;
+  if (card?.address) q('[data-address]').textContent = card.address;
+  q('[data-score]').textContent = points === null ? '—' : String(points);
+  q('[data-rank]').textContent = rank === null ? '—' : String(rank);
+  q('[data-of]').textContent = of === null ? '' : t('shop.rankOf', { of });
+  const badge = q('[data-list]');
+  badge.hidden = !card?.list;
+  if (card?.list) {
+    badge.dataset.list = card.list;
+    badge.className = `badge ${card.list}`;
+    badge.textContent = t(card.list === 'red' ? 'card.list.red' : 'card.list.black');
+  }
+  q('[data-last-self-check]').textContent = day(card?.last_self_check ?? null);
+  q('[data-last-patrol]').textContent = day(card?.last_patrol ?? null);
+  q('.card-note').textContent = fresh ? '' : t('card.offline');
+}
+
+function field(label: string, input: HTMLInputElement): HTMLElement {
+  return h('label', { class: 'field' }, h('span', {}, label), input);
+}
+
+function errorLine(): HTMLElement {
+  return h('p', { class: 'error', role: 'alert', hidden: true });
+}
+
+function showError(el: HTMLElement, err: unknown): void {
+  el.hidden = false;
+  el.textContent =
+    err instanceof ApiError ? t('login.failed', { reason: err.reason }) : navigator.onLine ? String(err) : t('login.offline');
+}
+
+async function postAuth(path: string, body: unknown): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  } catch {
+    throw new Error(t('login.offline'));
+  }
+  const answer = (await res.json().catch(() => ({}))) as { token?: string; user?: never; reason?: string; error?: string };
+  if (!res.ok || !answer.token || !answer.user) {
+    throw new ApiError(res.status, answer.error ?? 'error', answer.reason ?? res.statusText);
+  }
+  signIn({ token: answer.token, user: answer.user });
+}
+
+/** The owner's PIN sign-in and the first-time activation (code from the grid worker + a new PIN). */
+function ownerSignIn(shop: string | null): HTMLElement {
+  const shopInput = h('input', { name: 'shop', autocomplete: 'username', required: true, maxlength: '32' });
+  if (shop) shopInput.value = shop;
+  const pin = h('input', {
+    name: 'pin',
+    type: 'password',
+    inputmode: 'numeric',
+    autocomplete: 'current-password',
+    pattern: '\\d{6}',
+    maxlength: '6',
+    required: true,
   });
+  const err = errorLine();
+  const button = h('button', { type: 'submit', class: 'primary' }, t('owner.login'));
+  const form = h(
+    'form',
+    { class: 'form owner-login', 'data-form': 'owner-login' },
+    shop ? null : field(t('login.shop'), shopInput),
+    field(t('owner.pinLabel'), pin),
+    err,
+    button,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    const code = (shop ?? shopInput.value).trim();
+    postAuth('/api/auth/owner', { shop: code, pin: pin.value })
+      .then(() => navigate(shopPath(code), true))
+      .catch((e: unknown) => showError(err, e))
+      .finally(() => (button.disabled = false));
+  });
+
+  const actShop = h('input', { name: 'activation_shop', required: true, maxlength: '32' });
+  if (shop) actShop.value = shop;
+  const code = h('input', { name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', required: true, maxlength: '16' });
+  const newPin = h('input', {
+    name: 'new_pin',
+    type: 'password',
+    inputmode: 'numeric',
+    autocomplete: 'new-password',
+    pattern: '\\d{6}',
+    maxlength: '6',
+    required: true,
+  });
+  const actErr = errorLine();
+  const actButton = h('button', { type: 'submit' }, t('owner.activate'));
+  const activate = h(
+    'form',
+    { class: 'form activate', 'data-form': 'activate' },
+    h('p', { class: 'muted' }, t('owner.activateHint')),
+    shop ? null : field(t('login.shop'), actShop),
+    field(t('owner.code'), code),
+    field(t('owner.newPin'), newPin),
+    actErr,
+    actButton,
+  );
+  activate.addEventListener('submit', (event) => {
+    event.preventDefault();
+    actButton.disabled = true;
+    const s = (shop ?? actShop.value).trim();
+    postAuth('/api/auth/activate', { shop: s, code: code.value.trim(), pin: newPin.value })
+      .then(() => navigate(shopPath(s), true))
+      .catch((e: unknown) => showError(actErr, e))
+      .finally(() => (actButton.disabled = false));
+  });
+  return h(
+    'div',
+    { class: 'owner-signin' },
+    h('h2', {}, t('login.owner')),
+    form,
+    h('details', { class: 'activation' }, h('summary', {}, t('owner.activateTitle')), activate),
+  );
+}
+
+function shopView(code: string, lookup: ScoreLookup, mountOwner: OwnerMount): View {
+  const session = currentSession();
+  const isOwner = session?.user.role === 'owner' && session.shop === code;
+  const cardEl = h(
+    'article',
+    { class: 'public-card', 'data-card': code },
+    h('h1', { 'data-shop-name': '' }, code),
+    h('p', { class: 'muted', 'data-address': '' }),
+    h('span', { class: 'badge', 'data-list': '', hidden: true }),
+    h(
+      'dl',
+      { class: 'scoreboard' },
+      h('div', {}, h('dt', {}, t('shop.score')), h('dd', { class: 'figure', 'data-score': '' }, '—')),
+      h(
+        'div',
+        {},
+        h('dt', {}, t('shop.rank')),
+        h('dd', { class: 'figure', 'data-rank': '' }, '—'),
+        h('dd', { class: 'of', 'data-of': '' }),
+      ),
+    ),
+    h(
+      'dl',
+      { class: 'dates' },
+      h('div', {}, h('dt', {}, t('card.lastSelfCheck')), h('dd', { 'data-last-self-check': '' }, '…')),
+      h('div', {}, h('dt', {}, t('card.lastPatrol')), h('dd', { 'data-last-patrol': '' }, '…')),
+    ),
+    h('p', { class: 'muted card-note', role: 'status' }),
+    h('p', { class: 'shop-code muted' }, `${t('shop.code')} ${code}`),
+  );
+  void Promise.all([loadCard(code), lookup(code)]).then(([{ card, fresh, missing }, local]) => {
+    if (missing) {
+      const name = cardEl.querySelector('[data-shop-name]');
+      if (name) name.textContent = t('card.unknown');
+    }
+    fillCard(cardEl, card, fresh, local);
+  });
+
+  const below = h('div', { class: 'below-card' });
+  if (isOwner) mountOwner(code, below);
+  else if (session?.user.role === 'grid') {
+    below.append(
+      h('nav', { class: 'actions' }, h('a', { class: 'button primary', href: `/grid/s/${encodeURIComponent(code)}` }, t('shop.patrol'))),
+    );
+  } else {
+    below.append(
+      ownerSignIn(code),
+      h('nav', { class: 'actions' }, h('a', { class: 'button', href: loginPath('grid', code) }, t('shop.gridLogin'))),
+    );
+  }
   return {
     title: `${code} · ${t('app.name')}`,
-    node: h(
-      'section',
-      { class: 'page shop', 'data-shop': code },
-      h('h1', {}, t('shop.title')),
-      h('p', { class: 'shop-code' }, `${t('shop.code')} `, h('strong', {}, code)),
-      h(
-        'dl',
-        { class: 'scoreboard' },
-        h('div', {}, h('dt', {}, t('shop.score')), score),
-        h('div', {}, h('dt', {}, t('shop.rank')), rank, rankOf),
-      ),
-      note,
-      h(
-        'nav',
-        { class: 'actions' },
-        h('a', { class: 'button primary', href: loginPath('owner', code) }, t('shop.ownerLogin')),
-        h('a', { class: 'button', href: loginPath('grid', code) }, t('shop.gridLogin')),
-      ),
-    ),
+    node: h('section', { class: 'page shop', 'data-shop': code }, cardEl, below),
   };
 }
 
+/** Staff sign-in (grid worker → /grid, office → /office), or the owner's shop code + PIN. */
 function loginView(role: LoginRole | null, shop: string | null): View {
-  const roles: [LoginRole, string][] = [
+  const title = role === 'grid' ? t('login.grid') : role === 'office' ? t('login.office') : t('login.title');
+  let body: HTMLElement;
+  if (role === 'grid' || role === 'office') {
+    const username = h('input', { name: 'username', autocomplete: 'username', required: true, autocapitalize: 'off' });
+    const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+    const err = errorLine();
+    const button = h('button', { type: 'submit', class: 'primary' }, t('login.submit'));
+    body = h('form', { class: 'form staff-login', 'data-form': 'login' }, field(t('login.username'), username), field(t('login.password'), password), err, button);
+    body.addEventListener('submit', (event) => {
+      event.preventDefault();
+      button.disabled = true;
+      postAuth('/api/auth/login', { username: username.value.trim(), password: password.value })
+        .then(() => {
+          const who = currentSession()?.user.role;
+          const next = who === 'office' ? '/office' : who === 'grid' ? (shop ? `/grid/s/${encodeURIComponent(shop)}` : '/grid') : '/';
+          navigate(next, true);
+        })
+        .catch((e: unknown) => showError(err, e))
+        .finally(() => (button.disabled = false));
+    });
+  } else {
+    body = ownerSignIn(shop);
+  }
+  const others: [LoginRole, string][] = [
     ['owner', t('login.owner')],
     ['grid', t('login.grid')],
     ['office', t('login.office')],
   ];
   return {
-    title: `${t('login.title')} · ${t('app.name')}`,
+    title: `${title} · ${t('app.name')}`,
     node: h(
       'section',
       { class: 'page login' },
-      h('h1', {}, t('login.title')),
+      h('h1', {}, title),
       shop && h('p', { class: 'shop-code' }, `${t('shop.code')} `, h('strong', {}, shop)),
+      body,
       h(
         'nav',
-        { class: 'actions' },
-        ...roles.map(([r, label]) =>
-          h(
-            'a',
-            {
-              class: r === role ? 'button primary' : 'button',
-              href: loginPath(r, shop ?? undefined),
-              'aria-current': r === role ? 'page' : undefined,
-            },
-            label,
-          ),
-        ),
+        { class: 'actions small' },
+        ...others
+          .filter(([r]) => r !== (role ?? 'owner'))
+          .map(([r, label]) => h('a', { class: 'button', href: loginPath(r, shop ?? undefined) }, label)),
       ),
-      h('p', { class: 'muted' }, t('login.soon')),
     ),
   };
 }
@@ -122,18 +298,21 @@ function notFoundView(): View {
   };
 }
 
-export function view(route: Route, lookup: ScoreLookup): View {
+export function view(route: Route, lookup: ScoreLookup, mountOwner: OwnerMount): View {
   switch (route.name) {
     case 'home':
       return homeView();
     case 'shop':
-      return shopView(route.code, lookup);
+      return shopView(route.code, lookup, mountOwner);
     case 'login':
       return loginView(route.role, route.shop);
     case 'notFound':
       return notFoundView();
+    case 'check':
+    case 'rectify':
     case 'grid':
     case 'office':
       throw new Error(`${route.name} screens are rendered by their own module`);
   }
 }
+

@@ -1,0 +1,2 @@
+/** package.json's version, injected by vite.config.ts (define). */
+declare const __APP_VERSION__: string;

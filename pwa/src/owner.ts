@@ -1,0 +1,397 @@
+// The owner's screens: home (points, rank, open hazards with deadlines, this week's self-check, alarms),
+// the weekly self-check at /s/{code}/check and the rectification of a hazard. Everything reads the local
+// database, so it works offline; everything written goes through appendEvent and syncs from there.
+import {
+  applicableTemplates,
+  buildChecklistForm,
+  itemLabel,
+  templateId,
+  type Answers,
+  type Template,
+  type TemplateItem,
+} from './checklist';
+import { localDb } from './db';
+import { h } from './dom';
+import { autosave, loadDraft } from './drafts';
+import { appendEvent, isQuotaError, savePhoto, photoUrl } from './events';
+import { t, type MessageKey } from './i18n';
+import { checkPath, navigate, rectifyPath, shopPath } from './router';
+import { currentSession, signOut } from './session';
+import { isoWeek, shanghaiDay, ulidTime } from './ulid';
+import type { View } from './views';
+
+interface Score {
+  points: number;
+  rank?: number | null;
+  of?: number | null;
+  list?: 'red' | 'black' | null;
+  open_hazards?: number;
+}
+
+interface Hazard {
+  _id: string;
+  status: 'open' | 'rectified' | 'closed' | 'overdue';
+  item: string;
+  severity: 'general' | 'major' | 'serious';
+  deadline: string;
+  note?: string;
+  rectifications?: string[];
+}
+
+interface Alarm {
+  _id: string;
+  status: 'open' | 'acknowledged' | 'dispatched' | 'resolved';
+  created_at: string;
+  items: { item: string; severity: string }[];
+}
+
+interface ShopDoc {
+  name?: string;
+  category?: string;
+}
+
+async function getDoc<T>(id: string): Promise<T | null> {
+  try {
+    return (await localDb().get(id)) as unknown as T;
+  } catch {
+    return null;
+  }
+}
+
+async function range<T>(prefix: string): Promise<T[]> {
+  const res = await localDb().allDocs({ startkey: prefix, endkey: prefix + '\ufff0', include_docs: true });
+  return res.rows.flatMap((r) => (r.doc ? [r.doc as unknown as T] : []));
+}
+
+/** Every template on the device (current and frozen versions), to name hazard items. */
+async function allItems(): Promise<Map<string, TemplateItem>> {
+  const docs = await range<Template>('district:template:');
+  const items = new Map<string, TemplateItem>();
+  for (const doc of docs) for (const item of doc.items ?? []) if (!items.has(item.id)) items.set(item.id, item);
+  return items;
+}
+
+function label(items: Map<string, TemplateItem>, id: string): string {
+  const item = items.get(id);
+  return item ? itemLabel(item) : id;
+}
+
+function severity(s: string): string {
+  return t(`severity.${s}` as MessageKey);
+}
+
+function present(...nodes: (HTMLElement | null)[]): HTMLElement[] {
+  return nodes.filter((n): n is HTMLElement => n !== null);
+}
+
+/** Re-render `render` whenever the local database changes, as long as `node` is on the page. */
+function live(node: HTMLElement, render: () => Promise<void>): void {
+  let queued = false;
+  const run = (): void => {
+    if (queued) return;
+    queued = true;
+    setTimeout(() => {
+      queued = false;
+      void render();
+    }, 150);
+  };
+  void render();
+  const feed = localDb()
+    .changes({ since: 'now', live: true })
+    .on('change', () => {
+      if (!node.isConnected) feed.cancel();
+      else run();
+    });
+}
+
+/** The owner's home below the public card. */
+export function mountOwnerHome(code: string, into: HTMLElement): void {
+  const body = h('div', { class: 'owner-home', 'data-owner-home': code });
+  const render = async (): Promise<void> => {
+    const [score, hazards, alarms, checks, items] = await Promise.all([
+      getDoc<Score>(`${code}:score`),
+      range<Hazard>(`${code}:hazard:`),
+      range<Alarm>(`${code}:alarm:`),
+      localDb().allDocs({ startkey: `${code}:self_check:\ufff0`, endkey: `${code}:self_check:`, descending: true, limit: 1 }),
+      allItems(),
+    ]);
+    const lastCheck = checks.rows[0]?.id.split(':')[2];
+    const doneThisWeek = !!lastCheck && isoWeek(ulidTime(lastCheck)) === isoWeek();
+    const open = hazards
+      .filter((hz) => hz.status === 'open' || hz.status === 'overdue' || hz.status === 'rectified')
+      .sort((a, b) => a.deadline.localeCompare(b.deadline));
+    const openAlarms = alarms.filter((a) => a.status !== 'resolved');
+    const today = shanghaiDay();
+    body.replaceChildren(
+      ...present(
+      h(
+        'section',
+        { class: 'week', 'data-week-done': String(doneThisWeek) },
+        h('p', { class: doneThisWeek ? 'ok' : 'warn' }, t(doneThisWeek ? 'check.doneThisWeek' : 'check.notDoneThisWeek')),
+        h('a', { class: 'button primary big', href: checkPath(code), 'data-action': 'check' }, t('owner.doCheck')),
+      ),
+      score ? null : h('p', { class: 'muted' }, t('owner.notLoaded')),
+      openAlarms.length
+        ? h(
+            'section',
+            { class: 'alarms' },
+            h('h2', {}, t('owner.alarms')),
+            h(
+              'ul',
+              {},
+              ...openAlarms.map((a) =>
+                h('li', { class: 'alarm', 'data-alarm': a._id }, a.items.map((i) => label(items, i.item)).join('、')),
+              ),
+            ),
+          )
+        : null,
+      h(
+        'section',
+        { class: 'hazards' },
+        h('h2', {}, t('owner.hazards')),
+        open.length === 0
+          ? h('p', { class: 'muted' }, t('owner.noHazards'))
+          : h(
+              'ul',
+              { class: 'hazard-list' },
+              ...open.map((hz) => {
+                const overdue = hz.status === 'overdue' || hz.deadline < today;
+                return h(
+                  'li',
+                  { class: `hazard ${hz.severity}`, 'data-hazard': hz._id, 'data-status': hz.status },
+                  h('strong', {}, label(items, hz.item)),
+                  ' ',
+                  h('span', { class: `sev ${hz.severity}` }, severity(hz.severity)),
+                  h('br'),
+                  h('span', { class: overdue ? 'warn' : 'muted' }, t('owner.deadline', { day: hz.deadline }), overdue ? ` · ${t('owner.overdue')}` : ''),
+                  hz.status === 'rectified'
+                    ? h('p', { class: 'muted' }, t('owner.rectified'))
+                    : h('a', { class: 'button', href: rectifyPath(code, hz._id) }, t('owner.rectify')),
+                );
+              }),
+            ),
+      ),
+      ),
+    );
+  };
+  const out = h('button', { type: 'button', class: 'link', 'data-action': 'sign-out' }, t('owner.signOut'));
+  out.addEventListener('click', () => {
+    void import('./db')
+      .then((db) => db.countPending())
+      .then(async (n) => {
+        if (n > 0 && !confirm(t('owner.signOutPending', { n }))) {
+          return;
+        }
+        await signOut({ discardPending: n > 0 });
+        navigate(shopPath(code), true);
+      });
+  });
+  into.append(body, h('nav', { class: 'actions small' }, out));
+  live(body, render);
+}
+
+async function loadTemplates(code: string): Promise<Template[]> {
+  const shop = await getDoc<ShopDoc>(`${code}:shop:${code}`);
+  return applicableTemplates(shop?.category ?? null);
+}
+
+function guard(code: string): string | null {
+  const session = currentSession();
+  return session?.user.role === 'owner' && session.shop === code ? null : shopPath(code);
+}
+
+function message(text: string, kind: 'ok' | 'error' = 'ok'): HTMLElement {
+  return h('p', { class: kind === 'ok' ? 'notice ok' : 'notice error', role: kind === 'ok' ? 'status' : 'alert' }, text);
+}
+
+const GPS_KEY = 'mashang.gpsConsent';
+
+function gpsConsent(): HTMLInputElement {
+  const box = h('input', { type: 'checkbox', name: 'gps' });
+  box.checked = localStorage.getItem(GPS_KEY) === '1';
+  box.addEventListener('change', () => localStorage.setItem(GPS_KEY, box.checked ? '1' : '0'));
+  return box;
+}
+
+/** `/s/{code}/check`: one self_check event per applicable template, with photos; a draft as it is typed. */
+export function checkView(code: string): View {
+  const back = guard(code);
+  const page = h('section', { class: 'page check', 'data-shop': code });
+  const view = { title: `${t('check.title')} · ${code}`, node: page };
+  if (back) {
+    queueMicrotask(() => navigate(back, true));
+    return view;
+  }
+  page.append(h('h1', {}, t('check.title')), h('p', { class: 'muted' }, t('check.intro')));
+  const status = h('div', { class: 'status-area' });
+  void (async () => {
+    let templates = await loadTemplates(code);
+    if (templates.length === 0) {
+      // Right after the first sign-in the checklist may still be on its way down: wait for it.
+      const waiting = message(t('check.noTemplate'), 'error');
+      page.append(waiting);
+      templates = await new Promise<Template[]>((resolve) => {
+        const feed = localDb()
+          .changes({ since: 'now', live: true })
+          .on('change', () => {
+            void loadTemplates(code).then((found) => {
+              if (found.length && page.isConnected) {
+                feed.cancel();
+                resolve(found);
+              } else if (!page.isConnected) feed.cancel();
+            });
+          });
+      });
+      waiting.remove();
+    }
+    const draftKey = `check:${code}`;
+    const draft = loadDraft<{ answers: Answers }>(draftKey);
+    const gps = gpsConsent();
+    let save: { touch(): void; clear(): void } | null = null;
+    const form = buildChecklistForm(templates, {
+      prefill: draft?.answers,
+      withPhotos: true,
+      shop: code,
+      get gps() {
+        return gps.checked;
+      },
+      onChange: () => save?.touch(),
+    });
+    save = autosave(draftKey, () => ({ answers: form.read() }));
+    const submit = h('button', { type: 'submit', class: 'primary big' }, t('check.submit'));
+    const el = h(
+      'form',
+      { class: 'form checklist-form', novalidate: true, 'data-form': 'self-check' },
+      draft ? message(t('check.draftRestored')) : null,
+      h('label', { class: 'consent' }, gps, h('span', {}, t('check.gps'))),
+      form.node,
+      status,
+      submit,
+    );
+    el.addEventListener('submit', (event) => {
+      event.preventDefault();
+      submit.disabled = true;
+      void (async () => {
+        try {
+          await form.ready();
+          const problems = form.problems();
+          if (problems.length) {
+            status.replaceChildren(h('ul', { class: 'problems', role: 'alert' }, ...problems.map((p) => h('li', {}, p))));
+            return;
+          }
+          const answers = form.read();
+          for (const template of templates) {
+            const own = Object.fromEntries(template.items.filter((i) => i.id in answers).map((i) => [i.id, answers[i.id]]));
+            await appendEvent({
+              type: 'self_check',
+              shop: code,
+              template: templateId(template),
+              template_version: template.version,
+              answers: own,
+            });
+          }
+          save?.clear();
+          navigate(shopPath(code), true);
+        } catch (err) {
+          status.replaceChildren(message(isQuotaError(err) ? t('sync.storageFull') : String(err), 'error'));
+        } finally {
+          submit.disabled = false;
+        }
+      })();
+    });
+    page.append(el);
+  })();
+  return view;
+}
+
+/** `/s/{code}/rectify/{hazard}`: the owner reports a hazard fixed, with a photo or a note. */
+export function rectifyView(code: string, hazardId: string): View {
+  const back = guard(code);
+  const page = h('section', { class: 'page rectify', 'data-shop': code, 'data-hazard': hazardId });
+  const view = { title: `${t('owner.rectify')} · ${code}`, node: page };
+  if (back) {
+    queueMicrotask(() => navigate(back, true));
+    return view;
+  }
+  void (async () => {
+    const [hazard, items] = await Promise.all([getDoc<Hazard>(hazardId), allItems()]);
+    page.append(
+      ...present(
+      h('h1', {}, t('owner.rectify')),
+      hazard
+        ? h(
+            'p',
+            {},
+            h('strong', {}, label(items, hazard.item)),
+            ' · ',
+            severity(hazard.severity),
+            ' · ',
+            t('owner.deadline', { day: hazard.deadline }),
+          )
+        : null,
+      ),
+    );
+    const draftKey = `rectify:${hazardId}`;
+    const draft = loadDraft<{ note: string; photos: string[] }>(draftKey);
+    const photos: string[] = [...(draft?.photos ?? [])];
+    const note = h('textarea', { name: 'note', rows: '3', maxlength: '2000' });
+    note.value = draft?.note ?? '';
+    const save = autosave(draftKey, () => ({ note: note.value, photos }));
+    note.addEventListener('input', () => save.touch());
+    const thumbs = h('div', { class: 'thumbs' });
+    const show = (id: string): void => {
+      const img = h('img', { alt: t('check.photo'), 'data-photo': id });
+      thumbs.append(img);
+      void photoUrl(id).then((u) => u && (img.src = u));
+    };
+    photos.forEach(show);
+    const pending: Promise<unknown>[] = [];
+    const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', id: 'rect-photo', 'data-photo-for': 'rectification', class: 'visually-hidden' });
+    const status = h('div', { class: 'status-area' });
+    input.addEventListener('change', () => {
+      for (const file of Array.from(input.files ?? [])) {
+        pending.push(
+          savePhoto(code, file)
+            .then((id) => {
+              photos.push(id);
+              show(id);
+              save.flush();
+            })
+            .catch((err: unknown) => status.replaceChildren(message(isQuotaError(err) ? t('sync.storageFull') : String(err), 'error'))),
+        );
+      }
+      input.value = '';
+    });
+    const submit = h('button', { type: 'submit', class: 'primary big' }, t('owner.rectifySubmit'));
+    const form = h(
+      'form',
+      { class: 'form', novalidate: true, 'data-form': 'rectification' },
+      h('div', { class: 'photos' }, h('label', { class: 'button photo', for: 'rect-photo' }, t('check.takePhoto')), input, thumbs),
+      h('label', { class: 'field' }, h('span', {}, t('owner.rectifyNote')), note),
+      status,
+      submit,
+    );
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      submit.disabled = true;
+      void (async () => {
+        try {
+          await Promise.allSettled(pending);
+          if (!photos.length && !note.value.trim()) {
+            status.replaceChildren(message(t('owner.rectifyNeed'), 'error'));
+            return;
+          }
+          await appendEvent({ type: 'rectification', shop: code, hazard: hazardId, note: note.value.trim(), photos: [...photos] });
+          save.clear();
+          navigate(shopPath(code), true);
+        } catch (err) {
+          status.replaceChildren(message(isQuotaError(err) ? t('sync.storageFull') : String(err), 'error'));
+        } finally {
+          submit.disabled = false;
+        }
+      })();
+    });
+    page.append(form);
+  })();
+  return view;
+}

@@ -1,0 +1,56 @@
+// The sync details behind the header's status: what waits (documents, photos), when the last upload and
+// download happened, documents the server refused with its reasons, and the export of waiting data.
+import { h } from './dom';
+import { t } from './i18n';
+import type { SyncStatus } from './sync-status';
+
+function when(iso: string | null): string {
+  if (!iso) return t('sync.never');
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
+/** Fill the panel (a <dialog>) from the current status and the database's bookkeeping. */
+export async function fillSyncPanel(panel: HTMLElement, status: SyncStatus): Promise<void> {
+  const db = await import('./db');
+  const times = db.syncTimes();
+  const refused = db.refusedDocs();
+  const exportButton = h('button', { type: 'button', 'data-action': 'export' }, t('sync.export'));
+  exportButton.addEventListener('click', () => {
+    void db.exportPending().then((blob) => {
+      const a = h('a', { href: URL.createObjectURL(blob), download: `mashang-pending-${Date.now()}.json` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+    });
+  });
+  const dismiss = h('button', { type: 'button', 'data-action': 'dismiss-refused' }, t('sync.dismiss'));
+  dismiss.addEventListener('click', () => {
+    db.dismissRefused();
+    void fillSyncPanel(panel, { ...status, refused: 0 });
+  });
+  const close = h('button', { type: 'button', class: 'primary' }, '×');
+  close.setAttribute('aria-label', 'close');
+  close.addEventListener('click', () => (panel as HTMLDialogElement).close?.());
+  panel.replaceChildren(
+    h('h2', {}, t('sync.details')),
+    h(
+      'ul',
+      { class: 'plain' },
+      h('li', { 'data-pending-docs': String(status.pendingDocs) }, t('sync.waitingDocs', { n: status.pendingDocs })),
+      h('li', { 'data-pending-photos': String(status.pendingPhotos) }, t('sync.waitingPhotos', { n: status.pendingPhotos })),
+      h('li', {}, t('sync.lastPush', { t: when(times.last_push) })),
+      h('li', {}, t('sync.lastPull', { t: when(times.last_pull) })),
+    ),
+    refused.length
+      ? h(
+          'section',
+          { class: 'refused', 'data-refused': String(refused.length) },
+          h('h3', {}, t('sync.refused', { n: refused.length })),
+          h('ul', {}, ...refused.map((r) => h('li', { 'data-refused-id': r.id }, h('code', {}, r.id), ': ', r.reason))),
+          dismiss,
+        )
+      : '',
+    h('nav', { class: 'actions small' }, exportButton, close),
+  );
+}

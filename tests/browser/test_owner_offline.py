@@ -1,0 +1,127 @@
+"""The owner's weekly self-check in a real Chromium: signed in with the PIN, done offline with a photo, still
+waiting after an offline reload, uploaded when the signal comes back, and the public card's points change."""
+
+from __future__ import annotations
+
+import io
+import random
+import time
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from tests.gateway import Gateway
+
+
+def camera_jpeg(width: int = 3000, height: int = 2000) -> bytes:
+    """A large, noisy picture like a phone camera's (several MB), so the resize has work to do."""
+    rng = random.Random(7)
+    small = Image.new("RGB", (width // 10, height // 10))
+    small.putdata(
+        [(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(small.width * small.height)]
+    )
+    out = io.BytesIO()
+    small.resize((width, height), Image.Resampling.BICUBIC).save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+def card(gateway: Gateway, shop: str) -> dict[str, Any]:
+    resp = httpx.get(f"{gateway.url}/api/public/shops/{shop}")
+    assert resp.status_code == 200, resp.text
+    found: dict[str, Any] = resp.json()
+    return found
+
+
+def pending(page: Any) -> int:
+    return int(page.get_attribute("[data-sync-state]", "data-pending"))
+
+
+def test_weekly_self_check_offline_with_a_photo_then_synced(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    owner = logins["owners"][0]
+    shop, pin = owner["shop"], owner["pin"]
+    before = card(gateway, shop)["points"]
+    picture = camera_jpeg()
+    assert len(picture) > 1_000_000
+
+    page = context.new_page()
+    page.goto(f"{gateway.url}/s/{shop}")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    page.fill("input[name=pin]", pin)
+    page.click("[data-form=owner-login] button[type=submit]")
+    page.wait_for_selector("[data-owner-home]", timeout=20_000)
+    # The checklist comes from the templates replicated to the phone.
+    page.click("[data-action=check]")
+    page.wait_for_selector("input[name=open_flame]", timeout=30_000)
+    page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
+
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("input[name=open_flame]", timeout=20_000)
+    assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
+    answers = {
+        "open_flame": "false",
+        "three_in_one": "false",
+        "escape_route": "true",
+        "extinguisher_present": "true",
+        "extinguisher_valid": "false",  # a self-reported hazard
+        "rcd_installed": "true",
+        "ebike_indoor_charging": "false",
+        "gas_safe": "true",
+        "wiring_ok": "true",
+    }
+    for item, value in answers.items():
+        page.check(f"input[name={item}][value={value}]")
+    page.fill("input[name=sleeping_people]", "0")
+    # The items whose template asks for a photo (extinguisher, gas).
+    for item in ("extinguisher_valid", "gas_safe"):
+        page.set_input_files(
+            f"[data-photo-for={item}]", files=[{"name": f"{item}.jpg", "mimeType": "image/jpeg", "buffer": picture}]
+        )
+        page.wait_for_selector(f"[data-item={item}] img[data-photo]", timeout=20_000)
+    page.click("[data-form=self-check] button[type=submit]")
+    page.wait_for_selector("[data-owner-home] [data-week-done=true]", timeout=20_000)
+    assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
+    assert pending(page) >= 3  # the self-check and its photos
+
+    # A reload offline (the tab was killed) keeps everything waiting.
+    page.reload()
+    page.wait_for_selector("[data-owner-home] [data-week-done=true]", timeout=20_000)
+    page.wait_for_function("Number(document.querySelector('[data-sync-state]').dataset.pending) >= 3")
+    assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
+
+    context.set_offline(False)
+    page.wait_for_selector("[data-sync-state=synced]", timeout=60_000)
+    assert pending(page) == 0
+
+    # The server has the check with its resized photo, and the validators changed the points.
+    token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": pin}).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    rows = httpx.get(
+        f"{gateway.url}/sync/_all_docs",
+        params={
+            "startkey": f'"{shop}:self_check:\ufff0"',
+            "endkey": f'"{shop}:self_check:"',
+            "descending": "true",
+            "limit": "1",
+            "include_docs": "true",
+        },
+        headers=auth,
+    ).json()["rows"]
+    check = rows[0]["doc"]
+    assert check["answers"]["extinguisher_valid"]["value"] is False
+    [photo] = check["answers"]["extinguisher_valid"]["photos"]
+    jpeg = httpx.get(f"{gateway.url}/sync/{photo}/photo.jpg", headers=auth)
+    assert jpeg.status_code == 200 and jpeg.headers["content-type"] == "image/jpeg"
+    assert len(jpeg.content) <= 310 * 1024
+    assert max(Image.open(io.BytesIO(jpeg.content)).size) == 1600
+
+    deadline = time.monotonic() + 30
+    while card(gateway, shop)["points"] == before and time.monotonic() < deadline:
+        time.sleep(0.3)
+    after = card(gateway, shop)["points"]
+    assert after != before
+    page.goto(f"{gateway.url}/s/{shop}")
+    page.wait_for_function(f"document.querySelector('[data-score]').textContent === '{after}'", timeout=20_000)
