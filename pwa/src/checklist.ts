@@ -124,7 +124,7 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
   }
 
   function markHazard(fieldset: HTMLElement, item: TemplateItem): void {
-    const value = readItem(item);
+    const value = readItem(item, fieldset);
     fieldset.classList.toggle('hazard', isHazard(item, value));
   }
 
@@ -215,12 +215,12 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
     return h('div', { class: 'photos' }, label, input, status, thumbs);
   }
 
-  function readItem(item: TemplateItem): boolean | number | undefined {
+  function readItem(item: TemplateItem, root: ParentNode = node): boolean | number | undefined {
     if (item.answer === 'yes_no') {
-      const checked = node.querySelector<HTMLInputElement>(`input[name="${CSS.escape(item.id)}"]:checked`);
+      const checked = root.querySelector<HTMLInputElement>(`input[name="${CSS.escape(item.id)}"]:checked`);
       return checked ? checked.value === 'true' : undefined;
     }
-    const input = node.querySelector<HTMLInputElement>(`input[name="${CSS.escape(item.id)}"]`);
+    const input = root.querySelector<HTMLInputElement>(`input[name="${CSS.escape(item.id)}"]`);
     if (!input || input.value.trim() === '') return undefined;
     const n = Number(input.value);
     return Number.isInteger(n) && n >= 0 ? n : undefined;

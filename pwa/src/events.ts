@@ -128,12 +128,12 @@ export async function photoUrl(id: string): Promise<string | null> {
   const known = urls.get(id);
   if (known) return known;
   let blob: Blob | null = null;
-  for (const db of [photosDb(), localDb()]) {
+  for (const db of [photosDb, localDb]) {
     try {
-      blob = (await db.getAttachment(id, 'photo.jpg')) as Blob;
+      blob = (await db().getAttachment(id, 'photo.jpg')) as Blob;
       break;
     } catch {
-      // not in this database
+      // not in this database (or no IndexedDB at all)
     }
   }
   if (!blob) {
