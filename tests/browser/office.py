@@ -29,6 +29,16 @@ def office_page(browser: Any, gateway: Gateway, logins: dict[str, Any], path: st
     return page
 
 
+def follow(page: Any, path: str) -> None:
+    """Go to `path` inside the app as a link click would (a page load would forget the in-memory office session)."""
+    page.evaluate(
+        """(path) => { const a = document.createElement('a'); a.href = path; document.body.append(a); a.click();
+        a.remove(); }""",
+        path,
+    )
+    page.wait_for_function("(path) => location.pathname + location.search === path", arg=path)
+
+
 def office_headers(gateway: Gateway, logins: dict[str, Any]) -> dict[str, str]:
     office = logins["office"][0]
     resp = httpx.post(f"{gateway.url}/api/auth/login", json=office, timeout=30)

@@ -61,20 +61,10 @@ function rankTable(rows: RankRow[], attr: string): HTMLElement {
 }
 
 export const ranking: Screen = (query) => {
-  const month = query.get('month') ?? '';
+  const asked = query.get('month') ?? '';
   const picker = h('div', { class: 'filters' });
   const body = h('div', {});
-  void get<unknown>('/api/office/rankings')
-    .then((answer) => {
-      const months = listOf<string | { month: string; published?: unknown }>(answer, 'months').map((m) =>
-        typeof m === 'string' ? m : m.month,
-      );
-      const s = select('month', [['', months[0] ?? '—'], ...months.map((m) => [m, m] as [string, string])], month);
-      s.addEventListener('change', () => navigate(`${officePath('ranking')}${qs({ month: s.value })}`));
-      picker.replaceChildren(field(ot('ranking.month'), s));
-    })
-    .catch(() => undefined);
-  const draw = (): void =>
+  const draw = (month: string): void =>
     void loadInto(body, async () => {
       const answer = await get<RankingAnswer>(`/api/office/ranking${qs({ month })}`);
       const rows = answer.entries ?? answer.items ?? [];
@@ -86,7 +76,7 @@ export const ranking: Screen = (query) => {
       const publish = button(ot('ranking.publish'), async () => {
         if (!confirm(ot('ranking.publishConfirm', { month: shown }))) return;
         await send('POST', `/api/office/rankings/${encodeURIComponent(shown)}/publish`);
-        draw();
+        draw(shown);
       }, 'primary');
       publish.dataset.action = 'publish';
       return [
@@ -95,7 +85,7 @@ export const ranking: Screen = (query) => {
           { class: 'published', 'data-published': publishedAt ? 'true' : 'false' },
           publishedAt ? ot('ranking.published', { at: when(publishedAt), by: str(publishedBy) }) : ot('ranking.notPublished'),
           ' ',
-          publish,
+          publishedAt ? null : publish,
         ),
         h(
           'div',
@@ -107,6 +97,17 @@ export const ranking: Screen = (query) => {
         section(`${ot('ranking.title')} · ${shown}`, rankTable(rows, 'all')),
       ];
     });
-  draw();
+  // The months with a snapshot, newest first; without a month asked for, the newest snapshot is shown (the
+  // current month's appears a few seconds after the first change of the month).
+  void loadInto(picker, async () => {
+    const answer = await get<unknown>('/api/office/rankings');
+    const months = listOf<string | { month: string }>(answer, 'months').map((m) => (typeof m === 'string' ? m : m.month));
+    const month = asked || months[0] || '';
+    const s = select('month', months.map((m) => [m, m] as [string, string]), month);
+    s.addEventListener('change', () => navigate(`${officePath('ranking')}${qs({ month: s.value })}`));
+    if (months.length > 0 || asked) draw(month);
+    else body.replaceChildren(h('p', { class: 'muted empty' }, ot('common.none')));
+    return field(ot('ranking.month'), s);
+  });
   return h('div', { class: 'screen ranking' }, h('h1', {}, ot('ranking.title')), picker, body);
 };

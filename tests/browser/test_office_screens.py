@@ -1,0 +1,122 @@
+"""Every office screen in a real Chromium on the demo district: each loads without an error, hostile markup in a
+shop's name and in a patrol's note stays text, the e-file shows the timeline and the shop's photos, the rules
+editor shows the server's validation error at the field it names and saves a valid change as a new version, a
+redemption lowers a shop's reward balance, and a month of the red/black list is published."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.browser.office import follow, grid_login, office_headers, office_page, serious_patrol
+from tests.gateway import Gateway
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+SCREENS = ["", "alarms", "ranking", "shops", "workers", "sync", "registry", "rules", "rewards", "exports"]
+
+
+def settle(page: Any) -> None:
+    """Wait until the screen finished loading what it asked the server for."""
+    page.wait_for_selector(".office-content > .screen")
+    page.wait_for_function("document.querySelectorAll('.office-content [aria-busy=true]').length === 0")
+
+
+def test_every_screen_loads_and_shows_hostile_text_as_text(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    office = office_headers(gateway, logins)
+    grid, grid_user, shop = grid_login(gateway, logins)
+    assert httpx.patch(f"{gateway.url}/api/office/shops/{shop}", headers=office, json={"name": HOSTILE}).is_success
+    patrol = serious_patrol(shop, grid_user)
+    patrol["findings"][0]["note"] = HOSTILE
+    assert httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}).json()[0]["ok"]
+
+    page = office_page(browser, gateway, logins, "/office")
+    alerts: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        if dialog.type == "confirm":
+            dialog.accept()
+        else:
+            alerts.append(dialog.message)
+            dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    for screen in SCREENS:
+        page.click(f".office-nav a[data-screen={screen or 'overview'}]")
+        page.wait_for_selector(f".office[data-screen={screen or 'overview'}]")
+        settle(page)
+        errors = page.locator(".office-content .error").all_inner_texts()
+        assert errors == [], (screen, errors)
+
+    # The e-file: the hostile name as the heading's text, the hostile note in the timeline, photos shown.
+    follow(page, f"/office/shops/{shop}")
+    settle(page)
+    assert page.locator(".efile h1").inner_text().startswith(HOSTILE)
+    timeline = page.locator("[data-timeline]")
+    assert HOSTILE in timeline.inner_text()
+    assert timeline.locator("li[data-kind=patrol]").count() >= 1
+    assert timeline.locator("li[data-kind=hazard]").count() >= 1
+    page.wait_for_function(
+        "[...document.querySelectorAll('.efile img[data-photo]')].some(i => i.src.startsWith('blob:') && i.complete"
+        " && i.naturalWidth > 0)"
+    )
+    assert page.locator("img[src='x']").count() == 0
+
+    # The shop list and the alarm desk show the name as text too.
+    page.click(".office-nav a[data-screen=shops]")
+    settle(page)
+    assert page.locator("[data-table=shops] tr", has_text=HOSTILE).count() == 1
+    page.click(".office-nav a[data-screen=alarms]")
+    page.locator(f'[data-alarm-id="{shop}:alarm:{patrol["_id"].rsplit(":", 1)[1]}"]').wait_for()
+    assert page.locator("img[src='x']").count() == 0
+    assert alerts == []
+    page.context.close()
+
+
+def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, logins: dict[str, Any]) -> None:
+    office = office_headers(gateway, logins)
+    page = office_page(browser, gateway, logins, "/office/rules")
+    page.on("dialog", lambda dialog: dialog.accept())
+    settle(page)
+    before = httpx.get(f"{gateway.url}/api/office/rules", headers=office).json()["rules"]
+
+    rules = page.locator("[data-form=rules]")
+    rules.locator("input[name='hazard_cost.general']").fill("-1")
+    rules.locator("button[type=submit]").click()
+    error = rules.locator("[data-error-for='hazard_cost.general']")
+    error.wait_for(state="visible")
+    page.wait_for_function("document.querySelector(\"[data-error-for='hazard_cost.general']\").textContent.length > 0")
+    assert httpx.get(f"{gateway.url}/api/office/rules", headers=office).json()["rules"] == before
+
+    rules.locator("input[name='hazard_cost.general']").fill("3")
+    rules.locator("button[type=submit]").click()
+    page.wait_for_selector(f"[data-form=rules] >> text=第 {before['version'] + 1} 版")
+    after = httpx.get(f"{gateway.url}/api/office/rules", headers=office).json()["rules"]
+    assert after["version"] == before["version"] + 1 and after["hazard_cost"]["general"] == 3
+
+    # Rewards: a redemption lowers the shop's balance by its points.
+    balances = httpx.get(f"{gateway.url}/api/office/rewards", headers=office).json()["items"]
+    rich = max(balances, key=lambda b: b["balance"])
+    assert rich["balance"] >= 5
+    follow(page, f"/office/rewards/{rich['shop']}")
+    settle(page)
+    redeem = page.locator("[data-form=redeem]")
+    redeem.locator("input[name=points]").fill("5")
+    redeem.locator("input[name=prize]").fill("灭火器一具")
+    redeem.locator("button[type=submit]").click()
+    page.wait_for_function(
+        f"document.querySelector('[data-balance]')?.textContent === '{rich['balance'] - 5}'", timeout=20_000
+    )
+    assert "灭火器一具" in page.locator(".rewards-shop").inner_text()
+
+    # Publishing this month's red/black list.
+    follow(page, "/office/ranking")
+    settle(page)
+    assert page.locator("[data-ranking=red] tbody tr").count() >= 1
+    page.click("[data-action=publish]")
+    page.wait_for_selector("[data-published=true]")
+    months = httpx.get(f"{gateway.url}/api/office/rankings", headers=office).json()["months"]
+    assert any(m.get("published") for m in months), months
+    page.context.close()
