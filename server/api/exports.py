@@ -1,7 +1,122 @@
-"""Exports (CSV, XLSX) and the printable monthly report."""
+"""Exports (`/api/office/exports/{shops|checks|hazards|rankings}.{csv|xlsx}`) and the printable monthly report
+(`/api/office/reports/{YYYY-MM}.html`), office only."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import date
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-routes: list[Route] = []
+from server.api.common import caller
+from server.errors import CouchError, bad_request, not_found
+from server.exports import (
+    Table,
+    by_community,
+    checks_table,
+    csv_chunks,
+    hazards_table,
+    month_figures,
+    rankings_table,
+    report_html,
+    shops_table,
+    xlsx_bytes,
+    xlsx_rows,
+)
+from server.office import rankings
+from server.office.facts import Facts, View
+from server.store.protocol import Store
+from server.validators.district import month_of, shift_month
+
+KINDS: Final = ("shops", "checks", "hazards", "rankings")
+XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REPORT_CSP: Final = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+async def _view(request: Request) -> View:
+    """The office's in-memory view, shared with the dashboard routes (the same `office_facts` on the app)."""
+    state = request.app.state
+    facts: Facts | None = getattr(state, "office_facts", None)
+    if facts is None or facts.store is not state.store:
+        facts = state.office_facts = Facts(state.store)
+    return await facts.view()
+
+
+def _day(request: Request, name: str) -> date | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise bad_request(f"{name}: a day such as 2026-11-28") from None
+
+
+async def export(request: Request) -> Response:
+    """`?from=&to=` (days) filter checks and hazards; `?month=` picks the ranking (default: this month)."""
+    await caller(request, "office")
+    kind, fmt = request.path_params["kind"], request.path_params["fmt"]
+    if kind not in KINDS or fmt not in ("csv", "xlsx"):
+        raise not_found(f"No export {kind}.{fmt}: one of {', '.join(KINDS)} as .csv or .xlsx")
+    store: Store = request.app.state.store
+    view = await _view(request)
+    start, end = _day(request, "from"), _day(request, "to")
+    table: Table
+    if kind == "shops":
+        table = shops_table(view)
+    elif kind == "checks":
+        table = checks_table(store, view, start, end)
+    elif kind == "hazards":
+        table = hazards_table(store, view, start, end)
+    else:
+        subdistrict = rankings.subdistrict_of(view, request.query_params.get("subdistrict"))
+        month = rankings.month_param(view, request.query_params.get("month"))
+        table = rankings_table(await rankings.ranking(store, view, subdistrict, month))
+    filename = f"mashang-{table.name}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+    if fmt == "csv":
+        return StreamingResponse(csv_chunks(table), media_type="text/csv; charset=utf-8", headers=headers)
+    rows = await xlsx_rows(table)
+    body = await asyncio.to_thread(xlsx_bytes, table.name, rows)
+    return Response(body, media_type=XLSX_TYPE, headers=headers)
+
+
+async def report(request: Request) -> Response:
+    """The month's figures beside the same month last year, its red and black lists, hazards by community."""
+    await caller(request, "office")
+    month = request.path_params["month"]
+    if not rankings.MONTH.fullmatch(month):
+        raise bad_request("month: a month such as 2026-11")
+    store: Store = request.app.state.store
+    view = await _view(request)
+    today = view.today()
+    if month > month_of(today):
+        raise bad_request(f"month: {month} has not begun")
+    subdistrict = rankings.subdistrict_of(view, request.query_params.get("subdistrict"))
+    active = [shop.facts for shop in view.active() if view.subdistrict_of(shop) == subdistrict]
+    try:
+        ranking = await rankings.ranking(store, view, subdistrict, month)
+    except CouchError as e:
+        if e.status != 404:
+            raise
+        ranking = None
+    html = report_html(
+        subdistrict,
+        month,
+        today,
+        month_figures(active, month, today),
+        month_figures(active, shift_month(month, -12), today),
+        by_community(view, month, today),
+        ranking,
+    )
+    headers = {"Content-Security-Policy": REPORT_CSP, "Cache-Control": "no-store"}
+    return HTMLResponse(html, headers=headers)
+
+
+routes = [
+    Route("/api/office/exports/{kind}.{fmt}", export, methods=["GET"]),
+    Route("/api/office/reports/{month}.html", report, methods=["GET"]),
+]

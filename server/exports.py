@@ -1,0 +1,311 @@
+"""Exports for the office: tables of shops, checks, hazards and rankings as CSV (UTF-8 with a BOM, so Excel opens
+Chinese correctly) or XLSX, and the printable monthly report (self-contained HTML).
+
+Every text cell passes `neutralise`: a cell starting with = + - @ (or a tab or carriage return) would be run as a
+formula by Excel (CSV injection), so it gets a leading apostrophe. Every value in the report is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from html import escape
+from typing import Any, Final
+
+from server.office.facts import View
+from server.store.protocol import AllDocsQuery, Doc, Store
+from server.validators.stats import ShopFacts, figures, period_bounds
+
+FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+BOM: Final = "\ufeff"
+ROWS_PER_CHUNK: Final = 200
+SEVERITY: Final = {"general": "一般", "major": "较大", "serious": "重大"}
+HAZARD_STATUS: Final = {"open": "待整改", "rectified": "已整改待核实", "closed": "已销号", "overdue": "逾期"}
+LIST_NAME: Final = {"red": "红榜", "black": "黑榜"}
+CHECK_KIND: Final = {"self_check": "自查", "patrol": "巡查"}
+
+Cell = str | int | float | bool | None
+
+
+def neutralise(value: Cell) -> Cell:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class Table:
+    """An export: its file name stem, its header row and its rows (an async iterator, read once)."""
+
+    name: str
+    header: tuple[str, ...]
+    rows: AsyncIterator[Sequence[Cell]]
+
+
+# ----- the tables -----
+
+
+def _names(view: View) -> tuple[dict[str, str], dict[str, str]]:
+    communities = {code: str(doc.get("name", code)) for code, doc in view.communities.items()}
+    grids = {code: str(doc.get("name", code)) for code, doc in view.grids.items()}
+    return communities, grids
+
+
+def shops_table(view: View) -> Table:
+    communities, grids = _names(view)
+
+    async def rows() -> AsyncIterator[Sequence[Cell]]:
+        for code, shop in sorted(view.shops.items()):
+            doc, score = shop.doc or {}, shop.score or {}
+            yield (
+                code,
+                doc.get("name"),
+                doc.get("address"),
+                doc.get("category"),
+                communities.get(str(doc.get("community")), doc.get("community")),
+                grids.get(str(doc.get("grid")), doc.get("grid")),
+                "在营" if doc.get("status") == "active" else "已关闭",
+                "是" if doc.get("owner_activated") else "否",
+                score.get("points"),
+                score.get("rank"),
+                LIST_NAME.get(str(score.get("list")), ""),
+                score.get("open_hazards"),
+            )
+
+    header = ("店铺编号", "店铺名称", "地址", "类别", "社区", "网格", "状态", "店主已激活", "安全积分", "排名")
+    return Table("shops", (*header, "红黑榜", "未销号隐患"), rows())
+
+
+async def _range(store: Store, code: str, kind: str) -> list[Doc]:
+    prefix = f"{code}:{kind}:"
+    query = AllDocsQuery(startkey=prefix, endkey=prefix + "\ufff0", include_docs=True)
+    return [row["doc"] for row in (await store.all_docs(query))["rows"] if row.get("doc")]
+
+
+def _within(moment: Any, start: date | None, end: date | None) -> bool:
+    day = str(moment or "")[:10]
+    return (start is None or day >= start.isoformat()) and (end is None or day <= end.isoformat())
+
+
+def checks_table(store: Store, view: View, start: date | None, end: date | None) -> Table:
+    async def rows() -> AsyncIterator[Sequence[Cell]]:
+        for code, shop in sorted(view.shops.items()):
+            name = (shop.doc or {}).get("name")
+            docs = [*await _range(store, code, "self_check"), *await _range(store, code, "patrol")]
+            for doc in sorted(docs, key=lambda d: str(d.get("performed_at"))):
+                if not _within(doc.get("performed_at"), start, end):
+                    continue
+                answers = doc.get("answers") or {}
+                yield (
+                    doc["_id"],
+                    CHECK_KIND.get(str(doc.get("type")), doc.get("type")),
+                    code,
+                    name,
+                    doc.get("performed_at"),
+                    doc.get("created_by"),
+                    doc.get("device"),
+                    len(answers),
+                    len(doc.get("findings") or ()),
+                    len(doc.get("verified_self_checks") or ()),
+                )
+
+    header = ("编号", "类型", "店铺编号", "店铺名称", "检查时间", "检查人", "设备", "回答项数", "发现隐患数")
+    return Table("checks", (*header, "核实自查数"), rows())
+
+
+def hazards_table(store: Store, view: View, start: date | None, end: date | None) -> Table:
+    async def rows() -> AsyncIterator[Sequence[Cell]]:
+        for code, shop in sorted(view.shops.items()):
+            name = (shop.doc or {}).get("name")
+            for doc in await _range(store, code, "hazard"):
+                if not _within(doc.get("found_at"), start, end):
+                    continue
+                yield (
+                    doc["_id"],
+                    code,
+                    name,
+                    doc.get("item"),
+                    SEVERITY.get(str(doc.get("severity")), doc.get("severity")),
+                    HAZARD_STATUS.get(str(doc.get("status")), doc.get("status")),
+                    "自查" if doc.get("self_reported") else "巡查",
+                    doc.get("found_at"),
+                    doc.get("deadline"),
+                    doc.get("closed_at"),
+                    doc.get("cost"),
+                    doc.get("note"),
+                )
+
+    header = ("隐患编号", "店铺编号", "店铺名称", "检查项", "等级", "状态", "来源", "发现时间", "整改期限")
+    return Table("hazards", (*header, "销号时间", "扣分", "说明"), rows())
+
+
+def rankings_table(ranking: dict[str, Any]) -> Table:
+    async def rows() -> AsyncIterator[Sequence[Cell]]:
+        for e in ranking["entries"]:
+            yield (
+                ranking["month"],
+                e.get("rank"),
+                e.get("shop"),
+                e.get("name"),
+                e.get("community"),
+                e.get("grid"),
+                e.get("points"),
+                e.get("open_hazards"),
+                LIST_NAME.get(str(e.get("list")), ""),
+                "是" if e.get("working_group") else "",
+            )
+
+    header = ("月份", "排名", "店铺编号", "店铺名称", "社区", "网格", "安全积分", "未销号隐患", "红黑榜")
+    return Table(f"rankings-{ranking['month']}", (*header, "专班整治"), rows())
+
+
+# ----- writing them -----
+
+
+def _csv_line(cells: Iterable[Cell]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(["" if c is None else neutralise(c) for c in cells])
+    return out.getvalue()
+
+
+async def csv_chunks(table: Table) -> AsyncIterator[bytes]:
+    """The CSV, a few hundred rows at a time, for a streamed answer."""
+    buffer = [BOM + _csv_line(table.header)]
+    async for row in table.rows:
+        buffer.append(_csv_line(row))
+        if len(buffer) >= ROWS_PER_CHUNK:
+            yield "".join(buffer).encode("utf-8")
+            buffer = []
+    if buffer:
+        yield "".join(buffer).encode("utf-8")
+
+
+async def xlsx_rows(table: Table) -> list[list[Cell]]:
+    return [list(table.header), *[[neutralise(c) for c in row] async for row in table.rows]]
+
+
+def xlsx_bytes(title: str, rows: list[list[Cell]]) -> bytes:
+    """A one-sheet workbook (blocking: run it in a thread)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# ----- the monthly report -----
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    counts: dict[str, int]
+
+    def rate(self, part: str, whole: str) -> float | None:
+        return self.counts[part] / self.counts[whole] if self.counts[whole] else None
+
+
+def month_figures(shops: Sequence[ShopFacts], month: str, today: date) -> MonthFigures:
+    start, end = period_bounds(month)
+    return MonthFigures(figures(shops, start, min(end, today)))
+
+
+def by_community(view: View, month: str, today: date) -> list[tuple[str, MonthFigures]]:
+    groups: dict[str, list[ShopFacts]] = {}
+    for shop in view.active():
+        groups.setdefault(shop.facts.community or "", []).append(shop.facts)
+    names = _names(view)[0]
+    return [(names.get(code, code), month_figures(group, month, today)) for code, group in sorted(groups.items())]
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _change(now: float | None, then: float | None) -> str:
+    if now is None or not then:
+        return "—"
+    return f"{(now - then) / then * 100:+.0f}%"
+
+
+ROWS: Final[tuple[tuple[str, str, str | None], ...]] = (  # label, count, and the count it is a share of
+    ("在营店铺", "active_shops", None),
+    ("自查次数", "self_checks", None),
+    ("自查覆盖率（本月至少自查一次）", "self_checked_shops", "active_shops"),
+    ("巡查次数", "patrols", None),
+    ("巡查率（本月到店巡查）", "patrolled_shops", "active_shops"),
+    ("发现隐患数", "hazards_found", None),
+    ("整改率（期限内整改销号）", "hazards_rectified_in_time", "hazards_due"),
+    ("逾期隐患", "overdue_hazards", None),
+    ("未处置报警", "open_alarms", None),
+)
+
+STYLE: Final = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em;color:#222}
+h1{color:#b71c1c;margin-bottom:0}h2{border-bottom:2px solid #b71c1c;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;width:100%;margin:.5em 0}th,td{border:1px solid #bbb;padding:.3em .5em;text-align:left}
+th{background:#f3f3f3}td.n{text-align:right}.red{color:#b71c1c}.black{color:#000;font-weight:bold}
+.muted{color:#777}@media print{body{margin:0}h2{page-break-after:avoid}table{page-break-inside:auto}}
+"""
+
+
+def report_html(
+    subdistrict: str,
+    month: str,
+    today: date,
+    now: MonthFigures,
+    last_year: MonthFigures,
+    communities: list[tuple[str, MonthFigures]],
+    ranking: dict[str, Any] | None,
+) -> str:
+    e = escape
+    year, mon = month.split("-")
+    out = [
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
+        f"<title>码上安全 安全监管月报 {e(month)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>码上安全 · 安全监管月报</h1><p class='muted'>{e(subdistrict)}</p>",
+        f"<p>{e(year)}年{int(mon)}月 安全监管月报 <span class='muted'>（统计至 {e(today.isoformat())}）</span></p>",
+        "<h2>本月概况（与去年同期相比）</h2><table><tr><th>指标</th><th>本月</th><th>去年同期</th><th>同比</th></tr>",
+    ]
+    for label, part, whole in ROWS:
+        a, b = (f.rate(part, whole) if whole else float(f.counts[part]) for f in (now, last_year))
+        shown = (_pct(a), _pct(b)) if whole else (f"{a:.0f}", f"{b:.0f}")
+        out.append(f"<tr><td>{e(label)}</td><td class='n'>{e(shown[0])}</td><td class='n'>{e(shown[1])}</td>")
+        out.append(f"<td class='n'>{e(_change(a, b))}</td></tr>")
+    out.append("</table>")
+    out.append("<h2>安全生产红黑榜</h2>")
+    if ranking is None:
+        out.append("<p class='muted'>本月还没有排名快照。</p>")
+    else:
+        for name, css, what in (("red", "red", "红榜（通报表扬）"), ("black", "black", "黑榜（约谈负责人、专项检查）")):
+            listed = [x for x in ranking["entries"] if x.get("list") == name]
+            out.append(f"<h3 class='{css}'>{e(what)}：{len(listed)} 家</h3>")
+            out.append("<table><tr><th>排名</th><th>店铺</th><th>社区</th><th>安全积分</th><th>未销号隐患</th></tr>")
+            for x in listed:
+                flag = " <strong>（专班整治）</strong>" if x.get("working_group") else ""
+                shop = f"{e(str(x.get('name') or ''))}（{e(str(x.get('shop')))}）{flag}"
+                out.append(
+                    f"<tr><td class='n'>{e(str(x.get('rank')))}</td><td>{shop}</td>"
+                    f"<td>{e(str(x.get('community') or ''))}</td><td class='n'>{e(str(x.get('points')))}</td>"
+                    f"<td class='n'>{e(str(x.get('open_hazards')))}</td></tr>"
+                )
+            out.append("</table>")
+    out.append("<h2>各社区隐患情况</h2><table><tr><th>社区</th><th>在营店铺</th><th>巡查率</th>")
+    out.append("<th>发现隐患</th><th>已销号</th><th>整改率</th><th>逾期</th></tr>")
+    for name, f in communities:
+        out.append(
+            f"<tr><td>{e(name)}</td><td class='n'>{f.counts['active_shops']}</td>"
+            f"<td class='n'>{e(_pct(f.rate('patrolled_shops', 'active_shops')))}</td>"
+            f"<td class='n'>{f.counts['hazards_found']}</td><td class='n'>{f.counts['hazards_rectified']}</td>"
+            f"<td class='n'>{e(_pct(f.rate('hazards_rectified_in_time', 'hazards_due')))}</td>"
+            f"<td class='n'>{f.counts['overdue_hazards']}</td></tr>"
+        )
+    out.append("</table><p class='muted'>整改率：本月到期的隐患中，在整改期限内整改并核实销号的比例。</p>")
+    out.append("</body></html>")
+    return "".join(out)
