@@ -53,7 +53,7 @@ def test_the_public_url_setting_is_what_the_code_encodes(tmp_path: object) -> No
 
 def test_community_posters_one_page_per_active_shop_each_with_its_own_code(world: World) -> None:
     office = world.login("wang", "wang-password")
-    hostile = "<script>alert(1)</script>=HYPERLINK(\"http://evil\")"
+    hostile = '<script>alert(1)</script>=HYPERLINK("http://evil")'
     add_shop(world, "S0004", hostile, grid="g2")
     assert world.client.post("/api/office/shops/S0001/close", headers=office).status_code == 200
     resp = world.client.get("/api/office/posters.pdf?community=wensan", headers=office)
