@@ -53,18 +53,43 @@ def project_shop(
     `shop` is the registry document (null when the shop is not registered: then its name is unknown and no
     self-check is owed); `events` are the shop's events (others, photos and unknown types are skipped);
     `as_of` is the day time rules (missed weeks, overdue) are evaluated on and picks the scoring year."""
-    registry = _registry(shop)
     events = list(events)
-    ordered = canonical_events(events)
+    projector = _projected(_registry(shop), canonical_events(events), rules, as_of, templates)
+    if projector is None:
+        return []
+    projector.redemptions = [r for r in redemptions(events) if r.shop == projector.code]
+    return projector.documents()
+
+
+def scores_as_of(
+    shop: Mapping[str, Any] | None,
+    events: Iterable[Mapping[str, Any]],
+    rules: Rules,
+    days: Iterable[date],
+    templates: Templates,
+) -> list[dict[str, Any] | None]:
+    """The score `project_shop` gives as of each of `days` from the events performed by then (for the monthly
+    snapshots a ranking is missing), reading the events once."""
+    registry, ordered = _registry(shop), canonical_events(events)
+    scores: list[dict[str, Any] | None] = []
+    for day in days:
+        performed = [event for event in ordered if R.day_of(event.performed_at, rules) <= day]
+        projector = _projected(registry, performed, rules, day, templates)
+        scores.append(projector.score() if projector is not None else None)
+    return scores
+
+
+def _projected(
+    registry: Shop | None, ordered: list[Event], rules: Rules, as_of: date, templates: Templates
+) -> _Projector | None:
     code = registry.code if registry else (ordered[0].shop if ordered else None)
     if code is None:
-        return []
+        return None
     projector = _Projector(code, registry, rules, as_of, templates)
     for event in ordered:
         if event.shop == code:
             projector.take(event)
-    projector.redemptions = [r for r in redemptions(events) if r.shop == code]
-    return projector.documents()
+    return projector
 
 
 def canonical_events(events: Iterable[Mapping[str, Any]]) -> list[Event]:
@@ -289,6 +314,11 @@ class _Projector:
 
     def _due(self, sunday: date) -> datetime:
         return R.midnight(R.missed_week_due(sunday, self.rules), self.rules)
+
+    def score(self) -> dict[str, Any]:
+        """The score alone (what `documents` gives as the score, without building the rest)."""
+        self._time_rules()
+        return self._score()
 
     def documents(self) -> list[dict[str, Any]]:
         self._time_rules()

@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Final
 
 from server.errors import CouchError
 from server.models.registry import shop_doc_id
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.validators import projections
-from server.validators import rules as R
 from server.validators.context import Context
 from server.validators.projections import merge_alarm, merge_score
 from server.validators.stats import ShopFacts, shop_facts
@@ -159,25 +158,9 @@ async def scores_as_of(store: Store, code: str, context: Context, days: Sequence
     """The score `project_shop` gives a shop as of each of these past days (for missing monthly snapshots), from
     one read of its partition and the events performed by then; writes nothing."""
     part = await read_partition(store, code)
-
-    def project() -> list[Doc | None]:
-        scores: list[Doc | None] = []
-        for day in days:
-            events = [event for event in part.events if _performed_by(event, day, context)]
-            docs = projections.project_shop(part.registry, events, context.rules, day, context.templates)
-            scores.append(next((doc for doc in docs if doc["type"] == "score"), None))
-        return scores
-
-    return await asyncio.to_thread(project)
-
-
-def _performed_by(event: Mapping[str, Any], day: date, context: Context) -> bool:
-    """Performed on or before `day` (events without a readable time are left to `project_shop` to refuse)."""
-    try:
-        moment = datetime.fromisoformat(str(event.get("performed_at")))
-    except ValueError:
-        return True
-    return moment.tzinfo is None or R.day_of(moment, context.rules) <= day
+    return await asyncio.to_thread(
+        projections.scores_as_of, part.registry, part.events, context.rules, days, context.templates
+    )
 
 
 async def shop_codes(store: Store, page: int = 200) -> list[str]:
