@@ -129,15 +129,14 @@ def trend(view: View, shops: Sequence[ShopFacts], months: int) -> list[dict[str,
         raise bad_request(f"months: between 1 and {MAX_TREND_MONTHS}")
     today = view.today()
     current = month_of(today)
+    checked_weeks = [{day - timedelta(days=day.weekday()) for day in shop.self_checks} for shop in shops]
     rows = []
     for back in range(months - 1, -1, -1):
         month = shift_month(current, -back)
         start, end = _to(period_bounds(month), today)
         m = figures(shops, start, end)
         weekly = [
-            _share(w["self_checked_shops"], w["active_shops"])
-            for monday in _mondays(start, end)
-            for w in [figures(shops, monday, min(monday + timedelta(days=6), today))]
+            _share(sum(1 for weeks in checked_weeks if monday in weeks), len(shops)) for monday in _mondays(start, end)
         ]
         known = [share for share in weekly if share is not None]
         rows.append(
