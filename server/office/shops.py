@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from server.errors import bad_request, not_found
+from server.models.common import PARTITION
 from server.models.registry import shop_doc_id
 from server.office.facts import ShopState, View
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.validators.district import shift_month
+from server.validators.shops import NOT_SHOPS
 from server.validators.stats import ShopFacts, period_bounds
 
+SHOP_CODE: Final = re.compile(PARTITION)
 LISTS: Final = ("red", "black", "none")
 STATUSES: Final = ("active", "closed")
 OPEN: Final = frozenset({"open", "rectified"})
@@ -70,7 +74,7 @@ def shop_row(view: View, shop: ShopState, today: date) -> dict[str, Any]:
 def list_shops(view: View, params: Mapping[str, str], limit: int, offset: int) -> dict[str, Any]:
     """`?community=&grid=&q=&list=&status=`: the matching shops by code, one page of them, and their total."""
     community, grid, q = params.get("community"), params.get("grid"), (params.get("q") or "").strip().lower()
-    listed, status = params.get("list"), params.get("status")
+    listed, status = params.get("list") or None, params.get("status") or None
     if listed is not None and listed not in LISTS:
         raise bad_request(f"list: one of {', '.join(LISTS)}")
     if status is not None and status not in STATUSES:
@@ -126,6 +130,8 @@ async def efile(store: Store, view: View, code: str) -> dict[str, Any]:
     """The shop's details and its whole timeline, newest first: every check, patrol, rectification, verification,
     photo, hazard (with its history), alarm and ledger entry. A ledger entry sits at the time of its source;
     documents with no time (reward points) are listed apart under `other`."""
+    if not SHOP_CODE.fullmatch(code) or code in NOT_SHOPS:
+        raise bad_request("code: a shop code of letters, digits, _ and -")
     query = AllDocsQuery(startkey=f"{code}:", endkey=f"{code}:\ufff0", include_docs=True)
     docs = [row["doc"] for row in (await store.all_docs(query))["rows"] if row.get("doc")]
     by_id = {doc["_id"]: doc for doc in docs}

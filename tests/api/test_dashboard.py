@@ -292,6 +292,8 @@ def test_bad_parameters_are_refused_with_a_reason(district: World) -> None:
         ("/api/office/shops?limit=5000", "limit"),
         ("/api/office/shops?offset=-1", "offset"),
         ("/api/office/photos/S0001:self_check:x", "id"),
+        ("/api/office/shops/accounts/efile", "code"),
+        ("/api/office/shops/S 1/efile", "code"),
     ):
         resp = district.client.get(path, headers=headers)
         assert resp.status_code == 400, (path, resp.text)
