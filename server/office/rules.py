@@ -149,7 +149,8 @@ async def _current_template(store: Store, doc_id: str) -> tuple[Doc | None, Temp
 
 
 def _template(doc_id: str, version: int, body: dict[str, Any]) -> Template:
-    fields = {k: v for k, v in body.items() if k not in META and k != "id"}
+    # `id` names a new module; `versions` is what GET /api/office/templates adds: an edited copy may carry both.
+    fields = {k: v for k, v in body.items() if k not in META and k not in ("id", "versions")}
     new = {**fields, "_id": doc_id, "type": "template", "schema": 1, "version": version}
     try:
         return Template.model_validate(new)

@@ -163,6 +163,10 @@ def test_the_food_safety_module_applies_to_food_shops_without_code(world: World)
     assert (stored(world, "district:template:food-safety:v1") or {}).get("version") == 1
     current = world.client.get("/api/office/templates", headers=headers).json()["items"][1]
     assert current["version"] == 2 and current["versions"] == [1, 2]
+    # What the office screen sends back: the listed template as it came, edited.
+    edited = {**current, "title": {"zh": "食品安全（2027版）", "en": "Food safety (2027)"}}
+    resp = world.client.put("/api/office/templates/food-safety", headers=headers, json=edited)
+    assert resp.status_code == 200 and resp.json()["version"] == 3, resp.text
     assert wait_until(lambda: stored(world, hazard_id))["status"] == "open"
 
 
