@@ -44,6 +44,16 @@ export default defineConfig({
       workbox: {
         // The app shell. (manifest.webmanifest is added by the plugin itself.)
         globPatterns: ['**/*.{js,css,html,svg,png}'],
+        // The QR decoder (the scanner's fallback where BarcodeDetector is missing) is not part of the shell:
+        // it is cached the first time the scanner opens, so a first visit does not download it.
+        globIgnores: ['**/jsQR-*.js'],
+        runtimeCaching: [
+          {
+            urlPattern: /\/assets\/jsQR-[\w-]+\.js$/,
+            handler: 'CacheFirst',
+            options: { cacheName: 'scanner', expiration: { maxEntries: 4 } },
+          },
+        ],
         // Deep links (/s/S0001, /login) open offline from the precached shell ...
         navigateFallback: '/index.html',
         // ... but the server's own paths never get the shell instead of their answer.
