@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     _store_args(demo)
     demo.add_argument("--shops", type=int, default=1500)
     demo.add_argument("--grid-workers", type=int, default=80)
-    demo.add_argument("--months", type=int, default=6, help="months of history up to yesterday")
+    demo.add_argument("--months", type=int, default=13, help="months of history up to yesterday")
     demo.add_argument("--seed", type=int, help="the same seed builds the same district (default: a random one)")
     demo.add_argument("--credentials", metavar="FILE", help="where the logins go (default DIR/logins.json)")
     demo.add_argument("--today", metavar="YYYY-MM-DD", help="the day after the history ends (at most today)")

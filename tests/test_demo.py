@@ -7,7 +7,9 @@ import asyncio
 import json
 import random
 import re
+from collections import Counter
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +18,11 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.cli import main
-from server.demo.build import MARKER
+from server.demo.build import MARKER, Options, months_before
+from server.demo.district import plan_district
+from server.demo.history import TZ, ShopHistory
 from server.ids import new_ulid, seeded_ulid
-from server.models import EVENT_TYPES, parse_event
+from server.models import EVENT_TYPES, default_rules, default_template, parse_event
 from server.models.common import ULID
 from server.registry import Registry
 from server.settings import Settings
@@ -198,3 +202,39 @@ def test_a_district_it_did_not_build_or_did_not_finish_is_left_alone(
     asyncio.run(prepare(interrupted, {"complete": False, "seed": 7}))
     assert build(interrupted) == 2
     assert "did not finish; remove it and run again" in capsys.readouterr().err
+
+
+def test_thirteen_months_of_history_with_diligent_absent_and_repeat_offending_shops() -> None:
+    """The history itself (no store): the default length, the kinds of owners, the platform settling in."""
+    assert Options().months == 13
+    today = date(2026, 11, 28)
+    start = datetime.combine(months_before(today, 13), datetime.min.time(), TZ)
+    end = datetime.combine(today, datetime.min.time(), TZ)
+    district = plan_district(3, 120, 6)
+    per_shop: dict[str, Counter[str]] = {}
+    patrol_months: Counter[str] = Counter()
+    for shop in district.shops:
+        events = ShopHistory(3, shop, district.worker(shop.patroller), default_template(), default_rules(), start, end)
+        counts: Counter[str] = Counter()
+        for event in events.run():
+            counts[event.doc["type"]] += 1
+            counts["findings"] += len(event.doc.get("findings", ()))
+            if event.doc["type"] == "patrol":
+                patrol_months[event.doc["performed_at"][:7]] += 1
+        per_shop[shop.code] = counts
+    weeks = (end - start).days / 7
+    owners = {shop.code: shop.owner for shop in district.shops}
+    never = [c for c, o in owners.items() if o.weekly == 0]
+    diligent = [c for c, o in owners.items() if o.weekly > 0.9]
+    offenders = [c for c, o in owners.items() if o.repeat_offender]
+    assert never and diligent and offenders
+    assert all(per_shop[c]["self_check"] == 0 for c in never)
+    assert all(per_shop[c]["self_check"] > 0.7 * weeks for c in diligent)
+
+    def mean_findings(codes: list[str]) -> float:
+        return sum(per_shop[c]["findings"] for c in codes) / len(codes)
+
+    others = [c for c in owners if c not in offenders]
+    assert mean_findings(offenders) > 2 * mean_findings(others)
+    # A year ago grid workers patrolled far less than now (the seed's "patrol rate +50 % on last year").
+    assert patrol_months["2025-11"] * 1.3 < patrol_months["2026-10"]

@@ -56,7 +56,8 @@ def _day(request: Request, name: str) -> date | None:
 
 
 async def export(request: Request) -> Response:
-    """`?from=&to=` (days) filter checks and hazards; `?month=` picks the ranking (default: this month)."""
+    """`GET /api/office/exports/{kind}.{fmt}?from=&to=&month=&subdistrict=`: shops, checks, hazards or rankings as
+    CSV or XLSX; from/to (days) filter checks and hazards, month picks the ranking (default: this month)."""
     await caller(request, "office")
     kind, fmt = request.path_params["kind"], request.path_params["fmt"]
     if kind not in KINDS or fmt not in ("csv", "xlsx"):
@@ -85,7 +86,8 @@ async def export(request: Request) -> Response:
 
 
 async def report(request: Request) -> Response:
-    """The month's figures beside the same month last year, its red and black lists, hazards by community."""
+    """`GET /api/office/reports/{month}.html?subdistrict=`: the printable monthly report: the month's figures beside
+    the same month last year, its red and black lists, hazards by community."""
     await caller(request, "office")
     month = request.path_params["month"]
     if not rankings.MONTH.fullmatch(month):

@@ -45,6 +45,7 @@ def _file(body: bytes, media_type: str, filename: str) -> Response:
 
 
 async def svg(request: Request) -> Response:
+    """`GET /api/office/shops/{code}/qr.svg?scale=`: the shop's QR code, encoding `{public URL}/s/{code}`."""
     await caller(request, "office")
     shop = await _shop(request)
     body = qr_svg(shop_url(base_url(request), shop["code"]), _scale(request))
@@ -52,6 +53,7 @@ async def svg(request: Request) -> Response:
 
 
 async def png(request: Request) -> Response:
+    """`GET /api/office/shops/{code}/qr.png?scale=`: the same QR code as a PNG."""
     await caller(request, "office")
     shop = await _shop(request)
     body = qr_png(shop_url(base_url(request), shop["code"]), _scale(request))
@@ -59,7 +61,7 @@ async def png(request: Request) -> Response:
 
 
 async def posters(request: Request) -> Response:
-    """`GET /api/office/posters.pdf?community={code}` (its active shops) or `?shop={code}` (one poster)."""
+    """`GET /api/office/posters.pdf?community=&shop=`: one A4 poster per active shop of a community, or one shop's."""
     await caller(request, "office")
     registry = registry_of(request)
     community_code, shop_code = request.query_params.get("community"), request.query_params.get("shop")

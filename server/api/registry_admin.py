@@ -35,7 +35,9 @@ def _jobs(request: Request) -> OrderedDict[str, Report]:
 
 
 async def start_import(request: Request) -> Response:
-    """`POST /api/office/import?dry_run=1&create=1&subdistrict=` with the CSV or XLSX as the body: 202 {job...}."""
+    """`POST /api/office/import?dry_run=&create=&subdistrict=`: starts importing the CSV or XLSX sent as the body,
+    202 with the job's report; dry_run=1 writes nothing, create=1 makes unknown communities and grids (see
+    `server/importer.py`)."""
     await caller(request, "office")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
@@ -67,6 +69,7 @@ async def start_import(request: Request) -> Response:
 
 
 async def import_job(request: Request) -> Response:
+    """`GET /api/office/import/{job}`: progress (`done` of `total` rows), then the validation report."""
     await caller(request, "office")
     report = _jobs(request).get(request.path_params["job"])
     if report is None:
@@ -121,13 +124,20 @@ async def edit_shop(request: Request) -> Response:
     return json_response(request, _shop_out(shop))
 
 
-def _status_route(status: str) -> Any:
-    async def set_status(request: Request) -> Response:
-        await caller(request, "office")
-        shop = await registry_of(request).edit_shop(request.path_params["code"], {"status": status})
-        return json_response(request, _shop_out(shop))
+async def close_shop(request: Request) -> Response:
+    """`POST /api/office/shops/{code}/close`: the shop is closed; it leaves the ranking and the posters."""
+    return await _set_status(request, "closed")
 
-    return set_status
+
+async def reopen_shop(request: Request) -> Response:
+    """`POST /api/office/shops/{code}/reopen`: a closed shop is active again."""
+    return await _set_status(request, "active")
+
+
+async def _set_status(request: Request, status: str) -> Response:
+    await caller(request, "office")
+    shop = await registry_of(request).edit_shop(request.path_params["code"], {"status": status})
+    return json_response(request, _shop_out(shop))
 
 
 def _shop_out(doc: dict[str, Any]) -> dict[str, Any]:
@@ -242,8 +252,8 @@ routes = [
     Route("/api/office/registry/shops", list_shops, methods=["GET"]),
     Route("/api/office/shops", create_shop, methods=["POST"]),
     Route("/api/office/shops/{code}", edit_shop, methods=["PATCH"]),
-    Route("/api/office/shops/{code}/close", _status_route("closed"), methods=["POST"]),
-    Route("/api/office/shops/{code}/reopen", _status_route("active"), methods=["POST"]),
+    Route("/api/office/shops/{code}/close", close_shop, methods=["POST"]),
+    Route("/api/office/shops/{code}/reopen", reopen_shop, methods=["POST"]),
     Route("/api/office/registry/communities", list_communities, methods=["GET"]),
     Route("/api/office/registry/communities/{code}", put_community, methods=["PUT"]),
     Route("/api/office/registry/grids/{code}", put_grid, methods=["PUT"]),

@@ -56,7 +56,7 @@ class DemoError(Exception):
 class Options:
     shops: int = 1500
     grid_workers: int = 80
-    months: int = 6
+    months: int = 13  # a year and a month: this month has its same month last year to compare with
     seed: int = 0
     today: date = field(default_factory=lambda: datetime.now(TZ).date())  # history ends the night before
 

@@ -37,6 +37,7 @@ class Owner:
     device: str | None
     weekly: float  # chance of a self-check in any given week
     honesty: float  # chance of declaring a hazard the shop has
+    repeat_offender: bool = False  # the same hazards come back, fixed late or never: the black list's regulars
 
 
 @dataclass(frozen=True)
@@ -198,8 +199,10 @@ def _owner(rng: random.Random, devices: set[str]) -> Owner:
         return Owner(True, pin, device, 0.0, 0.5)
     if u < 0.26:  # diligent
         return Owner(True, pin, device, rng.uniform(0.92, 0.98), 0.9)
-    if u < 0.88:  # most
+    if u < 0.83:  # most
         return Owner(True, pin, device, rng.uniform(0.6, 0.8), 0.65)
+    if u < 0.88:  # repeat offenders: self-check now and then, declare little, fix late
+        return Owner(True, pin, device, rng.uniform(0.3, 0.6), 0.2, repeat_offender=True)
     return Owner(True, pin, device, rng.uniform(0.2, 0.45), 0.35)  # lax
 
 

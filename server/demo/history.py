@@ -28,6 +28,13 @@ TZ: Final = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991
 # one; older ones show the shop's latest earlier photo, which keeps a demo store to a few thousand photos.
 FRESH_PHOTO_DAYS: Final = 7
 FOUND_SHARE: Final = 0.92  # of the hazards present, the share a patrol finds
+# The platform took a year to settle in: twelve months before the history's end, grid workers made this share of
+# the patrols they make now, found this share of what they find now, and owners self-checked this much less; it
+# grows to the full rate four months before the end. So this month against the same month last year shows what the
+# seed report says: patrol rate about +50 %, hazards found about +40 %.
+RAMP_FLOOR: Final = 0.55
+RAMP_MONTHS: Final = (4, 12)
+REPEAT_HAZARDS: Final = 4.0  # a repeat offender's hazards come this many times as often
 OWNER_HOURS: Final = (time(7, 0), time(22, 0))
 WORKER_HOURS: Final = (time(8, 30), time(17, 30))
 
@@ -64,6 +71,7 @@ class Outcome:
     attempt: int = 1
     passed: bool = True  # what the grid worker will find when verifying
     on_the_spot: bool = False  # fixed while the grid worker was still there
+    due: datetime | None = None  # the evening of the deadline day
 
 
 class ShopHistory:
@@ -128,7 +136,8 @@ class ShopHistory:
 
     def _self_check(self, at: datetime, _: None) -> None:
         owner = self.shop.owner
-        declared = [issue for issue in self.active if self.rng.random() < owner.honesty]
+        # What was declared before is being dealt with: declaring it again would only open a second hazard.
+        declared = [issue for issue in self.active if not issue.handled and self.rng.random() < owner.honesty]
         ulid = self._ulid(at)
         doc_id = f"{self.shop.code}:self_check:{ulid}"
         answers = self._answers(at, declared, self._owner_id, owner.device or "")
@@ -149,15 +158,19 @@ class ShopHistory:
         )
         self.unverified.append(doc_id)
         for issue in declared:
-            if not issue.handled and self.rng.random() < 0.85:  # declared, so they mean to fix it
-                issue.handled = True
+            issue.handled = True
+            if self.rng.random() < 0.97:  # declared, so they mean to fix it
                 hazards = [f"{self.shop.code}:hazard:{ulid}-{item}" for item in issue.values]
-                self._at(self._owner_time(at + self._hours(3, 120)), "rectify", Outcome(issue, hazards))
+                due = self._due(at, self._worst(issue))
+                on_time = self.rng.random() < (0.5 if self.shop.owner.repeat_offender else 0.97)
+                when = at + (due - at) * self.rng.uniform(0.1, 0.8) if on_time else due + self._hours(14, 200)
+                self._at(self._owner_time(when), "rectify", Outcome(issue, hazards, due=due))
 
     # ----- the grid worker's monthly patrol -----
 
     def _patrol(self, at: datetime, _: None) -> None:
-        found = [issue for issue in self.active if not issue.handled and self.rng.random() < FOUND_SHARE]
+        share = FOUND_SHARE * (0.8 + 0.2 * self._ramp(at))
+        found = [issue for issue in self.active if not issue.handled and self.rng.random() < share]
         seen = [issue for issue in self.active if issue.handled or issue in found]
         ulid = self._ulid(at)
         doc_id = f"{self.shop.code}:patrol:{ulid}"
@@ -214,6 +227,13 @@ class ShopHistory:
     def _deadline(self, at: datetime, severity: Severity) -> date:
         return at.date() + timedelta(days=self.rules.deadline_days.of(severity))
 
+    def _due(self, at: datetime, severity: Severity) -> datetime:
+        return datetime.combine(self._deadline(at, severity), time(20, 0), TZ)
+
+    def _worst(self, issue: Issue) -> Severity:
+        hazardous = {item: Answer.model_validate({"value": value}) for item, value in issue.values.items()}
+        return max((severity for _, severity in hazard_items(self.template, hazardous)), key=SEVERITIES.index)
+
     def _respond(self, at: datetime, outcome: Outcome, deadline: date, stubborn: bool) -> None:
         """What follows a finding: fixed on the spot, rectified on time, late, or not at all."""
         items = outcome.issue.values if outcome.issue else {}
@@ -223,7 +243,8 @@ class ShopHistory:
             self._at(at + self._minutes(10, 30), "verify", outcome)
             return
         due = datetime.combine(deadline, time(20, 0), TZ)
-        on_time, late = (0.35, 0.45) if stubborn else (0.78, 0.14)
+        outcome.due = due
+        on_time, late = (0.45, 0.4) if stubborn or self.shop.owner.repeat_offender else (0.96, 0.03)
         u = self.rng.random()
         if u < on_time:
             when = at + (due - at) * self.rng.uniform(0.1, 0.95)
@@ -239,7 +260,10 @@ class ShopHistory:
     def _fixed_unreported(self, at: datetime, outcome: Outcome) -> None:
         self._fix(outcome.issue)
         outcome.rectifications = [None] * len(outcome.hazards)
-        self._at(self._worker_time(at + self._hours(12, 96)), "verify", outcome)
+        later = at + self._hours(12, 96)
+        if outcome.due is not None and at < outcome.due < later:  # they come back before the deadline
+            later = at + (outcome.due - at) * self.rng.uniform(0.3, 0.9)
+        self._at(self._worker_time(later), "verify", outcome)
 
     # ----- rectifications and verifications -----
 
@@ -258,7 +282,7 @@ class ShopHistory:
                 self._event("rectification", rect_id, at, owner_id, device, hazard=hazard, note=note, photos=photos),
             )
             outcome.rectifications.append(rect_id)
-        outcome.passed = outcome.attempt > 1 or self.rng.random() >= 0.08  # a poor job now and then
+        outcome.passed = outcome.attempt > 1 or self.rng.random() >= 0.03  # a poor job now and then
         if outcome.passed:
             self._fix(outcome.issue)
         self._at(self._worker_time(at + self._hours(2, 96)), "verify", outcome)
@@ -366,7 +390,7 @@ class ShopHistory:
         out = []
         monday = self.start.date() - timedelta(days=self.start.weekday())
         while monday < self.end.date():
-            if self.rng.random() < weekly:
+            if self.rng.random() < weekly * (0.75 + 0.25 * self._ramp(_local(monday, 12))):
                 day = monday + timedelta(days=self.rng.choices(range(7), weights=(3, 3, 3, 3, 2, 2, 2))[0])
                 at = _local(day, self.rng.uniform(8, 21.5))
                 if self.start <= at < self.end:
@@ -379,7 +403,7 @@ class ShopHistory:
         month = self.start.date().replace(day=1)
         while month < self.end.date():
             following = (month + timedelta(days=32)).replace(day=1)
-            if self.rng.random() < self.worker.diligence:
+            if self.rng.random() < self.worker.diligence * self._ramp(_local(month, 12)):
                 day = month + timedelta(days=self.rng.randrange((following - month).days))
                 if day.weekday() == 6:  # Sundays off
                     day -= timedelta(days=1)
@@ -389,22 +413,36 @@ class ShopHistory:
             month = following
         return out
 
+    def _ramp(self, at: datetime) -> float:
+        """How settled in the platform was `at`: RAMP_FLOOR a year before the end, 1 in the last four months."""
+        months = (self.end.year - at.year) * 12 + self.end.month - at.month
+        low, high = RAMP_MONTHS
+        return 1.0 - (1.0 - RAMP_FLOOR) * min(1.0, max(0.0, (months - low) / (high - low)))
+
     def _issues(self) -> list[Issue]:
         """The hazards this shop will have, drawn up front; whether they last depends on what people do."""
         rng, shop, start, end = self.rng, self.shop, self.start, self.end
         issues: list[Issue] = []
+
+        def some_day() -> datetime:  # lasting hazards start at any time (a new tenant, a removed device), so the
+            return start + (end - start) * rng.random()  # first month holds no backlog that would skew last year
+
         if shop.category in ("food", "retail", "ebike_repair", "recreation") and rng.random() < 0.035:
-            issues.append(Issue({"three_in_one": True, "sleeping_people": rng.randint(1, 3)}, start, None))
+            issues.append(Issue({"three_in_one": True, "sleeping_people": rng.randint(1, 3)}, some_day(), None))
         elif rng.random() < 0.03:
-            issues.append(Issue({"sleeping_people": rng.randint(1, 2)}, start, None))
+            issues.append(Issue({"sleeping_people": rng.randint(1, 2)}, some_day(), None))
         for item, share in (("rcd_installed", 0.02), ("extinguisher_present", 0.02)):
             if rng.random() < share:
-                issues.append(Issue({item: False}, start, None))
-        expiry = start + timedelta(days=rng.uniform(-60, 600))
+                issues.append(Issue({item: False}, some_day(), None))
+        expiry = start + timedelta(days=rng.uniform(0, 600))
         if expiry < end:
             issues.append(Issue({"extinguisher_valid": False}, expiry, None))
         weeks = (end - start).days / 7
         ebike_rate = 0.05 if shop.category == "ebike_repair" else 0.012
+        often = REPEAT_HAZARDS if shop.owner.repeat_offender else 1.0
+        if shop.owner.repeat_offender:  # the extinguisher is let expire again and again
+            for _ in range(_poisson(rng, weeks / 20)):
+                issues.append(Issue({"extinguisher_valid": False}, start + (end - start) * rng.random(), None))
         for item, value, rate, days in (
             ("escape_route", False, 0.012, (1, 10)),
             ("ebike_indoor_charging", True, ebike_rate, (3, 40)),
@@ -412,7 +450,7 @@ class ShopHistory:
             ("wiring_ok", False, 0.005, None),
             ("gas_safe", False, 0.006 if shop.uses_gas else 0.0, None),
         ):
-            for _ in range(_poisson(rng, rate * weeks)):
+            for _ in range(_poisson(rng, rate * often * weeks)):
                 since = start + (end - start) * rng.random()
                 lasts = timedelta(days=rng.uniform(*days)) if days else None
                 issues.append(Issue({item: value}, since, lasts))
