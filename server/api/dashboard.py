@@ -8,6 +8,7 @@ and follows the changes feed, so a refresh of the dashboard costs a few reads.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Final
 
@@ -19,10 +20,13 @@ from server.api.common import caller
 from server.errors import bad_request, not_found
 from server.http import json_response, q_bool, q_int
 from server.models.common import PARTITION, ULID
+from server.models.rules import Rules
 from server.office import figures, monitor, rankings, shops
 from server.office.facts import Facts, View
 from server.store.protocol import Store
 from server.store.upsert import read
+from server.validators.follower import Follower
+from server.validators.stats import ShopFacts
 
 MAX_PAGE: Final = 500
 PHOTO_ID: Final = re.compile(rf"{PARTITION}:photo:{ULID}")
@@ -33,13 +37,24 @@ def _store(request: Request) -> Store:
     return store
 
 
-async def _view(request: Request) -> View:
-    """The office's in-memory view of the store, made on first use and kept on the app."""
+def _facts(request: Request) -> Facts:
+    """The office's in-memory view of the store, made on first use and kept on the app; it starts from the facts
+    of the validators running in this process, when they run here."""
     state = request.app.state
     facts: Facts | None = getattr(state, "office_facts", None)
     if facts is None or facts.store is not state.store:
-        facts = state.office_facts = Facts(state.store)
-    return await facts.view()
+        follower: Follower = state.follower
+
+        def known() -> tuple[Rules | None, Mapping[str, ShopFacts]]:
+            context = follower.context
+            return (context.rules, dict(follower.facts)) if context is not None else (None, {})
+
+        facts = state.office_facts = Facts(state.store, known)
+    return facts
+
+
+async def _view(request: Request) -> View:
+    return await _facts(request).view()
 
 
 def _params(request: Request) -> dict[str, str]:
@@ -177,7 +192,7 @@ async def sync_monitor(request: Request) -> Response:
     "refused_total"}`: every device's last report, and per owner and grid worker their devices, the newest event
     delivered, refused documents, and whether they have been silent for more than 3 days."""
     await caller(request, "office")
-    view = await _view(request)
+    view = await _facts(request).with_authors()
     return json_response(request, await monitor.sync_monitor(_store(request), view, datetime.now(UTC)))
 
 

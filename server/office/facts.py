@@ -9,7 +9,7 @@ rules (time zone, today) come from the validators' context loader.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
@@ -37,7 +37,7 @@ class ShopState:
     doc: Doc | None
     score: Doc | None
     facts: ShopFacts
-    authors: dict[str, tuple[str, str]] = field(default_factory=dict)  # user → newest (performed_at, device)
+    authors: dict[str, tuple[str, str]] | None = None  # user → newest (performed_at, device); None: not read yet
 
 
 @dataclass
@@ -104,13 +104,28 @@ def _utc(moment: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class Facts:
-    """The office's view of the store, refreshed on each read from the changes feed (one refresh at a time)."""
+Known = Callable[[], tuple[Rules | None, Mapping[str, ShopFacts]]]
 
-    def __init__(self, store: Store) -> None:
+
+class Facts:
+    """The office's view of the store, refreshed on each read from the changes feed (one refresh at a time).
+
+    `known` may hand over the facts the validators running in this process already hold (with the rules they
+    were made with): the first load then takes those instead of reading every shop's events, which is most of
+    its cost. Shops that change later are read from the store, like every shop when there is no such follower."""
+
+    def __init__(self, store: Store, known: Known | None = None) -> None:
         self.store = store
+        self.known = known
         self._view: View | None = None
         self._lock = asyncio.Lock()
+
+    async def with_authors(self) -> View:
+        """The view with every shop's event authors read (the sync monitor's newest event per user)."""
+        view = await self.view()
+        async with self._lock:
+            await self._shops(view, [code for code, shop in view.shops.items() if shop.authors is None])
+        return view
 
     async def view(self) -> View:
         async with self._lock:
@@ -124,7 +139,8 @@ class Facts:
     async def _load(self, rules: Rules) -> View:
         view = View(rules, seq=(await self.store.info())["update_seq"])
         await self._registry(view)
-        await self._shops(view, self._codes(view))
+        known_rules, known = self.known() if self.known else (None, {})
+        await self._shops(view, self._codes(view), known if known_rules == rules else {})
         return view
 
     async def _registry(self, view: View) -> None:
@@ -135,15 +151,19 @@ class Facts:
     def _codes(view: View) -> set[str]:
         return {str(code) for grid in view.grids.values() for code in grid.get("shops", ())}
 
-    async def _shops(self, view: View, codes: Iterable[str]) -> None:
+    async def _shops(self, view: View, codes: Iterable[str], known: Mapping[str, ShopFacts] | None = None) -> None:
         limit = asyncio.Semaphore(CONCURRENCY)
+        known = known or {}
 
         ordered = sorted(codes)
         docs = await _by_keys(self.store, [key for code in ordered for key in (shop_doc_id(code), f"{code}:score")])
 
         async def one(code: str) -> None:
+            registry, score = docs.get(shop_doc_id(code)), docs.get(f"{code}:score")
+            if code in known:
+                view.shops[code] = ShopState(code, registry, score, known[code])
+                return
             async with limit:
-                registry, score = docs.get(shop_doc_id(code)), docs.get(f"{code}:score")
                 view.shops[code] = await _shop(self.store, code, view.rules, registry, score)
 
         await asyncio.gather(*(one(code) for code in ordered))

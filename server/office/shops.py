@@ -206,13 +206,6 @@ async def workers(store: Store, view: View) -> list[dict[str, Any]]:
                 "open_hazards": sum(h[0] for h in hazards),
                 "overdue_hazards": sum(h[1] for h in hazards),
                 "last_patrol": last.isoformat() if last else None,
-                "last_seen": _latest(view, codes, user_id),
             }
         )
     return out
-
-
-def _latest(view: View, codes: Sequence[str], user_id: str) -> str | None:
-    """The newest `performed_at` of this user's events in these shops."""
-    times = [view.shops[c].authors[user_id][0] for c in codes if c in view.shops and user_id in view.shops[c].authors]
-    return max(times, key=lambda t: datetime.fromisoformat(t)) if times else None

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server.ids import new_ulid
+from server.office.facts import Facts, View
 from server.store.protocol import AllDocsQuery, Doc
 from tests.api.conftest import World, open_world
 from tests.api.test_alarm_flow import wait_until
@@ -273,6 +274,20 @@ def test_the_figures_equal_a_recount_of_the_raw_documents(district: World) -> No
     assert [(row["id"], row["name"]) for row in by["by_community"]] == [("wensan", "文三社区")]
     same = district.client.get("/api/office/breakdown?by=grid", headers=headers).json()
     assert same["items"] == by["by_grid"]
+
+
+def test_the_validators_facts_and_a_read_of_the_store_agree(district: World) -> None:
+    """The office's view starts from the facts of the validators running in-process; read from the store alone
+    (a gateway beside a separate `mashang worker`), it is the same."""
+    follower = district.state.follower
+    assert follower.facts, "the validators run in this world, so the office view can start from their facts"
+    store = district.state.store
+    read: View = district.call(Facts(store).view)
+    started: View = district.call(Facts(store, lambda: (follower.context.rules, dict(follower.facts))).view)
+    assert set(read.shops) == set(started.shops) == {"S0001", "S0002", "S0003"}
+    for code in read.shops:
+        assert read.shops[code].facts == started.shops[code].facts, code
+        assert read.shops[code].authors and started.shops[code].authors is None
 
 
 def test_bad_parameters_are_refused_with_a_reason(district: World) -> None:
