@@ -5,6 +5,7 @@ redemption lowers a shop's reward balance, and a month of the red/black list is 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -111,7 +112,11 @@ def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, log
     )
     assert "灭火器一具" in page.locator(".rewards-shop").inner_text()
 
-    # Publishing this month's red/black list.
+    # Publishing a month's red/black list (the validators write the snapshot a few seconds after they start).
+    deadline = time.monotonic() + 60
+    while not httpx.get(f"{gateway.url}/api/office/rankings", headers=office).json()["months"]:
+        assert time.monotonic() < deadline, "no ranking snapshot"
+        time.sleep(0.5)
     follow(page, "/office/ranking")
     settle(page)
     assert page.locator("[data-ranking=red] tbody tr").count() >= 1
