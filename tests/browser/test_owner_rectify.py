@@ -1,0 +1,77 @@
+"""An owner fixes a hazard: the home lists it with its deadline, the rectification goes up with a photo, and
+the server's hazard moves to `rectified` (waiting for the grid worker's verification)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+
+from tests.browser.test_owner_offline import camera_jpeg
+from tests.gateway import Gateway
+
+
+def open_hazard(gateway: Gateway, logins: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
+    """An activated owner and one of their shop's open hazards, read as the shop's grid worker."""
+    for worker in logins["grid_workers"]:
+        answer = httpx.post(
+            f"{gateway.url}/api/auth/login", json={"username": worker["username"], "password": worker["password"]}
+        )
+        auth = {"Authorization": f"Bearer {answer.json()['token']}"}
+        for owner in logins["owners"]:
+            if owner["shop"] not in worker["shops"]:
+                continue
+            params = {
+                "startkey": json.dumps(f"{owner['shop']}:hazard:"),
+                "endkey": json.dumps(f"{owner['shop']}:hazard:\ufff0"),
+                "include_docs": "true",
+            }
+            rows = httpx.get(f"{gateway.url}/sync/_all_docs", params=params, headers=auth).json()["rows"]
+            for row in rows:
+                if row["doc"]["status"] in ("open", "overdue"):
+                    return owner, row["doc"]
+    raise AssertionError("the demo district has no open hazard at an activated owner's shop")
+
+
+def test_an_owner_rectifies_a_hazard_with_a_photo(gateway: Gateway, context: Any, logins: dict[str, Any]) -> None:
+    owner, hazard = open_hazard(gateway, logins)
+    shop = owner["shop"]
+    page = context.new_page()
+    page.goto(f"{gateway.url}/s/{shop}")
+    page.fill("input[name=pin]", owner["pin"])
+    page.click("[data-form=owner-login] button[type=submit]")
+    item = page.locator(f"[data-hazard='{hazard['_id']}']")
+    item.wait_for(timeout=30_000)
+    assert hazard["deadline"] in item.inner_text()
+    item.locator("a").click()
+
+    page.wait_for_selector("[data-form=rectification]")
+    page.click("[data-form=rectification] button[type=submit]")
+    page.wait_for_selector("[data-form=rectification] .notice.error")  # neither photo nor note: refused here
+    page.set_input_files(
+        "[data-photo-for=rectification]",
+        files=[{"name": "fixed.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}],
+    )
+    page.wait_for_selector("[data-form=rectification] img[data-photo]", timeout=20_000)
+    page.fill("textarea[name=note]", "已更换新灭火器")
+    page.click("[data-form=rectification] button[type=submit]")
+    page.wait_for_selector("[data-owner-home]")
+    page.wait_for_selector("[data-sync-state=synced]", timeout=60_000)
+
+    token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": owner["pin"]}).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    deadline = time.monotonic() + 30
+    while True:
+        doc = httpx.get(f"{gateway.url}/sync/{hazard['_id']}", headers=auth).json()
+        if doc["status"] == "rectified" or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert doc["status"] == "rectified"
+    [rectification] = doc["rectifications"]
+    sent = httpx.get(f"{gateway.url}/sync/{rectification}", headers=auth).json()
+    assert sent["note"] == "已更换新灭火器" and len(sent["photos"]) == 1
+    assert httpx.get(f"{gateway.url}/sync/{sent['photos'][0]}/photo.jpg", headers=auth).status_code == 200
+    # The home now says the fix waits for the grid worker.
+    page.wait_for_selector(f"[data-hazard='{hazard['_id']}'][data-status=rectified]", timeout=30_000)
