@@ -84,6 +84,8 @@ async def sync_monitor(store: Store, view: View, now: datetime) -> dict[str, Any
                 "last_event_at": last_event,
                 "last_event_device": last_device,
                 "last_report_at": last_report,
+                "last_push": _newest(*(d.get("last_push") for d in devices)),  # as the devices reported
+                "last_pull": _newest(*(d.get("last_pull") for d in devices)),
                 "last_seen": last_seen,
                 "silent": last_seen is not None and (_moment(last_seen) or now) < silent_before,
                 "never_seen": last_seen is None,

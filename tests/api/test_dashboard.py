@@ -412,7 +412,15 @@ def test_grid_workers_and_their_workload(district: World) -> None:
 
 def test_the_sync_monitor(district: World) -> None:
     zhou = district.login("zhou", "zhou-password")
-    report = {"device": "d-zhou-phone", "app_version": "1.0.0", "pending_docs": 2, "pending_photos": 5}
+    pushed = (NOW - timedelta(hours=1)).isoformat()
+    report = {
+        "device": "d-zhou-phone",
+        "app_version": "1.0.0",
+        "pending_docs": 2,
+        "pending_photos": 5,
+        "last_push": pushed,
+        "last_pull": NOW.isoformat(),
+    }
     assert district.client.post("/api/devices/report", headers=zhou, json=report).status_code == 200
     bad = check("patrol", "S0003", NOW)  # not zhou's shop: refused and quarantined
     bad["created_by"] = "grid:zhou"
@@ -425,6 +433,7 @@ def test_the_sync_monitor(district: World) -> None:
     users = {u["user_id"]: u for u in answer["users"]}
     assert users["grid:zhou"]["refused"] == 1 and "S0003" in users["grid:zhou"]["last_refused"]["reason"]
     assert users["grid:zhou"]["last_event_at"] == NOW.isoformat() and users["grid:zhou"]["silent"] is False
+    assert users["grid:zhou"]["last_push"] == pushed and users["grid:zhou"]["last_pull"] == NOW.isoformat()
     # Li's last patrol was three days and five minutes ago: silent for more than 3 days.
     assert users["grid:li"]["last_event_at"] == (NOW - timedelta(days=3)).isoformat()
     assert users["grid:li"]["refused"] == 0 and users["grid:li"]["silent"] is True
