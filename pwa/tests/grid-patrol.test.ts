@@ -2,16 +2,23 @@ import { describe, expect, it } from 'vitest';
 import type { HazardDoc, PatrolDoc, RulesDoc, SelfCheckDoc, TemplateDoc } from '../src/grid/docs';
 import {
   buildPatrol,
+  buildPatrols,
   defaultDeadline,
+  findingId,
   hazardItems,
   itemCheck,
   itemFindings,
+  latestFor,
   prefill,
+  prefillVisit,
   problems,
   selfChecksToVerify,
+  visitProblems,
   type PatrolContext,
   type PatrolDraft,
+  type Visit,
 } from '../src/grid/patrol-logic';
+import foodJson from '../../server/office/modules/food-safety.json?raw';
 import { shopFromQr } from '../src/grid/scan-logic';
 import { verificationFields } from '../src/grid/verify-fields';
 import rulesJson from '../../server/models/data/rules.json?raw';
@@ -205,6 +212,48 @@ describe('the patrol event', () => {
       'open_flame',
       'gas_safe',
     ]);
+  });
+});
+
+describe('several checklist modules in one visit', () => {
+  const FOOD = JSON.parse(foodJson) as TemplateDoc;
+  const foodCheck: SelfCheckDoc = {
+    ...selfCheck(5, '2026-11-25T09:00:00+08:00'),
+    _id: 'S0001:self_check:01M4DTY3V0A5DMMC9M4WQKAW55',
+    template: 'district:template:food-safety',
+    answers: Object.fromEntries(
+      FOOD.items.map((i) => [i.id, i.id === 'licence_displayed' ? { value: true, photos: ['S0001:photo:01M4DTKFSSA5WXNBBKCGMPKN5A'] } : { value: i.id === 'expired_food' ? false : true }]),
+    ),
+  };
+  const checks = [LATEST, foodCheck];
+  const visit: Visit = {
+    modules: [TEMPLATE, FOOD].map((template) => ({ ...ctx(), template, latest: latestFor(template, checks) })),
+    selfChecks: checks,
+  };
+
+  it('writes one patrol per module, each with its own items, findings and verified self-checks', () => {
+    expect(visit.modules.map((m) => m.latest?._id)).toEqual([LATEST._id, foodCheck._id]);
+    const draft = set(prefillVisit(visit, checks), 'expired_food', true);
+    draft.others.push({ id: 'other-1', severity: 'general', deadline: '2026-12-05', note: '灭火器被货物遮挡', photos: [] });
+    expect(visitProblems(visit, draft)).toEqual([]);
+    let n = 0;
+    const [fire, food] = buildPatrols(visit, draft, 'S0001', () => `01M7YN07V8XQJ7JEF02Y1DNS${String(n++).padStart(2, '0')}`, AUTHOR);
+    expect(fire?.template).toBe('district:template:fire-gas');
+    expect(Object.keys(fire?.answers ?? {})).toHaveLength(10);
+    expect(fire?.verified_self_checks).toEqual([LATEST._id]);
+    expect(fire?.findings?.map((f) => f.id)).toEqual(['other-1']);
+    expect(food?.template).toBe('district:template:food-safety');
+    expect(food?._id).not.toBe(fire?._id);
+    expect(Object.keys(food?.answers ?? {})).toEqual(FOOD.items.map((i) => i.id));
+    expect(food?.verified_self_checks).toEqual([foodCheck._id]);
+    expect(food?.findings).toEqual([{ id: 'expired_food', item: 'expired_food', severity: 'serious', deadline: '2026-11-29' }]);
+  });
+
+  it('a long item id still makes a finding id the gateway accepts', () => {
+    const long = 'a_very_long_item_id_that_an_office_might_write_one_day';
+    expect(findingId('open_flame')).toBe('open_flame');
+    expect(findingId(long)).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/);
+    expect(findingId(long)).not.toBe(findingId(long + '2'));
   });
 });
 

@@ -87,15 +87,17 @@ def test_a_patrol_day_offline_reaches_the_office(gateway: Gateway, context: Any,
     before = {code: {d["_id"] for d in _events(gateway, code) if d.get("type") == "patrol"} for code in worker["shops"]}
 
     page = context.new_page()
+
+    page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
     page.goto(f"{gateway.url}/login?role=grid")
     page.fill('input[name="username"]', worker["username"])
     page.fill('input[name="password"]', worker["password"])
     page.click('button[type="submit"]')
     page.wait_for_url("**/grid")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
     # The first sync brings the worker's shops; the list is ordered and shows what is due.
-    page.wait_for_function(f"document.querySelectorAll('a.g-shop').length === {len(worker['shops'])}", timeout=30_000)
-    page.wait_for_selector('[data-sync-state="synced"]', timeout=30_000)
+    page.wait_for_function(f"document.querySelectorAll('a.g-shop').length === {len(worker['shops'])}", timeout=60_000)
+    page.wait_for_selector('[data-sync-state="synced"]', timeout=60_000)
 
     context.set_offline(True)
     page.wait_for_selector('[data-sync-state="offline"]')
@@ -143,13 +145,14 @@ def test_a_patrol_draft_survives_a_reload_offline(gateway: Gateway, context: Any
     worker = logins["grid_workers"][0]
     serious, _ = _pick_shops(gateway, worker["shops"])
     page = context.new_page()
+    page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
     page.goto(f"{gateway.url}/login?role=grid")
     page.fill('input[name="username"]', worker["username"])
     page.fill('input[name="password"]', worker["password"])
     page.click('button[type="submit"]')
     page.wait_for_url("**/grid")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
-    page.wait_for_selector(f'a.g-shop[data-shop="{serious}"]', timeout=30_000)
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
+    page.wait_for_selector(f'a.g-shop[data-shop="{serious}"]', timeout=60_000)
 
     context.set_offline(True)
     page.click(f'a.g-shop[data-shop="{serious}"]')
@@ -162,7 +165,7 @@ def test_a_patrol_draft_survives_a_reload_offline(gateway: Gateway, context: Any
     page.wait_for_timeout(800)  # the draft is saved a moment after the last keystroke
 
     page.reload()  # no network: the shell, the grid screens and the draft all come from the phone
-    page.wait_for_selector('form.g-patrol fieldset[data-item="open_flame"]', timeout=20_000)
+    page.wait_for_selector('form.g-patrol fieldset[data-item="open_flame"]', timeout=60_000)
     assert page.is_checked('input[name="open_flame"][value="true"]')
     assert page.input_value('textarea[name="note-open_flame"]') == "厨房明火无人看管"
     page.wait_for_selector('fieldset[data-item="open_flame"] img[data-photo]')

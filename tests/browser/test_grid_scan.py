@@ -67,6 +67,7 @@ def test_scanning_a_poster_opens_the_shops_e_file(
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN", permissions=["camera"])
     try:
         page = context.new_page()
+        page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
         scripts: list[str] = []
         page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
         page.goto(f"{gateway.url}/login?role=grid")
@@ -74,11 +75,11 @@ def test_scanning_a_poster_opens_the_shops_e_file(
         page.fill('input[name="password"]', worker["password"])
         page.click('button[type="submit"]')
         page.wait_for_url("**/grid")
-        page.wait_for_selector(f'a.g-shop[data-shop="{code}"]', timeout=30_000)
+        page.wait_for_selector(f'a.g-shop[data-shop="{code}"]', timeout=60_000)
         assert not any("jsQR" in url for url in scripts), "the QR decoder must not load before the scanner opens"
 
         page.click('a[data-action="scan"]')
-        page.wait_for_url(f"**/grid/s/{code}", timeout=20_000)
+        page.wait_for_url(f"**/grid/s/{code}", timeout=60_000)
         page.wait_for_selector(f'[data-shop="{code}"] [data-shop-name]')
         assert any("jsQR" in url for url in scripts)
     finally:
@@ -89,12 +90,13 @@ def test_a_typed_code_outside_the_grid_is_refused(gateway: Gateway, context: Any
     worker = logins["grid_workers"][0]
     elsewhere = next(code for w in logins["grid_workers"] for code in w["shops"] if code not in worker["shops"])
     page = context.new_page()
+    page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
     page.goto(f"{gateway.url}/login?role=grid")
     page.fill('input[name="username"]', worker["username"])
     page.fill('input[name="password"]', worker["password"])
     page.click('button[type="submit"]')
     page.wait_for_url("**/grid")
-    page.wait_for_selector(f'a.g-shop[data-shop="{worker["shops"][0]}"]', timeout=30_000)
+    page.wait_for_selector(f'a.g-shop[data-shop="{worker["shops"][0]}"]', timeout=60_000)
     page.goto(f"{gateway.url}/grid/scan")
     page.fill('input[name="code"]', elsewhere)
     page.click('form.g-toolbar button[type="submit"]')

@@ -45,7 +45,7 @@ def _sign_in(page: Any, gateway: Gateway, worker: dict[str, Any]) -> None:
     page.fill('input[name="password"]', worker["password"])
     page.click('button[type="submit"]')
     page.wait_for_url("**/grid")
-    page.wait_for_function(f"document.querySelectorAll('a.g-shop').length === {len(worker['shops'])}", timeout=30_000)
+    page.wait_for_function(f"document.querySelectorAll('a.g-shop').length === {len(worker['shops'])}", timeout=60_000)
 
 
 def test_verifying_a_fix_closes_the_hazard(gateway: Gateway, context: Any, logins: dict[str, Any]) -> None:
@@ -53,9 +53,10 @@ def test_verifying_a_fix_closes_the_hazard(gateway: Gateway, context: Any, login
     hazard = _rectified_hazard(gateway, worker["shops"])
     shop = hazard["shop"]
     page = context.new_page()
+    page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
     _sign_in(page, gateway, worker)
     # The list says a fix is waiting at that shop.
-    page.wait_for_selector(f'a.g-shop[data-shop="{shop}"] [data-due="verify"]', timeout=30_000)
+    page.wait_for_selector(f'a.g-shop[data-shop="{shop}"] [data-due="verify"]', timeout=60_000)
     page.click(f'a.g-shop[data-shop="{shop}"]')
     card = page.locator(f'li.g-hazard[data-hazard="{hazard["_id"]}"]')
     card.locator('a[data-action="verify"]').click()
@@ -66,7 +67,7 @@ def test_verifying_a_fix_closes_the_hazard(gateway: Gateway, context: Any, login
     page.fill('textarea[name="note"]', "现场复核，整改到位")
     page.click('button[type="submit"]')
     page.wait_for_selector(f'[data-shop="{shop}"] [data-shop-name]')
-    page.wait_for_selector('[data-sync-state="synced"]', timeout=30_000)
+    page.wait_for_selector('[data-sync-state="synced"]', timeout=60_000)
 
     # The server closes the hazard, and the closed hazard comes back down to the e-file.
     deadline = time.monotonic() + 20
@@ -88,6 +89,7 @@ def test_an_activation_code_online_and_a_clear_message_offline(
     activated = {owner["shop"] for owner in logins["owners"]}
     shop = next((code for code in worker["shops"] if code not in activated), worker["shops"][0])
     page = context.new_page()
+    page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
     _sign_in(page, gateway, worker)
     page.click(f'a.g-shop[data-shop="{shop}"]')
     page.click('a[data-action="activation"]')

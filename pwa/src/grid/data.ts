@@ -4,7 +4,7 @@ import { localDb } from '../db';
 import type { Doc, HazardDoc, RulesDoc, ShopDoc, TemplateDoc } from './docs';
 import { groupByShop, type ShopFile } from './due';
 
-// Types the shop list needs; pulled photos and ledger entries are left out of the big read.
+// Types the shop list needs (the second part of `{shop}:{type}:{key}`, or `{shop}:score`).
 const LIST_TYPES = new Set(['shop', 'score', 'self_check', 'patrol', 'hazard', 'alarm']);
 
 function docsOf(rows: { doc?: unknown }[]): Doc[] {
@@ -14,10 +14,13 @@ function docsOf(rows: { doc?: unknown }[]): Doc[] {
   });
 }
 
-/** Every shop file on this device (one read of the whole local database, a grid worker's scope). */
+/** Every shop file on this device. The ids are read first, then only the documents the list needs, so the
+ * many ledger entries and photos of a grid worker's scope are never parsed. */
 export async function loadShopFiles(): Promise<Map<string, ShopFile>> {
-  const res = await localDb().allDocs({ include_docs: true });
-  return groupByShop(docsOf(res.rows).filter((d) => LIST_TYPES.has(d.type)));
+  const ids = await localDb().allDocs();
+  const keys = ids.rows.map((r) => r.id).filter((id) => LIST_TYPES.has(id.split(':')[1] ?? ''));
+  const res = await localDb().allDocs({ keys, include_docs: true });
+  return groupByShop(docsOf(res.rows as { doc?: unknown }[]).filter((d) => LIST_TYPES.has(d.type)));
 }
 
 /** One shop's e-file: a range read of its partition (`S0001:` … `S0001:\ufff0`). */
@@ -34,31 +37,29 @@ export async function loadShop(code: string): Promise<ShopDoc | null> {
   }
 }
 
-/** The current template for a shop category (the office's default `fire-gas` covers every category). */
-export async function loadTemplate(category: string): Promise<TemplateDoc | null> {
+/** The current templates (checklist modules) for a shop category, fire and gas first. */
+export async function loadTemplates(category: string): Promise<TemplateDoc[]> {
   const res = await localDb().allDocs({
     startkey: 'district:template:',
     endkey: 'district:template:\ufff0',
     include_docs: true,
   });
   const current = docsOf(res.rows).filter(
-    (d): d is TemplateDoc => d.type === 'template' && !/:v\d+$/.test(d._id),
+    (d): d is TemplateDoc => d.type === 'template' && !/:v\d+$/.test(d._id) && Array.isArray((d as TemplateDoc).items),
   );
   const fits = current.filter((t) => t.categories.includes('*') || t.categories.includes(category));
-  return fits.find((t) => t._id === 'district:template:fire-gas') ?? fits[0] ?? null;
+  const main = 'district:template:fire-gas';
+  return fits.sort((a, b) => (a._id === main ? -1 : b._id === main ? 1 : a._id < b._id ? -1 : 1));
 }
 
-/** The frozen copy of the template version a check was filled with, else the current one. */
-export async function loadTemplateVersion(id: string, version: number): Promise<TemplateDoc | null> {
-  for (const docId of [`${id}:v${version}`, id]) {
-    try {
-      const doc = await localDb().get<TemplateDoc>(docId);
-      if (doc.version === version) return doc;
-    } catch {
-      // not here
-    }
-  }
-  return null;
+/** Every template on the device, current and frozen versions, to name the items of old checks. */
+export async function loadAllTemplates(): Promise<TemplateDoc[]> {
+  const res = await localDb().allDocs({
+    startkey: 'district:template:',
+    endkey: 'district:template:\ufff0',
+    include_docs: true,
+  });
+  return docsOf(res.rows).filter((d): d is TemplateDoc => d.type === 'template' && Array.isArray((d as TemplateDoc).items));
 }
 
 export async function loadRules(): Promise<RulesDoc | null> {
@@ -80,7 +81,7 @@ export async function loadHazard(id: string): Promise<HazardDoc | null> {
 let current: PouchDB.Core.Changes<object> | null = null;
 
 /**
- * Call `onChange` (debounced) on every change of the local database while `node` is on the page. One grid
+ * Call `onChange` (throttled) after changes of the local database while `node` is on the page. One grid
  * screen shows at a time, so a new screen's listener replaces the last one.
  */
 export function whileShown(node: HTMLElement, onChange: () => void, delayMs = 300): void {
@@ -89,7 +90,7 @@ export function whileShown(node: HTMLElement, onChange: () => void, delayMs = 30
   const feed = localDb()
     .changes({ since: 'now', live: true })
     .on('change', () => {
-      if (timer !== null) clearTimeout(timer);
+      if (timer !== null) return; // at most one redraw per delay, even while changes keep coming
       timer = setTimeout(() => {
         timer = null;
         if (node.isConnected) onChange();

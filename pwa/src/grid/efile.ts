@@ -2,7 +2,7 @@
 // fixes, the history of self-checks, patrols, rectifications and verifications with photos, and the actions.
 import { h } from '../dom';
 import type { View } from '../views';
-import { loadShopFile, loadTemplate, whileShown } from './data';
+import { loadAllTemplates, loadShopFile, whileShown } from './data';
 import type {
   AlarmDoc,
   EventDoc,
@@ -16,7 +16,7 @@ import type {
 import { dueAt, isOverdue, type ShopFile } from './due';
 import { gt } from './i18n';
 import { hazardItems } from './patrol-logic';
-import { badge, itemName, notice, section, severityBadge, shortDay, thumbs, type Tone } from './ui';
+import { badge, itemName, notice, section, severityBadge, shortDay, templateOf, thumbs, type Tone } from './ui';
 import { shanghaiDay } from '../ulid';
 
 export function shopHref(code: string, sub = ''): string {
@@ -35,7 +35,7 @@ function rectificationsOf(file: ShopFile, hazard: HazardDoc): RectificationDoc[]
     .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at));
 }
 
-function hazardCard(file: ShopFile, hazard: HazardDoc, template: TemplateDoc | null, today: string): HTMLElement {
+function hazardCard(file: ShopFile, hazard: HazardDoc, templates: TemplateDoc[], today: string): HTMLElement {
   const fix = rectificationsOf(file, hazard)[0];
   const key = hazard._id.split(':').slice(2).join(':');
   const actions = h('div', { class: 'g-row-actions' });
@@ -55,7 +55,7 @@ function hazardCard(file: ShopFile, hazard: HazardDoc, template: TemplateDoc | n
   return h(
     'li',
     { class: 'g-hazard', 'data-hazard': hazard._id, 'data-status': hazard.status },
-    h('div', { class: 'g-shop-head' }, h('strong', {}, itemName(template, hazard.item)), hazardStatus(hazard, today)),
+    h('div', { class: 'g-shop-head' }, h('strong', {}, itemName(templates, hazard.item)), hazardStatus(hazard, today)),
     h(
       'div',
       { class: 'g-badges' },
@@ -77,7 +77,7 @@ function hazardCard(file: ShopFile, hazard: HazardDoc, template: TemplateDoc | n
   );
 }
 
-function alarmCard(alarm: AlarmDoc, template: TemplateDoc | null): HTMLElement {
+function alarmCard(alarm: AlarmDoc, templates: TemplateDoc[]): HTMLElement {
   return h(
     'li',
     { class: 'g-alarm', 'data-alarm': alarm._id, 'data-status': alarm.status },
@@ -87,18 +87,19 @@ function alarmCard(alarm: AlarmDoc, template: TemplateDoc | null): HTMLElement {
       h('strong', {}, gt('alarm.at', { day: shortDay(alarm.created_at) })),
       badge(gt(`alarm.${alarm.status}`), alarm.status === 'resolved' ? 'ok' : 'bad'),
     ),
-    h('div', {}, alarm.items.map((i) => itemName(template, i.item)).join('、')),
+    h('div', {}, alarm.items.map((i) => itemName(templates, i.item)).join('、')),
   );
 }
 
-function historyEntry(doc: EventDoc, template: TemplateDoc | null): HTMLElement {
+function historyEntry(doc: EventDoc, templates: TemplateDoc[]): HTMLElement {
   const parts: (string | HTMLElement | null)[] = [];
   let photos: string[] = [];
   if (doc.type === 'self_check') {
     const check = doc as SelfCheckDoc;
+    const template = templateOf(templates, check.template, check.template_version);
     const found = template ? hazardItems(template, check.answers) : [];
     parts.push(found.length ? gt('event.hazards', { n: found.length }) : gt('event.clean'));
-    if (found.length) parts.push(h('div', { class: 'muted' }, found.map((i) => itemName(template, i)).join('、')));
+    if (found.length) parts.push(h('div', { class: 'muted' }, found.map((i) => itemName(templates, i)).join('、')));
     photos = Object.values(check.answers).flatMap((a) => a.photos ?? []);
   } else if (doc.type === 'patrol') {
     const patrol = doc as PatrolDoc;
@@ -106,7 +107,7 @@ function historyEntry(doc: EventDoc, template: TemplateDoc | null): HTMLElement 
     parts.push(findings.length ? gt('event.findings', { n: findings.length }) : gt('event.clean'));
     if (patrol.verified_self_checks?.length) parts.push(' · ' + gt('event.verified', { n: patrol.verified_self_checks.length }));
     if (findings.length)
-      parts.push(h('div', { class: 'muted' }, findings.map((f) => itemName(template, f.item)).join('、')));
+      parts.push(h('div', { class: 'muted' }, findings.map((f) => itemName(templates, f.item)).join('、')));
     photos = [
       ...Object.values(patrol.answers).flatMap((a) => a.photos ?? []),
       ...findings.flatMap((f) => f.photos ?? []),
@@ -137,7 +138,7 @@ function historyEntry(doc: EventDoc, template: TemplateDoc | null): HTMLElement 
 
 const HISTORY_TYPES = new Set(['self_check', 'patrol', 'rectification', 'verification']);
 
-function render(file: ShopFile, template: TemplateDoc | null): HTMLElement[] {
+function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
   const now = new Date();
   const today = shanghaiDay(now.getTime());
   const due = dueAt(file, now);
@@ -187,7 +188,7 @@ function render(file: ShopFile, template: TemplateDoc | null): HTMLElement[] {
     .slice(0, 60);
 
   const closedList = h('details', { class: 'g-closed' }, h('summary', {}, gt('efile.closedHazards', { n: closed.length })));
-  closedList.append(h('ul', { class: 'g-list' }, ...closed.map((hz) => hazardCard(file, hz, template, today))));
+  closedList.append(h('ul', { class: 'g-list' }, ...closed.map((hz) => hazardCard(file, hz, templates, today))));
 
   return [
     h('h1', { 'data-shop-name': '' }, file.shop.name),
@@ -196,18 +197,18 @@ function render(file: ShopFile, template: TemplateDoc | null): HTMLElement[] {
     lists,
     actions,
     openAlarms.length
-      ? section(gt('efile.alarms'), h('ul', { class: 'g-list' }, ...openAlarms.map((a) => alarmCard(a, template))))
+      ? section(gt('efile.alarms'), h('ul', { class: 'g-list' }, ...openAlarms.map((a) => alarmCard(a, templates))))
       : null,
     section(
       gt('efile.hazards'),
       unresolved.length
-        ? h('ul', { class: 'g-list' }, ...unresolved.map((hz) => hazardCard(file, hz, template, today)))
+        ? h('ul', { class: 'g-list' }, ...unresolved.map((hz) => hazardCard(file, hz, templates, today)))
         : notice(gt('efile.noHazards'), 'ok'),
       closed.length ? closedList : null,
     ),
     section(
       gt('efile.history'),
-      history.length ? h('ul', { class: 'g-list' }, ...history.map((d) => historyEntry(d, template))) : notice(gt('efile.noHistory')),
+      history.length ? h('ul', { class: 'g-list' }, ...history.map((d) => historyEntry(d, templates))) : notice(gt('efile.noHistory')),
     ),
   ].filter((n): n is HTMLElement => n !== null);
 }
@@ -222,8 +223,7 @@ export function efileView(code: string): View {
         node.replaceChildren(back, notice(gt('shop.missing', { code }), 'warn'));
         return;
       }
-      const template = await loadTemplate(file.shop.category);
-      node.replaceChildren(back, ...render(file, template));
+      node.replaceChildren(back, ...render(file, await loadAllTemplates()));
     })();
   };
   reload();

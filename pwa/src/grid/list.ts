@@ -129,6 +129,6 @@ export function listView(rest: string): View {
     if (first) navigate(new URL(first.href).pathname);
   });
   reload();
-  whileShown(node, reload);
+  whileShown(node, reload, 1000); // a first sync brings hundreds of batches: redraw once a second at most
   return { title: gt('title.shops'), node };
 }

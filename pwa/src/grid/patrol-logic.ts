@@ -16,6 +16,7 @@ import type {
 import { addDays, dayOf } from './due';
 
 export const MAX_PHOTOS = 20;
+export const MAX_VERIFIED = 100; // a patrol lists at most this many verified self-checks
 export const OTHER_ITEM = 'other';
 
 /** SPEC's defaults, used until the district's rules document has reached the phone. */
@@ -70,7 +71,16 @@ export function selfChecksToVerify(selfChecks: SelfCheckDoc[], patrols: PatrolDo
   const last = Math.max(0, ...patrols.map((p) => Date.parse(p.performed_at) || 0));
   return selfChecks
     .filter((c) => (Date.parse(c.performed_at) || 0) > last)
-    .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at));
+    .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at))
+    .slice(0, MAX_VERIFIED);
+}
+
+/** A finding's id: its item's id (at most 32 characters on the wire), shortened with a hash when longer. */
+export function findingId(item: string): string {
+  if (item.length <= 32) return item;
+  let hash = 0;
+  for (const ch of item) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return `${item.slice(0, 24)}-${hash.toString(36).slice(0, 7)}`;
 }
 
 /** A fresh draft: every item prefilled with the owner's latest answer (to be confirmed or disputed). */
@@ -148,7 +158,7 @@ function findingsOf(ctx: PatrolContext, draft: PatrolDraft): Finding[] {
     const d = draft.items[item];
     const answer = d ? patrolAnswer(ctx.latest?.answers[item], d) : null;
     const finding: Finding = {
-      id: item,
+      id: findingId(item),
       item,
       severity,
       deadline: d?.deadline ?? defaultDeadline(ctx.rules, severity, ctx.today),
@@ -213,7 +223,7 @@ export function buildPatrol(ctx: PatrolContext, draft: PatrolDraft, shop: string
     performed_at: by.performedAt,
     created_by: by.user,
     device: by.device,
-    template: ctx.template._id.split(':v')[0] ?? ctx.template._id,
+    template: ctx.template._id.replace(/:v\d+$/, ''),
     template_version: ctx.template.version,
     verified_self_checks: [...draft.verified],
     answers,
@@ -230,4 +240,70 @@ export function patrolDay(performedAt: string): string {
 export function hazardItems(template: TemplateDoc, answers: Record<string, Answer>): string[] {
   const values = Object.fromEntries(Object.entries(answers).map(([id, a]) => [id, a.value]));
   return [...hazardSeverities(template, values).keys()];
+}
+
+// ----- several checklist modules (fire and gas, food safety, hygiene …) in one visit -----
+// The owner writes one self-check per module that applies to the shop; the patrol does the same: one `patrol`
+// event per module, each with its own items, findings and verified self-checks. Problems no item covers
+// ("other") go with the first module (fire and gas).
+
+/** The latest self-check per module: `latest` of a module's context. */
+export function latestFor(template: TemplateDoc, selfChecks: SelfCheckDoc[]): SelfCheckDoc | null {
+  const id = template._id.replace(/:v\d+$/, '');
+  return (
+    selfChecks
+      .filter((c) => c.template === id)
+      .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at))[0] ?? null
+  );
+}
+
+/** The part of the visit's draft that belongs to one module. */
+export function moduleDraft(
+  draft: PatrolDraft,
+  template: TemplateDoc,
+  first: boolean,
+  selfChecks: SelfCheckDoc[],
+): PatrolDraft {
+  const id = template._id.replace(/:v\d+$/, '');
+  const mine = new Set(selfChecks.filter((c) => c.template === id).map((c) => c._id));
+  const items: Record<string, ItemDraft> = {};
+  for (const item of template.items) {
+    const d = draft.items[item.id];
+    if (d) items[item.id] = d;
+  }
+  return { items, verified: draft.verified.filter((v) => mine.has(v)), others: first ? draft.others : [] };
+}
+
+export interface Visit {
+  modules: PatrolContext[]; // the first carries the "other" findings
+  selfChecks: SelfCheckDoc[];
+}
+
+/** A fresh draft for every module of the visit. */
+export function prefillVisit(visit: Visit, toVerify: SelfCheckDoc[]): PatrolDraft {
+  const draft: PatrolDraft = { items: {}, verified: toVerify.map((c) => c._id), others: [] };
+  for (const m of visit.modules) Object.assign(draft.items, prefill(m.template, m.latest, []).items);
+  return draft;
+}
+
+/** The owner's latest answer to any item of the visit. */
+export function ownerAnswers(visit: Visit): Record<string, Answer> {
+  return Object.assign({}, ...visit.modules.map((m) => m.latest?.answers ?? {})) as Record<string, Answer>;
+}
+
+export function visitFindings(visit: Visit, draft: PatrolDraft): { item: string; severity: Severity }[] {
+  return visit.modules.flatMap((m, i) =>
+    itemFindings(m.template, moduleDraft(draft, m.template, i === 0, visit.selfChecks), m.unresolved),
+  );
+}
+
+export function visitProblems(visit: Visit, draft: PatrolDraft): Problem[] {
+  return visit.modules.flatMap((m, i) => problems(m, moduleDraft(draft, m.template, i === 0, visit.selfChecks)));
+}
+
+/** One `patrol` event per module; `ulid()` gives each its id. */
+export function buildPatrols(visit: Visit, draft: PatrolDraft, shop: string, ulid: () => string, by: Author): PatrolDoc[] {
+  return visit.modules.map((m, i) =>
+    buildPatrol(m, moduleDraft(draft, m.template, i === 0, visit.selfChecks), shop, ulid(), by),
+  );
 }

@@ -11,23 +11,26 @@ import { navigate } from '../router';
 import { currentSession } from '../session';
 import { shanghaiDay, shanghaiIso } from '../ulid';
 import type { View } from '../views';
-import { loadRules, loadShopFile, loadTemplate } from './data';
+import { loadRules, loadShopFile, loadTemplates } from './data';
 import type { RulesDoc, SelfCheckDoc, Severity, TemplateDoc } from './docs';
+import type { ShopFile } from './due';
 import { flash } from './flash';
 import { gt, type GridKey } from './i18n';
 import {
-  buildPatrol,
+  buildPatrols,
   defaultDeadline,
   hazardItems,
   isHazard,
   itemCheck,
-  itemFindings,
-  prefill,
-  problems,
+  latestFor,
+  ownerAnswers,
+  prefillVisit,
   selfChecksToVerify,
+  visitFindings,
+  visitProblems,
   type OtherFinding,
-  type PatrolContext,
   type PatrolDraft,
+  type Visit,
 } from './patrol-logic';
 import { photoPicker, type PhotoPicker } from './photos';
 import { itemName, notice, shortDay, thumbs } from './ui';
@@ -57,23 +60,32 @@ interface Built {
   node: HTMLElement;
 }
 
-function buildForm(code: string, template: TemplateDoc, rules: RulesDoc | null, file: NonNullable<Awaited<ReturnType<typeof loadShopFile>>>): Built {
+function buildForm(code: string, templates: TemplateDoc[], rules: RulesDoc | null, file: ShopFile): Built {
   const today = shanghaiDay();
-  const latest: SelfCheckDoc | null = file.selfChecks[0] ?? null;
   const toVerify = selfChecksToVerify(file.selfChecks, file.patrols);
   const unresolved = file.hazards.filter((hz) => hz.status !== 'closed');
-  const ctx: PatrolContext = { template, rules, latest, unresolved, today };
+  const visit: Visit = {
+    modules: templates.map((template) => ({ template, rules, latest: latestFor(template, file.selfChecks), unresolved, today })),
+    selfChecks: file.selfChecks,
+  };
+  const owner = ownerAnswers(visit);
+  const items = templates.flatMap((t) => t.items);
+  const hazardCount = (check: SelfCheckDoc): number => {
+    const template = templates.find((t) => t._id === check.template);
+    return template ? hazardItems(template, check.answers).length : 0;
+  };
+  const latest: SelfCheckDoc | null = file.selfChecks.find((c) => visit.modules.some((m) => m.latest === c)) ?? null;
 
   const saved = loadDraft<PatrolDraft>(draftKey(code));
-  const draft: PatrolDraft = saved ?? prefill(template, latest, toVerify);
+  const draft: PatrolDraft = saved ?? prefillVisit(visit, toVerify);
   // Photos taken before a reload live in the draft; the checklist's pickers hold the ones taken since.
   const restoredPhotos: Record<string, string[]> = Object.fromEntries(
     Object.entries(draft.items).map(([id, d]) => [id, [...d.ownPhotos]]),
   );
 
   const form = h('form', { class: 'g-patrol', novalidate: true, 'data-shop': code });
-  const checklist = buildChecklistForm([template as unknown as ChecklistTemplate], {
-    prefill: latest?.answers ?? {},
+  const checklist = buildChecklistForm(templates as unknown as ChecklistTemplate[], {
+    prefill: owner,
     verify: true,
     withPhotos: true,
     shop: code,
@@ -81,7 +93,7 @@ function buildForm(code: string, template: TemplateDoc, rules: RulesDoc | null, 
   });
 
   // Put the draft's values over the owner's answers (a reload keeps what the worker entered).
-  for (const item of template.items) {
+  for (const item of items) {
     const value = draft.items[item.id]?.value ?? null;
     if (item.answer === 'yes_no') {
       for (const radio of checklist.node.querySelectorAll<HTMLInputElement>(`input[name="${item.id}"]`)) {
@@ -96,7 +108,7 @@ function buildForm(code: string, template: TemplateDoc, rules: RulesDoc | null, 
   // Per item: the confirmed / disputed mark and the finding panel.
   const marks = new Map<string, HTMLElement>();
   const panels = new Map<string, HTMLElement>();
-  for (const item of template.items) {
+  for (const item of items) {
     const fieldset = checklist.node.querySelector<HTMLElement>(`fieldset[data-item="${item.id}"]`);
     if (!fieldset) continue;
     const mark = h('span', { class: 'g-check', 'data-check': '' });
@@ -125,7 +137,7 @@ function buildForm(code: string, template: TemplateDoc, rules: RulesDoc | null, 
         'label',
         { class: 'choice g-verify-item' },
         box,
-        h('span', {}, gt('patrol.verifyItem', { day: shortDay(check.performed_at), n: hazardItems(template, check.answers).length })),
+        h('span', {}, gt('patrol.verifyItem', { day: shortDay(check.performed_at), n: hazardCount(check) })),
       ),
     );
   }
@@ -198,7 +210,7 @@ function buildForm(code: string, template: TemplateDoc, rules: RulesDoc | null, 
   function readValues(): void {
     const answers = checklist.read();
     const own = checklist.photos();
-    for (const item of template.items) {
+    for (const item of items) {
       const d = (draft.items[item.id] ??= { value: null, ownPhotos: [], note: '' });
       d.value = answers[item.id]?.value ?? null;
       d.ownPhotos = [...new Set([...(restoredPhotos[item.id] ?? []), ...(own[item.id] ?? [])])];
@@ -258,11 +270,11 @@ function buildForm(code: string, template: TemplateDoc, rules: RulesDoc | null, 
 
   function update(): void {
     readValues();
-    const findings = new Map(itemFindings(template, draft, unresolved).map((f) => [f.item, f]));
+    const findings = new Map(visitFindings(visit, draft).map((f) => [f.item, f]));
     const knownItems = new Set(unresolved.map((hz) => hz.item));
-    for (const item of template.items) {
+    for (const item of items) {
       const d = draft.items[item.id];
-      const check = itemCheck(latest?.answers[item.id], d);
+      const check = itemCheck(owner[item.id], d);
       const mark = marks.get(item.id);
       if (mark) {
         const key: GridKey | null =
@@ -277,7 +289,8 @@ function buildForm(code: string, template: TemplateDoc, rules: RulesDoc | null, 
       }
       drawPanel(item.id, finding, !finding && knownItems.has(item.id) && isHazard(item, d?.value ?? null));
     }
-    const all = buildPatrol(ctx, draft, code, 'X', { user: '', device: '', performedAt: `${today}T12:00:00+08:00` }).findings ?? [];
+    const author = { user: '', device: '', performedAt: `${today}T12:00:00+08:00` };
+    const all = buildPatrols(visit, draft, code, () => 'X', author).flatMap((p) => p.findings ?? []);
     if (!all.length) {
       summary.textContent = gt('patrol.summaryClean');
       summary.className = 'g-notice ok';
@@ -291,13 +304,13 @@ function buildForm(code: string, template: TemplateDoc, rules: RulesDoc | null, 
   }
 
   function showProblems(): boolean {
-    const found = problems(ctx, draft);
+    const found = visitProblems(visit, draft);
     if (!found.length) {
       problemBox.hidden = true;
       return false;
     }
     const label = (id: string): string =>
-      id.startsWith('other-') ? gt('item.other') : itemName(template, id);
+      id.startsWith('other-') ? gt('item.other') : itemName(templates, id);
     problemBox.replaceChildren(
       h('strong', {}, gt('patrol.fix')),
       h(
@@ -328,12 +341,12 @@ function buildForm(code: string, template: TemplateDoc, rules: RulesDoc | null, 
         const session = currentSession();
         if (!session) throw new Error(gt('signin.needed'));
         const now = Date.now();
-        const doc = buildPatrol({ ...ctx, today: shanghaiDay(now) }, draft, code, newUlid(now), {
+        const docs = buildPatrols({ ...visit, modules: visit.modules.map((m) => ({ ...m, today: shanghaiDay(now) })) }, draft, code, () => newUlid(now), {
           user: session.user.id,
           device: deviceId(),
           performedAt: shanghaiIso(now),
         });
-        await appendEvent(doc as unknown as EventInput);
+        for (const doc of docs) await appendEvent(doc as unknown as EventInput);
         save.clear();
         flash(gt('patrol.saved'));
         navigate('/grid');
@@ -385,12 +398,12 @@ export function patrolView(code: string): View {
     }
     back.replaceChildren('‹ ', file.shop.name);
     title.textContent = `${gt('patrol.title')} · ${file.shop.name}`;
-    const [template, rules] = await Promise.all([loadTemplate(file.shop.category), loadRules()]);
-    if (!template) {
+    const [templates, rules] = await Promise.all([loadTemplates(file.shop.category), loadRules()]);
+    if (!templates.length) {
       node.append(notice(gt('patrol.noTemplate'), 'warn'));
       return;
     }
-    node.append(buildForm(code, template, rules, file).node);
+    node.append(buildForm(code, templates, rules, file).node);
   })();
   return { title: `${gt('patrol.title')} · ${code}`, node };
 }

@@ -29,12 +29,25 @@ export function shortDay(atOrDay: string): string {
   return thisYear ? `${m}月${d}日` : `${y}年${m}月${d}日`;
 }
 
-/** The label of a template item in the current language; `other` and unknown items get a fallback. */
-export function itemName(template: TemplateDoc | null, item: string): string {
+/** The label of a template item in the current language, from whichever template has it; `other` and
+ * unknown items get a fallback. */
+export function itemName(templates: readonly TemplateDoc[], item: string): string {
   if (item === 'other') return gt('item.other');
-  const found = template?.items.find((i) => i.id === item);
-  if (!found) return item;
-  return getLang() === 'en' ? found.label_en : found.label_zh;
+  for (const template of templates) {
+    const found = template.items.find((i) => i.id === item);
+    if (found) return getLang() === 'en' ? found.label_en : found.label_zh;
+  }
+  return item;
+}
+
+/** The template version a check was filled with (its frozen copy), else the current one. */
+export function templateOf(templates: readonly TemplateDoc[], id: string, version: number): TemplateDoc | null {
+  return (
+    templates.find((t) => t._id === `${id}:v${version}`) ??
+    templates.find((t) => t._id === id && t.version === version) ??
+    templates.find((t) => t._id === id) ??
+    null
+  );
 }
 
 /** Thumbnails of photo documents: from this device when they are here, else from the server. */

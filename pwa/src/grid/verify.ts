@@ -4,7 +4,7 @@ import { h } from '../dom';
 import { appendEvent, isQuotaError } from '../events';
 import { navigate } from '../router';
 import type { View } from '../views';
-import { loadShopFile, loadTemplate } from './data';
+import { loadAllTemplates, loadShopFile } from './data';
 import type { RectificationDoc } from './docs';
 import { shopHref } from './efile';
 import { flash } from './flash';
@@ -24,7 +24,7 @@ export function verifyView(code: string, hazardKey: string): View {
       node.append(notice(gt('verify.missing'), 'warn'));
       return;
     }
-    const template = await loadTemplate(file.shop.category);
+    const templates = await loadAllTemplates();
     const fixes = file.others
       .filter((d): d is RectificationDoc => d.type === 'rectification' && (d as RectificationDoc).hazard === hazardId)
       .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at));
@@ -43,7 +43,7 @@ export function verifyView(code: string, hazardKey: string): View {
         h('span', {}, label),
       );
     form.append(
-      h('p', {}, gt('verify.hazard', { item: itemName(template, hazard.item), severity: gt(`severity.${hazard.severity}`) }), ' ', severityBadge(hazard.severity)),
+      h('p', {}, gt('verify.hazard', { item: itemName(templates, hazard.item), severity: gt(`severity.${hazard.severity}`) }), ' ', severityBadge(hazard.severity)),
       h('p', { class: 'muted' }, gt('efile.found', { day: shortDay(hazard.found_at) }), ' · ', gt('efile.deadline', { day: shortDay(hazard.deadline) })),
       hazard.note ? h('p', {}, hazard.note) : '',
       thumbs(hazard.photos ?? []) ?? '',
