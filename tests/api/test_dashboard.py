@@ -23,7 +23,8 @@ from tests.validators.builders import HAZARD, IN_ORDER
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=5)
 TODAY = NOW.date()
-LAST_YEAR = NOW - timedelta(days=364)  # the same ISO weekday, 52 weeks back
+# The same day last year (so the same month, whatever today is; 29 February falls back to the 28th).
+LAST_YEAR = NOW.replace(year=NOW.year - 1, day=min(NOW.day, 28 if (NOW.month, NOW.day) == (2, 29) else NOW.day))
 JPEG = b"\xff\xd8\xff\xe0" + b"mashang photo" * 20 + b"\xff\xd9"
 
 
@@ -79,7 +80,7 @@ def history() -> list[Doc]:
     overdue, one still open, a serious finding (an alarm)."""
     docs = [
         check("self_check", "S0001", NOW),
-        check("self_check", "S0003", NOW - timedelta(hours=2)),
+        check("self_check", "S0003", NOW - timedelta(minutes=1)),
         check("self_check", "S0001", LAST_YEAR),
         check("patrol", "S0002", LAST_YEAR, finding("f1", "wiring_ok", "general", LAST_YEAR.date(), "S0002")),
     ]
