@@ -76,7 +76,7 @@ class Report:
     job: str
     dry_run: bool
     create: bool
-    status: str = "running"  # running, done, failed
+    status: str = "running"  # queued (behind another import), running, done, failed
     total: int = 0
     done: int = 0
     created: int = 0

@@ -51,9 +51,15 @@ async def start_import(request: Request) -> Response:
         jobs.popitem(last=False)
     importer = Importer(registry_of(request), report, subdistrict)
 
+    if not hasattr(request.app.state, "import_lock"):
+        request.app.state.import_lock = asyncio.Lock()
+    lock: asyncio.Lock = request.app.state.import_lock
+
     async def work() -> None:
         try:
-            await importer.run(rows)
+            async with lock:  # one import at a time: two would race on the grids' shop lists
+                report.status = "running"
+                await importer.run(rows)
         except CouchError as e:
             report.status, report.reason = "failed", e.reason
         except Exception as e:  # the job's report says it failed; the gateway goes on
@@ -62,6 +68,8 @@ async def start_import(request: Request) -> Response:
         finally:
             request.app.state.authenticator.forget()
 
+    if lock.locked():
+        report.status = "queued"
     task = asyncio.create_task(work())
     request.app.state.import_tasks = {*getattr(request.app.state, "import_tasks", set()), task}
     task.add_done_callback(lambda t: request.app.state.import_tasks.discard(t))
