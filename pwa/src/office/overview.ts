@@ -142,9 +142,9 @@ function trend(months: TrendMonth[]): HTMLElement {
         ot('overview.trendRates'),
         labels,
         [
-          { label: ot('overview.patrolRate'), values: rate('patrol_rate'), cls: 's1' },
-          { label: ot('overview.selfCheckWeek'), values: rate('self_check_coverage'), cls: 's2' },
-          { label: ot('overview.rectRate'), values: rate('rectification_rate'), cls: 's3' },
+          { label: ot('overview.seriesPatrol'), values: rate('patrol_rate'), cls: 's1' },
+          { label: ot('overview.seriesSelfCheck'), values: rate('self_check_coverage'), cls: 's2' },
+          { label: ot('overview.seriesRect'), values: rate('rectification_rate'), cls: 's3' },
         ],
         (v) => `${Math.round(v * 100)}%`,
         1,
@@ -152,7 +152,7 @@ function trend(months: TrendMonth[]): HTMLElement {
       lineChart(
         ot('overview.trendHazards'),
         labels,
-        [{ label: ot('overview.hazardsFound'), values: rate('hazards_found'), cls: 's4' }],
+        [{ label: ot('overview.seriesHazards'), values: rate('hazards_found'), cls: 's4' }],
         (v) => String(Math.round(v)),
       ),
     ),

@@ -116,8 +116,10 @@ export function describe(doc: Doc): Child[] {
     case 'patrol': {
       const findings = Array.isArray(doc.findings) ? (doc.findings as Doc[]) : [];
       const answers = doc.answers && typeof doc.answers === 'object' ? Object.keys(doc.answers).length : 0;
+      // A self-check's hazards appear as their own entries (the server derives them from the template).
       return [
-        `${answers} · ${str(doc.created_by)}`,
+        `${ot('efile.items', { n: answers })} · ${str(doc.created_by)}`,
+        type === 'patrol' && findings.length === 0 ? ` · ${ot('efile.noFindings')}` : '',
         ...findings.map((f) => h('div', { class: 'finding' }, badge(label('severity', f.severity), `sev ${str(f.severity)}`), ' ',
           label('item', f.item), f.note ? ` · ${str(f.note)}` : '', f.deadline ? ` · ${ot('efile.deadline')} ${str(f.deadline)}` : '')),
       ];
@@ -182,7 +184,13 @@ function efile(code: string): HTMLElement {
       detail(ot('efile.score'), score.points), detail(ot('efile.rank'), score.rank ? `${str(score.rank)} / ${str(score.of)}` : '—'),
       detail(ot('ranking.list'), score.list ? ot(score.list === 'red' ? 'ranking.red' : 'ranking.black') : '—'),
     );
-    const grid = input('grid', { required: true, value: str(shop.grid), maxlength: '64' });
+    const grids = await get<unknown>('/api/office/registry/communities')
+      .then((a) => listOf<{ name: string; grids?: { code: string; name: string }[] }>(a, 'communities'))
+      .catch(() => []);
+    const options = grids.flatMap((c) => (c.grids ?? []).map((g) => [g.code, `${c.name} · ${g.name}`] as [string, string]));
+    const grid = options.length
+      ? select('grid', options, str(shop.grid))
+      : input('grid', { required: true, value: str(shop.grid), maxlength: '64' });
     const move = form({ 'data-form': 'move' }, [field(ot('efile.moveTo'), grid), submit(ot('efile.move'))], async (data) => {
       await send('POST', `/api/office/shops/${encodeURIComponent(code)}/move`, { grid: String(data.get('grid') ?? '').trim() });
       return ot('efile.moved');
