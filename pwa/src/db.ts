@@ -38,10 +38,11 @@ export interface Refused {
   id: string;
   reason: string;
   at: string;
+  /** The user has seen it; it stays listed so the document never counts as waiting again. */
+  dismissed?: boolean;
 }
 
-/** Documents the server refused, with its reasons (kept until the user dismisses them). */
-export function refusedDocs(): Refused[] {
+function allRefused(): Refused[] {
   try {
     return JSON.parse(stored(REFUSED_KEY) ?? '[]') as Refused[];
   } catch {
@@ -49,13 +50,18 @@ export function refusedDocs(): Refused[] {
   }
 }
 
+/** Documents the server refused, with its reasons, that the user has not dismissed yet. */
+export function refusedDocs(): Refused[] {
+  return allRefused().filter((r) => !r.dismissed);
+}
+
 function saveRefused(list: Refused[]): void {
-  store(REFUSED_KEY, list.length ? JSON.stringify(list.slice(-50)) : null);
-  updateSyncFacts({ refused: list.length });
+  store(REFUSED_KEY, list.length ? JSON.stringify(list.slice(-500)) : null);
+  updateSyncFacts({ refused: list.filter((r) => !r.dismissed).length });
 }
 
 export function dismissRefused(): void {
-  saveRefused([]);
+  saveRefused(allRefused().map((r) => ({ ...r, dismissed: true })));
 }
 
 interface ReplicationError {
@@ -108,7 +114,7 @@ class PushLedger {
   /** This device's documents after the acknowledged sequence: [id, rev, seq]. */
   async unacknowledged(): Promise<{ id: string; rev: string; seq: number }[]> {
     const res = await this.db.changes({ since: this.seq, include_docs: true });
-    const refused = new Set(refusedDocs().map((r) => r.id));
+    const refused = new Set(allRefused().map((r) => r.id));
     return res.results
       .filter((c) => !c.deleted && this.mine(c.doc as { device?: string }) && !refused.has(c.id))
       .map((c) => ({ id: c.id, rev: c.changes[0]?.rev ?? '', seq: Number(c.seq) }));
@@ -221,7 +227,7 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void): 
   };
   const onDenied = (err: unknown): void => {
     const e = (err ?? {}) as ReplicationError;
-    const list = refusedDocs().filter((r) => r.id !== e.id);
+    const list = allRefused().filter((r) => r.id !== e.id);
     list.push({ id: e.id ?? '?', reason: e.reason ?? e.message ?? 'forbidden', at: new Date().toISOString() });
     saveRefused(list);
     dataLedger.recount();

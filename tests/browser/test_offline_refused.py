@@ -58,3 +58,10 @@ def test_a_refused_self_check_is_shown_with_the_servers_reason(
     assert f"{shop}:self_check:" in refused and "clock" in refused
     # A refused document no longer counts as waiting: nothing else is stuck.
     assert page.get_attribute("#sync-panel [data-pending-docs]", "data-pending-docs") == "0"
+
+    # Seen and dismissed: the phone is in sync again, and the refusal does not come back after a reload.
+    page.click("#sync-panel [data-action=dismiss-refused]")
+    page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
+    page.reload()
+    page.wait_for_selector("[data-owner-home]")
+    page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
