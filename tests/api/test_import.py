@@ -9,6 +9,7 @@ from typing import Any
 import openpyxl
 
 from tests.api.conftest import World
+from tests.api.test_qr import decode_pages
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = ["店铺编号", "店铺名称", "地址", "类别", "社区", "网格"]
@@ -78,6 +79,13 @@ def test_a_200_shop_xlsx_dry_run_writes_nothing_then_the_real_run_creates_them(w
 
     again = run(world, body, XLSX, "?create=1")  # the same survey twice: nothing new
     assert (again["created"], again["unchanged"], again["grids_created"]) == (0, 200, [])
+
+    # The community's posters: one page per imported shop, each page's QR code its own shop's URL.
+    resp = world.client.get(f"/api/office/posters.pdf?community={new['code']}", headers=office)
+    assert resp.status_code == 200
+    pages = decode_pages(resp.content, scale=0.8)
+    assert [codes for codes, _ in pages] == [[f"http://testserver/s/M{n:04d}"] for n in range(1, 201)]
+    assert all(f"王记小吃{n}" in text for n, (_, text) in enumerate(pages, start=1))
 
 
 def test_the_report_names_line_field_and_reason_and_finds_duplicates(world: World) -> None:

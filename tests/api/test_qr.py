@@ -11,13 +11,13 @@ from PIL import Image
 from tests.api.conftest import World, open_world
 
 
-def decode_pages(pdf: bytes) -> list[tuple[list[str], str]]:
+def decode_pages(pdf: bytes, scale: float = 1.2) -> list[tuple[list[str], str]]:
     """For each page of a PDF: the QR codes found on its rendering, and its text."""
     doc = pdfium.PdfDocument(pdf)
     try:
         pages = []
         for page in doc:
-            image = page.render(scale=1.2).to_pil()
+            image = page.render(scale=scale).to_pil()
             text = page.get_textpage().get_text_range()
             pages.append(([r.text for r in zxingcpp.read_barcodes(image)], text))
         return pages
