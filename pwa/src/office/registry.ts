@@ -73,7 +73,7 @@ function importer(onDone: () => void): HTMLElement {
   const f = form({ 'data-form': 'import' }, [
     field(ot('registry.file'), file),
     h('label', { class: 'inline' }, dry, ot('registry.dryRun')),
-    h('label', { class: 'inline' }, create, `${ot('registry.communities')} / ${ot('registry.grids')} +`),
+    h('label', { class: 'inline' }, create, ot('registry.create')),
     submit(ot('registry.start')),
     h('div', { class: 'progress-row' }, bar, ' ', count),
     out,

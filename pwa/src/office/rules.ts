@@ -3,7 +3,8 @@
 import { h } from '../dom';
 import { attempt, get, type Refusal } from './api';
 import { when } from './format';
-import { ot } from './i18n';
+import { getLang } from '../i18n';
+import { label, ot } from './i18n';
 import type { Screen } from './main';
 import { listOf, loadInto, section, str, submit, table } from './ui';
 
@@ -65,7 +66,7 @@ function rulesForm(answer: Doc, reload: () => void): HTMLElement {
     if (typeof value === 'boolean') control = h('input', { ...attrs, type: 'checkbox', checked: value });
     else if (typeof value === 'number') control = h('input', { ...attrs, type: 'number', step: 'any', value: String(value) });
     else control = h('input', { ...attrs, type: 'text', value: str(value) });
-    return h('label', { class: 'field' }, h('span', { class: 'label' }, path), control,
+    return h('label', { class: 'field' }, h('span', { class: 'label', title: path }, label('rule', path)), control,
       h('small', { class: 'field-error', 'data-error-for': path }));
   });
   const f = h('form', { class: 'office-form rules-form', 'data-form': 'rules' },
@@ -127,7 +128,9 @@ function templateEditor(doc: Doc, isNew: boolean, reload: () => void): HTMLEleme
       : attempt<Doc>('PUT', `/api/office/templates/${encodeURIComponent(id)}`, parsed);
     void call.then((r) => (r.ok ? reload() : showErrors(f, summary, r.refusal)));
   });
-  const title = `${str(doc.title) || id} · ${isNew ? ot('rules.newTemplate') : ot('rules.version', { v: str(doc.version) })}`;
+  const t = doc.title;
+  const named = t && typeof t === 'object' ? str((t as Doc)[getLang() === 'en' ? 'en' : 'zh']) : str(t);
+  const title = `${named || id} · ${isNew ? ot('rules.newTemplate') : ot('rules.version', { v: str(doc.version) })}`;
   const cats = Array.isArray(doc.categories) ? (doc.categories as string[]).join('、') : '';
   return h('details', { class: 'template', open: isNew ? undefined : true },
     h('summary', {}, title, cats ? ` · ${ot('rules.categories')}: ${cats}` : ''), f);
