@@ -216,9 +216,11 @@ def month_figures(shops: Sequence[ShopFacts], month: str, today: date) -> MonthF
     return MonthFigures(figures(shops, start, min(end, today)))
 
 
-def by_community(view: View, month: str, today: date) -> list[tuple[str, MonthFigures]]:
+def by_community(view: View, subdistrict: str, month: str, today: date) -> list[tuple[str, MonthFigures]]:
     groups: dict[str, list[ShopFacts]] = {}
     for shop in view.active():
+        if view.subdistrict_of(shop) != subdistrict:
+            continue
         groups.setdefault(shop.facts.community or "", []).append(shop.facts)
     names = _names(view)[0]
     return [(names.get(code, code), month_figures(group, month, today)) for code, group in sorted(groups.items())]

@@ -151,18 +151,20 @@ def _xlsx(body: bytes) -> list[list[str]]:
             if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED:
                 raise too_large("the XLSX unpacks to more than 64 MB")
         book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        try:
+            sheet = book.worksheets[0]
+            table: list[list[str]] = []
+            for values in sheet.iter_rows(values_only=True):
+                table.append([_cell(v) for v in values])
+                if len(table) > MAX_ROWS + 1:
+                    break
+            return table
+        finally:
+            book.close()
+    except CouchError:
+        raise
+    except Exception as e:  # a damaged or foreign file can fail anywhere inside openpyxl: the sender gets a reason
         raise bad_request(f"the XLSX cannot be read ({type(e).__name__}): is it an Excel 2007+ workbook?") from None
-    try:
-        sheet = book.worksheets[0]
-        table: list[list[str]] = []
-        for values in sheet.iter_rows(values_only=True):
-            table.append([_cell(v) for v in values])
-            if len(table) > MAX_ROWS + 1:
-                break
-        return table
-    finally:
-        book.close()
 
 
 def _cell(value: Any) -> str:

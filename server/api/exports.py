@@ -111,7 +111,7 @@ async def report(request: Request) -> Response:
         today,
         month_figures(active, month, today),
         month_figures(active, shift_month(month, -12), today),
-        by_community(view, month, today),
+        by_community(view, subdistrict, month, today),
         ranking,
     )
     headers = {"Content-Security-Policy": REPORT_CSP, "Cache-Control": "no-store"}

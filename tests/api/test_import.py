@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+import zipfile
 from typing import Any
 
 import openpyxl
@@ -23,6 +24,14 @@ def xlsx(rows: list[list[Any]]) -> bytes:
         sheet.append(row)
     out = io.BytesIO()
     book.save(out)
+    return out.getvalue()
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
     return out.getvalue()
 
 
@@ -139,6 +148,10 @@ def test_bad_files_get_a_reason_never_a_500(world: World) -> None:
     assert "missing columns" in post(csv_bytes([["foo", "bar"], ["1", "2"]]), "text/csv")[1]
     assert "no shop rows" in post(csv_bytes([HEADER]), "text/csv")[1]
     assert post(b"PK\x03\x04 not a zip at all", XLSX)[0] == 400
+    assert "cannot be read" in post(zipped({"hello.txt": b"hi"}), XLSX)[1]
+    assert "cannot be read" in post(zipped({"[Content_Types].xml": b"<not xml"}), XLSX)[1]
+    status, reason = post(zipped({"a.txt": b"0" * (70 * 1024 * 1024)}), XLSX)  # a zip bomb, 70 KB packed
+    assert status == 413 and "unpacks to more than" in reason
     assert post(b"\x00\x01\x02garbage", "text/csv")[0] == 400
     assert post(b"{}", "application/json")[0] == 400
     status, reason = post(b"x" * (6 * 1024 * 1024), "text/csv")
