@@ -34,29 +34,27 @@ def _y4m(poster: Image.Image, path: Path) -> None:
 
 
 @pytest.fixture
-def camera(tmp_path: Path, logins: dict[str, Any]) -> Iterator[tuple[Any, str]]:
-    """A browser whose camera sees the poster QR of one of the first grid worker's shops."""
-    from playwright.sync_api import sync_playwright
-
+def camera(browser: Any, tmp_path: Path, logins: dict[str, Any]) -> Iterator[tuple[Any, str]]:
+    """A second Chromium (from the session's Playwright) whose camera sees the poster QR of one of the first grid
+    worker's shops."""
     code = logins["grid_workers"][0]["shops"][3]
     video = tmp_path / "poster.y4m"
     # The poster may name any host the district printed: only the /s/{code} path counts.
     _y4m(Image.open(io.BytesIO(qr_png(shop_url("https://mashang.example.gov.cn", code), scale=6))), video)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={video}",
-            ],
-        )
-        try:
-            yield browser, code
-        finally:
-            browser.close()
+    filming = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-background-networking",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        yield filming, code
+    finally:
+        filming.close()
 
 
 def test_scanning_a_poster_opens_the_shops_e_file(
