@@ -139,3 +139,13 @@ describe('office wording', () => {
     expect(Object.keys(officeEn).sort()).toEqual(Object.keys(officeZh).sort());
   });
 });
+
+describe('opening server HTML in a tab', () => {
+  it("keeps the server's content security policy as the first tag of the head", async () => {
+    const { withPolicy } = await import('../src/office/api');
+    expect(withPolicy('<html><head><title>x</title></head></html>', "default-src 'none'")).toBe(
+      `<html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'"><title>x</title></head></html>`,
+    );
+    expect(withPolicy('<p>no head</p>', null)).toMatch(/^<meta http-equiv="Content-Security-Policy" content="default-src 'none';/);
+  });
+});

@@ -6,6 +6,7 @@ redemption lowers a shop's reward balance, and a month of the red/black list is 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -124,4 +125,29 @@ def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, log
     page.wait_for_selector("[data-published=true]")
     months = httpx.get(f"{gateway.url}/api/office/rankings", headers=office).json()["months"]
     assert any(m.get("published") for m in months), months
+    page.context.close()
+
+
+def test_exports_download_and_the_monthly_report_opens(
+    gateway: Gateway, browser: Any, logins: dict[str, Any], tmp_path: Path
+) -> None:
+    page = office_page(browser, gateway, logins, "/office/exports")
+    settle(page)
+    with page.expect_download() as info:
+        page.click("[data-export=shops] button[data-format=csv]")
+    body = Path(info.value.path()).read_bytes()
+    assert body.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel reads the Chinese right
+    assert "S0001" in body.decode("utf-8-sig")
+    with page.expect_download() as info:
+        page.click("[data-export=hazards] button[data-format=xlsx]")
+    assert Path(info.value.path()).read_bytes().startswith(b"PK")  # a zip: the XLSX
+
+    with page.context.expect_page() as opened:
+        page.click(".screen.exports button:has-text('打开')")
+    report = opened.value
+    report.wait_for_url("blob:**")
+    report.wait_for_load_state()
+    assert "安全监管月报" in report.locator("body").inner_text()
+    policy = report.locator("meta[http-equiv=Content-Security-Policy]").first.get_attribute("content")
+    assert policy is not None and "default-src 'none'" in policy
     page.context.close()

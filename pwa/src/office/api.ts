@@ -70,13 +70,25 @@ export async function download(path: string, filename: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** Fetch a file with the token and open it in a new tab (the printable report, a poster to print). */
+/** Fetch a file with the token and open it in a new tab (the printable report). An HTML answer keeps the
+ * server's Content-Security-Policy as a meta tag, since a blob URL carries no headers. */
 export async function openInTab(path: string): Promise<void> {
   const tab = window.open('', '_blank');
   const res = await apiFetch(path);
-  const url = URL.createObjectURL(await res.blob());
+  let blob = await res.blob();
+  const policy = res.headers.get('Content-Security-Policy');
+  if (blob.type.startsWith('text/html')) blob = new Blob([withPolicy(await blob.text(), policy)], { type: blob.type });
+  const url = URL.createObjectURL(blob);
   if (tab) tab.location.href = url;
   else window.location.href = url;
+}
+
+/** The HTML with a CSP meta tag first in its head (scripts are refused when the server gave no policy). */
+export function withPolicy(html: string, policy: string | null): string {
+  const value = (policy ?? "default-src 'none'; style-src 'unsafe-inline'; img-src data:").replace(/"/g, '&quot;');
+  const meta = `<meta http-equiv="Content-Security-Policy" content="${value}">`;
+  const head = /<head[^>]*>/i.exec(html);
+  return head ? html.replace(head[0], head[0] + meta) : meta + html;
 }
 
 /** An object URL of an image the office may see (photos come through the office photo endpoint). */
