@@ -15,7 +15,8 @@ import { itemName, notice, severityBadge, shortDay, thumbs } from './ui';
 
 export function verifyView(code: string, hazardKey: string): View {
   const node = h('section', { class: 'page grid grid-verify', 'data-shop': code });
-  node.append(h('a', { class: 'g-back', href: shopHref(code) }, '‹ ', code), h('h1', {}, gt('verify.title')));
+  const back = h('a', { class: 'g-back', href: shopHref(code) }, '‹ ', code);
+  node.append(back, h('h1', {}, gt('verify.title')));
   void (async () => {
     const file = await loadShopFile(code);
     const hazardId = `${code}:hazard:${hazardKey}`;
@@ -24,6 +25,7 @@ export function verifyView(code: string, hazardKey: string): View {
       node.append(notice(gt('verify.missing'), 'warn'));
       return;
     }
+    back.replaceChildren('‹ ', file.shop.name);
     const templates = await loadAllTemplates();
     const fixes = file.others
       .filter((d): d is RectificationDoc => d.type === 'rectification' && (d as RectificationDoc).hazard === hazardId)
@@ -43,7 +45,7 @@ export function verifyView(code: string, hazardKey: string): View {
         h('span', {}, label),
       );
     form.append(
-      h('p', {}, gt('verify.hazard', { item: itemName(templates, hazard.item), severity: gt(`severity.${hazard.severity}`) }), ' ', severityBadge(hazard.severity)),
+      h('p', {}, gt('verify.hazard', { item: itemName(templates, hazard.item) }), ' ', severityBadge(hazard.severity)),
       h('p', { class: 'muted' }, gt('efile.found', { day: shortDay(hazard.found_at) }), ' · ', gt('efile.deadline', { day: shortDay(hazard.deadline) })),
       hazard.note ? h('p', {}, hazard.note) : '',
       thumbs(hazard.photos ?? []) ?? '',
