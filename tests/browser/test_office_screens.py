@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.browser.office import follow, grid_login, office_headers, office_page, serious_patrol
+from tests.browser.office import DESKTOP, follow, grid_login, office_headers, office_page, serious_patrol
 from tests.gateway import Gateway
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -151,3 +151,30 @@ def test_exports_download_and_the_monthly_report_opens(
     policy = report.locator("meta[http-equiv=Content-Security-Policy]").first.get_attribute("content")
     assert policy is not None and "default-src 'none'" in policy
     page.context.close()
+
+
+def test_the_login_page_leads_to_the_desk_which_a_reload_forgets(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{gateway.url}/login?role=office")
+    page.fill("[data-form=login] input[name=username]", logins["office"][0]["username"])
+    page.fill("[data-form=login] input[name=password]", logins["office"][0]["password"])
+    page.click("[data-form=login] button[type=submit]")
+    page.wait_for_url("**/office")
+    page.wait_for_selector(".office-nav a[data-screen=alarms]")
+    assert page.locator(".office-nav a[aria-current=page]").inner_text() == "总览"
+    settle(page)
+
+    page.click("#lang-toggle")  # the same screens in English
+    page.wait_for_selector(".office-nav a[data-screen=overview]:has-text('Overview')")
+    assert page.locator("[data-figure=patrol_coverage_month] h3").inner_text() == "Patrol rate this month"
+
+    # The office token lives in memory only: nothing in storage, and a reload asks to sign in again.
+    stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage, sessionStorage))")
+    assert "eyJ" not in stored and logins["office"][0]["username"] not in stored
+    page.reload()
+    page.wait_for_selector("[data-form=office-signin]")
+    assert page.locator(".office-nav").count() == 0
+    context.close()
