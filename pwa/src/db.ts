@@ -243,6 +243,7 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void): 
       .on('change', (info) => {
         photoLedger.advance(info.last_seq);
         photoLedger.recount();
+        if (info.docs_written > 0) store(LAST_PUSH_KEY, new Date().toISOString());
       })
       .on('paused', (err: unknown) => {
         onPaused(err);
@@ -267,11 +268,17 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void): 
       .on('error', onFatal);
     push = local.replicate
       .to(remote, options)
-      // Text first: photos wait while documents are going up.
-      .on('active', stopPhotos)
+      // Text first: photos wait while this device's documents are going up (not for pulled ones).
+      .on('active', () => {
+        void dataLedger
+          .unacknowledged()
+          .then((docs) => docs.length > 0 && stopPhotos())
+          .catch(() => undefined);
+      })
       .on('change', (info) => {
         dataLedger.advance(info.last_seq);
         dataLedger.recount();
+        if (info.docs_written > 0) store(LAST_PUSH_KEY, new Date().toISOString());
       })
       .on('paused', (err: unknown) => {
         onPaused(err);

@@ -10,6 +10,7 @@ const AT_MOST_MS = 60_000;
 
 let timer: ReturnType<typeof setInterval> | null = null;
 let lastSent = 0;
+let lastFigures = '';
 let sending = false;
 
 export interface DeviceReport {
@@ -40,14 +41,18 @@ export async function buildReport(): Promise<DeviceReport> {
   return report;
 }
 
-/** Send a report now unless one went out less than a minute ago (or `force`). Never throws. */
+/** Send a report now unless the same one went out less than a minute ago (or `force`). Never throws. */
 export async function reportNow(force = false): Promise<void> {
   if (!currentSession() || !navigator.onLine || sending) return;
-  if (!force && Date.now() - lastSent < AT_MOST_MS) return;
   sending = true;
   try {
-    await apiFetch('/api/devices/report', { method: 'POST', json: await buildReport() });
+    const report = await buildReport();
+    // The same figures again within a minute are not worth a request; changed figures always are.
+    const figures = JSON.stringify({ ...report, storage: undefined });
+    if (!force && figures === lastFigures && Date.now() - lastSent < AT_MOST_MS) return;
+    await apiFetch('/api/devices/report', { method: 'POST', json: report });
     lastSent = Date.now();
+    lastFigures = figures;
   } catch {
     // offline or refused: the next sync or tick tries again
   } finally {

@@ -125,3 +125,18 @@ def test_weekly_self_check_offline_with_a_photo_then_synced(
     assert after != before
     page.goto(f"{gateway.url}/s/{shop}")
     page.wait_for_function(f"document.querySelector('[data-score]').textContent === '{after}'", timeout=20_000)
+
+    # The phone told the office's sync monitor: nothing waiting, and when it last pushed.
+    office = logins["office"][0]
+    staff = httpx.post(f"{gateway.url}/api/auth/login", json=office).json()["token"]
+    deadline = time.monotonic() + 30
+    mine: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        devices = httpx.get(f"{gateway.url}/api/office/devices", headers={"Authorization": f"Bearer {staff}"})
+        mine = [d for d in devices.json()["items"] if d["user"] == f"owner:{shop}" and d["last_push"]]
+        if mine:
+            break
+        time.sleep(0.5)
+    [device] = mine
+    assert device["pending_docs"] == 0 and device["pending_photos"] == 0 and device["silent"] is False
+    assert device["app_version"] and device["storage"]["quota"] > 0
