@@ -34,7 +34,7 @@ FOUND_SHARE: Final = 0.92  # of the hazards present, the share a patrol finds
 # seed report says: patrol rate about +50 %, hazards found about +40 %.
 RAMP_FLOOR: Final = 0.55
 RAMP_MONTHS: Final = (4, 12)
-REPEAT_HAZARDS: Final = 4.0  # a repeat offender's hazards come this many times as often
+REPEAT_HAZARDS: Final = 3.0  # a repeat offender's hazards come this many times as often
 OWNER_HOURS: Final = (time(7, 0), time(22, 0))
 WORKER_HOURS: Final = (time(8, 30), time(17, 30))
 
@@ -244,7 +244,7 @@ class ShopHistory:
             return
         due = datetime.combine(deadline, time(20, 0), TZ)
         outcome.due = due
-        on_time, late = (0.45, 0.4) if stubborn or self.shop.owner.repeat_offender else (0.96, 0.03)
+        on_time, late = (0.55, 0.35) if stubborn or self.shop.owner.repeat_offender else (0.96, 0.03)
         u = self.rng.random()
         if u < on_time:
             when = at + (due - at) * self.rng.uniform(0.1, 0.95)
