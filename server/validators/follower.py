@@ -22,7 +22,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.store.protocol import ChangesQuery, Doc, Seq, Store
+from server.models.common import split_id
+from server.store.protocol import AllDocsQuery, ChangesQuery, Doc, Seq, Store
 from server.validators.checkpoint import LocalDocs
 from server.validators.context import Clock, Context, load_context, utc_now
 from server.validators.district import district_pass
@@ -146,11 +147,9 @@ class Follower:
         backoff = 1.0
         while True:
             try:
-                query = ChangesQuery(
-                    since=self._seq, limit=self.options.batch, include_docs=True, wait_ms=self.options.longpoll_ms
-                )
+                query = ChangesQuery(since=self._seq, limit=self.options.batch, wait_ms=self.options.longpoll_ms)
                 feed = await self.store.changes(query)
-                shops, everything = await self._take(feed["results"])
+                shops, everything = await self._take(await self._with_alarms(feed["results"]))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -169,6 +168,16 @@ class Follower:
             if batch.left == 0:
                 batch.done.set()
                 await self._advance()
+
+    async def _with_alarms(self, results: list[Doc]) -> list[Doc]:
+        """The feed is read without documents: most of it is the follower's own projections and the events of the
+        shops it projects next, which it reads anyway. Only alarms are read here (the office may have moved one on)."""
+        ids = [row["id"] for row in results if not row.get("deleted") and split_id(str(row["id"]))[1] == "alarm"]
+        if not ids:
+            return results
+        found = await self.store.all_docs(AllDocsQuery(keys=ids, include_docs=True))
+        docs = {row["id"]: row["doc"] for row in found["rows"] if row.get("doc")}
+        return [{**row, "doc": docs[row["id"]]} if row["id"] in docs else row for row in results]
 
     async def _take(self, results: list[Doc]) -> tuple[set[str], list[str]]:
         """The shops a batch of changes asks to project again, and every other shop when the rules or a template

@@ -56,6 +56,7 @@ def line(name: str, values: list[float]) -> str:
 async def burst(url: str, docs: list[dict[str, Any]], seconds: float, clients: int) -> dict[str, tuple[float, float]]:
     """Push each document at its slot of the burst; answers id → (sent, answered) in monotonic seconds."""
     done: dict[str, tuple[float, float]] = {}
+    retries: list[str] = []
     slots: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
     start = time.monotonic() + 0.5
     for i, doc in enumerate(docs):
@@ -68,8 +69,15 @@ async def burst(url: str, docs: list[dict[str, Any]], seconds: float, clients: i
                 at, doc = slots.get_nowait()
                 await asyncio.sleep(max(0.0, at - time.monotonic()))
                 headers = {"Authorization": f"Bearer {owner_token(doc['shop'])}"}
-                sent = time.monotonic()
-                resp = await client.post("/sync/_bulk_docs", json={"docs": [doc]}, headers=headers)
+                for attempt in range(1, 4):
+                    sent = time.monotonic()
+                    try:
+                        resp = await client.post("/sync/_bulk_docs", json={"docs": [doc]}, headers=headers)
+                        break
+                    except httpx.TransportError:  # a kept-alive connection the server closed: a phone retries
+                        retries.append(doc["_id"])
+                        if attempt == 3:
+                            raise
                 answered = time.monotonic()
                 if resp.status_code != 201 or not resp.json()[0].get("ok"):
                     print(f"  refused {doc['_id']}: {resp.status_code} {resp.text[:200]}")
@@ -77,6 +85,8 @@ async def burst(url: str, docs: list[dict[str, Any]], seconds: float, clients: i
                 done[doc["_id"]] = (sent, answered)
 
         await asyncio.gather(*(phone() for _ in range(clients)))
+    if retries:
+        print(f"  {len(retries)} pushes were retried after a connection error")
     return done
 
 
@@ -132,6 +142,13 @@ def main() -> None:
     print(f"{len(alarms)} serious; alarms seen on the stream: {sum(1 for a in alarms if a in stream.seen)}")
     print(line("_bulk_docs answer", answers))
     print(line("alarm: _bulk_docs answer -> stream", latencies))
+    slow = sorted(
+        (pushed[s][1] - began, stream.seen[a][0] - pushed[s][1])
+        for a, s in alarms.items()
+        if a in stream.seen and s in pushed and stream.seen[a][0] - pushed[s][1] > 1.0
+    )
+    if slow:
+        print("slower than 1 s (seconds into the burst: latency):", ", ".join(f"{t:.0f}: {v:.1f}" for t, v in slow))
     p95 = percentile(latencies, 0.95) if latencies else float("inf")
     print(f"target p95 <= 1000 ms: {'met' if p95 <= 1.0 else 'MISSED'}")
 
