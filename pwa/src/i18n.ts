@@ -106,6 +106,11 @@ const zh = {
   'sync.export': '导出待上传数据',
   'sync.storageFull': '手机存储空间已满，请清理后再试，或导出待上传数据。',
   'sync.never': '从未',
+  'sync.close': '关闭',
+  'alarm.open': '待处理',
+  'alarm.acknowledged': '已确认',
+  'alarm.dispatched': '已派单',
+  'alarm.resolved': '已处置',
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -217,6 +222,11 @@ const en: Dictionary = {
   'sync.export': 'Export waiting data',
   'sync.storageFull': 'The phone storage is full: free some space, or export the waiting data.',
   'sync.never': 'never',
+  'sync.close': 'Close',
+  'alarm.open': 'open',
+  'alarm.acknowledged': 'acknowledged',
+  'alarm.dispatched': 'dispatched',
+  'alarm.resolved': 'resolved',
 };
 
 export const LANGS = ['zh-CN', 'en'] as const;

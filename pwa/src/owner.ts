@@ -140,7 +140,12 @@ export function mountOwnerHome(code: string, into: HTMLElement): void {
               'ul',
               {},
               ...openAlarms.map((a) =>
-                h('li', { class: 'alarm', 'data-alarm': a._id }, a.items.map((i) => label(items, i.item)).join('、')),
+                h(
+                  'li',
+                  { class: 'alarm', 'data-alarm': a._id, 'data-status': a.status },
+                  a.items.map((i) => label(items, i.item)).join('、'),
+                  h('span', { class: 'muted' }, ` · ${a.created_at.slice(0, 10)} · ${t(`alarm.${a.status}` as MessageKey)}`),
+                ),
               ),
             ),
           )

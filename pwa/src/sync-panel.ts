@@ -29,8 +29,7 @@ export async function fillSyncPanel(panel: HTMLElement, status: SyncStatus): Pro
     db.dismissRefused();
     void fillSyncPanel(panel, { ...status, refused: 0 });
   });
-  const close = h('button', { type: 'button', class: 'primary' }, '×');
-  close.setAttribute('aria-label', 'close');
+  const close = h('button', { type: 'button', class: 'primary' }, t('sync.close'));
   close.addEventListener('click', () => (panel as HTMLDialogElement).close?.());
   panel.replaceChildren(
     h('h2', {}, t('sync.details')),
