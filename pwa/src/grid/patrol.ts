@@ -114,6 +114,9 @@ function buildForm(code: string, templates: TemplateDoc[], rules: RulesDoc | nul
     const mark = h('span', { class: 'g-check', 'data-check': '' });
     fieldset.querySelector('legend')?.after(mark);
     marks.set(item.id, mark);
+    // The owner's own photos of the item, to compare with what the worker sees.
+    const ownerPhotos = thumbs(owner[item.id]?.photos ?? []);
+    if (ownerPhotos) (fieldset.querySelector('.prior') ?? mark).after(ownerPhotos);
     const restored = restoredPhotos[item.id] ?? [];
     const panel = h('div', { class: 'g-finding', 'data-finding-for': item.id, hidden: true });
     fieldset.append(panel);
