@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from server.store.upsert import read
 from tests.api.conftest import World
+from tests.api.test_alarm_flow import wait_until
 
 
 def office(world: World) -> dict[str, str]:
@@ -124,3 +128,17 @@ def test_staff_accounts_created_listed_and_reset(world: World) -> None:
     resp = world.client.post("/api/office/users/owner:S0001/password", json={"password": "12345678"}, headers=h)
     assert resp.status_code == 404
     assert world.client.get("/api/office/users?role=boss", headers=h).status_code == 400
+
+
+def test_a_closed_shop_leaves_the_ranking(world: World) -> None:
+    """The validators (running in this world) rank the active shops only."""
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    ranking_id = f"district:ranking:minglou:{month}"
+
+    def ranked() -> set[str] | None:
+        doc = world.call(read, world.state.store, ranking_id)
+        return {e["shop"] for e in doc["entries"]} if doc else None
+
+    assert wait_until(lambda: ranked() == {"S0001", "S0002", "S0003"}, timeout=60)
+    assert world.client.post("/api/office/shops/S0002/close", headers=office(world)).status_code == 200
+    assert wait_until(lambda: ranked() == {"S0001", "S0003"}, timeout=60)
