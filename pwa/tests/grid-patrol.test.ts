@@ -11,6 +11,7 @@ import {
   latestFor,
   prefill,
   prefillVisit,
+  restoreDraft,
   problems,
   selfChecksToVerify,
   visitProblems,
@@ -212,6 +213,23 @@ describe('the patrol event', () => {
       'open_flame',
       'gas_safe',
     ]);
+  });
+});
+
+describe('drafts', () => {
+  it('restores what was typed, takes new items from the prefill and drops what is not a draft', () => {
+    const fresh = prefill(TEMPLATE, LATEST, [LATEST]);
+    const typed = set(prefill(TEMPLATE, LATEST, [LATEST]), 'open_flame', true, ['S0001:photo:01M7YN07V8XQJ7JEF02Y1DNS01']);
+    delete typed.items.wiring_ok; // saved before the template had this item
+    typed.items.retired_item = { value: true, ownPhotos: [], note: '' };
+    const restored = restoreDraft(JSON.parse(JSON.stringify(typed)), fresh);
+    expect(restored?.items.open_flame).toEqual({ value: true, ownPhotos: ['S0001:photo:01M7YN07V8XQJ7JEF02Y1DNS01'], note: '' });
+    expect(restored?.items.wiring_ok).toEqual(fresh.items.wiring_ok);
+    expect(restored?.items.retired_item).toBeUndefined();
+    expect(restored?.verified).toEqual([LATEST._id]);
+    expect(restoreDraft(null, fresh)).toBeNull();
+    expect(restoreDraft({ items: {} }, fresh)).toBeNull();
+    expect(restoreDraft('garbage', fresh)).toBeNull();
   });
 });
 

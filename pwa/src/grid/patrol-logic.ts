@@ -307,3 +307,27 @@ export function buildPatrols(visit: Visit, draft: PatrolDraft, shop: string, uli
     buildPatrol(m, moduleDraft(draft, m.template, i === 0, visit.selfChecks), shop, ulid(), by),
   );
 }
+
+/**
+ * A saved draft made usable against today's form: anything that is not a draft is dropped, items the
+ * template gained since are taken from the fresh prefill, items it lost are forgotten.
+ */
+export function restoreDraft(saved: unknown, fresh: PatrolDraft): PatrolDraft | null {
+  const s = saved as Partial<PatrolDraft> | null;
+  if (!s || typeof s !== 'object' || typeof s.items !== 'object' || s.items === null) return null;
+  if (!Array.isArray(s.verified) || !Array.isArray(s.others)) return null;
+  const items: Record<string, ItemDraft> = {};
+  for (const [id, d] of Object.entries(fresh.items)) {
+    const old = s.items[id];
+    const ok =
+      old &&
+      (old.value === null || typeof old.value === 'boolean' || typeof old.value === 'number') &&
+      Array.isArray(old.ownPhotos) &&
+      typeof old.note === 'string';
+    items[id] = ok ? old : d;
+  }
+  const others = s.others.filter(
+    (o): o is OtherFinding => !!o && typeof o.id === 'string' && typeof o.deadline === 'string' && Array.isArray(o.photos),
+  );
+  return { items, verified: s.verified.filter((v): v is string => typeof v === 'string'), others };
+}

@@ -25,6 +25,7 @@ import {
   latestFor,
   ownerAnswers,
   prefillVisit,
+  restoreDraft,
   selfChecksToVerify,
   visitFindings,
   visitProblems,
@@ -76,8 +77,9 @@ function buildForm(code: string, templates: TemplateDoc[], rules: RulesDoc | nul
   };
   const latest: SelfCheckDoc | null = file.selfChecks.find((c) => visit.modules.some((m) => m.latest === c)) ?? null;
 
-  const saved = loadDraft<PatrolDraft>(draftKey(code));
-  const draft: PatrolDraft = saved ?? prefillVisit(visit, toVerify);
+  const fresh = prefillVisit(visit, toVerify);
+  const saved = restoreDraft(loadDraft<unknown>(draftKey(code)), fresh);
+  const draft: PatrolDraft = saved ?? fresh;
   // Photos taken before a reload live in the draft; the checklist's pickers hold the ones taken since.
   const restoredPhotos: Record<string, string[]> = Object.fromEntries(
     Object.entries(draft.items).map(([id, d]) => [id, [...d.ownPhotos]]),
