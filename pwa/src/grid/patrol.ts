@@ -286,6 +286,8 @@ function buildForm(code: string, templates: TemplateDoc[], rules: RulesDoc | nul
           check === 'confirmed' ? 'patrol.confirmed' : check === 'disputed' ? 'patrol.disputed' : check === 'new' ? 'patrol.new' : null;
         mark.textContent = key ? gt(key) : '';
         mark.dataset.check = check;
+        // The checklist marks hazard answers as they change; a restored draft's values need it now.
+        mark.closest('fieldset')?.classList.toggle('hazard', isHazard(item, d?.value ?? null));
       }
       const finding = findings.get(item.id);
       if (!finding) {
