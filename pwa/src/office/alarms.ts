@@ -2,7 +2,7 @@
 // EventSource cannot send the bearer token), acknowledged → dispatched to a department → resolved, with notes.
 import { h } from '../dom';
 import { apiFetch } from '../session';
-import { get, qs, reasonOf, send } from './api';
+import { get, imageUrl, qs, reasonOf, send } from './api';
 import { when } from './format';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
@@ -39,6 +39,23 @@ export interface Alarm {
 interface Page {
   items: Alarm[];
   counts?: Record<string, number>;
+}
+
+/** The items' photos, through the office photo endpoint (a photo still on its way from the phone shows later). */
+function photos(alarm: Alarm): HTMLElement | null {
+  const ids = [...new Set(alarm.items.flatMap((i) => i.photos ?? []))];
+  if (ids.length === 0) return null;
+  return h(
+    'div',
+    { class: 'photos' },
+    ...ids.slice(0, 8).map((id) => {
+      const img = h('img', { alt: ot('efile.photos'), 'data-photo': id, width: '96', height: '96' });
+      void imageUrl(`/api/office/photos/${encodeURIComponent(id)}`)
+        .then((url) => (img.src = url))
+        .catch(() => img.classList.add('missing'));
+      return img;
+    }),
+  );
 }
 
 function history(alarm: Alarm): HTMLElement {
@@ -125,6 +142,7 @@ export function alarmCard(alarm: Alarm, replace: (a: Alarm) => void): HTMLElemen
         h('li', {}, badge(label('severity', it.severity), `sev ${it.severity}`), ' ', label('item', it.item)),
       ),
     ),
+    photos(alarm),
     history(alarm),
     actions(alarm, replace),
   );
@@ -198,7 +216,7 @@ export const alarms: Screen = (query) => {
   };
   const born = Date.now();
   const started = (): boolean => Date.now() - born > 5000;
-  followStream({
+  const stream = followStream({
     open: (lastEventId, signal) =>
       apiFetch('/api/office/alarms/stream', {
         signal,
@@ -209,8 +227,15 @@ export const alarms: Screen = (query) => {
       live.dataset.streamState = state;
       live.textContent = states[state];
     },
-    // The stream ends when the desk leaves the page (another screen, or the user signed out).
     alive: () => root.isConnected || !started(),
   });
+  // The stream ends as soon as the desk leaves the page (another screen, signed out): an idle stream would
+  // otherwise hold one of the browser's few connections to the server until its next keepalive.
+  const watch = setInterval(() => {
+    if (!root.isConnected && started()) {
+      stream.stop();
+      clearInterval(watch);
+    }
+  }, 1000);
   return root;
 };

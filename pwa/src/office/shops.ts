@@ -25,15 +25,18 @@ interface ShopRow {
 
 const PAGE = 50;
 
-function list(query: URLSearchParams): HTMLElement {
+function shopList(query: URLSearchParams): HTMLElement {
   const q = query.get('q') ?? '';
   const status = query.get('status') ?? '';
+  const list = query.get('list') ?? '';
   const offset = Number(query.get('offset') ?? '0') || 0;
   const search = input('q', { type: 'search', value: q, placeholder: ot('shops.search') });
   const st = select('status', [['', ot('common.all')], ['active', ot('shops.active')], ['closed', ot('shops.closed')]], status);
+  const ls = select('list', [['', ot('common.all')], ['red', ot('ranking.red')], ['black', ot('ranking.black')]], list);
   const go = (off = 0): void =>
-    navigate(`${officePath('shops')}${qs({ q: search.value.trim(), status: st.value, offset: off || null })}`);
+    navigate(`${officePath('shops')}${qs({ q: search.value.trim(), status: st.value, list: ls.value, offset: off || null })}`);
   const f = h('form', { class: 'filters', role: 'search' }, field(ot('common.search'), search), field(ot('common.status'), st),
+    field(ot('ranking.list'), ls),
     h('button', { type: 'submit', class: 'btn' }, ot('common.search')));
   f.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -42,7 +45,7 @@ function list(query: URLSearchParams): HTMLElement {
   const box = h('div', {});
   void loadInto(box, async () => {
     const answer = await get<{ items?: ShopRow[]; total?: number }>(
-      `/api/office/shops${qs({ q, status, limit: PAGE, offset })}`,
+      `/api/office/shops${qs({ q, status, list, limit: PAGE, offset })}`,
     );
     const rows = listOf<ShopRow>(answer, 'shops');
     const total = typeof answer.total === 'number' ? answer.total : rows.length;
@@ -231,4 +234,4 @@ function efile(code: string): HTMLElement {
   return h('div', { class: 'screen efile', 'data-shop': code }, h('p', {}, h('a', { href: officePath('shops') }, `← ${ot('common.back')}`)), box);
 }
 
-export const shops: Screen = (query, path) => (path[0] ? efile(path[0]) : list(query));
+export const shops: Screen = (query, path) => (path[0] ? efile(path[0]) : shopList(query));
