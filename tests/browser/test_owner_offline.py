@@ -3,9 +3,12 @@ waiting after an offline reload, uploaded when the signal comes back, and the pu
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -91,6 +94,17 @@ def test_weekly_self_check_offline_with_a_photo_then_synced(
     page.wait_for_selector("[data-owner-home] [data-week-done=true]", timeout=20_000)
     page.wait_for_function("Number(document.querySelector('[data-sync-state]').dataset.pending) >= 3")
     assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
+
+    # The last resort: everything waiting, exported to a file (the photos inline).
+    page.click("#sync-status")
+    with page.expect_download() as download:
+        page.click("#sync-panel [data-action=export]")
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    kinds = sorted(doc["type"] for doc in exported["docs"])
+    assert kinds == ["photo", "photo", "self_check"]
+    photo_doc = next(doc for doc in exported["docs"] if doc["type"] == "photo")
+    assert base64.b64decode(photo_doc["_attachments"]["photo.jpg"]["data"])[:2] == b"\xff\xd8"  # a JPEG
+    page.keyboard.press("Escape")
 
     context.set_offline(False)
     page.wait_for_selector("[data-sync-state=synced]", timeout=60_000)
