@@ -87,7 +87,7 @@ export function syncTimes(): SyncTimes {
 }
 
 /** One push side (data or photos): the sequence the server has acknowledged up to, and the count after it. */
-class PushLedger {
+export class PushLedger {
   seq: number;
   pending = 0;
   private counting: Promise<void> | null = null;
