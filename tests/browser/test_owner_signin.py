@@ -36,6 +36,15 @@ def test_the_public_card_shows_the_shop_and_stays_readable_offline(gateway: Gate
     assert page.locator("input[name=pin]").count() == 1  # the owner's way in
     assert page.locator("a[href='/login?role=grid&shop=S0002']").count() == 1  # and the grid worker's
 
+    # Chinese first; English one tap away, remembered on this phone.
+    assert "安全积分" in page.inner_text(".scoreboard")
+    page.click("#lang-toggle")
+    page.wait_for_function("document.querySelector('.scoreboard').textContent.includes('Safety score')")
+    assert page.locator("input[name=pin]").count() == 1
+    page.reload()
+    page.wait_for_function("document.querySelector('.scoreboard').textContent.includes('Safety score')")
+    page.click("#lang-toggle")
+
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
     context.set_offline(True)
     page.reload()
