@@ -80,3 +80,25 @@ def test_first_time_activation_and_a_wrong_pin(gateway: Gateway, context: Any, l
     # The new PIN works from now on.
     again = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": "135790"})
     assert again.status_code == 200 and again.json()["user"]["id"] == f"owner:{shop}"
+
+
+def test_signing_out_with_nothing_waiting_leaves_nothing_on_the_phone(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    owner = logins["owners"][2]
+    page = context.new_page()
+    page.goto(f"{gateway.url}/s/{owner['shop']}")
+    page.fill("input[name=pin]", owner["pin"])
+    page.click("[data-form=owner-login] button[type=submit]")
+    page.wait_for_selector("[data-owner-home]", timeout=20_000)
+    page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
+    assert "_pouch_mashang" in page.evaluate("indexedDB.databases().then(d => d.map(x => x.name))")
+
+    page.click("[data-action=sign-out]")
+    page.wait_for_selector("[data-form=owner-login] input[name=pin]")
+    page.wait_for_function(
+        "indexedDB.databases().then(d => !d.some(x => x.name.startsWith('_pouch_mashang')))", timeout=10_000
+    )
+    assert "mashang.session" not in page.evaluate("Object.keys(localStorage)")
+    page.reload()
+    page.wait_for_selector("[data-form=owner-login] input[name=pin]")
