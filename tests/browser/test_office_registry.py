@@ -92,3 +92,62 @@ def test_import_a_survey_then_print_one_communitys_posters(
     assert all(url == f"{gateway.url}/s/{url.rsplit('/s/', 1)[1]}" for url in urls)
     assert page.locator("img[src='x']").count() == 0
     page.context.close()
+
+
+def test_registry_forms_add_a_community_grid_user_and_shop_and_hand_out_an_activation_code(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    page = office_page(browser, gateway, logins, "/office/registry")
+    page.on("dialog", lambda d: d.accept("new-password-123") if d.type == "prompt" else d.accept())
+    page.wait_for_selector("[data-form=community]")
+
+    def submit(form: str, **fields: str) -> None:
+        f = page.locator(f"[data-form={form}]")
+        for name, value in fields.items():
+            control = f.locator(f"[name={name}]")
+            if control.evaluate("e => e.tagName") == "SELECT":
+                control.select_option(value)
+            else:
+                control.fill(value)
+        f.locator("button[type=submit]").click()
+        f.locator(".form-status.ok").wait_for()
+
+    submit("user", role="grid", username="xiaoma", name="小马", password="xiaoma-password")
+    page.locator("[data-table=users] tr", has_text="xiaoma").wait_for()
+    submit("community", code="xinqiao", name="新桥社区")  # offered at once by the grid form
+    submit("grid", code="xq1", name="新桥一网格", community="xinqiao", workers="xiaoma")
+    submit("shop", code="X0001", name="新桥面馆", address="新桥路1号", category="restaurant", grid="xq1")
+    submit("shop", code="X0001", name="新桥面馆（总店）")  # the same code again edits it
+
+    office = office_headers(gateway, logins)
+    shop = httpx.get(f"{gateway.url}/api/office/shops/X0001/efile", headers=office, timeout=30).json()["shop"]
+    assert (shop["name"], shop["address"], shop["grid"], shop["community"]) == (
+        "新桥面馆（总店）",
+        "新桥路1号",
+        "xq1",
+        "xinqiao",
+    )
+    # The new grid worker signs in and sees the new shop's partition.
+    worker = httpx.post(
+        f"{gateway.url}/api/auth/login", json={"username": "xiaoma", "password": "xiaoma-password"}, timeout=30
+    )
+    assert worker.status_code == 200, worker.text
+
+    # An owner activation code handed out here activates the owner's account.
+    f = page.locator("[data-form=activation]")
+    f.locator("input[name=shop]").fill("X0001")
+    f.locator("button[type=submit]").click()
+    text = f.locator(".form-status.ok").inner_text()
+    code = text.split("激活码 ", 1)[1].split("，", 1)[0].strip()
+    owner = httpx.post(
+        f"{gateway.url}/api/auth/activate", json={"shop": "X0001", "code": code, "pin": "246810"}, timeout=30
+    )
+    assert owner.status_code == 200 and owner.json()["user"]["id"] == "owner:X0001", owner.text
+
+    # A password reset from the users table: the old password stops working, the new one works.
+    page.locator("[data-table=users] tr", has_text="xiaoma").locator("button", has_text="重置密码").click()
+    page.locator(".form-status.ok", has_text="xiaoma").or_(page.locator(".form-status.ok", has_text="小马")).wait_for()
+    old = httpx.post(f"{gateway.url}/api/auth/login", json={"username": "xiaoma", "password": "xiaoma-password"})
+    new = httpx.post(f"{gateway.url}/api/auth/login", json={"username": "xiaoma", "password": "new-password-123"})
+    assert (old.status_code, new.status_code) == (401, 200)
+    page.context.close()

@@ -167,23 +167,30 @@ function shopForm(): HTMLElement {
   }));
 }
 
-function communityForm(): HTMLElement {
+function communityForm(added: (code: string, name: string) => void): HTMLElement {
   return section(ot('registry.community'), form({ 'data-form': 'community' }, [
     field(ot('common.code'), input('code', { required: true, maxlength: '64' })),
     field(ot('common.name'), input('name', { required: true, maxlength: '200' })),
     submit(ot('common.save')),
   ], async (data) => {
-    await send('PUT', `/api/office/registry/communities/${encodeURIComponent(String(data.get('code')).trim())}`, {
-      name: String(data.get('name') ?? '').trim(),
-    });
+    const code = String(data.get('code')).trim();
+    const name = String(data.get('name') ?? '').trim();
+    await send('PUT', `/api/office/registry/communities/${encodeURIComponent(code)}`, { name });
+    added(code, name);
   }));
 }
 
-function gridForm(communities: Community[]): HTMLElement {
-  return section(ot('registry.gridForm'), form({ 'data-form': 'grid' }, [
+function gridForm(communities: Community[]): { node: HTMLElement; add: (code: string, name: string) => void } {
+  const community = select('community', communities.map((c) => [c.code, c.name] as [string, string]));
+  const add = (code: string, name: string): void => {
+    const known = [...community.options].find((o) => o.value === code);
+    if (known) known.textContent = name;
+    else community.append(h('option', { value: code }, name));
+  };
+  const node = section(ot('registry.gridForm'), form({ 'data-form': 'grid' }, [
     field(ot('common.code'), input('code', { required: true, maxlength: '64' })),
     field(ot('common.name'), input('name', { required: true, maxlength: '200' })),
-    field(ot('common.community'), select('community', communities.map((c) => [c.code, c.name] as [string, string]))),
+    field(ot('common.community'), community),
     field(ot('registry.workers'), input('workers', { maxlength: '2000' })),
     submit(ot('common.save')),
   ], async (data) => {
@@ -194,6 +201,7 @@ function gridForm(communities: Community[]): HTMLElement {
       ...(workers.length ? { workers } : {}),
     });
   }));
+  return { node, add };
 }
 
 interface User {
@@ -206,6 +214,29 @@ interface User {
 
 function users(): HTMLElement {
   const box = h('div', {});
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const done = (text: string): void => {
+    status.className = 'form-status ok';
+    status.textContent = text;
+  };
+  const fail = (err: unknown): void => {
+    status.className = 'form-status error';
+    status.textContent = `${ot('common.failed')}: ${reasonOf(err)}`;
+  };
+  const actions = (u: User): HTMLElement => {
+    const who = str(u.name) || u.id;
+    const path = `/api/office/users/${encodeURIComponent(u.id)}`;
+    return h('span', { class: 'row' },
+      button(ot('registry.resetPassword'), async () => {
+        const password = prompt(ot('registry.newPassword', { user: who }));
+        if (!password) return;
+        await send('POST', `${path}/password`, { password }).then(() => done(ot('registry.done.password', { user: who })), fail);
+      }),
+      button(ot('registry.revoke'), async () => {
+        if (!confirm(ot('registry.revokeConfirm', { user: who }))) return;
+        await send('POST', `${path}/revoke`).then(() => done(ot('registry.done.revoke', { user: who })), fail);
+      }, 'danger'));
+  };
   const load = (): void => void loadInto(box, async () => {
     const rows = listOf<User>(await get<unknown>('/api/office/users')).filter((u) => u.role !== 'owner');
     return table(
@@ -213,6 +244,7 @@ function users(): HTMLElement {
         { label: ot('registry.role'), cell: (u: User) => (u.role === 'office' ? ot('registry.role.office') : ot('registry.role.grid')) },
         { label: ot('registry.username'), cell: (u: User) => str(u.username ?? u.id) },
         { label: ot('registry.displayName'), cell: (u: User) => str(u.name) },
+        { label: '', cell: actions },
       ],
       rows,
       { 'data-table': 'users' },
@@ -230,7 +262,7 @@ function users(): HTMLElement {
     f.reset();
     load();
   });
-  return section(ot('registry.users'), box, h('h3', {}, ot('registry.userForm')), add);
+  return section(ot('registry.users'), box, status, h('h3', {}, ot('registry.userForm')), add);
 }
 
 function activation(): HTMLElement {
@@ -249,10 +281,23 @@ export const registry: Screen = () => {
   const lower = h('div', {});
   const load = (): Promise<void> => loadInto(lower, async () => {
     const communities = listOf<Community>(await get<unknown>('/api/office/registry/communities'), 'communities');
+    const grid = gridForm(communities);
+    const grids = communities.flatMap((c) => (c.grids ?? []).map((g) => ({ ...g, community: c.name })));
     return [
       posters(communities),
+      section(ot('registry.grids'), table(
+        [
+          { label: ot('common.code'), cell: (g: (typeof grids)[number]) => g.code },
+          { label: ot('common.name'), cell: (g: (typeof grids)[number]) => g.name },
+          { label: ot('common.community'), cell: (g: (typeof grids)[number]) => g.community },
+          { label: ot('nav.workers'), cell: (g: (typeof grids)[number]) => g.workers.join('、') },
+          { label: ot('workers.shops'), cell: (g: (typeof grids)[number]) => String(g.shops), cls: 'num' },
+        ],
+        grids,
+        { 'data-table': 'grids' },
+      )),
       h('div', { class: 'two-col' }, shopForm(), activation()),
-      h('div', { class: 'two-col' }, communityForm(), gridForm(communities)),
+      h('div', { class: 'two-col' }, communityForm(grid.add), grid.node),
       users(),
     ];
   });
