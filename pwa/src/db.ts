@@ -224,6 +224,8 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void): 
   const onFatal = (err: unknown): void => {
     if (cancelled) return;
     updateSyncFacts({ error: describe(err) });
+    // The sign-in is no longer valid: ask for it again; nothing local is lost.
+    if ((err as ReplicationError | null)?.status === 401) void import('./session').then((s) => s.dropSession());
   };
   const onDenied = (err: unknown): void => {
     const e = (err ?? {}) as ReplicationError;

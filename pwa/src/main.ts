@@ -136,7 +136,10 @@ function followSession(session: Session | null): void {
     });
   }
 }
-onSession(followSession);
+onSession((session) => {
+  followSession(session);
+  if (!session) refresh(); // signed out here or by the server: show the sign-in again
+});
 followSession(currentSession());
 
 // Service worker: precached shell, offline deep links. A new version waits for a tap, so a

@@ -118,6 +118,14 @@ export async function signOut(opts: { discardPending?: boolean } = {}): Promise<
   if (pending === 0 || opts.discardPending) await db.destroyLocal();
 }
 
+/**
+ * The server no longer accepts this session's token (revoked, expired): forget the session but keep every
+ * local document, so what waits goes up after the next sign-in.
+ */
+export function dropSession(): void {
+  if (currentSession()) setSession(null);
+}
+
 async function errorOf(res: Response): Promise<ApiError> {
   let error = `http_${res.status}`;
   let reason = res.statusText;

@@ -102,3 +102,26 @@ def test_signing_out_with_nothing_waiting_leaves_nothing_on_the_phone(
     assert "mashang.session" not in page.evaluate("Object.keys(localStorage)")
     page.reload()
     page.wait_for_selector("[data-form=owner-login] input[name=pin]")
+
+
+def test_a_revoked_sign_in_asks_for_the_pin_again(gateway: Gateway, context: Any, logins: dict[str, Any]) -> None:
+    owner = logins["owners"][3]
+    page = context.new_page()
+    page.goto(f"{gateway.url}/s/{owner['shop']}")
+    page.fill("input[name=pin]", owner["pin"])
+    page.click("[data-form=owner-login] button[type=submit]")
+    page.wait_for_selector("[data-owner-home]", timeout=20_000)
+    page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
+
+    office = logins["office"][0]
+    staff = httpx.post(f"{gateway.url}/api/auth/login", json=office).json()["token"]
+    revoked = httpx.post(
+        f"{gateway.url}/api/office/users/owner:{owner['shop']}/revoke", headers={"Authorization": f"Bearer {staff}"}
+    )
+    assert revoked.status_code == 200, revoked.text
+    page.wait_for_selector("[data-form=owner-login] input[name=pin]", timeout=90_000)
+    assert page.get_attribute("[data-sync-state]", "data-sync-state") == "error"
+    page.fill("input[name=pin]", owner["pin"])
+    page.click("[data-form=owner-login] button[type=submit]")
+    page.wait_for_selector("[data-owner-home]", timeout=20_000)
+    page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
