@@ -98,6 +98,15 @@ def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, log
     after = httpx.get(f"{gateway.url}/api/office/rules", headers=office).json()["rules"]
     assert after["version"] == before["version"] + 1 and after["hazard_cost"]["general"] == 3
 
+    # A shipped module (食品安全, 环境卫生) added as a template with one click, then listed as version 1.
+    shipped = page.locator("details.template", has=page.locator("button", has_text="新增检查模块")).first
+    shipped.locator("summary").click()
+    module = shipped.locator("[data-form=template]").get_attribute("data-template")
+    shipped.locator("button[type=submit]").click()
+    page.locator(f"[data-form=template][data-template={module}] button", has_text="保存为新版本").wait_for()
+    templates = httpx.get(f"{gateway.url}/api/office/templates", headers=office).json()["items"]
+    assert f"district:template:{module}" in [t["_id"] for t in templates]
+
     # Rewards: a redemption lowers the shop's balance by its points.
     balances = httpx.get(f"{gateway.url}/api/office/rewards", headers=office).json()["items"]
     rich = max(balances, key=lambda b: b["balance"])
