@@ -16,6 +16,7 @@ const PHOTOS_PUSHED_SEQ_KEY = 'mashang.photosPushedSeq';
 const REFUSED_KEY = 'mashang.refused';
 const LAST_PUSH_KEY = 'mashang.lastPush';
 const LAST_PULL_KEY = 'mashang.lastPull';
+const DATA_USER_KEY = 'mashang.dataUser';
 
 export type LocalDb = PouchDB.Database;
 
@@ -358,8 +359,26 @@ export async function destroyLocal(): Promise<void> {
   await Promise.all([localDb().destroy(), photosDb().destroy()]);
   db = photos = null;
   ledgers = null;
-  for (const key of [PUSHED_SEQ_KEY, PHOTOS_PUSHED_SEQ_KEY, REFUSED_KEY, LAST_PUSH_KEY, LAST_PULL_KEY]) store(key, null);
+  for (const key of [PUSHED_SEQ_KEY, PHOTOS_PUSHED_SEQ_KEY, REFUSED_KEY, LAST_PUSH_KEY, LAST_PULL_KEY, DATA_USER_KEY]) {
+    store(key, null);
+  }
   updateSyncFacts({ pendingDocs: 0, pendingPhotos: 0, refused: 0 });
+}
+
+/**
+ * Before syncing as `userId`: when the local data belongs to someone else (a phone changing hands) and none
+ * of it waits for the server, remove it, so nobody sees another shop's records. Data still waiting stays
+ * (it goes up, or to the server's quarantine, rather than being lost). True when the data was removed.
+ */
+export async function claimFor(userId: string): Promise<boolean> {
+  const previous = stored(DATA_USER_KEY);
+  let removed = false;
+  if (previous !== null && previous !== userId && (await countPending().catch(() => 1)) === 0) {
+    await destroyLocal();
+    removed = true;
+  }
+  store(DATA_USER_KEY, userId);
+  return removed;
 }
 
 function blobToBase64(blob: Blob): Promise<string> {

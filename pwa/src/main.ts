@@ -124,7 +124,11 @@ function followSession(session: Session | null): void {
   syncedToken = token;
   if (token) {
     void navigator.storage?.persist?.();
-    void Promise.all([import('./db'), import('./report')]).then(([db, report]) => {
+    const user = session?.user.id ?? '';
+    void Promise.all([import('./db'), import('./report')]).then(async ([db, report]) => {
+      const removed = await db.claimFor(user);
+      if (syncedToken !== token) return; // signed out or in again meanwhile
+      if (removed) refresh(); // the screen was reading the previous user's data
       db.startSync(location.origin, token, () => void report.reportNow());
       report.startReporting();
     });
