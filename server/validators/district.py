@@ -28,6 +28,9 @@ from server.validators.shops import same, scores_as_of
 from server.validators.stats import ShopFacts, period_bounds, periods, stats_doc
 
 CHUNK = 500
+# Writes go in smaller chunks: the store has one writer, and a device's push or an alarm's projection waiting
+# behind a 500-document chunk of re-ranked scores is what made alarms late during a burst of self-checks.
+WRITE_CHUNK = 100
 PAST_CONCURRENCY = 8
 Rank = tuple[int | None, int | None, str | None, bool]  # rank, of, list, working group
 UNRANKED: Rank = (None, None, None, False)
@@ -113,7 +116,7 @@ async def district_pass(store: Store, context: Context, today: date, facts: Mapp
         for entry in snapshot["entries"]:
             ranks[entry["shop"]] = (entry["rank"], len(snapshot["entries"]), entry["list"], entry["shop"] in group)
         stored = {doc["_id"]: doc for doc in await _range(store, f"district:stats:{subdistrict}:")}
-        docs = [stats_doc(subdistrict, period, as_of, shops) for period, as_of in periods(today)]
+        docs = await asyncio.to_thread(_stats_docs, subdistrict, today, shops)
         counts.stats += (await _write(store, _changed(docs, stored)))[0]
     updates = []
     for code in sorted(facts):
@@ -155,10 +158,15 @@ async def _rankings(
             history[month] = doc = ranking_doc(subdistrict, month, day, rules, month_scores, history)
             writes.append(doc)
     ranked = [scores[f"{shop.code}:score"] for shop in shops if f"{shop.code}:score" in scores]
-    snapshot = ranking_doc(subdistrict, current, today, rules, ranked, history)
+    # CPU-bound for a whole sub-district: in a thread, so the gateway and the shop projections keep going.
+    snapshot = await asyncio.to_thread(ranking_doc, subdistrict, current, today, rules, ranked, history)
     writes += _changed([snapshot], {doc["_id"]: doc for doc in stored.values()})
     counts.rankings += (await _write(store, writes))[0]
     return snapshot
+
+
+def _stats_docs(subdistrict: str, today: date, shops: Sequence[ShopFacts]) -> list[Doc]:
+    return [stats_doc(subdistrict, period, as_of, shops) for period, as_of in periods(today)]
 
 
 async def _scores_as_of(store: Store, context: Context, codes: Sequence[str], days: Sequence[date]) -> list[list[Doc]]:
@@ -202,8 +210,8 @@ async def _by_keys(store: Store, ids: Sequence[str]) -> dict[str, Doc]:
 async def _write(store: Store, docs: Sequence[Doc]) -> tuple[int, int]:
     """Write in chunks; answers (written, conflicts). Any other refusal is an error."""
     written = conflicts = 0
-    for start in range(0, len(docs), CHUNK):
-        for answer in await store.bulk_docs(list(docs[start : start + CHUNK])):
+    for start in range(0, len(docs), WRITE_CHUNK):
+        for answer in await store.bulk_docs(list(docs[start : start + WRITE_CHUNK])):
             if answer.get("ok"):
                 written += 1
             elif answer.get("error") == "conflict":

@@ -24,7 +24,9 @@ class Options:
     workers: int = 2  # projections are CPU-bound (one core): more workers only contend; one is kept for the feed
     longpoll_ms: int = 10_000
     debounce: float = 5.0  # the sub-district pass runs this long after the last change ...
-    max_delay: float = 30.0  # ... but never later than this after the first one
+    # ... but never later than this after the first one. Re-ranking a sub-district rewrites most of its scores,
+    # which during a burst of checks (a Monday morning) held alarms up by seconds: ranks may wait two minutes.
+    max_delay: float = 120.0
     retry_base: float = 1.0  # a failed shop is retried after 1, 2, 4, ... seconds
     max_tries: int = 5  # then parked until one of its documents changes or the next tick
     tick_at: clock_time = clock_time(0, 5)  # the daily tick, in the rules' time zone
