@@ -76,7 +76,8 @@ class Report:
     job: str
     dry_run: bool
     create: bool
-    status: str = "running"  # queued (behind another import), running, done, failed
+    status: str = "running"  # running, done, failed
+    queued: bool = False  # running, but waiting for another import to finish
     total: int = 0
     done: int = 0
     created: int = 0

@@ -58,7 +58,7 @@ async def start_import(request: Request) -> Response:
     async def work() -> None:
         try:
             async with lock:  # one import at a time: two would race on the grids' shop lists
-                report.status = "running"
+                report.queued = False
                 await importer.run(rows)
         except CouchError as e:
             report.status, report.reason = "failed", e.reason
@@ -68,8 +68,7 @@ async def start_import(request: Request) -> Response:
         finally:
             request.app.state.authenticator.forget()
 
-    if lock.locked():
-        report.status = "queued"
+    report.queued = lock.locked()
     task = asyncio.create_task(work())
     request.app.state.import_tasks = {*getattr(request.app.state, "import_tasks", set()), task}
     task.add_done_callback(lambda t: request.app.state.import_tasks.discard(t))
