@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlarmDoc, Doc, HazardDoc, PatrolDoc, SelfCheckDoc, ShopDoc } from '../src/grid/docs';
-import { dayOf, dueAt, dueList, groupByShop, isOverdue, monthProgress, weekOfDay } from '../src/grid/due';
+import { allHazards, dayOf, dueAt, dueList, groupByShop, isOverdue, monthProgress, weekOfDay } from '../src/grid/due';
 import { matchGridRoute } from '../src/grid/routes';
 
 // Saturday 2026-11-28, 10:00 in Shanghai (02:00 UTC): ISO week 2026-W48, month 2026-11.
@@ -124,6 +124,25 @@ describe('what is due at a shop', () => {
     expect(isOverdue(hazard('S1', 'A-1', 'rectified', '2026-11-01'), '2026-11-28')).toBe(false);
     expect(isOverdue(hazard('S1', 'A-1', 'open', '2026-11-28'), '2026-11-28')).toBe(false); // the deadline day is still in time
     expect(isOverdue(hazard('S1', 'A-1', 'open', '2026-11-27'), '2026-11-28')).toBe(true);
+  });
+
+  it('a finding of a patrol not yet back from the server counts at once, provisionally', () => {
+    const patrol = event<PatrolDoc>('S0001', 'patrol', '2026-11-28T09:00:00+08:00', 7, {
+      findings: [
+        { id: 'open_flame', item: 'open_flame', severity: 'serious', deadline: '2026-11-29' },
+        { id: 'wiring_ok', item: 'wiring_ok', severity: 'general', deadline: '2026-12-05' },
+      ],
+    });
+    const ulid = patrol._id.split(':')[2];
+    const projected = { ...hazard('S0001', `${ulid}-wiring_ok`, 'open', '2026-12-05'), item: 'wiring_ok' };
+    const file = groupByShop([shop('S0001'), patrol, projected]).get('S0001')!;
+    const hazards = allHazards(file);
+    expect(hazards.map((h) => [h._id, h.provisional ?? false])).toEqual([
+      [`S0001:hazard:${ulid}-open_flame`, true],
+      [`S0001:hazard:${ulid}-wiring_ok`, false],
+    ]);
+    expect(hazards[0]).toMatchObject({ status: 'open', severity: 'serious', deadline: '2026-11-29', source: patrol._id });
+    expect(dueAt(file, NOW).openHazards).toBe(2);
   });
 
   it('documents of shops without a shop document are ignored', () => {

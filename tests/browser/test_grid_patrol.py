@@ -106,9 +106,18 @@ def test_a_patrol_day_offline_reaches_the_office(gateway: Gateway, context: Any,
         _patrol(page, code)
     assert int(page.get_attribute("[data-sync-state]", "data-pending") or 0) >= 3
     assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
+    # The e-file shows the new hazard at once, marked as not yet synced.
+    page.click(f'a.g-shop[data-shop="{serious}"]')
+    flame = page.locator('li.g-hazard[data-hazard$="-open_flame"]')
+    assert flame.locator("[data-provisional]").count() == 1
 
     context.set_offline(False)
     page.wait_for_selector('[data-sync-state="synced"]', timeout=60_000)
+    # The server's hazard comes back down and replaces the provisional one.
+    page.wait_for_selector('li.g-hazard[data-hazard$="-open_flame"][data-status="open"] [data-severity="serious"]')
+    page.wait_for_function(
+        "document.querySelectorAll('li.g-hazard[data-hazard$=\"-open_flame\"] [data-provisional]').length === 0"
+    )
 
     # Every patrol is on the server, the serious one with its finding and photo.
     for code in [serious, *clean]:

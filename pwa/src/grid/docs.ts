@@ -96,6 +96,8 @@ export interface HazardDoc extends Doc {
   rectifications?: string[];
   verification?: string | null;
   closed_at?: string | null;
+  /** Set on the phone for a patrol finding the server has not projected yet (not uploaded, or just uploaded). */
+  provisional?: boolean;
 }
 
 export type AlarmStatus = 'open' | 'acknowledged' | 'dispatched' | 'resolved';

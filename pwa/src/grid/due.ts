@@ -83,6 +83,45 @@ export function groupByShop(docs: Doc[]): Map<string, ShopFile> {
   return files;
 }
 
+/**
+ * The hazards this device's patrols found that the server has not sent back yet (the patrol is still waiting to
+ * upload, or the server is projecting it): shown at once, marked provisional, so an offline day adds up.
+ */
+export function provisionalHazards(file: ShopFile): HazardDoc[] {
+  const known = new Set(file.hazards.map((h) => h._id));
+  const found: HazardDoc[] = [];
+  for (const patrol of file.patrols) {
+    const ulid = splitId(patrol._id)[2];
+    for (const finding of patrol.findings ?? []) {
+      const id = `${file.shop.code}:hazard:${ulid}-${finding.id}`;
+      if (known.has(id)) continue;
+      found.push({
+        _id: id,
+        type: 'hazard',
+        shop: file.shop.code,
+        status: 'open',
+        source: patrol._id,
+        item: finding.item,
+        finding: finding.id,
+        severity: finding.severity,
+        self_reported: false,
+        found_at: patrol.performed_at,
+        deadline: finding.deadline,
+        cost: 0,
+        note: finding.note ?? '',
+        photos: finding.photos ?? [],
+        provisional: true,
+      });
+    }
+  }
+  return found;
+}
+
+/** The server's hazards and this device's provisional ones, newest first. */
+export function allHazards(file: ShopFile): HazardDoc[] {
+  return newestFirst([...file.hazards, ...provisionalHazards(file)]);
+}
+
 /** A hazard still to be dealt with (open, fixed but not verified, or overdue). */
 export function isUnresolved(hazard: HazardDoc): boolean {
   return hazard.status !== 'closed';
@@ -122,7 +161,7 @@ export function dueAt(file: ShopFile, now: Date): Due {
   const lastSelfCheck = file.selfChecks[0]?.performed_at ?? null;
   const patrolDue = !file.patrols.some((p) => dayOf(p.performed_at).slice(0, 7) === month);
   const selfCheckMissing = !file.selfChecks.some((c) => weekOfDay(dayOf(c.performed_at)) === week);
-  const unresolved = file.hazards.filter(isUnresolved);
+  const unresolved = allHazards(file).filter(isUnresolved);
   const overdueHazards = unresolved.filter((h) => isOverdue(h, today)).length;
   const toVerify = unresolved.filter((h) => h.status === 'rectified').length;
   const openAlarms = file.alarms.filter((a) => a.status !== 'resolved').length;

@@ -13,7 +13,7 @@ import type {
   TemplateDoc,
   VerificationDoc,
 } from './docs';
-import { dueAt, isOverdue, type ShopFile } from './due';
+import { allHazards, dueAt, isOverdue, type ShopFile } from './due';
 import { gt } from './i18n';
 import { hazardItems } from './patrol-logic';
 import { badge, itemName, notice, section, severityBadge, shortDay, templateOf, thumbs, type Tone } from './ui';
@@ -39,7 +39,7 @@ function hazardCard(file: ShopFile, hazard: HazardDoc, templates: TemplateDoc[],
   const fix = rectificationsOf(file, hazard)[0];
   const key = hazard._id.split(':').slice(2).join(':');
   const actions = h('div', { class: 'g-row-actions' });
-  if (hazard.status !== 'closed') {
+  if (hazard.status !== 'closed' && !hazard.provisional) {
     actions.append(
       h(
         'a',
@@ -61,6 +61,7 @@ function hazardCard(file: ShopFile, hazard: HazardDoc, templates: TemplateDoc[],
       { class: 'g-badges' },
       severityBadge(hazard.severity),
       badge(hazard.self_reported ? gt('efile.selfReported') : gt('efile.patrolFound'), 'muted'),
+      hazard.provisional ? badge(gt('event.pending'), 'warn', { 'data-provisional': '' }) : null,
     ),
     h(
       'div',
@@ -177,11 +178,12 @@ function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
   );
 
   const openAlarms = file.alarms.filter((a) => a.status !== 'resolved');
-  const unresolved = file.hazards.filter((hz) => hz.status !== 'closed');
+  const hazards = allHazards(file);
+  const unresolved = hazards.filter((hz) => hz.status !== 'closed');
   // What needs the worker first: fixes to verify, then overdue, then the nearest deadline.
   const rank = (hz: HazardDoc): number => (hz.status === 'rectified' ? 0 : isOverdue(hz, today) ? 1 : 2);
   unresolved.sort((a, b) => rank(a) - rank(b) || (a.deadline < b.deadline ? -1 : a.deadline > b.deadline ? 1 : 0));
-  const closed = file.hazards.filter((hz) => hz.status === 'closed');
+  const closed = hazards.filter((hz) => hz.status === 'closed');
 
   const history = [...file.selfChecks, ...file.patrols, ...(file.others.filter((d) => HISTORY_TYPES.has(d.type)) as EventDoc[])]
     .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at))

@@ -72,7 +72,7 @@ const zh = {
   'event.verified': '核实自查 {n} 次',
   'event.passed': '复核通过',
   'event.failed': '复核未通过',
-  'event.pending': '待上传',
+  'event.pending': '待同步',
   'item.other': '其他问题',
   'patrol.title': '每月巡查',
   'patrol.intro': '已按店主最近一次自查（{day}）预填。逐项核实：一致的保持不变，不符的改为实际情况。',
@@ -215,7 +215,7 @@ const en: Record<GridKey, string> = {
   'event.verified': '{n} self-check(s) verified',
   'event.passed': 'Passed',
   'event.failed': 'Not passed',
-  'event.pending': 'Waiting to upload',
+  'event.pending': 'Awaiting sync',
   'item.other': 'Other problem',
   'patrol.title': 'Monthly patrol',
   'patrol.intro':
