@@ -170,6 +170,8 @@ export const alarms: Screen = (query) => {
 
   const renderCounts = (c: Record<string, number>): void => {
     const active = ACTIVE.reduce((n, s) => n + (c[s] ?? 0), 0);
+    // The tab's title counts the open alarms, so a desk in a background tab still shows a new one.
+    if (root.isConnected) document.title = `${c.open ? `(${c.open}) ` : ''}${ot('alarms.title')} · ${ot('office.title')}`;
     counts.replaceChildren(
       h('a', { href: officePath('alarms'), 'aria-current': tab === 'active' ? 'page' : undefined, 'data-count': String(active) },
         `${ACTIVE.map((s) => `${label('status', s)} ${c[s] ?? 0}`).join(' · ')}`),

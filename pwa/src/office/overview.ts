@@ -113,7 +113,12 @@ function breakdown(title: string, rows: Row[], attr: string): HTMLElement {
     ),
     table(
       [
-        { label: ot('common.name'), cell: (r: Row) => r.name },
+        {
+          label: ot('common.name'),
+          // A community opens the overview filtered to it; a grid opens its shops.
+          cell: (r: Row) =>
+            h('a', { href: attr === 'community' ? `/office${qs({ community: r.id })}` : `/office/shops${qs({ grid: r.id })}` }, r.name),
+        },
         ...cols.map((k) => ({ label: ot(LABELS[k][0]), cell: (r: Row) => show(k, r[k]), cls: 'num' })),
       ],
       rows,

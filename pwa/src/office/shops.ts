@@ -29,12 +29,16 @@ function shopList(query: URLSearchParams): HTMLElement {
   const q = query.get('q') ?? '';
   const status = query.get('status') ?? '';
   const list = query.get('list') ?? '';
+  const grid = query.get('grid') ?? '';
+  const community = query.get('community') ?? '';
   const offset = Number(query.get('offset') ?? '0') || 0;
   const search = input('q', { type: 'search', value: q, placeholder: ot('shops.search') });
   const st = select('status', [['', ot('common.all')], ['active', ot('shops.active')], ['closed', ot('shops.closed')]], status);
   const ls = select('list', [['', ot('common.all')], ['red', ot('ranking.red')], ['black', ot('ranking.black')]], list);
   const go = (off = 0): void =>
-    navigate(`${officePath('shops')}${qs({ q: search.value.trim(), status: st.value, list: ls.value, offset: off || null })}`);
+    navigate(
+      `${officePath('shops')}${qs({ q: search.value.trim(), status: st.value, list: ls.value, grid, community, offset: off || null })}`,
+    );
   const f = h('form', { class: 'filters', role: 'search' }, field(ot('common.search'), search), field(ot('common.status'), st),
     field(ot('ranking.list'), ls),
     h('button', { type: 'submit', class: 'btn' }, ot('common.search')));
@@ -45,7 +49,7 @@ function shopList(query: URLSearchParams): HTMLElement {
   const box = h('div', {});
   void loadInto(box, async () => {
     const answer = await get<{ items?: ShopRow[]; total?: number }>(
-      `/api/office/shops${qs({ q, status, list, limit: PAGE, offset })}`,
+      `/api/office/shops${qs({ q, status, list, grid, community, limit: PAGE, offset })}`,
     );
     const rows = listOf<ShopRow>(answer, 'shops');
     const total = typeof answer.total === 'number' ? answer.total : rows.length;
@@ -215,6 +219,18 @@ function efile(code: string): HTMLElement {
         section(ot('efile.details'), details),
         section(ot('efile.move'), move, h('div', { class: 'row' }, activation, shop.status === 'closed' ? null : close), activationOut),
       ),
+      section(ot('efile.hazards'), table(
+        [
+          { label: ot('common.time'), cell: (d: Doc) => when(d.found_at) },
+          { label: ot('alarms.items'), cell: (d: Doc) => label('item', d.item) },
+          { label: ot('common.status'), cell: (d: Doc) => badge(label('hazard', d.status), `hz ${str(d.status)}`) },
+          { label: ot('efile.deadline'), cell: (d: Doc) => str(d.deadline) },
+          { label: ot('common.note'), cell: (d: Doc) => str(d.note) },
+        ],
+        docs.filter((d) => d.type === 'hazard' && d.status !== 'closed'),
+        { 'data-table': 'open-hazards' },
+        (d) => ({ class: d.status === 'overdue' ? 'silent' : undefined }),
+      )),
       section(ot('efile.timeline'), timeline(docs.filter((d) => d.type !== 'ledger' && d.type !== 'photo'))),
       section(ot('efile.photos'), photos(docs.filter((d) => d.type === 'photo').map((d) => str(d._id)).filter((id) => id !== '')) ??
         h('p', { class: 'muted empty' }, ot('common.none'))),
