@@ -99,7 +99,12 @@ async function postAuth(path: string, body: unknown): Promise<void> {
   } catch {
     throw new Error(t('login.offline'));
   }
-  const answer = (await res.json().catch(() => ({}))) as { token?: string; user?: never; reason?: string; error?: string };
+  const answer = (await res.json().catch(() => ({}))) as {
+    token?: string;
+    user?: { id: string; role: string; name?: string; shop?: string };
+    reason?: string;
+    error?: string;
+  };
   if (!res.ok || !answer.token || !answer.user) {
     throw new ApiError(res.status, answer.error ?? 'error', answer.reason ?? res.statusText);
   }
