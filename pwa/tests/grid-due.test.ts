@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlarmDoc, Doc, HazardDoc, PatrolDoc, SelfCheckDoc, ShopDoc } from '../src/grid/docs';
-import { allHazards, dayOf, dueAt, dueList, groupByShop, isOverdue, monthProgress, weekOfDay } from '../src/grid/due';
+import { allHazards, dayOf, dueAt, dueList, filterDues, groupByShop, isOverdue, monthProgress, weekOfDay } from '../src/grid/due';
 import { matchGridRoute } from '../src/grid/routes';
 
 // Saturday 2026-11-28, 10:00 in Shanghai (02:00 UTC): ISO week 2026-W48, month 2026-11.
@@ -190,6 +190,13 @@ describe('the most urgent shop first', () => {
     expect(dueList(files.values(), NOW, '划船巷 0006').map((d) => d.code)).toEqual(['S0006']);
     expect(dueList(files.values(), NOW, '没有这家')).toEqual([]);
     expect(dueList(files.values(), NOW, '  ')).toHaveLength(6);
+  });
+
+  it('filters the shops still to patrol, or with hazards or alarms; closed shops only under all', () => {
+    const all = dueList(groupByShop(docs).values(), NOW);
+    expect(filterDues(all, 'patrol').map((d) => d.code)).toEqual(['S0002', 'S0001']);
+    expect(filterDues(all, 'problems').map((d) => d.code)).toEqual(['S0002', 'S0003', 'S0006']);
+    expect(filterDues(all, 'all')).toHaveLength(6);
   });
 
   it('counts this month’s patrols over the active shops', () => {

@@ -215,6 +215,16 @@ export function dueList(files: Iterable<ShopFile>, now: Date, query = ''): Due[]
     .sort(byUrgency);
 }
 
+export type DueFilter = 'all' | 'patrol' | 'problems';
+
+/** The shops a filter keeps: still to patrol this month, or with open hazards or alarms. Closed shops only
+ * under "all". */
+export function filterDues(dues: Due[], filter: DueFilter): Due[] {
+  if (filter === 'patrol') return dues.filter((d) => !d.closed && d.patrolDue);
+  if (filter === 'problems') return dues.filter((d) => !d.closed && (d.openHazards > 0 || d.openAlarms > 0));
+  return dues;
+}
+
 /** The patrols done this month and the shops still to patrol, for the header of the list. */
 export function monthProgress(dues: Due[]): { done: number; total: number } {
   const active = dues.filter((d) => !d.closed);

@@ -195,6 +195,13 @@ function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
   return [
     h('h1', { 'data-shop-name': '' }, file.shop.name),
     h('p', { class: 'shop-code' }, `${code} · ${file.shop.address}`),
+    h(
+      'p',
+      { class: 'muted' },
+      due.lastPatrol ? gt('due.lastPatrol', { day: shortDay(due.lastPatrol) }) : gt('due.neverPatrolled'),
+      ' · ',
+      due.lastSelfCheck ? gt('efile.lastSelfCheck', { day: shortDay(due.lastSelfCheck) }) : gt('efile.neverSelfChecked'),
+    ),
     scoreboard,
     lists,
     actions,

@@ -3,7 +3,7 @@ import { h } from '../dom';
 import { navigate } from '../router';
 import type { View } from '../views';
 import { loadShopFiles, whileShown } from './data';
-import { dueList, monthProgress, type Due } from './due';
+import { dueList, filterDues, monthProgress, type Due, type DueFilter } from './due';
 import { takeFlash } from './flash';
 import { gt } from './i18n';
 import { badge, notice, shortDay } from './ui';
@@ -65,10 +65,16 @@ function shopCard(due: Due): HTMLElement {
   );
 }
 
-function queryOf(rest: string): string {
+function paramsOf(rest: string): URLSearchParams {
   const at = rest.indexOf('?');
-  return at === -1 ? '' : (new URLSearchParams(rest.slice(at + 1)).get('q') ?? '');
+  return new URLSearchParams(at === -1 ? '' : rest.slice(at + 1));
 }
+
+const FILTERS: [DueFilter, 'filter.all' | 'filter.patrol' | 'filter.problems'][] = [
+  ['all', 'filter.all'],
+  ['patrol', 'filter.patrol'],
+  ['problems', 'filter.problems'],
+];
 
 export function listView(rest: string): View {
   const search = h('input', {
@@ -80,7 +86,19 @@ export function listView(rest: string): View {
     autocomplete: 'off',
     enterkeyhint: 'search',
   });
-  search.value = queryOf(rest);
+  const params = paramsOf(rest);
+  search.value = params.get('q') ?? '';
+  let filter: DueFilter = FILTERS.some(([f]) => f === params.get('f')) ? (params.get('f') as DueFilter) : 'all';
+  const filterButtons = FILTERS.map(([f, key]) => {
+    const button = h('button', { type: 'button', class: 'g-filter', 'data-filter': f }, gt(key));
+    button.addEventListener('click', () => {
+      filter = f;
+      draw();
+      remember();
+    });
+    return button;
+  });
+  const filters = h('div', { class: 'g-filters', role: 'group', 'aria-label': gt('filter.label') }, ...filterButtons);
   const progress = h('p', { class: 'muted', 'data-progress': '' });
   const list = h('ul', { class: 'g-shops', 'aria-live': 'polite' });
   const node = h(
@@ -89,6 +107,7 @@ export function listView(rest: string): View {
     h('h1', {}, gt('title.shops')),
     progress,
     ((message) => (message ? notice(message, 'ok', { 'data-flash': '' }) : null))(takeFlash()),
+    filters,
     h(
       'div',
       { class: 'g-toolbar' },
@@ -104,10 +123,11 @@ export function listView(rest: string): View {
     const all = dueList(files.values(), new Date());
     const { done, total } = monthProgress(all);
     progress.textContent = gt('list.progress', { done, total });
+    for (const button of filterButtons) button.setAttribute('aria-pressed', String(button.dataset.filter === filter));
     const q = search.value;
-    const shown = q.trim() ? dueList(files.values(), new Date(), q) : all;
+    const shown = filterDues(q.trim() ? dueList(files.values(), new Date(), q) : all, filter);
     if (!all.length) list.replaceChildren(notice(gt('list.empty')));
-    else if (!shown.length) list.replaceChildren(notice(gt('list.noMatch', { q })));
+    else if (!shown.length) list.replaceChildren(notice(q.trim() ? gt('list.noMatch', { q }) : gt('list.noneFiltered')));
     else list.replaceChildren(...shown.map(shopCard));
   };
   const reload = (): void => {
@@ -117,11 +137,17 @@ export function listView(rest: string): View {
     });
   };
 
+  // Keep the search and the filter in the address, so back from a shop returns to the same list.
+  const remember = (): void => {
+    const query = new URLSearchParams();
+    if (search.value.trim()) query.set('q', search.value.trim());
+    if (filter !== 'all') query.set('f', filter);
+    const text = query.toString();
+    history.replaceState(null, '', text ? `/grid?${text}` : '/grid');
+  };
   search.addEventListener('input', () => {
     draw();
-    // Keep the query in the address, so back from a shop returns to the same search.
-    const q = search.value.trim();
-    history.replaceState(null, '', q ? `/grid?q=${encodeURIComponent(q)}` : '/grid');
+    remember();
   });
   search.addEventListener('keydown', (event) => {
     if (event.key !== 'Enter') return;

@@ -5,6 +5,7 @@
 import { buildChecklistForm, type Template as ChecklistTemplate } from '../checklist';
 import { deviceId } from '../device';
 import { h } from '../dom';
+import { t } from '../i18n';
 import { autosave, loadDraft } from '../drafts';
 import { appendEvent, isQuotaError, newUlid, type EventInput } from '../events';
 import { navigate } from '../router';
@@ -33,7 +34,7 @@ import {
   type PatrolDraft,
   type Visit,
 } from './patrol-logic';
-import { photoPicker, type PhotoPicker } from './photos';
+import { gpsCheckbox, gpsConsent, photoPicker, type PhotoPicker } from './photos';
 import { itemName, notice, shortDay, thumbs } from './ui';
 import { shopHref } from './efile';
 
@@ -91,6 +92,9 @@ function buildForm(code: string, templates: TemplateDoc[], rules: RulesDoc | nul
     verify: true,
     withPhotos: true,
     shop: code,
+    get gps() {
+      return gpsConsent();
+    },
     onChange: () => update(),
   });
 
@@ -381,6 +385,7 @@ function buildForm(code: string, templates: TemplateDoc[], rules: RulesDoc | nul
       : notice(gt('patrol.noSelfCheck'), 'warn'),
     saved ? h('div', { class: 'g-notice ok', role: 'status' }, gt('patrol.draftRestored'), ' ', discard) : '',
     verifyBox,
+    gpsCheckbox(t('check.gps')),
     checklist.node,
     othersList,
     addButton,

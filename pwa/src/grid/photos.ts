@@ -1,9 +1,26 @@
 // A camera button for the grid screens' own photos (other problems, verifications): resized and stored on
 // the phone by ../events `savePhoto`, shown as thumbnails; photos of checklist items use ../checklist's.
+import { store, stored } from '../device';
 import { h } from '../dom';
 import { isQuotaError, savePhoto } from '../events';
 import { gt } from './i18n';
 import { thumbs } from './ui';
+
+// The same consent as the owner's form: one answer per phone.
+const GPS_KEY = 'mashang.gpsConsent';
+
+/** Whether the user agreed to add the position to photos. */
+export function gpsConsent(): boolean {
+  return stored(GPS_KEY) === '1';
+}
+
+/** A checkbox that asks for (and remembers) that consent. */
+export function gpsCheckbox(label: string): HTMLElement {
+  const box = h('input', { type: 'checkbox', name: 'gps' });
+  box.checked = gpsConsent();
+  box.addEventListener('change', () => store(GPS_KEY, box.checked ? '1' : '0'));
+  return h('label', { class: 'choice g-consent' }, box, h('span', {}, label));
+}
 
 export interface PhotoPicker {
   node: HTMLElement;
@@ -18,6 +35,7 @@ export function photoPicker(
   label: string,
   initial: string[],
   onChange: () => void,
+  gps: () => boolean = gpsConsent,
 ): PhotoPicker {
   const ids = [...initial];
   const saving = new Set<Promise<unknown>>();
@@ -40,7 +58,7 @@ export function photoPicker(
     input.value = '';
     for (const file of files) {
       status.textContent = gt('patrol.saving');
-      const job = savePhoto(shop, file)
+      const job = savePhoto(shop, file, { gps: gps() })
         .then((id) => {
           ids.push(id);
           status.textContent = '';
