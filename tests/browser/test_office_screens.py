@@ -98,6 +98,14 @@ def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, log
     after = httpx.get(f"{gateway.url}/api/office/rules", headers=office).json()["rules"]
     assert after["version"] == before["version"] + 1 and after["hazard_cost"]["general"] == 3
 
+    # A checklist edit the server refuses shows its reason; nothing is saved.
+    fire_gas = page.locator("[data-form=template][data-template=fire-gas]")
+    fire_gas.locator("textarea").fill('{"items": []}')
+    fire_gas.locator("button[type=submit]").click()
+    fire_gas.locator(".form-status.error", has_text="items").wait_for()
+    versions = httpx.get(f"{gateway.url}/api/office/templates", headers=office).json()["items"]
+    assert [t["version"] for t in versions if t["_id"] == "district:template:fire-gas"] == [1]
+
     # A shipped module (食品安全, 环境卫生) added as a template with one click, then listed as version 1.
     shipped = page.locator("details.template", has=page.locator("button", has_text="新增检查模块")).first
     shipped.locator("summary").click()

@@ -125,7 +125,8 @@ function templateEditor(doc: Doc, isNew: boolean, reload: () => void): HTMLEleme
     }
     const call = isNew
       ? attempt<Doc>('POST', '/api/office/templates', parsed)
-      : attempt<Doc>('PUT', `/api/office/templates/${encodeURIComponent(id)}`, parsed);
+      : // The version edited, so the server refuses (409) an edit of a version someone else replaced meanwhile.
+        attempt<Doc>('PUT', `/api/office/templates/${encodeURIComponent(id)}`, { version: doc.version, ...(parsed as Doc) });
     void call.then((r) => (r.ok ? reload() : showErrors(f, summary, r.refusal)));
   });
   const t = doc.title;
