@@ -64,7 +64,9 @@ describe('figures', () => {
   it('formats rates and compares with last year (points for rates, percent for counts)', () => {
     expect(pct(0.875)).toBe('87.5%');
     expect(pct(null)).toBe('—');
-    expect(change(0.9, 0.6, 'rate')).toEqual({ text: '+30.0 pt', sign: 1 });
+    expect(change(0.9, 0.6, 'rate')).toEqual({ text: '+30.0 pt (+50%)', sign: 1 });
+    expect(change(0.5, 0, 'rate')).toEqual({ text: '+50.0 pt', sign: 1 });
+    expect(change(0.5, 0.5, 'rate')).toEqual({ text: '0.0 pt (0%)', sign: 0 });
     expect(change(140, 100, 'count')).toEqual({ text: '+40%', sign: 1 });
     expect(change(3, 0, 'count')).toBeNull();
     expect(change(5, null, 'count')).toBeNull();

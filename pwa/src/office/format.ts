@@ -16,12 +16,15 @@ export function num(value: unknown): string {
 
 export type Kind = 'rate' | 'count';
 
-/** How a figure changed against last year: relative for counts ("+40%"), in points for rates ("+5.0 pt"). */
+/** How a figure changed against last year: relative for counts ("+40%"); for rates in percentage points and,
+ * when last year's rate was not zero, relative too ("+30.0 pt (+50%)", the seed's "patrol rate +50%"). */
 export function change(now: unknown, before: unknown, kind: Kind): { text: string; sign: -1 | 0 | 1 } | null {
   if (!isNum(now) || !isNum(before)) return null;
   if (kind === 'rate') {
     const diff = Math.round((now - before) * 1000) / 10;
-    return { text: `${diff > 0 ? '+' : ''}${diff.toFixed(1)} pt`, sign: diff > 0 ? 1 : diff < 0 ? -1 : 0 };
+    const rel = before > 0 ? Math.round(((now - before) / before) * 100) : null;
+    const relative = rel === null ? '' : ` (${rel > 0 ? '+' : ''}${rel}%)`;
+    return { text: `${diff > 0 ? '+' : ''}${diff.toFixed(1)} pt${relative}`, sign: diff > 0 ? 1 : diff < 0 ? -1 : 0 };
   }
   if (before === 0) return now === 0 ? { text: '±0', sign: 0 } : null;
   const rel = Math.round(((now - before) / before) * 100);

@@ -19,6 +19,7 @@ interface Worker {
   overdue_patrols?: number;
   open_hazards?: number;
   overdue_hazards?: number;
+  last_patrol?: string | null;
 }
 
 const patrolled = (w: Worker): number | undefined => w.patrolled_month ?? w.patrolled;
@@ -51,6 +52,7 @@ export const workers: Screen = () => {
           { label: ot('workers.overduePatrols'), cell: (w: Worker) => num(w.overdue_patrols), cls: 'num' },
           { label: ot('workers.openHazards'), cell: (w: Worker) => num(w.open_hazards), cls: 'num' },
           { label: ot('workers.overdueHazards'), cell: (w: Worker) => num(w.overdue_hazards), cls: 'num' },
+          { label: ot('workers.lastPatrol'), cell: (w: Worker) => (w.last_patrol ? w.last_patrol.slice(0, 10) : '—') },
         ],
         rows,
         { 'data-table': 'workers' },
