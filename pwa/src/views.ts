@@ -44,7 +44,7 @@ function homeView(): View {
         'nav',
         { class: 'actions' },
         mine && h('a', { class: 'button primary', href: mine }, t('owner.home')),
-        staff && h('a', { class: 'button primary', href: staff }, t('login.submit')),
+        staff && h('a', { class: 'button primary', href: staff }, t(staff === '/grid' ? 'home.openGrid' : 'home.openOffice')),
         !mine && !staff && h('a', { class: 'button primary', href: loginPath('owner') }, t('home.ownerLogin')),
         !mine && !staff && h('a', { class: 'button', href: loginPath('grid') }, t('home.gridLogin')),
       ),
