@@ -108,8 +108,8 @@ def test_a_patrol_day_offline_reaches_the_office(gateway: Gateway, context: Any,
     assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
     # The e-file shows the new hazard at once, marked as not yet synced.
     page.click(f'a.g-shop[data-shop="{serious}"]')
-    flame = page.locator('li.g-hazard[data-hazard$="-open_flame"]')
-    assert flame.locator("[data-provisional]").count() == 1
+    page.wait_for_selector('li.g-hazard[data-hazard$="-open_flame"] [data-provisional]')
+    assert page.locator('li.g-hazard[data-hazard$="-open_flame"]').count() == 1
 
     context.set_offline(False)
     page.wait_for_selector('[data-sync-state="synced"]', timeout=60_000)
