@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlarmDoc, Doc, HazardDoc, PatrolDoc, SelfCheckDoc, ShopDoc } from '../src/grid/docs';
-import { allHazards, dayOf, dueAt, dueList, filterDues, groupByShop, isOverdue, monthProgress, weekOfDay } from '../src/grid/due';
+import { allHazards, dayOf, dueAt, dueList, filterDues, groupByShop, photosToKeep, isOverdue, monthProgress, weekOfDay } from '../src/grid/due';
 import { matchGridRoute } from '../src/grid/routes';
 
 // Saturday 2026-11-28, 10:00 in Shanghai (02:00 UTC): ISO week 2026-W48, month 2026-11.
@@ -197,6 +197,21 @@ describe('the most urgent shop first', () => {
     expect(filterDues(all, 'patrol').map((d) => d.code)).toEqual(['S0002', 'S0001']);
     expect(filterDues(all, 'problems').map((d) => d.code)).toEqual(['S0002', 'S0003', 'S0006']);
     expect(filterDues(all, 'all')).toHaveLength(6);
+  });
+
+  it('keeps the photos of the latest self-check of each module at the shops still to patrol', () => {
+    const check = (code: string, n: number, at: string, template: string, photo: string): SelfCheckDoc =>
+      event<SelfCheckDoc>(code, 'self_check', at, n, { template, answers: { gas_safe: { value: true, photos: [photo] } } });
+    const files = groupByShop([
+      shop('S0001'),
+      check('S0001', 1, '2026-11-20T09:00:00+08:00', 'district:template:fire-gas', 'S0001:photo:OLD'),
+      check('S0001', 2, '2026-11-24T09:00:00+08:00', 'district:template:fire-gas', 'S0001:photo:NEW'),
+      check('S0001', 3, '2026-11-10T09:00:00+08:00', 'district:template:food-safety', 'S0001:photo:FOOD'),
+      shop('S0002'), // patrolled this month: nothing to keep
+      event<PatrolDoc>('S0002', 'patrol', '2026-11-05T10:00:00+08:00'),
+      check('S0002', 4, '2026-11-24T09:00:00+08:00', 'district:template:fire-gas', 'S0002:photo:X'),
+    ]);
+    expect(photosToKeep(files.values(), NOW)).toEqual(['S0001:photo:NEW', 'S0001:photo:FOOD']);
   });
 
   it('counts this month’s patrols over the active shops', () => {

@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import json
 import time
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from PIL import Image
@@ -187,3 +189,52 @@ def test_a_patrol_draft_survives_a_reload_offline(gateway: Gateway, context: Any
     page.click('a[data-action="patrol"]')
     page.wait_for_selector('form.g-patrol fieldset[data-item="open_flame"]')
     assert page.is_checked('input[name="open_flame"][value="false"]')
+
+
+def test_the_owners_photos_are_kept_for_an_offline_patrol(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    worker = logins["grid_workers"][0]
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    chosen: tuple[str, list[str]] | None = None
+    for code in worker["shops"]:
+        docs = _events(gateway, code)
+        if any(d.get("type") == "patrol" and d["performed_at"].startswith(month) for d in docs):
+            continue  # patrolled this month: nothing to prepare for
+        checks = sorted((d for d in docs if d.get("type") == "self_check"), key=lambda d: str(d["performed_at"]))
+        photos = [p for a in checks[-1]["answers"].values() for p in a.get("photos", [])] if checks else []
+        if photos:
+            chosen = (code, photos)
+            break
+    assert chosen is not None, "no shop of the demo district is due for a patrol with an owner's photo"
+    code, photos = chosen
+
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
+    page.goto(f"{gateway.url}/login?role=grid")
+    page.fill('input[name="username"]', worker["username"])
+    page.fill('input[name="password"]', worker["password"])
+    page.click('button[type="submit"]')
+    page.wait_for_url("**/grid")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_selector(f'a.g-shop[data-shop="{code}"]')
+    # With signal, the list keeps the photos of the owner's latest self-check of a shop still to patrol.
+    page.wait_for_function(
+        """async (ids) => {
+            const cache = await caches.open('mashang-grid-photos');
+            for (const id of ids) if (!(await cache.match(`/sync/${encodeURIComponent(id)}/photo.jpg`))) return false;
+            return true;
+        }""",
+        arg=photos,
+    )
+
+    context.set_offline(True)
+    page.click(f'a.g-shop[data-shop="{code}"]')
+    page.click('a[data-action="patrol"]')
+    page.wait_for_selector("form.g-patrol")
+    # Offline, the patrol form shows them beside the owner's answers, decoded.
+    page.wait_for_function(
+        """(id) => [...document.querySelectorAll(`form.g-patrol img[data-photo="${id}"]`)]
+            .some((img) => img.complete && img.naturalWidth > 0)""",
+        arg=photos[0],
+    )

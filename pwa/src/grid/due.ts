@@ -225,6 +225,26 @@ export function filterDues(dues: Due[], filter: DueFilter): Due[] {
   return dues;
 }
 
+/**
+ * The owner photos a patrol will compare against: those of the latest self-check of each checklist module, at
+ * the shops still to patrol this month (most urgent first).
+ */
+export function photosToKeep(files: Iterable<ShopFile>, now: Date): string[] {
+  const ids: string[] = [];
+  const byCode = new Map([...files].map((f) => [f.shop.code, f]));
+  for (const due of dueList(byCode.values(), now)) {
+    const file = byCode.get(due.code);
+    if (!file || due.closed || !due.patrolDue) continue;
+    const seen = new Set<string>();
+    for (const check of file.selfChecks) {
+      if (seen.has(check.template)) continue; // newest first: the first of each module is its latest
+      seen.add(check.template);
+      for (const answer of Object.values(check.answers)) ids.push(...(answer.photos ?? []));
+    }
+  }
+  return [...new Set(ids)];
+}
+
 /** The patrols done this month and the shops still to patrol, for the header of the list. */
 export function monthProgress(dues: Due[]): { done: number; total: number } {
   const active = dues.filter((d) => !d.closed);

@@ -3,7 +3,8 @@ import { h } from '../dom';
 import { navigate } from '../router';
 import type { View } from '../views';
 import { loadShopFiles, whileShown } from './data';
-import { dueList, filterDues, monthProgress, type Due, type DueFilter } from './due';
+import { dueList, filterDues, monthProgress, photosToKeep, type Due, type DueFilter } from './due';
+import { keepPhotos } from './photo-cache';
 import { takeFlash } from './flash';
 import { gt } from './i18n';
 import { badge, notice, shortDay } from './ui';
@@ -134,6 +135,8 @@ export function listView(rest: string): View {
     void loadShopFiles().then((found) => {
       files = found;
       draw();
+      // With signal, keep the owners' photos of the shops still to visit for an offline day.
+      void keepPhotos(photosToKeep(found.values(), new Date()));
     });
   };
 

@@ -1,10 +1,10 @@
 // Small DOM pieces the grid screens share: badges, photo thumbnails, labels of items and days.
 import { h, type Child } from '../dom';
-import { photoUrl } from '../events';
 import { getLang } from '../i18n';
 import type { Severity, TemplateDoc } from './docs';
 import { dayOf } from './due';
 import { gt } from './i18n';
+import { thumbUrl } from './photo-cache';
 
 export type Tone = 'bad' | 'warn' | 'ok' | 'muted';
 
@@ -57,7 +57,7 @@ export function thumbs(ids: readonly string[]): HTMLElement | null {
   for (const id of ids) {
     const img = h('img', { alt: '', loading: 'lazy', 'data-photo': id, width: '64', height: '64' });
     row.append(img);
-    void photoUrl(id).then((url) => {
+    void thumbUrl(id).then((url) => {
       if (url) img.src = url;
       else img.classList.add('missing');
     });

@@ -1,0 +1,70 @@
+// The owners' photos a patrol compares against, kept on the phone. Photos are never pulled into the local
+// database (they would crowd out the text), so while there is signal the list fetches the latest self-check
+// photos of the shops still to patrol this month into a Cache Storage of their own; offline, the patrol form and
+// the e-file show them from there.
+import { photoUrl } from '../events';
+import { currentSession } from '../session';
+
+export const PHOTO_CACHE = 'mashang-grid-photos';
+/** Enough for a month's round of one grid worker, small enough for a cheap phone. */
+const MAX_CACHED = 300;
+
+function photoPath(id: string): string {
+  return `/sync/${encodeURIComponent(id)}/photo.jpg`;
+}
+
+async function openCache(): Promise<Cache | null> {
+  try {
+    return typeof caches === 'undefined' ? null : await caches.open(PHOTO_CACHE);
+  } catch {
+    return null; // storage disabled
+  }
+}
+
+const urls = new Map<string, string>();
+
+/** An object URL for a photo: from the cache, else from this device's own photos or the server (../events). */
+export async function thumbUrl(id: string): Promise<string | null> {
+  const known = urls.get(id);
+  if (known) return known;
+  const cache = await openCache();
+  const hit = await cache?.match(photoPath(id)).catch(() => undefined);
+  if (hit) {
+    const url = URL.createObjectURL(await hit.blob());
+    urls.set(id, url);
+    return url;
+  }
+  return photoUrl(id);
+}
+
+let running = false;
+
+/**
+ * Fetch the photos `ids` into the cache (one at a time, so the text sync keeps the bandwidth), and drop cached
+ * photos no longer wanted. Does nothing offline or when a round is already running.
+ */
+export async function keepPhotos(ids: string[]): Promise<void> {
+  const session = currentSession();
+  if (running || !session || !navigator.onLine) return;
+  const cache = await openCache();
+  if (!cache) return;
+  running = true;
+  try {
+    const wanted = new Set(ids.slice(0, MAX_CACHED).map(photoPath));
+    for (const request of await cache.keys()) {
+      if (!wanted.has(new URL(request.url).pathname)) await cache.delete(request);
+    }
+    for (const path of wanted) {
+      if (!navigator.onLine) break;
+      if (await cache.match(path)) continue;
+      try {
+        const res = await fetch(path, { headers: { Authorization: `Bearer ${session.token}` } });
+        if (res.ok && (res.headers.get('content-type') ?? '').startsWith('image/')) await cache.put(path, res);
+      } catch {
+        break; // the signal dropped: try again next time
+      }
+    }
+  } finally {
+    running = false;
+  }
+}
