@@ -102,7 +102,7 @@ async def sync_monitor(store: Store, view: View, now: datetime) -> dict[str, Any
             devices.append(
                 {
                     **doc,
-                    "user_id": user_id,
+                    "user_id": owner,
                     "name": name,
                     "silent_days": days,
                     "silent": seen is None or seen < silent_before,

@@ -423,6 +423,10 @@ def test_the_sync_monitor(district: World) -> None:
         "last_pull": NOW.isoformat(),
     }
     assert district.client.post("/api/devices/report", headers=zhou, json=report).status_code == 200
+    district.call(district.state.accounts.create_staff, "grid", "wu", "wu-password", "小吴")
+    wu_phone = {**report, "device": "d-wu-phone", "pending_photos": 0}
+    wu = district.login("wu", "wu-password")
+    assert district.client.post("/api/devices/report", headers=wu, json=wu_phone).status_code == 200
     bad = check("patrol", "S0003", NOW)  # not zhou's shop: refused and quarantined
     bad["created_by"] = "grid:zhou"
     refused = district.client.post("/sync/_bulk_docs", headers=zhou, json={"docs": [bad]}).json()
@@ -431,6 +435,8 @@ def test_the_sync_monitor(district: World) -> None:
     answer = district.client.get("/api/office/sync-monitor", headers=office(district)).json()
     [device] = [d for d in answer["devices"] if d["device"] == "d-zhou-phone"]
     assert device["user_id"] == "grid:zhou" and device["pending_photos"] == 5 and device["silent"] is False
+    [wu_device] = [d for d in answer["devices"] if d["device"] == "d-wu-phone"]
+    assert wu_device["user_id"] == "grid:wu"  # each device under its own user
     users = {u["user_id"]: u for u in answer["users"]}
     assert users["grid:zhou"]["refused"] == 1 and "S0003" in users["grid:zhou"]["last_refused"]["reason"]
     assert users["grid:zhou"]["last_event_at"] == NOW.isoformat() and users["grid:zhou"]["silent"] is False
