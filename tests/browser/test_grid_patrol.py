@@ -221,11 +221,13 @@ def test_the_owners_photos_are_kept_for_an_offline_patrol(
     # With signal, the list keeps the photos of the owner's latest self-check of a shop still to patrol.
     page.wait_for_function(
         """async (ids) => {
-            const cache = await caches.open('mashang-grid-photos');
-            for (const id of ids) if (!(await cache.match(`/sync/${encodeURIComponent(id)}/photo.jpg`))) return false;
+            const cache = await caches.open('mashang-grid-photos:grid:' + ids.user);
+            for (const id of ids.photos) {
+                if (!(await cache.match(`/sync/${encodeURIComponent(id)}/photo.jpg`))) return false;
+            }
             return true;
         }""",
-        arg=photos,
+        arg={"user": worker["username"], "photos": photos},
     )
 
     context.set_offline(True)

@@ -13,11 +13,26 @@ function photoPath(id: string): string {
   return `/sync/${encodeURIComponent(id)}/photo.jpg`;
 }
 
+/** The signed-in user's own cache: another user of the same phone never sees these photos. */
+function cacheName(): string | null {
+  const user = currentSession()?.user.id;
+  return user ? `${PHOTO_CACHE}:${user}` : null;
+}
+
 async function openCache(): Promise<Cache | null> {
+  const name = cacheName();
   try {
-    return typeof caches === 'undefined' ? null : await caches.open(PHOTO_CACHE);
+    return typeof caches === 'undefined' || !name ? null : await caches.open(name);
   } catch {
     return null; // storage disabled
+  }
+}
+
+/** Drop the photo caches of users who signed in on this phone before. */
+async function forgetOthers(): Promise<void> {
+  const mine = cacheName();
+  for (const name of await caches.keys()) {
+    if (name.startsWith(PHOTO_CACHE) && name !== mine) await caches.delete(name);
   }
 }
 
@@ -50,6 +65,7 @@ export async function keepPhotos(ids: string[]): Promise<void> {
   if (!cache) return;
   running = true;
   try {
+    await forgetOthers();
     const wanted = new Set(ids.slice(0, MAX_CACHED).map(photoPath));
     for (const request of await cache.keys()) {
       if (!wanted.has(new URL(request.url).pathname)) await cache.delete(request);
