@@ -17,6 +17,7 @@ const REFUSED_KEY = 'mashang.refused';
 const LAST_PUSH_KEY = 'mashang.lastPush';
 const LAST_PULL_KEY = 'mashang.lastPull';
 const DATA_USER_KEY = 'mashang.dataUser';
+const RECOUNT_DELAY_MS = 150;
 
 export type LocalDb = PouchDB.Database;
 
@@ -93,6 +94,7 @@ export class PushLedger {
   pending = 0;
   private counting: Promise<void> | null = null;
   private again = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly db: LocalDb,
@@ -121,7 +123,16 @@ export class PushLedger {
       .map((c) => ({ id: c.id, rev: c.changes[0]?.rev ?? '', seq: Number(c.seq) }));
   }
 
+  /** Count again soon: a pull writing thousands of documents asks for it on each; one count serves them all. */
   recount(): void {
+    if (this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.count();
+    }, RECOUNT_DELAY_MS);
+  }
+
+  private count(): void {
     if (this.counting) {
       this.again = true;
       return;
@@ -136,7 +147,7 @@ export class PushLedger {
         this.counting = null;
         if (this.again) {
           this.again = false;
-          this.recount();
+          this.count();
         }
       });
   }
