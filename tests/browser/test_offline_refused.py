@@ -52,6 +52,8 @@ def test_a_refused_self_check_is_shown_with_the_servers_reason(
     page.wait_for_selector("[data-owner-home]")
 
     page.wait_for_selector("[data-sync-state=error]", timeout=60_000)
+    # The check and its two photos all carry the wrong time: all three come back refused.
+    page.wait_for_selector("#sync-status[data-refused='3']", timeout=60_000)
     page.click("#sync-status")
     page.wait_for_selector("#sync-panel [data-refused-id]")
     refused = page.inner_text("#sync-panel .refused")
