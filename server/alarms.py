@@ -87,16 +87,24 @@ class Subscription:
     """One dashboard's stream: a bounded queue; a subscriber that falls too far behind is dropped, and its client
     reconnects with `Last-Event-ID` (what it missed is replayed while the server still holds it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, closing: asyncio.Event) -> None:
         self.queue: asyncio.Queue[AlarmEvent] = asyncio.Queue(QUEUE)
         self.dropped = False
+        self.closing = closing
 
     async def next(self, timeout: float) -> AlarmEvent | None:
-        """The next event, or None when `timeout` seconds pass without one."""
-        try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
-        except TimeoutError:
+        """The next event, or None when `timeout` seconds pass without one or the server is shutting down."""
+        if self.closing.is_set():
             return None
+        get = asyncio.ensure_future(self.queue.get())
+        stop = asyncio.ensure_future(self.closing.wait())
+        try:
+            await asyncio.wait((get, stop), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not get.done():
+                get.cancel()
+        return get.result() if get.done() and not get.cancelled() else None
 
 
 class Alarms:
@@ -107,6 +115,7 @@ class Alarms:
         self._loaded = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._subscribers: set[Subscription] = set()
+        self.closing = asyncio.Event()  # set when the server shuts down: open streams end
         self._boot = secrets.token_hex(4)
         self._count = 0
         self._recent: deque[tuple[int, AlarmEvent]] = deque(maxlen=REPLAY)
@@ -276,7 +285,7 @@ class Alarms:
     def subscribe(self, last_event_id: str | None = None) -> tuple[Subscription, list[AlarmEvent] | None]:
         """A new subscription, and the events after `last_event_id` that it missed: None when they cannot be
         told (the server restarted, or they are no longer held), so the client reloads its list instead."""
-        subscription = Subscription()
+        subscription = Subscription(self.closing)
         self._subscribers.add(subscription)
         if not last_event_id:
             return subscription, []
@@ -288,6 +297,10 @@ class Alarms:
         if seen + 1 < oldest:
             return subscription, None
         return subscription, [event for n, event in self._recent if n > seen]
+
+    def close_streams(self) -> None:
+        """End every open stream (the server is shutting down; dashboards reconnect to the next one)."""
+        self.closing.set()
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscribers.discard(subscription)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import secrets
 import signal
@@ -11,6 +12,7 @@ import sys
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
+from types import FrameType
 
 from server.auth import Principal, Tokens, bump_version, load_secret, token_versions
 from server.settings import Settings
@@ -36,8 +38,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = replace(settings, run_validators=False)
     if not settings.couchdb_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Open alarm streams would hold the graceful shutdown until its timeout: end them first.
+            alarms = getattr(app.state, "alarms", None)
+            if alarms is not None:
+                with contextlib.suppress(RuntimeError):
+                    asyncio.get_running_loop().call_soon_threadsafe(alarms.close_streams)
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        app,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
@@ -45,6 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ssl_keyfile=args.keyfile,
         timeout_graceful_shutdown=5,
     )
+    Server(config).run()
     return 0
 
 

@@ -6,7 +6,7 @@ import gzip
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from server.errors import bad_request, too_large
@@ -30,11 +30,16 @@ async def read_body(request: Request) -> bytes:
             raise bad_request("Invalid Content-Length") from None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large()
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large()
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The phone lost its signal mid-upload: nothing was written, and nobody is left to answer. A plain
+        # error ends the request without the traceback an unhandled exception would log.
+        raise bad_request("The client disconnected before the request body was complete") from None
     return b"".join(chunks)
 
 

@@ -101,8 +101,8 @@ async def stream(request: Request) -> Response:
                 event = await subscription.next(KEEPALIVE_SECONDS)
                 if event is not None:
                     yield _sse(event)
-                elif subscription.dropped:
-                    return  # fell behind: the client reconnects with Last-Event-ID
+                elif subscription.dropped or subscription.closing.is_set():
+                    return  # fell behind, or the server is stopping: the client reconnects with Last-Event-ID
                 else:
                     yield b": keepalive\n\n"
         finally:

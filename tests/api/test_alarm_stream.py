@@ -107,3 +107,28 @@ def test_an_idle_stream_sends_keepalives(gateway: str, monkeypatch: pytest.Monke
         assert next(lines) == "retry: 3000"
         assert next(lines) == ""
         assert next(lines) == ": keepalive"
+
+
+def test_stopping_the_server_ends_open_streams_at_once(tmp_path: Path) -> None:
+    """`mashang serve` stopped (SIGTERM) while a dashboard listens: the stream ends and the process exits,
+    instead of waiting for the graceful-shutdown timeout and killing the connection with a traceback."""
+    import time
+
+    from tests.gateway import Gateway
+
+    gw = Gateway(tmp_path / "data", env={"MASHANG_VALIDATORS": "0"}).start()
+    try:
+        with (
+            httpx.Client(timeout=httpx.Timeout(10.0)) as client,
+            client.stream("GET", f"{gw.url}/api/office/alarms/stream", headers=gw.headers) as stream,
+        ):
+            lines = stream.iter_lines()
+            assert "retry" in next_event(lines)
+            assert gw.proc is not None
+            started = time.monotonic()
+            gw.proc.terminate()
+            assert list(lines) == []  # the stream ends cleanly: no error, nothing more
+            gw.proc.wait(timeout=10)
+            assert time.monotonic() - started < 3.0  # well under the 5 s graceful-shutdown timeout
+    finally:
+        gw.stop()

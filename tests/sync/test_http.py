@@ -63,3 +63,32 @@ def test_longpoll_times_out_with_an_empty_answer(gateway: Gateway) -> None:
         took = time.monotonic() - start
     assert resp.status_code == 200 and resp.json()["results"] == []
     assert 0.5 < took < 5
+
+
+async def test_a_client_gone_mid_upload_ends_the_request_with_a_plain_error() -> None:
+    """A phone that loses its signal half-way through a `_bulk_docs` body: the server stops reading with a
+    CouchDB-style 400 (nobody reads it, but no traceback is logged and nothing is written)."""
+    from types import SimpleNamespace
+
+    from starlette.requests import Request
+
+    from server.errors import CouchError
+    from server.http import read_body
+    from server.settings import Settings
+
+    messages = [
+        {"type": "http.request", "body": b'{"docs": [{"_id": "S0001:', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, object]:
+        return messages.pop(0)
+
+    app = SimpleNamespace(state=SimpleNamespace(settings=Settings()))
+    request = Request({"type": "http", "method": "POST", "headers": [], "app": app}, receive)
+    try:
+        await read_body(request)
+    except CouchError as e:
+        assert e.status == 400 and "disconnected" in e.body()["reason"]
+    else:
+        raise AssertionError("a body cut short was read as complete")
