@@ -2,6 +2,9 @@
 // killed tab synchronously; restored when the form opens again, cleared on submit.
 import { store, stored } from './device';
 
+/** Same value as router.ts LEAVING_EVENT (kept here so drafts do not load the router). */
+const LEAVING_EVENT = 'mashang:leaving';
+
 const PREFIX = 'mashang.draft.';
 export const DRAFT_DELAY_MS = 400;
 
@@ -45,7 +48,10 @@ export function autosave<T>(key: string, read: () => T, delayMs: number = DRAFT_
     if (timer !== null) flush();
   };
   if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onHide);
-  if (typeof window !== 'undefined') window.addEventListener('pagehide', onHide);
+  if (typeof window !== 'undefined') {
+    window.addEventListener('pagehide', onHide);
+    window.addEventListener(LEAVING_EVENT, onHide); // another screen (or language) replaces this one
+  }
   return {
     touch(): void {
       if (stopped) return;
@@ -59,7 +65,10 @@ export function autosave<T>(key: string, read: () => T, delayMs: number = DRAFT_
       timer = null;
       clearDraft(key);
       if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onHide);
-      if (typeof window !== 'undefined') window.removeEventListener('pagehide', onHide);
+      if (typeof window !== 'undefined') {
+        window.removeEventListener('pagehide', onHide);
+        window.removeEventListener(LEAVING_EVENT, onHide);
+      }
     },
   };
 }

@@ -90,7 +90,15 @@ function currentRoute(): Route {
   return matchRoute(location.pathname + location.search);
 }
 
+/** Dispatched on window before a screen is replaced: forms save their drafts now (see drafts.ts). */
+export const LEAVING_EVENT = 'mashang:leaving';
+
+function leaving(): void {
+  window.dispatchEvent(new Event(LEAVING_EVENT));
+}
+
 export function navigate(to: string, replace = false): void {
+  leaving();
   if (replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
   render?.(currentRoute());
@@ -99,6 +107,7 @@ export function navigate(to: string, replace = false): void {
 
 /** Re-render the current route (e.g. after a language switch). */
 export function refresh(): void {
+  leaving();
   render?.(currentRoute());
 }
 

@@ -123,3 +123,15 @@ describe('drafts', () => {
     expect(loadDraft('t')).toBeNull();
   });
 });
+
+describe('drafts when the screen changes', () => {
+  it('saves at once when another screen or language replaces the form', async () => {
+    const { LEAVING_EVENT } = await import('../src/router');
+    const save = autosave('leave', () => ({ n: 1 }), 10_000);
+    save.touch();
+    expect(loadDraft('leave')).toBeNull();
+    window.dispatchEvent(new Event(LEAVING_EVENT));
+    expect(loadDraft('leave')).toEqual({ n: 1 });
+    save.clear();
+  });
+});
