@@ -109,7 +109,10 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
 
     async def service_worker(request: Request) -> Response:
         # Phones must see a new version at once: the service worker script is never cached.
-        return FileResponse(PWA_DIST / "sw.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+        script = PWA_DIST / "sw.js"
+        if not script.exists():  # a rebuild in progress, or the PWA was removed: a 404, not a 500
+            raise not_found("No service worker: the PWA is not built.")
+        return FileResponse(script, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
     routes += [
         Route("/s/{code:path}", spa),
