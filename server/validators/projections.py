@@ -166,6 +166,9 @@ class _Projector:
         self.first_check: date | None = None
         self.alarms: list[dict[str, Any]] = []
         self.redemptions: list[Redemption] = []
+        # One patrol visit (a shop's patrols of one day: one event per checklist module) earns the clean-patrol
+        # points once, and only when none of its patrols found a hazard: day -> the key holding the points.
+        self.visits: dict[date, str | None] = {}
 
     def take(self, event: Event) -> None:
         if isinstance(event, SelfCheck | Patrol) and self.first_check is None:
@@ -210,8 +213,19 @@ class _Projector:
             false_report = R.false_self_report_points(self.rules, self._declared_in_order(finding.item))
             self._event_entry(hazard.key, "false_self_report", false_report, hazard.id, patrol, finding.item)
             extra -= false_report
-        self._event_entry(patrol.key, "patrol_clean", R.patrol_clean_points(self.rules, len(found)), patrol.id, patrol)
+        self._visit(patrol, len(found))
         self._alarm(patrol, found, sum(h.cost for h in found) + extra)
+
+    def _visit(self, patrol: Patrol, new_hazards: int) -> None:
+        day = R.day_of(patrol.performed_at, self.rules)
+        if day not in self.visits:
+            self.visits[day] = patrol.key if new_hazards == 0 else None
+            self._event_entry(
+                patrol.key, "patrol_clean", R.patrol_clean_points(self.rules, new_hazards), patrol.id, patrol
+            )
+        elif new_hazards and (earlier := self.visits[day]) is not None:
+            self.entries.pop((earlier, "patrol_clean"), None)  # the visit found a hazard after all
+            self.visits[day] = None
 
     def _declared_in_order(self, item_id: str) -> bool:
         check = self.latest_self_check

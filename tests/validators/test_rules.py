@@ -122,6 +122,27 @@ def test_no_week_is_owed_before_the_rules_take_effect() -> None:
     [
         case("clean patrol → +5", lambda: [patrol("2026-03-02 10:00")], "2026-03-08", {"patrol_clean": [5]}),
         case(
+            "one visit, two modules' clean patrols → +5 once",
+            lambda: [patrol("2026-03-02 10:00"), patrol("2026-03-02 10:20")],
+            "2026-03-08",
+            {"patrol_clean": [5]},
+        ),
+        case(
+            "one visit, a clean module then a finding → no +5",
+            lambda: [
+                patrol("2026-03-02 10:00"),
+                patrol("2026-03-02 10:20", finding("f1", "wiring_ok", "general", "2026-03-09")),
+            ],
+            "2026-03-08",
+            {"hazard": [-2]},
+        ),
+        case(
+            "clean patrols on two days → +5 each",
+            lambda: [patrol("2026-03-02 10:00"), patrol("2026-03-03 10:00")],
+            "2026-03-08",
+            {"patrol_clean": [5, 5]},
+        ),
+        case(
             "patrol with a general finding → −2 and no +5",
             lambda: [patrol("2026-03-02 10:00", finding("f1", "wiring_ok", "general", "2026-03-09"))],
             "2026-03-08",
