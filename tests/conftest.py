@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -68,3 +69,16 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     finally:
         await couch.drop()
         await couch.close()
+
+
+def _in_browser_tests(item: pytest.Item) -> bool:
+    return "tests/browser/" in str(item.path).replace(os.sep, "/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last, with a longer timeout: Playwright's sync API keeps an event loop running in the
+    main thread while its (session-wide) browser is open, and no asyncio test can run beside it."""
+    items.sort(key=_in_browser_tests)  # stable: the order within each part is kept
+    for item in items:
+        if _in_browser_tests(item):
+            item.add_marker(pytest.mark.timeout(180))

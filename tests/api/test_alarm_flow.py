@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,48 +14,19 @@ import httpx
 import orjson
 
 from server.app import create_app
-from server.ids import new_ulid
 from server.settings import Settings
 from tests.api.conftest import SECRET, World, open_world
 from tests.api.live import serve
 from tests.api.test_alarm_stream import ADMIN, next_event
 from tests.api.test_webhook import WEBHOOK_SECRET, Receiver
-from tests.validators.builders import HAZARD, IN_ORDER
+from tests.validators.builders import gas_leak_patrol
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def gas_leak_patrol(shop: str = "S0001") -> dict[str, Any]:
+def zhou_gas_leak(shop: str = "S0001") -> dict[str, Any]:
     """Zhou's patrol, just now, finding the gas hose unsafe: a serious item, so an alarm at once."""
-    now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=1)
-    photo = [f"{shop}:photo:{new_ulid()}"]  # synced after the text, as the phone does; items with photos need one
-    answers = {
-        item: {"value": HAZARD[item] if item == "gas_safe" else value, "photos": photo}
-        for item, value in IN_ORDER.items()
-    }
-    return {
-        "_id": f"{shop}:patrol:{new_ulid()}",
-        "type": "patrol",
-        "schema": 1,
-        "shop": shop,
-        "template": "district:template:fire-gas",
-        "template_version": 1,
-        "performed_at": now.isoformat(),
-        "created_by": "grid:zhou",
-        "device": "d-zhou",
-        "verified_self_checks": [],
-        "answers": answers,
-        "findings": [
-            {
-                "id": "f1",
-                "item": "gas_safe",
-                "severity": "serious",
-                "note": "燃气软管老化开裂",
-                "photos": photo,
-                "deadline": (now.date() + timedelta(days=1)).isoformat(),
-            }
-        ],
-    }
+    return gas_leak_patrol(shop, "grid:zhou", "d-zhou")
 
 
 def push(client: httpx.Client | Any, headers: dict[str, str], doc: dict[str, Any]) -> None:
@@ -80,7 +50,7 @@ def test_a_serious_finding_reaches_the_queue_and_the_webhook(tmp_path: Path) -> 
             tmp_path, webhook_url=f"{receiver}/hook", webhook_secret=WEBHOOK_SECRET, webhook_backoff_seconds=0.05
         ) as world,
     ):
-        patrol = gas_leak_patrol()
+        patrol = zhou_gas_leak()
         push(world.client, world.login("zhou", "zhou-password"), patrol)
         office = world.login("wang", "wang-password")
 
@@ -147,7 +117,7 @@ def test_an_open_dashboard_sees_the_alarm_as_it_is_raised(tmp_path: Path) -> Non
         with client.stream("GET", "/api/office/alarms/stream", headers=ADMIN) as stream:
             lines = stream.iter_lines()
             next_event(lines)  # retry
-            patrol = gas_leak_patrol()
+            patrol = zhou_gas_leak()
             push(client, ADMIN, patrol)  # as the grid worker's phone replicates it
             event = next_event(lines)
             data = orjson.loads(event["data"])

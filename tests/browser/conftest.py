@@ -23,12 +23,6 @@ CHROMIUM = os.environ.get("MASHANG_CHROMIUM", "/usr/bin/chromium")
 DEMO = ["--shops", "30", "--grid-workers", "3", "--months", "2", "--seed", "11"]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/browser/" in str(item.path).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.timeout(180))
-
-
 @pytest.fixture(scope="session")
 def demo_district(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (ROOT / "pwa" / "dist" / "index.html").exists():

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from server.ids import new_ulid
 from tests.gateway import Gateway
-from tests.validators.builders import HAZARD, IN_ORDER
+from tests.validators.builders import gas_leak_patrol
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DESKTOP = {"width": 1280, "height": 900}
@@ -59,33 +57,4 @@ def grid_login(gateway: Gateway, logins: dict[str, Any]) -> tuple[dict[str, str]
 
 
 def serious_patrol(shop: str, user_id: str) -> dict[str, Any]:
-    """A patrol, just now, finding the gas hose unsafe: a serious item, so an alarm at once."""
-    now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=1)
-    photo = [f"{shop}:photo:{new_ulid()}"]  # the photo syncs after the text, as on the phone
-    answers = {
-        item: {"value": HAZARD[item] if item == "gas_safe" else value, "photos": photo}
-        for item, value in IN_ORDER.items()
-    }
-    return {
-        "_id": f"{shop}:patrol:{new_ulid()}",
-        "type": "patrol",
-        "schema": 1,
-        "shop": shop,
-        "template": "district:template:fire-gas",
-        "template_version": 1,
-        "performed_at": now.isoformat(),
-        "created_by": user_id,
-        "device": "d-browser-test",
-        "verified_self_checks": [],
-        "answers": answers,
-        "findings": [
-            {
-                "id": "f1",
-                "item": "gas_safe",
-                "severity": "serious",
-                "note": "燃气软管老化开裂",
-                "photos": photo,
-                "deadline": (now.date() + timedelta(days=1)).isoformat(),
-            }
-        ],
-    }
+    return gas_leak_patrol(shop, user_id, "d-browser-test")

@@ -26,7 +26,7 @@ from server.ids import new_ulid
 from server.registry import Registry
 from server.store.sqlite import SqliteStore
 from tests.gateway import Gateway
-from tests.validators.builders import IN_ORDER
+from tests.validators.builders import IN_ORDER, gas_leak_patrol
 
 SECRET = "served-district-secret-" + "q" * 40
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -125,31 +125,7 @@ def self_check(shop: str, serious: bool = False, minutes_ago: float = 1) -> dict
 
 def serious_patrol(shop: str, worker: str) -> dict[str, Any]:
     """A patrol finding the gas hose unsafe (serious) with a photo, as the grid worker's phone writes it."""
-    answers = _answers(shop, gas_safe=False)
-    photo = answers["gas_safe"]["photos"]
-    return {
-        "_id": f"{shop}:patrol:{new_ulid()}",
-        "type": "patrol",
-        "schema": 1,
-        "shop": shop,
-        "template": "district:template:fire-gas",
-        "template_version": 1,
-        "performed_at": _now_minus(1),
-        "created_by": f"grid:{worker}",
-        "device": f"d-{worker}",
-        "verified_self_checks": [],
-        "answers": answers,
-        "findings": [
-            {
-                "id": "f1",
-                "item": "gas_safe",
-                "severity": "serious",
-                "note": "燃气软管老化开裂",
-                "photos": photo,
-                "deadline": (datetime.now(SHANGHAI).date() + timedelta(days=1)).isoformat(),
-            }
-        ],
-    }
+    return gas_leak_patrol(shop, f"grid:{worker}", f"d-{worker}")
 
 
 def alarm_id(source: dict[str, Any]) -> str:
