@@ -16,7 +16,7 @@ from typing import Any, Final, TypeVar
 from pydantic import BaseModel
 
 from server.models import Event, parse_event
-from server.models.common import PARTITION, SEVERITIES, ULID
+from server.models.common import COUCH_FIELDS, PARTITION, SEVERITIES, ULID
 from server.models.events import Answer, Finding, Patrol, Rectification, SelfCheck, Verification
 
 _ID: Final = re.compile(rf"({PARTITION}):(self_check|patrol|rectification|verification):{ULID}")
@@ -37,6 +37,22 @@ _COMMON: Final = (
 )
 
 
+def _keys(model: type[BaseModel], extra: frozenset[str] = frozenset()) -> frozenset[str]:
+    return frozenset(field.alias or name for name, field in model.model_fields.items()) | extra
+
+
+# The keys each model accepts: a document with any other goes through full validation (which refuses it), since
+# the models are closed to unknown keys. Events other than photos refuse attachments, so `_attachments` is not here.
+_ALLOWED: Final = {
+    "self_check": _keys(SelfCheck, COUCH_FIELDS - {"_attachments"}),
+    "patrol": _keys(Patrol, COUCH_FIELDS - {"_attachments"}),
+    "rectification": _keys(Rectification, COUCH_FIELDS - {"_attachments"}),
+    "verification": _keys(Verification, COUCH_FIELDS - {"_attachments"}),
+}
+_ANSWER_KEYS: Final = _keys(Answer)
+_FINDING_KEYS: Final = _keys(Finding)
+
+
 def trusted_event(doc: dict[str, Any]) -> Event:
     """The event `doc` holds; raises `pydantic.ValidationError` (through `parse_event`) when it is not one."""
     event = _construct(doc)
@@ -48,6 +64,8 @@ def _construct(doc: dict[str, Any]) -> Event | None:
     try:
         matched = _ID.fullmatch(doc["_id"])
         if matched is None or matched[1] != doc["shop"] or matched[2] != doc["type"] or doc["schema"] != 1:
+            return None
+        if not _ALLOWED[doc["type"]].issuperset(doc):
             return None
         if not (isinstance(doc["created_by"], str) and isinstance(doc["device"], str)):
             return None
@@ -83,6 +101,8 @@ def _answers(raw: Any) -> dict[str, Answer] | None:
         return None
     answers = {}
     for item, answer in raw.items():
+        if not _ANSWER_KEYS.issuperset(answer):
+            return None
         value, photos, note = answer["value"], _photos(answer), answer.get("note", "")
         if not isinstance(value, bool | int) or photos is None or not isinstance(note, str):
             return None
@@ -101,6 +121,8 @@ def _findings(raw: Any) -> tuple[Finding, ...] | None:
         return None
     findings = []
     for found in raw:
+        if not _FINDING_KEYS.issuperset(found):
+            return None
         fid, item, severity, deadline = found["id"], found["item"], found["severity"], found["deadline"]
         note, photos = found.get("note", ""), _photos(found)
         if not (isinstance(fid, str) and isinstance(item, str) and isinstance(note, str)) or photos is None:

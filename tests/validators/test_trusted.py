@@ -66,6 +66,9 @@ def test_every_projected_document_is_what_its_model_writes_byte_for_byte() -> No
         {"template_version": True},
         {"_id": "S0001:self_check:not-a-ulid"},
         {"answers": {"gas_safe": {"value": True, "photos": "S0001:photo:x"}}},
+        {"note": "a field no model has"},
+        {"answers": {"gas_safe": {"value": True, "comment": "an answer key no model has"}}},
+        {"_attachments": {"x.jpg": {"content_type": "image/jpeg", "data": "AA=="}}},
     ],
 )
 def test_what_is_not_an_event_is_refused_as_before(change: dict[str, Any]) -> None:
@@ -81,6 +84,7 @@ def test_a_broken_finding_is_refused_as_before() -> None:
     for finding in (
         {"id": "f1", "item": "gas_safe", "severity": "fatal", "deadline": "2026-03-04"},
         {"id": "f1", "item": "gas_safe", "severity": "serious", "deadline": "next week"},
+        {"id": "f1", "item": "gas_safe", "severity": "serious", "deadline": "2026-03-04", "cost": 0},
     ):
         with pytest.raises(ValidationError):
             trusted_event(visit | {"findings": [finding]})
