@@ -9,7 +9,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 from server.app import create_app
 from server.cli import main
 from server.demo.build import MARKER, Options, months_before
+from server.demo.desk import FIRE_ITEMS
 from server.demo.district import plan_district
 from server.demo.history import TZ, ShopHistory
 from server.ids import new_ulid, seeded_ulid
@@ -238,3 +239,24 @@ def test_thirteen_months_of_history_with_diligent_absent_and_repeat_offending_sh
     assert mean_findings(offenders) > 2 * mean_findings(others)
     # A year ago grid workers patrolled far less than now (the seed's "patrol rate +50 % on last year").
     assert patrol_months["2025-11"] * 1.3 < patrol_months["2026-10"]
+
+
+def test_the_office_worked_the_years_alarms_and_left_the_last_days_open(district: Path) -> None:
+    """The demo's alarm desk is a desk at work: alarms raised more than 3 days before the last day of history were
+    acknowledged, dispatched to the department their items call for and resolved by an office user, in that order
+    and after they were raised; the recent ones wait on the desk."""
+    alarms = [doc for doc_id, doc in all_docs(district).items() if ":alarm:" in doc_id]
+    assert alarms, "the history raised no alarm"
+    cutoff = date(2026, 3, 1) - timedelta(days=3)  # the last day of history is the day before --today
+    for alarm in alarms:
+        raised = datetime.fromisoformat(alarm["created_at"])
+        steps = [step["status"] for step in alarm["history"]]
+        if raised.date() > cutoff:
+            assert steps == ["open"] and alarm["status"] == "open"
+            continue
+        assert steps == ["open", "acknowledged", "dispatched", "resolved"] and alarm["status"] == "resolved"
+        times = [datetime.fromisoformat(step["at"]) for step in alarm["history"]]
+        assert times == sorted(times) and times[0] == raised
+        assert {step["by"] for step in alarm["history"][1:]} <= {"office:office", "office:anjian"}
+        items = {item["item"] for item in alarm["items"]}
+        assert alarm["department"] == ("gas" if "gas_safe" in items else "fire" if items & FIRE_ITEMS else "market")

@@ -25,6 +25,7 @@ from typing import Final
 from server.access import Scope, scope_for
 from server.accounts import Accounts, hash_pin
 from server.auth import Principal, Tokens, load_secret
+from server.demo.desk import work_the_desk
 from server.demo.district import District, check_size, plan_district
 from server.demo.history import TZ, Authored, ShopHistory
 from server.demo.names import SUBDISTRICT, SUBDISTRICT_NAME
@@ -110,6 +111,7 @@ async def build(store: Store, tokens: Tokens, options: Options, credentials: Pat
         await write_history(store, district, events)
     finally:
         await accounts
+    await work_the_desk(store, district, options.seed, options.today - timedelta(days=1), end)
     write_credentials(credentials, district)
     marker = await store.get_local(MARKER)
     await store.put_local(
