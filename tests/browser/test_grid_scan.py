@@ -14,6 +14,7 @@ from PIL import Image
 
 from server.qr import qr_png, shop_url
 from tests.browser.conftest import CHROMIUM
+from tests.browser.field import sign_in_grid
 from tests.gateway import Gateway
 
 WIDTH, HEIGHT = 640, 480
@@ -68,11 +69,7 @@ def test_scanning_a_poster_opens_the_shops_e_file(
         page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
         scripts: list[str] = []
         page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
-        page.goto(f"{gateway.url}/login?role=grid")
-        page.fill('input[name="username"]', worker["username"])
-        page.fill('input[name="password"]', worker["password"])
-        page.click('button[type="submit"]')
-        page.wait_for_url("**/grid")
+        sign_in_grid(page, gateway, worker)
         page.wait_for_selector(f'a.g-shop[data-shop="{code}"]', timeout=60_000)
         assert not any("jsQR" in url for url in scripts), "the QR decoder must not load before the scanner opens"
 
@@ -89,11 +86,7 @@ def test_a_typed_code_outside_the_grid_is_refused(gateway: Gateway, context: Any
     elsewhere = next(code for w in logins["grid_workers"] for code in w["shops"] if code not in worker["shops"])
     page = context.new_page()
     page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
-    page.goto(f"{gateway.url}/login?role=grid")
-    page.fill('input[name="username"]', worker["username"])
-    page.fill('input[name="password"]', worker["password"])
-    page.click('button[type="submit"]')
-    page.wait_for_url("**/grid")
+    sign_in_grid(page, gateway, worker)
     page.wait_for_selector(f'a.g-shop[data-shop="{worker["shops"][0]}"]', timeout=60_000)
     page.goto(f"{gateway.url}/grid/scan")
     page.fill('input[name="code"]', elsewhere)

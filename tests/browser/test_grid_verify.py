@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from tests.browser.field import sign_in_grid
 from tests.gateway import Gateway
 
 
@@ -40,11 +41,7 @@ def _rectified_hazard(gateway: Gateway, shops: list[str]) -> dict[str, Any]:
 
 
 def _sign_in(page: Any, gateway: Gateway, worker: dict[str, Any]) -> None:
-    page.goto(f"{gateway.url}/login?role=grid")
-    page.fill('input[name="username"]', worker["username"])
-    page.fill('input[name="password"]', worker["password"])
-    page.click('button[type="submit"]')
-    page.wait_for_url("**/grid")
+    sign_in_grid(page, gateway, worker)
     page.wait_for_function(f"document.querySelectorAll('a.g-shop').length === {len(worker['shops'])}", timeout=60_000)
 
 

@@ -1,0 +1,16 @@
+"""What the grid workers' browser tests share: signing in on the phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.gateway import Gateway
+
+
+def sign_in_grid(page: Any, gateway: Gateway, worker: dict[str, Any]) -> None:
+    """Sign `worker` (an entry of logins.json) in through /login, as on the phone; ends on their shop list."""
+    page.goto(f"{gateway.url}/login?role=grid")
+    page.fill('input[name="username"]', worker["username"])
+    page.fill('input[name="password"]', worker["password"])
+    page.click('button[type="submit"]')
+    page.wait_for_url("**/grid")
