@@ -53,7 +53,8 @@ def _facts(request: Request) -> Facts:
     return facts
 
 
-async def _view(request: Request) -> View:
+async def office_view(request: Request) -> View:
+    """The office's view of the store, for every office route that counts (the dashboard's, the exports')."""
     return await _facts(request).view()
 
 
@@ -64,7 +65,7 @@ def _params(request: Request) -> dict[str, str]:
 async def communities(request: Request) -> Response:
     """`GET /api/office/communities`: `[{"id", "name", "subdistrict", "shops"}]`, shops = its active shops."""
     await caller(request, "office")
-    view = await _view(request)
+    view = await office_view(request)
     counts: dict[str, int] = {}
     for shop in view.active():
         if shop.facts.community:
@@ -81,7 +82,7 @@ async def summary(request: Request) -> Response:
     same period last year (`last_year`), with `counts`, `periods` and `as_of`; `breakdown=1` adds `by_community`
     and `by_grid`, lists of `{"id", "name", ...the same figures}`."""
     await caller(request, "office")
-    view = await _view(request)
+    view = await office_view(request)
     scope = figures.scope_of(view, _params(request))
     answer = figures.summary(view, scope.shops(view))
     if q_bool(request, "breakdown"):
@@ -94,7 +95,7 @@ async def breakdown(request: Request) -> Response:
     """`GET /api/office/breakdown?by=community|grid&subdistrict=&community=&grid=`: `{"by", "items"}`, the
     summary of each community or grid of the scope."""
     await caller(request, "office")
-    view = await _view(request)
+    view = await office_view(request)
     scope = figures.scope_of(view, _params(request))
     by = request.query_params.get("by", "community")
     return json_response(request, {"by": by, "items": figures.breakdown(view, scope, by)})
@@ -104,7 +105,7 @@ async def trend(request: Request) -> Response:
     """`GET /api/office/trend?months=13&subdistrict=&community=&grid=`: `{"months": [...]}`, oldest first, each
     with `patrol_rate`, `hazards_found`, `rectification_rate`, `self_check_coverage` and the counts."""
     await caller(request, "office")
-    view = await _view(request)
+    view = await office_view(request)
     scope = figures.scope_of(view, _params(request))
     months = q_int(request, "months", 13, minimum=1) or 13
     return json_response(request, {"months": figures.trend(view, scope.shops(view), months)})
@@ -114,7 +115,7 @@ async def ranking(request: Request) -> Response:
     """`GET /api/office/ranking?month=YYYY-MM&subdistrict=`: one month's red/black list (the current month when
     omitted): `entries` of rank, shop, name, points, open hazards, list, working_group; and `published`."""
     await caller(request, "office")
-    view = await _view(request)
+    view = await office_view(request)
     subdistrict = rankings.subdistrict_of(view, request.query_params.get("subdistrict"))
     month = rankings.month_param(view, request.query_params.get("month"))
     return json_response(request, await rankings.ranking(_store(request), view, subdistrict, month))
@@ -124,7 +125,7 @@ async def ranking_months(request: Request) -> Response:
     """`GET /api/office/rankings?subdistrict=`: `{"subdistrict", "months": [...]}`, every month with a snapshot,
     newest first, with the sizes of its lists and who published it when (null while unpublished)."""
     await caller(request, "office")
-    view = await _view(request)
+    view = await office_view(request)
     subdistrict = rankings.subdistrict_of(view, request.query_params.get("subdistrict"))
     months = await rankings.rankings(_store(request), subdistrict)
     return json_response(request, {"subdistrict": subdistrict, "months": months})
@@ -134,7 +135,7 @@ async def publish(request: Request) -> Response:
     """`POST /api/office/rankings/{month}/publish?subdistrict=`: freezes the month's list as published, with who
     and when (201); 409 when the month was published before, 404 when it has no snapshot."""
     principal = await caller(request, "office")
-    view = await _view(request)
+    view = await office_view(request)
     subdistrict = rankings.subdistrict_of(view, request.query_params.get("subdistrict"))
     month = rankings.month_param(view, request.path_params["month"])
     doc = await rankings.publish(_store(request), subdistrict, month, principal.user_id, datetime.now(UTC))
@@ -149,7 +150,7 @@ async def shop_list(request: Request) -> Response:
     if limit > MAX_PAGE:
         raise bad_request(f"limit: at most {MAX_PAGE}")
     offset = q_int(request, "offset", 0) or 0
-    view = await _view(request)
+    view = await office_view(request)
     return json_response(request, shops.list_shops(view, _params(request), limit, offset))
 
 
@@ -158,7 +159,7 @@ async def efile(request: Request) -> Response:
     document of the shop (checks, patrols, rectifications, verifications, photos, hazards with their history,
     alarms, ledger entries), newest first, each with its `at`."""
     await caller(request, "office")
-    view = await _view(request)
+    view = await office_view(request)
     return json_response(request, await shops.efile(_store(request), view, request.path_params["code"]))
 
 
@@ -183,7 +184,7 @@ async def workers(request: Request) -> Response:
     month (`patrolled_month`, `coverage`), overdue patrols (no patrol since the start of last month), open and
     overdue hazards, last patrol and last event delivered."""
     await caller(request, "office")
-    view = await _view(request)
+    view = await office_view(request)
     return json_response(request, {"workers": await shops.workers(_store(request), view)})
 
 

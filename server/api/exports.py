@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from server.api.common import caller
+from server.api.dashboard import office_view
 from server.errors import CouchError, bad_request, not_found
 from server.exports import (
     Table,
@@ -27,22 +28,12 @@ from server.exports import (
     xlsx_rows,
 )
 from server.office import rankings
-from server.office.facts import Facts, View
 from server.store.protocol import Store
 from server.validators.district import month_of, shift_month
 
 KINDS: Final = ("shops", "checks", "hazards", "rankings")
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_CSP: Final = "default-src 'none'; style-src 'unsafe-inline'"
-
-
-async def _view(request: Request) -> View:
-    """The office's in-memory view, shared with the dashboard routes (the same `office_facts` on the app)."""
-    state = request.app.state
-    facts: Facts | None = getattr(state, "office_facts", None)
-    if facts is None or facts.store is not state.store:
-        facts = state.office_facts = Facts(state.store)
-    return await facts.view()
 
 
 def _day(request: Request, name: str) -> date | None:
@@ -63,7 +54,7 @@ async def export(request: Request) -> Response:
     if kind not in KINDS or fmt not in ("csv", "xlsx"):
         raise not_found(f"No export {kind}.{fmt}: one of {', '.join(KINDS)} as .csv or .xlsx")
     store: Store = request.app.state.store
-    view = await _view(request)
+    view = await office_view(request)
     start, end = _day(request, "from"), _day(request, "to")
     table: Table
     if kind == "shops":
@@ -93,7 +84,7 @@ async def report(request: Request) -> Response:
     if not rankings.MONTH.fullmatch(month):
         raise bad_request("month: a month such as 2026-11")
     store: Store = request.app.state.store
-    view = await _view(request)
+    view = await office_view(request)
     today = view.today()
     if month > month_of(today):
         raise bad_request(f"month: {month} has not begun")
