@@ -30,7 +30,7 @@ tests/node/node_modules/.installed: tests/node/package.json tests/node/package-l
 # Built beside the served folder and swapped in, so a running gateway (or a browser test) never serves a half-empty
 # dist/ while vite writes it.
 pwa/dist/index.html: pwa/node_modules/.installed $(PWA_SOURCES)
-	cd pwa && npx tsc --noEmit && npx vite build --outDir dist.next --emptyOutDir
+	cd pwa && npm run build -- --outDir dist.next --emptyOutDir
 	cd pwa && rm -rf dist && mv dist.next dist
 	touch $@
 
