@@ -1,4 +1,4 @@
-"""What the grid workers' browser tests share: signing in on the phone."""
+"""What the field's browser tests share: signing in on the phone."""
 
 from __future__ import annotations
 
@@ -14,3 +14,12 @@ def sign_in_grid(page: Any, gateway: Gateway, worker: dict[str, Any]) -> None:
     page.fill('input[name="password"]', worker["password"])
     page.click('button[type="submit"]')
     page.wait_for_url("**/grid")
+
+
+def sign_in_owner(page: Any, gateway: Gateway, owner: dict[str, Any]) -> None:
+    """Sign `owner` (an entry of logins.json) in with their PIN on their shop's card, as after scanning the QR
+    code; ends on the owner's home."""
+    page.goto(f"{gateway.url}/s/{owner['shop']}")
+    page.fill("input[name=pin]", owner["pin"])
+    page.click("[data-form=owner-login] button[type=submit]")
+    page.wait_for_selector("[data-owner-home]", timeout=20_000)

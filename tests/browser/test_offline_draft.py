@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.browser.field import sign_in_owner
 from tests.browser.test_owner_offline import camera_jpeg
 from tests.gateway import Gateway
 
@@ -12,10 +13,7 @@ from tests.gateway import Gateway
 def test_a_half_filled_self_check_survives_a_reload(gateway: Gateway, context: Any, logins: dict[str, Any]) -> None:
     owner = logins["owners"][4]
     page = context.new_page()
-    page.goto(f"{gateway.url}/s/{owner['shop']}")
-    page.fill("input[name=pin]", owner["pin"])
-    page.click("[data-form=owner-login] button[type=submit]")
-    page.wait_for_selector("[data-owner-home]", timeout=20_000)
+    sign_in_owner(page, gateway, owner)
     page.click("[data-action=check]")
     page.wait_for_selector("input[name=open_flame]", timeout=30_000)
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)

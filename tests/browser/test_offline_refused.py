@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from tests.browser.field import sign_in_owner
 from tests.browser.test_owner_offline import camera_jpeg
 from tests.gateway import Gateway
 
@@ -29,10 +30,7 @@ def test_a_refused_self_check_is_shown_with_the_servers_reason(
     shop = owner["shop"]
     context.clock.install(time=time.time() + 86_400)
     page = context.new_page()
-    page.goto(f"{gateway.url}/s/{shop}")
-    page.fill("input[name=pin]", owner["pin"])
-    page.click("[data-form=owner-login] button[type=submit]")
-    page.wait_for_selector("[data-owner-home]", timeout=20_000)
+    sign_in_owner(page, gateway, owner)
     page.click("[data-action=check]")
     page.wait_for_selector("input[name=open_flame]", timeout=30_000)
     for item, value in ANSWERS.items():

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from tests.browser.field import sign_in_owner
 from tests.gateway import Gateway
 
 
@@ -87,10 +88,7 @@ def test_signing_out_with_nothing_waiting_leaves_nothing_on_the_phone(
 ) -> None:
     owner = logins["owners"][2]
     page = context.new_page()
-    page.goto(f"{gateway.url}/s/{owner['shop']}")
-    page.fill("input[name=pin]", owner["pin"])
-    page.click("[data-form=owner-login] button[type=submit]")
-    page.wait_for_selector("[data-owner-home]", timeout=20_000)
+    sign_in_owner(page, gateway, owner)
     page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
     assert "_pouch_mashang" in page.evaluate("indexedDB.databases().then(d => d.map(x => x.name))")
 
@@ -107,10 +105,7 @@ def test_signing_out_with_nothing_waiting_leaves_nothing_on_the_phone(
 def test_a_revoked_sign_in_asks_for_the_pin_again(gateway: Gateway, context: Any, logins: dict[str, Any]) -> None:
     owner = logins["owners"][3]
     page = context.new_page()
-    page.goto(f"{gateway.url}/s/{owner['shop']}")
-    page.fill("input[name=pin]", owner["pin"])
-    page.click("[data-form=owner-login] button[type=submit]")
-    page.wait_for_selector("[data-owner-home]", timeout=20_000)
+    sign_in_owner(page, gateway, owner)
     page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
 
     office = logins["office"][0]
