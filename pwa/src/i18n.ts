@@ -242,13 +242,17 @@ const dictionaries: Record<Lang, Dictionary> = { 'zh-CN': zh, en };
 
 export type Params = Record<string, string | number>;
 
-/** Look a key up in one language and fill `{name}` placeholders. */
-export function translate(lang: Lang, key: MessageKey, params?: Params): string {
-  const text = dictionaries[lang][key] ?? dictionaries[DEFAULT_LANG][key] ?? key;
+/** Fill `{name}` placeholders; a name without a value stays as it is. Every screen's dictionary uses it. */
+export function fill(text: string, params?: Params): string {
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
     name in params ? String(params[name]) : whole,
   );
+}
+
+/** Look a key up in one language and fill `{name}` placeholders. */
+export function translate(lang: Lang, key: MessageKey, params?: Params): string {
+  return fill(dictionaries[lang][key] ?? dictionaries[DEFAULT_LANG][key] ?? key, params);
 }
 
 export function isLang(value: unknown): value is Lang {

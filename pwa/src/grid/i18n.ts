@@ -1,5 +1,5 @@
 // The grid worker's screens' wording: Chinese first (the seed's words), English typed against it.
-import { getLang, type Lang } from '../i18n';
+import { fill, getLang, type Lang, type Params } from '../i18n';
 
 const zh = {
   'title.shops': '我的店铺',
@@ -304,8 +304,6 @@ const en: Record<GridKey, string> = {
 const dictionaries: Record<Lang, Record<GridKey, string>> = { 'zh-CN': zh, en };
 
 /** Translate a grid-screen key in the current language, filling `{name}` placeholders. */
-export function gt(key: GridKey, params?: Record<string, string | number>): string {
-  const text = dictionaries[getLang()][key] ?? zh[key];
-  if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+export function gt(key: GridKey, params?: Params): string {
+  return fill(dictionaries[getLang()][key] ?? zh[key], params);
 }

@@ -1,5 +1,5 @@
 // The office screens' wording: Chinese (zh-CN) first, in the seed's words; English typed against it.
-import { getLang, type Params } from '../i18n';
+import { fill, getLang, type Params } from '../i18n';
 
 const zh = {
   'office.title': '安监所工作台',
@@ -531,9 +531,7 @@ const dictionaries = { 'zh-CN': zh, en } as const;
 
 /** An office string in the current language, with `{name}` placeholders filled. */
 export function ot(key: OfficeKey, params?: Params): string {
-  const text: string = dictionaries[getLang()][key] ?? zh[key];
-  if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  return fill(dictionaries[getLang()][key] ?? zh[key], params);
 }
 
 /** A key's label when it exists (item ids, statuses), else the raw value. */
