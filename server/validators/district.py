@@ -24,7 +24,7 @@ from server.models.rules import Rules
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.validators.context import Context
 from server.validators.ranking import rank_shops
-from server.validators.shops import same, scores_as_of
+from server.validators.shops import PastDays, same, scores_as_of
 from server.validators.stats import ShopFacts, period_bounds, periods, stats_doc
 
 CHUNK = 500
@@ -101,7 +101,13 @@ def subdistricts(facts: Mapping[str, ShopFacts], communities: Mapping[str, str])
     return groups
 
 
-async def district_pass(store: Store, context: Context, today: date, facts: Mapping[str, ShopFacts]) -> DistrictCounts:
+# A shop's scores as of past days, when its projection already gave them (`rebuild` does): shop -> day -> score.
+PastScores = Mapping[str, Mapping[date, Doc | None]]
+
+
+async def district_pass(
+    store: Store, context: Context, today: date, facts: Mapping[str, ShopFacts], past: PastScores | None = None
+) -> DistrictCounts:
     counts = DistrictCounts()
     communities = {
         doc["code"]: doc["subdistrict"]
@@ -111,7 +117,7 @@ async def district_pass(store: Store, context: Context, today: date, facts: Mapp
     scores = await _by_keys(store, [f"{code}:score" for code in sorted(facts)])
     ranks: dict[str, Rank] = {}
     for subdistrict, shops in subdistricts(facts, communities).items():
-        snapshot = await _rankings(store, context, today, subdistrict, shops, scores, counts)
+        snapshot = await _rankings(store, context, today, subdistrict, shops, scores, counts, past or {})
         group = set(snapshot["working_group"])
         for entry in snapshot["entries"]:
             ranks[entry["shop"]] = (entry["rank"], len(snapshot["entries"]), entry["list"], entry["shop"] in group)
@@ -133,6 +139,30 @@ async def district_pass(store: Store, context: Context, today: date, facts: Mapp
     return counts
 
 
+async def past_days(store: Store, context: Context, today: date) -> PastDays:
+    """The communities' sub-districts, and per sub-district the days the pass would want past scores for: the
+    last days of the months of the working-group window it has no snapshot of (from `rules.effective_from` on;
+    the pass narrows them to its shops' first check)."""
+    communities = {
+        str(doc["code"]): str(doc["subdistrict"])
+        for doc in await _range(store, "registry:community:")
+        if doc.get("code") and doc.get("subdistrict")
+    }
+    stored: dict[str, set[str]] = {}
+    for doc in await _range(store, "district:ranking:"):
+        if "month" in doc and doc.get("subdistrict"):
+            stored.setdefault(str(doc["subdistrict"]), set()).add(str(doc["month"]))
+    rules, current = context.rules, month_of(today)
+    oldest = month_of(rules.effective_from)
+    window = [shift_month(current, -back) for back in range(rules.working_group_window_months - 1, 0, -1)]
+    days = {
+        subdistrict: [period_bounds(month)[1] for month in window if month >= oldest and month not in have]
+        for subdistrict in set(communities.values())
+        for have in [stored.get(subdistrict, set())]
+    }
+    return PastDays(communities, days)
+
+
 async def _rankings(
     store: Store,
     context: Context,
@@ -141,6 +171,7 @@ async def _rankings(
     shops: Sequence[ShopFacts],
     scores: Mapping[str, Doc],
     counts: DistrictCounts,
+    known: PastScores,
 ) -> Doc:
     rules = context.rules
     stored = {doc["month"]: doc for doc in await _range(store, f"district:ranking:{subdistrict}:") if "month" in doc}
@@ -153,7 +184,7 @@ async def _rankings(
         window = [shift_month(current, -back) for back in range(rules.working_group_window_months - 1, 0, -1)]
         missing = [month for month in window if month not in history and month >= oldest]
         days = [period_bounds(month)[1] for month in missing]
-        past = await _scores_as_of(store, context, [shop.code for shop in shops], days) if missing else []
+        past = await _scores_as_of(store, context, [shop.code for shop in shops], days, known) if missing else []
         for month, day, month_scores in zip(missing, days, past, strict=True):
             history[month] = doc = ranking_doc(subdistrict, month, day, rules, month_scores, history)
             writes.append(doc)
@@ -169,11 +200,16 @@ def _stats_docs(subdistrict: str, today: date, shops: Sequence[ShopFacts]) -> li
     return [stats_doc(subdistrict, period, as_of, shops) for period, as_of in periods(today)]
 
 
-async def _scores_as_of(store: Store, context: Context, codes: Sequence[str], days: Sequence[date]) -> list[list[Doc]]:
-    """Per day, the scores of these shops as of that day."""
+async def _scores_as_of(
+    store: Store, context: Context, codes: Sequence[str], days: Sequence[date], known: PastScores
+) -> list[list[Doc]]:
+    """Per day, the scores of these shops as of that day (read and projected again unless `known` has them)."""
     limit = asyncio.Semaphore(PAST_CONCURRENCY)
 
     async def one(code: str) -> list[Doc | None]:
+        given = known.get(code, {})
+        if all(day in given for day in days):
+            return [given[day] for day in days]
         async with limit:
             return await scores_as_of(store, code, context, days)
 

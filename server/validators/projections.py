@@ -9,6 +9,7 @@ those parts of the stored document when a projection is written over it.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -70,13 +71,47 @@ def scores_as_of(
 ) -> list[dict[str, Any] | None]:
     """The score `project_shop` gives as of each of `days` from the events performed by then (for the monthly
     snapshots a ranking is missing), reading the events once."""
-    registry, ordered = _registry(shop), canonical_events(events)
-    scores: list[dict[str, Any] | None] = []
-    for day in days:
-        performed = [event for event in ordered if R.day_of(event.performed_at, rules) <= day]
-        projector = _projected(registry, performed, rules, day, templates)
-        scores.append(projector.score() if projector is not None else None)
+    _, scores = project_with_past(shop, events, rules, None, templates, days)
     return scores
+
+
+def project_with_past(
+    shop: Mapping[str, Any] | None,
+    events: Iterable[Mapping[str, Any]],
+    rules: Rules,
+    as_of: date | None,
+    templates: Templates,
+    days: Iterable[date],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any] | None]]:
+    """`project_shop` as of `as_of` (no documents when None) and `scores_as_of` for `days`, in one pass over the
+    events: the projector takes the events in order and, when the next one falls after one of `days`, the score
+    as of that day is taken from a copy of it (what a projection of the events performed by then gives)."""
+    events = list(events)
+    registry, ordered = _registry(shop), canonical_events(events)
+    wanted = sorted(enumerate(days), key=lambda pair: pair[1])
+    scores: list[dict[str, Any] | None] = [None] * len(wanted)
+    code = registry.code if registry else (ordered[0].shop if ordered else None)
+    if code is None:
+        return [], scores
+    projector = _Projector(code, registry, rules, as_of or date.min, templates)
+    taken = registry is not None  # without a registry, a shop with no event yet has no projection
+    pending = 0
+    for event in ordered:
+        if pending < len(wanted):
+            day = R.day_of(event.performed_at, rules)
+            while pending < len(wanted) and day > wanted[pending][1]:
+                index, past = wanted[pending]
+                scores[index] = projector.score_as_of(past) if taken else None
+                pending += 1
+        if event.shop == code:
+            projector.take(event)
+        taken = True
+    for index, past in wanted[pending:]:
+        scores[index] = projector.score_as_of(past) if taken else None
+    if as_of is None:
+        return [], scores
+    projector.redemptions = [r for r in redemptions(events) if r.shop == projector.code]
+    return projector.documents(), scores
 
 
 def _projected(
@@ -333,6 +368,15 @@ class _Projector:
         """The score alone (what `documents` gives as the score, without building the rest)."""
         self._time_rules()
         return self._score()
+
+    def score_as_of(self, day: date) -> dict[str, Any]:
+        """The score as of `day` of the events taken so far, leaving this projector as it was: the time rules
+        change only the entries and the hazards, so they run on a copy of those."""
+        other = copy.copy(self)
+        other.as_of = day
+        other.entries = dict(self.entries)
+        other.hazards = {key: hazard.copy() for key, hazard in self.hazards.items()}
+        return other.score()
 
     def documents(self) -> list[dict[str, Any]]:
         self._time_rules()

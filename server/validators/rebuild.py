@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from server.store.protocol import Store
+from server.store.sqlite import SqliteStore
+from server.validators import replay
 from server.validators.context import Clock, load_context, utc_now
-from server.validators.district import district_pass
+from server.validators.district import district_pass, past_days
 from server.validators.shops import Outcome, project_shop_into, shop_codes
 from server.validators.stats import ShopFacts
 
@@ -47,28 +50,39 @@ class Rebuilt:
         ]
 
 
-async def rebuild(store: Store, clock: Clock = utc_now, concurrency: int | None = None) -> Rebuilt:
-    """Project every shop, then run the sub-district pass. Projection is CPU-bound: on the embedded store, shops
-    in parallel only contend for the one core; on CouchDB a few in parallel hide the network's latency."""
-    if concurrency is None:
-        concurrency = 1 if store.kind == "sqlite" else 4
+async def rebuild(
+    store: Store, clock: Clock = utc_now, concurrency: int | None = None, workers: int | None = None
+) -> Rebuilt:
+    """Project every shop, then run the sub-district pass. On the embedded store the shops are read and projected
+    in worker processes (`replay`; `workers`, one per core by default, 0 for none) while this process writes. On
+    CouchDB a few shops in parallel hide the network's latency (`concurrency`). Either way each shop's projection
+    also gives its scores as of the past days the sub-district pass is missing rankings for."""
     started = time.monotonic()
     context = await load_context(store)
     today = context.today(clock)
     codes = await shop_codes(store)
-    limit = asyncio.Semaphore(concurrency)
+    wanted = await past_days(store, context, today)
+    results: Sequence[Outcome | BaseException]
+    if workers != 0 and replay.available(store):
+        assert isinstance(store, SqliteStore)
+        results = await replay.project_shops(store, context, today, codes, wanted, workers)
+    else:
+        if concurrency is None:
+            concurrency = 1 if store.kind == "sqlite" else 4
+        limit = asyncio.Semaphore(concurrency)
 
-    async def one(code: str) -> Outcome:
-        async with limit:
-            return await project_shop_into(store, code, context, today)
+        async def one(code: str) -> Outcome:
+            async with limit:
+                return await project_shop_into(store, code, context, today, wanted)
 
-    results = await asyncio.gather(*(one(code) for code in codes), return_exceptions=True)
+        results = await asyncio.gather(*(one(code) for code in codes), return_exceptions=True)
     outcomes = [r for r in results if isinstance(r, Outcome)]
     failed = {
-        code: f"{type(r).__name__}: {r}" for code, r in zip(codes, results, strict=True) if isinstance(r, Exception)
+        code: f"{type(r).__name__}: {r}" for code, r in zip(codes, results, strict=True) if isinstance(r, BaseException)
     }
     facts: dict[str, ShopFacts] = {outcome.code: outcome.facts for outcome in outcomes}
-    district = await district_pass(store, context, today, facts)
+    past = {outcome.code: outcome.past for outcome in outcomes}
+    district = await district_pass(store, context, today, facts, past)
     return Rebuilt(
         shops=len(codes),
         written=sum(o.written for o in outcomes),

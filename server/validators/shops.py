@@ -47,6 +47,22 @@ class Outcome:
     new_alarms: list[Doc]
     facts: ShopFacts
     score: Doc | None
+    past: dict[date, Doc | None] = field(default_factory=dict)  # the scores as of the days asked for
+
+
+@dataclass(frozen=True)
+class PastDays:
+    """The days the sub-district pass wants past scores for, by the sub-district of a shop's community."""
+
+    communities: Mapping[str, str] = field(default_factory=dict)  # community -> sub-district
+    days: Mapping[str, Sequence[date]] = field(default_factory=dict)  # sub-district -> days
+
+    def of(self, registry: Mapping[str, Any] | None) -> list[date]:
+        community = registry.get("community") if registry else None
+        return list(self.days.get(self.communities.get(str(community), ""), ())) if community else []
+
+
+NO_PAST_DAYS: Final = PastDays()
 
 
 @dataclass
@@ -96,9 +112,13 @@ def _merged(doc: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Doc:
 
 async def read_partition(store: Store, code: str) -> Partition:
     query = AllDocsQuery(startkey=f"{code}:", endkey=f"{code}:\ufff0", include_docs=True)
+    return partition(code, (row.get("doc") for row in (await store.all_docs(query))["rows"]))
+
+
+def partition(code: str, docs: Iterable[Doc | None]) -> Partition:
+    """A shop's partition from the documents of its key range (a deleted one's row has no document)."""
     registry, events, stored = None, [], {}
-    for row in (await store.all_docs(query))["rows"]:
-        doc = row.get("doc")
+    for doc in docs:
         if not doc:
             continue
         if doc["_id"] == shop_doc_id(code):
@@ -112,7 +132,20 @@ async def read_partition(store: Store, code: str) -> Partition:
 
 def _project(code: str, part: Partition, context: Context, as_of: date) -> tuple[Plan, ShopFacts, Doc | None]:
     """The CPU-bound part (run in a thread, so the gateway's event loop keeps answering)."""
-    docs = projections.project_shop(part.registry, part.events, context.rules, as_of, context.templates)
+    plan, facts, score, _ = project_with_past(code, part, context, as_of, ())
+    return plan, facts, score
+
+
+def project_with_past(
+    code: str, part: Partition, context: Context, as_of: date, days: Sequence[date]
+) -> tuple[Plan, ShopFacts, Doc | None, list[Doc | None]]:
+    """`_project`, and the shop's scores as of `days` (what `scores_as_of` answers) from the same pass."""
+    if days:
+        docs, past = projections.project_with_past(
+            part.registry, part.events, context.rules, as_of, context.templates, days
+        )
+    else:
+        docs, past = projections.project_shop(part.registry, part.events, context.rules, as_of, context.templates), []
     plan = plan_writes(docs, part.stored)
     written = {doc["_id"]: doc for doc in plan.writes}
     current = [written.get(doc["_id"]) or part.stored[doc["_id"]] for doc in docs]
@@ -122,18 +155,23 @@ def _project(code: str, part: Partition, context: Context, as_of: date) -> tuple
     hazards = [doc for doc in current if doc["type"] == "hazard"]
     facts = shop_facts(code, part.registry, part.events, hazards, alarms, context.rules)
     score = next((doc for doc in current if doc["type"] == "score"), None)
-    return plan, facts, score
+    return plan, facts, score, past
 
 
-async def project_shop_into(store: Store, code: str, context: Context, as_of: date) -> Outcome:
-    """Project one shop as of `as_of` and write what differs; answers what was written and the shop's facts."""
+async def project_shop_into(
+    store: Store, code: str, context: Context, as_of: date, past_days: PastDays = NO_PAST_DAYS
+) -> Outcome:
+    """Project one shop as of `as_of` and write what differs; answers what was written and the shop's facts (and
+    its scores as of the `past_days` of its sub-district)."""
     written = deleted = 0
     new_alarms: list[Doc] = []
     for _ in range(ATTEMPTS):
         part = await read_partition(store, code)
-        plan, facts, score = await asyncio.to_thread(_project, code, part, context, as_of)
+        days = past_days.of(part.registry)
+        plan, facts, score, scores = await asyncio.to_thread(project_with_past, code, part, context, as_of, days)
+        past = dict(zip(days, scores, strict=True))
         if not plan.writes:
-            return Outcome(code, written, deleted, new_alarms, facts, score)
+            return Outcome(code, written, deleted, new_alarms, facts, score, past)
         answers = {a.get("id"): a for a in await store.bulk_docs(plan.writes)}
         done = [doc for doc in plan.writes if answers.get(doc["_id"], {}).get("ok")]
         deleted += sum(1 for doc in done if doc.get("_deleted"))
@@ -145,7 +183,7 @@ async def project_shop_into(store: Store, code: str, context: Context, as_of: da
         ]
         failed = [a for a in answers.values() if not a.get("ok")]
         if not failed:
-            return Outcome(code, written, deleted, new_alarms, facts, score)
+            return Outcome(code, written, deleted, new_alarms, facts, score, past)
         refused = [a for a in failed if a.get("error") != "conflict"]
         if refused:
             raise CouchError(

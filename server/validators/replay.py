@@ -1,0 +1,155 @@
+"""`mashang rebuild`'s shop pass on the embedded store: worker processes read and project, the store writes.
+
+Projection is pure and CPU-bound, so it runs in a pool of worker processes (one per core), forked from the
+rebuild: each worker opens its own read-only connection (`sqlite_bulk.Reader`), and for each shop of a chunk reads
+its partition in one query, projects it (`shops.project_with_past`: the documents, the comparison with what is
+stored, the facts, and the past scores the sub-district pass will want), and answers what to write, the brand-new
+documents already as the rows the store keeps (`sqlite_bulk.new_row`). The rebuilding process only writes: each
+chunk's new documents in one transaction (`sqlite_bulk.insert_new`), its edits and deletions in one `bulk_docs`.
+A shop whose write meets a conflict (the office changed an alarm meanwhile) or whose projection failed in a worker
+is projected again the ordinary way (`shops.project_shop_into`), which re-reads, retries and reports an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from server.store.protocol import Doc
+from server.store.sqlite import SqliteStore
+from server.store.sqlite_bulk import NewRow, Reader, insert_new, new_row
+from server.validators.context import Context
+from server.validators.shops import Outcome, PastDays, partition, project_shop_into, project_with_past
+from server.validators.stats import ShopFacts
+
+# Shops per task: small enough that writing one chunk overlaps with projecting the next ones.
+CHUNK = 20
+
+
+@dataclass
+class Projected:
+    code: str
+    facts: ShopFacts | None = None
+    score: Doc | None = None
+    rows: list[NewRow] = field(default_factory=list)  # documents the shop did not have
+    alarms: list[str] = field(default_factory=list)  # the ids of the new alarms among them
+    edits: list[Doc] = field(default_factory=list)  # changed documents and deletions, with their `_rev`
+    deleted: int = 0
+    past: dict[date, Doc | None] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    data_dir: str
+    context: Context
+    today: date
+    past_days: PastDays
+
+
+_job: Job | None = None
+_reader: Reader | None = None
+
+
+def _start(job: Job) -> None:
+    global _job, _reader
+    _job, _reader = job, Reader(Path(job.data_dir))
+
+
+def project_chunk(codes: Sequence[str]) -> list[Projected]:
+    """In a worker: read and project these shops."""
+    assert _job is not None and _reader is not None
+    return [_project_one(_job, _reader, code) for code in codes]
+
+
+def _project_one(job: Job, reader: Reader, code: str) -> Projected:
+    try:
+        part = partition(code, reader.range(f"{code}:", f"{code}:\ufff0"))
+        days = job.past_days.of(part.registry)
+        plan, facts, score, past = project_with_past(code, part, job.context, job.today, days)
+    except Exception as e:  # projected again in the rebuilding process, which reports it
+        return Projected(code, error=f"{type(e).__name__}: {e}")
+    out = Projected(code, facts, score, past=dict(zip(days, past, strict=True)), deleted=plan.deleted)
+    for doc in plan.writes:
+        if "_rev" in doc:
+            out.edits.append(doc)
+        else:
+            out.rows.append(new_row(doc))
+    out.alarms = [str(doc["_id"]) for doc in plan.new_alarms]
+    return out
+
+
+def available(store: object) -> bool:
+    return isinstance(store, SqliteStore) and "fork" in multiprocessing.get_all_start_methods()
+
+
+async def project_shops(
+    store: SqliteStore,
+    context: Context,
+    today: date,
+    codes: Sequence[str],
+    past_days: PastDays,
+    workers: int | None = None,
+) -> list[Outcome | BaseException]:
+    """Every shop's `Outcome` (or the error that stopped it), in the order of `codes`."""
+    workers = workers or os.cpu_count() or 1
+    job = Job(str(store.data_dir), context, today, past_days)
+    loop = asyncio.get_running_loop()
+    outcomes: dict[str, Outcome | BaseException] = {}
+    again: list[str] = []
+    # Forked (the worker has every module already): the pool starts here, while the store's threads are idle.
+    fork = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=fork, initializer=_start, initargs=(job,)) as pool:
+        chunks = [codes[i : i + CHUNK] for i in range(0, len(codes), CHUNK)]
+        tasks = [loop.run_in_executor(pool, project_chunk, chunk) for chunk in chunks]
+        for task in tasks:
+            projected = await task
+            again += await _write(store, projected, outcomes)
+    for code in again:
+        try:
+            outcomes[code] = await project_shop_into(store, code, context, today)
+        except Exception as e:
+            outcomes[code] = e
+    return [outcomes[code] for code in codes]
+
+
+async def _write(
+    store: SqliteStore, projected: list[Projected], outcomes: dict[str, Outcome | BaseException]
+) -> list[str]:
+    """Write one chunk's projections; answers the shops to project again the ordinary way."""
+    again = [p.code for p in projected if p.error is not None or p.facts is None]
+    done = [p for p in projected if p.error is None and p.facts is not None]
+    refused = set(await insert_new(store, [row for p in done for row in p.rows]))
+    edits: list[Doc] = []
+    owner: dict[str, Projected] = {}
+    for p in done:
+        for doc in p.edits:
+            edits.append(doc)
+            owner[str(doc["_id"])] = p
+        for doc_id, _rev, body in p.rows:
+            if doc_id in refused:  # the store knew the id (a deleted document): an ordinary edit
+                edits.append({"_id": doc_id, **orjson.loads(body)})
+                owner[doc_id] = p
+    answers: dict[str, Any] = {}
+    if edits:
+        answers = {str(a.get("id")): a for a in await store.bulk_docs(edits)}
+    failed = {owner[doc_id].code for doc_id, a in answers.items() if not a.get("ok") and doc_id in owner}
+    for p in done:
+        if p.code in failed:
+            again.append(p.code)
+            continue
+        assert p.facts is not None
+        written = sum(1 for doc_id, _, _ in p.rows if doc_id not in refused)
+        written += sum(1 for doc in p.edits if not doc.get("_deleted")) + sum(1 for d in p.rows if d[0] in refused)
+        alarms = [{"_id": doc_id} for doc_id in p.alarms]  # their ids only: the rebuild counts them
+        outcomes[p.code] = Outcome(p.code, written, p.deleted, alarms, p.facts, p.score, p.past)
+    return again

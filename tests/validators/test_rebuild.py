@@ -1,0 +1,94 @@
+"""`mashang rebuild`'s fast paths give what the ordinary ones give: the past scores taken in the same pass as the
+projection are the scores of the events performed by then, and the shop pass in worker processes (direct reads,
+brand-new documents inserted as rows) writes exactly what the ordinary per-shop path writes, revisions included,
+also over a deleted document's tombstone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from server.demo.build import _registry, _shared_documents, months_before
+from server.demo.district import plan_district
+from server.demo.history import TZ, ShopHistory
+from server.models import default_rules, default_template
+from server.store.protocol import AllDocsQuery, Doc
+from server.store.sqlite import SqliteStore
+from server.validators import projections
+from server.validators import rules as R
+from server.validators.rebuild import rebuild
+
+END = date(2026, 11, 20)
+SEED = 5
+
+
+def _district_year(shops: int = 8, months: int = 8) -> tuple[Any, list[Doc]]:
+    district = plan_district(SEED, shops, 1)
+    start = datetime.combine(months_before(END, months), time(), TZ)
+    end = datetime.combine(END, time(), TZ)
+    template, rules = default_template(), default_rules()
+    events: list[Doc] = []
+    for shop in district.shops:
+        history = ShopHistory(SEED, shop, district.worker(shop.patroller), template, rules, start, end).run()
+        events += [e.doc for e in history if e.doc["type"] != "photo"]
+    return district, events
+
+
+def clock() -> datetime:
+    return datetime.combine(END, time(12), TZ)
+
+
+def test_the_past_scores_are_the_scores_of_the_events_performed_by_then() -> None:
+    district, events = _district_year(shops=4)
+    rules, templates = default_rules(), {(t.template_id, t.version): t for t in [default_template()]}
+    days = [date(2026, 9, 30), date(2026, 2, 28), date(2026, 3, 1), date(2026, 6, 30), date(2026, 11, 19)]
+    for shop in district.shops:
+        registry = {"_id": f"{shop.code}:shop:{shop.code}", "type": "shop", "schema": 1, **shop.registry_doc()}
+        own = [e for e in events if e["shop"] == shop.code]
+        for given in (registry, None):
+            docs, past = projections.project_with_past(given, own, rules, END, templates, days)
+            assert docs == projections.project_shop(given, own, rules, END, templates)
+            assert past == projections.scores_as_of(given, own, rules, days, templates)
+            for day, score in zip(days, past, strict=True):
+                by_then = [e for e in own if R.day_of(datetime.fromisoformat(e["performed_at"]), rules) <= day]
+                expected = [
+                    d for d in projections.project_shop(given, by_then, rules, day, templates) if d["type"] == "score"
+                ]
+                assert ([score] if score is not None else []) == expected
+
+
+async def _filled(path: Path, district: Any, events: list[Doc]) -> SqliteStore:
+    store = await SqliteStore.open(path)
+    await _shared_documents(store)
+    await _registry(store, district)
+    await store.bulk_docs(events)
+    # A ledger entry the rebuild gives again was written and deleted before: its id has a tombstone.
+    code = district.shops[0].code
+    [made] = await store.bulk_docs([{"_id": f"{code}:ledger:2026:start", "type": "ledger", "schema": 1}])
+    [gone] = await store.bulk_docs([{"_id": made["id"], "_rev": made["rev"], "_deleted": True}])
+    assert gone["ok"]
+    return store
+
+
+async def _everything(store: SqliteStore) -> dict[str, Doc]:
+    rows = (await store.all_docs(AllDocsQuery(include_docs=True)))["rows"]
+    return {row["id"]: row["doc"] for row in rows}
+
+
+async def test_the_rebuild_in_worker_processes_writes_what_the_ordinary_path_writes(tmp_path: Path) -> None:
+    district, events = _district_year()
+    fast, ordinary = [await _filled(tmp_path / name, district, events) for name in ("fast", "ordinary")]
+    try:
+        first = await rebuild(fast, clock, workers=2)
+        reference = await rebuild(ordinary, clock, workers=0)
+        assert not first.failed and first.written > len(events)
+        assert first.lines()[1:-1] == reference.lines()[1:-1]  # the counts, timings aside
+        assert first.rankings > 1  # past months were ranked, on the past scores the projections gave
+        assert await _everything(fast) == await _everything(ordinary)  # bodies and revisions
+        again = await rebuild(fast, clock, workers=2)
+        assert again.changed == 0 and not again.failed, again.lines()
+        assert (await fast.info())["update_seq"] == (await ordinary.info())["update_seq"]
+    finally:
+        await fast.close()
+        await ordinary.close()
