@@ -7,7 +7,8 @@
 //                                              per command, local databases kept between commands
 //
 // A command is one step ({"op": ...}) or {"steps": [step, ...]} (the result is {"ok", "results": [...]}).
-// Steps (`db` names a local memory database, default "local"):
+// Steps (`db` names a local memory database, default "local"); a replication step with "keep_alive": true
+// keeps its HTTP connections open between requests, as a browser does:
 //   {"op": "put", "db", "docs": [...], "new_edits": true}     bulkDocs into the local db; attachments are
 //                                                              given as {"content_type", "data": base64}
 //   {"op": "push"|"pull"|"sync", "db", "remote", "token", "docs"?, "batch_size"?, "batches_limit"?,
@@ -25,6 +26,7 @@
 // Errors are reported as {"ok": false, "error": {...}}, never thrown.
 
 import crypto from 'node:crypto';
+import http from 'node:http';
 import readline from 'node:readline';
 
 import PouchDB from 'pouchdb';
@@ -54,11 +56,18 @@ function endpointOf(url, remote) {
   return rest.includes('/') ? 'attachment' : 'doc';
 }
 
+// Connections kept open between requests, as a browser keeps them. node-fetch (PouchDB's fetch in Node)
+// sends `Connection: close` unless it is given an agent, so by default every request opens a new one.
+const keepAliveAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+
 // A remote database whose every request carries the bearer token and is counted.
-function remoteDb(remote, token, counter) {
+function remoteDb(remote, token, counter, keepAlive = false) {
   const fetch = (url, opts) => {
     if (token) {
       opts.headers.set('Authorization', `Bearer ${token}`);
+    }
+    if (keepAlive) {
+      opts.agent = keepAliveAgent;
     }
     const method = (opts.method || 'GET').toUpperCase();
     const key = `${method} ${endpointOf(url, remote)}`;
@@ -128,7 +137,7 @@ async function replicate(step) {
     }
   }
   const counter = newCounter();
-  const remote = remoteDb(step.remote, step.token, counter);
+  const remote = remoteDb(step.remote, step.token, counter, step.keep_alive === true);
   const opts = { ...(step.options || {}) };
   if (step.batch_size) opts.batch_size = step.batch_size;
   if (step.batches_limit) opts.batches_limit = step.batches_limit;
@@ -165,7 +174,7 @@ const lives = new Map();
 function startLive(step) {
   const db = local(step.db);
   const counter = newCounter();
-  const remote = remoteDb(step.remote, step.token, counter);
+  const remote = remoteDb(step.remote, step.token, counter, step.keep_alive === true);
   const opts = { live: true, retry: false, ...(step.options || {}) };
   if (step.batch_size) opts.batch_size = step.batch_size;
   if (step.back_off_ms) opts.back_off_function = () => step.back_off_ms;
