@@ -25,13 +25,13 @@ from typing import Any
 import orjson
 
 from server.store import revtree
-from server.store.docs import split_body
 from server.store.protocol import Doc, partition_of
 from server.store.sqlite import SqliteStore
 from server.store.sqlite_io import TxState, connect
 
 NewRow = tuple[str, str, str]  # id, rev, body (JSON)
 CHUNK = 500
+_PLAIN: dict[tuple[str, ...], bool] = {}  # the key lists of projections, known to hold no CouchDB field
 
 
 class Reader:
@@ -73,9 +73,19 @@ class Reader:
 
 
 def new_row(doc: Doc) -> NewRow:
-    """The row `bulk_docs` would store for `doc` (no `_rev`, no attachments) if the store had never seen its id."""
-    body = split_body(doc)
-    return str(doc["_id"]), revtree.new_rev(None, False, body, []), orjson.dumps(body).decode()
+    """The row `bulk_docs` would store for `doc` if the store had never seen its id; `doc` has no CouchDB field but
+    `_id` (a projection as built; anything else raises ValueError)."""
+    body = dict(doc)
+    doc_id = body.pop("_id", None)
+    keys = tuple(body)
+    plain = _PLAIN.get(keys)
+    if plain is None:
+        if len(_PLAIN) > 256:
+            _PLAIN.clear()
+        plain = _PLAIN[keys] = not any(key.startswith("_") for key in keys)
+    if not isinstance(doc_id, str) or not plain:
+        raise ValueError(f"{doc_id} is not a new document without CouchDB fields")
+    return doc_id, revtree.new_rev(None, False, body, []), orjson.dumps(body).decode()
 
 
 async def insert_new(store: SqliteStore, rows: Sequence[NewRow]) -> list[str]:

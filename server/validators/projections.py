@@ -346,9 +346,13 @@ class _Projector:
             self._day_entry(str(year), "start", R.start_points(self.rules), str(year), date(year, 1, 1))
         if self.registry and self.registry.status == "active" and self.first_check:
             for monday in R.owed_weeks(self.first_check, self.rules, self.as_of):
-                week, sunday = R.week_of(monday), monday + SIX_DAYS
-                points = R.missed_week_points(self.rules, week in self.weeks, sunday, self.as_of)
-                self._entry(_Entry(week, "missed_week", points, week, sunday, self._due(sunday)))
+                week = R.week_of(monday)
+                if week in self.weeks:
+                    continue  # self-checked: no entry (`_entry` keeps none of 0 points)
+                sunday = monday + SIX_DAYS
+                points = R.missed_week_points(self.rules, False, sunday, self.as_of)
+                if points:
+                    self._entry(_Entry(week, "missed_week", points, week, sunday, self._due(sunday)))
         for hazard in self.hazards.values():
             hazard.finish(self.as_of, self.rules)
             weeks = R.overdue_weeks(hazard.deadline, hazard.delay_end(self.as_of, self.rules))
@@ -396,11 +400,11 @@ class _Projector:
             "rule": entry.rule,
             "points": entry.points,
             "source": entry.source,
-            "day": entry.day,
+            "day": entry.day.isoformat(),  # the only field that is not JSON already (as `as_json` writes a date)
             "rules_version": self.rules.version,
             "note": entry.note,
         }
-        return as_json(doc)
+        return doc
 
     def _score(self) -> dict[str, Any]:
         year = self.as_of.year

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -49,14 +49,27 @@ def local(moment: datetime, rules: Rules) -> datetime:
 
 
 def day_of(moment: datetime, rules: Rules) -> date:
-    return local(moment, rules).date()
+    return _day_of(moment, rules.timezone)
 
 
 def midnight(day: date, rules: Rules) -> datetime:
     """00:00 of `day` in the rules' time zone: when a time rule that fires on that day takes effect."""
-    return datetime.combine(day, time(), _zone(rules.timezone))
+    return _midnight(day, rules.timezone)
 
 
+# A projection asks for the day of each event's moment several times, and for the midnights of the same weeks in
+# every shop: both are pure, and their answers immutable.
+@lru_cache(maxsize=1 << 16)
+def _day_of(moment: datetime, zone: str) -> date:
+    return moment.astimezone(_zone(zone)).date()
+
+
+@lru_cache(maxsize=1 << 14)
+def _midnight(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(), _zone(zone))
+
+
+@cache  # a replay asks for the same few hundred weeks again and again
 def week_of(day: date) -> str:
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
@@ -98,7 +111,8 @@ def missed_week_points(rules: Rules, self_checked: bool, sunday: date, as_of: da
 def owed_weeks(first_check: date, rules: Rules, as_of: date) -> Iterator[date]:
     """The Mondays of the weeks a shop owes a self-check for and whose grace has passed by `as_of`."""
     monday = max(monday_of(first_check) + WEEK, monday_of(rules.effective_from))
-    while missed_week_due(monday + timedelta(days=6), rules) <= as_of:
+    last = as_of - timedelta(days=rules.missed_week_grace_days + 7)  # missed_week_due(last's Sunday) == as_of
+    while monday <= last:
         yield monday
         monday += WEEK
 

@@ -101,6 +101,12 @@ def _answers(raw: Any) -> dict[str, Answer] | None:
         return None
     answers = {}
     for item, answer in raw.items():
+        value = answer.get("value") if type(answer) is dict and len(answer) == 1 else None
+        if isinstance(value, bool | int) and type(value) in (bool, int):
+            known = _ANSWERS.get((type(value), value, (), ""))  # most answers are a bare value: one look-up
+            if known is not None:
+                answers[item] = known
+                continue
         if not _ANSWER_KEYS.issuperset(answer):
             return None
         value, photos, note = answer["value"], _photos(answer), answer.get("note", "")
