@@ -12,9 +12,8 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from pydantic import ValidationError
 
@@ -175,8 +174,7 @@ def merge_score(projected: Mapping[str, Any], stored: Mapping[str, Any] | None) 
     return merged
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):  # a tuple: a replay makes hundreds of thousands
     key: str
     rule: LedgerRule
     points: int
@@ -328,12 +326,16 @@ class _Projector:
 
     def _event_entry(self, key: str, rule: LedgerRule, points: int, source: str, event: Event, note: str = "") -> None:
         """An entry caused by an event: it counts on the event's day, from the moment it was performed."""
+        if points == 0:
+            return  # `_entry` keeps no entry of 0 points
         self._entry(
             _Entry(key, rule, points, source, R.day_of(event.performed_at, self.rules), event.performed_at, note)
         )
 
     def _day_entry(self, key: str, rule: LedgerRule, points: int, source: str, day: date, note: str = "") -> None:
         """An entry caused by time passing: it counts on `day`, from 00:00 that day."""
+        if points == 0:
+            return
         self._entry(_Entry(key, rule, points, source, day, R.midnight(day, self.rules), note))
 
     def _entry(self, entry: _Entry) -> None:

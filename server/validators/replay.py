@@ -31,8 +31,10 @@ from server.validators.context import Context
 from server.validators.shops import Outcome, PastDays, partition, project_shop_into, project_with_past
 from server.validators.stats import ShopFacts
 
-# Shops per task: small enough that writing one chunk overlaps with projecting the next ones.
+# Shops per task: small enough that writing overlaps with projecting the next ones.
 CHUNK = 20
+# Documents per write transaction (one fsync each); a chunk of a district year has about 1,500.
+WRITE_BATCH = 5000
 
 
 @dataclass
@@ -111,9 +113,12 @@ async def project_shops(
     with ProcessPoolExecutor(workers, mp_context=fork, initializer=_start, initargs=(job,)) as pool:
         chunks = [codes[i : i + CHUNK] for i in range(0, len(codes), CHUNK)]
         tasks = [loop.run_in_executor(pool, project_chunk, chunk) for chunk in chunks]
-        for task in tasks:
-            projected = await task
-            again += await _write(store, projected, outcomes)
+        pending: list[Projected] = []
+        for i, task in enumerate(tasks):
+            pending += await task
+            if i == len(tasks) - 1 or sum(len(p.rows) + len(p.edits) for p in pending) >= WRITE_BATCH:
+                again += await _write(store, pending, outcomes)
+                pending = []
     for code in again:
         try:
             outcomes[code] = await project_shop_into(store, code, context, today)

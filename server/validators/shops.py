@@ -118,10 +118,11 @@ async def read_partition(store: Store, code: str) -> Partition:
 def partition(code: str, docs: Iterable[Doc | None]) -> Partition:
     """A shop's partition from the documents of its key range (a deleted one's row has no document)."""
     registry, events, stored = None, [], {}
+    registry_id = shop_doc_id(code)
     for doc in docs:
         if not doc:
             continue
-        if doc["_id"] == shop_doc_id(code):
+        if doc["_id"] == registry_id:
             registry = doc
         elif doc.get("type") in PROJECTED:
             stored[doc["_id"]] = doc

@@ -101,9 +101,10 @@ def _answers(raw: Any) -> dict[str, Answer] | None:
         return None
     answers = {}
     for item, answer in raw.items():
-        value = answer.get("value") if type(answer) is dict and len(answer) == 1 else None
-        if isinstance(value, bool | int) and type(value) in (bool, int):
-            known = _ANSWERS.get((type(value), value, (), ""))  # most answers are a bare value: one look-up
+        if type(answer) is dict and len(answer) == 1 and "value" in answer:  # a bare value: one look-up
+            value = answer["value"]
+            kind = type(value)
+            known = _ANSWERS.get((kind, value, (), "")) if kind is bool or kind is int else None
             if known is not None:
                 answers[item] = known
                 continue
