@@ -251,7 +251,7 @@ class CouchStore:
             params["attachments"] = "true"
         return params
 
-    async def bulk_docs(self, docs: Sequence[Doc], new_edits: bool = True) -> list[Doc]:
+    async def bulk_docs(self, docs: Sequence[Doc], new_edits: bool = True, durable: bool = True) -> list[Doc]:
         body = {"docs": list(docs), "new_edits": new_edits}
         answers: list[Doc] = await self._sdk(self._service.post_bulk_docs, self.db_name, body)
         out = []
@@ -416,7 +416,7 @@ class CouchStore:
         doc: Doc = await self._sdk(self._service.get_local_document, self.db_name, local_id, accept="application/json")
         return doc
 
-    async def put_local(self, local_id: str, doc: Doc, durable: bool = True) -> Doc:
+    async def put_local(self, local_id: str, doc: Doc) -> Doc:
         body = {k: v for k, v in doc.items() if k != "_id"}
         answer: Doc = await self._sdk(self._service.put_local_document, self.db_name, local_id, body)
         return answer

@@ -85,10 +85,12 @@ class Store(Protocol):
         """`open_revs`: `[{"ok": doc} | {"missing": rev}]`; `revs=None` means all leaves."""
         ...
 
-    async def bulk_docs(self, docs: Sequence[Doc], new_edits: bool = True) -> list[Doc]:
+    async def bulk_docs(self, docs: Sequence[Doc], new_edits: bool = True, durable: bool = True) -> list[Doc]:
         """Write documents; one answer per document, `{"id", "rev", "ok"}` or `{"id", "error", "reason"}`.
 
-        With `new_edits=False` successful writes are not listed, as CouchDB does.
+        With `new_edits=False` successful writes are not listed, as CouchDB does. `durable=False` is for a
+        replicator's batches only: a backend may acknowledge them before they are flushed to disk, because
+        the replicator resends them unless a durable checkpoint (`put_local`) followed.
         """
         ...
 
@@ -110,9 +112,9 @@ class Store(Protocol):
         """`local_id` without the `_local/` prefix."""
         ...
 
-    async def put_local(self, local_id: str, doc: Doc, durable: bool = True) -> Doc:
-        """Write a local document. `durable=False` is for replication checkpoints only: a backend may then
-        skip the flush to disk (a checkpoint lost to a power cut only makes a client re-check what it sent)."""
+    async def put_local(self, local_id: str, doc: Doc) -> Doc:
+        """Write a local document, durably: a replicator's checkpoint vouches for every batch it sent before
+        (see `bulk_docs`)."""
         ...
 
     async def delete_local(self, local_id: str, rev: str | None) -> Doc: ...

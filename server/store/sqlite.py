@@ -387,7 +387,7 @@ class SqliteStore:
 
         return await self._readers.run(run)
 
-    async def put_local(self, local_id: str, doc: Doc, durable: bool = True) -> Doc:
+    async def put_local(self, local_id: str, doc: Doc) -> Doc:
         body = {k: v for k, v in doc.items() if k not in ("_id", "_rev", "_revisions")}
         given = doc.get("_rev")
         data = orjson.dumps(body).decode()
@@ -405,7 +405,7 @@ class SqliteStore:
             conn.execute("INSERT OR REPLACE INTO local_docs(id, rev, body) VALUES (?, ?, ?)", (local_id, rev, data))
             return {"ok": True, "id": f"_local/{local_id}", "rev": f"0-{rev}"}
 
-        result: Doc = await self._writer.submit(job, durable)
+        result: Doc = await self._writer.submit(job)
         return result
 
     async def delete_local(self, local_id: str, rev: str | None) -> Doc:
@@ -437,11 +437,11 @@ class SqliteStore:
 
     # ----- writing -----
 
-    async def bulk_docs(self, docs: Sequence[Doc], new_edits: bool = True) -> list[Doc]:
+    async def bulk_docs(self, docs: Sequence[Doc], new_edits: bool = True, durable: bool = True) -> list[Doc]:
         from server.store.sqlite_write import prepare, write_job
 
         prepared = await asyncio.to_thread(prepare, docs, new_edits, self.blobs)
-        results: list[Doc] = await self._writer.submit(write_job(prepared, new_edits, self.revs_limit))
+        results: list[Doc] = await self._writer.submit(write_job(prepared, new_edits, self.revs_limit), durable)
         return results
 
 

@@ -70,7 +70,7 @@ async def local_doc(request: Request) -> Response:
         out = await store.delete_local(store_id, rev)
     else:
         doc = await read_object(request)
-        out = await store.put_local(store_id, doc, durable=False)
+        out = await store.put_local(store_id, doc)
     out["id"] = f"_local/{client_id}"
     return json_response(request, out, 200 if request.method == "DELETE" else 201)
 

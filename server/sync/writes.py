@@ -61,7 +61,9 @@ async def _write(
             continue
         answers.append(None)
         allowed.append(doc)
-    written = await store.bulk_docs(allowed, new_edits=new_edits) if allowed else []
+    # Only a replicator writes with new_edits=false, and it resends what no durable checkpoint covers yet
+    # (the durability policy in server/store/sqlite_io.py): its batches need not wait for the disk.
+    written = await store.bulk_docs(allowed, new_edits=new_edits, durable=new_edits) if allowed else []
     if new_edits:
         it = iter(written)
         merged = [a if a is not None else next(it) for a in answers]

@@ -93,9 +93,10 @@ async def test_data_survives_reopening(tmp_path: Path) -> None:
         await reopened.close()
 
 
-async def test_only_replication_checkpoints_commit_without_the_fsync(tmp_path: Path) -> None:
-    """A client's checkpoint commits with synchronous=NORMAL; data and the server's own local documents
-    (secret, token versions) keep the FULL commit of the durability policy."""
+async def test_only_replicated_batches_commit_without_the_fsync(tmp_path: Path) -> None:
+    """A replicator's batch (new_edits=false, durable=False) commits with synchronous=NORMAL and the flusher
+    syncs the WAL behind it; its checkpoint, every edit and the server's own local documents keep the FULL
+    commit of the durability policy."""
     store = await SqliteStore.open(tmp_path)
     statements: list[str] = []
     try:
@@ -107,11 +108,34 @@ async def test_only_replication_checkpoints_commit_without_the_fsync(tmp_path: P
             statements.clear()
             return found
 
-        await store.put_local("user/u/s0/checkpoint", {"last_seq": 1}, durable=False)
+        replicated = {"_id": DOC, "_rev": "1-a", "_revisions": {"start": 1, "ids": ["a"]}, "v": 1}
+        assert await store.bulk_docs([replicated], new_edits=False, durable=False) == []
         assert levels() == ["PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL"]
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again for what follows
+        assert store._writer.commits == {"durable": 0, "light": 1}
+        await store.put_local("user/u/s0/checkpoint", {"last_seq": 1})
         await store.put_local("server/secret", {"key": "k"})
-        await store.bulk_docs([{"_id": DOC, "v": 1}])
+        await store.bulk_docs([{"_id": DOC, "_rev": "1-a", "v": 2}])
+        await store.bulk_docs([{**replicated, "_rev": "1-b", "_revisions": {"start": 1, "ids": ["b"]}}], False)
         assert levels() == []
+        assert store._writer.commits == {"durable": 4, "light": 1}
+        assert (await store.get(DOC, GetOptions()))["v"] == 2
+    finally:
+        await store.close()
+
+
+async def test_the_wal_restarts_under_writes_without_a_pause(tmp_path: Path) -> None:
+    """No commit runs SQLite's automatic checkpoint (a thread does it), and writes that never pause still let
+    the WAL start over instead of growing with everything written."""
+    store = await SqliteStore.open(tmp_path)
+    wal = tmp_path / "mashang.sqlite3-wal"
+    try:
+        assert store._writer._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        body = "x" * 2000
+        for batch in range(60):  # ~60 MB of WAL frames: 4 KB pages scattered over 200 partitions
+            docs = [{"_id": f"p{(batch * 7 + i) % 200:03d}:event:{batch:04d}{i:03d}", "v": body} for i in range(100)]
+            assert all(r.get("ok") for r in await store.bulk_docs(docs))
+        assert wal.stat().st_size < 40 * 2**20
+        assert (await store.info())["doc_count"] == 6000
     finally:
         await store.close()

@@ -418,6 +418,24 @@ def test_replication_replays_are_let_through_but_new_revisions_of_an_event_are_r
     assert world.owner([local], new_edits=False) == []
 
 
+def test_a_phones_batches_wait_for_the_disk_only_at_its_checkpoint(world: World) -> None:
+    """The durability policy through the gateway: a replicated batch commits without the fsync, the checkpoint
+    that vouches for it and an edit commit with it (see server/store/sqlite_io.py)."""
+    commits = world.client.app.state.store._writer.commits  # type: ignore[attr-defined]
+    before = dict(commits)
+    doc = {**self_check(), "_rev": "1-" + "a" * 32, "_revisions": {"start": 1, "ids": ["a" * 32]}}
+    assert world.owner([doc], new_edits=False) == []
+    assert commits["light"] == before["light"] + 1 and commits["durable"] == before["durable"]
+    resp = world.client.put(
+        "/sync/_local/phone-checkpoint", json={"last_seq": 1}, headers=world.headers("owner:S0001", "owner")
+    )
+    assert resp.status_code == 201, resp.text
+    assert commits["durable"] == before["durable"] + 1
+    ok(world.owner([self_check()]))
+    assert commits == {"light": before["light"] + 1, "durable": before["durable"] + 2}
+    assert world.stored(doc["_id"]) is not None
+
+
 def test_lookups_are_batched_for_the_whole_batch(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     existing = [
         {**self_check(), "_rev": f"1-{i:032x}", "_revisions": {"start": 1, "ids": [f"{i:032x}"]}} for i in range(5)
