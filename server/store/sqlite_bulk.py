@@ -68,6 +68,28 @@ class Reader:
             docs.append(doc)
         return docs
 
+    def partitions(self) -> list[str]:
+        """Every partition holding a live document whose id has a `:` (not `_design/...`), sorted as their ids are:
+        one index seek per partition (and one to check it has a live document), not a read of every id."""
+        conn, found, last = self.conn, [], ""
+        conn.execute("BEGIN")
+        try:
+            while True:
+                row = conn.execute(
+                    "SELECT partition FROM docs WHERE partition > ? ORDER BY partition LIMIT 1", (last,)
+                ).fetchone()
+                if row is None:
+                    break
+                last = row[0]
+                live = conn.execute(
+                    "SELECT 1 FROM docs WHERE id >= ? AND id < ? AND deleted = 0 LIMIT 1", (f"{last}:", f"{last};")
+                ).fetchone()
+                if live is not None and not last.startswith("_"):
+                    found.append(last)
+        finally:
+            conn.execute("COMMIT")
+        return sorted(found, key=lambda partition: f"{partition}:")
+
     def close(self) -> None:
         self.conn.close()
 

@@ -60,13 +60,14 @@ async def rebuild(
     started = time.monotonic()
     context = await load_context(store)
     today = context.today(clock)
-    codes = await shop_codes(store)
     wanted = await past_days(store, context, today)
     results: Sequence[Outcome | BaseException]
     if workers != 0 and replay.available(store):
         assert isinstance(store, SqliteStore)
+        codes = await replay.shop_codes(store)
         results = await replay.project_shops(store, context, today, codes, wanted, workers)
     else:
+        codes = await shop_codes(store)
         if concurrency is None:
             concurrency = 1 if store.kind == "sqlite" else 4
         limit = asyncio.Semaphore(concurrency)

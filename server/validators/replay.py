@@ -28,7 +28,7 @@ from server.store.protocol import Doc
 from server.store.sqlite import SqliteStore
 from server.store.sqlite_bulk import NewRow, Reader, insert_new, new_row
 from server.validators.context import Context
-from server.validators.shops import Outcome, PastDays, partition, project_shop_into, project_with_past
+from server.validators.shops import NOT_SHOPS, Outcome, PastDays, partition, project_shop_into, project_with_past
 from server.validators.stats import ShopFacts
 
 # Shops per task: small enough that writing overlaps with projecting the next ones.
@@ -88,6 +88,19 @@ def _project_one(job: Job, reader: Reader, code: str) -> Projected:
             out.rows.append(new_row(doc))
     out.alarms = [str(doc["_id"]) for doc in plan.new_alarms]
     return out
+
+
+async def shop_codes(store: SqliteStore) -> list[str]:
+    """`shops.shop_codes`, from the index of partitions."""
+
+    def read() -> list[str]:
+        reader = Reader(store.data_dir)
+        try:
+            return [code for code in reader.partitions() if code not in NOT_SHOPS]
+        finally:
+            reader.close()
+
+    return await asyncio.to_thread(read)
 
 
 def available(store: object) -> bool:

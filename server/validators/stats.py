@@ -9,6 +9,7 @@ today agree with what the dashboard showed then (unless late events arrived). On
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -143,28 +144,37 @@ def periods(today: date) -> list[tuple[str, date]]:
 
 def figures(shops: Sequence[ShopFacts], start: date, end: date) -> dict[str, int]:
     """The counts of `Figures` for these shops between `start` and `end` (inclusive; `end` is the as-of day)."""
+    return _summed((shop_figures(shop, start, end) for shop in shops), len(shops))
 
-    def within(day: date) -> bool:
-        return start <= day <= end
 
+def shop_figures(shop: ShopFacts, start: date, end: date) -> dict[str, int]:
+    """One shop's part of `figures` (every count is a sum over the shops), `active_shops` aside."""
     counts = dict.fromkeys(Figures.model_fields, 0)
-    counts["active_shops"] = len(shops)
-    for shop in shops:
-        checks = sum(1 for day in shop.self_checks if within(day))
-        patrols = sum(1 for day in shop.patrols if within(day))
-        counts["self_checks"] += checks
-        counts["self_checked_shops"] += 1 if checks else 0
-        counts["patrols"] += patrols
-        counts["patrolled_shops"] += 1 if patrols else 0
-        for hazard in shop.hazards:
-            if within(hazard.since):
-                counts["hazards_found"] += 1
-                counts["hazards_rectified"] += 1 if hazard.status_on(end) == "closed" else 0
-            if hazard.deadline is not None and within(hazard.deadline):
-                counts["hazards_due"] += 1
-                counts["hazards_rectified_in_time"] += 1 if hazard.closed_in_time(end) else 0
-            counts["overdue_hazards"] += 1 if hazard.status_on(end) == "overdue" else 0
-        counts["open_alarms"] += sum(1 for alarm in shop.alarms if alarm.status_on(end) not in (None, "resolved"))
+    checks = bisect_right(shop.self_checks, end) - bisect_left(shop.self_checks, start)  # the days are sorted
+    patrols = bisect_right(shop.patrols, end) - bisect_left(shop.patrols, start)
+    counts["self_checks"] = checks
+    counts["self_checked_shops"] = 1 if checks else 0
+    counts["patrols"] = patrols
+    counts["patrolled_shops"] = 1 if patrols else 0
+    for hazard in shop.hazards:
+        status = hazard.status_on(end)
+        if start <= hazard.since <= end:
+            counts["hazards_found"] += 1
+            counts["hazards_rectified"] += 1 if status == "closed" else 0
+        if hazard.deadline is not None and start <= hazard.deadline <= end:
+            counts["hazards_due"] += 1
+            counts["hazards_rectified_in_time"] += 1 if hazard.closed_in_time(end) else 0
+        counts["overdue_hazards"] += 1 if status == "overdue" else 0
+    counts["open_alarms"] = sum(1 for alarm in shop.alarms if alarm.status_on(end) not in (None, "resolved"))
+    return counts
+
+
+def _summed(parts: Iterable[Mapping[str, int]], shops: int) -> dict[str, int]:
+    counts = dict.fromkeys(Figures.model_fields, 0)
+    for part in parts:
+        for key, value in part.items():
+            counts[key] += value
+    counts["active_shops"] = shops
     return counts
 
 
@@ -173,6 +183,7 @@ def stats_doc(subdistrict: str, period: str, as_of: date, shops: Sequence[ShopFa
     start, last = period_bounds(period)
     end = min(last, as_of)
     active = sorted((shop for shop in shops if shop.active), key=lambda shop: shop.code)
+    each = {shop.code: shop_figures(shop, start, end) for shop in active}  # once, then summed by group
     by_community: dict[str, list[ShopFacts]] = {}
     by_grid: dict[str, list[ShopFacts]] = {}
     for shop in active:
@@ -180,6 +191,10 @@ def stats_doc(subdistrict: str, period: str, as_of: date, shops: Sequence[ShopFa
             by_community.setdefault(shop.community, []).append(shop)
         if shop.grid:
             by_grid.setdefault(shop.grid, []).append(shop)
+
+    def summed(group: Sequence[ShopFacts]) -> dict[str, int]:
+        return _summed((each[shop.code] for shop in group), len(group))
+
     doc = {
         "_id": f"district:stats:{subdistrict}:{period}",
         "type": "stats",
@@ -187,9 +202,9 @@ def stats_doc(subdistrict: str, period: str, as_of: date, shops: Sequence[ShopFa
         "subdistrict": subdistrict,
         "period": period,
         "as_of": end,
-        "figures": figures(active, start, end),
-        "by_community": {code: figures(group, start, end) for code, group in sorted(by_community.items())},
-        "by_grid": {code: figures(group, start, end) for code, group in sorted(by_grid.items())},
+        "figures": summed(active),
+        "by_community": {code: summed(group) for code, group in sorted(by_community.items())},
+        "by_grid": {code: summed(group) for code, group in sorted(by_grid.items())},
     }
     return Stats.model_validate(doc).to_doc()
 
