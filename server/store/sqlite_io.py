@@ -5,14 +5,16 @@ Durability policy (written down, tested by tests/test_crash.py and tests/store/t
   `BEGIN IMMEDIATE` transaction (group commit), each job inside its own SAVEPOINT so that one failing job
   cannot undo another's. A caller's future resolves only after COMMIT returned, so an acknowledged write
   is in the WAL, in the OS's cache at least: it survives a killed process, always.
-- With `synchronous=FULL` (the default) a durable commit also fsyncs the WAL before it is acknowledged, so it
-  survives a power cut too. Every write is durable unless its caller says otherwise.
+- With `synchronous=FULL` (the default) a durable commit is answered only after an fsync of the WAL that began
+  after its COMMIT, so it survives a power cut too. The fsync runs on a flusher thread while the writer goes
+  on with the next group (SQLite itself commits at NORMAL); one fsync answers every commit made before it
+  began. Every write is durable unless its caller says otherwise.
 - Replicated writes are the exception (`_bulk_docs` with new_edits=false, which only a replicator sends): they
-  commit without waiting for the fsync, and a flusher thread starts it at once in the background. This is
+  are answered right after COMMIT, and the flusher starts their fsync at once in the background. This is
   CouchDB's "delayed commit" and it is safe for the same reason: a replicator keeps every document at its
   source until it has written a checkpoint to the target, and it writes the checkpoint (`PUT _local/...`, a
-  durable write) only after the batch was answered. That commit fsyncs the WAL, the batch's frames included,
-  before the checkpoint is acknowledged, and the replicator records the checkpoint at its source only after
+  durable write) only after the batch was answered. The fsync that answers the checkpoint covers the WAL up
+  to it, the batch's frames included, and the replicator records the checkpoint at its source only after
   that. A power cut between the two loses the batch and the checkpoint together (the WAL loses a suffix, in
   order), and the replicator sends the batch again. A push thus pays the fsync once per batch, mostly
   hidden behind the replicator's own work between the two requests.
@@ -36,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from server.errors import CouchError
 from server.store.revtree import Node, Tree
 
 T = TypeVar("T")
@@ -132,17 +135,17 @@ class Writer:
     MAX_GROUP = 64
 
     def __init__(self, path: Path, synchronous: str, state: TxState, on_commit: Callable[[TxState], None]) -> None:
-        self._conn = connect(path, synchronous)
+        # At FULL (or EXTRA) the connection commits at NORMAL and the WalFlusher fsyncs the WAL behind it: the
+        # same durability (a durable job is answered only after an fsync that began after its COMMIT), but the
+        # writer goes on with the next group while the disk works, and a light group does not wait at all.
+        self._flushes = synchronous.upper() in ("FULL", "EXTRA")
+        self._conn = connect(path, "NORMAL" if self._flushes else synchronous)
         self._conn.execute("PRAGMA wal_autocheckpoint=0")  # the WalCheckpointer's thread does it
         self._checkpointer = WalCheckpointer(path, synchronous)
         self._flusher = WalFlusher(Path(f"{path}-wal"))
         self._state = state
         self._on_commit = on_commit
-        # Groups of non-durable jobs only commit with NORMAL: no fsync at commit, but WAL checkpoints still sync
-        # (OFF would not, and a checkpoint could then move durable transactions to an unsynced database file).
-        self._light = synchronous.upper() in ("FULL", "EXTRA")
         self.commits = {"durable": 0, "light": 0}  # for the tests of the durability policy
-        self._synchronous = synchronous
         self._queue: queue.Queue[tuple[Job, asyncio.Future[Any], bool] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="mashang-sqlite-writer", daemon=True)
         self._thread.start()
@@ -155,8 +158,8 @@ class Writer:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=30)
-        self._checkpointer.close()
         self._flusher.close()
+        self._checkpointer.close()
         self._conn.close()
 
     def _run(self) -> None:
@@ -183,9 +186,7 @@ class Writer:
         conn, state = self._conn, self._state
         before = state.snapshot()
         outcomes: list[tuple[bool, Any]] = []
-        light = self._light and not any(durable for _job, _fut, durable in group)
-        if light:
-            conn.execute("PRAGMA synchronous=NORMAL")
+        committed = False
         try:
             conn.execute("BEGIN IMMEDIATE")
             for i, (job, _fut, _durable) in enumerate(group):
@@ -200,6 +201,7 @@ class Writer:
                     state.restore(snap)
                     outcomes.append((False, e))
             conn.execute("COMMIT")
+            committed = True
         except BaseException as e:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
@@ -207,13 +209,17 @@ class Writer:
             outcomes = [(False, e)] * len(group)
         else:
             self._on_commit(state)
-            self.commits["light" if light else "durable"] += 1
-            if light:
-                self._flusher.poke()
-        finally:
-            if light:
-                conn.execute(f"PRAGMA synchronous={self._synchronous}")
-        for (_job, fut, _durable), (ok, value) in zip(group, outcomes, strict=True):
+        answers = [(fut, ok, value) for (_job, fut, _durable), (ok, value) in zip(group, outcomes, strict=True)]
+        durable = any(d for _job, _fut, d in group)
+        if committed:
+            self.commits["durable" if durable else "light"] += 1
+        if committed and self._flushes:
+            # A durable group is answered once its frames are on disk; a light one at once, and flushed anyway
+            # so that the durable write that follows (a replicator's checkpoint) finds little left to flush.
+            self._flusher.flush(answers if durable else [])
+            if durable:
+                answers = []
+        for fut, ok, value in answers:
             fut.get_loop().call_soon_threadsafe(_settle, fut, ok, value)
         if self._checkpointer.behind:
             # Under writes without a pause the checkpointer cannot move the whole WAL (each round finds new
@@ -223,37 +229,60 @@ class Writer:
             self._checkpointer.poke()
 
 
+Answer = tuple[asyncio.Future[Any], bool, Any]
+
+
 class WalFlusher:
-    """Starts the fsync of the WAL right after a light commit, on a thread of its own, so that the durable
-    commit that follows (a replicator's checkpoint) finds little or nothing left to flush."""
+    """fsyncs the WAL on a thread of its own and only then answers the durable jobs committed before it began.
+    Commits that arrive while a flush runs wait for the next one, which covers them all (group commit)."""
 
     def __init__(self, wal: Path) -> None:
         self._wal = wal
+        self._lock = threading.Lock()
+        self._waiting: list[Answer] = []
         self._wake = threading.Event()
-        self._stopping = threading.Event()
+        self._stopping = False
+        self.flushes = 0
         self._thread = threading.Thread(target=self._run, name="mashang-sqlite-flush", daemon=True)
         self._thread.start()
 
-    def poke(self) -> None:
+    def flush(self, answers: list[Answer]) -> None:
+        """Flush soon; settle `answers` (of jobs already committed) once the WAL is on disk."""
+        with self._lock:
+            self._waiting.extend(answers)
         self._wake.set()
 
     def _run(self) -> None:
         while True:
             self._wake.wait()
-            if self._stopping.is_set():
-                return
             self._wake.clear()
+            with self._lock:
+                waiting, self._waiting = self._waiting, []
+                stopping = self._stopping
+            failure: OSError | None = None
             try:
                 fd = os.open(self._wal, os.O_RDONLY)
                 try:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-            except OSError:  # no WAL (yet, or any more): nothing to flush; a durable commit still syncs its own
-                log.debug("WAL flush skipped", exc_info=True)
+                self.flushes += 1
+            except FileNotFoundError:  # no WAL: SQLite checkpointed and removed it, everything is in the db file
+                pass
+            except OSError as e:  # the disk failed us: never claim durability we do not have
+                log.exception("fsync of the WAL failed")
+                failure = e
+            for fut, ok, value in waiting:
+                if failure is not None:
+                    ok, value = False, CouchError(500, "disk_error", f"The write could not be flushed: {failure}")
+                fut.get_loop().call_soon_threadsafe(_settle, fut, ok, value)
+            if stopping:
+                return
 
     def close(self) -> None:
-        self._stopping.set()
+        """After the writer stopped: flush and answer what is left, then stop."""
+        with self._lock:
+            self._stopping = True
         self._wake.set()
         self._thread.join(timeout=30)
 

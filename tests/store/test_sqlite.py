@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import threading
 from pathlib import Path
+
+import pytest
 
 from server.store.protocol import ChangesQuery, GetOptions
 from server.store.sqlite import SqliteStore
@@ -93,34 +97,39 @@ async def test_data_survives_reopening(tmp_path: Path) -> None:
         await reopened.close()
 
 
-async def test_only_replicated_batches_commit_without_the_fsync(tmp_path: Path) -> None:
-    """A replicator's batch (new_edits=false, durable=False) commits with synchronous=NORMAL and the flusher
-    syncs the WAL behind it; its checkpoint, every edit and the server's own local documents keep the FULL
-    commit of the durability policy."""
+async def test_durable_writes_wait_for_the_fsync_and_replicated_batches_do_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replicator's batch (new_edits=false, durable=False) is answered at COMMIT; its checkpoint, every edit
+    and the server's own local documents only once the flusher's fsync of the WAL is done."""
     store = await SqliteStore.open(tmp_path)
-    statements: list[str] = []
+    writer = store._writer
+    disk = threading.Event()  # the disk, held back until the test lets it finish
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        disk.wait(10)
+        real_fsync(fd)
+
     try:
-        conn = store._writer._conn
-        conn.set_trace_callback(statements.append)
-
-        def levels() -> list[str]:
-            found = [s for s in statements if s.startswith("PRAGMA synchronous=")]
-            statements.clear()
-            return found
-
+        assert writer._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL: the flusher syncs
+        monkeypatch.setattr(os, "fsync", slow_fsync)
         replicated = {"_id": DOC, "_rev": "1-a", "_revisions": {"start": 1, "ids": ["a"]}, "v": 1}
-        assert await store.bulk_docs([replicated], new_edits=False, durable=False) == []
-        assert levels() == ["PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL"]
-        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again for what follows
-        assert store._writer.commits == {"durable": 0, "light": 1}
-        await store.put_local("user/u/s0/checkpoint", {"last_seq": 1})
-        await store.put_local("server/secret", {"key": "k"})
-        await store.bulk_docs([{"_id": DOC, "_rev": "1-a", "v": 2}])
-        await store.bulk_docs([{**replicated, "_rev": "1-b", "_revisions": {"start": 1, "ids": ["b"]}}], False)
-        assert levels() == []
-        assert store._writer.commits == {"durable": 4, "light": 1}
+        assert await asyncio.wait_for(store.bulk_docs([replicated], new_edits=False, durable=False), 5) == []
+        writes = [
+            asyncio.ensure_future(store.put_local("user/u/s0/checkpoint", {"last_seq": 1})),
+            asyncio.ensure_future(store.put_local("server/secret", {"key": "k"})),
+            asyncio.ensure_future(store.bulk_docs([{"_id": DOC, "_rev": "1-a", "v": 2}])),
+        ]
+        await asyncio.sleep(0.3)
+        assert not any(w.done() for w in writes)  # committed, visible, but not answered before the disk is
         assert (await store.get(DOC, GetOptions()))["v"] == 2
+        disk.set()
+        await asyncio.wait_for(asyncio.gather(*writes), 5)
+        assert writer.commits["light"] == 1 and writer.commits["durable"] >= 1
+        assert writer._flusher.flushes >= 2
     finally:
+        disk.set()
         await store.close()
 
 
