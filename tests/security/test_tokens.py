@@ -14,6 +14,8 @@ import httpx
 import jwt
 import pytest
 
+from server.auth import Principal, Tokens
+from server.errors import CouchError
 from tests.security.conftest import SECRET, Json, User, World
 from tests.security.docs import patrol, self_check
 
@@ -269,3 +271,15 @@ def test_no_account_reads_the_account_secrets_through_sync(world: World) -> None
         f"POST /api/shops/accounts/activation (office) -> {issued.status_code} {issued.text}; then "
         f"POST /api/auth/activate {{shop: accounts}} -> owner:accounts, whose /sync/_all_docs holds: {leaked[:600]}"
     )
+
+
+def test_a_token_accepted_before_still_expires_on_time() -> None:
+    """Verified tokens are remembered (the signature is the costly part), never past their expiry."""
+    tokens = Tokens("token-cache-secret-" + "t" * 40)
+    token = tokens.issue(Principal("owner:S0001", "owner"), 1)
+    assert tokens.verify(token).user_id == "owner:S0001"
+    assert tokens.verify(token).user_id == "owner:S0001"
+    time.sleep(2.05)
+    with pytest.raises(CouchError) as refused:
+        tokens.verify(token)
+    assert refused.value.status == 401 and "expired" in refused.value.reason
