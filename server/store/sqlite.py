@@ -321,7 +321,10 @@ class SqliteStore:
             if out["results"] or left <= 0:
                 return out
             try:
-                await asyncio.wait_for(waiter.wait(), timeout=left)
+                # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the event fires
+                # (gh-86296), and a follower stopped then longpolls on, holding its server's shutdown.
+                async with asyncio.timeout(left):
+                    await waiter.wait()
             except TimeoutError:
                 return await self._readers.run(lambda c: self._changes(c, query))
 

@@ -148,3 +148,22 @@ async def test_the_wal_restarts_under_writes_without_a_pause(tmp_path: Path) -> 
         assert (await store.info())["doc_count"] == 6000
     finally:
         await store.close()
+
+
+async def test_a_longpoll_is_cancelled_even_as_a_change_arrives(tmp_path: Path) -> None:
+    """Stopping a follower cancels its longpoll; a change that arrives in the same moment must not swallow the
+    cancellation (asyncio.wait_for does on Python 3.11), or the follower polls on and holds the shutdown."""
+    store = await SqliteStore.open(tmp_path)
+    try:
+        for ticks in range(6):  # the cancellation lands 0..5 event-loop turns after the change
+            poll = asyncio.ensure_future(store.changes(ChangesQuery(since=0, wait_ms=5_000)))
+            await asyncio.sleep(0.05)
+            store._changed.set()  # what a commit does (`_publish`)
+            for _ in range(ticks):
+                await asyncio.sleep(0)
+            poll.cancel()
+            done, _ = await asyncio.wait([poll], timeout=2)
+            assert poll in done and poll.cancelled(), f"cancellation lost {ticks} turns after a change"
+            store._changed = asyncio.Event()
+    finally:
+        await store.close()
