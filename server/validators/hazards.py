@@ -7,7 +7,6 @@ with who and when, taken from the events; a passed deadline is the server's step
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -66,12 +65,6 @@ class HazardState:
 
     def __post_init__(self) -> None:
         self.history.append(Step("open", self.found_at, self.found_by, self.source))
-
-    def copy(self) -> HazardState:
-        """A copy that `finish` can change without changing this one (it only appends steps and sets the status)."""
-        other = copy.copy(self)
-        other.history = list(self.history)
-        return other
 
     @property
     def key(self) -> str:

@@ -31,6 +31,7 @@ class Rebuilt:
     stats: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # shop → error: its projections are left as they were
     seconds: float = 0.0
+    worker_seconds: float = 0.0  # process time of the worker processes (embedded store)
 
     @property
     def changed(self) -> int:
@@ -62,10 +63,11 @@ async def rebuild(
     today = context.today(clock)
     wanted = await past_days(store, context, today)
     results: Sequence[Outcome | BaseException]
+    worker_seconds = 0.0
     if workers != 0 and replay.available(store):
         assert isinstance(store, SqliteStore)
         codes = await replay.shop_codes(store)
-        results = await replay.project_shops(store, context, today, codes, wanted, workers)
+        results, worker_seconds = await replay.project_shops(store, context, today, codes, wanted, workers)
     else:
         codes = await shop_codes(store)
         if concurrency is None:
@@ -94,4 +96,5 @@ async def rebuild(
         stats=district.stats,
         failed=failed,
         seconds=time.monotonic() - started,
+        worker_seconds=worker_seconds,
     )

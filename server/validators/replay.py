@@ -1,24 +1,31 @@
 """`mashang rebuild`'s shop pass on the embedded store: worker processes read and project, the store writes.
 
-Projection is pure and CPU-bound, so it runs in a pool of worker processes (one per core), forked from the
-rebuild: each worker opens its own read-only connection (`sqlite_bulk.Reader`), and for each shop of a chunk reads
-its partition in one query, projects it (`shops.project_with_past`: the documents, the comparison with what is
-stored, the facts, and the past scores the sub-district pass will want), and answers what to write, the brand-new
-documents already as the rows the store keeps (`sqlite_bulk.new_row`). The rebuilding process only writes: each
-chunk's new documents in one transaction (`sqlite_bulk.insert_new`), its edits and deletions in one `bulk_docs`.
-A shop whose write meets a conflict (the office changed an alarm meanwhile) or whose projection failed in a worker
-is projected again the ordinary way (`shops.project_shop_into`), which re-reads, retries and reports an error.
+Projection is pure and CPU-bound, so it runs in a pool of worker processes (one per core). They come from
+multiprocessing's fork server, a clean single-threaded process that has imported the validators once: forking
+the rebuilding process itself could copy a lock that one of the store's threads (writer, readers, WAL
+checkpointer) holds at that moment, and the worker would wait for it forever. Each worker opens its own read-only
+connection (`sqlite_bulk.Reader`), and for each shop of a chunk reads its partition in one query, projects it
+(`shops.project_with_past`: the documents, the comparison with what is stored, the facts, and the past scores
+the sub-district pass will want), and answers what to write, the brand-new documents already as the rows the
+store keeps (`sqlite_bulk.new_row`). The rebuilding process only writes: the new documents of ~5,000 at a time
+in one transaction (`sqlite_bulk.insert_new`), the edits and deletions in one `bulk_docs`. A shop whose write
+meets a conflict (the office changed an alarm meanwhile) or whose projection failed in a worker is projected
+again the ordinary way (`shops.project_shop_into`), which re-reads, retries and reports an error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +37,8 @@ from server.store.sqlite_bulk import NewRow, Reader, insert_new, new_row
 from server.validators.context import Context
 from server.validators.shops import NOT_SHOPS, Outcome, PastDays, partition, project_shop_into, project_with_past
 from server.validators.stats import ShopFacts
+
+log = logging.getLogger("mashang.validators")
 
 # Shops per task: small enough that writing overlaps with projecting the next ones.
 CHUNK = 20
@@ -67,10 +76,12 @@ def _start(job: Job) -> None:
     _job, _reader = job, Reader(Path(job.data_dir))
 
 
-def project_chunk(codes: Sequence[str]) -> list[Projected]:
-    """In a worker: read and project these shops."""
+def project_chunk(codes: Sequence[str]) -> tuple[list[Projected], float]:
+    """In a worker: read and project these shops; answers also the process time it took."""
     assert _job is not None and _reader is not None
-    return [_project_one(_job, _reader, code) for code in codes]
+    started = time.process_time()
+    projected = [_project_one(_job, _reader, code) for code in codes]
+    return projected, time.process_time() - started
 
 
 def _project_one(job: Job, reader: Reader, code: str) -> Projected:
@@ -90,6 +101,13 @@ def _project_one(job: Job, reader: Reader, code: str) -> Projected:
     return out
 
 
+def _processes() -> BaseContext:
+    """The fork server's context; it starts once per process, with the validators imported."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
 async def shop_codes(store: SqliteStore) -> list[str]:
     """`shops.shop_codes`, from the index of partitions."""
 
@@ -104,7 +122,7 @@ async def shop_codes(store: SqliteStore) -> list[str]:
 
 
 def available(store: object) -> bool:
-    return isinstance(store, SqliteStore) and "fork" in multiprocessing.get_all_start_methods()
+    return isinstance(store, SqliteStore) and "forkserver" in multiprocessing.get_all_start_methods()
 
 
 async def project_shops(
@@ -114,30 +132,40 @@ async def project_shops(
     codes: Sequence[str],
     past_days: PastDays,
     workers: int | None = None,
-) -> list[Outcome | BaseException]:
-    """Every shop's `Outcome` (or the error that stopped it), in the order of `codes`."""
+) -> tuple[list[Outcome | BaseException], float]:
+    """Every shop's `Outcome` (or the error that stopped it), in the order of `codes`, and the process time the
+    workers spent (they are not this process's children, so its own process time does not count them)."""
     workers = workers or os.cpu_count() or 1
     job = Job(str(store.data_dir), context, today, past_days)
     loop = asyncio.get_running_loop()
     outcomes: dict[str, Outcome | BaseException] = {}
     again: list[str] = []
-    # Forked (the worker has every module already): the pool starts here, while the store's threads are idle.
-    fork = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=fork, initializer=_start, initargs=(job,)) as pool:
-        chunks = [codes[i : i + CHUNK] for i in range(0, len(codes), CHUNK)]
-        tasks = [loop.run_in_executor(pool, project_chunk, chunk) for chunk in chunks]
-        pending: list[Projected] = []
-        for i, task in enumerate(tasks):
-            pending += await task
-            if i == len(tasks) - 1 or sum(len(p.rows) + len(p.edits) for p in pending) >= WRITE_BATCH:
-                again += await _write(store, pending, outcomes)
-                pending = []
+    cpu = 0.0
+    tasks: list[asyncio.Future[tuple[list[Projected], float]]] = []
+    try:
+        with ProcessPoolExecutor(workers, mp_context=_processes(), initializer=_start, initargs=(job,)) as pool:
+            chunks = [codes[i : i + CHUNK] for i in range(0, len(codes), CHUNK)]
+            tasks = [loop.run_in_executor(pool, project_chunk, chunk) for chunk in chunks]
+            pending: list[Projected] = []
+            for i, task in enumerate(tasks):
+                projected, spent = await task
+                pending += projected
+                cpu += spent
+                if i == len(tasks) - 1 or sum(len(p.rows) + len(p.edits) for p in pending) >= WRITE_BATCH:
+                    again += await _write(store, pending, outcomes)
+                    pending = []
+    except BrokenProcessPool as e:
+        # A worker died (killed, out of memory, or a script that starts a rebuild without the
+        # `if __name__ == "__main__":` guard multiprocessing needs): the shops not written yet go the ordinary way.
+        log.warning("rebuild: the worker processes stopped (%s); the other shops are projected here", e)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        again += [code for code in codes if code not in outcomes and code not in again]
     for code in again:
         try:
             outcomes[code] = await project_shop_into(store, code, context, today)
         except Exception as e:
             outcomes[code] = e
-    return [outcomes[code] for code in codes]
+    return [outcomes[code] for code in codes], cpu
 
 
 async def _write(

@@ -9,6 +9,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+
 from server.demo.build import _registry, _shared_documents, months_before
 from server.demo.district import plan_district
 from server.demo.history import TZ, ShopHistory
@@ -18,6 +20,8 @@ from server.store.sqlite import SqliteStore
 from server.validators import projections
 from server.validators import rules as R
 from server.validators.rebuild import rebuild
+from tests.validators.builders import finding, patrol
+from tests.validators.builders import shop as shop_doc
 
 S = TypeVar("S", bound=Store)
 END = date(2026, 11, 20)
@@ -40,10 +44,18 @@ def clock() -> datetime:
     return datetime.combine(END, time(12), TZ)
 
 
-def test_the_past_scores_are_the_scores_of_the_events_performed_by_then() -> None:
-    district, events = _district_year(shops=4)
-    rules, templates = default_rules(), {(t.template_id, t.version): t for t in [default_template()]}
-    days = [date(2026, 9, 30), date(2026, 2, 28), date(2026, 3, 1), date(2026, 6, 30), date(2026, 11, 19)]
+# The default rules, and rules under which time passing costs nothing (then a hazard's overdue step is the only
+# trace of its deadline passing in the score's `updated_at`).
+FREE_TIME = {"overdue_cost_per_week": 0, "missed_week_cost": 0, "start_points": 0}
+
+
+@pytest.mark.parametrize("changes", [{}, FREE_TIME], ids=["default rules", "time costs nothing"])
+def test_the_past_scores_are_the_scores_of_the_events_performed_by_then(changes: dict[str, int]) -> None:
+    district, events = _district_year(shops=4, months=14)  # from 2025-09-20: a new year inside
+    rules = default_rules().model_copy(update=changes)
+    templates = {(t.template_id, t.version): t for t in [default_template()]}
+    days = [date(2026, 9, 30), date(2025, 9, 1), date(2025, 12, 31), date(2026, 1, 1), date(2026, 6, 30)]
+    days += [date(2026, 1, 20), date(2026, 11, 19)]
     for shop in district.shops:
         registry = {"_id": f"{shop.code}:shop:{shop.code}", "type": "shop", "schema": 1, **shop.registry_doc()}
         own = [e for e in events if e["shop"] == shop.code]
@@ -114,3 +126,17 @@ async def test_on_either_backend_the_rebuild_gives_the_same_documents(store: Sto
         assert (await rebuild(store, clock)).changed == 0
     finally:
         await reference.close()
+
+
+def test_a_past_score_knows_when_a_hazard_became_overdue() -> None:
+    """When time costs nothing, the overdue step (00:00 after the deadline) alone moves the score's `updated_at`."""
+    rules = default_rules().model_copy(update=FREE_TIME)
+    templates = {(t.template_id, t.version): t for t in [default_template()]}
+    events = [patrol("2026-03-02 10:00", finding("f1", "extinguisher_valid", "general", "2026-03-05"))]
+    days = [date(2026, 3, 4), date(2026, 3, 10)]
+    _, past = projections.project_with_past(shop_doc(), events, rules, date(2026, 3, 20), templates, days)
+    for day, score in zip(days, past, strict=True):
+        assert [score] == [
+            d for d in projections.project_shop(shop_doc(), events, rules, day, templates) if d["type"] == "score"
+        ]
+    assert past[0] is not None and past[1] is not None and past[0]["updated_at"] < past[1]["updated_at"]
