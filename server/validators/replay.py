@@ -16,6 +16,7 @@ again the ordinary way (`shops.project_shop_into`), which re-reads, retries and 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -42,6 +43,7 @@ log = logging.getLogger("mashang.validators")
 
 # Shops per task: small enough that writing overlaps with projecting the next ones.
 CHUNK = 20
+WORKER_GC = (100_000, 50, 1000)  # gc.set_threshold in the workers (see `tune_gc`)
 # Documents per write transaction (one fsync each); a chunk of a district year has about 1,500.
 WRITE_BATCH = 5000
 
@@ -71,8 +73,17 @@ _job: Job | None = None
 _reader: Reader | None = None
 
 
+def tune_gc() -> None:
+    """For a process that only projects: it makes millions of short-lived objects and hardly any cycles, and the
+    cyclic collector's default thresholds made it spend ~30% of its time collecting (the imported modules are
+    moved out of its way, and it runs after 100,000 allocations instead of 700)."""
+    gc.freeze()
+    gc.set_threshold(*WORKER_GC)
+
+
 def _start(job: Job) -> None:
     global _job, _reader
+    tune_gc()
     _job, _reader = job, Reader(Path(job.data_dir))
 
 
@@ -142,6 +153,8 @@ async def project_shops(
     again: list[str] = []
     cpu = 0.0
     tasks: list[asyncio.Future[tuple[list[Projected], float]]] = []
+    threshold = gc.get_threshold()
+    gc.set_threshold(*WORKER_GC)  # this process too makes mostly short-lived objects meanwhile (see `tune_gc`)
     try:
         with ProcessPoolExecutor(workers, mp_context=_processes(), initializer=_start, initargs=(job,)) as pool:
             chunks = [codes[i : i + CHUNK] for i in range(0, len(codes), CHUNK)]
@@ -160,6 +173,8 @@ async def project_shops(
         log.warning("rebuild: the worker processes stopped (%s); the other shops are projected here", e)
         await asyncio.gather(*tasks, return_exceptions=True)
         again += [code for code in codes if code not in outcomes and code not in again]
+    finally:
+        gc.set_threshold(*threshold)
     for code in again:
         try:
             outcomes[code] = await project_shop_into(store, code, context, today)

@@ -7,9 +7,10 @@ benchmark's time, so the figures are measured on a part of it and extrapolated (
 
 Three figures, events per second (photos are not scored and are left out of the count and the store):
 1. projection only: `_project` (`project_shop` + the comparison with what is stored + the shop's facts) for every
-   shop, in memory, in this one process: the CPU cost of projecting, per core (process time, so other load on
-   the machine counts as little as it can). A rebuild on a fresh store also takes each shop's past scores for
-   the monthly rankings it is missing, in the same pass, which this figure leaves out.
+   shop, in memory, in this one process with the workers' garbage-collector settings (`replay.tune_gc`): the CPU
+   cost of projecting, per core (process time, so other load on the machine counts as little as it can). A
+   rebuild on a fresh store also takes each shop's past scores for the monthly rankings it is missing, in the
+   same pass, which this figure leaves out.
 2. `mashang rebuild` on an embedded store holding only the events (wall time, `Rebuilt.seconds`): worker
    processes, one per core, read each shop's partition straight from SQLite and project it; this process
    inserts the new documents as rows, ~5,000 per transaction, then runs the sub-district pass (rankings of the
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 import tempfile
 import time
@@ -42,6 +44,7 @@ from server.models import default_rules, default_template  # noqa: E402
 from server.store.sqlite import SqliteStore  # noqa: E402
 from server.validators.context import load_context  # noqa: E402
 from server.validators.rebuild import rebuild  # noqa: E402
+from server.validators.replay import tune_gc  # noqa: E402
 from server.validators.shops import Partition, _project  # noqa: E402
 
 CITY_DISTRICT_EVENTS = 2_300_000
@@ -69,10 +72,16 @@ def project_in_memory(shops: Shops) -> tuple[float, float]:
     """Process and wall seconds of the CPU-bound half of `project_shop_into`, for every shop."""
     context = asyncio.run(_default_context())
     today = context.today(lambda: datetime.now(TZ))
-    cpu, wall = time.process_time(), time.perf_counter()
-    for code, registry, events in shops:
-        _project(code, Partition(registry, events, {}), context, today)
-    return time.process_time() - cpu, time.perf_counter() - wall
+    threshold = gc.get_threshold()
+    tune_gc()  # as in the rebuild's worker processes
+    try:
+        cpu, wall = time.process_time(), time.perf_counter()
+        for code, registry, events in shops:
+            _project(code, Partition(registry, events, {}), context, today)
+        return time.process_time() - cpu, time.perf_counter() - wall
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 async def _default_context() -> Any:
