@@ -8,7 +8,9 @@ Durability policy (written down, tested by tests/test_crash.py and tests/store/t
 - With `synchronous=FULL` (the default) a durable commit is answered only after an fsync of the WAL that began
   after its COMMIT, so it survives a power cut too. The fsync runs on a flusher thread while the writer goes
   on with the next group (SQLite itself commits at NORMAL); one fsync answers every commit made before it
-  began. Every write is durable unless its caller says otherwise.
+  began. Every write is durable unless its caller says otherwise. Readers see a commit from COMMIT on, a
+  moment before its fsync ends: a power cut in that moment can lose a document someone read, but not one whose
+  writer was answered (a replicated one comes back from its phone, see below; a projection from its events).
 - Replicated writes are the exception (`_bulk_docs` with new_edits=false, which only a replicator sends): they
   are answered right after COMMIT, and the flusher starts their fsync at once in the background. This is
   CouchDB's "delayed commit" and it is safe for the same reason: a replicator keeps every document at its
