@@ -106,8 +106,14 @@ PastScores = Mapping[str, Mapping[date, Doc | None]]
 
 
 async def district_pass(
-    store: Store, context: Context, today: date, facts: Mapping[str, ShopFacts], past: PastScores | None = None
+    store: Store,
+    context: Context,
+    today: date,
+    facts: Mapping[str, ShopFacts],
+    past: PastScores | None = None,
+    write_chunk: int = WRITE_CHUNK,
 ) -> DistrictCounts:
+    """`write_chunk`: documents per write (`rebuild`, which nothing waits behind, writes bigger ones)."""
     counts = DistrictCounts()
     communities = {
         doc["code"]: doc["subdistrict"]
@@ -133,7 +139,7 @@ async def district_pass(
         new = {**score, "rank": rank, "of": of, "list": listed, "working_group": flagged}
         if not same(score, new):
             updates.append(new)
-    written, conflicts = await _write(store, updates)
+    written, conflicts = await _write(store, updates, write_chunk)
     counts.scores += written
     counts.conflicts += conflicts
     return counts
@@ -243,11 +249,11 @@ async def _by_keys(store: Store, ids: Sequence[str]) -> dict[str, Doc]:
     return found
 
 
-async def _write(store: Store, docs: Sequence[Doc]) -> tuple[int, int]:
+async def _write(store: Store, docs: Sequence[Doc], chunk: int = WRITE_CHUNK) -> tuple[int, int]:
     """Write in chunks; answers (written, conflicts). Any other refusal is an error."""
     written = conflicts = 0
-    for start in range(0, len(docs), WRITE_CHUNK):
-        for answer in await store.bulk_docs(list(docs[start : start + WRITE_CHUNK])):
+    for start in range(0, len(docs), chunk):
+        for answer in await store.bulk_docs(list(docs[start : start + chunk])):
             if answer.get("ok"):
                 written += 1
             elif answer.get("error") == "conflict":

@@ -19,6 +19,8 @@ from server.validators.district import district_pass, past_days
 from server.validators.shops import Outcome, project_shop_into, shop_codes
 from server.validators.stats import ShopFacts
 
+REBUILD_WRITE_CHUNK = 1000  # the re-ranked scores: a rebuild has no device waiting behind its writes
+
 
 @dataclass
 class Rebuilt:
@@ -85,7 +87,7 @@ async def rebuild(
     }
     facts: dict[str, ShopFacts] = {outcome.code: outcome.facts for outcome in outcomes}
     past = {outcome.code: outcome.past for outcome in outcomes}
-    district = await district_pass(store, context, today, facts, past)
+    district = await district_pass(store, context, today, facts, past, write_chunk=REBUILD_WRITE_CHUNK)
     return Rebuilt(
         shops=len(codes),
         written=sum(o.written for o in outcomes),
