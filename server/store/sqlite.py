@@ -22,7 +22,7 @@ from server.errors import CouchError, bad_request, conflict, not_found
 from server.store import mango, revtree
 from server.store.protocol import AllDocsQuery, AttachmentBody, ChangesQuery, Doc, GetOptions, partition_of
 from server.store.revtree import Node, Tree
-from server.store.sqlite_io import SCHEMA, BlobFolder, Readers, TxState, Writer, connect, load_trees
+from server.store.sqlite_io import SCHEMA, BlobFolder, Job, Readers, TxState, Writer, connect, load_trees
 
 CHUNK = 64 * 1024
 
@@ -439,6 +439,12 @@ class SqliteStore:
         return AttachmentBody(ctype, length, digest, _stream(path))
 
     # ----- writing -----
+
+    async def run_write(self, job: Job, durable: bool = True) -> Any:
+        """Run `job(conn, state)` in the writer thread, inside its group commit: the store's sequence, document
+        counts and changes feed stay its own. For the store package's bulk paths (server/store/sqlite_bulk.py),
+        which must keep the tables as `bulk_docs` would."""
+        return await self._writer.submit(job, durable)
 
     async def bulk_docs(self, docs: Sequence[Doc], new_edits: bool = True, durable: bool = True) -> list[Doc]:
         from server.store.sqlite_write import prepare, write_job

@@ -140,5 +140,5 @@ async def insert_new(store: SqliteStore, rows: Sequence[NewRow]) -> list[str]:
         return [row[0] for row in rows if row[0] in known and fresh.get(row[0]) is not row]
 
     # The store's own writer (its group commit and sequence); see the module's docstring.
-    refused: list[str] = await store._writer.submit(job)
+    refused: list[str] = await store.run_write(job)
     return refused
