@@ -156,6 +156,7 @@ async def test_the_daily_tick_applies_the_time_rules_of_the_new_day(sqlite: Sqli
                 break
             await follower.settled()
         assert (await _doc(sqlite, f"{code(1)}:score"))["points"] == 101
+        await follower.settled()  # the sub-district pass follows the shop's projection (debounced)
         assert (await _doc(sqlite, "district:stats:xixi:2026-W13"))["as_of"] == "2026-03-24"
     finally:
         await stop(task)
