@@ -11,6 +11,7 @@ PouchDB's node-fetch does by default).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import subprocess
 import sys
@@ -211,6 +212,12 @@ def report(rows: list[Row]) -> bool:
     return ok
 
 
+def _load() -> str:
+    """The machine's 1-minute load average: pouchdb-server (Node) slows down more than the gateway on a busy
+    machine, so the ratios of a loaded run flatter the gateway; compare runs made on an idle machine."""
+    return f"{os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})"
+
+
 def _client_ms(row: Row) -> float:
     return row.seconds * 1000 - sum(row.waits.values())
 
@@ -232,6 +239,7 @@ def main() -> int:
     if args.with_validators:
         GATEWAY_ENV["MASHANG_VALIDATORS"] = "1"
     node_or_fail()
+    print(f"load average at the start {_load()}")
     started = time.monotonic()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="mashang-bench-") as tmp:
@@ -252,7 +260,7 @@ def main() -> int:
         f"{'a connection per request' if args.close else 'connections kept open'}"
     )
     report(rows)  # a report, not a gate: missed targets are printed, the exit status stays 0
-    print(f"\nbench took {time.monotonic() - started:.0f}s")
+    print(f"\nbench took {time.monotonic() - started:.0f}s; load average at the end {_load()}")
     return 0
 
 
