@@ -16,7 +16,8 @@ from html import escape
 from typing import Any, Final
 
 from server.office.facts import View
-from server.store.protocol import AllDocsQuery, Doc, Store
+from server.store.protocol import Store
+from server.store.reads import docs_with_prefix
 from server.validators.stats import ShopFacts, figures, period_bounds
 
 FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -79,12 +80,6 @@ def shops_table(view: View) -> Table:
     return Table("shops", (*header, "红黑榜", "未销号隐患"), rows())
 
 
-async def _range(store: Store, code: str, kind: str) -> list[Doc]:
-    prefix = f"{code}:{kind}:"
-    query = AllDocsQuery(startkey=prefix, endkey=prefix + "\ufff0", include_docs=True)
-    return [row["doc"] for row in (await store.all_docs(query))["rows"] if row.get("doc")]
-
-
 def _within(moment: Any, start: date | None, end: date | None) -> bool:
     day = str(moment or "")[:10]
     return (start is None or day >= start.isoformat()) and (end is None or day <= end.isoformat())
@@ -94,7 +89,10 @@ def checks_table(store: Store, view: View, start: date | None, end: date | None)
     async def rows() -> AsyncIterator[Sequence[Cell]]:
         for code, shop in sorted(view.shops.items()):
             name = (shop.doc or {}).get("name")
-            docs = [*await _range(store, code, "self_check"), *await _range(store, code, "patrol")]
+            docs = [
+                *await docs_with_prefix(store, f"{code}:self_check:"),
+                *await docs_with_prefix(store, f"{code}:patrol:"),
+            ]
             for doc in sorted(docs, key=lambda d: str(d.get("performed_at"))):
                 if not _within(doc.get("performed_at"), start, end):
                     continue
@@ -120,7 +118,7 @@ def hazards_table(store: Store, view: View, start: date | None, end: date | None
     async def rows() -> AsyncIterator[Sequence[Cell]]:
         for code, shop in sorted(view.shops.items()):
             name = (shop.doc or {}).get("name")
-            for doc in await _range(store, code, "hazard"):
+            for doc in await docs_with_prefix(store, f"{code}:hazard:"):
                 if not _within(doc.get("found_at"), start, end):
                     continue
                 yield (

@@ -17,6 +17,7 @@ from server.errors import bad_request, conflict, not_found
 from server.models.common import reason_of
 from server.models.registry import Community, Grid, Shop, community_doc_id, grid_doc_id, shop_doc_id
 from server.store.protocol import AllDocsQuery, Doc, Store
+from server.store.reads import docs_with_prefix
 from server.store.upsert import read, upsert
 
 CACHE_SECONDS = 2.0
@@ -32,10 +33,7 @@ class Registry:
         self._loaded_at = -1e9
 
     async def grids(self) -> list[Doc]:
-        out = await self.store.all_docs(
-            AllDocsQuery(startkey="registry:grid:", endkey="registry:grid:\ufff0", include_docs=True)
-        )
-        return [row["doc"] for row in out["rows"]]
+        return await docs_with_prefix(self.store, "registry:grid:")
 
     async def shops_of_worker(self, username: str) -> frozenset[str]:
         if time.monotonic() - self._loaded_at > CACHE_SECONDS:
@@ -50,10 +48,7 @@ class Registry:
     # ----- reading the registry (office screens, posters, exports) -----
 
     async def communities(self) -> list[Doc]:
-        out = await self.store.all_docs(
-            AllDocsQuery(startkey="registry:community:", endkey="registry:community:\ufff0", include_docs=True)
-        )
-        return [row["doc"] for row in out["rows"]]
+        return await docs_with_prefix(self.store, "registry:community:")
 
     async def community(self, code: str) -> Doc | None:
         return await read(self.store, community_doc_id(code))

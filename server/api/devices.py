@@ -19,7 +19,8 @@ from server.api.common import caller
 from server.errors import bad_request
 from server.http import json_response, read_object
 from server.models.common import Count, DeviceId, Part, Timestamp, reason_of
-from server.store.protocol import AllDocsQuery, Store
+from server.store.protocol import Store
+from server.store.reads import docs_with_prefix
 from server.store.upsert import upsert
 
 PREFIX: Final = "accounts:device:"
@@ -89,10 +90,8 @@ async def list_devices(request: Request) -> Response:
     """`GET /api/office/devices?silent=1`: every device's last report, the silent ones (> 3 days) first."""
     await caller(request, "office")
     only_silent = request.query_params.get("silent") in ("1", "true")
-    query = AllDocsQuery(startkey=PREFIX, endkey=PREFIX + "\ufff0", include_docs=True)
     now = _now()
-    rows = (await _store(request).all_docs(query))["rows"]
-    items = [_public(row["doc"], now) for row in rows if isinstance(row.get("doc"), dict)]
+    items = [_public(doc, now) for doc in await docs_with_prefix(_store(request), PREFIX)]
     if only_silent:
         items = [item for item in items if item["silent"]]
     items.sort(key=lambda item: (not item["silent"], -(item["silent_days"] or 0)))

@@ -19,7 +19,8 @@ from server.http import json_response, q_bool, read_body, read_object
 from server.ids import new_ulid
 from server.importer import MAX_BYTES, Importer, Report, parse
 from server.models.registry import Shop
-from server.store.protocol import AllDocsQuery, Store
+from server.store.protocol import Store
+from server.store.reads import docs_with_prefix
 
 log = logging.getLogger(__name__)
 KEEP_JOBS: Final = 50
@@ -212,8 +213,9 @@ async def list_users(request: Request) -> Response:
         raise bad_request("role: office, grid or owner")
     start = f"accounts:user:{role}:" if role else "accounts:user:"
     store: Store = request.app.state.store
-    rows = (await store.all_docs(AllDocsQuery(startkey=start, endkey=start + "\ufff0", include_docs=True)))["rows"]
-    items = [{**public_user(r["doc"]), "disabled": bool(r["doc"].get("disabled"))} for r in rows]
+    items = [
+        {**public_user(doc), "disabled": bool(doc.get("disabled"))} for doc in await docs_with_prefix(store, start)
+    ]
     return json_response(request, {"items": items})
 
 

@@ -14,7 +14,8 @@ from typing import Final
 
 from server.alarms import Alarms
 from server.demo.district import District
-from server.store.protocol import AllDocsQuery, Doc, Store
+from server.store.protocol import Doc, Store
+from server.store.reads import docs_with_prefix
 from server.validators.rebuild import Rebuilt, rebuild
 
 KEEP_OPEN_DAYS: Final = 3
@@ -66,7 +67,5 @@ async def work_the_desk(store: Store, district: District, seed: int, last_day: d
 async def _open_alarms(store: Store, district: District) -> list[Doc]:
     found: list[Doc] = []
     for shop in district.shops:
-        prefix = f"{shop.code}:alarm:"
-        rows = await store.all_docs(AllDocsQuery(startkey=prefix, endkey=prefix + "\ufff0", include_docs=True))
-        found += [row["doc"] for row in rows["rows"] if row.get("doc", {}).get("status") == "open"]
+        found += [doc for doc in await docs_with_prefix(store, f"{shop.code}:alarm:") if doc.get("status") == "open"]
     return found

@@ -16,7 +16,8 @@ from typing import Any, Final
 
 from server.models.registry import shop_doc_id
 from server.models.rules import Rules
-from server.store.protocol import AllDocsQuery, ChangesQuery, Doc, Store
+from server.store.protocol import ChangesQuery, Doc, Store
+from server.store.reads import docs_by_id, docs_with_prefix
 from server.validators import rules as R
 from server.validators.context import load_rules
 from server.validators.shops import NOT_SHOPS
@@ -25,7 +26,6 @@ from server.validators.stats import ShopFacts, shop_facts
 CHANGES_PAGE: Final = 5000
 MAX_INCREMENTAL: Final = 20000  # more changes than this since the last read: load everything again
 CONCURRENCY: Final = 4
-KEYS_PAGE: Final = 500
 FACT_TYPES: Final = frozenset({"self_check", "patrol", "rectification", "verification", "hazard", "alarm"})
 
 
@@ -62,23 +62,10 @@ class View:
         return [shop for code, shop in sorted(self.shops.items()) if shop.facts.active]
 
 
-async def _range(store: Store, prefix: str) -> list[Doc]:
-    query = AllDocsQuery(startkey=prefix, endkey=prefix + "\ufff0", include_docs=True)
-    return [row["doc"] for row in (await store.all_docs(query))["rows"] if row.get("doc")]
-
-
-async def _by_keys(store: Store, ids: list[str]) -> dict[str, Doc]:
-    found: dict[str, Doc] = {}
-    for start in range(0, len(ids), KEYS_PAGE):
-        query = AllDocsQuery(keys=ids[start : start + KEYS_PAGE], include_docs=True)
-        found.update({row["id"]: row["doc"] for row in (await store.all_docs(query))["rows"] if row.get("doc")})
-    return found
-
-
 async def _shop(store: Store, code: str, rules: Rules, registry: Doc | None, score: Doc | None) -> ShopState:
     """One shop from the ranges of the types the office counts (its ledger and photos, most of a partition, are
     left unread)."""
-    ranges = [await _range(store, f"{code}:{kind}:") for kind in sorted(FACT_TYPES)]
+    ranges = [await docs_with_prefix(store, f"{code}:{kind}:") for kind in sorted(FACT_TYPES)]
     events, hazards, alarms = [], [], []
     authors: dict[str, tuple[str, str]] = {}
     for doc in (doc for docs in ranges for doc in docs):
@@ -144,8 +131,10 @@ class Facts:
         return view
 
     async def _registry(self, view: View) -> None:
-        view.communities = {str(d["code"]): d for d in await _range(self.store, "registry:community:") if "code" in d}
-        view.grids = {str(d["code"]): d for d in await _range(self.store, "registry:grid:") if "code" in d}
+        view.communities = {
+            str(d["code"]): d for d in await docs_with_prefix(self.store, "registry:community:") if "code" in d
+        }
+        view.grids = {str(d["code"]): d for d in await docs_with_prefix(self.store, "registry:grid:") if "code" in d}
 
     @staticmethod
     def _codes(view: View) -> set[str]:
@@ -156,7 +145,7 @@ class Facts:
         known = known or {}
 
         ordered = sorted(codes)
-        docs = await _by_keys(self.store, [key for code in ordered for key in (shop_doc_id(code), f"{code}:score")])
+        docs = await docs_by_id(self.store, [key for code in ordered for key in (shop_doc_id(code), f"{code}:score")])
 
         async def one(code: str) -> None:
             registry, score = docs.get(shop_doc_id(code)), docs.get(f"{code}:score")

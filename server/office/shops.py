@@ -12,7 +12,8 @@ from server.errors import bad_request, not_found
 from server.models.common import PARTITION
 from server.models.registry import shop_doc_id
 from server.office.facts import ShopState, View
-from server.store.protocol import AllDocsQuery, Doc, Store
+from server.store.protocol import Doc, Store
+from server.store.reads import docs_with_prefix
 from server.validators.district import shift_month
 from server.validators.shops import NOT_SHOPS
 from server.validators.stats import ShopFacts, period_bounds
@@ -132,8 +133,7 @@ async def efile(store: Store, view: View, code: str) -> dict[str, Any]:
     documents with no time (reward points) are listed apart under `other`."""
     if not SHOP_CODE.fullmatch(code) or code in NOT_SHOPS:
         raise bad_request("code: a shop code of letters, digits, _ and -")
-    query = AllDocsQuery(startkey=f"{code}:", endkey=f"{code}:\ufff0", include_docs=True)
-    docs = [row["doc"] for row in (await store.all_docs(query))["rows"] if row.get("doc")]
+    docs = await docs_with_prefix(store, f"{code}:")
     by_id = {doc["_id"]: doc for doc in docs}
     shop = by_id.get(shop_doc_id(code))
     if shop is None:
@@ -170,11 +170,8 @@ async def efile(store: Store, view: View, code: str) -> dict[str, Any]:
 async def workers(store: Store, view: View) -> list[dict[str, Any]]:
     """Every grid worker with their grids, active shops, shops patrolled this month, overdue patrols (active shops
     with no patrol since the start of last month: last month's patrol was missed) and open / overdue hazards."""
-    query = AllDocsQuery(startkey="accounts:user:grid:", endkey="accounts:user:grid:\ufff0", include_docs=True)
     users = {
-        str(row["doc"]["user_id"]): row["doc"]
-        for row in (await store.all_docs(query))["rows"]
-        if row.get("doc") and row["doc"].get("user_id")
+        str(doc["user_id"]): doc for doc in await docs_with_prefix(store, "accounts:user:grid:") if doc.get("user_id")
     }
     today = view.today()
     this_month = period_bounds(f"{today.year}-{today.month:02d}")[0]

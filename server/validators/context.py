@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from server.models.rules import RULES_ID, Rules, default_rules
 from server.models.templates import DEFAULT_TEMPLATE_ID, Template, default_template
-from server.store.protocol import AllDocsQuery, Store
+from server.store.protocol import Store
+from server.store.reads import docs_with_prefix
 from server.store.upsert import read
 from server.validators import rules as R
 from server.validators.projections import Templates
@@ -57,14 +58,13 @@ async def load_rules(store: Store) -> Rules:
 
 async def load_templates(store: Store) -> Templates:
     prefix = DEFAULT_TEMPLATE_ID.rsplit(":", 1)[0] + ":"
-    rows = (await store.all_docs(AllDocsQuery(startkey=prefix, endkey=prefix + "\ufff0", include_docs=True)))["rows"]
     default = default_template()
     templates = {(default.template_id, default.version): default}
-    for row in rows:
+    for doc in await docs_with_prefix(store, prefix):
         try:
-            template = Template.model_validate(row["doc"])
+            template = Template.model_validate(doc)
         except ValidationError as e:
-            log.error("%s does not validate and is left out: %s", row["id"], e)
+            log.error("%s does not validate and is left out: %s", doc["_id"], e)
             continue
         templates[(template.template_id, template.version)] = template
     return templates

@@ -21,13 +21,13 @@ from typing import Any
 from server.errors import CouchError
 from server.models.projections import Ranking
 from server.models.rules import Rules
-from server.store.protocol import AllDocsQuery, Doc, Store
+from server.store.protocol import Doc, Store
+from server.store.reads import docs_by_id, docs_with_prefix
 from server.validators.context import Context
 from server.validators.ranking import rank_shops
 from server.validators.shops import PastDays, same, scores_as_of
 from server.validators.stats import ShopFacts, period_bounds, periods, stats_doc
 
-CHUNK = 500
 # Writes go in smaller chunks: the store has one writer, and a device's push or an alarm's projection waiting
 # behind a 500-document chunk of re-ranked scores is what made alarms late during a burst of self-checks.
 WRITE_CHUNK = 100
@@ -117,17 +117,17 @@ async def district_pass(
     counts = DistrictCounts()
     communities = {
         doc["code"]: doc["subdistrict"]
-        for doc in await _range(store, "registry:community:")
+        for doc in await docs_with_prefix(store, "registry:community:")
         if doc.get("code") and doc.get("subdistrict")
     }
-    scores = await _by_keys(store, [f"{code}:score" for code in sorted(facts)])
+    scores = await docs_by_id(store, [f"{code}:score" for code in sorted(facts)])
     ranks: dict[str, Rank] = {}
     for subdistrict, shops in subdistricts(facts, communities).items():
         snapshot = await _rankings(store, context, today, subdistrict, shops, scores, counts, past or {})
         group = set(snapshot["working_group"])
         for entry in snapshot["entries"]:
             ranks[entry["shop"]] = (entry["rank"], len(snapshot["entries"]), entry["list"], entry["shop"] in group)
-        stored = {doc["_id"]: doc for doc in await _range(store, f"district:stats:{subdistrict}:")}
+        stored = {doc["_id"]: doc for doc in await docs_with_prefix(store, f"district:stats:{subdistrict}:")}
         docs = await asyncio.to_thread(_stats_docs, subdistrict, today, shops)
         counts.stats += (await _write(store, _changed(docs, stored)))[0]
     updates = []
@@ -151,11 +151,11 @@ async def past_days(store: Store, context: Context, today: date) -> PastDays:
     the pass narrows them to its shops' first check)."""
     communities = {
         str(doc["code"]): str(doc["subdistrict"])
-        for doc in await _range(store, "registry:community:")
+        for doc in await docs_with_prefix(store, "registry:community:")
         if doc.get("code") and doc.get("subdistrict")
     }
     stored: dict[str, set[str]] = {}
-    for doc in await _range(store, "district:ranking:"):
+    for doc in await docs_with_prefix(store, "district:ranking:"):
         if "month" in doc and doc.get("subdistrict"):
             stored.setdefault(str(doc["subdistrict"]), set()).add(str(doc["month"]))
     rules, current = context.rules, month_of(today)
@@ -180,7 +180,9 @@ async def _rankings(
     known: PastScores,
 ) -> Doc:
     rules = context.rules
-    stored = {doc["month"]: doc for doc in await _range(store, f"district:ranking:{subdistrict}:") if "month" in doc}
+    stored = {
+        doc["month"]: doc for doc in await docs_with_prefix(store, f"district:ranking:{subdistrict}:") if "month" in doc
+    }
     history: dict[str, Mapping[str, Any]] = dict(stored)
     current = month_of(today)
     first = min((day for day in (shop.first_day() for shop in shops) if day is not None), default=None)
@@ -232,21 +234,6 @@ def _changed(docs: Sequence[Doc], stored: Mapping[str, Doc]) -> list[Doc]:
         elif not same(old, doc):
             out.append({**doc, "_rev": old["_rev"]})
     return out
-
-
-async def _range(store: Store, prefix: str) -> list[Doc]:
-    query = AllDocsQuery(startkey=prefix, endkey=prefix + "\ufff0", include_docs=True)
-    return [row["doc"] for row in (await store.all_docs(query))["rows"] if row.get("doc")]
-
-
-async def _by_keys(store: Store, ids: Sequence[str]) -> dict[str, Doc]:
-    found: dict[str, Doc] = {}
-    for start in range(0, len(ids), CHUNK):
-        query = AllDocsQuery(keys=list(ids[start : start + CHUNK]), include_docs=True)
-        for row in (await store.all_docs(query))["rows"]:
-            if row.get("doc"):
-                found[row["id"]] = row["doc"]
-    return found
 
 
 async def _write(store: Store, docs: Sequence[Doc], chunk: int = WRITE_CHUNK) -> tuple[int, int]:
