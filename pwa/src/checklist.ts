@@ -4,17 +4,9 @@ import { localDb } from './db';
 import { h } from './dom';
 import { savePhoto, photoUrl } from './events';
 import { getLang, t } from './i18n';
+import { isHazard, type TemplateItem } from './items';
 
-export interface TemplateItem {
-  id: string;
-  label_zh: string;
-  label_en: string;
-  answer: 'yes_no' | 'number';
-  hazard_when: { equals: boolean } | { gt: number };
-  severity: 'general' | 'major' | 'serious';
-  photo_required?: boolean;
-  points?: number | null;
-}
+export { isHazard, type TemplateItem };
 
 export interface Template {
   _id: string;
@@ -62,14 +54,6 @@ export function itemLabel(item: TemplateItem): string {
 
 export function templateTitle(template: Template): string {
   return getLang() === 'en' ? template.title.en : template.title.zh;
-}
-
-/** True when `value` is the hazard answer of `item`. */
-export function isHazard(item: TemplateItem, value: boolean | number | undefined): boolean {
-  if (value === undefined) return false;
-  const when = item.hazard_when;
-  if ('equals' in when) return typeof value === 'boolean' && value === when.equals;
-  return typeof value === 'number' && value > when.gt;
 }
 
 /** The template id checks refer to (without a `:v{n}` snapshot suffix). */

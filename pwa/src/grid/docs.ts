@@ -1,7 +1,9 @@
 // The shapes of the documents the grid screens read from the local database (wire format v1).
 // Only the fields these screens use; the server's pydantic models (server/models/) are the reference.
 
-export type Severity = 'general' | 'major' | 'serious';
+import type { Severity, TemplateItem } from '../items';
+
+export type { Severity, TemplateItem };
 export type AnswerValue = boolean | number;
 
 export interface Doc {
@@ -120,17 +122,6 @@ export interface ScoreDoc extends Doc {
   of?: number | null;
   list?: 'red' | 'black' | null;
   open_hazards: number;
-}
-
-export interface TemplateItem {
-  id: string;
-  label_zh: string;
-  label_en: string;
-  answer: 'yes_no' | 'number';
-  hazard_when: { equals: boolean } | { gt: number };
-  severity: Severity;
-  photo_required?: boolean;
-  escalate?: { when_hazard: string[]; severity: Severity } | null;
 }
 
 export interface TemplateDoc extends Doc {

@@ -13,6 +13,7 @@ import type {
   TemplateDoc,
   TemplateItem,
 } from './docs';
+import { isHazard } from '../items';
 import { addDays, dayOf } from './due';
 
 export const MAX_PHOTOS = 20;
@@ -57,13 +58,6 @@ export function deadlineDays(rules: RulesDoc | null, severity: Severity): number
 
 export function defaultDeadline(rules: RulesDoc | null, severity: Severity, today: string): string {
   return addDays(today, deadlineDays(rules, severity));
-}
-
-export function isHazard(item: TemplateItem, value: AnswerValue | null): boolean {
-  if (value === null) return false;
-  const when = item.hazard_when;
-  if ('equals' in when) return typeof value === 'boolean' && value === when.equals;
-  return typeof value === 'number' && value > when.gt;
 }
 
 /** The self-checks a patrol verifies: those performed since the shop's latest patrol, newest first. */

@@ -6,6 +6,7 @@ import { buildChecklistForm, type Template as ChecklistTemplate } from '../check
 import { deviceId } from '../device';
 import { h } from '../dom';
 import { t } from '../i18n';
+import { isHazard } from '../items';
 import { autosave, loadDraft } from '../drafts';
 import { appendEvent, isQuotaError, newUlid, type EventInput } from '../events';
 import { navigate } from '../router';
@@ -21,7 +22,6 @@ import {
   buildPatrols,
   defaultDeadline,
   hazardItems,
-  isHazard,
   itemCheck,
   latestFor,
   ownerAnswers,

@@ -1,0 +1,25 @@
+// A checklist item of a template document (`district:template:*`, server/models/templates.py) and what makes an
+// answer to it a hazard: one definition for the owner's self-check form and the grid worker's patrol. No imports,
+// so the grid's pure logic (and its tests) can use it without the database.
+
+export type Severity = 'general' | 'major' | 'serious';
+
+export interface TemplateItem {
+  id: string;
+  label_zh: string;
+  label_en: string;
+  answer: 'yes_no' | 'number';
+  hazard_when: { equals: boolean } | { gt: number };
+  severity: Severity;
+  photo_required?: boolean;
+  points?: number | null;
+  escalate?: { when_hazard: string[]; severity: Severity } | null;
+}
+
+/** True when `value` is the hazard answer of `item` (no answer is no hazard). */
+export function isHazard(item: TemplateItem, value: boolean | number | null | undefined): boolean {
+  if (value === undefined || value === null) return false;
+  const when = item.hazard_when;
+  if ('equals' in when) return typeof value === 'boolean' && value === when.equals;
+  return typeof value === 'number' && value > when.gt;
+}
