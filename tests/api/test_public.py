@@ -11,6 +11,7 @@ import pytest
 from server.ids import new_ulid
 from tests.api.conftest import World, open_world
 from tests.api.projections import score_doc, write
+from tests.worlds import shop_fields
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -36,18 +37,7 @@ def event(shop: str, kind: str, performed_at: str, ms: int) -> dict[str, object]
 
 
 def rename(world: World, code: str, **fields: object) -> None:
-    shop = {
-        "code": code,
-        "name": f"小吃店{code}",
-        "address": "曙光北路1号",
-        "category": "food",
-        "community": "wensan",
-        "grid": "g1",
-        "status": "active",
-        "owner_activated": True,
-        **fields,
-    }
-    world.call(world.state.registry.put_shop, shop)
+    world.call(world.state.registry.put_shop, shop_fields(code, **{"owner_activated": True, **fields}))
 
 
 def test_the_card_shows_score_rank_list_and_the_last_visits(world: World) -> None:
