@@ -81,18 +81,34 @@ def test_scanning_a_poster_opens_the_shops_e_file(
         context.close()
 
 
+# The camera's answer is held until the test releases it: a phone's permission prompt or a slow camera can
+# answer after the grid worker has typed a code, and that late answer must not hide the code's.
+HELD_CAMERA = """
+  navigator.mediaDevices.getUserMedia = () => new Promise((_, reject) => {
+    window.__denyCamera = () => reject(new DOMException('denied', 'NotAllowedError'));
+  });
+"""
+
+
 def test_a_typed_code_outside_the_grid_is_refused(gateway: Gateway, context: Any, logins: dict[str, Any]) -> None:
     worker = logins["grid_workers"][0]
     elsewhere = next(code for w in logins["grid_workers"] for code in w["shops"] if code not in worker["shops"])
     page = context.new_page()
     page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
+    page.add_init_script(HELD_CAMERA)
     sign_in_grid(page, gateway, worker)
     page.wait_for_selector(f'a.g-shop[data-shop="{worker["shops"][0]}"]', timeout=60_000)
     page.goto(f"{gateway.url}/grid/scan")
     page.fill('input[name="code"]', elsewhere)
     page.click('form.g-toolbar button[type="submit"]')
     page.wait_for_selector(f"text={elsewhere}")
-    assert "不在你的网格内" in page.locator(".grid-scan [role=status]").inner_text()
+    answer = page.locator(".grid-scan [role=status]")
+    assert "不在你的网格内" in answer.inner_text()
+
+    page.evaluate("window.__denyCamera()")
+    page.wait_for_selector(".grid-scan [data-camera]:has-text('摄像头权限')")
+    assert elsewhere in answer.inner_text(), "the camera's late refusal hid the answer to the typed code"
+
     page.fill('input[name="code"]', worker["shops"][1])
     page.click('form.g-toolbar button[type="submit"]')
     page.wait_for_url(f"**/grid/s/{worker['shops'][1]}")

@@ -8,7 +8,7 @@ import { loadShop } from './data';
 import { shopHref } from './efile';
 import { gt } from './i18n';
 import { shopFromQr } from './scan-logic';
-import { notice } from './ui';
+import { notice, type Tone } from './ui';
 
 type Decode = (video: HTMLVideoElement) => Promise<string | null>;
 
@@ -64,13 +64,24 @@ async function openShop(text: string, say: (message: string) => void): Promise<b
   return true;
 }
 
+/** A notice line whose text and tone change; empty, it is hidden. */
+function noticeLine(attrs: Record<string, string>, text = ''): [HTMLElement, (message: string, tone?: Tone) => void] {
+  const line = notice(text, 'muted', attrs);
+  const set = (message: string, tone: Tone = 'warn'): void => {
+    line.textContent = message;
+    line.className = `g-notice ${tone}`;
+    line.hidden = !message;
+  };
+  line.hidden = !text;
+  return [line, set];
+}
+
 export function scannerView(): View {
   const video = h('video', { class: 'g-video', playsinline: true, muted: true, autoplay: true });
-  const status = h('p', { class: 'g-notice', role: 'status' }, gt('scan.starting'));
-  const say = (message: string, tone = 'warn'): void => {
-    status.textContent = message;
-    status.className = `g-notice ${tone}`;
-  };
+  // Two lines: the camera's state, and the answer to the last scanned or typed code. The camera can fail or
+  // start late (a slow permission prompt), and that must never hide why a typed code was refused.
+  const [camera, sayCamera] = noticeLine({ role: 'note', 'aria-live': 'polite', 'data-camera': '' }, gt('scan.starting'));
+  const [status, say] = noticeLine({ role: 'status' });
   const manual = h('input', {
     name: 'code',
     autocomplete: 'off',
@@ -95,6 +106,7 @@ export function scannerView(): View {
     h('h1', {}, gt('scan.title')),
     h('p', { class: 'lead' }, gt('scan.intro')),
     h('div', { class: 'g-viewfinder' }, video),
+    camera,
     status,
     h('label', { class: 'g-field' }, h('span', {}, gt('scan.manual')), manualForm),
   );
@@ -107,14 +119,14 @@ export function scannerView(): View {
 
   void (async () => {
     if (!navigator.mediaDevices?.getUserMedia) {
-      say(gt('scan.unsupported'));
+      sayCamera(gt('scan.unsupported'));
       return;
     }
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
     } catch (err) {
       const name = (err as { name?: string })?.name;
-      say(name === 'NotAllowedError' ? gt('scan.denied') : gt('scan.unsupported'));
+      sayCamera(name === 'NotAllowedError' ? gt('scan.denied') : gt('scan.unsupported'));
       return;
     }
     if (!node.isConnected) {
@@ -123,8 +135,7 @@ export function scannerView(): View {
     }
     video.srcObject = stream;
     await video.play().catch(() => undefined);
-    status.textContent = '';
-    status.className = 'g-notice';
+    sayCamera('');
     const decode = (await nativeDecoder()) ?? (await jsqrDecoder());
     let last = '';
     const tick = async (): Promise<void> => {
