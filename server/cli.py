@@ -56,6 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         ssl_certfile=args.certfile,
         ssl_keyfile=args.keyfile,
+        forwarded_allow_ips=args.forwarded_allow_ips,
         timeout_graceful_shutdown=5,
     )
     Server(config).run()
@@ -152,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--certfile", help="TLS certificate (PEM) for HTTPS")
     serve.add_argument("--keyfile", help="TLS private key (PEM) for HTTPS")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are "
+        "believed (default 127.0.0.1, or FORWARDED_ALLOW_IPS): sign-in throttles and the audit log then see "
+        "each phone's own address",
+    )
     serve.add_argument(
         "--no-validators",
         action="store_true",

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -50,8 +51,15 @@ def mashang(*args: str, env: dict[str, str] | None = None) -> str:
 class Gateway:
     """A `mashang serve` process; `kill()` is a kill -9, `start()` again restarts on the same data."""
 
-    def __init__(self, data_dir: Path, couchdb_url: str | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        couchdb_url: str | None = None,
+        env: dict[str, str] | None = None,
+        serve_args: Sequence[str] = (),
+    ) -> None:
         self.data_dir = data_dir
+        self.serve_args = list(serve_args)  # more options of `mashang serve`
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(env or {})
@@ -76,6 +84,7 @@ class Gateway:
                 "--log-level",
                 "warning",
                 *self.store_args,
+                *self.serve_args,
             ],
             cwd=ROOT,
             env={**os.environ, **self.env},

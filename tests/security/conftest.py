@@ -209,9 +209,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Json]:
     return root / "pristine", logins
 
 
-def serve_copy(pristine: Path, where: Path) -> Gateway:
+def serve_copy(pristine: Path, where: Path, *serve_args: str) -> Gateway:
     shutil.copytree(pristine, where)
-    return Gateway(where, env=ENV).start()
+    return Gateway(where, env=ENV, serve_args=serve_args).start()
 
 
 @pytest.fixture(scope="session")
@@ -227,12 +227,12 @@ def world(demo: tuple[Path, Json], tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture
-def fresh_gateway(demo: tuple[Path, Json], tmp_path: Path) -> Iterator[Callable[[], Gateway]]:
+def fresh_gateway(demo: tuple[Path, Json], tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
     """Gateways of this test alone, on copies of the demo district (for throttles and a server that may hang)."""
     started: list[Gateway] = []
 
-    def make() -> Gateway:
-        gw = serve_copy(demo[0], tmp_path / f"data{len(started)}")
+    def make(*serve_args: str) -> Gateway:
+        gw = serve_copy(demo[0], tmp_path / f"data{len(started)}", *serve_args)
         started.append(gw)
         return gw
 

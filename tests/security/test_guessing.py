@@ -101,3 +101,40 @@ def test_an_activation_code_opens_only_its_own_shop(fresh_gateway: Callable[[], 
         assert resp.status_code == 200
         again = http.post("/api/auth/activate", json={"shop": mine["shop"], "code": code, "pin": "111111"})
         assert again.status_code == 401  # used once, gone
+
+
+def _rotate_accounts(http: httpx.Client, logins: Json, address: Callable[[int], str]) -> None:
+    """The address throttle's 30 failures, one or two per account, the i-th sent as if from `address(i)`."""
+    for i in range(30):
+        owner = logins["owners"][i % len(logins["owners"])]
+        attempt = {"shop": owner["shop"], "pin": wrong(owner["pin"])}
+        assert http.post("/api/auth/owner", json=attempt, headers=_via(address(i))).status_code == 401
+
+
+def _via(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address}
+
+
+def test_behind_the_proxy_each_phone_has_its_own_address(fresh_gateway: Callable[..., Gateway], demo: Demo) -> None:
+    """The README's nginx on the same host passes each phone's address: one phone's guessing must not lock every
+    other phone of the district out of signing in, and the audit log names the guesser's address."""
+    logins = demo[1]
+    with httpx.Client(base_url=fresh_gateway().url, timeout=30) as http:
+        _rotate_accounts(http, logins, lambda _: "203.0.113.7")
+        assert_throttled(http.post("/api/auth/login", json=logins["office"][0], headers=_via("203.0.113.7")))
+        staff = http.post("/api/auth/login", json=logins["office"][0], headers=_via("198.51.100.20"))
+        assert staff.status_code == 200, staff.text
+        audit = http.get("/api/office/audit", headers={"Authorization": "Bearer " + staff.json()["token"]}).json()
+        failed = [i for i in audit["items"] if i["event"] == "login_failed"]
+        assert len(failed) == 30 and {i["address"] for i in failed} == {"203.0.113.7"}
+
+
+def test_a_caller_that_is_not_a_trusted_proxy_cannot_pick_its_address(
+    fresh_gateway: Callable[..., Gateway], demo: Demo
+) -> None:
+    """Trusting only the proxy at 192.0.2.1, the gateway ignores X-Forwarded-For from anyone else: an attacker who
+    writes a new address into every request is still throttled as the address it calls from."""
+    logins = demo[1]
+    with httpx.Client(base_url=fresh_gateway("--forwarded-allow-ips", "192.0.2.1").url, timeout=30) as http:
+        _rotate_accounts(http, logins, lambda i: f"203.0.113.{i}")
+        assert_throttled(http.post("/api/auth/login", json=logins["office"][0], headers=_via("198.51.100.20")))
