@@ -22,7 +22,18 @@ from server.errors import CouchError, bad_request, conflict, not_found
 from server.store import mango, revtree
 from server.store.protocol import AllDocsQuery, AttachmentBody, ChangesQuery, Doc, GetOptions, partition_of
 from server.store.revtree import Node, Tree
-from server.store.sqlite_io import SCHEMA, BlobFolder, Job, Readers, TxState, Writer, connect, load_trees
+from server.store.sqlite_io import (
+    SCHEMA,
+    BlobFolder,
+    ForeignWrites,
+    Job,
+    Readers,
+    TxState,
+    Writer,
+    connect,
+    load_trees,
+    read_state,
+)
 
 CHUNK = 64 * 1024
 
@@ -36,10 +47,7 @@ class SqliteStore:
         path = data_dir / "mashang.sqlite3"
         init = connect(path, synchronous)
         init.executescript(SCHEMA)
-        seq = init.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0]
-        live, dead = init.execute(
-            "SELECT coalesce(sum(deleted = 0), 0), coalesce(sum(deleted), 0) FROM docs"
-        ).fetchone()
+        seq, live, dead = read_state(init)
         init.close()
         self._state = TxState(seq, live, dead)
         self._committed = (seq, live, dead)
@@ -49,6 +57,7 @@ class SqliteStore:
         self.blobs = BlobFolder(data_dir / "blobs", fsync=synchronous in ("FULL", "EXTRA"))
         self._writer = Writer(path, synchronous, self._state, self._on_commit)
         self._readers = Readers(path, synchronous)
+        self._foreign = ForeignWrites(path, synchronous, lambda: self._loop.call_soon_threadsafe(self._wake_feeds))
 
     @classmethod
     async def open(cls, data_dir: Path, *, revs_limit: int = 1000, synchronous: str = "FULL") -> SqliteStore:
@@ -56,6 +65,7 @@ class SqliteStore:
         return cls(data_dir, revs_limit, synchronous.upper())
 
     async def close(self) -> None:
+        await asyncio.to_thread(self._foreign.close)
         await asyncio.to_thread(self._writer.close)
         await asyncio.to_thread(self._readers.close)
 
@@ -66,8 +76,12 @@ class SqliteStore:
     def _publish(self, snap: tuple[int, int, int]) -> None:
         if snap[0] != self._committed[0]:
             self._committed = snap
-            old, self._changed = self._changed, asyncio.Event()
-            old.set()
+            self._wake_feeds()
+
+    def _wake_feeds(self) -> None:
+        """Longpolling feeds look again (a commit here, or by another process on the same folder)."""
+        old, self._changed = self._changed, asyncio.Event()
+        old.set()
 
     @property
     def update_seq(self) -> int:

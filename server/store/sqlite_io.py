@@ -20,6 +20,10 @@ Durability policy (written down, tested by tests/test_crash.py and tests/store/t
   that. A power cut between the two loses the batch and the checkpoint together (the WAL loses a suffix, in
   order), and the replicator sends the batch again. A push thus pays the fsync once per batch, mostly
   hidden behind the replicator's own work between the two requests.
+- Other processes may write the same folder (`mashang worker` or `rebuild` beside a gateway): SQLite serializes
+  their transactions, and each writer takes up the sequence and counts the others left when its transaction
+  begins (SQLite's `data_version` says whether anyone else committed), so every change keeps a sequence of its
+  own. `ForeignWrites` wakes the longpolling feeds for the other processes' commits within a second.
 - Attachment bodies are written to `blobs/` (named by their SHA-256, written once per content) and fsynced,
   file and folder, before the row that references them is committed: a crash can leave an unreferenced
   blob, never a row without its body.
@@ -113,6 +117,18 @@ def connect(path: Path, synchronous: str, readonly: bool = False) -> sqlite3.Con
     return conn
 
 
+def read_state(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    """The sequence and the live and deleted document counts, as the database holds them."""
+    seq = conn.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0]
+    live, dead = conn.execute("SELECT coalesce(sum(deleted = 0), 0), coalesce(sum(deleted), 0) FROM docs").fetchone()
+    return int(seq), int(live), int(dead)
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """SQLite's counter of commits by other connections (other processes included) seen by `conn`."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
 class TxState:
     """What one write transaction changes besides rows: the sequence and the document counts."""
 
@@ -146,6 +162,7 @@ class Writer:
         self._checkpointer = WalCheckpointer(path, synchronous)
         self._flusher = WalFlusher(Path(f"{path}-wal"))
         self._state = state
+        self._data_version = data_version(self._conn)
         self._on_commit = on_commit
         self.commits = {"durable": 0, "light": 0}  # for the tests of the durability policy
         self._queue: queue.Queue[tuple[Job, asyncio.Future[Any], bool] | None] = queue.Queue()
@@ -191,6 +208,13 @@ class Writer:
         committed = False
         try:
             conn.execute("BEGIN IMMEDIATE")
+            version = data_version(conn)
+            if version != self._data_version:
+                # Another process wrote (`mashang worker` or `rebuild` beside a gateway on the same folder): go on
+                # from its sequence and counts, which this transaction now holds the lock on.
+                self._data_version = version
+                state.restore(read_state(conn))
+            before = state.snapshot()
             for i, (job, _fut, _durable) in enumerate(group):
                 snap = state.snapshot()
                 conn.execute(f"SAVEPOINT j{i}")
@@ -344,6 +368,39 @@ def _settle(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
         fut.set_result(value)
     else:
         fut.set_exception(value)
+
+
+class ForeignWrites:
+    """Notices commits by other processes on the same database (`mashang worker` or `rebuild` beside a gateway) and
+    calls `changed`, so that longpolling feeds wake for them as for this process's own. One connection checks
+    SQLite's `data_version` every `POLL` seconds; this process's own commits count too, which only costs a
+    waiting feed one more look."""
+
+    POLL = 1.0
+
+    def __init__(self, path: Path, synchronous: str, changed: Callable[[], object]) -> None:
+        self._conn = connect(path, synchronous, readonly=True)
+        self._changed = changed
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mashang-sqlite-foreign", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        last = data_version(self._conn)
+        while not self._stopping.wait(self.POLL):
+            try:
+                version = data_version(self._conn)
+            except sqlite3.Error:
+                log.exception("reading data_version failed; trying again")
+                continue
+            if version != last:
+                last = version
+                self._changed()
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=30)
+        self._conn.close()
 
 
 class Readers:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -165,5 +166,58 @@ async def test_a_longpoll_is_cancelled_even_as_a_change_arrives(tmp_path: Path) 
             done, _ = await asyncio.wait([poll], timeout=2)
             assert poll in done and poll.cancelled(), f"cancellation lost {ticks} turns after a change"
             store._changed = asyncio.Event()
+    finally:
+        await store.close()
+
+
+WRITER = """
+import asyncio, sys
+from pathlib import Path
+from server.store.sqlite import SqliteStore
+
+async def main(folder: str, prefix: str, count: int) -> None:
+    store = await SqliteStore.open(Path(folder))
+    try:
+        for i in range(count):
+            [answer] = await store.bulk_docs([{"_id": f"{prefix}:doc:{i:04d}", "n": i}])
+            assert answer.get("ok"), answer
+    finally:
+        await store.close()
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+"""
+
+
+async def _other_process(folder: Path, prefix: str, count: int) -> asyncio.subprocess.Process:
+    root = Path(__file__).resolve().parents[2]
+    return await asyncio.create_subprocess_exec(sys.executable, "-c", WRITER, str(folder), prefix, str(count), cwd=root)
+
+
+async def test_another_process_writing_the_same_folder(tmp_path: Path) -> None:
+    """`mashang worker` or `rebuild` beside a gateway on one folder: two processes write in turns. Every write of
+    both gets its own place in the changes feed (a phone that replicated up to a sequence misses none), the counts
+    add up, and a longpolling feed here wakes for the other process's write."""
+    store = await SqliteStore.open(tmp_path)
+    try:
+        other = await _other_process(tmp_path, "S0002", 60)
+        for i in range(60):
+            [answer] = await store.bulk_docs([{"_id": f"S0001:doc:{i:04d}", "n": i}])
+            assert answer.get("ok"), answer
+            await asyncio.sleep(0.002)
+        assert await other.wait() == 0
+        [answer] = await store.bulk_docs([{"_id": "S0001:doc:last"}])  # after the other's last commit
+        assert answer.get("ok"), answer
+
+        feed = await store.changes(ChangesQuery(since=0))
+        seqs = [row["seq"] for row in feed["results"]]
+        assert len(seqs) == len(set(seqs)) == 121 and seqs == sorted(seqs)
+        assert (await store.info())["doc_count"] == 121
+
+        top = feed["last_seq"]
+        poll = asyncio.ensure_future(store.changes(ChangesQuery(since=top, wait_ms=20_000)))
+        await asyncio.sleep(0.2)
+        assert await (await _other_process(tmp_path, "S0003", 1)).wait() == 0
+        woke = await asyncio.wait_for(poll, timeout=10)
+        assert [row["id"] for row in woke["results"]] == ["S0003:doc:0000"]
     finally:
         await store.close()
