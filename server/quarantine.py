@@ -3,12 +3,17 @@
 PouchDB never resends a document refused with `forbidden`, so this is its only trace; the office reads it in the
 sync monitor. Entries are `quarantine:refused:{ulid}` in the `quarantine` partition, which only the admin scope
 reaches, so nothing here replicates to a phone. Attachment bodies are not kept, only their length and digest.
+
+The quarantine is bounded per user and day (`Budget`): a broken or hostile app could otherwise fill the server's
+disk with refusals, 32 MB a request. The first `MAX_PER_DAY` refusals of a user in a day are kept, then one entry
+says that the rest of the day's are not (the phone still lists every refused document and can export them).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +31,9 @@ PREFIX: Final = f"{PARTITION}:refused:"
 MAX_KEPT_BYTES: Final = 64 * 1024  # a refused document larger than this is kept as its outline only
 MAX_DEVICE: Final = 64
 MAX_ID: Final = 500
+MAX_PER_DAY: Final = 200  # refusals kept per user and (UTC) day; a phone that honestly fails makes a few
+TOO_MANY: Final = "too_many_refusals"
+log = logging.getLogger("mashang.quarantine")
 
 
 @dataclass(frozen=True)
@@ -57,11 +65,47 @@ def entry(principal: Principal, refusal: Refusal, now: datetime) -> Doc:
     }
 
 
-async def record(store: Store, principal: Principal, refusals: Sequence[Refusal], now: datetime) -> None:
-    """Keep every refusal of one request, in one write. A failure raises, so the device retries the batch rather
-    than losing a refused document without a trace."""
+class Budget:
+    """How many refusals of each user were kept today, in this process (a restart counts again from zero, which
+    bounds the quarantine all the same)."""
+
+    def __init__(self, per_day: int = MAX_PER_DAY) -> None:
+        self.per_day = per_day
+        self._day = ""
+        self._kept: dict[str, int] = {}
+
+    def take(self, user: str, now: datetime, wanted: int) -> tuple[int, bool]:
+        """How many of `wanted` refusals may be kept, and whether this is the moment the user ran out."""
+        day = now.date().isoformat()
+        if day != self._day:
+            self._day, self._kept = day, {}
+        kept = self._kept.get(user, 0)
+        allowed = max(0, min(wanted, self.per_day - kept))
+        self._kept[user] = kept + wanted
+        return allowed, kept <= self.per_day < kept + wanted
+
+
+def overflow(principal: Principal, per_day: int) -> Refusal:
+    reason = f"More than {per_day} documents refused today: the rest of today's are not kept here."
+    return Refusal(None, TOO_MANY, reason)
+
+
+async def record(
+    store: Store, principal: Principal, refusals: Sequence[Refusal], now: datetime, budget: Budget | None = None
+) -> None:
+    """Keep the refusals of one request, in one write, as far as the user's `budget` for the day allows. A failure
+    raises, so the device retries the batch rather than losing a refused document without a trace."""
     if not refusals:
         return
+    if budget is not None:
+        allowed, ran_out = budget.take(principal.user_id, now, len(refusals))
+        if allowed < len(refusals):
+            log.warning(
+                "%s: %d refusals not kept (over %d today)", principal.user_id, len(refusals) - allowed, budget.per_day
+            )
+        refusals = [*refusals[:allowed], *([overflow(principal, budget.per_day)] if ran_out else [])]
+        if not refusals:
+            return
     answers = await store.bulk_docs([entry(principal, r, now) for r in refusals])
     failed = [a for a in answers if "error" in a]
     if failed:

@@ -76,7 +76,7 @@ async def _write(
             for a in written
             if "error" in a and a["error"] not in NOT_REFUSALS
         ]
-        await quarantine.record(store, principal, refusals, ctx.now)
+        await quarantine.record(store, principal, refusals, ctx.now, _quarantine_budget(state))
     return merged if single else [_for_batch(a) for a in merged]
 
 
@@ -124,6 +124,14 @@ def _id_locks(state: Any) -> IdLocks:
         locks = IdLocks()
         state.id_locks = locks
     return locks
+
+
+def _quarantine_budget(state: Any) -> quarantine.Budget:
+    budget: quarantine.Budget | None = getattr(state, "quarantine_budget", None)
+    if budget is None:
+        budget = quarantine.Budget()
+        state.quarantine_budget = budget
+    return budget
 
 
 def _template_cache(state: Any) -> dict[tuple[str, int], Template]:

@@ -19,6 +19,7 @@ from server.app import create_app
 from server.auth import Principal, Tokens
 from server.errors import CouchError
 from server.ids import new_ulid
+from server.quarantine import MAX_PER_DAY
 from server.settings import Settings
 from server.store.protocol import Store
 from server.sync.validate import WriteContext, check_event_write
@@ -535,6 +536,31 @@ def test_quarantine_is_for_the_office_and_pages_newest_first(world: World) -> No
     # The quarantine partition never replicates to a phone.
     changes = world.client.get("/sync/_changes", headers=world.headers("owner:S0001", "owner")).json()
     assert not any(r["id"].startswith("quarantine:") for r in changes["results"])
+
+
+def test_the_quarantine_keeps_a_bounded_number_of_refusals_per_user_and_day(world: World) -> None:
+    """A broken or hostile app that sends refused documents without end must not fill the server's disk: the
+    first MAX_PER_DAY refusals of a user in a day are kept, then one entry says the rest are not. Every document is
+    still answered, and other users' refusals are still kept."""
+    flood = [self_check(created_by="owner:X") for _ in range(MAX_PER_DAY + 40)]
+    answers = world.owner(flood[: MAX_PER_DAY - 10]) + world.owner(flood[MAX_PER_DAY - 10 :])
+    assert len(answers) == len(flood) and all(a["error"] == "forbidden" for a in answers)
+    world.owner([self_check(created_by="owner:X")])
+    world.grid([patrol(created_by="grid:li")])
+
+    items, query = [], "?limit=500"
+    while True:
+        page = world.quarantine(query)
+        items += page["items"]
+        if not page["next"]:
+            break
+        query = f"?limit=500&before={page['next']}"
+    owner = [i for i in items if i["user"] == "owner:S0001"]
+    kept = [i for i in owner if i["error"] == "forbidden"]
+    assert {i["doc_id"] for i in kept} == {d["_id"] for d in flood[:MAX_PER_DAY]}  # the first ones
+    [note] = [i for i in owner if i["error"] == "too_many_refusals"]
+    assert f"More than {MAX_PER_DAY}" in note["reason"] and len(owner) == MAX_PER_DAY + 1
+    assert [i["user"] for i in items if i["user"] != "owner:S0001"] == ["grid:zhou"]
 
 
 # ----- the rules as a function, on both backends, with the clock of the events (a demo generator replaying history)
