@@ -3,6 +3,7 @@
 // text has gone, so an alarm never waits behind a photo. Pending counts are checked against the server.
 import PouchDB from 'pouchdb-browser';
 import { deviceId, store, stored } from './device';
+import { dueToRetire, expired, retire, type Retired } from './photo-retention';
 import { backOff, bearerFetch, PHOTO_BATCH_SIZE, PULL_BATCH_SIZE, syncUrl } from './sync-config';
 import { updateSyncFacts } from './sync-status';
 
@@ -17,6 +18,9 @@ const REFUSED_KEY = 'mashang.refused';
 const LAST_PUSH_KEY = 'mashang.lastPush';
 const LAST_PULL_KEY = 'mashang.lastPull';
 const DATA_USER_KEY = 'mashang.dataUser';
+const PHOTOS_NAME_KEY = 'mashang.photosDb'; // the current photos database (./photo-retention)
+const PHOTOS_RETIRED_KEY = 'mashang.photosRetired';
+const PHOTOS_FORGOTTEN_KEY = 'mashang.photosForgotten';
 const RECOUNT_DELAY_MS = 150;
 
 export type LocalDb = PouchDB.Database;
@@ -30,10 +34,87 @@ export function localDb(): LocalDb {
   return db;
 }
 
-/** The device's photos, pushed by their own replication and never pulled. */
+/** The device's current photos database: new photos go here; pushed by its own replication, never pulled. */
 export function photosDb(): LocalDb {
-  photos ??= new PouchDB(PHOTOS_DB_NAME);
+  photos ??= new PouchDB(stored(PHOTOS_NAME_KEY) ?? PHOTOS_DB_NAME);
   return photos;
+}
+
+function retiredPhotos(): Retired[] {
+  try {
+    return JSON.parse(stored(PHOTOS_RETIRED_KEY) ?? '[]') as Retired[];
+  } catch {
+    return [];
+  }
+}
+
+const retiredDbs = new Map<string, LocalDb>();
+
+/** Every local database that may hold a photo: the current one, then the retired ones (newest first). */
+export function photoDbs(): LocalDb[] {
+  const older = retiredPhotos()
+    .reverse()
+    .map((r) => {
+      let found = retiredDbs.get(r.name);
+      if (!found) retiredDbs.set(r.name, (found = new PouchDB(r.name)));
+      return found;
+    });
+  return [photosDb(), ...older];
+}
+
+let photoWrites = 0;
+
+/** Store a new photo in the current photos database (counted: a database never retires under a write). */
+export async function putPhoto(doc: PouchDB.Core.PutDocument<Record<string, unknown>>): Promise<void> {
+  photoWrites++;
+  try {
+    await photosDb().put(doc);
+  } finally {
+    photoWrites--;
+  }
+}
+
+/** How many photos the phone forgot last (the server has them), and when. */
+export function photosForgotten(): { count: number; at: string } | null {
+  try {
+    return JSON.parse(stored(PHOTOS_FORGOTTEN_KEY) ?? 'null') as { count: number; at: string } | null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Retire the current photos database when it is due (../photo-retention), and destroy the retired ones whose
+ * photos are old enough. True when the current database changed: its push must start again on the new one.
+ */
+export async function tidyPhotos(now: number = Date.now()): Promise<boolean> {
+  const current = photosDb();
+  const ledger = makeLedgers().photos;
+  const before = await current.info();
+  const ids = (await current.allDocs()).rows.map((r) => r.id);
+  const waiting = (await ledger.unacknowledged()).length;
+  const after = await current.info();
+  // No await from here to the switch: a photo being written, or written since `before`, keeps it.
+  const retiring = dueToRetire(ids, waiting, now) && photoWrites === 0 && after.update_seq === before.update_seq;
+  if (retiring && photos === current) {
+    store(PHOTOS_RETIRED_KEY, JSON.stringify([...retiredPhotos(), retire(current.name, ids)]));
+    const name = `${PHOTOS_DB_NAME}-${now}`;
+    store(PHOTOS_NAME_KEY, name);
+    photos = new PouchDB(name);
+    ledger.moveTo(photos);
+  }
+  const gone = expired(retiredPhotos(), now);
+  let forgotten = 0;
+  for (const r of gone) {
+    // Off the list first: a photo looked up meanwhile must not open (and so create) the database again.
+    store(PHOTOS_RETIRED_KEY, JSON.stringify(retiredPhotos().filter((x) => x.name !== r.name)));
+    const retiredDb = retiredDbs.get(r.name) ?? new PouchDB(r.name);
+    retiredDbs.delete(r.name);
+    await retiredDb.destroy().catch(() => undefined);
+    forgotten += r.count;
+  }
+  if (forgotten) store(PHOTOS_FORGOTTEN_KEY, JSON.stringify({ count: forgotten, at: new Date(now).toISOString() }));
+  return retiring;
 }
 
 export interface Refused {
@@ -97,7 +178,7 @@ export class PushLedger {
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
-    private readonly db: LocalDb,
+    private db: LocalDb,
     private readonly key: string,
     /** Whether a local document is this device's own (pulled documents are not "waiting"). */
     private readonly mine: (doc: { device?: string } | undefined) => boolean,
@@ -112,6 +193,14 @@ export class PushLedger {
       this.seq = n;
       store(this.key, String(n));
     }
+  }
+
+  /** Follow another database from its start (the photos' current one was replaced). */
+  moveTo(db: LocalDb): void {
+    this.db = db;
+    this.seq = 0;
+    store(this.key, '0');
+    this.recount();
   }
 
   /** This device's documents after the acknowledged sequence: [id, rev, seq]. */
@@ -219,7 +308,6 @@ export async function countPending(): Promise<number> {
 export function startSync(baseUrl: string, token: string, onIdle?: () => void): SyncHandle {
   active?.cancel();
   const local = localDb();
-  const pics = photosDb();
   const remote = new PouchDB(syncUrl(baseUrl), { fetch: bearerFetch(token), skip_setup: true });
   const { data: dataLedger, photos: photoLedger } = makeLedgers();
 
@@ -252,16 +340,28 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void): 
 
   const startPhotos = (): void => {
     if (photoPush || cancelled) return;
-    photoPush = pics.replicate
+    const source = photosDb();
+    photoPush = source.replicate
       .to(remote, { ...options, batch_size: PHOTO_BATCH_SIZE, batches_limit: 1 })
       .on('change', (info) => {
+        if (source !== photosDb()) return; // a late event of a retired database's push
         photoLedger.advance(info.last_seq);
         photoLedger.recount();
         if (info.docs_written > 0) store(LAST_PUSH_KEY, new Date().toISOString());
       })
       .on('paused', (err: unknown) => {
         onPaused(err);
-        if (!err) void photoLedger.confirm(remote).catch(() => undefined);
+        if (err) return;
+        void photoLedger
+          .confirm(remote)
+          .then(() => tidyPhotos())
+          .then((replaced) => {
+            if (!replaced || cancelled) return;
+            stopPhotos();
+            watchPhotos();
+            startPhotos();
+          })
+          .catch(() => undefined);
       })
       .on('denied', onDenied)
       .on('error', onFatal);
@@ -325,14 +425,19 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void): 
   };
   window.addEventListener('online', onOnline);
 
-  const watchers = [
-    local.changes({ since: 'now', live: true }).on('change', () => dataLedger.recount()),
-    pics.changes({ since: 'now', live: true }).on('change', () => photoLedger.recount()),
-  ];
+  const dataWatch = local.changes({ since: 'now', live: true }).on('change', () => dataLedger.recount());
+  let photoWatch: PouchDB.Core.Changes<object> | null = null;
+  function watchPhotos(): void {
+    photoWatch?.cancel();
+    photoWatch = photosDb()
+      .changes({ since: 'now', live: true })
+      .on('change', () => photoLedger.recount());
+  }
+  watchPhotos();
 
   updateSyncFacts({ online: navigator.onLine, refused: refusedDocs().length });
   // A remembered checkpoint beyond a database's end means the database was wiped: count afresh.
-  void Promise.all([local.info(), pics.info()]).then(([a, b]) => {
+  void Promise.all([local.info(), photosDb().info()]).then(([a, b]) => {
     if (dataLedger.seq > Number(a.update_seq)) dataLedger.seq = 0;
     if (photoLedger.seq > Number(b.update_seq)) photoLedger.seq = 0;
     dataLedger.recount();
@@ -344,7 +449,8 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void): 
     cancel(): void {
       cancelled = true;
       window.removeEventListener('online', onOnline);
-      for (const w of watchers) w.cancel();
+      dataWatch.cancel();
+      photoWatch?.cancel();
       end();
       if (active === handle) active = null;
     },
@@ -367,12 +473,12 @@ export function watchPending(): void {
 /** Remove both local databases and the sync bookkeeping (sign-out with nothing left to send). */
 export async function destroyLocal(): Promise<void> {
   stopSync();
-  await Promise.all([localDb().destroy(), photosDb().destroy()]);
+  await Promise.all([localDb().destroy(), ...photoDbs().map((p) => p.destroy())]);
   db = photos = null;
   ledgers = null;
-  for (const key of [PUSHED_SEQ_KEY, PHOTOS_PUSHED_SEQ_KEY, REFUSED_KEY, LAST_PUSH_KEY, LAST_PULL_KEY, DATA_USER_KEY]) {
-    store(key, null);
-  }
+  retiredDbs.clear();
+  const keys = [PUSHED_SEQ_KEY, PHOTOS_PUSHED_SEQ_KEY, REFUSED_KEY, LAST_PUSH_KEY, LAST_PULL_KEY, DATA_USER_KEY];
+  for (const key of [...keys, PHOTOS_NAME_KEY, PHOTOS_RETIRED_KEY, PHOTOS_FORGOTTEN_KEY]) store(key, null);
   updateSyncFacts({ pendingDocs: 0, pendingPhotos: 0, refused: 0 });
 }
 

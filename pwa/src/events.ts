@@ -1,6 +1,6 @@
 // Creating events on the device: every document a phone writes goes through appendEvent or savePhoto,
 // which fill the wire format's fields (id, schema, created_by, device, performed_at) the server checks.
-import { localDb, photosDb } from './db';
+import { localDb, photoDbs, putPhoto, type LocalDb } from './db';
 import { deviceId } from './device';
 import { fitWithin, MAX_SIDE, nextQuality, QUALITIES, shrinkFactor } from './photo-size';
 import { currentSession } from './session';
@@ -106,7 +106,7 @@ export async function savePhoto(shop: string, file: Blob, opts: { gps?: boolean 
   const gps = opts.gps ? await position() : null;
   const id = `${shop}:photo:${newUlid(now)}`;
   const at = shanghaiIso(now);
-  await photosDb().put({
+  await putPhoto({
     _id: id,
     type: 'photo',
     schema: 1,
@@ -128,12 +128,19 @@ export async function photoUrl(id: string): Promise<string | null> {
   const known = urls.get(id);
   if (known) return known;
   let blob: Blob | null = null;
-  for (const db of [photosDb, localDb]) {
+  const here = (): LocalDb[] => {
     try {
-      blob = (await db().getAttachment(id, 'photo.jpg')) as Blob;
+      return [...photoDbs(), localDb()];
+    } catch {
+      return []; // no IndexedDB at all
+    }
+  };
+  for (const db of here()) {
+    try {
+      blob = (await db.getAttachment(id, 'photo.jpg')) as Blob;
       break;
     } catch {
-      // not in this database (or no IndexedDB at all)
+      // not in this database
     }
   }
   if (!blob) {

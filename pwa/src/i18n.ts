@@ -101,6 +101,7 @@ const zh = {
   'sync.waitingPhotos': '待上传照片：{n}',
   'sync.lastPush': '最近上传：{t}',
   'sync.lastPull': '最近下载：{t}',
+  'sync.photosForgotten': '已从本机清理 {n} 张拍摄满 {d} 天、服务器已收到的照片（{t}），需要时从服务器查看。',
   'sync.refused': '服务器拒收（{n}）',
   'sync.dismiss': '知道了',
   'sync.export': '导出待上传数据',
@@ -219,6 +220,8 @@ const en: Dictionary = {
   'sync.waitingPhotos': 'Photos waiting: {n}',
   'sync.lastPush': 'Last upload: {t}',
   'sync.lastPull': 'Last download: {t}',
+  'sync.photosForgotten':
+    'Removed {n} photos taken over {d} days ago, which the server has, from this phone ({t}); they are viewed from the server.',
   'sync.refused': 'Refused by the server ({n})',
   'sync.dismiss': 'Got it',
   'sync.export': 'Export waiting data',

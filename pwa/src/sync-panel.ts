@@ -1,7 +1,9 @@
 // The sync details behind the header's status: what waits (documents, photos), when the last upload and
-// download happened, documents the server refused with its reasons, and the export of waiting data.
+// download happened, the photos the phone forgot (../photo-retention), documents the server refused with its
+// reasons, and the export of waiting data.
 import { h } from './dom';
 import { t } from './i18n';
+import { KEEP_PHOTO_DAYS } from './photo-retention';
 import type { SyncStatus } from './sync-status';
 
 function when(iso: string | null): string {
@@ -15,6 +17,7 @@ export async function fillSyncPanel(panel: HTMLElement, status: SyncStatus): Pro
   const db = await import('./db');
   const times = db.syncTimes();
   const refused = db.refusedDocs();
+  const forgotten = db.photosForgotten();
   const exportButton = h('button', { type: 'button', 'data-action': 'export' }, t('sync.export'));
   exportButton.addEventListener('click', () => {
     void db.exportPending().then((blob) => {
@@ -40,6 +43,13 @@ export async function fillSyncPanel(panel: HTMLElement, status: SyncStatus): Pro
       h('li', { 'data-pending-photos': String(status.pendingPhotos) }, t('sync.waitingPhotos', { n: status.pendingPhotos })),
       h('li', {}, t('sync.lastPush', { t: when(times.last_push) })),
       h('li', {}, t('sync.lastPull', { t: when(times.last_pull) })),
+      forgotten
+        ? h(
+            'li',
+            { 'data-photos-forgotten': String(forgotten.count) },
+            t('sync.photosForgotten', { n: forgotten.count, d: KEEP_PHOTO_DAYS, t: when(forgotten.at) }),
+          )
+        : '',
     ),
     refused.length
       ? h(
