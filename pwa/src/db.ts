@@ -372,14 +372,25 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void): 
   };
 
   const begin = (): void => {
+    // Until the download has caught up, the header says so: what the phone shows is not complete yet.
+    updateSyncFacts({ pulling: true, toPull: null });
     pull = local.replicate
       .from(remote, { ...options, batch_size: PULL_BATCH_SIZE, selector: { type: { $ne: 'photo' } } })
-      .on('change', () => store(LAST_PULL_KEY, new Date().toISOString()))
+      .on('active', () => updateSyncFacts({ pulling: true }))
+      .on('change', (info) => {
+        store(LAST_PULL_KEY, new Date().toISOString());
+        const left = (info as { pending?: unknown }).pending;
+        updateSyncFacts({ pulling: true, toPull: typeof left === 'number' ? left : null });
+      })
       .on('paused', (err: unknown) => {
         onPaused(err);
+        updateSyncFacts({ pulling: false, toPull: null });
         if (!err) store(LAST_PULL_KEY, new Date().toISOString());
       })
-      .on('error', onFatal);
+      .on('error', (err: unknown) => {
+        updateSyncFacts({ pulling: false, toPull: null });
+        onFatal(err);
+      });
     push = local.replicate
       .to(remote, options)
       // Text first: photos wait while this device's documents are going up (not for pulled ones).
@@ -414,6 +425,7 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void): 
     push?.cancel();
     stopPhotos();
     pull = push = null;
+    updateSyncFacts({ pulling: false, toPull: null });
   };
 
   // Back into signal: start again now rather than after the current back-off.

@@ -3,7 +3,7 @@ import './style.css';
 import { registerSW } from 'virtual:pwa-register';
 import { getLang, setLang, t, type MessageKey } from './i18n';
 import { refresh, startRouter, type Route } from './router';
-import { getSyncStatus, onSyncStatus, watchConnectivity, type SyncStatus } from './sync-status';
+import { getSyncStatus, onSyncStatus, updateSyncFacts, watchConnectivity, type SyncStatus } from './sync-status';
 import { view, type OwnerMount, type ScoreLookup } from './views';
 import { currentSession, onSession, type Session } from './session';
 
@@ -78,6 +78,7 @@ function renderSync(status: SyncStatus): void {
   lastSync = status;
   const labels: Record<SyncStatus['state'], MessageKey> = {
     synced: 'sync.synced',
+    pulling: status.toPull ? 'sync.pullingLeft' : 'sync.pulling',
     pending: 'sync.pending',
     offline: status.pending > 0 ? 'sync.offlinePending' : 'sync.offline',
     error: 'sync.error',
@@ -87,7 +88,7 @@ function renderSync(status: SyncStatus): void {
   syncEl.dataset.pendingDocs = String(status.pendingDocs);
   syncEl.dataset.pendingPhotos = String(status.pendingPhotos);
   syncEl.dataset.refused = String(status.refused);
-  syncEl.textContent = t(labels[status.state], { n: status.pending });
+  syncEl.textContent = t(labels[status.state], { n: status.state === 'pulling' ? (status.toPull ?? 0) : status.pending });
   if (syncPanel.open) void import('./sync-panel').then((m) => m.fillSyncPanel(syncPanel, status));
   if (status.detail) syncEl.title = status.detail;
   else syncEl.removeAttribute('title');
@@ -122,6 +123,8 @@ function followSession(session: Session | null): void {
   const token = session && session.user.role !== 'office' ? session.token : null;
   if (token === syncedToken) return;
   syncedToken = token;
+  // Signed in, the download has not caught up until the replication says so: never 已同步 before it starts.
+  updateSyncFacts({ pulling: token !== null, toPull: null });
   if (token) {
     void navigator.storage?.persist?.();
     const user = session?.user.id ?? '';

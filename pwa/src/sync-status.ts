@@ -1,6 +1,6 @@
 // The sync state shown in the header. Pure state + listeners, so it can be tested without PouchDB.
 
-export type SyncState = 'synced' | 'pending' | 'offline' | 'error';
+export type SyncState = 'synced' | 'pulling' | 'pending' | 'offline' | 'error';
 
 export interface SyncStatus {
   state: SyncState;
@@ -10,6 +10,8 @@ export interface SyncStatus {
   pendingPhotos: number;
   /** Documents the server refused (shown with their reasons until dismissed). */
   refused: number;
+  /** While `pulling`: how many changes the server says are left, when it says (else null). */
+  toPull: number | null;
   /** Why the state is `error`. */
   detail?: string;
 }
@@ -19,20 +21,27 @@ export interface SyncFacts {
   pendingDocs: number;
   pendingPhotos: number;
   refused: number;
+  /** The download has not caught up with the server since sync started: what the phone shows is not complete
+   *  yet (a grid worker's first sign-in takes a while on a poor signal). */
+  pulling?: boolean;
+  toPull?: number | null;
   /** Set when replication failed for a reason other than the network (e.g. the sign-in is no longer valid). */
   error?: string;
 }
 
-/** Derive what to show from what we know. Offline wins; then errors and refusals; then waiting documents. */
+/** Derive what to show from what we know. Offline wins; then errors and refusals; then waiting documents; then a
+ *  download still catching up. `synced` means both ways: nothing waits here, and nothing more is coming. */
 export function deriveStatus(facts: Partial<SyncFacts> & { online: boolean }): SyncStatus {
   const pendingDocs = Math.max(0, facts.pendingDocs ?? 0);
   const pendingPhotos = Math.max(0, facts.pendingPhotos ?? 0);
   const refused = Math.max(0, facts.refused ?? 0);
-  const base = { pending: pendingDocs + pendingPhotos, pendingDocs, pendingPhotos, refused };
+  const toPull = facts.pulling && typeof facts.toPull === 'number' ? Math.max(0, facts.toPull) : null;
+  const base = { pending: pendingDocs + pendingPhotos, pendingDocs, pendingPhotos, refused, toPull };
   if (!facts.online) return { state: 'offline', ...base };
   if (facts.error !== undefined) return { state: 'error', ...base, detail: facts.error };
   if (refused > 0) return { state: 'error', ...base, detail: `${refused} refused` };
-  return { state: base.pending > 0 ? 'pending' : 'synced', ...base };
+  if (base.pending > 0) return { state: 'pending', ...base };
+  return { state: facts.pulling ? 'pulling' : 'synced', ...base };
 }
 
 type Listener = (status: SyncStatus) => void;
@@ -56,6 +65,7 @@ function same(a: SyncStatus, b: SyncStatus): boolean {
     a.pendingDocs === b.pendingDocs &&
     a.pendingPhotos === b.pendingPhotos &&
     a.refused === b.refused &&
+    a.toPull === b.toPull &&
     a.detail === b.detail
   );
 }

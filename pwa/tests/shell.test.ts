@@ -81,6 +81,16 @@ describe('sync status', () => {
   it('photos alone keep it pending', () => {
     expect(deriveStatus({ online: true, pendingPhotos: 1 })).toMatchObject({ state: 'pending', pending: 1 });
   });
+
+  it('is not synced while the download catches up, and says how much is left when the server tells', () => {
+    expect(deriveStatus({ online: true, pulling: true })).toMatchObject({ state: 'pulling', toPull: null });
+    expect(deriveStatus({ online: true, pulling: true, toPull: 340 })).toMatchObject({ state: 'pulling', toPull: 340 });
+    expect(deriveStatus({ online: true, pulling: false, toPull: 340 })).toMatchObject({ state: 'synced', toPull: null });
+    // What waits to go up matters more to the user; offline and errors win as before.
+    expect(deriveStatus({ online: true, pulling: true, pendingDocs: 2 }).state).toBe('pending');
+    expect(deriveStatus({ online: false, pulling: true }).state).toBe('offline');
+    expect(deriveStatus({ online: true, pulling: true, refused: 1 }).state).toBe('error');
+  });
 });
 
 describe('replication settings', () => {

@@ -157,6 +157,7 @@ def test_a_patrol_draft_survives_a_reload_offline(gateway: Gateway, context: Any
     sign_in_grid(page, gateway, worker)
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
     page.wait_for_selector(f'a.g-shop[data-shop="{serious}"]', timeout=60_000)
+    page.wait_for_selector('[data-sync-state="synced"]')  # the owner's latest self-check, which prefills, is here
 
     context.set_offline(True)
     page.click(f'a.g-shop[data-shop="{serious}"]')
