@@ -23,3 +23,30 @@ def sign_in_owner(page: Any, gateway: Gateway, owner: dict[str, Any]) -> None:
     page.fill("input[name=pin]", owner["pin"])
     page.click("[data-form=owner-login] button[type=submit]")
     page.wait_for_selector("[data-owner-home]", timeout=20_000)
+
+
+# The owner's answers to the weekly checklist: one self-reported hazard (the extinguisher), everything else in order.
+WEEKLY_ANSWERS = {
+    "open_flame": "false",
+    "three_in_one": "false",
+    "escape_route": "true",
+    "extinguisher_present": "true",
+    "extinguisher_valid": "false",  # a self-reported hazard
+    "rcd_installed": "true",
+    "ebike_indoor_charging": "false",
+    "gas_safe": "true",
+    "wiring_ok": "true",
+}
+
+
+def fill_weekly_check(page: Any, picture: bytes) -> None:
+    """On the open self-check form: `WEEKLY_ANSWERS`, nobody sleeping in the shop, and `picture` for the two items
+    whose template asks for a photo (extinguisher, gas); the caller submits."""
+    for item, value in WEEKLY_ANSWERS.items():
+        page.check(f"input[name={item}][value={value}]")
+    page.fill("input[name=sleeping_people]", "0")
+    for item in ("extinguisher_valid", "gas_safe"):
+        page.set_input_files(
+            f"[data-photo-for={item}]", files=[{"name": f"{item}.jpg", "mimeType": "image/jpeg", "buffer": picture}]
+        )
+        page.wait_for_selector(f"[data-item={item}] img[data-photo]", timeout=20_000)

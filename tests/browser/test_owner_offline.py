@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from PIL import Image
 
+from tests.browser.field import fill_weekly_check
 from tests.gateway import Gateway
 
 
@@ -64,26 +65,7 @@ def test_weekly_self_check_offline_with_a_photo_then_synced(
     page.reload()
     page.wait_for_selector("input[name=open_flame]", timeout=20_000)
     assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
-    answers = {
-        "open_flame": "false",
-        "three_in_one": "false",
-        "escape_route": "true",
-        "extinguisher_present": "true",
-        "extinguisher_valid": "false",  # a self-reported hazard
-        "rcd_installed": "true",
-        "ebike_indoor_charging": "false",
-        "gas_safe": "true",
-        "wiring_ok": "true",
-    }
-    for item, value in answers.items():
-        page.check(f"input[name={item}][value={value}]")
-    page.fill("input[name=sleeping_people]", "0")
-    # The items whose template asks for a photo (extinguisher, gas).
-    for item in ("extinguisher_valid", "gas_safe"):
-        page.set_input_files(
-            f"[data-photo-for={item}]", files=[{"name": f"{item}.jpg", "mimeType": "image/jpeg", "buffer": picture}]
-        )
-        page.wait_for_selector(f"[data-item={item}] img[data-photo]", timeout=20_000)
+    fill_weekly_check(page, picture)
     page.click("[data-form=self-check] button[type=submit]")
     page.wait_for_selector("[data-owner-home] [data-week-done=true]", timeout=20_000)
     assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
