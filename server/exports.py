@@ -18,7 +18,8 @@ from typing import Any, Final
 from server.office.facts import View
 from server.store.protocol import Store
 from server.store.reads import docs_with_prefix
-from server.validators.stats import ShopFacts, figures, period_bounds
+from server.validators.district import shift_month
+from server.validators.stats import ShopFacts, figures, period_bounds, same_span
 
 FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 BOM: Final = "\ufeff"
@@ -204,6 +205,7 @@ def xlsx_bytes(title: str, rows: list[list[Cell]]) -> bytes:
 @dataclass(frozen=True)
 class MonthFigures:
     counts: dict[str, int]
+    until: date  # the last day counted
 
     def rate(self, part: str, whole: str) -> float | None:
         return self.counts[part] / self.counts[whole] if self.counts[whole] else None
@@ -211,7 +213,13 @@ class MonthFigures:
 
 def month_figures(shops: Sequence[ShopFacts], month: str, today: date) -> MonthFigures:
     start, end = period_bounds(month)
-    return MonthFigures(figures(shops, start, min(end, today)))
+    return MonthFigures(figures(shops, start, min(end, today)), min(end, today))
+
+
+def last_year_figures(shops: Sequence[ShopFacts], month: str, today: date) -> MonthFigures:
+    """The same month a year before, to the same day while `month` is still running (同期)."""
+    start, end = same_span(month, shift_month(month, -12), today)
+    return MonthFigures(figures(shops, start, end), end)
 
 
 def by_community(view: View, subdistrict: str, month: str, today: date) -> list[tuple[str, MonthFigures]]:
@@ -271,7 +279,8 @@ def report_html(
         f"<title>码上安全 安全监管月报 {e(month)}</title><style>{STYLE}</style></head><body>",
         f"<h1>码上安全 · 安全监管月报</h1><p class='muted'>{e(subdistrict)}</p>",
         f"<p>{e(year)}年{int(mon)}月 安全监管月报 <span class='muted'>（统计至 {e(today.isoformat())}）</span></p>",
-        "<h2>本月概况（与去年同期相比）</h2><table><tr><th>指标</th><th>本月</th><th>去年同期</th><th>同比</th></tr>",
+        "<h2>本月概况（与去年同期相比）</h2><table><tr><th>指标</th><th>本月</th>",
+        f"<th>去年同期（至 {e(last_year.until.isoformat())}）</th><th>同比</th></tr>",
     ]
     for label, part, whole in ROWS:
         a, b = (f.rate(part, whole) if whole else float(f.counts[part]) for f in (now, last_year))

@@ -20,6 +20,7 @@ from server.exports import (
     checks_table,
     csv_chunks,
     hazards_table,
+    last_year_figures,
     month_figures,
     rankings_table,
     report_html,
@@ -29,7 +30,7 @@ from server.exports import (
 )
 from server.office import rankings
 from server.store.protocol import Store
-from server.validators.district import month_of, shift_month
+from server.validators.district import month_of
 
 KINDS: Final = ("shops", "checks", "hazards", "rankings")
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -101,7 +102,7 @@ async def report(request: Request) -> Response:
         month,
         today,
         month_figures(active, month, today),
-        month_figures(active, shift_month(month, -12), today),
+        last_year_figures(active, month, today),
         by_community(view, subdistrict, month, today),
         ranking,
     )

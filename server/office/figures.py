@@ -6,7 +6,9 @@ are shares 0..1 of counts (null when there is nothing to divide by):
 - self-check coverage: active shops with at least one self-check in the ISO week / active shops;
 - patrol coverage: active shops with at least one patrol in the calendar month / active shops;
 - rectification rate: hazards due in the period verified rectified by their deadline / hazards due in it.
-Open alarms and overdue hazards are counted at the period's as-of day. Last year's periods are counted whole.
+Open alarms and overdue hazards are counted at the period's as-of day. Last year's periods are counted to the
+same point (`same_span`): a week or month still running is set against as many days of last year's, so the
+first days of a month do not look like a collapse against a whole month.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, Final
 from server.errors import bad_request
 from server.office.facts import ShopState, View
 from server.validators.district import month_of, shift_month
-from server.validators.stats import ShopFacts, figures, period_bounds
+from server.validators.stats import ShopFacts, figures, period_bounds, same_span
 
 MAX_TREND_MONTHS: Final = 36
 GROUPS: Final = ("community", "grid")
@@ -76,7 +78,8 @@ def headline(shops: Sequence[ShopFacts], week: tuple[date, date] | None, month: 
 
 
 def periods(today: date) -> dict[str, Any]:
-    """This ISO week and month (to today) and the same ones last year (whole; no week 53 last year: null)."""
+    """This ISO week and month and the same ones last year (no week 53 last year: null), and the day each of
+    last year's is counted to."""
     iso_year, week, _ = today.isocalendar()
     month = month_of(today)
     this_week = f"{iso_year}-W{week:02d}"
@@ -85,11 +88,14 @@ def periods(today: date) -> dict[str, Any]:
         last_week: str | None = f"{iso_year - 1}-W{week:02d}"
     except ValueError:
         last_week = None
+    last_month = shift_month(month, -12)
     return {
         "week": this_week,
         "month": month,
         "last_year_week": last_week,
-        "last_year_month": shift_month(month, -12),
+        "last_year_month": last_month,
+        "last_year_week_to": same_span(this_week, last_week, today)[1].isoformat() if last_week else None,
+        "last_year_month_to": same_span(month, last_month, today)[1].isoformat(),
     }
 
 
@@ -101,8 +107,8 @@ def summary(view: View, shops: Sequence[ShopFacts]) -> dict[str, Any]:
     today = view.today()
     p = periods(today)
     current = headline(shops, _to(period_bounds(p["week"]), today), _to(period_bounds(p["month"]), today))
-    last_week = period_bounds(p["last_year_week"]) if p["last_year_week"] else None
-    last = headline(shops, last_week, period_bounds(p["last_year_month"]))
+    last_week = same_span(p["week"], p["last_year_week"], today) if p["last_year_week"] else None
+    last = headline(shops, last_week, same_span(p["month"], p["last_year_month"], today))
     return {**current, "as_of": today.isoformat(), "periods": p, "last_year": last}
 
 

@@ -27,7 +27,8 @@ class Figures(Answer):
 
 
 class Summary(Figures):
-    """`GET /api/office/summary`: this ISO week and month (to today) beside the same ones last year (whole)."""
+    """`GET /api/office/summary`: this ISO week and month (to today) beside the same ones last year, counted to the
+    same point (`periods.last_year_week_to`, `periods.last_year_month_to`)."""
 
     as_of: str
     periods: dict[str, str | None]

@@ -128,6 +128,14 @@ def period_bounds(period: str) -> tuple[date, date]:
     return date(int(period), 1, 1), date(int(period), 12, 31)
 
 
+def same_span(period: str, earlier: str, today: date) -> tuple[date, date]:
+    """`earlier` (the same period a year before) cut to as many days as `period` has run by `today`, and whole once
+    `period` has ended: 同期, so that a month three days old is not set against a whole month."""
+    start, end = period_bounds(period)
+    first, last = period_bounds(earlier)
+    return first, min(last, first + (min(end, today) - start))
+
+
 def periods(today: date) -> list[tuple[str, date]]:
     """The periods written on `today`, each with the day it is counted to: the current ISO week, month and year
     (to today), and the same three of last year (whole)."""

@@ -25,6 +25,11 @@ NOW = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=5)
 TODAY = NOW.date()
 # The same day last year (so the same month, whatever today is; 29 February falls back to the 28th).
 LAST_YEAR = NOW.replace(year=NOW.year - 1, day=min(NOW.day, 28 if (NOW.month, NOW.day) == (2, 29) else NOW.day))
+# A patrol last year after that day: the same period last year (同期) is counted to the same day, so it is left out of
+# last year's figures while this month runs. Only when the day after is still in that month (else it is left out
+# either way).
+AFTER_LAST_YEAR = LAST_YEAR + timedelta(days=1)
+LATER_IN_THE_MONTH = AFTER_LAST_YEAR.month == LAST_YEAR.month
 JPEG = b"\xff\xd8\xff\xe0" + b"mashang photo" * 20 + b"\xff\xd9"
 
 
@@ -116,7 +121,8 @@ def history() -> list[Doc]:
         passed=True,
         note="",
     )
-    return [*docs, fixed, late, serious, repair, verdict]
+    later = [check("patrol", "S0003", AFTER_LAST_YEAR)] if LATER_IN_THE_MONTH else []
+    return [*docs, *later, fixed, late, serious, repair, verdict]
 
 
 def all_docs(world: World) -> list[Doc]:
@@ -162,10 +168,12 @@ def recompute(docs: list[Doc], today: date, shops: set[str] | None = None) -> di
     alarms = [d for d in mine if d.get("type") == "alarm"]
     current["open_alarms"] = sum(1 for a in alarms if a["status"] != "resolved")
     current["overdue_hazards"] = sum(1 for h in mine if h.get("type") == "hazard" and h["status"] == "overdue")
+    # The same period last year, to the same point: as many days of it as this week and month have run.
     ly_monday = date.fromisocalendar(today.isocalendar()[0] - 1, today.isocalendar()[1], 1)
     ly_first = first.replace(year=first.year - 1)
     ly_last = (ly_first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    current["last_year"] = figures((ly_monday, ly_monday + timedelta(days=6)), (ly_first, ly_last), ly_last)
+    ly_to = min(ly_last, ly_first + (today - first))
+    current["last_year"] = figures((ly_monday, ly_monday + (today - monday)), (ly_first, ly_to), ly_to)
     return current
 
 
@@ -333,7 +341,10 @@ def test_communities_and_the_trend(district: World) -> None:
     assert months[-1]["hazards_found"] == summary["hazards_found_month"]
     assert months[-1]["rectification_rate"] == summary["rectification_rate"]
     assert months[0]["hazards_found"] == summary["last_year"]["hazards_found_month"] == 1
-    assert months[0]["patrol_rate"] == summary["last_year"]["patrol_coverage_month"]
+    # The trend counts last year's month whole; the summary only as far as this month has run.
+    assert summary["last_year"]["patrol_coverage_month"] == 1 / 3
+    assert months[0]["patrol_rate"] == (2 / 3 if LATER_IN_THE_MONTH else 1 / 3)
+    assert summary["periods"]["last_year_month_to"] == LAST_YEAR.date().isoformat()
     assert all(m["self_check_coverage"] in (None, 0.0) for m in months[1:-2])  # nothing happened in between
 
 

@@ -146,6 +146,11 @@ def test_the_monthly_report_has_the_months_figures_lists_and_communities(
     hazards = [h for h in docs_of(district, {"hazard"}) if h["found_at"][:7] == MONTH]
     found = re.search(r"<td>发现隐患数</td><td class='n'>(\d+)</td><td class='n'>(\d+)</td>", html)
     assert found is not None and int(found.group(1)) == len(hazards)
+    # Last year's column is the same month to the same day (同期), while this month still runs.
+    last_month = f"{TODAY.year - 1}-{TODAY.month:02d}"
+    until = TODAY.replace(year=TODAY.year - 1, day=28 if (TODAY.month, TODAY.day) == (2, 29) else TODAY.day).isoformat()
+    then = [h for h in docs_of(district, {"hazard"}) if h["found_at"][:7] == last_month and h["found_at"][:10] <= until]
+    assert f"去年同期（至 {until}）" in html and int(found.group(2)) == len(then)
     patrols = {d["shop"] for d in docs_of(district, {"patrol"}) if d["performed_at"][:7] == MONTH}
     assert re.search(rf"<td>巡查率（本月到店巡查）</td><td class='n'>{len(patrols) / 30 * 100:.1f}%</td>", html)
     communities = docs_of(district, {"community"})

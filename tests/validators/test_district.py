@@ -17,7 +17,7 @@ from server.validators.district import ranking_doc, shift_month
 from server.validators.feed import next_tick
 from server.validators.follower import Follower
 from server.validators.rules import _zone
-from server.validators.stats import Tracked, period_bounds, periods
+from server.validators.stats import Tracked, period_bounds, periods, same_span
 from tests.validators.builders import RULES, finding, hazard_id, patrol, rectification, self_check, verification
 from tests.validators.world import FAST, as_shop, clock, code, registry, running, stop
 
@@ -183,6 +183,16 @@ def test_periods_and_their_bounds() -> None:
     assert period_bounds("2026-02") == (date(2026, 2, 1), date(2026, 2, 28))
     assert period_bounds("2026-12") == (date(2026, 12, 1), date(2026, 12, 31))
     assert shift_month("2026-01", -1) == "2025-12" and shift_month("2025-12", 1) == "2026-01"
+
+
+def test_the_same_period_last_year_is_counted_to_the_same_point() -> None:
+    # Three days into November: the first three days of last November, not the whole month.
+    assert same_span("2026-11", "2025-11", date(2026, 11, 3)) == (date(2025, 11, 1), date(2025, 11, 3))
+    # A month that has ended is set against the whole one; a longer month stops at the shorter one's end.
+    assert same_span("2026-10", "2025-10", date(2026, 11, 3)) == (date(2025, 10, 1), date(2025, 10, 31))
+    assert same_span("2028-02", "2027-02", date(2028, 2, 29)) == (date(2027, 2, 1), date(2027, 2, 28))
+    # Wednesday of week 48: Monday to Wednesday of last year's week 48.
+    assert same_span("2026-W48", "2025-W48", date(2026, 11, 25)) == (date(2025, 11, 24), date(2025, 11, 26))
 
 
 def test_a_status_is_the_one_reached_by_the_end_of_the_day() -> None:
