@@ -3,6 +3,11 @@
 Account documents live in the `accounts` partition (`accounts:user:{user_id}`, `accounts:activation:{shop}`,
 `accounts:audit:{ulid}`), which only the operator's scope includes: they are backed up with everything else
 and never replicate to a device. Secrets are argon2 hashes. Guessing is throttled per account and per address.
+
+A phone that has signed in to an account gets a device key for it (OWASP's "device cookie"): signed by the server,
+kept by the phone, sent with its next sign-ins. A sign-in with a valid key is throttled on its own, per account
+and key, and not per address: owners behind a carrier's shared address (CGNAT) are not locked out by someone else's
+guessing there, nor is an owner by a stranger guessing their PIN. Without a key, both throttles apply as before.
 """
 
 from __future__ import annotations
@@ -79,9 +84,11 @@ class Throttle:
 class Session:
     token: str
     user: Doc
+    device_key: str | None = None  # for the phone's next sign-ins to this account
 
     def answer(self) -> Doc:
-        return {"token": self.token, "user": public_user(self.user)}
+        key = {"device_key": self.device_key} if self.device_key else {}
+        return {"token": self.token, "user": public_user(self.user), **key}
 
 
 class Accounts:
@@ -163,8 +170,26 @@ class Accounts:
 
     # ----- signing in -----
 
-    def _check_throttle(self, account: str, address: str) -> None:
-        wait = max(self.by_account.retry_after(account), self.by_address.retry_after(address))
+    # ----- device keys -----
+
+    def device_key(self, account: str) -> str:
+        nonce = secrets.token_urlsafe(12)
+        return f"{nonce}.{self.tokens.mac('device-key', f'{account}|{nonce}')}"
+
+    def known_device(self, account: str, key: object) -> str | None:
+        """The throttle key of a sign-in to `account` with a valid device key for it, else None."""
+        if not isinstance(key, str) or key.count(".") != 1 or len(key) > 200:
+            return None
+        nonce, mac = key.split(".")
+        if not secrets.compare_digest(mac, self.tokens.mac("device-key", f"{account}|{nonce}")):
+            return None
+        return f"{account}|{nonce}"
+
+    def _check_throttle(self, account: str, address: str, known: str | None = None) -> None:
+        if known is not None:
+            wait = self.by_account.retry_after(known)
+        else:
+            wait = max(self.by_account.retry_after(account), self.by_address.retry_after(address))
         if wait:
             raise CouchError(
                 429,
@@ -173,36 +198,44 @@ class Accounts:
                 {"Retry-After": str(wait)},
             )
 
-    async def _failed(self, account: str, address: str, reason: str) -> CouchError:
-        self.by_account.fail(account)
-        self.by_address.fail(address)
-        await self.audit("login_failed", account, address, reason)
+    async def _failed(self, account: str, address: str, reason: str, known: str | None = None) -> CouchError:
+        if known is not None:
+            self.by_account.fail(known)
+        else:
+            self.by_account.fail(account)
+            self.by_address.fail(address)
+        await self.audit("login_failed", account, address, reason + (" (a known device)" if known else ""))
         return unauthorized(reason)
+
+    def _signed_in(self, user: Doc, account: str, known: str | None, key: object) -> Session:
+        self.by_account.clear(known or account)
+        session = self._session(user)
+        return Session(session.token, session.user, key if known and isinstance(key, str) else self.device_key(account))
 
     def _session(self, user: Doc) -> Session:
         principal = Principal(user["user_id"], user["role"], int(user.get("token_version", 0)))
         return Session(self.tokens.issue(principal, TOKEN_TTL[user["role"]]), user)
 
-    async def login(self, username: str, password: str, address: str) -> Session:
+    async def login(self, username: str, password: str, address: str, device_key: object = None) -> Session:
         account = f"staff:{username}"
-        self._check_throttle(account, address)
+        known = self.known_device(account, device_key)
+        self._check_throttle(account, address, known)
         for role in ("grid", "office"):
             user = await read(self.store, user_doc_id(f"{role}:{username}"))
             if user is not None:
                 break
         if user is None or user.get("disabled") or not await _verify(user.get("password_hash"), password):
-            raise await self._failed(account, address, "Wrong username or password.")
-        self.by_account.clear(account)
-        return self._session(user)
+            raise await self._failed(account, address, "Wrong username or password.", known)
+        return self._signed_in(user, account, known, device_key)
 
-    async def owner_login(self, shop: str, pin: str, address: str) -> Session:
+    async def owner_login(self, shop: str, pin: str, address: str, device_key: object = None) -> Session:
         account = f"owner:{shop}"
-        self._check_throttle(account, address)
+        known = self.known_device(account, device_key)
+        self._check_throttle(account, address, known)
         user = await read(self.store, user_doc_id(account))
         if user is None or user.get("disabled") or not await _verify(user.get("pin_hash"), pin):
-            raise await self._failed(account, address, "Wrong shop code or PIN.")
-        self.by_account.clear(account)
-        return self._session(user)
+            raise await self._failed(account, address, "Wrong shop code or PIN.", known)
+        return self._signed_in(user, account, known, device_key)
 
     async def activate(self, shop: str, code: str, pin: str, address: str) -> Session:
         account = f"activation:{shop}"
@@ -217,7 +250,7 @@ class Accounts:
         await upsert(self.store, {**act, "used_at": now_iso()})
         self.by_account.clear(account)
         await self.audit("owner_activated", f"owner:{shop}", address, "activation code used")
-        return self._session(user)
+        return self._signed_in(user, f"owner:{shop}", None, None)
 
     async def renew(self, principal: Principal) -> Session:
         user = await self.user(principal.user_id)

@@ -6,6 +6,8 @@ document no client can reach), so several gateways on one CouchDB share it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -56,6 +58,12 @@ class Tokens:
             "exp": now + ttl_seconds,
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def mac(self, purpose: str, message: str) -> str:
+        """An HMAC-SHA256 of `message` under the server's secret, for one `purpose` (so that one kind of signed
+        value can never pass for another)."""
+        key = hmac.new(self._secret.encode(), purpose.encode(), hashlib.sha256).digest()
+        return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
     def verify(self, token: str) -> Principal:
         known = self._verified.get(token)

@@ -20,6 +20,27 @@ export interface Session {
 }
 
 const SESSION_KEY = 'mashang.session';
+const DEVICE_KEYS = 'mashang.deviceKeys';
+const MAX_DEVICE_KEYS = 20;
+
+function deviceKeys(): Record<string, string> {
+  try {
+    return JSON.parse(stored(DEVICE_KEYS) ?? '{}') as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+/** The key the server gave this phone for `account` (`owner:{shop}`, `staff:{username}`) at an earlier sign-in:
+ *  sent with the next ones, so that someone else's guessing does not lock this phone out (server/accounts.py). */
+export function deviceKeyFor(account: string): string | null {
+  return deviceKeys()[account] ?? null;
+}
+
+export function rememberDeviceKey(account: string, key: string): void {
+  const keys = Object.entries(deviceKeys()).filter(([name]) => name !== account);
+  store(DEVICE_KEYS, JSON.stringify(Object.fromEntries([...keys.slice(1 - MAX_DEVICE_KEYS), [account, key]])));
+}
 /** Renew when less than this share of the token's lifetime is left. */
 const RENEW_WHEN_LEFT = 0.25;
 

@@ -4,7 +4,7 @@ import { loadCard, type Card } from './card';
 import { h } from './dom';
 import { t } from './i18n';
 import { loginPath, navigate, shopPath, type LoginRole, type Route } from './router';
-import { ApiError, currentSession, signIn } from './session';
+import { ApiError, currentSession, deviceKeyFor, rememberDeviceKey, signIn } from './session';
 
 export interface ShopScore {
   points: number;
@@ -92,22 +92,30 @@ function showError(el: HTMLElement, err: unknown): void {
     err instanceof ApiError ? t('login.failed', { reason: err.reason }) : navigator.onLine ? String(err) : t('login.offline');
 }
 
-async function postAuth(path: string, body: unknown): Promise<void> {
+/** Sign in to `account` (`owner:{shop}` or `staff:{username}`), with this phone's key for it when it has one. */
+async function postAuth(path: string, body: Record<string, string>, account: string): Promise<void> {
+  const key = deviceKeyFor(account);
   let res: Response;
   try {
-    res = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    res = await fetch(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(key ? { ...body, device_key: key } : body),
+    });
   } catch {
     throw new Error(t('login.offline'));
   }
   const answer = (await res.json().catch(() => ({}))) as {
     token?: string;
     user?: { id: string; role: string; name?: string; shop?: string };
+    device_key?: string;
     reason?: string;
     error?: string;
   };
   if (!res.ok || !answer.token || !answer.user) {
     throw new ApiError(res.status, answer.error ?? 'error', answer.reason ?? res.statusText);
   }
+  if (answer.device_key) rememberDeviceKey(account, answer.device_key);
   signIn({ token: answer.token, user: answer.user });
 }
 
@@ -138,7 +146,7 @@ function ownerSignIn(shop: string | null): HTMLElement {
     event.preventDefault();
     button.disabled = true;
     const code = (shop ?? shopInput.value).trim();
-    postAuth('/api/auth/owner', { shop: code, pin: pin.value })
+    postAuth('/api/auth/owner', { shop: code, pin: pin.value }, `owner:${code}`)
       .then(() => navigate(shopPath(code), true))
       .catch((e: unknown) => showError(err, e))
       .finally(() => (button.disabled = false));
@@ -172,7 +180,7 @@ function ownerSignIn(shop: string | null): HTMLElement {
     event.preventDefault();
     actButton.disabled = true;
     const s = (shop ?? actShop.value).trim();
-    postAuth('/api/auth/activate', { shop: s, code: code.value.trim(), pin: newPin.value })
+    postAuth('/api/auth/activate', { shop: s, code: code.value.trim(), pin: newPin.value }, `owner:${s}`)
       .then(() => navigate(shopPath(s), true))
       .catch((e: unknown) => showError(actErr, e))
       .finally(() => (actButton.disabled = false));
@@ -255,7 +263,8 @@ function loginView(role: LoginRole | null, shop: string | null): View {
     body.addEventListener('submit', (event) => {
       event.preventDefault();
       button.disabled = true;
-      postAuth('/api/auth/login', { username: username.value.trim(), password: password.value })
+      const name = username.value.trim();
+      postAuth('/api/auth/login', { username: name, password: password.value }, `staff:${name}`)
         .then(() => {
           const who = currentSession()?.user.role;
           const next = who === 'office' ? '/office' : who === 'grid' ? (shop ? `/grid/s/${encodeURIComponent(shop)}` : '/grid') : '/';

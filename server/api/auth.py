@@ -16,7 +16,10 @@ from server.store.upsert import read
 async def login(request: Request) -> Response:
     body = await read_object(request)
     session = await accounts_of(request).login(
-        text_field(body, "username", 64), text_field(body, "password", 256), client_address(request)
+        text_field(body, "username", 64),
+        text_field(body, "password", 256),
+        client_address(request),
+        body.get("device_key"),
     )
     return json_response(request, session.answer())
 
@@ -24,7 +27,7 @@ async def login(request: Request) -> Response:
 async def owner(request: Request) -> Response:
     body = await read_object(request)
     session = await accounts_of(request).owner_login(
-        text_field(body, "shop", 64), text_field(body, "pin", 6), client_address(request)
+        text_field(body, "shop", 64), text_field(body, "pin", 6), client_address(request), body.get("device_key")
     )
     return json_response(request, session.answer())
 

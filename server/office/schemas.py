@@ -74,3 +74,6 @@ class Session(Answer):
 
     token: str
     user: User
+    device_key: str | None = Field(
+        None, description="this phone's key for the account: sent as `device_key` with its next sign-ins"
+    )

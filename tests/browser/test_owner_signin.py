@@ -120,3 +120,24 @@ def test_a_revoked_sign_in_asks_for_the_pin_again(gateway: Gateway, context: Any
     page.click("[data-form=owner-login] button[type=submit]")
     page.wait_for_selector("[data-owner-home]", timeout=20_000)
     page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
+
+
+def test_the_owners_phone_still_signs_in_while_a_stranger_has_locked_the_pin(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    """The phone keeps the device key of its first sign-in and sends it with the next: five wrong PINs from
+    elsewhere lock the account, not the owner's own phone."""
+    owner = logins["owners"][2]
+    page = context.new_page()
+    sign_in_owner(page, gateway, owner)
+    page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
+    page.click("[data-action=sign-out]")
+    page.wait_for_selector("input[name=pin]")
+    wrong = owner["pin"][:-1] + str((int(owner["pin"][-1]) + 1) % 10)
+    for _ in range(5):
+        httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": owner["shop"], "pin": wrong})
+    locked = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": owner["shop"], "pin": owner["pin"]})
+    assert locked.status_code == 429  # anyone else, even with the right PIN
+    page.fill("input[name=pin]", owner["pin"])
+    page.click("[data-form=owner-login] button[type=submit]")
+    page.wait_for_selector("[data-owner-home]", timeout=20_000)

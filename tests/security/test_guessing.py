@@ -138,3 +138,46 @@ def test_a_caller_that_is_not_a_trusted_proxy_cannot_pick_its_address(
     with httpx.Client(base_url=fresh_gateway("--forwarded-allow-ips", "192.0.2.1").url, timeout=30) as http:
         _rotate_accounts(http, logins, lambda i: f"203.0.113.{i}")
         assert_throttled(http.post("/api/auth/login", json=logins["office"][0], headers=_via("198.51.100.20")))
+
+
+def _sign_in(http: httpx.Client, owner: Json, key: str | None = None, pin: str | None = None) -> httpx.Response:
+    body = {"shop": owner["shop"], "pin": pin or owner["pin"], **({"device_key": key} if key else {})}
+    return http.post("/api/auth/owner", json=body)
+
+
+def test_a_known_phone_is_not_locked_out_by_a_stranger_guessing_its_pin(
+    fresh_gateway: Callable[..., Gateway], demo: Demo
+) -> None:
+    """The owner's phone signed in before and keeps the device key it got. A stranger's five wrong PINs lock the
+    account for everyone else, not for that phone; a key forged, or made for another shop, opens nothing."""
+    owner, other = demo[1]["owners"][4], demo[1]["owners"][5]
+    with httpx.Client(base_url=fresh_gateway().url, timeout=30) as http:
+        first = _sign_in(http, owner)
+        assert first.status_code == 200, first.text
+        key = first.json()["device_key"]
+        other_key = _sign_in(http, other).json()["device_key"]
+        for _ in range(5):
+            assert _sign_in(http, owner, pin=wrong(owner["pin"])).status_code == 401
+        assert_throttled(_sign_in(http, owner))
+        nonce, mac = key.split(".")
+        for forged in (other_key, f"{nonce}.{'0' * len(mac)}", f"x{nonce}.{mac}", "not-a-key"):
+            assert_throttled(_sign_in(http, owner, forged))
+        again = _sign_in(http, owner, key)
+        assert again.status_code == 200, again.text
+        assert again.json()["device_key"] == key and again.json()["user"]["id"] == f"owner:{owner['shop']}"
+        # The known phone's own guessing is throttled too, on its own.
+        for _ in range(5):
+            assert _sign_in(http, owner, key, pin=wrong(owner["pin"])).status_code == 401
+        assert_throttled(_sign_in(http, owner, key))
+
+
+def test_known_phones_behind_a_shared_address_still_sign_in(fresh_gateway: Callable[..., Gateway], demo: Demo) -> None:
+    """A carrier puts many phones behind one address (CGNAT). Someone there fails 30 times across accounts: phones
+    without a key are locked out with the guesser, phones that signed in before are not."""
+    logins = demo[1]
+    owner, newcomer = logins["owners"][6], logins["owners"][7]
+    with httpx.Client(base_url=fresh_gateway().url, timeout=30) as http:
+        key = _sign_in(http, owner).json()["device_key"]
+        _rotate_accounts(http, logins, lambda _: "127.0.0.1")
+        assert_throttled(_sign_in(http, newcomer))
+        assert _sign_in(http, owner, key).status_code == 200
