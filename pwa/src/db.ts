@@ -384,8 +384,9 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void): 
       })
       .on('paused', (err: unknown) => {
         onPaused(err);
+        if (err) return; // a failed request: the download has not caught up, whatever the push says
         updateSyncFacts({ pulling: false, toPull: null });
-        if (!err) store(LAST_PULL_KEY, new Date().toISOString());
+        store(LAST_PULL_KEY, new Date().toISOString());
       })
       .on('error', (err: unknown) => {
         updateSyncFacts({ pulling: false, toPull: null });

@@ -11,6 +11,18 @@ from tests.browser.field import sign_in_grid
 from tests.gateway import Gateway
 
 
+def assert_complete_list(page: Any, worker: dict[str, Any]) -> None:
+    """Once the header says 已同步, the list is complete as soon as it has drawn what arrived last (it redraws a
+    moment after the database changes): every shop of the worker, each with the points the server gave it."""
+    shops = page.locator("a.g-shop")
+    for _ in range(20):
+        points = [shops.nth(i).locator(".g-points").inner_text() for i in range(shops.count())]
+        if len(points) == len(worker["shops"]) and all(p.endswith("分") and p != "暂无积分" for p in points):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"已同步, but the list is not complete: {points}")
+
+
 def test_the_header_says_downloading_until_the_grid_is_complete(
     gateway: Gateway, browser: Any, logins: dict[str, Any]
 ) -> None:
@@ -34,13 +46,27 @@ def test_the_header_says_downloading_until_the_grid_is_complete(
                 break
             assert time.monotonic() < deadline, f"never synced; states seen: {seen}"
             time.sleep(0.1)
-        # The moment the header says 已同步, the list is complete: every shop shows the points the server gave it.
-        shops = page.locator("a.g-shop")
-        points = [shops.nth(i).locator(".g-points").inner_text() for i in range(shops.count())]
-        assert shops.count() == len(worker["shops"]) and all(p.endswith("分") and p != "暂无积分" for p in points), (
-            points
-        )
         assert "pulling" in seen, f"the download was never shown; states seen: {seen}"
+        assert_complete_list(page, worker)
         assert page.inner_text("[data-sync-state]") == "已同步"
     finally:
         context.close()
+
+
+def test_a_failing_download_is_never_shown_as_synced(gateway: Gateway, context: Any, logins: dict[str, Any]) -> None:
+    """The server's changes feed fails (a proxy's hiccup, a timeout on a poor signal) while uploads work: the
+    download has not caught up, so the header must not say 已同步 until it has."""
+    worker = logins["grid_workers"][1]
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
+    page.route("**/sync/_changes*", lambda route: route.abort())
+    sign_in_grid(page, gateway, worker)
+    deadline = time.monotonic() + 5  # the push has long been idle by then: it has nothing to send
+    while time.monotonic() < deadline:
+        assert page.get_attribute("[data-sync-state]", "data-sync-state") != "synced"
+        time.sleep(0.1)
+    page.unroute("**/sync/_changes*")
+    context.set_offline(True)  # back into signal: the app starts again at once instead of after its back-off
+    context.set_offline(False)
+    page.wait_for_selector("[data-sync-state=synced]")
+    assert_complete_list(page, worker)
