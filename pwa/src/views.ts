@@ -115,7 +115,8 @@ async function postAuth(path: string, body: Record<string, string>, account: str
   if (!res.ok || !answer.token || !answer.user) {
     throw new ApiError(res.status, answer.error ?? 'error', answer.reason ?? res.statusText);
   }
-  if (answer.device_key) rememberDeviceKey(account, answer.device_key);
+  // Nothing of an office session stays on the computer (offices share them): no key for the office either.
+  if (answer.device_key && answer.user.role !== 'office') rememberDeviceKey(account, answer.device_key);
   signIn({ token: answer.token, user: answer.user });
 }
 
