@@ -73,6 +73,8 @@ const mountOwner: OwnerMount = (code, into) => {
 };
 
 let lastSync: SyncStatus | null = null;
+/** The token replication runs with (owner or grid worker), null when nothing replicates. */
+let syncedToken: string | null = null;
 
 function renderSync(status: SyncStatus): void {
   lastSync = status;
@@ -89,6 +91,9 @@ function renderSync(status: SyncStatus): void {
   syncEl.dataset.pendingPhotos = String(status.pendingPhotos);
   syncEl.dataset.refused = String(status.refused);
   syncEl.textContent = t(labels[status.state], { n: status.state === 'pulling' ? (status.toPull ?? 0) : status.pending });
+  // Nothing replicates for the office or a signed-out visitor: 已同步 would say something untrue. Offline,
+  // waiting or refused documents are still worth saying.
+  syncEl.hidden = syncedToken === null && status.state === 'synced';
   if (syncPanel.open) void import('./sync-panel').then((m) => m.fillSyncPanel(syncPanel, status));
   if (status.detail) syncEl.title = status.detail;
   else syncEl.removeAttribute('title');
@@ -118,11 +123,11 @@ startRouter(renderRoute);
 
 // Signed in on this device (owner or grid worker): replicate, now and after every sign-in or renewal.
 // The office works through /api/ and does not replicate.
-let syncedToken: string | null = null;
 function followSession(session: Session | null): void {
   const token = session && session.user.role !== 'office' ? session.token : null;
   if (token === syncedToken) return;
   syncedToken = token;
+  renderSync(lastSync ?? getSyncStatus());
   // Signed in, the download has not caught up until the replication says so: never 已同步 before it starts.
   updateSyncFacts({ pulling: token !== null, toPull: null });
   if (token) {
