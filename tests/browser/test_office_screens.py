@@ -182,6 +182,7 @@ def test_the_login_page_leads_to_the_desk_which_a_reload_forgets(
     page.wait_for_url("**/office")
     page.wait_for_selector(".office-nav a[data-screen=alarms]")
     assert page.locator(".office-nav a[aria-current=page]").inner_text() == "总览"
+    assert page.locator("#sync-status").is_hidden()  # nothing replicates here: no 已同步 to claim
     settle(page)
 
     page.click("#lang-toggle")  # the same screens in English
