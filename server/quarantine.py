@@ -6,7 +6,7 @@ reaches, so nothing here replicates to a phone. Attachment bodies are not kept, 
 
 The quarantine is bounded per user and day (`Budget`): a broken or hostile app could otherwise fill the server's
 disk with refusals, 32 MB a request. The first `MAX_PER_DAY` refusals of a user in a day are kept, then one entry
-says that the rest of the day's are not (the phone still lists every refused document and can export them).
+says that the rest of the day's are not (the phone still lists every document refused to it, with the reason).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class Budget:
         return allowed, kept <= self.per_day < kept + wanted
 
 
-def overflow(principal: Principal, per_day: int) -> Refusal:
+def overflow(per_day: int) -> Refusal:
     reason = f"More than {per_day} documents refused today: the rest of today's are not kept here."
     return Refusal(None, TOO_MANY, reason)
 
@@ -103,7 +103,7 @@ async def record(
             log.warning(
                 "%s: %d refusals not kept (over %d today)", principal.user_id, len(refusals) - allowed, budget.per_day
             )
-        refusals = [*refusals[:allowed], *([overflow(principal, budget.per_day)] if ran_out else [])]
+        refusals = [*refusals[:allowed], *([overflow(budget.per_day)] if ran_out else [])]
         if not refusals:
             return
     answers = await store.bulk_docs([entry(principal, r, now) for r in refusals])

@@ -395,7 +395,10 @@ class ForeignWrites:
                 continue
             if version != last:
                 last = version
-                self._changed()
+                try:
+                    self._changed()
+                except RuntimeError:  # the store's event loop is gone (it was never closed): nobody to wake
+                    return
 
     def close(self) -> None:
         self._stopping.set()
