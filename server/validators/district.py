@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -115,11 +115,7 @@ async def district_pass(
 ) -> DistrictCounts:
     """`write_chunk`: documents per write (`rebuild`, which nothing waits behind, writes bigger ones)."""
     counts = DistrictCounts()
-    communities = {
-        doc["code"]: doc["subdistrict"]
-        for doc in await docs_with_prefix(store, "registry:community:")
-        if doc.get("code") and doc.get("subdistrict")
-    }
+    communities = await community_subdistricts(store)
     scores = await docs_by_id(store, [f"{code}:score" for code in sorted(facts)])
     ranks: dict[str, Rank] = {}
     for subdistrict, shops in subdistricts(facts, communities).items():
@@ -149,24 +145,36 @@ async def past_days(store: Store, context: Context, today: date) -> PastDays:
     """The communities' sub-districts, and per sub-district the days the pass would want past scores for: the
     last days of the months of the working-group window it has no snapshot of (from `rules.effective_from` on;
     the pass narrows them to its shops' first check)."""
-    communities = {
-        str(doc["code"]): str(doc["subdistrict"])
-        for doc in await docs_with_prefix(store, "registry:community:")
-        if doc.get("code") and doc.get("subdistrict")
-    }
+    communities = await community_subdistricts(store)
     stored: dict[str, set[str]] = {}
     for doc in await docs_with_prefix(store, "district:ranking:"):
         if "month" in doc and doc.get("subdistrict"):
             stored.setdefault(str(doc["subdistrict"]), set()).add(str(doc["month"]))
-    rules, current = context.rules, month_of(today)
-    oldest = month_of(rules.effective_from)
-    window = [shift_month(current, -back) for back in range(rules.working_group_window_months - 1, 0, -1)]
+    oldest = month_of(context.rules.effective_from)
     days = {
-        subdistrict: [period_bounds(month)[1] for month in window if month >= oldest and month not in have]
+        subdistrict: [
+            period_bounds(month)[1]
+            for month in missing_months(context.rules, today, oldest, stored.get(subdistrict, set()))
+        ]
         for subdistrict in set(communities.values())
-        for have in [stored.get(subdistrict, set())]
     }
     return PastDays(communities, days)
+
+
+async def community_subdistricts(store: Store) -> dict[str, str]:
+    """Each community's sub-district (communities without one belong to none)."""
+    return {
+        str(doc["code"]): str(doc["subdistrict"])
+        for doc in await docs_with_prefix(store, "registry:community:")
+        if doc.get("code") and doc.get("subdistrict")
+    }
+
+
+def missing_months(rules: Rules, today: date, oldest: str, have: Collection[str]) -> list[str]:
+    """The months of the working-group window before this one, from `oldest` on, that have no snapshot in `have`."""
+    current = month_of(today)
+    window = [shift_month(current, -back) for back in range(rules.working_group_window_months - 1, 0, -1)]
+    return [month for month in window if month >= oldest and month not in have]
 
 
 async def _rankings(
@@ -188,9 +196,7 @@ async def _rankings(
     first = min((day for day in (shop.first_day() for shop in shops) if day is not None), default=None)
     writes: list[Doc] = []
     if first is not None:
-        oldest = max(month_of(first), month_of(rules.effective_from))
-        window = [shift_month(current, -back) for back in range(rules.working_group_window_months - 1, 0, -1)]
-        missing = [month for month in window if month not in history and month >= oldest]
+        missing = missing_months(rules, today, max(month_of(first), month_of(rules.effective_from)), history)
         days = [period_bounds(month)[1] for month in missing]
         past = await _scores_as_of(store, context, [shop.code for shop in shops], days, known) if missing else []
         for month, day, month_scores in zip(missing, days, past, strict=True):
