@@ -52,12 +52,8 @@ def project_shop(
     `shop` is the registry document (null when the shop is not registered: then its name is unknown and no
     self-check is owed); `events` are the shop's events (others, photos and unknown types are skipped);
     `as_of` is the day time rules (missed weeks, overdue) are evaluated on and picks the scoring year."""
-    events = list(events)
-    projector = _projected(_registry(shop), canonical_events(events), rules, as_of, templates)
-    if projector is None:
-        return []
-    projector.redemptions = [r for r in redemptions(events) if r.shop == projector.code]
-    return projector.documents()
+    docs, _ = project_with_past(shop, events, rules, as_of, templates, ())
+    return docs
 
 
 def scores_as_of(
@@ -110,19 +106,6 @@ def project_with_past(
         return [], scores
     projector.redemptions = [r for r in redemptions(events) if r.shop == projector.code]
     return projector.documents(), scores
-
-
-def _projected(
-    registry: Shop | None, ordered: list[Event], rules: Rules, as_of: date, templates: Templates
-) -> _Projector | None:
-    code = registry.code if registry else (ordered[0].shop if ordered else None)
-    if code is None:
-        return None
-    projector = _Projector(code, registry, rules, as_of, templates)
-    for event in ordered:
-        if event.shop == code:
-            projector.take(event)
-    return projector
 
 
 def canonical_events(events: Iterable[Mapping[str, Any]]) -> list[Event]:
