@@ -1,5 +1,5 @@
 // The public shop card (GET /api/public/shops/{code}), kept in localStorage so it still shows offline.
-import { store, stored } from './device';
+import { store, storedJson } from './device';
 
 export interface Card {
   code: string;
@@ -16,11 +16,7 @@ export interface Card {
 const KEY = 'mashang.card.';
 
 export function cachedCard(code: string): Card | null {
-  try {
-    return JSON.parse(stored(KEY + code) ?? 'null') as Card | null;
-  } catch {
-    return null;
-  }
+  return storedJson<Card | null>(KEY + code, null);
 }
 
 /** The card from the server (revalidated, never a stale HTTP cache), else the last one saved; `fresh` says which. */

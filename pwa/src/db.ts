@@ -2,7 +2,7 @@
 // Data documents sync live both ways; photos live in their own database, pushed one per request after the
 // text has gone, so an alarm never waits behind a photo. Pending counts are checked against the server.
 import PouchDB from 'pouchdb-browser';
-import { deviceId, store, stored } from './device';
+import { deviceId, store, stored, storedJson } from './device';
 import { dueToRetire, expired, retire, type Retired } from './photo-retention';
 import { backOff, bearerFetch, PHOTO_BATCH_SIZE, PULL_BATCH_SIZE, syncUrl } from './sync-config';
 import { updateSyncFacts } from './sync-status';
@@ -41,11 +41,7 @@ export function photosDb(): LocalDb {
 }
 
 function retiredPhotos(): Retired[] {
-  try {
-    return JSON.parse(stored(PHOTOS_RETIRED_KEY) ?? '[]') as Retired[];
-  } catch {
-    return [];
-  }
+  return storedJson<Retired[]>(PHOTOS_RETIRED_KEY, []);
 }
 
 const retiredDbs = new Map<string, LocalDb>();
@@ -76,11 +72,7 @@ export async function putPhoto(doc: PouchDB.Core.PutDocument<Record<string, unkn
 
 /** How many photos the phone forgot last (the server has them), and when. */
 export function photosForgotten(): { count: number; at: string } | null {
-  try {
-    return JSON.parse(stored(PHOTOS_FORGOTTEN_KEY) ?? 'null') as { count: number; at: string } | null;
-  } catch {
-    return null;
-  }
+  return storedJson<{ count: number; at: string } | null>(PHOTOS_FORGOTTEN_KEY, null);
 }
 
 /**
@@ -126,11 +118,7 @@ export interface Refused {
 }
 
 function allRefused(): Refused[] {
-  try {
-    return JSON.parse(stored(REFUSED_KEY) ?? '[]') as Refused[];
-  } catch {
-    return [];
-  }
+  return storedJson<Refused[]>(REFUSED_KEY, []);
 }
 
 /** Documents the server refused, with its reasons, that the user has not dismissed yet. */

@@ -10,6 +10,16 @@ export function stored(key: string): string | null {
   }
 }
 
+/** A JSON value kept under `key`, or `fallback` when there is none or it does not parse. */
+export function storedJson<T>(key: string, fallback: T): T {
+  try {
+    const text = stored(key);
+    return text === null ? fallback : (JSON.parse(text) as T);
+  } catch {
+    return fallback;
+  }
+}
+
 export function store(key: string, value: string | null): void {
   try {
     if (value === null) localStorage.removeItem(key);

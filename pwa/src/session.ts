@@ -1,6 +1,6 @@
 // Who is signed in on this device, and fetch for the gateway's /api/ with that user's bearer token.
 // Owner and grid-worker sessions persist (the app must start offline); an office session lives in memory only.
-import { store, stored } from './device';
+import { store, stored, storedJson } from './device';
 
 export type Role = 'owner' | 'grid' | 'office';
 
@@ -24,11 +24,7 @@ const DEVICE_KEYS = 'mashang.deviceKeys';
 const MAX_DEVICE_KEYS = 20;
 
 function deviceKeys(): Record<string, string> {
-  try {
-    return JSON.parse(stored(DEVICE_KEYS) ?? '{}') as Record<string, string>;
-  } catch {
-    return {};
-  }
+  return storedJson<Record<string, string>>(DEVICE_KEYS, {});
 }
 
 /** The key the server gave this phone for `account` (`owner:{shop}`, `staff:{username}`) at an earlier sign-in:
