@@ -56,8 +56,10 @@ def test_a_refused_self_check_is_shown_with_the_servers_reason(
     page.wait_for_selector("#sync-panel [data-refused-id]")
     refused = page.inner_text("#sync-panel .refused")
     assert f"{shop}:self_check:" in refused and "clock" in refused
-    # A refused document no longer counts as waiting: nothing else is stuck.
-    assert page.get_attribute("#sync-panel [data-pending-docs]", "data-pending-docs") == "0"
+    # A refused document no longer counts as waiting: nothing else is stuck. The open panel follows the count,
+    # which the phone takes again a moment after each refusal.
+    page.wait_for_selector("#sync-panel [data-pending-docs='0']", timeout=10_000)
+    page.wait_for_selector("#sync-panel [data-pending-photos='0']", timeout=10_000)
 
     # Seen and dismissed: the phone is in sync again, and the refusal does not come back after a reload.
     page.click("#sync-panel [data-action=dismiss-refused]")
