@@ -103,7 +103,8 @@ def test_a_patrol_day_offline_reaches_the_office(gateway: Gateway, context: Any,
     _patrol(page, serious, photo=_camera_jpeg())
     for code in clean:
         _patrol(page, code)
-    assert int(page.get_attribute("[data-sync-state]", "data-pending") or 0) >= 3
+    # Three patrols and a photo wait (the count follows each write by a moment).
+    page.wait_for_function("Number(document.querySelector('[data-sync-state]').dataset.pending) >= 4")
     assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
     # The e-file shows the new hazard at once, marked as not yet synced.
     page.click(f'a.g-shop[data-shop="{serious}"]')
