@@ -30,6 +30,7 @@ from server.api.rules import routes as rules_routes
 from server.api.users import routes as user_routes
 from server.auth import Tokens, load_secret
 from server.errors import CouchError, couch_error_handler, not_found
+from server.import_jobs import ImportJobs
 from server.registry import Registry
 from server.settings import Settings
 from server.store import open_store
@@ -56,6 +57,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         app.state.authenticator = Authenticator(app.state.tokens, app.state.store)
         app.state.accounts = Accounts(app.state.store, app.state.tokens)
         app.state.registry = Registry(app.state.store)
+        app.state.imports = ImportJobs(app.state.store, app.state.registry, app.state.authenticator.forget)
         # The follower is there even when it does not run here, so the alarm API can register its hooks alike.
         app.state.validators = Validators(app.state.store)
         app.state.follower = app.state.validators.follower
@@ -66,9 +68,11 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         await app.state.webhook.start()
         if settings.run_validators:
             app.state.validators.start()
+        await app.state.imports.resume()
         try:
             yield
         finally:
+            await app.state.imports.stop()
             await app.state.validators.stop()
             await app.state.webhook.stop()
             await app.state.alarms.stop()

@@ -9,6 +9,8 @@ Rules (the validation report says which applied to each row):
 - A code seen twice in the file: the later row is refused as a duplicate. A code already in the registry updates
   that shop (name, address, category; a new grid moves it); an unchanged row is counted as such.
 - A dry run checks everything and writes nothing; its report is what the real run would do.
+- A job survives a restart (`server/import_jobs.py` keeps its rows and report in the store): `run` continues a
+  report whose `done` rows were planned and whose `written` rows were written (see `Importer.run`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -90,6 +92,8 @@ class Report:
     communities_created: list[str] = field(default_factory=list)
     grids_created: list[str] = field(default_factory=list)
     reason: str | None = None  # why a job failed
+    written: int = 0  # rows whose writes are finished (`done` rows are planned and counted)
+    resumed: int = 0  # times the job was taken up again after the server restarted
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -210,6 +214,10 @@ def _columns(header: list[str]) -> dict[str, int]:
 # ----- checking and writing -----
 
 
+async def _nothing() -> None:
+    return None
+
+
 class Importer:
     def __init__(self, registry: Registry, report: Report, subdistrict: str | None = None) -> None:
         self.registry, self.report, self.subdistrict = registry, report, subdistrict
@@ -217,18 +225,55 @@ class Importer:
         self.grids: dict[str, tuple[str, str]] = {}  # code or name (also "community/name") -> (code, community)
         self.first_line: dict[str, int] = {}
 
-    async def run(self, rows: list[Row], progress: Callable[[], None] = lambda: None) -> Report:
+    async def run(self, rows: list[Row], checkpoint: Callable[[], Awaitable[None]] = _nothing) -> Report:
+        """Plan and write the rows from `report.done` on, a chunk at a time. `checkpoint` keeps the report after each
+        chunk is planned and before it is written: a job taken up again after a restart knows the counts of the
+        rows it planned, and writes again (`_catch_up`) the one chunk whose writes may not have finished."""
         report = self.report
         report.total = len(rows)
         await self._load()
-        for i in range(0, len(rows), CHUNK):
+        await self._catch_up(rows)
+        for i in range(report.done, len(rows), CHUNK):
             plans = [await self._plan(row) for row in rows[i : i + CHUNK]]
+            report.done += len(plans)
+            await checkpoint()
             if not report.dry_run:
                 await self._write([p for p in plans if p is not None])
-            report.done += len(plans)
-            progress()
+            report.written = report.done
         report.status = "done"
         return report
+
+    async def _catch_up(self, rows: list[Row]) -> None:
+        """A job taken up again: know the codes of the rows it has done (for duplicates), and write the rows
+        planned but perhaps not written. Their counts are in the report already, so they are planned again on a
+        scratch report; what was written before the restart now plans as unchanged, and is not written twice,
+        but joins its grid (`_rejoin`)."""
+        report = self.report
+        for row in rows[: report.written]:
+            if all(row.values.get(name) for name in REQUIRED):
+                self.first_line.setdefault(row.values["code"], row.line)
+        if report.written < report.done:
+            self.report = Report(report.job, report.dry_run, report.create)
+            try:
+                plans = [await self._plan(row) for row in rows[report.written : report.done]]
+            finally:
+                self.report = report
+            if not report.dry_run:
+                await self._write([p for p in plans if p is not None])
+                await self._rejoin(rows[report.written : report.done])
+            report.written = report.done
+
+    async def _rejoin(self, rows: list[Row]) -> None:
+        """Each shop of these rows in its grid's list: a chunk's shops join their grids after they are written,
+        so a shop written before the restart may be missing from the list (`add_to_grid` adds only what is not)."""
+        by_grid: dict[str, list[str]] = {}
+        for row in rows:
+            code = row.values.get("code", "")
+            shop = await self.registry.shop(code) if re.fullmatch(PARTITION, code) else None
+            if shop is not None:
+                by_grid.setdefault(shop["grid"], []).append(code)
+        for grid, codes in by_grid.items():
+            await self.registry.add_to_grid(grid, codes)
 
     async def _load(self) -> None:
         for c in await self.registry.communities():

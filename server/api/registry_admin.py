@@ -3,9 +3,6 @@ shops, communities, grids and staff accounts."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections import OrderedDict
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -17,28 +14,20 @@ from server.api.common import accounts_of, caller, registry_of, text_field
 from server.errors import CouchError, bad_request, not_found
 from server.http import json_response, q_bool, read_body, read_object
 from server.ids import new_ulid
-from server.importer import MAX_BYTES, Importer, Report, parse
+from server.import_jobs import KEEP_JOBS, ImportJobs
+from server.importer import MAX_BYTES, Report, parse
 from server.models.registry import Shop
 from server.store.protocol import Store
 from server.store.reads import docs_with_prefix
 
-log = logging.getLogger(__name__)
-KEEP_JOBS: Final = 50
 SHOP_FIELDS: Final[tuple[str, ...]] = ("name", "address", "category")
-
-
-def _jobs(request: Request) -> OrderedDict[str, Report]:
-    state = request.app.state
-    if not hasattr(state, "import_jobs"):
-        state.import_jobs = OrderedDict()
-    jobs: OrderedDict[str, Report] = state.import_jobs
-    return jobs
 
 
 async def start_import(request: Request) -> Response:
     """`POST /api/office/import?dry_run=&create=&subdistrict=`: starts importing the CSV or XLSX sent as the body,
     202 with the job's report; dry_run=1 writes nothing, create=1 makes unknown communities and grids (see
-    `server/importer.py`)."""
+    `server/importer.py`). The job is kept in the store before the answer, and a restarted server goes on
+    with it (`server/import_jobs.py`)."""
     await caller(request, "office")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
@@ -46,43 +35,22 @@ async def start_import(request: Request) -> Response:
     rows = parse(await read_body(request), request.headers.get("content-type", ""))
     subdistrict = request.query_params.get("subdistrict") or None
     report = Report(new_ulid(), dry_run=q_bool(request, "dry_run"), create=q_bool(request, "create"))
-    jobs = _jobs(request)
-    jobs[report.job] = report
-    while len(jobs) > KEEP_JOBS:
-        jobs.popitem(last=False)
-    importer = Importer(registry_of(request), report, subdistrict)
-
-    if not hasattr(request.app.state, "import_lock"):
-        request.app.state.import_lock = asyncio.Lock()
-    lock: asyncio.Lock = request.app.state.import_lock
-
-    async def work() -> None:
-        try:
-            async with lock:  # one import at a time: two would race on the grids' shop lists
-                report.queued = False
-                await importer.run(rows)
-        except CouchError as e:
-            report.status, report.reason = "failed", e.reason
-        except Exception as e:  # the job's report says it failed; the gateway goes on
-            report.status, report.reason = "failed", f"{type(e).__name__}: the import stopped"
-            log.exception("import job %s failed", report.job)
-        finally:
-            request.app.state.authenticator.forget()
-
-    report.queued = lock.locked()
-    task = asyncio.create_task(work())
-    request.app.state.import_tasks = {*getattr(request.app.state, "import_tasks", set()), task}
-    task.add_done_callback(lambda t: request.app.state.import_tasks.discard(t))
+    await _jobs(request).start(report, rows, subdistrict)
     return json_response(request, report.to_json(), status=202)
 
 
 async def import_job(request: Request) -> Response:
     """`GET /api/office/import/{job}`: progress (`done` of `total` rows), then the validation report."""
     await caller(request, "office")
-    report = _jobs(request).get(request.path_params["job"])
+    report = await _jobs(request).report(request.path_params["job"])
     if report is None:
-        raise not_found("No such import job (jobs are kept for the last 50 imports, until the server restarts).")
-    return json_response(request, report.to_json())
+        raise not_found(f"No such import job (the last {KEEP_JOBS} finished imports are kept).")
+    return json_response(request, report)
+
+
+def _jobs(request: Request) -> ImportJobs:
+    jobs: ImportJobs = request.app.state.imports
+    return jobs
 
 
 # ----- shops -----

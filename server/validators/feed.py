@@ -9,6 +9,7 @@ from datetime import time as clock_time
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from server.import_jobs import KINDS as IMPORT_KINDS
 from server.models.common import split_id
 from server.store.protocol import Doc
 from server.validators.shops import NOT_SHOPS
@@ -51,7 +52,7 @@ def classify(row: Doc) -> Change:
     if partition == "district":
         return Change(everything=kind in REPROJECT_ALL)
     if partition == "registry":
-        return Change(district=True)
+        return Change(district=kind not in IMPORT_KINDS)  # an import's rows and report are not the registry
     if partition in NOT_SHOPS:
         return Change()
     if kind == "alarm":

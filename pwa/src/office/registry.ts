@@ -10,6 +10,7 @@ import { button, field, form, input, listOf, loadInto, section, select, str, sub
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const POLL_MS = 400;
+const MAX_POLL_MS = 5000;
 
 export interface ImportJob {
   job: string;
@@ -27,6 +28,7 @@ export interface ImportJob {
   communities_created?: string[];
   grids_created?: string[];
   reason?: string | null;
+  resumed?: number;
 }
 
 export function contentTypeOf(file: { name: string; type: string }): string {
@@ -47,6 +49,7 @@ function report(job: ImportJob): HTMLElement {
       job.status === 'failed'
         ? `${ot('common.failed')}: ${str(job.reason)}`
         : ot('registry.done', { created: job.created ?? 0, updated: job.updated ?? 0, errors: problems.length })),
+    job.resumed ? h('p', { 'data-import-resumed': String(job.resumed) }, ot('registry.resumed', { n: job.resumed })) : null,
     job.communities_created?.length ? h('p', {}, `${ot('registry.communities')}: ${job.communities_created.join('、')}`) : null,
     job.grids_created?.length ? h('p', {}, `${ot('registry.grids')}: ${job.grids_created.join('、')}`) : null,
     problems.length
@@ -88,13 +91,23 @@ function importer(onDone: () => void): HTMLElement {
       chosen,
       contentTypeOf(chosen),
     );
+    let wait = POLL_MS;
     for (;;) {
       bar.max = Math.max(1, job.total);
       bar.value = job.done;
       count.textContent = ot('registry.progress', { done: job.done, total: job.total });
       if (job.status !== 'running') break;
-      await new Promise((r) => setTimeout(r, POLL_MS));
-      job = await get<ImportJob>(`/api/office/import/${encodeURIComponent(job.job)}`);
+      await new Promise((r) => setTimeout(r, wait));
+      try {
+        job = await get<ImportJob>(`/api/office/import/${encodeURIComponent(job.job)}`);
+        wait = POLL_MS;
+      } catch (err) {
+        // The server restarting (a 5xx from the proxy, or no answer) goes on with the job: keep asking.
+        if (err instanceof ApiError && err.status < 500) throw err;
+        count.textContent = `${ot('registry.progress', { done: job.done, total: job.total })} · ${ot('registry.reconnecting')}`;
+        wait = Math.min(wait * 2, MAX_POLL_MS);
+        await new Promise((r) => setTimeout(r, wait));
+      }
     }
     out.replaceChildren(report(job));
     if (!job.dry_run) onDone();

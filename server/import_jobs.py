@@ -1,0 +1,166 @@
+"""Survey import jobs that survive a restart: the rows and the report are in the store before the 202.
+
+A job is two documents of the server-only registry partition: `registry:import_rows:{job}` holds the parsed
+rows (written once, deleted when the job ends) and `registry:import:{job}` its report, saved after each chunk
+of rows is planned (`Importer.run`). A gateway that starts takes up every job whose report still says
+`running`: it was killed, or stopped, in the middle of it. The report then counts on where it was kept, and
+`resumed` says how often that happened.
+
+Taking a job up is a write of its report with the revision read: when two gateways of one CouchDB start at once,
+one of them gets it. A gateway that finds its report changed under it (another gateway took the job up while it
+was still running it) stops at that chunk and leaves the job to the other. Jobs run one at a time per gateway:
+two would race on the grids' shop lists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from server.errors import CouchError
+from server.importer import Importer, Report, Row
+from server.registry import Registry
+from server.store.protocol import Doc, Store
+from server.store.reads import docs_with_prefix
+from server.store.upsert import read
+
+log = logging.getLogger(__name__)
+KEEP_JOBS: Final = 50  # finished jobs kept, newest first
+JOB_PREFIX: Final = "registry:import:"
+ROWS_PREFIX: Final = "registry:import_rows:"
+KINDS: Final = frozenset({"import", "import_rows"})  # document types of the registry partition kept here
+
+
+class Taken(Exception):
+    """Another gateway took the job up: this one stops running it."""
+
+
+class ImportJobs:
+    def __init__(self, store: Store, registry: Registry, on_end: Callable[[], None]) -> None:
+        self.store, self.registry, self.on_end = store, registry, on_end
+        self._running: dict[str, Report] = {}  # the jobs this gateway runs (or queues) now
+        self._revs: dict[str, str] = {}  # job -> the revision of its report this gateway last wrote
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, report: Report, rows: list[Row], subdistrict: str | None) -> None:
+        """Keep the job's rows and report, then run it in the background; answers once both are on disk."""
+        report.total = len(rows)
+        rows_doc = {
+            "_id": ROWS_PREFIX + report.job,
+            "type": "import_rows",
+            "schema": 1,
+            "rows": [[row.line, row.values] for row in rows],
+        }
+        results = await self.store.bulk_docs([rows_doc, self._job_doc(report, subdistrict)])
+        failed = [r for r in results if not r.get("ok")]
+        if failed:
+            raise CouchError(503, "unavailable", f"the import could not be kept: {failed[0].get('reason')}")
+        self._revs[report.job] = str(results[1]["rev"])
+        report.queued = self._lock.locked()
+        self._spawn(report, rows, subdistrict)
+
+    async def report(self, job: str) -> dict[str, Any] | None:
+        """The job's report: live while this gateway runs it, else as kept."""
+        if job in self._running:
+            return self._running[job].to_json()
+        doc = await read(self.store, JOB_PREFIX + job)
+        return dict(doc["report"]) if doc is not None else None
+
+    async def resume(self) -> list[str]:
+        """Take up the jobs a stopped gateway left running; answers their ids."""
+        taken = []
+        for doc in await docs_with_prefix(self.store, JOB_PREFIX):
+            if doc.get("report", {}).get("status") != "running":
+                continue
+            report = Report(**doc["report"])
+            rows_doc = await read(self.store, ROWS_PREFIX + report.job)
+            if report.dry_run:  # what a dry run would have created lived only in its memory: it starts over
+                report = Report(report.job, report.dry_run, report.create, resumed=report.resumed)
+            report.resumed += 1
+            if rows_doc is None:
+                report.status, report.reason = "failed", "the rows of the import were lost; send the file again"
+            self._revs[report.job] = str(doc["_rev"])
+            try:
+                await self._save(report, doc.get("subdistrict"))
+            except Taken:
+                continue  # another gateway took it up first
+            if rows_doc is not None:
+                rows = [Row(int(line), dict(values)) for line, values in rows_doc["rows"]]
+                self._spawn(report, rows, doc.get("subdistrict"))
+                taken.append(report.job)
+                log.warning("import job %s taken up again at row %d of %d", report.job, report.done, report.total)
+        return taken
+
+    async def drain(self) -> None:
+        """Wait for the jobs running here to end (tools and tests)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Stop running jobs; their reports still say `running`, and the next start takes them up."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, report: Report, rows: list[Row], subdistrict: str | None) -> None:
+        self._running[report.job] = report
+        task = asyncio.create_task(self._run(report, rows, subdistrict))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, report: Report, rows: list[Row], subdistrict: str | None) -> None:
+        try:
+            async with self._lock:
+                report.queued = False
+                importer = Importer(self.registry, report, subdistrict)
+                await importer.run(rows, lambda: self._save(report, subdistrict))
+        except Taken:
+            log.warning("import job %s was taken up by another gateway", report.job)
+            return
+        except CouchError as e:
+            report.status, report.reason = "failed", e.reason
+        except Exception:  # the job's report says it failed; the gateway goes on
+            report.status, report.reason = "failed", "the import stopped on an error in the server"
+            log.exception("import job %s failed", report.job)
+        finally:
+            self._running.pop(report.job, None)
+            self.on_end()
+        await self._end(report, subdistrict)
+
+    async def _end(self, report: Report, subdistrict: str | None) -> None:
+        """Keep the final report, forget the rows, and keep the newest `KEEP_JOBS` finished jobs."""
+        try:
+            await self._save(report, subdistrict)
+        except Taken:
+            return
+        rows = await read(self.store, ROWS_PREFIX + report.job)
+        deletions = [{"_id": rows["_id"], "_rev": rows["_rev"], "_deleted": True}] if rows is not None else []
+        finished = [d for d in await docs_with_prefix(self.store, JOB_PREFIX) if d["report"].get("status") != "running"]
+        deletions += [{"_id": d["_id"], "_rev": d["_rev"], "_deleted": True} for d in finished[:-KEEP_JOBS]]
+        if deletions:
+            await self.store.bulk_docs(deletions)
+        self._revs.pop(report.job, None)
+
+    async def _save(self, report: Report, subdistrict: str | None) -> None:
+        doc = {**self._job_doc(report, subdistrict), "_rev": self._revs[report.job]}
+        [result] = await self.store.bulk_docs([doc])
+        if result.get("error") == "conflict":
+            raise Taken(report.job)
+        if not result.get("ok"):
+            raise CouchError(503, "unavailable", f"the import's report could not be kept: {result.get('reason')}")
+        self._revs[report.job] = str(result["rev"])
+
+    @staticmethod
+    def _job_doc(report: Report, subdistrict: str | None) -> Doc:
+        return {
+            "_id": JOB_PREFIX + report.job,
+            "type": "import",
+            "schema": 1,
+            "subdistrict": subdistrict,
+            "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "report": report.to_json(),
+        }
