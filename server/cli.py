@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import fcntl
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -13,6 +15,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 from server.auth import Principal, Tokens, bump_version, load_secret, token_versions
 from server.settings import Settings
@@ -38,6 +41,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = replace(settings, run_validators=False)
     if not settings.couchdb_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        other = _one_gateway(settings.data_dir)
+        if other is not None:
+            print(
+                f"mashang serve: another gateway (pid {other}) serves {settings.data_dir}; one gateway serves an "
+                "embedded store (a worker or rebuild may run beside it). Stop it, or choose another --data.",
+                file=sys.stderr,
+            )
+            return 1
     app = create_app(settings)
 
     class Server(uvicorn.Server):
@@ -61,6 +72,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     Server(config).run()
     return 0
+
+
+_gateway_lock: TextIO | None = None  # held open for the life of the process
+
+
+def _one_gateway(data_dir: Path) -> str | None:
+    """Hold the embedded store's gateway lock, or answer the pid of the gateway that holds it. Two gateways on
+    one folder would each check "this id is new" under locks of their own (`sync.writes.IdLocks`); the kernel
+    lets the lock go when the process ends, however it ends."""
+    global _gateway_lock
+    handle = (data_dir / "gateway.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        other = handle.read().strip() or "?"
+        handle.close()
+        return other
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    _gateway_lock = handle
+    return None
 
 
 async def _admin_token(settings: Settings, days: int, revoke: bool) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.gateway import Gateway
+from tests.gateway import ROOT, Gateway, free_port
 from tests.pouch import Json, PouchSession, Remote, checked, node_or_fail, self_check, shops
 
 PUSHERS = 4
@@ -173,3 +175,24 @@ def test_a_live_push_carries_on_through_kill_9_and_restart(gateway: Gateway) -> 
     with gateway.client() as client:
         missing = client.post("/sync/_revs_diff", json={i: [r] for i, r in revs.items()}).json()
     assert missing == {}, f"{len(missing)} documents never reached the gateway"
+
+
+def test_a_second_gateway_on_the_same_folder_refuses_to_start_until_the_first_is_gone(gateway: Gateway) -> None:
+    """Two gateways on one embedded store would both take an id for new; the second says so and exits, and
+    after a kill -9 of the first (no clean-up ran) a gateway starts again."""
+    assert gateway.proc is not None
+    first = gateway.proc.pid
+    second = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--data", str(gateway.data_dir), "--port", str(free_port())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 1
+    assert f"another gateway (pid {first}) serves {gateway.data_dir}" in second.stderr
+    assert "update_seq" in _info(gateway)  # the first one serves on, untouched
+
+    gateway.kill()
+    gateway.start()
+    assert "update_seq" in _info(gateway)
