@@ -172,16 +172,19 @@ class Accounts:
 
     # ----- device keys -----
 
-    def device_key(self, account: str) -> str:
+    def device_key(self, account: str, version: int) -> str:
+        """A key for the phone's next sign-ins to `account`, valid while the account's token version is `version`:
+        revoking the user's tokens or a new password or PIN (a lost phone) voids the keys with the tokens."""
         nonce = secrets.token_urlsafe(12)
-        return f"{nonce}.{self.tokens.mac('device-key', f'{account}|{nonce}')}"
+        return f"{nonce}.{self.tokens.mac('device-key', f'{account}|{version}|{nonce}')}"
 
-    def known_device(self, account: str, key: object) -> str | None:
+    def known_device(self, account: str, key: object, user: Doc | None) -> str | None:
         """The throttle key of a sign-in to `account` with a valid device key for it, else None."""
-        if not isinstance(key, str) or key.count(".") != 1 or len(key) > 200:
+        if user is None or not isinstance(key, str) or key.count(".") != 1 or len(key) > 200:
             return None
         nonce, mac = key.split(".")
-        if not secrets.compare_digest(mac, self.tokens.mac("device-key", f"{account}|{nonce}")):
+        version = int(user.get("token_version", 0))
+        if not secrets.compare_digest(mac, self.tokens.mac("device-key", f"{account}|{version}|{nonce}")):
             return None
         return f"{account}|{nonce}"
 
@@ -210,7 +213,9 @@ class Accounts:
     def _signed_in(self, user: Doc, account: str, known: str | None, key: object) -> Session:
         self.by_account.clear(known or account)
         session = self._session(user)
-        return Session(session.token, session.user, key if known and isinstance(key, str) else self.device_key(account))
+        if not (known and isinstance(key, str)):
+            key = self.device_key(account, int(user.get("token_version", 0)))
+        return Session(session.token, session.user, key)
 
     def _session(self, user: Doc) -> Session:
         principal = Principal(user["user_id"], user["role"], int(user.get("token_version", 0)))
@@ -218,21 +223,21 @@ class Accounts:
 
     async def login(self, username: str, password: str, address: str, device_key: object = None) -> Session:
         account = f"staff:{username}"
-        known = self.known_device(account, device_key)
-        self._check_throttle(account, address, known)
         for role in ("grid", "office"):
             user = await read(self.store, user_doc_id(f"{role}:{username}"))
             if user is not None:
                 break
+        known = self.known_device(account, device_key, user)
+        self._check_throttle(account, address, known)
         if user is None or user.get("disabled") or not await _verify(user.get("password_hash"), password):
             raise await self._failed(account, address, "Wrong username or password.", known)
         return self._signed_in(user, account, known, device_key)
 
     async def owner_login(self, shop: str, pin: str, address: str, device_key: object = None) -> Session:
         account = f"owner:{shop}"
-        known = self.known_device(account, device_key)
-        self._check_throttle(account, address, known)
         user = await read(self.store, user_doc_id(account))
+        known = self.known_device(account, device_key, user)
+        self._check_throttle(account, address, known)
         if user is None or user.get("disabled") or not await _verify(user.get("pin_hash"), pin):
             raise await self._failed(account, address, "Wrong shop code or PIN.", known)
         return self._signed_in(user, account, known, device_key)

@@ -181,3 +181,18 @@ def test_known_phones_behind_a_shared_address_still_sign_in(fresh_gateway: Calla
         _rotate_accounts(http, logins, lambda _: "127.0.0.1")
         assert_throttled(_sign_in(http, newcomer))
         assert _sign_in(http, owner, key).status_code == 200
+
+
+def test_revoking_a_lost_phones_sign_in_voids_its_device_key(fresh_gateway: Callable[..., Gateway], demo: Demo) -> None:
+    """The owner's phone is lost: the office revokes the owner's sign-ins. The phone's device key goes with them,
+    so whoever holds the phone is throttled like a stranger: their guesses count against the account."""
+    owner = demo[1]["owners"][8]
+    gateway = fresh_gateway()
+    with httpx.Client(base_url=gateway.url, timeout=30) as http:
+        lost = _sign_in(http, owner).json()["device_key"]
+        revoked = http.post(f"/api/office/users/owner:{owner['shop']}/revoke", headers=gateway.headers)
+        assert revoked.status_code == 200, revoked.text
+        for _ in range(5):
+            assert _sign_in(http, owner, lost, pin=wrong(owner["pin"])).status_code == 401
+        assert_throttled(_sign_in(http, owner, lost))  # the finder's guesses lock the account, key or not
+        assert_throttled(_sign_in(http, owner))
