@@ -15,7 +15,16 @@ from pydantic import ValidationError
 from server.accounts import user_doc_id
 from server.errors import bad_request, conflict, not_found
 from server.models.common import reason_of
-from server.models.registry import Community, Grid, Shop, community_doc_id, grid_doc_id, shop_doc_id
+from server.models.registry import (
+    Community,
+    Grid,
+    Shop,
+    Subdistrict,
+    community_doc_id,
+    grid_doc_id,
+    shop_doc_id,
+    subdistrict_doc_id,
+)
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.reads import docs_with_prefix
 from server.store.upsert import read, upsert
@@ -118,6 +127,21 @@ class Registry:
         checked(Community, {**doc, "subdistrict": subdistrict})
         return await self.put_community(code, name, subdistrict)
 
+    async def subdistricts(self) -> dict[str, str | None]:
+        """Every sub-district the communities name, and those named without communities yet: code -> name."""
+        named = {d["code"]: d["name"] for d in await docs_with_prefix(self.store, "registry:subdistrict:")}
+        codes = {*named, *(c["subdistrict"] for c in await self.communities())}
+        return {code: named.get(code) for code in sorted(codes)}
+
+    async def subdistrict_name(self, code: str) -> str:
+        """The sub-district's name, or its code while it has none."""
+        doc = await read(self.store, subdistrict_doc_id(code))
+        return str(doc["name"]) if doc is not None else code
+
+    async def save_subdistrict(self, code: str, name: str) -> Doc:
+        doc = {"_id": subdistrict_doc_id(code), "type": "subdistrict", "schema": 1, "code": code, "name": name}
+        return await upsert(self.store, checked(Subdistrict, doc))
+
     async def only_subdistrict(self) -> str:
         found = {str(c["subdistrict"]) for c in await self.communities()}
         if len(found) != 1:
@@ -201,7 +225,9 @@ async def bump_scope_version(store: Store, user_id: str) -> None:
         await upsert(store, {**user, "scope_version": int(user.get("scope_version", 0)) + 1})
 
 
-def checked(model: type[Shop] | type[Grid] | type[Community], doc: dict[str, Any]) -> dict[str, Any]:
+def checked(
+    model: type[Shop] | type[Grid] | type[Community] | type[Subdistrict], doc: dict[str, Any]
+) -> dict[str, Any]:
     """`doc` as the model stores it, or a 400 naming the field that is wrong."""
     try:
         return model.model_validate({k: v for k, v in doc.items() if k != "_rev"}).to_doc()

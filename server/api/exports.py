@@ -98,7 +98,7 @@ async def report(request: Request) -> Response:
             raise
         ranking = None
     html = report_html(
-        subdistrict,
+        await request.app.state.registry.subdistrict_name(subdistrict),
         month,
         today,
         month_figures(active, month, today),

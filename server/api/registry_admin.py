@@ -155,6 +155,21 @@ async def put_community(request: Request) -> Response:
     return json_response(request, {k: doc[k] for k in ("code", "name", "subdistrict")})
 
 
+async def list_subdistricts(request: Request) -> Response:
+    """`GET /api/office/registry/subdistricts`: the sub-districts (街道) with their names (null while unnamed)."""
+    await caller(request, "office")
+    named = await registry_of(request).subdistricts()
+    return json_response(request, {"items": [{"code": code, "name": name} for code, name in named.items()]})
+
+
+async def put_subdistrict(request: Request) -> Response:
+    """`PUT /api/office/registry/subdistricts/{code} {name}`: name a sub-district (reports show the name)."""
+    await caller(request, "office")
+    body = await read_object(request)
+    doc = await registry_of(request).save_subdistrict(request.path_params["code"], text_field(body, "name", 64))
+    return json_response(request, {k: doc[k] for k in ("code", "name")})
+
+
 async def put_grid(request: Request) -> Response:
     """`PUT /api/office/registry/grids/{code} {name, community, workers?}`: create or edit; `workers` are
     grid-worker usernames; those added or removed re-read their scope."""
@@ -233,6 +248,8 @@ routes = [
     Route("/api/office/shops/{code}/reopen", reopen_shop, methods=["POST"]),
     Route("/api/office/registry/communities", list_communities, methods=["GET"]),
     Route("/api/office/registry/communities/{code}", put_community, methods=["PUT"]),
+    Route("/api/office/registry/subdistricts", list_subdistricts, methods=["GET"]),
+    Route("/api/office/registry/subdistricts/{code}", put_subdistrict, methods=["PUT"]),
     Route("/api/office/registry/grids/{code}", put_grid, methods=["PUT"]),
     Route("/api/office/users", list_users, methods=["GET"]),
     Route("/api/office/users", create_user, methods=["POST"]),

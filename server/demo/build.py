@@ -189,6 +189,7 @@ async def _shared_documents(store: Store) -> None:
 
 async def _registry(store: Store, district: District) -> None:
     registry = Registry(store)
+    await registry.save_subdistrict(SUBDISTRICT, SUBDISTRICT_NAME)
     await asyncio.gather(*(registry.put_community(c.code, c.name, SUBDISTRICT) for c in district.communities))
     await asyncio.gather(
         *(registry.put_grid(g.code, g.name, g.community, list(g.workers), list(g.shops)) for g in district.grids)

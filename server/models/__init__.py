@@ -38,7 +38,16 @@ from server.models.projections import (
     Score,
     Stats,
 )
-from server.models.registry import Community, Grid, Shop, community_doc_id, grid_doc_id, shop_doc_id
+from server.models.registry import (
+    Community,
+    Grid,
+    Shop,
+    Subdistrict,
+    community_doc_id,
+    grid_doc_id,
+    shop_doc_id,
+    subdistrict_doc_id,
+)
 from server.models.rules import RULES_ID, Rules, default_rules
 from server.models.templates import (
     DEFAULT_TEMPLATE_ID,
@@ -65,6 +74,7 @@ EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
 SERVER_TYPES: Final[Mapping[str, type[Doc]]] = {
     "shop": Shop,
     "community": Community,
+    "subdistrict": Subdistrict,
     "grid": Grid,
     "template": Template,
     "rules": Rules,
@@ -140,6 +150,7 @@ __all__ = [
     "Severity",
     "Shop",
     "Stats",
+    "Subdistrict",
     "Template",
     "TemplateItem",
     "Verification",
@@ -154,4 +165,5 @@ __all__ = [
     "parse_event",
     "reason_of",
     "shop_doc_id",
+    "subdistrict_doc_id",
 ]

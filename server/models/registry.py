@@ -49,6 +49,21 @@ class Community(Doc):
         return self
 
 
+class Subdistrict(Doc):
+    """A sub-district's name (街道), `registry:subdistrict:{code}`, as reports show it; communities give the code."""
+
+    type: Literal["subdistrict"]
+    code: Code
+    name: Text
+
+    @model_validator(mode="after")
+    def _check_subdistrict_id(self) -> Self:
+        self.check_id(rf"registry:subdistrict:{KEY}", "registry:subdistrict:{code}")
+        if self.key != self.code:
+            raise refuse(f"_id must be registry:subdistrict:{self.code}")
+        return self
+
+
 class Grid(Doc):
     """A grid (网格) of a community and the grid workers who patrol it (user ids `grid:{username}`)."""
 
@@ -79,6 +94,10 @@ def shop_doc_id(code: str) -> str:
 
 def community_doc_id(code: str) -> str:
     return f"registry:community:{code}"
+
+
+def subdistrict_doc_id(code: str) -> str:
+    return f"registry:subdistrict:{code}"
 
 
 def grid_doc_id(code: str) -> str:

@@ -143,6 +143,7 @@ def test_the_monthly_report_has_the_months_figures_lists_and_communities(
     resp = client.get(f"/api/office/reports/{MONTH}.html", headers=office)
     html = resp.text
     assert "安全监管月报" in html and "去年同期" in html and "红榜" in html and "黑榜" in html
+    assert "<p class='muted'>明楼街道</p>" in html  # the sub-district by its name, not its code
     hazards = [h for h in docs_of(district, {"hazard"}) if h["found_at"][:7] == MONTH]
     found = re.search(r"<td>发现隐患数</td><td class='n'>(\d+)</td><td class='n'>(\d+)</td>", html)
     assert found is not None and int(found.group(1)) == len(hazards)

@@ -142,3 +142,27 @@ def test_a_closed_shop_leaves_the_ranking(world: World) -> None:
     assert wait_until(lambda: ranked() == {"S0001", "S0002", "S0003"}, timeout=60)
     assert world.client.post("/api/office/shops/S0002/close", headers=office(world)).status_code == 200
     assert wait_until(lambda: ranked() == {"S0001", "S0003"}, timeout=60)
+
+
+def test_a_sub_district_is_named_for_the_reports(world: World) -> None:
+    office = world.login("wang", "wang-password")
+    listed = world.client.get("/api/office/registry/subdistricts", headers=office)
+    assert listed.json()["items"] == [{"code": "minglou", "name": None}]  # named by communities, not yet named
+    resp = world.client.put("/api/office/registry/subdistricts/minglou", json={"name": " 明楼街道 "}, headers=office)
+    assert resp.status_code == 200 and resp.json() == {"code": "minglou", "name": "明楼街道"}
+    resp = world.client.put("/api/office/registry/subdistricts/dongliu", json={"name": "东柳街道"}, headers=office)
+    assert resp.status_code == 200  # named before its first community
+    items = world.client.get("/api/office/registry/subdistricts", headers=office).json()["items"]
+    assert items == [{"code": "dongliu", "name": "东柳街道"}, {"code": "minglou", "name": "明楼街道"}]
+
+    for body in ({}, {"name": ""}, {"name": "x" * 65}):
+        resp = world.client.put("/api/office/registry/subdistricts/minglou", json=body, headers=office)
+        assert resp.status_code == 400 and resp.json()["reason"].startswith("name")
+    resp = world.client.put("/api/office/registry/subdistricts/no%20spaces", json={"name": "x"}, headers=office)
+    assert resp.status_code == 400
+    zhou = world.login("zhou", "zhou-password")
+    assert world.client.get("/api/office/registry/subdistricts", headers=zhou).status_code == 403
+    assert (
+        world.client.put("/api/office/registry/subdistricts/minglou", json={"name": "x"}, headers=zhou).status_code
+        == 403
+    )

@@ -139,6 +139,12 @@ def test_registry_forms_add_a_community_grid_user_and_shop_and_hand_out_an_activ
         "xq1",
         "xinqiao",
     )
+    # Sub-districts are named for the monthly report's heading: the demo's is offered, a new one can be named.
+    assert page.locator("#subdistrict-codes option[value=minglou]").inner_text() == "明楼街道"
+    submit("subdistrict", code="dongliu", name="东柳街道")
+    named = httpx.get(f"{gateway.url}/api/office/registry/subdistricts", headers=office, timeout=30).json()["items"]
+    assert {"code": "dongliu", "name": "东柳街道"} in named and {"code": "minglou", "name": "明楼街道"} in named
+
     # The new grid worker signs in and sees the new shop's partition.
     worker = httpx.post(
         f"{gateway.url}/api/auth/login", json={"username": "xiaoma", "password": "xiaoma-password"}, timeout=30

@@ -193,6 +193,28 @@ function communityForm(added: (code: string, name: string) => void): HTMLElement
   }));
 }
 
+interface Subdistrict {
+  code: string;
+  name: string | null;
+}
+
+/** The sub-districts' names: the monthly report's heading shows the name, not the code communities give. */
+function subdistrictForm(subdistricts: Subdistrict[]): HTMLElement {
+  const code = input('code', { required: true, maxlength: '64', list: 'subdistrict-codes' });
+  const codes = h('datalist', { id: 'subdistrict-codes' }, ...subdistricts.map((d) => h('option', { value: d.code }, d.name ?? '')));
+  return section(ot('registry.subdistrict'), form({ 'data-form': 'subdistrict' }, [
+    field(ot('common.code'), code),
+    codes,
+    field(ot('common.name'), input('name', { required: true, maxlength: '64', placeholder: '明楼街道' })),
+    submit(ot('common.save')),
+  ], async (data) => {
+    const saved = await send<Subdistrict>('PUT', `/api/office/registry/subdistricts/${encodeURIComponent(String(data.get('code')).trim())}`, {
+      name: String(data.get('name') ?? '').trim(),
+    });
+    return `${ot('common.saved')}: ${saved.code} = ${saved.name ?? ''}`;
+  }));
+}
+
 function gridForm(communities: Community[]): { node: HTMLElement; add: (code: string, name: string) => void } {
   const community = select('community', communities.map((c) => [c.code, c.name] as [string, string]));
   const add = (code: string, name: string): void => {
@@ -294,6 +316,7 @@ export const registry: Screen = () => {
   const lower = h('div', {});
   const load = (): Promise<void> => loadInto(lower, async () => {
     const communities = listOf<Community>(await get<unknown>('/api/office/registry/communities'), 'communities');
+    const subdistricts = listOf<Subdistrict>(await get<unknown>('/api/office/registry/subdistricts'), 'subdistricts');
     const grid = gridForm(communities);
     const grids = communities.flatMap((c) => (c.grids ?? []).map((g) => ({ ...g, community: c.name })));
     return [
@@ -311,6 +334,7 @@ export const registry: Screen = () => {
       )),
       h('div', { class: 'two-col' }, shopForm(), activation()),
       h('div', { class: 'two-col' }, communityForm(grid.add), grid.node),
+      h('div', { class: 'two-col' }, subdistrictForm(subdistricts)),
       users(),
     ];
   });
