@@ -32,7 +32,7 @@ from server.tasks import cancel
 log = logging.getLogger(__name__)
 
 Status = Literal["open", "acknowledged", "dispatched", "resolved"]
-Change = Literal["new", "changed"]
+Change = Literal["new", "changed", "withdrawn"]
 STATUSES: Final[tuple[Status, ...]] = get_args(Status)
 DEPARTMENTS: Final[tuple[str, ...]] = get_args(Department)
 # Which statuses each step may start from, and how a refusal reads.
@@ -143,8 +143,9 @@ class Alarms:
                 )
                 alarm_rows = [row for row in feed["results"] if ALARM_ID.fullmatch(row["id"])]
                 for row in alarm_rows:
-                    if row.get("deleted"):  # the validators withdrew it (its events no longer raise it)
-                        self._index.pop(row["id"], None)
+                    # The validators withdrew it: the submission's alarm has another id now (see `plan_writes`).
+                    if row.get("deleted") and self._index.pop(row["id"], None) is not None and loaded:
+                        self._publish("withdrawn", {"_id": row["id"], "shop": row["id"].split(":", 1)[0]})
                 ids = [row["id"] for row in alarm_rows if not row.get("deleted")]
                 if ids:
                     rows = (await self.store.all_docs(AllDocsQuery(keys=ids, include_docs=True)))["rows"]

@@ -179,7 +179,10 @@ class _Projector:
         self.weeks: set[str] = set()  # ISO weeks with a counted self-check
         self.latest_self_check: SelfCheck | None = None
         self.first_check: date | None = None
-        self.alarms: list[dict[str, Any]] = []
+        # One submission (a patrol or self-check of several checklist modules is one event per module, all with one
+        # author and moment) raises at most one alarm, on the deductions of all its modules together:
+        # (type, author, moment) -> the submission's first event (by `_id`), its new hazards, its cost.
+        self.submissions: dict[tuple[str, str, datetime], tuple[SelfCheck | Patrol, list[HazardState], int]] = {}
         self.redemptions: list[Redemption] = []
         # One patrol visit (a shop's patrols of one day: one event per checklist module) earns the clean-patrol
         # points once, and only when none of its patrols found a hazard: day -> the key holding the points.
@@ -284,8 +287,23 @@ class _Projector:
         return hazard
 
     def _alarm(self, check: SelfCheck | Patrol, found: list[HazardState], cost: int) -> None:
-        if not found or not R.raises_alarm(self.rules, cost, [h.severity for h in found]):
+        """Count a check's new hazards and deductions toward its submission's alarm (`alarms`)."""
+        if not found:
             return
+        key = (check.type, check.created_by, check.performed_at)
+        first, hazards, total = self.submissions.get(key, (check, [], 0))
+        self.submissions[key] = (first, hazards + found, total + cost)
+
+    def alarms(self) -> list[dict[str, Any]]:
+        """An alarm for each submission whose deductions reach the threshold or that found a serious item. Its id
+        is that of the submission's first event with a new hazard: the modules' events may arrive in any order."""
+        return [
+            self._alarm_doc(check, found, cost)
+            for check, found, cost in self.submissions.values()
+            if R.raises_alarm(self.rules, cost, [h.severity for h in found])
+        ]
+
+    def _alarm_doc(self, check: SelfCheck | Patrol, found: list[HazardState], cost: int) -> dict[str, Any]:
         created_at = R.local(check.performed_at, self.rules)
         doc = {
             "_id": f"{self.code}:alarm:{check.key}",
@@ -304,7 +322,7 @@ class _Projector:
             "created_at": created_at,
             "history": [{"status": "open", "at": created_at, "by": "server"}],
         }
-        self.alarms.append(Alarm.model_validate(doc).to_doc())
+        return Alarm.model_validate(doc).to_doc()
 
     def _event_entry(self, key: str, rule: LedgerRule, points: int, source: str, event: Event, note: str = "") -> None:
         """An entry caused by an event: it counts on the event's day, from the moment it was performed."""
@@ -399,7 +417,7 @@ class _Projector:
         self._time_rules()
         docs = [self._ledger_doc(entry) for entry in self.entries.values()]
         docs += [hazard.to_doc(self.code, self.rules) for hazard in self.hazards.values()]
-        docs += self.alarms
+        docs += self.alarms()
         docs.append(self._score())
         docs.append(self._rewards())
         return sorted(docs, key=lambda doc: str(doc["_id"]))

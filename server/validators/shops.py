@@ -83,8 +83,11 @@ def plan_writes(projected: Iterable[Mapping[str, Any]], stored: Mapping[str, Doc
     """What to write so the stored projections become `projected` (deletions are `_deleted` stubs)."""
     plan = Plan()
     wanted: set[str] = set()
+    alarmed: set[str] = set()  # the hazards the projected alarms name
     for doc in projected:
         doc_id = str(doc["_id"])
+        if doc["type"] == "alarm":
+            alarmed.update(str(item["hazard"]) for item in doc["items"])
         old = stored.get(doc_id)
         merged = _merged(doc, old)
         wanted.add(doc_id)
@@ -96,10 +99,21 @@ def plan_writes(projected: Iterable[Mapping[str, Any]], stored: Mapping[str, Doc
             plan.new_alarms.append(merged)
         plan.writes.append(merged)
     for doc_id, old in sorted(stored.items()):
-        if doc_id not in wanted and old.get("type") in DELETABLE:
+        if doc_id not in wanted and (old.get("type") in DELETABLE or _superseded(old, alarmed)):
             plan.writes.append({"_id": doc_id, "_rev": old["_rev"], "_deleted": True})
             plan.deleted += 1
     return plan
+
+
+def _superseded(stored: Mapping[str, Any], alarmed: set[str]) -> bool:
+    """A stored alarm no longer projected whose hazards another alarm names, and that the office has not touched:
+    a submission's modules arrived out of order, and its alarm now has its first event's id. An alarm the office
+    acted on, or one that the rules no longer raise, stays."""
+    if stored.get("type") != "alarm" or stored.get("status") != "open":
+        return False
+    if any(step.get("by") != "server" for step in stored.get("history", [])):
+        return False
+    return any(item.get("hazard") in alarmed for item in stored.get("items", []))
 
 
 def _merged(doc: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Doc:

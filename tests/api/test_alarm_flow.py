@@ -117,9 +117,46 @@ def test_an_open_dashboard_sees_the_alarm_as_it_is_raised(tmp_path: Path) -> Non
         with client.stream("GET", "/api/office/alarms/stream", headers=ADMIN) as stream:
             lines = stream.iter_lines()
             next_event(lines)  # retry
-            patrol = zhou_gas_leak()
+            earlier, patrol = _one_submission(zhou_gas_leak(), zhou_gas_leak())
             push(client, ADMIN, patrol)  # as the grid worker's phone replicates it
             event = next_event(lines)
             data = orjson.loads(event["data"])
             assert event["event"] == "alarm" and data["change"] == "new"
             assert data["alarm"]["source"] == patrol["_id"] and data["alarm"]["shop_name"] == "老王面馆"
+            # The same submission's other module, with the lower id, arrives later: the desk is told the first
+            # alarm is withdrawn, and gets the submission's alarm.
+            push(client, ADMIN, earlier)
+            changes = [orjson.loads(next_event(lines)["data"]) for _ in range(2)]
+            assert sorted((c["change"], c["alarm"]["_id"]) for c in changes) == [
+                ("new", f"S0001:alarm:{earlier['_id'].rsplit(':', 1)[1]}"),
+                ("withdrawn", data["alarm"]["_id"]),
+            ]
+
+
+def _one_submission(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two modules' events of one patrol (one moment), the one with the lower id first."""
+    a["performed_at"] = b["performed_at"]
+    first, second = sorted((a, b), key=lambda doc: str(doc["_id"]))
+    return first, second
+
+
+def test_a_submission_of_two_modules_arriving_last_first_leaves_one_alarm(tmp_path: Path) -> None:
+    """A patrol of two checklist modules is two events with one moment. The phone's second arrives first and raises
+    an alarm alone; when the first arrives, the office's queue holds the submission's one alarm, not two."""
+    with open_world(tmp_path) as world:
+        zhou, office = world.login("zhou", "zhou-password"), world.login("wang", "wang-password")
+        first, second = _one_submission(zhou_gas_leak(), zhou_gas_leak())
+
+        def open_alarms() -> list[dict[str, Any]]:
+            answer = world.client.get("/api/office/alarms?status=open", headers=office).json()
+            return [a for a in answer["items"] if a["shop"] == "S0001"]
+
+        push(world.client, zhou, second)
+        [early] = wait_until(open_alarms)
+        assert early["source"] == second["_id"]
+        push(world.client, zhou, first)
+        [alarm] = wait_until(lambda: [a for a in open_alarms() if a["source"] == first["_id"]])
+        assert len(alarm["items"]) == 2 and alarm["cost"] == 20
+        wait_until(lambda: len(open_alarms()) == 1)
+        gone = world.client.get(f"/sync/{early['_id']}", headers=world.admin())
+        assert gone.status_code == 404 and gone.json()["reason"] == "deleted"

@@ -79,3 +79,28 @@ def test_a_patrol_alarm_goes_live_to_the_desk_and_through_its_lifecycle(
     page.locator(f'[data-alarm-id="{alarm_id}"][data-status=resolved]').wait_for()
     assert dialogs == []
     page.context.close()
+
+
+def test_a_withdrawn_alarm_leaves_the_open_desk(gateway: Gateway, browser: Any, logins: dict[str, Any]) -> None:
+    """A two-module patrol whose second module's event arrived first: its early alarm goes from the open desk when
+    the submission's alarm comes, so the desk shows one card for one submission."""
+    worker = logins["grid_workers"][1]
+    resp = httpx.post(
+        f"{gateway.url}/api/auth/login", json={"username": worker["username"], "password": worker["password"]}
+    )
+    grid = {"Authorization": f"Bearer {resp.json()['token']}"}
+    user, shop = resp.json()["user"]["id"], worker["shops"][0]
+    a, b = serious_patrol(shop, user), serious_patrol(shop, user)
+    a["performed_at"] = b["performed_at"]
+    first, second = sorted((a, b), key=lambda doc: str(doc["_id"]))
+
+    page = office_page(browser, gateway, logins, "/office/alarms")
+    page.wait_for_selector(".live[data-stream-state=live]", timeout=20_000)
+    card = "[data-alarm-id='{}:alarm:{}']"
+    for doc in (second, first):
+        pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [doc]}, timeout=30)
+        assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
+        page.wait_for_selector(card.format(shop, doc["_id"].rsplit(":", 1)[1]), timeout=30_000)
+    page.wait_for_selector(card.format(shop, second["_id"].rsplit(":", 1)[1]), state="detached", timeout=30_000)
+    assert page.locator(card.format(shop, first["_id"].rsplit(":", 1)[1])).count() == 1
+    page.context.close()

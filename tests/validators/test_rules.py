@@ -12,8 +12,10 @@ import pytest
 from server.models.templates import Template
 from server.validators import rules as R
 from server.validators.projections import project_shop
+from server.validators.shops import plan_writes
 from tests.validators.builders import (
     RULES,
+    SHOP,
     TEMPLATE,
     TEMPLATES,
     finding,
@@ -360,6 +362,8 @@ def _alarm_case(*findings: tuple[str, str], declared: tuple[str, ...] = ()) -> l
         (lambda: _alarm_case(("escape_route", "major"), declared=("escape_route",)), False),  # 5 + 3
         (lambda: _alarm_case(("escape_route", "major"), ("wiring_ok", "general"), declared=("escape_route",)), True),
         (lambda: [patrol("2026-03-02 10:00")], False),
+        (lambda: _two_modules("10:00", "10:00"), True),  # 5 + 5
+        (lambda: _two_modules("10:00", "10:20"), False),  # 5, then 5
     ],
     ids=[
         "self-reported serious item → alarm",
@@ -370,10 +374,60 @@ def _alarm_case(*findings: tuple[str, str], declared: tuple[str, ...] = ()) -> l
         "one major falsely declared in order (−8) → no alarm",
         "major, general and a false self-report (−10) → alarm",
         "clean patrol → no alarm",
+        "one submission of two modules, a major in each (−10) → alarm",
+        "two patrols 20 minutes apart, a major in each → no alarm",
     ],
 )
 def test_alarm(events: Events, alarm: bool) -> None:
     assert len(of_type(project(events(), "2026-03-02"), "alarm")) == (1 if alarm else 0)
+
+
+def _two_modules(first: str, second: str, severity: str = "major") -> list[dict[str, Any]]:
+    """A grid worker's patrol of a shop with two checklist modules: one event per module, each with a finding."""
+    return [
+        patrol(f"2026-03-02 {first}", finding("f1", "escape_route", "major", "2026-03-10")),
+        patrol(f"2026-03-02 {second}", finding("f2", "rcd_installed", severity, "2026-03-10")),
+    ]
+
+
+def test_a_submissions_alarm_names_every_modules_items_under_its_first_events_id() -> None:
+    events = _two_modules("10:00", "10:00")
+    [alarm] = of_type(project(events, "2026-03-02"), "alarm")
+    first = str(events[0]["_id"]).rsplit(":", 1)[1]
+    assert alarm["_id"] == f"{SHOP}:alarm:{first}" and alarm["source"] == events[0]["_id"]
+    assert alarm["cost"] == 10 and [i["item"] for i in alarm["items"]] == ["escape_route", "rcd_installed"]
+    assert [i["hazard"] for i in alarm["items"]] == [hazard_id(events[0], "f1"), hazard_id(events[1], "f2")]
+
+
+@pytest.mark.parametrize("office_acted", [False, True])
+def test_a_modules_alarm_raised_before_its_submissions_first_event_arrived(office_acted: bool) -> None:
+    """The second module's event arrives first and raises an alarm alone (a serious item). When the first arrives,
+    the submission's one alarm has the first event's id: the early one is withdrawn, unless the office already
+    acted on it (then it stays, with what the office did)."""
+    events = _two_modules("10:00", "10:00", severity="serious")
+    [early] = of_type(project(events[1:], "2026-03-02"), "alarm")
+    stored = {str(early["_id"]): {**early, "_rev": "1-a"}}
+    if office_acted:
+        ack = {"status": "acknowledged", "at": "2026-03-02T10:05:00+08:00", "by": "office:wang"}
+        stored[str(early["_id"])] |= {"status": "acknowledged", "history": [*early["history"], ack]}
+    projected = project(events, "2026-03-02")
+    [alarm] = of_type(projected, "alarm")
+    assert alarm["_id"] != early["_id"] and len(alarm["items"]) == 2
+    plan = plan_writes(projected, stored)
+    withdrawn = [w["_id"] for w in plan.writes if w.get("_deleted")]
+    assert withdrawn == ([] if office_acted else [early["_id"]])
+    assert [a["_id"] for a in plan.new_alarms] == [alarm["_id"]]
+
+
+def test_an_alarm_the_rules_no_longer_raise_stays() -> None:
+    """The office raised the threshold: an open alarm raised under the old rules is not withdrawn."""
+    events = _two_modules("10:00", "10:00")
+    [alarm] = of_type(project(events, "2026-03-02"), "alarm")
+    higher = RULES.model_copy(update={"alarm_threshold": 15})
+    projected = project(events, "2026-03-02", rules=higher)
+    assert of_type(projected, "alarm") == []
+    plan = plan_writes(projected, {str(alarm["_id"]): {**alarm, "_rev": "1-a"}})
+    assert not [w for w in plan.writes if w.get("_deleted")]
 
 
 def test_a_scoring_year_starts_at_100() -> None:

@@ -200,7 +200,11 @@ export const alarms: Screen = (query) => {
     }
     if (event.event !== 'alarm') return;
     const { change, alarm } = JSON.parse(event.data) as { change: string; alarm: Alarm };
-    if (wanted(alarm) || shown.has(alarm._id)) put(alarm, change === 'new' && !shown.has(alarm._id));
+    if (change === 'withdrawn') {
+      // The submission's alarm has another id now (its checklist modules arrived out of order): one card, not two.
+      shown.get(alarm._id)?.remove();
+      shown.delete(alarm._id);
+    } else if (wanted(alarm) || shown.has(alarm._id)) put(alarm, change === 'new' && !shown.has(alarm._id));
     if (change === 'new') {
       banner.hidden = false;
       banner.textContent = `${ot('alarms.new')}: ${alarm.shop_name ?? alarm.shop} · ${alarm.items
