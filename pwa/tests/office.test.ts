@@ -151,3 +151,28 @@ describe('opening server HTML in a tab', () => {
     expect(withPolicy('<p>no head</p>', null)).toMatch(/^<meta http-equiv="Content-Security-Policy" content="default-src 'none';/);
   });
 });
+
+describe('the checklist template form', () => {
+  it('turns every shipped item into a row and back, keeping what the form does not edit', async () => {
+    const { rowOf, itemOf } = await import('../src/office/rules');
+    const items = [
+      { id: 'open_flame', label_zh: '居住区域是否使用明火', label_en: 'Open flame', answer: 'yes_no', hazard_when: { equals: true },
+        severity: 'serious', photo_required: false, points: null },
+      { id: 'escape_route', label_zh: '疏散通道是否畅通', label_en: 'Escape route clear', answer: 'yes_no', hazard_when: { equals: false },
+        severity: 'major', photo_required: true, points: 4 },
+      { id: 'sleeping_people', label_zh: '店内住宿人数', label_en: 'People sleeping', answer: 'number', hazard_when: { gt: 0 },
+        severity: 'major', photo_required: false, points: null, escalate: { when_hazard: ['three_in_one'], severity: 'serious' } },
+    ];
+    for (const item of items) expect(itemOf(rowOf(item), item)).toEqual(item);
+  });
+
+  it('reads a row as the server wants it: trimmed text, numbers as numbers, an empty cost as the rules', async () => {
+    const { itemOf } = await import('../src/office/rules');
+    const row = { id: ' gas_alarm ', label_zh: ' 燃气报警器 ', label_en: 'Gas alarm', answer: 'number' as const, hazard_if_yes: true,
+      gt: '2', severity: 'general', photo_required: false, points: '' };
+    expect(itemOf(row)).toEqual({ id: 'gas_alarm', label_zh: '燃气报警器', label_en: 'Gas alarm', answer: 'number',
+      hazard_when: { gt: 2 }, severity: 'general', photo_required: false, points: null });
+    expect(itemOf({ ...row, answer: 'yes_no', hazard_if_yes: false, points: 'x' })).toMatchObject({
+      hazard_when: { equals: false }, points: 'x' });  // not a number: the server names the field
+  });
+});

@@ -98,11 +98,16 @@ def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, log
     after = httpx.get(f"{gateway.url}/api/office/rules", headers=office).json()["rules"]
     assert after["version"] == before["version"] + 1 and after["hazard_cost"]["general"] == 3
 
-    # A checklist edit the server refuses shows its reason; nothing is saved.
+    # The checklist is a form: a row per item. An edit the server refuses (every item removed) shows its reason
+    # at the field it names; nothing is saved.
     fire_gas = page.locator("[data-form=template][data-template=fire-gas]")
-    fire_gas.locator("textarea").fill('{"items": []}')
+    rows = fire_gas.locator("tr[data-item-row]")
+    assert rows.count() == 10
+    assert fire_gas.locator("tr[data-item-row=open_flame] select[name=severity]").input_value() == "serious"
+    while rows.count():
+        rows.first.locator("[data-action=remove-item]").click()
     fire_gas.locator("button[type=submit]").click()
-    fire_gas.locator(".form-status.error", has_text="items").wait_for()
+    fire_gas.locator("[data-error-for=items]", has_text="at least 1").wait_for()
     versions = httpx.get(f"{gateway.url}/api/office/templates", headers=office).json()["items"]
     assert [t["version"] for t in versions if t["_id"] == "district:template:fire-gas"] == [1]
 
@@ -114,6 +119,32 @@ def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, log
     page.locator(f"[data-form=template][data-template={module}] button", has_text="保存为新版本").wait_for()
     templates = httpx.get(f"{gateway.url}/api/office/templates", headers=office).json()["items"]
     assert f"district:template:{module}" in [t["_id"] for t in templates]
+
+    # Edited as a form: a label and a severity changed, an item added and moved to the top, then a new version.
+    edit = page.locator(f"[data-form=template][data-template={module}]")
+    first = edit.locator("tr[data-item-row]").first
+    first_id = first.get_attribute("data-item-row")
+    first.locator("input[name=label_zh]").fill("后厨燃气是否有人看管")
+    first.locator("select[name=severity]").select_option("serious")
+    edit.locator("[data-action=add-item]").click()
+    added = edit.locator("tr[data-item-row='']")  # a new row, still without a code of its own
+    added.locator("input[name=id]").fill("fire_blanket")
+    added.locator("input[name=label_zh]").fill("是否配备灭火毯")
+    added.locator("input[name=label_en]").fill("Fire blanket at hand")
+    added.locator("select[name=hazard_if_yes]").select_option("false")
+    for _ in range(edit.locator("tr[data-item-row]").count() - 1):
+        added.locator("button[aria-label=上移]").click()
+    edit.locator("button[type=submit]").click()
+    page.locator("details.template summary", has_text="第 2 版").wait_for()
+    [saved] = [
+        t
+        for t in httpx.get(f"{gateway.url}/api/office/templates", headers=office).json()["items"]
+        if t["_id"] == f"district:template:{module}"
+    ]
+    assert saved["version"] == 2 and saved["items"][0]["id"] == "fire_blanket"
+    assert saved["items"][0]["hazard_when"] == {"equals": False} and saved["items"][0]["severity"] == "general"
+    changed = next(i for i in saved["items"] if i["id"] == first_id)
+    assert (changed["label_zh"], changed["severity"]) == ("后厨燃气是否有人看管", "serious")
 
     # Rewards: a redemption lowers the shop's balance by its points.
     balances = httpx.get(f"{gateway.url}/api/office/rewards", headers=office).json()["items"]

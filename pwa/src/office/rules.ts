@@ -1,5 +1,6 @@
 // Rules and checklists: the versioned point rules as a form (the server's validation errors shown at the field
-// they name), the checklist templates as JSON with the same, and the shipped modules (食品安全, 环境卫生) to add.
+// they name), the checklist templates as forms with the same (title, shop categories, one row per item), and the
+// shipped modules (食品安全, 环境卫生) to add.
 import { h } from '../dom';
 import { attempt, get, type Refusal } from './api';
 import { when } from './format';
@@ -103,38 +104,195 @@ function shortId(id: string): string {
   return id.replace(/^district:template:/, '');
 }
 
+/** A shop category code the templates match, or `*` for every shop (as `server/importer.py` spells them). */
+export const CATEGORIES = ['*', 'food', 'retail', 'hair_salon', 'hardware', 'pharmacy', 'ebike_repair', 'laundry', 'recreation', 'other'];
+const SEVERITIES = ['general', 'major', 'serious'];
+// The items table's columns (the form's fields, in order).
+const HEADS = {
+  id: 'rules.item.id',
+  label_zh: 'rules.item.labelZh',
+  label_en: 'rules.item.labelEn',
+  answer: 'rules.item.answer',
+  hazard_when: 'rules.item.hazardWhen',
+  severity: 'rules.item.severity',
+  photo_required: 'rules.item.photo',
+  points: 'rules.item.points',
+} as const;
+
+/** One checklist item as the form's row edits it (text inputs hold strings). */
+export interface ItemRow {
+  id: string;
+  label_zh: string;
+  label_en: string;
+  answer: 'yes_no' | 'number';
+  hazard_if_yes: boolean; // a yes/no item: a hazard when the answer is yes (else when it is no)
+  gt: string; // a number item: a hazard above this
+  severity: string;
+  photo_required: boolean;
+  points: string; // empty: the rules' cost of the severity
+}
+
+export function rowOf(item: Doc): ItemRow {
+  const when = (item.hazard_when ?? {}) as Doc;
+  return {
+    id: str(item.id),
+    label_zh: str(item.label_zh),
+    label_en: str(item.label_en),
+    answer: item.answer === 'number' ? 'number' : 'yes_no',
+    hazard_if_yes: when.equals !== false,
+    gt: typeof when.gt === 'number' ? String(when.gt) : '0',
+    severity: str(item.severity) || 'general',
+    photo_required: item.photo_required === true,
+    points: typeof item.points === 'number' ? String(item.points) : '',
+  };
+}
+
+/** The item the server validates: the row's fields over the original item, whose other fields (an escalation)
+ * the form does not edit and keeps. Numbers that are not numbers go as typed, for the server to name. */
+export function itemOf(row: ItemRow, original: Doc = {}): Doc {
+  const number = (text: string): unknown => (text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text);
+  return {
+    ...original,
+    id: row.id.trim(),
+    label_zh: row.label_zh.trim(),
+    label_en: row.label_en.trim(),
+    answer: row.answer,
+    hazard_when: row.answer === 'number' ? { gt: number(row.gt) } : { equals: row.hazard_if_yes },
+    severity: row.severity,
+    photo_required: row.photo_required,
+    points: row.points.trim() === '' ? null : number(row.points),
+  };
+}
+
+function itemRow(item: Doc, index: number, originals: Doc[]): HTMLTableRowElement {
+  const r = rowOf(item);
+  const path = (field: string): string => `items[${index}].${field}`;
+  const cell = (control: HTMLElement, field: string): HTMLElement =>
+    h('td', {}, control, h('small', { class: 'field-error', 'data-error-for': path(field) }));
+  const text = (name: 'id' | 'label_zh' | 'label_en', value: string, attrs: Record<string, string> = {}): HTMLInputElement =>
+    h('input', { name, type: 'text', value, 'aria-label': ot(HEADS[name]), ...attrs });
+  const answer = h('select', { name: 'answer', 'aria-label': ot('rules.item.answer') },
+    h('option', { value: 'yes_no' }, ot('rules.item.yesNo')), h('option', { value: 'number' }, ot('rules.item.number')));
+  answer.value = r.answer;
+  const ifYes = h('select', { name: 'hazard_if_yes', 'aria-label': ot('rules.item.hazardWhen') },
+    h('option', { value: 'true' }, ot('rules.item.ifYes')), h('option', { value: 'false' }, ot('rules.item.ifNo')));
+  ifYes.value = String(r.hazard_if_yes);
+  const gt = h('input', { name: 'gt', type: 'number', min: '0', step: '1', value: r.gt, 'aria-label': ot('rules.item.above') });
+  const above = h('label', { class: 'inline' }, ot('rules.item.above'), ' ', gt);
+  const shape = (): void => {
+    ifYes.hidden = answer.value === 'number';
+    above.hidden = answer.value !== 'number';
+  };
+  answer.addEventListener('change', shape);
+  shape();
+  const severity = h('select', { name: 'severity', 'aria-label': ot('rules.item.severity') },
+    ...SEVERITIES.map((v) => h('option', { value: v }, label('severity', v))));
+  severity.value = r.severity;
+  const photo = h('input', { name: 'photo_required', type: 'checkbox', checked: r.photo_required, 'aria-label': ot('rules.item.photo') });
+  const points = h('input', { name: 'points', type: 'number', min: '1', step: '1', value: r.points, placeholder: ot('rules.item.byRules'),
+    'aria-label': ot('rules.item.points') });
+  const row = h('tr', { 'data-item-row': r.id, 'data-original': String(originals.indexOf(item)) },
+    cell(text('id', r.id, { required: 'true', maxlength: '64', size: '12' }), 'id'),
+    cell(text('label_zh', r.label_zh, { required: 'true', maxlength: '200' }), 'label_zh'),
+    cell(text('label_en', r.label_en, { required: 'true', maxlength: '200' }), 'label_en'),
+    cell(answer, 'answer'),
+    cell(h('span', {}, ifYes, above), 'hazard_when'),
+    cell(severity, 'severity'),
+    cell(photo, 'photo_required'),
+    cell(points, 'points'),
+  );
+  const escalate = item.escalate as Doc | undefined;
+  const move = (delta: number): void => {
+    const to = delta < 0 ? row.previousElementSibling : row.nextElementSibling?.nextElementSibling ?? null;
+    if (delta < 0 && !to) return;
+    row.parentElement?.insertBefore(row, to);
+  };
+  const act = (text: string, attrs: Record<string, string>, onClick: () => void): HTMLButtonElement => {
+    const b = h('button', { type: 'button', ...attrs }, text);
+    b.addEventListener('click', onClick);
+    return b;
+  };
+  row.append(h('td', { class: 'row-actions' },
+    escalate ? h('small', { class: 'muted', title: JSON.stringify(escalate) }, ot('rules.item.escalates'), ' ') : '',
+    act('↑', { 'aria-label': ot('rules.item.up') }, () => move(-1)),
+    act('↓', { 'aria-label': ot('rules.item.down') }, () => move(1)),
+    act(ot('rules.item.remove'), { 'data-action': 'remove-item' }, () => row.remove())));
+  return row;
+}
+
+/** The rows' items, in the rows' order, read from the table. */
+function readItems(body: HTMLElement, originals: Doc[]): Doc[] {
+  return [...body.querySelectorAll<HTMLTableRowElement>('tr[data-item-row]')].map((tr) => {
+    const value = (name: string): string => (tr.querySelector<HTMLInputElement>(`[name="${name}"]`)?.value ?? '');
+    const row: ItemRow = {
+      id: value('id'),
+      label_zh: value('label_zh'),
+      label_en: value('label_en'),
+      answer: value('answer') === 'number' ? 'number' : 'yes_no',
+      hazard_if_yes: value('hazard_if_yes') !== 'false',
+      gt: value('gt'),
+      severity: value('severity'),
+      photo_required: tr.querySelector<HTMLInputElement>('[name="photo_required"]')?.checked === true,
+      points: value('points'),
+    };
+    return itemOf(row, originals[Number(tr.dataset.original)] ?? {});
+  });
+}
+
+/** A checklist template as a form: its title, the shop categories it applies to, and its items as rows (add,
+ * remove, reorder). Saving makes a new version; the server's reasons are shown at the field they name. */
 function templateEditor(doc: Doc, isNew: boolean, reload: () => void): HTMLElement {
-  const body: Doc = {};
-  for (const [k, v] of Object.entries(doc)) if (!META.has(k)) body[k] = v;
   const id = shortId(str(doc._id));
-  const text = h('textarea', { name: 'template', rows: '14', spellcheck: 'false', class: 'json' });
-  text.value = JSON.stringify(isNew ? { id, ...body } : body, null, 2);
+  const title = (doc.title && typeof doc.title === 'object' ? doc.title : {}) as Doc;
+  const originals = Array.isArray(doc.items) ? (doc.items as Doc[]) : [];
+  const chosen = new Set(Array.isArray(doc.categories) ? (doc.categories as string[]) : ['*']);
   const summary = h('p', { class: 'form-status', role: 'status' });
+  const textField = (name: 'titleZh' | 'titleEn', value: string, path: string): HTMLElement =>
+    h('label', { class: 'field' }, h('span', { class: 'label' }, ot(name === 'titleZh' ? 'rules.titleZh' : 'rules.titleEn')),
+      h('input', { name, type: 'text', value, required: true, maxlength: '200' }), h('small', { class: 'field-error', 'data-error-for': path }));
+  const categories = h('fieldset', { class: 'categories' }, h('legend', {}, ot('rules.categories')),
+    ...CATEGORIES.map((c) => h('label', { class: 'inline' },
+      h('input', { type: 'checkbox', name: 'category', value: c, checked: chosen.has(c) }), label('category', c))),
+    h('small', { class: 'field-error', 'data-error-for': 'categories' }));
+  const rows = h('tbody', {}, ...originals.map((item, i) => itemRow(item, i, originals)));
+  const items = h('table', { class: 'data items-table', 'data-table': 'template-items' },
+    h('thead', {}, h('tr', {}, ...Object.values(HEADS).map((k) => h('th', {}, ot(k))), h('th', {}))), rows);
+  const add = h('button', { type: 'button', 'data-action': 'add-item' }, ot('rules.item.add'));
+  add.addEventListener('click', () => {
+    const blank = { id: '', label_zh: '', label_en: '', answer: 'yes_no', hazard_when: { equals: true }, severity: 'general' };
+    rows.append(itemRow(blank, rows.children.length, originals));
+    rows.lastElementChild?.querySelector<HTMLInputElement>('input[name=id]')?.focus();
+  });
   const f = h('form', { class: 'office-form', 'data-form': 'template', 'data-template': id },
-    h('label', { class: 'field' }, h('span', { class: 'label' }, ot('rules.json')), text),
+    h('div', { class: 'grid-fields' }, textField('titleZh', str(title.zh), 'title.zh'), textField('titleEn', str(title.en), 'title.en')),
+    categories, h('div', { class: 'table-wrap' }, items), h('small', { class: 'field-error', 'data-error-for': 'items' }), add,
     submit(isNew ? ot('rules.newTemplate') : ot('rules.saveVersion')), summary);
   f.addEventListener('submit', (e) => {
     e.preventDefault();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text.value);
-    } catch (err) {
-      summary.className = 'form-status error';
-      summary.textContent = ot('rules.badJson', { msg: err instanceof Error ? err.message : String(err) });
-      return;
-    }
+    for (const slot of f.querySelectorAll('[data-error-for]')) slot.textContent = '';
+    // Errors name items by position: number the rows as they stand now.
+    [...rows.children].forEach((tr, i) => {
+      for (const slot of tr.querySelectorAll<HTMLElement>('[data-error-for]')) {
+        slot.dataset.errorFor = (slot.dataset.errorFor ?? '').replace(/^items\[\d+\]/, `items[${i}]`);
+      }
+    });
+    const value = (name: string): string => (f.elements.namedItem(name) as HTMLInputElement).value.trim();
+    const body: Doc = {
+      title: { zh: value('titleZh'), en: value('titleEn') },
+      categories: [...f.querySelectorAll<HTMLInputElement>('input[name=category]:checked')].map((c) => c.value),
+      items: readItems(rows, originals),
+    };
     const call = isNew
-      ? attempt<Doc>('POST', '/api/office/templates', parsed)
+      ? attempt<Doc>('POST', '/api/office/templates', { id, ...body })
       : // The version edited, so the server refuses (409) an edit of a version someone else replaced meanwhile.
-        attempt<Doc>('PUT', `/api/office/templates/${encodeURIComponent(id)}`, { version: doc.version, ...(parsed as Doc) });
+        attempt<Doc>('PUT', `/api/office/templates/${encodeURIComponent(id)}`, { version: doc.version, ...body });
     void call.then((r) => (r.ok ? reload() : showErrors(f, summary, r.refusal)));
   });
-  const t = doc.title;
-  const named = t && typeof t === 'object' ? str((t as Doc)[getLang() === 'en' ? 'en' : 'zh']) : str(t);
-  const title = `${named || id} · ${isNew ? ot('rules.newTemplate') : ot('rules.version', { v: str(doc.version) })}`;
-  const cats = Array.isArray(doc.categories) ? (doc.categories as string[]).join('、') : '';
+  const named = str(title[getLang() === 'en' ? 'en' : 'zh']);
+  const heading = `${named || id} · ${isNew ? ot('rules.newTemplate') : ot('rules.version', { v: str(doc.version) })}`;
+  const cats = [...chosen].map((c) => label('category', c)).join('、');
   return h('details', { class: 'template', open: isNew ? undefined : true },
-    h('summary', {}, title, cats ? ` · ${ot('rules.categories')}: ${cats}` : ''), f);
+    h('summary', {}, heading, cats ? ` · ${ot('rules.categories')}: ${cats}` : ''), f);
 }
 
 export const rules: Screen = () => {
