@@ -4,7 +4,12 @@
 never holds the validators up. The receiver checks `X-Mashang-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw
 body with the shared secret; `X-Mashang-Delivery` stays the same across the attempts of one delivery, so it can
 drop repeats. The last attempts are logged in `_local/server/webhook-log` (not replicated, shared by the gateways
-of one database) for the office to read. Deliveries still queued when the server stops are not kept.
+of one database) for the office to read.
+
+A delivery is kept in `_local/server/webhook-outbox` from the moment it is queued until its last attempt: a
+gateway that starts (after a restart, a kill -9, or another gateway's lease) delivers what is left there, with
+the same `X-Mashang-Delivery`. An alarm written in the instant before its gateway died, before the follower
+announced it, is not in the outbox (the office's desk still shows it).
 """
 
 from __future__ import annotations
@@ -31,10 +36,16 @@ from server.tasks import cancel
 log = logging.getLogger(__name__)
 
 LOG_DOC: Final = "server/webhook-log"
+OUTBOX_DOC: Final = "server/webhook-outbox"
 LOG_KEEP: Final = 200  # attempts kept in the delivery log
-QUEUE_SIZE: Final = 1000
+QUEUE_SIZE: Final = 1000  # deliveries queued (and kept in the outbox) at most
 WORKERS: Final = 2
 MAX_ERROR: Final = 200
+
+
+def _without(delivery: str) -> Callable[[Doc], Doc]:
+    """The outbox without `delivery` (its last attempt is done)."""
+    return lambda doc: {"pending": [p for p in doc.get("pending", []) if p.get("delivery") != delivery]}
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -54,7 +65,7 @@ class Webhook:
         self._queue: asyncio.Queue[tuple[str, Doc]] = asyncio.Queue(QUEUE_SIZE)
         self._workers: list[asyncio.Task[None]] = []
         self._client: httpx.AsyncClient | None = None
-        self._log_lock = asyncio.Lock()
+        self._local_lock = asyncio.Lock()  # one read-change-write of a `_local` document at a time here
 
     @property
     def configured(self) -> bool:
@@ -69,6 +80,8 @@ class Webhook:
             timeout=self.timeout, follow_redirects=False, headers={"User-Agent": f"Mashang-Webhook/{__version__}"}
         )
         self._workers = [asyncio.create_task(self._work(), name=f"webhook-{n}") for n in range(WORKERS)]
+        for kept in (await self._read(OUTBOX_DOC)).get("pending", [])[:QUEUE_SIZE]:
+            self._queue.put_nowait((str(kept["delivery"]), kept["alarm"]))  # left by a gateway that stopped
 
     async def stop(self) -> None:
         await cancel(*self._workers)
@@ -82,18 +95,25 @@ class Webhook:
         if not self.configured:
             return
         delivery = new_ulid()
-        try:
-            self._queue.put_nowait((delivery, public(alarm)))
-        except asyncio.QueueFull:
+        if self._queue.full():
             await self._record(delivery, alarm, 0, None, "not delivered: the delivery queue is full")
+            return
+        shown = public(alarm)
+        item = {"delivery": delivery, "alarm": shown}
+        try:
+            await self._update(OUTBOX_DOC, lambda doc: {"pending": [*doc.get("pending", []), item]})
+        except CouchError:
+            log.exception("webhook: the outbox could not be written; %s is delivered from memory", delivery)
+        self._queue.put_nowait((delivery, shown))
 
     async def _work(self) -> None:
         while True:
             delivery, alarm = await self._queue.get()
             try:
                 await self.deliver(delivery, alarm)
+                await self._update(OUTBOX_DOC, _without(delivery))
             except asyncio.CancelledError:
-                raise
+                raise  # still in the outbox: the next start delivers it
             except Exception:
                 log.exception("webhook: delivery %s of %s failed", delivery, alarm.get("_id"))
             finally:
@@ -143,27 +163,28 @@ class Webhook:
             "at": self.clock().isoformat(),
         }
         try:
-            async with self._log_lock:
-                await self._append(entry)
+            await self._update(LOG_DOC, lambda doc: {"entries": [*doc.get("entries", []), entry][-LOG_KEEP:]})
         except CouchError:
             log.exception("webhook: the delivery log could not be written")
 
-    async def _append(self, entry: Doc) -> None:
-        while True:  # another gateway may write the log between our read and write
-            current = await self._read_log()
-            doc: Doc = {"entries": [*current.get("entries", []), entry][-LOG_KEEP:]}
-            if "_rev" in current:
-                doc["_rev"] = current["_rev"]
-            try:
-                await self.store.put_local(LOG_DOC, doc)
-                return
-            except CouchError as e:
-                if e.status != 409:
-                    raise
+    async def _update(self, local_id: str, change: Callable[[Doc], Doc]) -> None:
+        """Read, change and write a `_local` document; again when another gateway wrote it in between."""
+        async with self._local_lock:
+            while True:
+                current = await self._read(local_id)
+                doc = change(current)
+                if "_rev" in current:
+                    doc["_rev"] = current["_rev"]
+                try:
+                    await self.store.put_local(local_id, doc)
+                    return
+                except CouchError as e:
+                    if e.status != 409:
+                        raise
 
-    async def _read_log(self) -> Doc:
+    async def _read(self, local_id: str) -> Doc:
         try:
-            return await self.store.get_local(LOG_DOC)
+            return await self.store.get_local(local_id)
         except CouchError as e:
             if e.status == 404:
                 return {}
@@ -171,5 +192,9 @@ class Webhook:
 
     async def deliveries(self, limit: int = LOG_KEEP) -> list[Doc]:
         """The logged attempts, newest first."""
-        entries = (await self._read_log()).get("entries", [])
+        entries = (await self._read(LOG_DOC)).get("entries", [])
         return list(reversed(entries))[:limit] if isinstance(entries, list) else []
+
+    async def pending(self) -> list[str]:
+        """The deliveries kept in the outbox (queued or being tried)."""
+        return [str(p["delivery"]) for p in (await self._read(OUTBOX_DOC)).get("pending", [])]

@@ -17,8 +17,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
-from tests.api.conftest import World, open_world
+from server.app import create_app
+from server.settings import Settings
+from tests.api.conftest import SECRET, World, open_world
 from tests.api.live import serve
 from tests.api.projections import alarm_doc, write
 from tests.gateway import free_port
@@ -118,6 +121,7 @@ def test_an_unreachable_receiver_is_tried_then_given_up(tmp_path: Path) -> None:
         items = wait_for(world, lambda items: len(items) == 3)
         time.sleep(0.1)
         assert len(deliveries(world)["items"]) == 3  # three tries in all, no more
+        assert world.call(world.state.webhook.pending) == []  # given up on: not tried again after a restart
     assert [i["attempt"] for i in items] == [3, 2, 1] and not any(i["ok"] for i in items)
     assert all(i["status"] is None and i["error"].startswith("ConnectError") for i in items)
 
@@ -140,3 +144,28 @@ def test_a_slow_receiver_does_not_hold_the_follower(tmp_path: Path) -> None:
 def test_without_a_url_nothing_is_sent(world: World) -> None:
     world.call(world.state.webhook.enqueue, alarm_doc("S0001", "2026-03-02T10:00:00+08:00"))
     assert deliveries(world) == {"configured": False, "items": []}
+
+
+def test_a_delivery_the_server_had_not_finished_is_delivered_after_a_restart(tmp_path: Path) -> None:
+    """The receiver is down while the alarm is raised and the server restarts: the next start delivers it, with the
+    same delivery id, and the outbox is empty afterwards. A delivery given up on is not tried again."""
+    hook = Receiver(failures=10**6)
+    settings = {"webhook_secret": WEBHOOK_SECRET, "webhook_attempts": 100, "webhook_backoff_seconds": 0.05}
+    with serve(hook.app) as base:
+        with open_world(tmp_path, webhook_url=f"{base}/hook", run_validators=False, **settings) as world:
+            doc = alarm_doc("S0001", "2026-03-02T10:00:00+08:00")
+            world.call(world.state.webhook.enqueue, doc)
+            [delivery] = world.call(world.state.webhook.pending)
+            wait_for(world, lambda items: len(items) >= 2)  # tried, failing
+        hook.failures = 0  # the receiver is back
+
+        app = create_app(Settings(data_dir=tmp_path / "data", secret=SECRET, webhook_url=f"{base}/hook", **settings))
+        with TestClient(app, raise_server_exceptions=False) as client:
+            again = World(client)
+            [done, *_] = wait_for(again, lambda items: any(item["ok"] for item in items))
+            assert done["ok"] and done["delivery"] == delivery and done["alarm"] == doc["_id"]
+            assert hook.received[-1][0]["x-mashang-delivery"] == delivery
+            deadline = time.monotonic() + 10
+            while again.call(app.state.webhook.pending):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
