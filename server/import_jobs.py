@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 KEEP_JOBS: Final = 50  # finished jobs kept, newest first
 JOB_PREFIX: Final = "registry:import:"
 ROWS_PREFIX: Final = "registry:import_rows:"
-KINDS: Final = frozenset({"import", "import_rows"})  # document types of the registry partition kept here
 
 
 class Taken(Exception):

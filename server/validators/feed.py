@@ -9,13 +9,13 @@ from datetime import time as clock_time
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from server.import_jobs import KINDS as IMPORT_KINDS
 from server.models.common import split_id
 from server.store.protocol import Doc
 from server.validators.shops import NOT_SHOPS
 
 OWN_TYPES: Final = frozenset({"score", "ledger", "hazard", "alarm", "ranking", "stats", "rewards"})
 REPROJECT_ALL: Final = frozenset({"rules", "template"})  # district documents every projection reads
+DISTRICT_KINDS: Final = frozenset({"community", "grid"})  # registry documents the sub-district pass reads
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def classify(row: Doc) -> Change:
     if partition == "district":
         return Change(everything=kind in REPROJECT_ALL)
     if partition == "registry":
-        return Change(district=kind not in IMPORT_KINDS)  # an import's rows and report are not the registry
+        return Change(district=kind in DISTRICT_KINDS)  # not a sub-district's name, nor an import's rows or report
     if partition in NOT_SHOPS:
         return Change()
     if kind == "alarm":
