@@ -75,7 +75,11 @@ class ImportJobs:
         for doc in await docs_with_prefix(self.store, JOB_PREFIX):
             if doc.get("report", {}).get("status") != "running":
                 continue
-            report = Report(**doc["report"])
+            try:
+                report = Report(**doc["report"])
+            except TypeError:  # not a report this version can read: the gateway starts all the same
+                log.error("import job %s: its report cannot be read; it is left as it is", doc["_id"])
+                continue
             rows_doc = await read(self.store, ROWS_PREFIX + report.job)
             if report.dry_run:  # what a dry run would have created lived only in its memory: it starts over
                 report = Report(report.job, report.dry_run, report.create, resumed=report.resumed)

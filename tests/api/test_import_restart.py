@@ -147,3 +147,17 @@ def test_two_gateways_starting_at_once_finish_a_left_job_counted_once(
     one, other, report = asyncio.run(both())
     assert set(one + other) == {job}
     assert report is not None and report["status"] == "done" and report["created"] == TOTAL
+
+
+def test_a_report_this_version_cannot_read_does_not_stop_the_gateway_from_starting(tmp_path: Path) -> None:
+    with open_world(tmp_path) as world:
+        odd = {
+            "_id": f"{JOB_PREFIX}01JODD0000000000000000000",
+            "type": "import",
+            "schema": 1,
+            "report": {"job": "01JODD0000000000000000000", "status": "running", "from_the_future": 1},
+        }
+        assert world.client.post("/sync/_bulk_docs", json={"docs": [odd]}, headers=world.admin()).status_code == 201
+    app = create_app(Settings(data_dir=tmp_path / "data", secret=SECRET))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/api/office/import/01JODD0000000000000000000", headers=_login(client)).status_code == 200
