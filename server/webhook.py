@@ -104,7 +104,10 @@ class Webhook:
             await self._update(OUTBOX_DOC, lambda doc: {"pending": [*doc.get("pending", []), item]})
         except CouchError:
             log.exception("webhook: the outbox could not be written; %s is delivered from memory", delivery)
-        self._queue.put_nowait((delivery, shown))
+        try:
+            self._queue.put_nowait((delivery, shown))
+        except asyncio.QueueFull:  # filled while the outbox was written: it stays there for the next start
+            await self._record(delivery, alarm, 0, None, "queued for the next start: the delivery queue is full")
 
     async def _work(self) -> None:
         while True:
