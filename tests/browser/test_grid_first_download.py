@@ -48,7 +48,11 @@ def test_the_header_says_downloading_until_the_grid_is_complete(
             time.sleep(0.1)
         assert "pulling" in seen, f"the download was never shown; states seen: {seen}"
         assert_complete_list(page, worker)
-        assert page.inner_text("[data-sync-state]") == "已同步"
+        # The label says it (waited for: a live change after the catch-up shows 正在下载 for a moment).
+        page.wait_for_function(
+            "(e => e.dataset.syncState === 'synced' && e.textContent === '已同步')"
+            "(document.querySelector('[data-sync-state]'))"
+        )
     finally:
         context.close()
 
