@@ -95,13 +95,14 @@ function live(node: HTMLElement, render: () => Promise<void>): void {
       void render();
     }, 150);
   };
-  void render();
+  // Listen first, then read: a change written while the first render reads is not missed.
   const feed = localDb()
     .changes({ since: 'now', live: true })
     .on('change', () => {
       if (!node.isConnected) feed.cancel();
       else run();
     });
+  void render();
 }
 
 /** The owner's home below the public card. */
@@ -236,16 +237,19 @@ export function checkView(code: string): View {
       const waiting = message(t('check.noTemplate'), 'error');
       page.append(waiting);
       templates = await new Promise<Template[]>((resolve) => {
-        const feed = localDb()
-          .changes({ since: 'now', live: true })
-          .on('change', () => {
-            void loadTemplates(code).then((found) => {
-              if (found.length && page.isConnected) {
-                feed.cancel();
-                resolve(found);
-              } else if (!page.isConnected) feed.cancel();
-            });
+        let done = false;
+        const look = (): void => {
+          void loadTemplates(code).then((found) => {
+            if (done || (!found.length && page.isConnected)) return;
+            done = true;
+            feed.cancel();
+            if (page.isConnected) resolve(found);
           });
+        };
+        const feed = localDb().changes({ since: 'now', live: true }).on('change', look);
+        // The first pull may have written the checklist between the first look and this subscription (its one
+        // batch is often the whole download): look again now, or it would wait for a change that never comes.
+        look();
       });
       waiting.remove();
     }

@@ -235,7 +235,7 @@ export function efileView(code: string): View {
       node.replaceChildren(back, ...render(file, await loadAllTemplates()));
     })();
   };
+  whileShown(node, reload); // listen first, then read (see the list)
   reload();
-  whileShown(node, reload);
   return { title: `${code} · ${gt('efile.title')}`, node };
 }

@@ -157,7 +157,8 @@ export function listView(rest: string): View {
     const first = list.querySelector<HTMLAnchorElement>('a.g-shop');
     if (first) navigate(new URL(first.href).pathname);
   });
-  reload();
+  // Listen first, then read: a batch the first sync writes while the list is read is not missed.
   whileShown(node, reload, 1000); // a first sync brings hundreds of batches: redraw once a second at most
+  reload();
   return { title: gt('title.shops'), node };
 }
