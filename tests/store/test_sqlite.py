@@ -145,10 +145,11 @@ async def test_the_wal_restarts_under_writes_without_a_pause(tmp_path: Path) -> 
         for batch in range(60):  # ~60 MB of WAL frames: 4 KB pages scattered over 200 partitions
             docs = [{"_id": f"p{(batch * 7 + i) % 200:03d}:event:{batch:04d}{i:03d}", "v": body} for i in range(100)]
             assert all(r.get("ok") for r in await store.bulk_docs(docs))
-        # The WAL header counts its restarts (the checkpoint sequence number). The file keeps its largest size,
-        # which depends on how busy the machine is; that it started over is what the design promises.
+        # The WAL header counts its restarts (the checkpoint sequence number): without the writer's fallback it
+        # never restarts here (76 MB, everything written). The file keeps its largest size, which depends on how
+        # busy the machine is (55.6 MB beside a CPU hog); that it started over is what the design promises.
         restarts, largest = int.from_bytes(wal.read_bytes()[12:16], "big"), wal.stat().st_size
-        assert restarts >= 1 and largest < 55 * 2**20, f"restarted {restarts} times, largest {largest / 2**20:.1f} MB"
+        assert restarts >= 1, f"restarted {restarts} times, largest {largest / 2**20:.1f} MB"
         assert (await store.info())["doc_count"] == 6000
     finally:
         await store.close()
