@@ -10,22 +10,16 @@ from tests.gateway import Gateway
 
 
 def test_the_check_screen_waits_for_the_checklist_the_first_download_brings(
-    gateway: Gateway, browser: Any, logins: dict[str, Any]
+    gateway: Gateway, context: Any, logins: dict[str, Any]
 ) -> None:
-    owner = logins["owners"][2]
-    # No service worker, so that the page's own requests can be held back.
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN", service_workers="block")
-    try:
-        page = context.new_page()
-        page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
-        held = [True]
-        page.route("**/sync/_changes*", lambda route: route.abort() if held[0] else route.continue_())
-        sign_in_owner(page, gateway, owner)
-        page.click("[data-action=check]")
-        page.wait_for_selector("text=本机还没有检查表")
-        assert page.locator("input[name=open_flame]").count() == 0
-        held[0] = False  # the signal comes back: the download brings the checklist
-        page.wait_for_selector("input[name=open_flame]")
-        assert page.locator("text=本机还没有检查表").count() == 0
-    finally:
-        context.close()
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
+    held = [True]
+    page.route("**/sync/_changes*", lambda route: route.abort() if held[0] else route.continue_())
+    sign_in_owner(page, gateway, logins["owners"][2])
+    page.click("[data-action=check]")
+    page.wait_for_selector("text=本机还没有检查表")
+    assert page.locator("input[name=open_flame]").count() == 0
+    held[0] = False  # the signal comes back: the download brings the checklist
+    page.wait_for_selector("input[name=open_flame]")
+    assert page.locator("text=本机还没有检查表").count() == 0
