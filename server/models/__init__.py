@@ -38,16 +38,7 @@ from server.models.projections import (
     Score,
     Stats,
 )
-from server.models.registry import (
-    Community,
-    Grid,
-    Shop,
-    Subdistrict,
-    community_doc_id,
-    grid_doc_id,
-    shop_doc_id,
-    subdistrict_doc_id,
-)
+from server.models.registry import Community, Grid, Shop, Subdistrict, community_doc_id, grid_doc_id, shop_doc_id
 from server.models.rules import RULES_ID, Rules, default_rules
 from server.models.templates import (
     DEFAULT_TEMPLATE_ID,
@@ -165,5 +156,4 @@ __all__ = [
     "parse_event",
     "reason_of",
     "shop_doc_id",
-    "subdistrict_doc_id",
 ]
