@@ -73,8 +73,10 @@ def test_import_a_survey_then_print_one_communitys_posters(
     page.route("**/api/office/import/*", restarting)
     page.set_input_files("[data-form=import] input[name=file]", str(tmp_path / "survey.xlsx"))
     page.click("[data-form=import] button[type=submit]")
+    page.wait_for_selector("text=暂时连不上服务器，正在重试", timeout=60_000)
     page.wait_for_selector("[data-import-status=done]", timeout=60_000)
     assert len(lost) == 3
+    assert page.locator("text=暂时连不上服务器").count() == 0  # answered again: the progress says no more
 
     bar = page.locator("[data-import-progress]")
     assert bar.get_attribute("max") == "202" and bar.get_attribute("value") == "202"

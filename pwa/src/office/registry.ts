@@ -92,21 +92,21 @@ function importer(onDone: () => void): HTMLElement {
       contentTypeOf(chosen),
     );
     let wait = POLL_MS;
+    let lost = false;
     for (;;) {
       bar.max = Math.max(1, job.total);
       bar.value = job.done;
-      count.textContent = ot('registry.progress', { done: job.done, total: job.total });
+      const progress = ot('registry.progress', { done: job.done, total: job.total });
+      count.textContent = lost ? `${progress} · ${ot('registry.reconnecting')}` : progress;
       if (job.status !== 'running') break;
       await new Promise((r) => setTimeout(r, wait));
       try {
         job = await get<ImportJob>(`/api/office/import/${encodeURIComponent(job.job)}`);
-        wait = POLL_MS;
+        [wait, lost] = [POLL_MS, false];
       } catch (err) {
         // The server restarting (a 5xx from the proxy, or no answer) goes on with the job: keep asking.
         if (err instanceof ApiError && err.status < 500) throw err;
-        count.textContent = `${ot('registry.progress', { done: job.done, total: job.total })} · ${ot('registry.reconnecting')}`;
-        wait = Math.min(wait * 2, MAX_POLL_MS);
-        await new Promise((r) => setTimeout(r, wait));
+        [wait, lost] = [Math.min(wait * 2, MAX_POLL_MS), true];
       }
     }
     out.replaceChildren(report(job));
