@@ -56,6 +56,13 @@ def test_every_screen_loads_and_shows_hostile_text_as_text(
     follow(page, f"/office/shops/{shop}")
     settle(page)
     assert page.locator(".efile h1").inner_text().startswith(HOSTILE)
+    category = httpx.get(f"{gateway.url}/api/office/shops/{shop}/efile", headers=office).json()["shop"]["category"]
+    named = {
+        **{"food": "餐饮", "retail": "零售", "hair_salon": "理发美发", "hardware": "五金", "pharmacy": "药店"},
+        **{"ebike_repair": "电动车维修", "laundry": "干洗", "recreation": "棋牌娱乐", "other": "其他"},
+    }
+    details = page.locator("[data-details]").inner_text()
+    assert named[category] in details and category not in details  # the category by its name, not its code
     timeline = page.locator("[data-timeline]")
     assert HOSTILE in timeline.inner_text()
     assert timeline.locator("li[data-kind=patrol]").count() >= 1

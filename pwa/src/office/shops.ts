@@ -185,7 +185,7 @@ function efile(code: string): HTMLElement {
     const detail = (k: string, v: unknown): HTMLElement => h('div', {}, h('dt', {}, k), h('dd', {}, str(v) || '—'));
     const details = h('dl', { class: 'details', 'data-details': '' },
       detail(ot('common.code'), shop.code ?? code), detail(ot('common.name'), shop.name),
-      detail(ot('common.address'), shop.address), detail(ot('common.category'), shop.category),
+      detail(ot('common.address'), shop.address), detail(ot('common.category'), shop.category ? label('category', shop.category) : null),
       detail(ot('common.community'), shop.community_name ?? shop.community), detail(ot('common.grid'), shop.grid_name ?? shop.grid),
       detail(ot('common.status'), shop.status === 'closed' ? ot('shops.closed') : ot('shops.active')),
       detail(ot('efile.score'), score.points), detail(ot('efile.rank'), score.rank ? `${str(score.rank)} / ${str(score.of)}` : '—'),
