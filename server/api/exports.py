@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from server.api.common import caller
+from server.api.common import caller, registry_of
 from server.api.dashboard import office_view
 from server.errors import CouchError, bad_request, not_found
 from server.exports import (
@@ -98,7 +98,7 @@ async def report(request: Request) -> Response:
             raise
         ranking = None
     html = report_html(
-        await request.app.state.registry.subdistrict_name(subdistrict),
+        await registry_of(request).subdistrict_name(subdistrict),
         month,
         today,
         month_figures(active, month, today),
