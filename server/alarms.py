@@ -119,6 +119,8 @@ class Alarms:
         self._boot = secrets.token_hex(4)
         self._count = 0
         self._recent: deque[tuple[int, AlarmEvent]] = deque(maxlen=REPLAY)
+        # Called with every change as it is broadcast (the webhook's intake): must return at once.
+        self.listeners: list[Callable[[Change, Doc], None]] = []
 
     # ----- life -----
 
@@ -192,6 +194,10 @@ class Alarms:
         self._index[alarm_id] = _Indexed(str(doc["status"]), created_at, rev)
         if broadcast:
             self._publish("new" if known is None else "changed", doc)
+
+    def created_since(self, moment: datetime) -> dict[str, datetime]:
+        """The alarms created at `moment` or later: id → when."""
+        return {alarm_id: entry.created_at for alarm_id, entry in self._index.items() if entry.created_at >= moment}
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
@@ -310,6 +316,8 @@ class Alarms:
         self._count += 1
         event = AlarmEvent(f"{self._boot}-{self._count}", change, public(doc))
         self._recent.append((self._count, event))
+        for listener in self.listeners:
+            listener(change, event.alarm)
         for subscription in list(self._subscribers):
             try:
                 subscription.queue.put_nowait(event)

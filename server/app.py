@@ -62,8 +62,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         app.state.validators = Validators(app.state.store)
         app.state.follower = app.state.validators.follower
         app.state.alarms = Alarms(app.state.store)
-        app.state.webhook = Webhook(app.state.store, settings)
-        app.state.follower.on_alarm += [app.state.alarms.notify, app.state.webhook.enqueue]
+        app.state.webhook = Webhook(app.state.store, settings, app.state.alarms)  # it listens to the alarm index
+        app.state.follower.on_alarm.append(app.state.alarms.notify)
         await app.state.alarms.start()
         await app.state.webhook.start()
         if settings.run_validators:

@@ -1,15 +1,19 @@
 """Each new alarm POSTed to the office's webhook (`MASHANG_WEBHOOK_URL`): signed, retried with back-off, logged.
 
-`enqueue` (the follower's `on_alarm` hook) only queues: background workers deliver, so a slow or broken receiver
-never holds the validators up. The receiver checks `X-Mashang-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw
-body with the shared secret; `X-Mashang-Delivery` stays the same across the attempts of one delivery, so it can
-drop repeats. The last attempts are logged in `_local/server/webhook-log` (not replicated, shared by the gateways
-of one database) for the office to read.
+The webhook listens to the alarm index (`server.alarms`), which follows the changes feed: an alarm written by this
+gateway's validators, by `mashang worker` or by another gateway is heard alike, and announced as `alarm.new`; an
+alarm the validators withdrew after it was announced (the submission's alarm took its place) as `alarm.withdrawn`.
+Listening only queues: background workers deliver, so a slow or broken receiver never holds anything up. The
+receiver checks `X-Mashang-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw body with the shared secret;
+`X-Mashang-Delivery` stays the same across the attempts of one delivery, so it can drop repeats. The last attempts
+are logged in `_local/server/webhook-log` (not replicated, shared by the gateways of one database) for the office.
 
-A delivery is kept in `_local/server/webhook-outbox` from the moment it is queued until its last attempt: a
-gateway that starts (after a restart, a kill -9, or another gateway's lease) delivers what is left there, with
-the same `X-Mashang-Delivery`. An alarm written in the instant before its gateway died, before the follower
-announced it, is not in the outbox (the office's desk still shows it).
+`_local/server/webhook-outbox` holds the deliveries from the moment they are queued until their last attempt, and
+the alarms announced in the last `ANNOUNCED_DAYS` days. Adding an alarm there is a write on the revision read, so
+of several gateways exactly one announces it. A gateway that starts (after a restart, a kill -9) delivers what is
+left in the outbox, with the same `X-Mashang-Delivery`, and announces every alarm created in those days that the
+outbox does not name: one written in the instant before its gateway died, or while no gateway ran the webhook.
+The first start with a webhook announces nothing old: the alarms it finds are the baseline.
 """
 
 from __future__ import annotations
@@ -19,14 +23,14 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
-from datetime import datetime
-from typing import Final
+from datetime import datetime, timedelta
+from typing import Final, Literal
 
 import httpx
 import orjson
 
 from server import __version__
-from server.alarms import local_now, public
+from server.alarms import Alarms, Change, local_now, public
 from server.errors import CouchError
 from server.ids import new_ulid
 from server.settings import Settings
@@ -41,11 +45,20 @@ LOG_KEEP: Final = 200  # attempts kept in the delivery log
 QUEUE_SIZE: Final = 1000  # deliveries queued (and kept in the outbox) at most
 WORKERS: Final = 2
 MAX_ERROR: Final = 200
+ANNOUNCED_DAYS: Final = 30  # alarms created this recently are checked against the outbox at every start
+
+Event = Literal["alarm.new", "alarm.withdrawn"]
+EVENTS: Final[dict[Change, Event]] = {"new": "alarm.new", "withdrawn": "alarm.withdrawn"}
 
 
 def _without(delivery: str) -> Callable[[Doc], Doc]:
     """The outbox without `delivery` (its last attempt is done)."""
     return lambda doc: {"pending": [p for p in doc.get("pending", []) if p.get("delivery") != delivery]}
+
+
+def _announced(outbox: Doc) -> dict[str, str]:
+    announced = outbox.get("announced")
+    return announced if isinstance(announced, dict) else {}
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -54,15 +67,23 @@ def signature(secret: str, body: bytes) -> str:
 
 
 class Webhook:
-    def __init__(self, store: Store, settings: Settings, clock: Callable[[], datetime] = local_now) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        alarms: Alarms | None = None,
+        clock: Callable[[], datetime] = local_now,
+    ) -> None:
         self.store = store
+        self.alarms = alarms
         self.url = settings.webhook_url
         self.secret = settings.webhook_secret
         self.attempts = max(1, settings.webhook_attempts)
         self.backoff = max(0.0, settings.webhook_backoff_seconds)
         self.timeout = settings.webhook_timeout_seconds
         self.clock = clock
-        self._queue: asyncio.Queue[tuple[str, Doc]] = asyncio.Queue(QUEUE_SIZE)
+        self._queue: asyncio.Queue[tuple[str, Event, Doc]] = asyncio.Queue(QUEUE_SIZE)
+        self._heard: asyncio.Queue[tuple[Event, Doc]] = asyncio.Queue()  # from the alarm index, not yet announced
         self._workers: list[asyncio.Task[None]] = []
         self._client: httpx.AsyncClient | None = None
         self._local_lock = asyncio.Lock()  # one read-change-write of a `_local` document at a time here
@@ -81,39 +102,104 @@ class Webhook:
         )
         self._workers = [asyncio.create_task(self._work(), name=f"webhook-{n}") for n in range(WORKERS)]
         for kept in (await self._read(OUTBOX_DOC)).get("pending", [])[:QUEUE_SIZE]:
-            self._queue.put_nowait((str(kept["delivery"]), kept["alarm"]))  # left by a gateway that stopped
+            # Left by a gateway that stopped; an outbox of an older version has no event: it only had new alarms.
+            self._queue.put_nowait((str(kept["delivery"]), kept.get("event", "alarm.new"), kept["alarm"]))
+        if self.alarms is not None:
+            self.alarms.listeners.append(self._hear)
+            self._workers.append(asyncio.create_task(self._listen(self.alarms), name="webhook-listen"))
 
     async def stop(self) -> None:
+        if self.alarms is not None and self._hear in self.alarms.listeners:
+            self.alarms.listeners.remove(self._hear)
         await cancel(*self._workers)
         self._workers = []
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
-    async def enqueue(self, alarm: Doc) -> None:
-        """Queue a new alarm for delivery (the follower's `on_alarm` hook); returns at once."""
-        if not self.configured:
-            return
-        delivery = new_ulid()
-        if self._queue.full():
-            await self._record(delivery, alarm, 0, None, "not delivered: the delivery queue is full")
-            return
-        shown = public(alarm)
-        item = {"delivery": delivery, "alarm": shown}
+    def _hear(self, change: Change, alarm: Doc) -> None:
+        """The alarm index's listener: returns at once; `_listen` announces."""
+        if change in EVENTS:
+            self._heard.put_nowait((EVENTS[change], alarm))
+
+    async def _listen(self, alarms: Alarms) -> None:
+        await alarms.ready()
         try:
-            await self._update(OUTBOX_DOC, lambda doc: {"pending": [*doc.get("pending", []), item]})
+            await self._catch_up(alarms)
+        except CouchError:
+            log.exception("webhook: the alarms missed while no gateway ran could not be checked")
+        while True:
+            event, alarm = await self._heard.get()
+            try:
+                await self.announce(event, alarm)
+            except CouchError:
+                log.exception("webhook: %s of %s could not be queued", event, alarm.get("_id"))
+            finally:
+                self._heard.task_done()
+
+    async def _catch_up(self, alarms: Alarms) -> None:
+        """Announce the recent alarms the outbox does not name; on the first start, only take them as known."""
+        now = self.clock()
+        recent = alarms.created_since(now - timedelta(days=ANNOUNCED_DAYS))
+        outbox = await self._read(OUTBOX_DOC)
+        if "announced" not in outbox:
+            baseline = dict.fromkeys(recent, now.isoformat())
+            await self._update(OUTBOX_DOC, lambda doc: {"announced": {**baseline, **_announced(doc)}})
+            return
+        known = _announced(outbox)
+        for alarm_id in sorted((a for a in recent if a not in known), key=recent.__getitem__):
+            try:
+                alarm = await alarms.get(alarm_id)
+            except CouchError as e:
+                if e.status == 404:
+                    continue  # withdrawn since the index was read
+                raise
+            await self.announce("alarm.new", alarm)
+
+    async def announce(self, event: Event, alarm: Doc) -> None:
+        """Queue `event` of `alarm` for delivery, unless it was announced already (here or by another gateway), or
+        it is the withdrawal of an alarm never announced. Returns at once."""
+        alarm_id = str(alarm.get("_id"))
+        delivery = new_ulid()
+        shown = public(alarm) if event == "alarm.new" else {"_id": alarm_id, "shop": alarm.get("shop")}
+        full = self._queue.full()
+        item = {"delivery": delivery, "event": event, "alarm": shown}
+        news = False
+
+        def add(doc: Doc) -> Doc | None:
+            nonlocal news
+            now = self.clock()
+            announced = _announced(doc)
+            news = (alarm_id in announced) != (event == "alarm.new")  # decided by the revision written
+            if not news:
+                return None
+            keep = (now - timedelta(days=ANNOUNCED_DAYS)).isoformat()
+            announced = {a: at for a, at in announced.items() if a != alarm_id and at >= keep}
+            if event == "alarm.new":
+                announced[alarm_id] = now.isoformat()
+            pending = doc.get("pending", [])
+            return {"announced": announced, "pending": pending if full else [*pending, item]}
+
+        try:
+            await self._update(OUTBOX_DOC, add)
         except CouchError:
             log.exception("webhook: the outbox could not be written; %s is delivered from memory", delivery)
+            news = True
+        if not news:
+            return
+        if full:
+            await self._record(delivery, event, shown, 0, None, "not delivered: the delivery queue is full")
+            return
         try:
-            self._queue.put_nowait((delivery, shown))
+            self._queue.put_nowait((delivery, event, shown))
         except asyncio.QueueFull:  # filled while the outbox was written: it stays there for the next start
-            await self._record(delivery, alarm, 0, None, "queued for the next start: the delivery queue is full")
+            await self._record(delivery, event, shown, 0, None, "queued for the next start: the delivery queue is full")
 
     async def _work(self) -> None:
         while True:
-            delivery, alarm = await self._queue.get()
+            delivery, event, alarm = await self._queue.get()
             try:
-                await self.deliver(delivery, alarm)
+                await self.deliver(delivery, event, alarm)
                 await self._update(OUTBOX_DOC, _without(delivery))
             except asyncio.CancelledError:
                 raise  # still in the outbox: the next start delivers it
@@ -122,12 +208,12 @@ class Webhook:
             finally:
                 self._queue.task_done()
 
-    async def deliver(self, delivery: str, alarm: Doc) -> bool:
+    async def deliver(self, delivery: str, event: Event, alarm: Doc) -> bool:
         """Try one delivery up to `attempts` times, waiting 1, 2, 4 ... × `backoff` seconds in between; each
         attempt is logged. True when the receiver answered 2xx."""
         assert self._client is not None and self.url is not None, "start() first"
-        body = orjson.dumps({"event": "alarm.new", "delivery": delivery, "alarm": alarm})
-        headers = {"Content-Type": "application/json", "X-Mashang-Delivery": delivery, "X-Mashang-Event": "alarm.new"}
+        body = orjson.dumps({"event": event, "delivery": delivery, "alarm": alarm})
+        headers = {"Content-Type": "application/json", "X-Mashang-Delivery": delivery, "X-Mashang-Event": event}
         if self.secret:
             headers["X-Mashang-Signature"] = signature(self.secret, body)
         for attempt in range(1, self.attempts + 1):
@@ -140,7 +226,7 @@ class Webhook:
                 error = None if 200 <= status < 300 else f"HTTP {status}"
             except httpx.HTTPError as e:
                 error = f"{type(e).__name__}: {e}"[:MAX_ERROR]
-            await self._record(delivery, alarm, attempt, status, error)
+            await self._record(delivery, event, alarm, attempt, status, error)
             if error is None:
                 return True
             if attempt < self.attempts:
@@ -148,14 +234,18 @@ class Webhook:
         return False
 
     async def drain(self) -> None:
-        """Wait until every queued delivery is done (tests, shutdown scripts)."""
+        """Wait until every alarm heard is announced and every queued delivery is done (tests, shutdown scripts)."""
+        await self._heard.join()
         await self._queue.join()
 
     # ----- the delivery log -----
 
-    async def _record(self, delivery: str, alarm: Doc, attempt: int, status: int | None, error: str | None) -> None:
+    async def _record(
+        self, delivery: str, event: Event, alarm: Doc, attempt: int, status: int | None, error: str | None
+    ) -> None:
         entry = {
             "delivery": delivery,
+            "event": event,
             "alarm": alarm.get("_id"),
             "shop": alarm.get("shop"),
             "attempt": attempt,
@@ -170,14 +260,16 @@ class Webhook:
         except CouchError:
             log.exception("webhook: the delivery log could not be written")
 
-    async def _update(self, local_id: str, change: Callable[[Doc], Doc]) -> None:
-        """Read, change and write a `_local` document; again when another gateway wrote it in between."""
+    async def _update(self, local_id: str, change: Callable[[Doc], Doc | None]) -> None:
+        """Read a `_local` document and write it with the fields `change` gives (None: no write); again when another
+        gateway wrote it in between."""
         async with self._local_lock:
             while True:
                 current = await self._read(local_id)
-                doc = change(current)
-                if "_rev" in current:
-                    doc["_rev"] = current["_rev"]
+                changed = change(current)
+                if changed is None:
+                    return
+                doc = {**current, **changed}
                 try:
                     await self.store.put_local(local_id, doc)
                     return

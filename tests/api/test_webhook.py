@@ -1,16 +1,21 @@
-"""The alarm webhook as a receiver sees it: signed, retried with back-off until it answers, every attempt logged."""
+"""The alarm webhook as a receiver sees it: signed, retried with back-off until it answers, every attempt logged;
+every alarm in the store announced once, by one gateway, even when it was written while no gateway listened."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from starlette.applications import Starlette
@@ -19,8 +24,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from server.alarms import local_now
 from server.app import create_app
+from server.errors import CouchError
 from server.settings import Settings
+from server.store.sqlite import SqliteStore
+from server.store.upsert import read
+from server.webhook import OUTBOX_DOC
 from tests.api.conftest import SECRET, World, open_world
 from tests.api.live import serve
 from tests.api.projections import alarm_doc, write
@@ -56,7 +66,7 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
 
 
 def deliveries(world: World) -> dict[str, Any]:
-    resp = world.client.get("/api/office/webhook/deliveries", headers=world.login("wang", "wang-password"))
+    resp = world.client.get("/api/office/webhook/deliveries", headers=world.admin())
     assert resp.status_code == 200, resp.text
     body: dict[str, Any] = resp.json()
     return body
@@ -83,8 +93,7 @@ def test_a_new_alarm_is_signed_retried_and_logged(tmp_path: Path, receiver: tupl
         run_validators=False,
     ) as world:
         doc = alarm_doc("S0001", "2026-03-02T10:00:00+08:00")
-        world.call(write, world.state.store, doc)
-        world.call(world.state.webhook.enqueue, doc)  # what the follower's on_alarm hook does
+        world.call(write, world.state.store, doc)  # as the validators write it: the alarm index hears it
         items = wait_for(world, lambda items: any(item["ok"] for item in items))
         assert deliveries(world)["configured"] is True
     assert [(i["attempt"], i["status"], i["ok"]) for i in items] == [(3, 200, True), (2, 500, False), (1, 500, False)]
@@ -101,7 +110,7 @@ def test_a_new_alarm_is_signed_retried_and_logged(tmp_path: Path, receiver: tupl
     forged = "sha256=" + hmac.new(b"another secret", body, hashlib.sha256).hexdigest()
     assert headers["x-mashang-signature"] != forged
     payload = orjson.loads(body)
-    assert payload["event"] == "alarm.new" and payload["delivery"] == items[0]["delivery"]
+    assert payload["event"] == "alarm.new" == headers["x-mashang-event"] and payload["delivery"] == items[0]["delivery"]
     assert payload["alarm"]["_id"] == doc["_id"] and payload["alarm"]["shop_name"] == "小吃店S0001"
     assert "_rev" not in payload["alarm"]
 
@@ -116,8 +125,7 @@ def test_an_unreachable_receiver_is_tried_then_given_up(tmp_path: Path) -> None:
         webhook_backoff_seconds=0.01,
         run_validators=False,
     ) as world:
-        doc = alarm_doc("S0002", "2026-03-02T10:00:00+08:00")
-        world.call(world.state.webhook.enqueue, doc)
+        world.call(write, world.state.store, alarm_doc("S0002", "2026-03-02T10:00:00+08:00"))
         items = wait_for(world, lambda items: len(items) == 3)
         time.sleep(0.1)
         assert len(deliveries(world)["items"]) == 3  # three tries in all, no more
@@ -126,7 +134,7 @@ def test_an_unreachable_receiver_is_tried_then_given_up(tmp_path: Path) -> None:
     assert all(i["status"] is None and i["error"].startswith("ConnectError") for i in items)
 
 
-def test_a_slow_receiver_does_not_hold_the_follower(tmp_path: Path) -> None:
+def test_a_slow_receiver_does_not_hold_the_gateway(tmp_path: Path) -> None:
     slow = Receiver(failures=0, delay=0.5)
     with (
         serve(slow.app) as base,
@@ -135,14 +143,15 @@ def test_a_slow_receiver_does_not_hold_the_follower(tmp_path: Path) -> None:
         docs = [alarm_doc(shop, "2026-03-02T10:00:00+08:00") for shop in ("S0001", "S0002", "S0003")]
         started = time.monotonic()
         for doc in docs:
-            world.call(world.state.webhook.enqueue, doc)
+            world.call(world.state.webhook.announce, "alarm.new", doc)
         assert time.monotonic() - started < 0.4
         items = wait_for(world, lambda items: len(items) == 3)
     assert {i["alarm"] for i in items} == {doc["_id"] for doc in docs} and all(i["ok"] for i in items)
 
 
 def test_without_a_url_nothing_is_sent(world: World) -> None:
-    world.call(world.state.webhook.enqueue, alarm_doc("S0001", "2026-03-02T10:00:00+08:00"))
+    world.call(write, world.state.store, alarm_doc("S0001", "2026-03-02T10:00:00+08:00"))
+    world.call(world.state.webhook.announce, "alarm.new", alarm_doc("S0002", "2026-03-02T10:00:00+08:00"))
     assert deliveries(world) == {"configured": False, "items": []}
 
 
@@ -154,9 +163,9 @@ def test_a_delivery_the_server_had_not_finished_is_delivered_after_a_restart(tmp
     with serve(hook.app) as base:
         with open_world(tmp_path, webhook_url=f"{base}/hook", run_validators=False, **settings) as world:
             doc = alarm_doc("S0001", "2026-03-02T10:00:00+08:00")
-            world.call(world.state.webhook.enqueue, doc)
-            [delivery] = world.call(world.state.webhook.pending)
+            world.call(write, world.state.store, doc)
             wait_for(world, lambda items: len(items) >= 2)  # tried, failing
+            [delivery] = world.call(world.state.webhook.pending)
         hook.failures = 0  # the receiver is back
 
         app = create_app(Settings(data_dir=tmp_path / "data", secret=SECRET, webhook_url=f"{base}/hook", **settings))
@@ -169,3 +178,126 @@ def test_a_delivery_the_server_had_not_finished_is_delivered_after_a_restart(tmp
             while again.call(app.state.webhook.pending):
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def gateway(settings: Settings) -> Iterator[World]:
+    """A gateway (re)started on a store that already has its registry and staff."""
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield World(client)
+
+
+def hooked(tmp_path: Path, base: str, **more: Any) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data", secret=SECRET, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET, **more
+    )
+
+
+def announced(world: World) -> dict[str, str] | None:
+    """The alarms the outbox says were announced; None before the first start took its baseline."""
+    try:
+        outbox = world.call(world.state.store.get_local, OUTBOX_DOC)
+    except CouchError as e:
+        assert e.status == 404
+        return None
+    found = outbox.get("announced")
+    return dict(found) if isinstance(found, dict) else None
+
+
+def wait_announced(world: World, ids: set[str]) -> None:
+    deadline = time.monotonic() + 10
+    while not ids <= set(announced(world) or ()):
+        assert time.monotonic() < deadline, announced(world)
+        time.sleep(0.05)
+
+
+async def write_offline(data: Path, *docs: dict[str, Any]) -> None:
+    """Write into the embedded store while no gateway runs (as the instant before a gateway's death would)."""
+    store = await SqliteStore.open(data)
+    try:
+        await write(store, *docs)
+    finally:
+        await store.close()
+
+
+def sent(hook: Receiver) -> list[tuple[str, str]]:
+    """(event, alarm id) of each request the receiver got."""
+    return [(orjson.loads(body)["event"], orjson.loads(body)["alarm"]["_id"]) for _, body, _ in hook.received]
+
+
+def test_an_alarm_no_gateway_heard_is_announced_by_the_next_start(tmp_path: Path) -> None:
+    """The gap a follower hook left: an alarm written in the instant before the gateway died was never announced."""
+    hook = Receiver(failures=0)
+    with serve(hook.app) as base:
+        with open_world(tmp_path, webhook_url=f"{base}/hook", run_validators=False) as world:
+            wait_announced(world, set())  # the first start took its baseline (no alarms yet)
+        recent = alarm_doc("S0002", (local_now() - timedelta(hours=2)).isoformat())
+        old = alarm_doc("S0003", (local_now() - timedelta(days=45)).isoformat())  # before the days the start checks
+        asyncio.run(write_offline(tmp_path / "data", recent, old))
+        with gateway(hooked(tmp_path, base, run_validators=False)) as again:
+            wait_announced(again, {recent["_id"]})
+            again.call(again.state.webhook.drain)
+            items = deliveries(again)["items"]
+    assert [(i["event"], i["alarm"], i["ok"]) for i in items] == [("alarm.new", recent["_id"], True)]
+    assert sent(hook) == [("alarm.new", recent["_id"])]
+
+
+def test_the_alarms_a_first_start_finds_are_not_news(tmp_path: Path) -> None:
+    """Configuring a webhook on a district with a history does not flood the receiver with the last month."""
+    hook = Receiver(failures=0)
+    known = alarm_doc("S0001", (local_now() - timedelta(days=1)).isoformat())
+    with serve(hook.app) as base:
+        with open_world(tmp_path, run_validators=False) as world:  # no webhook yet
+            world.call(write, world.state.store, known)
+        with gateway(hooked(tmp_path, base, run_validators=False)) as again:
+            wait_announced(again, {known["_id"]})
+            news = alarm_doc("S0002", local_now().isoformat())
+            again.call(write, again.state.store, news)
+            wait_announced(again, {news["_id"]})
+            again.call(again.state.webhook.drain)
+    assert sent(hook) == [("alarm.new", news["_id"])]
+
+
+def test_a_withdrawn_alarm_is_announced_as_withdrawn(tmp_path: Path, receiver: tuple[Receiver, str]) -> None:
+    """The validators withdraw an alarm a later module's event raised alone once the submission's own alarm is
+    written: a receiver that was told of it is told it is withdrawn, signed and retried like a new one."""
+    hook, url = receiver  # the first two requests fail
+    with open_world(
+        tmp_path, webhook_url=url, webhook_secret=WEBHOOK_SECRET, webhook_backoff_seconds=0.01, run_validators=False
+    ) as world:
+        doc = alarm_doc("S0001", local_now().isoformat())
+        world.call(write, world.state.store, doc)
+        wait_for(world, lambda items: any(i["ok"] for i in items))
+        stored = world.call(read, world.state.store, doc["_id"])
+        world.call(world.state.store.bulk_docs, [{"_id": doc["_id"], "_rev": stored["_rev"], "_deleted": True}])
+        items = wait_for(world, lambda items: any(i["ok"] and i["event"] == "alarm.withdrawn" for i in items))
+        assert doc["_id"] not in (announced(world) or {})
+    assert sent(hook)[-2:] == [("alarm.new", doc["_id"]), ("alarm.withdrawn", doc["_id"])]
+    headers, body, _ = hook.received[-1]
+    assert orjson.loads(body)["alarm"] == {"_id": doc["_id"], "shop": "S0001"}
+    assert headers["x-mashang-event"] == "alarm.withdrawn" and headers["x-mashang-signature"].startswith("sha256=")
+    assert items[0]["event"] == "alarm.withdrawn" and items[0]["alarm"] == doc["_id"]
+
+
+def test_of_two_gateways_of_one_couchdb_one_announces_each_alarm(tmp_path: Path, couchdb_url: str) -> None:
+    """Every gateway's alarm index hears every alarm (the validators run in `mashang worker` here); the outbox
+    lets exactly one of them announce it."""
+    hook = Receiver(failures=0)
+    database = f"hook-{uuid.uuid4().hex[:12]}"
+    docs = [alarm_doc(shop, local_now().isoformat()) for shop in ("S0001", "S0002", "S0003")]
+    try:
+        with serve(hook.app) as base:
+            settings = hooked(tmp_path, base, couchdb_url=couchdb_url, couchdb_db=database, run_validators=False)
+            with gateway(settings) as one, gateway(settings) as two:
+                one.call(write, one.state.store, *docs)
+                ids = {doc["_id"] for doc in docs}
+                for world in (one, two):  # both heard them: each tried to announce them
+                    deadline = time.monotonic() + 10
+                    while not ids <= set(world.state.alarms.created_since(local_now() - timedelta(days=1))):
+                        assert time.monotonic() < deadline
+                        time.sleep(0.05)
+                for world in (one, two):
+                    world.call(world.state.webhook.drain)
+    finally:
+        httpx.delete(f"{couchdb_url.rstrip('/')}/{database}", timeout=10)
+    assert sorted(sent(hook)) == sorted(("alarm.new", doc["_id"]) for doc in docs)
