@@ -6,6 +6,10 @@ at most 3 HTTP requests per 100 documents. Options are the PWA's: pull batch_siz
 (a bigger push batch is measured too, to show whether it would be worth it), and the client keeps its HTTP
 connections open between requests, as the phone's browser does (`--close` opens one per request instead, what
 PouchDB's node-fetch does by default).
+
+Two floors are measured beside the push, in the same run: the push to `null_peer.py` (the gateway's stack,
+uvicorn and Starlette, doing no work at all) and the push into a second memory database in the client's own
+process (PouchDB alone, no HTTP). Their ratios to pouchdb-server are the lowest a gateway could reach.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ BIG_PUSH_BATCH = 500
 SIZES = (2_000, 10_000)
 SHOPS = shops(100)
 KEEP_ALIVE = [True]
+# The floors (see the module's text): a push target that does no work, and no server at all.
+FLOORS = ("floor: null peer", "floor: no server")
 
 
 @dataclass
@@ -60,6 +66,21 @@ class Row:
     @property
     def per_100(self) -> float:
         return 100 * self.requests / self.docs
+
+
+class NullPeer:
+    """`null_peer.py` in its own process: a push target that does no work (the floor of the gateway's stack)."""
+
+    def __init__(self) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        script = Path(__file__).with_name("null_peer.py")
+        self.proc = subprocess.Popen([sys.executable, str(script), str(port)])
+        wait_http(self.url + "/sync/", timeout=30, proc=self.proc)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
 
 
 class PouchdbServer:
@@ -124,15 +145,22 @@ def run_size(n: int, workdir: Path, peer: PouchdbServer, big_push: bool, run: in
             "pouchdb-server": peer.database(f"b-{n}-{batch}-{run}"),
         }
         order = sorted(dbs, reverse=run % 2 == 1)
+        null = NullPeer() if batch == PUSH_BATCH else None
+        floors = {FLOORS[0]: Remote(f"{null.url}/sync", None), FLOORS[1]: Remote("memory:pushed", None)} if null else {}
         try:
             with PouchSession(timeout=600) as pouch:
                 checked(pouch.run({"op": "put", "db": "phone", "docs": docs}, timeout=300), "local put")
+                for remote in [*dbs.values(), *floors.values()]:  # a fresh server's first requests: not measured
+                    replicate(pouch, remote, "push", "empty", batch, 0)
                 rows += [measure(pouch, dbs[name], name, "push", "phone", batch, n) for name in order]
+                rows += [measure(pouch, remote, name, "push", "phone", batch, n) for name, remote in floors.items()]
                 if batch == PUSH_BATCH:
                     rows += [measure(pouch, dbs[name], name, "pull", f"pulled-{name}", PULL_BATCH, n) for name in order]
         finally:
             gw.stop()
             peer.drop(dbs["pouchdb-server"])
+            if null is not None:
+                null.stop()
     return rows
 
 
@@ -147,7 +175,8 @@ def fastest(runs: list[list[Row]]) -> list[Row]:
 
 
 def warm_up(workdir: Path, peer: PouchdbServer) -> None:
-    """A small round first, so that neither server pays the start-up costs in the measured runs."""
+    """A small round first, so that the client and pouchdb-server do not pay their start-up costs in the measured
+    runs (each run's fresh gateway and null peer get an empty push before it is measured, in `run_size`)."""
     rng = random.Random(0)
     docs = [self_check(rng.choice(SHOPS), rng, i) for i in range(200)]
     gw = Gateway(workdir / "warm-up" / "data", env=GATEWAY_ENV).start()
@@ -162,10 +191,10 @@ def warm_up(workdir: Path, peer: PouchdbServer) -> None:
 
 
 def report(rows: list[Row]) -> bool:
-    print(f"{'docs':>6}  {'op':<4}  {'server':<15} {'batch':>5}  {'seconds':>7}  {'docs/s':>7}  ", end="")
+    print(f"{'docs':>6}  {'op':<4}  {'server':<17} {'batch':>5}  {'seconds':>7}  {'docs/s':>7}  ", end="")
     print(f"{'requests':>8}  {'req/100 docs':>12}")
     for r in rows:
-        print(f"{r.docs:>6}  {r.op:<4}  {r.server:<15} {r.batch:>5}  {r.seconds:>7.2f}  {r.rate:>7.0f}  ", end="")
+        print(f"{r.docs:>6}  {r.op:<4}  {r.server:<17} {r.batch:>5}  {r.seconds:>7.2f}  {r.rate:>7.0f}  ", end="")
         print(f"{r.requests:>8}  {r.per_100:>12.2f}")
     print()
     by = {(r.docs, r.op, r.server, r.batch): r for r in rows}
@@ -184,6 +213,11 @@ def report(rows: list[Row]) -> bool:
             print(f"{n:>6} {op} batch {batch:>3}: time gateway / pouchdb-server = {ratio:.2f}{goal}")
             if target:
                 verdicts.append(ratio <= target)
+            for floor in FLOORS if op == "push" and batch == PUSH_BATCH else ():
+                row = by.get((n, op, floor, batch))
+                if row is not None:
+                    print(f"{n:>6} push batch {batch:>3}: time {floor[7:]:<9} / pouchdb-server = ", end="")
+                    print(f"{row.seconds / peer.seconds:.2f}   (the lowest ratio {_FLOOR_MEANS[floor]})")
         pull = by.get((n, "pull", "gateway+sqlite", PULL_BATCH))
         if pull is not None:
             met = pull.per_100 <= 3
@@ -210,6 +244,9 @@ def report(rows: list[Row]) -> bool:
     print()
     print("all targets met" if ok else "some targets MISSED")
     return ok
+
+
+_FLOOR_MEANS = {FLOORS[0]: "a gateway on uvicorn can reach", FLOORS[1]: "any server can reach"}
 
 
 def _load() -> str:
