@@ -60,6 +60,9 @@ function endpointOf(url, remote) {
 // Connections kept open between requests, as a browser keeps them. node-fetch (PouchDB's fetch in Node)
 // sends `Connection: close` unless it is given an agent, so by default every request opens a new one.
 const keepAliveAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+// PouchDB sets a timeout on _changes only. No other request of the tests takes this long: one that does is a
+// request nobody answers, and it fails, as a browser's would, instead of leaving its replication waiting for good.
+const REQUEST_TIMEOUT_MS = 30_000;
 
 // A remote database whose every request carries the bearer token and is counted.
 function remoteDb(remote, token, counter, keepAlive = false) {
@@ -69,6 +72,9 @@ function remoteDb(remote, token, counter, keepAlive = false) {
     }
     if (keepAlive) {
       opts.agent = keepAliveAgent;
+    }
+    if (!opts.signal) {
+      opts.signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     }
     const method = (opts.method || 'GET').toUpperCase();
     const key = `${method} ${endpointOf(url, remote)}`;
