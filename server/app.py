@@ -69,6 +69,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         if settings.run_validators:
             app.state.validators.start()
         await app.state.imports.resume()
+        app.state.imports.watch()
         try:
             yield
         finally:

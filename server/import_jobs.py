@@ -6,10 +6,13 @@ of rows is planned (`Importer.run`). A gateway that starts takes up every job wh
 `running`: it was killed, or stopped, in the middle of it. The report then counts on where it was kept, and
 `resumed` says how often that happened.
 
-Taking a job up is a write of its report with the revision read: when two gateways of one CouchDB start at once,
-one of them gets it. A gateway that finds its report changed under it (another gateway took the job up while it
-was still running it) stops at that chunk and leaves the job to the other. Jobs run one at a time per gateway:
-two would race on the grids' shop lists.
+On CouchDB several gateways share the jobs, and one that starts may find a job another gateway is running. It
+takes up only a job whose report was not saved for `STALE_AFTER` (a report is saved at every chunk of 100 rows,
+a second or two), and looks again every `WATCH_EVERY` seconds for as long as it runs: a job whose gateway died is
+finished by another. The gateways' clocks are taken to agree within a minute (NTP). Taking a job up is a write of
+its report with the revision read: when two gateways take a job up at once, one of them gets it. A gateway that
+finds its report changed under it (another gateway took the job up) stops at that chunk and leaves the job to the
+other. Jobs run one at a time per gateway: two would race on the grids' shop lists.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from server.errors import CouchError
@@ -31,6 +34,8 @@ log = logging.getLogger(__name__)
 KEEP_JOBS: Final = 50  # finished jobs kept, newest first
 JOB_PREFIX: Final = "registry:import:"
 ROWS_PREFIX: Final = "registry:import_rows:"
+STALE_AFTER: Final = timedelta(minutes=2)  # unsaved this long on CouchDB: its gateway is gone
+WATCH_EVERY: Final = 30.0  # seconds between two looks for such jobs (CouchDB)
 
 
 class Taken(Exception):
@@ -38,12 +43,19 @@ class Taken(Exception):
 
 
 class ImportJobs:
-    def __init__(self, store: Store, registry: Registry, on_end: Callable[[], None]) -> None:
-        self.store, self.registry, self.on_end = store, registry, on_end
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        on_end: Callable[[], None],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store, self.registry, self.on_end, self.clock = store, registry, on_end, clock
         self._running: dict[str, Report] = {}  # the jobs this gateway runs (or queues) now
         self._revs: dict[str, str] = {}  # job -> the revision of its report this gateway last wrote
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._watch: asyncio.Task[None] | None = None
 
     async def start(self, report: Report, rows: list[Row], subdistrict: str | None) -> None:
         """Keep the job's rows and report, then run it in the background; answers once both are on disk."""
@@ -70,11 +82,14 @@ class ImportJobs:
         return dict(doc["report"]) if doc is not None else None
 
     async def resume(self) -> list[str]:
-        """Take up the jobs a stopped gateway left running; answers their ids."""
+        """Take up the jobs a stopped gateway left running; answers their ids. On the embedded store that is every
+        running job (one gateway serves a folder); on CouchDB only those whose report went unsaved too long."""
         taken = []
         for doc in await docs_with_prefix(self.store, JOB_PREFIX):
-            if doc.get("report", {}).get("status") != "running":
-                continue
+            if doc.get("report", {}).get("status") != "running" or str(doc["_id"])[len(JOB_PREFIX) :] in self._revs:
+                continue  # done, or this gateway's own
+            if self.store.kind != "sqlite" and not self._stale(doc):
+                continue  # another gateway runs it
             try:
                 report = Report(**doc["report"])
             except TypeError:  # not a report this version can read: the gateway starts all the same
@@ -98,6 +113,26 @@ class ImportJobs:
                 log.warning("import job %s taken up again at row %d of %d", report.job, report.done, report.total)
         return taken
 
+    def watch(self) -> None:
+        """On CouchDB, from now on: take up the jobs whose gateway dies (see the module's text)."""
+        if self.store.kind != "sqlite" and self._watch is None:
+            self._watch = asyncio.create_task(self._watching(), name="import-watch")
+
+    async def _watching(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_EVERY)
+            try:
+                await self.resume()
+            except Exception:  # the store is away for a moment: the next look tries again
+                log.exception("import jobs: looking for jobs left by a stopped gateway failed")
+
+    def _stale(self, doc: Doc) -> bool:
+        try:
+            saved = datetime.fromisoformat(str(doc.get("updated_at")))
+        except ValueError:
+            return True
+        return saved.tzinfo is None or self.clock() - saved > STALE_AFTER
+
     async def drain(self) -> None:
         """Wait for the jobs running here to end (tools and tests)."""
         while self._tasks:
@@ -105,9 +140,10 @@ class ImportJobs:
 
     async def stop(self) -> None:
         """Stop running jobs; their reports still say `running`, and the next start takes them up."""
-        for task in list(self._tasks):
+        for task in [*self._tasks, *([self._watch] if self._watch else [])]:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *([self._watch] if self._watch else []), return_exceptions=True)
+        self._watch = None
 
     def _spawn(self, report: Report, rows: list[Row], subdistrict: str | None) -> None:
         self._running[report.job] = report

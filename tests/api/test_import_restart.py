@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from server import import_jobs
 from server.app import create_app
 from server.auth import Principal, Tokens
-from server.import_jobs import JOB_PREFIX, ROWS_PREFIX, ImportJobs
-from server.importer import CHUNK
+from server.ids import new_ulid
+from server.import_jobs import JOB_PREFIX, ROWS_PREFIX, STALE_AFTER, ImportJobs
+from server.importer import CHUNK, Report, parse
 from server.registry import Registry
 from server.settings import Settings
+from server.store.couchdb import CouchStore
 from server.store.sqlite import SqliteStore
 from tests.api.conftest import SECRET, open_world
 from tests.api.test_import import HEADER, csv_bytes
@@ -161,3 +167,59 @@ def test_a_report_this_version_cannot_read_does_not_stop_the_gateway_from_starti
     app = create_app(Settings(data_dir=tmp_path / "data", secret=SECRET))
     with TestClient(app, raise_server_exceptions=False) as client:
         assert client.get("/api/office/import/01JODD0000000000000000000", headers=_login(client)).status_code == 200
+
+
+def test_a_job_another_gateway_runs_is_left_to_it_until_its_saves_stop(
+    couchdb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two gateways of one CouchDB: one that starts while the other runs an import leaves the job to it (taking it
+    up would write the running chunk twice). Once the other is gone and the job's report goes unsaved for
+    `STALE_AFTER`, the watch of the one left takes the job up and finishes it, each row counted once."""
+    put_shop = Registry.put_shop
+    hanging = [True]
+
+    async def run() -> tuple[list[str], dict[str, Any] | None, int]:
+        reached = asyncio.Event()
+
+        async def hangs(self: Registry, shop: dict[str, Any]) -> Any:
+            if hanging[0] and shop["code"] == f"R{DIES_AT:04d}":
+                reached.set()
+                await asyncio.Event().wait()  # until its gateway is stopped
+            return await put_shop(self, shop)
+
+        monkeypatch.setattr(Registry, "put_shop", hangs)
+        monkeypatch.setattr(import_jobs, "WATCH_EVERY", 0.05)
+        database = f"imports-{uuid.uuid4().hex[:12]}"
+        store = await CouchStore.open(couchdb_url, database)
+        try:
+            registry = Registry(store)
+            await registry.put_community("wensan", "文三社区", "minglou")
+            await registry.put_grid("g1", "文三一网格", "wensan", ["zhou"], [])
+            now = [datetime.now(UTC)]
+            first = ImportJobs(store, registry, lambda: None)
+            second = ImportJobs(store, Registry(store), lambda: None, clock=lambda: now[0])
+            report = Report(new_ulid(), dry_run=False, create=False)
+            await first.start(report, parse(csv_bytes(_rows(TOTAL)), "text/csv"), None)
+            await asyncio.wait_for(reached.wait(), 30)
+            early = await second.resume()  # `first` runs it: it is left alone
+            second.watch()
+            await first.stop()  # `first` is gone, its report still says running
+            hanging[0] = False
+            await asyncio.sleep(0.3)  # the watch looked several times: the report is not stale yet
+            assert (await second.report(report.job) or {}).get("resumed") == 0
+            now[0] = datetime.now(UTC) + STALE_AFTER + timedelta(seconds=1)
+            deadline = time.monotonic() + 60
+            while (await second.report(report.job) or {}).get("status") == "running":
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.05)
+            await second.stop()
+            return early, await second.report(report.job), len(await registry.shops_of(None, "g1"))
+        finally:
+            await store.close()
+            httpx.delete(f"{couchdb_url.rstrip('/')}/{database}", timeout=10)
+
+    early, report, listed = asyncio.run(run())
+    assert early == []
+    assert report is not None and report["status"] == "done", report
+    assert (report["created"], report["refused"], report["resumed"]) == (TOTAL, 0, 1)
+    assert listed == TOTAL  # the chunk that hung is in its grid's list too
