@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { linePoints, LINE_BOX, yRange } from '../src/office/charts';
-import { change, pct, thisMonth } from '../src/office/format';
+import { change, pct, thisMonth, when } from '../src/office/format';
 import { label, officeEn, officeZh, ot } from '../src/office/i18n';
 import { parseRest } from '../src/office/main';
 import { rowsOf } from '../src/office/overview';
@@ -70,6 +70,21 @@ describe('figures', () => {
     expect(change(140, 100, 'count')).toEqual({ text: '+40%', sign: 1 });
     expect(change(3, 0, 'count')).toBeNull();
     expect(change(5, null, 'count')).toBeNull();
+  });
+
+  it('shows times in Shanghai, whatever time zone the computer is set to', () => {
+    const tz = process.env.TZ;
+    try {
+      for (const zone of ['UTC', 'America/New_York']) {
+        process.env.TZ = zone; // Node applies a new TZ at once
+        expect(when('2026-11-28T15:33:44+08:00')).toBe('2026-11-28 15:33');
+        expect(when('2026-11-30T16:05:00Z')).toBe('2026-12-01 00:05');
+      }
+    } finally {
+      process.env.TZ = tz;
+    }
+    expect(when('')).toBe('—');
+    expect(when('not a time')).toBe('not a time');
   });
 
   it('knows the month in Shanghai even when UTC is still the day before', () => {

@@ -1,4 +1,4 @@
-// Numbers as the office reads them: rates as percentages, changes against last year, dates in local time.
+// Numbers as the office reads them: rates as percentages, changes against last year, times in Asia/Shanghai.
 import { getLang } from '../i18n';
 
 export function isNum(value: unknown): value is number {
@@ -31,13 +31,25 @@ export function change(now: unknown, before: unknown, kind: Kind): { text: strin
   return { text: `${rel > 0 ? '+' : ''}${rel}%`, sign: rel > 0 ? 1 : rel < 0 ? -1 : 0 };
 }
 
-/** An ISO time as a local date and time ("2026-11-28 09:30"). */
+const SHANGHAI_TIME = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Asia/Shanghai',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** An ISO time as a date and time in Asia/Shanghai ("2026-11-28 09:30"), the district's time in which days, weeks
+ *  and the reports are counted, whatever time zone the office's computer is set to. */
 export function when(iso: unknown): string {
   if (typeof iso !== 'string' || iso === '') return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+  const parts = SHANGHAI_TIME.formatToParts(d);
+  const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
 }
 
 /** The current month in Asia/Shanghai as YYYY-MM. */
