@@ -45,6 +45,12 @@ def test_a_patrol_alarm_goes_live_to_the_desk_and_through_its_lifecycle(
     assert card.locator("[data-field=shop-name]").inner_text() == HOSTILE
     assert card.locator("img:not([data-photo])").count() == 0  # only the finding's photo, no injected image
     assert "燃气" in card.inner_text()  # the item, in Chinese
+    staff = httpx.get(f"{gateway.url}/api/office/users", headers=office, timeout=30).json()["items"]
+    names = {user["id"]: user["name"] for user in staff}
+    worker = httpx.get(f"{gateway.url}/api/office/alarms/{alarm_id}", headers=office, timeout=30).json()["grid_worker"]
+    meta = card.locator(".meta").inner_text()
+    assert f"网格员 {names[worker]}" in meta and worker not in meta  # people by their names, not their ids
+    assert card.locator(".history li").inner_text().endswith("系统")  # the system raised it
     assert page.locator(".new-alarm").is_visible()
 
     card.locator("textarea[name=note]").fill("已电话联系店主")
@@ -62,6 +68,9 @@ def test_a_patrol_alarm_goes_live_to_the_desk_and_through_its_lifecycle(
     card = page.locator(f'[data-alarm-id="{alarm_id}"][data-status=resolved]')
     card.wait_for()
     assert card.locator(".history li").count() == 4
+    office_name = names[f"office:{logins['office'][0]['username']}"]
+    assert card.locator(".history li").nth(3).inner_text().startswith("已办结 · ")
+    assert office_name in card.locator(".history li").nth(3).inner_text()
     assert "已更换软管" in card.locator(".history").inner_text()
 
     stored = httpx.get(f"{gateway.url}/api/office/alarms/{alarm_id}", headers=office, timeout=30).json()

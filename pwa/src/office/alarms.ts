@@ -7,6 +7,7 @@ import { when } from './format';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
+import { type Names, personName, staffNames } from './people';
 import { badge, button, select } from './ui';
 import { followStream, type SseEvent, type StreamState } from './sse';
 
@@ -58,7 +59,7 @@ function photos(alarm: Alarm): HTMLElement | null {
   );
 }
 
-function history(alarm: Alarm): HTMLElement {
+function history(alarm: Alarm, names: Names): HTMLElement {
   return h(
     'ol',
     { class: 'history', 'aria-label': ot('alarms.history') },
@@ -67,7 +68,7 @@ function history(alarm: Alarm): HTMLElement {
         'li',
         { 'data-step': step.status },
         h('strong', {}, label('status', step.status)),
-        ` · ${when(step.at)} · ${step.by}`,
+        ` · ${when(step.at)} · ${personName(names, step.by)}`,
         step.department ? ` · ${label('dept', step.department)}` : '',
         step.note ? h('span', { class: 'note' }, ` · ${step.note}`) : '',
       ),
@@ -115,7 +116,7 @@ function actions(alarm: Alarm, replace: (a: Alarm) => void): HTMLElement | null 
   return h('div', { class: 'alarm-actions' }, note, h('div', { class: 'row' }, ...buttons), status);
 }
 
-export function alarmCard(alarm: Alarm, replace: (a: Alarm) => void): HTMLElement {
+export function alarmCard(alarm: Alarm, replace: (a: Alarm) => void, names: Names = new Map()): HTMLElement {
   return h(
     'article',
     { class: `alarm-card status-${alarm.status}`, 'data-alarm-id': alarm._id, 'data-status': alarm.status },
@@ -131,7 +132,7 @@ export function alarmCard(alarm: Alarm, replace: (a: Alarm) => void): HTMLElemen
       { class: 'meta' },
       h('a', { href: officePath('shops', alarm.shop) }, alarm.shop),
       ` · ${alarm.address ?? ''}`,
-      alarm.grid_worker ? ` · ${ot('alarms.gridWorker')} ${alarm.grid_worker}` : '',
+      alarm.grid_worker ? ` · ${ot('alarms.gridWorker')} ${personName(names, alarm.grid_worker)}` : '',
       ` · ${ot('alarms.raisedAt')} ${when(alarm.created_at)}`,
       typeof alarm.cost === 'number' ? ` · ${ot('alarms.cost')} ${alarm.cost}` : '',
     ),
@@ -143,7 +144,7 @@ export function alarmCard(alarm: Alarm, replace: (a: Alarm) => void): HTMLElemen
       ),
     ),
     photos(alarm),
-    history(alarm),
+    history(alarm, names),
     actions(alarm, replace),
   );
 }
@@ -156,10 +157,11 @@ export const alarms: Screen = (query) => {
   const counts = h('nav', { class: 'tabs' });
   const root = h('div', { class: 'screen alarms' }, h('h1', {}, ot('alarms.title'), ' ', live), counts, banner, list);
   const shown = new Map<string, HTMLElement>();
+  let names: Names = new Map(); // ids are shown until the names are read
   const wanted = (a: Alarm): boolean => (tab === 'resolved' ? a.status === 'resolved' : a.status !== 'resolved');
 
   const put = (alarm: Alarm, first = false): void => {
-    const card = alarmCard(alarm, (a) => put(a));
+    const card = alarmCard(alarm, (a) => put(a), names);
     const old = shown.get(alarm._id);
     if (old) old.replaceWith(card);
     else if (first) list.prepend(card);
@@ -182,7 +184,11 @@ export const alarms: Screen = (query) => {
 
   const reload = async (): Promise<void> => {
     const statuses = tab === 'resolved' ? ['resolved'] : [...ACTIVE];
-    const pages = await Promise.all(statuses.map((s) => get<Page>(`/api/office/alarms${qs({ status: s, limit: 200 })}`)));
+    const [pages, staff] = await Promise.all([
+      Promise.all(statuses.map((s) => get<Page>(`/api/office/alarms${qs({ status: s, limit: 200 })}`))),
+      staffNames().catch(() => names),
+    ]);
+    names = staff;
     const items = pages.flatMap((p) => p.items).sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
     list.replaceChildren();
     shown.clear();

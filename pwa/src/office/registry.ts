@@ -6,6 +6,7 @@ import { when } from './format';
 import { ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
+import { forgetStaffNames } from './people';
 import { button, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -294,6 +295,7 @@ function users(): HTMLElement {
     submit(ot('common.save')),
   ], async (data, f) => {
     await send('POST', '/api/office/users', Object.fromEntries(['role', 'username', 'name', 'password'].map((k) => [k, String(data.get(k) ?? '')])));
+    forgetStaffNames();
     f.reset();
     load();
   });

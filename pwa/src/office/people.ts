@@ -1,0 +1,34 @@
+// Staff by name where the server names them by id (an alarm's grid worker, who took each of its steps): the office
+// and grid accounts, read once per page load and read again after the office adds one.
+import { get, qs } from './api';
+import { ot } from './i18n';
+import { listOf } from './ui';
+
+export type Names = ReadonlyMap<string, string>;
+
+let staff: Promise<Names> | null = null;
+
+export function staffNames(): Promise<Names> {
+  staff ??= Promise.all(['office', 'grid'].map((role) => get<unknown>(`/api/office/users${qs({ role })}`)))
+    .then((answers) => {
+      const users = answers.flatMap((a) => listOf<{ id: string; name?: string; username?: string }>(a));
+      return new Map(users.map((u) => [u.id, u.name || u.username || u.id]));
+    })
+    .catch((err: unknown) => {
+      staff = null; // the next screen asks again
+      throw err;
+    });
+  return staff;
+}
+
+/** A new account: the next screen that names staff reads them again. */
+export function forgetStaffNames(): void {
+  staff = null;
+}
+
+/** The name of the account `id` ("grid:zhou01" → 周明); "server" is the system, which raises alarms. */
+export function personName(names: Names, id: string | null | undefined): string {
+  if (!id) return '';
+  if (id === 'server') return ot('alarms.bySystem');
+  return names.get(id) ?? id;
+}
