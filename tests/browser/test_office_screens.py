@@ -76,7 +76,12 @@ def test_every_screen_loads_and_shows_hostile_text_as_text(
     # The shop list and the alarm desk show the name as text too.
     page.click(".office-nav a[data-screen=shops]")
     settle(page)
-    assert page.locator("[data-table=shops] tr", has_text=HOSTILE).count() == 1
+    row = page.locator("[data-table=shops] tr", has_text=HOSTILE)
+    assert row.count() == 1
+    efile = httpx.get(f"{gateway.url}/api/office/shops/{shop}/efile", headers=office).json()["shop"]
+    cells = row.locator("td").all_inner_texts()  # the community and grid by their names, not their codes
+    assert efile["community_name"] in cells and efile["grid_name"] in cells
+    assert efile["community"] not in cells and efile["grid"] not in cells
     page.click(".office-nav a[data-screen=alarms]")
     page.locator(f'[data-alarm-id="{shop}:alarm:{patrol["_id"].rsplit(":", 1)[1]}"]').wait_for()
     assert page.locator("img[src='x']").count() == 0

@@ -15,7 +15,9 @@ interface ShopRow {
   name?: string;
   address?: string;
   community?: string;
+  community_name?: string;
   grid?: string;
+  grid_name?: string;
   status?: string;
   points?: number;
   rank?: number | null;
@@ -62,8 +64,8 @@ function shopList(query: URLSearchParams): HTMLElement {
           { label: ot('common.code'), cell: (r: ShopRow) => h('a', { href: officePath('shops', r.code) }, r.code) },
           { label: ot('common.name'), cell: (r: ShopRow) => r.name ?? '' },
           { label: ot('common.address'), cell: (r: ShopRow) => r.address ?? '' },
-          { label: ot('common.community'), cell: (r: ShopRow) => r.community ?? '' },
-          { label: ot('common.grid'), cell: (r: ShopRow) => r.grid ?? '' },
+          { label: ot('common.community'), cell: (r: ShopRow) => r.community_name ?? r.community ?? '' },
+          { label: ot('common.grid'), cell: (r: ShopRow) => r.grid_name ?? r.grid ?? '' },
           { label: ot('efile.score'), cell: (r: ShopRow) => num(r.points), cls: 'num' },
           { label: ot('efile.rank'), cell: (r: ShopRow) => num(r.rank), cls: 'num' },
           { label: ot('ranking.openHazards'), cell: (r: ShopRow) => num(r.open_hazards), cls: 'num' },
