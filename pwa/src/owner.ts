@@ -28,6 +28,13 @@ interface Score {
   open_hazards?: number;
 }
 
+/** `{shop}:rewards`: the reward points (积分) the shop can exchange for prizes at the office. */
+interface Rewards {
+  earned: number;
+  redeemed: number;
+  balance: number;
+}
+
 interface Hazard {
   _id: string;
   status: 'open' | 'rectified' | 'closed' | 'overdue';
@@ -109,8 +116,9 @@ function live(node: HTMLElement, render: () => Promise<void>): void {
 export function mountOwnerHome(code: string, into: HTMLElement): void {
   const body = h('div', { class: 'owner-home', 'data-owner-home': code });
   const render = async (): Promise<void> => {
-    const [score, hazards, alarms, checks, items] = await Promise.all([
+    const [score, rewards, hazards, alarms, checks, items] = await Promise.all([
       getDoc<Score>(`${code}:score`),
+      getDoc<Rewards>(`${code}:rewards`),
       range<Hazard>(`${code}:hazard:`),
       range<Alarm>(`${code}:alarm:`),
       localDb().allDocs({ startkey: `${code}:self_check:\ufff0`, endkey: `${code}:self_check:`, descending: true, limit: 1 }),
@@ -132,6 +140,14 @@ export function mountOwnerHome(code: string, into: HTMLElement): void {
         h('a', { class: 'button primary big', href: checkPath(code), 'data-action': 'check' }, t('owner.doCheck')),
       ),
       score ? null : h('p', { class: 'muted' }, t('owner.notLoaded')),
+      rewards
+        ? h(
+            'section',
+            { class: 'rewards', 'data-rewards': String(rewards.balance) },
+            h('p', {}, t('owner.rewards', { n: rewards.balance })),
+            h('p', { class: 'muted' }, t('owner.rewardsHint')),
+          )
+        : null,
       openAlarms.length
         ? h(
             'section',

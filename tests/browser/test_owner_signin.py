@@ -141,3 +141,30 @@ def test_the_owners_phone_still_signs_in_while_a_stranger_has_locked_the_pin(
     page.fill("input[name=pin]", owner["pin"])
     page.click("[data-form=owner-login] button[type=submit]")
     page.wait_for_selector("[data-owner-home]", timeout=20_000)
+
+
+def test_the_owners_home_shows_the_reward_points_and_a_redemption_at_the_office(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    """The points the owner can exchange for prizes (SPEC: 积分兑换) are on the home; the office records a prize,
+    and the phone shows what is left without a reload."""
+    owner = logins["owners"][1]
+    shop = owner["shop"]
+    office = {
+        "Authorization": "Bearer "
+        + httpx.post(f"{gateway.url}/api/auth/login", json=logins["office"][0]).json()["token"]
+    }
+    balance = httpx.get(f"{gateway.url}/api/office/rewards/{shop}", headers=office).json()["balance"]
+    assert balance > 0
+    page = context.new_page()
+    sign_in_owner(page, gateway, owner)
+    page.wait_for_selector(f"[data-rewards='{balance}']", timeout=30_000)
+    assert f"可兑换积分：{balance}" in page.inner_text("[data-rewards]")
+
+    redeemed = httpx.post(
+        f"{gateway.url}/api/office/rewards/{shop}/redemptions",
+        headers=office,
+        json={"points": 5, "prize": "灭火器一具"},
+    )
+    assert redeemed.status_code in (200, 201), redeemed.text
+    page.wait_for_selector(f"[data-rewards='{balance - 5}']", timeout=30_000)
