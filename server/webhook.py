@@ -159,6 +159,8 @@ class Webhook:
     async def announce(self, event: Event, alarm: Doc) -> None:
         """Queue `event` of `alarm` for delivery, unless it was announced already (here or by another gateway), or
         it is the withdrawal of an alarm never announced. Returns at once."""
+        if not self.configured:
+            return  # no outbox either: the first start with a URL takes what exists as its baseline
         alarm_id = str(alarm.get("_id"))
         delivery = new_ulid()
         shown = public(alarm) if event == "alarm.new" else {"_id": alarm_id, "shop": alarm.get("shop")}

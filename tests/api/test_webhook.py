@@ -153,6 +153,7 @@ def test_without_a_url_nothing_is_sent(world: World) -> None:
     world.call(write, world.state.store, alarm_doc("S0001", "2026-03-02T10:00:00+08:00"))
     world.call(world.state.webhook.announce, "alarm.new", alarm_doc("S0002", "2026-03-02T10:00:00+08:00"))
     assert deliveries(world) == {"configured": False, "items": []}
+    assert announced(world) is None  # no outbox: a webhook configured later starts from a baseline
 
 
 def test_a_delivery_the_server_had_not_finished_is_delivered_after_a_restart(tmp_path: Path) -> None:
