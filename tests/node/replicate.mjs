@@ -12,8 +12,7 @@
 //   {"op": "put", "db", "docs": [...], "new_edits": true}     bulkDocs into the local db; attachments are
 //                                                              given as {"content_type", "data": base64}
 //   {"op": "push"|"pull"|"sync", "db", "remote", "token", "docs"?, "batch_size"?, "batches_limit"?,
-//    "options"?: {...replicate options}}                      a one-shot replication (docs are put first);
-//                                                              a remote "memory:NAME" is a local memory db
+//    "options"?: {...replicate options}}                      a one-shot replication (docs are put first)
 //   {"op": "live_pull"|"live_push", "db", "remote", "token", "expect_ids": [...], "timeout_ms",
 //    "batch_size"?, "back_off_ms"?, "options"?}
 //       a live replication; prints {"event": "live"} as soon as it is caught up, then, once every expected
@@ -144,10 +143,7 @@ async function replicate(step) {
     }
   }
   const counter = newCounter();
-  // "memory:NAME" replicates into another local memory database, with no HTTP (the benchmark's floor).
-  const remote = step.remote.startsWith('memory:')
-    ? local(step.remote.slice('memory:'.length))
-    : remoteDb(step.remote, step.token, counter, step.keep_alive === true);
+  const remote = remoteDb(step.remote, step.token, counter, step.keep_alive === true);
   const opts = { ...(step.options || {}) };
   if (step.batch_size) opts.batch_size = step.batch_size;
   if (step.batches_limit) opts.batches_limit = step.batches_limit;
