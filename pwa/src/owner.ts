@@ -137,7 +137,11 @@ export function mountOwnerHome(code: string, into: HTMLElement): void {
         'section',
         { class: 'week', 'data-week-done': String(doneThisWeek) },
         h('p', { class: doneThisWeek ? 'ok' : 'warn' }, t(doneThisWeek ? 'check.doneThisWeek' : 'check.notDoneThisWeek')),
-        h('a', { class: 'button primary big', href: checkPath(code), 'data-action': 'check' }, t('owner.doCheck')),
+        h(
+          'a',
+          { class: doneThisWeek ? 'button big' : 'button primary big', href: checkPath(code), 'data-action': 'check' },
+          t(doneThisWeek ? 'owner.doCheckAgain' : 'owner.doCheck'),
+        ),
       ),
       score ? null : h('p', { class: 'muted' }, t('owner.notLoaded')),
       rewards

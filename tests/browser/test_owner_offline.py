@@ -69,6 +69,7 @@ def test_weekly_self_check_offline_with_a_photo_then_synced(
     page.click("[data-form=self-check] button[type=submit]")
     page.wait_for_selector("[data-owner-home] [data-week-done=true]", timeout=20_000)
     assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
+    assert page.inner_text("[data-action=check]") == "本周已自查，再次自查"  # it counted: the button says so
     # The self-check and its photos wait.
     page.wait_for_function("Number(document.querySelector('[data-sync-state]').dataset.pending) >= 3")
 
