@@ -72,6 +72,14 @@ describe('figures', () => {
     expect(change(5, null, 'count')).toBeNull();
   });
 
+  it('puts a ledger note in words: the item, or the kind of document it comes from', async () => {
+    const { ledgerNote } = await import('../src/office/shops');
+    expect(ledgerNote('escape_route')).toBe('逃生通道不畅');
+    expect(ledgerNote('S0001:verification:01M2EVBTH0WYC01X0K4PBK5E5N')).toBe('复查');
+    expect(ledgerNote('')).toBe('');
+    expect(ledgerNote('a note of the office')).toBe('a note of the office');
+  });
+
   it('shows times in Shanghai, whatever time zone the computer is set to', () => {
     const tz = process.env.TZ;
     try {

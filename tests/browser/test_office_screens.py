@@ -65,6 +65,12 @@ def test_every_screen_loads_and_shows_hostile_text_as_text(
     assert named[category] in details and category not in details  # the category by its name, not its code
     timeline = page.locator("[data-timeline]")
     assert HOSTILE in timeline.inner_text()
+    staff = {u["id"]: u["name"] for u in httpx.get(f"{gateway.url}/api/office/users", headers=office).json()["items"]}
+    by = timeline.locator(f"li[data-id='{patrol['_id']}']").inner_text()
+    assert staff[grid_user] in by and grid_user not in by  # the grid worker by name
+    ledger = page.locator("[data-table=ledger]").inner_text()
+    assert "发现隐患" in ledger and "每周自查" in ledger  # the rules in words
+    assert not any(code in ledger for code in ("self_check", "patrol_clean", "missed_week", "hazard", "refund"))
     assert timeline.locator("li[data-kind=patrol]").count() >= 1
     assert timeline.locator("li[data-kind=hazard]").count() >= 1
     page.wait_for_function(

@@ -26,9 +26,11 @@ export function forgetStaffNames(): void {
   staff = null;
 }
 
-/** The name of the account `id` ("grid:zhou01" → 周明); "server" is the system, which raises alarms. */
+/** The name of the account `id` ("grid:zhou01" → 周明); "server" is the system, which raises alarms, and
+ *  "owner:S0001" the shop's owner. */
 export function personName(names: Names, id: string | null | undefined): string {
   if (!id) return '';
   if (id === 'server') return ot('alarms.bySystem');
+  if (id.startsWith('owner:')) return ot('people.owner');
   return names.get(id) ?? id;
 }

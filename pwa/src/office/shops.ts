@@ -8,6 +8,7 @@ import { num, when } from './format';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
+import { type Names, personName, staffNames } from './people';
 import { badge, button, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
 
 interface ShopRow {
@@ -117,9 +118,19 @@ function photos(ids: string[]): HTMLElement | null {
   );
 }
 
-/** One line of the timeline: what happened, in words, never markup. */
-export function describe(doc: Doc): Child[] {
+/** A ledger entry's note in words: the item it names, or the kind of document it comes from (a refund names the
+ *  verification that earned it). */
+export function ledgerNote(note: unknown): string {
+  const text = str(note);
+  const kind = /^[A-Za-z0-9_-]+:([a-z_]+):/.exec(text)?.[1];
+  if (kind) return label('kind', kind);
+  return text ? label('item', text) : '';
+}
+
+/** One line of the timeline: what happened, in words, never markup; people by their names. */
+export function describe(doc: Doc, names: Names = new Map()): Child[] {
   const type = str(doc.type);
+  const by = personName(names, str(doc.created_by));
   switch (type) {
     case 'self_check':
     case 'patrol': {
@@ -127,7 +138,7 @@ export function describe(doc: Doc): Child[] {
       const answers = doc.answers && typeof doc.answers === 'object' ? Object.keys(doc.answers).length : 0;
       // A self-check's hazards appear as their own entries (the server derives them from the template).
       return [
-        `${ot('efile.items', { n: answers })} · ${str(doc.created_by)}`,
+        `${ot('efile.items', { n: answers })} · ${by}`,
         type === 'patrol' && findings.length === 0 ? ` · ${ot('efile.noFindings')}` : '',
         ...findings.map((f) => h('div', { class: 'finding' }, badge(label('severity', f.severity), `sev ${str(f.severity)}`), ' ',
           label('item', f.item), f.note ? ` · ${str(f.note)}` : '', f.deadline ? ` · ${ot('efile.deadline')} ${str(f.deadline)}` : '')),
@@ -138,20 +149,20 @@ export function describe(doc: Doc): Child[] {
         badge(label('hazard', doc.status), `hz ${str(doc.status)}`), ` · ${ot('efile.deadline')} ${str(doc.deadline)}`,
         doc.note ? ` · ${str(doc.note)}` : ''];
     case 'rectification':
-      return [str(doc.note), ` · ${str(doc.created_by)}`];
+      return [str(doc.note), ` · ${by}`];
     case 'verification':
-      return [doc.passed ? '✔ ' : '✘ ', str(doc.note), ` · ${str(doc.created_by)}`];
+      return [doc.passed ? '✔ ' : '✘ ', str(doc.note), ` · ${by}`];
     case 'alarm':
       return [badge(label('status', doc.status), `status ${str(doc.status)}`), ' ',
         Array.isArray(doc.items) ? (doc.items as Doc[]).map((i) => label('item', i.item)).join('、') : ''];
     case 'ledger':
-      return [`${Number(doc.points) > 0 ? '+' : ''}${str(doc.points)} · ${str(doc.rule)}`, doc.note ? ` · ${str(doc.note)}` : ''];
+      return [`${Number(doc.points) > 0 ? '+' : ''}${str(doc.points)} · ${label('ledger', doc.rule)}`, doc.note ? ` · ${ledgerNote(doc.note)}` : ''];
     default:
       return [str(doc._id)];
   }
 }
 
-function timeline(docs: Doc[]): HTMLElement {
+function timeline(docs: Doc[], names: Names): HTMLElement {
   const sorted = [...docs].sort((a, b) => (timeOf(a) < timeOf(b) ? 1 : -1));
   if (sorted.length === 0) return h('p', { class: 'muted empty' }, ot('common.none'));
   return h(
@@ -161,7 +172,7 @@ function timeline(docs: Doc[]): HTMLElement {
       h('li', { 'data-kind': str(d.type), 'data-id': str(d._id) },
         h('span', { class: 'when' }, when(timeOf(d))),
         h('strong', { class: 'kind' }, label('kind', d.type)),
-        h('div', { class: 'what' }, ...describe(d)),
+        h('div', { class: 'what' }, ...describe(d, names)),
         photos(photoIds(d)),
       ),
     ),
@@ -179,7 +190,10 @@ interface EFile {
 function efile(code: string): HTMLElement {
   const box = h('div', {});
   const load = (): void => void loadInto(box, async () => {
-    const answer = await get<EFile>(`/api/office/shops/${encodeURIComponent(code)}/efile`);
+    const [answer, names] = await Promise.all([
+      get<EFile>(`/api/office/shops/${encodeURIComponent(code)}/efile`),
+      staffNames().catch((): Names => new Map()), // ids, if the names cannot be read
+    ]);
     const shop = answer.shop ?? {};
     const score = answer.score ?? {};
     const docs = answer.timeline ?? answer.events ?? [];
@@ -233,15 +247,15 @@ function efile(code: string): HTMLElement {
         { 'data-table': 'open-hazards' },
         (d) => ({ class: d.status === 'overdue' ? 'silent' : undefined }),
       )),
-      section(ot('efile.timeline'), timeline(docs.filter((d) => d.type !== 'ledger' && d.type !== 'photo'))),
+      section(ot('efile.timeline'), timeline(docs.filter((d) => d.type !== 'ledger' && d.type !== 'photo'), names)),
       section(ot('efile.photos'), photos(docs.filter((d) => d.type === 'photo').map((d) => str(d._id)).filter((id) => id !== '')) ??
         h('p', { class: 'muted empty' }, ot('common.none'))),
       section(ot('efile.ledger'), table(
         [
           { label: ot('common.time'), cell: (d: Doc) => str(d.day) || when(timeOf(d)) },
-          { label: ot('efile.rule'), cell: (d: Doc) => str(d.rule) },
+          { label: ot('efile.rule'), cell: (d: Doc) => label('ledger', d.rule) },
           { label: ot('common.points'), cell: (d: Doc) => `${Number(d.points) > 0 ? '+' : ''}${str(d.points)}`, cls: 'num' },
-          { label: ot('common.note'), cell: (d: Doc) => str(d.note) },
+          { label: ot('common.note'), cell: (d: Doc) => ledgerNote(d.note) },
         ],
         [...ledger].sort((a, b) => (str(a.day) < str(b.day) ? 1 : -1)),
         { 'data-table': 'ledger' },
