@@ -149,8 +149,8 @@ def rankings_table(ranking: dict[str, Any]) -> Table:
                 e.get("rank"),
                 e.get("shop"),
                 e.get("name"),
-                e.get("community"),
-                e.get("grid"),
+                e.get("community_name") or e.get("community"),
+                e.get("grid_name") or e.get("grid"),
                 e.get("points"),
                 e.get("open_hazards"),
                 LIST_NAME.get(str(e.get("list")), ""),
@@ -301,7 +301,8 @@ def report_html(
                 shop = f"{e(str(x.get('name') or ''))}（{e(str(x.get('shop')))}）{flag}"
                 out.append(
                     f"<tr><td class='n'>{e(str(x.get('rank')))}</td><td>{shop}</td>"
-                    f"<td>{e(str(x.get('community') or ''))}</td><td class='n'>{e(str(x.get('points')))}</td>"
+                    f"<td>{e(str(x.get('community_name') or x.get('community') or ''))}</td>"
+                    f"<td class='n'>{e(str(x.get('points')))}</td>"
                     f"<td class='n'>{e(str(x.get('open_hazards')))}</td></tr>"
                 )
             out.append("</table>")

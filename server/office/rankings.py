@@ -53,7 +53,8 @@ def _published(doc: Doc | None) -> dict[str, Any] | None:
 
 
 async def ranking(store: Store, view: View, subdistrict: str, month: str) -> dict[str, Any]:
-    """The snapshot of one month, each entry with the shop's name, community, grid and working-group flag."""
+    """The snapshot of one month, each entry with the shop's name, community, grid (codes and names) and
+    working-group flag."""
     doc = await read(store, ranking_id(subdistrict, month))
     if doc is None:
         raise not_found(f"No ranking of {subdistrict} for {month}.")
@@ -68,7 +69,9 @@ async def ranking(store: Store, view: View, subdistrict: str, month: str) -> dic
                 **entry,
                 "name": registry.get("name"),
                 "community": registry.get("community"),
+                "community_name": view.communities.get(str(registry.get("community")), {}).get("name"),
                 "grid": registry.get("grid"),
+                "grid_name": view.grids.get(str(registry.get("grid")), {}).get("name"),
                 "working_group": entry["shop"] in group,
             }
         )

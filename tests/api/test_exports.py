@@ -114,6 +114,10 @@ def test_rankings_export_lists_the_months_snapshot(client: TestClient, office: d
     rows = read_csv(client.get(f"/api/office/exports/rankings.csv?month={MONTH}", headers=office).content)
     assert [r[2] for r in rows[1:]] == [e["shop"] for e in ranking["entries"]]
     assert [r[8] for r in rows[1:]].count("红榜") == sum(1 for e in ranking["entries"] if e["list"] == "red")
+    communities = {c["code"]: c["name"] for c in docs_of(district, {"community"})}
+    grids = {g["code"]: g["name"] for g in docs_of(district, {"grid"})}
+    assert {r[4] for r in rows[1:]} <= set(communities.values())  # names, as the shops export has them
+    assert {r[5] for r in rows[1:]} <= set(grids.values())
 
 
 def test_hostile_names_are_neutralised_in_csv_xlsx_and_html(
@@ -159,6 +163,9 @@ def test_the_monthly_report_has_the_months_figures_lists_and_communities(
     [ranking] = [d for d in docs_of(district, {"ranking"}) if d["month"] == MONTH]
     red = [e["shop"] for e in ranking["entries"] if e["list"] == "red"]
     assert all(f"（{code}）" in html for code in red)
+    lists = html[html.index("安全生产红黑榜") : html.index("各社区隐患情况")]
+    assert not any(f"<td>{c['code']}</td>" in lists for c in communities)  # the lists name communities too
+    assert any(f"<td>{c['name']}</td>" in lists for c in communities)
 
 
 def test_refusals(client: TestClient, office: dict[str, str], district: Path) -> None:
