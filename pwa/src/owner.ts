@@ -239,6 +239,10 @@ function gpsConsent(): HTMLInputElement {
   return box;
 }
 
+function backLink(code: string): HTMLElement {
+  return h('a', { class: 'back', href: shopPath(code), 'data-action': 'back' }, `‹ ${t('owner.back')}`);
+}
+
 /** `/s/{code}/check`: one self_check event per applicable template, with photos; a draft as it is typed. */
 export function checkView(code: string): View {
   const back = guard(code);
@@ -248,7 +252,7 @@ export function checkView(code: string): View {
     queueMicrotask(() => navigate(back, true));
     return view;
   }
-  page.append(h('h1', {}, t('check.title')), h('p', { class: 'muted' }, t('check.intro')));
+  page.append(backLink(code), h('h1', {}, t('check.title')), h('p', { class: 'muted' }, t('check.intro')));
   const status = h('div', { class: 'status-area' });
   void (async () => {
     let templates = await loadTemplates(code);
@@ -346,6 +350,7 @@ export function rectifyView(code: string, hazardId: string): View {
     const [hazard, items] = await Promise.all([getDoc<Hazard>(hazardId), allItems()]);
     page.append(
       ...present(
+      backLink(code),
       h('h1', {}, t('owner.rectify')),
       hazard
         ? h(

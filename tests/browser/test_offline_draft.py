@@ -38,3 +38,12 @@ def test_a_half_filled_self_check_survives_a_reload(gateway: Gateway, context: A
     page.wait_for_selector("[data-item=escape_route] img[data-photo][src^='blob:']")
     # The escape route answer is a hazard: the item says so.
     assert "hazard" in (page.get_attribute("[data-item=escape_route]", "class") or "")
+
+    # Back to the home with the screen's own link (an installed app has no browser bar), and in again: the
+    # answers wait there too.
+    page.click("[data-action=back]")
+    page.wait_for_selector("[data-owner-home]", timeout=20_000)
+    page.click("[data-action=check]")
+    page.wait_for_selector("input[name=open_flame]", timeout=20_000)
+    assert page.is_checked("input[name=escape_route][value=false]")
+    assert page.input_value("input[name=sleeping_people]") == "2"
