@@ -92,6 +92,7 @@ describe('figures', () => {
       process.env.TZ = tz;
     }
     expect(when('')).toBe('—');
+    expect(when('2026-11-25')).toBe('2026-11-25');
     expect(when('not a time')).toBe('not a time');
   });
 

@@ -45,6 +45,7 @@ const SHANGHAI_TIME = new Intl.DateTimeFormat('en-CA', {
  *  and the reports are counted, whatever time zone the office's computer is set to. */
 export function when(iso: unknown): string {
   if (typeof iso !== 'string' || iso === '') return '—';
+  if (/^\d{4}-\d{2}-\d{2}$/.test(iso)) return iso; // a day is a day, not its midnight in UTC
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   const parts = SHANGHAI_TIME.formatToParts(d);
