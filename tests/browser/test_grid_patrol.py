@@ -177,7 +177,8 @@ def test_a_patrol_draft_survives_a_reload_offline(gateway: Gateway, context: Any
     page.wait_for_selector('fieldset[data-item="open_flame"] img[data-photo]')
     page.click('button[type="submit"]')
     page.wait_for_selector("[data-flash]")
-    assert int(page.get_attribute("[data-sync-state]", "data-pending") or 0) >= 1
+    # The phone counts what waits a moment after each write: wait for the count, do not read it once.
+    page.wait_for_function("Number(document.querySelector('[data-sync-state]').dataset.pending) >= 1")
 
     # Submitted, the draft is gone: the form opens fresh from the self-check again.
     page.click(f'a.g-shop[data-shop="{serious}"]')
