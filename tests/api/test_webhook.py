@@ -206,9 +206,10 @@ def announced(world: World) -> dict[str, str] | None:
 
 
 def wait_announced(world: World, ids: set[str]) -> None:
+    """Until the outbox exists (the start took its baseline) and names `ids`."""
     deadline = time.monotonic() + 10
-    while not ids <= set(announced(world) or ()):
-        assert time.monotonic() < deadline, announced(world)
+    while (found := announced(world)) is None or not ids <= set(found):
+        assert time.monotonic() < deadline, found
         time.sleep(0.05)
 
 
