@@ -157,7 +157,14 @@ export const alarms: Screen = (query) => {
   const counts = h('nav', { class: 'tabs' });
   const root = h('div', { class: 'screen alarms' }, h('h1', {}, ot('alarms.title'), ' ', live), counts, banner, list);
   const shown = new Map<string, HTMLElement>();
-  let names: Names = new Map(); // ids are shown until the names are read
+  let names: Names = new Map(); // ids, when the names cannot be read
+  // Every card waits for the names: the list's first page and the stream's events alike, in their order.
+  const named = staffNames().then(
+    (found) => {
+      names = found;
+    },
+    () => undefined,
+  );
   const wanted = (a: Alarm): boolean => (tab === 'resolved' ? a.status === 'resolved' : a.status !== 'resolved');
 
   const put = (alarm: Alarm, first = false): void => {
@@ -184,11 +191,10 @@ export const alarms: Screen = (query) => {
 
   const reload = async (): Promise<void> => {
     const statuses = tab === 'resolved' ? ['resolved'] : [...ACTIVE];
-    const [pages, staff] = await Promise.all([
+    const [pages] = await Promise.all([
       Promise.all(statuses.map((s) => get<Page>(`/api/office/alarms${qs({ status: s, limit: 200 })}`))),
-      staffNames().catch(() => names),
+      named,
     ]);
-    names = staff;
     const items = pages.flatMap((p) => p.items).sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
     list.replaceChildren();
     shown.clear();
@@ -206,6 +212,9 @@ export const alarms: Screen = (query) => {
     }
     if (event.event !== 'alarm') return;
     const { change, alarm } = JSON.parse(event.data) as { change: string; alarm: Alarm };
+    void named.then(() => show(change, alarm));
+  };
+  const show = (change: string, alarm: Alarm): void => {
     if (change === 'withdrawn') {
       // The submission's alarm has another id now (its checklist modules arrived out of order): one card, not two.
       shown.get(alarm._id)?.remove();
