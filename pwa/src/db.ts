@@ -40,6 +40,29 @@ export function localDb(): LocalDb {
   return db;
 }
 
+let current: PouchDB.Core.Changes<object> | null = null;
+
+/**
+ * Call `onChange` (throttled) after changes of the local database while `node` is on the page. One screen shows
+ * at a time (the owner's home, a grid worker's list or e-file), so a new screen's listener replaces the last one.
+ * Call it before the screen's first read: a change written while that read runs is then not missed.
+ */
+export function whileShown(node: HTMLElement, onChange: () => void, delayMs = 300): void {
+  current?.cancel();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const feed = localDb()
+    .changes({ since: 'now', live: true })
+    .on('change', () => {
+      if (timer !== null) return; // at most one redraw per delay, even while changes keep coming
+      timer = setTimeout(() => {
+        timer = null;
+        if (node.isConnected) onChange();
+        else feed.cancel();
+      }, delayMs);
+    });
+  current = feed;
+}
+
 /** The device's current photos database: new photos go here; pushed by its own replication, never pulled. */
 export function photosDb(): LocalDb {
   photos ??= new PouchDB(stored(PHOTOS_NAME_KEY) ?? PHOTOS_DB_NAME);

@@ -10,7 +10,7 @@ import {
   type Template,
   type TemplateItem,
 } from './checklist';
-import { localDb } from './db';
+import { localDb, whileShown } from './db';
 import { h } from './dom';
 import { autosave, loadDraft } from './drafts';
 import { appendEvent, isQuotaError, savePhoto, photoUrl } from './events';
@@ -89,27 +89,6 @@ function severity(s: string): string {
 
 function present(...nodes: (HTMLElement | null)[]): HTMLElement[] {
   return nodes.filter((n): n is HTMLElement => n !== null);
-}
-
-/** Re-render `render` whenever the local database changes, as long as `node` is on the page. */
-function live(node: HTMLElement, render: () => Promise<void>): void {
-  let queued = false;
-  const run = (): void => {
-    if (queued) return;
-    queued = true;
-    setTimeout(() => {
-      queued = false;
-      void render();
-    }, 150);
-  };
-  // Listen first, then read: a change written while the first render reads is not missed.
-  const feed = localDb()
-    .changes({ since: 'now', live: true })
-    .on('change', () => {
-      if (!node.isConnected) feed.cancel();
-      else run();
-    });
-  void render();
 }
 
 /** The owner's home below the public card. */
@@ -213,7 +192,8 @@ export function mountOwnerHome(code: string, into: HTMLElement): void {
       });
   });
   into.append(body, h('nav', { class: 'actions small' }, out));
-  live(body, render);
+  whileShown(body, () => void render(), 150);
+  void render();
 }
 
 async function loadTemplates(code: string): Promise<Template[]> {

@@ -77,25 +77,3 @@ export async function loadHazard(id: string): Promise<HazardDoc | null> {
     return null;
   }
 }
-
-let current: PouchDB.Core.Changes<object> | null = null;
-
-/**
- * Call `onChange` (throttled) after changes of the local database while `node` is on the page. One grid
- * screen shows at a time, so a new screen's listener replaces the last one.
- */
-export function whileShown(node: HTMLElement, onChange: () => void, delayMs = 300): void {
-  current?.cancel();
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const feed = localDb()
-    .changes({ since: 'now', live: true })
-    .on('change', () => {
-      if (timer !== null) return; // at most one redraw per delay, even while changes keep coming
-      timer = setTimeout(() => {
-        timer = null;
-        if (node.isConnected) onChange();
-        else feed.cancel();
-      }, delayMs);
-    });
-  current = feed;
-}

@@ -2,7 +2,8 @@
 // fixes, the history of self-checks, patrols, rectifications and verifications with photos, and the actions.
 import { h } from '../dom';
 import type { View } from '../views';
-import { loadAllTemplates, loadShopFile, whileShown } from './data';
+import { whileShown } from '../db';
+import { loadAllTemplates, loadShopFile } from './data';
 import type {
   AlarmDoc,
   EventDoc,

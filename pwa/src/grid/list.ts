@@ -2,7 +2,8 @@
 import { h } from '../dom';
 import { navigate } from '../router';
 import type { View } from '../views';
-import { loadShopFiles, whileShown } from './data';
+import { whileShown } from '../db';
+import { loadShopFiles } from './data';
 import { dueList, filterDues, monthProgress, photosToKeep, type Due, type DueFilter } from './due';
 import { keepPhotos } from './photo-cache';
 import { takeFlash } from './flash';
