@@ -117,11 +117,15 @@ def connect(path: Path, synchronous: str, readonly: bool = False) -> sqlite3.Con
     return conn
 
 
+def last_seq(conn: sqlite3.Connection) -> int:
+    """The highest sequence in the database (one step down the `docs_seq` index)."""
+    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0])
+
+
 def read_state(conn: sqlite3.Connection) -> tuple[int, int, int]:
     """The sequence and the live and deleted document counts, as the database holds them."""
-    seq = conn.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0]
     live, dead = conn.execute("SELECT coalesce(sum(deleted = 0), 0), coalesce(sum(deleted), 0) FROM docs").fetchone()
-    return int(seq), int(live), int(dead)
+    return last_seq(conn), int(live), int(dead)
 
 
 def data_version(conn: sqlite3.Connection) -> int:
@@ -209,9 +213,10 @@ class Writer:
         try:
             conn.execute("BEGIN IMMEDIATE")
             version = data_version(conn)
-            if version != self._data_version:
+            if version != self._data_version or last_seq(conn) > state.seq:
                 # Another process wrote (`mashang worker` or `rebuild` beside a gateway on the same folder): go on
-                # from its sequence and counts, which this transaction now holds the lock on.
+                # from its sequence and counts, which this transaction now holds the lock on. `data_version` alone
+                # misses a commit made between the store's first read of the sequence and its writer's first look.
                 self._data_version = version
                 state.restore(read_state(conn))
             before = state.snapshot()

@@ -136,8 +136,13 @@ class Batch:
         c.executemany("DELETE FROM atts WHERE doc_id = ? AND rev = ?", self.compacted + self.removed)
         c.executemany("UPDATE revs SET parent = ? WHERE doc_id = ? AND rev = ?", self.reparented)
         c.executemany("DELETE FROM revs WHERE doc_id = ? AND rev = ?", self.removed)
+        # An upsert on the id: OR REPLACE would also settle a clash on `docs_seq` by deleting the other document's
+        # row; a sequence given twice must fail the write instead, never make a document vanish from the feed.
         c.executemany(
-            "INSERT OR REPLACE INTO docs(id, partition, seq, winner, deleted) VALUES (?, ?, ?, ?, ?)", self.doc_rows
+            "INSERT INTO docs(id, partition, seq, winner, deleted) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE"
+            " SET partition = excluded.partition, seq = excluded.seq, winner = excluded.winner,"
+            " deleted = excluded.deleted",
+            self.doc_rows,
         )
         self._clear()
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
 
+from server.store import sqlite as sqlite_module
 from server.store.protocol import ChangesQuery, GetOptions
 from server.store.sqlite import SqliteStore
 
@@ -195,6 +197,37 @@ asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 async def _other_process(folder: Path, prefix: str, count: int) -> asyncio.subprocess.Process:
     root = Path(__file__).resolve().parents[2]
     return await asyncio.create_subprocess_exec(sys.executable, "-c", WRITER, str(folder), prefix, str(count), cwd=root)
+
+
+async def test_a_commit_of_another_process_while_this_store_opens_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store reads the sequence, then opens its writer. Another process that commits in between (a worker
+    starting beside a gateway) must not go unnoticed: this store would give its next write the same sequence, and
+    that document's row would take the other one's place in the changes feed (a clean-checkout CI run lost one)."""
+    root = Path(__file__).resolve().parents[2]
+    read_state = sqlite_module.read_state
+
+    def then_another_process_commits(conn: object) -> tuple[int, int, int]:
+        state = read_state(conn)  # type: ignore[arg-type]
+        subprocess.run([sys.executable, "-c", WRITER, str(tmp_path), "S0003", "1"], cwd=root, check=True)
+        return state
+
+    first = await SqliteStore.open(tmp_path)
+    await first.bulk_docs([{"_id": "S0001:doc:a"}])
+    await first.close()
+    monkeypatch.setattr(sqlite_module, "read_state", then_another_process_commits)
+    store = await SqliteStore.open(tmp_path)
+    monkeypatch.undo()
+    try:
+        [answer] = await store.bulk_docs([{"_id": "S0002:doc:b"}])
+        assert answer.get("ok"), answer
+        feed = await store.changes(ChangesQuery(since=0))
+        assert sorted(row["id"] for row in feed["results"]) == ["S0001:doc:a", "S0002:doc:b", "S0003:doc:0000"]
+        assert [row["seq"] for row in feed["results"]] == [1, 2, 3]
+        assert (await store.info())["doc_count"] == 3
+    finally:
+        await store.close()
 
 
 async def test_another_process_writing_the_same_folder(tmp_path: Path) -> None:
