@@ -22,8 +22,9 @@ Durability policy (written down, tested by tests/test_crash.py and tests/store/t
   hidden behind the replicator's own work between the two requests.
 - Other processes may write the same folder (`mashang worker` or `rebuild` beside a gateway): SQLite serializes
   their transactions, and each writer takes up the sequence and counts the others left when its transaction
-  begins (SQLite's `data_version` says whether anyone else committed), so every change keeps a sequence of its
-  own. `ForeignWrites` wakes the longpolling feeds for the other processes' commits within a second.
+  begins (a highest sequence above its own says someone else committed), so every change keeps a sequence of
+  its own; a sequence given twice fails its write (`docs` rows are upserted on the id, never replaced).
+  `ForeignWrites` wakes the longpolling feeds for the other processes' commits within a second.
 - Attachment bodies are written to `blobs/` (named by their SHA-256, written once per content) and fsynced,
   file and folder, before the row that references them is committed: a crash can leave an unreferenced
   blob, never a row without its body.
@@ -166,7 +167,6 @@ class Writer:
         self._checkpointer = WalCheckpointer(path, synchronous)
         self._flusher = WalFlusher(Path(f"{path}-wal"))
         self._state = state
-        self._data_version = data_version(self._conn)
         self._on_commit = on_commit
         self.commits = {"durable": 0, "light": 0}  # for the tests of the durability policy
         self._queue: queue.Queue[tuple[Job, asyncio.Future[Any], bool] | None] = queue.Queue()
@@ -212,12 +212,11 @@ class Writer:
         committed = False
         try:
             conn.execute("BEGIN IMMEDIATE")
-            version = data_version(conn)
-            if version != self._data_version or last_seq(conn) > state.seq:
-                # Another process wrote (`mashang worker` or `rebuild` beside a gateway on the same folder): go on
-                # from its sequence and counts, which this transaction now holds the lock on. `data_version` alone
-                # misses a commit made between the store's first read of the sequence and its writer's first look.
-                self._data_version = version
+            if last_seq(conn) > state.seq:
+                # Another process wrote (`mashang worker` or `rebuild` beside a gateway on the same folder): every
+                # write of a document takes the next sequence, so a higher one than ours is theirs. Go on from their
+                # sequence and counts, which this transaction now holds the lock on. (SQLite's `data_version` missed
+                # a commit made between the store's first read of the sequence and its writer's first look.)
                 state.restore(read_state(conn))
             before = state.snapshot()
             for i, (job, _fut, _durable) in enumerate(group):
