@@ -140,9 +140,10 @@ class ImportJobs:
 
     async def stop(self) -> None:
         """Stop running jobs; their reports still say `running`, and the next start takes them up."""
-        for task in [*self._tasks, *([self._watch] if self._watch else [])]:
+        tasks = [*self._tasks, *([self._watch] if self._watch else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, *([self._watch] if self._watch else []), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._watch = None
 
     def _spawn(self, report: Report, rows: list[Row], subdistrict: str | None) -> None:
