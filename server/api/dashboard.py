@@ -193,7 +193,7 @@ async def sync_monitor(request: Request) -> Response:
     "refused_total"}`: every device's last report, and per owner and grid worker their devices, the newest event
     delivered, refused documents, and whether they have been silent for more than 3 days."""
     await caller(request, "office")
-    view = await _facts(request).with_authors()
+    view = await office_view(request)
     return json_response(request, await monitor.sync_monitor(_store(request), view, datetime.now(UTC)))
 
 

@@ -37,7 +37,6 @@ class ShopState:
     doc: Doc | None
     score: Doc | None
     facts: ShopFacts
-    authors: dict[str, tuple[str, str]] | None = None  # user → newest (performed_at, device); None: not read yet
 
 
 @dataclass
@@ -67,12 +66,8 @@ async def _shop(store: Store, code: str, rules: Rules, registry: Doc | None, sco
     left unread)."""
     ranges = [await docs_with_prefix(store, f"{code}:{kind}:") for kind in sorted(FACT_TYPES)]
     events, hazards, alarms = [], [], []
-    authors: dict[str, tuple[str, str]] = {}
     for doc in (doc for docs in ranges for doc in docs):
         kind = doc.get("type")
-        by, at = doc.get("created_by"), doc.get("performed_at")
-        if isinstance(by, str) and isinstance(at, str) and (by not in authors or _utc(at) > _utc(authors[by][0])):
-            authors[by] = (at, str(doc.get("device") or ""))
         if kind == "hazard":
             hazards.append(doc)
         elif kind == "alarm":
@@ -80,15 +75,7 @@ async def _shop(store: Store, code: str, rules: Rules, registry: Doc | None, sco
         elif kind in FACT_TYPES:
             events.append(doc)
     facts = shop_facts(code, registry, events, hazards, alarms, rules)
-    return ShopState(code, registry, score, facts, authors)
-
-
-def _utc(moment: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(moment)
-    except ValueError:
-        return datetime.min.replace(tzinfo=UTC)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return ShopState(code, registry, score, facts)
 
 
 Known = Callable[[], tuple[Rules | None, Mapping[str, ShopFacts]]]
@@ -106,13 +93,6 @@ class Facts:
         self.known = known
         self._view: View | None = None
         self._lock = asyncio.Lock()
-
-    async def with_authors(self) -> View:
-        """The view with every shop's event authors read (the sync monitor's newest event per user)."""
-        view = await self.view()
-        async with self._lock:
-            await self._shops(view, [code for code, shop in view.shops.items() if shop.authors is None])
-        return view
 
     async def view(self) -> View:
         async with self._lock:

@@ -63,7 +63,7 @@ async def sync_monitor(store: Store, view: View, now: datetime) -> dict[str, Any
         refused.setdefault(str(entry.get("user")), []).append(entry)
     delivered: dict[str, tuple[str, str]] = {}
     for shop in view.shops.values():
-        for user_id, (at, device) in (shop.authors or {}).items():
+        for user_id, at, device in shop.facts.authors:
             if user_id not in delivered or _newest(at, delivered[user_id][0]) == at:
                 delivered[user_id] = (at, device)
     silent_before = now - timedelta(days=SILENT_DAYS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,10 @@ from server.models.rules import Rules
 from server.validators import rules as R
 
 Steps = tuple[tuple[date, str], ...]  # (local day, status) in history order
+# Who delivered the shop's events: (user, the newest `performed_at` of theirs, its device), by user. The sync
+# monitor's "newest event delivered" per user; kept with the facts so that it costs no read of its own.
+Authors = tuple[tuple[str, str, str], ...]
+EVENT_TYPES = frozenset({"self_check", "patrol", "rectification", "verification"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class ShopFacts:
     patrols: tuple[date, ...]
     hazards: tuple[Tracked, ...]
     alarms: tuple[Tracked, ...]
+    authors: Authors = ()
 
     def first_day(self) -> date | None:
         return min((*self.self_checks, *self.patrols), default=None)
@@ -62,9 +67,7 @@ class ShopFacts:
     def with_alarm(self, alarm: Tracked) -> ShopFacts:
         others = tuple(a for a in self.alarms if a.id != alarm.id)
         alarms = tuple(sorted((*others, alarm), key=lambda a: a.id))
-        return ShopFacts(
-            self.code, self.active, self.community, self.grid, self.self_checks, self.patrols, self.hazards, alarms
-        )
+        return replace(self, alarms=alarms)
 
 
 def shop_facts(
@@ -78,12 +81,20 @@ def shop_facts(
     """The facts of one shop from its registry document, its events and its (stored or projected) hazards and
     alarms. Events are the ones the gateway accepted, so a self-check or patrol counts on its `performed_at` day."""
     days: dict[str, set[tuple[str, date]]] = {"self_check": set(), "patrol": set()}
+    authors: dict[str, tuple[datetime, str, str]] = {}
     for event in events:
         kind = event.get("type")
-        if kind in days and event.get("shop") == code and not event.get("_deleted"):
-            day = _day(event.get("performed_at"), rules)
-            if day is not None:
-                days[str(kind)].add((str(event["_id"]), day))
+        if kind not in EVENT_TYPES or event.get("shop") != code or event.get("_deleted"):
+            continue
+        at = event.get("performed_at")
+        moment = _moment(at)
+        if moment is None:
+            continue
+        if kind in days:
+            days[str(kind)].add((str(event["_id"]), R.day_of(moment, rules)))
+        by = event.get("created_by")
+        if isinstance(by, str) and (by not in authors or moment > authors[by][0]):
+            authors[by] = (moment, str(at), str(event.get("device") or ""))
     return ShopFacts(
         code=code,
         active=registry is not None and registry.get("status") == "active",
@@ -93,6 +104,7 @@ def shop_facts(
         patrols=tuple(sorted(day for _, day in days["patrol"])),
         hazards=_all_tracked(hazards, rules),
         alarms=_all_tracked(alarms, rules),
+        authors=tuple((by, at, device) for by, (_, at, device) in sorted(authors.items())),
     )
 
 
@@ -218,10 +230,16 @@ def stats_doc(subdistrict: str, period: str, as_of: date, shops: Sequence[ShopFa
 
 
 def _day(value: object, rules: Rules) -> date | None:
+    moment = _moment(value)
+    return R.day_of(moment, rules) if moment else None
+
+
+def _moment(value: object) -> datetime | None:
+    """An ISO time with its offset (as the gateway accepts them), else None."""
     if not isinstance(value, str):
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return R.day_of(moment, rules) if moment.tzinfo else None
+    return moment if moment.tzinfo else None

@@ -17,8 +17,18 @@ from server.validators.district import ranking_doc, shift_month
 from server.validators.feed import next_tick
 from server.validators.follower import Follower
 from server.validators.rules import _zone
-from server.validators.stats import Tracked, period_bounds, periods, same_span
-from tests.validators.builders import RULES, finding, hazard_id, patrol, rectification, self_check, verification
+from server.validators.stats import Tracked, period_bounds, periods, same_span, shop_facts
+from tests.validators.builders import (
+    RULES,
+    SHOP,
+    finding,
+    hazard_id,
+    patrol,
+    photo,
+    rectification,
+    self_check,
+    verification,
+)
 from tests.validators.world import FAST, as_shop, clock, code, registry, running, stop
 
 
@@ -193,6 +203,23 @@ def test_the_same_period_last_year_is_counted_to_the_same_point() -> None:
     assert same_span("2028-02", "2027-02", date(2028, 2, 29)) == (date(2027, 2, 1), date(2027, 2, 28))
     # Wednesday of week 48: Monday to Wednesday of last year's week 48.
     assert same_span("2026-W48", "2025-W48", date(2026, 11, 25)) == (date(2025, 11, 24), date(2025, 11, 26))
+
+
+def test_a_shops_facts_name_each_users_newest_event_and_its_device() -> None:
+    """What the sync monitor shows as a user's newest delivered event: by the moment, whatever the offset it was
+    written with; photos, deleted events and another shop's events do not count."""
+    early = self_check("2026-03-02 10:00") | {"device": "d-old"}
+    late_utc = self_check("2026-03-02 10:30") | {"device": "d-new"}
+    late_utc["performed_at"] = "2026-03-02T02:30:00+00:00"  # 10:30 in Shanghai, written in UTC: the later one
+    gone = self_check("2026-03-09 10:00") | {"_deleted": True}
+    elsewhere = self_check("2026-03-10 10:00") | {"shop": "S0002"}
+    walk = patrol("2026-03-03 09:00")
+    events = [late_utc, early, gone, elsewhere, walk, photo("2026-03-11 10:00")]
+    facts = shop_facts(SHOP, None, events, (), (), RULES)
+    assert facts.authors == (
+        ("grid:zhou", walk["performed_at"], "d-test"),
+        ("owner:S0001", "2026-03-02T02:30:00+00:00", "d-new"),
+    )
 
 
 def test_a_status_is_the_one_reached_by_the_end_of_the_day() -> None:
