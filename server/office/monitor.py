@@ -1,6 +1,8 @@
 """The sync monitor: per user and device, what the device last reported (A1's `accounts:device:*` reports), the
 newest event the user's devices delivered, the documents the gateway refused (the quarantine), and who has been
-silent for more than `SILENT_DAYS` days.
+silent for more than `SILENT_DAYS` days. An owner's account is named by its shop (`shop`, `shop_name`), since
+that is how the office knows them. Devices come first when they are silent with records or photos still waiting on
+them (what may be lost if the phone is), then the other silent ones, longest silent first.
 
 Device reports are read defensively (any of a few field names for the user, device and time), since their
 writer is another module; a report that names no user is listed under `user_id: null`.
@@ -43,6 +45,21 @@ def _moment(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _shop_of(user_id: str | None, view: View) -> dict[str, Any]:
+    """`shop` and `shop_name` of an owner's account; nothing for staff."""
+    if not user_id or not user_id.startswith("owner:"):
+        return {}
+    code = user_id.split(":", 1)[1]
+    shop = view.shops.get(code)
+    name = shop.doc.get("name") if shop is not None and shop.doc else None
+    return {"shop": code, "shop_name": name if isinstance(name, str) else None}
+
+
+def _waiting(doc: Mapping[str, Any]) -> int:
+    """Records and photos the device said were still waiting on it."""
+    return sum(value for key in ("pending_docs", "pending_photos") if type(value := doc.get(key)) is int)
+
+
 def _newest(*values: Any) -> str | None:
     known = [(m, v) for v in values if (m := _moment(v)) is not None]
     return max(known)[1] if known else None
@@ -80,6 +97,7 @@ async def sync_monitor(store: Store, view: View, now: datetime) -> dict[str, Any
                 "user_id": user_id,
                 "role": user.get("role", user_id.split(":", 1)[0]),
                 "name": user.get("name"),
+                **_shop_of(user_id, view),
                 "devices": devices,
                 "last_event_at": last_event,
                 "last_event_device": last_device,
@@ -104,11 +122,19 @@ async def sync_monitor(store: Store, view: View, now: datetime) -> dict[str, Any
                     **doc,
                     "user_id": owner,
                     "name": name,
+                    **_shop_of(owner, view),
                     "silent_days": days,
                     "silent": seen is None or seen < silent_before,
                 }
             )
-    devices.sort(key=lambda d: (not d["silent"], -(d["silent_days"] or 0), str(d.get("device"))))
+    devices.sort(
+        key=lambda d: (
+            not (d["silent"] and _waiting(d)),
+            not d["silent"],
+            -(d["silent_days"] or 0),
+            str(d.get("device")),
+        )
+    )
     return {
         "silent_days": SILENT_DAYS,
         "devices": devices,

@@ -457,3 +457,37 @@ def test_the_sync_monitor(district: World) -> None:
     assert users["grid:li"]["last_event_at"] == (NOW - timedelta(days=3)).isoformat()
     assert users["grid:li"]["refused"] == 0 and users["grid:li"]["silent"] is True
     assert answer["silent_days"] == 3 and answer["refused_total"] == 1
+
+
+def test_the_sync_monitor_names_owners_by_their_shop_and_puts_silent_devices_with_data_first(
+    district: World,
+) -> None:
+    """The office knows an owner by their shop, not by an account id; of the silent phones, the ones still holding
+    records or photos come first: they are what is lost if the phone is."""
+    district.call(district.state.accounts.set_owner_pin, "S0001", "246810")
+    long_ago = (NOW - timedelta(days=9)).isoformat(timespec="seconds")
+    lately = (NOW - timedelta(days=4)).isoformat(timespec="seconds")
+
+    def device(name: str, user: str, received_at: str, pending: int) -> dict[str, Any]:
+        return {
+            "_id": f"accounts:device:{name}",
+            "type": "device",
+            "device": name,
+            "user": user,
+            "role": user.split(":", 1)[0],
+            "app_version": "1.0.0",
+            "pending_docs": pending,
+            "pending_photos": 0,
+            "received_at": received_at,
+        }
+
+    phones = [device("d-old-empty", "grid:li", long_ago, 0), device("d-owner-full", "owner:S0001", lately, 3)]
+    assert all(row["ok"] for row in district.call(district.state.store.bulk_docs, phones))
+
+    answer = district.client.get("/api/office/sync-monitor", headers=office(district)).json()
+    assert [d["device"] for d in answer["devices"][:2]] == ["d-owner-full", "d-old-empty"]
+    owner_phone = answer["devices"][0]
+    assert owner_phone["shop"] == "S0001" and owner_phone["shop_name"] == "小吃店S0001"
+    owner = {u["user_id"]: u for u in answer["users"]}["owner:S0001"]
+    assert owner["shop_name"] == "小吃店S0001" and owner["last_event_at"] == NOW.isoformat()
+    assert "shop" not in answer["devices"][1]  # staff are named by their own names

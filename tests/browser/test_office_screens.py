@@ -245,3 +245,42 @@ def test_the_login_page_leads_to_the_desk_which_a_reload_forgets(
     page.wait_for_selector("[data-form=office-signin]")
     assert page.locator(".office-nav").count() == 0
     context.close()
+
+
+def test_the_sync_monitor_names_people_and_narrows_to_those_needing_attention(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    """The office reads the sync monitor by names: a grid worker by name, an owner by their shop; a refused
+    document comes before the long list of users, which the office can narrow to those who need a call."""
+    office = office_headers(gateway, logins)
+    grid, grid_user, _ = grid_login(gateway, logins)
+    report = {"device": "d-browser-phone", "app_version": "1.0.0", "pending_docs": 0, "pending_photos": 0}
+    assert httpx.post(f"{gateway.url}/api/devices/report", headers=grid, json=report).is_success
+    elsewhere = next(s for s in logins["owners"] if s["shop"] not in logins["grid_workers"][0]["shops"])["shop"]
+    refused = serious_patrol(elsewhere, grid_user)  # not this grid worker's shop: refused, quarantined
+    assert httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [refused]}).json()[0]["error"]
+    monitor = httpx.get(f"{gateway.url}/api/office/sync-monitor", headers=office).json()
+    users = {u["user_id"]: u for u in monitor["users"] if not u["never_seen"]}
+    owner = next(u for u in users.values() if u["user_id"].startswith("owner:"))
+
+    page = office_page(browser, gateway, logins, "/office/sync")
+    settle(page)
+    assert "共 1 台设备" in page.locator("[data-summary]").inner_text()
+    device = page.locator("[data-table=devices] tbody tr").first.inner_text()
+    assert users[grid_user]["name"] in device
+    quarantine = page.locator("[data-table=quarantine] tbody tr").first.inner_text()
+    assert users[grid_user]["name"] in quarantine and refused["_id"] in quarantine
+    table = page.locator("[data-table=sync-users]")
+    owner_row = table.locator("tbody tr", has_text=owner["user_id"]).inner_text()
+    assert f"{owner['shop_name']} · 店主" in owner_row
+    everyone = table.locator("tbody tr").count()
+    assert everyone == len(users)
+
+    page.check("input[name=attention]")
+    needing = [u for u in users.values() if u["silent"] or u["refused"]]
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-table=sync-users] tbody tr').length === n", arg=len(needing)
+    )
+    assert 0 < len(needing) < everyone
+    assert table.locator("tbody tr", has_text=grid_user).count() == 1  # refused a document: needs a call
+    page.context.close()
