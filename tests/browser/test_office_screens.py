@@ -187,10 +187,16 @@ def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, log
     follow(page, "/office/ranking")
     settle(page)
     assert page.locator("[data-ranking=red] tbody tr").count() >= 1
+    # Each list's own table does not say again which list a shop is on (the column pushed the black list wide).
+    assert "红榜" not in page.locator("[data-ranking=red] tbody").inner_text()
+    assert "红榜" in page.locator("[data-ranking=all] tbody").inner_text()
     page.click("[data-action=publish]")
     page.wait_for_selector("[data-published=true]")
     months = httpx.get(f"{gateway.url}/api/office/rankings", headers=office).json()["months"]
     assert any(m.get("published") for m in months), months
+    me = httpx.get(f"{gateway.url}/api/office/users", headers=office).json()["items"]
+    name = next(u["name"] for u in me if u["username"] == logins["office"][0]["username"])
+    assert name in page.locator("[data-published=true]").inner_text()  # who published it, by name
     page.context.close()
 
 

@@ -7,7 +7,9 @@ import { num, when } from './format';
 import { ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
-import { badge, button, field, listOf, loadInto, section, select, str, table } from './ui';
+import { personName, staffNames } from './people';
+import type { Column } from './ui';
+import { badge, button, field, listOf, loadInto, section, select, table } from './ui';
 
 export interface RankRow {
   rank: number;
@@ -42,22 +44,22 @@ function shopCell(r: RankRow): HTMLElement {
   );
 }
 
-function rankTable(rows: RankRow[], attr: string): HTMLElement {
-  return table(
-    [
-      { label: ot('ranking.rank'), cell: (r: RankRow) => num(r.rank), cls: 'num' },
-      { label: ot('common.shop'), cell: shopCell },
-      { label: ot('efile.score'), cell: (r: RankRow) => num(r.points), cls: 'num' },
-      { label: ot('ranking.openHazards'), cell: (r: RankRow) => num(r.open_hazards), cls: 'num' },
-      {
-        label: ot('ranking.list'),
-        cell: (r: RankRow) =>
-          r.list ? badge(ot(r.list === 'red' ? 'ranking.red' : 'ranking.black'), `list ${r.list}`) : '',
-      },
-    ],
-    rows,
-    { 'data-ranking': attr },
-  );
+/** `withList`: a column saying which list a shop is on (not in the red list's and black list's own tables). */
+function rankTable(rows: RankRow[], attr: string, withList = true): HTMLElement {
+  const columns: Column<RankRow>[] = [
+    { label: ot('ranking.rank'), cell: (r: RankRow) => num(r.rank), cls: 'num' },
+    { label: ot('common.shop'), cell: shopCell },
+    { label: ot('efile.score'), cell: (r: RankRow) => num(r.points), cls: 'num' },
+    { label: ot('ranking.openHazards'), cell: (r: RankRow) => num(r.open_hazards), cls: 'num' },
+  ];
+  if (withList) {
+    columns.push({
+      label: ot('ranking.list'),
+      cell: (r: RankRow) =>
+        r.list ? badge(ot(r.list === 'red' ? 'ranking.red' : 'ranking.black'), `list ${r.list}`) : '',
+    });
+  }
+  return table(columns, rows, { 'data-ranking': attr });
 }
 
 export const ranking: Screen = (query) => {
@@ -66,7 +68,10 @@ export const ranking: Screen = (query) => {
   const body = h('div', {});
   const draw = (month: string): void =>
     void loadInto(body, async () => {
-      const answer = await get<RankingAnswer>(`/api/office/ranking${qs({ month })}`);
+      const [answer, names] = await Promise.all([
+        get<RankingAnswer>(`/api/office/ranking${qs({ month })}`),
+        staffNames().catch(() => new Map<string, string>()),
+      ]);
       const rows = answer.entries ?? answer.items ?? [];
       const flagged = new Set(answer.working_group ?? []);
       for (const r of rows) if (flagged.has(r.shop)) r.working_group = true;
@@ -83,15 +88,15 @@ export const ranking: Screen = (query) => {
         h(
           'p',
           { class: 'published', 'data-published': publishedAt ? 'true' : 'false' },
-          publishedAt ? ot('ranking.published', { at: when(publishedAt), by: str(publishedBy) }) : ot('ranking.notPublished'),
+          publishedAt ? ot('ranking.published', { at: when(publishedAt), by: personName(names, publishedBy) }) : ot('ranking.notPublished'),
           ' ',
           publishedAt ? null : publish,
         ),
         h(
           'div',
           { class: 'two-col' },
-          section(ot('ranking.red'), rankTable(rows.filter((r) => r.list === 'red'), 'red')),
-          section(ot('ranking.black'), rankTable(rows.filter((r) => r.list === 'black'), 'black')),
+          section(ot('ranking.red'), rankTable(rows.filter((r) => r.list === 'red'), 'red', false)),
+          section(ot('ranking.black'), rankTable(rows.filter((r) => r.list === 'black'), 'black', false)),
         ),
         section(ot('ranking.workingGroup'), rankTable(rows.filter((r) => r.working_group), 'working-group')),
         section(`${ot('ranking.title')} · ${shown}`, rankTable(rows, 'all')),
