@@ -112,3 +112,9 @@ def test_a_typed_code_outside_the_grid_is_refused(gateway: Gateway, context: Any
     page.fill('input[name="code"]', worker["shops"][1])
     page.click('form.g-toolbar button[type="submit"]')
     page.wait_for_url(f"**/grid/s/{worker['shops'][1]}")
+
+    # A link that goes nowhere (an old bookmark, a mistyped address) says so, and leads back to the list.
+    page.goto(f"{gateway.url}/grid/shops/{worker['shops'][0]}")
+    page.wait_for_selector(".grid h1:has-text('页面不存在')")
+    page.click(".grid a[href='/grid']")
+    page.wait_for_selector(f'a.g-shop[data-shop="{worker["shops"][0]}"]')

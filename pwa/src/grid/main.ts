@@ -7,6 +7,7 @@
 //   /s/{code}/activation      issuing the owner's activation code
 import './grid.css';
 import { h } from '../dom';
+import { t } from '../i18n';
 import { loginPath } from '../router';
 import { currentSession } from '../session';
 import type { View } from '../views';
@@ -51,11 +52,11 @@ export function gridView(rest: string): View {
       return activationView(route.code);
     case 'notFound':
       return {
-        title: gt('title.shops'),
+        title: t('notFound.title'),
         node: h(
           'section',
           { class: 'page grid' },
-          h('h1', {}, gt('title.shops')),
+          h('h1', {}, t('notFound.title')),
           h('nav', { class: 'actions' }, h('a', { class: 'button primary', href: '/grid' }, gt('shop.back'))),
         ),
       };
