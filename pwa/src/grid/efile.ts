@@ -190,8 +190,23 @@ function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
     .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at))
     .slice(0, 60);
 
-  const closedList = h('details', { class: 'g-closed' }, h('summary', {}, gt('efile.closedHazards', { n: closed.length })));
+  const closedList = keptOpen(
+    `${code}:closed`,
+    h('details', { class: 'g-closed' }, h('summary', {}, gt('efile.closedHazards', { n: closed.length }))),
+  );
   closedList.append(h('ul', { class: 'g-list' }, ...closed.map((hz) => hazardCard(file, hz, templates, today))));
+  // The latest records in view; a year of them (each with its photos) under one tap, not a long scroll on a phone.
+  const recent = history.slice(0, RECENT);
+  const older = history.slice(RECENT);
+  const olderList = keptOpen(
+    `${code}:history`,
+    h(
+      'details',
+      { class: 'g-closed', 'data-older': '' },
+      h('summary', {}, gt('efile.olderRecords', { n: older.length })),
+      h('ul', { class: 'g-list' }, ...older.map((d) => historyEntry(d, templates))),
+    ),
+  );
 
   return [
     h('h1', { 'data-shop-name': '' }, file.shop.name),
@@ -218,9 +233,24 @@ function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
     ),
     section(
       gt('efile.history'),
-      history.length ? h('ul', { class: 'g-list' }, ...history.map((d) => historyEntry(d, templates))) : notice(gt('efile.noHistory')),
+      history.length ? h('ul', { class: 'g-list' }, ...recent.map((d) => historyEntry(d, templates))) : notice(gt('efile.noHistory')),
+      older.length ? olderList : null,
     ),
   ].filter((n): n is HTMLElement => n !== null);
+}
+
+const RECENT = 10; // records shown before "older records"
+// The <details> the worker opened stay open when the e-file is drawn again (on every change to the local database).
+const opened = new Set<string>();
+
+function keptOpen(key: string, details: HTMLElement): HTMLElement {
+  const box = details as HTMLDetailsElement;
+  box.open = opened.has(key);
+  box.addEventListener('toggle', () => {
+    if (box.open) opened.add(key);
+    else opened.delete(key);
+  });
+  return box;
 }
 
 export function efileView(code: string): View {
