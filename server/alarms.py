@@ -146,8 +146,10 @@ class Alarms:
                 alarm_rows = [row for row in feed["results"] if ALARM_ID.fullmatch(row["id"])]
                 for row in alarm_rows:
                     # The validators withdrew it: the submission's alarm has another id now (see `plan_writes`).
-                    if row.get("deleted") and self._index.pop(row["id"], None) is not None and loaded:
-                        self._publish("withdrawn", {"_id": row["id"], "shop": row["id"].split(":", 1)[0]})
+                    gone = self._index.pop(row["id"], None) if row.get("deleted") else None
+                    if gone is not None and loaded:
+                        shop, created_at = row["id"].split(":", 1)[0], gone.created_at.isoformat()
+                        self._publish("withdrawn", {"_id": row["id"], "shop": shop, "created_at": created_at})
                 ids = [row["id"] for row in alarm_rows if not row.get("deleted")]
                 if ids:
                     rows = (await self.store.all_docs(AllDocsQuery(keys=ids, include_docs=True)))["rows"]

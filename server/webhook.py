@@ -8,12 +8,16 @@ receiver checks `X-Mashang-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw 
 `X-Mashang-Delivery` stays the same across the attempts of one delivery, so it can drop repeats. The last attempts
 are logged in `_local/server/webhook-log` (not replicated, shared by the gateways of one database) for the office.
 
-`_local/server/webhook-outbox` holds the deliveries from the moment they are queued until their last attempt, and
-the alarms announced in the last `ANNOUNCED_DAYS` days. Adding an alarm there is a write on the revision read, so
-of several gateways exactly one announces it. A gateway that starts (after a restart, a kill -9) delivers what is
-left in the outbox, with the same `X-Mashang-Delivery`, and announces every alarm created in those days that the
-outbox does not name: one written in the instant before its gateway died, or while no gateway ran the webhook.
-The first start with a webhook announces nothing old: the alarms it finds are the baseline.
+`_local/server/webhook-day-{date}` holds, for the alarms created on that day (UTC; today's for an alarm created
+before the days a start checks), which ones were announced and the deliveries of them not finished yet. Adding an
+alarm there is a write on the revision read, so of several gateways exactly one announces it. A document per day
+keeps each write small: a city of 200,000 shops raises some 13,000 alarms a month, about 1 MB in one document
+rewritten at every announcement. A gateway that starts (after a restart, a kill -9) delivers what is left in them,
+with the same `X-Mashang-Delivery`, and announces every alarm created in the last `ANNOUNCED_DAYS` days that they do
+not name: one written in the instant before its gateway died, or while no gateway ran the webhook. Older days'
+documents are deleted. The first start with a webhook announces nothing old: the alarms it finds are the baseline,
+and `_local/server/webhook-outbox` says it was taken (an outbox of an older version, which kept every announced
+alarm and every delivery in that one document, is emptied into the days' documents).
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Final, Literal
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal
 
 import httpx
 import orjson
@@ -40,25 +44,50 @@ from server.tasks import cancel
 log = logging.getLogger(__name__)
 
 LOG_DOC: Final = "server/webhook-log"
-OUTBOX_DOC: Final = "server/webhook-outbox"
+OUTBOX_DOC: Final = "server/webhook-outbox"  # {"baseline": when the first start took it}
+DAY_PREFIX: Final = "server/webhook-day-"  # + the UTC date the alarms were created
 LOG_KEEP: Final = 200  # attempts kept in the delivery log
 QUEUE_SIZE: Final = 1000  # deliveries queued (and kept in the outbox) at most
 WORKERS: Final = 2
 MAX_ERROR: Final = 200
-ANNOUNCED_DAYS: Final = 30  # alarms created this recently are checked against the outbox at every start
+ANNOUNCED_DAYS: Final = 30  # alarms created this recently are checked against the days' documents at every start
+PRUNE_BACK: Final = 30  # days' documents older than the checked ones looked for (and deleted) at start and daily
 
 Event = Literal["alarm.new", "alarm.withdrawn"]
 EVENTS: Final[dict[Change, Event]] = {"new": "alarm.new", "withdrawn": "alarm.withdrawn"}
 
 
 def _without(delivery: str) -> Callable[[Doc], Doc]:
-    """The outbox without `delivery` (its last attempt is done)."""
+    """A day's document (or the older outbox) without `delivery` (its last attempt is done)."""
     return lambda doc: {"pending": [p for p in doc.get("pending", []) if p.get("delivery") != delivery]}
 
 
-def _announced(outbox: Doc) -> dict[str, str]:
-    announced = outbox.get("announced")
+def _with_marks(marks: dict[str, str]) -> Callable[[Doc], Doc]:
+    """A day's document with the alarms `marks` names taken as announced (when it does not name them yet)."""
+    return lambda doc: {"announced": {**marks, **_announced(doc)}}
+
+
+def _announced(doc: Doc) -> dict[str, str]:
+    announced = doc.get("announced")
     return announced if isinstance(announced, dict) else {}
+
+
+def day_doc(created_at: Any, now: datetime) -> str:
+    """The `_local` id of the day's document an alarm created at `created_at` belongs in: its day's, or today's for
+    an alarm older than the days a start checks (a phone that was offline for weeks), whose documents a start reads."""
+    try:
+        moment = created_at if isinstance(created_at, datetime) else datetime.fromisoformat(str(created_at))
+    except ValueError:
+        moment = now
+    if moment.utcoffset() is None or moment < now - timedelta(days=ANNOUNCED_DAYS):
+        moment = now
+    return DAY_PREFIX + moment.astimezone(UTC).date().isoformat()
+
+
+def _days(now: datetime, first: int, last: int) -> list[str]:
+    """The days' documents from `first` to `last` days before `now`."""
+    today = now.astimezone(UTC).date()
+    return [DAY_PREFIX + (today - timedelta(days=back)).isoformat() for back in range(first, last + 1)]
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -82,11 +111,13 @@ class Webhook:
         self.backoff = max(0.0, settings.webhook_backoff_seconds)
         self.timeout = settings.webhook_timeout_seconds
         self.clock = clock
-        self._queue: asyncio.Queue[tuple[str, Event, Doc]] = asyncio.Queue(QUEUE_SIZE)
+        # (the `_local` document the delivery is kept in, delivery, event, alarm)
+        self._queue: asyncio.Queue[tuple[str, str, Event, Doc]] = asyncio.Queue(QUEUE_SIZE)
         self._heard: asyncio.Queue[tuple[Event, Doc]] = asyncio.Queue()  # from the alarm index, not yet announced
         self._workers: list[asyncio.Task[None]] = []
         self._client: httpx.AsyncClient | None = None
         self._local_lock = asyncio.Lock()  # one read-change-write of a `_local` document at a time here
+        self._pruned: datetime | None = None
 
     @property
     def configured(self) -> bool:
@@ -101,9 +132,11 @@ class Webhook:
             timeout=self.timeout, follow_redirects=False, headers={"User-Agent": f"Mashang-Webhook/{__version__}"}
         )
         self._workers = [asyncio.create_task(self._work(), name=f"webhook-{n}") for n in range(WORKERS)]
-        for kept in (await self._read(OUTBOX_DOC)).get("pending", [])[:QUEUE_SIZE]:
+        for doc_id, kept in await self._pending():
             # Left by a gateway that stopped; an outbox of an older version has no event: it only had new alarms.
-            self._queue.put_nowait((str(kept["delivery"]), kept.get("event", "alarm.new"), kept["alarm"]))
+            if self._queue.full():
+                break
+            self._queue.put_nowait((doc_id, str(kept["delivery"]), kept.get("event", "alarm.new"), kept["alarm"]))
         if self.alarms is not None:
             self.alarms.listeners.append(self._hear)
             self._workers.append(asyncio.create_task(self._listen(self.alarms), name="webhook-listen"))
@@ -132,21 +165,30 @@ class Webhook:
             event, alarm = await self._heard.get()
             try:
                 await self.announce(event, alarm)
+                if self._pruned is None or self.clock() - self._pruned >= timedelta(days=1):
+                    await self._prune()
             except CouchError:
                 log.exception("webhook: %s of %s could not be queued", event, alarm.get("_id"))
             finally:
                 self._heard.task_done()
 
     async def _catch_up(self, alarms: Alarms) -> None:
-        """Announce the recent alarms the outbox does not name; on the first start, only take them as known."""
+        """Announce the recent alarms the days' documents do not name; on the first start, only take them as known."""
         now = self.clock()
         recent = alarms.created_since(now - timedelta(days=ANNOUNCED_DAYS))
         outbox = await self._read(OUTBOX_DOC)
-        if "announced" not in outbox:
-            baseline = dict.fromkeys(recent, now.isoformat())
-            await self._update(OUTBOX_DOC, lambda doc: {"announced": {**baseline, **_announced(doc)}})
+        older = _announced(outbox)  # an outbox of an older version: every announced alarm in it
+        if "baseline" not in outbox and "announced" not in outbox:
+            await self._mark(recent, recent, now)
+            await self._update(OUTBOX_DOC, lambda doc: {"baseline": now.isoformat()})
+            await self._prune()
             return
-        known = _announced(outbox)
+        if older:
+            await self._mark(older, recent, now)  # into the days' documents, then out of the outbox
+            await self._update(
+                OUTBOX_DOC, lambda doc: {"announced": {}, "baseline": doc.get("baseline", now.isoformat())}
+            )
+        known = await self.announced() or {}
         for alarm_id in sorted((a for a in recent if a not in known), key=recent.__getitem__):
             try:
                 alarm = await alarms.get(alarm_id)
@@ -155,6 +197,31 @@ class Webhook:
                     continue  # withdrawn since the index was read
                 raise
             await self.announce("alarm.new", alarm)
+        await self._prune()
+
+    async def _mark(self, ids: Iterable[str], created: dict[str, datetime], now: datetime) -> None:
+        """Take the alarms `ids` (of those created recently) as announced, in their days' documents."""
+        by_day: dict[str, list[str]] = {}
+        for alarm_id in ids:
+            if alarm_id in created:
+                by_day.setdefault(day_doc(created[alarm_id], now), []).append(alarm_id)
+        for doc_id, day_ids in sorted(by_day.items()):
+            await self._update(doc_id, _with_marks(dict.fromkeys(day_ids, now.isoformat())))
+
+    async def _prune(self) -> None:
+        """Delete the days' documents older than the days a start checks."""
+        now = self._pruned = self.clock()
+        for doc_id in _days(now, ANNOUNCED_DAYS + 2, ANNOUNCED_DAYS + 1 + PRUNE_BACK):
+            doc = await self._read(doc_id)
+            if not doc:
+                continue
+            if doc.get("pending"):
+                log.warning("webhook: %d deliveries of %s were never finished", len(doc["pending"]), doc_id)
+            try:
+                await self.store.delete_local(doc_id, doc.get("_rev"))
+            except CouchError as e:
+                if e.status not in (404, 409):  # gone or changed meanwhile: the next prune sees it
+                    raise
 
     async def announce(self, event: Event, alarm: Doc) -> None:
         """Queue `event` of `alarm` for delivery, unless it was announced already (here or by another gateway), or
@@ -162,6 +229,7 @@ class Webhook:
         if not self.configured:
             return  # no outbox either: the first start with a URL takes what exists as its baseline
         alarm_id = str(alarm.get("_id"))
+        doc_id = day_doc(alarm.get("created_at"), self.clock())
         delivery = new_ulid()
         shown = public(alarm) if event == "alarm.new" else {"_id": alarm_id, "shop": alarm.get("shop")}
         full = self._queue.full()
@@ -170,22 +238,20 @@ class Webhook:
 
         def add(doc: Doc) -> Doc | None:
             nonlocal news
-            now = self.clock()
             announced = _announced(doc)
             news = (alarm_id in announced) != (event == "alarm.new")  # decided by the revision written
             if not news:
                 return None
-            keep = (now - timedelta(days=ANNOUNCED_DAYS)).isoformat()
-            announced = {a: at for a, at in announced.items() if a != alarm_id and at >= keep}
+            announced = {a: at for a, at in announced.items() if a != alarm_id}
             if event == "alarm.new":
-                announced[alarm_id] = now.isoformat()
+                announced[alarm_id] = self.clock().isoformat()
             pending = doc.get("pending", [])
             return {"announced": announced, "pending": pending if full else [*pending, item]}
 
         try:
-            await self._update(OUTBOX_DOC, add)
+            await self._update(doc_id, add)
         except CouchError:
-            log.exception("webhook: the outbox could not be written; %s is delivered from memory", delivery)
+            log.exception("webhook: %s could not be written; %s is delivered from memory", doc_id, delivery)
             news = True
         if not news:
             return
@@ -193,16 +259,16 @@ class Webhook:
             await self._record(delivery, event, shown, 0, None, "not delivered: the delivery queue is full")
             return
         try:
-            self._queue.put_nowait((delivery, event, shown))
+            self._queue.put_nowait((doc_id, delivery, event, shown))
         except asyncio.QueueFull:  # filled while the outbox was written: it stays there for the next start
             await self._record(delivery, event, shown, 0, None, "queued for the next start: the delivery queue is full")
 
     async def _work(self) -> None:
         while True:
-            delivery, event, alarm = await self._queue.get()
+            doc_id, delivery, event, alarm = await self._queue.get()
             try:
                 await self.deliver(delivery, event, alarm)
-                await self._update(OUTBOX_DOC, _without(delivery))
+                await self._update(doc_id, _without(delivery))
             except asyncio.CancelledError:
                 raise  # still in the outbox: the next start delivers it
             except Exception:
@@ -293,5 +359,23 @@ class Webhook:
         return list(reversed(entries))[:limit] if isinstance(entries, list) else []
 
     async def pending(self) -> list[str]:
-        """The deliveries kept in the outbox (queued or being tried)."""
-        return [str(p["delivery"]) for p in (await self._read(OUTBOX_DOC)).get("pending", [])]
+        """The deliveries kept for the next start (queued or being tried)."""
+        return [str(kept["delivery"]) for _, kept in await self._pending()]
+
+    async def _pending(self) -> list[tuple[str, Doc]]:
+        """(the `_local` document, the delivery) of every delivery kept, the oldest days first."""
+        found = []
+        for doc_id in [OUTBOX_DOC, *reversed(_days(self.clock(), -1, ANNOUNCED_DAYS + 1))]:
+            found += [(doc_id, kept) for kept in (await self._read(doc_id)).get("pending", [])]
+        return found
+
+    async def announced(self) -> dict[str, str] | None:
+        """The alarms of the days a start checks that were announced (id -> when); None until the first start with
+        a webhook took its baseline."""
+        outbox = await self._read(OUTBOX_DOC)
+        if "baseline" not in outbox and "announced" not in outbox:
+            return None
+        found = dict(_announced(outbox))
+        for doc_id in _days(self.clock(), -1, ANNOUNCED_DAYS + 1):
+            found.update(_announced(await self._read(doc_id)))
+        return found

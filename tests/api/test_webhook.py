@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from server.errors import CouchError
 from server.settings import Settings
 from server.store.sqlite import SqliteStore
 from server.store.upsert import read
-from server.webhook import OUTBOX_DOC
+from server.webhook import DAY_PREFIX, OUTBOX_DOC, day_doc
 from tests.api.conftest import SECRET, World, open_world
 from tests.api.live import serve
 from tests.api.projections import alarm_doc, write
@@ -195,14 +195,9 @@ def hooked(tmp_path: Path, base: str, **more: Any) -> Settings:
 
 
 def announced(world: World) -> dict[str, str] | None:
-    """The alarms the outbox says were announced; None before the first start took its baseline."""
-    try:
-        outbox = world.call(world.state.store.get_local, OUTBOX_DOC)
-    except CouchError as e:
-        assert e.status == 404
-        return None
-    found = outbox.get("announced")
-    return dict(found) if isinstance(found, dict) else None
+    """The alarms the days' documents say were announced; None before the first start took its baseline."""
+    found: dict[str, str] | None = world.call(world.state.webhook.announced)
+    return found
 
 
 def wait_announced(world: World, ids: set[str]) -> None:
@@ -303,3 +298,75 @@ def test_of_two_gateways_of_one_couchdb_one_announces_each_alarm(tmp_path: Path,
     finally:
         httpx.delete(f"{couchdb_url.rstrip('/')}/{database}", timeout=10)
     assert sorted(sent(hook)) == sorted(("alarm.new", doc["_id"]) for doc in docs)
+
+
+def local_doc(world: World, local_id: str) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] = world.call(world.state.store.get_local, local_id)
+        return found
+    except CouchError as e:
+        assert e.status == 404
+        return None
+
+
+def test_announcements_are_kept_by_day_and_old_days_are_deleted(tmp_path: Path) -> None:
+    """Each announcement rewrites its alarm's day, not one document of every alarm of a month (~1 MB in a city);
+    the days older than those a start checks are deleted at the start."""
+    hook = Receiver(failures=0)
+    now = local_now()
+    stale, kept = (DAY_PREFIX + (now - timedelta(days=n)).astimezone(UTC).date().isoformat() for n in (40, 10))
+    with serve(hook.app) as base:
+        with open_world(tmp_path, webhook_url=f"{base}/hook", run_validators=False) as world:
+            wait_announced(world, set())
+            for old in (stale, kept):  # as a gateway running in those days left them
+                world.call(world.state.store.put_local, old, {"announced": {"S0009:alarm:x": old}, "pending": []})
+            today = alarm_doc("S0001", now.isoformat())
+            before = alarm_doc("S0002", (now - timedelta(days=3)).isoformat())
+            world.call(write, world.state.store, today, before)
+            wait_announced(world, {today["_id"], before["_id"]})
+            world.call(world.state.webhook.drain)
+            days = {doc["_id"]: local_doc(world, day_doc(doc["created_at"], now)) for doc in (today, before)}
+            assert day_doc(today["created_at"], now) != day_doc(before["created_at"], now)
+            for alarm_id, day in days.items():
+                assert day is not None and set(day["announced"]) == {alarm_id} and day["pending"] == []
+            outbox = local_doc(world, OUTBOX_DOC)
+            assert outbox is not None and set(outbox) - {"_id", "_rev"} == {"baseline"}
+        with gateway(hooked(tmp_path, base, run_validators=False)) as again:
+            wait_announced(again, {today["_id"]})
+            deadline = time.monotonic() + 10
+            while local_doc(again, stale) is not None:
+                assert time.monotonic() < deadline, "the day 40 days ago was not deleted"
+                time.sleep(0.05)
+            assert local_doc(again, kept) is not None
+            again.call(again.state.webhook.drain)
+    assert sorted(sent(hook)) == sorted([("alarm.new", today["_id"]), ("alarm.new", before["_id"])])
+
+
+def test_an_older_versions_outbox_is_carried_over(tmp_path: Path) -> None:
+    """The outbox of the version before: its alarms stay announced (none is posted again), the delivery it still
+    held is made with its delivery id, and an alarm it does not name is announced."""
+    hook = Receiver(failures=0)
+    now = local_now()
+    told = alarm_doc("S0001", (now - timedelta(days=2)).isoformat())
+    held = alarm_doc("S0002", (now - timedelta(hours=5)).isoformat())
+    missed = alarm_doc("S0003", (now - timedelta(hours=1)).isoformat())
+    item = {"delivery": "01OLDDELIVERY000000000000", "event": "alarm.new", "alarm": held}
+    with serve(hook.app) as base:
+        with open_world(tmp_path, run_validators=False) as world:  # no webhook running: the store as it was left
+            world.call(write, world.state.store, told, held, missed)
+            announced_at = {told["_id"]: now.isoformat(), held["_id"]: now.isoformat()}
+            world.call(world.state.store.put_local, OUTBOX_DOC, {"announced": announced_at, "pending": [item]})
+        with gateway(hooked(tmp_path, base, run_validators=False)) as again:
+            wait_announced(again, {told["_id"], held["_id"], missed["_id"]})
+            again.call(again.state.webhook.drain)
+            deadline = time.monotonic() + 10
+            while again.call(again.state.webhook.pending):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            outbox = local_doc(again, OUTBOX_DOC)
+            assert outbox is not None and outbox["announced"] == {} and outbox["pending"] == []
+            assert told["_id"] in (local_doc(again, day_doc(told["created_at"], now)) or {})["announced"]
+    assert sorted(sent(hook)) == sorted([("alarm.new", held["_id"]), ("alarm.new", missed["_id"])])
+    assert [h["x-mashang-delivery"] for h, body, _ in hook.received if held["_id"] in body.decode()] == [
+        item["delivery"]
+    ]
