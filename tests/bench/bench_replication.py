@@ -9,6 +9,9 @@ PouchDB's node-fetch does by default).
 
 A floor is measured beside the push, in the same run: the push to `null_peer.py`, the gateway's stack (uvicorn
 and Starlette) doing no work at all. Its ratio to pouchdb-server is the lowest a gateway on that stack can reach.
+So is the push to a second pouchdb-server that keeps its data on disk (LevelDB, its default; it does not fsync, so
+it survives a killed process like the gateway but not a power cut, which the gateway does): the comparison of two
+servers that both keep what they acknowledged, printed beside the target's.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ SHOPS = shops(100)
 KEEP_ALIVE = [True]
 # The floor (see the module's text): a push target that does no work.
 FLOOR = "floor: null peer"
+DISK = "pouchdb-srv disk"  # pouchdb-server on LevelDB
 
 
 @dataclass
@@ -83,17 +87,21 @@ class NullPeer:
 
 
 class PouchdbServer:
-    """pouchdb-server in memory, in a scratch folder (it writes config.json and log.txt where it runs)."""
+    """pouchdb-server in memory (or on LevelDB in its folder), in a scratch folder (it writes config.json and log.txt
+    where it runs)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, in_memory: bool = True) -> None:
         binary = NODE_DIR / "node_modules" / ".bin" / "pouchdb-server"
         if not binary.exists():
             raise SystemExit(f"{binary} is missing: run `make install` first")
         self.url = f"http://127.0.0.1:{free_port()}"
-        self._log = (workdir / "pouchdb-server.log").open("wb")
+        folder = workdir / ("pouchdb-server" if in_memory else "pouchdb-server-disk")
+        folder.mkdir(exist_ok=True)
+        self._log = (folder / "pouchdb-server.log").open("wb")
+        memory = ["--in-memory"] if in_memory else []
         self.proc = subprocess.Popen(
-            [str(binary), "--in-memory", "--host", "127.0.0.1", "--port", self.url.rsplit(":", 1)[1]],
-            cwd=workdir,
+            [str(binary), *memory, "--host", "127.0.0.1", "--port", self.url.rsplit(":", 1)[1]],
+            cwd=folder,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -130,7 +138,7 @@ def measure(pouch: PouchSession, remote: Remote, server: str, op: str, db: str, 
     return Row(n, op, server, batch, out["ms"] / 1000, req["total"], req["ms"], req["by"])
 
 
-def run_size(n: int, workdir: Path, peer: PouchdbServer, big_push: bool, run: int) -> list[Row]:
+def run_size(n: int, workdir: Path, peer: PouchdbServer, disk: PouchdbServer, big_push: bool, run: int) -> list[Row]:
     """Push n self-checks from one phone to each server, pull them into fresh phones; the order of the two
     servers alternates between runs so that neither always runs on a warmer client."""
     rng = random.Random(n)
@@ -146,6 +154,8 @@ def run_size(n: int, workdir: Path, peer: PouchdbServer, big_push: bool, run: in
         order = sorted(dbs, reverse=run % 2 == 1)
         null = NullPeer() if batch == PUSH_BATCH else None
         floors = {FLOOR: Remote(f"{null.url}/sync", None)} if null else {}
+        if batch == PUSH_BATCH:
+            floors[DISK] = disk.database(f"b-{n}-{batch}-{run}")
         try:
             with PouchSession(timeout=600) as pouch:
                 checked(pouch.run({"op": "put", "db": "phone", "docs": docs}, timeout=300), "local put")
@@ -158,6 +168,8 @@ def run_size(n: int, workdir: Path, peer: PouchdbServer, big_push: bool, run: in
         finally:
             gw.stop()
             peer.drop(dbs["pouchdb-server"])
+            if DISK in floors:
+                disk.drop(floors[DISK])
             if null is not None:
                 null.stop()
     return rows
@@ -173,7 +185,7 @@ def fastest(runs: list[list[Row]]) -> list[Row]:
     return list(best.values())
 
 
-def warm_up(workdir: Path, peer: PouchdbServer) -> None:
+def warm_up(workdir: Path, peer: PouchdbServer, disk: PouchdbServer) -> None:
     """A small round first, so that the client and pouchdb-server do not pay their start-up costs in the measured
     runs (each run's fresh gateway and null peer get an empty push before it is measured, in `run_size`)."""
     rng = random.Random(0)
@@ -182,7 +194,7 @@ def warm_up(workdir: Path, peer: PouchdbServer) -> None:
     try:
         with PouchSession(timeout=120) as pouch:
             checked(pouch.run({"op": "put", "db": "phone", "docs": docs}), "local put")
-            for remote in (Remote(f"{gw.url}/sync", gw.token), peer.database("warm-up")):
+            for remote in (Remote(f"{gw.url}/sync", gw.token), peer.database("warm-up"), disk.database("warm-up")):
                 replicate(pouch, remote, "push", "phone", PUSH_BATCH, len(docs))
                 replicate(pouch, remote, "pull", f"pulled-{remote.url}", PULL_BATCH, len(docs))
     finally:
@@ -216,6 +228,10 @@ def report(rows: list[Row]) -> bool:
             if floor is not None:
                 print(f"{n:>6} push batch {batch:>3}: time null peer / pouchdb-server = ", end="")
                 print(f"{floor.seconds / peer.seconds:.2f}   (the lowest ratio a gateway on uvicorn can reach)")
+            durable = by.get((n, op, DISK, batch))
+            if durable is not None:
+                print(f"{n:>6} push batch {batch:>3}: time gateway / pouchdb-server on disk = ", end="")
+                print(f"{gw.seconds / durable.seconds:.2f}   (both keep what they acknowledged)")
         pull = by.get((n, "pull", "gateway+sqlite", PULL_BATCH))
         if pull is not None:
             met = pull.per_100 <= 3
@@ -276,16 +292,18 @@ def main() -> int:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="mashang-bench-") as tmp:
         workdir = Path(tmp)
-        peer = PouchdbServer(workdir)
+        peer, disk = PouchdbServer(workdir), PouchdbServer(workdir, in_memory=False)
         try:
-            warm_up(workdir, peer)
+            warm_up(workdir, peer, disk)
             for i, n in enumerate(args.sizes):
                 runs = [
-                    run_size(n, workdir, peer, not args.no_big_push, i * args.repeat + k) for k in range(args.repeat)
+                    run_size(n, workdir, peer, disk, not args.no_big_push, i * args.repeat + k)
+                    for k in range(args.repeat)
                 ]
                 rows += fastest(runs)
         finally:
             peer.stop()
+            disk.stop()
     print(
         f"PouchDB 9 (memory adapter) replicating small self-checks across {len(SHOPS)} shops; "
         f"push batch_size {PUSH_BATCH}, pull batch_size {PULL_BATCH}; fastest of {args.repeat} runs; "
