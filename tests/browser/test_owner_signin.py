@@ -168,3 +168,22 @@ def test_the_owners_home_shows_the_reward_points_and_a_redemption_at_the_office(
     )
     assert redeemed.status_code in (200, 201), redeemed.text
     page.wait_for_selector(f"[data-rewards='{balance - 5}']", timeout=30_000)
+
+
+def test_the_english_header_fits_a_phone(gateway: Gateway, context: Any, logins: dict[str, Any]) -> None:
+    """Signed in, the header holds the sync badge and the language button beside the app's name: in English
+    ("Mashang Safety", twice as long as 码上安全) the name still shows whole on a narrow phone (340 px: a 360-px
+    screen with a scroll bar, or a larger font)."""
+    page = context.new_page()
+    page.set_viewport_size({"width": 340, "height": 740})
+    sign_in_owner(page, gateway, logins["owners"][0])
+    page.wait_for_selector("#sync-status:not([hidden])")
+    page.click("#lang-toggle")
+    page.wait_for_function("document.querySelector('.brand').textContent === 'Mashang Safety'")
+    assert page.evaluate(
+        "(() => { const b = document.querySelector('.brand'); return b.scrollWidth <= b.clientWidth })()"
+    )
+    page.add_style_tag(content=".brand { font-size: 1.2rem !important }")  # the size it had: cut
+    assert page.evaluate(
+        "(() => { const b = document.querySelector('.brand'); return b.scrollWidth > b.clientWidth })()"
+    )
