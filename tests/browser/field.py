@@ -50,3 +50,24 @@ def fill_weekly_check(page: Any, picture: bytes) -> None:
             f"[data-photo-for={item}]", files=[{"name": f"{item}.jpg", "mimeType": "image/jpeg", "buffer": picture}]
         )
         page.wait_for_selector(f"[data-item={item}] img[data-photo]", timeout=20_000)
+
+
+# The service worker's state, for the message of a page that never came under its control.
+_WORKER_STATE = """async () => {
+  const r = await navigator.serviceWorker.getRegistration();
+  if (!r) return 'no registration';
+  const s = (w) => (w ? `${w.state} ${w.scriptURL}` : '-');
+  return `installing: ${s(r.installing)}; waiting: ${s(r.waiting)}; active: ${s(r.active)}`;
+}"""
+
+
+def wait_controlled(page: Any, timeout: float = 60_000) -> None:
+    """Until the app's service worker controls the page (it has precached the shell, so the page opens offline).
+    A page that never comes under its control fails with the worker's state: installing (the precache is still
+    downloading), no registration, or an active worker that did not claim the page."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=timeout)
+    except PlaywrightTimeout:
+        raise AssertionError(f"no service worker controls {page.url}: {page.evaluate(_WORKER_STATE)}") from None

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from PIL import Image
 
-from tests.browser.field import sign_in_grid
+from tests.browser.field import sign_in_grid, wait_controlled
 from tests.gateway import Gateway
 
 
@@ -93,7 +93,7 @@ def test_a_patrol_day_offline_reaches_the_office(gateway: Gateway, context: Any,
 
     page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
     sign_in_grid(page, gateway, worker)
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
+    wait_controlled(page)
     # The first sync brings the worker's shops; the list is ordered and shows what is due.
     page.wait_for_function(f"document.querySelectorAll('a.g-shop').length === {len(worker['shops'])}", timeout=60_000)
     page.wait_for_selector('[data-sync-state="synced"]', timeout=60_000)
@@ -156,7 +156,7 @@ def test_a_patrol_draft_survives_a_reload_offline(gateway: Gateway, context: Any
     page = context.new_page()
     page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
     sign_in_grid(page, gateway, worker)
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
+    wait_controlled(page)
     page.wait_for_selector(f'a.g-shop[data-shop="{serious}"]', timeout=60_000)
     page.wait_for_selector('[data-sync-state="synced"]')  # the owner's latest self-check, which prefills, is here
 
@@ -208,7 +208,7 @@ def test_the_owners_photos_are_kept_for_an_offline_patrol(
     page = context.new_page()
     page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
     sign_in_grid(page, gateway, worker)
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_controlled(page)
     page.wait_for_selector(f'a.g-shop[data-shop="{code}"]')
     # With signal, the list keeps the photos of the owner's latest self-check of a shop still to patrol.
     page.wait_for_function(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.field import sign_in_owner
+from tests.browser.field import sign_in_owner, wait_controlled
 from tests.browser.test_owner_offline import camera_jpeg
 from tests.gateway import Gateway
 
@@ -16,7 +16,7 @@ def test_a_half_filled_self_check_survives_a_reload(gateway: Gateway, context: A
     sign_in_owner(page, gateway, owner)
     page.click("[data-action=check]")
     page.wait_for_selector("input[name=open_flame]", timeout=30_000)
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    wait_controlled(page)
 
     context.set_offline(True)
     page.check("input[name=open_flame][value=false]")

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from tests.browser.field import fill_weekly_check
+from tests.browser.field import fill_weekly_check, wait_controlled
 from tests.gateway import Gateway
 
 
@@ -52,7 +52,7 @@ def test_weekly_self_check_offline_with_a_photo_then_synced(
 
     page = context.new_page()
     page.goto(f"{gateway.url}/s/{shop}")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    wait_controlled(page)
     page.fill("input[name=pin]", pin)
     page.click("[data-form=owner-login] button[type=submit]")
     page.wait_for_selector("[data-owner-home]", timeout=20_000)

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.browser.field import sign_in_owner
+from tests.browser.field import sign_in_owner, wait_controlled
 from tests.gateway import Gateway
 
 
@@ -46,7 +46,7 @@ def test_the_public_card_shows_the_shop_and_stays_readable_offline(gateway: Gate
     page.wait_for_function("document.querySelector('.scoreboard').textContent.includes('Safety score')")
     page.click("#lang-toggle")
 
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    wait_controlled(page)
     context.set_offline(True)
     page.reload()
     page.wait_for_function(f"document.querySelector('[data-shop-name]').textContent === {card['name']!r}")
