@@ -3,6 +3,7 @@ import { linePoints, LINE_BOX, yRange } from '../src/office/charts';
 import { change, pct, thisMonth, when } from '../src/office/format';
 import { label, officeEn, officeZh, ot } from '../src/office/i18n';
 import { parseRest } from '../src/office/main';
+import { sortRows } from '../src/office/ui';
 import { rowsOf } from '../src/office/overview';
 import { contentTypeOf } from '../src/office/registry';
 import { fieldErrors, flatten, unflatten } from '../src/office/rules';
@@ -198,5 +199,24 @@ describe('the checklist template form', () => {
       hazard_when: { gt: 2 }, severity: 'general', photo_required: false, points: null });
     expect(itemOf({ ...row, answer: 'yes_no', hazard_if_yes: false, points: 'x' })).toMatchObject({
       hazard_when: { equals: false }, points: 'x' });  // not a number: the server names the field
+  });
+});
+
+describe('sorting a table by a column', () => {
+  const rows = [
+    { name: '周明', coverage: 0.5 },
+    { name: '蔡静', coverage: null },
+    { name: '鲍国平', coverage: 0.875 },
+    { name: '李静', coverage: 0.5 },
+  ];
+  it('orders numbers both ways, keeps equal rows in their order, and puts rows without a value last', () => {
+    const up = sortRows(rows, (r) => r.coverage, false).map((r) => r.name);
+    const down = sortRows(rows, (r) => r.coverage, true).map((r) => r.name);
+    expect(up).toEqual(['周明', '李静', '鲍国平', '蔡静']);
+    expect(down).toEqual(['鲍国平', '周明', '李静', '蔡静']);
+    expect(rows[0]?.name).toBe('周明'); // the rows given are left as they were
+  });
+  it('orders Chinese names by their pinyin', () => {
+    expect(sortRows(rows, (r) => r.name, false).map((r) => r.name)).toEqual(['鲍国平', '蔡静', '李静', '周明']);
   });
 });

@@ -290,3 +290,24 @@ def test_the_sync_monitor_names_people_and_narrows_to_those_needing_attention(
     assert 0 < len(needing) < everyone
     assert table.locator("tbody tr", has_text=grid_user).count() == 1  # refused a document: needs a call
     page.context.close()
+
+
+def test_the_grid_workers_sort_by_a_tap_on_a_heading(gateway: Gateway, browser: Any, logins: dict[str, Any]) -> None:
+    """Who is behind: the coverage chart lowest first, and the table sorted by a column at a tap on its heading,
+    then the other way round at the next."""
+    office = office_headers(gateway, logins)
+    workers = httpx.get(f"{gateway.url}/api/office/workers", headers=office).json()["workers"]
+    coverage = {w["name"]: w["coverage"] for w in workers}
+    lowest, highest = min(coverage.values()), max(coverage.values())
+    assert lowest < highest, "the demo's workers differ in coverage"
+
+    page = office_page(browser, gateway, logins, "/office/workers")
+    settle(page)
+    first = page.locator("[data-table=workers] tbody tr td:first-child").first
+    heading = page.locator("[data-table=workers] th", has_text="覆盖率")
+    heading.locator("button").click()
+    assert heading.get_attribute("aria-sort") == "ascending" and coverage[first.inner_text()] == lowest
+    heading.locator("button").click()
+    assert heading.get_attribute("aria-sort") == "descending" and coverage[first.inner_text()] == highest
+    assert coverage[page.locator(".bar-chart text.tick").first.text_content() or ""] == lowest
+    page.context.close()

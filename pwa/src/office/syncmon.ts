@@ -75,11 +75,21 @@ function waiting(d: Device): number {
 function usersTable(rows: UserRow[]): HTMLElement {
   return table(
     [
-      { label: ot('sync.user'), cell: (u: UserRow) => who(u.user_id, u) },
-      { label: ot('sync.lastPush'), cell: (u: UserRow) => when(u.last_event_at), cls: 'nowrap' },
-      { label: ot('sync.lastSeen'), cell: (u: UserRow) => when(u.last_report_at), cls: 'nowrap' },
+      { label: ot('sync.user'), cell: (u: UserRow) => who(u.user_id, u), sort: (u) => u.user_id },
+      {
+        label: ot('sync.lastPush'),
+        cell: (u: UserRow) => when(u.last_event_at),
+        cls: 'nowrap',
+        sort: (u) => (u.last_event_at ? Date.parse(u.last_event_at) : null),
+      },
+      {
+        label: ot('sync.lastSeen'),
+        cell: (u: UserRow) => when(u.last_report_at),
+        cls: 'nowrap',
+        sort: (u) => (u.last_report_at ? Date.parse(u.last_report_at) : null),
+      },
       { label: ot('sync.silent'), cell: (u: UserRow) => (u.silent ? badge(ot('sync.silent'), 'silent') : '') },
-      { label: ot('sync.refused'), cell: (u: UserRow) => num(u.refused), cls: 'num' },
+      { label: ot('sync.refused'), cell: (u: UserRow) => num(u.refused), cls: 'num', sort: (u) => u.refused },
       { label: ot('sync.reason'), cell: (u: UserRow) => str(u.last_refused?.reason) },
     ],
     rows,

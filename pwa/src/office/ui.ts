@@ -8,6 +8,24 @@ export interface Column<T> {
   label: string;
   cell: (row: T) => Child;
   cls?: string;
+  /** The value the column sorts by, when a tap on its heading should sort the table. */
+  sort?: (row: T) => SortKey;
+}
+
+export type SortKey = number | string | null | undefined;
+
+/** `rows` ordered by `key`, ascending or descending; rows without a value last either way, and rows with equal
+ *  values in the order they came (the server's). Text in Chinese order (pinyin). */
+export function sortRows<T>(rows: readonly T[], key: (row: T) => SortKey, descending: boolean): T[] {
+  const blank = (v: SortKey): boolean => v === null || v === undefined || v === '' || Number.isNaN(v);
+  return [...rows].sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    if (blank(x) || blank(y)) return Number(blank(x)) - Number(blank(y));
+    const order =
+      typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), 'zh-CN');
+    return descending ? -order : order;
+  });
 }
 
 export function table<T>(
@@ -17,15 +35,35 @@ export function table<T>(
   rowAttrs: (row: T) => Record<string, string | undefined> = () => ({}),
 ): HTMLElement {
   if (rows.length === 0) return h('p', { class: 'muted empty' }, ot('common.none'));
+  const body = h('tbody', {});
+  const draw = (list: T[]): void => {
+    body.replaceChildren(
+      ...list.map((row) => h('tr', rowAttrs(row), ...columns.map((c) => h('td', { class: c.cls }, c.cell(row))))),
+    );
+  };
+  draw(rows);
+  const heads: HTMLElement[] = [];
+  for (const c of columns) {
+    const key = c.sort;
+    if (!key) {
+      heads.push(h('th', { class: c.cls }, c.label));
+      continue;
+    }
+    // A tap sorts ascending, the next one descending.
+    const button = h('button', { type: 'button', class: 'sort', title: ot('common.sort') }, c.label);
+    const th = h('th', { class: c.cls, 'aria-sort': 'none' }, button);
+    button.addEventListener('click', () => {
+      const descending = th.getAttribute('aria-sort') === 'ascending';
+      for (const other of heads) if (other.hasAttribute('aria-sort')) other.setAttribute('aria-sort', 'none');
+      th.setAttribute('aria-sort', descending ? 'descending' : 'ascending');
+      draw(sortRows(rows, key, descending));
+    });
+    heads.push(th);
+  }
   return h(
     'div',
     { class: 'table-wrap' },
-    h(
-      'table',
-      { class: 'data', ...attrs },
-      h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { class: c.cls }, c.label)))),
-      h('tbody', {}, ...rows.map((row) => h('tr', rowAttrs(row), ...columns.map((c) => h('td', { class: c.cls }, c.cell(row)))))),
-    ),
+    h('table', { class: 'data', ...attrs }, h('thead', {}, h('tr', {}, ...heads)), body),
   );
 }
 

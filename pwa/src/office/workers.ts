@@ -5,7 +5,7 @@ import { barChart } from './charts';
 import { num, pct } from './format';
 import { ot } from './i18n';
 import type { Screen } from './main';
-import { listOf, loadInto, section, str, table } from './ui';
+import { listOf, loadInto, section, sortRows, str, table } from './ui';
 
 interface Worker {
   id?: string;
@@ -37,22 +37,46 @@ export const workers: Screen = () => {
     return [
       section(
         ot('workers.coverage'),
-        barChart(ot('workers.coverage'), rows.map((w) => ({ label: who(w), value: coverageOf(w) })), (v) => pct(v)),
+        // Lowest first: who is behind this month.
+        barChart(
+          ot('workers.coverage'),
+          sortRows(rows, coverageOf, false).map((w) => ({ label: who(w), value: coverageOf(w) })),
+          (v) => pct(v),
+        ),
       ),
       table(
         [
-          { label: ot('common.name'), cell: (w: Worker) => who(w) },
+          { label: ot('common.name'), cell: (w: Worker) => who(w), sort: who },
           {
             label: ot('workers.grids'),
             cell: (w: Worker) => (w.grids ?? []).map((g) => (typeof g === 'string' ? g : str(g.name ?? g.code ?? g.id))).join('、'),
           },
-          { label: ot('workers.shops'), cell: (w: Worker) => num(w.shops), cls: 'num' },
-          { label: ot('workers.patrolled'), cell: (w: Worker) => num(patrolled(w)), cls: 'num' },
-          { label: ot('workers.coverage'), cell: (w: Worker) => pct(coverageOf(w)), cls: 'num' },
-          { label: ot('workers.overduePatrols'), cell: (w: Worker) => num(w.overdue_patrols), cls: 'num' },
-          { label: ot('workers.openHazards'), cell: (w: Worker) => num(w.open_hazards), cls: 'num' },
-          { label: ot('workers.overdueHazards'), cell: (w: Worker) => num(w.overdue_hazards), cls: 'num' },
-          { label: ot('workers.lastPatrol'), cell: (w: Worker) => (w.last_patrol ? w.last_patrol.slice(0, 10) : '—') },
+          { label: ot('workers.shops'), cell: (w: Worker) => num(w.shops), cls: 'num', sort: (w) => w.shops },
+          { label: ot('workers.patrolled'), cell: (w: Worker) => num(patrolled(w)), cls: 'num', sort: patrolled },
+          { label: ot('workers.coverage'), cell: (w: Worker) => pct(coverageOf(w)), cls: 'num', sort: coverageOf },
+          {
+            label: ot('workers.overduePatrols'),
+            cell: (w: Worker) => num(w.overdue_patrols),
+            cls: 'num',
+            sort: (w) => w.overdue_patrols,
+          },
+          {
+            label: ot('workers.openHazards'),
+            cell: (w: Worker) => num(w.open_hazards),
+            cls: 'num',
+            sort: (w) => w.open_hazards,
+          },
+          {
+            label: ot('workers.overdueHazards'),
+            cell: (w: Worker) => num(w.overdue_hazards),
+            cls: 'num',
+            sort: (w) => w.overdue_hazards,
+          },
+          {
+            label: ot('workers.lastPatrol'),
+            cell: (w: Worker) => (w.last_patrol ? w.last_patrol.slice(0, 10) : '—'),
+            sort: (w) => w.last_patrol,
+          },
         ],
         rows,
         { 'data-table': 'workers' },
