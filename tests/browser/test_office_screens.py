@@ -177,7 +177,10 @@ def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, log
     page.wait_for_function(
         f"document.querySelector('[data-balance]')?.textContent === '{rich['balance'] - 5}'", timeout=20_000
     )
-    assert "灭火器一具" in page.locator(".rewards-shop").inner_text()
+    recorded = page.locator(".rewards-shop tbody tr", has_text="灭火器一具").inner_text()
+    staff = httpx.get(f"{gateway.url}/api/office/users", headers=office).json()["items"]
+    me = next(u for u in staff if u["username"] == logins["office"][0]["username"])
+    assert me["name"] in recorded and me["id"] not in recorded  # who recorded it, by name
 
     # Publishing a month's red/black list (the validators write the snapshot a few seconds after they start).
     deadline = time.monotonic() + 60
@@ -194,9 +197,7 @@ def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, log
     page.wait_for_selector("[data-published=true]")
     months = httpx.get(f"{gateway.url}/api/office/rankings", headers=office).json()["months"]
     assert any(m.get("published") for m in months), months
-    me = httpx.get(f"{gateway.url}/api/office/users", headers=office).json()["items"]
-    name = next(u["name"] for u in me if u["username"] == logins["office"][0]["username"])
-    assert name in page.locator("[data-published=true]").inner_text()  # who published it, by name
+    assert me["name"] in page.locator("[data-published=true]").inner_text()  # who published it, by name
     page.context.close()
 
 

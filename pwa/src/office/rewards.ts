@@ -6,6 +6,7 @@ import { num, when } from './format';
 import { ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
+import { personName, staffNames } from './people';
 import { field, form, input, listOf, loadInto, section, str, submit, table } from './ui';
 
 interface Balance {
@@ -42,9 +43,12 @@ function redeemForm(shop: string, done: () => void): HTMLFormElement {
 function oneShop(code: string): HTMLElement {
   const box = h('div', {});
   const load = (): void => void loadInto(box, async () => {
-    const s = await get<Record<string, unknown> & { history?: Record<string, unknown>[] }>(
-      `/api/office/rewards/${encodeURIComponent(code)}`,
-    );
+    const [s, names] = await Promise.all([
+      get<Record<string, unknown> & { history?: Record<string, unknown>[] }>(
+        `/api/office/rewards/${encodeURIComponent(code)}`,
+      ),
+      staffNames().catch(() => new Map<string, string>()),
+    ]);
     return [
       h('h2', {}, `${str(s.name) || code} · ${code}`),
       h('dl', { class: 'details', 'data-rewards': code },
@@ -58,7 +62,7 @@ function oneShop(code: string): HTMLElement {
           { label: ot('common.points'), cell: (r: Record<string, unknown>) => num(r.points), cls: 'num' },
           { label: ot('rewards.prize'), cell: (r: Record<string, unknown>) => str(r.prize) },
           { label: ot('common.note'), cell: (r: Record<string, unknown>) => str(r.note) },
-          { label: ot('common.by'), cell: (r: Record<string, unknown>) => str(r.by ?? r.created_by) },
+          { label: ot('common.by'), cell: (r: Record<string, unknown>) => personName(names, str(r.by ?? r.created_by)) },
         ],
         listOf<Record<string, unknown>>(s.history),
       )),
@@ -75,13 +79,17 @@ export const rewards: Screen = (query, path) => {
     const rows = listOf<Balance>(await get<unknown>(`/api/office/rewards${qs({ community: query.get('community') })}`));
     return table(
       [
-        { label: ot('common.shop'), cell: (b: Balance) => h('a', { href: officePath('rewards', b.shop) }, b.name || b.shop) },
-        { label: ot('common.code'), cell: (b: Balance) => b.shop },
-        { label: ot('efile.score'), cell: (b: Balance) => num(b.points), cls: 'num' },
-        { label: ot('efile.rank'), cell: (b: Balance) => num(b.rank), cls: 'num' },
-        { label: ot('rewards.earned'), cell: (b: Balance) => num(b.earned), cls: 'num' },
-        { label: ot('rewards.redeemed'), cell: (b: Balance) => num(b.redeemed), cls: 'num' },
-        { label: ot('rewards.balance'), cell: (b: Balance) => num(b.balance), cls: 'num' },
+        {
+          label: ot('common.shop'),
+          cell: (b: Balance) => h('a', { href: officePath('rewards', b.shop) }, b.name || b.shop),
+          sort: (b) => b.name || b.shop,
+        },
+        { label: ot('common.code'), cell: (b: Balance) => b.shop, sort: (b) => b.shop },
+        { label: ot('efile.score'), cell: (b: Balance) => num(b.points), cls: 'num', sort: (b) => b.points },
+        { label: ot('efile.rank'), cell: (b: Balance) => num(b.rank), cls: 'num', sort: (b) => b.rank },
+        { label: ot('rewards.earned'), cell: (b: Balance) => num(b.earned), cls: 'num', sort: (b) => b.earned },
+        { label: ot('rewards.redeemed'), cell: (b: Balance) => num(b.redeemed), cls: 'num', sort: (b) => b.redeemed },
+        { label: ot('rewards.balance'), cell: (b: Balance) => num(b.balance), cls: 'num', sort: (b) => b.balance },
       ],
       rows,
       { 'data-table': 'rewards' },
