@@ -97,6 +97,8 @@ def test_every_screen_loads_and_shows_hostile_text_as_text(
 
 def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, logins: dict[str, Any]) -> None:
     office = office_headers(gateway, logins)
+    staff = httpx.get(f"{gateway.url}/api/office/users", headers=office).json()["items"]
+    me = next(u for u in staff if u["username"] == logins["office"][0]["username"])
     page = office_page(browser, gateway, logins, "/office/rules")
     page.on("dialog", lambda dialog: dialog.accept())
     settle(page)
@@ -115,6 +117,8 @@ def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, log
     page.wait_for_selector(f"[data-form=rules] >> text=第 {before['version'] + 1} 版")
     after = httpx.get(f"{gateway.url}/api/office/rules", headers=office).json()["rules"]
     assert after["version"] == before["version"] + 1 and after["hazard_cost"]["general"] == 3
+    changes = page.locator("[data-table=rule-changes]").inner_text()
+    assert me["name"] in changes and me["id"] not in changes  # who changed the rules, by name
 
     # The checklist is a form: a row per item. An edit the server refuses (every item removed) shows its reason
     # at the field it names; nothing is saved.
@@ -178,8 +182,6 @@ def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, log
         f"document.querySelector('[data-balance]')?.textContent === '{rich['balance'] - 5}'", timeout=20_000
     )
     recorded = page.locator(".rewards-shop tbody tr", has_text="灭火器一具").inner_text()
-    staff = httpx.get(f"{gateway.url}/api/office/users", headers=office).json()["items"]
-    me = next(u for u in staff if u["username"] == logins["office"][0]["username"])
     assert me["name"] in recorded and me["id"] not in recorded  # who recorded it, by name
 
     # Publishing a month's red/black list (the validators write the snapshot a few seconds after they start).

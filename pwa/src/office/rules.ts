@@ -7,6 +7,7 @@ import { when } from './format';
 import { getLang } from '../i18n';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
+import { type Names, personName, staffNames } from './people';
 import { listOf, loadInto, section, str, submit, table } from './ui';
 
 type Doc = Record<string, unknown>;
@@ -56,7 +57,7 @@ function showErrors(f: HTMLElement, summary: HTMLElement, refusal: Refusal): voi
   }
 }
 
-function rulesForm(answer: Doc, reload: () => void): HTMLElement {
+function rulesForm(answer: Doc, names: Names, reload: () => void): HTMLElement {
   const rules = (answer.rules ?? answer) as Doc;
   const version = rules.version;
   const fields = flatten(rules);
@@ -91,7 +92,7 @@ function rulesForm(answer: Doc, reload: () => void): HTMLElement {
     ? table(
         [
           { label: ot('rules.version', { v: '' }).trim(), cell: (c: Doc) => str(c.version), cls: 'num' },
-          { label: ot('common.by'), cell: (c: Doc) => str(c.by) },
+          { label: ot('common.by'), cell: (c: Doc) => personName(names, str(c.by)) },
           { label: ot('common.time'), cell: (c: Doc) => when(c.at) },
         ],
         changes,
@@ -298,7 +299,14 @@ function templateEditor(doc: Doc, isNew: boolean, reload: () => void): HTMLEleme
 export const rules: Screen = () => {
   const rulesBox = h('div', {});
   const templatesBox = h('div', {});
-  const loadRules = (): void => void loadInto(rulesBox, async () => rulesForm(await get<Doc>('/api/office/rules'), loadRules));
+  const loadRules = (): void =>
+    void loadInto(rulesBox, async () => {
+      const [answer, names] = await Promise.all([
+        get<Doc>('/api/office/rules'),
+        staffNames().catch(() => new Map<string, string>()),
+      ]);
+      return rulesForm(answer, names, loadRules);
+    });
   const loadTemplates = (): void =>
     void loadInto(templatesBox, async () => {
       const answer = await get<Doc>('/api/office/templates');
