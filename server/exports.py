@@ -16,7 +16,7 @@ from html import escape
 from typing import Any, Final
 
 from server.office.facts import View
-from server.store.protocol import Store
+from server.store.protocol import Doc, Store
 from server.store.reads import docs_with_prefix
 from server.validators.district import shift_month
 from server.validators.stats import ShopFacts, figures, period_bounds, same_span
@@ -86,8 +86,19 @@ def _within(moment: Any, start: date | None, end: date | None) -> bool:
     return (start is None or day >= start.isoformat()) and (end is None or day <= end.isoformat())
 
 
+def _people(accounts: list[Doc]) -> dict[str, str]:
+    """Staff account id -> name, for a person column read by people (the account id stays in a column of its own)."""
+    return {str(d["user_id"]): str(d["name"]) for d in accounts if d.get("user_id") and d.get("name")}
+
+
+def _person(user_id: Any, names: dict[str, str]) -> str:
+    by = str(user_id or "")
+    return "店主" if by.startswith("owner:") else names.get(by, by)
+
+
 def checks_table(store: Store, view: View, start: date | None, end: date | None) -> Table:
     async def rows() -> AsyncIterator[Sequence[Cell]]:
+        names = _people(await docs_with_prefix(store, "accounts:user:"))
         for code, shop in sorted(view.shops.items()):
             name = (shop.doc or {}).get("name")
             docs = [
@@ -104,6 +115,7 @@ def checks_table(store: Store, view: View, start: date | None, end: date | None)
                     code,
                     name,
                     doc.get("performed_at"),
+                    _person(doc.get("created_by"), names),
                     doc.get("created_by"),
                     doc.get("device"),
                     len(answers),
@@ -111,8 +123,8 @@ def checks_table(store: Store, view: View, start: date | None, end: date | None)
                     len(doc.get("verified_self_checks") or ()),
                 )
 
-    header = ("编号", "类型", "店铺编号", "店铺名称", "检查时间", "检查人", "设备", "回答项数", "发现隐患数")
-    return Table("checks", (*header, "核实自查数"), rows())
+    header = ("编号", "类型", "店铺编号", "店铺名称", "检查时间", "检查人", "检查人账号", "设备", "回答项数")
+    return Table("checks", (*header, "发现隐患数", "核实自查数"), rows())
 
 
 def hazards_table(store: Store, view: View, start: date | None, end: date | None) -> Table:

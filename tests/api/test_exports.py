@@ -97,6 +97,13 @@ def test_checks_and_hazards_match_the_store_and_filter_by_day(
     rows = read_csv(client.get("/api/office/exports/checks.csv", headers=office).content)
     assert sorted(r[0] for r in rows[1:]) == sorted(d["_id"] for d in events)
     assert {r[1] for r in rows[1:]} == {"自查", "巡查"}
+    # Who checked, by name (an owner as 店主), with the account beside it.
+    staff = {d["user_id"]: d["name"] for d in docs_of(district, {"user"}) if d.get("role") in ("grid", "office")}
+    by = {r[0]: (r[5], r[6]) for r in rows[1:]}
+    for event in events:
+        account = event["created_by"]
+        name = "店主" if account.startswith("owner:") else staff[account]
+        assert by[event["_id"]] == (name, account), event["_id"]
 
     hazards = docs_of(district, {"hazard"})
     first = f"{TODAY.year}-{TODAY.month:02d}-01"
