@@ -73,6 +73,10 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         try:
             yield
         finally:
+            office_facts = getattr(app.state, "office_facts", None)  # made at the office's first request
+            if office_facts is not None:
+                with contextlib.suppress(Exception):  # a snapshot is a shortcut for the next start, not a duty
+                    await office_facts.save()
             await app.state.imports.stop()
             await app.state.validators.stop()
             await app.state.webhook.stop()

@@ -4,16 +4,25 @@ score, and its `ShopFacts`, the very facts the validators' statistics are comput
 The first read loads every shop of the registry's grids; later reads follow the changes feed from the last seq
 and reload only the shops (and the registry) that changed, so a dashboard refresh costs a few small reads. The
 rules (time zone, today) come from the validators' context loader.
+
+Loading every shop costs ~12 ms a shop (18 s for a sub-district of 1,500), and in the first minute after a start
+it competes with the validators' own pass over every shop (the office's first dashboard took 33 s). So the view's
+facts are kept in `_local/server/office-facts` (at most every `SNAPSHOT_EVERY` seconds, and when the gateway
+stops), with the feed's seq they are true at: a start takes them and reads only the shops changed since. A
+snapshot made under other rules, or of a registry too large for one document (`SNAPSHOT_MAX_SHOPS`), is not used.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
+from server.errors import CouchError
 from server.models.registry import shop_doc_id
 from server.models.rules import Rules
 from server.store.protocol import ChangesQuery, Doc, Store
@@ -21,12 +30,17 @@ from server.store.reads import docs_by_id, docs_with_prefix
 from server.validators import rules as R
 from server.validators.context import load_rules
 from server.validators.shops import NOT_SHOPS
-from server.validators.stats import ShopFacts, shop_facts
+from server.validators.stats import ShopFacts, facts_json, facts_of_json, shop_facts
+
+log = logging.getLogger(__name__)
 
 CHANGES_PAGE: Final = 5000
 MAX_INCREMENTAL: Final = 20000  # more changes than this since the last read: load everything again
 CONCURRENCY: Final = 4
 FACT_TYPES: Final = frozenset({"self_check", "patrol", "rectification", "verification", "hazard", "alarm"})
+SNAPSHOT_DOC: Final = "server/office-facts"
+SNAPSHOT_EVERY: Final = 300.0  # seconds between two snapshots of a changing view
+SNAPSHOT_MAX_SHOPS: Final = 5000  # ~1 KB a shop: a district's would pass CouchDB's 8 MB document limit
 
 
 @dataclass
@@ -93,22 +107,82 @@ class Facts:
         self.known = known
         self._view: View | None = None
         self._lock = asyncio.Lock()
+        self._saved: tuple[Any, float] | None = None  # (the seq of the last snapshot, when it was written)
 
     async def view(self) -> View:
         async with self._lock:
             rules = await load_rules(self.store)
             if self._view is None or self._view.rules != rules:
-                self._view = await self._load(rules)
+                self._view = await self._load(rules, await self._snapshot(rules) if self._view is None else None)
             else:
                 await self._refresh(self._view)
-            return self._view
+            view = self._view
+            if self._saved is None or (
+                view.seq != self._saved[0] and time.monotonic() - self._saved[1] >= SNAPSHOT_EVERY
+            ):
+                await self._save(view)
+            return view
 
-    async def _load(self, rules: Rules) -> View:
-        view = View(rules, seq=(await self.store.info())["update_seq"])
+    async def save(self) -> None:
+        """Keep the view as it is now for the next start (when the gateway stops)."""
+        async with self._lock:
+            if self._view is not None and (self._saved is None or self._view.seq != self._saved[0]):
+                await self._save(self._view)
+
+    async def _load(self, rules: Rules, snapshot: tuple[Any, dict[str, ShopFacts]] | None = None) -> View:
+        """Every shop, from the facts the validators running here hold, then the snapshot's (both as of a seq
+        the feed is then followed from), then from the store."""
+        seq, taken = snapshot if snapshot is not None else ((await self.store.info())["update_seq"], {})
+        view = View(rules, seq=seq)
         await self._registry(view)
         known_rules, known = self.known() if self.known else (None, {})
-        await self._shops(view, self._codes(view), known if known_rules == rules else {})
+        if known_rules != rules:
+            known = {}
+        await self._shops(view, self._codes(view), {**taken, **known})
+        if snapshot is not None:
+            await self._refresh(view)  # the shops changed since the snapshot
         return view
+
+    async def _snapshot(self, rules: Rules) -> tuple[Any, dict[str, ShopFacts]] | None:
+        """The saved view's seq and facts, when they were made under these rules."""
+        try:
+            doc = await self.store.get_local(SNAPSHOT_DOC)
+        except CouchError as e:
+            if e.status != 404:
+                log.warning("the office view's snapshot cannot be read (%s): every shop is read", e)
+            return None
+        try:
+            if Rules.model_validate(doc["rules"]) != rules:
+                return None
+            facts = {str(code): facts_of_json(f) for code, f in doc["shops"].items()}
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            log.warning("the office view's snapshot is unreadable (%s): every shop is read", e)
+            return None
+        latest = (await self.store.info())["update_seq"]
+        if isinstance(latest, int) and isinstance(doc.get("seq"), int) and doc["seq"] > latest:
+            return None  # ahead of the store (restored from an older copy): it does not describe it
+        return doc["seq"], facts
+
+    async def _save(self, view: View) -> None:
+        self._saved = (view.seq, time.monotonic())
+        if len(view.shops) > SNAPSHOT_MAX_SHOPS:
+            return
+        doc: Doc = {
+            "seq": view.seq,
+            "rules": view.rules.model_dump(mode="json", by_alias=True),
+            "shops": {code: facts_json(shop.facts) for code, shop in view.shops.items()},
+        }
+        try:
+            current = await self.store.get_local(SNAPSHOT_DOC)
+            doc["_rev"] = current.get("_rev")
+        except CouchError as e:
+            if e.status != 404:
+                log.warning("the office view's snapshot cannot be read (%s)", e)
+                return
+        try:
+            await self.store.put_local(SNAPSHOT_DOC, doc)
+        except CouchError as e:  # another gateway wrote one meanwhile: theirs will do
+            log.info("the office view's snapshot was not written (%s)", e)
 
     async def _registry(self, view: View) -> None:
         view.communities = {
@@ -155,7 +229,13 @@ class Facts:
             if len(results) < CHANGES_PAGE:
                 break
             if seen > MAX_INCREMENTAL:
-                self._view = await self._load(view.rules)
+                fresh = await self._load(view.rules)
+                view.communities, view.grids, view.shops, view.seq = (
+                    fresh.communities,
+                    fresh.grids,
+                    fresh.shops,
+                    fresh.seq,
+                )
                 return
         if registry:
             await self._registry(view)

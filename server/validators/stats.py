@@ -70,6 +70,51 @@ class ShopFacts:
         return replace(self, alarms=alarms)
 
 
+def facts_json(facts: ShopFacts) -> dict[str, Any]:
+    """`facts` as JSON (the office view's snapshot); `facts_of_json` reads it back, equal."""
+    return {
+        "code": facts.code,
+        "active": facts.active,
+        "community": facts.community,
+        "grid": facts.grid,
+        "self_checks": [day.isoformat() for day in facts.self_checks],
+        "patrols": [day.isoformat() for day in facts.patrols],
+        "hazards": [_tracked_json(t) for t in facts.hazards],
+        "alarms": [_tracked_json(t) for t in facts.alarms],
+        "authors": [list(author) for author in facts.authors],
+    }
+
+
+def facts_of_json(doc: Mapping[str, Any]) -> ShopFacts:
+    """What `facts_json` wrote; raises KeyError, TypeError or ValueError on anything else."""
+
+    def tracked(t: Mapping[str, Any]) -> Tracked:
+        steps = tuple((date.fromisoformat(day), str(status)) for day, status in t["steps"])
+        deadline = date.fromisoformat(t["deadline"]) if t["deadline"] else None
+        return Tracked(str(t["id"]), date.fromisoformat(t["since"]), steps, deadline)
+
+    return ShopFacts(
+        code=str(doc["code"]),
+        active=bool(doc["active"]),
+        community=doc["community"],
+        grid=doc["grid"],
+        self_checks=tuple(date.fromisoformat(day) for day in doc["self_checks"]),
+        patrols=tuple(date.fromisoformat(day) for day in doc["patrols"]),
+        hazards=tuple(tracked(t) for t in doc["hazards"]),
+        alarms=tuple(tracked(t) for t in doc["alarms"]),
+        authors=tuple((str(by), str(at), str(device)) for by, at, device in doc["authors"]),
+    )
+
+
+def _tracked_json(t: Tracked) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "since": t.since.isoformat(),
+        "steps": [[day.isoformat(), status] for day, status in t.steps],
+        "deadline": t.deadline.isoformat() if t.deadline else None,
+    }
+
+
 def shop_facts(
     code: str,
     registry: Mapping[str, Any] | None,

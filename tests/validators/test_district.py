@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from server.store.protocol import AllDocsQuery, Doc, GetOptions
@@ -17,7 +18,7 @@ from server.validators.district import ranking_doc, shift_month
 from server.validators.feed import next_tick
 from server.validators.follower import Follower
 from server.validators.rules import _zone
-from server.validators.stats import Tracked, period_bounds, periods, same_span, shop_facts
+from server.validators.stats import Tracked, facts_json, facts_of_json, period_bounds, periods, same_span, shop_facts
 from tests.validators.builders import (
     RULES,
     SHOP,
@@ -25,8 +26,10 @@ from tests.validators.builders import (
     hazard_id,
     patrol,
     photo,
+    project,
     rectification,
     self_check,
+    shop,
     verification,
 )
 from tests.validators.world import FAST, as_shop, clock, code, registry, running, stop
@@ -203,6 +206,19 @@ def test_the_same_period_last_year_is_counted_to_the_same_point() -> None:
     assert same_span("2028-02", "2027-02", date(2028, 2, 29)) == (date(2027, 2, 1), date(2027, 2, 28))
     # Wednesday of week 48: Monday to Wednesday of last year's week 48.
     assert same_span("2026-W48", "2025-W48", date(2026, 11, 25)) == (date(2025, 11, 24), date(2025, 11, 26))
+
+
+def test_a_shops_facts_read_back_from_the_office_snapshot_are_the_same() -> None:
+    """The office view's snapshot keeps each shop's facts as JSON: hazards and alarms with their status steps and
+    deadlines, the days of its checks, its authors, all read back equal."""
+    walk = patrol("2026-03-03 09:00", finding("f1", "gas_safe", "serious", "2026-03-04"))
+    events = [self_check("2026-03-02 10:00"), walk, rectification("2026-03-03 18:00", hazard_id(walk, "f1"))]
+    docs = project(events, "2026-03-10", shop())
+    hazards = [d for d in docs if d["type"] == "hazard"]
+    alarms = [d for d in docs if d["type"] == "alarm"]
+    facts = shop_facts(SHOP, shop(), events, hazards, alarms, RULES)
+    assert facts.hazards and facts.alarms and facts.authors and facts.hazards[0].deadline is not None
+    assert facts_of_json(orjson.loads(orjson.dumps(facts_json(facts)))) == facts
 
 
 def test_a_shops_facts_name_each_users_newest_event_and_its_device() -> None:
