@@ -4,6 +4,10 @@ Alarms live in their shops' partitions (`{shop}:alarm:{source ulid}`), so listin
 would mean 1,500 range reads. An in-memory index (id → status, time, revision) is loaded once from the changes
 feed and then kept by following it, so alarms that the validator worker or another gateway writes show up too;
 `notify` (the follower's `on_alarm` hook, the office's own actions) applies a change at once without waiting.
+
+Reading the whole feed took 2 s on a 1,500-shop sub-district's year (200,000 changes), while the alarm desk waited,
+and it grows with every event. So the index is kept in `_local/server/alarm-index` with the seq it is true at (at
+most every `SNAPSHOT_EVERY` seconds, and when the server stops), and a start takes it and reads the feed from there.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import logging
 import re
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +52,9 @@ TAIL_WAIT_MS: Final = 25_000  # longpoll: how long one read of the feed waits fo
 WRITE_ATTEMPTS: Final = 5
 REPLAY: Final = 256  # recent events kept for a dashboard reconnecting with Last-Event-ID
 QUEUE: Final = 256  # events a slow subscriber may fall behind before its stream is ended
+SNAPSHOT_DOC: Final = "server/alarm-index"
+SNAPSHOT_EVERY: Final = 300.0  # seconds between two snapshots of a changing index
+SNAPSHOT_MAX: Final = 100_000  # alarms (~8 MB as JSON: CouchDB's document limit); a larger index is not kept
 
 
 def local_now() -> datetime:
@@ -112,6 +120,8 @@ class Alarms:
         self.store = store
         self.clock = clock
         self._index: dict[str, _Indexed] = {}
+        self._since: Seq = 0  # the feed is read up to here
+        self._saved: tuple[Seq, float] | None = None  # the seq of the last snapshot, and when it was written
         self._loaded = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._subscribers: set[Subscription] = set()
@@ -130,12 +140,58 @@ class Alarms:
     async def stop(self) -> None:
         await cancel(self._task)
         self._task = None
+        if self._loaded.is_set() and (self._saved is None or self._saved[0] != self._since):
+            try:
+                await self._save()
+            except CouchError as e:  # a shortcut for the next start, not a duty
+                log.info("alarm index: the snapshot was not written (%s)", e)
+
+    async def _snapshot(self) -> None:
+        """Take the saved index and the seq it is true at, when there is one that describes this store."""
+        try:
+            doc = await self.store.get_local(SNAPSHOT_DOC)
+        except CouchError as e:
+            if e.status != 404:
+                log.warning("alarm index: the snapshot cannot be read (%s); the whole feed is read", e)
+            return
+        try:
+            index = {
+                str(alarm_id): _Indexed(str(status), datetime.fromisoformat(created), (int(number), str(digest)))
+                for alarm_id, (status, created, number, digest) in doc["alarms"].items()
+            }
+            seq = doc["seq"]
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            log.warning("alarm index: the snapshot is unreadable (%s); the whole feed is read", e)
+            return
+        latest = (await self.store.info())["update_seq"]
+        if isinstance(latest, int) and isinstance(seq, int) and seq > latest:
+            return  # ahead of the store (restored from an older copy): it does not describe it
+        self._index, self._since, self._saved = index, seq, (seq, time.monotonic())
+
+    async def _save(self) -> None:
+        since = self._since
+        if len(self._index) > SNAPSHOT_MAX:
+            self._saved = (since, time.monotonic())
+            return
+        alarms = {
+            alarm_id: [entry.status, entry.created_at.isoformat(), *entry.rev]
+            for alarm_id, entry in self._index.items()
+        }
+        doc: Doc = {"seq": since, "alarms": alarms}
+        try:
+            doc["_rev"] = (await self.store.get_local(SNAPSHOT_DOC)).get("_rev")
+        except CouchError as e:
+            if e.status != 404:
+                raise
+        await self.store.put_local(SNAPSHOT_DOC, doc)
+        self._saved = (since, time.monotonic())  # only once written: a save cut short is made again at stop
 
     async def _follow(self) -> None:
         """Load every alarm from the changes feed, then follow it (longpoll) for as long as the server runs. The
         feed is read without documents (alarm ids are told by their form) and only alarms are fetched: a busy
         store's feed is mostly events, and reading each of them would cost more than the alarms are worth."""
-        since: Seq = 0
+        await self._snapshot()
+        since: Seq = self._since
         delay = 1.0
         while True:
             loaded = self._loaded.is_set()
@@ -164,9 +220,16 @@ class Alarms:
                 delay = min(delay * 2, 60.0)
                 continue
             delay = 1.0
-            since = feed["last_seq"]
+            since = self._since = feed["last_seq"]
             if not loaded and len(feed["results"]) < PAGE:
                 self._loaded.set()
+            if self._loaded.is_set() and (
+                self._saved is None or (self._saved[0] != since and time.monotonic() - self._saved[1] >= SNAPSHOT_EVERY)
+            ):
+                try:
+                    await self._save()
+                except CouchError as e:
+                    log.info("alarm index: the snapshot was not written (%s)", e)
 
     # ----- the index -----
 

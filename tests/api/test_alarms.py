@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from server.alarms import SNAPSHOT_DOC, STATUSES, Alarms
 from server.models import Alarm
+from server.store.protocol import ChangesQuery
+from server.store.sqlite import SqliteStore
 from server.store.upsert import read
 from tests.api.conftest import World, open_world
 from tests.api.projections import alarm_doc, write
@@ -177,3 +182,66 @@ def test_an_alarm_another_process_wrote_reaches_the_queue(world: World) -> None:
     while alarm not in listed(world, "?status=open", headers):
         assert time.monotonic() < deadline, "the alarm never reached the queue"
         time.sleep(0.05)
+
+
+def test_a_start_takes_the_alarm_index_from_its_snapshot_and_reads_the_feed_from_there(tmp_path: Path) -> None:
+    """The index a stopped server kept, with the feed read from its seq on: the same index as a read of the whole
+    feed, with the alarms raised, changed and withdrawn meanwhile, and without reading the feed from the start."""
+
+    async def scenario() -> None:
+        store = await SqliteStore.open(tmp_path / "data")
+        try:
+            kept, changed, withdrawn = (
+                alarm_doc(shop, "2026-03-02T10:00:00+08:00") for shop in ("S0001", "S0002", "S0003")
+            )
+            await write(store, kept, changed, withdrawn)
+            alarms = Alarms(store)
+            await alarms.start()
+            await alarms.ready()
+            await alarms.stop()  # keeps the snapshot
+            snapshot = await store.get_local(SNAPSHOT_DOC)
+            assert set(snapshot["alarms"]) == {kept["_id"], changed["_id"], withdrawn["_id"]}
+
+            stored = {doc["_id"]: await read(store, doc["_id"]) for doc in (changed, withdrawn)}
+            late = alarm_doc("S0001", "2026-03-05T10:00:00+08:00")
+            assert all(
+                a.get("ok")
+                for a in await store.bulk_docs(
+                    [
+                        {**stored[changed["_id"]], "status": "acknowledged"},
+                        {"_id": withdrawn["_id"], "_rev": stored[withdrawn["_id"]]["_rev"], "_deleted": True},
+                        late,
+                    ]
+                )
+            )
+
+            asked: list[Any] = []
+            real_changes = store.changes
+
+            async def changes(query: ChangesQuery) -> Any:
+                asked.append(query.since)
+                return await real_changes(query)
+
+            again = Alarms(store)
+            store.changes = changes  # type: ignore[method-assign]
+            try:
+                await again.start()
+                await again.ready()
+            finally:
+                store.changes = real_changes  # type: ignore[method-assign]
+                await again.stop()
+            assert asked[0] == snapshot["seq"] != 0  # from the snapshot's seq, not from the start
+
+            await store.delete_local(SNAPSHOT_DOC, (await store.get_local(SNAPSHOT_DOC))["_rev"])
+            whole = Alarms(store)
+            await whole.start()
+            await whole.ready()
+            await whole.stop()
+            epoch = datetime(2000, 1, 1, tzinfo=UTC)
+            assert again.created_since(epoch) == whole.created_since(epoch)
+            assert set(again.created_since(epoch)) == {kept["_id"], changed["_id"], late["_id"]}
+            assert again.counts() == whole.counts() == {**dict.fromkeys(STATUSES, 0), "open": 2, "acknowledged": 1}
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())
