@@ -228,8 +228,8 @@ class Alarms:
             ):
                 try:
                     await self._save()
-                except CouchError as e:
-                    log.info("alarm index: the snapshot was not written (%s)", e)
+                except Exception as e:  # a shortcut for the next start: following the feed goes on regardless
+                    log.warning("alarm index: the snapshot was not written (%s)", e)
 
     # ----- the index -----
 
