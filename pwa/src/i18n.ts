@@ -3,6 +3,7 @@
 
 const zh = {
   'app.name': '码上安全',
+  'app.short': '码上安全',
   'lang.switch': 'English',
   'lang.switchLabel': '切换到英文',
   'home.title': '扫一扫 安全状况全知道',
@@ -127,6 +128,7 @@ export type Dictionary = Record<MessageKey, string>;
 
 const en: Dictionary = {
   'app.name': 'Mashang Safety',
+  'app.short': 'Mashang',
   'lang.switch': '中文',
   'lang.switchLabel': 'Switch to Chinese',
   'home.title': 'Scan to see how safe a shop is',

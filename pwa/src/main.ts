@@ -102,7 +102,14 @@ function renderSync(status: SyncStatus): void {
 function renderChrome(): void {
   const lang = getLang();
   document.documentElement.lang = lang;
-  brand.textContent = t('app.name');
+  // The full name, and the short one a narrow phone shows in its place (style.css); only the shown one is read out.
+  const full = document.createElement('span');
+  full.className = 'brand-full';
+  full.textContent = t('app.name');
+  const short = document.createElement('span');
+  short.className = 'brand-short';
+  short.textContent = t('app.short');
+  brand.replaceChildren(full, short);
   langButton.textContent = t('lang.switch');
   langButton.setAttribute('aria-label', t('lang.switchLabel'));
   langButton.lang = lang === 'zh-CN' ? 'en' : 'zh-CN';
