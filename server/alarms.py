@@ -31,7 +31,7 @@ from server.models import Alarm, default_rules, reason_of
 from server.models.common import MAX_NOTE, PARTITION, ULID
 from server.models.projections import Department
 from server.store.protocol import AllDocsQuery, ChangesQuery, Doc, Seq, Store
-from server.store.upsert import read
+from server.store.upsert import past_the_store, read, read_local, replace_local
 from server.tasks import cancel
 
 log = logging.getLogger(__name__)
@@ -149,10 +149,11 @@ class Alarms:
     async def _snapshot(self) -> None:
         """Take the saved index and the seq it is true at, when there is one that describes this store."""
         try:
-            doc = await self.store.get_local(SNAPSHOT_DOC)
+            doc = await read_local(self.store, SNAPSHOT_DOC)
         except CouchError as e:
-            if e.status != 404:
-                log.warning("alarm index: the snapshot cannot be read (%s); the whole feed is read", e)
+            log.warning("alarm index: the snapshot cannot be read (%s); the whole feed is read", e)
+            return
+        if doc is None:
             return
         try:
             index = {
@@ -163,9 +164,8 @@ class Alarms:
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             log.warning("alarm index: the snapshot is unreadable (%s); the whole feed is read", e)
             return
-        latest = (await self.store.info())["update_seq"]
-        if isinstance(latest, int) and isinstance(seq, int) and seq > latest:
-            return  # ahead of the store (restored from an older copy): it does not describe it
+        if await past_the_store(self.store, seq):
+            return
         self._index, self._since, self._saved = index, seq, (seq, time.monotonic())
 
     async def _save(self) -> None:
@@ -177,13 +177,7 @@ class Alarms:
             alarm_id: [entry.status, entry.created_at.isoformat(), *entry.rev]
             for alarm_id, entry in self._index.items()
         }
-        doc: Doc = {"seq": since, "alarms": alarms}
-        try:
-            doc["_rev"] = (await self.store.get_local(SNAPSHOT_DOC)).get("_rev")
-        except CouchError as e:
-            if e.status != 404:
-                raise
-        await self.store.put_local(SNAPSHOT_DOC, doc)
+        await replace_local(self.store, SNAPSHOT_DOC, {"seq": since, "alarms": alarms})
         self._saved = (since, time.monotonic())  # only once written: a save cut short is made again at stop
 
     async def _follow(self) -> None:

@@ -39,6 +39,7 @@ from server.errors import CouchError
 from server.ids import new_ulid
 from server.settings import Settings
 from server.store.protocol import Doc, Store
+from server.store.upsert import read_local
 from server.tasks import cancel
 
 log = logging.getLogger(__name__)
@@ -346,12 +347,7 @@ class Webhook:
                         raise
 
     async def _read(self, local_id: str) -> Doc:
-        try:
-            return await self.store.get_local(local_id)
-        except CouchError as e:
-            if e.status == 404:
-                return {}
-            raise
+        return await read_local(self.store, local_id) or {}
 
     async def deliveries(self, limit: int = LOG_KEEP) -> list[Doc]:
         """The logged attempts, newest first."""

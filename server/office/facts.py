@@ -27,6 +27,7 @@ from server.models.registry import shop_doc_id
 from server.models.rules import Rules
 from server.store.protocol import ChangesQuery, Doc, Store
 from server.store.reads import docs_by_id, docs_with_prefix
+from server.store.upsert import past_the_store, read_local, replace_local
 from server.validators import rules as R
 from server.validators.context import load_rules
 from server.validators.shops import NOT_SHOPS
@@ -146,10 +147,11 @@ class Facts:
     async def _snapshot(self, rules: Rules) -> tuple[Any, dict[str, ShopFacts]] | None:
         """The saved view's seq and facts, when they were made under these rules."""
         try:
-            doc = await self.store.get_local(SNAPSHOT_DOC)
+            doc = await read_local(self.store, SNAPSHOT_DOC)
         except CouchError as e:
-            if e.status != 404:
-                log.warning("the office view's snapshot cannot be read (%s): every shop is read", e)
+            log.warning("the office view's snapshot cannot be read (%s): every shop is read", e)
+            return None
+        if doc is None:
             return None
         try:
             if Rules.model_validate(doc["rules"]) != rules:
@@ -158,9 +160,8 @@ class Facts:
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             log.warning("the office view's snapshot is unreadable (%s): every shop is read", e)
             return None
-        latest = (await self.store.info())["update_seq"]
-        if isinstance(latest, int) and isinstance(doc.get("seq"), int) and doc["seq"] > latest:
-            return None  # ahead of the store (restored from an older copy): it does not describe it
+        if await past_the_store(self.store, doc["seq"]):
+            return None
         return doc["seq"], facts
 
     async def _save(self, view: View) -> None:
@@ -173,14 +174,7 @@ class Facts:
             "shops": {code: facts_json(shop.facts) for code, shop in view.shops.items()},
         }
         try:
-            current = await self.store.get_local(SNAPSHOT_DOC)
-            doc["_rev"] = current.get("_rev")
-        except CouchError as e:
-            if e.status != 404:
-                log.warning("the office view's snapshot cannot be read (%s)", e)
-                return
-        try:
-            await self.store.put_local(SNAPSHOT_DOC, doc)
+            await replace_local(self.store, SNAPSHOT_DOC, doc)
         except CouchError as e:  # another gateway wrote one meanwhile: theirs will do
             log.info("the office view's snapshot was not written (%s)", e)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.errors import CouchError
-from server.store.protocol import Doc, GetOptions, Store
+from server.store.protocol import Doc, GetOptions, Seq, Store
 
 
 async def read(store: Store, doc_id: str) -> Doc | None:
@@ -13,6 +13,29 @@ async def read(store: Store, doc_id: str) -> Doc | None:
         if e.status == 404:
             return None
         raise
+
+
+async def read_local(store: Store, local_id: str) -> Doc | None:
+    """The `_local` document, or None when there is none."""
+    try:
+        return await store.get_local(local_id)
+    except CouchError as e:
+        if e.status == 404:
+            return None
+        raise
+
+
+async def replace_local(store: Store, local_id: str, body: Doc) -> None:
+    """Write `body` over the `_local` document, whatever is there (a snapshot: the last one written wins)."""
+    current = await read_local(store, local_id)
+    await store.put_local(local_id, {**body, "_rev": current["_rev"]} if current else body)
+
+
+async def past_the_store(store: Store, seq: Seq) -> bool:
+    """Whether `seq` lies beyond the store's last change: a snapshot of a copy of it that had gone further (the
+    store was restored from an older one), which does not describe it. CouchDB's sequences cannot be compared."""
+    latest = (await store.info())["update_seq"]
+    return isinstance(latest, int) and isinstance(seq, int) and seq > latest
 
 
 def _same(current: Doc, doc: Doc) -> bool:
