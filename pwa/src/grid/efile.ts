@@ -198,15 +198,17 @@ function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
   // The latest records in view; a year of them (each with its photos) under one tap, not a long scroll on a phone.
   const recent = history.slice(0, RECENT);
   const older = history.slice(RECENT);
-  const olderList = keptOpen(
-    `${code}:history`,
-    h(
-      'details',
-      { class: 'g-closed', 'data-older': '' },
-      h('summary', {}, gt('efile.olderRecords', { n: older.length })),
-      h('ul', { class: 'g-list' }, ...older.map((d) => historyEntry(d, templates))),
-    ),
-  );
+  const olderList = older.length
+    ? keptOpen(
+        `${code}:history`,
+        h(
+          'details',
+          { class: 'g-closed', 'data-older': '' },
+          h('summary', {}, gt('efile.olderRecords', { n: older.length })),
+          h('ul', { class: 'g-list' }, ...older.map((d) => historyEntry(d, templates))),
+        ),
+      )
+    : null;
 
   return [
     h('h1', { 'data-shop-name': '' }, file.shop.name),
@@ -234,7 +236,7 @@ function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
     section(
       gt('efile.history'),
       history.length ? h('ul', { class: 'g-list' }, ...recent.map((d) => historyEntry(d, templates))) : notice(gt('efile.noHistory')),
-      older.length ? olderList : null,
+      olderList,
     ),
   ].filter((n): n is HTMLElement => n !== null);
 }
