@@ -6,8 +6,9 @@ feed and then kept by following it, so alarms that the validator worker or anoth
 `notify` (the follower's `on_alarm` hook, the office's own actions) applies a change at once without waiting.
 
 Reading the whole feed took 2 s on a 1,500-shop sub-district's year (200,000 changes), while the alarm desk waited,
-and it grows with every event. So the index is kept in `_local/server/alarm-index` with the seq it is true at (at
-most every `SNAPSHOT_EVERY` seconds, and when the server stops), and a start takes it and reads the feed from there.
+and it grows with every event. So the index is kept in `_local/server/alarm-index` (in parts:
+`server.store.snapshots`) with the seq it is true at (at most every `SNAPSHOT_EVERY` seconds, and when the server
+stops), and a start takes it and reads the feed from there.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from server.models import Alarm, default_rules, reason_of
 from server.models.common import MAX_NOTE, PARTITION, ULID
 from server.models.projections import Department
 from server.store.protocol import AllDocsQuery, ChangesQuery, Doc, Seq, Store
-from server.store.upsert import past_the_store, read, read_local, replace_local
+from server.store.snapshots import load_snapshot, save_snapshot
+from server.store.upsert import past_the_store, read
 from server.tasks import cancel
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,7 @@ REPLAY: Final = 256  # recent events kept for a dashboard reconnecting with Last
 QUEUE: Final = 256  # events a slow subscriber may fall behind before its stream is ended
 SNAPSHOT_DOC: Final = "server/alarm-index"
 SNAPSHOT_EVERY: Final = 300.0  # seconds between two snapshots of a changing index
-SNAPSHOT_MAX: Final = 100_000  # alarms (~8 MB as JSON: CouchDB's document limit); a larger index is not kept
+SNAPSHOT_PART: Final = 10_000  # alarms a part of the snapshot (~1 MB as JSON; CouchDB's document limit is 8 MB)
 
 
 def local_now() -> datetime:
@@ -149,18 +151,18 @@ class Alarms:
     async def _snapshot(self) -> None:
         """Take the saved index and the seq it is true at, when there is one that describes this store."""
         try:
-            doc = await read_local(self.store, SNAPSHOT_DOC)
+            found = await load_snapshot(self.store, SNAPSHOT_DOC, inline="alarms")
+            if found is None:
+                return
+            head, alarms = found
+            index = {
+                str(alarm_id): _Indexed(str(status), datetime.fromisoformat(created), (int(number), str(digest)))
+                for alarm_id, (status, created, number, digest) in alarms.items()
+            }
+            seq = head["seq"]
         except CouchError as e:
             log.warning("alarm index: the snapshot cannot be read (%s); the whole feed is read", e)
             return
-        if doc is None:
-            return
-        try:
-            index = {
-                str(alarm_id): _Indexed(str(status), datetime.fromisoformat(created), (int(number), str(digest)))
-                for alarm_id, (status, created, number, digest) in doc["alarms"].items()
-            }
-            seq = doc["seq"]
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             log.warning("alarm index: the snapshot is unreadable (%s); the whole feed is read", e)
             return
@@ -170,14 +172,11 @@ class Alarms:
 
     async def _save(self) -> None:
         since = self._since
-        if len(self._index) > SNAPSHOT_MAX:
-            self._saved = (since, time.monotonic())
-            return
-        alarms = {
-            alarm_id: [entry.status, entry.created_at.isoformat(), *entry.rev]
-            for alarm_id, entry in self._index.items()
-        }
-        await replace_local(self.store, SNAPSHOT_DOC, {"seq": since, "alarms": alarms})
+
+        def encode(entry: _Indexed) -> list[Any]:
+            return [entry.status, entry.created_at.isoformat(), *entry.rev]
+
+        await save_snapshot(self.store, SNAPSHOT_DOC, {"seq": since}, dict(self._index), SNAPSHOT_PART, encode)
         self._saved = (since, time.monotonic())  # only once written: a save cut short is made again at stop
 
     async def _follow(self) -> None:

@@ -26,12 +26,13 @@ from server.demo.history import TZ, ShopHistory
 from server.ids import new_ulid, seeded_ulid
 from server.models import EVENT_TYPES, default_rules, default_template, parse_event
 from server.models.common import ULID
-from server.office.facts import SNAPSHOT_DOC as FACTS_SNAPSHOT
 from server.office.facts import Facts
 from server.registry import Registry
 from server.settings import Settings
 from server.store import open_store
 from server.store.protocol import AllDocsQuery, GetOptions
+from server.store.snapshots import load_snapshot
+from server.validators.snapshot import OFFICE_FACTS as FACTS_SNAPSHOT
 
 SMALL = ["--shops", "40", "--grid-workers", "4", "--months", "2", "--today", "2026-03-02"]
 
@@ -274,15 +275,17 @@ def test_the_first_start_finds_the_office_view_and_alarm_index_ready(district: P
     async def check() -> None:
         store = await open_store(Settings(data_dir=district))
         try:
-            facts, index = await store.get_local(FACTS_SNAPSHOT), await store.get_local(ALARMS_SNAPSHOT)
-            assert len(facts["shops"]) == len(plan_district(7, 40, 4).shops)
+            found = [await load_snapshot(store, name) for name in (FACTS_SNAPSHOT, ALARMS_SNAPSHOT)]
+            assert None not in found
+            [(_, facts), (_, index)] = found  # type: ignore[misc]
+            assert len(facts) == len(plan_district(7, 40, 4).shops)
             view = await Facts(store).view()  # from the snapshot, and equal to a read of every shop
             await store.delete_local(FACTS_SNAPSHOT, (await store.get_local(FACTS_SNAPSHOT))["_rev"])
             read = await Facts(store).view()
             assert {code: s.facts for code, s in view.shops.items()} == {
                 code: s.facts for code, s in read.shops.items()
             }
-            assert {alarm_id: status for alarm_id, (status, *_) in index["alarms"].items()} == alarms
+            assert {alarm_id: status for alarm_id, (status, *_) in index.items()} == alarms
         finally:
             await store.close()
 

@@ -7,9 +7,9 @@ rules (time zone, today) come from the validators' context loader.
 
 Loading every shop costs ~12 ms a shop (18 s for a sub-district of 1,500), and in the first minute after a start
 it competes with the validators' own pass over every shop (the office's first dashboard took 33 s). So the view's
-facts are kept in `_local/server/office-facts` (at most every `SNAPSHOT_EVERY` seconds, and when the gateway
-stops), with the feed's seq they are true at: a start takes them and reads only the shops changed since. A
-snapshot made under other rules, or of a registry too large for one document (`SNAPSHOT_MAX_SHOPS`), is not used.
+facts are kept in `_local/server/office-facts` (`server.validators.snapshot`: at most every `SNAPSHOT_EVERY`
+seconds, and when the gateway stops), with the feed's seq they are true at: a start takes them and reads only the
+shops changed since. A snapshot made under other rules is not used.
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ from server.models.registry import shop_doc_id
 from server.models.rules import Rules
 from server.store.protocol import ChangesQuery, Doc, Store
 from server.store.reads import docs_by_id, docs_with_prefix
-from server.store.upsert import past_the_store, read_local, replace_local
 from server.validators import rules as R
 from server.validators.context import load_rules
 from server.validators.shops import NOT_SHOPS
-from server.validators.stats import ShopFacts, facts_json, facts_of_json, shop_facts
+from server.validators.snapshot import EVERY as SNAPSHOT_EVERY
+from server.validators.snapshot import load_facts, save_facts
+from server.validators.stats import ShopFacts, shop_facts
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,6 @@ CHANGES_PAGE: Final = 5000
 MAX_INCREMENTAL: Final = 20000  # more changes than this since the last read: load everything again
 CONCURRENCY: Final = 4
 FACT_TYPES: Final = frozenset({"self_check", "patrol", "rectification", "verification", "hazard", "alarm"})
-SNAPSHOT_DOC: Final = "server/office-facts"
-SNAPSHOT_EVERY: Final = 300.0  # seconds between two snapshots of a changing view
-SNAPSHOT_MAX_SHOPS: Final = 5000  # ~1 KB a shop: a district's would pass CouchDB's 8 MB document limit
 
 
 @dataclass
@@ -147,35 +145,18 @@ class Facts:
     async def _snapshot(self, rules: Rules) -> tuple[Any, dict[str, ShopFacts]] | None:
         """The saved view's seq and facts, when they were made under these rules."""
         try:
-            doc = await read_local(self.store, SNAPSHOT_DOC)
+            return await load_facts(self.store, rules)
         except CouchError as e:
             log.warning("the office view's snapshot cannot be read (%s): every shop is read", e)
-            return None
-        if doc is None:
-            return None
-        try:
-            if Rules.model_validate(doc["rules"]) != rules:
-                return None
-            facts = {str(code): facts_of_json(f) for code, f in doc["shops"].items()}
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             log.warning("the office view's snapshot is unreadable (%s): every shop is read", e)
-            return None
-        if await past_the_store(self.store, doc["seq"]):
-            return None
-        return doc["seq"], facts
+        return None
 
     async def _save(self, view: View) -> None:
         self._saved = (view.seq, time.monotonic())
-        if len(view.shops) > SNAPSHOT_MAX_SHOPS:
-            return
-        doc: Doc = {
-            "seq": view.seq,
-            "rules": view.rules.model_dump(mode="json", by_alias=True),
-            "shops": {code: facts_json(shop.facts) for code, shop in view.shops.items()},
-        }
         try:
-            await replace_local(self.store, SNAPSHOT_DOC, doc)
-        except CouchError as e:  # another gateway wrote one meanwhile: theirs will do
+            await save_facts(self.store, view.seq, view.rules, {code: shop.facts for code, shop in view.shops.items()})
+        except CouchError as e:  # another gateway, or the validators, wrote one meanwhile: theirs will do
             log.info("the office view's snapshot was not written (%s)", e)
 
     async def _registry(self, view: View) -> None:

@@ -25,12 +25,6 @@ async def read_local(store: Store, local_id: str) -> Doc | None:
         raise
 
 
-async def replace_local(store: Store, local_id: str, body: Doc) -> None:
-    """Write `body` over the `_local` document, whatever is there (a snapshot: the last one written wins)."""
-    current = await read_local(store, local_id)
-    await store.put_local(local_id, {**body, "_rev": current["_rev"]} if current else body)
-
-
 async def past_the_store(store: Store, seq: Seq) -> bool:
     """Whether `seq` lies beyond the store's last change: a snapshot of a copy of it that had gone further (the
     store was restored from an older one), which does not describe it. CouchDB's sequences cannot be compared."""

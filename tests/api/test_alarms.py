@@ -14,6 +14,7 @@ import pytest
 from server.alarms import SNAPSHOT_DOC, STATUSES, Alarms
 from server.models import Alarm
 from server.store.protocol import ChangesQuery
+from server.store.snapshots import load_snapshot
 from server.store.sqlite import SqliteStore
 from server.store.upsert import read
 from tests.api.conftest import World, open_world
@@ -199,8 +200,10 @@ def test_a_start_takes_the_alarm_index_from_its_snapshot_and_reads_the_feed_from
             await alarms.start()
             await alarms.ready()
             await alarms.stop()  # keeps the snapshot
-            snapshot = await store.get_local(SNAPSHOT_DOC)
-            assert set(snapshot["alarms"]) == {kept["_id"], changed["_id"], withdrawn["_id"]}
+            found = await load_snapshot(store, SNAPSHOT_DOC)
+            assert found is not None
+            snapshot, saved = found
+            assert set(saved) == {kept["_id"], changed["_id"], withdrawn["_id"]}
 
             stored = {doc["_id"]: await read(store, doc["_id"]) for doc in (changed, withdrawn)}
             late = alarm_doc("S0001", "2026-03-05T10:00:00+08:00")

@@ -18,8 +18,11 @@ import pytest
 from server.errors import CouchError
 from server.ids import new_ulid
 from server.office import facts as facts_module
-from server.office.facts import SNAPSHOT_DOC, Facts, View
+from server.office.facts import Facts, View
 from server.store.protocol import AllDocsQuery, Doc
+from server.store.snapshots import load_snapshot
+from server.validators import snapshot as snapshot_module
+from server.validators.snapshot import OFFICE_FACTS
 from tests.api.conftest import World, open_world
 from tests.api.test_alarm_flow import wait_until
 from tests.validators.builders import HAZARD, IN_ORDER
@@ -296,7 +299,7 @@ def test_the_validators_facts_and_a_read_of_the_store_agree(district: World) -> 
     assert follower.facts, "the validators run in this world, so the office view can start from their facts"
     store = district.state.store
     with contextlib.suppress(CouchError):  # the office's own requests kept one: read the store itself here
-        district.call(store.delete_local, SNAPSHOT_DOC, district.call(store.get_local, SNAPSHOT_DOC)["_rev"])
+        district.call(store.delete_local, OFFICE_FACTS, district.call(store.get_local, OFFICE_FACTS)["_rev"])
     read: View = district.call(Facts(store).view)
     started: View = district.call(Facts(store, lambda: (follower.context.rules, dict(follower.facts))).view)
     assert set(read.shops) == set(started.shops) == {"S0001", "S0002", "S0003"}
@@ -512,20 +515,22 @@ def test_a_start_takes_the_office_view_from_its_snapshot_and_reads_only_the_shop
         return await real_shop(store, code, *args)
 
     monkeypatch.setattr(facts_module, "_shop", counted)
+    monkeypatch.setattr(snapshot_module, "SHOPS_PER_PART", 2)
     with open_world(tmp_path, run_validators=False) as world:
         store = world.state.store
         assert all(a.get("ok") for a in world.call(store.bulk_docs, history()))
         first = world.call(Facts(store).view)  # reads every shop, then keeps the snapshot
         assert sorted(read) == ["S0001", "S0002", "S0003"]
-        snapshot = world.call(store.get_local, SNAPSHOT_DOC)
-        assert set(snapshot["shops"]) == {"S0001", "S0002", "S0003"} and snapshot["seq"] == first.seq
+        head, shops = world.call(load_snapshot, store, OFFICE_FACTS)
+        assert head["parts"] == 2  # two shops a part here: a district's 30,000 take 30 parts of 1,000
+        assert set(shops) == {"S0001", "S0002", "S0003"} and head["seq"] == first.seq
 
         read.clear()
         later = check("self_check", "S0002", NOW - timedelta(hours=1))
         assert world.call(store.bulk_docs, [later])[0]["ok"]
         started = world.call(Facts(store).view)  # a gateway that starts now
         assert read == ["S0002"]  # the one shop written since the snapshot
-        world.call(store.delete_local, SNAPSHOT_DOC, world.call(store.get_local, SNAPSHOT_DOC)["_rev"])
+        world.call(store.delete_local, OFFICE_FACTS, world.call(store.get_local, OFFICE_FACTS)["_rev"])
         fresh = world.call(Facts(store).view)  # no snapshot: every shop read again
         assert set(started.shops) == set(fresh.shops) == {"S0001", "S0002", "S0003"}
         for code in fresh.shops:
