@@ -29,6 +29,8 @@ from server.validators.context import Clock, Context, load_context, utc_now
 from server.validators.district import district_pass
 from server.validators.feed import Options, classify, next_tick
 from server.validators.shops import project_shop_into, shop_codes
+from server.validators.snapshot import EVERY as SNAPSHOT_EVERY
+from server.validators.snapshot import save_facts
 from server.validators.stats import ShopFacts, tracked
 
 log = logging.getLogger("mashang.validators")
@@ -94,6 +96,8 @@ class Follower:
         self._done_seq: Seq = 0
         self._saved_seq: Seq | None = None
         self._locals = LocalDocs(self.store)
+        self._rules_batch: _Batch | None = None  # the batch of the last change of rules
+        self._facts_saved: tuple[Seq, float] | None = None  # the seq of the facts last kept, and when
 
     # ----- running -----
 
@@ -149,6 +153,7 @@ class Follower:
             try:
                 query = ChangesQuery(since=self._seq, limit=self.options.batch, wait_ms=self.options.longpoll_ms)
                 feed = await self.store.changes(query)
+                context = self.context
                 shops, everything = await self._take(await self._with_alarms(feed["results"]))
             except asyncio.CancelledError:
                 raise
@@ -159,6 +164,8 @@ class Follower:
                 continue
             backoff = 1.0
             batch = _Batch(feed["last_seq"], len(shops) + len(everything))
+            if self.context is not context:  # new rules: every shop's facts are redone under them with this batch
+                self._rules_batch = batch
             self._batches.append(batch)
             self._seq = feed["last_seq"]
             for code in sorted(shops):
@@ -193,9 +200,13 @@ class Follower:
                 self._mark_dirty()
         if not everything:
             return shops, []
-        self.context = await load_context(self.store)
+        context = await load_context(self.store)
+        codes = await shop_codes(self.store)
+        # No await from here until the reader has queued the batch: the facts are never taken as made under the new
+        # rules (`_keep_facts`) before every shop is queued to be projected under them.
+        self.context = context
         self._mark_dirty()
-        return shops, [code for code in await shop_codes(self.store) if code not in shops]
+        return shops, [code for code in codes if code not in shops]
 
     def _track_alarm(self, doc: Doc) -> bool:
         """Keep an alarm's status (the office's part) in the facts; answers whether it changed."""
@@ -394,6 +405,7 @@ class Follower:
                 self.counters.district_passes += 1
                 if counts.conflicts:
                     self._mark_dirty()
+                await self._keep_facts()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -402,3 +414,21 @@ class Follower:
                 self._mark_dirty()
             finally:
                 self._district_running = False
+
+    async def _keep_facts(self) -> None:
+        """Keep every shop's facts for the office view (`validators.snapshot`), with the seq they are true at: every
+        change up to the checkpoint's position is in them. Not before the start-up pass has made them all, nor while
+        new rules are being applied (they would be labelled with rules some were not made under)."""
+        rules_batch, context = self._rules_batch, self.context
+        if not self._warm or context is None or (rules_batch is not None and not rules_batch.done.is_set()):
+            return
+        seq, now, saved = self._done_seq, time.monotonic(), self._facts_saved
+        if saved is not None and (seq == saved[0] or now - saved[1] < SNAPSHOT_EVERY):
+            return
+        self._facts_saved = (seq, now)
+        # A shop whose projection failed may have changed past its facts: the office reads it from the store.
+        facts = {code: f for code, f in self.facts.items() if code not in self.retries}
+        try:
+            await save_facts(self.store, seq, context.rules, facts)
+        except Exception as e:  # a shortcut for the office's next start: projecting goes on regardless
+            log.warning("the shops' facts were not kept for the office view (%s)", e)

@@ -7,15 +7,21 @@ import asyncio
 import threading
 import time
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
 from server.errors import CouchError
+from server.office import facts as facts_module
+from server.office.facts import Facts
 from server.store.protocol import Doc, GetOptions, Store
+from server.store.snapshots import load_snapshot
 from server.store.sqlite import SqliteStore
-from server.validators import projections
+from server.validators import follower as follower_module
+from server.validators import projections, snapshot
 from server.validators.checkpoint import CHECKPOINT_ID, RETRIES_ID
 from server.validators.follower import Follower
 from server.validators.shops import project_shop_into
@@ -242,3 +248,53 @@ async def test_the_checkpoint_passes_a_change_only_once_its_shop_is_written(
     finally:
         gate.set()
         await stop(task)
+
+
+async def test_a_gateway_without_validators_starts_its_office_view_from_the_facts_they_keep(
+    store: Store, monkeypatch: Any
+) -> None:
+    """In front of CouchDB the gateways run no validators (`mashang worker` does): the first office request of each
+    read every shop's events, ~6 minutes for a district's 30,000. The worker keeps every shop's facts, in parts, and
+    a gateway starts from them, reading only the shops changed since."""
+    monkeypatch.setattr(snapshot, "SHOPS_PER_PART", 2)
+    monkeypatch.setattr(follower_module, "SNAPSHOT_EVERY", 0.0)
+    grid = {"_id": "registry:grid:g1", "type": "grid", "schema": 1, "code": "g1", "name": "g1", "community": "wensan"}
+    checks = [as_shop(self_check(f"2026-03-1{n} 09:00"), code(n)) for n in (1, 2, 3)]
+    await store.bulk_docs([*registry(3), grid | {"shops": [code(n) for n in (1, 2, 3)]}, *checks])
+    follower = Follower(store, clock, FAST)
+    task = await running(follower)
+    try:
+        await follower.settled()
+    finally:
+        await stop(task)
+    found = await load_snapshot(store, snapshot.OFFICE_FACTS)
+    assert found is not None, "the validators kept no facts for the office"
+    head, _ = found
+    assert head["parts"] == 2  # two shops a part here; a thousand in a district
+    assert follower.context is not None
+    kept = await snapshot.load_facts(store, follower.context.rules)
+    assert kept is not None and kept[1] == follower.facts
+
+    read: list[str] = []
+    real_shop = facts_module._shop
+
+    async def counted(store: Store, shop: str, *args: Any) -> Any:
+        read.append(shop)
+        return await real_shop(store, shop, *args)
+
+    monkeypatch.setattr(facts_module, "_shop", counted)
+    await store.bulk_docs([as_shop(self_check("2026-03-19 09:00"), code(2))])  # after the snapshot
+    office = Facts(store)
+    gateway = await office.view()  # a gateway that runs no validators, starting now
+    assert read == [code(2)]
+    assert date(2026, 3, 19) in gateway.shops[code(2)].facts.self_checks
+    # The validators re-rank every few minutes: a shop whose score alone changed is not read again, only its score.
+    score = await store.get(f"{code(1)}:score", GetOptions())
+    assert (await store.bulk_docs([{**score, "rank": 3}]))[0]["ok"]
+    assert (await office.view()).shops[code(1)].score == {**score, "rank": 3, "_rev": ANY}
+    assert read == [code(2)]
+    await store.delete_local(snapshot.OFFICE_FACTS, (await store.get_local(snapshot.OFFICE_FACTS))["_rev"])
+    whole = await Facts(store).view()  # no snapshot: every shop read, to the same facts
+    assert sorted(read) == [code(1), code(2), code(2), code(3)]
+    assert {c: s.facts for c, s in gateway.shops.items()} == {c: s.facts for c, s in whole.shops.items()}
+    assert {c: s.score for c, s in gateway.shops.items()} == {c: s.score for c, s in whole.shops.items()}
