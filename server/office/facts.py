@@ -38,7 +38,7 @@ from server.validators.stats import ShopFacts, shop_facts
 log = logging.getLogger(__name__)
 
 CHANGES_PAGE: Final = 5000
-MAX_INCREMENTAL: Final = 20000  # more changes than this since the last read: load everything again
+MAX_INCREMENTAL: Final = 20000  # more changes than this since the last read: load again, from the latest snapshot
 CONCURRENCY: Final = 4
 FACT_TYPES: Final = frozenset({"self_check", "patrol", "rectification", "verification", "hazard", "alarm"})
 
@@ -140,7 +140,7 @@ class Facts:
             known = {}
         await self._shops(view, self._codes(view), {**taken, **known})
         if snapshot is not None:
-            await self._refresh(view)  # the shops changed since the snapshot
+            await self._refresh(view, reload=False)  # the shops changed since the snapshot
         return view
 
     async def _snapshot(self, rules: Rules) -> tuple[Any, dict[str, ShopFacts]] | None:
@@ -187,10 +187,12 @@ class Facts:
 
         await asyncio.gather(*(one(code) for code in ordered))
 
-    async def _refresh(self, view: View) -> None:
+    async def _refresh(self, view: View, reload: bool = True) -> None:
         """Follow the feed from the view's seq: a shop whose counted documents (`FACT_TYPES`, its registry document)
         changed is read again; one whose score alone changed (the validators re-rank every few minutes) gets its new
-        score; the rest of a partition (ledger, photos, rewards) is not counted here."""
+        score; the rest of a partition (ledger, photos, rewards) is not counted here. A view left unread for long
+        (more than `MAX_INCREMENTAL` changes behind: a day of a district) is loaded again, from the snapshot the
+        validators keep every few minutes when there is one."""
         touched: set[str] = set()
         rescored: set[str] = set()
         registry = False
@@ -213,8 +215,8 @@ class Facts:
             view.seq = answer["last_seq"]
             if len(results) < CHANGES_PAGE:
                 break
-            if seen > MAX_INCREMENTAL:
-                fresh = await self._load(view.rules)
+            if seen > MAX_INCREMENTAL and reload:
+                fresh = await self._load(view.rules, await self._snapshot(view.rules))
                 view.communities, view.grids, view.shops, view.seq = (
                     fresh.communities,
                     fresh.grids,
