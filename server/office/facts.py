@@ -32,7 +32,7 @@ from server.validators import rules as R
 from server.validators.context import load_rules
 from server.validators.shops import NOT_SHOPS
 from server.validators.snapshot import EVERY as SNAPSHOT_EVERY
-from server.validators.snapshot import load_facts, save_facts
+from server.validators.snapshot import kept_by_validators, load_facts, save_facts
 from server.validators.stats import ShopFacts, shop_facts
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,8 @@ class Facts:
     async def _save(self, view: View) -> None:
         self._saved = (view.seq, time.monotonic())
         try:
+            if await kept_by_validators(self.store):
+                return
             await save_facts(self.store, view.seq, view.rules, {code: shop.facts for code, shop in view.shops.items()})
         except CouchError as e:  # another gateway, or the validators, wrote one meanwhile: theirs will do
             log.info("the office view's snapshot was not written (%s)", e)

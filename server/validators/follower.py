@@ -429,6 +429,6 @@ class Follower:
         # A shop whose projection failed may have changed past its facts: the office reads it from the store.
         facts = {code: f for code, f in self.facts.items() if code not in self.retries}
         try:
-            await save_facts(self.store, seq, context.rules, facts)
+            await save_facts(self.store, seq, context.rules, facts, by="validators")
         except Exception as e:  # a shortcut for the office's next start: projecting goes on regardless
             log.warning("the shops' facts were not kept for the office view (%s)", e)

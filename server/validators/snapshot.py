@@ -2,13 +2,15 @@
 they are true at and the rules they were counted under: what the office view (`server.office.facts`) starts from
 instead of reading every shop's events.
 
-Two writers keep it: the follower, which holds every shop's facts once its start-up pass is done (in `mashang
-serve` and in `mashang worker`, so the gateways in front of CouchDB, which run no validators, find it too), and
-each gateway's office view itself. A reader takes the shops changed since its seq from the store.
+The follower keeps it, as it holds every shop's facts once its start-up pass is done (in `mashang serve` and in
+`mashang worker`, so the gateways in front of CouchDB, which run no validators, find it too). A gateway's office
+view keeps it only where the validators do not (none run, or theirs is older than twice `EVERY`). A reader takes
+the shops changed since its seq from the store.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Final
 
@@ -16,7 +18,7 @@ from server.gcpause import gc_paused
 from server.models.rules import Rules
 from server.store.protocol import Seq, Store
 from server.store.snapshots import load_snapshot, save_snapshot
-from server.store.upsert import past_the_store
+from server.store.upsert import past_the_store, read_local
 from server.validators.stats import ShopFacts, facts_json, facts_of_json
 
 OFFICE_FACTS: Final = "server/office-facts"
@@ -24,11 +26,20 @@ SHOPS_PER_PART: Final = 1000  # ~1 KB a shop: parts of ~1 MB, well below CouchDB
 EVERY: Final = 300.0  # seconds between two snapshots of changing facts, by either writer
 
 
-async def save_facts(store: Store, seq: Seq, rules: Rules, facts: Mapping[str, ShopFacts]) -> None:
-    """Raises `CouchError` when the store refuses it (another writer moved the snapshot meanwhile: theirs stands)."""
-    head = {"seq": seq, "rules": rules.model_dump(mode="json", by_alias=True)}
+async def save_facts(store: Store, seq: Seq, rules: Rules, facts: Mapping[str, ShopFacts], by: str = "office") -> None:
+    """`by`: "validators" or "office" (a gateway's view). Raises `CouchError` when the store refuses it (another
+    writer moved the snapshot meanwhile: theirs stands)."""
+    head = {"seq": seq, "rules": rules.model_dump(mode="json", by_alias=True), "by": by, "at": time.time()}
     with gc_paused():
         await save_snapshot(store, OFFICE_FACTS, head, facts, SHOPS_PER_PART, facts_json)
+
+
+async def kept_by_validators(store: Store) -> bool:
+    """Whether the validators keep the snapshot (they wrote it within twice `EVERY`): then a gateway need not write
+    its own. Each save of a district's view writes ~30 MB, and there are several gateways."""
+    head = await read_local(store, OFFICE_FACTS) or {}
+    at = head.get("at")
+    return head.get("by") == "validators" and isinstance(at, (int, float)) and time.time() - at < 2 * EVERY
 
 
 async def load_facts(store: Store, rules: Rules) -> tuple[Seq, dict[str, ShopFacts]] | None:

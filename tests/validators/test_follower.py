@@ -287,14 +287,20 @@ async def test_a_gateway_without_validators_starts_its_office_view_from_the_fact
     office = Facts(store)
     gateway = await office.view()  # a gateway that runs no validators, starting now
     assert read == [code(2)]
+    kept = await store.get_local(snapshot.OFFICE_FACTS)
+    assert kept["by"] == "validators" and kept["writer"] == head["writer"]  # theirs is kept: the gateway wrote none
     assert date(2026, 3, 19) in gateway.shops[code(2)].facts.self_checks
     # The validators re-rank every few minutes: a shop whose score alone changed is not read again, only its score.
     score = await store.get(f"{code(1)}:score", GetOptions())
     assert (await store.bulk_docs([{**score, "rank": 3}]))[0]["ok"]
     assert (await office.view()).shops[code(1)].score == {**score, "rank": 3, "_rev": ANY}
     assert read == [code(2)]
+    monkeypatch.setattr(snapshot, "EVERY", 0.0)  # the validators have stopped keeping it: a gateway keeps its own
+    await Facts(store).view()
+    assert (await store.get_local(snapshot.OFFICE_FACTS))["by"] == "office"
     await store.delete_local(snapshot.OFFICE_FACTS, (await store.get_local(snapshot.OFFICE_FACTS))["_rev"])
+    read.clear()
     whole = await Facts(store).view()  # no snapshot: every shop read, to the same facts
-    assert sorted(read) == [code(1), code(2), code(2), code(3)]
+    assert sorted(read) == [code(1), code(2), code(3)]
     assert {c: s.facts for c, s in gateway.shops.items()} == {c: s.facts for c, s in whole.shops.items()}
     assert {c: s.score for c, s in gateway.shops.items()} == {c: s.score for c, s in whole.shops.items()}
