@@ -33,7 +33,7 @@ from server.models.common import MAX_NOTE, PARTITION, ULID
 from server.models.projections import Department
 from server.store.protocol import AllDocsQuery, ChangesQuery, Doc, Seq, Store
 from server.store.snapshots import load_snapshot, save_snapshot
-from server.store.upsert import past_the_store, read
+from server.store.upsert import past_the_store, read, read_local
 from server.tasks import cancel
 
 log = logging.getLogger(__name__)
@@ -170,14 +170,25 @@ class Alarms:
             return
         self._index, self._since, self._saved = index, seq, (seq, time.monotonic())
 
-    async def _save(self) -> None:
+    async def _save(self, periodic: bool = False) -> None:
         since = self._since
+        if periodic and await self._kept_by_another():
+            self._saved = (since, time.monotonic())
+            return
 
         def encode(entry: _Indexed) -> list[Any]:
             return [entry.status, entry.created_at.isoformat(), *entry.rev]
 
-        await save_snapshot(self.store, SNAPSHOT_DOC, {"seq": since}, dict(self._index), SNAPSHOT_PART, encode)
+        head = {"seq": since, "by": self._boot, "at": time.time()}
+        await save_snapshot(self.store, SNAPSHOT_DOC, head, dict(self._index), SNAPSHOT_PART, encode)
         self._saved = (since, time.monotonic())  # only once written: a save cut short is made again at stop
+
+    async def _kept_by_another(self) -> bool:
+        """Whether another gateway saved the index within `SNAPSHOT_EVERY`: every gateway of a database follows the
+        same feed to the same index, and one snapshot every few minutes is all the next start needs."""
+        head = await read_local(self.store, SNAPSHOT_DOC) or {}
+        at = head.get("at")
+        return head.get("by") != self._boot and isinstance(at, (int, float)) and time.time() - at < SNAPSHOT_EVERY
 
     async def _follow(self) -> None:
         """Load every alarm from the changes feed, then follow it (longpoll) for as long as the server runs. The
@@ -220,7 +231,7 @@ class Alarms:
                 self._saved is None or (self._saved[0] != since and time.monotonic() - self._saved[1] >= SNAPSHOT_EVERY)
             ):
                 try:
-                    await self._save()
+                    await self._save(periodic=True)
                 except Exception as e:  # a shortcut for the next start: following the feed goes on regardless
                     log.warning("alarm index: the snapshot was not written (%s)", e)
 

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
+from server import alarms as alarms_module
 from server.alarms import SNAPSHOT_DOC, STATUSES, Alarms
 from server.models import Alarm
 from server.store.protocol import ChangesQuery
 from server.store.snapshots import load_snapshot
 from server.store.sqlite import SqliteStore
-from server.store.upsert import read
+from server.store.upsert import read, read_local
 from tests.api.conftest import World, open_world
 from tests.api.projections import alarm_doc, write
 
@@ -244,6 +245,37 @@ def test_a_start_takes_the_alarm_index_from_its_snapshot_and_reads_the_feed_from
             assert again.created_since(epoch) == whole.created_since(epoch)
             assert set(again.created_since(epoch)) == {kept["_id"], changed["_id"], late["_id"]}
             assert again.counts() == whole.counts() == {**dict.fromkeys(STATUSES, 0), "open": 2, "acknowledged": 1}
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_of_several_gateways_one_keeps_the_snapshot_every_few_minutes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every gateway of one database follows the same feed to the same index: one snapshot every few minutes is
+    all a start needs, not one from each gateway (they grow with the district's alarms)."""
+
+    async def scenario() -> None:
+        store = await SqliteStore.open(tmp_path / "data")
+        try:
+            await write(store, alarm_doc("S0001", "2026-03-02T10:00:00+08:00"))
+            first, second = Alarms(store), Alarms(store)
+            await first.start()
+            await first.ready()  # the first to load keeps the snapshot
+            while (kept := await read_local(store, SNAPSHOT_DOC)) is None:
+                await asyncio.sleep(0.01)
+            await write(store, alarm_doc("S0002", "2026-03-03T10:00:00+08:00"))
+            await second.start()
+            await second.ready()
+            await second._save(periodic=True)  # what its follow loop does after five minutes
+            assert (await store.get_local(SNAPSHOT_DOC))["writer"] == kept["writer"]
+            monkeypatch.setattr(alarms_module, "SNAPSHOT_EVERY", 0.0)  # the other's is too old now
+            await second._save(periodic=True)
+            assert (await store.get_local(SNAPSHOT_DOC))["writer"] != kept["writer"]
+            await first.stop()
+            await second.stop()
         finally:
             await store.close()
 
