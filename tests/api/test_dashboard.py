@@ -25,6 +25,7 @@ from server.validators import snapshot as snapshot_module
 from server.validators.snapshot import OFFICE_FACTS
 from tests.api.conftest import World, open_world
 from tests.api.test_alarm_flow import wait_until
+from tests.office_reads import shops_read
 from tests.validators.builders import HAZARD, IN_ORDER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -507,14 +508,7 @@ def test_a_start_takes_the_office_view_from_its_snapshot_and_reads_only_the_shop
 ) -> None:
     """Reading every shop took the office's first dashboard 33 s after a start on a 1,500-shop sub-district: the
     view is kept as a snapshot, and the next start reads only what changed since, to the same view."""
-    read: list[str] = []
-    real_shop = facts_module._shop
-
-    async def counted(store: Any, code: str, *args: Any) -> Any:
-        read.append(code)
-        return await real_shop(store, code, *args)
-
-    monkeypatch.setattr(facts_module, "_shop", counted)
+    read = shops_read(monkeypatch)
     monkeypatch.setattr(snapshot_module, "SHOPS_PER_PART", 2)
     with open_world(tmp_path, run_validators=False) as world:
         store = world.state.store
@@ -553,14 +547,7 @@ def test_a_view_left_unread_for_long_is_loaded_again_from_the_latest_snapshot(
     """A gateway whose office nobody opened for a day is more changes behind than it is worth following one by one
     (a district's day): it takes the latest snapshot (the validators keep one every few minutes) instead of reading
     every shop again, ~6 minutes on a district."""
-    read: list[str] = []
-    real_shop = facts_module._shop
-
-    async def counted(store: Any, code: str, *args: Any) -> Any:
-        read.append(code)
-        return await real_shop(store, code, *args)
-
-    monkeypatch.setattr(facts_module, "_shop", counted)
+    read = shops_read(monkeypatch)
     with open_world(tmp_path, run_validators=False) as world:
         store = world.state.store
         assert all(a.get("ok") for a in world.call(store.bulk_docs, history()))

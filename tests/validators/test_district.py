@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
@@ -32,7 +31,7 @@ from tests.validators.builders import (
     shop,
     verification,
 )
-from tests.validators.world import FAST, as_shop, clock, code, registry, running, stop
+from tests.validators.world import FAST, as_shop, code, registry, running, settle, stop
 
 
 @pytest.fixture
@@ -40,15 +39,6 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     store = await SqliteStore.open(tmp_path / "data", revs_limit=1000)
     yield store
     await store.close()
-
-
-async def _settle(store: SqliteStore, clock_fn: Any = clock) -> None:
-    follower = Follower(store, clock_fn, FAST)
-    task = await running(follower)
-    try:
-        await follower.settled()
-    finally:
-        await stop(task)
 
 
 async def _doc(store: SqliteStore, doc_id: str) -> Doc:
@@ -66,7 +56,7 @@ async def test_black_listed_in_three_of_the_last_six_snapshots_calls_for_a_worki
     serious = finding("f1", "open_flame", "serious", "2026-03-20")
     events = [as_shop(patrol("2026-03-19 10:00", serious), code(4)), as_shop(self_check("2026-03-16 09:00"), code(1))]
     await sqlite.bulk_docs([*registry(4), *earlier, *events])
-    await _settle(sqlite)
+    await settle(sqlite)
     snapshot = await _doc(sqlite, "district:ranking:xixi:2026-03")
     assert snapshot["as_of"] == "2026-03-20" and snapshot["rules_version"] == 1
     assert [(e["shop"], e["rank"], e["list"]) for e in snapshot["entries"]] == [
@@ -86,7 +76,7 @@ async def test_black_listed_in_three_of_the_last_six_snapshots_calls_for_a_worki
 async def test_a_missing_earlier_month_is_ranked_as_of_its_last_day(sqlite: SqliteStore) -> None:
     february = as_shop(patrol("2026-02-10 10:00", finding("f1", "wiring_ok", "general", "2026-02-12")), code(1))
     await sqlite.bulk_docs([*registry(2), february, as_shop(self_check("2026-03-02 09:00"), code(1))])
-    await _settle(sqlite)
+    await settle(sqlite)
     past = await _doc(sqlite, "district:ranking:xixi:2026-02")
     assert past["as_of"] == "2026-02-28"
     # S0001 as of 28 Feb: −2 for the general hazard, −2 for each of the 3 weeks of delay started by then (13, 20
@@ -116,7 +106,7 @@ async def test_the_dashboard_counts_per_community_and_grid(sqlite: SqliteStore) 
         ignored,
     ]
     await sqlite.bulk_docs([*registry(2), *events])
-    await _settle(sqlite)
+    await settle(sqlite)
     week = await _doc(sqlite, "district:stats:xixi:2026-W12")
     assert week["as_of"] == "2026-03-20"
     assert week["figures"] == {

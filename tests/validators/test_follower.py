@@ -15,7 +15,6 @@ from unittest.mock import ANY
 import pytest
 
 from server.errors import CouchError
-from server.office import facts as facts_module
 from server.office.facts import Facts
 from server.store.protocol import Doc, GetOptions, Store
 from server.store.snapshots import load_snapshot
@@ -25,8 +24,9 @@ from server.validators import projections, snapshot
 from server.validators.checkpoint import CHECKPOINT_ID, RETRIES_ID
 from server.validators.follower import Follower
 from server.validators.shops import project_shop_into
+from tests.office_reads import shops_read
 from tests.validators.builders import finding, patrol, self_check
-from tests.validators.world import FAST, as_shop, clock, code, fill, registry, running, stop, until
+from tests.validators.world import FAST, as_shop, clock, code, fill, registry, running, settle, stop, until
 
 
 @pytest.fixture
@@ -261,12 +261,7 @@ async def test_a_gateway_without_validators_starts_its_office_view_from_the_fact
     grid = {"_id": "registry:grid:g1", "type": "grid", "schema": 1, "code": "g1", "name": "g1", "community": "wensan"}
     checks = [as_shop(self_check(f"2026-03-1{n} 09:00"), code(n)) for n in (1, 2, 3)]
     await store.bulk_docs([*registry(3), grid | {"shops": [code(n) for n in (1, 2, 3)]}, *checks])
-    follower = Follower(store, clock, FAST)
-    task = await running(follower)
-    try:
-        await follower.settled()
-    finally:
-        await stop(task)
+    follower = await settle(store)
     found = await load_snapshot(store, snapshot.OFFICE_FACTS)
     assert found is not None, "the validators kept no facts for the office"
     head, _ = found
@@ -275,14 +270,7 @@ async def test_a_gateway_without_validators_starts_its_office_view_from_the_fact
     kept = await snapshot.load_facts(store, follower.context.rules)
     assert kept is not None and kept[1] == follower.facts
 
-    read: list[str] = []
-    real_shop = facts_module._shop
-
-    async def counted(store: Store, shop: str, *args: Any) -> Any:
-        read.append(shop)
-        return await real_shop(store, shop, *args)
-
-    monkeypatch.setattr(facts_module, "_shop", counted)
+    read = shops_read(monkeypatch)
     await store.bulk_docs([as_shop(self_check("2026-03-19 09:00"), code(2))])  # after the snapshot
     office = Facts(store)
     gateway = await office.view()  # a gateway that runs no validators, starting now

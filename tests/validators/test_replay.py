@@ -13,7 +13,7 @@ from server.store.sqlite import SqliteStore
 from server.validators.follower import Follower
 from server.validators.rebuild import rebuild
 from tests.validators.builders import redemption
-from tests.validators.world import FAST, clock, code, contents, history, registry, running, stop
+from tests.validators.world import FAST, clock, code, contents, history, registry, running, settle, stop
 
 SHOPS = 8
 RESTARTS = 50
@@ -44,22 +44,13 @@ async def _close_last_shop(store: SqliteStore, closed: Doc) -> None:
     assert answer["ok"]
 
 
-async def _follow_once(store: SqliteStore) -> None:
-    follower = Follower(store, clock, FAST)
-    task = await running(follower)
-    try:
-        await follower.settled()
-    finally:
-        await stop(task)
-
-
 async def test_stopped_anywhere_and_restarted_it_ends_as_one_run_and_as_rebuild(tmp_path: Path) -> None:
     docs, closed = _backlog()
     once, rebuilt, interrupted = [await _open(tmp_path, name) for name in ("once", "rebuilt", "interrupted")]
     try:
         await once.bulk_docs(docs)
         await _close_last_shop(once, closed)
-        await _follow_once(once)
+        await settle(once)
         expected = await contents(once)
         assert sum(1 for doc_id in expected if doc_id.endswith(":score")) == SHOPS
         assert any(":alarm:" in doc_id for doc_id in expected)
@@ -89,7 +80,7 @@ async def test_stopped_anywhere_and_restarted_it_ends_as_one_run_and_as_rebuild(
                 await _close_last_shop(interrupted, closed)
             await asyncio.sleep(rng.uniform(0, 0.03))
             await stop(task)  # anywhere: mid-read, mid-projection, mid-write, before the checkpoint
-        await _follow_once(interrupted)
+        await settle(interrupted)
         assert await contents(interrupted) == expected
 
         again = await rebuild(interrupted, clock)

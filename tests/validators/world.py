@@ -118,6 +118,17 @@ async def running(follower: Follower) -> asyncio.Task[None]:
     return task
 
 
+async def settle(store: Store, clock_fn: Callable[[], datetime] = clock) -> Follower:
+    """Run a follower until everything in the store is projected, then stop it; answers it (its facts, context)."""
+    follower = Follower(store, clock_fn, FAST)
+    task = await running(follower)
+    try:
+        await follower.settled()
+    finally:
+        await stop(task)
+    return follower
+
+
 async def stop(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
