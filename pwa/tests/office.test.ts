@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { linePoints, LINE_BOX, yRange } from '../src/office/charts';
+import { exportTarget } from '../src/office/exports';
 import { change, pct, thisMonth, when } from '../src/office/format';
 import { label, officeEn, officeZh, ot } from '../src/office/i18n';
 import { parseRest } from '../src/office/main';
@@ -218,5 +219,26 @@ describe('sorting a table by a column', () => {
   });
   it('orders Chinese names by their pinyin', () => {
     expect(sortRows(rows, (r) => r.name, false).map((r) => r.name)).toEqual(['鲍国平', '蔡静', '李静', '周明']);
+  });
+});
+
+describe('exports', () => {
+  it('asks for checks and hazards of the days chosen, rankings of the month, and names the file so', () => {
+    expect(exportTarget('checks', 'xlsx', '2026-11-01', '2026-11-29', '2026-11')).toEqual([
+      '/api/office/exports/checks.xlsx?from=2026-11-01&to=2026-11-29',
+      'checks-2026-11-01_2026-11-29.xlsx',
+    ]);
+    expect(exportTarget('hazards', 'csv', '', '2026-11-29', '2026-11')).toEqual([
+      '/api/office/exports/hazards.csv?to=2026-11-29',
+      'hazards-…_2026-11-29.csv',
+    ]);
+    expect(exportTarget('rankings', 'csv', '2026-11-01', '2026-11-29', '2026-10')).toEqual([
+      '/api/office/exports/rankings.csv?month=2026-10',
+      'rankings-2026-10.csv',
+    ]);
+    expect(exportTarget('shops', 'csv', '2026-11-01', '2026-11-29', '2026-10')).toEqual([
+      '/api/office/exports/shops.csv',
+      'shops.csv',
+    ]);
   });
 });

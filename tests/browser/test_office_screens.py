@@ -5,6 +5,8 @@ redemption lowers a shop's reward balance, and a month of the red/black list is 
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from pathlib import Path
 from typing import Any
@@ -216,6 +218,25 @@ def test_exports_download_and_the_monthly_report_opens(
     with page.expect_download() as info:
         page.click("[data-export=hazards] button[data-format=xlsx]")
     assert Path(info.value.path()).read_bytes().startswith(b"PK")  # a zip: the XLSX
+
+    # Checks are exported for the days chosen, this month by default (all of them took half a minute as XLSX).
+    month = page.input_value(".screen.exports input[name=month]")
+    assert page.input_value(".screen.exports input[name=from]") == f"{month}-01"
+    with page.expect_download() as info:
+        page.click("[data-export=checks] button[data-format=csv]")
+    assert info.value.suggested_filename.startswith(f"checks-{month}-01_")
+    checks = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
+    assert checks and all(row["检查时间"].startswith(month) for row in checks)
+    page.wait_for_selector(".screen.exports .form-status.ok")
+    assert info.value.suggested_filename in page.inner_text(".screen.exports .form-status")  # 已下载 …
+    page.fill(".screen.exports input[name=from]", "2001-01-01")
+    page.fill(".screen.exports input[name=to]", "2001-01-31")
+    with page.expect_download() as info:
+        page.click("[data-export=checks] button[data-format=csv]")
+    assert list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig")))) == []
+    page.fill(".screen.exports input[name=from]", "2001-02-01")  # after the end: said, nothing fetched
+    page.click("[data-export=checks] button[data-format=csv]")
+    page.wait_for_selector(".screen.exports .form-status.error:has-text('开始日期晚于结束日期')")
 
     with page.context.expect_page() as opened:
         page.click(".screen.exports button:has-text('打开')")

@@ -307,6 +307,12 @@ const zh = {
   'exports.rankings': '排名',
   'exports.report': '月度报告（可打印）',
   'exports.open': '打开',
+  'exports.from': '从',
+  'exports.to': '至',
+  'exports.rangeHint': '自查与巡查、隐患按所选日期导出；排名和月度报告按所选月份。',
+  'exports.badRange': '开始日期晚于结束日期',
+  'exports.making': '正在生成 {name}…记录多时需要半分钟左右，请勿关闭页面',
+  'exports.done': '已下载 {name}',
 } as const;
 
 export type OfficeKey = keyof typeof zh;
@@ -617,6 +623,12 @@ const en: Record<OfficeKey, string> = {
   'exports.rankings': 'Rankings',
   'exports.report': 'Monthly report (printable)',
   'exports.open': 'Open',
+  'exports.from': 'From',
+  'exports.to': 'To',
+  'exports.rangeHint': 'Self-checks, patrols and hazards are exported for the days chosen; rankings and the monthly report for the month.',
+  'exports.badRange': 'The start date is after the end date',
+  'exports.making': 'Making {name}… with many records this takes about half a minute; keep this page open',
+  'exports.done': 'Downloaded {name}',
 };
 
 const dictionaries = { 'zh-CN': zh, en } as const;
