@@ -98,6 +98,8 @@ def test_import_a_survey_then_print_one_communitys_posters(
         row.locator("button[data-posters]").click()
     pdf = Path(info.value.path()).read_bytes()
     assert pdf.startswith(b"%PDF")
+    # 120 posters take seconds: the screen said it was making them, and now says they are downloaded.
+    page.wait_for_selector(f".form-status.ok:has-text('{info.value.suggested_filename}')")
 
     urls = qr_codes(pdf)
     expected = {code for code, community in communities.items() if community == XINQIAO}

@@ -3,11 +3,11 @@
 // by default: every check since the district began is ~80,000 rows and takes half a minute as XLSX), rankings and
 // the report for a month; while a file is being made the screen says so.
 import { h } from '../dom';
-import { download, openInTab, reasonOf } from './api';
+import { openInTab, reasonOf } from './api';
 import { thisMonth } from './format';
 import { ot } from './i18n';
 import type { Screen } from './main';
-import { button, field, input, section } from './ui';
+import { button, downloadShown, field, input, say, section } from './ui';
 
 const KINDS = ['shops', 'checks', 'hazards', 'rankings'] as const;
 type Kind = (typeof KINDS)[number];
@@ -36,11 +36,7 @@ export function exportTarget(kind: Kind, fmt: string, from: string, to: string, 
 
 export const exports: Screen = () => {
   const status = h('p', { class: 'form-status', role: 'status' });
-  const say = (text: string, cls = ''): void => {
-    status.className = `form-status ${cls}`.trim();
-    status.textContent = text;
-  };
-  const fail = (err: unknown): void => say(`${ot('common.failed')}: ${reasonOf(err)}`, 'error');
+  const fail = (err: unknown): void => say(status, `${ot('common.failed')}: ${reasonOf(err)}`, 'error');
   const from = input('from', { type: 'date', value: `${thisMonth()}-01` });
   const to = input('to', { type: 'date', value: today() });
   const month = input('month', { type: 'month', value: thisMonth() });
@@ -49,20 +45,10 @@ export const exports: Screen = () => {
       ...(['csv', 'xlsx'] as const).map((fmt) => {
         const b = button(fmt.toUpperCase(), async () => {
           if (RANGED.includes(kind) && from.value && to.value && from.value > to.value) {
-            say(ot('exports.badRange'), 'error');
+            say(status, ot('exports.badRange'), 'error');
             return;
           }
-          const [path, filename] = exportTarget(kind, fmt, from.value, to.value, month.value);
-          say(ot('exports.making', { name: filename }));
-          status.dataset.busy = 'true';
-          try {
-            await download(path, filename);
-            say(ot('exports.done', { name: filename }), 'ok');
-          } catch (err) {
-            fail(err);
-          } finally {
-            delete status.dataset.busy;
-          }
+          await downloadShown(status, ...exportTarget(kind, fmt, from.value, to.value, month.value));
         });
         b.dataset.format = fmt;
         return b;

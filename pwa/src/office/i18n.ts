@@ -24,6 +24,8 @@ const zh = {
   'common.none': '暂无数据',
   'common.failed': '操作失败',
   'common.saved': '已保存',
+  'download.making': '正在生成 {name}…可能需要几秒到半分钟，请勿关闭页面',
+  'download.done': '已下载 {name}',
   'common.save': '保存',
   'common.search': '搜索',
   'common.all': '全部',
@@ -311,8 +313,6 @@ const zh = {
   'exports.to': '至',
   'exports.rangeHint': '自查与巡查、隐患按所选日期导出；排名和月度报告按所选月份。',
   'exports.badRange': '开始日期晚于结束日期',
-  'exports.making': '正在生成 {name}…记录多时需要半分钟左右，请勿关闭页面',
-  'exports.done': '已下载 {name}',
 } as const;
 
 export type OfficeKey = keyof typeof zh;
@@ -340,6 +340,8 @@ const en: Record<OfficeKey, string> = {
   'common.none': 'Nothing yet',
   'common.failed': 'Failed',
   'common.saved': 'Saved',
+  'download.making': 'Making {name}… this takes a few seconds to half a minute; keep this page open',
+  'download.done': 'Downloaded {name}',
   'common.save': 'Save',
   'common.search': 'Search',
   'common.all': 'All',
@@ -627,8 +629,6 @@ const en: Record<OfficeKey, string> = {
   'exports.to': 'To',
   'exports.rangeHint': 'Self-checks, patrols and hazards are exported for the days chosen; rankings and the monthly report for the month.',
   'exports.badRange': 'The start date is after the end date',
-  'exports.making': 'Making {name}… with many records this takes about half a minute; keep this page open',
-  'exports.done': 'Downloaded {name}',
 };
 
 const dictionaries = { 'zh-CN': zh, en } as const;

@@ -1,13 +1,13 @@
 // The registry: import the shop survey (CSV/XLSX) as a job with a progress bar and a validation report; add and
 // edit shops, communities, grids and users; owner activation codes; QR posters per community or shop.
 import { h } from '../dom';
-import { ApiError, download, get, qs, reasonOf, send, upload } from './api';
+import { ApiError, get, qs, reasonOf, send, upload } from './api';
 import { when } from './format';
 import { ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
 import { forgetStaffNames } from './people';
-import { button, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
+import { button, downloadShown, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const POLL_MS = 400;
@@ -127,10 +127,6 @@ interface Community {
 
 function posters(communities: Community[]): HTMLElement {
   const status = h('p', { class: 'form-status', role: 'status' });
-  const fail = (err: unknown): void => {
-    status.className = 'form-status error';
-    status.textContent = `${ot('common.failed')}: ${reasonOf(err)}`;
-  };
   const shop = input('poster_shop', { placeholder: 'S0001', maxlength: '32' });
   return section(
     ot('registry.posters'),
@@ -143,7 +139,7 @@ function posters(communities: Community[]): HTMLElement {
           label: ot('registry.postersCommunity'),
           cell: (c: Community) => {
             const b = button(ot('registry.postersCommunity'), () =>
-              download(`/api/office/posters.pdf${qs({ community: c.code })}`, `posters-${c.code}.pdf`).catch(fail));
+              downloadShown(status, `/api/office/posters.pdf${qs({ community: c.code })}`, `posters-${c.code}.pdf`));
             b.dataset.posters = c.code;
             return b;
           },
@@ -154,7 +150,7 @@ function posters(communities: Community[]): HTMLElement {
     ),
     h('div', { class: 'row' }, field(ot('registry.postersShop'), shop),
       button(ot('registry.postersShop'), () =>
-        download(`/api/office/posters.pdf${qs({ shop: shop.value.trim() })}`, `poster-${shop.value.trim()}.pdf`).catch(fail))),
+        downloadShown(status, `/api/office/posters.pdf${qs({ shop: shop.value.trim() })}`, `poster-${shop.value.trim()}.pdf`))),
     status,
   );
 }

@@ -1,7 +1,7 @@
 // Small building blocks the office screens share: tables, figures, loading and error states, forms.
 // Everything goes through h() and text nodes: names, notes and addresses from documents are never markup.
 import { h, type Child } from '../dom';
-import { reasonOf } from './api';
+import { download, reasonOf } from './api';
 import { ot } from './i18n';
 
 export interface Column<T> {
@@ -168,4 +168,25 @@ export function listOf<T>(answer: unknown, ...keys: string[]): T[] {
 
 export function badge(text: string, cls: string): HTMLElement {
   return h('span', { class: `badge ${cls}` }, text);
+}
+
+/** Show a message in a form's status line: plain, `ok` or `error`. */
+export function say(status: HTMLElement, text: string, cls: '' | 'ok' | 'error' = ''): void {
+  status.className = `form-status ${cls}`.trim();
+  status.textContent = text;
+}
+
+/** Download a file the server makes (an export, posters), saying in `status` while it is being made (a
+ * community's posters or a month's checks take seconds to tens of seconds) and when it is saved or why not. */
+export async function downloadShown(status: HTMLElement, path: string, filename: string): Promise<void> {
+  say(status, ot('download.making', { name: filename }));
+  status.dataset.busy = 'true';
+  try {
+    await download(path, filename);
+    say(status, ot('download.done', { name: filename }), 'ok');
+  } catch (err) {
+    say(status, `${ot('common.failed')}: ${reasonOf(err)}`, 'error');
+  } finally {
+    delete status.dataset.busy;
+  }
 }
