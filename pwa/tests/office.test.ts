@@ -223,22 +223,13 @@ describe('sorting a table by a column', () => {
 });
 
 describe('exports', () => {
-  it('asks for checks and hazards of the days chosen, rankings of the month, and names the file so', () => {
-    expect(exportTarget('checks', 'xlsx', '2026-11-01', '2026-11-29', '2026-11')).toEqual([
-      '/api/office/exports/checks.xlsx?from=2026-11-01&to=2026-11-29',
-      'checks-2026-11-01_2026-11-29.xlsx',
-    ]);
-    expect(exportTarget('hazards', 'csv', '', '2026-11-29', '2026-11')).toEqual([
-      '/api/office/exports/hazards.csv?to=2026-11-29',
-      'hazards-…_2026-11-29.csv',
-    ]);
-    expect(exportTarget('rankings', 'csv', '2026-11-01', '2026-11-29', '2026-10')).toEqual([
-      '/api/office/exports/rankings.csv?month=2026-10',
-      'rankings-2026-10.csv',
-    ]);
-    expect(exportTarget('shops', 'csv', '2026-11-01', '2026-11-29', '2026-10')).toEqual([
-      '/api/office/exports/shops.csv',
-      'shops.csv',
-    ]);
+  const range = ['2026-11-01', '2026-11-29', '2026-10'] as const;
+  it.each([
+    ['checks', 'xlsx', range, '/api/office/exports/checks.xlsx?from=2026-11-01&to=2026-11-29', 'checks-2026-11-01_2026-11-29.xlsx'],
+    ['hazards', 'csv', ['', '2026-11-29', '2026-10'], '/api/office/exports/hazards.csv?to=2026-11-29', 'hazards-…_2026-11-29.csv'],
+    ['rankings', 'csv', range, '/api/office/exports/rankings.csv?month=2026-10', 'rankings-2026-10.csv'],
+    ['shops', 'csv', range, '/api/office/exports/shops.csv', 'shops.csv'],
+  ] as const)('asks for %s of the days or month chosen, and names the %s file so', (kind, fmt, [from, to, month], path, name) => {
+    expect(exportTarget(kind, fmt, from, to, month)).toEqual([path, name]);
   });
 });
