@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 
 CHANGES_PAGE: Final = 5000
 MAX_INCREMENTAL: Final = 20000  # more changes than this since the last read: load again, from the latest snapshot
-CONCURRENCY: Final = 4
 FACT_TYPES: Final = frozenset({"self_check", "patrol", "rectification", "verification", "hazard", "alarm"})
 
 
@@ -173,7 +172,7 @@ class Facts:
         return {str(code) for grid in view.grids.values() for code in grid.get("shops", ())}
 
     async def _shops(self, view: View, codes: Iterable[str], known: Mapping[str, ShopFacts] | None = None) -> None:
-        limit = asyncio.Semaphore(CONCURRENCY)
+        limit = asyncio.Semaphore(self.store.parallel_reads)
         known = known or {}
 
         ordered = sorted(codes)

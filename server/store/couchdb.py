@@ -72,6 +72,7 @@ class CouchStore:
     """A `Store` on one database of a CouchDB-protocol server."""
 
     kind = "couchdb"
+    parallel_reads = 8
 
     def __init__(self, service: Any, http: httpx.AsyncClient, db_name: str, emulate: bool) -> None:
         self._service = service

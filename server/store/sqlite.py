@@ -40,6 +40,7 @@ CHUNK = 64 * 1024
 
 class SqliteStore:
     kind = "sqlite"
+    parallel_reads = 1
 
     def __init__(self, data_dir: Path, revs_limit: int, synchronous: str) -> None:
         self.data_dir = data_dir

@@ -31,7 +31,6 @@ from server.validators.stats import ShopFacts, period_bounds, periods, stats_doc
 # Writes go in smaller chunks: the store has one writer, and a device's push or an alarm's projection waiting
 # behind a 500-document chunk of re-ranked scores is what made alarms late during a burst of self-checks.
 WRITE_CHUNK = 100
-PAST_CONCURRENCY = 8
 Rank = tuple[int | None, int | None, str | None, bool]  # rank, of, list, working group
 UNRANKED: Rank = (None, None, None, False)
 
@@ -218,7 +217,7 @@ async def _scores_as_of(
     store: Store, context: Context, codes: Sequence[str], days: Sequence[date], known: PastScores
 ) -> list[list[Doc]]:
     """Per day, the scores of these shops as of that day (read and projected again unless `known` has them)."""
-    limit = asyncio.Semaphore(PAST_CONCURRENCY)
+    limit = asyncio.Semaphore(store.parallel_reads)
 
     async def one(code: str) -> list[Doc | None]:
         given = known.get(code, {})
