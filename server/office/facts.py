@@ -5,12 +5,13 @@ The first read loads every shop of the registry's grids; later reads follow the 
 and reload only the shops (and the registry) that changed, so a dashboard refresh costs a few small reads. The
 rules (time zone, today) come from the validators' context loader.
 
-Loading every shop costs ~12 ms a shop (18 s for a sub-district of 1,500), and in the first minute after a start
+Loading every shop costs ~5 ms a shop on the embedded store (7-9 s for a sub-district of 1,500; it was 12 ms while
+shops were read four at a time, see `Store.parallel_reads`), and in the first minute after a start
 it competes with the validators' own pass over every shop (the office's first dashboard took 33 s). So the view's
 facts are kept in `_local/server/office-facts` (`server.validators.snapshot`: at most every `SNAPSHOT_EVERY`
 seconds, and when the gateway stops), with the feed's seq they are true at: a start takes them and reads only the
 shops changed since. The validators keep the same snapshot, so a gateway in front of CouchDB that runs none (a
-district: ~6 minutes to read 30,000 shops) starts from theirs. A snapshot made under other rules is not used.
+district: minutes to read 30,000 shops) starts from theirs. A snapshot made under other rules is not used.
 """
 
 from __future__ import annotations
