@@ -12,6 +12,7 @@ import base64
 import hashlib
 import os
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -402,6 +403,31 @@ PHOTO = os.urandom(200_000)
 def photo_doc(doc_id: str, data: bytes = PHOTO, **body: Any) -> Doc:
     att = {"content_type": "image/jpeg", "data": base64.b64encode(data).decode()}
     return {"_id": doc_id, "type": "photo", "_attachments": {"photo.jpg": att}, **body}
+
+
+async def test_a_range_with_its_documents_gives_each_as_a_get_does(store: Store) -> None:
+    """The office's and the validators' reads are key ranges with their documents: each row's document is the one a
+    GET gives (winner of a conflict, every attachment's stub, no deleted document), in either direction."""
+    await replicate(store, A, ["2-bbb", "1-aaa"], v="b")
+    await replicate(store, A, ["2-ccc", "1-aaa"], v="c")
+    photo = sid("P", kind="photo")
+    two = photo_doc(photo, PHOTO[:1000])
+    two["_attachments"]["a-first.jpg"] = {"content_type": "image/png", "data": base64.b64encode(b"png").decode()}
+    await put(store, two)
+    gone = await put(store, {"_id": C, "n": "C"})
+    assert (await store.bulk_docs([{"_id": C, "_rev": gone, "_deleted": True}]))[0]["ok"]
+    await put(store, {"_id": B, "n": "B"})
+    for descending in (False, True):
+        lo, hi = "S1:", "S1:\ufff0"
+        query = AllDocsQuery(startkey=hi if descending else lo, endkey=lo if descending else hi, descending=descending)
+        rows = (await store.all_docs(replace(query, include_docs=True)))["rows"]
+        assert [row["id"] for row in rows] == sorted([A, B, photo], reverse=descending)  # C is deleted
+        for row in rows:
+            assert row["doc"] == await store.get(row["id"], GetOptions()), row["id"]
+            assert row["value"] == {"rev": row["doc"]["_rev"]}
+        photo_row = next(row for row in rows if row["id"] == photo)
+        assert sorted(photo_row["doc"]["_attachments"]) == ["a-first.jpg", "photo.jpg"]
+        assert "_conflicts" not in next(row for row in rows if row["id"] == A)["doc"]
 
 
 async def test_inline_attachment_becomes_a_stub_and_streams_back(store: Store) -> None:
