@@ -1,6 +1,6 @@
 // Exports (CSV and XLSX of shops, checks, hazards, rankings) and the printable monthly report, fetched with the
 // in-memory token (a plain link would carry none). Checks and hazards are exported for a range of days (this month
-// by default: every check since the district began is ~80,000 rows and takes half a minute as XLSX), rankings and
+// by default: every check since the demo district began is ~60,000 rows, 20-25 s as XLSX), rankings and
 // the report for a month; while a file is being made the screen says so.
 import { h } from '../dom';
 import { openInTab, reasonOf } from './api';
