@@ -32,8 +32,8 @@ from server.models import Alarm, default_rules, reason_of
 from server.models.common import MAX_NOTE, PARTITION, ULID
 from server.models.projections import Department
 from server.store.protocol import AllDocsQuery, ChangesQuery, Doc, Seq, Store
-from server.store.snapshots import load_snapshot, save_snapshot
-from server.store.upsert import past_the_store, read, read_local
+from server.store.snapshots import load_snapshot, save_snapshot, saved_by
+from server.store.upsert import past_the_store, read
 from server.tasks import cancel
 
 log = logging.getLogger(__name__)
@@ -179,16 +179,14 @@ class Alarms:
         def encode(entry: _Indexed) -> list[Any]:
             return [entry.status, entry.created_at.isoformat(), *entry.rev]
 
-        head = {"seq": since, "by": self._boot, "at": time.time()}
-        await save_snapshot(self.store, SNAPSHOT_DOC, head, dict(self._index), SNAPSHOT_PART, encode)
+        index = dict(self._index)
+        await save_snapshot(self.store, SNAPSHOT_DOC, {"seq": since}, index, SNAPSHOT_PART, encode, self._boot)
         self._saved = (since, time.monotonic())  # only once written: a save cut short is made again at stop
 
     async def _kept_by_another(self) -> bool:
         """Whether another gateway saved the index within `SNAPSHOT_EVERY`: every gateway of a database follows the
         same feed to the same index, and one snapshot every few minutes is all the next start needs."""
-        head = await read_local(self.store, SNAPSHOT_DOC) or {}
-        at = head.get("at")
-        return head.get("by") != self._boot and isinstance(at, (int, float)) and time.time() - at < SNAPSHOT_EVERY
+        return await saved_by(self.store, SNAPSHOT_DOC, SNAPSHOT_EVERY) not in (None, self._boot)
 
     async def _follow(self) -> None:
         """Load every alarm from the changes feed, then follow it (longpoll) for as long as the server runs. The

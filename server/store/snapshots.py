@@ -3,7 +3,8 @@ parts, so that a view of any size fits: CouchDB refuses a document over 8 MB (`m
 district's 30,000 shops make ~30 MB of facts.
 
 `_local/{name}` is the head: the caller's own fields (the seq the view is true at, the rules it was made under),
-plus the slot its parts are in, how many there are and a token of the write. The parts are
+plus who saved it and when (`saved_by`: several processes keep the same view), the slot its parts are in, how many
+there are and a token of the write. The parts are
 `_local/{name}/{slot}/{i}`, each `{"writer": token, "items": {...}}`. A write fills the slot the head does not point
 to, then moves the head there with a revision-checked put, so a reader never sees a head whose parts are being
 written, and two slots are all a snapshot ever takes (a write cut short leaves its parts to be overwritten by the
@@ -18,6 +19,7 @@ reads or writes these.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
@@ -26,7 +28,7 @@ from server.store.upsert import read_local
 
 T = TypeVar("T")
 SLOTS: Final = ("a", "b")
-HEAD_KEYS: Final = frozenset({"slot", "parts", "writer"})
+HEAD_KEYS: Final = frozenset({"slot", "parts", "writer", "by", "at"})
 
 
 class TornSnapshot(ValueError):
@@ -44,11 +46,12 @@ async def save_snapshot(
     items: Mapping[str, T],
     per_part: int,
     encode: Callable[[T], Any] = lambda item: item,
+    by: str = "",
 ) -> int:
-    """Write `items` (as `encode` makes each JSON) in parts of `per_part`, then `head` (with the parts' slot) over
-    `_local/{name}`; answers the number of parts. Items are encoded a part at a time, so that a large view does not
-    hold up the event loop for the whole of it. Raises `CouchError` when the store refuses a write; a conflict on
-    the head means another save moved it meanwhile, and theirs stands."""
+    """Write `items` (as `encode` makes each JSON) in parts of `per_part`, then `head` (with the parts' slot, `by`
+    and the time) over `_local/{name}`; answers the number of parts. Items are encoded a part at a time, so that a
+    large view does not hold up the event loop for the whole of it. Raises `CouchError` when the store refuses a
+    write; a conflict on the head means another save moved it meanwhile, and theirs stands."""
     current = await read_local(store, name)
     slot = SLOTS[1] if current is not None and current.get("slot") == SLOTS[0] else SLOTS[0]
     writer = secrets.token_hex(8)
@@ -64,9 +67,16 @@ async def save_snapshot(
         await store.delete_local(_part_id(name, slot, extra), old["_rev"])
         extra += 1
     body = {k: v for k, v in head.items() if k not in HEAD_KEYS}
-    body |= {"slot": slot, "parts": len(chunks), "writer": writer}
+    body |= {"slot": slot, "parts": len(chunks), "writer": writer, "by": by, "at": time.time()}
     await store.put_local(name, {**body, "_rev": current["_rev"]} if current else body)
     return len(chunks)
+
+
+async def saved_by(store: Store, name: str, within: float) -> str | None:
+    """Who saved the snapshot `name` (the `by` of its save), when that was less than `within` seconds ago."""
+    head = await read_local(store, name) or {}
+    at = head.get("at")
+    return str(head.get("by", "")) if isinstance(at, (int, float)) and time.time() - at < within else None
 
 
 async def load_snapshot(store: Store, name: str, inline: str | None = None) -> tuple[Doc, dict[str, Any]] | None:

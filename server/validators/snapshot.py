@@ -10,15 +10,14 @@ the shops changed since its seq from the store.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Final
 
 from server.gcpause import gc_paused
 from server.models.rules import Rules
 from server.store.protocol import Seq, Store
-from server.store.snapshots import load_snapshot, save_snapshot
-from server.store.upsert import past_the_store, read_local
+from server.store.snapshots import load_snapshot, save_snapshot, saved_by
+from server.store.upsert import past_the_store
 from server.validators.stats import ShopFacts, facts_json, facts_of_json
 
 OFFICE_FACTS: Final = "server/office-facts"
@@ -29,17 +28,15 @@ EVERY: Final = 300.0  # seconds between two snapshots of changing facts, by eith
 async def save_facts(store: Store, seq: Seq, rules: Rules, facts: Mapping[str, ShopFacts], by: str = "office") -> None:
     """`by`: "validators" or "office" (a gateway's view). Raises `CouchError` when the store refuses it (another
     writer moved the snapshot meanwhile: theirs stands)."""
-    head = {"seq": seq, "rules": rules.model_dump(mode="json", by_alias=True), "by": by, "at": time.time()}
+    head = {"seq": seq, "rules": rules.model_dump(mode="json", by_alias=True)}
     with gc_paused():
-        await save_snapshot(store, OFFICE_FACTS, head, facts, SHOPS_PER_PART, facts_json)
+        await save_snapshot(store, OFFICE_FACTS, head, facts, SHOPS_PER_PART, facts_json, by)
 
 
 async def kept_by_validators(store: Store) -> bool:
     """Whether the validators keep the snapshot (they wrote it within twice `EVERY`): then a gateway need not write
     its own. Each save of a district's view writes ~30 MB, and there are several gateways."""
-    head = await read_local(store, OFFICE_FACTS) or {}
-    at = head.get("at")
-    return head.get("by") == "validators" and isinstance(at, (int, float)) and time.time() - at < 2 * EVERY
+    return await saved_by(store, OFFICE_FACTS, 2 * EVERY) == "validators"
 
 
 async def load_facts(store: Store, rules: Rules) -> tuple[Seq, dict[str, ShopFacts]] | None:
