@@ -32,7 +32,7 @@ from server.models import Alarm, default_rules, reason_of
 from server.models.common import MAX_NOTE, PARTITION, ULID
 from server.models.projections import Department
 from server.store.protocol import AllDocsQuery, ChangesQuery, Doc, Seq, Store
-from server.store.snapshots import load_snapshot, save_snapshot, saved_by
+from server.store.snapshots import Saved, due, load_snapshot, save_snapshot, saved_by
 from server.store.upsert import past_the_store, read
 from server.tasks import cancel
 
@@ -123,7 +123,7 @@ class Alarms:
         self.clock = clock
         self._index: dict[str, _Indexed] = {}
         self._since: Seq = 0  # the feed is read up to here
-        self._saved: tuple[Seq, float] | None = None  # the seq of the last snapshot, and when it was written
+        self._saved: Saved | None = None  # the seq of the last snapshot, and when it was written
         self._loaded = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._subscribers: set[Subscription] = set()
@@ -142,7 +142,7 @@ class Alarms:
     async def stop(self) -> None:
         await cancel(self._task)
         self._task = None
-        if self._loaded.is_set() and (self._saved is None or self._saved[0] != self._since):
+        if self._loaded.is_set() and due(self._saved, self._since, 0.0):
             try:
                 await self._save()
             except CouchError as e:  # a shortcut for the next start, not a duty
@@ -225,9 +225,7 @@ class Alarms:
             since = self._since = feed["last_seq"]
             if not loaded and len(feed["results"]) < PAGE:
                 self._loaded.set()
-            if self._loaded.is_set() and (
-                self._saved is None or (self._saved[0] != since and time.monotonic() - self._saved[1] >= SNAPSHOT_EVERY)
-            ):
+            if self._loaded.is_set() and due(self._saved, since, SNAPSHOT_EVERY):
                 try:
                     await self._save(periodic=True)
                 except Exception as e:  # a shortcut for the next start: following the feed goes on regardless

@@ -29,6 +29,7 @@ from server.models.registry import shop_doc_id
 from server.models.rules import Rules
 from server.store.protocol import ChangesQuery, Doc, Store
 from server.store.reads import docs_by_id, docs_with_prefix
+from server.store.snapshots import Saved, due
 from server.validators import rules as R
 from server.validators.context import load_rules
 from server.validators.shops import NOT_SHOPS
@@ -107,7 +108,7 @@ class Facts:
         self.known = known
         self._view: View | None = None
         self._lock = asyncio.Lock()
-        self._saved: tuple[Any, float] | None = None  # (the seq of the last snapshot, when it was written)
+        self._saved: Saved | None = None  # (the seq of the last snapshot, when it was written)
 
     async def view(self) -> View:
         async with self._lock:
@@ -117,16 +118,14 @@ class Facts:
             else:
                 await self._refresh(self._view)
             view = self._view
-            if self._saved is None or (
-                view.seq != self._saved[0] and time.monotonic() - self._saved[1] >= SNAPSHOT_EVERY
-            ):
+            if due(self._saved, view.seq, SNAPSHOT_EVERY):
                 await self._save(view)
             return view
 
     async def save(self) -> None:
         """Keep the view as it is now for the next start (when the gateway stops)."""
         async with self._lock:
-            if self._view is not None and (self._saved is None or self._view.seq != self._saved[0]):
+            if self._view is not None and due(self._saved, self._view.seq, 0.0):
                 await self._save(self._view)
 
     async def _load(self, rules: Rules, snapshot: tuple[Any, dict[str, ShopFacts]] | None = None) -> View:

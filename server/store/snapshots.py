@@ -27,12 +27,19 @@ from server.store.protocol import Doc, Store
 from server.store.upsert import read_local
 
 T = TypeVar("T")
+Saved = tuple[Any, float]  # the seq a view was saved at, and when (time.monotonic)
 SLOTS: Final = ("a", "b")
 HEAD_KEYS: Final = frozenset({"slot", "parts", "writer", "by", "at"})
 
 
 class TornSnapshot(ValueError):
     """A part is missing or was written by another save than the head's: the snapshot cannot be used."""
+
+
+def due(saved: Saved | None, seq: Any, every: float) -> bool:
+    """Whether a view at `seq` is to be saved: it never was, or it moved on since and `every` seconds have passed
+    (`every` 0 when the process stops: whatever moved on)."""
+    return saved is None or (seq != saved[0] and time.monotonic() - saved[1] >= every)
 
 
 def _part_id(name: str, slot: str, i: int) -> str:

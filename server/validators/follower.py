@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from server.models.common import split_id
 from server.store.protocol import AllDocsQuery, ChangesQuery, Doc, Seq, Store
+from server.store.snapshots import Saved, due
 from server.validators.checkpoint import LocalDocs
 from server.validators.context import Clock, Context, load_context, utc_now
 from server.validators.district import district_pass
@@ -97,7 +98,7 @@ class Follower:
         self._saved_seq: Seq | None = None
         self._locals = LocalDocs(self.store)
         self._rules_batch: _Batch | None = None  # the batch of the last change of rules
-        self._facts_saved: tuple[Seq, float] | None = None  # the seq of the facts last kept, and when
+        self._facts_saved: Saved | None = None  # the seq of the facts last kept, and when
 
     # ----- running -----
 
@@ -422,10 +423,10 @@ class Follower:
         rules_batch, context = self._rules_batch, self.context
         if not self._warm or context is None or (rules_batch is not None and not rules_batch.done.is_set()):
             return
-        seq, now, saved = self._done_seq, time.monotonic(), self._facts_saved
-        if saved is not None and (seq == saved[0] or now - saved[1] < SNAPSHOT_EVERY):
+        seq = self._done_seq
+        if not due(self._facts_saved, seq, SNAPSHOT_EVERY):
             return
-        self._facts_saved = (seq, now)
+        self._facts_saved = (seq, time.monotonic())
         # A shop whose projection failed may have changed past its facts: the office reads it from the store.
         facts = {code: f for code, f in self.facts.items() if code not in self.retries}
         try:
