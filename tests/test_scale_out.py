@@ -10,9 +10,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,21 +21,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from tests.api.test_alarm_flow import wait_until
 from tests.gateway import ROOT, Gateway
 from tests.validators.builders import finding, patrol, self_check
 from tests.validators.world import as_shop, code, registry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def wait(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout:.0f} s"
-        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -80,17 +70,17 @@ def test_two_gateways_and_one_worker_on_one_couchdb(tmp_path: Path, district: tu
                 items = office.get("/api/office/alarms", params={"status": "open"}).json()["items"]
                 return alarm_id in {item["_id"] for item in items}
 
-            wait("the worker's alarm at the other gateway's desk", alarm_at_the_desk)
+            wait_until(alarm_at_the_desk, timeout=30)  # the worker's alarm at the other gateway's desk
             # No office view has been asked for yet, so no gateway kept one: these facts are the worker's, in parts.
             local = f"{couchdb_url.rstrip('/')}/{database}/_local/{quote('server/office-facts', safe='')}"
-            head = wait("the worker's facts in the database", lambda: httpx.get(local, timeout=10).json().get("parts"))
+            head = wait_until(lambda: httpx.get(local, timeout=10).json().get("parts"), timeout=30)
             assert head >= 1
 
             def counted() -> dict[str, Any] | None:
                 summary: dict[str, Any] = office.get("/api/office/summary").json()
                 return summary if summary["counts"]["month"]["hazards_found"] == 1 else None
 
-            summary = wait("the patrol's hazard in the other gateway's dashboard", counted)
+            summary = wait_until(counted, timeout=30)  # the patrol's hazard in the other gateway's dashboard
             assert summary["shops_active"] == 3 and summary["open_alarms"] == 1
             assert summary["self_check_coverage_week"] == 1.0
             assert summary["patrol_coverage_month"] == pytest.approx(1 / 3)
