@@ -30,6 +30,7 @@ from server.api.rules import routes as rules_routes
 from server.api.users import routes as user_routes
 from server.auth import Tokens, load_secret
 from server.errors import CouchError, couch_error_handler, not_found
+from server.http import fallback
 from server.import_jobs import ImportJobs
 from server.registry import Registry
 from server.settings import Settings
@@ -112,6 +113,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         *exports_routes,
         *rewards_routes,
         *openapi_routes,
+        fallback("/api/"),
+        fallback("/sync/"),
     ]
     if (PWA_DIST / "assets").exists():
         routes.append(Mount("/assets", StaticFiles(directory=PWA_DIST / "assets"), name="assets"))

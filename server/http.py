@@ -9,8 +9,9 @@ from typing import Any
 import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.routing import Match, Route
 
-from server.errors import bad_request, too_large
+from server.errors import CouchError, bad_request, not_found, too_large
 from server.settings import Settings
 
 
@@ -140,3 +141,40 @@ def q_json(request: Request, *names: str) -> Any:
             except orjson.JSONDecodeError:
                 raise bad_request(f"Invalid JSON in parameter {name}") from None
     return None
+
+
+# Every method a fallback route takes: it answers whatever no other route took.
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods that the path of the first route taking this request's path, but not its method, takes (the
+    route Starlette itself would answer with a 405; one path may have a route per method); empty when no route
+    takes the path."""
+    partial = [
+        route
+        for route in request.app.router.routes
+        if isinstance(route, Route) and route.methods and route.endpoint is not no_route
+        if route.matches(request.scope)[0] is Match.PARTIAL
+    ]
+    return sorted({m for route in partial if route.path == partial[0].path for m in route.methods or ()})
+
+
+def method_not_allowed(allowed: list[str]) -> CouchError:
+    """CouchDB's answer to a method a path does not take."""
+    return CouchError(405, "method_not_allowed", f"Only {','.join(allowed)} allowed", {"Allow": ", ".join(allowed)})
+
+
+async def no_route(request: Request) -> Response:
+    """Under `/api/` and `/sync/`: a method the path does not take (405) or a path nothing takes (404), answered
+    as JSON with a reason like every other error. Without it Starlette answers plain text, and the PWA's static
+    files, mounted at `/`, took such a request and answered a 405 that allowed only GET."""
+    allowed = allowed_methods(request)
+    if allowed:
+        raise method_not_allowed(allowed)
+    raise not_found(f"No such path: {request.url.path}")
+
+
+def fallback(prefix: str) -> Route:
+    """The route that takes what no other route under `prefix` took (`no_route`); listed after them."""
+    return Route(prefix + "{rest:path}", no_route, methods=ANY_METHOD, include_in_schema=False)

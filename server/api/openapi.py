@@ -149,7 +149,7 @@ def document(routes: list[BaseRoute]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every `/api/` route in `routes`."""
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        if not isinstance(route, Route) or not route.path.startswith("/api/"):
+        if not isinstance(route, Route) or not route.path.startswith("/api/") or not route.include_in_schema:
             continue
         path = PARAM.sub(r"{\1}", route.path)
         for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
