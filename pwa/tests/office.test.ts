@@ -9,6 +9,7 @@ import { rowsOf } from '../src/office/overview';
 import { contentTypeOf } from '../src/office/registry';
 import { fieldErrors, flatten, unflatten } from '../src/office/rules';
 import { followStream, reconnectDelay, SseParser, type SseEvent } from '../src/office/sse';
+import { countedTitle } from '../src/office/watch';
 
 describe('server-sent events parser', () => {
   it('parses events split across chunks anywhere, with ids, names, comments and CRLF', () => {
@@ -59,6 +60,15 @@ describe('server-sent events parser', () => {
     await done;
     expect(events.map((e) => e.data)).toEqual(['1', '2']);
     expect(seen).toEqual([null, 'a-1', 'a-2']);
+  });
+});
+
+describe('the open alarms in the tab title', () => {
+  it('counts them in front of any screen title, replaces an older count, and drops it at zero', () => {
+    expect(countedTitle('概览 · 安监所工作台', 2)).toBe('(2) 概览 · 安监所工作台');
+    expect(countedTitle('(2) 概览 · 安监所工作台', 3)).toBe('(3) 概览 · 安监所工作台');
+    expect(countedTitle('(3) 概览 · 安监所工作台', 0)).toBe('概览 · 安监所工作台');
+    expect(countedTitle('(12) Shops (2026)', undefined)).toBe('Shops (2026)');
   });
 });
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.browser.office import grid_login, office_headers, office_page, serious_patrol
+from tests.browser.office import follow, grid_login, office_headers, office_page, serious_patrol
 from tests.gateway import Gateway
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -112,4 +112,50 @@ def test_a_withdrawn_alarm_leaves_the_open_desk(gateway: Gateway, browser: Any, 
         page.wait_for_selector(card.format(shop, doc["_id"].rsplit(":", 1)[1]), timeout=30_000)
     page.wait_for_selector(card.format(shop, second["_id"].rsplit(":", 1)[1]), state="detached", timeout=30_000)
     assert page.locator(card.format(shop, first["_id"].rsplit(":", 1)[1])).count() == 1
+    page.context.close()
+
+
+def test_a_new_alarm_reaches_the_office_on_any_screen(gateway: Gateway, browser: Any, logins: dict[str, Any]) -> None:
+    """The office works in the registry: a serious finding shows there at once (a banner, the count beside the alarm
+    desk, the tab's title), and the desk it leads to draws from the same one stream."""
+    office = office_headers(gateway, logins)
+    grid, grid_user, shop = grid_login(gateway, logins)
+    page = office_page(browser, gateway, logins, "/office/registry")
+    page.wait_for_selector(".office[data-alarm-stream=live]", timeout=20_000)
+    streams: list[str] = []
+    page.on("request", lambda r: streams.append(r.url) if r.url.endswith("/api/office/alarms/stream") else None)
+    count = page.locator(".office-nav a[data-screen=alarms] .count")
+    count.wait_for(state="attached")
+    page.wait_for_function("document.querySelector('.office-nav .count').dataset.openAlarms !== undefined")
+    before = int(count.get_attribute("data-open-alarms"))
+    assert page.locator(".new-alarm").is_hidden()
+
+    patrol = serious_patrol(shop, grid_user)
+    pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
+    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
+    alarm_id = f"{shop}:alarm:{patrol['_id'].rsplit(':', 1)[1]}"
+
+    banner = page.locator(".new-alarm")
+    banner.wait_for(state="visible", timeout=20_000)
+    name = httpx.get(f"{gateway.url}/api/office/alarms/{alarm_id}", headers=office, timeout=30).json()["shop_name"]
+    assert banner.inner_text().startswith(f"新告警: {name} · ") and "燃气" in banner.inner_text()
+    page.wait_for_function(f"document.querySelector('.office-nav .count').dataset.openAlarms === '{before + 1}'")
+    assert count.is_visible() and count.inner_text() == str(before + 1)
+    assert page.title().startswith(f"({before + 1}) ")
+    assert page.locator("[data-screen=registry] h1, .office-content h1").first.is_visible()  # still in the registry
+
+    # The banner leads to the desk, which shows the alarm from the stream already open.
+    banner.locator("[data-action=open-desk]").click()
+    page.locator(f'[data-alarm-id="{alarm_id}"][data-status=open]').wait_for(timeout=20_000)
+    assert page.locator(".live[data-stream-state=live]").is_visible()
+    assert page.locator(".new-alarm [data-action=open-desk]").count() == 0  # on the desk, no link to it
+
+    # Acknowledged elsewhere (another clerk): the count on the next screen goes back down, live.
+    follow(page, "/office/shops")
+    acked = httpx.post(f"{gateway.url}/api/office/alarms/{alarm_id}/ack", headers=office, json={}, timeout=30)
+    assert acked.status_code == 200, acked.text
+    page.wait_for_function(f"document.querySelector('.office-nav .count').dataset.openAlarms === '{before}'")
+    assert not page.title().startswith(f"({before + 1}) ")
+    # One stream for the whole session, opened at sign-in: neither the desk nor the other screens opened another.
+    assert streams == []
     page.context.close()

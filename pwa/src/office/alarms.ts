@@ -1,7 +1,6 @@
-// The alarm desk: unresolved alarms, live from the server-sent event stream (read with fetch, because
-// EventSource cannot send the bearer token), acknowledged → dispatched to a department → resolved, with notes.
+// The alarm desk: unresolved alarms, live from the server-sent event stream the office follows on every screen
+// (./watch), acknowledged → dispatched to a department → resolved, with notes.
 import { h } from '../dom';
-import { apiFetch } from '../session';
 import { get, imageUrl, qs, reasonOf, send } from './api';
 import { when } from './format';
 import { label, ot } from './i18n';
@@ -9,7 +8,8 @@ import type { Screen } from './main';
 import { officePath } from './main';
 import { type Names, personName, staffNames } from './people';
 import { badge, button, select } from './ui';
-import { followStream, type SseEvent, type StreamState } from './sse';
+import type { SseEvent, StreamState } from './sse';
+import { listen } from './watch';
 
 export const DEPARTMENTS = ['fire', 'gas', 'market', 'emergency'] as const;
 const ACTIVE = ['open', 'acknowledged', 'dispatched'] as const;
@@ -152,10 +152,9 @@ export function alarmCard(alarm: Alarm, replace: (a: Alarm) => void, names: Name
 export const alarms: Screen = (query) => {
   const tab = query.get('status') === 'resolved' ? 'resolved' : 'active';
   const live = h('span', { class: 'live', 'data-stream-state': 'connecting' }, ot('alarms.connecting'));
-  const banner = h('p', { class: 'new-alarm', role: 'alert', hidden: true });
   const list = h('div', { class: 'alarm-list', 'aria-busy': 'true' });
   const counts = h('nav', { class: 'tabs' });
-  const root = h('div', { class: 'screen alarms' }, h('h1', {}, ot('alarms.title'), ' ', live), counts, banner, list);
+  const root = h('div', { class: 'screen alarms' }, h('h1', {}, ot('alarms.title'), ' ', live), counts, list);
   const shown = new Map<string, HTMLElement>();
   let names: Names = new Map(); // ids, when the names cannot be read
   // Every card waits for the names: the list's first page and the stream's events alike, in their order.
@@ -179,8 +178,6 @@ export const alarms: Screen = (query) => {
 
   const renderCounts = (c: Record<string, number>): void => {
     const active = ACTIVE.reduce((n, s) => n + (c[s] ?? 0), 0);
-    // The tab's title counts the open alarms, so a desk in a background tab still shows a new one.
-    if (root.isConnected) document.title = `${c.open ? `(${c.open}) ` : ''}${ot('alarms.title')} · ${ot('office.title')}`;
     counts.replaceChildren(
       h('a', { href: officePath('alarms'), 'aria-current': tab === 'active' ? 'page' : undefined, 'data-count': String(active) },
         `${ACTIVE.map((s) => `${label('status', s)} ${c[s] ?? 0}`).join(' · ')}`),
@@ -220,41 +217,25 @@ export const alarms: Screen = (query) => {
       shown.get(alarm._id)?.remove();
       shown.delete(alarm._id);
     } else if (wanted(alarm) || shown.has(alarm._id)) put(alarm, change === 'new' && !shown.has(alarm._id));
-    if (change === 'new') {
-      banner.hidden = false;
-      banner.textContent = `${ot('alarms.new')}: ${alarm.shop_name ?? alarm.shop} · ${alarm.items
-        .map((i) => label('item', i.item))
-        .join('、')}`;
-    }
-    void get<Page>(`/api/office/alarms${qs({ status: 'open', limit: 1 })}`)
-      .then((p) => renderCounts(p.counts ?? {}))
-      .catch(() => undefined);
   };
   const states: Record<StreamState, string> = {
     connecting: ot('alarms.connecting'),
     live: ot('alarms.live'),
     retrying: ot('alarms.retrying'),
   };
-  const born = Date.now();
-  const started = (): boolean => Date.now() - born > 5000;
-  const stream = followStream({
-    open: (lastEventId, signal) =>
-      apiFetch('/api/office/alarms/stream', {
-        signal,
-        headers: lastEventId ? { 'Last-Event-ID': lastEventId, Accept: 'text/event-stream' } : { Accept: 'text/event-stream' },
-      }),
-    onEvent,
-    onState: (state) => {
+  const stop = listen({
+    event: onEvent,
+    counts: renderCounts, // counted again by ./watch after each event
+    state: (state) => {
       live.dataset.streamState = state;
       live.textContent = states[state];
     },
-    alive: () => root.isConnected || !started(),
   });
-  // The stream ends as soon as the desk leaves the page (another screen, signed out): an idle stream would
-  // otherwise hold one of the browser's few connections to the server until its next keepalive.
+  // The desk stops hearing the stream as soon as it leaves the page (another screen, signed out).
+  const born = Date.now();
   const watch = setInterval(() => {
-    if (!root.isConnected && started()) {
-      stream.stop();
+    if (!root.isConnected && Date.now() - born > 5000) {
+      stop();
       clearInterval(watch);
     }
   }, 1000);

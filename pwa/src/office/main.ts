@@ -6,8 +6,9 @@ import { navigate, refresh } from '../router';
 import { currentSession, signIn, signOut } from '../session';
 import type { View } from '../views';
 import { send } from './api';
-import { ot, type OfficeKey } from './i18n';
+import { label, ot, type OfficeKey } from './i18n';
 import { field, form, input, submit } from './ui';
+import { countedTitle, listen, stopWatching, watchAlarms } from './watch';
 
 export type Screen = (query: URLSearchParams, path: string[]) => HTMLElement;
 
@@ -72,6 +73,44 @@ function signInView(): View {
   };
 }
 
+interface NewAlarm {
+  change: string;
+  alarm: { shop: string; shop_name?: string | null; items: { item: string }[] };
+}
+
+// The layout shown now hears the alarm stream; the one before it (the previous screen's) stops hearing it.
+let unlisten: (() => void) | null = null;
+
+/** The menu's count of open alarms and the banner of a new one, on every screen (see ./watch). */
+function alarmWatch(node: HTMLElement, count: HTMLElement, banner: HTMLElement, onDesk: boolean): void {
+  const text = h('span', { 'data-field': 'alarm' });
+  const dismiss = h('button', { type: 'button', class: 'btn', 'data-action': 'dismiss' }, ot('alarms.dismiss'));
+  dismiss.addEventListener('click', () => (banner.hidden = true));
+  const link = onDesk ? '' : h('a', { href: officePath('alarms'), 'data-action': 'open-desk' }, ot('alarms.openDesk'));
+  banner.replaceChildren(text, ' ', link, ' ', dismiss);
+  unlisten?.();
+  watchAlarms();
+  unlisten = listen({
+    event: (event) => {
+      if (event.event !== 'alarm') return;
+      const { change, alarm } = JSON.parse(event.data) as NewAlarm;
+      if (change !== 'new') return;
+      text.textContent = `${ot('alarms.new')}: ${alarm.shop_name ?? alarm.shop} · ${alarm.items
+        .map((i) => label('item', i.item))
+        .join('、')}`;
+      banner.hidden = false;
+    },
+    state: (state) => (node.dataset.alarmStream = state),
+    counts: (c) => {
+      const n = c.open ?? 0;
+      count.textContent = String(n);
+      count.dataset.openAlarms = String(n);
+      count.hidden = n === 0;
+      if (node.isConnected) document.title = countedTitle(document.title, n);
+    },
+  });
+}
+
 export function officeView(rest: string): View {
   const session = currentSession();
   if (!session || session.user.role !== 'office') return signInView();
@@ -79,28 +118,33 @@ export function officeView(rest: string): View {
   const key = path[0] ?? '';
   const found = SCREENS.find(([k]) => k === key);
   const content = h('div', { class: 'office-content', 'aria-live': 'polite' });
+  const count = h('span', { class: 'count', hidden: true, title: ot('alarms.openCount') });
   const nav = h(
     'nav',
     { class: 'office-nav', 'aria-label': ot('office.title') },
-    ...SCREENS.map(([k, label]) =>
+    ...SCREENS.map(([k, name]) =>
       h(
         'a',
         { href: officePath(k), 'data-screen': k || 'overview', 'aria-current': k === key ? 'page' : undefined },
-        ot(label),
+        ot(name),
+        k === 'alarms' ? count : '',
       ),
     ),
   );
   const out = h('button', { type: 'button', class: 'btn sign-out' }, ot('nav.signOut'));
   out.addEventListener('click', () => {
+    stopWatching();
     void signOut().finally(() => navigate('/'));
   });
   const who = h('p', { class: 'office-user' }, session.user.name ?? session.user.username ?? session.user.id);
+  const banner = h('p', { class: 'new-alarm', role: 'alert', hidden: true });
   const node = h(
     'section',
     { class: 'page office', 'data-screen': key || 'overview' },
     h('aside', { class: 'office-side' }, h('p', { class: 'office-title' }, ot('office.title')), nav, who, out),
-    content,
+    h('div', { class: 'office-main' }, banner, content),
   );
+  alarmWatch(node, count, banner, key === 'alarms');
   if (!found) {
     content.append(h('h1', {}, '404'));
   } else {
@@ -108,5 +152,5 @@ export function officeView(rest: string): View {
       .then((screen) => content.replaceChildren(screen(query, path.slice(1))))
       .catch((err: unknown) => content.replaceChildren(h('p', { class: 'error' }, String(err))));
   }
-  return { title: `${ot(found ? found[1] : 'office.title')} · ${ot('office.title')}`, node };
+  return { title: countedTitle(`${ot(found ? found[1] : 'office.title')} · ${ot('office.title')}`), node };
 }
