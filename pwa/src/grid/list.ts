@@ -60,7 +60,12 @@ function shopCard(due: Due): HTMLElement {
         'div',
         { class: 'muted' },
         `${due.code} · ${due.address} · `,
-        due.lastPatrol ? gt('due.lastPatrol', { day: shortDay(due.lastPatrol) }) : gt('due.neverPatrolled'),
+        // Kept on one line: a narrow phone broke "11月29日" before its last character.
+        h(
+          'span',
+          { class: 'nowrap' },
+          due.lastPatrol ? gt('due.lastPatrol', { day: shortDay(due.lastPatrol) }) : gt('due.neverPatrolled'),
+        ),
       ),
       dueBadges(due),
     ),
