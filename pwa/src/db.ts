@@ -124,7 +124,7 @@ export async function tidyPhotos(now: number = Date.now()): Promise<boolean> {
     photos = new PouchDB(name);
     ledger.moveTo(photos);
   }
-  const gone = expired(retiredPhotos(), now);
+  const gone = expired(retiredPhotos(), now, await holdingRefused(expired(retiredPhotos(), now)));
   let forgotten = 0;
   for (const r of gone) {
     // Off the list first: a photo looked up meanwhile must not open (and so create) the database again.
@@ -136,6 +136,21 @@ export async function tidyPhotos(now: number = Date.now()): Promise<boolean> {
   }
   if (forgotten) store(PHOTOS_FORGOTTEN_KEY, JSON.stringify({ count: forgotten, at: new Date(now).toISOString() }));
   return retiring;
+}
+
+/** Of these retired photo databases, the names of those holding a photo the server refused that the user has not
+ *  dismissed yet: kept (../photo-retention). */
+async function holdingRefused(retired: Retired[]): Promise<Set<string>> {
+  const unseen = refusedDocs().map((r) => r.id).filter((id) => id.includes(':photo:'));
+  const holding = new Set<string>();
+  if (unseen.length === 0) return holding;
+  for (const r of retired) {
+    const db = retiredDbs.get(r.name) ?? new PouchDB(r.name);
+    retiredDbs.set(r.name, db);
+    const rows = (await db.allDocs({ keys: unseen })).rows;
+    if (rows.some((row) => 'value' in row && !row.value.deleted)) holding.add(r.name);
+  }
+  return holding;
 }
 
 export interface Refused {
@@ -537,19 +552,43 @@ function blobToBase64(blob: Blob): Promise<string> {
   });
 }
 
-/** Every document and photo not yet acknowledged by the server, as one JSON file (photos in base64). */
+/** A document with its attachments inline in base64, as `_bulk_docs` takes it. */
+async function withAttachments(db: LocalDb, id: string): Promise<Record<string, unknown>> {
+  const doc = await db.get(id, { attachments: true, binary: true });
+  const atts = (doc as { _attachments?: Record<string, { content_type: string; data: Blob }> })._attachments ?? {};
+  const plain: Record<string, { content_type: string; data: string }> = {};
+  for (const [name, a] of Object.entries(atts)) plain[name] = { content_type: a.content_type, data: await blobToBase64(a.data) };
+  return Object.keys(plain).length ? { ...doc, _attachments: plain } : { ...doc };
+}
+
+/** The document `id` from whichever local database still holds it (the data, then the photos, newest first). */
+async function localCopy(id: string): Promise<Record<string, unknown> | null> {
+  for (const db of [localDb(), ...photoDbs()]) {
+    try {
+      return await withAttachments(db, id);
+    } catch {
+      // not in this one
+    }
+  }
+  return null;
+}
+
+/**
+ * Every document and photo not yet acknowledged by the server, as one JSON file (photos in base64), and every one
+ * the server refused that the phone still holds, with the server's reason: the file the office (or an operator,
+ * with the admin token) can bring them back from once the cause is mended.
+ */
 export async function exportPending(): Promise<Blob> {
   const l = makeLedgers();
   const [docs, pics] = await Promise.all([l.data.unacknowledged(), l.photos.unacknowledged()]);
   const out: unknown[] = [];
   for (const d of docs) out.push(await localDb().get(d.id));
-  for (const p of pics) {
-    const doc = await photosDb().get(p.id, { attachments: true, binary: true });
-    const atts = (doc as { _attachments?: Record<string, { content_type: string; data: Blob }> })._attachments ?? {};
-    const plain: Record<string, { content_type: string; data: string }> = {};
-    for (const [name, a] of Object.entries(atts)) plain[name] = { content_type: a.content_type, data: await blobToBase64(a.data) };
-    out.push({ ...doc, _attachments: plain });
+  for (const p of pics) out.push(await withAttachments(photosDb(), p.id));
+  const refused: unknown[] = [];
+  for (const r of allRefused()) {
+    const doc = await localCopy(r.id);
+    if (doc) refused.push({ id: r.id, reason: r.reason, at: r.at, doc });
   }
-  const body = { exported_at: new Date().toISOString(), device: deviceId(), docs: out };
+  const body = { exported_at: new Date().toISOString(), device: deviceId(), docs: out, refused };
   return new Blob([JSON.stringify(body, null, 1)], { type: 'application/json' });
 }

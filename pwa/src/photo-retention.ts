@@ -4,7 +4,9 @@
 // the server's copy too, so photos are forgotten a whole database at a time: new photos go into the current
 // database; once its oldest photo is RETIRE_AFTER_DAYS old and nothing in it waits for the server, it is retired
 // (kept, read-only, and replaced by an empty one), and a retired database is destroyed once its newest photo is
-// KEEP_PHOTO_DAYS old. Nothing is ever copied. Pure, for the tests; ./db does the work.
+// KEEP_PHOTO_DAYS old. Nothing is ever copied. A photo the server refused was never uploaded: its database is kept
+// until the user has seen the refusal (and could export it), whatever its age. Pure, for the tests; ./db does the
+// work.
 import { ulidTime } from './ulid';
 
 export const KEEP_PHOTO_DAYS = 30;
@@ -40,7 +42,8 @@ export function retire(name: string, ids: string[]): Retired {
   return { name, newest: Math.max(0, ...times(ids)), count: ids.length };
 }
 
-/** The retired databases whose newest photo is older than KEEP_PHOTO_DAYS: to destroy. */
-export function expired(retired: Retired[], now: number): Retired[] {
-  return retired.filter((r) => r.newest < now - KEEP_PHOTO_DAYS * DAY_MS);
+/** The retired databases whose newest photo is older than KEEP_PHOTO_DAYS: to destroy, except those `holding` a
+ *  refused photo the user has not seen yet (by name). */
+export function expired(retired: Retired[], now: number, holding: ReadonlySet<string> = new Set()): Retired[] {
+  return retired.filter((r) => r.newest < now - KEEP_PHOTO_DAYS * DAY_MS && !holding.has(r.name));
 }

@@ -1,6 +1,6 @@
 // The sync details behind the header's status: what waits (documents, photos), when the last upload and
 // download happened, the photos the phone forgot (../photo-retention), documents the server refused with its
-// reasons, and the export of waiting data.
+// reasons, and the export of what the server does not have (waiting, and refused).
 import { h } from './dom';
 import { t } from './i18n';
 import { KEEP_PHOTO_DAYS } from './photo-retention';
@@ -57,6 +57,7 @@ export async function fillSyncPanel(panel: HTMLElement, status: SyncStatus): Pro
           { class: 'refused', 'data-refused': String(refused.length) },
           h('h3', {}, t('sync.refused', { n: refused.length })),
           h('ul', {}, ...refused.map((r) => h('li', { 'data-refused-id': r.id }, h('code', {}, r.id), ': ', r.reason))),
+          h('p', { class: 'muted' }, t('sync.refusedKept')),
           dismiss,
         )
       : '',

@@ -28,4 +28,10 @@ describe('photo retention', () => {
     expect(old).toEqual({ name: 'mashang-photos', newest: NOW - (KEEP_PHOTO_DAYS + 1) * DAY, count: 2 });
     expect(expired([old, recent], NOW)).toEqual([old]);
   });
+
+  it('keeps a database holding a refused photo the user has not seen, however old', () => {
+    const old = retire('mashang-photos', [photo(KEEP_PHOTO_DAYS + 60)]);
+    const other = retire('mashang-photos-2', [photo(KEEP_PHOTO_DAYS + 1)]);
+    expect(expired([old, other], NOW, new Set(['mashang-photos']))).toEqual([other]);
+  });
 });

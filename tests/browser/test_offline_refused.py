@@ -1,13 +1,19 @@
 """A phone whose clock is a day ahead: the server refuses its self-check (performed_at in the future), and the
-phone says so with the server's reason instead of pretending it synced or retrying forever."""
+phone says so with the server's reason instead of pretending it synced or retrying forever. What was refused is
+never on the server: the phone exports it with the reason, and keeps its photos past the 30 days it keeps uploaded
+ones until the owner has seen the refusal."""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 from tests.browser.field import sign_in_owner
 from tests.browser.test_owner_offline import camera_jpeg
+from tests.browser.test_owner_photos_kept import DAY, photo_databases
 from tests.gateway import Gateway
 
 ANSWERS = {
@@ -61,9 +67,44 @@ def test_a_refused_self_check_is_shown_with_the_servers_reason(
     page.wait_for_selector("#sync-panel [data-pending-docs='0']", timeout=10_000)
     page.wait_for_selector("#sync-panel [data-pending-photos='0']", timeout=10_000)
 
+    # The export holds what the server refused, with its reason: the check and both photos, inline.
+    with page.expect_download() as download:
+        page.click("#sync-panel [data-action=export]")
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert exported["docs"] == []  # nothing waits
+    kinds = sorted(entry["doc"]["type"] for entry in exported["refused"])
+    assert kinds == ["photo", "photo", "self_check"]
+    assert all("clock" in entry["reason"] for entry in exported["refused"])
+    photo = next(entry["doc"] for entry in exported["refused"] if entry["doc"]["type"] == "photo")
+    assert base64.b64decode(photo["_attachments"]["photo.jpg"]["data"])[:2] == b"\xff\xd8"  # a JPEG
+    page.keyboard.press("Escape")
+
+    # Forty days on, the refused photos are older than the 30 days uploaded ones are kept: their database retires
+    # (a new one takes the next photos) but stays, since the owner has not seen the refusal yet.
+    context.clock.set_system_time(time.time() + 41 * DAY)
+    page.reload()
+    page.wait_for_selector("[data-owner-home]")
+    deadline = time.monotonic() + 60
+    while not any(name.startswith("_pouch_mashang-photos-") for name in photo_databases(page)):
+        assert time.monotonic() < deadline, f"the photos' database did not retire: {photo_databases(page)}"
+        time.sleep(0.2)
+    time.sleep(2)  # the same pass would have destroyed it right after
+    found = photo_databases(page)
+    assert "_pouch_mashang-photos" in found, f"refused photos forgotten before the owner saw the refusal: {found}"
+    page.click("#sync-status")
+    assert page.locator("#sync-panel [data-photos-forgotten]").count() == 0
+    assert "保留在本机" in page.inner_text("#sync-panel .refused")
+
     # Seen and dismissed: the phone is in sync again, and the refusal does not come back after a reload.
     page.click("#sync-panel [data-action=dismiss-refused]")
     page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
     page.reload()
     page.wait_for_selector("[data-owner-home]")
     page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
+    # Now the refused photos are cleared like any others.
+    deadline = time.monotonic() + 60
+    while "_pouch_mashang-photos" in (found := photo_databases(page)):
+        assert time.monotonic() < deadline, f"the refused photos were kept after the owner saw the refusal: {found}"
+        time.sleep(0.2)
+    page.click("#sync-status")
+    assert page.get_attribute("#sync-panel [data-photos-forgotten]", "data-photos-forgotten") == "2"
