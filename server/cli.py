@@ -162,11 +162,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 async def _rebuild(settings: Settings) -> int:
-    from server.validators.rebuild import rebuild
+    from server.validators.rebuild import Progress, rebuild
 
     store = await open_store(settings)
     try:
-        result = await rebuild(store)
+        result = await rebuild(store, progress=Progress(sys.stderr))
     finally:
         await store.close()
     print("\n".join(result.lines()))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TextIO
 
 from server.store.protocol import Store
 from server.store.sqlite import SqliteStore
@@ -20,6 +21,45 @@ from server.validators.shops import Outcome, project_shop_into, shop_codes
 from server.validators.stats import ShopFacts
 
 REBUILD_WRITE_CHUNK = 1000  # the re-ranked scores: a rebuild has no device waiting behind its writes
+PROGRESS_EVERY = 5.0  # seconds between two lines of `Progress`
+
+# How far the shops are: (projected, of).
+OnProgress = Callable[[int, int], None]
+
+
+class Progress:
+    """`mashang rebuild`'s progress on `out`: a line when it starts, one every `every` seconds with the share done and
+    an estimate of the time left (a district on CouchDB takes many minutes), and one when every shop is projected."""
+
+    def __init__(self, out: TextIO, every: float = PROGRESS_EVERY, clock: Callable[[], float] = time.monotonic):
+        self.out, self.every, self.clock = out, every, clock
+        self.started = clock()
+        self.last: float | None = None
+        self.finished = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        if self.last is None:
+            self._say(f"projecting {total} shops")
+        elif self.finished or (done < total and now - self.last < self.every):
+            return
+        self.last = now
+        if done == 0:
+            return
+        self.finished = done >= total
+        spent = now - self.started
+        if done < total:
+            left = spent / done * (total - done)
+            self._say(f"{done} of {total} shops ({100 * done // total}%), {spent:.0f} s, about {_duration(left)} left")
+        else:
+            self._say(f"{done} of {total} shops projected in {spent:.0f} s; now the rankings and statistics")
+
+    def _say(self, text: str) -> None:
+        print(f"rebuild: {text}", file=self.out, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 @dataclass
@@ -54,12 +94,18 @@ class Rebuilt:
 
 
 async def rebuild(
-    store: Store, clock: Clock = utc_now, concurrency: int | None = None, workers: int | None = None
+    store: Store,
+    clock: Clock = utc_now,
+    concurrency: int | None = None,
+    workers: int | None = None,
+    progress: OnProgress | None = None,
 ) -> Rebuilt:
     """Project every shop, then run the sub-district pass. On the embedded store the shops are read and projected
     in worker processes (`replay`; `workers`, one per core by default, 0 for none) while this process writes. On
     CouchDB a few shops in parallel hide the network's latency (`concurrency`). Either way each shop's projection
-    also gives its scores as of the past days the sub-district pass is missing rankings for."""
+    also gives its scores as of the past days the sub-district pass is missing rankings for. `progress` hears how
+    many shops are projected, first with none."""
+    tell: OnProgress = progress or (lambda done, total: None)
     started = time.monotonic()
     context = await load_context(store)
     today = context.today(clock)
@@ -69,16 +115,24 @@ async def rebuild(
     if workers != 0 and replay.available(store):
         assert isinstance(store, SqliteStore)
         codes = await replay.shop_codes(store)
-        results, worker_seconds = await replay.project_shops(store, context, today, codes, wanted, workers)
+        tell(0, len(codes))
+        results, worker_seconds = await replay.project_shops(store, context, today, codes, wanted, workers, tell)
     else:
         codes = await shop_codes(store)
+        tell(0, len(codes))
         if concurrency is None:
             concurrency = 1 if store.kind == "sqlite" else 4
         limit = asyncio.Semaphore(concurrency)
+        done = 0
 
         async def one(code: str) -> Outcome:
+            nonlocal done
             async with limit:
-                return await project_shop_into(store, code, context, today, wanted)
+                try:
+                    return await project_shop_into(store, code, context, today, wanted)
+                finally:
+                    done += 1
+                    tell(done, len(codes))
 
         results = await asyncio.gather(*(one(code) for code in codes), return_exceptions=True)
     outcomes = [r for r in results if isinstance(r, Outcome)]

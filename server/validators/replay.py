@@ -21,7 +21,7 @@ import logging
 import multiprocessing
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -143,9 +143,11 @@ async def project_shops(
     codes: Sequence[str],
     past_days: PastDays,
     workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Outcome | BaseException], float]:
     """Every shop's `Outcome` (or the error that stopped it), in the order of `codes`, and the process time the
-    workers spent (they are not this process's children, so its own process time does not count them)."""
+    workers spent (they are not this process's children, so its own process time does not count them).
+    `progress` hears how many shops are written after each write (those left to the ordinary way at the end)."""
     workers = workers or os.cpu_count() or 1
     job = Job(str(store.data_dir), context, today, past_days)
     loop = asyncio.get_running_loop()
@@ -167,6 +169,8 @@ async def project_shops(
                 if i == len(tasks) - 1 or sum(len(p.rows) + len(p.edits) for p in pending) >= WRITE_BATCH:
                     again += await _write(store, pending, outcomes)
                     pending = []
+                    if progress is not None:
+                        progress(len(outcomes), len(codes))
     except BrokenProcessPool as e:
         # A worker died (killed, out of memory, or a script that starts a rebuild without the
         # `if __name__ == "__main__":` guard multiprocessing needs): the shops not written yet go the ordinary way.
@@ -180,6 +184,8 @@ async def project_shops(
             outcomes[code] = await project_shop_into(store, code, context, today)
         except Exception as e:
             outcomes[code] = e
+    if progress is not None and again:
+        progress(len(codes), len(codes))
     return [outcomes[code] for code in codes], cpu
 
 

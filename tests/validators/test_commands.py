@@ -4,6 +4,7 @@ them off), alone as `mashang worker` (released lease on SIGTERM), and once over 
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from server.settings import Settings
 from server.store.protocol import GetOptions, Store
 from server.store.sqlite import SqliteStore
 from server.validators.lease import LEASE_ID
+from server.validators.rebuild import Progress
 from tests.gateway import ROOT
 from tests.validators.builders import self_check
 from tests.validators.world import as_shop, code, fill, registry
@@ -74,11 +76,29 @@ def test_rebuild_prints_what_it_wrote_then_writes_nothing(tmp_path: Path, capsys
 
     asyncio.run(prepare())
     assert main(["rebuild", "--data", str(tmp_path / "data")]) == 0
-    first = capsys.readouterr().out
+    first, told = capsys.readouterr()
     assert "shops projected      3" in first and "documents written    0" not in first
+    # Progress on stderr, for the minutes a district takes: the start and the end of the shops at least.
+    lines = told.splitlines()
+    assert lines[0] == "rebuild: projecting 3 shops"
+    assert lines[-1].startswith("rebuild: 3 of 3 shops projected in ")
     assert main(["rebuild", "--data", str(tmp_path / "data")]) == 0
     again = capsys.readouterr().out
     assert "documents written    0" in again and "scores re-ranked     0" in again and "statistics           0" in again
+
+
+def test_rebuild_progress_says_how_far_and_how_long_is_left_every_few_seconds() -> None:
+    out, now = io.StringIO(), [100.0]
+    progress = Progress(out, every=5.0, clock=lambda: now[0])
+    for seconds, done in ((0, 0), (2, 100), (6, 200), (7, 300), (12, 400), (13, 1000), (14, 1000)):
+        now[0] = 100.0 + seconds
+        progress(done, 1000)
+    assert out.getvalue().splitlines() == [
+        "rebuild: projecting 1000 shops",
+        "rebuild: 200 of 1000 shops (20%), 6 s, about 24 s left",  # 2 s after the start: too soon
+        "rebuild: 400 of 1000 shops (40%), 12 s, about 18 s left",
+        "rebuild: 1000 of 1000 shops projected in 13 s; now the rankings and statistics",  # at once, and once
+    ]
 
 
 def test_the_worker_projects_and_gives_the_lease_back_on_sigterm(tmp_path: Path) -> None:
