@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -97,25 +97,36 @@ async def existing(store: Store, where: str) -> str | None:
     return f"a district already exists in {where} (not one the demo built); nothing changed" if rows else None
 
 
-async def build(store: Store, tokens: Tokens, options: Options, credentials: Path) -> Summary:
+Say = Callable[[str], None]
+
+
+async def build(
+    store: Store, tokens: Tokens, options: Options, credentials: Path, say: Say = lambda text: None
+) -> Summary:
     """Plan the district, then write it: shared documents, registry, accounts, history, and the logins to
-    `credentials`. The store must hold no district (see `existing`)."""
+    `credentials`. The store must hold no district (see `existing`). `say` hears each step as it begins (the
+    1,500-shop default takes a minute or two)."""
     started = time.monotonic()
     end = datetime.combine(options.today, datetime.min.time(), TZ)
     start = datetime.combine(months_before(options.today, options.months), datetime.min.time(), TZ)
     district = plan_district(options.seed, options.shops, options.grid_workers)
     await store.put_local(MARKER, {"complete": False, "seed": options.seed})
     await _shared_documents(store)
+    say(f"the registry: {len(district.shops)} shops in their grids, and the accounts")
     await _registry(store, district)
     accounts = asyncio.create_task(_accounts(Accounts(store, tokens), district))
     try:
+        say(f"{options.months} months of self-checks, patrols and photos")
         events = await _history(district, options.seed, start, end)
-        await write_history(store, district, events)
+        say(f"writing the {len(events)} events, as the phones would")
+        await write_history(store, district, events, say)
     finally:
         await accounts
+    say("scores, hazards, alarms and rankings from the events, and the office's work at the alarm desk")
     await work_the_desk(store, district, options.seed, options.today - timedelta(days=1), end)
     # The office's view and alarm index, kept as their snapshots: the first start does not read every shop and the
     # whole feed while the validators' start-up pass reads them too (the first dashboard took 32 s on 1,500 shops).
+    say("the office's view and alarm index, for a quick first start")
     await Facts(store).view()
     alarms = Alarms(store)
     await alarms.start()
@@ -159,7 +170,7 @@ async def run(settings: Settings, options: Options, credentials: Path) -> int:
             return 0
         print(f"building the {SUBDISTRICT_NAME} demo district (seed {options.seed}) in {where} ...", file=sys.stderr)
         tokens = Tokens(await load_secret(store, settings.secret))
-        summary = await build(store, tokens, options, credentials)
+        summary = await build(store, tokens, options, credentials, lambda text: print(f"  {text}", file=sys.stderr))
     except DemoError as e:
         print(f"mashang demo: {e}", file=sys.stderr)
         return 2
@@ -245,8 +256,11 @@ async def _history(district: District, seed: int, start: datetime, end: datetime
     return events
 
 
-async def write_history(store: Store, district: District, events: Sequence[Authored]) -> None:
-    """Write `events` in time order, in batches: one batch is checked while the one before is being stored."""
+async def write_history(
+    store: Store, district: District, events: Sequence[Authored], say: Say = lambda text: None
+) -> None:
+    """Write `events` in time order, in batches: one batch is checked while the one before is being stored. `say`
+    hears each quarter done."""
     registry = Registry(store)  # a grid worker's scope comes from the registry, as for their phone's requests
     scopes = {
         worker.user_id: scope_for(Principal(worker.user_id, "grid"), await registry.shops_of_worker(worker.username))
@@ -255,11 +269,15 @@ async def write_history(store: Store, district: District, events: Sequence[Autho
     templates: dict[tuple[str, int], Template] = {}
     in_flight: list[asyncio.Task[None]] = []
     try:
+        told = 0
         for i in range(0, len(events), BATCH):
             ctx = WriteContext(store, events[i].at, templates=templates)
             in_flight.append(asyncio.create_task(write_as_devices(ctx, events[i : i + BATCH], scopes)))
             if len(in_flight) > 1:
                 await in_flight.pop(0)
+            if (quarter := 4 * i // len(events)) > told:
+                told = quarter
+                say(f"  {25 * quarter}% written")
         while in_flight:
             await in_flight.pop(0)
     finally:
