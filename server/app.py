@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from server.api.rewards import routes as rewards_routes
 from server.api.rules import routes as rules_routes
 from server.api.users import routes as user_routes
 from server.auth import Tokens, load_secret
-from server.errors import CouchError, couch_error_handler, not_found
+from server.errors import CouchError, couch_error_handler, disk_full, json_error_response, not_found, storage_full
 from server.http import fallback
 from server.import_jobs import ImportJobs
 from server.registry import Registry
@@ -44,7 +45,14 @@ from server.webhook import Webhook
 PWA_DIST = Path(__file__).resolve().parent.parent / "pwa" / "dist"
 
 
+log = logging.getLogger(__name__)
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
+    full = disk_full(exc)
+    if full is not None:
+        log.error("%s %s refused: the server's storage is full (%s)", request.method, request.url.path, full)
+        return json_error_response(storage_full())
     body = {"error": "internal_server_error", "reason": "The server could not complete the request."}
     return JSONResponse(body, status_code=500)
 

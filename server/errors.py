@@ -6,6 +6,8 @@ so the wording follows CouchDB's.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from typing import Any
 
 import orjson
@@ -67,3 +69,31 @@ def json_error_response(exc: CouchError) -> Response:
 async def couch_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CouchError)
     return json_error_response(exc)
+
+
+def disk_full(exc: BaseException) -> BaseException | None:
+    """The error that says the server's storage is full, when `exc` is one or was raised from one: SQLite's "database
+    or disk is full" (after which SQLite may roll the whole transaction back, so the error raised can be the next
+    statement's), or no space left for a file (an attachment's body)."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # causes and contexts, not forever
+        if seen is None:
+            return None
+        if isinstance(seen, sqlite3.Error) and getattr(seen, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return seen
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def storage_full() -> CouchError:
+    """The answer to a write the server could not store for want of space: nothing of it was kept, and the phone
+    keeps it and sends it again (PouchDB retries any failed batch), so it is a 507 rather than a bare 500."""
+    return CouchError(
+        507,
+        "insufficient_storage",
+        "The server's storage is full: nothing of this request was stored. Try again later; the server's operator "
+        "must free some space.",
+        {"Retry-After": "60"},
+    )

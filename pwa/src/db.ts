@@ -5,7 +5,7 @@ import PouchDB from 'pouchdb-browser';
 import { deviceId, store, stored, storedJson } from './device';
 import { dueToRetire, expired, retire, type Retired } from './photo-retention';
 import { backOff, bearerFetch, PHOTO_BATCH_SIZE, PULL_BATCH_SIZE, syncUrl } from './sync-config';
-import { updateSyncFacts } from './sync-status';
+import { describeSyncError, type ReplicationError, updateSyncFacts } from './sync-status';
 
 export { deviceId } from './device';
 
@@ -179,18 +179,6 @@ export function dismissRefused(): void {
   saveRefused(allRefused().map((r) => ({ ...r, dismissed: true })));
 }
 
-interface ReplicationError {
-  status?: number;
-  name?: string;
-  message?: string;
-  reason?: string;
-  id?: string;
-}
-
-function describe(err: unknown): string {
-  const e = (err ?? {}) as ReplicationError;
-  return [e.id, e.reason ?? e.message ?? e.name].filter(Boolean).join(': ') || 'unknown error';
-}
 
 export interface SyncTimes {
   last_push: string | null;
@@ -350,12 +338,16 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void): 
 
   const onPaused = (err: unknown): void => {
     if (cancelled) return;
-    // A failed request will be retried: no signal, or the server is unreachable.
-    updateSyncFacts(err ? { online: false } : { online: navigator.onLine, error: undefined });
+    // A failed request will be retried. Without an answer it is the signal (or the server is unreachable); with
+    // the server's error (its storage full, a 5xx) the phone is online and says why it is stuck.
+    const status = (err as ReplicationError | null)?.status ?? 0;
+    if (!err) updateSyncFacts({ online: navigator.onLine, error: undefined });
+    else if (status >= 400) updateSyncFacts({ online: navigator.onLine, error: describeSyncError(err) });
+    else updateSyncFacts({ online: false });
   };
   const onFatal = (err: unknown): void => {
     if (cancelled) return;
-    updateSyncFacts({ error: describe(err) });
+    updateSyncFacts({ error: describeSyncError(err) });
     // The sign-in is no longer valid: ask for it again; nothing local is lost.
     if ((err as ReplicationError | null)?.status === 401) void import('./session').then((s) => s.dropSession());
   };

@@ -36,6 +36,7 @@ export async function fillSyncPanel(panel: HTMLElement, status: SyncStatus): Pro
   close.addEventListener('click', () => (panel as HTMLDialogElement).close?.());
   panel.replaceChildren(
     h('h2', {}, t('sync.details')),
+    status.problem ? h('p', { class: 'error', 'data-sync-problem': '' }, t('sync.problem', { why: status.problem })) : '',
     h(
       'ul',
       { class: 'plain' },

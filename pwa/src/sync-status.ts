@@ -1,4 +1,5 @@
 // The sync state shown in the header. Pure state + listeners, so it can be tested without PouchDB.
+import { t } from './i18n';
 
 export type SyncState = 'synced' | 'pulling' | 'pending' | 'offline' | 'error';
 
@@ -14,6 +15,8 @@ export interface SyncStatus {
   toPull: number | null;
   /** Why the state is `error`. */
   detail?: string;
+  /** Why replication failed, when it did (not a refusal: those are listed one by one). */
+  problem?: string;
 }
 
 export interface SyncFacts {
@@ -38,7 +41,7 @@ export function deriveStatus(facts: Partial<SyncFacts> & { online: boolean }): S
   const toPull = facts.pulling && typeof facts.toPull === 'number' ? Math.max(0, facts.toPull) : null;
   const base = { pending: pendingDocs + pendingPhotos, pendingDocs, pendingPhotos, refused, toPull };
   if (!facts.online) return { state: 'offline', ...base };
-  if (facts.error !== undefined) return { state: 'error', ...base, detail: facts.error };
+  if (facts.error !== undefined) return { state: 'error', ...base, detail: facts.error, problem: facts.error };
   if (refused > 0) return { state: 'error', ...base, detail: `${refused} refused` };
   if (base.pending > 0) return { state: 'pending', ...base };
   return { state: facts.pulling ? 'pulling' : 'synced', ...base };
@@ -66,7 +69,8 @@ function same(a: SyncStatus, b: SyncStatus): boolean {
     a.pendingPhotos === b.pendingPhotos &&
     a.refused === b.refused &&
     a.toPull === b.toPull &&
-    a.detail === b.detail
+    a.detail === b.detail &&
+    a.problem === b.problem
   );
 }
 
@@ -90,4 +94,21 @@ export function watchConnectivity(target: Window = window): void {
   target.addEventListener('online', () => updateSyncFacts({ online: true }));
   target.addEventListener('offline', () => updateSyncFacts({ online: false }));
   updateSyncFacts({ online: target.navigator.onLine });
+}
+
+/** What PouchDB hands to a replication's error and paused events (the server's answer, when there was one). */
+export interface ReplicationError {
+  status?: number;
+  name?: string;
+  message?: string;
+  reason?: string;
+  id?: string;
+}
+
+/** Why a replication failed, in words for the panel: the server's reason, or ours where the server's would not
+ *  help the person holding the phone (its storage full: nothing is lost, it all goes up later). */
+export function describeSyncError(err: unknown): string {
+  const e = (err ?? {}) as ReplicationError;
+  if (e.status === 507) return t('sync.serverFull');
+  return [e.id, e.reason ?? e.message ?? e.name].filter(Boolean).join(': ') || 'unknown error';
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_LANG, LANGS, pickLang, translate } from '../src/i18n';
 import { loginPath, matchRoute, shopPath } from '../src/router';
-import { deriveStatus } from '../src/sync-status';
+import { deriveStatus, describeSyncError } from '../src/sync-status';
 import { backOff, bearerFetch, PULL_BATCH_SIZE, syncUrl } from '../src/sync-config';
 
 describe('i18n', () => {
@@ -71,6 +71,19 @@ describe('sync status', () => {
       pending: 1,
       detail: 'forbidden',
     });
+  });
+
+  it("says why replication is stuck, in the phone's words when the server's storage is full", () => {
+    expect(deriveStatus({ online: true, error: 'unauthorized' })).toMatchObject({ state: 'error', problem: 'unauthorized' });
+    expect(deriveStatus({ online: true, refused: 2 }).problem).toBeUndefined(); // refusals are listed one by one
+    expect(describeSyncError({ status: 507, reason: "The server's storage is full" })).toBe(
+      '服务器存储空间已满。记录都保存在本机，稍后会自动重新上传。',
+    );
+    expect(describeSyncError({ status: 500, reason: 'The server could not complete the request.' })).toBe(
+      'The server could not complete the request.',
+    );
+    expect(describeSyncError({ id: 'S0001:photo:x', reason: 'too big' })).toBe('S0001:photo:x: too big');
+    expect(describeSyncError(null)).toBe('unknown error');
   });
 
   it('a refused document is an error, not silently synced', () => {
