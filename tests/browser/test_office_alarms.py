@@ -159,3 +159,23 @@ def test_a_new_alarm_reaches_the_office_on_any_screen(gateway: Gateway, browser:
     # One stream for the whole session, opened at sign-in: neither the desk nor the other screens opened another.
     assert streams == []
     page.context.close()
+
+
+def test_the_overview_counts_a_new_alarm_without_a_reload(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    grid, grid_user, shop = grid_login(gateway, logins)
+    page = office_page(browser, gateway, logins, "/office")
+    figure = page.locator("[data-figure=open_alarms]")
+    figure.wait_for(timeout=30_000)
+    page.wait_for_selector(".office[data-alarm-stream=live]", timeout=20_000)
+    before = int(figure.get_attribute("data-value"))
+    page.evaluate("window.__sameDocument = true")
+
+    patrol = serious_patrol(shop, grid_user)
+    pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
+    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
+    page.wait_for_selector(f"[data-figure=open_alarms][data-value='{before + 1}']", timeout=30_000)
+    assert page.locator("[data-figure=open_alarms] .big").inner_text() == str(before + 1)
+    assert page.evaluate("window.__sameDocument") is True  # no reload
+    page.context.close()

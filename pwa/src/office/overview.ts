@@ -1,5 +1,6 @@
 // Overview: the seed's three headline figures (patrol rate, hazards found, rectification rate) against the same
 // period last year, the other at-a-glance figures, the breakdown by community and grid, and 13 months of trend.
+// The figures are drawn again when an alarm comes or changes (the office's alarm stream, ./watch).
 import { h } from '../dom';
 import { navigate } from '../router';
 import { get, qs } from './api';
@@ -8,6 +9,7 @@ import { change, isNum, num, pct, type Kind } from './format';
 import { ot, type OfficeKey } from './i18n';
 import type { Screen } from './main';
 import { field, listOf, loadInto, section, select, str, table } from './ui';
+import { listen } from './watch';
 
 export const FIGURES = [
   'patrol_coverage_month',
@@ -181,7 +183,7 @@ export const overview: Screen = (query) => {
     })
     .catch(() => new Map<string, string>())
     .then((names) => {
-      void loadInto(figures, async () => {
+      const draw = async (): Promise<HTMLElement[]> => {
         const summary = await get<Summary>(`/api/office/summary${qs({ community, breakdown: 1 })}`);
         const [a, b, c, ...rest] = FIGURES;
         const out = [
@@ -196,6 +198,24 @@ export const overview: Screen = (query) => {
           breakdown(ot('overview.byGrid'), byGrid, 'grid'),
         );
         return out;
+      };
+      void loadInto(figures, draw);
+      // An alarm raised, acknowledged or resolved anywhere changes the open alarms: the figures follow, quietly.
+      let soon: ReturnType<typeof setTimeout> | null = null;
+      const stop = listen({
+        event: (event) => {
+          if (!figures.isConnected) {
+            stop();
+            return;
+          }
+          if (event.event !== 'alarm' || soon !== null) return;
+          soon = setTimeout(() => {
+            soon = null;
+            void draw()
+              .then((out) => figures.replaceChildren(...out))
+              .catch(() => undefined);
+          }, 1000);
+        },
       });
     });
   void loadInto(chart, async () => {
