@@ -17,7 +17,7 @@ from starlette.routing import Route
 from server import access
 from server.auth import Principal
 from server.errors import CouchError, bad_request, not_found
-from server.http import json_response, q_bool, q_int, q_json, read_object, settings_of
+from server.http import json_response, method_not_allowed, q_bool, q_int, q_json, read_object, settings_of
 from server.store import mango, revtree
 from server.store.protocol import AllDocsQuery, ChangesQuery, GetOptions, Store
 from server.sync.writes import write_docs
@@ -301,19 +301,29 @@ async def attachment(request: Request) -> Response:
 
 
 async def unknown(request: Request) -> Response:
+    """`/sync/_...` that no endpoint takes: an endpoint that exists but not with this method is CouchDB's 405 (`PUT
+    /sync/_revs_diff`); anything else looks missing, as to a user who may not read it."""
     await _who(request)
+    endpoint = next((route for route in ENDPOINTS if route.path == request.url.path), None)
+    if endpoint is not None and endpoint.methods:
+        raise method_not_allowed(sorted(endpoint.methods))
     raise not_found("missing")
 
 
-routes = [
-    Route("/sync", db_info, methods=["GET", "HEAD", "PUT"]),
-    Route("/sync/", db_info, methods=["GET", "HEAD", "PUT"]),
-    Route("/sync/_local/{local_id:path}", local_doc, methods=["GET", "PUT", "DELETE"]),
+# The endpoints under `/sync/_` with a fixed path (`unknown` names their methods).
+ENDPOINTS = [
     Route("/sync/_changes", changes, methods=["GET", "POST"]),
     Route("/sync/_revs_diff", revs_diff, methods=["POST"]),
     Route("/sync/_bulk_get", bulk_get, methods=["POST"]),
     Route("/sync/_bulk_docs", bulk_docs, methods=["POST"]),
     Route("/sync/_all_docs", all_docs, methods=["GET", "POST"]),
+]
+
+routes = [
+    Route("/sync", db_info, methods=["GET", "HEAD", "PUT"]),
+    Route("/sync/", db_info, methods=["GET", "HEAD", "PUT"]),
+    Route("/sync/_local/{local_id:path}", local_doc, methods=["GET", "PUT", "DELETE"]),
+    *ENDPOINTS,
     Route("/sync/_{rest:path}", unknown, methods=["GET", "POST", "PUT", "DELETE"]),
     Route("/sync/{doc_id}", document, methods=["GET", "PUT", "DELETE"]),
     Route("/sync/{doc_id}/{name:path}", attachment, methods=["GET", "PUT", "DELETE"]),

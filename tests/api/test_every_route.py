@@ -153,6 +153,10 @@ def test_every_operation_but_the_public_ones_asks_who_is_calling(world: World) -
         # The PWA's files, mounted at /, used to take these and allow only GET.
         ("PATCH", "/sync/S0001:self_check:x", 405, "Only DELETE,GET,HEAD,PUT allowed", "DELETE, GET, HEAD, PUT"),
         ("PATCH", "/sync/_local/x", 405, "Only DELETE,GET,HEAD,PUT allowed", "DELETE, GET, HEAD, PUT"),
+        # CouchDB's endpoints with another method; one that does not exist here looks missing (tests/security).
+        ("PUT", "/sync/_revs_diff", 405, "Only POST allowed", "POST"),
+        ("DELETE", "/sync/_changes", 405, "Only GET,HEAD,POST allowed", "GET, HEAD, POST"),
+        ("GET", "/sync/_find", 404, "missing", None),
     ],
 )
 def test_a_path_or_method_no_route_takes_is_answered_with_a_reason(
