@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlarmDoc, Doc, HazardDoc, PatrolDoc, SelfCheckDoc, ShopDoc } from '../src/grid/docs';
-import { allHazards, dayOf, dueAt, dueList, filterDues, groupByShop, photosToKeep, isOverdue, monthProgress, weekOfDay } from '../src/grid/due';
+import { allHazards, dayOf, dueAt, dueList, filterDues, groupByShop, isNews, photosToKeep, isOverdue, monthProgress, RECENT_MS, weekOfDay } from '../src/grid/due';
 import { matchGridRoute } from '../src/grid/routes';
 
 // Saturday 2026-11-28, 10:00 in Shanghai (02:00 UTC): ISO week 2026-W48, month 2026-11.
@@ -236,5 +236,29 @@ describe('grid routes', () => {
     expect(matchGridRoute('/s/%E0%A4%A')).toEqual({ name: 'notFound' });
     expect(matchGridRoute('/s/<script>')).toEqual({ name: 'notFound' });
     expect(matchGridRoute('/elsewhere')).toEqual({ name: 'notFound' });
+  });
+});
+
+describe('new alarms on the grid worker\'s phone', () => {
+  const now = Date.UTC(2026, 10, 29, 4, 0, 0);
+  const alarm = (over: Record<string, unknown> = {}) => ({
+    _id: 'S0001:alarm:01JDX000000000000000000000',
+    type: 'alarm' as const,
+    status: 'open' as const,
+    created_at: new Date(now - 60_000).toISOString(),
+    ...over,
+  });
+
+  it('announces an open alarm of the last day, once', () => {
+    expect(isNews(alarm(), new Set(), now)).toBe(true);
+    expect(isNews(alarm(), new Set(['S0001:alarm:01JDX000000000000000000000']), now)).toBe(false);
+  });
+
+  it('leaves alone old alarms (the first download), handled ones and other documents', () => {
+    expect(isNews(alarm({ created_at: new Date(now - RECENT_MS - 1).toISOString() }), new Set(), now)).toBe(false);
+    expect(isNews(alarm({ status: 'acknowledged' }), new Set(), now)).toBe(false);
+    expect(isNews(alarm({ type: 'hazard' }) as never, new Set(), now)).toBe(false);
+    expect(isNews(alarm({ created_at: 'yesterday' }), new Set(), now)).toBe(false);
+    expect(isNews(undefined, new Set(), now)).toBe(false);
   });
 });

@@ -14,6 +14,7 @@ import httpx
 from PIL import Image
 
 from tests.browser.field import sign_in_grid, wait_controlled
+from tests.browser.office import grid_login, serious_patrol
 from tests.gateway import Gateway
 
 
@@ -232,3 +233,34 @@ def test_the_owners_photos_are_kept_for_an_offline_patrol(
             .some((img) => img.complete && img.naturalWidth > 0)""",
         arg=photos[0],
     )
+
+
+def test_a_new_alarm_for_one_of_their_shops_shows_on_the_grid_workers_phone(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    """An alarm raised elsewhere (here a colleague's patrol, pushed from another device) reaches the phone by
+    replication and is announced on whatever screen is open, once; the banner leads to the shop."""
+    worker = logins["grid_workers"][0]
+    grid, user, first = grid_login(gateway, logins)
+    shop = worker["shops"][1]
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    sign_in_grid(page, gateway, worker)
+    page.wait_for_selector('[data-sync-state="synced"]', timeout=60_000)
+    page.click(f'a.g-shop[data-shop="{first}"]')  # on another shop's e-file
+    page.wait_for_selector(f'[data-shop="{first}"] [data-shop-name]')
+    assert page.locator(".g-alarm-news").is_hidden()
+
+    patrol = serious_patrol(shop, user)
+    pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
+    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
+    alarm_id = f"{shop}:alarm:{patrol['_id'].rsplit(':', 1)[1]}"
+
+    banner = page.locator(f".g-alarm-news[data-alarm-news='{alarm_id}']")
+    banner.wait_for(state="visible", timeout=60_000)
+    name = page.evaluate(f"fetch('/api/public/shops/{shop}').then((r) => r.json()).then((c) => c.name)")
+    assert banner.inner_text().startswith(f"新告警：{name} · ") and "燃气" in banner.inner_text()
+    banner.locator("[data-action=open-shop]").click()
+    page.wait_for_selector(f'[data-shop="{shop}"] [data-alarm="{alarm_id}"]')
+    # The next screen starts without the banner: the alarm was announced once, and the shop lists it.
+    assert page.locator(".g-alarm-news").is_hidden()

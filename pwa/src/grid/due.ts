@@ -250,3 +250,13 @@ export function monthProgress(dues: Due[]): { done: number; total: number } {
   const active = dues.filter((d) => !d.closed);
   return { done: active.filter((d) => !d.patrolDue).length, total: active.length };
 }
+
+/** How long a new alarm counts as news for the phone (./alarm-news): a day. */
+export const RECENT_MS = 24 * 3_600_000;
+
+/** Whether `doc` is an alarm to announce: open, raised in the last day, and not announced on this phone yet. */
+export function isNews(doc: Partial<AlarmDoc> | undefined, seen: ReadonlySet<string>, now: number): boolean {
+  if (!doc || doc.type !== 'alarm' || doc.status !== 'open' || !doc._id || seen.has(doc._id)) return false;
+  const at = Date.parse(doc.created_at ?? '');
+  return Number.isFinite(at) && at > now - RECENT_MS;
+}

@@ -9,9 +9,10 @@ import './grid.css';
 import { h } from '../dom';
 import { t } from '../i18n';
 import { loginPath } from '../router';
-import { currentSession } from '../session';
+import { currentSession, onSession } from '../session';
 import type { View } from '../views';
 import { activationView } from './activation';
+import { alarmBanner, stopAlarmNews } from './alarm-news';
 import { efileView } from './efile';
 import { gt } from './i18n';
 import { listView } from './list';
@@ -33,9 +34,21 @@ function signInView(wrongRole: boolean): View {
   };
 }
 
+// The local database goes with the session: so does the watch for new alarms.
+onSession((session) => {
+  if (session?.user.role !== 'grid') stopAlarmNews();
+});
+
 export function gridView(rest: string): View {
   const session = currentSession();
   if (!session || session.user.role !== 'grid') return signInView(session !== null);
+  const view = screen(rest);
+  // A new alarm for one of the worker's shops shows on every screen: above the screen, which redraws its own
+  // content as the local database changes.
+  return { ...view, node: h('div', { class: 'g-shell' }, alarmBanner(), view.node) };
+}
+
+function screen(rest: string): View {
   const route = matchGridRoute(rest);
   switch (route.name) {
     case 'list':

@@ -1,0 +1,65 @@
+// A new alarm for one of the grid worker's shops, announced on whichever grid screen is open. Alarms reach the phone
+// by replication (an owner's self-check with a serious finding, a colleague's patrol); before, the shop list only
+// moved that shop to the top, and a worker on another screen saw nothing. Each alarm is announced once on this
+// phone (its id kept), and only a recent one: the first download of a year of alarms is not news.
+import { h } from '../dom';
+import { localDb } from '../db';
+import { store, storedJson } from '../device';
+import { loadAllTemplates } from './data';
+import type { AlarmDoc } from './docs';
+import { isNews } from './due';
+import { gt } from './i18n';
+import { itemName } from './ui';
+
+const SEEN_KEY = 'mashang.alarmsAnnounced';
+const SEEN_KEPT = 200;
+
+type Show = (alarm: AlarmDoc) => void;
+let show: Show | null = null; // the banner of the screen shown now
+let watching: PouchDB.Core.Changes<object> | null = null;
+
+function watch(): void {
+  if (watching) return;
+  watching = localDb()
+    .changes({ since: 'now', live: true, include_docs: true })
+    .on('change', (change) => {
+      const doc = change.doc as AlarmDoc | undefined;
+      const seen = new Set(storedJson<string[]>(SEEN_KEY, []));
+      if (!doc || !isNews(doc, seen, Date.now())) return;
+      store(SEEN_KEY, JSON.stringify([...seen, doc._id].slice(-SEEN_KEPT)));
+      navigator.vibrate?.([200, 100, 200]);
+      show?.(doc);
+    });
+}
+
+/** Stop following the local database (signing out: the database goes with the session). */
+export function stopAlarmNews(): void {
+  watching?.cancel();
+  watching = null;
+  show = null;
+}
+
+/** The banner for the screen about to be shown: empty (hidden) until a new alarm comes while it is shown. */
+export function alarmBanner(): HTMLElement {
+  const text = h('span', { 'data-field': 'alarm' });
+  const open = h('a', { 'data-action': 'open-shop' }, gt('alarmNews.open'));
+  const dismiss = h('button', { type: 'button', class: 'link', 'data-action': 'dismiss' }, gt('alarmNews.dismiss'));
+  const banner = h('p', { class: 'g-alarm-news', role: 'alert', hidden: true }, text, ' ', open, ' ', dismiss);
+  dismiss.addEventListener('click', () => (banner.hidden = true));
+  show = (alarm) => {
+    void Promise.all([
+      localDb()
+        .get<{ name?: string }>(`${alarm.shop}:shop:${alarm.shop}`)
+        .catch(() => ({ name: undefined })),
+      loadAllTemplates().catch(() => []),
+    ]).then(([shop, templates]) => {
+      const items = alarm.items.map((i) => itemName(templates, i.item)).join('、');
+      text.textContent = gt('alarmNews.text', { shop: shop.name ?? alarm.shop, items });
+      open.setAttribute('href', `/grid/s/${encodeURIComponent(alarm.shop)}`);
+      banner.dataset.alarmNews = alarm._id;
+      banner.hidden = false;
+    });
+  };
+  watch();
+  return banner;
+}
