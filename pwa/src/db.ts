@@ -124,7 +124,8 @@ export async function tidyPhotos(now: number = Date.now()): Promise<boolean> {
     photos = new PouchDB(name);
     ledger.moveTo(photos);
   }
-  const gone = expired(retiredPhotos(), now, await holdingRefused(expired(retiredPhotos(), now)));
+  const due = expired(retiredPhotos(), now);
+  const gone = expired(due, now, await holdingRefused(due));
   let forgotten = 0;
   for (const r of gone) {
     // Off the list first: a photo looked up meanwhile must not open (and so create) the database again.
@@ -178,7 +179,6 @@ function saveRefused(list: Refused[]): void {
 export function dismissRefused(): void {
   saveRefused(allRefused().map((r) => ({ ...r, dismissed: true })));
 }
-
 
 export interface SyncTimes {
   last_push: string | null;
