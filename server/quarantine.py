@@ -2,7 +2,9 @@
 
 PouchDB never resends a document refused with `forbidden`, so this is its only trace; the office reads it in the
 sync monitor. Entries are `quarantine:refused:{ulid}` in the `quarantine` partition, which only the admin scope
-reaches, so nothing here replicates to a phone. Attachment bodies are not kept, only their length and digest.
+reaches, so nothing here replicates to a phone. The follower notes there too an event stored with two bodies
+(`conflict_entry`), which only two gateways taking them at once can do. Attachment bodies are not kept, only
+their length and digest.
 
 The quarantine is bounded per user and day (`Budget`): a broken or hostile app could otherwise fill the server's
 disk with refusals, 32 MB a request. The first `MAX_PER_DAY` refusals of a user in a day are kept, then one entry
@@ -33,6 +35,7 @@ MAX_DEVICE: Final = 64
 MAX_ID: Final = 500
 MAX_PER_DAY: Final = 200  # refusals kept per user and (UTC) day; a phone that honestly fails makes a few
 TOO_MANY: Final = "too_many_refusals"
+CONFLICT: Final = "conflict"  # not a refusal: an event stored with two bodies (`conflict_entry`)
 log = logging.getLogger("mashang.quarantine")
 
 
@@ -120,6 +123,41 @@ async def list_quarantine(store: Store, *, limit: int = 100, before: str | None 
     rows = (await store.all_docs(query))["rows"]
     docs = [row["doc"] for row in rows if row.get("doc") and row["id"] != before]
     return [{k: v for k, v in doc.items() if k != "_rev"} for doc in docs[:limit]]
+
+
+def conflict_entry(doc: Doc, losing: Sequence[str], now: datetime) -> Doc:
+    """The quarantine's note of an event stored with more than one body. A phone never sends two bodies of one id;
+    a broken or hostile device can, and two gateways in front of CouchDB that take them at the same moment both
+    store theirs (each checked, before writing, that the event was new). Every reader, the projection included,
+    takes CouchDB's winner; the others stay stored as conflicts. One note per event: its id comes from the event's,
+    so the note written again is refused as a conflict and changes nothing."""
+    doc_id = str(doc["_id"])
+    by = doc.get("created_by")
+    device = doc.get("device")
+    return {
+        "_id": f"{PREFIX}{doc_id.rsplit(':', 1)[-1][:MAX_ID]}-{CONFLICT}",
+        "type": CONFLICT,
+        "schema": 1,
+        "user": by if isinstance(by, str) else None,
+        "role": by.split(":", 1)[0] if isinstance(by, str) else None,
+        "device": device[:MAX_DEVICE] if isinstance(device, str) else None,
+        "received_at": now.isoformat(timespec="milliseconds"),
+        "error": CONFLICT,
+        "reason": f"Two bodies of this event were stored at once (two gateways took them together). The scores "
+        f"use revision {doc.get('_rev')}; {', '.join(losing)} stay stored beside it.",
+        "doc_id": doc_id[:MAX_ID],
+        "doc": kept(doc),
+    }
+
+
+async def note_conflicts(store: Store, conflicted: Sequence[tuple[Doc, Sequence[str]]], now: datetime) -> None:
+    """Note each (event, its losing revisions) in the quarantine, once (see `conflict_entry`)."""
+    if not conflicted:
+        return
+    answers = await store.bulk_docs([conflict_entry(doc, losing, now) for doc, losing in conflicted])
+    failed = [a for a in answers if "error" in a and a.get("error") != "conflict"]  # a conflict: noted before
+    if failed:
+        log.warning("the quarantine's note of %d conflicted events was not written: %s", len(failed), failed[0])
 
 
 def kept(doc: Any) -> Any:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from server.office.facts import View
+from server.quarantine import CONFLICT
 from server.quarantine import PREFIX as QUARANTINE
 from server.store.protocol import AllDocsQuery, Doc, Store
 
@@ -77,7 +78,8 @@ async def sync_monitor(store: Store, view: View, now: datetime) -> dict[str, Any
         reports.setdefault(_first(doc, USER_FIELDS), []).append(report)
     refused: dict[str, list[Doc]] = {}
     for entry in await _range(store, QUARANTINE + "\ufff0", QUARANTINE, descending=True, limit=MAX_REFUSED):
-        refused.setdefault(str(entry.get("user")), []).append(entry)
+        if entry.get("type") != CONFLICT:  # a note of two bodies stored, not a refusal (the quarantine lists it)
+            refused.setdefault(str(entry.get("user")), []).append(entry)
     delivered: dict[str, tuple[str, str]] = {}
     for shop in view.shops.values():
         for user_id, at, device in shop.facts.authors:

@@ -379,19 +379,32 @@ class SqliteStore:
         order = "DESC" if q.descending else "ASC"
         page = f"SELECT id, winner FROM docs WHERE {cond} ORDER BY id {order} LIMIT ? OFFSET ?"
         args_page = (*args, q.limit if q.limit is not None else -1, q.skip)
-        if q.include_docs and not q.conflicts:
-            rows = self._range_with_docs(conn, page, args_page, order)
+        if q.include_docs:
+            rows = self._range_with_docs(conn, page, args_page, order, q.conflicts)
         else:
             for doc_id, winner in conn.execute(page, args_page).fetchall():
                 rows.append(self._all_docs_row(conn, doc_id, winner, q, opts))
         return {"total_rows": total, "offset": q.skip, "rows": rows}
 
     @staticmethod
-    def _range_with_docs(conn: sqlite3.Connection, page: str, args: tuple[Any, ...], order: str) -> list[Doc]:
+    def _range_with_docs(
+        conn: sqlite3.Connection, page: str, args: tuple[Any, ...], order: str, conflicts: bool
+    ) -> list[Doc]:
         """A page of a key range with its documents in two queries, the bodies and the attachments' stubs, instead
         of three per document (the revision tree, the body, the attachments): the winners of a range are live, and
-        without `conflicts` nothing else of the tree shows. The office's reads and the validators' partition reads
-        are such ranges."""
+        of the rest of the tree only the live losing leaves show (`_conflicts`, a third query when asked). The
+        office's reads and the validators' partition reads are such ranges."""
+        losing: dict[str, list[str]] = {}
+        if conflicts:
+            leaf_rows = conn.execute(
+                f"SELECT r.doc_id, r.rev FROM ({page}) p"
+                " JOIN revs r ON r.doc_id = p.id AND r.leaf = 1 AND r.deleted = 0 AND r.rev != p.winner",
+                args,
+            ).fetchall()
+            for doc_id, rev in leaf_rows:
+                losing.setdefault(doc_id, []).append(rev)
+            for revs in losing.values():  # CouchDB's order: the most winning first (`revtree.leaves`)
+                revs.sort(key=lambda rev: revtree.sort_key(rev, False), reverse=True)
         stubs: dict[str, Doc] = {}
         att_rows = conn.execute(
             f"SELECT a.doc_id, a.name, a.content_type, a.digest, a.length, a.revpos FROM ({page}) p"
@@ -412,6 +425,8 @@ class SqliteStore:
             doc.update(orjson.loads(body))
             if doc_id in stubs:
                 doc["_attachments"] = stubs[doc_id]
+            if doc_id in losing:
+                doc["_conflicts"] = losing[doc_id]
             rows.append({"id": doc_id, "key": doc_id, "value": {"rev": winner}, "doc": doc})
         return rows
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
+from server import quarantine
 from server.errors import CouchError
 from server.models.registry import shop_doc_id
 from server.store.protocol import AllDocsQuery, Doc, Store
@@ -70,6 +71,9 @@ class Partition:
     registry: Doc | None
     events: list[Doc]
     stored: dict[str, Doc]
+    # Events stored with more than one body (two gateways took two bodies of one id at once): id -> the losing
+    # revisions. The projection uses the winner, as every reader does; the follower notes them in the quarantine.
+    conflicts: dict[str, list[str]] = field(default_factory=dict)
 
 
 def same(stored: Mapping[str, Any], doc: Mapping[str, Any]) -> bool:
@@ -125,24 +129,30 @@ def _merged(doc: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Doc:
 
 
 async def read_partition(store: Store, code: str) -> Partition:
-    query = AllDocsQuery(startkey=f"{code}:", endkey=f"{code}:\ufff0", include_docs=True)
+    query = AllDocsQuery(startkey=f"{code}:", endkey=f"{code}:\ufff0", include_docs=True, conflicts=True)
     return partition(code, (row.get("doc") for row in (await store.all_docs(query))["rows"]))
 
 
 def partition(code: str, docs: Iterable[Doc | None]) -> Partition:
-    """A shop's partition from the documents of its key range (a deleted one's row has no document)."""
-    registry, events, stored = None, [], {}
+    """A shop's partition from the documents of its key range (a deleted one's row has no document). An event's
+    `_conflicts` go to `Partition.conflicts`, not into the projection."""
+    registry, events, stored, conflicts = None, [], {}, {}
     registry_id = shop_doc_id(code)
     for doc in docs:
         if not doc:
             continue
+        if "_conflicts" in doc:
+            losing = [str(rev) for rev in doc["_conflicts"]]
+            doc = {k: v for k, v in doc.items() if k != "_conflicts"}
+            if doc["_id"] != registry_id and doc.get("type") not in PROJECTED:
+                conflicts[doc["_id"]] = losing
         if doc["_id"] == registry_id:
             registry = doc
         elif doc.get("type") in PROJECTED:
             stored[doc["_id"]] = doc
         else:
             events.append(doc)
-    return Partition(registry, events, stored)
+    return Partition(registry, events, stored, conflicts)
 
 
 def _project(code: str, part: Partition, context: Context, as_of: date) -> tuple[Plan, ShopFacts, Doc | None]:
@@ -180,8 +190,11 @@ async def project_shop_into(
     its scores as of the `past_days` of its sub-district)."""
     written = deleted = 0
     new_alarms: list[Doc] = []
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         part = await read_partition(store, code)
+        if part.conflicts and attempt == 0:
+            conflicted = [(doc, part.conflicts[doc["_id"]]) for doc in part.events if doc["_id"] in part.conflicts]
+            await quarantine.note_conflicts(store, conflicted, datetime.now(UTC))
         days = past_days.of(part.registry)
         plan, facts, score, scores = await asyncio.to_thread(project_with_past, code, part, context, as_of, days)
         past = dict(zip(days, scores, strict=True))

@@ -407,9 +407,12 @@ def photo_doc(doc_id: str, data: bytes = PHOTO, **body: Any) -> Doc:
 
 async def test_a_range_with_its_documents_gives_each_as_a_get_does(store: Store) -> None:
     """The office's and the validators' reads are key ranges with their documents: each row's document is the one a
-    GET gives (winner of a conflict, every attachment's stub, no deleted document), in either direction."""
+    GET gives (winner of a conflict, every attachment's stub, no deleted document, the live losing leaves when
+    asked), in either direction."""
     await replicate(store, A, ["2-bbb", "1-aaa"], v="b")
     await replicate(store, A, ["2-ccc", "1-aaa"], v="c")
+    await replicate(store, A, ["2-aab", "1-aaa"], v="a")
+    await replicate(store, A, ["3-ddd", "2-ddd", "1-aaa"], deleted=True)  # a deleted leaf: no conflict
     photo = sid("P", kind="photo")
     two = photo_doc(photo, PHOTO[:1000])
     two["_attachments"]["a-first.jpg"] = {"content_type": "image/png", "data": base64.b64encode(b"png").decode()}
@@ -428,6 +431,12 @@ async def test_a_range_with_its_documents_gives_each_as_a_get_does(store: Store)
         photo_row = next(row for row in rows if row["id"] == photo)
         assert sorted(photo_row["doc"]["_attachments"]) == ["a-first.jpg", "photo.jpg"]
         assert "_conflicts" not in next(row for row in rows if row["id"] == A)["doc"]
+        # With `conflicts`, as a GET with conflicts (in the backend's order): the losing live leaves.
+        rows = (await store.all_docs(replace(query, include_docs=True, conflicts=True)))["rows"]
+        for row in rows:
+            assert row["doc"] == await store.get(row["id"], GetOptions(conflicts=True)), row["id"]
+        assert sorted(next(row for row in rows if row["id"] == A)["doc"]["_conflicts"]) == ["2-aab", "2-bbb"]
+        assert all("_conflicts" not in row["doc"] for row in rows if row["id"] != A)
 
 
 async def test_inline_attachment_becomes_a_stub_and_streams_back(store: Store) -> None:
