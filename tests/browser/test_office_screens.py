@@ -335,3 +335,32 @@ def test_the_grid_workers_sort_by_a_tap_on_a_heading(gateway: Gateway, browser: 
     assert heading.get_attribute("aria-sort") == "descending" and coverage[first.inner_text()] == highest
     assert coverage[page.locator(".bar-chart text.tick").first.text_content() or ""] == lowest
     page.context.close()
+
+
+def test_an_event_stored_with_two_bodies_shows_in_the_sync_monitor(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    """What two gateways in front of CouchDB leave when a device sends two bodies of one event at once (written
+    here with the operator's token, as the replicator writes): the office sees it among the quarantine's rows,
+    marked as two bodies of one record rather than a refusal."""
+    office = office_headers(gateway, logins)
+    _, grid_user, shop = grid_login(gateway, logins)
+    first = serious_patrol(shop, grid_user)
+    second = {**first, "findings": [{**first["findings"][0], "note": "另一份内容"}]}
+    with gateway.client() as admin:
+        for doc, rev in ((first, "1-" + "a" * 32), (second, "1-" + "f" * 32)):
+            answer = admin.post("/sync/_bulk_docs", json={"docs": [{**doc, "_rev": rev}], "new_edits": False})
+            assert answer.status_code == 201 and answer.json() == [], answer.text
+    deadline = time.monotonic() + 30
+    while not any(
+        e["type"] == "conflict" and e["doc_id"] == first["_id"]
+        for e in httpx.get(f"{gateway.url}/api/office/quarantine", headers=office).json()["items"]
+    ):
+        assert time.monotonic() < deadline, "the validators did not note the event's two bodies"
+        time.sleep(0.3)
+
+    page = office_page(browser, gateway, logins, "/office/sync")
+    row = page.locator("[data-table=quarantine] tbody tr", has=page.locator("[data-conflict]"))
+    row.wait_for(timeout=30_000)
+    assert first["_id"] in row.inner_text() and "同一记录两份内容" in row.inner_text()
+    page.context.close()

@@ -29,6 +29,8 @@ interface Device {
 
 interface Refused {
   _id?: string;
+  /** `refused`, or `conflict`: an event stored with two bodies (two gateways took them at once), not a refusal. */
+  type?: string;
   id?: string;
   doc_id?: string;
   user?: string;
@@ -165,7 +167,13 @@ export const syncMonitor: Screen = () => {
         },
         { label: ot('sync.device'), cell: (r: Refused) => str(r.device), cls: 'nowrap' },
         { label: ot('sync.doc'), cell: (r: Refused) => str(r.doc_id ?? r.id ?? r._id) },
-        { label: ot('sync.reason'), cell: (r: Refused) => str(r.reason) },
+        {
+          label: ot('sync.reason'),
+          cell: (r: Refused) =>
+            r.type === 'conflict'
+              ? h('span', { 'data-conflict': '' }, badge(ot('sync.conflict'), 'warn'), ' ', str(r.reason))
+              : str(r.reason),
+        },
       ],
       rows,
       { 'data-table': 'quarantine' },
