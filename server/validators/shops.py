@@ -192,7 +192,7 @@ async def project_shop_into(
     new_alarms: list[Doc] = []
     for attempt in range(ATTEMPTS):
         part = await read_partition(store, code)
-        if part.conflicts and attempt == 0:
+        if part.conflicts and part.registry is not None and attempt == 0:  # a shop of the registry: projected
             conflicted = [(doc, part.conflicts[doc["_id"]]) for doc in part.events if doc["_id"] in part.conflicts]
             await quarantine.note_conflicts(store, conflicted, datetime.now(UTC))
         days = past_days.of(part.registry)
