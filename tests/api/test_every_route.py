@@ -17,8 +17,9 @@ Json = dict[str, Any]
 # The live alarm stream never ends with a good request; its refusals are checked like the others.
 ENDLESS = {("get", "/api/office/alarms/stream")}
 # Path values that reach the handler (a real shop, an export that exists, ...; "x" for the rest), and bad ones put in
-# one at a time: a word, a very long one, Chinese, something like a document id.
-GOOD = {"code": "S0001", "shop": "S0001", "kind": "checks", "fmt": "csv", "month": "2026-11", "user_id": "grid:zhou"}
+# one at a time: a word, a very long one, Chinese, something like a document id. The staff account is li's: zhou is
+# the grid worker who calls, and the office revokes the account it names.
+GOOD = {"code": "S0001", "shop": "S0001", "kind": "checks", "fmt": "csv", "month": "2026-11", "user_id": "grid:li"}
 SEGMENTS = ("x", "a" * 300, "中文", "S0001:alarm:01J00000000000000000000000", "2026-13")
 # The body fields of the operations whose body the document leaves without a schema (their handlers check each).
 SHOP_FIELDS = ("code", "name", "address", "category", "community", "grid")
