@@ -223,7 +223,8 @@ export const alarms: Screen = (query) => {
     live: ot('alarms.live'),
     retrying: ot('alarms.retrying'),
   };
-  const stop = listen({
+  listen({
+    owner: root, // the desk stops hearing the stream once it has left the page (another screen, signed out)
     event: onEvent,
     counts: renderCounts, // counted again by ./watch after each event
     state: (state) => {
@@ -231,13 +232,5 @@ export const alarms: Screen = (query) => {
       live.textContent = states[state];
     },
   });
-  // The desk stops hearing the stream as soon as it leaves the page (another screen, signed out).
-  const born = Date.now();
-  const watch = setInterval(() => {
-    if (!root.isConnected && Date.now() - born > 5000) {
-      stop();
-      clearInterval(watch);
-    }
-  }, 1000);
   return root;
 };

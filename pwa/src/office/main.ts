@@ -78,9 +78,6 @@ interface NewAlarm {
   alarm: { shop: string; shop_name?: string | null; items: { item: string }[] };
 }
 
-// The layout shown now hears the alarm stream; the one before it (the previous screen's) stops hearing it.
-let unlisten: (() => void) | null = null;
-
 /** The menu's count of open alarms and the banner of a new one, on every screen (see ./watch). */
 function alarmWatch(node: HTMLElement, count: HTMLElement, banner: HTMLElement, onDesk: boolean): void {
   const text = h('span', { 'data-field': 'alarm' });
@@ -88,9 +85,9 @@ function alarmWatch(node: HTMLElement, count: HTMLElement, banner: HTMLElement, 
   dismiss.addEventListener('click', () => (banner.hidden = true));
   const link = onDesk ? '' : h('a', { href: officePath('alarms'), 'data-action': 'open-desk' }, ot('alarms.openDesk'));
   banner.replaceChildren(text, ' ', link, ' ', dismiss);
-  unlisten?.();
   watchAlarms();
-  unlisten = listen({
+  listen({
+    owner: node, // the previous screen's layout stops hearing it
     event: (event) => {
       if (event.event !== 'alarm') return;
       const { change, alarm } = JSON.parse(event.data) as NewAlarm;

@@ -202,12 +202,9 @@ export const overview: Screen = (query) => {
       void loadInto(figures, draw);
       // An alarm raised, acknowledged or resolved anywhere changes the open alarms: the figures follow, quietly.
       let soon: ReturnType<typeof setTimeout> | null = null;
-      const stop = listen({
+      listen({
+        owner: figures,
         event: (event) => {
-          if (!figures.isConnected) {
-            stop();
-            return;
-          }
           if (event.event !== 'alarm' || soon !== null) return;
           soon = setTimeout(() => {
             soon = null;

@@ -11,9 +11,25 @@ export interface Watcher {
   state?: (state: StreamState) => void;
   /** The alarms by status (`open` is those not yet acknowledged), whenever they may have changed. */
   counts?: (counts: Record<string, number>) => void;
+  /** The element it draws into: once that has left the page (another screen), the watcher hears no more. */
+  owner?: HTMLElement;
 }
 
-const watchers = new Set<Watcher>();
+// Each watcher, with when it began to listen and whether its owner was on the page yet (a screen is put on the
+// page a moment after it is made).
+const watchers = new Map<Watcher, { since: number; shown: boolean }>();
+const OWNER_GRACE_MS = 5000;
+
+/** The watchers still listening; those whose owner left the page (or never came onto it) are dropped. */
+function listening(): Watcher[] {
+  const now = Date.now();
+  for (const [w, life] of watchers) {
+    if (!w.owner) continue;
+    if (w.owner.isConnected) life.shown = true;
+    else if (life.shown || now - life.since > OWNER_GRACE_MS) watchers.delete(w);
+  }
+  return [...watchers.keys()];
+}
 let stream: { stop: () => void } | null = null;
 let state: StreamState = 'connecting';
 let counted: Record<string, number> | null = null;
@@ -30,7 +46,7 @@ function countSoon(delay = 300): void {
       .then((page) => {
         const found = page.counts ?? {};
         counted = found;
-        for (const w of watchers) w.counts?.(found);
+        for (const w of listening()) w.counts?.(found);
       })
       .catch(() => undefined);
   }, delay);
@@ -46,12 +62,12 @@ export function watchAlarms(): void {
         headers: lastEventId ? { 'Last-Event-ID': lastEventId, Accept: 'text/event-stream' } : { Accept: 'text/event-stream' },
       }),
     onEvent: (event) => {
-      for (const w of watchers) w.event?.(event);
+      for (const w of listening()) w.event?.(event);
       if (event.event === 'alarm' || event.event === 'reset') countSoon();
     },
     onState: (next) => {
       state = next;
-      for (const w of watchers) w.state?.(next);
+      for (const w of listening()) w.state?.(next);
       if (next === 'live') countSoon(0); // (re)connected: alarms may have come and gone meanwhile
     },
     alive: () => {
@@ -70,13 +86,12 @@ export function stopWatching(): void {
   counted = null;
 }
 
-/** Hear the stream's events, its state and the counts (the known state and counts at once); returns the
- * function that stops. */
-export function listen(watcher: Watcher): () => void {
-  watchers.add(watcher);
+/** Hear the stream's events, its state and the counts (the known state and counts at once), for as long as the
+ * watcher's owner is on the page. */
+export function listen(watcher: Watcher): void {
+  watchers.set(watcher, { since: Date.now(), shown: false });
   watcher.state?.(state);
   if (counted !== null) watcher.counts?.(counted);
-  return () => watchers.delete(watcher);
 }
 
 /** `title` with the open alarms counted in front, as `(2) 概览 · 码上安全`, so a tab in the background shows them. */
