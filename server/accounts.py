@@ -49,7 +49,7 @@ def now_iso() -> str:
 
 def public_user(doc: Doc) -> Doc:
     """What the client may know about its own account."""
-    keep = ("user_id", "role", "name", "shop", "username")
+    keep = ("user_id", "role", "name", "shop", "username", "subdistrict")
     return {"id": doc["user_id"], **{k: doc[k] for k in keep if k in doc and k != "user_id"}}
 
 
@@ -100,7 +100,11 @@ class Accounts:
 
     # ----- creating accounts -----
 
-    async def create_staff(self, role: str, username: str, password: str, name: str) -> Doc:
+    async def create_staff(
+        self, role: str, username: str, password: str, name: str, subdistrict: str | None = None
+    ) -> Doc:
+        """A staff account; `subdistrict` makes an office account one sub-district's office (the whole district's
+        without it) and files a grid worker under the sub-district whose office may manage them."""
         if role not in ("office", "grid"):
             raise bad_request("role must be office or grid")
         if not username.isascii() or not username.replace("_", "").replace("-", "").isalnum():
@@ -108,8 +112,9 @@ class Accounts:
         if len(password) < 8:
             raise bad_request("password: at least 8 characters")
         password_hash = await asyncio.to_thread(HASHER.hash, password)
+        home = {"subdistrict": subdistrict} if subdistrict else {}
         return await self._put_user(
-            f"{role}:{username}", role, {"password_hash": password_hash}, username=username, name=name
+            f"{role}:{username}", role, {"password_hash": password_hash}, username=username, name=name, **home
         )
 
     async def issue_activation(self, shop: str, issued_by: str) -> Doc:
@@ -154,6 +159,8 @@ class Accounts:
         The scope version carries over; an account without a `name` keeps its old one (owners: the shop code)."""
         existing = await read(self.store, user_doc_id(user_id))
         name = fields.pop("name") if "name" in fields else (existing or {}).get("name", user_id.split(":", 1)[1])
+        if existing and existing.get("subdistrict") and "subdistrict" not in fields:
+            fields["subdistrict"] = existing["subdistrict"]  # a new password keeps the account's sub-district
         doc = {
             "_id": user_doc_id(user_id),
             "type": "user",

@@ -32,6 +32,8 @@ class Principal:
     device: str | None = None
     # Bumped when the user's scope changes (a shop moved grids): checkpoints of the old scope are forgotten.
     scope_version: int = 0
+    # An office account's sub-district (街道) when it is one sub-district's office; None: the whole district.
+    subdistrict: str | None = None
 
     @property
     def is_admin(self) -> bool:

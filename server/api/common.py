@@ -9,6 +9,7 @@ from starlette.requests import Request
 from server.accounts import Accounts, require_role
 from server.auth import Principal
 from server.errors import bad_request
+from server.office.reach import Reach
 from server.registry import Registry
 
 
@@ -27,6 +28,12 @@ async def caller(request: Request, *roles: str) -> Principal:
     if roles:
         require_role(principal, *roles)
     return principal
+
+
+async def office(request: Request) -> tuple[Principal, Reach]:
+    """An office (or operator) caller, with how far their account reaches (`server.office.reach`)."""
+    principal = await caller(request, "office")
+    return principal, Reach.of(principal)
 
 
 def client_address(request: Request) -> str:

@@ -59,6 +59,10 @@ class Authenticator:
         if principal.version != int(user.get("token_version", 0)):
             raise unauthorized("Token revoked; sign in again.")
         device = request.headers.get("x-mashang-device")
+        subdistrict = user.get("subdistrict") if principal.role == "office" else None
         return dataclasses.replace(
-            principal, scope_version=int(user.get("scope_version", 0)), device=device[:64] if device else None
+            principal,
+            scope_version=int(user.get("scope_version", 0)),
+            device=device[:64] if device else None,
+            subdistrict=str(subdistrict) if subdistrict else None,
         )

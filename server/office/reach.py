@@ -1,0 +1,168 @@
+"""How far an office account reaches: the whole district, or one sub-district (街道).
+
+A district on one deployment has a safety office (安监所) in each of its sub-districts. Each sees, edits and is
+alarmed about its own shops only; the district's office (an office account without a sub-district, or the
+operator) sees them all and alone edits what is shared: the rules and checklists, the webhook, the sub-districts.
+
+Every `/api/office/` handler takes its `Reach` from `server.api.common.office` and asks it before it reads or
+writes: `shop`, `grid`, `community`, `user` for one named thing (a 403 outside), `holds` and the sub-district
+lookups to filter lists, `subdistrict_param` for a `?subdistrict=` filter, `whole` for the district's own desks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from server.accounts import user_doc_id
+from server.auth import Principal
+from server.errors import CouchError, forbidden
+from server.models.registry import community_doc_id, grid_doc_id, shop_doc_id
+from server.office.facts import ShopState, View
+from server.store.protocol import AllDocsQuery, Doc, Store
+from server.store.upsert import read
+
+
+@dataclass(frozen=True)
+class Reach:
+    subdistrict: str | None  # None: every sub-district
+
+    @classmethod
+    def of(cls, principal: Principal) -> Reach:
+        return cls(None if principal.is_admin else principal.subdistrict)
+
+    @property
+    def everywhere(self) -> bool:
+        return self.subdistrict is None
+
+    def outside(self, what: str) -> CouchError:
+        return forbidden(f"{what} is outside your sub-district ({self.subdistrict}).")
+
+    def whole(self, what: str) -> None:
+        """Only the district's office may do `what` (shared by every sub-district)."""
+        if not self.everywhere:
+            raise forbidden(f"{what}: only the district's office may do this (yours is {self.subdistrict}).")
+
+    def allows(self, subdistrict: str | None) -> bool:
+        return self.everywhere or subdistrict == self.subdistrict
+
+    def require(self, subdistrict: str | None, what: str) -> None:
+        if not self.allows(subdistrict):
+            raise self.outside(what)
+
+    def subdistrict_param(self, given: str | None) -> str | None:
+        """A `?subdistrict=` filter held to the reach: a sub-district's office gets its own when it names none,
+        and a 403 when it names another."""
+        if self.everywhere:
+            return given or None
+        if given and given != self.subdistrict:
+            raise self.outside(f"Sub-district {given}")
+        return self.subdistrict
+
+    # ----- with the office's view (dashboards, lists, exports) -----
+
+    def holds(self, view: View, shop: ShopState) -> bool:
+        return self.everywhere or view.subdistrict_of(shop) == self.subdistrict
+
+    def shops(self, view: View) -> list[ShopState]:
+        """Every shop of the view in reach (closed ones too), by code."""
+        return [shop for _code, shop in sorted(view.shops.items()) if self.holds(view, shop)]
+
+    def codes(self, view: View) -> frozenset[str] | None:
+        """The codes of the shops in reach; None: every shop."""
+        return None if self.everywhere else frozenset(shop.code for shop in self.shops(view))
+
+    def view_shop(self, view: View, code: str) -> None:
+        """A 403 for a shop of the view outside the reach (an unknown code is the caller's own 404)."""
+        shop = view.shops.get(code)
+        if shop is not None and not self.holds(view, shop):
+            raise self.outside(f"Shop {code}")
+
+    def view_grid(self, view: View, code: str | None) -> None:
+        if code and not self.everywhere and code in view.grids:
+            community = view.communities.get(str(view.grids[code].get("community")))
+            self.require(community.get("subdistrict") if community else None, f"Grid {code}")
+
+    def view_community(self, view: View, code: str | None) -> None:
+        if code and not self.everywhere and code in view.communities:
+            self.require(view.communities[code].get("subdistrict"), f"Community {code}")
+
+    # ----- with the registry documents (the registry desk, accounts) -----
+
+    async def shop(self, store: Store, code: str) -> None:
+        if not self.everywhere:
+            self.require(await subdistrict_of_shop(store, code), f"Shop {code}")
+
+    async def grid(self, store: Store, code: str) -> None:
+        if not self.everywhere:
+            self.require(await subdistrict_of_grid(store, code), f"Grid {code}")
+
+    async def community(self, store: Store, code: str) -> None:
+        if not self.everywhere:
+            self.require(await subdistrict_of_community(store, code), f"Community {code}")
+
+    async def user(self, store: Store, user_id: str) -> None:
+        if not self.everywhere:
+            self.require_any(await subdistricts_of_user(store, user_id), f"User {user_id}")
+
+    def require_any(self, subdistricts: Iterable[str | None], what: str) -> None:
+        if not self.everywhere and self.subdistrict not in set(subdistricts):
+            raise self.outside(what)
+
+
+async def subdistrict_of_community(store: Store, code: str) -> str | None:
+    """The community's sub-district; None for an unknown community (nothing to hold it to)."""
+    doc = await read(store, community_doc_id(code))
+    return str(doc["subdistrict"]) if doc and doc.get("subdistrict") else None
+
+
+async def subdistrict_of_grid(store: Store, code: str) -> str | None:
+    doc = await read(store, grid_doc_id(code))
+    return await subdistrict_of_community(store, str(doc.get("community"))) if doc else None
+
+
+async def subdistrict_of_shop(store: Store, code: str) -> str | None:
+    doc = await read(store, shop_doc_id(code))
+    return await subdistrict_of_community(store, str(doc.get("community"))) if doc else None
+
+
+async def subdistricts_of_user(store: Store, user_id: str) -> set[str | None]:
+    """The sub-districts an account belongs to: an owner's shop's; a grid worker's home and those of the grids
+    that list them; an office account's own (None for the district's office, and for an unknown account)."""
+    role, _, name = user_id.partition(":")
+    if role == "owner":
+        return {await subdistrict_of_shop(store, name)}
+    user = await read(store, user_doc_id(user_id))
+    found: set[str | None] = {str(user["subdistrict"]) if user and user.get("subdistrict") else None}
+    if role == "grid":
+        found |= await subdistricts_of_worker(store, name)
+    return found
+
+
+async def subdistricts_of_worker(store: Store, username: str) -> set[str | None]:
+    grids = await store.all_docs(AllDocsQuery(startkey="registry:grid:", endkey="registry:grid:\ufff0", include_docs=True))
+    found: set[str | None] = set()
+    for row in grids["rows"]:
+        doc: Doc = row.get("doc") or {}
+        if username in doc.get("workers", []):
+            found.add(await subdistrict_of_community(store, str(doc.get("community"))))
+    return found
+
+
+def user_in_view(view: View, reach: Reach, user: Doc) -> bool:
+    """Whether the reach may see the account `user` (the view's registry instead of one read per account)."""
+    if reach.everywhere:
+        return True
+    role, _, name = str(user.get("user_id")).partition(":")
+    if role == "owner":
+        shop = view.shops.get(name)
+        return shop is not None and reach.holds(view, shop)
+    if user.get("subdistrict") == reach.subdistrict:
+        return True
+    if role != "grid":
+        return False
+    for grid in view.grids.values():
+        if name in grid.get("workers", []):
+            community = view.communities.get(str(grid.get("community"))) or {}
+            if community.get("subdistrict") == reach.subdistrict:
+                return True
+    return False
