@@ -94,6 +94,9 @@ class Report:
     reason: str | None = None  # why a job failed
     written: int = 0  # rows whose writes are finished (`done` rows are planned and counted)
     resumed: int = 0  # times the job was taken up again after the server restarted
+    # A sub-district's office imports into its own sub-district only: rows placing a shop elsewhere, or naming a
+    # shop of another sub-district, are refused.
+    within: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -222,6 +225,7 @@ class Importer:
     def __init__(self, registry: Registry, report: Report, subdistrict: str | None = None) -> None:
         self.registry, self.report, self.subdistrict = registry, report, subdistrict
         self.communities: dict[str, str] = {}  # code or name -> code
+        self.subdistricts: dict[str, str] = {}  # community code -> its sub-district
         self.grids: dict[str, tuple[str, str]] = {}  # code or name (also "community/name") -> (code, community)
         self.first_line: dict[str, int] = {}
 
@@ -253,7 +257,7 @@ class Importer:
             if all(row.values.get(name) for name in REQUIRED):
                 self.first_line.setdefault(row.values["code"], row.line)
         if report.written < report.done:
-            self.report = Report(report.job, report.dry_run, report.create)
+            self.report = Report(report.job, report.dry_run, report.create, within=report.within)
             try:
                 plans = [await self._plan(row) for row in rows[report.written : report.done]]
             finally:
@@ -278,6 +282,7 @@ class Importer:
     async def _load(self) -> None:
         for c in await self.registry.communities():
             self.communities[c["code"]] = c["code"]
+            self.subdistricts[c["code"]] = str(c.get("subdistrict"))
             self.communities.setdefault(c["name"], c["code"])
         for g in await self.registry.grids():
             self._know_grid(g["code"], g["name"], g["community"])
@@ -317,6 +322,11 @@ class Importer:
             "owner_activated": False,
         }
         current = await self.registry.shop(code) if re.fullmatch(PARTITION, code) else None
+        elsewhere = self._elsewhere(current["community"] if current else None)
+        if elsewhere:
+            report.refuse(row.line, "code", f"shop {code} is in sub-district {elsewhere}, not yours ({report.within})")
+            report.refused += 1
+            return None
         if current is not None:
             shop = {**shop, "status": current["status"], "owner_activated": current["owner_activated"]}
         try:
@@ -355,6 +365,10 @@ class Importer:
             if community is not None and found[1] != community:
                 report.refuse(row.line, "grid", f"grid {v['grid']} belongs to community {found[1]}, not {community}")
                 return None
+            elsewhere = self._elsewhere(found[1])
+            if elsewhere:
+                report.refuse(row.line, "grid", f"grid {v['grid']} is in sub-district {elsewhere}, not yours")
+                return None
             return found[1], found[0]
         if not report.create:
             report.refuse(row.line, "grid", f"unknown grid {v['grid']}")
@@ -363,6 +377,13 @@ class Importer:
             report.refuse(row.line, "community", f"needed to create the new grid {v['grid']}")
             return None
         return community, await self._new_grid(v["grid"], community)
+
+    def _elsewhere(self, community: str | None) -> str | None:
+        """The sub-district of `community` when the import is held to another one (`Report.within`)."""
+        if self.report.within is None or community is None:
+            return None
+        found = self.subdistricts.get(community, self.report.within)
+        return found if found != self.report.within else None
 
     async def _new_community(self, row: Row, label: str) -> str | None:
         code = _code_for(label, "c", set(self.communities.values()))

@@ -10,6 +10,7 @@ from server.api.common import accounts_of, caller, client_address, registry_of, 
 from server.errors import forbidden, not_found
 from server.http import json_response, read_object
 from server.models.registry import shop_doc_id
+from server.office.reach import Reach
 from server.store.upsert import read
 
 
@@ -61,6 +62,8 @@ async def activation_code(request: Request) -> Response:
         mine = await registry_of(request).shops_of_worker(principal.user_id.split(":", 1)[1])
         if shop not in mine:
             raise forbidden("This shop is not in your grids.")
+    else:
+        await Reach.of(principal).shop(accounts_of(request).store, shop)
     return json_response(request, await accounts_of(request).issue_activation(shop, principal.user_id), 201)
 
 

@@ -16,13 +16,14 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from server.api.common import caller
+from server.api.common import office
 from server.errors import bad_request, not_found
 from server.http import json_response, q_bool, q_int
 from server.models.common import PARTITION, ULID
 from server.models.rules import Rules
 from server.office import figures, monitor, rankings, shops
 from server.office.facts import Facts, View
+from server.office.reach import Reach
 from server.store.protocol import Store
 from server.store.upsert import read
 from server.validators.follower import Follower
@@ -62,10 +63,29 @@ def _params(request: Request) -> dict[str, str]:
     return dict(request.query_params)
 
 
+async def reached(request: Request) -> tuple[Reach, View]:
+    """The caller's reach and the office's view narrowed to it; a `?subdistrict=`, `?community=` or `?grid=` filter
+    naming what is outside the reach is a 403 (unknown codes stay the 400s of the routes' own checks)."""
+    _principal, reach = await office(request)
+    view = await office_view(request)
+    params = request.query_params
+    reach.subdistrict_param(params.get("subdistrict"))
+    reach.view_community(view, params.get("community"))
+    reach.view_grid(view, params.get("grid"))
+    return reach, reach.narrow(view)
+
+
+def _scoped_params(request: Request, reach: Reach) -> dict[str, str]:
+    """The query, with a sub-district's office held to its own sub-district."""
+    params = _params(request)
+    if not reach.everywhere:
+        params["subdistrict"] = str(reach.subdistrict)
+    return params
+
+
 async def communities(request: Request) -> Response:
     """`GET /api/office/communities`: `[{"id", "name", "subdistrict", "shops"}]`, shops = its active shops."""
-    await caller(request, "office")
-    view = await office_view(request)
+    _reach, view = await reached(request)
     counts: dict[str, int] = {}
     for shop in view.active():
         if shop.facts.community:
@@ -81,9 +101,8 @@ async def summary(request: Request) -> Response:
     """`GET /api/office/summary?subdistrict=&community=&grid=&breakdown=1`: the seven headline figures beside the
     same period last year (`last_year`), with `counts`, `periods` and `as_of`; `breakdown=1` adds `by_community`
     and `by_grid`, lists of `{"id", "name", ...the same figures}`."""
-    await caller(request, "office")
-    view = await office_view(request)
-    scope = figures.scope_of(view, _params(request))
+    reach, view = await reached(request)
+    scope = figures.scope_of(view, _scoped_params(request, reach))
     answer = figures.summary(view, scope.shops(view))
     if q_bool(request, "breakdown"):
         answer["by_community"] = figures.breakdown(view, scope, "community")
@@ -94,9 +113,8 @@ async def summary(request: Request) -> Response:
 async def breakdown(request: Request) -> Response:
     """`GET /api/office/breakdown?by=community|grid&subdistrict=&community=&grid=`: `{"by", "items"}`, the
     summary of each community or grid of the scope."""
-    await caller(request, "office")
-    view = await office_view(request)
-    scope = figures.scope_of(view, _params(request))
+    reach, view = await reached(request)
+    scope = figures.scope_of(view, _scoped_params(request, reach))
     by = request.query_params.get("by", "community")
     return json_response(request, {"by": by, "items": figures.breakdown(view, scope, by)})
 
@@ -104,9 +122,8 @@ async def breakdown(request: Request) -> Response:
 async def trend(request: Request) -> Response:
     """`GET /api/office/trend?months=13&subdistrict=&community=&grid=`: `{"months": [...]}`, oldest first, each
     with `patrol_rate`, `hazards_found`, `rectification_rate`, `self_check_coverage` and the counts."""
-    await caller(request, "office")
-    view = await office_view(request)
-    scope = figures.scope_of(view, _params(request))
+    reach, view = await reached(request)
+    scope = figures.scope_of(view, _scoped_params(request, reach))
     months = q_int(request, "months", 13, minimum=1) or 13
     return json_response(request, {"months": figures.trend(view, scope.shops(view), months)})
 
@@ -114,9 +131,8 @@ async def trend(request: Request) -> Response:
 async def ranking(request: Request) -> Response:
     """`GET /api/office/ranking?month=YYYY-MM&subdistrict=`: one month's red/black list (the current month when
     omitted): `entries` of rank, shop, name, points, open hazards, list, working_group; and `published`."""
-    await caller(request, "office")
-    view = await office_view(request)
-    subdistrict = rankings.subdistrict_of(view, request.query_params.get("subdistrict"))
+    reach, view = await reached(request)
+    subdistrict = rankings.subdistrict_of(view, reach.subdistrict_param(request.query_params.get("subdistrict")))
     month = rankings.month_param(view, request.query_params.get("month"))
     return json_response(request, await rankings.ranking(_store(request), view, subdistrict, month))
 
@@ -124,9 +140,8 @@ async def ranking(request: Request) -> Response:
 async def ranking_months(request: Request) -> Response:
     """`GET /api/office/rankings?subdistrict=`: `{"subdistrict", "months": [...]}`, every month with a snapshot,
     newest first, with the sizes of its lists and who published it when (null while unpublished)."""
-    await caller(request, "office")
-    view = await office_view(request)
-    subdistrict = rankings.subdistrict_of(view, request.query_params.get("subdistrict"))
+    reach, view = await reached(request)
+    subdistrict = rankings.subdistrict_of(view, reach.subdistrict_param(request.query_params.get("subdistrict")))
     months = await rankings.rankings(_store(request), subdistrict)
     return json_response(request, {"subdistrict": subdistrict, "months": months})
 
@@ -134,9 +149,9 @@ async def ranking_months(request: Request) -> Response:
 async def publish(request: Request) -> Response:
     """`POST /api/office/rankings/{month}/publish?subdistrict=`: freezes the month's list as published, with who
     and when (201); 409 when the month was published before, 404 when it has no snapshot."""
-    principal = await caller(request, "office")
-    view = await office_view(request)
-    subdistrict = rankings.subdistrict_of(view, request.query_params.get("subdistrict"))
+    principal, reach = await office(request)
+    view = reach.narrow(await office_view(request))
+    subdistrict = rankings.subdistrict_of(view, reach.subdistrict_param(request.query_params.get("subdistrict")))
     month = rankings.month_param(view, request.path_params["month"])
     doc = await rankings.publish(_store(request), subdistrict, month, principal.user_id, datetime.now(UTC))
     return json_response(request, doc, status=201)
@@ -145,12 +160,11 @@ async def publish(request: Request) -> Response:
 async def shop_list(request: Request) -> Response:
     """`GET /api/office/shops?community=&grid=&q=&list=red|black|none&status=active|closed&limit=&offset=`:
     `{"items", "total", "limit", "offset"}`; each shop with its score, rank, list and open / overdue hazards."""
-    await caller(request, "office")
+    _reach, view = await reached(request)
     limit = q_int(request, "limit", 50, minimum=1) or 50
     if limit > MAX_PAGE:
         raise bad_request(f"limit: at most {MAX_PAGE}")
     offset = q_int(request, "offset", 0) or 0
-    view = await office_view(request)
     return json_response(request, shops.list_shops(view, _params(request), limit, offset))
 
 
@@ -158,17 +172,19 @@ async def efile(request: Request) -> Response:
     """`GET /api/office/shops/{code}/efile`: `{"shop", "summary", "score", "timeline"}`; the timeline holds every
     document of the shop (checks, patrols, rectifications, verifications, photos, hazards with their history,
     alarms, ledger entries), newest first, each with its `at`."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     view = await office_view(request)
+    reach.view_shop(view, request.path_params["code"])
     return json_response(request, await shops.efile(_store(request), view, request.path_params["code"]))
 
 
 async def photo(request: Request) -> Response:
     """`GET /api/office/photos/{id}`: the image of a photo document (`{shop}:photo:{ulid}`)."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     photo_id = request.path_params["id"]
     if not PHOTO_ID.fullmatch(photo_id):
         raise bad_request("id: a photo id such as S0001:photo:<ulid>")
+    reach.view_shop(await office_view(request), photo_id.split(":", 1)[0])
     store = _store(request)
     doc = await read(store, photo_id)
     names = sorted((doc or {}).get("_attachments") or {})
@@ -183,18 +199,18 @@ async def workers(request: Request) -> Response:
     """`GET /api/office/workers`: `{"workers": [...]}`, each grid worker's grids, active shops, shops patrolled this
     month (`patrolled_month`, `coverage`), overdue patrols (no patrol since the start of last month), open and
     overdue hazards, last patrol and last event delivered."""
-    await caller(request, "office")
-    view = await office_view(request)
-    return json_response(request, {"workers": await shops.workers(_store(request), view)})
+    reach, view = await reached(request)
+    keep = reach.user_filter(await office_view(request))
+    return json_response(request, {"workers": await shops.workers(_store(request), view, keep)})
 
 
 async def sync_monitor(request: Request) -> Response:
     """`GET /api/office/sync-monitor`: `{"devices", "users", "silent_days", "unassigned_devices",
     "refused_total"}`: every device's last report, and per owner and grid worker their devices, the newest event
     delivered, refused documents, and whether they have been silent for more than 3 days."""
-    await caller(request, "office")
-    view = await office_view(request)
-    return json_response(request, await monitor.sync_monitor(_store(request), view, datetime.now(UTC)))
+    reach, view = await reached(request)
+    keep = reach.user_filter(await office_view(request))
+    return json_response(request, await monitor.sync_monitor(_store(request), view, datetime.now(UTC), keep))
 
 
 routes = [

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from server.api.common import caller, registry_of
-from server.api.dashboard import office_view
+from server.api.common import registry_of
+from server.api.dashboard import reached
 from server.errors import CouchError, bad_request, not_found
 from server.exports import (
     Table,
@@ -50,12 +50,11 @@ def _day(request: Request, name: str) -> date | None:
 async def export(request: Request) -> Response:
     """`GET /api/office/exports/{kind}.{fmt}?from=&to=&month=&subdistrict=`: shops, checks, hazards or rankings as
     CSV or XLSX; from/to (days) filter checks and hazards, month picks the ranking (default: this month)."""
-    await caller(request, "office")
+    reach, view = await reached(request)
     kind, fmt = request.path_params["kind"], request.path_params["fmt"]
     if kind not in KINDS or fmt not in ("csv", "xlsx"):
         raise not_found(f"No export {kind}.{fmt}: one of {', '.join(KINDS)} as .csv or .xlsx")
     store: Store = request.app.state.store
-    view = await office_view(request)
     start, end = _day(request, "from"), _day(request, "to")
     table: Table
     if kind == "shops":
@@ -65,7 +64,7 @@ async def export(request: Request) -> Response:
     elif kind == "hazards":
         table = hazards_table(store, view, start, end)
     else:
-        subdistrict = rankings.subdistrict_of(view, request.query_params.get("subdistrict"))
+        subdistrict = rankings.subdistrict_of(view, reach.subdistrict_param(request.query_params.get("subdistrict")))
         month = rankings.month_param(view, request.query_params.get("month"))
         table = rankings_table(await rankings.ranking(store, view, subdistrict, month))
     filename = f"mashang-{table.name}.{fmt}"
@@ -80,16 +79,15 @@ async def export(request: Request) -> Response:
 async def report(request: Request) -> Response:
     """`GET /api/office/reports/{month}.html?subdistrict=`: the printable monthly report: the month's figures beside
     the same month last year, its red and black lists, hazards by community."""
-    await caller(request, "office")
+    reach, view = await reached(request)
     month = request.path_params["month"]
     if not rankings.MONTH.fullmatch(month):
         raise bad_request("month: a month such as 2026-11")
     store: Store = request.app.state.store
-    view = await office_view(request)
     today = view.today()
     if month > month_of(today):
         raise bad_request(f"month: {month} has not begun")
-    subdistrict = rankings.subdistrict_of(view, request.query_params.get("subdistrict"))
+    subdistrict = rankings.subdistrict_of(view, reach.subdistrict_param(request.query_params.get("subdistrict")))
     active = [shop.facts for shop in view.active() if view.subdistrict_of(shop) == subdistrict]
     try:
         ranking = await rankings.ranking(store, view, subdistrict, month)

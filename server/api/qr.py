@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.api.common import caller, registry_of
+from server.api.common import office, registry_of
 from server.errors import bad_request, not_found
 from server.http import q_int, settings_of
 from server.qr import MAX_SCALE, posters_pdf, qr_png, qr_svg, shop_url
@@ -25,10 +25,12 @@ def base_url(request: Request) -> str:
 
 
 async def _shop(request: Request) -> Doc:
+    _principal, reach = await office(request)
     code = request.path_params["code"]
     shop = await registry_of(request).shop(code)
     if shop is None:
         raise not_found(f"No shop {code}.")
+    await reach.shop(registry_of(request).store, code)
     return shop
 
 
@@ -46,7 +48,6 @@ def _file(body: bytes, media_type: str, filename: str) -> Response:
 
 async def svg(request: Request) -> Response:
     """`GET /api/office/shops/{code}/qr.svg?scale=`: the shop's QR code, encoding `{public URL}/s/{code}`."""
-    await caller(request, "office")
     shop = await _shop(request)
     body = qr_svg(shop_url(base_url(request), shop["code"]), _scale(request))
     return _file(body, "image/svg+xml", f"qr-{shop['code']}.svg")
@@ -54,7 +55,6 @@ async def svg(request: Request) -> Response:
 
 async def png(request: Request) -> Response:
     """`GET /api/office/shops/{code}/qr.png?scale=`: the same QR code as a PNG."""
-    await caller(request, "office")
     shop = await _shop(request)
     body = qr_png(shop_url(base_url(request), shop["code"]), _scale(request))
     return _file(body, "image/png", f"qr-{shop['code']}.png")
@@ -62,7 +62,7 @@ async def png(request: Request) -> Response:
 
 async def posters(request: Request) -> Response:
     """`GET /api/office/posters.pdf?community=&shop=`: one A4 poster per active shop of a community, or one shop's."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     registry = registry_of(request)
     community_code, shop_code = request.query_params.get("community"), request.query_params.get("shop")
     if bool(community_code) == bool(shop_code):
@@ -71,8 +71,10 @@ async def posters(request: Request) -> Response:
         shop = await registry.shop(shop_code)
         if shop is None:
             raise not_found(f"No shop {shop_code}.")
+        await reach.shop(registry.store, shop_code)
         shops, community_code = [shop], shop["community"]
     else:
+        await reach.community(registry.store, str(community_code))
         shops = [s for s in await registry.shops_of(community_code) if s.get("status") == "active"]
         if not shops:
             raise not_found(f"No active shops in community {community_code}.")

@@ -10,13 +10,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.accounts import public_user
-from server.api.common import accounts_of, caller, registry_of, text_field
+from server.api.common import accounts_of, office, registry_of, text_field
+from server.api.dashboard import office_view
 from server.errors import CouchError, bad_request, not_found
 from server.http import json_response, q_bool, read_body, read_object
 from server.ids import new_ulid
 from server.import_jobs import KEEP_JOBS, ImportJobs
 from server.importer import MAX_BYTES, Report, parse
 from server.models.registry import Shop
+from server.office.reach import Reach
 from server.store.protocol import Store
 from server.store.reads import docs_with_prefix
 
@@ -28,23 +30,26 @@ async def start_import(request: Request) -> Response:
     202 with the job's report; dry_run=1 writes nothing, create=1 makes unknown communities and grids (see
     `server/importer.py`). The job is kept in the store before the answer, and a restarted server goes on
     with it (`server/import_jobs.py`)."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
         raise CouchError(413, "too_large", f"the spreadsheet is larger than {MAX_BYTES // (1024 * 1024)} MB")
     rows = parse(await read_body(request), request.headers.get("content-type", ""))
-    subdistrict = request.query_params.get("subdistrict") or None
-    report = Report(new_ulid(), dry_run=q_bool(request, "dry_run"), create=q_bool(request, "create"))
+    subdistrict = reach.subdistrict_param(request.query_params.get("subdistrict"))
+    dry_run, create = q_bool(request, "dry_run"), q_bool(request, "create")
+    report = Report(new_ulid(), dry_run=dry_run, create=create, within=reach.subdistrict)
     await _jobs(request).start(report, rows, subdistrict)
     return json_response(request, report.to_json(), status=202)
 
 
 async def import_job(request: Request) -> Response:
     """`GET /api/office/import/{job}`: progress (`done` of `total` rows), then the validation report."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     report = await _jobs(request).report(request.path_params["job"])
     if report is None:
         raise not_found(f"No such import job (the last {KEEP_JOBS} finished imports are kept).")
+    if not reach.everywhere and report.get("within") != reach.subdistrict:
+        raise reach.outside("This import")
     return json_response(request, report)
 
 
@@ -58,20 +63,30 @@ def _jobs(request: Request) -> ImportJobs:
 
 async def list_shops(request: Request) -> Response:
     """`GET /api/office/registry/shops?community=&grid=&status=`: registry documents by code."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     status = request.query_params.get("status")
     if status not in (None, "active", "closed"):
         raise bad_request("status: active or closed")
-    shops = await registry_of(request).shops_of(request.query_params.get("community"), request.query_params.get("grid"))
-    items = [_shop_out(s) for s in shops if status is None or s.get("status") == status]
+    registry = registry_of(request)
+    community, grid = request.query_params.get("community"), request.query_params.get("grid")
+    if community:
+        await reach.community(registry.store, community)
+    if grid:
+        await reach.grid(registry.store, grid)
+    ours = await _communities_in_reach(request, reach)
+    shops = await registry.shops_of(community, grid)
+    items = [
+        _shop_out(s) for s in shops if (status is None or s.get("status") == status) and s.get("community") in ours
+    ]
     return json_response(request, {"items": items, "total": len(items)})
 
 
 async def create_shop(request: Request) -> Response:
     """`POST /api/office/shops {code, name, address, category, grid}`: 201 with the shop."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     body = await read_object(request)
     fields = {name: text_field(body, name, 200) for name in ("code", "name", "address", "grid")}
+    await reach.grid(registry_of(request).store, fields["grid"])
     fields["category"] = text_field(body, "category", 64) if body.get("category") is not None else "other"
     shop = await registry_of(request).create_shop(fields)
     request.app.state.authenticator.forget()
@@ -80,19 +95,21 @@ async def create_shop(request: Request) -> Response:
 
 async def edit_shop(request: Request) -> Response:
     """`PATCH /api/office/shops/{code} {name?, address?, category?, grid?}`; a new grid moves the shop."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     body = await read_object(request)
     unknown = set(body) - {*SHOP_FIELDS, "grid"}
     if unknown:
         raise bad_request(f"{sorted(unknown)[0]}: not a field the office edits here (name, address, category, grid)")
     code = request.path_params["code"]
     registry = registry_of(request)
+    await reach.shop(registry.store, code)
     changes: dict[str, Any] = {name: text_field(body, name, 200) for name in SHOP_FIELDS if name in body}
     if "grid" in body:
         shop = await registry.shop(code)
         if shop is None:
             raise not_found(f"No shop {code}.")
         grid = text_field(body, "grid", 64)
+        await reach.grid(registry.store, grid)
         if grid != shop["grid"]:
             await registry.move_shop(code, grid)
             request.app.state.authenticator.forget()
@@ -111,9 +128,15 @@ async def reopen_shop(request: Request) -> Response:
 
 
 async def _set_status(request: Request, status: str) -> Response:
-    await caller(request, "office")
+    _principal, reach = await office(request)
+    await reach.shop(registry_of(request).store, request.path_params["code"])
     shop = await registry_of(request).edit_shop(request.path_params["code"], {"status": status})
     return json_response(request, _shop_out(shop))
+
+
+async def _communities_in_reach(request: Request, reach: Reach) -> set[str]:
+    communities = await registry_of(request).communities()
+    return {str(c["code"]) for c in communities if reach.allows(c.get("subdistrict"))}
 
 
 def _shop_out(doc: dict[str, Any]) -> dict[str, Any]:
@@ -125,11 +148,13 @@ def _shop_out(doc: dict[str, Any]) -> dict[str, Any]:
 
 async def list_communities(request: Request) -> Response:
     """`GET /api/office/registry/communities`: communities with their grids (workers, shop counts)."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     registry = registry_of(request)
     grids = await registry.grids()
     out = []
     for c in await registry.communities():
+        if not reach.allows(c.get("subdistrict")):
+            continue
         mine = [g for g in grids if g.get("community") == c["code"]]
         out.append(
             {
@@ -148,23 +173,28 @@ async def list_communities(request: Request) -> Response:
 
 async def put_community(request: Request) -> Response:
     """`PUT /api/office/registry/communities/{code} {name, subdistrict?}`: create or rename."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     body = await read_object(request)
     sub = text_field(body, "subdistrict", 64) if body.get("subdistrict") is not None else None
-    doc = await registry_of(request).save_community(request.path_params["code"], text_field(body, "name"), sub)
+    registry = registry_of(request)
+    await reach.community(registry.store, request.path_params["code"])
+    sub = reach.subdistrict_param(sub)  # a sub-district's office names its own, or none
+    doc = await registry.save_community(request.path_params["code"], text_field(body, "name"), sub)
     return json_response(request, {k: doc[k] for k in ("code", "name", "subdistrict")})
 
 
 async def list_subdistricts(request: Request) -> Response:
     """`GET /api/office/registry/subdistricts`: the sub-districts (街道) with their names (null while unnamed)."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     named = await registry_of(request).subdistricts()
-    return json_response(request, {"items": [{"code": code, "name": name} for code, name in named.items()]})
+    items = [{"code": code, "name": name} for code, name in named.items() if reach.allows(code)]
+    return json_response(request, {"items": items})
 
 
 async def put_subdistrict(request: Request) -> Response:
     """`PUT /api/office/registry/subdistricts/{code} {name}`: name a sub-district (reports show the name)."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
+    reach.require(request.path_params["code"], f"Sub-district {request.path_params['code']}")
     body = await read_object(request)
     doc = await registry_of(request).save_subdistrict(request.path_params["code"], text_field(body, "name", 64))
     return json_response(request, {k: doc[k] for k in ("code", "name")})
@@ -173,11 +203,16 @@ async def put_subdistrict(request: Request) -> Response:
 async def put_grid(request: Request) -> Response:
     """`PUT /api/office/registry/grids/{code} {name, community, workers?}`: create or edit; `workers` are
     grid-worker usernames; those added or removed re-read their scope."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     body = await read_object(request)
     workers = body.get("workers")
     if workers is not None and (not isinstance(workers, list) or not all(isinstance(w, str) for w in workers)):
         raise bad_request("workers: a list of grid-worker usernames")
+    store = registry_of(request).store
+    await reach.grid(store, request.path_params["code"])
+    await reach.community(store, text_field(body, "community", 64))
+    for worker in workers or []:
+        await reach.user(store, f"grid:{worker}")
     doc = await registry_of(request).save_grid(
         request.path_params["code"], text_field(body, "name"), text_field(body, "community", 64), workers
     )
@@ -190,43 +225,53 @@ async def put_grid(request: Request) -> Response:
 
 async def list_users(request: Request) -> Response:
     """`GET /api/office/users?role=`: staff and owner accounts (no secrets)."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     role = request.query_params.get("role")
     if role not in (None, "office", "grid", "owner"):
         raise bad_request("role: office, grid or owner")
     start = f"accounts:user:{role}:" if role else "accounts:user:"
     store: Store = request.app.state.store
+    keep = reach.user_filter(await office_view(request))
     items = [
-        {**public_user(doc), "disabled": bool(doc.get("disabled"))} for doc in await docs_with_prefix(store, start)
+        {**public_user(doc), "disabled": bool(doc.get("disabled"))}
+        for doc in await docs_with_prefix(store, start)
+        if keep(doc)
     ]
     return json_response(request, {"items": items})
 
 
 async def create_user(request: Request) -> Response:
-    """`POST /api/office/users {role: grid|office, username, password, name}`: 201; 409 when the username exists."""
-    await caller(request, "office")
+    """`POST /api/office/users {role: grid|office, username, password, name, subdistrict?}`: 201; 409 when the
+    username exists. `subdistrict` makes an office account that sub-district's office, and files a grid worker
+    under it; a sub-district's office creates accounts of its own sub-district only."""
+    _principal, reach = await office(request)
     body = await read_object(request)
     role, username = text_field(body, "role", 16), text_field(body, "username", 32)
     if role not in ("grid", "office"):
         raise bad_request("role: grid or office (owners sign up with an activation code)")
+    given = text_field(body, "subdistrict", 64) if body.get("subdistrict") is not None else None
+    subdistrict = reach.subdistrict_param(given)
+    if subdistrict is not None and subdistrict not in await registry_of(request).subdistricts():
+        raise bad_request(f"subdistrict: no sub-district {subdistrict}")
     accounts = accounts_of(request)
     for existing in ("grid", "office"):
         if await accounts.user(f"{existing}:{username}") is not None:
             raise CouchError(409, "conflict", f"username: {username} is taken")
-    doc = await accounts.create_staff(role, username, _password(body), text_field(body, "name", 64))
+    doc = await accounts.create_staff(role, username, _password(body), text_field(body, "name", 64), subdistrict)
     return json_response(request, public_user(doc), status=201)
 
 
 async def reset_password(request: Request) -> Response:
     """`POST /api/office/users/{user_id}/password {password}`: a new password signs the user out everywhere."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     user_id = request.path_params["user_id"]
     accounts = accounts_of(request)
     user = await accounts.user(user_id)
     if user is None or user.get("role") not in ("grid", "office"):
         raise not_found("No such staff account (owners set their PIN with a new activation code).")
+    await reach.user(accounts.store, user_id)
     password = _password(await read_object(request))
-    doc = await accounts.create_staff(user["role"], user["username"], password, user["name"])
+    doc = await accounts.create_staff(user["role"], user["username"], password, user["name"], user.get("subdistrict"))
     request.app.state.authenticator.forget()
     return json_response(request, {**public_user(doc), "token_version": doc["token_version"]})
 

@@ -1,4 +1,5 @@
-"""Rules and checklist templates: the office reads and edits the versioned documents, with validation."""
+"""Rules and checklist templates: the office reads and edits the versioned documents, with validation. They are the
+district's: every office reads them, the district's office alone edits them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.api.common import caller
+from server.api.common import caller, office
 from server.http import json_response, read_object
 from server.office import rules as service
 from server.store.protocol import Store
@@ -28,7 +29,8 @@ async def get_rules(request: Request) -> Response:
 async def put_rules(request: Request) -> Response:
     """`PUT /api/office/rules`: fields of the rules to change (a whole document or a few fields); answers the new
     version. An optional `version` names the version edited (409 when it is stale); 400 names the bad field."""
-    principal = await caller(request, "office")
+    principal, reach = await office(request)
+    reach.whole("The rules are the district's")
     body = await read_object(request)
     answer = await service.put_rules(_store(request), body, principal.user_id, datetime.now(UTC))
     return json_response(request, answer)
@@ -44,7 +46,8 @@ async def list_templates(request: Request) -> Response:
 async def put_template(request: Request) -> Response:
     """`PUT /api/office/templates/{id}`: a new version of a template (title, categories, items); checks already
     made keep the version they name."""
-    principal = await caller(request, "office")
+    principal, reach = await office(request)
+    reach.whole("Checklist templates are the district's")
     body = await read_object(request)
     doc = await service.put_template(
         _store(request), request.path_params["id"], body, principal.user_id, datetime.now(UTC)
@@ -54,7 +57,8 @@ async def put_template(request: Request) -> Response:
 
 async def add_template(request: Request) -> Response:
     """`POST /api/office/templates {"id", "title", "categories", "items"}`: a new module, version 1 (201)."""
-    principal = await caller(request, "office")
+    principal, reach = await office(request)
+    reach.whole("Checklist templates are the district's")
     body = await read_object(request)
     doc = await service.add_template(_store(request), body, principal.user_id, datetime.now(UTC))
     return json_response(request, doc, status=201)

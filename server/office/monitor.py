@@ -10,7 +10,7 @@ writer is another module; a report that names no user is listed under `user_id: 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -66,19 +66,31 @@ def _newest(*values: Any) -> str | None:
     return max(known)[1] if known else None
 
 
-async def sync_monitor(store: Store, view: View, now: datetime) -> dict[str, Any]:
+async def sync_monitor(
+    store: Store, view: View, now: datetime, keep: Callable[[Doc], bool] | None = None
+) -> dict[str, Any]:
+    """The monitor of the users `keep` passes (every user when None; devices that named no user only then)."""
     users = {
         str(doc["user_id"]): doc
         for doc in await _range(store, "accounts:user:", "accounts:user:\ufff0")
         if doc.get("role") in ROLES and doc.get("user_id")
     }
+
+    def kept(user_id: str | None) -> bool:
+        if keep is None:
+            return True
+        return user_id is not None and keep(users.get(user_id) or {"user_id": user_id})
+
+    users = {user_id: doc for user_id, doc in users.items() if kept(user_id)}
     reports: dict[str | None, list[Doc]] = {}
     for doc in await _range(store, DEVICE_PREFIX, DEVICE_PREFIX + "\ufff0"):
         report = {k: v for k, v in doc.items() if k != "_rev"}
-        reports.setdefault(_first(doc, USER_FIELDS), []).append(report)
+        if kept(_first(doc, USER_FIELDS)):
+            reports.setdefault(_first(doc, USER_FIELDS), []).append(report)
     refused: dict[str, list[Doc]] = {}
     for entry in await _range(store, QUARANTINE + "\ufff0", QUARANTINE, descending=True, limit=MAX_REFUSED):
-        if entry.get("type") != CONFLICT:  # a note of two bodies stored, not a refusal (the quarantine lists it)
+        # A note of two bodies stored is not a refusal (the quarantine lists it).
+        if entry.get("type") != CONFLICT and kept(str(entry.get("user"))):
             refused.setdefault(str(entry.get("user")), []).append(entry)
     delivered: dict[str, tuple[str, str]] = {}
     for shop in view.shops.values():

@@ -11,8 +11,9 @@ lookups to filter lists, `subdistrict_param` for a `?subdistrict=` filter, `whol
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
 from server.accounts import user_doc_id
 from server.auth import Principal
 from server.errors import CouchError, forbidden
@@ -86,19 +87,36 @@ class Reach:
         if code and not self.everywhere and code in view.communities:
             self.require(view.communities[code].get("subdistrict"), f"Community {code}")
 
+    def narrow(self, view: View) -> View:
+        """The view with only what is in reach: the sub-district's communities, their grids and shops. Everything
+        counted from it (figures, lists, rankings, exports) is the sub-district's alone."""
+        if self.everywhere:
+            return view
+        communities = {c: d for c, d in view.communities.items() if d.get("subdistrict") == self.subdistrict}
+        grids = {g: d for g, d in view.grids.items() if str(d.get("community")) in communities}
+        shops = {code: shop for code, shop in view.shops.items() if self.holds(view, shop)}
+        return View(view.rules, communities, grids, shops, view.seq)
+
+    def user_filter(self, view: View) -> Callable[[Doc], bool]:
+        """A test of account documents (or `{"user_id": ...}` for an account known by id only) against the reach."""
+        return lambda user: user_in_view(view, self, user)
+
     # ----- with the registry documents (the registry desk, accounts) -----
 
+    # A shop, grid or community the registry does not know is let through: it is the handler's own 404 (or 400),
+    # and a new one (a community or grid created) is put in the office's own sub-district by the handler.
+
     async def shop(self, store: Store, code: str) -> None:
-        if not self.everywhere:
-            self.require(await subdistrict_of_shop(store, code), f"Shop {code}")
+        if not self.everywhere and (found := await subdistrict_of_shop(store, code)) is not None:
+            self.require(found, f"Shop {code}")
 
     async def grid(self, store: Store, code: str) -> None:
-        if not self.everywhere:
-            self.require(await subdistrict_of_grid(store, code), f"Grid {code}")
+        if not self.everywhere and (found := await subdistrict_of_grid(store, code)) is not None:
+            self.require(found, f"Grid {code}")
 
     async def community(self, store: Store, code: str) -> None:
-        if not self.everywhere:
-            self.require(await subdistrict_of_community(store, code), f"Community {code}")
+        if not self.everywhere and (found := await subdistrict_of_community(store, code)) is not None:
+            self.require(found, f"Community {code}")
 
     async def user(self, store: Store, user_id: str) -> None:
         if not self.everywhere:
@@ -139,7 +157,9 @@ async def subdistricts_of_user(store: Store, user_id: str) -> set[str | None]:
 
 
 async def subdistricts_of_worker(store: Store, username: str) -> set[str | None]:
-    grids = await store.all_docs(AllDocsQuery(startkey="registry:grid:", endkey="registry:grid:\ufff0", include_docs=True))
+    grids = await store.all_docs(
+        AllDocsQuery(startkey="registry:grid:", endkey="registry:grid:\ufff0", include_docs=True)
+    )
     found: set[str | None] = set()
     for row in grids["rows"]:
         doc: Doc = row.get("doc") or {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -167,11 +167,14 @@ async def efile(store: Store, view: View, code: str) -> dict[str, Any]:
     }
 
 
-async def workers(store: Store, view: View) -> list[dict[str, Any]]:
+async def workers(store: Store, view: View, keep: Callable[[Doc], bool] = lambda _user: True) -> list[dict[str, Any]]:
     """Every grid worker with their grids, active shops, shops patrolled this month, overdue patrols (active shops
-    with no patrol since the start of last month: last month's patrol was missed) and open / overdue hazards."""
+    with no patrol since the start of last month: last month's patrol was missed) and open / overdue hazards.
+    `keep` says which grid-worker accounts to list beside those named by the view's grids."""
     users = {
-        str(doc["user_id"]): doc for doc in await docs_with_prefix(store, "accounts:user:grid:") if doc.get("user_id")
+        str(doc["user_id"]): doc
+        for doc in await docs_with_prefix(store, "accounts:user:grid:")
+        if doc.get("user_id") and keep(doc)
     }
     today = view.today()
     this_month = period_bounds(f"{today.year}-{today.month:02d}")[0]
