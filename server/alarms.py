@@ -58,6 +58,9 @@ SNAPSHOT_DOC: Final = "server/alarm-index"
 SNAPSHOT_EVERY: Final = 300.0  # seconds between two snapshots of a changing index
 SNAPSHOT_PART: Final = 10_000  # alarms a part of the snapshot (~1 MB as JSON; CouchDB's document limit is 8 MB)
 
+# Which shops' alarms a reader may see, by shop code (a sub-district's office: its own shops); None: every shop.
+Shops = Callable[[str], bool] | None
+
 
 def local_now() -> datetime:
     """Now, to the second, in the rules' time zone (how the office's steps are dated)."""
@@ -67,6 +70,11 @@ def local_now() -> datetime:
 def public(doc: Doc) -> Doc:
     """An alarm as the API shows it: without the store's revision fields."""
     return {k: v for k, v in doc.items() if k not in ("_rev", "_revisions", "_conflicts")}
+
+
+def shop_of(alarm_id: str) -> str:
+    """The shop an alarm belongs to: its id's partition (`{shop}:alarm:{ulid}`)."""
+    return alarm_id.split(":", 1)[0]
 
 
 def _rev_key(rev: Any) -> tuple[int, str]:
@@ -92,15 +100,25 @@ class AlarmEvent:
     change: Change
     alarm: Doc
 
+    @property
+    def shop(self) -> str:
+        return shop_of(str(self.alarm.get("_id", "")))
+
 
 class Subscription:
     """One dashboard's stream: a bounded queue; a subscriber that falls too far behind is dropped, and its client
-    reconnects with `Last-Event-ID` (what it missed is replayed while the server still holds it)."""
+    reconnects with `Last-Event-ID` (what it missed is replayed while the server still holds it). `shops` holds it
+    to the alarms of the shops its reader may see (a sub-district's office); the stream may replace it as the
+    registry changes."""
 
-    def __init__(self, closing: asyncio.Event) -> None:
+    def __init__(self, closing: asyncio.Event, shops: Shops = None) -> None:
         self.queue: asyncio.Queue[AlarmEvent] = asyncio.Queue(QUEUE)
         self.dropped = False
         self.closing = closing
+        self.shops = shops
+
+    def hears(self, event: AlarmEvent) -> bool:
+        return self.shops is None or self.shops(event.shop)
 
     async def next(self, timeout: float) -> AlarmEvent | None:
         """The next event, or None when `timeout` seconds pass without one or the server is shutting down."""
@@ -264,26 +282,29 @@ class Alarms:
         """The alarms created at `moment` or later: id → when."""
         return {alarm_id: entry.created_at for alarm_id, entry in self._index.items() if entry.created_at >= moment}
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, shops: Shops = None) -> dict[str, int]:
+        """How many alarms have each status (of the shops `shops` holds; of every shop when None)."""
         counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
-        for entry in self._index.values():
-            counts[entry.status] = counts.get(entry.status, 0) + 1
+        for alarm_id, entry in self._index.items():
+            if shops is None or shops(shop_of(alarm_id)):
+                counts[entry.status] = counts.get(entry.status, 0) + 1
         return counts
 
     async def ready(self) -> None:
         await self._loaded.wait()
 
     async def by_status(
-        self, status: str | None, limit: int, before: str | None = None
+        self, status: str | None, limit: int, before: str | None = None, shops: Shops = None
     ) -> tuple[list[Doc], str | None]:
-        """Alarms with `status` (all when None), newest first; `before` is the last id of the previous page.
-        Answers the page and the `before` of the next one (None on the last page)."""
+        """Alarms with `status` (all when None) of the shops `shops` holds (every shop when None), newest first;
+        `before` is the last id of the previous page. Answers the page and the `before` of the next one (None on
+        the last page)."""
         await self.ready()
         keys = sorted(
             (
                 (entry.created_at, alarm_id)
                 for alarm_id, entry in self._index.items()
-                if status is None or entry.status == status
+                if (status is None or entry.status == status) and (shops is None or shops(shop_of(alarm_id)))
             ),
             reverse=True,
         )
@@ -354,10 +375,13 @@ class Alarms:
 
     # ----- the broadcast -----
 
-    def subscribe(self, last_event_id: str | None = None) -> tuple[Subscription, list[AlarmEvent] | None]:
-        """A new subscription, and the events after `last_event_id` that it missed: None when they cannot be
-        told (the server restarted, or they are no longer held), so the client reloads its list instead."""
-        subscription = Subscription(self.closing)
+    def subscribe(
+        self, last_event_id: str | None = None, shops: Shops = None
+    ) -> tuple[Subscription, list[AlarmEvent] | None]:
+        """A new subscription to the alarms of the shops `shops` holds (every shop's when None), and the events
+        after `last_event_id` that it missed: None when they cannot be told (the server restarted, or they are no
+        longer held), so the client reloads its list instead."""
+        subscription = Subscription(self.closing, shops)
         self._subscribers.add(subscription)
         if not last_event_id:
             return subscription, []
@@ -368,7 +392,7 @@ class Alarms:
         oldest = self._recent[0][0] if self._recent else self._count + 1
         if seen + 1 < oldest:
             return subscription, None
-        return subscription, [event for n, event in self._recent if n > seen]
+        return subscription, [event for n, event in self._recent if n > seen and subscription.hears(event)]
 
     def close_streams(self) -> None:
         """End every open stream (the server is shutting down; dashboards reconnect to the next one)."""
@@ -384,6 +408,8 @@ class Alarms:
         for listener in self.listeners:
             listener(change, event.alarm)
         for subscription in list(self._subscribers):
+            if not subscription.hears(event):
+                continue
             try:
                 subscription.queue.put_nowait(event)
             except asyncio.QueueFull:

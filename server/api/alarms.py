@@ -1,9 +1,15 @@
 """The office's alarm queue: list by status, the live event stream, acknowledge / dispatch / resolve, and the
-webhook's delivery log. Every route needs an office (or operator) token."""
+webhook's delivery log. Every route needs an office (or operator) token.
+
+A sub-district's office (`server.office.reach`) has the alarms of its own shops only: the list, its counts and
+the stream hold no other, and a named alarm of another sub-district's shop is a 403. The webhook is the district's.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Final
 
 import orjson
@@ -11,15 +17,21 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from server.alarms import DEPARTMENTS, STATUSES, AlarmEvent, Alarms, Status
-from server.api.common import caller
-from server.errors import bad_request
+from server.alarms import ALARM_ID, DEPARTMENTS, STATUSES, AlarmEvent, Alarms, Status, shop_of
+from server.api.common import office
+from server.api.dashboard import office_view
+from server.errors import CouchError, bad_request
 from server.http import json_response, q_int, read_body
+from server.office.facts import View
+from server.office.reach import Reach
 from server.webhook import LOG_KEEP, Webhook
+
+log = logging.getLogger(__name__)
 
 MAX_PAGE: Final = 500
 KEEPALIVE_SECONDS: Final = 15.0  # a comment line this often keeps proxies and the browser from timing out
 RETRY_MS: Final = 3000  # how soon a browser's EventSource reconnects after the stream ends
+REACH_REFRESH_SECONDS: Final = 60.0  # how often a sub-district's open stream takes its shops from the view again
 STREAM_HEADERS: Final = {
     "Cache-Control": "no-cache, no-transform",  # no-transform: no proxy may compress (and so buffer) the stream
     "X-Accel-Buffering": "no",  # nginx: pass each event on at once
@@ -36,9 +48,36 @@ def webhook_of(request: Request) -> Webhook:
     return webhook
 
 
+def holding(reach: Reach, view: View) -> Callable[[str], bool]:
+    """Whether a shop (by code) is in `reach` as the office's view places it; a shop the view does not know is
+    not. The view is the office's own, which every office read brings up to date in place."""
+
+    def holds(code: str) -> bool:
+        shop = view.shops.get(code)
+        return shop is not None and reach.holds(view, shop)
+
+    return holds
+
+
+async def in_reach(request: Request, reach: Reach) -> Callable[[str], bool] | None:
+    """The shops whose alarms `reach` may see; None: every shop (the district's office needs no view)."""
+    return None if reach.everywhere else holding(reach, await office_view(request))
+
+
+async def _named(request: Request, reach: Reach) -> str:
+    """The alarm of the path, after a 403 when it is another sub-district's shop's (told by its id's partition,
+    so that whether such an alarm exists is not told either). A malformed id is left to the lookup's 404."""
+    alarm_id = str(request.path_params["id"])
+    shops = await in_reach(request, reach)
+    if shops is not None and ALARM_ID.fullmatch(alarm_id) and not shops(shop_of(alarm_id)):
+        raise reach.outside(f"The alarm of shop {shop_of(alarm_id)}")
+    return alarm_id
+
+
 async def list_alarms(request: Request) -> Response:
-    """`GET /api/office/alarms?status=&limit=&before=`: newest first, with the count of each status."""
-    await caller(request, "office")
+    """`GET /api/office/alarms?status=&limit=&before=`: newest first, with the count of each status; both of the
+    shops in the caller's reach only."""
+    _principal, reach = await office(request)
     status = request.query_params.get("status")
     if status is not None and status not in STATUSES:
         raise bad_request(f"status: one of {', '.join(STATUSES)}")
@@ -46,17 +85,19 @@ async def list_alarms(request: Request) -> Response:
     if limit > MAX_PAGE:
         raise bad_request(f"limit: at most {MAX_PAGE}")
     alarms = alarms_of(request)
-    items, following = await alarms.by_status(status, limit, request.query_params.get("before"))
-    return json_response(request, {"items": items, "next": following, "counts": alarms.counts()})
+    shops = await in_reach(request, reach)
+    items, following = await alarms.by_status(status, limit, request.query_params.get("before"), shops)
+    return json_response(request, {"items": items, "next": following, "counts": alarms.counts(shops)})
 
 
 async def one_alarm(request: Request) -> Response:
-    await caller(request, "office")
-    return json_response(request, await alarms_of(request).get(request.path_params["id"]))
+    _principal, reach = await office(request)
+    return json_response(request, await alarms_of(request).get(await _named(request, reach)))
 
 
 async def _step(request: Request, to: Status) -> Response:
-    principal = await caller(request, "office")
+    principal, reach = await office(request)
+    alarm_id = await _named(request, reach)
     body = await _optional_object(request)
     note = body.get("note", "")
     if not isinstance(note, str):
@@ -65,7 +106,7 @@ async def _step(request: Request, to: Status) -> Response:
     if to == "dispatched" and not isinstance(department, str):
         raise bad_request(f"department: required to dispatch, one of {', '.join(DEPARTMENTS)}")
     alarm = await alarms_of(request).transition(
-        request.path_params["id"], to, principal.user_id, note.strip(), department if to == "dispatched" else None
+        alarm_id, to, principal.user_id, note.strip(), department if to == "dispatched" else None
     )
     return json_response(request, alarm)
 
@@ -85,12 +126,21 @@ async def resolve(request: Request) -> Response:
 async def stream(request: Request) -> Response:
     """`GET /api/office/alarms/stream`: server-sent events, `event: alarm` with `{"change": "new"|"changed",
     "alarm": {...}}` for each new or changed alarm. A client that reconnects with `Last-Event-ID` gets what it
-    missed, or `event: reset` when that is no longer known (it should then reload the list)."""
-    await caller(request, "office")
+    missed, or `event: reset` when that is no longer known (it should then reload the list). A sub-district's
+    office hears of its own shops' alarms only (which shops those are is taken from the office's view again every
+    `REACH_REFRESH_SECONDS`, so a shop moved to another sub-district leaves its stream)."""
+    _principal, reach = await office(request)
     alarms = alarms_of(request)
-    subscription, missed = alarms.subscribe(request.headers.get("last-event-id"))
+    subscription, missed = alarms.subscribe(request.headers.get("last-event-id"), await in_reach(request, reach))
+
+    async def refresh() -> None:
+        try:
+            subscription.shops = holding(reach, await office_view(request))
+        except CouchError as e:  # the shops as they were stay in force until the next try
+            log.warning("alarm stream: the shops of %s were not taken again (%s)", reach.subdistrict, e)
 
     async def events() -> AsyncIterator[bytes]:
+        refreshed = time.monotonic()
         try:
             yield f"retry: {RETRY_MS}\n\n".encode()
             if missed is None:
@@ -99,6 +149,9 @@ async def stream(request: Request) -> Response:
                 yield _sse(earlier)
             while True:
                 event = await subscription.next(KEEPALIVE_SECONDS)
+                if subscription.shops is not None and time.monotonic() - refreshed >= REACH_REFRESH_SECONDS:
+                    await refresh()
+                    refreshed = time.monotonic()
                 if event is not None:
                     yield _sse(event)
                 elif subscription.dropped or subscription.closing.is_set():
@@ -117,8 +170,10 @@ def _sse(event: AlarmEvent) -> bytes:
 
 
 async def deliveries(request: Request) -> Response:
-    """`GET /api/office/webhook/deliveries?limit=`: the webhook's last attempts, newest first."""
-    await caller(request, "office")
+    """`GET /api/office/webhook/deliveries?limit=`: the webhook's last attempts, newest first (the district's
+    office only: the webhook carries every sub-district's alarms)."""
+    _principal, reach = await office(request)
+    reach.whole("The webhook's delivery log")
     limit = min(q_int(request, "limit", LOG_KEEP, minimum=1) or LOG_KEEP, LOG_KEEP)
     webhook = webhook_of(request)
     return json_response(request, {"configured": webhook.configured, "items": await webhook.deliveries(limit)})

@@ -2,11 +2,13 @@
 office reads the reports for its sync monitor: who has data stuck on a phone, and which phones went silent.
 
 A report is kept server-side as `accounts:device:{device}` (a partition no device replicates), always under the
-caller's own user id and role, with the server's `received_at`: a device cannot report for someone else.
+caller's own user id and role, with the server's `received_at`: a device cannot report for someone else. A
+sub-district's office lists the devices of its own users only (`server.office.reach.user_in_view`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
@@ -15,12 +17,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.api.common import caller
+from server.accounts import user_doc_id
+from server.api.common import caller, office
+from server.api.dashboard import office_view
 from server.errors import bad_request
 from server.http import json_response, read_object
 from server.models.common import Count, DeviceId, Part, Timestamp, reason_of
+from server.office.facts import View
+from server.office.reach import Reach, user_in_view
 from server.store.protocol import Store
-from server.store.reads import docs_with_prefix
+from server.store.reads import docs_by_id, docs_with_prefix
 from server.store.upsert import upsert
 
 PREFIX: Final = "accounts:device:"
@@ -86,12 +92,33 @@ def _public(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
     return out
 
 
+async def users_in_reach(store: Store, view: View, reach: Reach, user_ids: Iterable[object]) -> set[str]:
+    """Which of these user ids `reach` may see: an owner by their shop in the view, a grid worker or office
+    account also by the sub-district of their account document (read once for them all)."""
+    ids = sorted({user_id for user_id in user_ids if isinstance(user_id, str) and user_id})
+    if reach.everywhere:
+        return set(ids)
+    staff = [user_doc_id(user_id) for user_id in ids if not user_id.startswith("owner:")]
+    accounts = await docs_by_id(store, staff) if staff else {}
+    return {
+        user_id
+        for user_id in ids
+        if user_in_view(view, reach, {**accounts.get(user_doc_id(user_id), {}), "user_id": user_id})
+    }
+
+
 async def list_devices(request: Request) -> Response:
-    """`GET /api/office/devices?silent=1`: every device's last report, the silent ones (> 3 days) first."""
-    await caller(request, "office")
+    """`GET /api/office/devices?silent=1`: every device's last report (a sub-district's office: of its own users),
+    the silent ones (> 3 days) first."""
+    _principal, reach = await office(request)
     only_silent = request.query_params.get("silent") in ("1", "true")
     now = _now()
-    items = [_public(doc, now) for doc in await docs_with_prefix(_store(request), PREFIX)]
+    store = _store(request)
+    docs = await docs_with_prefix(store, PREFIX)
+    if not reach.everywhere:
+        reached = await users_in_reach(store, await office_view(request), reach, (doc.get("user") for doc in docs))
+        docs = [doc for doc in docs if doc.get("user") in reached]
+    items = [_public(doc, now) for doc in docs]
     if only_silent:
         items = [item for item in items if item["silent"]]
     items.sort(key=lambda item: (not item["silent"], -(item["silent_days"] or 0)))

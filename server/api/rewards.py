@@ -11,6 +11,9 @@ recording a redemption (points exchanged for a prize). Every route needs an offi
   `request_id` and body is 200 with the recorded redemption and `"replayed": true` (another body: 409); more than
   the balance is 409 `insufficient_points`.
 
+A sub-district's office (`server.office.reach`) lists its own shops only (and their totals), and another
+sub-district's shop or community is a 403.
+
 The balances come from the `{shop}:rewards` projections (`server.models.projections.Rewards` says what earns), the
 single shop's from its events at the time of the request, so a redemption just recorded is already in it.
 """
@@ -24,7 +27,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.api.common import caller, registry_of, text_field
+from server.api.common import office, registry_of, text_field
+from server.api.dashboard import office_view
 from server.errors import bad_request, not_found
 from server.http import json_response, read_object
 from server.models.common import KEY, MAX_NOTE, PARTITION
@@ -55,15 +59,20 @@ def _shop_code(request: Request) -> str:
 
 async def balances(request: Request) -> Response:
     """`GET /api/office/rewards?community=`."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     store = _store(request)
     community = request.query_params.get("community")
     if community is not None and await read(store, community_doc_id(community)) is None:
         raise not_found(f"No community {community}.")
+    if community is not None:
+        await reach.community(store, community)
     grids = await registry_of(request).grids()
     codes = sorted(
         {code for grid in grids if community is None or grid.get("community") == community for code in grid["shops"]}
     )
+    if not reach.everywhere:
+        view = await office_view(request)
+        codes = [code for code in codes if code in view.shops and reach.holds(view, view.shops[code])]
     docs = await _by_keys(
         store, [key for code in codes for key in (shop_doc_id(code), f"{code}:score", f"{code}:rewards")]
     )
@@ -83,9 +92,11 @@ async def balances(request: Request) -> Response:
 
 async def one_shop(request: Request) -> Response:
     """`GET /api/office/rewards/{shop}`."""
-    await caller(request, "office")
+    _principal, reach = await office(request)
     store = _store(request)
-    now = await balance(store, _shop_code(request), await load_context(store))
+    code = _shop_code(request)
+    await reach.shop(store, code)
+    now = await balance(store, code, await load_context(store))
     rewards = {k: v for k, v in now.rewards.items() if k not in ("_id", "type", "schema", "shop", "rules_version")}
     history = [public(doc) for doc in reversed(now.redemptions)]
     return json_response(request, _shop_fields(now.registry["code"], now.registry) | rewards | {"history": history})
@@ -93,8 +104,9 @@ async def one_shop(request: Request) -> Response:
 
 async def record(request: Request) -> Response:
     """`POST /api/office/rewards/{shop}/redemptions`."""
-    principal = await caller(request, "office")
+    principal, reach = await office(request)
     code = _shop_code(request)
+    await reach.shop(_store(request), code)
     body = await read_object(request)
     points = body.get("points")
     if type(points) is not int or not 1 <= points <= MAX_POINTS:
