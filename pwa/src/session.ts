@@ -10,6 +10,8 @@ export interface SessionUser {
   name?: string;
   username?: string;
   shop?: string;
+  /** An office account's sub-district (街道) when it is one sub-district's office; absent: the whole district. */
+  subdistrict?: string | null;
 }
 
 export interface Session {
@@ -114,7 +116,10 @@ export function onSession(listener: Listener): () => void {
 }
 
 /** Keep the answer of /api/auth/login|owner|activate as this device's session and start syncing. */
-export function signIn(answer: { token: string; user: { id: string; role: string; name?: string; shop?: string } }): Session {
+export function signIn(answer: {
+  token: string;
+  user: { id: string; role: string; name?: string; shop?: string; subdistrict?: string | null };
+}): Session {
   if (!isRole(answer.user.role)) throw new ApiError(400, 'bad_request', `unknown role ${answer.user.role}`);
   const user: SessionUser = { ...answer.user, role: answer.user.role };
   const shop = user.role === 'owner' ? (user.shop ?? user.id.replace(/^owner:/, '')) : undefined;

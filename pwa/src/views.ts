@@ -107,7 +107,7 @@ async function postAuth(path: string, body: Record<string, string>, account: str
   }
   const answer = (await res.json().catch(() => ({}))) as {
     token?: string;
-    user?: { id: string; role: string; name?: string; shop?: string };
+    user?: { id: string; role: string; name?: string; shop?: string; subdistrict?: string | null };
     device_key?: string;
     reason?: string;
     error?: string;

@@ -3,6 +3,8 @@ import { fill, getLang, type Params } from '../i18n';
 
 const zh = {
   'office.title': '安监所工作台',
+  'reach.district': '全区',
+  'reach.subdistrict': '本街道：{name}',
   'nav.overview': '总览',
   'nav.alarms': '告警处置',
   'nav.ranking': '红黑榜',
@@ -237,6 +239,9 @@ const zh = {
   'registry.revokeConfirm': '让 {user} 在所有设备上退出登录？',
   'registry.done.password': '{user} 的密码已重置',
   'registry.done.revoke': '{user} 已在所有设备上退出登录',
+  'registry.userSubdistrict': '所属街道',
+  'registry.userSubdistrict.none': '全区（不属于某个街道）',
+  'registry.subdistrictOwn': '只能为本街道命名',
   'rules.title': '规则与检查表',
   'rules.rules': '积分规则',
   'rules.templates': '检查表模板',
@@ -276,6 +281,7 @@ const zh = {
   'category.recreation': '棋牌娱乐',
   'category.other': '其他',
   'rules.categories': '适用店铺类别',
+  'rules.districtOnly': '积分规则和检查表由区安监所统一制定和修改，街道安监所只能查看。',
   'rule.effective_from': '生效日期',
   'rule.timezone': '时区',
   'rule.start_points': '年初积分',
@@ -323,6 +329,8 @@ export type OfficeKey = keyof typeof zh;
 
 const en: Record<OfficeKey, string> = {
   'office.title': 'Safety office',
+  'reach.district': 'Whole district',
+  'reach.subdistrict': 'Sub-district: {name}',
   'nav.overview': 'Overview',
   'nav.alarms': 'Alarm desk',
   'nav.ranking': 'Red/black list',
@@ -557,6 +565,9 @@ const en: Record<OfficeKey, string> = {
   'registry.revokeConfirm': 'Sign {user} out on every device?',
   'registry.done.password': "{user}'s password was reset",
   'registry.done.revoke': '{user} was signed out on every device',
+  'registry.userSubdistrict': 'Sub-district',
+  'registry.userSubdistrict.none': 'Whole district (no sub-district)',
+  'registry.subdistrictOwn': 'You can name your own sub-district only',
   'rules.title': 'Rules & checklists',
   'rules.rules': 'Point rules',
   'rules.templates': 'Checklist templates',
@@ -596,6 +607,7 @@ const en: Record<OfficeKey, string> = {
   'category.recreation': 'Recreation',
   'category.other': 'Other',
   'rules.categories': 'Shop categories',
+  'rules.districtOnly': 'The district office sets and edits the rules and checklists; a sub-district office can only view them.',
   'rule.effective_from': 'Effective from',
   'rule.timezone': 'Time zone',
   'rule.start_points': 'Points at the start of the year',

@@ -7,6 +7,7 @@ import { currentSession, signIn, signOut } from '../session';
 import type { View } from '../views';
 import { send } from './api';
 import { label, ot, type OfficeKey } from './i18n';
+import { ownSubdistrict, reachLine, subdistricts } from './reach';
 import { field, form, input, submit } from './ui';
 import { countedTitle, listen, stopWatching, watchAlarms } from './watch';
 
@@ -52,7 +53,7 @@ function signInView(): View {
     field(ot('signin.password'), password),
     submit(ot('signin.submit')),
   ], async (data) => {
-    const answer = await send<{ token: string; user: { id: string; role: string; name?: string } }>(
+    const answer = await send<{ token: string; user: { id: string; role: string; name?: string; subdistrict?: string | null } }>(
       'POST',
       '/api/auth/login',
       { username: String(data.get('username') ?? ''), password: String(data.get('password') ?? '') },
@@ -108,6 +109,23 @@ function alarmWatch(node: HTMLElement, count: HTMLElement, banner: HTMLElement, 
   });
 }
 
+/** Which part of the district the office serves, under the title: its sub-district (by name once the registry
+ *  answers, by code until then or without it) or the whole district. */
+function reachBadge(): HTMLElement {
+  const own = ownSubdistrict();
+  const line = h(
+    'p',
+    { class: 'office-reach', 'data-reach': own === null ? 'district' : 'subdistrict', 'data-subdistrict': own ?? undefined },
+    reachLine(own, []),
+  );
+  if (own !== null) {
+    void subdistricts()
+      .then((known) => (line.textContent = reachLine(own, known)))
+      .catch(() => undefined); // the code stays
+  }
+  return line;
+}
+
 export function officeView(rest: string): View {
   const session = currentSession();
   if (!session || session.user.role !== 'office') return signInView();
@@ -134,11 +152,12 @@ export function officeView(rest: string): View {
     void signOut().finally(() => navigate('/'));
   });
   const who = h('p', { class: 'office-user' }, session.user.name ?? session.user.username ?? session.user.id);
+  const reach = reachBadge();
   const banner = h('p', { class: 'new-alarm', role: 'alert', hidden: true });
   const node = h(
     'section',
     { class: 'page office', 'data-screen': key || 'overview' },
-    h('aside', { class: 'office-side' }, h('p', { class: 'office-title' }, ot('office.title')), nav, who, out),
+    h('aside', { class: 'office-side' }, h('p', { class: 'office-title' }, ot('office.title')), reach, nav, who, out),
     h('div', { class: 'office-main' }, banner, content),
   );
   alarmWatch(node, count, banner, key === 'alarms');

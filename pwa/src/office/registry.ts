@@ -7,6 +7,15 @@ import { ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
 import { forgetStaffNames } from './people';
+import {
+  forgetSubdistricts,
+  heldSubdistrict,
+  newUserBody,
+  ownSubdistrict,
+  type Subdistrict,
+  subdistrictChoices,
+  subdistrictName,
+} from './reach';
 import { button, downloadShown, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -190,24 +199,24 @@ function communityForm(added: (code: string, name: string) => void): HTMLElement
   }));
 }
 
-interface Subdistrict {
-  code: string;
-  name: string | null;
-}
-
-/** The sub-districts' names: the monthly report's heading shows the name, not the code communities give. */
-function subdistrictForm(subdistricts: Subdistrict[]): HTMLElement {
-  const code = input('code', { required: true, maxlength: '64', list: 'subdistrict-codes' });
+/** The sub-districts' names: the monthly report's heading shows the name, not the code communities give. A
+ *  sub-district's office names its own only: the code is fixed to it. */
+function subdistrictForm(subdistricts: Subdistrict[], own: string | null): HTMLElement {
+  const code = own === null
+    ? input('code', { required: true, maxlength: '64', list: 'subdistrict-codes' })
+    : input('code', { required: true, maxlength: '64', value: own, readonly: true });
   const codes = h('datalist', { id: 'subdistrict-codes' }, ...subdistricts.map((d) => h('option', { value: d.code }, d.name ?? '')));
   return section(ot('registry.subdistrict'), form({ 'data-form': 'subdistrict' }, [
-    field(ot('common.code'), code),
+    field(ot('common.code'), code, own === null ? undefined : ot('registry.subdistrictOwn')),
     codes,
     field(ot('common.name'), input('name', { required: true, maxlength: '64', placeholder: '明楼街道' })),
     submit(ot('common.save')),
   ], async (data) => {
-    const saved = await send<Subdistrict>('PUT', `/api/office/registry/subdistricts/${encodeURIComponent(String(data.get('code')).trim())}`, {
+    const named = heldSubdistrict(String(data.get('code') ?? '').trim(), own) ?? '';
+    const saved = await send<Subdistrict>('PUT', `/api/office/registry/subdistricts/${encodeURIComponent(named)}`, {
       name: String(data.get('name') ?? '').trim(),
     });
+    forgetSubdistricts();
     return `${ot('common.saved')}: ${saved.code} = ${saved.name ?? ''}`;
   }));
 }
@@ -242,9 +251,12 @@ interface User {
   username?: string;
   name?: string;
   disabled?: boolean;
+  subdistrict?: string | null;
 }
 
-function users(): HTMLElement {
+/** Staff accounts: the list (with each one's sub-district), a password reset, a sign-out everywhere, and a new
+ *  account, which the district's office may file under a sub-district (a sub-district's office's are its own). */
+function users(subdistricts: Subdistrict[], own: string | null): HTMLElement {
   const box = h('div', {});
   const status = h('p', { class: 'form-status', role: 'status' });
   const done = (text: string): void => {
@@ -276,21 +288,29 @@ function users(): HTMLElement {
         { label: ot('registry.role'), cell: (u: User) => (u.role === 'office' ? ot('registry.role.office') : ot('registry.role.grid')) },
         { label: ot('registry.username'), cell: (u: User) => str(u.username ?? u.id) },
         { label: ot('registry.displayName'), cell: (u: User) => str(u.name) },
+        {
+          label: ot('registry.userSubdistrict'),
+          cell: (u: User) => (u.subdistrict ? subdistrictName(u.subdistrict, subdistricts) : ''),
+        },
         { label: '', cell: actions },
       ],
       rows,
       { 'data-table': 'users' },
+      (u) => ({ 'data-user': u.id, 'data-subdistrict': u.subdistrict ?? undefined }),
     );
   });
   load();
+  const choices = subdistrictChoices(subdistricts, own);
   const add = form({ 'data-form': 'user' }, [
     field(ot('registry.role'), select('role', [['grid', ot('registry.role.grid')], ['office', ot('registry.role.office')]])),
+    choices ? field(ot('registry.userSubdistrict'), select('subdistrict', choices)) : null,
     field(ot('registry.username'), input('username', { required: true, maxlength: '32', autocomplete: 'off' })),
     field(ot('registry.displayName'), input('name', { required: true, maxlength: '64' })),
     field(ot('registry.password'), input('password', { type: 'password', required: true, minlength: '8', autocomplete: 'new-password' })),
     submit(ot('common.save')),
   ], async (data, f) => {
-    await send('POST', '/api/office/users', Object.fromEntries(['role', 'username', 'name', 'password'].map((k) => [k, String(data.get(k) ?? '')])));
+    const fields = Object.fromEntries(['role', 'username', 'name', 'password', 'subdistrict'].map((k) => [k, String(data.get(k) ?? '')]));
+    await send('POST', '/api/office/users', newUserBody(fields, own));
     forgetStaffNames();
     f.reset();
     load();
@@ -315,6 +335,7 @@ export const registry: Screen = () => {
   const load = (): Promise<void> => loadInto(lower, async () => {
     const communities = listOf<Community>(await get<unknown>('/api/office/registry/communities'), 'communities');
     const subdistricts = listOf<Subdistrict>(await get<unknown>('/api/office/registry/subdistricts'), 'subdistricts');
+    const own = ownSubdistrict();
     const grid = gridForm(communities);
     const grids = communities.flatMap((c) => (c.grids ?? []).map((g) => ({ ...g, community: c.name })));
     return [
@@ -332,8 +353,8 @@ export const registry: Screen = () => {
       )),
       h('div', { class: 'two-col' }, shopForm(), activation()),
       h('div', { class: 'two-col' }, communityForm(grid.add), grid.node),
-      h('div', { class: 'two-col' }, subdistrictForm(subdistricts)),
-      users(),
+      h('div', { class: 'two-col' }, subdistrictForm(subdistricts, own)),
+      users(subdistricts, own),
     ];
   });
   void load();

@@ -1,6 +1,6 @@
 // Rules and checklists: the versioned point rules as a form (the server's validation errors shown at the field
 // they name), the checklist templates as forms with the same (title, shop categories, one row per item), and the
-// shipped modules (食品安全, 环境卫生) to add.
+// shipped modules (食品安全, 环境卫生) to add. They are the district's: a sub-district's office sees them read-only.
 import { h } from '../dom';
 import { attempt, get, type Refusal } from './api';
 import { when } from './format';
@@ -8,6 +8,7 @@ import { getLang } from '../i18n';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
 import { type Names, personName, staffNames } from './people';
+import { isScoped } from './reach';
 import { listOf, loadInto, section, str, submit, table } from './ui';
 
 type Doc = Record<string, unknown>;
@@ -48,8 +49,13 @@ export function unflatten(fields: [string, unknown][]): Doc {
 }
 
 function showErrors(f: HTMLElement, summary: HTMLElement, refusal: Refusal): void {
-  const errs = fieldErrors(refusal.reason || refusal.error);
   summary.className = 'form-status error';
+  if (refusal.status === 403) {
+    // Not a field's error: the office may not do this (a sub-district's office editing the district's rules).
+    summary.replaceChildren(`${ot('common.failed')}: ${refusal.reason || refusal.error}`);
+    return;
+  }
+  const errs = fieldErrors(refusal.reason || refusal.error);
   summary.replaceChildren(`${ot('rules.invalid')}: ${refusal.reason || refusal.error}`);
   for (const [path, msg] of errs) {
     const slot = f.querySelector<HTMLElement>(`[data-error-for="${CSS.escape(path)}"]`);
@@ -57,7 +63,12 @@ function showErrors(f: HTMLElement, summary: HTMLElement, refusal: Refusal): voi
   }
 }
 
-function rulesForm(answer: Doc, names: Names, reload: () => void): HTMLElement {
+/** Shown, not edited: every control of `root` disabled (a sub-district's office reads the district's rules). */
+function lockControls(root: HTMLElement): void {
+  for (const c of root.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')) c.disabled = true;
+}
+
+function rulesForm(answer: Doc, names: Names, reload: () => void, editable: boolean): HTMLElement {
   const rules = (answer.rules ?? answer) as Doc;
   const version = rules.version;
   const fields = flatten(rules);
@@ -72,9 +83,12 @@ function rulesForm(answer: Doc, names: Names, reload: () => void): HTMLElement {
       h('small', { class: 'field-error', 'data-error-for': path }));
   });
   const f = h('form', { class: 'office-form rules-form', 'data-form': 'rules' },
-    h('p', {}, ot('rules.version', { v: str(version) })), h('div', { class: 'grid-fields' }, ...inputs), submit(ot('rules.saveVersion')), summary);
+    h('p', {}, ot('rules.version', { v: str(version) })), h('div', { class: 'grid-fields' }, ...inputs),
+    editable ? submit(ot('rules.saveVersion')) : null, summary);
+  if (!editable) lockControls(f);
   f.addEventListener('submit', (e) => {
     e.preventDefault();
+    if (!editable) return;
     for (const slot of f.querySelectorAll('[data-error-for]')) slot.textContent = '';
     const values: [string, unknown][] = fields.map(([path]) => {
       const el = f.elements.namedItem(path) as HTMLInputElement;
@@ -165,7 +179,7 @@ export function itemOf(row: ItemRow, original: Doc = {}): Doc {
   };
 }
 
-function itemRow(item: Doc, index: number, originals: Doc[]): HTMLTableRowElement {
+function itemRow(item: Doc, index: number, originals: Doc[], editable = true): HTMLTableRowElement {
   const r = rowOf(item);
   const path = (field: string): string => `items[${index}].${field}`;
   const cell = (control: HTMLElement, field: string): HTMLElement =>
@@ -213,8 +227,13 @@ function itemRow(item: Doc, index: number, originals: Doc[]): HTMLTableRowElemen
     b.addEventListener('click', onClick);
     return b;
   };
+  const escalates = escalate ? h('small', { class: 'muted', title: JSON.stringify(escalate) }, ot('rules.item.escalates'), ' ') : '';
+  if (!editable) {
+    row.append(h('td', { class: 'row-actions' }, escalates));
+    return row;
+  }
   row.append(h('td', { class: 'row-actions' },
-    escalate ? h('small', { class: 'muted', title: JSON.stringify(escalate) }, ot('rules.item.escalates'), ' ') : '',
+    escalates,
     act('↑', { 'aria-label': ot('rules.item.up') }, () => move(-1)),
     act('↓', { 'aria-label': ot('rules.item.down') }, () => move(1)),
     act(ot('rules.item.remove'), { 'data-action': 'remove-item' }, () => row.remove())));
@@ -242,7 +261,7 @@ function readItems(body: HTMLElement, originals: Doc[]): Doc[] {
 
 /** A checklist template as a form: its title, the shop categories it applies to, and its items as rows (add,
  * remove, reorder). Saving makes a new version; the server's reasons are shown at the field they name. */
-function templateEditor(doc: Doc, isNew: boolean, reload: () => void): HTMLElement {
+function templateEditor(doc: Doc, isNew: boolean, reload: () => void, editable = true): HTMLElement {
   const id = shortId(str(doc._id));
   const title = (doc.title && typeof doc.title === 'object' ? doc.title : {}) as Doc;
   const originals = Array.isArray(doc.items) ? (doc.items as Doc[]) : [];
@@ -255,7 +274,7 @@ function templateEditor(doc: Doc, isNew: boolean, reload: () => void): HTMLEleme
     ...CATEGORIES.map((c) => h('label', { class: 'inline' },
       h('input', { type: 'checkbox', name: 'category', value: c, checked: chosen.has(c) }), label('category', c))),
     h('small', { class: 'field-error', 'data-error-for': 'categories' }));
-  const rows = h('tbody', {}, ...originals.map((item, i) => itemRow(item, i, originals)));
+  const rows = h('tbody', {}, ...originals.map((item, i) => itemRow(item, i, originals, editable)));
   const items = h('table', { class: 'data items-table', 'data-table': 'template-items' },
     h('thead', {}, h('tr', {}, ...Object.values(HEADS).map((k) => h('th', {}, ot(k))), h('th', {}))), rows);
   const add = h('button', { type: 'button', 'data-action': 'add-item' }, ot('rules.item.add'));
@@ -266,10 +285,12 @@ function templateEditor(doc: Doc, isNew: boolean, reload: () => void): HTMLEleme
   });
   const f = h('form', { class: 'office-form', 'data-form': 'template', 'data-template': id },
     h('div', { class: 'grid-fields' }, textField('titleZh', str(title.zh), 'title.zh'), textField('titleEn', str(title.en), 'title.en')),
-    categories, h('div', { class: 'table-wrap' }, items), h('small', { class: 'field-error', 'data-error-for': 'items' }), add,
-    submit(isNew ? ot('rules.newTemplate') : ot('rules.saveVersion')), summary);
+    categories, h('div', { class: 'table-wrap' }, items), h('small', { class: 'field-error', 'data-error-for': 'items' }),
+    editable ? add : null, editable ? submit(isNew ? ot('rules.newTemplate') : ot('rules.saveVersion')) : null, summary);
+  if (!editable) lockControls(f);
   f.addEventListener('submit', (e) => {
     e.preventDefault();
+    if (!editable) return;
     for (const slot of f.querySelectorAll('[data-error-for]')) slot.textContent = '';
     // Errors name items by position: number the rows as they stand now.
     [...rows.children].forEach((tr, i) => {
@@ -297,6 +318,9 @@ function templateEditor(doc: Doc, isNew: boolean, reload: () => void): HTMLEleme
 }
 
 export const rules: Screen = () => {
+  // The rules and checklists are the district's: its office edits them, a sub-district's office only reads them
+  // (the server refuses its edits with a 403, whose reason the forms would show).
+  const editable = !isScoped();
   const rulesBox = h('div', {});
   const templatesBox = h('div', {});
   const loadRules = (): void =>
@@ -305,18 +329,20 @@ export const rules: Screen = () => {
         get<Doc>('/api/office/rules'),
         staffNames().catch(() => new Map<string, string>()),
       ]);
-      return rulesForm(answer, names, loadRules);
+      return rulesForm(answer, names, loadRules, editable);
     });
   const loadTemplates = (): void =>
     void loadInto(templatesBox, async () => {
       const answer = await get<Doc>('/api/office/templates');
       return [
-        ...listOf<Doc>(answer, 'templates').map((t) => templateEditor(t, false, loadTemplates)),
-        ...listOf<Doc>(answer.available).map((t) => templateEditor(t, true, loadTemplates)),
+        ...listOf<Doc>(answer, 'templates').map((t) => templateEditor(t, false, loadTemplates, editable)),
+        // The shipped modules not yet added: only the district's office can add one.
+        ...(editable ? listOf<Doc>(answer.available).map((t) => templateEditor(t, true, loadTemplates)) : []),
       ];
     });
   loadRules();
   loadTemplates();
-  return h('div', { class: 'screen rules' }, h('h1', {}, ot('rules.title')),
+  return h('div', { class: 'screen rules', 'data-editable': String(editable) }, h('h1', {}, ot('rules.title')),
+    editable ? null : h('p', { class: 'notice', 'data-notice': 'district-only', role: 'note' }, ot('rules.districtOnly')),
     section(ot('rules.rules'), rulesBox), section(ot('rules.templates'), templatesBox));
 };
