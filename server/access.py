@@ -12,6 +12,7 @@ from typing import Any
 
 from server.auth import Principal
 from server.errors import CouchError, forbidden
+from server.models.common import DISTRICT, SERVER_PARTITIONS
 
 # `{partition}:{type}:{key}`, or `{partition}:{type}` for a partition's singletons (`S0001:score`, `district:rules`).
 PARTITION_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]{0,63}):([a-z][a-z0-9_]{0,31})(?::(\S{1,400}))?$")
@@ -27,9 +28,9 @@ class Scope:
         return self.partitions is None or doc_id.split(":", 1)[0] in self.partitions
 
 
-DISTRICT = "district"
-# Server-only partitions: accounts (secrets), the registry, the quarantine. Only the operator replicates them.
-RESERVED = frozenset({"accounts", "registry", "quarantine"})
+# Server-only partitions: accounts (secrets), the registry, the quarantine, the office's rankings and statistics.
+# Only the operator replicates them.
+RESERVED = SERVER_PARTITIONS
 
 
 def scope_for(principal: Principal, shops: frozenset[str] = frozenset()) -> Scope:

@@ -33,6 +33,7 @@ from server.auth import Tokens, load_secret
 from server.errors import CouchError, couch_error_handler, disk_full, json_error_response, not_found, storage_full
 from server.http import fallback
 from server.import_jobs import ImportJobs
+from server.migrations import migrate
 from server.registry import Registry
 from server.settings import Settings
 from server.store import open_store
@@ -62,6 +63,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
         app.state.store = store if store is not None else await open_store(settings)
+        await migrate(app.state.store)
         app.state.tokens = Tokens(await load_secret(app.state.store, settings.secret))
         app.state.authenticator = Authenticator(app.state.tokens, app.state.store)
         app.state.accounts = Accounts(app.state.store, app.state.tokens)

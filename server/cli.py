@@ -18,6 +18,7 @@ from types import FrameType
 from typing import TextIO
 
 from server.auth import Principal, Tokens, bump_version, load_secret, token_versions
+from server.migrations import migrate
 from server.settings import Settings
 from server.store import open_store
 
@@ -139,6 +140,7 @@ async def _worker(settings: Settings) -> None:
     from server.validators.lease import Validators
 
     store = await open_store(settings)
+    await migrate(store)
     validators = Validators(store)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -166,6 +168,7 @@ async def _rebuild(settings: Settings) -> int:
 
     store = await open_store(settings)
     try:
+        await migrate(store)
         result = await rebuild(store, progress=Progress(sys.stderr))
     finally:
         await store.close()

@@ -27,7 +27,13 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 SCHEMA: Final = 1
-DISTRICT: Final = "district"  # the partition of shared documents (templates, rules, registry, rankings, stats)
+DISTRICT: Final = "district"  # the partition of the documents every device reads: the rules and the templates
+# The office's derived documents (rankings, statistics, publications): server-side, no device replicates them.
+OFFICE: Final = "office"
+# Partitions no device replicates: accounts, the registry, the quarantine, the office's documents.
+SERVER_PARTITIONS: Final = frozenset({"accounts", "registry", "quarantine", OFFICE})
+# Partitions of no shop: no shop may take their names as its code.
+NOT_SHOPS: Final = SERVER_PARTITIONS | {DISTRICT}
 
 # One id grammar: `{partition}:{type}:{key}`. PARTITION mirrors `server.access.PARTITION_ID`.
 PARTITION: Final = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
@@ -108,8 +114,8 @@ def matching(pattern: str, what: str) -> AfterValidator:
 
 
 def _not_district(value: str) -> str:
-    if value == DISTRICT:
-        raise refuse(f"'{DISTRICT}' is reserved for shared documents and is not a shop code")
+    if value in NOT_SHOPS:
+        raise refuse(f"'{value}' is reserved for shared documents and is not a shop code")
     return value
 
 

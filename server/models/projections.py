@@ -203,7 +203,7 @@ class RankEntry(Part):
 
 
 class Ranking(Doc):
-    """`district:ranking:{subdistrict}:{YYYY-MM}`: the monthly snapshot of a sub-district's active shops, by score
+    """`office:ranking:{subdistrict}:{YYYY-MM}`: the monthly snapshot of a sub-district's active shops, by score
     (ties: fewer open hazards, then shop code), with its red and black lists."""
 
     type: Literal["ranking"]
@@ -216,9 +216,9 @@ class Ranking(Doc):
 
     @model_validator(mode="after")
     def _check_ranking(self) -> Self:
-        self.check_id(rf"district:ranking:{KEY}:\d{{4}}-\d{{2}}", "district:ranking:{subdistrict}:{YYYY-MM}")
-        if self.id != f"district:ranking:{self.subdistrict}:{self.month}":
-            raise refuse(f"_id must be district:ranking:{self.subdistrict}:{self.month}")
+        self.check_id(rf"office:ranking:{KEY}:\d{{4}}-\d{{2}}", "office:ranking:{subdistrict}:{YYYY-MM}")
+        if self.id != f"office:ranking:{self.subdistrict}:{self.month}":
+            raise refuse(f"_id must be office:ranking:{self.subdistrict}:{self.month}")
         if len({entry.shop for entry in self.entries}) != len(self.entries):
             raise refuse("entries: a shop appears twice")
         return self
@@ -309,7 +309,7 @@ class Figures(Part):
 
 
 class Stats(Doc):
-    """`district:stats:{subdistrict}:{period}`: dashboard figures for a year, month, ISO week or quarter, in total
+    """`office:stats:{subdistrict}:{period}`: dashboard figures for a year, month, ISO week or quarter, in total
     and by community and grid. The same period last year is simply another stats document."""
 
     type: Literal["stats"]
@@ -322,6 +322,6 @@ class Stats(Doc):
 
     @model_validator(mode="after")
     def _check_stats(self) -> Self:
-        if self.id != f"district:stats:{self.subdistrict}:{self.period}":
-            raise refuse(f"_id must be district:stats:{self.subdistrict}:{self.period}")
+        if self.id != f"office:stats:{self.subdistrict}:{self.period}":
+            raise refuse(f"_id must be office:stats:{self.subdistrict}:{self.period}")
         return self

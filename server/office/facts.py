@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from server.errors import CouchError
+from server.models.common import NOT_SHOPS
 from server.models.registry import shop_doc_id
 from server.models.rules import Rules
 from server.store.protocol import ChangesQuery, Doc, Store
@@ -32,7 +33,6 @@ from server.store.reads import docs_by_id, docs_with_prefix
 from server.store.snapshots import Saved, due
 from server.validators import rules as R
 from server.validators.context import load_rules
-from server.validators.shops import NOT_SHOPS
 from server.validators.snapshot import EVERY as SNAPSHOT_EVERY
 from server.validators.snapshot import kept_by_validators, load_facts, save_facts
 from server.validators.stats import ShopFacts, shop_facts

@@ -1,7 +1,7 @@
 """The dashboard's headline figures, by scope (sub-district, community, grid) and period, beside last year's.
 
 Counts come from the validators' own `figures` over the shops' `ShopFacts` (the function that fills the stored
-`district:stats:*` documents), so the office's figures and the statistics can never be computed two ways. Rates
+`office:stats:*` documents), so the office's figures and the statistics can never be computed two ways. Rates
 are shares 0..1 of counts (null when there is nothing to divide by):
 - self-check coverage: active shops with at least one self-check in the ISO week / active shops;
 - patrol coverage: active shops with at least one patrol in the calendar month / active shops;

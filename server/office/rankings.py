@@ -1,5 +1,5 @@
-"""The red/black list as the office reads it: the validators' monthly snapshots (`district:ranking:{sd}:{month}`)
-with shop names, and publishing a month. Publishing freezes a copy, `district:publication:{sd}:{month}`, with who
+"""The red/black list as the office reads it: the validators' monthly snapshots (`office:ranking:{sd}:{month}`)
+with shop names, and publishing a month. Publishing freezes a copy, `office:publication:{sd}:{month}`, with who
 published it and when; the snapshot of the current month keeps changing with the scores, the publication not.
 """
 
@@ -19,11 +19,11 @@ MONTH: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def ranking_id(subdistrict: str, month: str) -> str:
-    return f"district:ranking:{subdistrict}:{month}"
+    return f"office:ranking:{subdistrict}:{month}"
 
 
 def publication_id(subdistrict: str, month: str) -> str:
-    return f"district:publication:{subdistrict}:{month}"
+    return f"office:publication:{subdistrict}:{month}"
 
 
 def subdistrict_of(view: View, given: str | None) -> str:
@@ -89,7 +89,7 @@ async def ranking(store: Store, view: View, subdistrict: str, month: str) -> dic
 
 async def rankings(store: Store, subdistrict: str) -> list[dict[str, Any]]:
     """Every month with a snapshot, newest first, with the sizes of its lists and whether it is published."""
-    prefix = f"district:ranking:{subdistrict}:"
+    prefix = f"office:ranking:{subdistrict}:"
     query = AllDocsQuery(startkey=prefix + "\ufff0", endkey=prefix, descending=True, include_docs=True)
     docs = [row["doc"] for row in (await store.all_docs(query))["rows"] if row.get("doc")]
     ids = [publication_id(subdistrict, str(doc.get("month"))) for doc in docs]

@@ -2,11 +2,12 @@
 
 A district on one deployment has a safety office (安监所) in each of its sub-districts. Each sees, edits and is
 alarmed about its own shops only; the district's office (an office account without a sub-district, or the
-operator) sees them all and alone edits what is shared: the rules and checklists, the webhook, the sub-districts.
+operator) sees them all and alone edits what is shared: the rules and checklists, and the webhook.
 
 Every `/api/office/` handler takes its `Reach` from `server.api.common.office` and asks it before it reads or
-writes: `shop`, `grid`, `community`, `user` for one named thing (a 403 outside), `holds` and the sub-district
-lookups to filter lists, `subdistrict_param` for a `?subdistrict=` filter, `whole` for the district's own desks.
+writes: `narrow` for the view its figures and lists are counted from, `shop`, `grid`, `community`, `user` (or
+`view_shop`) for one named thing (a 403 outside), `holds` and `user_filter` to filter lists, `subdistrict_param`
+for a `?subdistrict=` filter, `whole` for the district's own desks.
 """
 
 from __future__ import annotations
@@ -63,14 +64,6 @@ class Reach:
 
     def holds(self, view: View, shop: ShopState) -> bool:
         return self.everywhere or view.subdistrict_of(shop) == self.subdistrict
-
-    def shops(self, view: View) -> list[ShopState]:
-        """Every shop of the view in reach (closed ones too), by code."""
-        return [shop for _code, shop in sorted(view.shops.items()) if self.holds(view, shop)]
-
-    def codes(self, view: View) -> frozenset[str] | None:
-        """The codes of the shops in reach; None: every shop."""
-        return None if self.everywhere else frozenset(shop.code for shop in self.shops(view))
 
     def view_shop(self, view: View, code: str) -> None:
         """A 403 for a shop of the view outside the reach (an unknown code is the caller's own 404)."""

@@ -9,13 +9,12 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from server.errors import bad_request, not_found
-from server.models.common import PARTITION
+from server.models.common import NOT_SHOPS, PARTITION
 from server.models.registry import shop_doc_id
 from server.office.facts import ShopState, View
 from server.store.protocol import Doc, Store
 from server.store.reads import docs_with_prefix
 from server.validators.district import shift_month
-from server.validators.shops import NOT_SHOPS
 from server.validators.stats import ShopFacts, period_bounds
 
 SHOP_CODE: Final = re.compile(PARTITION)

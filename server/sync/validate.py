@@ -21,7 +21,6 @@ from server.access import PARTITION_ID, Scope
 from server.auth import Principal
 from server.errors import CouchError, forbidden
 from server.models import (
-    DISTRICT,
     EVENT_TYPES,
     SERVER_TYPES,
     ChecklistEvent,
@@ -32,6 +31,7 @@ from server.models import (
     parse_event,
     reason_of,
 )
+from server.models.common import NOT_SHOPS
 from server.models.events import MAX_PHOTO_BYTES
 from server.store import revtree
 from server.store.protocol import AllDocsQuery, Store, partition_of
@@ -42,7 +42,7 @@ ROLE_TYPES: Final[Mapping[str, frozenset[str]]] = {
     "grid": frozenset({"patrol", "verification", "photo"}),
 }
 # Partitions that hold shared or server-only data, never a shop's events, whatever a scope says.
-RESERVED_PARTITIONS: Final = frozenset({DISTRICT, "registry", "accounts", "quarantine"})
+RESERVED_PARTITIONS: Final = NOT_SHOPS
 MAX_DOC_BYTES: Final = 64 * 1024  # the JSON of an event without attachment bodies
 MAX_AHEAD: Final = timedelta(minutes=10)  # phones' clocks drift; a check from the future is a wrong clock or a forgery
 MAX_AGE: Final = timedelta(days=90)  # a phone offline longer than a season is not a source of new events

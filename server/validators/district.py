@@ -2,7 +2,7 @@
 dashboard statistics, from the facts the shop projections left.
 
 A shop belongs to the sub-district of its community (`registry:community:{code}`); only active shops are ranked.
-The current month's snapshot `district:ranking:{subdistrict}:{YYYY-MM}` is rewritten as the scores change; an
+The current month's snapshot `office:ranking:{subdistrict}:{YYYY-MM}` is rewritten as the scores change; an
 earlier month's is kept as it was last written (a published list is history). A missing earlier month inside the
 working-group window (from the sub-district's first check on) is filled in once, ranked on the scores as of that
 month's last day. A shop black-listed in `working_group_black_months` of the last `working_group_window_months`
@@ -74,7 +74,7 @@ def ranking_doc(
             black.update(entry["shop"] for entry in before.get("entries", ()) if entry.get("list") == "black")
     ranked = {entry["shop"] for entry in entries}
     doc = {
-        "_id": f"district:ranking:{subdistrict}:{month}",
+        "_id": f"office:ranking:{subdistrict}:{month}",
         "type": "ranking",
         "schema": 1,
         "subdistrict": subdistrict,
@@ -122,7 +122,7 @@ async def district_pass(
         group = set(snapshot["working_group"])
         for entry in snapshot["entries"]:
             ranks[entry["shop"]] = (entry["rank"], len(snapshot["entries"]), entry["list"], entry["shop"] in group)
-        stored = {doc["_id"]: doc for doc in await docs_with_prefix(store, f"district:stats:{subdistrict}:")}
+        stored = {doc["_id"]: doc for doc in await docs_with_prefix(store, f"office:stats:{subdistrict}:")}
         docs = await asyncio.to_thread(_stats_docs, subdistrict, today, shops)
         counts.stats += (await _write(store, _changed(docs, stored)))[0]
     updates = []
@@ -146,7 +146,7 @@ async def past_days(store: Store, context: Context, today: date) -> PastDays:
     the pass narrows them to its shops' first check)."""
     communities = await community_subdistricts(store)
     stored: dict[str, set[str]] = {}
-    for doc in await docs_with_prefix(store, "district:ranking:"):
+    for doc in await docs_with_prefix(store, "office:ranking:"):
         if "month" in doc and doc.get("subdistrict"):
             stored.setdefault(str(doc["subdistrict"]), set()).add(str(doc["month"]))
     oldest = month_of(context.rules.effective_from)
@@ -188,7 +188,7 @@ async def _rankings(
 ) -> Doc:
     rules = context.rules
     stored = {
-        doc["month"]: doc for doc in await docs_with_prefix(store, f"district:ranking:{subdistrict}:") if "month" in doc
+        doc["month"]: doc for doc in await docs_with_prefix(store, f"office:ranking:{subdistrict}:") if "month" in doc
     }
     history: dict[str, Mapping[str, Any]] = dict(stored)
     current = month_of(today)

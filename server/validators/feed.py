@@ -9,9 +9,8 @@ from datetime import time as clock_time
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from server.models.common import split_id
+from server.models.common import NOT_SHOPS, split_id
 from server.store.protocol import Doc
-from server.validators.shops import NOT_SHOPS
 
 OWN_TYPES: Final = frozenset({"score", "ledger", "hazard", "alarm", "ranking", "stats", "rewards"})
 REPROJECT_ALL: Final = frozenset({"rules", "template"})  # district documents every projection reads

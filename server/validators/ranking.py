@@ -1,5 +1,5 @@
 """The ranking rule: a sub-district's active shops by score, with the red list at the top and the black list at
-the bottom. `rank_shops` is the pure part of the monthly snapshot (`district:ranking:{subdistrict}:{YYYY-MM}`)."""
+the bottom. `rank_shops` is the pure part of the monthly snapshot (`office:ranking:{subdistrict}:{YYYY-MM}`)."""
 
 from __future__ import annotations
 

@@ -32,11 +32,12 @@ from typing import Any
 
 import orjson
 
+from server.models.common import NOT_SHOPS
 from server.store.protocol import Doc
 from server.store.sqlite import SqliteStore
 from server.store.sqlite_bulk import NewRow, Reader, insert_new, new_row
 from server.validators.context import Context
-from server.validators.shops import NOT_SHOPS, Outcome, PastDays, partition, project_shop_into, project_with_past
+from server.validators.shops import Outcome, PastDays, partition, project_shop_into, project_with_past
 from server.validators.stats import ShopFacts
 
 log = logging.getLogger("mashang.validators")

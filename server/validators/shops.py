@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from server import quarantine
 from server.errors import CouchError
+from server.models.common import NOT_SHOPS
 from server.models.registry import shop_doc_id
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.validators import projections
@@ -28,7 +29,6 @@ from server.validators.stats import ShopFacts, shop_facts
 # its redemptions are events the follower reads, like a device's).
 PROJECTED: Final = frozenset({"score", "ledger", "hazard", "alarm", "rewards"})
 DELETABLE: Final = frozenset({"ledger", "hazard"})
-NOT_SHOPS: Final = frozenset({"accounts", "registry", "quarantine", "district"})  # partitions of no shop
 COUCH_META: Final = frozenset({"_rev", "_revisions", "_conflicts", "_deleted_conflicts"})
 ATTEMPTS: Final = 3
 

@@ -244,7 +244,7 @@ def _summed(parts: Iterable[Mapping[str, int]], shops: int) -> dict[str, int]:
 
 
 def stats_doc(subdistrict: str, period: str, as_of: date, shops: Sequence[ShopFacts]) -> dict[str, Any]:
-    """`district:stats:{subdistrict}:{period}` for the active shops of one sub-district."""
+    """`office:stats:{subdistrict}:{period}` for the active shops of one sub-district."""
     start, last = period_bounds(period)
     end = min(last, as_of)
     active = sorted((shop for shop in shops if shop.active), key=lambda shop: shop.code)
@@ -261,7 +261,7 @@ def stats_doc(subdistrict: str, period: str, as_of: date, shops: Sequence[ShopFa
         return _summed((each[shop.code] for shop in group), len(group))
 
     doc = {
-        "_id": f"district:stats:{subdistrict}:{period}",
+        "_id": f"office:stats:{subdistrict}:{period}",
         "type": "stats",
         "schema": 1,
         "subdistrict": subdistrict,

@@ -226,7 +226,7 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             docs = {d["_id"]: d for d in all_docs(world)}
             hazards = [d for d in docs.values() if d.get("type") == "hazard"]
             return (
-                f"district:ranking:minglou:{month}" in docs
+                f"office:ranking:minglou:{month}" in docs
                 and len(hazards) == 4
                 and any(h["status"] == "closed" for h in hazards)
                 and any(h["status"] == "overdue" for h in hazards)
@@ -276,7 +276,7 @@ def test_the_figures_equal_a_recount_of_the_raw_documents(district: World) -> No
 
     # The same counts as the statistics document the validators keep for this month (once their debounced
     # sub-district pass has caught up with the last projection).
-    stats_id = f"district:stats:minglou:{TODAY.year}-{TODAY.month:02d}"
+    stats_id = f"office:stats:minglou:{TODAY.year}-{TODAY.month:02d}"
 
     def agree() -> bool:
         stats = next((d for d in all_docs(district) if d["_id"] == stats_id), None)
@@ -369,7 +369,7 @@ def test_the_ranking_and_publishing_a_month(district: World) -> None:
     assert {e["shop"]: e["points"] for e in ranking["entries"]} == scores
     assert [e["points"] for e in ranking["entries"]] == sorted(scores.values(), reverse=True)
     assert {e["shop"]: e["name"] for e in ranking["entries"]}["S0001"] == "小吃店S0001"
-    stored = next(d for d in all_docs(district) if d["_id"] == f"district:ranking:minglou:{month}")
+    stored = next(d for d in all_docs(district) if d["_id"] == f"office:ranking:minglou:{month}")
     assert {e["shop"] for e in ranking["entries"] if e["working_group"]} == set(stored["working_group"])
     assert [e["list"] for e in ranking["entries"]] == [e["list"] for e in stored["entries"]]
 
@@ -383,6 +383,27 @@ def test_the_ranking_and_publishing_a_month(district: World) -> None:
     assert listed["months"][0]["published"]["by"] == "office:wang" and listed["months"][0]["shops"] == 3
     after = district.client.get(f"/api/office/ranking?month={month}", headers=headers).json()
     assert after["published"]["by"] == "office:wang"
+
+
+def test_the_rankings_and_statistics_stay_on_the_server(district: World) -> None:
+    """They are the office's: a phone's pull carries the rules and checklists it uses, never a sub-district's list
+    (~100 KB for 1,500 shops, written again at each re-ranking) nor its statistics."""
+    month = f"{TODAY.year}-{TODAY.month:02d}"
+    ranking_id = f"office:ranking:minglou:{month}"
+    assert ranking_id in {d["_id"] for d in all_docs(district)}
+    for who in (district.login("zhou", "zhou-password"), district.login("li", "li-password")):
+        feed = district.client.get("/sync/_changes?include_docs=true", headers=who).json()
+        ids = {row["id"] for row in feed["results"]}
+        assert {d["_id"] for d in all_docs(district) if d["_id"].startswith("district:")} <= ids
+        assert not {i for i in ids if i.startswith("office:") or ":ranking:" in i or ":stats:" in i}
+        assert district.client.get(f"/sync/{ranking_id}", headers=who).status_code == 404
+        assert (
+            district.client.post("/sync/_bulk_get", json={"docs": [{"id": ranking_id}]}, headers=who).json()["results"][
+                0
+            ]["docs"][0]["error"]["error"]
+            == "not_found"
+        )
+    assert district.client.get(f"/sync/{ranking_id}", headers=district.admin()).status_code == 200
 
 
 def test_shops_and_their_efiles(district: World) -> None:

@@ -133,7 +133,7 @@ def test_staff_accounts_created_listed_and_reset(world: World) -> None:
 def test_a_closed_shop_leaves_the_ranking(world: World) -> None:
     """The validators (running in this world) rank the active shops only."""
     month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
-    ranking_id = f"district:ranking:minglou:{month}"
+    ranking_id = f"office:ranking:minglou:{month}"
 
     def ranked() -> set[str] | None:
         doc = world.call(read, world.state.store, ranking_id)

@@ -29,7 +29,7 @@ def test_models_are_closed_and_frozen() -> None:
     [
         ("S0001:photo:01JDY2A3B4C5D6E7F8G9H0J1K2", ("S0001", "photo", "01JDY2A3B4C5D6E7F8G9H0J1K2")),
         ("S0001:score", ("S0001", "score", "")),
-        ("district:ranking:xixi:2026-11", ("district", "ranking", "xixi:2026-11")),
+        ("office:ranking:xixi:2026-11", ("office", "ranking", "xixi:2026-11")),
     ],
 )
 def test_split_id(doc_id: str, parts: tuple[str, str, str]) -> None:

@@ -112,7 +112,7 @@ def alarm() -> dict[str, Any]:
 
 def ranking() -> dict[str, Any]:
     return {
-        "_id": "district:ranking:xixi:2026-11",
+        "_id": "office:ranking:xixi:2026-11",
         "type": "ranking",
         "schema": 1,
         "subdistrict": "xixi",
@@ -143,7 +143,7 @@ FIGURES = {
 
 def stats() -> dict[str, Any]:
     return {
-        "_id": "district:stats:xixi:2026-11",
+        "_id": "office:stats:xixi:2026-11",
         "type": "stats",
         "schema": 1,
         "subdistrict": "xixi",
@@ -214,7 +214,7 @@ def test_alarm_history() -> None:
         (alarm() | {"department": None}, "a dispatched alarm names its department"),
         (alarm() | {"department": "police"}, "department: input should be"),
         (alarm() | {"_id": f"S0001:alarm:{SELF_CHECK_ULID}"}, "source must be the event"),
-        (ranking() | {"_id": "district:ranking:xixi:2026-10"}, "_id must be district:ranking:xixi:2026-11"),
+        (ranking() | {"_id": "office:ranking:xixi:2026-10"}, "_id must be office:ranking:xixi:2026-11"),
         (ranking() | {"entries": ranking()["entries"] * 2}, "entries: a shop appears twice"),
         (stats() | {"period": "November"}, "period: must be a period"),
     ],

@@ -106,10 +106,10 @@ CASES: list[Case] = [
     (
         "ranking",
         "grid",
-        lambda w: server_doc(f"district:ranking:mingloujie:{MONTH}", "ranking", entries=[]),
+        lambda w: server_doc(f"office:ranking:mingloujie:{MONTH}", "ranking", entries=[]),
         "by the server",
     ),
-    ("stats", "owner", lambda w: server_doc(f"district:stats:mingloujie:{MONTH}", "stats"), "by the server"),
+    ("stats", "owner", lambda w: server_doc(f"office:stats:mingloujie:{MONTH}", "stats"), "by the server"),
     ("template_current", "owner", lambda w: server_doc(TEMPLATE, "template", version=2, items=[]), "by the server"),
     ("template_new", "grid", lambda w: server_doc("district:template:lenient", "template", version=1), "by the server"),
     ("rules", "grid", lambda w: server_doc("district:rules", "rules", version=99), "by the server"),

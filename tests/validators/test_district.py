@@ -57,7 +57,7 @@ async def test_black_listed_in_three_of_the_last_six_snapshots_calls_for_a_worki
     events = [as_shop(patrol("2026-03-19 10:00", serious), code(4)), as_shop(self_check("2026-03-16 09:00"), code(1))]
     await sqlite.bulk_docs([*registry(4), *earlier, *events])
     await settle(sqlite)
-    snapshot = await _doc(sqlite, "district:ranking:xixi:2026-03")
+    snapshot = await _doc(sqlite, "office:ranking:xixi:2026-03")
     assert snapshot["as_of"] == "2026-03-20" and snapshot["rules_version"] == 1
     assert [(e["shop"], e["rank"], e["list"]) for e in snapshot["entries"]] == [
         (code(1), 1, "red"),
@@ -70,14 +70,14 @@ async def test_black_listed_in_three_of_the_last_six_snapshots_calls_for_a_worki
     assert (flagged["rank"], flagged["of"], flagged["list"], flagged["working_group"]) == (4, 4, "black", True)
     top = await _doc(sqlite, f"{code(1)}:score")
     assert (top["rank"], top["of"], top["list"], top["working_group"]) == (1, 4, "red", False)
-    assert (await _doc(sqlite, "district:ranking:xixi:2026-02")) | {"_rev": None} == earlier[1] | {"_rev": None}
+    assert (await _doc(sqlite, "office:ranking:xixi:2026-02")) | {"_rev": None} == earlier[1] | {"_rev": None}
 
 
 async def test_a_missing_earlier_month_is_ranked_as_of_its_last_day(sqlite: SqliteStore) -> None:
     february = as_shop(patrol("2026-02-10 10:00", finding("f1", "wiring_ok", "general", "2026-02-12")), code(1))
     await sqlite.bulk_docs([*registry(2), february, as_shop(self_check("2026-03-02 09:00"), code(1))])
     await settle(sqlite)
-    past = await _doc(sqlite, "district:ranking:xixi:2026-02")
+    past = await _doc(sqlite, "office:ranking:xixi:2026-02")
     assert past["as_of"] == "2026-02-28"
     # S0001 as of 28 Feb: −2 for the general hazard, −2 for each of the 3 weeks of delay started by then (13, 20
     # and 27 Feb); its self-check of 2 March does not count yet.
@@ -85,11 +85,11 @@ async def test_a_missing_earlier_month_is_ranked_as_of_its_last_day(sqlite: Sqli
         (code(2), 100, 0),
         (code(1), 100 - 2 - 3 * 2, 1),
     ]
-    current = await _doc(sqlite, "district:ranking:xixi:2026-03")
+    current = await _doc(sqlite, "office:ranking:xixi:2026-03")
     # As of 20 March: 6 started weeks of delay, +2 for the self-check, −1 each for the missed 2026-W08 and W09.
     assert [(e["shop"], e["points"]) for e in current["entries"]] == [(code(2), 100), (code(1), 100 - 2 - 12 + 2 - 2)]
     ids = {row["id"] for row in (await sqlite.all_docs(AllDocsQuery()))["rows"]}
-    assert "district:ranking:xixi:2026-01" not in ids  # before the sub-district's first check
+    assert "office:ranking:xixi:2026-01" not in ids  # before the sub-district's first check
 
 
 async def test_the_dashboard_counts_per_community_and_grid(sqlite: SqliteStore) -> None:
@@ -107,7 +107,7 @@ async def test_the_dashboard_counts_per_community_and_grid(sqlite: SqliteStore) 
     ]
     await sqlite.bulk_docs([*registry(2), *events])
     await settle(sqlite)
-    week = await _doc(sqlite, "district:stats:xixi:2026-W12")
+    week = await _doc(sqlite, "office:stats:xixi:2026-W12")
     assert week["as_of"] == "2026-03-20"
     assert week["figures"] == {
         "active_shops": 2,
@@ -122,7 +122,7 @@ async def test_the_dashboard_counts_per_community_and_grid(sqlite: SqliteStore) 
         "hazards_due": 1,
         "hazards_rectified_in_time": 1,
     }
-    month = await _doc(sqlite, "district:stats:xixi:2026-03")
+    month = await _doc(sqlite, "office:stats:xixi:2026-03")
     assert month["figures"] | {} == {
         "active_shops": 2,
         "self_checks": 2,
@@ -138,10 +138,10 @@ async def test_the_dashboard_counts_per_community_and_grid(sqlite: SqliteStore) 
     }
     assert set(month["by_community"]) == {"wensan", "cuiyuan"} and set(month["by_grid"]) == {"wensan-01", "cuiyuan-01"}
     assert month["by_grid"]["cuiyuan-01"]["overdue_hazards"] == 1 and month["by_grid"]["wensan-01"]["open_alarms"] == 0
-    last_year = await _doc(sqlite, "district:stats:xixi:2025-03")
+    last_year = await _doc(sqlite, "office:stats:xixi:2025-03")
     assert last_year["as_of"] == "2025-03-31" and last_year["figures"]["self_checks"] == 0
     for period in ("2026", "2025", "2025-W12"):
-        assert (await _doc(sqlite, f"district:stats:xixi:{period}"))["figures"]["active_shops"] == 2
+        assert (await _doc(sqlite, f"office:stats:xixi:{period}"))["figures"]["active_shops"] == 2
 
 
 async def test_the_daily_tick_applies_the_time_rules_of_the_new_day(sqlite: SqliteStore) -> None:
@@ -160,7 +160,7 @@ async def test_the_daily_tick_applies_the_time_rules_of_the_new_day(sqlite: Sqli
             await follower.settled()
         assert (await _doc(sqlite, f"{code(1)}:score"))["points"] == 101
         await follower.settled()  # the sub-district pass follows the shop's projection (debounced)
-        assert (await _doc(sqlite, "district:stats:xixi:2026-W13"))["as_of"] == "2026-03-24"
+        assert (await _doc(sqlite, "office:stats:xixi:2026-W13"))["as_of"] == "2026-03-24"
     finally:
         await stop(task)
 

@@ -14,7 +14,7 @@ from server.validators.feed import Change, classify
         ("S0001:alarm:01J0000000000000000000000A", Change(alarm=None)),
         ("S0001:score", Change()),
         ("district:rules", Change(everything=True)),
-        ("district:ranking:minglou:2026-11", Change()),
+        ("office:ranking:minglou:2026-11", Change()),
         ("registry:grid:g1", Change(district=True)),  # a shop moved: the sub-district pass runs
         ("registry:community:wensan", Change(district=True)),
         ("registry:subdistrict:minglou", Change()),  # a name: rankings go by code

@@ -94,7 +94,7 @@ async def test_the_office_keeps_its_part_of_an_alarm(sqlite: SqliteStore) -> Non
         await follower.settled()
         kept = await _get(sqlite, alarm_id)
         assert kept is not None and kept["status"] == "acknowledged" and kept["history"][-1] == step
-        stats = await _get(sqlite, "district:stats:xixi:2026-03")
+        stats = await _get(sqlite, "office:stats:xixi:2026-03")
         assert stats is not None and stats["figures"]["open_alarms"] == 1
     finally:
         await stop(task)

@@ -54,7 +54,7 @@ async def test_stopped_anywhere_and_restarted_it_ends_as_one_run_and_as_rebuild(
         expected = await contents(once)
         assert sum(1 for doc_id in expected if doc_id.endswith(":score")) == SHOPS
         assert any(":alarm:" in doc_id for doc_id in expected)
-        assert "district:ranking:xixi:2026-03" in expected and "district:stats:xixi:2026-W12" in expected
+        assert "office:ranking:xixi:2026-03" in expected and "office:stats:xixi:2026-W12" in expected
         assert not any(doc_id.endswith(":patrol_clean") for doc_id in expected)
         assert '"rank": null' in expected[f"{code(SHOPS)}:score"]
         assert '"redeemed": 2' in expected[f"{code(1)}:rewards"] and '"redeemed": 0' in expected[f"{code(2)}:rewards"]

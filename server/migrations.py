@@ -1,0 +1,55 @@
+"""Documents a release moved to other ids, moved in a store written by an earlier one.
+
+`migrate` runs when a gateway, a worker or a rebuild opens the store, before anything reads it. Each step is
+idempotent and safe beside another process taking the same step (several gateways in front of one CouchDB start
+together): a copy that exists already is kept, a deletion that lost a race is someone else's deletion.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from server.errors import CouchError
+from server.models.common import DISTRICT, OFFICE
+from server.store.protocol import Doc, Store
+from server.store.reads import docs_by_id, docs_with_prefix
+
+log = logging.getLogger(__name__)
+
+# Until 2026-11 the office's rankings, statistics and publications were in the `district` partition, which every
+# phone replicates: each re-ranking sent every phone on the next sync ~100 KB of a list it never shows, each
+# statistics pass ~40 KB. They are the office's, in the `office` partition no device replicates.
+MOVED_TO_OFFICE: Final = ("ranking", "stats", "publication")
+COUCH_META: Final = frozenset({"_rev", "_revisions", "_conflicts", "_deleted_conflicts"})
+
+
+async def migrate(store: Store) -> int:
+    """Every step; answers how many documents were moved."""
+    return await move_office_documents(store)
+
+
+async def move_office_documents(store: Store) -> int:
+    """`district:{ranking|stats|publication}:*` to `office:...`: each is copied (unless its new id holds a document
+    already: the validators wrote it since) and then deleted; the deletions reach the phones, which drop it."""
+    moved = 0
+    for kind in MOVED_TO_OFFICE:
+        old_prefix = f"{DISTRICT}:{kind}:"
+        docs = await docs_with_prefix(store, old_prefix)
+        if not docs:
+            continue
+        new_id = {str(doc["_id"]): f"{OFFICE}:{kind}:{str(doc['_id'])[len(old_prefix) :]}" for doc in docs}
+        there = await docs_by_id(store, list(new_id.values()))
+        copies: list[Doc] = [
+            {**{k: v for k, v in doc.items() if k not in COUCH_META}, "_id": new_id[str(doc["_id"])]}
+            for doc in docs
+            if new_id[str(doc["_id"])] not in there
+        ]
+        for result in await store.bulk_docs(copies) if copies else []:
+            if not result.get("ok") and result.get("error") != "conflict":  # conflict: another process copied it
+                raise CouchError(503, "unavailable", f"moving {result.get('id')}: {result.get('reason')}")
+        deletions = [{"_id": doc["_id"], "_rev": doc["_rev"], "_deleted": True} for doc in docs]
+        results = await store.bulk_docs(deletions)
+        moved += sum(1 for result in results if result.get("ok"))
+        log.warning("moved %d %s documents from the district partition to the office's", len(docs), kind)
+    return moved
