@@ -87,8 +87,11 @@ def attachment(data: Path, doc_id: str) -> tuple[dict[str, Any], bytes]:
 
 def test_the_logins_file_has_the_promised_shape(logins: dict[str, Any]) -> None:
     assert set(logins) == {"office", "grid_workers", "owners"}
-    assert [set(u) for u in logins["office"]] == [{"username", "password"}] * 2
-    assert {u["username"] for u in logins["office"]} == {"office", "anjian"}
+    assert [set(u) for u in logins["office"]] == [{"username", "password"}, {"username", "password", "subdistrict"}]
+    assert [(u["username"], u.get("subdistrict")) for u in logins["office"]] == [
+        ("office", None),
+        ("anjian", "minglou"),
+    ]
     assert len(logins["grid_workers"]) == 4
     assert all(set(w) == {"username", "password", "shops"} for w in logins["grid_workers"])
     assert all(re.fullmatch(r"[a-z]+\d\d", w["username"]) for w in logins["grid_workers"])
@@ -113,6 +116,15 @@ def test_office_grid_worker_and_owner_sign_in_with_the_listed_secrets(
     resp = client.post("/api/auth/owner", json=owner)
     assert resp.status_code == 200 and resp.json()["user"]["id"] == f"owner:{owner['shop']}"
     assert client.post("/api/auth/login", json={**office, "password": "not-the-password"}).status_code == 401
+    # The sub-district's own office account: the same shops as the district's, and the rules to read only.
+    district = {"Authorization": "Bearer " + client.post("/api/auth/login", json=office).json()["token"]}
+    own = logins["office"][1]
+    signed_in = client.post("/api/auth/login", json={"username": own["username"], "password": own["password"]}).json()
+    assert signed_in["user"]["subdistrict"] == "minglou"
+    mine = {"Authorization": "Bearer " + signed_in["token"]}
+    totals = [client.get("/api/office/shops?limit=1", headers=h).json()["total"] for h in (district, mine)]
+    assert totals[0] == totals[1] > 0
+    assert client.put("/api/office/rules", json={}, headers=mine).status_code == 403
 
 
 def test_each_grid_worker_replicates_exactly_the_shops_listed_for_them(

@@ -224,7 +224,7 @@ async def _accounts(accounts: Accounts, district: District) -> None:
     try:
         pins = [(s.code, loop.run_in_executor(hashers, hash_pin, s.owner.pin)) for s in district.shops if s.owner.pin]
         for person in (*district.office, *district.workers):
-            await accounts.create_staff(person.role, person.username, person.password, person.name)
+            await accounts.create_staff(person.role, person.username, person.password, person.name, person.subdistrict)
         writes = asyncio.Semaphore(WRITES_AT_ONCE)
 
         async def owner(shop: str, pin_hash: asyncio.Future[str]) -> None:

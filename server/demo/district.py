@@ -13,7 +13,8 @@ from server.demo import names
 from server.demo.names import COMMUNITIES, CommunityName
 
 SHOPS_PER_GRID = 22  # so that a grid worker has ~15–25 shops
-OFFICE_USERS = (("office", "明楼街道安监所"), ("anjian", "陈立新"))
+# The district's office account, and one of the sub-district's own office (its shops alike, the rules read-only).
+OFFICE_USERS = (("office", "明楼街道安监所", None), ("anjian", "陈立新", names.SUBDISTRICT))
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Staff:
     password: str
     device: str
     diligence: float = 1.0  # a grid worker's share of monthly patrols actually made
+    subdistrict: str | None = None  # an office account of one sub-district
 
     @property
     def user_id(self) -> str:
@@ -93,7 +95,14 @@ class District:
     def credentials(self) -> dict[str, list[dict[str, Any]]]:
         """The logins, in the shape `mashang demo --credentials FILE` writes."""
         return {
-            "office": [{"username": s.username, "password": s.password} for s in self.office],
+            "office": [
+                {
+                    "username": s.username,
+                    "password": s.password,
+                    **({"subdistrict": s.subdistrict} if s.subdistrict else {}),
+                }
+                for s in self.office
+            ],
             "grid_workers": [
                 {"username": w.username, "password": w.password, "shops": self.shops_of(w.username)}
                 for w in self.workers
@@ -150,8 +159,8 @@ def plan_district(seed: int, shops: int, grid_workers: int) -> District:
         grids.append(PlannedGrid(grid_code, names.grid_name(community, k), community.code, tuple(crew), tuple(codes)))
 
     office = tuple(
-        Staff("office", username, name, names.password(rng), names.device_id(rng, devices))
-        for username, name in OFFICE_USERS
+        Staff("office", username, name, names.password(rng), names.device_id(rng, devices), subdistrict=subdistrict)
+        for username, name, subdistrict in OFFICE_USERS
     )
     return District(tuple(communities), tuple(grids), tuple(planned_shops), tuple(workers), office)
 
