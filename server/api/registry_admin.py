@@ -3,6 +3,7 @@ shops, communities, grids and staff accounts."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -184,10 +185,17 @@ async def put_community(request: Request) -> Response:
 
 
 async def list_subdistricts(request: Request) -> Response:
-    """`GET /api/office/registry/subdistricts`: the sub-districts (街道) with their names (null while unnamed)."""
+    """`GET /api/office/registry/subdistricts`: the sub-districts (街道) with their names (null while unnamed) and
+    how many communities each has (a sub-district named before its first community has none: nothing to rank)."""
     _principal, reach = await office(request)
-    named = await registry_of(request).subdistricts()
-    items = [{"code": code, "name": name} for code, name in named.items() if reach.allows(code)]
+    registry = registry_of(request)
+    named = await registry.subdistricts()
+    counts = Counter(str(c.get("subdistrict")) for c in await registry.communities())
+    items = [
+        {"code": code, "name": name, "communities": counts.get(code, 0)}
+        for code, name in named.items()
+        if reach.allows(code)
+    ]
     return json_response(request, {"items": items})
 
 

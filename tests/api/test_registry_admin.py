@@ -147,13 +147,17 @@ def test_a_closed_shop_leaves_the_ranking(world: World) -> None:
 def test_a_sub_district_is_named_for_the_reports(world: World) -> None:
     office = world.login("wang", "wang-password")
     listed = world.client.get("/api/office/registry/subdistricts", headers=office)
-    assert listed.json()["items"] == [{"code": "minglou", "name": None}]  # named by communities, not yet named
+    # Named by its communities (文三社区, and 明楼 of the world's registry), not yet named.
+    assert listed.json()["items"] == [{"code": "minglou", "name": None, "communities": 1}]
     resp = world.client.put("/api/office/registry/subdistricts/minglou", json={"name": " 明楼街道 "}, headers=office)
     assert resp.status_code == 200 and resp.json() == {"code": "minglou", "name": "明楼街道"}
     resp = world.client.put("/api/office/registry/subdistricts/dongliu", json={"name": "东柳街道"}, headers=office)
     assert resp.status_code == 200  # named before its first community
     items = world.client.get("/api/office/registry/subdistricts", headers=office).json()["items"]
-    assert items == [{"code": "dongliu", "name": "东柳街道"}, {"code": "minglou", "name": "明楼街道"}]
+    assert items == [
+        {"code": "dongliu", "name": "东柳街道", "communities": 0},  # nothing to rank yet
+        {"code": "minglou", "name": "明楼街道", "communities": 1},
+    ]
 
     for body in ({}, {"name": ""}, {"name": "x" * 65}):
         resp = world.client.put("/api/office/registry/subdistricts/minglou", json=body, headers=office)

@@ -229,7 +229,9 @@ def test_each_office_sees_and_counts_its_own_shops(district: District) -> None:
     monitor = d.get("/api/office/sync-monitor", d.sun)
     assert {u["user_id"] for u in monitor["users"]} == {"grid:qian"}
     assert [dev["device"] for dev in monitor["devices"]] == ["d-qian-phone"]
-    assert d.get("/api/office/registry/subdistricts", d.sun)["items"] == [{"code": "xihu", "name": None}]
+    assert d.get("/api/office/registry/subdistricts", d.sun)["items"] == [
+        {"code": "xihu", "name": None, "communities": 1}
+    ]
     # A sub-district's office acts on its own: acknowledges its alarm, renames its shop, reads the rules.
     client = d.world.client
     assert client.post(f"/api/office/alarms/{d.alarm['T0001']}/ack", headers=d.sun).status_code == 200

@@ -8,6 +8,7 @@ import { ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
 import { personName, staffNames } from './people';
+import { chosenOf, listChoices, ownSubdistrict, subdistricts } from './reach';
 import type { Column } from './ui';
 import { badge, button, field, listOf, loadInto, section, select, table } from './ui';
 
@@ -62,14 +63,32 @@ function rankTable(rows: RankRow[], attr: string, withList = true): HTMLElement 
   return table(columns, rows, { 'data-ranking': attr });
 }
 
+/** The ranking screen's calls for the sub-district chosen (null: none named; with one sub-district the server takes
+ *  it, a sub-district's office is held to its own), and its own path for a month and that choice. */
+export function rankingCalls(subdistrict: string | null): {
+  months: string;
+  month: (month: string) => string;
+  publish: (month: string) => string;
+  path: (month: string) => string;
+} {
+  return {
+    months: `/api/office/rankings${qs({ subdistrict })}`,
+    month: (month) => `/api/office/ranking${qs({ month, subdistrict })}`,
+    publish: (month) => `/api/office/rankings/${encodeURIComponent(month)}/publish${qs({ subdistrict })}`,
+    path: (month) => `${officePath('ranking')}${qs({ month, subdistrict })}`,
+  };
+}
+
 export const ranking: Screen = (query) => {
   const asked = query.get('month') ?? '';
+  const own = ownSubdistrict();
   const picker = h('div', { class: 'filters' });
   const body = h('div', {});
-  const draw = (month: string): void =>
+  /** `name`: the sub-district chosen, by name (null: no choice offered). */
+  const draw = (month: string, calls: ReturnType<typeof rankingCalls>, name: string | null): void =>
     void loadInto(body, async () => {
       const [answer, names] = await Promise.all([
-        get<RankingAnswer>(`/api/office/ranking${qs({ month })}`),
+        get<RankingAnswer>(calls.month(month)),
         staffNames().catch(() => new Map<string, string>()),
       ]);
       const rows = answer.entries ?? answer.items ?? [];
@@ -79,9 +98,12 @@ export const ranking: Screen = (query) => {
       const publishedBy = answer.published?.by ?? answer.published_by;
       const publishedAt = answer.published?.at ?? answer.published_at;
       const publish = button(ot('ranking.publish'), async () => {
-        if (!confirm(ot('ranking.publishConfirm', { month: shown }))) return;
-        await send('POST', `/api/office/rankings/${encodeURIComponent(shown)}/publish`);
-        draw(shown);
+        const asking = name === null
+          ? ot('ranking.publishConfirm', { month: shown })
+          : ot('ranking.publishConfirmIn', { name, month: shown });
+        if (!confirm(asking)) return;
+        await send('POST', calls.publish(shown));
+        draw(shown, calls, name);
       }, 'primary');
       publish.dataset.action = 'publish';
       return [
@@ -99,20 +121,29 @@ export const ranking: Screen = (query) => {
           section(ot('ranking.black'), rankTable(rows.filter((r) => r.list === 'black'), 'black', false)),
         ),
         section(ot('ranking.workingGroup'), rankTable(rows.filter((r) => r.working_group), 'working-group')),
-        section(`${ot('ranking.title')} · ${shown}`, rankTable(rows, 'all')),
+        section([ot('ranking.title'), name, shown].filter(Boolean).join(' · '), rankTable(rows, 'all')),
       ];
     });
-  // The months with a snapshot, newest first; without a month asked for, the newest snapshot is shown (the
-  // current month's appears a few seconds after the first change of the month).
+  // The district's office of several sub-districts chooses one (the first unless the path names another; a month
+  // changed keeps it). The months with a snapshot, newest first; without a month asked for, the newest snapshot is
+  // shown (the current month's appears a few seconds after the first change of the month).
   void loadInto(picker, async () => {
-    const answer = await get<unknown>('/api/office/rankings');
+    const choices = listChoices(own === null ? await subdistricts().catch(() => []) : [], own);
+    const subdistrict = chosenOf(query.get('subdistrict'), choices);
+    const calls = rankingCalls(subdistrict);
+    const answer = await get<unknown>(calls.months);
     const months = listOf<string | { month: string }>(answer, 'months').map((m) => (typeof m === 'string' ? m : m.month));
     const month = asked || months[0] || '';
     const s = select('month', months.map((m) => [m, m] as [string, string]), month);
-    s.addEventListener('change', () => navigate(`${officePath('ranking')}${qs({ month: s.value })}`));
-    if (months.length > 0 || asked) draw(month);
+    s.addEventListener('change', () => navigate(calls.path(s.value)));
+    const name = choices.find(([code]) => code === subdistrict)?.[1] ?? null;
+    if (months.length > 0 || asked) draw(month, calls, name);
     else body.replaceChildren(h('p', { class: 'muted empty' }, ot('common.none')));
-    return field(ot('ranking.month'), s);
+    if (subdistrict === null) return field(ot('ranking.month'), s);
+    const sd = select('subdistrict', choices, subdistrict);
+    // Another sub-district: its own newest month (its months are its own).
+    sd.addEventListener('change', () => navigate(rankingCalls(sd.value).path('')));
+    return [field(ot('reach.choose'), sd), field(ot('ranking.month'), s)];
   });
   return h('div', { class: 'screen ranking' }, h('h1', {}, ot('ranking.title')), picker, body);
 };

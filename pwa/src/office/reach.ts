@@ -10,6 +10,7 @@ import { listOf } from './ui';
 export interface Subdistrict {
   code: string;
   name: string | null;
+  communities?: number; // how many communities it has (none: named, not populated yet)
 }
 
 /** The office account's sub-district, or null for the whole district's office. */
@@ -60,6 +61,21 @@ export function newUserBody(fields: Record<string, string>, own: string | null):
 export function subdistrictChoices(known: readonly Subdistrict[], own: string | null): [string, string][] | null {
   if (own !== null) return null;
   return [['', ot('registry.userSubdistrict.none')], ...known.map((d): [string, string] => [d.code, d.name || d.code])];
+}
+
+/** The choices of sub-district of the red/black list and what is made of it (the monthly report, the rankings
+ *  export), by name else code: offered to the district's office only, and only when there are several (with one
+ *  the server takes it; a sub-district's office is held to its own). Empty: no choice, none named. */
+export function listChoices(known: readonly Subdistrict[], own: string | null): [string, string][] {
+  // A sub-district named before its first community has nothing to rank or report: it is not offered.
+  const ranked = known.filter((d) => d.communities === undefined || d.communities > 0);
+  if (own !== null || ranked.length < 2) return [];
+  return ranked.map((d): [string, string] => [d.code, d.name || d.code]);
+}
+
+/** The sub-district chosen among `choices`: the one asked for when offered, else the first (null: no choice). */
+export function chosenOf(asked: string | null | undefined, choices: readonly [string, string][]): string | null {
+  return (choices.find(([code]) => code === asked) ?? choices[0])?.[0] ?? null;
 }
 
 let names: { user: string; list: Promise<Subdistrict[]> } | null = null;

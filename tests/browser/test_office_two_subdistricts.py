@@ -1,0 +1,253 @@
+"""A district of two sub-districts (街道) in a real Chromium: the demo's 明楼街道 with its shops, and 西湖街道
+(西溪社区, shops T0001 and T0002) added to the registry. The district's office chooses the sub-district of the
+red/black list (each shows its own shops only, publishing publishes the one chosen, a month changed keeps the
+choice) and of the monthly report and the rankings export; a sub-district's office is offered no choice and sees
+its own."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from server.accounts import Accounts
+from server.auth import Tokens, load_secret
+from server.registry import Registry
+from server.settings import Settings
+from server.store import open_store
+from tests.browser.office import DESKTOP
+from tests.gateway import Gateway
+from tests.worlds import shop_fields
+
+NAMES = {"minglou": "明楼街道", "xihu": "西湖街道"}  # minglou: the demo district's (server/demo/names.py)
+XIHU_SHOPS = ("T0001", "T0002")
+SCOPED = {"username": "sun", "password": "sun-password", "name": "孙"}
+
+
+async def _add_xihu(data: Path) -> None:
+    """The second sub-district, named, with a community, a grid and two shops, and its office account; written
+    into the store before the gateway starts (its validators rank both sub-districts)."""
+    settings = Settings.from_env(data_dir=data, couchdb_url=None)
+    store = await open_store(settings)
+    try:
+        registry = Registry(store)
+        await registry.put_community("xc", "西溪社区", "xihu")
+        await registry.put_grid("xg", "西溪一网格", "xc", [], list(XIHU_SHOPS))
+        for code in XIHU_SHOPS:
+            await registry.put_shop(shop_fields(code, "xg", community="xc", name=f"西溪茶馆{code}"))
+        for code, name in NAMES.items():
+            await registry.save_subdistrict(code, name)
+        accounts = Accounts(store, Tokens(await load_secret(store, settings.secret)))
+        await accounts.create_staff("office", SCOPED["username"], SCOPED["password"], SCOPED["name"], "xihu")
+    finally:
+        await store.close()
+
+
+def _run(coroutine: Any, failed: list[BaseException]) -> None:
+    try:
+        asyncio.run(coroutine)
+    except BaseException as err:  # handed to the test's thread
+        failed.append(err)
+
+
+def _login(gateway: Gateway, username: str, password: str) -> dict[str, str]:
+    resp = httpx.post(f"{gateway.url}/api/auth/login", json={"username": username, "password": password}, timeout=30)
+    resp.raise_for_status()
+    return {"Authorization": f"Bearer {resp.json()['token']}"}
+
+
+def _months(gateway: Gateway, headers: dict[str, str], subdistrict: str) -> list[dict[str, Any]]:
+    resp = httpx.get(f"{gateway.url}/api/office/rankings", params={"subdistrict": subdistrict}, headers=headers)
+    assert resp.status_code == 200, resp.text
+    months: list[dict[str, Any]] = resp.json()["months"]
+    return months
+
+
+@pytest.fixture
+def district(demo_district: Path, tmp_path: Path, logins: dict[str, Any]) -> Iterator[Gateway]:
+    """A gateway on this test's own copy of the demo district with xihu added, once both sub-districts' rankings
+    are written."""
+    data = tmp_path / "data"
+    shutil.copytree(demo_district, data)
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    failed: list[BaseException] = []
+    writer = threading.Thread(target=lambda: _run(_add_xihu(data), failed))
+    writer.start()
+    writer.join()
+    if failed:
+        raise failed[0]
+    gw = Gateway(data).start()
+    try:
+        office = logins["office"][0]
+        headers = _login(gw, office["username"], office["password"])
+        # Without a sub-district named, the district's office is asked for one now.
+        assert httpx.get(f"{gw.url}/api/office/rankings", headers=headers).status_code == 400
+        deadline = time.monotonic() + 90
+        while True:
+            answers = [
+                httpx.get(f"{gw.url}/api/office/rankings", params={"subdistrict": sd}, headers=headers) for sd in NAMES
+            ]
+            if all(a.status_code == 200 and a.json()["months"] for a in answers):
+                break
+            assert time.monotonic() < deadline, [a.text[:200] for a in answers]
+            time.sleep(0.5)
+        yield gw
+    finally:
+        gw.stop()
+
+
+def signed_in(browser: Any, gateway: Gateway, username: str, password: str, path: str = "/office") -> Any:
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{gateway.url}{path}")
+    page.fill("[data-form=office-signin] input[name=username]", username)
+    page.fill("[data-form=office-signin] input[name=password]", password)
+    page.click("[data-form=office-signin] button[type=submit]")
+    page.wait_for_selector(".office-nav")
+    return page
+
+
+def settle(page: Any) -> None:
+    page.wait_for_selector(".office-content > .screen")
+    page.wait_for_function("document.querySelectorAll('.office-content [aria-busy=true]').length === 0")
+
+
+def open_screen(page: Any, screen: str) -> None:
+    page.click(f".office-nav a[data-screen={screen}]")
+    page.wait_for_selector(f".office[data-screen={screen}]")
+    settle(page)
+
+
+def listed_shops(page: Any) -> set[str]:
+    """The shop codes of the ranking's whole table."""
+    page.locator("[data-ranking=all] tbody tr").first.wait_for()
+    return set(page.locator("[data-ranking=all] tbody tr small").all_inner_texts())
+
+
+def choose(page: Any, subdistrict: str) -> None:
+    """Choose a sub-district of the ranking screen and wait for its list."""
+    page.select_option(".screen.ranking select[name=subdistrict]", subdistrict)
+    page.wait_for_function("(sd) => new URLSearchParams(location.search).get('subdistrict') === sd", arg=subdistrict)
+    settle(page)
+
+
+def open_report(page: Any) -> tuple[str, str]:
+    """Open the monthly report: the URL asked for and the report's text."""
+    with page.expect_request(lambda r: "/api/office/reports/" in r.url) as asked, page.context.expect_page() as opened:
+        page.click(".screen.exports button:has-text('打开')")
+    report = opened.value
+    report.wait_for_url("blob:**")
+    report.wait_for_load_state()
+    text = report.locator("body").inner_text()
+    report.close()
+    return asked.value.url, text
+
+
+def rankings_csv(page: Any) -> list[dict[str, str]]:
+    with page.expect_download() as info:
+        page.click("[data-export=rankings] button[data-format=csv]")
+    return list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
+
+
+def test_the_district_office_chooses_the_sub_district_of_the_lists_and_the_report(
+    district: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    office = logins["office"][0]
+    headers = _login(district, office["username"], office["password"])
+    minglou = {
+        e["shop"]
+        for e in httpx.get(
+            f"{district.url}/api/office/ranking", params={"subdistrict": "minglou"}, headers=headers
+        ).json()["entries"]
+    }
+    assert minglou and not minglou & set(XIHU_SHOPS)
+    page = signed_in(browser, district, office["username"], office["password"], "/office/ranking")
+    page.on("dialog", lambda dialog: dialog.accept())
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    settle(page)
+    assert page.locator(".screen.ranking .error").count() == 0
+
+    # The choice: both sub-districts by their names, the first chosen; its shops only.
+    chooser = page.locator(".screen.ranking select[name=subdistrict]")
+    assert chooser.locator("option").evaluate_all("os => os.map(o => [o.value, o.textContent])") == [
+        [code, name] for code, name in NAMES.items()
+    ]
+    assert chooser.input_value() == "minglou"
+    assert page.locator(".screen.ranking label.field:has(select[name=subdistrict]) .label").inner_text() == "街道"
+    assert listed_shops(page) == minglou
+
+    # The other: its shops only (xihu, new, has this month's list only).
+    choose(page, "xihu")
+    assert listed_shops(page) == set(XIHU_SHOPS)
+    assert page.locator(".screen.ranking select[name=month] option").count() == 1
+
+    # Back to minglou, then an older month of its: the choice stays, in the path and on the screen.
+    choose(page, "minglou")
+    older = [m["month"] for m in _months(district, headers, "minglou")][1]
+    page.select_option(".screen.ranking select[name=month]", older)
+    page.wait_for_function("(m) => new URLSearchParams(location.search).get('month') === m", arg=older)
+    settle(page)
+    assert page.evaluate("new URLSearchParams(location.search).get('subdistrict')") == "minglou"
+    assert page.locator(".screen.ranking select[name=subdistrict]").input_value() == "minglou"
+    assert f"{NAMES['minglou']} · {older}" in page.locator(".screen.ranking").inner_text()
+    then = httpx.get(
+        f"{district.url}/api/office/ranking", params={"month": older, "subdistrict": "minglou"}, headers=headers
+    ).json()["entries"]
+    assert listed_shops(page) == {e["shop"] for e in then}
+    assert f"month={older}&subdistrict=minglou" in next(u for u in reversed(asked) if "/api/office/ranking?" in u)
+
+    # Another sub-district from there: its own newest month (it has no list of that older one).
+    choose(page, "xihu")
+    assert page.evaluate("new URLSearchParams(location.search).get('month')") is None
+    assert page.locator(".screen.ranking .error").count() == 0
+    assert listed_shops(page) == set(XIHU_SHOPS)
+
+    # Publishing publishes the one chosen, not the other.
+    with page.expect_request(lambda r: "/publish" in r.url and r.method == "POST") as sent:
+        page.click("[data-action=publish]")
+    assert "subdistrict=xihu" in sent.value.url
+    page.wait_for_selector("[data-published=true]")
+    assert _months(district, headers, "xihu")[0]["published"]
+    assert not _months(district, headers, "minglou")[0]["published"]
+    # Every ranking call named the sub-district (none was refused with a 400).
+    ranking_calls = [u for u in asked if "/api/office/ranking" in u]
+    assert ranking_calls and all("subdistrict=" in u for u in ranking_calls), ranking_calls
+
+    # The exports: the report and the rankings export of the one chosen.
+    open_screen(page, "exports")
+    chooser = page.locator(".screen.exports select[name=subdistrict]")
+    assert chooser.input_value() == "minglou"
+    url, text = open_report(page)
+    assert "subdistrict=minglou" in url and NAMES["minglou"] in text and NAMES["xihu"] not in text
+    assert {row["店铺编号"] for row in rankings_csv(page)} == minglou
+    chooser.select_option("xihu")
+    url, text = open_report(page)
+    assert "subdistrict=xihu" in url and NAMES["xihu"] in text and NAMES["minglou"] not in text
+    assert {row["店铺编号"] for row in rankings_csv(page)} == set(XIHU_SHOPS)
+    page.context.close()
+
+
+def test_a_sub_district_office_is_offered_no_choice(district: Gateway, browser: Any) -> None:
+    page = signed_in(browser, district, SCOPED["username"], SCOPED["password"], "/office/ranking")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    settle(page)
+    assert page.locator(".screen.ranking select[name=subdistrict]").count() == 0
+    assert listed_shops(page) == set(XIHU_SHOPS)
+
+    open_screen(page, "exports")
+    assert page.locator(".screen.exports select[name=subdistrict]").count() == 0
+    url, text = open_report(page)
+    assert "subdistrict=" not in url and NAMES["xihu"] in text
+    assert not [u for u in asked if "subdistrict=" in u]  # the server holds it to its own
+    page.context.close()
