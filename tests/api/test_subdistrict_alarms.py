@@ -75,6 +75,18 @@ def ids(body: dict[str, Any], key: str = "_id") -> list[str]:
     return [str(item[key]) for item in body["items"]]
 
 
+def paged(world: World, path: str, query: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+    """Every page of a list, following its `next` (the `before` of the following page)."""
+    bodies: list[dict[str, Any]] = []
+    url = f"{path}?{query}"
+    while True:
+        body: dict[str, Any] = world.client.get(url, headers=headers).json()
+        bodies.append(body)
+        if body["next"] is None:
+            return bodies
+        url = f"{path}?{query}&before={body['next']}"
+
+
 def assert_forbidden(resp: Any) -> None:
     """A 403 of 西溪's office, with its reason."""
     assert resp.status_code == 403, resp.text
@@ -112,17 +124,9 @@ def test_a_sub_districts_pages_hold_its_alarms_and_lead_on_to_the_next(world: Wo
         ours.append(raise_alarm(world, "T0001", (start + timedelta(hours=3 * n)).isoformat()))
         raise_alarm(world, "S0001", (start + timedelta(hours=3 * n + 1)).isoformat())
         raise_alarm(world, "S0003", (start + timedelta(hours=3 * n + 2)).isoformat())
-    sun = world.login(*SUN)
-    pages: list[list[str]] = []
-    query = "?status=open&limit=2"
-    while True:
-        body = world.client.get(f"/api/office/alarms{query}", headers=sun).json()
-        pages.append(ids(body))
-        assert body["counts"]["open"] == 5
-        if body["next"] is None:
-            break
-        query = f"?status=open&limit=2&before={body['next']}"
-    assert pages == [ours[:2:-1], ours[2:0:-1], ours[:1]]
+    bodies = paged(world, "/api/office/alarms", "status=open&limit=2", world.login(*SUN))
+    assert all(body["counts"]["open"] == 5 for body in bodies)
+    assert [ids(body) for body in bodies] == [ours[:2:-1], ours[2:0:-1], ours[:1]]
 
 
 def test_another_sub_districts_alarm_is_a_403_and_is_left_as_it_was(world: World) -> None:
@@ -313,16 +317,8 @@ def test_a_sub_districts_quarantine_comes_in_full_pages(world: World, monkeypatc
             refused(world, "grid:zhou", {"_id": f"S0001:patrol:{n}{k}"}, at + timedelta(minutes=10 * n + k))
         ours.append(refused(world, "owner:T0001", {"_id": f"T0001:self_check:{n}"}, at + timedelta(minutes=10 * n + 5)))
     ours.reverse()
-    sun = world.login(*SUN)
-    seen: list[list[str]] = []
-    query = "?limit=3"
-    while True:
-        body = world.client.get(f"/api/office/quarantine{query}", headers=sun).json()
-        seen.append(ids(body))
-        if body["next"] is None:
-            break
-        query = f"?limit=3&before={body['next']}"
-    assert seen == [ours[:3], ours[3:]]
+    bodies = paged(world, "/api/office/quarantine", "limit=3", world.login(*SUN))
+    assert [ids(body) for body in bodies] == [ours[:3], ours[3:]]
 
 
 # ----- devices -----

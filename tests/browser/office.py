@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
+from server.accounts import Accounts
+from server.auth import Tokens, load_secret
+from server.settings import Settings
+from server.store import open_store
+from server.store.protocol import Store
 from tests.gateway import Gateway
 from tests.validators.builders import gas_leak_patrol
 
@@ -14,17 +24,64 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 DESKTOP = {"width": 1280, "height": 900}
 
 
+def demo_copy(demo: Path, data: Path, prepare: Callable[[Store, Accounts], Awaitable[None]]) -> Path:
+    """A copy of the demo district in `data`, changed by `prepare` before any gateway opens it. `prepare` runs in a
+    thread of its own: Playwright's sync API keeps an event loop running in the test's."""
+    shutil.copytree(demo, data)
+
+    async def run() -> None:
+        settings = Settings.from_env(data_dir=data, couchdb_url=None)
+        store = await open_store(settings)
+        try:
+            await prepare(store, Accounts(store, Tokens(await load_secret(store, settings.secret))))
+        finally:
+            await store.close()
+
+    failed: list[BaseException] = []
+
+    def thread() -> None:
+        try:
+            asyncio.run(run())
+        except BaseException as err:  # handed to the test's thread
+            failed.append(err)
+
+    writer = threading.Thread(target=thread)
+    writer.start()
+    writer.join()
+    if failed:
+        raise failed[0]
+    return data
+
+
 def office_page(browser: Any, gateway: Gateway, logins: dict[str, Any], path: str = "/office") -> Any:
+    """A fresh desktop profile on `path`, signed in as the demo's office."""
+    office = logins["office"][0]
+    return signed_in(browser, gateway, office["username"], office["password"], path)
+
+
+def signed_in(browser: Any, gateway: Gateway, username: str, password: str, path: str = "/office") -> Any:
     """A fresh desktop profile on `path`, signed in through the office's own sign-in form."""
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN", accept_downloads=True)
     page = context.new_page()
     page.goto(f"{gateway.url}{path}")
-    office = logins["office"][0]
-    page.fill("[data-form=office-signin] input[name=username]", office["username"])
-    page.fill("[data-form=office-signin] input[name=password]", office["password"])
+    page.fill("[data-form=office-signin] input[name=username]", username)
+    page.fill("[data-form=office-signin] input[name=password]", password)
     page.click("[data-form=office-signin] button[type=submit]")
     page.wait_for_selector(".office-nav")
     return page
+
+
+def settle(page: Any) -> None:
+    """Wait until the screen finished loading what it asked the server for."""
+    page.wait_for_selector(".office-content > .screen")
+    page.wait_for_function("document.querySelectorAll('.office-content [aria-busy=true]').length === 0")
+
+
+def open_screen(page: Any, screen: str) -> None:
+    """Open an office screen from the menu (`""`: the overview) and wait until it has loaded."""
+    page.click(f".office-nav a[data-screen={screen or 'overview'}]")
+    page.wait_for_selector(f".office[data-screen={screen or 'overview'}]")
+    settle(page)
 
 
 def follow(page: Any, path: str) -> None:

@@ -13,17 +13,11 @@ from typing import Any
 
 import httpx
 
-from tests.browser.office import DESKTOP, follow, grid_login, office_headers, office_page, serious_patrol
+from tests.browser.office import DESKTOP, follow, grid_login, office_headers, office_page, serious_patrol, settle
 from tests.gateway import Gateway
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 SCREENS = ["", "alarms", "ranking", "shops", "workers", "sync", "registry", "rules", "rewards", "exports"]
-
-
-def settle(page: Any) -> None:
-    """Wait until the screen finished loading what it asked the server for."""
-    page.wait_for_selector(".office-content > .screen")
-    page.wait_for_function("document.querySelectorAll('.office-content [aria-busy=true]').length === 0")
 
 
 def test_every_screen_loads_and_shows_hostile_text_as_text(

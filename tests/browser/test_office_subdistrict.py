@@ -6,10 +6,7 @@ sees each account's sub-district in the users table."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,10 +14,8 @@ from typing import Any
 import pytest
 
 from server.accounts import Accounts
-from server.auth import Tokens, load_secret
-from server.settings import Settings
-from server.store import open_store
-from tests.browser.office import DESKTOP
+from server.store.protocol import Store
+from tests.browser.office import demo_copy, open_screen, settle, signed_in
 from tests.gateway import Gateway
 
 SUBDISTRICT, SUBDISTRICT_NAME = "minglou", "明楼街道"  # the demo district's (server/demo/names.py)
@@ -29,63 +24,20 @@ SCREENS = ["", "alarms", "ranking", "shops", "workers", "sync", "registry", "rul
 SHOTS = os.environ.get("MASHANG_SHOTS")  # a folder to keep screenshots in (none: no screenshots)
 
 
-async def _add_scoped_office(data: Path) -> None:
-    """The sub-district's office account, written into the store before the gateway starts."""
-    settings = Settings.from_env(data_dir=data, couchdb_url=None)
-    store = await open_store(settings)
-    try:
-        accounts = Accounts(store, Tokens(await load_secret(store, settings.secret)))
-        await accounts.create_staff("office", SCOPED["username"], SCOPED["password"], SCOPED["name"], SUBDISTRICT)
-    finally:
-        await store.close()
-
-
-def _run(coroutine: Any, failed: list[BaseException]) -> None:
-    try:
-        asyncio.run(coroutine)
-    except BaseException as err:  # handed to the test's thread
-        failed.append(err)
+async def _add_scoped_office(_store: Store, accounts: Accounts) -> None:
+    """The sub-district's office account."""
+    await accounts.create_staff("office", SCOPED["username"], SCOPED["password"], SCOPED["name"], SUBDISTRICT)
 
 
 @pytest.fixture
 def district(demo_district: Path, tmp_path: Path) -> Iterator[Gateway]:
     """A gateway on this test's own copy of the demo district, with an office account of its one sub-district."""
-    data = tmp_path / "data"
-    shutil.copytree(demo_district, data)
-    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
-    failed: list[BaseException] = []
-    writer = threading.Thread(target=lambda: _run(_add_scoped_office(data), failed))
-    writer.start()
-    writer.join()
-    if failed:
-        raise failed[0]
+    data = demo_copy(demo_district, tmp_path / "data", _add_scoped_office)
     gw = Gateway(data).start()
     try:
         yield gw
     finally:
         gw.stop()
-
-
-def signed_in(browser: Any, gateway: Gateway, username: str, password: str, path: str = "/office") -> Any:
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    page = context.new_page()
-    page.goto(f"{gateway.url}{path}")
-    page.fill("[data-form=office-signin] input[name=username]", username)
-    page.fill("[data-form=office-signin] input[name=password]", password)
-    page.click("[data-form=office-signin] button[type=submit]")
-    page.wait_for_selector(".office-nav")
-    return page
-
-
-def settle(page: Any) -> None:
-    page.wait_for_selector(".office-content > .screen")
-    page.wait_for_function("document.querySelectorAll('.office-content [aria-busy=true]').length === 0")
-
-
-def open_screen(page: Any, screen: str) -> None:
-    page.click(f".office-nav a[data-screen={screen or 'overview'}]")
-    page.wait_for_selector(f".office[data-screen={screen or 'overview'}]")
-    settle(page)
 
 
 def shot(page: Any, name: str) -> None:

@@ -6,11 +6,8 @@ its own."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +17,9 @@ import httpx
 import pytest
 
 from server.accounts import Accounts
-from server.auth import Tokens, load_secret
 from server.registry import Registry
-from server.settings import Settings
-from server.store import open_store
-from tests.browser.office import DESKTOP
+from server.store.protocol import Store
+from tests.browser.office import demo_copy, open_screen, settle, signed_in
 from tests.gateway import Gateway
 from tests.worlds import shop_fields
 
@@ -33,30 +28,17 @@ XIHU_SHOPS = ("T0001", "T0002")
 SCOPED = {"username": "sun", "password": "sun-password", "name": "孙"}
 
 
-async def _add_xihu(data: Path) -> None:
-    """The second sub-district, named, with a community, a grid and two shops, and its office account; written
-    into the store before the gateway starts (its validators rank both sub-districts)."""
-    settings = Settings.from_env(data_dir=data, couchdb_url=None)
-    store = await open_store(settings)
-    try:
-        registry = Registry(store)
-        await registry.put_community("xc", "西溪社区", "xihu")
-        await registry.put_grid("xg", "西溪一网格", "xc", [], list(XIHU_SHOPS))
-        for code in XIHU_SHOPS:
-            await registry.put_shop(shop_fields(code, "xg", community="xc", name=f"西溪茶馆{code}"))
-        for code, name in NAMES.items():
-            await registry.save_subdistrict(code, name)
-        accounts = Accounts(store, Tokens(await load_secret(store, settings.secret)))
-        await accounts.create_staff("office", SCOPED["username"], SCOPED["password"], SCOPED["name"], "xihu")
-    finally:
-        await store.close()
-
-
-def _run(coroutine: Any, failed: list[BaseException]) -> None:
-    try:
-        asyncio.run(coroutine)
-    except BaseException as err:  # handed to the test's thread
-        failed.append(err)
+async def _add_xihu(store: Store, accounts: Accounts) -> None:
+    """The second sub-district, named, with a community, a grid and two shops, and its office account (the
+    gateway's validators then rank both sub-districts)."""
+    registry = Registry(store)
+    await registry.put_community("xc", "西溪社区", "xihu")
+    await registry.put_grid("xg", "西溪一网格", "xc", [], list(XIHU_SHOPS))
+    for code in XIHU_SHOPS:
+        await registry.put_shop(shop_fields(code, "xg", community="xc", name=f"西溪茶馆{code}"))
+    for code, name in NAMES.items():
+        await registry.save_subdistrict(code, name)
+    await accounts.create_staff("office", SCOPED["username"], SCOPED["password"], SCOPED["name"], "xihu")
 
 
 def _login(gateway: Gateway, username: str, password: str) -> dict[str, str]:
@@ -76,15 +58,7 @@ def _months(gateway: Gateway, headers: dict[str, str], subdistrict: str) -> list
 def district(demo_district: Path, tmp_path: Path, logins: dict[str, Any]) -> Iterator[Gateway]:
     """A gateway on this test's own copy of the demo district with xihu added, once both sub-districts' rankings
     are written."""
-    data = tmp_path / "data"
-    shutil.copytree(demo_district, data)
-    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
-    failed: list[BaseException] = []
-    writer = threading.Thread(target=lambda: _run(_add_xihu(data), failed))
-    writer.start()
-    writer.join()
-    if failed:
-        raise failed[0]
+    data = demo_copy(demo_district, tmp_path / "data", _add_xihu)
     gw = Gateway(data).start()
     try:
         office = logins["office"][0]
@@ -103,28 +77,6 @@ def district(demo_district: Path, tmp_path: Path, logins: dict[str, Any]) -> Ite
         yield gw
     finally:
         gw.stop()
-
-
-def signed_in(browser: Any, gateway: Gateway, username: str, password: str, path: str = "/office") -> Any:
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    page.goto(f"{gateway.url}{path}")
-    page.fill("[data-form=office-signin] input[name=username]", username)
-    page.fill("[data-form=office-signin] input[name=password]", password)
-    page.click("[data-form=office-signin] button[type=submit]")
-    page.wait_for_selector(".office-nav")
-    return page
-
-
-def settle(page: Any) -> None:
-    page.wait_for_selector(".office-content > .screen")
-    page.wait_for_function("document.querySelectorAll('.office-content [aria-busy=true]').length === 0")
-
-
-def open_screen(page: Any, screen: str) -> None:
-    page.click(f".office-nav a[data-screen={screen}]")
-    page.wait_for_selector(f".office[data-screen={screen}]")
-    settle(page)
 
 
 def listed_shops(page: Any) -> set[str]:
