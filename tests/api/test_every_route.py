@@ -33,7 +33,7 @@ FIELDS = {
     ("put", "/api/office/registry/communities/{code}"): ("name", "subdistrict"),
     ("put", "/api/office/registry/grids/{code}"): ("name", "community", "workers"),
     ("put", "/api/office/registry/subdistricts/{code}"): ("name",),
-    ("post", "/api/office/users"): ("role", "username", "password", "name"),
+    ("post", "/api/office/users"): ("role", "username", "password", "name", "subdistrict"),
     ("post", "/api/office/users/{user_id}/password"): ("password",),
     ("post", "/api/office/rewards/{shop}/redemptions"): ("points", "prize", "note", "request_id"),
 }
