@@ -6,7 +6,7 @@ import { label, officeEn, officeZh, ot } from '../src/office/i18n';
 import { parseRest } from '../src/office/main';
 import { sortRows } from '../src/office/ui';
 import { rowsOf } from '../src/office/overview';
-import { contentTypeOf } from '../src/office/registry';
+import { communityBody, contentTypeOf } from '../src/office/registry';
 import { fieldErrors, flatten, unflatten } from '../src/office/rules';
 import { followStream, reconnectDelay, SseParser, type SseEvent } from '../src/office/sse';
 import { countedTitle } from '../src/office/watch';
@@ -241,5 +241,14 @@ describe('exports', () => {
     ['shops', 'csv', range, '/api/office/exports/shops.csv', 'shops.csv'],
   ] as const)('asks for %s of the days or month chosen, and names the %s file so', (kind, fmt, [from, to, month], path, name) => {
     expect(exportTarget(kind, fmt, from, to, month)).toEqual([path, name]);
+  });
+});
+
+describe('a community saved from the registry screen', () => {
+  it('names its sub-district only when the district office gave one', () => {
+    expect(communityBody('西溪二社区', ' xihu ', null)).toEqual({ name: '西溪二社区', subdistrict: 'xihu' });
+    expect(communityBody('西溪二社区', '', null)).toEqual({ name: '西溪二社区' });
+    // A sub-district's office is asked nothing: the server puts the community in its own.
+    expect(communityBody('西溪二社区', 'minglou', 'xihu')).toEqual({ name: '西溪二社区' });
   });
 });

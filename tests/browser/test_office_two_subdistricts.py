@@ -186,7 +186,28 @@ def test_the_district_office_chooses_the_sub_district_of_the_lists_and_the_repor
     url, text = open_report(page)
     assert "subdistrict=xihu" in url and NAMES["xihu"] in text and NAMES["minglou"] not in text
     assert {row["店铺编号"] for row in rankings_csv(page)} == set(XIHU_SHOPS)
+
+    # A new community needs its sub-district once there are two (the server refuses to guess).
+    open_screen(page, "registry")
+    add_community(page, "xc2", "西溪二社区", "xihu")
+    assert _community(district, headers, "xc2") == ("西溪二社区", "xihu")
     page.context.close()
+
+
+def add_community(page: Any, code: str, name: str, subdistrict: str | None) -> None:
+    form = page.locator("[data-form=community]")
+    form.locator("input[name=code]").fill(code)
+    form.locator("input[name=name]").fill(name)
+    if subdistrict is not None:
+        form.locator("input[name=subdistrict]").fill(subdistrict)
+    form.locator("button[type=submit]").click()
+    form.locator(".form-status:not(:empty)").wait_for()
+    assert "error" not in (form.locator(".form-status").get_attribute("class") or ""), form.inner_text()
+
+
+def _community(gateway: Gateway, headers: dict[str, str], code: str) -> tuple[str, str] | None:
+    items = httpx.get(f"{gateway.url}/api/office/registry/communities", headers=headers, timeout=30).json()["items"]
+    return next(((c["name"], c["subdistrict"]) for c in items if c["code"] == code), None)
 
 
 def test_a_sub_district_office_is_offered_no_choice(district: Gateway, browser: Any) -> None:
@@ -202,4 +223,13 @@ def test_a_sub_district_office_is_offered_no_choice(district: Gateway, browser: 
     url, text = open_report(page)
     assert "subdistrict=" not in url and NAMES["xihu"] in text
     assert not [u for u in asked if "subdistrict=" in u]  # the server holds it to its own
+
+    # Its new community is its own sub-district's, and it is asked for none.
+    open_screen(page, "registry")
+    assert page.locator("[data-form=community] input[name=subdistrict]").count() == 0
+    add_community(page, "xc3", "西溪三社区", None)
+    assert _community(district, _login(district, SCOPED["username"], SCOPED["password"]), "xc3") == (
+        "西溪三社区",
+        "xihu",
+    )
     page.context.close()

@@ -186,17 +186,32 @@ function shopForm(): HTMLElement {
   }));
 }
 
-function communityForm(added: (code: string, name: string) => void): HTMLElement {
+/** A community, new or renamed. The district's office says which sub-district a new one belongs to (the server
+ *  takes the only one when it is left empty, and moves a community given another); a sub-district's office adds
+ *  communities to its own, and is asked nothing. */
+function communityForm(added: (code: string, name: string) => void, own: string | null): HTMLElement {
   return section(ot('registry.community'), form({ 'data-form': 'community' }, [
     field(ot('common.code'), input('code', { required: true, maxlength: '64' })),
     field(ot('common.name'), input('name', { required: true, maxlength: '200' })),
+    own === null
+      ? field(ot('registry.communitySubdistrict'), input('subdistrict', { maxlength: '64', list: 'subdistrict-codes' }),
+        ot('registry.communitySubdistrictHint'))
+      : null,
     submit(ot('common.save')),
   ], async (data) => {
     const code = String(data.get('code')).trim();
     const name = String(data.get('name') ?? '').trim();
-    await send('PUT', `/api/office/registry/communities/${encodeURIComponent(code)}`, { name });
+    await send('PUT', `/api/office/registry/communities/${encodeURIComponent(code)}`,
+      communityBody(name, String(data.get('subdistrict') ?? ''), own));
     added(code, name);
   }));
+}
+
+/** The body of `PUT /api/office/registry/communities/{code}`: a sub-district only when the district's office
+ *  named one. */
+export function communityBody(name: string, subdistrict: string, own: string | null): Record<string, string> {
+  const chosen = own === null ? subdistrict.trim() : '';
+  return chosen ? { name, subdistrict: chosen } : { name };
 }
 
 /** The sub-districts' names: the monthly report's heading shows the name, not the code communities give. A
@@ -352,7 +367,7 @@ export const registry: Screen = () => {
         { 'data-table': 'grids' },
       )),
       h('div', { class: 'two-col' }, shopForm(), activation()),
-      h('div', { class: 'two-col' }, communityForm(grid.add), grid.node),
+      h('div', { class: 'two-col' }, communityForm(grid.add, own), grid.node),
       h('div', { class: 'two-col' }, subdistrictForm(subdistricts, own)),
       users(subdistricts, own),
     ];
