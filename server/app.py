@@ -19,6 +19,7 @@ from server.alarms import Alarms
 from server.api.alarms import routes as alarm_routes
 from server.api.auth import routes as auth_routes
 from server.api.dashboard import routes as dashboard_routes
+from server.api.device_exports import routes as device_exports_routes
 from server.api.devices import routes as devices_routes
 from server.api.exports import routes as exports_routes
 from server.api.office import routes as office_routes
@@ -112,6 +113,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         *sync_routes,
         *auth_routes,
         *user_routes,
+        *device_exports_routes,
         *office_routes,
         *alarm_routes,
         *public_routes,

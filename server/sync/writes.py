@@ -28,18 +28,37 @@ NOT_REFUSALS = {"conflict", "unauthorized"}
 
 
 async def write_docs(
-    state: Any, principal: Principal, docs: list[Any], new_edits: bool, single: bool = False, *, scope: access.Scope
+    state: Any,
+    principal: Principal,
+    docs: list[Any],
+    new_edits: bool,
+    single: bool = False,
+    *,
+    scope: access.Scope,
+    quarantined: bool = True,
+    durable: bool | None = None,
 ) -> list[Doc]:
-    """Write `docs` for `principal` within `scope`; refusals are answered per document and quarantined."""
+    """Write `docs` for `principal` within `scope`; refusals are answered per document and quarantined (unless
+    `quarantined` is False: the office, bringing in a phone's file, sees them in its answer). `durable` (by
+    default: unless new_edits is false, a replicator's batch) waits for the disk before answering."""
     ids = [d["_id"] for d in docs if isinstance(d, dict) and isinstance(d.get("_id"), str)]
     # Checking that an event is new and writing it must be one step: two racing copies of one event
     # (same id, other revision) would otherwise both pass the check and both land.
     async with _id_locks(state).hold(ids):
-        return await _write(state, principal, docs, new_edits, single, scope)
+        return await _write(
+            state, principal, docs, new_edits, single, scope, quarantined, new_edits if durable is None else durable
+        )
 
 
 async def _write(
-    state: Any, principal: Principal, docs: list[Any], new_edits: bool, single: bool, scope: access.Scope
+    state: Any,
+    principal: Principal,
+    docs: list[Any],
+    new_edits: bool,
+    single: bool,
+    scope: access.Scope,
+    quarantined: bool,
+    durable: bool,
 ) -> list[Doc]:
     store: Store = state.store
     ctx = WriteContext(store, datetime.now(UTC), templates=_template_cache(state))
@@ -63,13 +82,13 @@ async def _write(
         allowed.append(doc)
     # Only a replicator writes with new_edits=false, and it resends what no durable checkpoint covers yet
     # (the durability policy in server/store/sqlite_io.py): its batches need not wait for the disk.
-    written = await store.bulk_docs(allowed, new_edits=new_edits, durable=new_edits) if allowed else []
+    written = await store.bulk_docs(allowed, new_edits=new_edits, durable=durable) if allowed else []
     if new_edits:
         it = iter(written)
         merged = [a if a is not None else next(it) for a in answers]
     else:
         merged = [a for a in answers if a is not None] + written
-    if not principal.is_admin:
+    if not principal.is_admin and quarantined:
         sent = {doc["_id"]: doc for doc in reversed(allowed)}
         refusals += [
             quarantine.Refusal(sent.get(a.get("id"), {"_id": a.get("id")}), a["error"], a.get("reason", ""))

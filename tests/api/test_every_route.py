@@ -34,6 +34,7 @@ FIELDS = {
     ("put", "/api/office/registry/grids/{code}"): ("name", "community", "workers"),
     ("put", "/api/office/registry/subdistricts/{code}"): ("name",),
     ("post", "/api/office/users"): ("role", "username", "password", "name", "subdistrict"),
+    ("post", "/api/office/device-exports"): ("docs", "refused", "device", "exported_at"),
     ("post", "/api/office/users/{user_id}/password"): ("password",),
     ("post", "/api/office/rewards/{shop}/redemptions"): ("points", "prize", "note", "request_id"),
 }

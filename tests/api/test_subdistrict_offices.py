@@ -159,6 +159,7 @@ WRITES: dict[tuple[str, str], Any] = {
     ("post", "/api/office/templates"): {"id": "x", "title": "x", "categories": [], "items": []},
     ("put", "/api/office/templates/{id}"): ("fire_gas", {"title": "x"}),
     ("post", "/api/office/import"): None,  # refused row by row: test_an_import_is_held_to_the_sub_district
+    ("post", "/api/office/device-exports"): None,  # refused document by document: tests/api/test_device_exports.py
 }
 # Besides: a grid of its own given a grid worker of minglou, a community of its own moved to minglou, a shop of its
 # own moved into minglou's grid, an activation code for minglou's shop.
