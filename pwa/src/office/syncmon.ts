@@ -1,12 +1,17 @@
 // The sync monitor: per user and device the last push and pull, what still waits on the device (as it reported),
 // the app version, devices silent for more than 3 days highlighted (first those with records or photos still
 // waiting on them), and the refused documents with their reasons. People are shown by name, owners by their shop.
+// A phone that can no longer upload hands the office the file of its sync panel (导出未上传的数据, `exportPending`
+// in db.ts); the office brings it in here and sees what came of each record, the refused ones first.
 import { h } from '../dom';
-import { get } from './api';
+import { get, send } from './api';
 import { num, when } from './format';
-import { ot } from './i18n';
+import { label, ot } from './i18n';
 import type { Screen } from './main';
-import { badge, listOf, loadInto, section, str, table } from './ui';
+import { badge, field, form, listOf, loadInto, section, str, submit, table } from './ui';
+
+/** The most documents the server takes from one file (server/api/device_exports.py). */
+export const MAX_EXPORT_DOCS = 5000;
 
 interface Device {
   device?: string;
@@ -100,11 +105,135 @@ function usersTable(rows: UserRow[]): HTMLElement {
   );
 }
 
-export const syncMonitor: Screen = () => {
-  const users = h('div', {});
-  const devices = h('div', {});
-  const refused = h('div', {});
-  const summary = h('p', { class: 'sync-summary', 'data-summary': '' });
+export type Outcome = 'stored' | 'already' | 'refused';
+
+/** One document of a phone's file as the server answered it. */
+export interface ExportItem {
+  id?: string | null;
+  author?: string | null;
+  from?: 'waiting' | 'refused';
+  outcome?: Outcome;
+  reason?: string;
+}
+
+export interface ExportAnswer {
+  device?: unknown;
+  exported_at?: unknown;
+  items?: ExportItem[];
+  counts?: Partial<Record<Outcome, number>>;
+}
+
+/** Why `parsed` is not a phone's export as the server takes it (an object with a `docs` list, and a `refused` list
+ *  if any, holding 1 to 5000 documents in all), or null when it is one. */
+export function exportProblem(parsed: unknown): string | null {
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return ot('sync.importNotObject');
+  const { docs, refused = [] } = parsed as { docs?: unknown; refused?: unknown };
+  if (!Array.isArray(docs) || !Array.isArray(refused)) return ot('sync.importNoDocs');
+  const n = docs.length + refused.length;
+  if (n === 0) return ot('sync.importEmpty');
+  if (n > MAX_EXPORT_DOCS) return ot('sync.importTooMany', { n, max: MAX_EXPORT_DOCS });
+  return null;
+}
+
+/** The file's text as the object to send; throws with the reason when it is not JSON or not a phone's export. */
+export function readExport(text: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(ot('sync.importNotJson', { reason: err instanceof Error ? err.message : String(err) }));
+  }
+  const problem = exportProblem(parsed);
+  if (problem) throw new Error(problem);
+  return parsed as Record<string, unknown>;
+}
+
+const OUTCOMES: Outcome[] = ['refused', 'stored', 'already'];
+
+/** The items in the order the office reads them: the refused (to act on), then the stored, then those the server
+ *  already had; in the file's order within each. */
+export function exportRows(items: readonly ExportItem[]): ExportItem[] {
+  const rank = (i: ExportItem): number => {
+    const at = OUTCOMES.indexOf(i.outcome as Outcome);
+    return at === -1 ? OUTCOMES.length : at;
+  };
+  return [...items].sort((a, b) => rank(a) - rank(b));
+}
+
+/** How many were stored, already there and refused: the server's counts, else counted from its items. */
+export function exportCounts(answer: ExportAnswer): Record<Outcome, number> {
+  const items = answer.items ?? [];
+  const counted = (o: Outcome): number => {
+    const given = answer.counts?.[o];
+    return typeof given === 'number' ? given : items.filter((i) => i.outcome === o).length;
+  };
+  return { stored: counted('stored'), already: counted('already'), refused: counted('refused') };
+}
+
+function exportResult(answer: ExportAnswer, people: Map<string, Person>): HTMLElement {
+  const counts = exportCounts(answer);
+  return h(
+    'div',
+    {
+      class: 'export-result',
+      'data-export-result': '',
+      'data-stored': String(counts.stored),
+      'data-already': String(counts.already),
+      'data-refused': String(counts.refused),
+    },
+    h('p', { class: 'export-counts' }, ot('sync.importCounts', counts)),
+    h(
+      'p',
+      { class: 'muted' },
+      ot('sync.importFrom', { device: str(answer.device) || '—', at: when(answer.exported_at) }),
+    ),
+    table(
+      [
+        { label: ot('sync.doc'), cell: (i: ExportItem) => str(i.id) || '—' },
+        { label: ot('sync.author'), cell: (i: ExportItem) => who(i.author, people.get(i.author ?? '')) },
+        { label: ot('sync.from'), cell: (i: ExportItem) => label('sync.from', i.from), cls: 'nowrap' },
+        {
+          label: ot('sync.outcome'),
+          cell: (i: ExportItem) => badge(label('sync.outcome', i.outcome), `outcome ${str(i.outcome)}`),
+        },
+        { label: ot('sync.reason'), cell: (i: ExportItem) => str(i.reason) },
+      ],
+      exportRows(answer.items ?? []),
+      { 'data-table': 'device-export' },
+      (i) => ({ 'data-outcome': i.outcome }),
+    ),
+  );
+}
+
+/** The form bringing in a phone's file: read, checked, sent; then each record's outcome, and `onDone`. */
+function importer(people: () => Promise<Map<string, Person>>, onDone: () => void): HTMLElement {
+  const file = h('input', { type: 'file', name: 'file', accept: '.json,application/json' });
+  const out = h('div', {});
+  const f = form(
+    { 'data-form': 'device-export' },
+    [field(ot('sync.importFile'), file), submit(ot('sync.importStart'))],
+    async () => {
+      const chosen = file.files?.[0];
+      if (!chosen) throw new Error(ot('sync.importNoFile'));
+      out.replaceChildren();
+      const body = readExport(await chosen.text());
+      const answer = await send<ExportAnswer>('POST', '/api/office/device-exports', body);
+      out.replaceChildren(exportResult(answer, await people()));
+      onDone();
+      return ot('sync.importDone', { name: chosen.name });
+    },
+    ot('sync.importing'),
+  );
+  return section(ot('sync.import'), h('p', { class: 'muted' }, ot('sync.importNote')), f, out);
+}
+
+/** Ask for the monitor and the refused documents and draw them into the screen's boxes; answers the monitor. */
+function loadMonitor(
+  devices: HTMLElement,
+  refused: HTMLElement,
+  users: HTMLElement,
+  summary: HTMLElement,
+): Promise<unknown> {
   const monitor = get<unknown>('/api/office/sync-monitor');
   void loadInto(devices, async () => {
     const answer = await monitor;
@@ -179,6 +308,21 @@ export const syncMonitor: Screen = () => {
       { 'data-table': 'quarantine' },
     );
   });
+  return monitor;
+}
+
+export const syncMonitor: Screen = () => {
+  const users = h('div', {});
+  const devices = h('div', {});
+  const refused = h('div', {});
+  const summary = h('p', { class: 'sync-summary', 'data-summary': '' });
+  const load = (): Promise<unknown> => loadMonitor(devices, refused, users, summary);
+  let monitor = load();
+  const people = (): Promise<Map<string, Person>> =>
+    monitor
+      .then((answer) => listOf<UserRow>((answer as { users?: unknown }).users))
+      .catch(() => [])
+      .then((rows) => new Map(rows.map((u) => [u.user_id, u])));
   return h(
     'div',
     { class: 'screen sync-monitor' },
@@ -186,6 +330,9 @@ export const syncMonitor: Screen = () => {
     summary,
     section(ot('sync.devices'), devices),
     section(ot('sync.refused'), refused),
+    importer(people, () => {
+      monitor = load(); // the figures with the records just brought in
+    }),
     section(ot('sync.users'), users),
   );
 };

@@ -115,11 +115,13 @@ export function button(label: string, onClick: (b: HTMLButtonElement) => void | 
   return b;
 }
 
-/** A form whose submit handler runs once at a time and shows the server's reason when it fails. */
+/** A form whose submit handler runs once at a time and shows the server's reason when it fails; `busy`, when
+ * given, is said in the status line while the handler runs (a call that takes seconds). */
 export function form(
   attrs: Record<string, string>,
   children: Child[],
   onSubmit: (data: FormData, form: HTMLFormElement) => Promise<Child | void>,
+  busy?: string,
 ): HTMLFormElement {
   const status = h('p', { class: 'form-status', role: 'status' });
   const f = h('form', { class: 'office-form', ...attrs }, ...children, status);
@@ -129,7 +131,8 @@ export function form(
     if (submit?.disabled) return;
     if (submit) submit.disabled = true;
     status.className = 'form-status';
-    status.replaceChildren();
+    status.replaceChildren(...(busy ? [busy] : []));
+    if (busy) status.setAttribute('aria-busy', 'true');
     void onSubmit(new FormData(f), f)
       .then((shown) => {
         status.classList.add('ok');
@@ -140,6 +143,7 @@ export function form(
         status.replaceChildren(`${ot('common.failed')}: ${reasonOf(err)}`);
       })
       .finally(() => {
+        status.removeAttribute('aria-busy');
         if (submit) submit.disabled = false;
       });
   });
