@@ -108,9 +108,18 @@ async def put_rules(store: Store, body: dict[str, Any], by: str, now: datetime) 
         ZoneInfo(rules.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise bad_request(f"timezone: {rules.timezone!r} is not a time zone such as Asia/Shanghai") from None
+    if _same(rules.to_doc(), base.to_doc()):
+        # A form saved as it was: no new version, and so no projection of every shop again (minutes of work for
+        # a sub-district, during which the office's screens are slow).
+        return {**await get_rules(store), "unchanged": True}
     await _write_new(store, current, {**base.to_doc(), "_id": base.snapshot_id}, rules.to_doc())
     await _log(store, RULES_ID, rules.version, by, now, "edit")
     return await get_rules(store)
+
+
+def _same(new: Doc, old: Doc) -> bool:
+    """Whether two versions of a rules or template document say the same (their version and metadata aside)."""
+    return {k: v for k, v in new.items() if k not in META} == {k: v for k, v in old.items() if k not in META}
 
 
 # ----- templates -----
@@ -166,6 +175,8 @@ async def put_template(store: Store, short_id: str, body: dict[str, Any], by: st
         raise not_found(f"No template {short_id}; POST /api/office/templates adds a new module.")
     _base_version(body, current.version)
     template = _template(doc_id, current.version + 1, {**current.to_doc(), **body})
+    if _same(template.to_doc(), current.to_doc()):
+        return {**current.to_doc(), "unchanged": True}  # saved as it was: no new version (see put_rules)
     await _write_new(store, stored, {**current.to_doc(), "_id": current.snapshot_id}, template.to_doc())
     await _log(store, doc_id, template.version, by, now, "edit")
     return template.to_doc()

@@ -69,6 +69,33 @@ def test_a_rules_edit_is_a_new_version_the_validators_apply(world: World) -> Non
     assert stale.status_code == 409 and "current version is 2" in stale.json()["reason"]
 
 
+def test_a_form_saved_unchanged_makes_no_new_version(world: World) -> None:
+    """Saving the rules or a checklist as they were changes nothing: no version, and no projection of every shop
+    again (minutes for a sub-district, during which the office's screens were slow)."""
+    headers = office(world)
+    current = world.client.get("/api/office/rules", headers=headers).json()
+    rules = {k: v for k, v in current["rules"].items() if not k.startswith("_")}
+    again = world.client.put("/api/office/rules", json=rules, headers=headers)
+    assert again.status_code == 200 and again.json()["unchanged"] is True
+    assert again.json()["rules"]["version"] == rules["version"] and again.json()["changes"] == current["changes"]
+    assert (stored(world, "district:rules") or {}).get("version", rules["version"]) == rules["version"]
+    changed = world.client.put("/api/office/rules", json={**rules, "self_check_points": 3}, headers=headers).json()
+    assert changed["rules"]["version"] == rules["version"] + 1 and "unchanged" not in changed
+
+    template = world.client.get("/api/office/templates", headers=headers).json()["items"][0]
+    body = {k: template[k] for k in ("title", "categories", "items")}
+    short = template["_id"].split(":")[-1]
+    same = world.client.put(
+        f"/api/office/templates/{short}", json={**body, "version": template["version"]}, headers=headers
+    )
+    assert (
+        same.status_code == 200 and same.json()["unchanged"] is True and same.json()["version"] == template["version"]
+    )
+    renamed = {**body, "title": {**body["title"], "zh": "消防与燃气安全（新）"}, "version": template["version"]}
+    newer = world.client.put(f"/api/office/templates/{short}", json=renamed, headers=headers).json()
+    assert newer["version"] == template["version"] + 1 and "unchanged" not in newer
+
+
 def test_bad_rules_are_refused_with_the_field(world: World) -> None:
     headers = office(world)
     cases = [

@@ -115,6 +115,10 @@ def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, log
     assert after["version"] == before["version"] + 1 and after["hazard_cost"]["general"] == 3
     changes = page.locator("[data-table=rule-changes]").inner_text()
     assert me["name"] in changes and me["id"] not in changes  # who changed the rules, by name
+    # Saved again as it is: the office is told nothing changed, and no version is made.
+    page.locator("[data-form=rules] button[type=submit]").click()
+    page.wait_for_selector("[data-form=rules] [data-unchanged] >> text=没有改动，版本不变")
+    assert httpx.get(f"{gateway.url}/api/office/rules", headers=office).json()["rules"]["version"] == after["version"]
 
     # The checklist is a form: a row per item. An edit the server refuses (every item removed) shows its reason
     # at the field it names; nothing is saved.

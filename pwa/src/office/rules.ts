@@ -63,6 +63,18 @@ function showErrors(f: HTMLElement, summary: HTMLElement, refusal: Refusal): voi
   }
 }
 
+/** After a save: the new version shown, or, for a form saved as it was, a line saying no version was made (the
+ *  server makes none, so no shop is projected again for nothing). */
+function savedOrSame(answer: Doc, summary: HTMLElement, reload: () => void): void {
+  if (answer.unchanged !== true) {
+    reload();
+    return;
+  }
+  summary.className = 'form-status ok';
+  summary.setAttribute('data-unchanged', '');
+  summary.replaceChildren(ot('rules.unchanged'));
+}
+
 /** Shown, not edited: every control of `root` disabled (a sub-district's office reads the district's rules). */
 function lockControls(root: HTMLElement): void {
   for (const c of root.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')) c.disabled = true;
@@ -97,7 +109,7 @@ function rulesForm(answer: Doc, names: Names, reload: () => void, editable: bool
       return [path, el.value];
     });
     void attempt<Doc>('PUT', '/api/office/rules', { ...unflatten(values), version }).then((r) => {
-      if (r.ok) reload();
+      if (r.ok) savedOrSame(r.value, summary, reload);
       else showErrors(f, summary, r.refusal);
     });
   });
@@ -308,7 +320,7 @@ function templateEditor(doc: Doc, isNew: boolean, reload: () => void, editable =
       ? attempt<Doc>('POST', '/api/office/templates', { id, ...body })
       : // The version edited, so the server refuses (409) an edit of a version someone else replaced meanwhile.
         attempt<Doc>('PUT', `/api/office/templates/${encodeURIComponent(id)}`, { version: doc.version, ...body });
-    void call.then((r) => (r.ok ? reload() : showErrors(f, summary, r.refusal)));
+    void call.then((r) => (r.ok ? savedOrSame(r.value, summary, reload) : showErrors(f, summary, r.refusal)));
   });
   const named = str(title[getLang() === 'en' ? 'en' : 'zh']);
   const heading = `${named || id} · ${isNew ? ot('rules.newTemplate') : ot('rules.version', { v: str(doc.version) })}`;
