@@ -9,20 +9,18 @@ the desk. A file that is not JSON is said so on the page and never sent."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.api.test_device_exports import JPEG, kept, photo_of
 from tests.browser.office import office_headers, office_page, open_screen, settle
 from tests.gateway import Gateway
 from tests.validators.builders import gas_leak_patrol
 
-JPEG = b"\xff\xd8\xff\xe0" + b"mashang photo" * 20 + b"\xff\xd9"
 FORM = "[data-form=device-export]"
 ENDPOINT = "/api/office/device-exports"
 SHOTS = os.environ.get("MASHANG_SHOTS")  # a folder to keep screenshots in (none: no screenshots)
@@ -32,28 +30,6 @@ def shot(page: Any, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
-
-
-def kept(doc: dict[str, Any]) -> dict[str, Any]:
-    """`doc` as the phone keeps it: with the revision PouchDB gave it."""
-    return {**doc, "_rev": f"1-{uuid.uuid4().hex}"}
-
-
-def photo_of(patrol: dict[str, Any]) -> dict[str, Any]:
-    """The patrol's photo as the export holds it: the JPEG in base64."""
-    return kept(
-        {
-            "_id": patrol["answers"]["gas_safe"]["photos"][0],
-            "type": "photo",
-            "schema": 1,
-            "shop": patrol["shop"],
-            "performed_at": patrol["performed_at"],
-            "taken_at": patrol["performed_at"],
-            "created_by": patrol["created_by"],
-            "device": patrol["device"],
-            "_attachments": {"photo.jpg": {"content_type": "image/jpeg", "data": base64.b64encode(JPEG).decode()}},
-        }
-    )
 
 
 def test_the_office_brings_in_a_phones_exported_file(
