@@ -8,12 +8,13 @@ from __future__ import annotations
 import base64
 import contextlib
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from server.errors import CouchError
 from server.ids import new_ulid
@@ -29,7 +30,11 @@ from tests.office_reads import shops_read
 from tests.validators.builders import HAZARD, IN_ORDER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-NOW = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=5)
+# The module's world lives at noon of today (in Shanghai): its figures are per day, week and month, and a run that
+# began five minutes before midnight, or crossed it, compared the history of one day with the server's count of the
+# next (the fresh-clone CI of 2026-11-29, at 00:02 on a Monday in Shanghai). `at_noon` moves the clock there.
+NOON = datetime.combine(datetime.now(SHANGHAI).date(), time(12, 0), SHANGHAI)
+NOW = NOON - timedelta(minutes=5)
 TODAY = NOW.date()
 # The same day last year (so the same month, whatever today is; 29 February falls back to the 28th).
 LAST_YEAR = NOW.replace(year=NOW.year - 1, day=min(NOW.day, 28 if (NOW.month, NOW.day) == (2, 29) else NOW.day))
@@ -200,6 +205,13 @@ def headline(answer: dict[str, Any]) -> dict[str, Any]:
     out = {key: answer[key] for key in HEADLINE}
     out["last_year"] = {key: answer["last_year"][key] for key in HEADLINE[:5]}
     return out
+
+
+@pytest.fixture(scope="module", autouse=True)
+def at_noon() -> Iterator[None]:
+    """Every test of the module, the server in it included, at `NOON` of today (the clock then runs on)."""
+    with time_machine.travel(NOON, tick=True):
+        yield
 
 
 @pytest.fixture(scope="module")
