@@ -191,6 +191,10 @@ def test_the_district_office_chooses_the_sub_district_of_the_lists_and_the_repor
     open_screen(page, "registry")
     add_community(page, "xc2", "西溪二社区", "xihu")
     assert _community(district, headers, "xc2") == ("西溪二社区", "xihu")
+    # A community of a third sub-district: the lists offer it at once, without a reload of the page.
+    add_community(page, "dl1", "东柳社区", "dongliu")
+    open_screen(page, "ranking")
+    assert page.locator(".screen.ranking select[name=subdistrict] option[value=dongliu]").count() == 1
     page.context.close()
 
 

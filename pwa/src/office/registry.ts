@@ -203,6 +203,7 @@ function communityForm(added: (code: string, name: string) => void, own: string 
     const name = String(data.get('name') ?? '').trim();
     await send('PUT', `/api/office/registry/communities/${encodeURIComponent(code)}`,
       communityBody(name, String(data.get('subdistrict') ?? ''), own));
+    forgetSubdistricts(); // a community may bring a sub-district the lists' choice should offer
     added(code, name);
   }));
 }
