@@ -52,11 +52,7 @@ def holding(reach: Reach, view: View) -> Callable[[str], bool]:
     """Whether a shop (by code) is in `reach` as the office's view places it; a shop the view does not know is
     not. The view is the office's own, which every office read brings up to date in place."""
 
-    def holds(code: str) -> bool:
-        shop = view.shops.get(code)
-        return shop is not None and reach.holds(view, shop)
-
-    return holds
+    return lambda code: reach.has(view, code)
 
 
 async def in_reach(request: Request, reach: Reach) -> Callable[[str], bool] | None:

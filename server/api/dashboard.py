@@ -200,8 +200,7 @@ async def workers(request: Request) -> Response:
     month (`patrolled_month`, `coverage`), overdue patrols (no patrol since the start of last month), open and
     overdue hazards, last patrol and last event delivered."""
     reach, view = await reached(request)
-    keep = reach.user_filter(await office_view(request))
-    return json_response(request, {"workers": await shops.workers(_store(request), view, keep)})
+    return json_response(request, {"workers": await shops.workers(_store(request), view, reach.user_filter(view))})
 
 
 async def sync_monitor(request: Request) -> Response:
@@ -209,7 +208,7 @@ async def sync_monitor(request: Request) -> Response:
     "refused_total"}`: every device's last report, and per owner and grid worker their devices, the newest event
     delivered, refused documents, and whether they have been silent for more than 3 days."""
     reach, view = await reached(request)
-    keep = reach.user_filter(await office_view(request))
+    keep = reach.user_filter(view)  # the narrowed view holds every grid and shop that tells a user's reach
     return json_response(request, await monitor.sync_monitor(_store(request), view, datetime.now(UTC), keep))
 
 

@@ -3,12 +3,11 @@ office reads the reports for its sync monitor: who has data stuck on a phone, an
 
 A report is kept server-side as `accounts:device:{device}` (a partition no device replicates), always under the
 caller's own user id and role, with the server's `received_at`: a device cannot report for someone else. A
-sub-district's office lists the devices of its own users only (`server.office.reach.user_in_view`).
+sub-district's office lists the devices of its own users only (`server.office.reach.users_in_reach`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
@@ -17,16 +16,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.accounts import user_doc_id
 from server.api.common import caller, office
 from server.api.dashboard import office_view
 from server.errors import bad_request
 from server.http import json_response, read_object
 from server.models.common import Count, DeviceId, Part, Timestamp, reason_of
-from server.office.facts import View
-from server.office.reach import Reach, user_in_view
+from server.office.reach import users_in_reach
 from server.store.protocol import Store
-from server.store.reads import docs_by_id, docs_with_prefix
+from server.store.reads import docs_with_prefix
 from server.store.upsert import upsert
 
 PREFIX: Final = "accounts:device:"
@@ -90,21 +87,6 @@ def _public(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
     out["silent_days"] = round(silent, 1) if silent != float("inf") else None
     out["silent"] = silent > SILENT_DAYS
     return out
-
-
-async def users_in_reach(store: Store, view: View, reach: Reach, user_ids: Iterable[object]) -> set[str]:
-    """Which of these user ids `reach` may see: an owner by their shop in the view, a grid worker or office
-    account also by the sub-district of their account document (read once for them all)."""
-    ids = sorted({user_id for user_id in user_ids if isinstance(user_id, str) and user_id})
-    if reach.everywhere:
-        return set(ids)
-    staff = [user_doc_id(user_id) for user_id in ids if not user_id.startswith("owner:")]
-    accounts = await docs_by_id(store, staff) if staff else {}
-    return {
-        user_id
-        for user_id in ids
-        if user_in_view(view, reach, {**accounts.get(user_doc_id(user_id), {}), "user_id": user_id})
-    }
 
 
 async def list_devices(request: Request) -> Response:

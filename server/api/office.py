@@ -16,11 +16,10 @@ from starlette.routing import Route
 
 from server.api.common import office
 from server.api.dashboard import office_view
-from server.api.devices import users_in_reach
 from server.errors import bad_request
 from server.http import json_response, q_int
 from server.office.facts import View
-from server.office.reach import Reach
+from server.office.reach import Reach, users_in_reach
 from server.quarantine import PREFIX, list_quarantine
 from server.store.protocol import Doc, Store
 
@@ -44,9 +43,7 @@ async def _visible(store: Store, view: View, reach: Reach, entries: list[Doc]) -
     tied = [(entry, shop_of_entry(view, entry)) for entry in entries]
     users = await users_in_reach(store, view, reach, (entry.get("user") for entry, code in tied if code is None))
     return [
-        entry
-        for entry, code in tied
-        if (reach.holds(view, view.shops[code]) if code is not None else entry.get("user") in users)
+        entry for entry, code in tied if (reach.has(view, code) if code is not None else entry.get("user") in users)
     ]
 
 

@@ -72,7 +72,7 @@ async def balances(request: Request) -> Response:
     )
     if not reach.everywhere:
         view = await office_view(request)
-        codes = [code for code in codes if code in view.shops and reach.holds(view, view.shops[code])]
+        codes = [code for code in codes if reach.has(view, code)]
     docs = await _by_keys(
         store, [key for code in codes for key in (shop_doc_id(code), f"{code}:score", f"{code}:rewards")]
     )

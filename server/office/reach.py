@@ -20,7 +20,8 @@ from server.auth import Principal
 from server.errors import CouchError, forbidden
 from server.models.registry import community_doc_id, grid_doc_id, shop_doc_id
 from server.office.facts import ShopState, View
-from server.store.protocol import AllDocsQuery, Doc, Store
+from server.store.protocol import Doc, Store
+from server.store.reads import docs_by_id, docs_with_prefix
 from server.store.upsert import read
 
 
@@ -65,6 +66,11 @@ class Reach:
     def holds(self, view: View, shop: ShopState) -> bool:
         return self.everywhere or view.subdistrict_of(shop) == self.subdistrict
 
+    def has(self, view: View, code: str) -> bool:
+        """Whether the shop `code` is in reach as the view places it; a shop the view does not know is not."""
+        shop = view.shops.get(code)
+        return shop is not None and self.holds(view, shop)
+
     def view_shop(self, view: View, code: str) -> None:
         """A 403 for a shop of the view outside the reach (an unknown code is the caller's own 404)."""
         shop = view.shops.get(code)
@@ -91,7 +97,8 @@ class Reach:
         return View(view.rules, communities, grids, shops, view.seq)
 
     def user_filter(self, view: View) -> Callable[[Doc], bool]:
-        """A test of account documents (or `{"user_id": ...}` for an account known by id only) against the reach."""
+        """A test of account documents (or `{"user_id": ...}` for an account known by id only) against the reach;
+        `view` may be the office's whole view or the one `narrow` made (it holds every grid and shop that counts)."""
         return lambda user: user_in_view(view, self, user)
 
     # ----- with the registry documents (the registry desk, accounts) -----
@@ -150,15 +157,11 @@ async def subdistricts_of_user(store: Store, user_id: str) -> set[str | None]:
 
 
 async def subdistricts_of_worker(store: Store, username: str) -> set[str | None]:
-    grids = await store.all_docs(
-        AllDocsQuery(startkey="registry:grid:", endkey="registry:grid:\ufff0", include_docs=True)
-    )
-    found: set[str | None] = set()
-    for row in grids["rows"]:
-        doc: Doc = row.get("doc") or {}
-        if username in doc.get("workers", []):
-            found.add(await subdistrict_of_community(store, str(doc.get("community"))))
-    return found
+    return {
+        await subdistrict_of_community(store, str(grid.get("community")))
+        for grid in await docs_with_prefix(store, "registry:grid:")
+        if username in grid.get("workers", [])
+    }
 
 
 def user_in_view(view: View, reach: Reach, user: Doc) -> bool:
@@ -179,3 +182,18 @@ def user_in_view(view: View, reach: Reach, user: Doc) -> bool:
             if community.get("subdistrict") == reach.subdistrict:
                 return True
     return False
+
+
+async def users_in_reach(store: Store, view: View, reach: Reach, user_ids: Iterable[object]) -> set[str]:
+    """Which of these user ids `reach` may see: an owner by their shop in the view, a grid worker or office
+    account also by the sub-district of their account document (read once for them all)."""
+    ids = sorted({user_id for user_id in user_ids if isinstance(user_id, str) and user_id})
+    if reach.everywhere:
+        return set(ids)
+    staff = [user_doc_id(user_id) for user_id in ids if not user_id.startswith("owner:")]
+    accounts = await docs_by_id(store, staff) if staff else {}
+    return {
+        user_id
+        for user_id in ids
+        if user_in_view(view, reach, {**accounts.get(user_doc_id(user_id), {}), "user_id": user_id})
+    }
