@@ -24,12 +24,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server import access
+from server.accounts import user_doc_id
 from server.api.common import accounts_of, client_address, office, registry_of
 from server.auth import Principal
 from server.errors import CouchError, bad_request
 from server.http import json_response, read_object
 from server.office.reach import Reach
-from server.store.protocol import Doc, partition_of
+from server.store.protocol import Doc, Store, partition_of
 from server.store.reads import docs_by_id
 from server.sync.writes import write_docs
 
@@ -45,13 +46,18 @@ async def bring_in(request: Request) -> Response:
     docs, sources = _documents(body)
     store = request.app.state.store
     present = await docs_by_id(store, [str(d["_id"]) for d in docs if isinstance(d.get("_id"), str)])
+    # Each author's account and each shop's reach are looked up once: a file holds many documents of a few.
+    authors = sorted({str(d["created_by"]) for d in docs if isinstance(d.get("created_by"), str)})
+    accounts = await docs_by_id(store, [user_doc_id(author) for author in authors])
+    users = {author: accounts[user_doc_id(author)] for author in authors if user_doc_id(author) in accounts}
+    outside: dict[str, str | None] = {}
     items: list[dict[str, Any]] = []
     by_author: dict[str, list[Doc]] = {}
     for doc, source in zip(docs, sources, strict=True):
         doc_id, author = doc.get("_id"), doc.get("created_by")
         item: dict[str, Any] = {"id": doc_id, "author": author, "from": source}
         items.append(item)
-        reason = await _refusal(request, reach, doc)
+        reason = await _refusal(store, reach, users, outside, doc)
         if reason is not None:
             item.update(outcome="refused", reason=reason)
         elif doc_id in present and present[str(doc_id)].get("_rev") == doc.get("_rev"):
@@ -60,7 +66,7 @@ async def bring_in(request: Request) -> Response:
             by_author.setdefault(str(author), []).append(doc)
     refused: dict[str, str] = {}
     for author, group in by_author.items():
-        refused.update(await _write_as(request, author, group))
+        refused.update(await _write_as(request, users[author], group))
     for item in items:
         if "outcome" in item:
             continue
@@ -107,8 +113,11 @@ def _documents(body: dict[str, Any]) -> tuple[list[Doc], list[str]]:
     return docs, sources
 
 
-async def _refusal(request: Request, reach: Reach, doc: Doc) -> str | None:
-    """Why the office cannot bring this document in, before its author's rules are asked."""
+async def _refusal(
+    store: Store, reach: Reach, users: dict[str, Doc], outside: dict[str, str | None], doc: Doc
+) -> str | None:
+    """Why the office cannot bring this document in, before its author's rules are asked. `users` holds the
+    authors' accounts; `outside` remembers, per shop, why it is out of reach (None: it is in reach)."""
     doc_id, author = doc.get("_id"), doc.get("created_by")
     if not isinstance(doc_id, str) or not access.PARTITION_ID.match(doc_id):
         return "not a document of a shop"
@@ -116,20 +125,24 @@ async def _refusal(request: Request, reach: Reach, doc: Doc) -> str | None:
         return "no _rev: not a document as the phone keeps it"
     if not isinstance(author, str) or author.split(":", 1)[0] not in AUTHOR_ROLES:
         return "created_by must name an owner or a grid worker"
-    user = await accounts_of(request).user(author)
+    user = users.get(author)
     if user is None or user.get("disabled"):
         return f"no account {author} (or it is disabled)"
-    try:
-        await reach.shop(request.app.state.store, partition_of(doc_id))
-    except CouchError as e:
-        return e.reason
-    return None
+    shop = partition_of(doc_id)
+    if shop not in outside:
+        try:
+            await reach.shop(store, shop)
+            outside[shop] = None
+        except CouchError as e:
+            outside[shop] = e.reason
+    return outside[shop]
 
 
-async def _write_as(request: Request, author: str, docs: list[Doc]) -> dict[str, str]:
-    """Write `docs` as their author's phone would have; answers the refused ones' reasons by id."""
+async def _write_as(request: Request, user: Doc, docs: list[Doc]) -> dict[str, str]:
+    """Write `docs` as their author (the account `user`)'s phone would have; answers the refused ones' reasons by
+    id."""
+    author = str(user["user_id"])
     role, _, name = author.partition(":")
-    user = await accounts_of(request).user(author) or {}
     principal = Principal(author, role, int(user.get("token_version", 0)))
     shops = await registry_of(request).shops_of_worker(name) if role == "grid" else frozenset()
     scope = access.scope_for(principal, shops)
