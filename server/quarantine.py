@@ -27,6 +27,7 @@ from server.auth import Principal
 from server.ids import new_ulid
 from server.store.docs import md5_digest
 from server.store.protocol import AllDocsQuery, Doc, Store
+from server.store.reads import docs_by_id
 
 PARTITION: Final = "quarantine"
 PREFIX: Final = f"{PARTITION}:refused:"
@@ -151,10 +152,15 @@ def conflict_entry(doc: Doc, losing: Sequence[str], now: datetime) -> Doc:
 
 
 async def note_conflicts(store: Store, conflicted: Sequence[tuple[Doc, Sequence[str]]], now: datetime) -> None:
-    """Note each (event, its losing revisions) in the quarantine, once (see `conflict_entry`)."""
-    if not conflicted:
+    """Note each (event, its losing revisions) in the quarantine, once (see `conflict_entry`). A shop is projected
+    again at every change and every day: the notes written before are read, not written again (a write goes
+    through the store's one writer, a read does not)."""
+    entries = [conflict_entry(doc, losing, now) for doc, losing in conflicted]
+    noted = await docs_by_id(store, [entry["_id"] for entry in entries]) if entries else {}
+    entries = [entry for entry in entries if entry["_id"] not in noted]
+    if not entries:
         return
-    answers = await store.bulk_docs([conflict_entry(doc, losing, now) for doc, losing in conflicted])
+    answers = await store.bulk_docs(entries)
     failed = [a for a in answers if "error" in a and a.get("error") != "conflict"]  # a conflict: noted before
     if failed:
         log.warning("the quarantine's note of %d conflicted events was not written: %s", len(failed), failed[0])
