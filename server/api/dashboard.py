@@ -8,7 +8,6 @@ and follows the changes feed, so a refresh of the dashboard costs a few reads.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Final
 
@@ -20,14 +19,12 @@ from server.api.common import office
 from server.errors import bad_request, not_found
 from server.http import json_response, q_bool, q_int
 from server.models.common import PARTITION, ULID
-from server.models.rules import Rules
 from server.office import figures, monitor, rankings, shops
 from server.office.facts import Facts, View
 from server.office.reach import Reach
 from server.store.protocol import Store
 from server.store.upsert import read
 from server.validators.follower import Follower
-from server.validators.stats import ShopFacts
 
 MAX_PAGE: Final = 500
 PHOTO_ID: Final = re.compile(rf"{PARTITION}:photo:{ULID}")
@@ -44,13 +41,8 @@ def _facts(request: Request) -> Facts:
     state = request.app.state
     facts: Facts | None = getattr(state, "office_facts", None)
     if facts is None or facts.store is not state.store:
-        follower: Follower = state.follower
-
-        def known() -> tuple[Rules | None, Mapping[str, ShopFacts]]:
-            context = follower.context
-            return (context.rules, dict(follower.facts)) if context is not None else (None, {})
-
-        facts = state.office_facts = Facts(state.store, known)
+        follower: Follower | None = state.follower
+        facts = state.office_facts = Facts(state.store, follower)
     return facts
 
 
@@ -99,11 +91,13 @@ async def communities(request: Request) -> Response:
 
 async def summary(request: Request) -> Response:
     """`GET /api/office/summary?subdistrict=&community=&grid=&breakdown=1`: the seven headline figures beside the
-    same period last year (`last_year`), with `counts`, `periods` and `as_of`; `breakdown=1` adds `by_community`
-    and `by_grid`, lists of `{"id", "name", ...the same figures}`."""
+    same period last year (`last_year`), with `counts`, `periods`, `as_of` and `recomputing` (true for the moments
+    after a change of rules, while the validators project every shop under them and the figures follow); `breakdown=1`
+    adds `by_community` and `by_grid`, lists of `{"id", "name", ...the same figures}`."""
     reach, view = await reached(request)
     scope = figures.scope_of(view, _scoped_params(request, reach))
     answer = figures.summary(view, scope.shops(view))
+    answer["recomputing"] = view.recomputing  # the rules changed: the figures follow as the shops are projected
     if q_bool(request, "breakdown"):
         answer["by_community"] = figures.breakdown(view, scope, "community")
         answer["by_grid"] = figures.breakdown(view, scope, "grid")

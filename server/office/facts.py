@@ -19,10 +19,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from server.errors import CouchError
 from server.models.common import NOT_SHOPS
@@ -61,6 +61,8 @@ class View:
     grids: dict[str, Doc] = field(default_factory=dict)
     shops: dict[str, ShopState] = field(default_factory=dict)
     seq: Any = 0
+    # The rules changed and the validators are projecting every shop under them: some figures are still the old.
+    recomputing: bool = False
 
     def today(self) -> date:
         return R.day_of(datetime.now(UTC), self.rules)
@@ -93,19 +95,35 @@ async def _shop(store: Store, code: str, rules: Rules, registry: Doc | None, sco
     return ShopState(code, registry, score, facts)
 
 
-Known = Callable[[], tuple[Rules | None, Mapping[str, ShopFacts]]]
+class Validators(Protocol):
+    """What the validators running in this process (`validators.follower.Follower`) tell the office view."""
+
+    @property
+    def facts(self) -> Mapping[str, ShopFacts]: ...
+
+    @property
+    def rules(self) -> Rules | None: ...
+
+    @property
+    def applying_rules(self) -> bool: ...
+
+    def covers(self, code: str, seq: Any) -> bool: ...
 
 
 class Facts:
     """The office's view of the store, refreshed on each read from the changes feed (one refresh at a time).
 
-    `known` may hand over the facts the validators running in this process already hold (with the rules they
-    were made with): the first load then takes those instead of reading every shop's events, which is most of
-    its cost. Shops that change later are read from the store, like every shop when there is no such follower."""
+    `validators` are those running in this process, if any. A shop whose facts they hold with every change the
+    view has read (`Validators.covers`) is taken from them instead of reading its events again, which is most of
+    the cost of a load or a refresh. When the rules change, the view keeps its figures, marked `recomputing`,
+    while the validators project every shop under the new rules, and takes theirs as they go: the office's
+    screens stay quick instead of reading every shop again beside that pass (12.7 s for a summary of 1,500
+    shops, 22-29 s on a slower machine). Without validators here (a gateway beside `mashang worker`) a change
+    of rules loads the view again from the store, and changed shops are read from it."""
 
-    def __init__(self, store: Store, known: Known | None = None) -> None:
+    def __init__(self, store: Store, validators: Validators | None = None) -> None:
         self.store = store
-        self.known = known
+        self.validators = validators
         self._view: View | None = None
         self._lock = asyncio.Lock()
         self._saved: Saved | None = None  # (the seq of the last snapshot, when it was written)
@@ -113,12 +131,20 @@ class Facts:
     async def view(self) -> View:
         async with self._lock:
             rules = await load_rules(self.store)
-            if self._view is None or self._view.rules != rules:
-                self._view = await self._load(rules, await self._snapshot(rules) if self._view is None else None)
-            else:
-                await self._refresh(self._view)
             view = self._view
-            if due(self._saved, view.seq, SNAPSHOT_EVERY):
+            here = self.validators is not None and self.validators.rules is not None  # they run in this process
+            if view is None:
+                view = await self._load(rules, await self._snapshot(rules))
+            elif (view.rules != rules or view.recomputing) and not here:
+                view = await self._load(rules)
+            else:
+                if view.rules != rules:
+                    view.rules, view.recomputing = rules, True
+                await self._refresh(view)
+                if view.recomputing:
+                    await self._recomputed(view)
+            self._view = view
+            if not view.recomputing and due(self._saved, view.seq, SNAPSHOT_EVERY):
                 await self._save(view)
             return view
 
@@ -134,10 +160,8 @@ class Facts:
         seq, taken = snapshot if snapshot is not None else ((await self.store.info())["update_seq"], {})
         view = View(rules, seq=seq)
         await self._registry(view)
-        known_rules, known = self.known() if self.known else (None, {})
-        if known_rules != rules:
-            known = {}
-        await self._shops(view, self._codes(view), {**taken, **known})
+        codes = self._codes(view)
+        await self._shops(view, codes, {**taken, **self._covered(rules, codes, seq)})
         if snapshot is not None:
             await self._refresh(view, reload=False)  # the shops changed since the snapshot
         return view
@@ -166,6 +190,23 @@ class Facts:
             str(d["code"]): d for d in await docs_with_prefix(self.store, "registry:community:") if "code" in d
         }
         view.grids = {str(d["code"]): d for d in await docs_with_prefix(self.store, "registry:grid:") if "code" in d}
+
+    def _covered(self, rules: Rules, codes: Iterable[str], seq: Any) -> dict[str, ShopFacts]:
+        """The facts the validators here hold, under `rules`, with every change up to `seq`, of these shops."""
+        validators = self.validators
+        if validators is None or validators.rules != rules:
+            return {}
+        return {code: validators.facts[code] for code in codes if validators.covers(code, seq)}
+
+    async def _recomputed(self, view: View) -> None:
+        """Once the validators here have projected every shop under the view's rules, every shop's facts are
+        theirs (read from the store for the few they do not cover), and the view is no longer `recomputing`."""
+        validators = self.validators
+        if validators is None or validators.rules != view.rules or validators.applying_rules:
+            return
+        codes = self._codes(view)
+        await self._shops(view, codes, self._covered(view.rules, codes, view.seq))
+        view.recomputing = False
 
     @staticmethod
     def _codes(view: View) -> set[str]:
@@ -231,7 +272,8 @@ class Facts:
             touched |= known - view.shops.keys()
             for gone in view.shops.keys() - known:
                 del view.shops[gone]
-        await self._shops(view, touched & self._codes(view))
+        touched &= self._codes(view)
+        await self._shops(view, touched, self._covered(view.rules, touched, view.seq))
         await self._scores(view, rescored - touched)
 
     async def _scores(self, view: View, codes: set[str]) -> None:

@@ -94,7 +94,7 @@ class Reach:
         communities = {c: d for c, d in view.communities.items() if d.get("subdistrict") == self.subdistrict}
         grids = {g: d for g, d in view.grids.items() if str(d.get("community")) in communities}
         shops = {code: shop for code, shop in view.shops.items() if self.holds(view, shop)}
-        return View(view.rules, communities, grids, shops, view.seq)
+        return View(view.rules, communities, grids, shops, view.seq, view.recomputing)
 
     def user_filter(self, view: View) -> Callable[[Doc], bool]:
         """A test of account documents (or `{"user_id": ...}` for an account known by id only) against the reach;

@@ -33,6 +33,9 @@ class Summary(Figures):
     as_of: str
     periods: dict[str, str | None]
     last_year: Figures
+    recomputing: bool = Field(
+        description="the rules changed and the shops are being projected under them: the figures are following"
+    )
     by_community: list[Figures] | None = None
     by_grid: list[Figures] | None = None
 

@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from server.models.common import split_id
+from server.models.rules import Rules
 from server.store.protocol import AllDocsQuery, ChangesQuery, Doc, Seq, Store
 from server.store.snapshots import Saved, due
 from server.validators.checkpoint import LocalDocs
@@ -74,6 +75,7 @@ class Follower:
         self.retries: dict[str, dict[str, Any]] = {}
         self.counters = Counters()
         self.context: Context | None = None
+        self._active = False  # running: `run` has loaded the context and not returned
         self._hook_tasks: set[asyncio.Task[None]] = set()
         self._reset()
 
@@ -94,6 +96,7 @@ class Follower:
         self._warm = False
         self._busy = 0
         self._seq: Seq = 0
+        self._queued_seq: Seq = 0  # the feed is read up to here and every shop it changed is queued
         self._done_seq: Seq = 0
         self._saved_seq: Seq | None = None
         self._locals = LocalDocs(self.store)
@@ -106,17 +109,20 @@ class Follower:
         """Follow the feed until cancelled."""
         self._reset()
         self.context = await load_context(self.store)
+        self._active = True
         saved, self.retries = await self._locals.load()
         self._done_seq, self._saved_seq = saved or 0, saved
         # The start-up tick reads every shop's documents, so it covers the feed up to here: the reader starts here,
         # and the checkpoint moves here only once the tick is done (a crash before that starts over).
         self._seq = self._start.seq = (await self.store.info())["update_seq"]
+        self._queued_seq = self._seq  # the start-up pass projects every shop: none is covered before it ends
         self._batches.append(self._start)
         tasks = [asyncio.create_task(self._worker()) for _ in range(self.options.workers)]
         tasks += [asyncio.create_task(job()) for job in (self._reader, self._ticker, self._district_loop)]
         try:
             await asyncio.gather(*tasks)
         finally:
+            self._active = False
             for task in (*tasks, *self._timers):
                 task.cancel()
             await asyncio.gather(*tasks, *self._timers, return_exceptions=True)
@@ -135,6 +141,33 @@ class Follower:
                     return
             await asyncio.sleep(0.01)
         raise TimeoutError("the follower did not settle")
+
+    def covers(self, code: str, seq: Seq) -> bool:
+        """Whether the shop's facts here take in every change to it up to `seq` (the embedded store's sequence, a
+        number; never for CouchDB's, which are not ordered by their text): the start-up pass is done, the feed is
+        read past `seq` with every shop it changed queued, and nothing is queued, running or failing for this one.
+        The office view takes such facts instead of reading the shop's documents again."""
+        queued = self._queued_seq
+        return (
+            self._warm
+            and type(seq) is int
+            and type(queued) is int
+            and queued >= seq
+            and code in self.facts
+            and code not in self._pending
+            and code not in self._running
+            and code not in self.retries
+        )
+
+    @property
+    def rules(self) -> Rules | None:
+        """The rules the shops are projected under, while the follower runs (None when it does not)."""
+        return self.context.rules if self._active and self.context is not None else None
+
+    @property
+    def applying_rules(self) -> bool:
+        """New rules (or a template) are being applied: not every shop is projected under them yet."""
+        return self._rules_batch is not None and not self._rules_batch.done.is_set()
 
     def _idle(self) -> bool:
         return not self._busy and not self._pending
@@ -173,6 +206,7 @@ class Follower:
                 await self._enqueue(code, batch)  # waits while the queue is full: the feed pauses
             for code in everything:
                 await self._enqueue(code, batch, background=True)
+            self._queued_seq = feed["last_seq"]
             if batch.left == 0:
                 batch.done.set()
                 await self._advance()

@@ -314,7 +314,7 @@ def test_the_validators_facts_and_a_read_of_the_store_agree(district: World) -> 
     with contextlib.suppress(CouchError):  # the office's own requests kept one: read the store itself here
         district.call(store.delete_local, OFFICE_FACTS, district.call(store.get_local, OFFICE_FACTS)["_rev"])
     read: View = district.call(Facts(store).view)
-    started: View = district.call(Facts(store, lambda: (follower.context.rules, dict(follower.facts))).view)
+    started: View = district.call(Facts(store, follower).view)
     assert set(read.shops) == set(started.shops) == {"S0001", "S0002", "S0003"}
     for code in read.shops:
         assert read.shops[code].facts == started.shops[code].facts, code

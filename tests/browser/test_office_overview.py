@@ -138,3 +138,41 @@ def test_the_overview_shows_the_figures_recomputed_from_raw_documents(
     # Nothing the figures depend on changed while the page was read.
     assert recompute(all_docs(gateway)[0], (monday, today), (today.replace(day=1), today)) == expected
     page.context.close()
+
+
+def test_the_overview_says_when_its_figures_are_being_recomputed_and_follows(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    """Right after a change of rules the server answers the summary from the figures it holds, marked `recomputing`
+    (tests/api/test_office_rules_change.py), while the validators project every shop under the new rules. The page
+    says so and asks again every few seconds until the figures are done. A 30-shop demo is recomputed faster than a
+    page loads, so the first two answers the page gets are marked here; everything else is the real server's."""
+    settled(gateway)
+    marked: list[bool] = []
+
+    def summary(route: Any) -> None:
+        answer = route.fetch()
+        body = answer.json()
+        body["recomputing"] = len(marked) < 2
+        marked.append(body["recomputing"])
+        route.fulfill(response=answer, json=body)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context.route("**/api/office/summary*", summary)
+    page = context.new_page()
+    office = logins["office"][0]
+    page.goto(f"{gateway.url}/office")
+    page.fill("[data-form=office-signin] input[name=username]", office["username"])
+    page.fill("[data-form=office-signin] input[name=password]", office["password"])
+    page.click("[data-form=office-signin] button[type=submit]")
+    notice = page.locator("[data-notice=recomputing]")
+    notice.wait_for()
+    assert "正在按新规则重新计算" in notice.inner_text()
+    assert page.locator("[data-figure=shops_active]").get_attribute("data-value") == "30"
+    # Asked again by itself, still marked, then done: the notice goes, the figures stay.
+    notice.wait_for(state="detached", timeout=15_000)
+    assert marked == [True, True, False]
+    assert page.locator("[data-figure=shops_active]").get_attribute("data-value") == "30"
+    page.wait_for_timeout(4000)  # and it stops asking once the figures are done
+    assert len(marked) == 3
+    context.close()

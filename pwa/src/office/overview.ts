@@ -1,6 +1,7 @@
 // Overview: the seed's three headline figures (patrol rate, hazards found, rectification rate) against the same
 // period last year, the other at-a-glance figures, the breakdown by community and grid, and 13 months of trend.
-// The figures are drawn again when an alarm comes or changes (the office's alarm stream, ./watch).
+// The figures are drawn again when an alarm comes or changes (the office's alarm stream, ./watch), and every few
+// seconds while the server says it is recomputing them under rules just changed.
 import { h } from '../dom';
 import { navigate } from '../router';
 import { get, qs } from './api';
@@ -21,9 +22,11 @@ export const FIGURES = [
   'overdue_hazards',
 ] as const;
 export type FigureKey = (typeof FIGURES)[number];
+const RECOMPUTING_POLL_MS = 3000;
 type Figures = Partial<Record<FigureKey, number | null>>;
 export interface Summary extends Figures {
   last_year?: Figures;
+  recomputing?: boolean; // the rules changed: the shops are being projected under them, the figures follow
   by_community?: unknown;
   by_grid?: unknown;
 }
@@ -183,11 +186,25 @@ export const overview: Screen = (query) => {
     })
     .catch(() => new Map<string, string>())
     .then((names) => {
+      // While the rules just changed are being applied, the figures are drawn again every few seconds until done.
+      let again: ReturnType<typeof setTimeout> | null = null;
       const draw = async (): Promise<HTMLElement[]> => {
         const summary = await get<Summary>(`/api/office/summary${qs({ community, breakdown: 1 })}`);
         const [a, b, c, ...rest] = FIGURES;
+        if (summary.recomputing === true && again === null) {
+          again = setTimeout(() => {
+            again = null;
+            if (!figures.isConnected) return;
+            void draw()
+              .then((out) => figures.replaceChildren(...out))
+              .catch(() => undefined);
+          }, RECOMPUTING_POLL_MS);
+        }
         const out = [
           h('h2', {}, ot('overview.headline')),
+          ...(summary.recomputing === true
+            ? [h('p', { class: 'notice', 'data-notice': 'recomputing', role: 'status' }, ot('overview.recomputing'))]
+            : []),
           h('div', { class: 'figure-row headline-row' }, ...[a, b, c].map((k) => card(k, summary, true))),
           h('div', { class: 'figure-row' }, ...rest.map((k) => card(k, summary, false))),
         ];
