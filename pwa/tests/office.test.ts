@@ -6,7 +6,7 @@ import { label, officeEn, officeZh, ot } from '../src/office/i18n';
 import { parseRest } from '../src/office/main';
 import { sortRows } from '../src/office/ui';
 import { rowsOf } from '../src/office/overview';
-import { communityBody, contentTypeOf } from '../src/office/registry';
+import { communityBody, contentTypeOf, moveOf, type Community } from '../src/office/registry';
 import { fieldErrors, flatten, unflatten } from '../src/office/rules';
 import { followStream, reconnectDelay, SseParser, type SseEvent } from '../src/office/sse';
 import { countedTitle } from '../src/office/watch';
@@ -250,5 +250,23 @@ describe('a community saved from the registry screen', () => {
     expect(communityBody('西溪二社区', '', null)).toEqual({ name: '西溪二社区' });
     // A sub-district's office is asked nothing: the server puts the community in its own.
     expect(communityBody('西溪二社区', 'minglou', 'xihu')).toEqual({ name: '西溪二社区' });
+  });
+
+  const wensan: Community = {
+    code: 'wensan',
+    name: '文三社区',
+    subdistrict: 'minglou',
+    shops: 3,
+    grids: [
+      { code: 'g1', name: '文三一网格', workers: ['zhou'], shops: 2 },
+      { code: 'g2', name: '文三二网格', workers: ['li'], shops: 1 },
+    ],
+  };
+
+  it('is a move, asked for, only when an existing community is given another sub-district', () => {
+    expect(moveOf('wensan', ' xihu ', [wensan])).toEqual({ community: '文三社区', from: 'minglou', to: 'xihu', grids: 2, shops: 3 });
+    expect(moveOf('wensan', 'minglou', [wensan])).toBeNull(); // its own: a rename
+    expect(moveOf('wensan', '', [wensan])).toBeNull(); // none given: a rename
+    expect(moveOf('xixi', 'xihu', [wensan])).toBeNull(); // a new community moves nothing
   });
 });

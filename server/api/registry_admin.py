@@ -173,14 +173,31 @@ async def list_communities(request: Request) -> Response:
 
 
 async def put_community(request: Request) -> Response:
-    """`PUT /api/office/registry/communities/{code} {name, subdistrict?}`: create or rename."""
+    """`PUT /api/office/registry/communities/{code} {name, subdistrict?, move?}`: create or rename. Another
+    sub-district than its own moves the community, with its grids and shops, their rankings and figures: only
+    with `"move": true`; without it the answer is 409 `move_unconfirmed`, saying what would move."""
     _principal, reach = await office(request)
     body = await read_object(request)
     sub = text_field(body, "subdistrict", 64) if body.get("subdistrict") is not None else None
+    move = body.get("move", False)
+    if not isinstance(move, bool):
+        raise bad_request("move: must be true or false")
     registry = registry_of(request)
-    await reach.community(registry.store, request.path_params["code"])
+    code = request.path_params["code"]
+    await reach.community(registry.store, code)
     sub = reach.subdistrict_param(sub)  # a sub-district's office names its own, or none
-    doc = await registry.save_community(request.path_params["code"], text_field(body, "name"), sub)
+    current = await registry.community(code)
+    if current is not None and sub is not None and sub != current.get("subdistrict") and not move:
+        grids = [g for g in await registry.grids() if g.get("community") == code]
+        shops = sum(len(g.get("shops", [])) for g in grids)
+        raise CouchError(
+            409,
+            "move_unconfirmed",
+            f"community {code} is in sub-district {current.get('subdistrict')}: moving it to {sub} takes its "
+            f"{len(grids)} grid(s) and {shops} shop(s), their rankings and figures with it; "
+            'send "move": true to move it',
+        )
+    doc = await registry.save_community(code, text_field(body, "name"), sub)
     return json_response(request, {k: doc[k] for k in ("code", "name", "subdistrict")})
 
 

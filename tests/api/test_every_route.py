@@ -30,7 +30,7 @@ FIELDS = {
     ("post", "/api/office/shops"): SHOP_FIELDS,
     ("patch", "/api/office/shops/{code}"): SHOP_FIELDS,
     ("post", "/api/office/shops/{code}/move"): ("grid",),
-    ("put", "/api/office/registry/communities/{code}"): ("name", "subdistrict"),
+    ("put", "/api/office/registry/communities/{code}"): ("name", "subdistrict", "move"),
     ("put", "/api/office/registry/grids/{code}"): ("name", "community", "workers"),
     ("put", "/api/office/registry/subdistricts/{code}"): ("name",),
     ("post", "/api/office/users"): ("role", "username", "password", "name", "subdistrict"),

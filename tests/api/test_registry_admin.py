@@ -170,3 +170,37 @@ def test_a_sub_district_is_named_for_the_reports(world: World) -> None:
         world.client.put("/api/office/registry/subdistricts/minglou", json={"name": "x"}, headers=zhou).status_code
         == 403
     )
+
+
+def test_moving_a_community_to_another_sub_district_is_asked_for_by_name(world: World) -> None:
+    """A community given another sub-district takes its grids and shops, their rankings and figures, to that
+    sub-district's office: a typo in the form's sub-district must not do that unasked."""
+    h = office(world)
+    made = world.client.put(
+        "/api/office/registry/communities/xixi", json={"name": "西溪社区", "subdistrict": "xihu"}, headers=h
+    )
+    assert made.status_code == 200 and made.json()["subdistrict"] == "xihu"  # a new one: nothing moves
+    grids = [g for g in world.call(world.state.registry.grids) if g.get("community") == "wensan"]
+    shops = sum(len(g["shops"]) for g in grids)
+    assert grids and shops
+
+    asked = world.client.put(
+        "/api/office/registry/communities/wensan", json={"name": "文三社区", "subdistrict": "xihu"}, headers=h
+    )
+    assert asked.status_code == 409 and asked.json()["error"] == "move_unconfirmed"
+    assert f"{len(grids)} grid(s) and {shops} shop(s)" in asked.json()["reason"]
+    assert world.call(world.state.registry.community, "wensan")["subdistrict"] == "minglou"  # nothing moved
+    for body in ({"name": "文三社区"}, {"name": "文三社区", "subdistrict": "minglou"}):  # a rename is not a move
+        assert world.client.put("/api/office/registry/communities/wensan", json=body, headers=h).status_code == 200
+    bad = {"name": "文三社区", "subdistrict": "xihu", "move": "yes"}
+    refused = world.client.put("/api/office/registry/communities/wensan", json=bad, headers=h)
+    assert refused.status_code == 400 and refused.json()["reason"].startswith("move")
+
+    moved = world.client.put(
+        "/api/office/registry/communities/wensan",
+        json={"name": "文三社区", "subdistrict": "xihu", "move": True},
+        headers=h,
+    )
+    assert moved.status_code == 200 and moved.json()["subdistrict"] == "xihu"
+    listed = world.client.get("/api/office/registry/communities", headers=h).json()["items"]
+    assert {c["code"]: c["subdistrict"] for c in listed}["wensan"] == "xihu"

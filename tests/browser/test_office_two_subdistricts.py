@@ -123,7 +123,11 @@ def test_the_district_office_chooses_the_sub_district_of_the_lists_and_the_repor
     }
     assert minglou and not minglou & set(XIHU_SHOPS)
     page = signed_in(browser, district, office["username"], office["password"], "/office/ranking")
-    page.on("dialog", lambda dialog: dialog.accept())
+
+    def accept_all(dialog: Any) -> None:  # publishing asks for confirmation
+        dialog.accept()
+
+    page.on("dialog", accept_all)
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     settle(page)
@@ -195,7 +199,43 @@ def test_the_district_office_chooses_the_sub_district_of_the_lists_and_the_repor
     add_community(page, "dl1", "东柳社区", "dongliu")
     open_screen(page, "ranking")
     assert page.locator(".screen.ranking select[name=subdistrict] option[value=dongliu]").count() == 1
+
+    # Giving 西溪社区 another sub-district moves its grid and shops to that office: asked first, by name; "no" moves
+    # nothing, "yes" moves it.
+    open_screen(page, "registry")
+    page.remove_listener("dialog", accept_all)
+    asked_to_move: list[str] = []
+
+    def answer(accept: bool) -> None:
+        page.once("dialog", lambda d: (asked_to_move.append(d.message), d.accept() if accept else d.dismiss()))
+
+    answer(False)
+    assert save_community(page, "xc", "西溪社区", "dongliu") == "未迁移，社区保持原街道"
+    assert "西湖街道" in asked_to_move[0] and "1 个网格、2 家店铺" in asked_to_move[0], asked_to_move
+    assert _community(district, headers, "xc") == ("西溪社区", "xihu")
+    answer(True)
+    assert save_community(page, "xc", "西溪社区", "dongliu") == "已将「西溪社区」迁移至 dongliu"
+    assert _community(district, headers, "xc") == ("西溪社区", "dongliu")
+    # A rename afterwards is not a move: nothing asked.
+    assert save_community(page, "xc", "西溪老社区", "dongliu") == "已保存"
+    assert len(asked_to_move) == 2 and _community(district, headers, "xc") == ("西溪老社区", "dongliu")
     page.context.close()
+
+
+def save_community(page: Any, code: str, name: str, subdistrict: str) -> str:
+    """Save the community form, answer what the page asks, and return what the form then says."""
+    form = page.locator("[data-form=community]")
+    form.locator("input[name=code]").fill(code)
+    form.locator("input[name=name]").fill(name)
+    form.locator("input[name=subdistrict]").fill(subdistrict)
+    form.locator("button[type=submit]").click()
+    status = form.locator(".form-status")
+    page.wait_for_function(
+        "el => el.textContent !== '' && el.getAttribute('aria-busy') !== 'true'", arg=status.element_handle()
+    )
+    assert "error" not in (status.get_attribute("class") or ""), status.inner_text()
+    text: str = status.inner_text()
+    return text
 
 
 def add_community(page: Any, code: str, name: str, subdistrict: str | None) -> None:

@@ -127,9 +127,10 @@ function importer(onDone: () => void): HTMLElement {
   return section(ot('registry.import'), f);
 }
 
-interface Community {
+export interface Community {
   code: string;
   name: string;
+  subdistrict?: string;
   shops?: number;
   grids?: { code: string; name: string; workers: string[]; shops: number }[];
 }
@@ -189,7 +190,13 @@ function shopForm(): HTMLElement {
 /** A community, new or renamed. The district's office says which sub-district a new one belongs to (the server
  *  takes the only one when it is left empty, and moves a community given another); a sub-district's office adds
  *  communities to its own, and is asked nothing. */
-function communityForm(added: (code: string, name: string) => void, own: string | null): HTMLElement {
+function communityForm(
+  communities: Community[],
+  subdistricts: readonly Subdistrict[],
+  added: (code: string, name: string) => void,
+  own: string | null,
+): HTMLElement {
+  const named = (code: string): string => subdistricts.find((d) => d.code === code)?.name ?? code;
   return section(ot('registry.community'), form({ 'data-form': 'community' }, [
     field(ot('common.code'), input('code', { required: true, maxlength: '64' })),
     field(ot('common.name'), input('name', { required: true, maxlength: '200' })),
@@ -201,11 +208,43 @@ function communityForm(added: (code: string, name: string) => void, own: string 
   ], async (data) => {
     const code = String(data.get('code')).trim();
     const name = String(data.get('name') ?? '').trim();
-    await send('PUT', `/api/office/registry/communities/${encodeURIComponent(code)}`,
-      communityBody(name, String(data.get('subdistrict') ?? ''), own));
+    const body: Record<string, string | boolean> = communityBody(name, String(data.get('subdistrict') ?? ''), own);
+    const move = moveOf(code, String(body.subdistrict ?? ''), communities);
+    if (move !== null) {
+      // Its grids and shops, their rankings and figures go to the other sub-district's office: asked by name.
+      const asked = { community: move.community, from: named(move.from), to: named(move.to) };
+      if (!confirm(ot('registry.moveConfirm', { ...asked, shops: String(move.shops), grids: String(move.grids) }))) {
+        return ot('registry.moveCancelled');
+      }
+      body.move = true;
+    }
+    const saved = await send<Community>('PUT', `/api/office/registry/communities/${encodeURIComponent(code)}`, body);
     forgetSubdistricts(); // a community may bring a sub-district the lists' choice should offer
-    added(code, name);
+    const known = communities.find((c) => c.code === code);
+    if (known) Object.assign(known, { name: saved.name, subdistrict: saved.subdistrict });
+    else communities.push({ code, name: saved.name, subdistrict: saved.subdistrict, shops: 0, grids: [] });
+    added(code, saved.name);
+    return move === null ? ot('common.saved') : ot('registry.moved', { community: move.community, to: named(move.to) });
   }));
+}
+
+export interface Move {
+  community: string;
+  from: string;
+  to: string;
+  grids: number;
+  shops: number;
+}
+
+/** What saving community `code` with sub-district `chosen` would move: its grids and shops, from the sub-district
+ *  it is in; null for a new community, a rename, or its own sub-district. */
+export function moveOf(code: string, chosen: string, communities: readonly Community[]): Move | null {
+  const known = communities.find((c) => c.code === code);
+  const to = chosen.trim();
+  if (!known || !to || !known.subdistrict || known.subdistrict === to) return null;
+  const grids = known.grids ?? [];
+  const shops = known.shops ?? grids.reduce((sum, g) => sum + g.shops, 0);
+  return { community: known.name, from: known.subdistrict, to, grids: grids.length, shops };
 }
 
 /** The body of `PUT /api/office/registry/communities/{code}`: a sub-district only when the district's office
@@ -368,7 +407,7 @@ export const registry: Screen = () => {
         { 'data-table': 'grids' },
       )),
       h('div', { class: 'two-col' }, shopForm(), activation()),
-      h('div', { class: 'two-col' }, communityForm(grid.add, own), grid.node),
+      h('div', { class: 'two-col' }, communityForm(communities, subdistricts, grid.add, own), grid.node),
       h('div', { class: 'two-col' }, subdistrictForm(subdistricts, own)),
       users(subdistricts, own),
     ];
