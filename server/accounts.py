@@ -16,6 +16,7 @@ import asyncio
 import secrets
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -296,17 +297,28 @@ class Accounts:
         }
         await self.store.bulk_docs([doc])
 
-    async def audit_log(self, limit: int = 100) -> list[Doc]:
+    async def audit_log(self, limit: int = 100, before: str | None = None) -> list[Doc]:
+        """The newest `limit` entries, older than the entry `before` when given, newest first."""
         out = await self.store.all_docs(
             AllDocsQuery(
-                startkey="accounts:audit:\ufff0",
+                startkey=before or "accounts:audit:\ufff0",
                 endkey="accounts:audit:",
                 descending=True,
-                limit=limit,
+                limit=limit + (1 if before else 0),  # the key range starts at `before` itself
                 include_docs=True,
             )
         )
-        return [row["doc"] for row in out["rows"]]
+        return [row["doc"] for row in out["rows"] if row["id"] != before][:limit]
+
+    async def audit_entries(self, before: str | None = None, page: int = 500) -> AsyncIterator[Doc]:
+        """Every entry older than `before` (all when None), newest first, read a page at a time."""
+        while True:
+            docs = await self.audit_log(page, before)
+            for doc in docs:
+                yield doc
+            if len(docs) < page:
+                return
+            before = str(docs[-1]["_id"])
 
 
 async def _verify(hashed: Any, secret: str) -> bool:

@@ -6,6 +6,7 @@ import { label, officeEn, officeZh, ot } from '../src/office/i18n';
 import { parseRest } from '../src/office/main';
 import { sortRows } from '../src/office/ui';
 import { rowsOf } from '../src/office/overview';
+import { accountOf, auditPath, eventOf } from '../src/office/audit';
 import { communityBody, contentTypeOf, moveOf, type Community } from '../src/office/registry';
 import { fieldErrors, flatten, unflatten } from '../src/office/rules';
 import { followStream, reconnectDelay, SseParser, type SseEvent } from '../src/office/sse';
@@ -268,5 +269,26 @@ describe('a community saved from the registry screen', () => {
     expect(moveOf('wensan', 'minglou', [wensan])).toBeNull(); // its own: a rename
     expect(moveOf('wensan', '', [wensan])).toBeNull(); // none given: a rename
     expect(moveOf('xixi', 'xihu', [wensan])).toBeNull(); // a new community moves nothing
+  });
+});
+
+describe('the sign-in and account log', () => {
+  it('names owners by their shop and staff by their username', () => {
+    expect(accountOf('owner:S0001')).toBe('店主 S0001');
+    expect(accountOf('staff:zhou')).toBe('zhou');
+    expect(accountOf('grid:li')).toBe('li');
+    expect(accountOf('office:wang')).toBe('wang');
+    expect(accountOf('something-else')).toBe('something-else');
+  });
+
+  it('says what happened in words, and shows an event it does not know as it came', () => {
+    expect(eventOf('login_failed')).toBe('登录失败');
+    expect(eventOf('signed_out')).toBe('强制下线');
+    expect(eventOf('new_event')).toBe('new_event');
+  });
+
+  it('asks for a page, and the one before an entry', () => {
+    expect(auditPath(null)).toBe('/api/office/audit?limit=50');
+    expect(auditPath('accounts:audit:01J0')).toBe('/api/office/audit?limit=50&before=accounts%3Aaudit%3A01J0');
   });
 });

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.accounts import public_user
-from server.api.common import accounts_of, office, registry_of, text_field
+from server.api.common import accounts_of, client_address, office, registry_of, text_field
 from server.api.dashboard import office_view
 from server.errors import CouchError, bad_request, not_found
 from server.http import json_response, q_bool, read_body, read_object
@@ -269,7 +269,7 @@ async def create_user(request: Request) -> Response:
     """`POST /api/office/users {role: grid|office, username, password, name, subdistrict?}`: 201; 409 when the
     username exists. `subdistrict` makes an office account that sub-district's office, and files a grid worker
     under it; a sub-district's office creates accounts of its own sub-district only."""
-    _principal, reach = await office(request)
+    principal, reach = await office(request)
     body = await read_object(request)
     role, username = text_field(body, "role", 16), text_field(body, "username", 32)
     if role not in ("grid", "office"):
@@ -283,12 +283,13 @@ async def create_user(request: Request) -> Response:
         if await accounts.user(f"{existing}:{username}") is not None:
             raise CouchError(409, "conflict", f"username: {username} is taken")
     doc = await accounts.create_staff(role, username, _password(body), text_field(body, "name", 64), subdistrict)
+    await accounts.audit("staff_created", doc["user_id"], client_address(request), f"by {principal.user_id}")
     return json_response(request, public_user(doc), status=201)
 
 
 async def reset_password(request: Request) -> Response:
     """`POST /api/office/users/{user_id}/password {password}`: a new password signs the user out everywhere."""
-    _principal, reach = await office(request)
+    principal, reach = await office(request)
     user_id = request.path_params["user_id"]
     accounts = accounts_of(request)
     user = await accounts.user(user_id)
@@ -298,6 +299,7 @@ async def reset_password(request: Request) -> Response:
     password = _password(await read_object(request))
     doc = await accounts.create_staff(user["role"], user["username"], password, user["name"], user.get("subdistrict"))
     request.app.state.authenticator.forget()
+    await accounts.audit("password_reset", user_id, client_address(request), f"by {principal.user_id}")
     return json_response(request, {**public_user(doc), "token_version": doc["token_version"]})
 
 

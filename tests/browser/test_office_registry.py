@@ -5,15 +5,19 @@ to the public card of exactly the right shop."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pypdfium2
+import pytest
 import zxingcpp
 from openpyxl import Workbook
 
-from tests.browser.office import office_headers, office_page
+from server.accounts import Accounts
+from server.store.protocol import Store
+from tests.browser.office import demo_copy, office_headers, office_page
 from tests.gateway import Gateway
 
 XINQIAO, CHUNHUI = "新桥社区", "春晖社区"
@@ -175,4 +179,51 @@ def test_registry_forms_add_a_community_grid_user_and_shop_and_hand_out_an_activ
     old = httpx.post(f"{gateway.url}/api/auth/login", json={"username": "xiaoma", "password": "xiaoma-password"})
     new = httpx.post(f"{gateway.url}/api/auth/login", json={"username": "xiaoma", "password": "new-password-123"})
     assert (old.status_code, new.status_code) == (401, 200)
+    page.context.close()
+
+
+GUESSES = 60  # failed sign-ins: more than one page of the log (50)
+
+
+async def _guessed(store: Store, accounts: Accounts) -> None:
+    """Someone guessed the passwords of many staff names, before the office looks."""
+    for n in range(GUESSES):
+        await accounts.audit("login_failed", f"staff:guess{n:02d}", "203.0.113.7", "Wrong username or password.")
+
+
+@pytest.fixture
+def guessed(demo_district: Path, tmp_path: Path) -> Iterator[Gateway]:
+    gw = Gateway(demo_copy(demo_district, tmp_path / "data", _guessed)).start()
+    try:
+        yield gw
+    finally:
+        gw.stop()
+
+
+def test_the_sign_in_and_account_log_reads_back_a_page_at_a_time(
+    guessed: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    office = office_headers(guessed, logins)
+    made = {"role": "grid", "username": "xiaoniu", "password": "xiaoniu-password", "name": "小牛"}
+    assert httpx.post(f"{guessed.url}/api/office/users", json=made, headers=office, timeout=30).status_code == 201
+    page = office_page(browser, guessed, logins, "/office/registry")
+    log = page.locator("[data-table=audit]")
+    log.wait_for()
+    rows = log.locator("tbody tr")
+    assert rows.count() == 50
+    newest = rows.first
+    assert newest.get_attribute("data-event") == "staff_created"
+    assert [newest.locator("td").nth(i).inner_text() for i in (1, 2)] == ["新建账号", "xiaoniu"]
+    assert rows.nth(1).locator("td").nth(1).inner_text() == "登录失败"
+    assert rows.nth(1).locator("td").nth(3).inner_text() == "203.0.113.7"
+    # Older entries, a page at a time, to the first: every guess is there once.
+    older = page.locator("[data-audit] button", has_text="更早的记录")
+    while older.count():
+        older.click()
+        page.wait_for_selector("[data-audit] [aria-busy=true]", state="detached")
+    page.locator("[data-audit-end]").wait_for()
+    guesses = log.locator("tbody tr[data-event=login_failed]").evaluate_all(
+        "rows => rows.map(r => r.children[2].textContent)"
+    )
+    assert sorted(g for g in guesses if g.startswith("guess")) == [f"guess{n:02d}" for n in range(GUESSES)]
     page.context.close()

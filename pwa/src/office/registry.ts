@@ -1,7 +1,9 @@
 // The registry: import the shop survey (CSV/XLSX) as a job with a progress bar and a validation report; add and
-// edit shops, communities, grids and users; owner activation codes; QR posters per community or shop.
+// edit shops, communities, grids and users; owner activation codes; QR posters per community or shop; the sign-in
+// and account log.
 import { h } from '../dom';
 import { ApiError, get, qs, reasonOf, send, upload } from './api';
+import { auditLog } from './audit';
 import { when } from './format';
 import { ot } from './i18n';
 import type { Screen } from './main';
@@ -410,6 +412,7 @@ export const registry: Screen = () => {
       h('div', { class: 'two-col' }, communityForm(communities, subdistricts, grid.add, own), grid.node),
       h('div', { class: 'two-col' }, subdistrictForm(subdistricts, own)),
       users(subdistricts, own),
+      auditLog(),
     ];
   });
   void load();

@@ -1,0 +1,85 @@
+// The audit log (登录与账号记录): failed sign-ins, activation codes handed out and used, staff accounts made,
+// passwords reset, sign-outs everywhere and phones' files brought in, newest first, a page at a time. A
+// sub-district's office gets its own accounts' entries; the server says where the next page starts (`next`).
+import { h } from '../dom';
+import { get, qs } from './api';
+import { when } from './format';
+import { ot, type OfficeKey } from './i18n';
+import { button, loadInto, section, str, table } from './ui';
+
+export interface AuditEntry {
+  _id: string;
+  event: string;
+  account: string;
+  address?: string;
+  detail?: string;
+  at?: string;
+}
+
+export interface AuditPage {
+  items: AuditEntry[];
+  next: string | null;
+}
+
+export const AUDIT_PAGE = 50;
+
+const EVENTS: Record<string, OfficeKey> = {
+  login_failed: 'audit.event.login_failed',
+  activation_issued: 'audit.event.activation_issued',
+  owner_activated: 'audit.event.owner_activated',
+  staff_created: 'audit.event.staff_created',
+  password_reset: 'audit.event.password_reset',
+  signed_out: 'audit.event.signed_out',
+  device_export: 'audit.event.device_export',
+};
+
+export function auditPath(before: string | null): string {
+  return `/api/office/audit${qs({ limit: AUDIT_PAGE, before })}`;
+}
+
+/** What an entry is about, as the office names it: an owner by the shop, staff by the username. */
+export function accountOf(account: string): string {
+  const [kind, ...rest] = account.split(':');
+  const name = rest.join(':');
+  if (kind === 'owner' && name) return ot('audit.owner', { shop: name });
+  return ['staff', 'grid', 'office'].includes(kind ?? '') && name ? name : account;
+}
+
+export function eventOf(event: string): string {
+  const key = EVENTS[event];
+  return key ? ot(key) : event;
+}
+
+export function auditLog(): HTMLElement {
+  const box = h('div', { 'data-audit': '' });
+  const rows: AuditEntry[] = [];
+  const more = h('div', { class: 'row' });
+  const draw = (): HTMLElement =>
+    table(
+      [
+        { label: ot('audit.at'), cell: (e: AuditEntry) => when(e.at) },
+        { label: ot('audit.event'), cell: (e: AuditEntry) => eventOf(e.event) },
+        { label: ot('audit.account'), cell: (e: AuditEntry) => accountOf(e.account) },
+        { label: ot('audit.from'), cell: (e: AuditEntry) => str(e.address) },
+        { label: ot('audit.detail'), cell: (e: AuditEntry) => str(e.detail) },
+      ],
+      rows,
+      { 'data-table': 'audit' },
+      (e) => ({ 'data-event': e.event }),
+    );
+  const page = async (before: string | null): Promise<HTMLElement[]> => {
+    const answer = await get<AuditPage>(auditPath(before));
+    rows.push(...answer.items);
+    const next = answer.next;
+    more.replaceChildren(
+      ...(next
+        ? [button(ot('audit.older'), () => loadInto(list, () => page(next)), 'secondary')]
+        : rows.length > 0 ? [h('span', { class: 'muted', 'data-audit-end': '' }, ot('audit.end'))] : []),
+    );
+    return [draw()];
+  };
+  const list = h('div', {});
+  void loadInto(list, () => page(null));
+  box.append(list, more);
+  return section(ot('audit.title'), h('p', { class: 'muted' }, ot('audit.hint')), box);
+}

@@ -1,0 +1,75 @@
+"""The office's audit log: the office's own account actions are in it with who did them, it is read a page at a
+time back to its first entry, and a sub-district's office reads all of its own entries, however many of other
+sub-districts' are newer (it read only those among the newest 5,000 before)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from server.api import users as users_module
+from tests.api.test_subdistrict_offices import District, district  # noqa: F401  (the two sub-districts' world)
+
+
+def pages(d: District, who: dict[str, str], limit: int) -> list[list[dict[str, Any]]]:
+    """Every page of the log as `who` reads it, following `next` to the end."""
+    out: list[list[dict[str, Any]]] = []
+    url = f"/api/office/audit?limit={limit}"
+    while True:
+        answer = d.get(url, who)
+        out.append(answer["items"])
+        if answer["next"] is None:
+            return out
+        assert len(out) < 100, "the log's pages never end"
+        url = f"/api/office/audit?limit={limit}&before={answer['next']}"
+
+
+def test_the_office_s_account_actions_are_logged_and_the_log_pages_back_to_its_start(district: District) -> None:  # noqa: F811
+    d, client = district, district.world.client
+    made = {"role": "grid", "username": "chen", "password": "chen-password", "name": "小陈"}
+    assert client.post("/api/office/users", json=made, headers=d.wang).status_code == 201
+    reset = client.post("/api/office/users/grid:li/password", json={"password": "li-new-password"}, headers=d.wang)
+    assert reset.status_code == 200
+    assert client.post("/api/office/users/grid:zhou/revoke", headers=d.wang).status_code == 200
+    assert client.post("/api/auth/login", json={"username": "zhou", "password": "not-it"}).status_code == 401
+
+    whole = d.get("/api/office/audit?limit=1000", d.wang)
+    assert whole["next"] is None
+    entries = whole["items"]
+    assert [e["_id"] for e in entries] == sorted((e["_id"] for e in entries), reverse=True)  # newest first
+    by_event = {e["event"]: e for e in entries}
+    assert by_event["staff_created"]["account"] == "grid:chen"
+    assert by_event["password_reset"]["account"] == "grid:li"
+    assert by_event["signed_out"]["account"] == "grid:zhou"
+    assert all(by_event[k]["detail"] == "by office:wang" for k in ("staff_created", "password_reset", "signed_out"))
+    assert by_event["login_failed"]["account"] == "staff:zhou"
+
+    paged = pages(d, d.wang, 2)
+    assert all(len(page) == 2 for page in paged[:-1]) and 1 <= len(paged[-1]) <= 2
+    assert [e["_id"] for page in paged for e in page] == [e["_id"] for e in entries]
+
+    for bad in ("x", "accounts:user:grid:zhou", "accounts:audit:" + "0" * 25):
+        answer = client.get("/api/office/audit", params={"before": bad}, headers=d.wang)
+        assert answer.status_code == 400 and answer.json()["reason"].startswith("before"), answer.text
+
+
+def test_a_sub_district_office_reads_its_own_entries_behind_many_newer_ones(
+    district: District,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    d = district
+    accounts = d.world.state.accounts
+    monkeypatch.setattr(users_module, "AUDIT_SCAN", 4)  # a busy district: 5,000 here
+    d.world.call(accounts.audit, "login_failed", "staff:qian", "10.0.0.9", "Wrong username or password.")
+    for n in range(9):  # newer: minglou's
+        d.world.call(accounts.audit, "login_failed", f"staff:{('zhou', 'li')[n % 2]}", "10.0.0.1", "x")
+
+    first = d.get("/api/office/audit?limit=10", d.sun)
+    assert first["items"] == [] and first["next"] is not None  # nothing of its own among the 4 looked at: go on
+    seen = [e for page in pages(d, d.sun, 10) for e in page]
+    assert [e["account"] for e in seen] == ["staff:qian"]
+    assert not [e for e in seen if e["account"] in ("staff:zhou", "staff:li")]
+    # The district's office reads them all, and minglou's office its own nine.
+    assert len([e for page in pages(d, d.zhao, 3) for e in page if e["account"] != "staff:qian"]) >= 9
+    assert not [e for page in pages(d, d.zhao, 3) for e in page if e["account"] == "staff:qian"]
