@@ -58,8 +58,10 @@ SNAPSHOT_DOC: Final = "server/alarm-index"
 SNAPSHOT_EVERY: Final = 300.0  # seconds between two snapshots of a changing index
 SNAPSHOT_PART: Final = 10_000  # alarms a part of the snapshot (~1 MB as JSON; CouchDB's document limit is 8 MB)
 
-# Which shops' alarms a reader may see, by shop code (a sub-district's office: its own shops); None: every shop.
-Shops = Callable[[str], bool] | None
+# Which shops' alarms a reader may see, by shop code (a sub-district's office: its own shops); None: every shop. The
+# answer for a shop the reader's view does not know (yet) is None: not seen in lists and counts, but a stream holds
+# such an event until it has looked again (a shop registered a moment ago).
+Shops = Callable[[str], bool | None] | None
 
 
 def local_now() -> datetime:
@@ -118,7 +120,8 @@ class Subscription:
         self.shops = shops
 
     def hears(self, event: AlarmEvent) -> bool:
-        return self.shops is None or self.shops(event.shop)
+        """Whether the event goes to this stream: its shop is in reach, or not known yet (the stream looks again)."""
+        return self.shops is None or self.shops(event.shop) is not False
 
     async def next(self, timeout: float) -> AlarmEvent | None:
         """The next event, or None when `timeout` seconds pass without one or the server is shutting down."""

@@ -48,14 +48,14 @@ def webhook_of(request: Request) -> Webhook:
     return webhook
 
 
-def holding(reach: Reach, view: View) -> Callable[[str], bool]:
-    """Whether a shop (by code) is in `reach` as the office's view places it; a shop the view does not know is
-    not. The view is the office's own, which every office read brings up to date in place."""
+def holding(reach: Reach, view: View) -> Callable[[str], bool | None]:
+    """Whether a shop (by code) is in `reach` as the office's view places it; None for a shop the view does not
+    know (yet). The view is the office's own, which every office read brings up to date in place."""
 
-    return lambda code: reach.has(view, code)
+    return lambda code: reach.has(view, code) if code in view.shops else None
 
 
-async def in_reach(request: Request, reach: Reach) -> Callable[[str], bool] | None:
+async def in_reach(request: Request, reach: Reach) -> Callable[[str], bool | None] | None:
     """The shops whose alarms `reach` may see; None: every shop (the district's office needs no view)."""
     return None if reach.everywhere else holding(reach, await office_view(request))
 
@@ -124,7 +124,8 @@ async def stream(request: Request) -> Response:
     "alarm": {...}}` for each new or changed alarm. A client that reconnects with `Last-Event-ID` gets what it
     missed, or `event: reset` when that is no longer known (it should then reload the list). A sub-district's
     office hears of its own shops' alarms only (which shops those are is taken from the office's view again every
-    `REACH_REFRESH_SECONDS`, so a shop moved to another sub-district leaves its stream)."""
+    `REACH_REFRESH_SECONDS`, so a shop moved to another sub-district leaves its stream, and at once for an alarm
+    of a shop the view does not know yet, one registered since)."""
     _principal, reach = await office(request)
     alarms = alarms_of(request)
     subscription, missed = alarms.subscribe(request.headers.get("last-event-id"), await in_reach(request, reach))
@@ -135,21 +136,36 @@ async def stream(request: Request) -> Response:
         except CouchError as e:  # the shops as they were stay in force until the next try
             log.warning("alarm stream: the shops of %s were not taken again (%s)", reach.subdistrict, e)
 
+    refreshed = time.monotonic()
+
+    async def allowed(event: AlarmEvent) -> bool:
+        """Whether the event's shop is in reach; a shop the view does not know yet (registered since it was read)
+        makes the stream take its shops again first."""
+        nonlocal refreshed
+        if subscription.shops is None:
+            return True
+        if subscription.shops(event.shop) is None:
+            await refresh()
+            refreshed = time.monotonic()
+        return subscription.shops(event.shop) is True
+
     async def events() -> AsyncIterator[bytes]:
-        refreshed = time.monotonic()
+        nonlocal refreshed
         try:
             yield f"retry: {RETRY_MS}\n\n".encode()
             if missed is None:
                 yield b"event: reset\ndata: {}\n\n"
             for earlier in missed or ():
-                yield _sse(earlier)
+                if await allowed(earlier):
+                    yield _sse(earlier)
             while True:
                 event = await subscription.next(KEEPALIVE_SECONDS)
                 if subscription.shops is not None and time.monotonic() - refreshed >= REACH_REFRESH_SECONDS:
                     await refresh()
                     refreshed = time.monotonic()
                 if event is not None:
-                    yield _sse(event)
+                    if await allowed(event):
+                        yield _sse(event)
                 elif subscription.dropped or subscription.closing.is_set():
                     return  # fell behind, or the server is stopping: the client reconnects with Last-Event-ID
                 else:

@@ -264,6 +264,32 @@ def test_a_shop_moved_while_a_stream_is_open_changes_what_it_carries(
         assert orjson.loads(next_event(lines)["data"])["alarm"]["_id"] == came["_id"]
 
 
+def test_an_alarm_of_a_shop_registered_while_a_stream_is_open_reaches_it_at_once(gateway: str) -> None:
+    """A shop registered after the stream took its shops (nothing else read the office's view since): its alarm
+    makes the stream look again, instead of being dropped until the next look a minute later."""
+    sun = login(gateway, SUN)
+    with (
+        httpx.Client(timeout=httpx.Timeout(10.0)) as client,
+        client.stream("GET", f"{gateway}/api/office/alarms/stream", headers=sun) as stream,
+    ):
+        lines = stream.iter_lines()
+        assert next_event(lines)["retry"] == "3000"
+        grid = httpx.get(f"{gateway}/sync/registry:grid:xg", headers=ADMIN).json()
+        docs = [
+            {"_id": "T0002:shop:T0002", "type": "shop", "schema": 1, **shop_fields("T0002", "xg", community="xc")},
+            grid | {"shops": ["T0001", "T0002"]},
+            {"_id": "S0009:shop:S0009", "type": "shop", "schema": 1, **shop_fields("S0009", "g1")},
+        ]
+        resp = httpx.post(f"{gateway}/sync/_bulk_docs", headers=ADMIN, json={"docs": docs})
+        assert resp.status_code == 201 and all(a.get("ok") for a in resp.json()), resp.text
+        write_alarm(gateway, alarm_doc("S0009", "2026-03-02T10:00:00+08:00"))  # not in a grid of 西溪's: not sent
+        new = alarm_doc("T0002", "2026-03-02T11:00:00+08:00")
+        write_alarm(gateway, new)
+        started = time.monotonic()
+        assert orjson.loads(next_event(lines)["data"])["alarm"]["_id"] == new["_id"]
+        assert time.monotonic() - started < alarm_api.REACH_REFRESH_SECONDS / 2
+
+
 # ----- reward points -----
 
 
