@@ -278,6 +278,10 @@ describe('the sign-in and account log', () => {
     expect(accountOf('staff:zhou')).toBe('zhou');
     expect(accountOf('grid:li')).toBe('li');
     expect(accountOf('office:wang')).toBe('wang');
+    expect(accountOf('S0001:shop:S0001')).toBe('店铺 S0001');
+    expect(accountOf('registry:community:wensan')).toBe('社区 wensan');
+    expect(accountOf('registry:grid:g1')).toBe('网格 g1');
+    expect(accountOf('import:01J0')).toBe('导入 01J0');
     expect(accountOf('something-else')).toBe('something-else');
   });
 

@@ -30,6 +30,13 @@ async def caller(request: Request, *roles: str) -> Principal:
     return principal
 
 
+async def audited(request: Request, principal: Principal, event: str, subject: str, detail: str = "") -> None:
+    """An office's action in the audit log: what (`event`), on what (`subject`: a document id or an account), by
+    whom and from where."""
+    by = f"by {principal.user_id}"
+    await accounts_of(request).audit(event, subject, client_address(request), f"{by}: {detail}" if detail else by)
+
+
 async def office(request: Request) -> tuple[Principal, Reach]:
     """An office (or operator) caller, with how far their account reaches (`server.office.reach`)."""
     principal = await caller(request, "office")

@@ -11,14 +11,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.accounts import public_user
-from server.api.common import accounts_of, client_address, office, registry_of, text_field
+from server.api.common import accounts_of, audited, client_address, office, registry_of, text_field
 from server.api.dashboard import office_view
 from server.errors import CouchError, bad_request, not_found
 from server.http import json_response, q_bool, read_body, read_object
 from server.ids import new_ulid
 from server.import_jobs import KEEP_JOBS, ImportJobs
 from server.importer import MAX_BYTES, Report, parse
-from server.models.registry import Shop
+from server.models.registry import Shop, community_doc_id, grid_doc_id, shop_doc_id
 from server.office.reach import Reach
 from server.store.protocol import Store
 from server.store.reads import docs_with_prefix
@@ -31,7 +31,7 @@ async def start_import(request: Request) -> Response:
     202 with the job's report; dry_run=1 writes nothing, create=1 makes unknown communities and grids (see
     `server/importer.py`). The job is kept in the store before the answer, and a restarted server goes on
     with it (`server/import_jobs.py`)."""
-    _principal, reach = await office(request)
+    principal, reach = await office(request)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
         raise CouchError(413, "too_large", f"the spreadsheet is larger than {MAX_BYTES // (1024 * 1024)} MB")
@@ -40,6 +40,8 @@ async def start_import(request: Request) -> Response:
     dry_run, create = q_bool(request, "dry_run"), q_bool(request, "create")
     report = Report(new_ulid(), dry_run=dry_run, create=create, within=reach.subdistrict)
     await _jobs(request).start(report, rows, subdistrict)
+    if not dry_run:
+        await audited(request, principal, "import_started", f"import:{report.job}", f"{len(rows)} row(s)")
     return json_response(request, report.to_json(), status=202)
 
 
@@ -84,19 +86,22 @@ async def list_shops(request: Request) -> Response:
 
 async def create_shop(request: Request) -> Response:
     """`POST /api/office/shops {code, name, address, category, grid}`: 201 with the shop."""
-    _principal, reach = await office(request)
+    principal, reach = await office(request)
     body = await read_object(request)
     fields = {name: text_field(body, name, 200) for name in ("code", "name", "address", "grid")}
     await reach.grid(registry_of(request).store, fields["grid"])
     fields["category"] = text_field(body, "category", 64) if body.get("category") is not None else "other"
     shop = await registry_of(request).create_shop(fields)
     request.app.state.authenticator.forget()
+    await audited(
+        request, principal, "shop_registered", shop_doc_id(shop["code"]), f"{shop['name']}, grid {shop['grid']}"
+    )
     return json_response(request, _shop_out(shop), status=201)
 
 
 async def edit_shop(request: Request) -> Response:
     """`PATCH /api/office/shops/{code} {name?, address?, category?, grid?}`; a new grid moves the shop."""
-    _principal, reach = await office(request)
+    principal, reach = await office(request)
     body = await read_object(request)
     unknown = set(body) - {*SHOP_FIELDS, "grid"}
     if unknown:
@@ -114,7 +119,12 @@ async def edit_shop(request: Request) -> Response:
         if grid != shop["grid"]:
             await registry.move_shop(code, grid)
             request.app.state.authenticator.forget()
+            await audited(request, principal, "shop_moved", shop_doc_id(code), f"grid {shop['grid']} to {grid}")
+    before = await registry.shop(code) if changes else None
     shop = await registry.edit_shop(code, changes)
+    changed = [f"{k}: {v}" for k, v in changes.items() if before is not None and before.get(k) != v]
+    if changed:
+        await audited(request, principal, "shop_changed", shop_doc_id(code), "; ".join(changed))
     return json_response(request, _shop_out(shop))
 
 
@@ -129,9 +139,13 @@ async def reopen_shop(request: Request) -> Response:
 
 
 async def _set_status(request: Request, status: str) -> Response:
-    _principal, reach = await office(request)
-    await reach.shop(registry_of(request).store, request.path_params["code"])
-    shop = await registry_of(request).edit_shop(request.path_params["code"], {"status": status})
+    principal, reach = await office(request)
+    code = request.path_params["code"]
+    await reach.shop(registry_of(request).store, code)
+    before = await registry_of(request).shop(code)
+    shop = await registry_of(request).edit_shop(code, {"status": status})
+    if before is not None and before.get("status") != status:
+        await audited(request, principal, "shop_closed" if status == "closed" else "shop_reopened", shop_doc_id(code))
     return json_response(request, _shop_out(shop))
 
 
@@ -176,7 +190,7 @@ async def put_community(request: Request) -> Response:
     """`PUT /api/office/registry/communities/{code} {name, subdistrict?, move?}`: create or rename. Another
     sub-district than its own moves the community, with its grids and shops, their rankings and figures: only
     with `"move": true`; without it the answer is 409 `move_unconfirmed`, saying what would move."""
-    _principal, reach = await office(request)
+    principal, reach = await office(request)
     body = await read_object(request)
     sub = text_field(body, "subdistrict", 64) if body.get("subdistrict") is not None else None
     move = body.get("move", False)
@@ -198,6 +212,13 @@ async def put_community(request: Request) -> Response:
             'send "move": true to move it',
         )
     doc = await registry.save_community(code, text_field(body, "name"), sub)
+    if current is not None and current.get("subdistrict") != doc["subdistrict"]:
+        detail = f"sub-district {current.get('subdistrict')} to {doc['subdistrict']}"
+        await audited(request, principal, "community_moved", community_doc_id(code), detail)
+    elif current is None or current.get("name") != doc["name"]:
+        await audited(
+            request, principal, "community_saved", community_doc_id(code), f"{doc['name']}, {doc['subdistrict']}"
+        )
     return json_response(request, {k: doc[k] for k in ("code", "name", "subdistrict")})
 
 
@@ -228,7 +249,7 @@ async def put_subdistrict(request: Request) -> Response:
 async def put_grid(request: Request) -> Response:
     """`PUT /api/office/registry/grids/{code} {name, community, workers?}`: create or edit; `workers` are
     grid-worker usernames; those added or removed re-read their scope."""
-    _principal, reach = await office(request)
+    principal, reach = await office(request)
     body = await read_object(request)
     workers = body.get("workers")
     if workers is not None and (not isinstance(workers, list) or not all(isinstance(w, str) for w in workers)):
@@ -238,10 +259,15 @@ async def put_grid(request: Request) -> Response:
     await reach.community(store, text_field(body, "community", 64))
     for worker in workers or []:
         await reach.user(store, f"grid:{worker}")
+    before = await registry_of(request).grid(request.path_params["code"])
     doc = await registry_of(request).save_grid(
         request.path_params["code"], text_field(body, "name"), text_field(body, "community", 64), workers
     )
     request.app.state.authenticator.forget()
+    fields = ("name", "community", "workers")
+    if before is None or any(before.get(k) != doc.get(k) for k in fields):
+        detail = f"{doc['name']}, {doc['community']}, workers: {'、'.join(doc.get('workers', [])) or '-'}"
+        await audited(request, principal, "grid_saved", grid_doc_id(doc["code"]), detail)
     return json_response(request, {k: doc[k] for k in ("code", "name", "community", "workers", "shops")})
 
 

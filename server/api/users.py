@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.api.common import accounts_of, client_address, office, registry_of, text_field
+from server.api.common import accounts_of, audited, client_address, office, registry_of, text_field
 from server.api.dashboard import office_view
 from server.errors import bad_request
 from server.http import json_response, q_int, read_object
 from server.models.common import ULID
+from server.models.registry import shop_doc_id
+from server.office.reach import Reach
 from server.store.protocol import Doc
 from server.store.reads import docs_with_prefix
 
@@ -35,32 +38,61 @@ async def revoke(request: Request) -> Response:
 
 async def audit(request: Request) -> Response:
     """`GET /api/office/audit?limit=&before=`: failed sign-ins, activation codes handed out and used, staff accounts
-    made, passwords reset, users signed out everywhere and phones' files brought in, newest first, as `{"items",
-    "next"}`; `next` (an entry's id, for `before=`) is there while older entries are left. A sub-district's office
-    sees the entries of its own accounts."""
+    made, passwords reset, users signed out everywhere, phones' files brought in, and the registry's changes (shops
+    registered, changed, moved, closed and reopened; communities and grids saved or moved; imports started), newest
+    first, as `{"items", "next"}`; `next` (an entry's id, for `before=`) is there while older entries are left. An
+    office's own actions name it (`detail`: "by office:..."). A sub-district's office sees the entries of its own
+    accounts, shops, communities and grids, and imports of its own."""
     _principal, reach = await office(request)
     limit = min(q_int(request, "limit", 100, minimum=1) or 100, 1000)
     before = request.query_params.get("before")
     if before is not None and not AUDIT_ID.fullmatch(before):
         raise bad_request("before: an audit entry's id (accounts:audit:...), as `next` gives it")
     accounts = accounts_of(request)
-    keep = None
-    users: dict[str, Doc] = {}
-    if not reach.everywhere:
-        keep = reach.user_filter(await office_view(request))
-        users = {str(doc["user_id"]): doc for doc in await docs_with_prefix(accounts.store, "accounts:user:")}
+    visible = None if reach.everywhere else await _visible(request, reach)
     items: list[Doc] = []
     scanned, position, left = 0, before, False
-    async for entry in accounts.audit_entries(before, page=min(limit + 1, 500) if keep is None else 500):
+    async for entry in accounts.audit_entries(before, page=min(limit + 1, 500) if visible is None else 500):
         if len(items) == limit or scanned == AUDIT_SCAN:
             left = True  # an older entry is there
             break
         scanned += 1
         position = str(entry["_id"])
-        account = _audited_account(str(entry.get("account")), users) if keep is not None else None
-        if keep is None or (account is not None and keep(users.get(account) or {"user_id": account})):
+        if visible is None or visible(entry):
             items.append(entry)
     return json_response(request, {"items": items, "next": position if left else None})
+
+
+async def _visible(request: Request, reach: Reach) -> Callable[[Doc], bool]:
+    """Whether a sub-district's office sees an audit entry: one about its own account, shop, community or grid,
+    or an import by one of its own office accounts."""
+    view = await office_view(request)
+    keep = reach.user_filter(view)
+    users = {str(doc["user_id"]): doc for doc in await docs_with_prefix(accounts_of(request).store, "accounts:user:")}
+
+    def visible(entry: Doc) -> bool:
+        subject = str(entry.get("account"))
+        kind, _, key = subject.partition(":")
+        if subject.startswith("registry:community:"):
+            community = view.communities.get(subject.removeprefix("registry:community:"))
+            return community is not None and reach.allows(community.get("subdistrict"))
+        if subject.startswith("registry:grid:"):
+            grid = view.grids.get(subject.removeprefix("registry:grid:"))
+            community = view.communities.get(str(grid.get("community"))) if grid else None
+            return community is not None and reach.allows(community.get("subdistrict"))
+        if key.startswith("shop:"):
+            return reach.has(view, kind)
+        if kind == "import":  # by whom: "by office:{name}..."
+            by = str(entry.get("detail", "")).removeprefix("by ").split(":", 2)
+            return len(by) >= 2 and _kept(f"{by[0]}:{by[1]}", users, keep)
+        account = _audited_account(subject, users)
+        return account is not None and _kept(account, users, keep)
+
+    return visible
+
+
+def _kept(account: str, users: dict[str, Doc], keep: Callable[[Doc], bool]) -> bool:
+    return keep(users.get(account) or {"user_id": account})
 
 
 def _audited_account(account: str, users: dict[str, Doc]) -> str | None:
@@ -72,13 +104,17 @@ def _audited_account(account: str, users: dict[str, Doc]) -> str | None:
 
 
 async def move_shop(request: Request) -> Response:
-    _principal, reach = await office(request)
+    principal, reach = await office(request)
     body = await read_object(request)
     grid = text_field(body, "grid", 64)
     await reach.shop(registry_of(request).store, request.path_params["code"])
     await reach.grid(registry_of(request).store, grid)
+    before = await registry_of(request).shop(request.path_params["code"])
     touched = await registry_of(request).move_shop(request.path_params["code"], grid)
     request.app.state.authenticator.forget()
+    if before is not None and before.get("grid") != grid:
+        detail = f"grid {before.get('grid')} to {grid}"
+        await audited(request, principal, "shop_moved", shop_doc_id(request.path_params["code"]), detail)
     return json_response(request, {"ok": True, "grid_workers": touched})
 
 

@@ -73,3 +73,41 @@ def test_a_sub_district_office_reads_its_own_entries_behind_many_newer_ones(
     # The district's office reads them all, and minglou's office its own nine.
     assert len([e for page in pages(d, d.zhao, 3) for e in page if e["account"] != "staff:qian"]) >= 9
     assert not [e for page in pages(d, d.zhao, 3) for e in page if e["account"] == "staff:qian"]
+
+
+def test_the_registry_s_changes_are_logged_with_who_made_them_for_the_offices_that_reach_them(
+    district: District,  # noqa: F811
+) -> None:
+    d, client = district, district.world.client
+    shop = {"code": "S0100", "name": "新面馆", "address": "文三路100号", "category": "restaurant", "grid": "g1"}
+    assert client.post("/api/office/shops", json=shop, headers=d.wang).status_code == 201
+    assert client.patch("/api/office/shops/S0100", json={"name": "新面馆（总店）"}, headers=d.wang).status_code == 200
+    assert client.patch("/api/office/shops/S0100", json={"name": "新面馆（总店）"}, headers=d.wang).status_code == 200
+    assert client.post("/api/office/shops/S0100/move", json={"grid": "g2"}, headers=d.zhao).status_code == 200
+    assert client.post("/api/office/shops/S0100/close", headers=d.zhao).status_code == 200
+    assert client.post("/api/office/shops/S0100/reopen", headers=d.zhao).status_code == 200
+    grid = {"name": "文三二网格", "community": "wensan", "workers": ["li", "zhou"]}
+    assert client.put("/api/office/registry/grids/g2", json=grid, headers=d.zhao).status_code == 200
+    renamed = {"name": "文三新社区"}
+    assert client.put("/api/office/registry/communities/wensan", json=renamed, headers=d.zhao).status_code == 200
+    assert client.post("/api/office/shops/T0001/close", headers=d.sun).status_code == 200
+
+    def log(who: dict[str, str]) -> list[tuple[str, str, str]]:
+        entries = [e for page in pages(d, who, 100) for e in page]
+        return [
+            (e["event"], e["account"], e["detail"]) for e in reversed(entries) if not e["event"].startswith("login")
+        ]
+
+    minglou = [
+        ("shop_registered", "S0100:shop:S0100", "by office:wang: 新面馆, grid g1"),
+        ("shop_changed", "S0100:shop:S0100", "by office:wang: name: 新面馆（总店）"),  # the same again: nothing changed
+        ("shop_moved", "S0100:shop:S0100", "by office:zhao: grid g1 to g2"),
+        ("shop_closed", "S0100:shop:S0100", "by office:zhao"),
+        ("shop_reopened", "S0100:shop:S0100", "by office:zhao"),
+        ("grid_saved", "registry:grid:g2", "by office:zhao: 文三二网格, wensan, workers: li、zhou"),
+        ("community_saved", "registry:community:wensan", "by office:zhao: 文三新社区, minglou"),
+    ]
+    xihu = [("shop_closed", "T0001:shop:T0001", "by office:sun")]
+    assert log(d.zhao) == minglou
+    assert log(d.sun) == xihu
+    assert [e for e in log(d.wang) if e in minglou + xihu] == [*minglou, *xihu]

@@ -1,6 +1,7 @@
-// The audit log (登录与账号记录): failed sign-ins, activation codes handed out and used, staff accounts made,
-// passwords reset, sign-outs everywhere and phones' files brought in, newest first, a page at a time. A
-// sub-district's office gets its own accounts' entries; the server says where the next page starts (`next`).
+// The audit log (登录与操作记录): failed sign-ins, activation codes handed out and used, staff accounts made,
+// passwords reset, sign-outs everywhere, phones' files brought in and the registry's changes (each with the office
+// account that made it), newest first, a page at a time. A sub-district's office gets its own entries; the server
+// says where the next page starts (`next`).
 import { h } from '../dom';
 import { get, qs } from './api';
 import { when } from './format';
@@ -31,17 +32,31 @@ const EVENTS: Record<string, OfficeKey> = {
   password_reset: 'audit.event.password_reset',
   signed_out: 'audit.event.signed_out',
   device_export: 'audit.event.device_export',
+  shop_registered: 'audit.event.shop_registered',
+  shop_changed: 'audit.event.shop_changed',
+  shop_moved: 'audit.event.shop_moved',
+  shop_closed: 'audit.event.shop_closed',
+  shop_reopened: 'audit.event.shop_reopened',
+  community_saved: 'audit.event.community_saved',
+  community_moved: 'audit.event.community_moved',
+  grid_saved: 'audit.event.grid_saved',
+  import_started: 'audit.event.import_started',
 };
 
 export function auditPath(before: string | null): string {
   return `/api/office/audit${qs({ limit: AUDIT_PAGE, before })}`;
 }
 
-/** What an entry is about, as the office names it: an owner by the shop, staff by the username. */
+/** What an entry is about, as the office names it: an owner or a shop by the shop's code, staff by the username,
+ *  a community or grid by its code, an import by its job. */
 export function accountOf(account: string): string {
   const [kind, ...rest] = account.split(':');
   const name = rest.join(':');
   if (kind === 'owner' && name) return ot('audit.owner', { shop: name });
+  if (rest[0] === 'shop' && kind) return ot('audit.shop', { shop: kind });
+  if (kind === 'registry' && rest[0] === 'community') return ot('audit.community', { code: rest.slice(1).join(':') });
+  if (kind === 'registry' && rest[0] === 'grid') return ot('audit.grid', { code: rest.slice(1).join(':') });
+  if (kind === 'import' && name) return ot('audit.import', { job: name });
   return ['staff', 'grid', 'office'].includes(kind ?? '') && name ? name : account;
 }
 
