@@ -77,6 +77,7 @@ def test_every_screen_loads_and_shows_hostile_text_as_text(
 
     # The shop list and the alarm desk show the name as text too.
     page.click(".office-nav a[data-screen=shops]")
+    page.locator("[data-table=shops]").wait_for()  # the e-file left (settle alone passed on it under load)
     settle(page)
     row = page.locator("[data-table=shops] tr", has_text=HOSTILE)
     assert row.count() == 1
