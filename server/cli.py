@@ -1,4 +1,5 @@
-"""The `mashang` command: serve the gateway, run the validators, rebuild projections, print an operator token."""
+"""The `mashang` command: serve the gateway, run the validators, rebuild projections, print an operator token, back
+up and restore the embedded store."""
 
 from __future__ import annotations
 
@@ -181,6 +182,33 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return asyncio.run(_rebuild(_settings(args)))
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from server.backup import BackupError, backup
+
+    settings = _settings(args)
+    if settings.couchdb_url:
+        print("mashang backup: a CouchDB cluster is backed up with CouchDB's own replication", file=sys.stderr)
+        return 2
+    try:
+        backup(settings.data_dir, Path(args.to), say=lambda line: print(line, flush=True))
+    except BackupError as e:
+        print(f"mashang backup: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from server.backup import BackupError, restore
+
+    settings = _settings(args)
+    try:
+        restore(Path(args.source), settings.data_dir, say=lambda line: print(line, flush=True))
+    except BackupError as e:
+        print(f"mashang restore: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mashang", description="码上安全 Mashang: offline-first shop safety checks")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -220,6 +248,20 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("--days", type=int, default=Settings().admin_token_days, help="lifetime in days")
     tok.add_argument("--revoke", action="store_true", help="revoke every earlier admin token first")
     tok.set_defaults(func=cmd_admin_token)
+
+    back = sub.add_parser(
+        "backup",
+        help="copy the embedded store (documents and photos) to a folder while the gateway runs; again into the "
+        "same folder copies only the photos it lacks",
+    )
+    _store_args(back)
+    back.add_argument("--to", required=True, metavar="DIR", help="the backup folder")
+    back.set_defaults(func=cmd_backup)
+
+    rest = sub.add_parser("restore", help="put a backup into a data folder that holds no store")
+    rest.add_argument("--from", dest="source", required=True, metavar="DIR", help="the backup folder")
+    rest.add_argument("--data", help="the data folder to restore into (default ./data, or MASHANG_DATA)")
+    rest.set_defaults(func=cmd_restore, couchdb=None)
 
     demo = sub.add_parser("demo", help="build the 明楼街道 demo district with months of history (once per store)")
     _store_args(demo)
