@@ -282,6 +282,9 @@ describe('the sign-in and account log', () => {
     expect(accountOf('registry:community:wensan')).toBe('社区 wensan');
     expect(accountOf('registry:grid:g1')).toBe('网格 g1');
     expect(accountOf('import:01J0')).toBe('导入 01J0');
+    expect(accountOf('district:rules')).toBe('积分规则');
+    expect(accountOf('district:template:fire-gas')).toBe('检查表 fire-gas');
+    expect(accountOf('office:publication:minglou:2026-11')).toBe('红黑榜 minglou 2026-11');
     expect(accountOf('something-else')).toBe('something-else');
   });
 

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from server.api.common import office
+from server.api.common import audited, office
 from server.errors import bad_request, not_found
 from server.http import json_response, q_bool, q_int
 from server.models.common import PARTITION, ULID
@@ -148,6 +148,7 @@ async def publish(request: Request) -> Response:
     subdistrict = rankings.subdistrict_of(view, reach.subdistrict_param(request.query_params.get("subdistrict")))
     month = rankings.month_param(view, request.path_params["month"])
     doc = await rankings.publish(_store(request), subdistrict, month, principal.user_id, datetime.now(UTC))
+    await audited(request, principal, "ranking_published", str(doc["_id"]), f"{subdistrict}, {month}")
     return json_response(request, doc, status=201)
 
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.api.common import caller, office
+from server.api.common import audited, caller, office
 from server.http import json_response, read_object
 from server.office import rules as service
 from server.store.protocol import Store
@@ -33,6 +33,8 @@ async def put_rules(request: Request) -> Response:
     reach.whole("The rules are the district's")
     body = await read_object(request)
     answer = await service.put_rules(_store(request), body, principal.user_id, datetime.now(UTC))
+    if not answer.get("unchanged"):
+        await audited(request, principal, "rules_saved", "district:rules", f"version {answer['rules']['version']}")
     return json_response(request, answer)
 
 
@@ -52,6 +54,10 @@ async def put_template(request: Request) -> Response:
     doc = await service.put_template(
         _store(request), request.path_params["id"], body, principal.user_id, datetime.now(UTC)
     )
+    if not doc.get("unchanged"):
+        await audited(
+            request, principal, "template_saved", str(doc["_id"]), f"{doc['title']}, version {doc['version']}"
+        )
     return json_response(request, doc)
 
 
@@ -61,6 +67,7 @@ async def add_template(request: Request) -> Response:
     reach.whole("Checklist templates are the district's")
     body = await read_object(request)
     doc = await service.add_template(_store(request), body, principal.user_id, datetime.now(UTC))
+    await audited(request, principal, "template_saved", str(doc["_id"]), f"{doc['title']}, version {doc['version']}")
     return json_response(request, doc, status=201)
 
 

@@ -38,11 +38,12 @@ async def revoke(request: Request) -> Response:
 
 async def audit(request: Request) -> Response:
     """`GET /api/office/audit?limit=&before=`: failed sign-ins, activation codes handed out and used, staff accounts
-    made, passwords reset, users signed out everywhere, phones' files brought in, and the registry's changes (shops
-    registered, changed, moved, closed and reopened; communities and grids saved or moved; imports started), newest
-    first, as `{"items", "next"}`; `next` (an entry's id, for `before=`) is there while older entries are left. An
-    office's own actions name it (`detail`: "by office:..."). A sub-district's office sees the entries of its own
-    accounts, shops, communities and grids, and imports of its own."""
+    made, passwords reset, users signed out everywhere, phones' files brought in, the registry's changes (shops
+    registered, changed, moved, closed and reopened; communities and grids saved or moved; imports started), rules
+    and checklists saved and red/black lists published, newest first, as `{"items", "next"}`; `next` (an entry's
+    id, for `before=`) is there while older entries are left. An office's own actions name it (`detail`: "by
+    office:..."). A sub-district's office sees the entries of its own accounts, shops, communities, grids, imports
+    and lists, and those of the district's rules and checklists."""
     _principal, reach = await office(request)
     limit = min(q_int(request, "limit", 100, minimum=1) or 100, 1000)
     before = request.query_params.get("before")
@@ -82,6 +83,10 @@ async def _visible(request: Request, reach: Reach) -> Callable[[Doc], bool]:
             return community is not None and reach.allows(community.get("subdistrict"))
         if key.startswith("shop:"):
             return reach.has(view, kind)
+        if kind == "district":  # the rules and checklists: every office's
+            return True
+        if subject.startswith("office:publication:"):  # office:publication:{sub-district}:{month}
+            return reach.allows(subject.split(":")[2])
         if kind == "import":  # by whom: "by office:{name}..."
             by = str(entry.get("detail", "")).removeprefix("by ").split(":", 2)
             return len(by) >= 2 and _kept(f"{by[0]}:{by[1]}", users, keep)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from server.api import users as users_module
+from tests.api.test_alarm_flow import wait_until
 from tests.api.test_subdistrict_offices import District, district  # noqa: F401  (the two sub-districts' world)
 
 
@@ -111,3 +112,37 @@ def test_the_registry_s_changes_are_logged_with_who_made_them_for_the_offices_th
     assert log(d.zhao) == minglou
     assert log(d.sun) == xihu
     assert [e for e in log(d.wang) if e in minglou + xihu] == [*minglou, *xihu]
+
+
+def test_rules_checklists_and_published_lists_are_logged_for_the_offices_that_read_them(
+    district: District,  # noqa: F811
+) -> None:
+    d, client = district, district.world.client
+    saved = client.put("/api/office/rules", json={"start_points": 120}, headers=d.wang)
+    assert saved.status_code == 200, saved.text
+    version = saved.json()["rules"]["version"]
+    assert client.put("/api/office/rules", json={"start_points": 120}, headers=d.wang).json()["unchanged"]
+    modules = client.get("/api/office/templates", headers=d.wang).json()["available"]
+    added = client.post("/api/office/templates", json=modules[0], headers=d.wang)
+    assert added.status_code == 201, added.text
+    month = wait_until(lambda: _month(d, "minglou"), timeout=30)
+    published = client.post(f"/api/office/rankings/{month}/publish?subdistrict=minglou", headers=d.zhao)
+    assert published.status_code == 201, published.text
+
+    def log(who: dict[str, str]) -> list[tuple[str, str, str]]:
+        entries = [e for page in pages(d, who, 100) for e in page]
+        kinds = ("rules_saved", "template_saved", "ranking_published")
+        return [(e["event"], e["account"], e["detail"]) for e in reversed(entries) if e["event"] in kinds]
+
+    everyone = [
+        ("rules_saved", "district:rules", f"by office:wang: version {version}"),  # the unchanged save: none
+        ("template_saved", added.json()["_id"], f"by office:wang: {added.json()['title']}, version 1"),
+    ]
+    listed = ("ranking_published", f"office:publication:minglou:{month}", f"by office:zhao: minglou, {month}")
+    assert log(d.wang) == log(d.zhao) == [*everyone, listed]
+    assert log(d.sun) == everyone  # 西溪's office reads the district's rules, not 明楼's list
+
+
+def _month(d: District, subdistrict: str) -> str | None:
+    months = d.world.client.get(f"/api/office/rankings?subdistrict={subdistrict}", headers=d.wang).json()["months"]
+    return str(months[0]["month"]) if months else None

@@ -41,6 +41,9 @@ const EVENTS: Record<string, OfficeKey> = {
   community_moved: 'audit.event.community_moved',
   grid_saved: 'audit.event.grid_saved',
   import_started: 'audit.event.import_started',
+  rules_saved: 'audit.event.rules_saved',
+  template_saved: 'audit.event.template_saved',
+  ranking_published: 'audit.event.ranking_published',
 };
 
 export function auditPath(before: string | null): string {
@@ -57,6 +60,11 @@ export function accountOf(account: string): string {
   if (kind === 'registry' && rest[0] === 'community') return ot('audit.community', { code: rest.slice(1).join(':') });
   if (kind === 'registry' && rest[0] === 'grid') return ot('audit.grid', { code: rest.slice(1).join(':') });
   if (kind === 'import' && name) return ot('audit.import', { job: name });
+  if (account === 'district:rules') return ot('audit.rules');
+  if (kind === 'district' && rest[0] === 'template') return ot('audit.template', { id: rest.slice(1).join(':') });
+  if (kind === 'office' && rest[0] === 'publication') {
+    return ot('audit.publication', { subdistrict: rest[1] ?? '', month: rest.slice(2).join(':') });
+  }
   return ['staff', 'grid', 'office'].includes(kind ?? '') && name ? name : account;
 }
 
