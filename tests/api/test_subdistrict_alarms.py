@@ -7,6 +7,7 @@ with T0001, grid worker qian); office accounts sun (xihu), zhao (minglou) and wa
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -242,18 +243,24 @@ def move(url: str, shop: str, community: str) -> None:
     assert resp.status_code == 201 and resp.json()[0].get("ok"), resp.text
 
 
+@contextlib.contextmanager
+def sun_stream(gateway: str) -> Iterator[Iterator[str]]:
+    """西溪's office's alarm stream, open, its first line read: the lines that follow."""
+    with (
+        httpx.Client(timeout=httpx.Timeout(10.0)) as client,
+        client.stream("GET", f"{gateway}/api/office/alarms/stream", headers=login(gateway, SUN)) as stream,
+    ):
+        lines = stream.iter_lines()
+        assert next_event(lines)["retry"] == "3000"
+        yield lines
+
+
 def test_a_shop_moved_while_a_stream_is_open_changes_what_it_carries(
     gateway: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(alarm_api, "KEEPALIVE_SECONDS", 0.1)
     monkeypatch.setattr(alarm_api, "REACH_REFRESH_SECONDS", 0.0)  # its shops taken again at each keepalive
-    sun = login(gateway, SUN)
-    with (
-        httpx.Client(timeout=httpx.Timeout(10.0)) as client,
-        client.stream("GET", f"{gateway}/api/office/alarms/stream", headers=sun) as stream,
-    ):
-        lines = stream.iter_lines()
-        assert next_event(lines)["retry"] == "3000"
+    with sun_stream(gateway) as lines:
         move(gateway, "T0001", "wensan")  # 西溪's shop to 明楼
         move(gateway, "S0003", "xc")  # and one of 明楼's to 西溪
         time.sleep(1.0)  # no other office reads meanwhile: the stream itself takes the move in
@@ -267,13 +274,7 @@ def test_a_shop_moved_while_a_stream_is_open_changes_what_it_carries(
 def test_an_alarm_of_a_shop_registered_while_a_stream_is_open_reaches_it_at_once(gateway: str) -> None:
     """A shop registered after the stream took its shops (nothing else read the office's view since): its alarm
     makes the stream look again, instead of being dropped until the next look a minute later."""
-    sun = login(gateway, SUN)
-    with (
-        httpx.Client(timeout=httpx.Timeout(10.0)) as client,
-        client.stream("GET", f"{gateway}/api/office/alarms/stream", headers=sun) as stream,
-    ):
-        lines = stream.iter_lines()
-        assert next_event(lines)["retry"] == "3000"
+    with sun_stream(gateway) as lines:
         grid = httpx.get(f"{gateway}/sync/registry:grid:xg", headers=ADMIN).json()
         docs = [
             {"_id": "T0002:shop:T0002", "type": "shop", "schema": 1, **shop_fields("T0002", "xg", community="xc")},
