@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.accounts import public_user
-from server.api.common import accounts_of, audited, client_address, office, registry_of, text_field
+from server.api.common import accounts_of, audited, office, registry_of, text_field
 from server.api.dashboard import office_view
 from server.errors import CouchError, bad_request, not_found
 from server.http import json_response, q_bool, read_body, read_object
@@ -309,7 +309,7 @@ async def create_user(request: Request) -> Response:
         if await accounts.user(f"{existing}:{username}") is not None:
             raise CouchError(409, "conflict", f"username: {username} is taken")
     doc = await accounts.create_staff(role, username, _password(body), text_field(body, "name", 64), subdistrict)
-    await accounts.audit("staff_created", doc["user_id"], client_address(request), f"by {principal.user_id}")
+    await audited(request, principal, "staff_created", str(doc["user_id"]))
     return json_response(request, public_user(doc), status=201)
 
 
@@ -325,7 +325,7 @@ async def reset_password(request: Request) -> Response:
     password = _password(await read_object(request))
     doc = await accounts.create_staff(user["role"], user["username"], password, user["name"], user.get("subdistrict"))
     request.app.state.authenticator.forget()
-    await accounts.audit("password_reset", user_id, client_address(request), f"by {principal.user_id}")
+    await audited(request, principal, "password_reset", user_id)
     return json_response(request, {**public_user(doc), "token_version": doc["token_version"]})
 
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.api.common import accounts_of, audited, client_address, office, registry_of, text_field
+from server.api.common import accounts_of, audited, office, registry_of, text_field
 from server.api.dashboard import office_view
 from server.errors import bad_request
 from server.http import json_response, q_int, read_object
@@ -32,7 +32,7 @@ async def revoke(request: Request) -> Response:
     await reach.user(accounts.store, user_id)
     version = await accounts.revoke(user_id)
     request.app.state.authenticator.forget()
-    await accounts.audit("signed_out", user_id, client_address(request), f"by {principal.user_id}")
+    await audited(request, principal, "signed_out", user_id)
     return json_response(request, {"ok": True, "token_version": version})
 
 
