@@ -53,18 +53,25 @@ export async function thumbUrl(id: string): Promise<string | null> {
 }
 
 let running = false;
+let next: string[] | null = null; // asked for while a round ran: the round after it
 
 /**
  * Fetch the photos `ids` into the cache (one at a time, so the text sync keeps the bandwidth), and drop cached
- * photos no longer wanted. Does nothing offline or when a round is already running.
+ * photos no longer wanted. Does nothing offline. Asked while a round runs, it runs again with the latest `ids`
+ * once that round ends: the first download of a grid's shops comes in pieces, and a round started on the first
+ * piece must not be the last (the photos of the shops that came later were never kept for the offline day).
  */
 export async function keepPhotos(ids: string[]): Promise<void> {
+  if (running) {
+    next = ids;
+    return;
+  }
   const session = currentSession();
-  if (running || !session || !navigator.onLine) return;
-  const cache = await openCache();
-  if (!cache) return;
-  running = true;
+  if (!session || !navigator.onLine) return;
+  running = true; // before the first await: two calls in one turn make one round, then another
   try {
+    const cache = await openCache();
+    if (!cache) return;
     await forgetOthers();
     const wanted = new Set(ids.slice(0, MAX_CACHED).map(photoPath));
     for (const request of await cache.keys()) {
@@ -82,5 +89,8 @@ export async function keepPhotos(ids: string[]): Promise<void> {
     }
   } finally {
     running = false;
+    const wanted = next;
+    next = null;
+    if (wanted) await keepPhotos(wanted);
   }
 }

@@ -1,0 +1,54 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+vi.mock('../src/session', () => ({ currentSession: () => ({ user: { id: 'grid:zhou' }, token: 'token' }) }));
+vi.mock('../src/events', () => ({ photoUrl: async () => null }));
+
+/** Cache Storage in memory, as much of it as the photo cache uses. */
+function memoryCaches(): { storage: Map<string, Map<string, Response>>; api: unknown } {
+  const storage = new Map<string, Map<string, Response>>();
+  const open = async (name: string) => {
+    const entries = storage.get(name) ?? new Map<string, Response>();
+    storage.set(name, entries);
+    const path = (r: string | Request): string => new URL(typeof r === 'string' ? r : r.url, 'http://phone').pathname;
+    return {
+      match: async (r: string | Request) => entries.get(path(r))?.clone(),
+      put: async (r: string | Request, res: Response) => void entries.set(path(r), res),
+      keys: async () => [...entries.keys()].map((p) => new Request(`http://phone${p}`)),
+      delete: async (r: string | Request) => entries.delete(path(r)),
+    };
+  };
+  return { storage, api: { open, keys: async () => [...storage.keys()], delete: async (n: string) => storage.delete(n) } };
+}
+
+describe("the owners' photos kept for an offline day", () => {
+  beforeEach(() => {
+    vi.resetModules();
+    vi.stubGlobal('navigator', { onLine: true });
+  });
+
+  it('keeps the photos asked for while a round was running, once that round ends', async () => {
+    const { storage, api } = memoryCaches();
+    vi.stubGlobal('caches', api);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const fetched: string[] = [];
+    vi.stubGlobal('fetch', async (path: string) => {
+      fetched.push(path);
+      if (fetched.length === 1) await held; // the first download is slow: the rest of the grid arrives meanwhile
+      return new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } });
+    });
+    const { keepPhotos } = await import('../src/grid/photo-cache');
+    const first = keepPhotos(['S0001:photo:a']);
+    await vi.waitFor(() => expect(fetched).toHaveLength(1));
+    const later = keepPhotos(['S0001:photo:a', 'S0002:photo:b']); // the shops that came in the next piece
+    release();
+    await Promise.all([first, later]);
+    await vi.waitFor(() =>
+      expect([...(storage.get('mashang-grid-photos:grid:zhou')?.keys() ?? [])].sort()).toEqual([
+        '/sync/S0001%3Aphoto%3Aa/photo.jpg',
+        '/sync/S0002%3Aphoto%3Ab/photo.jpg',
+      ]),
+    );
+    expect(fetched).toHaveLength(2); // a photo already kept is not fetched again
+  });
+});
