@@ -70,7 +70,6 @@ def backup(data_dir: Path, out: Path, say: Say = print) -> Manifest:
     if out.resolve() == data_dir.resolve():
         raise BackupError("the backup folder must not be the data folder")
     out.mkdir(parents=True, exist_ok=True)
-    (out / MANIFEST).unlink(missing_ok=True)  # complete again only once the new manifest is written
     started = time.monotonic()
     partial = out / f"{DB}.partial"
     partial.unlink(missing_ok=True)
@@ -85,6 +84,9 @@ def backup(data_dir: Path, out: Path, say: Say = print) -> Manifest:
         reader.close()
     seq, documents, names = _contents(partial)
     _fsync(partial)
+    # An earlier backup here stays whole until the new snapshot is made; from here on the folder is complete again
+    # only once the new manifest is written (a backup that fails meanwhile leaves one that `restore` refuses).
+    (out / MANIFEST).unlink(missing_ok=True)
     os.replace(partial, out / DB)
     say(f"database: {documents} documents up to sequence {seq} ({(out / DB).stat().st_size / 2**20:.1f} MB)")
     copied, size = _copy_blobs(data_dir / BLOBS, out / BLOBS, names, say)

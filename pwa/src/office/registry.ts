@@ -1,6 +1,6 @@
 // The registry: import the shop survey (CSV/XLSX) as a job with a progress bar and a validation report; add and
 // edit shops, communities, grids and users; owner activation codes; QR posters per community or shop; the sign-in
-// and account log.
+// and action log (./audit).
 import { h } from '../dom';
 import { ApiError, get, qs, reasonOf, send, upload } from './api';
 import { auditLog } from './audit';
