@@ -142,3 +142,30 @@ def test_a_restore_refuses_what_would_lose_or_damage_data(gateway: Gateway, tmp_
     refused(tmp_path / "nothing", tmp_path / "d", "not a backup")
     couch = run("backup", "--couchdb", "http://127.0.0.1:1", "--to", str(tmp_path / "e"))
     assert couch.returncode == 2 and "CouchDB" in couch.stderr
+
+
+def test_a_backup_that_fails_leaves_the_earlier_one_in_its_folder_restorable(
+    gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server import backup as backup_module
+
+    push(gateway, docs(0, 30))
+    folder = tmp_path / "backup"
+    assert run("backup", "--data", str(gateway.data_dir), "--to", str(folder)).returncode == 0
+
+    class Failing:
+        """A read connection whose snapshot fails half-way (a full disk, say)."""
+
+        def backup(self, target: Any) -> None:
+            target.execute("CREATE TABLE half (x)")
+            raise OSError("No space left on device")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(backup_module, "connect", lambda *args, **kwargs: Failing())
+    with pytest.raises(OSError):
+        backup_module.backup(gateway.data_dir, folder, say=lambda line: None)
+    assert backup_module.read_manifest(folder).documents == 30
+    answer = run("restore", "--from", str(folder), "--data", str(tmp_path / "restored"))
+    assert answer.returncode == 0, answer.stderr
