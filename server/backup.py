@@ -17,6 +17,9 @@ A backup is a folder:
 rows name. It writes into a folder that holds no store (it never overwrites one), the database last, so that a
 restore cut short leaves no store a gateway would open.
 
+Each backup is also noted in the store (`_local/server/last-backup`, `record`), so that the office's sync monitor
+says when the last one was made, and warns when none was made for `STALE_DAYS` (`status`).
+
 A CouchDB cluster is backed up with CouchDB's own tools (replication to another cluster, or its file copies).
 """
 
@@ -32,9 +35,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from server.errors import CouchError
+from server.store.protocol import Doc, Store
 from server.store.sqlite_io import connect, last_seq
 
 DB = "mashang.sqlite3"
+LAST_BACKUP = "server/last-backup"  # the local document noting the last backup
+STALE_DAYS = 2  # the sync monitor warns when no backup was made for longer
 MANIFEST = "manifest.json"
 BLOBS = "blobs"
 PROGRESS_EVERY = 2.0  # seconds between two progress lines while bodies are copied
@@ -134,6 +141,46 @@ def restore(source: Path, data_dir: Path, say: Say = print) -> Manifest:
     _fsync(data_dir)
     say(f"restored into {data_dir}: start the gateway on it (mashang serve --data {data_dir})")
     return manifest
+
+
+async def record(store: Store, manifest: Manifest, folder: Path) -> None:
+    """Note the backup just made in the store, for the sync monitor (two backups at once: the later note wins)."""
+    for _ in range(3):
+        try:
+            rev = (await store.get_local(LAST_BACKUP)).get("_rev")
+        except CouchError as e:
+            if e.status != 404:
+                raise
+            rev = None
+        try:
+            await store.put_local(LAST_BACKUP, {**asdict(manifest), "folder": str(folder), "_rev": rev})
+            return
+        except CouchError as e:
+            if e.status != 409:
+                raise
+
+
+async def status(store: Store, now: datetime) -> Doc:
+    """What the sync monitor says of backups: `{"kind": "couchdb"}` (CouchDB's own tools back it up), or
+    `{"kind": "sqlite", "last": the last backup's manifest and folder or None, "stale": no backup for STALE_DAYS}`."""
+    if store.kind != "sqlite":
+        return {"kind": store.kind}
+    try:
+        last: Doc | None = {k: v for k, v in (await store.get_local(LAST_BACKUP)).items() if k not in ("_id", "_rev")}
+    except CouchError as e:
+        if e.status != 404:
+            raise
+        last = None
+    made = _moment(last.get("created_at")) if last else None
+    return {"kind": "sqlite", "last": last, "stale": made is None or (now - made).days >= STALE_DAYS}
+
+
+def _moment(value: object) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def read_manifest(source: Path) -> Manifest:

@@ -47,6 +47,12 @@ def push(gateway: Gateway, batch: list[dict[str, Any]]) -> dict[str, str]:
     return {a["id"]: a["rev"] for a in resp.json()}
 
 
+def backup_status(gateway: Gateway) -> Any:
+    answer = httpx.get(f"{gateway.url}/api/office/sync-monitor", headers=gateway.headers, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["backup"]
+
+
 @pytest.fixture
 def gateway(tmp_path: Path) -> Any:
     gw = Gateway(tmp_path / "data").start()
@@ -59,6 +65,7 @@ def gateway(tmp_path: Path) -> Any:
 def test_a_backup_taken_during_pushes_restores_everything_acknowledged_before_it(
     gateway: Gateway, tmp_path: Path
 ) -> None:
+    assert backup_status(gateway)["last"] is None  # the sync monitor warns: never backed up
     acknowledged = push(gateway, docs(0, 200))
     pushing, later = threading.Event(), {}
     pushing.set()
@@ -83,6 +90,9 @@ def test_a_backup_taken_during_pushes_restores_everything_acknowledged_before_it
         writer.join()
     assert made.returncode == 0, made.stderr
     assert "backup complete" in made.stdout
+    noted = backup_status(gateway)  # the running gateway's sync monitor says so
+    assert noted["stale"] is False and noted["last"]["folder"] == str((tmp_path / "backup").resolve())
+    assert f"{noted['last']['documents']} documents up to sequence {noted['last']['seq']}" in made.stdout
     before = {doc_id: rev for doc_id, rev in later.items() if acked_at[doc_id] < began}
     assert before, "no push was acknowledged while the backup was taken"
     expected = {**acknowledged, **before}

@@ -299,3 +299,17 @@ describe('the sign-in and account log', () => {
     expect(auditPath('accounts:audit:01J0')).toBe('/api/office/audit?limit=50&before=accounts%3Aaudit%3A01J0');
   });
 });
+
+describe('the sync monitor on backups', () => {
+  it('warns when the embedded store was never backed up, or not for two days, and says nothing on CouchDB', async () => {
+    const { backupLine } = await import('../src/office/syncmon');
+    expect(backupLine({ kind: 'couchdb' })).toBeNull();
+    expect(backupLine(undefined)).toBeNull();
+    expect(backupLine({ kind: 'sqlite', last: null, stale: true })).toEqual({ text: expect.stringContaining('尚未备份'), warn: true });
+    const last = { created_at: '2026-11-29T02:00:00+00:00', documents: 1200, blobs: 30, bytes: 1 };
+    const fresh = backupLine({ kind: 'sqlite', last, stale: false });
+    expect(fresh?.warn).toBe(false);
+    expect(fresh?.text).toContain('1200 条文档，30 张照片');
+    expect(backupLine({ kind: 'sqlite', last, stale: true })?.text).toContain('已超过 2 天');
+  });
+});

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from server import backup as backups
 from server.api.common import audited, office
 from server.errors import bad_request, not_found
 from server.http import json_response, q_bool, q_int
@@ -200,11 +201,15 @@ async def workers(request: Request) -> Response:
 
 async def sync_monitor(request: Request) -> Response:
     """`GET /api/office/sync-monitor`: `{"devices", "users", "silent_days", "unassigned_devices",
-    "refused_total"}`: every device's last report, and per owner and grid worker their devices, the newest event
-    delivered, refused documents, and whether they have been silent for more than 3 days."""
+    "refused_total", "backup"}`: every device's last report, and per owner and grid worker their devices, the newest
+    event delivered, refused documents, and whether they have been silent for more than 3 days; and when the
+    embedded store was last backed up (`server.backup.status`)."""
     reach, view = await reached(request)
     keep = reach.user_filter(view)  # the narrowed view holds every grid and shop that tells a user's reach
-    return json_response(request, await monitor.sync_monitor(_store(request), view, datetime.now(UTC), keep))
+    now = datetime.now(UTC)
+    answer = await monitor.sync_monitor(_store(request), view, now, keep)
+    answer["backup"] = await backups.status(_store(request), now)
+    return json_response(request, answer)
 
 
 routes = [

@@ -311,12 +311,40 @@ function loadMonitor(
   return monitor;
 }
 
+export interface BackupStatus {
+  kind: string;
+  last?: { created_at: string; documents: number; blobs: number; bytes: number; folder?: string } | null;
+  stale?: boolean;
+}
+
+/** What the monitor says of backups: nothing on CouchDB (its own tools back it up); on the embedded store when the
+ *  last one was made, and a warning when none was made for two days (or ever). */
+export function backupLine(status: BackupStatus | undefined): { text: string; warn: boolean } | null {
+  if (!status || status.kind !== 'sqlite') return null;
+  const last = status.last;
+  if (!last) return { text: ot('sync.backupNever'), warn: true };
+  const text = ot('sync.backupLast', { at: when(last.created_at), documents: last.documents, photos: last.blobs });
+  return { text: status.stale ? `${text} ${ot('sync.backupStale')}` : text, warn: status.stale === true };
+}
+
 export const syncMonitor: Screen = () => {
   const users = h('div', {});
   const devices = h('div', {});
   const refused = h('div', {});
   const summary = h('p', { class: 'sync-summary', 'data-summary': '' });
-  const load = (): Promise<unknown> => loadMonitor(devices, refused, users, summary);
+  const backup = h('p', { class: 'sync-backup', 'data-backup': '', role: 'status' });
+  const load = (): Promise<unknown> => {
+    const answer = loadMonitor(devices, refused, users, summary);
+    void answer
+      .then((found) => {
+        const line = backupLine((found as { backup?: BackupStatus }).backup);
+        backup.hidden = line === null;
+        backup.textContent = line?.text ?? '';
+        backup.dataset.warn = String(line?.warn === true);
+      })
+      .catch(() => undefined);
+    return answer;
+  };
   let monitor = load();
   const people = (): Promise<Map<string, Person>> =>
     monitor
@@ -328,6 +356,7 @@ export const syncMonitor: Screen = () => {
     { class: 'screen sync-monitor' },
     h('h1', {}, ot('sync.title')),
     summary,
+    backup,
     section(ot('sync.devices'), devices),
     section(ot('sync.refused'), refused),
     importer(people, () => {
