@@ -162,11 +162,12 @@ async def record(store: Store, manifest: Manifest, folder: Path) -> None:
 
 async def status(store: Store, now: datetime) -> Doc:
     """What the sync monitor says of backups: `{"kind": "couchdb"}` (CouchDB's own tools back it up), or
-    `{"kind": "sqlite", "last": the last backup's manifest and folder or None, "stale": no backup for STALE_DAYS}`."""
+    `{"kind": "sqlite", "last": the last backup's manifest or None, "stale": no backup for STALE_DAYS}`."""
     if store.kind != "sqlite":
         return {"kind": store.kind}
     try:
-        last: Doc | None = {k: v for k, v in (await store.get_local(LAST_BACKUP)).items() if k not in ("_id", "_rev")}
+        noted = await store.get_local(LAST_BACKUP)
+        last: Doc | None = {k: v for k, v in noted.items() if k not in ("_id", "_rev", "folder")}  # not the server's paths
     except CouchError as e:
         if e.status != 404:
             raise

@@ -30,7 +30,6 @@ def test_the_sync_monitor_says_when_the_store_was_last_backed_up(world: World, t
         "documents": made.documents,
         "blobs": made.blobs,
         "bytes": made.bytes,
-        "folder": str(tmp_path / "backup"),
     }
 
     three_days = (datetime.now(UTC) - timedelta(days=3)).isoformat(timespec="seconds")
