@@ -166,8 +166,8 @@ async def status(store: Store, now: datetime) -> Doc:
     if store.kind != "sqlite":
         return {"kind": store.kind}
     try:
-        noted = await store.get_local(LAST_BACKUP)
-        last: Doc | None = {k: v for k, v in noted.items() if k not in ("_id", "_rev", "folder")}  # not the server's paths
+        noted = await store.get_local(LAST_BACKUP)  # its folder, a path on the server, is not for the office
+        last: Doc | None = {k: v for k, v in noted.items() if k not in ("_id", "_rev", "folder")}
     except CouchError as e:
         if e.status != 404:
             raise
