@@ -12,6 +12,7 @@ let timer: ReturnType<typeof setInterval> | null = null;
 let lastSent = 0;
 let lastFigures = '';
 let sending = false;
+let again = false; // asked while a report was on its way: the figures may have changed since it was built
 
 export interface DeviceReport {
   device: string;
@@ -41,9 +42,15 @@ export async function buildReport(): Promise<DeviceReport> {
   return report;
 }
 
-/** Send a report now unless the same one went out less than a minute ago (or `force`). Never throws. */
+/** Send a report now unless the same one went out less than a minute ago (or `force`). Asked while one is on its
+ *  way, it sends another once that one is done: the photos' sync catching up while the text's report was in
+ *  flight must not leave the office seeing a photo waiting until the next five-minute tick. Never throws. */
 export async function reportNow(force = false): Promise<void> {
-  if (!currentSession() || !navigator.onLine || sending) return;
+  if (sending) {
+    again = true;
+    return;
+  }
+  if (!currentSession() || !navigator.onLine) return;
   sending = true;
   try {
     const report = await buildReport();
@@ -57,6 +64,10 @@ export async function reportNow(force = false): Promise<void> {
     // offline or refused: the next sync or tick tries again
   } finally {
     sending = false;
+    if (again) {
+      again = false;
+      await reportNow();
+    }
   }
 }
 
