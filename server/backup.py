@@ -37,7 +37,7 @@ from pathlib import Path
 
 from server.errors import CouchError
 from server.store.protocol import Doc, Store
-from server.store.sqlite_io import connect, last_seq
+from server.store.sqlite_io import blob_path, connect, last_seq
 
 DB = "mashang.sqlite3"
 LAST_BACKUP = "server/last-backup"  # the local document noting the last backup
@@ -126,7 +126,7 @@ def restore(source: Path, data_dir: Path, say: Say = print) -> Manifest:
             f"the backup's database ({documents} documents up to {seq}) is not the one its manifest describes "
             f"({manifest.documents} up to {manifest.seq})"
         )
-    missing = [name for name in names if not _blob_path(source / BLOBS, name).is_file()]
+    missing = [name for name in names if not blob_path(source / BLOBS, name).is_file()]
     if missing:
         raise BackupError(f"{len(missing)} attachment bodies are missing from the backup, {missing[0]} first")
     say(f"backup: {manifest.line()}")
@@ -216,17 +216,13 @@ def _read_only(db: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)
 
 
-def _blob_path(root: Path, name: str) -> Path:
-    return root / name[:2] / name
-
-
 def _copy_blobs(source: Path, target: Path, names: list[str], say: Say) -> tuple[int, int]:
     """Copy the bodies `names` the target lacks (each written aside and renamed); answers how many were copied and
     the bytes of them all."""
     copied = size = 0
     said = time.monotonic()
     for done, name in enumerate(names, 1):
-        src, dst = _blob_path(source, name), _blob_path(target, name)
+        src, dst = blob_path(source, name), blob_path(target, name)
         if not src.is_file():
             raise BackupError(f"the attachment body {name} is missing from {source}: the store is damaged")
         size += src.stat().st_size
@@ -241,7 +237,7 @@ def _copy_blobs(source: Path, target: Path, names: list[str], say: Say) -> tuple
             say(f"photos and attachments: {done} of {len(names)} ({copied} copied)")
             said = time.monotonic()
     if copied:
-        for folder in {_blob_path(target, name).parent for name in names}:
+        for folder in {blob_path(target, name).parent for name in names}:
             _fsync(folder)
     return copied, size
 

@@ -449,6 +449,11 @@ class Readers:
             self._conns.clear()
 
 
+def blob_path(root: Path, name: str) -> Path:
+    """Where an attachment body named `name` (its SHA-256) lies in the blob folder `root` (the backups' too)."""
+    return root / name[:2] / name
+
+
 class BlobFolder:
     """Attachment bodies, content-addressed by SHA-256, each written once and fsynced before use."""
 
@@ -458,7 +463,7 @@ class BlobFolder:
         (root / "tmp").mkdir(parents=True, exist_ok=True)
 
     def path(self, name: str) -> Path:
-        return self.root / name[:2] / name
+        return blob_path(self.root, name)
 
     def put(self, data: bytes) -> str:
         name = hashlib.sha256(data).hexdigest()
