@@ -9,6 +9,7 @@ from starlette.requests import Request
 from server.accounts import Accounts, require_role
 from server.auth import Principal
 from server.errors import bad_request
+from server.models.registry import shop_doc_id
 from server.office.reach import Reach
 from server.registry import Registry
 
@@ -35,6 +36,16 @@ async def audited(request: Request, principal: Principal, event: str, subject: s
     whom and from where."""
     by = f"by {principal.user_id}"
     await accounts_of(request).audit(event, subject, client_address(request), f"{by}: {detail}" if detail else by)
+
+
+async def moved_shop(request: Request, principal: Principal, code: str, from_grid: object, grid: str) -> list[str]:
+    """Move a shop to another grid: the grid workers it left or joined re-read their scope, and the move goes to the
+    audit log. Answers those grid workers."""
+    touched = await registry_of(request).move_shop(code, grid)
+    request.app.state.authenticator.forget()
+    if from_grid != grid:
+        await audited(request, principal, "shop_moved", shop_doc_id(code), f"grid {from_grid} to {grid}")
+    return touched
 
 
 async def office(request: Request) -> tuple[Principal, Reach]:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.accounts import public_user
-from server.api.common import accounts_of, audited, office, registry_of, text_field
+from server.api.common import accounts_of, audited, moved_shop, office, registry_of, text_field
 from server.api.dashboard import office_view
 from server.errors import CouchError, bad_request, not_found
 from server.http import json_response, q_bool, read_body, read_object
@@ -20,7 +20,7 @@ from server.import_jobs import KEEP_JOBS, ImportJobs
 from server.importer import MAX_BYTES, Report, parse
 from server.models.registry import Shop, community_doc_id, grid_doc_id, shop_doc_id
 from server.office.reach import Reach
-from server.store.protocol import Store
+from server.store.protocol import Doc, Store
 from server.store.reads import docs_with_prefix
 
 SHOP_FIELDS: Final[tuple[str, ...]] = ("name", "address", "category")
@@ -117,10 +117,10 @@ async def edit_shop(request: Request) -> Response:
         grid = text_field(body, "grid", 64)
         await reach.grid(registry.store, grid)
         if grid != shop["grid"]:
-            await registry.move_shop(code, grid)
-            request.app.state.authenticator.forget()
-            await audited(request, principal, "shop_moved", shop_doc_id(code), f"grid {shop['grid']} to {grid}")
-    before = await registry.shop(code) if changes else None
+            await moved_shop(request, principal, code, shop["grid"], grid)
+        before: Doc | None = shop  # what the fields were (the move changed only the grid)
+    else:
+        before = await registry.shop(code) if changes else None
     shop = await registry.edit_shop(code, changes)
     changed = [f"{k}: {v}" for k, v in changes.items() if before is not None and before.get(k) != v]
     if changed:

@@ -9,12 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.api.common import accounts_of, audited, office, registry_of, text_field
+from server.api.common import accounts_of, audited, moved_shop, office, registry_of, text_field
 from server.api.dashboard import office_view
 from server.errors import bad_request
 from server.http import json_response, q_int, read_object
 from server.models.common import ULID
-from server.models.registry import shop_doc_id
 from server.office.reach import Reach
 from server.store.protocol import Doc
 from server.store.reads import docs_with_prefix
@@ -115,11 +114,8 @@ async def move_shop(request: Request) -> Response:
     await reach.shop(registry_of(request).store, request.path_params["code"])
     await reach.grid(registry_of(request).store, grid)
     before = await registry_of(request).shop(request.path_params["code"])
-    touched = await registry_of(request).move_shop(request.path_params["code"], grid)
-    request.app.state.authenticator.forget()
-    if before is not None and before.get("grid") != grid:
-        detail = f"grid {before.get('grid')} to {grid}"
-        await audited(request, principal, "shop_moved", shop_doc_id(request.path_params["code"]), detail)
+    from_grid = before.get("grid") if before is not None else grid  # no shop: the move answers its 404
+    touched = await moved_shop(request, principal, request.path_params["code"], from_grid, grid)
     return json_response(request, {"ok": True, "grid_workers": touched})
 
 
