@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server import __version__
+from server import backup as backups
 from server.accounts import Accounts
 from server.alarms import Alarms
 from server.api.alarms import routes as alarm_routes
@@ -39,6 +40,7 @@ from server.registry import Registry
 from server.settings import Settings
 from server.store import open_store
 from server.store.protocol import Store
+from server.store.sqlite import SqliteStore
 from server.sync.auth import Authenticator
 from server.sync.routes import routes as sync_routes
 from server.validators.lease import Validators
@@ -82,6 +84,16 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             app.state.validators.start()
         await app.state.imports.resume()
         app.state.imports.watch()
+        app.state.backups = None
+        if settings.backup_dir is not None and isinstance(app.state.store, SqliteStore):
+            app.state.backups = backups.Schedule(
+                app.state.store,
+                app.state.store.data_dir,
+                settings.backup_dir,
+                settings.backup_every_hours,
+                settings.backup_keep,
+            )
+            app.state.backups.start()
         try:
             yield
         finally:
@@ -89,6 +101,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             if office_facts is not None:
                 with contextlib.suppress(Exception):  # a snapshot is a shortcut for the next start, not a duty
                     await office_facts.save()
+            if app.state.backups is not None:
+                await app.state.backups.stop()
             await app.state.imports.stop()
             await app.state.validators.stop()
             await app.state.webhook.stop()

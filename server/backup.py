@@ -1,21 +1,25 @@
 """Backups of the embedded store, taken while the gateway runs (`mashang backup`), and their restore into an empty
 data folder (`mashang restore`).
 
-A backup is a folder:
-- `mashang.sqlite3`: one consistent snapshot of the database, made with SQLite's online backup API from a read
-  connection in one step (in WAL mode a reader holds its snapshot while the gateway goes on writing). It holds
+A backup folder keeps the last few backups (`keep`, 3 by default), which share their photos:
+- `snapshots/{stamp}.sqlite3`: one consistent snapshot of the database, made with SQLite's online backup API from a
+  read connection in one step (in WAL mode a reader holds its snapshot while the gateway goes on writing). It holds
   every document, revision, checkpoint and the token secret, so the tokens handed out before still work after a
-  restore.
-- `blobs/`: the attachment bodies (the photos) that snapshot names. They are content-addressed and never rewritten
-  or deleted (server/store/sqlite_io.py), so a body named by a row of the snapshot is in the store's folder when
-  it is copied after it. A body already in the backup folder is the same bytes and is not copied again: backing up
+  restore. `{stamp}` is when it was taken (UTC, `20261129T020000Z`).
+- `blobs/`: the attachment bodies (the photos) the snapshots name. They are content-addressed and never rewritten
+  or deleted (server/store/sqlite_io.py), so a body named by a row of a snapshot is in the store's folder when it
+  is copied after it. A body already in the backup folder is the same bytes and is not copied again: backing up
   into the same folder every night copies the day's new photos only.
-- `manifest.json`, written last: when, the snapshot's sequence, documents, bodies and bytes. A folder without it
-  is a backup cut short, which `restore` refuses.
+- `snapshots/{stamp}.json`: that backup's manifest (when, its sequence, documents, bodies and bytes), written once
+  its photos are all in: a snapshot without one is a backup cut short.
+- `manifest.json`: the manifest of the newest whole backup, replaced (atomically) only once a new one is whole.
+  A backup that fails at any step (a full disk half-way through the photos, a killed process) leaves it naming
+  the earlier backup, which stays restorable; the backups older than the `keep` newest are removed after it.
 
-`restore` checks the backup before it writes anything: the manifest, SQLite's `quick_check`, and every body the
-rows name. It writes into a folder that holds no store (it never overwrites one), the database last, so that a
-restore cut short leaves no store a gateway would open.
+`restore` takes the backup `manifest.json` names, or an earlier one kept (`at`), and checks it before it writes
+anything: the manifest, SQLite's `quick_check`, and every body the rows name. It writes into a folder that holds no
+store (it never overwrites one), the database last, so that a restore cut short leaves no store a gateway would
+open. A folder in the first layout (`mashang.sqlite3` and `manifest.json` beside `blobs/`) restores too.
 
 Each backup is also noted in the store (`_local/server/last-backup`, `record`), so that the office's sync monitor
 says when the last one was made, and warns when none was made for `STALE_DAYS` (`status`).
@@ -25,14 +29,19 @@ A CouchDB cluster is backed up with CouchDB's own tools (replication to another 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import json
+import logging
+import math
 import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from server.errors import CouchError
@@ -41,12 +50,17 @@ from server.store.sqlite_io import blob_path, connect, last_seq
 
 DB = "mashang.sqlite3"
 LAST_BACKUP = "server/last-backup"  # the local document noting the last backup
+FAILED = "server/backup-failed"  # the local document noting the last scheduled backup that failed
+RETRY_HOURS = 1.0  # a scheduled backup that failed is tried again after this (or a round, when shorter)
 STALE_DAYS = 2  # the sync monitor warns when no backup was made for longer
 MANIFEST = "manifest.json"
 BLOBS = "blobs"
+SNAPSHOTS = "snapshots"
+KEEP = 3  # backups kept in a folder (the newest first); their photos are shared
 PROGRESS_EVERY = 2.0  # seconds between two progress lines while bodies are copied
 
 Say = Callable[[str], None]
+log = logging.getLogger("mashang.backup")
 
 
 class BackupError(Exception):
@@ -60,6 +74,12 @@ class Manifest:
     documents: int
     blobs: int
     bytes: int
+    database: str = DB  # the snapshot's path in the backup folder (the first layout's by default)
+
+    @property
+    def stamp(self) -> str:
+        """The name a backup is chosen by (`restore --at`): its snapshot's file name without `.sqlite3`."""
+        return Path(self.database).name.removesuffix(".sqlite3")
 
     def line(self) -> str:
         return (
@@ -68,50 +88,156 @@ class Manifest:
         )
 
 
-def backup(data_dir: Path, out: Path, say: Say = print) -> Manifest:
-    """Copy the store in `data_dir` to the folder `out` (made if missing; an earlier backup there is brought up to
-    date, copying only the bodies it lacks)."""
+def backup(data_dir: Path, out: Path, say: Say = print, keep: int = KEEP) -> Manifest:
+    """Back the store in `data_dir` up into the folder `out` (made if missing), keeping the `keep` newest backups
+    there; the photos an earlier backup copied are not copied again."""
     source = data_dir / DB
     if not source.is_file():
         raise BackupError(f"{data_dir} holds no embedded store (no {DB})")
     if out.resolve() == data_dir.resolve():
         raise BackupError("the backup folder must not be the data folder")
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    partial = out / f"{DB}.partial"
-    partial.unlink(missing_ok=True)
-    reader = connect(source, "NORMAL", readonly=True)
-    try:
-        copy = sqlite3.connect(partial)
+    if keep < 1:
+        raise BackupError("keep at least one backup")
+    (out / SNAPSHOTS).mkdir(parents=True, exist_ok=True)
+    with _only_backup(out):
+        return _backup(data_dir, out, say, keep)
+
+
+@contextlib.contextmanager
+def _only_backup(out: Path) -> Iterator[None]:
+    """One backup at a time into a folder (a scheduled one and one from cron, say): each removes what an earlier
+    one left unfinished, which would be the other's snapshot half-way."""
+    with (out / "backup.lock").open("a") as handle:
         try:
-            reader.backup(copy)  # one step: one snapshot, however the gateway writes meanwhile
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError(f"another backup is being made into {out}: try again once it is done") from None
+        yield
+
+
+def _backup(data_dir: Path, out: Path, say: Say, keep: int) -> Manifest:
+    source = data_dir / DB
+    started = time.monotonic()
+    _take_over_first_layout(out)
+    now = datetime.now(UTC)
+    database = _new_snapshot_name(out, now)
+    snapshot = out / database
+    partial = snapshot.with_name(f"{snapshot.name}.partial")
+    try:
+        reader = connect(source, "NORMAL", readonly=True)
+        try:
+            copy = sqlite3.connect(partial)
+            try:
+                reader.backup(copy)  # one step: one snapshot, however the gateway writes meanwhile
+            finally:
+                copy.close()
         finally:
-            copy.close()
+            reader.close()
+        seq, documents, names = _contents(partial)
+        _fsync(partial)
+        os.replace(partial, snapshot)
     finally:
-        reader.close()
-    seq, documents, names = _contents(partial)
-    _fsync(partial)
-    # An earlier backup here stays whole until the new snapshot is made; from here on the folder is complete again
-    # only once the new manifest is written (a backup that fails meanwhile leaves one that `restore` refuses).
-    (out / MANIFEST).unlink(missing_ok=True)
-    os.replace(partial, out / DB)
-    say(f"database: {documents} documents up to sequence {seq} ({(out / DB).stat().st_size / 2**20:.1f} MB)")
+        partial.unlink(missing_ok=True)
+    say(f"database: {documents} documents up to sequence {seq} ({snapshot.stat().st_size / 2**20:.1f} MB)")
     copied, size = _copy_blobs(data_dir / BLOBS, out / BLOBS, names, say)
-    manifest = Manifest(datetime.now(UTC).isoformat(timespec="seconds"), seq, documents, len(names), size)
+    manifest = Manifest(now.isoformat(timespec="seconds"), seq, documents, len(names), size, database)
+    # Whole now: its own manifest, then the folder's, which names it instead of the earlier one.
+    _write_json(snapshot.with_suffix(".json"), asdict(manifest))
     _write_json(out / MANIFEST, asdict(manifest))
     say(f"photos and attachments: {len(names)}, {copied} new in this backup")
+    removed = _prune(out, keep, manifest)
+    if removed:
+        say(f"removed {removed} older backup{'s' if removed > 1 else ''} (keeping the {keep} newest)")
     say(f"backup complete in {time.monotonic() - started:.1f} s: {manifest.line()}")
     return manifest
 
 
-def restore(source: Path, data_dir: Path, say: Say = print) -> Manifest:
-    """Put the backup in `source` into `data_dir`, which must hold no store."""
-    manifest = read_manifest(source)
+def _take_over_first_layout(out: Path) -> None:
+    """A folder of the first layout (one backup: `mashang.sqlite3` and `manifest.json` beside `blobs/`) becomes one
+    kept backup of this layout. Linked, not moved: at every step the folder restores."""
+    if not (out / DB).is_file() or not (out / MANIFEST).is_file():
+        return
+    try:
+        first = _manifest(out / MANIFEST)
+    except BackupError:
+        return  # not a whole backup: the new one replaces it
+    if first.database != DB:
+        (out / DB).unlink()  # left over: the manifest names a backup of this layout already
+        return
+    moment = _moment(first.created_at) or datetime.now(UTC)
+    database = _new_snapshot_name(out, moment)
+    os.link(out / DB, out / database)
+    taken = replace(first, database=database)
+    _write_json((out / database).with_suffix(".json"), asdict(taken))
+    _write_json(out / MANIFEST, asdict(taken))
+    (out / DB).unlink()
+
+
+def _new_snapshot_name(out: Path, now: datetime) -> str:
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    name, n = stamp, 1
+    while (out / SNAPSHOTS / f"{name}.sqlite3").exists() or (out / SNAPSHOTS / f"{name}.json").exists():
+        n += 1
+        name = f"{stamp}-{n}"  # two backups within a second
+    return f"{SNAPSHOTS}/{name}.sqlite3"
+
+
+def kept(folder: Path) -> list[Manifest]:
+    """The whole backups in `folder`, the newest first (the first layout's single one included)."""
+    found: list[Manifest] = []
+    for path in (folder / SNAPSHOTS).glob("*.json") if (folder / SNAPSHOTS).is_dir() else []:
+        try:
+            manifest = _manifest(path)
+        except BackupError:
+            continue
+        if (folder / manifest.database).is_file():
+            found.append(manifest)
+    if (folder / DB).is_file() and (folder / MANIFEST).is_file():
+        try:
+            legacy = _manifest(folder / MANIFEST)
+            if legacy.database == DB:
+                found.append(legacy)
+        except BackupError:
+            pass
+    return sorted(found, key=lambda m: (m.created_at, m.stamp), reverse=True)
+
+
+def _prune(out: Path, keep: int, newest: Manifest) -> int:
+    """Remove the backups older than the `keep` newest, and the leftovers of backups cut short (older than
+    `newest`); answers how many whole backups were removed. The photos stay: the store never deletes one either."""
+    whole = kept(out)
+    names = {m.database for m in whole[:keep]} | {newest.database}
+    removed = 0
+    for manifest in whole[keep:]:
+        if manifest.database in names:
+            continue
+        (out / manifest.database).unlink(missing_ok=True)
+        (out / manifest.database).with_suffix(".json").unlink(missing_ok=True)
+        removed += 1
+    for path in (out / SNAPSHOTS).iterdir():
+        database = f"{SNAPSHOTS}/{path.name}"
+        if path.name.endswith(".partial"):
+            path.unlink(missing_ok=True)  # written aside by a process killed half-way (this one holds the lock)
+        elif (
+            path.suffix == ".sqlite3"
+            and database not in names
+            and not path.with_suffix(".json").exists()
+            and path.name < Path(newest.database).name
+        ):
+            path.unlink(missing_ok=True)  # a snapshot whose photos never all came: a backup cut short
+    _fsync(out / SNAPSHOTS)
+    return removed
+
+
+def restore(source: Path, data_dir: Path, say: Say = print, at: str | None = None) -> Manifest:
+    """Put the backup in `source` into `data_dir`, which must hold no store: the newest, or the one kept `at`."""
+    manifest = read_manifest(source, at)
+    database = source / manifest.database
     if (data_dir / DB).exists():
         raise BackupError(
             f"{data_dir} already holds a store: restore into an empty folder (move the old one away first)"
         )
-    check = _read_only(source / DB)
+    check = _read_only(database)
     try:
         verdict = [row[0] for row in check.execute("PRAGMA quick_check")]
     except sqlite3.DatabaseError as e:
@@ -120,7 +246,7 @@ def restore(source: Path, data_dir: Path, say: Say = print) -> Manifest:
         check.close()
     if verdict != ["ok"]:
         raise BackupError(f"the backup's database is damaged: {'; '.join(verdict[:3])}")
-    seq, documents, names = _contents(source / DB)
+    seq, documents, names = _contents(database)
     if (seq, documents) != (manifest.seq, manifest.documents):
         raise BackupError(
             f"the backup's database ({documents} documents up to {seq}) is not the one its manifest describes "
@@ -133,7 +259,7 @@ def restore(source: Path, data_dir: Path, say: Say = print) -> Manifest:
     data_dir.mkdir(parents=True, exist_ok=True)
     _copy_blobs(source / BLOBS, data_dir / BLOBS, names, say)
     partial = data_dir / f"{DB}.partial"
-    shutil.copyfile(source / DB, partial)
+    shutil.copyfile(database, partial)
     _fsync(partial)
     for stale in (f"{DB}-wal", f"{DB}-shm"):  # of no store: the folder held none
         (data_dir / stale).unlink(missing_ok=True)
@@ -145,35 +271,120 @@ def restore(source: Path, data_dir: Path, say: Say = print) -> Manifest:
 
 async def record(store: Store, manifest: Manifest, folder: Path) -> None:
     """Note the backup just made in the store, for the sync monitor (two backups at once: the later note wins)."""
+    await _note(store, LAST_BACKUP, {**asdict(manifest), "folder": str(folder)})
+
+
+async def _note(store: Store, local_id: str, body: Doc) -> None:
     for _ in range(3):
         try:
-            rev = (await store.get_local(LAST_BACKUP)).get("_rev")
+            rev = (await store.get_local(local_id)).get("_rev")
         except CouchError as e:
             if e.status != 404:
                 raise
             rev = None
         try:
-            await store.put_local(LAST_BACKUP, {**asdict(manifest), "folder": str(folder), "_rev": rev})
+            await store.put_local(local_id, {**body, "_rev": rev})
             return
         except CouchError as e:
             if e.status != 409:
                 raise
 
 
-async def status(store: Store, now: datetime) -> Doc:
-    """What the sync monitor says of backups: `{"kind": "couchdb"}` (CouchDB's own tools back it up), or
-    `{"kind": "sqlite", "last": the last backup's manifest or None, "stale": no backup for STALE_DAYS}`."""
-    if store.kind != "sqlite":
-        return {"kind": store.kind}
+async def _noted(store: Store, local_id: str) -> Doc | None:
     try:
-        noted = await store.get_local(LAST_BACKUP)  # its folder, a path on the server, is not for the office
-        last: Doc | None = {k: v for k, v in noted.items() if k not in ("_id", "_rev", "folder")}
+        return await store.get_local(local_id)
     except CouchError as e:
         if e.status != 404:
             raise
-        last = None
+        return None
+
+
+async def status(store: Store, now: datetime, every_hours: float | None = None) -> Doc:
+    """What the sync monitor says of backups: `{"kind": "couchdb"}` (CouchDB's own tools back it up), or
+    `{"kind": "sqlite", "last": the last backup's manifest or None, "stale": no backup for STALE_DAYS (or two of the
+    schedule's rounds, when longer), "stale_after_days": that many days, "every_hours": the gateway's schedule or
+    None, "failed": the scheduled backup that failed since the last one made ({"at", "error"}) or None}`."""
+    if store.kind != "sqlite":
+        return {"kind": store.kind}
+    noted = await _noted(store, LAST_BACKUP)  # its folder and file, paths on the server, are not for the office
+    last = {k: v for k, v in noted.items() if k not in ("_id", "_rev", "folder", "database")} if noted else None
     made = _moment(last.get("created_at")) if last else None
-    return {"kind": "sqlite", "last": last, "stale": made is None or (now - made).days >= STALE_DAYS}
+    failure = await _noted(store, FAILED)
+    failed_at = _moment(failure.get("at")) if failure else None
+    failed = None
+    if failure and failed_at is not None and (made is None or failed_at > made):
+        failed = {"at": failure.get("at"), "error": failure.get("error")}
+    allowed = max(timedelta(days=STALE_DAYS), timedelta(hours=2 * every_hours) if every_hours else timedelta())
+    return {
+        "kind": "sqlite",
+        "last": last,
+        "stale": made is None or now - made >= allowed,
+        "stale_after_days": math.ceil(allowed / timedelta(days=1)),
+        "every_hours": every_hours,
+        "failed": failed,
+    }
+
+
+class Schedule:
+    """The gateway's own backups (`mashang serve --backup-to DIR`): one every `every_hours` into `folder`, as
+    `mashang backup` makes them, in a thread while the gateway serves. The first is made at start when the store
+    was never backed up, or its last backup is older than a round. Each is noted for the sync monitor like a
+    manual one; a backup that fails is noted too (`FAILED`: when, and why, which the office sees) and tried again
+    after `RETRY_HOURS` (or a round, when shorter)."""
+
+    def __init__(self, store: Store, data_dir: Path, folder: Path, every_hours: float, keep: int = KEEP) -> None:
+        self.store, self.data_dir, self.folder = store, data_dir, folder
+        self.every = timedelta(hours=every_hours)
+        self.keep = keep
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="mashang-backups")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def wait(self) -> float:
+        """Seconds until the next backup is due."""
+        now = datetime.now(UTC)
+        noted = await _noted(self.store, LAST_BACKUP)
+        made = _moment(noted.get("created_at")) if noted else None
+        failure = await _noted(self.store, FAILED)
+        failed_at = _moment(failure.get("at")) if failure else None
+        if made is None and failed_at is None:
+            return 0.0
+        if failed_at is not None and (made is None or failed_at > made):
+            due = failed_at + min(self.every, timedelta(hours=RETRY_HOURS))
+        else:
+            assert made is not None
+            due = made + self.every
+        return max(0.0, (due - now).total_seconds())
+
+    async def run_once(self) -> Manifest | None:
+        """Make one backup now; None when it failed (noted, and logged)."""
+        try:
+            manifest = await asyncio.to_thread(backup, self.data_dir, self.folder, log.info, self.keep)
+        except (BackupError, OSError, sqlite3.Error) as e:
+            log.error("scheduled backup into %s failed: %s", self.folder, e)
+            await _note(self.store, FAILED, {"at": datetime.now(UTC).isoformat(timespec="seconds"), "error": str(e)})
+            return None
+        await record(self.store, manifest, self.folder.resolve())
+        return manifest
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.sleep(await self.wait())
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store refused a note: try again in a while, never stop backing up
+                log.exception("scheduled backups")
+                await asyncio.sleep(60)
 
 
 def _moment(value: object) -> datetime | None:
@@ -184,16 +395,45 @@ def _moment(value: object) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-def read_manifest(source: Path) -> Manifest:
+def read_manifest(source: Path, at: str | None = None) -> Manifest:
+    """The manifest of the newest backup in `source`, or of the one kept `at` (its stamp)."""
+    whole = kept(source)
+    if at is not None:
+        chosen = [m for m in whole if m.stamp == at]
+        if not chosen:
+            raise BackupError(f"{source} keeps no whole backup {at}: {_listing(whole)}")
+        return chosen[0]
     path = source / MANIFEST
-    if not (source / DB).is_file():
-        raise BackupError(f"{source} is not a backup (no {DB})")
     if not path.is_file():
-        raise BackupError(f"{source} is a backup cut short (no {MANIFEST}): make it again")
+        if whole:
+            raise BackupError(
+                f"{source} has no {MANIFEST}: its last backup was cut short; restore a kept one with --at "
+                f"({_listing(whole)})"
+            )
+        if (source / DB).is_file() or (source / SNAPSHOTS).is_dir():
+            raise BackupError(f"{source} is a backup cut short (no {MANIFEST}): make it again")
+        raise BackupError(f"{source} is not a backup (no {MANIFEST})")
+    manifest = _manifest(path)
+    if not (source / manifest.database).is_file():
+        raise BackupError(f"{source} is not a whole backup: {manifest.database}, which {MANIFEST} names, is missing")
+    return manifest
+
+
+def _listing(whole: list[Manifest]) -> str:
+    if not whole:
+        return "it holds none"
+    return "it keeps " + ", ".join(f"{m.stamp} ({m.documents} documents)" for m in whole)
+
+
+def _manifest(path: Path) -> Manifest:
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
-        return Manifest(**{k: found[k] for k in ("created_at", "seq", "documents", "blobs", "bytes")})
-    except (ValueError, KeyError, TypeError) as e:
+        fields = {k: found[k] for k in ("created_at", "seq", "documents", "blobs", "bytes")}
+        database = found.get("database", DB)
+        if not isinstance(database, str) or Path(database).is_absolute() or ".." in Path(database).parts:
+            raise ValueError(f"database: {database!r}")
+        return Manifest(**fields, database=database)
+    except (OSError, ValueError, KeyError, TypeError) as e:
         raise BackupError(f"{path} is unreadable: {e}") from None
 
 

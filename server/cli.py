@@ -43,6 +43,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.no_validators:
         settings = replace(settings, run_validators=False)
+    if args.backup_to or args.backup_every is not None or args.backup_keep is not None:
+        settings = replace(
+            settings,
+            backup_dir=Path(args.backup_to) if args.backup_to else settings.backup_dir,
+            backup_every_hours=args.backup_every if args.backup_every is not None else settings.backup_every_hours,
+            backup_keep=args.backup_keep if args.backup_keep is not None else settings.backup_keep,
+        )
+    if settings.backup_dir is not None and (settings.couchdb_url or settings.backup_every_hours <= 0):
+        print(
+            "mashang serve: --backup-to backs up the embedded store, every --backup-every hours (more than 0); "
+            "a CouchDB cluster is backed up with CouchDB's own replication",
+            file=sys.stderr,
+        )
+        return 2
     if not settings.couchdb_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         other = _one_gateway(settings.data_dir)
@@ -191,8 +205,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if settings.couchdb_url:
         print("mashang backup: a CouchDB cluster is backed up with CouchDB's own replication", file=sys.stderr)
         return 2
+    keep = args.keep if args.keep is not None else settings.backup_keep
     try:
-        manifest = backup(settings.data_dir, Path(args.to), say=lambda line: print(line, flush=True))
+        manifest = backup(settings.data_dir, Path(args.to), say=lambda line: print(line, flush=True), keep=keep)
     except BackupError as e:
         print(f"mashang backup: {e}", file=sys.stderr)
         return 1
@@ -215,11 +230,18 @@ async def _note_backup(settings: Settings, manifest: Manifest, folder: Path) -> 
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from server.backup import BackupError, restore
+    from server.backup import BackupError, kept, restore
 
+    if args.list:
+        found = kept(Path(args.source))
+        for manifest in found:
+            print(f"{manifest.stamp}  {manifest.line()}")
+        if not found:
+            print(f"mashang restore: {args.source} keeps no whole backup", file=sys.stderr)
+        return 0 if found else 1
     settings = _settings(args)
     try:
-        restore(Path(args.source), settings.data_dir, say=lambda line: print(line, flush=True))
+        restore(Path(args.source), settings.data_dir, say=lambda line: print(line, flush=True), at=args.at)
     except BackupError as e:
         print(f"mashang restore: {e}", file=sys.stderr)
         return 1
@@ -248,6 +270,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do not run the validators here (extra gateways in front of CouchDB; see `worker`)",
     )
+    serve.add_argument(
+        "--backup-to",
+        metavar="DIR",
+        help="back the embedded store up into DIR on a schedule, as `mashang backup` does (or MASHANG_BACKUP_DIR)",
+    )
+    serve.add_argument(
+        "--backup-every",
+        type=float,
+        metavar="HOURS",
+        help="hours between two scheduled backups (default 24, or MASHANG_BACKUP_EVERY_HOURS)",
+    )
+    serve.add_argument(
+        "--backup-keep", type=int, metavar="N", help="backups the folder keeps (default 3, or MASHANG_BACKUP_KEEP)"
+    )
     _store_args(serve)
     serve.set_defaults(func=cmd_serve)
 
@@ -273,11 +309,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     _store_args(back)
     back.add_argument("--to", required=True, metavar="DIR", help="the backup folder")
+    back.add_argument(
+        "--keep", type=int, metavar="N", help="backups the folder keeps, the newest (default 3, or MASHANG_BACKUP_KEEP)"
+    )
     back.set_defaults(func=cmd_backup)
 
     rest = sub.add_parser("restore", help="put a backup into a data folder that holds no store")
     rest.add_argument("--from", dest="source", required=True, metavar="DIR", help="the backup folder")
     rest.add_argument("--data", help="the data folder to restore into (default ./data, or MASHANG_DATA)")
+    rest.add_argument("--at", metavar="STAMP", help="a kept backup (see --list); default: the newest")
+    rest.add_argument("--list", action="store_true", help="list the backups the folder keeps, the newest first")
     rest.set_defaults(func=cmd_restore, couchdb=None)
 
     demo = sub.add_parser("demo", help="build the 明楼街道 demo district with months of history (once per store)")

@@ -51,6 +51,11 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     # The address printed in shops' QR codes (`{public_url}/s/{code}`); unset: the address the request came to.
     public_url: str | None = None
+    # Scheduled backups of the embedded store (`server.backup.Schedule`): into this folder (unset: none, back up
+    # with `mashang backup` from cron), every so many hours, keeping the newest so many backups there.
+    backup_dir: Path | None = None
+    backup_every_hours: float = 24.0
+    backup_keep: int = 3
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -69,6 +74,9 @@ class Settings:
             webhook_backoff_seconds=float(_env("MASHANG_WEBHOOK_BACKOFF_SECONDS", "1") or 1),
             webhook_timeout_seconds=float(_env("MASHANG_WEBHOOK_TIMEOUT_SECONDS", "10") or 10),
             public_url=_env("MASHANG_PUBLIC_URL") or None,
+            backup_dir=Path(raw) if (raw := _env("MASHANG_BACKUP_DIR")) else None,
+            backup_every_hours=float(_env("MASHANG_BACKUP_EVERY_HOURS", "24") or 24),
+            backup_keep=int(_env("MASHANG_BACKUP_KEEP", "3") or 3),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **clean)

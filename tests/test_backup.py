@@ -1,12 +1,17 @@
 """`mashang backup` while a gateway takes pushes, and `mashang restore` into an empty folder: every document the
 gateway acknowledged before the backup began comes back with its revision and its photos byte for byte, the
 tokens handed out before still work, a second backup into the same folder copies no photo again, and a restore
-refuses what would lose or damage data."""
+refuses what would lose or damage data. A folder keeps the newest backups (an earlier one restores on request),
+a backup that fails at any step leaves the earlier one restorable, and `mashang serve --backup-to` makes them on
+its own schedule, telling the office's sync monitor when one failed."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
+import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -123,6 +128,8 @@ def test_a_backup_taken_during_pushes_restores_everything_acknowledged_before_it
 
 
 def test_a_restore_refuses_what_would_lose_or_damage_data(gateway: Gateway, tmp_path: Path) -> None:
+    from server import backup as backup_module
+
     push(gateway, docs(0, 50))
     backup = tmp_path / "backup"
     assert run("backup", "--data", str(gateway.data_dir), "--to", str(backup)).returncode == 0
@@ -143,7 +150,7 @@ def test_a_restore_refuses_what_would_lose_or_damage_data(gateway: Gateway, tmp_
     blob.rename(tmp_path / "blob")
     refused(backup, tmp_path / "b", "missing from the backup")
     (tmp_path / "blob").rename(blob)
-    db = backup / "mashang.sqlite3"
+    db = backup / backup_module.read_manifest(backup).database
     data = bytearray(db.read_bytes())
     data[len(data) // 2 : len(data) // 2 + 8192] = b"\x00" * 8192
     db.write_bytes(bytes(data))
@@ -154,14 +161,16 @@ def test_a_restore_refuses_what_would_lose_or_damage_data(gateway: Gateway, tmp_
     assert couch.returncode == 2 and "CouchDB" in couch.stderr
 
 
+@pytest.mark.parametrize("step", ["snapshot", "photos"])
 def test_a_backup_that_fails_leaves_the_earlier_one_in_its_folder_restorable(
-    gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
     from server import backup as backup_module
 
     push(gateway, docs(0, 30))
     folder = tmp_path / "backup"
     assert run("backup", "--data", str(gateway.data_dir), "--to", str(folder)).returncode == 0
+    push(gateway, docs(100, 30))  # new photos: the next backup has some to copy
 
     class Failing:
         """A read connection whose snapshot fails half-way (a full disk, say)."""
@@ -173,9 +182,127 @@ def test_a_backup_that_fails_leaves_the_earlier_one_in_its_folder_restorable(
         def close(self) -> None:
             pass
 
-    monkeypatch.setattr(backup_module, "connect", lambda *args, **kwargs: Failing())
+    copies = []
+
+    def copy_fails_after_two(src: Any, dst: Any) -> None:
+        """The disk fills up while the new photos are copied."""
+        copies.append(dst)
+        if len(copies) > 2:
+            raise OSError("No space left on device")
+        shutil.copyfile(src, dst)
+
+    if step == "snapshot":
+        monkeypatch.setattr(backup_module, "connect", lambda *args, **kwargs: Failing())
+    else:
+        monkeypatch.setattr(backup_module.shutil, "copyfile", copy_fails_after_two)
     with pytest.raises(OSError):
         backup_module.backup(gateway.data_dir, folder, say=lambda line: None)
+    assert step == "snapshot" or len(copies) == 3  # it failed half-way through the photos
+    monkeypatch.undo()
     assert backup_module.read_manifest(folder).documents == 30
     answer = run("restore", "--from", str(folder), "--data", str(tmp_path / "restored"))
     assert answer.returncode == 0, answer.stderr
+    assert "30 documents" in answer.stdout
+
+    # The next backup is whole, and leaves nothing of the one cut short.
+    made = backup_module.backup(gateway.data_dir, folder, say=lambda line: None)
+    assert made.documents == 60
+    snapshots = sorted(p.name for p in (folder / "snapshots").iterdir())
+    assert snapshots == sorted(f"{m.stamp}{ext}" for m in backup_module.kept(folder) for ext in (".json", ".sqlite3"))
+    assert len(snapshots) == 4
+
+
+def test_a_folder_keeps_the_newest_backups_and_restores_an_earlier_one_on_request(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    folder = tmp_path / "backup"
+    made = []
+    for n in range(3):
+        push(gateway, docs(n * 100, 10))  # 10, 20, then 30 documents, two photos each time
+        answer = run("backup", "--data", str(gateway.data_dir), "--to", str(folder), "--keep", "2")
+        assert answer.returncode == 0, answer.stderr
+        made.append(answer.stdout)
+    assert "removed 1 older backup (keeping the 2 newest)" in made[2]
+    listed = run("restore", "--from", str(folder), "--list")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert [line.split("  ", 1)[1].split(" documents")[0] for line in lines] == ["30", "20"]  # newest first
+    photos = [p for p in (folder / "blobs").rglob("*") if p.is_file()]
+    assert len(photos) == 6  # shared by the backups: each photo once
+
+    earlier = lines[1].split("  ", 1)[0]
+    answer = run("restore", "--from", str(folder), "--at", earlier, "--data", str(tmp_path / "restored"))
+    assert answer.returncode == 0, answer.stderr
+    again = Gateway(tmp_path / "restored").start()
+    try:
+        rows = httpx.get(f"{again.url}/sync/_all_docs", headers=gateway.headers, timeout=30).json()["rows"]
+        assert sorted(row["id"] for row in rows) == sorted(doc["_id"] for n in range(2) for doc in docs(n * 100, 10))
+    finally:
+        again.stop()
+    gone = run("restore", "--from", str(folder), "--at", "20200101T000000Z", "--data", str(tmp_path / "none"))
+    assert gone.returncode == 1 and "keeps no whole backup 20200101T000000Z" in gone.stderr, gone.stderr
+
+
+def test_a_backup_folder_of_the_first_layout_restores_and_is_taken_over(gateway: Gateway, tmp_path: Path) -> None:
+    """Before a folder kept several backups it held one: `mashang.sqlite3` and `manifest.json` beside `blobs/`."""
+    from server import backup as backup_module
+
+    push(gateway, docs(0, 10))
+    folder = tmp_path / "backup"
+    made = backup_module.backup(gateway.data_dir, folder, say=lambda line: None)
+    (folder / made.database).rename(folder / "mashang.sqlite3")
+    shutil.rmtree(folder / "snapshots")
+    first = {k: v for k, v in dataclasses.asdict(made).items() if k != "database"}
+    (folder / "manifest.json").write_text(json.dumps(first), encoding="utf-8")
+
+    answer = run("restore", "--from", str(folder), "--data", str(tmp_path / "restored"))
+    assert answer.returncode == 0 and "10 documents" in answer.stdout, answer.stderr
+    push(gateway, docs(100, 10))
+    answer = run("backup", "--data", str(gateway.data_dir), "--to", str(folder), "--keep", "1")
+    assert answer.returncode == 0 and "removed 1 older backup" in answer.stdout, answer.stderr
+    assert not (folder / "mashang.sqlite3").exists()
+    assert [m.documents for m in backup_module.kept(folder)] == [20]
+
+
+def test_the_gateway_backs_up_on_its_schedule_and_says_when_one_failed(tmp_path: Path) -> None:
+    from server import backup as backup_module
+
+    folder = tmp_path / "backup"
+    every = 2 / 3600  # two seconds
+    env = {"MASHANG_BACKUP_DIR": str(folder), "MASHANG_BACKUP_EVERY_HOURS": str(every), "MASHANG_BACKUP_KEEP": "2"}
+    gw = Gateway(tmp_path / "data", env=env).start()
+
+    def status_when(ok: Any, seconds: float = 30) -> Any:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            found = backup_status(gw)
+            if ok(found):
+                return found
+            time.sleep(0.2)
+        raise AssertionError(f"the sync monitor still says {found}")
+
+    try:
+        push(gw, docs(0, 10))
+        first = status_when(lambda s: s["last"] is not None)  # never backed up: at once
+        assert first["every_hours"] == every and first["failed"] is None and first["stale"] is False
+        push(gw, docs(100, 10))
+        status_when(lambda s: s["last"]["documents"] >= 20)  # and again a round later
+
+        # The backup disk goes (here: something else where its folder of snapshots was): the office is told.
+        (folder / "snapshots").rename(tmp_path / "snapshots")
+        (folder / "snapshots").write_text("not a folder")
+        failed = status_when(lambda s: s["failed"] is not None)
+        assert "snapshots" in failed["failed"]["error"]
+        (folder / "snapshots").unlink()
+        (tmp_path / "snapshots").rename(folder / "snapshots")
+        push(gw, docs(200, 10))
+        back = status_when(lambda s: s["failed"] is None and s["last"]["documents"] >= 30)
+        assert back["stale"] is False
+    finally:
+        gw.stop()
+    kept = backup_module.kept(folder)
+    assert len(kept) == 2 and kept[0].documents >= 30
+
+    # A CouchDB cluster is backed up with CouchDB's own tools: the schedule is refused, not ignored.
+    couch = run("serve", "--couchdb", "http://127.0.0.1:1", "--backup-to", str(tmp_path / "elsewhere"))
+    assert couch.returncode == 2 and "CouchDB" in couch.stderr

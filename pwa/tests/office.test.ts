@@ -312,4 +312,21 @@ describe('the sync monitor on backups', () => {
     expect(fresh?.text).toContain('1200 条文档，30 张照片');
     expect(backupLine({ kind: 'sqlite', last, stale: true })?.text).toContain('已超过 2 天');
   });
+
+  it('says the gateway backs up on its own, and warns when its last backup failed', async () => {
+    const { backupLine } = await import('../src/office/syncmon');
+    const first = backupLine({ kind: 'sqlite', last: null, stale: true, every_hours: 24, failed: null });
+    expect(first).toEqual({ text: expect.stringContaining('自动备份已开启（每 24 小时一次），第一次备份尚未完成'), warn: true });
+    const last = { created_at: '2026-11-29T02:00:00+00:00', documents: 1200, blobs: 30, bytes: 1 };
+    const fine = backupLine({ kind: 'sqlite', last, stale: false, every_hours: 24, failed: null });
+    expect(fine?.warn).toBe(false);
+    expect(fine?.text).toContain('自动备份：每 24 小时一次');
+    const failed = { at: '2026-11-30T02:00:00+00:00', error: '[Errno 28] No space left on device' };
+    const broken = backupLine({ kind: 'sqlite', last, stale: false, every_hours: 24, failed });
+    expect(broken?.warn).toBe(true);
+    expect(broken?.text).toMatch(/^最近一次自动备份失败（.+）：\[Errno 28\] No space left on device。/);
+    expect(broken?.text).toContain('1200 条文档');
+    const weekly = backupLine({ kind: 'sqlite', last, stale: true, stale_after_days: 14, every_hours: 168 });
+    expect(weekly?.text).toContain('已超过 14 天');
+  });
 });

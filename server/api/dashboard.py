@@ -208,7 +208,9 @@ async def sync_monitor(request: Request) -> Response:
     keep = reach.user_filter(view)  # the narrowed view holds every grid and shop that tells a user's reach
     now = datetime.now(UTC)
     answer = await monitor.sync_monitor(_store(request), view, now, keep)
-    answer["backup"] = await backups.status(_store(request), now)
+    settings = request.app.state.settings
+    every = settings.backup_every_hours if request.app.state.backups is not None else None
+    answer["backup"] = await backups.status(_store(request), now, every)
     return json_response(request, answer)
 
 

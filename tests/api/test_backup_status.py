@@ -18,7 +18,8 @@ def monitor(world: World) -> dict[str, object]:
 
 
 def test_the_sync_monitor_says_when_the_store_was_last_backed_up(world: World, tmp_path: Path) -> None:
-    assert monitor(world) == {"kind": "sqlite", "last": None, "stale": True}  # never backed up: a warning
+    never = {"kind": "sqlite", "last": None, "stale": True, "stale_after_days": 2, "every_hours": None, "failed": None}
+    assert monitor(world) == never  # never backed up: a warning
 
     made = backups.backup(world.state.store.data_dir, tmp_path / "backup", say=lambda line: None)
     world.call(backups.record, world.state.store, made, tmp_path / "backup")

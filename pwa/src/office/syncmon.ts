@@ -315,16 +315,29 @@ export interface BackupStatus {
   kind: string;
   last?: { created_at: string; documents: number; blobs: number; bytes: number; folder?: string } | null;
   stale?: boolean;
+  /** After how many days without a backup it warns. */
+  stale_after_days?: number;
+  /** The gateway's own schedule (`mashang serve --backup-to`), or null when backups come from elsewhere (cron). */
+  every_hours?: number | null;
+  /** The scheduled backup that failed since the last one made. */
+  failed?: { at: string; error: string } | null;
 }
 
 /** What the monitor says of backups: nothing on CouchDB (its own tools back it up); on the embedded store when the
- *  last one was made, and a warning when none was made for two days (or ever). */
+ *  last one was made, and a warning when none was made for two days (or ever), or the last scheduled one failed. */
 export function backupLine(status: BackupStatus | undefined): { text: string; warn: boolean } | null {
   if (!status || status.kind !== 'sqlite') return null;
   const last = status.last;
-  if (!last) return { text: ot('sync.backupNever'), warn: true };
-  const text = ot('sync.backupLast', { at: when(last.created_at), documents: last.documents, photos: last.blobs });
-  return { text: status.stale ? `${text} ${ot('sync.backupStale')}` : text, warn: status.stale === true };
+  const every = status.every_hours ? Number(status.every_hours.toFixed(2)) : null;
+  const parts: string[] = [];
+  if (status.failed) parts.push(ot('sync.backupFailed', { at: when(status.failed.at), error: status.failed.error }));
+  if (!last) parts.push(every ? ot('sync.backupFirst', { hours: every }) : ot('sync.backupNever'));
+  else {
+    parts.push(ot('sync.backupLast', { at: when(last.created_at), documents: last.documents, photos: last.blobs }));
+    if (status.stale) parts.push(ot('sync.backupStale', { days: status.stale_after_days ?? 2 }));
+    if (every) parts.push(ot('sync.backupEvery', { hours: every }));
+  }
+  return { text: parts.join(' '), warn: Boolean(status.failed) || status.stale === true || !last };
 }
 
 export const syncMonitor: Screen = () => {
