@@ -322,9 +322,8 @@ class Importer:
             "owner_activated": False,
         }
         current = await self.registry.shop(code) if re.fullmatch(PARTITION, code) else None
-        elsewhere = self._elsewhere(current["community"] if current else None)
-        if elsewhere:
-            report.refuse(row.line, "code", f"shop {code} is in sub-district {elsewhere}, not yours ({report.within})")
+        if self._elsewhere(current["community"] if current else None):
+            report.refuse(row.line, "code", f"shop {code} is outside your sub-district")
             report.refused += 1
             return None
         if current is not None:
@@ -352,6 +351,10 @@ class Importer:
         """The (community, grid) codes of a row, creating them when the import may; None when refused."""
         report, v = self.report, row.values
         community = self.communities.get(v.get("community", ""))
+        if community is not None and self._elsewhere(community):
+            # Neither placed there nor named: another sub-district's registry is not this office's to see.
+            report.refuse(row.line, "community", f"community {v['community']} is outside your sub-district")
+            return None
         if v.get("community") and community is None:
             if not report.create:
                 report.refuse(row.line, "community", f"unknown community {v['community']}")
@@ -362,12 +365,11 @@ class Importer:
         found = self.grids.get(f"{community}/{v['grid']}") if community else None
         found = found or self.grids.get(v["grid"])
         if found is not None:
+            if self._elsewhere(found[1]):
+                report.refuse(row.line, "grid", f"grid {v['grid']} is outside your sub-district")
+                return None
             if community is not None and found[1] != community:
                 report.refuse(row.line, "grid", f"grid {v['grid']} belongs to community {found[1]}, not {community}")
-                return None
-            elsewhere = self._elsewhere(found[1])
-            if elsewhere:
-                report.refuse(row.line, "grid", f"grid {v['grid']} is in sub-district {elsewhere}, not yours")
                 return None
             return found[1], found[0]
         if not report.create:

@@ -283,6 +283,9 @@ def test_an_import_is_held_to_the_sub_district(district: District) -> None:
         ["S0002", "搬走的店", "西溪路", "餐饮", "xc", "xg"],  # minglou's shop, moved into xihu
         ["T0002", "西溪面馆", "西溪路", "餐饮", "xc", "xg"],
         ["T0003", "新社区的店", "西溪路", "餐饮", "西溪新社区", "新网格"],
+        ["X0001", "闯入的店", "文三路9号", "餐饮", "wensan", "newgrid"],  # a new grid in minglou's community
+        ["T0001", "西溪茶馆T0001", "西溪路", "餐饮", "文三社区", "newgrid2"],  # xihu's shop, into it by its name
+        ["X0002", "另一家", "文三路", "餐饮", "", "文三一网格"],  # minglou's grid by its name alone
     ]
     resp = client.post(
         "/api/office/import?create=1",
@@ -292,11 +295,22 @@ def test_an_import_is_held_to_the_sub_district(district: District) -> None:
     assert resp.status_code == 202, resp.text
     job = resp.json()["job"]
     report = wait_until(lambda: (r := d.get(f"/api/office/import/{job}", d.sun))["status"] != "running" and r)
-    assert (report["created"], report["refused"]) == (2, 2), report
-    assert [(e["line"], e["field"]) for e in report["errors"]] == [(2, "grid"), (3, "code")]
+    assert (report["created"], report["refused"]) == (2, 5), report
+    assert [(e["line"], e["field"]) for e in report["errors"]] == [
+        (2, "community"),
+        (3, "code"),
+        (6, "community"),
+        (7, "community"),
+        (8, "grid"),
+    ]
+    # The reasons name nothing of minglou the row did not name itself.
+    assert all("outside your sub-district" in e["reason"] for e in report["errors"]), report["errors"]
+    assert not any(word in str(report) for word in ("minglou", "g1", "文三一网格 belongs")), report
     shops = {s["code"]: s for s in d.get("/api/office/registry/shops", d.wang)["items"]}
     assert shops["S0001"]["name"] == "小吃店S0001" and shops["S0002"]["grid"] == "g1"
-    assert shops["T0002"]["grid"] == "xg"
+    assert shops["T0002"]["grid"] == "xg" and shops["T0001"]["grid"] == "xg" and "X0001" not in shops
+    grids = {g["code"] for c in d.get("/api/office/registry/communities", d.wang)["items"] for g in c["grids"]}
+    assert not grids & {"newgrid", "newgrid2"}, grids
     new_community = shops["T0003"]["community"]
     assert {c["code"]: c["subdistrict"] for c in d.get("/api/office/registry/communities", d.wang)["items"]}[
         new_community
