@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -32,10 +33,21 @@ CHECK_KIND: Final = {"self_check": "自查", "patrol": "巡查"}
 Cell = str | int | float | bool | None
 
 
+# The characters XML 1.0 has no place for (C0 controls but tab, newline and carriage return): openpyxl refuses to
+# write them, so one in a shop's name or a grid worker's note would fail every XLSX export of it.
+NOT_XML: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def neutralise(value: Cell) -> Cell:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def xlsx_cell(value: Cell) -> Cell:
+    """A cell as the XLSX holds it: neutralised, without the characters XML cannot hold."""
+    value = neutralise(value)
+    return NOT_XML.sub("", value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -195,7 +207,7 @@ async def csv_chunks(table: Table) -> AsyncIterator[bytes]:
 
 
 async def xlsx_rows(table: Table) -> list[list[Cell]]:
-    return [list(table.header), *[[neutralise(c) for c in row] async for row in table.rows]]
+    return [list(table.header), *[[xlsx_cell(c) for c in row] async for row in table.rows]]
 
 
 def xlsx_bytes(title: str, rows: list[list[Cell]]) -> bytes:

@@ -141,6 +141,19 @@ def test_hostile_names_are_neutralised_in_csv_xlsx_and_html(
     cell = next(row[3] for row in sheet.iter_rows() if row[2].value == black)
     assert cell.data_type == "s" and cell.value == "'" + HOSTILE  # text, not a formula
 
+    # A control character (pasted in with a name, or in a grid worker's note) is dropped from the XLSX, which
+    # cannot hold it, instead of failing the whole export; the CSV keeps the text as it is.
+    other = next(e["shop"] for e in ranking["entries"] if e["shop"] != black)
+    renamed = client.patch(f"/api/office/shops/{other}", json={"name": "西溪\x01茶\x0b馆"}, headers=office)
+    assert renamed.status_code == 200
+    resp = client.get("/api/office/exports/shops.xlsx", headers=office)
+    assert resp.status_code == 200, resp.text
+    sheet = openpyxl.load_workbook(io.BytesIO(resp.content)).active
+    assert sheet is not None
+    assert next(row[1].value for row in sheet.iter_rows() if row[0].value == other) == "西溪茶馆"
+    rows = read_csv(client.get("/api/office/exports/shops.csv", headers=office).content)
+    assert next(r for r in rows if r[0] == other)[1] == "西溪\x01茶\x0b馆"
+
     resp = client.get(f"/api/office/reports/{MONTH}.html", headers=office)
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/html")
     assert "default-src 'none'" in resp.headers["content-security-policy"]
