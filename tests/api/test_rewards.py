@@ -223,6 +223,28 @@ def test_only_the_office_sees_and_records_rewards(world: World) -> None:
     )
     assert missing.status_code == 404 and missing.json()["reason"] == "No shop S9999."
     assert world.client.get("/api/office/rewards?community=nowhere", headers=office).status_code == 404
+
+    # The server's own partitions are no shop: answered at once, without reading them (the audit log in `accounts`
+    # grows with every failed sign-in, which anyone can add).
+    store = world.state.store
+    asked: list[str] = []
+    all_docs = store.all_docs
+
+    async def watched(query: Any) -> Any:
+        asked.append(str(query.startkey))
+        return await all_docs(query)
+
+    store.all_docs = watched  # type: ignore[method-assign]
+    try:
+        for partition in ("accounts", "registry", "office", "district", "quarantine"):
+            for method, path in (("GET", ""), ("POST", "/redemptions")):
+                resp = world.client.request(
+                    method, f"/api/office/rewards/{partition}{path}", headers=office, json={"points": 1, "prize": "x"}
+                )
+                assert resp.status_code == 404 and resp.json()["reason"] == f"No shop {partition}.", resp.text
+    finally:
+        del store.all_docs
+    assert not [key for key in asked if key.split(":")[0] in ("accounts", "registry", "office", "quarantine")], asked
     nothing = world.client.post(
         "/api/office/rewards/S0002/redemptions", headers=office, json={"points": 1, "prize": "x"}
     )
