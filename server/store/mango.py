@@ -189,14 +189,19 @@ _OPERATORS = {
 
 
 MAX_DEPTH = 16
+MAX_TERMS = 1000  # fields and values in one selector (a replication filter has a handful)
 
 
 def validate(selector: Any, allow_regex: bool = True, depth: int = 0) -> None:
     """Refuse a malformed selector up front (400), even when no document would reach the bad part.
 
     `allow_regex=False` for selectors from devices: Python's regex engine backtracks, and one crafted pattern
-    would hold the whole gateway for minutes.
+    would hold the whole gateway for minutes. A selector of more than MAX_TERMS values is refused too: it is
+    matched against every document of the caller's scope, so a `$in` of 100,000 values held a read thread for
+    seconds per request, and four such requests stalled everyone's reads.
     """
+    if depth == 0 and _terms(selector) > MAX_TERMS:
+        raise bad_request(f"selector has more than {MAX_TERMS} values and fields")
     if not isinstance(selector, dict):
         raise bad_request("selector must be a JSON object")
     if depth > MAX_DEPTH:
@@ -227,3 +232,16 @@ def validate(selector: Any, allow_regex: bool = True, depth: int = 0) -> None:
         elif isinstance(cond, list) and key in ("$and", "$or", "$nor"):
             for sub in cond:
                 validate(sub, allow_regex, depth + 1)
+
+
+def _terms(value: Any) -> int:
+    """The fields and values in a selector (each counts one), counting no further than MAX_TERMS + 1."""
+    count, stack = 0, [value]
+    while stack and count <= MAX_TERMS:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count

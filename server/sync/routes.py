@@ -22,6 +22,15 @@ from server.store import mango, revtree
 from server.store.protocol import AllDocsQuery, ChangesQuery, GetOptions, Store
 from server.sync.writes import write_docs
 
+# Bounds on what one request from a device may make the gateway do (an operator's token is bound by the body
+# limit only): each was a small request that held the gateway, or a large answer built in memory.
+MAX_DOC_IDS = 10_000  # `_changes?filter=_doc_ids` (SQLite takes 250,000 variables in one query, then fails)
+MAX_BULK_GET = 1_000  # entries of one `_bulk_get`; PouchDB asks for a batch (the phone's pull: 200)
+MAX_BULK_GET_ATTACHMENTS = 20  # with attachments=true (a photo is up to 2 MB; the phone gets them one by one)
+MAX_KEYS = 1_000  # `_all_docs` keys; PouchDB asks for a batch's first revisions this way
+MAX_LOCAL_BYTES = 64 * 1024  # a `_local` checkpoint
+MIN_HEARTBEAT_MS = 1_000  # a longpoll's heartbeat
+
 
 def _store(request: Request) -> Store:
     store: Store = request.app.state.store
@@ -70,6 +79,9 @@ async def local_doc(request: Request) -> Response:
         out = await store.delete_local(store_id, rev)
     else:
         doc = await read_object(request)
+        if not principal.is_admin and len(orjson.dumps(doc)) > MAX_LOCAL_BYTES:
+            # A checkpoint is a few hundred bytes; any larger is a device filling the server's disk.
+            raise CouchError(413, "document_too_large", f"_local documents hold at most {MAX_LOCAL_BYTES} bytes")
         out = await store.put_local(store_id, doc)
     out["id"] = f"_local/{client_id}"
     return json_response(request, out, 200 if request.method == "DELETE" else 201)
@@ -93,6 +105,8 @@ async def changes(request: Request) -> Response:
         doc_ids = body.get("doc_ids", q_json(request, "doc_ids"))
         if not isinstance(doc_ids, list) or not all(isinstance(d, str) for d in doc_ids):
             raise bad_request("filter=_doc_ids needs a doc_ids list of strings")
+        if len(doc_ids) > MAX_DOC_IDS:
+            raise bad_request(f"filter=_doc_ids takes at most {MAX_DOC_IDS} ids")
     elif filt == "_selector":
         selector = body.get("selector")
         if not isinstance(selector, dict):
@@ -126,6 +140,8 @@ async def changes(request: Request) -> Response:
     if feed == "normal":
         return json_response(request, await store.changes(query))
     heartbeat = q_int(request, "heartbeat", None, minimum=1)
+    if heartbeat is not None and not principal.is_admin:
+        heartbeat = max(heartbeat, MIN_HEARTBEAT_MS)  # a newline a millisecond kept a core busy per connection
     return StreamingResponse(_longpoll(store, query, heartbeat), media_type="application/json")
 
 
@@ -167,11 +183,12 @@ async def revs_diff(request: Request) -> Response:
 
 
 async def bulk_get(request: Request) -> Response:
-    _principal, scope = await _who(request)
+    principal, scope = await _who(request)
     body = await read_object(request)
     reqs = body.get("docs")
     if not isinstance(reqs, list) or not all(isinstance(r, dict) for r in reqs):
         raise bad_request("_bulk_get needs a docs list of {id, rev} objects")
+    _bounded_bulk_get(reqs, principal.is_admin, q_bool(request, "attachments"))
     inside = [r for r in reqs if isinstance(r.get("id"), str) and scope.allows(r["id"])]
     found = iter(
         await _store(request).bulk_get(
@@ -191,6 +208,19 @@ async def bulk_get(request: Request) -> Response:
     return json_response(request, {"results": results})
 
 
+def _bounded_bulk_get(reqs: list[dict[str, Any]], admin: bool, attachments: bool) -> None:
+    """One answer per entry is built in memory: an entry asked twice (a 10 KB request naming one 2 MB photo 200
+    times made a 384 MB answer) or too many entries are refused. PouchDB asks for each revision once, a batch at
+    a time; a device gets photos one by one."""
+    if len(reqs) > MAX_BULK_GET:
+        raise bad_request(f"_bulk_get takes at most {MAX_BULK_GET} documents")
+    if not admin and attachments and len(reqs) > MAX_BULK_GET_ATTACHMENTS:
+        raise bad_request(f"_bulk_get with attachments=true takes at most {MAX_BULK_GET_ATTACHMENTS} documents")
+    asked = {(str(r.get("id")), str(r.get("rev")), str(r.get("atts_since"))) for r in reqs}
+    if len(asked) != len(reqs):
+        raise bad_request("_bulk_get asks for a document revision more than once")
+
+
 async def bulk_docs(request: Request) -> Response:
     principal, scope = await _who(request)
     body = await read_object(request)
@@ -208,11 +238,14 @@ async def bulk_docs(request: Request) -> Response:
 
 
 async def all_docs(request: Request) -> Response:
-    _principal, scope = await _who(request)
+    principal, scope = await _who(request)
     body = await read_object(request) if request.method == "POST" else {}
     keys = body.get("keys", q_json(request, "keys"))
     if keys is not None and not isinstance(keys, list):
         raise bad_request("`keys` must be an array")
+    if keys is not None and len(keys) > MAX_KEYS and not principal.is_admin:
+        # One row per key (a key may repeat): a 4 MB request of one id 100,000 times made a 100 MB answer.
+        raise bad_request(f"`keys` holds at most {MAX_KEYS} ids")
     start = q_json(request, "startkey", "start_key")
     end = q_json(request, "endkey", "end_key")
     for k in (start, end):
@@ -268,11 +301,11 @@ async def document(request: Request) -> Response:
         else:
             rev = request.query_params.get("rev")
             doc, new_edits = {"_id": doc_id, "_rev": rev, "_deleted": True}, True
-        [result] = await write_docs(request.app.state, principal, [doc], new_edits, single=True, scope=scope)
+        results = await write_docs(request.app.state, principal, [doc], new_edits, single=True, scope=scope)
+        # new_edits=false answers only refusals (as CouchDB's _bulk_docs does): none is the document written.
+        result = results[0] if results else {"ok": True, "id": doc_id, "rev": doc.get("_rev")}
         if "error" in result:
             raise CouchError(_ERROR_STATUS.get(result["error"], 400), result["error"], result["reason"])
-        if not new_edits:
-            result = {"ok": True, "id": doc_id, "rev": doc.get("_rev")}
         return json_response(request, result, 200 if request.method == "DELETE" else 201)
     _readable(scope, doc_id)
     store = _store(request)

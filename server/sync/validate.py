@@ -98,7 +98,8 @@ class WriteContext:
             (doc["template"], doc["template_version"])
             for doc in docs
             if isinstance(doc, dict)
-            and doc.get("type") in CHECKLIST_TYPES
+            and isinstance(doc.get("type"), str)  # a list or an object is refused with its document, not here
+            and doc["type"] in CHECKLIST_TYPES
             and isinstance(doc.get("template"), str)
             and TEMPLATE_ID.fullmatch(doc["template"])
             and type(doc.get("template_version")) is int

@@ -220,3 +220,82 @@ def test_static_files_never_leave_the_pwa_folder(world: World, path: str) -> Non
         while chunk := s.recv(65536):
             data += chunk
     assert b"[project]" not in data and b"MASHANG_" not in data, data[:300]
+
+
+# ----- HOLES found by an audit of /sync/: a 500, or a small request that made the gateway do a great deal -----
+
+
+def test_a_document_whose_type_is_not_a_string_is_refused_alone(world: World) -> None:
+    """A list or an object as `type` made the whole `_bulk_docs` a 500 (and the good document beside it was
+    not written)."""
+    me = world.owner
+    good = self_check(me.name, me.user_id)
+    odd = [{**self_check(me.name, me.user_id), "type": kind} for kind in (["self_check"], {"a": 1})]
+    answers = world.push(me, [good, *odd])
+    assert answers[0].get("ok") is True, answers
+    assert [a.get("error") for a in answers[1:]] == ["forbidden", "forbidden"], answers
+    assert world.stored(good["_id"]) is not None
+    put = world.http.put(f"/sync/{odd[1]['_id']}", json=odd[1], headers=me.headers)
+    assert_4xx(put, 403)
+
+
+def test_a_document_put_as_replicated_answers_its_revision(world: World) -> None:
+    """`PUT /sync/{id}?new_edits=false` (CouchDB's replicator writes one document so) stored the document and
+    answered 500."""
+    me = world.owner
+    doc = {**self_check(me.name, me.user_id), "_rev": "1-" + "a" * 32}
+    resp = world.http.put(f"/sync/{doc['_id']}?new_edits=false", json=doc, headers=me.headers)
+    assert resp.status_code == 201, resp.text
+    assert resp.json() == {"ok": True, "id": doc["_id"], "rev": doc["_rev"]}
+    assert (world.stored(doc["_id"]) or {}).get("_rev") == doc["_rev"]
+
+
+def _photo_of(world: World, user: Any) -> str:
+    return next(
+        row["id"] for row in world.all_rows() if row["id"].startswith(f"{user.name}:photo:") and "deleted" not in row
+    )
+
+
+def test_requests_that_would_make_the_gateway_do_too_much_are_400s(world: World) -> None:
+    me = world.owner
+    own = _photo_of(world, me)
+    cases: list[tuple[str, str, Any, str]] = [
+        ("POST", "/sync/_changes?filter=_doc_ids", {"doc_ids": [f"{me.name}:x:{n}" for n in range(10_001)]}, "ids"),
+        ("POST", "/sync/_changes?filter=_selector", {"selector": {"type": {"$in": list(range(1_001))}}}, "values"),
+        ("POST", "/sync/_bulk_get?attachments=true", {"docs": [{"id": own}] * 2}, "more than once"),
+        ("POST", "/sync/_bulk_get", {"docs": [{"id": f"{me.name}:x:{n}"} for n in range(1_001)]}, "at most 1000"),
+        ("POST", "/sync/_bulk_get?attachments=true", {"docs": [{"id": f"{me.name}:x:{n}"} for n in range(21)]}, "20"),
+        ("POST", "/sync/_all_docs?include_docs=true", {"keys": [own] * 1_001}, "at most 1000"),
+    ]
+    for method, path, body, words in cases:
+        resp = world.http.request(method, path, json=body, headers=me.headers)
+        assert_4xx(resp, 400)
+        assert words in resp.json()["reason"], (path, resp.text)
+    # What the phone asks for is answered as before.
+    assert world.http.post("/sync/_bulk_get?attachments=true", json={"docs": [{"id": own}]}, headers=me.headers).json()[
+        "results"
+    ][0]["docs"][0]["ok"]["_attachments"]
+    keys = world.http.post("/sync/_all_docs", json={"keys": [own] * 1_000}, headers=me.headers)
+    assert keys.status_code == 200 and len(keys.json()["rows"]) == 1_000
+    # The operator's tools are bound by the body limit only.
+    assert world.http.post("/sync/_all_docs", json={"keys": [own] * 1_001}, headers=world.admin).status_code == 200
+
+
+def test_a_device_cannot_fill_the_disk_through_local_documents(world: World) -> None:
+    me = world.owner
+    big = world.http.put("/sync/_local/junk", json={"x": "a" * 70_000}, headers=me.headers)
+    assert_4xx(big, 413)
+    assert world.http.get("/sync/_local/junk", headers=me.headers).status_code == 404
+    checkpoint = {"session_id": "s", "last_seq": "5", "history": [{"session_id": "s", "last_seq": "5"}] * 5}
+    assert world.http.put("/sync/_local/checkpoint", json=checkpoint, headers=me.headers).status_code == 201
+
+
+def test_a_longpoll_heartbeat_is_at_least_a_second(world: World) -> None:
+    """`heartbeat=1` wrote a newline a millisecond for up to a minute: a tenth of a core per connection."""
+    started = time.monotonic()
+    with world.http.stream(
+        "GET", "/sync/_changes?feed=longpoll&since=now&heartbeat=1&timeout=2500", headers=world.owner.headers
+    ) as resp:
+        body = b"".join(resp.iter_bytes())
+    assert resp.status_code == 200 and time.monotonic() - started >= 2.0
+    assert body.count(b"\n") <= 4, len(body)
