@@ -6,7 +6,7 @@ import { label, officeEn, officeZh, ot } from '../src/office/i18n';
 import { parseRest } from '../src/office/main';
 import { sortRows } from '../src/office/ui';
 import { rowsOf } from '../src/office/overview';
-import { accountOf, auditPath, eventOf } from '../src/office/audit';
+import { accountOf, auditPage, auditPath, eventOf } from '../src/office/audit';
 import { communityBody, contentTypeOf, moveOf, type Community } from '../src/office/registry';
 import { fieldErrors, flatten, unflatten } from '../src/office/rules';
 import { followStream, reconnectDelay, SseParser, type SseEvent } from '../src/office/sse';
@@ -297,6 +297,33 @@ describe('the sign-in and account log', () => {
   it('asks for a page, and the one before an entry', () => {
     expect(auditPath(null)).toBe('/api/office/audit?limit=50');
     expect(auditPath('accounts:audit:01J0')).toBe('/api/office/audit?limit=50&before=accounts%3Aaudit%3A01J0');
+  });
+
+  it('asks on through answers with few of the office\'s entries until a page is full or the log ends', async () => {
+    const entry = (n: number) => ({ _id: `accounts:audit:${n}`, event: 'login_failed', account: 'staff:x' });
+    // A sub-district's entries are sparse: the server answers 0, 1, 0, then 30 of them, then the end.
+    const answers = [[], [entry(1)], [], Array.from({ length: 60 }, (_, i) => entry(10 + i)), [entry(99)]];
+    const asked: string[] = [];
+    const ask = async (path: string) => {
+      asked.push(path);
+      const limit = Number(new URL(path, 'http://x').searchParams.get('limit'));
+      const i = asked.length - 1;
+      return { items: (answers[i] ?? []).slice(0, limit), next: i < answers.length - 1 ? `c${i}` : null };
+    };
+    const page = await auditPage(ask, null);
+    expect(page.items).toHaveLength(50);
+    expect(page.next).toBe('c3');
+    expect(asked).toEqual([
+      '/api/office/audit?limit=50',
+      '/api/office/audit?limit=50&before=c0',
+      '/api/office/audit?limit=49&before=c1',
+      '/api/office/audit?limit=49&before=c2',
+    ]);
+    // An empty log ends at once; a log of nothing but other offices' entries stops after AUDIT_ASKS answers.
+    expect(await auditPage(async () => ({ items: [], next: null }), null)).toEqual({ items: [], next: null });
+    let n = 0;
+    const endless = await auditPage(async () => ({ items: [], next: `c${++n}` }), null);
+    expect(endless).toEqual({ items: [], next: 'c10' });
   });
 });
 

@@ -46,8 +46,31 @@ const EVENTS: Record<string, OfficeKey> = {
   ranking_published: 'audit.event.ranking_published',
 };
 
-export function auditPath(before: string | null): string {
-  return `/api/office/audit${qs({ limit: AUDIT_PAGE, before })}`;
+export function auditPath(before: string | null, limit: number = AUDIT_PAGE): string {
+  return `/api/office/audit${qs({ limit, before })}`;
+}
+
+/** Most answers one page of the screen asks for (each answer looks through at most 5,000 entries of the log). */
+export const AUDIT_ASKS = 10;
+
+/** A page of the log for the screen: the server looks through a bounded part of the log per answer, so a
+ *  sub-district's office in a busy district may get few or none of its own entries in one answer, with `next`;
+ *  ask on (at most `AUDIT_ASKS` times) until the page is full or the log has no more, instead of showing an empty
+ *  page with 更早的记录 under it. */
+export async function auditPage(
+  ask: (path: string) => Promise<AuditPage>,
+  before: string | null,
+  want: number = AUDIT_PAGE,
+): Promise<AuditPage> {
+  const items: AuditEntry[] = [];
+  let next = before;
+  for (let asked = 0; asked < AUDIT_ASKS; asked += 1) {
+    const answer = await ask(auditPath(next, want - items.length));
+    items.push(...answer.items);
+    next = answer.next;
+    if (next === null || items.length >= want) break;
+  }
+  return { items, next };
 }
 
 /** What an entry is about, as the office names it: an owner or a shop by the shop's code, staff by the username,
@@ -91,7 +114,7 @@ export function auditLog(): HTMLElement {
       (e) => ({ 'data-event': e.event }),
     );
   const page = async (before: string | null): Promise<HTMLElement[]> => {
-    const answer = await get<AuditPage>(auditPath(before));
+    const answer = await auditPage((path) => get<AuditPage>(path), before);
     rows.push(...answer.items);
     const next = answer.next;
     more.replaceChildren(
