@@ -280,6 +280,29 @@ class Accounts:
         await upsert(self.store, {**user, "token_version": version})
         return version
 
+    async def sign_out(self, principal: Principal) -> bool:
+        """Revoke the token `principal` came with, on this device only (a shared or handed-on phone), and forget
+        the ones signed out earlier that have expired since. A token made before tokens had ids cannot be told
+        apart: the user is signed out everywhere instead. Answers whether only this token was revoked."""
+        if principal.token_id is None:
+            await self.revoke(principal.user_id)
+            return False
+        now = int(time.time())
+        for _ in range(5):
+            user = await self.user(principal.user_id)
+            if user is None:
+                raise unauthorized("This account no longer exists.")
+            kept = {
+                jti: exp for jti, exp in (user.get("signed_out") or {}).items() if isinstance(exp, int) and exp > now
+            }
+            kept[principal.token_id] = principal.expires
+            [answer] = await self.store.bulk_docs([{**user, "signed_out": kept}])
+            if answer.get("ok"):
+                return True
+            if answer.get("error") != "conflict":
+                raise CouchError(500, str(answer.get("error")), str(answer.get("reason")))
+        raise CouchError(409, "conflict", f"{principal.user_id} kept changing; try again")
+
     async def user(self, user_id: str) -> Doc | None:
         return await read(self.store, user_doc_id(user_id))
 

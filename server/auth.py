@@ -34,6 +34,9 @@ class Principal:
     scope_version: int = 0
     # An office account's sub-district (街道) when it is one sub-district's office; None: the whole district.
     subdistrict: str | None = None
+    # The token's own id and expiry (its `jti` and `exp`): signing out on one device revokes that token alone.
+    token_id: str | None = None
+    expires: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -58,6 +61,7 @@ class Tokens:
             "ver": principal.version,
             "iat": now,
             "exp": now + ttl_seconds,
+            "jti": secrets.token_urlsafe(12),
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
@@ -91,7 +95,8 @@ class Tokens:
         sub, role, ver, exp = claims.get("sub"), claims.get("role"), claims.get("ver"), claims.get("exp")
         if not (isinstance(sub, str) and isinstance(role, str) and isinstance(ver, int) and isinstance(exp, int)):
             raise unauthorized("Invalid token.")
-        return Principal(sub, role, ver), exp
+        jti = claims.get("jti")  # tokens made before 2026-11-29 have none
+        return Principal(sub, role, ver, token_id=jti if isinstance(jti, str) else None, expires=exp), exp
 
 
 async def load_secret(store: Store, configured: str | None) -> str:

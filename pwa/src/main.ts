@@ -5,7 +5,7 @@ import { getLang, setLang, t, type MessageKey } from './i18n';
 import { refresh, startRouter, type Route } from './router';
 import { getSyncStatus, onSyncStatus, updateSyncFacts, watchConnectivity, type SyncStatus } from './sync-status';
 import { view, type OwnerMount, type ScoreLookup } from './views';
-import { currentSession, onSession, type Session } from './session';
+import { currentSession, onSession, tellSignedOut, type Session } from './session';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -125,6 +125,9 @@ langButton.addEventListener('click', () => {
 
 renderChrome();
 watchConnectivity();
+// Sign-outs made here without signal: the server is told once there is some.
+void tellSignedOut();
+window.addEventListener('online', () => void tellSignedOut());
 onSyncStatus(renderSync);
 startRouter(renderRoute);
 

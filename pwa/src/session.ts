@@ -22,6 +22,8 @@ export interface Session {
 }
 
 const SESSION_KEY = 'mashang.session';
+const SIGNED_OUT_KEY = 'mashang.signedOut'; // tokens signed out here that the server has not been told of yet
+const MAX_SIGNED_OUT = 10;
 const DEVICE_KEYS = 'mashang.deviceKeys';
 const MAX_DEVICE_KEYS = 20;
 
@@ -133,11 +135,34 @@ export function signIn(answer: {
  * sign-in) unless `discardPending` is true; with nothing pending, the local databases are removed.
  */
 export async function signOut(opts: { discardPending?: boolean } = {}): Promise<void> {
+  const ending = currentSession();
   setSession(null);
+  if (ending) {
+    // The server stops taking the token too (a phone handed on); offline, it is told once the signal is back.
+    const waiting = storedJson<string[]>(SIGNED_OUT_KEY, []).filter((token) => token !== ending.token);
+    store(SIGNED_OUT_KEY, JSON.stringify([...waiting, ending.token].slice(-MAX_SIGNED_OUT)));
+    void tellSignedOut();
+  }
   const db = await import('./db');
   db.stopSync();
   const pending = await db.countPending().catch(() => 0);
   if (pending === 0 || opts.discardPending) await db.destroyLocal();
+}
+
+/** Tell the server of the tokens signed out on this device that it has not heard of yet (each is kept until it
+ *  answers: 200, or 401 for a token it takes no longer anyway); answers how many are still waiting. */
+export async function tellSignedOut(send: typeof fetch = fetch): Promise<number> {
+  for (const token of storedJson<string[]>(SIGNED_OUT_KEY, [])) {
+    let told = false;
+    try {
+      const res = await send('/api/auth/sign-out', { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+      told = res.ok || res.status === 401 || res.status === 403;
+    } catch {
+      // no signal: again when it is back
+    }
+    if (told) store(SIGNED_OUT_KEY, JSON.stringify(storedJson<string[]>(SIGNED_OUT_KEY, []).filter((t) => t !== token)));
+  }
+  return storedJson<string[]>(SIGNED_OUT_KEY, []).length;
 }
 
 /**

@@ -52,6 +52,18 @@ async def renew(request: Request) -> Response:
     return json_response(request, (await accounts_of(request).renew(principal)).answer())
 
 
+async def sign_out(request: Request) -> Response:
+    """`POST /api/auth/sign-out`: the token it comes with stops working, on every gateway within seconds (a phone
+    handed on, a shared office computer). `{"ok": true, "everywhere": false}`; a token made before tokens had ids
+    signs the user out everywhere (`"everywhere": true`)."""
+    principal = await caller(request)
+    if principal.is_admin:
+        raise forbidden("Operator tokens are revoked with `mashang admin-token --revoke`.")
+    alone = await accounts_of(request).sign_out(principal)
+    request.app.state.authenticator.forget(principal.user_id)
+    return json_response(request, {"ok": True, "everywhere": not alone})
+
+
 async def activation_code(request: Request) -> Response:
     """A grid worker (for a shop of their grids) or the office hands an owner a one-time code."""
     principal = await caller(request, "grid", "office")
@@ -72,5 +84,6 @@ routes = [
     Route("/api/auth/owner", owner, methods=["POST"]),
     Route("/api/auth/activate", activate, methods=["POST"]),
     Route("/api/auth/renew", renew, methods=["POST"]),
+    Route("/api/auth/sign-out", sign_out, methods=["POST"]),
     Route("/api/shops/{code}/activation", activation_code, methods=["POST"]),
 ]

@@ -1,7 +1,8 @@
 """Authentication of `/sync/` and `/api/` requests: the bearer token, checked against the account.
 
-A token is refused when its account is gone or disabled, or when the account's token version moved on
-(revoked: lost phone, staff leaving, new PIN). Accounts are cached for a moment to keep this off the hot path.
+A token is refused when its account is gone or disabled, when the account's token version moved on (revoked:
+lost phone, staff leaving, new PIN), or when it was signed out on its device (`Accounts.sign_out`). Accounts are
+cached for a moment to keep this off the hot path.
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ class Authenticator:
         self._users: dict[str, tuple[float, Doc | None]] = {}
         self._admin_versions: tuple[float, dict[str, int]] = (-1e9, {})
 
-    def forget(self) -> None:
+    def forget(self, user_id: str | None = None) -> None:
+        """Read the accounts again at the next request (`user_id`'s alone, when given)."""
+        if user_id is not None:
+            self._users.pop(user_id, None)
+            return
         self._users.clear()
         self._admin_versions = (-1e9, {})
 
@@ -58,6 +63,8 @@ class Authenticator:
             raise unauthorized("This account no longer exists; sign in again.")
         if principal.version != int(user.get("token_version", 0)):
             raise unauthorized("Token revoked; sign in again.")
+        if principal.token_id is not None and principal.token_id in (user.get("signed_out") or {}):
+            raise unauthorized("Signed out on this device; sign in again.")
         device = request.headers.get("x-mashang-device")
         subdistrict = user.get("subdistrict") if principal.role == "office" else None
         return dataclasses.replace(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import jwt
 
-from tests.api.conftest import World
+from server.auth import Principal
+from tests.api.conftest import SECRET, World
 
 
 def shop_ids(world: World, headers: dict[str, str]) -> set[str]:
@@ -92,6 +95,40 @@ def test_revoked_tokens_stop_working_everywhere(world: World) -> None:
     assert world.client.get("/sync/", headers=world.login("zhou", "zhou-password")).status_code == 200
     # Only the office revokes.
     assert world.client.post("/api/office/users/grid:li/revoke", headers=zhou).status_code in (401, 403)
+
+
+def test_signing_out_on_one_phone_stops_that_phones_token_alone(world: World) -> None:
+    """A phone handed on, or a shared office computer: the token it held stops working on the server too, and the
+    user's other devices stay signed in."""
+    phone, tablet = world.login("zhou", "zhou-password"), world.login("zhou", "zhou-password")
+    out = world.client.post("/api/auth/sign-out", headers=phone)
+    assert out.status_code == 200 and out.json() == {"ok": True, "everywhere": False}
+    for path in ("/sync/", "/sync/_changes", "/sync/_local/x"):
+        resp = world.client.get(path, headers=phone)
+        assert resp.status_code == 401 and "Signed out" in resp.json()["reason"], resp.text
+    assert world.client.post("/api/auth/renew", headers=phone).status_code == 401
+    assert world.client.get("/sync/", headers=tablet).status_code == 200
+    assert world.client.post("/api/auth/sign-out", headers=phone).status_code == 401  # once is enough
+
+    # The account keeps only the signed-out tokens that have not expired yet.
+    expired = {"Authorization": "Bearer " + world.state.tokens.issue(Principal("grid:zhou", "grid"), -10)}
+    assert world.client.post("/api/auth/sign-out", headers=expired).status_code == 401
+    user = world.call(world.state.accounts.user, "grid:zhou")
+    user["signed_out"]["stale"] = int(time.time()) - 1
+    world.call(world.state.store.bulk_docs, [user])
+    assert world.client.post("/api/auth/sign-out", headers=tablet).status_code == 200
+    kept = world.call(world.state.accounts.user, "grid:zhou")["signed_out"]
+    assert len(kept) == 2 and "stale" not in kept
+
+    # A token made before tokens had ids cannot be told apart from the user's others: signed out everywhere.
+    li = world.login("li", "li-password")
+    claims = jwt.decode(li["Authorization"].split()[1], options={"verify_signature": False})
+    old = {"Authorization": "Bearer " + jwt.encode({k: v for k, v in claims.items() if k != "jti"}, SECRET, "HS256")}
+    assert world.client.get("/sync/", headers=old).status_code == 200
+    assert world.client.post("/api/auth/sign-out", headers=old).json() == {"ok": True, "everywhere": True}
+    assert world.client.get("/sync/", headers=li).status_code == 401
+    # The operator's token is revoked with `mashang admin-token --revoke`.
+    assert world.client.post("/api/auth/sign-out", headers=world.admin()).status_code == 403
 
 
 def test_renewal_gives_a_fresh_token_for_the_same_user(world: World) -> None:

@@ -91,9 +91,16 @@ def test_signing_out_with_nothing_waiting_leaves_nothing_on_the_phone(
     sign_in_owner(page, gateway, owner)
     page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
     assert "_pouch_mashang" in page.evaluate("indexedDB.databases().then(d => d.map(x => x.name))")
+    token = page.evaluate("JSON.parse(localStorage.getItem('mashang.session')).token")
+    held = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{gateway.url}/sync/", headers=held).status_code == 200
 
     page.click("[data-action=sign-out]")
     page.wait_for_selector("[data-form=owner-login] input[name=pin]")
+    # The token the phone held stops working on the server too (someone who copied it, a phone handed on).
+    page.wait_for_function("localStorage.getItem('mashang.signedOut') === '[]'", timeout=10_000)
+    refused = httpx.get(f"{gateway.url}/sync/", headers=held)
+    assert refused.status_code == 401 and "Signed out" in refused.json()["reason"]
     page.wait_for_function(
         "indexedDB.databases().then(d => !d.some(x => x.name.startsWith('_pouch_mashang')))", timeout=10_000
     )
