@@ -98,6 +98,11 @@ class Answer(Part):
     note: Note = ""
 
 
+# The furthest a rectification deadline may lie after its patrol: a year. (9999-12-31 was taken, and the day after
+# it, when the hazard would turn overdue, is past the calendar's end: every projection of the shop failed.)
+MAX_DEADLINE_DAYS: Final = 366
+
+
 class Finding(Part):
     """A hazard a grid worker records on a patrol; it becomes `{shop}:hazard:{patrol ulid}-{id}`."""
 
@@ -153,6 +158,8 @@ class Patrol(ChecklistEvent):
         for finding in self.findings:
             if finding.deadline < day:
                 raise refuse(f"findings: the deadline of {finding.id} is before the patrol")
+            if (finding.deadline - day).days > MAX_DEADLINE_DAYS:
+                raise refuse(f"findings: the deadline of {finding.id} is more than {MAX_DEADLINE_DAYS} days away")
         return self
 
     def photo_ids(self) -> list[str]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from server.models import Event, parse_event
 from server.models.common import COUCH_FIELDS, PARTITION, SEVERITIES, ULID
-from server.models.events import Answer, Finding, Patrol, Rectification, SelfCheck, Verification
+from server.models.events import MAX_DEADLINE_DAYS, Answer, Finding, Patrol, Rectification, SelfCheck, Verification
 
 _ID: Final = re.compile(rf"({PARTITION}):(self_check|patrol|rectification|verification):{ULID}")
 _DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -90,7 +90,8 @@ def _checklist(doc: dict[str, Any], common: dict[str, Any]) -> SelfCheck | Patro
     fields = common | {"template": template, "template_version": version, "answers": answers}
     if doc["type"] == "self_check":
         return _built(SelfCheck, fields) if answers else None
-    checks, findings = doc.get("verified_self_checks", []), _findings(doc.get("findings", []))
+    day = common["performed_at"].date()
+    checks, findings = doc.get("verified_self_checks", []), _findings(doc.get("findings", []), day)
     if findings is None or not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
         return None
     return _built(Patrol, fields | {"verified_self_checks": tuple(checks), "findings": findings})
@@ -123,7 +124,10 @@ def _answers(raw: Any) -> dict[str, Answer] | None:
     return answers
 
 
-def _findings(raw: Any) -> tuple[Finding, ...] | None:
+def _findings(raw: Any, day: date) -> tuple[Finding, ...] | None:
+    """The patrol's findings, when each is well-shaped and its deadline lies from the patrol's `day` to
+    MAX_DEADLINE_DAYS after (else None: validated in full, which refuses the patrol, and the projection skips
+    it: an operator's write skips the gateway's checks)."""
     if not isinstance(raw, list):
         return None
     findings = []
@@ -137,7 +141,10 @@ def _findings(raw: Any) -> tuple[Finding, ...] | None:
         if severity not in SEVERITIES or not isinstance(deadline, str) or not _DAY.fullmatch(deadline):
             return None
         fields = {"id": fid, "item": item, "severity": severity, "note": note, "photos": photos}
-        findings.append(_built(Finding, fields | {"deadline": date.fromisoformat(deadline)}))
+        due = date.fromisoformat(deadline)
+        if not 0 <= (due - day).days <= MAX_DEADLINE_DAYS:
+            return None
+        findings.append(_built(Finding, fields | {"deadline": due}))
     if len({f.id for f in findings}) != len(findings):
         return None
     return tuple(findings)

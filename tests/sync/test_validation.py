@@ -182,6 +182,10 @@ def hazard(shop: str = "S0001") -> str:
     return f"{shop}:hazard:{new_ulid()}-f1"
 
 
+def _in_a_week() -> str:
+    return (datetime.now(CST) + timedelta(days=7)).date().isoformat()
+
+
 def refused(answer: dict[str, Any], *words: str) -> None:
     assert answer.get("error") == "forbidden", answer
     assert set(answer) == {"id", "error", "reason"}, answer
@@ -297,10 +301,14 @@ def test_answers_fit_the_template_version_they_name(world: World) -> None:
     refused(world.owner([self_check(template_version=2)])[0], "v2 is not known")
     refused(
         world.grid(
-            [patrol(findings=[{"id": "f1", "item": "karaoke", "severity": "general", "deadline": "2099-01-01"}])]
+            [patrol(findings=[{"id": "f1", "item": "karaoke", "severity": "general", "deadline": _in_a_week()}])]
         )[0],
         "karaoke is not an item",
     )
+    far = (datetime.now(CST) + timedelta(days=400)).date().isoformat()
+    for deadline, words in (("9999-12-31", "more than 366 days away"), (far, "more than 366 days away")):
+        found = {"id": "f1", "item": "open_flame", "severity": "serious", "deadline": deadline}
+        refused(world.grid([patrol(findings=[found])])[0], words)
     # The office publishes v2 with a new item: checks name v2 and may answer it; v1 checks still fit v1.
     v2 = {
         "_id": TEMPLATE,

@@ -119,6 +119,20 @@ def test_a_hazard_becomes_overdue_at_midnight_after_its_deadline() -> None:
     assert [step[0] for step in _steps(doc)] == ["open", "overdue", "overdue", "rectified"]
 
 
+def test_a_patrol_whose_deadline_is_past_the_calendar_does_not_stop_the_shops_projection() -> None:
+    """A deadline of 9999-12-31 (the gateway refuses it now; an operator's write skips the gateway's checks): the
+    day after it, when the hazard would turn overdue, is past the calendar's end, and every projection of the shop
+    failed, the serious alarm of a later patrol with it. Such a patrol is skipped like any event that is not one."""
+    broken = patrol("2026-03-02 10:00", finding("f1", "escape_route", "major", "9999-12-31"))
+    serious = patrol("2026-03-03 10:00", finding("f1", "open_flame", "serious", "2026-03-04"))
+    docs = project([broken, serious], "2026-03-05")
+    assert hazard_id(broken, "f1") not in {doc["_id"] for doc in docs}
+    assert one(docs, hazard_id(serious, "f1"))["status"] == "overdue"
+    assert of_type(docs, "alarm")
+    year = patrol("2026-03-02 10:00", finding("f1", "escape_route", "major", "2027-03-03"))
+    assert one(project([year], "2026-03-05"), hazard_id(year, "f1"))["deadline"] == "2027-03-03"
+
+
 def test_follow_ups_apply_whatever_the_device_clocks_say() -> None:
     """A rectification timed before its patrol (a phone's clock was wrong) still reaches its hazard."""
     check = patrol("2026-03-02 10:00", finding("f1", "wiring_ok", "general", "2026-03-09"))
