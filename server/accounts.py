@@ -13,6 +13,8 @@ guessing there, nor is an owner by a stranger guessing their PIN. Without a key,
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 import secrets
 import time
 from collections import deque
@@ -55,30 +57,63 @@ def public_user(doc: Doc) -> Doc:
 
 
 class Throttle:
-    """Failed attempts in a sliding window, per key; `retry_after` says how long a key must wait."""
+    """Failed attempts in a sliding window, per key; `retry_after` says how long a key must wait. An attempt is
+    counted as it starts (`fail`), before its password is checked, and taken back (`undo`) if it succeeds: counted
+    after the check, sixty guesses sent at once were all checked, the right one among them signed in. A key
+    without failures holds no entry, and at most `MAX_KEYS` keys are kept (the oldest go first)."""
+
+    MAX_KEYS = 100_000
 
     def __init__(self, limit: int, window: float) -> None:
         self.limit, self.window = limit, window
         self._fails: dict[str, deque[float]] = {}
 
-    def _recent(self, key: str) -> deque[float]:
-        q = self._fails.setdefault(key, deque())
+    def _recent(self, key: str) -> deque[float] | None:
+        q = self._fails.get(key)
+        if q is None:
+            return None
         cutoff = time.monotonic() - self.window
         while q and q[0] < cutoff:
             q.popleft()
+        if not q:
+            del self._fails[key]
+            return None
         return q
 
     def retry_after(self, key: str) -> int:
         q = self._recent(key)
-        if len(q) < self.limit:
+        if q is None or len(q) < self.limit:
             return 0
         return max(1, int(q[0] + self.window - time.monotonic()) + 1)
 
-    def fail(self, key: str) -> None:
-        self._recent(key).append(time.monotonic())
+    def fail(self, key: str) -> float:
+        """Count an attempt of `key`; answers its mark, for `undo`."""
+        q = self._recent(key)
+        if q is None:
+            if len(self._fails) >= self.MAX_KEYS:
+                del self._fails[next(iter(self._fails))]
+            q = self._fails[key] = deque()
+        mark = time.monotonic()
+        q.append(mark)
+        return mark
+
+    def undo(self, key: str, mark: float) -> None:
+        q = self._fails.get(key)
+        if q is not None:
+            with contextlib.suppress(ValueError):
+                q.remove(mark)
+            if not q:
+                del self._fails[key]
 
     def clear(self, key: str) -> None:
         self._fails.pop(key, None)
+
+
+@dataclass
+class Attempt:
+    """A sign-in being checked, counted already (`Throttle`): its marks, taken back when it succeeds."""
+
+    marks: list[tuple[Throttle, str, float]]
 
 
 @dataclass(frozen=True)
@@ -172,7 +207,11 @@ class Accounts:
             **secret,
             "token_version": (existing.get("token_version", 0) + 1) if existing else 0,
             "scope_version": existing.get("scope_version", 0) if existing else 0,
-            "disabled": False,
+            # A new password or PIN does not enable an account the operator disabled.
+            "disabled": bool(existing.get("disabled")) if existing else False,
+            # An account made anew under an earlier one's id (deleted by the operator) starts again at token
+            # version 0: the earlier holder's tokens, of that version too, are refused as older than the account.
+            "tokens_since": existing.get("tokens_since", 0) if existing else int(time.time()),
         }
         return await upsert(self.store, doc)
 
@@ -191,16 +230,21 @@ class Accounts:
         if user is None or not isinstance(key, str) or key.count(".") != 1 or len(key) > 200:
             return None
         nonce, mac = key.split(".")
+        if not key.isascii():
+            return None  # compare_digest takes ASCII strings only (a key of ours is base64 and hex)
         version = int(user.get("token_version", 0))
         if not secrets.compare_digest(mac, self.tokens.mac("device-key", f"{account}|{version}|{nonce}")):
             return None
         return f"{account}|{nonce}"
 
-    def _check_throttle(self, account: str, address: str, known: str | None = None) -> None:
+    def _begin(self, account: str, address: str, known: str | None = None) -> Attempt:
+        """Refuse a sign-in whose account or address has failed too often; count it as a failure now (nothing is
+        awaited between the look and the count, so attempts sent at once are counted one after another)."""
+        network = address_network(address)
         if known is not None:
             wait = self.by_account.retry_after(known)
         else:
-            wait = max(self.by_account.retry_after(account), self.by_address.retry_after(address))
+            wait = max(self.by_account.retry_after(account), self.by_address.retry_after(network))
         if wait:
             raise CouchError(
                 429,
@@ -208,18 +252,27 @@ class Accounts:
                 f"Too many failed attempts; try again in {wait} s.",
                 {"Retry-After": str(wait)},
             )
+        if known is not None:
+            return Attempt([(self.by_account, known, self.by_account.fail(known))])
+        return Attempt(
+            [
+                (self.by_account, account, self.by_account.fail(account)),
+                (self.by_address, network, self.by_address.fail(network)),
+            ]
+        )
 
     async def _failed(self, account: str, address: str, reason: str, known: str | None = None) -> CouchError:
-        if known is not None:
-            self.by_account.fail(known)
-        else:
-            self.by_account.fail(account)
-            self.by_address.fail(address)
+        """The attempt failed (counted already, by `_begin`): on the record, and the 401."""
         await self.audit("login_failed", account, address, reason + (" (a known device)" if known else ""))
         return unauthorized(reason)
 
-    def _signed_in(self, user: Doc, account: str, known: str | None, key: object) -> Session:
-        self.by_account.clear(known or account)
+    def _succeeded(self, attempt: Attempt, account: str) -> None:
+        for throttle, key, mark in attempt.marks:
+            throttle.undo(key, mark)
+        self.by_account.clear(account)
+
+    def _signed_in(self, user: Doc, account: str, known: str | None, key: object, attempt: Attempt) -> Session:
+        self._succeeded(attempt, known or account)
         session = self._session(user)
         if not (known and isinstance(key, str)):
             key = self.device_key(account, int(user.get("token_version", 0)))
@@ -236,34 +289,47 @@ class Accounts:
             if user is not None:
                 break
         known = self.known_device(account, device_key, user)
-        self._check_throttle(account, address, known)
-        if user is None or user.get("disabled") or not await _verify(user.get("password_hash"), password):
+        attempt = self._begin(account, address, known)
+        usable = user is not None and not user.get("disabled")
+        # A missing or disabled account costs a hash all the same: the time of the answer tells nothing.
+        if not await _verify(user.get("password_hash") if usable and user else None, password) or not usable:
             raise await self._failed(account, address, "Wrong username or password.", known)
-        return self._signed_in(user, account, known, device_key)
+        assert user is not None
+        return self._signed_in(user, account, known, device_key, attempt)
 
     async def owner_login(self, shop: str, pin: str, address: str, device_key: object = None) -> Session:
         account = f"owner:{shop}"
         user = await read(self.store, user_doc_id(account))
         known = self.known_device(account, device_key, user)
-        self._check_throttle(account, address, known)
-        if user is None or user.get("disabled") or not await _verify(user.get("pin_hash"), pin):
+        attempt = self._begin(account, address, known)
+        usable = user is not None and not user.get("disabled")
+        if not await _verify(user.get("pin_hash") if usable and user else None, pin) or not usable:
             raise await self._failed(account, address, "Wrong shop code or PIN.", known)
-        return self._signed_in(user, account, known, device_key)
+        assert user is not None
+        return self._signed_in(user, account, known, device_key, attempt)
 
     async def activate(self, shop: str, code: str, pin: str, address: str) -> Session:
         account = f"activation:{shop}"
-        self._check_throttle(account, address)
+        attempt = self._begin(account, address)
         act = await read(self.store, f"accounts:activation:{shop}")
         valid = (
             act is not None and not act.get("used_at") and datetime.fromisoformat(act["expires_at"]) > datetime.now(UTC)
         )
-        if act is None or not valid or not await _verify(act.get("code_hash"), code):
+        if not await _verify(act.get("code_hash") if valid and act else None, code) or not valid:
+            raise await self._failed(account, address, "Wrong or expired activation code.")
+        assert act is not None
+        owner = await self.user(f"owner:{shop}")
+        if owner is not None and owner.get("disabled"):
+            raise forbidden("This shop's account is disabled: ask the safety office.")
+        # The code is used once: marked so on its revision before the PIN is set, so of two sign-ins sent at once
+        # with it, the second finds it used (a conflict) and is refused.
+        [marked] = await self.store.bulk_docs([{**act, "used_at": now_iso()}])
+        if not marked.get("ok"):
             raise await self._failed(account, address, "Wrong or expired activation code.")
         user = await self.set_owner_pin(shop, pin)
-        await upsert(self.store, {**act, "used_at": now_iso()})
-        self.by_account.clear(account)
         await self.audit("owner_activated", f"owner:{shop}", address, "activation code used")
-        return self._signed_in(user, f"owner:{shop}", None, None)
+        self._succeeded(attempt, account)
+        return self._signed_in(user, f"owner:{shop}", None, None, Attempt([]))
 
     async def renew(self, principal: Principal) -> Session:
         user = await self.user(principal.user_id)
@@ -352,6 +418,18 @@ async def _verify(hashed: Any, secret: str) -> bool:
         return await asyncio.to_thread(HASHER.verify, hashed, secret)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def address_network(address: str) -> str:
+    """What the per-address throttle counts by: an IPv4 address, or an IPv6 address's /64 (one phone or home
+    network is given a whole /64, and would otherwise try 2^64 addresses' worth of guesses)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped or ip) if ip.version == 6 else address
 
 
 def check_pin(pin: str) -> None:

@@ -37,6 +37,7 @@ class Principal:
     # The token's own id and expiry (its `jti` and `exp`): signing out on one device revokes that token alone.
     token_id: str | None = None
     expires: int = 0
+    issued: int = 0  # its `iat`
 
     @property
     def is_admin(self) -> bool:
@@ -95,8 +96,10 @@ class Tokens:
         sub, role, ver, exp = claims.get("sub"), claims.get("role"), claims.get("ver"), claims.get("exp")
         if not (isinstance(sub, str) and isinstance(role, str) and isinstance(ver, int) and isinstance(exp, int)):
             raise unauthorized("Invalid token.")
-        jti = claims.get("jti")  # tokens made before 2026-11-29 have none
-        return Principal(sub, role, ver, token_id=jti if isinstance(jti, str) else None, expires=exp), exp
+        jti, iat = claims.get("jti"), claims.get("iat")  # tokens made before 2026-11-29 have no jti
+        token_id = jti if isinstance(jti, str) else None
+        issued = iat if isinstance(iat, int) else 0
+        return Principal(sub, role, ver, token_id=token_id, expires=exp, issued=issued), exp
 
 
 async def load_secret(store: Store, configured: str | None) -> str:

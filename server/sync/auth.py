@@ -63,6 +63,8 @@ class Authenticator:
             raise unauthorized("This account no longer exists; sign in again.")
         if principal.version != int(user.get("token_version", 0)):
             raise unauthorized("Token revoked; sign in again.")
+        if principal.issued < int(user.get("tokens_since", 0)):
+            raise unauthorized("This account was made anew; sign in again.")  # an earlier holder's token
         if principal.token_id is not None and principal.token_id in (user.get("signed_out") or {}):
             raise unauthorized("Signed out on this device; sign in again.")
         device = request.headers.get("x-mashang-device")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
+import pytest
 
+from server.accounts import address_network
 from server.auth import Principal
 from tests.api.conftest import SECRET, World
 
@@ -164,3 +167,127 @@ def test_malformed_sign_in_bodies_are_400s(world: World) -> None:
         assert resp.status_code == 400 and resp.json()["reason"], (path, resp.text)
     resp = world.client.post("/api/auth/login", content=b"{not json")
     assert resp.status_code == 400
+
+
+# ----- holes an audit of sign-in found; each test failed before its fix -----
+
+
+def _at_once(world: World, calls: list[tuple[str, dict[str, object]]]) -> list[int]:
+    """The statuses of these POSTs, sent all at once (the app answers them on one event loop)."""
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(lambda call: world.client.post(call[0], json=call[1]).status_code, calls))
+
+
+def test_guesses_sent_at_once_are_throttled_like_guesses_one_after_another(world: World) -> None:
+    """Counted after the password check, 59 wrong guesses and the right one sent together were all checked, and
+    the right one signed in: the limit of 5 failures per account stopped none of them."""
+    guesses = [("/api/auth/login", {"username": "li", "password": f"guess-{n:04d}"}) for n in range(24)]
+    statuses = _at_once(world, [*guesses, ("/api/auth/login", {"username": "li", "password": "li-password"})])
+    assert statuses.count(401) + statuses.count(200) <= 5, statuses
+    assert statuses.count(429) >= 20, statuses
+
+
+def test_an_activation_code_signs_in_once_even_when_sent_twice_at_once(world: World) -> None:
+    office = world.login("wang", "wang-password")
+    code = world.client.post("/api/shops/S0001/activation", headers=office).json()["code"]
+    calls = [("/api/auth/activate", {"shop": "S0001", "code": code, "pin": f"{n:06d}"}) for n in range(1, 6)]
+    statuses = _at_once(world, calls)
+    assert statuses.count(200) == 1 and statuses.count(401) == 4, statuses
+    items = world.client.get("/api/office/audit", headers=office).json()["items"]
+    assert [i["event"] for i in items].count("owner_activated") == 1
+
+
+def test_a_wrong_password_costs_the_same_whether_or_not_the_account_exists(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer is the same 401; without a hash for a missing or disabled account it came 5 times sooner, which
+    told which usernames and shops exist."""
+    from server import accounts
+
+    costs: list[str] = []
+    real = accounts.HASHER
+
+    class Counting:
+        def hash(self, secret: str) -> str:
+            costs.append("hash")
+            return real.hash(secret)
+
+        def verify(self, hashed: str, secret: str) -> bool:
+            costs.append("verify")
+            return real.verify(hashed, secret)
+
+    disabled = world.call(world.state.accounts.user, "grid:li")
+    world.call(world.state.store.bulk_docs, [{**disabled, "disabled": True}])
+    monkeypatch.setattr(accounts, "HASHER", Counting())
+    for body in ({"username": "zhou", "password": "wrong-one"}, {"username": "nobody", "password": "wrong-one"}):
+        costs.clear()
+        assert world.client.post("/api/auth/login", json=body).status_code == 401
+        assert len(costs) == 1, (body, costs)
+    costs.clear()
+    assert world.client.post("/api/auth/login", json={"username": "li", "password": "li-password"}).status_code == 401
+    assert len(costs) == 1, costs
+    costs.clear()
+    assert (
+        world.client.post("/api/auth/activate", json={"shop": "S0002", "code": "12345678", "pin": "135790"}).status_code
+        == 401
+    )
+    assert len(costs) == 1, costs
+
+
+def test_an_account_made_anew_does_not_take_the_earlier_holders_tokens(world: World) -> None:
+    zhou = world.login("zhou", "zhou-password")
+    user = world.call(world.state.accounts.user, "grid:zhou")
+    world.call(world.state.store.bulk_docs, [{**user, "_deleted": True}])
+    time.sleep(1.1)  # tokens carry the second they were made
+    world.call(world.state.accounts.create_staff, "grid", "zhou", "new-zhou-password", "新的小周")
+    world.state.authenticator.forget()
+    resp = world.client.get("/sync/", headers=zhou)
+    assert resp.status_code == 401 and "made anew" in resp.json()["reason"], resp.text
+    assert world.client.post("/api/auth/renew", headers=zhou).status_code == 401
+    assert world.client.get("/sync/", headers=world.login("zhou", "new-zhou-password")).status_code == 200
+
+
+def test_a_new_password_or_pin_leaves_a_disabled_account_disabled(world: World) -> None:
+    office = world.login("wang", "wang-password")
+    for user_id in ("grid:li", "owner:S0001"):
+        if user_id.startswith("owner:"):
+            world.call(world.state.accounts.set_owner_pin, "S0001", "246810")
+        user = world.call(world.state.accounts.user, user_id)
+        world.call(world.state.store.bulk_docs, [{**user, "disabled": True}])
+    world.state.authenticator.forget()
+    reset = world.client.post(
+        "/api/office/users/grid:li/password", json={"password": "li-new-password"}, headers=office
+    )
+    assert reset.status_code == 200, reset.text
+    assert (
+        world.client.post("/api/auth/login", json={"username": "li", "password": "li-new-password"}).status_code == 401
+    )
+    code = world.client.post("/api/shops/S0001/activation", headers=office).json()["code"]
+    activated = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": "135790"})
+    assert activated.status_code == 403 and "disabled" in activated.json()["reason"], activated.text
+    assert world.call(world.state.accounts.user, "owner:S0001")["disabled"] is True
+
+
+def test_a_device_key_of_any_characters_is_a_wrong_key_not_a_500(world: World) -> None:
+    for key in ("é.é", "中.文", "\u0000.x"):
+        body = {"username": "zhou", "password": "wrong-one", "device_key": key}
+        assert world.client.post("/api/auth/login", json=body).status_code == 401
+        assert world.client.post(
+            "/api/auth/owner", json={"shop": "S0001", "pin": "000000", "device_key": key}
+        ).status_code in (401, 429)
+
+
+def test_the_throttle_keeps_nothing_for_accounts_without_failures(world: World) -> None:
+    accounts = world.state.accounts
+    for n in range(60):  # 30 are failures of this address, then every answer is a 429
+        world.client.post("/api/auth/owner", json={"shop": f"X{n:04d}", "pin": "000000"})
+    assert len(accounts.by_account._fails) <= 30
+    assert accounts.by_account.retry_after("owner:X0059") == 0
+
+
+def test_an_ipv6_network_is_throttled_as_one_address() -> None:
+    assert address_network("2001:db8:1:2:aaaa::1") == address_network("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert address_network("2001:db8:1:3::1") != address_network("2001:db8:1:2::1")
+    assert address_network("203.0.113.7") == "203.0.113.7"
+    assert address_network("::ffff:203.0.113.7") == "203.0.113.7"
+    assert address_network("testclient") == "testclient"
