@@ -12,13 +12,15 @@ import io
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from html import escape
 from typing import Any, Final
 
+from server.models.rules import Rules
 from server.office.facts import View
 from server.store.protocol import Doc, Store
 from server.store.reads import docs_with_prefix
+from server.validators import rules as R
 from server.validators.district import shift_month
 from server.validators.stats import ShopFacts, figures, period_bounds, same_span
 
@@ -93,9 +95,29 @@ def shops_table(view: View) -> Table:
     return Table("shops", (*header, "红黑榜", "未销号隐患"), rows())
 
 
-def _within(moment: Any, start: date | None, end: date | None) -> bool:
-    day = str(moment or "")[:10]
-    return (start is None or day >= start.isoformat()) and (end is None or day <= end.isoformat())
+def _within(moment: Any, rules: Rules, start: date | None, end: date | None) -> bool:
+    """Whether `moment` (an ISO time, of any UTC offset a phone wrote) falls on a day from `start` to `end` in the
+    rules' time zone (Asia/Shanghai): 2026-11-29T16:30:00+00:00 is 30 November there."""
+    day = _local_day(moment, rules)
+    if day is None:
+        return start is None and end is None
+    return (start is None or day >= start) and (end is None or day <= end)
+
+
+def _local_day(moment: Any, rules: Rules) -> date | None:
+    try:
+        parsed = datetime.fromisoformat(str(moment))
+    except ValueError:
+        return None
+    return R.day_of(parsed, rules) if parsed.tzinfo is not None else parsed.date()
+
+
+def _moment_key(doc: Doc, field: str) -> tuple[int, str]:
+    """The order of documents by a time field of any UTC offset (a time that does not parse goes last)."""
+    try:
+        return (0, datetime.fromisoformat(str(doc.get(field))).astimezone(UTC).isoformat())
+    except ValueError:
+        return (1, str(doc.get(field)))
 
 
 def _people(accounts: list[Doc]) -> dict[str, str]:
@@ -117,8 +139,8 @@ def checks_table(store: Store, view: View, start: date | None, end: date | None)
                 *await docs_with_prefix(store, f"{code}:self_check:"),
                 *await docs_with_prefix(store, f"{code}:patrol:"),
             ]
-            for doc in sorted(docs, key=lambda d: str(d.get("performed_at"))):
-                if not _within(doc.get("performed_at"), start, end):
+            for doc in sorted(docs, key=lambda d: _moment_key(d, "performed_at")):
+                if not _within(doc.get("performed_at"), view.rules, start, end):
                     continue
                 answers = doc.get("answers") or {}
                 yield (
@@ -144,7 +166,7 @@ def hazards_table(store: Store, view: View, start: date | None, end: date | None
         for code, shop in sorted(view.shops.items()):
             name = (shop.doc or {}).get("name")
             for doc in await docs_with_prefix(store, f"{code}:hazard:"):
-                if not _within(doc.get("found_at"), start, end):
+                if not _within(doc.get("found_at"), view.rules, start, end):
                     continue
                 yield (
                     doc["_id"],

@@ -9,7 +9,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -208,3 +208,33 @@ def test_refusals(client: TestClient, office: dict[str, str], district: Path) ->
     grid = {"Authorization": "Bearer " + token.json()["token"]}
     assert client.get("/api/office/exports/shops.csv", headers=grid).status_code == 403
     assert client.get(f"/api/office/reports/{MONTH}.html", headers=grid).status_code == 403
+
+
+def test_checks_are_filtered_by_their_day_in_shanghai_whatever_offset_the_phone_wrote(
+    client: TestClient, office: dict[str, str], district: Path
+) -> None:
+    """A phone may write its time in UTC: 16:30 UTC on the 29th is 00:30 on the 30th in Shanghai, the day the
+    office asks for (before, the export took the date as written)."""
+    from server.auth import Principal
+
+    admin = {"Authorization": "Bearer " + client.app.state.tokens.issue(Principal("admin", "admin"), 600)}  # type: ignore[attr-defined]
+    [template] = [d for d in docs_of(district, {"patrol"})][:1]
+    yesterday = TODAY - timedelta(days=1)
+    late, early = (
+        {
+            **{k: v for k, v in template.items() if k not in ("_rev", "_attachments")},
+            "_id": f"{template['shop']}:patrol:01KZZZZZZZZZZZZZZZZZZZZZZ{n}",
+            "performed_at": f"{yesterday.isoformat()}T{hour}:30:00+00:00",
+            "findings": [],
+        }
+        for n, hour in ((0, 16), (1, 15))
+    )
+    pushed = client.post("/sync/_bulk_docs", json={"docs": [late, early]}, headers=admin)
+    assert pushed.status_code == 201 and all(a.get("ok") for a in pushed.json()), pushed.text
+
+    def ids(day: date) -> set[str]:
+        url = f"/api/office/exports/checks.csv?from={day.isoformat()}&to={day.isoformat()}"
+        return {r[0] for r in read_csv(client.get(url, headers=office).content)[1:]}
+
+    assert late["_id"] in ids(TODAY) and early["_id"] not in ids(TODAY)
+    assert early["_id"] in ids(yesterday) and late["_id"] not in ids(yesterday)
