@@ -20,7 +20,9 @@ from server.validators.stats import ShopFacts, period_bounds
 SHOP_CODE: Final = re.compile(PARTITION)
 LISTS: Final = ("red", "black", "none")
 STATUSES: Final = ("active", "closed")
-OPEN: Final = frozenset({"open", "rectified"})
+# Not closed out (销号): open, rectified and waiting for a grid worker's verification, or overdue; as the score's
+# `open_hazards` counts them, which the ranking and the shops export show.
+OPEN: Final = frozenset({"open", "rectified", "overdue"})
 # The time each kind of document of a shop's partition is placed at in the timeline.
 TIME_FIELDS: Final = {
     "self_check": "performed_at",
@@ -38,7 +40,7 @@ def _last(days: Sequence[date]) -> str | None:
 
 
 def hazard_counts(facts: ShopFacts, today: date) -> tuple[int, int]:
-    """(open, overdue) hazards at the end of today."""
+    """(open, overdue) hazards at the end of today: those not closed out, and of them the overdue ones."""
     statuses = [hazard.status_on(today) for hazard in facts.hazards]
     return sum(1 for s in statuses if s in OPEN), sum(1 for s in statuses if s == "overdue")
 

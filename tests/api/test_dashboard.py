@@ -424,7 +424,12 @@ def test_shops_and_their_efiles(district: World) -> None:
     assert everything["total"] == 3 and [s["code"] for s in everything["items"]] == ["S0001", "S0002", "S0003"]
     rows = {s["code"]: s for s in everything["items"]}
     assert rows["S0003"]["overdue_hazards"] == 1 and rows["S0001"]["open_hazards"] == 1
-    assert rows["S0002"]["open_hazards"] == 0 and rows["S0001"]["last_self_check"] == TODAY.isoformat()
+    assert rows["S0002"]["open_hazards"] == 1 and rows["S0001"]["last_self_check"] == TODAY.isoformat()
+    # An overdue hazard is not closed out: counted as the score (and so the ranking and the export) counts it.
+    scores = {d["shop"]: d for d in all_docs(district) if d.get("type") == "score"}
+    assert {code: row["open_hazards"] for code, row in rows.items()} == {
+        code: scores[code]["open_hazards"] for code in rows
+    }
     assert rows["S0001"]["grid_name"] == "文三一网格" and rows["S0001"]["points"] is not None
     g1 = district.client.get("/api/office/shops?grid=g1&limit=1&offset=1", headers=headers).json()
     assert g1["total"] == 2 and [s["code"] for s in g1["items"]] == ["S0002"]
@@ -457,7 +462,7 @@ def test_grid_workers_and_their_workload(district: World) -> None:
     assert zhou["name"] == "小周" and zhou["grids"] == [{"code": "g1", "name": "文三一网格"}] and zhou["shops"] == 2
     patrolled = {s for s in ("S0001", "S0002") if s == "S0001" or (NOW - timedelta(days=3)).month == TODAY.month}
     assert zhou["patrolled_month"] == len(patrolled) and zhou["coverage"] == len(patrolled) / 2
-    assert zhou["overdue_patrols"] == 0 and zhou["open_hazards"] == 1
+    assert zhou["overdue_patrols"] == 0 and zhou["open_hazards"] == 2  # S0001's, and S0002's overdue one
     assert zhou["overdue_hazards"] == 1  # S0002's hazard of last year was never fixed
     assert (
         li["shops"] == 1
