@@ -270,7 +270,7 @@ def last_year_figures(shops: Sequence[ShopFacts], month: str, today: date) -> Mo
 
 def by_community(view: View, subdistrict: str, month: str, today: date) -> list[tuple[str, MonthFigures]]:
     groups: dict[str, list[ShopFacts]] = {}
-    for shop in view.active():
+    for shop in view.counted():
         if view.subdistrict_of(shop) != subdistrict:
             continue
         groups.setdefault(shop.facts.community or "", []).append(shop.facts)

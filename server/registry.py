@@ -8,6 +8,7 @@ and joined: their phones' pull checkpoints, namespaced by that version, are forg
 from __future__ import annotations
 
 import time
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,6 +31,7 @@ from server.store.reads import docs_with_prefix
 from server.store.upsert import read, upsert
 
 CACHE_SECONDS = 2.0
+LONG_AGO = date(2000, 1, 1)  # when a shop closed before its closures were noted is taken to have closed
 
 
 class Registry:
@@ -197,6 +199,22 @@ class Registry:
         if shop is None:
             raise not_found(f"No shop {code}.")
         return await upsert(self.store, checked(Shop, {**shop, **changes}))
+
+    async def set_status(self, code: str, status: str, day: date) -> Doc:
+        """Close or reopen a shop on `day`, noting it in the shop's `closures`. (A shop closed before closures were
+        noted is taken as closed since 2000: reopened, its weeks up to `day` stay owed nothing, as while closed.)"""
+        shop = await self.shop(code)
+        if shop is None:
+            raise not_found(f"No shop {code}.")
+        closures = [dict(c) for c in shop.get("closures", ())]
+        if status == "closed" and shop.get("status") != "closed":
+            closures.append({"since": day.isoformat(), "until": None})
+        elif status == "active" and shop.get("status") == "closed":
+            if closures and closures[-1].get("until") is None:
+                closures[-1]["until"] = day.isoformat()
+            else:
+                closures.append({"since": LONG_AGO.isoformat(), "until": day.isoformat()})
+        return await upsert(self.store, checked(Shop, {**shop, "status": status, "closures": closures}))
 
     async def move_shop(self, code: str, to_grid: str) -> list[str]:
         """Move a shop to another grid; answers the grid workers whose scope changed."""

@@ -88,7 +88,7 @@ async def report(request: Request) -> Response:
     if month > month_of(today):
         raise bad_request(f"month: {month} has not begun")
     subdistrict = rankings.subdistrict_of(view, reach.subdistrict_param(request.query_params.get("subdistrict")))
-    active = [shop.facts for shop in view.active() if view.subdistrict_of(shop) == subdistrict]
+    active = [shop.facts for shop in view.counted() if view.subdistrict_of(shop) == subdistrict]
     try:
         ranking = await rankings.ranking(store, view, subdistrict, month)
     except CouchError as e:

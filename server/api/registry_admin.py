@@ -143,7 +143,8 @@ async def _set_status(request: Request, status: str) -> Response:
     code = request.path_params["code"]
     await reach.shop(registry_of(request).store, code)
     before = await registry_of(request).shop(code)
-    shop = await registry_of(request).edit_shop(code, {"status": status})
+    today = (await office_view(request)).today()
+    shop = await registry_of(request).set_status(code, status, today)
     if before is not None and before.get("status") != status:
         await audited(request, principal, "shop_closed" if status == "closed" else "shop_reopened", shop_doc_id(code))
     return json_response(request, _shop_out(shop))

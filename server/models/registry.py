@@ -13,7 +13,15 @@ from typing import Literal, Self
 
 from pydantic import Field, StrictBool, model_validator
 
-from server.models.common import KEY, PARTITION, Code, Doc, ShopCode, Text, Username, refuse
+from server.models.common import KEY, PARTITION, Code, Day, Doc, Part, ShopCode, Text, Username, refuse
+
+
+class Closure(Part):
+    """A time the shop was closed: from `since` (the day it was closed) to the day before `until` (the day it was
+    reopened; None: closed still)."""
+
+    since: Day
+    until: Day | None = None
 
 
 class Shop(Doc):
@@ -26,6 +34,9 @@ class Shop(Doc):
     grid: Code
     status: Literal["active", "closed"]
     owner_activated: StrictBool  # the owner has redeemed the activation code a grid worker handed out
+    # When it was closed, in order (`Registry.set_status`): a week it was closed is owed no self-check, and a
+    # period's figures count the shops open then. A shop closed before 2026-11-29 has none: closed for all time.
+    closures: tuple[Closure, ...] = Field(default=(), max_length=500)
 
     @model_validator(mode="after")
     def _check_shop_id(self) -> Self:

@@ -77,6 +77,11 @@ class View:
     def active(self) -> list[ShopState]:
         return [shop for code, shop in sorted(self.shops.items()) if shop.facts.active]
 
+    def counted(self) -> list[ShopState]:
+        """The shops a period's figures may count: the active ones, and those closed on a day their closures say
+        (`figures` counts each for the periods it was open; one closed before closures were noted, never)."""
+        return [shop for code, shop in sorted(self.shops.items()) if shop.facts.active or shop.facts.closures]
+
 
 async def _shop(store: Store, code: str, rules: Rules, registry: Doc | None, score: Doc | None) -> ShopState:
     """One shop from the ranges of the types the office counts (its ledger and photos, most of a partition, are

@@ -34,8 +34,8 @@ class Scope:
     grid: str | None = None
 
     def shops(self, view: View) -> list[ShopFacts]:
-        """The active shops of this scope."""
-        return [shop.facts for shop in view.active() if self.holds(view, shop)]
+        """The shops of this scope a period's figures may count (`View.counted`: each for the periods it was open)."""
+        return [shop.facts for shop in view.counted() if self.holds(view, shop)]
 
     def holds(self, view: View, shop: ShopState) -> bool:
         if self.subdistrict and view.subdistrict_of(shop) != self.subdistrict:
@@ -118,7 +118,7 @@ def breakdown(view: View, scope: Scope, by: str) -> list[dict[str, Any]]:
         raise bad_request(f"by: one of {', '.join(GROUPS)}")
     registry = view.communities if by == "community" else view.grids
     groups: dict[str, list[ShopFacts]] = {}
-    for shop in view.active():
+    for shop in view.counted():
         key = shop.facts.community if by == "community" else shop.facts.grid
         if key and scope.holds(view, shop):
             groups.setdefault(key, []).append(shop.facts)
@@ -141,9 +141,10 @@ def trend(view: View, shops: Sequence[ShopFacts], months: int) -> list[dict[str,
         month = shift_month(current, -back)
         start, end = _to(period_bounds(month), today)
         m = figures(shops, start, end)
-        weekly = [
-            _share(sum(1 for weeks in checked_weeks if monday in weeks), len(shops)) for monday in _mondays(start, end)
-        ]
+        weekly = []
+        for monday in _mondays(start, end):
+            open_then = [i for i, shop in enumerate(shops) if shop.open_on(min(monday + timedelta(days=6), end))]
+            weekly.append(_share(sum(1 for i in open_then if monday in checked_weeks[i]), len(open_then)))
         known = [share for share in weekly if share is not None]
         rows.append(
             {

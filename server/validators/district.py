@@ -90,12 +90,13 @@ def ranking_doc(
 
 
 def subdistricts(facts: Mapping[str, ShopFacts], communities: Mapping[str, str]) -> dict[str, list[ShopFacts]]:
-    """The active shops of each sub-district, by shop code."""
+    """The shops of each sub-district, by shop code, closed ones too (a period's statistics count the shops open
+    then; only the active ones are ranked)."""
     groups: dict[str, list[ShopFacts]] = {}
     for code in sorted(facts):
         shop = facts[code]
         subdistrict = communities.get(shop.community) if shop.community else None
-        if shop.active and subdistrict:
+        if subdistrict and (shop.active or shop.closures):
             groups.setdefault(subdistrict, []).append(shop)
     return groups
 
@@ -117,13 +118,15 @@ async def district_pass(
     communities = await community_subdistricts(store)
     scores = await docs_by_id(store, [f"{code}:score" for code in sorted(facts)])
     ranks: dict[str, Rank] = {}
-    for subdistrict, shops in subdistricts(facts, communities).items():
-        snapshot = await _rankings(store, context, today, subdistrict, shops, scores, counts, past or {})
-        group = set(snapshot["working_group"])
-        for entry in snapshot["entries"]:
-            ranks[entry["shop"]] = (entry["rank"], len(snapshot["entries"]), entry["list"], entry["shop"] in group)
+    for subdistrict, every in subdistricts(facts, communities).items():
+        shops = [shop for shop in every if shop.active]
+        if shops:
+            snapshot = await _rankings(store, context, today, subdistrict, shops, scores, counts, past or {})
+            group = set(snapshot["working_group"])
+            for entry in snapshot["entries"]:
+                ranks[entry["shop"]] = (entry["rank"], len(snapshot["entries"]), entry["list"], entry["shop"] in group)
         stored = {doc["_id"]: doc for doc in await docs_with_prefix(store, f"office:stats:{subdistrict}:")}
-        docs = await asyncio.to_thread(_stats_docs, subdistrict, today, shops)
+        docs = await asyncio.to_thread(_stats_docs, subdistrict, today, every)
         counts.stats += (await _write(store, _changed(docs, stored)))[0]
     updates = []
     for code in sorted(facts):

@@ -346,11 +346,11 @@ class _Projector:
         first_year = min(self.first_check.year, self.as_of.year) if self.first_check else self.as_of.year
         for year in range(first_year, self.as_of.year + 1):
             self._day_entry(str(year), "start", R.start_points(self.rules), str(year), date(year, 1, 1))
-        if self.registry and self.registry.status == "active" and self.first_check:
+        if self.first_check and self._owes_weeks():
             for monday in R.owed_weeks(self.first_check, self.rules, self.as_of):
                 week = R.week_of(monday)
-                if week in self.weeks:
-                    continue  # self-checked: no entry (`_entry` keeps none of 0 points)
+                if week in self.weeks or self._closed_in(monday):
+                    continue  # self-checked, or closed: no entry (`_entry` keeps none of 0 points)
                 sunday = monday + SIX_DAYS
                 points = R.missed_week_points(self.rules, False, sunday, self.as_of)
                 if points:
@@ -366,6 +366,20 @@ class _Projector:
                 fixed = R.day_of(hazard.fixed_at, self.rules)
                 points = R.refund_points(self.rules, hazard.cost, fixed, hazard.deadline)
                 self._event_entry(hazard.key, "refund", points, hazard.id, hazard.verification, hazard.verification.id)
+
+    def _owes_weeks(self) -> bool:
+        """Whether the shop owes weekly self-checks at all: a registered shop, active, or closed on a day its
+        closures say (one closed before closures were noted owes none, as before)."""
+        registry = self.registry
+        if registry is None:
+            return False
+        return registry.status == "active" or any(c.until is None for c in registry.closures)
+
+    def _closed_in(self, monday: date) -> bool:
+        """Whether the shop was closed on any day of the week of `monday` (a week it was closed owes nothing)."""
+        sunday = monday + SIX_DAYS
+        closures = self.registry.closures if self.registry else ()
+        return any(c.since <= sunday and (c.until is None or c.until > monday) for c in closures)
 
     def _due(self, sunday: date) -> datetime:
         return R.midnight(R.missed_week_due(sunday, self.rules), self.rules)
@@ -393,9 +407,9 @@ class _Projector:
         for start_year in range(first_year, year + 1):
             new_year = date(start_year, 1, 1)
             entry(R.start_points(rules), new_year, R.midnight(new_year, rules))
-        if self.registry and self.registry.status == "active" and self.first_check:
+        if self.first_check and self._owes_weeks():
             for monday in R.owed_weeks(self.first_check, rules, day):
-                if R.week_of(monday) not in self.weeks:
+                if R.week_of(monday) not in self.weeks and not self._closed_in(monday):
                     sunday = monday + SIX_DAYS
                     entry(R.missed_week_points(rules, False, sunday, day), sunday, self._due(sunday))
         midnight, open_hazards = R.midnight(day, rules), 0

@@ -4,7 +4,8 @@ The follower keeps a few facts per shop (`ShopFacts`: the days of its self-check
 alarms' status steps by day) from each projection, so a sub-district's statistics need no store reads. Every
 count is "as of the end of a day" (`as_of`): a past period is counted to its last day, the current one to today,
 and a hazard's or alarm's status is the one its history had reached by then, so last year's figures recomputed
-today agree with what the dashboard showed then (unless late events arrived). Only active shops are counted.
+today agree with what the dashboard showed then (unless late events arrived). Only the shops open on a period's as-of
+day are counted (`ShopFacts.open_on`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,15 @@ class ShopFacts:
     hazards: tuple[Tracked, ...]
     alarms: tuple[Tracked, ...]
     authors: Authors = ()
+    # The registry's closures: (closed on, reopened on or None), in order (`models.registry.Closure`).
+    closures: tuple[tuple[date, date | None], ...] = ()
+
+    def open_on(self, day: date) -> bool:
+        """Whether the shop was open (active) at the end of `day`: a period's figures count the shops open on its
+        last day. A shop closed before closures were noted was never open; one never closed, always."""
+        if not self.active and not any(until is None for _, until in self.closures):
+            return False
+        return not any(since <= day and (until is None or day < until) for since, until in self.closures)
 
     def first_day(self) -> date | None:
         return min((*self.self_checks, *self.patrols), default=None)
@@ -82,6 +92,7 @@ def facts_json(facts: ShopFacts) -> dict[str, Any]:
         "hazards": [_tracked_json(t) for t in facts.hazards],
         "alarms": [_tracked_json(t) for t in facts.alarms],
         "authors": [list(author) for author in facts.authors],
+        "closures": [[since.isoformat(), until.isoformat() if until else None] for since, until in facts.closures],
     }
 
 
@@ -103,7 +114,21 @@ def facts_of_json(doc: Mapping[str, Any]) -> ShopFacts:
         hazards=tuple(tracked(t) for t in doc["hazards"]),
         alarms=tuple(tracked(t) for t in doc["alarms"]),
         authors=tuple((str(by), str(at), str(device)) for by, at, device in doc["authors"]),
+        closures=tuple(
+            (date.fromisoformat(since), date.fromisoformat(until) if until else None)
+            for since, until in doc.get("closures", ())
+        ),
     )
+
+
+def _closures(registry: Mapping[str, Any] | None) -> tuple[tuple[date, date | None], ...]:
+    out = []
+    for c in (registry or {}).get("closures") or ():
+        try:
+            out.append((date.fromisoformat(c["since"]), date.fromisoformat(c["until"]) if c.get("until") else None))
+        except (KeyError, TypeError, ValueError):
+            continue  # the registry's model refuses these; the facts do without
+    return tuple(out)
 
 
 def _tracked_json(t: Tracked) -> dict[str, Any]:
@@ -143,6 +168,7 @@ def shop_facts(
     return ShopFacts(
         code=code,
         active=registry is not None and registry.get("status") == "active",
+        closures=_closures(registry),
         community=str(registry["community"]) if registry and registry.get("community") else None,
         grid=str(registry["grid"]) if registry and registry.get("grid") else None,
         self_checks=tuple(sorted(day for _, day in days["self_check"])),
@@ -208,8 +234,10 @@ def periods(today: date) -> list[tuple[str, date]]:
 
 
 def figures(shops: Sequence[ShopFacts], start: date, end: date) -> dict[str, int]:
-    """The counts of `Figures` for these shops between `start` and `end` (inclusive; `end` is the as-of day)."""
-    return _summed((shop_figures(shop, start, end) for shop in shops), len(shops))
+    """The counts of `Figures` for those of these shops open on `end` (`ShopFacts.open_on`) between `start` and
+    `end` (inclusive; `end` is the as-of day): last year's month counts the shops open then, not today's."""
+    open_then = [shop for shop in shops if shop.open_on(end)]
+    return _summed((shop_figures(shop, start, end) for shop in open_then), len(open_then))
 
 
 def shop_figures(shop: ShopFacts, start: date, end: date) -> dict[str, int]:
@@ -244,10 +272,10 @@ def _summed(parts: Iterable[Mapping[str, int]], shops: int) -> dict[str, int]:
 
 
 def stats_doc(subdistrict: str, period: str, as_of: date, shops: Sequence[ShopFacts]) -> dict[str, Any]:
-    """`office:stats:{subdistrict}:{period}` for the active shops of one sub-district."""
+    """`office:stats:{subdistrict}:{period}` for the shops of one sub-district open on the period's as-of day."""
     start, last = period_bounds(period)
     end = min(last, as_of)
-    active = sorted((shop for shop in shops if shop.active), key=lambda shop: shop.code)
+    active = sorted((shop for shop in shops if shop.open_on(end)), key=lambda shop: shop.code)
     each = {shop.code: shop_figures(shop, start, end) for shop in active}  # once, then summed by group
     by_community: dict[str, list[ShopFacts]] = {}
     by_grid: dict[str, list[ShopFacts]] = {}

@@ -601,3 +601,23 @@ def test_a_view_left_unread_for_long_is_loaded_again_from_the_latest_snapshot(
         assert read == []  # from the newer snapshot, with nothing changed since: no shop read
         assert TODAY in caught_up.shops["S0002"].facts.self_checks
         assert TODAY in caught_up.shops["S0003"].facts.patrols
+
+
+def test_closing_a_shop_leaves_last_years_figures_as_they_were(district: World) -> None:
+    """Last year's figures counted the shops active today: closing a shop took it out of last year too (60 shops
+    became 58, 137 self-checks 133). A shop counts for the periods it was open."""
+    headers = office(district)
+
+    def summary() -> dict[str, Any]:
+        answer: dict[str, Any] = district.client.get("/api/office/summary", headers=headers).json()
+        return answer
+
+    before = summary()
+    assert district.client.post("/api/office/shops/S0002/close", headers=headers).status_code == 200
+    after = wait_until(lambda: (s := summary())["shops_active"] == before["shops_active"] - 1 and s)
+    assert after["last_year"] == before["last_year"]
+    trend = district.client.get("/api/office/trend?months=13", headers=headers).json()["months"]
+    assert trend[0]["shops_active"] == before["shops_active"]  # a year ago the shop was open
+    assert trend[-1]["shops_active"] == before["shops_active"] - 1
+    assert district.client.post("/api/office/shops/S0002/reopen", headers=headers).status_code == 200
+    wait_until(lambda: summary()["shops_active"] == before["shops_active"])

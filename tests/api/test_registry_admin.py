@@ -25,7 +25,7 @@ def test_create_edit_close_and_reopen_a_shop(world: World) -> None:
     new = {"code": "S0100", "name": "老李面馆", "address": "明南路8号", "category": "food", "grid": "g2"}
     resp = world.client.post("/api/office/shops", json=new, headers=h)
     assert resp.status_code == 201, resp.text
-    assert resp.json() == {**new, "community": "wensan", "status": "active", "owner_activated": False}
+    assert resp.json() == {**new, "community": "wensan", "status": "active", "owner_activated": False, "closures": []}
     assert world.client.post("/api/office/shops", json=new, headers=h).status_code == 409
     li = world.login("li", "li-password")
     assert "S0100" in replicated_partitions(world, li)  # the grid worker of g2 now patrols it
@@ -37,12 +37,14 @@ def test_create_edit_close_and_reopen_a_shop(world: World) -> None:
 
     resp = world.client.post("/api/office/shops/S0100/close", headers=h)
     assert resp.status_code == 200 and resp.json()["status"] == "closed"
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    assert resp.json()["closures"] == [{"since": today, "until": None}]  # when: its weeks before still count
     active = world.client.get("/api/office/registry/shops?status=active", headers=h).json()["items"]
     assert "S0100" not in {s["code"] for s in active}
     closed = world.client.get("/api/office/registry/shops?status=closed&community=wensan", headers=h).json()
     assert [s["code"] for s in closed["items"]] == ["S0100"]
     resp = world.client.post("/api/office/shops/S0100/reopen", headers=h)
-    assert resp.json()["status"] == "active"
+    assert resp.json()["status"] == "active" and resp.json()["closures"] == [{"since": today, "until": today}]
 
 
 def test_shop_refusals_name_the_field(world: World) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from server.models.templates import Template
 from server.validators import rules as R
-from server.validators.projections import project_shop
+from server.validators.projections import project_shop, project_with_past
 from server.validators.shops import plan_writes
 from tests.validators.builders import (
     RULES,
@@ -111,6 +111,26 @@ def test_weekly_self_check(events: Events, as_of: str, expected: dict[str, list[
 def test_only_an_active_shop_owes_self_checks(registry: dict[str, Any] | None) -> None:
     docs = project_shop(registry, [self_check("2026-03-02 10:00")], RULES, date(2026, 4, 30), TEMPLATES)
     assert ledger(docs) == {"self_check": [2]} and score(docs)["points"] == 102
+
+
+def test_a_shop_closed_owes_the_weeks_before_it_closed_and_none_while_closed() -> None:
+    """Closing a black-listed shop took away every missed week of its year (its points rose from 56 to 103): the
+    weeks it was active still count, the weeks it was closed (any day of them) do not, and from its reopening on
+    it owes them again."""
+    checks = [self_check("2026-03-02 10:00")]
+    closed = {**shop("closed"), "closures": [{"since": "2026-03-25", "until": None}]}
+    docs = project_shop(closed, checks, RULES, date(2026, 4, 30), TEMPLATES)
+    assert ledger(docs) == {"self_check": [2], "missed_week": [-1, -1]}  # W11, W12; W13 (23-29 March) closed
+    reopened = {**shop(), "closures": [{"since": "2026-03-25", "until": "2026-04-08"}]}
+    docs = project_shop(reopened, checks, RULES, date(2026, 4, 30), TEMPLATES)
+    # W11, W12, then from W15 (6-12 April, reopened on the 8th: closed part of it) on: W16 (its grace ends 26 April)
+    assert ledger(docs) == {"self_check": [2], "missed_week": [-1, -1, -1]}
+    # The score as of a past day (the monthly rankings) counts alike.
+    _, [as_of] = project_with_past(closed, checks, RULES, None, TEMPLATES, [date(2026, 4, 30)])
+    assert (
+        as_of is not None
+        and as_of["points"] == score(project_shop(closed, checks, RULES, date(2026, 4, 30), TEMPLATES))["points"]
+    )
 
 
 def test_no_week_is_owed_before_the_rules_take_effect() -> None:
