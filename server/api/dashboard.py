@@ -24,7 +24,8 @@ from server.office import figures, monitor, rankings, shops
 from server.office.facts import Facts, View
 from server.office.reach import Reach
 from server.store.protocol import Store
-from server.store.upsert import read
+from server.store.upsert import read, read_local
+from server.validators.checkpoint import RETRIES_ID
 from server.validators.follower import Follower
 
 MAX_PAGE: Final = 500
@@ -199,6 +200,24 @@ async def workers(request: Request) -> Response:
     return json_response(request, {"workers": await shops.workers(_store(request), view, reach.user_filter(view))})
 
 
+async def projection_failures(store: Store, view: View, reach: Reach) -> list[dict[str, object]]:
+    """The shops in reach whose projection failed (`Follower._failed`: the validators' retry history, kept in the
+    store whichever process runs them): `[{"shop", "name", "tries", "parked", "error", "at"}]`. Until it succeeds
+    the shop's points, hazards and alarms stay as they were, which the office would otherwise not know (a parked
+    one is tried again when one of its documents changes, or at the next day's tick)."""
+    noted = await read_local(store, RETRIES_ID)
+    failing = noted.get("shops", {}) if noted else {}
+    out = []
+    for code, entry in sorted(failing.items() if isinstance(failing, dict) else ()):
+        if not isinstance(entry, dict) or not (reach.everywhere or reach.has(view, code)):
+            continue
+        shop = view.shops.get(code)
+        name = (shop.doc or {}).get("name") if shop else None
+        keys = ("tries", "parked", "error", "at")
+        out.append({"shop": code, "name": name, **{key: entry.get(key) for key in keys}})
+    return out
+
+
 async def sync_monitor(request: Request) -> Response:
     """`GET /api/office/sync-monitor`: `{"devices", "users", "silent_days", "unassigned_devices",
     "refused_total", "backup"}`: every device's last report, and per owner and grid worker their devices, the newest
@@ -211,6 +230,7 @@ async def sync_monitor(request: Request) -> Response:
     settings = request.app.state.settings
     every = settings.backup_every_hours if request.app.state.backups is not None else None
     answer["backup"] = await backups.status(_store(request), now, every)
+    answer["projection_failures"] = await projection_failures(_store(request), view, reach)
     return json_response(request, answer)
 
 

@@ -507,6 +507,45 @@ def test_the_sync_monitor(district: World) -> None:
     assert answer["silent_days"] == 3 and answer["refused_total"] == 1
 
 
+def test_the_sync_monitor_names_the_shops_whose_points_cannot_be_computed(
+    district: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shop whose projection fails keeps its old points, hazards and alarms while the validators retry and then
+    park it; only the server's log said so. The office sees which shop, why and how often, until it succeeds."""
+    from server.validators import follower
+
+    real = follower.project_shop_into
+
+    async def failing(store: Any, code: str, *args: Any, **kwargs: Any) -> Any:
+        if code == "S0002":
+            raise OverflowError("date value out of range")
+        return await real(store, code, *args, **kwargs)
+
+    monkeypatch.setattr(follower, "project_shop_into", failing)
+    zhou = district.login("zhou", "zhou-password")
+    assert (
+        district.client.post(
+            "/sync/_bulk_docs", headers=zhou, json={"docs": [check("patrol", "S0002", NOW)]}
+        ).status_code
+        == 201
+    )
+
+    def failures(who: dict[str, str]) -> list[dict[str, Any]]:
+        answer: list[dict[str, Any]] = district.client.get("/api/office/sync-monitor", headers=who).json()[
+            "projection_failures"
+        ]
+        return answer
+
+    [failed] = wait_until(lambda: failures(office(district)))
+    assert failed["shop"] == "S0002" and failed["name"] == "小吃店S0002" and failed["tries"] >= 1
+    assert failed["error"] == "OverflowError: date value out of range" and failed["at"]
+    # A sub-district office sees only its own shops' (S0002 is minglou's).
+    district.call(district.state.accounts.create_staff, "office", "sun", "sun-password", "孙所长", "xihu")
+    assert failures(district.login("sun", "sun-password")) == []
+    monkeypatch.undo()  # fixed: the next try projects it, and the office's list empties
+    wait_until(lambda: failures(office(district)) == [], timeout=30)
+
+
 def test_the_sync_monitor_names_owners_by_their_shop_and_puts_silent_devices_with_data_first(
     district: World,
 ) -> None:

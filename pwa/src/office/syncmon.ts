@@ -340,16 +340,54 @@ export function backupLine(status: BackupStatus | undefined): { text: string; wa
   return { text: parts.join(' '), warn: Boolean(status.failed) || status.stale === true || !last };
 }
 
+export interface ProjectionFailure {
+  shop: string;
+  name?: string | null;
+  tries?: number;
+  parked?: boolean;
+  error?: string;
+  at?: string;
+}
+
+/** The shops whose points, hazards and alarms the server cannot compute now (their projection fails): each with
+ *  why, how often and since when; nothing when there are none. */
+export function failuresBlock(failures: ProjectionFailure[]): HTMLElement | null {
+  if (failures.length === 0) return null;
+  return h(
+    'div',
+    { class: 'sync-failures', 'data-projection-failures': '', role: 'alert' },
+    h('p', { class: 'warn' }, ot('sync.failuresIntro', { n: failures.length })),
+    table(
+      [
+        { label: ot('sync.failureShop'), cell: (f: ProjectionFailure) => `${f.shop} ${f.name ?? ''}`.trim() },
+        { label: ot('sync.failureError'), cell: (f: ProjectionFailure) => str(f.error) },
+        {
+          label: ot('sync.failureTries'),
+          cell: (f: ProjectionFailure) =>
+            f.parked ? ot('sync.failureParked', { n: f.tries ?? 0 }) : ot('sync.failureRetrying', { n: f.tries ?? 0 }),
+        },
+        { label: ot('sync.failureAt'), cell: (f: ProjectionFailure) => when(f.at), cls: 'nowrap' },
+      ],
+      failures,
+      { 'data-table': 'projection-failures' },
+      (f) => ({ 'data-shop': f.shop }),
+    ),
+  );
+}
+
 export const syncMonitor: Screen = () => {
   const users = h('div', {});
   const devices = h('div', {});
   const refused = h('div', {});
   const summary = h('p', { class: 'sync-summary', 'data-summary': '' });
   const backup = h('p', { class: 'sync-backup', 'data-backup': '', role: 'status' });
+  const failing = h('div', {});
   const load = (): Promise<unknown> => {
     const answer = loadMonitor(devices, refused, users, summary);
     void answer
       .then((found) => {
+        const block = failuresBlock(listOf<ProjectionFailure>(found, 'projection_failures'));
+        failing.replaceChildren(...(block ? [block] : []));
         const line = backupLine((found as { backup?: BackupStatus }).backup);
         backup.hidden = line === null;
         backup.textContent = line?.text ?? '';
@@ -369,6 +407,7 @@ export const syncMonitor: Screen = () => {
     { class: 'screen sync-monitor' },
     h('h1', {}, ot('sync.title')),
     summary,
+    failing,
     backup,
     section(ot('sync.devices'), devices),
     section(ot('sync.refused'), refused),
