@@ -279,6 +279,8 @@ def test_requests_that_would_make_the_gateway_do_too_much_are_400s(world: World)
     assert keys.status_code == 200 and len(keys.json()["rows"]) == 1_000
     # The operator's tools are bound by the body limit only.
     assert world.http.post("/sync/_all_docs", json={"keys": [own] * 1_001}, headers=world.admin).status_code == 200
+    many = {"docs": [{"id": f"{me.name}:x:{n}"} for n in range(1_001)]}
+    assert world.http.post("/sync/_bulk_get", json=many, headers=world.admin).status_code == 200
 
 
 def test_a_device_cannot_fill_the_disk_through_local_documents(world: World) -> None:
