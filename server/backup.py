@@ -203,8 +203,8 @@ def kept(folder: Path) -> list[Manifest]:
 
 
 def _prune(out: Path, keep: int, newest: Manifest) -> int:
-    """Remove the backups older than the `keep` newest, and the leftovers of backups cut short (older than
-    `newest`); answers how many whole backups were removed. The photos stay: the store never deletes one either."""
+    """Remove the backups older than the `keep` newest, and the leftovers of backups cut short; answers how many
+    whole backups were removed. The photos stay: the store never deletes one either."""
     whole = kept(out)
     names = {m.database for m in whole[:keep]} | {newest.database}
     removed = 0
@@ -218,13 +218,10 @@ def _prune(out: Path, keep: int, newest: Manifest) -> int:
         database = f"{SNAPSHOTS}/{path.name}"
         if path.name.endswith(".partial"):
             path.unlink(missing_ok=True)  # written aside by a process killed half-way (this one holds the lock)
-        elif (
-            path.suffix == ".sqlite3"
-            and database not in names
-            and not path.with_suffix(".json").exists()
-            and path.name < Path(newest.database).name
-        ):
-            path.unlink(missing_ok=True)  # a snapshot whose photos never all came: a backup cut short
+        elif path.suffix == ".sqlite3" and database not in names and not path.with_suffix(".json").exists():
+            # A snapshot whose photos never all came: a backup cut short (this one holds the folder's lock, so
+            # no other is under way).
+            path.unlink(missing_ok=True)
     _fsync(out / SNAPSHOTS)
     return removed
 

@@ -16,11 +16,13 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import time_machine
 
 from tests.gateway import ROOT, Gateway
 
@@ -195,6 +197,10 @@ def test_a_backup_that_fails_leaves_the_earlier_one_in_its_folder_restorable(
         monkeypatch.setattr(backup_module, "connect", lambda *args, **kwargs: Failing())
     else:
         monkeypatch.setattr(backup_module.shutil, "copyfile", copy_fails_after_two)
+    # This one and the next within one second, not the first's: the one cut short is named {stamp}, the next
+    # {stamp}-2 (which sorts before it by name).
+    clock = time_machine.travel(datetime.now(UTC) + timedelta(seconds=5), tick=False)
+    clock.start()
     with pytest.raises(OSError):
         backup_module.backup(gateway.data_dir, folder, say=lambda line: None)
     assert step == "snapshot" or len(copies) == 3  # it failed half-way through the photos
@@ -204,9 +210,11 @@ def test_a_backup_that_fails_leaves_the_earlier_one_in_its_folder_restorable(
     assert answer.returncode == 0, answer.stderr
     assert "30 documents" in answer.stdout
 
-    # The next backup is whole, and leaves nothing of the one cut short.
+    # The next backup is whole, and leaves nothing of the one cut short (within the same second too: its name
+    # then has a suffix).
     made = backup_module.backup(gateway.data_dir, folder, say=lambda line: None)
-    assert made.documents == 60
+    clock.stop()
+    assert made.documents == 60 and made.stamp.endswith("Z-2") == (step == "photos")  # its snapshot was left
     snapshots = sorted(p.name for p in (folder / "snapshots").iterdir())
     assert snapshots == sorted(f"{m.stamp}{ext}" for m in backup_module.kept(folder) for ext in (".json", ".sqlite3"))
     assert len(snapshots) == 4
