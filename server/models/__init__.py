@@ -33,6 +33,7 @@ from server.models.projections import (
     Hazard,
     LedgerEntry,
     Ranking,
+    Receipt,
     Redemption,
     Rewards,
     Score,
@@ -77,6 +78,7 @@ SERVER_TYPES: Final[Mapping[str, type[Doc]]] = {
     "stats": Stats,
     "rewards": Rewards,
     "redemption": Redemption,
+    "receipt": Receipt,
 }
 DOC_TYPES: Final[Mapping[str, type[Doc]]] = {**EVENT_TYPES, **SERVER_TYPES}
 
@@ -134,6 +136,7 @@ __all__ = [
     "Patrol",
     "Photo",
     "Ranking",
+    "Receipt",
     "Rectification",
     "Rules",
     "Score",

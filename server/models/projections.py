@@ -28,6 +28,7 @@ from server.models.common import (
     PhotoId,
     PositiveInt,
     RectificationId,
+    SelfCheckId,
     Severity,
     ShopCode,
     Text,
@@ -255,6 +256,22 @@ class Redemption(ShopProjection):
         self.check_shop_id(r"redemption:\d{6,9}", "redemption:{six-digit number}")
         if self.id != redemption_id(self.shop, self.number):
             raise refuse(f"_id must be {redemption_id(self.shop, self.number)}")
+        return self
+
+
+class Receipt(ShopProjection):
+    """`{shop}:receipt:{ulid}`: when the gateway received a device's self-checks (SPEC: a week's self-check counts
+    when *received* within its grace period; a phone's `performed_at` alone could be set back to fill a missed
+    week long after). Written by the server in the same `_bulk_docs` as the checks it names, one per shop and
+    request; never through /sync/ by a device. An event that arrived twice keeps its first receipt."""
+
+    type: Literal["receipt"]
+    events: tuple[SelfCheckId, ...] = Field(min_length=1, max_length=10_000)
+    received_at: Timestamp
+
+    @model_validator(mode="after")
+    def _check_receipt(self) -> Self:
+        self.check_shop_id(rf"receipt:{ULID}", "receipt:{ulid}")
         return self
 
 

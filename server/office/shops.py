@@ -143,6 +143,8 @@ async def efile(store: Store, view: View, code: str) -> dict[str, Any]:
     timeline, other = [], []
     for doc in docs:
         kind = str(doc.get("type"))
+        if kind == "receipt":
+            continue  # the server's note of when self-checks arrived (`models.Receipt`): its bookkeeping
         if kind == "ledger":
             source = by_id.get(str(doc.get("source")), {})
             at = _moment(source.get(TIME_FIELDS.get(str(source.get("type")), "")), zone) or _moment(

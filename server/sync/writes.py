@@ -17,7 +17,9 @@ from typing import Any
 from server import access, quarantine
 from server.auth import Principal
 from server.errors import CouchError
-from server.models import Template
+from server.ids import new_ulid
+from server.models import Receipt, Template
+from server.store import revtree
 from server.store.protocol import Doc, Store
 from server.sync.validate import WriteContext, check_event_write
 
@@ -82,7 +84,11 @@ async def _write(
         allowed.append(doc)
     # Only a replicator writes with new_edits=false, and it resends what no durable checkpoint covers yet
     # (the durability policy in server/store/sqlite_io.py): its batches need not wait for the disk.
-    written = await store.bulk_docs(allowed, new_edits=new_edits, durable=durable) if allowed else []
+    receipts = [] if principal.is_admin else receipts_for(allowed, ctx.now, new_edits)
+    written = await store.bulk_docs(allowed + receipts, new_edits=new_edits, durable=durable) if allowed else []
+    if receipts:  # in the same write as the checks they name; the device is answered for its own documents
+        ours = {receipt["_id"] for receipt in receipts}
+        written = written[: len(allowed)] if new_edits else [a for a in written if a.get("id") not in ours]
     if new_edits:
         it = iter(written)
         merged = [a if a is not None else next(it) for a in answers]
@@ -97,6 +103,31 @@ async def _write(
         ]
         await quarantine.record(store, principal, refusals, ctx.now, _quarantine_budget(state))
     return merged if single else [_for_batch(a) for a in merged]
+
+
+def receipts_for(docs: list[Doc], now: datetime, new_edits: bool) -> list[Doc]:
+    """One `Receipt` per shop for the self-checks among `docs`: when the server received them. In a replicator's
+    batch (new_edits=false) each carries the revision `_bulk_docs` would have given it."""
+    by_shop: dict[str, list[str]] = {}
+    for doc in docs:
+        if doc.get("type") == "self_check" and isinstance(doc.get("shop"), str):
+            by_shop.setdefault(doc["shop"], []).append(str(doc["_id"]))
+    out = []
+    for shop, ids in sorted(by_shop.items()):
+        body = {
+            "_id": f"{shop}:receipt:{new_ulid()}",
+            "type": "receipt",
+            "schema": 1,
+            "shop": shop,
+            "events": ids,
+            "received_at": now.isoformat(),
+        }
+        receipt = Receipt.model_validate(body).to_doc()
+        if not new_edits:
+            fields = {k: v for k, v in receipt.items() if k != "_id"}
+            receipt["_rev"] = revtree.new_rev(None, False, fields, [])
+        out.append(receipt)
+    return out
 
 
 def _for_batch(answer: Doc) -> Doc:

@@ -88,6 +88,7 @@ def project_with_past(
     if code is None:
         return [], scores
     projector = _Projector(code, registry, rules, as_of or date.min, templates)
+    projector.receipts = receipts(events)
     taken = registry is not None  # without a registry, a shop with no event yet has no projection
     pending = 0
     for event in ordered:
@@ -123,6 +124,26 @@ def canonical_events(events: Iterable[Mapping[str, Any]]) -> list[Event]:
         if seen is None or _canonical_json(doc) > _canonical_json(seen[0]):
             chosen[event.id] = (doc, event)
     return sorted((event for _, event in chosen.values()), key=lambda event: (event.performed_at, event.id))
+
+
+def receipts(events: Iterable[Mapping[str, Any]]) -> dict[str, datetime]:
+    """When the server first received each self-check, from the `Receipt`s among `events` (the earliest, when a
+    check was received twice; a receipt that does not parse is skipped, as the gateway never writes one)."""
+    first: dict[str, datetime] = {}
+    for doc in events:
+        if doc.get("type") != "receipt":
+            continue
+        try:
+            moment = datetime.fromisoformat(str(doc["received_at"]).replace("Z", "+00:00"))
+            ids = [str(event) for event in doc["events"]]
+        except (KeyError, TypeError, ValueError):
+            continue
+        if moment.tzinfo is None:
+            continue
+        for event in ids:
+            if event not in first or moment < first[event]:
+                first[event] = moment
+    return first
 
 
 def redemptions(events: Iterable[Mapping[str, Any]]) -> list[Redemption]:
@@ -184,6 +205,7 @@ class _Projector:
         # (type, author, moment) -> the submission's first event (by `_id`), its new hazards, its cost.
         self.submissions: dict[tuple[str, str, datetime], tuple[SelfCheck | Patrol, list[HazardState], int]] = {}
         self.redemptions: list[Redemption] = []
+        self.receipts: dict[str, datetime] = {}  # self-check id -> when the server first received it
         # One patrol visit (a shop's patrols of one day: one event per checklist module) earns the clean-patrol
         # points once, and only when none of its patrols found a hazard: day -> the key holding the points.
         self.visits: dict[date, str | None] = {}
@@ -205,9 +227,12 @@ class _Projector:
     def _self_check(self, check: SelfCheck) -> None:
         day = R.day_of(check.performed_at, self.rules)
         week = R.week_of(day)
-        points = R.self_check_points(self.rules, week in self.weeks)
-        self._event_entry(check.key, "self_check", points, check.id, check)
-        self.weeks.add(week)
+        if self._received_in_time(check, day):
+            points = R.self_check_points(self.rules, week in self.weeks)
+            self._event_entry(check.key, "self_check", points, check.id, check)
+            self.weeks.add(week)
+        # else: received after its week's grace (SPEC: a week with none *received* within it is missed): it earns
+        # nothing and saves no week, but what it declares is declared all the same.
         self.latest_self_check = check
         template = self.templates.get((check.template, check.template_version))
         found: list[HazardState] = []
@@ -380,6 +405,12 @@ class _Projector:
         sunday = monday + SIX_DAYS
         closures = self.registry.closures if self.registry else ()
         return any(c.since <= sunday and (c.until is None or c.until > monday) for c in closures)
+
+    def _received_in_time(self, check: SelfCheck, day: date) -> bool:
+        """Whether the server received `check` before its week turned missed (`_due`). A check without a receipt
+        (from before receipts were written, or the operator's) counts by its own time, as before."""
+        received = self.receipts.get(check.id)
+        return received is None or received < self._due(day + timedelta(days=6 - day.weekday()))
 
     def _due(self, sunday: date) -> datetime:
         return R.midnight(R.missed_week_due(sunday, self.rules), self.rules)

@@ -595,3 +595,35 @@ async def test_check_event_write_on_each_backend_with_the_clock_as_a_parameter(s
         await check_event_write(WriteContext(store, then), owner, scope, other, False)
     with pytest.raises(CouchError, match="immutable"):
         await check_event_write(WriteContext(store, then), owner, scope, doc, True)
+
+
+def test_the_gateway_notes_when_it_received_an_owners_self_checks(world: World) -> None:
+    """SPEC counts a week's self-check when it is *received* within the grace period: the gateway writes a
+    receipt with the checks, the phone's answer is about its own documents only, and no device writes one."""
+    checks = [self_check(), self_check()]
+    before = datetime.now(UTC)
+    for new_edits in (True, False):
+        docs = checks if new_edits else [{**c, "_id": c["_id"][:-1] + "Z", "_rev": "1-" + "a" * 32} for c in checks]
+        answers = world.owner(docs, new_edits=new_edits)
+        assert answers == ([] if not new_edits else answers) and all("receipt" not in str(a) for a in answers)
+        assert len(answers) == (2 if new_edits else 0)
+    rows = world.client.get(
+        "/sync/_all_docs?include_docs=true&startkey=%22S0001:receipt:%22&endkey=%22S0001:receipt:%EF%BF%B0%22",
+        headers=world.headers("admin", "admin"),
+    ).json()["rows"]
+    received = [row["doc"] for row in rows]
+    assert len(received) == 2 and [len(r["events"]) for r in received] == [2, 2]
+    assert set(received[0]["events"]) | set(received[1]["events"]) >= {c["_id"] for c in checks}
+    moment = datetime.fromisoformat(received[0]["received_at"].replace("Z", "+00:00"))
+    assert before - timedelta(seconds=1) <= moment <= datetime.now(UTC)
+    # A grid worker's patrol needs none; a device cannot write one; the operator's writes get none.
+    world.grid([patrol()])
+    forged = {**received[0], "_id": "S0001:receipt:" + new_ulid(), "received_at": "2026-01-01T00:00:00Z"}
+    del forged["_rev"]
+    refused(world.owner([forged])[0], "written by the server")
+    world.push("admin", "admin", [self_check()])
+    rows = world.client.get(
+        "/sync/_all_docs?startkey=%22S0001:receipt:%22&endkey=%22S0001:receipt:%EF%BF%B0%22",
+        headers=world.headers("admin", "admin"),
+    ).json()["rows"]
+    assert len(rows) == 2

@@ -72,6 +72,18 @@ def _event(kind: str, when: str, by: str, **fields: Any) -> dict[str, Any]:
     }
 
 
+def receipt(when: str, *checks: Mapping[str, Any]) -> dict[str, Any]:
+    """The gateway's note that it received these self-checks at `when` (`models.Receipt`)."""
+    return {
+        "_id": f"{SHOP}:receipt:{ulid(when)}",
+        "type": "receipt",
+        "schema": 1,
+        "shop": SHOP,
+        "events": [check["_id"] for check in checks],
+        "received_at": at(when),
+    }
+
+
 def _answers(values: Mapping[str, bool | int]) -> dict[str, Any]:
     return {item: {"value": value, "photos": [PHOTO] if item == "gas_safe" else []} for item, value in values.items()}
 

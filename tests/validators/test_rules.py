@@ -26,6 +26,7 @@ from tests.validators.builders import (
     patrol,
     photo,
     project,
+    receipt,
     rectification,
     score,
     self_check,
@@ -38,6 +39,13 @@ Events = Callable[[], list[dict[str, Any]]]
 
 def case(name: str, events: Events, as_of: str, expected: dict[str, list[int]]) -> Any:
     return pytest.param(events, as_of, expected, id=name)
+
+
+def _received(*moments: str) -> list[dict[str, Any]]:
+    """A check of W10 received in time, and one of W11 (9-15 March; its grace ends with 22 March) received at
+    `moments`."""
+    late = self_check("2026-03-10 10:00")
+    return [self_check("2026-03-02 10:00"), late, *(receipt(moment, late) for moment in moments)]
 
 
 def check_table(events: Events, as_of: str, expected: dict[str, list[int]]) -> list[dict[str, Any]]:
@@ -90,7 +98,25 @@ def check_table(events: Events, as_of: str, expected: dict[str, list[int]]) -> l
             {"self_check": [2], "missed_week": [-1, -1]},
         ),
         case(
-            "a check performed in the week saves it, whenever it arrives",
+            "a check received within its week's grace saves it (received at 23:00 on the grace's last day)",
+            lambda: _received("2026-03-22 23:00"),
+            "2026-03-30",
+            {"self_check": [2, 2], "missed_week": [-1]},
+        ),
+        case(
+            "a check received after its week's grace earns nothing and saves nothing (SPEC: none *received*)",
+            lambda: _received("2026-03-23 09:00"),
+            "2026-03-30",
+            {"self_check": [2], "missed_week": [-1, -1]},
+        ),
+        case(
+            "a check received twice counts from its first receipt",
+            lambda: _received("2026-03-20 09:00", "2026-03-25 09:00"),
+            "2026-03-30",
+            {"self_check": [2, 2], "missed_week": [-1]},
+        ),
+        case(
+            "a check without a receipt (from before receipts, or the operator's) counts by its own time",
             lambda: [self_check("2026-03-15 23:30"), self_check("2026-03-02 10:00")],
             "2026-03-23",
             {"self_check": [2, 2]},
