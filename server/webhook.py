@@ -288,13 +288,18 @@ class Webhook:
         for attempt in range(1, self.attempts + 1):
             status: int | None = None
             try:
-                response = await self._client.post(
-                    self.url, content=body, headers={**headers, "X-Mashang-Attempt": str(attempt)}
-                )
+                # The whole try within the timeout: httpx's bounds each read alone, and a receiver sending its
+                # answer a byte at a time held one of the few delivery workers for as long as it liked.
+                async with asyncio.timeout(self.timeout):
+                    response = await self._client.post(
+                        self.url, content=body, headers={**headers, "X-Mashang-Attempt": str(attempt)}
+                    )
                 status = response.status_code
                 error = None if 200 <= status < 300 else f"HTTP {status}"
             except httpx.HTTPError as e:
                 error = f"{type(e).__name__}: {e}"[:MAX_ERROR]
+            except TimeoutError:
+                error = f"no whole answer within {self.timeout:g} s"
             await self._record(delivery, event, alarm, attempt, status, error)
             if error is None:
                 return True

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import socket
 import threading
 import time
 import uuid
@@ -147,6 +148,58 @@ def test_a_slow_receiver_does_not_hold_the_gateway(tmp_path: Path) -> None:
         assert time.monotonic() - started < 0.4
         items = wait_for(world, lambda items: len(items) == 3)
     assert {i["alarm"] for i in items} == {doc["_id"] for doc in docs} and all(i["ok"] for i in items)
+
+
+@contextlib.contextmanager
+def trickling(seconds: float) -> Iterator[str]:
+    """A receiver that answers 200 and then its body a byte every 0.25 s, for `seconds`."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            body = int(seconds / 0.25)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % body)
+            for _ in range(body):
+                if stop.wait(0.25):
+                    return
+                with contextlib.suppress(OSError):
+                    conn.sendall(b"x")
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
+    finally:
+        stop.set()
+        server.close()
+
+
+def test_a_receiver_that_trickles_its_answer_gets_the_timeout_for_the_whole_try(tmp_path: Path) -> None:
+    """httpx bounds each read: a receiver sending its answer a byte at a time held one of the two delivery workers
+    for as long as it liked (8 s with a 1 s timeout), and was logged as delivered."""
+    with (
+        trickling(6.0) as url,
+        open_world(
+            tmp_path,
+            webhook_url=url,
+            webhook_secret=WEBHOOK_SECRET,
+            webhook_attempts=1,
+            webhook_timeout_seconds=1.0,
+            run_validators=False,
+        ) as world,
+    ):
+        started = time.monotonic()
+        world.call(write, world.state.store, alarm_doc("S0002", "2026-03-02T10:00:00+08:00"))
+        [item] = wait_for(world, lambda items: len(items) == 1)
+        assert time.monotonic() - started < 4.0
+    assert item["ok"] is False and item["error"] == "no whole answer within 1 s", item
 
 
 def test_without_a_url_nothing_is_sent(world: World) -> None:
