@@ -313,7 +313,8 @@ class Alarms:
         )
         if before is not None:
             cursor = self._index.get(before)
-            if cursor is None:
+            if cursor is None or (shops is not None and not shops(shop_of(before))):
+                # One outside the caller's reach is as unknown as one that does not exist: neither is told.
                 raise bad_request("before: the id of an alarm from the previous page")
             keys = [key for key in keys if key < (cursor.created_at, before)]
         ids = [alarm_id for _, alarm_id in keys[:limit]]

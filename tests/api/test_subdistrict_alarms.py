@@ -141,6 +141,11 @@ def test_another_sub_districts_alarm_is_a_403_and_is_left_as_it_was(world: World
     assert_forbidden(world.client.get("/api/office/alarms/S0002:alarm:01JE0000000000000000000000", headers=sun))
     shown = body_of(world, WANG, f"/api/office/alarms/{theirs}")
     assert shown["status"] == "open" and [s["status"] for s in shown["history"]] == ["open"]
+    # Paging from it tells nothing either: it is as unknown as an alarm that does not exist (it answered 200).
+    for cursor in (theirs, "S0001:alarm:01JE0000000000000000000000"):
+        paged = world.client.get(f"/api/office/alarms?before={cursor}", headers=sun)
+        assert paged.status_code == 400 and paged.json()["reason"].startswith("before:"), paged.text
+    assert world.client.get(f"/api/office/alarms?before={ours}", headers=sun).status_code == 200
 
     # Its own alarms it handles as the district's office does; 明楼's office may not touch 西溪's.
     resp = world.client.post(f"/api/office/alarms/{ours}/ack", headers=sun, json={"note": "收到"})
