@@ -171,7 +171,8 @@ async def efile(store: Store, view: View, code: str) -> dict[str, Any]:
 
 
 async def workers(store: Store, view: View, keep: Callable[[Doc], bool] = lambda _user: True) -> list[dict[str, Any]]:
-    """Every grid worker with their grids, active shops, shops patrolled this month, overdue patrols (active shops
+    """Every grid worker with their grids, active shops, shops patrolled this month (by anyone: the grid's coverage;
+    `patrolled_by_them_month`: by this worker, where two share a grid), overdue patrols (active shops
     with no patrol since the start of last month: last month's patrol was missed) and open / overdue hazards.
     `keep` says which grid-worker accounts to list beside those named by the view's grids."""
     users = {
@@ -195,6 +196,7 @@ async def workers(store: Store, view: View, keep: Callable[[Doc], bool] = lambda
         hazards = [hazard_counts(facts, today) for facts in active]
         last = max((max(f.patrols) for f in active if f.patrols), default=None)
         patrolled = sum(1 for f in active if any(d >= this_month for d in f.patrols))
+        own = sum(1 for f in active if any(d >= this_month and by == user_id for d, by in f.patrolled_by))
         out.append(
             {
                 "user_id": user_id,
@@ -204,6 +206,7 @@ async def workers(store: Store, view: View, keep: Callable[[Doc], bool] = lambda
                 "grids": [{"code": g, "name": view.grids[g].get("name")} for g in grids],
                 "shops": len(active),
                 "patrolled_month": patrolled,
+                "patrolled_by_them_month": own,
                 "coverage": patrolled / len(active) if active else None,
                 "overdue_patrols": sum(1 for f in active if not any(d >= last_month for d in f.patrols)),
                 "open_hazards": sum(h[0] for h in hazards),

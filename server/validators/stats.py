@@ -63,6 +63,9 @@ class ShopFacts:
     authors: Authors = ()
     # The registry's closures: (closed on, reopened on or None), in order (`models.registry.Closure`).
     closures: tuple[tuple[date, date | None], ...] = ()
+    # Who patrolled it on which day: (day, grid worker), once each, in order (the workers' screen: a grid shared by
+    # two workers is covered by both, and each did their part).
+    patrolled_by: tuple[tuple[date, str], ...] = ()
 
     def open_on(self, day: date) -> bool:
         """Whether the shop was open (active) at the end of `day`: a period's figures count the shops open on its
@@ -93,6 +96,7 @@ def facts_json(facts: ShopFacts) -> dict[str, Any]:
         "alarms": [_tracked_json(t) for t in facts.alarms],
         "authors": [list(author) for author in facts.authors],
         "closures": [[since.isoformat(), until.isoformat() if until else None] for since, until in facts.closures],
+        "patrolled_by": [[day.isoformat(), by] for day, by in facts.patrolled_by],
     }
 
 
@@ -118,6 +122,7 @@ def facts_of_json(doc: Mapping[str, Any]) -> ShopFacts:
             (date.fromisoformat(since), date.fromisoformat(until) if until else None)
             for since, until in doc.get("closures", ())
         ),
+        patrolled_by=tuple((date.fromisoformat(day), str(by)) for day, by in doc.get("patrolled_by", ())),
     )
 
 
@@ -152,6 +157,7 @@ def shop_facts(
     alarms. Events are the ones the gateway accepted, so a self-check or patrol counts on its `performed_at` day."""
     days: dict[str, set[tuple[str, date]]] = {"self_check": set(), "patrol": set()}
     authors: dict[str, tuple[datetime, str, str]] = {}
+    patrolled_by: set[tuple[date, str]] = set()
     for event in events:
         kind = event.get("type")
         if kind not in EVENT_TYPES or event.get("shop") != code or event.get("_deleted"):
@@ -160,9 +166,11 @@ def shop_facts(
         moment = _moment(at)
         if moment is None:
             continue
+        by = event.get("created_by")
         if kind in days:
             days[str(kind)].add((str(event["_id"]), R.day_of(moment, rules)))
-        by = event.get("created_by")
+            if kind == "patrol" and isinstance(by, str):
+                patrolled_by.add((R.day_of(moment, rules), by))
         if isinstance(by, str) and (by not in authors or moment > authors[by][0]):
             authors[by] = (moment, str(at), str(event.get("device") or ""))
     return ShopFacts(
@@ -176,6 +184,7 @@ def shop_facts(
         hazards=_all_tracked(hazards, rules),
         alarms=_all_tracked(alarms, rules),
         authors=tuple((by, at, device) for by, (_, at, device) in sorted(authors.items())),
+        patrolled_by=tuple(sorted(patrolled_by)),
     )
 
 

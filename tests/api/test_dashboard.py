@@ -471,6 +471,30 @@ def test_grid_workers_and_their_workload(district: World) -> None:
     )
 
 
+def test_two_workers_sharing_a_grid_each_show_their_own_patrols(district: World) -> None:
+    """Both answer for the grid's coverage; each did their part of it (the shops column of the screen added up to
+    79 for 60 shops, and nobody could tell who patrolled)."""
+    registry = district.state.registry
+    grid = district.call(registry.grid, "g1")
+    district.call(district.state.accounts.create_staff, "grid", "chen", "chen-password", "小陈")
+    district.call(registry.put_grid, "g1", grid["name"], grid["community"], [*grid["workers"], "chen"], grid["shops"])
+    try:
+        answer = wait_until(
+            lambda: (
+                (a := district.client.get("/api/office/workers", headers=office(district)).json())
+                and "grid:chen" in {w["user_id"] for w in a["workers"]}
+                and a
+            )
+        )
+        workers = {w["user_id"]: w for w in answer["workers"]}
+        zhou, chen = workers["grid:zhou"], workers["grid:chen"]
+        assert chen["patrolled_month"] == zhou["patrolled_month"] and chen["shops"] == zhou["shops"]
+        assert chen["patrolled_by_them_month"] == 0
+        assert zhou["patrolled_by_them_month"] == zhou["patrolled_month"] > 0  # every patrol of g1 is zhou's
+    finally:
+        district.call(registry.put_grid, "g1", grid["name"], grid["community"], grid["workers"], grid["shops"])
+
+
 def test_the_sync_monitor(district: World) -> None:
     zhou = district.login("zhou", "zhou-password")
     pushed = (NOW - timedelta(hours=1)).isoformat()

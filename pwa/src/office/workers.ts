@@ -14,6 +14,8 @@ interface Worker {
   grids?: (string | { id?: string; code?: string; name?: string })[];
   shops?: number;
   patrolled_month?: number;
+  /** Of those, the shops this worker patrolled (two workers may share a grid). */
+  patrolled_by_them_month?: number;
   patrolled?: number;
   coverage?: number | null;
   overdue_patrols?: number;
@@ -53,6 +55,12 @@ export const workers: Screen = () => {
           },
           { label: ot('workers.shops'), cell: (w: Worker) => num(w.shops), cls: 'num', sort: (w) => w.shops },
           { label: ot('workers.patrolled'), cell: (w: Worker) => num(patrolled(w)), cls: 'num', sort: patrolled },
+          {
+            label: ot('workers.patrolledByThem'),
+            cell: (w: Worker) => num(w.patrolled_by_them_month),
+            cls: 'num',
+            sort: (w) => w.patrolled_by_them_month,
+          },
           { label: ot('workers.coverage'), cell: (w: Worker) => pct(coverageOf(w)), cls: 'num', sort: coverageOf },
           {
             label: ot('workers.overduePatrols'),
