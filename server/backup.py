@@ -112,6 +112,8 @@ def _only_backup(out: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise BackupError(f"another backup is being made into {out}: try again once it is done") from None
+        except OSError:
+            pass  # a filesystem without locks (some network mounts): one backup at a time is the operator's care
         yield
 
 
@@ -166,7 +168,13 @@ def _take_over_first_layout(out: Path) -> None:
         return
     moment = _moment(first.created_at) or datetime.now(UTC)
     database = _new_snapshot_name(out, moment)
-    os.link(out / DB, out / database)
+    try:
+        os.link(out / DB, out / database)
+    except OSError:  # a filesystem without hard links (a USB stick's FAT): a copy, made whole before it is named
+        aside = (out / database).with_name(f"{Path(database).name}.partial")
+        shutil.copyfile(out / DB, aside)
+        _fsync(aside)
+        os.replace(aside, out / database)
     taken = replace(first, database=database)
     _write_json((out / database).with_suffix(".json"), asdict(taken))
     _write_json(out / MANIFEST, asdict(taken))

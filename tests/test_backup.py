@@ -251,9 +251,19 @@ def test_a_folder_keeps_the_newest_backups_and_restores_an_earlier_one_on_reques
     assert gone.returncode == 1 and "keeps no whole backup 20200101T000000Z" in gone.stderr, gone.stderr
 
 
-def test_a_backup_folder_of_the_first_layout_restores_and_is_taken_over(gateway: Gateway, tmp_path: Path) -> None:
+@pytest.mark.parametrize("links", [True, False], ids=["hard links", "no hard links (a USB stick's FAT)"])
+def test_a_backup_folder_of_the_first_layout_restores_and_is_taken_over(
+    gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, links: bool
+) -> None:
     """Before a folder kept several backups it held one: `mashang.sqlite3` and `manifest.json` beside `blobs/`."""
     from server import backup as backup_module
+
+    if not links:
+
+        def no_links(*args: Any) -> None:
+            raise OSError(1, "Operation not permitted")
+
+        monkeypatch.setattr(backup_module.os, "link", no_links)
 
     push(gateway, docs(0, 10))
     folder = tmp_path / "backup"
@@ -266,8 +276,10 @@ def test_a_backup_folder_of_the_first_layout_restores_and_is_taken_over(gateway:
     answer = run("restore", "--from", str(folder), "--data", str(tmp_path / "restored"))
     assert answer.returncode == 0 and "10 documents" in answer.stdout, answer.stderr
     push(gateway, docs(100, 10))
+    taken = backup_module.backup(gateway.data_dir, folder, say=lambda line: None, keep=2)  # in this process
+    assert [m.documents for m in backup_module.kept(folder)] == [20, 10] and taken.documents == 20
     answer = run("backup", "--data", str(gateway.data_dir), "--to", str(folder), "--keep", "1")
-    assert answer.returncode == 0 and "removed 1 older backup" in answer.stdout, answer.stderr
+    assert answer.returncode == 0 and "removed 2 older backups" in answer.stdout, answer.stderr
     assert not (folder / "mashang.sqlite3").exists()
     assert [m.documents for m in backup_module.kept(folder)] == [20]
 
