@@ -47,6 +47,7 @@ from pathlib import Path
 from server.errors import CouchError
 from server.store.protocol import Doc, Store
 from server.store.sqlite_io import blob_path, connect, last_seq
+from server.store.upsert import read_local
 
 DB = "mashang.sqlite3"
 LAST_BACKUP = "server/last-backup"  # the local document noting the last backup
@@ -281,12 +282,7 @@ async def record(store: Store, manifest: Manifest, folder: Path) -> None:
 
 async def _note(store: Store, local_id: str, body: Doc) -> None:
     for _ in range(3):
-        try:
-            rev = (await store.get_local(local_id)).get("_rev")
-        except CouchError as e:
-            if e.status != 404:
-                raise
-            rev = None
+        rev = (await read_local(store, local_id) or {}).get("_rev")
         try:
             await store.put_local(local_id, {**body, "_rev": rev})
             return
@@ -295,13 +291,16 @@ async def _note(store: Store, local_id: str, body: Doc) -> None:
                 raise
 
 
-async def _noted(store: Store, local_id: str) -> Doc | None:
-    try:
-        return await store.get_local(local_id)
-    except CouchError as e:
-        if e.status != 404:
-            raise
-        return None
+async def _noted(store: Store) -> tuple[Doc | None, datetime | None, Doc | None, datetime | None]:
+    """The last backup's note and when it was made; the scheduled backup that failed since (none when a backup
+    was made after it) and when."""
+    noted = await read_local(store, LAST_BACKUP)
+    made = _moment(noted.get("created_at")) if noted else None
+    failure = await read_local(store, FAILED)
+    failed_at = _moment(failure.get("at")) if failure else None
+    if failed_at is None or (made is not None and failed_at <= made):
+        return noted, made, None, None
+    return noted, made, failure, failed_at
 
 
 async def status(store: Store, now: datetime, every_hours: float | None = None) -> Doc:
@@ -311,14 +310,10 @@ async def status(store: Store, now: datetime, every_hours: float | None = None) 
     None, "failed": the scheduled backup that failed since the last one made ({"at", "error"}) or None}`."""
     if store.kind != "sqlite":
         return {"kind": store.kind}
-    noted = await _noted(store, LAST_BACKUP)  # its folder and file, paths on the server, are not for the office
+    noted, made, failure, _ = await _noted(store)
+    # Its folder and file, paths on the server, are not for the office.
     last = {k: v for k, v in noted.items() if k not in ("_id", "_rev", "folder", "database")} if noted else None
-    made = _moment(last.get("created_at")) if last else None
-    failure = await _noted(store, FAILED)
-    failed_at = _moment(failure.get("at")) if failure else None
-    failed = None
-    if failure and failed_at is not None and (made is None or failed_at > made):
-        failed = {"at": failure.get("at"), "error": failure.get("error")}
+    failed = {"at": failure.get("at"), "error": failure.get("error")} if failure else None
     allowed = max(timedelta(days=STALE_DAYS), timedelta(hours=2 * every_hours) if every_hours else timedelta())
     return {
         "kind": "sqlite",
@@ -356,17 +351,13 @@ class Schedule:
     async def wait(self) -> float:
         """Seconds until the next backup is due."""
         now = datetime.now(UTC)
-        noted = await _noted(self.store, LAST_BACKUP)
-        made = _moment(noted.get("created_at")) if noted else None
-        failure = await _noted(self.store, FAILED)
-        failed_at = _moment(failure.get("at")) if failure else None
-        if made is None and failed_at is None:
-            return 0.0
-        if failed_at is not None and (made is None or failed_at > made):
+        _, made, _, failed_at = await _noted(self.store)
+        if failed_at is not None:
             due = failed_at + min(self.every, timedelta(hours=RETRY_HOURS))
-        else:
-            assert made is not None
+        elif made is not None:
             due = made + self.every
+        else:
+            return 0.0
         return max(0.0, (due - now).total_seconds())
 
     async def run_once(self) -> Manifest | None:
