@@ -9,6 +9,8 @@ grid workers and shops; it is what a grid worker's scope is computed from).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from typing import Literal, Self
 
 from pydantic import Field, StrictBool, model_validator
@@ -22,6 +24,11 @@ class Closure(Part):
 
     since: Day
     until: Day | None = None
+
+
+def closed_between(closures: Iterable[tuple[date, date | None]], first: date, last: date) -> bool:
+    """Whether any of these (closed on, reopened on or None) periods holds a day from `first` to `last`."""
+    return any(since <= last and (until is None or until > first) for since, until in closures)
 
 
 class Shop(Doc):

@@ -20,7 +20,7 @@ from server.models import Event
 from server.models.common import Severity
 from server.models.events import Answer, Finding, Patrol, Rectification, SelfCheck, Verification
 from server.models.projections import Alarm, LedgerRule, Redemption
-from server.models.registry import Shop
+from server.models.registry import Shop, closed_between
 from server.models.rules import Rules
 from server.models.templates import Template, hazard_items
 from server.validators import rules as R
@@ -402,9 +402,8 @@ class _Projector:
 
     def _closed_in(self, monday: date) -> bool:
         """Whether the shop was closed on any day of the week of `monday` (a week it was closed owes nothing)."""
-        sunday = monday + SIX_DAYS
         closures = self.registry.closures if self.registry else ()
-        return any(c.since <= sunday and (c.until is None or c.until > monday) for c in closures)
+        return closed_between(((c.since, c.until) for c in closures), monday, monday + SIX_DAYS)
 
     def _received_in_time(self, check: SelfCheck, day: date) -> bool:
         """Whether the server received `check` before its week turned missed (`_due`). A check without a receipt

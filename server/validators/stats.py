@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from server.models.projections import Figures, Stats
+from server.models.registry import closed_between
 from server.models.rules import Rules
 from server.validators import rules as R
 
@@ -72,7 +73,7 @@ class ShopFacts:
         last day. A shop closed before closures were noted was never open; one never closed, always."""
         if not self.active and not any(until is None for _, until in self.closures):
             return False
-        return not any(since <= day and (until is None or day < until) for since, until in self.closures)
+        return not closed_between(self.closures, day, day)
 
     def first_day(self) -> date | None:
         return min((*self.self_checks, *self.patrols), default=None)
