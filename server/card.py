@@ -14,11 +14,10 @@ from zoneinfo import ZoneInfo
 
 from server.errors import not_found
 from server.models import default_rules, shop_doc_id
-from server.models.common import PARTITION
+from server.models.common import is_shop_code
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.upsert import read
 
-SHOP_CODE: Final = re.compile(PARTITION)
 NAME_CHARS: Final = 16  # a longer name is cut with "…" on the badge
 LABEL: Final = "码上安全"
 COLOURS: Final = {"red": "#cf1322", "black": "#1f1f1f", None: "#2f6fb0"}
@@ -29,7 +28,7 @@ NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 
 async def shop_card(store: Store, code: str) -> Doc:
     """The card of an active shop; 404 for an unknown code or a closed shop."""
-    shop = await read(store, shop_doc_id(code)) if SHOP_CODE.fullmatch(code) else None
+    shop = await read(store, shop_doc_id(code)) if is_shop_code(code) else None
     if shop is None or shop.get("type") != "shop" or shop.get("status") != "active":
         raise not_found(f"No shop {code}.")
     score = await read(store, f"{code}:score") or {}

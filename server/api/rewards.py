@@ -31,7 +31,7 @@ from server.api.common import office, registry_of, text_field
 from server.api.dashboard import office_view
 from server.errors import bad_request, not_found
 from server.http import json_response, read_object
-from server.models.common import KEY, MAX_NOTE, NOT_SHOPS, PARTITION
+from server.models.common import KEY, MAX_NOTE, is_shop_code
 from server.models.registry import community_doc_id, shop_doc_id
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.upsert import read
@@ -39,7 +39,6 @@ from server.validators.context import load_context
 from server.validators.rewards import balance, public, redeem
 
 MAX_POINTS: Final = 100_000
-SHOP_CODE: Final = re.compile(PARTITION)
 REQUEST_ID: Final = re.compile(KEY)
 CHUNK: Final = 500
 REWARD_FIELDS: Final = ("earned", "redeemed", "balance", "updated_at")
@@ -52,7 +51,7 @@ def _store(request: Request) -> Store:
 
 def _shop_code(request: Request) -> str:
     code = str(request.path_params["shop"])
-    if not SHOP_CODE.fullmatch(code) or code in NOT_SHOPS:  # the server's own partitions, never read as a shop
+    if not is_shop_code(code):
         raise not_found(f"No shop {code}.")
     return code
 

@@ -37,6 +37,7 @@ NOT_SHOPS: Final = SERVER_PARTITIONS | {DISTRICT}
 
 # One id grammar: `{partition}:{type}:{key}`. PARTITION mirrors `server.access.PARTITION_ID`.
 PARTITION: Final = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+_SHOP_CODE: Final = re.compile(PARTITION)
 ULID: Final = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"  # 26 chars of Crockford base32, canonical upper case
 SLUG: Final = r"[a-z][a-z0-9_]{0,63}"  # template item ids
 KEY: Final = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"  # registry codes, finding ids, hazard suffixes
@@ -111,6 +112,12 @@ def matching(pattern: str, what: str) -> AfterValidator:
         return value
 
     return AfterValidator(check)
+
+
+def is_shop_code(code: str) -> bool:
+    """Whether `code` can name a shop: the partition form, and none of the shared or server partitions (reading
+    `accounts` as a shop would read the whole audit log)."""
+    return bool(_SHOP_CODE.fullmatch(code)) and code not in NOT_SHOPS
 
 
 def _not_district(value: str) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from server.errors import bad_request, not_found
-from server.models.common import NOT_SHOPS, PARTITION
+from server.models.common import is_shop_code
 from server.models.registry import shop_doc_id
 from server.office.facts import ShopState, View
 from server.store.protocol import Doc, Store
@@ -17,7 +16,6 @@ from server.store.reads import docs_with_prefix
 from server.validators.district import shift_month
 from server.validators.stats import ShopFacts, period_bounds
 
-SHOP_CODE: Final = re.compile(PARTITION)
 LISTS: Final = ("red", "black", "none")
 STATUSES: Final = ("active", "closed")
 # Not closed out (销号): open, rectified and waiting for a grid worker's verification, or overdue; as the score's
@@ -132,7 +130,7 @@ async def efile(store: Store, view: View, code: str) -> dict[str, Any]:
     """The shop's details and its whole timeline, newest first: every check, patrol, rectification, verification,
     photo, hazard (with its history), alarm and ledger entry. A ledger entry sits at the time of its source;
     documents with no time (reward points) are listed apart under `other`."""
-    if not SHOP_CODE.fullmatch(code) or code in NOT_SHOPS:
+    if not is_shop_code(code):
         raise bad_request("code: a shop code of letters, digits, _ and -")
     docs = await docs_with_prefix(store, f"{code}:")
     by_id = {doc["_id"]: doc for doc in docs}
