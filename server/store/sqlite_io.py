@@ -51,6 +51,11 @@ from server.store.revtree import Node, Tree
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+# `revs` keeps a rowid: its rows hold the document bodies (a self-check is ~600 bytes), and SQLite's WITHOUT ROWID
+# tables suit small rows only. Keyed on (doc_id, rev) itself, each row went into the middle of the tree: a push of
+# 100 documents dirtied ~370 pages where it now dirties ~230 (new rows are appended; only the key's index takes
+# random inserts), and its commit took 40% longer. A database made before keeps its WITHOUT ROWID table: the
+# statements are the same for both.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     id TEXT PRIMARY KEY,
@@ -69,7 +74,7 @@ CREATE TABLE IF NOT EXISTS revs (
     leaf INTEGER NOT NULL,
     body TEXT,
     PRIMARY KEY (doc_id, rev)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS atts (
     doc_id TEXT NOT NULL,
     rev TEXT NOT NULL,

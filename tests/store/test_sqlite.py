@@ -16,7 +16,7 @@ import pytest
 from server.store import sqlite as sqlite_module
 from server.store.protocol import ChangesQuery, GetOptions
 from server.store.sqlite import SqliteStore
-from server.store.sqlite_io import WalCheckpointer
+from server.store.sqlite_io import SCHEMA, WalCheckpointer
 
 DOC = "S0001:photo:01JDX000000000000000000000"
 
@@ -100,6 +100,38 @@ async def test_data_survives_reopening(tmp_path: Path) -> None:
         assert info["update_seq"] == 1 and info["doc_count"] == 1
     finally:
         await reopened.close()
+
+
+async def test_a_database_made_with_the_earlier_revs_table_keeps_working(tmp_path: Path) -> None:
+    """Databases made before `revs` had a rowid keep their WITHOUT ROWID table, and every path still works on it."""
+    import sqlite3
+
+    old = SCHEMA.replace("    PRIMARY KEY (doc_id, rev)\n);", "    PRIMARY KEY (doc_id, rev)\n) WITHOUT ROWID;", 1)
+    assert old != SCHEMA
+    conn = sqlite3.connect(tmp_path / "mashang.sqlite3")
+    conn.executescript(old)
+    conn.close()
+    store = await SqliteStore.open(tmp_path)
+    try:
+        [first] = await store.bulk_docs([{"_id": DOC, "v": 1}])
+        [second] = await store.bulk_docs([{"_id": DOC, "_rev": first["rev"], "v": 2}])
+        other = {"_id": DOC, "_rev": "2-" + "f" * 32, "_revisions": {"start": 2, "ids": ["f" * 32, first["rev"][2:]]}}
+        assert await store.bulk_docs([{**other, "v": 3}], new_edits=False) == []
+        doc = await store.get(DOC, GetOptions(conflicts=True, revs=True))
+        assert {doc["_rev"], *doc["_conflicts"]} == {second["rev"], other["_rev"]}
+        assert doc["_revisions"]["ids"][-1] == first["rev"][2:]
+        diff = (await store.revs_diff({DOC: [first["rev"], "3-" + "a" * 32]}))[DOC]
+        assert diff["missing"] == ["3-" + "a" * 32]
+        assert set(diff["possible_ancestors"]) == {second["rev"], other["_rev"]}
+        feed = await store.changes(ChangesQuery(all_docs=True))
+        [change] = feed["results"]
+        assert change["id"] == DOC and len(change["changes"]) == 2
+    finally:
+        await store.close()
+    conn = sqlite3.connect(tmp_path / "mashang.sqlite3")
+    [sql] = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'revs'").fetchone()
+    conn.close()
+    assert sql.rstrip().endswith("WITHOUT ROWID")  # opening it did not change the table
 
 
 async def test_durable_writes_wait_for_the_fsync_and_replicated_batches_do_not(
