@@ -324,7 +324,8 @@ class ShopHistory:
         hazardous = {item: value for issue in shown for item, value in issue.values.items()}
         answers: dict[str, Any] = {item: {"value": hazardous.get(item, safe)} for item, safe in self._safe.items()}
         if "extinguisher_present" in hazardous:
-            del answers["extinguisher_valid"]  # no extinguisher, no expiry date to read
+            # No extinguisher, so none within its date: the app has every item answered, and so is this one.
+            answers["extinguisher_valid"] = {"value": False}
         needs_photo = [item for item in self._photo_items if item in answers]
         if needs_photo:
             # One picture of the extinguisher's label and the gas corner; older checks show the latest earlier one.

@@ -155,6 +155,11 @@ def check_event(template: Template, event: ChecklistEvent) -> list[str]:
         wanted = f"{template.template_id} v{template.version}"
         return [f"template: {event.template} v{event.template_version} is not {wanted}"]
     problems = check_answers(template, event.answers)
+    # The app answers every item before it lets a check be sent; one that answers a few would earn a week's
+    # self-check (+2) or pass for a patrol without looking at the rest.
+    unanswered = [item.id for item in template.items if item.id not in event.answers]
+    if unanswered:
+        problems.append(f"answers: {', '.join(unanswered)} not answered; every item of the checklist needs an answer")
     known = {item.id for item in template.items} | {OTHER_ITEM}
     findings = event.findings if isinstance(event, Patrol) else ()
     for finding in findings:

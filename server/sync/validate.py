@@ -24,6 +24,7 @@ from server.models import (
     EVENT_TYPES,
     SERVER_TYPES,
     ChecklistEvent,
+    Event,
     Photo,
     Template,
     check_event,
@@ -148,10 +149,22 @@ async def check_event_write(
     size = len(orjson.dumps(_without_attachment_data(doc)))
     if size > MAX_DOC_BYTES:
         raise forbidden(f"the document is {size} bytes; an event may have at most {MAX_DOC_BYTES}")
+    # A change to a stored event is refused as such, whatever it changed; a revision the store already holds (a
+    # phone sending its batch again) is let through as the no-op it is, even if the rules for new events have
+    # tightened since it was first accepted.
+    replay = await _check_new(ctx, doc_id, doc.get("_rev"), new_edits)
     try:
         event = parse_event(doc)
     except ValidationError as e:
         raise forbidden(reason_of(e)) from None
+    if not replay:
+        await _check_content(ctx, event)
+    if isinstance(event, Photo):
+        _check_photo(event, replay)
+    ctx.claim(doc_id, doc.get("_rev"))
+
+
+async def _check_content(ctx: WriteContext, event: Event) -> None:
     _check_time(ctx.now, event.performed_at)
     if isinstance(event, ChecklistEvent):
         template = await ctx.template(event.template, event.template_version)
@@ -160,10 +173,6 @@ async def check_event_write(
         problems = check_event(template, event)
         if problems:
             raise forbidden("; ".join(problems[:3]))
-    replay = await _check_new(ctx, doc_id, doc.get("_rev"), new_edits)
-    if isinstance(event, Photo):
-        _check_photo(event, replay)
-    ctx.claim(doc_id, doc.get("_rev"))
 
 
 def _check_role(principal: Principal, kind: object) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from server.ids import new_ulid
+from tests.validators.builders import full_answers
 
 Json = dict[str, Any]
 TEMPLATE = "district:template:fire-gas"
@@ -55,7 +56,8 @@ def event(kind: str, shop: str, by: str, **fields: Any) -> Json:
 
 
 def self_check(shop: str, by: str, **fields: Any) -> Json:
-    answers = {"open_flame": {"value": False}, "sleeping_people": {"value": 0}}
+    """Every item answered; `answers` names the ones answered otherwise."""
+    answers = full_answers(shop) | fields.pop("answers", {})
     return event("self_check", shop, by, **{"template": TEMPLATE, "template_version": 1, "answers": answers, **fields})
 
 
@@ -63,7 +65,7 @@ def patrol(shop: str, by: str, **fields: Any) -> Json:
     base: Json = {
         "template": TEMPLATE,
         "template_version": 1,
-        "answers": {"escape_route": {"value": True}, "wiring_ok": {"value": True}},
+        "answers": full_answers(shop, extinguisher_valid=False),
         "findings": [
             {
                 "id": "f1",

@@ -23,6 +23,7 @@ from server.quarantine import MAX_PER_DAY
 from server.settings import Settings
 from server.store.protocol import Store
 from server.sync.validate import WriteContext, check_event_write
+from tests.validators.builders import full_answers
 from tests.worlds import seed_registry
 
 SECRET = "validation-secret-" + "v" * 40
@@ -138,7 +139,7 @@ def event(kind: str, shop: str, by: str, **fields: Any) -> dict[str, Any]:
 
 
 def self_check(shop: str = "S0001", **fields: Any) -> dict[str, Any]:
-    answers = {"open_flame": {"value": False}, "sleeping_people": {"value": 0}}
+    answers = full_answers(shop)
     return event(
         "self_check",
         shop,
@@ -150,7 +151,7 @@ def self_check(shop: str = "S0001", **fields: Any) -> dict[str, Any]:
 def patrol(shop: str = "S0001", **fields: Any) -> dict[str, Any]:
     deadline = (datetime.now(CST) + timedelta(days=7)).date().isoformat()
     base = {
-        "answers": {"escape_route": {"value": True}, "wiring_ok": {"value": True}},
+        "answers": full_answers(shop, extinguisher_valid=False),
         "findings": [
             {
                 "id": "f1",
@@ -280,7 +281,7 @@ def test_shop_and_references_stay_in_the_ids_partition(world: World) -> None:
         "must equal the id's partition",
     )
     other = {"extinguisher_valid": {"value": True, "photos": [f"S0002:photo:{new_ulid()}"]}}
-    refused(world.owner([self_check(answers=other)])[0], "belongs to another shop")
+    refused(world.owner([self_check(answers=full_answers("S0001") | other)])[0], "belongs to another shop")
     rect = event("rectification", "S0001", "owner:S0001", hazard=hazard("S0002"), note="修好了")
     refused(world.owner([rect])[0], "belongs to another shop")
     refused(world.grid([patrol(verified_self_checks=[f"S0002:self_check:{new_ulid()}"])])[0], "another shop")
@@ -295,10 +296,21 @@ def test_the_model_refuses_unknown_fields_and_wrong_types(world: World) -> None:
 
 
 def test_answers_fit_the_template_version_they_name(world: World) -> None:
-    refused(world.owner([self_check(answers={"karaoke": {"value": True}})])[0], "not an item of")
-    refused(world.owner([self_check(answers={"open_flame": {"value": 3}})])[0], "must be true or false")
-    refused(world.owner([self_check(answers={"gas_safe": {"value": True}})])[0], "needs a photo")
+    refused(
+        world.owner([self_check(answers=full_answers("S0001") | {"karaoke": {"value": True}})])[0], "not an item of"
+    )
+    refused(
+        world.owner([self_check(answers=full_answers("S0001") | {"open_flame": {"value": 3}})])[0],
+        "must be true or false",
+    )
+    refused(
+        world.owner([self_check(answers=full_answers("S0001") | {"gas_safe": {"value": True}})])[0], "needs a photo"
+    )
     refused(world.owner([self_check(template_version=2)])[0], "v2 is not known")
+    # The app answers every item before it sends a check: one that leaves items out earns nothing.
+    partial = {k: v for k, v in full_answers("S0001").items() if k not in ("gas_safe", "wiring_ok")}
+    refused(world.owner([self_check(answers=partial)])[0], "gas_safe, wiring_ok not answered")
+    refused(world.grid([patrol(answers=partial)])[0], "gas_safe, wiring_ok not answered")
     refused(
         world.grid(
             [patrol(findings=[{"id": "f1", "item": "karaoke", "severity": "general", "deadline": _in_a_week()}])]
@@ -346,7 +358,7 @@ def test_performed_at_within_ten_minutes_ahead_and_ninety_days_back(world: World
 
 
 def test_a_document_is_at_most_64_kb_without_its_attachment(world: World) -> None:
-    answers = {"open_flame": {"value": False, "note": "x" * 400}}
+    answers = full_answers("S0001") | {"open_flame": {"value": False, "note": "x" * 400}}
     big = self_check(answers=answers, blob="y" * 70_000)
     refused(world.owner([big])[0], "bytes; an event may have at most 65536")
     ok(world.owner([self_check(answers=answers)]))
@@ -377,7 +389,7 @@ def test_photos_are_real_images_of_their_declared_type_at_most_2_mb(world: World
 def test_at_most_20_photos_per_check(world: World) -> None:
     def check(n: int) -> dict[str, Any]:
         photos = [f"S0001:photo:{new_ulid()}" for _ in range(n)]
-        answers = {
+        answers = full_answers("S0001") | {
             "extinguisher_valid": {"value": True, "photos": photos[:10]},
             "gas_safe": {"value": True, "photos": photos[10:]},
         }
@@ -395,7 +407,8 @@ def test_events_are_never_deleted_or_changed(world: World) -> None:
     assert resp.status_code == 403 and "immutable" in resp.json()["reason"], resp.text
     refused(world.owner([{**doc, "_rev": written["rev"], "_deleted": True}])[0], "immutable")
     refused(
-        world.owner([{**doc, "_rev": written["rev"], "answers": {"open_flame": {"value": True}}}])[0], "already exists"
+        world.owner([{**doc, "_rev": written["rev"], "answers": doc["answers"] | {"open_flame": {"value": True}}}])[0],
+        "already exists",
     )
     refused(world.owner([doc])[0], "already exists")  # a second create of the same id
     resp = world.client.put(f"/sync/{doc['_id']}", json={**doc, "_rev": written["rev"]}, headers=headers)
@@ -403,7 +416,7 @@ def test_events_are_never_deleted_or_changed(world: World) -> None:
     assert world.stored(doc["_id"])["_rev"] == written["rev"]  # type: ignore[index]
     # Two copies of one new id in a batch: the first is the event, the second a change of it.
     twin = self_check()
-    first, second = world.owner([twin, {**twin, "answers": {"open_flame": {"value": True}}}])
+    first, second = world.owner([twin, {**twin, "answers": twin["answers"] | {"open_flame": {"value": True}}}])
     assert first["ok"]
     refused(second, "already exists")
 
@@ -416,7 +429,7 @@ def test_replication_replays_are_let_through_but_new_revisions_of_an_event_are_r
         **doc,
         "_rev": "2-" + "b" * 32,
         "_revisions": {"start": 2, "ids": ["b" * 32, "a" * 32]},
-        "answers": {"open_flame": {"value": True}},
+        "answers": doc["answers"] | {"open_flame": {"value": True}},
     }
     refused(world.owner([edited], new_edits=False)[0], "immutable")
     fork = {**doc, "_rev": "1-" + "c" * 32, "_revisions": {"start": 1, "ids": ["c" * 32]}}
@@ -603,7 +616,8 @@ def test_the_gateway_notes_when_it_received_an_owners_self_checks(world: World) 
     checks = [self_check(), self_check()]
     before = datetime.now(UTC)
     for new_edits in (True, False):
-        docs = checks if new_edits else [{**c, "_id": c["_id"][:-1] + "Z", "_rev": "1-" + "a" * 32} for c in checks]
+        fresh = [{**c, "_id": f"S0001:self_check:{new_ulid()}", "_rev": "1-" + "a" * 32} for c in checks]
+        docs = checks if new_edits else fresh  # (a copy's id with its last letter changed was its own 1 time in 32)
         answers = world.owner(docs, new_edits=new_edits)
         assert answers == ([] if not new_edits else answers) and all("receipt" not in str(a) for a in answers)
         assert len(answers) == (2 if new_edits else 0)

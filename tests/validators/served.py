@@ -26,7 +26,7 @@ from server.ids import new_ulid
 from server.registry import Registry
 from server.store.sqlite import SqliteStore
 from tests.gateway import Gateway
-from tests.validators.builders import IN_ORDER, gas_leak_patrol
+from tests.validators.builders import full_answers, gas_leak_patrol
 
 SECRET = "served-district-secret-" + "q" * 40
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -100,13 +100,6 @@ def _now_minus(minutes: float) -> str:
     return (datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=minutes)).isoformat()
 
 
-def _answers(shop: str, **hazards: bool | int) -> dict[str, Any]:
-    """Every item answered (in order unless named), each with the photo the template may ask for (photos sync
-    after the text, in their own replication, so a check may name one the server has not got yet)."""
-    photo = [f"{shop}:photo:{new_ulid()}"]
-    return {item: {"value": hazards.get(item, value), "photos": photo} for item, value in IN_ORDER.items()}
-
-
 def self_check(shop: str, serious: bool = False, minutes_ago: float = 1) -> dict[str, Any]:
     """An owner's weekly self-check; a serious one declares e-bikes charged inside (serious: an alarm at once)."""
     return {
@@ -119,7 +112,7 @@ def self_check(shop: str, serious: bool = False, minutes_ago: float = 1) -> dict
         "performed_at": _now_minus(minutes_ago),
         "created_by": f"owner:{shop}",
         "device": f"d-{shop}",
-        "answers": _answers(shop, ebike_indoor_charging=True) if serious else _answers(shop),
+        "answers": full_answers(shop, ebike_indoor_charging=True) if serious else full_answers(shop),
     }
 
 
