@@ -25,7 +25,7 @@ from ibmcloudant.cloudant_v1 import CloudantV1
 
 from server.errors import CouchError
 from server.store import revtree
-from server.store.protocol import AllDocsQuery, AttachmentBody, ChangesQuery, Doc, GetOptions
+from server.store.protocol import AllDocsQuery, AttachmentBody, ChangesQuery, Doc, GetOptions, partition_of
 
 # The highest character CouchDB's docs use to close a key range (`"S1:"` .. `"S1:\ufff0"`).
 HIGH = "\ufff0"
@@ -57,6 +57,11 @@ def _json(content: bytes) -> Any:
 
 def _unavailable(exc: Exception) -> CouchError:
     return CouchError(503, "service_unavailable", f"CouchDB is unreachable: {exc}")
+
+
+def _about_a_document(e: CouchError) -> bool:
+    """Whether CouchDB refused a request for what a document holds, not for being unable to answer."""
+    return e.status in (400, 412, 413) or (e.status == 500 and e.error in ("badarg", "doc_validation"))
 
 
 def _doc_path(doc_id: str) -> str:
@@ -254,7 +259,15 @@ class CouchStore:
 
     async def bulk_docs(self, docs: Sequence[Doc], new_edits: bool = True, durable: bool = True) -> list[Doc]:
         body = {"docs": list(docs), "new_edits": new_edits}
-        answers: list[Doc] = await self._sdk(self._service.post_bulk_docs, self.db_name, body)
+        try:
+            answers: list[Doc] = await self._sdk(self._service.post_bulk_docs, self.db_name, body)
+        except CouchError as e:
+            if len(docs) < 2 or not _about_a_document(e):
+                raise
+            # CouchDB refuses the whole request for one document it cannot read (a bad `_rev`, bad base64, a
+            # missing stub), where the embedded store answers that document alone: one bad document must not
+            # hold back a phone's batch. It checks them all before writing any, so each is sent again alone.
+            return [a for doc in docs for a in await self._one_of_batch(doc, new_edits)]
         out = []
         for a in answers:
             if "error" in a:
@@ -262,6 +275,15 @@ class CouchStore:
             elif new_edits:
                 out.append({"ok": True, "id": a["id"], "rev": a["rev"]})
         return out
+
+    async def _one_of_batch(self, doc: Doc, new_edits: bool) -> list[Doc]:
+        try:
+            return await self.bulk_docs([doc], new_edits)
+        except CouchError as e:
+            if not _about_a_document(e):
+                raise  # CouchDB is unavailable: the batch fails whole, and the phone sends it again
+            doc_id = doc.get("_id") if isinstance(doc, dict) else None
+            return [{"id": doc_id, "error": e.error, "reason": e.reason}]
 
     async def revs_diff(self, revs: dict[str, list[str]]) -> dict[str, Doc]:
         if not revs:
@@ -278,7 +300,8 @@ class CouchStore:
             return
         feed = await self._request("POST", "/_changes", {"filter": "_doc_ids", "style": "all_docs"}, {"doc_ids": ids})
         for row in feed["results"]:
-            top = max(revtree.rev_pos(r) for r in diff[row["id"]]["missing"])
+            # A revision a phone sent malformed is missing like any other, and names no position.
+            top = max((revtree.rev_pos(r) for r in diff[row["id"]]["missing"] if revtree.REV_RE.match(r)), default=0)
             ancestors = [c["rev"] for c in row["changes"] if revtree.rev_pos(c["rev"]) < top]
             if ancestors:
                 diff[row["id"]]["possible_ancestors"] = ancestors
@@ -334,7 +357,8 @@ class CouchStore:
                 async with asyncio.timeout(deadline):
                     feed = await self._request("POST", "/_changes", params, body)
             except TimeoutError:
-                return {"results": [], "last_seq": query.since, "pending": 0}
+                since = (await self.info())["update_seq"] if query.since == "now" else query.since
+                return {"results": [], "last_seq": since, "pending": 0}
         if self._emulate and query.all_docs:
             _PouchdbServerGaps.winner_first(feed["results"], query.include_docs)
         return feed
@@ -357,8 +381,17 @@ class CouchStore:
         if query.partitions is None:
             return await self._all_docs(query.startkey, query.endkey, query, query.limit, query.skip)
         if query.keys is not None:
-            keys = [k for k in query.keys if k.split(":", 1)[0] in query.partitions]
-            return await self._all_docs(None, None, query, query.limit, query.skip, keys)
+            # A key outside the scope answers as a missing document would, in its place: the same rows as the
+            # embedded store's, and nothing told about what the key names.
+            def inside(key: object) -> bool:
+                return isinstance(key, str) and partition_of(key) in (query.partitions or ())
+
+            asked = [k for k in query.keys if inside(k)]
+            page: Doc = await self._all_docs(None, None, query, None, 0, asked) if asked else {"total_rows": 0}
+            found = iter(page.get("rows", []))
+            answered = [next(found) if inside(k) else {"key": k, "error": "not_found"} for k in query.keys]
+            answered = answered[query.skip :][: query.limit]
+            return {"total_rows": page.get("total_rows", 0), "offset": query.skip, "rows": answered}
         # One key range per partition, in key order, so `limit` counts only rows of these partitions.
         wanted = None if query.limit is None else query.skip + query.limit
         rows: list[Doc] = []

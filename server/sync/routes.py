@@ -6,6 +6,7 @@ Handlers parse, ask `access` what the principal may see or write, call the store
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,6 +30,7 @@ MAX_BULK_GET = 1_000  # entries of one `_bulk_get`; PouchDB asks for a batch (th
 MAX_BULK_GET_ATTACHMENTS = 20  # with attachments=true (a photo is up to 2 MB; the phone gets them one by one)
 MAX_KEYS = 1_000  # `_all_docs` keys; PouchDB asks for a batch's first revisions this way
 MAX_LOCAL_BYTES = 64 * 1024  # a `_local` checkpoint
+SEQ = re.compile(r"[0-9]{1,20}(-[A-Za-z0-9_-]{1,2000})?")  # an update sequence, as the stores give them
 MIN_HEARTBEAT_MS = 1_000  # a longpoll's heartbeat
 
 
@@ -118,12 +120,14 @@ async def changes(request: Request) -> Response:
     since: Any = since_raw
     if since_raw.isdigit():
         since = int(since_raw)
+    elif since_raw != "now" and not SEQ.fullmatch(since_raw):  # CouchDB's are `{number}-{opaque}`
+        raise bad_request("Malformed sequence supplied in 'since' parameter.")
     settings = settings_of(request)
     timeout = q_int(request, "timeout", settings.longpoll_max_ms) or 0
     wait = min(timeout, settings.longpoll_max_ms) if feed == "longpoll" else 0
     query = ChangesQuery(
         since=since,
-        limit=q_int(request, "limit"),
+        limit=max(1, limit) if (limit := q_int(request, "limit")) is not None else None,  # CouchDB: 0 means 1
         all_docs=style == "all_docs",
         include_docs=q_bool(request, "include_docs"),
         conflicts=q_bool(request, "conflicts"),

@@ -192,6 +192,23 @@ async def test_revs_diff(store: Store) -> None:
     assert diff[A]["possible_ancestors"] == [rev2]
     assert sorted(diff[C]["missing"]) == ["1-xxx", "2-yyy"]
     assert not diff[C].get("possible_ancestors")
+    # A revision sent malformed is missing like any other (a phone's bug, never the server's error).
+    assert await store.revs_diff({A: ["garbage"]}) == {A: {"missing": ["garbage"]}}
+
+
+async def test_one_unreadable_document_is_answered_alone_and_the_rest_written(store: Store) -> None:
+    docs = [{"_id": A, "v": 1}, {"_id": B, "_rev": "garbage", "v": 2}, {"_id": C, "v": 3}]
+    good_a, bad, good_c = await store.bulk_docs(docs)
+    assert good_a["ok"] and good_c["ok"], (good_a, good_c)
+    assert (bad["id"], bad["error"]) == (B, "bad_request"), bad
+    assert (await store.get(A, GetOptions()))["v"] == 1 and (await store.get(C, GetOptions()))["v"] == 3
+    assert (await get_error(store, B)).status == 404
+    stub = {"_id": D, "_rev": "1-abc", "_revisions": {"start": 1, "ids": ["abc"]}}
+    stub["_attachments"] = {"p.jpg": {"content_type": "image/jpeg", "stub": True, "digest": "md5-AAAA", "revpos": 1}}
+    replicated = [{"_id": sid("E"), "_rev": "1-e", "_revisions": {"start": 1, "ids": ["e"]}}, stub]
+    [refused] = await store.bulk_docs(replicated, new_edits=False)
+    assert refused["id"] == D and "error" in refused, refused
+    assert (await store.get(sid("E"), GetOptions()))["_rev"] == "1-e"
 
 
 async def test_bulk_get(store: Store) -> None:
@@ -373,6 +390,20 @@ async def test_all_docs_keys_with_missing_and_deleted(store: Store) -> None:
     assert rows[missing]["error"] == "not_found" and "value" not in rows[missing]
     assert rows[D]["value"] == {"rev": revs[D], "deleted": True} and rows[D]["doc"] is None
     assert rows[C]["doc"]["n"] == "C"
+
+
+async def test_all_docs_keys_outside_the_partitions_answer_as_missing_in_their_place(store: Store) -> None:
+    revs = await seed_all_docs(store)
+    other = sid("Q", shop="S2")
+    result = await store.all_docs(AllDocsQuery(keys=[other, A, "nope", C], partitions=frozenset({"S1"})))
+    assert result["rows"] == [
+        {"key": other, "error": "not_found"},
+        {"id": A, "key": A, "value": {"rev": revs[A]}},
+        {"key": "nope", "error": "not_found"},
+        {"id": C, "key": C, "value": {"rev": revs[C]}},
+    ]
+    paged = await store.all_docs(AllDocsQuery(keys=[other, A, C], partitions=frozenset({"S1"}), skip=1, limit=1))
+    assert [row["key"] for row in paged["rows"]] == [A]
 
 
 async def test_all_docs_include_docs_with_conflicts(store: Store) -> None:

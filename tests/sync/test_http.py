@@ -63,6 +63,37 @@ def test_longpoll_times_out_with_an_empty_answer(gateway: Gateway) -> None:
         took = time.monotonic() - start
     assert resp.status_code == 200 and resp.json()["results"] == []
     assert 0.5 < took < 5
+    # `since=now` answers where "now" was, so that the next request goes on from there.
+    with gateway.client() as client:
+        client.post("/sync/_bulk_docs", json={"docs": _docs(1)})
+        last = resp.json()["last_seq"]
+        assert last != "now"
+        assert [r["id"] for r in client.get("/sync/_changes", params={"since": last}).json()["results"]] == [
+            "S0001:self_check:01JDX000000000000000000000"
+        ]
+
+
+def test_changes_limit_and_since_as_couchdb_reads_them(gateway: Gateway) -> None:
+    with gateway.client() as client:
+        assert client.post("/sync/_bulk_docs", json={"docs": _docs(3)}).status_code == 201
+        one = client.get("/sync/_changes", params={"limit": 0})
+        assert one.status_code == 200 and len(one.json()["results"]) == 1  # CouchDB: 0 means 1
+        for since in ("abc", "-5", "[1,2]", "1.5"):
+            bad = client.get("/sync/_changes", params={"since": since})
+            assert bad.status_code == 400, (since, bad.text)
+            assert bad.json()["reason"] == "Malformed sequence supplied in 'since' parameter."
+
+
+def test_one_unreadable_document_does_not_hold_back_its_batch(gateway: Gateway) -> None:
+    good, bad, also = _docs(3)
+    with gateway.client() as client:
+        resp = client.post("/sync/_bulk_docs", json={"docs": [good, {**bad, "_rev": "garbage"}, also]})
+        assert resp.status_code == 201, resp.text
+        first, refused, last = resp.json()
+        assert first["ok"] and last["ok"] and refused["id"] == bad["_id"] and refused["error"], resp.json()
+        assert client.get(f"/sync/{also['_id']}").status_code == 200
+        diff = client.post("/sync/_revs_diff", json={good["_id"]: ["garbage"]})
+        assert diff.status_code == 200 and diff.json() == {good["_id"]: {"missing": ["garbage"]}}
 
 
 async def test_a_client_gone_mid_upload_ends_the_request_with_a_plain_error() -> None:
