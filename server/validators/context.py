@@ -1,6 +1,8 @@
 """What every projection reads besides a shop's own documents: the rules, the templates, and today's date.
 
-Rules are the current `district:rules` (SPEC's defaults while there is none, or when it does not validate);
+Rules are the current `district:rules` (SPEC's defaults while there is none, or when it does not validate) and
+every version published before it (`district:rules:v{n}`), each in force from its `effective_from` on
+(`rules.RulesHistory`);
 templates are every `district:template:*` document, each current version and frozen copy, plus the default
 template, keyed by (template id, version) as `project_shop` wants them.
 """
@@ -21,6 +23,7 @@ from server.store.reads import docs_with_prefix
 from server.store.upsert import read
 from server.validators import rules as R
 from server.validators.projections import Templates
+from server.validators.rules import RulesHistory
 
 log = logging.getLogger("mashang.validators")
 
@@ -35,6 +38,11 @@ def utc_now() -> datetime:
 class Context:
     rules: Rules
     templates: Templates
+    history: RulesHistory | None = None  # None: the current rules alone
+
+    @property
+    def rules_history(self) -> RulesHistory:
+        return self.history if self.history is not None else RulesHistory([self.rules])
 
     def today(self, clock: Clock) -> date:
         """Today in the rules' time zone (Asia/Shanghai): the `as_of` of every projection made now."""
@@ -42,7 +50,22 @@ class Context:
 
 
 async def load_context(store: Store) -> Context:
-    return Context(await load_rules(store), await load_templates(store))
+    rules = await load_rules(store)
+    return Context(rules, await load_templates(store), await load_history(store, rules))
+
+
+async def load_history(store: Store, current: Rules) -> RulesHistory:
+    """The current rules and every earlier published version (a frozen copy that does not validate is left out)."""
+    versions = []
+    for doc in await docs_with_prefix(store, f"{RULES_ID}:v"):
+        try:
+            rules = Rules.model_validate(doc)
+        except ValidationError as e:
+            log.error("%s does not validate and is left out: %s", doc["_id"], e)
+            continue
+        if rules.version < current.version:
+            versions.append(rules)
+    return RulesHistory(versions, current)
 
 
 async def load_rules(store: Store) -> Rules:

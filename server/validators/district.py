@@ -152,7 +152,7 @@ async def past_days(store: Store, context: Context, today: date) -> PastDays:
     for doc in await docs_with_prefix(store, "office:ranking:"):
         if "month" in doc and doc.get("subdistrict"):
             stored.setdefault(str(doc["subdistrict"]), set()).add(str(doc["month"]))
-    oldest = month_of(context.rules.effective_from)
+    oldest = month_of(context.rules_history.start)
     days = {
         subdistrict: [
             period_bounds(month)[1]
@@ -198,7 +198,7 @@ async def _rankings(
     first = min((day for day in (shop.first_day() for shop in shops) if day is not None), default=None)
     writes: list[Doc] = []
     if first is not None:
-        missing = missing_months(rules, today, max(month_of(first), month_of(rules.effective_from)), history)
+        missing = missing_months(rules, today, max(month_of(first), month_of(context.rules_history.start)), history)
         days = [period_bounds(month)[1] for month in missing]
         past = await _scores_as_of(store, context, [shop.code for shop in shops], days, known) if missing else []
         for month, day, month_scores in zip(missing, days, past, strict=True):

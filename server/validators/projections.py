@@ -25,6 +25,7 @@ from server.models.rules import Rules
 from server.models.templates import Template, hazard_items
 from server.validators import rules as R
 from server.validators.hazards import FollowUp, HazardState, as_json
+from server.validators.rules import RulesHistory
 from server.validators.trusted import trusted_event
 
 Templates = Mapping[tuple[str, int], Template]
@@ -43,7 +44,7 @@ SCORE_OWNED: Final = ("rank", "of", "list", "working_group")  # the sub-district
 def project_shop(
     shop: Mapping[str, Any] | None,
     events: Iterable[Mapping[str, Any]],
-    rules: Rules,
+    rules: Rules | RulesHistory,
     as_of: date,
     templates: Templates,
 ) -> list[dict[str, Any]]:
@@ -59,7 +60,7 @@ def project_shop(
 def scores_as_of(
     shop: Mapping[str, Any] | None,
     events: Iterable[Mapping[str, Any]],
-    rules: Rules,
+    rules: Rules | RulesHistory,
     days: Iterable[date],
     templates: Templates,
 ) -> list[dict[str, Any] | None]:
@@ -72,7 +73,7 @@ def scores_as_of(
 def project_with_past(
     shop: Mapping[str, Any] | None,
     events: Iterable[Mapping[str, Any]],
-    rules: Rules,
+    rules: Rules | RulesHistory,
     as_of: date | None,
     templates: Templates,
     days: Iterable[date],
@@ -93,7 +94,7 @@ def project_with_past(
     pending = 0
     for event in ordered:
         if pending < len(wanted):
-            day = R.day_of(event.performed_at, rules)
+            day = R.day_of(event.performed_at, projector.rules)
             while pending < len(wanted) and day > wanted[pending][1]:
                 index, past = wanted[pending]
                 scores[index] = projector.score_as_of(past) if taken else None
@@ -185,13 +186,18 @@ class _Entry(NamedTuple):  # a tuple: a replay makes hundreds of thousands
     day: date
     moment: datetime  # when it took effect, for the score's `updated_at`
     note: str = ""
+    version: int = 0  # of the rules that gave it
 
 
 class _Projector:
-    def __init__(self, code: str, registry: Shop | None, rules: Rules, as_of: date, templates: Templates) -> None:
+    def __init__(
+        self, code: str, registry: Shop | None, rules: Rules | RulesHistory, as_of: date, templates: Templates
+    ) -> None:
         self.code = code
         self.registry = registry
-        self.rules = rules
+        self.history = rules if isinstance(rules, RulesHistory) else RulesHistory([rules])
+        self.rules = self.history.current  # its time zone reads every moment
+        self.hazard_rules: dict[str, Rules] = {}  # hazard id -> the version it was found under
         self.as_of = as_of
         self.templates = templates
         self.entries: dict[tuple[str, LedgerRule], _Entry] = {}
@@ -226,10 +232,11 @@ class _Projector:
 
     def _self_check(self, check: SelfCheck) -> None:
         day = R.day_of(check.performed_at, self.rules)
+        rules = self.history.on(day)
         week = R.week_of(day)
         if self._received_in_time(check, day):
-            points = R.self_check_points(self.rules, week in self.weeks)
-            self._event_entry(check.key, "self_check", points, check.id, check)
+            points = R.self_check_points(rules, week in self.weeks)
+            self._event_entry(check.key, "self_check", points, check.id, check, rules=rules)
             self.weeks.add(week)
         # else: received after its week's grace (SPEC: a week with none *received* within it is missed): it earns
         # nothing and saves no week, but what it declares is declared all the same.
@@ -239,33 +246,35 @@ class _Projector:
         for item_id, severity in hazard_items(template, check.answers) if template else []:
             if any(h.item == item_id and h.unresolved for h in self.hazards.values()):
                 continue  # declared again while still unresolved: the same hazard, not a new one
-            cost = R.hazard_cost(self.rules, severity, template.item(item_id) if template else None, True)
-            due = R.deadline(self.rules, severity, day)
-            found.append(self._hazard(check, item_id, None, severity, cost, due, check.answers[item_id]))
+            cost = R.hazard_cost(rules, severity, template.item(item_id) if template else None, True)
+            due = R.deadline(rules, severity, day)
+            found.append(self._hazard(check, item_id, None, severity, cost, due, check.answers[item_id], rules))
         self._alarm(check, found, sum(h.cost for h in found))
 
     def _patrol(self, patrol: Patrol) -> None:
         template = self.templates.get((patrol.template, patrol.template_version))
+        rules = self.history.on(R.day_of(patrol.performed_at, self.rules))
         found: list[HazardState] = []
         extra = 0
         for finding in patrol.findings:
             item = template.item(finding.item) if template else None
-            cost = R.hazard_cost(self.rules, finding.severity, item, False)
-            hazard = self._hazard(patrol, finding.item, finding.id, finding.severity, cost, finding.deadline, finding)
+            cost = R.hazard_cost(rules, finding.severity, item, False)
+            hazard = self._hazard(
+                patrol, finding.item, finding.id, finding.severity, cost, finding.deadline, finding, rules
+            )
             found.append(hazard)
-            false_report = R.false_self_report_points(self.rules, self._declared_in_order(finding.item))
-            self._event_entry(hazard.key, "false_self_report", false_report, hazard.id, patrol, finding.item)
+            false_report = R.false_self_report_points(rules, self._declared_in_order(finding.item))
+            self._event_entry(hazard.key, "false_self_report", false_report, hazard.id, patrol, finding.item, rules)
             extra -= false_report
-        self._visit(patrol, len(found))
+        self._visit(patrol, len(found), rules)
         self._alarm(patrol, found, sum(h.cost for h in found) + extra)
 
-    def _visit(self, patrol: Patrol, new_hazards: int) -> None:
+    def _visit(self, patrol: Patrol, new_hazards: int, rules: Rules) -> None:
         day = R.day_of(patrol.performed_at, self.rules)
         if day not in self.visits:
             self.visits[day] = patrol.key if new_hazards == 0 else None
-            self._event_entry(
-                patrol.key, "patrol_clean", R.patrol_clean_points(self.rules, new_hazards), patrol.id, patrol
-            )
+            points = R.patrol_clean_points(rules, new_hazards)
+            self._event_entry(patrol.key, "patrol_clean", points, patrol.id, patrol, rules=rules)
         elif new_hazards and (earlier := self.visits[day]) is not None:
             self.entries.pop((earlier, "patrol_clean"), None)  # the visit found a hazard after all
             self.visits[day] = None
@@ -289,6 +298,7 @@ class _Projector:
         cost: int,
         due: date,
         detail: Answer | Finding,
+        rules: Rules,
     ) -> HazardState:
         hazard = HazardState(
             id=f"{self.code}:hazard:{check.key}-{finding or item}",
@@ -306,7 +316,8 @@ class _Projector:
             overdue_from=R.midnight(due + DAY, self.rules),
         )
         self.hazards[hazard.id] = hazard
-        self._event_entry(hazard.key, "hazard", -cost, hazard.id, check, item)
+        self.hazard_rules[hazard.id] = rules
+        self._event_entry(hazard.key, "hazard", -cost, hazard.id, check, item, rules)
         for event in self.parked.pop(hazard.id, []):
             hazard.apply(event)
         return hazard
@@ -325,7 +336,9 @@ class _Projector:
         return [
             self._alarm_doc(check, found, cost)
             for check, found, cost in self.submissions.values()
-            if R.raises_alarm(self.rules, cost, [h.severity for h in found])
+            if R.raises_alarm(
+                self.history.on(R.day_of(check.performed_at, self.rules)), cost, [h.severity for h in found]
+            )
         ]
 
     def _alarm_doc(self, check: SelfCheck | Patrol, found: list[HazardState], cost: int) -> dict[str, Any]:
@@ -349,19 +362,39 @@ class _Projector:
         }
         return Alarm.model_validate(doc).to_doc()
 
-    def _event_entry(self, key: str, rule: LedgerRule, points: int, source: str, event: Event, note: str = "") -> None:
-        """An entry caused by an event: it counts on the event's day, from the moment it was performed."""
+    def _event_entry(
+        self,
+        key: str,
+        rule: LedgerRule,
+        points: int,
+        source: str,
+        event: Event,
+        note: str = "",
+        rules: Rules | None = None,
+    ) -> None:
+        """An entry caused by an event: it counts on the event's day, from the moment it was performed. `rules`: the
+        version that gave it (by default the one in force that day)."""
         if points == 0:
             return  # `_entry` keeps no entry of 0 points
-        self._entry(
-            _Entry(key, rule, points, source, R.day_of(event.performed_at, self.rules), event.performed_at, note)
-        )
+        day = R.day_of(event.performed_at, self.rules)
+        version = (rules or self.history.on(day)).version
+        self._entry(_Entry(key, rule, points, source, day, event.performed_at, note, version))
 
-    def _day_entry(self, key: str, rule: LedgerRule, points: int, source: str, day: date, note: str = "") -> None:
+    def _day_entry(
+        self,
+        key: str,
+        rule: LedgerRule,
+        points: int,
+        source: str,
+        day: date,
+        note: str = "",
+        rules: Rules | None = None,
+    ) -> None:
         """An entry caused by time passing: it counts on `day`, from 00:00 that day."""
         if points == 0:
             return
-        self._entry(_Entry(key, rule, points, source, day, R.midnight(day, self.rules), note))
+        version = (rules or self.history.on(day)).version
+        self._entry(_Entry(key, rule, points, source, day, R.midnight(day, self.rules), note, version))
 
     def _entry(self, entry: _Entry) -> None:
         if entry.points != 0:
@@ -370,27 +403,31 @@ class _Projector:
     def _time_rules(self) -> None:
         first_year = min(self.first_check.year, self.as_of.year) if self.first_check else self.as_of.year
         for year in range(first_year, self.as_of.year + 1):
-            self._day_entry(str(year), "start", R.start_points(self.rules), str(year), date(year, 1, 1))
+            new_year = date(year, 1, 1)
+            self._day_entry(str(year), "start", R.start_points(self.history.on(new_year)), str(year), new_year)
         if self.first_check and self._owes_weeks():
-            for monday in R.owed_weeks(self.first_check, self.rules, self.as_of):
+            for monday in R.owed_weeks(self.first_check, self.history, self.as_of):
                 week = R.week_of(monday)
                 if week in self.weeks or self._closed_in(monday):
                     continue  # self-checked, or closed: no entry (`_entry` keeps none of 0 points)
                 sunday = monday + SIX_DAYS
-                points = R.missed_week_points(self.rules, False, sunday, self.as_of)
+                rules = self.history.on(sunday)
+                points = R.missed_week_points(rules, False, sunday, self.as_of)
                 if points:
-                    self._entry(_Entry(week, "missed_week", points, week, sunday, self._due(sunday)))
+                    self._entry(_Entry(week, "missed_week", points, week, sunday, self._due(sunday), "", rules.version))
         for hazard in self.hazards.values():
             hazard.finish(self.as_of, self.rules)
+            rules = self.hazard_rules[hazard.id]
             weeks = R.overdue_weeks(hazard.deadline, hazard.delay_end(self.as_of, self.rules))
             for number, start in enumerate(weeks, start=1):
                 note = f"week {number} past the deadline {hazard.deadline.isoformat()}"
-                points = R.overdue_points(self.rules)
-                self._day_entry(f"{hazard.key}.w{number}", "overdue", points, hazard.id, start, note)
+                points = R.overdue_points(rules)
+                self._day_entry(f"{hazard.key}.w{number}", "overdue", points, hazard.id, start, note, rules)
             if hazard.status == "closed" and hazard.fixed_at and hazard.verification:
                 fixed = R.day_of(hazard.fixed_at, self.rules)
-                points = R.refund_points(self.rules, hazard.cost, fixed, hazard.deadline)
-                self._event_entry(hazard.key, "refund", points, hazard.id, hazard.verification, hazard.verification.id)
+                points = R.refund_points(rules, hazard.cost, fixed, hazard.deadline)
+                verification = hazard.verification
+                self._event_entry(hazard.key, "refund", points, hazard.id, verification, verification.id, rules)
 
     def _owes_weeks(self) -> bool:
         """Whether the shop owes weekly self-checks at all: a registered shop, active, or closed on a day its
@@ -412,7 +449,7 @@ class _Projector:
         return received is None or received < self._due(day + timedelta(days=6 - day.weekday()))
 
     def _due(self, sunday: date) -> datetime:
-        return R.midnight(R.missed_week_due(sunday, self.rules), self.rules)
+        return R.midnight(R.missed_week_due(sunday, self.history.on(sunday)), self.rules)
 
     def score(self) -> dict[str, Any]:
         """The score alone (what `documents` gives as the score, without building the rest)."""
@@ -436,12 +473,13 @@ class _Projector:
         first_year = min(self.first_check.year, year) if self.first_check else year
         for start_year in range(first_year, year + 1):
             new_year = date(start_year, 1, 1)
-            entry(R.start_points(rules), new_year, R.midnight(new_year, rules))
+            entry(R.start_points(self.history.on(new_year)), new_year, R.midnight(new_year, rules))
         if self.first_check and self._owes_weeks():
-            for monday in R.owed_weeks(self.first_check, rules, day):
+            for monday in R.owed_weeks(self.first_check, self.history, day):
                 if R.week_of(monday) not in self.weeks and not self._closed_in(monday):
                     sunday = monday + SIX_DAYS
-                    entry(R.missed_week_points(rules, False, sunday, day), sunday, self._due(sunday))
+                    points_ = R.missed_week_points(self.history.on(sunday), False, sunday, day)
+                    entry(points_, sunday, self._due(sunday))
         midnight, open_hazards = R.midnight(day, rules), 0
         for hazard in self.hazards.values():
             updated_at = hazard.updated_at
@@ -449,12 +487,14 @@ class _Projector:
                 updated_at = max(updated_at, hazard.overdue_from)
             latest = updated_at if latest is None or updated_at > latest else latest
             open_hazards += 1 if hazard.unresolved else 0
+            found_under = self.hazard_rules[hazard.id]
             for start in R.overdue_weeks(hazard.deadline, hazard.delay_end(day, rules)):
-                entry(R.overdue_points(rules), start, R.midnight(start, rules))
+                entry(R.overdue_points(found_under), start, R.midnight(start, rules))
             if hazard.status == "closed" and hazard.fixed_at and hazard.verification:
                 fixed = R.day_of(hazard.fixed_at, rules)
                 verified = hazard.verification.performed_at
-                entry(R.refund_points(rules, hazard.cost, fixed, hazard.deadline), R.day_of(verified, rules), verified)
+                refund = R.refund_points(found_under, hazard.cost, fixed, hazard.deadline)
+                entry(refund, R.day_of(verified, rules), verified)
         return self._score_doc(year, points, open_hazards, latest)
 
     def documents(self) -> list[dict[str, Any]]:
@@ -476,7 +516,7 @@ class _Projector:
             "points": entry.points,
             "source": entry.source,
             "day": entry.day.isoformat(),  # the only field that is not JSON already (as `as_json` writes a date)
-            "rules_version": self.rules.version,
+            "rules_version": entry.version,
             "note": entry.note,
         }
         return doc

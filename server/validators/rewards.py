@@ -47,7 +47,7 @@ async def balance(store: Store, code: str, context: Context, clock: Clock = utc_
     today = context.today(clock)
 
     def project() -> Balance:
-        docs = projections.project_shop(registry, part.events, context.rules, today, context.templates)
+        docs = projections.project_shop(registry, part.events, context.rules_history, today, context.templates)
         rewards = next(doc for doc in docs if doc["type"] == "rewards")
         return Balance(registry, rewards, [r.to_doc() for r in projections.redemptions(part.events)])
 

@@ -15,6 +15,13 @@ Where SPEC is silent, these readings hold for the whole package (the tests in te
   halves away from zero, so points stay whole: a self-reported major costs 3 (½ × 5), a refund of 5 gives 3.
 - Costs: an item's own `points` replaces the severity's cost when the hazard has the item's own severity (an
   escalated item costs what its new severity costs); patrol findings on `other` use the severity's cost.
+- Versions: each published version of the rules is in force from its `effective_from` until a later version's
+  (a version published later replaces every earlier one from its own `effective_from` on; before the first one,
+  the first applies). An event is scored by the version in force on its day, a missed week by its Sunday's, a
+  year's start points by its 1 January's; a hazard keeps the version it was found under (cost, deadline, refund,
+  overdue weeks), and a submission raises an alarm by its day's version. So a change of the rules from a day on
+  never rescores, nor raises alarms for, what happened before that day. Time zone and the lists' sizes are the
+  current version's.
 - Deadlines: a day, inclusive. Overdue from 00:00 the next day; every 7 days a new week of delay starts and
   costs at once, until the day of the fix that a verification accepts (a fix reported by a rectification stops
   the clock while it awaits verification). "In time" means that fix was made on or before the deadline.
@@ -22,6 +29,7 @@ Where SPEC is silent, these readings hold for the whole package (the tests in te
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
@@ -108,13 +116,49 @@ def missed_week_points(rules: Rules, self_checked: bool, sunday: date, as_of: da
     return -rules.missed_week_cost
 
 
-def owed_weeks(first_check: date, rules: Rules, as_of: date) -> Iterator[date]:
-    """The Mondays of the weeks a shop owes a self-check for and whose grace has passed by `as_of`."""
-    monday = max(monday_of(first_check) + WEEK, monday_of(rules.effective_from))
-    last = as_of - timedelta(days=rules.missed_week_grace_days + 7)  # missed_week_due(last's Sunday) == as_of
+def owed_weeks(first_check: date, history: RulesHistory, as_of: date) -> Iterator[date]:
+    """The Mondays of the weeks a shop owes a self-check for (never before the first version's week) and whose
+    grace, by the version in force on their Sunday, has passed by `as_of`."""
+    monday = max(monday_of(first_check) + WEEK, monday_of(history.start))
+    last = as_of - timedelta(days=history.shortest_grace + 7)  # no week after it can be due by `as_of`
     while monday <= last:
-        yield monday
+        sunday = monday + timedelta(days=6)
+        if as_of >= missed_week_due(sunday, history.on(sunday)):
+            yield monday
         monday += WEEK
+
+
+class RulesHistory:
+    """Every published version of the rules on a time line (see the module's "Versions")."""
+
+    def __init__(self, versions: Iterable[Rules], current: Rules | None = None) -> None:
+        by_version = {rules.version: rules for rules in versions}
+        if current is not None:
+            by_version[current.version] = current
+        if not by_version:
+            raise ValueError("a history of rules needs a version")
+        spans: list[tuple[date, Rules]] = []
+        for version in sorted(by_version):
+            rules = by_version[version]
+            spans = [span for span in spans if span[0] < rules.effective_from] + [(rules.effective_from, rules)]
+        self._starts = [start for start, _ in spans]
+        self._rules = [rules for _, rules in spans]
+        self.current = current if current is not None else by_version[max(by_version)]
+        self.shortest_grace = min(rules.missed_week_grace_days for rules in self._rules)
+
+    @property
+    def start(self) -> date:
+        """The first day any version applies from (no self-check is owed before its week)."""
+        return self._starts[0]
+
+    def on(self, day: date) -> Rules:
+        if len(self._rules) == 1:
+            return self._rules[0]
+        index = bisect_right(self._starts, day) - 1
+        return self._rules[max(index, 0)]
+
+    def __len__(self) -> int:
+        return len(self._rules)
 
 
 def patrol_clean_points(rules: Rules, new_hazards: int) -> int:

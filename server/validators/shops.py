@@ -167,10 +167,13 @@ def project_with_past(
     """`_project`, and the shop's scores as of `days` (what `scores_as_of` answers) from the same pass."""
     if days:
         docs, past = projections.project_with_past(
-            part.registry, part.events, context.rules, as_of, context.templates, days
+            part.registry, part.events, context.rules_history, as_of, context.templates, days
         )
     else:
-        docs, past = projections.project_shop(part.registry, part.events, context.rules, as_of, context.templates), []
+        docs, past = (
+            projections.project_shop(part.registry, part.events, context.rules_history, as_of, context.templates),
+            [],
+        )
     plan = plan_writes(docs, part.stored)
     written = {doc["_id"]: doc for doc in plan.writes}
     current = [written.get(doc["_id"]) or part.stored[doc["_id"]] for doc in docs]
@@ -225,7 +228,7 @@ async def scores_as_of(store: Store, code: str, context: Context, days: Sequence
     one read of its partition and the events performed by then; writes nothing."""
     part = await read_partition(store, code)
     return await asyncio.to_thread(
-        projections.scores_as_of, part.registry, part.events, context.rules, days, context.templates
+        projections.scores_as_of, part.registry, part.events, context.rules_history, days, context.templates
     )
 
 

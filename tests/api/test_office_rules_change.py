@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 
 from server.office.facts import Facts
+from server.store.reads import docs_with_prefix
+from server.store.upsert import read
 from server.validators import follower as follower_module
 from tests.api.conftest import World, open_world
 from tests.api.test_alarm_flow import wait_until
-from tests.api.test_dashboard import NOW, at_noon, check, office  # noqa: F401  (at_noon: the module's clock)
+from tests.api.test_dashboard import NOW, TODAY, at_noon, check, finding, office  # noqa: F401  (at_noon: the clock)
 from tests.office_reads import shops_read
 
 
@@ -98,6 +100,38 @@ def test_a_change_of_rules_keeps_the_summary_quick_and_its_figures_follow(
     assert sorted(read) == ["S0001", "S0002", "S0003"]
     assert {c: s.facts for c, s in view.shops.items()} == {c: s.facts for c, s in fresh.shops.items()}
     assert {c: s.score for c, s in view.shops.items()} == {c: s.score for c, s in fresh.shops.items()}
+
+
+def test_rules_in_force_from_a_later_day_leave_what_happened_before_as_it_was(world: World) -> None:
+    """The office raises the cost of a serious hazard and lowers the alarm threshold from tomorrow: the hazard found
+    today keeps today's cost and nothing old raises an alarm; the day the new version applies it scores."""
+    store, follower = world.state.store, world.state.follower
+    headers = office(world)
+    serious = finding("f1", "gas_safe", "serious", TODAY + timedelta(days=1), "S0003")
+    general = finding("f2", "wiring_ok", "general", TODAY + timedelta(days=7), "S0002")
+    events = [check("patrol", "S0003", NOW - timedelta(hours=1), serious)]
+    events.append(check("patrol", "S0002", NOW - timedelta(hours=1), general))  # −2: under the threshold of 10
+    assert all(a.get("ok") for a in world.call(store.bulk_docs, events))
+    world.call(follower.settled)
+
+    def points() -> dict[str, int]:
+        return {code: world.call(read, store, f"{code}:score")["points"] for code in ("S0002", "S0003")}
+
+    def alarms() -> int:
+        return len(world.client.get("/api/office/alarms", headers=headers).json()["items"])
+
+    before, alarms_before = points(), alarms()
+    assert alarms_before == 1
+    rules = world.client.get("/api/office/rules", headers=headers).json()["rules"]
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    change = {"effective_from": tomorrow, "alarm_threshold": 1, "hazard_cost": {**rules["hazard_cost"], "serious": 20}}
+    assert world.client.put("/api/office/rules", headers=headers, json=change).status_code == 200
+    wait_until(lambda: world.call(read, store, "S0003:score")["rules_version"] == rules["version"] + 1, timeout=30)
+    world.call(follower.settled)
+    assert points() == before
+    assert alarms() == alarms_before
+    hazard = [e for e in world.call(docs_with_prefix, store, "S0003:ledger:") if e["rule"] == "hazard"]
+    assert [(e["points"], e["rules_version"]) for e in hazard] == [(-10, rules["version"])]
 
 
 def test_without_validators_here_a_change_of_rules_reads_the_store_again(

@@ -17,6 +17,7 @@ from server.models import default_rules, default_template
 from server.models.rules import Rules
 from server.models.templates import Template
 from server.validators.projections import project_shop
+from server.validators.rules import RulesHistory
 
 SHOP = "S0001"
 OWNER = f"owner:{SHOP}"
@@ -185,7 +186,7 @@ def project(
     events: Iterable[Mapping[str, Any]],
     as_of: str,
     registry: Mapping[str, Any] | None = None,
-    rules: Rules = RULES,
+    rules: Rules | RulesHistory = RULES,
     templates: Mapping[tuple[str, int], Template] | None = None,
 ) -> list[dict[str, Any]]:
     return project_shop(

@@ -165,6 +165,51 @@ def test_no_week_is_owed_before_the_rules_take_effect() -> None:
     assert ledger(docs) == {"self_check": [2], "missed_week": [-1]}  # W12 only; W11 was before the rules
 
 
+def test_each_version_of_the_rules_scores_what_happened_while_it_was_in_force() -> None:
+    """The office publishes v2 on 1 March, in force from 16 March: what happened before keeps v1's points, its
+    missed weeks and its alarms; what happens from 16 March on is scored by v2. A v3 published later, in force
+    from 10 March, replaces v2 from that day on."""
+    v2 = RULES.model_copy(
+        update={
+            "version": 2,
+            "effective_from": date(2026, 3, 16),
+            "self_check_points": 3,
+            "alarm_threshold": 30,
+            "alarm_on_serious": False,
+            "hazard_cost": RULES.hazard_cost.model_copy(update={"general": 4}),
+        }
+    )
+    events = [
+        self_check("2026-03-02 10:00"),  # W10: v1's +2
+        patrol("2026-03-03 10:00", finding("f1", "gas_safe", "serious", "2026-03-04")),  # v1: −10 and an alarm
+        patrol("2026-03-17 10:00", finding("f2", "wiring_ok", "general", "2026-03-24")),  # v2: −4
+        self_check("2026-03-18 10:00"),  # W12: v2's +3; W11 was missed under v1
+    ]
+    docs = project(events, "2026-03-30", rules=R.RulesHistory([RULES, v2]))
+    # Each hazard: its cost, −3 as the self-check before it declared the item in order, −2 per overdue week.
+    found = {"hazard": [-10, -4], "false_self_report": [-3, -3], "overdue": [-2] * 5}
+    assert ledger(docs) == {**found, "missed_week": [-1], "self_check": [2, 3]}
+    assert len(of_type(docs, "alarm")) == 1  # v2 raises none for a serious item, but the 3 March one was v1's
+    versions: dict[str, set[int]] = {}
+    for entry in of_type(docs, "ledger"):
+        versions.setdefault(str(entry["rule"]), set()).add(int(entry["rules_version"]))
+    assert versions == {
+        "start": {1},
+        "self_check": {1, 2},
+        "missed_week": {1},
+        "hazard": {1, 2},
+        "false_self_report": {1, 2},
+        "overdue": {1, 2},  # a hazard's overdue weeks follow the version it was found under
+    }
+    assert score(docs)["rules_version"] == 2
+    v3 = v2.model_copy(update={"version": 3, "effective_from": date(2026, 3, 10), "self_check_points": 5})
+    docs = project(events, "2026-03-30", rules=R.RulesHistory([RULES, v2, v3]))
+    assert ledger(docs) == {**found, "missed_week": [-1], "self_check": [2, 5]}
+    # Before the first version's day nothing is owed, whichever version came later.
+    assert R.RulesHistory([v2, v3]).start == date(2026, 3, 10)
+    assert R.RulesHistory([RULES, v2, v3]).on(date(2025, 6, 1)) is RULES
+
+
 @pytest.mark.parametrize(
     ("events", "as_of", "expected"),
     [
