@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from server.errors import CouchError
-from server.importer import Importer, Report, Row
+from server.importer import Importer, Report, Row, Rows
 from server.registry import Registry
 from server.store.protocol import Doc, Store
 from server.store.reads import docs_with_prefix
@@ -58,8 +58,11 @@ class ImportJobs:
         self._watch: asyncio.Task[None] | None = None
 
     async def start(self, report: Report, rows: list[Row], subdistrict: str | None) -> None:
-        """Keep the job's rows and report, then run it in the background; answers once both are on disk."""
+        """Keep the job's rows and report, then run it in the background; answers once both are on disk. The
+        file's warnings (`Rows.warnings`: columns ignored) are in the report from the start."""
         report.total = len(rows)
+        if isinstance(rows, Rows):
+            report.warnings = [*rows.warnings]
         rows_doc = {
             "_id": ROWS_PREFIX + report.job,
             "type": "import_rows",

@@ -2,12 +2,21 @@
 
 Rules (the validation report says which applied to each row):
 - Headers may be Chinese or English (店铺编号/code, 店铺名称/name, 地址/address, 类别/category, 社区/community,
-  网格/grid); code, name, address and grid are required, category defaults to `other`.
-- A community or grid is matched by its code or its name. Unknown ones are refused per row, unless the import
+  网格/grid, and common variants such as 商户名称, 社区名称, 网格名称: `HEADERS`); a trailing note in brackets
+  ("店铺名称（必填）") and a `*` are ignored. Code, name, address and grid are required. A column the import does not
+  know is ignored, and the report's `warnings` name it (so does a file with no community column).
+- A category is a survey word (餐饮, 面馆, 超市, …: `CATEGORIES`) or a category code (food, retail, …); empty is
+  `other`. Any other word is refused, and the reason lists the words accepted.
+- A community is matched by its code or its name. A row naming a community finds its grid (by code or name) in that
+  community only; a row naming none finds its grid by code, or by a name only one community's grid has (a name
+  several communities use is refused: name the community). Unknown ones are refused per row, unless the import
   asks for them to be created (`create=True`): a grid is then created in the row's community (created too when
-  unknown, in the registry's only sub-district) with no grid worker yet.
-- A code seen twice in the file: the later row is refused as a duplicate. A code already in the registry updates
-  that shop (name, address, category; a new grid moves it); an unchanged row is counted as such.
+  unknown, in the registry's only sub-district) with no grid worker yet. Nothing is created for a refused row.
+- A code seen twice in the file: a row repeating the code of an accepted row is refused as a duplicate (a refused
+  row does not count: a corrected row further down is taken). A code already in the registry updates that shop
+  (name, address, category; a new grid moves it); an unchanged row is counted as such.
+- At most `MAX_ROWS` shop rows; blank rows are skipped and not counted. An old Excel .xls workbook is refused with a
+  reason (save it as XLSX or CSV); a CSV may be UTF-8, GB18030 or UTF-16 (Excel's "Unicode text").
 - A dry run checks everything and writes nothing; its report is what the real run would do.
 - A job survives a restart (`server/import_jobs.py` keeps its rows and report in the store): `run` continues a
   report whose `done` rows were planned and whose `written` rows were written (see `Importer.run`).
@@ -19,7 +28,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -35,26 +44,69 @@ MAX_ROWS: Final = 5000
 MAX_XLSX_UNPACKED: Final = 64 * 1024 * 1024  # a zip bomb is refused before it is opened
 CHUNK: Final = 100
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLS_TYPE: Final = "application/vnd.ms-excel"
+OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Excel 97-2003 workbook (or a password-protected XLSX)
 FIELDS: Final = ("code", "name", "address", "category", "community", "grid")
 REQUIRED: Final = ("code", "name", "address", "grid")
+# Headers as surveys write them, compared once a trailing note in brackets and `*` are taken off (`_header`).
 HEADERS: Final = {
-    "code": ("code", "shop code", "shop_code", "店铺编号", "编号", "店铺代码", "代码"),
-    "name": ("name", "shop name", "shop_name", "店铺名称", "店名", "名称", "店铺名"),
-    "address": ("address", "地址", "店铺地址", "经营地址"),
-    "category": ("category", "type", "类别", "类型", "行业", "经营类别"),
-    "community": ("community", "社区", "所属社区"),
-    "grid": ("grid", "网格", "所属网格"),
+    "code": (
+        "code",
+        "shop code",
+        "shop_code",
+        "店铺编号",
+        "编号",
+        "店铺代码",
+        "代码",
+        "店铺编码",
+        "编码",
+        "商户编号",
+        "商户编码",
+        "商铺编号",
+        "门店编号",
+    ),
+    "name": (
+        "name",
+        "shop name",
+        "shop_name",
+        "店铺名称",
+        "店名",
+        "名称",
+        "店铺名",
+        "商户名称",
+        "商户名",
+        "商铺名称",
+        "门店名称",
+    ),
+    "address": ("address", "地址", "店铺地址", "经营地址", "商户地址", "门店地址", "详细地址"),
+    "category": ("category", "type", "类别", "类型", "行业", "经营类别", "店铺类别", "商户类别", "行业类别", "业态"),
+    "community": ("community", "社区", "所属社区", "社区名称", "社区名", "社区编号", "所属社区名称"),
+    "grid": ("grid", "网格", "所属网格", "网格名称", "网格名", "网格编号", "所属网格名称"),
 }
 LABELS: Final = dict(zip(FIELDS, ("店铺编号", "店铺名称", "地址", "类别", "社区", "网格"), strict=True))
-# The survey's words for a category, as templates match them (`server/demo/names.py` uses the same codes).
+# The survey's words for a category, as templates match them (`server/demo/names.py` uses the same words and codes).
 CATEGORIES: Final = {
     "餐饮": "food",
     "小吃": "food",
     "小吃店": "food",
     "饭店": "food",
+    "餐馆": "food",
+    "餐厅": "food",
+    "面馆": "food",
+    "烧烤": "food",
+    "奶茶店": "food",
+    "奶茶": "food",
+    "早餐店": "food",
+    "早餐": "food",
+    "快餐店": "food",
+    "快餐": "food",
+    "饺子馆": "food",
     "零售": "retail",
     "超市": "retail",
     "便利店": "retail",
+    "水果店": "retail",
+    "烟酒店": "retail",
+    "服装店": "retail",
     "理发": "hair_salon",
     "理发店": "hair_salon",
     "美发": "hair_salon",
@@ -69,6 +121,7 @@ CATEGORIES: Final = {
     "娱乐": "recreation",
     "其他": "other",
 }
+CATEGORY_CODES: Final = tuple(dict.fromkeys(CATEGORIES.values()))
 
 
 @dataclass
@@ -92,6 +145,7 @@ class Report:
     communities_created: list[str] = field(default_factory=list)
     grids_created: list[str] = field(default_factory=list)
     reason: str | None = None  # why a job failed
+    warnings: list[str] = field(default_factory=list)  # about the whole file: columns ignored (`Rows.warnings`)
     written: int = 0  # rows whose writes are finished (`done` rows are planned and counted)
     resumed: int = 0  # times the job was taken up again after the server restarted
     # A sub-district's office imports into its own sub-district only: rows placing a shop elsewhere, or naming a
@@ -111,16 +165,32 @@ class Row:
     values: dict[str, str]
 
 
+class Rows(list[Row]):
+    """The shop rows of a spreadsheet, and what the office is told about the file as a whole (columns ignored)."""
+
+    def __init__(self, rows: Iterable[Row] = (), warnings: Iterable[str] = ()) -> None:
+        super().__init__(rows)
+        self.warnings = list(warnings)
+
+
 # ----- reading the file -----
 
 
-def parse(body: bytes, content_type: str) -> list[Row]:
-    """The rows of a CSV (UTF-8 with or without BOM, or GB18030 as Excel saves it in China) or XLSX body."""
+def parse(body: bytes, content_type: str) -> Rows:
+    """The rows of a CSV (UTF-8 with or without BOM, GB18030 as Excel saves it in China, or UTF-16 with its BOM as
+    Excel's "Unicode text") or XLSX body."""
     if not body:
         raise bad_request("the body is empty: send the spreadsheet (CSV or XLSX) as the request body")
     if len(body) > MAX_BYTES:
         raise too_large(f"the spreadsheet is larger than {MAX_BYTES // (1024 * 1024)} MB")
     kind = content_type.split(";")[0].strip().lower()
+    if body[:8] == OLE_MAGIC or kind == XLS_TYPE:
+        raise CouchError(
+            415,
+            "unsupported_media_type",
+            "this is an old Excel workbook (.xls, Excel 97-2003) or a password-protected one, which cannot be read: "
+            "in Excel, save it (另存为) as an Excel workbook (.xlsx) or as CSV UTF-8 without a password, and send that",
+        )
     if kind == XLSX_TYPE or body[:4] == b"PK\x03\x04":
         table = _xlsx(body)
     elif kind in ("text/csv", "application/csv", "text/plain", "application/octet-stream", ""):
@@ -130,15 +200,22 @@ def parse(body: bytes, content_type: str) -> list[Row]:
     return _rows(table)
 
 
-def _csv(body: bytes) -> list[list[str]]:
+def _text(body: bytes) -> str:
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its byte order mark: Excel's "Unicode text"
+        try:
+            return body.decode("utf-16")
+        except UnicodeDecodeError:
+            raise bad_request("the CSV starts as UTF-16 text but cannot be read as UTF-16") from None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            text = body.decode(encoding)
-            break
+            return body.decode(encoding)
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise bad_request("the CSV is neither UTF-8 nor GB18030 text")
+    raise bad_request("the CSV is neither UTF-8, GB18030 nor UTF-16 text")  # pragma: no cover - gb18030 reads all
+
+
+def _csv(body: bytes) -> list[list[str]]:
+    text = _text(body)
     if "\x00" in text:
         raise bad_request("the CSV contains NUL characters: is it really a CSV file?")
     try:
@@ -152,6 +229,8 @@ def _csv(body: bytes) -> list[list[str]]:
 
 
 def _xlsx(body: bytes) -> list[list[str]]:
+    """The sheet's rows, a blank row as []: only rows with a value count toward the limit (`_rows` refuses more than
+    `MAX_ROWS`), so blank rows in the middle of a survey never cut it short."""
     from openpyxl import load_workbook  # imported here: most gateways never import a spreadsheet
 
     try:
@@ -162,10 +241,16 @@ def _xlsx(body: bytes) -> list[list[str]]:
         try:
             sheet = book.worksheets[0]
             table: list[list[str]] = []
+            filled = 0
             for values in sheet.iter_rows(values_only=True):
-                table.append([_cell(v) for v in values])
-                if len(table) > MAX_ROWS + 1:
-                    break
+                cells = [_cell(v) for v in values]
+                if any(cell.strip() for cell in cells):
+                    table.append(cells)
+                    filled += 1
+                    if filled > MAX_ROWS + 1:  # the header and one row too many: enough for `_rows` to refuse
+                        break
+                else:
+                    table.append([])
             return table
         finally:
             book.close()
@@ -183,26 +268,36 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _rows(table: list[list[str]]) -> list[Row]:
-    while table and not any(cell.strip() for cell in table[0]):
-        table = table[1:]
-    if not table:
+def _rows(table: list[list[str]]) -> Rows:
+    start = 0
+    while start < len(table) and not any(cell.strip() for cell in table[start]):
+        start += 1
+    if start == len(table):
         raise bad_request("the spreadsheet has no header row")
-    columns = _columns(table[0])
-    rows: list[Row] = []
-    for number, cells in enumerate(table[1:], start=2):
+    columns, warnings = _columns(table[start])
+    rows = Rows(warnings=warnings)
+    for number, cells in enumerate(table[start + 1 :], start=start + 2):
         if not any(cell.strip() for cell in cells):
             continue
         rows.append(Row(number, {name: cells[i].strip() if i < len(cells) else "" for name, i in columns.items()}))
         if len(rows) > MAX_ROWS:
-            raise bad_request(f"the spreadsheet has more than {MAX_ROWS} shop rows; split it")
+            raise bad_request(f"the spreadsheet has more than {MAX_ROWS} shop rows (blank rows not counted); split it")
     if not rows:
         raise bad_request("the spreadsheet has a header but no shop rows")
     return rows
 
 
-def _columns(header: list[str]) -> dict[str, int]:
-    normal = [re.sub(r"[\s*（）()]+", " ", cell).strip().lower() for cell in header]
+def _header(cell: str) -> str:
+    """A header cell as `HEADERS` lists it: "店铺名称（必填）", "*网格", "Shop  Name" read 店铺名称, 网格, shop name."""
+    text = re.sub(r"\s+", " ", cell).strip(" *＊")
+    while (bare := re.sub(r"[(（][^()（）]*[)）]$", "", text).strip(" *＊")) != text:
+        text = bare
+    return text.lower()
+
+
+def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """The column of each field, and warnings naming the columns ignored."""
+    normal = [_header(cell) for cell in header]
     columns: dict[str, int] = {}
     for name, aliases in HEADERS.items():
         for i, cell in enumerate(normal):
@@ -211,7 +306,15 @@ def _columns(header: list[str]) -> dict[str, int]:
     missing = [f"{name} ({LABELS[name]})" for name in REQUIRED if name not in columns]
     if missing:
         raise bad_request(f"missing columns: {', '.join(missing)}; the header row reads {header[:12]}")
-    return columns
+    used = set(columns.values())
+    ignored = [cell.strip() for i, cell in enumerate(header) if cell.strip() and i not in used]
+    warnings = []
+    if ignored:
+        known = "、".join(LABELS.values())
+        warnings.append(f"columns ignored (not one of {known}): {'、'.join(ignored)}")
+    if "community" not in columns:
+        warnings.append("no community column (社区): a grid is found by its code, or by a name one community has")
+    return columns, warnings
 
 
 # ----- checking and writing -----
@@ -221,13 +324,24 @@ async def _nothing() -> None:
     return None
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a row's shop goes: codes, and the names of a community and a grid to create once the row is taken."""
+
+    community: str
+    grid: str
+    new_community: str | None = None
+    new_grid: str | None = None
+
+
 class Importer:
     def __init__(self, registry: Registry, report: Report, subdistrict: str | None = None) -> None:
         self.registry, self.report, self.subdistrict = registry, report, subdistrict
         self.communities: dict[str, str] = {}  # code or name -> code
         self.subdistricts: dict[str, str] = {}  # community code -> its sub-district
-        self.grids: dict[str, tuple[str, str]] = {}  # code or name (also "community/name") -> (code, community)
-        self.first_line: dict[str, int] = {}
+        self.grid_codes: dict[str, str] = {}  # grid code -> its community
+        self.grid_names: dict[str, dict[str, str]] = {}  # grid name -> {community: grid code}
+        self.first_line: dict[str, int] = {}  # the code of each row taken -> its line
 
     async def run(self, rows: list[Row], checkpoint: Callable[[], Awaitable[None]] = _nothing) -> Report:
         """Plan and write the rows from `report.done` on, a chunk at a time. `checkpoint` keeps the report after each
@@ -248,14 +362,15 @@ class Importer:
         return report
 
     async def _catch_up(self, rows: list[Row]) -> None:
-        """A job taken up again: know the codes of the rows it has done (for duplicates), and write the rows
-        planned but perhaps not written. Their counts are in the report already, so they are planned again on a
-        scratch report; what was written before the restart now plans as unchanged, and is not written twice,
-        but joins its grid (`_rejoin`)."""
+        """A job taken up again: know the codes of the rows it has taken (for duplicates; a refused row has its
+        line in the report's errors), and write the rows planned but perhaps not written. Their counts are in the
+        report already, so they are planned again on a scratch report; what was written before the restart now
+        plans as unchanged, and is not written twice, but joins its grid (`_rejoin`)."""
         report = self.report
+        refused = {error["line"] for error in report.errors}
         for row in rows[: report.written]:
-            if all(row.values.get(name) for name in REQUIRED):
-                self.first_line.setdefault(row.values["code"], row.line)
+            if row.line not in refused:
+                self.first_line.setdefault(row.values.get("code", ""), row.line)
         if report.written < report.done:
             self.report = Report(report.job, report.dry_run, report.create, within=report.within)
             try:
@@ -288,44 +403,42 @@ class Importer:
             self._know_grid(g["code"], g["name"], g["community"])
 
     def _know_grid(self, code: str, name: str, community: str) -> None:
-        self.grids[code] = (code, community)
-        self.grids.setdefault(name, (code, community))
-        self.grids[f"{community}/{name}"] = (code, community)
+        self.grid_codes[code] = community
+        self.grid_names.setdefault(name, {}).setdefault(community, code)
 
     async def _plan(self, row: Row) -> dict[str, Any] | None:
+        """What the row does to the registry, counted in the report; None when it is refused or unchanged. A row
+        is refused with one error, before anything is created for it."""
         report, v = self.report, row.values
         code = v.get("code", "")
         for name in REQUIRED:
             if not v.get(name):
-                report.refuse(row.line, name, "required, but empty")
-                report.refused += 1
-                return None
+                return self._refused(row, name, "required, but empty")
         if code in self.first_line:
             report.duplicates.append({"line": row.line, "code": code, "first_line": self.first_line[code]})
-            report.refuse(row.line, "code", f"duplicate: shop {code} is already on line {self.first_line[code]}")
-            report.refused += 1
-            return None
-        self.first_line[code] = row.line
+            return self._refused(row, "code", f"duplicate: shop {code} is already on line {self.first_line[code]}")
+        category = _category(v.get("category", ""))
+        if category is None:
+            words, codes = "、".join(CATEGORIES), ", ".join(CATEGORY_CODES)
+            reason = f"unknown category {v['category']}: write one of {words} (or a code: {codes})"
+            return self._refused(row, "category", reason)
         place = await self._place(row)
         if place is None:
             report.refused += 1
             return None
-        community, grid = place
         shop = {
             "code": code,
             "name": v["name"],
             "address": v["address"],
-            "category": CATEGORIES.get(v.get("category", ""), v.get("category") or "other"),
-            "community": community,
-            "grid": grid,
+            "category": category,
+            "community": place.community,
+            "grid": place.grid,
             "status": "active",
             "owner_activated": False,
         }
         current = await self.registry.shop(code) if re.fullmatch(PARTITION, code) else None
         if self._elsewhere(current["community"] if current else None):
-            report.refuse(row.line, "code", f"shop {code} is outside your sub-district")
-            report.refused += 1
-            return None
+            return self._refused(row, "code", f"shop {code} is outside your sub-district")
         if current is not None:
             shop = {**shop, "status": current["status"], "owner_activated": current["owner_activated"]}
         try:
@@ -333,12 +446,12 @@ class Importer:
         except ValidationError as e:
             loc = e.errors(include_url=False)[0]["loc"]
             name = str(loc[0]) if loc else "row"
-            report.refuse(row.line, "code" if name == "_id" else name, reason_of(e))
-            report.refused += 1
-            return None
+            return self._refused(row, "code" if name == "_id" else name, reason_of(e))
+        await self._create(place)  # the row is taken: now its new community and grid are made
+        self.first_line[code] = row.line
         if current is None:
             report.created += 1
-        elif current["grid"] != grid:
+        elif current["grid"] != place.grid:
             report.moved += 1
         elif all(current.get(k) == shop[k] for k in ("name", "address", "category")):
             report.unchanged += 1
@@ -347,38 +460,76 @@ class Importer:
             report.updated += 1
         return {"shop": shop, "current": current}
 
-    async def _place(self, row: Row) -> tuple[str, str] | None:
-        """The (community, grid) codes of a row, creating them when the import may; None when refused."""
+    def _refused(self, row: Row, name: str, reason: str) -> dict[str, Any] | None:
+        """Refuse the row and count it; None, the plan of a refused row."""
+        self.report.refuse(row.line, name, reason)
+        self.report.refused += 1
+        return None
+
+    async def _place(self, row: Row) -> Place | None:
+        """Where the row's shop goes, with what to create for it when the import may; None when refused (the
+        reason is in the report). Nothing is created here: `_create` does once the whole row is taken."""
         report, v = self.report, row.values
-        community = self.communities.get(v.get("community", ""))
+        label, grid = v.get("community", ""), v["grid"]
+        if not label:
+            return self._place_by_grid(row)
+        community = self.communities.get(label)
         if community is not None and self._elsewhere(community):
             # Neither placed there nor named: another sub-district's registry is not this office's to see.
-            report.refuse(row.line, "community", f"community {v['community']} is outside your sub-district")
+            report.refuse(row.line, "community", f"community {label} is outside your sub-district")
             return None
-        if v.get("community") and community is None:
-            if not report.create:
-                report.refuse(row.line, "community", f"unknown community {v['community']}")
-                return None
-            community = await self._new_community(row, v["community"])
-            if community is None:
-                return None
-        found = self.grids.get(f"{community}/{v['grid']}") if community else None
-        found = found or self.grids.get(v["grid"])
-        if found is not None:
-            if self._elsewhere(found[1]):
-                report.refuse(row.line, "grid", f"grid {v['grid']} is outside your sub-district")
-                return None
-            if community is not None and found[1] != community:
-                report.refuse(row.line, "grid", f"grid {v['grid']} belongs to community {found[1]}, not {community}")
-                return None
-            return found[1], found[0]
-        if not report.create:
-            report.refuse(row.line, "grid", f"unknown grid {v['grid']}")
+        if community is None and not report.create:
+            report.refuse(row.line, "community", f"unknown community {label}")
+            return None
+        owner = self.grid_codes.get(grid)
+        named = self.grid_names.get(grid, {}).get(community) if community is not None else None
+        if named is not None:
+            return Place(community or "", named)
+        if owner is not None and owner == community:
+            return Place(owner, grid)
+        if owner is not None:  # the code of a grid of another community
+            if self._elsewhere(owner):
+                report.refuse(row.line, "grid", f"grid {grid} is outside your sub-district")
+            else:
+                report.refuse(row.line, "grid", f"grid {grid} belongs to community {owner}, not {label}")
             return None
         if community is None:
-            report.refuse(row.line, "community", f"needed to create the new grid {v['grid']}")
+            if not await self._know_subdistrict(row):
+                return None
+            new = _code_for(label, "c", set(self.communities.values()))
+            return Place(new, _code_for(grid, f"{new}-g", set(self.grid_codes)), new_community=label, new_grid=grid)
+        if not report.create:
+            report.refuse(row.line, "grid", f"unknown grid {grid} in community {label}")
             return None
-        return community, await self._new_grid(v["grid"], community)
+        return Place(community, _code_for(grid, f"{community}-g", set(self.grid_codes)), new_grid=grid)
+
+    def _place_by_grid(self, row: Row) -> Place | None:
+        """A row naming no community: its grid's code, or a name only one community (within reach) has."""
+        report, grid = self.report, row.values["grid"]
+        owner = self.grid_codes.get(grid)
+        if owner is not None:
+            if self._elsewhere(owner):
+                report.refuse(row.line, "grid", f"grid {grid} is outside your sub-district")
+                return None
+            return Place(owner, grid)
+        named = self.grid_names.get(grid, {})
+        ours = {community: code for community, code in named.items() if not self._elsewhere(community)}
+        if len(ours) == 1:
+            [(community, code)] = ours.items()
+            return Place(community, code)
+        if len(ours) > 1:
+            reason = (
+                f"grid {grid} is in {len(ours)} communities ({', '.join(ours)}): "
+                "name the community in a 社区 column, or give the grid's code"
+            )
+            report.refuse(row.line, "grid", reason)
+        elif named:
+            report.refuse(row.line, "grid", f"grid {grid} is outside your sub-district")
+        elif not report.create:
+            report.refuse(row.line, "grid", f"unknown grid {grid}")
+        else:
+            report.refuse(row.line, "community", f"needed to create the new grid {grid}")
+        return None
 
     def _elsewhere(self, community: str | None) -> str | None:
         """The sub-district of `community` when the import is held to another one (`Report.within`)."""
@@ -387,27 +538,30 @@ class Importer:
         found = self.subdistricts.get(community, self.report.within)
         return found if found != self.report.within else None
 
-    async def _new_community(self, row: Row, label: str) -> str | None:
-        code = _code_for(label, "c", set(self.communities.values()))
+    async def _know_subdistrict(self, row: Row) -> bool:
+        """The sub-district a new community goes to: the import's, else the registry's only one."""
         if self.subdistrict is None:
             try:
                 self.subdistrict = await self.registry.only_subdistrict()
             except CouchError:
                 self.report.refuse(row.line, "community", "cannot create it: give the import a subdistrict")
-                return None
-        if not self.report.dry_run:
-            await self.registry.save_community(code, label, self.subdistrict)
-        self.communities[code] = self.communities[label] = code
-        self.report.communities_created.append(label)
-        return code
+                return False
+        return True
 
-    async def _new_grid(self, label: str, community: str) -> str:
-        code = _code_for(label, f"{community}-g", {c for c, _ in self.grids.values()})
-        if not self.report.dry_run:
-            await self.registry.put_grid(code, label, community, [], [])
-        self._know_grid(code, label, community)
-        self.report.grids_created.append(f"{community}/{label}")
-        return code
+    async def _create(self, place: Place) -> None:
+        """The new community and grid of a row that is taken (kept in memory only on a dry run)."""
+        if place.new_community is not None:
+            if not self.report.dry_run:
+                await self.registry.save_community(place.community, place.new_community, self.subdistrict)
+            self.communities[place.community] = self.communities[place.new_community] = place.community
+            if self.subdistrict is not None:
+                self.subdistricts[place.community] = self.subdistrict
+            self.report.communities_created.append(place.new_community)
+        if place.new_grid is not None:
+            if not self.report.dry_run:
+                await self.registry.put_grid(place.grid, place.new_grid, place.community, [], [])
+            self._know_grid(place.grid, place.new_grid, place.community)
+            self.report.grids_created.append(f"{place.community}/{place.new_grid}")
 
     async def _write(self, plans: list[dict[str, Any]]) -> None:
         by_grid: dict[str, list[str]] = {}
@@ -420,6 +574,17 @@ class Importer:
             by_grid.setdefault(shop["grid"], []).append(shop["code"])
         for grid, codes in by_grid.items():
             await self.registry.add_to_grid(grid, codes)
+
+
+def _category(label: str) -> str | None:
+    """The category code of a survey's word or of a code; None when it is neither."""
+    if not label:
+        return "other"
+    if label in CATEGORIES:
+        return CATEGORIES[label]
+    if label.lower() in CATEGORY_CODES:
+        return label.lower()
+    return label if re.fullmatch(KEY, label) else None  # a code the office's templates may name
 
 
 def _code_for(label: str, prefix: str, taken: set[str]) -> str:

@@ -189,3 +189,126 @@ def test_two_imports_at_once_both_land_in_the_same_new_grid(world: World) -> Non
         if g["code"] == "g1"
     )
     assert g1["shops"] == 2 + 120
+
+
+def communities(world: World) -> dict[str, dict[str, Any]]:
+    office = world.login("wang", "wang-password")
+    items = world.client.get("/api/office/registry/communities", headers=office).json()["items"]
+    return {c["name"]: c for c in items}
+
+
+def test_blank_rows_in_an_xlsx_do_not_count_toward_the_limit_nor_cut_the_survey_short(world: World) -> None:
+    """Blank rows used to count: a sheet longer than 5,001 rows was read up to there, and the rest went unread."""
+    shop = ["店", "路1号", "餐饮", "wensan", "g1"]
+    rows: list[list[Any]] = [HEADER, *[[f"A{n:03d}", *shop] for n in range(10)]]
+    rows += [[None] * 6] * 5100
+    rows += [[f"B{n:03d}", *shop] for n in range(10)]
+    report = run(world, xlsx(rows), XLSX, "?dry_run=1")
+    assert (report["total"], report["created"], report["refused"]) == (20, 20, 0)
+    assert report["errors"] == []
+
+
+def test_a_new_communitys_grid_is_its_own_and_nothing_is_created_for_a_refused_row(world: World) -> None:
+    rows = [
+        HEADER,
+        ["A0001", "甲一店", "甲路1号", "餐饮", "甲社区", "第一网格"],
+        ["B0001", "乙一店", "乙路1号", "餐饮", "乙社区", "第一网格"],  # a grid of the same name, in 乙社区
+        ["C0001", "丙一店", "丙路1号", "餐饮", "丙社区", "g1"],  # g1 is wensan's grid: refused, 丙社区 not made
+        ["bad code!", "丁一店", "丁路1号", "餐饮", "丁社区", "第一网格"],  # refused: 丁社区 not made
+    ]
+    report = run(world, csv_bytes(rows), "text/csv", "?create=1")
+    assert (report["created"], report["refused"]) == (2, 2), report["errors"]
+    assert report["communities_created"] == ["甲社区", "乙社区"]
+    errors = {(e["line"], e["field"]): e["reason"] for e in report["errors"]}
+    assert "belongs to community wensan" in errors[(4, "grid")] and (5, "code") in errors
+    after, made = shops(world), communities(world)
+    assert "丙社区" not in made and "丁社区" not in made
+    jia, yi = made["甲社区"], made["乙社区"]
+    assert [g["name"] for g in jia["grids"]] == ["第一网格"] and [g["name"] for g in yi["grids"]] == ["第一网格"]
+    assert (after["A0001"]["community"], after["A0001"]["grid"]) == (jia["code"], jia["grids"][0]["code"])
+    assert (after["B0001"]["community"], after["B0001"]["grid"]) == (yi["code"], yi["grids"][0]["code"])
+
+    # Without create=1, a grid name the row's community does not have is refused, never taken from another one.
+    report = run(world, csv_bytes([HEADER, ["A0002", "甲二店", "甲路2号", "餐饮", "甲社区", "第二网格"]]), "text/csv")
+    assert "unknown grid 第二网格 in community 甲社区" in report["errors"][0]["reason"]
+
+
+def test_renamed_and_annotated_headers_are_read_and_ignored_columns_and_ambiguous_grids_are_told(
+    world: World,
+) -> None:
+    setup = [
+        HEADER,
+        ["A0001", "甲一店", "甲路1号", "餐饮", "甲社区", "第一网格"],
+        ["B0001", "乙一店", "乙路1号", "餐饮", "乙社区", "第一网格"],
+    ]
+    assert run(world, csv_bytes(setup), "text/csv", "?create=1")["created"] == 2
+    made = communities(world)
+    yi = made["乙社区"]
+
+    header = ["店铺编号（必填）", "商户名称(必填)", "*地址", "类别", "社区名称", "网格名称", "联系电话"]
+    rows = [header, ["B0002", "乙二店", "乙路2号", "超市", "乙社区", "第一网格", "13800138000"]]
+    report = run(world, csv_bytes(rows), "text/csv")
+    assert (report["created"], report["refused"]) == (1, 0), report["errors"]
+    assert any("联系电话" in w for w in report["warnings"]) and report["errors"] == []
+    after = shops(world)
+    assert (after["B0002"]["community"], after["B0002"]["grid"]) == (yi["code"], yi["grids"][0]["code"])
+    assert after["B0002"]["name"] == "乙二店" and after["B0002"]["category"] == "retail"
+
+    # No community column: a grid name two communities have is refused, a name only one has is found.
+    header = ["店铺名称", "店铺编号", "地址", "网格"]
+    rows = [header, ["甲三店", "A0003", "甲路3号", "第一网格"], ["文三店", "W0001", "文三路1号", "文三一网格"]]
+    report = run(world, csv_bytes(rows), "text/csv")
+    [error] = report["errors"]
+    assert (error["line"], error["field"]) == (2, "grid") and "2 communities" in error["reason"]
+    assert any("no community column" in w for w in report["warnings"])
+    after = shops(world)
+    assert "A0003" not in after and after["W0001"]["grid"] == "g1"
+
+
+def test_a_refused_row_does_not_make_its_corrected_repeat_a_duplicate(world: World) -> None:
+    rows = [
+        HEADER,
+        ["D0001", "错网格", "x路1号", "餐饮", "wensan", "不存在网格"],  # refused: unknown grid
+        ["D0001", "正确", "x路1号", "餐饮", "wensan", "g1"],  # the corrected row: taken
+        ["D0001", "又一次", "x路1号", "餐饮", "wensan", "g1"],  # a true duplicate of line 3
+    ]
+    report = run(world, csv_bytes(rows), "text/csv")
+    assert (report["created"], report["refused"]) == (1, 2)
+    assert report["duplicates"] == [{"line": 4, "code": "D0001", "first_line": 3}]
+    assert [e["line"] for e in report["errors"]] == [2, 4]
+    assert shops(world)["D0001"]["name"] == "正确"
+
+
+def test_a_utf16_csv_is_read_and_an_old_xls_is_refused_with_what_to_do(world: World) -> None:
+    office = world.login("wang", "wang-password")
+    text = "\r\n".join(["\t".join(HEADER), "\t".join(["U0001", "统一码店", "曙光路1号", "餐饮", "wensan", "g1"])])
+    for encoding in ("utf-16", "utf-16-be"):  # Excel's "Unicode text": little-endian with its BOM; big-endian too
+        body = (b"\xfe\xff" if encoding == "utf-16-be" else b"") + (text + "\r\n").encode(encoding)
+        report = run(world, body, "text/plain", "?dry_run=1")
+        assert (report["created"], report["refused"]) == (1, 0), (encoding, report["errors"])
+    xls = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2000
+    for content_type in ("application/octet-stream", "application/vnd.ms-excel", "text/csv"):
+        resp = world.client.post("/api/office/import", content=xls, headers={**office, "Content-Type": content_type})
+        assert resp.status_code == 415, resp.text
+        assert ".xlsx" in resp.json()["reason"] and "CSV UTF-8" in resp.json()["reason"]
+
+
+def test_the_surveys_category_words_are_taken_and_an_unknown_one_is_told_the_words(world: World) -> None:
+    words = ["面馆", "烧烤", "奶茶店", "早餐店", "快餐店", "饺子馆", "水果店", "烟酒店", "服装店", "Food", "", "外星菜"]
+    rows = [HEADER] + [[f"K{n:02d}", f"店{n}", f"路{n}号", word, "wensan", "g1"] for n, word in enumerate(words)]
+    report = run(world, csv_bytes(rows), "text/csv")
+    [error] = report["errors"]
+    assert (error["line"], error["field"]) == (len(words) + 1, "category")
+    assert "unknown category 外星菜" in error["reason"] and "面馆" in error["reason"] and "food" in error["reason"]
+    after = shops(world)
+    assert [after[f"K{n:02d}"]["category"] for n in range(len(words) - 1)] == 6 * ["food"] + 3 * ["retail"] + [
+        "food",
+        "other",
+    ]
+
+
+def test_every_trade_of_the_demo_is_a_survey_word_of_its_category() -> None:
+    from server.demo.names import TRADES
+    from server.importer import CATEGORIES
+
+    assert {t.label: t.category for t in TRADES} == {t.label: CATEGORIES.get(t.label) for t in TRADES}

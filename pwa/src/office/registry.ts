@@ -41,6 +41,7 @@ export interface ImportJob {
   grids_created?: string[];
   reason?: string | null;
   resumed?: number;
+  warnings?: string[]; // about the file as a whole: columns the import ignored, no community column
 }
 
 export function contentTypeOf(file: { name: string; type: string }): string {
@@ -49,7 +50,8 @@ export function contentTypeOf(file: { name: string; type: string }): string {
   return file.type || 'application/octet-stream';
 }
 
-function report(job: ImportJob): HTMLElement {
+/** The import's report: counts, what it created, warnings about the file, and every refused row. */
+export function importReport(job: ImportJob): HTMLElement {
   const problems = [
     ...(job.errors ?? []),
     ...(job.duplicates ?? []).map((d) => ({ line: d.line, field: 'code', reason: `${d.code} = ${ot('registry.line')} ${d.first_line}` })),
@@ -64,6 +66,11 @@ function report(job: ImportJob): HTMLElement {
     job.resumed ? h('p', { 'data-import-resumed': String(job.resumed) }, ot('registry.resumed', { n: job.resumed })) : null,
     job.communities_created?.length ? h('p', {}, `${ot('registry.communities')}: ${job.communities_created.join('、')}`) : null,
     job.grids_created?.length ? h('p', {}, `${ot('registry.grids')}: ${job.grids_created.join('、')}`) : null,
+    job.warnings?.length
+      ? h('div', { class: 'warning', 'data-import-warnings': '' },
+        h('strong', {}, ot('registry.warnings')),
+        h('ul', {}, ...job.warnings.map((w) => h('li', {}, w))))
+      : null,
     problems.length
       ? section(ot('registry.report'), table(
           [
@@ -121,7 +128,7 @@ function importer(onDone: () => void): HTMLElement {
         [wait, lost] = [Math.min(wait * 2, MAX_POLL_MS), true];
       }
     }
-    out.replaceChildren(report(job));
+    out.replaceChildren(importReport(job));
     if (!job.dry_run) onDone();
     if (job.status === 'failed') throw new Error(str(job.reason));
     return ot('common.saved');

@@ -1,0 +1,26 @@
+// @vitest-environment happy-dom
+// The import's report on the registry screen: warnings about the file (columns it ignored) are shown with the rows.
+import { describe, expect, it } from 'vitest';
+import { importReport, type ImportJob } from '../src/office/registry';
+
+describe('import report', () => {
+  it('shows the warnings about the spreadsheet beside the refused rows', () => {
+    const el = importReport({
+      job: 'j1',
+      status: 'done',
+      total: 2,
+      done: 2,
+      created: 1,
+      errors: [{ line: 3, field: 'grid', reason: 'unknown grid 第九网格' }],
+      warnings: ['columns ignored (not one of 店铺编号、店铺名称): 负责人'],
+    } satisfies ImportJob);
+    const warnings = el.querySelector('[data-import-warnings]');
+    expect(warnings?.textContent).toContain('负责人');
+    expect(el.querySelector('[data-table="import-errors"]')?.textContent).toContain('第九网格');
+  });
+
+  it('shows no warning block when the file had none', () => {
+    const el = importReport({ job: 'j2', status: 'done', total: 1, done: 1, created: 1 } satisfies ImportJob);
+    expect(el.querySelector('[data-import-warnings]')).toBeNull();
+  });
+});
