@@ -104,6 +104,10 @@ async def put_rules(store: Store, body: dict[str, Any], by: str, now: datetime) 
         rules = Rules.model_validate(new)
     except ValidationError as e:
         raise bad_request(reason_of(e)) from None
+    if rules.alarm_threshold < 1:  # checked for new versions only: a version stored before stays readable
+        raise bad_request(
+            "alarm_threshold: at least 1 point (at 0 every submission that costs a point raises an alarm)"
+        )
     try:
         ZoneInfo(rules.timezone)
     except (ZoneInfoNotFoundError, ValueError):

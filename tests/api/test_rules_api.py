@@ -101,6 +101,7 @@ def test_bad_rules_are_refused_with_the_field(world: World) -> None:
     cases = [
         ({"deadline_days": {"general": 7, "major": 3, "serious": "1"}}, "deadline_days.serious"),
         ({"alarm_threshold": -1}, "alarm_threshold"),
+        ({"alarm_threshold": 0}, "alarm_threshold: at least 1"),  # 0 would raise an alarm for every submission
         ({"refund_percent": 150}, "refund_percent"),
         ({"colour": "red"}, "colour"),
         ({"working_group_black_months": 9}, "working_group_black_months cannot exceed"),
