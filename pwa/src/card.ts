@@ -11,6 +11,64 @@ export interface Card {
   list: 'red' | 'black' | null;
   last_self_check: string | null;
   last_patrol: string | null;
+  /** When this phone received the card from the server (added here, not sent by the server). */
+  saved_at?: string;
+}
+
+/** The shop's `{code}:score` document as this phone holds it (synced for a signed-in owner). */
+export interface LocalScore {
+  points: number;
+  rank: number | null;
+  of: number | null;
+  list?: 'red' | 'black' | null;
+  /** The time of the latest event the server counted in it. */
+  updated_at?: string | null;
+}
+
+export interface ShownScore {
+  points: number | null;
+  rank: number | null;
+  of: number | null;
+  list: 'red' | 'black' | null;
+  from: 'card' | 'local' | null;
+}
+
+function at(value: string | null | undefined): number {
+  return value ? Date.parse(value) : NaN;
+}
+
+/**
+ * Which score the card shows: the public card (fetched now, or cached with the time it was received) or the
+ * phone's synced `{code}:score` document, whichever is newer. The document is newer when the latest event it
+ * counts happened after the card was received. Without both times, a card fetched now wins (it is the server's
+ * answer this moment) and a cached one loses to the document (which sync keeps current). `localChanged`: the
+ * document changed while shown and the card could not be fetched again (offline): the document is the newest.
+ */
+export function chooseScore(card: Card | null, fresh: boolean, local: LocalScore | null, localChanged = false): ShownScore {
+  const fromCard: ShownScore = card
+    ? { points: card.points, rank: card.rank, of: card.of, list: card.list, from: 'card' }
+    : { points: null, rank: null, of: null, list: null, from: null };
+  if (!local) return fromCard;
+  const fromLocal: ShownScore = {
+    points: local.points,
+    // A shop is ranked a moment after it is scored: until then keep the card's rank.
+    rank: local.rank ?? card?.rank ?? null,
+    of: local.rank != null ? (local.of ?? null) : (card?.of ?? null),
+    list: local.list === undefined ? (card?.list ?? null) : local.list,
+    from: 'local',
+  };
+  if (!card || card.points === null || (localChanged && !fresh)) return fromLocal;
+  const localAt = at(local.updated_at);
+  const cardAt = at(card.saved_at);
+  if (Number.isFinite(localAt) && Number.isFinite(cardAt)) return localAt > cardAt ? fromLocal : fromCard;
+  return fresh ? fromCard : fromLocal;
+}
+
+/** Keep a newer score the phone learnt (from its synced document) in the cached card, so it shows offline too. */
+export function rememberScore(code: string, score: ShownScore): void {
+  const card = cachedCard(code);
+  if (!card || score.from !== 'local') return;
+  store(KEY + code, JSON.stringify({ ...card, points: score.points, rank: score.rank, of: score.of, list: score.list, saved_at: new Date().toISOString() }));
 }
 
 const KEY = 'mashang.card.';
@@ -25,7 +83,7 @@ export async function loadCard(code: string): Promise<{ card: Card | null; fresh
     const res = await fetch(`/api/public/shops/${encodeURIComponent(code)}`, { cache: 'no-cache' });
     if (res.status === 404) return { card: null, fresh: true, missing: true };
     if (res.ok) {
-      const card = (await res.json()) as Card;
+      const card = { ...((await res.json()) as Card), saved_at: new Date().toISOString() };
       store(KEY + code, JSON.stringify(card));
       return { card, fresh: true, missing: false };
     }

@@ -2,7 +2,7 @@
 // the grid worker's patrol. Inputs are named by item id (the stable hooks tests and automation rely on).
 import { localDb } from './db';
 import { h } from './dom';
-import { savePhoto, photoUrl } from './events';
+import { isQuotaError, savePhoto, photoUrl } from './events';
 import { getLang, t } from './i18n';
 import { isHazard, type TemplateItem } from './items';
 
@@ -185,7 +185,10 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
             changed();
           })
           .catch((err: unknown) => {
-            status.textContent = t('check.photoFailed', { reason: String((err as Error)?.message ?? err) });
+            // A full phone says so plainly (and what to do), not with the browser's raw IndexedDB error.
+            status.textContent = isQuotaError(err)
+              ? t('sync.storageFull')
+              : t('check.photoFailed', { reason: String((err as Error)?.message ?? err) });
           })
           .finally(() => saving.delete(job));
         saving.add(job);

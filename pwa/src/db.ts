@@ -315,6 +315,18 @@ export async function pendingCounts(): Promise<{ docs: number; photos: number }>
   return { docs: docs.length, photos: pics.length };
 }
 
+/**
+ * Of `ids`, those this device wrote that the server has not acknowledged yet (`unsent`), and every id the server
+ * refused (`refused`, dismissed or not): what the owner's home needs to tell a waiting rectification.
+ */
+export async function uploadState(ids: readonly string[]): Promise<{ unsent: Set<string>; refused: Set<string> }> {
+  const refused = new Set(allRefused().map((r) => r.id));
+  if (ids.length === 0) return { unsent: new Set(), refused };
+  const wanted = new Set(ids);
+  const waiting = await makeLedgers().data.unacknowledged();
+  return { unsent: new Set(waiting.map((d) => d.id).filter((id) => wanted.has(id))), refused };
+}
+
 export async function countPending(): Promise<number> {
   const { docs, photos: pics } = await pendingCounts();
   return docs + pics;

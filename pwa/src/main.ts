@@ -33,8 +33,10 @@ const lookupScore: ScoreLookup = async (code) => {
   if (!currentSession()) return null; // nothing synced on this device: keep PouchDB off the public card
   const { localDb } = await import('./db');
   try {
-    const doc = await localDb().get<{ points: number; rank?: number; of?: number }>(`${code}:score`);
-    return { points: doc.points, rank: doc.rank ?? null, of: doc.of ?? null };
+    const doc = await localDb().get<{ points: number; rank?: number | null; of?: number | null; list?: 'red' | 'black' | null; updated_at?: string }>(
+      `${code}:score`,
+    );
+    return { points: doc.points, rank: doc.rank ?? null, of: doc.of ?? null, list: doc.list ?? null, updated_at: doc.updated_at ?? null };
   } catch {
     return null; // not on this device (yet)
   }
@@ -68,8 +70,8 @@ function renderRoute(route: Route): void {
   show(view(route, lookupScore, mountOwner));
 }
 
-const mountOwner: OwnerMount = (code, into) => {
-  void import('./owner').then((m) => m.mountOwnerHome(code, into));
+const mountOwner: OwnerMount = (code, into, onScore) => {
+  void import('./owner').then((m) => m.mountOwnerHome(code, into, onScore));
 };
 
 let lastSync: SyncStatus | null = null;

@@ -4,17 +4,17 @@
 import {
   applicableTemplates,
   buildChecklistForm,
-  itemLabel,
   templateId,
   type Answers,
   type Template,
   type TemplateItem,
 } from './checklist';
-import { localDb, whileShown } from './db';
+import { localDb, uploadState, whileShown } from './db';
 import { h } from './dom';
 import { autosave, loadDraft } from './drafts';
 import { appendEvent, isQuotaError, savePhoto, photoUrl } from './events';
 import { t, type MessageKey } from './i18n';
+import { hazardItemLabel, hazardShown, pendingRectifications, type HazardShown, type RectificationLike } from './owner-hazards';
 import { checkPath, navigate, rectifyPath, shopPath } from './router';
 import { currentSession, signOut } from './session';
 import { isoWeek, shanghaiDay, ulidTime } from './ulid';
@@ -79,8 +79,30 @@ async function allItems(): Promise<Map<string, TemplateItem>> {
 }
 
 function label(items: Map<string, TemplateItem>, id: string): string {
-  const item = items.get(id);
-  return item ? itemLabel(item) : id;
+  return hazardItemLabel(items, id);
+}
+
+/** The hazard's note (what the grid worker wrote when finding it), when there is one. */
+function hazardNote(hz: Hazard): HTMLElement | null {
+  const note = hz.note?.trim();
+  return note ? h('p', { class: 'hazard-note', 'data-hazard-note': '' }, t('owner.hazardNote', { note })) : null;
+}
+
+/**
+ * The shown state of each hazard: its server document corrected by the rectifications on this phone the server
+ * has not reflected yet (waiting to upload, or uploaded and not derived), so a fix is never submitted twice.
+ */
+async function shownStates(code: string, hazards: (Hazard | null)[], ids: string[]): Promise<Map<string, HazardShown>> {
+  const local = await range<RectificationLike>(`${code}:rectification:`);
+  const waiting = ids.flatMap((id, i) => pendingRectifications(id, hazards[i] ?? null, local).map((r) => r._id));
+  // The push ledger is only asked when a rectification is waiting somewhere (the usual case is none).
+  const { unsent, refused } = await uploadState(waiting);
+  return new Map(ids.map((id, i) => [id, hazardShown(id, hazards[i] ?? null, local, unsent, refused)]));
+}
+
+/** What a hazard with nothing left for the owner to do says instead of the rectify button. */
+function stateText(state: HazardShown): string {
+  return t(state === 'unsent' ? 'owner.rectifyUnsent' : state === 'closed' ? 'owner.hazardClosed' : 'owner.rectified');
 }
 
 function severity(s: string): string {
@@ -92,8 +114,10 @@ function present(...nodes: (HTMLElement | null)[]): HTMLElement[] {
 }
 
 /** The owner's home below the public card. */
-export function mountOwnerHome(code: string, into: HTMLElement): void {
+export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => void): void {
   const body = h('div', { class: 'owner-home', 'data-owner-home': code });
+  // The `{code}:score` revision the card above was drawn with: a new one (the server scored something) redraws it.
+  let scoreRev: string | null | undefined;
   const render = async (): Promise<void> => {
     const [score, rewards, hazards, alarms, checks, items] = await Promise.all([
       getDoc<Score>(`${code}:score`),
@@ -103,11 +127,15 @@ export function mountOwnerHome(code: string, into: HTMLElement): void {
       localDb().allDocs({ startkey: `${code}:self_check:\ufff0`, endkey: `${code}:self_check:`, descending: true, limit: 1 }),
       allItems(),
     ]);
+    const rev = (score as { _rev?: string } | null)?._rev ?? null;
+    if (scoreRev !== undefined && rev !== scoreRev) onScore?.();
+    scoreRev = rev;
     const lastCheck = checks.rows[0]?.id.split(':')[2];
     const doneThisWeek = !!lastCheck && isoWeek(ulidTime(lastCheck)) === isoWeek();
     const open = hazards
       .filter((hz) => hz.status === 'open' || hz.status === 'overdue' || hz.status === 'rectified')
       .sort((a, b) => a.deadline.localeCompare(b.deadline));
+    const shown = await shownStates(code, open, open.map((hz) => hz._id));
     const openAlarms = alarms.filter((a) => a.status !== 'resolved');
     const today = shanghaiDay();
     body.replaceChildren(
@@ -160,18 +188,20 @@ export function mountOwnerHome(code: string, into: HTMLElement): void {
               'ul',
               { class: 'hazard-list' },
               ...open.map((hz) => {
+                const state = shown.get(hz._id) ?? 'fix';
                 const overdue = hz.status === 'overdue' || hz.deadline < today;
                 return h(
                   'li',
-                  { class: `hazard ${hz.severity}`, 'data-hazard': hz._id, 'data-status': hz.status },
+                  { class: `hazard ${hz.severity}`, 'data-hazard': hz._id, 'data-status': hz.status, 'data-shown': state },
                   h('strong', {}, label(items, hz.item)),
                   ' ',
                   h('span', { class: `sev ${hz.severity}` }, severity(hz.severity)),
                   h('br'),
                   h('span', { class: overdue ? 'warn' : 'muted' }, t('owner.deadline', { day: hz.deadline }), overdue ? ` · ${t('owner.overdue')}` : ''),
-                  hz.status === 'rectified'
-                    ? h('p', { class: 'muted' }, t('owner.rectified'))
-                    : h('a', { class: 'button', href: rectifyPath(code, hz._id) }, t('owner.rectify')),
+                  hazardNote(hz),
+                  state === 'fix'
+                    ? h('a', { class: 'button', href: rectifyPath(code, hz._id), 'data-action': 'rectify' }, t('owner.rectify'))
+                    : h('p', { class: 'muted', 'data-rectify-state': state }, stateText(state)),
                 );
               }),
             ),
@@ -328,6 +358,7 @@ export function rectifyView(code: string, hazardId: string): View {
   }
   void (async () => {
     const [hazard, items] = await Promise.all([getDoc<Hazard>(hazardId), allItems()]);
+    const state = (await shownStates(code, [hazard], [hazardId])).get(hazardId) ?? 'fix';
     page.append(
       ...present(
       backLink(code),
@@ -343,8 +374,18 @@ export function rectifyView(code: string, hazardId: string): View {
             t('owner.deadline', { day: hazard.deadline }),
           )
         : null,
+      hazard ? hazardNote(hazard) : null,
       ),
     );
+    if (state !== 'fix') {
+      // Already rectified (maybe still on this phone, waiting to upload): a second one would only duplicate it.
+      page.dataset.rectifyState = state;
+      page.append(
+        message(state === 'closed' ? t('owner.hazardClosed') : `${t('owner.rectifyAlready')} ${stateText(state)}`),
+        h('nav', { class: 'actions' }, h('a', { class: 'button primary', href: shopPath(code) }, t('owner.back'))),
+      );
+      return;
+    }
     const draftKey = `rectify:${hazardId}`;
     const draft = loadDraft<{ note: string; photos: string[] }>(draftKey);
     const photos: string[] = [...(draft?.photos ?? [])];
@@ -393,6 +434,12 @@ export function rectifyView(code: string, hazardId: string): View {
           await Promise.allSettled(pending);
           if (!photos.length && !note.value.trim()) {
             status.replaceChildren(message(t('owner.rectifyNeed'), 'error'));
+            return;
+          }
+          // Another tab (or an earlier visit to this screen) may have rectified it meanwhile: never twice.
+          const now = (await shownStates(code, [await getDoc<Hazard>(hazardId)], [hazardId])).get(hazardId) ?? 'fix';
+          if (now !== 'fix') {
+            status.replaceChildren(message(t('owner.rectifyAlready'), 'error'));
             return;
           }
           await appendEvent({ type: 'rectification', shop: code, hazard: hazardId, note: note.value.trim(), photos: [...photos] });

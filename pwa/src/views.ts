@@ -1,16 +1,13 @@
 // The screens everyone sees first: home, the public shop card with the owner's sign-in, staff sign-in.
 // The owner's own screens live in owner.ts, loaded only once an owner is signed in.
-import { loadCard, type Card } from './card';
+import { chooseScore, loadCard, rememberScore, type Card, type LocalScore, type ShownScore } from './card';
 import { h } from './dom';
 import { t } from './i18n';
 import { loginPath, navigate, shopPath, type LoginRole, type Route } from './router';
 import { ApiError, currentSession, deviceKeyFor, rememberDeviceKey, signIn } from './session';
 
-export interface ShopScore {
-  points: number;
-  rank: number | null;
-  of: number | null;
-}
+/** The shop's `{code}:score` document on this phone (its points, rank, list and `updated_at`). */
+export type ShopScore = LocalScore;
 
 /** Reads the shop's score projection if this device has it; null when it does not. */
 export type ScoreLookup = (code: string) => Promise<ShopScore | null>;
@@ -20,8 +17,8 @@ export interface View {
   node: HTMLElement;
 }
 
-/** The owner's screens, appended into `into` once their chunk has loaded. */
-export type OwnerMount = (code: string, into: HTMLElement) => void;
+/** The owner's screens, appended into `into` once their chunk has loaded; `onScore` when `{code}:score` changes. */
+export type OwnerMount = (code: string, into: HTMLElement, onScore: () => void) => void;
 
 function homeView(): View {
   const session = currentSession();
@@ -56,10 +53,8 @@ function day(value: string | null): string {
   return value ?? t('card.never');
 }
 
-function fillCard(el: HTMLElement, card: Card | null, fresh: boolean, local: ShopScore | null): void {
-  const points = card?.points ?? local?.points ?? null;
-  const rank = card?.rank ?? local?.rank ?? null;
-  const of = card?.of ?? local?.of ?? null;
+function fillCard(el: HTMLElement, card: Card | null, fresh: boolean, score: ShownScore): void {
+  const { points, rank, of, list } = score;
   const q = (sel: string): HTMLElement => el.querySelector<HTMLElement>(sel) ?? h('span');
   if (card?.name) q('[data-shop-name]').textContent = card.name;
   if (card?.address) q('[data-address]').textContent = card.address;
@@ -67,11 +62,11 @@ function fillCard(el: HTMLElement, card: Card | null, fresh: boolean, local: Sho
   q('[data-rank]').textContent = rank === null ? '—' : String(rank);
   q('[data-of]').textContent = of === null ? '' : t('shop.rankOf', { of });
   const badge = q('[data-list]');
-  badge.hidden = !card?.list;
-  if (card?.list) {
-    badge.dataset.list = card.list;
-    badge.className = `badge ${card.list}`;
-    badge.textContent = t(card.list === 'red' ? 'card.list.red' : 'card.list.black');
+  badge.hidden = !list;
+  if (list) {
+    badge.dataset.list = list;
+    badge.className = `badge ${list}`;
+    badge.textContent = t(list === 'red' ? 'card.list.red' : 'card.list.black');
   }
   q('[data-last-self-check]').textContent = day(card?.last_self_check ?? null);
   q('[data-last-patrol]').textContent = day(card?.last_patrol ?? null);
@@ -225,16 +220,26 @@ function shopView(code: string, lookup: ScoreLookup, mountOwner: OwnerMount): Vi
     h('p', { class: 'muted card-note', role: 'status' }),
     h('p', { class: 'shop-code muted' }, `${t('shop.code')} ${code}`),
   );
-  void Promise.all([loadCard(code), lookup(code)]).then(([{ card, fresh, missing }, local]) => {
-    if (missing) {
-      const name = cardEl.querySelector('[data-shop-name]');
-      if (name) name.textContent = t('card.unknown');
-    }
-    fillCard(cardEl, card, fresh, local);
-  });
+  let drawn = 0;
+  /** Draw the card; again (`scoreChanged`) when the phone's `{code}:score` document changed under it. */
+  const drawCard = (scoreChanged: boolean): void => {
+    const token = ++drawn;
+    void Promise.all([loadCard(code), lookup(code)]).then(([{ card, fresh, missing }, local]) => {
+      if (token !== drawn) return; // a later draw is on its way
+      if (missing) {
+        const name = cardEl.querySelector('[data-shop-name]');
+        if (name) name.textContent = t('card.unknown');
+      }
+      // The document just changed: offline (the card could not be fetched again) it is the newest there is.
+      const score = chooseScore(card, fresh, local, scoreChanged);
+      if (scoreChanged && !fresh) rememberScore(code, score);
+      fillCard(cardEl, card, fresh, score);
+    });
+  };
+  drawCard(false);
 
   const below = h('div', { class: 'below-card' });
-  if (isOwner) mountOwner(code, below);
+  if (isOwner) mountOwner(code, below, () => drawCard(true));
   else if (session?.user.role === 'grid') {
     below.append(
       h('nav', { class: 'actions' }, h('a', { class: 'button primary', href: `/grid/s/${encodeURIComponent(code)}` }, t('shop.patrol'))),
