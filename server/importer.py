@@ -30,6 +30,7 @@ import re
 import zipfile
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from pydantic import ValidationError
@@ -38,6 +39,8 @@ from server.errors import CouchError, bad_request, too_large
 from server.models.common import KEY, PARTITION, reason_of
 from server.models.registry import Shop, shop_doc_id
 from server.registry import Registry
+from server.validators import rules as R
+from server.validators.context import load_rules
 
 MAX_BYTES: Final = 5 * 1024 * 1024
 MAX_ROWS: Final = 5000
@@ -563,6 +566,10 @@ class Importer:
             self._know_grid(place.grid, place.new_grid, place.community)
             self.report.grids_created.append(f"{place.community}/{place.new_grid}")
 
+    async def _today(self) -> date:
+        """Today in the rules' time zone (Asia/Shanghai), as the office's figures count days."""
+        return R.day_of(datetime.now(UTC), await load_rules(self.registry.store))
+
     async def _write(self, plans: list[dict[str, Any]]) -> None:
         by_grid: dict[str, list[str]] = {}
         for plan in plans:
@@ -570,6 +577,8 @@ class Importer:
             if current is not None and current["grid"] != shop["grid"]:
                 await self.registry.move_shop(shop["code"], shop["grid"])
                 current = await self.registry.shop(shop["code"])
+            if current is None:  # registered today: a period before today does not count it (`Shop.opened`)
+                shop = {**shop, "opened": (await self._today()).isoformat()}
             await self.registry.put_shop({**(current or {}), **shop})
             by_grid.setdefault(shop["grid"], []).append(shop["code"])
         for grid, codes in by_grid.items():

@@ -170,8 +170,8 @@ class Registry:
             await bump_scope_version(self.store, f"grid:{worker}")
         return saved
 
-    async def create_shop(self, fields: dict[str, Any]) -> Doc:
-        """A new active shop in the grid `fields["grid"]` (its community is the grid's)."""
+    async def create_shop(self, fields: dict[str, Any], opened: date) -> Doc:
+        """A new active shop in the grid `fields["grid"]` (its community is the grid's), registered on `opened`."""
         code = str(fields.get("code", ""))
         if await self.shop(code) is not None:
             raise conflict(f"code: shop {code} exists already")
@@ -179,6 +179,7 @@ class Registry:
         if grid is None:
             raise bad_request(f"grid: no grid {fields.get('grid')}")
         shop = {**fields, "community": grid["community"], "status": "active", "owner_activated": False}
+        shop["opened"] = opened.isoformat()
         doc = await self.put_shop(checked(Shop, {"_id": shop_doc_id(code), "type": "shop", "schema": 1, **shop}))
         await self.add_to_grid(grid["code"], [code])
         return doc

@@ -91,7 +91,7 @@ async def create_shop(request: Request) -> Response:
     fields = {name: text_field(body, name, 200) for name in ("code", "name", "address", "grid")}
     await reach.grid(registry_of(request).store, fields["grid"])
     fields["category"] = text_field(body, "category", 64) if body.get("category") is not None else "other"
-    shop = await registry_of(request).create_shop(fields)
+    shop = await registry_of(request).create_shop(fields, (await office_view(request)).today())
     request.app.state.authenticator.forget()
     await audited(
         request, principal, "shop_registered", shop_doc_id(shop["code"]), f"{shop['name']}, grid {shop['grid']}"

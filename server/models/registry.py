@@ -44,6 +44,9 @@ class Shop(Doc):
     # When it was closed, in order (`Registry.set_status`): a week it was closed is owed no self-check, and a
     # period's figures count the shops open then. A shop closed before 2026-11-29 has none: closed for all time.
     closures: tuple[Closure, ...] = Field(default=(), max_length=500)
+    # The day the office registered it (by hand or by an import): a period before it does not count the shop.
+    # None: registered before this was noted, counted as open since always.
+    opened: Day | None = None
 
     @model_validator(mode="after")
     def _check_shop_id(self) -> Self:

@@ -128,7 +128,15 @@ def facts_of_json(doc: Mapping[str, Any]) -> ShopFacts:
 
 
 def _closures(registry: Mapping[str, Any] | None) -> tuple[tuple[date, date | None], ...]:
-    out = []
+    """The registry's closures, and before the day the shop was registered (`opened`) one since always: a period
+    before it counts the shop no more than a period it was closed in."""
+    out: list[tuple[date, date | None]] = []
+    try:
+        opened = date.fromisoformat(str((registry or {}).get("opened")))
+    except ValueError:
+        pass
+    else:
+        out.append((date.min, opened))
     for c in (registry or {}).get("closures") or ():
         try:
             out.append((date.fromisoformat(c["since"]), date.fromisoformat(c["until"]) if c.get("until") else None))

@@ -25,7 +25,9 @@ def test_create_edit_close_and_reopen_a_shop(world: World) -> None:
     new = {"code": "S0100", "name": "老李面馆", "address": "明南路8号", "category": "food", "grid": "g2"}
     resp = world.client.post("/api/office/shops", json=new, headers=h)
     assert resp.status_code == 201, resp.text
-    assert resp.json() == {**new, "community": "wensan", "status": "active", "owner_activated": False, "closures": []}
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    registered = {"community": "wensan", "status": "active", "owner_activated": False, "closures": [], "opened": today}
+    assert resp.json() == {**new, **registered}
     assert world.client.post("/api/office/shops", json=new, headers=h).status_code == 409
     li = world.login("li", "li-password")
     assert "S0100" in replicated_partitions(world, li)  # the grid worker of g2 now patrols it
@@ -37,7 +39,6 @@ def test_create_edit_close_and_reopen_a_shop(world: World) -> None:
 
     resp = world.client.post("/api/office/shops/S0100/close", headers=h)
     assert resp.status_code == 200 and resp.json()["status"] == "closed"
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     assert resp.json()["closures"] == [{"since": today, "until": None}]  # when: its weeks before still count
     active = world.client.get("/api/office/registry/shops?status=active", headers=h).json()["items"]
     assert "S0100" not in {s["code"] for s in active}
@@ -206,3 +207,24 @@ def test_moving_a_community_to_another_sub_district_is_asked_for_by_name(world: 
     assert moved.status_code == 200 and moved.json()["subdistrict"] == "xihu"
     listed = world.client.get("/api/office/registry/communities", headers=h).json()["items"]
     assert {c["code"]: c["subdistrict"] for c in listed}["wensan"] == "xihu"
+
+
+def test_a_shop_registered_today_counts_from_today_not_in_earlier_periods(world: World) -> None:
+    """By hand or by an import: last month's figures (and last year's, the 同比) are what they were."""
+    from tests.api.test_import import HEADER, csv_bytes, run
+
+    h = office(world)
+
+    def months() -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = world.client.get("/api/office/trend?months=2", headers=h).json()["months"]
+        return rows
+
+    before = months()
+    new = {"code": "S0101", "name": "老李面馆", "address": "明南路8号", "category": "food", "grid": "g2"}
+    assert world.client.post("/api/office/shops", json=new, headers=h).status_code == 201
+    report = run(world, csv_bytes([HEADER, ["S0102", "老王五金", "百丈东路2号", "五金", "wensan", "g2"]]), "text/csv")
+    assert report["created"] == 1, report
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    assert world.call(read, world.state.store, "S0102:shop:S0102")["opened"] == today
+    wait_until(lambda: months()[1]["shops_active"] == before[1]["shops_active"] + 2, timeout=10)
+    assert months()[0]["shops_active"] == before[0]["shops_active"]
