@@ -324,7 +324,7 @@ def report_html(
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
         f"<title>码上安全 安全监管月报 {e(month)}</title><style>{STYLE}</style></head><body>",
         f"<h1>码上安全 · 安全监管月报</h1><p class='muted'>{e(subdistrict)}</p>",
-        f"<p>{e(year)}年{int(mon)}月 安全监管月报 <span class='muted'>（统计至 {e(today.isoformat())}）</span></p>",
+        f"<p>{e(year)}年{int(mon)}月 安全监管月报 <span class='muted'>（统计至 {e(now.until.isoformat())}）</span></p>",
         "<h2>本月概况（与去年同期相比）</h2><table><tr><th>指标</th><th>本月</th>",
         f"<th>去年同期（至 {e(last_year.until.isoformat())}）</th><th>同比</th></tr>",
     ]

@@ -56,6 +56,8 @@ async def export(request: Request) -> Response:
         raise not_found(f"No export {kind}.{fmt}: one of {', '.join(KINDS)} as .csv or .xlsx")
     store: Store = request.app.state.store
     start, end = _day(request, "from"), _day(request, "to")
+    if start is not None and end is not None and start > end:
+        raise bad_request(f"from ({start}) is after to ({end}): the days are the first and the last to export")
     table: Table
     if kind == "shops":
         table = shops_table(view)

@@ -186,6 +186,10 @@ def test_the_monthly_report_has_the_months_figures_lists_and_communities(
     lists = html[html.index("安全生产红黑榜") : html.index("各社区隐患情况")]
     assert not any(f"<td>{c['code']}</td>" in lists for c in communities)  # the lists name communities too
     assert any(f"<td>{c['name']}</td>" in lists for c in communities)
+    # A past month is counted to its last day, and says so (not "to today").
+    month_end = TODAY.replace(day=1) - timedelta(days=1)  # the last day of last month
+    past = client.get(f"/api/office/reports/{month_end.strftime('%Y-%m')}.html", headers=office)
+    assert past.status_code == 200 and f"（统计至 {month_end.isoformat()}）" in past.text, past.text[:600]
 
 
 def test_refusals(client: TestClient, office: dict[str, str], district: Path) -> None:
@@ -193,6 +197,7 @@ def test_refusals(client: TestClient, office: dict[str, str], district: Path) ->
         ("/api/office/exports/passwords.csv", 404),
         ("/api/office/exports/shops.pdf", 404),
         ("/api/office/exports/checks.csv?from=yesterday", 400),
+        ("/api/office/exports/checks.csv?from=2026-11-20&to=2026-11-10", 400),  # not an empty file
         ("/api/office/exports/rankings.csv?month=2026-13", 400),
         ("/api/office/exports/rankings.csv?month=1999-01", 404),
         ("/api/office/reports/2026-1.html", 400),
