@@ -29,17 +29,36 @@ function who(): string {
 
 /** Write an immutable event to the local database (it syncs from there); returns its id. */
 export async function appendEvent<T extends EventInput>(doc: T): Promise<string> {
+  const [id] = await appendEvents([doc]);
+  if (id === undefined) throw new Error('write failed');
+  return id;
+}
+
+/**
+ * Write the events of one submission (a check of several checklist modules is one event per module) in one write,
+ * at one moment: the server counts a submission's deductions together by that moment, and a phone that fails
+ * half-way (its storage full) must not keep half of them and write them again when the owner submits once more.
+ */
+export async function appendEvents<T extends EventInput>(docs: readonly T[]): Promise<string[]> {
   const now = Date.now();
-  const event = {
+  const author = who();
+  const device = deviceId();
+  const events = docs.map((doc) => ({
     ...doc,
     _id: doc._id ?? `${doc.shop}:${doc.type}:${newUlid(now)}`,
     schema: 1,
-    created_by: who(),
-    device: deviceId(),
+    created_by: author,
+    device,
     performed_at: typeof doc.performed_at === 'string' ? doc.performed_at : shanghaiIso(now),
-  };
-  await localDb().put(event);
-  return event._id;
+  }));
+  const answers = await localDb().bulkDocs(events);
+  const failed = answers.find((a) => 'error' in a && a.error);
+  if (failed) {
+    // PouchDB writes a batch in one IndexedDB transaction: a failure (the storage full) leaves none of it.
+    const err = failed as { name?: string; message?: string; reason?: string };
+    throw Object.assign(new Error(err.message ?? err.reason ?? 'write failed'), { name: err.name ?? 'Error' });
+  }
+  return events.map((e) => e._id);
 }
 
 async function decode(file: Blob): Promise<ImageBitmap> {

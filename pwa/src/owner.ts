@@ -12,7 +12,7 @@ import {
 import { localDb, uploadState, whileShown } from './db';
 import { h } from './dom';
 import { autosave, loadDraft } from './drafts';
-import { appendEvent, isQuotaError, savePhoto, photoUrl } from './events';
+import { appendEvent, appendEvents, isQuotaError, savePhoto, photoUrl } from './events';
 import { t, type MessageKey } from './i18n';
 import { hazardItemLabel, hazardShown, pendingRectifications, type HazardShown, type RectificationLike } from './owner-hazards';
 import { checkPath, navigate, rectifyPath, shopPath } from './router';
@@ -323,16 +323,15 @@ export function checkView(code: string): View {
             return;
           }
           const answers = form.read();
-          for (const template of templates) {
-            const own = Object.fromEntries(template.items.filter((i) => i.id in answers).map((i) => [i.id, answers[i.id]]));
-            await appendEvent({
+          await appendEvents(
+            templates.map((template) => ({
               type: 'self_check',
               shop: code,
               template: templateId(template),
               template_version: template.version,
-              answers: own,
-            });
-          }
+              answers: Object.fromEntries(template.items.filter((i) => i.id in answers).map((i) => [i.id, answers[i.id]])),
+            })),
+          );
           save?.clear();
           navigate(shopPath(code), true);
         } catch (err) {

@@ -8,7 +8,7 @@ import { h } from '../dom';
 import { t } from '../i18n';
 import { isHazard } from '../items';
 import { autosave, loadDraft } from '../drafts';
-import { appendEvent, isQuotaError, newUlid, type EventInput } from '../events';
+import { appendEvents, isQuotaError, newUlid, type EventInput } from '../events';
 import { navigate } from '../router';
 import { currentSession } from '../session';
 import { shanghaiDay, shanghaiIso } from '../ulid';
@@ -357,7 +357,7 @@ function buildForm(code: string, templates: TemplateDoc[], rules: RulesDoc | nul
           device: deviceId(),
           performedAt: shanghaiIso(now),
         });
-        for (const doc of docs) await appendEvent(doc as unknown as EventInput);
+        await appendEvents(docs as unknown as EventInput[]);
         save.clear();
         flash(gt('patrol.saved'));
         navigate('/grid');
