@@ -353,9 +353,10 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void): 
     // A failed request will be retried. Without an answer it is the signal (or the server is unreachable); with
     // the server's error (its storage full, a 5xx) the phone is online and says why it is stuck.
     const status = (err as ReplicationError | null)?.status ?? 0;
-    if (!err) updateSyncFacts({ online: navigator.onLine, error: undefined });
-    else if (status >= 400) updateSyncFacts({ online: navigator.onLine, error: describeSyncError(err) });
-    else updateSyncFacts({ online: false });
+    if (!err) updateSyncFacts({ online: navigator.onLine, error: undefined, unreachable: false });
+    else if (status >= 400) updateSyncFacts({ online: navigator.onLine, error: describeSyncError(err), unreachable: false });
+    // No answer: with no signal the phone is offline; with one, the server is down or out of reach (say which).
+    else updateSyncFacts({ online: false, unreachable: navigator.onLine });
   };
   const onFatal = (err: unknown): void => {
     if (cancelled) return;

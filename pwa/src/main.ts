@@ -84,7 +84,9 @@ function renderSync(status: SyncStatus): void {
     synced: 'sync.synced',
     pulling: status.toPull ? 'sync.pullingLeft' : 'sync.pulling',
     pending: 'sync.pending',
-    offline: status.pending > 0 ? 'sync.offlinePending' : 'sync.offline',
+    offline: status.unreachable
+      ? status.pending > 0 ? 'sync.unreachablePending' : 'sync.unreachable'
+      : status.pending > 0 ? 'sync.offlinePending' : 'sync.offline',
     error: 'sync.error',
   };
   syncEl.dataset.syncState = status.state;

@@ -17,6 +17,8 @@ export interface SyncStatus {
   detail?: string;
   /** Why replication failed, when it did (not a refusal: those are listed one by one). */
   problem?: string;
+  /** While `offline`: the phone has a network, but the server did not answer (it is down, or out of reach). */
+  unreachable?: boolean;
 }
 
 export interface SyncFacts {
@@ -30,6 +32,8 @@ export interface SyncFacts {
   toPull?: number | null;
   /** Set when replication failed for a reason other than the network (e.g. the sign-in is no longer valid). */
   error?: string;
+  /** The server gave no answer while the browser said it was online. */
+  unreachable?: boolean;
 }
 
 /** Derive what to show from what we know. Offline wins; then errors and refusals; then waiting documents; then a
@@ -40,7 +44,7 @@ export function deriveStatus(facts: Partial<SyncFacts> & { online: boolean }): S
   const refused = Math.max(0, facts.refused ?? 0);
   const toPull = facts.pulling && typeof facts.toPull === 'number' ? Math.max(0, facts.toPull) : null;
   const base = { pending: pendingDocs + pendingPhotos, pendingDocs, pendingPhotos, refused, toPull };
-  if (!facts.online) return { state: 'offline', ...base };
+  if (!facts.online) return { state: 'offline', ...base, ...(facts.unreachable ? { unreachable: true } : {}) };
   if (facts.error !== undefined) return { state: 'error', ...base, detail: facts.error, problem: facts.error };
   if (refused > 0) return { state: 'error', ...base, detail: `${refused} refused` };
   if (base.pending > 0) return { state: 'pending', ...base };
@@ -70,7 +74,8 @@ function same(a: SyncStatus, b: SyncStatus): boolean {
     a.refused === b.refused &&
     a.toPull === b.toPull &&
     a.detail === b.detail &&
-    a.problem === b.problem
+    a.problem === b.problem &&
+    a.unreachable === b.unreachable
   );
 }
 
@@ -91,8 +96,8 @@ export function onSyncStatus(listener: Listener): () => void {
 
 /** Follow the browser's online/offline events (replication failures also set offline). */
 export function watchConnectivity(target: Window = window): void {
-  target.addEventListener('online', () => updateSyncFacts({ online: true }));
-  target.addEventListener('offline', () => updateSyncFacts({ online: false }));
+  target.addEventListener('online', () => updateSyncFacts({ online: true, unreachable: false }));
+  target.addEventListener('offline', () => updateSyncFacts({ online: false, unreachable: false }));
   updateSyncFacts({ online: target.navigator.onLine });
 }
 

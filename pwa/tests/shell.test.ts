@@ -73,6 +73,15 @@ describe('sync status', () => {
     });
   });
 
+  it('tells a server that does not answer from a phone without signal', () => {
+    expect(deriveStatus({ online: false, pendingDocs: 2 }).unreachable).toBeUndefined();
+    expect(deriveStatus({ online: false, pendingDocs: 2, unreachable: true })).toMatchObject({
+      state: 'offline',
+      unreachable: true,
+      pending: 2,
+    });
+  });
+
   it("says why replication is stuck, in the phone's words when the server's storage is full", () => {
     expect(deriveStatus({ online: true, error: 'unauthorized' })).toMatchObject({ state: 'error', problem: 'unauthorized' });
     expect(deriveStatus({ online: true, refused: 2 }).problem).toBeUndefined(); // refusals are listed one by one

@@ -74,3 +74,24 @@ def test_a_failing_download_is_never_shown_as_synced(gateway: Gateway, context: 
     context.set_offline(False)
     page.wait_for_selector("[data-sync-state=synced]")
     assert_complete_list(page, worker)
+
+
+def test_a_server_that_does_not_answer_is_not_shown_as_no_signal(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    """The phone has a network but the gateway is down: the header says it cannot reach the server (连不上服务器),
+    which a grid worker can report, not 离线, which would send them looking for signal."""
+    worker = logins["grid_workers"][0]
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{gateway.url}/login?role=grid")
+    sign_in_grid(page, gateway, worker)
+    page.wait_for_selector('[data-sync-state="synced"]')
+    gateway.stop()
+    page.wait_for_function(
+        "(e => e.dataset.syncState === 'offline' && e.textContent.startsWith('连不上服务器'))"
+        "(document.querySelector('[data-sync-state]'))",
+        timeout=90_000,
+    )
+    gateway.start()  # the same folder and port: the phone goes on by itself
+    page.wait_for_selector('[data-sync-state="synced"]', timeout=90_000)
