@@ -9,6 +9,7 @@ import {
   itemCheck,
   itemFindings,
   latestFor,
+  patrolledOn,
   prefill,
   prefillVisit,
   restoreDraft,
@@ -301,5 +302,17 @@ describe('scanned QR codes', () => {
     expect(shopFromQr('https://example.com/other/S0001')).toBeNull();
     expect(shopFromQr('javascript:alert(1)//s/S0001')).toBeNull();
     expect(shopFromQr('WIFI:S:shop;T:WPA;P:secret;;')).toBeNull();
+  });
+});
+
+describe('a shop patrolled today', () => {
+  const at = (performed_at: string, key: string): PatrolDoc =>
+    ({ _id: `S0001:patrol:${key}`, type: 'patrol', shop: 'S0001', performed_at, findings: [] }) as unknown as PatrolDoc;
+
+  it("finds the day's latest patrol in Shanghai time, and none on another day", () => {
+    const patrols = [at('2026-11-28T09:00:00+08:00', 'a'), at('2026-11-28T15:30:00+08:00', 'b'), at('2026-11-27T23:00:00Z', 'c')];
+    expect(patrolledOn(patrols, '2026-11-28')?._id).toBe('S0001:patrol:b'); // 15:30, after c's 07:00
+    expect(patrolledOn(patrols.slice(2), '2026-11-28')?._id).toBe('S0001:patrol:c'); // the 28th in Shanghai
+    expect(patrolledOn(patrols, '2026-11-29')).toBeNull();
   });
 });

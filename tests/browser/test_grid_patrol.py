@@ -104,6 +104,13 @@ def test_a_patrol_day_offline_reaches_the_office(gateway: Gateway, context: Any,
     _patrol(page, serious, photo=_camera_jpeg())
     for code in clean:
         _patrol(page, code)
+    # Opening the patrol of a shop patrolled today says so before a second visit gets recorded.
+    page.click(f'a.g-shop[data-shop="{clean[0]}"]')
+    page.click('a[data-action="patrol"]')
+    page.wait_for_selector("form.g-patrol >> text=已巡查过本店")
+    page.go_back()
+    page.go_back()
+    page.wait_for_selector(f'a.g-shop[data-shop="{clean[0]}"]')
     # Three patrols and a photo wait (the count follows each write by a moment).
     page.wait_for_function("Number(document.querySelector('[data-sync-state]').dataset.pending) >= 4")
     assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"

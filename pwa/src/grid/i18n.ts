@@ -86,6 +86,7 @@ const zh = {
   'event.pending': '待同步',
   'item.other': '其他问题',
   'patrol.title': '每月巡查',
+  'patrol.alreadyToday': '今天 {time} 已巡查过本店。再次提交会在档案中记为又一次巡查。',
   'patrol.intro': '已按店主最近一次自查（{day}）预填。逐项核实：一致的保持不变，不符的改为实际情况。',
   'patrol.noSelfCheck': '该店还没有自查记录，请逐项检查填写。',
   'patrol.verifyTitle': '核实店主自查',
@@ -240,6 +241,7 @@ const en: Record<GridKey, string> = {
   'event.pending': 'Awaiting sync',
   'item.other': 'Other problem',
   'patrol.title': 'Monthly patrol',
+  'patrol.alreadyToday': 'This shop was patrolled today at {time}. Submitting again records another patrol on its file.',
   'patrol.intro':
     "Prefilled with the owner's latest self-check ({day}). Check each item: leave what is true, change what is not.",
   'patrol.noSelfCheck': 'This shop has no self-check yet: check and answer every item.',

@@ -230,6 +230,13 @@ export function patrolDay(performedAt: string): string {
   return dayOf(performedAt);
 }
 
+/** The shop's latest patrol of `day` (Shanghai), if any: a second one that day is a second visit on the e-file,
+ *  and a worker who went Back after submitting would make one without meaning to. */
+export function patrolledOn(patrols: readonly PatrolDoc[], day: string): PatrolDoc | null {
+  const that = patrols.filter((p) => dayOf(p.performed_at) === day);
+  return that.reduce<PatrolDoc | null>((a, p) => (a === null || Date.parse(p.performed_at) > Date.parse(a.performed_at) ? p : a), null);
+}
+
 /** The items a check's answers declare as hazards, in template order. */
 export function hazardItems(template: TemplateDoc, answers: Record<string, Answer>): string[] {
   const values = Object.fromEntries(Object.entries(answers).map(([id, a]) => [id, a.value]));

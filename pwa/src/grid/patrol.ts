@@ -24,6 +24,7 @@ import {
   hazardItems,
   itemCheck,
   latestFor,
+  patrolledOn,
   ownerAnswers,
   prefillVisit,
   restoreDraft,
@@ -379,7 +380,9 @@ function buildForm(code: string, templates: TemplateDoc[], rules: RulesDoc | nul
     navigate(shopHref(code, '/patrol'), true);
   });
 
+  const already = patrolledOn(file.patrols, today);
   form.append(
+    already ? notice(gt('patrol.alreadyToday', { time: already.performed_at.slice(11, 16) }), 'warn') : '',
     latest
       ? notice(gt('patrol.intro', { day: shortDay(latest.performed_at) }))
       : notice(gt('patrol.noSelfCheck'), 'warn'),
