@@ -1,7 +1,7 @@
 // The alarm desk: unresolved alarms, live from the server-sent event stream the office follows on every screen
 // (./watch), acknowledged → dispatched to a department → resolved, with notes.
 import { h } from '../dom';
-import { get, imageUrl, qs, reasonOf, send } from './api';
+import { ApiError, get, imageUrl, qs, reasonOf, send } from './api';
 import { when } from './format';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
@@ -13,6 +13,7 @@ import { listen } from './watch';
 
 export const DEPARTMENTS = ['fire', 'gas', 'market', 'emergency'] as const;
 const ACTIVE = ['open', 'acknowledged', 'dispatched'] as const;
+const PAGE = 200; // alarms of a status per page; more with 更多
 
 export interface AlarmStep {
   status: string;
@@ -39,6 +40,7 @@ export interface Alarm {
 
 interface Page {
   items: Alarm[];
+  next?: string | null; // `before=` for the next page, when there is one
   counts?: Record<string, number>;
 }
 
@@ -76,7 +78,7 @@ function history(alarm: Alarm, names: Names): HTMLElement {
   );
 }
 
-function actions(alarm: Alarm, replace: (a: Alarm) => void): HTMLElement | null {
+function actions(alarm: Alarm, replace: (a: Alarm, own?: boolean) => void): HTMLElement | null {
   if (alarm.status === 'resolved') return null;
   const note = h('textarea', { name: 'note', rows: '2', maxlength: '1000', placeholder: ot('alarms.notePlaceholder') });
   const status = h('p', { class: 'form-status', role: 'status' });
@@ -88,9 +90,22 @@ function actions(alarm: Alarm, replace: (a: Alarm) => void): HTMLElement | null 
         ...body,
         ...(text ? { note: text } : {}),
       });
-      replace(updated);
+      replace(updated, true);
     } catch (err) {
       status.className = 'form-status error';
+      if (err instanceof ApiError && err.status === 409) {
+        // Someone else took a step meanwhile (the live list had not shown it yet): show the alarm as it is now.
+        try {
+          const now = await get<Alarm>(`/api/office/alarms/${encodeURIComponent(alarm._id)}`);
+          replace(now);
+          const card = document.querySelector(`[data-alarm-id="${CSS.escape(alarm._id)}"] .form-status`);
+          const said = ot('alarms.changedMeanwhile', { status: label('status', now.status) });
+          if (card) Object.assign(card, { className: 'form-status error', textContent: said });
+          return;
+        } catch {
+          // the alarm could not be read again: say what the server said
+        }
+      }
       status.textContent = `${ot('common.failed')}: ${reasonOf(err)}`;
     }
   };
@@ -99,6 +114,7 @@ function actions(alarm: Alarm, replace: (a: Alarm) => void): HTMLElement | null 
     DEPARTMENTS.map((d) => [d, ot(`dept.${d}`)] as [string, string]),
     alarm.department ?? 'fire',
   );
+  dept.addEventListener('change', () => (dept.dataset.chosen = '1'));
   const buttons: HTMLElement[] = [];
   if (alarm.status === 'open') {
     const ack = button(ot('alarms.ack'), step('ack', {}), 'primary');
@@ -116,7 +132,23 @@ function actions(alarm: Alarm, replace: (a: Alarm) => void): HTMLElement | null 
   return h('div', { class: 'alarm-actions' }, note, h('div', { class: 'row' }, ...buttons), status);
 }
 
-export function alarmCard(alarm: Alarm, replace: (a: Alarm) => void, names: Names = new Map()): HTMLElement {
+/** A card drawn again keeps the note being typed and the department chosen on the card it replaces. */
+export function keepTyping(old: HTMLElement, card: HTMLElement): void {
+  const was = old.querySelector<HTMLTextAreaElement>('textarea[name="note"]');
+  const note = card.querySelector<HTMLTextAreaElement>('textarea[name="note"]');
+  if (was && note && was.value) {
+    note.value = was.value;
+    if (document.activeElement === was) queueMicrotask(() => note.focus());
+  }
+  const chose = old.querySelector<HTMLSelectElement>('select[name="department"]');
+  const dept = card.querySelector<HTMLSelectElement>('select[name="department"]');
+  if (chose?.dataset.chosen && dept) {
+    dept.value = chose.value;
+    dept.dataset.chosen = '1';
+  }
+}
+
+export function alarmCard(alarm: Alarm, replace: (a: Alarm, own?: boolean) => void, names: Names = new Map()): HTMLElement {
   return h(
     'article',
     { class: `alarm-card status-${alarm.status}`, 'data-alarm-id': alarm._id, 'data-status': alarm.status },
@@ -166,9 +198,10 @@ export const alarms: Screen = (query) => {
   );
   const wanted = (a: Alarm): boolean => (tab === 'resolved' ? a.status === 'resolved' : a.status !== 'resolved');
 
-  const put = (alarm: Alarm, first = false): void => {
-    const card = alarmCard(alarm, (a) => put(a), names);
+  const put = (alarm: Alarm, first = false, own = false): void => {
+    const card = alarmCard(alarm, (a, mine) => put(a, false, mine), names);
     const old = shown.get(alarm._id);
+    if (old && !own) keepTyping(old, card); // a colleague's step, or the stream's: what is being typed stays
     if (old) old.replaceWith(card);
     else if (first) list.prepend(card);
     else list.append(card);
@@ -186,18 +219,36 @@ export const alarms: Screen = (query) => {
     );
   };
 
+  // Where each status's list goes on (`before=`), while there is more than the first page shows.
+  const cursors = new Map<string, string>();
+  const more = button(ot('alarms.more'), () => void loadMore());
+  more.dataset.action = 'more';
+  const fetchPages = async (statuses: string[]): Promise<Alarm[]> => {
+    const pages = await Promise.all(
+      statuses.map((s) => get<Page>(`/api/office/alarms${qs({ status: s, limit: PAGE, before: cursors.get(s) })}`)),
+    );
+    statuses.forEach((s, i) => {
+      const next = pages[i]?.next;
+      if (next) cursors.set(s, next);
+      else cursors.delete(s);
+    });
+    if (pages[0]?.counts) renderCounts(pages[0].counts);
+    more.hidden = cursors.size === 0;
+    return pages.flatMap((p) => p.items).sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+  };
+  const loadMore = async (): Promise<void> => {
+    const items = await fetchPages([...cursors.keys()]);
+    for (const a of items) if (!shown.has(a._id)) put(a);
+    list.append(more);
+  };
   const reload = async (): Promise<void> => {
-    const statuses = tab === 'resolved' ? ['resolved'] : [...ACTIVE];
-    const [pages] = await Promise.all([
-      Promise.all(statuses.map((s) => get<Page>(`/api/office/alarms${qs({ status: s, limit: 200 })}`))),
-      named,
-    ]);
-    const items = pages.flatMap((p) => p.items).sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+    cursors.clear();
+    const [items] = await Promise.all([fetchPages(tab === 'resolved' ? ['resolved'] : [...ACTIVE]), named]);
     list.replaceChildren();
     shown.clear();
     for (const a of items) put(a);
     if (items.length === 0) list.append(h('p', { class: 'muted empty' }, ot('alarms.empty')));
-    renderCounts(pages[0]?.counts ?? {});
+    list.append(more);
     list.removeAttribute('aria-busy');
   };
   void reload().catch((err: unknown) => list.replaceChildren(h('p', { class: 'error' }, reasonOf(err))));
