@@ -8,7 +8,7 @@ import { sortRows } from '../src/office/ui';
 import { rowsOf } from '../src/office/overview';
 import { accountOf, auditPage, auditPath, eventOf } from '../src/office/audit';
 import { communityBody, contentTypeOf, moveOf, type Community } from '../src/office/registry';
-import { fieldErrors, flatten, unflatten } from '../src/office/rules';
+import { explainReason, fieldErrors, flatten, unflatten } from '../src/office/rules';
 import { followStream, reconnectDelay, SseParser, type SseEvent } from '../src/office/sse';
 import { countedTitle } from '../src/office/watch';
 
@@ -355,5 +355,15 @@ describe('the sync monitor on backups', () => {
     expect(broken?.text).toContain('1200 条文档');
     const weekly = backupLine({ kind: 'sqlite', last, stale: true, stale_after_days: 14, every_hours: 168 });
     expect(weekly?.text).toContain('已超过 14 天');
+  });
+});
+
+describe('rules refusals', () => {
+  it('are said in Chinese when they are the common ones, and as written otherwise', () => {
+    expect(explainReason('input should be greater than or equal to 0')).toBe('不能小于 0');
+    expect(explainReason('at least 1 point (at 0 every submission that costs a point raises an alarm)')).toContain('至少 1 分');
+    expect(explainReason("'Asia/Beijing' is not a time zone such as Asia/Shanghai")).toContain('时区');
+    expect(explainReason('must be a date such as 2026-12-05')).toBe('须为日期，如 2026-12-05');
+    expect(explainReason('something new')).toBe('something new');
   });
 });

@@ -23,6 +23,7 @@ from server.models.common import reason_of
 from server.models.rules import RULES_ID, Rules, default_rules
 from server.models.templates import DEFAULT_TEMPLATE_ID, Template, default_template
 from server.store.protocol import AllDocsQuery, Doc, Store
+from server.store.reads import docs_with_prefix
 from server.store.upsert import read
 
 TEMPLATE_PREFIX: Final = DEFAULT_TEMPLATE_ID.rsplit(":", 1)[0] + ":"  # district:template:
@@ -89,7 +90,11 @@ async def get_rules(store: Store) -> Doc:
     """`{"rules", "stored", "changes"}`: the current rules (SPEC's defaults while none are stored)."""
     doc = await read(store, RULES_ID)
     rules = _body(doc) if doc is not None else default_rules().to_doc()
-    return {"rules": rules, "stored": doc is not None, "changes": await changes(store, RULES_ID)}
+    # Each version's first day, from its frozen copy: a version scores only what happened from that day on.
+    starts = {d.get("version"): d.get("effective_from") for d in await docs_with_prefix(store, f"{RULES_ID}:v")}
+    starts[rules.get("version")] = rules.get("effective_from")
+    logged = [{**c, "effective_from": starts.get(c.get("version"))} for c in await changes(store, RULES_ID)]
+    return {"rules": rules, "stored": doc is not None, "changes": logged}
 
 
 async def put_rules(store: Store, body: dict[str, Any], by: str, now: datetime) -> Doc:

@@ -57,6 +57,7 @@ def test_a_rules_edit_is_a_new_version_the_validators_apply(world: World) -> Non
     assert after["rules"]["alarm_threshold"] == 10  # the fields not sent are kept
     [change] = after["changes"]
     assert change["by"] == "office:wang" and change["version"] == 2 and change["target"] == "district:rules"
+    assert change["effective_from"] == after["rules"]["effective_from"]  # the day each version applies from
     assert (stored(world, "district:rules:v1") or {}).get("start_points") == 100  # the replaced version, frozen
     assert (stored(world, "district:rules:v2") or {}).get("start_points") == 120
 

@@ -48,6 +48,26 @@ export function unflatten(fields: [string, unknown][]): Doc {
   return doc;
 }
 
+// The server's reasons for the refusals an office user meets, said in the screen's language (others as written).
+const REASONS: [RegExp, (m: RegExpExecArray) => string][] = [
+  [/at least 1 point/, () => ot('rules.err.threshold')],
+  [/greater than or equal to (\d+)/, (m) => ot('rules.err.atLeast', { n: m[1] ?? '0' })],
+  [/less than or equal to (\d+)/, (m) => ot('rules.err.atMost', { n: m[1] ?? '0' })],
+  [/valid integer|whole number/, () => ot('rules.err.integer')],
+  [/date such as|valid date/, () => ot('rules.err.date')],
+  [/not a time zone/, () => ot('rules.err.timezone')],
+  [/cannot exceed working_group_window_months/, () => ot('rules.err.window')],
+];
+
+/** A refusal's message in the screen's language when it is a common one, else as the server wrote it. */
+export function explainReason(message: string): string {
+  for (const [pattern, say] of REASONS) {
+    const m = pattern.exec(message);
+    if (m) return say(m);
+  }
+  return message;
+}
+
 function showErrors(f: HTMLElement, summary: HTMLElement, refusal: Refusal): void {
   summary.className = 'form-status error';
   if (refusal.status === 403) {
@@ -56,10 +76,11 @@ function showErrors(f: HTMLElement, summary: HTMLElement, refusal: Refusal): voi
     return;
   }
   const errs = fieldErrors(refusal.reason || refusal.error);
-  summary.replaceChildren(`${ot('rules.invalid')}: ${refusal.reason || refusal.error}`);
+  const said = errs.map(([path, msg]) => (path ? `${path}: ${explainReason(msg)}` : explainReason(msg)));
+  summary.replaceChildren(`${ot('rules.invalid')}: ${said.join('; ') || refusal.reason || refusal.error}`);
   for (const [path, msg] of errs) {
     const slot = f.querySelector<HTMLElement>(`[data-error-for="${CSS.escape(path)}"]`);
-    if (slot) slot.textContent = msg;
+    if (slot) slot.textContent = explainReason(msg);
   }
 }
 
@@ -117,7 +138,8 @@ function rulesForm(answer: Doc, names: Names, reload: () => void, editable: bool
   return h('div', {}, f, changes.length
     ? table(
         [
-          { label: ot('rules.version', { v: '' }).trim(), cell: (c: Doc) => str(c.version), cls: 'num' },
+          { label: ot('rules.versionHeader'), cell: (c: Doc) => str(c.version), cls: 'num' },
+          { label: ot('rules.effectiveFrom'), cell: (c: Doc) => str(c.effective_from) },
           { label: ot('common.by'), cell: (c: Doc) => personName(names, str(c.by)) },
           { label: ot('common.time'), cell: (c: Doc) => when(c.at) },
         ],
