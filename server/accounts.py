@@ -327,6 +327,10 @@ class Accounts:
         if not marked.get("ok"):
             raise await self._failed(account, address, "Wrong or expired activation code.")
         user = await self.set_owner_pin(shop, pin)
+        registered = await read(self.store, shop_doc_id(shop))
+        if registered is not None and not registered.get("owner_activated"):
+            # What the grid worker's e-file, the office's shop list and the exports say: the owner has come in.
+            await upsert(self.store, {**registered, "owner_activated": True})
         await self.audit("owner_activated", f"owner:{shop}", address, "activation code used")
         self._succeeded(attempt, account)
         return self._signed_in(user, f"owner:{shop}", None, None, Attempt([]))

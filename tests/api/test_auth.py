@@ -79,6 +79,12 @@ def test_owner_activation_then_pin_login(world: World) -> None:
     assert claims["exp"] - claims["iat"] == 180 * 86400
     again = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": "111111"})
     assert again.status_code == 401  # one-time code
+    office = world.login("wang", "wang-password")
+    shops = world.client.get("/api/office/registry/shops", headers=office).json()["items"]
+    assert {s["code"]: s["owner_activated"] for s in shops if s["code"] in ("S0001", "S0002")} == {
+        "S0001": True,  # the grid worker's e-file and the exports say so from now on
+        "S0002": False,
+    }
     login = world.client.post("/api/auth/owner", json={"shop": "S0001", "pin": "246810"})
     assert login.status_code == 200
     owner = {"Authorization": "Bearer " + login.json()["token"]}
