@@ -225,7 +225,7 @@ def _prune(out: Path, keep: int, newest: Manifest) -> int:
         removed += 1
     for path in (out / SNAPSHOTS).iterdir():
         database = f"{SNAPSHOTS}/{path.name}"
-        if path.name.endswith(".partial"):
+        if path.name.endswith((".partial", ".partial-journal")):
             path.unlink(missing_ok=True)  # written aside by a process killed half-way (this one holds the lock)
         elif path.suffix == ".sqlite3" and database not in names and not path.with_suffix(".json").exists():
             # A snapshot whose photos never all came: a backup cut short (this one holds the folder's lock, so
@@ -241,7 +241,14 @@ def restore(source: Path, data_dir: Path, say: Say = print, at: str | None = Non
     database = source / manifest.database
     if (data_dir / DB).exists():
         raise BackupError(
-            f"{data_dir} already holds a store: restore into an empty folder (move the old one away first)"
+            f"{data_dir} already holds a store: restore into an empty folder (stop the gateway, then move the old "
+            f"store away: {DB} with its -wal and -shm files)"
+        )
+    if (data_dir / f"{DB}-wal").exists():
+        # The WAL of a store moved away under a running gateway holds writes it acknowledged: never delete it.
+        raise BackupError(
+            f"{data_dir} holds {DB}-wal without its store: a gateway may still be writing there; stop it, and "
+            f"move {DB}-wal and {DB}-shm away with the store they belong to"
         )
     check = _read_only(database)
     try:
@@ -267,8 +274,7 @@ def restore(source: Path, data_dir: Path, say: Say = print, at: str | None = Non
     partial = data_dir / f"{DB}.partial"
     shutil.copyfile(database, partial)
     _fsync(partial)
-    for stale in (f"{DB}-wal", f"{DB}-shm"):  # of no store: the folder held none
-        (data_dir / stale).unlink(missing_ok=True)
+    (data_dir / f"{DB}-shm").unlink(missing_ok=True)  # of no store: the folder held none (nor its WAL, above)
     os.replace(partial, data_dir / DB)
     _fsync(data_dir)
     say(f"restored into {data_dir}: start the gateway on it (mashang serve --data {data_dir})")

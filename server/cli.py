@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import signal
+import sqlite3
 import sys
 from dataclasses import replace
 from datetime import date, datetime
@@ -211,6 +212,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     except BackupError as e:
         print(f"mashang backup: {e}", file=sys.stderr)
         return 1
+    except (OSError, sqlite3.Error) as e:  # a full or failing disk where the backup goes
+        print(f"mashang backup: failed ({e}); the earlier backups in {args.to} are kept", file=sys.stderr)
+        return 1
     asyncio.run(_note_backup(settings, manifest, Path(args.to).resolve()))
     return 0
 
@@ -240,6 +244,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
             print(f"mashang restore: {args.source} keeps no whole backup", file=sys.stderr)
         return 0 if found else 1
     settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The gateway's own lock, held for the whole restore: none serves the folder now, and none starts meanwhile.
+    holder = _one_gateway(settings.data_dir)
+    if holder is not None:
+        print(f"mashang restore: a gateway (pid {holder}) serves {settings.data_dir}: stop it first", file=sys.stderr)
+        return 1
     try:
         restore(Path(args.source), settings.data_dir, say=lambda line: print(line, flush=True), at=args.at)
     except BackupError as e:

@@ -141,9 +141,26 @@ def test_a_restore_refuses_what_would_lose_or_damage_data(gateway: Gateway, tmp_
         assert answer.returncode == 1 and words in answer.stderr, answer.stderr
         assert not (target / "mashang.sqlite3").exists()
 
-    # Over a store that is there: never.
+    # Under a running gateway: never, even once its store was moved away (its WAL holds what it acknowledged).
+    answer = run("restore", "--from", str(backup), "--data", str(gateway.data_dir))
+    assert answer.returncode == 1 and "stop it first" in answer.stderr, answer.stderr
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (gateway.data_dir / "mashang.sqlite3").rename(moved / "mashang.sqlite3")
+    answer = run("restore", "--from", str(backup), "--data", str(gateway.data_dir))
+    assert answer.returncode == 1 and "stop it first" in answer.stderr, answer.stderr
+    gateway.stop()
+    (moved / "mashang.sqlite3").rename(gateway.data_dir / "mashang.sqlite3")
+    # Over a store that is there, or beside the WAL of one moved away: never.
     answer = run("restore", "--from", str(backup), "--data", str(gateway.data_dir))
     assert answer.returncode == 1 and "already holds a store" in answer.stderr
+    (tmp_path / "wal").mkdir()
+    (tmp_path / "wal" / "mashang.sqlite3-wal").write_bytes(b"\0" * 4096)
+    refused(backup, tmp_path / "wal", "without its store")
+    assert (tmp_path / "wal" / "mashang.sqlite3-wal").exists()
+    # A backup into a place it cannot write says so in a line, and the backups there are kept.
+    failed = run("backup", "--data", str(gateway.data_dir), "--to", "/proc/mashang-backup")
+    assert failed.returncode == 1 and "mashang backup: failed" in failed.stderr and "Traceback" not in failed.stderr
     # A backup cut short (no manifest), one with a photo missing, one whose database is damaged.
     (backup / "manifest.json").rename(tmp_path / "manifest.json")
     refused(backup, tmp_path / "a", "cut short")
@@ -227,9 +244,12 @@ def test_a_folder_keeps_the_newest_backups_and_restores_an_earlier_one_on_reques
     made = []
     for n in range(3):
         push(gateway, docs(n * 100, 10))  # 10, 20, then 30 documents, two photos each time
+        if n == 2:  # what a backup killed half-way leaves: the snapshot's journal, never read again
+            (folder / "snapshots" / "20261129T000000Z.sqlite3.partial-journal").write_bytes(b"\0" * 512)
         answer = run("backup", "--data", str(gateway.data_dir), "--to", str(folder), "--keep", "2")
         assert answer.returncode == 0, answer.stderr
         made.append(answer.stdout)
+    assert not list((folder / "snapshots").glob("*.partial*"))
     assert "removed 1 older backup (keeping the 2 newest)" in made[2]
     listed = run("restore", "--from", str(folder), "--list")
     assert listed.returncode == 0, listed.stderr
