@@ -20,6 +20,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -47,6 +48,7 @@ CHUNK = 20
 WORKER_GC = (100_000, 50, 1000)  # gc.set_threshold in the workers (see `tune_gc`)
 # Documents per write transaction (one fsync each); a chunk of a district year has about 1,500.
 WRITE_BATCH = 5000
+OWNER_POLL = 0.5  # seconds between a worker's looks at whether the rebuilding process is still there
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Job:
     context: Context
     today: date
     past_days: PastDays
+    owner: int = 0  # the rebuilding process: a worker ends when it is gone (killed), never left running on its own
 
 
 _job: Job | None = None
@@ -86,6 +89,22 @@ def _start(job: Job) -> None:
     global _job, _reader
     tune_gc()
     _job, _reader = job, Reader(Path(job.data_dir))
+    if job.owner:
+        threading.Thread(target=_end_with, args=(job.owner,), name="mashang-replay-owner", daemon=True).start()
+
+
+def _end_with(owner: int) -> None:
+    """End this worker once the rebuilding process is gone. A worker is the fork server's child, so a kill -9 of
+    the rebuild left it running (the fork server ends with its parent, the workers did not), holding the pipes of
+    whoever started the rebuild."""
+    while True:
+        time.sleep(OWNER_POLL)
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass  # there, under another user: not ours to end
 
 
 def project_chunk(codes: Sequence[str]) -> tuple[list[Projected], float]:
@@ -150,7 +169,7 @@ async def project_shops(
     workers spent (they are not this process's children, so its own process time does not count them).
     `progress` hears how many shops are written after each write (those left to the ordinary way at the end)."""
     workers = workers or os.cpu_count() or 1
-    job = Job(str(store.data_dir), context, today, past_days)
+    job = Job(str(store.data_dir), context, today, past_days, owner=os.getpid())
     loop = asyncio.get_running_loop()
     outcomes: dict[str, Outcome | BaseException] = {}
     again: list[str] = []

@@ -140,3 +140,64 @@ def test_a_past_score_knows_when_a_hazard_became_overdue() -> None:
             d for d in projections.project_shop(shop_doc(), events, rules, day, templates) if d["type"] == "score"
         ]
     assert past[0] is not None and past[1] is not None and past[0]["updated_at"] < past[1]["updated_at"]
+
+
+def _descendants(pid: int) -> set[int]:
+    """The processes below `pid` now (its children, theirs, ...), from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+async def test_a_rebuild_killed_with_kill_9_leaves_no_worker_running(tmp_path: Path) -> None:
+    """Its worker processes belong to the fork server, not to it: they must end with it, not go on holding the
+    pipes of whoever started it (a script waiting for its output waited for ever)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time as clock_time
+
+    from tests.gateway import ROOT
+
+    district, events = _district_year(shops=40)
+    store = await _filled(tmp_path / "data", district, events)
+    await store.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "rebuild", "--data", str(tmp_path / "data")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    workers: set[int] = set()
+    deadline = clock_time.monotonic() + 60
+    while len(workers) < 3 and proc.poll() is None:  # the fork server and its two workers
+        assert clock_time.monotonic() < deadline, "the rebuild started no worker"
+        workers = _descendants(proc.pid)
+        clock_time.sleep(0.01)
+    assert proc.poll() is None, "the rebuild ended before its workers could be seen: give it more shops"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = clock_time.monotonic() + 10
+    while left := {pid for pid in workers if Path(f"/proc/{pid}").exists() and _alive(pid)}:
+        assert clock_time.monotonic() < deadline, f"still running after the rebuild was killed: {sorted(left)}"
+        clock_time.sleep(0.1)
+    assert proc.stdout is not None and proc.stdout.read() is not None  # the pipe is closed: nobody holds it
+
+
+def _alive(pid: int) -> bool:
+    """Not ended, nor a zombie waiting for a parent that is gone."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
