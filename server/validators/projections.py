@@ -258,6 +258,11 @@ class _Projector:
         extra = 0
         for finding in patrol.findings:
             item = template.item(finding.item) if template else None
+            if item is not None and any(h.item == item.id and h.unresolved for h in self.hazards.values()):
+                # Found again while still unresolved (a second visit the same day, a phone that had not seen the
+                # first patrol's hazard yet): the same hazard, as with a self-check, not a second deduction and alarm.
+                # A finding on `other` names no item: each is its own hazard.
+                continue
             cost = R.hazard_cost(rules, finding.severity, item, False)
             hazard = self._hazard(
                 patrol, finding.item, finding.id, finding.severity, cost, finding.deadline, finding, rules

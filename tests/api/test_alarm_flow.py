@@ -29,6 +29,14 @@ def zhou_gas_leak(shop: str = "S0001") -> dict[str, Any]:
     return gas_leak_patrol(shop, "grid:zhou", "d-zhou")
 
 
+def zhou_gas_leak_and_ebike(shop: str = "S0001") -> dict[str, Any]:
+    """The other module of a patrol: its serious find on another item (each module has its items; one item found
+    twice while unresolved is one hazard)."""
+    other = zhou_gas_leak(shop)
+    other["findings"] = [{**other["findings"][0], "item": "ebike_indoor_charging", "note": "电瓶车在店内充电"}]
+    return other
+
+
 def push(client: httpx.Client | Any, headers: dict[str, str], doc: dict[str, Any]) -> None:
     resp = client.post("/sync/_bulk_docs", headers=headers, json={"docs": [doc]})
     assert resp.status_code == 201 and resp.json()[0].get("ok"), resp.text
@@ -117,7 +125,7 @@ def test_an_open_dashboard_sees_the_alarm_as_it_is_raised(tmp_path: Path) -> Non
         with client.stream("GET", "/api/office/alarms/stream", headers=ADMIN) as stream:
             lines = stream.iter_lines()
             next_event(lines)  # retry
-            earlier, patrol = _one_submission(zhou_gas_leak(), zhou_gas_leak())
+            earlier, patrol = _one_submission(zhou_gas_leak(), zhou_gas_leak_and_ebike())
             push(client, ADMIN, patrol)  # as the grid worker's phone replicates it
             event = next_event(lines)
             data = orjson.loads(event["data"])
@@ -145,7 +153,7 @@ def test_a_submission_of_two_modules_arriving_last_first_leaves_one_alarm(tmp_pa
     an alarm alone; when the first arrives, the office's queue holds the submission's one alarm, not two."""
     with open_world(tmp_path) as world:
         zhou, office = world.login("zhou", "zhou-password"), world.login("wang", "wang-password")
-        first, second = _one_submission(zhou_gas_leak(), zhou_gas_leak())
+        first, second = _one_submission(zhou_gas_leak(), zhou_gas_leak_and_ebike())
 
         def open_alarms() -> list[dict[str, Any]]:
             answer = world.client.get("/api/office/alarms?status=open", headers=office).json()

@@ -100,7 +100,8 @@ def history() -> list[Doc]:
         check("self_check", "S0001", NOW),
         check("self_check", "S0003", NOW - timedelta(minutes=1)),
         check("self_check", "S0001", LAST_YEAR),
-        check("patrol", "S0002", LAST_YEAR, finding("f1", "wiring_ok", "general", LAST_YEAR.date(), "S0002")),
+        # Left unresolved since: another item than this year's finding, which would otherwise be the same hazard.
+        check("patrol", "S0002", LAST_YEAR, finding("f1", "extinguisher_valid", "general", LAST_YEAR.date(), "S0002")),
     ]
     fixed = check(
         "patrol",

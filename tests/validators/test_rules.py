@@ -324,7 +324,9 @@ def _false_report(declared: str) -> list[dict[str, Any]]:
     [
         ("in order", {"self_check": [2], "hazard": [-2], "false_self_report": [-3]}),
         ("unanswered", {"self_check": [2], "hazard": [-2]}),
-        ("in order, then as a hazard", {"self_check": [2, 2], "hazard": [-1, -2]}),
+        # The owner declared it (−1, self-reported): the patrol finds the same unresolved hazard, not a new one, so
+        # it is a patrol that found no new hazard (+5), as the app, which offers no finding on it, makes it.
+        ("in order, then as a hazard", {"self_check": [2, 2], "hazard": [-1], "patrol_clean": [5]}),
         ("in order after the patrol", {"self_check": [2], "hazard": [-2]}),
         ("never", {"hazard": [-2]}),
     ],
@@ -471,6 +473,20 @@ def _alarm_case(*findings: tuple[str, str], declared: tuple[str, ...] = ()) -> l
 )
 def test_alarm(events: Events, alarm: bool) -> None:
     assert len(of_type(project(events(), "2026-03-02"), "alarm")) == (1 if alarm else 0)
+
+
+def test_a_second_patrol_does_not_find_an_unresolved_hazard_again() -> None:
+    """Patrolled twice the same day (a phone that had not synced the first): the 明火 found twice is one hazard, one
+    deduction and one alarm; a finding on `other` names no item and is a hazard of its own."""
+    first = patrol("2026-03-02 10:00", finding("f1", "open_flame", "serious", "2026-03-03"))
+    again = patrol(
+        "2026-03-02 11:00",
+        finding("f1", "open_flame", "serious", "2026-03-03"),
+        finding("f2", "other", "general", "2026-03-09"),
+    )
+    docs = project([first, again], "2026-03-02")
+    assert ledger(docs) == {"hazard": [-10, -2]}
+    assert len(of_type(docs, "hazard")) == 2 and len(of_type(docs, "alarm")) == 1
 
 
 def _two_modules(first: str, second: str, severity: str = "major") -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ import { shanghaiDay, shanghaiIso } from '../ulid';
 import type { View } from '../views';
 import { loadRules, loadShopFile, loadTemplates } from './data';
 import type { RulesDoc, SelfCheckDoc, Severity, TemplateDoc } from './docs';
-import type { ShopFile } from './due';
+import { allHazards, type ShopFile } from './due';
 import { flash } from './flash';
 import { gt, type GridKey } from './i18n';
 import {
@@ -66,7 +66,8 @@ interface Built {
 function buildForm(code: string, templates: TemplateDoc[], rules: RulesDoc | null, file: ShopFile): Built {
   const today = shanghaiDay();
   const toVerify = selfChecksToVerify(file.selfChecks, file.patrols);
-  const unresolved = file.hazards.filter((hz) => hz.status !== 'closed');
+  // The phone's own patrols not synced yet count too: a second visit today must not find their hazards again.
+  const unresolved = allHazards(file).filter((hz) => hz.status !== 'closed');
   const visit: Visit = {
     modules: templates.map((template) => ({ template, rules, latest: latestFor(template, file.selfChecks), unresolved, today })),
     selfChecks: file.selfChecks,
