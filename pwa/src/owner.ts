@@ -16,7 +16,8 @@ import { appendEvent, appendEvents, isQuotaError, savePhoto, photoUrl } from './
 import { t, type MessageKey } from './i18n';
 import { hazardItemLabel, hazardShown, pendingRectifications, type HazardShown, type RectificationLike } from './owner-hazards';
 import { checkPath, navigate, rectifyPath, shopPath } from './router';
-import { currentSession, signOut } from './session';
+import { currentSession } from './session';
+import { signOutButton } from './sign-out';
 import { isoWeek, shanghaiDay, ulidTime } from './ulid';
 import type { View } from './views';
 
@@ -209,18 +210,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
       ),
     );
   };
-  const out = h('button', { type: 'button', class: 'link', 'data-action': 'sign-out' }, t('owner.signOut'));
-  out.addEventListener('click', () => {
-    void import('./db')
-      .then((db) => db.countPending())
-      .then(async (n) => {
-        if (n > 0 && !confirm(t('owner.signOutPending', { n }))) {
-          return;
-        }
-        await signOut({ discardPending: n > 0 });
-        navigate(shopPath(code), true);
-      });
-  });
+  const out = signOutButton(() => navigate(shopPath(code), true));
   into.append(body, h('nav', { class: 'actions small' }, out));
   whileShown(body, () => void render(), 150);
   void render();

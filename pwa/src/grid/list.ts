@@ -2,6 +2,7 @@
 import { h } from '../dom';
 import { navigate } from '../router';
 import type { View } from '../views';
+import { signOutButton } from '../sign-out';
 import { whileShown } from '../db';
 import { loadShopFiles } from './data';
 import { dueList, filterDues, monthProgress, photosToKeep, type Due, type DueFilter } from './due';
@@ -122,6 +123,7 @@ export function listView(rest: string): View {
       h('a', { class: 'button primary g-scan', href: '/grid/scan', 'data-action': 'scan' }, gt('list.scan')),
     ),
     list,
+    h('nav', { class: 'actions small' }, signOutButton(() => navigate('/login?role=grid', true))),
   );
 
   let files: Awaited<ReturnType<typeof loadShopFiles>> | null = null;
