@@ -151,7 +151,7 @@ function followSession(session: Session | null): void {
       const removed = await db.claimFor(user);
       if (syncedToken !== token) return; // signed out or in again meanwhile
       if (removed) refresh(); // the screen was reading the previous user's data
-      db.startSync(location.origin, token, () => void report.reportNow());
+      db.startSync(location.origin, token, () => void report.reportNow(), user);
       report.startReporting();
     });
   } else {
