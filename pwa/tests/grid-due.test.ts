@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlarmDoc, Doc, HazardDoc, PatrolDoc, SelfCheckDoc, ShopDoc } from '../src/grid/docs';
-import { allHazards, dayOf, dueAt, dueList, filterDues, groupByShop, isNews, photosToKeep, isOverdue, monthProgress, RECENT_MS, weekOfDay } from '../src/grid/due';
+import { allHazards, dayOf, dueAt, dueList, filterDues, groupByShop, isNews, pendingVerdict, photosToKeep, isOverdue, monthProgress, RECENT_MS, weekOfDay } from '../src/grid/due';
 import { matchGridRoute } from '../src/grid/routes';
 
 // Saturday 2026-11-28, 10:00 in Shanghai (02:00 UTC): ISO week 2026-W48, month 2026-11.
@@ -260,5 +260,31 @@ describe('new alarms on the grid worker\'s phone', () => {
     expect(isNews(alarm({ type: 'hazard' }) as never, new Set(), now)).toBe(false);
     expect(isNews(alarm({ created_at: 'yesterday' }), new Set(), now)).toBe(false);
     expect(isNews(undefined, new Set(), now)).toBe(false);
+  });
+});
+
+describe('a verdict on the phone the server has not taken yet', () => {
+  const fixed = hazard('S0001', 'h1', 'rectified', '2026-11-30');
+  const fix = event<Doc>('S0001', 'rectification', '2026-11-26T10:00:00+08:00', 1, { hazard: fixed._id });
+  const verdict = (passed: boolean, at = '2026-11-28T09:00:00+08:00'): Doc =>
+    event<Doc>('S0001', 'verification', at, passed ? 2 : 3, { hazard: fixed._id, passed });
+
+  it('is pending until the server shows it, and the hazard is not offered to verify again', () => {
+    const file = groupByShop([shop('S0001'), fixed, fix, verdict(true)]).get('S0001')!;
+    expect(pendingVerdict(file, fixed)?.passed).toBe(true);
+    expect(dueAt(file, NOW).toVerify).toBe(0);
+    // The server took the passed verdict: the hazard is closed, nothing pending.
+    expect(pendingVerdict(file, { ...fixed, status: 'closed' })).toBeNull();
+    // A failed verdict the server took reopened it: to be fixed again, not pending.
+    const failed = groupByShop([shop('S0001'), fixed, fix, verdict(false)]).get('S0001')!;
+    expect(pendingVerdict(failed, fixed)?.passed).toBe(false);
+    expect(pendingVerdict(failed, { ...fixed, status: 'open' })).toBeNull();
+  });
+
+  it('is not pending once the owner rectified again after it', () => {
+    const again = event<Doc>('S0001', 'rectification', '2026-11-28T09:30:00+08:00', 4, { hazard: fixed._id });
+    const file = groupByShop([shop('S0001'), fixed, fix, verdict(false), again]).get('S0001')!;
+    expect(pendingVerdict(file, fixed)).toBeNull();
+    expect(dueAt(file, NOW).toVerify).toBe(1);
   });
 });

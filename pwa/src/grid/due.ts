@@ -5,9 +5,11 @@ import type {
   Doc,
   HazardDoc,
   PatrolDoc,
+  RectificationDoc,
   ScoreDoc,
   SelfCheckDoc,
   ShopDoc,
+  VerificationDoc,
 } from './docs';
 import { splitId } from './docs';
 import { isoWeek, shanghaiDay } from '../ulid';
@@ -122,6 +124,27 @@ export function allHazards(file: ShopFile): HazardDoc[] {
   return newestFirst([...file.hazards, ...provisionalHazards(file)]);
 }
 
+/**
+ * The grid worker's verdict on `hazard` that the server has not taken into the hazard yet (written offline, or
+ * just uploaded): the latest verification on the phone, made after the latest rectification, while the hazard
+ * still waits for one (a failed verdict the server took reopens it; a passed one closes it). Until then the
+ * hazard is not to verify again: a second, contradicting verdict was kept by the server and ignored.
+ */
+export function pendingVerdict(file: ShopFile, hazard: HazardDoc): VerificationDoc | null {
+  if (hazard.status === 'closed') return null;
+  const latest = <T extends { performed_at: string }>(docs: T[]): T | undefined =>
+    docs.reduce<T | undefined>((a, d) => (a === undefined || Date.parse(d.performed_at) > Date.parse(a.performed_at) ? d : a), undefined);
+  const verdict = latest(
+    file.others.filter((d): d is VerificationDoc => d.type === 'verification' && (d as VerificationDoc).hazard === hazard._id),
+  );
+  if (!verdict) return null;
+  const fix = latest(
+    file.others.filter((d): d is RectificationDoc => d.type === 'rectification' && (d as RectificationDoc).hazard === hazard._id),
+  );
+  if (fix && Date.parse(fix.performed_at) > Date.parse(verdict.performed_at)) return null; // fixed again since
+  return verdict.passed || hazard.status === 'rectified' ? verdict : null;
+}
+
 /** A hazard still to be dealt with (open, fixed but not verified, or overdue). */
 export function isUnresolved(hazard: HazardDoc): boolean {
   return hazard.status !== 'closed';
@@ -163,7 +186,7 @@ export function dueAt(file: ShopFile, now: Date): Due {
   const selfCheckMissing = !file.selfChecks.some((c) => weekOfDay(dayOf(c.performed_at)) === week);
   const unresolved = allHazards(file).filter(isUnresolved);
   const overdueHazards = unresolved.filter((h) => isOverdue(h, today)).length;
-  const toVerify = unresolved.filter((h) => h.status === 'rectified').length;
+  const toVerify = unresolved.filter((h) => h.status === 'rectified' && !pendingVerdict(file, h)).length;
   const openAlarms = file.alarms.filter((a) => a.status !== 'resolved').length;
   const closed = file.shop.status === 'closed';
   const urgency = closed

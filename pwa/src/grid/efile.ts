@@ -14,7 +14,7 @@ import type {
   TemplateDoc,
   VerificationDoc,
 } from './docs';
-import { allHazards, dueAt, isOverdue, type ShopFile } from './due';
+import { allHazards, dueAt, isOverdue, pendingVerdict, type ShopFile } from './due';
 import { gt } from './i18n';
 import { hazardItems } from './patrol-logic';
 import { badge, itemName, notice, section, severityBadge, shortDay, templateOf, thumbs, type Tone } from './ui';
@@ -40,7 +40,13 @@ function hazardCard(file: ShopFile, hazard: HazardDoc, templates: TemplateDoc[],
   const fix = rectificationsOf(file, hazard)[0];
   const key = hazard._id.split(':').slice(2).join(':');
   const actions = h('div', { class: 'g-row-actions' });
-  if (hazard.status !== 'closed' && !hazard.provisional) {
+  const verdict = pendingVerdict(file, hazard);
+  if (verdict) {
+    actions.append(
+      h('p', { class: 'muted', 'data-verdict-pending': verdict.passed ? 'passed' : 'failed' },
+        gt(verdict.passed ? 'efile.verdictPassed' : 'efile.verdictFailed')),
+    );
+  } else if (hazard.status !== 'closed' && !hazard.provisional) {
     actions.append(
       h(
         'a',
