@@ -6,7 +6,7 @@ import type { View } from '../views';
 import { loadShop } from './data';
 import { shopHref } from './efile';
 import { gt } from './i18n';
-import { notice } from './ui';
+import { notice, shortDay } from './ui';
 
 interface Issued {
   shop: string;
@@ -14,16 +14,12 @@ interface Issued {
   expires_at: string;
 }
 
-function expiresText(at: string): string {
+export function expiresText(at: string): string {
   const date = new Date(at);
   if (Number.isNaN(date.getTime())) return at;
-  return date.toLocaleString(document.documentElement.lang || 'zh-CN', {
-    timeZone: 'Asia/Shanghai',
-    month: 'numeric',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
+  // 12月7日 07:27 (Dec 7 07:27): a numeric month read 12/7, which an owner may take for 12 July.
+  const time = date.toLocaleTimeString('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit' });
+  return `${shortDay(at)} ${time}`;
 }
 
 export function activationView(code: string): View {
