@@ -91,10 +91,26 @@ export function withPolicy(html: string, policy: string | null): string {
   return head ? html.replace(head[0], head[0] + meta) : meta + html;
 }
 
-/** An object URL of an image the office may see (photos come through the office photo endpoint). */
-export async function imageUrl(path: string): Promise<string> {
-  const res = await apiFetch(path);
-  return URL.createObjectURL(await res.blob());
+// Photos fetched already, by path: an e-file names one photo in several answers (the check, its hazard, the
+// ledger), and fetched each time, a shop's file asked for 40 photos to show 7.
+const IMAGES_KEPT = 300;
+const images = new Map<string, Promise<string>>();
+
+/** An object URL of an image the office may see (photos come through the office photo endpoint), fetched once. */
+export function imageUrl(path: string): Promise<string> {
+  const known = images.get(path);
+  if (known) return known;
+  const fetched = apiFetch(path)
+    .then((res) => res.blob())
+    .then((blob) => URL.createObjectURL(blob));
+  fetched.catch(() => images.delete(path)); // tried again next time
+  images.set(path, fetched);
+  if (images.size > IMAGES_KEPT) {
+    const [oldest, url] = images.entries().next().value as [string, Promise<string>];
+    images.delete(oldest);
+    void url.then((u) => URL.revokeObjectURL(u), () => undefined);
+  }
+  return fetched;
 }
 
 export function reasonOf(err: unknown): string {
