@@ -28,6 +28,8 @@ export function sortRows<T>(rows: readonly T[], key: (row: T) => SortKey, descen
   });
 }
 
+export const TABLE_PAGE = 100; // rows a table draws at a time
+
 export function table<T>(
   columns: Column<T>[],
   rows: T[],
@@ -36,11 +38,25 @@ export function table<T>(
 ): HTMLElement {
   if (rows.length === 0) return h('p', { class: 'muted empty' }, ot('common.none'));
   const body = h('tbody', {});
-  const draw = (list: T[]): void => {
-    body.replaceChildren(
-      ...list.map((row) => h('tr', rowAttrs(row), ...columns.map((c) => h('td', { class: c.cls }, c.cell(row))))),
-    );
+  // A sub-district's ranking, sync monitor or reward balances hold 1,500 rows: drawn at once they took 3 s on a
+  // slow laptop. The first rows are drawn, the rest a page at a time on request (sorting draws from the top).
+  const more = h('button', { type: 'button', class: 'link more-rows', 'data-action': 'more-rows' });
+  let shown: T[] = rows;
+  let drawn = 0;
+  const drawMore = (): void => {
+    const next = shown.slice(drawn, drawn + TABLE_PAGE);
+    body.append(...next.map((row) => h('tr', rowAttrs(row), ...columns.map((c) => h('td', { class: c.cls }, c.cell(row))))));
+    drawn += next.length;
+    more.hidden = drawn >= shown.length;
+    more.textContent = ot('common.moreRows', { n: shown.length - drawn });
   };
+  const draw = (list: T[]): void => {
+    shown = list;
+    drawn = 0;
+    body.replaceChildren();
+    drawMore();
+  };
+  more.addEventListener('click', drawMore);
   draw(rows);
   const heads: HTMLElement[] = [];
   for (const c of columns) {
@@ -64,6 +80,7 @@ export function table<T>(
     'div',
     { class: 'table-wrap' },
     h('table', { class: 'data', ...attrs }, h('thead', {}, h('tr', {}, ...heads)), body),
+    more,
   );
 }
 
