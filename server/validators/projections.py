@@ -236,7 +236,7 @@ class _Projector:
         week = R.week_of(day)
         if self._received_in_time(check, day):
             points = R.self_check_points(rules, week in self.weeks)
-            self._event_entry(check.key, "self_check", points, check.id, check, rules=rules)
+            self._entry_for(check.key, "self_check", points, check.id, check, rules=rules)
             self.weeks.add(week)
         # else: received after its week's grace (SPEC: a week with none *received* within it is missed): it earns
         # nothing and saves no week, but what it declares is declared all the same.
@@ -269,7 +269,7 @@ class _Projector:
             )
             found.append(hazard)
             false_report = R.false_self_report_points(rules, self._declared_in_order(finding.item))
-            self._event_entry(hazard.key, "false_self_report", false_report, hazard.id, patrol, finding.item, rules)
+            self._entry_for(hazard.key, "false_self_report", false_report, hazard.id, patrol, finding.item, rules)
             extra -= false_report
         self._visit(patrol, len(found), rules)
         self._alarm(patrol, found, sum(h.cost for h in found) + extra)
@@ -279,7 +279,7 @@ class _Projector:
         if day not in self.visits:
             self.visits[day] = patrol.key if new_hazards == 0 else None
             points = R.patrol_clean_points(rules, new_hazards)
-            self._event_entry(patrol.key, "patrol_clean", points, patrol.id, patrol, rules=rules)
+            self._entry_for(patrol.key, "patrol_clean", points, patrol.id, patrol, rules=rules)
         elif new_hazards and (earlier := self.visits[day]) is not None:
             self.entries.pop((earlier, "patrol_clean"), None)  # the visit found a hazard after all
             self.visits[day] = None
@@ -322,7 +322,7 @@ class _Projector:
         )
         self.hazards[hazard.id] = hazard
         self.hazard_rules[hazard.id] = rules
-        self._event_entry(hazard.key, "hazard", -cost, hazard.id, check, item, rules)
+        self._entry_for(hazard.key, "hazard", -cost, hazard.id, check, item, rules)
         for event in self.parked.pop(hazard.id, []):
             hazard.apply(event)
         return hazard
@@ -367,39 +367,27 @@ class _Projector:
         }
         return Alarm.model_validate(doc).to_doc()
 
-    def _event_entry(
+    def _entry_for(
         self,
         key: str,
         rule: LedgerRule,
         points: int,
         source: str,
-        event: Event,
+        when: Event | date,
         note: str = "",
         rules: Rules | None = None,
     ) -> None:
-        """An entry caused by an event: it counts on the event's day, from the moment it was performed. `rules`: the
-        version that gave it (by default the one in force that day)."""
-        if points == 0:
-            return  # `_entry` keeps no entry of 0 points
-        day = R.day_of(event.performed_at, self.rules)
-        version = (rules or self.history.on(day)).version
-        self._entry(_Entry(key, rule, points, source, day, event.performed_at, note, version))
+        """An entry caused by an event (it counts on the event's day, from the moment it was performed) or by time
+        passing (`when` is a day: it counts on that day, from 00:00). `rules`: the version that gave it (by default
+        the one in force that day)."""
+        if isinstance(when, date):
+            day, moment = when, R.midnight(when, self.rules)
+        else:
+            day, moment = R.day_of(when.performed_at, self.rules), when.performed_at
+        self._entry(_Entry(key, rule, points, source, day, moment, note, self._version(day, rules)))
 
-    def _day_entry(
-        self,
-        key: str,
-        rule: LedgerRule,
-        points: int,
-        source: str,
-        day: date,
-        note: str = "",
-        rules: Rules | None = None,
-    ) -> None:
-        """An entry caused by time passing: it counts on `day`, from 00:00 that day."""
-        if points == 0:
-            return
-        version = (rules or self.history.on(day)).version
-        self._entry(_Entry(key, rule, points, source, day, R.midnight(day, self.rules), note, version))
+    def _version(self, day: date, rules: Rules | None) -> int:
+        return (rules or self.history.on(day)).version
 
     def _entry(self, entry: _Entry) -> None:
         if entry.points != 0:
@@ -409,7 +397,7 @@ class _Projector:
         first_year = min(self.first_check.year, self.as_of.year) if self.first_check else self.as_of.year
         for year in range(first_year, self.as_of.year + 1):
             new_year = date(year, 1, 1)
-            self._day_entry(str(year), "start", R.start_points(self.history.on(new_year)), str(year), new_year)
+            self._entry_for(str(year), "start", R.start_points(self.history.on(new_year)), str(year), new_year)
         if self.first_check and self._owes_weeks():
             for monday in R.owed_weeks(self.first_check, self.history, self.as_of):
                 week = R.week_of(monday)
@@ -427,12 +415,12 @@ class _Projector:
             for number, start in enumerate(weeks, start=1):
                 note = f"week {number} past the deadline {hazard.deadline.isoformat()}"
                 points = R.overdue_points(rules)
-                self._day_entry(f"{hazard.key}.w{number}", "overdue", points, hazard.id, start, note, rules)
+                self._entry_for(f"{hazard.key}.w{number}", "overdue", points, hazard.id, start, note, rules)
             if hazard.status == "closed" and hazard.fixed_at and hazard.verification:
                 fixed = R.day_of(hazard.fixed_at, self.rules)
                 points = R.refund_points(rules, hazard.cost, fixed, hazard.deadline)
                 verification = hazard.verification
-                self._event_entry(hazard.key, "refund", points, hazard.id, verification, verification.id, rules)
+                self._entry_for(hazard.key, "refund", points, hazard.id, verification, verification.id, rules)
 
     def _owes_weeks(self) -> bool:
         """Whether the shop owes weekly self-checks at all: a registered shop, active, or closed on a day its

@@ -13,6 +13,23 @@ from tests.browser.test_owner_offline import camera_jpeg
 from tests.gateway import Gateway
 
 
+def owner_auth(gateway: Gateway, owner: dict[str, Any]) -> dict[str, str]:
+    answer = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": owner["shop"], "pin": owner["pin"]})
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def hazard_when_rectified(gateway: Gateway, auth: dict[str, str], hazard_id: str) -> dict[str, Any]:
+    """The hazard as the owner's phone reads it from the server, once the server has it rectified (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while True:
+        doc: dict[str, Any] = httpx.get(f"{gateway.url}/sync/{hazard_id}", headers=auth).json()
+        if doc["status"] == "rectified" or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert doc["status"] == "rectified", doc
+    return doc
+
+
 def open_hazard(gateway: Gateway, logins: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
     """An activated owner and one of their shop's open hazards, read as the shop's grid worker."""
     for worker in logins["grid_workers"]:
@@ -60,15 +77,8 @@ def test_an_owner_rectifies_a_hazard_with_a_photo(gateway: Gateway, context: Any
     page.wait_for_selector("[data-owner-home]")
     page.wait_for_selector("[data-sync-state=synced]", timeout=60_000)
 
-    token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": owner["pin"]}).json()["token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    deadline = time.monotonic() + 30
-    while True:
-        doc = httpx.get(f"{gateway.url}/sync/{hazard['_id']}", headers=auth).json()
-        if doc["status"] == "rectified" or time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
-    assert doc["status"] == "rectified"
+    auth = owner_auth(gateway, owner)
+    doc = hazard_when_rectified(gateway, auth, hazard["_id"])
     [rectification] = doc["rectifications"]
     sent = httpx.get(f"{gateway.url}/sync/{rectification}", headers=auth).json()
     assert sent["note"] == "已更换新灭火器" and len(sent["photos"]) == 1

@@ -4,14 +4,13 @@ the rectify screen refuses another one, and once online the server holds exactly
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from tests.browser.field import sign_in_owner, wait_controlled
-from tests.browser.test_owner_rectify import open_hazard
+from tests.browser.test_owner_rectify import hazard_when_rectified, open_hazard, owner_auth
 from tests.gateway import Gateway
 
 
@@ -47,15 +46,8 @@ def test_a_rectification_saved_offline_is_not_offered_twice(
 
     context.set_offline(False)
     page.wait_for_selector("[data-sync-state=synced]", timeout=60_000)
-    token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": owner["pin"]}).json()["token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    deadline = time.monotonic() + 30
-    while True:
-        doc = httpx.get(f"{gateway.url}/sync/{hazard_id}", headers=auth).json()
-        if doc["status"] == "rectified" or time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
-    assert doc["status"] == "rectified"
+    auth = owner_auth(gateway, owner)
+    doc = hazard_when_rectified(gateway, auth, hazard_id)
     before = set(hazard.get("rectifications") or [])  # a demo hazard may have had a fix that failed verification
     added = [r for r in doc["rectifications"] if r not in before]
     assert len(added) == 1
