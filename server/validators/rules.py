@@ -121,9 +121,9 @@ def owed_weeks(first_check: date, history: RulesHistory, as_of: date) -> Iterato
     grace, by the version in force on their Sunday, has passed by `as_of`."""
     monday = max(monday_of(first_check) + WEEK, monday_of(history.start))
     last = as_of - timedelta(days=history.shortest_grace + 7)  # no week after it can be due by `as_of`
+    one = len(history) == 1  # then every week up to `last` is due (`last` is the due date's bound)
     while monday <= last:
-        sunday = monday + timedelta(days=6)
-        if as_of >= missed_week_due(sunday, history.on(sunday)):
+        if one or as_of >= missed_week_due(monday + timedelta(days=6), history.on(monday + timedelta(days=6))):
             yield monday
         monday += WEEK
 
