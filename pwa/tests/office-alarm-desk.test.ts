@@ -40,6 +40,7 @@ describe('the alarm desk', () => {
     expect(more.hidden).toBe(false);
     more.click();
     await vi.waitFor(() => expect(root.querySelectorAll('article.alarm-card')).toHaveLength(3));
+    expect(root.querySelector('.alarm-list')!.lastElementChild).toBe(more); // the cards stay above the button
     expect(asked.at(-1)).toContain('before=S0002');
     expect(more.hidden).toBe(true);
   });

@@ -204,6 +204,7 @@ export const alarms: Screen = (query) => {
     if (old && !own) keepTyping(old, card); // a colleague's step, or the stream's: what is being typed stays
     if (old) old.replaceWith(card);
     else if (first) list.prepend(card);
+    else if (more.isConnected) list.insertBefore(card, more); // the cards above 加载更多
     else list.append(card);
     shown.set(alarm._id, card);
     list.querySelector('.empty')?.remove();
