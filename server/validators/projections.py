@@ -244,7 +244,7 @@ class _Projector:
         template = self.templates.get((check.template, check.template_version))
         found: list[HazardState] = []
         for item_id, severity in hazard_items(template, check.answers) if template else []:
-            if any(h.item == item_id and h.unresolved for h in self.hazards.values()):
+            if self._unresolved(item_id):
                 continue  # declared again while still unresolved: the same hazard, not a new one
             cost = R.hazard_cost(rules, severity, template.item(item_id) if template else None, True)
             due = R.deadline(rules, severity, day)
@@ -258,7 +258,7 @@ class _Projector:
         extra = 0
         for finding in patrol.findings:
             item = template.item(finding.item) if template else None
-            if item is not None and any(h.item == item.id and h.unresolved for h in self.hazards.values()):
+            if item is not None and self._unresolved(item.id):
                 # Found again while still unresolved (a second visit the same day, a phone that had not seen the
                 # first patrol's hazard yet): the same hazard, as with a self-check, not a second deduction and alarm.
                 # A finding on `other` names no item: each is its own hazard.
@@ -283,6 +283,10 @@ class _Projector:
         elif new_hazards and (earlier := self.visits[day]) is not None:
             self.entries.pop((earlier, "patrol_clean"), None)  # the visit found a hazard after all
             self.visits[day] = None
+
+    def _unresolved(self, item_id: str) -> bool:
+        """Whether a hazard on this item is still unresolved: found again, it is that hazard, not a new one."""
+        return any(h.item == item_id and h.unresolved for h in self.hazards.values())
 
     def _declared_in_order(self, item_id: str) -> bool:
         check = self.latest_self_check
