@@ -1,8 +1,10 @@
 """Exports for the office: tables of shops, checks, hazards and rankings as CSV (UTF-8 with a BOM, so Excel opens
 Chinese correctly) or XLSX, and the printable monthly report (self-contained HTML).
 
-Every text cell passes `neutralise`: a cell starting with = + - @ (or a tab or carriage return) would be run as a
-formula by Excel (CSV injection), so it gets a leading apostrophe. Every value in the report is HTML-escaped.
+Every CSV text cell passes `neutralise`: a cell starting with = + - @ (or a tab or carriage return) would be run as
+a formula by Excel (CSV injection), so it gets a leading apostrophe. The XLSX has no need of one (Excel would show
+it): each text cell is written as a string cell (`t="inlineStr"`), never a formula, holding the text as it is.
+Every value in the report is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ def neutralise(value: Cell) -> Cell:
 
 
 def xlsx_cell(value: Cell) -> Cell:
-    """A cell as the XLSX holds it: neutralised, without the characters XML cannot hold."""
-    value = neutralise(value)
+    """A cell as the XLSX holds it: the text as it is (`xlsx_bytes` writes it as a string, not a formula), without
+    the characters XML cannot hold. No apostrophe: in a string cell it is not a quote prefix but shown."""
     return NOT_XML.sub("", value) if isinstance(value, str) else value
 
 
@@ -235,11 +237,21 @@ async def xlsx_rows(table: Table) -> list[list[Cell]]:
 def xlsx_bytes(title: str, rows: list[list[Cell]]) -> bytes:
     """A one-sheet workbook (blocking: run it in a thread)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
+
+    def cell(value: Cell) -> object:
+        if not isinstance(value, str):
+            return value
+        # openpyxl makes a cell starting with = a formula: each text is a string cell, whatever it starts with.
+        text = WriteOnlyCell(sheet, value)
+        text.data_type = "s"
+        return text
+
     for row in rows:
-        sheet.append(row)
+        sheet.append([cell(value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.cli import main
+from server.exports import Cell, Table, _csv_line, xlsx_bytes, xlsx_rows
 from server.settings import Settings
 from server.store import open_store
 from server.store.protocol import AllDocsQuery
@@ -139,7 +140,7 @@ def test_hostile_names_are_neutralised_in_csv_xlsx_and_html(
     sheet = openpyxl.load_workbook(io.BytesIO(resp.content)).active
     assert sheet is not None
     cell = next(row[3] for row in sheet.iter_rows() if row[2].value == black)
-    assert cell.data_type == "s" and cell.value == "'" + HOSTILE  # text, not a formula
+    assert cell.data_type == "s" and cell.value == HOSTILE  # text, not a formula, and no apostrophe shown
 
     # A control character (pasted in with a name, or in a grid worker's note) is dropped from the XLSX, which
     # cannot hold it, instead of failing the whole export; the CSV keeps the text as it is.
@@ -159,6 +160,27 @@ def test_hostile_names_are_neutralised_in_csv_xlsx_and_html(
     assert "default-src 'none'" in resp.headers["content-security-policy"]
     assert "<script" not in resp.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in resp.text
     assert black in resp.text
+
+
+def test_xlsx_text_cells_hold_the_text_as_written_never_a_formula() -> None:
+    """The apostrophe that keeps Excel from running a CSV cell as a formula is CSV's alone: in the XLSX a string
+    cell is never a formula, and an apostrophe there would be shown (`'-折扣店`)."""
+    texts = ["-折扣店", "=1+1", "+86 138", "@home", HOSTILE, "\t缩进"]
+
+    async def rows() -> AsyncIterator[Sequence[Cell]]:
+        for i, text in enumerate(texts):
+            yield [text, i, None]
+
+    table = Table("t", ("名称", "n", "空"), rows())
+    body = xlsx_bytes(table.name, asyncio.run(xlsx_rows(table)))
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    assert sheet is not None
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == texts
+    assert [c.data_type for c in cells] == ["s"] * len(texts)
+    assert [row[1].value for row in sheet.iter_rows(min_row=2)] == list(range(len(texts)))
+    # The CSV keeps its apostrophe.
+    assert _csv_line(["-折扣店", "=1+1", "折扣店"]) == "'-折扣店,'=1+1,折扣店\r\n"
 
 
 def test_the_monthly_report_has_the_months_figures_lists_and_communities(
