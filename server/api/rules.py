@@ -62,7 +62,8 @@ async def put_template(request: Request) -> Response:
 
 
 async def add_template(request: Request) -> Response:
-    """`POST /api/office/templates {"id", "title", "categories", "items"}`: a new module, version 1 (201)."""
+    """`POST /api/office/templates {"id", "title", "categories", "items"}`: a new module, version 1 (201). A
+    category that is no shop category (`*`, a survey's code, or one a registered shop has) is a 400 naming it."""
     principal, reach = await office(request)
     reach.whole("Checklist templates are the district's")
     body = await read_object(request)

@@ -10,6 +10,7 @@ wire-format models of rules and templates have no room for it. The validators re
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from importlib.resources import files
 from typing import Any, Final
@@ -19,9 +20,11 @@ from pydantic import ValidationError
 
 from server.errors import CouchError, bad_request, conflict, not_found
 from server.ids import new_ulid
+from server.importer import CATEGORIES, CATEGORY_CODES
 from server.models.common import reason_of
 from server.models.rules import RULES_ID, Rules, default_rules
-from server.models.templates import DEFAULT_TEMPLATE_ID, Template, default_template
+from server.models.templates import ALL_CATEGORIES, DEFAULT_TEMPLATE_ID, Template, default_template
+from server.registry import Registry
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.reads import docs_with_prefix
 from server.store.upsert import read
@@ -176,6 +179,25 @@ def _template(doc_id: str, version: int, body: dict[str, Any]) -> Template:
         raise bad_request(reason_of(e)) from None
 
 
+async def _check_categories(store: Store, categories: Iterable[str]) -> None:
+    """A module's categories must be shop categories, or it applies to no shop: `*`, a category code of the survey
+    (`server.importer.CATEGORY_CODES`: food, retail, ...) or the code some registered shop has (the import takes
+    other codes as they are). Anything else is refused naming it: a survey's word (烧烤, which the import makes a
+    food shop) or a misspelt code. The shops are read only for a category outside the survey's codes."""
+    unknown = [c for c in dict.fromkeys(categories) if c != ALL_CATEGORIES and c not in CATEGORY_CODES]
+    if unknown:
+        have = {shop.get("category") for shop in await Registry(store).shops_of()}
+        unknown = [c for c in unknown if c not in have]
+    if not unknown:
+        return
+    category = unknown[0]
+    hint = f" (the survey's {category} is the code {CATEGORIES[category]})" if category in CATEGORIES else ""
+    raise bad_request(
+        f"categories: {category} is not a shop category{hint}: name * (every shop) or category codes such as "
+        f"{', '.join(CATEGORY_CODES)}"
+    )
+
+
 async def put_template(store: Store, short_id: str, body: dict[str, Any], by: str, now: datetime) -> Doc:
     """A new version of an existing template; checks made with older versions keep theirs."""
     doc_id = template_doc_id(short_id)
@@ -186,6 +208,8 @@ async def put_template(store: Store, short_id: str, body: dict[str, Any], by: st
     template = _template(doc_id, current.version + 1, {**current.to_doc(), **body})
     if _same(template.to_doc(), current.to_doc()):
         return {**current.to_doc(), "unchanged": True}  # saved as it was: no new version (see put_rules)
+    # The categories added by this version: one a version stored before names stays (its shops may be gone).
+    await _check_categories(store, (c for c in template.categories if c not in current.categories))
     await _write_new(store, stored, {**current.to_doc(), "_id": current.snapshot_id}, template.to_doc())
     await _log(store, doc_id, template.version, by, now, "edit")
     return template.to_doc()
@@ -202,6 +226,7 @@ async def add_template(store: Store, body: dict[str, Any], by: str, now: datetim
     template = _template(doc_id, 1, {k: v for k, v in body.items() if k != "_id"})
     if (await _current_template(store, doc_id))[1] is not None:
         raise conflict(f"template {short_id} exists; PUT /api/office/templates/{short_id} makes a new version")
+    await _check_categories(store, template.categories)
     new = template.to_doc()
     answers = await store.bulk_docs([new, {**new, "_id": template.snapshot_id}])
     if not all(answer.get("ok") for answer in answers):

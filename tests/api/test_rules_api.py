@@ -226,3 +226,44 @@ def test_bad_templates_are_refused_with_the_field(world: World) -> None:
     assert missing.status_code == 404
     fire = world.client.put("/api/office/templates/fire-gas", headers=headers, json={"items": [{**item, "id": "X"}]})
     assert fire.status_code == 400 and "items[0].id" in fire.json()["reason"]
+
+
+def test_a_module_for_categories_no_shop_has_is_refused_naming_them(world: World) -> None:
+    """A module whose categories are not shop categories would apply to no shop: 烧烤 is a survey's word (the
+    import makes such a shop a food shop), bbq a code no shop has. Either is refused with the category named;
+    a survey's category code, or a code some shop has, is taken."""
+    headers = office(world)
+    item = {
+        "id": "skewers_stored",
+        "label_zh": "签子是否规范存放",
+        "label_en": "Skewers stored safely",
+        "answer": "yes_no",
+        "hazard_when": {"equals": False},
+        "severity": "general",
+    }
+    module = {"id": "grill", "title": {"zh": "烧烤安全", "en": "Grill safety"}, "items": [item]}
+    for categories, named in ((["烧烤"], "烧烤"), (["food", "bbq"], "bbq")):
+        resp = world.client.post("/api/office/templates", headers=headers, json={**module, "categories": categories})
+        assert resp.status_code == 400, resp.text
+        reason = resp.json()["reason"]
+        assert reason.startswith(f"categories: {named} is not a shop category"), reason
+        assert "; " not in reason  # one field's error, as the office screen splits them
+    assert (
+        "the code food"
+        in world.client.post("/api/office/templates", headers=headers, json={**module, "categories": ["烧烤"]}).json()[
+            "reason"
+        ]
+    )
+    assert stored(world, "district:template:grill") is None
+
+    # A shop of a code the survey has no word for (the import takes it as it is): a module may name it.
+    patched = world.client.patch("/api/office/shops/S0003", json={"category": "bbq"}, headers=headers)
+    assert patched.status_code == 200, patched.text
+    resp = world.client.post("/api/office/templates", headers=headers, json={**module, "categories": ["food", "bbq"]})
+    assert resp.status_code == 201, resp.text
+
+    # A new version adding an unknown category is refused the same; the categories it had are kept.
+    resp = world.client.put("/api/office/templates/grill", headers=headers, json={"categories": ["bbq", "烤串"]})
+    assert resp.status_code == 400 and "烤串 is not a shop category" in resp.json()["reason"], resp.text
+    resp = world.client.put("/api/office/templates/grill", headers=headers, json={"categories": ["bbq", "hardware"]})
+    assert resp.status_code == 200 and resp.json()["version"] == 2, resp.text
