@@ -57,6 +57,7 @@ const REASONS: [RegExp, (m: RegExpExecArray) => string][] = [
   [/date such as|valid date/, () => ot('rules.err.date')],
   [/not a time zone/, () => ot('rules.err.timezone')],
   [/cannot exceed working_group_window_months/, () => ot('rules.err.window')],
+  [/^(\S+) is not a shop category/, (m) => ot('rules.err.category', { c: m[1] ?? '' })],
 ];
 
 /** A refusal's message in the screen's language when it is a common one, else as the server wrote it. */
@@ -101,7 +102,26 @@ function lockControls(root: HTMLElement): void {
   for (const c of root.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')) c.disabled = true;
 }
 
-function rulesForm(answer: Doc, names: Names, reload: () => void, editable: boolean): HTMLElement {
+/** Today in `timeZone` (the rules' zone, where their days are counted) as YYYY-MM-DD; the device's day when the
+ *  zone is not one (the server names that field's error). */
+export function todayIn(timeZone: string, now: Date = new Date()): string {
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+  } catch {
+    parts = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+  }
+  const part = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
+
+/** Whether a version in force from `day` starts before today: saved, it scores every shop again from that day
+ *  (what was scored since is counted anew, and the rankings of those months may change). */
+export function startsBeforeToday(day: string, timeZone: string, now: Date = new Date()): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(day.trim()) && day.trim() < todayIn(timeZone, now);
+}
+
+export function rulesForm(answer: Doc, names: Names, reload: () => void, editable: boolean): HTMLElement {
   const rules = (answer.rules ?? answer) as Doc;
   const version = rules.version;
   const fields = flatten(rules);
@@ -115,10 +135,29 @@ function rulesForm(answer: Doc, names: Names, reload: () => void, editable: bool
     return h('label', { class: 'field' }, h('span', { class: 'label', title: path }, label('rule', path)), control,
       h('small', { class: 'field-error', 'data-error-for': path }));
   });
+  // A version in force from a day already past scores every shop again from that day: said while the form
+  // holds such a day (the current version's own day too, which a new version keeps unless it is changed), and
+  // asked again before such a version is saved.
+  const past = h('p', { class: 'notice warn', role: 'alert', 'data-warning': 'past-effective-from' });
   const f = h('form', { class: 'office-form rules-form', 'data-form': 'rules' },
     h('p', {}, ot('rules.version', { v: str(version) })), h('div', { class: 'grid-fields' }, ...inputs),
-    editable ? submit(ot('rules.saveVersion')) : null, summary);
+    editable ? past : null, editable ? submit(ot('rules.saveVersion')) : null, summary);
   if (!editable) lockControls(f);
+  const text = (name: string): string => {
+    const el = f.elements.namedItem(name);
+    return el instanceof HTMLInputElement ? el.value.trim() : '';
+  };
+  const pastDay = (): string | null => {
+    const day = text('effective_from');
+    return startsBeforeToday(day, text('timezone') || str(rules.timezone) || 'Asia/Shanghai') ? day : null;
+  };
+  const showPast = (): void => {
+    const day = pastDay();
+    past.hidden = day === null;
+    past.textContent = day === null ? '' : ot('rules.pastEffective', { day });
+  };
+  f.addEventListener('input', showPast);
+  showPast();
   f.addEventListener('submit', (e) => {
     e.preventDefault();
     if (!editable) return;
@@ -129,6 +168,14 @@ function rulesForm(answer: Doc, names: Names, reload: () => void, editable: bool
       if (el.dataset.kind === 'number') return [path, el.value.trim() === '' ? null : Number(el.value)];
       return [path, el.value];
     });
+    // Saved as it was, the server makes no version and scores nothing again: nothing to confirm then.
+    const changed = values.some(([, value], i) => String(value ?? '') !== String(fields[i]?.[1] ?? ''));
+    const day = pastDay();
+    if (changed && day !== null && !confirm(ot('rules.pastConfirm', { day }))) {
+      summary.className = 'form-status';
+      summary.replaceChildren(ot('rules.pastKept'));
+      return;
+    }
     void attempt<Doc>('PUT', '/api/office/rules', { ...unflatten(values), version }).then((r) => {
       if (r.ok) savedOrSame(r.value, summary, reload);
       else showErrors(f, summary, r.refusal);
@@ -305,7 +352,8 @@ function templateEditor(doc: Doc, isNew: boolean, reload: () => void, editable =
     h('label', { class: 'field' }, h('span', { class: 'label' }, ot(name === 'titleZh' ? 'rules.titleZh' : 'rules.titleEn')),
       h('input', { name, type: 'text', value, required: true, maxlength: '200' }), h('small', { class: 'field-error', 'data-error-for': path }));
   const categories = h('fieldset', { class: 'categories' }, h('legend', {}, ot('rules.categories')),
-    ...CATEGORIES.map((c) => h('label', { class: 'inline' },
+    // A category the template names beyond these (a code an import gave some shops) stays offered, and kept.
+    ...[...CATEGORIES, ...[...chosen].filter((c) => !CATEGORIES.includes(c))].map((c) => h('label', { class: 'inline' },
       h('input', { type: 'checkbox', name: 'category', value: c, checked: chosen.has(c) }), label('category', c))),
     h('small', { class: 'field-error', 'data-error-for': 'categories' }));
   const rows = h('tbody', {}, ...originals.map((item, i) => itemRow(item, i, originals, editable)));
