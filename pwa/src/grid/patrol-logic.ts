@@ -60,6 +60,35 @@ export function defaultDeadline(rules: RulesDoc | null, severity: Severity, toda
   return addDays(today, deadlineDays(rules, severity));
 }
 
+/** A published version of the rules as the phone holds it (the `district` partition replicates to every phone):
+ *  the current `district:rules` or a frozen `district:rules:v{n}`. */
+export type RulesVersion = RulesDoc & { version?: number; effective_from?: string };
+
+/** The version of the rules in force on `day` (YYYY-MM-DD, Shanghai), as the server picks it
+ *  (server/validators/rules.py `RulesHistory.on`): each version is in force from its `effective_from` until a later
+ *  version's, a version published later replacing every earlier one from its own day on, and before the first
+ *  day the first applies. So a patrol today takes today's deadlines, not those of a current version the office
+ *  published to apply from a later day. Null when the phone holds no rules yet (SPEC's defaults then). */
+export function rulesOn(versions: readonly RulesVersion[], day: string): RulesDoc | null {
+  const byVersion = new Map<number, RulesVersion>();
+  const current = versions.find((r) => r._id === 'district:rules') ?? null;
+  for (const rules of versions) {
+    if (rules === current) continue;
+    if (typeof rules.version === 'number') byVersion.set(rules.version, rules);
+  }
+  // The current document wins over a frozen copy of its own version.
+  if (current) byVersion.set(typeof current.version === 'number' ? current.version : Number.MAX_SAFE_INTEGER, current);
+  let spans: [string, RulesVersion][] = [];
+  for (const version of [...byVersion.keys()].sort((a, b) => a - b)) {
+    const rules = byVersion.get(version)!;
+    const start = typeof rules.effective_from === 'string' ? rules.effective_from : '';
+    spans = [...spans.filter(([from]) => from < start), [start, rules]];
+  }
+  if (spans.length === 0) return null;
+  const inForce = spans.filter(([from]) => from <= day).at(-1) ?? spans[0]!;
+  return inForce[1];
+}
+
 /** The self-checks a patrol verifies: those performed since the shop's latest patrol, newest first. */
 export function selfChecksToVerify(selfChecks: SelfCheckDoc[], patrols: PatrolDoc[]): SelfCheckDoc[] {
   const last = Math.max(0, ...patrols.map((p) => Date.parse(p.performed_at) || 0));

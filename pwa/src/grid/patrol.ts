@@ -13,8 +13,9 @@ import { navigate } from '../router';
 import { currentSession } from '../session';
 import { shanghaiDay, shanghaiIso } from '../ulid';
 import type { View } from '../views';
-import { loadRules, loadShopFile, loadTemplates } from './data';
-import type { RulesDoc, SelfCheckDoc, Severity, TemplateDoc } from './docs';
+import { localDb } from '../db';
+import { loadShopFile, loadTemplates } from './data';
+import type { SelfCheckDoc, Severity, TemplateDoc } from './docs';
 import { allHazards, type ShopFile } from './due';
 import { flash } from './flash';
 import { gt, type GridKey } from './i18n';
@@ -28,11 +29,13 @@ import {
   ownerAnswers,
   prefillVisit,
   restoreDraft,
+  rulesOn,
   selfChecksToVerify,
   visitFindings,
   visitProblems,
   type OtherFinding,
   type PatrolDraft,
+  type RulesVersion,
   type Visit,
 } from './patrol-logic';
 import { gpsCheckbox, gpsConsent, photoPicker, type PhotoPicker } from './photos';
@@ -63,8 +66,19 @@ interface Built {
   node: HTMLElement;
 }
 
-function buildForm(code: string, templates: TemplateDoc[], rules: RulesDoc | null, file: ShopFile): Built {
+/** Every version of the rules on the phone: the current `district:rules` and the frozen `district:rules:v{n}`. */
+export async function loadRulesVersions(): Promise<RulesVersion[]> {
+  const res = await localDb().allDocs({ startkey: 'district:rules', endkey: 'district:rules:\ufff0', include_docs: true });
+  return res.rows.flatMap((row) => {
+    const doc = (row as { doc?: unknown }).doc as RulesVersion | undefined;
+    return doc && doc.type === 'rules' && /^district:rules(:v\d+)?$/.test(doc._id) ? [doc] : [];
+  });
+}
+
+function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersion[], file: ShopFile): Built {
   const today = shanghaiDay();
+  // The deadlines proposed: the rules in force on the patrol's day, not a version published for a later day.
+  const rules = rulesOn(versions, today);
   const toVerify = selfChecksToVerify(file.selfChecks, file.patrols);
   // The phone's own patrols not synced yet count too: a second visit today must not find their hazards again.
   const unresolved = allHazards(file).filter((hz) => hz.status !== 'closed');
@@ -414,12 +428,12 @@ export function patrolView(code: string): View {
     }
     back.replaceChildren('‹ ', file.shop.name);
     title.textContent = `${gt('patrol.title')} · ${file.shop.name}`;
-    const [templates, rules] = await Promise.all([loadTemplates(file.shop.category), loadRules()]);
+    const [templates, versions] = await Promise.all([loadTemplates(file.shop.category), loadRulesVersions()]);
     if (!templates.length) {
       node.append(notice(gt('patrol.noTemplate'), 'warn'));
       return;
     }
-    node.append(buildForm(code, templates, rules, file).node);
+    node.append(buildForm(code, templates, versions, file).node);
   })();
   return { title: `${gt('patrol.title')} · ${code}`, node };
 }
