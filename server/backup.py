@@ -21,6 +21,13 @@ anything: the manifest, SQLite's `quick_check`, and every body the rows name. It
 store (it never overwrites one), the database last, so that a restore cut short leaves no store a gateway would
 open. A folder in the first layout (`mashang.sqlite3` and `manifest.json` beside `blobs/`) restores too.
 
+What the gateway received after the backup was taken is lost with it, the receipts of self-checks included, and the
+phones send those checks again. So a restore notes itself in the store it writes (`_local/server/restores`: when
+the backup was taken and when it was restored, one entry per restore, kept by later backups), and a self-check
+performed before a restore that arrives after it is received, by its receipt, at the earliest moment it could
+first have come (`first_arrival`: its own time, or the backup's when it is older), not days later: a check made on
+time does not cost its shop a missed week because the server lost data.
+
 Each backup is also noted in the store (`_local/server/last-backup`, `record`), so that the office's sync monitor
 says when the last one was made, and warns when none was made for `STALE_DAYS` (`status`).
 
@@ -52,6 +59,7 @@ from server.store.upsert import read_local
 DB = "mashang.sqlite3"
 LAST_BACKUP = "server/last-backup"  # the local document noting the last backup
 FAILED = "server/backup-failed"  # the local document noting the last scheduled backup that failed
+RESTORES = "server/restores"  # the local document noting the restores the store came from (`restores`)
 RETRY_HOURS = 1.0  # a scheduled backup that failed is tried again after this (or a round, when shorter)
 STALE_DAYS = 2  # the sync monitor warns when no backup was made for longer
 MANIFEST = "manifest.json"
@@ -66,6 +74,15 @@ log = logging.getLogger("mashang.backup")
 
 class BackupError(Exception):
     """Why a backup or a restore cannot be made; nothing was changed where it would have been written."""
+
+
+@dataclass(frozen=True)
+class Restore:
+    """A restore the store came from: the backup was taken at `taken_at`, and put back at `restored_at`; what the
+    gateway received in between was lost."""
+
+    taken_at: datetime
+    restored_at: datetime
 
 
 @dataclass(frozen=True)
@@ -272,13 +289,78 @@ def restore(source: Path, data_dir: Path, say: Say = print, at: str | None = Non
     data_dir.mkdir(parents=True, exist_ok=True)
     _copy_blobs(source / BLOBS, data_dir / BLOBS, names, say)
     partial = data_dir / f"{DB}.partial"
-    shutil.copyfile(database, partial)
-    _fsync(partial)
+    for left in (f"{DB}.partial-wal", f"{DB}.partial-shm", f"{DB}.partial-journal"):
+        (data_dir / left).unlink(missing_ok=True)  # of a restore cut short: never applied to this copy
+    try:
+        shutil.copyfile(database, partial)
+        _note_restore(partial, manifest, datetime.now(UTC))
+        _fsync(partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     (data_dir / f"{DB}-shm").unlink(missing_ok=True)  # of no store: the folder held none (nor its WAL, above)
     os.replace(partial, data_dir / DB)
     _fsync(data_dir)
     say(f"restored into {data_dir}: start the gateway on it (mashang serve --data {data_dir})")
     return manifest
+
+
+def _note_restore(db: Path, manifest: Manifest, now: datetime) -> None:
+    """Add this restore to the restores noted in the copy `db` (those of the store the backup was taken from come
+    with it), as `put_local` writes a local document. The copy is left in rollback mode, one file (the gateway
+    turns it to WAL when it opens it)."""
+    entry = {
+        "taken_at": manifest.created_at,
+        "restored_at": now.isoformat(timespec="seconds"),
+        "backup": manifest.stamp,
+    }
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute("SELECT rev, body FROM local_docs WHERE id = ?", (RESTORES,)).fetchone()
+        try:
+            body = json.loads(row[1]) if row is not None else {}
+        except ValueError:
+            body = {}  # never written so: this restore is noted still
+        earlier = body.get("restores") if isinstance(body, dict) else None
+        restores = [*(earlier if isinstance(earlier, list) else []), entry]
+        data = json.dumps({"restores": restores}, ensure_ascii=False, separators=(",", ":"))
+        conn.execute(
+            "INSERT OR REPLACE INTO local_docs(id, rev, body) VALUES (?, ?, ?)",
+            (RESTORES, (int(row[0]) if row is not None else 0) + 1, data),
+        )
+        conn.execute("COMMIT")
+    except sqlite3.DatabaseError as e:
+        raise BackupError(f"the restored database cannot be written: {e}") from None
+    finally:
+        conn.close()
+
+
+async def restores(store: Store) -> tuple[Restore, ...]:
+    """The restores the store came from (`_note_restore`), the oldest first; an entry that does not parse is
+    skipped (none on a CouchDB cluster, which is not restored by `restore`)."""
+    noted = await read_local(store, RESTORES)
+    entries = noted.get("restores") if noted else None
+    found = []
+    for entry in entries if isinstance(entries, list) else []:
+        taken = _moment(entry.get("taken_at")) if isinstance(entry, dict) else None
+        restored = _moment(entry.get("restored_at")) if isinstance(entry, dict) else None
+        if taken is not None and restored is not None:
+            found.append(Restore(taken, restored))
+    return tuple(found)
+
+
+def first_arrival(performed_at: datetime, now: datetime, noted: tuple[Restore, ...]) -> datetime:
+    """When the server is taken to have received, `now`, something performed at `performed_at`: `now`, unless it
+    was performed before a restore the store came from; then it may have arrived once already and been lost with
+    what came after the backup, and it is dated at the earliest moment it could have first arrived (its own time,
+    or the backup's when it is older; never later than `now`)."""
+    earliest = now
+    for restore_ in noted:
+        if performed_at < restore_.restored_at <= now:
+            earliest = min(earliest, max(performed_at, restore_.taken_at))
+    return earliest
 
 
 async def record(store: Store, manifest: Manifest, folder: Path) -> None:

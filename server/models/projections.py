@@ -263,7 +263,9 @@ class Receipt(ShopProjection):
     """`{shop}:receipt:{ulid}`: when the gateway received a device's self-checks (SPEC: a week's self-check counts
     when *received* within its grace period; a phone's `performed_at` alone could be set back to fill a missed
     week long after). Written by the server in the same `_bulk_docs` as the checks it names, one per shop and
-    request; never through /sync/ by a device. An event that arrived twice keeps its first receipt."""
+    request (and moment); never through /sync/ by a device. An event that arrived twice keeps its first receipt.
+    A check sent again after a restore of the store (which lost its first receipt) is received at the earliest
+    moment it could first have come (server/backup.py `first_arrival`); the id's ULID says when it came."""
 
     type: Literal["receipt"]
     events: tuple[SelfCheckId, ...] = Field(min_length=1, max_length=10_000)

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from server import access, quarantine
+from server import access, backup, quarantine
 from server.auth import Principal
 from server.errors import CouchError
 from server.ids import new_ulid
@@ -84,7 +84,7 @@ async def _write(
         allowed.append(doc)
     # Only a replicator writes with new_edits=false, and it resends what no durable checkpoint covers yet
     # (the durability policy in server/store/sqlite_io.py): its batches need not wait for the disk.
-    receipts = [] if principal.is_admin else receipts_for(allowed, ctx.now, new_edits)
+    receipts = [] if principal.is_admin else receipts_for(allowed, ctx.now, new_edits, await _restores(state))
     written = await store.bulk_docs(allowed + receipts, new_edits=new_edits, durable=durable) if allowed else []
     if receipts:  # in the same write as the checks they name; the device is answered for its own documents
         ours = {receipt["_id"] for receipt in receipts}
@@ -105,22 +105,31 @@ async def _write(
     return merged if single else [_for_batch(a) for a in merged]
 
 
-def receipts_for(docs: list[Doc], now: datetime, new_edits: bool) -> list[Doc]:
-    """One `Receipt` per shop for the self-checks among `docs`: when the server received them. In a replicator's
-    batch (new_edits=false) each carries the revision `_bulk_docs` would have given it."""
-    by_shop: dict[str, list[str]] = {}
+def receipts_for(
+    docs: list[Doc], now: datetime, new_edits: bool, restores: tuple[backup.Restore, ...] = ()
+) -> list[Doc]:
+    """One `Receipt` per shop and moment for the self-checks among `docs`: when the server received them, `now`.
+    After a restore (`restores`, of the store), a check performed before it may be one the server received once
+    and lost with it: its moment is the earliest it could first have arrived (`backup.first_arrival`); the
+    receipt's id still says when it came. In a replicator's batch (new_edits=false) each carries the revision
+    `_bulk_docs` would have given it."""
+    by_receipt: dict[tuple[str, datetime], list[str]] = {}
     for doc in docs:
         if doc.get("type") == "self_check" and isinstance(doc.get("shop"), str):
-            by_shop.setdefault(doc["shop"], []).append(str(doc["_id"]))
+            received = now
+            performed = _moment(doc.get("performed_at")) if restores else None
+            if performed is not None:
+                received = backup.first_arrival(performed, now, restores).astimezone(UTC)
+            by_receipt.setdefault((doc["shop"], received), []).append(str(doc["_id"]))
     out = []
-    for shop, ids in sorted(by_shop.items()):
+    for (shop, received), ids in sorted(by_receipt.items()):
         body = {
             "_id": f"{shop}:receipt:{new_ulid()}",
             "type": "receipt",
             "schema": 1,
             "shop": shop,
             "events": ids,
-            "received_at": now.isoformat(),
+            "received_at": received.isoformat(),
         }
         receipt = Receipt.model_validate(body).to_doc()
         if not new_edits:
@@ -128,6 +137,26 @@ def receipts_for(docs: list[Doc], now: datetime, new_edits: bool) -> list[Doc]:
             receipt["_rev"] = revtree.new_rev(None, False, fields, [])
         out.append(receipt)
     return out
+
+
+def _moment(value: object) -> datetime | None:
+    """A self-check's `performed_at` (the rules checked it: an ISO time with its offset), or None."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.utcoffset() is not None else None
+
+
+async def _restores(state: Any) -> tuple[backup.Restore, ...]:
+    """The restores the store came from, read at the first write and kept for the app's life: a restore is only
+    ever made into a folder no gateway serves (`mashang restore` holds the gateway's lock), so none comes later."""
+    found: tuple[backup.Restore, ...] | None = getattr(state, "restores_noted", None)
+    if found is None:
+        store: Store = state.store
+        found = await backup.restores(store) if store.kind == "sqlite" else ()  # a cluster is never restored so
+        state.restores_noted = found
+    return found
 
 
 def _for_batch(answer: Doc) -> Doc:
