@@ -8,6 +8,9 @@ A phone that has signed in to an account gets a device key for it (OWASP's "devi
 kept by the phone, sent with its next sign-ins. A sign-in with a valid key is throttled on its own, per account
 and key, and not per address: owners behind a carrier's shared address (CGNAT) are not locked out by someone else's
 guessing there, nor is an owner by a stranger guessing their PIN. Without a key, both throttles apply as before.
+
+While the registry has a shop closed, its owner's account is disabled: tokens, sign-in and activation are refused
+with `SHOP_CLOSED` (`Accounts.shop_status_changed`); reopened, the owner signs in again with the shop code and PIN.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ ACTIVATION_DAYS = 7
 FAILURES_PER_ACCOUNT = 5
 FAILURES_PER_ADDRESS = 30
 FAILURE_WINDOW = 15 * 60.0
+# Why a closed shop's owner is refused (a token on every endpoint, a sign-in, an activation): the phone shows it.
+SHOP_CLOSED = "本店已停业，账号已停用。This shop is closed; its account is disabled."
 
 
 def user_doc_id(user_id: str) -> str:
@@ -48,6 +53,18 @@ def user_doc_id(user_id: str) -> str:
 
 def now_iso() -> str:
     return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+
+
+def shop_closed() -> CouchError:
+    """The refusal of a closed shop's owner: a 403 `forbidden`, which PouchDB takes as final (it stops and reports the
+    reason, where a 401 would sign the phone out), with the reason the phone shows."""
+    return forbidden(SHOP_CLOSED)
+
+
+async def is_closed(store: Store, shop: str) -> bool:
+    """Whether the registry has `shop` closed (`POST /api/office/shops/{code}/close`)."""
+    doc = await read(store, shop_doc_id(shop))
+    return doc is not None and doc.get("status") == "closed"
 
 
 def public_user(doc: Doc) -> Doc:
@@ -154,8 +171,11 @@ class Accounts:
         )
 
     async def issue_activation(self, shop: str, issued_by: str) -> Doc:
-        """A one-time 8-digit code the owner types on first use; a new code replaces the old one."""
+        """A one-time 8-digit code the owner types on first use; a new code replaces the old one. A closed shop's
+        owner is given none (it could not be used): the office reopens the shop first."""
         await self._require_shop(shop)
+        if await is_closed(self.store, shop):
+            raise CouchError(409, "conflict", "This shop is closed: reopen it before handing out an activation code.")
         code = f"{secrets.randbelow(10**8):08d}"
         expires = datetime.now(UTC) + timedelta(days=ACTIVATION_DAYS)
         doc = {
@@ -306,6 +326,11 @@ class Accounts:
         if not await _verify(user.get("pin_hash") if usable and user else None, pin) or not usable:
             raise await self._failed(account, address, "Wrong shop code or PIN.", known)
         assert user is not None
+        if await is_closed(self.store, shop):
+            # The right PIN (said only to its holder): not a guess, so not counted; on the record, and refused.
+            self._succeeded(attempt, known or account)
+            await self.audit("login_failed", account, address, "the shop is closed")
+            raise shop_closed()
         return self._signed_in(user, account, known, device_key, attempt)
 
     async def activate(self, shop: str, code: str, pin: str, address: str) -> Session:
@@ -318,6 +343,9 @@ class Accounts:
         if not await _verify(act.get("code_hash") if valid and act else None, code) or not valid:
             raise await self._failed(account, address, "Wrong or expired activation code.")
         assert act is not None
+        if await is_closed(self.store, shop):
+            self._succeeded(attempt, account)  # the code stays unused, for when the shop is reopened
+            raise shop_closed()
         owner = await self.user(f"owner:{shop}")
         if owner is not None and owner.get("disabled"):
             raise forbidden("This shop's account is disabled: ask the safety office.")
@@ -340,6 +368,21 @@ class Accounts:
         if user is None or user.get("disabled"):
             raise unauthorized("This account no longer exists.")
         return self._session(user)
+
+    async def shop_status_changed(self, shop: str, status: str) -> bool:
+        """The shop was closed or reopened (`status`): its owner is signed out everywhere (tokens and device keys
+        alike), so that no token of before works again, whoever holds the shop next; closing also voids an
+        activation code not used yet. While the shop is closed its owner is refused as a whole, with the reason
+        (`server.sync.auth.Authenticator`, `owner_login`, `activate`); reopened, the owner signs in again with the
+        shop code and PIN. Answers whether the shop has an owner account."""
+        if status == "closed":
+            act = await read(self.store, f"accounts:activation:{shop}")
+            if act is not None and not act.get("used_at"):
+                await self.store.bulk_docs([{"_id": act["_id"], "_rev": act["_rev"], "_deleted": True}])
+        if await self.user(f"owner:{shop}") is None:
+            return False
+        await self.revoke(f"owner:{shop}")
+        return True
 
     async def revoke(self, user_id: str) -> int:
         """Sign the user out everywhere (lost phone, staff leaving)."""

@@ -129,12 +129,14 @@ async def edit_shop(request: Request) -> Response:
 
 
 async def close_shop(request: Request) -> Response:
-    """`POST /api/office/shops/{code}/close`: the shop is closed; it leaves the ranking and the posters."""
+    """`POST /api/office/shops/{code}/close`: the shop is closed; it leaves the ranking and the posters, and its
+    owner's account is disabled until it is reopened (signed out, and refused sign-in and activation)."""
     return await _set_status(request, "closed")
 
 
 async def reopen_shop(request: Request) -> Response:
-    """`POST /api/office/shops/{code}/reopen`: a closed shop is active again."""
+    """`POST /api/office/shops/{code}/reopen`: a closed shop is active again; its owner signs in again with the
+    shop code and PIN (a new owner: with an activation code from the office or the grid worker)."""
     return await _set_status(request, "active")
 
 
@@ -146,6 +148,9 @@ async def _set_status(request: Request, status: str) -> Response:
     today = (await office_view(request)).today()
     shop = await registry_of(request).set_status(code, status, today)
     if before is not None and before.get("status") != status:
+        # The owner is signed out, and while the shop is closed refused everywhere (`Accounts.shop_status_changed`).
+        await accounts_of(request).shop_status_changed(code, status)
+        request.app.state.authenticator.forget(f"owner:{code}")
         await audited(request, principal, "shop_closed" if status == "closed" else "shop_reopened", shop_doc_id(code))
     return json_response(request, _shop_out(shop))
 

@@ -1,8 +1,10 @@
 """Authentication of `/sync/` and `/api/` requests: the bearer token, checked against the account.
 
 A token is refused when its account is gone or disabled, when the account's token version moved on (revoked:
-lost phone, staff leaving, new PIN), or when it was signed out on its device (`Accounts.sign_out`). Accounts are
-cached for a moment to keep this off the hot path.
+lost phone, staff leaving, new PIN), or when it was signed out on its device (`Accounts.sign_out`). An owner's
+token is refused, 403 with the reason (`server.accounts.SHOP_CLOSED`), while the registry has their shop closed.
+Accounts and shops' status are cached for a moment (`CACHE_SECONDS`) to keep this off the hot path: a change made
+through this gateway is seen at its next request (`forget`), one made through another gateway within the moment.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 
 from starlette.requests import Request
 
-from server.accounts import user_doc_id
+from server.accounts import is_closed, shop_closed, user_doc_id
 from server.auth import Principal, Tokens, token_versions
 from server.errors import unauthorized
 from server.store.protocol import Doc, Store
@@ -26,14 +28,19 @@ class Authenticator:
         self.tokens = tokens
         self._store = store
         self._users: dict[str, tuple[float, Doc | None]] = {}
+        self._closed: dict[str, tuple[float, bool]] = {}  # by shop: whether the registry has it closed
         self._admin_versions: tuple[float, dict[str, int]] = (-1e9, {})
 
     def forget(self, user_id: str | None = None) -> None:
-        """Read the accounts again at the next request (`user_id`'s alone, when given)."""
+        """Read the accounts again at the next request (`user_id`'s alone, when given; an owner's with their shop's
+        status)."""
         if user_id is not None:
             self._users.pop(user_id, None)
+            if user_id.startswith("owner:"):
+                self._closed.pop(user_id.split(":", 1)[1], None)
             return
         self._users.clear()
+        self._closed.clear()
         self._admin_versions = (-1e9, {})
 
     async def _user(self, user_id: str) -> Doc | None:
@@ -43,6 +50,14 @@ class Authenticator:
         doc = await read(self._store, user_doc_id(user_id))
         self._users[user_id] = (time.monotonic(), doc)
         return doc
+
+    async def _shop_closed(self, shop: str) -> bool:
+        cached = self._closed.get(shop)
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        closed = await is_closed(self._store, shop)
+        self._closed[shop] = (time.monotonic(), closed)
+        return closed
 
     async def principal(self, request: Request) -> Principal:
         header = request.headers.get("authorization", "")
@@ -61,6 +76,10 @@ class Authenticator:
         user = await self._user(principal.user_id)
         if user is None or user.get("disabled") or user.get("role") != principal.role:
             raise unauthorized("This account no longer exists; sign in again.")
+        shop = str(user.get("shop") or principal.user_id.split(":", 1)[1]) if principal.role == "owner" else None
+        if shop is not None and await self._shop_closed(shop):
+            # Before the token version: closing the shop signed the owner out too, and this is the reason to show.
+            raise shop_closed()
         if principal.version != int(user.get("token_version", 0)):
             raise unauthorized("Token revoked; sign in again.")
         if principal.issued < int(user.get("tokens_since", 0)):
