@@ -8,7 +8,7 @@ and joined: their phones' pull checkpoints, namespaced by that version, are forg
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,6 +17,7 @@ from server.accounts import user_doc_id
 from server.errors import bad_request, conflict, not_found
 from server.models.common import reason_of
 from server.models.registry import (
+    MAX_MOVES,
     Community,
     Grid,
     Shop,
@@ -217,8 +218,9 @@ class Registry:
                 closures.append({"since": LONG_AGO.isoformat(), "until": day.isoformat()})
         return await upsert(self.store, checked(Shop, {**shop, "status": status, "closures": closures}))
 
-    async def move_shop(self, code: str, to_grid: str) -> list[str]:
-        """Move a shop to another grid; answers the grid workers whose scope changed."""
+    async def move_shop(self, code: str, to_grid: str, at: datetime | None = None) -> list[str]:
+        """Move a shop to another grid (at `at`, by default now), noting the move in the shop's `moves`; answers
+        the grid workers whose scope changed."""
         shop = await read(self.store, shop_doc_id(code))
         target = await read(self.store, grid_doc_id(to_grid))
         if shop is None:
@@ -231,7 +233,12 @@ class Registry:
             touched |= set(source.get("workers", []))
             await upsert(self.store, {**source, "shops": sorted(set(source["shops"]) - {code})})
         await upsert(self.store, {**target, "shops": sorted({*target.get("shops", []), code})})
-        await upsert(self.store, {**shop, "grid": to_grid, "community": target["community"]})
+        moved = {**shop, "grid": to_grid, "community": target["community"]}
+        if shop["grid"] != to_grid:
+            when = (at or datetime.now(UTC)).astimezone(UTC).isoformat()
+            moves = [*shop.get("moves", ()), {"from": shop["grid"], "to": to_grid, "at": when}]
+            moved["moves"] = moves[-MAX_MOVES:]
+        await upsert(self.store, moved)
         for worker in touched:
             await bump_scope_version(self.store, f"grid:{worker}")
         self.forget()

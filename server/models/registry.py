@@ -15,7 +15,9 @@ from typing import Literal, Self
 
 from pydantic import Field, StrictBool, model_validator
 
-from server.models.common import KEY, PARTITION, Code, Day, Doc, Part, ShopCode, Text, Username, refuse
+from server.models.common import KEY, PARTITION, Code, Day, Doc, Part, ShopCode, Text, Timestamp, Username, refuse
+
+MAX_MOVES = 100  # the moves a shop keeps (`Registry.move_shop`): the latest; older ones are past any grace
 
 
 class Closure(Part):
@@ -29,6 +31,15 @@ class Closure(Part):
 def closed_between(closures: Iterable[tuple[date, date | None]], first: date, last: date) -> bool:
     """Whether any of these (closed on, reopened on or None) periods holds a day from `first` to `last`."""
     return any(since <= last and (until is None or until > first) for since, until in closures)
+
+
+class Move(Part):
+    """A move of the shop by the office from grid `from` to grid `to`, at `at` (`Registry.move_shop`): a patrol the
+    previous grid's worker did before it may still be pushed for a while (server/sync/validate.py)."""
+
+    from_: Code = Field(alias="from")
+    to: Code
+    at: Timestamp
 
 
 class Shop(Doc):
@@ -47,6 +58,8 @@ class Shop(Doc):
     # The day the office registered it (by hand or by an import): a period before it does not count the shop.
     # None: registered before this was noted, counted as open since always.
     opened: Day | None = None
+    # Its moves to other grids, oldest first; none for a shop never moved (or moved before moves were noted).
+    moves: tuple[Move, ...] = Field(default=(), max_length=MAX_MOVES)
 
     @model_validator(mode="after")
     def _check_shop_id(self) -> Self:

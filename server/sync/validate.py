@@ -34,8 +34,10 @@ from server.models import (
 )
 from server.models.common import NOT_SHOPS
 from server.models.events import MAX_PHOTO_BYTES
+from server.models.registry import Shop, grid_doc_id, shop_doc_id
 from server.store import revtree
-from server.store.protocol import AllDocsQuery, Store, partition_of
+from server.store.protocol import AllDocsQuery, Doc, Store, partition_of
+from server.store.upsert import read
 
 # Which events each role creates (SPEC "Users"); every other role, office included, creates none through /sync/.
 ROLE_TYPES: Final[Mapping[str, frozenset[str]]] = {
@@ -48,6 +50,9 @@ MAX_DOC_BYTES: Final = 64 * 1024  # the JSON of an event without attachment bodi
 MAX_AHEAD: Final = timedelta(minutes=10)  # phones' clocks drift; a check from the future is a wrong clock or a forgery
 MAX_AGE: Final = timedelta(days=90)  # a phone offline longer than a season is not a source of new events
 MAX_TEMPLATES_CACHED: Final = 256
+# How long after a shop moved to another grid its previous grid worker may still push what they did there before
+# the move (a phone offline for a while): see `_moved_away`.
+MOVED_SHOP_GRACE: Final = timedelta(days=30)
 CHECKLIST_TYPES: Final = frozenset({"self_check", "patrol"})
 TEMPLATE_ID: Final = re.compile(r"district:template:[a-z0-9][a-z0-9-]{0,63}")
 
@@ -67,6 +72,8 @@ class WriteContext:
     # Filled by `prepare`: whether an id is in the store (deleted ones too), and the (id, rev) pairs it holds.
     exists: dict[str, bool] = field(default_factory=dict)
     known_revs: set[tuple[str, str]] = field(default_factory=set)
+    # Shop and grid documents read for `_moved_away`, by id (None: missing), once per batch.
+    registry: dict[str, Doc | None] = field(default_factory=dict)
 
     async def prepare(self, docs: Sequence[Any], new_edits: bool) -> None:
         """Look up what the checks of `docs` need in at most three store calls for the whole batch."""
@@ -130,6 +137,11 @@ class WriteContext:
         if isinstance(rev, str):
             self.known_revs.add((doc_id, rev))
 
+    async def registry_doc(self, doc_id: str) -> Doc | None:
+        if doc_id not in self.registry:
+            self.registry[doc_id] = await read(self.store, doc_id)
+        return self.registry[doc_id]
+
 
 async def check_event_write(
     ctx: WriteContext, principal: Principal, scope: Scope, doc: dict[str, Any], new_edits: bool
@@ -143,7 +155,10 @@ async def check_event_write(
     if doc.get("_deleted") is True:
         raise forbidden("events are immutable: a document cannot be deleted")
     _check_role(principal, doc.get("type"))
-    _check_partition(scope, partition_of(doc_id))
+    # Outside the scope, nothing about the store is told before the exception for a moved shop is granted: every
+    # other case is refused as out of scope, as it always was.
+    if not _in_scope(scope, partition_of(doc_id)) and not await _moved_away(ctx, principal, doc):
+        raise forbidden(f"shop {partition_of(doc_id)} is not in this account's scope")
     if doc.get("created_by") != principal.user_id:
         raise forbidden(f"created_by must be the signed-in user {principal.user_id}")
     size = len(orjson.dumps(_without_attachment_data(doc)))
@@ -184,11 +199,47 @@ def _check_role(principal: Principal, kind: object) -> None:
         raise forbidden(f"a {principal.role} account may not create {kind} documents")
 
 
-def _check_partition(scope: Scope, partition: str) -> None:
+def _in_scope(scope: Scope, partition: str) -> bool:
     if partition in RESERVED_PARTITIONS:
         raise forbidden(f"'{partition}' holds shared data; events belong in a shop's partition")
-    if scope.partitions is not None and partition not in scope.partitions:
-        raise forbidden(f"shop {partition} is not in this account's scope")
+    return scope.partitions is None or partition in scope.partitions
+
+
+async def _moved_away(ctx: WriteContext, principal: Principal, doc: dict[str, Any]) -> bool:
+    """Whether `doc`, for a shop outside the grid worker's scope, is what they did in that shop before the office
+    moved it away from their grid, pushed within `MOVED_SHOP_GRACE` of that move: the grid the shop was in at
+    the event's `performed_at` (the `from` of the first of the shop's `moves` after it) lists this worker, and
+    that move is at most the grace old. Only the events a grid worker creates (patrols, verifications and their
+    photos); the rest of `check_event_write` still applies (the author, the content, no change to a stored event).
+    Reads are not concerned: the worker's scope, and so what they read, is their current shops only.
+
+    The grid's *current* workers are what is checked (the registry keeps no history of a grid's workers): a worker
+    who joined the old grid after the move may push what they backdate to before it, and one who left it since may
+    no longer push what they did there.
+
+    A worker may backdate `performed_at` to before the move to write to a shop no longer theirs; that is bounded
+    by the grace (and `MAX_AGE`) and by having been the worker of that shop's grid at that moment: what they
+    could have written anyway, had they pushed before the move. Accepted."""
+    if principal.role != "grid":
+        return False
+    try:
+        event = parse_event(doc)
+    except ValidationError:
+        return False  # refused as out of scope, as before: its content is none of this exception's business
+    if event.type not in ROLE_TYPES["grid"]:
+        return False
+    found = await ctx.registry_doc(shop_doc_id(event.shop))
+    try:
+        shop = Shop.model_validate(found) if found is not None else None
+    except ValidationError:
+        return False
+    if shop is None:
+        return False
+    move = next((m for m in sorted(shop.moves, key=lambda m: m.at) if m.at > event.performed_at), None)
+    if move is None or ctx.now - move.at > MOVED_SHOP_GRACE:
+        return False  # done in the shop's current grid (not theirs), or pushed too late
+    grid = await ctx.registry_doc(grid_doc_id(move.from_))
+    return grid is not None and principal.user_id.removeprefix("grid:") in grid.get("workers", [])
 
 
 def _check_time(now: datetime, performed_at: datetime) -> None:

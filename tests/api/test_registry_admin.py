@@ -26,7 +26,14 @@ def test_create_edit_close_and_reopen_a_shop(world: World) -> None:
     resp = world.client.post("/api/office/shops", json=new, headers=h)
     assert resp.status_code == 201, resp.text
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
-    registered = {"community": "wensan", "status": "active", "owner_activated": False, "closures": [], "opened": today}
+    registered = {
+        "community": "wensan",
+        "status": "active",
+        "owner_activated": False,
+        "closures": [],
+        "opened": today,
+        "moves": [],
+    }
     assert resp.json() == {**new, **registered}
     assert world.client.post("/api/office/shops", json=new, headers=h).status_code == 409
     li = world.login("li", "li-password")
