@@ -27,7 +27,7 @@ vi.mock('../src/db', () => ({
 
 describe('the deadlines a patrol proposes', () => {
   it('are those of the rules version in force on the patrol’s day, not of a version for a later day', async () => {
-    const { loadRulesVersions } = await import('../src/grid/patrol');
+    const { loadRulesVersions } = await import('../src/grid/data');
     const { defaultDeadline, rulesOn } = await import('../src/grid/patrol-logic');
     docs = [
       { ...V1, _id: 'district:rules:v1' },
@@ -46,7 +46,7 @@ describe('the deadlines a patrol proposes', () => {
   });
 
   it('follow a version published later from its own day on, which replaces the earlier ones from then', async () => {
-    const { loadRulesVersions } = await import('../src/grid/patrol');
+    const { loadRulesVersions } = await import('../src/grid/data');
     const { rulesOn } = await import('../src/grid/patrol-logic');
     // Version 3 moved the start back to 2026-12-10: version 2 (from 2026-12-15) is never in force.
     const v3 = { ...V3, effective_from: '2026-12-10' };
@@ -57,7 +57,7 @@ describe('the deadlines a patrol proposes', () => {
   });
 
   it('are the current document’s when the phone holds no other version, and SPEC’s before any rules', async () => {
-    const { loadRulesVersions } = await import('../src/grid/patrol');
+    const { loadRulesVersions } = await import('../src/grid/data');
     const { defaultDeadline, rulesOn } = await import('../src/grid/patrol-logic');
     docs = [{ ...V3, _id: 'district:rules' }];
     expect(rulesOn(await loadRulesVersions(), '2026-12-01')?.deadline_days.general).toBe(14);

@@ -1,7 +1,8 @@
 // Reads for the grid screens, from the local database only (so they work offline): the shops in scope,
 // one shop's e-file, the checklist template and the rules. Writes go through ../events (appendEvent).
 import { localDb } from '../db';
-import type { Doc, HazardDoc, RulesDoc, ShopDoc, TemplateDoc } from './docs';
+import { apiFetch } from '../session';
+import type { Doc, HazardDoc, RulesVersion, ShopDoc, TemplateDoc } from './docs';
 import { groupByShop, type ShopFile } from './due';
 
 // Types the shop list needs (the second part of `{shop}:{type}:{key}`, or `{shop}:score`).
@@ -21,6 +22,13 @@ export async function loadShopFiles(): Promise<Map<string, ShopFile>> {
   const keys = ids.rows.map((r) => r.id).filter((id) => LIST_TYPES.has(id.split(':')[1] ?? ''));
   const res = await localDb().allDocs({ keys, include_docs: true });
   return groupByShop(docsOf(res.rows as { doc?: unknown }[]).filter((d) => LIST_TYPES.has(d.type)));
+}
+
+/** The server's `_all_docs` rows for `keys`: an id outside this user's scope now (a shop moved to another grid)
+ * comes back as missing. What ./scope asks to drop such shops from the list. */
+export async function askShops(keys: string[]): Promise<unknown> {
+  const res = await apiFetch('/sync/_all_docs', { method: 'POST', json: { keys } });
+  return ((await res.json()) as { rows?: unknown }).rows;
 }
 
 /** One shop's e-file: a range read of its partition (`S0001:` … `S0001:\ufff0`). */
@@ -62,12 +70,13 @@ export async function loadAllTemplates(): Promise<TemplateDoc[]> {
   return docsOf(res.rows).filter((d): d is TemplateDoc => d.type === 'template' && Array.isArray((d as TemplateDoc).items));
 }
 
-export async function loadRules(): Promise<RulesDoc | null> {
-  try {
-    return await localDb().get<RulesDoc>('district:rules');
-  } catch {
-    return null;
-  }
+/** Every version of the rules on the phone: the current `district:rules` and the frozen `district:rules:v{n}`
+ *  (the `district` partition replicates to every phone); the patrol picks the one in force (`rulesOn`). */
+export async function loadRulesVersions(): Promise<RulesVersion[]> {
+  const res = await localDb().allDocs({ startkey: 'district:rules', endkey: 'district:rules:\ufff0', include_docs: true });
+  return docsOf(res.rows).filter(
+    (d): d is RulesVersion => d.type === 'rules' && /^district:rules(:v\d+)?$/.test(d._id),
+  );
 }
 
 export async function loadHazard(id: string): Promise<HazardDoc | null> {

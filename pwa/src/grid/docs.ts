@@ -137,6 +137,10 @@ export interface RulesDoc extends Doc {
   deadline_days: Record<Severity, number>;
 }
 
+/** A published version of the rules as the phone holds it (the `district` partition replicates to every phone):
+ *  the current `district:rules` or a frozen `district:rules:v{n}`. */
+export type RulesVersion = RulesDoc & { version?: number; effective_from?: string };
+
 /** `S0001:photo:01J…` → `S0001`, `photo`, `01J…`. */
 export function splitId(id: string): [string, string, string] {
   const [partition = '', type = '', ...rest] = id.split(':');

@@ -4,9 +4,11 @@ import { navigate } from '../router';
 import type { View } from '../views';
 import { signOutButton } from '../sign-out';
 import { whileShown } from '../db';
-import { loadShopFiles } from './data';
+import { currentSession } from '../session';
+import { askShops, loadShopFiles } from './data';
 import { dueList, filterDues, monthProgress, photosToKeep, type Due, type DueFilter } from './due';
 import { keepPhotos } from './photo-cache';
+import { checkScope, outOfScope, scopeCheckDue, withoutOutside } from './scope';
 import { takeFlash } from './flash';
 import { gt } from './i18n';
 import { badge, notice, shortDay } from './ui';
@@ -126,7 +128,27 @@ export function listView(rest: string): View {
     h('nav', { class: 'actions small' }, signOutButton(() => navigate('/login?role=grid', true))),
   );
 
+  // Every shop file on the phone, and those of shops the server says are no longer this worker's (moved to
+  // another grid: their documents stay on the phone, ./scope): the list shows the others.
+  let onPhone: Awaited<ReturnType<typeof loadShopFiles>> | null = null;
   let files: Awaited<ReturnType<typeof loadShopFiles>> | null = null;
+  const user = currentSession()?.user.id ?? '';
+  let outside = outOfScope(user);
+  let asking = false;
+  const askScope = (codes: string[]): void => {
+    if (asking || !navigator.onLine || !scopeCheckDue(user, codes, Date.now())) return;
+    asking = true;
+    void checkScope(user, codes, askShops)
+      .then((found) => {
+        outside = found;
+        if (onPhone) files = withoutOutside(onPhone, outside);
+        draw();
+      })
+      .catch(() => undefined) // offline or refused: the last answer stands
+      .finally(() => {
+        asking = false;
+      });
+  };
   const draw = (): void => {
     if (!files) return;
     const all = dueList(files.values(), new Date());
@@ -141,10 +163,12 @@ export function listView(rest: string): View {
   };
   const reload = (): void => {
     void loadShopFiles().then((found) => {
-      files = found;
+      onPhone = found;
+      files = withoutOutside(found, outside);
       draw();
       // With signal, keep the owners' photos of the shops still to visit for an offline day.
-      void keepPhotos(photosToKeep(found.values(), new Date()));
+      void keepPhotos(photosToKeep(files.values(), new Date()));
+      askScope([...found.keys()]);
     });
   };
 

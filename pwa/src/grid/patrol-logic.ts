@@ -8,6 +8,7 @@ import type {
   HazardDoc,
   PatrolDoc,
   RulesDoc,
+  RulesVersion,
   SelfCheckDoc,
   Severity,
   TemplateDoc,
@@ -59,10 +60,6 @@ export function deadlineDays(rules: RulesDoc | null, severity: Severity): number
 export function defaultDeadline(rules: RulesDoc | null, severity: Severity, today: string): string {
   return addDays(today, deadlineDays(rules, severity));
 }
-
-/** A published version of the rules as the phone holds it (the `district` partition replicates to every phone):
- *  the current `district:rules` or a frozen `district:rules:v{n}`. */
-export type RulesVersion = RulesDoc & { version?: number; effective_from?: string };
 
 /** The version of the rules in force on `day` (YYYY-MM-DD, Shanghai), as the server picks it
  *  (server/validators/rules.py `RulesHistory.on`): each version is in force from its `effective_from` until a later

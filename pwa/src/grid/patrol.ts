@@ -13,9 +13,8 @@ import { navigate } from '../router';
 import { currentSession } from '../session';
 import { shanghaiDay, shanghaiIso } from '../ulid';
 import type { View } from '../views';
-import { localDb } from '../db';
-import { loadShopFile, loadTemplates } from './data';
-import type { SelfCheckDoc, Severity, TemplateDoc } from './docs';
+import { loadRulesVersions, loadShopFile, loadTemplates } from './data';
+import type { RulesVersion, SelfCheckDoc, Severity, TemplateDoc } from './docs';
 import { allHazards, type ShopFile } from './due';
 import { flash } from './flash';
 import { gt, type GridKey } from './i18n';
@@ -35,7 +34,6 @@ import {
   visitProblems,
   type OtherFinding,
   type PatrolDraft,
-  type RulesVersion,
   type Visit,
 } from './patrol-logic';
 import { gpsCheckbox, gpsConsent, photoPicker, type PhotoPicker } from './photos';
@@ -64,15 +62,6 @@ function field(label: string, control: HTMLElement): HTMLElement {
 
 interface Built {
   node: HTMLElement;
-}
-
-/** Every version of the rules on the phone: the current `district:rules` and the frozen `district:rules:v{n}`. */
-export async function loadRulesVersions(): Promise<RulesVersion[]> {
-  const res = await localDb().allDocs({ startkey: 'district:rules', endkey: 'district:rules:\ufff0', include_docs: true });
-  return res.rows.flatMap((row) => {
-    const doc = (row as { doc?: unknown }).doc as RulesVersion | undefined;
-    return doc && doc.type === 'rules' && /^district:rules(:v\d+)?$/.test(doc._id) ? [doc] : [];
-  });
 }
 
 function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersion[], file: ShopFile): Built {
