@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,3 +55,12 @@ def open_world(tmp_path: Path, **settings: Any) -> Iterator[World]:
 def world(tmp_path: Path) -> Iterator[World]:
     with open_world(tmp_path) as w:
         yield w
+
+
+def wait_until(check: Any, timeout: float = 20.0) -> Any:
+    """What `check` answers once it is truthy (the validators run behind the writes), polled; fails after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return found

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +14,7 @@ import orjson
 
 from server.app import create_app
 from server.settings import Settings
-from tests.api.conftest import SECRET, World, open_world
+from tests.api.conftest import SECRET, World, open_world, wait_until
 from tests.api.live import serve
 from tests.api.test_alarm_stream import ADMIN, next_event
 from tests.api.test_webhook import WEBHOOK_SECRET, Receiver
@@ -40,14 +39,6 @@ def zhou_gas_leak_and_ebike(shop: str = "S0001") -> dict[str, Any]:
 def push(client: httpx.Client | Any, headers: dict[str, str], doc: dict[str, Any]) -> None:
     resp = client.post("/sync/_bulk_docs", headers=headers, json={"docs": [doc]})
     assert resp.status_code == 201 and resp.json()[0].get("ok"), resp.text
-
-
-def wait_until(check: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return found
 
 
 def test_a_serious_finding_reaches_the_queue_and_the_webhook(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ alone, and the owner's phone replicates its balance."""
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +14,7 @@ import pytest
 from server.ids import new_ulid
 from server.validators.context import load_context
 from server.validators.rewards import Redeemed, redeem
-from tests.api.conftest import World
+from tests.api.conftest import World, wait_until
 from tests.validators.builders import IN_ORDER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -62,14 +61,6 @@ def owner(world: World, shop: str) -> dict[str, str]:
     return {"Authorization": "Bearer " + resp.json()["token"]}
 
 
-def wait_for(check: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return found
-
-
 def stored_rewards(world: World, headers: dict[str, str], shop: str) -> dict[str, Any] | None:
     resp = world.client.get(f"/sync/{shop}:rewards", headers=headers)
     return resp.json() if resp.status_code == 200 else None
@@ -81,7 +72,7 @@ def earned(world: World) -> dict[str, str]:
     shop_owner = owner(world, "S0001")
     assert all(a.get("ok") for a in push(world, world.login("zhou", "zhou-password"), clean_patrol("S0001")))
     assert all(a.get("ok") for a in push(world, shop_owner, self_check("S0001")))
-    wait_for(lambda: (stored_rewards(world, world.admin(), "S0001") or {}).get("earned") == 7)
+    wait_until(lambda: (stored_rewards(world, world.admin(), "S0001") or {}).get("earned") == 7)
     return world.login("wang", "wang-password")
 
 
@@ -121,7 +112,7 @@ def test_safety_work_earns_points_and_the_office_exchanges_them_for_prizes(
     assert refused.json() == {"error": "insufficient_points", "reason": "shop S0001 has 2 reward points; 3 were asked"}
 
     # The follower folds the redemption into the shop's rewards document; the score and rank do not move.
-    wait_for(lambda: (stored_rewards(world, world.admin(), "S0001") or {}).get("balance") == 2)
+    wait_until(lambda: (stored_rewards(world, world.admin(), "S0001") or {}).get("balance") == 2)
     assert world.client.get("/sync/S0001:score", headers=world.admin()).json()["points"] == score_before
     listed = world.client.get("/api/office/rewards", headers=office).json()
     assert listed["totals"] == {"shops": 3, "earned": 7, "redeemed": 5, "balance": 2}
@@ -134,7 +125,7 @@ def test_the_owner_replicates_the_balance_and_cannot_forge_a_redemption(world: W
     assert resp.status_code == 201
     signed_in = world.client.post("/api/auth/owner", json={"shop": "S0001", "pin": "246810"})
     shop_owner = {"Authorization": "Bearer " + signed_in.json()["token"]}
-    mine = wait_for(lambda: (r := stored_rewards(world, shop_owner, "S0001")) and r["balance"] == 3 and r)
+    mine = wait_until(lambda: (r := stored_rewards(world, shop_owner, "S0001")) and r["balance"] == 3 and r)
     assert (mine["earned"], mine["redeemed"], mine["redemptions"]) == (7, 4, 1)
     changes = world.client.get("/sync/_changes", headers=shop_owner).json()["results"]
     assert {"S0001:rewards", "S0001:redemption:000001"} <= {row["id"] for row in changes}

@@ -9,7 +9,6 @@ g2 (li) holds S0003; grid g3 (wu) holds none.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 
 from server.sync.validate import MOVED_SHOP_GRACE
-from tests.api.conftest import World, open_world
+from tests.api.conftest import World, open_world, wait_until
 from tests.security.docs import CST, patrol, photo, replicated, verification
 from tests.validators.builders import full_answers, gas_leak_patrol
 
@@ -84,14 +83,6 @@ def refused(world: World, answers: list[Json], doc: Json, words: str = SCOPE) ->
     assert answer["id"] == doc["_id"] and answer["error"] == "forbidden" and words in answer["reason"], answer
     assert stored(world, doc["_id"]) is None
     assert quarantined(world, doc["_id"])
-
-
-def wait_until(check: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return found
 
 
 def test_a_patrol_done_before_the_move_and_pushed_after_it_is_taken_and_counted(moved: World) -> None:
