@@ -340,10 +340,17 @@ class Place:
 class Importer:
     def __init__(self, registry: Registry, report: Report, subdistrict: str | None = None) -> None:
         self.registry, self.report, self.subdistrict = registry, report, subdistrict
+        # What a row may name: the communities and grids in the import's reach (`Report.within`); another
+        # sub-district's are not known to it, so a row naming one is refused (or, with `create`, placed in a new
+        # one) exactly as a row naming an unknown one, and the report tells nothing of another sub-district.
         self.communities: dict[str, str] = {}  # code or name -> code
-        self.subdistricts: dict[str, str] = {}  # community code -> its sub-district
+        self.shared_names: dict[str, list[str]] = {}  # a name several communities have -> their codes
+        self.subdistricts: dict[str, str] = {}  # community code -> its sub-district (every community's)
         self.grid_codes: dict[str, str] = {}  # grid code -> its community
         self.grid_names: dict[str, dict[str, str]] = {}  # grid name -> {community: grid code}
+        # Every code the registry holds, in reach or not (codes are district-wide): a new one takes none of them.
+        self.community_codes_taken: set[str] = set()
+        self.grid_codes_taken: set[str] = set()
         self.first_line: dict[str, int] = {}  # the code of each row taken -> its line
 
     async def run(self, rows: list[Row], checkpoint: Callable[[], Awaitable[None]] = _nothing) -> Report:
@@ -398,14 +405,27 @@ class Importer:
             await self.registry.add_to_grid(grid, codes)
 
     async def _load(self) -> None:
+        named: dict[str, list[str]] = {}
         for c in await self.registry.communities():
-            self.communities[c["code"]] = c["code"]
+            self.community_codes_taken.add(c["code"])
             self.subdistricts[c["code"]] = str(c.get("subdistrict"))
-            self.communities.setdefault(c["name"], c["code"])
+            if not self._elsewhere(c["code"]):
+                self.communities[c["code"]] = c["code"]
+                named.setdefault(c["name"], []).append(c["code"])
+        # A name is a community's only when one community has it: two sub-districts may each have made one of a
+        # name (the other's being unknown to it), and a row naming such a name must give the code.
+        for name, codes in named.items():
+            if len(codes) == 1:
+                self.communities.setdefault(name, codes[0])
+            elif name not in self.communities:
+                self.shared_names[name] = codes
         for g in await self.registry.grids():
-            self._know_grid(g["code"], g["name"], g["community"])
+            self.grid_codes_taken.add(g["code"])
+            if not self._elsewhere(g["community"]):
+                self._know_grid(g["code"], g["name"], g["community"])
 
     def _know_grid(self, code: str, name: str, community: str) -> None:
+        self.grid_codes_taken.add(code)
         self.grid_codes[code] = community
         self.grid_names.setdefault(name, {}).setdefault(community, code)
 
@@ -441,7 +461,8 @@ class Importer:
         }
         current = await self.registry.shop(code) if re.fullmatch(PARTITION, code) else None
         if self._elsewhere(current["community"] if current else None):
-            return self._refused(row, "code", f"shop {code} is outside your sub-district")
+            # Shop codes are district-wide: that this one is taken cannot be hidden, but not where.
+            return self._refused(row, "code", f"shop {code}: code already registered")
         if current is not None:
             shop = {**shop, "status": current["status"], "owner_activated": current["owner_activated"]}
         try:
@@ -476,10 +497,11 @@ class Importer:
         label, grid = v.get("community", ""), v["grid"]
         if not label:
             return self._place_by_grid(row)
-        community = self.communities.get(label)
-        if community is not None and self._elsewhere(community):
-            # Neither placed there nor named: another sub-district's registry is not this office's to see.
-            report.refuse(row.line, "community", f"community {label} is outside your sub-district")
+        community = self.communities.get(label)  # another sub-district's is unknown here (`__init__`)
+        if community is None and label in self.shared_names:
+            codes = self.shared_names[label]
+            reason = f"community {label} is the name of {len(codes)} communities ({', '.join(codes)}): give its code"
+            report.refuse(row.line, "community", reason)
             return None
         if community is None and not report.create:
             report.refuse(row.line, "community", f"unknown community {label}")
@@ -490,33 +512,26 @@ class Importer:
             return Place(community or "", named)
         if owner is not None and owner == community:
             return Place(owner, grid)
-        if owner is not None:  # the code of a grid of another community
-            if self._elsewhere(owner):
-                report.refuse(row.line, "grid", f"grid {grid} is outside your sub-district")
-            else:
-                report.refuse(row.line, "grid", f"grid {grid} belongs to community {owner}, not {label}")
+        if owner is not None:  # the code of a grid of another community (of the reach)
+            report.refuse(row.line, "grid", f"grid {grid} belongs to community {owner}, not {label}")
             return None
         if community is None:
             if not await self._know_subdistrict(row):
                 return None
-            new = _code_for(label, "c", set(self.communities.values()))
-            return Place(new, _code_for(grid, f"{new}-g", set(self.grid_codes)), new_community=label, new_grid=grid)
+            new = _code_for(label, "c", self.community_codes_taken)
+            return Place(new, _code_for(grid, f"{new}-g", self.grid_codes_taken), new_community=label, new_grid=grid)
         if not report.create:
             report.refuse(row.line, "grid", f"unknown grid {grid} in community {label}")
             return None
-        return Place(community, _code_for(grid, f"{community}-g", set(self.grid_codes)), new_grid=grid)
+        return Place(community, _code_for(grid, f"{community}-g", self.grid_codes_taken), new_grid=grid)
 
     def _place_by_grid(self, row: Row) -> Place | None:
         """A row naming no community: its grid's code, or a name only one community (within reach) has."""
         report, grid = self.report, row.values["grid"]
-        owner = self.grid_codes.get(grid)
+        owner = self.grid_codes.get(grid)  # the grids in reach only (`__init__`)
         if owner is not None:
-            if self._elsewhere(owner):
-                report.refuse(row.line, "grid", f"grid {grid} is outside your sub-district")
-                return None
             return Place(owner, grid)
-        named = self.grid_names.get(grid, {})
-        ours = {community: code for community, code in named.items() if not self._elsewhere(community)}
+        ours = self.grid_names.get(grid, {})
         if len(ours) == 1:
             [(community, code)] = ours.items()
             return Place(community, code)
@@ -526,8 +541,6 @@ class Importer:
                 "name the community in a 社区 column, or give the grid's code"
             )
             report.refuse(row.line, "grid", reason)
-        elif named:
-            report.refuse(row.line, "grid", f"grid {grid} is outside your sub-district")
         elif not report.create:
             report.refuse(row.line, "grid", f"unknown grid {grid}")
         else:
@@ -557,6 +570,7 @@ class Importer:
             if not self.report.dry_run:
                 await self.registry.save_community(place.community, place.new_community, self.subdistrict)
             self.communities[place.community] = self.communities[place.new_community] = place.community
+            self.community_codes_taken.add(place.community)
             if self.subdistrict is not None:
                 self.subdistricts[place.community] = self.subdistrict
             self.report.communities_created.append(place.new_community)

@@ -65,17 +65,20 @@ async def sign_out(request: Request) -> Response:
 
 
 async def activation_code(request: Request) -> Response:
-    """A grid worker (for a shop of their grids) or the office hands an owner a one-time code."""
+    """A grid worker (for a shop of their grids) or the office hands an owner a one-time code. A shop out of the
+    caller's reach (not in a grid worker's grids, another sub-district's for a sub-district's office) is answered
+    as an unknown shop: the codes of the district's shops are not to be told apart from codes of none."""
     principal = await caller(request, "grid", "office")
     shop = request.path_params["code"]
-    if await read(accounts_of(request).store, shop_doc_id(shop)) is None:
-        raise not_found(f"No shop {shop} in the registry.")
+    missing = not_found(f"No shop {shop} in the registry.")
     if principal.role == "grid":
         mine = await registry_of(request).shops_of_worker(principal.user_id.split(":", 1)[1])
         if shop not in mine:
-            raise forbidden("This shop is not in your grids.")
+            raise missing
     else:
-        await Reach.of(principal).shop(accounts_of(request).store, shop)
+        await Reach.of(principal).shop(accounts_of(request).store, shop, missing)
+    if await read(accounts_of(request).store, shop_doc_id(shop)) is None:
+        raise missing
     return json_response(request, await accounts_of(request).issue_activation(shop, principal.user_id), 201)
 
 

@@ -27,10 +27,10 @@ def base_url(request: Request) -> str:
 async def _shop(request: Request) -> Doc:
     _principal, reach = await office(request)
     code = request.path_params["code"]
+    await reach.shop(registry_of(request).store, code)  # another sub-district's shop: "No shop", as an unknown one
     shop = await registry_of(request).shop(code)
     if shop is None:
         raise not_found(f"No shop {code}.")
-    await reach.shop(registry_of(request).store, code)
     return shop
 
 
@@ -68,16 +68,17 @@ async def posters(request: Request) -> Response:
     if bool(community_code) == bool(shop_code):
         raise bad_request("give either community={code} or shop={code}")
     if shop_code:
+        await reach.shop(registry.store, shop_code)
         shop = await registry.shop(shop_code)
         if shop is None:
             raise not_found(f"No shop {shop_code}.")
-        await reach.shop(registry.store, shop_code)
         shops, community_code = [shop], shop["community"]
     else:
-        await reach.community(registry.store, str(community_code))
+        missing = not_found(f"No active shops in community {community_code}.")  # what an unknown community gets
+        await reach.community(registry.store, str(community_code), missing)
         shops = [s for s in await registry.shops_of(community_code) if s.get("status") == "active"]
         if not shops:
-            raise not_found(f"No active shops in community {community_code}.")
+            raise missing
         if len(shops) > MAX_POSTERS:
             raise bad_request(f"at most {MAX_POSTERS} posters at once")
     community = await registry.community(str(community_code))

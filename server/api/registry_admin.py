@@ -52,7 +52,7 @@ async def import_job(request: Request) -> Response:
     if report is None:
         raise not_found(f"No such import job (the last {KEEP_JOBS} finished imports are kept).")
     if not reach.everywhere and report.get("within") != reach.subdistrict:
-        raise reach.outside("This import")
+        raise not_found(f"No such import job (the last {KEEP_JOBS} finished imports are kept).")
     return json_response(request, report)
 
 
@@ -72,10 +72,8 @@ async def list_shops(request: Request) -> Response:
         raise bad_request("status: active or closed")
     registry = registry_of(request)
     community, grid = request.query_params.get("community"), request.query_params.get("grid")
-    if community:
-        await reach.community(registry.store, community)
-    if grid:
-        await reach.grid(registry.store, grid)
+    # Only the shops of communities in reach are listed: another sub-district's community or grid lists none, as an
+    # unknown one does (no 403 to tell them apart).
     ours = await _communities_in_reach(request, reach)
     shops = await registry.shops_of(community, grid)
     items = [
@@ -89,7 +87,7 @@ async def create_shop(request: Request) -> Response:
     principal, reach = await office(request)
     body = await read_object(request)
     fields = {name: text_field(body, name, 200) for name in ("code", "name", "address", "grid")}
-    await reach.grid(registry_of(request).store, fields["grid"])
+    await reach.grid(registry_of(request).store, fields["grid"], bad_request(f"grid: no grid {fields['grid']}"))
     fields["category"] = text_field(body, "category", 64) if body.get("category") is not None else "other"
     shop = await registry_of(request).create_shop(fields, (await office_view(request)).today())
     request.app.state.authenticator.forget()
@@ -115,7 +113,7 @@ async def edit_shop(request: Request) -> Response:
         if shop is None:
             raise not_found(f"No shop {code}.")
         grid = text_field(body, "grid", 64)
-        await reach.grid(registry.store, grid)
+        await reach.grid(registry.store, grid, bad_request(f"No grid {grid}."))
         if grid != shop["grid"]:
             await moved_shop(request, principal, code, shop["grid"], grid)
         before: Doc | None = shop  # what the fields were (the move changed only the grid)
@@ -204,7 +202,7 @@ async def put_community(request: Request) -> Response:
         raise bad_request("move: must be true or false")
     registry = registry_of(request)
     code = request.path_params["code"]
-    await reach.community(registry.store, code)
+    await reach.own_community(registry.store, code)
     sub = reach.subdistrict_param(sub)  # a sub-district's office names its own, or none
     current = await registry.community(code)
     if current is not None and sub is not None and sub != current.get("subdistrict") and not move:
@@ -261,10 +259,11 @@ async def put_grid(request: Request) -> Response:
     if workers is not None and (not isinstance(workers, list) or not all(isinstance(w, str) for w in workers)):
         raise bad_request("workers: a list of grid-worker usernames")
     store = registry_of(request).store
-    await reach.grid(store, request.path_params["code"])
-    await reach.community(store, text_field(body, "community", 64))
+    await reach.own_grid(store, request.path_params["code"])
+    community = text_field(body, "community", 64)
+    await reach.community(store, community, bad_request(f"community: no community {community}"))
     for worker in workers or []:
-        await reach.user(store, f"grid:{worker}")
+        await reach.user(store, f"grid:{worker}", bad_request(f"workers: no grid worker {worker}"))
     before = await registry_of(request).grid(request.path_params["code"])
     doc = await registry_of(request).save_grid(
         request.path_params["code"], text_field(body, "name"), text_field(body, "community", 64), workers
@@ -311,6 +310,8 @@ async def create_user(request: Request) -> Response:
     if subdistrict is not None and subdistrict not in await registry_of(request).subdistricts():
         raise bad_request(f"subdistrict: no sub-district {subdistrict}")
     accounts = accounts_of(request)
+    # Usernames are district-wide (one sign-in form for every office), so a 409 for a username another
+    # sub-district's account has cannot be helped: it tells only that the name is taken, as it does for its own.
     for existing in ("grid", "office"):
         if await accounts.user(f"{existing}:{username}") is not None:
             raise CouchError(409, "conflict", f"username: {username} is taken")
@@ -324,10 +325,11 @@ async def reset_password(request: Request) -> Response:
     principal, reach = await office(request)
     user_id = request.path_params["user_id"]
     accounts = accounts_of(request)
+    missing = not_found("No such staff account (owners set their PIN with a new activation code).")
+    await reach.user(accounts.store, user_id, missing)  # another sub-district's account is missing as an unknown one
     user = await accounts.user(user_id)
     if user is None or user.get("role") not in ("grid", "office"):
-        raise not_found("No such staff account (owners set their PIN with a new activation code).")
-    await reach.user(accounts.store, user_id)
+        raise missing
     password = _password(await read_object(request))
     doc = await accounts.create_staff(user["role"], user["username"], password, user["name"], user.get("subdistrict"))
     request.app.state.authenticator.forget()

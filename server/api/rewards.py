@@ -12,7 +12,7 @@ recording a redemption (points exchanged for a prize). Every route needs an offi
   the balance is 409 `insufficient_points`.
 
 A sub-district's office (`server.office.reach`) lists its own shops only (and their totals), and another
-sub-district's shop or community is a 403.
+sub-district's shop or community is the 404 of an unknown one.
 
 The balances come from the `{shop}:rewards` projections (`server.models.projections.Rewards` says what earns), the
 single shop's from its events at the time of the request, so a redemption just recorded is already in it.
@@ -61,10 +61,10 @@ async def balances(request: Request) -> Response:
     _principal, reach = await office(request)
     store = _store(request)
     community = request.query_params.get("community")
+    if community is not None:  # another sub-district's community is missing, as an unknown one
+        await reach.community(store, community, not_found(f"No community {community}."))
     if community is not None and await read(store, community_doc_id(community)) is None:
         raise not_found(f"No community {community}.")
-    if community is not None:
-        await reach.community(store, community)
     grids = await registry_of(request).grids()
     codes = sorted(
         {code for grid in grids if community is None or grid.get("community") == community for code in grid["shops"]}

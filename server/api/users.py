@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from server.api.common import accounts_of, audited, moved_shop, office, registry_of, text_field
 from server.api.dashboard import office_view
-from server.errors import bad_request
+from server.errors import bad_request, not_found
 from server.http import json_response, q_int, read_object
 from server.models.common import ULID
 from server.office.reach import Reach
@@ -28,7 +28,7 @@ async def revoke(request: Request) -> Response:
     principal, reach = await office(request)
     accounts = accounts_of(request)
     user_id = request.path_params["user_id"]
-    await reach.user(accounts.store, user_id)
+    await reach.user(accounts.store, user_id, not_found("No such user."))  # as `Accounts.revoke` says of an unknown one
     version = await accounts.revoke(user_id)
     request.app.state.authenticator.forget()
     await audited(request, principal, "signed_out", user_id)
@@ -112,7 +112,7 @@ async def move_shop(request: Request) -> Response:
     body = await read_object(request)
     grid = text_field(body, "grid", 64)
     await reach.shop(registry_of(request).store, request.path_params["code"])
-    await reach.grid(registry_of(request).store, grid)
+    await reach.grid(registry_of(request).store, grid, bad_request(f"No grid {grid}."))  # as an unknown grid
     before = await registry_of(request).shop(request.path_params["code"])
     from_grid = before.get("grid") if before is not None else grid  # no shop: the move answers its 404
     touched = await moved_shop(request, principal, request.path_params["code"], from_grid, grid)

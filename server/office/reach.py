@@ -6,8 +6,14 @@ operator) sees them all and alone edits what is shared: the rules and checklists
 
 Every `/api/office/` handler takes its `Reach` from `server.api.common.office` and asks it before it reads or
 writes: `narrow` for the view its figures and lists are counted from, `shop`, `grid`, `community`, `user` (or
-`view_shop`) for one named thing (a 403 outside), `holds` and `user_filter` to filter lists, `subdistrict_param`
-for a `?subdistrict=` filter, `whole` for the district's own desks.
+`view_shop`, `view_grid`, `view_community`) for one named thing, `holds` and `user_filter` to filter lists,
+`subdistrict_param` for a `?subdistrict=` filter, `whole` for the district's own desks.
+
+What is outside a sub-district's office's reach looks missing to it (README: "Reads outside a scope look like reads
+of missing documents, on every endpoint"): another sub-district's shop, grid, community or account is answered
+exactly as an unknown one, one status and one reason that names only the code asked for, so that no answer tells
+"exists elsewhere" from "does not exist". Only a write that would create the thing (`PUT` of a grid or community,
+`own_grid`, `own_community`) cannot pretend a code taken district-wide is free: it is a 403.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import dataclass
 
 from server.accounts import user_doc_id
 from server.auth import Principal
-from server.errors import CouchError, forbidden
+from server.errors import CouchError, bad_request, forbidden, not_found
 from server.models.registry import community_doc_id, grid_doc_id, shop_doc_id
 from server.office.facts import ShopState, View
 from server.store.protocol import Doc, Store
@@ -72,19 +78,26 @@ class Reach:
         return shop is not None and self.holds(view, shop)
 
     def view_shop(self, view: View, code: str) -> None:
-        """A 403 for a shop of the view outside the reach (an unknown code is the caller's own 404)."""
-        shop = view.shops.get(code)
-        if shop is not None and not self.holds(view, shop):
-            raise self.outside(f"Shop {code}")
+        """For a sub-district's office, a 404 for a shop outside the reach, of another sub-district or unknown to
+        the view alike (the same 404 an unknown shop gets from the routes: "No shop {code}.")."""
+        if not self.everywhere and not self.has(view, code):
+            raise not_found(f"No shop {code}.")
 
     def view_grid(self, view: View, code: str | None) -> None:
-        if code and not self.everywhere and code in view.grids:
-            community = view.communities.get(str(view.grids[code].get("community")))
-            self.require(community.get("subdistrict") if community else None, f"Grid {code}")
+        """A `?grid=` filter: for a sub-district's office, a grid of another sub-district is the 400 of an unknown
+        grid (`server.office.shops.list_shops`, `server.office.figures.scope_of`), and so is an unknown one."""
+        grid = view.grids.get(code) if code else None
+        if code and not self.everywhere and not self._community_held(view, grid and grid.get("community")):
+            raise bad_request(f"grid: no grid {code}")
 
     def view_community(self, view: View, code: str | None) -> None:
-        if code and not self.everywhere and code in view.communities:
-            self.require(view.communities[code].get("subdistrict"), f"Community {code}")
+        """A `?community=` filter, as `view_grid`: another sub-district's community is the 400 of an unknown one."""
+        if code and not self.everywhere and not self._community_held(view, code):
+            raise bad_request(f"community: no community {code}")
+
+    def _community_held(self, view: View, code: object) -> bool:
+        community = view.communities.get(str(code)) if code else None
+        return community is not None and community.get("subdistrict") == self.subdistrict
 
     def narrow(self, view: View) -> View:
         """The view with only what is in reach: the sub-district's communities, their grids and shops. Everything
@@ -103,24 +116,38 @@ class Reach:
 
     # ----- with the registry documents (the registry desk, accounts) -----
 
-    # A shop, grid or community the registry does not know is let through: it is the handler's own 404 (or 400),
-    # and a new one (a community or grid created) is put in the office's own sub-district by the handler.
+    # For a sub-district's office, a shop, grid, community or account outside the reach, of another sub-district
+    # or unknown to the registry alike, is `missing`: the answer the caller gives to an unknown one (its 404, or the
+    # 400 of a body field naming it), so that both are told apart by nothing. The district's office is let through
+    # to the handler's own check of an unknown code.
 
-    async def shop(self, store: Store, code: str) -> None:
-        if not self.everywhere and (found := await subdistrict_of_shop(store, code)) is not None:
-            self.require(found, f"Shop {code}")
+    async def shop(self, store: Store, code: str, missing: CouchError | None = None) -> None:
+        if not self.everywhere and await subdistrict_of_shop(store, code) != self.subdistrict:
+            raise missing or not_found(f"No shop {code}.")
 
-    async def grid(self, store: Store, code: str) -> None:
+    async def grid(self, store: Store, code: str, missing: CouchError | None = None) -> None:
+        if not self.everywhere and await subdistrict_of_grid(store, code) != self.subdistrict:
+            raise missing or not_found(f"No grid {code}.")
+
+    async def community(self, store: Store, code: str, missing: CouchError | None = None) -> None:
+        if not self.everywhere and await subdistrict_of_community(store, code) != self.subdistrict:
+            raise missing or not_found(f"No community {code}.")
+
+    async def user(self, store: Store, user_id: str, missing: CouchError | None = None) -> None:
+        if not self.everywhere and self.subdistrict not in await subdistricts_of_user(store, user_id):
+            raise missing or not_found(f"No account {user_id}.")
+
+    # A write that creates what it names (`PUT` of a grid or a community): an unknown code is let through (the
+    # handler makes it in the office's own sub-district), another sub-district's is a 403. Codes are district-wide,
+    # so such a write cannot pretend a taken code is free; the reason says no more than that it is taken.
+
+    async def own_grid(self, store: Store, code: str) -> None:
         if not self.everywhere and (found := await subdistrict_of_grid(store, code)) is not None:
             self.require(found, f"Grid {code}")
 
-    async def community(self, store: Store, code: str) -> None:
+    async def own_community(self, store: Store, code: str) -> None:
         if not self.everywhere and (found := await subdistrict_of_community(store, code)) is not None:
             self.require(found, f"Community {code}")
-
-    async def user(self, store: Store, user_id: str) -> None:
-        if not self.everywhere:
-            self.require_any(await subdistricts_of_user(store, user_id), f"User {user_id}")
 
     def require_any(self, subdistricts: Iterable[str | None], what: str) -> None:
         if not self.everywhere and self.subdistrict not in set(subdistricts):
