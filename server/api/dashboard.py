@@ -7,7 +7,9 @@ and follows the changes feed, so a refresh of the dashboard costs a few reads.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Final
 
@@ -23,7 +25,7 @@ from server.models.common import PARTITION, ULID
 from server.office import figures, monitor, rankings, shops
 from server.office.facts import Facts, View
 from server.office.reach import Reach
-from server.store.protocol import Store
+from server.store.protocol import Doc, Store
 from server.store.upsert import read, read_local
 from server.validators.checkpoint import RETRIES_ID
 from server.validators.follower import Follower
@@ -226,7 +228,14 @@ async def sync_monitor(request: Request) -> Response:
     reach, view = await reached(request)
     keep = reach.user_filter(view)  # the narrowed view holds every grid and shop that tells a user's reach
     now = datetime.now(UTC)
-    answer = await monitor.sync_monitor(_store(request), view, now, keep)
+    visible: Callable[[list[Doc]], Awaitable[list[Doc]]] | None = None
+    if not reach.everywhere:
+        # The quarantine list's own rule; imported here, since `server.api.office` reads `office_view` of this
+        # module. It takes the whole view: a refused document's shop outside the reach is told by its partition.
+        from server.api.office import _visible
+
+        visible = functools.partial(_visible, _store(request), await office_view(request), reach)
+    answer = await monitor.sync_monitor(_store(request), view, now, keep, visible)
     settings = request.app.state.settings
     every = settings.backup_every_hours if request.app.state.backups is not None else None
     answer["backup"] = await backups.status(_store(request), now, every)

@@ -1,9 +1,12 @@
 """Devices report their sync state (pending documents and photos, last sync, app version, storage), and the
 office reads the reports for its sync monitor: who has data stuck on a phone, and which phones went silent.
 
-A report is kept server-side as `accounts:device:{device}` (a partition no device replicates), always under the
-caller's own user id and role, with the server's `received_at`: a device cannot report for someone else. A
-sub-district's office lists the devices of its own users only (`server.office.reach.users_in_reach`).
+A report is kept server-side as `accounts:device:{user_id}:{device}` (a partition no device replicates), always
+under the caller's own user id and role, with the server's `received_at`: a device cannot report for someone else,
+nor replace another user's report by naming their device (device ids are not secret: every event carries its
+writer's). Two users of one shared phone each keep their own row. A row of the earlier `accounts:device:{device}`
+form is still read as it is; the caller's own is removed when they report that device again. A sub-district's office
+lists the devices of its own users only (`server.office.reach.users_in_reach`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from server.models.common import Count, DeviceId, Part, Timestamp, reason_of
 from server.office.reach import users_in_reach
 from server.store.protocol import Store
 from server.store.reads import docs_with_prefix
-from server.store.upsert import upsert
+from server.store.upsert import read, upsert
 
 PREFIX: Final = "accounts:device:"
 SILENT_DAYS: Final = 3  # a device not heard from for longer is flagged for the office
@@ -67,7 +70,7 @@ async def report(request: Request) -> Response:
     except ValidationError as e:
         raise bad_request(reason_of(e)) from None
     doc: dict[str, Any] = {
-        "_id": PREFIX + body.device,
+        "_id": device_id(principal.user_id, body.device),
         "type": "device",
         **body.model_dump(mode="json"),
         "user": principal.user_id,
@@ -75,7 +78,25 @@ async def report(request: Request) -> Response:
         "received_at": _now().isoformat(timespec="seconds"),
     }
     stored = await upsert(_store(request), doc)
+    await _drop_earlier(_store(request), principal.user_id, body.device)
     return json_response(request, _public(stored, _now()))
+
+
+def device_id(user_id: str, device: str) -> str:
+    """The id of `user_id`'s report of `device`. User ids are `{role}:{name}` with no colon in either part (a
+    username or a shop code), so the user's part of the id is told apart from a device id with colons in it."""
+    return f"{PREFIX}{user_id}:{device}"
+
+
+async def _drop_earlier(store: Store, user_id: str, device: str) -> None:
+    """Removes the caller's report of `device` kept under the earlier id `accounts:device:{device}`, now replaced
+    by their own row; another user's report kept there stays theirs. Best effort: a row that changed meanwhile is
+    left."""
+    earlier = await read(store, PREFIX + device)
+    # The `device` field tells an earlier row from a new one whose id reads the same (a device id with colons).
+    if earlier is None or earlier.get("user") != user_id or earlier.get("device") != device:
+        return
+    await store.bulk_docs([{"_id": earlier["_id"], "_rev": earlier["_rev"], "_deleted": True}])
 
 
 def _public(doc: dict[str, Any], now: datetime) -> dict[str, Any]:

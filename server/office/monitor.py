@@ -4,13 +4,17 @@ silent for more than `SILENT_DAYS` days. An owner's account is named by its shop
 that is how the office knows them. Devices come first when they are silent with records or photos still waiting on
 them (what may be lost if the phone is), then the other silent ones, longest silent first.
 
+A sub-district's office sees the rows of its own users only (`keep`), and of their refused documents only those
+the quarantine list shows it (`visible`: `server.api.office`'s rule, by the refused document's shop): a grid worker
+shared with another sub-district does not bring that sub-district's refusals along.
+
 Device reports are read defensively (any of a few field names for the user, device and time), since their
 writer is another module; a report that names no user is listed under `user_id: null`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -67,9 +71,14 @@ def _newest(*values: Any) -> str | None:
 
 
 async def sync_monitor(
-    store: Store, view: View, now: datetime, keep: Callable[[Doc], bool] | None = None
+    store: Store,
+    view: View,
+    now: datetime,
+    keep: Callable[[Doc], bool] | None = None,
+    visible: Callable[[list[Doc]], Awaitable[list[Doc]]] | None = None,
 ) -> dict[str, Any]:
-    """The monitor of the users `keep` passes (every user when None; devices that named no user only then)."""
+    """The monitor of the users `keep` passes (every user when None; devices that named no user only then), with
+    the quarantine entries `visible` keeps of those given it, newest first (every one when None)."""
     users = {
         str(doc["user_id"]): doc
         for doc in await _range(store, "accounts:user:", "accounts:user:\ufff0")
@@ -88,7 +97,8 @@ async def sync_monitor(
         if kept(_first(doc, USER_FIELDS)):
             reports.setdefault(_first(doc, USER_FIELDS), []).append(report)
     refused: dict[str, list[Doc]] = {}
-    for entry in await _range(store, QUARANTINE + "\ufff0", QUARANTINE, descending=True, limit=MAX_REFUSED):
+    entries = await _range(store, QUARANTINE + "\ufff0", QUARANTINE, descending=True, limit=MAX_REFUSED)
+    for entry in entries if visible is None else await visible(entries):
         # A note of two bodies stored is not a refusal (the quarantine lists it).
         if entry.get("type") != CONFLICT and kept(str(entry.get("user"))):
             refused.setdefault(str(entry.get("user")), []).append(entry)

@@ -35,7 +35,7 @@ def test_a_report_is_stored_under_the_callers_own_user(world: World) -> None:
     resp = world.client.post("/api/devices/report", json=report(), headers=zhou)
     assert resp.status_code == 200, resp.text
     assert resp.json()["user"] == "grid:zhou" and resp.json()["silent"] is False
-    stored = world.call(read, world.state.store, "accounts:device:d-0a1b2c3d4e5f")
+    stored = world.call(read, world.state.store, "accounts:device:grid:zhou:d-0a1b2c3d4e5f")  # the user's own row
     assert stored["user"] == "grid:zhou" and stored["role"] == "grid"
     assert stored["pending_docs"] == 2 and stored["pending_photos"] == 5
     assert datetime.fromisoformat(stored["received_at"]) > datetime.now(UTC) - timedelta(minutes=1)
@@ -110,5 +110,5 @@ def test_the_office_lists_devices_with_the_silent_ones_first(world: World) -> No
 def test_no_device_reads_another_ones_report_over_sync(world: World) -> None:
     zhou = world.login("zhou", "zhou-password")
     world.client.post("/api/devices/report", json=report(), headers=zhou)
-    resp = world.client.get("/sync/accounts:device:d-0a1b2c3d4e5f", headers=zhou)
+    resp = world.client.get("/sync/accounts:device:grid:zhou:d-0a1b2c3d4e5f", headers=zhou)
     assert resp.status_code == 404
