@@ -25,6 +25,7 @@ from server.ids import new_ulid
 from server.settings import Settings
 from server.store.reads import docs_with_prefix
 from server.store.upsert import read
+from server.sync.writes import receipts_for
 from tests.validators.builders import full_answers
 from tests.worlds import seed_registry
 
@@ -188,3 +189,20 @@ def test_first_arrival() -> None:
     assert first_arrival(t + timedelta(days=22), now, (one, two)) == t + timedelta(days=22)
     assert first_arrival(t + timedelta(days=15), now, (one, two)) == t + timedelta(days=20)
     assert first_arrival(t + timedelta(days=5), t + timedelta(days=8), (one,)) == t + timedelta(days=8)  # not yet
+
+
+def test_a_rectification_sent_again_after_a_restore_is_received_when_it_could_first_have_come() -> None:
+    """Rectifications get receipts too (their fix counts from at most the offline allowance before they arrived):
+    one lost with a restore is dated as a self-check is, so the owner keeps an in-time fix the server lost."""
+    t = datetime(2026, 3, 2, tzinfo=UTC)
+    restore = Restore(taken_at=t, restored_at=t + timedelta(days=18))
+    fix = {
+        "_id": f"S0001:rectification:{new_ulid()}",
+        "type": "rectification",
+        "shop": "S0001",
+        "performed_at": (t + timedelta(days=1)).astimezone(CST).isoformat(),
+    }
+    [again] = receipts_for([fix], t + timedelta(days=19), True, (restore,))
+    assert again["events"] == [fix["_id"]] and datetime.fromisoformat(again["received_at"]) == t + timedelta(days=1)
+    [fresh] = receipts_for([fix], t + timedelta(days=19), True)
+    assert datetime.fromisoformat(fresh["received_at"]) == t + timedelta(days=19)

@@ -260,15 +260,17 @@ class Redemption(ShopProjection):
 
 
 class Receipt(ShopProjection):
-    """`{shop}:receipt:{ulid}`: when the gateway received a device's self-checks (SPEC: a week's self-check counts
-    when *received* within its grace period; a phone's `performed_at` alone could be set back to fill a missed
-    week long after). Written by the server in the same `_bulk_docs` as the checks it names, one per shop and
-    request (and moment); never through /sync/ by a device. An event that arrived twice keeps its first receipt.
+    """`{shop}:receipt:{ulid}`: when the gateway received a device's self-checks and rectifications (SPEC: a week's
+    self-check counts when *received* within its grace period; a phone's `performed_at` alone could be set back to
+    fill a missed week, or to date a late fix "in time", long after). Written by the server in the same
+    `_bulk_docs` as the events it names, one per shop and request (and moment); never through /sync/ by a device.
+    Receipts written before rectifications had them name self-checks only. An event that arrived twice keeps its
+    first receipt.
     A check sent again after a restore of the store (which lost its first receipt) is received at the earliest
     moment it could first have come (server/backup.py `first_arrival`); the id's ULID says when it came."""
 
     type: Literal["receipt"]
-    events: tuple[SelfCheckId, ...] = Field(min_length=1, max_length=10_000)
+    events: tuple[SelfCheckId | RectificationId, ...] = Field(min_length=1, max_length=10_000)
     received_at: Timestamp
 
     @model_validator(mode="after")

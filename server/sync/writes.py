@@ -27,6 +27,8 @@ from server.sync.validate import WriteContext, check_event_write
 PASS_THROUGH = {"conflict", "forbidden", "unauthorized"}
 # Store answers that are not a refusal of the document: a conflict is PouchDB's to resolve, not the office's.
 NOT_REFUSALS = {"conflict", "unauthorized"}
+# The events the server notes the arrival of (`Receipt`): an owner's, whose phone's clock alone could be set back.
+RECEIPTED = frozenset({"self_check", "rectification"})
 
 
 async def write_docs(
@@ -108,14 +110,15 @@ async def _write(
 def receipts_for(
     docs: list[Doc], now: datetime, new_edits: bool, restores: tuple[backup.Restore, ...] = ()
 ) -> list[Doc]:
-    """One `Receipt` per shop and moment for the self-checks among `docs`: when the server received them, `now`.
-    After a restore (`restores`, of the store), a check performed before it may be one the server received once
-    and lost with it: its moment is the earliest it could first have arrived (`backup.first_arrival`); the
-    receipt's id still says when it came. In a replicator's batch (new_edits=false) each carries the revision
-    `_bulk_docs` would have given it."""
+    """One `Receipt` per shop and moment for the self-checks and rectifications among `docs` (an owner's events
+    whose time counts only as far as their arrival allows: server/validators/rules.py "Receipts"): when the server
+    received them, `now`. After a restore (`restores`, of the store), an event performed before it may be one the
+    server received once and lost with it: its moment is the earliest it could first have arrived
+    (`backup.first_arrival`); the receipt's id still says when it came. In a replicator's batch (new_edits=false)
+    each carries the revision `_bulk_docs` would have given it."""
     by_receipt: dict[tuple[str, datetime], list[str]] = {}
     for doc in docs:
-        if doc.get("type") == "self_check" and isinstance(doc.get("shop"), str):
+        if doc.get("type") in RECEIPTED and isinstance(doc.get("shop"), str):
             received = now
             performed = _moment(doc.get("performed_at")) if restores else None
             if performed is not None:
@@ -140,7 +143,7 @@ def receipts_for(
 
 
 def _moment(value: object) -> datetime | None:
-    """A self-check's `performed_at` (the rules checked it: an ISO time with its offset), or None."""
+    """An event's `performed_at` (the rules checked it: an ISO time with its offset), or None."""
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:

@@ -58,7 +58,7 @@ class HazardState:
     overdue_from: datetime  # 00:00 of the day after the deadline
     status: Status = "open"
     history: list[Step] = field(default_factory=list)
-    rectifications: dict[str, datetime] = field(default_factory=dict)
+    rectifications: dict[str, datetime] = field(default_factory=dict)  # id -> when its fix was made (credited)
     pending: Rectification | None = None
     verification: Verification | None = None
     fixed_at: datetime | None = None
@@ -74,15 +74,17 @@ class HazardState:
     def unresolved(self) -> bool:
         return self.status != "closed"
 
-    def apply(self, event: FollowUp) -> None:
-        """One rectification or verification naming this hazard; a closed hazard stays closed."""
+    def apply(self, event: FollowUp, at: datetime | None = None) -> None:
+        """One rectification or verification naming this hazard, taken at `at` (by default its `performed_at`;
+        a rectification's credited moment, `rules.credited`); a closed hazard stays closed."""
         if self.status == "closed":
             return
-        self._pass_deadline(event.performed_at)
+        moment = event.performed_at if at is None else at
+        self._pass_deadline(moment)
         if isinstance(event, Rectification):
-            self.rectifications[event.id] = event.performed_at
+            self.rectifications[event.id] = moment
             self.pending = event
-            self._step("rectified", event)
+            self._step("rectified", event, moment)
         elif event.passed:
             self.verification = event
             self.fixed_at = self._fixed_at(event)
@@ -102,7 +104,7 @@ class HazardState:
         if self.fixed_at is not None:
             return R.day_of(self.fixed_at, rules)
         if self.pending is not None:
-            return R.day_of(self.pending.performed_at, rules)
+            return R.day_of(self.rectifications[self.pending.id], rules)
         return as_of
 
     def to_doc(self, shop: str, rules: Rules) -> dict[str, Any]:
@@ -137,13 +139,13 @@ class HazardState:
         return max(step.at for step in self.history)
 
     def _fixed_at(self, verification: Verification) -> datetime:
-        # The verifier confirms a fix made when it was reported: the rectification it names, else the one
-        # awaiting verification, else (fixed on the spot) the verification itself.
+        # The verifier confirms a fix made when it was reported (its credited moment): the rectification it names,
+        # else the one awaiting verification, else (fixed on the spot) the verification itself.
         named = verification.rectification
         if named is not None and named in self.rectifications:
             return self.rectifications[named]
         if self.pending is not None:
-            return self.pending.performed_at
+            return self.rectifications[self.pending.id]
         return verification.performed_at
 
     def _pass_deadline(self, moment: datetime) -> None:
@@ -151,6 +153,6 @@ class HazardState:
             self.status = "overdue"
             self.history.append(Step("overdue", self.overdue_from, SERVER, None))
 
-    def _step(self, status: Status, event: FollowUp) -> None:
+    def _step(self, status: Status, event: FollowUp, at: datetime | None = None) -> None:
         self.status = status
-        self.history.append(Step(status, event.performed_at, event.created_by, event.id))
+        self.history.append(Step(status, event.performed_at if at is None else at, event.created_by, event.id))

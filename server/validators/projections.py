@@ -1,7 +1,8 @@
 """One shop's server-owned documents (ledger, score, hazards, alarms) as a pure function of its events.
 
 `project_shop` reads nothing but its arguments (no clock, no store): the events are taken in a canonical order
-(`performed_at`, then `_id`), so the order they arrived in does not matter and a replay is byte-identical. Each
+(`performed_at`, then `_id`; a rectification received late, at its credited moment: `_Projector.timeline`), so the
+order they arrived in does not matter and a replay is byte-identical. Each
 rule of `server.validators.rules` that fires is one ledger entry with a deterministic id. The office owns an
 alarm's status and history, the monthly ranking a score's rank and lists: `merge_alarm` and `merge_score` keep
 those parts of the stored document when a projection is written over it.
@@ -92,15 +93,15 @@ def project_with_past(
     projector.receipts = receipts(events)
     taken = registry is not None  # without a registry, a shop with no event yet has no projection
     pending = 0
-    for event in ordered:
+    for moment, event in projector.timeline(ordered):
         if pending < len(wanted):
-            day = R.day_of(event.performed_at, projector.rules)
+            day = R.day_of(moment, projector.rules)
             while pending < len(wanted) and day > wanted[pending][1]:
                 index, past = wanted[pending]
                 scores[index] = projector.score_as_of(past) if taken else None
                 pending += 1
         if event.shop == code:
-            projector.take(event)
+            projector.take(event, moment)
         taken = True
     for index, past in wanted[pending:]:
         scores[index] = projector.score_as_of(past) if taken else None
@@ -128,8 +129,9 @@ def canonical_events(events: Iterable[Mapping[str, Any]]) -> list[Event]:
 
 
 def receipts(events: Iterable[Mapping[str, Any]]) -> dict[str, datetime]:
-    """When the server first received each self-check, from the `Receipt`s among `events` (the earliest, when a
-    check was received twice; a receipt that does not parse is skipped, as the gateway never writes one)."""
+    """When the server first received each self-check and rectification, from the `Receipt`s among `events` (the
+    earliest, when one was received twice; a receipt that does not parse is skipped, as the gateway never writes
+    one)."""
     first: dict[str, datetime] = {}
     for doc in events:
         if doc.get("type") != "receipt":
@@ -202,33 +204,63 @@ class _Projector:
         self.templates = templates
         self.entries: dict[tuple[str, LedgerRule], _Entry] = {}
         self.hazards: dict[str, HazardState] = {}
-        self.parked: dict[str, list[FollowUp]] = {}  # follow-ups of hazards not (yet) found
+        self.parked: dict[str, list[tuple[FollowUp, datetime]]] = {}  # follow-ups of hazards not (yet) found
         self.weeks: set[str] = set()  # ISO weeks with a counted self-check
         self.latest_self_check: SelfCheck | None = None
-        self.first_check: date | None = None
+        self.first_check: date | None = None  # the day the shop came onto the platform (see `take`)
         # One submission (a patrol or self-check of several checklist modules is one event per module, all with one
         # author and moment) raises at most one alarm, on the deductions of all its modules together:
         # (type, author, moment) -> the submission's first event (by `_id`), its new hazards, its cost.
         self.submissions: dict[tuple[str, str, datetime], tuple[SelfCheck | Patrol, list[HazardState], int]] = {}
         self.redemptions: list[Redemption] = []
-        self.receipts: dict[str, datetime] = {}  # self-check id -> when the server first received it
+        self.receipts: dict[str, datetime] = {}  # event id -> when the server first received it
         # One patrol visit (a shop's patrols of one day: one event per checklist module) earns the clean-patrol
         # points once, and only when none of its patrols found a hazard: day -> the key holding the points.
         self.visits: dict[date, str | None] = {}
 
-    def take(self, event: Event) -> None:
-        if isinstance(event, SelfCheck | Patrol) and self.first_check is None:
-            self.first_check = R.day_of(event.performed_at, self.rules)
+    def timeline(self, events: list[Event]) -> list[tuple[datetime, Event]]:
+        """The canonical `events` with the moment each is taken at: its `performed_at`, but a rectification's
+        credited moment (`R.credited`: the server received it later than the offline allowance after it says it
+        was made), where it then takes its place, by (moment, `_id`). Set `receipts` first."""
+        timeline = [(event.performed_at, event) for event in events]
+        if not self.receipts:
+            return timeline
+        moved = False
+        for index, (performed, event) in enumerate(timeline):
+            if isinstance(event, Rectification) and event.id in self.receipts:
+                moment = self._credited(event)
+                if moment != performed:
+                    timeline[index], moved = (moment, event), True
+        if moved:
+            timeline.sort(key=lambda pair: (pair[0], pair[1].id))
+        return timeline
+
+    def take(self, event: Event, moment: datetime | None = None) -> None:
+        """One event, at `moment` (its place in the `timeline`; by default its `performed_at`)."""
+        if isinstance(event, SelfCheck | Patrol):
+            # The shop came onto the platform on the earliest day the server knows it was active: a patrol's
+            # (the grid worker's) own time, a self-check's credited moment (a phone's clock may be weeks behind).
+            active = R.day_of(self._credited(event) if isinstance(event, SelfCheck) else event.performed_at, self.rules)
+            if self.first_check is None or active < self.first_check:
+                self.first_check = active
         if isinstance(event, SelfCheck):
             self._self_check(event)
         elif isinstance(event, Patrol):
             self._patrol(event)
         elif isinstance(event, Rectification | Verification):
+            at = event.performed_at if moment is None else moment
             hazard = self.hazards.get(event.hazard)
             if hazard is None:
-                self.parked.setdefault(event.hazard, []).append(event)
+                self.parked.setdefault(event.hazard, []).append((event, at))
             else:
-                hazard.apply(event)
+                hazard.apply(event, at)
+
+    def _credited(self, event: SelfCheck | Rectification) -> datetime:
+        """When an owner's event counts (`R.credited`, by the version in force on its day)."""
+        received = self.receipts.get(event.id)
+        if received is None:
+            return event.performed_at
+        return R.credited(event.performed_at, received, self.history.on(R.day_of(event.performed_at, self.rules)))
 
     def _self_check(self, check: SelfCheck) -> None:
         day = R.day_of(check.performed_at, self.rules)
@@ -327,8 +359,8 @@ class _Projector:
         self.hazards[hazard.id] = hazard
         self.hazard_rules[hazard.id] = rules
         self._entry_for(hazard.key, "hazard", -cost, hazard.id, check, item, rules)
-        for event in self.parked.pop(hazard.id, []):
-            hazard.apply(event)
+        for event, at in self.parked.pop(hazard.id, []):
+            hazard.apply(event, at)
         return hazard
 
     def _alarm(self, check: SelfCheck | Patrol, found: list[HazardState], cost: int) -> None:
@@ -410,8 +442,9 @@ class _Projector:
                 sunday = monday + SIX_DAYS
                 rules = self.history.on(sunday)
                 points = R.missed_week_points(rules, False, sunday, self.as_of)
-                if points:
-                    self._entry(_Entry(week, "missed_week", points, week, sunday, self._due(sunday), "", rules.version))
+                if points:  # dated on the day it is charged: it counts in that day's year
+                    due = R.missed_week_due(sunday, rules)
+                    self._entry(_Entry(week, "missed_week", points, week, due, self._due(sunday), "", rules.version))
         for hazard in self.hazards.values():
             hazard.finish(self.as_of, self.rules)
             rules = self.hazard_rules[hazard.id]
@@ -475,8 +508,9 @@ class _Projector:
             for monday in R.owed_weeks(self.first_check, self.history, day):
                 if R.week_of(monday) not in self.weeks and not self._closed_in(monday):
                     sunday = monday + SIX_DAYS
-                    points_ = R.missed_week_points(self.history.on(sunday), False, sunday, day)
-                    entry(points_, sunday, self._due(sunday))
+                    sunday_rules = self.history.on(sunday)
+                    points_ = R.missed_week_points(sunday_rules, False, sunday, day)
+                    entry(points_, R.missed_week_due(sunday, sunday_rules), self._due(sunday))
         midnight, open_hazards = R.midnight(day, rules), 0
         for hazard in self.hazards.values():
             updated_at = hazard.updated_at

@@ -1,16 +1,28 @@
 """SPEC's "Points and alarms", one small function per rule; every number comes from the `Rules` document.
 
 Where SPEC is silent, these readings hold for the whole package (the tests in tests/validators pin each one):
-- Time: an event counts at its `performed_at` (the device clock: the server's `received_at` is not part of the
-  events, and a check done offline on Friday belongs to Friday), read in `rules.timezone` (Asia/Shanghai).
+- Time: an event counts at its `performed_at` (the device clock: a check done offline on Friday belongs to Friday),
+  read in `rules.timezone` (Asia/Shanghai), except where the server's receipt bounds it (below).
+- Receipts and the offline allowance: the gateway notes, in a `Receipt` written with them, when it first received an
+  owner's self-checks and rectifications. An owner's phone may hold what it did offline for `missed_week_grace_days`
+  days (the allowance SPEC gives a self-check, a week's grace): such an event is credited at
+  `max(performed_at, received_at - allowance)` (`credited`), by the version in force on its `performed_at` day.
+  So a phone whose clock was set back (or is weeks behind) gets no more than the allowance, and one that synced
+  within it keeps its own time. An event without a receipt (from before receipts, or the operator's) counts by its
+  `performed_at`; a grid worker's events (patrols, verifications) need none and count by their `performed_at`.
 - Scoring year: the calendar year in that zone. Each ledger entry has a `day` and counts in that day's year;
   the score is the sum of the entries of the year of `as_of`.
 - Weeks: ISO weeks, Monday to Sunday, keyed `2026-W48`; a week that straddles New Year is one week.
 - Missed week: a week without a self-check costs once `missed_week_grace_days` whole days have passed after its
-  Sunday (2026-W48 ends on Sunday 2026-11-29; it is missed from 2026-12-07 on, and the cost is dated 11-29).
-  A self-check performed in the week saves it even when it arrives later: the next recompute drops the cost.
-  A shop owes self-checks from the week after its first self-check or patrol (the week it came onto the
-  platform), never before the week of `rules.effective_from`, and only while it is active.
+  Sunday (2026-W48 ends on Sunday 2026-11-29; it is missed from 2026-12-07 on), and the cost is dated on that day,
+  when it is charged (its entry's key still names the week): it counts in the scoring year it is charged in, so a
+  week whose Sunday is 24-31 December costs in the new year (before, dated on that Sunday, it counted in no year).
+  A self-check performed in the week saves it when the server received it within the week's grace (one without a
+  receipt, whenever it arrives: the next recompute drops the cost).
+  A shop owes self-checks from the week after the week it came onto the platform: that of the earliest moment the
+  server knows it was active, a self-check's credited moment or a patrol's `performed_at` (so a phone whose clock
+  is weeks behind does not make a new shop owe weeks from before it came); never before the week of
+  `rules.effective_from`, and only while it is active.
 - Rounding: a share of points (self-reported cost, refund, list size) is rounded to the nearest whole number,
   halves away from zero, so points stay whole: a self-reported major costs 3 (½ × 5), a refund of 5 gives 3.
 - Costs: an item's own `points` replaces the severity's cost when the hazard has the item's own severity (an
@@ -24,7 +36,11 @@ Where SPEC is silent, these readings hold for the whole package (the tests in te
   current version's.
 - Deadlines: a day, inclusive. Overdue from 00:00 the next day; every 7 days a new week of delay starts and
   costs at once, until the day of the fix that a verification accepts (a fix reported by a rectification stops
-  the clock while it awaits verification). "In time" means that fix was made on or before the deadline.
+  the clock while it awaits verification). "In time" means that fix was made on or before the deadline. A
+  rectification's fix is made at its credited moment (see "Receipts"): one dated back to the deadline but
+  received weeks after it is late, overdue until then and refunds nothing; one made offline in time and synced
+  within the allowance keeps the refund. A rectification takes its place among the shop's events at that moment
+  (its hazard's history says "rectified" then).
 """
 
 from __future__ import annotations
@@ -107,6 +123,14 @@ def self_check_points(rules: Rules, week_already_counted: bool) -> int:
 def missed_week_due(sunday: date, rules: Rules) -> date:
     """The first day on which a week ending on `sunday` without a self-check counts as missed."""
     return sunday + timedelta(days=rules.missed_week_grace_days + 1)
+
+
+def credited(performed_at: datetime, received_at: datetime | None, rules: Rules) -> datetime:
+    """The moment an owner's event counts at: its `performed_at`, but no earlier than the offline allowance
+    (`missed_week_grace_days` days) before the server first received it; without a receipt, its `performed_at`."""
+    if received_at is None:
+        return performed_at
+    return max(performed_at, received_at - timedelta(days=rules.missed_week_grace_days))
 
 
 def missed_week_points(rules: Rules, self_checked: bool, sunday: date, as_of: date) -> int:

@@ -641,3 +641,22 @@ def test_the_gateway_notes_when_it_received_an_owners_self_checks(world: World) 
         headers=world.headers("admin", "admin"),
     ).json()["rows"]
     assert len(rows) == 2
+
+
+def test_the_gateway_notes_when_it_received_an_owners_rectifications(world: World) -> None:
+    """A rectification's `performed_at` alone could be set back to date a late fix "in time" (the audit's probe:
+    dated on the deadline, pushed five weeks later): it gets a receipt as a self-check does, in the same one when
+    they come together; a grid worker's verification needs none."""
+    fix = event("rectification", "S0001", "owner:S0001", hazard=hazard(), note="换了新灭火器")
+    check = self_check()
+    before = datetime.now(UTC)
+    ok(world.owner([check, fix]))
+    ok(world.grid([event("verification", "S0001", "grid:zhou", hazard=fix["hazard"], passed=True)]))
+    rows = world.client.get(
+        "/sync/_all_docs?include_docs=true&startkey=%22S0001:receipt:%22&endkey=%22S0001:receipt:%EF%BF%B0%22",
+        headers=world.headers("admin", "admin"),
+    ).json()["rows"]
+    [received] = [row["doc"] for row in rows]
+    assert received["events"] == [check["_id"], fix["_id"]]
+    moment = datetime.fromisoformat(received["received_at"].replace("Z", "+00:00"))
+    assert before - timedelta(seconds=1) <= moment <= datetime.now(UTC)

@@ -548,6 +548,33 @@ def test_a_scoring_year_starts_at_100() -> None:
 
 
 @pytest.mark.parametrize(
+    ("checked", "as_of", "weeks", "points"),
+    [
+        # The last check in 2026-W51 (14-20 December): W52 (Sunday 12-27) is charged on 2027-01-04, W53 (28
+        # December to Sunday 2027-01-03) on 2027-01-11. Before, W52's cost was dated 12-27: not yet due for the
+        # 2026 score, and last year's for the 2027 one, it was charged nowhere.
+        ("2026-12-16 10:00", "2026-12-31", [], 102),
+        ("2026-12-16 10:00", "2027-01-03", [], 100),
+        ("2026-12-16 10:00", "2027-01-04", [("2026-W52", "2027-01-04")], 99),
+        ("2026-12-16 10:00", "2027-01-11", [("2026-W52", "2027-01-04"), ("2026-W53", "2027-01-11")], 98),
+        # 2028-W51 ends on Sunday 24 December: its cost is due on 2029-01-01, the first day a week can cost late.
+        ("2028-12-13 10:00", "2029-01-01", [("2028-W51", "2029-01-01")], 99),
+    ],
+)
+def test_a_missed_week_counts_in_the_year_it_is_charged(
+    checked: str, as_of: str, weeks: list[tuple[str, str]], points: int
+) -> None:
+    events = [self_check(checked)]
+    docs = project(events, as_of)
+    missed = [(e["_id"], e["day"]) for e in of_type(docs, "ledger") if e["rule"] == "missed_week"]
+    assert missed == [(f"{SHOP}:ledger:{week}:missed_week", day) for week, day in weeks]
+    assert score(docs)["points"] == points
+    # The monthly ranking's past score agrees.
+    _, [past] = project_with_past(shop(), events, RULES, None, TEMPLATES, [date.fromisoformat(as_of)])
+    assert past is not None and past["points"] == points
+
+
+@pytest.mark.parametrize(
     ("points", "percent", "share"), [(5, 50, 3), (3, 50, 2), (2, 50, 1), (1, 50, 1), (-5, 50, -3), (1523, 5, 76)]
 )
 def test_shares_round_half_away_from_zero(points: int, percent: int, share: int) -> None:
