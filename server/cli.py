@@ -40,6 +40,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
+    from server.qr import serve_note
 
     settings = _settings(args)
     if args.no_validators:
@@ -69,6 +70,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
             return 1
     app = create_app(settings)
+    if (note := serve_note(settings.public_url)) is not None:
+        print(note, file=sys.stderr, flush=True)  # what the QR posters will hold, before anyone prints one
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:

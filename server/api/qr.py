@@ -12,8 +12,8 @@ from starlette.routing import Route
 
 from server.api.common import office, registry_of
 from server.errors import bad_request, not_found
-from server.http import q_int, settings_of
-from server.qr import MAX_SCALE, posters_pdf, qr_png, qr_svg, shop_url
+from server.http import json_response, q_int, settings_of
+from server.qr import MAX_SCALE, poster_address, posters_pdf, qr_png, qr_svg, shop_url
 from server.store.protocol import Doc
 
 MAX_POSTERS: Final = 2000
@@ -22,6 +22,18 @@ MAX_POSTERS: Final = 2000
 def base_url(request: Request) -> str:
     """`MASHANG_PUBLIC_URL`, or the address this request came to."""
     return settings_of(request).public_url or str(request.base_url)
+
+
+async def address(request: Request) -> Response:
+    """`GET /api/office/posters/address`: the address this office's QR codes and posters hold (`url`, from `base`),
+    and what keeps phones from opening it.
+
+    `configured`: it is `MASHANG_PUBLIC_URL` (else the address of this very request, as the codes would be made);
+    `loopback`, `localhost`, `private` (a LAN address or name) and `http` (no service worker, no offline use) say
+    why a phone may not open it; `ok` when none does. The codes are made all the same: the poster screen warns.
+    """
+    await office(request)
+    return json_response(request, poster_address(base_url(request), bool(settings_of(request).public_url)))
 
 
 async def _shop(request: Request) -> Doc:
@@ -89,6 +101,7 @@ async def posters(request: Request) -> Response:
 
 
 routes = [
+    Route("/api/office/posters/address", address, methods=["GET"]),
     Route("/api/office/shops/{code}/qr.svg", svg, methods=["GET"]),
     Route("/api/office/shops/{code}/qr.png", png, methods=["GET"]),
     Route("/api/office/posters.pdf", posters, methods=["GET"]),

@@ -144,11 +144,64 @@ export interface Community {
   grids?: { code: string; name: string; workers: string[]; shops: number }[];
 }
 
+/** `GET /api/office/posters/address`: the address the QR codes and posters hold, and what keeps phones from it. */
+export interface PosterAddress {
+  base: string;
+  url: string; // `${base}/s/{code}`
+  configured: boolean; // MASHANG_PUBLIC_URL, else the address this browser reached the server by
+  loopback: boolean;
+  localhost: boolean;
+  private: boolean;
+  http: boolean;
+  ok: boolean;
+}
+
+/** Why phones may not open the posters' address, most serious first (none: it looks right). */
+export function posterProblems(a: PosterAddress): ('loopback' | 'private' | 'http')[] {
+  const found: ('loopback' | 'private' | 'http')[] = [];
+  if (a.loopback || a.localhost) found.push('loopback');
+  if (a.private) found.push('private');
+  if (a.http) found.push('http');
+  return found;
+}
+
+/** The address the posters will print, where it comes from, and, when phones may not open it, a warning that
+ *  says why and to set MASHANG_PUBLIC_URL (the posters are made all the same: tests and demos print locally). */
+export function posterAddressBlock(a: PosterAddress): HTMLElement {
+  const problems = posterProblems(a);
+  const shown = a.url.replace('{code}', ot('registry.posterCode'));
+  return h(
+    'div',
+    { class: 'poster-address', 'data-poster-address': a.base, 'data-poster-ok': String(problems.length === 0) },
+    h('p', {}, ot('registry.posterAddress'), ' ', h('code', {}, shown)),
+    h('p', { class: 'muted' }, ot(a.configured ? 'registry.posterAddressSet' : 'registry.posterAddressUnset')),
+    problems.length
+      ? h('div', {
+          class: 'error poster-warning',
+          role: 'alert',
+          'data-poster-warning': problems.join(' '),
+          style: 'margin:8px 0;padding:10px 14px;border:2px solid currentColor;border-left-width:8px;font-weight:600',
+        },
+        h('strong', {}, `⚠ ${ot('registry.posterWarning')}`),
+        h('ul', {}, ...problems.map((p) => h('li', {}, ot(`registry.posterWarning.${p}`)))),
+        h('p', {}, ot('registry.posterWarning.fix')))
+      : null,
+  );
+}
+
+/** The poster screen's address block, filled from the server. */
+export function posterAddressBox(): HTMLElement {
+  const box = h('div', { 'data-poster-address-box': '' });
+  void loadInto(box, async () => posterAddressBlock(await get<PosterAddress>('/api/office/posters/address')));
+  return box;
+}
+
 function posters(communities: Community[]): HTMLElement {
   const status = h('p', { class: 'form-status', role: 'status' });
   const shop = input('poster_shop', { placeholder: 'S0001', maxlength: '32' });
   return section(
     ot('registry.posters'),
+    posterAddressBox(),
     table(
       [
         { label: ot('common.code'), cell: (c: Community) => c.code },

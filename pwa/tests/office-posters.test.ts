@@ -1,0 +1,131 @@
+// @vitest-environment happy-dom
+// The poster screen shows the address every QR code and poster will hold, asked of the server, and warns (Chinese
+// first, English second) when phones cannot open it: loopback, a LAN address, plain http.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { setLang } from '../src/i18n';
+import { officeEn, officeZh } from '../src/office/i18n';
+import { type PosterAddress, posterAddressBlock, posterProblems, registry } from '../src/office/registry';
+import { signIn } from '../src/session';
+
+const LOCAL: PosterAddress = {
+  base: 'http://127.0.0.1:8000',
+  url: 'http://127.0.0.1:8000/s/{code}',
+  configured: false,
+  loopback: true,
+  localhost: false,
+  private: false,
+  http: true,
+  ok: false,
+};
+const PUBLIC: PosterAddress = {
+  base: 'https://mashang.example.cn',
+  url: 'https://mashang.example.cn/s/{code}',
+  configured: true,
+  loopback: false,
+  localhost: false,
+  private: false,
+  http: false,
+  ok: true,
+};
+
+let address: PosterAddress = LOCAL;
+let asked: string[] = [];
+
+beforeEach(() => {
+  asked = [];
+  signIn({ token: 't1', user: { id: 'office:wang', role: 'office', name: '王' } });
+  vi.stubGlobal('fetch', async (path: string) => {
+    asked.push(path);
+    const answers: Record<string, unknown> = {
+      '/api/office/posters/address': address,
+      '/api/office/registry/communities': [{ code: 'wensan', name: '文三社区', shops: 3, grids: [] }],
+    };
+    return new Response(JSON.stringify(answers[path.split('?')[0]!] ?? []), { status: 200 });
+  });
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  setLang('zh-CN');
+  document.body.replaceChildren();
+});
+
+async function screen(): Promise<HTMLElement> {
+  const root = registry(new URLSearchParams(), []);
+  document.body.append(root);
+  for (let i = 0; i < 50 && !root.querySelector('[data-poster-address]'); i++) await new Promise((r) => setTimeout(r, 0));
+  return root;
+}
+
+describe('the poster screen', () => {
+  it('shows the loopback address the posters would hold, with a warning to set MASHANG_PUBLIC_URL', async () => {
+    address = LOCAL;
+    const root = await screen();
+    expect(asked).toContain('/api/office/posters/address');
+    const block = root.querySelector<HTMLElement>('[data-poster-address]')!;
+    expect(block.textContent).toContain('http://127.0.0.1:8000/s/店铺编号');
+    expect(block.textContent).toContain('未设置 MASHANG_PUBLIC_URL');
+    const warning = root.querySelector<HTMLElement>('[data-poster-warning]')!;
+    expect(warning.getAttribute('role')).toBe('alert');
+    expect(warning.dataset.posterWarning).toBe('loopback http');
+    expect(warning.textContent).toContain('手机扫码很可能打不开');
+    expect(warning.textContent).toContain('本机地址');
+    expect(warning.textContent).toContain('无法离线使用');
+    expect(warning.textContent).toContain('MASHANG_PUBLIC_URL');
+    expect(warning.textContent).toContain('https');
+    // Beside the buttons that print: in the posters' own section, before the communities' table.
+    const section = warning.closest('section')!;
+    expect(section.querySelector('[data-table=communities]')).not.toBeNull();
+    expect(warning.compareDocumentPosition(section.querySelector('[data-table=communities]')!)).toBe(
+      Node.DOCUMENT_POSITION_FOLLOWING,
+    );
+  });
+
+  it('warns of a LAN address, and in English', async () => {
+    address = { ...LOCAL, base: 'http://192.168.1.20:8000', url: 'http://192.168.1.20:8000/s/{code}', loopback: false, private: true };
+    setLang('en');
+    const root = await screen();
+    const warning = root.querySelector<HTMLElement>('[data-poster-warning]')!;
+    expect(warning.dataset.posterWarning).toBe('private http');
+    expect(warning.textContent).toContain('local network');
+    expect(warning.textContent).toContain('Ask the administrator to set MASHANG_PUBLIC_URL');
+    expect(root.querySelector('[data-poster-address]')!.textContent).toContain('http://192.168.1.20:8000/s/shop code');
+  });
+
+  it('shows a public https address with no warning', async () => {
+    address = PUBLIC;
+    const root = await screen();
+    const block = root.querySelector<HTMLElement>('[data-poster-address]')!;
+    expect(block.dataset.posterOk).toBe('true');
+    expect(block.textContent).toContain('https://mashang.example.cn/s/店铺编号');
+    expect(block.textContent).toContain('来自服务器设置 MASHANG_PUBLIC_URL');
+    expect(root.querySelector('[data-poster-warning]')).toBeNull();
+  });
+});
+
+describe('what keeps phones from the address', () => {
+  it('is named once a reason, the most serious first', () => {
+    expect(posterProblems(PUBLIC)).toEqual([]);
+    expect(posterProblems(LOCAL)).toEqual(['loopback', 'http']);
+    expect(posterProblems({ ...PUBLIC, localhost: true, loopback: true })).toEqual(['loopback']);
+    expect(posterProblems({ ...PUBLIC, private: true })).toEqual(['private']);
+    expect(posterAddressBlock({ ...PUBLIC, http: true }).querySelector('[data-poster-warning]')).not.toBeNull();
+  });
+
+  it('is worded in both languages', () => {
+    const keys = [
+      'registry.posterAddress',
+      'registry.posterAddressSet',
+      'registry.posterAddressUnset',
+      'registry.posterWarning',
+      'registry.posterWarning.loopback',
+      'registry.posterWarning.private',
+      'registry.posterWarning.http',
+      'registry.posterWarning.fix',
+    ] as const;
+    for (const key of keys) {
+      expect(officeZh[key]).toMatch(/[\u4e00-\u9fff]/);
+      expect(officeEn[key]).toMatch(/^[\x20-\x7e]+$/);
+    }
+  });
+});
