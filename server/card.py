@@ -12,7 +12,7 @@ from typing import Any, Final
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from server.errors import not_found
+from server.errors import CouchError, not_found
 from server.models import default_rules, shop_doc_id
 from server.models.common import is_shop_code
 from server.store.protocol import AllDocsQuery, Doc, Store
@@ -21,16 +21,25 @@ from server.store.upsert import read
 NAME_CHARS: Final = 16  # a longer name is cut with "…" on the badge
 LABEL: Final = "码上安全"
 COLOURS: Final = {"red": "#cf1322", "black": "#1f1f1f", None: "#2f6fb0"}
+GREY: Final = "#9f9f9f"  # the badge of a code with no active shop behind it
 LIST_NAMES: Final = {"red": "红榜", "black": "黑榜"}
 # Characters XML 1.0 cannot carry at all, not even escaped.
 NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+# The reason of the 404 for a closed shop (an unknown code's says "missing"): the poster still hangs on the wall, and
+# the phone says the shop is closed rather than that there is no such shop. Nothing else of the shop is told.
+CLOSED: Final = "closed"
+MISSING: Final = "missing"
+
+
 async def shop_card(store: Store, code: str) -> Doc:
-    """The card of an active shop; 404 for an unknown code or a closed shop."""
+    """The card of an active shop; 404 for an unknown code (reason `missing`) or a closed shop (reason `closed`)."""
     shop = await read(store, shop_doc_id(code)) if is_shop_code(code) else None
+    if shop is not None and shop.get("type") == "shop" and shop.get("status") == "closed":
+        raise not_found(CLOSED)
     if shop is None or shop.get("type") != "shop" or shop.get("status") != "active":
-        raise not_found(f"No shop {code}.")
+        raise not_found(MISSING)
     score = await read(store, f"{code}:score") or {}
     return {
         "code": code,
@@ -83,10 +92,19 @@ def badge_svg(card: dict[str, Any]) -> str:
     listed = card.get("list")
     if listed in LIST_NAMES:
         parts.append(LIST_NAMES[listed])
-    message = " ".join(parts)
+    colour = COLOURS.get(listed if listed in LIST_NAMES else None, COLOURS[None])
+    return _badge(" ".join(parts), colour)
+
+
+def missing_badge_svg(error: CouchError) -> str:
+    """The grey badge of a code with no card (`shop_card`'s 404): `码上安全 | 已停业` for a closed shop, else
+    `码上安全 | 未登记`, so an embedded badge never shows as a broken image."""
+    return _badge("已停业" if error.reason == CLOSED else "未登记", GREY)
+
+
+def _badge(message: str, colour: str) -> str:
     left, right = _width(LABEL) + 12, _width(message) + 12
     total = left + right
-    colour = COLOURS.get(listed if listed in LIST_NAMES else None, COLOURS[None])
     title = escape(f"{LABEL}: {message}")
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" aria-label="{_attr(title)}">'

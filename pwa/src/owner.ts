@@ -5,6 +5,7 @@ import {
   applicableTemplates,
   buildChecklistForm,
   templateId,
+  type Answer,
   type Answers,
   type Template,
   type TemplateItem,
@@ -14,12 +15,13 @@ import { h } from './dom';
 import { autosave, loadDraft } from './drafts';
 import { appendEvent, appendEvents, isQuotaError, savePhoto, photoUrl } from './events';
 import { t, type MessageKey } from './i18n';
+import { isHazard } from './items';
 import { hazardItemLabel, hazardShown, pendingRectifications, type HazardShown, type RectificationLike } from './owner-hazards';
 import { checkPath, navigate, rectifyPath, shopPath } from './router';
 import { currentSession } from './session';
 import { signOutButton } from './sign-out';
-import { isoWeek, shanghaiDay, ulidTime } from './ulid';
-import type { View } from './views';
+import { isoWeek, newUlid, shanghaiDay, ulidTime } from './ulid';
+import { showLastSelfCheck, type View } from './views';
 
 interface Score {
   points: number;
@@ -27,6 +29,8 @@ interface Score {
   of?: number | null;
   list?: 'red' | 'black' | null;
   open_hazards?: number;
+  /** The time of the latest event the server counted in it. */
+  updated_at?: string | null;
 }
 
 /** `{shop}:rewards`: the reward points (积分) the shop can exchange for prizes at the office. */
@@ -51,6 +55,70 @@ interface Alarm {
   status: 'open' | 'acknowledged' | 'dispatched' | 'resolved';
   created_at: string;
   items: { item: string; severity: string }[];
+}
+
+/** A `{shop}:self_check:{ulid}` event (one per template of a submission). */
+interface SelfCheck {
+  _id: string;
+  performed_at?: string;
+  answers?: Record<string, Answer>;
+}
+
+/** A problem the owner reported in a self-check the server has not turned into a hazard yet. */
+interface SelfReported {
+  id: string;
+  item: string;
+  unsent: boolean;
+}
+
+/** How far back the owner's home looks for self-checks the server may not have counted yet. */
+const RECENT_MS = 30 * 86_400_000;
+
+function checkTime(check: SelfCheck): number {
+  const at = check.performed_at ? Date.parse(check.performed_at) : NaN;
+  return Number.isFinite(at) ? at : ulidTime(check._id.split(':')[2] ?? '');
+}
+
+/**
+ * The self-checks on this phone the server has not counted yet: waiting to upload (`unsent`), or newer than the
+ * latest event the shop's score counts (uploaded, not derived yet). Their problems are what the owner just
+ * reported and are not hazards on the phone yet: a problem on an item with an unresolved hazard is that hazard.
+ */
+export function selfReported(
+  code: string,
+  checks: readonly SelfCheck[],
+  unsent: ReadonlySet<string>,
+  score: Pick<Score, 'updated_at'> | null,
+  hazards: readonly Pick<Hazard, '_id' | 'item' | 'status'>[],
+  items: ReadonlyMap<string, TemplateItem>,
+): SelfReported[] {
+  const counted = score?.updated_at ? Date.parse(score.updated_at) : NaN;
+  const known = new Set(hazards.map((hz) => hz._id));
+  const unresolved = new Set(hazards.filter((hz) => hz.status !== 'closed').map((hz) => hz.item));
+  const found: SelfReported[] = [];
+  for (const check of checks) {
+    const waiting = unsent.has(check._id);
+    if (!waiting && Number.isFinite(counted) && checkTime(check) <= counted) continue;
+    const key = check._id.split(':')[2] ?? '';
+    for (const [id, answer] of Object.entries(check.answers ?? {})) {
+      const item = items.get(id);
+      if (!item || !isHazard(item, answer.value) || unresolved.has(id) || known.has(`${code}:hazard:${key}-${id}`)) continue;
+      if (found.some((f) => f.item === id)) continue; // reported twice before uploading: one hazard
+      found.push({ id: `${check._id}/${id}`, item: id, unsent: waiting });
+    }
+  }
+  return found;
+}
+
+/** Tell the card above (its 最近自查) about the newest self-check on this phone, counted by the server or not. */
+function markLastSelfCheck(into: HTMLElement, latest: SelfCheck | null, unsent: boolean): void {
+  const el = into.closest('.page')?.querySelector<HTMLElement>('[data-last-self-check]');
+  if (!el) return;
+  if (latest) el.dataset.pendingDay = shanghaiDay(checkTime(latest));
+  else delete el.dataset.pendingDay;
+  if (latest && unsent) el.dataset.pendingUnsent = '1';
+  else delete el.dataset.pendingUnsent;
+  showLastSelfCheck(el);
 }
 
 interface ShopDoc {
@@ -120,14 +188,21 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
   // The `{code}:score` revision the card above was drawn with: a new one (the server scored something) redraws it.
   let scoreRev: string | null | undefined;
   const render = async (): Promise<void> => {
-    const [score, rewards, hazards, alarms, checks, items] = await Promise.all([
+    const since = `${code}:self_check:${newUlid(Date.now() - RECENT_MS).slice(0, 10)}`;
+    const [score, rewards, hazards, alarms, checks, items, recentRows] = await Promise.all([
       getDoc<Score>(`${code}:score`),
       getDoc<Rewards>(`${code}:rewards`),
       range<Hazard>(`${code}:hazard:`),
       range<Alarm>(`${code}:alarm:`),
       localDb().allDocs({ startkey: `${code}:self_check:\ufff0`, endkey: `${code}:self_check:`, descending: true, limit: 1 }),
       allItems(),
+      localDb().allDocs({ startkey: since, endkey: `${code}:self_check:\ufff0`, include_docs: true }),
     ]);
+    const recent = recentRows.rows.flatMap((r) => (r.doc ? [r.doc as unknown as SelfCheck] : []));
+    const { unsent: unsentChecks } = await uploadState(recent.map((c) => c._id));
+    const reported = selfReported(code, recent, unsentChecks, score, hazards, items);
+    const newest = recent.at(-1) ?? null;
+    markLastSelfCheck(into, newest, !!newest && unsentChecks.has(newest._id));
     const rev = (score as { _rev?: string } | null)?._rev ?? null;
     if (scoreRev !== undefined && rev !== scoreRev) onScore?.();
     scoreRev = rev;
@@ -183,11 +258,24 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
         'section',
         { class: 'hazards' },
         h('h2', {}, t('owner.hazards')),
-        open.length === 0
+        open.length === 0 && reported.length === 0
           ? h('p', { class: 'muted' }, t('owner.noHazards'))
           : h(
               'ul',
               { class: 'hazard-list' },
+              // What the owner just reported: a hazard to fix once the server has it (after the upload).
+              ...reported.map((r) => {
+                const sev = items.get(r.item)?.severity ?? 'general';
+                return h(
+                  'li',
+                  { class: `hazard ${sev} pending`, 'data-self-reported': r.item, 'data-shown': r.unsent ? 'unsent' : 'sent' },
+                  h('strong', {}, label(items, r.item)),
+                  ' ',
+                  h('span', { class: `sev ${sev}` }, severity(sev)),
+                  h('br'),
+                  h('span', { class: 'muted' }, `${t('owner.selfReported')} · ${t(r.unsent ? 'owner.selfReportedUnsent' : 'owner.selfReportedSent')}`),
+                );
+              }),
               ...open.map((hz) => {
                 const state = shown.get(hz._id) ?? 'fix';
                 const overdue = hz.status === 'overdue' || hz.deadline < today;

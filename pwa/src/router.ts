@@ -26,6 +26,20 @@ function decode(segment: string): string | null {
   }
 }
 
+/** A shop code as a link, a QR reader or a keyboard hands it over: decoded already, blanks around it dropped
+ *  (`/s/S0001%20` is S0001). Case is kept: the registry may hold lower-case codes (see `codeCandidates`). */
+export function cleanCode(raw: string): string {
+  return raw.trim();
+}
+
+/** The codes to try for a typed or scanned code, in order: as given, then upper case (registries spell codes
+ *  S0001, and a code typed on a phone keyboard or a lower-cased link comes as s0001). */
+export function codeCandidates(raw: string): string[] {
+  const code = cleanCode(raw);
+  const upper = code.toUpperCase();
+  return upper === code ? [code] : [code, upper];
+}
+
 function loginRole(value: string | null): LoginRole | null {
   return value === 'owner' || value === 'grid' || value === 'office' ? value : null;
 }
@@ -43,7 +57,8 @@ export function matchRoute(pathAndQuery: string): Route {
     return { name: parts[0], rest: rest + (queryAt === -1 ? '' : pathAndQuery.slice(queryAt)) };
   }
   if (parts[0] === 's' && parts.length >= 2 && parts.length <= 4) {
-    const code = decode(parts[1] ?? '');
+    const decoded = decode(parts[1] ?? '');
+    const code = decoded === null ? null : cleanCode(decoded);
     if (code !== null && SHOP_CODE.test(code)) {
       if (parts.length === 2) return { name: 'shop', code };
       if (parts.length === 3 && parts[2] === 'check') return { name: 'check', code };
@@ -54,7 +69,8 @@ export function matchRoute(pathAndQuery: string): Route {
     }
   }
   if (parts.length === 1 && parts[0] === 'login') {
-    const shop = query.get('shop');
+    const given = query.get('shop');
+    const shop = given === null ? null : cleanCode(given);
     return {
       name: 'login',
       role: loginRole(query.get('role')),

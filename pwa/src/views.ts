@@ -2,8 +2,8 @@
 // The owner's own screens live in owner.ts, loaded only once an owner is signed in.
 import { chooseScore, loadCard, rememberScore, type Card, type LocalScore, type ShownScore } from './card';
 import { h } from './dom';
-import { t } from './i18n';
-import { loginPath, navigate, shopPath, type LoginRole, type Route } from './router';
+import { t, type MessageKey } from './i18n';
+import { codeCandidates, loginPath, navigate, shopPath, type LoginRole, type Route } from './router';
 import { ApiError, currentSession, deviceKeyFor, rememberDeviceKey, signIn } from './session';
 
 /** The shop's `{code}:score` document on this phone (its points, rank, list and `updated_at`). */
@@ -53,6 +53,23 @@ function day(value: string | null): string {
   return value ?? t('card.never');
 }
 
+/**
+ * The card's 最近自查: the day the card says (`data-card-day`), or the day of a newer self-check on this phone the
+ * card does not count yet (`data-pending-day`, set by the owner's home; `data-pending-unsent` when it still waits
+ * to upload), so the card never says 暂无 beside the owner's 本周已自查.
+ */
+export function showLastSelfCheck(el: HTMLElement): void {
+  const { cardDay, pendingDay, pendingUnsent } = el.dataset;
+  if (cardDay === undefined && !pendingDay) return; // neither known yet: keep the placeholder
+  if (pendingDay && (!cardDay || pendingDay > cardDay)) {
+    el.textContent = pendingUnsent ? `${pendingDay}${t('card.pendingUpload')}` : pendingDay;
+    el.dataset.pending = pendingUnsent ? 'unsent' : 'sent';
+  } else {
+    el.textContent = day(cardDay || null);
+    delete el.dataset.pending;
+  }
+}
+
 function fillCard(el: HTMLElement, card: Card | null, fresh: boolean, score: ShownScore): void {
   const { points, rank, of, list } = score;
   const q = (sel: string): HTMLElement => el.querySelector<HTMLElement>(sel) ?? h('span');
@@ -68,7 +85,9 @@ function fillCard(el: HTMLElement, card: Card | null, fresh: boolean, score: Sho
     badge.className = `badge ${list}`;
     badge.textContent = t(list === 'red' ? 'card.list.red' : 'card.list.black');
   }
-  q('[data-last-self-check]').textContent = day(card?.last_self_check ?? null);
+  const selfCheck = q('[data-last-self-check]');
+  selfCheck.dataset.cardDay = card?.last_self_check ?? '';
+  showLastSelfCheck(selfCheck);
   q('[data-last-patrol]').textContent = day(card?.last_patrol ?? null);
   q('.card-note').textContent = fresh ? '' : t('card.offline');
 }
@@ -81,11 +100,84 @@ function errorLine(): HTMLElement {
   return h('p', { class: 'error', role: 'alert', hidden: true });
 }
 
-function showError(el: HTMLElement, err: unknown): void {
-  el.hidden = false;
-  el.textContent =
-    err instanceof ApiError ? t('login.failed', { reason: err.reason }) : navigator.onLine ? String(err) : t('login.offline');
+// The reasons server/accounts.py (and server/api/auth.py) give for a refused sign-in or activation, in our words.
+const REASONS: Record<string, MessageKey> = {
+  'Wrong shop code or PIN.': 'auth.wrongPin',
+  'Wrong or expired activation code.': 'auth.wrongCode',
+  'Wrong username or password.': 'auth.wrongPassword',
+  "This shop's account is disabled: ask the safety office.": 'auth.disabled',
+  'This account no longer exists.': 'auth.gone',
+};
+
+function waitWords(seconds: number): string {
+  return seconds < 60 ? t('auth.seconds', { n: seconds }) : t('auth.minutes', { n: Math.ceil(seconds / 60) });
 }
+
+/** Why the server refused, in the screen's language: its known reasons translated, any other as it wrote it. */
+export function authReason(err: ApiError): string {
+  const reason = err.reason.trim();
+  if (err.status === 429 || err.error === 'too_many_requests') {
+    const seconds = /(\d+)\s*s\b/.exec(reason);
+    return t('auth.throttled', { wait: waitWords(seconds ? Number(seconds[1]) : 60) });
+  }
+  if (reason.includes('本店已停业')) return t('auth.shopClosed'); // server/accounts.py SHOP_CLOSED
+  const known = REASONS[reason];
+  if (known) return t(known);
+  if (err.status === 400 && reason.startsWith('pin:')) return t('owner.pinDigits');
+  if (err.status === 404 && reason.startsWith('No shop ')) return t('auth.noShop');
+  return reason || err.error || `HTTP ${err.status}`;
+}
+
+/** The line shown when signing in (or activating: 激活失败, not 登录失败) did not work. */
+export function authMessage(err: unknown, activating = false): string {
+  if (err instanceof ApiError) return t(activating ? 'owner.activateFailed' : 'login.failed', { reason: authReason(err) });
+  if (!navigator.onLine) return t('login.offline');
+  return err instanceof Error ? err.message : String(err);
+}
+
+function showError(el: HTMLElement, err: unknown, activating = false): void {
+  el.hidden = false;
+  el.textContent = authMessage(err, activating);
+}
+
+function say(el: HTMLElement, text: string): void {
+  el.hidden = false;
+  el.textContent = text;
+}
+
+/** What the public card API says of `code`: a card, a closed shop, no shop, or nothing (offline). */
+export async function cardState(code: string): Promise<'found' | 'closed' | 'missing' | 'offline'> {
+  try {
+    const res = await fetch(`/api/public/shops/${encodeURIComponent(code)}`, { cache: 'no-cache' });
+    if (res.ok) return 'found';
+    if (res.status === 404) {
+      const body = (await res.json().catch(() => ({}))) as { reason?: unknown };
+      return body.reason === 'closed' ? 'closed' : 'missing';
+    }
+  } catch {
+    // offline
+  }
+  return 'offline';
+}
+
+/**
+ * The registered spelling of a typed or linked shop code: trimmed; as given when the server knows it (or cannot
+ * be asked), else its upper-case form when that one is a shop (s0001 typed for S0001). Codes are not upper-cased
+ * at registration (server/models/common.py PARTITION allows lower case), so the exact code is tried first.
+ */
+export async function resolveShopCode(raw: string): Promise<string> {
+  const [code = '', upper] = codeCandidates(raw);
+  if (upper === undefined || (await cardState(code)) !== 'missing') return code;
+  const other = await cardState(upper);
+  return other === 'found' || other === 'closed' ? upper : code;
+}
+
+/** A PIN field: digits only, six of them (server/accounts.py check_pin), checked here with our own message. */
+function pinInput(name: string, autocomplete: string): HTMLInputElement {
+  return h('input', { name, type: 'password', inputmode: 'numeric', autocomplete, maxlength: '6', required: true });
+}
+
+const PIN = /^\d{6}$/;
 
 /** Sign in to `account` (`owner:{shop}` or `staff:{username}`), with this phone's key for it when it has one. */
 async function postAuth(path: string, body: Record<string, string>, account: string): Promise<void> {
@@ -119,15 +211,7 @@ async function postAuth(path: string, body: Record<string, string>, account: str
 function ownerSignIn(shop: string | null): HTMLElement {
   const shopInput = h('input', { name: 'shop', autocomplete: 'username', required: true, maxlength: '32' });
   if (shop) shopInput.value = shop;
-  const pin = h('input', {
-    name: 'pin',
-    type: 'password',
-    inputmode: 'numeric',
-    autocomplete: 'current-password',
-    pattern: '\\d{6}',
-    maxlength: '6',
-    required: true,
-  });
+  const pin = pinInput('pin', 'current-password');
   const err = errorLine();
   const button = h('button', { type: 'submit', class: 'primary' }, t('owner.login'));
   const form = h(
@@ -140,10 +224,15 @@ function ownerSignIn(shop: string | null): HTMLElement {
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    err.hidden = true;
+    if (!PIN.test(pin.value)) {
+      say(err, t('owner.pinDigits'));
+      pin.focus();
+      return;
+    }
     button.disabled = true;
-    const code = (shop ?? shopInput.value).trim();
-    postAuth('/api/auth/owner', { shop: code, pin: pin.value }, `owner:${code}`)
-      .then(() => navigate(shopPath(code), true))
+    void resolveShopCode(shop ?? shopInput.value)
+      .then((code) => postAuth('/api/auth/owner', { shop: code, pin: pin.value }, `owner:${code}`).then(() => navigate(shopPath(code), true)))
       .catch((e: unknown) => showError(err, e))
       .finally(() => (button.disabled = false));
   });
@@ -151,15 +240,8 @@ function ownerSignIn(shop: string | null): HTMLElement {
   const actShop = h('input', { name: 'activation_shop', required: true, maxlength: '32' });
   if (shop) actShop.value = shop;
   const code = h('input', { name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', required: true, maxlength: '16' });
-  const newPin = h('input', {
-    name: 'new_pin',
-    type: 'password',
-    inputmode: 'numeric',
-    autocomplete: 'new-password',
-    pattern: '\\d{6}',
-    maxlength: '6',
-    required: true,
-  });
+  const newPin = pinInput('new_pin', 'new-password');
+  const confirmPin = pinInput('confirm_pin', 'new-password');
   const actErr = errorLine();
   const actButton = h('button', { type: 'submit' }, t('owner.activate'));
   const activate = h(
@@ -169,16 +251,33 @@ function ownerSignIn(shop: string | null): HTMLElement {
     shop ? null : field(t('login.shop'), actShop),
     field(t('owner.code'), code),
     field(t('owner.newPin'), newPin),
+    field(t('owner.confirmPin'), confirmPin),
     actErr,
     actButton,
   );
   activate.addEventListener('submit', (event) => {
     event.preventDefault();
+    // A typo in a PIN typed once would lock the owner out until the grid worker brings a new code.
+    actErr.hidden = true;
+    if (!PIN.test(newPin.value)) {
+      say(actErr, t('owner.pinDigits'));
+      newPin.focus();
+      return;
+    }
+    if (confirmPin.value !== newPin.value) {
+      say(actErr, t('owner.pinMismatch'));
+      confirmPin.value = '';
+      confirmPin.focus();
+      return;
+    }
     actButton.disabled = true;
-    const s = (shop ?? actShop.value).trim();
-    postAuth('/api/auth/activate', { shop: s, code: code.value.trim(), pin: newPin.value }, `owner:${s}`)
-      .then(() => navigate(shopPath(s), true))
-      .catch((e: unknown) => showError(actErr, e))
+    void resolveShopCode(shop ?? actShop.value)
+      .then((s) =>
+        postAuth('/api/auth/activate', { shop: s, code: code.value.trim(), pin: newPin.value }, `owner:${s}`).then(() =>
+          navigate(shopPath(s), true),
+        ),
+      )
+      .catch((e: unknown) => showError(actErr, e, true))
       .finally(() => (actButton.disabled = false));
   });
   return h(
@@ -220,16 +319,41 @@ function shopView(code: string, lookup: ScoreLookup, mountOwner: OwnerMount): Vi
     h('p', { class: 'muted card-note', role: 'status' }),
     h('p', { class: 'shop-code muted' }, `${t('shop.code')} ${code}`),
   );
+  const below = h('div', { class: 'below-card' });
+  /** No card for this code (a closed shop, or none): say so, without the dashes of a card to fill in, and without
+   *  the ways in (owner sign-in, activation, patrol) a fake poster would offer. A signed-in owner keeps their home. */
+  const absent = (why: 'closed' | 'missing'): void => {
+    cardEl.dataset.cardState = why;
+    const q = (sel: string): HTMLElement => cardEl.querySelector<HTMLElement>(sel) ?? h('span');
+    q('[data-shop-name]').textContent = t(why === 'closed' ? 'card.closed' : 'card.unknown');
+    q('[data-address]').textContent = '';
+    for (const sel of ['.scoreboard', '.dates', '[data-list]']) q(sel).hidden = true;
+    q('.card-note').textContent = t(why === 'closed' ? 'card.closedHint' : 'card.unknownHint');
+    if (!isOwner) below.hidden = true;
+  };
+  const present = (): void => {
+    if (!cardEl.dataset.cardState) return;
+    delete cardEl.dataset.cardState;
+    for (const sel of ['.scoreboard', '.dates']) cardEl.querySelector<HTMLElement>(sel)?.removeAttribute('hidden');
+    below.hidden = false;
+  };
   let drawn = 0;
   /** Draw the card; again (`scoreChanged`) when the phone's `{code}:score` document changed under it. */
   const drawCard = (scoreChanged: boolean): void => {
     const token = ++drawn;
-    void Promise.all([loadCard(code), lookup(code)]).then(([{ card, fresh, missing }, local]) => {
+    void Promise.all([loadCard(code), lookup(code)]).then(async ([{ card, fresh, missing }, local]) => {
       if (token !== drawn) return; // a later draw is on its way
       if (missing) {
-        const name = cardEl.querySelector('[data-shop-name]');
-        if (name) name.textContent = t('card.unknown');
+        // Closed, or no such code: then maybe the same code in upper case (s0001 for S0001, typed or linked).
+        const state = await cardState(code);
+        const upper = code.toUpperCase();
+        const other = state === 'missing' && upper !== code ? await cardState(upper) : null;
+        if (token !== drawn || !cardEl.isConnected) return;
+        if (other === 'found' || other === 'closed') navigate(shopPath(upper), true);
+        else absent(state === 'closed' ? 'closed' : 'missing');
+        return;
       }
+      present();
       // The document just changed: offline (the card could not be fetched again) it is the newest there is.
       const score = chooseScore(card, fresh, local, scoreChanged);
       if (scoreChanged && !fresh) rememberScore(code, score);
@@ -238,7 +362,6 @@ function shopView(code: string, lookup: ScoreLookup, mountOwner: OwnerMount): Vi
   };
   drawCard(false);
 
-  const below = h('div', { class: 'below-card' });
   if (isOwner) mountOwner(code, below, () => drawCard(true));
   else if (session?.user.role === 'grid') {
     below.append(

@@ -8,13 +8,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.card import badge_svg, shop_card
+from server.card import badge_svg, missing_badge_svg, shop_card
+from server.errors import CouchError
 from server.http import json_response
 from server.store.protocol import Store
 
 # A minute of caching takes the load of a busy platform off the store; points change a few times a week.
 PUBLIC: Final = {"Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
 # An SVG opened on its own is a document: no scripts, no outside resources, whatever it holds.
+SVG_TYPE: Final = "image/svg+xml; charset=utf-8"
 SVG: Final = {
     **PUBLIC,
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
@@ -33,9 +35,15 @@ async def card(request: Request) -> Response:
 
 
 async def badge(request: Request) -> Response:
-    """`GET /api/public/shops/{code}/badge.svg`."""
-    found = await shop_card(_store(request), request.path_params["code"])
-    return Response(badge_svg(found), media_type="image/svg+xml; charset=utf-8", headers=SVG)
+    """`GET /api/public/shops/{code}/badge.svg`. An unknown code or a closed shop gets a grey badge saying so, still
+    with its 404: an `<img>` shows an SVG whatever the status, where a JSON body would show as a broken image."""
+    try:
+        found = await shop_card(_store(request), request.path_params["code"])
+    except CouchError as error:
+        if error.status != 404:
+            raise
+        return Response(missing_badge_svg(error), status_code=404, media_type=SVG_TYPE, headers=SVG)
+    return Response(badge_svg(found), media_type=SVG_TYPE, headers=SVG)
 
 
 routes = [

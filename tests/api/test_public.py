@@ -89,9 +89,11 @@ def test_a_shop_without_a_score_yet_has_no_points(world: World) -> None:
 def test_unknown_and_closed_shops_are_not_found(world: World) -> None:
     rename(world, "S0003", status="closed")
     for code in ("S9999", "S0003", "district", "accounts", "a:b", "%20"):
-        for suffix in ("", "/badge.svg"):
-            resp = world.client.get(f"/api/public/shops/{code}{suffix}")
-            assert resp.status_code == 404 and resp.json()["error"] == "not_found", (code, suffix)
+        resp = world.client.get(f"/api/public/shops/{code}")
+        assert resp.status_code == 404 and resp.json()["error"] == "not_found", code
+        badge = world.client.get(f"/api/public/shops/{code}/badge.svg")  # an image wherever it is embedded
+        assert badge.status_code == 404 and badge.headers["content-type"].startswith("image/svg+xml"), code
+        assert ("已停业" if code == "S0003" else "未登记") in badge.text, code
 
 
 def test_the_badge_names_points_rank_and_list_in_its_colour(world: World) -> None:

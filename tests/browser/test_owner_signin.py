@@ -75,6 +75,7 @@ def test_first_time_activation_and_a_wrong_pin(gateway: Gateway, context: Any, l
     page.click("details.activation summary")
     page.fill("input[name=code]", code)
     page.fill("input[name=new_pin]", "135790")
+    page.fill("input[name=confirm_pin]", "135790")
     page.click("[data-form=activate] button[type=submit]")
     page.wait_for_selector("[data-owner-home]", timeout=20_000)
     page.wait_for_selector("[data-sync-state=synced]", timeout=30_000)
