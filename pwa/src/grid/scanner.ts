@@ -2,7 +2,7 @@
 // BarcodeDetector where there is one, else by jsQR, which is imported only now (it never weighs on the first
 // load). A shop poster opens that shop's e-file; a code can also be typed.
 import { h } from '../dom';
-import { navigate } from '../router';
+import { codeCandidates, navigate } from '../router';
 import type { View } from '../views';
 import { loadShop } from './data';
 import { shopHref } from './efile';
@@ -50,18 +50,21 @@ async function jsqrDecoder(): Promise<Decode> {
 }
 
 /** Open the e-file of a scanned or typed shop, or say why not. */
-async function openShop(text: string, say: (message: string) => void): Promise<boolean> {
+export async function openShop(text: string, say: (message: string) => void): Promise<boolean> {
   const code = shopFromQr(text);
   if (!code) {
     say(gt('scan.notOurs', { text: text.slice(0, 80) }));
     return false;
   }
-  if (!(await loadShop(code))) {
-    say(gt('scan.notMine', { code }));
-    return false;
+  // As given, then upper case: a code typed on a phone keyboard comes as s0001 (router.ts `codeCandidates`).
+  for (const candidate of codeCandidates(code)) {
+    if (await loadShop(candidate)) {
+      navigate(shopHref(candidate));
+      return true;
+    }
   }
-  navigate(shopHref(code));
-  return true;
+  say(gt('scan.notMine', { code }));
+  return false;
 }
 
 /** A notice line whose text and tone change; empty, it is hidden. */
