@@ -177,10 +177,9 @@ export function posterAddressBlock(a: PosterAddress): HTMLElement {
     h('p', { class: 'muted' }, ot(a.configured ? 'registry.posterAddressSet' : 'registry.posterAddressUnset')),
     problems.length
       ? h('div', {
-          class: 'error poster-warning',
+          class: 'warn poster-warning',
           role: 'alert',
           'data-poster-warning': problems.join(' '),
-          style: 'margin:8px 0;padding:10px 14px;border:2px solid currentColor;border-left-width:8px;font-weight:600',
         },
         h('strong', {}, `⚠ ${ot('registry.posterWarning')}`),
         h('ul', {}, ...problems.map((p) => h('li', {}, ot(`registry.posterWarning.${p}`)))),
