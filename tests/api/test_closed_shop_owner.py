@@ -1,20 +1,32 @@
 """A closed shop's owner account is disabled: the owner's tokens stop working on every endpoint at once, with the
 reason the phone shows, and sign-in and activation are refused; reopening lets the owner sign in again with the
-shop code and PIN (the tokens of before stay dead). The grid worker's access to the shop is unchanged."""
+shop code and PIN (the tokens of before stay dead). The grid worker's access to the shop is unchanged. On either
+backend (tests/backends.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from server.accounts import SHOP_CLOSED
-from tests.api.conftest import World
+from tests.api.conftest import World, open_world
 from tests.api.test_rewards import clean_patrol, self_check
+from tests.backends import BACKENDS, store_settings
 
 PIN = "246810"
 CLOSED_REASON = "本店已停业，账号已停用"
 # What `owner_calls` answer while the account works (no checkpoint is kept: 404).
 WORKS = {"changes": 200, "bulk_docs": 201, "checkpoint": 404, "report": 200, "renew": 200}
+
+
+@pytest.fixture(params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    with store_settings(request, request.param) as on, open_world(tmp_path, **on) as w:
+        yield w
 
 
 def activated_owner(world: World, shop: str = "S0001") -> dict[str, str]:

@@ -1,13 +1,27 @@
 """Device reports and the sync monitor across two sub-districts: a report is its sender's own (naming another
-user's device id replaces nothing of theirs), and a sub-district's office sees only its own refused documents."""
+user's device id replaces nothing of theirs), and a sub-district's office sees only its own refused documents. On
+either backend (tests/backends.py): a report's id `accounts:device:{user_id}:{device}` holds several colons, and the
+office's list reads the `accounts:device:` range of ids."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from server.store.upsert import read, upsert
-from tests.api.test_subdistrict_offices import District, district  # noqa: F401  (the two sub-districts' world)
+from tests.api.test_subdistrict_offices import District, open_district
+from tests.backends import BACKENDS, store_settings
 from tests.validators.builders import gas_leak_patrol
+
+
+@pytest.fixture(params=BACKENDS)
+def district(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[District]:
+    """The two sub-districts' world (tests/api/test_subdistrict_offices.py)."""
+    with store_settings(request, request.param) as on, open_district(tmp_path, **on) as d:
+        yield d
 
 
 def _owner_of_t0001(d: District) -> dict[str, str]:
@@ -22,7 +36,7 @@ def _devices(d: District, who: dict[str, str]) -> list[dict[str, Any]]:
     return items
 
 
-def test_a_report_naming_another_users_device_leaves_theirs_alone(district: District) -> None:  # noqa: F811
+def test_a_report_naming_another_users_device_leaves_theirs_alone(district: District) -> None:
     d, client = district, district.world.client
     owner = _owner_of_t0001(d)
     # zhou's device id is no secret (every event he writes carries it): T0001's owner reports it as theirs.
@@ -47,7 +61,7 @@ def test_a_report_naming_another_users_device_leaves_theirs_alone(district: Dist
 
 
 def test_a_report_of_the_earlier_form_is_read_and_replaced_by_its_own_users_next_report(
-    district: District,  # noqa: F811
+    district: District,
 ) -> None:
     d, world = district, district.world
     store = world.state.store
@@ -78,7 +92,7 @@ def test_a_report_of_the_earlier_form_is_read_and_replaced_by_its_own_users_next
 
 
 def test_the_sync_monitor_shows_a_shared_grid_worker_only_the_offices_own_refusals(
-    district: District,  # noqa: F811
+    district: District,
 ) -> None:
     d, client = district, district.world.client
     # The district's office puts zhou (minglou) on xihu's grid too.

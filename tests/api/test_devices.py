@@ -1,12 +1,25 @@
-"""Device reports: phones report their sync state for themselves; only the office lists them, silent ones first."""
+"""Device reports: phones report their sync state for themselves; only the office lists them, silent ones first.
+On either backend (tests/backends.py): a report's id `accounts:device:{user_id}:{device}` holds several colons (and
+a device id may hold more), and the office's list reads the ids of the `accounts:device:` prefix."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from server.store.upsert import read, upsert
-from tests.api.conftest import World
+from tests.api.conftest import World, open_world
+from tests.backends import BACKENDS, store_settings
+
+
+@pytest.fixture(params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    with store_settings(request, request.param) as on, open_world(tmp_path, **on) as w:
+        yield w
 
 
 def report(**over: Any) -> dict[str, Any]:
@@ -112,3 +125,30 @@ def test_no_device_reads_another_ones_report_over_sync(world: World) -> None:
     world.client.post("/api/devices/report", json=report(), headers=zhou)
     resp = world.client.get("/sync/accounts:device:grid:zhou:d-0a1b2c3d4e5f", headers=zhou)
     assert resp.status_code == 404
+
+
+def test_device_ids_with_colons_are_kept_apart_per_user_and_listed(world: World) -> None:
+    zhou, li, wang = (world.login(u, f"{u}-password") for u in ("zhou", "li", "wang"))
+    sent = [(zhou, "d:1", 1), (zhou, "d:1:2", 2), (li, "d:1", 3), (zhou, "d", 4)]
+    for headers, device, pending in sent:
+        resp = world.client.post(
+            "/api/devices/report", json=report(device=device, pending_docs=pending), headers=headers
+        )
+        assert resp.status_code == 200, resp.text
+    for user, device, pending in [("grid:zhou", "d:1", 1), ("grid:zhou", "d:1:2", 2), ("grid:li", "d:1", 3)]:
+        stored = world.call(read, world.state.store, f"accounts:device:{user}:{device}")
+        assert (stored["user"], stored["device"], stored["pending_docs"]) == (user, device, pending)
+    # A neighbour of the range (an id just past `accounts:device:`) is not listed.
+    world.call(upsert, world.state.store, {"_id": "accounts:devicf", "type": "x"})
+    items = world.client.get("/api/office/devices", headers=wang).json()["items"]
+    listed = sorted((i["user"], i["device"], i["pending_docs"]) for i in items)
+    assert listed == [("grid:li", "d:1", 3), ("grid:zhou", "d", 4), ("grid:zhou", "d:1", 1), ("grid:zhou", "d:1:2", 2)]
+    # Reporting again replaces the row of that user and device only.
+    world.client.post("/api/devices/report", json=report(device="d:1", pending_docs=0), headers=zhou)
+    items = world.client.get("/api/office/devices", headers=wang).json()["items"]
+    assert sorted((i["user"], i["device"], i["pending_docs"]) for i in items) == [
+        ("grid:li", "d:1", 3),
+        ("grid:zhou", "d", 4),
+        ("grid:zhou", "d:1", 0),
+        ("grid:zhou", "d:1:2", 2),
+    ]

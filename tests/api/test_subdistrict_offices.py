@@ -6,6 +6,7 @@ the app's OpenAPI document, so an operation added later is held to the reach the
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Iterator
@@ -44,7 +45,14 @@ class District:
 
 @pytest.fixture
 def district(tmp_path: Path) -> Iterator[District]:
-    with open_world(tmp_path) as world:
+    with open_district(tmp_path) as d:
+        yield d
+
+
+@contextlib.contextmanager
+def open_district(tmp_path: Path, **settings: Any) -> Iterator[District]:
+    """The world of the module docstring (`settings`: as `open_world` takes them, e.g. another store)."""
+    with open_world(tmp_path, **settings) as world:
         registry, accounts = world.state.registry, world.state.accounts
         world.call(accounts.create_staff, "grid", "qian", "qian-password", "小钱", "xihu")
         world.call(registry.put_community, "xc", "西溪社区", "xihu")

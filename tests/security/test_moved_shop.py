@@ -3,8 +3,8 @@ pushes after it (a phone offline for a day): accepted within `MOVED_SHOP_GRACE` 
 and counted by the shop's projections; anything else outside the worker's scope is refused as before, and the
 worker reads only the shops of their grids now.
 
-In-process gateway (tests/api/conftest.py) with the validators running: grid g1 (zhou) holds S0001 and S0002, grid
-g2 (li) holds S0003; grid g3 (wu) holds none.
+In-process gateway (tests/api/conftest.py) with the validators running, on either backend (tests/backends.py):
+grid g1 (zhou) holds S0001 and S0002, grid g2 (li) holds S0003; grid g3 (wu) holds none.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 
 from server.sync.validate import MOVED_SHOP_GRACE
 from tests.api.conftest import World, open_world, wait_until
+from tests.backends import BACKENDS, store_settings
 from tests.security.docs import CST, patrol, photo, replicated, verification
 from tests.validators.builders import full_answers, gas_leak_patrol
 
@@ -25,9 +26,9 @@ Json = dict[str, Any]
 SCOPE = "is not in this account's scope"
 
 
-@pytest.fixture
-def moved(tmp_path: Path) -> Iterator[World]:
-    with open_world(tmp_path) as w:
+@pytest.fixture(params=BACKENDS)
+def moved(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    with store_settings(request, request.param) as on, open_world(tmp_path, **on) as w:
         w.call(w.state.accounts.create_staff, "grid", "wu", "wu-password", "小吴")
         w.call(w.state.registry.put_grid, "g3", "文三三网格", "wensan", ["wu"], [])
         yield w

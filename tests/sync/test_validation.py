@@ -4,6 +4,7 @@ that keeps every refused document for the office. In-process, on the embedded st
 from __future__ import annotations
 
 import base64
+import contextlib
 import struct
 import zlib
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from server.quarantine import MAX_PER_DAY
 from server.settings import Settings
 from server.store.protocol import Store
 from server.sync.validate import WriteContext, check_event_write
+from tests.backends import BACKENDS, store_settings
 from tests.validators.builders import full_answers
 from tests.worlds import seed_registry
 
@@ -106,8 +108,21 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
+    with _open_world(tmp_path) as w:
+        yield w
+
+
+@pytest.fixture(params=BACKENDS)
+def either_world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    """The world on the embedded store, then on a CouchDB database (tests/backends.py)."""
+    with store_settings(request, request.param) as on, _open_world(tmp_path, **on) as w:
+        yield w
+
+
+@contextlib.contextmanager
+def _open_world(tmp_path: Path, **settings: Any) -> Iterator[World]:
     # Without the validators: these tests count the gateway's own store calls and read what a push stored.
-    app = create_app(Settings(data_dir=tmp_path / "data", secret=SECRET, run_validators=False))
+    app = create_app(Settings(data_dir=tmp_path / "data", secret=SECRET, run_validators=False, **settings))
     with TestClient(app, raise_server_exceptions=False) as client:
         state, call = app.state, client.portal.call  # type: ignore[union-attr]
         seed_registry(call, state.registry, owner_activated=True)
@@ -610,9 +625,10 @@ async def test_check_event_write_on_each_backend_with_the_clock_as_a_parameter(s
         await check_event_write(WriteContext(store, then), owner, scope, doc, True)
 
 
-def test_the_gateway_notes_when_it_received_an_owners_self_checks(world: World) -> None:
+def test_the_gateway_notes_when_it_received_an_owners_self_checks(either_world: World) -> None:
     """SPEC counts a week's self-check when it is *received* within the grace period: the gateway writes a
     receipt with the checks, the phone's answer is about its own documents only, and no device writes one."""
+    world = either_world
     checks = [self_check(), self_check()]
     before = datetime.now(UTC)
     for new_edits in (True, False):
@@ -643,10 +659,11 @@ def test_the_gateway_notes_when_it_received_an_owners_self_checks(world: World) 
     assert len(rows) == 2
 
 
-def test_the_gateway_notes_when_it_received_an_owners_rectifications(world: World) -> None:
+def test_the_gateway_notes_when_it_received_an_owners_rectifications(either_world: World) -> None:
     """A rectification's `performed_at` alone could be set back to date a late fix "in time" (the audit's probe:
     dated on the deadline, pushed five weeks later): it gets a receipt as a self-check does, in the same one when
     they come together; a grid worker's verification needs none."""
+    world = either_world
     fix = event("rectification", "S0001", "owner:S0001", hazard=hazard(), note="换了新灭火器")
     check = self_check()
     before = datetime.now(UTC)
@@ -660,3 +677,35 @@ def test_the_gateway_notes_when_it_received_an_owners_rectifications(world: Worl
     assert received["events"] == [check["_id"], fix["_id"]]
     moment = datetime.fromisoformat(received["received_at"].replace("Z", "+00:00"))
     assert before - timedelta(seconds=1) <= moment <= datetime.now(UTC)
+
+
+def test_the_restores_are_read_once_on_the_embedded_store_and_never_on_couchdb(
+    either_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The restore marker (`_local/server/restores`) is the embedded store's (`mashang restore`): it is read at the
+    first owner's write and kept for the app's life; on CouchDB, which is never restored so, it is never read, and
+    the receipts are of the moment the gateway received the events."""
+    world = either_world
+    store = world.client.app.state.store  # type: ignore[attr-defined]
+    asked: list[str] = []
+    real = store.get_local
+
+    async def get_local(local_id: str) -> Any:
+        asked.append(local_id)
+        return await real(local_id)
+
+    monkeypatch.setattr(store, "get_local", get_local)
+    before = datetime.now(UTC)
+    for new_edits in (True, False, True):
+        sent = {**self_check(), **({} if new_edits else {"_rev": "1-" + "c" * 32})}
+        answers = world.owner([sent], new_edits=new_edits)
+        assert all(a.get("ok") for a in answers) and len(answers) == (1 if new_edits else 0), answers
+    assert asked.count("server/restores") == (1 if store.kind == "sqlite" else 0), asked
+    rows = world.client.get(
+        "/sync/_all_docs?include_docs=true&startkey=%22S0001:receipt:%22&endkey=%22S0001:receipt:%EF%BF%B0%22",
+        headers=world.headers("admin", "admin"),
+    ).json()["rows"]
+    assert len(rows) == 3
+    for row in rows:
+        moment = datetime.fromisoformat(row["doc"]["received_at"].replace("Z", "+00:00"))
+        assert before - timedelta(seconds=1) <= moment <= datetime.now(UTC)
