@@ -109,7 +109,11 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
 
   function markHazard(fieldset: HTMLElement, item: TemplateItem): void {
     const value = readItem(item, fieldset);
-    fieldset.classList.toggle('hazard', isHazard(item, value));
+    const hazard = isHazard(item, value);
+    fieldset.classList.toggle('hazard', hazard);
+    // Said in words too, not by the red border alone (WCAG 1.4.1); the patrol says it with its finding panel.
+    const mark = fieldset.querySelector<HTMLElement>(':scope > .hazard-mark');
+    if (mark) mark.hidden = !hazard;
   }
 
   function itemFieldset(item: TemplateItem): HTMLElement {
@@ -145,6 +149,7 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
       });
       fieldset.append(h('label', { class: 'number', for: id }, t('check.number')), input);
     }
+    if (!opts.verify) fieldset.append(h('p', { class: 'hazard-mark', 'data-hazard-mark': '', hidden: true }, t('check.hazardMark')));
     if (opts.withPhotos) fieldset.append(photoPicker(item, opts.verify ? [] : (prior?.photos ?? [])));
     markHazard(fieldset, item);
     return fieldset;

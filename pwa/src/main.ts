@@ -115,7 +115,9 @@ function renderChrome(): void {
   short.textContent = t('app.short');
   brand.replaceChildren(full, short);
   langButton.textContent = t('lang.switch');
-  langButton.setAttribute('aria-label', t('lang.switchLabel'));
+  // Named by what it shows (a voice-control user says what they see, WCAG 2.5.3); what it does is its description.
+  langButton.removeAttribute('aria-label');
+  langButton.title = t('lang.switchLabel');
   langButton.lang = lang === 'zh-CN' ? 'en' : 'zh-CN';
   updateButton.textContent = t('update.prompt');
   if (lastSync) renderSync(lastSync);

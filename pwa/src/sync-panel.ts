@@ -35,7 +35,7 @@ export async function fillSyncPanel(panel: HTMLElement, status: SyncStatus): Pro
   const close = h('button', { type: 'button', class: 'primary' }, t('sync.close'));
   close.addEventListener('click', () => (panel as HTMLDialogElement).close?.());
   panel.replaceChildren(
-    h('h2', {}, t('sync.details')),
+    h('h2', { id: 'sync-panel-title' }, t('sync.details')),
     status.problem ? h('p', { class: 'error', 'data-sync-problem': '' }, t('sync.problem', { why: status.problem })) : '',
     h(
       'ul',

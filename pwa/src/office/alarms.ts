@@ -80,7 +80,13 @@ function history(alarm: Alarm, names: Names): HTMLElement {
 
 function actions(alarm: Alarm, replace: (a: Alarm, own?: boolean) => void): HTMLElement | null {
   if (alarm.status === 'resolved') return null;
-  const note = h('textarea', { name: 'note', rows: '2', maxlength: '1000', placeholder: ot('alarms.notePlaceholder') });
+  const note = h('textarea', {
+    name: 'note',
+    rows: '2',
+    maxlength: '1000',
+    placeholder: ot('alarms.notePlaceholder'),
+    'aria-label': ot('alarms.notePlaceholder'), // a name that stays once the placeholder gives way to typing
+  });
   const status = h('p', { class: 'form-status', role: 'status' });
   const step = (path: string, body: Record<string, string>) => async (): Promise<void> => {
     status.replaceChildren();

@@ -102,7 +102,9 @@ export function lineChart(
       for (const [x, y] of segment) g.append(el('circle', { cx: x, cy: y, r: 2.5 }));
     }
     const lx = box.pad.left + index * 150;
-    g.append(el('rect', { x: lx, y: box.height + 8, width: 12, height: 12, rx: 2 }));
+    // The legend's swatch is a piece of the line, so its dash pattern (office.css) tells the series apart without
+    // colour too.
+    g.append(el('line', { x1: lx - 2, x2: lx + 14, y1: box.height + 14, y2: box.height + 14, class: 'swatch' }));
     g.append(el('text', { x: lx + 18, y: box.height + 18, class: 'legend' }, s.label));
     svg.append(g);
   });
