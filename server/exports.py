@@ -3,7 +3,7 @@ Chinese correctly) or XLSX, and the printable monthly report (self-contained HTM
 
 Every CSV text cell passes `neutralise`: a cell starting with = + - @ (or a tab or carriage return) would be run as
 a formula by Excel (CSV injection), so it gets a leading apostrophe. The XLSX has no need of one (Excel would show
-it): each text cell is written as a string cell (`t="inlineStr"`), never a formula, holding the text as it is.
+it): each text cell is written as a string cell (XlsxWriter `write_string`), never a formula, holding the text.
 Every value in the report is HTML-escaped.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -234,26 +235,34 @@ async def xlsx_rows(table: Table) -> list[list[Cell]]:
     return [list(table.header), *[[xlsx_cell(c) for c in row] async for row in table.rows]]
 
 
+# Characters Excel refuses in a sheet's name.
+_SHEET_NAME_NOT: Final = re.compile(r"[\[\]:*?/\\]")
+
+
 def xlsx_bytes(title: str, rows: list[list[Cell]]) -> bytes:
-    """A one-sheet workbook (blocking: run it in a thread)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    """A one-sheet workbook (blocking: run it in a thread), written with XlsxWriter: each text a string cell, never
+    a formula, whatever it starts with (`write_string`); numbers and booleans as such; an empty cell left out; a
+    sheet name without the characters Excel refuses. openpyxl's writer, an object per cell, took 7 s of the 10-12 s
+    export of a year of a 1,500-shop sub-district's checks (60,000 rows); XlsxWriter takes about 2.5 s."""
+    import xlsxwriter
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-
-    def cell(value: Cell) -> object:
-        if not isinstance(value, str):
-            return value
-        # openpyxl makes a cell starting with = a formula: each text is a string cell, whatever it starts with.
-        text = WriteOnlyCell(sheet, value)
-        text.data_type = "s"
-        return text
-
-    for row in rows:
-        sheet.append([cell(value) for value in row])
     out = io.BytesIO()
-    book.save(out)
+    # Texts stay texts: no formula, number or link made of what a shop's name or a note says.
+    plain = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    book = xlsxwriter.Workbook(out, plain)
+    sheet = book.add_worksheet(_SHEET_NAME_NOT.sub("", title)[:31] or "Sheet1")
+    text, number, boolean = sheet.write_string, sheet.write_number, sheet.write_boolean
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                boolean(r, c, value)
+            elif isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+                number(r, c, value)
+            else:  # text (or a float no cell can hold as a number)
+                text(r, c, str(value))
+    book.close()
     return out.getvalue()
 
 

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.cli import main
-from server.exports import Cell, Table, _csv_line, xlsx_bytes, xlsx_rows
+from server.exports import Cell, Table, _csv_line, xlsx_bytes, xlsx_cell, xlsx_rows
 from server.settings import Settings
 from server.store import open_store
 from server.store.protocol import AllDocsQuery
@@ -181,6 +181,29 @@ def test_xlsx_text_cells_hold_the_text_as_written_never_a_formula() -> None:
     assert [row[1].value for row in sheet.iter_rows(min_row=2)] == list(range(len(texts)))
     # The CSV keeps its apostrophe.
     assert _csv_line(["-折扣店", "=1+1", "折扣店"]) == "'-折扣店,'=1+1,折扣店\r\n"
+
+
+def test_xlsx_holds_every_kind_of_cell_as_written() -> None:
+    """Texts as string cells (a formula's text too), numbers and booleans as such, empty cells empty; a sheet name
+    loses the characters Excel refuses in one (the writer raised on them)."""
+    header = ["名称", "n", "x", "ok", "空", "尾"]
+    rows: list[list[Cell]] = [
+        header,
+        ["a & b <c> \"d\" 'e'", 1, 2.5, True, None, "  空格  "],
+        ["=SUM(A1)", -3, 0.1, False, None, "第一行\n第二行"],
+        [xlsx_cell("控制\x01字符\x1f"), 2**40, float("nan"), None, None, "末"],
+    ]
+    body = xlsx_bytes("checks[2026]:*?/\\", rows)
+    book = openpyxl.load_workbook(io.BytesIO(body))
+    sheet = book.active
+    assert sheet is not None and sheet.title == "checks2026"
+    got = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert got[0] == header
+    assert got[1] == ["a & b <c> \"d\" 'e'", 1, 2.5, True, None, "  空格  "]
+    assert got[2] == ["=SUM(A1)", -3, 0.1, False, None, "第一行\n第二行"]
+    assert got[3] == ["控制字符", 2**40, "nan", None, None, "末"]
+    assert [row[0].data_type for row in sheet.iter_rows()] == ["s"] * 4  # "=SUM(A1)" too: a string, no formula
+    assert xlsx_bytes("empty", []) and openpyxl.load_workbook(io.BytesIO(xlsx_bytes("e", [[]]))).active is not None
 
 
 def test_the_monthly_report_has_the_months_figures_lists_and_communities(
