@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -93,13 +95,31 @@ async def read_object(request: Request) -> dict[str, Any]:
 
 def json_response(request: Request, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """orjson-encoded answer, gzip-compressed when large and the client accepts it."""
-    body = orjson.dumps(data)
+    body, hdrs = gzipped(request, orjson.dumps(data), headers)
+    return Response(body, status_code=status, media_type="application/json", headers=hdrs)
+
+
+def accepts_gzip(request: Request) -> bool:
+    return "gzip" in request.headers.get("accept-encoding", "")
+
+
+def gzipped(request: Request, body: bytes, headers: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
+    """`body` gzip-compressed when large and the client accepts it, with the headers that say so."""
     hdrs = dict(headers or {})
-    if len(body) >= settings_of(request).gzip_min_bytes and "gzip" in request.headers.get("accept-encoding", ""):
+    if len(body) >= settings_of(request).gzip_min_bytes and accepts_gzip(request):
         body = gzip.compress(body, compresslevel=5)
         hdrs["Content-Encoding"] = "gzip"
         hdrs["Vary"] = "Accept-Encoding"
-    return Response(body, status_code=status, media_type="application/json", headers=hdrs)
+    return body, hdrs
+
+
+async def gzip_stream(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """A streamed answer's chunks as one gzip stream (send it with `Content-Encoding: gzip`)."""
+    packer = zlib.compressobj(5, zlib.DEFLATED, 31)  # wbits 31: the gzip format
+    async for chunk in chunks:
+        if packed := packer.compress(chunk):
+            yield packed
+    yield packer.flush()
 
 
 # ----- query parameters, as CouchDB reads them -----

@@ -128,6 +128,18 @@ def test_rankings_export_lists_the_months_snapshot(client: TestClient, office: d
     assert {r[5] for r in rows[1:]} <= set(grids.values())
 
 
+def test_csv_exports_and_the_report_are_gzipped_when_the_browser_accepts_it(
+    client: TestClient, office: dict[str, str]
+) -> None:
+    """A year of a sub-district's checks is ~8 MB as CSV and ~1.8 MB gzipped; the browser unpacks it itself."""
+    for url in ("/api/office/exports/checks.csv", f"/api/office/reports/{MONTH}.html"):
+        plain = client.get(url, headers={**office, "Accept-Encoding": "identity"})
+        packed = client.get(url, headers={**office, "Accept-Encoding": "gzip"})
+        assert plain.status_code == packed.status_code == 200, url
+        assert "content-encoding" not in plain.headers and packed.headers["content-encoding"] == "gzip", url
+        assert packed.content == plain.content and len(plain.content) > 1000, url  # unpacked by the client
+
+
 def test_hostile_names_are_neutralised_in_csv_xlsx_and_html(
     client: TestClient, office: dict[str, str], district: Path
 ) -> None:
