@@ -23,10 +23,11 @@ open. A folder in the first layout (`mashang.sqlite3` and `manifest.json` beside
 
 What the gateway received after the backup was taken is lost with it, the receipts of self-checks included, and the
 phones send those checks again. So a restore notes itself in the store it writes (`_local/server/restores`: when
-the backup was taken and when it was restored, one entry per restore, kept by later backups), and a self-check
-performed before a restore that arrives after it is received, by its receipt, at the earliest moment it could
-first have come (`first_arrival`: its own time, or the backup's when it is older), not days later: a check made on
-time does not cost its shop a missed week because the server lost data.
+the backup was taken and when it was restored, one entry per restore, kept by later backups), and a self-check or
+rectification performed before a restore that arrives in the `RESYNC` (14 days) after it is received, by its
+receipt, at the earliest moment it could first have come (`first_arrival`: its own time, or the backup's when it
+is older), not days later: a check made on time does not cost its shop a missed week because the server lost
+data. Later, a restore re-dates nothing: an owner cannot date events into the lost window for months.
 
 Each backup is also noted in the store (`_local/server/last-backup`, `record`), so that the office's sync monitor
 says when the last one was made, and warns when none was made for `STALE_DAYS` (`status`).
@@ -60,6 +61,9 @@ DB = "mashang.sqlite3"
 LAST_BACKUP = "server/last-backup"  # the local document noting the last backup
 FAILED = "server/backup-failed"  # the local document noting the last scheduled backup that failed
 RESTORES = "server/restores"  # the local document noting the restores the store came from (`restores`)
+# How long after a restore what phones send again is dated as it could first have arrived (`first_arrival`): the
+# week's grace a phone may stay offline, and a week more.
+RESYNC = timedelta(days=14)
 RETRY_HOURS = 1.0  # a scheduled backup that failed is tried again after this (or a round, when shorter)
 STALE_DAYS = 2  # the sync monitor warns when no backup was made for longer
 MANIFEST = "manifest.json"
@@ -353,12 +357,16 @@ async def restores(store: Store) -> tuple[Restore, ...]:
 
 def first_arrival(performed_at: datetime, now: datetime, noted: tuple[Restore, ...]) -> datetime:
     """When the server is taken to have received, `now`, something performed at `performed_at`: `now`, unless it
-    was performed before a restore the store came from; then it may have arrived once already and been lost with
-    what came after the backup, and it is dated at the earliest moment it could have first arrived (its own time,
-    or the backup's when it is older; never later than `now`)."""
+    was performed before a restore the store came from, and it comes within `RESYNC` of that restore; then it may
+    have arrived once already and been lost with what came after the backup, and it is dated at the earliest moment
+    it could have first arrived (its own time, or the backup's when it is older; never later than `now`).
+
+    Phones send again what a restore lost at their next sync: a restore re-dates only what comes in the `RESYNC`
+    after it. Without that bound, an owner could date a check or a fix into the lost window for as long as the
+    gateway accepts old events (90 days) after any restore, and be received in time."""
     earliest = now
     for restore_ in noted:
-        if performed_at < restore_.restored_at <= now:
+        if performed_at < restore_.restored_at <= now <= restore_.restored_at + RESYNC:
             earliest = min(earliest, max(performed_at, restore_.taken_at))
     return earliest
 

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from server import backup as backup_module
 from server.app import create_app
 from server.auth import Principal, Tokens
-from server.backup import Restore, first_arrival
+from server.backup import RESYNC, Restore, first_arrival
 from server.ids import new_ulid
 from server.settings import Settings
 from server.store.reads import docs_with_prefix
@@ -178,17 +178,24 @@ def test_without_a_restore_a_check_is_received_when_it_comes(tmp_path: Path) -> 
 
 def test_first_arrival() -> None:
     t = datetime(2026, 3, 2, tzinfo=UTC)
-    now = t + timedelta(days=30)
     one = Restore(taken_at=t, restored_at=t + timedelta(days=10))
-    two = Restore(taken_at=t + timedelta(days=20), restored_at=t + timedelta(days=25))
+    two = Restore(taken_at=t + timedelta(days=20), restored_at=t + timedelta(days=21))
+    now = t + timedelta(days=20)  # 10 days after the first restore
     assert first_arrival(t + timedelta(days=5), now, ()) == now  # no restore
     assert first_arrival(t + timedelta(days=5), now, (one,)) == t + timedelta(days=5)  # after the backup
     assert first_arrival(t - timedelta(days=5), now, (one,)) == t  # before it: the backup's time
     assert first_arrival(t + timedelta(days=11), now, (one,)) == now  # made after the restore
-    assert first_arrival(t + timedelta(days=5), now, (one, two)) == t + timedelta(days=5)  # the earliest bound
-    assert first_arrival(t + timedelta(days=22), now, (one, two)) == t + timedelta(days=22)
-    assert first_arrival(t + timedelta(days=15), now, (one, two)) == t + timedelta(days=20)
     assert first_arrival(t + timedelta(days=5), t + timedelta(days=8), (one,)) == t + timedelta(days=8)  # not yet
+    # What comes later than RESYNC after the restore is no longer taken as lost by it: received when it comes.
+    closed = one.restored_at + RESYNC + timedelta(seconds=1)
+    assert first_arrival(t + timedelta(days=5), closed, (one,)) == closed
+    assert first_arrival(t + timedelta(days=5), one.restored_at + RESYNC, (one,)) == t + timedelta(days=5)
+    both = t + timedelta(days=22)  # both restores within RESYNC
+    assert first_arrival(t + timedelta(days=5), both, (one, two)) == t + timedelta(days=5)  # the earliest bound
+    assert first_arrival(t + timedelta(days=15), both, (one, two)) == t + timedelta(days=20)
+    only_two = t + timedelta(days=26)  # the first restore's RESYNC is over, the second's not
+    assert first_arrival(t + timedelta(days=5), only_two, (one, two)) == t + timedelta(days=20)
+    assert first_arrival(t + timedelta(days=20, hours=12), only_two, (one, two)) == t + timedelta(days=20, hours=12)
 
 
 def test_a_rectification_sent_again_after_a_restore_is_received_when_it_could_first_have_come() -> None:
