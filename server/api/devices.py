@@ -31,6 +31,7 @@ from server.store.upsert import read, upsert
 
 PREFIX: Final = "accounts:device:"
 SILENT_DAYS: Final = 3  # a device not heard from for longer is flagged for the office
+DEVICES_PER_USER: Final = 10  # the reports kept per user, the most recent: phones replaced, a shared phone or two
 
 AppVersion = Annotated[StrictStr, Field(min_length=1, max_length=40)]
 
@@ -79,6 +80,7 @@ async def report(request: Request) -> Response:
     }
     stored = await upsert(_store(request), doc)
     await _drop_earlier(_store(request), principal.user_id, body.device)
+    await _keep_newest(_store(request), principal.user_id)
     return json_response(request, _public(stored, _now()))
 
 
@@ -97,6 +99,18 @@ async def _drop_earlier(store: Store, user_id: str, device: str) -> None:
     if earlier is None or earlier.get("user") != user_id or earlier.get("device") != device:
         return
     await store.bulk_docs([{"_id": earlier["_id"], "_rev": earlier["_rev"], "_deleted": True}])
+
+
+async def _keep_newest(store: Store, user_id: str) -> None:
+    """Keeps the user's `DEVICES_PER_USER` most recent reports, removing older ones: a phone replaced, or a script
+    naming new device ids, would otherwise add a row for ever (300 in a second, each read by every sync monitor)."""
+    rows = await docs_with_prefix(store, f"{PREFIX}{user_id}:")
+    if len(rows) <= DEVICES_PER_USER:
+        return
+    rows.sort(key=lambda row: (str(row.get("received_at", "")), str(row["_id"])), reverse=True)
+    await store.bulk_docs(
+        [{"_id": row["_id"], "_rev": row["_rev"], "_deleted": True} for row in rows[DEVICES_PER_USER:]]
+    )
 
 
 def _public(doc: dict[str, Any], now: datetime) -> dict[str, Any]:

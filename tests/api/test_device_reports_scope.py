@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from server.api.devices import DEVICES_PER_USER
 from server.store.upsert import read, upsert
 from tests.api.test_subdistrict_offices import District, open_district
 from tests.backends import BACKENDS, store_settings
@@ -117,3 +118,16 @@ def test_the_sync_monitor_shows_a_shared_grid_worker_only_the_offices_own_refusa
     assert bad["_id"] not in text and "S0001" not in text
     # The district's office sees it as minglou's does.
     assert d.get("/api/office/sync-monitor", d.wang)["refused_total"] == 1
+
+
+def test_a_user_keeps_only_their_most_recent_device_reports(district: District) -> None:
+    """Each new device id was a new row for ever: a script could add hundreds a second, each read by every sync
+    monitor. The newest DEVICES_PER_USER are kept; other users' rows are untouched."""
+    d, client = district, district.world.client
+    owner = _owner_of_t0001(d)
+    for n in range(DEVICES_PER_USER + 5):
+        report = {"device": f"d-{n:03d}", "app_version": "0.1.0", "pending_docs": n, "pending_photos": 0}
+        assert client.post("/api/devices/report", json=report, headers=owner).status_code == 200
+    mine = sorted(i["device"] for i in _devices(d, d.wang) if i["user"] == "owner:T0001")
+    assert mine == [f"d-{n:03d}" for n in range(5, DEVICES_PER_USER + 5)]
+    assert {i["user"] for i in _devices(d, d.wang)} >= {"grid:zhou", "grid:qian"}  # the others' stay
