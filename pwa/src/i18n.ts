@@ -279,7 +279,7 @@ const en: Dictionary = {
   'owner.hazardNote': 'Inspection note: {note}',
   'owner.notLoaded': 'Fetching data from the server…',
   'owner.signOut': 'Sign out',
-  'owner.signOutPending': '{n} items are not uploaded yet. Sign out and delete them anyway?',
+  'owner.signOutPending': '{n} {n|item is|items are} not uploaded yet. Sign out and delete them anyway?',
   'login.username': 'Username',
   'login.password': 'Password',
   'login.submit': 'Sign in',
@@ -326,9 +326,12 @@ export type Params = Record<string, string | number>;
 /** Fill `{name}` placeholders; a name without a value stays as it is. Every screen's dictionary uses it. */
 export function fill(text: string, params?: Params): string {
   if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in params ? String(params[name]) : whole,
-  );
+  // `{n|one|other}`: English plurals ("1 hazard", "2 hazards"); the word for one when the number is 1, else the other.
+  return text
+    .replace(/\{(\w+)\|([^|{}]*)\|([^|{}]*)\}/g, (whole, name: string, one: string, other: string) =>
+      name in params ? (Number(params[name]) === 1 ? one : other) : whole,
+    )
+    .replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
 /** Look a key up in one language and fill `{name}` placeholders. */
@@ -378,3 +381,10 @@ export function t(key: MessageKey, params?: Params): string {
 export function tr(zhText: string, enText: string): string {
   return getLang() === 'en' ? enText : zhText;
 }
+
+/** Joins a list of names: 、 in Chinese, a comma in English. */
+export function joinList(items: readonly string[]): string {
+  return items.join(getLang() === 'en' ? ', ' : '、');
+}
+
+export { zh as ownerZh, en as ownerEn };

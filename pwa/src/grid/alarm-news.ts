@@ -8,6 +8,7 @@ import { store, storedJson } from '../device';
 import { loadAllTemplates } from './data';
 import type { AlarmDoc } from './docs';
 import { isNews } from './due';
+import { joinList } from '../i18n';
 import { gt } from './i18n';
 import { itemName } from './ui';
 
@@ -53,7 +54,7 @@ export function alarmBanner(): HTMLElement {
         .catch(() => ({ name: undefined })),
       loadAllTemplates().catch(() => []),
     ]).then(([shop, templates]) => {
-      const items = alarm.items.map((i) => itemName(templates, i.item)).join('、');
+      const items = joinList(alarm.items.map((i) => itemName(templates, i.item)));
       text.textContent = gt('alarmNews.text', { shop: shop.name ?? alarm.shop, items });
       open.setAttribute('href', `/grid/s/${encodeURIComponent(alarm.shop)}`);
       banner.dataset.alarmNews = alarm._id;

@@ -6,6 +6,7 @@ import { navigate, refresh } from '../router';
 import { currentSession, signIn, signOut } from '../session';
 import type { View } from '../views';
 import { send } from './api';
+import { joinList } from '../i18n';
 import { label, ot, type OfficeKey } from './i18n';
 import { ownSubdistrict, reachLine, subdistricts } from './reach';
 import { field, form, input, submit } from './ui';
@@ -93,9 +94,7 @@ function alarmWatch(node: HTMLElement, count: HTMLElement, banner: HTMLElement, 
       if (event.event !== 'alarm') return;
       const { change, alarm } = JSON.parse(event.data) as NewAlarm;
       if (change !== 'new') return;
-      text.textContent = `${ot('alarms.new')}: ${alarm.shop_name ?? alarm.shop} · ${alarm.items
-        .map((i) => label('item', i.item))
-        .join('、')}`;
+      text.textContent = `${ot('alarms.new')}: ${alarm.shop_name ?? alarm.shop} · ${joinList(alarm.items.map((i) => label('item', i.item)))}`;
       banner.hidden = false;
     },
     state: (state) => (node.dataset.alarmStream = state),

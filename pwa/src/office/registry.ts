@@ -5,6 +5,7 @@ import { h } from '../dom';
 import { ApiError, get, qs, reasonOf, send, upload } from './api';
 import { auditLog } from './audit';
 import { when } from './format';
+import { joinList } from '../i18n';
 import { ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
@@ -64,8 +65,8 @@ export function importReport(job: ImportJob): HTMLElement {
         ? `${ot('common.failed')}: ${str(job.reason)}`
         : ot('registry.done', { created: job.created ?? 0, updated: job.updated ?? 0, errors: problems.length })),
     job.resumed ? h('p', { 'data-import-resumed': String(job.resumed) }, ot('registry.resumed', { n: job.resumed })) : null,
-    job.communities_created?.length ? h('p', {}, `${ot('registry.communities')}: ${job.communities_created.join('、')}`) : null,
-    job.grids_created?.length ? h('p', {}, `${ot('registry.grids')}: ${job.grids_created.join('、')}`) : null,
+    job.communities_created?.length ? h('p', {}, `${ot('registry.communities')}: ${joinList(job.communities_created)}`) : null,
+    job.grids_created?.length ? h('p', {}, `${ot('registry.grids')}: ${joinList(job.grids_created)}`) : null,
     job.warnings?.length
       ? h('div', { class: 'warning', 'data-import-warnings': '' },
         h('strong', {}, ot('registry.warnings')),
@@ -325,7 +326,7 @@ function subdistrictForm(subdistricts: Subdistrict[], own: string | null): HTMLE
   return section(ot('registry.subdistrict'), form({ 'data-form': 'subdistrict' }, [
     field(ot('common.code'), code, own === null ? undefined : ot('registry.subdistrictOwn')),
     codes,
-    field(ot('common.name'), input('name', { required: true, maxlength: '64', placeholder: '明楼街道' })),
+    field(ot('common.name'), input('name', { required: true, maxlength: '64', placeholder: ot('registry.subdistrictExample') })),
     submit(ot('common.save')),
   ], async (data) => {
     const named = heldSubdistrict(String(data.get('code') ?? '').trim(), own) ?? '';
@@ -461,7 +462,7 @@ export const registry: Screen = () => {
           { label: ot('common.code'), cell: (g: (typeof grids)[number]) => g.code },
           { label: ot('common.name'), cell: (g: (typeof grids)[number]) => g.name },
           { label: ot('common.community'), cell: (g: (typeof grids)[number]) => g.community },
-          { label: ot('nav.workers'), cell: (g: (typeof grids)[number]) => g.workers.join('、') },
+          { label: ot('nav.workers'), cell: (g: (typeof grids)[number]) => joinList(g.workers) },
           { label: ot('workers.shops'), cell: (g: (typeof grids)[number]) => String(g.shops), cls: 'num' },
         ],
         grids,

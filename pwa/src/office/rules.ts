@@ -4,7 +4,7 @@
 import { h } from '../dom';
 import { attempt, get, type Refusal } from './api';
 import { when } from './format';
-import { getLang } from '../i18n';
+import { getLang, joinList } from '../i18n';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
 import { type Names, personName, staffNames } from './people';
@@ -394,7 +394,7 @@ function templateEditor(doc: Doc, isNew: boolean, reload: () => void, editable =
   });
   const named = str(title[getLang() === 'en' ? 'en' : 'zh']);
   const heading = `${named || id} · ${isNew ? ot('rules.newTemplate') : ot('rules.version', { v: str(doc.version) })}`;
-  const cats = [...chosen].map((c) => label('category', c)).join('、');
+  const cats = joinList([...chosen].map((c) => label('category', c)));
   return h('details', { class: 'template', open: isNew ? undefined : true },
     h('summary', {}, heading, cats ? ` · ${ot('rules.categories')}: ${cats}` : ''), f);
 }

@@ -5,6 +5,7 @@ import { h, type Child } from '../dom';
 import { navigate } from '../router';
 import { get, imageUrl, qs, send } from './api';
 import { num, when } from './format';
+import { joinList } from '../i18n';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
@@ -154,7 +155,7 @@ export function describe(doc: Doc, names: Names = new Map()): Child[] {
       return [doc.passed ? '✔ ' : '✘ ', str(doc.note), ` · ${by}`];
     case 'alarm':
       return [badge(label('status', doc.status), `status ${str(doc.status)}`), ' ',
-        Array.isArray(doc.items) ? (doc.items as Doc[]).map((i) => label('item', i.item)).join('、') : ''];
+        Array.isArray(doc.items) ? joinList((doc.items as Doc[]).map((i) => label('item', i.item))) : ''];
     case 'ledger':
       return [`${Number(doc.points) > 0 ? '+' : ''}${str(doc.points)} · ${label('ledger', doc.rule)}`, doc.note ? ` · ${ledgerNote(doc.note)}` : ''];
     default:

@@ -3,6 +3,7 @@ import { h } from '../dom';
 import { get } from './api';
 import { barChart } from './charts';
 import { num, pct } from './format';
+import { joinList } from '../i18n';
 import { ot } from './i18n';
 import type { Screen } from './main';
 import { listOf, loadInto, section, sortRows, str, table } from './ui';
@@ -51,7 +52,7 @@ export const workers: Screen = () => {
           { label: ot('common.name'), cell: (w: Worker) => who(w), sort: who },
           {
             label: ot('workers.grids'),
-            cell: (w: Worker) => (w.grids ?? []).map((g) => (typeof g === 'string' ? g : str(g.name ?? g.code ?? g.id))).join('、'),
+            cell: (w: Worker) => joinList((w.grids ?? []).map((g) => (typeof g === 'string' ? g : str(g.name ?? g.code ?? g.id)))),
           },
           { label: ot('workers.shops'), cell: (w: Worker) => num(w.shops), cls: 'num', sort: (w) => w.shops },
           { label: ot('workers.patrolled'), cell: (w: Worker) => num(patrolled(w)), cls: 'num', sort: patrolled },
