@@ -7,10 +7,12 @@ ULID made from its time and a counter, so ids are valid, unique, and unrelated t
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from server.ids import new_ulid
 from server.models import default_rules, default_template
@@ -252,3 +254,19 @@ def gas_leak_patrol(shop: str, user_id: str, device: str) -> dict[str, Any]:
         "answers": answers,
         "findings": [finding],
     }
+
+
+Events = Callable[[], list[dict[str, Any]]]
+
+
+def case(name: str, events: Events, as_of: str, expected: dict[str, list[int]]) -> Any:
+    """One row of a rule's table: the events (made when the test runs), the day, the ledger expected by rule."""
+    return pytest.param(events, as_of, expected, id=name)
+
+
+def check_table(events: Events, as_of: str, expected: dict[str, list[int]]) -> list[dict[str, Any]]:
+    """The shop's documents as of `as_of`: its ledger is `expected` (points by rule), its score 100 plus them."""
+    docs = project(events(), as_of)
+    assert ledger(docs) == expected
+    assert score(docs)["points"] == 100 + sum(sum(points) for points in expected.values())
+    return docs

@@ -11,7 +11,6 @@ February-March 2026: a major hazard is found on Monday 02-23 (W09), due Thursday
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -21,6 +20,9 @@ from server.validators.projections import project_with_past
 from tests.validators.builders import (
     RULES,
     TEMPLATES,
+    Events,
+    case,
+    check_table,
     finding,
     hazard_id,
     ledger,
@@ -36,7 +38,6 @@ from tests.validators.builders import (
     verification,
 )
 
-Events = Callable[[], list[dict[str, Any]]]
 FOUND = "2026-02-23 10:00"
 DEADLINE = "2026-02-26"
 
@@ -58,10 +59,6 @@ def _checked(performed: str, received: str) -> list[dict[str, Any]]:
     """A self-check dated `performed` that the server received at `received`."""
     check = self_check(performed)
     return [check, receipt(received, check)]
-
-
-def case(name: str, events: Events, as_of: str, expected: dict[str, list[int]]) -> Any:
-    return pytest.param(events, as_of, expected, id=name)
 
 
 @pytest.mark.parametrize(
@@ -168,7 +165,4 @@ def test_a_backdated_rectification_takes_its_place_at_its_credited_moment() -> N
 def test_a_shop_comes_onto_the_platform_when_the_server_knows_it_was_active(
     events: Events, as_of: str, expected: dict[str, list[int]]
 ) -> None:
-    docs = project(events(), as_of)
-    assert ledger(docs) == expected
-    assert score(docs)["points"] == 100 + sum(sum(points) for points in expected.values())
-    assert not of_type(docs, "alarm")
+    assert not of_type(check_table(events, as_of, expected), "alarm")

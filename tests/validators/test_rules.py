@@ -3,7 +3,6 @@ points the ledger then holds (the year's start of 100 left out). March 2026: W10
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,6 +17,9 @@ from tests.validators.builders import (
     SHOP,
     TEMPLATE,
     TEMPLATES,
+    Events,
+    case,
+    check_table,
     finding,
     hazard_id,
     ledger,
@@ -34,25 +36,12 @@ from tests.validators.builders import (
     verification,
 )
 
-Events = Callable[[], list[dict[str, Any]]]
-
-
-def case(name: str, events: Events, as_of: str, expected: dict[str, list[int]]) -> Any:
-    return pytest.param(events, as_of, expected, id=name)
-
 
 def _received(*moments: str) -> list[dict[str, Any]]:
     """A check of W10 received in time, and one of W11 (9-15 March; its grace ends with 22 March) received at
     `moments`."""
     late = self_check("2026-03-10 10:00")
     return [self_check("2026-03-02 10:00"), late, *(receipt(moment, late) for moment in moments)]
-
-
-def check_table(events: Events, as_of: str, expected: dict[str, list[int]]) -> list[dict[str, Any]]:
-    docs = project(events(), as_of)
-    assert ledger(docs) == expected
-    assert score(docs)["points"] == 100 + sum(sum(points) for points in expected.values())
-    return docs
 
 
 @pytest.mark.parametrize(
