@@ -188,7 +188,7 @@ def _take_over_first_layout(out: Path) -> None:
     if first.database != DB:
         (out / DB).unlink()  # left over: the manifest names a backup of this layout already
         return
-    moment = _moment(first.created_at) or datetime.now(UTC)
+    moment = parse_time(first.created_at) or datetime.now(UTC)
     database = _new_snapshot_name(out, moment)
     try:
         os.link(out / DB, out / database)
@@ -348,8 +348,8 @@ async def restores(store: Store) -> tuple[Restore, ...]:
     entries = noted.get("restores") if noted else None
     found = []
     for entry in entries if isinstance(entries, list) else []:
-        taken = _moment(entry.get("taken_at")) if isinstance(entry, dict) else None
-        restored = _moment(entry.get("restored_at")) if isinstance(entry, dict) else None
+        taken = parse_time(entry.get("taken_at")) if isinstance(entry, dict) else None
+        restored = parse_time(entry.get("restored_at")) if isinstance(entry, dict) else None
         if taken is not None and restored is not None:
             found.append(Restore(taken, restored))
     return tuple(found)
@@ -391,9 +391,9 @@ async def _noted(store: Store) -> tuple[Doc | None, datetime | None, Doc | None,
     """The last backup's note and when it was made; the scheduled backup that failed since (none when a backup
     was made after it) and when."""
     noted = await read_local(store, LAST_BACKUP)
-    made = _moment(noted.get("created_at")) if noted else None
+    made = parse_time(noted.get("created_at")) if noted else None
     failure = await read_local(store, FAILED)
-    failed_at = _moment(failure.get("at")) if failure else None
+    failed_at = parse_time(failure.get("at")) if failure else None
     if failed_at is None or (made is not None and failed_at <= made):
         return noted, made, None, None
     return noted, made, failure, failed_at
@@ -479,7 +479,8 @@ class Schedule:
                 await asyncio.sleep(60)
 
 
-def _moment(value: object) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
+    """An ISO time with its zone (as the store and the phones write them), or None."""
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:

@@ -120,7 +120,7 @@ def receipts_for(
     for doc in docs:
         if doc.get("type") in RECEIPTED and isinstance(doc.get("shop"), str):
             received = now
-            performed = _moment(doc.get("performed_at")) if restores else None
+            performed = backup.parse_time(doc.get("performed_at")) if restores else None
             if performed is not None:
                 received = backup.first_arrival(performed, now, restores).astimezone(UTC)
             by_receipt.setdefault((doc["shop"], received), []).append(str(doc["_id"]))
@@ -140,15 +140,6 @@ def receipts_for(
             receipt["_rev"] = revtree.new_rev(None, False, fields, [])
         out.append(receipt)
     return out
-
-
-def _moment(value: object) -> datetime | None:
-    """An event's `performed_at` (the rules checked it: an ISO time with its offset), or None."""
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return moment if moment.utcoffset() is not None else None
 
 
 async def _restores(state: Any) -> tuple[backup.Restore, ...]:
