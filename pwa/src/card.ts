@@ -73,22 +73,29 @@ export function rememberScore(code: string, score: ShownScore): void {
 
 const KEY = 'mashang.card.';
 
+/** Why a code has no card: its shop is closed, or there is no such shop. */
+export type Absent = 'closed' | 'missing';
+
 export function cachedCard(code: string): Card | null {
   return storedJson<Card | null>(KEY + code, null);
 }
 
 /** The card from the server (revalidated, never a stale HTTP cache), else the last one saved; `fresh` says which. */
-export async function loadCard(code: string): Promise<{ card: Card | null; fresh: boolean; missing: boolean }> {
+export async function loadCard(code: string): Promise<{ card: Card | null; fresh: boolean; absent: Absent | null }> {
   try {
     const res = await fetch(`/api/public/shops/${encodeURIComponent(code)}`, { cache: 'no-cache' });
-    if (res.status === 404) return { card: null, fresh: true, missing: true };
+    if (res.status === 404) {
+      // server/card.py: the 404's reason says whether the shop is closed or there is none.
+      const body = (await res.json().catch(() => ({}))) as { reason?: unknown };
+      return { card: null, fresh: true, absent: body.reason === 'closed' ? 'closed' : 'missing' };
+    }
     if (res.ok) {
       const card = { ...((await res.json()) as Card), saved_at: new Date().toISOString() };
       store(KEY + code, JSON.stringify(card));
-      return { card, fresh: true, missing: false };
+      return { card, fresh: true, absent: null };
     }
   } catch {
     // offline
   }
-  return { card: cachedCard(code), fresh: false, missing: false };
+  return { card: cachedCard(code), fresh: false, absent: null };
 }

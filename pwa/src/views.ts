@@ -1,6 +1,6 @@
 // The screens everyone sees first: home, the public shop card with the owner's sign-in, staff sign-in.
 // The owner's own screens live in owner.ts, loaded only once an owner is signed in.
-import { chooseScore, loadCard, rememberScore, type Card, type LocalScore, type ShownScore } from './card';
+import { chooseScore, loadCard, rememberScore, type Absent, type Card, type LocalScore, type ShownScore } from './card';
 import { h } from './dom';
 import { t, type MessageKey } from './i18n';
 import { codeCandidates, loginPath, navigate, shopPath, type LoginRole, type Route } from './router';
@@ -146,18 +146,9 @@ function say(el: HTMLElement, text: string): void {
 }
 
 /** What the public card API says of `code`: a card, a closed shop, no shop, or nothing (offline). */
-export async function cardState(code: string): Promise<'found' | 'closed' | 'missing' | 'offline'> {
-  try {
-    const res = await fetch(`/api/public/shops/${encodeURIComponent(code)}`, { cache: 'no-cache' });
-    if (res.ok) return 'found';
-    if (res.status === 404) {
-      const body = (await res.json().catch(() => ({}))) as { reason?: unknown };
-      return body.reason === 'closed' ? 'closed' : 'missing';
-    }
-  } catch {
-    // offline
-  }
-  return 'offline';
+export async function cardState(code: string): Promise<'found' | Absent | 'offline'> {
+  const { card, fresh, absent } = await loadCard(code);
+  return absent ?? (fresh && card ? 'found' : 'offline');
 }
 
 /**
@@ -322,7 +313,7 @@ function shopView(code: string, lookup: ScoreLookup, mountOwner: OwnerMount): Vi
   const below = h('div', { class: 'below-card' });
   /** No card for this code (a closed shop, or none): say so, without the dashes of a card to fill in, and without
    *  the ways in (owner sign-in, activation, patrol) a fake poster would offer. A signed-in owner keeps their home. */
-  const absent = (why: 'closed' | 'missing'): void => {
+  const absent = (why: Absent): void => {
     cardEl.dataset.cardState = why;
     const q = (sel: string): HTMLElement => cardEl.querySelector<HTMLElement>(sel) ?? h('span');
     q('[data-shop-name]').textContent = t(why === 'closed' ? 'card.closed' : 'card.unknown');
@@ -341,16 +332,15 @@ function shopView(code: string, lookup: ScoreLookup, mountOwner: OwnerMount): Vi
   /** Draw the card; again (`scoreChanged`) when the phone's `{code}:score` document changed under it. */
   const drawCard = (scoreChanged: boolean): void => {
     const token = ++drawn;
-    void Promise.all([loadCard(code), lookup(code)]).then(async ([{ card, fresh, missing }, local]) => {
+    void Promise.all([loadCard(code), lookup(code)]).then(async ([{ card, fresh, absent: why }, local]) => {
       if (token !== drawn) return; // a later draw is on its way
-      if (missing) {
+      if (why) {
         // Closed, or no such code: then maybe the same code in upper case (s0001 for S0001, typed or linked).
-        const state = await cardState(code);
         const upper = code.toUpperCase();
-        const other = state === 'missing' && upper !== code ? await cardState(upper) : null;
+        const other = why === 'missing' && upper !== code ? await cardState(upper) : null;
         if (token !== drawn || !cardEl.isConnected) return;
         if (other === 'found' || other === 'closed') navigate(shopPath(upper), true);
-        else absent(state === 'closed' ? 'closed' : 'missing');
+        else absent(why);
         return;
       }
       present();
