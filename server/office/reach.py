@@ -149,10 +149,6 @@ class Reach:
         if not self.everywhere and (found := await subdistrict_of_community(store, code)) is not None:
             self.require(found, f"Community {code}")
 
-    def require_any(self, subdistricts: Iterable[str | None], what: str) -> None:
-        if not self.everywhere and self.subdistrict not in set(subdistricts):
-            raise self.outside(what)
-
 
 async def subdistrict_of_community(store: Store, code: str) -> str | None:
     """The community's sub-district; None for an unknown community (nothing to hold it to)."""
