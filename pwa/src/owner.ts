@@ -14,7 +14,7 @@ import { localDb, uploadState, whileShown } from './db';
 import { h } from './dom';
 import { autosave, loadDraft } from './drafts';
 import { appendEvent, appendEvents, isQuotaError, savePhoto, photoUrl } from './events';
-import { t, type MessageKey } from './i18n';
+import { joinList, t, type MessageKey } from './i18n';
 import { isHazard } from './items';
 import { hazardItemLabel, hazardShown, pendingRectifications, type HazardShown, type RectificationLike } from './owner-hazards';
 import { checkPath, navigate, rectifyPath, shopPath } from './router';
@@ -247,7 +247,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
                 h(
                   'li',
                   { class: 'alarm', 'data-alarm': a._id, 'data-status': a.status },
-                  a.items.map((i) => label(items, i.item)).join('、'),
+                  joinList(a.items.map((i) => label(items, i.item))),
                   h('span', { class: 'muted' }, ` · ${a.created_at.slice(0, 10)} · ${t(`alarm.${a.status}` as MessageKey)}`),
                 ),
               ),

@@ -15,6 +15,7 @@ import type {
   VerificationDoc,
 } from './docs';
 import { allHazards, dueAt, isOverdue, pendingVerdict, type ShopFile } from './due';
+import { joinList } from '../i18n';
 import { gt } from './i18n';
 import { hazardItems } from './patrol-logic';
 import { badge, itemName, notice, section, severityBadge, shortDay, templateOf, thumbs, type Tone } from './ui';
@@ -95,7 +96,7 @@ function alarmCard(alarm: AlarmDoc, templates: TemplateDoc[]): HTMLElement {
       h('strong', {}, gt('alarm.at', { day: shortDay(alarm.created_at) })),
       badge(gt(`alarm.${alarm.status}`), alarm.status === 'resolved' ? 'ok' : 'bad'),
     ),
-    h('div', {}, alarm.items.map((i) => itemName(templates, i.item)).join('、')),
+    h('div', {}, joinList(alarm.items.map((i) => itemName(templates, i.item)))),
   );
 }
 
@@ -107,7 +108,7 @@ function historyEntry(doc: EventDoc, templates: TemplateDoc[]): HTMLElement {
     const template = templateOf(templates, check.template, check.template_version);
     const found = template ? hazardItems(template, check.answers) : [];
     parts.push(found.length ? gt('event.hazards', { n: found.length }) : gt('event.clean'));
-    if (found.length) parts.push(h('div', { class: 'muted' }, found.map((i) => itemName(templates, i)).join('、')));
+    if (found.length) parts.push(h('div', { class: 'muted' }, joinList(found.map((i) => itemName(templates, i)))));
     photos = Object.values(check.answers).flatMap((a) => a.photos ?? []);
   } else if (doc.type === 'patrol') {
     const patrol = doc as PatrolDoc;
@@ -115,7 +116,7 @@ function historyEntry(doc: EventDoc, templates: TemplateDoc[]): HTMLElement {
     parts.push(findings.length ? gt('event.findings', { n: findings.length }) : gt('event.clean'));
     if (patrol.verified_self_checks?.length) parts.push(' · ' + gt('event.verified', { n: patrol.verified_self_checks.length }));
     if (findings.length)
-      parts.push(h('div', { class: 'muted' }, findings.map((f) => itemName(templates, f.item)).join('、')));
+      parts.push(h('div', { class: 'muted' }, joinList(findings.map((f) => itemName(templates, f.item)))));
     photos = [
       ...Object.values(patrol.answers).flatMap((a) => a.photos ?? []),
       ...findings.flatMap((f) => f.photos ?? []),
