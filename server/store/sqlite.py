@@ -511,7 +511,12 @@ class SqliteStore:
     async def bulk_docs(self, docs: Sequence[Doc], new_edits: bool = True, durable: bool = True) -> list[Doc]:
         from server.store.sqlite_write import prepare, write_job
 
-        prepared = await asyncio.to_thread(prepare, docs, new_edits, self.blobs)
+        if any(isinstance(d, dict) and d.get("_attachments") for d in docs):
+            prepared = await asyncio.to_thread(prepare, docs, new_edits, self.blobs)  # bodies go to files
+        else:
+            # Without attachments preparing is a little parsing (~5 us a document), less than the hop to a thread
+            # and back cost a replicated batch under load (~1 ms).
+            prepared = prepare(docs, new_edits, self.blobs)
         results: list[Doc] = await self._writer.submit(write_job(prepared, new_edits, self.revs_limit), durable)
         return results
 

@@ -169,6 +169,9 @@ class Writer:
         self._flushes = synchronous.upper() in ("FULL", "EXTRA")
         self._conn = connect(path, "NORMAL" if self._flushes else synchronous)
         self._conn.execute("PRAGMA wal_autocheckpoint=0")  # the WalCheckpointer's thread does it
+        # The savepoints of a group's jobs keep the pages they change in memory, not in a temporary file: a group's
+        # transaction is bounded (MAX_GROUP jobs), and the writer's own sorts are small.
+        self._conn.execute("PRAGMA temp_store=MEMORY")
         self._checkpointer = WalCheckpointer(path, synchronous)
         self._flusher = WalFlusher(Path(f"{path}-wal"))
         self._state = state
@@ -225,6 +228,12 @@ class Writer:
                 state.restore(read_state(conn))
             before = state.snapshot()
             for i, (job, _fut, _durable) in enumerate(group):
+                if len(group) == 1:
+                    # Alone in its transaction, a job needs no savepoint: its error rolls the transaction back
+                    # (below). A savepoint keeps the old content of every page the job changes, which cost a
+                    # replicated batch of 100 documents 1 ms in a file and 0.15 ms in memory.
+                    outcomes.append((True, job(conn, state)))
+                    continue
                 snap = state.snapshot()
                 conn.execute(f"SAVEPOINT j{i}")
                 try:

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,6 +84,36 @@ async def test_concurrent_writers_each_get_their_own_answer(tmp_path: Path) -> N
         feed = await store.changes(ChangesQuery())
         assert len(feed["results"]) == 51 and feed["last_seq"] == 51
         assert (await store.get("S0001:shop:S0001", GetOptions()))["_rev"] == base["rev"]
+    finally:
+        await store.close()
+
+
+async def test_a_failing_job_leaves_nothing_behind_alone_or_beside_others(tmp_path: Path) -> None:
+    """A job that fails after writing rows, alone in its transaction (no savepoint) or in a group (its own
+    savepoint): none of its rows stay, its sequence numbers are not used, and the other jobs land."""
+    from server.store.sqlite_write import prepare, write_job
+
+    store = await SqliteStore.open(tmp_path)
+
+    def failing(i: int) -> Any:
+        inner = write_job(prepare([{"_id": f"S0001:self_check:01JDY{i:021d}"}], True, store.blobs), True, 1000)
+
+        def job(conn: Any, state: Any) -> Any:
+            inner(conn, state)
+            raise RuntimeError("the disk said no")
+
+        return job
+
+    try:
+        with pytest.raises(RuntimeError):
+            await store.run_write(failing(1))
+        good = [store.bulk_docs([{"_id": f"S0001:self_check:01JDX{i:021d}"}]) for i in range(20)]
+        results = await asyncio.gather(store.run_write(failing(2)), *good, return_exceptions=True)
+        assert isinstance(results[0], RuntimeError)
+        assert all(r[0]["ok"] for r in results[1:])  # type: ignore[index]
+        feed = await store.changes(ChangesQuery())
+        assert sorted(r["id"] for r in feed["results"]) == [f"S0001:self_check:01JDX{i:021d}" for i in range(20)]
+        assert feed["last_seq"] == 20 and (await store.info())["doc_count"] == 20
     finally:
         await store.close()
 
