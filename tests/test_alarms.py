@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -73,6 +74,42 @@ async def test_a_feed_longer_than_a_page_is_read_to_its_end(store: Store, monkey
         assert [doc["_id"] for doc in found] == [doc["_id"] for doc in reversed(docs)]
     finally:
         await alarms.stop()
+
+
+async def test_under_a_stream_of_commits_the_index_reads_the_feed_a_few_times_a_second_and_misses_nothing(
+    store: Store, desk: Alarms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A phone's push commits every few milliseconds: the index must not read the feed after each commit (it took
+    the push's time), yet every alarm among the commits still reaches the desk."""
+    reads = 0
+    changes = store.changes
+
+    async def counted(query: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return await changes(query)
+
+    monkeypatch.setattr(store, "changes", counted)
+    subscription, _ = desk.subscribe()
+    raised = []
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    n = 0
+    while loop.time() - start < 1.0:
+        n += 1
+        await write(store, {"_id": f"S0002:note:{n:04d}", "type": "note"})
+        if n % 10 == 0:
+            alarm = alarm_doc("S0001", f"2026-03-01T10:{n // 10:02d}:00+08:00")
+            raised.append(alarm["_id"])
+            await write(store, alarm)
+        await asyncio.sleep(0.005)
+    heard = []
+    while len(heard) < len(raised):
+        event = await subscription.next(5)
+        assert event is not None, f"heard {len(heard)} of {len(raised)} alarms"
+        heard.append(event.alarm["_id"])
+    assert sorted(heard) == sorted(raised)
+    assert n > 50 and reads <= 1.0 / alarm_module.TAIL_EVERY + 3, f"{reads} reads of the feed for {n} commits"
 
 
 async def test_concurrent_steps_never_overwrite_each_other(store: Store, desk: Alarms) -> None:
