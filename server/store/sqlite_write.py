@@ -17,7 +17,7 @@ from server.errors import CouchError, bad_request, conflict
 from server.store import revtree
 from server.store.docs import Attachment, NewAttachment, StubAttachment, check_id, parse_attachments, split_body
 from server.store.protocol import Doc, partition_of
-from server.store.revtree import Tree
+from server.store.revtree import Node, Tree
 from server.store.sqlite_io import BlobFolder, Job, TxState, load_trees
 
 
@@ -94,13 +94,10 @@ class Batch:
         self.conn = conn
         unique = list(dict.fromkeys(ids))
         self.trees: dict[str, Tree] = load_trees(conn, unique)
-        self.deleted: dict[str, bool | None] = dict.fromkeys(unique)
-        for start in range(0, len(unique), 500):
-            chunk = unique[start : start + 500]
-            for doc_id, d in conn.execute(
-                f"SELECT id, deleted FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk
-            ):
-                self.deleted[doc_id] = bool(d)
+        # Whether each document is deleted now (None: new): its winner's flag, as its `docs` row keeps it.
+        self.deleted: dict[str, bool | None] = {
+            doc_id: tree[revtree.winner(tree)].deleted if tree else None for doc_id, tree in self.trees.items()
+        }
         self.touched: set[str] = set()
         self._clear()
 
@@ -205,6 +202,9 @@ def _edit(batch: Batch, state: TxState, item: Prepared, revs_limit: int) -> Doc:
 def _replicate(batch: Batch, state: TxState, item: Prepared, revs_limit: int) -> None:
     assert item.path is not None
     tree = batch.trees[item.id]
+    if not tree and not item.atts and len(item.path) <= revs_limit:
+        _replicate_new(batch, state, item)
+        return
     had_parent = {r: n.parent for r, n in tree.items()}
     leaf = item.path[0]
     atts = {} if leaf in tree else _resolve_atts(batch, item, None, revtree.rev_pos(leaf))
@@ -214,6 +214,28 @@ def _replicate(batch: Batch, state: TxState, item: Prepared, revs_limit: int) ->
             batch.reparented.append((n.parent, item.id, r))
     if leaf in added:
         _store(batch, state, item, leaf, added, atts, revs_limit)
+
+
+def _replicate_new(batch: Batch, state: TxState, item: Prepared) -> None:
+    """`_replicate` of a document the store has never seen, without attachments (most of a phone's push): its path
+    is its whole tree, its leaf the winner, and nothing is compacted or stemmed."""
+    assert item.path is not None
+    path, tree, deleted = item.path, batch.trees[item.id], item.deleted
+    leaf = path[0]
+    batch.rev_rows.append(
+        (item.id, leaf, path[1] if len(path) > 1 else None, int(deleted), 1, orjson.dumps(item.body).decode())
+    )
+    tree[leaf] = Node(path[1] if len(path) > 1 else None, deleted, True)
+    for i in range(1, len(path)):
+        parent = path[i + 1] if i + 1 < len(path) else None
+        tree[path[i]] = Node(parent, False, False)
+        batch.rev_rows.append((item.id, path[i], parent, 0, 0, None))
+    state.seq += 1
+    batch.doc_rows.append((item.id, partition_of(item.id), state.seq, leaf, int(deleted)))
+    batch.deleted[item.id] = deleted
+    batch.touched.add(item.id)
+    state.doc_count += 0 if deleted else 1
+    state.del_count += 1 if deleted else 0
 
 
 def _store(
