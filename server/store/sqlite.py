@@ -36,6 +36,7 @@ from server.store.sqlite_io import (
 )
 
 CHUNK = 64 * 1024
+SMALL_READ = 200  # document ids a `_revs_diff` read on the loop's thread may ask about (a push batch is 100)
 
 
 class SqliteStore:
@@ -258,7 +259,7 @@ class SqliteStore:
                     out[doc_id] = entry
             return out
 
-        return await self._readers.run(run)
+        return await self._readers.run(run, small=len(revs) <= SMALL_READ)
 
     # ----- feeds -----
 
@@ -450,7 +451,7 @@ class SqliteStore:
                 raise not_found("missing")
             return {"_id": f"_local/{local_id}", "_rev": f"0-{row[0]}", **orjson.loads(row[1])}
 
-        return await self._readers.run(run)
+        return await self._readers.run(run, small=True)
 
     async def put_local(self, local_id: str, doc: Doc) -> Doc:
         body = {k: v for k, v in doc.items() if k not in ("_id", "_rev", "_revisions")}

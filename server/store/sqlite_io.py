@@ -444,16 +444,21 @@ class Readers:
                 self._conns.append(conn)
         return conn
 
-    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        def call() -> T:
-            conn = self._conn()
-            conn.execute("BEGIN")  # one consistent snapshot for the whole read
-            try:
-                return fn(conn)
-            finally:
-                conn.execute("COMMIT")
+    async def run(self, fn: Callable[[sqlite3.Connection], T], small: bool = False) -> T:
+        """`fn(conn)` in one read transaction on a reader thread; a `small` read (a few rows by key: a checkpoint, a
+        replicator's `_revs_diff`) runs on the calling thread instead: under a push, the hop to a thread and back cost
+        more than the read (~1 ms against ~0.2 ms)."""
+        if small:
+            return self._call(fn)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._call, fn)
 
-        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn()
+        conn.execute("BEGIN")  # one consistent snapshot for the whole read
+        try:
+            return fn(conn)
+        finally:
+            conn.execute("COMMIT")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
