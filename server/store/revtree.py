@@ -171,6 +171,8 @@ def leaves_under(tree: Tree, rev: str) -> list[str]:
 
 def missing_revs(tree: Tree, revs: Iterable[str]) -> tuple[list[str], list[str]]:
     """`_revs_diff` for one document: (missing, possible_ancestors)."""
+    if not tree:  # a document the store has never seen (most of a push): everything is missing, nothing precedes
+        return list(dict.fromkeys(revs)), []
     missing = [r for r in dict.fromkeys(revs) if r not in tree]
     if not missing:
         return [], []
