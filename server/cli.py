@@ -7,10 +7,12 @@ import argparse
 import asyncio
 import contextlib
 import fcntl
+import gc
 import logging
 import os
 import secrets
 import signal
+import socket
 import sqlite3
 import sys
 from dataclasses import replace
@@ -74,6 +76,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr, flush=True)  # what the QR posters will hold, before anyone prints one
 
     class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            # What the gateway made to start (modules, the store, the indexes) lives as long as it does: out of the
+            # collector's sight, which otherwise walked it over and over under a push (0.9 ms of every 100-document
+            # batch, 0.2 ms after), and a request's parsed JSON is freed by reference counts long before 10,000
+            # allocations gather.
+            gc.freeze()
+            gc.set_threshold(10_000, 10, 10)
+
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             # Open alarm streams would hold the graceful shutdown until its timeout: end them first.
             alarms = getattr(app.state, "alarms", None)
