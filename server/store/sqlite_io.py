@@ -3,8 +3,9 @@
 Durability policy (written down, tested by tests/test_crash.py and tests/store/test_sqlite.py):
 - SQLite in WAL mode; every write goes through one writer thread that groups the queued jobs into one
   `BEGIN IMMEDIATE` transaction (group commit), each job inside its own SAVEPOINT so that one failing job
-  cannot undo another's. A caller's future resolves only after COMMIT returned, so an acknowledged write
-  is in the WAL, in the OS's cache at least: it survives a killed process, always.
+  cannot undo another's (a job alone in its transaction needs none: its failure rolls it back). A caller's
+  future resolves only after COMMIT returned, so an acknowledged write is in the WAL, in the OS's cache at
+  least: it survives a killed process, always.
 - With `synchronous=FULL` (the default) a durable commit is answered only after an fsync of the WAL that began
   after its COMMIT, so it survives a power cut too. The fsync runs on a flusher thread while the writer goes
   on with the next group (SQLite itself commits at NORMAL); one fsync answers every commit made before it
