@@ -326,7 +326,8 @@ async def reset_password(request: Request) -> Response:
     user_id = request.path_params["user_id"]
     accounts = accounts_of(request)
     missing = not_found("No such staff account (owners set their PIN with a new activation code).")
-    await reach.user(accounts.store, user_id, missing)  # another sub-district's account is missing as an unknown one
+    # Another sub-district's account is missing as an unknown one; one shared with another sub-district is refused.
+    await reach.user_alone(accounts.store, user_id, missing)
     user = await accounts.user(user_id)
     if user is None or user.get("role") not in ("grid", "office"):
         raise missing

@@ -137,6 +137,16 @@ class Reach:
         if not self.everywhere and self.subdistrict not in await subdistricts_of_user(store, user_id):
             raise missing or not_found(f"No account {user_id}.")
 
+    async def user_alone(self, store: Store, user_id: str, missing: CouchError | None = None) -> None:
+        """`user`, and for a sub-district's office the account must be its alone: a grid worker who also has grids
+        in another sub-district signs in there with the same password, so changing it would lock them out there and
+        give this office their reach into the other sub-district. Only the district's office may."""
+        await self.user(store, user_id, missing)
+        if not self.everywhere and await subdistricts_of_user(store, user_id) - {None, self.subdistrict}:
+            raise forbidden(
+                f"{user_id} also works in another sub-district: the district's office changes their password"
+            )
+
     # A write that creates what it names (`PUT` of a grid or a community): an unknown code is let through (the
     # handler makes it in the office's own sub-district), another sub-district's is a 403. Codes are district-wide,
     # so such a write cannot pretend a taken code is free; the reason says no more than that it is taken.

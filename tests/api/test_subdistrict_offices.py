@@ -289,6 +289,35 @@ def test_accounts_made_by_a_sub_district_office_belong_to_it(district: District)
     assert signed_in["user"]["subdistrict"] == "xihu"
 
 
+def test_a_grid_worker_shared_with_another_sub_district_gets_a_new_password_from_the_district_office_only(
+    district: District,
+) -> None:
+    """The district's office puts xihu's qian on a minglou grid too: minglou's office now sees qian, and may sign
+    qian out (a lost phone), but a new password would lock qian out of xihu and let minglou's office sign in as
+    qian, into xihu's shops."""
+    d, client = district, district.world.client
+    grid = {"name": "文三一网格", "community": "wensan", "workers": ["zhou", "qian"]}
+    assert client.put("/api/office/registry/grids/g1", json=grid, headers=d.wang).status_code == 200
+    assert "grid:qian" in {u["id"] for u in d.get("/api/office/users", d.zhao)["items"]}
+    reset = client.post("/api/office/users/grid:qian/password", json={"password": "taken-over-1"}, headers=d.zhao)
+    assert reset.status_code == 403 and "another sub-district" in reset.json()["reason"]
+    assert client.post("/api/auth/login", json={"username": "qian", "password": "taken-over-1"}).status_code == 401
+    assert client.post("/api/office/users/grid:qian/revoke", headers=d.zhao).status_code == 200
+    d.world.login("qian", "qian-password")  # qian still signs in as before
+    # Neither may xihu's own office, for the same reason; the district's office may.
+    assert (
+        client.post("/api/office/users/grid:qian/password", json={"password": "taken-over-2"}, headers=d.sun)
+    ).status_code == 403
+    assert (
+        client.post("/api/office/users/grid:qian/password", json={"password": "qian-password-2"}, headers=d.wang)
+    ).status_code == 200
+    d.world.login("qian", "qian-password-2")
+    # A worker of minglou's alone is still minglou's office's to reset.
+    assert (
+        client.post("/api/office/users/grid:li/password", json={"password": "li-password-2"}, headers=d.zhao)
+    ).status_code == 200
+
+
 def test_an_import_is_held_to_the_sub_district(district: District) -> None:
     d, client = district, district.world.client
     rows = [
