@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
 from pydantic import ValidationError
@@ -189,6 +190,27 @@ class _Entry(NamedTuple):  # a tuple: a replay makes hundreds of thousands
     moment: datetime  # when it took effect, for the score's `updated_at`
     note: str = ""
     version: int = 0  # of the rules that gave it
+
+
+class _OwedWeek(NamedTuple):
+    """A week a self-check is owed for, as `_time_rules` and `score_as_of` see it (`_owed_week`)."""
+
+    week: str  # ISO week
+    sunday: date
+    rules: Rules  # the version in force on its Sunday
+    due: date  # the day a miss is charged on (`R.missed_week_due`)
+    due_at: datetime  # its midnight (`_Projector._due`)
+
+
+@lru_cache(maxsize=1 << 12)
+def _owed_week(monday: date, history: RulesHistory) -> _OwedWeek:
+    """The week of `monday` under `history` (the same in every shop, so worked out once per process):
+    `score_as_of` goes through every owed week again for each past day asked, and working these out each time
+    was most of its time. Whether a shop checked or was closed that week is the shop's, and not in here."""
+    sunday = monday + SIX_DAYS
+    rules = history.on(sunday)
+    due = R.missed_week_due(sunday, rules)
+    return _OwedWeek(R.week_of(monday), sunday, rules, due, R.midnight(due, history.current))
 
 
 class _Projector:
@@ -436,15 +458,15 @@ class _Projector:
             self._entry_for(str(year), "start", R.start_points(self.history.on(new_year)), str(year), new_year)
         if self.first_check and self._owes_weeks():
             for monday in R.owed_weeks(self.first_check, self.history, self.as_of):
-                week = R.week_of(monday)
-                if week in self.weeks or self._closed_in(monday):
+                owed = _owed_week(monday, self.history)
+                if owed.week in self.weeks or self._closed_in(monday):
                     continue  # self-checked, or closed: no entry (`_entry` keeps none of 0 points)
-                sunday = monday + SIX_DAYS
-                rules = self.history.on(sunday)
-                points = R.missed_week_points(rules, False, sunday, self.as_of)
+                rules = owed.rules
+                points = R.missed_week_points(rules, False, owed.sunday, self.as_of)
                 if points:  # dated on the day it is charged: it counts in that day's year
-                    due = R.missed_week_due(sunday, rules)
-                    self._entry(_Entry(week, "missed_week", points, week, due, self._due(sunday), "", rules.version))
+                    self._entry(
+                        _Entry(owed.week, "missed_week", points, owed.week, owed.due, owed.due_at, "", rules.version)
+                    )
         for hazard in self.hazards.values():
             hazard.finish(self.as_of, self.rules)
             rules = self.hazard_rules[hazard.id]
@@ -470,6 +492,8 @@ class _Projector:
     def _closed_in(self, monday: date) -> bool:
         """Whether the shop was closed on any day of the week of `monday` (a week it was closed owes nothing)."""
         closures = self.registry.closures if self.registry else ()
+        if not closures:  # most shops: asked for every owed week, for each past day, so spare the generator
+            return False
         return closed_between(((c.since, c.until) for c in closures), monday, monday + SIX_DAYS)
 
     def _received_in_time(self, check: SelfCheck, day: date) -> bool:
@@ -506,11 +530,9 @@ class _Projector:
             entry(R.start_points(self.history.on(new_year)), new_year, R.midnight(new_year, rules))
         if self.first_check and self._owes_weeks():
             for monday in R.owed_weeks(self.first_check, self.history, day):
-                if R.week_of(monday) not in self.weeks and not self._closed_in(monday):
-                    sunday = monday + SIX_DAYS
-                    sunday_rules = self.history.on(sunday)
-                    points_ = R.missed_week_points(sunday_rules, False, sunday, day)
-                    entry(points_, R.missed_week_due(sunday, sunday_rules), self._due(sunday))
+                owed = _owed_week(monday, self.history)
+                if owed.week not in self.weeks and not self._closed_in(monday):
+                    entry(R.missed_week_points(owed.rules, False, owed.sunday, day), owed.due, owed.due_at)
         midnight, open_hazards = R.midnight(day, rules), 0
         for hazard in self.hazards.values():
             updated_at = hazard.updated_at
