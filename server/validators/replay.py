@@ -7,10 +7,11 @@ checkpointer) holds at that moment, and the worker would wait for it forever. Ea
 connection (`sqlite_bulk.Reader`), and for each shop of a chunk reads its partition in one query, projects it
 (`shops.project_with_past`: the documents, the comparison with what is stored, the facts, and the past scores
 the sub-district pass will want), and answers what to write, the brand-new documents already as the rows the
-store keeps (`sqlite_bulk.new_row`). The rebuilding process only writes: the new documents of ~5,000 at a time
-in one transaction (`sqlite_bulk.insert_new`), the edits and deletions in one `bulk_docs`. A shop whose write
-meets a conflict (the office changed an alarm meanwhile) or whose projection failed in a worker is projected
-again the ordinary way (`shops.project_shop_into`), which re-reads, retries and reports an error.
+store keeps (`sqlite_bulk.new_row`). The rebuilding process writes: the new documents of ~5,000 at a time in one
+transaction (`sqlite_bulk.insert_new`), the edits and deletions in one `bulk_docs`. It also projects the last
+chunks itself while the pool starts (`_Shares`): the fork server's start takes ~0.3 s, a core left idle. A shop
+whose write meets a conflict (the office changed an alarm meanwhile) or whose projection failed in a worker is
+projected again the ordinary way (`shops.project_shop_into`), which re-reads, retries and reports an error.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
@@ -170,23 +171,32 @@ async def project_shops(
     `progress` hears how many shops are written after each write (those left to the ordinary way at the end)."""
     workers = workers or os.cpu_count() or 1
     job = Job(str(store.data_dir), context, today, past_days, owner=os.getpid())
-    loop = asyncio.get_running_loop()
     outcomes: dict[str, Outcome | BaseException] = {}
     again: list[str] = []
     cpu = 0.0
     tasks: list[asyncio.Future[tuple[list[Projected], float]]] = []
     threshold = gc.get_threshold()
     gc.set_threshold(*WORKER_GC)  # this process too makes mostly short-lived objects meanwhile (see `tune_gc`)
+    chunks = [codes[i : i + CHUNK] for i in range(0, len(codes), CHUNK)]
+    shares = _Shares(chunks, reserve=workers + 1)
+    here: asyncio.Future[dict[int, list[Projected]]] | None = None
     try:
         with ProcessPoolExecutor(workers, mp_context=_processes(), initializer=_start, initargs=(job,)) as pool:
-            chunks = [codes[i : i + CHUNK] for i in range(0, len(codes), CHUNK)]
-            tasks = [loop.run_in_executor(pool, project_chunk, chunk) for chunk in chunks]
+            # Both in threads: the first submission waits for the fork server to start (it imports the validators,
+            # ~0.3 s), and this process projects chunks from the end meanwhile instead of waiting idle.
+            here = asyncio.ensure_future(asyncio.to_thread(shares.project_here, job))
+            submitted = await asyncio.to_thread(shares.submit, pool)
+            tasks = [asyncio.wrap_future(future) for future in submitted]
+            projected_here = await here
             pending: list[Projected] = []
-            for i, task in enumerate(tasks):
-                projected, spent = await task
+            for i in range(len(chunks)):
+                if i < len(tasks):
+                    projected, spent = await tasks[i]
+                    cpu += spent
+                else:
+                    projected = projected_here[i]
                 pending += projected
-                cpu += spent
-                if i == len(tasks) - 1 or sum(len(p.rows) + len(p.edits) for p in pending) >= WRITE_BATCH:
+                if i == len(chunks) - 1 or sum(len(p.rows) + len(p.edits) for p in pending) >= WRITE_BATCH:
                     again += await _write(store, pending, outcomes)
                     pending = []
                     if progress is not None:
@@ -195,7 +205,7 @@ async def project_shops(
         # A worker died (killed, out of memory, or a script that starts a rebuild without the
         # `if __name__ == "__main__":` guard multiprocessing needs): the shops not written yet go the ordinary way.
         log.warning("rebuild: the worker processes stopped (%s); the other shops are projected here", e)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, *([here] if here is not None else []), return_exceptions=True)
         again += [code for code in codes if code not in outcomes and code not in again]
     finally:
         gc.set_threshold(*threshold)
@@ -207,6 +217,55 @@ async def project_shops(
     if progress is not None and again:
         progress(len(codes), len(codes))
     return [outcomes[code] for code in codes], cpu
+
+
+class _Shares:
+    """Which chunks the worker processes project and which this process projects itself, while the first
+    submission starts the pool: the pool takes them from the first on, this process from the last back, until
+    they meet (then the rest are the pool's). A chunk's results are written in the chunks' order either way.
+
+    The pool keeps its first `reserve` chunks whatever happens, enough to start every worker (and a rebuild of a
+    few shops stays in the workers). With the fork server already running (a second rebuild in one process) the
+    pool has them all at once and this process takes none, or the one it had begun with."""
+
+    def __init__(self, chunks: Sequence[Sequence[str]], reserve: int) -> None:
+        self.chunks = chunks
+        self.reserve = reserve
+        self.lock = threading.Lock()
+        self.head = 0  # chunks[:head] are the pool's
+        self.tail = len(chunks)  # chunks[tail:] are this process's
+
+    def submit(self, pool: ProcessPoolExecutor) -> list[Future[tuple[list[Projected], float]]]:
+        """In a thread: every chunk this process has not taken, to the pool, in order."""
+        futures: list[Future[tuple[list[Projected], float]]] = []
+        try:
+            while True:
+                with self.lock:
+                    if self.head >= self.tail:
+                        return futures
+                    index = self.head
+                    self.head += 1
+                futures.append(pool.submit(project_chunk, self.chunks[index]))
+        finally:
+            with self.lock:  # also when the pool broke: this process takes no more
+                self.head = self.tail
+
+    def project_here(self, job: Job) -> dict[int, list[Projected]]:
+        """In a thread: project chunks from the last back while the pool is not given them yet."""
+        done: dict[int, list[Projected]] = {}
+        reader: Reader | None = None
+        try:
+            while True:
+                with self.lock:
+                    if self.tail - 1 < max(self.head, self.reserve):
+                        return done
+                    self.tail -= 1
+                    index = self.tail
+                reader = reader or Reader(Path(job.data_dir))
+                done[index] = [_project_one(job, reader, code) for code in self.chunks[index]]
+        finally:
+            if reader is not None:
+                reader.close()
 
 
 async def _write(
