@@ -2,7 +2,7 @@
 // one shop's e-file, the checklist template and the rules. Writes go through ../events (appendEvent).
 import { localDb } from '../db';
 import { apiFetch } from '../session';
-import type { Doc, HazardDoc, RulesVersion, ShopDoc, TemplateDoc } from './docs';
+import type { Doc, RulesVersion, ShopDoc, TemplateDoc } from './docs';
 import { groupByShop, type ShopFile } from './due';
 
 // Types the shop list needs (the second part of `{shop}:{type}:{key}`, or `{shop}:score`).
@@ -77,12 +77,4 @@ export async function loadRulesVersions(): Promise<RulesVersion[]> {
   return docsOf(res.rows).filter(
     (d): d is RulesVersion => d.type === 'rules' && /^district:rules(:v\d+)?$/.test(d._id),
   );
-}
-
-export async function loadHazard(id: string): Promise<HazardDoc | null> {
-  try {
-    return await localDb().get<HazardDoc>(id);
-  } catch {
-    return null;
-  }
 }

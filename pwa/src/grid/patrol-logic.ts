@@ -251,11 +251,6 @@ export function buildPatrol(ctx: PatrolContext, draft: PatrolDraft, shop: string
   };
 }
 
-/** The day a patrol is performed, for deadlines. */
-export function patrolDay(performedAt: string): string {
-  return dayOf(performedAt);
-}
-
 /** The shop's latest patrol of `day` (Shanghai), if any: a second one that day is a second visit on the e-file,
  *  and a worker who went Back after submitting would make one without meaning to. */
 export function patrolledOn(patrols: readonly PatrolDoc[], day: string): PatrolDoc | null {
