@@ -221,16 +221,23 @@ async def _scores_as_of(
 ) -> list[list[Doc]]:
     """Per day, the scores of these shops as of that day (read and projected again unless `known` has them)."""
     limit = asyncio.Semaphore(store.parallel_reads)
-
-    async def one(code: str) -> list[Doc | None]:
+    # A rebuild's shop projections gave every shop's past scores: those are taken as they are, and only the others
+    # are read and projected, in tasks (a task for each of 3,000 shops that needed none cost ~0.1 s).
+    per_shop: dict[str, Sequence[Doc | None]] = {}
+    unknown: list[str] = []
+    for code in codes:
         given = known.get(code, {})
         if all(day in given for day in days):
-            return [given[day] for day in days]
+            per_shop[code] = [given[day] for day in days]
+        else:
+            unknown.append(code)
+
+    async def read(code: str) -> list[Doc | None]:
         async with limit:
             return await scores_as_of(store, code, context, days)
 
-    per_shop = await asyncio.gather(*(one(code) for code in codes))
-    return [[score for scores in per_shop if (score := scores[i]) is not None] for i in range(len(days))]
+    per_shop.update(zip(unknown, await asyncio.gather(*(read(code) for code in unknown)), strict=True))
+    return [[score for code in codes if (score := per_shop[code][i]) is not None] for i in range(len(days))]
 
 
 def _changed(docs: Sequence[Doc], stored: Mapping[str, Doc]) -> list[Doc]:
