@@ -152,6 +152,7 @@ class Alarms:
         self._saved: Saved | None = None  # the seq of the last snapshot, and when it was written
         self._loaded = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._saving: asyncio.Future[None] | None = None  # a periodic save of the snapshot, if one is under way
         self._subscribers: set[Subscription] = set()
         self.closing = asyncio.Event()  # set when the server shuts down: open streams end
         self._boot = secrets.token_hex(4)
@@ -168,6 +169,12 @@ class Alarms:
     async def stop(self) -> None:
         await cancel(self._task)
         self._task = None
+        if self._saving is not None:
+            # A periodic save goes on when the follower is cancelled (its writes could not be called back): the
+            # last save starts once it ended, or it would read the parts' revisions before that save's writes land
+            # and fail on a conflict, leaving no snapshot at all.
+            await asyncio.gather(self._saving, return_exceptions=True)
+            self._saving = None
         if self._loaded.is_set() and due(self._saved, self._since, 0.0):
             try:
                 await self._save()
@@ -257,7 +264,8 @@ class Alarms:
                 self._loaded.set()
             if self._loaded.is_set() and due(self._saved, since, SNAPSHOT_EVERY):
                 try:
-                    await self._save(periodic=True)
+                    self._saving = asyncio.ensure_future(self._save(periodic=True))
+                    await asyncio.shield(self._saving)
                 except Exception as e:  # a shortcut for the next start: following the feed goes on regardless
                     log.warning("alarm index: the snapshot was not written (%s)", e)
 
