@@ -17,7 +17,7 @@ from server.errors import CouchError, bad_request, conflict
 from server.store import revtree
 from server.store.docs import Attachment, NewAttachment, StubAttachment, check_id, parse_attachments, split_body
 from server.store.protocol import Doc, partition_of
-from server.store.revtree import Node, Tree
+from server.store.revtree import Tree
 from server.store.sqlite_io import BlobFolder, Job, TxState, load_trees
 
 
@@ -220,22 +220,10 @@ def _replicate_new(batch: Batch, state: TxState, item: Prepared) -> None:
     """`_replicate` of a document the store has never seen, without attachments (most of a phone's push): its path
     is its whole tree, its leaf the winner, and nothing is compacted or stemmed."""
     assert item.path is not None
-    path, tree, deleted = item.path, batch.trees[item.id], item.deleted
-    leaf = path[0]
-    batch.rev_rows.append(
-        (item.id, leaf, path[1] if len(path) > 1 else None, int(deleted), 1, orjson.dumps(item.body).decode())
-    )
-    tree[leaf] = Node(path[1] if len(path) > 1 else None, deleted, True)
-    for i in range(1, len(path)):
-        parent = path[i + 1] if i + 1 < len(path) else None
-        tree[path[i]] = Node(parent, False, False)
-        batch.rev_rows.append((item.id, path[i], parent, 0, 0, None))
-    state.seq += 1
-    batch.doc_rows.append((item.id, partition_of(item.id), state.seq, leaf, int(deleted)))
-    batch.deleted[item.id] = deleted
-    batch.touched.add(item.id)
-    state.doc_count += 0 if deleted else 1
-    state.del_count += 1 if deleted else 0
+    leaf = item.path[0]
+    added = revtree.merge_path(batch.trees[item.id], item.path, item.deleted)
+    _add_revisions(batch, item, leaf, added)
+    _move_doc(batch, state, item.id, leaf, item.deleted)
 
 
 def _store(
@@ -249,11 +237,7 @@ def _store(
 ) -> None:
     """Record the new revisions, compact the revision that got a child, stem, and move the doc's seq."""
     tree = batch.trees[item.id]
-    body = orjson.dumps(item.body).decode()
-    for r in added:
-        node = tree[r]
-        is_leaf = r == leaf
-        batch.rev_rows.append((item.id, r, node.parent, int(node.deleted), int(is_leaf), body if is_leaf else None))
+    _add_revisions(batch, item, leaf, added)
     for name, (ctype, digest, length, revpos, blob) in atts.items():
         batch.att_rows.append((item.id, leaf, name, ctype, digest, length, revpos, blob))
     parent = tree[leaf].parent
@@ -266,12 +250,26 @@ def _store(
     if stemmed:  # the new roots lose their parent pointers
         batch.reparented.extend((None, item.id, r) for r, n in tree.items() if n.parent is None)
     top = revtree.winner(tree)
-    deleted = tree[top].deleted
-    old = batch.deleted[item.id]
+    _move_doc(batch, state, item.id, top, tree[top].deleted)
+
+
+def _add_revisions(batch: Batch, item: Prepared, leaf: str, added: list[str]) -> None:
+    """The rows of the revisions `added` to the document's tree: the body with the leaf, none with its ancestors."""
+    tree = batch.trees[item.id]
+    body = orjson.dumps(item.body).decode()
+    for r in added:
+        node = tree[r]
+        is_leaf = r == leaf
+        batch.rev_rows.append((item.id, r, node.parent, int(node.deleted), int(is_leaf), body if is_leaf else None))
+
+
+def _move_doc(batch: Batch, state: TxState, doc_id: str, top: str, deleted: bool) -> None:
+    """The document's row takes the next seq and its winner `top`; the store's counts follow its deletion."""
+    old = batch.deleted[doc_id]
     state.seq += 1
-    batch.doc_rows.append((item.id, partition_of(item.id), state.seq, top, int(deleted)))
-    batch.deleted[item.id] = deleted
-    batch.touched.add(item.id)
+    batch.doc_rows.append((doc_id, partition_of(doc_id), state.seq, top, int(deleted)))
+    batch.deleted[doc_id] = deleted
+    batch.touched.add(doc_id)
     if old is not None:
         state.doc_count -= 0 if old else 1
         state.del_count -= 1 if old else 0
