@@ -134,15 +134,23 @@ class Reach:
             raise missing or not_found(f"No community {code}.")
 
     async def user(self, store: Store, user_id: str, missing: CouchError | None = None) -> None:
-        if not self.everywhere and self.subdistrict not in await subdistricts_of_user(store, user_id):
+        await self._user_subdistricts(store, user_id, missing)
+
+    async def _user_subdistricts(self, store: Store, user_id: str, missing: CouchError | None) -> set[str | None]:
+        """The account's sub-districts (`subdistricts_of_user`) once it is in reach; none read for the district's
+        office, which reaches every account."""
+        if self.everywhere:
+            return set()
+        found = await subdistricts_of_user(store, user_id)
+        if self.subdistrict not in found:
             raise missing or not_found(f"No account {user_id}.")
+        return found
 
     async def user_alone(self, store: Store, user_id: str, missing: CouchError | None = None) -> None:
         """`user`, and for a sub-district's office the account must be its alone: a grid worker who also has grids
         in another sub-district signs in there with the same password, so changing it would lock them out there and
         give this office their reach into the other sub-district. Only the district's office may."""
-        await self.user(store, user_id, missing)
-        if not self.everywhere and await subdistricts_of_user(store, user_id) - {None, self.subdistrict}:
+        if await self._user_subdistricts(store, user_id, missing) - {None, self.subdistrict}:
             raise forbidden(
                 f"{user_id} also works in another sub-district: the district's office changes their password"
             )
