@@ -2,6 +2,7 @@
 // Data documents sync live both ways; photos live in their own database, pushed one per request after the
 // text has gone, so an alarm never waits behind a photo. Pending counts are checked against the server.
 import PouchDB from 'pouchdb-browser';
+import { coalesce } from './coalesce';
 import { deviceId, store, stored, storedJson } from './device';
 import { dueToRetire, expired, retire, type Retired } from './photo-retention';
 import { backOff, bearerFetch, PHOTO_BATCH_SIZE, PULL_BATCH_SIZE, syncUrl } from './sync-config';
@@ -193,8 +194,6 @@ export function syncTimes(): SyncTimes {
 export class PushLedger {
   seq: number;
   pending = 0;
-  private counting: Promise<void> | null = null;
-  private again = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -237,29 +236,14 @@ export class PushLedger {
     if (this.timer !== null) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.count();
+      void this.count();
     }, RECOUNT_DELAY_MS);
   }
 
-  private count(): void {
-    if (this.counting) {
-      this.again = true;
-      return;
-    }
-    this.counting = this.unacknowledged()
-      .then((docs) => {
-        this.pending = docs.length;
-        this.onCount();
-      })
-      .catch(() => undefined)
-      .finally(() => {
-        this.counting = null;
-        if (this.again) {
-          this.again = false;
-          this.count();
-        }
-      });
-  }
+  private readonly count = coalesce(async () => {
+    this.pending = (await this.unacknowledged()).length;
+    this.onCount();
+  });
 
   /**
    * The push is idle: ask the server which of our documents it has (revs_diff), and move the acknowledged

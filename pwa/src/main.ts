@@ -1,6 +1,7 @@
 // App shell: header (brand, sync status, language), router, service worker.
 import './style.css';
 import { registerSW } from 'virtual:pwa-register';
+import { coalesce } from './coalesce';
 import { getLang, setLang, t, type MessageKey } from './i18n';
 import { refresh, startRouter, type Route } from './router';
 import { getSyncStatus, onSyncStatus, updateSyncFacts, watchConnectivity, type SyncStatus } from './sync-status';
@@ -20,10 +21,18 @@ const updateButton = byId<HTMLButtonElement>('update');
 const brand = byId<HTMLAnchorElement>('brand');
 const syncPanel = byId<HTMLDialogElement>('sync-panel');
 
-// The status is a button: it opens the details (waiting documents and photos, refusals, export).
+// The status is a button: it opens the details (waiting documents and photos, refusals, export). The panel is
+// filled from the latest status; a change while it is being filled (a count taken just after a refusal, while the
+// panel opens) fills it again, so it never stays behind the header.
+const fillPanel = coalesce(async () => {
+  const m = await import('./sync-panel');
+  await m.fillSyncPanel(syncPanel, lastSync ?? getSyncStatus());
+});
+let panelOpening = false;
 syncEl.addEventListener('click', () => {
-  void import('./sync-panel').then(async (m) => {
-    await m.fillSyncPanel(syncPanel, lastSync ?? getSyncStatus());
+  panelOpening = true;
+  void fillPanel().then(() => {
+    panelOpening = false;
     if (!syncPanel.open) syncPanel.showModal();
   });
 });
@@ -98,7 +107,7 @@ function renderSync(status: SyncStatus): void {
   // Nothing replicates for the office or a signed-out visitor: 已同步 would say something untrue. Offline,
   // waiting or refused documents are still worth saying.
   syncEl.hidden = syncedToken === null && status.state === 'synced';
-  if (syncPanel.open) void import('./sync-panel').then((m) => m.fillSyncPanel(syncPanel, status));
+  if (syncPanel.open || panelOpening) void fillPanel();
   if (status.detail) syncEl.title = status.detail;
   else syncEl.removeAttribute('title');
 }
