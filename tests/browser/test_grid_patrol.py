@@ -229,12 +229,16 @@ def test_the_owners_photos_are_kept_for_an_offline_patrol(
         }""",
         arg={"user": worker["username"], "photos": photos},
     )
+    # The morning's download is complete before the day goes offline: the list no longer changes under it.
+    page.wait_for_selector('[data-sync-state="synced"]')
 
     context.set_offline(True)
     page.click(f'a.g-shop[data-shop="{code}"]')
     page.click('a[data-action="patrol"]')
     page.wait_for_selector("form.g-patrol")
     # Offline, the patrol form shows them beside the owner's answers, decoded.
+    # The thumbnails load lazily: the worker scrolls to the item, as the test does.
+    page.locator(f'form.g-patrol img[data-photo="{photos[0]}"]').first.scroll_into_view_if_needed()
     page.wait_for_function(
         """(id) => [...document.querySelectorAll(`form.g-patrol img[data-photo="${id}"]`)]
             .some((img) => img.complete && img.naturalWidth > 0)""",
