@@ -28,6 +28,8 @@ export type Answers = Record<string, Answer>;
 
 export interface ChecklistOptions {
   prefill?: Answers;
+  /** Photos taken for items not answered yet (a restored draft), by item. */
+  prefillPhotos?: Record<string, string[]>;
   withPhotos: boolean;
   /** Show the prefilled answers as "the owner said …" beside each item (the patrol verifies them). */
   verify?: boolean;
@@ -150,7 +152,7 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
       fieldset.append(h('label', { class: 'number', for: id }, t('check.number')), input);
     }
     if (!opts.verify) fieldset.append(h('p', { class: 'hazard-mark', 'data-hazard-mark': '', hidden: true }, t('check.hazardMark')));
-    if (opts.withPhotos) fieldset.append(photoPicker(item, opts.verify ? [] : (prior?.photos ?? [])));
+    if (opts.withPhotos) fieldset.append(photoPicker(item, opts.verify ? [] : (prior?.photos ?? opts.prefillPhotos?.[item.id] ?? [])));
     markHazard(fieldset, item);
     return fieldset;
   }

@@ -4,6 +4,7 @@
 import PouchDB from 'pouchdb-browser';
 import { coalesce } from './coalesce';
 import { deviceId, store, stored, storedJson } from './device';
+import { clearAllDrafts } from './drafts';
 import { dueToRetire, expired, retire, type Retired } from './photo-retention';
 import { backOff, bearerFetch, PHOTO_BATCH_SIZE, PULL_BATCH_SIZE, syncUrl } from './sync-config';
 import { describeSyncError, type ReplicationError, updateSyncFacts } from './sync-status';
@@ -12,6 +13,8 @@ export { deviceId } from './device';
 
 export const LOCAL_DB_NAME = 'mashang';
 export const PHOTOS_DB_NAME = 'mashang-photos';
+/** Photos of forms not sent yet (../draft-photos): on this phone only, never replicated. */
+export const DRAFT_PHOTOS_DB_NAME = 'mashang-draft-photos';
 
 const PUSHED_SEQ_KEY = 'mashang.pushedSeq';
 const PHOTOS_PUSHED_SEQ_KEY = 'mashang.photosPushedSeq';
@@ -28,6 +31,7 @@ export type LocalDb = PouchDB.Database;
 
 let db: LocalDb | null = null;
 let photos: LocalDb | null = null;
+let draftPhotos: LocalDb | null = null;
 
 /** The device's data database (events written here, projections pulled here). */
 export function localDb(): LocalDb {
@@ -68,6 +72,12 @@ export function whileShown(node: HTMLElement, onChange: () => void, delayMs = 30
 export function photosDb(): LocalDb {
   photos ??= new PouchDB(stored(PHOTOS_NAME_KEY) ?? PHOTOS_DB_NAME);
   return photos;
+}
+
+/** The photos taken in forms not sent yet: they move to the photos database when their form is sent. */
+export function draftPhotosDb(): LocalDb {
+  draftPhotos ??= new PouchDB(DRAFT_PHOTOS_DB_NAME);
+  return draftPhotos;
 }
 
 function retiredPhotos(): Retired[] {
@@ -311,9 +321,11 @@ export async function uploadState(ids: readonly string[]): Promise<{ unsent: Set
   return { unsent: new Set(waiting.map((d) => d.id).filter((id) => wanted.has(id))), refused };
 }
 
+/** What signing out (or another user signing in) would lose: what waits for the server, and the photos of forms
+ *  not sent yet (../draft-photos). */
 export async function countPending(): Promise<number> {
-  const { docs, photos: pics } = await pendingCounts();
-  return docs + pics;
+  const [{ docs, photos: pics }, held] = await Promise.all([pendingCounts(), draftPhotosDb().info()]);
+  return docs + pics + held.doc_count;
 }
 
 /**
@@ -515,15 +527,17 @@ export function watchPending(): void {
   l.photos.recount();
 }
 
-/** Remove both local databases and the sync bookkeeping (sign-out with nothing left to send). */
+/** Remove the local databases, the drafts and the sync bookkeeping (sign-out with nothing left to send, or its
+ *  owner's choice to discard it). */
 export async function destroyLocal(): Promise<void> {
   stopSync();
-  await Promise.all([localDb().destroy(), ...photoDbs().map((p) => p.destroy())]);
-  db = photos = null;
+  await Promise.all([localDb().destroy(), draftPhotosDb().destroy(), ...photoDbs().map((p) => p.destroy())]);
+  db = photos = draftPhotos = null;
   ledgers = null;
   retiredDbs.clear();
   const keys = [PUSHED_SEQ_KEY, PHOTOS_PUSHED_SEQ_KEY, REFUSED_KEY, LAST_PUSH_KEY, LAST_PULL_KEY, DATA_USER_KEY];
   for (const key of [...keys, PHOTOS_NAME_KEY, PHOTOS_RETIRED_KEY, PHOTOS_FORGOTTEN_KEY]) store(key, null);
+  clearAllDrafts();
   updateSyncFacts({ pendingDocs: 0, pendingPhotos: 0, refused: 0 });
 }
 

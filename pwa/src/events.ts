@@ -1,7 +1,8 @@
 // Creating events on the device: every document a phone writes goes through appendEvent or savePhoto,
 // which fill the wire format's fields (id, schema, created_by, device, performed_at) the server checks.
-import { localDb, photoDbs, putPhoto, type LocalDb } from './db';
+import { draftPhotosDb, localDb, photoDbs, type LocalDb } from './db';
 import { deviceId } from './device';
+import { holdPhoto, photoIdsIn, releasePhotos } from './draft-photos';
 import { fitWithin, MAX_SIDE, nextQuality, QUALITIES, shrinkFactor } from './photo-size';
 import { currentSession } from './session';
 import { newUlid, shanghaiIso } from './ulid';
@@ -51,6 +52,8 @@ export async function appendEvents<T extends EventInput>(docs: readonly T[]): Pr
     device,
     performed_at: typeof doc.performed_at === 'string' ? doc.performed_at : shanghaiIso(now),
   }));
+  // The photos the submission refers to go up with it; until now they were its draft's, on this phone alone.
+  await releasePhotos(photoIdsIn(docs));
   const answers = await localDb().bulkDocs(events);
   const failed = answers.find((a) => 'error' in a && a.error);
   if (failed) {
@@ -116,8 +119,9 @@ function position(): Promise<{ lat: number; lon: number; accuracy: number } | nu
 }
 
 /**
- * Resize a camera picture and keep it as `{shop}:photo:{ulid}` in the photos database (pushed after the
- * text); returns the id the check refers to. With `gps` (the user's consent) the position is added.
+ * Resize a camera picture and keep it as `{shop}:photo:{ulid}` with the form's draft (../draft-photos: it goes up,
+ * after the text, once the form is sent); returns the id the form refers to. With `gps` (the user's consent) the
+ * position is added.
  */
 export async function savePhoto(shop: string, file: Blob, opts: { gps?: boolean } = {}): Promise<string> {
   const now = Date.now();
@@ -125,7 +129,7 @@ export async function savePhoto(shop: string, file: Blob, opts: { gps?: boolean 
   const gps = opts.gps ? await position() : null;
   const id = `${shop}:photo:${newUlid(now)}`;
   const at = shanghaiIso(now);
-  await putPhoto({
+  await holdPhoto({
     _id: id,
     type: 'photo',
     schema: 1,
@@ -149,7 +153,7 @@ export async function photoUrl(id: string): Promise<string | null> {
   let blob: Blob | null = null;
   const here = (): LocalDb[] => {
     try {
-      return [...photoDbs(), localDb()];
+      return [draftPhotosDb(), ...photoDbs(), localDb()];
     } catch {
       return []; // no IndexedDB at all
     }

@@ -164,6 +164,8 @@ function followSession(session: Session | null): void {
       if (removed) refresh(); // the screen was reading the previous user's data
       db.startSync(location.origin, token, () => void report.reportNow(), user);
       report.startReporting();
+      // Photos of forms discarded or photos taken again, kept a day in case a draft still wanted them.
+      void import('./draft-photos').then((m) => m.sweepDraftPhotos()).catch(() => undefined);
     });
   } else {
     void Promise.all([import('./db'), import('./report')]).then(([db, report]) => {

@@ -366,11 +366,13 @@ export function checkView(code: string): View {
       waiting.remove();
     }
     const draftKey = `check:${code}`;
-    const draft = loadDraft<{ answers: Answers }>(draftKey);
+    // The photos too: one taken before its item is answered must come back with the draft (../draft-photos).
+    const draft = loadDraft<{ answers: Answers; photos?: Record<string, string[]> }>(draftKey);
     const gps = gpsConsent();
     let save: { touch(): void; clear(): void } | null = null;
     const form = buildChecklistForm(templates, {
       prefill: draft?.answers,
+      prefillPhotos: draft?.photos,
       withPhotos: true,
       shop: code,
       get gps() {
@@ -378,7 +380,7 @@ export function checkView(code: string): View {
       },
       onChange: () => save?.touch(),
     });
-    save = autosave(draftKey, () => ({ answers: form.read() }));
+    save = autosave(draftKey, () => ({ answers: form.read(), photos: form.photos() }));
     const submit = h('button', { type: 'submit', class: 'primary big' }, t('check.submit'));
     const el = h(
       'form',

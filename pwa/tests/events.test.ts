@@ -2,17 +2,33 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const written: Record<string, unknown>[][] = [];
+/** What happened, in order: photos moved to the photos database, then events written. */
+const steps: string[] = [];
+/** The drafts' photos on the phone (../src/draft-photos), by id. */
+const held = new Map<string, Record<string, unknown>>();
 let failWith: { error: boolean; name: string; message: string } | null = null;
 vi.mock('../src/db', () => ({
   localDb: () => ({
     bulkDocs: async (docs: Record<string, unknown>[]) => {
       if (failWith) return docs.map(() => failWith);
       written.push(docs);
+      steps.push(`events ${docs.length}`);
       return docs.map((d) => ({ ok: true, id: d._id, rev: '1-a' }));
     },
   }),
+  draftPhotosDb: () => ({
+    get: async (id: string) => {
+      const doc = held.get(id);
+      if (!doc) throw Object.assign(new Error('missing'), { status: 404 });
+      return { ...doc, _id: id, _rev: '1-x' };
+    },
+    remove: async (id: string) => void held.delete(id),
+  }),
   photoDbs: () => [],
-  putPhoto: async () => undefined,
+  putPhoto: async (doc: Record<string, unknown>) => {
+    if ('_rev' in doc) throw new Error('a moved photo is a new document in the photos database');
+    steps.push(`photo ${String(doc._id)}`);
+  },
 }));
 vi.mock('../src/device', () => ({ deviceId: () => 'd-test' }));
 vi.mock('../src/session', () => ({ currentSession: () => ({ user: { id: 'owner:S0001' }, token: 't' }) }));
@@ -20,7 +36,23 @@ vi.mock('../src/session', () => ({ currentSession: () => ({ user: { id: 'owner:S
 describe('appendEvents', () => {
   beforeEach(() => {
     written.length = 0;
+    steps.length = 0;
+    held.clear();
     failWith = null;
+  });
+
+  it('moves the photos a submission refers to out of its draft before writing it, and only those', async () => {
+    const { appendEvents } = await import('../src/events');
+    const mine = 'S0001:photo:01JDX0000000000000000000AB';
+    const retaken = 'S0001:photo:01JDX0000000000000000000AC'; // taken again: the submission no longer refers to it
+    const theirs = 'S0001:photo:01JDX0000000000000000000AD'; // a grid worker's, already on the server
+    held.set(mine, { type: 'photo' });
+    held.set(retaken, { type: 'photo' });
+    await appendEvents([
+      { type: 'rectification', shop: 'S0001', hazard: 'S0001:hazard:x', photos: [mine], before: [theirs] },
+    ]);
+    expect(steps).toEqual([`photo ${mine}`, 'events 1']);
+    expect([...held.keys()]).toEqual([retaken]);
   });
 
   it('writes a submission of several modules at one moment, in one write', async () => {

@@ -1,0 +1,126 @@
+"""Photos of a form not sent stay on the phone: an owner who takes a photo in a self-check and leaves it has nothing
+waiting and nothing on the server (on a poor signal, an abandoned form must not cost an upload); the photo is there
+when the form opens again, and goes up once it is sent. A grid worker who discards a patrol draft discards its
+photo with it."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+
+from tests.browser.field import fill_weekly_check, sign_in_grid, sign_in_owner
+from tests.browser.test_grid_patrol import _camera_jpeg, _pick_shops
+from tests.browser.test_owner_offline import camera_jpeg
+from tests.gateway import Gateway
+
+# The live (not deleted) documents of a local database, read from PouchDB's IndexedDB store as the phone keeps it.
+LIVE_DOCS = """async (name) => {
+  const known = (await indexedDB.databases()).some((d) => d.name === name);
+  if (!known) return 0;
+  const db = await new Promise((ok, fail) => {
+    const open = indexedDB.open(name);
+    open.onsuccess = () => ok(open.result);
+    open.onerror = () => fail(open.error);
+  });
+  try {
+    const index = db.transaction('document-store').objectStore('document-store').index('deletedOrLocal');
+    return await new Promise((ok) => { const c = index.count('0'); c.onsuccess = () => ok(c.result); });
+  } finally {
+    db.close();
+  }
+}"""
+DRAFT_PHOTOS = "_pouch_mashang-draft-photos"
+
+
+def held_photos(page: Any) -> int:
+    return int(page.evaluate(LIVE_DOCS, DRAFT_PHOTOS))
+
+
+def server_photos(gateway: Gateway, shop: str) -> list[str]:
+    prefix = f"{shop}:photo:"
+    with gateway.client() as client:
+        rows = client.get(
+            "/sync/_all_docs", params={"startkey": json.dumps(prefix), "endkey": json.dumps(prefix + "\ufff0")}
+        ).json()["rows"]
+    return [row["id"] for row in rows]
+
+
+def test_a_photo_in_an_unsent_self_check_stays_on_the_phone_until_it_is_sent(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    owner = logins["owners"][3]
+    shop = owner["shop"]
+    before = set(server_photos(gateway, shop))
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
+    sign_in_owner(page, gateway, owner)
+    page.wait_for_selector("[data-sync-state=synced]")
+    page.click("[data-action=check]")
+    page.wait_for_selector("input[name=open_flame]")
+    picture = camera_jpeg(1200, 900)
+    page.set_input_files(
+        "[data-photo-for=gas_safe]", files=[{"name": "gas.jpg", "mimeType": "image/jpeg", "buffer": picture}]
+    )
+    page.wait_for_selector("[data-item=gas_safe] img[data-photo]")
+    page.wait_for_timeout(800)  # the draft is saved a moment after the last change
+
+    # The owner leaves the form unsent: nothing waits, nothing went up, the photo is kept with the draft.
+    page.click("[data-action=back]")
+    page.wait_for_selector("[data-owner-home]")
+    time.sleep(3)  # the photos' push would have sent it by now
+    page.wait_for_selector("#sync-status[data-sync-state=synced][data-pending='0']")
+    assert set(server_photos(gateway, shop)) == before
+    assert held_photos(page) == 1
+
+    # Back in the form, the photo is there; sent, it goes up with the check and leaves the drafts.
+    page.click("[data-action=check]")
+    page.wait_for_selector("[data-item=gas_safe] img[data-photo][src^='blob:']")
+    fill_weekly_check(page, picture)  # answers everything; a second photo for the extinguisher (the gas one again)
+    page.click("[data-form=self-check] button[type=submit]")
+    page.wait_for_selector("[data-owner-home]")
+    page.wait_for_selector("#sync-status[data-sync-state=synced][data-pending='0']")
+    token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": owner["pin"]}).json()["token"]
+    rows = httpx.get(
+        f"{gateway.url}/sync/_all_docs",
+        params={"startkey": json.dumps(f"{shop}:self_check:\ufff0"), "endkey": json.dumps(f"{shop}:self_check:"),
+                "descending": "true", "limit": "1", "include_docs": "true"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()["rows"]
+    check = rows[0]["doc"]
+    referred = {p for answer in check["answers"].values() for p in answer.get("photos", [])}
+    arrived = set(server_photos(gateway, shop)) - before
+    assert referred and referred == arrived, (referred, arrived)  # every photo the check shows, and no other
+    assert held_photos(page) == 0
+
+
+def test_a_discarded_patrol_draft_takes_its_photo_with_it(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    worker = logins["grid_workers"][0]
+    serious, _ = _pick_shops(gateway, worker["shops"])
+    before = set(server_photos(gateway, serious))
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    sign_in_grid(page, gateway, worker)
+    page.wait_for_selector(f'a.g-shop[data-shop="{serious}"]')
+    page.wait_for_selector('[data-sync-state="synced"]')
+    page.click(f'a.g-shop[data-shop="{serious}"]')
+    page.click('a[data-action="patrol"]')
+    page.check('input[name="open_flame"][value="true"]')
+    picture = {"name": "flame.jpg", "mimeType": "image/jpeg", "buffer": _camera_jpeg()}
+    page.set_input_files('input[data-photo-for="open_flame"]', files=[picture])
+    page.wait_for_selector('fieldset[data-item="open_flame"] img[data-photo]')
+    page.wait_for_timeout(800)
+    assert held_photos(page) == 1
+
+    page.reload()
+    page.wait_for_selector('[data-action="discard-draft"]')
+    page.click('[data-action="discard-draft"]')
+    page.wait_for_selector('form.g-patrol fieldset[data-item="open_flame"]')
+    assert page.is_checked('input[name="open_flame"][value="false"]')  # fresh from the owner's self-check
+    page.wait_for_function(f"async () => (await ({LIVE_DOCS})('{DRAFT_PHOTOS}')) === 0")
+    page.wait_for_selector("[data-sync-state=synced][data-pending='0']")
+    assert set(server_photos(gateway, serious)) == before
