@@ -124,3 +124,48 @@ def test_a_discarded_patrol_draft_takes_its_photo_with_it(
     page.wait_for_function(f"async () => (await ({LIVE_DOCS})('{DRAFT_PHOTOS}')) === 0")
     page.wait_for_selector("[data-sync-state=synced][data-pending='0']")
     assert set(server_photos(gateway, serious)) == before
+
+
+def test_signing_out_with_a_drafts_photo_asks_first_and_then_forgets_the_draft(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    owner = logins["owners"][4]
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    sign_in_owner(page, gateway, owner)
+    page.wait_for_selector("[data-sync-state=synced]")
+    page.click("[data-action=check]")
+    page.wait_for_selector("input[name=open_flame]")
+    page.check("input[name=open_flame][value=false]")
+    page.set_input_files(
+        "[data-photo-for=gas_safe]", files=[{"name": "gas.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg(800, 600)}]
+    )
+    page.wait_for_selector("[data-item=gas_safe] img[data-photo]")
+    page.wait_for_timeout(800)
+    page.click("[data-action=back]")
+    page.wait_for_selector("[data-owner-home]")
+
+    asked: list[str] = []
+
+    def answer(dialog: Any, accept: bool) -> None:
+        asked.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    page.click("[data-action=sign-out]")
+    deadline = time.monotonic() + 20
+    while not asked and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert asked and "1" in asked[0], asked  # 还有 1 条数据未上传
+    assert page.locator("[data-owner-home]").count() == 1 and held_photos(page) == 1
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
+    page.click("[data-action=sign-out]")
+    page.wait_for_selector("[data-form=owner-login] input[name=pin]")
+    page.wait_for_function(
+        "indexedDB.databases().then(d => !d.some(x => x.name.startsWith('_pouch_mashang')))", timeout=10_000
+    )
+    assert not [k for k in page.evaluate("Object.keys(localStorage)") if k.startswith("mashang.draft.")]
