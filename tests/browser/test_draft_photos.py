@@ -85,8 +85,13 @@ def test_a_photo_in_an_unsent_self_check_stays_on_the_phone_until_it_is_sent(
     token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": owner["pin"]}).json()["token"]
     rows = httpx.get(
         f"{gateway.url}/sync/_all_docs",
-        params={"startkey": json.dumps(f"{shop}:self_check:\ufff0"), "endkey": json.dumps(f"{shop}:self_check:"),
-                "descending": "true", "limit": "1", "include_docs": "true"},
+        params={
+            "startkey": json.dumps(f"{shop}:self_check:\ufff0"),
+            "endkey": json.dumps(f"{shop}:self_check:"),
+            "descending": "true",
+            "limit": "1",
+            "include_docs": "true",
+        },
         headers={"Authorization": f"Bearer {token}"},
     ).json()["rows"]
     check = rows[0]["doc"]
@@ -138,7 +143,8 @@ def test_signing_out_with_a_drafts_photo_asks_first_and_then_forgets_the_draft(
     page.wait_for_selector("input[name=open_flame]")
     page.check("input[name=open_flame][value=false]")
     page.set_input_files(
-        "[data-photo-for=gas_safe]", files=[{"name": "gas.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg(800, 600)}]
+        "[data-photo-for=gas_safe]",
+        files=[{"name": "gas.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg(800, 600)}],
     )
     page.wait_for_selector("[data-item=gas_safe] img[data-photo]")
     page.wait_for_timeout(800)
@@ -166,6 +172,6 @@ def test_signing_out_with_a_drafts_photo_asks_first_and_then_forgets_the_draft(
     page.click("[data-action=sign-out]")
     page.wait_for_selector("[data-form=owner-login] input[name=pin]")
     page.wait_for_function(
-        "indexedDB.databases().then(d => !d.some(x => x.name.startsWith('_pouch_mashang')))", timeout=10_000
+        "indexedDB.databases().then(d => !d.some(x => x.name.startsWith('_pouch_mashang')))", timeout=30_000
     )
     assert not [k for k in page.evaluate("Object.keys(localStorage)") if k.startswith("mashang.draft.")]

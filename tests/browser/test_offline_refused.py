@@ -64,8 +64,8 @@ def test_a_refused_self_check_is_shown_with_the_servers_reason(
     assert f"{shop}:self_check:" in refused and "clock" in refused
     # A refused document no longer counts as waiting: nothing else is stuck. The open panel follows the count,
     # which the phone takes again a moment after each refusal.
-    page.wait_for_selector("#sync-panel [data-pending-docs='0']", timeout=10_000)
-    page.wait_for_selector("#sync-panel [data-pending-photos='0']", timeout=10_000)
+    page.wait_for_selector("#sync-panel [data-pending-docs='0']", timeout=30_000)
+    page.wait_for_selector("#sync-panel [data-pending-photos='0']", timeout=30_000)
 
     # The export holds what the server refused, with its reason: the check and both photos, inline.
     with page.expect_download() as download:

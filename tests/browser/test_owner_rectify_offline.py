@@ -32,7 +32,7 @@ def test_a_rectification_saved_offline_is_not_offered_twice(
     page.fill("textarea[name=note]", "已清理通道")
     page.click("[data-form=rectification] button[type=submit]")
     page.wait_for_selector("[data-owner-home]")
-    page.wait_for_selector(f"{item}[data-shown=unsent]", timeout=10_000)
+    page.wait_for_selector(f"{item}[data-shown=unsent]", timeout=30_000)
     assert page.locator(f"{item} a").count() == 0  # no second rectify button
     assert "待上传" in page.inner_text(item)
 
