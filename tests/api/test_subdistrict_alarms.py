@@ -207,8 +207,12 @@ def test_a_sub_districts_stream_carries_its_own_alarms_only(gateway: str) -> Non
         write_alarm(gateway, theirs)
         write_alarm(gateway, ours)
 
+        ids: dict[str, list[str]] = {name: [] for name in heard}
+
         def alarms(name: str, n: int) -> list[tuple[str, str]]:
-            found = [orjson.loads(next_event(heard[name])["data"]) for _ in range(n)]
+            events = [next_event(heard[name]) for _ in range(n)]
+            ids[name] += [event["id"] for event in events]
+            found = [orjson.loads(event["data"]) for event in events]
             return [(data["change"], data["alarm"]["_id"]) for data in found]
 
         assert alarms("wang", 2) == [("new", theirs["_id"]), ("new", ours["_id"])]
@@ -218,6 +222,11 @@ def test_a_sub_districts_stream_carries_its_own_alarms_only(gateway: str) -> Non
         assert httpx.post(f"{gateway}/api/office/alarms/{ours['_id']}/ack", headers=wang).status_code == 200
         assert alarms("sun", 1) == [("changed", ours["_id"])]
         assert alarms("zhao", 1) == [("changed", theirs["_id"])]
+        assert alarms("wang", 2) == [("changed", theirs["_id"]), ("changed", ours["_id"])]
+        # The district's office heard the same events by the same ids; a sub-district's ids say nothing of the
+        # alarms between two of its own (a counter showed how many the other sub-district had).
+        assert set(ids["sun"]) | set(ids["zhao"]) == set(ids["wang"]) and len(set(ids["wang"])) == 4
+        assert not any(event_id.rpartition("-")[2].isdigit() for event_id in ids["wang"]), ids["wang"]
     # Reconnecting after it, 西溪's office is replayed its own missed events only.
     first_id = None
     with (
