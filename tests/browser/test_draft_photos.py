@@ -14,6 +14,7 @@ import httpx
 from tests.browser.field import fill_weekly_check, sign_in_grid, sign_in_owner
 from tests.browser.test_grid_patrol import _camera_jpeg, _pick_shops
 from tests.browser.test_owner_offline import camera_jpeg
+from tests.browser.test_owner_photos_kept import server_doc
 from tests.gateway import Gateway
 
 # The live (not deleted) documents of a local database, read from PouchDB's IndexedDB store as the phone keeps it.
@@ -83,18 +84,7 @@ def test_a_photo_in_an_unsent_self_check_stays_on_the_phone_until_it_is_sent(
     page.wait_for_selector("[data-owner-home]")
     page.wait_for_selector("#sync-status[data-sync-state=synced][data-pending='0']")
     token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": owner["pin"]}).json()["token"]
-    rows = httpx.get(
-        f"{gateway.url}/sync/_all_docs",
-        params={
-            "startkey": json.dumps(f"{shop}:self_check:\ufff0"),
-            "endkey": json.dumps(f"{shop}:self_check:"),
-            "descending": "true",
-            "limit": "1",
-            "include_docs": "true",
-        },
-        headers={"Authorization": f"Bearer {token}"},
-    ).json()["rows"]
-    check = rows[0]["doc"]
+    check = server_doc(gateway, {"Authorization": f"Bearer {token}"}, f"{shop}:self_check:")
     referred = {p for answer in check["answers"].values() for p in answer.get("photos", [])}
     arrived = set(server_photos(gateway, shop)) - before
     assert referred and referred == arrived, (referred, arrived)  # every photo the check shows, and no other
