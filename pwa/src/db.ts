@@ -4,7 +4,7 @@
 import PouchDB from 'pouchdb-browser';
 import { coalesce } from './coalesce';
 import { deviceId, store, stored, storedJson } from './device';
-import { clearAllDrafts } from './drafts';
+import { clearAllDrafts, draftsMention } from './drafts';
 import { dueToRetire, expired, retire, type Retired } from './photo-retention';
 import { backOff, bearerFetch, PHOTO_BATCH_SIZE, PULL_BATCH_SIZE, syncUrl } from './sync-config';
 import { describeSyncError, type ReplicationError, updateSyncFacts } from './sync-status';
@@ -321,12 +321,12 @@ export async function uploadState(ids: readonly string[]): Promise<{ unsent: Set
   return { unsent: new Set(waiting.map((d) => d.id).filter((id) => wanted.has(id))), refused };
 }
 
-/** What signing out (or another user signing in) would lose: what waits for the server, and the photos of forms
- *  not sent yet (../draft-photos). */
+/** What signing out (or another user signing in) would lose: what waits for the server, and the photos of saved
+ *  drafts (../draft-photos; those of forms left without a draft could never be sent, and are not counted). */
 export async function countPending(): Promise<number> {
-  // Counted by listing them (a draft holds a few): the idb adapter's doc_count missed a photo just held.
+  // Listed, not counted (a draft holds a few): the idb adapter's doc_count missed a photo just held.
   const [{ docs, photos: pics }, held] = await Promise.all([pendingCounts(), draftPhotosDb().allDocs()]);
-  return docs + pics + held.rows.length;
+  return docs + pics + held.rows.filter((row) => draftsMention(row.id)).length;
 }
 
 /**

@@ -66,14 +66,28 @@ export async function releasePhotos(ids: Iterable<string>): Promise<void> {
   }
 }
 
-/** Remove the held photos no draft mentions any more (older than `graceMs`); how many went. */
+async function remove(drafts: LocalDb, rows: { id: string; value: { rev: string } }[], ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const revs = new Map(rows.map((r) => [r.id, r.value.rev]));
+  await drafts.bulkDocs(ids.map((id) => ({ _id: id, _rev: revs.get(id) ?? '', _deleted: true })));
+  return ids.length;
+}
+
+/** Remove the held photos no draft mentions any more and older than `graceMs` (forms left without a draft, such
+ *  as a verification, keep theirs that long); how many went. */
 export async function sweepDraftPhotos(now: number = Date.now(), graceMs: number = ORPHAN_GRACE_MS): Promise<number> {
-  const drafts: LocalDb = draftPhotosDb();
+  const drafts = draftPhotosDb();
   const rows = (await drafts.allDocs({ include_docs: true })).rows;
   const held = rows.map((r) => ({ id: r.id, taken: Date.parse(String((r.doc as { taken_at?: string })?.taken_at ?? '')) || 0 }));
-  const gone = orphans(held, draftsMention, now, graceMs);
-  if (gone.length === 0) return 0;
-  const revs = new Map(rows.map((r) => [r.id, r.value.rev]));
-  await drafts.bulkDocs(gone.map((id) => ({ _id: id, _rev: revs.get(id) ?? '', _deleted: true })));
-  return gone.length;
+  return remove(drafts, rows, orphans(held, draftsMention, now, graceMs));
+}
+
+/** A draft was discarded: remove the photos it named that no other draft names. Only those: a form open elsewhere
+ *  (another tab) holds photos no draft names yet. `draft` is read before the first await. */
+export async function discardDraftPhotos(draft: unknown): Promise<number> {
+  const named = photoIdsIn(draft);
+  if (named.size === 0) return 0;
+  const drafts = draftPhotosDb();
+  const rows = (await drafts.allDocs()).rows.filter((r) => named.has(r.id));
+  return remove(drafts, rows, rows.map((r) => r.id).filter((id) => !draftsMention(id)));
 }

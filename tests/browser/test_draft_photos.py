@@ -13,6 +13,7 @@ import httpx
 
 from tests.browser.field import fill_weekly_check, sign_in_grid, sign_in_owner
 from tests.browser.test_grid_patrol import _camera_jpeg, _pick_shops
+from tests.browser.test_grid_verify import _rectified_hazard, _sign_in
 from tests.browser.test_owner_offline import camera_jpeg
 from tests.browser.test_owner_photos_kept import server_doc
 from tests.gateway import Gateway
@@ -165,3 +166,62 @@ def test_signing_out_with_a_drafts_photo_asks_first_and_then_forgets_the_draft(
         "indexedDB.databases().then(d => !d.some(x => x.name.startsWith('_pouch_mashang')))", timeout=30_000
     )
     assert not [k for k in page.evaluate("Object.keys(localStorage)") if k.startswith("mashang.draft.")]
+
+
+def test_a_verification_open_in_one_tab_keeps_its_photo_when_another_tab_discards_a_patrol(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    """The verification form keeps no draft: its photo is named by no saved draft while the form is open. A patrol
+    draft discarded meanwhile (the installed app and a browser tab) removes its own photos only, so the verification
+    still goes up with its photo; and a photo left behind by a form given up is no reason to ask at sign-out."""
+    worker, hazard = _rectified_hazard(gateway, logins["grid_workers"])
+    shop, hazard_id = hazard["shop"], hazard["_id"]
+    before = set(server_photos(gateway, shop))
+    picture = {"name": "fixed.jpg", "mimeType": "image/jpeg", "buffer": _camera_jpeg()}
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    _sign_in(page, gateway, worker)
+    page.wait_for_selector('[data-sync-state="synced"]')
+
+    def open_verification() -> None:
+        page.goto(f"{gateway.url}/grid")
+        page.click(f'a.g-shop[data-shop="{shop}"]')
+        page.locator(f'li.g-hazard[data-hazard="{hazard_id}"] a[data-action="verify"]').click()
+        page.wait_for_selector(f'form[data-hazard="{hazard_id}"]')
+        page.set_input_files('input[data-photo-for="verification"]', files=[picture])
+        page.wait_for_selector("form.g-verify-form img[data-photo][src^='blob:']")
+
+    open_verification()  # a photo taken, and the form given up: it stays on the phone, and never uploads
+    open_verification()
+    page.check('input[name="passed"][value="true"]')
+    photo = page.get_attribute("form.g-verify-form img[data-photo]", "data-photo")
+
+    other = context.new_page()
+    other.set_default_timeout(60_000)
+    code = next(c for c in worker["shops"] if c != shop)
+    other.goto(f"{gateway.url}/grid/s/{code}/patrol")
+    other.check('input[name="open_flame"][value="true"]')
+    other.set_input_files('input[data-photo-for="open_flame"]', files=[{**picture, "name": "flame.jpg"}])
+    other.wait_for_selector('fieldset[data-item="open_flame"] img[data-photo]')
+    other.wait_for_timeout(800)
+    other.reload()
+    other.click('[data-action="discard-draft"]')
+    other.wait_for_function(f"async () => (await ({LIVE_DOCS})('{DRAFT_PHOTOS}')) === 2")  # the patrol's went
+    other.close()
+
+    page.click('form.g-verify-form button[type="submit"]')
+    page.wait_for_function("!location.pathname.includes('/verify/')")
+    page.wait_for_selector('[data-sync-state="synced"][data-pending="0"]')
+    deadline = time.monotonic() + 30
+    while (arrived := set(server_photos(gateway, shop)) - before) != {photo}:
+        assert time.monotonic() < deadline, f"the server has {arrived}, the verification names {photo}"
+        time.sleep(0.5)
+
+    # The given-up form's photo is still held, but no form can send it: signing out does not count it as waiting.
+    assert held_photos(page) == 1
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{gateway.url}/grid")
+    page.click('[data-action="sign-out"]')
+    page.wait_for_url("**/login?role=grid")
+    assert asked == []

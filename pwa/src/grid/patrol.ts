@@ -5,7 +5,7 @@
 import { buildChecklistForm, type Template as ChecklistTemplate } from '../checklist';
 import { deviceId } from '../device';
 import { h } from '../dom';
-import { sweepDraftPhotos } from '../draft-photos';
+import { discardDraftPhotos } from '../draft-photos';
 import { t } from '../i18n';
 import { isHazard } from '../items';
 import { autosave, loadDraft } from '../drafts';
@@ -382,8 +382,8 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
   const discard = h('button', { type: 'button', class: 'button g-small', 'data-action': 'discard-draft' }, gt('patrol.discardDraft'));
   discard.addEventListener('click', () => {
     save.clear();
-    // The draft's photos go with it (no other draft mentions them): they never upload.
-    void sweepDraftPhotos(Date.now(), 0).catch(() => undefined);
+    // The draft's photos go with it (those no other draft names): they never upload.
+    void discardDraftPhotos(draft).catch(() => undefined);
     navigate(shopHref(code, '/patrol'), true);
   });
 
