@@ -1,7 +1,7 @@
 // Photos of forms not sent yet. A photo is kept on the phone alone (its own database, never replicated) while its
 // form is a draft, and moves to the photos database, which uploads, only when the form is sent: a check the owner
-// started and abandoned, or a photo taken again, costs no upload on a poor signal and leaves no orphan photo on the
-// server, and nothing counts as 待上传 that the user has not sent.
+// started and abandoned costs no upload on a poor signal and leaves no orphan photo on the server, and nothing counts
+// as 待上传 that the user has not sent.
 import { draftPhotosDb, putPhoto, type LocalDb } from './db';
 import { draftsMention } from './drafts';
 
@@ -22,7 +22,8 @@ export function photoIdsIn(value: unknown, into: Set<string> = new Set()): Set<s
   return into;
 }
 
-/** Of the held photos, those no draft mentions and older than the grace: their form was discarded or retaken. */
+/** Of the held photos, those no draft mentions and older than the grace: their form was given up (a verification
+ *  keeps no draft) or they were left out of it (a finding removed from a patrol). */
 export function orphans(
   held: readonly { id: string; taken: number }[],
   mentioned: (id: string) => boolean,

@@ -164,7 +164,7 @@ function followSession(session: Session | null): void {
       if (removed) refresh(); // the screen was reading the previous user's data
       db.startSync(location.origin, token, () => void report.reportNow(), user);
       report.startReporting();
-      // Photos of forms discarded or photos taken again, kept a day in case a draft still wanted them.
+      // Photos of forms given up (a verification keeps no draft) or of findings removed, kept a day meanwhile.
       void import('./draft-photos').then((m) => m.sweepDraftPhotos()).catch(() => undefined);
     });
   } else {

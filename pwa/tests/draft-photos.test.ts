@@ -31,7 +31,7 @@ describe('held photos no draft wants', () => {
     const now = Date.now();
     const held = [
       { id: A, taken: now - 2 * ORPHAN_GRACE_MS }, // in a draft: kept however old
-      { id: B, taken: now - 2 * ORPHAN_GRACE_MS }, // retaken or discarded: goes
+      { id: B, taken: now - 2 * ORPHAN_GRACE_MS }, // its form given up, or its finding removed: goes
     ];
     expect(orphans(held, draftsMention, now)).toEqual([B]);
     // Just taken, before the draft is saved a moment later: kept.

@@ -44,15 +44,15 @@ describe('appendEvents', () => {
   it('moves the photos a submission refers to out of its draft before writing it, and only those', async () => {
     const { appendEvents } = await import('../src/events');
     const mine = 'S0001:photo:01JDX0000000000000000000AB';
-    const retaken = 'S0001:photo:01JDX0000000000000000000AC'; // taken again: the submission no longer refers to it
+    const left = 'S0001:photo:01JDX0000000000000000000AC'; // of a finding removed: the submission does not refer to it
     const theirs = 'S0001:photo:01JDX0000000000000000000AD'; // a grid worker's, already on the server
     held.set(mine, { type: 'photo' });
-    held.set(retaken, { type: 'photo' });
+    held.set(left, { type: 'photo' });
     await appendEvents([
       { type: 'rectification', shop: 'S0001', hazard: 'S0001:hazard:x', photos: [mine], before: [theirs] },
     ]);
     expect(steps).toEqual([`photo ${mine}`, 'events 1']);
-    expect([...held.keys()]).toEqual([retaken]);
+    expect([...held.keys()]).toEqual([left]);
   });
 
   it('writes a submission of several modules at one moment, in one write', async () => {
