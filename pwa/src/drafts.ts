@@ -26,15 +26,20 @@ export function clearDraft(key: string): void {
   store(PREFIX + key, null);
 }
 
+/** The storage keys of every saved draft (throws when there is no storage). */
+function draftKeys(): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < localStorage.length; i++) {
+    const key = localStorage.key(i);
+    if (key?.startsWith(PREFIX)) keys.push(key);
+  }
+  return keys;
+}
+
 /** Forget every draft (the phone's local data is being removed: a phone handed on shows none of them). */
 export function clearAllDrafts(): void {
   try {
-    const keys: string[] = [];
-    for (let i = 0; i < localStorage.length; i++) {
-      const key = localStorage.key(i);
-      if (key?.startsWith(PREFIX)) keys.push(key);
-    }
-    for (const key of keys) localStorage.removeItem(key);
+    for (const key of draftKeys()) localStorage.removeItem(key);
   } catch {
     // no storage: nothing kept
   }
@@ -43,14 +48,10 @@ export function clearAllDrafts(): void {
 /** Whether any saved draft mentions `text` (a photo's id): its photo is still part of a form not yet sent. */
 export function draftsMention(text: string): boolean {
   try {
-    for (let i = 0; i < localStorage.length; i++) {
-      const key = localStorage.key(i);
-      if (key?.startsWith(PREFIX) && (localStorage.getItem(key) ?? '').includes(text)) return true;
-    }
+    return draftKeys().some((key) => (localStorage.getItem(key) ?? '').includes(text));
   } catch {
     return true; // storage unreadable: keep the photo rather than lose a draft's
   }
-  return false;
 }
 
 export interface Autosave {
