@@ -2,9 +2,11 @@
 // the grid worker's patrol. Inputs are named by item id (the stable hooks tests and automation rely on).
 import { localDb } from './db';
 import { h } from './dom';
+import { removeFormPhoto } from './draft-photos';
 import { isQuotaError, savePhoto, photoUrl } from './events';
 import { getLang, t } from './i18n';
 import { isHazard, type TemplateItem } from './items';
+import { removableThumb } from './photo-thumb';
 
 export { isHazard, type TemplateItem };
 
@@ -34,6 +36,8 @@ export interface ChecklistOptions {
   /** Show the prefilled answers as "the owner said …" beside each item (the patrol verifies them). */
   verify?: boolean;
   onChange?: () => void;
+  /** Save the form's draft now: a photo taken out of the form leaves the phone once the draft no longer names it. */
+  saveDraft?: () => void;
   /** The shop the photos belong to (needed when withPhotos). */
   shop?: string;
   /** Ask for the position with each photo (the user consented). */
@@ -152,7 +156,11 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
       fieldset.append(h('label', { class: 'number', for: id }, t('check.number')), input);
     }
     if (!opts.verify) fieldset.append(h('p', { class: 'hazard-mark', 'data-hazard-mark': '', hidden: true }, t('check.hazardMark')));
-    if (opts.withPhotos) fieldset.append(photoPicker(item, opts.verify ? [] : (prior?.photos ?? opts.prefillPhotos?.[item.id] ?? [])));
+    if (opts.withPhotos) {
+      // A patrol's prefill is the owner's answers: its own photos start from its draft only.
+      const own = opts.prefillPhotos?.[item.id] ?? [];
+      fieldset.append(photoPicker(item, opts.verify ? own : (prior?.photos ?? own)));
+    }
     markHazard(fieldset, item);
     return fieldset;
   }
@@ -161,9 +169,14 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
     photoIds[item.id] = [...initial];
     const thumbs = h('div', { class: 'thumbs' });
     const status = h('span', { class: 'muted', role: 'status' });
+    const remove = (photo: string): void => {
+      photoIds[item.id] = (photoIds[item.id] ?? []).filter((p) => p !== photo);
+      changed();
+      void removeFormPhoto(photo, opts.saveDraft).catch(() => undefined); // kept, it goes with the day-old sweep
+    };
     const showThumb = (id: string): void => {
       const img = h('img', { alt: t('check.photo'), 'data-photo': id });
-      thumbs.append(img);
+      thumbs.append(removableThumb(img, id, { label: t('check.removePhoto'), ask: t('check.removePhotoAsk') }, remove));
       void photoUrl(id).then((url) => {
         if (url) img.src = url;
       });

@@ -92,3 +92,10 @@ export async function discardDraftPhotos(draft: unknown): Promise<number> {
   const rows = (await drafts.allDocs()).rows.filter((r) => named.has(r.id));
   return remove(drafts, rows, rows.map((r) => r.id).filter((id) => !draftsMention(id)));
 }
+
+/** The user took a held photo out of a form: `saveDraft` stores the form's draft without it, then the photo leaves
+ *  the phone. A photo already sent (not held) stays, and so does one another draft still names. */
+export async function removeFormPhoto(id: string, saveDraft: () => void = () => undefined): Promise<number> {
+  saveDraft();
+  return discardDraftPhotos(id);
+}

@@ -12,11 +12,13 @@ import {
 } from './checklist';
 import { localDb, uploadState, whileShown } from './db';
 import { h } from './dom';
-import { autosave, loadDraft } from './drafts';
+import { removeFormPhoto } from './draft-photos';
+import { autosave, loadDraft, type Autosave } from './drafts';
 import { appendEvent, appendEvents, isQuotaError, savePhoto, photoUrl } from './events';
 import { joinList, t, type MessageKey } from './i18n';
 import { isHazard } from './items';
 import { hazardItemLabel, hazardShown, pendingRectifications, type HazardShown, type RectificationLike } from './owner-hazards';
+import { removableThumb } from './photo-thumb';
 import { checkPath, navigate, rectifyPath, shopPath } from './router';
 import { currentSession } from './session';
 import { signOutButton } from './sign-out';
@@ -369,7 +371,7 @@ export function checkView(code: string): View {
     // The photos too: one taken before its item is answered must come back with the draft (../draft-photos).
     const draft = loadDraft<{ answers: Answers; photos?: Record<string, string[]> }>(draftKey);
     const gps = gpsConsent();
-    let save: { touch(): void; clear(): void } | null = null;
+    let save: Autosave | null = null;
     const form = buildChecklistForm(templates, {
       prefill: draft?.answers,
       prefillPhotos: draft?.photos,
@@ -379,6 +381,7 @@ export function checkView(code: string): View {
         return gps.checked;
       },
       onChange: () => save?.touch(),
+      saveDraft: () => save?.flush(),
     });
     save = autosave(draftKey, () => ({ answers: form.read(), photos: form.photos() }));
     const submit = h('button', { type: 'submit', class: 'primary big' }, t('check.submit'));
@@ -473,9 +476,13 @@ export function rectifyView(code: string, hazardId: string): View {
     const save = autosave(draftKey, () => ({ note: note.value, photos }));
     note.addEventListener('input', () => save.touch());
     const thumbs = h('div', { class: 'thumbs' });
+    const remove = (id: string): void => {
+      photos.splice(photos.indexOf(id), 1);
+      void removeFormPhoto(id, () => save.flush()).catch(() => undefined);
+    };
     const show = (id: string): void => {
       const img = h('img', { alt: t('check.photo'), 'data-photo': id });
-      thumbs.append(img);
+      thumbs.append(removableThumb(img, id, { label: t('check.removePhoto'), ask: t('check.removePhotoAsk') }, remove));
       void photoUrl(id).then((u) => u && (img.src = u));
     };
     photos.forEach(show);

@@ -87,7 +87,7 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
   const fresh = prefillVisit(visit, toVerify);
   const saved = restoreDraft(loadDraft<unknown>(draftKey(code)), fresh);
   const draft: PatrolDraft = saved ?? fresh;
-  // Photos taken before a reload live in the draft; the checklist's pickers hold the ones taken since.
+  // Photos taken before a reload live in the draft: the checklist's pickers start from them.
   const restoredPhotos: Record<string, string[]> = Object.fromEntries(
     Object.entries(draft.items).map(([id, d]) => [id, [...d.ownPhotos]]),
   );
@@ -96,12 +96,14 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
   const checklist = buildChecklistForm(templates as unknown as ChecklistTemplate[], {
     prefill: owner,
     verify: true,
+    prefillPhotos: restoredPhotos,
     withPhotos: true,
     shop: code,
     get gps() {
       return gpsConsent();
     },
     onChange: () => update(),
+    saveDraft: () => save.flush(),
   });
 
   // Put the draft's values over the owner's answers (a reload keeps what the worker entered).
@@ -129,11 +131,8 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
     // The owner's own photos of the item, to compare with what the worker sees.
     const ownerPhotos = thumbs(owner[item.id]?.photos ?? []);
     if (ownerPhotos) (fieldset.querySelector('.prior') ?? mark).after(ownerPhotos);
-    const restored = restoredPhotos[item.id] ?? [];
     const panel = h('div', { class: 'g-finding', 'data-finding-for': item.id, hidden: true });
     fieldset.append(panel);
-    const earlier = thumbs(restored);
-    if (earlier) fieldset.append(earlier);
     panels.set(item.id, panel);
   }
 
@@ -161,10 +160,17 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
   const othersList = h('div', { class: 'g-others' });
   const otherPickers = new Map<string, PhotoPicker>();
   const addOther = (other: OtherFinding): void => {
-    const picker = photoPicker(code, other.id, gt('patrol.otherPhoto'), other.photos, () => {
-      other.photos = picker.ids();
-      update();
-    });
+    const picker = photoPicker(
+      code,
+      other.id,
+      gt('patrol.otherPhoto'),
+      other.photos,
+      () => {
+        other.photos = picker.ids();
+        update();
+      },
+      () => save.flush(),
+    );
     otherPickers.set(other.id, picker);
     const note = h('textarea', { name: `note-${other.id}`, rows: '2', placeholder: gt('patrol.notePlaceholder') });
     note.value = other.note;
@@ -177,7 +183,7 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
       other.deadline = deadline.value;
       update();
     });
-    const remove = h('button', { type: 'button', class: 'button g-small' }, gt('patrol.removeOther'));
+    const remove = h('button', { type: 'button', class: 'button g-small', 'data-action': 'remove-other' }, gt('patrol.removeOther'));
     const box = h(
       'fieldset',
       { class: 'item g-other', 'data-finding-for': other.id },
@@ -201,6 +207,9 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
       otherPickers.delete(other.id);
       box.remove();
       update();
+      // Its photos go with it, once the draft no longer names them.
+      save.flush();
+      void discardDraftPhotos(other.photos).catch(() => undefined);
     });
     othersList.append(box);
   };
@@ -228,7 +237,7 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
     for (const item of items) {
       const d = (draft.items[item.id] ??= { value: null, ownPhotos: [], note: '' });
       d.value = answers[item.id]?.value ?? null;
-      d.ownPhotos = [...new Set([...(restoredPhotos[item.id] ?? []), ...(own[item.id] ?? [])])];
+      d.ownPhotos = [...(own[item.id] ?? [])];
     }
   }
 

@@ -2,9 +2,11 @@
 // the phone by ../events `savePhoto`, shown as thumbnails; photos of checklist items use ../checklist's.
 import { store, stored } from '../device';
 import { h } from '../dom';
+import { removeFormPhoto } from '../draft-photos';
 import { isQuotaError, savePhoto } from '../events';
+import { removableThumb } from '../photo-thumb';
 import { gt } from './i18n';
-import { thumbs } from './ui';
+import { thumbImage } from './ui';
 
 // The same consent as the owner's form: one answer per phone.
 const GPS_KEY = 'mashang.gpsConsent';
@@ -29,20 +31,30 @@ export interface PhotoPicker {
   ready(): Promise<void>;
 }
 
+/**
+ * `onChange` runs after a photo was added or removed; `saveDraft` saves the form's draft at once (a photo the user
+ * removes leaves the phone once the draft no longer names it; a form without a draft leaves it out).
+ */
 export function photoPicker(
   shop: string,
   forKey: string,
   label: string,
   initial: string[],
   onChange: () => void,
-  gps: () => boolean = gpsConsent,
+  saveDraft: () => void = () => undefined,
 ): PhotoPicker {
   const ids = [...initial];
   const saving = new Set<Promise<unknown>>();
-  const row = h('div', { class: 'g-thumbs-wrap' });
+  const row = h('div', { class: 'g-thumbs' });
   const status = h('span', { class: 'muted', role: 'status' });
+  const remove = (id: string): void => {
+    ids.splice(ids.indexOf(id), 1);
+    onChange();
+    void removeFormPhoto(id, saveDraft).catch(() => undefined); // kept, it goes with the day-old sweep
+  };
+  const text = { label: gt('photo.remove'), ask: gt('photo.removeAsk') };
   const redraw = (): void => {
-    row.replaceChildren(...[thumbs(ids)].filter((n): n is HTMLElement => n !== null));
+    row.replaceChildren(...ids.map((id) => removableThumb(thumbImage(id), id, text, remove)));
   };
   const inputId = `gp-${forKey}`;
   const input = h('input', {
@@ -58,7 +70,7 @@ export function photoPicker(
     input.value = '';
     for (const file of files) {
       status.textContent = gt('patrol.saving');
-      const job = savePhoto(shop, file, { gps: gps() })
+      const job = savePhoto(shop, file, { gps: gpsConsent() })
         .then((id) => {
           ids.push(id);
           status.textContent = '';

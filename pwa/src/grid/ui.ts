@@ -53,16 +53,17 @@ export function templateOf(templates: readonly TemplateDoc[], id: string, versio
 /** Thumbnails of photo documents: from this device when they are here, else from the server. */
 export function thumbs(ids: readonly string[]): HTMLElement | null {
   if (!ids.length) return null;
-  const row = h('div', { class: 'g-thumbs' });
-  for (const id of ids) {
-    const img = h('img', { alt: '', loading: 'lazy', 'data-photo': id, width: '64', height: '64' });
-    row.append(img);
-    void thumbUrl(id).then((url) => {
-      if (url) img.src = url;
-      else img.classList.add('missing');
-    });
-  }
-  return row;
+  return h('div', { class: 'g-thumbs' }, ...ids.map(thumbImage));
+}
+
+/** One photo's thumbnail, its picture loaded (from the phone, or the server) once it is shown. */
+export function thumbImage(id: string): HTMLImageElement {
+  const img = h('img', { alt: '', loading: 'lazy', 'data-photo': id, width: '64', height: '64' });
+  void thumbUrl(id).then((url) => {
+    if (url) img.src = url;
+    else img.classList.add('missing');
+  });
+  return img;
 }
 
 export function section(title: string, ...children: Child[]): HTMLElement {

@@ -1,0 +1,32 @@
+// A photo in a form not sent yet, with a button that takes it out of the form: a blurred or wrong picture is
+// removed, not sent beside the right one. The form forgets the id; ../draft-photos `removeFormPhoto` then removes
+// the picture from the phone.
+import { h } from './dom';
+
+export interface RemoveText {
+  /** The button's name for screen readers ("Remove this photo"). */
+  label: string;
+  /** The question asked first: a hazard's photo may not be possible to take again. */
+  ask: string;
+}
+
+/** `img` in a frame with a remove button; `onRemove` runs once the user confirmed, after the frame left the page. */
+export function removableThumb(
+  img: HTMLImageElement,
+  id: string,
+  text: RemoveText,
+  onRemove: (id: string) => void,
+): HTMLElement {
+  const button = h(
+    'button',
+    { type: 'button', class: 'thumb-remove', 'data-remove-photo': id, 'aria-label': text.label, title: text.label },
+    '×',
+  );
+  const frame = h('span', { class: 'thumb', 'data-photo-thumb': id }, img, button);
+  button.addEventListener('click', () => {
+    if (!confirm(text.ask)) return;
+    frame.remove();
+    onRemove(id);
+  });
+  return frame;
+}
