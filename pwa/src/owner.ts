@@ -477,7 +477,9 @@ export function rectifyView(code: string, hazardId: string): View {
     note.addEventListener('input', () => save.touch());
     const thumbs = h('div', { class: 'thumbs' });
     const remove = (id: string): void => {
-      photos.splice(photos.indexOf(id), 1);
+      const at = photos.indexOf(id);
+      if (at < 0) return;
+      photos.splice(at, 1);
       void removeFormPhoto(id, () => save.flush()).catch(() => undefined);
     };
     const show = (id: string): void => {

@@ -24,7 +24,7 @@ export function removableThumb(
   );
   const frame = h('span', { class: 'thumb', 'data-photo-thumb': id }, img, button);
   button.addEventListener('click', () => {
-    if (!confirm(text.ask)) return;
+    if (!frame.isConnected || !confirm(text.ask)) return; // a second tap queued behind the question
     frame.remove();
     onRemove(id);
   });

@@ -48,7 +48,9 @@ export function photoPicker(
   const row = h('div', { class: 'g-thumbs' });
   const status = h('span', { class: 'muted', role: 'status' });
   const remove = (id: string): void => {
-    ids.splice(ids.indexOf(id), 1);
+    const at = ids.indexOf(id);
+    if (at < 0) return;
+    ids.splice(at, 1);
     onChange();
     void removeFormPhoto(id, saveDraft).catch(() => undefined); // kept, it goes with the day-old sweep
   };
