@@ -227,6 +227,11 @@ class _Projector:
         self.entries: dict[tuple[str, LedgerRule], _Entry] = {}
         self.hazards: dict[str, HazardState] = {}
         self.parked: dict[str, list[tuple[FollowUp, datetime]]] = {}  # follow-ups of hazards not (yet) found
+        # A hazard found again while still unresolved is that hazard (`_unresolved`), and the id the second finding
+        # would have had names it too: events arrive out of order (an owner's older self-check after the patrol
+        # that found the same item), so a phone may have shown the second id, and fixed or verified it, before the
+        # server merged the two. Alias id -> the hazard's id.
+        self.aliases: dict[str, str] = {}
         self.weeks: set[str] = set()  # ISO weeks with a counted self-check
         self.latest_self_check: SelfCheck | None = None
         self.first_check: date | None = None  # the day the shop came onto the platform (see `take`)
@@ -271,7 +276,7 @@ class _Projector:
             self._patrol(event)
         elif isinstance(event, Rectification | Verification):
             at = event.performed_at if moment is None else moment
-            hazard = self.hazards.get(event.hazard)
+            hazard = self.hazards.get(self.aliases.get(event.hazard, event.hazard))
             if hazard is None:
                 self.parked.setdefault(event.hazard, []).append((event, at))
             else:
@@ -299,6 +304,7 @@ class _Projector:
         found: list[HazardState] = []
         for item_id, severity in hazard_items(template, check.answers) if template else []:
             if self._unresolved(item_id):
+                self._alias(f"{self.code}:hazard:{check.key}-{item_id}", item_id)
                 continue  # declared again while still unresolved: the same hazard, not a new one
             cost = R.hazard_cost(rules, severity, template.item(item_id) if template else None, True)
             due = R.deadline(rules, severity, day)
@@ -316,6 +322,7 @@ class _Projector:
                 # Found again while still unresolved (a second visit the same day, a phone that had not seen the
                 # first patrol's hazard yet): the same hazard, as with a self-check, not a second deduction and alarm.
                 # A finding on `other` names no item: each is its own hazard.
+                self._alias(f"{self.code}:hazard:{patrol.key}-{finding.id}", item.id)
                 continue
             cost = R.hazard_cost(rules, finding.severity, item, False)
             hazard = self._hazard(
@@ -337,6 +344,14 @@ class _Projector:
         elif new_hazards and (earlier := self.visits[day]) is not None:
             self.entries.pop((earlier, "patrol_clean"), None)  # the visit found a hazard after all
             self.visits[day] = None
+
+    def _alias(self, alias: str, item_id: str) -> None:
+        """`alias` (the id of a finding merged into the item's unresolved hazard) names that hazard from now on; the
+        follow-ups parked under it apply to it."""
+        hazard = next(h for h in self.hazards.values() if h.item == item_id and h.unresolved)
+        self.aliases[alias] = hazard.id
+        for event, at in self.parked.pop(alias, []):
+            hazard.apply(event, at)
 
     def _unresolved(self, item_id: str) -> bool:
         """Whether a hazard on this item is still unresolved: found again, it is that hazard, not a new one."""

@@ -152,6 +152,25 @@ def test_a_hazard_declared_again_is_the_same_hazard_until_it_is_closed() -> None
     assert len(of_type(docs, "hazard")) == 2 and ledger(docs)["hazard"] == [-1, -1]
 
 
+def test_a_fix_of_a_hazard_merged_into_an_older_one_counts_for_it() -> None:
+    """The patrol's hazard reached the phones, and the owner fixed it and the worker verified the fix; then the owner's
+    older self-check, which had declared the same item, arrived: the patrol's finding is now that hazard, found again,
+    and the fix and verification naming the patrol's hazard id count for it."""
+    visit = patrol("2026-03-03 10:00", finding("f1", "open_flame", "serious", "2026-03-04"))
+    shown = hazard_id(visit, "f1")  # what the phones had
+    fix = rectification("2026-03-03 18:00", shown)
+    checked = verification("2026-03-04 09:00", shown, True, fix["_id"])
+    assert one(project([visit, fix, checked], "2026-03-05"), shown)["status"] == "closed"
+    older = self_check("2026-03-02 10:00", "open_flame")
+    docs = project([visit, fix, checked, older], "2026-03-05")
+    [merged] = of_type(docs, "hazard")
+    assert merged["_id"] == hazard_id(older, "open_flame")
+    assert merged["status"] == "closed" and merged["rectifications"] == [fix["_id"]]
+    # Only fixed, not yet verified: rectified in time, never overdue.
+    docs = project([older, visit, fix], "2026-03-09")
+    assert one(docs, hazard_id(older, "open_flame"))["status"] == "rectified"
+
+
 def test_an_alarm_names_shop_items_photos_and_grid_worker() -> None:
     check = patrol("2026-03-02 10:00", finding("f1", "gas_safe", "serious", "2026-03-03"))
     ulid = str(check["_id"]).rsplit(":", 1)[1]
