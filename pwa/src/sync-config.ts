@@ -2,6 +2,15 @@
 
 /** Changes per pull request: fewer round trips on a poor signal. */
 export const PULL_BATCH_SIZE = 200;
+
+/**
+ * What a phone pulls of its scope (a `_changes` selector): every document but photos, which are fetched when shown
+ * (../events `photoUrl`), and the points ledger, one document per rule firing and over half of a shop's documents,
+ * which only the office's screens read. Deletions always: a deleted document keeps no `type` to match, and the
+ * server deletes a hazard it has merged into an older one (an owner's older self-check arrived after the patrol),
+ * which the phone must then stop showing.
+ */
+export const PULL_SELECTOR = { $or: [{ type: { $nin: ['photo', 'ledger'] } }, { _deleted: true }] };
 /** Photos go up one per request, so a weak signal finishes each one and an alarm never queues behind many. */
 export const PHOTO_BATCH_SIZE = 1;
 /** Longest wait between retries once the server or the network has failed. */

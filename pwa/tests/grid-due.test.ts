@@ -145,6 +145,34 @@ describe('what is due at a shop', () => {
     expect(dueAt(file, NOW).openHazards).toBe(2);
   });
 
+  it('a finding on an item whose earlier hazard was not closed by then is that hazard, not a provisional one', () => {
+    // The server merged it (the owner's older self-check, declaring the item, arrived after the patrol) and deleted
+    // the finding's own hazard: the phone must not bring it back as provisional.
+    const patrol = event<PatrolDoc>('S0001', 'patrol', '2026-11-28T09:00:00+08:00', 7, {
+      findings: [
+        { id: 'open_flame', item: 'open_flame', severity: 'serious', deadline: '2026-11-29' },
+        { id: 'other-1', item: 'other', severity: 'general', deadline: '2026-12-05' },
+      ],
+    });
+    const declared = (status: HazardDoc['status'], closed_at: string | null = null): HazardDoc => ({
+      ...hazard('S0001', '01M7YN07V8XQJ7JEF02Y1DNS01-open_flame', status, '2026-11-29'),
+      item: 'open_flame',
+      found_at: '2026-11-28T07:00:00+08:00',
+      closed_at,
+    });
+    const ulid = patrol._id.split(':')[2];
+    const provisional = (merged: HazardDoc): string[] =>
+      allHazards(groupByShop([shop('S0001'), patrol, merged]).get('S0001')!).flatMap((h) => (h.provisional ? [h._id] : []));
+    expect(provisional(declared('open'))).toEqual([`S0001:hazard:${ulid}-other-1`]); // a problem of no item is new
+    expect(provisional(declared('rectified'))).toEqual([`S0001:hazard:${ulid}-other-1`]);
+    expect(provisional(declared('closed', '2026-11-28T10:00:00+08:00'))).toEqual([`S0001:hazard:${ulid}-other-1`]);
+    // Closed before the patrol: the patrol found it anew.
+    expect(provisional(declared('closed', '2026-11-28T08:00:00+08:00'))).toEqual([
+      `S0001:hazard:${ulid}-open_flame`,
+      `S0001:hazard:${ulid}-other-1`,
+    ]);
+  });
+
   it('documents of shops without a shop document are ignored', () => {
     const files = groupByShop([shop('S0001'), hazard('S0009', 'A-1', 'open', '2026-11-30')]);
     expect([...files.keys()]).toEqual(['S0001']);

@@ -141,6 +141,9 @@ export interface RulesDoc extends Doc {
  *  the current `district:rules` or a frozen `district:rules:v{n}`. */
 export type RulesVersion = RulesDoc & { version?: number; effective_from?: string };
 
+/** A patrol finding's item when no checklist item covers the problem. */
+export const OTHER_ITEM = 'other';
+
 /** `S0001:photo:01J…` → `S0001`, `photo`, `01J…`. */
 export function splitId(id: string): [string, string, string] {
   const [partition = '', type = '', ...rest] = id.split(':');

@@ -11,7 +11,7 @@ import type {
   ShopDoc,
   VerificationDoc,
 } from './docs';
-import { splitId } from './docs';
+import { OTHER_ITEM, splitId } from './docs';
 import { isoWeek, shanghaiDay } from '../ulid';
 
 /** The Shanghai day (`YYYY-MM-DD`) of an event time such as `2026-11-28T09:30:00+08:00`. */
@@ -87,7 +87,8 @@ export function groupByShop(docs: Doc[]): Map<string, ShopFile> {
 
 /**
  * The hazards this device's patrols found that the server has not sent back yet (the patrol is still waiting to
- * upload, or the server is projecting it): shown at once, marked provisional, so an offline day adds up.
+ * upload, or the server is projecting it): shown at once, marked provisional, so an offline day adds up. A finding
+ * the server takes as a hazard it already had is none: see `foundAgain`.
  */
 export function provisionalHazards(file: ShopFile): HazardDoc[] {
   const known = new Set(file.hazards.map((h) => h._id));
@@ -96,7 +97,7 @@ export function provisionalHazards(file: ShopFile): HazardDoc[] {
     const ulid = splitId(patrol._id)[2];
     for (const finding of patrol.findings ?? []) {
       const id = `${file.shop.code}:hazard:${ulid}-${finding.id}`;
-      if (known.has(id)) continue;
+      if (known.has(id) || foundAgain(file.hazards, patrol.performed_at, finding.item)) continue;
       found.push({
         _id: id,
         type: 'hazard',
@@ -117,6 +118,22 @@ export function provisionalHazards(file: ShopFile): HazardDoc[] {
     }
   }
   return found;
+}
+
+/**
+ * The server's rule for a finding on an item whose hazard, found earlier, was not closed by the patrol's time: it is
+ * that hazard found again, not a new one (the finding's own hazard id is deleted if the server had it: the owner's
+ * older self-check declaring the item arrived after the patrol). A finding on no item (`other`) is always new.
+ */
+export function foundAgain(hazards: readonly HazardDoc[], at: string, item: string): boolean {
+  if (item === OTHER_ITEM) return false;
+  const when = Date.parse(at);
+  return hazards.some(
+    (h) =>
+      h.item === item &&
+      Date.parse(h.found_at) <= when &&
+      (h.status !== 'closed' || (h.closed_at != null && Date.parse(h.closed_at) > when)),
+  );
 }
 
 /** The server's hazards and this device's provisional ones, newest first. */

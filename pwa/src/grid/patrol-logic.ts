@@ -14,12 +14,13 @@ import type {
   TemplateDoc,
   TemplateItem,
 } from './docs';
+import { OTHER_ITEM } from './docs';
 import { isHazard } from '../items';
 import { addDays, dayOf } from './due';
 
 export const MAX_PHOTOS = 20;
 export const MAX_VERIFIED = 100; // a patrol lists at most this many verified self-checks
-export const OTHER_ITEM = 'other';
+export { OTHER_ITEM };
 
 /** SPEC's defaults, used until the district's rules document has reached the phone. */
 export const DEFAULT_DEADLINE_DAYS: Record<Severity, number> = { general: 7, major: 3, serious: 1 };

@@ -1,0 +1,91 @@
+"""Events arrive out of order: a grid worker's patrol finds an open flame, its hazard reaches the phones; then the
+owner's self-check made earlier, offline, declaring the same open flame, arrives. The server's hazard is now the
+self-check's (the patrol found it again), and the patrol's hazard is deleted. The grid worker's phone must follow:
+one hazard, the server's, not the deleted one beside it forever. The phone pulls deletions, and no points ledger
+(which only the office reads: over half of a shop's documents)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from server.ids import new_ulid
+from tests.browser.field import sign_in_grid
+from tests.browser.test_grid_patrol import _camera_jpeg, _events, _ever_open_flame, _patrol
+from tests.gateway import Gateway
+from tests.validators.builders import full_answers
+
+# The ids of the live (not deleted) documents of the phone's local database, as PouchDB keeps them in IndexedDB.
+LOCAL_IDS = """async () => {
+  const db = await new Promise((ok, fail) => {
+    const open = indexedDB.open('_pouch_mashang');
+    open.onsuccess = () => ok(open.result);
+    open.onerror = () => fail(open.error);
+  });
+  try {
+    const live = db.transaction('document-store').objectStore('document-store').index('deletedOrLocal');
+    return await new Promise((ok) => { const all = live.getAllKeys('0'); all.onsuccess = () => ok(all.result); });
+  } finally {
+    db.close();
+  }
+}"""
+
+
+def _shop_with_owner(gateway: Gateway, worker: dict[str, Any], owners: list[dict[str, Any]]) -> dict[str, Any]:
+    """An activated owner of one of the worker's shops that has a self-check and never had an open flame."""
+    by_shop = {owner["shop"]: owner for owner in owners}
+    for code in worker["shops"]:
+        docs = _events(gateway, code)
+        if code in by_shop and any(d.get("type") == "self_check" for d in docs) and not _ever_open_flame(docs):
+            return by_shop[code]
+    raise AssertionError("no shop of the worker fits")
+
+
+def test_a_hazard_the_server_merged_leaves_the_grid_workers_phone(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    worker = logins["grid_workers"][0]
+    owner = _shop_with_owner(gateway, worker, logins["owners"])
+    shop = owner["shop"]
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
+    sign_in_grid(page, gateway, worker)
+    page.wait_for_selector(f'a.g-shop[data-shop="{shop}"]')
+    page.wait_for_selector('[data-sync-state="synced"]')
+    started = datetime.now(ZoneInfo("Asia/Shanghai")).replace(microsecond=0)
+    _patrol(page, shop, photo=_camera_jpeg())
+    page.wait_for_selector('[data-sync-state="synced"][data-pending="0"]')
+    page.click(f'a.g-shop[data-shop="{shop}"]')
+    flame = 'li.g-hazard[data-hazard$="-open_flame"]'
+    page.wait_for_selector(f'{flame}[data-status="open"]:not(:has([data-provisional]))')
+    [patrols] = [page.get_attribute(flame, "data-hazard")]
+
+    # The owner's check of two hours before the patrol, sent from a phone that was offline until now.
+    token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": owner["pin"]}).json()["token"]
+    key = new_ulid()
+    check = {
+        "_id": f"{shop}:self_check:{key}",
+        "type": "self_check",
+        "schema": 1,
+        "shop": shop,
+        "template": "district:template:fire-gas",
+        "template_version": 1,
+        "performed_at": (started - timedelta(hours=2)).isoformat(),
+        "created_by": f"owner:{shop}",
+        "device": "d-owner-phone",
+        "answers": full_answers(shop, open_flame=True),
+    }
+    answer = httpx.put(f"{gateway.url}/sync/{check['_id']}", json=check, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 201, answer.text
+
+    # On the worker's phone: the self-check's hazard, and the patrol's gone (it was still shown before the fix).
+    merged = f"{shop}:hazard:{key}-open_flame"
+    page.wait_for_selector(f'li.g-hazard[data-hazard="{merged}"]')
+    page.wait_for_selector(f'li.g-hazard[data-hazard="{patrols}"]', state="detached")
+    assert page.locator(flame).count() == 1
+
+    ids = page.evaluate(LOCAL_IDS)
+    assert any(":hazard:" in i for i in ids) and not [i for i in ids if ":ledger:" in i or ":photo:" in i]
