@@ -81,6 +81,34 @@ def test_verifying_a_fix_closes_the_hazard(gateway: Gateway, context: Any, login
     page.wait_for_selector(f'li.g-hazard[data-hazard="{hazard["_id"]}"][data-status="closed"]', state="attached")
 
 
+def test_a_verdict_given_offline_shows_on_the_shop_list_at_once(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    """No signal all day: the list must not keep asking to verify a fix the worker has just verified."""
+    worker, hazard = _rectified_hazard(gateway, logins["grid_workers"])
+    shop = hazard["shop"]
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    _sign_in(page, gateway, worker)
+    waiting = f'a.g-shop[data-shop="{shop}"] [data-due="verify"]'
+    page.wait_for_selector(waiting)
+    page.wait_for_selector('[data-sync-state="synced"]')
+    fixes = int(page.inner_text(waiting).split()[-1])  # 待复核整改 N
+    context.set_offline(True)
+    page.click(f'a.g-shop[data-shop="{shop}"]')
+    page.locator(f'li.g-hazard[data-hazard="{hazard["_id"]}"] a[data-action="verify"]').click()
+    page.check('input[name="passed"][value="true"]')
+    page.click('button[type="submit"]')
+    page.wait_for_selector(f'[data-shop="{shop}"] [data-shop-name]')
+    page.goto(f"{gateway.url}/grid")  # the list, from the service worker
+    page.wait_for_selector(f'a.g-shop[data-shop="{shop}"]')
+    if fixes == 1:
+        page.wait_for_selector(waiting, state="detached")
+    else:
+        page.wait_for_function(f"document.querySelector('{waiting}')?.textContent.endsWith(' {fixes - 1}')")
+    assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
+
+
 def test_an_activation_code_online_and_a_clear_message_offline(
     gateway: Gateway, context: Any, logins: dict[str, Any]
 ) -> None:

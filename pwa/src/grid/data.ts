@@ -5,8 +5,9 @@ import { apiFetch } from '../session';
 import type { Doc, RulesVersion, ShopDoc, TemplateDoc } from './docs';
 import { groupByShop, type ShopFile } from './due';
 
-// Types the shop list needs (the second part of `{shop}:{type}:{key}`, or `{shop}:score`).
-const LIST_TYPES = new Set(['shop', 'score', 'self_check', 'patrol', 'hazard', 'alarm']);
+// Types the shop list needs (the second part of `{shop}:{type}:{key}`, or `{shop}:score`); fixes and verdicts too,
+// since one written offline changes what a shop still waits for (../due pendingVerdict).
+const LIST_TYPES = new Set(['shop', 'score', 'self_check', 'patrol', 'hazard', 'alarm', 'rectification', 'verification']);
 
 function docsOf(rows: { doc?: unknown }[]): Doc[] {
   return rows.flatMap((r) => {
