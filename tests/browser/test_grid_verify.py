@@ -129,8 +129,39 @@ def test_an_activation_code_online_and_a_clear_message_offline(
     assert answer.status_code == 200, answer.text
     assert answer.json()["user"]["id"] == f"owner:{shop}"
 
+    # Offline, a tap says why nothing happens and leaves the code on the screen.
     context.set_offline(True)
     page.wait_for_selector("[data-offline]:visible")
+    assert "网络" in page.locator("[data-offline]").inner_text()
     page.click('button[data-action="issue"]')
-    page.wait_for_selector("[data-error]")
-    assert "网络" in page.locator("[data-error]").inner_text()
+    page.wait_for_timeout(500)
+    assert page.locator("[data-activation-code]").inner_text() == code and page.locator("[data-error]").count() == 0
+
+    # Online, a second code would void the first, and the owner (activated now) could reset the PIN: asked first.
+    context.set_offline(False)
+    page.wait_for_selector("[data-offline]", state="hidden")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click('button[data-action="issue"]')
+    page.wait_for_timeout(500)
+    assert asked and "作废" in asked[0]
+    assert page.locator("[data-activation-code]").inner_text() == code
+
+
+def test_a_closed_shops_file_says_so_and_hands_out_no_activation_code(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    worker, office = logins["grid_workers"][0], logins["office"][0]
+    shop = worker["shops"][-1]
+    staff = httpx.post(f"{gateway.url}/api/auth/login", json=office).json()["token"]
+    closed = httpx.post(f"{gateway.url}/api/office/shops/{shop}/close", headers={"Authorization": f"Bearer {staff}"})
+    assert closed.status_code == 200, closed.text
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    _sign_in(page, gateway, worker)
+    page.click(f'a.g-shop[data-shop="{shop}"]')
+    page.wait_for_selector(f'[data-shop="{shop}"] [data-shop-closed]')
+    assert page.locator('a[data-action="activation"]').count() == 0
+    page.goto(f"{gateway.url}/grid/s/{shop}/activation")  # an old link still open somewhere
+    page.wait_for_selector("[data-closed]")
+    assert page.locator('button[data-action="issue"]').is_disabled()

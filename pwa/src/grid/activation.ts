@@ -4,6 +4,7 @@ import { h } from '../dom';
 import { apiJson, ApiError } from '../session';
 import type { View } from '../views';
 import { loadShop } from './data';
+import type { ShopDoc } from './docs';
 import { shopHref } from './efile';
 import { gt } from './i18n';
 import { notice, shortDay } from './ui';
@@ -20,6 +21,14 @@ export function expiresText(at: string): string {
   // 12月7日 07:27 (Dec 7 07:27): a numeric month read 12/7, which an owner may take for 12 July.
   const time = date.toLocaleTimeString('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit' });
   return `${shortDay(at)} ${time}`;
+}
+
+/** The server's refusal in the worker's words (its own reason is for the office's logs, in English). */
+export function failure(err: ApiError): string {
+  if (err.status === 409) return gt('activation.closed');
+  if (err.status === 404) return gt('activation.unknown');
+  if (err.status === 401 || err.status === 403) return gt('activation.denied');
+  return gt('activation.failed', { reason: err.status >= 500 ? gt('activation.serverError') : err.reason });
 }
 
 export function activationView(code: string): View {
@@ -49,11 +58,27 @@ export function activationView(code: string): View {
   window.addEventListener('online', showOnline);
   window.addEventListener('offline', showOnline);
   showOnline();
-  void loadShop(code).then((shop) => {
-    if (shop) back.replaceChildren('‹ ', shop.name);
+  let shop: ShopDoc | null = null;
+  void loadShop(code).then((found) => {
+    shop = found;
+    if (!found) return;
+    back.replaceChildren('‹ ', found.name);
+    if (found.status === 'closed') {
+      // The server refuses a closed shop's code: say so before the tap, in words the worker can act on.
+      button.disabled = true;
+      button.before(notice(gt('activation.closed'), 'warn', { 'data-closed': '' }));
+    }
   });
 
   button.addEventListener('click', () => {
+    if (!navigator.onLine) {
+      offline.hidden = false; // says why already; a code on the screen stays there
+      return;
+    }
+    // A new code voids the one shown, and an activated owner's PIN: ask before either.
+    const shown = result.querySelector('[data-activation-code]') !== null;
+    if (shown && !confirm(gt('activation.replaceShown'))) return;
+    if (!shown && shop?.owner_activated && !confirm(gt('activation.replaceOwner'))) return;
     button.disabled = true;
     button.textContent = gt('activation.issuing');
     void apiJson<Issued>(`/api/shops/${encodeURIComponent(code)}/activation`, { method: 'POST' })
@@ -69,14 +94,14 @@ export function activationView(code: string): View {
         // fetch rejects with a TypeError when there is no network at all.
         const text =
           err instanceof ApiError
-            ? gt('activation.failed', { reason: err.reason })
+            ? failure(err)
             : !navigator.onLine || err instanceof TypeError
               ? gt('activation.offline')
               : gt('activation.failed', { reason: String(err) });
         result.replaceChildren(notice(text, 'bad', { 'data-error': '' }));
       })
       .finally(() => {
-        button.disabled = false;
+        button.disabled = shop?.status === 'closed';
         button.textContent = gt('activation.issue');
       });
   });

@@ -170,8 +170,12 @@ function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
   if (score?.list === 'red') lists.append(badge(gt('efile.red'), 'ok'));
   if (score?.list === 'black') lists.append(badge(gt('efile.black'), 'bad'));
   if ((score as { working_group?: boolean } | null)?.working_group) lists.append(badge(gt('efile.workingGroup'), 'bad'));
+  const shopClosed = file.shop.status === 'closed';
+  // A closed shop: its owner's account is off and it is ranked no more (its rank shows —), so say why instead.
   lists.append(
-    badge(file.shop.owner_activated ? gt('efile.ownerActivated') : gt('efile.ownerNotActivated'), file.shop.owner_activated ? 'ok' : 'warn'),
+    shopClosed
+      ? badge(gt('due.closed'), 'bad', { 'data-shop-closed': '' })
+      : badge(file.shop.owner_activated ? gt('efile.ownerActivated') : gt('efile.ownerNotActivated'), file.shop.owner_activated ? 'ok' : 'warn'),
   );
 
   const actions = h(
@@ -182,7 +186,7 @@ function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
       { class: due.patrolDue ? 'button primary' : 'button', href: shopHref(code, '/patrol'), 'data-action': 'patrol' },
       due.patrolDue ? gt('efile.patrol') : gt('efile.patrolDone'),
     ),
-    h('a', { class: 'button', href: shopHref(code, '/activation'), 'data-action': 'activation' }, gt('efile.activation')),
+    shopClosed ? null : h('a', { class: 'button', href: shopHref(code, '/activation'), 'data-action': 'activation' }, gt('efile.activation')),
   );
 
   const openAlarms = file.alarms.filter((a) => a.status !== 'resolved');
