@@ -4,6 +4,7 @@
 import { h } from './dom';
 import { t } from './i18n';
 import { KEEP_PHOTO_DAYS } from './photo-retention';
+import { refusedWhat, refusedWhy } from './refusals';
 import type { SyncStatus } from './sync-status';
 
 function when(iso: string | null): string {
@@ -57,7 +58,20 @@ export async function fillSyncPanel(panel: HTMLElement, status: SyncStatus): Pro
           'section',
           { class: 'refused', 'data-refused': String(refused.length) },
           h('h3', {}, t('sync.refused', { n: refused.length })),
-          h('ul', {}, ...refused.map((r) => h('li', { 'data-refused-id': r.id }, h('code', {}, r.id), ': ', r.reason))),
+          h(
+            'ul',
+            {},
+            ...refused.map((r) =>
+              h(
+                'li',
+                { 'data-refused-id': r.id },
+                h('strong', {}, refusedWhat(r.id)),
+                h('p', {}, refusedWhy(r.reason)),
+                // The record and the server's words, for whoever sorts it out with the safety office.
+                h('small', { class: 'muted' }, h('code', {}, r.id), ' ', r.reason),
+              ),
+            ),
+          ),
           h('p', { class: 'muted' }, t('sync.refusedKept')),
           dismiss,
         )

@@ -62,6 +62,8 @@ def test_a_refused_self_check_is_shown_with_the_servers_reason(
     page.wait_for_selector("#sync-panel [data-refused-id]")
     refused = page.inner_text("#sync-panel .refused")
     assert f"{shop}:self_check:" in refused and "clock" in refused
+    # Said in the owner's words first: which record, and what to do.
+    assert f"{shop} · 自查记录" in refused and "请把手机时间设为自动" in refused
     # A refused document no longer counts as waiting: nothing else is stuck. The open panel follows the count,
     # which the phone takes again a moment after each refusal.
     page.wait_for_selector("#sync-panel [data-pending-docs='0']", timeout=30_000)
