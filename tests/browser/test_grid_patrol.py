@@ -270,7 +270,7 @@ def test_a_new_alarm_for_one_of_their_shops_shows_on_the_grid_workers_phone(
     banner = page.locator(f".g-alarm-news[data-alarm-news='{alarm_id}']")
     banner.wait_for(state="visible", timeout=60_000)
     name = page.evaluate(f"fetch('/api/public/shops/{shop}').then((r) => r.json()).then((c) => c.name)")
-    assert banner.inner_text().startswith(f"新告警：{name} · ") and "燃气" in banner.inner_text()
+    assert banner.inner_text().startswith(f"新报警：{name} · ") and "燃气" in banner.inner_text()
     banner.locator("[data-action=open-shop]").click()
     page.wait_for_selector(f'[data-shop="{shop}"] [data-alarm="{alarm_id}"]')
     # The next screen starts without the banner: the alarm was announced once, and the shop lists it.

@@ -72,7 +72,7 @@ const zh = {
   'alarm.dispatched': '已派发',
   'alarm.resolved': '已解除',
   'alarm.at': '{day} 报警',
-  'alarmNews.text': '新告警：{shop} · {items}',
+  'alarmNews.text': '新报警：{shop} · {items}',
   'alarmNews.open': '查看店铺',
   'alarmNews.dismiss': '知道了',
   'event.self_check': '店主自查',
