@@ -79,6 +79,10 @@ def test_verifying_a_fix_closes_the_hazard(gateway: Gateway, context: Any, login
     assert mine and mine[0]["created_by"] == f"grid:{worker['username']}" and mine[0]["passed"] is True
     assert mine[0]["rectification"] == closed["rectifications"][-1]
     page.wait_for_selector(f'li.g-hazard[data-hazard="{hazard["_id"]}"][data-status="closed"]', state="attached")
+    # The history says which hazard the fix and the verdict were about.
+    for kind in ("rectification", "verification"):
+        line = page.locator(f'li.g-event[data-type="{kind}"] [data-hazard-of="{hazard["_id"]}"]').first
+        assert line.inner_text().startswith("隐患："), kind
 
 
 def test_a_verdict_given_offline_shows_on_the_shop_list_at_once(

@@ -100,7 +100,15 @@ function alarmCard(alarm: AlarmDoc, templates: TemplateDoc[]): HTMLElement {
   );
 }
 
-function historyEntry(doc: EventDoc, templates: TemplateDoc[]): HTMLElement {
+/** A fix or a verdict names its hazard by the item (two entries 复核通过 on one day said nothing of which). */
+function hazardLine(hazards: readonly HazardDoc[], templates: TemplateDoc[], id: string): HTMLElement {
+  const known = hazards.find((hz) => hz._id === id);
+  // A hazard this phone no longer has (merged into another): the item its id ends with.
+  const item = known?.item ?? id.slice(id.lastIndexOf('-') + 1);
+  return h('div', { class: 'muted', 'data-hazard-of': id }, gt('event.hazard', { item: itemName(templates, item) }));
+}
+
+function historyEntry(doc: EventDoc, templates: TemplateDoc[], hazards: readonly HazardDoc[]): HTMLElement {
   const parts: (string | HTMLElement | null)[] = [];
   let photos: string[] = [];
   if (doc.type === 'self_check') {
@@ -123,12 +131,14 @@ function historyEntry(doc: EventDoc, templates: TemplateDoc[]): HTMLElement {
     ];
   } else if (doc.type === 'rectification') {
     const fix = doc as RectificationDoc;
+    parts.push(hazardLine(hazards, templates, fix.hazard));
     if (fix.note) parts.push(fix.note);
     photos = fix.photos ?? [];
   } else if (doc.type === 'verification') {
     const verdict = doc as VerificationDoc;
     parts.push(verdict.passed ? gt('event.passed') : gt('event.failed'));
     if (verdict.note) parts.push(' · ' + verdict.note);
+    parts.push(hazardLine(hazards, templates, verdict.hazard));
     photos = verdict.photos ?? [];
   }
   return h(
@@ -216,7 +226,7 @@ function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
           'details',
           { class: 'g-closed', 'data-older': '' },
           h('summary', {}, gt('efile.olderRecords', { n: older.length })),
-          h('ul', { class: 'g-list' }, ...older.map((d) => historyEntry(d, templates))),
+          h('ul', { class: 'g-list' }, ...older.map((d) => historyEntry(d, templates, hazards))),
         ),
       )
     : null;
@@ -246,7 +256,7 @@ function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
     ),
     section(
       gt('efile.history'),
-      history.length ? h('ul', { class: 'g-list' }, ...recent.map((d) => historyEntry(d, templates))) : notice(gt('efile.noHistory')),
+      history.length ? h('ul', { class: 'g-list' }, ...recent.map((d) => historyEntry(d, templates, hazards))) : notice(gt('efile.noHistory')),
       olderList,
     ),
   ].filter((n): n is HTMLElement => n !== null);
