@@ -108,6 +108,15 @@ def test_a_typed_code_outside_the_grid_is_refused(gateway: Gateway, context: Any
     page.evaluate("window.__denyCamera()")
     page.wait_for_selector(".grid-scan [data-camera]:has-text('摄像头权限')")
     assert elsewhere in answer.inner_text(), "the camera's late refusal hid the answer to the typed code"
+    assert page.locator(".grid-scan .g-viewfinder").is_hidden()  # no black frame pushing the field down
+
+    # Part of a shop's name opens it too (a worker who knows the shop, not its code).
+    with gateway.client() as client:
+        name = client.get(f"/sync/{worker['shops'][2]}:shop:{worker['shops'][2]}").json()["name"]
+    page.fill('input[name="code"]', name)
+    page.click('form.g-toolbar button[type="submit"]')
+    page.wait_for_url(f"**/grid/s/{worker['shops'][2]}")
+    page.go_back()
 
     page.fill('input[name="code"]', worker["shops"][1])
     page.click('form.g-toolbar button[type="submit"]')

@@ -38,6 +38,14 @@ export async function loadShopFile(code: string): Promise<ShopFile | null> {
   return groupByShop(docsOf(res.rows)).get(code) ?? null;
 }
 
+/** Every shop document on this device (the worker's shops). */
+export async function loadShops(): Promise<ShopDoc[]> {
+  const ids = await localDb().allDocs();
+  const keys = ids.rows.map((r) => r.id).filter((id) => id.split(':')[1] === 'shop');
+  const res = await localDb().allDocs({ keys, include_docs: true });
+  return docsOf(res.rows as { doc?: unknown }[]).filter((d): d is ShopDoc => d.type === 'shop');
+}
+
 export async function loadShop(code: string): Promise<ShopDoc | null> {
   try {
     return await localDb().get<ShopDoc>(`${code}:shop:${code}`);

@@ -24,3 +24,11 @@ export function shopFromQr(text: string): string | null {
   }
   return SHOP_CODE.test(code) ? code : null;
 }
+
+/** The worker's shops a typed text names when it is no code of theirs: by a part of the name (阿香), or the end of
+ *  the code (0032 for S0032), ignoring case and blanks. */
+export function matchShops<T extends { code: string; name: string }>(shops: readonly T[], text: string): T[] {
+  const q = text.replace(/\s+/g, '').toLowerCase();
+  if (!q) return [];
+  return shops.filter((s) => s.name.replace(/\s+/g, '').toLowerCase().includes(q) || s.code.toLowerCase().endsWith(q));
+}

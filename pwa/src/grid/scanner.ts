@@ -4,10 +4,10 @@
 import { h } from '../dom';
 import { codeCandidates, navigate } from '../router';
 import type { View } from '../views';
-import { loadShop } from './data';
+import { loadShop, loadShops } from './data';
 import { shopHref } from './efile';
 import { gt } from './i18n';
-import { shopFromQr } from './scan-logic';
+import { matchShops, shopFromQr } from './scan-logic';
 import { notice, type Tone } from './ui';
 
 type Decode = (video: HTMLVideoElement) => Promise<string | null>;
@@ -67,6 +67,35 @@ export async function openShop(text: string, say: (message: string) => void): Pr
   return false;
 }
 
+/** Open the e-file of a typed shop code, or of the one shop whose name (or the end of whose code) it is; else say
+ *  what to type. A typed text is never called a QR code. */
+export async function openTyped(text: string, say: (message: string) => void): Promise<boolean> {
+  const typed = text.trim();
+  if (!typed) {
+    say(gt('scan.typeSomething'));
+    return false;
+  }
+  const code = shopFromQr(typed); // a code, or a poster's link pasted
+  for (const candidate of code ? codeCandidates(code) : []) {
+    if (await loadShop(candidate)) {
+      navigate(shopHref(candidate));
+      return true;
+    }
+  }
+  const found = matchShops(await loadShops(), typed);
+  if (found.length === 1 && found[0]) {
+    navigate(shopHref(found[0].code));
+    return true;
+  }
+  if (found.length > 1) {
+    const shown = found.slice(0, 5).map((s) => `${s.name}（${s.code}）`);
+    say(gt('scan.several', { n: found.length, shops: shown.join('、') }));
+    return false;
+  }
+  say(gt('scan.noneTyped', { text: typed.slice(0, 40) }));
+  return false;
+}
+
 /** A notice line whose text and tone change; empty, it is hidden. */
 function noticeLine(attrs: Record<string, string>, text = ''): [HTMLElement, (message: string, tone?: Tone) => void] {
   const line = notice(text, 'muted', attrs);
@@ -100,15 +129,17 @@ export function scannerView(): View {
   );
   manualForm.addEventListener('submit', (event) => {
     event.preventDefault();
-    void openShop(manual.value, say);
+    void openTyped(manual.value, say);
   });
+  // Without a camera the black frame only pushes the code field down the screen: it goes.
+  const viewfinder = h('div', { class: 'g-viewfinder' }, video);
   const node = h(
     'section',
     { class: 'page grid grid-scan' },
     h('a', { class: 'g-back', href: '/grid' }, `‹ ${gt('shop.back')}`),
     h('h1', {}, gt('scan.title')),
     h('p', { class: 'lead' }, gt('scan.intro')),
-    h('div', { class: 'g-viewfinder' }, video),
+    viewfinder,
     camera,
     status,
     h('label', { class: 'g-field' }, h('span', {}, gt('scan.manual')), manualForm),
@@ -123,6 +154,7 @@ export function scannerView(): View {
   void (async () => {
     if (!navigator.mediaDevices?.getUserMedia) {
       sayCamera(gt('scan.unsupported'));
+      viewfinder.hidden = true;
       return;
     }
     try {
@@ -130,6 +162,7 @@ export function scannerView(): View {
     } catch (err) {
       const name = (err as { name?: string })?.name;
       sayCamera(name === 'NotAllowedError' ? gt('scan.denied') : gt('scan.unsupported'));
+      viewfinder.hidden = true;
       return;
     }
     if (!node.isConnected) {
