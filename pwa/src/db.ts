@@ -309,6 +309,13 @@ export async function pendingCounts(): Promise<{ docs: number; photos: number }>
   return { docs: docs.length, photos: pics.length };
 }
 
+/** The shops (partitions) holding a record or photo of this device the server has not acknowledged yet. */
+export async function shopsWaiting(): Promise<Set<string>> {
+  const l = makeLedgers();
+  const [docs, pics] = await Promise.all([l.data.unacknowledged(), l.photos.unacknowledged()]);
+  return new Set([...docs, ...pics].map((d) => d.id.split(':')[0] ?? ''));
+}
+
 /**
  * Of `ids`, those this device wrote that the server has not acknowledged yet (`unsent`), and every id the server
  * refused (`refused`, dismissed or not): what the owner's home needs to tell a waiting rectification.

@@ -45,6 +45,13 @@ def test_photos_go_up_after_the_text_and_a_dropped_upload_is_sent_again_once(
         page.wait_for_selector("[data-flash]")
         page.wait_for_selector(f'a.g-shop[data-shop="{code}"] [data-due="patrolled"]')
     page.wait_for_function(f"Number(document.querySelector('[data-sync-state]').dataset.pending) === {2 * SHOPS}")
+    # The list shows where something waits: the shops patrolled today, no other.
+    for code in worker["shops"]:
+        card = f'a.g-shop[data-shop="{code}"] [data-waiting]'
+        page.wait_for_selector(card, state="attached" if code in shops else "detached")
+    page.click(f'a.g-shop[data-shop="{shops[0]}"]')
+    page.wait_for_selector('li.g-event[data-type="patrol"] [data-unsent]')  # and the e-file, which record
+    page.go_back()
 
     # What reaches the server, in order; the first photo's upload is taken by the server and its answer lost.
     sent: list[set[str]] = []
@@ -63,6 +70,7 @@ def test_photos_go_up_after_the_text_and_a_dropped_upload_is_sent_again_once(
     page.route("**/sync/_bulk_docs", on_bulk_docs)
     context.set_offline(False)
     page.wait_for_selector('[data-sync-state="synced"][data-pending="0"]')
+    page.wait_for_function("document.querySelectorAll('a.g-shop [data-waiting]').length === 0")
 
     assert dropped == [201]
     patrol_batches = [i for i, kinds in enumerate(sent) if "patrol" in kinds]

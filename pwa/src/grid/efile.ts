@@ -2,7 +2,7 @@
 // fixes, the history of self-checks, patrols, rectifications and verifications with photos, and the actions.
 import { h } from '../dom';
 import type { View } from '../views';
-import { whileShown } from '../db';
+import { uploadState, whileShown } from '../db';
 import { loadAllTemplates, loadShopFile } from './data';
 import type {
   AlarmDoc,
@@ -108,7 +108,18 @@ function hazardLine(hazards: readonly HazardDoc[], templates: TemplateDoc[], id:
   return h('div', { class: 'muted', 'data-hazard-of': id }, gt('event.hazard', { item: itemName(templates, item) }));
 }
 
-function historyEntry(doc: EventDoc, templates: TemplateDoc[], hazards: readonly HazardDoc[]): HTMLElement {
+/** This device's records the server has not got yet, and those it refused. */
+interface Upload {
+  unsent: Set<string>;
+  refused: Set<string>;
+}
+
+function uploadBadge(id: string, upload: Upload): HTMLElement | null {
+  if (upload.refused.has(id)) return badge(gt('event.refused'), 'bad', { 'data-refused': '' });
+  return upload.unsent.has(id) ? badge(gt('event.waiting'), 'warn', { 'data-unsent': '' }) : null;
+}
+
+function historyEntry(doc: EventDoc, templates: TemplateDoc[], hazards: readonly HazardDoc[], upload: Upload): HTMLElement {
   const parts: (string | HTMLElement | null)[] = [];
   let photos: string[] = [];
   if (doc.type === 'self_check') {
@@ -148,6 +159,7 @@ function historyEntry(doc: EventDoc, templates: TemplateDoc[], hazards: readonly
       'div',
       { class: 'g-shop-head' },
       h('strong', {}, gt(`event.${doc.type as 'self_check' | 'patrol' | 'rectification' | 'verification'}`)),
+      uploadBadge(doc._id, upload),
       h('span', { class: 'muted' }, shortDay(doc.performed_at)),
     ),
     h('div', {}, ...parts),
@@ -157,7 +169,7 @@ function historyEntry(doc: EventDoc, templates: TemplateDoc[], hazards: readonly
 
 const HISTORY_TYPES = new Set(['self_check', 'patrol', 'rectification', 'verification']);
 
-function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
+function render(file: ShopFile, templates: TemplateDoc[], upload: Upload): HTMLElement[] {
   const now = new Date();
   const today = shanghaiDay(now.getTime());
   const due = dueAt(file, now);
@@ -226,7 +238,7 @@ function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
           'details',
           { class: 'g-closed', 'data-older': '' },
           h('summary', {}, gt('efile.olderRecords', { n: older.length })),
-          h('ul', { class: 'g-list' }, ...older.map((d) => historyEntry(d, templates, hazards))),
+          h('ul', { class: 'g-list' }, ...older.map((d) => historyEntry(d, templates, hazards, upload))),
         ),
       )
     : null;
@@ -256,7 +268,7 @@ function render(file: ShopFile, templates: TemplateDoc[]): HTMLElement[] {
     ),
     section(
       gt('efile.history'),
-      history.length ? h('ul', { class: 'g-list' }, ...recent.map((d) => historyEntry(d, templates, hazards))) : notice(gt('efile.noHistory')),
+      history.length ? h('ul', { class: 'g-list' }, ...recent.map((d) => historyEntry(d, templates, hazards, upload))) : notice(gt('efile.noHistory')),
       olderList,
     ),
   ].filter((n): n is HTMLElement => n !== null);
@@ -286,7 +298,9 @@ export function efileView(code: string): View {
         node.replaceChildren(back, notice(gt('shop.missing', { code }), 'warn'));
         return;
       }
-      node.replaceChildren(back, ...render(file, await loadAllTemplates()));
+      const events = [...file.patrols, ...file.selfChecks, ...file.others].map((d) => d._id);
+      const upload = await uploadState(events).catch(() => ({ unsent: new Set<string>(), refused: new Set<string>() }));
+      node.replaceChildren(back, ...render(file, await loadAllTemplates(), upload));
     })();
   };
   whileShown(node, reload); // listen first, then read (see the list)

@@ -3,6 +3,7 @@ import { fill, getLang, type Lang, type Params } from '../i18n';
 
 const zh = {
   'title.shops': '我的店铺',
+  'list.waiting': '有记录待上传',
   'list.progress': '本月已巡查 {done}/{total} 家',
   'list.search': '店名、编号或地址',
   'list.scan': '扫码巡查',
@@ -87,6 +88,8 @@ const zh = {
   'event.hazard': '隐患：{item}',
   'event.failed': '复核未通过',
   'event.pending': '待同步',
+  'event.waiting': '待上传',
+  'event.refused': '被拒收',
   'item.other': '其他问题',
   'patrol.title': '每月巡查',
   'patrol.alreadyToday': '今天 {time} 已巡查过本店。再次提交会在档案中记为又一次巡查。',
@@ -172,6 +175,7 @@ export type GridKey = keyof typeof zh;
 
 const en: Record<GridKey, string> = {
   'title.shops': 'My shops',
+  'list.waiting': 'Records not uploaded yet',
   'list.progress': 'Patrolled this month: {done} of {total}',
   'list.search': 'Name, code or address',
   'list.scan': 'Scan QR',
@@ -256,6 +260,8 @@ const en: Record<GridKey, string> = {
   'event.hazard': 'Hazard: {item}',
   'event.failed': 'Not passed',
   'event.pending': 'Awaiting sync',
+  'event.waiting': 'Not uploaded yet',
+  'event.refused': 'Refused by the server',
   'item.other': 'Other problem',
   'patrol.title': 'Monthly patrol',
   'patrol.alreadyToday': 'This shop was patrolled today at {time}. Submitting again records another patrol on its file.',

@@ -3,8 +3,9 @@ import { h } from '../dom';
 import { navigate } from '../router';
 import type { View } from '../views';
 import { signOutButton } from '../sign-out';
-import { whileShown } from '../db';
+import { shopsWaiting, whileShown } from '../db';
 import { currentSession } from '../session';
+import { onSyncStatus } from '../sync-status';
 import { askShops, loadShopFiles } from './data';
 import { dueList, filterDues, monthProgress, photosToKeep, type Due, type DueFilter } from './due';
 import { keepPhotos } from './photo-cache';
@@ -37,7 +38,7 @@ function dueBadges(due: Due): HTMLElement {
   return row;
 }
 
-function shopCard(due: Due): HTMLElement {
+function shopCard(due: Due, waiting: boolean): HTMLElement {
   return h(
     'li',
     {},
@@ -71,6 +72,8 @@ function shopCard(due: Due): HTMLElement {
         ),
       ),
       dueBadges(due),
+      // What this phone did there and the server has not got yet: an offline day shows where it still is.
+      waiting ? badge(gt('list.waiting'), 'warn', { 'data-waiting': '' }) : null,
     ),
   );
 }
@@ -131,6 +134,7 @@ export function listView(rest: string): View {
   // Every shop file on the phone, and those of shops the server says are no longer this worker's (moved to
   // another grid: their documents stay on the phone, ./scope): the list shows the others.
   let onPhone: Awaited<ReturnType<typeof loadShopFiles>> | null = null;
+  let waiting = new Set<string>();
   let files: Awaited<ReturnType<typeof loadShopFiles>> | null = null;
   const user = currentSession()?.user.id ?? '';
   let outside = outOfScope(user);
@@ -159,11 +163,12 @@ export function listView(rest: string): View {
     const shown = filterDues(q.trim() ? dueList(files.values(), new Date(), q) : all, filter);
     if (!all.length) list.replaceChildren(notice(gt('list.empty')));
     else if (!shown.length) list.replaceChildren(notice(q.trim() ? gt('list.noMatch', { q }) : gt('list.noneFiltered')));
-    else list.replaceChildren(...shown.map(shopCard));
+    else list.replaceChildren(...shown.map((due) => shopCard(due, waiting.has(due.code))));
   };
   const reload = (): void => {
-    void loadShopFiles().then((found) => {
+    void Promise.all([loadShopFiles(), shopsWaiting().catch(() => waiting)]).then(([found, unsent]) => {
       onPhone = found;
+      waiting = unsent;
       files = withoutOutside(found, outside);
       draw();
       // With signal, keep the owners' photos of the shops still to visit for an offline day.
@@ -191,6 +196,17 @@ export function listView(rest: string): View {
   });
   // Listen first, then read: a batch the first sync writes while the list is read is not missed.
   whileShown(node, reload, 1000); // a first sync brings hundreds of batches: redraw once a second at most
+  // What waits changes without a local write (the server acknowledged it): the shops' 有记录待上传 follow the count.
+  let pending = -1;
+  const stop = onSyncStatus((status) => {
+    if (!node.isConnected && pending !== -1) {
+      stop();
+      return;
+    }
+    const now = status.pendingDocs + status.pendingPhotos;
+    if (pending !== -1 && now !== pending) void shopsWaiting().then((unsent) => ((waiting = unsent), draw()));
+    pending = now;
+  });
   reload();
   return { title: gt('title.shops'), node };
 }
