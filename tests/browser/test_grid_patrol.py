@@ -275,3 +275,25 @@ def test_a_new_alarm_for_one_of_their_shops_shows_on_the_grid_workers_phone(
     page.wait_for_selector(f'[data-shop="{shop}"] [data-alarm="{alarm_id}"]')
     # The next screen starts without the banner: the alarm was announced once, and the shop lists it.
     assert page.locator(".g-alarm-news").is_hidden()
+
+
+def test_an_other_problems_deadline_the_worker_set_stays_when_its_severity_changes(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    worker = logins["grid_workers"][0]
+    code = worker["shops"][0]
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    sign_in_grid(page, gateway, worker)
+    page.click(f'a.g-shop[data-shop="{code}"]')
+    page.click('a[data-action="patrol"]')
+    page.click('[data-action="add-other"]')
+    deadline, severity = 'input[name="deadline-other-1"]', 'select[name="severity-other-1"]'
+    general = page.input_value(deadline)  # the rules' 7 days
+    page.select_option(severity, "major")
+    major = page.input_value(deadline)
+    assert major < general  # untouched, it follows the severity (3 days)
+    page.fill(deadline, general)  # the worker agrees a week with the owner
+    page.dispatch_event(deadline, "change")
+    page.select_option(severity, "serious")
+    assert page.input_value(deadline) == general

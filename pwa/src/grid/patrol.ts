@@ -192,8 +192,10 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
       field(
         gt('patrol.severity'),
         severitySelect(`severity-${other.id}`, other.severity, (s) => {
+          // The deadline follows the severity unless the worker set one (as an item's finding keeps its own).
+          const chosen = other.deadline !== defaultDeadline(rules, other.severity, today);
           other.severity = s;
-          other.deadline = defaultDeadline(rules, s, today);
+          if (!chosen) other.deadline = defaultDeadline(rules, s, today);
           deadline.value = other.deadline;
           update();
         }),
