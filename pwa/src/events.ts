@@ -147,9 +147,22 @@ export async function savePhoto(shop: string, file: Blob, opts: { gps?: boolean 
 const urls = new Map<string, string>();
 
 /** An object URL for a photo: from this device if it is here, else from the server with the token. */
-export async function photoUrl(id: string): Promise<string | null> {
+export function photoUrl(id: string): Promise<string | null> {
   const known = urls.get(id);
-  if (known) return known;
+  if (known) return Promise.resolve(known);
+  // A screen drawn again while the photo is on its way (the e-file, on every change of the local database) waits
+  // for the same fetch instead of starting another.
+  let loading = fetching.get(id);
+  if (!loading) {
+    loading = loadPhoto(id).finally(() => fetching.delete(id));
+    fetching.set(id, loading);
+  }
+  return loading;
+}
+
+const fetching = new Map<string, Promise<string | null>>();
+
+async function loadPhoto(id: string): Promise<string | null> {
   let blob: Blob | null = null;
   const here = (): LocalDb[] => {
     try {

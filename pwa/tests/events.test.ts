@@ -17,6 +17,9 @@ vi.mock('../src/db', () => ({
     },
   }),
   draftPhotosDb: () => ({
+    getAttachment: async () => {
+      throw Object.assign(new Error('missing'), { status: 404 });
+    },
     get: async (id: string) => {
       const doc = held.get(id);
       if (!doc) throw Object.assign(new Error('missing'), { status: 404 });
@@ -75,5 +78,25 @@ describe('appendEvents', () => {
     const err = await appendEvents([{ type: 'self_check', shop: 'S0001', answers: {} }]).catch((e: unknown) => e);
     expect(isQuotaError(err)).toBe(true);
     expect(written).toHaveLength(0);
+  });
+});
+
+describe('photoUrl', () => {
+  it('fetches a photo once however often a screen asks for it while it comes', async () => {
+    const { photoUrl } = await import('../src/events');
+    const fetched: string[] = [];
+    vi.stubGlobal('fetch', async (url: string) => {
+      fetched.push(url);
+      await new Promise((ok) => setTimeout(ok, 20));
+      return new Response(new Blob([new Uint8Array([0xff, 0xd8])], { type: 'image/jpeg' }));
+    });
+    vi.stubGlobal('URL', Object.assign(URL, { createObjectURL: () => 'blob:photo' }));
+    const id = 'S0001:photo:01JDX0000000000000000000AB';
+    const urls = await Promise.all([photoUrl(id), photoUrl(id), photoUrl(id)]);
+    expect(urls).toEqual(['blob:photo', 'blob:photo', 'blob:photo']);
+    expect(fetched).toHaveLength(1);
+    expect(await photoUrl(id)).toBe('blob:photo'); // and kept
+    expect(fetched).toHaveLength(1);
+    vi.unstubAllGlobals();
   });
 });
