@@ -23,3 +23,9 @@ export function isHazard(item: TemplateItem, value: boolean | number | null | un
   if ('equals' in when) return typeof value === 'boolean' && value === when.equals;
   return typeof value === 'number' && value > when.gt;
 }
+
+/** The answer that makes `item` a hazard, to name a hazard by it (the labels are questions: 灭火器是否在有效期内). */
+export function hazardAnswer(item: TemplateItem): { equals: boolean } | { more: number } {
+  const when = item.hazard_when;
+  return 'equals' in when ? { equals: when.equals } : { more: when.gt };
+}

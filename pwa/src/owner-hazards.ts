@@ -2,7 +2,7 @@
 // phone holds that the server has not reflected yet (written offline, or uploaded and not derived yet). Pure, so
 // it is unit-tested; owner.ts reads the documents and the push ledger.
 import { getLang, t } from './i18n';
-import type { TemplateItem } from './items';
+import { hazardAnswer, type TemplateItem } from './items';
 
 /** A patrol finding about something no template item covers (server/models/templates.py OTHER_ITEM). */
 export const OTHER_ITEM = 'other';
@@ -10,8 +10,17 @@ export const OTHER_ITEM = 'other';
 /** The name of a hazard's (or alarm's) item in the current language: `other` and unknown ids get a fallback. */
 export function hazardItemLabel(items: ReadonlyMap<string, TemplateItem>, id: string): string {
   const item = items.get(id);
-  if (item) return getLang() === 'en' ? item.label_en : item.label_zh;
+  if (item) return hazardNamed(item);
   return id === OTHER_ITEM ? t('item.other') : id;
+}
+
+/** A hazard named by its item's question and the answer that made it one: 灭火器是否在有效期内：否 (the question
+ *  alone read as if the hazard were the question). */
+export function hazardNamed(item: TemplateItem): string {
+  const label = getLang() === 'en' ? item.label_en : item.label_zh;
+  const hazard = hazardAnswer(item);
+  const answer = 'equals' in hazard ? t(hazard.equals ? 'check.yes' : 'check.no') : t('hazard.more', { n: hazard.more });
+  return t('hazard.named', { label, answer });
 }
 
 /** The fields of a `{shop}:hazard:{key}` document this decision needs. */

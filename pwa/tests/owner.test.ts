@@ -113,10 +113,18 @@ describe('hazard item names', () => {
 
   it('names an "other" finding, in both languages', () => {
     expect(hazardItemLabel(items, 'other')).toBe('其他问题');
-    expect(hazardItemLabel(items, 'open_flame')).toBe('居住区域是否使用明火');
     expect(hazardItemLabel(items, 'no_such_item')).toBe('no_such_item');
     setLang('en');
     expect(hazardItemLabel(items, 'other')).toBe('Other problem');
+  });
+
+  it('names a hazard by its question and the answer that made it one, not by the question alone', () => {
+    setLang('zh-CN');
+    expect(hazardItemLabel(items, 'open_flame')).toBe('居住区域是否使用明火：是');
+    expect(hazardItemLabel(items, 'extinguisher_valid')).toBe('灭火器是否在有效期内：否');
+    expect(hazardItemLabel(items, 'sleeping_people')).toMatch(/：多于 0$/);
+    setLang('en');
+    expect(hazardItemLabel(items, 'extinguisher_valid')).toMatch(/: No$/);
   });
 });
 

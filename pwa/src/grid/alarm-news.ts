@@ -10,7 +10,7 @@ import type { AlarmDoc } from './docs';
 import { isNews } from './due';
 import { joinList } from '../i18n';
 import { gt } from './i18n';
-import { itemName } from './ui';
+import { hazardName } from './ui';
 
 const SEEN_KEY = 'mashang.alarmsAnnounced';
 const SEEN_KEPT = 200;
@@ -54,7 +54,7 @@ export function alarmBanner(): HTMLElement {
         .catch(() => ({ name: undefined })),
       loadAllTemplates().catch(() => []),
     ]).then(([shop, templates]) => {
-      const items = joinList(alarm.items.map((i) => itemName(templates, i.item)));
+      const items = joinList(alarm.items.map((i) => hazardName(templates, i.item)));
       text.textContent = gt('alarmNews.text', { shop: shop.name ?? alarm.shop, items });
       open.setAttribute('href', `/grid/s/${encodeURIComponent(alarm.shop)}`);
       banner.dataset.alarmNews = alarm._id;

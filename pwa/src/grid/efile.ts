@@ -18,7 +18,7 @@ import { allHazards, dueAt, isOverdue, pendingVerdict, type ShopFile } from './d
 import { joinList } from '../i18n';
 import { gt } from './i18n';
 import { hazardItems } from './patrol-logic';
-import { badge, itemName, notice, section, severityBadge, shortDay, templateOf, thumbs, type Tone } from './ui';
+import { badge, hazardName, itemName, notice, section, severityBadge, shortDay, templateOf, thumbs, type Tone } from './ui';
 import { shanghaiDay } from '../ulid';
 
 export function shopHref(code: string, sub = ''): string {
@@ -63,7 +63,7 @@ function hazardCard(file: ShopFile, hazard: HazardDoc, templates: TemplateDoc[],
   return h(
     'li',
     { class: 'g-hazard', 'data-hazard': hazard._id, 'data-status': hazard.status },
-    h('div', { class: 'g-shop-head' }, h('strong', {}, itemName(templates, hazard.item)), hazardStatus(hazard, today)),
+    h('div', { class: 'g-shop-head' }, h('strong', {}, hazardName(templates, hazard.item)), hazardStatus(hazard, today)),
     h(
       'div',
       { class: 'g-badges' },
@@ -96,7 +96,7 @@ function alarmCard(alarm: AlarmDoc, templates: TemplateDoc[]): HTMLElement {
       h('strong', {}, gt('alarm.at', { day: shortDay(alarm.created_at) })),
       badge(gt(`alarm.${alarm.status}`), alarm.status === 'resolved' ? 'ok' : 'bad'),
     ),
-    h('div', {}, joinList(alarm.items.map((i) => itemName(templates, i.item)))),
+    h('div', {}, joinList(alarm.items.map((i) => hazardName(templates, i.item)))),
   );
 }
 
@@ -105,7 +105,7 @@ function hazardLine(hazards: readonly HazardDoc[], templates: TemplateDoc[], id:
   const known = hazards.find((hz) => hz._id === id);
   // A hazard this phone no longer has (merged into another): the item its id ends with.
   const item = known?.item ?? id.slice(id.lastIndexOf('-') + 1);
-  return h('div', { class: 'muted', 'data-hazard-of': id }, gt('event.hazard', { item: itemName(templates, item) }));
+  return h('div', { class: 'muted', 'data-hazard-of': id }, gt('event.hazard', { item: hazardName(templates, item) }));
 }
 
 /** This device's records the server has not got yet, and those it refused. */

@@ -5,6 +5,7 @@ import type { Severity, TemplateDoc } from './docs';
 import { dayOf } from './due';
 import { gt } from './i18n';
 import { thumbUrl } from './photo-cache';
+import { hazardNamed } from '../owner-hazards';
 
 export type Tone = 'bad' | 'warn' | 'ok' | 'muted';
 
@@ -38,6 +39,16 @@ export function itemName(templates: readonly TemplateDoc[], item: string): strin
     if (found) return getLang() === 'en' ? found.label_en : found.label_zh;
   }
   return item;
+}
+
+/** A hazard on `item`, named by the question and the answer that made it one (灭火器是否在有效期内：否); `other` and
+ * unknown items as `itemName` names them. */
+export function hazardName(templates: readonly TemplateDoc[], item: string): string {
+  for (const template of templates) {
+    const found = template.items.find((i) => i.id === item);
+    if (found) return hazardNamed(found);
+  }
+  return itemName(templates, item);
 }
 
 /** The template version a check was filled with (its frozen copy), else the current one. */

@@ -11,7 +11,7 @@ import { flash } from './flash';
 import { gt } from './i18n';
 import { photoPicker } from './photos';
 import { verificationFields } from './verify-fields';
-import { itemName, notice, severityBadge, shortDay, thumbs } from './ui';
+import { hazardName, notice, severityBadge, shortDay, thumbs } from './ui';
 
 export function verifyView(code: string, hazardKey: string): View {
   const node = h('section', { class: 'page grid grid-verify', 'data-shop': code });
@@ -45,7 +45,7 @@ export function verifyView(code: string, hazardKey: string): View {
         h('span', {}, label),
       );
     form.append(
-      h('p', {}, gt('verify.hazard', { item: itemName(templates, hazard.item) }), ' ', severityBadge(hazard.severity)),
+      h('p', {}, gt('verify.hazard', { item: hazardName(templates, hazard.item) }), ' ', severityBadge(hazard.severity)),
       h('p', { class: 'muted' }, gt('efile.found', { day: shortDay(hazard.found_at) }), ' · ', gt('efile.deadline', { day: shortDay(hazard.deadline) })),
       hazard.note ? h('p', {}, hazard.note) : '',
       thumbs(hazard.photos ?? []) ?? '',
