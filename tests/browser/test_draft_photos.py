@@ -18,27 +18,55 @@ from tests.browser.test_owner_offline import camera_jpeg
 from tests.browser.test_owner_photos_kept import server_doc
 from tests.gateway import Gateway
 
-# The live (not deleted) documents of a local database, read from PouchDB's IndexedDB store as the phone keeps it.
-LIVE_DOCS = """async (name) => {
+# The ids of the live (not deleted) documents of a local database, read from PouchDB's IndexedDB store as the phone
+# keeps it, and how many there are.
+LIVE_IDS = """async (name) => {
   const known = (await indexedDB.databases()).some((d) => d.name === name);
-  if (!known) return 0;
+  if (!known) return [];
   const db = await new Promise((ok, fail) => {
     const open = indexedDB.open(name);
     open.onsuccess = () => ok(open.result);
     open.onerror = () => fail(open.error);
   });
   try {
-    const index = db.transaction('document-store').objectStore('document-store').index('deletedOrLocal');
-    return await new Promise((ok) => { const c = index.count('0'); c.onsuccess = () => ok(c.result); });
+    const live = db.transaction('document-store').objectStore('document-store').index('deletedOrLocal');
+    return await new Promise((ok) => { const all = live.getAllKeys('0'); all.onsuccess = () => ok(all.result); });
   } finally {
     db.close();
   }
 }"""
+LIVE_DOCS = f"async (name) => (await ({LIVE_IDS})(name)).length"
 DRAFT_PHOTOS = "_pouch_mashang-draft-photos"
 
 
 def held_photos(page: Any) -> int:
     return int(page.evaluate(LIVE_DOCS, DRAFT_PHOTOS))
+
+
+def open_self_check(page: Any, gateway: Gateway, owner: dict[str, Any]) -> set[str]:
+    """`owner` signed in and synced, on this week's self-check form: the photos the server had of the shop."""
+    before = set(server_photos(gateway, owner["shop"]))
+    page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
+    sign_in_owner(page, gateway, owner)
+    page.wait_for_selector("[data-sync-state=synced]")
+    page.click("[data-action=check]")
+    page.wait_for_selector("input[name=open_flame]")
+    return before
+
+
+def open_flame_patrol(page: Any, gateway: Gateway, worker: dict[str, Any]) -> tuple[str, set[str]]:
+    """`worker` signed in and synced, on the patrol of a shop never found with an open flame, the flame marked:
+    that shop, and the photos the server had of it."""
+    serious, _ = _pick_shops(gateway, worker["shops"])
+    before = set(server_photos(gateway, serious))
+    page.set_default_timeout(60_000)
+    sign_in_grid(page, gateway, worker)
+    page.wait_for_selector(f'a.g-shop[data-shop="{serious}"]')
+    page.wait_for_selector('[data-sync-state="synced"]')
+    page.click(f'a.g-shop[data-shop="{serious}"]')
+    page.click('a[data-action="patrol"]')
+    page.check('input[name="open_flame"][value="true"]')
+    return serious, before
 
 
 def server_photos(gateway: Gateway, shop: str) -> list[str]:
@@ -55,13 +83,8 @@ def test_a_photo_in_an_unsent_self_check_stays_on_the_phone_until_it_is_sent(
 ) -> None:
     owner = logins["owners"][3]
     shop = owner["shop"]
-    before = set(server_photos(gateway, shop))
     page = context.new_page()
-    page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
-    sign_in_owner(page, gateway, owner)
-    page.wait_for_selector("[data-sync-state=synced]")
-    page.click("[data-action=check]")
-    page.wait_for_selector("input[name=open_flame]")
+    before = open_self_check(page, gateway, owner)
     picture = camera_jpeg(1200, 900)
     page.set_input_files(
         "[data-photo-for=gas_safe]", files=[{"name": "gas.jpg", "mimeType": "image/jpeg", "buffer": picture}]
@@ -95,17 +118,8 @@ def test_a_photo_in_an_unsent_self_check_stays_on_the_phone_until_it_is_sent(
 def test_a_discarded_patrol_draft_takes_its_photo_with_it(
     gateway: Gateway, context: Any, logins: dict[str, Any]
 ) -> None:
-    worker = logins["grid_workers"][0]
-    serious, _ = _pick_shops(gateway, worker["shops"])
-    before = set(server_photos(gateway, serious))
     page = context.new_page()
-    page.set_default_timeout(60_000)
-    sign_in_grid(page, gateway, worker)
-    page.wait_for_selector(f'a.g-shop[data-shop="{serious}"]')
-    page.wait_for_selector('[data-sync-state="synced"]')
-    page.click(f'a.g-shop[data-shop="{serious}"]')
-    page.click('a[data-action="patrol"]')
-    page.check('input[name="open_flame"][value="true"]')
+    serious, before = open_flame_patrol(page, gateway, logins["grid_workers"][0])
     picture = {"name": "flame.jpg", "mimeType": "image/jpeg", "buffer": _camera_jpeg()}
     page.set_input_files('input[data-photo-for="open_flame"]', files=[picture])
     page.wait_for_selector('fieldset[data-item="open_flame"] img[data-photo]')

@@ -14,24 +14,10 @@ import httpx
 
 from server.ids import new_ulid
 from tests.browser.field import sign_in_grid
+from tests.browser.test_draft_photos import LIVE_IDS
 from tests.browser.test_grid_patrol import _camera_jpeg, _events, _ever_open_flame, _patrol
 from tests.gateway import Gateway
 from tests.validators.builders import full_answers
-
-# The ids of the live (not deleted) documents of the phone's local database, as PouchDB keeps them in IndexedDB.
-LOCAL_IDS = """async () => {
-  const db = await new Promise((ok, fail) => {
-    const open = indexedDB.open('_pouch_mashang');
-    open.onsuccess = () => ok(open.result);
-    open.onerror = () => fail(open.error);
-  });
-  try {
-    const live = db.transaction('document-store').objectStore('document-store').index('deletedOrLocal');
-    return await new Promise((ok) => { const all = live.getAllKeys('0'); all.onsuccess = () => ok(all.result); });
-  } finally {
-    db.close();
-  }
-}"""
 
 
 def _shop_with_owner(gateway: Gateway, worker: dict[str, Any], owners: list[dict[str, Any]]) -> dict[str, Any]:
@@ -87,5 +73,5 @@ def test_a_hazard_the_server_merged_leaves_the_grid_workers_phone(
     page.wait_for_selector(f'li.g-hazard[data-hazard="{patrols}"]', state="detached")
     assert page.locator(flame).count() == 1
 
-    ids = page.evaluate(LOCAL_IDS)
+    ids = page.evaluate(LIVE_IDS, "_pouch_mashang")
     assert any(":hazard:" in i for i in ids) and not [i for i in ids if ":ledger:" in i or ":photo:" in i]

@@ -8,9 +8,16 @@ from typing import Any
 
 import httpx
 
-from tests.browser.field import fill_weekly_check, sign_in_grid, sign_in_owner
-from tests.browser.test_draft_photos import DRAFT_PHOTOS, LIVE_DOCS, held_photos, server_photos
-from tests.browser.test_grid_patrol import _camera_jpeg, _events, _pick_shops
+from tests.browser.field import fill_weekly_check, sign_in_owner
+from tests.browser.test_draft_photos import (
+    DRAFT_PHOTOS,
+    LIVE_DOCS,
+    held_photos,
+    open_flame_patrol,
+    open_self_check,
+    server_photos,
+)
+from tests.browser.test_grid_patrol import _camera_jpeg, _events
 from tests.browser.test_owner_offline import camera_jpeg
 from tests.browser.test_owner_photos_kept import server_doc
 from tests.browser.test_owner_rectify import hazard_when_rectified, open_hazard, owner_auth
@@ -39,13 +46,8 @@ def test_an_owner_removes_a_wrong_photo_and_only_the_right_ones_go_up(
 ) -> None:
     owner = logins["owners"][2]
     shop = owner["shop"]
-    before = set(server_photos(gateway, shop))
     page = context.new_page()
-    page.set_default_timeout(60_000)  # a busy CI machine is slow, not broken
-    sign_in_owner(page, gateway, owner)
-    page.wait_for_selector("[data-sync-state=synced]")
-    page.click("[data-action=check]")
-    page.wait_for_selector("input[name=open_flame]")
+    before = open_self_check(page, gateway, owner)
     for n, size in enumerate([(800, 600), (1000, 700)], start=1):
         page.set_input_files(
             "[data-photo-for=gas_safe]",
@@ -82,17 +84,8 @@ def test_an_owner_removes_a_wrong_photo_and_only_the_right_ones_go_up(
 def test_a_grid_worker_removes_a_patrol_photo_after_a_reload_and_retakes_it(
     gateway: Gateway, context: Any, logins: dict[str, Any]
 ) -> None:
-    worker = logins["grid_workers"][0]
-    serious, _ = _pick_shops(gateway, worker["shops"])
-    before = set(server_photos(gateway, serious))
     page = context.new_page()
-    page.set_default_timeout(60_000)
-    sign_in_grid(page, gateway, worker)
-    page.wait_for_selector(f'a.g-shop[data-shop="{serious}"]')
-    page.wait_for_selector('[data-sync-state="synced"]')
-    page.click(f'a.g-shop[data-shop="{serious}"]')
-    page.click('a[data-action="patrol"]')
-    page.check('input[name="open_flame"][value="true"]')
+    serious, before = open_flame_patrol(page, gateway, logins["grid_workers"][0])
     page.fill('textarea[name="note-open_flame"]', "阁楼住人处使用煤气灶做饭")
     flame = '[data-item="open_flame"]'
     page.set_input_files('input[data-photo-for="open_flame"]', files=[_photo()])
