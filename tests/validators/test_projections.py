@@ -8,6 +8,7 @@ from typing import Any
 
 from server.models import parse_doc
 from server.validators.projections import merge_alarm, merge_score, project_shop
+from server.validators.shops import plan_writes
 from tests.validators.builders import (
     GRID,
     OWNER,
@@ -169,6 +170,24 @@ def test_a_fix_of_a_hazard_merged_into_an_older_one_counts_for_it() -> None:
     # Only fixed, not yet verified: rectified in time, never overdue.
     docs = project([older, visit, fix], "2026-03-09")
     assert one(docs, hazard_id(older, "open_flame"))["status"] == "rectified"
+
+
+def test_a_merged_hazards_deletion_keeps_its_type_for_the_phones_selector() -> None:
+    """The phones pull by `type` (pwa/src/sync-config.ts): the deletion stub of the patrol's hazard, merged into the
+    older self-check's, keeps its type and shop, so a selector on type still matches it on any CouchDB."""
+    visit = patrol("2026-03-03 10:00", finding("f1", "open_flame", "serious", "2026-03-04"))
+    stored = {
+        d["_id"]: {**d, "_rev": "1-a"} for d in project([visit], "2026-03-03") if d["type"] in ("hazard", "ledger")
+    }
+    plan = plan_writes(project([visit, self_check("2026-03-02 10:00", "open_flame")], "2026-03-03"), stored)
+    stub = one([w for w in plan.writes if w.get("_deleted")], hazard_id(visit, "f1"))
+    assert dict(stub) == {
+        "_id": hazard_id(visit, "f1"),
+        "_rev": "1-a",
+        "_deleted": True,
+        "type": "hazard",
+        "shop": SHOP,
+    }
 
 
 def test_an_alarm_names_shop_items_photos_and_grid_worker() -> None:
