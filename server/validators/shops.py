@@ -106,7 +106,7 @@ def plan_writes(projected: Iterable[Mapping[str, Any]], stored: Mapping[str, Doc
         if doc_id not in wanted and (old.get("type") in DELETABLE or _superseded(old, alarmed)):
             # The stub keeps the type and shop: a phone's pull selects by type, and a stub without one matches
             # no such selector on CouchDB (where the phones' `_deleted: true` branch is the other way in).
-            kept = {key: old[key] for key in ("type", "shop") if key in old}
+            kept: dict[str, Any] = {key: old[key] for key in ("type", "shop") if key in old}
             plan.writes.append({"_id": doc_id, "_rev": old["_rev"], "_deleted": True, **kept})
             plan.deleted += 1
     return plan
