@@ -177,6 +177,11 @@ function allRefused(): Refused[] {
   return storedJson<Refused[]>(REFUSED_KEY, []);
 }
 
+/** The ids of every document the server refused (dismissed or not): a refusal is for good. */
+export function refusedIds(): Set<string> {
+  return new Set(allRefused().map((r) => r.id));
+}
+
 /** Documents the server refused, with its reasons, that the user has not dismissed yet. */
 export function refusedDocs(): Refused[] {
   return allRefused().filter((r) => !r.dismissed);

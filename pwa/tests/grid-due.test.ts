@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlarmDoc, Doc, HazardDoc, PatrolDoc, SelfCheckDoc, ShopDoc } from '../src/grid/docs';
-import { allHazards, dayOf, dueAt, dueList, filterDues, groupByShop, isNews, pendingVerdict, photosToKeep, isOverdue, monthProgress, RECENT_MS, weekOfDay } from '../src/grid/due';
+import { allHazards, dayOf, dueAt, withoutRefused, dueList, filterDues, groupByShop, isNews, pendingVerdict, photosToKeep, isOverdue, monthProgress, RECENT_MS, weekOfDay } from '../src/grid/due';
 import { matchGridRoute } from '../src/grid/routes';
 
 // Saturday 2026-11-28, 10:00 in Shanghai (02:00 UTC): ISO week 2026-W48, month 2026-11.
@@ -171,6 +171,18 @@ describe('what is due at a shop', () => {
       `S0001:hazard:${ulid}-open_flame`,
       `S0001:hazard:${ulid}-other-1`,
     ]);
+  });
+
+  it('a patrol the server refused is no visit and finds no hazard', () => {
+    const patrol = event<PatrolDoc>('S0001', 'patrol', '2026-11-28T09:00:00+08:00', 7, {
+      findings: [{ id: 'open_flame', item: 'open_flame', severity: 'serious', deadline: '2026-11-29' }],
+    });
+    const file = groupByShop([shop('S0001'), patrol]).get('S0001')!;
+    expect(dueAt(file, NOW).patrolDue).toBe(false);
+    const counted = withoutRefused(file, new Set([patrol._id]));
+    expect(dueAt(counted, NOW).patrolDue).toBe(true);
+    expect(allHazards(counted)).toEqual([]);
+    expect(file.patrols).toHaveLength(1); // the phone keeps it
   });
 
   it('documents of shops without a shop document are ignored', () => {

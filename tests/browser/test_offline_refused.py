@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.browser.field import sign_in_owner
+from tests.browser.field import sign_in_grid, sign_in_owner
 from tests.browser.test_owner_offline import camera_jpeg
 from tests.browser.test_owner_photos_kept import DAY, photo_databases
 from tests.gateway import Gateway
@@ -110,3 +110,31 @@ def test_a_refused_self_check_is_shown_with_the_servers_reason(
         time.sleep(0.2)
     page.click("#sync-status")
     assert page.get_attribute("#sync-panel [data-photos-forgotten]", "data-photos-forgotten") == "2"
+
+
+def test_a_refused_patrol_is_no_visit_on_the_grid_workers_list(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    """The phone's clock runs a day ahead: the server refuses the patrol. The list must not say the shop was patrolled
+    this month (it would go unvisited), and the e-file marks the record as refused."""
+    worker = logins["grid_workers"][0]
+    context.clock.install(time=time.time() + 86_400)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    sign_in_grid(page, gateway, worker)
+    code = worker["shops"][0]
+    card = f'a.g-shop[data-shop="{code}"]'
+    page.wait_for_selector(card)
+    page.wait_for_selector('[data-sync-state="synced"]')
+    page.click(card)
+    page.click('a[data-action="patrol"]')
+    page.wait_for_selector('form.g-patrol fieldset[data-item="open_flame"]')
+    page.check('input[name="open_flame"][value="false"]')
+    page.click('form.g-patrol button[type="submit"]')
+    page.wait_for_selector("[data-flash]")
+    page.wait_for_function("Number(document.querySelector('#sync-status').dataset.refused) >= 1")
+    page.goto(f"{gateway.url}/grid")
+    page.wait_for_selector(card)
+    page.wait_for_selector(f'{card} [data-due="patrolled"]', state="detached")
+    page.click(card)
+    page.wait_for_selector('li.g-event[data-type="patrol"] [data-refused]')

@@ -46,6 +46,14 @@ function newestFirst<T extends { performed_at?: string; found_at?: string; creat
   return docs.sort((a, b) => at(b) - at(a));
 }
 
+/** `file` without the events the server refused: a refused patrol is no visit, and finds no hazard, though the phone
+ *  keeps it (and the e-file shows it, marked 被拒收) until the office has it from the export. */
+export function withoutRefused(file: ShopFile, refused: ReadonlySet<string>): ShopFile {
+  if (refused.size === 0) return file;
+  const keep = <T extends Doc>(docs: T[]): T[] => docs.filter((d) => !refused.has(d._id));
+  return { ...file, selfChecks: keep(file.selfChecks), patrols: keep(file.patrols), others: keep(file.others) };
+}
+
 /** Group the documents of a scope (any order, any shops) into one file per shop that has a shop document. */
 export function groupByShop(docs: Doc[]): Map<string, ShopFile> {
   const files = new Map<string, ShopFile>();

@@ -14,7 +14,7 @@ import type {
   TemplateDoc,
   VerificationDoc,
 } from './docs';
-import { allHazards, dueAt, isOverdue, pendingVerdict, type ShopFile } from './due';
+import { allHazards, dueAt, isOverdue, pendingVerdict, withoutRefused, type ShopFile } from './due';
 import { joinList } from '../i18n';
 import { gt } from './i18n';
 import { hazardItems } from './patrol-logic';
@@ -172,7 +172,9 @@ const HISTORY_TYPES = new Set(['self_check', 'patrol', 'rectification', 'verific
 function render(file: ShopFile, templates: TemplateDoc[], upload: Upload): HTMLElement[] {
   const now = new Date();
   const today = shanghaiDay(now.getTime());
-  const due = dueAt(file, now);
+  // What counts (what is due, the hazards, the verdicts) leaves out what the server refused; the history shows it.
+  const counted = withoutRefused(file, upload.refused);
+  const due = dueAt(counted, now);
   const score = file.score;
   const code = file.shop.code;
 
@@ -212,7 +214,7 @@ function render(file: ShopFile, templates: TemplateDoc[], upload: Upload): HTMLE
   );
 
   const openAlarms = file.alarms.filter((a) => a.status !== 'resolved');
-  const hazards = allHazards(file);
+  const hazards = allHazards(counted);
   const unresolved = hazards.filter((hz) => hz.status !== 'closed');
   // What needs the worker first: fixes to verify, then overdue, then the nearest deadline.
   const rank = (hz: HazardDoc): number => (hz.status === 'rectified' ? 0 : isOverdue(hz, today) ? 1 : 2);
@@ -227,7 +229,7 @@ function render(file: ShopFile, templates: TemplateDoc[], upload: Upload): HTMLE
     `${code}:closed`,
     h('details', { class: 'g-closed' }, h('summary', {}, gt('efile.closedHazards', { n: closed.length }))),
   );
-  closedList.append(h('ul', { class: 'g-list' }, ...closed.map((hz) => hazardCard(file, hz, templates, today))));
+  closedList.append(h('ul', { class: 'g-list' }, ...closed.map((hz) => hazardCard(counted, hz, templates, today))));
   // The latest records in view; a year of them (each with its photos) under one tap, not a long scroll on a phone.
   const recent = history.slice(0, RECENT);
   const older = history.slice(RECENT);
@@ -262,7 +264,7 @@ function render(file: ShopFile, templates: TemplateDoc[], upload: Upload): HTMLE
     section(
       gt('efile.hazards'),
       unresolved.length
-        ? h('ul', { class: 'g-list' }, ...unresolved.map((hz) => hazardCard(file, hz, templates, today)))
+        ? h('ul', { class: 'g-list' }, ...unresolved.map((hz) => hazardCard(counted, hz, templates, today)))
         : notice(gt('efile.noHazards'), 'ok'),
       closed.length ? closedList : null,
     ),

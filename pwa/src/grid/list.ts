@@ -3,11 +3,11 @@ import { h } from '../dom';
 import { navigate } from '../router';
 import type { View } from '../views';
 import { signOutButton } from '../sign-out';
-import { shopsWaiting, whileShown } from '../db';
+import { refusedIds, shopsWaiting, whileShown } from '../db';
 import { currentSession } from '../session';
 import { onSyncStatus } from '../sync-status';
 import { askShops, loadShopFiles } from './data';
-import { dueList, filterDues, monthProgress, photosToKeep, type Due, type DueFilter } from './due';
+import { dueList, filterDues, monthProgress, photosToKeep, withoutRefused, type Due, type DueFilter } from './due';
 import { keepPhotos } from './photo-cache';
 import { checkScope, outOfScope, scopeCheckDue, withoutOutside } from './scope';
 import { takeFlash } from './flash';
@@ -166,7 +166,9 @@ export function listView(rest: string): View {
     else list.replaceChildren(...shown.map((due) => shopCard(due, waiting.has(due.code))));
   };
   const reload = (): void => {
-    void Promise.all([loadShopFiles(), shopsWaiting().catch(() => waiting)]).then(([found, unsent]) => {
+    void Promise.all([loadShopFiles(), shopsWaiting().catch(() => waiting)]).then(([loaded, unsent]) => {
+      const refused = refusedIds();
+      const found = new Map([...loaded].map(([code, file]) => [code, withoutRefused(file, refused)]));
       onPhone = found;
       waiting = unsent;
       files = withoutOutside(found, outside);
