@@ -75,7 +75,7 @@ export function activationView(code: string): View {
       offline.hidden = false; // says why already; a code on the screen stays there
       return;
     }
-    // A new code voids the one shown, and an activated owner's PIN: ask before either.
+    // A new code voids the one shown, and lets its holder reset an activated owner's PIN: ask before either.
     const shown = result.querySelector('[data-activation-code]') !== null;
     if (shown && !confirm(gt('activation.replaceShown'))) return;
     if (!shown && shop?.owner_activated && !confirm(gt('activation.replaceOwner'))) return;
