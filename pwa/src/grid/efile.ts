@@ -103,8 +103,9 @@ function alarmCard(alarm: AlarmDoc, templates: TemplateDoc[]): HTMLElement {
 /** A fix or a verdict names its hazard by the item (two entries 复核通过 on one day said nothing of which). */
 function hazardLine(hazards: readonly HazardDoc[], templates: TemplateDoc[], id: string): HTMLElement {
   const known = hazards.find((hz) => hz._id === id);
-  // A hazard this phone no longer has (merged into another): the item its id ends with.
-  const item = known?.item ?? id.slice(id.lastIndexOf('-') + 1);
+  // A hazard this phone no longer has (merged into another): the item or finding its id ends with ({key}-{item}).
+  const rest = (id.split(':')[2] ?? '').split('-').slice(1).join('-');
+  const item = known?.item ?? (rest.startsWith('other') ? 'other' : rest);
   return h('div', { class: 'muted', 'data-hazard-of': id }, gt('event.hazard', { item: hazardName(templates, item) }));
 }
 
