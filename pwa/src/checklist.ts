@@ -2,7 +2,6 @@
 // the grid worker's patrol. Inputs are named by item id (the stable hooks tests and automation rely on).
 import { localDb } from './db';
 import { h } from './dom';
-import { removeFormPhoto } from './draft-photos';
 import { isQuotaError, savePhoto, photoUrl } from './events';
 import { getLang, t } from './i18n';
 import { isHazard, type TemplateItem } from './items';
@@ -172,11 +171,10 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
     const remove = (photo: string): void => {
       photoIds[item.id] = (photoIds[item.id] ?? []).filter((p) => p !== photo);
       changed();
-      void removeFormPhoto(photo, opts.saveDraft).catch(() => undefined); // kept, it goes with the day-old sweep
     };
     const showThumb = (id: string): void => {
       const img = h('img', { alt: t('check.photo'), 'data-photo': id });
-      thumbs.append(removableThumb(img, id, { label: t('check.removePhoto'), ask: t('check.removePhotoAsk') }, remove));
+      thumbs.append(removableThumb(img, id, { label: t('check.removePhoto'), ask: t('check.removePhotoAsk') }, remove, opts.saveDraft));
       void photoUrl(id).then((url) => {
         if (url) img.src = url;
       });

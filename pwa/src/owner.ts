@@ -12,7 +12,6 @@ import {
 } from './checklist';
 import { localDb, uploadState, whileShown } from './db';
 import { h } from './dom';
-import { removeFormPhoto } from './draft-photos';
 import { autosave, loadDraft, type Autosave } from './drafts';
 import { appendEvent, appendEvents, isQuotaError, savePhoto, photoUrl } from './events';
 import { joinList, t, type MessageKey } from './i18n';
@@ -480,11 +479,10 @@ export function rectifyView(code: string, hazardId: string): View {
       const at = photos.indexOf(id);
       if (at < 0) return;
       photos.splice(at, 1);
-      void removeFormPhoto(id, () => save.flush()).catch(() => undefined);
     };
     const show = (id: string): void => {
       const img = h('img', { alt: t('check.photo'), 'data-photo': id });
-      thumbs.append(removableThumb(img, id, { label: t('check.removePhoto'), ask: t('check.removePhotoAsk') }, remove));
+      thumbs.append(removableThumb(img, id, { label: t('check.removePhoto'), ask: t('check.removePhotoAsk') }, remove, () => save.flush()));
       void photoUrl(id).then((u) => u && (img.src = u));
     };
     photos.forEach(show);

@@ -2,6 +2,7 @@
 // removed, not sent beside the right one. The form forgets the id; ../draft-photos `removeFormPhoto` then removes
 // the picture from the phone.
 import { h } from './dom';
+import { removeFormPhoto } from './draft-photos';
 
 export interface RemoveText {
   /** The button's name for screen readers ("Remove this photo"). */
@@ -10,12 +11,17 @@ export interface RemoveText {
   ask: string;
 }
 
-/** `img` in a frame with a remove button; `onRemove` runs once the user confirmed, after the frame left the page. */
+/**
+ * `img` in a frame with a remove button. Once the user confirmed, the frame leaves the page, `onRemove` takes the id
+ * out of the form, and the photo leaves the phone after `saveDraft` has stored the form's draft without it (a form
+ * without a draft passes none).
+ */
 export function removableThumb(
   img: HTMLImageElement,
   id: string,
   text: RemoveText,
   onRemove: (id: string) => void,
+  saveDraft?: () => void,
 ): HTMLElement {
   const button = h(
     'button',
@@ -27,6 +33,7 @@ export function removableThumb(
     if (!frame.isConnected || !confirm(text.ask)) return; // a second tap queued behind the question
     frame.remove();
     onRemove(id);
+    void removeFormPhoto(id, saveDraft).catch(() => undefined); // kept, it goes with the day-old sweep
   });
   return frame;
 }

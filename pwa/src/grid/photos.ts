@@ -2,7 +2,6 @@
 // the phone by ../events `savePhoto`, shown as thumbnails; photos of checklist items use ../checklist's.
 import { store, stored } from '../device';
 import { h } from '../dom';
-import { removeFormPhoto } from '../draft-photos';
 import { isQuotaError, savePhoto } from '../events';
 import { removableThumb } from '../photo-thumb';
 import { gt } from './i18n';
@@ -52,11 +51,10 @@ export function photoPicker(
     if (at < 0) return;
     ids.splice(at, 1);
     onChange();
-    void removeFormPhoto(id, saveDraft).catch(() => undefined); // kept, it goes with the day-old sweep
   };
   const text = { label: gt('photo.remove'), ask: gt('photo.removeAsk') };
   const redraw = (): void => {
-    row.replaceChildren(...ids.map((id) => removableThumb(thumbImage(id), id, text, remove)));
+    row.replaceChildren(...ids.map((id) => removableThumb(thumbImage(id), id, text, remove, saveDraft)));
   };
   const inputId = `gp-${forKey}`;
   const input = h('input', {
