@@ -240,7 +240,7 @@ export class PushLedger {
   /** This device's documents after the acknowledged sequence: [id, rev, seq]. */
   async unacknowledged(): Promise<{ id: string; rev: string; seq: number }[]> {
     const res = await this.db.changes({ since: this.seq, include_docs: true });
-    const refused = new Set(allRefused().map((r) => r.id));
+    const refused = refusedIds();
     return res.results
       .filter((c) => !c.deleted && this.mine(c.doc as { device?: string }) && !refused.has(c.id))
       .map((c) => ({ id: c.id, rev: c.changes[0]?.rev ?? '', seq: Number(c.seq) }));
@@ -326,7 +326,7 @@ export async function shopsWaiting(): Promise<Set<string>> {
  * refused (`refused`, dismissed or not): what the owner's home needs to tell a waiting rectification.
  */
 export async function uploadState(ids: readonly string[]): Promise<{ unsent: Set<string>; refused: Set<string> }> {
-  const refused = new Set(allRefused().map((r) => r.id));
+  const refused = refusedIds();
   if (ids.length === 0) return { unsent: new Set(), refused };
   const wanted = new Set(ids);
   const waiting = await makeLedgers().data.unacknowledged();
