@@ -19,10 +19,15 @@ function docsOf(rows: { doc?: unknown }[]): Doc[] {
 /** Every shop file on this device. The ids are read first, then only the documents the list needs, so the
  * many ledger entries and photos of a grid worker's scope are never parsed. */
 export async function loadShopFiles(): Promise<Map<string, ShopFile>> {
+  return groupByShop(await docsOfTypes(LIST_TYPES));
+}
+
+/** The documents of these types on this device: the ids first, then only those documents. */
+async function docsOfTypes(types: ReadonlySet<string>): Promise<Doc[]> {
   const ids = await localDb().allDocs();
-  const keys = ids.rows.map((r) => r.id).filter((id) => LIST_TYPES.has(id.split(':')[1] ?? ''));
+  const keys = ids.rows.map((r) => r.id).filter((id) => types.has(id.split(':')[1] ?? ''));
   const res = await localDb().allDocs({ keys, include_docs: true });
-  return groupByShop(docsOf(res.rows as { doc?: unknown }[]).filter((d) => LIST_TYPES.has(d.type)));
+  return docsOf(res.rows as { doc?: unknown }[]).filter((d) => types.has(d.type));
 }
 
 /** The server's `_all_docs` rows for `keys`: an id outside this user's scope now (a shop moved to another grid)
@@ -40,11 +45,10 @@ export async function loadShopFile(code: string): Promise<ShopFile | null> {
 
 /** Every shop document on this device (the worker's shops). */
 export async function loadShops(): Promise<ShopDoc[]> {
-  const ids = await localDb().allDocs();
-  const keys = ids.rows.map((r) => r.id).filter((id) => id.split(':')[1] === 'shop');
-  const res = await localDb().allDocs({ keys, include_docs: true });
-  return docsOf(res.rows as { doc?: unknown }[]).filter((d): d is ShopDoc => d.type === 'shop');
+  return (await docsOfTypes(SHOP_TYPE)) as ShopDoc[];
 }
+
+const SHOP_TYPE = new Set(['shop']);
 
 export async function loadShop(code: string): Promise<ShopDoc | null> {
   try {
