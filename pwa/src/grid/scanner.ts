@@ -56,14 +56,20 @@ export async function openShop(text: string, say: (message: string) => void): Pr
     say(gt('scan.notOurs', { text: text.slice(0, 80) }));
     return false;
   }
-  // As given, then upper case: a code typed on a phone keyboard comes as s0001 (router.ts `codeCandidates`).
+  if (await openCode(code)) return true;
+  say(gt('scan.notMine', { code }));
+  return false;
+}
+
+/** Open the e-file of the shop `code` names if this phone holds it: as given, then upper case (a code typed on a
+ *  phone keyboard comes as s0001, router.ts `codeCandidates`). */
+async function openCode(code: string): Promise<boolean> {
   for (const candidate of codeCandidates(code)) {
     if (await loadShop(candidate)) {
       navigate(shopHref(candidate));
       return true;
     }
   }
-  say(gt('scan.notMine', { code }));
   return false;
 }
 
@@ -76,12 +82,7 @@ export async function openTyped(text: string, say: (message: string) => void): P
     return false;
   }
   const code = shopFromQr(typed); // a code, or a poster's link pasted
-  for (const candidate of code ? codeCandidates(code) : []) {
-    if (await loadShop(candidate)) {
-      navigate(shopHref(candidate));
-      return true;
-    }
-  }
+  if (code && (await openCode(code))) return true;
   const found = matchShops(await loadShops(), typed);
   if (found.length === 1 && found[0]) {
     navigate(shopHref(found[0].code));
