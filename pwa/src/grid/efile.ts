@@ -14,6 +14,7 @@ import type {
   TemplateDoc,
   VerificationDoc,
 } from './docs';
+import { splitId } from './docs';
 import { allHazards, dueAt, isOverdue, pendingVerdict, withoutRefused, type ShopFile } from './due';
 import { joinList } from '../i18n';
 import { gt } from './i18n';
@@ -104,7 +105,7 @@ function alarmCard(alarm: AlarmDoc, templates: TemplateDoc[]): HTMLElement {
 function hazardLine(hazards: readonly HazardDoc[], templates: TemplateDoc[], id: string): HTMLElement {
   const known = hazards.find((hz) => hz._id === id);
   // A hazard this phone no longer has (merged into another): the item or finding its id ends with ({key}-{item}).
-  const rest = (id.split(':')[2] ?? '').split('-').slice(1).join('-');
+  const rest = splitId(id)[2].split('-').slice(1).join('-');
   const item = known?.item ?? (rest.startsWith('other') ? 'other' : rest);
   return h('div', { class: 'muted', 'data-hazard-of': id }, gt('event.hazard', { item: hazardName(templates, item) }));
 }
