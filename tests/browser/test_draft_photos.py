@@ -141,11 +141,7 @@ def test_signing_out_with_a_drafts_photo_asks_first_and_then_forgets_the_draft(
 ) -> None:
     owner = logins["owners"][4]
     page = context.new_page()
-    page.set_default_timeout(60_000)
-    sign_in_owner(page, gateway, owner)
-    page.wait_for_selector("[data-sync-state=synced]")
-    page.click("[data-action=check]")
-    page.wait_for_selector("input[name=open_flame]")
+    open_self_check(page, gateway, owner)
     page.check("input[name=open_flame][value=false]")
     page.set_input_files(
         "[data-photo-for=gas_safe]",
