@@ -209,6 +209,8 @@ export function syncTimes(): SyncTimes {
 export class PushLedger {
   seq: number;
   pending = 0;
+  /** The ids counted last (`pending` of them): which shops still wait, without reading the changes again. */
+  waiting: string[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -256,7 +258,8 @@ export class PushLedger {
   }
 
   private readonly count = coalesce(async () => {
-    this.pending = (await this.unacknowledged()).length;
+    this.waiting = (await this.unacknowledged()).map((d) => d.id);
+    this.pending = this.waiting.length;
     this.onCount();
   });
 
@@ -314,11 +317,11 @@ export async function pendingCounts(): Promise<{ docs: number; photos: number }>
   return { docs: docs.length, photos: pics.length };
 }
 
-/** The shops (partitions) holding a record or photo of this device the server has not acknowledged yet. */
-export async function shopsWaiting(): Promise<Set<string>> {
+/** The shops (partitions) holding a record or photo of this device the server had not acknowledged at the ledgers'
+ *  last count (the header's count comes from the same one). */
+export function shopsWaiting(): Set<string> {
   const l = makeLedgers();
-  const [docs, pics] = await Promise.all([l.data.unacknowledged(), l.photos.unacknowledged()]);
-  return new Set([...docs, ...pics].map((d) => d.id.split(':')[0] ?? ''));
+  return new Set([...l.data.waiting, ...l.photos.waiting].map((id) => id.split(':')[0] ?? ''));
 }
 
 /**

@@ -134,7 +134,7 @@ export function listView(rest: string): View {
   // Every shop file on the phone, and those of shops the server says are no longer this worker's (moved to
   // another grid: their documents stay on the phone, ./scope): the list shows the others.
   let onPhone: Awaited<ReturnType<typeof loadShopFiles>> | null = null;
-  let waiting = new Set<string>();
+  let waiting = shopsWaiting();
   let files: Awaited<ReturnType<typeof loadShopFiles>> | null = null;
   const user = currentSession()?.user.id ?? '';
   let outside = outOfScope(user);
@@ -166,11 +166,11 @@ export function listView(rest: string): View {
     else list.replaceChildren(...shown.map((due) => shopCard(due, waiting.has(due.code))));
   };
   const reload = (): void => {
-    void Promise.all([loadShopFiles(), shopsWaiting().catch(() => waiting)]).then(([loaded, unsent]) => {
+    void loadShopFiles().then((loaded) => {
       const refused = refusedIds();
       const found = new Map([...loaded].map(([code, file]) => [code, withoutRefused(file, refused)]));
       onPhone = found;
-      waiting = unsent;
+      waiting = shopsWaiting();
       files = withoutOutside(found, outside);
       draw();
       // With signal, keep the owners' photos of the shops still to visit for an offline day.
@@ -206,7 +206,10 @@ export function listView(rest: string): View {
       return;
     }
     const now = status.pendingDocs + status.pendingPhotos;
-    if (pending !== -1 && now !== pending) void shopsWaiting().then((unsent) => ((waiting = unsent), draw()));
+    if (pending !== -1 && now !== pending) {
+      waiting = shopsWaiting();
+      draw();
+    }
     pending = now;
   });
   reload();
