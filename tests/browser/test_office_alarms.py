@@ -140,7 +140,7 @@ def test_a_new_alarm_reaches_the_office_on_any_screen(gateway: Gateway, browser:
     banner = page.locator(".new-alarm")
     banner.wait_for(state="visible", timeout=20_000)
     name = httpx.get(f"{gateway.url}/api/office/alarms/{alarm_id}", headers=office, timeout=30).json()["shop_name"]
-    assert banner.inner_text().startswith(f"新告警: {name} · ") and "燃气" in banner.inner_text()
+    assert banner.inner_text().startswith(f"新报警：{name} · ") and "燃气" in banner.inner_text()
     page.wait_for_function(f"document.querySelector('.office-nav .count').dataset.openAlarms === '{before + 1}'")
     assert count.is_visible() and count.inner_text() == str(before + 1)
     assert page.title().startswith(f"({before + 1}) ")

@@ -94,7 +94,10 @@ function alarmWatch(node: HTMLElement, count: HTMLElement, banner: HTMLElement, 
       if (event.event !== 'alarm') return;
       const { change, alarm } = JSON.parse(event.data) as NewAlarm;
       if (change !== 'new') return;
-      text.textContent = `${ot('alarms.new')}: ${alarm.shop_name ?? alarm.shop} · ${joinList(alarm.items.map((i) => label('item', i.item)))}`;
+      text.textContent = ot('alarms.new', {
+        shop: alarm.shop_name ?? alarm.shop,
+        items: joinList(alarm.items.map((i) => label('item', i.item))),
+      });
       banner.hidden = false;
     },
     state: (state) => (node.dataset.alarmStream = state),
