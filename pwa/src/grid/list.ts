@@ -63,11 +63,13 @@ function shopCard(due: Due, waiting: boolean): HTMLElement {
       h(
         'div',
         { class: 'muted' },
-        `${due.code} · ${due.address} · `,
-        // Kept on one line: a narrow phone broke "11月29日" before its last character.
+        `${due.code} · ${due.address} `,
+        // Kept on one line with its separator: a narrow phone broke "11月29日" before its last character, and a
+        // break after the "·" left it dangling at the end of the line above.
         h(
           'span',
           { class: 'nowrap' },
+          '· ',
           due.lastPatrol ? gt('due.lastPatrol', { day: shortDay(due.lastPatrol) }) : gt('due.neverPatrolled'),
         ),
       ),
