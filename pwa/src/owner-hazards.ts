@@ -28,6 +28,16 @@ export interface HazardLike {
   _id: string;
   status: 'open' | 'rectified' | 'closed' | 'overdue';
   rectifications?: readonly string[];
+  aliases?: readonly string[];
+}
+
+/**
+ * Whether a rectification or verification naming `id` is about `hazard`: its own id, or one of its `aliases`, the ids
+ * of later findings the server merged into it (found again while it was unresolved). A phone may have shown such a
+ * finding as its own hazard, and fixed or verified it, before the server merged the two.
+ */
+export function namesHazard(hazard: Pick<HazardLike, '_id' | 'aliases'>, id: string): boolean {
+  return id === hazard._id || (hazard.aliases ?? []).includes(id);
 }
 
 /** A `{shop}:rectification:{ulid}` event on the phone. */
@@ -54,8 +64,10 @@ export function pendingRectifications(
   refused: ReadonlySet<string> = new Set(),
 ): RectificationLike[] {
   const known = new Set(hazard?.rectifications ?? []);
+  const about = hazard ?? { _id: hazardId };
   return local.filter(
-    (r) => (r.type === undefined || r.type === 'rectification') && r.hazard === hazardId && !known.has(r._id) && !refused.has(r._id),
+    (r) =>
+      (r.type === undefined || r.type === 'rectification') && namesHazard(about, r.hazard) && !known.has(r._id) && !refused.has(r._id),
   );
 }
 

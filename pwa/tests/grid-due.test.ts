@@ -321,6 +321,20 @@ describe('a verdict on the phone the server has not taken yet', () => {
     expect(pendingVerdict(failed, { ...fixed, status: 'open' })).toBeNull();
   });
 
+  it("counts a verdict and a fix naming a finding the server merged into the hazard (one of its aliases)", () => {
+    // The phone showed the patrol's hazard P and verified the owner's fix of it; then the server merged P into the
+    // older hazard `fixed` (found again while unresolved) and deleted P.
+    const merged = 'S0001:hazard:01P-open_flame';
+    const fixOfP = event<Doc>('S0001', 'rectification', '2026-11-26T10:00:00+08:00', 5, { hazard: merged });
+    const verdictOfP = event<Doc>('S0001', 'verification', '2026-11-28T09:00:00+08:00', 6, { hazard: merged, passed: true });
+    const withAlias = { ...fixed, aliases: [merged] };
+    const file = groupByShop([shop('S0001'), withAlias, fixOfP, verdictOfP]).get('S0001')!;
+    expect(pendingVerdict(file, withAlias)?._id).toBe(verdictOfP._id);
+    expect(dueAt(file, NOW).toVerify).toBe(0); // not offered to verify a second time
+    // Without the alias the phone could not tell: the same documents leave it to verify again.
+    expect(pendingVerdict(file, fixed)).toBeNull();
+  });
+
   it('is not pending once the owner rectified again after it', () => {
     const again = event<Doc>('S0001', 'rectification', '2026-11-28T09:30:00+08:00', 4, { hazard: fixed._id });
     const file = groupByShop([shop('S0001'), fixed, fix, verdict(false), again]).get('S0001')!;

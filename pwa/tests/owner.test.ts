@@ -96,6 +96,13 @@ describe("a hazard's state on the owner's phone", () => {
     expect(hazardShown(HAZARD, null, [rectification], new Set([RECT]))).toBe('unsent');
   });
 
+  it('counts a rectification of a finding the server merged into the hazard (one of its aliases)', () => {
+    // Fixed offline as the patrol's hazard; the server has since merged that finding into this older hazard.
+    const ofMerged = { ...rectification, hazard: 'S0001:hazard:01P-open_flame' };
+    expect(hazardShown(HAZARD, hazard({ aliases: [ofMerged.hazard] }), [ofMerged], new Set([RECT]))).toBe('unsent');
+    expect(hazardShown(HAZARD, hazard(), [ofMerged], new Set([RECT]))).toBe('fix'); // another hazard's, without it
+  });
+
   it("follows the server once its hazard lists the rectification", () => {
     expect(hazardShown(HAZARD, hazard({ status: 'rectified', rectifications: [RECT] }), [rectification])).toBe('rectified');
     // The grid worker failed the fix: it is open again and the old rectification does not hide the button.

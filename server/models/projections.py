@@ -7,7 +7,7 @@ document, and writing it again is a no-op.
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Literal, Self, get_args
+from typing import Annotated, Any, Final, Literal, Self, get_args
 
 from pydantic import Field, StrictBool, StrictStr, model_validator
 
@@ -132,6 +132,15 @@ class Hazard(ShopProjection):
     closed_at: Timestamp | None = None
     updated_at: Timestamp
     history: tuple[HazardStep, ...] = ()  # from the source's "open" on, every status change
+    # The ids of later findings merged into this hazard (found again while it was unresolved): a rectification or
+    # verification naming one of them is this hazard's. Absent when there are none.
+    aliases: tuple[HazardId, ...] = ()
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = super().to_doc()
+        if not doc["aliases"]:
+            del doc["aliases"]  # as the validators write it: every hazard without merged findings stays as it was
+        return doc
 
     @model_validator(mode="after")
     def _check_hazard(self) -> Self:

@@ -59,6 +59,9 @@ class HazardState:
     status: Status = "open"
     history: list[Step] = field(default_factory=list)
     rectifications: dict[str, datetime] = field(default_factory=dict)  # id -> when its fix was made (credited)
+    # The ids later findings of this hazard's item would have had, had it not been unresolved then (the projection's
+    # aliases): a phone may have shown one of them, and fixed or verified it, before the server merged the two.
+    aliases: list[str] = field(default_factory=list)
     pending: Rectification | None = None
     verification: Verification | None = None
     fixed_at: datetime | None = None
@@ -132,6 +135,8 @@ class HazardState:
             "updated_at": R.local(self.updated_at, rules),
             "history": steps,
         }
+        if self.aliases:  # only on a hazard that has some: every other hazard's document stays as it was
+            doc["aliases"] = tuple(self.aliases)
         return as_json(doc)
 
     @property

@@ -350,6 +350,8 @@ class _Projector:
         follow-ups parked under it apply to it."""
         hazard = next(h for h in self.hazards.values() if h.item == item_id and h.unresolved)
         self.aliases[alias] = hazard.id
+        if alias not in hazard.aliases:
+            hazard.aliases.append(alias)
         for event, at in self.parked.pop(alias, []):
             hazard.apply(event, at)
 

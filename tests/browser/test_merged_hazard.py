@@ -2,7 +2,8 @@
 owner's self-check made earlier, offline, declaring the same open flame, arrives. The server's hazard is now the
 self-check's (the patrol found it again), and the patrol's hazard is deleted. The grid worker's phone must follow:
 one hazard, the server's, not the deleted one beside it forever. The phone pulls deletions, and no points ledger
-(which only the office reads: over half of a shop's documents)."""
+(which only the office reads: over half of a shop's documents). The owner's fix of the patrol's hazard, made before
+the merge, is the merged hazard's fix on the worker's phone too (the hazard lists the patrol's id as an alias)."""
 
 from __future__ import annotations
 
@@ -49,8 +50,25 @@ def test_a_hazard_the_server_merged_leaves_the_grid_workers_phone(
     page.wait_for_selector(f'{flame}[data-status="open"]:not(:has([data-provisional]))')
     [patrols] = [page.get_attribute(flame, "data-hazard")]
 
-    # The owner's check of two hours before the patrol, sent from a phone that was offline until now.
+    # The owner fixes the patrol's hazard (as their phone showed it) ...
     token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": owner["pin"]}).json()["token"]
+    owner_auth = {"Authorization": f"Bearer {token}"}
+    fix = {
+        "_id": f"{shop}:rectification:{new_ulid()}",
+        "type": "rectification",
+        "schema": 1,
+        "shop": shop,
+        "performed_at": datetime.now(ZoneInfo("Asia/Shanghai")).replace(microsecond=0).isoformat(),
+        "created_by": f"owner:{shop}",
+        "device": "d-owner-phone",
+        "hazard": patrols,
+        "note": "已熄灭明火，炉灶移到后厨",
+        "photos": [],
+    }
+    answer = httpx.put(f"{gateway.url}/sync/{fix['_id']}", json=fix, headers=owner_auth)
+    assert answer.status_code == 201, answer.text
+    page.wait_for_selector(f'li.g-hazard[data-hazard="{patrols}"][data-status="rectified"]')
+    # ... then their check of two hours before the patrol arrives, from a phone that was offline until now.
     key = new_ulid()
     check = {
         "_id": f"{shop}:self_check:{key}",
@@ -64,7 +82,7 @@ def test_a_hazard_the_server_merged_leaves_the_grid_workers_phone(
         "device": "d-owner-phone",
         "answers": full_answers(shop, open_flame=True),
     }
-    answer = httpx.put(f"{gateway.url}/sync/{check['_id']}", json=check, headers={"Authorization": f"Bearer {token}"})
+    answer = httpx.put(f"{gateway.url}/sync/{check['_id']}", json=check, headers=owner_auth)
     assert answer.status_code == 201, answer.text
 
     # On the worker's phone: the self-check's hazard, and the patrol's gone (it was still shown before the fix).
@@ -72,6 +90,13 @@ def test_a_hazard_the_server_merged_leaves_the_grid_workers_phone(
     page.wait_for_selector(f'li.g-hazard[data-hazard="{merged}"]')
     page.wait_for_selector(f'li.g-hazard[data-hazard="{patrols}"]', state="detached")
     assert page.locator(flame).count() == 1
+    # The fix of the patrol's hazard is this hazard's: shown on its card, and on the verify screen it leads to.
+    card = page.locator(f'li.g-hazard[data-hazard="{merged}"][data-status="rectified"]')
+    card.wait_for()
+    assert "已熄灭明火" in card.inner_text()
+    card.locator("[data-action=verify]").click()
+    page.wait_for_selector(f'form.g-verify-form[data-hazard="{merged}"]')
+    assert "已熄灭明火" in page.inner_text("main")
 
     ids = page.evaluate(LIVE_IDS, "_pouch_mashang")
     assert any(":hazard:" in i for i in ids) and not [i for i in ids if ":ledger:" in i or ":photo:" in i]

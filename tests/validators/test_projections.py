@@ -167,9 +167,12 @@ def test_a_fix_of_a_hazard_merged_into_an_older_one_counts_for_it() -> None:
     [merged] = of_type(docs, "hazard")
     assert merged["_id"] == hazard_id(older, "open_flame")
     assert merged["status"] == "closed" and merged["rectifications"] == [fix["_id"]]
+    # The phones' fix and verification name `shown`: the hazard says it is one of its ids, so they find them.
+    assert merged["aliases"] == [shown]
     # Only fixed, not yet verified: rectified in time, never overdue.
     docs = project([older, visit, fix], "2026-03-09")
     assert one(docs, hazard_id(older, "open_flame"))["status"] == "rectified"
+    assert "aliases" not in one(project([visit, fix], "2026-03-09"), shown)  # nothing merged: as before
 
 
 def test_a_merged_hazards_deletion_keeps_its_type_for_the_phones_selector() -> None:

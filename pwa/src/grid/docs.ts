@@ -96,6 +96,8 @@ export interface HazardDoc extends Doc {
   note?: string;
   photos?: string[];
   rectifications?: string[];
+  /** Ids of later findings merged into this hazard: a fix or verdict naming one is this hazard's (`namesHazard`). */
+  aliases?: string[];
   verification?: string | null;
   closed_at?: string | null;
   /** Set on the phone for a patrol finding the server has not projected yet (not uploaded, or just uploaded). */

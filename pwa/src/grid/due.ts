@@ -12,6 +12,7 @@ import type {
   VerificationDoc,
 } from './docs';
 import { OTHER_ITEM, splitId } from './docs';
+import { namesHazard } from '../owner-hazards';
 import { isoWeek, shanghaiDay } from '../ulid';
 
 /** The Shanghai day (`YYYY-MM-DD`) of an event time such as `2026-11-28T09:30:00+08:00`. */
@@ -160,11 +161,11 @@ export function pendingVerdict(file: ShopFile, hazard: HazardDoc): VerificationD
   const latest = <T extends { performed_at: string }>(docs: T[]): T | undefined =>
     docs.reduce<T | undefined>((a, d) => (a === undefined || Date.parse(d.performed_at) > Date.parse(a.performed_at) ? d : a), undefined);
   const verdict = latest(
-    file.others.filter((d): d is VerificationDoc => d.type === 'verification' && (d as VerificationDoc).hazard === hazard._id),
+    file.others.filter((d): d is VerificationDoc => d.type === 'verification' && namesHazard(hazard, (d as VerificationDoc).hazard)),
   );
   if (!verdict) return null;
   const fix = latest(
-    file.others.filter((d): d is RectificationDoc => d.type === 'rectification' && (d as RectificationDoc).hazard === hazard._id),
+    file.others.filter((d): d is RectificationDoc => d.type === 'rectification' && namesHazard(hazard, (d as RectificationDoc).hazard)),
   );
   if (fix && Date.parse(fix.performed_at) > Date.parse(verdict.performed_at)) return null; // fixed again since
   return verdict.passed || hazard.status === 'rectified' ? verdict : null;

@@ -17,6 +17,7 @@ import type {
 import { splitId } from './docs';
 import { allHazards, dueAt, isOverdue, pendingVerdict, withoutRefused, type ShopFile } from './due';
 import { joinList } from '../i18n';
+import { namesHazard } from '../owner-hazards';
 import { gt } from './i18n';
 import { hazardItems } from './patrol-logic';
 import { badge, hazardName, itemName, notice, section, severityBadge, shortDay, templateOf, thumbs, type Tone } from './ui';
@@ -34,7 +35,7 @@ function hazardStatus(hazard: HazardDoc, today: string): HTMLElement {
 
 function rectificationsOf(file: ShopFile, hazard: HazardDoc): RectificationDoc[] {
   return file.others
-    .filter((d): d is RectificationDoc => d.type === 'rectification' && (d as RectificationDoc).hazard === hazard._id)
+    .filter((d): d is RectificationDoc => d.type === 'rectification' && namesHazard(hazard, (d as RectificationDoc).hazard))
     .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at));
 }
 
@@ -103,7 +104,7 @@ function alarmCard(alarm: AlarmDoc, templates: TemplateDoc[]): HTMLElement {
 
 /** A fix or a verdict names its hazard by the item (two entries 复核通过 on one day said nothing of which). */
 function hazardLine(hazards: readonly HazardDoc[], templates: TemplateDoc[], id: string): HTMLElement {
-  const known = hazards.find((hz) => hz._id === id);
+  const known = hazards.find((hz) => namesHazard(hz, id));
   // A hazard this phone no longer has (merged into another): the item or finding its id ends with ({key}-{item}).
   const rest = splitId(id)[2].split('-').slice(1).join('-');
   const item = known?.item ?? (rest.startsWith('other') ? 'other' : rest);
