@@ -30,7 +30,7 @@ from server.validators.stats import ShopFacts, figures, period_bounds, same_span
 FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 BOM: Final = "\ufeff"
 ROWS_PER_CHUNK: Final = 200
-SEVERITY: Final = {"general": "一般", "major": "较大", "serious": "重大"}
+SEVERITY: Final = {"general": "一般", "major": "较大", "serious": "严重"}
 HAZARD_STATUS: Final = {"open": "待整改", "rectified": "已整改待核实", "closed": "已销号", "overdue": "逾期"}
 LIST_NAME: Final = {"red": "红榜", "black": "黑榜"}
 CHECK_KIND: Final = {"self_check": "自查", "patrol": "巡查"}

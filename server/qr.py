@@ -168,7 +168,7 @@ def _poster(canvas: Canvas, shop: Mapping[str, Any], url: str, community_name: s
         y -= 9 * mm
     canvas.setFont(FONT, 10)
     canvas.setFillColorRGB(0.35, 0.35, 0.35)
-    canvas.drawCentredString(centre, 14 * mm, "发现重大隐患系统立即报警 · 安全生产红黑榜每月公布")
+    canvas.drawCentredString(centre, 14 * mm, "发现严重隐患系统立即报警 · 安全生产红黑榜每月公布")
 
 
 def _fit(text: str, size: float, room: float, smallest: float = 9) -> tuple[str, float]:

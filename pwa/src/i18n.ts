@@ -108,7 +108,7 @@ const zh = {
   'owner.noHazards': '暂无待整改隐患',
   'owner.deadline': '整改期限 {day}',
   'owner.overdue': '已逾期',
-  'owner.alarms': '警报',
+  'owner.alarms': '报警',
   'owner.doCheck': '开始每周自查',
   'owner.doCheckAgain': '本周已自查，再次自查',
   'owner.back': '返回我的店铺',
@@ -135,7 +135,7 @@ const zh = {
   'item.other': '其他问题',
   'severity.general': '一般',
   'severity.major': '较大',
-  'severity.serious': '重大',
+  'severity.serious': '严重',
   'sync.details': '同步详情',
   'sync.waitingDocs': '待上传记录：{n}',
   'sync.waitingPhotos': '待上传照片：{n}',
@@ -169,7 +169,7 @@ const zh = {
   'alarm.open': '待处理',
   'alarm.acknowledged': '已确认',
   'alarm.dispatched': '已派单',
-  'alarm.resolved': '已处置',
+  'alarm.resolved': '已办结',
 } as const;
 
 export type MessageKey = keyof typeof zh;

@@ -10,7 +10,7 @@ describe('the sync monitor on shops whose points cannot be computed', () => {
       { shop: 'S0009', name: null, tries: 5, parked: true, error: 'KeyError: x', at: '2026-11-29T12:01:00+00:00' },
     ]);
     expect(block?.getAttribute('role')).toBe('alert');
-    expect(block?.textContent).toContain('有 2 家店铺的积分、隐患和警报暂时无法更新');
+    expect(block?.textContent).toContain('有 2 家店铺的积分、隐患和报警暂时无法更新');
     const rows = [...(block?.querySelectorAll('[data-shop]') ?? [])].map((row) => row.textContent ?? '');
     expect(rows).toHaveLength(2);
     expect(rows[0]).toContain('S0002 小吃店');
