@@ -14,7 +14,7 @@ import httpx
 from PIL import Image
 
 from tests.browser.field import sign_in_grid, wait_controlled
-from tests.browser.office import grid_login, serious_patrol
+from tests.browser.office import grid_login, office_headers, serious_patrol
 from tests.gateway import Gateway
 
 
@@ -275,6 +275,20 @@ def test_a_new_alarm_for_one_of_their_shops_shows_on_the_grid_workers_phone(
     page.wait_for_selector(f'[data-shop="{shop}"] [data-alarm="{alarm_id}"]')
     # The next screen starts without the banner: the alarm was announced once, and the shop lists it.
     assert page.locator(".g-alarm-news").is_hidden()
+
+    # The office dispatches it to the gas company, then closes it: the worker's phone follows, in the office's words,
+    # and keeps the closed alarm in sight instead of dropping it.
+    office = office_headers(gateway, logins)
+    for step, body in (("dispatch", {"department": "gas"}), ("resolve", {})):
+        answer = httpx.post(f"{gateway.url}/api/office/alarms/{alarm_id}/{step}", headers=office, json=body, timeout=30)
+        assert answer.status_code == 200, answer.text
+        if step == "dispatch":
+            card = page.locator(f'[data-alarm="{alarm_id}"][data-status="dispatched"]')
+            card.wait_for(timeout=60_000)
+            assert "已派单" in card.inner_text() and "处置部门：燃气" in card.inner_text()
+    card = page.locator(f'[data-alarm="{alarm_id}"][data-status="resolved"]')
+    card.wait_for(timeout=60_000)
+    assert "已办结于" in card.inner_text()
 
 
 def test_an_other_problems_deadline_the_worker_set_stays_when_its_severity_changes(

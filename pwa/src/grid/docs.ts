@@ -114,7 +114,12 @@ export interface AlarmDoc extends Doc {
   items: { item: string; severity: Severity; hazard: string; photos?: string[] }[];
   cost: number;
   created_at: string;
+  department?: AlarmDepartment | null;
+  /** Every step, from the server's `open` on: who moved it and when (the office's acknowledge, dispatch, resolve). */
+  history?: { status: AlarmStatus; at: string; by?: string; department?: AlarmDepartment | null }[];
 }
+
+export type AlarmDepartment = 'fire' | 'gas' | 'market' | 'emergency';
 
 export interface ScoreDoc extends Doc {
   type: 'score';

@@ -15,7 +15,7 @@ import type {
   VerificationDoc,
 } from './docs';
 import { splitId } from './docs';
-import { allHazards, dueAt, isOverdue, pendingVerdict, withoutRefused, type ShopFile } from './due';
+import { addDays, allHazards, dayOf, dueAt, isOverdue, pendingVerdict, withoutRefused, type ShopFile } from './due';
 import { joinList } from '../i18n';
 import { namesHazard } from '../owner-hazards';
 import { gt } from './i18n';
@@ -99,6 +99,28 @@ function alarmCard(alarm: AlarmDoc, templates: TemplateDoc[]): HTMLElement {
       badge(gt(`alarm.${alarm.status}`), alarm.status === 'resolved' ? 'ok' : 'bad'),
     ),
     h('div', {}, joinList(alarm.items.map((i) => hazardName(templates, i.item)))),
+    alarmProgress(alarm),
+  );
+}
+
+const RESOLVED_SHOWN_DAYS = 30;
+
+function recentlyResolved(alarm: AlarmDoc, today: string): boolean {
+  const last = alarm.history?.at(-1);
+  return last !== undefined && dayOf(last.at) >= addDays(today, -RESOLVED_SHOWN_DAYS);
+}
+
+/** Where the office has got with the alarm: its last step's day, and the department it went to (the worker is
+ *  often the one the department calls). */
+function alarmProgress(alarm: AlarmDoc): HTMLElement | null {
+  const last = alarm.history?.at(-1);
+  if (!last || last.status === 'open') return null;
+  const department = alarm.department ?? last.department;
+  return h(
+    'div',
+    { class: 'muted', 'data-alarm-step': last.status },
+    gt('alarm.step', { status: gt(`alarm.${last.status}`), day: shortDay(last.at) }),
+    department ? ` · ${gt('alarm.department', { department: gt(`dept.${department}`) })}` : '',
   );
 }
 
@@ -216,7 +238,8 @@ function render(file: ShopFile, templates: TemplateDoc[], upload: Upload): HTMLE
     shopClosed ? null : h('a', { class: 'button', href: shopHref(code, '/activation'), 'data-action': 'activation' }, gt('efile.activation')),
   );
 
-  const openAlarms = file.alarms.filter((a) => a.status !== 'resolved');
+  // Open alarms, and those the office closed in the last month: the worker sees how it ended, not a vanished alarm.
+  const openAlarms = file.alarms.filter((a) => a.status !== 'resolved' || recentlyResolved(a, today));
   const hazards = allHazards(counted);
   const unresolved = hazards.filter((hz) => hz.status !== 'closed');
   // What needs the worker first: fixes to verify, then overdue, then the nearest deadline.
