@@ -4,11 +4,13 @@ the page, with notes. The shop's name is hostile markup, shown as text."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
 
 from tests.browser.office import follow, grid_login, office_headers, office_page, serious_patrol
+from tests.browser.test_grid_patrol import _camera_jpeg
 from tests.gateway import Gateway
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -184,3 +186,45 @@ def test_the_overview_counts_a_new_alarm_without_a_reload(
     assert page.locator("[data-figure=open_alarms] .big").inner_text() == str(before + 1)
     assert page.evaluate("window.__sameDocument") is True  # no reload
     page.context.close()
+
+
+def test_an_alarms_photo_shows_when_it_arrives_after_the_alarm_and_opens_large(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    """The phone sends the text first, the photos after it: the desk shows the alarm before its photo exists on the
+    server, then the photo by itself once it has arrived, without a redraw; a tap opens it over the screen."""
+    grid, grid_user, shop = grid_login(gateway, logins)
+    page = office_page(browser, gateway, logins, "/office/alarms")
+    page.wait_for_selector(".live[data-stream-state=live]", timeout=20_000)
+    patrol = serious_patrol(shop, grid_user)
+    pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
+    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
+    alarm_id = f"{shop}:alarm:{patrol['_id'].rsplit(':', 1)[1]}"
+    [photo_id] = patrol["findings"][0]["photos"]
+    thumb = page.locator(f'[data-alarm-id="{alarm_id}"] .photo-thumb:has(img[data-photo="{photo_id}"])')
+    thumb.wait_for(timeout=20_000)
+    page.wait_for_selector(f'[data-alarm-id="{alarm_id}"] .photo-thumb[data-photo-state=uploading]')
+    assert thumb.is_disabled()
+
+    picture = _camera_jpeg()
+    photo = {
+        "_id": photo_id,
+        "type": "photo",
+        "schema": 1,
+        "shop": shop,
+        "performed_at": patrol["performed_at"],
+        "taken_at": patrol["performed_at"],
+        "created_by": grid_user,
+        "device": "d-browser-test",
+        "_attachments": {"photo.jpg": {"content_type": "image/jpeg", "data": base64.b64encode(picture).decode()}},
+    }
+    sent = httpx.put(f"{gateway.url}/sync/{photo_id}", headers=grid, json=photo, timeout=30)
+    assert sent.status_code == 201, sent.text
+    page.wait_for_selector(f'[data-alarm-id="{alarm_id}"] .photo-thumb[data-photo-state=shown]', timeout=30_000)
+    thumb.click()
+    viewer = page.locator("dialog.photo-viewer[open] img")
+    viewer.wait_for()
+    size = viewer.evaluate("(img) => img.decode().then(() => [img.naturalWidth, img.clientWidth])")
+    assert size[0] == 1200 and size[1] > 96 * 4  # the whole picture, far larger than its thumbnail
+    page.keyboard.press("Escape")
+    page.wait_for_selector("dialog.photo-viewer", state="detached")

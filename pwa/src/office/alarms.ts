@@ -1,7 +1,8 @@
 // The alarm desk: unresolved alarms, live from the server-sent event stream the office follows on every screen
 // (./watch), acknowledged → dispatched to a department → resolved, with notes.
 import { h } from '../dom';
-import { ApiError, get, imageUrl, qs, reasonOf, send } from './api';
+import { ApiError, get, qs, reasonOf, send } from './api';
+import { photoThumb } from './photo';
 import { when } from './format';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
@@ -51,13 +52,7 @@ function photos(alarm: Alarm): HTMLElement | null {
   return h(
     'div',
     { class: 'photos' },
-    ...ids.slice(0, 8).map((id) => {
-      const img = h('img', { alt: ot('efile.photos'), 'data-photo': id, width: '96', height: '96' });
-      void imageUrl(`/api/office/photos/${encodeURIComponent(id)}`)
-        .then((url) => (img.src = url))
-        .catch(() => img.classList.add('missing'));
-      return img;
-    }),
+    ...ids.slice(0, 8).map((id) => photoThumb(id, ot('efile.photos'))),
   );
 }
 

@@ -3,7 +3,8 @@
 // shop to another grid, closing it, and an owner activation code.
 import { h, type Child } from '../dom';
 import { navigate } from '../router';
-import { get, imageUrl, qs, send } from './api';
+import { get, qs, send } from './api';
+import { photoThumb } from './photo';
 import { num, when } from './format';
 import { joinList } from '../i18n';
 import { label, ot } from './i18n';
@@ -109,13 +110,7 @@ function photos(ids: string[]): HTMLElement | null {
   return h(
     'div',
     { class: 'photos' },
-    ...ids.map((id) => {
-      const img = h('img', { alt: label('kind', 'photo'), 'data-photo': id, loading: 'lazy', width: '96', height: '96' });
-      void imageUrl(`/api/office/photos/${encodeURIComponent(id)}`)
-        .then((url) => (img.src = url))
-        .catch(() => img.classList.add('missing'));
-      return img;
-    }),
+    ...ids.map((id) => photoThumb(id, label('kind', 'photo'), { loading: 'lazy' })),
   );
 }
 
