@@ -222,6 +222,11 @@ export async function apiFetch(path: string, init: RequestInit & { json?: unknow
     body = JSON.stringify(json);
   }
   const res = await fetch(path, { ...rest, headers, body });
+  if (res.status === 401 && session?.user.role === 'office' && currentSession() === session) {
+    // The office's token was revoked or has run out: its sign-in form again, rather than a screen whose every
+    // button says so in the server's English. The office keeps nothing on the device, so nothing is lost.
+    setSession(null);
+  }
   if (!res.ok) throw await errorOf(res);
   return res;
 }

@@ -25,9 +25,14 @@ def test_a_patrol_alarm_goes_live_to_the_desk_and_through_its_lifecycle(
     assert renamed.status_code == 200, renamed.text
 
     page = office_page(browser, gateway, logins, "/office/alarms")
-    dialogs: list[str] = []
+    dialogs: list[str] = []  # alerts: the hostile name must never raise one
+    confirms: list[str] = []
 
     def on_dialog(dialog: Any) -> None:
+        if dialog.type == "confirm":
+            confirms.append(dialog.message)
+            dialog.accept()
+            return
         dialogs.append(dialog.message)
         dialog.dismiss()
 
@@ -69,6 +74,7 @@ def test_a_patrol_alarm_goes_live_to_the_desk_and_through_its_lifecycle(
     card.locator("[data-action=resolve]").click()
     card = page.locator(f'[data-alarm-id="{alarm_id}"][data-status=resolved]')
     card.wait_for()
+    assert confirms == ["确认办结该报警？办结后不能撤回。"]  # asked before a step nothing undoes
     assert card.locator(".history li").count() == 4
     office_name = names[f"office:{logins['office'][0]['username']}"]
     assert card.locator(".history li").nth(3).inner_text().startswith("已办结 · ")
@@ -228,3 +234,56 @@ def test_an_alarms_photo_shows_when_it_arrives_after_the_alarm_and_opens_large(
     assert size[0] == 1200 and size[1] > 96 * 4  # the whole picture, far larger than its thumbnail
     page.keyboard.press("Escape")
     page.wait_for_selector("dialog.photo-viewer", state="detached")
+
+
+def test_a_step_a_colleague_overtook_says_so_and_keeps_the_note(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    """Two clerks on one alarm: one closes it while the other is dispatching it with a note. The second is told, on
+    the closed card, that it was closed meanwhile, and sees the note they typed (it was not saved). Closing an alarm
+    nobody was sent to asks first, and says so."""
+    office = office_headers(gateway, logins)
+    grid, grid_user, shop = grid_login(gateway, logins)
+    patrol = serious_patrol(shop, grid_user)
+    pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
+    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
+    alarm_id = f"{shop}:alarm:{patrol['_id'].rsplit(':', 1)[1]}"
+    page = office_page(browser, gateway, logins, "/office/alarms")
+    card = page.locator(f'[data-alarm-id="{alarm_id}"]')
+    card.wait_for(timeout=20_000)
+    questions: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    card.locator("[data-action=resolve]").click()
+    assert questions == ["该报警尚未派单。确认不派单直接办结？办结后不能撤回。"]
+    assert card.get_attribute("data-status") == "open"  # dismissed: nothing happened
+
+    # The colleague closes it in the moment this clerk's dispatch is on its way.
+    def colleague_first(route: Any) -> None:
+        closed = httpx.post(f"{gateway.url}/api/office/alarms/{alarm_id}/resolve", headers=office, json={}, timeout=30)
+        assert closed.status_code == 200, closed.text
+        route.continue_()
+
+    page.route(lambda url: url.endswith("/dispatch"), colleague_first)
+    card.locator("textarea[name=note]").fill("派燃气公司上门检修")
+    card.locator("[data-action=dispatch]").click()
+    said = page.locator(f'[data-alarm-id="{alarm_id}"][data-status=resolved] .form-status.error')
+    said.wait_for(timeout=20_000)
+    assert "该报警刚被他人处理，现为「已办结」" in said.inner_text() and "派燃气公司上门检修" in said.inner_text()
+
+
+def test_a_revoked_office_session_goes_back_to_the_sign_in(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    page = office_page(browser, gateway, logins, "/office/alarms")
+    page.wait_for_selector(".office-content > .screen")
+    office = office_headers(gateway, logins)
+    user_id = f"office:{logins['office'][0]['username']}"
+    revoked = httpx.post(f"{gateway.url}/api/office/users/{user_id}/revoke", headers=office, timeout=30)
+    assert revoked.status_code == 200, revoked.text
+    page.click(".office-nav a[href='/office']")  # the next call to the server meets a revoked token
+    page.wait_for_selector("[data-form=office-signin]", timeout=20_000)

@@ -15,6 +15,7 @@ import { listen } from './watch';
 export const DEPARTMENTS = ['fire', 'gas', 'market', 'emergency'] as const;
 const ACTIVE = ['open', 'acknowledged', 'dispatched'] as const;
 const PAGE = 200; // alarms of a status per page; more with 更多
+const NOTE_MAX = 500; // server/models/common.py MAX_NOTE
 
 export interface AlarmStep {
   status: string;
@@ -78,7 +79,7 @@ function actions(alarm: Alarm, replace: (a: Alarm, own?: boolean) => void): HTML
   const note = h('textarea', {
     name: 'note',
     rows: '2',
-    maxlength: '1000',
+    maxlength: String(NOTE_MAX), // the server's limit: a longer note was refused with its English reason
     placeholder: ot('alarms.notePlaceholder'),
     'aria-label': ot('alarms.notePlaceholder'), // a name that stays once the placeholder gives way to typing
   });
@@ -98,10 +99,18 @@ function actions(alarm: Alarm, replace: (a: Alarm, own?: boolean) => void): HTML
         // Someone else took a step meanwhile (the live list had not shown it yet): show the alarm as it is now.
         try {
           const now = await get<Alarm>(`/api/office/alarms/${encodeURIComponent(alarm._id)}`);
+          const typed = note.value.trim();
           replace(now);
-          const card = document.querySelector(`[data-alarm-id="${CSS.escape(alarm._id)}"] .form-status`);
+          const card = document.querySelector(`[data-alarm-id="${CSS.escape(alarm._id)}"]`);
           const said = ot('alarms.changedMeanwhile', { status: label('status', now.status) });
-          if (card) Object.assign(card, { className: 'form-status error', textContent: said });
+          // A closed alarm's card has no form: the message goes on the card itself, with the note that was not
+          // saved (it was typed for a step that did not happen), so that it is not lost unseen.
+          let line = card?.querySelector('.form-status');
+          if (card && !line) card.append((line = h('p', { class: 'form-status', role: 'status' })));
+          if (line) {
+            line.className = 'form-status error';
+            line.textContent = typed && now.status === 'resolved' ? `${said} ${ot('alarms.noteNotSaved', { note: typed })}` : said;
+          }
           return;
         } catch {
           // the alarm could not be read again: say what the server said
@@ -127,7 +136,12 @@ function actions(alarm: Alarm, replace: (a: Alarm, own?: boolean) => void): HTML
     go.dataset.action = 'dispatch';
     buttons.push(h('label', { class: 'inline' }, ot('alarms.department'), dept), go);
   }
-  const done = button(ot('alarms.resolve'), step('resolve', {}));
+  // No step comes after 办结 and none goes back: asked first, and said plainly when nobody was sent.
+  const done = button(ot('alarms.resolve'), () =>
+    confirm(ot(alarm.status === 'dispatched' ? 'alarms.resolveConfirm' : 'alarms.resolveUndispatched'))
+      ? step('resolve', {})()
+      : undefined,
+  );
   done.dataset.action = 'resolve';
   buttons.push(done);
   return h('div', { class: 'alarm-actions' }, note, h('div', { class: 'row' }, ...buttons), status);
