@@ -5,13 +5,17 @@ the page, with notes. The shop's name is hostile markup, shown as text."""
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
+from server.ids import new_ulid
 from tests.browser.office import follow, grid_login, office_headers, office_page, serious_patrol
 from tests.browser.test_grid_patrol import _camera_jpeg
 from tests.gateway import Gateway
+from tests.validators.builders import full_answers
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -287,3 +291,36 @@ def test_a_revoked_office_session_goes_back_to_the_sign_in(
     assert revoked.status_code == 200, revoked.text
     page.click(".office-nav a[href='/office']")  # the next call to the server meets a revoked token
     page.wait_for_selector("[data-form=office-signin]", timeout=20_000)
+
+
+def test_an_alarm_an_owners_self_check_raised_names_the_shops_grid_worker(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    """A self-check's alarm has no patrol author: the desk names the grid workers of the shop's grid (the people the
+    office calls first), and says where the alarm came from."""
+    owner = logins["owners"][0]
+    shop = owner["shop"]
+    [worker] = [w for w in logins["grid_workers"] if shop in w["shops"]]
+    token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": owner["pin"]}, timeout=30)
+    check = {
+        "_id": f"{shop}:self_check:{new_ulid()}",
+        "type": "self_check",
+        "schema": 1,
+        "shop": shop,
+        "template": "district:template:fire-gas",
+        "template_version": 1,
+        "performed_at": datetime.now(ZoneInfo("Asia/Shanghai")).replace(microsecond=0).isoformat(),
+        "created_by": f"owner:{shop}",
+        "device": "d-owner-phone",
+        "answers": full_answers(shop, open_flame=True),
+    }
+    auth = {"Authorization": f"Bearer {token.json()['token']}"}
+    answer = httpx.put(f"{gateway.url}/sync/{check['_id']}", json=check, headers=auth, timeout=30)
+    assert answer.status_code == 201, answer.text
+    page = office_page(browser, gateway, logins, "/office/alarms")
+    card = page.locator(f'[data-alarm-id="{shop}:alarm:{check["_id"].rsplit(":", 1)[1]}"]')
+    card.wait_for(timeout=30_000)
+    staff = httpx.get(f"{gateway.url}/api/office/users", headers=office_headers(gateway, logins), timeout=30)
+    name = {user["id"]: user["name"] for user in staff.json()["items"]}[f"grid:{worker['username']}"]
+    meta = card.locator(".meta").inner_text()
+    assert f"网格员 {name}" in meta and "来源：每周自查" in meta

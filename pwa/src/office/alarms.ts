@@ -1,13 +1,14 @@
 // The alarm desk: unresolved alarms, live from the server-sent event stream the office follows on every screen
 // (./watch), acknowledged → dispatched to a department → resolved, with notes.
 import { h } from '../dom';
+import { joinList } from '../i18n';
 import { ApiError, get, qs, reasonOf, send } from './api';
 import { photoThumb } from './photo';
 import { when } from './format';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
-import { type Names, personName, staffNames } from './people';
+import { type Crews, type Names, gridCrews, personName, staffNames } from './people';
 import { badge, button, select } from './ui';
 import type { SseEvent, StreamState } from './sse';
 import { listen } from './watch';
@@ -33,6 +34,7 @@ export interface Alarm {
   address?: string | null;
   grid?: string | null;
   grid_worker?: string | null;
+  source?: string;
   items: { item: string; severity: string; hazard: string; photos?: string[] }[];
   cost?: number;
   department?: string | null;
@@ -163,7 +165,19 @@ export function keepTyping(old: HTMLElement, card: HTMLElement): void {
   }
 }
 
-export function alarmCard(alarm: Alarm, replace: (a: Alarm, own?: boolean) => void, names: Names = new Map()): HTMLElement {
+/** Who is on the spot: the patrol's grid worker, or (an owner's self-check raised it) the shop's grid's. */
+function gridWorkers(alarm: Alarm, names: Names, crews: Crews): string {
+  const ids = alarm.grid_worker ? [alarm.grid_worker] : (crews.get(alarm.grid ?? '') ?? []);
+  return ids.length ? ` · ${ot('alarms.gridWorker')} ${joinList(ids.map((id) => personName(names, id)))}` : '';
+}
+
+export function alarmCard(
+  alarm: Alarm,
+  replace: (a: Alarm, own?: boolean) => void,
+  names: Names = new Map(),
+  crews: Crews = new Map(),
+): HTMLElement {
+  const source = /^[^:]+:([a-z_]+):/.exec(alarm.source ?? '')?.[1];
   return h(
     'article',
     { class: `alarm-card status-${alarm.status}`, 'data-alarm-id': alarm._id, 'data-status': alarm.status },
@@ -179,7 +193,8 @@ export function alarmCard(alarm: Alarm, replace: (a: Alarm, own?: boolean) => vo
       { class: 'meta' },
       h('a', { href: officePath('shops', alarm.shop) }, alarm.shop),
       ` · ${alarm.address ?? ''}`,
-      alarm.grid_worker ? ` · ${ot('alarms.gridWorker')} ${personName(names, alarm.grid_worker)}` : '',
+      gridWorkers(alarm, names, crews),
+      source ? ` · ${ot('alarms.source', { kind: label('kind', source) })}` : '',
       ` · ${ot('alarms.raisedAt')} ${when(alarm.created_at)}`,
       typeof alarm.cost === 'number' ? ` · ${ot('alarms.cost')} ${alarm.cost}` : '',
     ),
@@ -204,17 +219,16 @@ export const alarms: Screen = (query) => {
   const root = h('div', { class: 'screen alarms' }, h('h1', {}, ot('alarms.title'), ' ', live), counts, list);
   const shown = new Map<string, HTMLElement>();
   let names: Names = new Map(); // ids, when the names cannot be read
+  let crews: Crews = new Map();
   // Every card waits for the names: the list's first page and the stream's events alike, in their order.
-  const named = staffNames().then(
-    (found) => {
-      names = found;
-    },
-    () => undefined,
-  );
+  const named = Promise.all([
+    staffNames().then((found) => (names = found), () => undefined),
+    gridCrews().then((found) => (crews = found), () => undefined),
+  ]);
   const wanted = (a: Alarm): boolean => (tab === 'resolved' ? a.status === 'resolved' : a.status !== 'resolved');
 
   const put = (alarm: Alarm, first = false, own = false): void => {
-    const card = alarmCard(alarm, (a, mine) => put(a, false, mine), names);
+    const card = alarmCard(alarm, (a, mine) => put(a, false, mine), names, crews);
     const old = shown.get(alarm._id);
     if (old && !own) keepTyping(old, card); // a colleague's step, or the stream's: what is being typed stays
     if (old) old.replaceWith(card);

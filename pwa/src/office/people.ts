@@ -21,9 +21,34 @@ export function staffNames(): Promise<Names> {
   return staff;
 }
 
+/** Grid code → the user ids of the grid workers who patrol it (disabled accounts left out). */
+export type Crews = ReadonlyMap<string, readonly string[]>;
+
+let crews: Promise<Crews> | null = null;
+
+/** Who patrols each grid, read once per page load: an alarm an owner's self-check raised names no grid worker of
+ *  its own, and the desk names the shop's grid's. */
+export function gridCrews(): Promise<Crews> {
+  crews ??= get<unknown>('/api/office/workers')
+    .then((answer) => {
+      const out = new Map<string, string[]>();
+      for (const worker of listOf<{ user_id: string; disabled?: boolean; grids?: { code: string }[] }>(answer, 'workers')) {
+        if (worker.disabled) continue;
+        for (const grid of worker.grids ?? []) out.set(grid.code, [...(out.get(grid.code) ?? []), worker.user_id]);
+      }
+      return out;
+    })
+    .catch((err: unknown) => {
+      crews = null;
+      throw err;
+    });
+  return crews;
+}
+
 /** A new account: the next screen that names staff reads them again. */
 export function forgetStaffNames(): void {
   staff = null;
+  crews = null;
 }
 
 /** The name of the account `id` ("grid:zhou01" → 周明); "server" is the system, which raises alarms, and
