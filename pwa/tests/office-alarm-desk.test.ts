@@ -27,7 +27,11 @@ vi.mock('../src/office/api', async (actual) => ({
     return path.includes('before=') ? page(['S0003:alarm:c'], null) : page(['S0001:alarm:a', 'S0002:alarm:b'], 'S0002:alarm:b');
   },
 }));
-vi.mock('../src/office/people', () => ({ staffNames: async () => new Map(), personName: (_: unknown, id: string) => id }));
+vi.mock('../src/office/people', () => ({
+  staffNames: async () => new Map(),
+  gridCrews: async () => new Map(),
+  personName: (_: unknown, id: string) => id,
+}));
 vi.mock('../src/office/watch', () => ({ listen: () => undefined }));
 
 describe('the alarm desk', () => {
