@@ -296,6 +296,22 @@ async def list_users(request: Request) -> Response:
     return json_response(request, {"items": items})
 
 
+async def staff_names(request: Request) -> Response:
+    """`GET /api/office/staff-names`: `{"names": {user id: name}}`, the staff the office's screens name where a
+    document names them by id (who took an alarm's step, who patrolled): the office and grid accounts in the caller's
+    reach, and the district's own office accounts, which act on every sub-district's alarms (a sub-district's office
+    saw their steps as `office:wang`). Names only: no usernames, roles or scope."""
+    _principal, reach = await office(request)
+    store: Store = request.app.state.store
+    keep = reach.user_filter(await office_view(request))
+    names: dict[str, str] = {}
+    for role in ("office", "grid"):
+        for doc in await docs_with_prefix(store, f"accounts:user:{role}:"):
+            if keep(doc) or (role == "office" and not doc.get("subdistrict")):
+                names[str(doc["user_id"])] = str(doc.get("name") or doc.get("username") or doc["user_id"])
+    return json_response(request, {"names": names})
+
+
 async def create_user(request: Request) -> Response:
     """`POST /api/office/users {role: grid|office, username, password, name, subdistrict?}`: 201; 409 when the
     username exists. `subdistrict` makes an office account that sub-district's office, and files a grid worker
@@ -359,6 +375,7 @@ routes = [
     Route("/api/office/registry/subdistricts/{code}", put_subdistrict, methods=["PUT"]),
     Route("/api/office/registry/grids/{code}", put_grid, methods=["PUT"]),
     Route("/api/office/users", list_users, methods=["GET"]),
+    Route("/api/office/staff-names", staff_names, methods=["GET"]),
     Route("/api/office/users", create_user, methods=["POST"]),
     Route("/api/office/users/{user_id}/password", reset_password, methods=["POST"]),
 ]

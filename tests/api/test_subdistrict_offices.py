@@ -241,6 +241,11 @@ def test_each_office_sees_and_counts_its_own_shops(district: District) -> None:
     assert users["zhao"] == ["grid:li", "grid:zhou", "office:zhao"]
     workers = [w["user_id"] for w in d.get("/api/office/workers", d.sun)["workers"]]
     assert workers == ["grid:qian"]
+    # The names its screens show: its own staff, and the district's office, who act on its alarms too.
+    names = {who: d.get("/api/office/staff-names", h)["names"] for who, h in _offices(d)}
+    assert sorted(names["sun"]) == ["grid:qian", "office:sun", "office:wang"] and names["sun"]["office:sun"] == "孙所长"
+    assert sorted(names["zhao"]) == ["grid:li", "grid:zhou", "office:wang", "office:zhao"]
+    assert {"grid:qian", "office:sun", "office:zhao"} <= set(names["wang"])
     monitor = d.get("/api/office/sync-monitor", d.sun)
     assert {u["user_id"] for u in monitor["users"]} == {"grid:qian"}
     assert [dev["device"] for dev in monitor["devices"]] == ["d-qian-phone"]

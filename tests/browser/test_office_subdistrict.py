@@ -7,15 +7,25 @@ sees each account's sub-district in the users table."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from server.accounts import Accounts
 from server.store.protocol import Store
-from tests.browser.office import demo_copy, open_screen, settle, signed_in
+from tests.browser.office import (
+    demo_copy,
+    grid_login,
+    office_headers,
+    open_screen,
+    serious_patrol,
+    settle,
+    signed_in,
+)
 from tests.gateway import Gateway
 
 SUBDISTRICT, SUBDISTRICT_NAME = "minglou", "明楼街道"  # the demo district's (server/demo/names.py)
@@ -137,3 +147,29 @@ def test_the_district_office_edits_the_rules_and_files_accounts_under_a_sub_dist
     page.locator("[data-table=users] tr[data-user='grid:xiaoli']").wait_for()
     shot(page, "district-office-registry.png")
     page.context.close()
+
+
+def test_a_sub_district_office_sees_the_district_offices_steps_by_name(
+    district: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    """The district's office acknowledges an alarm of the sub-district: the sub-district's desk names who did it."""
+    office = office_headers(district, logins)
+    grid, grid_user, shop = grid_login(district, logins)
+    patrol = serious_patrol(shop, grid_user)
+    pushed = httpx.post(f"{district.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
+    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
+    alarm_id = f"{shop}:alarm:{patrol['_id'].rsplit(':', 1)[1]}"
+    for _ in range(100):  # the validators raise it within moments
+        if httpx.get(f"{district.url}/api/office/alarms/{alarm_id}", headers=office, timeout=30).is_success:
+            break
+        time.sleep(0.2)
+    acked = httpx.post(f"{district.url}/api/office/alarms/{alarm_id}/ack", headers=office, json={}, timeout=30)
+    assert acked.status_code == 200, acked.text
+    by = f"office:{logins['office'][0]['username']}"
+    names = httpx.get(f"{district.url}/api/office/users?role=office", headers=office, timeout=30).json()["items"]
+    name = next(user["name"] for user in names if user["id"] == by)
+
+    page = signed_in(browser, district, SCOPED["username"], SCOPED["password"], "/office/alarms")
+    step = page.locator(f'[data-alarm-id="{alarm_id}"] .history li[data-step=acknowledged]')
+    step.wait_for(timeout=20_000)
+    assert name in step.inner_text() and by not in step.inner_text()

@@ -1,6 +1,6 @@
 // Staff by name where the server names them by id (an alarm's grid worker, who took each of its steps): the office
 // and grid accounts, read once per page load and read again after the office adds one.
-import { get, qs } from './api';
+import { get } from './api';
 import { ot } from './i18n';
 import { listOf } from './ui';
 
@@ -9,11 +9,9 @@ export type Names = ReadonlyMap<string, string>;
 let staff: Promise<Names> | null = null;
 
 export function staffNames(): Promise<Names> {
-  staff ??= Promise.all(['office', 'grid'].map((role) => get<unknown>(`/api/office/users${qs({ role })}`)))
-    .then((answers) => {
-      const users = answers.flatMap((a) => listOf<{ id: string; name?: string; username?: string }>(a));
-      return new Map(users.map((u) => [u.id, u.name || u.username || u.id]));
-    })
+  // The staff in reach and the district's office: a sub-district's office sees the district's steps on its alarms.
+  staff ??= get<{ names?: Record<string, string> }>('/api/office/staff-names')
+    .then((answer) => new Map(Object.entries(answer.names ?? {})))
     .catch((err: unknown) => {
       staff = null; // the next screen asks again
       throw err;
