@@ -45,9 +45,18 @@ class Settings:
     # Where each new alarm is POSTed (unset: no webhook), and the secret its HMAC-SHA256 signature is made with.
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    # A failed delivery is tried again after 1, 2, 4 ... times `webhook_backoff_seconds`, `webhook_attempts` in all.
-    webhook_attempts: int = 5
+    # A failed delivery is tried again after 1, 2, 4 ... times `webhook_backoff_seconds`, each wait at most
+    # `webhook_backoff_max_seconds`, for `webhook_retry_hours` after it was queued (and at most `webhook_attempts`
+    # tries, unless 0). Why 5 minutes: a receiver back from a restart or a deploy (minutes) hears of the alarm
+    # within 5 minutes of being back (at once when a newer alarm gets through: the waiting ones follow it), and a
+    # day's pending alarms of a city (~430) cost a receiver that is down ~1.4 requests a second. Why 24 hours: it
+    # outlasts a receiver broken overnight and mended the next working morning; a day-old alarm has long been on
+    # the office's desk, and the bound keeps a dead receiver's pending deliveries to about a day's alarms. The
+    # 5 tries of before (`MASHANG_WEBHOOK_ATTEMPTS=5`) gave up 15 s after the alarm.
+    webhook_attempts: int = 0
     webhook_backoff_seconds: float = 1.0
+    webhook_backoff_max_seconds: float = 300.0
+    webhook_retry_hours: float = 24.0
     webhook_timeout_seconds: float = 10.0
     # The address printed in shops' QR codes (`{public_url}/s/{code}`); unset: the address the request came to.
     public_url: str | None = None
@@ -70,8 +79,10 @@ class Settings:
             run_validators=_flag(_env("MASHANG_VALIDATORS"), True),
             webhook_url=_env("MASHANG_WEBHOOK_URL") or None,
             webhook_secret=_env("MASHANG_WEBHOOK_SECRET") or None,
-            webhook_attempts=int(_env("MASHANG_WEBHOOK_ATTEMPTS", "5") or 5),
+            webhook_attempts=int(_env("MASHANG_WEBHOOK_ATTEMPTS", "0") or 0),
             webhook_backoff_seconds=float(_env("MASHANG_WEBHOOK_BACKOFF_SECONDS", "1") or 1),
+            webhook_backoff_max_seconds=float(_env("MASHANG_WEBHOOK_BACKOFF_MAX_SECONDS", "300") or 300),
+            webhook_retry_hours=float(_env("MASHANG_WEBHOOK_RETRY_HOURS", "24") or 24),
             webhook_timeout_seconds=float(_env("MASHANG_WEBHOOK_TIMEOUT_SECONDS", "10") or 10),
             public_url=_env("MASHANG_PUBLIC_URL") or None,
             backup_dir=Path(raw) if (raw := _env("MASHANG_BACKUP_DIR")) else None,

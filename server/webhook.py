@@ -1,4 +1,4 @@
-"""Each new alarm POSTed to the office's webhook (`MASHANG_WEBHOOK_URL`): signed, retried with back-off, logged.
+"""Each new alarm POSTed to the office's webhook (`MASHANG_WEBHOOK_URL`): signed, retried for a day, logged.
 
 The webhook listens to the alarm index (`server.alarms`), which follows the changes feed: an alarm written by this
 gateway's validators, by `mashang worker` or by another gateway is heard alike, and announced as `alarm.new`; an
@@ -6,10 +6,23 @@ alarm the validators withdrew after it was announced (the submission's alarm too
 Listening only queues: background workers deliver, so a slow or broken receiver never holds anything up. The
 receiver checks `X-Mashang-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw body with the shared secret;
 `X-Mashang-Delivery` stays the same across the attempts of one delivery, so it can drop repeats. The last attempts
-are logged in `_local/server/webhook-log` (not replicated, shared by the gateways of one database) for the office.
+are logged in `_local/server/webhook-log` (not replicated, shared by the gateways of one database) for the office,
+and a failed attempt is a warning in the server's log, a delivery given up an error (naming the URL's host only).
+
+A failed attempt is tried again after 1, 2, 4 ... × `webhook_backoff_seconds`, each wait at most
+`webhook_backoff_max_seconds` (5 minutes), until `webhook_retry_hours` (24) after the delivery was queued, so a
+receiver down for a restart, a deploy or a night still hears of every alarm. The workers never sleep through a
+back-off: each makes one attempt of whichever delivery is due (a new one before those retried), and a delivery
+waiting for its next attempt holds no worker, so a new alarm goes out at once while older ones wait; once one gets
+through, the waiting ones are due at once too (at most once per longest wait, for a receiver that fails now and
+then).
 
 `_local/server/webhook-day-{date}` holds, for the alarms created on that day (UTC; today's for an alarm created
-before the days a start checks), which ones were announced and the deliveries of them not finished yet. Adding an
+before the days a start checks), which ones were announced and the deliveries of them not finished yet, each with
+when it was queued (`queued_at`): nothing is written per attempt. A start resumes a delivery where its schedule
+has got to by then (`resumed`): the next of its attempts as if its gateway had run all along, with the attempt
+numbers and the deadline it had, neither the quick first attempts again (a gateway restarting in a loop would
+hammer the receiver) nor a new day of them (nor would it end). Adding an
 alarm there is a write on the revision read, so of several gateways exactly one announces it. A document per day
 keeps each write small: a city of 200,000 shops raises some 13,000 alarms a month, about 1 MB in one document
 rewritten at every announcement. A gateway that starts (after a restart, a kill -9) delivers what is left in them,
@@ -23,12 +36,16 @@ alarm and every delivery in that one document, is emptied into the days' documen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
+import math
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -48,8 +65,9 @@ LOG_DOC: Final = "server/webhook-log"
 OUTBOX_DOC: Final = "server/webhook-outbox"  # {"baseline": when the first start took it}
 DAY_PREFIX: Final = "server/webhook-day-"  # + the UTC date the alarms were created
 LOG_KEEP: Final = 200  # attempts kept in the delivery log
-QUEUE_SIZE: Final = 1000  # deliveries queued (and kept in the outbox) at most
-WORKERS: Final = 2
+QUEUE_SIZE: Final = 1000  # deliveries waiting (and kept in the days' documents) at most: ~2 days of a city's alarms
+WORKERS: Final = 2  # attempts at once
+MIN_BACKOFF: Final = 0.01  # seconds: a back-off of 0 would retry a dead receiver in a tight loop for a day
 MAX_ERROR: Final = 200
 ANNOUNCED_DAYS: Final = 30  # alarms created this recently are checked against the days' documents at every start
 PRUNE_BACK: Final = 30  # days' documents older than the checked ones looked for (and deleted) at start and daily
@@ -96,6 +114,74 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def wait_after(made: int, backoff: float, cap: float) -> float:
+    """The wait after a delivery's `made`-th failed attempt: `backoff`, twice, four times ... at most `cap`."""
+    return min(cap, backoff * 2.0 ** min(max(made, 1) - 1, 62))
+
+
+def resumed(elapsed: float, backoff: float, cap: float) -> tuple[int, float]:
+    """Where the schedule of a delivery queued `elapsed` seconds ago has got to, as if its gateway had run all
+    along: (the attempts made by now, the seconds after it was queued of the next one, never before `elapsed`)."""
+    if elapsed <= 0:
+        return 0, 0.0
+    made, at = 1, 0.0  # the first attempt, at once
+    while True:
+        wait = wait_after(made, backoff, cap)
+        if wait >= cap:  # every later wait is the longest: count them
+            more = max(1, math.ceil((elapsed - at) / cap))
+            return made + more - 1, at + more * cap
+        at += wait
+        if at >= elapsed:
+            return made, at
+        made += 1
+
+
+def host_of(url: str | None) -> str:
+    """The host (and port) of the webhook's URL, for the server's log: never its credentials, path or query."""
+    try:
+        parts = urlsplit(url or "")
+        host, port = parts.hostname or "?", parts.port
+    except ValueError:
+        return "?"
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port else host
+
+
+def _span(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.3g} h"
+    return f"{seconds / 60:.3g} min" if seconds >= 60 else f"{seconds:.3g} s"
+
+
+def _precise_now() -> datetime:
+    """Now, to the microsecond (`local_now`, the log's clock, is to the second): when a delivery was queued, and how
+    long ago, for its schedule."""
+    return datetime.now(UTC)
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.utcoffset() is not None else None
+
+
+@dataclass(eq=False)
+class _Delivery:
+    """A delivery in this gateway's memory: waiting for its next attempt, or being tried."""
+
+    doc_id: str  # the `_local` document it is kept in
+    delivery: str
+    event: Event
+    alarm: Doc
+    queued_at: datetime
+    made: int = 0  # attempts made (resumed: those its schedule had made by the start)
+    due: float = 0.0  # the loop's time of the next attempt
+    trying: bool = False
+    ending: str | None = None  # to be given up without another attempt, for this reason
+
+
 class Webhook:
     def __init__(
         self,
@@ -108,12 +194,16 @@ class Webhook:
         self.alarms = alarms
         self.url = settings.webhook_url
         self.secret = settings.webhook_secret
-        self.attempts = max(1, settings.webhook_attempts)
-        self.backoff = max(0.0, settings.webhook_backoff_seconds)
+        self.host = host_of(self.url)
+        self.attempts = max(0, settings.webhook_attempts)  # 0: as many as the retry window holds
+        self.backoff = max(MIN_BACKOFF, settings.webhook_backoff_seconds)
+        self.backoff_max = max(self.backoff, settings.webhook_backoff_max_seconds)
+        self.retry_seconds = max(0.0, settings.webhook_retry_hours) * 3600
         self.timeout = settings.webhook_timeout_seconds
         self.clock = clock
-        # (the `_local` document the delivery is kept in, delivery, event, alarm)
-        self._queue: asyncio.Queue[tuple[str, str, Event, Doc]] = asyncio.Queue(QUEUE_SIZE)
+        self._waiting: dict[str, _Delivery] = {}  # by delivery id: waiting for their attempt or being tried
+        self._changed = asyncio.Condition()  # guards `_waiting`; notified when a delivery comes, goes or is due
+        self._pulled = -math.inf  # the loop's time the waiting deliveries were last made due at once
         self._heard: asyncio.Queue[tuple[Event, Doc]] = asyncio.Queue()  # from the alarm index, not yet announced
         self._workers: list[asyncio.Task[None]] = []
         self._client: httpx.AsyncClient | None = None
@@ -133,11 +223,19 @@ class Webhook:
             timeout=self.timeout, follow_redirects=False, headers={"User-Agent": f"Mashang-Webhook/{__version__}"}
         )
         self._workers = [asyncio.create_task(self._work(), name=f"webhook-{n}") for n in range(WORKERS)]
-        for doc_id, kept in await self._pending():
-            # Left by a gateway that stopped; an outbox of an older version has no event: it only had new alarms.
-            if self._queue.full():
-                break
-            self._queue.put_nowait((doc_id, str(kept["delivery"]), kept.get("event", "alarm.new"), kept["alarm"]))
+        now, due = _precise_now(), asyncio.get_running_loop().time()
+        async with self._changed:
+            for doc_id, kept in await self._pending():
+                # Left by a gateway that stopped; an outbox of an older version has no event (it only had new
+                # alarms), nor did its deliveries say when they were queued: they start their schedule now.
+                if len(self._waiting) >= QUEUE_SIZE:
+                    break
+                event = kept.get("event", "alarm.new")
+                queued = _moment(kept.get("queued_at")) or now
+                item = _Delivery(doc_id, str(kept["delivery"]), event, kept["alarm"], queued)
+                self._resume(item, now, due)
+                self._waiting.setdefault(item.delivery, item)
+            self._changed.notify_all()
         if self.alarms is not None:
             self.alarms.listeners.append(self._hear)
             self._workers.append(asyncio.create_task(self._listen(self.alarms), name="webhook-listen"))
@@ -147,6 +245,7 @@ class Webhook:
             self.alarms.listeners.remove(self._hear)
         await cancel(*self._workers)
         self._workers = []
+        self._waiting.clear()  # still in the days' documents: the next start resumes them
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -233,8 +332,9 @@ class Webhook:
         doc_id = day_doc(alarm.get("created_at"), self.clock())
         delivery = new_ulid()
         shown = public(alarm) if event == "alarm.new" else {"_id": alarm_id, "shop": alarm.get("shop")}
-        full = self._queue.full()
-        item = {"delivery": delivery, "event": event, "alarm": shown}
+        full = len(self._waiting) >= QUEUE_SIZE
+        queued_at = _precise_now()
+        item = {"delivery": delivery, "event": event, "alarm": shown, "queued_at": queued_at.isoformat()}
         news = False
 
         def add(doc: Doc) -> Doc | None:
@@ -257,77 +357,172 @@ class Webhook:
         if not news:
             return
         if full:
-            await self._record(delivery, event, shown, 0, None, "not delivered: the delivery queue is full")
+            reason = "not delivered: the delivery queue is full"
+            log.error("webhook: %s of %s to %s %s", event, alarm_id, self.host, reason)
+            await self._record(delivery, event, shown, 0, None, reason, given_up=True)
             return
-        try:
-            self._queue.put_nowait((doc_id, delivery, event, shown))
-        except asyncio.QueueFull:  # filled while the outbox was written: it stays there for the next start
+        async with self._changed:
+            full = len(self._waiting) >= QUEUE_SIZE  # filled while the day was written: it stays there
+            if not full:
+                self._waiting[delivery] = _Delivery(doc_id, delivery, event, shown, queued_at)
+                self._changed.notify_all()
+        if full:
             await self._record(delivery, event, shown, 0, None, "queued for the next start: the delivery queue is full")
+
+    def _resume(self, item: _Delivery, now: datetime, due: float) -> None:
+        """Put a delivery kept by a gateway that stopped where its schedule has got to by `now`: its next attempt
+        when that comes (with its number), or given up at once when that would come after its retry window."""
+        elapsed = (now - item.queued_at).total_seconds()
+        item.made, after = resumed(elapsed, self.backoff, self.backoff_max)
+        item.due = due + max(0.0, after - elapsed)
+        if self.attempts and item.made >= self.attempts:
+            item.ending, item.due = f"{item.made} attempts made", due
+        elif after > self.retry_seconds:
+            item.ending, item.due = f"not delivered within {_span(self.retry_seconds)}", due
+
+    async def _take(self) -> _Delivery:
+        """The next delivery due, once it is: of those due, the ones tried least first (a new alarm before the
+        retries of older ones), then the longest due."""
+        loop = asyncio.get_running_loop()
+        async with self._changed:
+            while True:
+                now = loop.time()
+                idle = [item for item in self._waiting.values() if not item.trying]
+                ready = [item for item in idle if item.due <= now]
+                if ready:
+                    item = min(ready, key=lambda item: (item.made, item.due))
+                    item.trying = True
+                    return item
+                nearest = min((item.due for item in idle), default=None)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(None if nearest is None else nearest - now):
+                        await self._changed.wait()
 
     async def _work(self) -> None:
         while True:
-            doc_id, delivery, event, alarm = await self._queue.get()
+            item = await self._take()
             try:
-                await self.deliver(delivery, event, alarm)
-                await self._update(doc_id, _without(delivery))
+                await self._try(item)
             except asyncio.CancelledError:
-                raise  # still in the outbox: the next start delivers it
+                raise  # still in its day's document: the next start resumes it
             except Exception:
-                log.exception("webhook: delivery %s of %s failed", delivery, alarm.get("_id"))
-            finally:
-                self._queue.task_done()
+                log.exception("webhook: delivery %s of %s failed", item.delivery, item.alarm.get("_id"))
+                await self._done(item, delivered=False)  # kept in its day's document for the next start
 
-    async def deliver(self, delivery: str, event: Event, alarm: Doc) -> bool:
-        """Try one delivery up to `attempts` times, waiting 1, 2, 4 ... × `backoff` seconds in between; each
-        attempt is logged. True when the receiver answered 2xx."""
+    async def _try(self, item: _Delivery) -> None:
+        """One attempt of `item`, logged; then delivered, given up, or due again after its back-off."""
+        alarm_id = item.alarm.get("_id")
+        if item.ending is not None:  # resumed after its retry window
+            log.error("webhook: gave up %s of %s to %s: %s", item.event, alarm_id, self.host, item.ending)
+            await self._record(
+                item.delivery, item.event, item.alarm, item.made, None, f"given up: {item.ending}", given_up=True
+            )
+            await self._update(item.doc_id, _without(item.delivery))
+            await self._done(item, delivered=False)
+            return
+        item.made += 1
+        status, error = await self._post(item)
+        if error is None:
+            await self._record(item.delivery, item.event, item.alarm, item.made, status, None)
+            await self._update(item.doc_id, _without(item.delivery))
+            await self._done(item, delivered=True)
+            return
+        wait = wait_after(item.made, self.backoff, self.backoff_max)
+        taken = (_precise_now() - item.queued_at).total_seconds()
+        if (self.attempts and item.made >= self.attempts) or taken + wait > self.retry_seconds:
+            log.error(
+                "webhook: gave up %s of %s to %s after %d attempts in %s: %s",
+                *(item.event, alarm_id, self.host, item.made, _span(max(0.0, taken)), error),
+            )
+            await self._record(item.delivery, item.event, item.alarm, item.made, status, error, given_up=True)
+            await self._update(item.doc_id, _without(item.delivery))
+            await self._done(item, delivered=False)
+            return
+        log.warning(
+            "webhook: %s of %s to %s failed (attempt %d: %s); next attempt in %s",
+            *(item.event, alarm_id, self.host, item.made, error, _span(wait)),
+        )
+        next_at = self.clock() + timedelta(seconds=wait)
+        await self._record(item.delivery, item.event, item.alarm, item.made, status, error, next_at=next_at)
+        async with self._changed:
+            item.trying, item.due = False, asyncio.get_running_loop().time() + wait
+            self._changed.notify_all()
+
+    async def _post(self, item: _Delivery) -> tuple[int | None, str | None]:
+        """One attempt: (the receiver's status, None when it answered 2xx, else what went wrong)."""
         assert self._client is not None and self.url is not None, "start() first"
-        body = orjson.dumps({"event": event, "delivery": delivery, "alarm": alarm})
-        headers = {"Content-Type": "application/json", "X-Mashang-Delivery": delivery, "X-Mashang-Event": event}
+        body = orjson.dumps({"event": item.event, "delivery": item.delivery, "alarm": item.alarm})
+        headers = {
+            "Content-Type": "application/json",
+            "X-Mashang-Delivery": item.delivery,
+            "X-Mashang-Event": item.event,
+            "X-Mashang-Attempt": str(item.made),
+        }
         if self.secret:
             headers["X-Mashang-Signature"] = signature(self.secret, body)
-        for attempt in range(1, self.attempts + 1):
-            status: int | None = None
-            try:
-                # The whole try within the timeout: httpx's bounds each read alone, and a receiver sending its
-                # answer a byte at a time held one of the few delivery workers for as long as it liked.
-                async with asyncio.timeout(self.timeout):
-                    response = await self._client.post(
-                        self.url, content=body, headers={**headers, "X-Mashang-Attempt": str(attempt)}
-                    )
-                status = response.status_code
-                error = None if 200 <= status < 300 else f"HTTP {status}"
-            except httpx.HTTPError as e:
-                error = f"{type(e).__name__}: {e}"[:MAX_ERROR]
-            except TimeoutError:
-                error = f"no whole answer within {self.timeout:g} s"
-            await self._record(delivery, event, alarm, attempt, status, error)
-            if error is None:
-                return True
-            if attempt < self.attempts:
-                await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
-        return False
+        try:
+            # The whole try within the timeout: httpx's bounds each read alone, and a receiver sending its answer
+            # a byte at a time held one of the few delivery workers for as long as it liked.
+            async with asyncio.timeout(self.timeout):
+                response = await self._client.post(self.url, content=body, headers=headers)
+        except httpx.HTTPError as e:
+            return None, f"{type(e).__name__}: {e}"[:MAX_ERROR]
+        except TimeoutError:
+            return None, f"no whole answer within {self.timeout:g} s"
+        status = response.status_code
+        return status, None if 200 <= status < 300 else f"HTTP {status}"
+
+    async def _done(self, item: _Delivery, delivered: bool) -> None:
+        """`item` is no longer this gateway's to try. Delivered: the receiver is up, so the deliveries waiting in
+        their back-off are due at once (at most once per longest wait: a receiver failing now and then is not
+        sent every waiting delivery at each of its successes)."""
+        async with self._changed:
+            self._waiting.pop(item.delivery, None)
+            now = asyncio.get_running_loop().time()
+            if delivered and now - self._pulled >= self.backoff_max:
+                waiting = [w for w in self._waiting.values() if not w.trying and w.made and w.due > now]
+                if waiting:
+                    self._pulled = now
+                    for other in waiting:
+                        other.due = now
+            self._changed.notify_all()
 
     async def drain(self) -> None:
-        """Wait until every alarm heard is announced and every queued delivery is done (tests, shutdown scripts)."""
+        """Wait until every alarm heard is announced and every delivery is done or given up (tests, shutdown
+        scripts): with a receiver that is down, up to `webhook_retry_hours`."""
         await self._heard.join()
-        await self._queue.join()
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._waiting)
 
     # ----- the delivery log -----
 
     async def _record(
-        self, delivery: str, event: Event, alarm: Doc, attempt: int, status: int | None, error: str | None
+        self,
+        delivery: str,
+        event: Event,
+        alarm: Doc,
+        attempt: int,
+        status: int | None,
+        error: str | None,
+        *,
+        next_at: datetime | None = None,
+        given_up: bool = False,
     ) -> None:
+        """One entry of the delivery log: an attempt, with when the next one is due (`next_at`) or that it was the
+        last (`given_up`)."""
         entry = {
             "delivery": delivery,
             "event": event,
             "alarm": alarm.get("_id"),
             "shop": alarm.get("shop"),
             "attempt": attempt,
-            "of": self.attempts,
+            "of": self.attempts or None,
             "ok": error is None,
             "status": status,
             "error": error,
             "at": self.clock().isoformat(),
+            "next_at": None if next_at is None else next_at.isoformat(),
+            "given_up": given_up,
         }
         try:
             await self._update(LOG_DOC, lambda doc: {"entries": [*doc.get("entries", []), entry][-LOG_KEEP:]})

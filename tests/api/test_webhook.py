@@ -1,5 +1,6 @@
-"""The alarm webhook as a receiver sees it: signed, retried with back-off until it answers, every attempt logged;
-every alarm in the store announced once, by one gateway, even when it was written while no gateway listened."""
+"""The alarm webhook as a receiver sees it: signed, retried with back-off until it answers (for a day, through
+restarts), every attempt logged; every alarm in the store announced once, by one gateway, even when it was written
+while no gateway listened."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import itertools
+import logging
 import socket
 import threading
 import time
@@ -31,11 +34,12 @@ from server.errors import CouchError
 from server.settings import Settings
 from server.store.sqlite import SqliteStore
 from server.store.upsert import read
-from server.webhook import DAY_PREFIX, OUTBOX_DOC, day_doc
+from server.webhook import DAY_PREFIX, OUTBOX_DOC, day_doc, host_of, resumed, wait_after
+from tests.api import live
 from tests.api.conftest import SECRET, World, open_world
 from tests.api.live import serve
 from tests.api.projections import alarm_doc, write
-from tests.gateway import free_port
+from tests.gateway import Gateway, free_port
 
 WEBHOOK_SECRET = "hook-secret-" + "k" * 20
 
@@ -132,6 +136,7 @@ def test_an_unreachable_receiver_is_tried_then_given_up(tmp_path: Path) -> None:
         assert len(deliveries(world)["items"]) == 3  # three tries in all, no more
         assert world.call(world.state.webhook.pending) == []  # given up on: not tried again after a restart
     assert [i["attempt"] for i in items] == [3, 2, 1] and not any(i["ok"] for i in items)
+    assert [i["given_up"] for i in items] == [True, False, False] and items[0]["of"] == 3
     assert all(i["status"] is None and i["error"].startswith("ConnectError") for i in items)
 
 
@@ -423,3 +428,231 @@ def test_an_older_versions_outbox_is_carried_over(tmp_path: Path) -> None:
     assert [h["x-mashang-delivery"] for h, body, _ in hook.received if held["_id"] in body.decode()] == [
         item["delivery"]
     ]
+
+
+# ----- a receiver down for hours: the schedule, its restarts, its end -----
+
+
+def test_the_schedule_backs_off_to_its_longest_wait_and_resumes_where_the_clock_has_got() -> None:
+    assert [wait_after(n, 1, 300) for n in (1, 2, 3, 9, 10, 500)] == [1, 2, 4, 256, 300, 300]
+    # Attempts at 0, 1, 3, 7 ... 511 s (the 10th), then every 300 s: a day holds 296 of them.
+    assert resumed(0, 1, 300) == (0, 0)
+    assert resumed(0.5, 1, 300) == (1, 1) and resumed(1.5, 1, 300) == (2, 3)
+    assert resumed(511, 1, 300) == (9, 511) and resumed(1000, 1, 300) == (11, 1111)
+    made, at = resumed(24 * 3600, 1, 300)
+    assert made == 296 and 24 * 3600 <= at < 24 * 3600 + 300
+    assert host_of("https://user:pass@hooks.example.com:8443/x?token=t") == "hooks.example.com:8443"
+    assert host_of("http://[::1]/hook") == "[::1]"
+
+
+def failures_logged(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "server.webhook" and r.levelno == level]
+
+
+def test_a_receiver_down_for_a_while_gets_the_alarm_once_it_is_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The audit's case: nobody listens at the URL (a restart, a deploy) for longer than the 5 tries of before
+    lasted; once the receiver is up it gets the alarm, once, with the delivery id of every attempt before."""
+    caplog.set_level(logging.WARNING, logger="server.webhook")
+    port = free_port()
+    with open_world(
+        tmp_path,
+        webhook_url=f"http://127.0.0.1:{port}/hook",
+        webhook_secret=WEBHOOK_SECRET,
+        webhook_backoff_seconds=0.02,
+        webhook_backoff_max_seconds=0.2,
+        run_validators=False,
+    ) as world:
+        doc = alarm_doc("S0001", local_now().isoformat())
+        world.call(write, world.state.store, doc)
+        down = wait_for(world, lambda items: len(items) >= 8)  # at 0, 0.02, 0.06, 0.14, 0.3, 0.5, 0.7, 0.9 s
+        assert not any(i["ok"] or i["given_up"] for i in down) and all(i["next_at"] for i in down)
+        hook = Receiver(failures=0)
+        monkeypatch.setattr(live, "free_port", lambda: port)  # the receiver comes up where the URL points
+        with serve(hook.app):
+            items = wait_for(world, lambda items: any(i["ok"] for i in items), timeout=5)
+            time.sleep(0.5)  # more than the longest wait: nothing more is sent
+            assert deliveries(world)["items"] == items
+            assert world.call(world.state.webhook.pending) == []
+    [(headers, body, _)] = hook.received
+    done, *failed = items
+    assert done["ok"] and {i["delivery"] for i in items} == {done["delivery"]} == {headers["x-mashang-delivery"]}
+    assert all(i["error"].startswith("ConnectError") for i in failed) and int(headers["x-mashang-attempt"]) > 8
+    assert done["attempt"] == int(headers["x-mashang-attempt"]) and orjson.loads(body)["alarm"]["_id"] == doc["_id"]
+    warned = failures_logged(caplog, logging.WARNING)
+    assert len(warned) == len(failed) and all(doc["_id"] in m and f"127.0.0.1:{port}" in m for m in warned)
+    assert failures_logged(caplog, logging.ERROR) == []
+
+
+def test_a_new_alarm_goes_out_at_once_while_older_deliveries_wait(tmp_path: Path) -> None:
+    """Two deliveries in a long back-off held both delivery workers asleep: a new alarm to a receiver that was back
+    waited for them. Now it goes at once, and the waiting ones follow it, the receiver being up."""
+    hook = Receiver(failures=2)
+    with (
+        serve(hook.app) as base,
+        open_world(
+            tmp_path,
+            webhook_url=f"{base}/hook",
+            webhook_secret=WEBHOOK_SECRET,
+            webhook_backoff_seconds=60,
+            run_validators=False,
+        ) as world,
+    ):
+        older = [alarm_doc(shop, local_now().isoformat()) for shop in ("S0001", "S0002")]
+        world.call(write, world.state.store, *older)
+        wait_for(world, lambda items: len(items) == 2)  # both failed: a minute until their next attempt
+        news = alarm_doc("S0003", local_now().isoformat())
+        started = time.monotonic()
+        world.call(write, world.state.store, news)
+        wait_for(world, lambda items: any(i["ok"] and i["alarm"] == news["_id"] for i in items), timeout=5)
+        took = time.monotonic() - started
+        items = wait_for(world, lambda items: sum(i["ok"] for i in items) == 3, timeout=5)
+        assert world.call(world.state.webhook.pending) == []
+    assert took < 2, took
+    assert sent(hook)[2] == ("alarm.new", news["_id"]) and len(hook.received) == 5
+    assert sorted(sent(hook)[3:]) == sorted(sent(hook)[:2]) == sorted(("alarm.new", d["_id"]) for d in older)
+    assert [i["attempt"] for i in items if i["ok"] and i["alarm"] != news["_id"]] == [2, 2]
+
+
+def test_a_delivery_is_given_up_after_the_retry_window_with_an_error_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="server.webhook")
+    port = free_port()  # nobody listens there
+    with open_world(
+        tmp_path,
+        webhook_url=f"http://hook-user:hook-password@127.0.0.1:{port}/hook?token=hook-token",
+        webhook_secret=WEBHOOK_SECRET,
+        webhook_backoff_seconds=0.05,
+        webhook_backoff_max_seconds=0.2,
+        webhook_retry_hours=1 / 3600,
+        run_validators=False,
+    ) as world:
+        doc = alarm_doc("S0002", local_now().isoformat())
+        started = time.monotonic()
+        world.call(write, world.state.store, doc)
+        items = wait_for(world, lambda items: any(i["given_up"] for i in items), timeout=5)
+        took = time.monotonic() - started
+        time.sleep(0.4)
+        assert deliveries(world)["items"] == items  # no attempt after it
+        assert world.call(world.state.webhook.pending) == []  # nor after a restart
+    assert 0.6 < took < 2.5, took
+    last, *earlier = items
+    assert not last["ok"] and last["next_at"] is None and last["error"].startswith("ConnectError")
+    assert all(not i["given_up"] and i["next_at"] for i in earlier) and last["attempt"] == len(items) >= 5
+    assert last["of"] is None  # no limit on the tries: the window ends them
+    [error] = failures_logged(caplog, logging.ERROR)
+    assert doc["_id"] in error and f"127.0.0.1:{port}" in error and f"after {len(items)} attempts" in error
+    assert len(failures_logged(caplog, logging.WARNING)) == len(earlier)
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert not any(secret in logged for secret in ("hook-user", "hook-password", "hook-token", WEBHOOK_SECRET))
+
+
+def test_a_restart_resumes_the_back_off_where_it_was_and_keeps_its_deadline(tmp_path: Path) -> None:
+    """A gateway restarted while a delivery waits goes on with its next attempt, numbered on, and gives up when
+    the window counted from the delivery's first attempt ends: a restart neither begins the quick attempts again
+    nor a new window (a gateway restarting in a loop would try for ever)."""
+    hook = Receiver(failures=10**6)
+    window = 2.0
+    settings = {
+        "webhook_backoff_seconds": 0.05,
+        "webhook_backoff_max_seconds": 0.2,
+        "webhook_retry_hours": window / 3600,
+        "run_validators": False,
+    }
+    with serve(hook.app) as base:
+        with open_world(tmp_path, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET, **settings) as world:
+            world.call(write, world.state.store, alarm_doc("S0001", local_now().isoformat()))
+            wait_for(world, lambda items: len(items) >= 5)  # at 0, 0.05, 0.15, 0.35, 0.55 s
+            [delivery] = world.call(world.state.webhook.pending)
+        restarted = time.monotonic()
+        with gateway(hooked(tmp_path, base, **settings)) as again:
+            items = wait_for(again, lambda items: any(i["given_up"] for i in items), timeout=10)
+            time.sleep(0.3)
+            assert again.call(again.state.webhook.pending) == [] and deliveries(again)["items"] == items
+    attempts = [int(headers["x-mashang-attempt"]) for headers, _, _ in hook.received]
+    assert attempts == sorted(set(attempts)), attempts  # never numbered from 1 again
+    assert [i["attempt"] for i in items[: len(attempts)]] == attempts[::-1] and items[0]["given_up"]
+    assert {headers["x-mashang-delivery"] for headers, _, _ in hook.received} == {delivery}
+    first, last = hook.received[0][2], hook.received[-1][2]
+    assert restarted - first > 0.5 and last > restarted  # tried on after the restart ...
+    assert last - first <= window + 0.1, (first, restarted, last)  # ... within the window of its first attempt
+
+
+async def baseline_then(data: Path, *docs: dict[str, Any]) -> None:
+    """A store whose webhook took its baseline before `docs` were written (so a start announces them)."""
+    store = await SqliteStore.open(data)
+    try:
+        await store.put_local(OUTBOX_DOC, {"baseline": local_now().isoformat()})
+        await write(store, *docs)
+    finally:
+        await store.close()
+
+
+def test_a_delivery_in_its_back_off_is_resumed_after_a_kill_9(tmp_path: Path) -> None:
+    """`mashang serve` killed while the receiver is down and the delivery waits between attempts: the next start
+    goes on with it where its schedule is (no burst of quick attempts), with the same delivery id, until the
+    receiver is back and has it once."""
+    hook = Receiver(failures=10**6)
+    with serve(hook.app) as base:
+        env = {
+            "MASHANG_WEBHOOK_URL": f"{base}/hook",
+            "MASHANG_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "MASHANG_WEBHOOK_BACKOFF_SECONDS": "0.05",
+            "MASHANG_WEBHOOK_BACKOFF_MAX_SECONDS": "0.5",
+            "MASHANG_VALIDATORS": "0",
+        }
+        gw = Gateway(tmp_path / "data", env=env)
+        doc = alarm_doc("S0001", local_now().isoformat())
+        asyncio.run(baseline_then(tmp_path / "data", doc))
+        try:
+            gw.start()
+            deadline = time.monotonic() + 20
+            while len(hook.received) < 5:  # at 0, 0.05, 0.15, 0.35, 0.75 s: into the longest waits
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            gw.kill()
+            before = len(hook.received)
+            hook.failures = before + 2  # down for two more attempts, then back
+            gw.start()
+            while len(hook.received) < before + 3:
+                assert time.monotonic() < deadline, hook.received[before:]
+                time.sleep(0.02)
+            time.sleep(0.7)  # more than the longest wait: nothing more is sent
+            with gw.client() as client:
+                items = client.get("/api/office/webhook/deliveries").json()["items"]
+        finally:
+            gw.kill()
+    assert len(hook.received) == before + 3
+    assert {h["x-mashang-delivery"] for h, _, _ in hook.received} == {items[0]["delivery"]}
+    assert items[0]["ok"] and items[0]["alarm"] == doc["_id"]
+    numbers = [int(h["x-mashang-attempt"]) for h, _, _ in hook.received]
+    assert numbers[:before] == list(range(1, before + 1)) and numbers[before] > before
+    assert numbers[before:] == list(range(numbers[before], numbers[before] + 3))
+    times = [t for _, _, t in hook.received[before:]]
+    assert all(b - a >= 0.45 for a, b in itertools.pairwise(times)), times
+
+
+def test_a_delivery_kept_past_its_retry_window_is_given_up_at_the_start(tmp_path: Path) -> None:
+    """A delivery a gateway left two days ago (it stayed down): the next start gives it up, logged, unsent."""
+    hook = Receiver(failures=0)
+    now = local_now()
+    doc = alarm_doc("S0001", (now - timedelta(days=2)).isoformat())
+    kept = {"delivery": "01KEPTDELIVERY00000000000", "event": "alarm.new", "alarm": doc}
+    with serve(hook.app) as base:
+        with open_world(tmp_path, run_validators=False) as world:  # no webhook running: the store as it was left
+            world.call(write, world.state.store, doc)
+            world.call(world.state.store.put_local, OUTBOX_DOC, {"baseline": now.isoformat()})
+            left = {"announced": {doc["_id"]: now.isoformat()}, "pending": [{**kept, "queued_at": doc["created_at"]}]}
+            world.call(world.state.store.put_local, day_doc(doc["created_at"], now), left)
+        with gateway(hooked(tmp_path, base, run_validators=False)) as again:
+            [item] = wait_for(again, lambda items: len(items) == 1)
+            again.call(again.state.webhook.drain)
+            assert again.call(again.state.webhook.pending) == []
+    assert (
+        item["given_up"]
+        and item["delivery"] == kept["delivery"]
+        and item["error"] == "given up: not delivered within 24 h"
+    )
+    assert hook.received == []
