@@ -8,13 +8,17 @@ from __future__ import annotations
 import csv
 import io
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
+from server.ids import new_ulid
 from tests.browser.office import DESKTOP, follow, grid_login, office_headers, office_page, serious_patrol, settle
 from tests.gateway import Gateway
+from tests.validators.builders import full_answers
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 SCREENS = ["", "alarms", "ranking", "shops", "workers", "sync", "registry", "rules", "rewards", "exports"]
@@ -363,3 +367,37 @@ def test_an_event_stored_with_two_bodies_shows_in_the_sync_monitor(
     row.wait_for(timeout=30_000)
     assert first["_id"] in row.inner_text() and "同一记录两份内容" in row.inner_text()
     page.context.close()
+
+
+def test_the_e_file_shows_each_answer_of_a_check(gateway: Gateway, browser: Any, logins: dict[str, Any]) -> None:
+    """What the owner declared, question by question, the hazard answers marked: a clerk sees why a patrol's
+    finding was charged as a false self-report, or what a self-check's hazard was an answer to."""
+    owner = logins["owners"][0]
+    shop = owner["shop"]
+    token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": owner["pin"]}, timeout=30)
+    check = {
+        "_id": f"{shop}:self_check:{new_ulid()}",
+        "type": "self_check",
+        "schema": 1,
+        "shop": shop,
+        "template": "district:template:fire-gas",
+        "template_version": 1,
+        "performed_at": datetime.now(ZoneInfo("Asia/Shanghai")).replace(microsecond=0).isoformat(),
+        "created_by": f"owner:{shop}",
+        "device": "d-owner-phone",
+        "answers": full_answers(shop, open_flame=True),
+    }
+    auth = {"Authorization": f"Bearer {token.json()['token']}"}
+    assert httpx.put(f"{gateway.url}/sync/{check['_id']}", json=check, headers=auth, timeout=30).status_code == 201
+    templates = httpx.get(f"{gateway.url}/api/office/templates", headers=office_headers(gateway, logins), timeout=30)
+    [question] = [i["label_zh"] for t in templates.json()["items"] for i in t["items"] if i["id"] == "open_flame"]
+
+    page = office_page(browser, gateway, logins, f"/office/shops/{shop}")
+    entry = page.locator(f'.timeline li[data-id="{check["_id"]}"]')
+    entry.wait_for(timeout=20_000)
+    answers = entry.locator("details.answers")
+    assert answers.locator("summary").inner_text() == "查看每项回答（1 项有问题）"
+    answers.locator("summary").click()
+    flagged = answers.locator("li[data-hazard-answer]")
+    assert flagged.count() == 1 and flagged.inner_text().startswith(f"{question}：是")
+    assert answers.locator("li").count() == len(check["answers"])

@@ -6,7 +6,8 @@ import { navigate } from '../router';
 import { get, qs, send } from './api';
 import { photoThumb } from './photo';
 import { num, when } from './format';
-import { joinList } from '../i18n';
+import { getLang, joinList } from '../i18n';
+import { isHazard, type TemplateItem } from '../items';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
@@ -123,8 +124,45 @@ export function ledgerNote(note: unknown): string {
   return text ? label('item', text) : '';
 }
 
+/** Checklist items by id, from the district's templates: what a check's answers were answers to. */
+export type Items = ReadonlyMap<string, TemplateItem>;
+
+let items: Promise<Items> | null = null;
+
+/** The current templates' items, read once per page load (an item a later version dropped is shown by its id). */
+export function checklistItems(): Promise<Items> {
+  items ??= get<Doc>('/api/office/templates')
+    .then((answer) => new Map(listOf<Doc>(answer, 'templates').flatMap((t) => (t.items as TemplateItem[] | undefined) ?? []).map((i) => [i.id, i])))
+    .catch((err: unknown) => {
+      items = null;
+      throw err;
+    });
+  return items;
+}
+
+/** Every answer of a self-check or patrol, question by question, the hazard answers marked: what the owner
+ *  declared and what the worker found, which a false self-report's −3 is about. Folded: a check has ten or more. */
+export function answersOf(doc: Doc, known: Items): HTMLElement | null {
+  const answers = doc.answers && typeof doc.answers === 'object' ? Object.entries(doc.answers as Record<string, Doc>) : [];
+  if (answers.length === 0) return null;
+  const en = getLang() === 'en';
+  const rows = answers.map(([id, answer]) => {
+    const value = answer?.value as boolean | number | null | undefined;
+    const item = known.get(id);
+    const shown = typeof value === 'boolean' ? ot(value ? 'efile.yes' : 'efile.no') : value === null || value === undefined ? '—' : String(value);
+    const hazard = item ? isHazard(item, value) : false;
+    return h('li', { 'data-item': id, 'data-hazard-answer': hazard ? '' : undefined, class: hazard ? 'hazard' : undefined },
+      item ? (en ? item.label_en : item.label_zh) : label('item', id), `${en ? ': ' : '：'}`, h('span', { class: 'answer' }, shown),
+      hazard ? ` ⚠ ${label('item', id)}` : '');
+  });
+  const problems = rows.filter((r) => r.hasAttribute('data-hazard-answer')).length;
+  return h('details', { class: 'answers' },
+    h('summary', {}, problems ? ot('efile.answersWithProblems', { n: problems }) : ot('efile.answersAllInOrder')),
+    h('ul', {}, ...rows));
+}
+
 /** One line of the timeline: what happened, in words, never markup; people by their names. */
-export function describe(doc: Doc, names: Names = new Map()): Child[] {
+export function describe(doc: Doc, names: Names = new Map(), known: Items = new Map()): Child[] {
   const type = str(doc.type);
   const by = personName(names, str(doc.created_by));
   switch (type) {
@@ -138,6 +176,7 @@ export function describe(doc: Doc, names: Names = new Map()): Child[] {
         type === 'patrol' && findings.length === 0 ? ` · ${ot('efile.noFindings')}` : '',
         ...findings.map((f) => h('div', { class: 'finding' }, badge(label('severity', f.severity), `sev ${str(f.severity)}`), ' ',
           label('item', f.item), f.note ? ` · ${str(f.note)}` : '', f.deadline ? ` · ${ot('efile.deadline')} ${str(f.deadline)}` : '')),
+        answersOf(doc, known),
       ];
     }
     case 'hazard':
@@ -158,7 +197,7 @@ export function describe(doc: Doc, names: Names = new Map()): Child[] {
   }
 }
 
-function timeline(docs: Doc[], names: Names): HTMLElement {
+function timeline(docs: Doc[], names: Names, known: Items): HTMLElement {
   const sorted = [...docs].sort((a, b) => (timeOf(a) < timeOf(b) ? 1 : -1));
   if (sorted.length === 0) return h('p', { class: 'muted empty' }, ot('common.none'));
   return h(
@@ -168,7 +207,7 @@ function timeline(docs: Doc[], names: Names): HTMLElement {
       h('li', { 'data-kind': str(d.type), 'data-id': str(d._id) },
         h('span', { class: 'when' }, when(timeOf(d))),
         h('strong', { class: 'kind' }, label('kind', d.type)),
-        h('div', { class: 'what' }, ...describe(d, names)),
+        h('div', { class: 'what' }, ...describe(d, names, known)),
         photos(photoIds(d)),
       ),
     ),
@@ -186,9 +225,10 @@ interface EFile {
 function efile(code: string): HTMLElement {
   const box = h('div', {});
   const load = (): void => void loadInto(box, async () => {
-    const [answer, names] = await Promise.all([
+    const [answer, names, known] = await Promise.all([
       get<EFile>(`/api/office/shops/${encodeURIComponent(code)}/efile`),
       staffNames().catch((): Names => new Map()), // ids, if the names cannot be read
+      checklistItems().catch((): Items => new Map()), // answers by item id, if the templates cannot be read
     ]);
     const shop = answer.shop ?? {};
     const score = answer.score ?? {};
@@ -243,7 +283,7 @@ function efile(code: string): HTMLElement {
         { 'data-table': 'open-hazards' },
         (d) => ({ class: d.status === 'overdue' ? 'silent' : undefined }),
       )),
-      section(ot('efile.timeline'), timeline(docs.filter((d) => d.type !== 'ledger' && d.type !== 'photo'), names)),
+      section(ot('efile.timeline'), timeline(docs.filter((d) => d.type !== 'ledger' && d.type !== 'photo'), names, known)),
       section(ot('efile.photos'), photos(docs.filter((d) => d.type === 'photo').map((d) => str(d._id)).filter((id) => id !== '')) ??
         h('p', { class: 'muted empty' }, ot('common.none'))),
       section(ot('efile.ledger'), table(
