@@ -5,7 +5,9 @@ the page, with notes. The shop's name is hostile markup, shown as text."""
 from __future__ import annotations
 
 import base64
+import shutil
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +16,7 @@ import httpx
 from server.ids import new_ulid
 from tests.browser.office import follow, grid_login, office_headers, office_page, serious_patrol
 from tests.browser.test_grid_patrol import _camera_jpeg
-from tests.gateway import Gateway
+from tests.gateway import Gateway, free_port
 from tests.validators.builders import full_answers
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -324,3 +326,31 @@ def test_an_alarm_an_owners_self_check_raised_names_the_shops_grid_worker(
     name = {user["id"]: user["name"] for user in staff.json()["items"]}[f"grid:{worker['username']}"]
     meta = card.locator(".meta").inner_text()
     assert f"网格员 {name}" in meta and "来源：每周自查" in meta
+
+
+def test_the_district_office_sees_whether_its_webhook_got_each_alarm(
+    demo_district: Path, tmp_path: Path, browser: Any, logins: dict[str, Any]
+) -> None:
+    """The webhook's receiver is down: the desk's delivery log says each attempt failed, and when the next comes."""
+    data = tmp_path / "data"
+    shutil.copytree(demo_district, data)
+    closed = free_port()  # nothing listens there
+    env = {"MASHANG_WEBHOOK_URL": f"http://127.0.0.1:{closed}/hook", "MASHANG_WEBHOOK_BACKOFF_SECONDS": "30"}
+    gateway = Gateway(data, env=env).start()
+    try:
+        grid, grid_user, shop = grid_login(gateway, logins)
+        patrol = serious_patrol(shop, grid_user)
+        pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
+        assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
+        page = office_page(browser, gateway, logins, "/office/alarms")
+        log = page.locator("details[data-webhook-log]")
+        log.locator("summary").click()
+        row = log.locator(f'tr[data-ok="false"]:has(a[href="/office/shops/{shop}"])').first
+        for _ in range(20):  # the first attempt follows the alarm within moments
+            if row.count():
+                break
+            page.wait_for_timeout(500)
+            log.locator("button").click()
+        assert "失败" in row.inner_text() and "重试" in row.inner_text()
+    finally:
+        gateway.stop()

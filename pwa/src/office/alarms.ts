@@ -9,6 +9,7 @@ import { label, ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
 import { type Crews, type Names, gridCrews, personName, staffNames } from './people';
+import { isScoped } from './reach';
 import { badge, button, select } from './ui';
 import type { SseEvent, StreamState } from './sse';
 import { listen } from './watch';
@@ -313,5 +314,68 @@ export const alarms: Screen = (query) => {
       live.textContent = states[state];
     },
   });
+  if (!isScoped()) root.append(webhookLog()); // the webhook carries every sub-district's alarms: the district's
   return root;
 };
+
+interface Delivery {
+  delivery: string;
+  event: string;
+  alarm?: string | null;
+  shop?: string | null;
+  attempt: number;
+  of?: number | null;
+  ok: boolean;
+  status?: number | null;
+  error?: string | null;
+  at: string;
+  next_at?: string | null;
+  given_up?: boolean;
+}
+
+/** The webhook's last attempts (`GET /api/office/webhook/deliveries`), read when unfolded: whether each alarm
+ *  reached the receiver the office set up, and when a failed one is tried next or was given up. */
+export function webhookLog(): HTMLElement {
+  const box = h('div', {});
+  const panel = h('details', { class: 'webhook-log', 'data-webhook-log': '' }, h('summary', {}, ot('webhook.title')), box);
+  const load = async (): Promise<void> => {
+    box.replaceChildren(h('p', { class: 'muted' }, ot('common.loading')));
+    try {
+      const answer = await get<{ configured?: boolean; items?: Delivery[] }>('/api/office/webhook/deliveries?limit=50');
+      if (!answer.configured) {
+        box.replaceChildren(h('p', { class: 'muted', 'data-webhook': 'unset' }, ot('webhook.unset')));
+        return;
+      }
+      const rows = answer.items ?? [];
+      const outcome = (d: Delivery): string =>
+        d.ok
+          ? ot('webhook.ok', { status: String(d.status ?? '') })
+          : `${ot('webhook.failed')}${d.error ? `：${d.error}` : ''}`;
+      const next = (d: Delivery): string =>
+        d.ok ? '' : d.given_up ? ot('webhook.givenUp') : d.next_at ? ot('webhook.nextAt', { at: when(d.next_at) }) : '';
+      box.replaceChildren(
+        rows.length === 0
+          ? h('p', { class: 'muted' }, ot('webhook.none'))
+          : h('table', { class: 'data' },
+              h('thead', {}, h('tr', {}, ...(['webhook.at', 'webhook.alarm', 'webhook.attempt', 'webhook.outcome', 'webhook.next'] as const)
+                .map((k) => h('th', {}, ot(k))))),
+              h('tbody', {}, ...rows.map((d) =>
+                h('tr', { 'data-delivery': d.delivery, 'data-ok': String(d.ok), 'data-given-up': d.given_up ? '' : undefined },
+                  h('td', {}, when(d.at)),
+                  h('td', {}, d.shop ? h('a', { href: officePath('shops', d.shop) }, d.shop) : '', d.event === 'alarm.withdrawn' ? ` · ${ot('webhook.withdrawn')}` : ''),
+                  h('td', { class: 'num' }, d.of ? `${d.attempt} / ${d.of}` : String(d.attempt)),
+                  h('td', {}, outcome(d)),
+                  h('td', {}, next(d)),
+                ))),
+            ),
+        button(ot('webhook.refresh'), load),
+      );
+    } catch (err) {
+      box.replaceChildren(h('p', { class: 'error' }, reasonOf(err)));
+    }
+  };
+  panel.addEventListener('toggle', () => {
+    if (panel.open) void load();
+  });
+  return panel;
+}
