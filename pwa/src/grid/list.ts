@@ -200,19 +200,20 @@ export function listView(rest: string): View {
   });
   // Listen first, then read: a batch the first sync writes while the list is read is not missed.
   whileShown(node, reload, 1000); // a first sync brings hundreds of batches: redraw once a second at most
-  // What waits changes without a local write (the server acknowledged it): the shops' 有记录待上传 follow the count.
-  let pending = -1;
-  const stop = onSyncStatus((status) => {
-    if (!node.isConnected && pending !== -1) {
+  // What waits changes without a local write (the server acknowledged it): the shops' 有记录待上传 follow the ledgers'
+  // count. By the shops, not the number: one patrol acknowledged while another is written leaves the number as it was.
+  let heard = false;
+  const stop = onSyncStatus(() => {
+    if (!node.isConnected && heard) {
       stop();
       return;
     }
-    const now = status.pendingDocs + status.pendingPhotos;
-    if (pending !== -1 && now !== pending) {
-      waiting = shopsWaiting();
+    heard = true;
+    const now = shopsWaiting();
+    if (now.size !== waiting.size || [...now].some((code) => !waiting.has(code))) {
+      waiting = now;
       draw();
     }
-    pending = now;
   });
   reload();
   return { title: gt('title.shops'), node };
