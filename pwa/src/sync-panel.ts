@@ -6,11 +6,14 @@ import { t } from './i18n';
 import { KEEP_PHOTO_DAYS } from './photo-retention';
 import { refusedWhat, refusedWhy } from './refusals';
 import type { SyncStatus } from './sync-status';
+import { shanghaiIso } from './ulid';
 
-function when(iso: string | null): string {
+/** A moment as the app writes dates everywhere: 2026-11-30 10:00, in Shanghai (the browser's locale wrote
+ *  2026/11/30 10:00:36 here alone). */
+export function shownAt(iso: string | null): string {
   if (!iso) return t('sync.never');
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : shanghaiIso(ms).slice(0, 16).replace('T', ' ');
 }
 
 /** Fill the panel (a <dialog>) from the current status and the database's bookkeeping. */
@@ -43,13 +46,13 @@ export async function fillSyncPanel(panel: HTMLElement, status: SyncStatus): Pro
       { class: 'plain' },
       h('li', { 'data-pending-docs': String(status.pendingDocs) }, t('sync.waitingDocs', { n: status.pendingDocs })),
       h('li', { 'data-pending-photos': String(status.pendingPhotos) }, t('sync.waitingPhotos', { n: status.pendingPhotos })),
-      h('li', {}, t('sync.lastPush', { t: when(times.last_push) })),
-      h('li', {}, t('sync.lastPull', { t: when(times.last_pull) })),
+      h('li', {}, t('sync.lastPush', { t: shownAt(times.last_push) })),
+      h('li', {}, t('sync.lastPull', { t: shownAt(times.last_pull) })),
       forgotten
         ? h(
             'li',
             { 'data-photos-forgotten': String(forgotten.count) },
-            t('sync.photosForgotten', { n: forgotten.count, d: KEEP_PHOTO_DAYS, t: when(forgotten.at) }),
+            t('sync.photosForgotten', { n: forgotten.count, d: KEEP_PHOTO_DAYS, t: shownAt(forgotten.at) }),
           )
         : '',
     ),
