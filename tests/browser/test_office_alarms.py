@@ -216,7 +216,7 @@ def test_an_alarms_photo_shows_when_it_arrives_after_the_alarm_and_opens_large(
     thumb = page.locator(f'[data-alarm-id="{alarm_id}"] .photo-thumb:has(img[data-photo="{photo_id}"])')
     thumb.wait_for(timeout=20_000)
     page.wait_for_selector(f'[data-alarm-id="{alarm_id}"] .photo-thumb[data-photo-state=uploading]')
-    assert thumb.is_disabled()
+    assert thumb.is_disabled() and thumb.get_attribute("data-photo-label") == "照片上传中…"  # said, not a broken image
 
     picture = _camera_jpeg()
     photo = {
@@ -233,6 +233,7 @@ def test_an_alarms_photo_shows_when_it_arrives_after_the_alarm_and_opens_large(
     sent = httpx.put(f"{gateway.url}/sync/{photo_id}", headers=grid, json=photo, timeout=30)
     assert sent.status_code == 201, sent.text
     page.wait_for_selector(f'[data-alarm-id="{alarm_id}"] .photo-thumb[data-photo-state=shown]', timeout=30_000)
+    assert thumb.get_attribute("data-photo-label") is None
     thumb.click()
     viewer = page.locator("dialog.photo-viewer[open] img")
     viewer.wait_for()

@@ -25,12 +25,14 @@ export function photoThumb(id: string, alt: string, attrs: Record<string, string
         button.disabled = false;
         button.dataset.photoState = 'shown';
         button.title = '';
+        delete button.dataset.photoLabel;
       },
       (err: unknown) => {
         img.classList.add('missing');
         const waiting = err instanceof ApiError && err.status === 404 && attempt < RETRY_MS.length;
         button.dataset.photoState = waiting ? 'uploading' : 'missing';
         button.title = ot(waiting ? 'photo.uploading' : 'photo.missing');
+        button.dataset.photoLabel = ot(waiting ? 'photo.uploadingShort' : 'photo.missingShort'); // on the thumbnail
         // Asked again only while the thumbnail is on a screen (a redraw replaces it with one that asks itself).
         if (waiting) setTimeout(() => button.isConnected && load(attempt + 1), RETRY_MS[attempt]);
       },
