@@ -270,6 +270,15 @@ def test_the_login_page_leads_to_the_desk_which_a_reload_forgets(
     page.click("#lang-toggle")  # the same screens in English
     page.wait_for_selector(".office-nav a[data-screen=overview]:has-text('Overview')")
     assert page.locator("[data-figure=patrol_coverage_month] h3").inner_text() == "Patrol rate this month"
+    # The breakdowns' longer English headings fit a 1366 px desk: no column pushed out of sight, no name squeezed.
+    page.wait_for_selector("table[data-breakdown]")
+    fits = page.evaluate(
+        """() => [...document.querySelectorAll('table[data-breakdown]')].map((t) => [
+            t.scrollWidth <= t.parentElement.clientWidth + 1,
+            Math.min(...[...t.querySelectorAll('tbody td:first-child a')].map((a) => a.getClientRects().length)),
+        ])"""
+    )
+    assert fits and all(ok and lines == 1 for ok, lines in fits), fits
 
     # The office token lives in memory only: nothing in storage, and a reload asks to sign in again.
     stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage, sessionStorage))")
