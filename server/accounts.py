@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import itertools
 import secrets
 import time
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -482,6 +483,20 @@ def address_network(address: str) -> str:
 def check_pin(pin: str) -> None:
     if len(pin) != 6 or not pin.isdigit():
         raise bad_request("pin: exactly 6 digits")
+
+
+# PINs people choose first (one digit repeated and digits in a row are refused by rule): a stranger's guesses are
+# throttled per device, not per shop, so one of these would open many shops in a few tries each.
+COMMON_PINS: Final = frozenset(
+    {"123123", "112233", "121212", "101010", "520520", "521521", "147258", "159357", "789456"}
+)
+WEAK_PIN_REASON: Final = "pin: too easy to guess (one digit repeated, digits in a row, or a common PIN); choose another"
+
+
+def weak_pin(pin: str) -> bool:
+    """Whether an owner's new PIN is one a stranger would try first: 111111, 123456, 654321, 123123 ..."""
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
+    return (len(steps) == 1 and steps <= {-1, 0, 1}) or pin in COMMON_PINS
 
 
 def hash_pin(pin: str) -> str:

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.accounts import WEAK_PIN_REASON, weak_pin
 from server.api.common import accounts_of, caller, client_address, registry_of, text_field
 from server.errors import forbidden, not_found
 from server.http import json_response, read_object
@@ -39,6 +40,8 @@ async def activate(request: Request) -> Response:
     pin = text_field(body, "pin", 64)
     if len(pin) != 6 or not pin.isdigit():
         return json_response(request, {"error": "bad_request", "reason": "pin: exactly 6 digits"}, 400)
+    if weak_pin(pin):  # the owner's own choice only: a PIN set before, or by the operator, still signs in
+        return json_response(request, {"error": "bad_request", "reason": WEAK_PIN_REASON}, 400)
     session = await accounts.activate(
         text_field(body, "shop", 64), text_field(body, "code", 64), pin, client_address(request)
     )

@@ -69,15 +69,19 @@ def test_owner_activation_then_pin_login(world: World) -> None:
     assert len(code) == 8 and code.isdigit()
     # A grid worker cannot hand out codes for a shop outside their grids: it is answered as a shop there is not.
     assert world.client.post("/api/shops/S0003/activation", headers=zhou).status_code == 404
-    bad = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": "00000000", "pin": "123456"})
+    bad = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": "00000000", "pin": "135790"})
     assert bad.status_code == 401
     short = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": "12345"})
     assert short.status_code == 400 and "6 digits" in short.json()["reason"]
+    # A PIN a stranger would try first is refused, and the code stays good for a better one.
+    for weak in ("111111", "123456", "987654", "123123"):
+        easy = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": weak})
+        assert easy.status_code == 400 and "too easy to guess" in easy.json()["reason"], weak
     ok = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": "246810"})
     assert ok.status_code == 200 and ok.json()["user"]["id"] == "owner:S0001"
     claims = jwt.decode(ok.json()["token"], options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == 180 * 86400
-    again = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": "111111"})
+    again = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": "135790"})
     assert again.status_code == 401  # one-time code
     office = world.login("wang", "wang-password")
     shops = world.client.get("/api/office/registry/shops", headers=office).json()["items"]
