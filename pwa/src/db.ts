@@ -6,7 +6,7 @@ import { coalesce } from './coalesce';
 import { deviceId, store, stored, storedJson } from './device';
 import { clearAllDrafts, draftsMention } from './drafts';
 import { dueToRetire, expired, retire, type Retired } from './photo-retention';
-import { backOff, bearerFetch, PHOTO_BATCH_SIZE, PULL_BATCH_SIZE, PULL_SELECTOR, syncUrl } from './sync-config';
+import { backOff, bearerFetch, PHOTO_BATCH_SIZE, PULL_BATCH_SIZE, pullSelector, syncUrl } from './sync-config';
 import { describeSyncError, type ReplicationError, updateSyncFacts } from './sync-status';
 
 export { deviceId } from './device';
@@ -434,7 +434,7 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void, u
     // Until the download has caught up, the header says so: what the phone shows is not complete yet.
     updateSyncFacts({ pulling: true, toPull: null });
     pull = local.replicate
-      .from(remote, { ...options, batch_size: PULL_BATCH_SIZE, selector: PULL_SELECTOR })
+      .from(remote, { ...options, batch_size: PULL_BATCH_SIZE, selector: pullSelector(user) })
       .on('active', () => updateSyncFacts({ pulling: true }))
       .on('change', (info) => {
         store(LAST_PULL_KEY, new Date().toISOString());

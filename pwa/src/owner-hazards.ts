@@ -3,6 +3,7 @@
 // it is unit-tested; owner.ts reads the documents and the push ledger.
 import { getLang, t } from './i18n';
 import { hazardAnswer, type TemplateItem } from './items';
+import { addDays, dayOf } from './ulid';
 
 /** A patrol finding about something no template item covers (server/models/templates.py OTHER_ITEM). */
 export const OTHER_ITEM = 'other';
@@ -57,12 +58,12 @@ export interface RectificationLike {
 export type HazardShown = 'fix' | 'unsent' | 'sent' | 'rectified' | 'closed';
 
 /** The phone's rectifications of `hazardId` the server's hazard document does not list yet (refused ones aside). */
-export function pendingRectifications(
+export function pendingRectifications<T extends RectificationLike>(
   hazardId: string,
   hazard: HazardLike | null,
-  local: readonly RectificationLike[],
+  local: readonly T[],
   refused: ReadonlySet<string> = new Set(),
-): RectificationLike[] {
+): T[] {
   const known = new Set(hazard?.rectifications ?? []);
   const about = hazard ?? { _id: hazardId };
   return local.filter(
@@ -89,4 +90,129 @@ export function hazardShown(
   if (pending.length) return 'sent';
   if (hazard?.status === 'rectified') return 'rectified';
   return 'fix';
+}
+
+/** One step of a hazard's `history` (server/models/projections.py HazardStep): the status it moved to, when, and the
+ *  event that moved it (null for a deadline passing). */
+export interface HazardStepLike {
+  status: HazardLike['status'];
+  at: string;
+  event?: string | null;
+}
+
+/**
+ * Whether the owner's home says a hazard is overdue (已逾期) on `today` (YYYY-MM-DD, Asia/Shanghai). A reported fix
+ * stops the clock (server/validators/hazards.py `delay_end`): while a fix waits for the grid worker, at the server
+ * (`rectified`) or on the phone (`sent`, `unsent`), the hazard is overdue only if that fix came after the deadline
+ * (the server's history then holds an `overdue` step before it). `pendingFixAt` is the phone's waiting fix's time.
+ */
+export function shownOverdue(
+  hazard: { status: HazardLike['status']; deadline: string; history?: readonly HazardStepLike[] },
+  state: HazardShown,
+  today: string,
+  pendingFixAt?: string | null,
+): boolean {
+  switch (state) {
+    case 'closed':
+      return false;
+    case 'fix':
+      return hazard.status === 'overdue' || hazard.deadline < today;
+    case 'rectified': {
+      // The fix's step is dated with the moment the server credits it (an offline fix: when it was made).
+      const fix = [...(hazard.history ?? [])].reverse().find((step) => step.status === 'rectified');
+      return fix ? dayOf(fix.at) > hazard.deadline : false;
+    }
+    default:
+      // The server may not have it yet (and may say overdue meanwhile): the fix on the phone decides.
+      return pendingFixAt ? dayOf(pendingFixAt) > hazard.deadline : hazard.status === 'overdue';
+  }
+}
+
+/** A `{shop}:verification:{ulid}` event on the phone: the grid worker's verdict on a hazard's fix. */
+export interface VerificationLike {
+  _id: string;
+  type?: string;
+  hazard: string;
+  passed: boolean;
+  note?: string;
+  performed_at?: string;
+}
+
+function eventTime(doc: { _id: string; performed_at?: string }): number {
+  const at = doc.performed_at ? Date.parse(doc.performed_at) : NaN;
+  return Number.isFinite(at) ? at : 0;
+}
+
+/**
+ * The grid worker's failed verification (不通过) the owner has not answered yet: the latest verdict on the hazard (or
+ * on a finding the server merged into it, one of its `aliases`) failed, and the hazard is to fix again (`fix`: no
+ * later rectification on the server or on the phone). Null otherwise.
+ */
+export function rejectedFix(
+  hazard: Pick<HazardLike, '_id' | 'aliases'>,
+  state: HazardShown,
+  verifications: readonly VerificationLike[],
+): VerificationLike | null {
+  if (state !== 'fix') return null;
+  let latest: VerificationLike | null = null;
+  for (const v of verifications) {
+    if ((v.type ?? 'verification') !== 'verification' || !namesHazard(hazard, v.hazard)) continue;
+    if (!latest || eventTime(v) > eventTime(latest) || (eventTime(v) === eventTime(latest) && v._id > latest._id)) latest = v;
+  }
+  return latest && latest.passed === false ? latest : null;
+}
+
+/** The fields of a closed hazard the 已通过核查 list needs. */
+export interface ClosedHazardLike extends HazardLike {
+  deadline: string;
+  cost?: number;
+  closed_at?: string | null;
+  history?: readonly HazardStepLike[];
+}
+
+/** The hazards closed (verified) in the `days` days up to `today`, the latest first. */
+export function recentlyClosed<T extends ClosedHazardLike>(hazards: readonly T[], today: string, days = 14): T[] {
+  const from = addDays(today, -days);
+  return hazards
+    .filter((hz) => hz.status === 'closed' && !!hz.closed_at && dayOf(hz.closed_at) >= from)
+    .sort((a, b) => Date.parse(b.closed_at!) - Date.parse(a.closed_at!));
+}
+
+/**
+ * The day the fix the grid worker accepted was made: the fix waiting when the hazard closed (its step is dated with
+ * the moment the server credits it), or the verification itself when it was fixed on the spot
+ * (server/validators/hazards.py `_fixed_at`). Null for a hazard that is not closed.
+ */
+export function fixedDay(hazard: Pick<ClosedHazardLike, 'history'>): string | null {
+  let waiting: HazardStepLike | null = null;
+  for (const step of hazard.history ?? []) {
+    if (step.status === 'rectified') waiting = step;
+    else if (step.status === 'closed') return dayOf((waiting ?? step).at);
+    else waiting = null; // a failed verification sent it back
+  }
+  return null;
+}
+
+/** `percent` % of `points`, to the nearest whole point, halves away from zero (server/validators/rules.py share). */
+export function share(points: number, percent: number): number {
+  const whole = Math.floor((Math.abs(points) * percent) / 100);
+  const rest = (Math.abs(points) * percent) % 100;
+  const rounded = whole + (2 * rest >= 100 ? 1 : 0);
+  return points >= 0 ? rounded : -rounded;
+}
+
+/**
+ * What a verified hazard gave back (SPEC: rectified and verified in time, half of its cost comes back): in time or
+ * not, and the points. `ledgerPoints` is the server's `refund` ledger entry when the phone has it (exact, under the
+ * rules the hazard was found under); otherwise the points are worked out with `refundPercent` (the rules' share).
+ */
+export function refundOf(
+  hazard: Pick<ClosedHazardLike, 'deadline' | 'cost' | 'history'>,
+  refundPercent = 50,
+  ledgerPoints?: number | null,
+): { inTime: boolean; points: number } {
+  const fixed = fixedDay(hazard);
+  const inTime = fixed !== null && fixed <= hazard.deadline;
+  if (typeof ledgerPoints === 'number') return { inTime: inTime || ledgerPoints > 0, points: ledgerPoints };
+  return { inTime, points: inTime ? share(hazard.cost ?? 0, refundPercent) : 0 };
 }

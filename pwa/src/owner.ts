@@ -16,7 +16,20 @@ import { autosave, loadDraft, type Autosave } from './drafts';
 import { appendEvent, appendEvents, isQuotaError, savePhoto, photoUrl } from './events';
 import { joinList, t, type MessageKey } from './i18n';
 import { isHazard } from './items';
-import { hazardItemLabel, hazardShown, pendingRectifications, type HazardShown, type RectificationLike } from './owner-hazards';
+import {
+  hazardItemLabel,
+  hazardShown,
+  pendingRectifications,
+  recentlyClosed,
+  refundOf,
+  rejectedFix,
+  shownOverdue,
+  type HazardShown,
+  type HazardStepLike,
+  type RectificationLike,
+  type VerificationLike,
+} from './owner-hazards';
+import { LEDGER_PAGE, ledgerNewestFirst, ledgerWhat, signedPoints, type LedgerLike } from './owner-ledger';
 import { removableThumb } from './photo-thumb';
 import { checkPath, navigate, rectifyPath, shopPath } from './router';
 import { currentSession } from './session';
@@ -49,6 +62,16 @@ interface Hazard {
   deadline: string;
   note?: string;
   rectifications?: string[];
+  aliases?: string[];
+  self_reported?: boolean;
+  cost?: number;
+  closed_at?: string | null;
+  history?: HazardStepLike[];
+}
+
+/** `district:rules`: the share of a hazard's cost a fix in time gives back (the current version's). */
+interface RulesDoc {
+  refund_percent?: number;
 }
 
 interface Alarm {
@@ -163,11 +186,73 @@ function hazardNote(hz: Hazard): HTMLElement | null {
  * has not reflected yet (waiting to upload, or uploaded and not derived), so a fix is never submitted twice.
  */
 async function shownStates(code: string, hazards: (Hazard | null)[], ids: string[]): Promise<Map<string, HazardShown>> {
-  const local = await range<RectificationLike>(`${code}:rectification:`);
-  const waiting = ids.flatMap((id, i) => pendingRectifications(id, hazards[i] ?? null, local).map((r) => r._id));
+  const found = await fixStates(code, hazards, ids);
+  return new Map([...found].map(([id, { state }]) => [id, state]));
+}
+
+/** `shownStates`, with when the phone's fix waiting for the server was made (`sent`, `unsent`): a fix stops the
+ *  clock, so whether the hazard is overdue depends on it (owner-hazards `shownOverdue`). */
+async function fixStates(
+  code: string,
+  hazards: (Hazard | null)[],
+  ids: string[],
+): Promise<Map<string, { state: HazardShown; pendingAt: string | null }>> {
+  const local = await range<RectificationLike & { performed_at?: string }>(`${code}:rectification:`);
+  const pending = ids.map((id, i) => pendingRectifications(id, hazards[i] ?? null, local));
   // The push ledger is only asked when a rectification is waiting somewhere (the usual case is none).
-  const { unsent, refused } = await uploadState(waiting);
-  return new Map(ids.map((id, i) => [id, hazardShown(id, hazards[i] ?? null, local, unsent, refused)]));
+  const { unsent, refused } = await uploadState(pending.flat().map((r) => r._id));
+  return new Map(
+    ids.map((id, i) => {
+      const times = (pending[i] ?? []).filter((r) => !refused.has(r._id)).map((r) => r.performed_at ?? '');
+      const state = hazardShown(id, hazards[i] ?? null, local, unsent, refused);
+      return [id, { state, pendingAt: times.sort().at(-1) || null }];
+    }),
+  );
+}
+
+/** The grid worker's 不通过 on the owner's last fix, with their reason: the hazard is to be fixed again. */
+function rejectedNotice(verification: VerificationLike): HTMLElement {
+  const note = verification.note?.trim();
+  return h(
+    'div',
+    { class: 'rejected', 'data-rejected': verification._id, role: 'note' },
+    h('p', { class: 'warn' }, h('strong', {}, t('owner.fixRejected'))),
+    note ? h('p', { 'data-rejected-note': '' }, t('owner.fixRejectedNote', { note })) : null,
+    h('p', { class: 'warn' }, t('owner.fixAgain')),
+  );
+}
+
+/** 积分明细: what each change of the score was for, newest first, `shown` of them (and a button for more). */
+function ledgerSection(
+  entries: LedgerLike[],
+  hazards: Hazard[],
+  items: Map<string, TemplateItem>,
+  shown: number,
+  more: () => void,
+): HTMLElement {
+  const sorted = ledgerNewestFirst(entries);
+  const byId = new Map(hazards.map((hz) => [hz._id, hz]));
+  const button = h('button', { type: 'button', class: 'button', 'data-action': 'ledger-more' }, t('owner.ledgerMore'));
+  button.addEventListener('click', more);
+  return h(
+    'section',
+    { class: 'ledger', 'data-ledger': String(entries.length) },
+    h('h2', {}, t('owner.ledgerTitle')),
+    h(
+      'ol',
+      { class: 'ledger-list' },
+      ...sorted.slice(0, shown).map((entry) =>
+        h(
+          'li',
+          { 'data-ledger-entry': entry._id, 'data-rule': entry.rule, 'data-points': String(entry.points) },
+          h('span', { class: 'ledger-day muted' }, entry.day),
+          h('span', { class: 'ledger-what' }, ledgerWhat(entry, byId, items)),
+          h('span', { class: entry.points > 0 ? 'ledger-points ok' : 'ledger-points warn' }, signedPoints(entry.points)),
+        ),
+      ),
+    ),
+    sorted.length > shown ? button : null,
+  );
 }
 
 /** What a hazard with nothing left for the owner to do says instead of the rectify button. */
@@ -188,9 +273,11 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
   const body = h('div', { class: 'owner-home', 'data-owner-home': code });
   // The `{code}:score` revision the card above was drawn with: a new one (the server scored something) redraws it.
   let scoreRev: string | null | undefined;
+  // How many entries of the points ledger show (查看更早的记录 adds a page), kept across redraws.
+  let ledgerShown = LEDGER_PAGE;
   const render = async (): Promise<void> => {
     const since = `${code}:self_check:${newUlid(Date.now() - RECENT_MS).slice(0, 10)}`;
-    const [score, rewards, hazards, alarms, checks, items, recentRows] = await Promise.all([
+    const [score, rewards, hazards, alarms, checks, items, recentRows, verifications, rules, ledger] = await Promise.all([
       getDoc<Score>(`${code}:score`),
       getDoc<Rewards>(`${code}:rewards`),
       range<Hazard>(`${code}:hazard:`),
@@ -198,6 +285,9 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
       localDb().allDocs({ startkey: `${code}:self_check:\ufff0`, endkey: `${code}:self_check:`, descending: true, limit: 1 }),
       allItems(),
       localDb().allDocs({ startkey: since, endkey: `${code}:self_check:\ufff0`, include_docs: true }),
+      range<VerificationLike>(`${code}:verification:`),
+      getDoc<RulesDoc>('district:rules'),
+      range<LedgerLike>(`${code}:ledger:`),
     ]);
     const recent = recentRows.rows.flatMap((r) => (r.doc ? [r.doc as unknown as SelfCheck] : []));
     const { unsent: unsentChecks } = await uploadState(recent.map((c) => c._id));
@@ -212,9 +302,11 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
     const open = hazards
       .filter((hz) => hz.status === 'open' || hz.status === 'overdue' || hz.status === 'rectified')
       .sort((a, b) => a.deadline.localeCompare(b.deadline));
-    const shown = await shownStates(code, open, open.map((hz) => hz._id));
+    const shown = await fixStates(code, open, open.map((hz) => hz._id));
     const openAlarms = alarms.filter((a) => a.status !== 'resolved');
     const today = shanghaiDay();
+    const closed = recentlyClosed(hazards, today);
+    const ledgerPoints = new Map(ledger.map((e) => [e._id, e.points]));
     body.replaceChildren(
       ...present(
       h(
@@ -226,6 +318,8 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
           { class: doneThisWeek ? 'button big' : 'button primary big', href: checkPath(code), 'data-action': 'check' },
           t(doneThisWeek ? 'owner.doCheckAgain' : 'owner.doCheck'),
         ),
+        // Points come once a week: a second check earns none (its problems still count).
+        doneThisWeek ? h('p', { class: 'muted', 'data-week-points': 'earned' }, t('owner.weekPointsEarned')) : null,
       ),
       score ? null : h('p', { class: 'muted' }, t('owner.notLoaded')),
       rewards
@@ -278,17 +372,26 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
                 );
               }),
               ...open.map((hz) => {
-                const state = shown.get(hz._id) ?? 'fix';
-                const overdue = hz.status === 'overdue' || hz.deadline < today;
+                const { state, pendingAt } = shown.get(hz._id) ?? { state: 'fix' as const, pendingAt: null };
+                // A reported fix stops the clock: waiting for the grid worker is not overdue (unless it came late).
+                const overdue = shownOverdue(hz, state, today, pendingAt);
+                const rejected = rejectedFix(hz, state, verifications);
                 return h(
                   'li',
-                  { class: `hazard ${hz.severity}`, 'data-hazard': hz._id, 'data-status': hz.status, 'data-shown': state },
+                  {
+                    class: `hazard ${hz.severity}`,
+                    'data-hazard': hz._id,
+                    'data-status': hz.status,
+                    'data-shown': state,
+                    'data-overdue': String(overdue),
+                  },
                   h('strong', {}, label(items, hz.item)),
                   ' ',
                   h('span', { class: `sev ${hz.severity}` }, severity(hz.severity)),
                   h('br'),
                   h('span', { class: overdue ? 'warn' : 'muted' }, t('owner.deadline', { day: hz.deadline }), overdue ? ` · ${t('owner.overdue')}` : ''),
                   hazardNote(hz),
+                  rejected ? rejectedNotice(rejected) : null,
                   state === 'fix'
                     ? h('a', { class: 'button', href: rectifyPath(code, hz._id), 'data-action': 'rectify' }, t('owner.rectify'))
                     : h('p', { class: 'muted', 'data-rectify-state': state }, stateText(state)),
@@ -296,6 +399,41 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
               }),
             ),
       ),
+      closed.length
+        ? h(
+            'section',
+            { class: 'verified', 'data-verified-list': '' },
+            h('h2', {}, t('owner.verifiedTitle')),
+            h(
+              'ul',
+              { class: 'hazard-list' },
+              ...closed.map((hz) => {
+                const refund = refundOf(hz, rules?.refund_percent, ledgerPoints.get(`${code}:ledger:${hz._id.split(':')[2]}:refund`));
+                const cost = hz.cost ?? 0;
+                return h(
+                  'li',
+                  { class: 'closed', 'data-closed-hazard': hz._id, 'data-refund': String(refund.points) },
+                  h('strong', {}, label(items, hz.item)),
+                  ' ',
+                  h('span', { class: 'muted' }, t('owner.verifiedOn', { day: hz.closed_at!.slice(0, 10) })),
+                  h(
+                    'p',
+                    { class: refund.inTime ? 'ok' : 'muted' },
+                    refund.inTime
+                      ? refund.points > 0
+                        ? t('owner.refundBack', { n: refund.points, cost })
+                        : t('owner.refundInTime')
+                      : t('owner.refundLate', { cost }),
+                  ),
+                );
+              }),
+            ),
+          )
+        : null,
+      ledger.length ? ledgerSection(ledger, hazards, items, ledgerShown, () => {
+        ledgerShown += LEDGER_PAGE;
+        void render();
+      }) : null,
       ),
     );
   };
@@ -308,6 +446,13 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
 async function loadTemplates(code: string): Promise<Template[]> {
   const shop = await getDoc<ShopDoc>(`${code}:shop:${code}`);
   return applicableTemplates(shop?.category ?? null);
+}
+
+/** Whether the phone holds a self-check of this shop made this ISO week (the week's points are then earned). */
+async function checkedThisWeek(code: string): Promise<boolean> {
+  const rows = await localDb().allDocs({ startkey: `${code}:self_check:\ufff0`, endkey: `${code}:self_check:`, descending: true, limit: 1 });
+  const last = rows.rows[0]?.id.split(':')[2];
+  return !!last && isoWeek(ulidTime(last)) === isoWeek();
 }
 
 function guard(code: string): string | null {
@@ -341,7 +486,12 @@ export function checkView(code: string): View {
     queueMicrotask(() => navigate(back, true));
     return view;
   }
-  page.append(backLink(code), h('h1', {}, t('check.title')), h('p', { class: 'muted' }, t('check.intro')));
+  const intro = h('p', { class: 'muted' }, t('check.intro'));
+  page.append(backLink(code), h('h1', {}, t('check.title')), intro);
+  // A second check in the same ISO week earns no points (once a week): say so before it is filled in.
+  void checkedThisWeek(code).then((done) => {
+    if (done) intro.after(h('p', { class: 'notice', role: 'status', 'data-week-points': 'earned' }, t('owner.weekPointsEarned')));
+  });
   const status = h('div', { class: 'status-area' });
   void (async () => {
     let templates = await loadTemplates(code);
@@ -438,8 +588,13 @@ export function rectifyView(code: string, hazardId: string): View {
     return view;
   }
   void (async () => {
-    const [hazard, items] = await Promise.all([getDoc<Hazard>(hazardId), allItems()]);
+    const [hazard, items, verifications] = await Promise.all([
+      getDoc<Hazard>(hazardId),
+      allItems(),
+      range<VerificationLike>(`${code}:verification:`),
+    ]);
     const state = (await shownStates(code, [hazard], [hazardId])).get(hazardId) ?? 'fix';
+    const rejected = hazard ? rejectedFix(hazard, state, verifications) : null;
     page.append(
       ...present(
       backLink(code),
@@ -456,6 +611,7 @@ export function rectifyView(code: string, hazardId: string): View {
           )
         : null,
       hazard ? hazardNote(hazard) : null,
+      rejected ? rejectedNotice(rejected) : null,
       ),
     );
     if (state !== 'fix') {

@@ -4,13 +4,23 @@
 export const PULL_BATCH_SIZE = 200;
 
 /**
- * What a phone pulls of its scope (a `_changes` selector): every document but photos, which are fetched when shown
- * (../events `photoUrl`), and the points ledger, one document per rule firing and over half of a shop's documents,
- * which only the office's screens read. Deletions always: a deleted document keeps no `type` to match, and the
- * server deletes a hazard it has merged into an older one (an owner's older self-check arrived after the patrol),
- * which the phone must then stop showing.
+ * What a grid worker's phone pulls of its scope (a `_changes` selector): every document but photos, which are fetched
+ * when shown (../events `photoUrl`), and the points ledger, one document per rule firing and over half of a shop's
+ * documents, dozens of shops' worth, which the worker's screens do not read. Deletions always: a deleted document
+ * keeps no `type` to match, and the server deletes a hazard it has merged into an older one (an owner's older
+ * self-check arrived after the patrol), which the phone must then stop showing.
  */
 export const PULL_SELECTOR = { $or: [{ type: { $nin: ['photo', 'ledger'] } }, { _deleted: true }] };
+/**
+ * What an owner's phone pulls: the same, with the points ledger. An owner holds one shop (about 70 entries a year),
+ * and the home's 积分明细 shows what each change of the score was for (../owner-ledger).
+ */
+export const OWNER_PULL_SELECTOR = { $or: [{ type: { $nin: ['photo'] } }, { _deleted: true }] };
+
+/** The pull's selector for the signed-in user (`owner:{shop}`, `grid:{name}`, …). */
+export function pullSelector(user: string): typeof PULL_SELECTOR | typeof OWNER_PULL_SELECTOR {
+  return user.startsWith('owner:') ? OWNER_PULL_SELECTOR : PULL_SELECTOR;
+}
 /** Photos go up one per request, so a weak signal finishes each one and an alarm never queues behind many. */
 export const PHOTO_BATCH_SIZE = 1;
 /** Longest wait between retries once the server or the network has failed. */

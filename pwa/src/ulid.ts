@@ -48,6 +48,20 @@ export function shanghaiDay(ms: number = Date.now()): string {
   return shanghaiIso(ms).slice(0, 10);
 }
 
+/** The Shanghai day (`YYYY-MM-DD`) of a time written with its offset, as the server and the phones write them
+ *  (`2026-11-28T09:30:00+08:00`); a value that is no time keeps its first ten characters. */
+export function dayOf(at: string): string {
+  const ms = Date.parse(at);
+  return Number.isFinite(ms) ? shanghaiDay(ms) : at.slice(0, 10);
+}
+
+/** `day` (YYYY-MM-DD) moved by `days` calendar days. */
+export function addDays(day: string, days: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
 /** ISO week `YYYY-Www` of a Shanghai day, as the server counts weekly self-checks. */
 export function isoWeek(ms: number = Date.now()): string {
   const d = new Date(Date.parse(shanghaiDay(ms) + 'T00:00:00Z'));

@@ -135,6 +135,11 @@ export function authMessage(err: unknown, activating = false): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Whether a refused owner sign-in calls for a new activation code: a wrong PIN, or locked out after too many. */
+export function pinForgotten(err: unknown): boolean {
+  return err instanceof ApiError && (err.status === 401 || err.status === 429 || err.error === 'too_many_requests');
+}
+
 function showError(el: HTMLElement, err: unknown, activating = false): void {
   el.hidden = false;
   el.textContent = authMessage(err, activating);
@@ -204,6 +209,9 @@ function ownerSignIn(shop: string | null): HTMLElement {
   if (shop) shopInput.value = shop;
   const pin = pinInput('pin', 'current-password');
   const err = errorLine();
+  // A wrong PIN, or too many: the way forward is a new activation code from the grid worker, which sets a new PIN.
+  const useCode = h('button', { type: 'button', class: 'link', 'data-action': 'use-code' }, t('owner.useCode'));
+  const help = h('p', { class: 'muted pin-help', 'data-pin-help': '', hidden: true }, t('owner.pinHelp'), ' ', useCode);
   const button = h('button', { type: 'submit', class: 'primary' }, t('owner.login'));
   const form = h(
     'form',
@@ -211,11 +219,13 @@ function ownerSignIn(shop: string | null): HTMLElement {
     shop ? null : field(t('login.shop'), shopInput),
     field(t('owner.pinLabel'), pin),
     err,
+    help,
     button,
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     err.hidden = true;
+    help.hidden = true;
     if (!PIN.test(pin.value)) {
       say(err, t('owner.pinDigits'));
       pin.focus();
@@ -224,7 +234,10 @@ function ownerSignIn(shop: string | null): HTMLElement {
     button.disabled = true;
     void resolveShopCode(shop ?? shopInput.value)
       .then((code) => postAuth('/api/auth/owner', { shop: code, pin: pin.value }, `owner:${code}`).then(() => navigate(shopPath(code), true)))
-      .catch((e: unknown) => showError(err, e))
+      .catch((e: unknown) => {
+        showError(err, e);
+        help.hidden = !pinForgotten(e);
+      })
       .finally(() => (button.disabled = false));
   });
 
@@ -271,13 +284,12 @@ function ownerSignIn(shop: string | null): HTMLElement {
       .catch((e: unknown) => showError(actErr, e, true))
       .finally(() => (actButton.disabled = false));
   });
-  return h(
-    'div',
-    { class: 'owner-signin' },
-    h('h2', {}, t('login.owner')),
-    form,
-    h('details', { class: 'activation' }, h('summary', {}, t('owner.activateTitle')), activate),
-  );
+  const activation = h('details', { class: 'activation' }, h('summary', {}, t('owner.activateTitle')), activate);
+  useCode.addEventListener('click', () => {
+    activation.open = true;
+    code.focus();
+  });
+  return h('div', { class: 'owner-signin' }, h('h2', {}, t('login.owner')), form, activation);
 }
 
 function shopView(code: string, lookup: ScoreLookup, mountOwner: OwnerMount): View {

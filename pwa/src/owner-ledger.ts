@@ -1,0 +1,70 @@
+// The owner's 积分明细: the shop's points ledger (`{shop}:ledger:*`, server/models/projections.py LedgerEntry) in
+// plain words, newest first. Pure, so it is unit-tested; owner.ts reads the documents.
+import { t, type MessageKey } from './i18n';
+import type { TemplateItem } from './items';
+import { hazardItemLabel } from './owner-hazards';
+
+/** The fields of a `{shop}:ledger:{source key}:{rule}` document the list shows. */
+export interface LedgerLike {
+  _id: string;
+  rule: string;
+  points: number;
+  /** The document or period it comes from: a hazard's id, a check's or patrol's id, `2026`, `2026-W48`. */
+  source: string;
+  day: string;
+  note?: string;
+}
+
+/** The hazard fields that name a ledger entry about it. */
+export interface LedgerHazard {
+  item: string;
+  self_reported?: boolean;
+}
+
+/** How many entries the list shows at first, and how many more each 查看更早的记录 adds. */
+export const LEDGER_PAGE = 20;
+
+/** The entries newest first: by day, then (one day's several) by id, the later source first. */
+export function ledgerNewestFirst<T extends LedgerLike>(entries: readonly T[]): T[] {
+  return [...entries].sort((a, b) => (a.day === b.day ? (a._id < b._id ? 1 : -1) : a.day < b.day ? 1 : -1));
+}
+
+/** `+2`, `-1`: what an entry did to the score. */
+export function signedPoints(points: number): string {
+  return points > 0 ? `+${points}` : String(points);
+}
+
+/** What an entry was for, in the owner's words; `hazards` by id (the hazard an entry's source names). */
+export function ledgerWhat(
+  entry: LedgerLike,
+  hazards: ReadonlyMap<string, LedgerHazard>,
+  items: ReadonlyMap<string, TemplateItem>,
+): string {
+  const hazard = hazards.get(entry.source);
+  const itemId = hazard?.item ?? (entry.rule === 'hazard' || entry.rule === 'false_self_report' ? entry.note : undefined);
+  const item = itemId ? hazardItemLabel(items, itemId) : '';
+  switch (entry.rule) {
+    case 'start':
+    case 'self_check':
+    case 'patrol_clean':
+      return t(`owner.ledger.${entry.rule}` as MessageKey);
+    case 'missed_week': {
+      const week = /^(\d{4})-W(\d{2})$/.exec(entry.source);
+      return week
+        ? t('owner.ledger.missed_week', { year: week[1]!, week: Number(week[2]) })
+        : t('owner.ledger.missed_week', { year: entry.day.slice(0, 4), week: '?' });
+    }
+    case 'hazard':
+      return t(hazard?.self_reported ? 'owner.ledger.selfHazard' : 'owner.ledger.hazard', { item });
+    case 'false_self_report':
+    case 'refund':
+      return t(`owner.ledger.${entry.rule}`, { item });
+    case 'overdue': {
+      // `{shop}:ledger:{hazard key}.w{n}:overdue`: the n-th started week past the deadline.
+      const n = /\.w(\d+):overdue$/.exec(entry._id)?.[1] ?? '?';
+      return t('owner.ledger.overdue', { n, item });
+    }
+    default:
+      return entry.rule;
+  }
+}
