@@ -123,6 +123,7 @@ export function authReason(err: ApiError): string {
   if (reason.includes('本店已停业')) return t('auth.shopClosed'); // server/accounts.py SHOP_CLOSED
   const known = REASONS[reason];
   if (known) return t(known);
+  if (err.status === 400 && reason.startsWith('pin: too easy')) return t('owner.pinWeak');
   if (err.status === 400 && reason.startsWith('pin:')) return t('owner.pinDigits');
   if (err.status === 404 && reason.startsWith('No shop ')) return t('auth.noShop');
   return reason || err.error || `HTTP ${err.status}`;
@@ -174,6 +175,14 @@ function pinInput(name: string, autocomplete: string): HTMLInputElement {
 }
 
 const PIN = /^\d{6}$/;
+// The PINs a stranger tries first, refused as a new PIN (server/accounts.py `weak_pin`, which has the last word).
+const COMMON_PINS = new Set(['123123', '112233', '121212', '101010', '520520', '521521', '147258', '159357', '789456']);
+
+/** Whether a new PIN is one digit repeated, digits in a row (123456, 654321) or a common one. */
+export function weakPin(pin: string): boolean {
+  const steps = new Set([...pin].slice(1).map((d, i) => Number(d) - Number(pin[i])));
+  return (steps.size === 1 && [...steps].every((s) => Math.abs(s) <= 1)) || COMMON_PINS.has(pin);
+}
 
 /** Sign in to `account` (`owner:{shop}` or `staff:{username}`), with this phone's key for it when it has one. */
 async function postAuth(path: string, body: Record<string, string>, account: string): Promise<void> {
@@ -265,6 +274,11 @@ function ownerSignIn(shop: string | null): HTMLElement {
     actErr.hidden = true;
     if (!PIN.test(newPin.value)) {
       say(actErr, t('owner.pinDigits'));
+      newPin.focus();
+      return;
+    }
+    if (weakPin(newPin.value)) {
+      say(actErr, t('owner.pinWeak'));
       newPin.focus();
       return;
     }

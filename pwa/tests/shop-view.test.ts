@@ -226,6 +226,18 @@ describe('the new PIN, typed twice', () => {
     expect(posts).toHaveLength(0);
   });
 
+  it('refuses a PIN a stranger would try first, sending nothing; the server says so too', async () => {
+    for (const weak of ['111111', '123456', '987654', '123123']) {
+      posts.length = 0;
+      const form = activation(weak, weak);
+      await settled();
+      expect(form.querySelector('.error')?.textContent).toBe('密码太简单，容易被猜到（如 111111、123456）：请换一个。');
+      expect(posts).toHaveLength(0);
+    }
+    const reason = 'pin: too easy to guess (one digit repeated, digits in a row, or a common PIN); choose another';
+    expect(authMessage(new ApiError(400, 'bad_request', reason), true)).toBe('激活失败：密码太简单，容易被猜到（如 111111、123456）：请换一个。');
+  });
+
   it('sends matching PINs', async () => {
     activation('135790', '135790');
     await vi.waitFor(() => expect(posts).toHaveLength(1));
