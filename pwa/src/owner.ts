@@ -23,6 +23,7 @@ import {
   recentlyClosed,
   refundOf,
   rejectedFix,
+  share,
   shownOverdue,
   type HazardShown,
   type HazardStepLike,
@@ -67,6 +68,36 @@ interface Hazard {
   cost?: number;
   closed_at?: string | null;
   history?: HazardStepLike[];
+  photos?: string[];
+}
+
+/** Where a hazard came from, what it cost, and what a fix in time gives back: 网格员巡查发现 · 扣 10 分，按期整改并
+ *  通过核查返还 5 分. The owner saw only a lower score. */
+function hazardCost(hz: Hazard, refundPercent: number | undefined, open: boolean): HTMLElement {
+  const cost = hz.cost ?? 0;
+  const from = t(hz.self_reported ? 'owner.fromSelfCheck' : 'owner.fromPatrol');
+  const back = share(cost, refundPercent ?? 50);
+  return h(
+    'p',
+    { class: 'muted hazard-cost', 'data-cost': String(cost) },
+    `${from} · ${t('owner.hazardCost', { n: cost })}`,
+    open && back > 0 ? `${t('owner.listSep')}${t('owner.hazardRefund', { n: back })}` : '',
+  );
+}
+
+/** The photos the grid worker (or the owner) took of the hazard, fetched when shown (the phone keeps no copy). */
+function hazardPhotos(hz: Hazard): HTMLElement | null {
+  const ids = hz.photos ?? [];
+  if (ids.length === 0) return null;
+  return h(
+    'div',
+    { class: 'thumbs', 'data-hazard-photos': '' },
+    ...ids.slice(0, 4).map((id) => {
+      const img = h('img', { alt: t('check.photo'), 'data-photo': id, loading: 'lazy' });
+      void photoUrl(id).then((u) => u && (img.src = u));
+      return img;
+    }),
+  );
 }
 
 /** `district:rules`: the share of a hazard's cost a fix in time gives back (the current version's). */
@@ -322,6 +353,8 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
         doneThisWeek ? h('p', { class: 'muted', 'data-week-points': 'earned' }, t('owner.weekPointsEarned')) : null,
       ),
       score ? null : h('p', { class: 'muted' }, t('owner.notLoaded')),
+      // The card above shows 红榜 or 黑榜 as a chip: what it means, and for the black list the way off it.
+      score?.list ? h('p', { class: score.list === 'red' ? 'ok' : 'warn', 'data-list-explained': score.list }, t(`owner.list.${score.list}`)) : null,
       rewards
         ? h(
             'section',
@@ -335,6 +368,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
             'section',
             { class: 'alarms' },
             h('h2', {}, t('owner.alarms')),
+            h('p', { class: 'muted', 'data-alarms-explained': '' }, t('owner.alarmsHint')),
             h(
               'ul',
               {},
@@ -390,7 +424,9 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
                   h('span', { class: `sev ${hz.severity}` }, severity(hz.severity)),
                   h('br'),
                   h('span', { class: overdue ? 'warn' : 'muted' }, t('owner.deadline', { day: hz.deadline }), overdue ? ` · ${t('owner.overdue')}` : ''),
+                  hazardCost(hz, rules?.refund_percent, !overdue),
                   hazardNote(hz),
+                  hazardPhotos(hz),
                   rejected ? rejectedNotice(rejected) : null,
                   state === 'fix'
                     ? h('a', { class: 'button', href: rectifyPath(code, hz._id), 'data-action': 'rectify' }, t('owner.rectify'))

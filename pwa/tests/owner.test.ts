@@ -164,6 +164,15 @@ describe("the owner's home", () => {
     expect(home.textContent).not.toMatch(/\bother\b/);
   });
 
+  it('says what the black list means and the way off it, and who handles an alarm', async () => {
+    fake.docs.set('S0001:score', { _id: 'S0001:score', _rev: '1-a', points: 71, list: 'black' });
+    const home = await ownerHome();
+    await vi.waitFor(() => expect(home.querySelector('[data-list-explained=black]')).not.toBeNull());
+    expect(home.querySelector('[data-list-explained]')!.textContent).toContain('按期整改隐患可以提高积分');
+    expect(home.querySelector('[data-alarms-explained]')!.textContent).toContain('由安监所安排处置');
+    fake.docs.delete('S0001:score');
+  });
+
   it('shows a rectification saved offline as waiting to upload, without the rectify button', async () => {
     fake.docs.set(RECT, rectification);
     fake.unsent.add(RECT);

@@ -143,6 +143,8 @@ def test_a_failed_fix_shows_the_reason_until_fixed_again(
     item.locator("[data-rejected]").wait_for()
     text = item.inner_text()
     assert "整改未通过" in text and REASON in text and "请重新整改" in text
+    # Where it came from, what it cost, what a fix in time gives back (a general finding: 2 points, half back).
+    assert item.locator(".hazard-cost").inner_text() == "网格员巡查发现 · 扣 2 分，按期整改并通过核查返还 1 分"
 
     item.locator("a[data-action=rectify]").click()
     page.wait_for_selector("[data-form=rectification]")
