@@ -19,6 +19,7 @@ from server.store import open_store
 from server.store.protocol import Store
 from tests.gateway import Gateway
 from tests.validators.builders import gas_leak_patrol
+from tests.validators.served import self_check
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DESKTOP = {"width": 1280, "height": 900}
@@ -115,3 +116,14 @@ def grid_login(gateway: Gateway, logins: dict[str, Any]) -> tuple[dict[str, str]
 
 def serious_patrol(shop: str, user_id: str) -> dict[str, Any]:
     return gas_leak_patrol(shop, user_id, "d-browser-test")
+
+
+def owners_self_check(gateway: Gateway, owner: dict[str, Any], **declared: Any) -> dict[str, Any]:
+    """A weekly self-check of `owner` (an entry of logins.json) sent now from their phone, answering `declared` as
+    `full_answers` takes them (`open_flame=True`); answers the check."""
+    signed = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": owner["shop"], "pin": owner["pin"]}, timeout=30)
+    check = self_check(owner["shop"], minutes_ago=0, **declared)
+    auth = {"Authorization": f"Bearer {signed.json()['token']}"}
+    answer = httpx.put(f"{gateway.url}/sync/{check['_id']}", json=check, headers=auth, timeout=30)
+    assert answer.status_code == 201, answer.text
+    return check

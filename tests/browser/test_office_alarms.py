@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import base64
 import shutil
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
-from server.ids import new_ulid
-from tests.browser.office import follow, grid_login, office_headers, office_page, serious_patrol
+from tests.browser.office import follow, grid_login, office_headers, office_page, owners_self_check, serious_patrol
 from tests.browser.test_grid_patrol import _camera_jpeg
 from tests.gateway import Gateway, free_port
-from tests.validators.builders import full_answers
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -304,22 +300,7 @@ def test_an_alarm_an_owners_self_check_raised_names_the_shops_grid_worker(
     owner = logins["owners"][0]
     shop = owner["shop"]
     [worker] = [w for w in logins["grid_workers"] if shop in w["shops"]]
-    token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": owner["pin"]}, timeout=30)
-    check = {
-        "_id": f"{shop}:self_check:{new_ulid()}",
-        "type": "self_check",
-        "schema": 1,
-        "shop": shop,
-        "template": "district:template:fire-gas",
-        "template_version": 1,
-        "performed_at": datetime.now(ZoneInfo("Asia/Shanghai")).replace(microsecond=0).isoformat(),
-        "created_by": f"owner:{shop}",
-        "device": "d-owner-phone",
-        "answers": full_answers(shop, open_flame=True),
-    }
-    auth = {"Authorization": f"Bearer {token.json()['token']}"}
-    answer = httpx.put(f"{gateway.url}/sync/{check['_id']}", json=check, headers=auth, timeout=30)
-    assert answer.status_code == 201, answer.text
+    check = owners_self_check(gateway, owner, open_flame=True)
     page = office_page(browser, gateway, logins, "/office/alarms")
     card = page.locator(f'[data-alarm-id="{shop}:alarm:{check["_id"].rsplit(":", 1)[1]}"]')
     card.wait_for(timeout=30_000)

@@ -8,17 +8,22 @@ from __future__ import annotations
 import csv
 import io
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
-from server.ids import new_ulid
-from tests.browser.office import DESKTOP, follow, grid_login, office_headers, office_page, serious_patrol, settle
+from tests.browser.office import (
+    DESKTOP,
+    follow,
+    grid_login,
+    office_headers,
+    office_page,
+    owners_self_check,
+    serious_patrol,
+    settle,
+)
 from tests.gateway import Gateway
-from tests.validators.builders import full_answers
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 SCREENS = ["", "alarms", "ranking", "shops", "workers", "sync", "registry", "rules", "rewards", "exports"]
@@ -383,21 +388,7 @@ def test_the_e_file_shows_each_answer_of_a_check(gateway: Gateway, browser: Any,
     finding was charged as a false self-report, or what a self-check's hazard was an answer to."""
     owner = logins["owners"][0]
     shop = owner["shop"]
-    token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": shop, "pin": owner["pin"]}, timeout=30)
-    check = {
-        "_id": f"{shop}:self_check:{new_ulid()}",
-        "type": "self_check",
-        "schema": 1,
-        "shop": shop,
-        "template": "district:template:fire-gas",
-        "template_version": 1,
-        "performed_at": datetime.now(ZoneInfo("Asia/Shanghai")).replace(microsecond=0).isoformat(),
-        "created_by": f"owner:{shop}",
-        "device": "d-owner-phone",
-        "answers": full_answers(shop, open_flame=True),
-    }
-    auth = {"Authorization": f"Bearer {token.json()['token']}"}
-    assert httpx.put(f"{gateway.url}/sync/{check['_id']}", json=check, headers=auth, timeout=30).status_code == 201
+    check = owners_self_check(gateway, owner, open_flame=True)
     templates = httpx.get(f"{gateway.url}/api/office/templates", headers=office_headers(gateway, logins), timeout=30)
     [question] = [i["label_zh"] for t in templates.json()["items"] for i in t["items"] if i["id"] == "open_flame"]
 

@@ -100,8 +100,9 @@ def _now_minus(minutes: float) -> str:
     return (datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=minutes)).isoformat()
 
 
-def self_check(shop: str, serious: bool = False, minutes_ago: float = 1) -> dict[str, Any]:
-    """An owner's weekly self-check; a serious one declares e-bikes charged inside (serious: an alarm at once)."""
+def self_check(shop: str, serious: bool = False, minutes_ago: float = 1, **declared: Any) -> dict[str, Any]:
+    """An owner's weekly self-check; a serious one declares e-bikes charged inside (serious: an alarm at once);
+    `declared` answers other items as `full_answers` takes them (`open_flame=True`)."""
     return {
         "_id": f"{shop}:self_check:{new_ulid()}",
         "type": "self_check",
@@ -112,7 +113,7 @@ def self_check(shop: str, serious: bool = False, minutes_ago: float = 1) -> dict
         "performed_at": _now_minus(minutes_ago),
         "created_by": f"owner:{shop}",
         "device": f"d-{shop}",
-        "answers": full_answers(shop, ebike_indoor_charging=True) if serious else full_answers(shop),
+        "answers": full_answers(shop, **({"ebike_indoor_charging": True} if serious else {}), **declared),
     }
 
 
