@@ -2,25 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { AlarmDoc, Doc, HazardDoc, PatrolDoc, SelfCheckDoc, ShopDoc } from '../src/grid/docs';
 import { allHazards, dayOf, dueAt, withoutRefused, dueList, filterDues, groupByShop, isNews, pendingVerdict, photosToKeep, isOverdue, monthProgress, RECENT_MS, weekOfDay } from '../src/grid/due';
 import { matchGridRoute } from '../src/grid/routes';
+import { shop } from './grid-fixtures';
 
 // Saturday 2026-11-28, 10:00 in Shanghai (02:00 UTC): ISO week 2026-W48, month 2026-11.
 const NOW = new Date('2026-11-28T02:00:00Z');
-
-function shop(code: string, extra: Partial<ShopDoc> = {}): ShopDoc {
-  return {
-    _id: `${code}:shop:${code}`,
-    type: 'shop',
-    code,
-    name: `店${code}`,
-    address: `划船巷${code.slice(1)}号`,
-    category: 'retail',
-    community: 'huachuan',
-    grid: 'huachuan-01',
-    status: 'active',
-    owner_activated: true,
-    ...extra,
-  };
-}
 
 function event<T extends Doc>(code: string, type: string, at: string, n = 0, extra: object = {}): T {
   return {

@@ -4,7 +4,6 @@
 // number waiting as it was.
 import { describe, expect, it, vi } from 'vitest';
 import { groupByShop } from '../src/grid/due';
-import type { ShopDoc } from '../src/grid/docs';
 
 const state = vi.hoisted(() => ({
   waiting: new Set<string>(),
@@ -23,23 +22,10 @@ vi.mock('../src/sync-status', () => ({
   },
 }));
 
-const shop = (code: string): ShopDoc => ({
-  _id: `${code}:shop:${code}`,
-  type: 'shop',
-  code,
-  name: `店${code}`,
-  address: `划船巷${code.slice(1)}号`,
-  category: 'retail',
-  community: 'huachuan',
-  grid: 'huachuan-01',
-  status: 'active',
-  owner_activated: true,
+vi.mock('../src/grid/data', async () => {
+  const { shop } = await import('./grid-fixtures');
+  return { loadShopFiles: async () => groupByShop([shop('S0001'), shop('S0002')]), askShops: async () => [] };
 });
-
-vi.mock('../src/grid/data', () => ({
-  loadShopFiles: async () => groupByShop([shop('S0001'), shop('S0002')]),
-  askShops: async () => [],
-}));
 
 describe("the grid list's 有记录待上传 marks", () => {
   it('move to the shop now waiting when the count stays the same', async () => {

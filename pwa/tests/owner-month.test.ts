@@ -5,36 +5,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fireGas from '../../server/models/data/template-fire-gas.json';
 
-// The local database, in memory: just the calls the owner's screens make.
-const fake = vi.hoisted(() => {
-  const docs = new Map<string, Record<string, unknown>>();
-  const unsent = new Set<string>();
-  const db = {
-    async get(id: string) {
-      const doc = docs.get(id);
-      if (!doc) throw Object.assign(new Error('missing'), { status: 404 });
-      return doc;
-    },
-    async allDocs(q: { startkey: string; endkey: string; descending?: boolean; limit?: number }) {
-      const [lo, hi] = q.descending ? [q.endkey, q.startkey] : [q.startkey, q.endkey];
-      let ids = [...docs.keys()].sort().filter((id) => id >= lo && id <= hi);
-      if (q.descending) ids.reverse();
-      if (q.limit) ids = ids.slice(0, q.limit);
-      return { rows: ids.map((id) => ({ id, key: id, value: { rev: '1-a' }, doc: docs.get(id) })) };
-    },
-  };
-  return { docs, unsent, db, redraw: null as null | (() => void) };
-});
+import { fake } from './owner-fakes';
 
-vi.mock('../src/db', () => ({
-  localDb: () => fake.db,
-  whileShown: (_node: unknown, onChange: () => void) => void (fake.redraw = onChange),
-  uploadState: async (ids: string[]) => ({ unsent: new Set(ids.filter((id) => fake.unsent.has(id))), refused: new Set<string>() }),
-}));
+vi.mock('../src/db', async () => (await import('./owner-fakes')).ownerDb);
 vi.mock('../src/session', async (actual) => ({
   ...(await actual<typeof import('../src/session')>()),
-  currentSession: () => ({ token: 't', user: { id: 'owner:S0001', role: 'owner', shop: 'S0001' }, shop: 'S0001' }),
-  signOut: async () => undefined,
+  ...(await import('./owner-fakes')).ownerSession,
 }));
 
 import type { Template } from '../src/checklist';
@@ -51,11 +27,10 @@ import {
   type HazardStepLike,
   type VerificationLike,
 } from '../src/owner-hazards';
-import { addDays } from '../src/ulid';
 import { LEDGER_PAGE, ledgerNewestFirst, ledgerWhat, signedPoints, type LedgerLike } from '../src/owner-ledger';
 import { ApiError } from '../src/session';
 import { OWNER_PULL_SELECTOR, PULL_SELECTOR, pullSelector } from '../src/sync-config';
-import { newUlid, shanghaiDay, shanghaiIso } from '../src/ulid';
+import { addDays, newUlid, shanghaiDay, shanghaiIso } from '../src/ulid';
 import { pinForgotten } from '../src/views';
 
 const TODAY = shanghaiDay();
