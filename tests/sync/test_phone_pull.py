@@ -51,6 +51,16 @@ def changes(
     return {row["id"]: bool(row.get("deleted")) for row in feed["results"]}, feed["last_seq"]
 
 
+def _put_all(world: World, admin: dict[str, str], docs: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Write `docs` with the operator's token; answers their revisions."""
+    revs = {}
+    for doc_id, body in docs.items():
+        answer = world.client.put(f"/sync/{doc_id}", json=body, headers=admin)
+        assert answer.status_code == 201, answer.text
+        revs[doc_id] = answer.json()["rev"]
+    return revs
+
+
 def test_a_grid_workers_pull_brings_deletions_and_no_ledger_or_photo(world: World) -> None:
     admin, zhou = world.admin(), world.login("zhou", "zhou-password")
     docs = {
@@ -59,11 +69,7 @@ def test_a_grid_workers_pull_brings_deletions_and_no_ledger_or_photo(world: Worl
         "S0001:photo:01JDX0000000000000000000AC": {"type": "photo", "shop": "S0001"},
         "S0003:hazard:01JDX0000000000000000000AD-gas_safe": {"type": "hazard", "shop": "S0003", "status": "open"},
     }
-    revs = {}
-    for doc_id, body in docs.items():
-        answer = world.client.put(f"/sync/{doc_id}", json=body, headers=admin)
-        assert answer.status_code == 201, answer.text
-        revs[doc_id] = answer.json()["rev"]
+    revs = _put_all(world, admin, docs)
     hazard, ledger = (
         "S0001:hazard:01JDX0000000000000000000AB-open_flame",
         "S0001:ledger:01JDX0000000000000000000AB:hazard",
@@ -89,11 +95,7 @@ def test_an_owners_pull_brings_its_ledger_and_deletions_and_no_photo(world: Worl
         "S0001:photo:01JDX0000000000000000000AC": {"type": "photo", "shop": "S0001"},
         "S0002:ledger:01JDX0000000000000000000AD:hazard": {"type": "ledger", "shop": "S0002", "points": -2},
     }
-    revs = {}
-    for doc_id, body in docs.items():
-        answer = world.client.put(f"/sync/{doc_id}", json=body, headers=admin)
-        assert answer.status_code == 201, answer.text
-        revs[doc_id] = answer.json()["rev"]
+    revs = _put_all(world, admin, docs)
     hazard, ledger = (
         "S0001:hazard:01JDX0000000000000000000AB-open_flame",
         "S0001:ledger:01JDX0000000000000000000AB:hazard",
