@@ -67,7 +67,7 @@ def test_address_throttle_bites_when_the_attacker_rotates_accounts(
         assert_throttled(http.post("/api/auth/owner", json=untouched))
         assert_throttled(http.post("/api/auth/login", json=logins["office"][0]))
         assert_throttled(
-            http.post("/api/auth/activate", json={"shop": untouched["shop"], "code": "12345678", "pin": "123456"})
+            http.post("/api/auth/activate", json={"shop": untouched["shop"], "code": "12345678", "pin": "246810"})
         )
 
 
@@ -81,9 +81,9 @@ def test_activation_code_guessing_is_throttled(fresh_gateway: Callable[[], Gatew
         code = issued.json()["code"]
         guesses = [f"{(int(code) + i) % 10**8:08d}" for i in range(1, 6)]
         for guess in guesses:
-            resp = http.post("/api/auth/activate", json={"shop": owner["shop"], "code": guess, "pin": "000000"})
+            resp = http.post("/api/auth/activate", json={"shop": owner["shop"], "code": guess, "pin": "135790"})
             assert resp.status_code == 401 and resp.json()["reason"] == "Wrong or expired activation code."
-        assert_throttled(http.post("/api/auth/activate", json={"shop": owner["shop"], "code": code, "pin": "000000"}))
+        assert_throttled(http.post("/api/auth/activate", json={"shop": owner["shop"], "code": code, "pin": "135790"}))
         # The guesses changed nothing: the owner still signs in with their own PIN.
         assert http.post("/api/auth/owner", json=owner).status_code == 200
 
@@ -94,12 +94,12 @@ def test_an_activation_code_opens_only_its_own_shop(fresh_gateway: Callable[[], 
     with httpx.Client(base_url=fresh_gateway().url, timeout=30) as http:
         _, worker = grid_login(http, logins, mine["shop"])
         code = http.post(f"/api/shops/{mine['shop']}/activation", headers=worker).json()["code"]
-        resp = http.post("/api/auth/activate", json={"shop": other["shop"], "code": code, "pin": "000000"})
+        resp = http.post("/api/auth/activate", json={"shop": other["shop"], "code": code, "pin": "135790"})
         assert resp.status_code == 401 and resp.json()["reason"] == "Wrong or expired activation code."
         assert http.post("/api/auth/owner", json=other).status_code == 200  # the other owner's PIN is untouched
-        resp = http.post("/api/auth/activate", json={"shop": mine["shop"], "code": code, "pin": "000000"})
+        resp = http.post("/api/auth/activate", json={"shop": mine["shop"], "code": code, "pin": "135790"})
         assert resp.status_code == 200
-        again = http.post("/api/auth/activate", json={"shop": mine["shop"], "code": code, "pin": "111111"})
+        again = http.post("/api/auth/activate", json={"shop": mine["shop"], "code": code, "pin": "975310"})
         assert again.status_code == 401  # used once, gone
 
 
