@@ -8,13 +8,19 @@ together): a copy that exists already is kept, a deletion that lost a race is so
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Final
+
+from pydantic import ValidationError
 
 from server.errors import CouchError
 from server.models.common import DISTRICT, OFFICE
 from server.models.registry import shop_doc_id
+from server.models.templates import DEFAULT_TEMPLATE_ID, Template, default_template
+from server.office.rules import put_template
 from server.store.protocol import Doc, Store
 from server.store.reads import docs_by_id, docs_with_prefix
+from server.store.upsert import read
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +33,11 @@ COUCH_META: Final = frozenset({"_rev", "_revisions", "_conflicts", "_deleted_con
 
 async def migrate(store: Store) -> int:
     """Every step; answers how many documents were moved or voided."""
-    return await move_office_documents(store) + await void_closed_shops_activations(store)
+    return (
+        await move_office_documents(store)
+        + await void_closed_shops_activations(store)
+        + await allow_not_applicable_answers(store)
+    )
 
 
 async def move_office_documents(store: Store) -> int:
@@ -81,3 +91,42 @@ async def void_closed_shops_activations(store: Store) -> int:
     voided = sum(1 for result in await store.bulk_docs(void) if result.get("ok"))
     log.warning("voided %d unused activation codes of shops closed before closing voided them", voided)
     return voided
+
+
+MIGRATED_BY: Final = "server:migration"  # the change log's `by` of a version this module saved
+
+
+async def allow_not_applicable_answers(store: Store) -> int:
+    """The stored default checklist gets the shipped `not_applicable` flags in a new version. Since 2026-12 the
+    shipped `district:template:fire-gas` v1 lets 灭火器是否在有效期内 and 燃气瓶/管道及报警器是否安全 be answered 不适用
+    ("na"): a shop with no extinguisher or no gas had to answer them and photograph what it does not have. A district
+    set up by an earlier release stored v1 without the flags. When its current template is exactly that v1 (the
+    office never edited it), a new version with the flags is saved through the office's own service
+    (`rules.put_template`: the v1 snapshot is kept, so checks made before keep v1, and the change is logged). A
+    template the office edited is left alone: the office ticks 可答“不适用” in its editor. A store that holds no
+    template reads the shipped one, flags included. Another process that saved the version first makes this one's
+    attempt a 409 (its base version is stale), which is its success; after that the current version is not v1."""
+    stored = await read(store, DEFAULT_TEMPLATE_ID)
+    if stored is None:
+        return 0
+    try:
+        current = Template.model_validate(stored)
+    except ValidationError:
+        return 0  # the validators log it; nothing here to compare
+    shipped = default_template()
+    without_flags = shipped.model_copy(
+        update={"items": tuple(item.model_copy(update={"not_applicable": False}) for item in shipped.items)}
+    )
+    if current.to_doc() == shipped.to_doc() or current.to_doc() != without_flags.to_doc():
+        return 0
+    body = {"version": current.version, "items": shipped.to_doc()["items"]}
+    try:
+        saved = await put_template(store, DEFAULT_TEMPLATE_ID.rsplit(":", 1)[1], body, MIGRATED_BY, datetime.now(UTC))
+    except CouchError as e:
+        if e.status == 409:  # another gateway or worker saved it meanwhile
+            return 0
+        raise
+    log.warning(
+        "%s v%s: items may be answered 不适用 as shipped (v1 was stored without)", saved["_id"], saved["version"]
+    )
+    return 1

@@ -4,10 +4,10 @@ import { localDb } from './db';
 import { h } from './dom';
 import { isQuotaError, savePhoto, photoUrl } from './events';
 import { getLang, t } from './i18n';
-import { isHazard, type TemplateItem } from './items';
+import { allowsNotApplicable, isHazard, NOT_APPLICABLE, photoNeeded, type AnswerValue, type TemplateItem } from './items';
 import { removableThumb } from './photo-thumb';
 
-export { isHazard, type TemplateItem };
+export { isHazard, NOT_APPLICABLE, photoNeeded, type AnswerValue, type TemplateItem };
 
 export interface Template {
   _id: string;
@@ -19,7 +19,8 @@ export interface Template {
 }
 
 export interface Answer {
-  value: boolean | number;
+  /** `'na'` (不适用) only for an item whose template allows it (`not_applicable`). */
+  value: AnswerValue;
   photos?: string[];
   note?: string;
 }
@@ -51,6 +52,8 @@ export interface ChecklistForm {
   ready(): Promise<void>;
   /** What is missing (unanswered items, photos an item requires), as sentences for the user. */
   problems(): string[];
+  /** Show each item's answer again (its hazard mark, whether its photo is required) after inputs were set in code. */
+  refresh(): void;
 }
 
 export function itemLabel(item: TemplateItem): string {
@@ -90,7 +93,8 @@ export function pickTemplates(docs: Template[], category?: string | null): Templ
   );
 }
 
-function valueText(item: TemplateItem, value: boolean | number): string {
+function valueText(item: TemplateItem, value: AnswerValue): string {
+  if (value === NOT_APPLICABLE) return t('check.na');
   if (item.answer === 'number') return String(value);
   return value ? t('check.yes') : t('check.no');
 }
@@ -119,6 +123,11 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
     // Said in words too, not by the red border alone (WCAG 1.4.1); the patrol says it with its finding panel.
     const mark = fieldset.querySelector<HTMLElement>(':scope > .hazard-mark');
     if (mark) mark.hidden = !hazard;
+    // 不适用: there is nothing to photograph (no gas), so the photo is not asked for.
+    const photo = fieldset.querySelector<HTMLElement>(':scope > .photos > label.photo');
+    if (photo && item.photo_required) {
+      photo.textContent = photoNeeded(item, value) ? t('check.photoRequired') : t('check.takePhoto');
+    }
   }
 
   function itemFieldset(item: TemplateItem): HTMLElement {
@@ -129,11 +138,15 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
       fieldset.append(h('p', { class: 'prior muted' }, t('check.ownerSaid', { answer: valueText(item, prior.value) })));
     }
     if (item.answer === 'yes_no') {
-      const row = h('div', { class: 'yesno' });
-      for (const [value, label] of [
+      // A third choice, 不适用, where the template allows it (no extinguisher, no gas in the shop).
+      const na = allowsNotApplicable(item);
+      const row = h('div', { class: na ? 'yesno with-na' : 'yesno' });
+      const choices: [string, string][] = [
         ['true', t('check.yes')],
         ['false', t('check.no')],
-      ] as const) {
+      ];
+      if (na) choices.push([NOT_APPLICABLE, t('check.na')]);
+      for (const [value, label] of choices) {
         const id = `q-${item.id}-${value}`;
         const input = h('input', { type: 'radio', name: item.id, value, id, required: true });
         if (prior && String(prior.value) === value) input.checked = true;
@@ -220,10 +233,12 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
     return h('div', { class: 'photos' }, label, input, status, thumbs);
   }
 
-  function readItem(item: TemplateItem, root: ParentNode = node): boolean | number | undefined {
+  function readItem(item: TemplateItem, root: ParentNode = node): AnswerValue | undefined {
     if (item.answer === 'yes_no') {
       const checked = root.querySelector<HTMLInputElement>(`input[name="${CSS.escape(item.id)}"]:checked`);
-      return checked ? checked.value === 'true' : undefined;
+      if (!checked) return undefined;
+      if (checked.value === NOT_APPLICABLE) return allowsNotApplicable(item) ? NOT_APPLICABLE : undefined;
+      return checked.value === 'true';
     }
     const input = root.querySelector<HTMLInputElement>(`input[name="${CSS.escape(item.id)}"]`);
     if (!input || input.value.trim() === '') return undefined;
@@ -249,11 +264,18 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
     async ready(): Promise<void> {
       while (saving.size) await Promise.allSettled([...saving]);
     },
+    refresh(): void {
+      for (const item of items) {
+        const fieldset = node.querySelector<HTMLElement>(`fieldset[data-item="${CSS.escape(item.id)}"]`);
+        if (fieldset) markHazard(fieldset, item);
+      }
+    },
     problems(): string[] {
       const out: string[] = [];
       for (const item of items) {
-        if (readItem(item) === undefined) out.push(t('check.missingAnswer', { item: itemLabel(item) }));
-        else if (opts.withPhotos && item.photo_required && !(photoIds[item.id] ?? []).length)
+        const value = readItem(item);
+        if (value === undefined) out.push(t('check.missingAnswer', { item: itemLabel(item) }));
+        else if (opts.withPhotos && photoNeeded(item, value) && !(photoIds[item.id] ?? []).length)
           out.push(t('check.missingPhoto', { item: itemLabel(item) }));
       }
       return out;

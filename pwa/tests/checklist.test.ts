@@ -21,7 +21,8 @@ describe('checklist forms', () => {
     for (const item of template.items) {
       if (item.answer === 'yes_no') {
         const radios = node.querySelectorAll<HTMLInputElement>(`input[type=radio][name=${item.id}]`);
-        expect([...radios].map((r) => r.value)).toEqual(['true', 'false']);
+        // 不适用 where the template allows it: a shop without an extinguisher, or without gas.
+        expect([...radios].map((r) => r.value)).toEqual(item.not_applicable ? ['true', 'false', 'na'] : ['true', 'false']);
       } else {
         expect(node.querySelector(`input[type=number][name=${item.id}]`)).not.toBeNull();
       }
@@ -73,6 +74,43 @@ describe('checklist forms', () => {
     const verifying = form({ prefill, verify: true });
     expect(verifying.node.querySelector('[data-item=open_flame] .prior')!.textContent).toBe('店主自查：是');
     expect(verifying.photos()).toEqual({}); // the owner's photos stay theirs; the patrol takes its own
+  });
+
+  it('offers 不适用 where the template allows it: read as "na", no hazard, no photo asked for', () => {
+    const built = form();
+    const { node } = built;
+    const na = (id: string) => node.querySelector<HTMLInputElement>(`input[name=${id}][value=na]`);
+    expect(na('open_flame')).toBeNull();
+    expect(node.querySelector(`label[for="${na('gas_safe')!.id}"]`)!.textContent).toBe('不适用');
+    for (const item of template.items) {
+      if (item.id === 'gas_safe') continue;
+      if (item.answer === 'number') node.querySelector<HTMLInputElement>(`input[name=${item.id}]`)!.value = '0';
+      else node.querySelector<HTMLInputElement>(`input[name=${item.id}][value=true]`)!.checked = true;
+    }
+    const photoLabel = () => node.querySelector('[data-item=gas_safe] label.photo')!.textContent;
+    expect(photoLabel()).toBe('拍照（必须）');
+    na('gas_safe')!.checked = true;
+    na('gas_safe')!.dispatchEvent(new Event('change'));
+    expect(built.read().gas_safe).toEqual({ value: 'na' });
+    expect(node.querySelector('[data-item=gas_safe]')!.classList.contains('hazard')).toBe(false);
+    expect(photoLabel()).toBe('拍照');
+    // Only the extinguisher's photo is missing now: nothing to photograph where there is no gas.
+    expect(built.problems()).toEqual(['须拍照：灭火器是否在有效期内']);
+    node.querySelector<HTMLInputElement>('input[name=extinguisher_valid][value=true]')!.checked = false;
+    na('extinguisher_valid')!.checked = true;
+    expect(built.problems()).toEqual([]);
+    expect(isHazard(template.items.find((i) => i.id === 'gas_safe')!, 'na')).toBe(false);
+  });
+
+  it('restores 不适用 from a draft, and shows the owner said it when verifying', () => {
+    const prefill = { gas_safe: { value: 'na' as const } };
+    const restored = form({ prefill });
+    expect(restored.node.querySelector<HTMLInputElement>('input[name=gas_safe][value=na]')!.checked).toBe(true);
+    expect(restored.read().gas_safe).toEqual({ value: 'na' });
+    expect(restored.node.querySelector('[data-item=gas_safe] label.photo')!.textContent).toBe('拍照');
+    const verifying = form({ prefill, verify: true });
+    expect(verifying.node.querySelector('[data-item=gas_safe] .prior')!.textContent).toBe('店主自查：不适用');
+    expect(verifying.read().gas_safe).toEqual({ value: 'na' }); // the worker confirms it unless they change it
   });
 
   it('marks a hazard answer as it is chosen, and calls onChange', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HazardDoc, PatrolDoc, RulesDoc, SelfCheckDoc, TemplateDoc } from '../src/grid/docs';
+import type { AnswerValue, HazardDoc, PatrolDoc, RulesDoc, SelfCheckDoc, TemplateDoc } from '../src/grid/docs';
 import {
   buildPatrol,
   buildPatrols,
@@ -32,8 +32,8 @@ const RULES = JSON.parse(rulesJson) as RulesDoc;
 
 const ULID = '01M7YN07V8XQJ7JEF02Y1DNSR6';
 
-function selfCheck(n: number, at: string, changes: Record<string, boolean | number> = {}): SelfCheckDoc {
-  const inOrder: Record<string, boolean | number> = {
+function selfCheck(n: number, at: string, changes: Record<string, AnswerValue> = {}): SelfCheckDoc {
+  const inOrder: Record<string, AnswerValue> = {
     open_flame: false,
     sleeping_people: 0,
     three_in_one: false,
@@ -49,7 +49,9 @@ function selfCheck(n: number, at: string, changes: Record<string, boolean | numb
   const answers = Object.fromEntries(
     Object.entries(inOrder).map(([id, value]) => [
       id,
-      id === 'extinguisher_valid' || id === 'gas_safe' ? { value, photos: [`S0001:photo:01M4DTKFSSA5WXNBBKCGMPKN${n}A`] } : { value },
+      (id === 'extinguisher_valid' || id === 'gas_safe') && value !== 'na'
+        ? { value, photos: [`S0001:photo:01M4DTKFSSA5WXNBBKCGMPKN${n}A`] }
+        : { value },
     ]),
   );
   return {
@@ -75,7 +77,7 @@ function ctx(extra: Partial<PatrolContext> = {}): PatrolContext {
   return { template: TEMPLATE, rules: RULES, latest: LATEST, unresolved: [], today: '2026-11-28', ...extra };
 }
 
-function set(draft: PatrolDraft, item: string, value: boolean | number, own: string[] = []): PatrolDraft {
+function set(draft: PatrolDraft, item: string, value: AnswerValue, own: string[] = []): PatrolDraft {
   draft.items[item] = { ...draft.items[item]!, value, ownPhotos: own };
   return draft;
 }
@@ -214,6 +216,51 @@ describe('the patrol event', () => {
       'open_flame',
       'gas_safe',
     ]);
+  });
+});
+
+describe('an item the owner answered 不适用', () => {
+  // A clothing shop: no gas at all. The owner answered 不适用 with no photo; the worker sees it and may confirm it.
+  const NO_GAS = selfCheck(4, '2026-11-24T09:00:00+08:00', { gas_safe: 'na' });
+
+  it('is prefilled as 不适用, confirmed without a photo, and sent as "na"', () => {
+    const draft = prefill(TEMPLATE, NO_GAS, [NO_GAS]);
+    expect(draft.items.gas_safe?.value).toBe('na');
+    expect(itemCheck(NO_GAS.answers.gas_safe, draft.items.gas_safe)).toBe('confirmed');
+    const context = ctx({ latest: NO_GAS });
+    expect(problems(context, draft)).toEqual([]);
+    const patrol = buildPatrol(context, draft, 'S0001', ULID, AUTHOR);
+    expect(patrol.answers.gas_safe).toEqual({ value: 'na' });
+    expect(patrol.findings).toEqual([]);
+    expect(hazardItems(TEMPLATE, NO_GAS.answers)).toEqual([]);
+  });
+
+  it('is disputed when the worker finds gas after all: a finding, with the worker’s photo', () => {
+    const draft = set(prefill(TEMPLATE, NO_GAS, []), 'gas_safe', false);
+    expect(itemCheck(NO_GAS.answers.gas_safe, draft.items.gas_safe)).toBe('disputed');
+    const context = ctx({ latest: NO_GAS });
+    expect(problems(context, draft)).toEqual([{ item: 'gas_safe', reason: 'photo_required' }]);
+    set(draft, 'gas_safe', false, ['S0001:photo:01M7YN07V8XQJ7JEF02Y1DNS03']);
+    expect(buildPatrol(context, draft, 'S0001', ULID, AUTHOR).findings).toEqual([
+      { id: 'gas_safe', item: 'gas_safe', severity: 'serious', deadline: '2026-11-29', photos: ['S0001:photo:01M7YN07V8XQJ7JEF02Y1DNS03'] },
+    ]);
+  });
+
+  it('the worker may answer 不适用 too, and a draft keeps it', () => {
+    const fresh = prefill(TEMPLATE, LATEST, [LATEST]);
+    const typed = set(prefill(TEMPLATE, LATEST, [LATEST]), 'extinguisher_valid', 'na');
+    expect(itemCheck(LATEST.answers.extinguisher_valid, typed.items.extinguisher_valid)).toBe('disputed');
+    expect(problems(ctx(), typed)).toEqual([]);
+    const restored = restoreDraft(JSON.parse(JSON.stringify(typed)), fresh);
+    expect(restored?.items.extinguisher_valid?.value).toBe('na');
+    expect(buildPatrol(ctx(), restored!, 'S0001', ULID, AUTHOR).answers.extinguisher_valid).toEqual({ value: 'na' });
+  });
+
+  it('is not prefilled where the office has taken the choice away since: the worker answers it', () => {
+    const strict = { ...TEMPLATE, items: TEMPLATE.items.map((i) => ({ ...i, not_applicable: false })) };
+    const draft = prefill(strict, NO_GAS, []);
+    expect(draft.items.gas_safe?.value).toBeNull();
+    expect(problems(ctx({ template: strict, latest: NO_GAS }), draft)).toEqual([{ item: 'gas_safe', reason: 'unanswered' }]);
   });
 });
 

@@ -197,6 +197,10 @@ describe('the checklist template form', () => {
         severity: 'serious', photo_required: false, points: null },
       { id: 'escape_route', label_zh: '疏散通道是否畅通', label_en: 'Escape route clear', answer: 'yes_no', hazard_when: { equals: false },
         severity: 'major', photo_required: true, points: 4 },
+      { id: 'gas_safe', label_zh: '燃气瓶/管道及报警器是否安全', label_en: 'Gas safe', answer: 'yes_no', hazard_when: { equals: false },
+        severity: 'serious', photo_required: true, not_applicable: true, points: null },
+      { id: 'wiring_ok', label_zh: '电线是否规范', label_en: 'Wiring in order', answer: 'yes_no', hazard_when: { equals: false },
+        severity: 'general', photo_required: false, not_applicable: false, points: null, escalate: null },
       { id: 'sleeping_people', label_zh: '店内住宿人数', label_en: 'People sleeping', answer: 'number', hazard_when: { gt: 0 },
         severity: 'major', photo_required: false, points: null, escalate: { when_hazard: ['three_in_one'], severity: 'serious' } },
     ];
@@ -206,11 +210,25 @@ describe('the checklist template form', () => {
   it('reads a row as the server wants it: trimmed text, numbers as numbers, an empty cost as the rules', async () => {
     const { itemOf } = await import('../src/office/rules');
     const row = { id: ' gas_alarm ', label_zh: ' 燃气报警器 ', label_en: 'Gas alarm', answer: 'number' as const, hazard_if_yes: true,
-      gt: '2', severity: 'general', photo_required: false, points: '' };
+      gt: '2', severity: 'general', photo_required: false, not_applicable: false, points: '' };
     expect(itemOf(row)).toEqual({ id: 'gas_alarm', label_zh: '燃气报警器', label_en: 'Gas alarm', answer: 'number',
       hazard_when: { gt: 2 }, severity: 'general', photo_required: false, points: null });
     expect(itemOf({ ...row, answer: 'yes_no', hazard_if_yes: false, points: 'x' })).toMatchObject({
       hazard_when: { equals: false }, points: 'x' });  // not a number: the server names the field
+  });
+
+  it('keeps the 可答“不适用” box of a yes/no item, and sends none for a number item', async () => {
+    const { itemOf, rowOf } = await import('../src/office/rules');
+    const gas = { id: 'gas_safe', label_zh: '燃气是否安全', label_en: 'Gas safe', answer: 'yes_no', hazard_when: { equals: false },
+      severity: 'serious', photo_required: true, points: null };
+    expect(rowOf(gas).not_applicable).toBe(false);
+    expect(itemOf({ ...rowOf(gas), not_applicable: true }, gas)).toMatchObject({ not_applicable: true });
+    expect(itemOf({ ...rowOf(gas), not_applicable: false }, { ...gas, not_applicable: true })).toMatchObject({ not_applicable: false });
+    // Ticked, then made a number item: a number item is answered 0 when nothing applies.
+    const counted = itemOf({ ...rowOf(gas), answer: 'number', gt: '0', not_applicable: true }, gas);
+    expect(counted).not.toHaveProperty('not_applicable');
+    expect(itemOf({ ...rowOf(gas), answer: 'number', gt: '0', not_applicable: true }, { ...gas, not_applicable: true }))
+      .toMatchObject({ not_applicable: false });
   });
 });
 

@@ -1,7 +1,9 @@
 """The immutable events devices create: self-checks, patrols, rectifications, verifications and photos.
 
 Ids are `{shop}:{type}:{ulid}`; every reference an event makes (photos, self-checks, hazards) stays in its shop.
-Whether an answer fits its template version is `templates.check_event`'s job, since it needs the template.
+Whether an answer fits its template version is `templates.check_event`'s job, since it needs the template. An
+answer's value is true or false (a yes/no item), a whole number (a number item), or "na" (不适用, not applicable)
+for a yes/no item whose template allows it.
 """
 
 from __future__ import annotations
@@ -53,14 +55,22 @@ PHOTO_TYPES: Final = {"photo.jpg": "image/jpeg", "photo.webp": "image/webp", "ph
 Photos = Annotated[tuple[PhotoId, ...], Field(max_length=MAX_PHOTOS_PER_CHECK)]
 
 
-def _answer_value(value: object) -> bool | int:
+# The answer to an item that does not apply to the shop (灭火器是否在有效期内 in a shop without an extinguisher, the
+# gas item in a shop without gas): only an item whose template sets `not_applicable` takes it (`check_answers`).
+# A string, not null: the grid worker's patrol draft keeps null for "not answered yet".
+NOT_APPLICABLE: Final = "na"
+
+
+def _answer_value(value: object) -> bool | int | Literal["na"]:
     if isinstance(value, bool | int):
         return value
-    raise PydanticCustomError("answer_value", "must be true, false or a whole number")
+    if isinstance(value, str) and value == NOT_APPLICABLE:
+        return NOT_APPLICABLE
+    raise PydanticCustomError("answer_value", 'must be true, false, a whole number or "na" (not applicable)')
 
 
 FindingId = Annotated[StrictStr, matching(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", "a finding id of at most 32 characters")]
-AnswerValue = Annotated[bool | int, PlainValidator(_answer_value)]
+AnswerValue = Annotated[bool | int | Literal["na"], PlainValidator(_answer_value)]
 
 
 class EventDoc(Doc):

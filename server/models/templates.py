@@ -28,7 +28,7 @@ from server.models.common import (
     load_data,
     refuse,
 )
-from server.models.events import Answer, ChecklistEvent, Patrol
+from server.models.events import NOT_APPLICABLE, Answer, ChecklistEvent, Patrol
 
 DEFAULT_TEMPLATE_ID: Final = "district:template:fire-gas"
 OTHER_ITEM: Final = "other"  # a patrol finding about something no item covers
@@ -61,6 +61,10 @@ class Title(Part):
 
 
 class TemplateItem(Part):
+    """One question of a checklist. `not_applicable`: the item may be answered "na" (不适用), for a shop it does not
+    concern (no extinguisher, no gas); such an answer is never a hazard and needs no photo. Only a yes/no item may
+    have it: a number item is answered 0 when nothing applies."""
+
     id: ItemId
     label_zh: Text
     label_en: Text
@@ -68,6 +72,7 @@ class TemplateItem(Part):
     hazard_when: Equals | GreaterThan
     severity: Severity
     photo_required: StrictBool = False
+    not_applicable: StrictBool = False
     points: PositiveInt | None = None  # overrides the rules' cost of this item's severity
     escalate: Escalation | None = None
 
@@ -77,11 +82,17 @@ class TemplateItem(Part):
         if not isinstance(self.hazard_when, wanted):
             form = '{"equals": true|false}' if wanted is Equals else '{"gt": n}'
             raise refuse(f"item {self.id}: a {self.answer} item needs hazard_when {form}")
+        if self.not_applicable and self.answer != "yes_no":
+            raise refuse(
+                f"item {self.id}: only a yes_no item may be answered not applicable (a number item is answered 0 "
+                "when nothing applies)"
+            )
         if self.escalate and SEVERITIES.index(self.escalate.severity) <= SEVERITIES.index(self.severity):
             raise refuse(f"item {self.id}: escalate must raise the severity above {self.severity}")
         return self
 
-    def is_hazard(self, value: bool | int) -> bool:
+    def is_hazard(self, value: bool | int | str) -> bool:
+        """Whether `value` is this item's hazard answer; "na" (not applicable) never is."""
         if isinstance(self.hazard_when, Equals):
             return isinstance(value, bool) and value is self.hazard_when.equals
         return isinstance(value, int) and not isinstance(value, bool) and value > self.hazard_when.gt
@@ -135,11 +146,16 @@ def check_answers(template: Template, answers: Mapping[str, Answer]) -> list[str
             problems.append(f"answers.{key}: not an item of {template.template_id} v{template.version}")
             continue
         value = answer.value
-        if item.answer == "yes_no" and not isinstance(value, bool):
+        if value == NOT_APPLICABLE and item.answer == "yes_no" and not item.not_applicable:
+            problems.append(
+                f'answers.{key}.value: must be true or false; this item cannot be answered "na" (not applicable)'
+            )
+        elif item.answer == "yes_no" and not isinstance(value, bool) and value != NOT_APPLICABLE:
             problems.append(f"answers.{key}.value: must be true or false")
         elif item.answer == "number" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             problems.append(f"answers.{key}.value: must be a whole number ≥ 0")
-        if item.photo_required and not answer.photos:
+        # An item that does not apply has nothing to photograph (no extinguisher, no gas).
+        if item.photo_required and not answer.photos and value != NOT_APPLICABLE:
             problems.append(f"answers.{key}.photos: this item needs a photo")
         if len(answer.note) > MAX_NOTE:
             problems.append(f"answers.{key}.note: longer than {MAX_NOTE} characters")
@@ -186,9 +202,10 @@ def hazard_items(template: Template, answers: Mapping[str, Answer]) -> list[tupl
 
 
 def _misfit(item: TemplateItem, answer: Answer) -> bool:
+    value = answer.value
     if item.answer == "yes_no":
-        return not isinstance(answer.value, bool)
-    return isinstance(answer.value, bool) or answer.value < 0
+        return not isinstance(value, bool)
+    return isinstance(value, bool) or not isinstance(value, int) or value < 0
 
 
 @cache

@@ -365,6 +365,8 @@ class _Projector:
         if check is None or template is None or item_id not in check.answers:
             return False
         item, value = template.item(item_id), check.answers[item_id].value
+        if isinstance(value, str):  # NOT_APPLICABLE
+            return False  # "na" (不适用) declares nothing: the owner said the item does not concern the shop
         if item is None or isinstance(value, bool) != (item.answer == "yes_no") or value < 0:
             return False  # an answer that does not fit the item declares nothing
         return not item.is_hazard(value)

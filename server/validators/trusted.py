@@ -17,13 +17,22 @@ from pydantic import BaseModel
 
 from server.models import Event, parse_event
 from server.models.common import COUCH_FIELDS, PARTITION, SEVERITIES, ULID
-from server.models.events import MAX_DEADLINE_DAYS, Answer, Finding, Patrol, Rectification, SelfCheck, Verification
+from server.models.events import (
+    MAX_DEADLINE_DAYS,
+    NOT_APPLICABLE,
+    Answer,
+    Finding,
+    Patrol,
+    Rectification,
+    SelfCheck,
+    Verification,
+)
 
 _ID: Final = re.compile(rf"({PARTITION}):(self_check|patrol|rectification|verification):{ULID}")
 _DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 M = TypeVar("M", bound=BaseModel)
 # Answers are immutable and mostly alike ("yes", no photo, no note): equal ones share one instance.
-_ANSWERS: dict[tuple[type, bool | int, tuple[str, ...], str], Answer] = {}
+_ANSWERS: dict[tuple[type, bool | int | str, tuple[str, ...], str], Answer] = {}
 MAX_SHARED_ANSWERS: Final = 4096
 # (field name, document key) of what every event carries, in the models' field order.
 _COMMON: Final = (
@@ -112,7 +121,8 @@ def _answers(raw: Any) -> dict[str, Answer] | None:
         if not _ANSWER_KEYS.issuperset(answer):
             return None
         value, photos, note = answer["value"], _photos(answer), answer.get("note", "")
-        if not isinstance(value, bool | int) or photos is None or not isinstance(note, str):
+        well_typed = isinstance(value, bool | int) or (isinstance(value, str) and value == NOT_APPLICABLE)
+        if not well_typed or photos is None or not isinstance(note, str):
             return None
         key = (type(value), value, photos, note)
         known = _ANSWERS.get(key)

@@ -8,9 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from server.ids import new_ulid
+from server.store.reads import docs_with_prefix
 from server.store.upsert import read
 from tests.api.conftest import World
 from tests.api.test_alarm_flow import wait_until
+from tests.validators.builders import full_answers
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -267,3 +269,51 @@ def test_a_module_for_categories_no_shop_has_is_refused_naming_them(world: World
     assert resp.status_code == 400 and "烤串 is not a shop category" in resp.json()["reason"], resp.text
     resp = world.client.put("/api/office/templates/grill", headers=headers, json={"categories": ["bbq", "hardware"]})
     assert resp.status_code == 200 and resp.json()["version"] == 2, resp.text
+
+
+def fire_gas_self_check(shop: str, version: int, **values: Any) -> dict[str, Any]:
+    """Every item of the default checklist answered in order (a photo where it asks for one), but `values`, which
+    come without a photo."""
+    now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=1)
+    return {
+        "_id": f"{shop}:self_check:{new_ulid()}",
+        "type": "self_check",
+        "schema": 1,
+        "shop": shop,
+        "template": "district:template:fire-gas",
+        "template_version": version,
+        "performed_at": now.isoformat(),
+        "created_by": f"owner:{shop}",
+        "device": "d-owner",
+        "answers": full_answers(shop) | {item: {"value": value} for item, value in values.items()},
+    }
+
+
+def test_an_owner_answers_not_applicable_where_the_checklist_allows_it(world: World) -> None:
+    """A shop with no gas answers the gas item 不适用 ("na") without a photo: accepted, no hazard. Only the items the
+    template marks take it; the office's editor keeps the mark, refuses it on a number item, and may take it off
+    (checks made before keep their version)."""
+    headers, shop_owner = office(world), owner(world)
+    check = fire_gas_self_check("S0001", 1, gas_safe="na", extinguisher_valid="na")
+    assert push(world, shop_owner, check).get("ok")
+    key = check["_id"].rsplit(":", 1)[1]
+    assert wait_until(lambda: stored(world, f"S0001:ledger:{key}:self_check"))["points"] == 2
+    hazards = world.call(docs_with_prefix, world.state.store, "S0001:hazard:")
+    assert not [h for h in hazards if key in h["_id"]]
+
+    refused = push(world, shop_owner, fire_gas_self_check("S0001", 1, open_flame="na"))
+    assert refused["error"] == "forbidden", refused
+    assert 'answers.open_flame.value: must be true or false; this item cannot be answered "na"' in refused["reason"]
+
+    current = world.client.get("/api/office/templates", headers=headers).json()["items"][0]
+    assert {i["id"] for i in current["items"] if i["not_applicable"]} == {"extinguisher_valid", "gas_safe"}
+    number = [{**i, "not_applicable": i["id"] == "sleeping_people"} for i in current["items"]]
+    resp = world.client.put("/api/office/templates/fire-gas", headers=headers, json={**current, "items": number})
+    assert resp.status_code == 400 and "only a yes_no item may be answered not applicable" in resp.json()["reason"]
+
+    no_gas_item = [{**i, "not_applicable": i["id"] == "extinguisher_valid"} for i in current["items"]]
+    resp = world.client.put("/api/office/templates/fire-gas", headers=headers, json={**current, "items": no_gas_item})
+    assert resp.status_code == 200 and resp.json()["version"] == 2, resp.text
+    refused = push(world, shop_owner, fire_gas_self_check("S0001", 2, gas_safe="na"))
+    assert refused["error"] == "forbidden" and "answers.gas_safe.value" in refused["reason"]
+    assert push(world, shop_owner, fire_gas_self_check("S0001", 1, gas_safe="na")).get("ok")  # v1 as it was

@@ -110,7 +110,12 @@ REFUSALS: list[tuple[str, Callable[[], dict[str, Any]], Change, str]] = [
     ("schema true", self_check, _set("schema", True), "schema: must be 1"),
     ("missing device", self_check, _drop("device"), "device: required field is missing"),
     ("string version", self_check, _set("template_version", "1"), "template_version: must be a whole number"),
-    ("answer is a string", self_check, _set("answers.open_flame.value", "no"), "must be true, false or a whole"),
+    (
+        "answer is a string",
+        self_check,
+        _set("answers.open_flame.value", "no"),
+        'must be true, false, a whole number or "na"',
+    ),
     ("no answers", self_check, _set("answers", {}), "answers"),
     ("long note", self_check, _set("answers.open_flame.note", "很" * 501), "answers.open_flame.note"),
     (

@@ -56,6 +56,8 @@ def test_default_template_is_the_spec_checklist() -> None:
         assert (item.id, item.label_zh, item.answer, item.severity) == (item_id, label, answer, severity)
         assert item.hazard_when.model_dump() == hazard_when
         assert item.label_en.strip()
+    # A shop without an extinguisher (already a hazard: extinguisher_present) or without gas answers these 不适用.
+    assert {item.id for item in template.items if item.not_applicable} == {"extinguisher_valid", "gas_safe"}
 
 
 def test_sleeping_people_become_serious_in_a_three_in_one_shop() -> None:
@@ -134,6 +136,11 @@ def test_check_answers_accepts_a_full_clean_self_check() -> None:
         (answers(sleeping_people=-1), "answers.sleeping_people.value: must be a whole number ≥ 0"),
         (answers(open_flame=0), "answers.open_flame.value: must be true or false"),
         ({"gas_safe": Answer(value=True)}, "answers.gas_safe.photos: this item needs a photo"),
+        (
+            {"open_flame": Answer(value="na")},
+            'answers.open_flame.value: must be true or false; this item cannot be answered "na" (not applicable)',
+        ),
+        ({"sleeping_people": Answer(value="na")}, "answers.sleeping_people.value: must be a whole number ≥ 0"),
         ({"open_flame": Answer.model_construct(value=False, photos=(), note="长" * 501)}, "note: longer than 500"),
         (
             {key: Answer(value=True, photos=(PHOTOS[0],) * 7) for key in ("open_flame", "gas_safe", "wiring_ok")},
@@ -144,6 +151,48 @@ def test_check_answers_accepts_a_full_clean_self_check() -> None:
 def test_check_answers_names_each_problem(given_answers: dict[str, Answer], problem: str) -> None:
     problems = check_answers(default_template(), given_answers)
     assert len(problems) == 1 and problem in problems[0]
+
+
+def test_not_applicable_answers_an_item_that_allows_it_without_a_photo_and_is_no_hazard() -> None:
+    template = default_template()
+    na = {"extinguisher_present": Answer(value=False), "extinguisher_valid": Answer(value="na")}
+    assert check_answers(template, na | {"gas_safe": Answer(value="na")}) == []
+    assert hazard_items(template, na | {"gas_safe": Answer(value="na")}) == [("extinguisher_present", "major")]
+    gas_safe = template.item("gas_safe")
+    assert gas_safe is not None and gas_safe.photo_required and not gas_safe.is_hazard("na")
+    # A photo may still come with it (the owner shows there is no gas).
+    assert check_answers(template, {"gas_safe": Answer(value="na", photos=(PHOTOS[0],))}) == []
+    # A whole check answered so, as the app sends it, fits.
+    doc = self_check()
+    doc["answers"] = full_answers(SHOP) | {"gas_safe": {"value": "na"}, "extinguisher_valid": {"value": "na"}}
+    event = parse_event(doc)
+    assert isinstance(event, SelfCheck) and check_event(template, event) == []
+    assert event.answers["gas_safe"].value == "na" and event.to_doc()["answers"]["gas_safe"] == {
+        "value": "na",
+        "photos": [],
+        "note": "",
+    }
+
+
+@pytest.mark.parametrize("value", [None, "NA", "n/a", "", "true", 1.5, [], {}])
+def test_an_answer_is_true_false_a_whole_number_or_na(value: Any) -> None:
+    with pytest.raises(pydantic.ValidationError) as info:
+        Answer.model_validate({"value": value})
+    assert 'must be true, false, a whole number or "na" (not applicable)' in reason_of(info.value)
+
+
+def test_not_applicable_round_trips_in_a_template() -> None:
+    doc = _item("open_flame", not_applicable=True)
+    template = parse_doc(doc)
+    assert isinstance(template, Template)
+    open_flame = template.item("open_flame")
+    assert open_flame is not None and open_flame.not_applicable
+    assert check_answers(template, {"open_flame": Answer(value="na")}) == []
+    without = _template()
+    for item in without["items"]:
+        item.pop("not_applicable")
+    stored = parse_doc(without)
+    assert isinstance(stored, Template) and not any(item.not_applicable for item in stored.items)
 
 
 def test_check_event_holds_a_check_to_its_template_version() -> None:
@@ -188,6 +237,11 @@ def _item(item_id: str, **changes: Any) -> dict[str, Any]:
         (_item("sleeping_people", hazard_when={"equals": True}), 'a number item needs hazard_when {"gt": n}'),
         (_item("open_flame", hazard_when={"gt": 0}), 'a yes_no item needs hazard_when {"equals": true|false}'),
         (_item("open_flame", answer="text"), "items[0].answer"),
+        (
+            _item("sleeping_people", not_applicable=True),
+            "item sleeping_people: only a yes_no item may be answered not applicable (a number item is answered 0",
+        ),
+        (_item("gas_safe", not_applicable="yes"), "not_applicable"),
         (_item("open_flame", id="other"), "'other' is reserved"),
         (_item("sleeping_people", escalate={"when_hazard": ["three_in_one"], "severity": "general"}), "raise"),
         (_item("sleeping_people", escalate={"when_hazard": ["nothing"], "severity": "serious"}), "not other items"),
@@ -209,13 +263,19 @@ def test_a_frozen_version_has_its_own_id() -> None:
 
 
 VALUES = {"yes_no": st.booleans(), "number": st.integers(min_value=0, max_value=50)}
+NOT_APPLICABLE = st.one_of(st.booleans(), st.just("na"))
 
 
 @given(st.data())
 def test_any_well_typed_answers_fit_and_hazards_follow_the_conditions(data: st.DataObject) -> None:
     template = default_template()
     chosen = data.draw(st.lists(st.sampled_from(template.items), unique_by=lambda item: item.id, min_size=1))
-    given_answers = {item.id: Answer(value=data.draw(VALUES[item.answer]), photos=(PHOTOS[0],)) for item in chosen}
+    given_answers = {
+        item.id: Answer(
+            value=data.draw(NOT_APPLICABLE if item.not_applicable else VALUES[item.answer]), photos=(PHOTOS[0],)
+        )
+        for item in chosen
+    }
     assert check_answers(template, given_answers) == []
     found = dict(hazard_items(template, given_answers))
     for item in chosen:

@@ -99,11 +99,11 @@ def receipt(when: str, *checks: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _answers(values: Mapping[str, bool | int]) -> dict[str, Any]:
+def _answers(values: Mapping[str, bool | int | str]) -> dict[str, Any]:
     return {item: {"value": value, "photos": [PHOTO] if item == "gas_safe" else []} for item, value in values.items()}
 
 
-def self_check(when: str, *hazards: str, answers: Mapping[str, bool | int] | None = None) -> dict[str, Any]:
+def self_check(when: str, *hazards: str, answers: Mapping[str, bool | int | str] | None = None) -> dict[str, Any]:
     """A self-check answering every item in order, except the `hazards` named (answered as hazards)."""
     values = dict(IN_ORDER if answers is None else answers) | {item: HAZARD[item] for item in hazards}
     return _event(

@@ -13,6 +13,7 @@ from server.validators import rules as R
 from server.validators.projections import project_shop, project_with_past
 from server.validators.shops import plan_writes
 from tests.validators.builders import (
+    IN_ORDER,
     RULES,
     SHOP,
     TEMPLATE,
@@ -323,6 +324,24 @@ def _false_report(declared: str) -> list[dict[str, Any]]:
 def test_false_self_report(declared: str, expected: dict[str, list[int]]) -> None:
     """A hazard the shop's latest self-check before the patrol declared in order costs an extra −3."""
     check_table(lambda: _false_report(declared), "2026-03-04", expected)
+
+
+@pytest.mark.parametrize(
+    ("item", "severity", "cost"),
+    [
+        ("gas_safe", "serious", 10),
+        ("extinguisher_valid", "general", 2),
+        ("sleeping_people", "major", 5),  # a number item takes no "na": an operator's write, projected all the same
+    ],
+)
+def test_a_not_applicable_answer_is_no_hazard_and_declares_nothing(item: str, severity: str, cost: int) -> None:
+    """The owner answered 不适用 (no gas in the shop): no hazard of theirs, and when the grid worker finds one there
+    it costs what a finding costs, with no false self-report (−3): the owner declared nothing in order."""
+    owner = self_check("2026-03-02 10:00", answers={**IN_ORDER, item: "na"})
+    assert not of_type(project([owner], "2026-03-02"), "hazard")
+    check_table(lambda: [owner], "2026-03-02", {"self_check": [2]})
+    found = patrol("2026-03-03 10:00", finding("f1", item, severity, "2026-03-10"))
+    check_table(lambda: [owner, found], "2026-03-04", {"self_check": [2], "hazard": [-cost]})
 
 
 @pytest.mark.parametrize(

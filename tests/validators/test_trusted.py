@@ -60,6 +60,8 @@ def test_every_projected_document_is_what_its_model_writes_byte_for_byte() -> No
     [
         {"answers": {}},
         {"answers": {"gas_safe": {"value": "yes"}}},
+        {"answers": {"gas_safe": {"value": "NA"}}},
+        {"answers": {"gas_safe": {"value": None}}},
         {"performed_at": "2026-03-02T10:00:00"},
         {"shop": "S0002"},
         {"schema": 2},
@@ -88,3 +90,11 @@ def test_a_broken_finding_is_refused_as_before() -> None:
     ):
         with pytest.raises(ValidationError):
             trusted_event(visit | {"findings": [finding]})
+
+
+def test_a_not_applicable_answer_builds_what_full_validation_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = self_check("2026-03-02 10:00")
+    doc["answers"] |= {"gas_safe": {"value": "na"}, "extinguisher_valid": {"value": "na", "photos": [], "note": ""}}
+    monkeypatch.setattr("server.validators.trusted.parse_event", None)  # the fast path alone
+    fast = trusted_event(doc)
+    assert fast == parse_event(doc) and fast.model_dump() == parse_event(doc).model_dump()

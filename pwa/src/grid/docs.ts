@@ -1,10 +1,9 @@
 // The shapes of the documents the grid screens read from the local database (wire format v1).
 // Only the fields these screens use; the server's pydantic models (server/models/) are the reference.
 
-import type { Severity, TemplateItem } from '../items';
+import type { AnswerValue, Severity, TemplateItem } from '../items';
 
-export type { Severity, TemplateItem };
-export type AnswerValue = boolean | number;
+export type { AnswerValue, Severity, TemplateItem };
 
 export interface Doc {
   _id: string;

@@ -15,7 +15,7 @@ import type {
   TemplateItem,
 } from './docs';
 import { OTHER_ITEM } from './docs';
-import { isHazard } from '../items';
+import { allowsNotApplicable, isHazard, NOT_APPLICABLE, photoNeeded } from '../items';
 import { addDays, dayOf } from './due';
 
 export const MAX_PHOTOS = 20;
@@ -104,12 +104,14 @@ export function findingId(item: string): string {
   return `${item.slice(0, 24)}-${hash.toString(36).slice(0, 7)}`;
 }
 
-/** A fresh draft: every item prefilled with the owner's latest answer (to be confirmed or disputed). */
+/** A fresh draft: every item prefilled with the owner's latest answer (to be confirmed or disputed). The owner's
+ *  不适用 is kept where the item still allows it (the office may have taken the choice away since). */
 export function prefill(template: TemplateDoc, latest: SelfCheckDoc | null, toVerify: SelfCheckDoc[]): PatrolDraft {
   const items: Record<string, ItemDraft> = {};
   for (const item of template.items) {
     const owner = latest?.answers[item.id];
-    items[item.id] = { value: owner ? owner.value : null, ownPhotos: [], note: '' };
+    const value = owner && (owner.value !== NOT_APPLICABLE || allowsNotApplicable(item)) ? owner.value : null;
+    items[item.id] = { value, ownPhotos: [], note: '' };
   }
   return { items, verified: toVerify.map((c) => c._id), others: [] };
 }
@@ -209,7 +211,8 @@ export function problems(ctx: PatrolContext, draft: PatrolDraft): Problem[] {
       continue;
     }
     photos += answer.photos?.length ?? 0;
-    if (item.photo_required && !answer.photos?.length) found.push({ item: item.id, reason: 'photo_required' });
+    // 不适用 (no gas in the shop): nothing to photograph.
+    if (photoNeeded(item, answer.value) && !answer.photos?.length) found.push({ item: item.id, reason: 'photo_required' });
   }
   for (const finding of findingsOf(ctx, draft)) {
     if (finding.deadline < ctx.today) found.push({ item: finding.id, reason: 'deadline' });
@@ -342,9 +345,11 @@ export function restoreDraft(saved: unknown, fresh: PatrolDraft): PatrolDraft | 
   const items: Record<string, ItemDraft> = {};
   for (const [id, d] of Object.entries(fresh.items)) {
     const old = s.items[id];
+    // 不适用 is kept too: the form leaves it unanswered where the item no longer allows it.
+    const value = old?.value;
     const ok =
       old &&
-      (old.value === null || typeof old.value === 'boolean' || typeof old.value === 'number') &&
+      (value === null || typeof value === 'boolean' || typeof value === 'number' || value === NOT_APPLICABLE) &&
       Array.isArray(old.ownPhotos) &&
       typeof old.note === 'string';
     items[id] = ok ? old : d;

@@ -118,6 +118,8 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
       if (input) input.value = typeof value === 'number' ? String(value) : '';
     }
   }
+  // A draft's 不适用 (or a change from the owner's) asks for no photo; the labels follow the values set here.
+  checklist.refresh();
 
   // Per item: the confirmed / disputed mark and the finding panel.
   const marks = new Map<string, HTMLElement>();

@@ -212,6 +212,7 @@ const HEADS = {
   hazard_when: 'rules.item.hazardWhen',
   severity: 'rules.item.severity',
   photo_required: 'rules.item.photo',
+  not_applicable: 'rules.item.notApplicable',
   points: 'rules.item.points',
 } as const;
 
@@ -225,6 +226,7 @@ export interface ItemRow {
   gt: string; // a number item: a hazard above this
   severity: string;
   photo_required: boolean;
+  not_applicable: boolean; // a yes/no item: the owner may answer 不适用 (no gas in the shop)
   points: string; // empty: the rules' cost of the severity
 }
 
@@ -239,6 +241,7 @@ export function rowOf(item: Doc): ItemRow {
     gt: typeof when.gt === 'number' ? String(when.gt) : '0',
     severity: str(item.severity) || 'general',
     photo_required: item.photo_required === true,
+    not_applicable: item.not_applicable === true,
     points: typeof item.points === 'number' ? String(item.points) : '',
   };
 }
@@ -247,7 +250,7 @@ export function rowOf(item: Doc): ItemRow {
  * the form does not edit and keeps. Numbers that are not numbers go as typed, for the server to name. */
 export function itemOf(row: ItemRow, original: Doc = {}): Doc {
   const number = (text: string): unknown => (text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text);
-  return {
+  const item: Doc = {
     ...original,
     id: row.id.trim(),
     label_zh: row.label_zh.trim(),
@@ -258,6 +261,11 @@ export function itemOf(row: ItemRow, original: Doc = {}): Doc {
     photo_required: row.photo_required,
     points: row.points.trim() === '' ? null : number(row.points),
   };
+  // 不适用 is for yes/no items only (a number item is answered 0; the server refuses the flag on one), and an item
+  // that never had the flag is sent as it came.
+  const notApplicable = row.answer === 'yes_no' && row.not_applicable;
+  if (notApplicable || 'not_applicable' in original) item.not_applicable = notApplicable;
+  return item;
 }
 
 function itemRow(item: Doc, index: number, originals: Doc[], editable = true): HTMLTableRowElement {
@@ -275,9 +283,12 @@ function itemRow(item: Doc, index: number, originals: Doc[], editable = true): H
   ifYes.value = String(r.hazard_if_yes);
   const gt = h('input', { name: 'gt', type: 'number', min: '0', step: '1', value: r.gt, 'aria-label': ot('rules.item.above') });
   const above = h('label', { class: 'inline' }, ot('rules.item.above'), ' ', gt);
+  const notApplicable = h('input', { name: 'not_applicable', type: 'checkbox', checked: r.not_applicable,
+    'aria-label': ot('rules.item.notApplicable'), title: ot('rules.item.notApplicableHint') });
   const shape = (): void => {
     ifYes.hidden = answer.value === 'number';
     above.hidden = answer.value !== 'number';
+    notApplicable.hidden = answer.value === 'number'; // a number item is answered 0 when nothing applies
   };
   answer.addEventListener('change', shape);
   shape();
@@ -295,6 +306,7 @@ function itemRow(item: Doc, index: number, originals: Doc[], editable = true): H
     cell(h('span', {}, ifYes, above), 'hazard_when'),
     cell(severity, 'severity'),
     cell(photo, 'photo_required'),
+    cell(notApplicable, 'not_applicable'),
     cell(points, 'points'),
   );
   const escalate = item.escalate as Doc | undefined;
@@ -334,6 +346,7 @@ function readItems(body: HTMLElement, originals: Doc[]): Doc[] {
       gt: value('gt'),
       severity: value('severity'),
       photo_required: tr.querySelector<HTMLInputElement>('[name="photo_required"]')?.checked === true,
+      not_applicable: tr.querySelector<HTMLInputElement>('[name="not_applicable"]')?.checked === true,
       points: value('points'),
     };
     return itemOf(row, originals[Number(tr.dataset.original)] ?? {});

@@ -7,7 +7,7 @@ import { get, qs, send } from './api';
 import { photoThumb } from './photo';
 import { num, when } from './format';
 import { getLang, joinList } from '../i18n';
-import { isHazard, type TemplateItem } from '../items';
+import { isHazard, NOT_APPLICABLE, type AnswerValue, type TemplateItem } from '../items';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
@@ -147,9 +147,16 @@ export function answersOf(doc: Doc, known: Items): HTMLElement | null {
   if (answers.length === 0) return null;
   const en = getLang() === 'en';
   const rows = answers.map(([id, answer]) => {
-    const value = answer?.value as boolean | number | null | undefined;
+    const value = answer?.value as AnswerValue | null | undefined;
     const item = known.get(id);
-    const shown = typeof value === 'boolean' ? ot(value ? 'efile.yes' : 'efile.no') : value === null || value === undefined ? '—' : String(value);
+    const shown =
+      typeof value === 'boolean'
+        ? ot(value ? 'efile.yes' : 'efile.no')
+        : value === NOT_APPLICABLE
+          ? ot('efile.notApplicable')
+          : value === null || value === undefined
+            ? '—'
+            : String(value);
     const hazard = item ? isHazard(item, value) : false;
     return h('li', { 'data-item': id, 'data-hazard-answer': hazard ? '' : undefined, class: hazard ? 'hazard' : undefined },
       item ? (en ? item.label_en : item.label_zh) : label('item', id), `${en ? ': ' : '：'}`, h('span', { class: 'answer' }, shown),
