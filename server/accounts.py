@@ -480,8 +480,14 @@ def address_network(address: str) -> str:
     return str(ip.ipv4_mapped or ip) if ip.version == 6 else address
 
 
+def is_pin(pin: str) -> bool:
+    """Six ASCII digits: `str.isdigit` also takes ¹ ② and other scripts' digits, which a phone's keypad cannot type
+    again (and `int` refuses some of them)."""
+    return len(pin) == 6 and pin.isascii() and pin.isdigit()
+
+
 def check_pin(pin: str) -> None:
-    if len(pin) != 6 or not pin.isdigit():
+    if not is_pin(pin):
         raise bad_request("pin: exactly 6 digits")
 
 

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.accounts import WEAK_PIN_REASON, weak_pin
+from server.accounts import WEAK_PIN_REASON, is_pin, weak_pin
 from server.api.common import accounts_of, caller, client_address, registry_of, text_field
 from server.errors import forbidden, not_found
 from server.http import json_response, read_object
@@ -38,7 +38,7 @@ async def activate(request: Request) -> Response:
     body = await read_object(request)
     accounts = accounts_of(request)
     pin = text_field(body, "pin", 64)
-    if len(pin) != 6 or not pin.isdigit():
+    if not is_pin(pin):
         return json_response(request, {"error": "bad_request", "reason": "pin: exactly 6 digits"}, 400)
     if weak_pin(pin):  # the owner's own choice only: a PIN set before, or by the operator, still signs in
         return json_response(request, {"error": "bad_request", "reason": WEAK_PIN_REASON}, 400)

@@ -73,6 +73,9 @@ def test_owner_activation_then_pin_login(world: World) -> None:
     assert bad.status_code == 401
     short = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": "12345"})
     assert short.status_code == 400 and "6 digits" in short.json()["reason"]
+    for odd in ("¹²³⁴⁵⁶", "①②③④⑤⑥", "١٣٥٧٩٢"):  # digits to str.isdigit, not to a phone's keypad (¹ crashed int())
+        refused = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": odd})
+        assert refused.status_code == 400 and "6 digits" in refused.json()["reason"], odd
     # A PIN a stranger would try first is refused, and the code stays good for a better one.
     for weak in ("111111", "123456", "987654", "123123"):
         easy = world.client.post("/api/auth/activate", json={"shop": "S0001", "code": code, "pin": weak})
