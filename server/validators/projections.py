@@ -366,7 +366,10 @@ class _Projector:
             return False
         item, value = template.item(item_id), check.answers[item_id].value
         if isinstance(value, str):  # NOT_APPLICABLE
-            return False  # "na" (不适用) declares nothing: the owner said the item does not concern the shop
+            # "This does not concern my shop" (不适用: no gas here) says there is nothing wrong there: a patrol that
+            # finds the hazard finds it false, as it finds a "safe" answer false. Where the item takes no "na" (an
+            # operator's write), the answer does not fit and declares nothing.
+            return item is not None and item.not_applicable
         if item is None or isinstance(value, bool) != (item.answer == "yes_no") or value < 0:
             return False  # an answer that does not fit the item declares nothing
         return not item.is_hazard(value)

@@ -334,14 +334,18 @@ def test_false_self_report(declared: str, expected: dict[str, list[int]]) -> Non
         ("sleeping_people", "major", 5),  # a number item takes no "na": an operator's write, projected all the same
     ],
 )
-def test_a_not_applicable_answer_is_no_hazard_and_declares_nothing(item: str, severity: str, cost: int) -> None:
-    """The owner answered 不适用 (no gas in the shop): no hazard of theirs, and when the grid worker finds one there
-    it costs what a finding costs, with no false self-report (−3): the owner declared nothing in order."""
+def test_a_not_applicable_answer_is_no_hazard_but_a_finding_there_shows_it_false(
+    item: str, severity: str, cost: int
+) -> None:
+    """The owner answered 不适用 (no gas in the shop): no hazard of theirs. When the grid worker finds one there, the
+    owner said there was nothing wrong: a false self-report (−3), as a "safe" answer would be; 不适用 is not a free
+    answer. A number item takes no "na" (an operator's write): that answer does not fit and declares nothing."""
     owner = self_check("2026-03-02 10:00", answers={**IN_ORDER, item: "na"})
     assert not of_type(project([owner], "2026-03-02"), "hazard")
     check_table(lambda: [owner], "2026-03-02", {"self_check": [2]})
     found = patrol("2026-03-03 10:00", finding("f1", item, severity, "2026-03-10"))
-    check_table(lambda: [owner, found], "2026-03-04", {"self_check": [2], "hazard": [-cost]})
+    false_report = {} if item == "sleeping_people" else {"false_self_report": [-3]}
+    check_table(lambda: [owner, found], "2026-03-04", {"self_check": [2], "hazard": [-cost], **false_report})
 
 
 @pytest.mark.parametrize(
