@@ -230,8 +230,12 @@ class Webhook:
                 # alarms), nor did its deliveries say when they were queued: they start their schedule now.
                 if len(self._waiting) >= QUEUE_SIZE:
                     break
+                if not isinstance(kept, dict) or not isinstance(kept.get("alarm"), dict) or "delivery" not in kept:
+                    log.error("webhook: a kept delivery in %s is not one (left out): %.200r", doc_id, kept)
+                    continue
                 event = kept.get("event", "alarm.new")
-                queued = _moment(kept.get("queued_at")) or now
+                # A time ahead of this clock (another machine's, or written by hand) would move the retry window on.
+                queued = min(_moment(kept.get("queued_at")) or now, now)
                 item = _Delivery(doc_id, str(kept["delivery"]), event, kept["alarm"], queued)
                 self._resume(item, now, due)
                 self._waiting.setdefault(item.delivery, item)

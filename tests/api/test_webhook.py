@@ -656,3 +656,24 @@ def test_a_delivery_kept_past_its_retry_window_is_given_up_at_the_start(tmp_path
         and item["error"] == "given up: not delivered within 24 h"
     )
     assert hook.received == []
+
+
+def test_a_start_survives_a_kept_delivery_that_is_not_one_and_one_dated_ahead(tmp_path: Path) -> None:
+    """What a day's document holds came from another gateway (another clock) or a hand: an entry without its alarm is
+    left out, logged, and one queued "in three days" is tried now (its window counted from now, not moved on)."""
+    hook = Receiver(failures=0)
+    now = local_now()
+    doc = alarm_doc("S0001", now.isoformat())
+    kept = {"delivery": "01KEPTDELIVERY00000000001", "event": "alarm.new", "alarm": doc}
+    ahead = {**kept, "queued_at": (now + timedelta(days=3)).isoformat()}
+    with serve(hook.app) as base:
+        with open_world(tmp_path, run_validators=False) as world:  # no webhook running: the store as it was left
+            world.call(write, world.state.store, doc)
+            world.call(world.state.store.put_local, OUTBOX_DOC, {"baseline": now.isoformat()})
+            left = {"announced": {doc["_id"]: now.isoformat()}, "pending": [{"delivery": "x"}, "junk", ahead]}
+            world.call(world.state.store.put_local, day_doc(doc["created_at"], now), left)
+        with gateway(hooked(tmp_path, base, run_validators=False)) as again:
+            [item] = wait_for(again, lambda items: len(items) == 1)
+            again.call(again.state.webhook.drain)
+    assert item["ok"] and item["delivery"] == kept["delivery"] and item["attempt"] == 1
+    assert [headers["x-mashang-delivery"] for headers, _body, _at in hook.received] == [kept["delivery"]]
