@@ -132,6 +132,8 @@ const zh = {
   'owner.fromSelfCheck': '本店自查上报',
   'owner.hazardCost': '扣 {n} 分',
   'owner.hazardRefund': '按期整改并通过核查返还 {n} 分',
+  'owner.hazardOverdue': '逾期已扣 {n} 分，整改核查前每周再扣 {week} 分',
+  'owner.photoOffline': '联网后显示照片',
   'owner.listSep': '，',
   'owner.notLoaded': '正在从服务器获取数据…',
   'owner.signOut': '退出登录',
@@ -340,6 +342,8 @@ const en: Dictionary = {
   'owner.fromSelfCheck': 'Reported in your self-check',
   'owner.hazardCost': '{n} {n|point|points} taken',
   'owner.hazardRefund': '{n} back if fixed and verified in time',
+  'owner.hazardOverdue': '{n} more taken for being overdue, {week} each week until the fix is verified',
+  'owner.photoOffline': 'the photo shows once online',
   'owner.listSep': '; ',
   'owner.notLoaded': 'Fetching data from the server…',
   'owner.signOut': 'Sign out',
@@ -410,10 +414,10 @@ const en: Dictionary = {
   'sync.close': 'Close',
   'home.openGrid': 'Open my shops (grid worker)',
   'home.openOffice': 'Open the safety office desk',
-  'alarm.open': 'open',
-  'alarm.acknowledged': 'acknowledged',
-  'alarm.dispatched': 'dispatched',
-  'alarm.resolved': 'resolved',
+  'alarm.open': 'Open',
+  'alarm.acknowledged': 'Acknowledged',
+  'alarm.dispatched': 'Dispatched',
+  'alarm.resolved': 'Resolved',
 };
 
 export const LANGS = ['zh-CN', 'en'] as const;

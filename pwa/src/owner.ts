@@ -73,15 +73,21 @@ interface Hazard {
 
 /** Where a hazard came from, what it cost, and what a fix in time gives back: 网格员巡查发现 · 扣 10 分，按期整改并
  *  通过核查返还 5 分. The owner saw only a lower score. */
-function hazardCost(hz: Hazard, refundPercent: number | undefined, open: boolean): HTMLElement {
+function hazardCost(hz: Hazard, rules: RulesDoc | null, overdue: boolean, ledger: readonly LedgerLike[]): HTMLElement {
   const cost = hz.cost ?? 0;
   const from = t(hz.self_reported ? 'owner.fromSelfCheck' : 'owner.fromPatrol');
-  const back = share(cost, refundPercent ?? 50);
+  const back = share(cost, rules?.refund_percent ?? 50);
+  // The weeks past the deadline cost more, each its own ledger entry (`{shop}:ledger:{hazard key}.w{n}:overdue`).
+  const weeks = `${hz._id.replace(':hazard:', ':ledger:')}.w`;
+  const late = -ledger.filter((e) => e.rule === 'overdue' && e._id.startsWith(weeks)).reduce((sum, e) => sum + e.points, 0);
   return h(
     'p',
-    { class: 'muted hazard-cost', 'data-cost': String(cost) },
+    { class: 'muted hazard-cost', 'data-cost': String(cost), 'data-overdue-cost': String(late) },
     `${from} · ${t('owner.hazardCost', { n: cost })}`,
-    open && back > 0 ? `${t('owner.listSep')}${t('owner.hazardRefund', { n: back })}` : '',
+    !overdue && back > 0 ? `${t('owner.listSep')}${t('owner.hazardRefund', { n: back })}` : '',
+    overdue && late > 0
+      ? `${t('owner.listSep')}${t('owner.hazardOverdue', { n: late, week: rules?.overdue_cost_per_week ?? 2 })}`
+      : '',
   );
 }
 
@@ -94,7 +100,11 @@ function hazardPhotos(hz: Hazard): HTMLElement | null {
     { class: 'thumbs', 'data-hazard-photos': '' },
     ...ids.slice(0, 4).map((id) => {
       const img = h('img', { alt: t('check.photo'), 'data-photo': id, loading: 'lazy' });
-      void photoUrl(id).then((u) => u && (img.src = u));
+      void photoUrl(id).then((u) => {
+        if (u) img.src = u;
+        // Offline, with no copy on the phone: said, not a broken image.
+        else img.replaceWith(h('span', { class: 'photo-offline muted', 'data-photo-offline': id }, t('owner.photoOffline')));
+      });
       return img;
     }),
   );
@@ -103,6 +113,7 @@ function hazardPhotos(hz: Hazard): HTMLElement | null {
 /** `district:rules`: the share of a hazard's cost a fix in time gives back (the current version's). */
 interface RulesDoc {
   refund_percent?: number;
+  overdue_cost_per_week?: number;
 }
 
 interface Alarm {
@@ -424,7 +435,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
                   h('span', { class: `sev ${hz.severity}` }, severity(hz.severity)),
                   h('br'),
                   h('span', { class: overdue ? 'warn' : 'muted' }, t('owner.deadline', { day: hz.deadline }), overdue ? ` · ${t('owner.overdue')}` : ''),
-                  hazardCost(hz, rules?.refund_percent, !overdue),
+                  hazardCost(hz, rules, overdue, ledger),
                   hazardNote(hz),
                   hazardPhotos(hz),
                   rejected ? rejectedNotice(rejected) : null,

@@ -140,6 +140,17 @@ describe("the owner's home", () => {
     expect(home.textContent).not.toMatch(/\bother\b/);
   });
 
+  it("says what an overdue hazard has cost since its deadline, and a photo it has no copy of offline", async () => {
+    fake.docs.set(HAZARD, hazard({ status: 'overdue', deadline: '2026-01-01', cost: 2, photos: ['S0001:photo:01JE3000000000000000000000'] }));
+    for (const week of [1, 2]) {
+      const id = `S0001:ledger:01JE0000000000000000000000-f1.w${week}:overdue`;
+      fake.docs.set(id, { _id: id, type: 'ledger', rule: 'overdue', points: -2, source: HAZARD, day: '2026-01-0' + (week + 1) });
+    }
+    const item = (await ownerHome()).querySelector(`[data-hazard="${HAZARD}"]`)!;
+    expect(item.querySelector('.hazard-cost')!.textContent).toBe('网格员巡查发现 · 扣 2 分，逾期已扣 4 分，整改核查前每周再扣 2 分');
+    await vi.waitFor(() => expect(item.querySelector('[data-photo-offline]')?.textContent).toBe('联网后显示照片'));
+  });
+
   it('says what the black list means and the way off it, and who handles an alarm', async () => {
     fake.docs.set('S0001:score', { _id: 'S0001:score', _rev: '1-a', points: 71, list: 'black' });
     const home = await ownerHome();
