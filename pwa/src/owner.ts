@@ -110,6 +110,32 @@ function hazardPhotos(hz: Hazard): HTMLElement | null {
   );
 }
 
+/** `{shop}:redemption:{number}`: reward points the office exchanged for a prize. */
+interface Redemption {
+  _id: string;
+  points: number;
+  prize: string;
+  performed_at: string;
+}
+
+/** What the shop exchanged its reward points for, the latest first (the balance alone said nothing of it). */
+function redemptionList(redemptions: readonly Redemption[]): HTMLElement | null {
+  if (redemptions.length === 0) return null;
+  const latest = [...redemptions].sort((a, b) => (a.performed_at < b.performed_at ? 1 : -1)).slice(0, 10);
+  return h(
+    'details',
+    { class: 'redemptions', 'data-redemptions': String(redemptions.length) },
+    h('summary', {}, t('owner.redemptions', { n: redemptions.length })),
+    h(
+      'ul',
+      {},
+      ...latest.map((r) =>
+        h('li', { 'data-redemption': r._id }, `${r.performed_at.slice(0, 10)} · ${r.prize} · ${t('owner.redeemed', { n: r.points })}`),
+      ),
+    ),
+  );
+}
+
 /** `district:rules`: the share of a hazard's cost a fix in time gives back (the current version's). */
 interface RulesDoc {
   refund_percent?: number;
@@ -319,7 +345,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
   let ledgerShown = LEDGER_PAGE;
   const render = async (): Promise<void> => {
     const since = `${code}:self_check:${newUlid(Date.now() - RECENT_MS).slice(0, 10)}`;
-    const [score, rewards, hazards, alarms, checks, items, recentRows, verifications, rules, ledger] = await Promise.all([
+    const [score, rewards, hazards, alarms, checks, items, recentRows, verifications, rules, ledger, redemptions] = await Promise.all([
       getDoc<Score>(`${code}:score`),
       getDoc<Rewards>(`${code}:rewards`),
       range<Hazard>(`${code}:hazard:`),
@@ -330,6 +356,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
       range<VerificationLike>(`${code}:verification:`),
       getDoc<RulesDoc>('district:rules'),
       range<LedgerLike>(`${code}:ledger:`),
+      range<Redemption>(`${code}:redemption:`),
     ]);
     const recent = recentRows.rows.flatMap((r) => (r.doc ? [r.doc as unknown as SelfCheck] : []));
     const { unsent: unsentChecks } = await uploadState(recent.map((c) => c._id));
@@ -372,6 +399,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
             { class: 'rewards', 'data-rewards': String(rewards.balance) },
             h('p', {}, t('owner.rewards', { n: rewards.balance })),
             h('p', { class: 'muted' }, t('owner.rewardsHint')),
+            redemptionList(redemptions),
           )
         : null,
       openAlarms.length

@@ -151,6 +151,18 @@ describe("the owner's home", () => {
     await vi.waitFor(() => expect(item.querySelector('[data-photo-offline]')?.textContent).toBe('联网后显示照片'));
   });
 
+  it('lists what the reward points were exchanged for under the balance', async () => {
+    fake.docs.set('S0001:rewards', { _id: 'S0001:rewards', balance: 14, earned: 19, redeemed: 5 });
+    const id = 'S0001:redemption:000001';
+    fake.docs.set(id, { _id: id, type: 'redemption', points: 5, prize: '灭火器一具', performed_at: '2026-11-20T10:00:00+08:00' });
+    const home = await ownerHome();
+    await vi.waitFor(() => expect(home.querySelector('[data-redemptions]')).not.toBeNull());
+    expect(home.querySelector('[data-redemptions] summary')!.textContent).toBe('兑换记录（1 次）');
+    expect(home.querySelector(`[data-redemption="${id}"]`)!.textContent).toBe('2026-11-20 · 灭火器一具 · 用去 5 积分');
+    fake.docs.delete('S0001:rewards');
+    fake.docs.delete(id);
+  });
+
   it('says what the black list means and the way off it, and who handles an alarm', async () => {
     fake.docs.set('S0001:score', { _id: 'S0001:score', _rev: '1-a', points: 71, list: 'black' });
     const home = await ownerHome();
