@@ -12,7 +12,7 @@ from server.store.reads import docs_with_prefix
 from server.store.upsert import read
 from tests.api.conftest import World
 from tests.api.test_alarm_flow import wait_until
-from tests.validators.builders import full_answers
+from tests.validators.served import self_check
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -274,19 +274,9 @@ def test_a_module_for_categories_no_shop_has_is_refused_naming_them(world: World
 def fire_gas_self_check(shop: str, version: int, **values: Any) -> dict[str, Any]:
     """Every item of the default checklist answered in order (a photo where it asks for one), but `values`, which
     come without a photo."""
-    now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=1)
-    return {
-        "_id": f"{shop}:self_check:{new_ulid()}",
-        "type": "self_check",
-        "schema": 1,
-        "shop": shop,
-        "template": "district:template:fire-gas",
-        "template_version": version,
-        "performed_at": now.isoformat(),
-        "created_by": f"owner:{shop}",
-        "device": "d-owner",
-        "answers": full_answers(shop) | {item: {"value": value} for item, value in values.items()},
-    }
+    check = self_check(shop)
+    answers = check["answers"] | {item: {"value": value} for item, value in values.items()}
+    return {**check, "template_version": version, "answers": answers}
 
 
 def test_an_owner_answers_not_applicable_where_the_checklist_allows_it(world: World) -> None:
