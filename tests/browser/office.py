@@ -19,7 +19,7 @@ from server.store import open_store
 from server.store.protocol import Store
 from tests.gateway import Gateway
 from tests.validators.builders import gas_leak_patrol
-from tests.validators.served import self_check
+from tests.validators.served import alarm_id, self_check
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DESKTOP = {"width": 1280, "height": 900}
@@ -118,12 +118,22 @@ def serious_patrol(shop: str, user_id: str) -> dict[str, Any]:
     return gas_leak_patrol(shop, user_id, "d-browser-test")
 
 
-def owners_self_check(gateway: Gateway, owner: dict[str, Any], **declared: Any) -> dict[str, Any]:
-    """A weekly self-check of `owner` (an entry of logins.json) sent now from their phone, answering `declared` as
-    `full_answers` takes them (`open_flame=True`); answers the check."""
+def owners_self_check(
+    gateway: Gateway, owner: dict[str, Any], minutes_ago: float = 0, **declared: Any
+) -> dict[str, Any]:
+    """A weekly self-check of `owner` (an entry of logins.json) sent now from their phone, made `minutes_ago` (a phone
+    offline until now), answering `declared` as `full_answers` takes them (`open_flame=True`); answers the check."""
     signed = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": owner["shop"], "pin": owner["pin"]}, timeout=30)
-    check = self_check(owner["shop"], minutes_ago=0, **declared)
+    check = self_check(owner["shop"], minutes_ago=minutes_ago, **declared)
     auth = {"Authorization": f"Bearer {signed.json()['token']}"}
     answer = httpx.put(f"{gateway.url}/sync/{check['_id']}", json=check, headers=auth, timeout=30)
     assert answer.status_code == 201, answer.text
     return check
+
+
+def push_patrol(gateway: Gateway, headers: dict[str, str], patrol: dict[str, Any]) -> str:
+    """`patrol` sent as its grid worker's phone sends it (`headers`: the worker's); answers the id of the alarm it
+    raises when it finds a serious item."""
+    pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=headers, json={"docs": [patrol]}, timeout=30)
+    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
+    return alarm_id(patrol)

@@ -14,7 +14,7 @@ import httpx
 from PIL import Image
 
 from tests.browser.field import sign_in_grid, wait_controlled
-from tests.browser.office import grid_login, office_headers, serious_patrol
+from tests.browser.office import grid_login, office_headers, push_patrol, serious_patrol
 from tests.gateway import Gateway
 
 
@@ -263,9 +263,7 @@ def test_a_new_alarm_for_one_of_their_shops_shows_on_the_grid_workers_phone(
     assert page.locator(".g-alarm-news").is_hidden()
 
     patrol = serious_patrol(shop, user)
-    pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
-    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
-    alarm_id = f"{shop}:alarm:{patrol['_id'].rsplit(':', 1)[1]}"
+    alarm_id = push_patrol(gateway, grid, patrol)
 
     banner = page.locator(f".g-alarm-news[data-alarm-news='{alarm_id}']")
     banner.wait_for(state="visible", timeout=60_000)

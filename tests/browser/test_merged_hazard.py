@@ -15,10 +15,10 @@ import httpx
 
 from server.ids import new_ulid
 from tests.browser.field import sign_in_grid
+from tests.browser.office import owners_self_check
 from tests.browser.test_draft_photos import LIVE_IDS
 from tests.browser.test_grid_patrol import _camera_jpeg, _events, _ever_open_flame, _patrol
 from tests.gateway import Gateway
-from tests.validators.builders import full_answers
 
 
 def _shop_with_owner(gateway: Gateway, worker: dict[str, Any], owners: list[dict[str, Any]]) -> dict[str, Any]:
@@ -69,24 +69,11 @@ def test_a_hazard_the_server_merged_leaves_the_grid_workers_phone(
     assert answer.status_code == 201, answer.text
     page.wait_for_selector(f'li.g-hazard[data-hazard="{patrols}"][data-status="rectified"]')
     # ... then their check of two hours before the patrol arrives, from a phone that was offline until now.
-    key = new_ulid()
-    check = {
-        "_id": f"{shop}:self_check:{key}",
-        "type": "self_check",
-        "schema": 1,
-        "shop": shop,
-        "template": "district:template:fire-gas",
-        "template_version": 1,
-        "performed_at": (started - timedelta(hours=2)).isoformat(),
-        "created_by": f"owner:{shop}",
-        "device": "d-owner-phone",
-        "answers": full_answers(shop, open_flame=True),
-    }
-    answer = httpx.put(f"{gateway.url}/sync/{check['_id']}", json=check, headers=owner_auth)
-    assert answer.status_code == 201, answer.text
+    ago = (datetime.now(ZoneInfo("Asia/Shanghai")) - (started - timedelta(hours=2))).total_seconds() / 60
+    check = owners_self_check(gateway, owner, minutes_ago=ago, open_flame=True)
 
     # On the worker's phone: the self-check's hazard, and the patrol's gone (it was still shown before the fix).
-    merged = f"{shop}:hazard:{key}-open_flame"
+    merged = f"{shop}:hazard:{check['_id'].rsplit(':', 1)[1]}-open_flame"
     page.wait_for_selector(f'li.g-hazard[data-hazard="{merged}"]')
     page.wait_for_selector(f'li.g-hazard[data-hazard="{patrols}"]', state="detached")
     assert page.locator(flame).count() == 1

@@ -11,7 +11,15 @@ from typing import Any
 
 import httpx
 
-from tests.browser.office import follow, grid_login, office_headers, office_page, owners_self_check, serious_patrol
+from tests.browser.office import (
+    follow,
+    grid_login,
+    office_headers,
+    office_page,
+    owners_self_check,
+    push_patrol,
+    serious_patrol,
+)
 from tests.browser.test_grid_patrol import _camera_jpeg
 from tests.gateway import Gateway, free_port
 
@@ -43,9 +51,7 @@ def test_a_patrol_alarm_goes_live_to_the_desk_and_through_its_lifecycle(
     page.evaluate("window.__sameDocument = true")
 
     patrol = serious_patrol(shop, grid_user)
-    pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
-    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
-    alarm_id = f"{shop}:alarm:{patrol['_id'].rsplit(':', 1)[1]}"
+    alarm_id = push_patrol(gateway, grid, patrol)
 
     card = page.locator(f'[data-alarm-id="{alarm_id}"]')
     card.wait_for(timeout=20_000)
@@ -119,8 +125,7 @@ def test_a_withdrawn_alarm_leaves_the_open_desk(gateway: Gateway, browser: Any, 
     page.wait_for_selector(".live[data-stream-state=live]", timeout=20_000)
     card = "[data-alarm-id='{}:alarm:{}']"
     for doc in (second, first):
-        pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [doc]}, timeout=30)
-        assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
+        push_patrol(gateway, grid, doc)
         page.wait_for_selector(card.format(shop, doc["_id"].rsplit(":", 1)[1]), timeout=30_000)
     page.wait_for_selector(card.format(shop, second["_id"].rsplit(":", 1)[1]), state="detached", timeout=30_000)
     assert page.locator(card.format(shop, first["_id"].rsplit(":", 1)[1])).count() == 1
@@ -143,9 +148,7 @@ def test_a_new_alarm_reaches_the_office_on_any_screen(gateway: Gateway, browser:
     assert page.locator(".new-alarm").is_hidden()
 
     patrol = serious_patrol(shop, grid_user)
-    pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
-    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
-    alarm_id = f"{shop}:alarm:{patrol['_id'].rsplit(':', 1)[1]}"
+    alarm_id = push_patrol(gateway, grid, patrol)
 
     banner = page.locator(".new-alarm")
     banner.wait_for(state="visible", timeout=20_000)
@@ -188,8 +191,7 @@ def test_the_overview_counts_a_new_alarm_without_a_reload(
     page.evaluate("window.__sameDocument = true")
 
     patrol = serious_patrol(shop, grid_user)
-    pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
-    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
+    push_patrol(gateway, grid, patrol)
     page.wait_for_selector(f"[data-figure=open_alarms][data-value='{before + 1}']", timeout=30_000)
     assert page.locator("[data-figure=open_alarms] .big").inner_text() == str(before + 1)
     assert page.evaluate("window.__sameDocument") is True  # no reload
@@ -205,9 +207,7 @@ def test_an_alarms_photo_shows_when_it_arrives_after_the_alarm_and_opens_large(
     page = office_page(browser, gateway, logins, "/office/alarms")
     page.wait_for_selector(".live[data-stream-state=live]", timeout=20_000)
     patrol = serious_patrol(shop, grid_user)
-    pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
-    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
-    alarm_id = f"{shop}:alarm:{patrol['_id'].rsplit(':', 1)[1]}"
+    alarm_id = push_patrol(gateway, grid, patrol)
     [photo_id] = patrol["findings"][0]["photos"]
     thumb = page.locator(f'[data-alarm-id="{alarm_id}"] .photo-thumb:has(img[data-photo="{photo_id}"])')
     thumb.wait_for(timeout=20_000)
@@ -248,9 +248,7 @@ def test_a_step_a_colleague_overtook_says_so_and_keeps_the_note(
     office = office_headers(gateway, logins)
     grid, grid_user, shop = grid_login(gateway, logins)
     patrol = serious_patrol(shop, grid_user)
-    pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
-    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
-    alarm_id = f"{shop}:alarm:{patrol['_id'].rsplit(':', 1)[1]}"
+    alarm_id = push_patrol(gateway, grid, patrol)
     page = office_page(browser, gateway, logins, "/office/alarms")
     card = page.locator(f'[data-alarm-id="{alarm_id}"]')
     card.wait_for(timeout=20_000)
@@ -322,8 +320,7 @@ def test_the_district_office_sees_whether_its_webhook_got_each_alarm(
     try:
         grid, grid_user, shop = grid_login(gateway, logins)
         patrol = serious_patrol(shop, grid_user)
-        pushed = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
-        assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
+        push_patrol(gateway, grid, patrol)
         page = office_page(browser, gateway, logins, "/office/alarms")
         log = page.locator("details[data-webhook-log]")
         log.locator("summary").click()

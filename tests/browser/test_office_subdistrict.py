@@ -22,6 +22,7 @@ from tests.browser.office import (
     grid_login,
     office_headers,
     open_screen,
+    push_patrol,
     serious_patrol,
     settle,
     signed_in,
@@ -156,9 +157,7 @@ def test_a_sub_district_office_sees_the_district_offices_steps_by_name(
     office = office_headers(district, logins)
     grid, grid_user, shop = grid_login(district, logins)
     patrol = serious_patrol(shop, grid_user)
-    pushed = httpx.post(f"{district.url}/sync/_bulk_docs", headers=grid, json={"docs": [patrol]}, timeout=30)
-    assert pushed.status_code == 201 and pushed.json()[0].get("ok"), pushed.text
-    alarm_id = f"{shop}:alarm:{patrol['_id'].rsplit(':', 1)[1]}"
+    alarm_id = push_patrol(district, grid, patrol)
     for _ in range(100):  # the validators raise it within moments
         if httpx.get(f"{district.url}/api/office/alarms/{alarm_id}", headers=office, timeout=30).is_success:
             break
