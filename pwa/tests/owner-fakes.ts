@@ -33,3 +33,11 @@ export const ownerSession = {
   currentSession: () => ({ token: 't', user: { id: 'owner:S0001', role: 'owner', shop: 'S0001' }, shop: 'S0001' }),
   signOut: async () => undefined,
 };
+
+/** Before each test: an empty phone (documents, what waits, local storage) and an empty page. */
+export function resetOwnerFakes(): void {
+  fake.docs.clear();
+  fake.unsent.clear();
+  localStorage.clear();
+  document.body.replaceChildren();
+}

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fireGas from '../../server/models/data/template-fire-gas.json';
 
-import { fake } from './owner-fakes';
+import { fake, resetOwnerFakes } from './owner-fakes';
 
 vi.mock('../src/db', async () => (await import('./owner-fakes')).ownerDb);
 vi.mock('../src/session', async (actual) => ({
@@ -78,12 +78,7 @@ function verification(passed: boolean, when: string, extra: Partial<Verification
   };
 }
 
-beforeEach(() => {
-  fake.docs.clear();
-  fake.unsent.clear();
-  localStorage.clear();
-  document.body.replaceChildren();
-});
+beforeEach(resetOwnerFakes);
 
 afterEach(() => setLang('zh-CN'));
 

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fireGas from '../../server/models/data/template-fire-gas.json';
 
-import { fake } from './owner-fakes';
+import { fake, resetOwnerFakes } from './owner-fakes';
 
 vi.mock('../src/db', async () => (await import('./owner-fakes')).ownerDb);
 vi.mock('../src/session', async (actual) => ({
@@ -48,12 +48,7 @@ function hazard(extra: Record<string, unknown> = {}) {
 
 const rectification = { _id: RECT, type: 'rectification', shop: 'S0001', hazard: HAZARD, note: '已清理', photos: [] };
 
-beforeEach(() => {
-  fake.docs.clear();
-  fake.unsent.clear();
-  localStorage.clear();
-  document.body.replaceChildren();
-});
+beforeEach(resetOwnerFakes);
 
 afterEach(() => setLang('zh-CN'));
 
