@@ -122,6 +122,13 @@ def test_a_grid_worker_removes_a_patrol_photo_after_a_reload_and_retakes_it(
     assert len(patrols) == 1, patrols
     (finding,) = [f for f in patrols[0]["findings"] if f["item"] == "open_flame"]
     assert finding["photos"] == [retaken]
+    # The header may still say 已同步 from before the submit for a moment (its count follows the push ledgers'
+    # recount): wait for the photo, which goes up after the text, on the server itself.
+    for _ in range(120):
+        if retaken in server_photos(gateway, serious):
+            break
+        page.wait_for_timeout(500)
+    page.wait_for_selector('[data-sync-state="synced"][data-pending="0"]')
     assert set(server_photos(gateway, serious)) - before == {retaken}
     assert held_photos(page) == 0
 
