@@ -118,8 +118,15 @@ describe('the sub-district of the red/black list, the monthly report and the ran
   it('is named in every call of the ranking screen, and kept in its path when the month changes', () => {
     const calls = rankingCalls('dongliu');
     expect(calls.months).toBe('/api/office/rankings?subdistrict=dongliu');
-    expect(calls.month('2026-11')).toBe('/api/office/ranking?month=2026-11&subdistrict=dongliu');
-    expect(calls.month('')).toBe('/api/office/ranking?subdistrict=dongliu');
+    expect(calls.month('2026-11')).toBe('/api/office/ranking?month=2026-11&subdistrict=dongliu&limit=50');
+    expect(calls.month('')).toBe('/api/office/ranking?subdistrict=dongliu&limit=50');
+    // A page of the shops a filter keeps, the sub-district named still.
+    expect(calls.month('2026-11', { list: 'black', q: '面馆' }, 100)).toBe(
+      '/api/office/ranking?month=2026-11&subdistrict=dongliu&list=black&q=%E9%9D%A2%E9%A6%86&limit=50&offset=100',
+    );
+    expect(calls.month('2026-11', { working_group: true })).toBe(
+      '/api/office/ranking?month=2026-11&subdistrict=dongliu&working_group=1&limit=50',
+    );
     expect(calls.publish('2026-11')).toBe('/api/office/rankings/2026-11/publish?subdistrict=dongliu');
     expect(calls.path('2026-10')).toBe('/office/ranking?month=2026-10&subdistrict=dongliu');
     expect(calls.path('')).toBe('/office/ranking?subdistrict=dongliu');
@@ -128,7 +135,7 @@ describe('the sub-district of the red/black list, the monthly report and the ran
   it('is not named without a choice (as before: the server takes the only one, or the office its own)', () => {
     const calls = rankingCalls(null);
     expect(calls.months).toBe('/api/office/rankings');
-    expect(calls.month('2026-11')).toBe('/api/office/ranking?month=2026-11');
+    expect(calls.month('2026-11')).toBe('/api/office/ranking?month=2026-11&limit=50');
     expect(calls.publish('2026-11')).toBe('/api/office/rankings/2026-11/publish');
     expect(calls.path('2026-11')).toBe('/office/ranking?month=2026-11');
     expect(exportTarget('rankings', 'csv', '', '', '2026-10')).toEqual([

@@ -30,6 +30,7 @@ from server.store.upsert import read, read_local
 from server.validators.checkpoint import RETRIES_ID
 from server.validators.follower import Follower
 
+PAGE: Final = 50  # rows a list answers unless asked for another `limit`
 MAX_PAGE: Final = 500
 PHOTO_ID: Final = re.compile(rf"{PARTITION}:photo:{ULID}")
 
@@ -69,6 +70,14 @@ async def reached(request: Request) -> tuple[Reach, View]:
     reach.view_community(view, params.get("community"))
     reach.view_grid(view, params.get("grid"))
     return reach, reach.narrow(view)
+
+
+def page_of(request: Request) -> tuple[int, int]:
+    """A listing's `limit` (1 to `MAX_PAGE`, `PAGE` unless given) and `offset` (0 or more)."""
+    limit = q_int(request, "limit", PAGE, minimum=1) or PAGE
+    if limit > MAX_PAGE:
+        raise bad_request(f"limit: at most {MAX_PAGE}")
+    return limit, q_int(request, "offset", 0) or 0
 
 
 def _scoped_params(request: Request, reach: Reach) -> dict[str, str]:
@@ -127,12 +136,19 @@ async def trend(request: Request) -> Response:
 
 
 async def ranking(request: Request) -> Response:
-    """`GET /api/office/ranking?month=YYYY-MM&subdistrict=`: one month's red/black list (the current month when
-    omitted): `entries` of rank, shop, name, points, open hazards, list, working_group; and `published`."""
+    """`GET /api/office/ranking?month=YYYY-MM&subdistrict=&list=red|black|none&working_group=1&q=&limit=&offset=`:
+    one month's red/black list (the current month when omitted), a page of it: `entries` of rank, shop, name,
+    points, open hazards, list, working_group, in rank order, of the shops on that list (`none`: on neither),
+    flagged for a working group, or whose code or name holds `q`; their `total`, `limit` (50 unless given, at most
+    500) and `offset`; `counts` of the whole month's list (`red`, `black`, `none`, `working_group`), `of` (its
+    shops), `working_group` (their codes) and `published`. The whole list is the rankings export."""
     reach, view = await reached(request)
     subdistrict = rankings.subdistrict_of(view, reach.subdistrict_param(request.query_params.get("subdistrict")))
     month = rankings.month_param(view, request.query_params.get("month"))
-    return json_response(request, await rankings.ranking(_store(request), view, subdistrict, month))
+    wanted = rankings.Wanted.of(request.query_params, q_bool(request, "working_group"))
+    limit, offset = page_of(request)
+    answer = await rankings.ranking_page(_store(request), view, subdistrict, month, wanted, limit, offset)
+    return json_response(request, answer)
 
 
 async def ranking_months(request: Request) -> Response:
@@ -160,10 +176,7 @@ async def shop_list(request: Request) -> Response:
     """`GET /api/office/shops?community=&grid=&q=&list=red|black|none&status=active|closed&limit=&offset=`:
     `{"items", "total", "limit", "offset"}`; each shop with its score, rank, list and open / overdue hazards."""
     _reach, view = await reached(request)
-    limit = q_int(request, "limit", 50, minimum=1) or 50
-    if limit > MAX_PAGE:
-        raise bad_request(f"limit: at most {MAX_PAGE}")
-    offset = q_int(request, "offset", 0) or 0
+    limit, offset = page_of(request)
     return json_response(request, shops.list_shops(view, _params(request), limit, offset))
 
 
@@ -221,11 +234,20 @@ async def projection_failures(store: Store, view: View, reach: Reach) -> list[di
 
 
 async def sync_monitor(request: Request) -> Response:
-    """`GET /api/office/sync-monitor`: `{"devices", "users", "silent_days", "unassigned_devices",
-    "refused_total", "backup"}`: every device's last report, and per owner and grid worker their devices, the newest
-    event delivered, refused documents, and whether they have been silent for more than 3 days; and when the
-    embedded store was last backed up (`server.backup.status`)."""
+    """`GET /api/office/sync-monitor?only=&role=&q=&limit=&offset=&devices_offset=`: a page of every device's last
+    report (`devices`, silent ones with records or photos still on them first) and of the owners and grid workers
+    (`users`, by id: their devices, the newest event delivered, refused documents, whether silent for more than 3
+    days). Both lists hold the rows `only` keeps (problems, silent, waiting, refused or seen), of a `role` (owner or
+    grid), naming `q` (user id, name, shop code or name, device); `limit` (50 unless given, at most 500) is both
+    pages', `offset` the users' and `devices_offset` the devices'. `total` (`users`, `devices`) counts the rows asked
+    for, `counts` every row in reach (`users`, `devices`: `all` and each `only`, and `silent_waiting` devices), so the
+    screen's figures stay right on any page. Beside them `silent_days`, `refused_total`, `people` (the name and shop
+    of the users of the newest refused documents), `unassigned_devices`, `projection_failures`, and when the
+    embedded store was last backed up (`backup`)."""
     reach, view = await reached(request)
+    limit, users_offset = page_of(request)
+    devices_offset = q_int(request, "devices_offset", 0) or 0
+    wanted = monitor.Wanted.of(request.query_params, limit, users_offset, devices_offset)
     keep = reach.user_filter(view)  # the narrowed view holds every grid and shop that tells a user's reach
     now = datetime.now(UTC)
     visible: Callable[[list[Doc]], Awaitable[list[Doc]]] | None = None
@@ -235,7 +257,7 @@ async def sync_monitor(request: Request) -> Response:
         from server.api.office import _visible
 
         visible = functools.partial(_visible, _store(request), await office_view(request), reach)
-    answer = await monitor.sync_monitor(_store(request), view, now, keep, visible)
+    answer = await monitor.sync_monitor(_store(request), view, now, keep, visible, wanted)
     settings = request.app.state.settings
     every = settings.backup_every_hours if request.app.state.backups is not None else None
     answer["backup"] = await backups.status(_store(request), now, every)

@@ -10,25 +10,74 @@ shared with another sub-district does not bring that sub-district's refusals alo
 
 Device reports are read defensively (any of a few field names for the user, device and time), since their
 writer is another module; a report that names no user is listed under `user_id: null`.
+
+A district's 30,000 shops make ~30,000 owners and devices: the office asks for a page of each list (`Wanted`) with
+the rows it looks for (a search, only the problems), and the counts of the whole monitor come beside it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
+from server.errors import bad_request
 from server.office.facts import View
 from server.quarantine import CONFLICT
 from server.quarantine import PREFIX as QUARANTINE
 from server.store.protocol import AllDocsQuery, Doc, Store
 
+_T = TypeVar("_T")
+
 SILENT_DAYS: Final = 3
 DEVICE_PREFIX: Final = "accounts:device:"
+USERS: Final = "accounts:user:"
+OWNERS: Final = f"{USERS}owner:"
+GRID_WORKERS: Final = f"{USERS}grid:"
 MAX_REFUSED: Final = 10000  # the newest quarantine entries counted per user
 USER_FIELDS: Final = ("user_id", "user")
 TIME_FIELDS: Final = ("reported_at", "received_at", "last_seen", "updated_at", "at")
 ROLES: Final = ("owner", "grid")
+# The rows `?only=` keeps. A device's problem: silent, or records and photos waiting on it; a user's: silent, their
+# devices' waiting records, or refused documents (a device "refused": its user's). `seen`: every device, and the
+# users that ever delivered an event or reported a device.
+ONLY: Final = ("problems", "silent", "waiting", "refused", "seen")
+NAMED: Final = 200  # the newest quarantine entries whose users the answer names (`people`): the screen's page of them
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The rows of both lists the office asks for, and the page of each (`limit` None: every row)."""
+
+    only: str | None = None
+    role: str | None = None
+    q: str = ""
+    limit: int | None = None
+    users_offset: int = 0
+    devices_offset: int = 0
+
+    @classmethod
+    def of(cls, params: Mapping[str, str], limit: int | None, users_offset: int, devices_offset: int) -> Wanted:
+        only, role = params.get("only") or None, params.get("role") or None
+        if only is not None and only not in ONLY:
+            raise bad_request(f"only: one of {', '.join(ONLY)}")
+        if role is not None and role not in ROLES:
+            raise bad_request(f"role: one of {', '.join(ROLES)}")
+        q = (params.get("q") or "").strip().lower()
+        return cls(only, role, q, limit, users_offset, devices_offset)
+
+    def takes(self, user_id: str | None, flags: Mapping[str, bool], names: Callable[[], Iterable[Any]]) -> bool:
+        """Whether a row of `user_id` (None: a device naming no user) with these `flags` is asked for; `names` gives
+        what a search looks in, asked only when there is one."""
+        if self.only is not None and not flags[self.only]:
+            return False
+        if self.role is not None and (user_id is None or user_id.split(":", 1)[0] != self.role):
+            return False
+        return not self.q or any(isinstance(name, str) and self.q in name.lower() for name in names())
+
+    def page(self, rows: list[_T], offset: int) -> list[_T]:
+        return rows[offset:] if self.limit is None else rows[offset : offset + self.limit]
 
 
 async def _range(store: Store, start: str, end: str, descending: bool = False, limit: int | None = None) -> list[Doc]:
@@ -36,8 +85,26 @@ async def _range(store: Store, start: str, end: str, descending: bool = False, l
     return [row["doc"] for row in (await store.all_docs(query))["rows"] if row.get("doc")]
 
 
+async def _accounts(store: Store) -> dict[str, Doc]:
+    """The owners' and grid workers' accounts by user id. An owner's is known by its id alone (its name is its shop's
+    code, and what the monitor shows of an owner comes from the shop): the ids of a district's 30,000 owners are read
+    in a fraction of the time their documents would take."""
+    owners = await store.all_docs(AllDocsQuery(startkey=OWNERS, endkey=OWNERS + "\ufff0"))
+    found: dict[str, Doc] = {}
+    for row in owners["rows"]:
+        user_id = str(row["id"]).removeprefix(USERS)
+        found[user_id] = {"user_id": user_id, "role": "owner", "name": user_id.split(":", 1)[1]}
+    for doc in await _range(store, GRID_WORKERS, GRID_WORKERS + "\ufff0"):
+        if doc.get("role") == "grid" and doc.get("user_id"):
+            found[str(doc["user_id"])] = doc
+    return found
+
+
 def _first(doc: Mapping[str, Any], names: Sequence[str]) -> Any:
-    return next((doc[name] for name in names if isinstance(doc.get(name), str)), None)
+    for name in names:
+        if isinstance(value := doc.get(name), str):
+            return value
+    return None
 
 
 def _moment(value: Any) -> datetime | None:
@@ -65,9 +132,32 @@ def _waiting(doc: Mapping[str, Any]) -> int:
     return sum(value for key in ("pending_docs", "pending_photos") if type(value := doc.get(key)) is int)
 
 
+def _report(doc: Doc) -> Doc:
+    """A device report as the monitor shows it: without its revision."""
+    return {k: v for k, v in doc.items() if k != "_rev"}
+
+
 def _newest(*values: Any) -> str | None:
     known = [(m, v) for v in values if (m := _moment(v)) is not None]
     return max(known)[1] if known else None
+
+
+def _flags(silent: bool, waiting: bool, refused: bool, seen: bool) -> dict[str, bool]:
+    """A row's answer to each `?only=`."""
+    return {
+        "problems": silent or waiting or refused,
+        "silent": silent,
+        "waiting": waiting,
+        "refused": refused,
+        "seen": seen,
+    }
+
+
+def _count(counts: dict[str, int], flags: Mapping[str, bool]) -> None:
+    counts["all"] += 1
+    for name, on in flags.items():
+        if on:
+            counts[name] += 1
 
 
 async def sync_monitor(
@@ -76,14 +166,15 @@ async def sync_monitor(
     now: datetime,
     keep: Callable[[Doc], bool] | None = None,
     visible: Callable[[list[Doc]], Awaitable[list[Doc]]] | None = None,
+    wanted: Wanted = Wanted(),
 ) -> dict[str, Any]:
     """The monitor of the users `keep` passes (every user when None; devices that named no user only then), with
-    the quarantine entries `visible` keeps of those given it, newest first (every one when None)."""
-    users = {
-        str(doc["user_id"]): doc
-        for doc in await _range(store, "accounts:user:", "accounts:user:\ufff0")
-        if doc.get("role") in ROLES and doc.get("user_id")
-    }
+    the quarantine entries `visible` keeps of those given it, newest first (every one when None): the page of each
+    list that `wanted` asks for (`users`, `devices`; their `total` and `offset`, and the `limit`), and `counts` of
+    every row in reach whatever was asked for: of `users` (`all`, and each of `ONLY`) and of `devices` (the same, and
+    `silent_waiting`: silent with records or photos still on it). Every row is counted and tested, and only the
+    page's rows are written out (all of a district's took as long as reading its accounts and phones)."""
+    users = await _accounts(store)
 
     def kept(user_id: str | None) -> bool:
         if keep is None:
@@ -93,12 +184,13 @@ async def sync_monitor(
     users = {user_id: doc for user_id, doc in users.items() if kept(user_id)}
     reports: dict[str | None, list[Doc]] = {}
     for doc in await _range(store, DEVICE_PREFIX, DEVICE_PREFIX + "\ufff0"):
-        report = {k: v for k, v in doc.items() if k != "_rev"}
-        if kept(_first(doc, USER_FIELDS)):
-            reports.setdefault(_first(doc, USER_FIELDS), []).append(report)
+        owner = _first(doc, USER_FIELDS)
+        if kept(owner):
+            reports.setdefault(owner, []).append(doc)
     refused: dict[str, list[Doc]] = {}
     entries = await _range(store, QUARANTINE + "\ufff0", QUARANTINE, descending=True, limit=MAX_REFUSED)
-    for entry in entries if visible is None else await visible(entries):
+    shown = entries if visible is None else await visible(entries)
+    for entry in shown:
         # A note of two bodies stored is not a refusal (the quarantine lists it).
         if entry.get("type") != CONFLICT and kept(str(entry.get("user"))):
             refused.setdefault(str(entry.get("user")), []).append(entry)
@@ -108,61 +200,100 @@ async def sync_monitor(
             if user_id not in delivered or _newest(at, delivered[user_id][0]) == at:
                 delivered[user_id] = (at, device)
     silent_before = now - timedelta(days=SILENT_DAYS)
-    rows = []
-    for user_id in sorted(set(users) | {u for u in reports if u} | set(refused) & set(users)):
+
+    def names(user_id: str | None, *more: Any) -> Callable[[], Iterable[Any]]:
+        return lambda: (user_id, users.get(user_id or "", {}).get("name"), *_shop_of(user_id, view).values(), *more)
+
+    def last_seen(user_id: str) -> tuple[str | None, str | None]:
+        """The newest report of the user's devices, and the newest of it and their newest event delivered."""
+        last_report = _newest(*(_first(d, TIME_FIELDS) for d in reports.get(user_id, ())))
+        return last_report, _newest(delivered.get(user_id, (None,))[0], last_report)
+
+    def user_row(user_id: str) -> dict[str, Any]:
         user = users.get(user_id, {})
-        devices = sorted(reports.get(user_id, []), key=lambda d: str(_first(d, ("device", "_id"))))
+        devices = sorted(map(_report, reports.get(user_id, [])), key=lambda d: str(_first(d, ("device", "_id"))))
         last_event, last_device = delivered.get(user_id, (None, None))
-        last_report = _newest(*(_first(d, TIME_FIELDS) for d in devices))
-        last_seen = _newest(last_event, last_report)
+        last_report, seen = last_seen(user_id)
         mine = refused.get(user_id, [])
-        rows.append(
-            {
-                "user_id": user_id,
-                "role": user.get("role", user_id.split(":", 1)[0]),
-                "name": user.get("name"),
-                **_shop_of(user_id, view),
-                "devices": devices,
-                "last_event_at": last_event,
-                "last_event_device": last_device,
-                "last_report_at": last_report,
-                "last_push": _newest(*(d.get("last_push") for d in devices)),  # as the devices reported
-                "last_pull": _newest(*(d.get("last_pull") for d in devices)),
-                "last_seen": last_seen,
-                "silent": last_seen is not None and (_moment(last_seen) or now) < silent_before,
-                "never_seen": last_seen is None,
-                "refused": len(mine),
-                "last_refused": {k: mine[0].get(k) for k in ("received_at", "reason", "doc_id")} if mine else None,
-            }
-        )
-    devices = []
+        return {
+            "user_id": user_id,
+            "role": user.get("role", user_id.split(":", 1)[0]),
+            "name": user.get("name"),
+            **_shop_of(user_id, view),
+            "devices": devices,
+            "last_event_at": last_event,
+            "last_event_device": last_device,
+            "last_report_at": last_report,
+            "last_push": _newest(*(d.get("last_push") for d in devices)),  # as the devices reported
+            "last_pull": _newest(*(d.get("last_pull") for d in devices)),
+            "last_seen": seen,
+            "silent": seen is not None and (_moment(seen) or now) < silent_before,
+            "never_seen": seen is None,
+            "waiting": sum(_waiting(d) for d in devices),
+            "refused": len(mine),
+            "last_refused": {k: mine[0].get(k) for k in ("received_at", "reason", "doc_id")} if mine else None,
+        }
+
+    user_counts = dict.fromkeys(("all", *ONLY), 0)
+    chosen_users = []
+    for user_id in sorted(set(users) | {u for u in reports if u} | set(refused) & set(users)):
+        _, seen = last_seen(user_id)
+        silent = seen is not None and (_moment(seen) or now) < silent_before
+        waiting = sum(_waiting(d) for d in reports.get(user_id, ()))
+        flags = _flags(silent, waiting > 0, user_id in refused, seen is not None)
+        _count(user_counts, flags)
+        if wanted.takes(user_id, flags, names(user_id)):
+            chosen_users.append(user_id)
+
+    # Devices by what may be lost: silent with records or photos waiting on them, then the other silent ones,
+    # longest silent first.
+    device_counts = dict.fromkeys(("all", *ONLY, "silent_waiting"), 0)
+    devices: list[tuple[tuple[bool, bool, float, str], str | None, Doc, float | None]] = []
     for owner, docs in reports.items():
         for doc in docs:
-            seen = _moment(_first(doc, TIME_FIELDS))
-            days = round((now - seen).total_seconds() / 86400, 1) if seen else None
-            name = users.get(owner or "", {}).get("name")
-            devices.append(
-                {
-                    **doc,
-                    "user_id": owner,
-                    "name": name,
-                    **_shop_of(owner, view),
-                    "silent_days": days,
-                    "silent": seen is None or seen < silent_before,
-                }
-            )
-    devices.sort(
-        key=lambda d: (
-            not (d["silent"] and _waiting(d)),
-            not d["silent"],
-            -(d["silent_days"] or 0),
-            str(d.get("device")),
-        )
-    )
+            moment = _moment(_first(doc, TIME_FIELDS))
+            days = round((now - moment).total_seconds() / 86400, 1) if moment else None
+            silent, waiting = moment is None or moment < silent_before, _waiting(doc) > 0
+            flags = _flags(silent, waiting, owner in refused, True)
+            _count(device_counts, flags)
+            device_counts["silent_waiting"] += int(silent and waiting)
+            if wanted.takes(owner, flags, names(owner, doc.get("device"))):
+                devices.append(
+                    ((not (silent and waiting), not silent, -(days or 0), str(doc.get("device"))), owner, doc, days)
+                )
+    devices.sort(key=lambda chosen: chosen[0])
     return {
         "silent_days": SILENT_DAYS,
-        "devices": devices,
-        "users": rows,
-        "unassigned_devices": reports.get(None, []),
+        "devices": [
+            {
+                **_report(doc),
+                "user_id": owner,
+                "name": users.get(owner or "", {}).get("name"),
+                **_shop_of(owner, view),
+                "silent_days": days,
+                "silent": not key[1],
+            }
+            for key, owner, doc, days in wanted.page(devices, wanted.devices_offset)
+        ],
+        "users": [user_row(user_id) for user_id in wanted.page(chosen_users, wanted.users_offset)],
+        "limit": wanted.limit,
+        "offset": {"users": wanted.users_offset, "devices": wanted.devices_offset},
+        "total": {"users": len(chosen_users), "devices": len(devices)},
+        "counts": {"users": user_counts, "devices": device_counts},
+        "people": _people(shown, users, kept, view),
+        "unassigned_devices": [_report(doc) for doc in reports.get(None, [])],
         "refused_total": sum(len(v) for v in refused.values()),
     }
+
+
+def _people(
+    entries: Sequence[Doc], users: Mapping[str, Doc], kept: Callable[[str | None], bool], view: View
+) -> dict[str, dict[str, Any]]:
+    """The name (and an owner's shop) of each user of the newest `NAMED` entries of the quarantine in reach: the
+    screen's list of refused documents names them, whatever page of users it shows."""
+    people: dict[str, dict[str, Any]] = {}
+    for entry in entries[:NAMED]:
+        user_id = entry.get("user")
+        if isinstance(user_id, str) and user_id not in people and kept(user_id):
+            people[user_id] = {"name": users.get(user_id, {}).get("name"), **_shop_of(user_id, view)}
+    return people

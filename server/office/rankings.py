@@ -1,11 +1,15 @@
 """The red/black list as the office reads it: the validators' monthly snapshots (`office:ranking:{sd}:{month}`)
-with shop names, and publishing a month. Publishing freezes a copy, `office:publication:{sd}:{month}`, with who
-published it and when; the snapshot of the current month keeps changing with the scores, the publication not.
+with shop names, whole (the exports, the monthly report) or a page of the shops a filter keeps (the screen: a
+district's sub-district may rank 30,000 shops), and publishing a month. Publishing freezes a copy,
+`office:publication:{sd}:{month}`, with who published it and when; the snapshot of the current month keeps changing
+with the scores, the publication not.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -16,6 +20,7 @@ from server.store.upsert import read
 from server.validators.district import month_of
 
 MONTH: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+LISTS: Final = ("red", "black", "none")  # `none`: on neither list
 
 
 def ranking_id(subdistrict: str, month: str) -> str:
@@ -52,38 +57,102 @@ def _published(doc: Doc | None) -> dict[str, Any] | None:
     return {"by": doc["published_by"], "at": doc["published_at"]} if doc else None
 
 
-async def ranking(store: Store, view: View, subdistrict: str, month: str) -> dict[str, Any]:
-    """The snapshot of one month, each entry with the shop's name, community, grid (codes and names) and
-    working-group flag."""
+@dataclass(frozen=True)
+class Wanted:
+    """The shops of a month's list the office asks for: on a list (`none`: on neither), flagged for a working group,
+    and whose code or name holds `q` (any case)."""
+
+    listed: str | None = None
+    working_group: bool = False
+    q: str = ""
+
+    @classmethod
+    def of(cls, params: Mapping[str, str], working_group: bool = False) -> Wanted:
+        listed = params.get("list") or None
+        if listed is not None and listed not in LISTS:
+            raise bad_request(f"list: one of {', '.join(LISTS)}")
+        return cls(listed, working_group, (params.get("q") or "").strip().lower())
+
+    def takes(self, view: View, entry: Mapping[str, Any], group: set[str]) -> bool:
+        if self.listed is not None and (entry.get("list") or "none") != self.listed:
+            return False
+        if self.working_group and entry.get("shop") not in group:
+            return False
+        if not self.q:
+            return True
+        code = str(entry.get("shop"))
+        shop = view.shops.get(code)
+        name = (shop.doc or {}).get("name") if shop else None
+        return self.q in code.lower() or (isinstance(name, str) and self.q in name.lower())
+
+
+async def _snapshot(store: Store, subdistrict: str, month: str) -> tuple[Doc, Doc | None]:
     doc = await read(store, ranking_id(subdistrict, month))
     if doc is None:
         raise not_found(f"No ranking of {subdistrict} for {month}.")
-    publication = await read(store, publication_id(subdistrict, month))
-    group = set(doc.get("working_group", ()))
-    entries = []
-    for entry in doc.get("entries", ()):
-        shop = view.shops.get(entry["shop"])
-        registry = shop.doc if shop and shop.doc else {}
-        entries.append(
-            {
-                **entry,
-                "name": registry.get("name"),
-                "community": registry.get("community"),
-                "community_name": view.communities.get(str(registry.get("community")), {}).get("name"),
-                "grid": registry.get("grid"),
-                "grid_name": view.grids.get(str(registry.get("grid")), {}).get("name"),
-                "working_group": entry["shop"] in group,
-            }
-        )
+    return doc, await read(store, publication_id(subdistrict, month))
+
+
+def _entry(view: View, entry: Mapping[str, Any], group: set[str]) -> dict[str, Any]:
+    """An entry with the shop's name, community and grid (codes and names) and working-group flag."""
+    shop = view.shops.get(entry["shop"])
+    registry = shop.doc if shop and shop.doc else {}
+    return {
+        **entry,
+        "name": registry.get("name"),
+        "community": registry.get("community"),
+        "community_name": view.communities.get(str(registry.get("community")), {}).get("name"),
+        "grid": registry.get("grid"),
+        "grid_name": view.grids.get(str(registry.get("grid")), {}).get("name"),
+        "working_group": entry["shop"] in group,
+    }
+
+
+def _about(doc: Doc, publication: Doc | None, subdistrict: str, month: str) -> dict[str, Any]:
     return {
         "subdistrict": subdistrict,
         "month": month,
         "as_of": doc.get("as_of"),
         "rules_version": doc.get("rules_version"),
-        "of": len(entries),
-        "entries": entries,
-        "working_group": sorted(group),
+        "of": len(doc.get("entries", ())),
+        "working_group": sorted(set(doc.get("working_group", ()))),
         "published": _published(publication),
+    }
+
+
+async def ranking(store: Store, view: View, subdistrict: str, month: str) -> dict[str, Any]:
+    """The whole snapshot of one month, each entry as `_entry` gives it."""
+    doc, publication = await _snapshot(store, subdistrict, month)
+    group = set(doc.get("working_group", ()))
+    entries = [_entry(view, entry, group) for entry in doc.get("entries", ())]
+    return {**_about(doc, publication, subdistrict, month), "entries": entries}
+
+
+async def ranking_page(
+    store: Store, view: View, subdistrict: str, month: str, wanted: Wanted, limit: int, offset: int
+) -> dict[str, Any]:
+    """One page of the entries `wanted` keeps, in rank order: `entries`, their `total`, `limit` and `offset`, and
+    `counts` of the whole month's list (`red`, `black`, `none`, `working_group`; `of` is all of them), which the
+    screen's figures show whatever page or filter it is on."""
+    doc, publication = await _snapshot(store, subdistrict, month)
+    group = set(doc.get("working_group", ()))
+    entries = doc.get("entries", ())
+    counts = dict.fromkeys((*LISTS, "working_group"), 0)
+    kept = []
+    for entry in entries:
+        listed = entry.get("list") or "none"
+        counts[listed] = counts.get(listed, 0) + 1
+        counts["working_group"] += int(entry.get("shop") in group)
+        if wanted.takes(view, entry, group):
+            kept.append(entry)
+    page = [_entry(view, entry, group) for entry in kept[offset : offset + limit]]
+    return {
+        **_about(doc, publication, subdistrict, month),
+        "counts": counts,
+        "total": len(kept),
+        "limit": limit,
+        "offset": offset,
+        "entries": page,
     }
 
 

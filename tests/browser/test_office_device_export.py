@@ -59,7 +59,7 @@ def test_the_office_brings_in_a_phones_exported_file(
     sent: list[str] = []
     monitor_reads: list[str] = []
     page.on("request", lambda r: sent.append(r.method) if r.url.endswith(ENDPOINT) else None)
-    page.on("request", lambda r: monitor_reads.append(r.url) if r.url.endswith("/api/office/sync-monitor") else None)
+    page.on("request", lambda r: monitor_reads.append(r.url) if "/api/office/sync-monitor" in r.url else None)
     form = page.locator(FORM)
     assert "导入手机导出的数据" in page.locator("section.panel", has=form).inner_text()
     assert form.locator("input[type=file]").get_attribute("accept") == ".json,application/json"

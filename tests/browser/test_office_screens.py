@@ -205,12 +205,32 @@ def test_rules_editor_rewards_and_publishing(gateway: Gateway, browser: Any, log
     # Each list's own table does not say again which list a shop is on (the column pushed the black list wide).
     assert "红榜" not in page.locator("[data-ranking=red] tbody").inner_text()
     assert "红榜" in page.locator("[data-ranking=all] tbody").inner_text()
+    # The month's figures, and which rows of how many the whole list shows; a shop found by its code.
+    month = months_of(gateway, office)[0]["month"]
+    whole = httpx.get(f"{gateway.url}/api/office/ranking", params={"month": month}, headers=office).json()
+    counts = page.locator("[data-ranking-counts]")
+    assert counts.get_attribute("data-of") == str(whole["of"]) and f"共 {whole['of']} 家" in counts.inner_text()
+    assert counts.get_attribute("data-red") == str(whole["counts"]["red"])
+    assert f"第 1–{whole['of']} 条，共 {whole['of']} 条" in page.locator("[data-pager=all]").inner_text()
+    found = whole["entries"][-1]["shop"]
+    page.fill(".screen.ranking input[name=q]", found)
+    page.wait_for_function(
+        "code => [...document.querySelectorAll('[data-ranking=all] tbody tr small')].map((s) => s.textContent)"
+        ".join() === code",
+        arg=found,
+    )
+    assert "共 1 条" in page.locator("[data-pager=all]").inner_text()
     page.click("[data-action=publish]")
     page.wait_for_selector("[data-published=true]")
-    months = httpx.get(f"{gateway.url}/api/office/rankings", headers=office).json()["months"]
+    months = months_of(gateway, office)
     assert any(m.get("published") for m in months), months
     assert me["name"] in page.locator("[data-published=true]").inner_text()  # who published it, by name
     page.context.close()
+
+
+def months_of(gateway: Gateway, office: dict[str, str]) -> list[dict[str, Any]]:
+    months: list[dict[str, Any]] = httpx.get(f"{gateway.url}/api/office/rankings", headers=office).json()["months"]
+    return months
 
 
 def test_exports_download_and_the_monthly_report_opens(
@@ -306,7 +326,7 @@ def test_the_sync_monitor_names_people_and_narrows_to_those_needing_attention(
     elsewhere = next(s for s in logins["owners"] if s["shop"] not in logins["grid_workers"][0]["shops"])["shop"]
     refused = serious_patrol(elsewhere, grid_user)  # not this grid worker's shop: refused, quarantined
     assert httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [refused]}).json()[0]["error"]
-    monitor = httpx.get(f"{gateway.url}/api/office/sync-monitor", headers=office).json()
+    monitor = httpx.get(f"{gateway.url}/api/office/sync-monitor", params={"limit": 500}, headers=office).json()
     users = {u["user_id"]: u for u in monitor["users"] if not u["never_seen"]}
     owner = next(u for u in users.values() if u["user_id"].startswith("owner:"))
 
@@ -322,14 +342,25 @@ def test_the_sync_monitor_names_people_and_narrows_to_those_needing_attention(
     assert f"{owner['shop_name']} · 店主" in owner_row
     everyone = table.locator("tbody tr").count()
     assert everyone == len(users)
+    assert f"共 {len(users)} 条" in page.locator("[data-pager=users]").inner_text()
 
     page.check("input[name=attention]")
-    needing = [u for u in users.values() if u["silent"] or u["refused"]]
+    needing = [u for u in users.values() if u["silent"] or u["refused"] or u["waiting"]]
     page.wait_for_function(
         "n => document.querySelectorAll('[data-table=sync-users] tbody tr').length === n", arg=len(needing)
     )
     assert 0 < len(needing) < everyone
     assert table.locator("tbody tr", has_text=grid_user).count() == 1  # refused a document: needs a call
+    assert "共 1 台设备" in page.locator("[data-summary]").inner_text()  # the whole monitor's figures still
+
+    # A person found by their shop's name, typed in the search box (asked once typing pauses).
+    page.uncheck("input[name=attention]")
+    page.fill(".screen.sync-monitor input[name=q]", owner["shop_name"])
+    page.wait_for_function(
+        "id => { const rows = [...document.querySelectorAll('[data-table=sync-users] tbody tr')];"
+        " return rows.length === 1 && rows[0].textContent.includes(id); }",
+        arg=owner["user_id"],
+    )
     page.context.close()
 
 

@@ -4,11 +4,27 @@
 // A phone that can no longer upload hands the office the file of its sync panel (导出未上传的数据, `exportPending`
 // in db.ts); the office brings it in here and sees what came of each record, the refused ones first.
 import { h } from '../dom';
-import { get, send } from './api';
+import { get, qs, send } from './api';
 import { num, when } from './format';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
-import { badge, field, form, listOf, loadInto, section, str, submit, table } from './ui';
+import { staffNames } from './people';
+import {
+  badge,
+  field,
+  form,
+  listOf,
+  loadInto,
+  PAGE_SIZE,
+  pager,
+  refresher,
+  searchBox,
+  section,
+  select,
+  str,
+  submit,
+  table,
+} from './ui';
 
 /** The most documents the server takes from one file (server/api/device_exports.py). */
 export const MAX_EXPORT_DOCS = 5000;
@@ -67,11 +83,11 @@ interface Person {
   shop_name?: string | null;
 }
 
-/** A member of staff by name, an owner by their shop ("江东生活超市 · 店主"); the account's id beside it. */
+/** A member of staff by name, an owner by their shop ("江东生活超市 · 店主", its code when its name is not at hand);
+ *  the account's id beside it. */
 function who(id: string | null | undefined, person: Person | undefined): HTMLElement {
-  const label = person?.shop
-    ? `${person.shop_name || person.shop} · ${ot('people.owner')}`
-    : person?.name || id || '—';
+  const shop = person?.shop ?? (id?.startsWith('owner:') ? id.slice('owner:'.length) : undefined);
+  const label = shop ? `${person?.shop_name || shop} · ${ot('people.owner')}` : person?.name || id || '—';
   return h('span', { class: 'who' }, label, id && label !== id ? h('span', { class: 'muted' }, ` ${id}`) : '');
 }
 
@@ -79,30 +95,132 @@ function waiting(d: Device): number {
   return (d.pending_docs ?? 0) + (d.pending_photos ?? 0);
 }
 
-function usersTable(rows: UserRow[]): HTMLElement {
+/** The users of a page; a tap on a heading sorts them only when the whole list is on it (sorting a page of 30,000
+ *  rows would only look like sorting them). */
+function usersTable(rows: UserRow[], sortable: boolean): HTMLElement {
+  const by = <T,>(key: (u: UserRow) => T): ((u: UserRow) => T) | undefined => (sortable ? key : undefined);
   return table(
     [
-      { label: ot('sync.user'), cell: (u: UserRow) => who(u.user_id, u), sort: (u) => u.user_id },
+      { label: ot('sync.user'), cell: (u: UserRow) => who(u.user_id, u), sort: by((u) => u.user_id) },
       {
         label: ot('sync.lastPush'),
         cell: (u: UserRow) => when(u.last_event_at),
         cls: 'nowrap',
-        sort: (u) => (u.last_event_at ? Date.parse(u.last_event_at) : null),
+        sort: by((u) => (u.last_event_at ? Date.parse(u.last_event_at) : null)),
       },
       {
         label: ot('sync.lastSeen'),
         cell: (u: UserRow) => when(u.last_report_at),
         cls: 'nowrap',
-        sort: (u) => (u.last_report_at ? Date.parse(u.last_report_at) : null),
+        sort: by((u) => (u.last_report_at ? Date.parse(u.last_report_at) : null)),
       },
       { label: ot('sync.silent'), cell: (u: UserRow) => (u.silent ? badge(ot('sync.silent'), 'silent') : '') },
-      { label: ot('sync.refused'), cell: (u: UserRow) => num(u.refused), cls: 'num', sort: (u) => u.refused },
+      { label: ot('sync.refused'), cell: (u: UserRow) => num(u.refused), cls: 'num', sort: by((u) => u.refused) },
       { label: ot('sync.reason'), cell: (u: UserRow) => str(u.last_refused?.reason) },
     ],
     rows,
     { 'data-table': 'sync-users' },
     (u) => ({ class: u.silent ? 'silent' : undefined, 'data-silent': u.silent ? 'true' : undefined }),
   );
+}
+
+function devicesTable(rows: Device[]): HTMLElement {
+  return table(
+    [
+      { label: ot('sync.user'), cell: (d: Device) => who(d.user_id ?? d.user, d) },
+      { label: ot('sync.device'), cell: (d: Device) => str(d.device), cls: 'nowrap' },
+      { label: ot('sync.lastPush'), cell: (d: Device) => when(d.last_push), cls: 'nowrap' },
+      { label: ot('sync.lastPull'), cell: (d: Device) => when(d.last_pull), cls: 'nowrap' },
+      { label: ot('sync.lastSeen'), cell: (d: Device) => when(d.received_at), cls: 'nowrap' },
+      { label: ot('sync.pendingDocs'), cell: (d: Device) => num(d.pending_docs), cls: 'num' },
+      { label: ot('sync.pendingPhotos'), cell: (d: Device) => num(d.pending_photos), cls: 'num' },
+      { label: ot('sync.appVersion'), cell: (d: Device) => str(d.app_version) },
+      {
+        label: ot('sync.silent'),
+        cell: (d: Device) =>
+          d.silent ? badge(ot('sync.silentDays', { n: Math.floor(d.silent_days ?? 3) }), 'silent') : '',
+      },
+    ],
+    rows,
+    { 'data-table': 'devices' },
+    (d) => ({
+      class: d.silent ? (waiting(d) > 0 ? 'silent waiting' : 'silent') : undefined,
+      'data-silent': d.silent ? 'true' : undefined,
+    }),
+  );
+}
+
+/** Counts of every row of the monitor in reach, whatever page or filter was asked for. */
+export interface MonitorCounts {
+  all?: number;
+  silent?: number;
+  waiting?: number;
+  refused?: number;
+  problems?: number;
+  seen?: number;
+  /** Devices silent with records or photos still on them. */
+  silent_waiting?: number;
+}
+
+export interface MonitorAnswer {
+  devices?: Device[];
+  users?: UserRow[];
+  limit?: number;
+  offset?: { users?: number; devices?: number };
+  /** The rows the filters keep, of which `devices` and `users` are a page. */
+  total?: { users?: number; devices?: number };
+  counts?: { users?: MonitorCounts; devices?: MonitorCounts };
+  /** The users of the newest refused documents, by id. */
+  people?: Record<string, Person>;
+  backup?: BackupStatus;
+  projection_failures?: ProjectionFailure[];
+}
+
+/** What the screen asks the monitor for: a search, a role, only the problems, and the page of each list. */
+export interface MonitorQuery {
+  q: string;
+  role: '' | 'owner' | 'grid';
+  /** Only the rows needing attention; else every device and the users ever seen (as before paging). */
+  attention: boolean;
+  users: number;
+  devices: number;
+}
+
+export function monitorPath(query: MonitorQuery): string {
+  return `/api/office/sync-monitor${qs({
+    only: query.attention ? 'problems' : 'seen',
+    role: query.role,
+    q: query.q,
+    limit: PAGE_SIZE,
+    offset: query.users || null,
+    devices_offset: query.devices || null,
+  })}`;
+}
+
+/** "共 N 台设备，…": the whole monitor's figures (the devices shown are a page of them). */
+export function monitorSummary(answer: MonitorAnswer): string {
+  const counts = answer.counts?.devices;
+  const rows = answer.devices ?? [];
+  const silent = rows.filter((d) => d.silent);
+  return ot('sync.summary', {
+    devices: num(counts?.all ?? rows.length),
+    silent: num(counts?.silent ?? silent.length),
+    waiting: num(counts?.silent_waiting ?? silent.filter((d) => waiting(d) > 0).length),
+  });
+}
+
+/** People by user id, for the lists that name them (the refused documents, a phone's file): the staff's names, the
+ *  users of the monitor's page, and those of the newest refused documents the monitor names. */
+async function peopleOf(monitor: Promise<MonitorAnswer>): Promise<Map<string, Person>> {
+  const [answer, staff] = await Promise.all([
+    monitor.catch((): MonitorAnswer => ({})),
+    staffNames().catch(() => new Map<string, string>()),
+  ]);
+  const out = new Map<string, Person>([...staff].map(([id, name]) => [id, { name }]));
+  for (const u of listOf<UserRow>(answer.users)) out.set(u.user_id, u);
+  for (const d of listOf<Device>(answer.devices)) if (d.user_id && !out.has(d.user_id)) out.set(d.user_id, d);
+  for (const [id, person] of Object.entries(answer.people ?? {})) out.set(id, person);
+  return out;
 }
 
 export type Outcome = 'stored' | 'already' | 'refused';
@@ -227,88 +345,31 @@ function importer(people: () => Promise<Map<string, Person>>, onDone: () => void
   return section(ot('sync.import'), h('p', { class: 'muted' }, ot('sync.importNote')), f, out);
 }
 
-/** Ask for the monitor and the refused documents and draw them into the screen's boxes; answers the monitor. */
-function loadMonitor(
-  devices: HTMLElement,
-  refused: HTMLElement,
-  users: HTMLElement,
-  summary: HTMLElement,
-): Promise<unknown> {
-  const monitor = get<unknown>('/api/office/sync-monitor');
-  void loadInto(devices, async () => {
-    const answer = await monitor;
-    const rows = listOf<Device>(answer, 'devices');
-    const people = listOf<UserRow>((answer as { users?: unknown }).users).filter((u) => !u.never_seen);
-    // Hundreds of owners: the office can narrow the list to those who need a call.
-    const only = h('input', { type: 'checkbox', name: 'attention' });
-    const list = h('div', {});
-    const show = (): void => {
-      list.replaceChildren(usersTable(only.checked ? people.filter((u) => u.silent || (u.refused ?? 0) > 0) : people));
-    };
-    only.addEventListener('change', show);
-    show();
-    users.replaceChildren(h('label', { class: 'filter' }, only, ` ${ot('sync.attention')}`), list);
-    const silent = rows.filter((d) => d.silent);
-    summary.textContent = ot('sync.summary', {
-      devices: rows.length,
-      silent: silent.length,
-      waiting: silent.filter((d) => waiting(d) > 0).length,
-    });
-    return table(
-      [
-        { label: ot('sync.user'), cell: (d: Device) => who(d.user_id ?? d.user, d) },
-        { label: ot('sync.device'), cell: (d: Device) => str(d.device), cls: 'nowrap' },
-        { label: ot('sync.lastPush'), cell: (d: Device) => when(d.last_push), cls: 'nowrap' },
-        { label: ot('sync.lastPull'), cell: (d: Device) => when(d.last_pull), cls: 'nowrap' },
-        { label: ot('sync.lastSeen'), cell: (d: Device) => when(d.received_at), cls: 'nowrap' },
-        { label: ot('sync.pendingDocs'), cell: (d: Device) => num(d.pending_docs), cls: 'num' },
-        { label: ot('sync.pendingPhotos'), cell: (d: Device) => num(d.pending_photos), cls: 'num' },
-        { label: ot('sync.appVersion'), cell: (d: Device) => str(d.app_version) },
-        {
-          label: ot('sync.silent'),
-          cell: (d: Device) =>
-            d.silent ? badge(ot('sync.silentDays', { n: Math.floor(d.silent_days ?? 3) }), 'silent') : '',
+/** The refused documents (the quarantine's newest), each by its user's name. */
+function refusedTable(rows: Refused[], known: Map<string, Person>): HTMLElement {
+  return table(
+    [
+      { label: ot('common.time'), cell: (r: Refused) => when(r.received_at ?? r.at), cls: 'nowrap' },
+      {
+        label: ot('sync.user'),
+        cell: (r: Refused) => {
+          const id = r.user_id ?? r.user;
+          return who(id, known.get(id ?? ''));
         },
-      ],
-      rows,
-      { 'data-table': 'devices' },
-      (d) => ({
-        class: d.silent ? (waiting(d) > 0 ? 'silent waiting' : 'silent') : undefined,
-        'data-silent': d.silent ? 'true' : undefined,
-      }),
-    );
-  });
-  void loadInto(refused, async () => {
-    const [rows, people] = await Promise.all([
-      get<unknown>('/api/office/quarantine?limit=200').then((answer) => listOf<Refused>(answer)),
-      monitor.then((answer) => listOf<UserRow>((answer as { users?: unknown }).users)).catch(() => []),
-    ]);
-    const known = new Map(people.map((u) => [u.user_id, u]));
-    return table(
-      [
-        { label: ot('common.time'), cell: (r: Refused) => when(r.received_at ?? r.at), cls: 'nowrap' },
-        {
-          label: ot('sync.user'),
-          cell: (r: Refused) => {
-            const id = r.user_id ?? r.user;
-            return who(id, known.get(id ?? ''));
-          },
-        },
-        { label: ot('sync.device'), cell: (r: Refused) => str(r.device), cls: 'nowrap' },
-        { label: ot('sync.doc'), cell: (r: Refused) => str(r.doc_id ?? r.id ?? r._id) },
-        {
-          label: ot('sync.reason'),
-          cell: (r: Refused) =>
-            r.type === 'conflict'
-              ? h('span', { 'data-conflict': '' }, badge(ot('sync.conflict'), 'warn'), ' ', str(r.reason))
-              : str(r.reason),
-        },
-      ],
-      rows,
-      { 'data-table': 'quarantine' },
-    );
-  });
-  return monitor;
+      },
+      { label: ot('sync.device'), cell: (r: Refused) => str(r.device), cls: 'nowrap' },
+      { label: ot('sync.doc'), cell: (r: Refused) => str(r.doc_id ?? r.id ?? r._id) },
+      {
+        label: ot('sync.reason'),
+        cell: (r: Refused) =>
+          r.type === 'conflict'
+            ? h('span', { 'data-conflict': '' }, badge(ot('sync.conflict'), 'warn'), ' ', str(r.reason))
+            : str(r.reason),
+      },
+    ],
+    rows,
+    { 'data-table': 'quarantine' },
+  );
 }
 
 export interface BackupStatus {
@@ -376,19 +437,65 @@ export function failuresBlock(failures: ProjectionFailure[]): HTMLElement | null
 }
 
 export const syncMonitor: Screen = () => {
-  const users = h('div', {});
-  const devices = h('div', {});
+  const query: MonitorQuery = { q: '', role: '', attention: false, users: 0, devices: 0 };
+  const users = h('div', { class: 'paged' });
+  const devices = h('div', { class: 'paged' });
   const refused = h('div', {});
   const summary = h('p', { class: 'sync-summary', 'data-summary': '' });
   const backup = h('p', { class: 'sync-backup', 'data-backup': '', role: 'status' });
   const failing = h('div', {});
-  const load = (): Promise<unknown> => {
-    const answer = loadMonitor(devices, refused, users, summary);
+  const fillDevices = refresher(devices);
+  const fillUsers = refresher(users);
+  let asked = 0;
+  /** The page of both lists the query asks for (a page turned, a search typed on): the latest asked is shown. */
+  const refresh = (): Promise<MonitorAnswer> => {
+    const mine = ++asked;
+    const answer = get<MonitorAnswer>(monitorPath(query));
+    void fillDevices(async () => {
+      const found = await answer;
+      const rows = listOf<Device>(found, 'devices');
+      if (mine === asked) summary.textContent = monitorSummary(found);
+      const page = {
+        offset: found.offset?.devices ?? query.devices,
+        limit: found.limit ?? PAGE_SIZE,
+        total: found.total?.devices ?? rows.length,
+        shown: rows.length,
+      };
+      return [devicesTable(rows), pager('devices', page, (to) => turn('devices', to))];
+    });
+    void fillUsers(async () => {
+      const found = await answer;
+      const rows = listOf<UserRow>(found, 'users');
+      const total = found.total?.users ?? rows.length;
+      const page = { offset: found.offset?.users ?? query.users, limit: found.limit ?? PAGE_SIZE, total, shown: rows.length };
+      return [usersTable(rows, total <= rows.length), pager('users', page, (to) => turn('users', to))];
+    });
+    return answer;
+  };
+  const turn = (list: 'users' | 'devices', offset: number): void => {
+    query[list] = offset;
+    void refresh();
+  };
+  const narrowed = (): void => {
+    query.users = 0;
+    query.devices = 0;
+    void refresh();
+  };
+  // Every list of the screen, and the refused documents, the failing shops and the backups beside them.
+  const load = (): Promise<MonitorAnswer> => {
+    const answer = refresh();
+    void loadInto(refused, async () => {
+      const [rows, known] = await Promise.all([
+        get<unknown>('/api/office/quarantine?limit=200').then((found) => listOf<Refused>(found)),
+        peopleOf(answer),
+      ]);
+      return refusedTable(rows, known);
+    });
     void answer
       .then((found) => {
         const block = failuresBlock(listOf<ProjectionFailure>(found, 'projection_failures'));
         failing.replaceChildren(...(block ? [block] : []));
-        const line = backupLine((found as { backup?: BackupStatus }).backup);
+        const line = backupLine(found.backup);
         backup.hidden = line === null;
         backup.textContent = line?.text ?? '';
         backup.dataset.warn = String(line?.warn === true);
@@ -397,11 +504,28 @@ export const syncMonitor: Screen = () => {
     return answer;
   };
   let monitor = load();
-  const people = (): Promise<Map<string, Person>> =>
-    monitor
-      .then((answer) => listOf<UserRow>((answer as { users?: unknown }).users))
-      .catch(() => [])
-      .then((rows) => new Map(rows.map((u) => [u.user_id, u])));
+  // Thousands of owners: the office finds a person by name or shop, or narrows both lists to those who need a call.
+  const search = searchBox('q', ot('sync.search'), (text) => {
+    query.q = text;
+    narrowed();
+  });
+  const role = select('role', [['', ot('common.all')], ['grid', ot('sync.gridWorkers')], ['owner', ot('sync.owners')]]);
+  role.addEventListener('change', () => {
+    query.role = role.value as MonitorQuery['role'];
+    narrowed();
+  });
+  const only = h('input', { type: 'checkbox', name: 'attention' });
+  only.addEventListener('change', () => {
+    query.attention = only.checked;
+    narrowed();
+  });
+  const filters = h(
+    'div',
+    { class: 'filters', role: 'search' },
+    field(ot('common.search'), search),
+    field(ot('sync.role'), role),
+    h('label', { class: 'filter' }, only, ` ${ot('sync.attention')}`),
+  );
   return h(
     'div',
     { class: 'screen sync-monitor' },
@@ -409,11 +533,15 @@ export const syncMonitor: Screen = () => {
     summary,
     failing,
     backup,
+    filters,
     section(ot('sync.devices'), devices),
     section(ot('sync.refused'), refused),
-    importer(people, () => {
-      monitor = load(); // the figures with the records just brought in
-    }),
+    importer(
+      () => peopleOf(monitor),
+      () => {
+        monitor = load(); // the figures with the records just brought in
+      },
+    ),
     section(ot('sync.users'), users),
   );
 };

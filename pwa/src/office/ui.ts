@@ -2,6 +2,7 @@
 // Everything goes through h() and text nodes: names, notes and addresses from documents are never markup.
 import { h, type Child } from '../dom';
 import { download, reasonOf } from './api';
+import { num } from './format';
 import { ot } from './i18n';
 
 export interface Column<T> {
@@ -84,6 +85,74 @@ export function table<T>(
   );
 }
 
+/** Rows a list the server pages asks for at a time (its `limit`; the server's default too). */
+export const PAGE_SIZE = 50;
+
+/** "第 1–50 条，共 30,000 条" with 上一页 and 下一页 for a list the server pages (no buttons when it is all on one page);
+ *  `go` is given the offset of the page asked for. `name` tells a screen's pagers apart (`data-pager`); nothing is
+ *  said of an empty list. */
+export function pager(
+  name: string,
+  page: { offset: number; limit: number; total: number; shown: number },
+  go: (offset: number) => void,
+): HTMLElement {
+  const { offset, limit, total, shown } = page;
+  const el = h('p', { class: 'pager', 'data-pager': name, 'data-offset': String(offset), 'data-total': String(total) });
+  if (total === 0 && offset === 0) {
+    el.hidden = true;
+    return el;
+  }
+  const step = (label: string, action: string, to: number, enabled: boolean): HTMLButtonElement => {
+    const b = h('button', { type: 'button', class: 'btn', 'data-action': action }, label);
+    b.disabled = !enabled;
+    b.addEventListener('click', () => go(to));
+    return b;
+  };
+  const first = shown > 0 ? offset + 1 : Math.min(offset, total);
+  el.append(h('span', { class: 'range' }, ot('common.pageRange', { from: num(first), to: num(offset + shown), total: num(total) })));
+  if (offset === 0 && shown >= total) return el; // all of it on one page: nothing to turn
+  el.append(
+    step(ot('common.prevPage'), 'prev-page', Math.max(0, offset - limit), offset > 0),
+    step(ot('common.nextPage'), 'next-page', offset + limit, offset + shown < total),
+  );
+  return el;
+}
+
+/** How long typing pauses before a search box asks the server. */
+export const SEARCH_WAIT_MS = 300;
+
+/** A search box that calls `onSearch` with its trimmed text once typing pauses (at once on Enter), and only when
+ *  the text changed: a list of 30,000 rows is searched on the server, not at every key. */
+export function searchBox(
+  name: string,
+  placeholder: string,
+  onSearch: (q: string) => void,
+  wait = SEARCH_WAIT_MS,
+): HTMLInputElement {
+  const box = h('input', { type: 'search', name, placeholder, 'aria-label': placeholder, autocomplete: 'off' });
+  let asked = '';
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const fire = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    const q = box.value.trim();
+    if (q === asked) return;
+    asked = q;
+    onSearch(q);
+  };
+  box.addEventListener('input', () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(fire, wait);
+  });
+  box.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      fire();
+    }
+  });
+  return box;
+}
+
 export function errorBox(err: unknown): HTMLElement {
   return h('p', { class: 'error', role: 'alert' }, `${ot('common.failed')}: ${reasonOf(err)}`);
 }
@@ -96,6 +165,34 @@ export function loadInto(box: HTMLElement, build: () => Promise<Child | Child[]>
     .then((node) => box.replaceChildren(...(Array.isArray(node) ? node : [node]).filter(isNode)))
     .catch((err: unknown) => box.replaceChildren(errorBox(err)))
     .finally(() => box.removeAttribute('aria-busy'));
+}
+
+/** What fills `box` from the server, again and again (a page turned, a search typed on): each call shows what its
+ *  `build` resolves to, unless a later call was made meanwhile, whose answer is the one shown (an earlier answer
+ *  arriving last is dropped). The rows shown stay, marked busy, until the next ones come; the reason on failure.
+ *  Each call answers whether its build was shown. */
+export function refresher(box: HTMLElement): (build: () => Promise<Child | Child[]>) => Promise<boolean> {
+  let asked = 0;
+  return (build) => {
+    const mine = ++asked;
+    box.setAttribute('aria-busy', 'true');
+    if (box.childNodes.length === 0) box.append(h('p', { class: 'muted loading' }, ot('common.loading')));
+    return build()
+      .then(
+        (node) => {
+          if (mine !== asked) return false;
+          box.replaceChildren(...(Array.isArray(node) ? node : [node]).filter(isNode));
+          return true;
+        },
+        (err: unknown) => {
+          if (mine === asked) box.replaceChildren(errorBox(err));
+          return false;
+        },
+      )
+      .finally(() => {
+        if (mine === asked) box.removeAttribute('aria-busy');
+      });
+  };
 }
 
 function isNode(c: Child): c is Node | string {
