@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import ipaddress
 import itertools
+import re
 import secrets
 import time
 from collections import deque
@@ -46,6 +47,13 @@ FAILURES_PER_ADDRESS = 30
 FAILURE_WINDOW = 15 * 60.0
 # Why a closed shop's owner is refused (a token on every endpoint, a sign-in, an activation): the phone shows it.
 SHOP_CLOSED = "本店已停业，账号已停用。This shop is closed; its account is disabled."
+# A new staff account's username: what a grid (`server/models/registry.py`, `Username`) can list. Upper case was
+# taken here before and refused there, so an account was made that no grid could ever be given.
+USERNAME: Final = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
+USERNAME_RULE: Final = (
+    "用户名只能用小写英文字母、数字和 - _ .（以字母或数字开头，最多 32 位），例如 lina 或 wang-fang。"
+    "username: lower-case letters, digits, '-', '_' and '.', starting with a letter or digit, at most 32"
+)
 
 
 def user_doc_id(user_id: str) -> str:
@@ -161,10 +169,10 @@ class Accounts:
         without it) and files a grid worker under the sub-district whose office may manage them."""
         if role not in ("office", "grid"):
             raise bad_request("role must be office or grid")
-        if not username.isascii() or not username.replace("_", "").replace("-", "").isalnum():
-            raise bad_request("username: letters, digits, '-' and '_' only")
+        if not USERNAME.fullmatch(username) and await self.user(f"{role}:{username}") is None:
+            raise bad_request(USERNAME_RULE)  # an account made before the rule keeps its name (a new password)
         if len(password) < 8:
-            raise bad_request("password: at least 8 characters")
+            raise bad_request("密码至少 8 位。password: at least 8 characters")
         password_hash = await asyncio.to_thread(HASHER.hash, password)
         home = {"subdistrict": subdistrict} if subdistrict else {}
         return await self._put_user(

@@ -1,5 +1,5 @@
-"""The `mashang` command: serve the gateway, run the validators, rebuild projections, print an operator token, back
-up and restore the embedded store."""
+"""The `mashang` command: set up a district from nothing, serve the gateway, run the validators, rebuild
+projections, print an operator token, back up and restore the embedded store."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import fcntl
 import gc
+import getpass
 import logging
 import os
 import secrets
@@ -27,6 +28,7 @@ from server.errors import CouchError
 from server.migrations import migrate
 from server.settings import Settings
 from server.store import open_store
+from server.store.protocol import AllDocsQuery
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -71,6 +73,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
+    if (first := asyncio.run(_first_account_note(settings, args.data))) is not None:
+        print(first, file=sys.stderr, flush=True)
     app = create_app(settings)
     if (note := serve_note(settings.public_url)) is not None:
         print(note, file=sys.stderr, flush=True)  # what the QR posters will hold, before anyone prints one
@@ -139,6 +143,110 @@ async def _admin_token(settings: Settings, days: int, revoke: bool) -> str:
         return Tokens(secret).issue(Principal("admin", "admin", version), ttl_seconds=days * 86400)
     finally:
         await store.close()
+
+
+async def _first_account_note(settings: Settings, data: str | None) -> str | None:
+    """`mashang serve`'s start-up line on a store with no office account (a district starting from nothing): how
+    to make the first one. None when there is one."""
+    try:
+        store = await open_store(settings)
+        try:
+            rows = await store.all_docs(
+                AllDocsQuery(startkey="accounts:user:office:", endkey="accounts:user:office:\ufff0", limit=1)
+            )
+        finally:
+            await store.close()
+    except Exception:  # a note only: a store away at this moment is the gateway's to report as it starts
+        return None
+    if rows["rows"]:
+        return None
+    where = _where(settings, data)
+    return (
+        "mashang serve: no office account yet. Make the first one (it also stores the checklist and points rules "
+        f"the phones need) with: mashang setup {where} --username NAME --subdistrict CODE --subdistrict-name 街道名称"
+    )
+
+
+def _where(settings: Settings, data: str | None) -> str:
+    """The store option of a command line to suggest (a CouchDB URL may hold its password: not printed)."""
+    return "--couchdb URL" if settings.couchdb_url else f"--data {data or settings.data_dir}"
+
+
+class SetupError(Exception):
+    """`mashang setup` cannot do what it was asked; the message says why."""
+
+
+async def _setup(settings: Settings, args: argparse.Namespace, password: str) -> list[str]:
+    """What `mashang setup` did, a line each (see `cmd_setup`)."""
+    from server.accounts import Accounts
+    from server.registry import Registry, shipped_documents
+
+    store = await open_store(settings)
+    try:
+        await migrate(store)
+        done = []
+        accounts = Accounts(store, Tokens(await load_secret(store, settings.secret)))
+        if await accounts.user(f"grid:{args.username}") is not None:
+            raise SetupError(f"{args.username} is a grid worker's username: choose another for the office")
+        # What can be refused goes first (a code, then a username or password of the wrong form): a refusal leaves
+        # the store as it was, or with the sub-district named, which a second run names again.
+        if args.subdistrict:
+            try:
+                named = await Registry(store).save_subdistrict(
+                    args.subdistrict, args.subdistrict_name or args.subdistrict
+                )
+            except CouchError as e:
+                raise SetupError(f"--subdistrict {args.subdistrict}: {e.reason}") from None
+            done.append(f"sub-district {named['code']} is named {named['name']}")
+        existing = await accounts.user(f"office:{args.username}")
+        name = args.name or (existing or {}).get("name") or args.username
+        home = (existing or {}).get("subdistrict")
+        doc = await accounts.create_staff("office", args.username, password, name, home)
+        event = "password_reset" if existing else "staff_created"
+        await accounts.audit(event, str(doc["user_id"]), "mashang setup", "by mashang setup")
+        scope = f"the office of sub-district {home}" if home else "the district's office: every sub-district"
+        done.append(
+            f"office account {args.username} ({name}, {scope}): "
+            + ("new password; signed out everywhere" if existing else "made")
+        )
+        if await shipped_documents(store):
+            done.append("stored the checklist 消防与燃气安全 and the points rules (version 1) that every phone reads")
+        return done
+    finally:
+        await store.close()
+
+
+def _read_password(stdin: TextIO) -> str:
+    """The new account's password: asked twice on a terminal, else the first line of stdin (scripts)."""
+    if not stdin.isatty():
+        return stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password for the office account (at least 8 characters): ")
+    if getpass.getpass("the same password again: ") != first:
+        raise SetupError("the two passwords differ")
+    return first
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.subdistrict_name and not args.subdistrict:
+        print("mashang setup: --subdistrict-name names the sub-district --subdistrict CODE gives", file=sys.stderr)
+        return 2
+    if not settings.couchdb_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        done = asyncio.run(_setup(settings, args, _read_password(sys.stdin)))
+    except (SetupError, CouchError) as e:  # a password too short, a username or code of the wrong form
+        print(f"mashang setup: {e.reason if isinstance(e, CouchError) else e}", file=sys.stderr)
+        return 2
+    for line in done:
+        print(line)
+    where = _where(settings, args.data)
+    print(
+        f"Next: mashang serve {where}, sign in at /office as {args.username}, and on 登记管理 add the communities and "
+        "grids (or import the shop survey), the grid workers' accounts, and print the QR posters. Set "
+        "MASHANG_PUBLIC_URL to the https address phones reach before printing."
+    )
+    return 0
 
 
 def cmd_admin_token(args: argparse.Namespace) -> int:
@@ -275,6 +383,24 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mashang", description="码上安全 Mashang: offline-first shop safety checks")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    setup = sub.add_parser(
+        "setup",
+        help="start a district from nothing: the office's first account (or a new password for one), the shipped "
+        "checklist and points rules, and the sub-district's name",
+        description="Make an office account in the store (the district's office, which reaches every sub-district), "
+        "store the shipped checklist and points rules unless the store has them, and name the sub-district. The "
+        "password is asked on the terminal (or read from the first line of stdin). Run it again to add another "
+        "office account or to give one a new password (it is signed out everywhere).",
+    )
+    _store_args(setup)
+    setup.add_argument("--username", required=True, help="the office account's username (lower-case letters, digits)")
+    setup.add_argument("--name", help="the name screens show for it, e.g. 张丽 (default: the username)")
+    setup.add_argument(
+        "--subdistrict", metavar="CODE", help="the sub-district's code (街道), e.g. xingfu: new communities go there"
+    )
+    setup.add_argument("--subdistrict-name", metavar="NAME", help="its name, e.g. 幸福街道 (monthly report headings)")
+    setup.set_defaults(func=cmd_setup)
 
     serve = sub.add_parser("serve", help="serve the gateway, the API and the PWA")
     serve.add_argument("--host", default="127.0.0.1")

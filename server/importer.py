@@ -15,6 +15,10 @@ Rules (the validation report says which applied to each row):
 - A code seen twice in the file: a row repeating the code of an accepted row is refused as a duplicate (a refused
   row does not count: a corrected row further down is taken). A code already in the registry updates that shop
   (name, address, category; a new grid moves it); an unchanged row is counted as such.
+- The header is the first row naming the required columns among the first `HEADER_SEARCH` rows with a value: a
+  survey's title row above it ("幸福街道店铺安全普查表", often merged across the columns) is passed over, and a warning
+  says so.
+- Reasons and warnings are Chinese first, English second: the office's screen shows them as they are.
 - At most `MAX_ROWS` shop rows; blank rows are skipped and not counted. An old Excel .xls workbook is refused with a
   reason (save it as XLSX or CSV); a CSV may be UTF-8, GB18030 or UTF-16 (Excel's "Unicode text").
 - A dry run checks everything and writes nothing; its report is what the real run would do.
@@ -38,7 +42,7 @@ from pydantic import ValidationError
 from server.errors import CouchError, bad_request, too_large
 from server.models.common import KEY, PARTITION, reason_of
 from server.models.registry import Shop, shop_doc_id
-from server.registry import Registry
+from server.registry import Registry, shipped_documents
 from server.validators import rules as R
 from server.validators.context import load_rules
 
@@ -46,6 +50,7 @@ MAX_BYTES: Final = 5 * 1024 * 1024
 MAX_ROWS: Final = 5000
 MAX_XLSX_UNPACKED: Final = 64 * 1024 * 1024  # a zip bomb is refused before it is opened
 CHUNK: Final = 100
+HEADER_SEARCH: Final = 10  # rows with a value looked through for the header (title rows above it are passed over)
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLS_TYPE: Final = "application/vnd.ms-excel"
 OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Excel 97-2003 workbook (or a password-protected XLSX)
@@ -125,6 +130,13 @@ CATEGORIES: Final = {
     "其他": "other",
 }
 CATEGORY_CODES: Final = tuple(dict.fromkeys(CATEGORIES.values()))
+# What a row's value that the shop's model refuses should look like, by field (the model's English reason follows).
+_FORMAT: Final = {
+    "code": "店铺编号只能用英文字母、数字、- 和 _（不能有空格或汉字），例如 S0001。",
+    "name": "店铺名称最多 200 字。",
+    "address": "地址最多 200 字。",
+}
+_TYPO: Final = "请检查是否写错；要新建，请勾选“自动新建表中未登记的社区和网格”。"
 
 
 @dataclass
@@ -183,14 +195,19 @@ def parse(body: bytes, content_type: str) -> Rows:
     """The rows of a CSV (UTF-8 with or without BOM, GB18030 as Excel saves it in China, or UTF-16 with its BOM as
     Excel's "Unicode text") or XLSX body."""
     if not body:
-        raise bad_request("the body is empty: send the spreadsheet (CSV or XLSX) as the request body")
+        raise bad_request(
+            "文件是空的：请选择填好的店铺普查表（CSV 或 XLSX）。"
+            "the body is empty: send the spreadsheet (CSV or XLSX) as the request body"
+        )
     if len(body) > MAX_BYTES:
-        raise too_large(f"the spreadsheet is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise too_large(too_big())
     kind = content_type.split(";")[0].strip().lower()
     if body[:8] == OLE_MAGIC or kind == XLS_TYPE:
         raise CouchError(
             415,
             "unsupported_media_type",
+            "这是旧版 Excel 工作簿（.xls，Excel 97-2003）或加了密码的工作簿，无法读取：请在 Excel 中“另存为”"
+            "Excel 工作簿（.xlsx）或“CSV UTF-8”（不加密码），再导入。"
             "this is an old Excel workbook (.xls, Excel 97-2003) or a password-protected one, which cannot be read: "
             "in Excel, save it (另存为) as an Excel workbook (.xlsx) or as CSV UTF-8 without a password, and send that",
         )
@@ -208,7 +225,10 @@ def _text(body: bytes) -> str:
         try:
             return body.decode("utf-16")
         except UnicodeDecodeError:
-            raise bad_request("the CSV starts as UTF-16 text but cannot be read as UTF-16") from None
+            raise bad_request(
+                "文件开头是 UTF-16 文本，但无法按 UTF-16 读取：请在 Excel 中另存为“CSV UTF-8”。"
+                "the CSV starts as UTF-16 text but cannot be read as UTF-16"
+            ) from None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return body.decode(encoding)
@@ -220,7 +240,7 @@ def _text(body: bytes) -> str:
 def _csv(body: bytes) -> list[list[str]]:
     text = _text(body)
     if "\x00" in text:
-        raise bad_request("the CSV contains NUL characters: is it really a CSV file?")
+        raise bad_request("文件中有空字符，不像是 CSV 文件。the CSV contains NUL characters: is it really a CSV file?")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -228,7 +248,7 @@ def _csv(body: bytes) -> list[list[str]]:
     try:
         return [row for row in csv.reader(io.StringIO(text, newline=""), dialect)]
     except csv.Error as e:
-        raise bad_request(f"the CSV cannot be read: {e}") from None
+        raise bad_request(f"CSV 无法读取：{e}。the CSV cannot be read: {e}") from None
 
 
 def _xlsx(body: bytes) -> list[list[str]]:
@@ -239,7 +259,7 @@ def _xlsx(body: bytes) -> list[list[str]]:
     try:
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED:
-                raise too_large("the XLSX unpacks to more than 64 MB")
+                raise too_large("XLSX 解压后超过 64 MB，无法导入。the XLSX unpacks to more than 64 MB")
         book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
         try:
             sheet = book.worksheets[0]
@@ -260,7 +280,10 @@ def _xlsx(body: bytes) -> list[list[str]]:
     except CouchError:
         raise
     except Exception as e:  # a damaged or foreign file can fail anywhere inside openpyxl: the sender gets a reason
-        raise bad_request(f"the XLSX cannot be read ({type(e).__name__}): is it an Excel 2007+ workbook?") from None
+        raise bad_request(
+            "XLSX 无法读取：请确认它是 Excel 2007 及以后版本的工作簿（.xlsx），或另存为“CSV UTF-8”再导入。"
+            f"the XLSX cannot be read ({type(e).__name__}): is it an Excel 2007+ workbook?"
+        ) from None
 
 
 def _cell(value: Any) -> str:
@@ -271,22 +294,37 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def too_big() -> str:
+    mb = MAX_BYTES // (1024 * 1024)
+    return f"文件超过 {mb} MB：请分成几个文件导入。the spreadsheet is larger than {mb} MB"
+
+
 def _rows(table: list[list[str]]) -> Rows:
-    start = 0
-    while start < len(table) and not any(cell.strip() for cell in table[start]):
-        start += 1
-    if start == len(table):
-        raise bad_request("the spreadsheet has no header row")
+    filled = [i for i, cells in enumerate(table) if any(cell.strip() for cell in cells)][:HEADER_SEARCH]
+    if not filled:
+        raise bad_request("表格是空的，没有表头行。the spreadsheet has no header row")
+    # The header: the first row naming the required columns; a title above it is not a header (nor a shop).
+    start = next((i for i in filled if _header_row(table[i])), filled[0])
     columns, warnings = _columns(table[start])
+    if start != filled[0]:
+        titles = [" ".join(cell.strip() for cell in table[i] if cell.strip())[:40] for i in filled if i < start]
+        warnings.insert(
+            0,
+            f"表头在第 {start + 1} 行：它上面的“{'、'.join(titles)}”不是店铺，未导入。"
+            f"the header is on line {start + 1}: the lines above it are not imported",
+        )
     rows = Rows(warnings=warnings)
     for number, cells in enumerate(table[start + 1 :], start=start + 2):
         if not any(cell.strip() for cell in cells):
             continue
         rows.append(Row(number, {name: cells[i].strip() if i < len(cells) else "" for name, i in columns.items()}))
         if len(rows) > MAX_ROWS:
-            raise bad_request(f"the spreadsheet has more than {MAX_ROWS} shop rows (blank rows not counted); split it")
+            raise bad_request(
+                f"店铺超过 {MAX_ROWS} 行（不计空行）：请分成几个文件导入。"
+                f"the spreadsheet has more than {MAX_ROWS} shop rows (blank rows not counted); split it"
+            )
     if not rows:
-        raise bad_request("the spreadsheet has a header but no shop rows")
+        raise bad_request("表格只有表头，没有店铺。the spreadsheet has a header but no shop rows")
     return rows
 
 
@@ -298,25 +336,47 @@ def _header(cell: str) -> str:
     return text.lower()
 
 
-def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
-    """The column of each field, and warnings naming the columns ignored."""
+def _found(header: list[str]) -> dict[str, int]:
+    """The column of each field the header names."""
     normal = [_header(cell) for cell in header]
     columns: dict[str, int] = {}
     for name, aliases in HEADERS.items():
         for i, cell in enumerate(normal):
             if cell in aliases:
                 columns.setdefault(name, i)
-    missing = [f"{name} ({LABELS[name]})" for name in REQUIRED if name not in columns]
+    return columns
+
+
+def _header_row(cells: list[str]) -> bool:
+    return set(REQUIRED) <= set(_found(cells))
+
+
+def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """The column of each field, and warnings naming the columns ignored."""
+    columns = _found(header)
+    missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        raise bad_request(f"missing columns: {', '.join(missing)}; the header row reads {header[:12]}")
+        read = "、".join(cell.strip() for cell in header[:12] if cell.strip())
+        raise bad_request(
+            f"表头缺少必填的列：{'、'.join(LABELS[name] for name in missing)}。表头须有 店铺编号、店铺名称、地址、网格"
+            f"（类别、社区可选），现在读到的是：{read}。可下载导入模板对照。"
+            f"missing columns: {', '.join(f'{name} ({LABELS[name]})' for name in missing)}; "
+            f"the header row reads {header[:12]}"
+        )
     used = set(columns.values())
     ignored = [cell.strip() for i, cell in enumerate(header) if cell.strip() and i not in used]
     warnings = []
     if ignored:
         known = "、".join(LABELS.values())
-        warnings.append(f"columns ignored (not one of {known}): {'、'.join(ignored)}")
+        warnings.append(
+            f"这些列不会导入（不是 {known} 之一）：{'、'.join(ignored)}。"
+            f"columns ignored (not one of {known}): {'、'.join(ignored)}"
+        )
     if "community" not in columns:
-        warnings.append("no community column (社区): a grid is found by its code, or by a name one community has")
+        warnings.append(
+            "表中没有“社区”列：网格按网格编号查找，或按只有一个社区使用的网格名称查找。"
+            "no community column (社区): a grid is found by its code, or by a name one community has"
+        )
     return columns, warnings
 
 
@@ -436,14 +496,19 @@ class Importer:
         code = v.get("code", "")
         for name in REQUIRED:
             if not v.get(name):
-                return self._refused(row, name, "required, but empty")
+                return self._refused(row, name, f"{LABELS[name]}是必填项，这一行是空的。required, but empty")
         if code in self.first_line:
-            report.duplicates.append({"line": row.line, "code": code, "first_line": self.first_line[code]})
-            return self._refused(row, "code", f"duplicate: shop {code} is already on line {self.first_line[code]}")
+            first = self.first_line[code]
+            report.duplicates.append({"line": row.line, "code": code, "first_line": first})
+            reason = f"店铺编号 {code} 与第 {first} 行重复。duplicate: shop {code} is already on line {first}"
+            return self._refused(row, "code", reason)
         category = _category(v.get("category", ""))
         if category is None:
             words, codes = "、".join(CATEGORIES), ", ".join(CATEGORY_CODES)
-            reason = f"unknown category {v['category']}: write one of {words} (or a code: {codes})"
+            reason = (
+                f"不认识的类别“{v['category']}”：请填写 {words} 之一（或类别代码 {codes}），不确定就填“其他”。"
+                f"unknown category {v['category']}: write one of these words (or a code)"
+            )
             return self._refused(row, "category", reason)
         place = await self._place(row)
         if place is None:
@@ -462,7 +527,7 @@ class Importer:
         current = await self.registry.shop(code) if re.fullmatch(PARTITION, code) else None
         if self._elsewhere(current["community"] if current else None):
             # Shop codes are district-wide: that this one is taken cannot be hidden, but not where.
-            return self._refused(row, "code", f"shop {code}: code already registered")
+            return self._refused(row, "code", f"店铺编号 {code} 已被登记。shop {code}: code already registered")
         if current is not None:
             shop = {**shop, "status": current["status"], "owner_activated": current["owner_activated"]}
         try:
@@ -470,7 +535,8 @@ class Importer:
         except ValidationError as e:
             loc = e.errors(include_url=False)[0]["loc"]
             name = str(loc[0]) if loc else "row"
-            return self._refused(row, "code" if name == "_id" else name, reason_of(e))
+            name = "code" if name == "_id" else name
+            return self._refused(row, name, f"{_FORMAT.get(name, '这一格的内容不符合要求。')}{reason_of(e)}")
         await self._create(place)  # the row is taken: now its new community and grid are made
         self.first_line[code] = row.line
         if current is None:
@@ -500,11 +566,14 @@ class Importer:
         community = self.communities.get(label)  # another sub-district's is unknown here (`__init__`)
         if community is None and label in self.shared_names:
             codes = self.shared_names[label]
-            reason = f"community {label} is the name of {len(codes)} communities ({', '.join(codes)}): give its code"
+            reason = (
+                f"有 {len(codes)} 个社区都叫“{label}”（{'、'.join(codes)}）：请填写社区编号。"
+                f"community {label} is the name of {len(codes)} communities ({', '.join(codes)}): give its code"
+            )
             report.refuse(row.line, "community", reason)
             return None
         if community is None and not report.create:
-            report.refuse(row.line, "community", f"unknown community {label}")
+            report.refuse(row.line, "community", f"没有“{label}”这个社区：{_TYPO}unknown community {label}")
             return None
         owner = self.grid_codes.get(grid)
         named = self.grid_names.get(grid, {}).get(community) if community is not None else None
@@ -513,7 +582,9 @@ class Importer:
         if owner is not None and owner == community:
             return Place(owner, grid)
         if owner is not None:  # the code of a grid of another community (of the reach)
-            report.refuse(row.line, "grid", f"grid {grid} belongs to community {owner}, not {label}")
+            reason = f"网格 {grid} 属于社区 {owner}，不属于“{label}”。"
+            reason += f"grid {grid} belongs to community {owner}, not {label}"
+            report.refuse(row.line, "grid", reason)
             return None
         if community is None:
             if not await self._know_subdistrict(row):
@@ -521,7 +592,8 @@ class Importer:
             new = _code_for(label, "c", self.community_codes_taken)
             return Place(new, _code_for(grid, f"{new}-g", self.grid_codes_taken), new_community=label, new_grid=grid)
         if not report.create:
-            report.refuse(row.line, "grid", f"unknown grid {grid} in community {label}")
+            reason = f"社区“{label}”里没有“{grid}”这个网格：{_TYPO}unknown grid {grid} in community {label}"
+            report.refuse(row.line, "grid", reason)
             return None
         return Place(community, _code_for(grid, f"{community}-g", self.grid_codes_taken), new_grid=grid)
 
@@ -537,14 +609,16 @@ class Importer:
             return Place(community, code)
         if len(ours) > 1:
             reason = (
+                f"有 {len(ours)} 个社区都有网格“{grid}”（{'、'.join(ours)}）：请在“社区”列写明社区，或填写网格编号。"
                 f"grid {grid} is in {len(ours)} communities ({', '.join(ours)}): "
                 "name the community in a 社区 column, or give the grid's code"
             )
             report.refuse(row.line, "grid", reason)
         elif not report.create:
-            report.refuse(row.line, "grid", f"unknown grid {grid}")
+            report.refuse(row.line, "grid", f"没有“{grid}”这个网格：{_TYPO}unknown grid {grid}")
         else:
-            report.refuse(row.line, "community", f"needed to create the new grid {grid}")
+            reason = f"要新建网格“{grid}”，须在“社区”列写明它属于哪个社区。needed to create the new grid {grid}"
+            report.refuse(row.line, "community", reason)
         return None
 
     def _elsewhere(self, community: str | None) -> str | None:
@@ -559,8 +633,8 @@ class Importer:
         if self.subdistrict is None:
             try:
                 self.subdistrict = await self.registry.only_subdistrict()
-            except CouchError:
-                self.report.refuse(row.line, "community", "cannot create it: give the import a subdistrict")
+            except CouchError as e:  # no sub-district named yet, or several: the reason says which
+                self.report.refuse(row.line, "community", f"无法新建社区。{e.reason}")
                 return False
         return True
 
@@ -585,6 +659,8 @@ class Importer:
         return R.day_of(datetime.now(UTC), await load_rules(self.registry.store))
 
     async def _write(self, plans: list[dict[str, Any]]) -> None:
+        if any(plan["current"] is None for plan in plans):  # a district's first shops bring the phones' checklist
+            await shipped_documents(self.registry.store)
         by_grid: dict[str, list[str]] = {}
         for plan in plans:
             shop, current = plan["shop"], plan["current"]

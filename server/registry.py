@@ -27,12 +27,33 @@ from server.models.registry import (
     shop_doc_id,
     subdistrict_doc_id,
 )
+from server.models.rules import RULES_ID, default_rules
+from server.models.templates import default_template
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.reads import docs_with_prefix
 from server.store.upsert import read, upsert
 
 CACHE_SECONDS = 2.0
 LONG_AGO = date(2000, 1, 1)  # when a shop closed before its closures were noted is taken to have closed
+
+
+async def shipped_documents(store: Store) -> list[str]:
+    """The shipped checklist and points rules, current and frozen as version 1, unless the store has them; answers
+    the ids written. The server reads the shipped ones when none is stored, but a phone reads them from the
+    `district` partition it replicates and can do no self-check or patrol without them: a district's first shop
+    brings them (`create_shop`, the survey import), as do `mashang setup` and `mashang demo`."""
+    template, rules = default_template(), default_rules()
+    written = []
+    for doc in (
+        template.to_doc(),
+        {**template.to_doc(), "_id": template.snapshot_id},
+        rules.to_doc(),
+        {**rules.to_doc(), "_id": f"{RULES_ID}:v{rules.version}"},
+    ):
+        if await read(store, doc["_id"]) is None:
+            await upsert(store, doc)
+            written.append(str(doc["_id"]))
+    return written
 
 
 class Registry:
@@ -146,10 +167,20 @@ class Registry:
         return await upsert(self.store, checked(Subdistrict, doc))
 
     async def only_subdistrict(self) -> str:
-        found = {str(c["subdistrict"]) for c in await self.communities()}
-        if len(found) != 1:
-            raise bad_request("subdistrict: required (the registry has no single sub-district to default to)")
-        return found.pop()
+        """The registry's one sub-district, named (`save_subdistrict`) or given by its communities: where a new
+        community goes when none is said. A new district names its sub-district before its first community."""
+        found = list(await self.subdistricts())
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise bad_request(
+                "还没有登记街道：请先在“街道名称”中填写街道的编号和名称，再新建社区或导入。"
+                "subdistrict: required (the registry has no sub-district yet: name it first)"
+            )
+        raise bad_request(
+            f"本区有 {len(found)} 个街道（{'、'.join(found)}）：请写明新社区所属的街道。"
+            "subdistrict: required (the registry has no single sub-district to default to)"
+        )
 
     async def save_grid(self, code: str, name: str, community: str, workers: list[str] | None) -> Doc:
         """Create or edit a grid (its name, community and grid workers; its shops move with `move_shop`). Grid
@@ -183,6 +214,7 @@ class Registry:
         shop["opened"] = opened.isoformat()
         doc = await self.put_shop(checked(Shop, {"_id": shop_doc_id(code), "type": "shop", "schema": 1, **shop}))
         await self.add_to_grid(grid["code"], [code])
+        await shipped_documents(self.store)
         return doc
 
     async def add_to_grid(self, grid_code: str, codes: list[str]) -> None:

@@ -17,7 +17,7 @@ from server.errors import CouchError, bad_request, not_found
 from server.http import json_response, q_bool, read_body, read_object
 from server.ids import new_ulid
 from server.import_jobs import KEEP_JOBS, ImportJobs
-from server.importer import MAX_BYTES, Report, parse
+from server.importer import MAX_BYTES, Report, parse, too_big
 from server.models.registry import Shop, community_doc_id, grid_doc_id, shop_doc_id
 from server.office.reach import Reach
 from server.store.protocol import Doc, Store
@@ -34,7 +34,7 @@ async def start_import(request: Request) -> Response:
     principal, reach = await office(request)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
-        raise CouchError(413, "too_large", f"the spreadsheet is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise CouchError(413, "too_large", too_big())
     rows = parse(await read_body(request), request.headers.get("content-type", ""))
     subdistrict = reach.subdistrict_param(request.query_params.get("subdistrict"))
     dry_run, create = q_bool(request, "dry_run"), q_bool(request, "create")
@@ -330,7 +330,7 @@ async def create_user(request: Request) -> Response:
     # sub-district's account has cannot be helped: it tells only that the name is taken, as it does for its own.
     for existing in ("grid", "office"):
         if await accounts.user(f"{existing}:{username}") is not None:
-            raise CouchError(409, "conflict", f"username: {username} is taken")
+            raise CouchError(409, "conflict", f"用户名 {username} 已被占用，请换一个。username: {username} is taken")
     doc = await accounts.create_staff(role, username, _password(body), text_field(body, "name", 64), subdistrict)
     await audited(request, principal, "staff_created", str(doc["user_id"]))
     return json_response(request, public_user(doc), status=201)
@@ -357,7 +357,7 @@ async def reset_password(request: Request) -> Response:
 def _password(body: dict[str, Any]) -> str:
     value = body.get("password")
     if not isinstance(value, str) or len(value) > 200:
-        raise bad_request("password: a string of 8 to 200 characters is required")
+        raise bad_request("密码须为 8 至 200 位。password: a string of 8 to 200 characters is required")
     return value
 
 

@@ -31,13 +31,12 @@ from server.demo.district import District, check_size, plan_district
 from server.demo.history import TZ, Authored, ShopHistory
 from server.demo.names import SUBDISTRICT, SUBDISTRICT_NAME
 from server.errors import CouchError
-from server.models import RULES_ID, Template, default_rules, default_template
+from server.models import Template, default_rules, default_template
 from server.office.facts import Facts
-from server.registry import Registry
+from server.registry import Registry, shipped_documents
 from server.settings import Settings
 from server.store import open_store
 from server.store.protocol import AllDocsQuery, Store
-from server.store.upsert import read, upsert
 from server.sync.validate import WriteContext, check_event_write
 
 MARKER: Final = "demo/district"  # a local document: it never replicates, and no device can read it
@@ -111,7 +110,7 @@ async def build(
     start = datetime.combine(months_before(options.today, options.months), datetime.min.time(), TZ)
     district = plan_district(options.seed, options.shops, options.grid_workers)
     await store.put_local(MARKER, {"complete": False, "seed": options.seed})
-    await _shared_documents(store)
+    await shipped_documents(store)
     say(f"the registry: {len(district.shops)} shops in their grids, and the accounts")
     await _registry(store, district)
     accounts = asyncio.create_task(_accounts(Accounts(store, tokens), district))
@@ -192,19 +191,6 @@ def months_before(day: date, months: int) -> date:
 
 
 # ----- what the office would have set up -----
-
-
-async def _shared_documents(store: Store) -> None:
-    """The default checklist and rules, current and frozen as version 1, unless the store has them."""
-    template, rules = default_template().to_doc(), default_rules().to_doc()
-    for doc in (
-        template,
-        {**template, "_id": default_template().snapshot_id},
-        rules,
-        {**rules, "_id": f"{RULES_ID}:v{default_rules().version}"},
-    ):
-        if await read(store, doc["_id"]) is None:
-            await upsert(store, doc)
 
 
 async def _registry(store: Store, district: District) -> None:

@@ -112,7 +112,7 @@ def test_the_report_names_line_field_and_reason_and_finds_duplicates(world: Worl
     ]
     report = run(world, csv_bytes(rows, bom=False), "text/csv")
     errors = {(e["line"], e["field"]): e["reason"] for e in report["errors"]}
-    assert errors[(4, "name")] == "required, but empty"
+    assert errors[(4, "name")] == "店铺名称是必填项，这一行是空的。required, but empty"
     assert "unknown community nowhere" in errors[(5, "community")]
     assert "unknown grid g9" in errors[(6, "grid")]
     assert "shop code" in errors[(7, "code")]

@@ -185,7 +185,8 @@ def test_an_import_tells_another_sub_districts_names_from_unknown_ones_by_nothin
                 other["reason"] = other["reason"].replace(b, "NAME")
         assert one == other, (foreign, unknown)
     taken = errors[2 + 2 * len(pairs)]
-    assert taken["field"] == "code" and taken["reason"] == "shop S0002: code already registered", taken
+    assert taken["field"] == "code", taken
+    assert taken["reason"] == "店铺编号 S0002 已被登记。shop S0002: code already registered", taken
     assert report["updated"] == 1 and report["refused"] == 2 * len(pairs) + 1, report
     assert "outside" not in str(report) and "minglou" not in str(report), report
     # Created (on a dry run, planned) as an unknown name would be: in xihu, by the name the row gave.

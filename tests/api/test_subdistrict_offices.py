@@ -348,8 +348,8 @@ def test_an_import_is_held_to_the_sub_district(district: District) -> None:
     assert (report["created"], report["moved"], report["refused"]) == (3, 1, 3), report
     assert [(e["line"], e["field"]) for e in report["errors"]] == [(2, "code"), (3, "code"), (8, "community")]
     assert [e["reason"] for e in report["errors"][:2]] == [
-        "shop S0001: code already registered",
-        "shop S0002: code already registered",
+        "店铺编号 S0001 已被登记。shop S0001: code already registered",
+        "店铺编号 S0002 已被登记。shop S0002: code already registered",
     ]
     # The reasons name nothing of minglou the row did not name itself.
     assert not any("outside your sub-district" in e["reason"] for e in report["errors"]), report["errors"]

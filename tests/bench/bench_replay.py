@@ -37,10 +37,11 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script: make the tests package importable
     sys.path.insert(0, str(ROOT))
 
-from server.demo.build import _registry, _shared_documents, months_before  # noqa: E402
+from server.demo.build import _registry, months_before  # noqa: E402
 from server.demo.district import District, plan_district  # noqa: E402
 from server.demo.history import TZ, ShopHistory  # noqa: E402
 from server.models import default_rules, default_template  # noqa: E402
+from server.registry import shipped_documents  # noqa: E402
 from server.store.sqlite import SqliteStore  # noqa: E402
 from server.validators.context import load_context  # noqa: E402
 from server.validators.rebuild import rebuild  # noqa: E402
@@ -96,7 +97,7 @@ async def _default_context() -> Any:
 async def replay_in_store(district: District, shops: Shops, data: Path) -> list[tuple[str, float, int, float, float]]:
     store = await SqliteStore.open(data, revs_limit=1000)
     try:
-        await _shared_documents(store)
+        await shipped_documents(store)
         await _registry(store, district)
         events = sorted((doc for _, _, docs in shops for doc in docs), key=lambda doc: str(doc["performed_at"]))
         started = time.perf_counter()

@@ -85,7 +85,7 @@ def test_import_a_survey_then_print_one_communitys_posters(
     bar = page.locator("[data-import-progress]")
     assert bar.get_attribute("max") == "202" and bar.get_attribute("value") == "202"
     report = page.locator("[data-table=import-errors]").inner_text()
-    assert "202" in report and "address" in report  # the row without an address, by line and field
+    assert "202\t地址" in report  # the row without an address, by line and field (as the survey names it)
     assert "203" in report and "X0005" in report  # the duplicate code
     assert "新增 200" in page.locator(".import-report").inner_text()
 

@@ -11,10 +11,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from server.demo.build import _registry, _shared_documents, months_before
+from server.demo.build import _registry, months_before
 from server.demo.district import plan_district
 from server.demo.history import TZ, ShopHistory
 from server.models import default_rules, default_template
+from server.registry import shipped_documents
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.sqlite import SqliteStore
 from server.validators import projections
@@ -76,7 +77,7 @@ async def _filled(path: Path, district: Any, events: list[Doc]) -> SqliteStore:
 
 
 async def _fill(store: S, district: Any, events: list[Doc]) -> S:
-    await _shared_documents(store)
+    await shipped_documents(store)
     await _registry(store, district)
     await store.bulk_docs(events)
     # A ledger entry the rebuild gives again was written and deleted before: its id has a tombstone.

@@ -6,7 +6,7 @@ import { ApiError, get, qs, reasonOf, send, upload } from './api';
 import { auditLog } from './audit';
 import { when } from './format';
 import { joinList } from '../i18n';
-import { ot } from './i18n';
+import { ot, type OfficeKey } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
 import { forgetStaffNames } from './people';
@@ -18,6 +18,7 @@ import {
   type Subdistrict,
   subdistrictChoices,
   subdistrictName,
+  subdistricts as knownSubdistricts,
 } from './reach';
 import { button, downloadShown, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
 
@@ -51,19 +52,34 @@ export function contentTypeOf(file: { name: string; type: string }): string {
   return file.type || 'application/octet-stream';
 }
 
-/** The import's report: counts, what it created, warnings about the file, and every refused row. */
+// The report's `field` of a refused row, as the survey's column headings name it.
+const FIELD_LABELS: Record<string, OfficeKey> = {
+  code: 'registry.column.code',
+  name: 'registry.column.name',
+  address: 'registry.column.address',
+  category: 'common.category',
+  community: 'common.community',
+  grid: 'common.grid',
+};
+
+function fieldLabel(name: string): string {
+  const key = FIELD_LABELS[name];
+  return key ? ot(key) : name;
+}
+
+/** The import's report: counts (a dry run's as what the import would do, nothing written), what it created,
+ *  warnings about the file, and every refused row once (a duplicate is one of the report's errors, which name the
+ *  line it repeats; `duplicates` lists them again for tools). */
 export function importReport(job: ImportJob): HTMLElement {
-  const problems = [
-    ...(job.errors ?? []),
-    ...(job.duplicates ?? []).map((d) => ({ line: d.line, field: 'code', reason: `${d.code} = ${ot('registry.line')} ${d.first_line}` })),
-  ].sort((a, b) => a.line - b.line);
+  const problems = [...(job.errors ?? [])].sort((a, b) => a.line - b.line);
+  const counts = { created: job.created ?? 0, updated: (job.updated ?? 0) + (job.moved ?? 0), errors: problems.length };
   return h(
     'div',
-    { class: 'import-report', 'data-import-status': job.status },
+    { class: 'import-report', 'data-import-status': job.status, 'data-dry-run': String(Boolean(job.dry_run)) },
     h('p', { class: job.status === 'failed' ? 'error' : 'ok' },
       job.status === 'failed'
         ? `${ot('common.failed')}: ${str(job.reason)}`
-        : ot('registry.done', { created: job.created ?? 0, updated: job.updated ?? 0, errors: problems.length })),
+        : ot(job.dry_run ? 'registry.dryDone' : 'registry.done', counts)),
     job.resumed ? h('p', { 'data-import-resumed': String(job.resumed) }, ot('registry.resumed', { n: job.resumed })) : null,
     job.communities_created?.length ? h('p', {}, `${ot('registry.communities')}: ${joinList(job.communities_created)}`) : null,
     job.grids_created?.length ? h('p', {}, `${ot('registry.grids')}: ${joinList(job.grids_created)}`) : null,
@@ -76,7 +92,7 @@ export function importReport(job: ImportJob): HTMLElement {
       ? section(ot('registry.report'), table(
           [
             { label: ot('registry.line'), cell: (p: { line: number }) => String(p.line), cls: 'num' },
-            { label: ot('registry.field'), cell: (p: { field: string }) => p.field },
+            { label: ot('registry.field'), cell: (p: { field: string }) => fieldLabel(p.field) },
             { label: ot('registry.reason'), cell: (p: { reason: string }) => p.reason },
           ],
           problems,
@@ -86,17 +102,65 @@ export function importReport(job: ImportJob): HTMLElement {
   );
 }
 
+// The survey's columns as the import reads them (server/importer.py HEADERS), each heading with its note in
+// brackets, which the import passes over: the template explains itself and holds no row to import by mistake.
+export const TEMPLATE_HEADINGS = [
+  '店铺编号（必填：英文字母和数字，如 S0001，印在二维码上）',
+  '店铺名称（必填）',
+  '地址（必填）',
+  '类别（如 餐饮、面馆、超市、理发、五金、药店、其他）',
+  '社区（如 幸福社区）',
+  '网格（必填，如 幸福一网格）',
+];
+
+/** The import template: a CSV (with a BOM, so Excel reads it as UTF-8) holding the heading row only. */
+export function importTemplate(): string {
+  return '\ufeff' + TEMPLATE_HEADINGS.map((cell) => `"${cell.replace(/"/g, '""')}"`).join(',') + '\r\n';
+}
+
+/** What the survey file must hold, and the template to fill in. */
+function importHelp(): HTMLElement {
+  const template = h('a', {
+    href: `data:text/csv;charset=utf-8,${encodeURIComponent(importTemplate())}`,
+    download: ot('registry.templateFile'),
+    'data-action': 'import-template',
+  }, ot('registry.template'));
+  return h('div', { class: 'import-help', 'data-import-help': '' },
+    h('p', {}, ot('registry.importColumns')),
+    h('p', { class: 'muted' }, ot('registry.importFiles'), ' ', template));
+}
+
+/** The district's office with several sub-districts says where the import's new communities go (with one, the
+ *  server takes it; a sub-district's office imports into its own). */
+function importSubdistrict(own: string | null): { node: HTMLElement; chosen: () => string | null } {
+  const choice = select('subdistrict', []);
+  const node = h('span', { hidden: true });
+  if (own === null) {
+    void knownSubdistricts().then((known) => {
+      if (known.length < 2) return;
+      choice.replaceChildren(...[['', ot('registry.importSubdistrict.none')], ...known.map((d) => [d.code, d.name || d.code])]
+        .map(([code, name]) => h('option', { value: code }, name)));
+      node.replaceChildren(field(ot('registry.importSubdistrict'), choice, ot('registry.importSubdistrictHint')));
+      node.hidden = false;
+    }, () => undefined);
+  }
+  return { node, chosen: () => (node.hidden || !choice.value ? null : choice.value) };
+}
+
 function importer(onDone: () => void): HTMLElement {
   const file = h('input', { type: 'file', name: 'file', accept: '.csv,.xlsx,text/csv,' + XLSX });
   const dry = h('input', { type: 'checkbox', name: 'dry_run' });
   const create = h('input', { type: 'checkbox', name: 'create', checked: true });
+  const where = importSubdistrict(ownSubdistrict());
   const bar = h('progress', { max: '1', value: '0', hidden: true, 'data-import-progress': '' });
   const count = h('span', { class: 'muted' });
   const out = h('div', {});
   const f = form({ 'data-form': 'import' }, [
+    importHelp(),
     field(ot('registry.file'), file),
     h('label', { class: 'inline' }, dry, ot('registry.dryRun')),
     h('label', { class: 'inline' }, create, ot('registry.create')),
+    where.node,
     submit(ot('registry.start')),
     h('div', { class: 'progress-row' }, bar, ' ', count),
     out,
@@ -104,10 +168,12 @@ function importer(onDone: () => void): HTMLElement {
     const chosen = file.files?.[0];
     if (!chosen) throw new Error(ot('registry.noFile'));
     out.replaceChildren();
+    count.textContent = '';
     bar.hidden = false;
     bar.value = 0;
+    const query = { dry_run: dry.checked ? 1 : null, create: create.checked ? 1 : null, subdistrict: where.chosen() };
     let job = await upload<ImportJob>(
-      `/api/office/import${qs({ dry_run: dry.checked ? 1 : null, create: create.checked ? 1 : null })}`,
+      `/api/office/import${qs(query)}`,
       chosen,
       contentTypeOf(chosen),
     );
@@ -132,7 +198,7 @@ function importer(onDone: () => void): HTMLElement {
     out.replaceChildren(importReport(job));
     if (!job.dry_run) onDone();
     if (job.status === 'failed') throw new Error(str(job.reason));
-    return ot('common.saved');
+    return job.dry_run ? ot('registry.dryChecked') : ot('common.saved');
   });
   return section(ot('registry.import'), f);
 }
@@ -338,18 +404,39 @@ function subdistrictForm(subdistricts: Subdistrict[], own: string | null): HTMLE
   }));
 }
 
-function gridForm(communities: Community[]): { node: HTMLElement; add: (code: string, name: string) => void } {
-  const community = select('community', communities.map((c) => [c.code, c.name] as [string, string]));
+export interface GridRow {
+  code: string;
+  name: string;
+  community: string; // the community's code
+  workers: string[];
+}
+
+function gridForm(communities: Community[]): {
+  node: HTMLElement;
+  add: (code: string, name: string) => void;
+  edit: (grid: GridRow) => void;
+} {
+  const community = select('community', communities.map((c) => [c.code, c.name] as [string, string]), communities[0]?.code);
   const add = (code: string, name: string): void => {
     const known = [...community.options].find((o) => o.value === code);
     if (known) known.textContent = name;
     else community.append(h('option', { value: code }, name));
   };
+  const code = input('code', { required: true, maxlength: '64' });
+  const name = input('name', { required: true, maxlength: '200' });
+  const workers = input('workers', { maxlength: '2000' });
+  // A grid of the table, into the form: its grid workers are changed without typing its code and name again
+  // (a name typed differently renamed it).
+  const edit = (grid: GridRow): void => {
+    [code.value, name.value, community.value, workers.value] = [grid.code, grid.name, grid.community, grid.workers.join(', ')];
+    node.scrollIntoView({ block: 'center' });
+    workers.focus();
+  };
   const node = section(ot('registry.gridForm'), form({ 'data-form': 'grid' }, [
-    field(ot('common.code'), input('code', { required: true, maxlength: '64' })),
-    field(ot('common.name'), input('name', { required: true, maxlength: '200' })),
+    field(ot('common.code'), code),
+    field(ot('common.name'), name),
     field(ot('common.community'), community),
-    field(ot('registry.workers'), input('workers', { maxlength: '2000' })),
+    field(ot('registry.workers'), workers, ot('registry.workersHint')),
     submit(ot('common.save')),
   ], async (data) => {
     const workers = String(data.get('workers') ?? '').split(/[,，、\s]+/).filter((w) => w !== '');
@@ -359,7 +446,7 @@ function gridForm(communities: Community[]): { node: HTMLElement; add: (code: st
       ...(workers.length ? { workers } : {}),
     });
   }));
-  return { node, add };
+  return { node, add, edit };
 }
 
 interface User {
@@ -419,9 +506,17 @@ function users(subdistricts: Subdistrict[], own: string | null): HTMLElement {
   load();
   const choices = subdistrictChoices(subdistricts, own);
   const add = form({ 'data-form': 'user' }, [
-    field(ot('registry.role'), select('role', [['grid', ot('registry.role.grid')], ['office', ot('registry.role.office')]])),
+    // Chosen from the start: an untouched choice sent no role ("role: a non-empty string is required").
+    field(ot('registry.role'), select('role', [['grid', ot('registry.role.grid')], ['office', ot('registry.role.office')]], 'grid')),
     choices ? field(ot('registry.userSubdistrict'), select('subdistrict', choices)) : null,
-    field(ot('registry.username'), input('username', { required: true, maxlength: '32', autocomplete: 'off' })),
+    // The server's rule (server/accounts.py USERNAME): what a grid can list, so every account can be given one.
+    field(ot('registry.username'), input('username', {
+      required: true,
+      maxlength: '32',
+      autocomplete: 'off',
+      pattern: '[a-z0-9][a-z0-9_.\\-]{0,31}',
+      title: ot('registry.usernameHint'),
+    }), ot('registry.usernameHint')),
     field(ot('registry.displayName'), input('name', { required: true, maxlength: '64' })),
     field(ot('registry.password'), input('password', { type: 'password', required: true, minlength: '8', autocomplete: 'new-password' })),
     submit(ot('common.save')),
@@ -454,16 +549,24 @@ export const registry: Screen = () => {
     const subdistricts = listOf<Subdistrict>(await get<unknown>('/api/office/registry/subdistricts'), 'subdistricts');
     const own = ownSubdistrict();
     const grid = gridForm(communities);
-    const grids = communities.flatMap((c) => (c.grids ?? []).map((g) => ({ ...g, community: c.name })));
+    const grids = communities.flatMap((c) => (c.grids ?? []).map((g) => ({ ...g, community: c.code, communityName: c.name })));
     return [
       posters(communities),
       section(ot('registry.grids'), table(
         [
           { label: ot('common.code'), cell: (g: (typeof grids)[number]) => g.code },
           { label: ot('common.name'), cell: (g: (typeof grids)[number]) => g.name },
-          { label: ot('common.community'), cell: (g: (typeof grids)[number]) => g.community },
+          { label: ot('common.community'), cell: (g: (typeof grids)[number]) => g.communityName },
           { label: ot('nav.workers'), cell: (g: (typeof grids)[number]) => joinList(g.workers) },
           { label: ot('workers.shops'), cell: (g: (typeof grids)[number]) => String(g.shops), cls: 'num' },
+          {
+            label: '',
+            cell: (g: (typeof grids)[number]) => {
+              const b = button(ot('registry.editGrid'), () => grid.edit(g));
+              b.dataset.editGrid = g.code;
+              return b;
+            },
+          },
         ],
         grids,
         { 'data-table': 'grids' },
