@@ -23,6 +23,7 @@ from server.api.dashboard import routes as dashboard_routes
 from server.api.device_exports import routes as device_exports_routes
 from server.api.devices import routes as devices_routes
 from server.api.exports import routes as exports_routes
+from server.api.followups import routes as followups_routes
 from server.api.office import routes as office_routes
 from server.api.openapi import routes as openapi_routes
 from server.api.public import routes as public_routes
@@ -133,6 +134,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         *public_routes,
         *devices_routes,
         *dashboard_routes,
+        *followups_routes,
         *rules_routes,
         *registry_admin_routes,
         *qr_routes,

@@ -190,6 +190,41 @@ def hazards_table(store: Store, view: View, start: date | None, end: date | None
     return Table("hazards", (*header, "销号时间", "扣分", "说明"), rows())
 
 
+# ----- what the office did about the black list (server.office.followups) -----
+
+
+def talk_text(followup: Any) -> str:
+    talk = (followup or {}).get("talk")
+    if not talk:
+        return "未约谈"
+    return f"已约谈 {talk.get('on')}：{talk.get('talked_to')}（{talk.get('by')}）" + _note(talk)
+
+
+def inspection_text(followup: Any) -> str:
+    inspection = (followup or {}).get("inspection")
+    if not inspection:
+        return "专项检查未安排"
+    if inspection.get("status") == "planned":
+        return f"专项检查待完成（期限 {inspection.get('due')}，{inspection.get('by')}）" + _note(inspection)
+    return f"已专项检查 {inspection.get('on')}（{inspection.get('by')}）" + _note(inspection)
+
+
+def group_text(followup: Any, flagged: bool) -> str:
+    group = (followup or {}).get("working_group")
+    if not flagged and not group:
+        return ""
+    if not group:
+        return "专班整治未组建"
+    if group.get("status") == "ended":
+        span = f"{group.get('started')} 至 {group.get('ended')}"
+        return f"专班整治已结束（{span}，{group.get('members')}）" + _note(group)
+    return f"专班整治进驻中（{group.get('started')} 起，{group.get('members')}）" + _note(group)
+
+
+def _note(action: dict[str, Any]) -> str:
+    return f"：{action['note']}" if action.get("note") else ""
+
+
 def rankings_table(ranking: dict[str, Any]) -> Table:
     async def rows() -> AsyncIterator[Sequence[Cell]]:
         for e in ranking["entries"]:
@@ -204,10 +239,27 @@ def rankings_table(ranking: dict[str, Any]) -> Table:
                 e.get("open_hazards"),
                 LIST_NAME.get(str(e.get("list")), ""),
                 "是" if e.get("working_group") else "",
+                *(
+                    (talk_text(e.get("followup")), inspection_text(e.get("followup")))
+                    if e.get("list") == "black"
+                    else ("", "")
+                ),
+                group_text(e.get("followup"), bool(e.get("working_group"))) if e.get("list") == "black" else "",
             )
 
     header = ("月份", "排名", "店铺编号", "店铺名称", "社区", "网格", "安全积分", "未销号隐患", "红黑榜")
-    return Table(f"rankings-{ranking['month']}", (*header, "专班整治"), rows())
+    return Table(f"rankings-{ranking['month']}", (*header, "专班整治", "约谈", "专项检查", "专班整治情况"), rows())
+
+
+def followups_line(counts: dict[str, int]) -> str:
+    """黑榜 12 家：已约谈 9 家，已专项检查 7 家（另有 2 家已安排），专班整治 2 家（进驻中 1 家），尚有 4 家待跟进。"""
+    line = f"黑榜 {counts['black']} 家：已约谈 {counts['talked']} 家，已专项检查 {counts['inspected']} 家"
+    if counts["inspection_planned"]:
+        line += f"（另有 {counts['inspection_planned']} 家已安排）"
+    if counts["working_group"]:
+        line += f"，专班整治 {counts['working_group']} 家（进驻中 {counts['group_active']} 家"
+        line += f"，已结束 {counts['group_ended']} 家）" if counts["group_ended"] else "）"
+    return line + (f"，尚有 {counts['outstanding']} 家待跟进。" if counts["outstanding"] else "，均已跟进。")
 
 
 # ----- writing them -----
@@ -361,16 +413,27 @@ def report_html(
     else:
         for name, css, what in (("red", "red", "红榜（通报表扬）"), ("black", "black", "黑榜（约谈负责人、专项检查）")):
             listed = [x for x in ranking["entries"] if x.get("list") == name]
+            black = name == "black"
             out.append(f"<h3 class='{css}'>{e(what)}：{len(listed)} 家</h3>")
-            out.append("<table><tr><th>排名</th><th>店铺</th><th>社区</th><th>安全积分</th><th>未销号隐患</th></tr>")
+            if black and ranking.get("followups"):
+                out.append(f"<p data-followups>{e(followups_line(ranking['followups']))}</p>")
+            out.append("<table><tr><th>排名</th><th>店铺</th><th>社区</th><th>安全积分</th><th>未销号隐患</th>")
+            out.append("<th>跟进情况</th></tr>" if black else "</tr>")
             for x in listed:
                 flag = " <strong>（专班整治）</strong>" if x.get("working_group") else ""
                 shop = f"{e(str(x.get('name') or ''))}（{e(str(x.get('shop')))}）{flag}"
+                done = (
+                    talk_text(x.get("followup")),
+                    inspection_text(x.get("followup")),
+                    group_text(x.get("followup"), bool(x.get("working_group"))),
+                )
                 out.append(
                     f"<tr><td class='n'>{e(str(x.get('rank')))}</td><td>{shop}</td>"
                     f"<td>{e(str(x.get('community_name') or x.get('community') or ''))}</td>"
                     f"<td class='n'>{e(str(x.get('points')))}</td>"
-                    f"<td class='n'>{e(str(x.get('open_hazards')))}</td></tr>"
+                    f"<td class='n'>{e(str(x.get('open_hazards')))}</td>"
+                    + (f"<td>{'<br>'.join(e(text) for text in done if text)}</td>" if black else "")
+                    + "</tr>"
                 )
             out.append("</table>")
     out.append("<h2>各社区隐患情况</h2><table><tr><th>社区</th><th>在营店铺</th><th>巡查率</th>")

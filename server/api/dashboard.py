@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -22,7 +23,7 @@ from server.api.common import audited, office
 from server.errors import bad_request, not_found
 from server.http import json_response, q_bool, q_int
 from server.models.common import PARTITION, ULID
-from server.office import figures, monitor, rankings, shops
+from server.office import figures, followups, monitor, rankings, shops
 from server.office.facts import Facts, View
 from server.office.reach import Reach
 from server.store.protocol import Doc, Store
@@ -183,11 +184,31 @@ async def shop_list(request: Request) -> Response:
 async def efile(request: Request) -> Response:
     """`GET /api/office/shops/{code}/efile`: `{"shop", "summary", "score", "timeline"}`; the timeline holds every
     document of the shop (checks, patrols, rectifications, verifications, photos, hazards with their history,
-    alarms, ledger entries), newest first, each with its `at`."""
+    alarms, ledger entries) and what the office did about its black-listed months (`followup`: a talk, a special
+    inspection, a working group), newest first, each with its `at`."""
     _principal, reach = await office(request)
     view = await office_view(request)
-    reach.view_shop(view, request.path_params["code"])
-    return json_response(request, await shops.efile(_store(request), view, request.path_params["code"]))
+    code = request.path_params["code"]
+    reach.view_shop(view, code)
+    answer = await shops.efile(_store(request), view, code)
+    done = followups.timeline(await followups.of_shop(_store(request), code))
+    if done:
+        zone = ZoneInfo(view.rules.timezone)
+        answer["timeline"] = sorted([*answer["timeline"], *done], key=lambda e: _moment(e, zone), reverse=True)
+    return json_response(request, answer)
+
+
+def _moment(entry: dict[str, object], zone: ZoneInfo) -> datetime:
+    """A timeline entry's `at` as a moment: a day (a follow-up's) at its end in the district's time zone, as the
+    e-file places a ledger entry's day; one with none goes last of all."""
+    at = str(entry.get("at"))
+    try:
+        if len(at) == 10:
+            return datetime.combine(date.fromisoformat(at), time(23, 59, 59), zone)
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def photo(request: Request) -> Response:

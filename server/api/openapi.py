@@ -21,6 +21,7 @@ from server import __version__
 from server.api.devices import DeviceReport
 from server.http import json_response
 from server.models import Alarm, Ranking, Rules, Score, Stats, Template
+from server.models.followups import FollowUpRequest
 from server.office.schemas import CommunityRow, Credentials, Session, Summary, Trend
 
 REF: Final = "#/components/schemas/{model}"
@@ -57,6 +58,7 @@ CONTRACT: Final[dict[tuple[str, str], tuple[type[BaseModel] | None, Shape]]] = {
     ("GET", "/api/office/templates"): (None, ("items[]", Template)),
     ("POST", "/api/office/templates"): (Template, Template),
     ("PUT", "/api/office/templates/{id}"): (Template, Template),
+    ("POST", "/api/office/rankings/{month}/followups/{shop}"): (FollowUpRequest, None),
 }
 # Shapes of stored documents the answers are made of, listed in the components for clients.
 DOCUMENTS: Final = (Score, Ranking, Stats)

@@ -26,6 +26,7 @@ from server.models.events import (
     SelfCheck,
     Verification,
 )
+from server.models.followups import FollowUp, FollowUpRequest
 from server.models.projections import (
     Alarm,
     AlarmStep,
@@ -79,6 +80,7 @@ SERVER_TYPES: Final[Mapping[str, type[Doc]]] = {
     "rewards": Rewards,
     "redemption": Redemption,
     "receipt": Receipt,
+    "followup": FollowUp,
 }
 DOC_TYPES: Final[Mapping[str, type[Doc]]] = {**EVENT_TYPES, **SERVER_TYPES}
 
@@ -129,6 +131,8 @@ __all__ = [
     "EventDoc",
     "Figures",
     "Finding",
+    "FollowUp",
+    "FollowUpRequest",
     "Gps",
     "Grid",
     "Hazard",

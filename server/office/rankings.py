@@ -2,7 +2,8 @@
 with shop names, whole (the exports, the monthly report) or a page of the shops a filter keeps (the screen: a
 district's sub-district may rank 30,000 shops), and publishing a month. Publishing freezes a copy,
 `office:publication:{sd}:{month}`, with who published it and when; the snapshot of the current month keeps changing
-with the scores, the publication not.
+with the scores, the publication not. The black-listed entries carry what the office did about them
+(`followup`, `server.office.followups`) and a month's answer the figures of it (`followups`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from server.errors import bad_request, conflict, not_found
+from server.office import followups
 from server.office.facts import View
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.upsert import read
@@ -86,15 +88,28 @@ class Wanted:
         return self.q in code.lower() or (isinstance(name, str) and self.q in name.lower())
 
 
-async def _snapshot(store: Store, subdistrict: str, month: str) -> tuple[Doc, Doc | None]:
+async def snapshot(store: Store, subdistrict: str, month: str) -> tuple[Doc, Doc | None]:
+    """The month's snapshot (404 without one) and its publication (None while unpublished)."""
     doc = await read(store, ranking_id(subdistrict, month))
     if doc is None:
         raise not_found(f"No ranking of {subdistrict} for {month}.")
     return doc, await read(store, publication_id(subdistrict, month))
 
 
-def _entry(view: View, entry: Mapping[str, Any], group: set[str]) -> dict[str, Any]:
-    """An entry with the shop's name, community and grid (codes and names) and working-group flag."""
+async def black_list(
+    store: Store, subdistrict: str, month: str
+) -> tuple[followups.BlackList, dict[str, dict[str, Any]]]:
+    """The month's black list as the follow-ups see it, and its shops' follow-ups by shop (404 without a snapshot)."""
+    doc, publication = await snapshot(store, subdistrict, month)
+    black = followups.BlackList.of(subdistrict, month, doc, publication)
+    return black, await followups.of_month(store, month, black.shops)
+
+
+def _entry(
+    view: View, entry: Mapping[str, Any], group: set[str], done: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """An entry with the shop's name, community and grid (codes and names) and working-group flag; a black-listed
+    one also with its `followup` (null: nothing recorded yet) and what is `outstanding`."""
     shop = view.shops.get(entry["shop"])
     registry = shop.doc if shop and shop.doc else {}
     return {
@@ -105,6 +120,14 @@ def _entry(view: View, entry: Mapping[str, Any], group: set[str]) -> dict[str, A
         "grid": registry.get("grid"),
         "grid_name": view.grids.get(str(registry.get("grid")), {}).get("name"),
         "working_group": entry["shop"] in group,
+        **(
+            {
+                "followup": (done or {}).get(entry["shop"]),
+                "outstanding": followups.outstanding((done or {}).get(entry["shop"]), entry["shop"] in group),
+            }
+            if entry.get("list") == "black"
+            else {}
+        ),
     }
 
 
@@ -121,11 +144,17 @@ def _about(doc: Doc, publication: Doc | None, subdistrict: str, month: str) -> d
 
 
 async def ranking(store: Store, view: View, subdistrict: str, month: str) -> dict[str, Any]:
-    """The whole snapshot of one month, each entry as `_entry` gives it."""
-    doc, publication = await _snapshot(store, subdistrict, month)
+    """The whole snapshot of one month, each entry as `_entry` gives it, with the figures of its follow-ups."""
+    doc, publication = await snapshot(store, subdistrict, month)
     group = set(doc.get("working_group", ()))
-    entries = [_entry(view, entry, group) for entry in doc.get("entries", ())]
-    return {**_about(doc, publication, subdistrict, month), "entries": entries}
+    black = followups.BlackList.of(subdistrict, month, doc, publication)
+    done = await followups.of_month(store, month, black.shops)
+    entries = [_entry(view, entry, group, done) for entry in doc.get("entries", ())]
+    return {
+        **_about(doc, publication, subdistrict, month),
+        "followups": followups.counts(black, done),
+        "entries": entries,
+    }
 
 
 async def ranking_page(
@@ -133,8 +162,9 @@ async def ranking_page(
 ) -> dict[str, Any]:
     """One page of the entries `wanted` keeps, in rank order: `entries`, their `total`, `limit` and `offset`, and
     `counts` of the whole month's list (`red`, `black`, `none`, `working_group`; `of` is all of them), which the
-    screen's figures show whatever page or filter it is on."""
-    doc, publication = await _snapshot(store, subdistrict, month)
+    screen's figures show whatever page or filter it is on, and `followups`, the figures of what the office did about
+    the black list (`server.office.followups.counts`)."""
+    doc, publication = await snapshot(store, subdistrict, month)
     group = set(doc.get("working_group", ()))
     entries = doc.get("entries", ())
     counts = dict.fromkeys((*LISTS, "working_group"), 0)
@@ -145,10 +175,13 @@ async def ranking_page(
         counts["working_group"] += int(entry.get("shop") in group)
         if wanted.takes(view, entry, group):
             kept.append(entry)
-    page = [_entry(view, entry, group) for entry in kept[offset : offset + limit]]
+    black = followups.BlackList.of(subdistrict, month, doc, publication)
+    done = await followups.of_month(store, month, black.shops)
+    page = [_entry(view, entry, group, done) for entry in kept[offset : offset + limit]]
     return {
         **_about(doc, publication, subdistrict, month),
         "counts": counts,
+        "followups": followups.counts(black, done),
         "total": len(kept),
         "limit": limit,
         "offset": offset,

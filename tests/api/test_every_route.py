@@ -37,6 +37,18 @@ FIELDS = {
     ("post", "/api/office/device-exports"): ("docs", "refused", "device", "exported_at"),
     ("post", "/api/office/users/{user_id}/password"): ("password",),
     ("post", "/api/office/rewards/{shop}/redemptions"): ("points", "prize", "note", "request_id"),
+    ("post", "/api/office/rankings/{month}/followups/{shop}"): (
+        "action",
+        "on",
+        "due",
+        "status",
+        "started",
+        "ended",
+        "talked_to",
+        "by",
+        "members",
+        "note",
+    ),
 }
 QUERY_VALUES = ("", "x", "-1", "99999999999999999999999", "2026-13-45", "1e400", "中文", "a" * 3000, "[]")
 BODIES = (b"", b"{", b"[]", b'"x"', b"1", b"null", b"{}", b"\xff\xfe", b'{"a": {"b": [1, {"c": null}]}}')

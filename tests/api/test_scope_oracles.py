@@ -41,6 +41,12 @@ REQUESTS: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/office/rewards/{}", None, "shop"),
     ("GET", "/api/office/rewards?community={}", None, "community"),
     ("POST", "/api/office/rewards/{}/redemptions", {"points": 1, "prize": "灭火毯"}, "shop"),
+    (
+        "POST",
+        "/api/office/rankings/2026-11/followups/{}",
+        {"action": "talk", "on": "2026-11-02", "talked_to": "店主", "by": "安监所"},
+        "shop",
+    ),
     ("PATCH", "/api/office/shops/{}", {"name": "改名的店"}, "shop"),
     ("PATCH", "/api/office/shops/{}", {"grid": "xg"}, "shop"),
     ("POST", "/api/office/shops/{}/close", {}, "shop"),

@@ -151,6 +151,12 @@ WRITES: dict[tuple[str, str], Any] = {
     ("post", "/api/office/alarms/{id}/dispatch"): {"department": "fire"},
     ("post", "/api/office/alarms/{id}/resolve"): {},
     ("post", "/api/office/rankings/{month}/publish"): ("?subdistrict=minglou", {}),
+    ("post", "/api/office/rankings/{month}/followups/{shop}"): {
+        "action": "talk",
+        "on": "2026-11-02",
+        "talked_to": "店主",
+        "by": "安监所",
+    },
     ("post", "/api/office/shops"): {"code": "S0009", "name": "新店", "address": "文三路", "grid": "g1"},
     ("patch", "/api/office/shops/{code}"): {"name": "改名的店"},
     ("post", "/api/office/shops/{code}/close"): {},

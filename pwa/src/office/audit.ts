@@ -44,6 +44,7 @@ const EVENTS: Record<string, OfficeKey> = {
   rules_saved: 'audit.event.rules_saved',
   template_saved: 'audit.event.template_saved',
   ranking_published: 'audit.event.ranking_published',
+  followup_recorded: 'audit.event.followup_recorded',
 };
 
 export function auditPath(before: string | null, limit: number = AUDIT_PAGE): string {

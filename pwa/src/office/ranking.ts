@@ -1,17 +1,73 @@
 // The red/black list (安全生产红黑榜): the current ranking and the monthly snapshots, the working-group flags
 // (black-listed again and again → 专班整治), and publishing a month so the public sees it. A district's sub-district
 // ranks up to 30,000 shops: each table asks the server for a page, the whole list's with a list and a search.
+// The black list's rows say what the office did about each shop (黑榜跟进: 约谈, 专项检查, 专班整治) and record it.
 import { h } from '../dom';
 import { navigate } from '../router';
 import { get, qs, send } from './api';
 import { num, when } from './format';
-import { ot } from './i18n';
+import { label, ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
 import { personName, staffNames } from './people';
 import { chosenOf, listChoices, ownSubdistrict, subdistricts } from './reach';
 import type { Column } from './ui';
-import { badge, button, field, listOf, loadInto, PAGE_SIZE, pager, refresher, searchBox, section, select, table } from './ui';
+import type { Names } from './people';
+import {
+  badge,
+  button,
+  field,
+  form,
+  input,
+  listOf,
+  loadInto,
+  PAGE_SIZE,
+  pager,
+  refresher,
+  searchBox,
+  section,
+  select,
+  submit,
+  table,
+} from './ui';
+
+export type FollowUpKind = 'talk' | 'inspection' | 'working_group';
+
+/** One action the office recorded for a black-listed shop, as the server keeps it. */
+export interface FollowUpAction {
+  action: FollowUpKind;
+  on?: string;
+  due?: string;
+  status?: 'planned' | 'done' | 'active' | 'ended';
+  started?: string;
+  ended?: string;
+  talked_to?: string;
+  by?: string;
+  members?: string;
+  note?: string;
+  recorded_by?: string;
+  recorded_at?: string;
+}
+
+/** A shop's follow-up of a month: the latest action of each kind (null: none yet), every action newest first. */
+export interface FollowUp {
+  talk?: FollowUpAction | null;
+  inspection?: FollowUpAction | null;
+  working_group?: FollowUpAction | null;
+  actions?: FollowUpAction[];
+}
+
+/** The figures of what the office did about a month's black list. */
+export interface FollowUpCounts {
+  black: number;
+  talked: number;
+  inspected: number;
+  inspection_planned: number;
+  working_group: number;
+  group_active: number;
+  group_ended: number;
+  outstanding: number;
+}
 
 export interface RankRow {
   rank: number;
@@ -22,6 +78,9 @@ export interface RankRow {
   working_group?: boolean;
   open_hazards?: number;
   community?: string;
+  /** On the black list: what the office did (null: nothing yet) and what is still to do. */
+  followup?: FollowUp | null;
+  outstanding?: FollowUpKind[];
 }
 
 /** The counts of the whole month's list, whatever page or filter is shown. */
@@ -43,6 +102,7 @@ export interface RankingAnswer {
   /** Every shop of the month's list. */
   of?: number;
   counts?: RankCounts;
+  followups?: FollowUpCounts;
   working_group?: string[];
   published?: { by?: string; at?: string } | null;
   published_at?: string | null;
@@ -69,8 +129,9 @@ function shopCell(r: RankRow): HTMLElement {
   );
 }
 
-/** `withList`: a column saying which list a shop is on (not in the red list's and black list's own tables). */
-function rankTable(rows: RankRow[], attr: string, withList = true): HTMLElement {
+/** `withList`: a column saying which list a shop is on (not in the red list's and black list's own tables);
+ *  `follow`: a column of what was done about a black-listed shop (the black list's and working group's tables). */
+function rankTable(rows: RankRow[], attr: string, withList = true, follow?: (r: RankRow) => HTMLElement | string): HTMLElement {
   const columns: Column<RankRow>[] = [
     { label: ot('ranking.rank'), cell: (r: RankRow) => num(r.rank), cls: 'num' },
     { label: ot('common.shop'), cell: shopCell },
@@ -84,7 +145,8 @@ function rankTable(rows: RankRow[], attr: string, withList = true): HTMLElement 
         r.list ? badge(ot(r.list === 'red' ? 'ranking.red' : 'ranking.black'), `list ${r.list}`) : '',
     });
   }
-  return table(columns, rows, { 'data-ranking': attr });
+  if (follow) columns.push({ label: ot('followup.column'), cell: follow });
+  return table(columns, rows, { 'data-ranking': attr }, (r) => ({ 'data-shop': r.shop }));
 }
 
 /** The ranking screen's calls for the sub-district chosen (null: none named; with one sub-district the server takes
@@ -94,6 +156,7 @@ export function rankingCalls(subdistrict: string | null): {
   months: string;
   month: (month: string, filter?: RankFilter, offset?: number) => string;
   publish: (month: string) => string;
+  followup: (month: string, shop: string) => string;
   path: (month: string) => string;
 } {
   return {
@@ -109,6 +172,8 @@ export function rankingCalls(subdistrict: string | null): {
         offset: offset || null,
       })}`,
     publish: (month) => `/api/office/rankings/${encodeURIComponent(month)}/publish${qs({ subdistrict })}`,
+    followup: (month, shop) =>
+      `/api/office/rankings/${encodeURIComponent(month)}/followups/${encodeURIComponent(shop)}`,
     path: (month) => `${officePath('ranking')}${qs({ month, subdistrict })}`,
   };
 }
@@ -139,6 +204,7 @@ function pagedRanking(
   withList: boolean,
   ask: (filter: RankFilter, offset: number) => Promise<RankingAnswer>,
   filter: () => RankFilter,
+  follow?: (r: RankRow) => HTMLElement | string,
 ): { el: HTMLElement; load: (offset?: number, answered?: RankingAnswer) => Promise<boolean> } {
   const el = h('div', { class: 'paged' });
   const fill = refresher(el);
@@ -150,9 +216,167 @@ function pagedRanking(
       const flagged = new Set(answer.working_group ?? []);
       for (const r of rows) if (flagged.has(r.shop)) r.working_group = true;
       const page = { offset: answer.offset ?? offset, limit: answer.limit ?? PAGE_SIZE, total: answer.total ?? rows.length, shown: rows.length };
-      return [rankTable(rows, attr, withList), pager(attr, page, (to) => void load(to))];
+      return [rankTable(rows, attr, withList, follow), pager(attr, page, (to) => void load(to))];
     });
   return { el, load };
+}
+
+// ----- what the office did about the black list (黑榜跟进) -----
+
+/** "11-05" of "2026-11-05": the month is the list's own. */
+const monthDay = (day: string | undefined): string => (day ?? '').slice(5) || '—';
+
+/** Today in Asia/Shanghai as YYYY-MM-DD: the latest day something done may carry. */
+export function todayInShanghai(now: Date = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+/** "黑榜 12 家：已约谈 9，已专项检查 7，……，尚有 4 家待跟进" above the lists. */
+export function followupCounts(c: FollowUpCounts): HTMLElement {
+  let text = ot('followup.counts', { black: num(c.black), talked: num(c.talked), inspected: num(c.inspected) });
+  if (c.inspection_planned) text += ot('followup.countsPlanned', { planned: num(c.inspection_planned) });
+  if (c.working_group) {
+    text += ot('followup.countsGroup', { group: num(c.working_group), active: num(c.group_active), ended: num(c.group_ended) });
+  }
+  text += c.outstanding ? ot('followup.countsOutstanding', { n: num(c.outstanding) }) : ot('followup.countsDone');
+  return h(
+    'p',
+    {
+      class: 'followup-counts',
+      'data-followups-counts': '',
+      'data-black': String(c.black),
+      'data-talked': String(c.talked),
+      'data-inspected': String(c.inspected),
+      'data-outstanding': String(c.outstanding),
+    },
+    text,
+  );
+}
+
+/** What was done about a black-listed shop, in a few words each: 已约谈 11-05 · 专项检查待完成（11-20 前） · 专班整治进驻中. */
+export function followupParts(f: FollowUp | null | undefined, flagged: boolean): string[] {
+  const talk = f?.talk;
+  const inspection = f?.inspection;
+  const group = f?.working_group;
+  const parts = [talk ? ot('followup.talked', { day: monthDay(talk.on) }) : ot('followup.noTalk')];
+  if (!inspection) parts.push(ot('followup.noInspection'));
+  else if (inspection.status === 'done') parts.push(ot('followup.inspected', { day: monthDay(inspection.on) }));
+  else parts.push(ot('followup.planned', { day: monthDay(inspection.due) }));
+  if (flagged || group) {
+    if (!group) parts.push(ot('followup.noGroup'));
+    else if (group.status === 'ended') parts.push(ot('followup.groupEnded', { day: monthDay(group.ended) }));
+    else parts.push(ot('followup.groupActive', { day: monthDay(group.started) }));
+  }
+  return parts;
+}
+
+/** One recorded action in words, for the shop's e-file: 约谈 · 2026-11 · 2026-11-05 · 店主王某 · 安监所张丽 · 备注 · 张丽 记录于 …. */
+export function describeFollowUp(a: FollowUpAction & { month?: string }, names: Names = new Map()): string {
+  const status = a.status ? label('followup.status', a.status) : '';
+  const days =
+    a.action === 'working_group' ? [a.started, a.ended].filter(Boolean).join(' – ') : a.status === 'planned' ? `${ot('followup.due')} ${a.due ?? ''}` : a.on;
+  const parts = [label('followup.action', a.action), a.month, status, days, a.talked_to, a.by, a.members, a.note];
+  const recorded = a.recorded_by ? ot('followup.recordedBy', { by: personName(names, a.recorded_by), at: when(a.recorded_at) }) : '';
+  return [...parts, recorded].filter((p) => typeof p === 'string' && p !== '').join(' · ');
+}
+
+/** A black-listed row's follow-up: what was done (the hooks say it too) and 记录跟进, which opens the form in a row
+ *  of its own under the shop's; `saved` draws the month again once the server has it. */
+function followupCell(r: RankRow, path: string, saved: () => void): HTMLElement {
+  const f = r.followup;
+  const open = h('button', { type: 'button', class: 'link', 'data-action': 'followup' }, ot('followup.record'));
+  const cell = h(
+    'div',
+    {
+      class: 'followup',
+      'data-followup': r.shop,
+      'data-talked': f?.talk ? 'true' : 'false',
+      'data-inspection': f?.inspection?.status ?? 'none',
+      'data-group': f?.working_group?.status ?? (r.working_group ? 'none' : undefined),
+      'data-outstanding': String((r.outstanding ?? []).length),
+    },
+    h('span', { class: 'followup-done' }, followupParts(f, Boolean(r.working_group)).join(' · ')),
+    ' ',
+    open,
+  );
+  open.addEventListener('click', () => {
+    const row = cell.closest('tr');
+    const next = row?.nextElementSibling;
+    if (next?.classList.contains('followup-row')) {
+      next.remove();
+      return;
+    }
+    const width = String(row?.children.length ?? 1);
+    const added = h('tr', { class: 'followup-row' }, h('td', { colspan: width }, followupForm(r, path, saved)));
+    row?.after(added);
+    added.querySelector<HTMLInputElement>('input[name=talked_to]')?.focus();
+  });
+  return cell;
+}
+
+/** The form recording one action for a black-listed shop: a talk, a special inspection (done on a day, or planned
+ *  with a due day) or, for a shop flagged for one, a working group (on site, or finished on a day). */
+function followupForm(r: RankRow, path: string, saved: () => void): HTMLFormElement {
+  const today = todayInShanghai();
+  const kinds: [string, string][] = [
+    ['talk', ot('followup.action.talk')],
+    ['inspection', ot('followup.action.inspection')],
+  ];
+  if (r.working_group) kinds.push(['working_group', ot('followup.action.working_group')]);
+  const action = select('action', kinds, 'talk');
+  const fields = h('div', { class: 'followup-fields' });
+  const day = (name: string, value = today): HTMLInputElement => input(name, { type: 'date', value, max: today, required: true });
+  const text = (name: string): HTMLInputElement => input(name, { maxlength: '200', required: true });
+  const note = (): HTMLInputElement => input('note', { maxlength: '500' });
+  const drawFields = (): void => {
+    if (action.value === 'talk') {
+      fields.replaceChildren(
+        field(ot('followup.on'), day('on')),
+        field(ot('followup.talkedTo'), text('talked_to')),
+        field(ot('followup.talkBy'), text('by')),
+        field(ot('followup.note'), note()),
+      );
+      return;
+    }
+    const statuses: [string, string][] =
+      action.value === 'inspection'
+        ? [['done', ot('followup.status.done')], ['planned', ot('followup.status.planned')]]
+        : [['active', ot('followup.status.active')], ['ended', ot('followup.status.ended')]];
+    const status = select('status', statuses, statuses[0]![0]);
+    // The day that goes with the status: done on / due by; a working group's end once it has ended.
+    const [first, second] =
+      action.value === 'inspection'
+        ? [field(ot('followup.on'), day('on')), field(ot('followup.due'), input('due', { type: 'date', min: today, required: true }))]
+        : [field(ot('followup.started'), day('started')), field(ot('followup.ended'), day('ended'))];
+    const shown = (): void => {
+      const later = status.value === 'planned' || status.value === 'ended';
+      if (action.value === 'inspection') first.hidden = later;
+      second.hidden = !later;
+      for (const el of [first, second]) for (const i of el.querySelectorAll('input')) i.disabled = el.hidden === true;
+    };
+    status.addEventListener('change', shown);
+    fields.replaceChildren(
+      field(ot('followup.status'), status),
+      first,
+      second,
+      action.value === 'inspection' ? field(ot('followup.inspectedBy'), text('by')) : field(ot('followup.members'), text('members')),
+      field(action.value === 'inspection' ? ot('followup.result') : ot('followup.note'), note()),
+    );
+    shown();
+  };
+  action.addEventListener('change', drawFields);
+  drawFields();
+  return form(
+    { 'data-form': 'followup', 'data-shop': r.shop, class: 'office-form followup-form' },
+    [field(ot('followup.action'), action), fields, submit(ot('common.save'))],
+    async (data) => {
+      // What the form holds and is not disabled, without the empty (an optional note, a day not asked for).
+      const body: Record<string, string> = {};
+      for (const [key, value] of data.entries()) if (typeof value === 'string' && value.trim() !== '') body[key] = value.trim();
+      await send('POST', path, body);
+      saved();
+    },
+  );
 }
 
 export const ranking: Screen = (query) => {
@@ -174,8 +398,11 @@ export const ranking: Screen = (query) => {
     });
     list.addEventListener('change', () => void all.load(0));
     const red = pagedRanking('red', false, ask, () => ({ list: 'red' }));
-    const black = pagedRanking('black', false, ask, () => ({ list: 'black' }));
-    const group = pagedRanking('working-group', true, ask, () => ({ working_group: true }));
+    // A follow-up recorded: the month again, its figures and rows with it.
+    const follow = (r: RankRow): HTMLElement | string =>
+      r.list === 'black' ? followupCell(r, calls.followup(month, r.shop), () => draw(month, calls, name)) : '';
+    const black = pagedRanking('black', false, ask, () => ({ list: 'black' }), follow);
+    const group = pagedRanking('working-group', true, ask, () => ({ working_group: true }), follow);
     const whole = section(
       [ot('ranking.title'), name, month].filter(Boolean).join(' · '),
       h('div', { class: 'filters', role: 'search' }, field(ot('common.search'), search), field(ot('ranking.list'), list)),
@@ -211,6 +438,7 @@ export const ranking: Screen = (query) => {
           publishedAt ? null : publish,
         ),
         rankCounts(answer),
+        answer.followups && answer.followups.black > 0 ? followupCounts(answer.followups) : null,
       ];
     }).then((shown) => {
       if (!shown) return;

@@ -1,5 +1,6 @@
 // Shops: the searchable list, and each shop's safety e-file (安全电子档案): details, score, the timeline of
-// self-checks, patrols, hazards, rectifications, verifications, alarms and photos, the point ledger; moving the
+// self-checks, patrols, hazards, rectifications, verifications, alarms, photos and what the office did about the
+// shop's black-listed months (黑榜跟进), the point ledger; moving the
 // shop to another grid, closing it, and an owner activation code.
 import { h, type Child } from '../dom';
 import { navigate } from '../router';
@@ -12,6 +13,7 @@ import { label, ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
 import { type Names, personName, staffNames } from './people';
+import { describeFollowUp, type FollowUpAction } from './ranking';
 import { badge, button, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
 
 interface ShopRow {
@@ -197,6 +199,8 @@ export function describe(doc: Doc, names: Names = new Map(), known: Items = new 
     case 'alarm':
       return [badge(label('status', doc.status), `status ${str(doc.status)}`), ' ',
         Array.isArray(doc.items) ? joinList((doc.items as Doc[]).map((i) => label('item', i.item))) : ''];
+    case 'followup':
+      return [describeFollowUp(doc as unknown as FollowUpAction & { month?: string }, names)];
     case 'ledger':
       return [`${Number(doc.points) > 0 ? '+' : ''}${str(doc.points)} · ${label('ledger', doc.rule)}`, doc.note ? ` · ${ledgerNote(doc.note)}` : ''];
     default:

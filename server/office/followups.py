@@ -1,0 +1,227 @@
+"""The office's follow-up of a month's black list (黑榜跟进): recording a talk (约谈), a special inspection (专项检查)
+or a working group (专班整治) for a black-listed shop, and reading what was done and what is still outstanding.
+
+The documents are `server.models.followups.FollowUp`. A shop may be followed up for a month when it is on that
+month's black list, the snapshot's as it stands or the published one's (the list announced); a working group only
+when the month flags the shop for one. Dates of what was done may not be after today nor before the month began.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from server.errors import CouchError, bad_request, conflict
+from server.models.common import reason_of
+from server.models.followups import (
+    ACTION_NAMES,
+    ACTIONS,
+    MAX_ACTIONS,
+    FollowUp,
+    Inspection,
+    Recorded,
+    Talk,
+    WorkingGroup,
+    followup_id,
+)
+from server.store.protocol import Doc, Store
+from server.store.reads import docs_by_id, docs_with_prefix
+from server.store.upsert import read
+
+WRITE_ATTEMPTS: Final = 5
+
+
+@dataclass(frozen=True)
+class BlackList:
+    """A month's black list as the follow-ups see it: its shops in rank order (the snapshot's, then any the published
+    list named and the snapshot no longer does) and those flagged for a working group."""
+
+    subdistrict: str
+    month: str
+    shops: tuple[str, ...]
+    group: frozenset[str]
+
+    @classmethod
+    def of(cls, subdistrict: str, month: str, snapshot: Doc, publication: Doc | None) -> BlackList:
+        shops: dict[str, None] = {}
+        group: set[str] = set()
+        for doc in (snapshot, publication or {}):
+            shops |= {str(e["shop"]): None for e in doc.get("entries", ()) if e.get("list") == "black"}
+            group |= {str(code) for code in doc.get("working_group", ())}
+        return cls(subdistrict, month, tuple(shops), frozenset(group & set(shops)))
+
+    @property
+    def first_day(self) -> date:
+        year, month = self.month.split("-")
+        return date(int(year), int(month), 1)
+
+
+def _check_days(action: Talk | Inspection | WorkingGroup, black: BlackList, today: date) -> None:
+    """What was done was done by today and not before the month began; a plan is due in or after the month."""
+    what = ACTION_NAMES[action.action]
+    done: list[tuple[str, date | None, str]] = []
+    if isinstance(action, Talk):
+        done = [("on", action.on, f"{what}日期")]
+    elif isinstance(action, Inspection):
+        done = [("on", action.on, "检查日期")]
+        if action.due is not None and action.due < black.first_day:
+            raise bad_request(
+                f"完成期限不能早于 {black.month} 月初（{black.first_day}）。"
+                f"due: before the month began ({black.first_day})"
+            )
+    else:
+        done = [("started", action.started, "进驻日期"), ("ended", action.ended, "结束日期")]
+    for field, day, name in done:
+        if day is None:
+            continue
+        if day > today:
+            raise bad_request(f"{name}不能晚于今天（{today}）。{field}: {day} is after today ({today})")
+        if field != "started" and day < black.first_day:  # a working group may have started in an earlier month
+            raise bad_request(
+                f"{name}不能早于 {black.month} 月初（{black.first_day}）。"
+                f"{field}: {day} is before the month began ({black.first_day})"
+            )
+
+
+def check(action: Talk | Inspection | WorkingGroup, black: BlackList, shop: str, today: date) -> None:
+    """Refuse (400, Chinese first) an action for a shop that month's list does not call for, or on wrong days."""
+    if shop not in black.shops:
+        raise bad_request(
+            f"店铺 {shop} 不在 {black.month} 的黑榜上，无需跟进。{shop} is not on the black list of {black.month}"
+        )
+    if action.action == "working_group" and shop not in black.group:
+        raise bad_request(
+            f"店铺 {shop} 未列入 {black.month} 的专班整治（连续多月上黑榜的店铺才需专班）。"
+            f"{shop} is not flagged for a working group in {black.month}"
+        )
+    _check_days(action, black, today)
+
+
+async def record(
+    store: Store,
+    black: BlackList,
+    shop: str,
+    action: Talk | Inspection | WorkingGroup,
+    by: str,
+    now: datetime,
+    today: date,
+) -> dict[str, Any]:
+    """Append `action` to the shop's follow-up of the month, with who and when; answers the follow-up as `public`
+    gives it. A read-modify-write on the stored revision, so two offices recording at once both keep theirs."""
+    check(action, black, shop, today)
+    doc_id = followup_id(shop, black.month)
+    at = now.isoformat(timespec="seconds")
+    recorded = Recorded.model_validate({**action.model_dump(mode="json"), "recorded_by": by, "recorded_at": at})
+    for _ in range(WRITE_ATTEMPTS):
+        current = await read(store, doc_id)
+        actions = [*(current or {}).get("actions", ()), recorded.model_dump(mode="json", exclude_none=True)]
+        if len(actions) > MAX_ACTIONS:
+            raise conflict(f"该店 {black.month} 的跟进记录已满 {MAX_ACTIONS} 条。at most {MAX_ACTIONS} actions a month")
+        body = {
+            "_id": doc_id,
+            "type": "followup",
+            "schema": 1,
+            "subdistrict": black.subdistrict,
+            "month": black.month,
+            "shop": shop,
+            "actions": actions,
+            "updated_at": at,
+        }
+        try:
+            new = FollowUp.model_validate(body).to_doc()
+        except ValidationError as e:
+            raise CouchError(500, "invalid_followup", f"{doc_id}: {reason_of(e)}") from None
+        if current is not None:
+            new["_rev"] = current["_rev"]
+        [result] = await store.bulk_docs([new])
+        if result.get("ok"):
+            return public(new)
+        if result.get("error") != "conflict":
+            raise CouchError(500, str(result.get("error", "error")), str(result.get("reason", "write failed")))
+    raise conflict(f"{doc_id} kept changing; try again.")
+
+
+def public(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A follow-up as the office reads it: the latest action of each kind (null: none yet) and every action, newest
+    first."""
+    actions = [{k: v for k, v in a.items() if v is not None} for a in doc.get("actions", ())]
+    latest: dict[str, Any] = dict.fromkeys(ACTIONS)
+    for action in actions:
+        latest[str(action.get("action"))] = action
+    return {
+        "shop": doc.get("shop"),
+        "month": doc.get("month"),
+        "subdistrict": doc.get("subdistrict"),
+        **latest,
+        "actions": actions[::-1],
+        "updated_at": doc.get("updated_at"),
+    }
+
+
+def outstanding(followup: Mapping[str, Any] | None, flagged: bool) -> list[str]:
+    """What a black-listed shop still waits for: a talk, a special inspection done, a working group (if flagged)."""
+    f = followup or {}
+    left = [] if f.get("talk") else ["talk"]
+    if (f.get("inspection") or {}).get("status") != "done":
+        left.append("inspection")
+    if flagged and not f.get("working_group"):
+        left.append("working_group")
+    return left
+
+
+def counts(black: BlackList, followups: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+    """The month's figures: black-listed shops, those talked to, inspected (done) or with one planned, flagged for a
+    working group and with one in the shop (进驻中) or finished, and those still waiting for something."""
+    out = dict.fromkeys(
+        ("black", "talked", "inspected", "inspection_planned", "working_group", "group_active", "group_ended"), 0
+    )
+    out["outstanding"] = 0
+    for shop in black.shops:
+        f = followups.get(shop) or {}
+        inspection, group = f.get("inspection") or {}, f.get("working_group") or {}
+        out["black"] += 1
+        out["talked"] += int(bool(f.get("talk")))
+        out["inspected"] += int(inspection.get("status") == "done")
+        out["inspection_planned"] += int(inspection.get("status") == "planned")
+        out["working_group"] += int(shop in black.group)
+        out["group_active"] += int(group.get("status") == "active")
+        out["group_ended"] += int(group.get("status") == "ended")
+        out["outstanding"] += int(bool(outstanding(f, shop in black.group)))
+    return out
+
+
+async def of_month(store: Store, month: str, shops: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The follow-ups of these shops for `month`, by shop, as `public` gives them (a shop without any is left out)."""
+    found = await docs_by_id(store, [followup_id(shop, month) for shop in shops])
+    return {str(doc["shop"]): public(doc) for doc in found.values()}
+
+
+async def of_shop(store: Store, shop: str) -> list[dict[str, Any]]:
+    """Every month's follow-up of a shop, oldest month first, as `public` gives them."""
+    return [public(doc) for doc in await docs_with_prefix(store, followup_id(shop, ""))]
+
+
+def timeline(months: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A shop's follow-ups as entries of its e-file's timeline (`type` "followup"), one per action: `at` the day it
+    was done (a talk, an inspection done, a working group started or ended; a day, not a time), else the moment it
+    was recorded (a planned inspection)."""
+    out = []
+    for followup in months:
+        actions = followup.get("actions", ())
+        for n, action in enumerate(reversed(actions)):  # `public` lists them newest first
+            at = action.get("ended") or action.get("started") or action.get("on") or action.get("recorded_at")
+            out.append(
+                {
+                    "_id": f"{followup_id(str(followup['shop']), str(followup['month']))}#{n + 1}",
+                    "type": "followup",
+                    "shop": followup.get("shop"),
+                    "month": followup.get("month"),
+                    **action,
+                    "at": at,
+                }
+            )
+    return out
