@@ -171,6 +171,9 @@ class Accounts:
             raise bad_request("role must be office or grid")
         if not USERNAME.fullmatch(username) and await self.user(f"{role}:{username}") is None:
             raise bad_request(USERNAME_RULE)  # an account made before the rule keeps its name (a new password)
+        # Sign-in strips what is typed (`server.api.auth.login`): a password kept with its spaces (a script's stdin,
+        # a pasted one) would make an account that no sign-in could ever open.
+        password = password.strip()
         if len(password) < 8:
             raise bad_request("密码至少 8 位。password: at least 8 characters")
         password_hash = await asyncio.to_thread(HASHER.hash, password)

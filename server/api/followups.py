@@ -42,7 +42,7 @@ async def month_followups(request: Request) -> Response:
     month = rankings.month_param(view, request.path_params["month"])
     snapshot, publication = await rankings.snapshot(_store(request), subdistrict, month)
     black = followups.BlackList.of(subdistrict, month, snapshot, publication)
-    done = await followups.of_month(_store(request), month, black.shops)
+    done = await followups.of_month(_store(request), black)
     ranked = {str(e["shop"]): e for e in snapshot.get("entries", ())}
     items = []
     for code in black.shops:

@@ -61,6 +61,8 @@ class Inspection(Part):
             raise refuse("已完成的专项检查须填写检查日期。on: required when the inspection is done")
         if self.status == "planned" and self.due is None:
             raise refuse("计划中的专项检查须填写完成期限。due: required when the inspection is planned")
+        if self.status == "planned" and self.on is not None:
+            raise refuse("计划中的专项检查还没有检查日期。on: only when the inspection is done")
         return self
 
 
@@ -105,7 +107,7 @@ class Recorded(Part):
     by: Text | None = None
     members: Text | None = None
     note: Note = ""
-    recorded_by: UserId
+    recorded_by: UserId | Literal["admin"]  # an office account, or the operator (`mashang admin-token`)
     recorded_at: Timestamp
 
 

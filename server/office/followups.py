@@ -194,10 +194,13 @@ def counts(black: BlackList, followups: Mapping[str, Mapping[str, Any]]) -> dict
     return out
 
 
-async def of_month(store: Store, month: str, shops: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """The follow-ups of these shops for `month`, by shop, as `public` gives them (a shop without any is left out)."""
-    found = await docs_by_id(store, [followup_id(shop, month) for shop in shops])
-    return {str(doc["shop"]): public(doc) for doc in found.values()}
+async def of_month(store: Store, black: BlackList) -> dict[str, dict[str, Any]]:
+    """The follow-ups of the black list's shops for its month, by shop, as `public` gives them (a shop without any is
+    left out). Only those recorded for this sub-district's list: a shop whose community moved to another sub-district
+    stays on the old one's past (or published) list, and what the other's office records about it is not for this
+    one to read."""
+    found = await docs_by_id(store, [followup_id(shop, black.month) for shop in black.shops])
+    return {str(doc["shop"]): public(doc) for doc in found.values() if doc.get("subdistrict") == black.subdistrict}
 
 
 async def of_shop(store: Store, shop: str) -> list[dict[str, Any]]:

@@ -102,7 +102,7 @@ async def black_list(
     """The month's black list as the follow-ups see it, and its shops' follow-ups by shop (404 without a snapshot)."""
     doc, publication = await snapshot(store, subdistrict, month)
     black = followups.BlackList.of(subdistrict, month, doc, publication)
-    return black, await followups.of_month(store, month, black.shops)
+    return black, await followups.of_month(store, black)
 
 
 def _entry(
@@ -148,7 +148,7 @@ async def ranking(store: Store, view: View, subdistrict: str, month: str) -> dic
     doc, publication = await snapshot(store, subdistrict, month)
     group = set(doc.get("working_group", ()))
     black = followups.BlackList.of(subdistrict, month, doc, publication)
-    done = await followups.of_month(store, month, black.shops)
+    done = await followups.of_month(store, black)
     entries = [_entry(view, entry, group, done) for entry in doc.get("entries", ())]
     return {
         **_about(doc, publication, subdistrict, month),
@@ -176,7 +176,7 @@ async def ranking_page(
         if wanted.takes(view, entry, group):
             kept.append(entry)
     black = followups.BlackList.of(subdistrict, month, doc, publication)
-    done = await followups.of_month(store, month, black.shops)
+    done = await followups.of_month(store, black)
     page = [_entry(view, entry, group, done) for entry in kept[offset : offset + limit]]
     return {
         **_about(doc, publication, subdistrict, month),
