@@ -201,6 +201,27 @@ export function share(points: number, percent: number): number {
   return points >= 0 ? rounded : -rounded;
 }
 
+/** How many shops each of the red and black lists holds (server/validators/rules.py list_size): the share, at least
+ *  the minimum, never more than half of the shops. */
+export function listSize(shops: number, sharePercent: number, minShops: number): number {
+  return Math.min(Math.max(share(shops, sharePercent), minShops), Math.floor(shops / 2));
+}
+
+/** The list a shop ranks within the places of but is not on: a list never splits shops tied on points and open
+ *  hazards (server/validators/ranking.py), so a shop tied with the first one past the cut is left off. The owner saw
+ *  "排名 10/30" and no 红榜 chip with no word of why. Null when the shop is on a list or ranks outside them. */
+export function tiedOffList(
+  score: { rank?: number | null; of?: number | null; list?: string | null },
+  rules: { list_share_percent?: number; list_min_shops?: number } | null,
+): 'red' | 'black' | null {
+  const { rank, of } = score;
+  if (score.list || !rank || !of || !rules) return null;
+  const size = listSize(of, rules.list_share_percent ?? 5, rules.list_min_shops ?? 10);
+  if (rank <= size) return 'red';
+  if (rank > of - size) return 'black';
+  return null;
+}
+
 /**
  * What a verified hazard gave back (SPEC: rectified and verified in time, half of its cost comes back): in time or
  * not, and the points. `ledgerPoints` is the server's `refund` ledger entry when the phone has it (exact, under the

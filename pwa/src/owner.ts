@@ -25,6 +25,7 @@ import {
   rejectedFix,
   share,
   shownOverdue,
+  tiedOffList,
   type HazardShown,
   type HazardStepLike,
   type RectificationLike,
@@ -140,6 +141,8 @@ function redemptionList(redemptions: readonly Redemption[]): HTMLElement | null 
 interface RulesDoc {
   refund_percent?: number;
   overdue_cost_per_week?: number;
+  list_share_percent?: number;
+  list_min_shops?: number;
 }
 
 interface Alarm {
@@ -393,6 +396,9 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
       score ? null : h('p', { class: 'muted' }, t('owner.notLoaded')),
       // The card above shows 红榜 or 黑榜 as a chip: what it means, and for the black list the way off it.
       score?.list ? h('p', { class: score.list === 'red' ? 'ok' : 'warn', 'data-list-explained': score.list }, t(`owner.list.${score.list}`)) : null,
+      score && tiedOffList(score, rules)
+        ? h('p', { class: 'muted', 'data-list-tied': tiedOffList(score, rules)! }, t(`owner.list.tied.${tiedOffList(score, rules)!}`))
+        : null,
       rewards
         ? h(
             'section',

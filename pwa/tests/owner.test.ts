@@ -167,6 +167,22 @@ describe("the owner's home", () => {
     fake.docs.delete('S0001:score');
   });
 
+  it('says why a shop ranked within a list\'s places is not on it: tied with the shops past the cut', async () => {
+    // 30 shops, 5% but at least 10 on each list: rank 10 is within the red list's places. The server leaves it off
+    // when it is tied with rank 11 (ranking.py never splits a tie); the owner saw 排名 10/30 and no chip.
+    fake.docs.set('district:rules', { _id: 'district:rules', _rev: '1-a', list_share_percent: 5, list_min_shops: 10 });
+    fake.docs.set('S0001:score', { _id: 'S0001:score', _rev: '1-a', points: 102, rank: 10, of: 30, list: null });
+    const home = await ownerHome();
+    await vi.waitFor(() => expect(home.querySelector('[data-list-tied=red]')).not.toBeNull());
+    expect(home.querySelector('[data-list-tied]')!.textContent).toContain('同分的店铺不拆开上榜');
+    fake.docs.set('S0001:score', { _id: 'S0001:score', _rev: '2-a', points: 100, rank: 11, of: 30, list: null });
+    const later = await ownerHome();
+    expect(later.querySelector('[data-week-done]')).not.toBeNull();
+    expect(later.querySelector('[data-list-tied]')).toBeNull(); // outside both lists' places: nothing to explain
+    fake.docs.delete('S0001:score');
+    fake.docs.delete('district:rules');
+  });
+
   it('shows a rectification saved offline as waiting to upload, without the rectify button', async () => {
     fake.docs.set(RECT, rectification);
     fake.unsent.add(RECT);
