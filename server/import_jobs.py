@@ -100,7 +100,14 @@ class ImportJobs:
                 continue
             rows_doc = await read(self.store, ROWS_PREFIX + report.job)
             if report.dry_run:  # what a dry run would have created lived only in its memory: it starts over
-                report = Report(report.job, report.dry_run, report.create, resumed=report.resumed, within=report.within)
+                report = Report(
+                    report.job,
+                    report.dry_run,
+                    report.create,
+                    report.create_similar,
+                    resumed=report.resumed,
+                    within=report.within,
+                )
             report.resumed += 1
             if rows_doc is None:
                 report.status, report.reason = "failed", "the rows of the import were lost; send the file again"

@@ -3,8 +3,15 @@
 Rules (the validation report says which applied to each row):
 - Headers may be Chinese or English (店铺编号/code, 店铺名称/name, 地址/address, 类别/category, 社区/community,
   网格/grid, and common variants such as 商户名称, 社区名称, 网格名称: `HEADERS`); a trailing note in brackets
-  ("店铺名称（必填）") and a `*` are ignored. Code, name, address and grid are required. A column the import does not
-  know is ignored, and the report's `warnings` name it (so does a file with no community column).
+  ("店铺名称（必填）") and a `*` are ignored. Name, address and grid are required. A column the import does not know
+  is ignored, and the report's `warnings` name it (so does a file with no community or no code column).
+- Surveys seldom have shop codes: a row with none (an empty cell, or no code column) is given one (`Codes`): the shop
+  already registered in reach under the same name and address keeps its code (importing the file again makes no
+  second shop), else the next free code of the district-wide sequence `S0001`, `S0002`, … after the highest one the
+  registry holds, passing over codes the file or the registry has. A dry run and the real run of the same file on an
+  unchanged registry give the same codes; the report's `assigned` lists them by line for the posters. A new shop
+  with a given code is written only if the code is still free (another import may have taken it meanwhile: it then
+  gets the next free one, and `assigned` says so).
 - A category is a survey word (餐饮, 面馆, 超市, …: `CATEGORIES`) or a category code (food, retail, …); empty is
   `other`. Any other word is refused, and the reason lists the words accepted.
 - A community is matched by its code or its name. A row naming a community finds its grid (by code or name) in that
@@ -12,6 +19,9 @@ Rules (the validation report says which applied to each row):
   several communities use is refused: name the community). Unknown ones are refused per row, unless the import
   asks for them to be created (`create=True`): a grid is then created in the row's community (created too when
   unknown, in the registry's only sub-district) with no grid worker yet. Nothing is created for a refused row.
+- A community or grid the import would create whose name is one character away from one in reach (a community of
+  the same sub-district, a grid of the same community; `near`) is most likely a typo (幸幅社区 for 幸福社区): its
+  rows are refused, and a warning names both, unless the import is told to create such ones (`create_similar`).
 - A code seen twice in the file: a row repeating the code of an accepted row is refused as a duplicate (a refused
   row does not count: a corrected row further down is taken). A code already in the registry updates that shop
   (name, address, category; a new grid moves it); an unchanged row is counted as such.
@@ -55,7 +65,7 @@ XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 XLS_TYPE: Final = "application/vnd.ms-excel"
 OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Excel 97-2003 workbook (or a password-protected XLSX)
 FIELDS: Final = ("code", "name", "address", "category", "community", "grid")
-REQUIRED: Final = ("code", "name", "address", "grid")
+REQUIRED: Final = ("name", "address", "grid")  # a row without a code is given one
 # Headers as surveys write them, compared once a trailing note in brackets and `*` are taken off (`_header`).
 HEADERS: Final = {
     "code": (
@@ -137,6 +147,15 @@ _FORMAT: Final = {
     "address": "地址最多 200 字。",
 }
 _TYPO: Final = "请检查是否写错；要新建，请勾选“自动新建表中未登记的社区和网格”。"
+_SIMILAR: Final = "若确是另一个，请勾选“仍新建与已有名称只差一个字的社区和网格”后再导入。"
+CODE_PREFIX: Final = "S"  # assigned shop codes: S0001, S0002, … (`Codes`), as the demo and the posters' examples
+CODE_DIGITS: Final = 4
+# Characters that tell places apart by design (一网格 and 二网格, 东社区 and 西社区, 甲 and 乙, A and B): one of
+# them in place of another is not a typo (`near`).
+_ORDINALS: Final = frozenset(
+    "0123456789零〇一二三四五六七八九十百两壹贰叁肆伍陆柒捌玖拾东西南北中上下前后左右内外新老大小甲乙丙丁戊己庚辛壬癸"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
 
 
 @dataclass
@@ -146,6 +165,7 @@ class Report:
     job: str
     dry_run: bool
     create: bool
+    create_similar: bool = False  # create a community or grid one character away from one in reach (`near`)
     status: str = "running"  # running, done, failed
     queued: bool = False  # running, but waiting for another import to finish
     total: int = 0
@@ -163,6 +183,9 @@ class Report:
     warnings: list[str] = field(default_factory=list)  # about the whole file: columns ignored (`Rows.warnings`)
     written: int = 0  # rows whose writes are finished (`done` rows are planned and counted)
     resumed: int = 0  # times the job was taken up again after the server restarted
+    # The codes given to rows without one, by line: {"line", "code", "name", "registered"} (`registered`: the shop
+    # was in the registry under that name and address already), for the posters.
+    assigned: list[dict[str, Any]] = field(default_factory=list)
     # A sub-district's office imports into its own sub-district only: rows placing a shop elsewhere, or naming a
     # shop of another sub-district, are refused.
     within: str | None = None
@@ -358,8 +381,8 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
     if missing:
         read = "、".join(cell.strip() for cell in header[:12] if cell.strip())
         raise bad_request(
-            f"表头缺少必填的列：{'、'.join(LABELS[name] for name in missing)}。表头须有 店铺编号、店铺名称、地址、网格"
-            f"（类别、社区可选），现在读到的是：{read}。可下载导入模板对照。"
+            f"表头缺少必填的列：{'、'.join(LABELS[name] for name in missing)}。表头须有 店铺名称、地址、网格"
+            f"（店铺编号、类别、社区可选；没有编号的店铺自动编号），现在读到的是：{read}。可下载导入模板对照。"
             f"missing columns: {', '.join(f'{name} ({LABELS[name]})' for name in missing)}; "
             f"the header row reads {header[:12]}"
         )
@@ -371,6 +394,12 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
         warnings.append(
             f"这些列不会导入（不是 {known} 之一）：{'、'.join(ignored)}。"
             f"columns ignored (not one of {known}): {'、'.join(ignored)}"
+        )
+    if "code" not in columns:
+        warnings.append(
+            f"表中没有“店铺编号”列：每家店将自动编号（{CODE_PREFIX}{1:0{CODE_DIGITS}d} 式，"
+            "已登记的同名同址店铺沿用原编号），编号列在报告中，可据此打印二维码。"
+            "no shop code column: each shop is given a code (already registered ones keep theirs), listed in the report"
         )
     if "community" not in columns:
         warnings.append(
@@ -412,6 +441,15 @@ class Importer:
         self.community_codes_taken: set[str] = set()
         self.grid_codes_taken: set[str] = set()
         self.first_line: dict[str, int] = {}  # the code of each row taken -> its line
+        self.community_names: dict[str, str] = {}  # community code -> name, in reach (and made by this import)
+        # Codes for rows without one (`Codes` in the module's text).
+        self.shop_codes: set[str] = set()  # every shop code the grids list, in reach or not
+        self.file_codes: set[str] = set()  # the codes the file gives
+        self.last_number = 0  # the number of the last code given (or the highest of the registry's)
+        self.given_before: dict[int, str] = {}  # line -> the code given before a restart (`Report.assigned`)
+        self.registered_places: dict[tuple[str, str], list[str]] = {}  # (name, address) -> codes, in reach
+        self.taken_places: dict[tuple[str, str], str] = {}  # (name, address) of each row taken -> its code
+        self.made_here: set[str] = set()  # names of the communities and grids this import made
 
     async def run(self, rows: list[Row], checkpoint: Callable[[], Awaitable[None]] = _nothing) -> Report:
         """Plan and write the rows from `report.done` on, a chunk at a time. `checkpoint` keeps the report after each
@@ -419,7 +457,9 @@ class Importer:
         rows it planned, and writes again (`_catch_up`) the one chunk whose writes may not have finished."""
         report = self.report
         report.total = len(rows)
-        await self._load()
+        self.file_codes = {row.values.get("code", "") for row in rows} - {""}
+        self.given_before = {int(a["line"]): str(a["code"]) for a in report.assigned}
+        await self._load(places=any(not row.values.get("code") for row in rows))
         await self._catch_up(rows)
         for i in range(report.done, len(rows), CHUNK):
             plans = [await self._plan(row) for row in rows[i : i + CHUNK]]
@@ -440,9 +480,9 @@ class Importer:
         refused = {error["line"] for error in report.errors}
         for row in rows[: report.written]:
             if row.line not in refused:
-                self.first_line.setdefault(row.values.get("code", ""), row.line)
+                self.first_line.setdefault(self._code_of(row), row.line)
         if report.written < report.done:
-            self.report = Report(report.job, report.dry_run, report.create, within=report.within)
+            self.report = Report(report.job, report.dry_run, report.create, report.create_similar, within=report.within)
             try:
                 plans = [await self._plan(row) for row in rows[report.written : report.done]]
             finally:
@@ -457,20 +497,26 @@ class Importer:
         so a shop written before the restart may be missing from the list (`add_to_grid` adds only what is not)."""
         by_grid: dict[str, list[str]] = {}
         for row in rows:
-            code = row.values.get("code", "")
+            code = self._code_of(row)
             shop = await self.registry.shop(code) if re.fullmatch(PARTITION, code) else None
             if shop is not None:
                 by_grid.setdefault(shop["grid"], []).append(code)
         for grid, codes in by_grid.items():
             await self.registry.add_to_grid(grid, codes)
 
-    async def _load(self) -> None:
+    def _code_of(self, row: Row) -> str:
+        """The row's code: the file's, or the one it was given before a restart."""
+        return row.values.get("code", "") or self.given_before.get(row.line, "")
+
+    async def _load(self, places: bool = False) -> None:
+        """What rows may name; with `places`, the shops in reach by name and address (rows without a code)."""
         named: dict[str, list[str]] = {}
         for c in await self.registry.communities():
             self.community_codes_taken.add(c["code"])
             self.subdistricts[c["code"]] = str(c.get("subdistrict"))
             if not self._elsewhere(c["code"]):
                 self.communities[c["code"]] = c["code"]
+                self.community_names[c["code"]] = str(c["name"])
                 named.setdefault(c["name"], []).append(c["code"])
         # A name is a community's only when one community has it: two sub-districts may each have made one of a
         # name (the other's being unknown to it), and a row naming such a name must give the code.
@@ -479,10 +525,19 @@ class Importer:
                 self.communities.setdefault(name, codes[0])
             elif name not in self.communities:
                 self.shared_names[name] = codes
+        ours: list[str] = []
         for g in await self.registry.grids():
             self.grid_codes_taken.add(g["code"])
+            self.shop_codes.update(g.get("shops", []))
             if not self._elsewhere(g["community"]):
                 self._know_grid(g["code"], g["name"], g["community"])
+                ours += g.get("shops", [])
+        numbers = (re.fullmatch(rf"{CODE_PREFIX}(\d+)", code) for code in self.shop_codes)
+        self.last_number = max((int(m.group(1)) for m in numbers if m), default=0)
+        if places:
+            for shop in await self.registry.shops(sorted(set(ours))):
+                key = (str(shop["name"]).strip(), str(shop["address"]).strip())
+                self.registered_places.setdefault(key, []).append(str(shop["code"]))
 
     def _know_grid(self, code: str, name: str, community: str) -> None:
         self.grid_codes_taken.add(code)
@@ -497,10 +552,28 @@ class Importer:
         for name in REQUIRED:
             if not v.get(name):
                 return self._refused(row, name, f"{LABELS[name]}是必填项，这一行是空的。required, but empty")
+        given, registered = not code, False
+        if given:  # the shop of the same name and address, taken above or registered, else a new code (below)
+            place_key = (v["name"], v["address"])
+            known = [self.taken_places[place_key]] if place_key in self.taken_places else []
+            known = known or self.registered_places.get(place_key, [])
+            if len(known) > 1:
+                reason = (
+                    f"这一行没有店铺编号，而已登记的 {'、'.join(known)} 都叫“{v['name']}”、地址都是“{v['address']}”："
+                    f"请填写店铺编号。no code, and shops {', '.join(known)} have this name and address: give the code"
+                )
+                return self._refused(row, "code", reason)
+            if known:
+                code, registered = known[0], place_key not in self.taken_places
         if code in self.first_line:
             first = self.first_line[code]
             report.duplicates.append({"line": row.line, "code": code, "first_line": first})
             reason = f"店铺编号 {code} 与第 {first} 行重复。duplicate: shop {code} is already on line {first}"
+            if given:
+                reason = (
+                    f"这一行没有店铺编号，与第 {first} 行同名同址（{code}），重复。"
+                    f"duplicate: no code, and the name and address of line {first} ({code})"
+                )
             return self._refused(row, "code", reason)
         category = _category(v.get("category", ""))
         if category is None:
@@ -514,6 +587,8 @@ class Importer:
         if place is None:
             report.refused += 1
             return None
+        if given and not registered:
+            code = await self._new_code(row.line)
         shop = {
             "code": code,
             "name": v["name"],
@@ -539,6 +614,9 @@ class Importer:
             return self._refused(row, name, f"{_FORMAT.get(name, '这一格的内容不符合要求。')}{reason_of(e)}")
         await self._create(place)  # the row is taken: now its new community and grid are made
         self.first_line[code] = row.line
+        self.taken_places.setdefault((v["name"], v["address"]), code)
+        if given:
+            report.assigned.append({"line": row.line, "code": code, "name": v["name"], "registered": registered})
         if current is None:
             report.created += 1
         elif current["grid"] != place.grid:
@@ -548,7 +626,22 @@ class Importer:
             return None
         else:
             report.updated += 1
-        return {"shop": shop, "current": current}
+        return {"shop": shop, "current": current, "line": row.line, "given": given and current is None}
+
+    async def _new_code(self, line: int) -> str:
+        """A free code for the row on `line`: the one it was given before a restart while that is still free, else
+        the next of the sequence that neither the file nor the registry has."""
+        before = self.given_before.get(line)
+        if before is not None and before not in self.first_line and await self.registry.shop(before) is None:
+            return before
+        while True:
+            self.last_number += 1
+            code = f"{CODE_PREFIX}{self.last_number:0{CODE_DIGITS}d}"
+            if code in self.file_codes or code in self.first_line or code in self.shop_codes:
+                continue
+            if await self.registry.shop(code) is None:
+                return code
+            self.shop_codes.add(code)
 
     def _refused(self, row: Row, name: str, reason: str) -> dict[str, Any] | None:
         """Refuse the row and count it; None, the plan of a refused row."""
@@ -589,13 +682,40 @@ class Importer:
         if community is None:
             if not await self._know_subdistrict(row):
                 return None
+            mine = [c for c in self.community_names if self.subdistricts.get(c) == self.subdistrict]
+            if not self._unlike(row, "community", "社区", label, {c: self.community_names[c] for c in mine}):
+                return None
             new = _code_for(label, "c", self.community_codes_taken)
             return Place(new, _code_for(grid, f"{new}-g", self.grid_codes_taken), new_community=label, new_grid=grid)
         if not report.create:
             reason = f"社区“{label}”里没有“{grid}”这个网格：{_TYPO}unknown grid {grid} in community {label}"
             report.refuse(row.line, "grid", reason)
             return None
+        names = {code: name for name, where in self.grid_names.items() for c, code in where.items() if c == community}
+        if not self._unlike(row, "grid", "网格", grid, names):
+            return None
         return Place(community, _code_for(grid, f"{community}-g", self.grid_codes_taken), new_grid=grid)
+
+    def _unlike(self, row: Row, name: str, kind: str, label: str, known: dict[str, str]) -> bool:
+        """Whether a new community or grid named `label` may be made beside `known` (code -> name): not when it is one
+        character away from one of them, a likely typo, unless the import creates such ones; a warning names both."""
+        close = next((other for code, other in known.items() if near(label, other) or near(label, code)), None)
+        if close is None:
+            return True
+        made = "本次导入新建" if close in self.made_here else "已登记"
+        said = f"新{kind}“{label}”与{made}的{kind}“{close}”只差一个字，是否写错？"
+        english = f"new {'community' if name == 'community' else 'grid'} {label} is one character away from {close}"
+        report = self.report
+        if report.create_similar:
+            warning = f"{said}已按要求新建。{english}: created as asked"
+        else:
+            warning = f"{said}这些行未导入，见下表。{english}: its rows are refused"
+        if warning not in report.warnings:
+            report.warnings.append(warning)
+        if report.create_similar:
+            return True
+        report.refuse(row.line, name, f"{said}{_SIMILAR}{english}: a typo? (create_similar=1 creates it)")
+        return False
 
     def _place_by_grid(self, row: Row) -> Place | None:
         """A row naming no community: its grid's code, or a name only one community (within reach) has."""
@@ -644,6 +764,8 @@ class Importer:
             if not self.report.dry_run:
                 await self.registry.save_community(place.community, place.new_community, self.subdistrict)
             self.communities[place.community] = self.communities[place.new_community] = place.community
+            self.community_names[place.community] = place.new_community
+            self.made_here.add(place.new_community)
             self.community_codes_taken.add(place.community)
             if self.subdistrict is not None:
                 self.subdistricts[place.community] = self.subdistrict
@@ -652,6 +774,7 @@ class Importer:
             if not self.report.dry_run:
                 await self.registry.put_grid(place.grid, place.new_grid, place.community, [], [])
             self._know_grid(place.grid, place.new_grid, place.community)
+            self.made_here.add(place.new_grid)
             self.report.grids_created.append(f"{place.community}/{place.new_grid}")
 
     async def _today(self) -> date:
@@ -669,10 +792,26 @@ class Importer:
                 current = await self.registry.shop(shop["code"])
             if current is None:  # registered today: a period before today does not count it (`Shop.opened`)
                 shop = {**shop, "opened": (await self._today()).isoformat()}
-            await self.registry.put_shop({**(current or {}), **shop})
+            if plan["given"]:
+                shop = await self._add_given(shop, plan["line"])
+            else:
+                await self.registry.put_shop({**(current or {}), **shop})
             by_grid.setdefault(shop["grid"], []).append(shop["code"])
         for grid, codes in by_grid.items():
             await self.registry.add_to_grid(grid, codes)
+
+    async def _add_given(self, shop: dict[str, Any], line: int) -> dict[str, Any]:
+        """Write a new shop under the code it was given, which another import (or a clerk's hand) may have taken
+        since it was planned: the write is then refused as a conflict, and the shop takes the next free code."""
+        while not await self.registry.add_shop(shop):
+            code = await self._new_code(line)
+            self.first_line.pop(shop["code"], None)
+            self.first_line[code] = line
+            for entry in self.report.assigned:
+                if entry["line"] == line:
+                    entry["code"] = code
+            shop = {**shop, "code": code}
+        return shop
 
 
 def _category(label: str) -> str | None:
@@ -684,6 +823,21 @@ def _category(label: str) -> str | None:
     if label.lower() in CATEGORY_CODES:
         return label.lower()
     return label if re.fullmatch(KEY, label) else None  # a code the office's templates may name
+
+
+def near(a: str, b: str) -> bool:
+    """Whether two names are one typo apart: one character changed, added, dropped, or two neighbours swapped; not
+    when the change is a character that tells places apart by design (`_ORDINALS`: 一网格 and 二网格, g1 and g10)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return not (a[diff[0]] in _ORDINALS and b[diff[0]] in _ORDINALS)
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    short, long = sorted((a, b), key=len)
+    i = next((i for i in range(len(short)) if short[i] != long[i]), len(short))
+    return short[i:] == long[i + 1 :] and len(short) > 1 and long[i] not in _ORDINALS
 
 
 def _code_for(label: str, prefix: str, taken: set[str]) -> str:

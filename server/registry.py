@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from server.accounts import user_doc_id
-from server.errors import bad_request, conflict, not_found
+from server.errors import CouchError, bad_request, conflict, not_found
 from server.models.common import reason_of
 from server.models.registry import (
     MAX_MOVES,
@@ -141,6 +141,16 @@ class Registry:
 
     async def put_shop(self, shop: dict[str, Any]) -> Doc:
         return await upsert(self.store, {"_id": shop_doc_id(shop["code"]), "type": "shop", "schema": 1, **shop})
+
+    async def add_shop(self, shop: dict[str, Any]) -> bool:
+        """Write a new shop only if its code is free: False when a shop has it (the store's conflict)."""
+        doc = {"_id": shop_doc_id(shop["code"]), "type": "shop", "schema": 1, **shop}
+        [result] = await self.store.bulk_docs([doc])
+        if result.get("error") == "conflict":
+            return False
+        if not result.get("ok"):
+            raise CouchError(500, str(result.get("error", "error")), str(result.get("reason", "write failed")))
+        return True
 
     async def save_community(self, code: str, name: str, subdistrict: str | None = None) -> Doc:
         """Create or rename a community; a new one needs its sub-district unless the registry has only one."""

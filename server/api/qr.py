@@ -80,13 +80,18 @@ async def posters(request: Request) -> Response:
     if bool(community_code) == bool(shop_code):
         raise bad_request("give either community={code} or shop={code}")
     if shop_code:
-        await reach.shop(registry.store, shop_code)
+        # Another sub-district's shop is refused as an unknown one, in the same words.
+        unknown = not_found(f"没有编号为 {shop_code} 的店铺。No shop {shop_code}.")
+        await reach.shop(registry.store, shop_code, unknown)
         shop = await registry.shop(shop_code)
         if shop is None:
-            raise not_found(f"No shop {shop_code}.")
+            raise unknown
         shops, community_code = [shop], shop["community"]
     else:
-        missing = not_found(f"No active shops in community {community_code}.")  # what an unknown community gets
+        missing = not_found(  # what an unknown community (or another sub-district's) gets
+            f"社区 {community_code} 没有在营业的店铺（或没有这个社区），无法生成二维码海报。"
+            f"No active shops in community {community_code}."
+        )
         await reach.community(registry.store, str(community_code), missing)
         shops = [s for s in await registry.shops_of(community_code) if s.get("status") == "active"]
         if not shops:

@@ -27,10 +27,10 @@ SHOP_FIELDS: Final[tuple[str, ...]] = ("name", "address", "category")
 
 
 async def start_import(request: Request) -> Response:
-    """`POST /api/office/import?dry_run=&create=&subdistrict=`: starts importing the CSV or XLSX sent as the body,
-    202 with the job's report; dry_run=1 writes nothing, create=1 makes unknown communities and grids (see
-    `server/importer.py`). The job is kept in the store before the answer, and a restarted server goes on
-    with it (`server/import_jobs.py`)."""
+    """`POST /api/office/import?dry_run=&create=&create_similar=&subdistrict=`: starts importing the CSV or XLSX sent
+    as the body, 202 with the job's report; dry_run=1 writes nothing, create=1 makes unknown communities and grids,
+    create_similar=1 also those one character away from one in reach (see `server/importer.py`). The job is kept in
+    the store before the answer, and a restarted server goes on with it (`server/import_jobs.py`)."""
     principal, reach = await office(request)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
@@ -38,7 +38,8 @@ async def start_import(request: Request) -> Response:
     rows = parse(await read_body(request), request.headers.get("content-type", ""))
     subdistrict = reach.subdistrict_param(request.query_params.get("subdistrict"))
     dry_run, create = q_bool(request, "dry_run"), q_bool(request, "create")
-    report = Report(new_ulid(), dry_run=dry_run, create=create, within=reach.subdistrict)
+    similar = q_bool(request, "create_similar")
+    report = Report(new_ulid(), dry_run=dry_run, create=create, create_similar=similar, within=reach.subdistrict)
     await _jobs(request).start(report, rows, subdistrict)
     if not dry_run:
         await audited(request, principal, "import_started", f"import:{report.job}", f"{len(rows)} row(s)")

@@ -43,7 +43,9 @@ def subdistrict_of(view: View, given: str | None) -> str:
     if len(known) == 1:
         return known[0]
     if not known:
-        raise not_found("No sub-district is registered yet.")
+        raise not_found(
+            "还没有登记街道和店铺：请先在“登记管理”中填写街道名称，再导入店铺普查表。No sub-district is registered yet."
+        )
     raise bad_request(f"subdistrict: required, one of {', '.join(known)}")
 
 

@@ -90,7 +90,7 @@ def test_each_refused_row_says_in_chinese_what_to_do(world: World) -> None:
         SURVEY[0][:6],
         ["XQ101", "正常店", "幸福路9号", "超市", "幸福社区", "幸福一网格"],
         ["XQ101", "重复店", "幸福路10号", "超市", "幸福社区", "幸福一网格"],
-        ["", "无编号店", "幸福路11号", "超市", "幸福社区", "幸福一网格"],
+        ["", "无编号店", "幸福路11号", "超市", "幸福社区", "幸福一网格"],  # given a code
         ["新店1", "中文编号", "幸福路14号", "超市", "幸福社区", "幸福一网格"],
         ["XQ107", "类别错", "幸福路16号", "奶粉店", "幸福社区", "幸福一网格"],
         ["XQ108", "社区错", "幸福路17号", "超市", "幸幅社区", "幸福一网格"],
@@ -103,7 +103,7 @@ def test_each_refused_row_says_in_chinese_what_to_do(world: World) -> None:
     report = imported(world, csv_bytes(rows), "text/csv", "?dry_run=1")  # nothing created: the typo is refused
     reasons = {(e["line"], e["field"]): e["reason"] for e in report["errors"]}
     assert reasons[(3, "code")].startswith("店铺编号 XQ101 与第 2 行重复。")
-    assert reasons[(4, "code")].startswith("店铺编号是必填项")
+    assert (4, "code") not in reasons and report["assigned"][0]["line"] == 4  # no code: one is given
     assert reasons[(5, "code")].startswith("店铺编号只能用英文字母、数字")
     assert reasons[(6, "category")].startswith("不认识的类别“奶粉店”") and "其他" in reasons[(6, "category")]
     assert reasons[(7, "community")].startswith("没有“幸幅社区”这个社区") and "自动新建" in reasons[(7, "community")]

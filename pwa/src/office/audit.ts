@@ -3,6 +3,7 @@
 // account that made it), newest first, a page at a time. A sub-district's office gets its own entries; the server
 // says where the next page starts (`next`).
 import { h } from '../dom';
+import { getLang } from '../i18n';
 import { get, qs } from './api';
 import { when } from './format';
 import { ot, type OfficeKey } from './i18n';
@@ -92,6 +93,58 @@ export function accountOf(account: string): string {
   return ['staff', 'grid', 'office'].includes(kind ?? '') && name ? name : account;
 }
 
+// The fixed English the server writes into an entry's detail (server/accounts.py, server/api/*.py), in Chinese.
+// The log keeps what was written (entries from before stay as they are, and the sub-district's view of imports
+// reads "by office:…"), so the screen says it in Chinese; in English the detail is shown as written.
+const WORDS: Record<string, string> = {
+  'activation code issued': '发放了激活码',
+  'activation code used': '使用激活码激活',
+  'Wrong username or password.': '用户名或密码错误',
+  'Wrong shop code or PIN.': '店铺编号或密码错误',
+  'Wrong or expired activation code.': '激活码错误或已过期',
+  'the shop is closed': '店铺已停业',
+  "This shop's account is disabled: ask the safety office.": '店主账号已停用',
+  'This account no longer exists.': '账号已不存在',
+};
+
+const PATTERNS: [RegExp, (...m: string[]) => string][] = [
+  [/^(\d+) row\(s\)$/, (n) => `${n} 行`],
+  [/^grid (.+) to (.+)$/, (a, b) => `网格 ${a} → ${b}`],
+  [/^sub-district (.+) to (.+)$/, (a, b) => `街道 ${a} → ${b}`],
+  [/^(.*), grid ([^,]+)$/, (name, grid) => `${name}，网格 ${grid}`],
+  [/^(.*), ([^,]+), workers: (.*)$/, (name, community, workers) => `${name}，社区 ${community}，网格员：${workers === '-' ? '无' : workers}`],
+  [/^(?:(.*), )?version (\d+)$/, (title, v) => `${title ? `${title}，` : ''}第 ${v} 版`],
+  [/^device (.*): (\d+) stored, (\d+) already there, (\d+) refused$/, (d, a, b, c) => `设备 ${d}：保存 ${a}，服务器已有 ${b}，拒绝 ${c}`],
+];
+
+const CHANGED: Record<string, string> = { name: '名称', address: '地址', category: '类别' };
+
+function detailWords(text: string): string {
+  const known = /^(.*?)( \(a known device\))?$/.exec(text);
+  const [core, device] = [known?.[1] ?? text, known?.[2]];
+  const said = WORDS[core];
+  if (said) return device ? `${said}（常用设备）` : said;
+  for (const [pattern, say] of PATTERNS) {
+    const m = pattern.exec(text);
+    if (m) return say(...m.slice(1).map((part) => part ?? ''));
+  }
+  // A shop's changes: "name: 新名; address: 新址".
+  const parts = text.split('; ').map((part) => /^(name|address|category): (.*)$/s.exec(part));
+  if (parts.every((m) => m !== null)) return parts.map((m) => `${CHANGED[m![1]!]}：${m![2]}`).join('；');
+  return text;
+}
+
+/** An entry's detail as the office reads it: who did it (`by office:wang` → 操作人 wang) and the server's fixed
+ *  English in Chinese; names and codes as they are. */
+export function detailOf(detail: string | undefined): string {
+  const text = str(detail);
+  if (getLang() === 'en' || !text) return text;
+  const by = /^by ([^:]+(?::[^:\s]+)?)(?:: (.*))?$/s.exec(text); // "by office:wang: 3 row(s)", "by admin"
+  if (!by) return detailWords(text);
+  const who = by[1]!.replace(/^(office|grid):/, '');
+  return by[2] ? `操作人 ${who}：${detailWords(by[2])}` : `操作人 ${who}`;
+}
+
 export function eventOf(event: string): string {
   const key = EVENTS[event];
   return key ? ot(key) : event;
@@ -108,7 +161,7 @@ export function auditLog(): HTMLElement {
         { label: ot('audit.event'), cell: (e: AuditEntry) => eventOf(e.event) },
         { label: ot('audit.account'), cell: (e: AuditEntry) => accountOf(e.account) },
         { label: ot('audit.from'), cell: (e: AuditEntry) => str(e.address) },
-        { label: ot('audit.detail'), cell: (e: AuditEntry) => str(e.detail) },
+        { label: ot('audit.detail'), cell: (e: AuditEntry) => detailOf(e.detail) },
       ],
       rows,
       { 'data-table': 'audit' },

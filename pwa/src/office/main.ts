@@ -4,8 +4,8 @@ import './office.css';
 import { h } from '../dom';
 import { navigate, refresh } from '../router';
 import { currentSession, signIn, signOut } from '../session';
-import type { View } from '../views';
-import { send } from './api';
+import { authReason, type View } from '../views';
+import { ApiError, send } from './api';
 import { joinList } from '../i18n';
 import { label, ot, type OfficeKey } from './i18n';
 import { ownSubdistrict, reachLine, subdistricts } from './reach';
@@ -58,7 +58,10 @@ function signInView(): View {
       'POST',
       '/api/auth/login',
       { username: String(data.get('username') ?? ''), password: String(data.get('password') ?? '') },
-    );
+    ).catch((err: unknown) => {
+      // The server's reason is English ("Wrong username or password."): said as the phones' sign-in says it.
+      throw err instanceof ApiError ? new Error(authReason(err)) : err;
+    });
     if (answer.user.role !== 'office') throw new Error(ot('signin.wrongRole'));
     signIn(answer);
     refresh();

@@ -44,6 +44,49 @@ export interface ImportJob {
   reason?: string | null;
   resumed?: number;
   warnings?: string[]; // about the file as a whole: columns the import ignored, no community column
+  assigned?: AssignedCode[]; // the codes given to rows without one
+}
+
+/** A code the import gave a row without one (server/importer.py `Report.assigned`): a new one, or the code of the
+ *  shop registered under the same name and address. */
+export interface AssignedCode {
+  line: number;
+  code: string;
+  name: string;
+  registered?: boolean;
+}
+
+/** The codes given, as a CSV (with a BOM, for Excel) to print the posters by: line, code, name. */
+export function assignedCsv(assigned: readonly AssignedCode[]): string {
+  const cell = (v: string): string => `"${v.replace(/"/g, '""')}"`;
+  const head = [ot('registry.line'), ot('registry.assignedCode'), ot('registry.column.name')];
+  const lines = [head, ...assigned.map((a) => [String(a.line), a.code, a.name])].map((r) => r.map(cell).join(','));
+  return '\ufeff' + lines.join('\r\n') + '\r\n';
+}
+
+function assignedCodes(job: ImportJob): HTMLElement | null {
+  const assigned = [...(job.assigned ?? [])].sort((a, b) => a.line - b.line);
+  if (!assigned.length) return null;
+  const list = h('a', {
+    href: `data:text/csv;charset=utf-8,${encodeURIComponent(assignedCsv(assigned))}`,
+    download: ot('registry.assignedFile'),
+    'data-action': 'assigned-codes',
+  }, ot('registry.assignedDownload'));
+  return section(
+    ot('registry.assigned', { n: assigned.length }),
+    job.dry_run ? h('p', { class: 'muted' }, ot('registry.assignedDry')) : null,
+    table(
+      [
+        { label: ot('registry.line'), cell: (a: AssignedCode) => String(a.line), cls: 'num' },
+        { label: ot('registry.assignedCode'), cell: (a: AssignedCode) => a.code },
+        { label: ot('registry.column.name'), cell: (a: AssignedCode) => a.name },
+        { label: ot('registry.assignedHow'), cell: (a: AssignedCode) => ot(a.registered ? 'registry.assignedKnown' : 'registry.assignedNew') },
+      ],
+      assigned,
+      { 'data-table': 'import-assigned' },
+    ),
+    h('p', {}, list),
+  );
 }
 
 export function contentTypeOf(file: { name: string; type: string }): string {
@@ -88,6 +131,7 @@ export function importReport(job: ImportJob): HTMLElement {
         h('strong', {}, ot('registry.warnings')),
         h('ul', {}, ...job.warnings.map((w) => h('li', {}, w))))
       : null,
+    assignedCodes(job),
     problems.length
       ? section(ot('registry.report'), table(
           [
@@ -105,7 +149,7 @@ export function importReport(job: ImportJob): HTMLElement {
 // The survey's columns as the import reads them (server/importer.py HEADERS), each heading with its note in
 // brackets, which the import passes over: the template explains itself and holds no row to import by mistake.
 export const TEMPLATE_HEADINGS = [
-  '店铺编号（必填：英文字母和数字，如 S0001，印在二维码上）',
+  '店铺编号（可留空：系统自动编号，如 S0001，印在二维码上）',
   '店铺名称（必填）',
   '地址（必填）',
   '类别（如 餐饮、面馆、超市、理发、五金、药店、其他）',
@@ -127,6 +171,7 @@ function importHelp(): HTMLElement {
   }, ot('registry.template'));
   return h('div', { class: 'import-help', 'data-import-help': '' },
     h('p', {}, ot('registry.importColumns')),
+    h('p', { 'data-import-codes': '' }, ot('registry.importCodes')),
     h('p', { class: 'muted' }, ot('registry.importFiles'), ' ', template));
 }
 
@@ -151,6 +196,8 @@ function importer(onDone: () => void): HTMLElement {
   const file = h('input', { type: 'file', name: 'file', accept: '.csv,.xlsx,text/csv,' + XLSX });
   const dry = h('input', { type: 'checkbox', name: 'dry_run' });
   const create = h('input', { type: 'checkbox', name: 'create', checked: true });
+  // Off by default: a name one character away from a registered one is refused with both names, not created.
+  const similar = h('input', { type: 'checkbox', name: 'create_similar' });
   const where = importSubdistrict(ownSubdistrict());
   const bar = h('progress', { max: '1', value: '0', hidden: true, 'data-import-progress': '' });
   const count = h('span', { class: 'muted' });
@@ -160,6 +207,7 @@ function importer(onDone: () => void): HTMLElement {
     field(ot('registry.file'), file),
     h('label', { class: 'inline' }, dry, ot('registry.dryRun')),
     h('label', { class: 'inline' }, create, ot('registry.create')),
+    h('label', { class: 'inline' }, similar, ot('registry.createSimilar')),
     where.node,
     submit(ot('registry.start')),
     h('div', { class: 'progress-row' }, bar, ' ', count),
@@ -171,7 +219,12 @@ function importer(onDone: () => void): HTMLElement {
     count.textContent = '';
     bar.hidden = false;
     bar.value = 0;
-    const query = { dry_run: dry.checked ? 1 : null, create: create.checked ? 1 : null, subdistrict: where.chosen() };
+    const query = {
+      dry_run: dry.checked ? 1 : null,
+      create: create.checked ? 1 : null,
+      create_similar: create.checked && similar.checked ? 1 : null,
+      subdistrict: where.chosen(),
+    };
     let job = await upload<ImportJob>(
       `/api/office/import${qs(query)}`,
       chosen,
@@ -411,6 +464,19 @@ export interface GridRow {
   workers: string[];
 }
 
+/** The body of `PUT /api/office/registry/grids/{code}`. `workers` is sent whenever the field shows the grid's
+ *  workers (the grid was taken into the form with 修改, or the field was typed in): empty, it removes them all. An
+ *  untouched empty field sends none, which leaves a grid typed in by its code as it is (the API's "not sent"). */
+export function gridBody(
+  name: string,
+  community: string,
+  workersText: string,
+  shown: boolean,
+): { name: string; community: string; workers?: string[] } {
+  const workers = workersText.split(/[,，、\s]+/).filter((w) => w !== '');
+  return { name: name.trim(), community, ...(shown || workers.length ? { workers } : {}) };
+}
+
 function gridForm(communities: Community[]): {
   node: HTMLElement;
   add: (code: string, name: string) => void;
@@ -425,10 +491,16 @@ function gridForm(communities: Community[]): {
   const code = input('code', { required: true, maxlength: '64' });
   const name = input('name', { required: true, maxlength: '200' });
   const workers = input('workers', { maxlength: '2000' });
+  // Whether the workers field shows what the grid is to have: an empty field then removes them all (it used to be
+  // dropped from the body, so a grid's last worker could never be taken off).
+  let shown = false;
+  workers.addEventListener('input', () => (shown = true));
+  code.addEventListener('input', () => (shown = false)); // another grid: its workers are not the ones shown
   // A grid of the table, into the form: its grid workers are changed without typing its code and name again
   // (a name typed differently renamed it).
   const edit = (grid: GridRow): void => {
     [code.value, name.value, community.value, workers.value] = [grid.code, grid.name, grid.community, grid.workers.join(', ')];
+    shown = true;
     node.scrollIntoView({ block: 'center' });
     workers.focus();
   };
@@ -439,12 +511,16 @@ function gridForm(communities: Community[]): {
     field(ot('registry.workers'), workers, ot('registry.workersHint')),
     submit(ot('common.save')),
   ], async (data) => {
-    const workers = String(data.get('workers') ?? '').split(/[,，、\s]+/).filter((w) => w !== '');
-    await send('PUT', `/api/office/registry/grids/${encodeURIComponent(String(data.get('code')).trim())}`, {
-      name: String(data.get('name') ?? '').trim(),
-      community: String(data.get('community') ?? ''),
-      ...(workers.length ? { workers } : {}),
-    });
+    const gridCode = String(data.get('code')).trim();
+    const body = gridBody(String(data.get('name') ?? ''), String(data.get('community') ?? ''), String(data.get('workers') ?? ''), shown);
+    const had = communities.flatMap((c) => c.grids ?? []).find((g) => g.code === gridCode)?.workers ?? [];
+    if (body.workers?.length === 0 && had.length > 0
+      && !confirm(ot('registry.clearWorkersConfirm', { grid: body.name || gridCode, workers: joinList(had) }))) {
+      return ot('registry.clearWorkersCancelled');
+    }
+    const saved = await send<GridRow>('PUT', `/api/office/registry/grids/${encodeURIComponent(gridCode)}`, body);
+    const known = communities.flatMap((c) => c.grids ?? []).find((g) => g.code === gridCode);
+    if (known) known.workers = saved.workers; // the next save asks again only if it has workers to remove
   }));
   return { node, add, edit };
 }

@@ -1,0 +1,64 @@
+// @vitest-environment happy-dom
+// What the registry desk sends and shows: a grid's workers all taken off, the codes the import gave rows without
+// one, and the sign-in log's details in Chinese.
+import { describe, expect, it } from 'vitest';
+import { detailOf } from '../src/office/audit';
+import { assignedCsv, gridBody, importReport, TEMPLATE_HEADINGS, type ImportJob } from '../src/office/registry';
+
+describe('the grid form', () => {
+  it('sends an empty list when the field shows the grid and is emptied: every grid worker is taken off', () => {
+    expect(gridBody(' 幸福一网格 ', 'xf', '', true)).toEqual({ name: '幸福一网格', community: 'xf', workers: [] });
+    expect(gridBody('幸福一网格', 'xf', 'lina， wangfang、zhou', true).workers).toEqual(['lina', 'wangfang', 'zhou']);
+  });
+
+  it('sends no workers for a grid typed in by code with the field left alone (the API keeps them)', () => {
+    expect(gridBody('幸福一网格', 'xf', '  ', false)).toEqual({ name: '幸福一网格', community: 'xf' });
+    expect(gridBody('幸福一网格', 'xf', 'lina', false).workers).toEqual(['lina']);
+  });
+});
+
+describe('the codes the import gave', () => {
+  const job: ImportJob = {
+    job: 'j1',
+    status: 'done',
+    dry_run: true,
+    total: 2,
+    done: 2,
+    created: 1,
+    unchanged: 1,
+    assigned: [
+      { line: 3, code: 'S0121', name: '好又多超市', registered: false },
+      { line: 2, code: 'S0007', name: '老王面馆', registered: true },
+    ],
+  };
+
+  it('lists them by line, says which were registered already, and offers them as a list to print by', () => {
+    const el = importReport(job);
+    const rows = [...el.querySelectorAll('[data-table="import-assigned"] tbody tr')].map((tr) =>
+      [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''));
+    expect(rows.map((r) => r.slice(0, 3))).toEqual([['2', 'S0007', '老王面馆'], ['3', 'S0121', '好又多超市']]);
+    expect(rows[0]?.[3]).toContain('沿用原编号');
+    expect(el.textContent).toContain('这是试导入');
+    expect(el.querySelector('[data-action="assigned-codes"]')?.getAttribute('download')).toBe('自动编号清单.csv');
+    expect(assignedCsv(job.assigned ?? []).split('\r\n')[1]).toBe('"3","S0121","好又多超市"');
+  });
+
+  it('says on the template that the code may be left empty', () => {
+    expect(TEMPLATE_HEADINGS[0]).toContain('可留空');
+  });
+});
+
+describe('the log of sign-ins and actions', () => {
+  it('says who did it and the server fixed words in Chinese', () => {
+    expect(detailOf('by admin')).toBe('操作人 admin');
+    expect(detailOf('by office:wang: 200 row(s)')).toBe('操作人 wang：200 行');
+    expect(detailOf('by office:wang: 新桥面馆, grid xq1')).toBe('操作人 wang：新桥面馆，网格 xq1');
+    expect(detailOf('by office:wang: grid g1 to g2')).toBe('操作人 wang：网格 g1 → g2');
+    expect(detailOf('by office:wang: 新桥一网格, xinqiao, workers: -')).toBe('操作人 wang：新桥一网格，社区 xinqiao，网格员：无');
+    expect(detailOf('by office:wang: name: 新名; address: 新路1号')).toBe('操作人 wang：名称：新名；地址：新路1号');
+    expect(detailOf('by office:wang: 消防与燃气安全, version 3')).toBe('操作人 wang：消防与燃气安全，第 3 版');
+    expect(detailOf('Wrong username or password. (a known device)')).toBe('用户名或密码错误（常用设备）');
+    expect(detailOf('activation code issued')).toBe('发放了激活码');
+    expect(detailOf('by office:wang: 幸福社区, xingfu')).toBe('操作人 wang：幸福社区, xingfu');
+  });
+});

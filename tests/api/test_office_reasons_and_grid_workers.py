@@ -1,0 +1,59 @@
+"""What the office's screens are told, in Chinese first: an empty district's red/black list, a community's posters
+with no shop to print, and a grid whose grid workers are all taken off (its workers field sent empty)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from server.app import create_app
+from server.settings import Settings
+from tests.api.conftest import SECRET, World
+
+
+def test_a_grid_sent_an_empty_workers_list_has_none_and_they_re_read_their_scope(world: World) -> None:
+    office = world.login("wang", "wang-password")
+    before = world.call(world.state.accounts.user, "grid:zhou")["scope_version"]
+    # Not sent: unchanged (API callers that rename a grid do not touch its workers).
+    resp = world.client.put(
+        "/api/office/registry/grids/g1", json={"name": "文三1网格", "community": "wensan"}, headers=office
+    )
+    assert resp.status_code == 200 and resp.json()["workers"] == ["zhou"], resp.text
+    resp = world.client.put(
+        "/api/office/registry/grids/g1",
+        json={"name": "文三1网格", "community": "wensan", "workers": []},
+        headers=office,
+    )
+    assert resp.status_code == 200 and resp.json()["workers"] == [], resp.text
+    assert world.call(world.state.accounts.user, "grid:zhou")["scope_version"] == before + 1
+    world.state.registry.forget()
+    assert world.call(world.state.registry.shops_of_worker, "zhou") == frozenset()  # no shop of g1 to sync
+
+
+def test_a_communitys_posters_with_no_active_shop_say_so_in_chinese(world: World) -> None:
+    office = world.login("wang", "wang-password")
+    world.client.put("/api/office/registry/communities/heping", json={"name": "和平社区"}, headers=office)
+    for path in ("/api/office/posters.pdf?community=heping", "/api/office/posters.pdf?community=nowhere"):
+        resp = world.client.get(path, headers=office)
+        assert (resp.status_code, resp.json()["error"]) == (404, "not_found")
+        assert resp.json()["reason"].startswith("社区 ") and "没有在营业的店铺" in resp.json()["reason"]
+    resp = world.client.get("/api/office/posters.pdf?shop=S9999", headers=office)
+    assert resp.status_code == 404 and resp.json()["reason"].startswith("没有编号为 S9999 的店铺。")
+
+
+@pytest.fixture
+def empty(tmp_path: Path) -> Iterator[World]:
+    app = create_app(Settings(data_dir=tmp_path / "data", secret=SECRET))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        w = World(client)
+        w.call(w.state.accounts.create_staff, "office", "zhangli", "anjian-2026", "张丽")
+        yield w
+
+
+def test_an_empty_districts_red_black_list_says_what_to_do_first(empty: World) -> None:
+    resp = empty.client.get("/api/office/ranking", headers=empty.login("zhangli", "anjian-2026"))
+    assert (resp.status_code, resp.json()["error"]) == (404, "not_found")
+    assert resp.json()["reason"].startswith("还没有登记街道和店铺：请先在“登记管理”中填写街道名称")

@@ -1,0 +1,78 @@
+"""The registry desk in a real Chromium, on the demo district: a wrong password said in Chinese at the office's
+sign-in, a grid whose grid workers are all taken off through its 修改 form, and a survey without codes (given the
+next free ones, listed for the posters) with a misspelt community (refused, naming the registered one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.browser.office import DESKTOP, office_headers, office_page
+from tests.gateway import Gateway
+
+
+def test_a_wrong_password_is_said_in_chinese_at_the_offices_sign_in(gateway: Gateway, browser: Any) -> None:
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{gateway.url}/office")
+    page.fill("[data-form=office-signin] input[name=username]", "nobody")
+    page.fill("[data-form=office-signin] input[name=password]", "wrong-password")
+    page.click("[data-form=office-signin] button[type=submit]")
+    status = page.locator("[data-form=office-signin] .form-status.error")
+    status.wait_for()
+    assert "用户名或密码错误" in status.inner_text() and "Wrong" not in status.inner_text()
+    context.close()
+
+
+def grids(gateway: Gateway, logins: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    office = office_headers(gateway, logins)
+    items = httpx.get(f"{gateway.url}/api/office/registry/communities", headers=office, timeout=30).json()["items"]
+    return {g["code"]: g for c in items for g in c["grids"]}
+
+
+def test_every_grid_worker_of_a_grid_is_taken_off_through_its_form(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    code, grid = next((code, g) for code, g in grids(gateway, logins).items() if g["workers"])
+    page = office_page(browser, gateway, logins, "/office/registry")
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    page.locator(f"[data-edit-grid='{code}']").click()
+    form = page.locator("[data-form=grid]")
+    form.locator("input[name=workers]").fill("")
+    form.locator("button[type=submit]").click()
+    form.locator(".form-status.ok").wait_for()
+    assert grids(gateway, logins)[code]["workers"] == []
+    assert len(asked) == 1 and grid["workers"][0] in asked[0]  # asked first, naming them
+    page.context.close()
+
+
+def test_a_survey_without_codes_and_with_a_misspelt_community(
+    gateway: Gateway, browser: Any, logins: dict[str, Any], tmp_path: Path
+) -> None:
+    survey = tmp_path / "普查表.csv"
+    survey.write_text(
+        "店铺名称,地址,类别,社区,网格\r\n"
+        "新开面馆,曙光北路99号,面馆,划船社区,huachuan-01\r\n"
+        "打错社区的店,曙光北路98号,超市,划般社区,一网格\r\n",
+        encoding="utf-8-sig",
+    )
+    page = office_page(browser, gateway, logins, "/office/registry")
+    assert "自动编号" in page.locator("[data-import-codes]").inner_text()
+    page.check("[data-form=import] input[name=dry_run]")
+    page.set_input_files("[data-form=import] input[name=file]", str(survey))
+    page.click("[data-form=import] button[type=submit]")
+    page.wait_for_selector("[data-import-status=done]", timeout=60_000)
+    assigned = page.locator("[data-table=import-assigned] tbody tr").all_inner_texts()
+    assert [row.split("\t")[:3] for row in assigned] == [["2", "S0031", "新开面馆"]]
+    errors = page.locator("[data-table=import-errors]").inner_text()
+    assert "“划般社区”与已登记的社区“划船社区”只差一个字，是否写错？" in errors
+    assert "只差一个字" in page.locator("[data-import-warnings]").inner_text()
+    page.context.close()
