@@ -7,27 +7,11 @@ S0001 (office zhao), xihu's is T0001 (office sun); wang is the district's office
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from server.store.upsert import read
 from tests.api.conftest import wait_until
 from tests.api.test_followups import FOLLOWUPS, MONTH, PLANNED, TALK, _post, _snapshot
-from tests.api.test_subdistrict_offices import District, open_district
-
-
-@pytest.fixture
-def district(tmp_path: Path) -> Iterator[District]:
-    """tests/api/test_followups.py's world: the two sub-districts with their lists of the month."""
-    with open_district(tmp_path) as d:
-        snapshots = [
-            _snapshot("minglou", [("S0003", 110, "red"), ("S0002", 90, "black"), ("S0001", 80, "black")], ["S0001"]),
-            _snapshot("xihu", [("T0001", 70, "black")], []),
-        ]
-        assert all(r.get("ok") for r in d.world.call(d.world.state.store.bulk_docs, snapshots))
-        yield d
+from tests.api.test_followups import district as district  # the fixture: the same world and snapshots
+from tests.api.test_subdistrict_offices import District
 
 
 def test_the_operator_records_a_follow_up(district: District) -> None:
