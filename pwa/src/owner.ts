@@ -145,6 +145,11 @@ interface RulesDoc {
   list_min_shops?: number;
 }
 
+/** Why a shop ranked within a list's places is not on it (`tiedOffList`), or nothing. */
+function tiedNote(list: 'red' | 'black' | null): HTMLElement | null {
+  return list ? h('p', { class: 'muted', 'data-list-tied': list }, t(`owner.list.tied.${list}`)) : null;
+}
+
 interface Alarm {
   _id: string;
   status: 'open' | 'acknowledged' | 'dispatched' | 'resolved';
@@ -396,9 +401,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
       score ? null : h('p', { class: 'muted' }, t('owner.notLoaded')),
       // The card above shows 红榜 or 黑榜 as a chip: what it means, and for the black list the way off it.
       score?.list ? h('p', { class: score.list === 'red' ? 'ok' : 'warn', 'data-list-explained': score.list }, t(`owner.list.${score.list}`)) : null,
-      score && tiedOffList(score, rules)
-        ? h('p', { class: 'muted', 'data-list-tied': tiedOffList(score, rules)! }, t(`owner.list.tied.${tiedOffList(score, rules)!}`))
-        : null,
+      tiedNote(score ? tiedOffList(score, rules) : null),
       rewards
         ? h(
             'section',
