@@ -45,7 +45,36 @@ export function localDb(): LocalDb {
   return db;
 }
 
-let current: PouchDB.Core.Changes<object> | null = null;
+export type LocalChange = PouchDB.Core.ChangesResponseChange<object>;
+
+const followers = new Set<(change: LocalChange) => void>();
+let feed: { db: LocalDb; changes: PouchDB.Core.Changes<object> } | null = null;
+
+/**
+ * Call `onChange` with each change of the local database (its document included) from now on; returns the way to
+ * stop. Every follower (the screen shown, the pending count, the grid's alarm news) shares one live feed: PouchDB
+ * reads every changed document again for each feed, and a first download writes thousands of them.
+ */
+export function followChanges(onChange: (change: LocalChange) => void): () => void {
+  const db = localDb();
+  if (feed?.db !== db) {
+    feed?.changes.cancel();
+    const changes = db.changes({ since: 'now', live: true, include_docs: true }).on('change', (change) => {
+      for (const follower of [...followers]) follower(change);
+    });
+    feed = { db, changes };
+  }
+  followers.add(onChange);
+  return () => {
+    followers.delete(onChange);
+    if (followers.size === 0 && feed?.db === db) {
+      feed.changes.cancel();
+      feed = null;
+    }
+  };
+}
+
+let current: (() => void) | null = null;
 
 /**
  * Call `onChange` (throttled) after changes of the local database while `node` is on the page. One screen shows
@@ -53,19 +82,18 @@ let current: PouchDB.Core.Changes<object> | null = null;
  * Call it before the screen's first read: a change written while that read runs is then not missed.
  */
 export function whileShown(node: HTMLElement, onChange: () => void, delayMs = 300): void {
-  current?.cancel();
+  current?.();
   let timer: ReturnType<typeof setTimeout> | null = null;
-  const feed = localDb()
-    .changes({ since: 'now', live: true })
-    .on('change', () => {
-      if (timer !== null) return; // at most one redraw per delay, even while changes keep coming
-      timer = setTimeout(() => {
-        timer = null;
-        if (node.isConnected) onChange();
-        else feed.cancel();
-      }, delayMs);
-    });
-  current = feed;
+  const stop = followChanges(() => {
+    if (timer !== null) return; // at most one redraw per delay, even while changes keep coming
+    timer = setTimeout(() => {
+      timer = null;
+      if (node.isConnected) return onChange();
+      stop();
+      if (current === stop) current = null;
+    }, delayMs);
+  });
+  current = stop;
 }
 
 /** The device's current photos database: new photos go here; pushed by its own replication, never pulled. */
@@ -241,11 +269,47 @@ export class PushLedger {
 
   /** This device's documents after the acknowledged sequence: [id, rev, seq]. */
   async unacknowledged(): Promise<{ id: string; rev: string; seq: number }[]> {
-    const res = await this.db.changes({ since: this.seq, include_docs: true });
+    const next = this.reading.then(() => this.readChanges());
+    this.reading = next.catch(() => undefined);
+    await next;
     const refused = refusedIds();
-    return res.results
-      .filter((c) => !c.deleted && this.mine(c.doc as { device?: string }) && !refused.has(c.id))
-      .map((c) => ({ id: c.id, rev: c.changes[0]?.rev ?? '', seq: Number(c.seq) }));
+    return [...this.mineAfter]
+      .filter(([id, d]) => d.seq > this.seq && !refused.has(id))
+      .map(([id, d]) => ({ id, ...d }))
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  // The changes are read from where the last count stopped, not from the acknowledged sequence: a first download
+  // writes thousands of pulled documents past it, and reading them all again at each count (every few hundred
+  // milliseconds while it lasts) made the download quadratic. `mineAfter` holds this device's documents, at their
+  // latest change, among the changes after `readFrom` up to `readTo`.
+  private readonly mineAfter = new Map<string, { rev: string; seq: number }>();
+  private readFrom = 0;
+  private readTo = 0;
+  private readDb: LocalDb | null = null;
+  private reading: Promise<void> = Promise.resolve();
+
+  private async readChanges(): Promise<void> {
+    if (this.readDb !== this.db || this.seq < this.readFrom) {
+      // Another database, or a checkpoint moved back (a wiped database): read from the checkpoint again.
+      this.mineAfter.clear();
+      this.readDb = this.db;
+      this.readFrom = this.readTo = this.seq;
+    }
+    const db = this.db;
+    const res = await db.changes({ since: this.readTo, include_docs: true });
+    if (db !== this.readDb) return; // moved to another database meanwhile: the next read starts afresh
+    let last = this.readTo;
+    for (const c of res.results) {
+      const seq = Number(c.seq);
+      last = Math.max(last, seq);
+      this.mineAfter.delete(c.id);
+      if (!c.deleted && this.mine(c.doc as { device?: string })) this.mineAfter.set(c.id, { rev: c.changes[0]?.rev ?? '', seq });
+    }
+    this.readTo = Math.max(last, Number(res.last_seq ?? 0) || 0);
+    // What the server has acknowledged is never asked for again (the checkpoint only moves forward, or reads afresh).
+    for (const [id, d] of this.mineAfter) if (d.seq <= this.seq) this.mineAfter.delete(id);
+    this.readFrom = Math.max(this.readFrom, Math.min(this.seq, this.readTo));
   }
 
   /** Count again soon: a pull writing thousands of documents asks for it on each; one count serves them all. */
@@ -345,9 +409,9 @@ export async function countPending(): Promise<number> {
 }
 
 /**
- * Replicate with the gateway as the signed-in user: pull everything in scope but photos (batches of 200),
- * push this device's documents, then its photos one at a time; all live, retrying with a capped back-off.
- * Feeds the header's sync status. Calls `onIdle` whenever the data push has caught up.
+ * Replicate with the gateway as the signed-in user: pull everything in scope but photos (in batches of
+ * sync-config's PULL_BATCH_SIZE), push this device's documents, then its photos one at a time; all live, retrying
+ * with a capped back-off. Feeds the header's sync status. Calls `onIdle` whenever the data push has caught up.
  */
 /**
  * Whether the push sends `doc`: what this user or this device wrote. The documents pulled from the server (the
@@ -498,7 +562,7 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void, u
   };
   window.addEventListener('online', onOnline);
 
-  const dataWatch = local.changes({ since: 'now', live: true }).on('change', () => dataLedger.recount());
+  const stopWatch = followChanges(() => dataLedger.recount());
   let photoWatch: PouchDB.Core.Changes<object> | null = null;
   function watchPhotos(): void {
     photoWatch?.cancel();
@@ -522,7 +586,7 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void, u
     cancel(): void {
       cancelled = true;
       window.removeEventListener('online', onOnline);
-      dataWatch.cancel();
+      stopWatch();
       photoWatch?.cancel();
       end();
       if (active === handle) active = null;
@@ -547,6 +611,8 @@ export function watchPending(): void {
  *  owner's choice to discard it). */
 export async function destroyLocal(): Promise<void> {
   stopSync();
+  feed?.changes.cancel(); // the followers left follow the next database from their next call
+  feed = null;
   await Promise.all([localDb().destroy(), draftPhotosDb().destroy(), ...photoDbs().map((p) => p.destroy())]);
   db = photos = draftPhotos = null;
   ledgers = null;

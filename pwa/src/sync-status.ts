@@ -19,6 +19,8 @@ export interface SyncStatus {
   problem?: string;
   /** While `offline`: the phone has a network, but the server did not answer (it is down, or out of reach). */
   unreachable?: boolean;
+  /** The download has not caught up, whatever `state` says first (what waits to go up, or no signal). */
+  pulling: boolean;
 }
 
 export interface SyncFacts {
@@ -43,7 +45,7 @@ export function deriveStatus(facts: Partial<SyncFacts> & { online: boolean }): S
   const pendingPhotos = Math.max(0, facts.pendingPhotos ?? 0);
   const refused = Math.max(0, facts.refused ?? 0);
   const toPull = facts.pulling && typeof facts.toPull === 'number' ? Math.max(0, facts.toPull) : null;
-  const base = { pending: pendingDocs + pendingPhotos, pendingDocs, pendingPhotos, refused, toPull };
+  const base = { pending: pendingDocs + pendingPhotos, pendingDocs, pendingPhotos, refused, toPull, pulling: !!facts.pulling };
   if (!facts.online) return { state: 'offline', ...base, ...(facts.unreachable ? { unreachable: true } : {}) };
   if (facts.error !== undefined) return { state: 'error', ...base, detail: facts.error, problem: facts.error };
   if (refused > 0) return { state: 'error', ...base, detail: `${refused} refused` };
@@ -73,6 +75,7 @@ function same(a: SyncStatus, b: SyncStatus): boolean {
     a.pendingPhotos === b.pendingPhotos &&
     a.refused === b.refused &&
     a.toPull === b.toPull &&
+    a.pulling === b.pulling &&
     a.detail === b.detail &&
     a.problem === b.problem &&
     a.unreachable === b.unreachable

@@ -168,6 +168,8 @@ describe('what is due at a shop', () => {
     expect(dueAt(counted, NOW).patrolDue).toBe(true);
     expect(allHazards(counted)).toEqual([]);
     expect(file.patrols).toHaveLength(1); // the phone keeps it
+    // Another shop's refusal leaves this file as it is (the same object: what is due there is not worked out again).
+    expect(withoutRefused(file, new Set(['S0002:patrol:x']))).toBe(file);
   });
 
   it('documents of shops without a shop document are ignored', () => {

@@ -17,3 +17,69 @@ export function shop(code: string, extra: Partial<ShopDoc> = {}): ShopDoc {
     ...extra,
   };
 }
+
+/**
+ * The local database in memory, as much of PouchDB as the grid's reads use (`changes`, `allDocs`, `get`, `put`,
+ * `info`), counting the documents each read hands back: what a redraw costs on a phone is the documents it reads.
+ */
+export class FakeLocalDb {
+  private docs = new Map<string, { doc: Record<string, unknown>; seq: number; deleted: boolean }>();
+  private local = new Map<string, Record<string, unknown>>();
+  private seq = 0;
+  /** Documents handed back by reads, since the counter was last reset. */
+  docsRead = 0;
+  /** The `since` of each `changes` read. */
+  sinces: (number | string)[] = [];
+
+  /** Documents (each with an `_id`) written, each at the next sequence. */
+  write(...docs: object[]): void {
+    for (const doc of docs as { _id: string }[]) {
+      this.docs.set(doc._id, { doc: { ...doc, _rev: `${++this.seq}-x` }, seq: this.seq, deleted: false });
+    }
+  }
+
+  remove(id: string): void {
+    const known = this.docs.get(id);
+    if (known) this.docs.set(id, { doc: { _id: id, _rev: `${++this.seq}-x`, _deleted: true }, seq: this.seq, deleted: true });
+  }
+
+  async changes(opts: { since?: number | string; include_docs?: boolean }) {
+    const since = Number(opts.since ?? 0);
+    this.sinces.push(opts.since ?? 0);
+    const results = [...this.docs.entries()]
+      .filter(([, d]) => d.seq > since)
+      .sort(([, a], [, b]) => a.seq - b.seq)
+      .map(([id, d]) => ({ id, seq: d.seq, changes: [{ rev: String(d.doc._rev) }], deleted: d.deleted || undefined, doc: d.doc }));
+    this.docsRead += results.length;
+    return { results, last_seq: results.at(-1)?.seq ?? since };
+  }
+
+  async allDocs(opts: { keys?: string[]; include_docs?: boolean; startkey?: string; endkey?: string } = {}) {
+    const live = [...this.docs.entries()].filter(([, d]) => !d.deleted).sort(([a], [b]) => (a < b ? -1 : 1));
+    const chosen = opts.keys
+      ? opts.keys.flatMap((k) => live.filter(([id]) => id === k))
+      : live.filter(([id]) => (opts.startkey === undefined || id >= opts.startkey) && (opts.endkey === undefined || id <= opts.endkey));
+    if (opts.include_docs) this.docsRead += chosen.length;
+    return { rows: chosen.map(([id, d]) => ({ id, key: id, value: { rev: String(d.doc._rev) }, ...(opts.include_docs ? { doc: d.doc } : {}) })) };
+  }
+
+  async get(id: string) {
+    const found = id.startsWith('_local/') ? this.local.get(id) : this.docs.get(id)?.doc;
+    if (!found) throw Object.assign(new Error('missing'), { status: 404 });
+    if (!id.startsWith('_local/')) this.docsRead++;
+    return found;
+  }
+
+  async put(doc: { _id: string; _rev?: string; [field: string]: unknown }) {
+    if (!doc._id.startsWith('_local/')) throw new Error('only _local documents are put here');
+    const before = this.local.get(doc._id);
+    if (before && before._rev !== doc._rev) throw Object.assign(new Error('conflict'), { status: 409 });
+    const rev = `0-${Number(String(before?._rev ?? '0-0').split('-')[1]) + 1}`;
+    this.local.set(doc._id, { ...doc, _rev: rev });
+    return { ok: true, id: doc._id, rev };
+  }
+
+  async info() {
+    return { update_seq: this.seq };
+  }
+}

@@ -6,16 +6,20 @@ import { describe, expect, it, vi } from 'vitest';
 import { groupByShop } from '../src/grid/due';
 
 const state = vi.hoisted(() => ({
+  db: { get: async () => Promise.reject(new Error('missing')), put: async () => ({}), info: async () => ({ update_seq: 0 }) },
   waiting: new Set<string>(),
   listeners: [] as ((status: { pendingDocs: number; pendingPhotos: number }) => void)[],
 }));
 
 vi.mock('../src/db', () => ({
+  // Nothing saved on this phone: the list reads the shop files.
+  localDb: () => state.db,
   refusedIds: () => new Set<string>(),
   shopsWaiting: () => new Set(state.waiting),
   whileShown: () => undefined,
 }));
 vi.mock('../src/sync-status', () => ({
+  getSyncStatus: () => ({ pulling: false }),
   onSyncStatus: (listener: (status: { pendingDocs: number; pendingPhotos: number }) => void) => {
     state.listeners.push(listener);
     return () => undefined;
@@ -24,7 +28,13 @@ vi.mock('../src/sync-status', () => ({
 
 vi.mock('../src/grid/data', async () => {
   const { shop } = await import('./grid-fixtures');
-  return { loadShopFiles: async () => groupByShop([shop('S0001'), shop('S0002')]), askShops: async () => [] };
+  return {
+    loadShopFiles: async () => groupByShop([shop('S0001'), shop('S0002')]),
+    shopFilesAt: () => 2,
+    shopsChangedSince: async () => ({ shops: new Set<string>(), seq: 2 }),
+    loadShopFile: async () => null,
+    askShops: async () => [],
+  };
 });
 
 describe("the grid list's 有记录待上传 marks", () => {

@@ -4,20 +4,24 @@ vi.mock('../src/session', () => ({ currentSession: () => ({ user: { id: 'grid:zh
 vi.mock('../src/events', () => ({ photoUrl: async () => null }));
 
 /** Cache Storage in memory, as much of it as the photo cache uses. */
-function memoryCaches(): { storage: Map<string, Map<string, Response>>; api: unknown } {
+function memoryCaches(): { storage: Map<string, Map<string, Response>>; api: unknown; lookups: { n: number } } {
   const storage = new Map<string, Map<string, Response>>();
+  const lookups = { n: 0 };
   const open = async (name: string) => {
     const entries = storage.get(name) ?? new Map<string, Response>();
     storage.set(name, entries);
     const path = (r: string | Request): string => new URL(typeof r === 'string' ? r : r.url, 'http://phone').pathname;
     return {
-      match: async (r: string | Request) => entries.get(path(r))?.clone(),
+      match: async (r: string | Request) => {
+        lookups.n++;
+        return entries.get(path(r))?.clone();
+      },
       put: async (r: string | Request, res: Response) => void entries.set(path(r), res),
       keys: async () => [...entries.keys()].map((p) => new Request(`http://phone${p}`)),
       delete: async (r: string | Request) => entries.delete(path(r)),
     };
   };
-  return { storage, api: { open, keys: async () => [...storage.keys()], delete: async (n: string) => storage.delete(n) } };
+  return { storage, lookups, api: { open, keys: async () => [...storage.keys()], delete: async (n: string) => storage.delete(n) } };
 }
 
 describe("the owners' photos kept for an offline day", () => {
@@ -50,5 +54,42 @@ describe("the owners' photos kept for an offline day", () => {
       ]),
     );
     expect(fetched).toHaveLength(2); // a photo already kept is not fetched again
+  });
+
+  it('does not look the photos up again when the list asks for the same ones (each redraw of the list asks)', async () => {
+    const { api, lookups } = memoryCaches();
+    vi.stubGlobal('caches', api);
+    const fetched: string[] = [];
+    vi.stubGlobal('fetch', async (path: string) => {
+      fetched.push(path);
+      return new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } });
+    });
+    const { keepPhotos } = await import('../src/grid/photo-cache');
+    const ids = Array.from({ length: 50 }, (_, n) => `S${String(n).padStart(4, '0')}:photo:a`);
+    await keepPhotos(ids);
+    expect(fetched).toHaveLength(50);
+    lookups.n = 0;
+    await keepPhotos([...ids]);
+    expect(lookups.n).toBe(0);
+    // A new photo to keep: a round again, which fetches only that one.
+    await keepPhotos([...ids, 'S0100:photo:b']);
+    expect(fetched).toHaveLength(51);
+  });
+
+  it('tries again the photos the server did not have yet', async () => {
+    const { api } = memoryCaches();
+    vi.stubGlobal('caches', api);
+    let missing = true;
+    const fetched: string[] = [];
+    vi.stubGlobal('fetch', async (path: string) => {
+      fetched.push(path);
+      if (missing) return new Response('{}', { status: 404 });
+      return new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } });
+    });
+    const { keepPhotos } = await import('../src/grid/photo-cache');
+    await keepPhotos(['S0001:photo:a']);
+    missing = false; // the owner's photo has gone up since
+    await keepPhotos(['S0001:photo:a']);
+    expect(fetched).toHaveLength(2);
   });
 });

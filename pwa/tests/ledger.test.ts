@@ -10,7 +10,10 @@ class Changes {
   write(id: string, device = 'me'): void {
     this.docs.push({ id, rev: `1-${id}`, doc: { device } });
   }
+  /** The documents each `changes` read handed back (PouchDB reads each one from IndexedDB). */
+  read: number[] = [];
   async changes({ since }: { since: number }) {
+    this.read.push(this.docs.filter((_, i) => i + 1 > since).length);
     return {
       results: this.docs
         .map((d, i) => ({ id: d.id, seq: i + 1, changes: [{ rev: d.rev }], doc: d.doc }))
@@ -74,5 +77,40 @@ describe('pending documents', () => {
     db.write('S1:self_check:Z');
     localStorage.setItem('mashang.refused', JSON.stringify([{ id: 'S1:self_check:Z', reason: 'x', at: '', dismissed: true }]));
     expect(await ledger(db).unacknowledged()).toEqual([]);
+  });
+
+  it('reads only the changes since it last counted, however far behind the server is', async () => {
+    // A first download writes thousands of pulled documents past the acknowledged sequence, and the count runs
+    // again after each batch: reading them all each time made the download quadratic.
+    const db = new Changes();
+    for (let n = 0; n < 500; n++) db.write(`S1:score:${n}`, 'server');
+    db.write('S1:patrol:A');
+    const l = ledger(db);
+    expect((await l.unacknowledged()).map((d) => d.id)).toEqual(['S1:patrol:A']);
+    for (let n = 0; n < 500; n++) db.write(`S2:score:${n}`, 'server');
+    db.write('S1:patrol:B');
+    db.read = [];
+    expect((await l.unacknowledged()).map((d) => d.id)).toEqual(['S1:patrol:A', 'S1:patrol:B']);
+    expect(db.read).toEqual([501]); // the new changes only, not the 1,002 since the acknowledged sequence
+    // Acknowledged meanwhile: gone from the count, and still not read again.
+    l.advance(501);
+    db.read = [];
+    expect((await l.unacknowledged()).map((d) => d.id)).toEqual(['S1:patrol:B']);
+    expect(db.read).toEqual([0]);
+  });
+
+  it('counts afresh when the checkpoint moves back (a wiped database) or to another database', async () => {
+    const db = new Changes();
+    db.write('S1:patrol:A');
+    db.write('S1:patrol:B');
+    const l = ledger(db);
+    l.advance(2);
+    expect(await l.unacknowledged()).toEqual([]);
+    l.seq = 0; // what startSync does when the remembered checkpoint is beyond the database's end
+    expect((await l.unacknowledged()).map((d) => d.id)).toEqual(['S1:patrol:A', 'S1:patrol:B']);
+    const other = new Changes();
+    other.write('S1:photo:C');
+    l.moveTo(other as unknown as PouchDB.Database);
+    expect((await l.unacknowledged()).map((d) => d.id)).toEqual(['S1:photo:C']);
   });
 });

@@ -118,8 +118,8 @@ describe('sync status', () => {
 describe('replication settings', () => {
   afterEach(() => vi.unstubAllGlobals());
 
-  it('pulls 200 changes per request', () => {
-    expect(PULL_BATCH_SIZE).toBe(200);
+  it('pulls 500 changes per request, within what the gateway takes in one _bulk_get', () => {
+    expect(PULL_BATCH_SIZE).toBe(500);
   });
 
   it('adds the Bearer token and keeps PouchDB\'s own headers', async () => {

@@ -26,7 +26,7 @@ from server.sync.writes import write_docs
 # Bounds on what one request from a device may make the gateway do (an operator's token is bound by the body
 # limit only): each was a small request that held the gateway, or a large answer built in memory.
 MAX_DOC_IDS = 10_000  # `_changes?filter=_doc_ids` (SQLite takes 250,000 variables in one query, then fails)
-MAX_BULK_GET = 1_000  # entries of one `_bulk_get`; PouchDB asks for a batch (the phone's pull: 200)
+MAX_BULK_GET = 1_000  # entries of one `_bulk_get`; PouchDB asks for a batch (the phone's pull: 500)
 MAX_BULK_GET_ATTACHMENTS = 20  # with attachments=true (a photo is up to 2 MB; the phone gets them one by one)
 MAX_KEYS = 1_000  # `_all_docs` keys; PouchDB asks for a batch's first revisions this way
 MAX_LOCAL_BYTES = 64 * 1024  # a `_local` checkpoint

@@ -3,7 +3,7 @@
 // moved that shop to the top, and a worker on another screen saw nothing. Each alarm is announced once on this
 // phone (its id kept), and only a recent one: the first download of a year of alarms is not news.
 import { h } from '../dom';
-import { localDb } from '../db';
+import { followChanges, localDb } from '../db';
 import { store, storedJson } from '../device';
 import { loadAllTemplates } from './data';
 import type { AlarmDoc } from './docs';
@@ -17,25 +17,24 @@ const SEEN_KEPT = 200;
 
 type Show = (alarm: AlarmDoc) => void;
 let show: Show | null = null; // the banner of the screen shown now
-let watching: PouchDB.Core.Changes<object> | null = null;
+let watching: (() => void) | null = null;
 
 function watch(): void {
   if (watching) return;
-  watching = localDb()
-    .changes({ since: 'now', live: true, include_docs: true })
-    .on('change', (change) => {
-      const doc = change.doc as AlarmDoc | undefined;
-      const seen = new Set(storedJson<string[]>(SEEN_KEY, []));
-      if (!doc || !isNews(doc, seen, Date.now())) return;
-      store(SEEN_KEY, JSON.stringify([...seen, doc._id].slice(-SEEN_KEPT)));
-      navigator.vibrate?.([200, 100, 200]);
-      show?.(doc);
-    });
+  watching = followChanges((change) => {
+    const doc = change.doc as AlarmDoc | undefined;
+    if (doc?.type !== 'alarm') return; // a first download writes thousands of documents: most are not alarms
+    const seen = new Set(storedJson<string[]>(SEEN_KEY, []));
+    if (!isNews(doc, seen, Date.now())) return;
+    store(SEEN_KEY, JSON.stringify([...seen, doc._id].slice(-SEEN_KEPT)));
+    navigator.vibrate?.([200, 100, 200]);
+    show?.(doc);
+  });
 }
 
 /** Stop following the local database (signing out: the database goes with the session). */
 export function stopAlarmNews(): void {
-  watching?.cancel();
+  watching?.();
   watching = null;
   show = null;
 }

@@ -4,6 +4,7 @@ import { localDb } from '../db';
 import { apiFetch } from '../session';
 import type { Doc, RulesVersion, ShopDoc, TemplateDoc } from './docs';
 import { groupByShop, type ShopFile } from './due';
+import { ShopFileCache } from './shop-files';
 
 // Types the shop list needs (the second part of `{shop}:{type}:{key}`, or `{shop}:score`); fixes and verdicts too,
 // since one written offline changes what a shop still waits for (../due pendingVerdict).
@@ -16,10 +17,31 @@ function docsOf(rows: { doc?: unknown }[]): Doc[] {
   });
 }
 
-/** Every shop file on this device. The ids are read first, then only the documents the list needs, so the
- * many ledger entries and photos of a grid worker's scope are never parsed. */
+let files: ShopFileCache | null = null;
+
+/** Every shop file on this device: read once, then kept up to date from the changes since (./shop-files), so the list
+ *  redraws on each batch of a first download, or on coming back from a shop, without reading every document again.
+ *  A new local database (another user signed in) starts a new cache. */
 export async function loadShopFiles(): Promise<Map<string, ShopFile>> {
-  return groupByShop(await docsOfTypes(LIST_TYPES));
+  const db = localDb();
+  if (files?.source !== db) files = new ShopFileCache(db, LIST_TYPES);
+  return files.read();
+}
+
+/** The database's sequence the shop files `loadShopFiles` answered last are true at (null before the first read). */
+export function shopFilesAt(): number | string | null {
+  return files?.source === localDb() ? files.at : null;
+}
+
+/** The shops with a change the list reads after `seq`, and the sequence that read reached. */
+export async function shopsChangedSince(seq: number | string): Promise<{ shops: Set<string>; seq: number | string }> {
+  const res = await localDb().changes({ since: seq });
+  const shops = new Set<string>();
+  for (const change of res.results) {
+    const [shop, type] = change.id.split(':');
+    if (shop && type && LIST_TYPES.has(type)) shops.add(shop);
+  }
+  return { shops, seq: res.last_seq };
 }
 
 /** The documents of these types on this device: the ids first, then only those documents. */

@@ -44,6 +44,9 @@ function newestFirst<T extends { performed_at?: string; found_at?: string; creat
  *  keeps it (and the e-file shows it, marked 被拒收) until the office has it from the export. */
 export function withoutRefused(file: ShopFile, refused: ReadonlySet<string>): ShopFile {
   if (refused.size === 0) return file;
+  // The same file when none of its events was refused: what is due at it is then not worked out again (../list).
+  const mentioned = (docs: Doc[]): boolean => docs.some((d) => refused.has(d._id));
+  if (!mentioned(file.selfChecks) && !mentioned(file.patrols) && !mentioned(file.others)) return file;
   const keep = <T extends Doc>(docs: T[]): T[] => docs.filter((d) => !refused.has(d._id));
   return { ...file, selfChecks: keep(file.selfChecks), patrols: keep(file.patrols), others: keep(file.others) };
 }
@@ -170,7 +173,7 @@ export function isUnresolved(hazard: HazardDoc): boolean {
 }
 
 /** Overdue by the device's own day too: the server marks it at 00:05, but a phone may be offline for days. */
-export function isOverdue(hazard: HazardDoc, today: string): boolean {
+export function isOverdue(hazard: Pick<HazardDoc, 'status' | 'deadline'>, today: string): boolean {
   return hazard.status === 'overdue' || (hazard.status === 'open' && hazard.deadline < today);
 }
 
@@ -195,19 +198,54 @@ export interface Due {
  * the month's patrol, the week's self-check. */
 const WEIGHT = { alarm: 1000, overdue: 100, verify: 40, hazard: 20, patrol: 10, selfCheck: 3 } as const;
 
-export function dueAt(file: ShopFile, now: Date): Due {
-  const today = shanghaiDay(now.getTime());
-  const month = today.slice(0, 7);
-  const week = weekOfDay(today);
-  const lastPatrol = file.patrols[0]?.performed_at ?? null;
-  const lastSelfCheck = file.selfChecks[0]?.performed_at ?? null;
-  const patrolDue = !file.patrols.some((p) => dayOf(p.performed_at).slice(0, 7) === month);
-  const selfCheckMissing = !file.selfChecks.some((c) => weekOfDay(dayOf(c.performed_at)) === week);
+/**
+ * What `dueOn` needs to know of a shop's file, on any day: the list keeps it for each shop (and saves it on the phone,
+ * ./list-model, whose SAVED_VERSION changes with it), so a new day's list needs no file read.
+ */
+export interface ShopFacts {
+  code: string;
+  name: string;
+  address: string;
+  points: number | null;
+  closed: boolean;
+  lastPatrol: string | null;
+  lastSelfCheck: string | null;
+  /** The Shanghai months (`2026-11`) with a patrol. */
+  patrolMonths: string[];
+  /** The ISO weeks (`2026-W48`) with a self-check. */
+  selfCheckWeeks: string[];
+  /** The hazards still to be dealt with, the phone's provisional ones included. */
+  unresolved: Pick<HazardDoc, 'status' | 'deadline'>[];
+  /** Of those, the fixes waiting for a verdict this phone has not given yet. */
+  toVerify: number;
+  openAlarms: number;
+}
+
+export function shopFacts(file: ShopFile): ShopFacts {
   const unresolved = allHazards(file).filter(isUnresolved);
-  const overdueHazards = unresolved.filter((h) => isOverdue(h, today)).length;
-  const toVerify = unresolved.filter((h) => h.status === 'rectified' && !pendingVerdict(file, h)).length;
-  const openAlarms = file.alarms.filter((a) => a.status !== 'resolved').length;
-  const closed = file.shop.status === 'closed';
+  return {
+    code: file.shop.code,
+    name: file.shop.name,
+    address: file.shop.address,
+    points: file.score?.points ?? null,
+    closed: file.shop.status === 'closed',
+    lastPatrol: file.patrols[0]?.performed_at ?? null,
+    lastSelfCheck: file.selfChecks[0]?.performed_at ?? null,
+    patrolMonths: [...new Set(file.patrols.map((p) => dayOf(p.performed_at).slice(0, 7)))],
+    selfCheckWeeks: [...new Set(file.selfChecks.map((c) => weekOfDay(dayOf(c.performed_at))))],
+    unresolved: unresolved.map((h) => ({ status: h.status, deadline: h.deadline })),
+    toVerify: unresolved.filter((h) => h.status === 'rectified' && !pendingVerdict(file, h)).length,
+    openAlarms: file.alarms.filter((a) => a.status !== 'resolved').length,
+  };
+}
+
+/** What is due at a shop on the day of `now`. */
+export function dueOn(facts: ShopFacts, now: Date): Due {
+  const today = shanghaiDay(now.getTime());
+  const patrolDue = !facts.patrolMonths.includes(today.slice(0, 7));
+  const selfCheckMissing = !facts.selfCheckWeeks.includes(weekOfDay(today));
+  const overdueHazards = facts.unresolved.filter((h) => isOverdue(h, today)).length;
+  const { unresolved, toVerify, openAlarms, closed } = facts;
   const urgency = closed
     ? -1
     : WEIGHT.alarm * openAlarms +
@@ -217,21 +255,25 @@ export function dueAt(file: ShopFile, now: Date): Due {
       (patrolDue ? WEIGHT.patrol : 0) +
       (selfCheckMissing ? WEIGHT.selfCheck : 0);
   return {
-    code: file.shop.code,
-    name: file.shop.name,
-    address: file.shop.address,
-    points: file.score?.points ?? null,
+    code: facts.code,
+    name: facts.name,
+    address: facts.address,
+    points: facts.points,
     patrolDue,
     selfCheckMissing,
     openHazards: unresolved.length,
     overdueHazards,
     toVerify,
     openAlarms,
-    lastPatrol,
-    lastSelfCheck,
+    lastPatrol: facts.lastPatrol,
+    lastSelfCheck: facts.lastSelfCheck,
     urgency,
     closed,
   };
+}
+
+export function dueAt(file: ShopFile, now: Date): Due {
+  return dueOn(shopFacts(file), now);
 }
 
 /** Most urgent first; equal urgency: the lower score first, then the shop code. Closed shops last. */
@@ -267,24 +309,37 @@ export function filterDues(dues: Due[], filter: DueFilter): Due[] {
   return dues;
 }
 
+/** The photos of the latest self-check of each checklist module at a shop: what a patrol compares against. */
+export function latestPhotos(file: ShopFile): string[] {
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  for (const check of file.selfChecks) {
+    if (seen.has(check.template)) continue; // newest first: the first of each module is its latest
+    seen.add(check.template);
+    for (const answer of Object.values(check.answers)) ids.push(...(answer.photos ?? []));
+  }
+  return ids;
+}
+
+/** Of the shops' dues (in their order) and `latestPhotos`, the photos of those still to patrol this month. */
+export function photosToPatrol(shops: Iterable<{ due: Due; photos: readonly string[] }>): string[] {
+  const ids: string[] = [];
+  for (const { due, photos } of shops) if (!due.closed && due.patrolDue) ids.push(...photos);
+  return [...new Set(ids)];
+}
+
 /**
  * The owner photos a patrol will compare against: those of the latest self-check of each checklist module, at
  * the shops still to patrol this month (most urgent first).
  */
 export function photosToKeep(files: Iterable<ShopFile>, now: Date): string[] {
-  const ids: string[] = [];
   const byCode = new Map([...files].map((f) => [f.shop.code, f]));
-  for (const due of dueList(byCode.values(), now)) {
-    const file = byCode.get(due.code);
-    if (!file || due.closed || !due.patrolDue) continue;
-    const seen = new Set<string>();
-    for (const check of file.selfChecks) {
-      if (seen.has(check.template)) continue; // newest first: the first of each module is its latest
-      seen.add(check.template);
-      for (const answer of Object.values(check.answers)) ids.push(...(answer.photos ?? []));
-    }
-  }
-  return [...new Set(ids)];
+  return photosToPatrol(
+    dueList(byCode.values(), now).flatMap((due) => {
+      const file = byCode.get(due.code);
+      return file ? [{ due, photos: latestPhotos(file) }] : [];
+    }),
+  );
 }
 
 /** The patrols done this month and the shops still to patrol, for the header of the list. */

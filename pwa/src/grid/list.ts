@@ -3,13 +3,15 @@ import { h } from '../dom';
 import { navigate } from '../router';
 import type { View } from '../views';
 import { signOutButton } from '../sign-out';
-import { refusedIds, shopsWaiting, whileShown } from '../db';
+import { localDb, refusedIds, shopsWaiting, whileShown } from '../db';
 import { currentSession } from '../session';
-import { onSyncStatus } from '../sync-status';
-import { askShops, loadShopFiles } from './data';
-import { dueList, filterDues, monthProgress, photosToKeep, withoutRefused, type Due, type DueFilter } from './due';
+import { getSyncStatus, onSyncStatus } from '../sync-status';
+import { shanghaiDay } from '../ulid';
+import { askShops, loadShopFile, loadShopFiles, shopFilesAt, shopsChangedSince } from './data';
+import { filterDues, matches, monthProgress, type Due, type DueFilter } from './due';
+import { compose, ListData, withoutShops, type ListModel, type ModelKey, type ShopEntry } from './list-model';
 import { keepPhotos } from './photo-cache';
-import { checkScope, outOfScope, scopeCheckDue, withoutOutside } from './scope';
+import { checkScope, outOfScope, scopeCheckDue } from './scope';
 import { takeFlash } from './flash';
 import { gt } from './i18n';
 import { badge, notice, shortDay } from './ui';
@@ -80,6 +82,25 @@ function shopCard(due: Due, waiting: boolean): HTMLElement {
   );
 }
 
+/** Cards drawn at first, and added each time the end of the list comes near: a city grid's 260 cards, drawn at once
+ *  on every redraw, held a cheap phone for a second or more. */
+export const PAGE = 40;
+
+/** The list's data, kept while the app runs: coming back to the list reads only what changed. */
+const data = new ListData({
+  files: loadShopFiles,
+  filesAt: shopFilesAt,
+  changedSince: shopsChangedSince,
+  file: loadShopFile,
+  get store() {
+    return localDb();
+  },
+});
+
+// The sync status listener of the list shown last: a list left for a shop and never shown again kept its listener,
+// and with it every shop file it had read.
+let stopListening: (() => void) | null = null;
+
 function paramsOf(rest: string): URLSearchParams {
   const at = rest.indexOf('?');
   return new URLSearchParams(at === -1 ? '' : rest.slice(at + 1));
@@ -108,6 +129,7 @@ export function listView(rest: string): View {
     const button = h('button', { type: 'button', class: 'g-filter', 'data-filter': f }, gt(key));
     button.addEventListener('click', () => {
       filter = f;
+      limit = PAGE;
       draw();
       remember();
     });
@@ -116,6 +138,23 @@ export function listView(rest: string): View {
   const filters = h('div', { class: 'g-filters', role: 'group', 'aria-label': gt('filter.label') }, ...filterButtons);
   const progress = h('p', { class: 'muted', 'data-progress': '' });
   const list = h('ul', { class: 'g-shops', 'aria-live': 'polite' });
+  // The cards drawn so far: a redraw (a sync batch) keeps as many as the worker has scrolled to; a new search or
+  // filter starts again from the first page.
+  let limit = PAGE;
+  let shownDues: Due[] = [];
+  const more = h('button', { type: 'button', class: 'button g-more', 'data-action': 'more-shops', hidden: true });
+  more.addEventListener('click', () => {
+    limit += PAGE;
+    drawCards();
+  });
+  // Near the end of the list the next page comes by itself; the button stays for a keyboard or a screen reader.
+  const nearEnd =
+    typeof IntersectionObserver === 'undefined'
+      ? null
+      : new IntersectionObserver((entries) => {
+          if (entries.some((e) => e.isIntersecting) && !more.hidden && node.isConnected) more.click();
+        }, { rootMargin: '0px 0px 600px 0px' });
+  nearEnd?.observe(more);
   const node = h(
     'section',
     { class: 'page grid grid-list' },
@@ -130,14 +169,15 @@ export function listView(rest: string): View {
       h('a', { class: 'button primary g-scan', href: '/grid/scan', 'data-action': 'scan' }, gt('list.scan')),
     ),
     list,
+    more,
     h('nav', { class: 'actions small' }, signOutButton(() => navigate('/login?role=grid', true))),
   );
 
-  // Every shop file on the phone, and those of shops the server says are no longer this worker's (moved to
-  // another grid: their documents stay on the phone, ./scope): the list shows the others.
-  let onPhone: Awaited<ReturnType<typeof loadShopFiles>> | null = null;
+  // Every shop on the phone, and the shops the server says are no longer this worker's (moved to another grid: their
+  // documents stay on the phone, ./scope): the list shows the others.
+  let onPhone: readonly ShopEntry[] | null = null;
   let waiting = shopsWaiting();
-  let files: Awaited<ReturnType<typeof loadShopFiles>> | null = null;
+  let shops: ShopEntry[] | null = null;
   const user = currentSession()?.user.id ?? '';
   let outside = outOfScope(user);
   let asking = false;
@@ -147,7 +187,7 @@ export function listView(rest: string): View {
     void checkScope(user, codes, askShops)
       .then((found) => {
         outside = found;
-        if (onPhone) files = withoutOutside(onPhone, outside);
+        if (onPhone) shops = withoutShops(onPhone, outside);
         draw();
       })
       .catch(() => undefined) // offline or refused: the last answer stands
@@ -155,29 +195,63 @@ export function listView(rest: string): View {
         asking = false;
       });
   };
+  // What is due on the day of each drawing (worked out again for new shops, or a new day).
+  let model: { of: ShopEntry[]; day: string; model: ListModel } | null = null;
+  const modelNow = (): ListModel | null => {
+    if (!shops) return null;
+    const now = new Date();
+    const day = shanghaiDay(now.getTime());
+    if (model?.of !== shops || model.day !== day) model = { of: shops, day, model: compose(shops, now) };
+    return model.model;
+  };
+  const drawCards = (): void => {
+    list.replaceChildren(...shownDues.slice(0, limit).map((due) => shopCard(due, waiting.has(due.code))));
+    const left = shownDues.length - Math.min(limit, shownDues.length);
+    more.hidden = left === 0;
+    more.dataset.left = String(left);
+    more.textContent = left ? gt('list.more', { n: Math.min(left, PAGE), left }) : '';
+  };
   const draw = (): void => {
-    if (!files) return;
-    const all = dueList(files.values(), new Date());
+    const all = modelNow()?.dues;
+    if (!all) return;
     const { done, total } = monthProgress(all);
     progress.textContent = gt('list.progress', { done, total });
     for (const button of filterButtons) button.setAttribute('aria-pressed', String(button.dataset.filter === filter));
     const q = search.value;
-    const shown = filterDues(q.trim() ? dueList(files.values(), new Date(), q) : all, filter);
-    if (!all.length) list.replaceChildren(notice(gt('list.empty')));
-    else if (!shown.length) list.replaceChildren(notice(q.trim() ? gt('list.noMatch', { q }) : gt('list.noneFiltered')));
-    else list.replaceChildren(...shown.map((due) => shopCard(due, waiting.has(due.code))));
+    // Filtering the sorted list gives the order sorting the filtered one would: the order is total (codes differ).
+    shownDues = filterDues(q.trim() ? all.filter((d) => matches(d, q)) : all, filter);
+    if (!all.length || !shownDues.length) {
+      shownDues = [];
+      more.hidden = true;
+      if (!all.length) list.replaceChildren(notice(gt('list.empty')));
+      else list.replaceChildren(notice(q.trim() ? gt('list.noMatch', { q }) : gt('list.noneFiltered')));
+    } else drawCards();
   };
+  // With signal, keep the owners' photos of the shops still to visit for an offline day; once the text has come down
+  // (the first download of a city grid on a poor signal must not share it with hundreds of photos).
+  const keep = (): void => {
+    const photos = getSyncStatus().pulling ? null : modelNow()?.photos;
+    if (photos) void keepPhotos(photos);
+  };
+  const show = (found: ShopEntry[]): void => {
+    onPhone = found;
+    waiting = shopsWaiting();
+    shops = withoutShops(found, outside);
+    draw();
+    keep();
+    askScope(found.map((s) => s.facts.code));
+  };
+  const keyNow = (): ModelKey => ({ user, refused: refusedIds() });
+  // Saved for the next opening once the download has caught up (while it runs, the next batch is a moment away).
+  const save = (): void => {
+    if (!getSyncStatus().pulling) void data.save();
+  };
+  let reads = 0;
   const reload = (): void => {
-    void loadShopFiles().then((loaded) => {
-      const refused = refusedIds();
-      const found = new Map([...loaded].map(([code, file]) => [code, withoutRefused(file, refused)]));
-      onPhone = found;
-      waiting = shopsWaiting();
-      files = withoutOutside(found, outside);
-      draw();
-      // With signal, keep the owners' photos of the shops still to visit for an offline day.
-      void keepPhotos(photosToKeep(files.values(), new Date()));
-      askScope([...found.keys()]);
+    reads++;
+    void data.refresh(keyNow()).then((found) => {
+      show(found);
+      save();
     });
   };
 
@@ -190,6 +264,7 @@ export function listView(rest: string): View {
     history.replaceState(null, '', text ? `/grid?${text}` : '/grid');
   };
   search.addEventListener('input', () => {
+    limit = PAGE;
     draw();
     remember();
   });
@@ -199,22 +274,42 @@ export function listView(rest: string): View {
     if (first) navigate(new URL(first.href).pathname);
   });
   // Listen first, then read: a batch the first sync writes while the list is read is not missed.
-  whileShown(node, reload, 1000); // a first sync brings hundreds of batches: redraw once a second at most
+  whileShown(node, reload, 1000); // a first sync brings dozens of batches: redraw once a second at most
   // What waits changes without a local write (the server acknowledged it): the shops' 有记录待上传 follow the ledgers'
   // count. By the shops, not the number: one patrol acknowledged while another is written leaves the number as it was.
   let heard = false;
-  const stop = onSyncStatus(() => {
+  let pulling = getSyncStatus().pulling;
+  stopListening?.();
+  const stop = onSyncStatus((status) => {
     if (!node.isConnected && heard) {
       stop();
+      nearEnd?.disconnect();
       return;
     }
     heard = true;
+    if (pulling && !status.pulling) {
+      keep(); // the download has caught up: now the photos
+      save();
+    }
+    pulling = status.pulling;
     const now = shopsWaiting();
     if (now.size !== waiting.size || [...now].some((code) => !waiting.has(code))) {
       waiting = now;
       draw();
     }
   });
-  reload();
+  stopListening = () => {
+    stop();
+    nearEnd?.disconnect();
+  };
+  // Opening the list: the saved one when nothing changed since (no read of every document), else read them all.
+  void data
+    .open(keyNow())
+    .catch(() => null)
+    .then((found) => {
+      if (reads > 0) return; // a change came meanwhile: its read draws the list
+      if (found) show(found);
+      else reload();
+    });
   return { title: gt('title.shops'), node };
 }

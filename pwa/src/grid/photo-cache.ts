@@ -54,6 +54,9 @@ export async function thumbUrl(id: string): Promise<string | null> {
 
 let running = false;
 let next: string[] | null = null; // asked for while a round ran: the round after it
+/** The cache and photos of the last round that kept every one of them: the list asks on each redraw (every batch of
+ *  a first download), and a round looks up each of up to 300 photos in the cache even when nothing changed. */
+let kept: string | null = null;
 
 /**
  * Fetch the photos `ids` into the cache (one at a time, so the text sync keeps the bandwidth), and drop cached
@@ -68,7 +71,10 @@ export async function keepPhotos(ids: string[]): Promise<void> {
   }
   const session = currentSession();
   if (!session || !navigator.onLine) return;
+  const round = `${cacheName()}\n${ids.slice(0, MAX_CACHED).join('\n')}`;
+  if (round === kept) return;
   running = true; // before the first await: two calls in one turn make one round, then another
+  let complete = false;
   try {
     const cache = await openCache();
     if (!cache) return;
@@ -77,17 +83,24 @@ export async function keepPhotos(ids: string[]): Promise<void> {
     for (const request of await cache.keys()) {
       if (!wanted.has(new URL(request.url).pathname)) await cache.delete(request);
     }
+    complete = true;
     for (const path of wanted) {
-      if (!navigator.onLine) break;
+      if (!navigator.onLine) {
+        complete = false;
+        break;
+      }
       if (await cache.match(path)) continue;
       try {
         const res = await fetch(path, { headers: { Authorization: `Bearer ${session.token}` } });
         if (res.ok && (res.headers.get('content-type') ?? '').startsWith('image/')) await cache.put(path, res);
+        else complete = false; // not there (yet): asked again next time
       } catch {
+        complete = false;
         break; // the signal dropped: try again next time
       }
     }
   } finally {
+    kept = complete ? round : null;
     running = false;
     const wanted = next;
     next = null;

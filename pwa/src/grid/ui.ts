@@ -61,19 +61,66 @@ export function templateOf(templates: readonly TemplateDoc[], id: string, versio
   );
 }
 
-/** Thumbnails of photo documents: from this device when they are here, else from the server. */
+/** Thumbnails of photo documents: from this device when they are here, else from the server, each once it comes near
+ *  the screen. An e-file holds a year of records with their photos, most of them below the fold or under 更早的记录:
+ *  fetched all at once they took the signal from the sync (and the phone's memory) for minutes. */
 export function thumbs(ids: readonly string[]): HTMLElement | null {
   if (!ids.length) return null;
-  return h('div', { class: 'g-thumbs' }, ...ids.map(thumbImage));
+  return h('div', { class: 'g-thumbs' }, ...ids.map((id) => thumbImage(id, true)));
 }
 
-/** One photo's thumbnail, its picture loaded (from the phone, or the server) once it is shown. */
-export function thumbImage(id: string): HTMLImageElement {
+const waiting = new Map<Element, () => void>();
+let nearScreen: IntersectionObserver | null | undefined;
+let sweepAt = 300;
+
+/** Stop watching the thumbnails a redraw took off the page (the e-file is drawn again at each change of the data). */
+function forgetDetached(): void {
+  for (const el of waiting.keys()) {
+    if (el.isConnected) continue;
+    nearScreen?.unobserve(el);
+    waiting.delete(el);
+  }
+}
+
+/** Run `load` once `el` comes near the screen; at once where the browser cannot tell. */
+function whenNear(el: Element, load: () => void): void {
+  nearScreen ??=
+    typeof IntersectionObserver === 'undefined'
+      ? null
+      : new IntersectionObserver(
+          (entries) => {
+            for (const entry of entries) {
+              if (!entry.isIntersecting) continue;
+              nearScreen?.unobserve(entry.target);
+              waiting.get(entry.target)?.();
+              waiting.delete(entry.target);
+            }
+          },
+          { rootMargin: '400px 0px' },
+        );
+  if (!nearScreen) {
+    load();
+    return;
+  }
+  if (waiting.size >= sweepAt) {
+    forgetDetached();
+    sweepAt = Math.max(300, waiting.size * 2);
+  }
+  waiting.set(el, load);
+  nearScreen.observe(el);
+}
+
+/** One photo's thumbnail, its picture loaded (from the phone, or the server): at once, or (`lazy`) once it comes
+ *  near the screen. */
+export function thumbImage(id: string, lazy = false): HTMLImageElement {
   const img = h('img', { alt: '', loading: 'lazy', 'data-photo': id, width: '64', height: '64' });
-  void thumbUrl(id).then((url) => {
-    if (url) img.src = url;
-    else img.classList.add('missing');
-  });
+  const load = (): void =>
+    void thumbUrl(id).then((url) => {
+      if (url) img.src = url;
+      else img.classList.add('missing');
+    });
+  if (lazy) whenNear(img, load);
+  else load();
   return img;
 }
 

@@ -1,0 +1,176 @@
+// The grid list worked out shop by shop and saved with the database's sequence: the same list as working it out from
+// every file, and opened again (or brought up to date after a patrol) without reading every document.
+import { describe, expect, it } from 'vitest';
+import type { Doc, PatrolDoc, SelfCheckDoc } from '../src/grid/docs';
+import { dueList, groupByShop, photosToKeep, type ShopFile } from '../src/grid/due';
+import { compose, FEW_SHOPS, ListData, shopEntry, withoutShops, type ListSource, type ModelKey } from '../src/grid/list-model';
+import { FakeLocalDb, shop } from './grid-fixtures';
+
+// Saturday 2026-11-28, 10:00 in Shanghai.
+const NOW = new Date('2026-11-28T02:00:00Z');
+
+function check(code: string, n: number, template: string, day: string, photos: string[]): SelfCheckDoc {
+  return {
+    _id: `${code}:self_check:01M7YN07V8XQJ7JEF02Y1D${String(n).padStart(4, '0')}`,
+    type: 'self_check',
+    shop: code,
+    template,
+    template_version: 1,
+    performed_at: `${day}T10:00:00+08:00`,
+    created_by: `owner:${code}`,
+    device: 'd',
+    answers: { gas_safe: { value: true, photos } },
+  };
+}
+
+function patrol(code: string, n: number, day: string): PatrolDoc {
+  return {
+    _id: `${code}:patrol:01M7YN07V8XQJ7JEF02Y1D${String(n).padStart(4, '0')}`,
+    type: 'patrol',
+    shop: code,
+    template: 'district:template:fire-gas',
+    template_version: 1,
+    performed_at: `${day}T10:00:00+08:00`,
+    created_by: 'grid:zhou01',
+    device: 'd',
+    answers: {},
+    findings: [],
+  };
+}
+
+/** 30 shops: some patrolled this month, one closed, photos in two checklist modules, scores that tie. */
+function docs(): Doc[] {
+  const all: Doc[] = [];
+  for (let s = 1; s <= 30; s++) {
+    const code = `S${String(s).padStart(4, '0')}`;
+    all.push(shop(code, s === 7 ? { status: 'closed' } : {}));
+    all.push({ _id: `${code}:score`, type: 'score', shop: code, points: 90 + (s % 4), open_hazards: 0 } as Doc);
+    all.push(check(code, 1, 'district:template:fire-gas', '2026-11-02', [`${code}:photo:old`]));
+    all.push(check(code, 2, 'district:template:fire-gas', '2026-11-20', [`${code}:photo:new`, `${code}:photo:new`]));
+    if (s % 3 === 0) all.push(check(code, 3, 'district:template:food', '2026-11-21', [`${code}:photo:food`]));
+    if (s % 2 === 0) all.push(patrol(code, 4, s % 4 === 0 ? '2026-11-05' : '2026-10-05'));
+  }
+  return all;
+}
+
+const key = (extra: Partial<ModelKey> = {}): ModelKey => ({ user: 'grid:zhou01', refused: new Set(), ...extra });
+
+describe('the list worked out shop by shop', () => {
+  it('is the list worked out from every file: dues in order, and the photos to keep', () => {
+    const files = [...groupByShop(docs()).values()];
+    const shops = files.map((f) => shopEntry(f));
+    const model = compose(shops, NOW);
+    expect(model.dues).toEqual(dueList(files, NOW));
+    expect(model.photos).toEqual(photosToKeep(files, NOW));
+    expect(model.photos).toContain('S0003:photo:food');
+    expect(model.photos).not.toContain('S0001:photo:old');
+    // Without the shops moved to another grid: the list of the other files.
+    const outside = new Set(['S0001', 'S0003']);
+    const rest = files.filter((f) => !outside.has(f.shop.code));
+    expect(compose(withoutShops(shops, outside), NOW)).toEqual({ dues: dueList(rest, NOW), photos: photosToKeep(rest, NOW) });
+    // What a shop's entry keeps is true on any day: a new week, a new month, deadlines passed.
+    for (const day of ['2026-11-30T02:00:00Z', '2026-12-01T02:00:00Z', '2027-01-15T02:00:00Z']) {
+      const later = new Date(day);
+      expect(compose(shops, later)).toEqual({ dues: dueList(files, later), photos: photosToKeep(files, later) });
+    }
+  });
+});
+
+/** The local database in memory (the one `db` answers: another after a sign-out), and what the list asks of it. */
+function source(db: () => FakeLocalDb): ListSource & { calls: { files: number; file: string[] } } {
+  let cached: { db: FakeLocalDb; seq: number } | null = null;
+  const calls = { files: 0, file: [] as string[] };
+  const current = async (): Promise<Map<string, ShopFile>> => {
+    const { rows } = await db().allDocs({ include_docs: true });
+    return groupByShop(rows.map((r) => r.doc as unknown as Doc));
+  };
+  return {
+    calls,
+    async files() {
+      calls.files++;
+      const found = await current();
+      cached = { db: db(), seq: (await db().info()).update_seq };
+      return found;
+    },
+    filesAt: () => (cached?.db === db() ? cached.seq : null),
+    async changedSince(seq) {
+      const { results, last_seq } = await db().changes({ since: seq });
+      return { shops: new Set(results.map((r) => r.id.split(':')[0] ?? '')), seq: last_seq };
+    },
+    async file(code) {
+      calls.file.push(code);
+      return (await current()).get(code) ?? null;
+    },
+    get store() {
+      return db();
+    },
+  };
+}
+
+describe('the saved list', () => {
+  it('opens when the database is where it was saved, for the same user, day and refusals', async () => {
+    const db = new FakeLocalDb();
+    db.write(...docs());
+    const first = new ListData(source(() => db));
+    const shops = await first.refresh(key());
+    await first.save();
+
+    expect(await new ListData(source(() => db)).open(key())).toEqual(shops);
+    expect(await new ListData(source(() => db)).open(key({ user: 'grid:li02' }))).toBeNull();
+    expect(await new ListData(source(() => db)).open(key({ refused: new Set(['S0002:patrol:x']) }))).toBeNull();
+    db.write({ _id: 'S0002:score', type: 'score', shop: 'S0002', points: 1, open_hazards: 0 });
+    expect(await new ListData(source(() => db)).open(key())).toBeNull(); // written since
+  });
+
+  it('opened, follows a few changes by reading only their shops', async () => {
+    const db = new FakeLocalDb();
+    db.write(...docs());
+    const first = new ListData(source(() => db));
+    await first.refresh(key());
+    await first.save();
+
+    const phone = source(() => db); // a new page: the files are not in memory
+    const list = new ListData(phone);
+    await list.open(key());
+    db.write(patrol('S0005', 9, '2026-11-28')); // the patrol just submitted
+    const model = compose(await list.refresh(key()), NOW);
+    expect(phone.calls).toEqual({ files: 0, file: ['S0005'] });
+    const everything = [...groupByShop((await db.allDocs({ include_docs: true })).rows.map((r) => r.doc as unknown as Doc)).values()];
+    expect(model.dues).toEqual(dueList(everything, NOW));
+    expect(model.photos).toEqual(photosToKeep(everything, NOW));
+
+    // A refusal since then changes what counts at its shop.
+    const refused = key({ refused: new Set(['S0005:patrol:01M7YN07V8XQJ7JEF02Y1D0009']) });
+    const without = compose(await list.refresh(refused), NOW);
+    expect(phone.calls.file).toEqual(['S0005', 'S0005']);
+    expect(without.dues.find((d) => d.code === 'S0005')?.patrolDue).toBe(true);
+  });
+
+  it('reads every document when many shops changed (a download) or on another database', async () => {
+    const db = new FakeLocalDb();
+    db.write(...docs());
+    const first = new ListData(source(() => db));
+    await first.refresh(key());
+    await first.save();
+
+    const phone = source(() => db);
+    const list = new ListData(phone);
+    await list.open(key());
+    for (let s = 1; s <= FEW_SHOPS + 1; s++) {
+      const code = `S${String(s).padStart(4, '0')}`;
+      db.write({ _id: `${code}:score`, type: 'score', shop: code, points: 50, open_hazards: 0 });
+    }
+    await list.refresh(key());
+    expect(phone.calls).toEqual({ files: 1, file: [] });
+
+    await list.save();
+    let now = db;
+    const app = source(() => now);
+    const kept = new ListData(app); // the list the app keeps while it runs
+    await kept.open(key());
+    now = new FakeLocalDb(); // signed out and in again: the same user's data downloaded afresh, at other sequences
+    now.write(shop('S0099'));
+    expect((await kept.refresh(key())).map((s) => s.facts.code)).toEqual(['S0099']);
+    expect(app.calls).toEqual({ files: 1, file: [] });
+  });
+});

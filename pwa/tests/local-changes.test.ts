@@ -1,0 +1,84 @@
+// @vitest-environment happy-dom
+// Everything on the phone that follows the local database's changes (the screen shown, the pending count, the grid's
+// alarm news) shares one live feed: PouchDB reads every changed document again for each feed, and a grid worker's
+// first download writes ~13,000 of them.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+const pouch = vi.hoisted(() => ({ feeds: [] as { options: Record<string, unknown>; cancelled: boolean; emit: (e: string, c: unknown) => void }[] }));
+
+vi.mock('pouchdb-browser', async () => {
+  const { EventEmitter: Emitter } = await import('events');
+  return {
+    default: class {
+      setMaxListeners(): void {}
+      async get(): Promise<never> {
+        throw Object.assign(new Error('missing'), { status: 404 });
+      }
+      async allDocs() {
+        return { rows: [] };
+      }
+      changes(options: Record<string, unknown>) {
+        const feed = Object.assign(new Emitter(), {
+          options,
+          cancelled: false,
+          cancel() {
+            feed.cancelled = true;
+          },
+        });
+        pouch.feeds.push(feed);
+        return feed;
+      }
+    },
+  };
+});
+
+const live = () => pouch.feeds.filter((f) => f.options.live && !f.cancelled);
+
+beforeEach(() => {
+  vi.resetModules();
+  vi.useRealTimers();
+  pouch.feeds = [];
+});
+
+describe("the local database's changes", () => {
+  it('reach the screen shown and the alarm news through one live feed', async () => {
+    const { whileShown } = await import('../src/db');
+    const { alarmBanner } = await import('../src/grid/alarm-news');
+    const node = document.createElement('section');
+    const banner = alarmBanner(); // the grid's screens show it above their own
+    document.body.replaceChildren(banner, node);
+    const redrawn = vi.fn();
+    whileShown(node, redrawn, 10);
+    expect(live()).toHaveLength(1);
+
+    const at = new Date().toISOString();
+    const alarm = { _id: 'S1:alarm:A', type: 'alarm', shop: 'S1', status: 'open', created_at: at, items: [] };
+    live()[0]?.emit('change', { id: alarm._id, seq: 7, changes: [], doc: alarm });
+    await vi.waitFor(() => expect(banner.dataset.alarmNews).toBe('S1:alarm:A'));
+    await vi.waitFor(() => expect(redrawn).toHaveBeenCalledTimes(1));
+    const { followChanges } = await import('../src/db');
+    const stopCount = followChanges(() => undefined); // the pending count
+    expect(live()).toHaveLength(1);
+
+    // Another screen replaces the first one's follower, on the same feed.
+    const next = document.createElement('section');
+    node.replaceWith(next);
+    const again = vi.fn();
+    whileShown(next, again, 10);
+    expect(live()).toHaveLength(1);
+    live()[0]?.emit('change', { id: 'S1:patrol:B', seq: 8, changes: [], doc: {} });
+    await vi.waitFor(() => expect(again).toHaveBeenCalledTimes(1));
+    expect(redrawn).toHaveBeenCalledTimes(1);
+
+    stopCount();
+    expect(live()).toHaveLength(1); // the screen and the alarm news still follow
+  });
+
+  it('stop being read once nobody follows them', async () => {
+    const { followChanges } = await import('../src/db');
+    const stop = followChanges(() => undefined);
+    expect(live()).toHaveLength(1);
+    stop();
+    expect(live()).toHaveLength(0);
+  });
+});
