@@ -132,7 +132,8 @@ let photoWrites = 0;
 export async function putPhoto(doc: PouchDB.Core.PutDocument<Record<string, unknown>>): Promise<void> {
   photoWrites++;
   try {
-    await photosDb().put(doc);
+    const { id } = await photosDb().put(doc);
+    ledgers?.photos.noteWritten([id]); // the header counts it now, not at the next count
   } finally {
     photoWrites--;
   }
@@ -321,8 +322,32 @@ export class PushLedger {
     }, RECOUNT_DELAY_MS);
   }
 
+  /** Ids `noteWritten` counted since the last count began: a count that read the changes before they were written
+   *  keeps them (the next one, which `noteWritten` asks for, finds them in the changes). */
+  private noted = new Set<string>();
+
+  /**
+   * These documents were just written on this device: count them as waiting now. The count from the changes comes a
+   * moment later, and until then the header said 已同步 right after a submit, which the offline promise (the app
+   * always shows what waits) does not allow.
+   */
+  noteWritten(ids: Iterable<string>): void {
+    const waiting = new Set(this.waiting);
+    for (const id of ids) {
+      this.noted.add(id);
+      waiting.add(id);
+    }
+    this.waiting = [...waiting];
+    this.pending = this.waiting.length;
+    this.onCount();
+    this.recount();
+  }
+
   private readonly count = coalesce(async () => {
-    this.waiting = (await this.unacknowledged()).map((d) => d.id);
+    this.noted.clear();
+    const ids = (await this.unacknowledged()).map((d) => d.id);
+    const counted = new Set(ids);
+    this.waiting = [...ids, ...[...this.noted].filter((id) => !counted.has(id))];
     this.pending = this.waiting.length;
     this.onCount();
   });
@@ -372,6 +397,12 @@ function makeLedgers(): { data: PushLedger; photos: PushLedger } {
     photos: new PushLedger(photosDb(), PHOTOS_PUSHED_SEQ_KEY, () => true, publish),
   };
   return ledgers;
+}
+
+/** The events of a submission were just written on this device (../events appendEvents): the header counts them at
+ *  once. */
+export function noteWritten(ids: readonly string[]): void {
+  ledgers?.data.noteWritten(ids);
 }
 
 /** How many documents and photos wait for the server (computed afresh). */

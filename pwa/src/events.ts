@@ -1,6 +1,6 @@
 // Creating events on the device: every document a phone writes goes through appendEvent or savePhoto,
 // which fill the wire format's fields (id, schema, created_by, device, performed_at) the server checks.
-import { draftPhotosDb, localDb, photoDbs, type LocalDb } from './db';
+import { draftPhotosDb, localDb, noteWritten, photoDbs, type LocalDb } from './db';
 import { deviceId } from './device';
 import { holdPhoto, photoIdsIn, releasePhotos } from './draft-photos';
 import { fitWithin, MAX_SIDE, nextQuality, QUALITIES, shrinkFactor } from './photo-size';
@@ -61,6 +61,7 @@ export async function appendEvents<T extends EventInput>(docs: readonly T[]): Pr
     const err = failed as { name?: string; message?: string; reason?: string };
     throw Object.assign(new Error(err.message ?? err.reason ?? 'write failed'), { name: err.name ?? 'Error' });
   }
+  noteWritten(events.map((e) => e._id));
   return events.map((e) => e._id);
 }
 

@@ -7,6 +7,8 @@ const steps: string[] = [];
 /** The drafts' photos on the phone (../src/draft-photos), by id. */
 const held = new Map<string, Record<string, unknown>>();
 let failWith: { error: boolean; name: string; message: string } | null = null;
+/** What the header was told was written (../src/db noteWritten): only what the write kept. */
+const noted: string[] = [];
 vi.mock('../src/db', () => ({
   localDb: () => ({
     bulkDocs: async (docs: Record<string, unknown>[]) => {
@@ -28,6 +30,7 @@ vi.mock('../src/db', () => ({
     remove: async (id: string) => void held.delete(id),
   }),
   photoDbs: () => [],
+  noteWritten: (ids: string[]) => void noted.push(...ids),
   putPhoto: async (doc: Record<string, unknown>) => {
     if ('_rev' in doc) throw new Error('a moved photo is a new document in the photos database');
     steps.push(`photo ${String(doc._id)}`);
@@ -42,6 +45,7 @@ describe('appendEvents', () => {
     steps.length = 0;
     held.clear();
     failWith = null;
+    noted.length = 0;
   });
 
   it('moves the photos a submission refers to out of its draft before writing it, and only those', async () => {
@@ -69,6 +73,7 @@ describe('appendEvents', () => {
     expect(batch?.map((d) => d._id)).toEqual(ids);
     expect(new Set(batch?.map((d) => d.performed_at)).size).toBe(1);
     expect(new Set(ids).size).toBe(2);
+    expect(noted).toEqual(ids); // counted as waiting at once
     expect(batch?.every((d) => d.created_by === 'owner:S0001' && d.device === 'd-test' && d.schema === 1)).toBe(true);
   });
 
@@ -78,6 +83,7 @@ describe('appendEvents', () => {
     const err = await appendEvents([{ type: 'self_check', shop: 'S0001', answers: {} }]).catch((e: unknown) => e);
     expect(isQuotaError(err)).toBe(true);
     expect(written).toHaveLength(0);
+    expect(noted).toEqual([]);
   });
 });
 

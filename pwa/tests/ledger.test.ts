@@ -114,3 +114,41 @@ describe('pending documents', () => {
     expect((await l.unacknowledged()).map((d) => d.id)).toEqual(['S1:photo:C']);
   });
 });
+
+describe('a submission just written', () => {
+  it('counts as waiting at once, before the count from the changes', async () => {
+    const db = new Changes();
+    let counted = 0;
+    const l = new PushLedger(db as unknown as PouchDB.Database, 'noted.seq', (d) => d?.device === 'me', () => counted++);
+    db.write('S1:self_check:A');
+    l.noteWritten(['S1:self_check:A']);
+    expect(l.pending).toBe(1); // no await: the header must not say 已同步 for the moment in between
+    expect(l.waiting).toEqual(['S1:self_check:A']);
+    expect(counted).toBe(1);
+    l.noteWritten(['S1:self_check:A']); // noted twice (a retried submit): counted once
+    expect(l.pending).toBe(1);
+  });
+
+  it('is kept by a count that read the changes before it was written', async () => {
+    const db = new Changes();
+    const l = ledger(db);
+    db.write('S1:self_check:A');
+    let release: () => void = () => undefined;
+    const read = db.changes.bind(db);
+    // The count's read answers what the database held when it began, and only after the write below.
+    db.changes = async (options: { since: number }) => {
+      const answer = await read(options);
+      await new Promise<void>((resolve) => (release = resolve));
+      return answer;
+    };
+    l.recount();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the count has begun its read
+    db.write('S1:patrol:B');
+    l.noteWritten(['S1:patrol:B']);
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(l.waiting.sort()).toEqual(['S1:patrol:B', 'S1:self_check:A']);
+    expect(l.pending).toBe(2);
+  });
+});
