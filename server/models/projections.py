@@ -258,7 +258,7 @@ class Redemption(ShopProjection):
     note: Note = ""
     request_id: RequestId | None = None  # the office client's id for the request: a retry finds it instead
     performed_at: Timestamp  # the server's clock when it was recorded
-    created_by: UserId  # the office user who recorded it
+    created_by: UserId | Literal["admin"]  # the office user who recorded it, or the operator (`mashang admin-token`)
 
     @model_validator(mode="after")
     def _check_redemption(self) -> Self:

@@ -159,6 +159,20 @@ def test_a_retried_request_is_recorded_once(world: World, earned: dict[str, str]
     assert changed.status_code == 409 and "already recorded S0001:redemption:000001" in changed.json()["reason"]
 
 
+def test_the_operator_records_a_redemption(world: World, earned: dict[str, str]) -> None:
+    # The route takes an office or operator token; the operator's user id ("admin") was refused by the stored
+    # document's model after the balance check, a 500 with nothing written (as the black list's follow-up was).
+    resp = world.client.post(
+        "/api/office/rewards/S0001/redemptions", headers=world.admin(), json={"points": 4, "prize": "灭火器一具"}
+    )
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["redemption"]["created_by"] == "admin" and resp.json()["rewards"]["balance"] == 3
+    # The follower folds it in like an office account's, and the office reads it in the shop's history.
+    wait_until(lambda: (stored_rewards(world, world.admin(), "S0001") or {}).get("balance") == 3)
+    shop = world.client.get("/api/office/rewards/S0001", headers=earned).json()
+    assert [(item["created_by"], item["points"]) for item in shop["history"]] == [("admin", 4)]
+
+
 def test_concurrent_redemptions_never_spend_more_than_the_balance(world: World, earned: dict[str, str]) -> None:
     store = world.state.store
 
