@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal, Self
 
-from pydantic import Field, RootModel, ValidationError, model_validator
+from pydantic import Field, RootModel, StrictStr, StringConstraints, ValidationError, model_validator
 
 from server.models.common import (
     KEY,
+    MAX_NOTE,
     Code,
     Day,
     Doc,
@@ -33,6 +34,10 @@ Action = Literal["talk", "inspection", "working_group"]
 ACTIONS: Final[tuple[Action, ...]] = ("talk", "inspection", "working_group")
 ACTION_NAMES: Final[dict[str, str]] = {"talk": "约谈", "inspection": "专项检查", "working_group": "专班整治"}
 MAX_ACTIONS: Final = 200  # actions kept for one shop and month: far more than an office records
+# What the office types, without the spaces around it (as the other office forms keep it): a name of spaces alone is
+# refused as empty, and a note of spaces alone is no note.
+Name = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Remark = Annotated[StrictStr, StringConstraints(strip_whitespace=True, max_length=MAX_NOTE)]
 
 
 class Talk(Part):
@@ -40,9 +45,9 @@ class Talk(Part):
 
     action: Literal["talk"]
     on: Day
-    talked_to: Text  # who was talked to: 店主王某
-    by: Text  # who held the talk: 安监所张丽
-    note: Note = ""
+    talked_to: Name  # who was talked to: 店主王某
+    by: Name  # who held the talk: 安监所张丽
+    note: Remark = ""
 
 
 class Inspection(Part):
@@ -52,8 +57,8 @@ class Inspection(Part):
     status: Literal["planned", "done"]
     on: Day | None = None  # done on
     due: Day | None = None  # planned: to be done by
-    by: Text
-    note: Note = ""  # the result
+    by: Name
+    note: Remark = ""  # the result
 
     @model_validator(mode="after")
     def _check_inspection(self) -> Self:
@@ -73,8 +78,8 @@ class WorkingGroup(Part):
     status: Literal["active", "ended"]
     started: Day
     ended: Day | None = None
-    members: Text
-    note: Note = ""
+    members: Name
+    note: Remark = ""
 
     @model_validator(mode="after")
     def _check_group(self) -> Self:

@@ -1,15 +1,18 @@
 """The black list's follow-up at its edges (tests/api/test_followups.py has the ordinary use): the operator's token
-records one, a planned inspection has no day done, and a shop whose community moved to another sub-district does
-not carry what that sub-district's office recorded back into the list of the one it left.
+records one, a name of spaces alone is refused (and spaces around one dropped), a planned inspection has no day
+done, and a shop whose community moved to another sub-district does not carry what that sub-district's office
+recorded back into the list of the one it left.
 
 The world and the month's snapshots are tests/api/test_followups.py's: minglou's black list of 2025-03 is S0002 and
 S0001 (office zhao), xihu's is T0001 (office sun); wang is the district's office."""
 
 from __future__ import annotations
 
+import pytest
+
 from server.store.upsert import read
 from tests.api.conftest import wait_until
-from tests.api.test_followups import FOLLOWUPS, MONTH, PLANNED, TALK, _post, _snapshot
+from tests.api.test_followups import CJK, FOLLOWUPS, GROUP, INSPECTION, MONTH, PLANNED, TALK, _post, _snapshot
 from tests.api.test_followups import district as district  # the fixture: the same world and snapshots
 from tests.api.test_subdistrict_offices import District
 
@@ -22,6 +25,30 @@ def test_the_operator_records_a_follow_up(district: District) -> None:
     assert answer.status_code == 201, answer.text
     assert answer.json()["talk"]["recorded_by"] == "admin"
     assert d.get(FOLLOWUPS, d.zhao)["counts"]["talked"] == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({**TALK, "talked_to": "   "}, "约谈对象不能为空"),
+        ({**TALK, "by": " \u3000\t"}, "负责人或部门不能为空"),  # an ideographic space, as a Chinese keyboard types it
+        ({**INSPECTION, "by": "  "}, "负责人或部门不能为空"),
+        ({**GROUP, "members": "\n"}, "专班成员或部门不能为空"),
+    ],
+)
+def test_blank_names_are_refused_with_a_chinese_reason(district: District, body: dict[str, str], words: str) -> None:
+    d = district
+    # Spaces alone were recorded as who was talked to, who held the talk or the inspection, or the group's members.
+    answer = _post(d, "S0001", body, d.zhao)
+    assert answer.status_code == 400, answer.text
+    reason = answer.json()["reason"]
+    assert CJK.match(reason) and reason.startswith(words) and "at least 1 character" in reason, reason
+    assert d.get(FOLLOWUPS, d.zhao)["counts"]["outstanding"] == 2  # nothing recorded
+    # Spaces around a name are dropped, as the other office forms do.
+    spaced = _post(d, "S0001", {**TALK, "talked_to": " 店主王某 ", "by": "安监所张丽\u3000", "note": "  "}, d.zhao)
+    assert spaced.status_code == 201, spaced.text
+    talk = spaced.json()["talk"]
+    assert (talk["talked_to"], talk["by"], talk["note"]) == ("店主王某", "安监所张丽", "")
 
 
 def test_a_planned_inspection_has_no_day_done(district: District) -> None:
