@@ -206,7 +206,7 @@ class Registry:
         checked(Grid, {**doc, "community": community, "workers": new, "shops": (current or {}).get("shops", [])})
         for worker in set(new) - set(old):
             if await read(self.store, user_doc_id(f"grid:{worker}")) is None:
-                raise bad_request(f"workers: no grid worker {worker}")
+                raise bad_request(no_grid_worker(worker))
         saved = await self.put_grid(code, name, community, new, list((current or {}).get("shops", [])))
         for worker in set(new) ^ set(old):
             await bump_scope_version(self.store, f"grid:{worker}")
@@ -301,3 +301,12 @@ def checked(
         return model.model_validate({k: v for k, v in doc.items() if k != "_rev"}).to_doc()
     except ValidationError as e:
         raise bad_request(reason_of(e)) from None
+
+
+def no_grid_worker(worker: str) -> str:
+    """Why a grid's `workers` naming `worker` is refused: no grid worker's account has that username (or it is in
+    another sub-district, which reads the same). Chinese first, for the registry desk's grid form."""
+    return (
+        f"没有用户名为 {worker} 的网格员账号：请填写网格员账号的用户名（不是姓名），或先新建该账号。"
+        f"workers: no grid worker {worker}"
+    )

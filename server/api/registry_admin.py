@@ -20,6 +20,7 @@ from server.import_jobs import KEEP_JOBS, ImportJobs
 from server.importer import MAX_BYTES, Report, parse, too_big
 from server.models.registry import Shop, community_doc_id, grid_doc_id, shop_doc_id
 from server.office.reach import Reach
+from server.registry import no_grid_worker
 from server.store.protocol import Doc, Store
 from server.store.reads import docs_with_prefix
 
@@ -264,7 +265,7 @@ async def put_grid(request: Request) -> Response:
     community = text_field(body, "community", 64)
     await reach.community(store, community, bad_request(f"community: no community {community}"))
     for worker in workers or []:
-        await reach.user(store, f"grid:{worker}", bad_request(f"workers: no grid worker {worker}"))
+        await reach.user(store, f"grid:{worker}", bad_request(no_grid_worker(worker)))
     before = await registry_of(request).grid(request.path_params["code"])
     doc = await registry_of(request).save_grid(
         request.path_params["code"], text_field(body, "name"), text_field(body, "community", 64), workers

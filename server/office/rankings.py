@@ -46,7 +46,10 @@ def subdistrict_of(view: View, given: str | None) -> str:
         raise not_found(
             "还没有登记街道和店铺：请先在“登记管理”中填写街道名称，再导入店铺普查表。No sub-district is registered yet."
         )
-    raise bad_request(f"subdistrict: required, one of {', '.join(known)}")
+    raise bad_request(
+        f"本区有 {len(known)} 个街道（{'、'.join(known)}）：请选择要看的街道。"
+        f"subdistrict: required, one of {', '.join(known)}"
+    )
 
 
 def month_param(view: View, given: str | None) -> str:

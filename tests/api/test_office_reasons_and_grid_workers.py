@@ -1,5 +1,6 @@
 """What the office's screens are told, in Chinese first: an empty district's red/black list, a community's posters
-with no shop to print, and a grid whose grid workers are all taken off (its workers field sent empty)."""
+with no shop to print, a grid worker without an account, the district's office not saying which sub-district, and a
+grid whose grid workers are all taken off (its workers field sent empty)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from starlette.testclient import TestClient
 from server.app import create_app
 from server.settings import Settings
 from tests.api.conftest import SECRET, World
+from tests.api.test_subdistrict_offices import District
+from tests.api.test_subdistrict_offices import district as district  # the fixture: minglou and xihu
 
 
 def test_a_grid_sent_an_empty_workers_list_has_none_and_they_re_read_their_scope(world: World) -> None:
@@ -57,3 +60,24 @@ def test_an_empty_districts_red_black_list_says_what_to_do_first(empty: World) -
     resp = empty.client.get("/api/office/ranking", headers=empty.login("zhangli", "anjian-2026"))
     assert (resp.status_code, resp.json()["error"]) == (404, "not_found")
     assert resp.json()["reason"].startswith("还没有登记街道和店铺：请先在“登记管理”中填写街道名称")
+
+
+def test_a_grid_worker_without_an_account_is_refused_in_chinese(world: World) -> None:
+    office = world.login("wang", "wang-password")
+    body = {"name": "文三1网格", "community": "wensan", "workers": ["zhou", "ghost"]}
+    resp = world.client.put("/api/office/registry/grids/g1", json=body, headers=office)
+    assert resp.status_code == 400, resp.text
+    reason = resp.json()["reason"]
+    assert reason.startswith("没有用户名为 ghost 的网格员账号") and reason.endswith("workers: no grid worker ghost")
+
+
+def test_the_district_office_is_asked_which_sub_district_in_chinese(district: District) -> None:
+    d = district
+    # wang's reach is the whole district (minglou and xihu): the red/black list and its publishing need one of them.
+    for method, path in (("GET", "/api/office/ranking"), ("POST", "/api/office/rankings/2025-03/publish")):
+        resp = d.world.client.request(method, path, headers=d.wang)
+        assert resp.status_code == 400, resp.text
+        reason = resp.json()["reason"]
+        assert reason.startswith("本区有 2 个街道（minglou、xihu）") and reason.endswith(
+            "subdistrict: required, one of minglou, xihu"
+        ), reason

@@ -101,7 +101,7 @@ def test_communities_and_grids_with_their_grid_workers(world: World) -> None:
         {"code": "mn1", "name": "明南一网格", "workers": ["zhou"], "shops": 1}
     ]
     for body, reason in (
-        ({**grid, "workers": ["ghost"]}, "workers: no grid worker ghost"),
+        ({**grid, "workers": ["ghost"]}, "没有用户名为 ghost 的网格员账号"),
         ({**grid, "community": "nowhere"}, "community: no community nowhere"),
         ({**grid, "community": "wensan"}, "community: move the grid's shops out"),
         ({**grid, "workers": "li"}, "workers: a list"),
