@@ -176,7 +176,7 @@ describe('积分明细', () => {
   });
 
   it('says what each entry was for, in plain words', () => {
-    expect(ledgerWhat(entry('2026', 'start', 100, '2026'), hazards, items)).toBe('年初基础分');
+    expect(ledgerWhat(entry('2026', 'start', 100, '2026'), hazards, items)).toBe('年度基础分');
     expect(ledgerWhat(entry('01JE3', 'self_check', 2, 'S0001:self_check:01JE3'), hazards, items)).toBe('每周自查');
     expect(ledgerWhat(entry('2026-W45', 'missed_week', -1, '2026-W45'), hazards, items)).toBe('漏做自查：2026 年第 45 周');
     expect(ledgerWhat(entry('01JE4', 'patrol_clean', 5, 'S0001:patrol:01JE4'), hazards, items)).toBe('网格员巡查未发现隐患');

@@ -477,7 +477,8 @@ class _Projector:
         first_year = min(self.first_check.year, self.as_of.year) if self.first_check else self.as_of.year
         for year in range(first_year, self.as_of.year + 1):
             new_year = date(year, 1, 1)
-            self._entry_for(str(year), "start", R.start_points(self.history.on(new_year)), str(year), new_year)
+            rules = self.history.on(new_year)
+            self._entry_for(str(year), "start", R.start_points(rules), str(year), self._start_day(year), rules=rules)
         if self.first_check and self._owes_weeks():
             for monday in R.owed_weeks(self.first_check, self.history, self.as_of):
                 owed = _owed_week(monday, self.history)
@@ -502,6 +503,14 @@ class _Projector:
                 points = R.refund_points(rules, hazard.cost, fixed, hazard.deadline)
                 verification = hazard.verification
                 self._entry_for(hazard.key, "refund", points, hazard.id, verification, verification.id, rules)
+
+    def _start_day(self, year: int) -> date:
+        """The day the shop's `year` starts in its ledger: 1 January, or the day in it the shop came, registered
+        (`opened`) or earlier active (`first_check`), not a day before it existed. A shop registered before the day
+        was noted starts on 1 January. The points are 1 January's version's all the same."""
+        opened = self.registry.opened if self.registry else None
+        came = opened if opened is None or self.first_check is None else min(opened, self.first_check)
+        return came if came is not None and came.year == year else date(year, 1, 1)
 
     def _owes_weeks(self) -> bool:
         """Whether the shop owes weekly self-checks at all: a registered shop, active, or closed on a day its
@@ -548,8 +557,8 @@ class _Projector:
 
         first_year = min(self.first_check.year, year) if self.first_check else year
         for start_year in range(first_year, year + 1):
-            new_year = date(start_year, 1, 1)
-            entry(R.start_points(self.history.on(new_year)), new_year, R.midnight(new_year, rules))
+            on = self._start_day(start_year)
+            entry(R.start_points(self.history.on(date(start_year, 1, 1))), on, R.midnight(on, rules))
         if self.first_check and self._owes_weeks():
             for monday in R.owed_weeks(self.first_check, self.history, day):
                 owed = _owed_week(monday, self.history)

@@ -262,3 +262,26 @@ def test_what_is_not_a_scoring_event_of_this_shop_is_ignored() -> None:
 def test_a_check_whose_template_is_unknown_still_counts_but_declares_no_hazard() -> None:
     check = self_check("2026-03-02 10:00", "open_flame") | {"template_version": 9}
     assert ledger(project([check], "2026-03-02")) == {"self_check": [2]}
+
+
+def test_a_shop_registered_in_the_year_starts_it_on_the_day_it_came() -> None:
+    # Registered on 20 November: the year's start points are dated that day in its ledger (they were dated 1 January,
+    # before the shop existed); a shop registered before the day was noted (`opened` None) keeps 1 January.
+    def start(docs: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
+        return [(str(e["_id"]), e["points"], e["day"]) for e in of_type(docs, "ledger") if e["rule"] == "start"]
+
+    registered = {**shop(), "opened": "2026-11-20"}
+    docs = project([], "2026-11-30", registered)
+    assert start(docs) == [(f"{SHOP}:ledger:2026:start", 100, "2026-11-20")]
+    assert (score(docs)["points"], score(docs)["updated_at"]) == (100, "2026-11-20T00:00:00+08:00")
+    assert start(project([], "2026-11-30", shop())) == [(f"{SHOP}:ledger:2026:start", 100, "2026-01-01")]
+    # The next year starts on 1 January; the points are the year's as before.
+    docs = project([self_check("2026-11-23 10:00")], "2027-01-10", registered)
+    assert start(docs) == [
+        (f"{SHOP}:ledger:2026:start", 100, "2026-11-20"),
+        (f"{SHOP}:ledger:2027:start", 100, "2027-01-01"),
+    ]
+    assert score(docs)["points"] == 100 - 1  # 2026-W52 missed, charged on 4 January; the self-check counted in 2026
+    # A check the server counts before the day the shop was registered: the year starts on the check's day.
+    early = project([self_check("2026-11-18 10:00")], "2026-11-30", registered)
+    assert start(early) == [(f"{SHOP}:ledger:2026:start", 100, "2026-11-18")]

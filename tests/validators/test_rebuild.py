@@ -60,7 +60,9 @@ def test_the_past_scores_are_the_scores_of_the_events_performed_by_then(changes:
     for shop in district.shops:
         registry = {"_id": f"{shop.code}:shop:{shop.code}", "type": "shop", "schema": 1, **shop.registry_doc()}
         own = [e for e in events if e["shop"] == shop.code]
-        for given in (registry, None):
+        # Also registered two days into the history: after S0001's and S0002's first checks, before the others'
+        # (their 2025 starts on the earlier of the two days, `_start_day`).
+        for given in (registry, {**registry, "opened": "2025-09-22"}, None):
             docs, past = projections.project_with_past(given, own, rules, END, templates, days)
             assert docs == projections.project_shop(given, own, rules, END, templates)
             assert past == projections.scores_as_of(given, own, rules, days, templates)
