@@ -215,10 +215,12 @@ def group_text(followup: Any, flagged: bool) -> str:
         return ""
     if not group:
         return "专班整治未组建"
+    # One carried from an earlier month (`server.office.followups.with_carried`) says where it was recorded.
+    since = f"；沿用 {group.get('month')} 的记录" if group.get("carried") else ""
     if group.get("status") == "ended":
         span = f"{group.get('started')} 至 {group.get('ended')}"
-        return f"专班整治已结束（{span}，{group.get('members')}）" + _note(group)
-    return f"专班整治进驻中（{group.get('started')} 起，{group.get('members')}）" + _note(group)
+        return f"专班整治已结束（{span}，{group.get('members')}{since}）" + _note(group)
+    return f"专班整治进驻中（{group.get('started')} 起，{group.get('members')}{since}）" + _note(group)
 
 
 def _note(action: dict[str, Any]) -> str:

@@ -185,13 +185,16 @@ async def efile(request: Request) -> Response:
     """`GET /api/office/shops/{code}/efile`: `{"shop", "summary", "score", "timeline"}`; the timeline holds every
     document of the shop (checks, patrols, rectifications, verifications, photos, hazards with their history,
     alarms, ledger entries) and what the office did about its black-listed months (`followup`: a talk, a special
-    inspection, a working group), newest first, each with its `at`."""
+    inspection, a working group), newest first, each with its `at`; `working_group`: the working group in the shop now
+    (进驻中, the latest recorded in any month, with the `month` it was recorded in; null: none)."""
     _principal, reach = await office(request)
     view = await office_view(request)
     code = request.path_params["code"]
     reach.view_shop(view, code)
     answer = await shops.efile(_store(request), view, code)
-    done = followups.timeline(await followups.of_shop(_store(request), code))
+    months, group = await followups.of_shop(_store(request), code)
+    answer["working_group"] = group
+    done = followups.timeline(months)
     if done:
         zone = ZoneInfo(view.rules.timezone)
         answer["timeline"] = sorted([*answer["timeline"], *done], key=lambda e: _moment(e, zone), reverse=True)

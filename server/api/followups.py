@@ -34,7 +34,9 @@ async def month_followups(request: Request) -> Response:
     """`GET /api/office/rankings/{month}/followups?subdistrict=`: `{"subdistrict", "month", "counts", "items"}`:
     each shop of the month's black list in rank order (`shop`, `name`, `rank`, `points`, `working_group`), with its
     `followup` (the latest `talk`, `inspection` and `working_group`, null for none yet, and every action, newest
-    first, each with `recorded_by` and `recorded_at`; null when nothing is recorded) and what is `outstanding`;
+    first, each with `recorded_by` and `recorded_at`; null when nothing is recorded) and what is `outstanding`. A
+    working group recorded in an earlier month and not ended since is carried into the month's `working_group` (with
+    the `month` it was recorded in and `carried: true`) unless the month records its own; `actions` are the month's;
     `counts`: `black`, `talked`, `inspected`, `inspection_planned`, `working_group`, `group_active`, `group_ended`,
     `outstanding`. 404 for a month without a ranking."""
     reach, view = await reached(request)
@@ -67,10 +69,12 @@ async def record(request: Request) -> Response:
     """`POST /api/office/rankings/{month}/followups/{shop}`: records one action for a shop of the month's black list,
     `{"action": "talk", "on", "talked_to", "by", "note"?}`, `{"action": "inspection", "status": "done"|"planned",
     "on" (done) or "due" (planned), "by", "note"?}` or `{"action": "working_group", "status": "active"|"ended",
-    "started", "ended"?, "members", "note"?}`; 201 with the shop's follow-up of the month. 400 with a reason, Chinese
-    first, for a shop not on that month's black list (a working group: not flagged for one), a day done after today
-    or before the month, a note over 500 characters, an unknown action; 404 for an unknown shop or a month without a
-    ranking."""
+    "started", "ended"?, "members", "note"?}` (ending the group in place, own or carried from an earlier month:
+    `{"action": "working_group", "status": "ended", "ended"}`, its start and members kept); 201 with the shop's
+    follow-up of the month. 400 with a reason, Chinese first, for a shop not on that month's black list (a working
+    group: not flagged for one and none carried), ending a working group that is not in place, a day done after
+    today or before the month, a note over 500 characters, an unknown action; 404 for an unknown shop or a month
+    without a ranking."""
     principal, reach = await office(request)
     view = await office_view(request)
     code = str(request.path_params["shop"])

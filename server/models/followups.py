@@ -72,22 +72,30 @@ class Inspection(Part):
 
 
 class WorkingGroup(Part):
-    """专班整治: a dedicated working group in the shop (进驻中) or finished (已结束), its members or departments."""
+    """专班整治: a dedicated working group in the shop (进驻中) or finished (已结束), its members or departments.
+
+    A working group in the shop stays there from month to month until its end is recorded (`server.office.followups`
+    carries it): ending it needs only the day it ended, its start and members are the group's in place unless given.
+    """
 
     action: Literal["working_group"]
     status: Literal["active", "ended"]
-    started: Day
+    started: Day | None = None  # required when active; when ended, the group in place's unless given
     ended: Day | None = None
-    members: Name
+    members: Name | None = None  # likewise
     note: Remark = ""
 
     @model_validator(mode="after")
     def _check_group(self) -> Self:
+        if self.status == "active" and self.started is None:
+            raise refuse("进驻中的专班整治须填写进驻日期。started: required when the working group is active")
+        if self.status == "active" and self.members is None:
+            raise refuse("进驻中的专班整治须填写专班成员或部门。members: required when the working group is active")
         if self.status == "ended" and self.ended is None:
             raise refuse("已结束的专班整治须填写结束日期。ended: required when the working group has ended")
         if self.status == "active" and self.ended is not None:
             raise refuse("进驻中的专班整治没有结束日期。ended: only when the working group has ended")
-        if self.ended is not None and self.ended < self.started:
+        if self.ended is not None and self.started is not None and self.ended < self.started:
             raise refuse("结束日期早于进驻日期。ended: before started")
         return self
 

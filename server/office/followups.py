@@ -4,11 +4,20 @@ or a working group (专班整治) for a black-listed shop, and reading what was 
 The documents are `server.models.followups.FollowUp`. A shop may be followed up for a month when it is on that
 month's black list, the snapshot's as it stands or the published one's (the list announced); a working group only
 when the month flags the shop for one. Dates of what was done may not be after today nor before the month began.
+
+A talk and a special inspection are the month's own: each month's black list asks for them again. A working group
+is not: once in the shop (进驻中) it stays there until its end is recorded, whatever month the office records that
+in. The truth stays in the months' documents (no other document, no other partition): a month's view reads the
+shop's earlier months' follow-ups back and carries the latest working group recorded there into the month
+(`carried`) while it is in place, or when it ended in or after the month began, unless the month records one of its
+own. Its `month` is where it was recorded, and `carried` is true. The office ends a carried group from the later
+month (recorded there, so the months after it no longer carry it); ending one that is not in place is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
@@ -28,11 +37,12 @@ from server.models.followups import (
     WorkingGroup,
     followup_id,
 )
-from server.store.protocol import Doc, Store
+from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.reads import docs_by_id, docs_with_prefix
 from server.store.upsert import read
 
 WRITE_ATTEMPTS: Final = 5
+CARRY_READS: Final = 32  # shops whose earlier months are read at once (a district's black list has up to 1,500)
 
 
 @dataclass(frozen=True)
@@ -87,13 +97,21 @@ def _check_days(action: Talk | Inspection | WorkingGroup, black: BlackList, toda
             )
 
 
-def check(action: Talk | Inspection | WorkingGroup, black: BlackList, shop: str, today: date) -> None:
-    """Refuse (400, Chinese first) an action for a shop that month's list does not call for, or on wrong days."""
+def check(
+    action: Talk | Inspection | WorkingGroup,
+    black: BlackList,
+    shop: str,
+    today: date,
+    carried: Mapping[str, Any] | None = None,
+) -> None:
+    """Refuse (400, Chinese first) an action for a shop that month's list does not call for, or on wrong days. A
+    working group carried from an earlier month (`carried`) may be recorded (ended) even when the month no longer
+    flags the shop."""
     if shop not in black.shops:
         raise bad_request(
             f"店铺 {shop} 不在 {black.month} 的黑榜上，无需跟进。{shop} is not on the black list of {black.month}"
         )
-    if action.action == "working_group" and shop not in black.group:
+    if action.action == "working_group" and shop not in black.group and carried is None:
         raise bad_request(
             f"店铺 {shop} 未列入 {black.month} 的专班整治（连续多月上黑榜的店铺才需专班）。"
             f"{shop} is not flagged for a working group in {black.month}"
@@ -111,13 +129,18 @@ async def record(
     today: date,
 ) -> dict[str, Any]:
     """Append `action` to the shop's follow-up of the month, with who and when; answers the follow-up as `public`
-    gives it. A read-modify-write on the stored revision, so two offices recording at once both keep theirs."""
-    check(action, black, shop, today)
+    gives it (with the working group carried from an earlier month, if any). A read-modify-write on the stored
+    revision, so two offices recording at once both keep theirs. Ending a working group needs one in place (the
+    month's own or a carried one), whose start and members it keeps unless given."""
+    carried = (await carried_groups(store, black, [shop])).get(shop)
+    check(action, black, shop, today, carried)
     doc_id = followup_id(shop, black.month)
     at = now.isoformat(timespec="seconds")
-    recorded = Recorded.model_validate({**action.model_dump(mode="json"), "recorded_by": by, "recorded_at": at})
     for _ in range(WRITE_ATTEMPTS):
         current = await read(store, doc_id)
+        own = public(current)["working_group"] if current is not None else None
+        done = _ending(action, black, shop, own or carried) if isinstance(action, WorkingGroup) else action
+        recorded = Recorded.model_validate({**done.model_dump(mode="json"), "recorded_by": by, "recorded_at": at})
         actions = [*(current or {}).get("actions", ()), recorded.model_dump(mode="json", exclude_none=True)]
         if len(actions) > MAX_ACTIONS:
             raise conflict(f"该店 {black.month} 的跟进记录已满 {MAX_ACTIONS} 条。at most {MAX_ACTIONS} actions a month")
@@ -139,10 +162,34 @@ async def record(
             new["_rev"] = current["_rev"]
         [result] = await store.bulk_docs([new])
         if result.get("ok"):
-            return public(new)
+            return with_carried(public(new), carried, black, shop) or public(new)
         if result.get("error") != "conflict":
             raise CouchError(500, str(result.get("error", "error")), str(result.get("reason", "write failed")))
     raise conflict(f"{doc_id} kept changing; try again.")
+
+
+def _ending(action: WorkingGroup, black: BlackList, shop: str, group: Mapping[str, Any] | None) -> WorkingGroup:
+    """A working group's end, with the start and members of the group in place unless given; 400 (Chinese first)
+    when no group is in place to end and the action does not give them (a group that came and went is recorded at
+    once with its start, members and end). Any other working-group action as it is."""
+    if action.status != "ended":
+        return action
+    if group is None or group.get("status") != "active":
+        if action.started is not None and action.members is not None:
+            return action  # a group that came and went, recorded at once with its days and members
+        if group is None:
+            raise bad_request(
+                f"店铺 {shop} 在 {black.month} 没有进驻中的专班整治，无法只记录结束：请填写进驻日期和专班成员。"
+                f"{shop} has no working group in place in {black.month} to end: give its started and members"
+            )
+        raise bad_request(
+            f"店铺 {shop} 的专班整治已于 {group.get('ended')} 结束，不是进驻中，不能再次结束。"
+            f"{shop}'s working group is not in place: it ended on {group.get('ended')}"
+        )
+    started = action.started or date.fromisoformat(str(group.get("started")))
+    if action.ended is not None and action.ended < started:
+        raise bad_request(f"结束日期早于进驻日期（{started}）。ended: before the working group started ({started})")
+    return action.model_copy(update={"started": started, "members": action.members or group.get("members")})
 
 
 def public(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -187,25 +234,103 @@ def counts(black: BlackList, followups: Mapping[str, Mapping[str, Any]]) -> dict
         out["talked"] += int(bool(f.get("talk")))
         out["inspected"] += int(inspection.get("status") == "done")
         out["inspection_planned"] += int(inspection.get("status") == "planned")
-        out["working_group"] += int(shop in black.group)
+        out["working_group"] += int(shop in black.group or bool(group))  # flagged, or a group still in the shop
         out["group_active"] += int(group.get("status") == "active")
         out["group_ended"] += int(group.get("status") == "ended")
         out["outstanding"] += int(bool(outstanding(f, shop in black.group)))
     return out
 
 
+def latest_group(docs: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The latest working-group action of a shop's follow-up documents (oldest month first, as stored), with the
+    `month` it was recorded in; None without any."""
+    found: dict[str, Any] | None = None
+    for doc in docs:
+        for action in doc.get("actions", ()):
+            if action.get("action") == "working_group":
+                found = {**{k: v for k, v in action.items() if v is not None}, "month": doc.get("month")}
+    return found
+
+
+def _carried(docs: Iterable[Mapping[str, Any]], black: BlackList) -> dict[str, Any] | None:
+    """The working group that earlier months' documents carry into the black list's month: the latest recorded, in
+    place (进驻中) or ended in or after the month began (it was there for part of it)."""
+    group = latest_group(docs)
+    if group is None:
+        return None
+    if group.get("status") == "active" or str(group.get("ended") or "") >= black.first_day.isoformat():
+        return {**group, "carried": True}
+    return None
+
+
+async def carried_groups(store: Store, black: BlackList, shops: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """By shop, the working group carried into the black list's month from the shop's earlier months (`_carried`),
+    as recorded by this sub-district's office; a shop with none is left out."""
+
+    async def one(shop: str) -> tuple[str, dict[str, Any] | None]:
+        query = AllDocsQuery(
+            startkey=followup_id(shop, ""),
+            endkey=followup_id(shop, black.month),
+            inclusive_end=False,
+            include_docs=True,
+        )
+        rows = (await store.all_docs(query))["rows"]
+        docs = [r["doc"] for r in rows if r.get("doc") and r["doc"].get("subdistrict") == black.subdistrict]
+        return shop, _carried(docs, black)
+
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(shops), CARRY_READS):
+        for shop, group in await asyncio.gather(*(one(s) for s in shops[start : start + CARRY_READS])):
+            if group is not None:
+                out[shop] = group
+    return out
+
+
+def with_carried(
+    followup: Mapping[str, Any] | None, carried: Mapping[str, Any] | None, black: BlackList, shop: str
+) -> dict[str, Any] | None:
+    """A shop's follow-up of the month with the working group carried from an earlier month, when the month records
+    none of its own (the month's own actions, `actions`, stay the month's)."""
+    if carried is None or (followup is not None and followup.get("working_group")):
+        return dict(followup) if followup is not None else None
+    out: dict[str, Any] = (
+        dict(followup)
+        if followup is not None
+        else {
+            "shop": shop,
+            "month": black.month,
+            "subdistrict": black.subdistrict,
+            **dict.fromkeys(ACTIONS),
+            "actions": [],
+            "updated_at": None,
+        }
+    )
+    out["working_group"] = dict(carried)
+    return out
+
+
 async def of_month(store: Store, black: BlackList) -> dict[str, dict[str, Any]]:
-    """The follow-ups of the black list's shops for its month, by shop, as `public` gives them (a shop without any is
-    left out). Only those recorded for this sub-district's list: a shop whose community moved to another sub-district
-    stays on the old one's past (or published) list, and what the other's office records about it is not for this
-    one to read."""
+    """The follow-ups of the black list's shops for its month, by shop, as `public` gives them, with a working group
+    carried from an earlier month (`with_carried`); a shop without any is left out. Only those recorded for this
+    sub-district's list: a shop whose community moved to another sub-district stays on the old one's past (or
+    published) list, and what the other's office records about it is not for this one to read."""
     found = await docs_by_id(store, [followup_id(shop, black.month) for shop in black.shops])
-    return {str(doc["shop"]): public(doc) for doc in found.values() if doc.get("subdistrict") == black.subdistrict}
+    own = {str(doc["shop"]): public(doc) for doc in found.values() if doc.get("subdistrict") == black.subdistrict}
+    carried = await carried_groups(store, black, black.shops)
+    out = {}
+    for shop in black.shops:
+        followup = with_carried(own.get(shop), carried.get(shop), black, shop)
+        if followup is not None:
+            out[shop] = followup
+    return out
 
 
-async def of_shop(store: Store, shop: str) -> list[dict[str, Any]]:
-    """Every month's follow-up of a shop, oldest month first, as `public` gives them."""
-    return [public(doc) for doc in await docs_with_prefix(store, followup_id(shop, ""))]
+async def of_shop(store: Store, shop: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Every month's follow-up of a shop, oldest month first, as `public` gives them, and its working group in place
+    (进驻中) now, with the `month` it was recorded in (None: none in place)."""
+    docs = await docs_with_prefix(store, followup_id(shop, ""))
+    group = latest_group(docs)
+    return [public(doc) for doc in docs], group if group and group.get("status") == "active" else None
 
 
 def timeline(months: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

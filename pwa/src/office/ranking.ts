@@ -47,9 +47,14 @@ export interface FollowUpAction {
   note?: string;
   recorded_by?: string;
   recorded_at?: string;
+  /** A working group recorded in an earlier month and not ended since: the month it was recorded in. */
+  month?: string;
+  carried?: boolean;
 }
 
-/** A shop's follow-up of a month: the latest action of each kind (null: none yet), every action newest first. */
+/** A shop's follow-up of a month: the latest action of each kind (null: none yet), every action newest first (the
+ *  month's own). Its working group may be carried from an earlier month (`carried`, `month`): it stays in the shop
+ *  until its end is recorded. */
 export interface FollowUp {
   talk?: FollowUpAction | null;
   inspection?: FollowUpAction | null;
@@ -264,7 +269,9 @@ export function followupParts(f: FollowUp | null | undefined, flagged: boolean):
   else parts.push(ot('followup.planned', { day: monthDay(inspection.due) }));
   if (flagged || group) {
     if (!group) parts.push(ot('followup.noGroup'));
-    else if (group.status === 'ended') parts.push(ot('followup.groupEnded', { day: monthDay(group.ended) }));
+    // One carried from an earlier month: its days are not the list's month, so in full.
+    else if (group.status === 'ended') parts.push(ot('followup.groupEnded', { day: group.carried ? group.ended ?? '—' : monthDay(group.ended) }));
+    else if (group.carried) parts.push(ot('followup.groupCarried', { day: group.started ?? '—', month: group.month ?? '—' }));
     else parts.push(ot('followup.groupActive', { day: monthDay(group.started) }));
   }
   return parts;
@@ -293,7 +300,9 @@ function followupCell(r: RankRow, path: string, saved: () => void): HTMLElement 
       'data-talked': f?.talk ? 'true' : 'false',
       'data-inspection': f?.inspection?.status ?? 'none',
       'data-group': f?.working_group?.status ?? (r.working_group ? 'none' : undefined),
+      'data-group-since': f?.working_group?.carried ? f.working_group.month : undefined,
       'data-outstanding': String((r.outstanding ?? []).length),
+      title: f?.working_group?.carried ? ot('followup.groupCarriedTitle', { month: f.working_group.month ?? '—' }) : undefined,
     },
     h('span', { class: 'followup-done' }, followupParts(f, Boolean(r.working_group)).join(' · ')),
     ' ',
@@ -315,19 +324,27 @@ function followupCell(r: RankRow, path: string, saved: () => void): HTMLElement 
 }
 
 /** The form recording one action for a black-listed shop: a talk, a special inspection (done on a day, or planned
- *  with a due day) or, for a shop flagged for one, a working group (on site, or finished on a day). */
+ *  with a due day) or, for a shop flagged for one or with one in the shop, a working group: on site, or, the one in
+ *  the shop (the month's or carried from an earlier month), finished on a day, its start and members as recorded. */
 function followupForm(r: RankRow, path: string, saved: () => void): HTMLFormElement {
   const today = todayInShanghai();
   const kinds: [string, string][] = [
     ['talk', ot('followup.action.talk')],
     ['inspection', ot('followup.action.inspection')],
   ];
-  if (r.working_group) kinds.push(['working_group', ot('followup.action.working_group')]);
+  const group = r.followup?.working_group;
+  const inPlace = group?.status === 'active' ? group : null;
+  if (r.working_group || group) kinds.push(['working_group', ot('followup.action.working_group')]);
   const action = select('action', kinds, 'talk');
   const fields = h('div', { class: 'followup-fields' });
   const day = (name: string, value = today): HTMLInputElement => input(name, { type: 'date', value, max: today, required: true });
   const text = (name: string): HTMLInputElement => input(name, { maxlength: '200', required: true });
   const note = (): HTMLInputElement => input('note', { maxlength: '500' });
+  const members = (): HTMLInputElement => {
+    const el = text('members');
+    el.value = inPlace?.members ?? '';
+    return el;
+  };
   const drawFields = (): void => {
     if (action.value === 'talk') {
       fields.replaceChildren(
@@ -341,13 +358,15 @@ function followupForm(r: RankRow, path: string, saved: () => void): HTMLFormElem
     const statuses: [string, string][] =
       action.value === 'inspection'
         ? [['done', ot('followup.status.done')], ['planned', ot('followup.status.planned')]]
-        : [['active', ot('followup.status.active')], ['ended', ot('followup.status.ended')]];
+        : inPlace
+          ? [['ended', ot('followup.status.ended')], ['active', ot('followup.status.active')]]
+          : [['active', ot('followup.status.active')], ['ended', ot('followup.status.ended')]]; // ended: one that came and went
     const status = select('status', statuses, statuses[0]![0]);
     // The day that goes with the status: done on / due by; a working group's end once it has ended.
     const [first, second] =
       action.value === 'inspection'
         ? [field(ot('followup.on'), day('on')), field(ot('followup.due'), input('due', { type: 'date', min: today, required: true }))]
-        : [field(ot('followup.started'), day('started')), field(ot('followup.ended'), day('ended'))];
+        : [field(ot('followup.started'), day('started', inPlace?.started ?? today)), field(ot('followup.ended'), day('ended'))];
     const shown = (): void => {
       const later = status.value === 'planned' || status.value === 'ended';
       if (action.value === 'inspection') first.hidden = later;
@@ -359,7 +378,7 @@ function followupForm(r: RankRow, path: string, saved: () => void): HTMLFormElem
       field(ot('followup.status'), status),
       first,
       second,
-      action.value === 'inspection' ? field(ot('followup.inspectedBy'), text('by')) : field(ot('followup.members'), text('members')),
+      action.value === 'inspection' ? field(ot('followup.inspectedBy'), text('by')) : field(ot('followup.members'), members()),
       field(action.value === 'inspection' ? ot('followup.result') : ot('followup.note'), note()),
     );
     shown();

@@ -231,6 +231,15 @@ interface EFile {
   timeline?: Doc[];
   events?: Doc[];
   ledger?: Doc[];
+  /** The working group in the shop now (进驻中): the latest recorded, whatever month; null: none. */
+  working_group?: (FollowUpAction & { month?: string }) | null;
+}
+
+/** The e-file's line for a working group in the shop now (carried month to month until its end is recorded). */
+export function workingGroupDetail(group: (FollowUpAction & { month?: string }) | null | undefined): HTMLElement | null {
+  if (!group || group.status !== 'active') return null;
+  const text = ot('efile.workingGroupActive', { day: group.started ?? '—', members: group.members ?? '—', month: group.month ?? '—' });
+  return h('div', { 'data-working-group': group.month ?? '' }, h('dt', {}, ot('efile.workingGroup')), h('dd', {}, text));
 }
 
 function efile(code: string): HTMLElement {
@@ -253,6 +262,7 @@ function efile(code: string): HTMLElement {
       detail(ot('common.status'), shop.status === 'closed' ? ot('shops.closed') : ot('shops.active')),
       detail(ot('efile.score'), score.points), detail(ot('efile.rank'), score.rank ? `${str(score.rank)} / ${str(score.of)}` : '—'),
       detail(ot('ranking.list'), score.list ? ot(score.list === 'red' ? 'ranking.red' : 'ranking.black') : '—'),
+      workingGroupDetail(answer.working_group),
     );
     const grids = await get<unknown>('/api/office/registry/communities')
       .then((a) => listOf<{ name: string; grids?: { code: string; name: string }[] }>(a, 'communities'))
