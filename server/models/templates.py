@@ -93,9 +93,10 @@ class TemplateItem(Part):
 
     def is_hazard(self, value: bool | int | str) -> bool:
         """Whether `value` is this item's hazard answer; "na" (not applicable) never is."""
-        if isinstance(self.hazard_when, Equals):
-            return isinstance(value, bool) and value is self.hazard_when.equals
-        return isinstance(value, int) and not isinstance(value, bool) and value > self.hazard_when.gt
+        condition = self.hazard_when  # read once: a projection asks this for every answer of every check
+        if isinstance(condition, Equals):
+            return value is condition.equals and isinstance(value, bool)
+        return isinstance(value, int) and not isinstance(value, bool) and value > condition.gt
 
 
 class Template(Doc):
@@ -187,11 +188,11 @@ def check_event(template: Template, event: ChecklistEvent) -> list[str]:
 def hazard_items(template: Template, answers: Mapping[str, Answer]) -> list[tuple[str, Severity]]:
     """The answers this template marks as hazards, in template order, with their severity after escalation.
     Answers that do not fit the template (see `check_answers`) are ignored."""
-    hazards = {
-        item.id: item
-        for item in template.items
-        if item.id in answers and item.is_hazard(answers[item.id].value) and not _misfit(item, answers[item.id])
-    }
+    hazards: dict[str, TemplateItem] = {}
+    for item in template.items:  # runs for every self-check a projection takes: one look-up per item
+        answer = answers.get(item.id)
+        if answer is not None and item.is_hazard(answer.value) and not _misfit(item, answer):
+            hazards[item.id] = item
     found: list[tuple[str, Severity]] = []
     for item_id, item in hazards.items():
         severity = item.severity

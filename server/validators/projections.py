@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
@@ -36,6 +36,8 @@ Templates = Mapping[tuple[str, int], Template]
 SCORED_TYPES: Final = frozenset({"self_check", "patrol", "rectification", "verification"})
 DAY: Final = timedelta(days=1)
 SIX_DAYS: Final = timedelta(days=6)
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND: Final = timedelta(microseconds=1)
 ALARM_OWNED: Final = ("status", "history", "department")  # the office changes these through its API
 SCORE_OWNED: Final = ("rank", "of", "list", "working_group")  # the sub-district ranking fills these
 # Ledger entries, hazards, scores and rewards are built here field by field in their models' order and written
@@ -126,7 +128,14 @@ def canonical_events(events: Iterable[Mapping[str, Any]]) -> list[Event]:
         seen = chosen.get(event.id)
         if seen is None or _canonical_json(doc) > _canonical_json(seen[0]):
             chosen[event.id] = (doc, event)
-    return sorted((event for _, event in chosen.values()), key=lambda event: (event.performed_at, event.id))
+    return sorted((event for _, event in chosen.values()), key=_canonical_order)
+
+
+def _canonical_order(event: Event) -> tuple[int, str]:
+    """(`performed_at`, `_id`), the moment as whole microseconds since 1970 UTC: ordered exactly as the aware
+    datetimes are, without every comparison of two of them (parsed, each with a tzinfo object of its own) working
+    out both UTC offsets, which made sorting a shop's events take twice as long."""
+    return (event.performed_at - EPOCH) // MICROSECOND, event.id
 
 
 def receipts(events: Iterable[Mapping[str, Any]]) -> dict[str, datetime]:
@@ -138,7 +147,7 @@ def receipts(events: Iterable[Mapping[str, Any]]) -> dict[str, datetime]:
         if doc.get("type") != "receipt":
             continue
         try:
-            moment = datetime.fromisoformat(str(doc["received_at"]).replace("Z", "+00:00"))
+            moment = R.parse_moment(str(doc["received_at"]).replace("Z", "+00:00"))
             ids = [str(event) for event in doc["events"]]
         except (KeyError, TypeError, ValueError):
             continue
@@ -200,6 +209,7 @@ class _OwedWeek(NamedTuple):
     rules: Rules  # the version in force on its Sunday
     due: date  # the day a miss is charged on (`R.missed_week_due`)
     due_at: datetime  # its midnight (`_Projector._due`)
+    missed: int  # what a miss costs from `due` on (`R.missed_week_points` as of any day from then)
 
 
 @lru_cache(maxsize=1 << 12)
@@ -210,7 +220,16 @@ def _owed_week(monday: date, history: RulesHistory) -> _OwedWeek:
     sunday = monday + SIX_DAYS
     rules = history.on(sunday)
     due = R.missed_week_due(sunday, rules)
-    return _OwedWeek(R.week_of(monday), sunday, rules, due, R.midnight(due, history.current))
+    missed = R.missed_week_points(rules, False, sunday, due)
+    return _OwedWeek(R.week_of(monday), sunday, rules, due, R.midnight(due, history.current), missed)
+
+
+@lru_cache(maxsize=1 << 12)
+def _owed_weeks(first_monday: date, history: RulesHistory, as_of: date) -> tuple[tuple[date, _OwedWeek], ...]:
+    """`R.owed_weeks` with each week's `_owed_week`, for a shop that came onto the platform in the week of
+    `first_monday`: shops that came in the same week share them, so `score_as_of` (for each past day asked) and
+    `_time_rules` loop over a tuple instead of walking the calendar again for every shop."""
+    return tuple((monday, _owed_week(monday, history)) for monday in R.owed_weeks(first_monday, history, as_of))
 
 
 class _Projector:
@@ -225,6 +244,11 @@ class _Projector:
         self.as_of = as_of
         self.templates = templates
         self.entries: dict[tuple[str, LedgerRule], _Entry] = {}
+        # The latest `moment` of the `entries` (None with none), kept as they are added, while `_latest_known`:
+        # `score_as_of` wants it for each past day, and comparing moments parsed with tzinfo objects of their own
+        # works out both UTC offsets each time (`_latest_entry`).
+        self._latest: datetime | None = None
+        self._latest_known = True
         self.hazards: dict[str, HazardState] = {}
         self.parked: dict[str, list[tuple[FollowUp, datetime]]] = {}  # follow-ups of hazards not (yet) found
         # A hazard found again while still unresolved is that hazard (`_unresolved`), and the id the second finding
@@ -342,7 +366,8 @@ class _Projector:
             points = R.patrol_clean_points(rules, new_hazards)
             self._entry_for(patrol.key, "patrol_clean", points, patrol.id, patrol, rules=rules)
         elif new_hazards and (earlier := self.visits[day]) is not None:
-            self.entries.pop((earlier, "patrol_clean"), None)  # the visit found a hazard after all
+            if self.entries.pop((earlier, "patrol_clean"), None) is not None:  # the visit found a hazard after all
+                self._latest_known = False  # it may have been the latest
             self.visits[day] = None
 
     def _alias(self, alias: str, item_id: str) -> None:
@@ -471,7 +496,20 @@ class _Projector:
 
     def _entry(self, entry: _Entry) -> None:
         if entry.points != 0:
-            self.entries[(entry.key, entry.rule)] = entry
+            key = (entry.key, entry.rule)
+            if key in self.entries:
+                self._latest_known = False  # the entry it replaces may have been the latest
+            elif self._latest_known and (self._latest is None or entry.moment > self._latest):
+                self._latest = entry.moment
+            self.entries[key] = entry
+
+    def _latest_entry(self) -> datetime | None:
+        """The latest `moment` of the `entries` (of equal moments, maybe another one than `max` gives: the same
+        instant, written alike by `R.local`), worked out again only after an entry was replaced or removed."""
+        if not self._latest_known:
+            self._latest = max((entry.moment for entry in self.entries.values()), default=None)
+            self._latest_known = True
+        return self._latest
 
     def _time_rules(self) -> None:
         first_year = min(self.first_check.year, self.as_of.year) if self.first_check else self.as_of.year
@@ -480,8 +518,7 @@ class _Projector:
             rules = self.history.on(new_year)
             self._entry_for(str(year), "start", R.start_points(rules), str(year), self._start_day(year), rules=rules)
         if self.first_check and self._owes_weeks():
-            for monday in R.owed_weeks(self.first_check, self.history, self.as_of):
-                owed = _owed_week(monday, self.history)
+            for monday, owed in _owed_weeks(R.monday_of(self.first_check), self.history, self.as_of):
                 if owed.week in self.weeks or self._closed_in(monday):
                     continue  # self-checked, or closed: no entry (`_entry` keeps none of 0 points)
                 rules = owed.rules
@@ -547,7 +584,7 @@ class _Projector:
         it against a projection of the events performed by then."""
         rules, year = self.rules, day.year
         points = sum(entry.points for entry in self.entries.values() if entry.day.year == year)
-        latest = max((entry.moment for entry in self.entries.values()), default=None)
+        latest = self._latest_entry()
 
         def entry(points_: int, on: date, moment: datetime) -> None:  # what `_entry` would keep
             nonlocal points, latest
@@ -560,10 +597,16 @@ class _Projector:
             on = self._start_day(start_year)
             entry(R.start_points(self.history.on(date(start_year, 1, 1))), on, R.midnight(on, rules))
         if self.first_check and self._owes_weeks():
-            for monday in R.owed_weeks(self.first_check, self.history, day):
-                owed = _owed_week(monday, self.history)
-                if owed.week not in self.weeks and not self._closed_in(monday):
-                    entry(R.missed_week_points(owed.rules, False, owed.sunday, day), owed.due, owed.due_at)
+            # `entry` for each missed week, inlined: this loop is most of the time of a past day's score. The weeks'
+            # midnights share one tzinfo, so they are compared among themselves first, then once with `latest`.
+            missed_at: datetime | None = None
+            for monday, owed in _owed_weeks(R.monday_of(self.first_check), self.history, day):
+                if owed.week in self.weeks or day < owed.due or not owed.missed or self._closed_in(monday):
+                    continue  # self-checked, not charged yet (`R.missed_week_points`), free, or closed
+                points += owed.missed if owed.due.year == year else 0
+                missed_at = owed.due_at if missed_at is None or owed.due_at > missed_at else missed_at
+            if missed_at is not None:
+                latest = missed_at if latest is None or missed_at > latest else latest
         midnight, open_hazards = R.midnight(day, rules), 0
         for hazard in self.hazards.values():
             updated_at = hazard.updated_at
@@ -606,8 +649,9 @@ class _Projector:
         return doc
 
     def _score(self) -> dict[str, Any]:
-        moments = [entry.moment for entry in self.entries.values()]
-        moments += [hazard.updated_at for hazard in self.hazards.values()]
+        latest = self._latest_entry()
+        moments = [hazard.updated_at for hazard in self.hazards.values()]
+        moments += [latest] if latest is not None else []
         year = self.as_of.year
         return self._score_doc(
             year,

@@ -281,7 +281,7 @@ async def _write(
         for doc in p.edits:
             edits.append(doc)
             owner[str(doc["_id"])] = p
-        for doc_id, _rev, body in p.rows:
+        for doc_id, _rev, body in p.rows if refused else ():
             if doc_id in refused:  # the store knew the id (a deleted document): an ordinary edit
                 edits.append({"_id": doc_id, **orjson.loads(body)})
                 owner[doc_id] = p
@@ -294,8 +294,8 @@ async def _write(
             again.append(p.code)
             continue
         assert p.facts is not None
-        written = sum(1 for doc_id, _, _ in p.rows if doc_id not in refused)
-        written += sum(1 for doc in p.edits if not doc.get("_deleted")) + sum(1 for d in p.rows if d[0] in refused)
+        # Every new row is written, inserted or (refused) as an edit; of the edits, all but the deletions.
+        written = len(p.rows) + sum(1 for doc in p.edits if not doc.get("_deleted"))
         alarms = [{"_id": doc_id} for doc_id in p.alarms]  # their ids only: the rebuild counts them
         outcomes[p.code] = Outcome(p.code, written, p.deleted, alarms, p.facts, p.score, p.past)
     return again

@@ -76,6 +76,15 @@ def day_of(moment: datetime, rules: Rules) -> date:
     return _day_of(moment, rules.timezone)
 
 
+@lru_cache(maxsize=1 << 16)
+def parse_moment(text: str) -> datetime:
+    """`datetime.fromisoformat(text)`, one shared (immutable) object for equal strings. A shop's projection and its
+    facts each read every event's `performed_at` (and a submission's modules share theirs): `_day_of`'s cache
+    finds an object it has seen by identity, where an equal one, with another tzinfo object, costs working out
+    both UTC offsets (~1 us, most of what finding a day cost)."""
+    return datetime.fromisoformat(text)
+
+
 def midnight(day: date, rules: Rules) -> datetime:
     """00:00 of `day` in the rules' time zone: when a time rule that fires on that day takes effect."""
     return _midnight(day, rules.timezone)

@@ -78,9 +78,18 @@ class Partition:
 
 def same(stored: Mapping[str, Any], doc: Mapping[str, Any]) -> bool:
     """Equal bodies, CouchDB's metadata aside."""
-    return {k: v for k, v in stored.items() if k not in COUCH_META} == {
-        k: v for k, v in doc.items() if k not in COUCH_META
-    }
+    return _body(stored) == _body(doc)
+
+
+def _body(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`doc` without CouchDB's metadata: a copy with it popped (a rebuild compares every stored projection, ~40,000
+    in a district year, and copying a dict is several times faster than filtering it key by key)."""
+    if COUCH_META.isdisjoint(doc):
+        return doc
+    body = dict(doc)
+    for key in COUCH_META:
+        body.pop(key, None)
+    return body
 
 
 def plan_writes(projected: Iterable[Mapping[str, Any]], stored: Mapping[str, Doc]) -> Plan:

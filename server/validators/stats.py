@@ -348,7 +348,7 @@ def _moment(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        moment = R.parse_moment(value)
     except ValueError:
         return None
     return moment if moment.tzinfo else None

@@ -10,7 +10,7 @@ have that shape goes through full validation (`parse_event`), so anything broken
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel
@@ -27,6 +27,7 @@ from server.models.events import (
     SelfCheck,
     Verification,
 )
+from server.validators.rules import parse_moment
 
 _ID: Final = re.compile(rf"({PARTITION}):(self_check|patrol|rectification|verification):{ULID}")
 _DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -34,16 +35,10 @@ M = TypeVar("M", bound=BaseModel)
 # Answers are immutable and mostly alike ("yes", no photo, no note): equal ones share one instance.
 _ANSWERS: dict[tuple[type, bool | int | str, tuple[str, ...], str], Answer] = {}
 MAX_SHARED_ANSWERS: Final = 4096
-# (field name, document key) of what every event carries, in the models' field order.
-_COMMON: Final = (
-    ("id", "_id"),
-    ("type", "type"),
-    ("schema_", "schema"),
-    ("shop", "shop"),
-    ("performed_at", "performed_at"),
-    ("created_by", "created_by"),
-    ("device", "device"),
-)
+# The shared answers that are a bare value (no photo, no note; most answers), by value: a look-up without building
+# and hashing `_ANSWERS`'s key. Two tables, since True == 1 and False == 0 would find each other's answer.
+_BARE_BOOLS: dict[bool, Answer] = {}
+_BARE_INTS: dict[int, Answer] = {}
 
 
 def _keys(model: type[BaseModel], extra: frozenset[str] = frozenset()) -> frozenset[str]:
@@ -78,11 +73,20 @@ def _construct(doc: dict[str, Any]) -> Event | None:
             return None
         if not (isinstance(doc["created_by"], str) and isinstance(doc["device"], str)):
             return None
-        performed_at = datetime.fromisoformat(doc["performed_at"])
+        performed_at = parse_moment(doc["performed_at"])
         if performed_at.utcoffset() is None:
             return None
-        common = {name: doc[key] for name, key in _COMMON} | {"performed_at": performed_at}
         kind = doc["type"]
+        # What every event carries, in the models' field order; each kind's builder adds its own fields to it.
+        common = {
+            "id": doc["_id"],
+            "type": kind,
+            "schema_": doc["schema"],
+            "shop": doc["shop"],
+            "performed_at": performed_at,
+            "created_by": doc["created_by"],
+            "device": doc["device"],
+        }
         if kind == "self_check" or kind == "patrol":
             return _checklist(doc, common)
         if kind == "rectification":
@@ -96,14 +100,16 @@ def _checklist(doc: dict[str, Any], common: dict[str, Any]) -> SelfCheck | Patro
     template, version, answers = doc["template"], doc["template_version"], _answers(doc["answers"])
     if not isinstance(template, str) or type(version) is not int or version < 1 or answers is None:
         return None
-    fields = common | {"template": template, "template_version": version, "answers": answers}
+    fields = common  # this event's own: completed in place, not copied
+    fields.update(template=template, template_version=version, answers=answers)
     if doc["type"] == "self_check":
         return _built(SelfCheck, fields) if answers else None
     day = common["performed_at"].date()
     checks, findings = doc.get("verified_self_checks", []), _findings(doc.get("findings", []), day)
     if findings is None or not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
         return None
-    return _built(Patrol, fields | {"verified_self_checks": tuple(checks), "findings": findings})
+    fields.update(verified_self_checks=tuple(checks), findings=findings)
+    return _built(Patrol, fields)
 
 
 def _answers(raw: Any) -> dict[str, Answer] | None:
@@ -111,10 +117,10 @@ def _answers(raw: Any) -> dict[str, Answer] | None:
         return None
     answers = {}
     for item, answer in raw.items():
-        if type(answer) is dict and len(answer) == 1 and "value" in answer:  # a bare value: one look-up
-            value = answer["value"]
+        if type(answer) is dict and len(answer) == 1:  # a bare value: one look-up
+            value: Any = answer.get("value")
             kind = type(value)
-            known = _ANSWERS.get((kind, value, (), "")) if kind is bool or kind is int else None
+            known = _BARE_BOOLS.get(value) if kind is bool else _BARE_INTS.get(value) if kind is int else None
             if known is not None:
                 answers[item] = known
                 continue
@@ -129,7 +135,12 @@ def _answers(raw: Any) -> dict[str, Answer] | None:
         if known is None:
             if len(_ANSWERS) >= MAX_SHARED_ANSWERS:
                 _ANSWERS.clear()
+                _BARE_INTS.clear()  # bounded with it (`_BARE_BOOLS` holds two at most)
             known = _ANSWERS[key] = _built(Answer, {"value": value, "photos": photos, "note": note})
+            if not photos and not note:
+                bare = _BARE_BOOLS if type(value) is bool else _BARE_INTS if type(value) is int else None
+                if bare is not None:
+                    bare[value] = known
         answers[item] = known
     return answers
 
@@ -184,7 +195,8 @@ def _rectification(doc: dict[str, Any], common: dict[str, Any]) -> Rectification
     hazard, note, photos = doc["hazard"], doc.get("note", ""), _photos(doc)
     if not isinstance(hazard, str) or not isinstance(note, str) or photos is None:
         return None
-    return _built(Rectification, common | {"hazard": hazard, "note": note, "photos": photos})
+    common.update(hazard=hazard, note=note, photos=photos)
+    return _built(Rectification, common)
 
 
 def _verification(doc: dict[str, Any], common: dict[str, Any]) -> Verification | None:
