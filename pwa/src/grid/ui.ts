@@ -72,14 +72,19 @@ export function thumbs(ids: readonly string[]): HTMLElement | null {
 const waiting = new Map<Element, () => void>();
 let nearScreen: IntersectionObserver | null | undefined;
 let sweepAt = 300;
+let sweepQueued = false;
 
-/** Stop watching the thumbnails a redraw took off the page (the e-file is drawn again at each change of the data). */
+/** Stop watching the thumbnails a redraw took off the page (the e-file is drawn again at each change of the data).
+ *  In a task of its own: a drawing builds its thumbnails off the page and puts them there at its end, and a sweep in
+ *  the middle of it forgot the thumbnails built so far (the top of the e-file), which then never loaded. */
 function forgetDetached(): void {
+  sweepQueued = false;
   for (const el of waiting.keys()) {
     if (el.isConnected) continue;
     nearScreen?.unobserve(el);
     waiting.delete(el);
   }
+  sweepAt = Math.max(300, waiting.size * 2);
 }
 
 /** Run `load` once `el` comes near the screen; at once where the browser cannot tell. */
@@ -102,9 +107,9 @@ function whenNear(el: Element, load: () => void): void {
     load();
     return;
   }
-  if (waiting.size >= sweepAt) {
-    forgetDetached();
-    sweepAt = Math.max(300, waiting.size * 2);
+  if (waiting.size >= sweepAt && !sweepQueued) {
+    sweepQueued = true;
+    setTimeout(forgetDetached, 0);
   }
   waiting.set(el, load);
   nearScreen.observe(el);

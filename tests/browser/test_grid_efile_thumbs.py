@@ -1,0 +1,99 @@
+"""A shop's e-file with many photos, drawn again as records arrive, in a real Chromium: its thumbnails load as they near
+the screen (pwa/src/grid/ui.ts), those at the top of the e-file too after the e-file was drawn again several times.
+A sweep of the thumbnails a redraw took off the page ran in the middle of a drawing and forgot the thumbnails built
+so far (not on the page yet): the top of the e-file stayed without its photos."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from server.ids import new_ulid
+from tests.browser.field import sign_in_grid
+from tests.gateway import Gateway
+from tests.validators.builders import PHOTO, self_check
+
+SHOP = "S0001"
+# The thumbnails on screen that have not loaded: neither a picture nor marked missing (a photo the server has not got).
+UNLOADED_ON_SCREEN = """() => [...document.querySelectorAll('.grid-efile img[data-photo]')]
+  .filter((img) => {
+    const r = img.getBoundingClientRect();
+    return r.bottom > 0 && r.top < innerHeight && r.width > 0;
+  })
+  .filter((img) => !img.getAttribute('src') && !img.classList.contains('missing'))
+  .map((img) => img.dataset.photo)"""
+
+
+def _post(gateway: Gateway, token: str, docs: list[dict[str, Any]]) -> None:
+    answer = httpx.post(
+        f"{gateway.url}/sync/_bulk_docs", headers={"Authorization": f"Bearer {token}"}, json={"docs": docs}, timeout=30
+    ).json()
+    assert all(a.get("ok") for a in answer), answer
+
+
+def _check_with_photos(when: str, photos: int) -> dict[str, Any]:
+    check = self_check(when)
+    items = list(check["answers"])
+    for n in range(photos):
+        check["answers"][items[n % len(items)]].setdefault("photos", []).append(f"{SHOP}:photo:{new_ulid()}")
+    for answer in check["answers"].values():
+        answer["photos"] = list(dict.fromkeys(answer.get("photos", [])))
+    return check
+
+
+def test_the_top_of_an_efile_shows_its_photos_after_redraws(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    worker = logins["grid_workers"][0]
+    assert SHOP in worker["shops"]
+    pin = next(o["pin"] for o in logins["owners"] if o["shop"] == SHOP)
+    token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": SHOP, "pin": pin}, timeout=30).json()["token"]
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    # A season of self-checks with many photos each: most of them under 更早的记录, never near the screen.
+    _post(
+        gateway,
+        token,
+        [_check_with_photos((now - timedelta(days=3 + n)).strftime("%Y-%m-%d 10:%M"), 19) for n in range(10)],
+    )
+
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    sign_in_grid(page, gateway, worker)
+    page.wait_for_selector('[data-sync-state="synced"]', timeout=90_000)
+    page.click(f'a.g-shop[data-shop="{SHOP}"]')
+    page.wait_for_selector("[data-older]")
+    page.locator(".grid-efile img[data-photo]").first.scroll_into_view_if_needed()
+    page.wait_for_function(f"!({UNLOADED_ON_SCREEN})().length")
+    page.evaluate("scrollTo(0, 0)")
+
+    # Records arrive while the worker reads the top of the e-file: it is drawn again with each.
+    for n in range(6):
+        check = self_check((now - timedelta(minutes=10 * (n + 1))).strftime("%Y-%m-%d %H:%M"))
+        check["answers"]["extinguisher_valid"]["photos"] = [PHOTO]
+        _post(gateway, token, [check])
+        page.wait_for_selector(f"[data-event='{check['_id']}']")
+        # The worker scrolls to the first photos of the e-file (a moment after the redraw: its thumbnails are watched).
+        page.wait_for_timeout(500)
+        page.locator(".grid-efile img[data-photo]").first.scroll_into_view_if_needed()
+        try:
+            page.wait_for_function(f"!({UNLOADED_ON_SCREEN})().length", timeout=10_000)
+        except Exception:
+            raise AssertionError(
+                f"after redraw {n + 1}, thumbnails on screen never load: {page.evaluate(UNLOADED_ON_SCREEN)}"
+            ) from None
+
+    # The older records, one tap away: their thumbnails load as the worker scrolls through them.
+    page.locator("[data-older] summary").click()
+    records = page.locator("[data-older] li.g-event:has(img[data-photo])")
+    assert records.count() > 0
+    for i in range(records.count()):
+        records.nth(i).scroll_into_view_if_needed()
+        try:
+            page.wait_for_function(f"!({UNLOADED_ON_SCREEN})().length", timeout=10_000)
+        except Exception:
+            raise AssertionError(
+                f"older record {i}: thumbnails never load: {page.evaluate(UNLOADED_ON_SCREEN)}"
+            ) from None
