@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.gateway import Gateway
@@ -71,3 +72,14 @@ def wait_controlled(page: Any, timeout: float = 60_000) -> None:
         page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=timeout)
     except PlaywrightTimeout:
         raise AssertionError(f"no service worker controls {page.url}: {page.evaluate(_WORKER_STATE)}") from None
+
+
+def wait_true(page: Any, expression: str, arg: Any = None, timeout: float = 60_000) -> None:
+    """Until `expression` (a function of `arg`, which may be async) gives a truthy value. `page.wait_for_function`
+    takes the promise an async function returns for a truthy value, and returns at once: a Cache Storage or IndexedDB
+    condition must be polled with `page.evaluate`, which awaits it."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never true within {timeout / 1000:.0f} s: {expression[:200]}")
+        page.wait_for_timeout(200)

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.browser.field import fill_weekly_check, sign_in_grid, sign_in_owner
+from tests.browser.field import fill_weekly_check, sign_in_grid, sign_in_owner, wait_true
 from tests.browser.test_grid_patrol import _camera_jpeg, _pick_shops
 from tests.browser.test_grid_verify import _rectified_hazard, _sign_in
 from tests.browser.test_owner_offline import camera_jpeg
@@ -131,7 +131,7 @@ def test_a_discarded_patrol_draft_takes_its_photo_with_it(
     page.click('[data-action="discard-draft"]')
     page.wait_for_selector('form.g-patrol fieldset[data-item="open_flame"]')
     assert page.is_checked('input[name="open_flame"][value="false"]')  # fresh from the owner's self-check
-    page.wait_for_function(f"async () => (await ({LIVE_DOCS})('{DRAFT_PHOTOS}')) === 0")
+    wait_true(page, f"async () => (await ({LIVE_DOCS})('{DRAFT_PHOTOS}')) === 0")
     page.wait_for_selector("[data-sync-state=synced][data-pending='0']")
     assert set(server_photos(gateway, serious)) == before
 
@@ -216,7 +216,7 @@ def test_a_verification_open_in_one_tab_keeps_its_photo_when_another_tab_discard
     other.wait_for_timeout(800)
     other.reload()
     other.click('[data-action="discard-draft"]')
-    other.wait_for_function(f"async () => (await ({LIVE_DOCS})('{DRAFT_PHOTOS}')) === 2")  # the patrol's went
+    wait_true(other, f"async () => (await ({LIVE_DOCS})('{DRAFT_PHOTOS}')) === 2")  # the patrol's went
     other.close()
 
     page.click('form.g-verify-form button[type="submit"]')

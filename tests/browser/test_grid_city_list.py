@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.field import sign_in_grid
+from tests.browser.field import sign_in_grid, wait_true
 from tests.gateway import Gateway, mashang
 
 SHOPS = 60  # more than a page of the list (pwa/src/grid/list.ts PAGE)
@@ -81,7 +81,7 @@ def test_a_city_grid_list_pages_reopens_and_follows_a_patrol(
     listed = _cards(page)
     assert sorted(listed) == sorted(worker["shops"])
     # Once the download has caught up, the list is saved on the phone (a `_local` document of PouchDB's database).
-    page.wait_for_function(SAVED)
+    wait_true(page, SAVED)
 
     # Opened again: the same list, in the same order.
     page.reload()

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from PIL import Image
 
-from tests.browser.field import sign_in_grid, wait_controlled
+from tests.browser.field import sign_in_grid, wait_controlled, wait_true
 from tests.browser.office import grid_login, office_headers, push_patrol, serious_patrol
 from tests.gateway import Gateway
 
@@ -219,7 +219,8 @@ def test_the_owners_photos_are_kept_for_an_offline_patrol(
     wait_controlled(page)
     page.wait_for_selector(f'a.g-shop[data-shop="{code}"]')
     # With signal, the list keeps the photos of the owner's latest self-check of a shop still to patrol.
-    page.wait_for_function(
+    wait_true(
+        page,
         """async (ids) => {
             const cache = await caches.open('mashang-grid-photos:grid:' + ids.user);
             for (const id of ids.photos) {
@@ -227,7 +228,7 @@ def test_the_owners_photos_are_kept_for_an_offline_patrol(
             }
             return true;
         }""",
-        arg={"user": worker["username"], "photos": photos},
+        {"user": worker["username"], "photos": photos},
     )
     # The morning's download is complete before the day goes offline: the list no longer changes under it.
     page.wait_for_selector('[data-sync-state="synced"]')

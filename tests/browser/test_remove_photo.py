@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.browser.field import fill_weekly_check, sign_in_owner
+from tests.browser.field import fill_weekly_check, sign_in_owner, wait_true
 from tests.browser.test_draft_photos import (
     DRAFT_PHOTOS,
     LIVE_DOCS,
@@ -25,7 +25,7 @@ from tests.gateway import Gateway
 
 
 def _held(page: Any, n: int) -> None:
-    page.wait_for_function(f"async () => (await ({LIVE_DOCS})('{DRAFT_PHOTOS}')) === {n}")
+    wait_true(page, f"async () => (await ({LIVE_DOCS})('{DRAFT_PHOTOS}')) === {n}")
 
 
 def _remove(page: Any, photo: str) -> list[str]:
