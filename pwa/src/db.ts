@@ -50,6 +50,27 @@ export type LocalChange = PouchDB.Core.ChangesResponseChange<object>;
 const followers = new Set<(change: LocalChange) => void>();
 let feed: { db: LocalDb; changes: PouchDB.Core.Changes<object> } | null = null;
 
+/** After a live feed failed, the wait before another is opened. */
+const FEED_RETRY_MS = 1000;
+
+function openFeed(source: LocalDb): PouchDB.Core.Changes<object> {
+  const changes = source
+    .changes({ since: 'now', live: true, include_docs: true })
+    .on('change', (change) => {
+      for (const follower of [...followers]) follower(change);
+    })
+    .on('error', () => {
+      // A live feed that fails stays stopped (PouchDB does not open it again): with it, every screen would stop
+      // following the data for good. Another one is opened while anyone follows this database.
+      if (feed?.changes !== changes) return;
+      feed = null;
+      setTimeout(() => {
+        if (feed === null && followers.size > 0 && db === source) feed = { db: source, changes: openFeed(source) };
+      }, FEED_RETRY_MS);
+    });
+  return changes;
+}
+
 /**
  * Call `onChange` with each change of the local database (its document included) from now on; returns the way to
  * stop. Every follower (the screen shown, the pending count, the grid's alarm news) shares one live feed: PouchDB
@@ -59,10 +80,7 @@ export function followChanges(onChange: (change: LocalChange) => void): () => vo
   const db = localDb();
   if (feed?.db !== db) {
     feed?.changes.cancel();
-    const changes = db.changes({ since: 'now', live: true, include_docs: true }).on('change', (change) => {
-      for (const follower of [...followers]) follower(change);
-    });
-    feed = { db, changes };
+    feed = { db, changes: openFeed(db) };
   }
   followers.add(onChange);
   return () => {

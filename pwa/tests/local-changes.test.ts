@@ -81,4 +81,18 @@ describe("the local database's changes", () => {
     stop();
     expect(live()).toHaveLength(0);
   });
+
+  it('go on after the live feed fails: another one is opened for those who follow', async () => {
+    const { followChanges } = await import('../src/db');
+    const heard = vi.fn();
+    const stop = followChanges(heard);
+    live()[0]?.emit('error', new Error('the IndexedDB connection closed'));
+    await vi.waitFor(() => expect(live().filter((f) => f !== pouch.feeds[0])).toHaveLength(1), { timeout: 3000 });
+    const reopened = pouch.feeds.at(-1)!;
+    expect(reopened.options).toMatchObject({ since: 'now', live: true, include_docs: true });
+    reopened.emit('change', { id: 'S1:patrol:C', seq: 9, changes: [], doc: {} });
+    expect(heard).toHaveBeenCalledTimes(1);
+    stop();
+    expect(live().filter((f) => f === reopened)).toHaveLength(0);
+  });
 });
