@@ -3,6 +3,10 @@
 The district (30 shops, 3 grid workers, 2 months of history, a fixed seed) is built once per session; every test
 gets its own copy of it and its own gateway process with the validators running, so tests never see each other's
 writes. `logins` is the district's logins.json (office, grid workers with their shops, activated owners' PINs).
+
+The demo's history is drawn from the seed and the day it is built, so which shop has how many records, hazards or
+fixes changes from one day to the next: a test makes the state it needs rather than count on the demo's. To build the
+district as on another (past) day, set `MASHANG_TEST_DEMO_TODAY=YYYY-MM-DD` (the demo's `--today`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from tests.gateway import ROOT, Gateway
 
 CHROMIUM = os.environ.get("MASHANG_CHROMIUM", "/usr/bin/chromium")
 DEMO = ["--shops", "30", "--grid-workers", "3", "--months", "2", "--seed", "11"]
+if os.environ.get("MASHANG_TEST_DEMO_TODAY"):
+    DEMO += ["--today", os.environ["MASHANG_TEST_DEMO_TODAY"]]
 
 
 @pytest.fixture(scope="session")
