@@ -184,7 +184,7 @@ def test_a_verification_open_in_one_tab_keeps_its_photo_when_another_tab_discard
     """The verification form keeps no draft: its photo is named by no saved draft while the form is open. A patrol
     draft discarded meanwhile (the installed app and a browser tab) removes its own photos only, so the verification
     still goes up with its photo; and a photo left behind by a form given up is no reason to ask at sign-out."""
-    worker, hazard = _rectified_hazard(gateway, logins["grid_workers"])
+    worker, hazard = _rectified_hazard(gateway, logins)
     shop, hazard_id = hazard["shop"], hazard["_id"]
     before = set(server_photos(gateway, shop))
     picture = {"name": "fixed.jpg", "mimeType": "image/jpeg", "buffer": _camera_jpeg()}
@@ -199,12 +199,12 @@ def test_a_verification_open_in_one_tab_keeps_its_photo_when_another_tab_discard
         page.locator(f'li.g-hazard[data-hazard="{hazard_id}"] a[data-action="verify"]').click()
         page.wait_for_selector(f'form[data-hazard="{hazard_id}"]')
         page.set_input_files('input[data-photo-for="verification"]', files=[picture])
-        page.wait_for_selector("form.g-verify-form img[data-photo][src^='blob:']")
+        page.wait_for_selector("form.g-verify-form .photos img[data-photo][src^='blob:']")
 
     open_verification()  # a photo taken, and the form given up: it stays on the phone, and never uploads
     open_verification()
     page.check('input[name="passed"][value="true"]')
-    photo = page.get_attribute("form.g-verify-form img[data-photo]", "data-photo")
+    photo = page.get_attribute("form.g-verify-form .photos img[data-photo]", "data-photo")  # not the hazard's
 
     other = context.new_page()
     other.set_default_timeout(60_000)
