@@ -4,8 +4,7 @@
 // off the page. It must not forget those of the drawing being built (not on the page yet either): they would never
 // load, and the worker would see the top of the e-file without its photos.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Doc } from '../src/grid/docs';
-import { FakeLocalDb, shop } from './grid-fixtures';
+import { FakeLocalDb, Screen, selfCheck, shop } from './grid-fixtures';
 
 const phone = vi.hoisted(() => ({ db: null as unknown, asked: [] as string[], redraw: null as null | (() => void) }));
 
@@ -22,43 +21,6 @@ vi.mock('../src/grid/photo-cache', () => ({
     return `blob:${id}`;
   },
 }));
-
-/** The IntersectionObserver of a browser: the test says which thumbnails came near the screen. */
-class Screen {
-  static seen: Screen[] = [];
-  targets = new Set<Element>();
-  constructor(private readonly callback: (entries: { target: Element; isIntersecting: boolean }[]) => void) {
-    Screen.seen.push(this);
-  }
-  observe(el: Element): void {
-    this.targets.add(el);
-  }
-  unobserve(el: Element): void {
-    this.targets.delete(el);
-  }
-  disconnect(): void {
-    this.targets.clear();
-  }
-  static scrollTo(els: Element[]): void {
-    for (const screen of Screen.seen) screen.callback(els.filter((el) => screen.targets.has(el)).map((target) => ({ target, isIntersecting: true })));
-  }
-}
-
-function selfCheck(n: number): Doc {
-  const key = `01M7YN07V8XQJ7JEF02Y1D${String(n).padStart(4, '0')}`;
-  return {
-    _id: `S0001:self_check:${key}`,
-    type: 'self_check',
-    shop: 'S0001',
-    template: 'district:template:fire-gas',
-    template_version: 1,
-    performed_at: `2026-${String(1 + Math.floor(n / 5)).padStart(2, '0')}-${String(1 + (n % 5) * 5).padStart(2, '0')}T10:00:00+08:00`,
-    answers: {
-      extinguisher_valid: { value: true, photos: [`S0001:photo:${key}a`] },
-      gas_safe: { value: true, photos: [`S0001:photo:${key}b`] },
-    },
-  } as unknown as Doc;
-}
 
 beforeEach(() => {
   vi.resetModules();

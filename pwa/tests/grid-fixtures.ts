@@ -1,5 +1,5 @@
 // Documents the grid worker's tests share.
-import type { ShopDoc } from '../src/grid/docs';
+import type { Doc, ShopDoc } from '../src/grid/docs';
 
 /** A shop's registry document as the phone holds it. */
 export function shop(code: string, extra: Partial<ShopDoc> = {}): ShopDoc {
@@ -82,4 +82,42 @@ export class FakeLocalDb {
   async info() {
     return { update_seq: this.seq };
   }
+}
+
+/** The IntersectionObserver a browser has: here the test says which thumbnails came near the screen. */
+export class Screen {
+  static seen: Screen[] = [];
+  targets = new Set<Element>();
+  constructor(private readonly callback: (entries: { target: Element; isIntersecting: boolean }[]) => void) {
+    Screen.seen.push(this);
+  }
+  observe(el: Element): void {
+    this.targets.add(el);
+  }
+  unobserve(el: Element): void {
+    this.targets.delete(el);
+  }
+  disconnect(): void {
+    this.targets.clear();
+  }
+  static scrollTo(els: Element[]): void {
+    for (const screen of Screen.seen) screen.callback(els.filter((el) => screen.targets.has(el)).map((target) => ({ target, isIntersecting: true })));
+  }
+}
+
+/** The `n`-th of a year of weekly self-checks at S0001, each with two photos. */
+export function selfCheck(n: number): Doc {
+  const key = `01M7YN07V8XQJ7JEF02Y1D${String(n).padStart(4, '0')}`;
+  return {
+    _id: `S0001:self_check:${key}`,
+    type: 'self_check',
+    shop: 'S0001',
+    template: 'district:template:fire-gas',
+    template_version: 1,
+    performed_at: `2026-${String(1 + Math.floor(n / 5)).padStart(2, '0')}-${String(1 + (n % 5) * 5).padStart(2, '0')}T10:00:00+08:00`,
+    answers: {
+      extinguisher_valid: { value: true, photos: [`S0001:photo:${key}a`] },
+      gas_safe: { value: true, photos: [`S0001:photo:${key}b`] },
+    },
+  } as unknown as Doc;
 }
