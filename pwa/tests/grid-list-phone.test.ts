@@ -91,6 +91,7 @@ describe("a city grid's list on a cheap phone", () => {
           observers.push(callback);
         }
         observe(): void {}
+        unobserve(): void {}
         disconnect(): void {}
       },
     );
@@ -107,6 +108,27 @@ describe("a city grid's list on a cheap phone", () => {
     expect(more.hidden).toBe(true);
     // In the same order as drawn at once: the most urgent (the lowest score) first.
     expect(new Set(cards(node)).size).toBe(100);
+    vi.unstubAllGlobals();
+  });
+
+  it('fills a tall screen without a scroll or a tap', async () => {
+    // A browser's observer reports a target as soon as it is watched, and after that only a change: the button stays
+    // near the end of a screen taller than a page's cards, so only a fresh watch reports it again.
+    vi.stubGlobal(
+      'IntersectionObserver',
+      class {
+        constructor(private readonly callback: (entries: { isIntersecting: boolean }[]) => void) {}
+        observe(): void {
+          queueMicrotask(() => this.callback([{ isIntersecting: true }]));
+        }
+        unobserve(): void {}
+        disconnect(): void {}
+      },
+    );
+    grid(db, 100);
+    const node = await openList();
+    await vi.waitFor(() => expect(cards(node)).toHaveLength(100));
+    expect(node.querySelector<HTMLButtonElement>('[data-action=more-shops]')!.hidden).toBe(true);
     vi.unstubAllGlobals();
   });
 

@@ -210,6 +210,12 @@ export function listView(rest: string): View {
     more.hidden = left === 0;
     more.dataset.left = String(left);
     more.textContent = left ? gt('list.more', { n: Math.min(left, PAGE), left }) : '';
+    if (left && nearEnd) {
+      // Watched afresh, the button is reported at once if it is still near the screen (a tall screen, a short page):
+      // an observer that saw it near before reports only a change, and the next page waited for a tap.
+      nearEnd.unobserve(more);
+      nearEnd.observe(more);
+    }
   };
   const draw = (): void => {
     const all = modelNow()?.dues;
