@@ -55,15 +55,24 @@ def _snapshot(subdistrict: str, entries: list[tuple[str, int, str | None]], grou
     return Ranking.model_validate(doc).to_doc()
 
 
-@pytest.fixture
-def district(tmp_path: Path) -> Iterator[District]:
+def march_snapshots() -> list[dict[str, Any]]:
+    """The two sub-districts' snapshots of MONTH: minglou black-lists S0002 and S0001 (flagged), xihu T0001."""
+    return [
+        _snapshot("minglou", [("S0003", 110, "red"), ("S0002", 90, "black"), ("S0001", 80, "black")], ["S0001"]),
+        _snapshot("xihu", [("T0001", 70, "black")], []),
+    ]
+
+
+def district_with(tmp_path: Path, snapshots: list[dict[str, Any]]) -> Iterator[District]:
+    """The two sub-districts' world with these ranking snapshots stored."""
     with open_district(tmp_path) as d:
-        snapshots = [
-            _snapshot("minglou", [("S0003", 110, "red"), ("S0002", 90, "black"), ("S0001", 80, "black")], ["S0001"]),
-            _snapshot("xihu", [("T0001", 70, "black")], []),
-        ]
         assert all(r.get("ok") for r in d.world.call(d.world.state.store.bulk_docs, snapshots))
         yield d
+
+
+@pytest.fixture
+def district(tmp_path: Path) -> Iterator[District]:
+    yield from district_with(tmp_path, march_snapshots())
 
 
 def _post(d: District, shop: str, body: Any, who: dict[str, str], month: str = MONTH) -> Any:

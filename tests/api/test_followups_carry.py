@@ -19,8 +19,18 @@ from typing import Any
 import pytest
 
 from server.models import Ranking
-from tests.api.test_followups import CJK, GROUP, INSPECTION, MONTH, TALK, _post, _snapshot
-from tests.api.test_subdistrict_offices import District, open_district
+from tests.api.test_followups import (
+    CJK,
+    GROUP,
+    INSPECTION,
+    MONTH,
+    TALK,
+    _post,
+    _snapshot,
+    district_with,
+    march_snapshots,
+)
+from tests.api.test_subdistrict_offices import District
 
 APRIL, MAY = "2025-04", "2025-05"
 
@@ -34,15 +44,14 @@ def _later(month: str, entries: list[tuple[str, int, str | None]], group: list[s
 
 @pytest.fixture
 def district(tmp_path: Path) -> Iterator[District]:
-    with open_district(tmp_path) as d:
-        snapshots = [
-            _snapshot("minglou", [("S0003", 110, "red"), ("S0002", 90, "black"), ("S0001", 80, "black")], ["S0001"]),
-            _snapshot("xihu", [("T0001", 70, "black")], []),
+    yield from district_with(
+        tmp_path,
+        [
+            *march_snapshots(),
             _later(APRIL, [("S0003", 112, "red"), ("S0001", 85, "black"), ("S0002", 88, "black")], ["S0001"]),
             _later(MAY, [("S0003", 115, "red"), ("S0001", 90, "black"), ("S0002", 91, "black")], []),
-        ]
-        assert all(r.get("ok") for r in d.world.call(d.world.state.store.bulk_docs, snapshots))
-        yield d
+        ],
+    )
 
 
 def _item(d: District, month: str, shop: str) -> dict[str, Any]:

@@ -116,7 +116,9 @@ def test_a_refused_patrol_is_no_visit_on_the_grid_workers_list(
     gateway: Gateway, context: Any, logins: dict[str, Any]
 ) -> None:
     """The phone's clock runs a day ahead: the server refuses the patrol. The list must not say the shop was patrolled
-    this month (it would go unvisited), and the e-file marks the record as refused."""
+    this month (it would go unvisited): not the list shown when the refusal comes, nor the list opened again; and the
+    e-file marks the record as refused. A refusal is kept in the phone's storage, not in its database, so no change
+    of the database redraws the list shown: it follows the refused count."""
     worker = logins["grid_workers"][0]
     context.clock.install(time=time.time() + 86_400)
     page = context.new_page()
@@ -124,7 +126,7 @@ def test_a_refused_patrol_is_no_visit_on_the_grid_workers_list(
     sign_in_grid(page, gateway, worker)
     code = worker["shops"][0]
     card = f'a.g-shop[data-shop="{code}"]'
-    page.wait_for_selector(card)
+    page.wait_for_selector(f'{card} [data-due="patrol"]')
     page.wait_for_selector('[data-sync-state="synced"]')
     page.click(card)
     page.click('a[data-action="patrol"]')
@@ -132,7 +134,11 @@ def test_a_refused_patrol_is_no_visit_on_the_grid_workers_list(
     page.check('input[name="open_flame"][value="false"]')
     page.click('form.g-patrol button[type="submit"]')
     page.wait_for_selector("[data-flash]")
+    page.wait_for_selector(f'{card} [data-due="patrolled"]')  # written on the phone: a visit, for now
     page.wait_for_function("Number(document.querySelector('#sync-status').dataset.refused) >= 1")
+    # Still on the list, nothing written since: the card follows the refusal.
+    page.wait_for_selector(f'{card} [data-due="patrol"]', timeout=10_000)
+    assert page.locator(f'{card} [data-due="patrolled"]').count() == 0
     page.goto(f"{gateway.url}/grid")
     page.wait_for_selector(card)
     page.wait_for_selector(f'{card} [data-due="patrolled"]', state="detached")
