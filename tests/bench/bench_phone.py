@@ -62,34 +62,33 @@ document.addEventListener('change', (e) => {
 }, true);
 """
 
-# Run `action` (JS, in the page) and wait, frame by frame, until `ready` (a JS expression) holds: the time between.
-TIMED = """async ([action, ready, limit]) => {
-  const t0 = performance.now();
-  (0, eval)(action);
-  await new Promise((resolve, reject) => {
-    const look = () => {
-      if ((0, eval)(ready)) resolve();
-      else if (performance.now() - t0 > limit) reject(new Error('not ready: ' + ready));
-      else requestAnimationFrame(look);
-    };
-    look();
-  });
-  return [t0, performance.now()];
-}"""
+# Wait, frame by frame, until `ready` (a JS expression) holds, or fail once `limit` ms have passed since `t0`.
+UNTIL = """(ready, limit, t0) => new Promise((resolve, reject) => {
+  const look = () => {
+    if ((0, eval)(ready)) resolve();
+    else if (performance.now() - t0 > limit) reject(new Error('not ready: ' + ready));
+    else requestAnimationFrame(look);
+  };
+  look();
+})"""
 
-# Wait (frame by frame) until `ready` holds: the page's clock then.
-WHEN = """async ([ready, limit]) => {
-  const t0 = performance.now();
-  await new Promise((resolve, reject) => {
-    const look = () => {
-      if ((0, eval)(ready)) resolve();
-      else if (performance.now() - t0 > limit) reject(new Error('not ready: ' + ready));
-      else requestAnimationFrame(look);
-    };
-    look();
-  });
-  return performance.now();
-}"""
+# Run `action` (JS, in the page) and wait until `ready` holds: the time between.
+TIMED = (
+    "async ([action, ready, limit]) => {\n"
+    "  const t0 = performance.now();\n"
+    "  (0, eval)(action);\n"
+    f"  await ({UNTIL})(ready, limit, t0);\n"
+    "  return [t0, performance.now()];\n"
+    "}"
+)
+
+# Wait until `ready` holds: the page's clock then.
+WHEN = (
+    "async ([ready, limit]) => {\n"
+    f"  await ({UNTIL})(ready, limit, performance.now());\n"
+    "  return performance.now();\n"
+    "}"
+)
 
 
 def camera_jpeg(seed: int) -> bytes:
