@@ -44,6 +44,14 @@ def _check_with_photos(when: str, photos: int) -> dict[str, Any]:
     return check
 
 
+def _thumbnails_on_screen_load(page: Any, when: str) -> None:
+    """Every thumbnail on the screen gets its picture within 10 s; else which did not, and `when`."""
+    try:
+        page.wait_for_function(f"!({UNLOADED_ON_SCREEN})().length", timeout=10_000)
+    except Exception:
+        raise AssertionError(f"{when}: thumbnails on screen never load: {page.evaluate(UNLOADED_ON_SCREEN)}") from None
+
+
 def test_the_top_of_an_efile_shows_its_photos_after_redraws(
     gateway: Gateway, context: Any, logins: dict[str, Any]
 ) -> None:
@@ -78,12 +86,7 @@ def test_the_top_of_an_efile_shows_its_photos_after_redraws(
         # The worker scrolls to the first photos of the e-file (a moment after the redraw: its thumbnails are watched).
         page.wait_for_timeout(500)
         page.locator(".grid-efile img[data-photo]").first.scroll_into_view_if_needed()
-        try:
-            page.wait_for_function(f"!({UNLOADED_ON_SCREEN})().length", timeout=10_000)
-        except Exception:
-            raise AssertionError(
-                f"after redraw {n + 1}, thumbnails on screen never load: {page.evaluate(UNLOADED_ON_SCREEN)}"
-            ) from None
+        _thumbnails_on_screen_load(page, f"after redraw {n + 1}")
 
     # The older records, one tap away: their thumbnails load as the worker scrolls through them.
     page.locator("[data-older] summary").click()
@@ -91,9 +94,4 @@ def test_the_top_of_an_efile_shows_its_photos_after_redraws(
     assert records.count() > 0
     for i in range(records.count()):
         records.nth(i).scroll_into_view_if_needed()
-        try:
-            page.wait_for_function(f"!({UNLOADED_ON_SCREEN})().length", timeout=10_000)
-        except Exception:
-            raise AssertionError(
-                f"older record {i}: thumbnails never load: {page.evaluate(UNLOADED_ON_SCREEN)}"
-            ) from None
+        _thumbnails_on_screen_load(page, f"older record {i}")
