@@ -7,7 +7,7 @@ import { deviceId, store, stored, storedJson } from './device';
 import { clearAllDrafts, draftsMention } from './drafts';
 import { dueToRetire, expired, retire, type Retired } from './photo-retention';
 import { backOff, bearerFetch, PHOTO_BATCH_SIZE, PULL_BATCH_SIZE, pullSelector, syncUrl } from './sync-config';
-import { describeSyncError, type ReplicationError, updateSyncFacts } from './sync-status';
+import { describeSyncError, onSyncStatus, type ReplicationError, updateSyncFacts } from './sync-status';
 
 export { deviceId } from './device';
 
@@ -102,7 +102,7 @@ let current: (() => void) | null = null;
 export function whileShown(node: HTMLElement, onChange: () => void, delayMs = 300): void {
   current?.();
   let timer: ReturnType<typeof setTimeout> | null = null;
-  const stop = followChanges(() => {
+  const later = (): void => {
     if (timer !== null) return; // at most one redraw per delay, even while changes keep coming
     timer = setTimeout(() => {
       timer = null;
@@ -110,7 +110,21 @@ export function whileShown(node: HTMLElement, onChange: () => void, delayMs = 30
       stop();
       if (current === stop) current = null;
     }, delayMs);
+  };
+  const stopFeed = followChanges(later);
+  // What waits and what the server refused change without a write to the local database (the server took a record,
+  // or refused it: a refusal is kept in the phone's storage). A screen shows them (待上传, 被拒收; a refused patrol is
+  // no visit), so it is drawn again when the header's counts of them change too.
+  let counted: string | null = null;
+  const stopStatus = onSyncStatus((status) => {
+    const now = `${status.pending} ${status.refused}`;
+    if (counted !== null && counted !== now) later();
+    counted = now;
   });
+  const stop = (): void => {
+    stopFeed();
+    stopStatus();
+  };
   current = stop;
 }
 

@@ -12,13 +12,18 @@ const phone = vi.hoisted(() => ({
   refused: new Set<string>(),
   status: { pulling: false, refused: 0 } as { pulling: boolean; refused: number },
   listeners: new Set<(status: { pulling: boolean; refused: number }) => void>(),
+  redraw: null as null | (() => void),
 }));
 
 vi.mock('../src/db', () => ({
   localDb: () => phone.db,
   refusedIds: () => new Set(phone.refused),
   shopsWaiting: () => new Set<string>(),
-  whileShown: () => undefined,
+  // The screen's redraw, which db.ts calls on a change of the database or of the header's pending and refused counts
+  // (local-changes.test.ts): here the test calls it where the real one would.
+  whileShown: (_node: HTMLElement, onChange: () => void) => {
+    phone.redraw = onChange;
+  },
 }));
 vi.mock('../src/sync-status', () => ({
   getSyncStatus: () => phone.status,
@@ -75,6 +80,7 @@ beforeEach(() => {
   phone.refused = new Set();
   phone.status = { pulling: false, refused: 0 };
   phone.listeners.clear();
+  phone.redraw = null;
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -88,6 +94,7 @@ describe('the list shown', () => {
 
     phone.refused.add(PATROL); // the server refused it: kept in the phone's storage, nothing written to its database
     setStatus({ pulling: false, refused: 1 });
+    phone.redraw?.(); // the refused count changed
     await vi.waitFor(() => expect(due(node)).toContain('patrol'));
     expect(due(node)).not.toContain('patrolled');
   });

@@ -95,4 +95,21 @@ describe("the local database's changes", () => {
     stop();
     expect(live().filter((f) => f === reopened)).toHaveLength(0);
   });
+
+  it("redraw the screen shown when the header's pending or refused count changes, with no write", async () => {
+    const { whileShown } = await import('../src/db');
+    const { updateSyncFacts } = await import('../src/sync-status');
+    updateSyncFacts({ online: true, pendingDocs: 1, refused: 0 });
+    const node = document.createElement('section');
+    document.body.replaceChildren(node);
+    const redrawn = vi.fn();
+    whileShown(node, redrawn, 10);
+    updateSyncFacts({ pendingDocs: 0 }); // the server took the record
+    await vi.waitFor(() => expect(redrawn).toHaveBeenCalledTimes(1));
+    updateSyncFacts({ refused: 1 }); // or refused one: kept in the phone's storage
+    await vi.waitFor(() => expect(redrawn).toHaveBeenCalledTimes(2));
+    updateSyncFacts({ online: false }); // neither count changed: nothing to draw again
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(redrawn).toHaveBeenCalledTimes(2);
+  });
 });

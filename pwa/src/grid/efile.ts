@@ -3,7 +3,6 @@
 import { h } from '../dom';
 import type { View } from '../views';
 import { uploadState, whileShown } from '../db';
-import { onSyncStatus } from '../sync-status';
 import { loadAllTemplates, loadShopFile } from './data';
 import type {
   AlarmDoc,
@@ -332,15 +331,7 @@ export function efileView(code: string): View {
       node.replaceChildren(back, ...render(file, await loadAllTemplates(), upload));
     })();
   };
-  whileShown(node, reload); // listen first, then read (see the list)
-  // What waits and what the server refused change without a write to the local database (the server took a record,
-  // or refused it, and the phone's storage says so): a record's 待上传 and 被拒收 follow them, as the list does.
-  let counted: { pending: number; refused: number } | null = null;
-  const stop = onSyncStatus((status) => {
-    if (!node.isConnected && counted) return void stop();
-    if (counted && (counted.pending !== status.pending || counted.refused !== status.refused)) reload();
-    counted = { pending: status.pending, refused: status.refused };
-  });
+  whileShown(node, reload); // listen first, then read (see the list); it follows what waits and what was refused too
   reload();
   return { title: `${code} · ${gt('efile.title')}`, node };
 }

@@ -285,10 +285,6 @@ export function listView(rest: string): View {
   // count. By the shops, not the number: one patrol acknowledged while another is written leaves the number as it was.
   let heard = false;
   let pulling = getSyncStatus().pulling;
-  // A refusal is written on the phone's storage, not in its database: no change of the database redraws the list. A
-  // refused patrol is no visit (../due withoutRefused), so the list is worked out again when the refusals change:
-  // else the card said 本月已巡 under a patrol the server had refused, until something else changed.
-  let refused = getSyncStatus().refused;
   stopListening?.();
   // The day turns while the list is shown (the phone left on it overnight, or offline for the night): what is due is
   // worked out for the new day (a new week's self-checks, a new month's patrols, deadlines passed) when the worker
@@ -313,10 +309,6 @@ export function listView(rest: string): View {
       save();
     }
     pulling = status.pulling;
-    if (status.refused !== refused) {
-      refused = status.refused;
-      reload();
-    }
     const now = shopsWaiting();
     if (now.size !== waiting.size || [...now].some((code) => !waiting.has(code))) {
       waiting = now;
