@@ -246,11 +246,31 @@ def rankings_table(ranking: dict[str, Any]) -> Table:
                     if e.get("list") == "black"
                     else ("", "")
                 ),
-                group_text(e.get("followup"), bool(e.get("working_group"))) if e.get("list") == "black" else "",
+                # A shop off the black list has a follow-up only for a working group still there this month.
+                group_text(e.get("followup"), bool(e.get("working_group"))) if e.get("followup") else "",
             )
 
     header = ("月份", "排名", "店铺编号", "店铺名称", "社区", "网格", "安全积分", "未销号隐患", "红黑榜")
     return Table(f"rankings-{ranking['month']}", (*header, "专班整治", "约谈", "专项检查", "专班整治情况"), rows())
+
+
+def _groups_off_list(entries: Iterable[dict[str, Any]]) -> list[str]:
+    """The report's table of the shops off the black list with a working group still there when the month began."""
+    shops = [x for x in entries if x.get("list") != "black" and x.get("followup")]
+    if not shops:
+        return []
+    e = escape
+    out = [f"<h3>已出黑榜、本月仍有专班整治：{len(shops)} 家</h3>"]
+    out.append("<table><tr><th>排名</th><th>店铺</th><th>红黑榜</th><th>专班整治情况</th></tr>")
+    for x in shops:
+        shop = f"{e(str(x.get('name') or ''))}（{e(str(x.get('shop')))}）"
+        out.append(
+            f"<tr><td class='n'>{e(str(x.get('rank')))}</td><td>{shop}</td>"
+            f"<td>{e(LIST_NAME.get(str(x.get('list')), '') or '未上榜')}</td>"
+            f"<td>{e(group_text(x.get('followup'), False))}</td></tr>"
+        )
+    out.append("</table>")
+    return out
 
 
 def followups_line(counts: dict[str, int]) -> str:
@@ -261,7 +281,10 @@ def followups_line(counts: dict[str, int]) -> str:
     if counts["working_group"]:
         line += f"，专班整治 {counts['working_group']} 家（进驻中 {counts['group_active']} 家"
         line += f"，已结束 {counts['group_ended']} 家）" if counts["group_ended"] else "）"
-    return line + (f"，尚有 {counts['outstanding']} 家待跟进。" if counts["outstanding"] else "，均已跟进。")
+    line += f"，尚有 {counts['outstanding']} 家待跟进。" if counts["outstanding"] else "，均已跟进。"
+    if counts.get("off_list"):
+        line += f"另有 {counts['off_list']} 家已出黑榜，本月仍有专班整治。"
+    return line
 
 
 # ----- writing them -----
@@ -438,6 +461,7 @@ def report_html(
                     + "</tr>"
                 )
             out.append("</table>")
+        out += _groups_off_list(ranking["entries"])
     out.append("<h2>各社区隐患情况</h2><table><tr><th>社区</th><th>在营店铺</th><th>巡查率</th>")
     out.append("<th>发现隐患</th><th>已销号</th><th>整改率</th><th>逾期</th></tr>")
     for name, f in communities:

@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 // A working group (专班整治) carried into a later month: the ranking screen's black row says it is still in the shop
 // since it started (recorded in an earlier month), it is not 待跟进 for it, and 记录跟进 offers to end it with its start
-// and members as recorded; a shop without one in place is not offered an end. The e-file says it is in the shop.
+// and members as recorded; a shop without one in place is not offered an end. The e-file says it is in the shop. A shop
+// that left the black list with its group still there is in the working groups' table, offered only the group's end.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const sent: { method: string; path: string; body: unknown }[] = [];
@@ -43,7 +44,23 @@ function page(url: URL): Record<string, unknown> {
       outstanding: ['talk', 'inspection', 'working_group'],
     },
   ];
-  const entries = list === 'black' ? black : list === 'red' ? [] : black;
+  // Off the black list with a working group still there: in the shop (S0009), ended this month (S0010).
+  const offList = [
+    { rank: 1, shop: 'S0009', name: '面馆9', points: 101, open_hazards: 0, list: null, working_group: false, followup: { talk: null, inspection: null, working_group: carried, actions: [] }, outstanding: [] },
+    {
+      rank: 4,
+      shop: 'S0010',
+      name: '面馆10',
+      points: 98,
+      open_hazards: 0,
+      list: null,
+      working_group: false,
+      followup: { talk: null, inspection: null, working_group: { ...carried, carried: false, month: undefined, status: 'ended', ended: '2026-11-03' }, actions: [] },
+      outstanding: [],
+    },
+  ];
+  const groups = url.searchParams.get('working_group') === '1';
+  const entries = groups ? [...black, ...offList] : list === 'black' ? black : list === 'red' ? [] : black;
   return {
     month: '2026-11',
     of: 2,
@@ -51,7 +68,7 @@ function page(url: URL): Record<string, unknown> {
     offset: 0,
     limit: 50,
     counts: { red: 0, black: 2, none: 0, working_group: 2 },
-    followups: { black: 2, talked: 0, inspected: 0, inspection_planned: 0, working_group: 2, group_active: 1, group_ended: 0, outstanding: 2 },
+    followups: { black: 2, talked: 0, inspected: 0, inspection_planned: 0, working_group: 2, group_active: 1, group_ended: 0, outstanding: 2, off_list: 2 },
     working_group: ['S0002', 'S0003'],
     published: null,
     entries,
@@ -137,6 +154,39 @@ describe('a working group carried from an earlier month', () => {
       body: { action: 'working_group', status: 'ended', started: '2026-10-12', ended: '2026-11-20', members: '安监所、消防所' },
     });
 
+  });
+
+  it('off the black list: 已出黑榜 with its group in the working groups’ table, and only its end to record', async () => {
+    const { ranking } = await import('../src/office/ranking');
+    const root = ranking(new URLSearchParams(), []);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelectorAll('[data-ranking=working-group] tbody tr')).toHaveLength(4));
+    expect(root.querySelector('[data-followups-counts]')!.textContent).toContain('；另有 2 家已出黑榜，本月仍有专班整治');
+    expect(root.querySelector<HTMLElement>('[data-followups-counts]')!.dataset.offList).toBe('2');
+    expect(root.querySelector('[data-ranking=black] [data-followup=S0009]')).toBeNull();
+
+    const cell = root.querySelector<HTMLElement>('[data-ranking=working-group] [data-followup=S0009]')!;
+    expect(cell.dataset.offList).toBe('true');
+    expect(cell.textContent).toContain('已出黑榜 · 专班整治进驻中（自 2026-10-12 起，沿用 2026-10 的记录）');
+    expect(cell.textContent).not.toContain('未约谈');
+    const ended = root.querySelector<HTMLElement>('[data-ranking=working-group] [data-followup=S0010]')!;
+    expect(ended.textContent).toBe('已出黑榜 · 专班整治已结束（11-03）');
+    expect(ended.querySelector('[data-action=followup]')).toBeNull(); // nothing left to record
+
+    const open = cell.querySelector<HTMLButtonElement>('[data-action=followup]')!;
+    expect(open.textContent).toBe('记录专班结束');
+    open.click();
+    const f = root.querySelector<HTMLFormElement>('[data-form=followup][data-shop=S0009]')!;
+    expect([...f.querySelectorAll('select[name=action] option')].map((o) => o.getAttribute('value'))).toEqual(['working_group']);
+    expect([...f.querySelectorAll('select[name=status] option')].map((o) => o.getAttribute('value'))).toEqual(['ended']);
+    f.querySelector<HTMLInputElement>('input[name=ended]')!.value = '2026-11-20';
+    f.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    expect(sent[0]).toEqual({
+      method: 'POST',
+      path: '/api/office/rankings/2026-11/followups/S0009',
+      body: { action: 'working_group', status: 'ended', started: '2026-10-12', ended: '2026-11-20', members: '安监所、消防所' },
+    });
   });
 
   it('is in the e-file’s details while it is in the shop', async () => {

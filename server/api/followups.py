@@ -9,6 +9,7 @@ follow-ups on its black-listed rows; `server.office.followups` says what is chec
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -38,30 +39,38 @@ async def month_followups(request: Request) -> Response:
     working group recorded in an earlier month and not ended since is carried into the month's `working_group` (with
     the `month` it was recorded in and `carried: true`) unless the month records its own; `actions` are the month's;
     `counts`: `black`, `talked`, `inspected`, `inspection_planned`, `working_group`, `group_active`, `group_ended`,
-    `outstanding`. 404 for a month without a ranking."""
+    `outstanding`, `off_list`. `off_list`: the shops not on the month's black list whose working group was still there
+    when the month began (in place, or ended since), as the items are (nothing is `outstanding` for them): the
+    office records the group's end there. 404 for a month without a ranking."""
     reach, view = await reached(request)
     subdistrict = rankings.subdistrict_of(view, reach.subdistrict_param(request.query_params.get("subdistrict")))
     month = rankings.month_param(view, request.path_params["month"])
     snapshot, publication = await rankings.snapshot(_store(request), subdistrict, month)
     black = followups.BlackList.of(subdistrict, month, snapshot, publication)
-    done = await followups.of_month(_store(request), black)
+    done = await rankings.month_followups(_store(request), black)
     ranked = {str(e["shop"]): e for e in snapshot.get("entries", ())}
-    items = []
-    for code in black.shops:
+
+    def item(code: str, listed: bool) -> dict[str, Any]:
         entry, shop = ranked.get(code, {}), view.shops.get(code)
         flagged = code in black.group
-        items.append(
-            {
-                "shop": code,
-                "name": (shop.doc or {}).get("name") if shop else None,
-                "rank": entry.get("rank"),
-                "points": entry.get("points"),
-                "working_group": flagged,
-                "followup": done.get(code),
-                "outstanding": followups.outstanding(done.get(code), flagged),
-            }
-        )
-    answer = {"subdistrict": subdistrict, "month": month, "counts": followups.counts(black, done), "items": items}
+        return {
+            "shop": code,
+            "name": (shop.doc or {}).get("name") if shop else None,
+            "rank": entry.get("rank"),
+            "points": entry.get("points"),
+            "list": entry.get("list"),
+            "working_group": flagged,
+            "followup": done.get(code),
+            "outstanding": followups.outstanding(done.get(code), flagged) if listed else [],
+        }
+
+    answer = {
+        "subdistrict": subdistrict,
+        "month": month,
+        "counts": followups.counts(black, done),
+        "items": [item(code, True) for code in black.shops],
+        "off_list": [item(code, False) for code in followups.off_list(black, done)],
+    }
     return json_response(request, answer)
 
 
@@ -73,8 +82,9 @@ async def record(request: Request) -> Response:
     `{"action": "working_group", "status": "ended", "ended"}`, its start and members kept); 201 with the shop's
     follow-up of the month. 400 with a reason, Chinese first, for a shop not on that month's black list (a working
     group: not flagged for one and none carried), ending a working group that is not in place, a day done after
-    today or before the month, a note over 500 characters, an unknown action; 404 for an unknown shop or a month
-    without a ranking."""
+    today or before the month, a note over 500 characters, an unknown action, anything but the end of its working
+    group for a shop that left the list with one still there; 404 for an unknown shop or a month without a
+    ranking."""
     principal, reach = await office(request)
     view = await office_view(request)
     code = str(request.path_params["shop"])
@@ -91,7 +101,7 @@ async def record(request: Request) -> Response:
     black, _done = await rankings.black_list(_store(request), subdistrict, month)
     now = datetime.now(ZoneInfo(view.rules.timezone))
     answer = await followups.record(_store(request), black, code, action, principal.user_id, now, view.today())
-    answer["outstanding"] = followups.outstanding(answer, code in black.group)
+    answer["outstanding"] = followups.outstanding(answer, code in black.group) if code in black.shops else []
     await audited(request, principal, "followup_recorded", shop_doc_id(code), f"{month} {ACTION_NAMES[action.action]}")
     return json_response(request, answer, status=201)
 

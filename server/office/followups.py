@@ -12,6 +12,8 @@ shop's earlier months' follow-ups back and carries the latest working group reco
 (`carried`) while it is in place, or when it ended in or after the month began, unless the month records one of its
 own. Its `month` is where it was recorded, and `carried` is true. The office ends a carried group from the later
 month (recorded there, so the months after it no longer carry it); ending one that is not in place is refused.
+A shop that has left the month's black list with its group still there comes with the month's follow-ups too
+(`off_list`): its end is the one thing the office may record for it there.
 """
 
 from __future__ import annotations
@@ -106,11 +108,17 @@ def check(
 ) -> None:
     """Refuse (400, Chinese first) an action for a shop that month's list does not call for, or on wrong days. A
     working group carried from an earlier month (`carried`) may be recorded (ended) even when the month no longer
-    flags the shop."""
+    flags the shop, and its end even when the shop has left the month's black list (nothing else is asked of it)."""
     if shop not in black.shops:
-        raise bad_request(
-            f"店铺 {shop} 不在 {black.month} 的黑榜上，无需跟进。{shop} is not on the black list of {black.month}"
-        )
+        if carried is None:
+            raise bad_request(
+                f"店铺 {shop} 不在 {black.month} 的黑榜上，无需跟进。{shop} is not on the black list of {black.month}"
+            )
+        if not (isinstance(action, WorkingGroup) and action.status == "ended"):
+            raise bad_request(
+                f"店铺 {shop} 已不在 {black.month} 的黑榜上，只能记录其专班整治的结束。"
+                f"{shop} is off the black list of {black.month}: only the end of its working group can be recorded"
+            )
     if action.action == "working_group" and shop not in black.group and carried is None:
         raise bad_request(
             f"店铺 {shop} 未列入 {black.month} 的专班整治（连续多月上黑榜的店铺才需专班）。"
@@ -222,11 +230,13 @@ def outstanding(followup: Mapping[str, Any] | None, flagged: bool) -> list[str]:
 
 def counts(black: BlackList, followups: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
     """The month's figures: black-listed shops, those talked to, inspected (done) or with one planned, flagged for a
-    working group and with one in the shop (进驻中) or finished, and those still waiting for something."""
+    working group and with one in the shop (进驻中) or finished, those still waiting for something, and the shops
+    off the list whose working group was still there when the month began (`off_list`)."""
     out = dict.fromkeys(
         ("black", "talked", "inspected", "inspection_planned", "working_group", "group_active", "group_ended"), 0
     )
     out["outstanding"] = 0
+    out["off_list"] = len(off_list(black, followups))
     for shop in black.shops:
         f = followups.get(shop) or {}
         inspection, group = f.get("inspection") or {}, f.get("working_group") or {}
@@ -309,20 +319,32 @@ def with_carried(
     return out
 
 
-async def of_month(store: Store, black: BlackList) -> dict[str, dict[str, Any]]:
+async def of_month(store: Store, black: BlackList, flagged_before: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
     """The follow-ups of the black list's shops for its month, by shop, as `public` gives them, with a working group
-    carried from an earlier month (`with_carried`); a shop without any is left out. Only those recorded for this
-    sub-district's list: a shop whose community moved to another sub-district stays on the old one's past (or
-    published) list, and what the other's office records about it is not for this one to read."""
-    found = await docs_by_id(store, [followup_id(shop, black.month) for shop in black.shops])
+    carried from an earlier month (`with_carried`); a shop without any is left out. Then those of the shops that
+    left the list with a working group still there when the month began (`off_list`), looked for among
+    `flagged_before`, the shops an earlier month flagged for one (a group is recorded only for a flagged shop). Only
+    those recorded for this sub-district's list: a shop whose community moved to another sub-district stays on the
+    old one's past (or published) list, and what the other's office records about it is not for this one to read."""
+    listed = set(black.shops)
+    shops = [*black.shops, *sorted(set(flagged_before) - listed)]
+    carried = await carried_groups(store, black, shops)
+    shops = [shop for shop in shops if shop in listed or shop in carried]
+    found = await docs_by_id(store, [followup_id(shop, black.month) for shop in shops])
     own = {str(doc["shop"]): public(doc) for doc in found.values() if doc.get("subdistrict") == black.subdistrict}
-    carried = await carried_groups(store, black, black.shops)
     out = {}
-    for shop in black.shops:
+    for shop in shops:
         followup = with_carried(own.get(shop), carried.get(shop), black, shop)
         if followup is not None:
             out[shop] = followup
     return out
+
+
+def off_list(black: BlackList, followups: Mapping[str, Any]) -> list[str]:
+    """The shops of `of_month`'s answer that are not on the month's black list: they left it with a working group
+    still there when the month began (in place, or ended since); the office records its end from the month."""
+    listed = set(black.shops)
+    return [shop for shop in followups if shop not in listed]
 
 
 async def of_shop(store: Store, shop: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:

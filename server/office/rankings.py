@@ -18,6 +18,7 @@ from server.errors import bad_request, conflict, not_found
 from server.office import followups
 from server.office.facts import View
 from server.store.protocol import AllDocsQuery, Doc, Store
+from server.store.reads import docs_by_id
 from server.store.upsert import read
 from server.validators.district import month_of
 
@@ -104,36 +105,65 @@ async def snapshot(store: Store, subdistrict: str, month: str) -> tuple[Doc, Doc
 async def black_list(
     store: Store, subdistrict: str, month: str
 ) -> tuple[followups.BlackList, dict[str, dict[str, Any]]]:
-    """The month's black list as the follow-ups see it, and its shops' follow-ups by shop (404 without a snapshot)."""
+    """The month's black list as the follow-ups see it, and its shops' follow-ups by shop (404 without a snapshot),
+    with those of the shops off the list whose working group was still there (`followups.off_list`)."""
     doc, publication = await snapshot(store, subdistrict, month)
     black = followups.BlackList.of(subdistrict, month, doc, publication)
-    return black, await followups.of_month(store, black)
+    return black, await month_followups(store, black)
+
+
+async def month_followups(store: Store, black: followups.BlackList) -> dict[str, dict[str, Any]]:
+    """`followups.of_month`, looking for working groups still in shops that left the list among the shops the
+    earlier months flagged for one."""
+    return await followups.of_month(store, black, await flagged_before(store, black.subdistrict, black.month))
+
+
+# The shops flagged for a working group by a snapshot or publication, by its id and revision: a past month's is read
+# once for the process's life (it changes only with a rebuild, which gives it a new revision).
+_FLAGGED: dict[tuple[str, str], frozenset[str]] = {}
+_FLAGGED_KEPT: Final = 4_096
+
+
+async def flagged_before(store: Store, subdistrict: str, month: str) -> set[str]:
+    """The shops that the sub-district's snapshots or publications of the months before `month` flagged for a
+    working group."""
+    seen: list[tuple[str, str]] = []
+    for prefix in (ranking_id(subdistrict, ""), publication_id(subdistrict, "")):
+        query = AllDocsQuery(startkey=prefix, endkey=prefix + month, inclusive_end=False)
+        seen += [(row["id"], row["value"]["rev"]) for row in (await store.all_docs(query))["rows"]]
+    unread = [doc_id for doc_id, rev in seen if (doc_id, rev) not in _FLAGGED]
+    if unread:
+        if len(_FLAGGED) > _FLAGGED_KEPT:
+            _FLAGGED.clear()
+        for doc in (await docs_by_id(store, unread)).values():
+            _FLAGGED[(doc["_id"], doc["_rev"])] = frozenset(str(code) for code in doc.get("working_group", ()))
+    return set().union(*(_FLAGGED.get(key, frozenset()) for key in seen))
 
 
 def _entry(
     view: View, entry: Mapping[str, Any], group: set[str], done: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """An entry with the shop's name, community and grid (codes and names) and working-group flag; a black-listed
-    one also with its `followup` (null: nothing recorded yet) and what is `outstanding`."""
-    shop = view.shops.get(entry["shop"])
+    one also with its `followup` (null: nothing recorded yet) and what is `outstanding`, and so is one off the list
+    whose working group was still there when the month began (nothing outstanding)."""
+    code = entry["shop"]
+    shop = view.shops.get(code)
     registry = shop.doc if shop and shop.doc else {}
-    return {
+    out = {
         **entry,
         "name": registry.get("name"),
         "community": registry.get("community"),
         "community_name": view.communities.get(str(registry.get("community")), {}).get("name"),
         "grid": registry.get("grid"),
         "grid_name": view.grids.get(str(registry.get("grid")), {}).get("name"),
-        "working_group": entry["shop"] in group,
-        **(
-            {
-                "followup": (done or {}).get(entry["shop"]),
-                "outstanding": followups.outstanding((done or {}).get(entry["shop"]), entry["shop"] in group),
-            }
-            if entry.get("list") == "black"
-            else {}
-        ),
+        "working_group": code in group,
     }
+    followup = (done or {}).get(code)
+    if entry.get("list") == "black":
+        out.update(followup=followup, outstanding=followups.outstanding(followup, code in group))
+    elif followup is not None:
+        out.update(followup=followup, outstanding=[])
+    return out
 
 
 def _about(doc: Doc, publication: Doc | None, subdistrict: str, month: str) -> dict[str, Any]:
@@ -153,7 +183,7 @@ async def ranking(store: Store, view: View, subdistrict: str, month: str) -> dic
     doc, publication = await snapshot(store, subdistrict, month)
     group = set(doc.get("working_group", ()))
     black = followups.BlackList.of(subdistrict, month, doc, publication)
-    done = await followups.of_month(store, black)
+    done = await month_followups(store, black)
     entries = [_entry(view, entry, group, done) for entry in doc.get("entries", ())]
     return {
         **_about(doc, publication, subdistrict, month),
@@ -171,6 +201,10 @@ async def ranking_page(
     the black list (`server.office.followups.counts`)."""
     doc, publication = await snapshot(store, subdistrict, month)
     group = set(doc.get("working_group", ()))
+    black = followups.BlackList.of(subdistrict, month, doc, publication)
+    done = await month_followups(store, black)
+    # The working groups' table also holds the shops that left the list with their group still there.
+    groups = group | set(followups.off_list(black, done))
     entries = doc.get("entries", ())
     counts = dict.fromkeys((*LISTS, "working_group"), 0)
     kept = []
@@ -178,10 +212,8 @@ async def ranking_page(
         listed = entry.get("list") or "none"
         counts[listed] = counts.get(listed, 0) + 1
         counts["working_group"] += int(entry.get("shop") in group)
-        if wanted.takes(view, entry, group):
+        if wanted.takes(view, entry, groups):
             kept.append(entry)
-    black = followups.BlackList.of(subdistrict, month, doc, publication)
-    done = await followups.of_month(store, black)
     page = [_entry(view, entry, group, done) for entry in kept[offset : offset + limit]]
     return {
         **_about(doc, publication, subdistrict, month),

@@ -92,6 +92,7 @@ def test_the_office_records_a_talk_an_inspection_and_a_working_group_and_sees_th
         "group_active": 0,
         "group_ended": 0,
         "outstanding": 2,
+        "off_list": 0,
     }
     assert before["items"][1]["outstanding"] == ["talk", "inspection", "working_group"]
 
@@ -125,6 +126,7 @@ def test_the_office_records_a_talk_an_inspection_and_a_working_group_and_sees_th
         "group_active": 1,
         "group_ended": 0,
         "outstanding": 1,
+        "off_list": 0,
     }
     # The working group ends; the document is one per shop and month, every action kept.
     ended = {**GROUP, "status": "ended", "ended": "2025-03-28", "note": "隐患全部整改"}

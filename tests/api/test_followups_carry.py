@@ -3,9 +3,9 @@ carries the one recorded in an earlier month (its row, its outstanding, the mont
 and the e-file say so), the office ends it from the later month, and ending one that is not in place is refused with
 a Chinese reason. Talks and inspections stay the month's own.
 
-The world is tests/api/test_followups.py's (minglou: S0001-S0003, office zhao; xihu: T0001, office sun), with two more
-months of minglou's list: 2025-04 black-lists S0001 (flagged) and S0002; 2025-05 black-lists S0001 (no longer
-flagged) and S0002."""
+The world is tests/api/test_followups.py's (minglou: S0001-S0003, office zhao; xihu: T0001, office sun), with three
+more months of minglou's list: 2025-04 black-lists S0001 (flagged) and S0002; 2025-05 black-lists S0001 (no longer
+flagged) and S0002; 2025-06 black-lists S0002 alone (S0001 has left the list)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from tests.api.test_followups import (
 )
 from tests.api.test_subdistrict_offices import District
 
-APRIL, MAY = "2025-04", "2025-05"
+APRIL, MAY, JUNE = "2025-04", "2025-05", "2025-06"
 
 
 def _later(month: str, entries: list[tuple[str, int, str | None]], group: list[str]) -> dict[str, Any]:
@@ -50,6 +50,7 @@ def district(tmp_path: Path) -> Iterator[District]:
             *march_snapshots(),
             _later(APRIL, [("S0003", 112, "red"), ("S0001", 85, "black"), ("S0002", 88, "black")], ["S0001"]),
             _later(MAY, [("S0003", 115, "red"), ("S0001", 90, "black"), ("S0002", 91, "black")], []),
+            _later(JUNE, [("S0003", 116, "red"), ("S0001", 101, None), ("S0002", 93, "black")], []),
         ],
     )
 
@@ -157,6 +158,50 @@ def test_a_carried_group_is_ended_from_a_month_that_no_longer_flags_the_shop(dis
     end = {"action": "working_group", "status": "ended", "ended": "2025-05-06", "note": "隐患全部整改"}
     assert _post(d, "S0001", end, d.zhao, MAY).status_code == 201
     assert _counts(d, MAY)["group_ended"] == 1
+
+
+def test_a_shop_that_left_the_black_list_has_its_working_group_ended_from_the_later_month(district: District) -> None:
+    d, client = district, district.world.client
+    assert _post(d, "S0001", GROUP, d.zhao).status_code == 201
+    # June no longer black-lists S0001, but the group is still in the shop: June shows it apart, asking nothing.
+    june = d.get(f"/api/office/rankings/{JUNE}/followups", d.zhao)
+    assert [i["shop"] for i in june["items"]] == ["S0002"]
+    [left] = june["off_list"]
+    assert (left["shop"], left["list"], left["outstanding"]) == ("S0001", None, [])
+    group = left["followup"]["working_group"]
+    assert (group["status"], group["month"], group["carried"]) == ("active", MONTH, True)
+    assert (june["counts"]["black"], june["counts"]["off_list"], june["counts"]["outstanding"]) == (1, 1, 1)
+    # The ranking's working-group table holds it; the black list does not.
+    groups = d.get(f"/api/office/ranking?month={JUNE}&working_group=1", d.zhao)["entries"]
+    assert [(e["shop"], e["outstanding"]) for e in groups] == [("S0001", [])]
+    assert groups[0]["followup"]["working_group"]["carried"] and not groups[0]["working_group"]
+    assert [e["shop"] for e in d.get(f"/api/office/ranking?month={JUNE}&list=black", d.zhao)["entries"]] == ["S0002"]
+
+    # Only its end may be recorded there; a shop off the list without a group is asked for nothing.
+    for body in (TALK, {**INSPECTION, "on": "2025-06-03"}, {**GROUP, "started": "2025-06-02"}):
+        refused = _post(d, "S0001", body, d.zhao, JUNE)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["reason"].startswith("店铺 S0001 已不在 2025-06 的黑榜上，只能记录其专班整治的结束")
+    end = {"action": "working_group", "status": "ended", "ended": "2025-06-05"}
+    none = _post(d, "S0003", end, d.zhao, JUNE)
+    assert none.status_code == 400 and none.json()["reason"].startswith("店铺 S0003 不在 2025-06 的黑榜上")
+    ended = _post(d, "S0001", end, d.zhao, JUNE)
+    assert ended.status_code == 201, ended.text
+    assert ended.json()["outstanding"] == []
+    group = ended.json()["working_group"]
+    assert (group["status"], group["started"], group["ended"]) == ("ended", "2025-03-10", "2025-06-05")
+
+    # June keeps showing it, ended; the e-file has no group in place; the report and the export say so.
+    june = d.get(f"/api/office/rankings/{JUNE}/followups", d.zhao)
+    assert [i["followup"]["working_group"]["status"] for i in june["off_list"]] == ["ended"]
+    assert d.get("/api/office/shops/S0001/efile", d.zhao)["working_group"] is None
+    finished = "专班整治已结束（2025-03-10 至 2025-06-05，安监所、消防所、市场监管所）"
+    report = client.get(f"/api/office/reports/{JUNE}.html", headers=d.zhao).text
+    assert "另有 1 家已出黑榜，本月仍有专班整治。" in report
+    assert "已出黑榜、本月仍有专班整治：1 家" in report and finished in report
+    export = client.get(f"/api/office/exports/rankings.csv?month={JUNE}", headers=d.zhao)
+    rows = {row[2]: row for row in csv.reader(io.StringIO(export.content.decode("utf-8-sig")))}
+    assert rows["S0001"][-1] == finished and rows["S0003"][-1] == ""
 
 
 def test_the_report_the_export_and_the_e_file_show_the_carried_group(district: District) -> None:

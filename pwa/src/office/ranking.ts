@@ -72,6 +72,8 @@ export interface FollowUpCounts {
   group_active: number;
   group_ended: number;
   outstanding: number;
+  /** Shops off the month's black list whose working group was still there when the month began. */
+  off_list?: number;
 }
 
 export interface RankRow {
@@ -83,7 +85,8 @@ export interface RankRow {
   working_group?: boolean;
   open_hazards?: number;
   community?: string;
-  /** On the black list: what the office did (null: nothing yet) and what is still to do. */
+  /** On the black list: what the office did (null: nothing yet) and what is still to do. Off it: only a working group
+   *  still there when the month began, and nothing to do but record its end. */
   followup?: FollowUp | null;
   outstanding?: FollowUpKind[];
 }
@@ -244,6 +247,7 @@ export function followupCounts(c: FollowUpCounts): HTMLElement {
     text += ot('followup.countsGroup', { group: num(c.working_group), active: num(c.group_active), ended: num(c.group_ended) });
   }
   text += c.outstanding ? ot('followup.countsOutstanding', { n: num(c.outstanding) }) : ot('followup.countsDone');
+  if (c.off_list) text += ot('followup.countsOffList', { n: num(c.off_list) });
   return h(
     'p',
     {
@@ -253,28 +257,33 @@ export function followupCounts(c: FollowUpCounts): HTMLElement {
       'data-talked': String(c.talked),
       'data-inspected': String(c.inspected),
       'data-outstanding': String(c.outstanding),
+      'data-off-list': String(c.off_list ?? 0),
     },
     text,
   );
 }
 
-/** What was done about a black-listed shop, in a few words each: 已约谈 11-05 · 专项检查待完成（11-20 前） · 专班整治进驻中. */
-export function followupParts(f: FollowUp | null | undefined, flagged: boolean): string[] {
+/** What was done about a black-listed shop, in a few words each: 已约谈 11-05 · 专项检查待完成（11-20 前） · 专班整治进驻中.
+ *  A shop off the list (`offList`) is asked nothing but has a working group still there: 已出黑榜 and the group. */
+export function followupParts(f: FollowUp | null | undefined, flagged: boolean, offList = false): string[] {
   const talk = f?.talk;
   const inspection = f?.inspection;
   const group = f?.working_group;
+  if (offList) return group ? [ot('followup.offList'), groupPart(group)] : [ot('followup.offList')];
   const parts = [talk ? ot('followup.talked', { day: monthDay(talk.on) }) : ot('followup.noTalk')];
   if (!inspection) parts.push(ot('followup.noInspection'));
   else if (inspection.status === 'done') parts.push(ot('followup.inspected', { day: monthDay(inspection.on) }));
   else parts.push(ot('followup.planned', { day: monthDay(inspection.due) }));
-  if (flagged || group) {
-    if (!group) parts.push(ot('followup.noGroup'));
-    // One carried from an earlier month: its days are not the list's month, so in full.
-    else if (group.status === 'ended') parts.push(ot('followup.groupEnded', { day: group.carried ? group.ended ?? '—' : monthDay(group.ended) }));
-    else if (group.carried) parts.push(ot('followup.groupCarried', { day: group.started ?? '—', month: group.month ?? '—' }));
-    else parts.push(ot('followup.groupActive', { day: monthDay(group.started) }));
-  }
+  if (flagged || group) parts.push(group ? groupPart(group) : ot('followup.noGroup'));
   return parts;
+}
+
+/** A working group in a few words: one carried from an earlier month, or ended on a later month's day, in full
+ *  days (they are not the list's month). */
+function groupPart(group: FollowUpAction): string {
+  if (group.status === 'ended') return ot('followup.groupEnded', { day: group.carried ? group.ended ?? '—' : monthDay(group.ended) });
+  if (group.carried) return ot('followup.groupCarried', { day: group.started ?? '—', month: group.month ?? '—' });
+  return ot('followup.groupActive', { day: monthDay(group.started) });
 }
 
 /** One recorded action in words, for the shop's e-file: 约谈 · 2026-11 · 2026-11-05 · 店主王某 · 安监所张丽 · 备注 · 张丽 记录于 …. */
@@ -288,10 +297,15 @@ export function describeFollowUp(a: FollowUpAction & { month?: string }, names: 
 }
 
 /** A black-listed row's follow-up: what was done (the hooks say it too) and 记录跟进, which opens the form in a row
- *  of its own under the shop's; `saved` draws the month again once the server has it. */
+ *  of its own under the shop's; `saved` draws the month again once the server has it. A row off the black list
+ *  with a working group still there offers 记录专班结束 while the group is in the shop, and nothing once it ended. */
 function followupCell(r: RankRow, path: string, saved: () => void): HTMLElement {
   const f = r.followup;
-  const open = h('button', { type: 'button', class: 'link', 'data-action': 'followup' }, ot('followup.record'));
+  const offList = r.list !== 'black';
+  const ends = offList && f?.working_group?.status === 'active';
+  const open = offList && !ends
+    ? null
+    : h('button', { type: 'button', class: 'link', 'data-action': 'followup' }, ot(ends ? 'followup.recordEnd' : 'followup.record'));
   const cell = h(
     'div',
     {
@@ -302,13 +316,14 @@ function followupCell(r: RankRow, path: string, saved: () => void): HTMLElement 
       'data-group': f?.working_group?.status ?? (r.working_group ? 'none' : undefined),
       'data-group-since': f?.working_group?.carried ? f.working_group.month : undefined,
       'data-outstanding': String((r.outstanding ?? []).length),
+      'data-off-list': offList ? 'true' : undefined,
       title: f?.working_group?.carried ? ot('followup.groupCarriedTitle', { month: f.working_group.month ?? '—' }) : undefined,
     },
-    h('span', { class: 'followup-done' }, followupParts(f, Boolean(r.working_group)).join(' · ')),
-    ' ',
+    h('span', { class: 'followup-done' }, followupParts(f, Boolean(r.working_group), offList).join(' · ')),
+    open ? ' ' : null,
     open,
   );
-  open.addEventListener('click', () => {
+  open?.addEventListener('click', () => {
     const row = cell.closest('tr');
     const next = row?.nextElementSibling;
     if (next?.classList.contains('followup-row')) {
@@ -325,17 +340,21 @@ function followupCell(r: RankRow, path: string, saved: () => void): HTMLElement 
 
 /** The form recording one action for a black-listed shop: a talk, a special inspection (done on a day, or planned
  *  with a due day) or, for a shop flagged for one or with one in the shop, a working group: on site, or, the one in
- *  the shop (the month's or carried from an earlier month), finished on a day, its start and members as recorded. */
+ *  the shop (the month's or carried from an earlier month), finished on a day, its start and members as recorded.
+ *  A shop off the black list: only the end of the working group in the shop. */
 function followupForm(r: RankRow, path: string, saved: () => void): HTMLFormElement {
   const today = todayInShanghai();
-  const kinds: [string, string][] = [
-    ['talk', ot('followup.action.talk')],
-    ['inspection', ot('followup.action.inspection')],
-  ];
+  const offList = r.list !== 'black';
+  const kinds: [string, string][] = offList
+    ? []
+    : [
+        ['talk', ot('followup.action.talk')],
+        ['inspection', ot('followup.action.inspection')],
+      ];
   const group = r.followup?.working_group;
   const inPlace = group?.status === 'active' ? group : null;
   if (r.working_group || group) kinds.push(['working_group', ot('followup.action.working_group')]);
-  const action = select('action', kinds, 'talk');
+  const action = select('action', kinds, kinds[0]![0]);
   const fields = h('div', { class: 'followup-fields' });
   const day = (name: string, value = today): HTMLInputElement => input(name, { type: 'date', value, max: today, required: true });
   const text = (name: string): HTMLInputElement => input(name, { maxlength: '200', required: true });
@@ -358,9 +377,11 @@ function followupForm(r: RankRow, path: string, saved: () => void): HTMLFormElem
     const statuses: [string, string][] =
       action.value === 'inspection'
         ? [['done', ot('followup.status.done')], ['planned', ot('followup.status.planned')]]
-        : inPlace
-          ? [['ended', ot('followup.status.ended')], ['active', ot('followup.status.active')]]
-          : [['active', ot('followup.status.active')], ['ended', ot('followup.status.ended')]]; // ended: one that came and went
+        : offList
+          ? [['ended', ot('followup.status.ended')]]
+          : inPlace
+            ? [['ended', ot('followup.status.ended')], ['active', ot('followup.status.active')]]
+            : [['active', ot('followup.status.active')], ['ended', ot('followup.status.ended')]]; // ended: one that came and went
     const status = select('status', statuses, statuses[0]![0]);
     // The day that goes with the status: done on / due by; a working group's end once it has ended.
     const [first, second] =
@@ -418,8 +439,9 @@ export const ranking: Screen = (query) => {
     list.addEventListener('change', () => void all.load(0));
     const red = pagedRanking('red', false, ask, () => ({ list: 'red' }));
     // A follow-up recorded: the month again, its figures and rows with it.
+    // A black-listed shop, or one off the list with a working group still there (the working groups' table).
     const follow = (r: RankRow): HTMLElement | string =>
-      r.list === 'black' ? followupCell(r, calls.followup(month, r.shop), () => draw(month, calls, name)) : '';
+      r.list === 'black' || r.followup?.working_group ? followupCell(r, calls.followup(month, r.shop), () => draw(month, calls, name)) : '';
     const black = pagedRanking('black', false, ask, () => ({ list: 'black' }), follow);
     const group = pagedRanking('working-group', true, ask, () => ({ working_group: true }), follow);
     const whole = section(
@@ -457,7 +479,7 @@ export const ranking: Screen = (query) => {
           publishedAt ? null : publish,
         ),
         rankCounts(answer),
-        answer.followups && answer.followups.black > 0 ? followupCounts(answer.followups) : null,
+        answer.followups && (answer.followups.black > 0 || (answer.followups.off_list ?? 0) > 0) ? followupCounts(answer.followups) : null,
       ];
     }).then((shown) => {
       if (!shown) return;
