@@ -42,8 +42,12 @@ from server.models.followups import (
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.reads import docs_by_id, docs_with_prefix
 from server.store.upsert import read
+from server.sync.writes import IdLocks
 
 WRITE_ATTEMPTS: Final = 5
+# The follow-ups being recorded in this process, one at a time each: offices recording for one shop at once wait for
+# each other here, instead of racing for its revision and answering 409 when one lost five times.
+_RECORDING: Final = IdLocks()
 CARRY_READS: Final = 32  # shops whose earlier months are read at once (a district's black list has up to 1,500)
 
 
@@ -138,8 +142,23 @@ async def record(
 ) -> dict[str, Any]:
     """Append `action` to the shop's follow-up of the month, with who and when; answers the follow-up as `public`
     gives it (with the working group carried from an earlier month, if any). A read-modify-write on the stored
-    revision, so two offices recording at once both keep theirs. Ending a working group needs one in place (the
-    month's own or a carried one), whose start and members it keeps unless given."""
+    revision, so two offices recording at once both keep theirs (one after the other in one gateway; gateways side by
+    side on CouchDB retry). Ending a working group needs one in place (the month's own or a carried one), whose start
+    and members it keeps unless given."""
+    doc_id = followup_id(shop, black.month)
+    async with _RECORDING.hold([doc_id]):
+        return await _record(store, black, shop, action, by, now, today)
+
+
+async def _record(
+    store: Store,
+    black: BlackList,
+    shop: str,
+    action: Talk | Inspection | WorkingGroup,
+    by: str,
+    now: datetime,
+    today: date,
+) -> dict[str, Any]:
     carried = (await carried_groups(store, black, [shop])).get(shop)
     check(action, black, shop, today, carried)
     doc_id = followup_id(shop, black.month)

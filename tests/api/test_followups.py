@@ -13,6 +13,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,17 @@ def test_the_office_records_a_talk_an_inspection_and_a_working_group_and_sees_th
     recorded = [a for a in audit if a.get("event") == "followup_recorded"]
     assert len(recorded) == 6 and recorded[0]["account"] == "S0001:shop:S0001"
     assert not [a for a in d.get("/api/office/audit", d.sun)["items"] if a.get("event") == "followup_recorded"]
+
+
+def test_thirty_talks_recorded_at_once_are_all_kept(district: District) -> None:
+    # Offices recording for one shop at the same moment: none is answered 409, none is lost.
+    d = district
+    notes = [f"第 {n} 次约谈" for n in range(30)]
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        answers = list(pool.map(lambda note: _post(d, "S0001", {**TALK, "note": note}, d.zhao), notes))
+    assert [a.status_code for a in answers] == [201] * 30
+    item = next(i for i in d.get(FOLLOWUPS, d.zhao)["items"] if i["shop"] == "S0001")
+    assert sorted(a["note"] for a in item["followup"]["actions"]) == sorted(notes)
 
 
 def test_the_report_the_export_and_the_e_file_say_what_was_done(district: District) -> None:
