@@ -15,6 +15,7 @@ from PIL import Image
 
 from tests.browser.field import sign_in_grid, wait_controlled, wait_true
 from tests.browser.office import grid_login, office_headers, push_patrol, serious_patrol
+from tests.browser.test_owner_rectify import open_hazard
 from tests.gateway import Gateway
 
 
@@ -310,3 +311,35 @@ def test_an_other_problems_deadline_the_worker_set_stays_when_its_severity_chang
     page.dispatch_event(deadline, "change")
     page.select_option(severity, "serious")
     assert page.input_value(deadline) == general
+
+
+def test_the_patrol_form_shows_a_hazard_still_open_under_its_item(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    # The owner's latest self-check prefills the form, and may say the item is in order: the hazard found before and
+    # not rectified yet is said under the item, and beside "no new hazard" at the end, so the worker looks at it.
+    owner, hazard = open_hazard(gateway, logins)
+    worker = next(worker for worker in logins["grid_workers"] if owner["shop"] in worker["shops"])
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    sign_in_grid(page, gateway, worker)
+    page.click(f'a.g-shop[data-shop="{owner["shop"]}"]')
+    page.click('a[data-action="patrol"]')
+    line = page.locator(f'fieldset[data-item="{hazard["item"]}"] [data-open-hazard]').first
+    line.wait_for()
+    text = line.inner_text()
+    assert text.startswith("未整改隐患：") and f"整改期限 {hazard['deadline']}" in text, text
+    assert line.get_attribute("data-open-hazard") in ("open", "overdue", "rectified")
+    items = page.eval_on_selector_all("fieldset[data-item]", "els => els.map((e) => e.dataset.item)")
+    marked = page.eval_on_selector_all(
+        "fieldset[data-item]",
+        "els => els.filter((e) => e.querySelector('[data-open-hazard]')).map((e) => e.dataset.item)",
+    )
+    docs = _events(gateway, owner["shop"])
+    assert set(marked) == {d["item"] for d in docs if d.get("type") == "hazard" and d["status"] != "closed"} & set(
+        items
+    )
+    summary = page.locator("[data-findings]")
+    if summary.get_attribute("data-findings") == "0":  # no new hazard from the prefill: the open ones are said too
+        assert "尚未整改" in summary.inner_text()
+    page.close()

@@ -15,8 +15,8 @@ import { currentSession } from '../session';
 import { shanghaiDay, shanghaiIso } from '../ulid';
 import type { View } from '../views';
 import { loadRulesVersions, loadShopFile, loadTemplates } from './data';
-import type { RulesVersion, SelfCheckDoc, Severity, TemplateDoc } from './docs';
-import { allHazards, type ShopFile } from './due';
+import type { HazardDoc, RulesVersion, SelfCheckDoc, Severity, TemplateDoc } from './docs';
+import { allHazards, isOverdue, type ShopFile } from './due';
 import { flash } from './flash';
 import { gt, type GridKey } from './i18n';
 import {
@@ -55,6 +55,13 @@ function severitySelect(name: string, value: Severity, onChange: (s: Severity) =
   );
   select.addEventListener('change', () => onChange(select.value as Severity));
   return select;
+}
+
+/** 未整改隐患：严重隐患 · 整改期限 2025-11-27 · 已逾期, under the item it is of. */
+function openHazardLine(hazard: HazardDoc, today: string): HTMLElement {
+  const status = isOverdue(hazard, today) ? 'overdue' : hazard.status;
+  const text = gt('patrol.openHazard', { severity: gt(`severity.${hazard.severity}`), day: hazard.deadline, status: gt(`hazard.${status}`) });
+  return h('p', { class: `g-open-hazard ${status === 'overdue' ? 'bad' : 'warn'}`, 'data-open-hazard': status }, text);
 }
 
 function field(label: string, control: HTMLElement): HTMLElement {
@@ -130,6 +137,10 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
     const mark = h('span', { class: 'g-check', 'data-check': '' });
     fieldset.querySelector('legend')?.after(mark);
     marks.set(item.id, mark);
+    // A hazard of the item not closed yet: the owner's answer prefilled may say the item is in order, the worker
+    // looks at it on site (the hazard is not found again; its fix is verified from the e-file).
+    const open = unresolved.filter((hz) => hz.item === item.id);
+    if (open.length) mark.after(...open.map((hz) => openHazardLine(hz, today)));
     // The owner's own photos of the item, to compare with what the worker sees.
     const ownerPhotos = thumbs(owner[item.id]?.photos ?? []);
     if (ownerPhotos) (fieldset.querySelector('.prior') ?? mark).after(ownerPhotos);
@@ -322,8 +333,10 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
     const author = { user: '', device: '', performedAt: `${today}T12:00:00+08:00` };
     const all = buildPatrols(visit, draft, code, () => 'X', author).flatMap((p) => p.findings ?? []);
     if (!all.length) {
-      summary.textContent = gt('patrol.summaryClean');
-      summary.className = 'g-notice ok';
+      // No new hazard earns the patrol's points; the ones still open are said beside it, not forgotten.
+      const open = unresolved.filter((hz) => !hz.provisional).length;
+      summary.textContent = gt('patrol.summaryClean') + (open ? ' ' + gt('patrol.summaryOpen', { n: open }) : '');
+      summary.className = `g-notice ${open ? 'warn' : 'ok'}`;
     } else {
       const serious = all.some((f) => f.severity === 'serious');
       summary.textContent = gt('patrol.summary', { n: all.length }) + (serious ? ' ' + gt('patrol.summarySerious') : '');
