@@ -147,22 +147,23 @@ def test_the_district_office_chooses_the_sub_district_of_the_lists_and_the_repor
     assert listed_shops(page) == set(XIHU_SHOPS)
     assert page.locator(".screen.ranking select[name=month] option").count() == 1
 
-    # Back to minglou, then an older month of its: the choice stays, in the path and on the screen.
+    # Back to minglou, then another month of its: the choice stays, in the path and on the screen.
     choose(page, "minglou")
-    older = [m["month"] for m in _months(district, headers, "minglou")][1]
-    page.select_option(".screen.ranking select[name=month]", older)
-    page.wait_for_function("(m) => new URLSearchParams(location.search).get('month') === m", arg=older)
+    shown = page.input_value(".screen.ranking select[name=month]")
+    other = next(m["month"] for m in _months(district, headers, "minglou") if m["month"] != shown)
+    page.select_option(".screen.ranking select[name=month]", other)
+    page.wait_for_function("(m) => new URLSearchParams(location.search).get('month') === m", arg=other)
     settle(page)
     assert page.evaluate("new URLSearchParams(location.search).get('subdistrict')") == "minglou"
     assert page.locator(".screen.ranking select[name=subdistrict]").input_value() == "minglou"
-    assert f"{NAMES['minglou']} · {older}" in page.locator(".screen.ranking").inner_text()
+    assert f"{NAMES['minglou']} · {other}" in page.locator(".screen.ranking").inner_text()
     then = httpx.get(
-        f"{district.url}/api/office/ranking", params={"month": older, "subdistrict": "minglou"}, headers=headers
+        f"{district.url}/api/office/ranking", params={"month": other, "subdistrict": "minglou"}, headers=headers
     ).json()["entries"]
     assert listed_shops(page) == {e["shop"] for e in then}
-    assert f"month={older}&subdistrict=minglou" in next(u for u in reversed(asked) if "/api/office/ranking?" in u)
+    assert f"month={other}&subdistrict=minglou" in next(u for u in reversed(asked) if "/api/office/ranking?" in u)
 
-    # Another sub-district from there: its own newest month (it has no list of that older one).
+    # Another sub-district from there: its own newest month (it has no list of that other one).
     choose(page, "xihu")
     assert page.evaluate("new URLSearchParams(location.search).get('month')") is None
     assert page.locator(".screen.ranking .error").count() == 0

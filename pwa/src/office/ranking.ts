@@ -240,6 +240,21 @@ export function todayInShanghai(now: Date = new Date()): string {
 }
 
 /** "黑榜 12 家：已约谈 9，已专项检查 7，……，尚有 4 家待跟进" above the lists. */
+/** A month with a snapshot, as `/api/office/rankings` lists them. */
+export interface MonthListed {
+  month: string;
+  published?: { by?: string; at?: string } | null;
+}
+
+/** The month the ranking screen opens on: the newest snapshot, but last month's while this month's is the newest
+ *  and last month's is not published yet. On the 1st the new month's list is a copy of the last one's standings,
+ *  still moving; the month just ended is the one to publish and follow up. `months`: newest first. */
+export function defaultMonth(months: readonly MonthListed[], today: string): string {
+  const [newest, before] = months;
+  if (!newest) return '';
+  return newest.month === today.slice(0, 7) && before && !before.published ? before.month : newest.month;
+}
+
 export function followupCounts(c: FollowUpCounts): HTMLElement {
   let text = ot('followup.counts', { black: num(c.black), talked: num(c.talked), inspected: num(c.inspected) });
   if (c.inspection_planned) text += ot('followup.countsPlanned', { planned: num(c.inspection_planned) });
@@ -496,25 +511,30 @@ export const ranking: Screen = (query) => {
     body.replaceChildren(head);
   };
   // The district's office of several sub-districts chooses one (the first unless the path names another; a month
-  // changed keeps it). The months with a snapshot, newest first; without a month asked for, the newest snapshot is
-  // shown (the current month's appears a few seconds after the first change of the month).
+  // changed keeps it). The months with a snapshot, newest first; without a month asked for, `defaultMonth`'s.
   void loadInto(picker, async () => {
     const choices = listChoices(own === null ? await subdistricts().catch(() => []) : [], own);
     const subdistrict = chosenOf(query.get('subdistrict'), choices);
     const calls = rankingCalls(subdistrict);
     const answer = await get<unknown>(calls.months);
-    const months = listOf<string | { month: string }>(answer, 'months').map((m) => (typeof m === 'string' ? m : m.month));
-    const month = asked || months[0] || '';
+    const listed = listOf<string | MonthListed>(answer, 'months').map((m) => (typeof m === 'string' ? { month: m } : m));
+    const months = listed.map((m) => m.month);
+    const fallback = defaultMonth(listed, todayInShanghai());
+    const month = asked || fallback;
     const s = select('month', months.map((m) => [m, m] as [string, string]), month);
     s.addEventListener('change', () => navigate(calls.path(s.value)));
     const name = choices.find(([code]) => code === subdistrict)?.[1] ?? null;
     if (months.length > 0 || asked) draw(month, calls, name);
     else body.replaceChildren(h('p', { class: 'muted empty' }, ot('common.none')));
-    if (subdistrict === null) return field(ot('ranking.month'), s);
+    // Opened on last month's list, not the newest: say why, and where this month's is.
+    const why = !asked && month !== '' && month !== months[0]
+      ? h('p', { class: 'muted', 'data-last-month': month }, ot('ranking.lastMonthFirst', { month, current: months[0] ?? '' }))
+      : null;
+    if (subdistrict === null) return [field(ot('ranking.month'), s), why];
     const sd = select('subdistrict', choices, subdistrict);
     // Another sub-district: its own newest month (its months are its own).
     sd.addEventListener('change', () => navigate(rankingCalls(sd.value).path('')));
-    return [field(ot('reach.choose'), sd), field(ot('ranking.month'), s)];
+    return [field(ot('reach.choose'), sd), field(ot('ranking.month'), s), why];
   });
   return h('div', { class: 'screen ranking' }, h('h1', {}, ot('ranking.title')), picker, body);
 };

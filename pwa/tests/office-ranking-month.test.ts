@@ -1,0 +1,68 @@
+// @vitest-environment happy-dom
+// The month the red/black list opens on: on the 1st the new month's list is a copy of the last one's standings, still
+// moving, while the month just ended waits to be published and followed up: it opens on that one, and says so.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+const asked: string[] = [];
+let months: unknown[] = [];
+
+vi.mock('../src/office/api', async (actual) => ({
+  ...(await actual<typeof import('../src/office/api')>()),
+  get: async (path: string) => {
+    asked.push(path);
+    const url = new URL(path, 'http://office.test');
+    if (url.pathname === '/api/office/rankings') return { months };
+    if (url.pathname === '/api/office/ranking') {
+      const month = url.searchParams.get('month');
+      return { month, of: 0, total: 0, offset: 0, limit: 50, counts: { red: 0, black: 0, none: 0, working_group: 0 }, entries: [] };
+    }
+    throw new Error(`unexpected ${path}`);
+  },
+}));
+vi.mock('../src/office/people', () => ({ staffNames: async () => new Map(), personName: (_n: unknown, id: string) => id }));
+vi.mock('../src/office/reach', async (actual) => ({
+  ...(await actual<typeof import('../src/office/reach')>()),
+  ownSubdistrict: () => null,
+  subdistricts: async () => [],
+}));
+
+const published = { by: 'office:zhang', at: '2026-11-02T09:00:00+08:00' };
+
+beforeEach(() => {
+  asked.length = 0;
+  document.body.replaceChildren();
+  vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-30T19:30:00Z') }); // 1 December, 03:30 in Shanghai
+});
+
+describe('the month the ranking opens on', () => {
+  it('is last month’s while this month’s is the newest and last month’s is not published', async () => {
+    const { defaultMonth } = await import('../src/office/ranking');
+    const dec = { month: '2026-12' };
+    const nov = { month: '2026-11' };
+    expect(defaultMonth([dec, nov], '2026-12-01')).toBe('2026-11');
+    expect(defaultMonth([dec, { ...nov, published }], '2026-12-01')).toBe('2026-12'); // published: the live one
+    expect(defaultMonth([nov, { month: '2026-10' }], '2026-12-01')).toBe('2026-11'); // no snapshot of this month yet
+    expect(defaultMonth([dec], '2026-12-01')).toBe('2026-12');
+    expect(defaultMonth([], '2026-12-01')).toBe('');
+  });
+
+  it('opens on November on 1 December and says why, and on the month the address names', async () => {
+    months = [{ month: '2026-12', published: null }, { month: '2026-11', published: null }];
+    const { ranking } = await import('../src/office/ranking');
+    const root = ranking(new URLSearchParams(), []);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelector('[data-last-month]')).not.toBeNull());
+    expect(root.querySelector<HTMLSelectElement>('select[name=month]')!.value).toBe('2026-11');
+    expect(root.querySelector('[data-last-month]')!.textContent).toBe(
+      '2026-11 的榜单已结月、尚未发布，先显示它；本月（2026-12）的榜单随积分变动，可在“月份”中选择。',
+    );
+    await vi.waitFor(() => expect(asked.some((p) => p.includes('month=2026-11'))).toBe(true));
+    expect(asked.some((p) => p.includes('month=2026-12'))).toBe(false);
+
+    document.body.replaceChildren();
+    const chosen = ranking(new URLSearchParams('month=2026-12'), []);
+    document.body.append(chosen);
+    await vi.waitFor(() => expect(chosen.querySelector<HTMLSelectElement>('select[name=month]')?.value).toBe('2026-12'));
+    expect(chosen.querySelector('[data-last-month]')).toBeNull();
+  });
+});
