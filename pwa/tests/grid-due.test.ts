@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlarmDoc, Doc, HazardDoc, PatrolDoc, SelfCheckDoc, ShopDoc } from '../src/grid/docs';
-import { allHazards, dayOf, dueAt, withoutRefused, dueList, filterDues, groupByShop, isNews, pendingVerdict, photosToKeep, isOverdue, monthProgress, RECENT_MS, weekOfDay } from '../src/grid/due';
+import { allHazards, dayOf, dueAt, withoutRefused, dueList, filterDues, groupByShop, isNews, monthBefore, pendingVerdict, photosToKeep, isOverdue, monthProgress, RECENT_MS, weekOfDay } from '../src/grid/due';
 import { matchGridRoute } from '../src/grid/routes';
 import { shop } from './grid-fixtures';
 
@@ -243,6 +243,90 @@ describe('the most urgent shop first', () => {
 
   it('counts this month’s patrols over the active shops', () => {
     expect(monthProgress(dueList(groupByShop(docs).values(), NOW))).toEqual({ done: 3, total: 5 });
+  });
+});
+
+describe('a patrol missed last month (逾期未巡查, as the office counts it)', () => {
+  // The office's workers screen: no patrol since the start of last month (server/office/shops.py `workers`).
+  const FIRST = new Date('2026-12-01T02:00:00Z'); // Tuesday 1 December, 10:00 in Shanghai
+  const MID = new Date('2026-12-15T02:00:00Z');
+  const docs: Doc[] = [
+    shop('S0001'), // patrolled yesterday
+    event<PatrolDoc>('S0001', 'patrol', '2026-11-30T16:00:00+08:00'),
+    shop('S0002'), // last patrolled on 1 October: missed all of November
+    event<PatrolDoc>('S0002', 'patrol', '2026-10-01T10:00:00+08:00'),
+    shop('S0003'), // never patrolled
+    shop('S0004'), // patrolled this month
+    event<PatrolDoc>('S0004', 'patrol', '2026-12-01T08:00:00+08:00'),
+  ];
+  const dues = (now: Date) => new Map(dueList(groupByShop(docs).values(), now).map((d) => [d.code, d]));
+
+  it('on the 1st: the shop patrolled yesterday owes this month only; the others missed November', () => {
+    const due = dues(FIRST);
+    expect(due.get('S0001')).toMatchObject({ patrolDue: true, patrolOverdue: false });
+    expect(due.get('S0002')).toMatchObject({ patrolDue: true, patrolOverdue: true, lastPatrol: '2026-10-01T10:00:00+08:00' });
+    expect(due.get('S0003')).toMatchObject({ patrolDue: true, patrolOverdue: true, lastPatrol: null });
+    expect(due.get('S0004')).toMatchObject({ patrolDue: false, patrolOverdue: false });
+  });
+
+  it('mid-month: the same', () => {
+    const due = dues(MID);
+    expect(due.get('S0001')).toMatchObject({ patrolDue: true, patrolOverdue: false });
+    expect(due.get('S0002')).toMatchObject({ patrolDue: true, patrolOverdue: true });
+    expect(due.get('S0003')).toMatchObject({ patrolDue: true, patrolOverdue: true });
+    expect(due.get('S0004')).toMatchObject({ patrolDue: false, patrolOverdue: false });
+  });
+
+  it('a shop registered this month missed none; one registered last month and never patrolled did', () => {
+    const opened = (day: string) => dueList(groupByShop([shop('S0005', { opened: day })]).values(), FIRST)[0]!.patrolOverdue;
+    expect(opened('2026-12-01')).toBe(false);
+    expect(opened('2026-11-20')).toBe(true);
+  });
+
+  it('a patrol last month is none missed yet: on 30 November the October one still counts', () => {
+    const due = dues(new Date('2026-11-30T02:00:00Z'));
+    expect(due.get('S0002')).toMatchObject({ patrolDue: true, patrolOverdue: false });
+    expect(due.get('S0003')).toMatchObject({ patrolDue: true, patrolOverdue: true });
+  });
+
+  it('by the Shanghai calendar, across a new year', () => {
+    const at = (performed: string, now: string): boolean =>
+      dueAt(groupByShop([shop('S0001'), event<PatrolDoc>('S0001', 'patrol', performed)]).get('S0001')!, new Date(now)).patrolOverdue;
+    // 00:30 on 1 November in Shanghai is still 31 October in UTC: it counts for November.
+    expect(at('2026-11-01T00:30:00+08:00', '2026-12-01T02:00:00Z')).toBe(false);
+    expect(at('2026-10-31T23:30:00+08:00', '2026-12-01T02:00:00Z')).toBe(true);
+    // 1 December, 00:30 in Shanghai (still 30 November in UTC): November's patrol is last month's now.
+    expect(at('2026-10-20T10:00:00+08:00', '2026-11-30T16:30:00Z')).toBe(true);
+    expect(at('2026-12-05T10:00:00+08:00', '2027-01-01T02:00:00Z')).toBe(false);
+    expect(at('2026-11-30T10:00:00+08:00', '2027-01-01T02:00:00Z')).toBe(true);
+    expect(monthBefore('2027-01')).toBe('2026-12');
+    expect(monthBefore('2026-12')).toBe('2026-11');
+  });
+
+  it('comes before a patrol merely due this month; the rest of the order stays', () => {
+    const more: Doc[] = [
+      ...docs,
+      shop('S0005'), // an open hazard, patrolled this month: still before a missed patrol
+      hazard('S0005', 'A-1', 'open', '2026-12-20'),
+      event<PatrolDoc>('S0005', 'patrol', '2026-12-01T09:00:00+08:00'),
+      shop('S0006'), // patrolled yesterday, no self-check this week, and the lowest score
+      { _id: 'S0006:score', type: 'score', shop: 'S0006', points: 40, open_hazards: 0 } as Doc,
+      event<PatrolDoc>('S0006', 'patrol', '2026-11-30T10:00:00+08:00'),
+      shop('S0007'), // missed November, but self-checked this week
+      event<SelfCheckDoc>('S0007', 'self_check', '2026-11-30T09:00:00+08:00'),
+    ];
+    const order = (now: Date): string[] => dueList(groupByShop(more).values(), now).map((d) => d.code);
+    // Self-checks count by the week: on the 1st, S0007's Monday one is this week's.
+    expect(order(FIRST)).toEqual(['S0005', 'S0002', 'S0003', 'S0007', 'S0006', 'S0001', 'S0004']);
+    expect(order(MID)).toEqual(['S0005', 'S0002', 'S0003', 'S0007', 'S0006', 'S0001', 'S0004']);
+    // Missed patrols are still patrols due: the 待巡查 filter and the month's progress count them.
+    expect(filterDues(dueList(groupByShop(more).values(), FIRST), 'patrol').map((d) => d.code)).toEqual([
+      'S0002',
+      'S0003',
+      'S0007',
+      'S0006',
+      'S0001',
+    ]);
   });
 });
 

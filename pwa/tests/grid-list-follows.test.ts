@@ -42,11 +42,11 @@ vi.mock('../src/grid/photo-cache', () => ({ keepPhotos: async () => undefined, t
 
 const PATROL = 'S0001:patrol:01M8PK0000000000000000000A';
 
-function patrol(at: string): Doc {
+function patrol(at: string, code = 'S0001'): Doc {
   return {
-    _id: PATROL,
+    _id: code === 'S0001' ? PATROL : `${code}:patrol:01M8PK0000000000000000000B`,
     type: 'patrol',
-    shop: 'S0001',
+    shop: code,
     template: 'district:template:fire-gas',
     template_version: 1,
     performed_at: at,
@@ -110,5 +110,36 @@ describe('the list shown', () => {
     document.dispatchEvent(new Event('visibilitychange'));
     await vi.waitFor(() => expect(due(node)).toContain('patrol'));
     expect(due(node)).not.toContain('patrolled');
+  });
+
+  it('marks a shop that missed last month’s patrol 逾期未巡查 from the 1st, and puts it first', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-30T18:00:00+08:00'));
+    const db = phone.db as FakeLocalDb;
+    db.write(shop('S0002'), shop('S0003'));
+    db.write(patrol('2026-11-30T16:00:00+08:00'), patrol('2026-10-01T10:00:00+08:00', 'S0003')); // S0002: never
+    const node = await openList();
+    const chips = (): [string, string, string][] =>
+      [...node.querySelectorAll<HTMLElement>('a.g-shop')].map((a) => {
+        const chip = a.querySelector<HTMLElement>('[data-due^="patrol"]');
+        return [a.dataset.shop ?? '', chip?.hasAttribute('data-overdue') ? 'overdue' : chip?.dataset.due ?? '', chip?.textContent ?? ''];
+      });
+    // 30 November: the October patrol counts as last month's.
+    expect(chips()).toEqual([
+      ['S0002', 'overdue', '逾期未巡查（从未巡查）'],
+      ['S0003', 'patrol', '本月未巡查'],
+      ['S0001', 'patrolled', '本月已巡查'],
+    ]);
+
+    vi.setSystemTime(new Date('2026-12-01T08:00:00+08:00')); // the phone left on the list overnight
+    document.dispatchEvent(new Event('visibilitychange'));
+    await vi.waitFor(() => expect(chips()[2]).toEqual(['S0001', 'patrol', '本月未巡查']));
+    expect(chips()).toEqual([
+      ['S0002', 'overdue', '逾期未巡查（从未巡查）'],
+      ['S0003', 'overdue', '逾期未巡查（上次 10月1日）'],
+      ['S0001', 'patrol', '本月未巡查'],
+    ]);
+    expect(node.querySelector('a.g-shop[data-shop="S0003"] [data-overdue]')?.classList.contains('bad')).toBe(true);
+    expect(node.querySelector('[data-progress]')?.textContent).toBe('本月已巡查 0/3 家');
   });
 });

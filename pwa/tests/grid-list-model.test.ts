@@ -122,6 +122,30 @@ describe('the saved list', () => {
     expect(await new ListData(source(() => db)).open(key())).toBeNull(); // written since
   });
 
+  it('opened in the next month, marks the shops that missed the last one (逾期未巡查) as every file would', async () => {
+    const db = new FakeLocalDb();
+    db.write(...docs());
+    const first = new ListData(source(() => db));
+    await first.refresh(key());
+    await first.save(); // on 28 November
+
+    const opened = await new ListData(source(() => db)).open(key()); // on the 1st, nothing written since
+    expect(opened).not.toBeNull();
+    const FIRST = new Date('2026-12-01T02:00:00Z');
+    const files = [...groupByShop(docs()).values()];
+    const model = compose(opened ?? [], FIRST);
+    expect(model).toEqual({ dues: dueList(files, FIRST), photos: photosToKeep(files, FIRST) });
+    const overdue = (m: typeof model): string[] => m.dues.filter((d) => !d.closed && d.patrolOverdue).map((d) => d.code).sort();
+    const codes = (keep: (s: number) => boolean): string[] =>
+      Array.from({ length: 30 }, (_, i) => i + 1).filter((s) => s !== 7 && keep(s)).map((s) => `S${String(s).padStart(4, '0')}`);
+    // On 28 November the shops never patrolled; on the 1st those patrolled in October too (November's was missed),
+    // not those patrolled in November (this month's due, no more).
+    expect(overdue(compose(opened ?? [], NOW))).toEqual(codes((s) => s % 2 === 1));
+    expect(overdue(model)).toEqual(codes((s) => s % 4 !== 0));
+    expect(model.dues.find((d) => d.code === 'S0004')).toMatchObject({ patrolDue: true, patrolOverdue: false });
+    expect(model.dues.findIndex((d) => d.code === 'S0002')).toBeLessThan(model.dues.findIndex((d) => d.code === 'S0004'));
+  });
+
   it('opened, follows a few changes by reading only their shops', async () => {
     const db = new FakeLocalDb();
     db.write(...docs());

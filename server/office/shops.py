@@ -170,8 +170,9 @@ async def efile(store: Store, view: View, code: str) -> dict[str, Any]:
 
 async def workers(store: Store, view: View, keep: Callable[[Doc], bool] = lambda _user: True) -> list[dict[str, Any]]:
     """Every grid worker with their grids, active shops, shops patrolled this month (by anyone: the grid's coverage;
-    `patrolled_by_them_month`: by this worker, where two share a grid), overdue patrols (active shops
-    with no patrol since the start of last month: last month's patrol was missed) and open / overdue hazards.
+    `patrolled_by_them_month`: by this worker, where two share a grid), overdue patrols (active shops registered
+    before this month with no patrol since the start of last month: last month's patrol was missed) and open /
+    overdue hazards.
     `keep` says which grid-worker accounts to list beside those named by the view's grids."""
     users = {
         str(doc["user_id"]): doc
@@ -181,6 +182,7 @@ async def workers(store: Store, view: View, keep: Callable[[Doc], bool] = lambda
     today = view.today()
     this_month = period_bounds(f"{today.year}-{today.month:02d}")[0]
     last_month = period_bounds(shift_month(f"{today.year}-{today.month:02d}", -1))[0]
+    first_day = today.replace(day=1).isoformat()
     grids_of: dict[str, list[str]] = {}
     for code, grid in sorted(view.grids.items()):
         for name in grid.get("workers", ()):
@@ -190,7 +192,10 @@ async def workers(store: Store, view: View, keep: Callable[[Doc], bool] = lambda
         user = users.get(user_id, {})
         grids = grids_of.get(user_id, [])
         codes = sorted({str(c) for g in grids for c in view.grids[g].get("shops", ())})
-        active = [view.shops[c].facts for c in codes if c in view.shops and view.shops[c].facts.active]
+        shops = [view.shops[c] for c in codes if c in view.shops and view.shops[c].facts.active]
+        active = [shop.facts for shop in shops]
+        # A shop registered this month missed no patrol of last month (one registered during it did).
+        owing = [shop.facts for shop in shops if str((shop.doc or {}).get("opened") or "") < first_day]
         hazards = [hazard_counts(facts, today) for facts in active]
         last = max((max(f.patrols) for f in active if f.patrols), default=None)
         patrolled = sum(1 for f in active if any(d >= this_month for d in f.patrols))
@@ -206,7 +211,7 @@ async def workers(store: Store, view: View, keep: Callable[[Doc], bool] = lambda
                 "patrolled_month": patrolled,
                 "patrolled_by_them_month": own,
                 "coverage": patrolled / len(active) if active else None,
-                "overdue_patrols": sum(1 for f in active if not any(d >= last_month for d in f.patrols)),
+                "overdue_patrols": sum(1 for f in owing if not any(d >= last_month for d in f.patrols)),
                 "open_hazards": sum(h[0] for h in hazards),
                 "overdue_hazards": sum(h[1] for h in hazards),
                 "last_patrol": last.isoformat() if last else None,

@@ -465,6 +465,18 @@ def test_grid_workers_and_their_workload(district: World) -> None:
     assert zhou["patrolled_month"] == len(patrolled) and zhou["coverage"] == len(patrolled) / 2
     assert zhou["overdue_patrols"] == 0 and zhou["open_hazards"] == 2  # S0001's, and S0002's overdue one
     assert zhou["overdue_hazards"] == 1  # S0002's hazard of last year was never fixed
+
+    # Two shops never patrolled join zhou's grid: the one registered this month missed no patrol of last month.
+    registry = district.state.registry
+    fields = {"name": "新店", "address": "文三路 1 号", "category": "restaurant", "grid": "g1"}
+    district.call(registry.create_shop, {**fields, "code": "S0008"}, TODAY.replace(day=1))
+    district.call(registry.create_shop, {**fields, "code": "S0009"}, TODAY.replace(day=1) - timedelta(days=1))
+    zhou = next(
+        w
+        for w in district.client.get("/api/office/workers", headers=office(district)).json()["workers"]
+        if w["user_id"] == "grid:zhou"
+    )
+    assert zhou["shops"] == 4 and zhou["overdue_patrols"] == 1  # S0009, registered last month
     assert (
         li["shops"] == 1
         and li["overdue_hazards"] == 1

@@ -69,5 +69,8 @@ def test_the_list_left_open_follows_the_turn_of_the_month(
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # the worker turns to the phone again
     page.wait_for_selector(f'{card} [data-due="patrol"]', timeout=10_000)
     assert page.locator(f'{card} [data-due="patrolled"]').count() == 0
+    # Patrolled last month: this month's patrol is due, none was missed (not 逾期未巡查, as the office counts it).
+    assert page.locator(f"{card} [data-overdue]").count() == 0
+    assert page.inner_text(f'{card} [data-due="patrol"]') == "本月未巡查"
     assert page.inner_text("[data-progress]") != done
     assert page.inner_text("[data-progress]").startswith("本月已巡查 0/")

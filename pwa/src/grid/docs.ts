@@ -22,6 +22,8 @@ export interface ShopDoc extends Doc {
   grid: string;
   status: 'active' | 'closed';
   owner_activated: boolean;
+  /** The day the office registered it (YYYY-MM-DD); absent for a shop registered before the day was noted. */
+  opened?: string | null;
 }
 
 export interface Answer {

@@ -23,6 +23,13 @@ export function weekOfDay(day: string): string {
   return isoWeek(Date.parse(`${day}T12:00:00+08:00`));
 }
 
+/** The month before `month` (`2026-01` → `2025-12`). */
+export function monthBefore(month: string): string {
+  const [year = 0, number = 1] = month.split('-').map(Number);
+  const index = year * 12 + number - 2;
+  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
+}
+
 
 /** Everything the local database holds about one shop, sorted by type. */
 export interface ShopFile {
@@ -183,6 +190,9 @@ export interface Due {
   address: string;
   points: number | null;
   patrolDue: boolean; // no patrol this month
+  /** No patrol since the start of last month: last month's was missed (the office's 逾期未巡查, counted by
+   *  server/office/shops.py `workers`). Implies `patrolDue`. */
+  patrolOverdue: boolean;
   selfCheckMissing: boolean; // no self-check this ISO week
   openHazards: number; // unresolved, overdue included
   overdueHazards: number;
@@ -194,9 +204,11 @@ export interface Due {
   closed: boolean;
 }
 
-/** Weights: an open alarm outranks everything, then overdue hazards, fixes to verify, open hazards,
- * the month's patrol, the week's self-check. */
-const WEIGHT = { alarm: 1000, overdue: 100, verify: 40, hazard: 20, patrol: 10, selfCheck: 3 } as const;
+/** Weights: an open alarm outranks everything, then overdue hazards, fixes to verify, open hazards, a patrol missed
+ * last month, the month's patrol, the week's self-check. A missed patrol (taking the place of the month's) outranks the
+ * month's patrol with the self-check missing too (13), and stays under one open hazard with it (20): on the 1st every
+ * shop owes the month's patrol, and those that missed last month's must not drown among those patrolled yesterday. */
+const WEIGHT = { alarm: 1000, overdue: 100, verify: 40, hazard: 20, patrolMissed: 15, patrol: 10, selfCheck: 3 } as const;
 
 /**
  * What `dueOn` needs to know of a shop's file, on any day: the list keeps it for each shop (and saves it on the phone,
@@ -208,6 +220,8 @@ export interface ShopFacts {
   address: string;
   points: number | null;
   closed: boolean;
+  /** The day it was registered (null: not noted, open since always): one registered this month missed no patrol. */
+  opened: string | null;
   lastPatrol: string | null;
   lastSelfCheck: string | null;
   /** The Shanghai months (`2026-11`) with a patrol. */
@@ -229,6 +243,7 @@ export function shopFacts(file: ShopFile): ShopFacts {
     address: file.shop.address,
     points: file.score?.points ?? null,
     closed: file.shop.status === 'closed',
+    opened: file.shop.opened ?? null,
     lastPatrol: file.patrols[0]?.performed_at ?? null,
     lastSelfCheck: file.selfChecks[0]?.performed_at ?? null,
     patrolMonths: [...new Set(file.patrols.map((p) => dayOf(p.performed_at).slice(0, 7)))],
@@ -242,7 +257,11 @@ export function shopFacts(file: ShopFile): ShopFacts {
 /** What is due at a shop on the day of `now`. */
 export function dueOn(facts: ShopFacts, now: Date): Due {
   const today = shanghaiDay(now.getTime());
-  const patrolDue = !facts.patrolMonths.includes(today.slice(0, 7));
+  const month = today.slice(0, 7);
+  const patrolDue = !facts.patrolMonths.includes(month);
+  const lastMonth = monthBefore(month);
+  const registeredThisMonth = (facts.opened ?? '') >= `${month}-01`;
+  const patrolOverdue = !registeredThisMonth && !facts.patrolMonths.some((m) => m >= lastMonth);
   const selfCheckMissing = !facts.selfCheckWeeks.includes(weekOfDay(today));
   const overdueHazards = facts.unresolved.filter((h) => isOverdue(h, today)).length;
   const { unresolved, toVerify, openAlarms, closed } = facts;
@@ -252,7 +271,7 @@ export function dueOn(facts: ShopFacts, now: Date): Due {
       WEIGHT.overdue * overdueHazards +
       WEIGHT.verify * toVerify +
       WEIGHT.hazard * (unresolved.length - overdueHazards - toVerify) +
-      (patrolDue ? WEIGHT.patrol : 0) +
+      (patrolOverdue ? WEIGHT.patrolMissed : patrolDue ? WEIGHT.patrol : 0) +
       (selfCheckMissing ? WEIGHT.selfCheck : 0);
   return {
     code: facts.code,
@@ -260,6 +279,7 @@ export function dueOn(facts: ShopFacts, now: Date): Due {
     address: facts.address,
     points: facts.points,
     patrolDue,
+    patrolOverdue,
     selfCheckMissing,
     openHazards: unresolved.length,
     overdueHazards,

@@ -70,7 +70,7 @@ export interface ListSource {
 
 export const SAVED_ID = '_local/grid-list';
 /** The shape of what is saved (`ShopEntry`, ../due `ShopFacts`): a release that changes it ignores older saves. */
-const SAVED_VERSION = 1;
+const SAVED_VERSION = 2; // 2: a shop's `opened` day
 /** More shops changed than this since the list was worked out: read every document instead of shop by shop. */
 export const FEW_SHOPS = 20;
 

@@ -19,6 +19,13 @@ import { badge, notice, shortDay } from './ui';
 /** An open alarm or an overdue hazard: the card gets a red edge. */
 const URGENT = 100;
 
+/** Last month's patrol missed (the office counts the shop 逾期未巡查): on the 1st every shop owes the month's patrol, and
+ *  the one last seen on 1 October must not look like the one patrolled yesterday. Still a patrol due (`data-due`). */
+function missedBadge(due: Due): HTMLElement {
+  const text = due.lastPatrol ? gt('due.patrolOverdue', { day: shortDay(due.lastPatrol) }) : gt('due.patrolOverdueNever');
+  return badge(text, 'bad', { 'data-due': 'patrol', 'data-overdue': '' });
+}
+
 function dueBadges(due: Due): HTMLElement {
   const row = h('div', { class: 'g-badges' });
   if (due.closed) {
@@ -32,9 +39,11 @@ function dueBadges(due: Due): HTMLElement {
   const otherOpen = due.openHazards - due.overdueHazards - due.toVerify;
   if (otherOpen > 0) row.append(badge(gt('due.hazards', { n: otherOpen }), 'warn', { 'data-due': 'hazards' }));
   row.append(
-    due.patrolDue
-      ? badge(gt('due.patrol'), 'warn', { 'data-due': 'patrol' })
-      : badge(gt('due.patrolled'), 'ok', { 'data-due': 'patrolled' }),
+    due.patrolOverdue
+      ? missedBadge(due)
+      : due.patrolDue
+        ? badge(gt('due.patrol'), 'warn', { 'data-due': 'patrol' })
+        : badge(gt('due.patrolled'), 'ok', { 'data-due': 'patrolled' }),
   );
   if (due.selfCheckMissing) row.append(badge(gt('due.selfCheck'), 'muted', { 'data-due': 'self-check' }));
   return row;
