@@ -357,7 +357,7 @@ class MonthFigures:
 
 def month_figures(shops: Sequence[ShopFacts], month: str, today: date) -> MonthFigures:
     start, end = period_bounds(month)
-    return MonthFigures(figures(shops, start, min(end, today)), min(end, today))
+    return MonthFigures(figures(shops, start, min(end, today), today), min(end, today))
 
 
 def last_year_figures(shops: Sequence[ShopFacts], month: str, today: date) -> MonthFigures:

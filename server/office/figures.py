@@ -5,7 +5,8 @@ Counts come from the validators' own `figures` over the shops' `ShopFacts` (the 
 are shares 0..1 of counts (null when there is nothing to divide by):
 - self-check coverage: active shops with at least one self-check in the ISO week / active shops;
 - patrol coverage: active shops with at least one patrol in the calendar month / active shops;
-- rectification rate: hazards due in the period verified rectified by their deadline / hazards due in it.
+- rectification rate: hazards due in the period verified rectified by their deadline / hazards due in it (one due
+  today and still open is not due yet: the day is not over).
 Open alarms and overdue hazards are counted at the period's as-of day. Last year's periods are counted to the
 same point (`same_span`): a week or month still running is set against as many days of last year's, so the
 first days of a month do not look like a collapse against a whole month.
@@ -61,10 +62,13 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def headline(shops: Sequence[ShopFacts], week: tuple[date, date] | None, month: tuple[date, date]) -> dict[str, Any]:
-    """The seven figures of issue 6 for these shops, the week and month each counted up to its end."""
-    m = figures(shops, *month)
-    w = figures(shops, *week) if week else None
+def headline(
+    shops: Sequence[ShopFacts], week: tuple[date, date] | None, month: tuple[date, date], today: date | None = None
+) -> dict[str, Any]:
+    """The seven figures of issue 6 for these shops, the week and month each counted up to its end (`today`: the
+    periods run to today, a day not over yet)."""
+    m = figures(shops, *month, today)
+    w = figures(shops, *week, today) if week else None
     return {
         "shops_active": m["active_shops"],
         "self_check_coverage_week": _share(w["self_checked_shops"], w["active_shops"]) if w else None,
@@ -106,7 +110,7 @@ def _to(bounds: tuple[date, date], today: date) -> tuple[date, date]:
 def summary(view: View, shops: Sequence[ShopFacts]) -> dict[str, Any]:
     today = view.today()
     p = periods(today)
-    current = headline(shops, _to(period_bounds(p["week"]), today), _to(period_bounds(p["month"]), today))
+    current = headline(shops, _to(period_bounds(p["week"]), today), _to(period_bounds(p["month"]), today), today)
     last_week = same_span(p["week"], p["last_year_week"], today) if p["last_year_week"] else None
     last = headline(shops, last_week, same_span(p["month"], p["last_year_month"], today))
     return {**current, "as_of": today.isoformat(), "periods": p, "last_year": last}
@@ -140,7 +144,7 @@ def trend(view: View, shops: Sequence[ShopFacts], months: int) -> list[dict[str,
     for back in range(months - 1, -1, -1):
         month = shift_month(current, -back)
         start, end = _to(period_bounds(month), today)
-        m = figures(shops, start, end)
+        m = figures(shops, start, end, today)
         weekly = []
         for monday in _mondays(start, end):
             open_then = [i for i, shop in enumerate(shops) if shop.open_on(min(monday + timedelta(days=6), end))]

@@ -17,7 +17,16 @@ from server.validators.district import ranking_doc, shift_month
 from server.validators.feed import next_tick
 from server.validators.follower import Follower
 from server.validators.rules import _zone
-from server.validators.stats import Tracked, facts_json, facts_of_json, period_bounds, periods, same_span, shop_facts
+from server.validators.stats import (
+    Tracked,
+    facts_json,
+    facts_of_json,
+    figures,
+    period_bounds,
+    periods,
+    same_span,
+    shop_facts,
+)
 from tests.validators.builders import (
     RULES,
     SHOP,
@@ -240,3 +249,27 @@ def test_a_status_is_the_one_reached_by_the_end_of_the_day() -> None:
     ]
     assert not hazard.closed_in_time(date(2026, 3, 6))
     assert Tracked("h", date(2026, 3, 2), (steps[0], steps[2])).closed_in_time(date(2026, 3, 6))
+
+
+def test_a_hazard_due_today_and_still_open_is_not_counted_due_before_the_day_is_over() -> None:
+    """On the 1st, six hazards due that day and not yet fixed made the month's rectification rate 14%: today is not
+    over, so they are not late yet; one closed in time today counts, and once the day is over the others count too."""
+    walk = patrol(
+        "2026-03-02 10:00",
+        finding("f1", "gas_safe", "serious", "2026-03-03"),
+        finding("f2", "wiring_ok", "general", "2026-03-03"),
+    )
+    fix = rectification("2026-03-03 09:00", hazard_id(walk, "f2"))
+    passed = verification("2026-03-03 15:00", hazard_id(walk, "f2"), rectified=fix["_id"])
+    events = [walk, fix, passed]
+    docs = project(events, "2026-03-03", shop())
+    hazards = [d for d in docs if d["type"] == "hazard"]
+    facts = shop_facts(SHOP, shop(), events, hazards, [d for d in docs if d["type"] == "alarm"], RULES)
+    start, day = date(2026, 3, 1), date(2026, 3, 3)
+
+    def due(today: date | None) -> tuple[int, int]:
+        counted = figures([facts], start, day, today)
+        return counted["hazards_due"], counted["hazards_rectified_in_time"]
+
+    assert due(day) == (1, 1)  # on the 3rd: the fixed one; the gas hazard may still be fixed today
+    assert due(date(2026, 3, 4)) == due(None) == (2, 1)  # the 3rd is over: the gas hazard was late
