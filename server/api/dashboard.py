@@ -174,8 +174,12 @@ async def publish(request: Request) -> Response:
 
 
 async def shop_list(request: Request) -> Response:
-    """`GET /api/office/shops?community=&grid=&q=&list=red|black|none&status=active|closed&limit=&offset=`:
-    `{"items", "total", "limit", "offset"}`; each shop with its score, rank, list and open / overdue hazards."""
+    """`GET /api/office/shops?community=&grid=&q=&list=&status=&hazards=&limit=&offset=`: `{"items", "total",
+    "limit", "offset"}`; each shop with its score, rank, list (`list=red|black|none`), status (`status=active|closed`),
+    open / overdue hazards and the earliest deadline of its open ones (`earliest_deadline`), in code order.
+    `hazards=open` (`overdue`) keeps the shops with at least one hazard not closed out (overdue), most urgent first:
+    most overdue, then most open, then the earliest deadline, then code; any other value is a 400, Chinese first.
+    A sub-district's office lists its own shops only."""
     _reach, view = await reached(request)
     limit, offset = page_of(request)
     return json_response(request, shops.list_shops(view, _params(request), limit, offset))

@@ -18,6 +18,8 @@ from server.validators.stats import ShopFacts, period_bounds
 
 LISTS: Final = ("red", "black", "none")
 STATUSES: Final = ("active", "closed")
+# `?hazards=`: the shops with at least one hazard not closed out, or at least one overdue; most urgent first.
+HAZARDS: Final = {"open": "有未整改隐患", "overdue": "有逾期隐患"}
 # Not closed out (销号): open, rectified and waiting for a grid worker's verification, or overdue; as the score's
 # `open_hazards` counts them, which the ranking and the shops export show.
 OPEN: Final = frozenset({"open", "rectified", "overdue"})
@@ -37,10 +39,26 @@ def _last(days: Sequence[date]) -> str | None:
     return max(days).isoformat() if days else None
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 def hazard_counts(facts: ShopFacts, today: date) -> tuple[int, int]:
     """(open, overdue) hazards at the end of today: those not closed out, and of them the overdue ones."""
     statuses = [hazard.status_on(today) for hazard in facts.hazards]
     return sum(1 for s in statuses if s in OPEN), sum(1 for s in statuses if s == "overdue")
+
+
+def earliest_deadline(facts: ShopFacts, today: date) -> date | None:
+    """The earliest rectification deadline of the hazards not closed out at the end of today (None: none has one)."""
+    return min((h.deadline for h in facts.hazards if h.deadline and h.status_on(today) in OPEN), default=None)
+
+
+def _urgency(shop: ShopState, today: date) -> tuple[int, int, date, str]:
+    """The order of `?hazards=`: most overdue hazards, then most open, then the earliest deadline (none: last),
+    then code."""
+    open_hazards, overdue = hazard_counts(shop.facts, today)
+    return -overdue, -open_hazards, earliest_deadline(shop.facts, today) or date.max, shop.code
 
 
 def shop_row(view: View, shop: ShopState, today: date) -> dict[str, Any]:
@@ -66,19 +84,26 @@ def shop_row(view: View, shop: ShopState, today: date) -> dict[str, Any]:
         "working_group": bool(score.get("working_group")),
         "open_hazards": open_hazards,
         "overdue_hazards": overdue,
+        "earliest_deadline": _iso(earliest_deadline(shop.facts, today)),
         "last_self_check": _last(shop.facts.self_checks),
         "last_patrol": _last(shop.facts.patrols),
     }
 
 
 def list_shops(view: View, params: Mapping[str, str], limit: int, offset: int) -> dict[str, Any]:
-    """`?community=&grid=&q=&list=&status=`: the matching shops by code, one page of them, and their total."""
+    """`?community=&grid=&q=&list=&status=&hazards=`: the matching shops in code order, one page of them, and their
+    total; `hazards=open|overdue` keeps the shops with a hazard not closed out (an overdue one), most urgent first
+    (`_urgency`), the office's daily list of what to chase."""
     community, grid, q = params.get("community"), params.get("grid"), (params.get("q") or "").strip().lower()
     listed, status = params.get("list") or None, params.get("status") or None
+    hazards = params.get("hazards") or None
     if listed is not None and listed not in LISTS:
         raise bad_request(f"list: one of {', '.join(LISTS)}")
     if status is not None and status not in STATUSES:
         raise bad_request(f"status: one of {', '.join(STATUSES)}")
+    if hazards is not None and hazards not in HAZARDS:
+        named = "、".join(f"{key}（{name}）" for key, name in HAZARDS.items())
+        raise bad_request(f"隐患筛选只能是 {named}。hazards: one of {', '.join(HAZARDS)}")
     if community and community not in view.communities:
         raise bad_request(f"community: no community {community}")
     if grid and grid not in view.grids:
@@ -96,7 +121,11 @@ def list_shops(view: View, params: Mapping[str, str], limit: int, offset: int) -
         text = " ".join(str(doc.get(k, "")) for k in ("code", "name", "address")).lower()
         if q and q not in text and q not in code.lower():
             continue
+        if hazards and not hazard_counts(shop.facts, today)[1 if hazards == "overdue" else 0]:
+            continue
         rows.append(shop)
+    if hazards:
+        rows.sort(key=lambda shop: _urgency(shop, today))
     page = [shop_row(view, shop, today) for shop in rows[offset : offset + limit]]
     return {"items": page, "total": len(rows), "limit": limit, "offset": offset}
 

@@ -59,6 +59,7 @@ def test_operations_say_who_may_call_them_and_what_they_take(world: World) -> No
         "q",
         "list",
         "status",
+        "hazards",
         "limit",
         "offset",
     ]

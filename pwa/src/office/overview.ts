@@ -41,12 +41,19 @@ const LABELS: Record<FigureKey, [OfficeKey, Kind]> = {
   overdue_hazards: ['overview.overdue', 'count'],
 };
 
+/** The figures that lead to the shops behind them: the shops list with the hazards filter, held to the overview's
+ *  community and to the shops open today, as the figure counts them (the list's overdue hazards add up to it). */
+const SHOPS_BEHIND: Partial<Record<FigureKey, { hazards: string; title: OfficeKey }>> = {
+  overdue_hazards: { hazards: 'overdue', title: 'overview.overdueShops' },
+};
+
 export function show(key: FigureKey, value: unknown): string {
   return LABELS[key][1] === 'rate' ? pct(value) : num(value);
 }
 
-function card(key: FigureKey, summary: Summary, headline: boolean): HTMLElement {
+function card(key: FigureKey, summary: Summary, headline: boolean, community: string): HTMLElement {
   const [label, kind] = LABELS[key];
+  const behind = SHOPS_BEHIND[key];
   const now = summary[key];
   const before = summary.last_year?.[key];
   const delta = change(now, before, kind);
@@ -55,12 +62,16 @@ function card(key: FigureKey, summary: Summary, headline: boolean): HTMLElement 
   return h(
     'article',
     {
-      class: headline ? 'figure-card headline' : 'figure-card',
+      class: `${headline ? 'figure-card headline' : 'figure-card'}${behind ? ' linked' : ''}`,
       'data-figure': key,
       'data-value': isNum(now) ? String(now) : '',
       'data-last-year': isNum(before) ? String(before) : '',
     },
-    h('h3', {}, ot(label)),
+    // The whole card is the link (office.css stretches it); its words are the figure's name.
+    h('h3', {}, behind
+      ? h('a', { href: `/office/shops${qs({ hazards: behind.hazards, status: 'active', community })}`, 'data-figure-link': key,
+        title: ot(behind.title) }, ot(label))
+      : ot(label)),
     h('p', { class: 'big' }, show(key, now)),
     h(
       'p',
@@ -205,8 +216,8 @@ export const overview: Screen = (query) => {
           ...(summary.recomputing === true
             ? [h('p', { class: 'notice', 'data-notice': 'recomputing', role: 'status' }, ot('overview.recomputing'))]
             : []),
-          h('div', { class: 'figure-row headline-row' }, ...[a, b, c].map((k) => card(k, summary, true))),
-          h('div', { class: 'figure-row' }, ...rest.map((k) => card(k, summary, false))),
+          h('div', { class: 'figure-row headline-row' }, ...[a, b, c].map((k) => card(k, summary, true, community))),
+          h('div', { class: 'figure-row' }, ...rest.map((k) => card(k, summary, false, community))),
         ];
         const byCommunity = rowsOf(summary.by_community, names);
         const byGrid = rowsOf(summary.by_grid, names);

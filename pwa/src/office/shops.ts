@@ -28,10 +28,20 @@ interface ShopRow {
   points?: number;
   rank?: number | null;
   open_hazards?: number;
+  overdue_hazards?: number;
+  /** The earliest rectification deadline of its hazards not closed out (null: none). */
+  earliest_deadline?: string | null;
   list?: string | null;
 }
 
 const PAGE = 50;
+/** `?hazards=`: the shops with a hazard not closed out, or an overdue one (the overview's 逾期未整改隐患 opens the
+ *  latter); the server lists them most urgent first. Another value (an old link) is no filter. */
+const HAZARD_FILTERS = ['open', 'overdue'];
+
+function hazardFilter(value: string | null): string {
+  return HAZARD_FILTERS.includes(value ?? '') ? (value as string) : '';
+}
 
 function shopList(query: URLSearchParams): HTMLElement {
   const q = query.get('q') ?? '';
@@ -39,16 +49,18 @@ function shopList(query: URLSearchParams): HTMLElement {
   const list = query.get('list') ?? '';
   const grid = query.get('grid') ?? '';
   const community = query.get('community') ?? '';
+  const hazards = hazardFilter(query.get('hazards'));
   const offset = Number(query.get('offset') ?? '0') || 0;
   const search = input('q', { type: 'search', value: q, placeholder: ot('shops.search') });
   const st = select('status', [['', ot('common.all')], ['active', ot('shops.active')], ['closed', ot('shops.closed')]], status);
   const ls = select('list', [['', ot('common.all')], ['red', ot('ranking.red')], ['black', ot('ranking.black')]], list);
+  const hz = select('hazards', [['', ot('common.all')], ['open', ot('shops.withOpenHazards')], ['overdue', ot('shops.withOverdueHazards')]], hazards);
   const go = (off = 0): void =>
     navigate(
-      `${officePath('shops')}${qs({ q: search.value.trim(), status: st.value, list: ls.value, grid, community, offset: off || null })}`,
+      `${officePath('shops')}${qs({ q: search.value.trim(), status: st.value, list: ls.value, hazards: hz.value, grid, community, offset: off || null })}`,
     );
   const f = h('form', { class: 'filters', role: 'search' }, field(ot('common.search'), search), field(ot('common.status'), st),
-    field(ot('ranking.list'), ls),
+    field(ot('ranking.list'), ls), field(ot('shops.hazards'), hz),
     h('button', { type: 'submit', class: 'btn' }, ot('common.search')));
   f.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -57,7 +69,7 @@ function shopList(query: URLSearchParams): HTMLElement {
   const box = h('div', {});
   void loadInto(box, async () => {
     const answer = await get<{ items?: ShopRow[]; total?: number }>(
-      `/api/office/shops${qs({ q, status, list, grid, community, limit: PAGE, offset })}`,
+      `/api/office/shops${qs({ q, status, list, hazards, grid, community, limit: PAGE, offset })}`,
     );
     const rows = listOf<ShopRow>(answer, 'shops');
     const total = typeof answer.total === 'number' ? answer.total : rows.length;
@@ -65,6 +77,8 @@ function shopList(query: URLSearchParams): HTMLElement {
       offset > 0 ? button(ot('shops.prev'), () => go(Math.max(0, offset - PAGE))) : null, ' ',
       offset + PAGE < total ? button(ot('shops.next'), () => go(offset + PAGE)) : null);
     return [
+      // With a hazard filter the server lists the most urgent first, not by code: say so.
+      hazards ? h('p', { class: 'muted', 'data-order': 'urgency' }, ot('shops.urgentFirst')) : null,
       table(
         [
           { label: ot('common.code'), cell: (r: ShopRow) => h('a', { href: officePath('shops', r.code) }, r.code) },
@@ -75,10 +89,13 @@ function shopList(query: URLSearchParams): HTMLElement {
           { label: ot('efile.score'), cell: (r: ShopRow) => num(r.points), cls: 'num' },
           { label: ot('efile.rank'), cell: (r: ShopRow) => num(r.rank), cls: 'num' },
           { label: ot('ranking.openHazards'), cell: (r: ShopRow) => num(r.open_hazards), cls: 'num' },
+          { label: ot('shops.overdueHazards'), cell: (r: ShopRow) => num(r.overdue_hazards), cls: 'num' },
+          ...(hazards ? [{ label: ot('shops.earliestDeadline'), cell: (r: ShopRow) => r.earliest_deadline ?? '—' }] : []),
           { label: ot('common.status'), cell: (r: ShopRow) => (r.status === 'closed' ? ot('shops.closed') : ot('shops.active')) },
         ],
         rows,
         { 'data-table': 'shops' },
+        (r) => ({ 'data-shop': r.code, class: (r.overdue_hazards ?? 0) > 0 ? 'overdue' : undefined }),
       ),
       pager,
     ];
