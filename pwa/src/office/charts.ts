@@ -63,7 +63,8 @@ function el<K extends keyof SVGElementTagNameMap>(
   return node;
 }
 
-/** A line chart of several series over the same x labels (e.g. months), with a legend and a title. */
+/** A line chart of several series over the same x labels (e.g. months), with a legend and a title; each point says
+ *  its label, series and value when pointed at (an SVG <title>). */
 export function lineChart(
   title: string,
   xLabels: string[],
@@ -99,7 +100,13 @@ export function lineChart(
     const g = el('g', { class: `series ${s.cls}`, 'data-series': s.label });
     for (const segment of linePoints(s.values, box, range)) {
       g.append(el('polyline', { points: segment.map(([x, y]) => `${x},${y}`).join(' '), fill: 'none' }));
-      for (const [x, y] of segment) g.append(el('circle', { cx: x, cy: y, r: 2.5 }));
+      for (const [x, y] of segment) {
+        const i = xLabels.length > 1 ? Math.round((x - box.pad.left) / step) : 0;
+        const point = el('circle', { cx: x, cy: y, r: 2.5 });
+        const v = s.values[i];
+        if (v !== null && v !== undefined) point.append(el('title', {}, `${xLabels[i] ?? ''} ${s.label} ${format(v)}`));
+        g.append(point);
+      }
     }
     const lx = box.pad.left + index * 150;
     // The legend's swatch is a piece of the line, so its dash pattern (office.css) tells the series apart without

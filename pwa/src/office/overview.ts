@@ -26,6 +26,8 @@ const RECOMPUTING_POLL_MS = 3000;
 type Figures = Partial<Record<FigureKey, number | null>>;
 export interface Summary extends Figures {
   last_year?: Figures;
+  /** The day the figures are counted to (today). */
+  as_of?: string;
   recomputing?: boolean; // the rules changed: the shops are being projected under them, the figures follow
   by_community?: unknown;
   by_grid?: unknown;
@@ -51,12 +53,30 @@ export function show(key: FigureKey, value: unknown): string {
   return LABELS[key][1] === 'rate' ? pct(value) : num(value);
 }
 
+/** The figures counted over this week or this month, not on the day. */
+const PERIOD: Partial<Record<FigureKey, 'week' | 'month'>> = {
+  patrol_coverage_month: 'month',
+  hazards_found_month: 'month',
+  rectification_rate: 'month',
+  self_check_coverage_week: 'week',
+};
+
+/** Whether `key`'s week or month began today: its few hours are not set against last year's whole first day (on the
+ *  1st every change read −100% in red). */
+export function firstDay(key: FigureKey, asOf: string | undefined): boolean {
+  const period = PERIOD[key];
+  if (!period || !asOf) return false;
+  if (period === 'month') return asOf.endsWith('-01');
+  return new Date(`${asOf}T12:00:00Z`).getUTCDay() === 1; // an ISO week begins on Monday
+}
+
 function card(key: FigureKey, summary: Summary, headline: boolean, community: string): HTMLElement {
   const [label, kind] = LABELS[key];
   const behind = SHOPS_BEHIND[key];
   const now = summary[key];
   const before = summary.last_year?.[key];
-  const delta = change(now, before, kind);
+  const fresh = firstDay(key, summary.as_of);
+  const delta = fresh ? null : change(now, before, kind);
   // For overdue hazards and open alarms fewer is better: colour the change accordingly.
   const better = key === 'overdue_hazards' || key === 'open_alarms' ? -1 : 1;
   return h(
@@ -76,7 +96,9 @@ function card(key: FigureKey, summary: Summary, headline: boolean, community: st
     h(
       'p',
       { class: 'last-year' },
-      ot('overview.lastYear', { v: show(key, before) }),
+      fresh
+        ? ot(PERIOD[key] === 'week' ? 'overview.lastYearFirstWeekDay' : 'overview.lastYearFirstMonthDay', { v: show(key, before) })
+        : ot('overview.lastYear', { v: show(key, before) }),
       delta &&
         h(
           'span',
@@ -120,13 +142,13 @@ function breakdown(title: string, rows: Row[], attr: string): HTMLElement {
     'open_alarms',
     'overdue_hazards',
   ];
+  const bars = rows.map((r) => ({ label: r.name, value: isNum(r.patrol_coverage_month) ? r.patrol_coverage_month : null }));
   return section(
     title,
-    barChart(
-      `${title} · ${ot('overview.patrolRate')}`,
-      rows.map((r) => ({ label: r.name, value: isNum(r.patrol_coverage_month) ? r.patrol_coverage_month : null })),
-      (v) => pct(v),
-    ),
+    // No patrol yet this month (on the 1st): a line, not a chart of 68 empty bars before the table.
+    bars.some((b) => (b.value ?? 0) > 0)
+      ? barChart(`${title} · ${ot('overview.patrolRate')}`, bars, (v) => pct(v))
+      : h('p', { class: 'muted', 'data-no-patrol': attr }, ot('overview.noPatrolYet')),
     table(
       [
         {
@@ -152,7 +174,8 @@ interface TrendMonth {
 }
 
 function trend(months: TrendMonth[]): HTMLElement {
-  const labels = months.map((m) => m.month.slice(2));
+  // The last month is counted to today: its label says so (on the 1st its rates and count are a few hours').
+  const labels = months.map((m, i) => (i === months.length - 1 ? ot('overview.soFar', { month: m.month.slice(2) }) : m.month.slice(2)));
   const rate = (k: keyof TrendMonth): (number | null)[] => months.map((m) => (isNum(m[k]) ? (m[k] as number) : null));
   return section(
     ot('overview.trend'),

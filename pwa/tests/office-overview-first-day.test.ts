@@ -1,0 +1,92 @@
+// @vitest-environment happy-dom
+// The overview on the 1st of a month (found by a usability audit): the month's figures are a few hours old, so they
+// are not set against last year's whole 1 December in red (every card read −100%); the trend's last month says it is
+// counted so far, each point says its value, and the self-check line says it is the weekly coverage's mean.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+let asOf = '2026-12-01';
+
+vi.mock('../src/office/api', async (actual) => ({
+  ...(await actual<typeof import('../src/office/api')>()),
+  get: async (path: string) => {
+    const url = new URL(path, 'http://office.test');
+    if (url.pathname === '/api/office/communities') return [];
+    if (url.pathname === '/api/office/summary') {
+      return {
+        as_of: asOf,
+        patrol_coverage_month: 0,
+        hazards_found_month: 0,
+        rectification_rate: null,
+        shops_active: 1500,
+        self_check_coverage_week: 0.099,
+        open_alarms: 7,
+        overdue_hazards: 125,
+        last_year: { patrol_coverage_month: 0.04, hazards_found_month: 9, rectification_rate: 0.5, shops_active: 1400, self_check_coverage_week: 0.3, open_alarms: 2, overdue_hazards: 10 },
+        by_community: [{ id: 'wensan', name: '文三社区', patrol_coverage_month: 0 }],
+        by_grid: [{ id: 'g1', name: '文三一网格', patrol_coverage_month: asOf === '2026-12-01' ? 0 : 0.2 }],
+      };
+    }
+    if (url.pathname === '/api/office/trend') {
+      return {
+        months: [
+          { month: '2026-10', shops_active: 1500, patrol_rate: 0.9, self_check_coverage: 0.5, rectification_rate: 0.8, hazards_found: 240 },
+          { month: '2026-11', shops_active: 1500, patrol_rate: 0.865, self_check_coverage: 0.51, rectification_rate: 0.852, hazards_found: 248 },
+          { month: '2026-12', shops_active: 1500, patrol_rate: 0, self_check_coverage: 0.099, rectification_rate: null, hazards_found: 0 },
+        ],
+      };
+    }
+    throw new Error(`unexpected ${path}`);
+  },
+}));
+
+beforeEach(() => document.body.replaceChildren());
+
+async function screen(): Promise<HTMLElement> {
+  const { overview } = await import('../src/office/overview');
+  const root = overview(new URLSearchParams(), []);
+  document.body.append(root);
+  await vi.waitFor(() => expect(root.querySelector('[data-figure=overdue_hazards]')).not.toBeNull());
+  await vi.waitFor(() => expect(root.querySelector('svg.line-chart')).not.toBeNull());
+  return root;
+}
+
+const lastYear = (root: HTMLElement, key: string): string => root.querySelector(`[data-figure=${key}] .last-year`)!.textContent ?? '';
+
+describe('the overview on the first day of a month', () => {
+  it('does not compare the month’s figures with last year yet, and says so; the day’s figures it does', async () => {
+    const root = await screen();
+    expect(lastYear(root, 'patrol_coverage_month')).toBe('去年同期 4.0%（本月今日刚开始，明日起比较）');
+    expect(root.querySelector('[data-figure=hazards_found_month] .delta')).toBeNull();
+    expect(root.querySelector('[data-figure=overdue_hazards] .delta')!.textContent).toBe('+1150%');
+    // 1 December 2026 is a Tuesday: the week began yesterday, and is compared.
+    expect(root.querySelector('[data-figure=self_check_coverage_week] .delta')).not.toBeNull();
+    // No patrol anywhere yet: a line instead of the empty bars; the tables stay.
+    await vi.waitFor(() => expect(root.querySelector('[data-no-patrol=grid]')).not.toBeNull());
+    expect(root.querySelector('[data-no-patrol=grid]')!.textContent).toBe('本月尚无巡查：各单位巡查率均为 0。');
+    expect(root.querySelector('svg.bar-chart')).toBeNull();
+    expect(root.querySelector('[data-breakdown=grid] tbody tr')).not.toBeNull();
+  });
+
+  it('compares again from the 2nd, and a week from its Tuesday', async () => {
+    const { firstDay } = await import('../src/office/overview');
+    expect(firstDay('patrol_coverage_month', '2026-12-02')).toBe(false);
+    expect(firstDay('self_check_coverage_week', '2026-11-30')).toBe(true); // a Monday
+    expect(firstDay('self_check_coverage_week', '2026-12-01')).toBe(false);
+    expect(firstDay('open_alarms', '2026-12-01')).toBe(false); // counted on the day, not over the month
+    asOf = '2026-12-02';
+    const root = await screen();
+    expect(root.querySelector('[data-figure=patrol_coverage_month] .delta')).not.toBeNull();
+    await vi.waitFor(() => expect(root.querySelector('svg.bar-chart')).not.toBeNull()); // a patrol: the bars
+    asOf = '2026-12-01';
+  });
+
+  it('labels the trend’s last month as counted so far, gives each point its value, and names the weekly mean', async () => {
+    const root = await screen();
+    const chart = root.querySelector('svg.line-chart')!;
+    expect([...chart.querySelectorAll('text.tick')].map((t) => t.textContent)).toContain('26-12（至今）');
+    const titles = [...chart.querySelectorAll('circle title')].map((t) => t.textContent);
+    expect(titles).toContain('26-11 巡查率 87%');
+    expect(titles).toContain('26-12（至今） 周自查覆盖率（月均） 10%');
+    expect(chart.querySelector('[data-series="周自查覆盖率（月均）"]')).not.toBeNull();
+  });
+});
