@@ -44,6 +44,8 @@ interface Score {
   rank?: number | null;
   of?: number | null;
   list?: 'red' | 'black' | null;
+  /** Black-listed in 3 of the last 6 months: flagged for a dedicated working group (专班整治). */
+  working_group?: boolean;
   open_hazards?: number;
   /** The time of the latest event the server counted in it. */
   updated_at?: string | null;
@@ -400,7 +402,14 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
       ),
       score ? null : h('p', { class: 'muted' }, t('owner.notLoaded')),
       // The card above shows 红榜 or 黑榜 as a chip: what it means, and for the black list the way off it.
-      score?.list ? h('p', { class: score.list === 'red' ? 'ok' : 'warn', 'data-list-explained': score.list }, t(`owner.list.${score.list}`)) : null,
+      // A shop flagged already is not told that shops black-listed again and again will be.
+      score?.list
+        ? h(
+            'p',
+            { class: score.list === 'red' ? 'ok' : 'warn', 'data-list-explained': score.list },
+            t(score.list === 'black' && score.working_group ? 'owner.list.blackGroup' : `owner.list.${score.list}`),
+          )
+        : null,
       tiedNote(score ? tiedOffList(score, rules) : null),
       rewards
         ? h(

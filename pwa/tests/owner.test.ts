@@ -167,6 +167,16 @@ describe("the owner's home", () => {
     fake.docs.delete('S0001:score');
   });
 
+  it('tells a shop flagged for a working group that it is, not that it will be', async () => {
+    fake.docs.set('S0001:score', { _id: 'S0001:score', _rev: '1-a', points: 68, list: 'black', working_group: true });
+    const home = await ownerHome();
+    await vi.waitFor(() => expect(home.querySelector('[data-list-explained=black]')).not.toBeNull());
+    const text = home.querySelector('[data-list-explained]')!.textContent;
+    expect(text).toContain('已被列入专班整治');
+    expect(text).not.toContain('将被列入');
+    fake.docs.delete('S0001:score');
+  });
+
   it('says why a shop ranked within a list\'s places is not on it: tied with the shops past the cut', async () => {
     // 30 shops, 5% but at least 10 on each list: rank 10 is within the red list's places. The server leaves it off
     // when it is tied with rank 11 (ranking.py never splits a tie); the owner saw 排名 10/30 and no chip.
