@@ -147,13 +147,14 @@ async def record(
     and members it keeps unless given."""
     doc_id = followup_id(shop, black.month)
     async with _RECORDING.hold([doc_id]):
-        return await _record(store, black, shop, action, by, now, today)
+        return await _record(store, black, shop, doc_id, action, by, now, today)
 
 
 async def _record(
     store: Store,
     black: BlackList,
     shop: str,
+    doc_id: str,
     action: Talk | Inspection | WorkingGroup,
     by: str,
     now: datetime,
@@ -161,7 +162,6 @@ async def _record(
 ) -> dict[str, Any]:
     carried = (await carried_groups(store, black, [shop])).get(shop)
     check(action, black, shop, today, carried)
-    doc_id = followup_id(shop, black.month)
     at = now.isoformat(timespec="seconds")
     for _ in range(WRITE_ATTEMPTS):
         current = await read(store, doc_id)
