@@ -88,5 +88,10 @@ describe('the overview on the first day of a month', () => {
     expect(titles).toContain('26-11 巡查率 87%');
     expect(titles).toContain('26-12（至今） 周自查覆盖率（月均） 10%');
     expect(chart.querySelector('[data-series="周自查覆盖率（月均）"]')).not.toBeNull();
+    // The running month is drawn faint: its piece of line and its point; the label ends at its point.
+    const patrol = chart.querySelector('[data-series="巡查率"]')!;
+    expect(patrol.querySelectorAll('polyline.partial')).toHaveLength(1);
+    expect(patrol.querySelectorAll('circle.partial')).toHaveLength(1);
+    expect([...chart.querySelectorAll('text.tick')].find((t) => t.textContent === '26-12（至今）')!.getAttribute('text-anchor')).toBe('end');
   });
 });

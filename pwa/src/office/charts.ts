@@ -64,13 +64,15 @@ function el<K extends keyof SVGElementTagNameMap>(
 }
 
 /** A line chart of several series over the same x labels (e.g. months), with a legend and a title; each point says
- *  its label, series and value when pointed at (an SVG <title>). */
+ *  its label, series and value when pointed at (an SVG <title>). `partialLast`: the last x is still running (this
+ *  month, counted to today), its piece of line and its point are drawn faint (office.css `.partial`). */
 export function lineChart(
   title: string,
   xLabels: string[],
   series: Series[],
   format: (v: number) => string,
   fixedMax?: number,
+  partialLast = false,
 ): SVGSVGElement {
   const box = LINE_BOX;
   const range = yRange(series, fixedMax);
@@ -92,17 +94,23 @@ export function lineChart(
   const step = (box.width - box.pad.left - box.pad.right) / Math.max(1, xLabels.length - 1);
   xLabels.forEach((label, i) => {
     if (i % every !== 0 && i !== xLabels.length - 1) return;
-    svg.append(
-      el('text', { x: box.pad.left + i * step, y: bottom + 18, 'text-anchor': 'middle', class: 'tick' }, label),
-    );
+    // The last label ends at its point: centred, a long one (26-12（至今）) ran past the chart's edge.
+    const anchor = i === xLabels.length - 1 && xLabels.length > 1 ? 'end' : 'middle';
+    svg.append(el('text', { x: box.pad.left + i * step, y: bottom + 18, 'text-anchor': anchor, class: 'tick' }, label));
   });
   series.forEach((s, index) => {
     const g = el('g', { class: `series ${s.cls}`, 'data-series': s.label });
+    const last = xLabels.length - 1;
+    const indexOf = (x: number): number => (xLabels.length > 1 ? Math.round((x - box.pad.left) / step) : 0);
     for (const segment of linePoints(s.values, box, range)) {
-      g.append(el('polyline', { points: segment.map(([x, y]) => `${x},${y}`).join(' '), fill: 'none' }));
+      const tail = partialLast && segment.length > 1 && indexOf(segment[segment.length - 1]![0]) === last;
+      const line = (points: [number, number][], cls?: string): SVGPolylineElement =>
+        el('polyline', { points: points.map(([x, y]) => `${x},${y}`).join(' '), fill: 'none', ...(cls ? { class: cls } : {}) });
+      g.append(line(tail ? segment.slice(0, -1) : segment));
+      if (tail) g.append(line(segment.slice(-2), 'partial'));
       for (const [x, y] of segment) {
-        const i = xLabels.length > 1 ? Math.round((x - box.pad.left) / step) : 0;
-        const point = el('circle', { cx: x, cy: y, r: 2.5 });
+        const i = indexOf(x);
+        const point = el('circle', { cx: x, cy: y, r: 2.5, ...(partialLast && i === last ? { class: 'partial' } : {}) });
         const v = s.values[i];
         if (v !== null && v !== undefined) point.append(el('title', {}, `${xLabels[i] ?? ''} ${s.label} ${format(v)}`));
         g.append(point);

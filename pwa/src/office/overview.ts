@@ -192,12 +192,15 @@ function trend(months: TrendMonth[]): HTMLElement {
         ],
         (v) => `${Math.round(v * 100)}%`,
         1,
+        true,
       ),
       lineChart(
         ot('overview.trendHazards'),
         labels,
         [{ label: ot('overview.seriesHazards'), values: rate('hazards_found'), cls: 's4' }],
         (v) => String(Math.round(v)),
+        undefined,
+        true,
       ),
     ),
   );
