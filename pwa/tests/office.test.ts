@@ -156,6 +156,12 @@ describe('office routing and forms', () => {
     ]);
   });
 
+  it('says a refused rule in the form\'s words: its name, and the reason in the screen\'s language', () => {
+    expect(label('rule', 'hazard_cost.serious')).toBe('严重隐患扣分');
+    expect(explainReason('不能超过 10000（less than or equal to 10000）')).toBe('不能大于 10000');
+    expect(explainReason('serious ≤ major ≤ general, each at least 1 day')).toBe('须为 严重 ≤ 较大 ≤ 一般，且每项至少 1 天');
+  });
+
   it('flattens the rules to one field per number and back', () => {
     const doc = { _id: 'district:rules', version: 3, start_points: 100, hazard_cost: { general: 2, serious: 10 } };
     const flat = flatten(doc);

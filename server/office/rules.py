@@ -100,6 +100,36 @@ async def get_rules(store: Store) -> Doc:
     return {"rules": rules, "stored": doc is not None, "changes": logged}
 
 
+# The largest value a new version may give each number: a typo (年初积分 1e9) rescored every shop of the district at
+# once, its public card included. Far above what an office would choose, and checked for new versions only.
+RULE_LIMITS: Final = {
+    "start_points": 10_000,
+    "self_check_points": 100,
+    "missed_week_cost": 100,
+    "missed_week_grace_days": 30,
+    "patrol_clean_points": 100,
+    "hazard_cost.general": 1_000,
+    "hazard_cost.major": 1_000,
+    "hazard_cost.serious": 1_000,
+    "false_self_report_cost": 1_000,
+    "deadline_days.general": 365,
+    "deadline_days.major": 365,
+    "deadline_days.serious": 365,
+    "overdue_cost_per_week": 1_000,
+    "alarm_threshold": 10_000,
+    "list_min_shops": 10_000,
+    "working_group_window_months": 24,
+}
+
+
+def _value(rules: Rules, path: str) -> int:
+    """A number of the rules by its dotted path (`hazard_cost.general`)."""
+    value: Any = rules
+    for part in path.split("."):
+        value = getattr(value, part)
+    return int(value)
+
+
 async def put_rules(store: Store, body: dict[str, Any], by: str, now: datetime) -> Doc:
     """A new version of the rules: the body's fields over the current ones, validated, version + 1."""
     current = await read(store, RULES_ID)
@@ -112,6 +142,13 @@ async def put_rules(store: Store, body: dict[str, Any], by: str, now: datetime) 
         rules = Rules.model_validate(new)
     except ValidationError as e:
         raise bad_request(reason_of(e)) from None
+    too_large = [
+        f"{path}: 不能超过 {limit}（less than or equal to {limit}）"
+        for path, limit in RULE_LIMITS.items()
+        if _value(rules, path) > limit
+    ]
+    if too_large:  # new versions only, as below
+        raise bad_request("; ".join(too_large))
     if rules.alarm_threshold < 1:  # checked for new versions only: a version stored before stays readable
         raise bad_request(
             "alarm_threshold: at least 1 point (at 0 every submission that costs a point raises an alarm)"

@@ -57,6 +57,7 @@ const REASONS: [RegExp, (m: RegExpExecArray) => string][] = [
   [/date such as|valid date/, () => ot('rules.err.date')],
   [/not a time zone/, () => ot('rules.err.timezone')],
   [/cannot exceed working_group_window_months/, () => ot('rules.err.window')],
+  [/serious ≤ major ≤ general/, () => ot('rules.err.deadlines')],
   [/^(\S+) is not a shop category/, (m) => ot('rules.err.category', { c: m[1] ?? '' })],
 ];
 
@@ -77,7 +78,8 @@ function showErrors(f: HTMLElement, summary: HTMLElement, refusal: Refusal): voi
     return;
   }
   const errs = fieldErrors(refusal.reason || refusal.error);
-  const said = errs.map(([path, msg]) => (path ? `${path}: ${explainReason(msg)}` : explainReason(msg)));
+  // Each said with the field's name on the form (严重隐患扣分), not its key (hazard_cost.serious).
+  const said = errs.map(([path, msg]) => (path ? `${label('rule', path)}: ${explainReason(msg)}` : explainReason(msg)));
   summary.replaceChildren(`${ot('rules.invalid')}: ${said.join('; ') || refusal.reason || refusal.error}`);
   for (const [path, msg] of errs) {
     const slot = f.querySelector<HTMLElement>(`[data-error-for="${CSS.escape(path)}"]`);
