@@ -20,6 +20,7 @@ from html import escape
 from typing import Any, Final
 
 from server.models.rules import Rules
+from server.models.templates import default_template
 from server.office.facts import View
 from server.store.protocol import Doc, Store
 from server.store.reads import docs_with_prefix
@@ -33,6 +34,18 @@ ROWS_PER_CHUNK: Final = 200
 SEVERITY: Final = {"general": "一般", "major": "较大", "serious": "严重"}
 HAZARD_STATUS: Final = {"open": "待整改", "rectified": "已整改待核实", "closed": "已销号", "overdue": "逾期"}
 LIST_NAME: Final = {"red": "红榜", "black": "黑榜"}
+# A shop's category as the office's screens name it (pwa/src/office/i18n.ts `category.*`).
+CATEGORY_NAME: Final = {
+    "food": "餐饮",
+    "retail": "零售",
+    "hair_salon": "理发美发",
+    "hardware": "五金",
+    "pharmacy": "药店",
+    "ebike_repair": "电动车维修",
+    "laundry": "干洗",
+    "recreation": "棋牌娱乐",
+    "other": "其他",
+}
 CHECK_KIND: Final = {"self_check": "自查", "patrol": "巡查"}
 
 Cell = str | int | float | bool | None
@@ -83,7 +96,7 @@ def shops_table(view: View) -> Table:
                 code,
                 doc.get("name"),
                 doc.get("address"),
-                doc.get("category"),
+                CATEGORY_NAME.get(str(doc.get("category")), doc.get("category")),
                 communities.get(str(doc.get("community")), doc.get("community")),
                 grids.get(str(doc.get("grid")), doc.get("grid")),
                 "在营" if doc.get("status") == "active" else "已关闭",
@@ -164,8 +177,21 @@ def checks_table(store: Store, view: View, start: date | None, end: date | None)
     return Table("checks", (*header, "发现隐患数", "核实自查数"), rows())
 
 
+async def item_labels(store: Store) -> dict[str, str]:
+    """Each checklist item's Chinese words by its id, from every version of every checklist module (the newest
+    version's words win; an item a later version dropped keeps its last words)."""
+    docs = [default_template().to_doc(), *await docs_with_prefix(store, "district:template:")]
+    labels = {"other": "其他问题"}  # a patrol's finding no item covers
+    for doc in sorted(docs, key=lambda d: int(d.get("version") or 0)):
+        for item in doc.get("items", ()):
+            if isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("label_zh"), str):
+                labels[item["id"]] = item["label_zh"]
+    return labels
+
+
 def hazards_table(store: Store, view: View, start: date | None, end: date | None) -> Table:
     async def rows() -> AsyncIterator[Sequence[Cell]]:
+        labels = await item_labels(store)  # the item in words (居住区域是否使用明火), not its id (open_flame)
         for code, shop in sorted(view.shops.items()):
             name = (shop.doc or {}).get("name")
             for doc in await docs_with_prefix(store, f"{code}:hazard:"):
@@ -175,7 +201,7 @@ def hazards_table(store: Store, view: View, start: date | None, end: date | None
                     doc["_id"],
                     code,
                     name,
-                    doc.get("item"),
+                    labels.get(str(doc.get("item")), doc.get("item")),
                     SEVERITY.get(str(doc.get("severity")), doc.get("severity")),
                     HAZARD_STATUS.get(str(doc.get("status")), doc.get("status")),
                     "自查" if doc.get("self_reported") else "巡查",

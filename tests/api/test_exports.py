@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 from server.app import create_app
 from server.cli import main
 from server.exports import Cell, Table, _csv_line, xlsx_bytes, xlsx_cell, xlsx_rows
+from server.models.templates import default_template
 from server.settings import Settings
 from server.store import open_store
 from server.store.protocol import AllDocsQuery
@@ -81,6 +82,8 @@ def test_shops_csv_and_xlsx_hold_every_shop_with_its_score(
     scores = {d["shop"]: d for d in docs_of(district, {"score"})}
     for row in rows[1:]:
         assert int(row[8]) == scores[row[0]]["points"] and int(row[9]) == scores[row[0]]["rank"]
+    # The category in words (餐饮), as the office's screens say it, not its code (food).
+    assert not [r[3] for r in rows[1:] if re.fullmatch(r"[a-z_]+", r[3])] and "餐饮" in {r[3] for r in rows[1:]}
 
     resp = client.get("/api/office/exports/shops.xlsx", headers=office)
     assert resp.status_code == 200
@@ -115,6 +118,11 @@ def test_checks_and_hazards_match_the_store_and_filter_by_day(
     assert got == sorted(h["_id"] for h in hazards if first <= h["found_at"][:10] <= TODAY.isoformat())
     everything = read_csv(client.get("/api/office/exports/hazards.csv", headers=office).content)
     assert len(everything) - 1 == len(hazards) > len(got)
+    # The item in the checklist's words, not its id.
+    words = {item.id: item.label_zh for item in default_template().items} | {"other": "其他问题"}
+    item_of = {h["_id"]: h["item"] for h in hazards}
+    assert {r[0]: r[3] for r in everything[1:]} == {i: words.get(item, item) for i, item in item_of.items()}
+    assert not {r[3] for r in everything[1:]} & set(words)
 
 
 def test_rankings_export_lists_the_months_snapshot(client: TestClient, office: dict[str, str], district: Path) -> None:
