@@ -575,14 +575,9 @@ class Importer:
                     f"duplicate: no code, and the name and address of line {first} ({code})"
                 )
             return self._refused(row, "code", reason)
-        category = _category(v.get("category", ""))
+        category = category_code(v.get("category", ""))
         if category is None:
-            words, codes = "、".join(CATEGORIES), ", ".join(CATEGORY_CODES)
-            reason = (
-                f"不认识的类别“{v['category']}”：请填写 {words} 之一（或类别代码 {codes}），不确定就填“其他”。"
-                f"unknown category {v['category']}: write one of these words (or a code)"
-            )
-            return self._refused(row, "category", reason)
+            return self._refused(row, "category", unknown_category(v["category"]))
         place = await self._place(row)
         if place is None:
             report.refused += 1
@@ -814,7 +809,7 @@ class Importer:
         return shop
 
 
-def _category(label: str) -> str | None:
+def category_code(label: str) -> str | None:
     """The category code of a survey's word or of a code; None when it is neither."""
     if not label:
         return "other"
@@ -823,6 +818,15 @@ def _category(label: str) -> str | None:
     if label.lower() in CATEGORY_CODES:
         return label.lower()
     return label if re.fullmatch(KEY, label) else None  # a code the office's templates may name
+
+
+def unknown_category(label: str) -> str:
+    """The reason a category that is neither a survey word nor a code is refused (Chinese first)."""
+    words, codes = "、".join(CATEGORIES), ", ".join(CATEGORY_CODES)
+    return (
+        f"不认识的类别“{label}”：请填写 {words} 之一（或类别代码 {codes}），不确定就填“其他”。"
+        f"unknown category {label}: write one of these words (or a code)"
+    )
 
 
 def near(a: str, b: str) -> bool:

@@ -3,6 +3,7 @@ shops, communities, grids and staff accounts."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from typing import Any, Final
 
@@ -17,7 +18,7 @@ from server.errors import CouchError, bad_request, not_found
 from server.http import json_response, q_bool, read_body, read_object
 from server.ids import new_ulid
 from server.import_jobs import KEEP_JOBS, ImportJobs
-from server.importer import MAX_BYTES, Report, parse, too_big
+from server.importer import MAX_BYTES, Report, category_code, parse, too_big, unknown_category
 from server.models.registry import Shop, community_doc_id, grid_doc_id, shop_doc_id
 from server.office.reach import Reach
 from server.registry import no_grid_worker
@@ -89,8 +90,8 @@ async def create_shop(request: Request) -> Response:
     principal, reach = await office(request)
     body = await read_object(request)
     fields = {name: text_field(body, name, 200) for name in ("code", "name", "address", "grid")}
-    await reach.grid(registry_of(request).store, fields["grid"], bad_request(f"grid: no grid {fields['grid']}"))
-    fields["category"] = text_field(body, "category", 64) if body.get("category") is not None else "other"
+    fields["grid"] = await _grid_code(request, reach, fields["grid"])
+    fields["category"] = _category(body) if body.get("category") is not None else "other"
     shop = await registry_of(request).create_shop(fields, (await office_view(request)).today())
     request.app.state.authenticator.forget()
     await audited(
@@ -110,12 +111,13 @@ async def edit_shop(request: Request) -> Response:
     registry = registry_of(request)
     await reach.shop(registry.store, code)
     changes: dict[str, Any] = {name: text_field(body, name, 200) for name in SHOP_FIELDS if name in body}
+    if "category" in changes:
+        changes["category"] = _category(body)
     if "grid" in body:
         shop = await registry.shop(code)
         if shop is None:
             raise not_found(f"No shop {code}.")
-        grid = text_field(body, "grid", 64)
-        await reach.grid(registry.store, grid, bad_request(f"No grid {grid}."))
+        grid = await _grid_code(request, reach, text_field(body, "grid", 200))
         if grid != shop["grid"]:
             await moved_shop(request, principal, code, shop["grid"], grid)
         before: Doc | None = shop  # what the fields were (the move changed only the grid)
@@ -126,6 +128,36 @@ async def edit_shop(request: Request) -> Response:
     if changed:
         await audited(request, principal, "shop_changed", shop_doc_id(code), "; ".join(changed))
     return json_response(request, _shop_out(shop))
+
+
+def _category(body: dict[str, Any]) -> str:
+    """The category code of the form's category: a code, or a survey's word (餐饮, 超市, …) as the import takes it."""
+    given = text_field(body, "category", 64)
+    code = category_code(given)
+    if code is None:
+        raise bad_request(f"category: {unknown_category(given)}")  # the field first: the form puts it beside it
+    return code
+
+
+async def _grid_code(request: Request, reach: Reach, given: str) -> str:
+    """The grid the form names, by its code or by its name (the one grid in reach of that name); 400 (the field
+    first, Chinese first) for none or several."""
+    registry = registry_of(request)
+    missing = bad_request(f"grid: 没有网格“{given}”：请填写网格编号或名称。no grid {given}")
+    if await registry.grid(given) is not None:
+        await reach.grid(registry.store, given, missing)
+        return given
+    named = []
+    for grid in await registry.grids():
+        if grid.get("name") == given:
+            with contextlib.suppress(CouchError):  # another sub-district's grid of that name is not for this office
+                await reach.grid(registry.store, str(grid["code"]), missing)
+                named.append(str(grid["code"]))
+    if not named:
+        raise missing
+    if len(named) > 1:
+        raise bad_request(f"grid: 有 {len(named)} 个网格名为“{given}”：请填写网格编号。{given} names several grids")
+    return named[0]
 
 
 async def close_shop(request: Request) -> Response:

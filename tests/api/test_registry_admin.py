@@ -55,6 +55,18 @@ def test_create_edit_close_and_reopen_a_shop(world: World) -> None:
     assert resp.json()["status"] == "active" and resp.json()["closures"] == [{"since": today, "until": today}]
 
 
+def test_a_shop_is_registered_with_the_surveys_words_and_its_grids_name(world: World) -> None:
+    # Typing 餐饮 and 文三二网格 into the form was refused with English reasons; the import took them all along.
+    h = office(world)
+    new = {"code": "S0101", "name": "小王早餐", "address": "明南路9号", "category": "早餐店", "grid": "文三二网格"}
+    resp = world.client.post("/api/office/shops", json=new, headers=h)
+    assert resp.status_code == 201, resp.text
+    assert (resp.json()["category"], resp.json()["grid"]) == ("food", "g2")
+    resp = world.client.patch("/api/office/shops/S0101", json={"category": "超市", "grid": "文三一网格"}, headers=h)
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["category"], resp.json()["grid"]) == ("retail", "g1")
+
+
 def test_shop_refusals_name_the_field(world: World) -> None:
     h = office(world)
     base = {"code": "S0200", "name": "店", "address": "路", "category": "food", "grid": "g1"}
@@ -73,6 +85,11 @@ def test_shop_refusals_name_the_field(world: World) -> None:
     assert world.client.patch("/api/office/shops/S9999", json={"name": "x"}, headers=h).status_code == 404
     assert world.client.patch("/api/office/shops/S0001", json={"grid": "g9"}, headers=h).status_code == 400
     assert world.client.post("/api/office/shops/S9999/close", headers=h).status_code == 404
+    for body, said in (
+        ({**base, "grid": "nowhere"}, "grid: 没有网格“nowhere”"),
+        ({**base, "category": "茶馆"}, "category: 不认识的类别“茶馆”"),
+    ):
+        assert world.client.post("/api/office/shops", json=body, headers=h).json()["reason"].startswith(said)
     zhou = world.login("zhou", "zhou-password")
     assert world.client.post("/api/office/shops", json=base, headers=zhou).status_code == 403
     assert world.client.get("/api/office/registry/shops", headers=zhou).status_code == 403

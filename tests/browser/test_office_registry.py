@@ -138,6 +138,10 @@ def test_registry_forms_add_a_community_grid_user_and_shop_and_hand_out_an_activ
     submit("grid", code="xq1", name="新桥一网格", community="xinqiao", workers="xiaoma")
     submit("shop", code="X0001", name="新桥面馆", address="新桥路1号", category="restaurant", grid="xq1")
     submit("shop", code="X0001", name="新桥面馆（总店）")  # the same code again edits it
+    # The category and the grid are offered from lists, and taken in words: a survey's word, a grid's name.
+    offered = page.locator("[data-form=shop] datalist#shop-category-choices option")
+    assert "餐饮" in offered.all_inner_texts() and page.locator("#shop-grid-choices option").count() >= 1
+    submit("shop", code="X0002", name="新桥超市", address="新桥路2号", category="超市", grid="新桥一网格")
 
     office = office_headers(gateway, logins)
     shop = httpx.get(f"{gateway.url}/api/office/shops/X0001/efile", headers=office, timeout=30).json()["shop"]
@@ -147,6 +151,8 @@ def test_registry_forms_add_a_community_grid_user_and_shop_and_hand_out_an_activ
         "xq1",
         "xinqiao",
     )
+    second = httpx.get(f"{gateway.url}/api/office/shops/X0002/efile", headers=office, timeout=30).json()["shop"]
+    assert (second["category"], second["grid"]) == ("retail", "xq1")
     # Sub-districts are named for the monthly report's heading: the demo's is offered, a new one can be named.
     assert page.locator("#subdistrict-codes option[value=minglou]").inner_text() == "明楼街道"
     submit("subdistrict", code="dongliu", name="东柳街道")

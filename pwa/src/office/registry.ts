@@ -6,7 +6,7 @@ import { ApiError, get, qs, reasonOf, send, upload } from './api';
 import { auditLog } from './audit';
 import { when } from './format';
 import { joinList } from '../i18n';
-import { ot, type OfficeKey } from './i18n';
+import { label, ot, type OfficeKey } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
 import { forgetStaffNames } from './people';
@@ -21,6 +21,7 @@ import {
   subdistricts as knownSubdistricts,
 } from './reach';
 import { button, downloadShown, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
+import { CATEGORIES } from './rules';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const POLL_MS = 400;
@@ -346,10 +347,21 @@ function posters(communities: Community[]): HTMLElement {
   );
 }
 
-function shopForm(): HTMLElement {
+/** A shop, new or edited (by its code). The category and the grid are offered from lists (a category's code or a
+ *  survey word such as 餐饮, a grid's code or its name: the server takes either). */
+function shopForm(grids: readonly { code: string; name: string; communityName?: string }[]): HTMLElement {
   const names = ['code', 'name', 'address', 'category', 'grid'] as const;
   const labels = { code: 'common.code', name: 'common.name', address: 'common.address', category: 'common.category', grid: 'common.grid' } as const;
-  const inputs = names.map((n) => field(ot(labels[n]), input(n, { maxlength: '200', required: n === 'code' })));
+  const offered: Partial<Record<(typeof names)[number], [string, string][]>> = {
+    category: CATEGORIES.filter((c) => c !== '*').map((c) => [c, label('category', c)]),
+    grid: grids.map((g) => [g.code, g.communityName ? `${g.name}（${g.communityName}）` : g.name]),
+  };
+  const inputs = names.map((n) => {
+    const choices = offered[n];
+    const control = input(n, { maxlength: '200', required: n === 'code', ...(choices ? { list: `shop-${n}-choices` } : {}) });
+    const list = choices ? h('datalist', { id: `shop-${n}-choices` }, ...choices.map(([value, text]) => h('option', { value }, text))) : null;
+    return field(ot(labels[n]), list ? h('span', {}, control, list) : control);
+  });
   return section(ot('registry.shop'), form({ 'data-form': 'shop' }, [...inputs, submit(ot('common.save'))], async (data) => {
     const body: Record<string, string> = {};
     for (const n of names) {
@@ -647,7 +659,7 @@ export const registry: Screen = () => {
         grids,
         { 'data-table': 'grids' },
       )),
-      h('div', { class: 'two-col' }, shopForm(), activation()),
+      h('div', { class: 'two-col' }, shopForm(grids), activation()),
       h('div', { class: 'two-col' }, communityForm(communities, subdistricts, grid.add, own), grid.node),
       h('div', { class: 'two-col' }, subdistrictForm(subdistricts, own)),
       users(subdistricts, own),
