@@ -75,8 +75,12 @@ async def redeem(
                 return _replay(earlier, now, points, prize, note)
         left = int(now.rewards["balance"])
         if points > left:
+            have = max(left, 0)
             raise CouchError(
-                409, "insufficient_points", f"shop {code} has {max(left, 0)} reward points; {points} were asked"
+                409,
+                "insufficient_points",
+                f"可兑换积分不足：店铺 {code} 只有 {have} 分，本次要兑换 {points} 分。"
+                f"shop {code} has {have} reward points; {points} were asked",
             )
         number = max((int(r["number"]) for r in now.redemptions), default=0) + 1
         doc = Redemption.model_validate(

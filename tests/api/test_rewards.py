@@ -109,7 +109,10 @@ def test_safety_work_earns_points_and_the_office_exchanges_them_for_prizes(
         "/api/office/rewards/S0001/redemptions", headers=office, json={"points": 3, "prize": "安全锤"}
     )
     assert refused.status_code == 409
-    assert refused.json() == {"error": "insufficient_points", "reason": "shop S0001 has 2 reward points; 3 were asked"}
+    assert refused.json() == {
+        "error": "insufficient_points",
+        "reason": "可兑换积分不足：店铺 S0001 只有 2 分，本次要兑换 3 分。shop S0001 has 2 reward points; 3 were asked",
+    }
 
     # The follower folds the redemption into the shop's rewards document; the score and rank do not move.
     wait_until(lambda: (stored_rewards(world, world.admin(), "S0001") or {}).get("balance") == 2)
