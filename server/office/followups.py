@@ -147,52 +147,41 @@ async def record(
     and members it keeps unless given."""
     doc_id = followup_id(shop, black.month)
     async with _RECORDING.hold([doc_id]):
-        return await _record(store, black, shop, doc_id, action, by, now, today)
-
-
-async def _record(
-    store: Store,
-    black: BlackList,
-    shop: str,
-    doc_id: str,
-    action: Talk | Inspection | WorkingGroup,
-    by: str,
-    now: datetime,
-    today: date,
-) -> dict[str, Any]:
-    carried = (await carried_groups(store, black, [shop])).get(shop)
-    check(action, black, shop, today, carried)
-    at = now.isoformat(timespec="seconds")
-    for _ in range(WRITE_ATTEMPTS):
-        current = await read(store, doc_id)
-        own = public(current)["working_group"] if current is not None else None
-        done = _ending(action, black, shop, own or carried) if isinstance(action, WorkingGroup) else action
-        recorded = Recorded.model_validate({**done.model_dump(mode="json"), "recorded_by": by, "recorded_at": at})
-        actions = [*(current or {}).get("actions", ()), recorded.model_dump(mode="json", exclude_none=True)]
-        if len(actions) > MAX_ACTIONS:
-            raise conflict(f"该店 {black.month} 的跟进记录已满 {MAX_ACTIONS} 条。at most {MAX_ACTIONS} actions a month")
-        body = {
-            "_id": doc_id,
-            "type": "followup",
-            "schema": 1,
-            "subdistrict": black.subdistrict,
-            "month": black.month,
-            "shop": shop,
-            "actions": actions,
-            "updated_at": at,
-        }
-        try:
-            new = FollowUp.model_validate(body).to_doc()
-        except ValidationError as e:
-            raise CouchError(500, "invalid_followup", f"{doc_id}: {reason_of(e)}") from None
-        if current is not None:
-            new["_rev"] = current["_rev"]
-        [result] = await store.bulk_docs([new])
-        if result.get("ok"):
-            return with_carried(public(new), carried, black, shop) or public(new)
-        if result.get("error") != "conflict":
-            raise CouchError(500, str(result.get("error", "error")), str(result.get("reason", "write failed")))
-    raise conflict(f"{doc_id} kept changing; try again.")
+        carried = (await carried_groups(store, black, [shop])).get(shop)
+        check(action, black, shop, today, carried)
+        at = now.isoformat(timespec="seconds")
+        for _ in range(WRITE_ATTEMPTS):
+            current = await read(store, doc_id)
+            own = public(current)["working_group"] if current is not None else None
+            done = _ending(action, black, shop, own or carried) if isinstance(action, WorkingGroup) else action
+            recorded = Recorded.model_validate({**done.model_dump(mode="json"), "recorded_by": by, "recorded_at": at})
+            actions = [*(current or {}).get("actions", ()), recorded.model_dump(mode="json", exclude_none=True)]
+            if len(actions) > MAX_ACTIONS:
+                raise conflict(
+                    f"该店 {black.month} 的跟进记录已满 {MAX_ACTIONS} 条。at most {MAX_ACTIONS} actions a month"
+                )
+            body = {
+                "_id": doc_id,
+                "type": "followup",
+                "schema": 1,
+                "subdistrict": black.subdistrict,
+                "month": black.month,
+                "shop": shop,
+                "actions": actions,
+                "updated_at": at,
+            }
+            try:
+                new = FollowUp.model_validate(body).to_doc()
+            except ValidationError as e:
+                raise CouchError(500, "invalid_followup", f"{doc_id}: {reason_of(e)}") from None
+            if current is not None:
+                new["_rev"] = current["_rev"]
+            [result] = await store.bulk_docs([new])
+            if result.get("ok"):
+                return with_carried(public(new), carried, black, shop) or public(new)
+            if result.get("error") != "conflict":
+                raise CouchError(500, str(result.get("error", "error")), str(result.get("reason", "write failed")))
+        raise conflict(f"{doc_id} kept changing; try again.")
 
 
 def _ending(action: WorkingGroup, black: BlackList, shop: str, group: Mapping[str, Any] | None) -> WorkingGroup:
