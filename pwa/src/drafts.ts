@@ -36,8 +36,13 @@ function draftKeys(): string[] {
   return keys;
 }
 
+// How many times every draft was forgotten: a form's autosave made before saves nothing after (a photo finishing, or a
+// pending save, after 退出登录 put the signed-out owner's draft back on a phone handed on).
+let forgotten = 0;
+
 /** Forget every draft (the phone's local data is being removed: a phone handed on shows none of them). */
 export function clearAllDrafts(): void {
+  forgotten += 1;
   try {
     for (const key of draftKeys()) localStorage.removeItem(key);
   } catch {
@@ -67,10 +72,11 @@ export interface Autosave {
 export function autosave<T>(key: string, read: () => T, delayMs: number = DRAFT_DELAY_MS): Autosave {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let stopped = false;
+  const born = forgotten;
   const flush = (): void => {
     if (timer !== null) clearTimeout(timer);
     timer = null;
-    if (!stopped) saveDraft(key, read());
+    if (!stopped && born === forgotten) saveDraft(key, read());
   };
   const onHide = (): void => {
     if (timer !== null) flush();
@@ -82,7 +88,7 @@ export function autosave<T>(key: string, read: () => T, delayMs: number = DRAFT_
   }
   return {
     touch(): void {
-      if (stopped) return;
+      if (stopped || born !== forgotten) return;
       if (timer !== null) clearTimeout(timer);
       timer = setTimeout(flush, delayMs);
     },

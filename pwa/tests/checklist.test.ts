@@ -162,6 +162,27 @@ describe('drafts', () => {
   });
 });
 
+describe('drafts after every draft is forgotten (退出登录)', () => {
+  it('a form left before saves nothing more: its pending save, a late touch and a flush are dropped', async () => {
+    const { clearAllDrafts } = await import('../src/drafts');
+    vi.useFakeTimers();
+    const save = autosave('gone', () => ({ photo: 'S0005:photo:1' }), 400);
+    save.touch(); // a photo finished on the form just left: its save is pending
+    clearAllDrafts(); // the owner signs out
+    vi.advanceTimersByTime(1000);
+    save.touch();
+    save.flush();
+    vi.advanceTimersByTime(1000);
+    expect(loadDraft('gone')).toBeNull();
+    const next = autosave('gone', () => ({ n: 2 }), 400); // the next user's form saves as usual
+    next.touch();
+    vi.advanceTimersByTime(400);
+    expect(loadDraft('gone')).toEqual({ n: 2 });
+    next.clear();
+    vi.useRealTimers();
+  });
+});
+
 describe('drafts when the screen changes', () => {
   it('saves at once when another screen or language replaces the form', async () => {
     const { LEAVING_EVENT } = await import('../src/router');
