@@ -58,6 +58,7 @@ TAIL_WAIT_MS: Final = 25_000  # longpoll: how long one read of the feed waits fo
 TAIL_EVERY: Final = 0.2
 WRITE_ATTEMPTS: Final = 5
 REPLAY: Final = 256  # recent events kept for a dashboard reconnecting with Last-Event-ID
+WITHDRAWN_KEPT: Final = 4_096  # withdrawn alarms remembered (a late `notify` comes within seconds)
 QUEUE: Final = 256  # events a slow subscriber may fall behind before its stream is ended
 SNAPSHOT_DOC: Final = "server/alarm-index"
 SNAPSHOT_EVERY: Final = 300.0  # seconds between two snapshots of a changing index
@@ -150,6 +151,10 @@ class Alarms:
         self.store = store
         self.clock = clock
         self._index: dict[str, _Indexed] = {}
+        # The alarms withdrawn lately (deleted by the validators), by the revision of their deletion: a `notify` that
+        # read one from the store before it was withdrawn must not index it again once the feed has told its end (the
+        # desk kept a withdrawn first-module alarm for good, beside the submission's).
+        self._withdrawn: dict[str, tuple[int, str]] = {}
         self._since: Seq = 0  # the feed is read up to here
         self._saved: Saved | None = None  # the seq of the last snapshot, and when it was written
         self._loaded = asyncio.Event()
@@ -241,11 +246,9 @@ class Alarms:
                 )
                 alarm_rows = [row for row in feed["results"] if ALARM_ID.fullmatch(row["id"])]
                 for row in alarm_rows:
-                    # The validators withdrew it: the submission's alarm has another id now (see `plan_writes`).
-                    gone = self._index.pop(row["id"], None) if row.get("deleted") else None
-                    if gone is not None and loaded:
-                        shop, created_at = row["id"].split(":", 1)[0], gone.created_at.isoformat()
-                        self._publish("withdrawn", {"_id": row["id"], "shop": shop, "created_at": created_at})
+                    if row.get("deleted"):
+                        revs = [change.get("rev") for change in row.get("changes", ()) if isinstance(change, dict)]
+                        self._withdraw(row["id"], revs, broadcast=loaded)
                 ids = [row["id"] for row in alarm_rows if not row.get("deleted")]
                 if ids:
                     rows = (await self.store.all_docs(AllDocsQuery(keys=ids, include_docs=True)))["rows"]
@@ -282,10 +285,25 @@ class Alarms:
             alarm = stored
         self._apply(alarm, broadcast=True)
 
+    def _withdraw(self, alarm_id: str, deletion_revs: list[Any], broadcast: bool) -> None:
+        """The validators withdrew the alarm (the submission's alarm has another id now, see `plan_writes`): out of
+        the index, remembered with the revision of its deletion, and told to the open desks by whichever read found
+        it first (the feed, or a list read a step ahead of it, which used to drop it quietly)."""
+        self._withdrawn[alarm_id] = max((_rev_key(rev) for rev in deletion_revs), default=(0, ""))
+        while len(self._withdrawn) > WITHDRAWN_KEPT:
+            self._withdrawn.pop(next(iter(self._withdrawn)))
+        gone = self._index.pop(alarm_id, None)
+        if gone is not None and broadcast:
+            told = {"_id": alarm_id, "shop": shop_of(alarm_id), "created_at": gone.created_at.isoformat()}
+            self._publish("withdrawn", told)
+
     def _apply(self, doc: Doc, broadcast: bool) -> None:
         alarm_id, rev = doc.get("_id"), _rev_key(doc.get("_rev"))
         if not isinstance(alarm_id, str) or doc.get("status") not in STATUSES:
             return
+        withdrawn = self._withdrawn.get(alarm_id)
+        if withdrawn is not None and withdrawn >= rev:
+            return  # read before it was withdrawn (a late `notify`): its end is known already
         known = self._index.get(alarm_id)
         if known is not None and known.rev >= rev:
             return  # seen already (from the feed and from notify), or older than what is indexed
@@ -340,8 +358,8 @@ class Alarms:
         docs = []
         for row in rows:
             doc = row.get("doc")
-            if not isinstance(doc, dict):
-                self._index.pop(row["key"], None)  # deleted since the feed was read
+            if not isinstance(doc, dict):  # deleted since the feed was read: the desks hear of it now
+                self._withdraw(str(row["key"]), [(row.get("value") or {}).get("rev")], broadcast=True)
             else:
                 self._apply(doc, broadcast=True)  # the store may be a step ahead of the feed
                 if status is None or doc.get("status") == status:

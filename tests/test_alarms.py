@@ -163,3 +163,44 @@ async def test_an_alarm_the_validators_withdraw_leaves_the_queue(store: Store, d
             break
         await asyncio.sleep(0.05)
     assert desk.counts()["open"] == 0 and (await desk.by_status("open", 10))[0] == []
+
+
+async def test_a_withdrawn_alarm_read_before_its_withdrawal_does_not_come_back(store: Store, desk: Alarms) -> None:
+    """The follower hands an alarm over (`notify`), and the validators withdraw it before the desk read it back: a
+    copy read before the withdrawal, arriving after the feed told it, must not put it on the desk again (the office's
+    open desk kept a withdrawn first-module alarm beside the submission's)."""
+    doc = alarm_doc("S0004", "2026-03-02T10:00:00+08:00")
+    await write(store, doc)
+    stale = await read(store, doc["_id"])  # what a slow `notify` read back
+    assert stale is not None
+    [answer] = await store.bulk_docs([{"_id": doc["_id"], "_rev": stale["_rev"], "_deleted": True}])
+    assert answer.get("ok")
+    seq = (await store.info())["update_seq"]
+    for _ in range(200):  # the feed has told the withdrawal
+        if desk._since == seq:
+            break
+        await asyncio.sleep(0.05)
+    subscription, _ = desk.subscribe()
+    await desk.notify(stale)
+    assert await subscription.next(0.5) is None
+    assert desk.counts()["open"] == 0 and (await desk.by_status("open", 10))[0] == []
+
+
+async def test_a_list_read_that_finds_an_alarm_withdrawn_tells_the_open_desks(store: Store) -> None:
+    """An office's list read a step ahead of the feed found the alarm deleted and dropped it from the index quietly:
+    when the feed came to the deletion there was nothing left to tell, and the open desks kept its card for good."""
+    alarms = Alarms(store)  # the feed is not followed here: the list read is the first to find the withdrawal
+    alarms._loaded.set()
+    doc = alarm_doc("S0005", "2026-03-02T10:00:00+08:00")
+    await write(store, doc)
+    await alarms.notify(doc)
+    subscription, _ = alarms.subscribe()
+    stored = await read(store, doc["_id"])
+    assert stored is not None
+    [answer] = await store.bulk_docs([{"_id": doc["_id"], "_rev": stored["_rev"], "_deleted": True}])
+    assert answer.get("ok")
+    assert (await alarms.by_status("open", 10))[0] == []
+    event = await subscription.next(1)
+    assert event is not None and event.change == "withdrawn" and event.alarm["_id"] == doc["_id"]
+    await alarms.notify(stored)  # the copy read before, late: not back on the desk
+    assert await subscription.next(0.3) is None and alarms.counts()["open"] == 0
