@@ -4,6 +4,7 @@ import type {
   AlarmDoc,
   Doc,
   HazardDoc,
+  HazardStatus,
   PatrolDoc,
   RectificationDoc,
   ScoreDoc,
@@ -182,6 +183,11 @@ export function isUnresolved(hazard: HazardDoc): boolean {
 /** Overdue by the device's own day too: the server marks it at 00:05, but a phone may be offline for days. */
 export function isOverdue(hazard: Pick<HazardDoc, 'status' | 'deadline'>, today: string): boolean {
   return hazard.status === 'overdue' || (hazard.status === 'open' && hazard.deadline < today);
+}
+
+/** The hazard's status as the worker is shown it today: its own, or overdue by the device's day (`isOverdue`). */
+export function statusToday(hazard: Pick<HazardDoc, 'status' | 'deadline'>, today: string): HazardStatus {
+  return isOverdue(hazard, today) ? 'overdue' : hazard.status;
 }
 
 export interface Due {

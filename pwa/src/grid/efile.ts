@@ -15,7 +15,7 @@ import type {
   VerificationDoc,
 } from './docs';
 import { splitId } from './docs';
-import { addDays, allHazards, dayOf, dueAt, isOverdue, pendingVerdict, withoutRefused, type ShopFile } from './due';
+import { addDays, allHazards, dayOf, dueAt, isOverdue, pendingVerdict, statusToday, withoutRefused, type ShopFile } from './due';
 import { joinList } from '../i18n';
 import { namesHazard } from '../owner-hazards';
 import { gt } from './i18n';
@@ -28,7 +28,7 @@ export function shopHref(code: string, sub = ''): string {
 }
 
 function hazardStatus(hazard: HazardDoc, today: string): HTMLElement {
-  const status = isOverdue(hazard, today) ? 'overdue' : hazard.status;
+  const status = statusToday(hazard, today);
   const tone: Tone = status === 'overdue' ? 'bad' : status === 'closed' ? 'ok' : 'warn';
   return badge(gt(`hazard.${status}`), tone, { 'data-status': status });
 }

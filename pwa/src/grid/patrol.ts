@@ -16,7 +16,7 @@ import { shanghaiDay, shanghaiIso } from '../ulid';
 import type { View } from '../views';
 import { loadRulesVersions, loadShopFile, loadTemplates } from './data';
 import type { HazardDoc, RulesVersion, SelfCheckDoc, Severity, TemplateDoc } from './docs';
-import { allHazards, isOverdue, type ShopFile } from './due';
+import { allHazards, statusToday, type ShopFile } from './due';
 import { flash } from './flash';
 import { gt, type GridKey } from './i18n';
 import {
@@ -59,7 +59,7 @@ function severitySelect(name: string, value: Severity, onChange: (s: Severity) =
 
 /** 未整改隐患：严重隐患 · 整改期限 2025-11-27 · 已逾期, under the item it is of. */
 function openHazardLine(hazard: HazardDoc, today: string): HTMLElement {
-  const status = isOverdue(hazard, today) ? 'overdue' : hazard.status;
+  const status = statusToday(hazard, today);
   const text = gt('patrol.openHazard', { severity: gt(`severity.${hazard.severity}`), day: hazard.deadline, status: gt(`hazard.${status}`) });
   return h('p', { class: `g-open-hazard ${status === 'overdue' ? 'bad' : 'warn'}`, 'data-open-hazard': status }, text);
 }
