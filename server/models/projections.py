@@ -222,7 +222,7 @@ class Ranking(Doc):
     as_of: Day
     rules_version: Version
     entries: tuple[RankEntry, ...]
-    working_group: tuple[ShopCode, ...] = ()  # black-listed in 3 of the last 6 snapshots
+    working_group: tuple[ShopCode, ...] = ()  # black-listed in 3 of the last 6 finished months' snapshots
 
     @model_validator(mode="after")
     def _check_ranking(self) -> Self:

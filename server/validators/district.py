@@ -5,8 +5,12 @@ A shop belongs to the sub-district of its community (`registry:community:{code}`
 The current month's snapshot `office:ranking:{subdistrict}:{YYYY-MM}` is rewritten as the scores change; an
 earlier month's is kept as it was last written (a published list is history). A missing earlier month inside the
 working-group window (from the sub-district's first check on) is filled in once, ranked on the scores as of that
-month's last day. A shop black-listed in `working_group_black_months` of the last `working_group_window_months`
-snapshots (this one included) is flagged for a working group, in the snapshot and on its score.
+month's last day. A finished month's snapshot flags for a working group each shop black-listed in
+`working_group_black_months` of the last `working_group_window_months` snapshots, its own included. The month
+still running flags the shops its last month flagged: its own lists are provisional (on the 1st they are a copy
+of last month's standings, which counted twice would flag a shop black in only two finished months), so a flag
+changes at a month's turn only and means the same on the snapshot, on each score and for the follow-ups. A
+month's snapshot, last written while it ran, has its flags counted with its own lists once it has finished.
 """
 
 from __future__ import annotations
@@ -64,15 +68,17 @@ def ranking_doc(
     rules: Rules,
     scores: Sequence[Mapping[str, Any]],
     earlier: Mapping[str, Mapping[str, Any]],
+    running: bool = False,
 ) -> Doc:
-    """The snapshot of `month` ranked on `scores`; `earlier` are the sub-district's snapshots by month."""
+    """The snapshot of `month` ranked on `scores`; `earlier` are the sub-district's snapshots by month. The month
+    still `running` takes its working group from the month before (the module's text)."""
     entries = rank_shops(scores, rules)
-    black = Counter(entry["shop"] for entry in entries if entry["list"] == "black")
-    for back in range(1, rules.working_group_window_months):
-        before = earlier.get(shift_month(month, -back))
-        if before is not None:
-            black.update(entry["shop"] for entry in before.get("entries", ()) if entry.get("list") == "black")
     ranked = {entry["shop"] for entry in entries}
+    if running:
+        before = earlier.get(shift_month(month, -1))
+        group = ranked.intersection(before.get("working_group", ()) if before is not None else ())
+    else:
+        group = working_group(month, entries, rules, earlier) & ranked
     doc = {
         "_id": f"office:ranking:{subdistrict}:{month}",
         "type": "ranking",
@@ -82,11 +88,33 @@ def ranking_doc(
         "as_of": as_of,
         "rules_version": rules.version,
         "entries": entries,
-        "working_group": sorted(
-            shop for shop, n in black.items() if shop in ranked and n >= rules.working_group_black_months
-        ),
+        "working_group": sorted(group),
     }
     return Ranking.model_validate(doc).to_doc()
+
+
+def working_group(
+    month: str, entries: Sequence[Mapping[str, Any]], rules: Rules, earlier: Mapping[str, Mapping[str, Any]]
+) -> set[str]:
+    """The shops black-listed in `entries` (the finished `month`'s) and the snapshots before it in `earlier` often
+    enough for a working group."""
+    black = Counter(entry["shop"] for entry in entries if entry.get("list") == "black")
+    for back in range(1, rules.working_group_window_months):
+        before = earlier.get(shift_month(month, -back))
+        if before is not None:
+            black.update(entry["shop"] for entry in before.get("entries", ()) if entry.get("list") == "black")
+    return {shop for shop, n in black.items() if n >= rules.working_group_black_months}
+
+
+def finished(snapshot: Mapping[str, Any], rules: Rules, earlier: Mapping[str, Mapping[str, Any]]) -> Doc | None:
+    """`snapshot` (of a month that has ended, last written while it ran) with its working group counted on its own
+    lists, or None when that is the group it has."""
+    entries = snapshot.get("entries", ())
+    ranked = {entry["shop"] for entry in entries}
+    group = sorted(working_group(str(snapshot["month"]), entries, rules, earlier) & ranked)
+    if group == list(snapshot.get("working_group", ())):
+        return None
+    return {**snapshot, "working_group": group}
 
 
 def subdistricts(facts: Mapping[str, ShopFacts], communities: Mapping[str, str]) -> dict[str, list[ShopFacts]]:
@@ -204,9 +232,13 @@ async def _rankings(
         for month, day, month_scores in zip(missing, days, past, strict=True):
             history[month] = doc = ranking_doc(subdistrict, month, day, rules, month_scores, history)
             writes.append(doc)
+    last = shift_month(current, -1)
+    if last in stored and (ended := finished(stored[last], rules, history)) is not None:
+        history[last] = ended  # last month's flags, counted on its final lists, are this month's
+        writes.append(ended)
     ranked = [scores[f"{shop.code}:score"] for shop in shops if f"{shop.code}:score" in scores]
     # CPU-bound for a whole sub-district: in a thread, so the gateway and the shop projections keep going.
-    snapshot = await asyncio.to_thread(ranking_doc, subdistrict, current, today, rules, ranked, history)
+    snapshot = await asyncio.to_thread(ranking_doc, subdistrict, current, today, rules, ranked, history, True)
     writes += _changed([snapshot], {doc["_id"]: doc for doc in stored.values()})
     counts.rankings += (await _write(store, writes))[0]
     return snapshot

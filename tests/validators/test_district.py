@@ -1,6 +1,6 @@
 """The sub-district pass: the monthly snapshot with its red and black lists, the working-group flag for a shop
-black-listed in 3 of the last 6 snapshots, a missing earlier month filled in, the dashboard counts per community
-and grid, and the daily tick that applies the time rules of a new day."""
+black-listed in 3 of the last 6 snapshots of finished months, a missing earlier month filled in, the dashboard
+counts per community and grid, and the daily tick that applies the time rules of a new day."""
 
 from __future__ import annotations
 
@@ -74,12 +74,35 @@ async def test_black_listed_in_three_of_the_last_six_snapshots_calls_for_a_worki
         (code(3), 3, None),
         (code(4), 4, "black"),
     ]
-    assert snapshot["working_group"] == [code(4)]  # code(3) was black twice, code(2) once
+    # March is still running: its black list is provisional, and its flags are February's (code(4) black twice).
+    assert snapshot["working_group"] == []
+    assert (await _doc(sqlite, f"{code(4)}:score"))["working_group"] is False
+    assert (await _doc(sqlite, "office:ranking:xixi:2026-02")) | {"_rev": None} == earlier[1] | {"_rev": None}
+
+    await settle(sqlite, lambda: datetime(2026, 4, 2, 4, 0, tzinfo=UTC))  # March is over: its third black month
+    march = await _doc(sqlite, "office:ranking:xixi:2026-03")
+    assert march["working_group"] == [code(4)]  # code(3) was black twice, code(2) once
+    assert march["entries"] == snapshot["entries"] and march["as_of"] == "2026-03-20"  # its lists are kept
+    assert (await _doc(sqlite, "office:ranking:xixi:2026-04"))["working_group"] == [code(4)]
     flagged = await _doc(sqlite, f"{code(4)}:score")
     assert (flagged["rank"], flagged["of"], flagged["list"], flagged["working_group"]) == (4, 4, "black", True)
     top = await _doc(sqlite, f"{code(1)}:score")
-    assert (top["rank"], top["of"], top["list"], top["working_group"]) == (1, 4, "red", False)
-    assert (await _doc(sqlite, "office:ranking:xixi:2026-02")) | {"_rev": None} == earlier[1] | {"_rev": None}
+    assert (top["rank"], top["of"], top["working_group"]) == (1, 4, False)
+
+
+async def test_on_the_first_a_shop_black_in_two_finished_months_is_not_flagged(sqlite: SqliteStore) -> None:
+    """On the 1st the new month's lists are last month's standings again: counted as a third black month they
+    flagged every shop black in the two months before (10 of a demo's 70 on 1 December)."""
+    shops = [code(n) for n in range(1, 5)]
+    earlier = [_snapshot("2026-02", [code(4), code(3)], shops), _snapshot("2026-03", [code(4), code(2)], shops)]
+    serious = finding("f1", "open_flame", "serious", "2026-04-20")
+    events = [as_shop(patrol("2026-03-19 10:00", serious), code(4)), as_shop(self_check("2026-03-30 09:00"), code(1))]
+    await sqlite.bulk_docs([*registry(4), *earlier, *events])
+    await settle(sqlite, lambda: datetime(2026, 4, 1, 2, 0, tzinfo=UTC))  # 10:00 on 1 April in Shanghai
+    april = await _doc(sqlite, "office:ranking:xixi:2026-04")
+    assert [(e["shop"], e["list"]) for e in april["entries"]][-1] == (code(4), "black")
+    assert april["working_group"] == [] and (await _doc(sqlite, "office:ranking:xixi:2026-03"))["working_group"] == []
+    assert (await _doc(sqlite, f"{code(4)}:score"))["working_group"] is False
 
 
 async def test_a_missing_earlier_month_is_ranked_as_of_its_last_day(sqlite: SqliteStore) -> None:
