@@ -308,3 +308,50 @@ def test_checks_are_filtered_by_their_day_in_shanghai_whatever_offset_the_phone_
 
     assert late["_id"] in ids(TODAY) and early["_id"] not in ids(TODAY)
     assert early["_id"] in ids(yesterday) and late["_id"] not in ids(yesterday)
+
+
+def test_times_read_in_shanghai_to_the_minute_and_are_excel_dates_in_the_xlsx(
+    client: TestClient, office: dict[str, str], district: Path
+) -> None:
+    """A check's time is shown as the office reads a clock (2026-11-30 00:30), not as the phone wrote it
+    (2026-11-29T16:30:05.123+00:00, ISO text of any offset and precision); in the XLSX it is a date-time cell, so
+    Excel sorts, filters and formats it, and a hazard's deadline is a date."""
+    from server.auth import Principal
+
+    admin = {"Authorization": "Bearer " + client.app.state.tokens.issue(Principal("admin", "admin"), 600)}  # type: ignore[attr-defined]
+    [template] = [d for d in docs_of(district, {"patrol"})][:1]
+    yesterday = TODAY - timedelta(days=1)
+    check = {
+        **{k: v for k, v in template.items() if k not in ("_rev", "_attachments")},
+        "_id": f"{template['shop']}:patrol:01KZZZZZZZZZZZZZZZZZZZZZZ7",
+        "performed_at": f"{yesterday.isoformat()}T16:30:05.123+00:00",
+        "findings": [],
+    }
+    pushed = client.post("/sync/_bulk_docs", json={"docs": [check]}, headers=admin)
+    assert pushed.status_code == 201 and all(a.get("ok") for a in pushed.json()), pushed.text
+    day = f"from={TODAY.isoformat()}&to={TODAY.isoformat()}"
+
+    rows = read_csv(client.get(f"/api/office/exports/checks.csv?{day}", headers=office).content)
+    at = rows[0].index("检查时间")
+    assert {r[0]: r[at] for r in rows[1:]}[check["_id"]] == f"{TODAY.isoformat()} 00:30"
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", r[at]) for r in rows[1:])
+
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/api/office/exports/checks.xlsx?{day}", headers=office).content)
+    ).active
+    assert sheet is not None
+    cells = list(sheet.iter_rows(values_only=True))
+    assert {r[0]: r[at] for r in cells[1:]}[check["_id"]] == datetime.combine(TODAY, datetime.min.time()).replace(
+        minute=30
+    )
+    assert sheet.cell(row=2, column=at + 1).number_format == "yyyy-mm-dd hh:mm"
+
+    hazards = list(
+        openpyxl.load_workbook(
+            io.BytesIO(client.get("/api/office/exports/hazards.xlsx", headers=office).content)
+        ).active.iter_rows(values_only=True)  # type: ignore[union-attr]
+    )
+    found, deadline = hazards[0].index("发现时间"), hazards[0].index("整改期限")
+    stored = {h["_id"]: h for h in docs_of(district, {"hazard"})}
+    assert hazards[1:] and all(isinstance(r[found], datetime) for r in hazards[1:])
+    assert all(r[deadline] == datetime.fromisoformat(stored[str(r[0])]["deadline"]) for r in hazards[1:])
