@@ -20,7 +20,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal, get_args
 from zoneinfo import ZoneInfo
@@ -100,15 +100,17 @@ class _Indexed:
     rev: tuple[int, str]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class AlarmEvent:
     """One new or changed alarm, as an event stream sends it; `id` is `{boot}-{token}`, random: a sub-district's
     office, which hears only its own shops' alarms, learns nothing from the ids of the alarms raised elsewhere (a
-    counter showed how many there were between two of its own)."""
+    counter showed how many there were between two of its own). `shown`: the read of the alarm as the desks are
+    sent it (`server.alarm_findings`), started by the first stream to send the event and shared by the others."""
 
     id: str
     change: Change
     alarm: Doc
+    shown: asyncio.Future[list[Doc]] | None = field(default=None, repr=False)
 
     @property
     def shop(self) -> str:

@@ -41,3 +41,38 @@ describe('alarm card', () => {
   });
 });
 
+
+describe('what the alarm found', () => {
+  const found = {
+    ...alarm,
+    items: [
+      { item: 'gas_safe', severity: 'serious', hazard: 'S0001:hazard:x-f1', photos: [], note: '阁楼住人处使用煤气灶做饭', hazard_status: 'open', deadline: '2026-12-03' },
+      { item: 'ebike_indoor_charging', severity: 'serious', hazard: 'S0001:hazard:x-f2', photos: [], note: '', hazard_status: 'closed', deadline: '2026-11-30' },
+      { item: 'food_storage', severity: 'major', hazard: 'S0001:hazard:x-f3', photos: [], note: '', hazard_status: 'rectified', deadline: '2026-12-01' },
+    ],
+  };
+  const known = new Map([['food_storage', { id: 'food_storage', label_zh: '食品是否分类存放', label_en: 'Food stored apart' }]]);
+
+  it('shows each item in words with its note and its hazard today, and says beside 办结 which are not closed', () => {
+    const card = alarmCard(found as never, () => undefined, new Map(), new Map(), known as never, '2026-12-02');
+    const rows = [...card.querySelectorAll('.items li')].map((li) => li.textContent);
+    expect(rows).toEqual([
+      '严重 燃气瓶/管道及报警器不安全 · 阁楼住人处使用煤气灶做饭 · 待整改 · 整改期限 2026-12-03',
+      '严重 电瓶车店内充电 · 已销号',
+      '较大 食品是否分类存放 · 已整改待复查',
+    ]);
+    const warning = card.querySelector('.alarm-actions [data-hazards-not-closed]')!;
+    expect(warning.getAttribute('data-hazards-not-closed')).toBe('2');
+    expect(warning.textContent).toBe('隐患尚未销号：燃气瓶/管道及报警器不安全（待整改 · 整改期限 2026-12-03）、食品是否分类存放（已整改待复查）');
+  });
+
+  it('calls an open hazard past its deadline overdue, and says nothing beside 办结 once all are closed', () => {
+    const late = alarmCard(found as never, () => undefined, new Map(), new Map(), known as never, '2026-12-04');
+    expect(late.querySelector('[data-item=gas_safe]')!.getAttribute('data-hazard-status')).toBe('overdue');
+    expect(late.querySelector('[data-item=gas_safe] .badge.hz')!.textContent).toBe('逾期 · 整改期限 2026-12-03');
+    const closed = { ...found, items: found.items.map((it) => ({ ...it, hazard_status: 'closed' })) };
+    const card = alarmCard(closed as never, () => undefined, new Map(), new Map(), known as never, '2026-12-04');
+    expect(card.querySelector('[data-hazards-not-closed]')).toBeNull();
+    expect(card.querySelector('[data-action=resolve]')).not.toBeNull(); // resolving is never forbidden
+  });
+});

@@ -1,5 +1,7 @@
 """The office's alarm queue: list by status, the live event stream, acknowledge / dispatch / resolve, and the
-webhook's delivery log. Every route needs an office (or operator) token.
+webhook's delivery log. Every route needs an office (or operator) token. Every alarm they answer or stream carries,
+on each item, what was found and where its hazard stands now (`server.alarm_findings`: `note`, `hazard_status`,
+`deadline`).
 
 A sub-district's office (`server.office.reach`) has the alarms of its own shops only: the list, its counts and
 the stream hold no other, and a named alarm of another sub-district's shop is a 403. The webhook is the district's.
@@ -17,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from server.alarm_findings import event_findings, with_findings
 from server.alarms import ALARM_ID, DEPARTMENTS, STATUSES, AlarmEvent, Alarms, Status, shop_of
 from server.api.common import office
 from server.api.dashboard import office_view
@@ -72,7 +75,9 @@ async def _named(request: Request, reach: Reach) -> str:
 
 async def list_alarms(request: Request) -> Response:
     """`GET /api/office/alarms?status=&limit=&before=`: newest first, with the count of each status; both of the
-    shops in the caller's reach only."""
+    shops in the caller's reach only. Each item of an alarm carries the finding's `note` ("" when none) and its
+    hazard's `hazard_status` (open, rectified, overdue, closed) and `deadline` as they are now (null when the hazard
+    cannot be read)."""
     _principal, reach = await office(request)
     status = request.query_params.get("status")
     if status is not None and status not in STATUSES:
@@ -83,12 +88,16 @@ async def list_alarms(request: Request) -> Response:
     alarms = alarms_of(request)
     shops = await in_reach(request, reach)
     items, following = await alarms.by_status(status, limit, request.query_params.get("before"), shops)
+    items = await with_findings(alarms.store, items)
     return json_response(request, {"items": items, "next": following, "counts": alarms.counts(shops)})
 
 
 async def one_alarm(request: Request) -> Response:
+    """`GET /api/office/alarms/{id}`: the alarm, its items with their findings as in the list."""
     _principal, reach = await office(request)
-    return json_response(request, await alarms_of(request).get(await _named(request, reach)))
+    alarms = alarms_of(request)
+    [alarm] = await with_findings(alarms.store, [await alarms.get(await _named(request, reach))])
+    return json_response(request, alarm)
 
 
 async def _step(request: Request, to: Status) -> Response:
@@ -101,10 +110,12 @@ async def _step(request: Request, to: Status) -> Response:
     department = body.get("department")
     if to == "dispatched" and not isinstance(department, str):
         raise bad_request(f"department: required to dispatch, one of {', '.join(DEPARTMENTS)}")
-    alarm = await alarms_of(request).transition(
+    alarms = alarms_of(request)
+    alarm = await alarms.transition(
         alarm_id, to, principal.user_id, note.strip(), department if to == "dispatched" else None
     )
-    return json_response(request, alarm)
+    [shown] = await with_findings(alarms.store, [alarm])
+    return json_response(request, shown)
 
 
 async def acknowledge(request: Request) -> Response:
@@ -121,11 +132,12 @@ async def resolve(request: Request) -> Response:
 
 async def stream(request: Request) -> Response:
     """`GET /api/office/alarms/stream`: server-sent events, `event: alarm` with `{"change": "new"|"changed",
-    "alarm": {...}}` for each new or changed alarm. A client that reconnects with `Last-Event-ID` gets what it
-    missed, or `event: reset` when that is no longer known (it should then reload the list). A sub-district's
-    office hears of its own shops' alarms only (which shops those are is taken from the office's view again every
-    `REACH_REFRESH_SECONDS`, so a shop moved to another sub-district leaves its stream, and at once for an alarm
-    of a shop the view does not know yet, one registered since)."""
+    "alarm": {...}}` for each new or changed alarm (its items with their findings, as in the list). A client that
+    reconnects with `Last-Event-ID` gets what it missed, or `event: reset` when that is no longer known (it should
+    then reload the list). A sub-district's office hears of its own shops' alarms only (which shops those are is
+    taken from the office's view again every `REACH_REFRESH_SECONDS`, so a shop moved to another sub-district
+    leaves its stream, and at once for an alarm of a shop the view does not know yet, one registered since). A
+    hazard's own later change (rectified, closed) sends no event: the desk sees it on its next read of the list."""
     _principal, reach = await office(request)
     alarms = alarms_of(request)
     subscription, missed = alarms.subscribe(request.headers.get("last-event-id"), await in_reach(request, reach))
@@ -157,7 +169,7 @@ async def stream(request: Request) -> Response:
                 yield b"event: reset\ndata: {}\n\n"
             for earlier in missed or ():
                 if await allowed(earlier):
-                    yield _sse(earlier)
+                    yield _sse(earlier, await event_findings(alarms.store, earlier))
             while True:
                 event = await subscription.next(KEEPALIVE_SECONDS)
                 if subscription.shops is not None and time.monotonic() - refreshed >= REACH_REFRESH_SECONDS:
@@ -165,7 +177,7 @@ async def stream(request: Request) -> Response:
                     refreshed = time.monotonic()
                 if event is not None:
                     if await allowed(event):
-                        yield _sse(event)
+                        yield _sse(event, await event_findings(alarms.store, event))
                 elif subscription.dropped or subscription.closing.is_set():
                     return  # fell behind, or the server is stopping: the client reconnects with Last-Event-ID
                 else:
@@ -176,8 +188,8 @@ async def stream(request: Request) -> Response:
     return StreamingResponse(events(), media_type="text/event-stream", headers=STREAM_HEADERS)
 
 
-def _sse(event: AlarmEvent) -> bytes:
-    data = orjson.dumps({"change": event.change, "alarm": event.alarm})
+def _sse(event: AlarmEvent, alarm: dict[str, Any]) -> bytes:
+    data = orjson.dumps({"change": event.change, "alarm": alarm})
     return b"id: " + event.id.encode() + b"\nevent: alarm\ndata: " + data + b"\n\n"
 
 

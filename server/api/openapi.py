@@ -22,7 +22,7 @@ from server.api.devices import DeviceReport
 from server.http import json_response
 from server.models import Alarm, Ranking, Rules, Score, Stats, Template
 from server.models.followups import FollowUpRequest
-from server.office.schemas import CommunityRow, Credentials, Session, Summary, Trend
+from server.office.schemas import CommunityRow, Credentials, DeskAlarm, Session, Summary, Trend
 
 REF: Final = "#/components/schemas/{model}"
 PUBLIC: Final = ("/api/public/", "/api/auth/login", "/api/auth/owner", "/api/auth/activate", "/api/openapi.json")
@@ -45,11 +45,11 @@ CONTRACT: Final[dict[tuple[str, str], tuple[type[BaseModel] | None, Shape]]] = {
     ("POST", "/api/auth/activate"): (None, Session),
     ("POST", "/api/auth/renew"): (None, Session),
     ("POST", "/api/devices/report"): (DeviceReport, None),
-    ("GET", "/api/office/alarms"): (None, ("items[]", Alarm)),
-    ("GET", "/api/office/alarms/{id}"): (None, Alarm),
-    ("POST", "/api/office/alarms/{id}/ack"): (None, Alarm),
-    ("POST", "/api/office/alarms/{id}/dispatch"): (None, Alarm),
-    ("POST", "/api/office/alarms/{id}/resolve"): (None, Alarm),
+    ("GET", "/api/office/alarms"): (None, ("items[]", DeskAlarm)),
+    ("GET", "/api/office/alarms/{id}"): (None, DeskAlarm),
+    ("POST", "/api/office/alarms/{id}/ack"): (None, DeskAlarm),
+    ("POST", "/api/office/alarms/{id}/dispatch"): (None, DeskAlarm),
+    ("POST", "/api/office/alarms/{id}/resolve"): (None, DeskAlarm),
     ("GET", "/api/office/communities"): (None, ("[]", CommunityRow)),
     ("GET", "/api/office/summary"): (None, Summary),
     ("GET", "/api/office/trend"): (None, Trend),
@@ -61,7 +61,7 @@ CONTRACT: Final[dict[tuple[str, str], tuple[type[BaseModel] | None, Shape]]] = {
     ("POST", "/api/office/rankings/{month}/followups/{shop}"): (FollowUpRequest, None),
 }
 # Shapes of stored documents the answers are made of, listed in the components for clients.
-DOCUMENTS: Final = (Score, Ranking, Stats)
+DOCUMENTS: Final = (Alarm, Score, Ranking, Stats)
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:

@@ -3,7 +3,13 @@ document; the tests validate real answers against them, so the contract cannot d
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from server.models import Alarm
+from server.models.common import Day, Note
+from server.models.projections import AlarmItem
 
 
 class Answer(BaseModel):
@@ -80,3 +86,21 @@ class Session(Answer):
     device_key: str | None = Field(
         None, description="this phone's key for the account: sent as `device_key` with its next sign-ins"
     )
+
+
+class DeskAlarmItem(AlarmItem):
+    """An alarm's item as the office's desk is sent it (`server.alarm_findings`): what was found, and where its
+    hazard stands now."""
+
+    note: Note = Field("", description="the grid worker's or owner's note of the finding; empty when none")
+    hazard_status: Literal["open", "rectified", "closed", "overdue"] | None = Field(
+        None, description="the hazard's status now (closed: verified, 销号); null when it cannot be read"
+    )
+    deadline: Day | None = Field(None, description="the hazard's rectification deadline")
+
+
+class DeskAlarm(Alarm):
+    """`GET /api/office/alarms` (each of `items`), `/alarms/{id}`, the steps' answers and the stream's alarms: the
+    stored alarm, its items joined with their hazards."""
+
+    items: tuple[DeskAlarmItem, ...] = Field(min_length=1)

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import base64
 import shutil
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from server.ids import new_ulid
 from tests.browser.office import (
+    SHANGHAI,
     follow,
     grid_login,
     office_headers,
     office_page,
+    open_screen,
     owners_self_check,
     push_patrol,
     serious_patrol,
@@ -333,3 +338,80 @@ def test_the_district_office_sees_whether_its_webhook_got_each_alarm(
         assert "失败" in row.inner_text() and "重试" in row.inner_text()
     finally:
         gateway.stop()
+
+
+def test_the_desk_shows_what_was_found_and_whether_its_hazards_are_closed(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    """The card says what the grid worker found, in words and with their note, and where each hazard stands; beside
+    办结 it says which are not closed yet. A hazard verified fixed since shows 已销号 when the desk reads again; the
+    office may still resolve the alarm with the other one open, and the resolved card keeps saying so."""
+    office = office_headers(gateway, logins)
+    grid, grid_user, shop = grid_login(gateway, logins)
+    page = office_page(browser, gateway, logins, "/office/alarms")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.wait_for_selector(".live[data-stream-state=live]", timeout=20_000)
+
+    patrol = serious_patrol(shop, grid_user)
+    gas = patrol["findings"][0]
+    gas["note"] = "阁楼住人处使用煤气灶做饭"
+    patrol["findings"].append({**gas, "id": "f2", "item": "ebike_indoor_charging", "note": ""})
+    alarm_id = push_patrol(gateway, grid, patrol)
+    due = f"整改期限 {gas['deadline']}"
+
+    card = page.locator(f'[data-alarm-id="{alarm_id}"]')
+    card.wait_for(timeout=20_000)  # from the live stream: its items carry their findings too
+    gas_row, ebike_row = card.locator("[data-item=gas_safe]"), card.locator("[data-item=ebike_indoor_charging]")
+    assert gas_row.locator("[data-field=item]").inner_text() == "燃气瓶/管道及报警器不安全"  # words, not the id
+    assert gas_row.locator("[data-field=note]").inner_text().endswith("阁楼住人处使用煤气灶做饭")
+    assert gas_row.get_attribute("data-hazard-status") == "open"
+    assert gas_row.locator(".badge.hz").inner_text() == f"待整改 · {due}"
+    assert ebike_row.locator("[data-field=item]").inner_text() == "电瓶车店内充电"
+    assert ebike_row.locator("[data-field=note]").count() == 0  # no note, no empty line
+    warning = card.locator(".alarm-actions [data-hazards-not-closed]")
+    assert warning.get_attribute("data-hazards-not-closed") == "2"
+    both = f"燃气瓶/管道及报警器不安全（待整改 · {due}）、电瓶车店内充电（待整改 · {due}）"
+    assert warning.inner_text() == f"隐患尚未销号：{both}"
+
+    # The grid worker makes the shop take the e-bike out and verifies it on the spot: that hazard is closed.
+    ebike = f"{alarm_id.split(':')[0]}:hazard:{patrol['_id'].rsplit(':', 1)[1]}-f2"
+    verification = {
+        "_id": f"{shop}:verification:{new_ulid()}",
+        "type": "verification",
+        "schema": 1,
+        "shop": shop,
+        "performed_at": datetime.now(SHANGHAI).replace(microsecond=0).isoformat(),
+        "created_by": grid_user,
+        "device": "d-browser-test",
+        "hazard": ebike,
+        "rectification": None,
+        "passed": True,
+        "note": "电瓶车已移出店外",
+    }
+    sent = httpx.post(f"{gateway.url}/sync/_bulk_docs", headers=grid, json={"docs": [verification]}, timeout=30)
+    assert sent.status_code == 201 and sent.json()[0].get("ok"), sent.text
+    deadline = time.monotonic() + 30
+    while True:  # the validators close it behind the write
+        shown = httpx.get(f"{gateway.url}/api/office/alarms/{alarm_id}", headers=office, timeout=30).json()
+        if shown["items"][1]["hazard_status"] == "closed":
+            break
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.2)
+
+    follow(page, "/office/shops")
+    open_screen(page, "alarms")
+    card = page.locator(f'[data-alarm-id="{alarm_id}"]')
+    card.wait_for()
+    assert card.locator("[data-item=ebike_indoor_charging] .badge.hz").inner_text() == "已销号"
+    warning = card.locator(".alarm-actions [data-hazards-not-closed]")
+    assert warning.get_attribute("data-hazards-not-closed") == "1"
+    assert warning.inner_text() == f"隐患尚未销号：燃气瓶/管道及报警器不安全（待整改 · {due}）"
+
+    # Resolving is the office's call, not forbidden: the resolved card still shows the open hazard.
+    card.locator("[data-action=resolve]").click()
+    card = page.locator(f'[data-alarm-id="{alarm_id}"][data-status=resolved]')
+    card.wait_for(timeout=20_000)
+    assert card.locator("[data-item=gas_safe] .badge.hz").inner_text() == f"待整改 · {due}"
+    assert card.locator("[data-item=gas_safe] [data-field=note]").inner_text().endswith("阁楼住人处使用煤气灶做饭")
+    assert card.locator("[data-hazards-not-closed]").count() == 0  # no step left to take
+    page.context.close()

@@ -1,15 +1,17 @@
 // The alarm desk: unresolved alarms, live from the server-sent event stream the office follows on every screen
 // (./watch), acknowledged → dispatched to a department → resolved, with notes.
 import { h } from '../dom';
-import { joinList } from '../i18n';
+import { getLang, joinList } from '../i18n';
+import { shanghaiDay } from '../ulid';
 import { ApiError, get, qs, reasonOf, send } from './api';
 import { photoThumb } from './photo';
 import { when } from './format';
-import { label, ot } from './i18n';
+import { label, officeZh, ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
 import { type Crews, type Names, gridCrews, personName, staffNames } from './people';
 import { isScoped } from './reach';
+import { checklistItems, type Items } from './shops';
 import { badge, button, select } from './ui';
 import type { SseEvent, StreamState } from './sse';
 import { listen } from './watch';
@@ -27,6 +29,18 @@ export interface AlarmStep {
   note?: string;
 }
 
+/** One item of an alarm, with what the server joins to it from its hazard (`server/alarm_findings.py`): the
+ *  finding's note and where the hazard stands now (null when the hazard could not be read). */
+export interface AlarmItem {
+  item: string;
+  severity: string;
+  hazard: string;
+  photos?: string[];
+  note?: string;
+  hazard_status?: string | null;
+  deadline?: string | null;
+}
+
 export interface Alarm {
   _id: string;
   shop: string;
@@ -36,7 +50,7 @@ export interface Alarm {
   grid?: string | null;
   grid_worker?: string | null;
   source?: string;
-  items: { item: string; severity: string; hazard: string; photos?: string[] }[];
+  items: AlarmItem[];
   cost?: number;
   department?: string | null;
   created_at: string;
@@ -60,6 +74,58 @@ function photos(alarm: Alarm): HTMLElement | null {
   );
 }
 
+/** A checklist item in words: the desk's own wording of the hazard (灭火器过期), else the template's label (an item the
+ *  office added), else its id. */
+function itemWords(id: string, known: Items): string {
+  if (`item.${id}` in officeZh) return label('item', id);
+  const item = known.get(id);
+  return item ? (getLang() === 'en' ? item.label_en : item.label_zh) : id;
+}
+
+/** Where a finding's hazard stands today: its status, overdue as soon as its deadline has passed (the server marks
+ *  it just after midnight), with the deadline while it is still to be fixed. Null when the server could not tell. */
+function hazardNow(it: AlarmItem, today: string): { status: string; text: string } | null {
+  if (!it.hazard_status) return null;
+  const status = it.hazard_status === 'open' && it.deadline && it.deadline < today ? 'overdue' : it.hazard_status;
+  const due = (status === 'open' || status === 'overdue') && it.deadline ? ` · ${ot('efile.deadline')} ${it.deadline}` : '';
+  return { status, text: `${label('hazard', status)}${due}` };
+}
+
+/** What was found, one line an item: severity, the item in words, the worker's or owner's note, the hazard today. */
+function findings(alarm: Alarm, known: Items, today: string): HTMLElement {
+  return h(
+    'ul',
+    { class: 'items', 'aria-label': ot('alarms.items') },
+    ...alarm.items.map((it) => {
+      const now = hazardNow(it, today);
+      return h(
+        'li',
+        { 'data-item': it.item, 'data-hazard-status': now?.status },
+        badge(label('severity', it.severity), `sev ${it.severity}`),
+        ' ',
+        h('span', { 'data-field': 'item' }, itemWords(it.item, known)),
+        it.note ? h('span', { class: 'finding-note', 'data-field': 'note' }, ` · ${it.note}`) : '',
+        now ? h('span', { 'data-field': 'hazard' }, ' · ', badge(now.text, `hz ${now.status}`)) : '',
+      );
+    }),
+  );
+}
+
+/** Beside 办结: the hazards behind the alarm that are not closed (销号) yet. Resolving stays allowed. */
+function notClosed(alarm: Alarm, known: Items, today: string): HTMLElement | null {
+  const open = alarm.items.flatMap((it) => {
+    const now = hazardNow(it, today);
+    const words = itemWords(it.item, known);
+    return now && now.status !== 'closed' ? [getLang() === 'en' ? `${words} (${now.text})` : `${words}（${now.text}）`] : [];
+  });
+  if (open.length === 0) return null;
+  return h(
+    'span',
+    { class: 'not-closed', 'data-hazards-not-closed': String(open.length) },
+    ot('alarms.hazardsNotClosed', { items: joinList(open) }),
+  );
+}
+
 function history(alarm: Alarm, names: Names): HTMLElement {
   return h(
     'ol',
@@ -77,7 +143,12 @@ function history(alarm: Alarm, names: Names): HTMLElement {
   );
 }
 
-function actions(alarm: Alarm, replace: (a: Alarm, own?: boolean) => void): HTMLElement | null {
+function actions(
+  alarm: Alarm,
+  replace: (a: Alarm, own?: boolean) => void,
+  known: Items,
+  today: string,
+): HTMLElement | null {
   if (alarm.status === 'resolved') return null;
   const note = h('textarea', {
     name: 'note',
@@ -147,6 +218,8 @@ function actions(alarm: Alarm, replace: (a: Alarm, own?: boolean) => void): HTML
   );
   done.dataset.action = 'resolve';
   buttons.push(done);
+  const warning = notClosed(alarm, known, today);
+  if (warning) buttons.push(warning);
   return h('div', { class: 'alarm-actions' }, note, h('div', { class: 'row' }, ...buttons), status);
 }
 
@@ -177,6 +250,8 @@ export function alarmCard(
   replace: (a: Alarm, own?: boolean) => void,
   names: Names = new Map(),
   crews: Crews = new Map(),
+  known: Items = new Map(),
+  today: string = shanghaiDay(),
 ): HTMLElement {
   const source = /^[^:]+:([a-z_]+):/.exec(alarm.source ?? '')?.[1];
   return h(
@@ -199,16 +274,10 @@ export function alarmCard(
       ` · ${ot('alarms.raisedAt')} ${when(alarm.created_at)}`,
       typeof alarm.cost === 'number' ? ` · ${ot('alarms.cost')} ${alarm.cost}` : '',
     ),
-    h(
-      'ul',
-      { class: 'items', 'aria-label': ot('alarms.items') },
-      ...alarm.items.map((it) =>
-        h('li', {}, badge(label('severity', it.severity), `sev ${it.severity}`), ' ', label('item', it.item)),
-      ),
-    ),
+    findings(alarm, known, today),
     photos(alarm),
     history(alarm, names),
-    actions(alarm, replace),
+    actions(alarm, replace, known, today),
   );
 }
 
@@ -221,15 +290,17 @@ export const alarms: Screen = (query) => {
   const shown = new Map<string, HTMLElement>();
   let names: Names = new Map(); // ids, when the names cannot be read
   let crews: Crews = new Map();
+  let known: Items = new Map(); // the templates' items, for an item the desk has no words of its own for
   // Every card waits for the names: the list's first page and the stream's events alike, in their order.
   const named = Promise.all([
     staffNames().then((found) => (names = found), () => undefined),
     gridCrews().then((found) => (crews = found), () => undefined),
+    checklistItems().then((found) => (known = found), () => undefined),
   ]);
   const wanted = (a: Alarm): boolean => (tab === 'resolved' ? a.status === 'resolved' : a.status !== 'resolved');
 
   const put = (alarm: Alarm, first = false, own = false): void => {
-    const card = alarmCard(alarm, (a, mine) => put(a, false, mine), names, crews);
+    const card = alarmCard(alarm, (a, mine) => put(a, false, mine), names, crews, known);
     const old = shown.get(alarm._id);
     if (old && !own) keepTyping(old, card); // a colleague's step, or the stream's: what is being typed stays
     if (old) old.replaceWith(card);
