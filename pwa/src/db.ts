@@ -93,24 +93,52 @@ export function followChanges(onChange: (change: LocalChange) => void): () => vo
 }
 
 let current: (() => void) | null = null;
+const drawn = (): Promise<void> => Promise.resolve();
+/** The screen shown draws what the local database holds now (see `whileShown`). */
+let drawShown: () => Promise<void> = drawn;
+
+/** How long a caught-up download waits for the screen to draw what came before the header says 已同步. */
+const DRAW_WAIT_MS = 3000;
 
 /**
  * Call `onChange` (throttled) after changes of the local database while `node` is on the page. One screen shows
  * at a time (the owner's home, a grid worker's list or e-file), so a new screen's listener replaces the last one.
- * Call it before the screen's first read: a change written while that read runs is then not missed.
+ * Call it before the screen's first read: a change written while that read runs is then not missed. `onChange` may
+ * return when it has drawn: a download that has caught up waits for that before it says so (`startSync`).
  */
-export function whileShown(node: HTMLElement, onChange: () => void, delayMs = 300): void {
+export function whileShown(node: HTMLElement, onChange: () => void | Promise<void>, delayMs = 300): void {
   current?.();
   let timer: ReturnType<typeof setTimeout> | null = null;
+  let drawing: Promise<void> | null = null;
+  const draw = (): Promise<void> => {
+    const done: Promise<void> = Promise.resolve()
+      .then(onChange)
+      .catch(() => undefined)
+      .finally(() => {
+        if (drawing === done) drawing = null;
+      });
+    drawing = done;
+    return done;
+  };
   const later = (): void => {
     if (timer !== null) return; // at most one redraw per delay, even while changes keep coming
     timer = setTimeout(() => {
       timer = null;
-      if (node.isConnected) return onChange();
+      if (node.isConnected) return void draw();
       stop();
       if (current === stop) current = null;
     }, delayMs);
   };
+  // The download caught up: the redraw waiting for its delay is made now (a first sign-in's list stayed empty
+  // for up to a second under 已同步), or the one under way is waited for.
+  const now = (): Promise<void> => {
+    if (!node.isConnected) return drawn();
+    if (timer === null) return drawing ?? drawn();
+    clearTimeout(timer);
+    timer = null;
+    return draw();
+  };
+  drawShown = now;
   const stopFeed = followChanges(later);
   // What waits and what the server refused change without a write to the local database (the server took a record,
   // or refused it: a refusal is kept in the phone's storage). A screen shows them (待上传, 被拒收; a refused patrol is
@@ -124,6 +152,7 @@ export function whileShown(node: HTMLElement, onChange: () => void, delayMs = 30
   const stop = (): void => {
     stopFeed();
     stopStatus();
+    if (drawShown === now) drawShown = drawn;
   };
   current = stop;
 }
@@ -557,13 +586,21 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void, u
     photoPush = null;
   };
 
+  // Bumped by whatever the pull does next: a catch-up waiting for the screen to draw says so only if nothing came
+  // after it (a new batch, a restart).
+  let pullMoves = 0;
   const begin = (): void => {
     // Until the download has caught up, the header says so: what the phone shows is not complete yet.
+    pullMoves++;
     updateSyncFacts({ pulling: true, toPull: null });
     pull = local.replicate
       .from(remote, { ...options, batch_size: PULL_BATCH_SIZE, selector: pullSelector(user) })
-      .on('active', () => updateSyncFacts({ pulling: true }))
+      .on('active', () => {
+        pullMoves++;
+        updateSyncFacts({ pulling: true });
+      })
       .on('change', (info) => {
+        pullMoves++;
         store(LAST_PULL_KEY, new Date().toISOString());
         const left = (info as { pending?: unknown }).pending;
         updateSyncFacts({ pulling: true, toPull: typeof left === 'number' ? left : null });
@@ -571,10 +608,17 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void, u
       .on('paused', (err: unknown) => {
         onPaused(err);
         if (err) return; // a failed request: the download has not caught up, whatever the push says
-        updateSyncFacts({ pulling: false, toPull: null });
         store(LAST_PULL_KEY, new Date().toISOString());
+        // 已同步 once the screen shows what came: it redraws at most once a second while batches arrive, and a
+        // first sign-in's shop list stayed empty under 已同步 until then.
+        const move = ++pullMoves;
+        const waited = new Promise<void>((resolve) => setTimeout(resolve, DRAW_WAIT_MS));
+        void Promise.race([drawShown(), waited]).then(() => {
+          if (move === pullMoves && !cancelled) updateSyncFacts({ pulling: false, toPull: null });
+        });
       })
       .on('error', (err: unknown) => {
+        pullMoves++;
         updateSyncFacts({ pulling: false, toPull: null });
         onFatal(err);
       });
@@ -609,6 +653,7 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void, u
   };
 
   const end = (): void => {
+    pullMoves++;
     pull?.cancel();
     push?.cancel();
     stopPhotos();

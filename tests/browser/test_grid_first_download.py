@@ -95,3 +95,50 @@ def test_a_server_that_does_not_answer_is_not_shown_as_no_signal(
     )
     gateway.start()  # the same folder and port: the phone goes on by itself
     page.wait_for_selector('[data-sync-state="synced"]', timeout=90_000)
+
+
+# Kept in the page from its first script on: the header's chip each time it, the path or the list changes (a
+# mutation, or a frame: what a paint could show), so a state shown for a moment between two polls is not missed.
+RECORD_HEADER = """
+(() => {
+  const seen = [];
+  window.__headerSeen = seen;
+  const note = () => {
+    const chip = document.getElementById('sync-status');
+    if (!chip) return;
+    const now = {
+      at: Math.round(performance.now()), path: location.pathname, text: chip.textContent,
+      state: chip.dataset.syncState || '', shown: !chip.hidden, shops: document.querySelectorAll('a.g-shop').length,
+      list: document.querySelector('.g-shops')?.textContent || '',
+    };
+    const last = seen[seen.length - 1];
+    if (!last || ['path', 'text', 'state', 'shown', 'shops', 'list'].some((k) => last[k] !== now[k])) seen.push(now);
+  };
+  const all = { subtree: true, childList: true, characterData: true, attributes: true };
+  new MutationObserver(note).observe(document, all);
+  const frame = () => { note(); requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+})();
+"""
+
+
+def test_the_header_never_says_synced_before_the_first_download(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    """Right after a first sign-in nothing has been downloaded: from the first paint of the shop list the header
+    says it is downloading until the grid is there, never 已同步 over an empty list (it did for about a second: the
+    list redraws at most once a second while batches arrive), and the empty list says the shops are on their way."""
+    worker = logins["grid_workers"][2]
+    context.add_init_script(RECORD_HEADER)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    sign_in_grid(page, gateway, worker)
+    page.wait_for_selector("[data-sync-state=synced]")
+    assert_complete_list(page, worker)
+    seen: list[dict[str, Any]] = page.evaluate("window.__headerSeen")
+    shown = [s for s in seen if s["path"].startswith("/grid") and s["shown"]]
+    assert shown and shown[0]["state"] == "pulling" and shown[0]["text"].startswith("正在下载"), shown[:5]
+    early = [s for s in shown if s["text"] == "已同步" and s["shops"] == 0]
+    assert not early, f"已同步 over an empty list: {early[:3]} in {shown[:8]}"
+    empty = [s for s in shown if s["shops"] == 0 and s["list"]]
+    assert empty and all(s["list"] == "正在下载你负责的店铺…" for s in empty), empty[:5]

@@ -91,6 +91,12 @@ function shopCard(due: Due, waiting: boolean): HTMLElement {
   );
 }
 
+/** The download is under way (not held up by no signal): an empty list is one still to come, not one to sync. */
+function downloading(): boolean {
+  const status = getSyncStatus();
+  return status.pulling && status.state !== 'offline';
+}
+
 /** Cards drawn at first, and added each time the end of the list comes near: a city grid's 260 cards, drawn at once
  *  on every redraw, held a cheap phone for a second or more. */
 export const PAGE = 40;
@@ -238,7 +244,7 @@ export function listView(rest: string): View {
     if (!all.length || !shownDues.length) {
       shownDues = [];
       more.hidden = true;
-      if (!all.length) list.replaceChildren(notice(gt('list.empty')));
+      if (!all.length) list.replaceChildren(notice(gt(downloading() ? 'list.downloading' : 'list.empty')));
       else list.replaceChildren(notice(q.trim() ? gt('list.noMatch', { q }) : gt('list.noneFiltered')));
     } else drawCards();
   };
@@ -262,9 +268,9 @@ export function listView(rest: string): View {
     if (!getSyncStatus().pulling) void data.save();
   };
   let reads = 0;
-  const reload = (): void => {
+  const reload = (): Promise<void> => {
     reads++;
-    void data.refresh(keyNow()).then((found) => {
+    return data.refresh(keyNow()).then((found) => {
       show(found);
       save();
     });
@@ -294,6 +300,7 @@ export function listView(rest: string): View {
   // count. By the shops, not the number: one patrol acknowledged while another is written leaves the number as it was.
   let heard = false;
   let pulling = getSyncStatus().pulling;
+  let wasDownloading = downloading();
   stopListening?.();
   // The day turns while the list is shown (the phone left on it overnight, or offline for the night): what is due is
   // worked out for the new day (a new week's self-checks, a new month's patrols, deadlines passed) when the worker
@@ -319,7 +326,10 @@ export function listView(rest: string): View {
     }
     pulling = status.pulling;
     const now = shopsWaiting();
-    if (now.size !== waiting.size || [...now].some((code) => !waiting.has(code))) {
+    // An empty list says whether the shops are on their way or come once there is a network.
+    const changed = downloading() !== wasDownloading;
+    wasDownloading = downloading();
+    if (changed || now.size !== waiting.size || [...now].some((code) => !waiting.has(code))) {
       waiting = now;
       draw();
     }
@@ -338,7 +348,7 @@ export function listView(rest: string): View {
     .then((found) => {
       if (reads > 0) return; // a change came meanwhile: its read draws the list
       if (found) show(found);
-      else reload();
+      else void reload();
     });
   return { title: gt('title.shops'), node };
 }
