@@ -24,9 +24,30 @@ export interface LedgerHazard {
 /** How many entries the list shows at first, and how many more each 查看更早的记录 adds. */
 export const LEDGER_PAGE = 20;
 
-/** The entries newest first: by day, then (one day's several) by id, the later source first. */
+/** The time part of a ULID (10 characters of Crockford base32, which sort as the milliseconds do). */
+const ULID_TIME = /^[0-9A-HJKMNP-TV-Z]{10}/;
+
+/** When in its day an entry took effect, as a string that sorts in time order: the time part of the ULID of the
+ *  event behind it (the check or patrol, or the verification a refund follows: its `note`), or '' for the entries
+ *  time itself gives, which count from 00:00 (the year's start, a missed week, a week overdue). The id alone does
+ *  not order them: `2026:start` sorts after every ULID, and a refund is keyed by the hazard, found days before. */
+function momentInDay(entry: LedgerLike): string {
+  if (entry.rule === 'start' || entry.rule === 'missed_week' || entry.rule === 'overdue') return '';
+  const key = entry._id.slice(entry._id.indexOf(':ledger:') + ':ledger:'.length, entry._id.lastIndexOf(':'));
+  const verification = entry.rule === 'refund' ? entry.note?.split(':')[2] : undefined;
+  return ULID_TIME.exec(verification ?? '')?.[0] ?? ULID_TIME.exec(key)?.[0] ?? '';
+}
+
+/** The entries newest first: by day, then (one day's several) by the moment they took effect, then by id. */
 export function ledgerNewestFirst<T extends LedgerLike>(entries: readonly T[]): T[] {
-  return [...entries].sort((a, b) => (a.day === b.day ? (a._id < b._id ? 1 : -1) : a.day < b.day ? 1 : -1));
+  const keyed = entries.map((entry) => ({ entry, sort: [entry.day, momentInDay(entry), entry._id] }));
+  keyed.sort((a, b) => {
+    for (let i = 0; i < a.sort.length; i++) {
+      if (a.sort[i] !== b.sort[i]) return a.sort[i]! < b.sort[i]! ? 1 : -1;
+    }
+    return 0;
+  });
+  return keyed.map((k) => k.entry);
 }
 
 /** `+2`, `-1`: what an entry did to the score. */

@@ -199,6 +199,24 @@ describe('积分明细', () => {
     const list = [entry('a', 'self_check', 2, 'x', '2026-11-02'), entry('b', 'self_check', 2, 'y', '2026-11-09'), entry('2026', 'start', 100, '2026', '2026-01-01')];
     expect(ledgerNewestFirst(list).map((e) => e.day)).toEqual(['2026-11-09', '2026-11-02', '2026-01-01']);
   });
+
+  it("lists one day's entries newest first, by when each took effect, whatever their ids", () => {
+    const ulid = (hhmm: string, d = '2026-11-09'): string => newUlid(Date.parse(`${d}T${hhmm}:00+08:00`));
+    const [check, patrol, verified, found] = [ulid('09:00'), ulid('11:00'), ulid('15:00'), ulid('10:00', '2026-11-05')];
+    const d = '2026-11-09';
+    const list = [
+      entry(`${check}-gas_safe`, 'hazard', -5, `S0001:hazard:${check}-gas_safe`, d, 'gas_safe'),
+      entry('2026-W45', 'missed_week', -1, '2026-W45', d), // charged at 00:00: the day's first, though its id sorts last
+      entry(check, 'self_check', 2, `S0001:self_check:${check}`, d),
+      // A refund is keyed by its hazard (found days before) and takes effect when the verification was made.
+      entry(`${found}-f1`, 'refund', 1, `S0001:hazard:${found}-f1`, d, `S0001:verification:${verified}`),
+      entry(`${found}-f2.w1`, 'overdue', -2, `S0001:hazard:${found}-f2`, d), // a week overdue: from 00:00 too
+      entry(patrol, 'patrol_clean', 5, `S0001:patrol:${patrol}`, d),
+    ];
+    const expected = ['refund', 'patrol_clean', 'self_check', 'hazard', 'missed_week', 'overdue'];
+    expect(ledgerNewestFirst(list).map((e) => e.rule)).toEqual(expected);
+    expect(ledgerNewestFirst([...list].reverse()).map((e) => e.rule)).toEqual(expected); // the same whatever came first
+  });
 });
 
 describe("the owner's pull", () => {
