@@ -68,7 +68,8 @@ def _jobs(request: Request) -> ImportJobs:
 
 
 async def list_shops(request: Request) -> Response:
-    """`GET /api/office/registry/shops?community=&grid=&status=`: registry documents by code."""
+    """`GET /api/office/registry/shops?community=&grid=&status=&code=`: registry documents by code; `code=` lists
+    that one shop or none (the registry form asks it to know whether it adds a shop or edits one)."""
     _principal, reach = await office(request)
     status = request.query_params.get("status")
     if status not in (None, "active", "closed"):
@@ -78,7 +79,15 @@ async def list_shops(request: Request) -> Response:
     # Only the shops of communities in reach are listed: another sub-district's community or grid lists none, as an
     # unknown one does (no 403 to tell them apart).
     ours = await _communities_in_reach(request, reach)
-    shops = await registry.shops_of(community, grid)
+    code = request.query_params.get("code")
+    if code is None:
+        shops = await registry.shops_of(community, grid)
+    else:
+        shops = [
+            s
+            for s in await registry.shops([code])
+            if community in (None, s.get("community")) and grid in (None, s.get("grid"))
+        ]
     items = [
         _shop_out(s) for s in shops if (status is None or s.get("status") == status) and s.get("community") in ours
     ]

@@ -67,6 +67,18 @@ def test_a_shop_is_registered_with_the_surveys_words_and_its_grids_name(world: W
     assert (resp.json()["category"], resp.json()["grid"]) == ("retail", "g1")
 
 
+def test_the_registry_lists_one_shop_by_its_code_or_none(world: World) -> None:
+    # The registry form asks whether a code is a shop already, to add it (POST) or edit it (PATCH), not a 404 first.
+    h = office(world)
+    one = world.client.get("/api/office/registry/shops?code=S0001", headers=h)
+    assert one.status_code == 200 and [s["code"] for s in one.json()["items"]] == ["S0001"]
+    none = world.client.get("/api/office/registry/shops?code=S9999", headers=h)
+    assert none.status_code == 200 and none.json() == {"items": [], "total": 0}
+    grid = one.json()["items"][0]["grid"]
+    other = world.client.get(f"/api/office/registry/shops?code=S0001&grid={grid}x", headers=h).json()
+    assert other["items"] == []  # the other filters still hold
+
+
 def test_shop_refusals_name_the_field(world: World) -> None:
     h = office(world)
     base = {"code": "S0200", "name": "店", "address": "路", "category": "food", "grid": "g1"}

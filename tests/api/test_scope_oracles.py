@@ -62,6 +62,7 @@ REQUESTS: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/office/shops?community={}", None, "community"),
     ("GET", "/api/office/registry/shops?grid={}", None, "grid"),
     ("GET", "/api/office/registry/shops?community={}", None, "community"),
+    ("GET", "/api/office/registry/shops?code={}", None, "shop"),
     ("GET", "/api/office/photos/{}:photo:" + PHOTO, None, "shop"),
     ("POST", "/api/shops/{}/activation", {}, "shop"),
     # A body field naming another sub-district's grid, community or grid worker is an unknown one.

@@ -1,6 +1,7 @@
 """The registry desk in a real Chromium, on the demo district: a wrong password said in Chinese at the office's
 sign-in, a grid whose grid workers are all taken off through its 修改 form, and a survey without codes (given the
-next free ones, listed for the posters) with a misspelt community (refused, naming the registered one)."""
+next free ones, listed for the posters) with a misspelt community (refused, naming the registered one), and a
+shop added and then edited through the shop form with no failed request and no error in the console."""
 
 from __future__ import annotations
 
@@ -75,4 +76,41 @@ def test_a_survey_without_codes_and_with_a_misspelt_community(
     errors = page.locator("[data-table=import-errors]").inner_text()
     assert "“划般社区”与已登记的社区“划船社区”只差一个字，是否写错？" in errors
     assert "只差一个字" in page.locator("[data-import-warnings]").inner_text()
+    page.context.close()
+
+
+def test_a_shop_is_added_and_edited_from_the_registry_form_with_a_clean_console(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    # Adding a shop first tried a PATCH, whose 404 the console logged as an error, before it created the shop.
+    grid = next(iter(grids(gateway, logins)))
+    page = office_page(browser, gateway, logins, "/office/registry")
+    form = page.locator("[data-form=shop]")
+    form.wait_for()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.method} {r.url}"))
+    page.on(
+        "response", lambda r: problems.append(f"{r.status}: {r.request.method} {r.url}") if r.status >= 400 else None
+    )
+    methods: list[str] = []
+    page.on(
+        "request", lambda r: methods.append(r.method) if "/api/office/shops" in r.url and r.method != "GET" else None
+    )
+
+    def save(**fields: str) -> None:
+        for name, value in fields.items():
+            form.locator(f"input[name={name}]").fill(value)
+        form.locator("button[type=submit]").click()
+        form.locator(".form-status.ok").wait_for()
+
+    save(code="N0001", name="新开茶铺", address="曙光路1号", category="餐饮", grid=grid)
+    assert methods == ["POST"]  # created at once
+    save(code="N0001", name="新开茶铺（二店）", address="", category="", grid="")
+    assert methods == ["POST", "PATCH"]  # the same code again edits it
+    assert problems == []
+    office = office_headers(gateway, logins)
+    shop = httpx.get(f"{gateway.url}/api/office/shops/N0001/efile", headers=office, timeout=30).json()["shop"]
+    assert (shop["name"], shop["address"], shop["grid"]) == ("新开茶铺（二店）", "曙光路1号", grid)
     page.context.close()

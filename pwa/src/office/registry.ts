@@ -370,12 +370,10 @@ function shopForm(grids: readonly { code: string; name: string; communityName?: 
     }
     const code = body.code ?? '';
     const { code: _, ...changes } = body;
-    try {
-      await send('PATCH', `/api/office/shops/${encodeURIComponent(code)}`, changes);
-    } catch (err) {
-      if (!(err instanceof ApiError && err.status === 404)) throw err;
-      await send('POST', '/api/office/shops', body); // a new shop
-    }
+    // Asked first (an empty list for a new code), not found out by a PATCH's 404: the console stays clean.
+    const known = await get<{ items: unknown[] }>(`/api/office/registry/shops${qs({ code })}`);
+    if (known.items.length) await send('PATCH', `/api/office/shops/${encodeURIComponent(code)}`, changes);
+    else await send('POST', '/api/office/shops', body); // a new shop
     return h('a', { href: officePath('shops', code) }, `${ot('common.saved')}: ${code}`);
   }));
 }
