@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
-// The rules editor: a version in force from a day already past scores every shop again from that day, so the form
-// says so while it holds such a day, and asks before saving it; the refusal of a checklist's unknown category.
+// The rules editor: a new version is in force from today unless the officer picks another day; one in force from a
+// day already past scores every shop again from that day, so the form says so while it holds such a day, and asks
+// before saving it; the refusal of a checklist's unknown category.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { explainReason, fieldErrors, rulesForm, startsBeforeToday, todayIn } from '../src/office/rules';
 
@@ -62,9 +63,36 @@ describe('the day a rules version is in force from', () => {
     expect(startsBeforeToday('not a day', 'Asia/Shanghai', NOW)).toBe(false);
   });
 
+  it('offers today (Shanghai) as the day a new version is in force from, not the current version\'s 1 January', () => {
+    const f = form();
+    expect((f.elements.namedItem('effective_from') as HTMLInputElement).value).toBe('2026-11-30');
+    expect(warning(f).hidden).toBe(true); // today scores nothing again: no warning
+    expect(f.querySelector('[data-effective-default]')?.textContent).toBe(
+      '生效日期默认为今天：新版本从今天起计分，此前的积分不变（现行第 3 版自 2026-01-01 起生效）。',
+    );
+    // A version already set for a later day (next year's rules being prepared) keeps its day.
+    const later = form({ ...RULES, effective_from: '2027-01-01' });
+    expect((later.elements.namedItem('effective_from') as HTMLInputElement).value).toBe('2027-01-01');
+    expect(later.querySelector('[data-effective-default]')).toBeNull();
+  });
+
+  it('saves a change from today without asking, and the form as it was as it was (no new version)', async () => {
+    const confirm = vi.fn(() => false);
+    vi.stubGlobal('confirm', confirm);
+    const f = form();
+    await save(f); // nothing changed but the day offered: the version's own day is sent, the server makes none
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    expect(sent[0]?.body).toMatchObject({ effective_from: '2026-01-01', start_points: 100 });
+    set(f, 'start_points', '120');
+    await save(f);
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    expect(confirm).not.toHaveBeenCalled();
+    expect(sent[1]?.body).toMatchObject({ effective_from: '2026-11-30', start_points: 120, version: 3 });
+  });
+
   it('warns while the form holds a day already past, and asks before saving such a version', async () => {
     const f = form();
-    // The current version's own day is past: a new version keeps it unless it is changed.
+    set(f, 'effective_from', '2026-01-01'); // the current version's own day, chosen again
     expect(warning(f).hidden).toBe(false);
     expect(warning(f).textContent).toContain('生效日期 2026-01-01 早于今天：保存后将从该日起重新计分');
     set(f, 'effective_from', '2026-12-01');
@@ -110,5 +138,25 @@ describe('a checklist module for a category no shop has', () => {
     const [[path, message] = ['', '']] = fieldErrors(reason);
     expect(path).toBe('categories');
     expect(explainReason(message)).toBe('“烧烤”不是店铺类别（请勾选下列类别之一）');
+  });
+});
+
+describe('a checklist refused or saved', () => {
+  it('names the field by its place and name on the form, not its key', async () => {
+    const { templateField } = await import('../src/office/rules');
+    expect(templateField('items[2].id')).toBe('第 3 项 · 编号');
+    expect(templateField('items[0].label_en')).toBe('第 1 项 · 检查项（英文）');
+    expect(templateField('items[4]')).toBe('第 5 项');
+    expect(templateField('items')).toBe('检查项');
+    expect(templateField('categories')).toBe('适用店铺类别');
+  });
+
+  it('says the version saved once the form is drawn again', () => {
+    const root = rulesForm({ rules: { ...RULES, version: 4 }, changes: [] }, new Map(), () => undefined, true, {
+      id: 'district:rules',
+      version: 4,
+    });
+    expect(root.querySelector('[data-form=rules] [data-saved="4"]')?.textContent).toBe('已保存 · 第 4 版');
+    expect(rulesForm({ rules: RULES, changes: [] }, new Map(), () => undefined, true).querySelector('[data-saved]')).toBeNull();
   });
 });

@@ -233,11 +233,22 @@ _MESSAGES: Final = {
 }
 
 
-def _describe(kind: str, loc: tuple[int | str, ...], msg: str) -> str:
+def path_of(loc: tuple[int | str, ...]) -> str:
+    """A validation error's location as the forms name their fields: `items[3].label_zh`."""
     path = ""
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _describe(kind: str, loc: tuple[int | str, ...], msg: str) -> str:
+    path = path_of(loc)
     text = _MESSAGES.get(kind) or msg or kind
     if text[:1].isupper() and text[1:2].islower():  # pydantic's "Input should be ..." reads on after a colon
         text = text[0].lower() + text[1:]
     return f"{path}: {text}" if path else text
+
+
+def describe(kind: str, loc: tuple[int | str, ...], msg: str) -> str:
+    """One error of `reason_of`, for a caller that words some of them itself."""
+    return _describe(kind, loc, msg)

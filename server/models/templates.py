@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Final, Literal, Self
 
-from pydantic import Field, StrictBool, StrictStr, model_validator
+from pydantic import Field, StrictBool, StrictStr, ValidationError, model_validator
 
 from server.models.common import (
     MAX_NOTE,
@@ -25,7 +25,9 @@ from server.models.common import (
     Severity,
     Text,
     Version,
+    describe,
     load_data,
+    path_of,
     refuse,
 )
 from server.models.events import NOT_APPLICABLE, Answer, ChecklistEvent, Patrol
@@ -33,6 +35,9 @@ from server.models.events import NOT_APPLICABLE, Answer, ChecklistEvent, Patrol
 DEFAULT_TEMPLATE_ID: Final = "district:template:fire-gas"
 OTHER_ITEM: Final = "other"  # a patrol finding about something no item covers
 ALL_CATEGORIES: Final = "*"
+# The office's words for what its checklist editor shows (pwa/src/office/i18n.ts): a refusal says them first.
+SEVERITY_ZH: Final = {"general": "一般", "major": "较大", "serious": "严重"}
+ANSWER_ZH: Final = {"yes_no": "是／否", "number": "数字"}
 
 
 class Equals(Part):
@@ -81,14 +86,21 @@ class TemplateItem(Part):
         wanted = Equals if self.answer == "yes_no" else GreaterThan
         if not isinstance(self.hazard_when, wanted):
             form = '{"equals": true|false}' if wanted is Equals else '{"gt": n}'
-            raise refuse(f"item {self.id}: a {self.answer} item needs hazard_when {form}")
+            raise refuse(
+                f"“{ANSWER_ZH[self.answer]}”题须设定何时为隐患"
+                f"（item {self.id}: a {self.answer} item needs hazard_when {form}）"
+            )
         if self.not_applicable and self.answer != "yes_no":
             raise refuse(
-                f"item {self.id}: only a yes_no item may be answered not applicable (a number item is answered 0 "
-                "when nothing applies)"
+                "只有“是／否”题可答“不适用”，数字题不涉及时答 0"
+                f"（item {self.id}: only a yes_no item may be answered not applicable (a number item is answered 0 "
+                "when nothing applies)）"
             )
         if self.escalate and SEVERITIES.index(self.escalate.severity) <= SEVERITIES.index(self.severity):
-            raise refuse(f"item {self.id}: escalate must raise the severity above {self.severity}")
+            raise refuse(
+                f"升级后的隐患等级须高于本项的“{SEVERITY_ZH[self.severity]}”"
+                f"（item {self.id}: escalate must raise the severity above {self.severity}）"
+            )
         return self
 
     def is_hazard(self, value: bool | int | str) -> bool:
@@ -112,14 +124,26 @@ class Template(Doc):
             rf"district:template:[a-z0-9][a-z0-9-]{{0,63}}(:v{self.version})?",
             f"district:template:{{id}} or district:template:{{id}}:v{self.version}",
         )
+        # Said at the row the office would change (the second of two items with one code), Chinese first.
         ids = [item.id for item in self.items]
-        if len(set(ids)) != len(ids):
-            raise refuse("items: every item needs its own id")
+        for index, item_id in enumerate(ids):
+            if item_id in ids[:index]:
+                raise refuse(
+                    f"items[{index}].id: 编号 {item_id} 与第 {ids.index(item_id) + 1} 项重复，每个检查项须有自己的编号"
+                    "（items: every item needs its own id）"
+                )
         if OTHER_ITEM in ids:
-            raise refuse(f"items: '{OTHER_ITEM}' is reserved for patrol findings no item covers")
+            raise refuse(
+                f"items[{ids.index(OTHER_ITEM)}].id: 编号 {OTHER_ITEM} 留给巡查中检查表未列出的问题，不能用作检查项编号"
+                f"（items: '{OTHER_ITEM}' is reserved for patrol findings no item covers）"
+            )
         for item in self.items:
             if item.escalate and not set(item.escalate.when_hazard) <= set(ids) - {item.id}:
-                raise refuse(f"item {item.id}: escalate names items that are not other items of this template")
+                missing = ", ".join(i for i in item.escalate.when_hazard if i not in ids or i == item.id)
+                raise refuse(
+                    f"items: 检查项“{item.label_zh}”的升级条件引用了本表中没有的检查项 {missing}，请保留该项或改回"
+                    f"（item {item.id}: escalate names items that are not other items of this template）"
+                )
         return self
 
     @property
@@ -136,6 +160,45 @@ class Template(Doc):
 
     def applies_to(self, category: str) -> bool:
         return ALL_CATEGORIES in self.categories or category in self.categories
+
+
+def _said(kind: str, loc: tuple[int | str, ...], ctx: Mapping[str, object], msg: str) -> str | None:
+    """What a refusal of the checklist editor's form means, in the office's words (None: said as written)."""
+    field = loc[-1] if loc else ""
+    if kind == "too_short":
+        return {"items": "至少要有 1 个检查项", "categories": "至少选 1 个适用店铺类别"}.get(path_of(loc), "不能为空")
+    if kind == "too_long":
+        most = ctx.get("max_length")
+        return f"最多 {most} 个检查项" if loc == ("items",) else f"不能超过 {most} 个字"
+    if kind == "greater_than_equal":
+        return f"不能小于 {ctx.get('ge')}"
+    if kind == "int_type":
+        return "须为整数"
+    if kind == "missing":
+        return "必须填写"
+    if kind == "literal_error" and field == "severity":
+        return "须为 一般、较大 或 严重"
+    if kind == "literal_error" and field == "answer":
+        return "须为 是／否 或 数字"
+    if kind == "invalid" and field == "id" and "item id" in msg:
+        return "编号只能用小写英文字母、数字和下划线，并以字母开头，如 fire_blanket"
+    return None
+
+
+def template_reason(exc: ValidationError, limit: int = 3) -> str:
+    """A refused checklist, Chinese first, in the words of the office's editor (检查项, 适用店铺类别, 编号), each with
+    the field's path for the form and the English after it: `items: 至少要有 1 个检查项（items: list should ...）`.
+    The model's own refusals are written so already."""
+    errors = exc.errors(include_url=False, include_input=False)
+    parts = []
+    for error in errors[:limit]:
+        english = describe(error["type"], error["loc"], error["msg"])
+        said = _said(error["type"], error["loc"], error.get("ctx") or {}, error["msg"])
+        path = path_of(error["loc"])
+        parts.append(f"{path}: {said}（{english}）" if said and path else english)
+    if len(errors) > limit:
+        parts.append(f"还有 {len(errors) - limit} 处（and {len(errors) - limit} more）")
+    return "; ".join(parts) or "invalid document"
 
 
 def check_answers(template: Template, answers: Mapping[str, Answer]) -> list[str]:

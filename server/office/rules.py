@@ -23,7 +23,7 @@ from server.ids import new_ulid
 from server.importer import CATEGORIES, CATEGORY_CODES
 from server.models.common import reason_of
 from server.models.rules import RULES_ID, Rules, default_rules
-from server.models.templates import ALL_CATEGORIES, DEFAULT_TEMPLATE_ID, Template, default_template
+from server.models.templates import ALL_CATEGORIES, DEFAULT_TEMPLATE_ID, Template, default_template, template_reason
 from server.registry import Registry
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.reads import docs_with_prefix
@@ -213,7 +213,7 @@ def _template(doc_id: str, version: int, body: dict[str, Any]) -> Template:
     try:
         return Template.model_validate(new)
     except ValidationError as e:
-        raise bad_request(reason_of(e)) from None
+        raise bad_request(template_reason(e)) from None
 
 
 async def _check_categories(store: Store, categories: Iterable[str]) -> None:
@@ -229,9 +229,11 @@ async def _check_categories(store: Store, categories: Iterable[str]) -> None:
         return
     category = unknown[0]
     hint = f" (the survey's {category} is the code {CATEGORIES[category]})" if category in CATEGORIES else ""
+    hint_zh = f"（调查表中的“{category}”即类别 {CATEGORIES[category]}）" if category in CATEGORIES else ""
     raise bad_request(
-        f"categories: {category} is not a shop category{hint}: name * (every shop) or category codes such as "
-        f"{', '.join(CATEGORY_CODES)}"
+        f"categories: “{category}”不是店铺类别{hint_zh}，请勾选全部店铺或具体的店铺类别"
+        f"（{category} is not a shop category{hint}: name * (every shop) or category codes such as "
+        f"{', '.join(CATEGORY_CODES)}）"
     )
 
 

@@ -234,6 +234,38 @@ def test_bad_templates_are_refused_with_the_field(world: World) -> None:
     assert fire.status_code == 400 and "items[0].id" in fire.json()["reason"]
 
 
+def test_a_refused_checklist_says_first_in_chinese_what_is_wrong_at_the_row(world: World) -> None:
+    """The checklist editor's refusals are the office's to read: Chinese first, in the editor's words (检查项, 编号,
+    适用店铺类别, 隐患等级), at the field of the row to change (`items[2].id`), the English after them."""
+    headers = office(world)
+    current = world.client.get("/api/office/templates", headers=headers).json()["items"][0]
+    items = current["items"]
+    cases = [
+        (
+            {"items": [*items[:2], {**items[2], "id": items[0]["id"]}, *items[3:]]},
+            f"items[2].id: 编号 {items[0]['id']} 与第 1 项重复",
+        ),
+        ({"items": []}, "items: 至少要有 1 个检查项"),
+        ({"categories": []}, "categories: 至少选 1 个适用店铺类别"),
+        (
+            {"items": [{**items[0], "id": "Fire-Blanket"}, *items[1:]]},
+            "items[0].id: 编号只能用小写英文字母、数字和下划线",
+        ),
+        ({"items": [{**items[0], "severity": "fatal"}, *items[1:]]}, "items[0].severity: 须为 一般、较大 或 严重"),
+        ({"items": [{**items[0], "points": 0}, *items[1:]]}, "items[0].points: 不能小于 1"),
+        ({"items": [{**items[0], "id": "other"}, *items[1:]]}, "items[0].id: 编号 other 留给巡查中"),
+        # The item another's escalation names, removed: the item whose condition it is, by its label.
+        ({"items": [i for i in items if i["id"] != "three_in_one"]}, "items: 检查项“店内住宿人数”的升级条件引用了"),
+    ]
+    for body, said in cases:
+        resp = world.client.put("/api/office/templates/fire-gas", headers=headers, json={**current, **body})
+        assert resp.status_code == 400, (body, resp.text)
+        reason = resp.json()["reason"]
+        assert reason.startswith(said), reason
+        assert "（" in reason and reason.endswith("）"), reason  # the English after the Chinese
+    assert [t["version"] for t in world.client.get("/api/office/templates", headers=headers).json()["items"]] == [1]
+
+
 def test_a_module_for_categories_no_shop_has_is_refused_naming_them(world: World) -> None:
     """A module whose categories are not shop categories would apply to no shop: 烧烤 is a survey's word (the
     import makes such a shop a food shop), bbq a code no shop has. Either is refused with the category named;
@@ -252,7 +284,8 @@ def test_a_module_for_categories_no_shop_has_is_refused_naming_them(world: World
         resp = world.client.post("/api/office/templates", headers=headers, json={**module, "categories": categories})
         assert resp.status_code == 400, resp.text
         reason = resp.json()["reason"]
-        assert reason.startswith(f"categories: {named} is not a shop category"), reason
+        assert reason.startswith(f"categories: “{named}”不是店铺类别"), reason  # Chinese first
+        assert f"{named} is not a shop category" in reason, reason
         assert "; " not in reason  # one field's error, as the office screen splits them
     assert (
         "the code food"

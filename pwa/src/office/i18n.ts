@@ -474,6 +474,10 @@ const zh = {
   'rules.err.window': '不能超过专班统计窗口的月数',
   'rules.err.deadlines': '须为 严重 ≤ 较大 ≤ 一般，且每项至少 1 天',
   'rules.unchanged': '没有改动，版本不变',
+  'rules.saved': '已保存 · 第 {v} 版',
+  'rules.items': '检查项',
+  'rules.itemNo': '第 {n} 项',
+  'rules.effectiveToday': '生效日期默认为今天：新版本从今天起计分，此前的积分不变（现行第 {v} 版自 {day} 起生效）。',
   'rules.pastEffective': '生效日期 {day} 早于今天：保存后将从该日起重新计分，该日以来的积分和排名可能改变。',
   'rules.pastConfirm': '生效日期 {day} 早于今天，保存后所有店铺将从该日起重新计分。确定保存这一版本吗？',
   'rules.pastKept': '未保存：请把生效日期改为今天或以后，或确认从该日起重新计分',
@@ -486,6 +490,7 @@ const zh = {
   'rules.item.id': '编号',
   'rules.item.labelZh': '检查项（中文）',
   'rules.item.labelEn': '检查项（英文）',
+  'rules.item.labels': '检查项（中文／英文）',
   'rules.item.answer': '回答方式',
   'rules.item.yesNo': '是／否',
   'rules.item.number': '数字',
@@ -557,6 +562,9 @@ const zh = {
   'exports.to': '至',
   'exports.rangeHint': '自查与巡查、隐患按所选日期导出；排名和月度报告按所选月份。',
   'exports.badRange': '开始日期晚于结束日期',
+  'exports.soFar': '{month}（本月至今）',
+  'exports.lastMonthFirst': '排名和月度报告默认为上月（{month}，已结月）；本月至今（{current}）可在“月份”中选择。',
+  'exports.lastMonthDays': '本月刚开始，记录还很少：日期默认为上月（{from} 至 {to}），导出本月请改日期。',
 } as const;
 
 export type OfficeKey = keyof typeof zh;
@@ -1034,6 +1042,10 @@ const en: Record<OfficeKey, string> = {
   'rules.err.window': 'cannot exceed the working-group window in months',
   'rules.err.deadlines': 'must be serious ≤ major ≤ general, each at least 1 day',
   'rules.unchanged': 'Nothing changed: the version stays',
+  'rules.saved': 'Saved · version {v}',
+  'rules.items': 'Items',
+  'rules.itemNo': 'item {n}',
+  'rules.effectiveToday': 'In force from today by default: a new version scores from today on and the points before stay (version {v} is in force since {day}).',
   'rules.pastEffective': 'In force from {day}, before today: saved, every shop is scored again from that day, and the points and rankings since may change.',
   'rules.pastConfirm': 'In force from {day}, before today: saved, every shop is scored again from that day. Save this version?',
   'rules.pastKept': 'Not saved: set the day it is in force from to today or later, or confirm scoring again from that day',
@@ -1046,6 +1058,7 @@ const en: Record<OfficeKey, string> = {
   'rules.item.id': 'Code',
   'rules.item.labelZh': 'Item (Chinese)',
   'rules.item.labelEn': 'Item (English)',
+  'rules.item.labels': 'Item (Chinese / English)',
   'rules.item.answer': 'Answer',
   'rules.item.yesNo': 'Yes / no',
   'rules.item.number': 'Number',
@@ -1117,6 +1130,9 @@ const en: Record<OfficeKey, string> = {
   'exports.to': 'To',
   'exports.rangeHint': 'Self-checks, patrols and hazards are exported for the days chosen; rankings and the monthly report for the month.',
   'exports.badRange': 'The start date is after the end date',
+  'exports.soFar': '{month} (this month so far)',
+  'exports.lastMonthFirst': 'Rankings and the monthly report open on last month ({month}, ended); this month so far ({current}) can be chosen under Month.',
+  'exports.lastMonthDays': 'This month has only just begun and has few records yet: the days default to last month ({from} to {to}); change them to export this month.',
 };
 
 const dictionaries = { 'zh-CN': zh, en } as const;

@@ -5,7 +5,7 @@ import { h } from '../dom';
 import { attempt, get, type Refusal } from './api';
 import { when } from './format';
 import { getLang, joinList } from '../i18n';
-import { label, ot } from './i18n';
+import { label, type OfficeKey, ot } from './i18n';
 import type { Screen } from './main';
 import { type Names, personName, staffNames } from './people';
 import { isScoped } from './reach';
@@ -58,7 +58,7 @@ const REASONS: [RegExp, (m: RegExpExecArray) => string][] = [
   [/not a time zone/, () => ot('rules.err.timezone')],
   [/cannot exceed working_group_window_months/, () => ot('rules.err.window')],
   [/serious ≤ major ≤ general/, () => ot('rules.err.deadlines')],
-  [/^(\S+) is not a shop category/, (m) => ot('rules.err.category', { c: m[1] ?? '' })],
+  [/(?:^|（)(\S+) is not a shop category/, (m) => ot('rules.err.category', { c: m[1] ?? '' })],
 ];
 
 /** A refusal's message in the screen's language when it is a common one, else as the server wrote it. */
@@ -70,7 +70,26 @@ export function explainReason(message: string): string {
   return message;
 }
 
-function showErrors(f: HTMLElement, summary: HTMLElement, refusal: Refusal): void {
+/** A field of the rules by its name on the form (严重隐患扣分), not its key (hazard_cost.serious). */
+const ruleField = (path: string): string => label('rule', path);
+
+/** A field of a checklist by its name on the form: 第 3 项 · 编号 for `items[2].id`, 适用店铺类别 for `categories`. */
+export function templateField(path: string): string {
+  const named: Record<string, string> = {
+    'title.zh': ot('rules.titleZh'),
+    'title.en': ot('rules.titleEn'),
+    categories: ot('rules.categories'),
+    items: ot('rules.items'),
+  };
+  if (path in named) return named[path] ?? path;
+  const m = /^items\[(\d+)\](?:\.(\w+))?/.exec(path);
+  if (!m) return path;
+  const row = ot('rules.itemNo', { n: String(Number(m[1]) + 1) });
+  const head = m[2] === undefined ? undefined : (HEADS as Record<string, OfficeKey | undefined>)[m[2]];
+  return head ? `${row} · ${ot(head)}` : row;
+}
+
+function showErrors(f: HTMLElement, summary: HTMLElement, refusal: Refusal, fieldName = ruleField): void {
   summary.className = 'form-status error';
   if (refusal.status === 403) {
     // Not a field's error: the office may not do this (a sub-district's office editing the district's rules).
@@ -79,7 +98,7 @@ function showErrors(f: HTMLElement, summary: HTMLElement, refusal: Refusal): voi
   }
   const errs = fieldErrors(refusal.reason || refusal.error);
   // Each said with the field's name on the form (严重隐患扣分), not its key (hazard_cost.serious).
-  const said = errs.map(([path, msg]) => (path ? `${label('rule', path)}: ${explainReason(msg)}` : explainReason(msg)));
+  const said = errs.map(([path, msg]) => (path ? `${fieldName(path)}: ${explainReason(msg)}` : explainReason(msg)));
   summary.replaceChildren(`${ot('rules.invalid')}: ${said.join('; ') || refusal.reason || refusal.error}`);
   for (const [path, msg] of errs) {
     const slot = f.querySelector<HTMLElement>(`[data-error-for="${CSS.escape(path)}"]`);
@@ -87,16 +106,31 @@ function showErrors(f: HTMLElement, summary: HTMLElement, refusal: Refusal): voi
   }
 }
 
-/** After a save: the new version shown, or, for a form saved as it was, a line saying no version was made (the
- *  server makes none, so no shop is projected again for nothing). */
-function savedOrSame(answer: Doc, summary: HTMLElement, reload: () => void): void {
+/** A version just saved: the form drawn again from the server says so (已保存 · 第 4 版). */
+export interface Saved {
+  id: string;
+  version: number;
+}
+
+/** After a save: the form drawn again with the new version and a line saying it was saved, or, for a form saved as
+ *  it was, a line saying no version was made (the server makes none, so no shop is projected again for nothing). */
+function savedOrSame(answer: Doc, summary: HTMLElement, reload: (saved: Saved) => void): void {
   if (answer.unchanged !== true) {
-    reload();
+    const doc = (answer.rules ?? answer) as Doc;
+    reload({ id: str(doc._id), version: Number(doc.version) });
     return;
   }
   summary.className = 'form-status ok';
   summary.setAttribute('data-unchanged', '');
   summary.replaceChildren(ot('rules.unchanged'));
+}
+
+/** The line of a form drawn again after its save, when `saved` is this document's new version. */
+function sayIfSaved(summary: HTMLElement, id: unknown, saved: Saved | undefined): void {
+  if (!saved || saved.id !== str(id)) return;
+  summary.className = 'form-status ok';
+  summary.dataset.saved = String(saved.version);
+  summary.replaceChildren(ot('rules.saved', { v: String(saved.version) }));
 }
 
 /** Shown, not edited: every control of `root` disabled (a sub-district's office reads the district's rules). */
@@ -123,12 +157,30 @@ export function startsBeforeToday(day: string, timeZone: string, now: Date = new
   return /^\d{4}-\d{2}-\d{2}$/.test(day.trim()) && day.trim() < todayIn(timeZone, now);
 }
 
-export function rulesForm(answer: Doc, names: Names, reload: () => void, editable: boolean): HTMLElement {
+/** The day a new version is in force from unless the officer picks another: today in the rules' zone, so a save
+ *  scores only what happens from now on (the current version's own day, 1 January, scored the whole year again at
+ *  every save); a version already set for a later day keeps its day (next year's rules being prepared). */
+export function defaultEffectiveFrom(current: string, timeZone: string, now: Date = new Date()): string {
+  const today = todayIn(timeZone, now);
+  return /^\d{4}-\d{2}-\d{2}$/.test(current) && current > today ? current : today;
+}
+
+export function rulesForm(
+  answer: Doc,
+  names: Names,
+  reload: (saved?: Saved) => void,
+  editable: boolean,
+  saved?: Saved,
+): HTMLElement {
   const rules = (answer.rules ?? answer) as Doc;
   const version = rules.version;
   const fields = flatten(rules);
   const summary = h('p', { class: 'form-status', role: 'status' });
-  const inputs = fields.map(([path, value]) => {
+  sayIfSaved(summary, rules._id, saved);
+  const currentDay = str(rules.effective_from);
+  const newDay = editable ? defaultEffectiveFrom(currentDay, str(rules.timezone) || 'Asia/Shanghai') : currentDay;
+  const inputs = fields.map(([path, field]) => {
+    const value = path === 'effective_from' ? newDay : field;
     const attrs: Record<string, string | boolean> = { name: path, 'data-kind': typeof value };
     let control: HTMLInputElement;
     if (typeof value === 'boolean') control = h('input', { ...attrs, type: 'checkbox', checked: value });
@@ -138,12 +190,14 @@ export function rulesForm(answer: Doc, names: Names, reload: () => void, editabl
       h('small', { class: 'field-error', 'data-error-for': path }));
   });
   // A version in force from a day already past scores every shop again from that day: said while the form
-  // holds such a day (the current version's own day too, which a new version keeps unless it is changed), and
-  // asked again before such a version is saved.
+  // holds such a day (one the officer chose: the form offers today), and asked again before such a version is saved.
   const past = h('p', { class: 'notice warn', role: 'alert', 'data-warning': 'past-effective-from' });
+  const fromToday = editable && newDay !== currentDay
+    ? h('p', { class: 'muted', 'data-effective-default': newDay }, ot('rules.effectiveToday', { v: str(version), day: currentDay }))
+    : null;
   const f = h('form', { class: 'office-form rules-form', 'data-form': 'rules' },
     h('p', {}, ot('rules.version', { v: str(version) })), h('div', { class: 'grid-fields' }, ...inputs),
-    editable ? past : null, editable ? submit(ot('rules.saveVersion')) : null, summary);
+    fromToday, editable ? past : null, editable ? submit(ot('rules.saveVersion')) : null, summary);
   if (!editable) lockControls(f);
   const text = (name: string): string => {
     const el = f.elements.namedItem(name);
@@ -164,13 +218,19 @@ export function rulesForm(answer: Doc, names: Names, reload: () => void, editabl
     e.preventDefault();
     if (!editable) return;
     for (const slot of f.querySelectorAll('[data-error-for]')) slot.textContent = '';
+    summary.removeAttribute('data-saved');
     const values: [string, unknown][] = fields.map(([path]) => {
       const el = f.elements.namedItem(path) as HTMLInputElement;
       if (el.dataset.kind === 'boolean') return [path, el.checked];
       if (el.dataset.kind === 'number') return [path, el.value.trim() === '' ? null : Number(el.value)];
       return [path, el.value];
     });
-    // Saved as it was, the server makes no version and scores nothing again: nothing to confirm then.
+    // Saved as it was, the server makes no version and scores nothing again: nothing to confirm then. The day
+    // offered (today) is no change of its own: with nothing else changed the version's own day goes back.
+    const differs = ([path, value]: [string, unknown], i: number): boolean =>
+      path !== 'effective_from' && String(value ?? '') !== String(fields[i]?.[1] ?? '');
+    const day0 = values.findIndex(([path]) => path === 'effective_from');
+    if (!values.some(differs) && day0 >= 0 && values[day0]?.[1] === newDay) values[day0] = ['effective_from', currentDay];
     const changed = values.some(([, value], i) => String(value ?? '') !== String(fields[i]?.[1] ?? ''));
     const day = pastDay();
     if (changed && day !== null && !confirm(ot('rules.pastConfirm', { day }))) {
@@ -217,6 +277,9 @@ const HEADS = {
   not_applicable: 'rules.item.notApplicable',
   points: 'rules.item.points',
 } as const;
+// The table's headings: the two labels of an item share one column, one above the other, so that the table fits a
+// 1366 px screen's card (side by side they pushed it 240 px wider than the card).
+const COLUMN_HEADS: OfficeKey[] = ['rules.item.id', 'rules.item.labels', ...Object.values(HEADS).slice(3)];
 
 /** One checklist item as the form's row edits it (text inputs hold strings). */
 export interface ItemRow {
@@ -300,10 +363,16 @@ function itemRow(item: Doc, index: number, originals: Doc[], editable = true): H
   const photo = h('input', { name: 'photo_required', type: 'checkbox', checked: r.photo_required, 'aria-label': ot('rules.item.photo') });
   const points = h('input', { name: 'points', type: 'number', min: '1', step: '1', value: r.points, placeholder: ot('rules.item.byRules'),
     'aria-label': ot('rules.item.points') });
+  const escalate = item.escalate as Doc | undefined;
+  const escalates = escalate ? h('small', { class: 'muted', title: JSON.stringify(escalate) }, ot('rules.item.escalates')) : null;
+  const labels = h('td', { class: 'labels' }, h('div', {},
+    text('label_zh', r.label_zh, { required: 'true', maxlength: '200' }),
+    h('small', { class: 'field-error', 'data-error-for': path('label_zh') }),
+    text('label_en', r.label_en, { required: 'true', maxlength: '200' }),
+    h('small', { class: 'field-error', 'data-error-for': path('label_en') }), escalates));
   const row = h('tr', { 'data-item-row': r.id, 'data-original': String(originals.indexOf(item)) },
     cell(text('id', r.id, { required: 'true', maxlength: '64', size: '12' }), 'id'),
-    cell(text('label_zh', r.label_zh, { required: 'true', maxlength: '200' }), 'label_zh'),
-    cell(text('label_en', r.label_en, { required: 'true', maxlength: '200' }), 'label_en'),
+    labels,
     cell(answer, 'answer'),
     cell(h('span', {}, ifYes, above), 'hazard_when'),
     cell(severity, 'severity'),
@@ -311,7 +380,6 @@ function itemRow(item: Doc, index: number, originals: Doc[], editable = true): H
     cell(notApplicable, 'not_applicable'),
     cell(points, 'points'),
   );
-  const escalate = item.escalate as Doc | undefined;
   const move = (delta: number): void => {
     const to = delta < 0 ? row.previousElementSibling : row.nextElementSibling?.nextElementSibling ?? null;
     if (delta < 0 && !to) return;
@@ -322,13 +390,11 @@ function itemRow(item: Doc, index: number, originals: Doc[], editable = true): H
     b.addEventListener('click', onClick);
     return b;
   };
-  const escalates = escalate ? h('small', { class: 'muted', title: JSON.stringify(escalate) }, ot('rules.item.escalates'), ' ') : '';
   if (!editable) {
-    row.append(h('td', { class: 'row-actions' }, escalates));
+    row.append(h('td', { class: 'row-actions' }));
     return row;
   }
   row.append(h('td', { class: 'row-actions' },
-    escalates,
     act('↑', { 'aria-label': ot('rules.item.up') }, () => move(-1)),
     act('↓', { 'aria-label': ot('rules.item.down') }, () => move(1)),
     act(ot('rules.item.remove'), { 'data-action': 'remove-item' }, () => row.remove())));
@@ -357,12 +423,19 @@ function readItems(body: HTMLElement, originals: Doc[]): Doc[] {
 
 /** A checklist template as a form: its title, the shop categories it applies to, and its items as rows (add,
  * remove, reorder). Saving makes a new version; the server's reasons are shown at the field they name. */
-function templateEditor(doc: Doc, isNew: boolean, reload: () => void, editable = true): HTMLElement {
+function templateEditor(
+  doc: Doc,
+  isNew: boolean,
+  reload: (saved?: Saved) => void,
+  editable = true,
+  saved?: Saved,
+): HTMLElement {
   const id = shortId(str(doc._id));
   const title = (doc.title && typeof doc.title === 'object' ? doc.title : {}) as Doc;
   const originals = Array.isArray(doc.items) ? (doc.items as Doc[]) : [];
   const chosen = new Set(Array.isArray(doc.categories) ? (doc.categories as string[]) : ['*']);
   const summary = h('p', { class: 'form-status', role: 'status' });
+  if (!isNew) sayIfSaved(summary, doc._id, saved);
   const textField = (name: 'titleZh' | 'titleEn', value: string, path: string): HTMLElement =>
     h('label', { class: 'field' }, h('span', { class: 'label' }, ot(name === 'titleZh' ? 'rules.titleZh' : 'rules.titleEn')),
       h('input', { name, type: 'text', value, required: true, maxlength: '200' }), h('small', { class: 'field-error', 'data-error-for': path }));
@@ -373,7 +446,7 @@ function templateEditor(doc: Doc, isNew: boolean, reload: () => void, editable =
     h('small', { class: 'field-error', 'data-error-for': 'categories' }));
   const rows = h('tbody', {}, ...originals.map((item, i) => itemRow(item, i, originals, editable)));
   const items = h('table', { class: 'data items-table', 'data-table': 'template-items' },
-    h('thead', {}, h('tr', {}, ...Object.values(HEADS).map((k) => h('th', {}, ot(k))), h('th', {}))), rows);
+    h('thead', {}, h('tr', {}, ...COLUMN_HEADS.map((k) => h('th', {}, ot(k))), h('th', {}))), rows);
   const add = h('button', { type: 'button', 'data-action': 'add-item' }, ot('rules.item.add'));
   add.addEventListener('click', () => {
     const blank = { id: '', label_zh: '', label_en: '', answer: 'yes_no', hazard_when: { equals: true }, severity: 'general' };
@@ -389,6 +462,7 @@ function templateEditor(doc: Doc, isNew: boolean, reload: () => void, editable =
     e.preventDefault();
     if (!editable) return;
     for (const slot of f.querySelectorAll('[data-error-for]')) slot.textContent = '';
+    summary.removeAttribute('data-saved');
     // Errors name items by position: number the rows as they stand now.
     [...rows.children].forEach((tr, i) => {
       for (const slot of tr.querySelectorAll<HTMLElement>('[data-error-for]')) {
@@ -405,7 +479,7 @@ function templateEditor(doc: Doc, isNew: boolean, reload: () => void, editable =
       ? attempt<Doc>('POST', '/api/office/templates', { id, ...body })
       : // The version edited, so the server refuses (409) an edit of a version someone else replaced meanwhile.
         attempt<Doc>('PUT', `/api/office/templates/${encodeURIComponent(id)}`, { version: doc.version, ...body });
-    void call.then((r) => (r.ok ? savedOrSame(r.value, summary, reload) : showErrors(f, summary, r.refusal)));
+    void call.then((r) => (r.ok ? savedOrSame(r.value, summary, reload) : showErrors(f, summary, r.refusal, templateField)));
   });
   const named = str(title[getLang() === 'en' ? 'en' : 'zh']);
   const heading = `${named || id} · ${isNew ? ot('rules.newTemplate') : ot('rules.version', { v: str(doc.version) })}`;
@@ -420,19 +494,19 @@ export const rules: Screen = () => {
   const editable = !isScoped();
   const rulesBox = h('div', {});
   const templatesBox = h('div', {});
-  const loadRules = (): void =>
+  const loadRules = (saved?: Saved): void =>
     void loadInto(rulesBox, async () => {
       const [answer, names] = await Promise.all([
         get<Doc>('/api/office/rules'),
         staffNames().catch(() => new Map<string, string>()),
       ]);
-      return rulesForm(answer, names, loadRules, editable);
+      return rulesForm(answer, names, loadRules, editable, saved);
     });
-  const loadTemplates = (): void =>
+  const loadTemplates = (saved?: Saved): void =>
     void loadInto(templatesBox, async () => {
       const answer = await get<Doc>('/api/office/templates');
       return [
-        ...listOf<Doc>(answer, 'templates').map((t) => templateEditor(t, false, loadTemplates, editable)),
+        ...listOf<Doc>(answer, 'templates').map((t) => templateEditor(t, false, loadTemplates, editable, saved)),
         // The shipped modules not yet added: only the district's office can add one.
         ...(editable ? listOf<Doc>(answer.available).map((t) => templateEditor(t, true, loadTemplates)) : []),
       ];
