@@ -190,13 +190,14 @@ async def efile(request: Request) -> Response:
     document of the shop (checks, patrols, rectifications, verifications, photos, hazards with their history,
     alarms, ledger entries) and what the office did about its black-listed months (`followup`: a talk, a special
     inspection, a working group), newest first, each with its `at`; `working_group`: the working group in the shop now
-    (进驻中, the latest recorded in any month, with the `month` it was recorded in; null: none)."""
+    (进驻中, the latest recorded in any month, with the `month` it was recorded in; null: none). A sub-district's
+    office reads the follow-ups recorded for its own lists only (a shop moved in brings none of another's along)."""
     _principal, reach = await office(request)
     view = await office_view(request)
     code = request.path_params["code"]
     reach.view_shop(view, code)
     answer = await shops.efile(_store(request), view, code)
-    months, group = await followups.of_shop(_store(request), code)
+    months, group = await followups.of_shop(_store(request), code, reach.subdistrict)
     answer["working_group"] = group
     done = followups.timeline(months)
     if done:

@@ -4,7 +4,10 @@
 `office:followup:{shop}:{YYYY-MM}` holds every action the office recorded for the shop on that month's black list,
 oldest first, each with who recorded it and when; the latest action of each kind is its state. Shop codes are
 district-wide, so the id needs no sub-district (the document names it) and a shop's e-file reads its follow-ups
-with one key range. Written by the office API only; no device replicates the `office` partition.
+with one key range. A shop that moved to another sub-district during a month may be on both sub-districts' lists of
+it: the second office to record one for that month writes `office:followup:{shop}:{YYYY-MM}:{subdistrict}`, so
+neither office's actions land in the other's document. Written by the office API only; no device replicates the
+`office` partition.
 """
 
 from __future__ import annotations
@@ -124,12 +127,15 @@ class Recorded(Part):
     recorded_at: Timestamp
 
 
-def followup_id(shop: str, month: str) -> str:
-    return f"office:followup:{shop}:{month}"
+def followup_id(shop: str, month: str, subdistrict: str | None = None) -> str:
+    """The shop's follow-up of the month; with `subdistrict`, the one of a sub-district whose office recorded for the
+    month after another sub-district's had (the shop moved between them)."""
+    return f"office:followup:{shop}:{month}" + (f":{subdistrict}" if subdistrict else "")
 
 
 class FollowUp(Doc):
-    """`office:followup:{shop}:{YYYY-MM}`: the office's actions for a shop on that month's black list."""
+    """`office:followup:{shop}:{YYYY-MM}` (or `...:{subdistrict}`): the office's actions for a shop on that month's
+    black list."""
 
     type: Literal["followup"]
     subdistrict: Code
@@ -140,8 +146,8 @@ class FollowUp(Doc):
 
     @model_validator(mode="after")
     def _check_followup(self) -> Self:
-        self.check_id(rf"office:followup:{KEY}:\d{{4}}-\d{{2}}", "office:followup:{shop}:{YYYY-MM}")
-        if self.id != followup_id(self.shop, self.month):
+        self.check_id(rf"office:followup:{KEY}:\d{{4}}-\d{{2}}(:{KEY})?", "office:followup:{shop}:{YYYY-MM}")
+        if self.id not in (followup_id(self.shop, self.month), followup_id(self.shop, self.month, self.subdistrict)):
             raise refuse(f"_id must be {followup_id(self.shop, self.month)}")
         return self
 

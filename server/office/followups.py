@@ -41,7 +41,6 @@ from server.models.followups import (
 )
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.reads import docs_by_id, docs_with_prefix
-from server.store.upsert import read
 from server.sync.writes import IdLocks
 
 WRITE_ATTEMPTS: Final = 5
@@ -145,13 +144,12 @@ async def record(
     revision, so two offices recording at once both keep theirs (one after the other in one gateway; gateways side by
     side on CouchDB retry). Ending a working group needs one in place (the month's own or a carried one), whose start
     and members it keeps unless given."""
-    doc_id = followup_id(shop, black.month)
-    async with _RECORDING.hold([doc_id]):
+    async with _RECORDING.hold([followup_id(shop, black.month)]):
         carried = (await carried_groups(store, black, [shop])).get(shop)
         check(action, black, shop, today, carried)
         at = now.isoformat(timespec="seconds")
         for _ in range(WRITE_ATTEMPTS):
-            current = await read(store, doc_id)
+            doc_id, current = await _own(store, black, shop)
             own = public(current)["working_group"] if current is not None else None
             done = _ending(action, black, shop, own or carried) if isinstance(action, WorkingGroup) else action
             recorded = Recorded.model_validate({**done.model_dump(mode="json"), "recorded_by": by, "recorded_at": at})
@@ -182,6 +180,20 @@ async def record(
             if result.get("error") != "conflict":
                 raise CouchError(500, str(result.get("error", "error")), str(result.get("reason", "write failed")))
         raise conflict(f"{doc_id} kept changing; try again.")
+
+
+async def _own(store: Store, black: BlackList, shop: str) -> tuple[str, Doc | None]:
+    """The id of the black list's sub-district's follow-up of the shop for its month, and the document (None: none
+    yet). The shop's month document is the first office's to record one; when that is another sub-district's (the
+    shop moved between them during the month), this one's is `followup_id(shop, month, subdistrict)`: appending to the
+    other's would show this office what that one recorded, and take it from that office's list."""
+    first, second = followup_id(shop, black.month), followup_id(shop, black.month, black.subdistrict)
+    found = await docs_by_id(store, [first, second])
+    for doc_id in (first, second):
+        doc = found.get(doc_id)
+        if doc is not None and doc.get("subdistrict") == black.subdistrict:
+            return doc_id, doc
+    return (second if first in found else first), None
 
 
 def _ending(action: WorkingGroup, black: BlackList, shop: str, group: Mapping[str, Any] | None) -> WorkingGroup:
@@ -338,7 +350,8 @@ async def of_month(store: Store, black: BlackList, flagged_before: Iterable[str]
     shops = [*black.shops, *sorted(set(flagged_before) - listed)]
     carried = await carried_groups(store, black, shops)
     shops = [shop for shop in shops if shop in listed or shop in carried]
-    found = await docs_by_id(store, [followup_id(shop, black.month) for shop in shops])
+    ids = [doc_id for shop in shops for doc_id in (followup_id(shop, black.month), _second(black, shop))]
+    found = await docs_by_id(store, ids)
     own = {str(doc["shop"]): public(doc) for doc in found.values() if doc.get("subdistrict") == black.subdistrict}
     out = {}
     for shop in shops:
@@ -348,6 +361,10 @@ async def of_month(store: Store, black: BlackList, flagged_before: Iterable[str]
     return out
 
 
+def _second(black: BlackList, shop: str) -> str:
+    return followup_id(shop, black.month, black.subdistrict)
+
+
 def off_list(black: BlackList, followups: Mapping[str, Any]) -> list[str]:
     """The shops of `of_month`'s answer that are not on the month's black list: they left it with a working group
     still there when the month began (in place, or ended since); the office records its end from the month."""
@@ -355,12 +372,19 @@ def off_list(black: BlackList, followups: Mapping[str, Any]) -> list[str]:
     return [shop for shop in followups if shop not in listed]
 
 
-async def of_shop(store: Store, shop: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Every month's follow-up of a shop, oldest month first, as `public` gives them, and its working group in place
-    (进驻中) now, with the `month` it was recorded in (None: none in place)."""
+async def of_shop(
+    store: Store, shop: str, subdistrict: str | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Every month's follow-up of a shop, oldest month first, as `public` gives them with the document's `_id`, and
+    its working group in place (进驻中) now, with the `month` it was recorded in (None: none in place). With
+    `subdistrict` (a sub-district's office), only those recorded for its lists: a shop that moved in brings along
+    nothing another sub-district's office recorded about it (who was talked to, notes, who recorded them)."""
     docs = await docs_with_prefix(store, followup_id(shop, ""))
+    if subdistrict is not None:
+        docs = [doc for doc in docs if doc.get("subdistrict") == subdistrict]
     group = latest_group(docs)
-    return [public(doc) for doc in docs], group if group and group.get("status") == "active" else None
+    months = [{**public(doc), "_id": doc["_id"]} for doc in docs]
+    return months, group if group and group.get("status") == "active" else None
 
 
 def timeline(months: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -370,11 +394,12 @@ def timeline(months: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for followup in months:
         actions = followup.get("actions", ())
+        doc_id = followup.get("_id") or followup_id(str(followup["shop"]), str(followup["month"]))
         for n, action in enumerate(reversed(actions)):  # `public` lists them newest first
             at = action.get("ended") or action.get("started") or action.get("on") or action.get("recorded_at")
             out.append(
                 {
-                    "_id": f"{followup_id(str(followup['shop']), str(followup['month']))}#{n + 1}",
+                    "_id": f"{doc_id}#{n + 1}",
                     "type": "followup",
                     "shop": followup.get("shop"),
                     "month": followup.get("month"),

@@ -1,7 +1,7 @@
 """The black list's follow-up at its edges (tests/api/test_followups.py has the ordinary use): the operator's token
 records one, a name of spaces alone is refused (and spaces around one dropped), a planned inspection has no day
-done, and a shop whose community moved to another sub-district does not carry what that sub-district's office
-recorded back into the list of the one it left.
+done, a shop whose community moved to another sub-district does not carry what that sub-district's office
+recorded back into the list of the one it left, and both offices following it up for the same month keep their own.
 
 The world and the month's snapshots are tests/api/test_followups.py's: minglou's black list of 2025-03 is S0002 and
 S0001 (office zhao), xihu's is T0001 (office sun); wang is the district's office."""
@@ -85,3 +85,38 @@ def test_a_moved_shop_does_not_bring_the_other_sub_districts_follow_up_back(dist
     assert "xihu-only-note" not in report and "西溪的约谈对象" not in report
     export = client.get(f"/api/office/exports/rankings.csv?month={MONTH}", headers=d.zhao)
     assert export.status_code == 200 and "xihu-only-note" not in export.content.decode("utf-8-sig")
+
+
+def test_two_sub_districts_following_up_a_moved_shop_for_one_month_keep_their_own(district: District) -> None:
+    """S0001 is on minglou's list of the month and, moved to xihu with its community, on xihu's too. minglou's office
+    recorded a talk before the move. xihu's talk was appended to minglou's document, re-labelled xihu's: xihu's answer
+    and list showed minglou's talk (who was talked to, its note, office:zhao), and minglou's list lost it."""
+    d, client, store = district, district.world.client, district.world.state.store
+    theirs = {**TALK, "talked_to": "明楼的约谈对象", "note": "minglou-only-note"}
+    assert _post(d, "S0001", theirs, d.zhao).status_code == 201
+    d.world.call(d.world.state.registry.put_community, "other", "其它社区", "minglou")
+    move = {"name": "文三社区", "subdistrict": "xihu", "move": True}
+    assert client.put("/api/office/registry/communities/wensan", json=move, headers=d.wang).status_code == 200
+    again = _snapshot("xihu", [("T0001", 70, "black"), ("S0001", 60, "black")], [])
+    again["_rev"] = d.world.call(read, store, again["_id"])["_rev"]
+    assert d.world.call(store.bulk_docs, [again])[0].get("ok")
+
+    secret = {**TALK, "talked_to": "西溪的约谈对象", "note": "xihu-only-note"}
+    recorded = wait_until(lambda: (r := _post(d, "S0001", secret, d.sun)).status_code == 201 and r)
+    mine = recorded.json()
+    assert [a["note"] for a in mine["actions"]] == ["xihu-only-note"], mine
+    leaked = ("minglou-only-note", "明楼的约谈对象", "office:zhao")
+    xihu = d.get(f"{FOLLOWUPS}", d.sun)
+    assert xihu["counts"]["talked"] == 1 and not [w for w in leaked if w in str(xihu)], xihu
+    efile = d.get("/api/office/shops/S0001/efile", d.sun)
+    assert not [w for w in leaked if w in str(efile)], [e for e in efile["timeline"] if e["type"] == "followup"]
+    # minglou's office keeps what it recorded, and reads nothing of xihu's.
+    own = d.get(FOLLOWUPS, d.zhao)
+    assert own["counts"]["talked"] == 1, own
+    assert "minglou-only-note" in str(own) and "xihu-only-note" not in str(own)
+    # The district's office reads both lists, and the e-file holds both talks, each with an id of its own.
+    assert d.get(f"{FOLLOWUPS}?subdistrict=minglou", d.wang)["counts"]["talked"] == 1
+    assert d.get(f"{FOLLOWUPS}?subdistrict=xihu", d.wang)["counts"]["talked"] == 1
+    talks = [e for e in d.get("/api/office/shops/S0001/efile", d.wang)["timeline"] if e["type"] == "followup"]
+    assert sorted(e["note"] for e in talks) == ["minglou-only-note", "xihu-only-note"]
+    assert len({e["_id"] for e in talks}) == 2
