@@ -211,9 +211,21 @@ def _template(doc_id: str, version: int, body: dict[str, Any]) -> Template:
     fields = {k: v for k, v in body.items() if k not in META and k not in ("id", "versions")}
     new = {**fields, "_id": doc_id, "type": "template", "schema": 1, "version": version}
     try:
-        return Template.model_validate(new)
+        template = Template.model_validate(new)
     except ValidationError as e:
         raise bad_request(template_reason(e)) from None
+    # An item's `points` override the rules' hazard costs, and are held to the same ceiling (new versions only, as the
+    # rules): 1,000,000 rescored every shop with that hazard, its public card included, and a cost past 2^63 made the
+    # shop's score one no document could store.
+    limit = RULE_LIMITS["hazard_cost.serious"]
+    too_large = [
+        f"items[{n}].points: 不能超过 {limit}（less than or equal to {limit}）"
+        for n, item in enumerate(template.items)
+        if item.points is not None and item.points > limit
+    ]
+    if too_large:
+        raise bad_request("; ".join(too_large))
+    return template
 
 
 async def _check_categories(store: Store, categories: Iterable[str]) -> None:

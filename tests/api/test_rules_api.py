@@ -266,6 +266,24 @@ def test_a_refused_checklist_says_first_in_chinese_what_is_wrong_at_the_row(worl
     assert [t["version"] for t in world.client.get("/api/office/templates", headers=headers).json()["items"]] == [1]
 
 
+def test_an_items_points_have_the_rules_ceiling(world: World) -> None:
+    """An item's `points` override the rules' hazard cost, without the ceiling the rules' costs have: 1,000,000 was
+    taken, and 2^63 - 1 made a shop's public card read -9223372036854775707 after one patrol finding."""
+    headers = office(world)
+    fire = world.client.get("/api/office/templates", headers=headers).json()["items"][0]
+    for points in (1_001, 1_000_000, 2**63 - 1):
+        items = [{**fire["items"][0], "points": points}, *fire["items"][1:]]
+        resp = world.client.put("/api/office/templates/fire-gas", headers=headers, json={"items": items})
+        assert resp.status_code == 400, (points, resp.text)
+        assert resp.json()["reason"] == "items[0].points: 不能超过 1000（less than or equal to 1000）"
+        module = {"id": "signage", "title": {"zh": "招牌安全", "en": "Signage"}, "categories": ["*"], "items": items}
+        assert world.client.post("/api/office/templates", headers=headers, json=module).status_code == 400
+    assert stored(world, "district:template:fire-gas") is None and stored(world, "district:template:signage") is None
+    items = [{**fire["items"][0], "points": 1_000}, *fire["items"][1:]]
+    resp = world.client.put("/api/office/templates/fire-gas", headers=headers, json={"items": items})
+    assert resp.status_code == 200 and resp.json()["version"] == 2, resp.text
+
+
 def test_a_module_for_categories_no_shop_has_is_refused_naming_them(world: World) -> None:
     """A module whose categories are not shop categories would apply to no shop: 烧烤 is a survey's word (the
     import makes such a shop a food shop), bbq a code no shop has. Either is refused with the category named;
