@@ -36,6 +36,7 @@ from server.validators.district import month_of
 KINDS: Final = ("shops", "checks", "hazards", "rankings")
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_CSP: Final = "default-src 'none'; style-src 'unsafe-inline'"
+FIRST_REPORT: Final = "2000-01"  # the earliest month a report is made of (it is compared with the year before)
 
 
 def _day(request: Request, name: str) -> date | None:
@@ -94,6 +95,8 @@ async def report(request: Request) -> Response:
     today = view.today()
     if month > month_of(today):
         raise bad_request(f"month: {month} has not begun")
+    if month < FIRST_REPORT:  # 0000-01 and 0001-01 were a 500: the same month a year before is no date
+        raise bad_request(f"月报的月份不能早于 {FIRST_REPORT}。month: {FIRST_REPORT} or later")
     subdistrict = rankings.subdistrict_of(view, reach.subdistrict_param(request.query_params.get("subdistrict")))
     active = [shop.facts for shop in view.counted() if view.subdistrict_of(shop) == subdistrict]
     try:
