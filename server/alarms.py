@@ -49,6 +49,7 @@ ALLOWED_FROM: Final[dict[Status, tuple[frozenset[str], str]]] = {
     "resolved": (frozenset({"open", "acknowledged", "dispatched"}), "it is already resolved"),
 }
 ALARM_ID: Final = re.compile(rf"{PARTITION}:alarm:{ULID}")
+HAZARD_ID: Final = re.compile(rf"({PARTITION}):hazard:.+")
 PAGE: Final = 10_000  # changes per read of the feed (ids and revisions only: about 1 MB)
 TAIL_WAIT_MS: Final = 25_000  # longpoll: how long one read of the feed waits for a change
 # Once loaded, the index reads the feed at most this often (seconds): a phone's push commits a batch every few
@@ -257,6 +258,9 @@ class Alarms:
                     for row in rows:
                         if isinstance(row.get("doc"), dict) and row["doc"].get("type") == "alarm":
                             self._apply(row["doc"], broadcast=loaded)
+                if loaded:
+                    hazards = {row["id"] for row in feed["results"] if HAZARD_ID.fullmatch(row["id"])}
+                    await self._hazards_changed(hazards, told=set(ids))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -286,6 +290,30 @@ class Alarms:
                 return
             alarm = stored
         self._apply(alarm, broadcast=True)
+
+    async def _hazards_changed(self, hazards: set[str], told: set[str]) -> None:
+        """Hazards changed on their own (rectified, closed, overdue): each unresolved alarm naming one is told to the
+        open desks again (`changed`, the alarm as it is), so a card's hazard states and its 隐患尚未销号 line follow
+        them (`server.alarm_findings` joins them as each event is sent). Only the alarms of those hazards' shops are
+        read; those `told` in this read of the feed already are not told twice."""
+        shops = {match.group(1) for hazard in hazards if (match := HAZARD_ID.fullmatch(hazard))}
+        if not shops:
+            return
+        candidates = [
+            alarm_id
+            for alarm_id, entry in self._index.items()
+            if entry.status != "resolved" and alarm_id not in told and shop_of(alarm_id) in shops
+        ]
+        if not candidates:
+            return
+        rows = (await self.store.all_docs(AllDocsQuery(keys=candidates, include_docs=True)))["rows"]
+        for row in rows:
+            doc = row.get("doc")
+            if not isinstance(doc, dict) or doc.get("type") != "alarm" or not isinstance(doc.get("items"), list):
+                continue
+            named = {item.get("hazard") for item in doc["items"] if isinstance(item, dict)}
+            if named & hazards and doc.get("_id") in self._index:
+                self._publish("changed", doc)
 
     def _withdraw(self, alarm_id: str, deletion_revs: list[Any], broadcast: bool) -> None:
         """The validators withdrew the alarm (the submission's alarm has another id now, see `plan_writes`): out of

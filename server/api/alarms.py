@@ -137,7 +137,7 @@ async def stream(request: Request) -> Response:
     then reload the list). A sub-district's office hears of its own shops' alarms only (which shops those are is
     taken from the office's view again every `REACH_REFRESH_SECONDS`, so a shop moved to another sub-district
     leaves its stream, and at once for an alarm of a shop the view does not know yet, one registered since). A
-    hazard's own later change (rectified, closed) sends no event: the desk sees it on its next read of the list."""
+    hazard's own later change (rectified, closed, overdue) sends each unresolved alarm naming it again, `changed`."""
     _principal, reach = await office(request)
     alarms = alarms_of(request)
     subscription, missed = alarms.subscribe(request.headers.get("last-event-id"), await in_reach(request, reach))

@@ -145,3 +145,15 @@ def test_the_stream_sends_each_alarm_with_its_findings(tmp_path: Path) -> None:
         sent = orjson.loads(next_event(lines)["data"])
         assert sent["change"] == "new" and sent["alarm"]["_id"] == alarm["_id"]
         assert findings(sent["alarm"]) == [("gas_safe", "阁楼住人处使用煤气灶做饭", "overdue", "2026-03-03")]
+
+        # The hazard is fixed while the alarm stays as it was: the desk is told the alarm again, with the hazard's new
+        # state; a change of a hazard the alarm does not name tells nothing.
+        hazard = hazard_doc(alarm, "rectified", "阁楼住人处使用煤气灶做饭")
+        stored = client.get(f"{url}/sync/{hazard['_id']}", headers=ADMIN).json()
+        other = hazard_doc(alarm, "open", "")
+        other = {**other, "_id": other["_id"].rsplit("-", 1)[0] + "-f9", "finding": "f9"}
+        write_alarm(url, other)
+        write_alarm(url, {**hazard, "_rev": stored["_rev"]})
+        again = orjson.loads(next_event(lines)["data"])
+        assert again["change"] == "changed" and again["alarm"]["_id"] == alarm["_id"]
+        assert findings(again["alarm"]) == [("gas_safe", "阁楼住人处使用煤气灶做饭", "rectified", "2026-03-03")]
