@@ -719,6 +719,9 @@ export function watchPending(): void {
  *  owner's choice to discard it). */
 export async function destroyLocal(): Promise<void> {
   stopSync();
+  // The drafts first, before the databases take their time to go: a sign-out that ends with the databases removed
+  // has forgotten the drafts (a test read the previous owner's draft in that moment, and so could the next user).
+  clearAllDrafts();
   feed?.changes.cancel(); // the followers left follow the next database from their next call
   feed = null;
   await Promise.all([localDb().destroy(), draftPhotosDb().destroy(), ...photoDbs().map((p) => p.destroy())]);
@@ -727,7 +730,7 @@ export async function destroyLocal(): Promise<void> {
   retiredDbs.clear();
   const keys = [PUSHED_SEQ_KEY, PHOTOS_PUSHED_SEQ_KEY, REFUSED_KEY, LAST_PUSH_KEY, LAST_PULL_KEY, DATA_USER_KEY];
   for (const key of [...keys, PHOTOS_NAME_KEY, PHOTOS_RETIRED_KEY, PHOTOS_FORGOTTEN_KEY]) store(key, null);
-  clearAllDrafts();
+  clearAllDrafts(); // and any a form opened meanwhile saved
   updateSyncFacts({ pendingDocs: 0, pendingPhotos: 0, refused: 0 });
 }
 

@@ -176,6 +176,8 @@ def test_signing_out_with_a_drafts_photo_asks_first_and_then_forgets_the_draft(
         "indexedDB.databases().then(d => !d.some(x => x.name.startsWith('_pouch_mashang')))", timeout=30_000
     )
     assert not [k for k in page.evaluate("Object.keys(localStorage)") if k.startswith("mashang.draft.")]
+    page.wait_for_timeout(1_000)  # longer than an autosave's pause: nothing puts the draft back afterwards
+    assert not [k for k in page.evaluate("Object.keys(localStorage)") if k.startswith("mashang.draft.")]
 
 
 def test_a_verification_open_in_one_tab_keeps_its_photo_when_another_tab_discards_a_patrol(
