@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.browser.field import sign_in_grid
+from tests.browser.field import sign_in_grid, wait_controlled
 from tests.browser.test_owner_rectify import hazard_when_rectified, open_hazard, owner_auth
 from tests.gateway import Gateway
 from tests.security.docs import rectification
@@ -108,6 +108,7 @@ def test_a_verdict_given_offline_shows_on_the_shop_list_at_once(
     page.wait_for_selector(waiting)
     page.wait_for_selector('[data-sync-state="synced"]')
     fixes = int(page.inner_text(waiting).split()[-1])  # 待复核整改 N
+    wait_controlled(page)  # the list is opened again offline below, from the service worker's cache
     context.set_offline(True)
     page.click(f'a.g-shop[data-shop="{shop}"]')
     page.locator(f'li.g-hazard[data-hazard="{hazard["_id"]}"] a[data-action="verify"]').click()
