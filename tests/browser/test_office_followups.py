@@ -6,7 +6,9 @@ it in the timeline."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -77,4 +79,25 @@ def test_the_office_records_a_talk_with_a_black_listed_shop_and_sees_it_after_a_
     settle(page)
     entry = page.locator("[data-timeline] li[data-kind=followup]")
     assert entry.count() == 1 and "店主王某" in entry.inner_text() and "约谈" in entry.inner_text()
+    page.context.close()
+
+
+def test_the_running_months_working_groups_say_they_are_last_months(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    """The month still running flags the shops its last month's final lists flagged: its working-group table says so
+    (a finished month's says nothing), so the office does not read this month's black list into it."""
+    office = office_headers(gateway, logins)
+    months = [m["month"] for m in httpx.get(f"{gateway.url}/api/office/rankings", headers=office).json()["months"]]
+    current = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    assert months[0] == current and len(months) > 1, months
+    page = office_page(browser, gateway, logins)
+    follow(page, f"/office/ranking?month={current}")
+    settle(page)
+    page.wait_for_selector("[data-ranking=working-group]")
+    assert "沿用上月" in page.locator("[data-group-basis=last-month]").inner_text()
+    follow(page, f"/office/ranking?month={months[1]}")
+    settle(page)
+    page.wait_for_selector("[data-ranking=working-group]")
+    assert page.locator("[data-group-basis]").count() == 0
     page.context.close()

@@ -496,11 +496,19 @@ export const ranking: Screen = (query) => {
         rankCounts(answer),
         answer.followups && (answer.followups.black > 0 || (answer.followups.off_list ?? 0) > 0) ? followupCounts(answer.followups) : null,
       ];
-    }).then((shown) => {
-      if (!shown) return;
+    }).then((drawn) => {
+      if (!drawn) return;
+      const shown = reds?.month ?? month;
       body.append(
         h('div', { class: 'two-col' }, section(ot('ranking.red'), red.el), section(ot('ranking.black'), black.el)),
-        section(ot('ranking.workingGroup'), group.el),
+        // The month still running flags the shops its last month flagged (its own lists count once it has ended).
+        section(
+          ot('ranking.workingGroup'),
+          shown.slice(0, 7) === todayInShanghai().slice(0, 7)
+            ? h('p', { class: 'muted', 'data-group-basis': 'last-month' }, ot('ranking.groupBasis'))
+            : null,
+          group.el,
+        ),
         whole,
       );
       void red.load(0, reds);
