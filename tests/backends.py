@@ -16,6 +16,13 @@ import pytest
 BACKENDS: Final = ["sqlite", "couchdb"]
 
 
+def sqlite_only(fixture: str) -> pytest.MarkDecorator:
+    """For a suite parametrized over `BACKENDS` at `fixture`: a test whose outcome does not hang on the store (a
+    request refused before anything is read, a role's reach) runs on the embedded store alone, which keeps the time
+    the suite takes (each CouchDB world is a database made and filled over HTTP)."""
+    return pytest.mark.parametrize(fixture, ["sqlite"], indirect=True)
+
+
 @contextlib.contextmanager
 def store_settings(request: pytest.FixtureRequest, backend: str) -> Iterator[dict[str, Any]]:
     """The `Settings` fields that put a gateway on `backend` (a parametrized fixture's `request.param`)."""

@@ -84,7 +84,8 @@ class CouchStore:
         self._http = http
         self.db_name = db_name
         # pouchdb-server (tests only) misses `_deleted_conflicts`, `possible_ancestors`, `doc_del_count`,
-        # the `deleted` reason and the longpoll timeout, and answers `_bulk_get` in its own shape.
+        # the `deleted` reason and the longpoll timeout, answers `_bulk_get` in its own shape, and numbers its
+        # sequences.
         self._emulate = emulate
         self._db = "/" + quote(db_name, safe="")
 
@@ -180,6 +181,8 @@ class CouchStore:
         if self._emulate and "doc_del_count" not in info:
             feed = await self._request("GET", "/_changes")
             info["doc_del_count"] = sum(1 for row in feed["results"] if row.get("deleted"))
+        if self._emulate:
+            info["update_seq"] = _PouchdbServerGaps.seq_out(info["update_seq"])
         return info
 
     async def get(self, doc_id: str, opts: GetOptions) -> Doc:
@@ -327,7 +330,8 @@ class CouchStore:
         if query.partitions is not None and not query.partitions:  # a scope with no shop sees nothing
             await asyncio.sleep(query.wait_ms / 1000)
             return {"results": [], "last_seq": query.since, "pending": 0}
-        params: dict[str, str] = {"since": str(query.since)}
+        since = _PouchdbServerGaps.seq_in(query.since) if self._emulate else query.since
+        params: dict[str, str] = {"since": str(since)}
         for name in ("include_docs", "conflicts", "attachments", "descending"):
             if getattr(query, name):
                 params[name] = "true"
@@ -361,6 +365,8 @@ class CouchStore:
                 return {"results": [], "last_seq": since, "pending": 0}
         if self._emulate and query.all_docs:
             _PouchdbServerGaps.winner_first(feed["results"], query.include_docs)
+        if self._emulate:
+            _PouchdbServerGaps.opaque_seqs(feed)
         return feed
 
     @staticmethod
@@ -530,6 +536,28 @@ class _PouchdbServerGaps:
                 }
             out.append({"id": doc_id, "docs": [entry]})
         return out
+
+    # pouchdb-server's sequences are numbers; CouchDB's are opaque strings ("12-g1AAAA...") that may only be passed
+    # back. Its numbers are passed on as such strings, so that the tests take the paths a CouchDB takes (the embedded
+    # store's integer shortcuts, `Follower.covers` and `past_the_store`, are not taken on either).
+    SEQ_TAIL = "-pouchdb"
+
+    @staticmethod
+    def seq_out(seq: Any) -> Any:
+        return f"{seq}{_PouchdbServerGaps.SEQ_TAIL}" if isinstance(seq, int) else seq
+
+    @staticmethod
+    def seq_in(seq: Any) -> Any:
+        if isinstance(seq, str) and seq.endswith(_PouchdbServerGaps.SEQ_TAIL):
+            return seq[: -len(_PouchdbServerGaps.SEQ_TAIL)]
+        return seq
+
+    @staticmethod
+    def opaque_seqs(feed: Doc) -> None:
+        feed["last_seq"] = _PouchdbServerGaps.seq_out(feed.get("last_seq"))
+        for row in feed.get("results", ()):
+            if "seq" in row:
+                row["seq"] = _PouchdbServerGaps.seq_out(row["seq"])
 
     @staticmethod
     def winner_first(rows: list[Doc], keep_docs: bool) -> None:

@@ -1,5 +1,6 @@
 """What the alarm desk is told each alarm found: every item's note and where its hazard stands now, in the list, one
-alarm, a step's answer and the live stream; a hazard closed after the alarm shows closed without the alarm changing."""
+alarm, a step's answer and the live stream; a hazard closed after the alarm shows closed without the alarm changing.
+On either backend (tests/backends.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from server.settings import Settings
 from tests.api.conftest import SECRET, World, open_world, wait_until
 from tests.api.live import serve
 from tests.api.projections import alarm_doc
+from tests.api.test_alarm_flow import on as on  # the fixture: each backend's settings
 from tests.api.test_alarm_flow import push, zhou_gas_leak
 from tests.api.test_alarm_stream import ADMIN, next_event, write_alarm
 
@@ -28,8 +30,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    with open_world(tmp_path) as w:
+def world(tmp_path: Path, on: dict[str, Any]) -> Iterator[World]:
+    with open_world(tmp_path, **on) as w:
         yield w
 
 
@@ -92,9 +94,9 @@ def test_the_desk_is_told_each_finding_and_its_hazard_now(world: World) -> None:
     DeskAlarm.model_validate(resolved.json())
 
 
-def test_a_hazard_that_cannot_be_read_leaves_its_state_unknown(tmp_path: Path) -> None:
+def test_a_hazard_that_cannot_be_read_leaves_its_state_unknown(tmp_path: Path, on: dict[str, Any]) -> None:
     """An item whose hazard is missing (withdrawn with its submission) is listed without a state, not as a 500."""
-    with open_world(tmp_path, run_validators=False) as world:
+    with open_world(tmp_path, run_validators=False, **on) as world:
         doc = alarm_doc("S0001", "2026-03-02T10:00:00+08:00")
         world.call(world.state.store.bulk_docs, [doc])
         world.call(world.state.alarms.notify, doc)
@@ -130,8 +132,8 @@ def hazard_doc(alarm: dict[str, Any], status: str, note: str) -> dict[str, Any]:
     ).to_doc()
 
 
-def test_the_stream_sends_each_alarm_with_its_findings(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", secret=SECRET, run_validators=False)
+def test_the_stream_sends_each_alarm_with_its_findings(tmp_path: Path, on: dict[str, Any]) -> None:
+    settings = Settings(data_dir=tmp_path / "data", secret=SECRET, run_validators=False, **on)
     with (
         serve(create_app(settings)) as url,
         httpx.Client(timeout=httpx.Timeout(10.0)) as client,

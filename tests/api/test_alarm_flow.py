@@ -1,16 +1,19 @@
 """Issue 4 from end to end: a grid worker's patrol finds a serious hazard, and the alarm reaches the office's queue,
-its live stream and the partner's webhook, with nothing but the validators in between."""
+its live stream and the partner's webhook, with nothing but the validators in between. On either backend
+(tests/backends.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import orjson
+import pytest
 
 from server.app import create_app
 from server.settings import Settings
@@ -18,9 +21,17 @@ from tests.api.conftest import SECRET, World, open_world, wait_until
 from tests.api.live import serve
 from tests.api.test_alarm_stream import ADMIN, next_event
 from tests.api.test_webhook import WEBHOOK_SECRET, Receiver
+from tests.backends import BACKENDS, store_settings
 from tests.validators.builders import gas_leak_patrol
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(params=BACKENDS)
+def on(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """The settings that put the gateway on each backend in turn."""
+    with store_settings(request, request.param) as settings:
+        yield settings
 
 
 def zhou_gas_leak(shop: str = "S0001") -> dict[str, Any]:
@@ -41,12 +52,16 @@ def push(client: httpx.Client | Any, headers: dict[str, str], doc: dict[str, Any
     assert resp.status_code == 201 and resp.json()[0].get("ok"), resp.text
 
 
-def test_a_serious_finding_reaches_the_queue_and_the_webhook(tmp_path: Path) -> None:
+def test_a_serious_finding_reaches_the_queue_and_the_webhook(tmp_path: Path, on: dict[str, Any]) -> None:
     hook = Receiver(failures=0)
     with (
         serve(hook.app) as receiver,
         open_world(
-            tmp_path, webhook_url=f"{receiver}/hook", webhook_secret=WEBHOOK_SECRET, webhook_backoff_seconds=0.05
+            tmp_path,
+            webhook_url=f"{receiver}/hook",
+            webhook_secret=WEBHOOK_SECRET,
+            webhook_backoff_seconds=0.05,
+            **on,
         ) as world,
     ):
         patrol = zhou_gas_leak()
@@ -76,8 +91,8 @@ def _delivered(world: World) -> list[str]:
     return [item["alarm"] for item in items if item["ok"]]
 
 
-def test_an_open_dashboard_sees_the_alarm_as_it_is_raised(tmp_path: Path) -> None:
-    app = create_app(Settings(data_dir=tmp_path / "data", secret=SECRET))
+def test_an_open_dashboard_sees_the_alarm_as_it_is_raised(tmp_path: Path, on: dict[str, Any]) -> None:
+    app = create_app(Settings(data_dir=tmp_path / "data", secret=SECRET, **on))
     with serve(app) as url, httpx.Client(base_url=url, timeout=20.0) as client:
         for doc in (
             {
@@ -139,10 +154,10 @@ def _one_submission(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any
     return first, second
 
 
-def test_a_submission_of_two_modules_arriving_last_first_leaves_one_alarm(tmp_path: Path) -> None:
+def test_a_submission_of_two_modules_arriving_last_first_leaves_one_alarm(tmp_path: Path, on: dict[str, Any]) -> None:
     """A patrol of two checklist modules is two events with one moment. The phone's second arrives first and raises
     an alarm alone; when the first arrives, the office's queue holds the submission's one alarm, not two."""
-    with open_world(tmp_path) as world:
+    with open_world(tmp_path, **on) as world:
         zhou, office = world.login("zhou", "zhou-password"), world.login("wang", "wang-password")
         first, second = _one_submission(zhou_gas_leak(), zhou_gas_leak_and_ebike())
 

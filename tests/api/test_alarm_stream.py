@@ -1,4 +1,5 @@
-"""The live alarm stream, read over a real HTTP connection as the office dashboard reads it."""
+"""The live alarm stream, read over a real HTTP connection as the office dashboard reads it, on either backend
+(tests/backends.py)."""
 
 from __future__ import annotations
 
@@ -17,15 +18,17 @@ from server.settings import Settings
 from tests.api.conftest import SECRET
 from tests.api.live import serve
 from tests.api.projections import alarm_doc
+from tests.backends import BACKENDS, store_settings
 
 ADMIN = {"Authorization": "Bearer " + Tokens(SECRET).issue(Principal("admin", "admin"), 3600)}
 
 
-@pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path / "data", secret=SECRET, run_validators=False)
-    with serve(create_app(settings)) as url:
-        yield url
+@pytest.fixture(params=BACKENDS)
+def gateway(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with store_settings(request, request.param) as on:
+        settings = Settings(data_dir=tmp_path / "data", secret=SECRET, run_validators=False, **on)
+        with serve(create_app(settings)) as url:
+            yield url
 
 
 def next_event(lines: Iterator[str]) -> dict[str, Any]:

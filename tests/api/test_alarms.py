@@ -1,4 +1,5 @@
-"""The office's alarm queue: alarms of every shop by status, each step with who and when, refusals, roles."""
+"""The office's alarm queue: alarms of every shop by status, each step with who and when, refusals, roles; its index
+kept as a snapshot. On either backend (tests/backends.py)."""
 
 from __future__ import annotations
 
@@ -14,18 +15,18 @@ import pytest
 from server import alarms as alarms_module
 from server.alarms import SNAPSHOT_DOC, STATUSES, Alarms
 from server.models import Alarm
-from server.store.protocol import ChangesQuery
+from server.store.protocol import ChangesQuery, Store
 from server.store.snapshots import load_snapshot
-from server.store.sqlite import SqliteStore
 from server.store.upsert import read, read_local
 from tests.api.conftest import World, open_world
 from tests.api.projections import alarm_doc, write
+from tests.backends import BACKENDS, sqlite_only, store_settings
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+@pytest.fixture(params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     """Without the validators: the projections in the store are exactly those the test writes."""
-    with open_world(tmp_path, run_validators=False) as w:
+    with store_settings(request, request.param) as on, open_world(tmp_path, run_validators=False, **on) as w:
         yield w
 
 
@@ -122,6 +123,7 @@ def test_dispatch_and_resolve_may_skip_steps(world: World) -> None:
     assert resp.status_code == 200 and [s["status"] for s in resp.json()["history"]] == ["open", "resolved"]
 
 
+@sqlite_only("world")
 def test_illegal_steps_are_refused_with_a_reason(world: World) -> None:
     wang = office(world)
     alarm = raise_alarm(world, "S0001", "2026-03-02T10:00:00+08:00")
@@ -151,6 +153,7 @@ def test_illegal_steps_are_refused_with_a_reason(world: World) -> None:
         assert world.client.get(f"/api/office/alarms/{missing}", headers=wang).status_code == 404
 
 
+@sqlite_only("world")
 def test_only_the_office_drives_alarms(world: World) -> None:
     alarm = raise_alarm(world, "S0001", "2026-03-02T10:00:00+08:00")
     zhou = world.login("zhou", "zhou-password")
@@ -186,97 +189,79 @@ def test_an_alarm_another_process_wrote_reaches_the_queue(world: World) -> None:
         time.sleep(0.05)
 
 
-def test_a_start_takes_the_alarm_index_from_its_snapshot_and_reads_the_feed_from_there(tmp_path: Path) -> None:
+async def test_a_start_takes_the_alarm_index_from_its_snapshot_and_reads_the_feed_from_there(store: Store) -> None:
     """The index a stopped server kept, with the feed read from its seq on: the same index as a read of the whole
     feed, with the alarms raised, changed and withdrawn meanwhile, and without reading the feed from the start."""
+    kept, changed, withdrawn = (alarm_doc(shop, "2026-03-02T10:00:00+08:00") for shop in ("S0001", "S0002", "S0003"))
+    await write(store, kept, changed, withdrawn)
+    alarms = Alarms(store)
+    await alarms.start()
+    await alarms.ready()
+    await alarms.stop()  # keeps the snapshot
+    found = await load_snapshot(store, SNAPSHOT_DOC)
+    assert found is not None
+    snapshot, saved = found
+    assert set(saved) == {kept["_id"], changed["_id"], withdrawn["_id"]}
 
-    async def scenario() -> None:
-        store = await SqliteStore.open(tmp_path / "data")
-        try:
-            kept, changed, withdrawn = (
-                alarm_doc(shop, "2026-03-02T10:00:00+08:00") for shop in ("S0001", "S0002", "S0003")
-            )
-            await write(store, kept, changed, withdrawn)
-            alarms = Alarms(store)
-            await alarms.start()
-            await alarms.ready()
-            await alarms.stop()  # keeps the snapshot
-            found = await load_snapshot(store, SNAPSHOT_DOC)
-            assert found is not None
-            snapshot, saved = found
-            assert set(saved) == {kept["_id"], changed["_id"], withdrawn["_id"]}
+    stored = {doc["_id"]: await read(store, doc["_id"]) for doc in (changed, withdrawn)}
+    late = alarm_doc("S0001", "2026-03-05T10:00:00+08:00")
+    assert all(
+        a.get("ok")
+        for a in await store.bulk_docs(
+            [
+                {**stored[changed["_id"]], "status": "acknowledged"},
+                {"_id": withdrawn["_id"], "_rev": stored[withdrawn["_id"]]["_rev"], "_deleted": True},
+                late,
+            ]
+        )
+    )
 
-            stored = {doc["_id"]: await read(store, doc["_id"]) for doc in (changed, withdrawn)}
-            late = alarm_doc("S0001", "2026-03-05T10:00:00+08:00")
-            assert all(
-                a.get("ok")
-                for a in await store.bulk_docs(
-                    [
-                        {**stored[changed["_id"]], "status": "acknowledged"},
-                        {"_id": withdrawn["_id"], "_rev": stored[withdrawn["_id"]]["_rev"], "_deleted": True},
-                        late,
-                    ]
-                )
-            )
+    asked: list[Any] = []
+    real_changes = store.changes
 
-            asked: list[Any] = []
-            real_changes = store.changes
+    async def changes(query: ChangesQuery) -> Any:
+        asked.append(query.since)
+        return await real_changes(query)
 
-            async def changes(query: ChangesQuery) -> Any:
-                asked.append(query.since)
-                return await real_changes(query)
+    again = Alarms(store)
+    store.changes = changes  # type: ignore[method-assign]
+    try:
+        await again.start()
+        await again.ready()
+    finally:
+        store.changes = real_changes  # type: ignore[method-assign]
+        await again.stop()
+    assert asked[0] == snapshot["seq"] != 0  # from the snapshot's seq, not from the start
 
-            again = Alarms(store)
-            store.changes = changes  # type: ignore[method-assign]
-            try:
-                await again.start()
-                await again.ready()
-            finally:
-                store.changes = real_changes  # type: ignore[method-assign]
-                await again.stop()
-            assert asked[0] == snapshot["seq"] != 0  # from the snapshot's seq, not from the start
-
-            await store.delete_local(SNAPSHOT_DOC, (await store.get_local(SNAPSHOT_DOC))["_rev"])
-            whole = Alarms(store)
-            await whole.start()
-            await whole.ready()
-            await whole.stop()
-            epoch = datetime(2000, 1, 1, tzinfo=UTC)
-            assert again.created_since(epoch) == whole.created_since(epoch)
-            assert set(again.created_since(epoch)) == {kept["_id"], changed["_id"], late["_id"]}
-            assert again.counts() == whole.counts() == {**dict.fromkeys(STATUSES, 0), "open": 2, "acknowledged": 1}
-        finally:
-            await store.close()
-
-    asyncio.run(scenario())
+    await store.delete_local(SNAPSHOT_DOC, (await store.get_local(SNAPSHOT_DOC))["_rev"])
+    whole = Alarms(store)
+    await whole.start()
+    await whole.ready()
+    await whole.stop()
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    assert again.created_since(epoch) == whole.created_since(epoch)
+    assert set(again.created_since(epoch)) == {kept["_id"], changed["_id"], late["_id"]}
+    assert again.counts() == whole.counts() == {**dict.fromkeys(STATUSES, 0), "open": 2, "acknowledged": 1}
 
 
-def test_of_several_gateways_one_keeps_the_snapshot_every_few_minutes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_of_several_gateways_one_keeps_the_snapshot_every_few_minutes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every gateway of one database follows the same feed to the same index: one snapshot every few minutes is
     all a start needs, not one from each gateway (they grow with the district's alarms)."""
-
-    async def scenario() -> None:
-        store = await SqliteStore.open(tmp_path / "data")
-        try:
-            await write(store, alarm_doc("S0001", "2026-03-02T10:00:00+08:00"))
-            first, second = Alarms(store), Alarms(store)
-            await first.start()
-            await first.ready()  # the first to load keeps the snapshot
-            while (kept := await read_local(store, SNAPSHOT_DOC)) is None:
-                await asyncio.sleep(0.01)
-            await write(store, alarm_doc("S0002", "2026-03-03T10:00:00+08:00"))
-            await second.start()
-            await second.ready()
-            await second._save(periodic=True)  # what its follow loop does after five minutes
-            assert (await store.get_local(SNAPSHOT_DOC))["writer"] == kept["writer"]
-            monkeypatch.setattr(alarms_module, "SNAPSHOT_EVERY", 0.0)  # the other's is too old now
-            await second._save(periodic=True)
-            assert (await store.get_local(SNAPSHOT_DOC))["writer"] != kept["writer"]
-            await first.stop()
-            await second.stop()
-        finally:
-            await store.close()
-
-    asyncio.run(scenario())
+    await write(store, alarm_doc("S0001", "2026-03-02T10:00:00+08:00"))
+    first, second = Alarms(store), Alarms(store)
+    await first.start()
+    await first.ready()  # the first to load keeps the snapshot
+    while (kept := await read_local(store, SNAPSHOT_DOC)) is None:
+        await asyncio.sleep(0.01)
+    await write(store, alarm_doc("S0002", "2026-03-03T10:00:00+08:00"))
+    await second.start()
+    await second.ready()
+    await second._save(periodic=True)  # what its follow loop does after five minutes
+    assert (await store.get_local(SNAPSHOT_DOC))["writer"] == kept["writer"]
+    monkeypatch.setattr(alarms_module, "SNAPSHOT_EVERY", 0.0)  # the other's is too old now
+    await second._save(periodic=True)
+    assert (await store.get_local(SNAPSHOT_DOC))["writer"] != kept["writer"]
+    await first.stop()
+    await second.stop()

@@ -1,7 +1,7 @@
 """The office's read side on a small world with the validators running: the headline figures equal the ones this
 test recomputes from the raw documents (events, hazards, alarms), for the district, a community and a grid, this
 period and the same one last year; the trend, the red/black list and publishing, shops and e-files, photos, grid
-workers and the sync monitor."""
+workers and the sync monitor; the office view kept as a snapshot. On either backend (tests/backends.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ from server.store.snapshots import load_snapshot
 from server.validators import snapshot as snapshot_module
 from server.validators.snapshot import OFFICE_FACTS
 from tests.api.conftest import World, open_world
+from tests.api.test_alarm_flow import on as on  # the fixture: each backend's settings
 from tests.api.test_alarm_flow import wait_until
+from tests.backends import BACKENDS, store_settings
 from tests.office_reads import shops_read
 from tests.validators.builders import HAZARD, IN_ORDER
 
@@ -215,10 +217,10 @@ def at_noon() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def district(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """The small world with the history above, projected by the validators (ranking and statistics included)."""
-    with open_world(tmp_path_factory.mktemp("dashboard")) as world:
+    with store_settings(request, request.param) as on, open_world(tmp_path_factory.mktemp("dashboard"), **on) as world:
         photo = {
             "_id": f"S0002:photo:{new_ulid()}",
             "type": "photo",
@@ -625,13 +627,13 @@ def test_the_sync_monitor_names_owners_by_their_shop_and_puts_silent_devices_wit
 
 
 def test_a_start_takes_the_office_view_from_its_snapshot_and_reads_only_the_shops_changed_since(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on: dict[str, Any]
 ) -> None:
     """Reading every shop took the office's first dashboard 33 s after a start on a 1,500-shop sub-district: the
     view is kept as a snapshot, and the next start reads only what changed since, to the same view."""
     read = shops_read(monkeypatch)
     monkeypatch.setattr(snapshot_module, "SHOPS_PER_PART", 2)
-    with open_world(tmp_path, run_validators=False) as world:
+    with open_world(tmp_path, run_validators=False, **on) as world:
         store = world.state.store
         assert all(a.get("ok") for a in world.call(store.bulk_docs, history()))
         first = world.call(Facts(store).view)  # reads every shop, then keeps the snapshot
@@ -663,13 +665,13 @@ def test_a_start_takes_the_office_view_from_its_snapshot_and_reads_only_the_shop
 
 
 def test_a_view_left_unread_for_long_is_loaded_again_from_the_latest_snapshot(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on: dict[str, Any]
 ) -> None:
     """A gateway whose office nobody opened for a day is more changes behind than it is worth following one by one
     (a district's day): it takes the latest snapshot (the validators keep one every few minutes) instead of reading
     every shop again, ~6 minutes on a district."""
     read = shops_read(monkeypatch)
-    with open_world(tmp_path, run_validators=False) as world:
+    with open_world(tmp_path, run_validators=False, **on) as world:
         store = world.state.store
         assert all(a.get("ok") for a in world.call(store.bulk_docs, history()))
         idle = Facts(store)

@@ -5,7 +5,10 @@ first, when it does not fit; and held to the sub-district of the office that rec
 
 The world is the two sub-districts' (tests/api/test_subdistrict_offices.py): minglou (S0001-S0003, office zhao) and
 xihu (T0001, office sun); wang is the district's office. A past month's snapshots are written as the validators
-make them: minglou's black list is S0002 and S0001, S0001 flagged for a working group; xihu's is T0001."""
+make them: minglou's black list is S0002 and S0001, S0001 flagged for a working group; xihu's is T0001.
+
+On either backend (tests/backends.py): a follow-up is one document per shop and month, updated by every recording;
+the refusals, checked before anything is read or written, on the embedded store alone."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from server.models import Ranking
 from server.models.followups import FollowUp, followup_id
 from server.store.protocol import AllDocsQuery
 from tests.api.test_subdistrict_offices import District, open_district
+from tests.backends import BACKENDS, sqlite_only, store_settings
 
 MONTH = "2025-03"
 FOLLOWUPS = f"/api/office/rankings/{MONTH}/followups"
@@ -64,16 +68,18 @@ def march_snapshots() -> list[dict[str, Any]]:
     ]
 
 
-def district_with(tmp_path: Path, snapshots: list[dict[str, Any]]) -> Iterator[District]:
-    """The two sub-districts' world with these ranking snapshots stored."""
-    with open_district(tmp_path) as d:
+def district_with(
+    request: pytest.FixtureRequest, tmp_path: Path, snapshots: list[dict[str, Any]]
+) -> Iterator[District]:
+    """The two sub-districts' world with these ranking snapshots stored, on the backend `request.param` names."""
+    with store_settings(request, request.param) as on, open_district(tmp_path, **on) as d:
         assert all(r.get("ok") for r in d.world.call(d.world.state.store.bulk_docs, snapshots))
         yield d
 
 
-@pytest.fixture
-def district(tmp_path: Path) -> Iterator[District]:
-    yield from district_with(tmp_path, march_snapshots())
+@pytest.fixture(params=BACKENDS)
+def district(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[District]:
+    yield from district_with(request, tmp_path, march_snapshots())
 
 
 def _post(d: District, shop: str, body: Any, who: dict[str, str], month: str = MONTH) -> Any:
@@ -221,6 +227,7 @@ def test_the_report_the_export_and_the_e_file_say_what_was_done(district: Distri
         ("S0001", [TALK], 400, "记录填写有误"),
     ],
 )
+@sqlite_only("district")
 def test_a_follow_up_that_does_not_fit_is_refused_with_a_chinese_reason(
     district: District, shop: str, body: Any, status: int, words: str
 ) -> None:
@@ -233,6 +240,7 @@ def test_a_follow_up_that_does_not_fit_is_refused_with_a_chinese_reason(
     assert d.get(FOLLOWUPS, d.zhao)["counts"]["outstanding"] == 2  # nothing recorded
 
 
+@sqlite_only("district")
 def test_a_month_without_a_ranking_or_a_bad_month_is_refused(district: District) -> None:
     d = district
     assert _post(d, "S0001", TALK, d.zhao, month="2024-01").status_code == 404

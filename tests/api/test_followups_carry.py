@@ -5,7 +5,8 @@ a Chinese reason. Talks and inspections stay the month's own.
 
 The world is tests/api/test_followups.py's (minglou: S0001-S0003, office zhao; xihu: T0001, office sun), with three
 more months of minglou's list: 2025-04 black-lists S0001 (flagged) and S0002; 2025-05 black-lists S0001 (no longer
-flagged) and S0002; 2025-06 black-lists S0002 alone (S0001 has left the list)."""
+flagged) and S0002; 2025-06 black-lists S0002 alone (S0001 has left the list). On either backend
+(tests/backends.py)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from tests.api.test_followups import (
     march_snapshots,
 )
 from tests.api.test_subdistrict_offices import District
+from tests.backends import BACKENDS, sqlite_only
 
 APRIL, MAY, JUNE = "2025-04", "2025-05", "2025-06"
 
@@ -42,9 +44,10 @@ def _later(month: str, entries: list[tuple[str, int, str | None]], group: list[s
     return Ranking.model_validate(doc).to_doc()
 
 
-@pytest.fixture
-def district(tmp_path: Path) -> Iterator[District]:
+@pytest.fixture(params=BACKENDS)
+def district(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[District]:
     yield from district_with(
+        request,
         tmp_path,
         [
             *march_snapshots(),
@@ -132,6 +135,7 @@ def test_ending_a_working_group_that_is_not_in_place_is_refused_in_chinese(distr
     assert len(_item(d, APRIL, "S0001")["followup"]["actions"]) == 1  # nothing more recorded
 
 
+@sqlite_only("district")
 def test_a_group_that_came_and_went_is_recorded_at_once(district: District) -> None:
     # Nothing in place, but the office gives the whole group: its start, members and end, in one record.
     d = district
@@ -143,6 +147,7 @@ def test_a_group_that_came_and_went_is_recorded_at_once(district: District) -> N
     assert _item(d, APRIL, "S0001")["followup"] is None  # it left before April began: nothing carried
 
 
+@sqlite_only("district")
 def test_a_carried_group_is_ended_from_a_month_that_no_longer_flags_the_shop(district: District) -> None:
     d = district
     assert _post(d, "S0001", GROUP, d.zhao).status_code == 201

@@ -4,7 +4,8 @@ done, a shop whose community moved to another sub-district does not carry what t
 recorded back into the list of the one it left, and both offices following it up for the same month keep their own.
 
 The world and the month's snapshots are tests/api/test_followups.py's: minglou's black list of 2025-03 is S0002 and
-S0001 (office zhao), xihu's is T0001 (office sun); wang is the district's office."""
+S0001 (office zhao), xihu's is T0001 (office sun); wang is the district's office. On either backend, the refusals
+on the embedded store alone (as there)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from tests.api.conftest import wait_until
 from tests.api.test_followups import CJK, FOLLOWUPS, GROUP, INSPECTION, MONTH, PLANNED, TALK, _post, _snapshot
 from tests.api.test_followups import district as district  # the fixture: the same world and snapshots
 from tests.api.test_subdistrict_offices import District
+from tests.backends import sqlite_only
 
 
+@sqlite_only("district")
 def test_the_operator_records_a_follow_up(district: District) -> None:
     d = district
     # The route takes an office or operator token; the operator's user id ("admin") was refused by the stored
@@ -36,6 +39,7 @@ def test_the_operator_records_a_follow_up(district: District) -> None:
         ({**GROUP, "members": "\n"}, "专班成员或部门不能为空"),
     ],
 )
+@sqlite_only("district")
 def test_blank_names_are_refused_with_a_chinese_reason(district: District, body: dict[str, str], words: str) -> None:
     d = district
     # Spaces alone were recorded as who was talked to, who held the talk or the inspection, or the group's members.
@@ -51,6 +55,7 @@ def test_blank_names_are_refused_with_a_chinese_reason(district: District, body:
     assert (talk["talked_to"], talk["by"], talk["note"]) == ("店主王某", "安监所张丽", "")
 
 
+@sqlite_only("district")
 def test_a_planned_inspection_has_no_day_done(district: District) -> None:
     d = district
     answer = _post(d, "S0001", {**PLANNED, "on": "2025-03-08"}, d.zhao)

@@ -7,7 +7,7 @@ The world is the two sub-districts' (tests/api/test_subdistrict_offices.py) with
 (some silent, some with records waiting) and a refused patrol; the validators rank the shops. Their scores being all
 alike (a list never splits a tie), minglou's list of three past months is ranked, by the validators' own rule, on
 scores of its own: ten shops on each list, and the ten black-listed three months running flagged for a working
-group."""
+group. On either backend (tests/backends.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from server.validators.district import ranking_doc
 from tests.api.conftest import wait_until
 from tests.api.test_dashboard import check
 from tests.api.test_subdistrict_offices import District, open_district
+from tests.backends import BACKENDS, store_settings
 from tests.worlds import shop_fields
 
 MINGLOU = [f"S{n:04d}" for n in range(1, 61)]  # S0001-S0003 are the world's own
@@ -50,9 +51,9 @@ def _ranked(d: District, subdistrict: str, shops: int) -> bool:
     return answer.status_code == 200 and answer.json()["of"] == shops
 
 
-@pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
-    with open_district(tmp_path_factory.mktemp("lists")) as d:
+@pytest.fixture(scope="module", params=BACKENDS)
+def district(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
+    with store_settings(request, request.param) as on, open_district(tmp_path_factory.mktemp("lists"), **on) as d:
         world = d.world
         registry, accounts, store = world.state.registry, world.state.accounts, world.state.store
         world.call(registry.put_grid, "g1", "文三一网格", "wensan", ["zhou"], [c for c in MINGLOU if c != "S0003"])

@@ -1,11 +1,13 @@
 """Reward points (积分) as the office and the owner notice them: safety work earns them, the office exchanges them
 for prizes (never more than the balance, never twice for one retried request), the safety score and rank are left
-alone, and the owner's phone replicates its balance."""
+alone, and the owner's phone replicates its balance. On either backend (tests/backends.py)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,10 +16,17 @@ import pytest
 from server.ids import new_ulid
 from server.validators.context import load_context
 from server.validators.rewards import Redeemed, redeem
-from tests.api.conftest import World, wait_until
+from tests.api.conftest import World, open_world, wait_until
+from tests.backends import BACKENDS, sqlite_only, store_settings
 from tests.validators.builders import IN_ORDER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    with store_settings(request, request.param) as on, open_world(tmp_path, **on) as w:
+        yield w
 
 
 def _event(kind: str, shop: str, by: str, minutes_ago: int, **fields: Any) -> dict[str, Any]:
@@ -209,6 +218,7 @@ def test_concurrent_redemptions_never_spend_more_than_the_balance(world: World, 
         ),
     ],
 )
+@sqlite_only("world")
 def test_bad_requests_are_400_with_a_reason(world: World, body: dict[str, Any], reason: str) -> None:
     office = world.login("wang", "wang-password")
     resp = world.client.post("/api/office/rewards/S0001/redemptions", headers=office, json=body)

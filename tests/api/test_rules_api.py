@@ -1,20 +1,32 @@
 """The office edits the versioned rules and checklist templates through the API; the validators and the gateway's
-write checks follow the new versions with no code change (the food-safety module applies to food shops)."""
+write checks follow the new versions with no code change (the food-safety module applies to food shops). On either
+backend (tests/backends.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from server.ids import new_ulid
 from server.store.reads import docs_with_prefix
 from server.store.upsert import read
-from tests.api.conftest import World
+from tests.api.conftest import World, open_world
 from tests.api.test_alarm_flow import wait_until
+from tests.backends import BACKENDS, sqlite_only, store_settings
 from tests.validators.served import self_check
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    with store_settings(request, request.param) as on, open_world(tmp_path, **on) as w:
+        yield w
 
 
 def office(world: World) -> dict[str, str]:
@@ -33,6 +45,7 @@ def stored(world: World, doc_id: str) -> dict[str, Any] | None:
     return doc
 
 
+@sqlite_only("world")
 def test_only_the_office_reads_and_edits_rules_and_templates(world: World) -> None:
     grid = world.login("zhou", "zhou-password")
     for method, path in (
@@ -99,6 +112,7 @@ def test_a_form_saved_unchanged_makes_no_new_version(world: World) -> None:
     assert newer["version"] == template["version"] + 1 and "unchanged" not in newer
 
 
+@sqlite_only("world")
 def test_bad_rules_are_refused_with_the_field(world: World) -> None:
     headers = office(world)
     cases = [
@@ -205,6 +219,7 @@ def test_the_food_safety_module_applies_to_food_shops_without_code(world: World)
     assert wait_until(lambda: stored(world, hazard_id))["status"] == "open"
 
 
+@sqlite_only("world")
 def test_bad_templates_are_refused_with_the_field(world: World) -> None:
     headers = office(world)
     good = {"id": "signage", "title": {"zh": "招牌安全", "en": "Signage"}, "categories": ["*"]}
