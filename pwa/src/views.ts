@@ -175,6 +175,7 @@ function pinInput(name: string, autocomplete: string): HTMLInputElement {
 }
 
 const PIN = /^\d{6}$/;
+const ACTIVATION_CODE = /^\d{8}$/; // server/accounts.py `issue_activation`
 // The PINs a stranger tries first, refused as a new PIN (server/accounts.py `weak_pin`, which has the last word).
 const COMMON_PINS = new Set(['123123', '112233', '121212', '101010', '520520', '521521', '147258', '159357', '789456']);
 
@@ -217,6 +218,9 @@ function ownerSignIn(shop: string | null): HTMLElement {
   const shopInput = h('input', { name: 'shop', autocomplete: 'username', required: true, maxlength: '32' });
   if (shop) shopInput.value = shop;
   const pin = pinInput('pin', 'current-password');
+  // Room for an activation code (8 digits), which a first-time owner types in the only field they see: cut to 6
+  // digits it was sent as a wrong PIN, and five such tries locked the shop's sign-in for 15 minutes.
+  pin.maxLength = 16;
   const err = errorLine();
   // A wrong PIN, or too many: the way forward is a new activation code from the grid worker, which sets a new PIN.
   const useCode = h('button', { type: 'button', class: 'link', 'data-action': 'use-code' }, t('owner.useCode'));
@@ -235,6 +239,14 @@ function ownerSignIn(shop: string | null): HTMLElement {
     event.preventDefault();
     err.hidden = true;
     help.hidden = true;
+    if (ACTIVATION_CODE.test(pin.value.trim())) {
+      // The grid worker's activation code, not a PIN: it goes where it activates the shop, with a new PIN to set.
+      [code.value, pin.value] = [pin.value.trim(), ''];
+      activation.open = true;
+      say(actErr, t('owner.codeInPin'));
+      newPin.focus();
+      return;
+    }
     if (!PIN.test(pin.value)) {
       say(err, t('owner.pinDigits'));
       pin.focus();
