@@ -29,6 +29,8 @@ Rules (the validation report says which applied to each row):
   survey's title row above it ("幸福街道店铺安全普查表", often merged across the columns) is passed over, and a warning
   says so.
 - Reasons and warnings are Chinese first, English second: the office's screen shows them as they are.
+- A total line below the shops (its first cell 合计, 总计 or 小计, no address, no grid) is not a shop: passed over, and
+  a warning says so.
 - At most `MAX_ROWS` shop rows; blank rows are skipped and not counted. An old Excel .xls workbook is refused with a
   reason (save it as XLSX or CSV); a CSV may be UTF-8, GB18030 or UTF-16 (Excel's "Unicode text").
 - A dry run checks everything and writes nothing; its report is what the real run would do.
@@ -60,6 +62,7 @@ MAX_BYTES: Final = 5 * 1024 * 1024
 MAX_ROWS: Final = 5000
 MAX_XLSX_UNPACKED: Final = 64 * 1024 * 1024  # a zip bomb is refused before it is opened
 CHUNK: Final = 100
+TOTAL_ROW: Final = re.compile(r"[合总小共]\s*计")  # a survey's total line below the shops (合计 41 家)
 HEADER_SEARCH: Final = 10  # rows with a value looked through for the header (title rows above it are passed over)
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLS_TYPE: Final = "application/vnd.ms-excel"
@@ -340,7 +343,15 @@ def _rows(table: list[list[str]]) -> Rows:
     for number, cells in enumerate(table[start + 1 :], start=start + 2):
         if not any(cell.strip() for cell in cells):
             continue
-        rows.append(Row(number, {name: cells[i].strip() if i < len(cells) else "" for name, i in columns.items()}))
+        values = {name: cells[i].strip() if i < len(cells) else "" for name, i in columns.items()}
+        if _total_row(cells, values):
+            said = " ".join(cell.strip() for cell in cells if cell.strip())[:40]
+            rows.warnings.append(
+                f"第 {number} 行“{said}”是合计行，不是店铺，未导入。"
+                f"line {number} is a total row, not a shop: not imported"
+            )
+            continue
+        rows.append(Row(number, values))
         if len(rows) > MAX_ROWS:
             raise bad_request(
                 f"店铺超过 {MAX_ROWS} 行（不计空行）：请分成几个文件导入。"
@@ -349,6 +360,13 @@ def _rows(table: list[list[str]]) -> Rows:
     if not rows:
         raise bad_request("表格只有表头，没有店铺。the spreadsheet has a header but no shop rows")
     return rows
+
+
+def _total_row(cells: list[str], values: dict[str, str]) -> bool:
+    """Whether a row is a survey's total line ("合计 | 41 家" under the shops), not a shop: its first cell with a value
+    says 合计 (总计, 小计) and it has neither an address nor a grid. It was refused as a shop without an address."""
+    first = next((cell.strip() for cell in cells if cell.strip()), "")
+    return bool(TOTAL_ROW.match(first)) and not values.get("address") and not values.get("grid")
 
 
 def _header(cell: str) -> str:
@@ -770,7 +788,9 @@ class Importer:
                 await self.registry.put_grid(place.grid, place.new_grid, place.community, [], [])
             self._know_grid(place.grid, place.new_grid, place.community)
             self.made_here.add(place.new_grid)
-            self.report.grids_created.append(f"{place.community}/{place.new_grid}")
+            # By the community's name, as the survey and the screen name it (its code, c1, told the office nothing).
+            community = self.community_names.get(place.community, place.community)
+            self.report.grids_created.append(f"{community}/{place.new_grid}")
 
     async def _today(self) -> date:
         """Today in the rules' time zone (Asia/Shanghai), as the office's figures count days."""

@@ -19,6 +19,12 @@ describe('import report', () => {
     expect(el.querySelector('[data-table="import-errors"]')?.textContent).toContain('第九网格');
   });
 
+  it('counts the shops a corrected survey imported again holds unchanged', () => {
+    // The same file again read "新增 0，更新 0，出错 4": where its 37 shops went, it did not say.
+    const el = importReport({ job: 'j3', status: 'done', dry_run: true, total: 41, done: 41, created: 0, unchanged: 37 } satisfies ImportJob);
+    expect(el.textContent).toContain('新增 0，更新 0，出错 0；另有 37 家已登记、没有变化');
+  });
+
   it('shows no warning block when the file had none', () => {
     const el = importReport({ job: 'j2', status: 'done', total: 1, done: 1, created: 1 } satisfies ImportJob);
     expect(el.querySelector('[data-import-warnings]')).toBeNull();

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.accounts import public_user
+from server.accounts import USERNAME, public_user
 from server.api.common import accounts_of, audited, moved_shop, office, registry_of, text_field
 from server.api.dashboard import office_view
 from server.errors import CouchError, bad_request, not_found
@@ -305,6 +305,8 @@ async def put_grid(request: Request) -> Response:
     await reach.own_grid(store, request.path_params["code"])
     community = text_field(body, "community", 64)
     await reach.community(store, community, bad_request(f"community: no community {community}"))
+    if workers:
+        workers = await _grid_usernames(request, reach, workers)
     for worker in workers or []:
         await reach.user(store, f"grid:{worker}", bad_request(no_grid_worker(worker)))
     before = await registry_of(request).grid(request.path_params["code"])
@@ -317,6 +319,36 @@ async def put_grid(request: Request) -> Response:
         detail = f"{doc['name']}, {doc['community']}, workers: {'、'.join(doc.get('workers', [])) or '-'}"
         await audited(request, principal, "grid_saved", grid_doc_id(doc["code"]), detail)
     return json_response(request, {k: doc[k] for k in ("code", "name", "community", "workers", "shops")})
+
+
+async def _grid_usernames(request: Request, reach: Reach, entries: list[str]) -> list[str]:
+    """The usernames a grid's `workers` name, each once: a username as it is, and what is not one (王芳, as an
+    office types the person it means) the username of the one grid worker in reach of that name. Two of that name,
+    or none, is refused in Chinese first: the model's reason ("workers[0]: must be a username ...") told the office
+    nothing it could act on."""
+    accounts: list[Doc] | None = None
+    usernames: list[str] = []
+    for entry in entries:
+        if USERNAME.fullmatch(entry):
+            usernames.append(entry)
+            continue
+        if accounts is None:
+            keep = reach.user_filter(await office_view(request))
+            grid_accounts = await docs_with_prefix(registry_of(request).store, "accounts:user:grid:")
+            accounts = [doc for doc in grid_accounts if keep(doc)]
+        named = sorted(str(doc.get("username")) for doc in accounts if str(doc.get("name") or "").strip() == entry)
+        if len(named) > 1:
+            raise bad_request(
+                f"有 {len(named)} 个网格员的姓名是“{entry}”（用户名 {'、'.join(named)}）：请填写其中一个的用户名。"
+                f"workers: {len(named)} grid workers are named {entry} ({', '.join(named)}): give the username"
+            )
+        if not named:
+            raise bad_request(
+                f"没有姓名为“{entry}”的网格员账号：请填写网格员账号的用户名（如 lina），或先在“新增用户”中新建该账号。"
+                f"workers: no grid worker named {entry}"
+            )
+        usernames.append(named[0])
+    return list(dict.fromkeys(usernames))
 
 
 # ----- staff accounts -----

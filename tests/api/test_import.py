@@ -71,7 +71,8 @@ def test_a_200_shop_xlsx_dry_run_writes_nothing_then_the_real_run_creates_them(w
     dry = run(world, body, XLSX, "?dry_run=1&create=1")
     assert dry["status"] == "done" and dry["dry_run"] is True
     assert (dry["total"], dry["created"], dry["refused"]) == (200, 200, 0)
-    assert dry["communities_created"] == ["新社区"] and len(dry["grids_created"]) == 2
+    assert dry["communities_created"] == ["新社区"]
+    assert sorted(dry["grids_created"]) == ["新社区/新一网格", "新社区/新二网格"]  # by the community's name
     assert set(shops(world)) == {"S0001", "S0002", "S0003"}  # nothing written
 
     real = run(world, body, XLSX, "?create=1")
@@ -206,6 +207,22 @@ def test_blank_rows_in_an_xlsx_do_not_count_toward_the_limit_nor_cut_the_survey_
     report = run(world, xlsx(rows), XLSX, "?dry_run=1")
     assert (report["total"], report["created"], report["refused"]) == (20, 20, 0)
     assert report["errors"] == []
+
+
+def test_a_surveys_total_line_is_passed_over_with_a_warning_not_refused_as_a_shop(world: World) -> None:
+    """A survey ends with its total ("合计 | 2 家" in the 序号 and 店铺名称 columns): it was refused as a shop with
+    no address, and the office looked for the shop of that line."""
+    head = ["序号", "店铺名称", "地址", "类别", "社区", "网格"]
+    rows: list[list[Any]] = [
+        head,
+        [1, "甲一店", "甲路1号", "餐饮", "wensan", "g1"],
+        [2, "合计小吃", "甲路2号", "餐饮", "wensan", "g1"],  # a shop whose name starts like it: a shop
+        ["合计", "2 家", None, None, None, None],
+    ]
+    report = run(world, xlsx(rows), XLSX, "?dry_run=1")
+    assert (report["total"], report["created"], report["refused"]) == (2, 2, 0), report["errors"]
+    said = "第 4 行“合计 2 家”是合计行，不是店铺，未导入。"
+    assert any(w.startswith(said) for w in report["warnings"]), report["warnings"]
 
 
 def test_a_new_communitys_grid_is_its_own_and_nothing_is_created_for_a_refused_row(world: World) -> None:

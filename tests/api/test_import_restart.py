@@ -118,7 +118,7 @@ def test_kill_9_in_the_middle_of_an_import_loses_no_row(tmp_path: Path) -> None:
             report = _wait(client, job, gateway.headers)
             assert report["status"] == "done", report
             assert (report["total"], report["created"], report["refused"], report["resumed"]) == (5000, 5000, 0, 1)
-            assert report["communities_created"] == ["文三社区"] and report["grids_created"] == ["c1/g1"]
+            assert report["communities_created"] == ["文三社区"] and report["grids_created"] == ["文三社区/g1"]
             shops = client.get("/api/office/registry/shops", headers=gateway.headers).json()["items"]
             assert len(shops) == 5000
             communities = client.get("/api/office/registry/communities", headers=gateway.headers).json()["items"]

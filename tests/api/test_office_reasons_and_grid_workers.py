@@ -81,3 +81,25 @@ def test_the_district_office_is_asked_which_sub_district_in_chinese(district: Di
         assert reason.startswith("本区有 2 个街道（minglou、xihu）") and reason.endswith(
             "subdistrict: required, one of minglou, xihu"
         ), reason
+
+
+def test_a_grid_worker_typed_by_name_is_put_on_the_grid_by_username(world: World) -> None:
+    """The office types the person it means (小周), not the account's username (zhou): the grid gets zhou. The
+    model's reason ("workers[0]: must be a username of lower-case letters and digits") was all it was told."""
+    office = world.login("wang", "wang-password")
+    body = {"name": "文三1网格", "community": "wensan", "workers": ["小周", "li", "zhou"]}
+    resp = world.client.put("/api/office/registry/grids/g1", json=body, headers=office)
+    assert resp.status_code == 200 and sorted(resp.json()["workers"]) == ["li", "zhou"], resp.text
+
+    body["workers"] = ["王芳"]
+    resp = world.client.put("/api/office/registry/grids/g1", json=body, headers=office)
+    assert resp.status_code == 400, resp.text
+    reason = resp.json()["reason"]
+    assert reason.startswith("没有姓名为“王芳”的网格员账号：请填写网格员账号的用户名"), reason
+    assert resp.json()["reason"].endswith("workers: no grid worker named 王芳")
+
+    world.call(world.state.accounts.create_staff, "grid", "zhou2", "zhou2-password", "小周")
+    body["workers"] = ["小周"]
+    resp = world.client.put("/api/office/registry/grids/g1", json=body, headers=office)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["reason"].startswith("有 2 个网格员的姓名是“小周”（用户名 zhou、zhou2）：请填写其中一个的用户名")

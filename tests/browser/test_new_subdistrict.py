@@ -1,8 +1,9 @@
 """A sub-district's first week, from an empty data folder (no demo): `mashang setup`, then the office imports the
-survey as Excel saved it (GBK, a title row above the headings), makes a grid worker's account and puts it on its
-grid; the grid worker, on a 360 px phone, opens a patrol, and the owner activates with the code the grid worker
-handed out and opens the weekly self-check. Both find the checklist there: a store set up without the demo gave the
-phones none ("本机还没有检查表", on a phone that was online and synced)."""
+survey as Excel saved it (GBK, a title row above the headings, a total line below), makes a grid worker's account
+and puts it on its grid (typing her name); the grid worker, on a 360 px phone, opens a patrol, and the owner
+activates with the code the grid worker handed out (typed first where the PIN goes) and opens the weekly
+self-check. Both find the checklist there: a store set up without the demo gave the phones none ("本机还没有检查表",
+on a phone that was online and synced)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ SURVEY = "\r\n".join(
         "XQ002,好又多超市,幸福路3号,超市,幸福社区,幸福一网格,李梅,13800000002",
         "XQ003,平安五金,和平街2号,五金,和平社区,和平一网格,赵平,13800000004",
         "XQ003,平安五金（重复）,和平街2号,五金,和平社区,和平一网格,赵平,13800000004",
+        "合计,3 家,,,,,,",
     ]
 ).encode("gbk")
 
@@ -67,6 +69,8 @@ def _registry_week(browser: Any, gateway: Gateway) -> None:
         said = report.inner_text()
         assert "新增 3" in said and "出错 1" in said, said
         assert "表头在第 2 行" in said and "联系电话" in said  # the title row and the columns left out, said
+        assert "第 7 行“合计 3 家”是合计行" in said  # the total line is no shop without an address
+        assert "幸福社区/幸福一网格" in said  # the grids made, by their community's name (not c1/幸福一网格)
         errors = page.locator("[data-table=import-errors] tbody tr")
         assert errors.count() == 1 and "与第 5 行重复" in errors.inner_text()
         assert errors.locator("td").nth(1).inner_text() == "店铺编号"
@@ -82,9 +86,13 @@ def _registry_week(browser: Any, gateway: Gateway) -> None:
         row = page.locator("[data-table=grids] tbody tr", has_text="幸福社区").filter(has_text="幸福一网格")
         row.locator("[data-edit-grid]").click()
         assert page.input_value("[data-form=grid] input[name=name]") == "幸福一网格"
-        page.fill("[data-form=grid] input[name=workers]", WORKER["username"])
+        # The office types the person it means: her name, not her account's username.
+        page.fill("[data-form=grid] input[name=workers]", "李娜")
         page.click("[data-form=grid] button[type=submit]")
         page.wait_for_selector("[data-form=grid] .form-status.ok")
+        assert page.input_value("[data-form=grid] input[name=workers]") == WORKER["username"]
+        # The table says who is on the grid now (it went on showing nobody, as if the save had done nothing).
+        row.locator("[data-grid-workers]", has_text="李娜（lina）").wait_for()
     finally:
         page.context.close()
 
@@ -111,8 +119,13 @@ def test_a_new_sub_district_from_setup_to_the_first_patrol_and_self_check(
     owner.set_default_timeout(60_000)
     try:
         owner.goto(f"{gateway.url}/s/XQ001")  # the poster's QR code
-        owner.click("details.activation summary")
-        owner.fill("input[name=code]", code)
+        # A first-time owner types the code in the one field shown, the PIN's: it goes where it activates the shop
+        # (cut to 6 digits it was a wrong PIN, and five of those locked the shop's sign-in for 15 minutes).
+        owner.fill("input[name=pin]", code)
+        owner.click("[data-form=owner-login] button[type=submit]")
+        owner.wait_for_selector("details.activation[open]")
+        assert owner.input_value("input[name=code]") == code and owner.input_value("input[name=pin]") == ""
+        assert "这是激活码" in owner.locator("[data-form=activate]").inner_text()
         owner.fill("input[name=new_pin]", "480731")
         owner.fill("input[name=confirm_pin]", "480731")
         owner.click("[data-form=activate] button[type=submit]")

@@ -9,7 +9,7 @@ import { joinList } from '../i18n';
 import { label, ot, type OfficeKey } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
-import { forgetStaffNames } from './people';
+import { forgetStaffNames, staffNames } from './people';
 import {
   forgetSubdistricts,
   heldSubdistrict,
@@ -123,7 +123,9 @@ export function importReport(job: ImportJob): HTMLElement {
     h('p', { class: job.status === 'failed' ? 'error' : 'ok' },
       job.status === 'failed'
         ? `${ot('common.failed')}: ${str(job.reason)}`
-        : ot(job.dry_run ? 'registry.dryDone' : 'registry.done', counts)),
+        : ot(job.dry_run ? 'registry.dryDone' : 'registry.done', counts)
+          // The same survey again (a corrected file): its shops registered already are neither new nor errors.
+          + (job.unchanged ? ot('registry.unchangedRows', { n: job.unchanged }) : '')),
     job.resumed ? h('p', { 'data-import-resumed': String(job.resumed) }, ot('registry.resumed', { n: job.resumed })) : null,
     job.communities_created?.length ? h('p', {}, `${ot('registry.communities')}: ${joinList(job.communities_created)}`) : null,
     job.grids_created?.length ? h('p', {}, `${ot('registry.grids')}: ${joinList(job.grids_created)}`) : null,
@@ -487,7 +489,19 @@ export function gridBody(
   return { name: name.trim(), community, ...(shown || workers.length ? { workers } : {}) };
 }
 
-function gridForm(communities: Community[]): {
+/** The grids table's 网格员 cell of grid `code`: who is on it, by name and username (李娜（lina）). */
+function workersCell(code: string, workers: readonly string[]): HTMLElement {
+  const cell = h('span', { 'data-grid-workers': code }, joinList(workers));
+  void staffNames().then((names) => {
+    cell.textContent = joinList(workers.map((w) => {
+      const name = names.get(`grid:${w}`);
+      return name && name !== w ? `${name}（${w}）` : w;
+    }));
+  }, () => undefined);
+  return cell;
+}
+
+function gridForm(communities: Community[], saved: (grid: GridRow, known: boolean) => void): {
   node: HTMLElement;
   add: (code: string, name: string) => void;
   edit: (grid: GridRow) => void;
@@ -528,9 +542,13 @@ function gridForm(communities: Community[]): {
       && !confirm(ot('registry.clearWorkersConfirm', { grid: body.name || gridCode, workers: joinList(had) }))) {
       return ot('registry.clearWorkersCancelled');
     }
-    const saved = await send<GridRow>('PUT', `/api/office/registry/grids/${encodeURIComponent(gridCode)}`, body);
+    const answer = await send<GridRow>('PUT', `/api/office/registry/grids/${encodeURIComponent(gridCode)}`, body);
     const known = communities.flatMap((c) => c.grids ?? []).find((g) => g.code === gridCode);
-    if (known) known.workers = saved.workers; // the next save asks again only if it has workers to remove
+    if (known) known.workers = answer.workers; // the next save asks again only if it has workers to remove
+    // The field shows the usernames saved (a worker typed by name is saved by username), and the table who is on
+    // the grid now: it kept showing the grid's workers of before, as if the save had done nothing.
+    workers.value = answer.workers.join(', ');
+    saved(answer, known !== undefined);
   }));
   return { node, add, edit };
 }
@@ -634,7 +652,11 @@ export const registry: Screen = () => {
     const communities = listOf<Community>(await get<unknown>('/api/office/registry/communities'), 'communities');
     const subdistricts = listOf<Subdistrict>(await get<unknown>('/api/office/registry/subdistricts'), 'subdistricts');
     const own = ownSubdistrict();
-    const grid = gridForm(communities);
+    const grid = gridForm(communities, (saved, known) => {
+      const cell = lower.querySelector<HTMLElement>(`[data-grid-workers="${CSS.escape(saved.code)}"]`);
+      if (known && cell) cell.replaceWith(workersCell(saved.code, saved.workers));
+      else void load(); // a new grid: the table and the lists that offer grids read it
+    });
     const grids = communities.flatMap((c) => (c.grids ?? []).map((g) => ({ ...g, community: c.code, communityName: c.name })));
     return [
       posters(communities),
@@ -643,7 +665,7 @@ export const registry: Screen = () => {
           { label: ot('common.code'), cell: (g: (typeof grids)[number]) => g.code },
           { label: ot('common.name'), cell: (g: (typeof grids)[number]) => g.name },
           { label: ot('common.community'), cell: (g: (typeof grids)[number]) => g.communityName },
-          { label: ot('nav.workers'), cell: (g: (typeof grids)[number]) => joinList(g.workers) },
+          { label: ot('nav.workers'), cell: (g: (typeof grids)[number]) => workersCell(g.code, g.workers) },
           { label: ot('workers.shops'), cell: (g: (typeof grids)[number]) => String(g.shops), cls: 'num' },
           {
             label: '',
