@@ -286,7 +286,7 @@ const en: Dictionary = {
   'card.lastSelfCheck': 'Last self-check',
   'card.lastPatrol': 'Last patrol',
   'card.never': 'none yet',
-  'card.points': '{n} points',
+  'card.points': '{n} {n|point|points}',
   'card.rank': 'No. {rank}',
   'card.offline': 'Offline: showing the last saved card',
   'card.unknown': 'Shop not found',
@@ -401,7 +401,7 @@ const en: Dictionary = {
   'sync.lastPush': 'Last upload: {t}',
   'sync.lastPull': 'Last download: {t}',
   'sync.photosForgotten':
-    'Removed {n} photos taken over {d} days ago, which the server has, from this phone ({t}); they are viewed from the server.',
+    'Removed {n} {n|photo|photos} taken over {d} {d|day|days} ago, which the server has, from this phone ({t}); they are viewed from the server.',
   'sync.refused': 'Refused by the server ({n})',
   'refused.self_check': 'self-check',
   'refused.patrol': 'patrol',
@@ -503,6 +503,23 @@ export function tr(zhText: string, enText: string): string {
 /** Joins a list of names: 、 in Chinese, a comma in English. */
 export function joinList(items: readonly string[]): string {
   return items.join(getLang() === 'en' ? ', ' : '、');
+}
+
+const CJK = /[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/g;
+
+/** The server says why in Chinese, then in English after the Chinese sentence's full stop ("用户名 lina 已被占用，请换一个。
+ *  username: lina is taken"), the field it names, if any, in front ("grid: 没有网格“x”：…。no grid x"). In English the
+ *  user reads the English part, with that field; in Chinese, and for a reason with no English part, all of it. */
+export function reasonIn(reason: string, lang: Lang = getLang()): string {
+  if (lang !== 'en') return reason;
+  const stop = reason.lastIndexOf('。');
+  const english = reason.slice(stop + 1).trim();
+  // The English part may quote the data it is about (a grid named in Chinese), but is mostly English words.
+  const latin = english.match(/[A-Za-z]/g)?.length ?? 0;
+  const chinese = english.match(CJK)?.length ?? 0;
+  if (stop === -1 || !/[A-Za-z]{2}/.test(english) || latin < chinese) return reason;
+  const field = /^([\w.[\]-]+): (?=[^\x00-\x7f])/.exec(reason)?.[1];
+  return field && !english.startsWith(`${field}:`) ? `${field}: ${english}` : english;
 }
 
 export { zh as ownerZh, en as ownerEn };

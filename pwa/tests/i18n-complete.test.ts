@@ -9,6 +9,8 @@ import { officeEn, officeZh } from '../src/office/i18n';
 const CJK = /[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/;
 // The language button names the other language in its own script.
 const CHINESE_ON_PURPOSE = new Set(['lang.switch']);
+// Said only of two or more: a code typed that matches several shops.
+const MANY_ON_PURPOSE = new Set(['scan.several']);
 
 const dictionaries: [string, Record<string, string>, Record<string, string>][] = [
   ['owner/public', ownerZh, ownerEn],
@@ -43,6 +45,12 @@ describe.each(dictionaries)('the %s dictionary', (_name, zh, en) => {
   it('writes counted English words in the plural form, not as "(s)"', () => {
     expect(Object.entries(en).filter(([, text]) => /\w\((s|es)\)/.test(text)).map(([key]) => key)).toEqual([]);
   });
+
+  it('counts nouns with the plural form, not always in the plural ("1 points")', () => {
+    const counted = /\{(\w+)\} (points|photos|days|documents|shops|hazards|items|records|alarms|weeks|users|devices)\b/;
+    const always = Object.entries(en).filter(([key, text]) => !MANY_ON_PURPOSE.has(key) && counted.test(text));
+    expect(always.map(([key, text]) => `${key}: ${text}`)).toEqual([]);
+  });
 });
 
 describe('plural forms', () => {
@@ -53,6 +61,8 @@ describe('plural forms', () => {
     expect(fill(text, { n: 2 })).toBe('2 hazards fixed');
     expect(fill(gridEn['efile.closedHazards'], { n: 1 })).toBe('1 hazard fixed');
     expect(fill(officeEn['efile.items'], { n: 1 })).toBe('1 item checked');
+    expect(fill(gridEn['list.points'], { n: 1 })).toBe('1 point');
+    expect(fill(gridEn['list.points'], { n: -3 })).toBe('-3 points');
   });
 
   it('leaves a form whose count is not given as it is', () => {

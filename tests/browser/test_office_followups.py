@@ -94,10 +94,9 @@ def test_the_running_months_working_groups_say_they_are_last_months(
     page = office_page(browser, gateway, logins)
     follow(page, f"/office/ranking?month={current}")
     settle(page)
-    page.wait_for_selector("[data-ranking=working-group]")
     assert "沿用上月" in page.locator("[data-group-basis=last-month]").inner_text()
     follow(page, f"/office/ranking?month={months[1]}")
     settle(page)
-    page.wait_for_selector("[data-ranking=working-group]")
+    page.wait_for_selector("[data-ranking=red] tbody tr")  # the month's tables are drawn
     assert page.locator("[data-group-basis]").count() == 0
     page.context.close()

@@ -1,5 +1,6 @@
 // The office's calls to /api/office/*: JSON through the session's bearer token (held in memory only), the
 // answer's reason on failure, and downloads (posters, exports) fetched with the token and saved as files.
+import { reasonIn } from '../i18n';
 import { ApiError, apiFetch, apiJson, currentSession } from '../session';
 
 export { ApiError };
@@ -114,7 +115,7 @@ export function imageUrl(path: string): Promise<string> {
 }
 
 export function reasonOf(err: unknown): string {
-  if (err instanceof ApiError) return err.reason || err.error || `HTTP ${err.status}`;
+  if (err instanceof ApiError) return reasonIn(err.reason) || err.error || `HTTP ${err.status}`;
   if (err instanceof Error) return err.message;
   return String(err);
 }

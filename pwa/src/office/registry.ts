@@ -5,7 +5,7 @@ import { h } from '../dom';
 import { ApiError, get, qs, reasonOf, send, upload } from './api';
 import { auditLog } from './audit';
 import { when } from './format';
-import { joinList } from '../i18n';
+import { joinList, reasonIn } from '../i18n';
 import { label, ot, type OfficeKey } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
@@ -122,7 +122,7 @@ export function importReport(job: ImportJob): HTMLElement {
     { class: 'import-report', 'data-import-status': job.status, 'data-dry-run': String(Boolean(job.dry_run)) },
     h('p', { class: job.status === 'failed' ? 'error' : 'ok' },
       job.status === 'failed'
-        ? `${ot('common.failed')}: ${str(job.reason)}`
+        ? `${ot('common.failed')}: ${reasonIn(str(job.reason))}`
         : ot(job.dry_run ? 'registry.dryDone' : 'registry.done', counts)
           // The same survey again (a corrected file): its shops registered already are neither new nor errors.
           + (job.unchanged ? ot('registry.unchangedRows', { n: job.unchanged }) : '')),
@@ -132,7 +132,7 @@ export function importReport(job: ImportJob): HTMLElement {
     job.warnings?.length
       ? h('div', { class: 'warning', 'data-import-warnings': '' },
         h('strong', {}, ot('registry.warnings')),
-        h('ul', {}, ...job.warnings.map((w) => h('li', {}, w))))
+        h('ul', {}, ...job.warnings.map((w) => h('li', {}, reasonIn(w)))))
       : null,
     assignedCodes(job),
     problems.length
@@ -140,7 +140,7 @@ export function importReport(job: ImportJob): HTMLElement {
           [
             { label: ot('registry.line'), cell: (p: { line: number }) => String(p.line), cls: 'num' },
             { label: ot('registry.field'), cell: (p: { field: string }) => fieldLabel(p.field) },
-            { label: ot('registry.reason'), cell: (p: { reason: string }) => p.reason },
+            { label: ot('registry.reason'), cell: (p: { reason: string }) => reasonIn(p.reason) },
           ],
           problems,
           { 'data-table': 'import-errors' },
@@ -253,7 +253,7 @@ function importer(onDone: () => void): HTMLElement {
     }
     out.replaceChildren(importReport(job));
     if (!job.dry_run) onDone();
-    if (job.status === 'failed') throw new Error(str(job.reason));
+    if (job.status === 'failed') throw new Error(reasonIn(str(job.reason)));
     return job.dry_run ? ot('registry.dryChecked') : ot('common.saved');
   });
   return section(ot('registry.import'), f);

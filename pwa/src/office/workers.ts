@@ -84,6 +84,7 @@ export const workers: Screen = () => {
           {
             label: ot('workers.lastPatrol'),
             cell: (w: Worker) => (w.last_patrol ? w.last_patrol.slice(0, 10) : '—'),
+            cls: 'nowrap',
             sort: (w) => w.last_patrol,
           },
         ],
