@@ -5,7 +5,7 @@ import { h } from '../dom';
 import { ApiError, get, qs, reasonOf, send, upload } from './api';
 import { auditLog } from './audit';
 import { when } from './format';
-import { joinList, reasonIn } from '../i18n';
+import { getLang, joinList, reasonIn } from '../i18n';
 import { label, ot, type OfficeKey } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
@@ -495,7 +495,8 @@ function workersCell(code: string, workers: readonly string[]): HTMLElement {
   void staffNames().then((names) => {
     cell.textContent = joinList(workers.map((w) => {
       const name = names.get(`grid:${w}`);
-      return name && name !== w ? `${name}（${w}）` : w;
+      if (!name || name === w) return w;
+      return getLang() === 'en' ? `${name} (${w})` : `${name}（${w}）`;
     }));
   }, () => undefined);
   return cell;
@@ -652,10 +653,11 @@ export const registry: Screen = () => {
     const communities = listOf<Community>(await get<unknown>('/api/office/registry/communities'), 'communities');
     const subdistricts = listOf<Subdistrict>(await get<unknown>('/api/office/registry/subdistricts'), 'subdistricts');
     const own = ownSubdistrict();
+    // A grid saved again: its row in the table says who is on it now. A new grid is in the table the next time it
+    // is read (read at once, the whole screen was drawn again and the form lost its 已保存 line).
     const grid = gridForm(communities, (saved, known) => {
       const cell = lower.querySelector<HTMLElement>(`[data-grid-workers="${CSS.escape(saved.code)}"]`);
       if (known && cell) cell.replaceWith(workersCell(saved.code, saved.workers));
-      else void load(); // a new grid: the table and the lists that offer grids read it
     });
     const grids = communities.flatMap((c) => (c.grids ?? []).map((g) => ({ ...g, community: c.code, communityName: c.name })));
     return [
