@@ -64,17 +64,23 @@ def test_a_planned_inspection_has_no_day_done(district: District) -> None:
     assert d.get(FOLLOWUPS, d.zhao)["counts"]["inspection_planned"] == 0
 
 
+def _move_wensan_to_xihu(d: District) -> None:
+    """wensan (S0001-S0003) moves to xihu, whose list of the month is ranked again with S0001 on it (as the current
+    month's would be)."""
+    move = {"name": "文三社区", "subdistrict": "xihu", "move": True}
+    assert d.world.client.put("/api/office/registry/communities/wensan", json=move, headers=d.wang).status_code == 200
+    again = _snapshot("xihu", [("T0001", 70, "black"), ("S0001", 60, "black")], [])
+    again["_rev"] = d.world.call(read, d.world.state.store, again["_id"])["_rev"]
+    assert d.world.call(d.world.state.store.bulk_docs, [again])[0].get("ok")
+
+
 def test_a_moved_shop_does_not_bring_the_other_sub_districts_follow_up_back(district: District) -> None:
-    d, client, store = district, district.world.client, district.world.state.store
+    d, client = district, district.world.client
     # minglou keeps a community, publishes its list of the month (S0001 on it), then wensan (S0001-S0003) moves to
     # xihu, whose list of the month is ranked again with S0001 on it (as the current month's would be).
     d.world.call(d.world.state.registry.put_community, "other", "其它社区", "minglou")
     assert client.post(f"/api/office/rankings/{MONTH}/publish?subdistrict=minglou", headers=d.wang).status_code == 201
-    move = {"name": "文三社区", "subdistrict": "xihu", "move": True}
-    assert client.put("/api/office/registry/communities/wensan", json=move, headers=d.wang).status_code == 200
-    again = _snapshot("xihu", [("T0001", 70, "black"), ("S0001", 60, "black")], [])
-    again["_rev"] = d.world.call(read, store, again["_id"])["_rev"]
-    assert d.world.call(store.bulk_docs, [again])[0].get("ok")
+    _move_wensan_to_xihu(d)
     secret = {**TALK, "talked_to": "西溪的约谈对象", "note": "xihu-only-note"}
     recorded = wait_until(lambda: (r := _post(d, "S0001", secret, d.sun)).status_code == 201 and r)
     assert recorded.json()["subdistrict"] == "xihu"
@@ -96,15 +102,11 @@ def test_two_sub_districts_following_up_a_moved_shop_for_one_month_keep_their_ow
     """S0001 is on minglou's list of the month and, moved to xihu with its community, on xihu's too. minglou's office
     recorded a talk before the move. xihu's talk was appended to minglou's document, re-labelled xihu's: xihu's answer
     and list showed minglou's talk (who was talked to, its note, office:zhao), and minglou's list lost it."""
-    d, client, store = district, district.world.client, district.world.state.store
+    d = district
     theirs = {**TALK, "talked_to": "明楼的约谈对象", "note": "minglou-only-note"}
     assert _post(d, "S0001", theirs, d.zhao).status_code == 201
     d.world.call(d.world.state.registry.put_community, "other", "其它社区", "minglou")
-    move = {"name": "文三社区", "subdistrict": "xihu", "move": True}
-    assert client.put("/api/office/registry/communities/wensan", json=move, headers=d.wang).status_code == 200
-    again = _snapshot("xihu", [("T0001", 70, "black"), ("S0001", 60, "black")], [])
-    again["_rev"] = d.world.call(read, store, again["_id"])["_rev"]
-    assert d.world.call(store.bulk_docs, [again])[0].get("ok")
+    _move_wensan_to_xihu(d)
 
     secret = {**TALK, "talked_to": "西溪的约谈对象", "note": "xihu-only-note"}
     recorded = wait_until(lambda: (r := _post(d, "S0001", secret, d.sun)).status_code == 201 and r)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from tests.browser.field import sign_in_grid, sign_in_owner
@@ -116,16 +117,22 @@ def test_the_office_in_english(gateway: Gateway, browser: Any, logins: dict[str,
     page.context.close()
 
 
+def _phone_in_english(browser: Any, sign_in: Callable[[Any], None]) -> tuple[Any, Any, Data]:
+    """A phone-sized page signed in (in Chinese, the default) and switched to English, recording the server's data."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    data = Data(page)
+    sign_in(page)
+    page.click("#lang-toggle")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    return context, page, data
+
+
 def test_the_owner_and_the_grid_worker_in_english(gateway: Gateway, browser: Any, logins: dict[str, Any]) -> None:
     worker = logins["grid_workers"][0]
     owner = next(o for o in logins["owners"] if o["shop"] in worker["shops"])
 
-    context = browser.new_context(viewport=PHONE, locale="zh-CN")
-    page = context.new_page()
-    data = Data(page)
-    sign_in_owner(page, gateway, owner)
-    page.click("#lang-toggle")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    context, page, data = _phone_in_english(browser, lambda page: sign_in_owner(page, gateway, owner))
     page.wait_for_selector("[data-ledger]")
     english_only(page, data, "owner home")
     page.click("[data-owner-home] a[href$='/check']")
@@ -133,12 +140,7 @@ def test_the_owner_and_the_grid_worker_in_english(gateway: Gateway, browser: Any
     english_only(page, data, "self-check")
     context.close()
 
-    context = browser.new_context(viewport=PHONE, locale="zh-CN")
-    page = context.new_page()
-    data = Data(page)
-    sign_in_grid(page, gateway, worker)
-    page.click("#lang-toggle")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    context, page, data = _phone_in_english(browser, lambda page: sign_in_grid(page, gateway, worker))
     page.wait_for_selector("[data-shop]")
     english_only(page, data, "grid list")
     shop = worker["shops"][0]
