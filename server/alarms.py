@@ -295,7 +295,8 @@ class Alarms:
         """Hazards changed on their own (rectified, closed, overdue): each unresolved alarm naming one is told to the
         open desks again (`changed`, the alarm as it is), so a card's hazard states and its 隐患尚未销号 line follow
         them (`server.alarm_findings` joins them as each event is sent). Only the alarms of those hazards' shops are
-        read; those `told` in this read of the feed already are not told twice."""
+        read, and a hazard only as found (its history one step: written with its alarm, which the desk was told as
+        `new`) tells nothing; those `told` in this read of the feed already are not told twice."""
         shops = {match.group(1) for hazard in hazards if (match := HAZARD_ID.fullmatch(hazard))}
         if not shops:
             return
@@ -306,13 +307,25 @@ class Alarms:
         ]
         if not candidates:
             return
-        rows = (await self.store.all_docs(AllDocsQuery(keys=candidates, include_docs=True)))["rows"]
-        for row in rows:
-            doc = row.get("doc")
-            if not isinstance(doc, dict) or doc.get("type") != "alarm" or not isinstance(doc.get("items"), list):
-                continue
-            named = {item.get("hazard") for item in doc["items"] if isinstance(item, dict)}
-            if named & hazards and doc.get("_id") in self._index:
+        alarms = [
+            doc
+            for row in (await self.store.all_docs(AllDocsQuery(keys=candidates, include_docs=True)))["rows"]
+            if isinstance(doc := row.get("doc"), dict)
+            and doc.get("type") == "alarm"
+            and isinstance(doc.get("items"), list)
+            and doc.get("_id") in self._index
+        ]
+        named = {str(item.get("hazard")) for doc in alarms for item in doc["items"] if isinstance(item, dict)}
+        wanted = sorted(named & hazards)
+        if not wanted:
+            return
+        moved = {
+            str(row["id"])
+            for row in (await self.store.all_docs(AllDocsQuery(keys=wanted, include_docs=True)))["rows"]
+            if isinstance(doc := row.get("doc"), dict) and len(doc.get("history") or ()) > 1
+        }
+        for doc in alarms:
+            if any(isinstance(item, dict) and item.get("hazard") in moved for item in doc["items"]):
                 self._publish("changed", doc)
 
     def _withdraw(self, alarm_id: str, deletion_revs: list[Any], broadcast: bool) -> None:
