@@ -63,7 +63,7 @@ async def sign_out(request: Request) -> Response:
     if principal.is_admin:
         raise forbidden("Operator tokens are revoked with `mashang admin-token --revoke`.")
     alone = await accounts_of(request).sign_out(principal)
-    request.app.state.authenticator.forget(principal.user_id)
+    request.app.state.authenticator.end_feeds(principal.user_id)
     return json_response(request, {"ok": True, "everywhere": not alone})
 
 

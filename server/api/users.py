@@ -31,6 +31,7 @@ async def revoke(request: Request) -> Response:
     await reach.user(accounts.store, user_id, not_found("No such user."))  # as `Accounts.revoke` says of an unknown one
     version = await accounts.revoke(user_id)
     request.app.state.authenticator.forget()
+    request.app.state.authenticator.end_feeds(user_id)  # its phones' live replication ends now, refused next
     await audited(request, principal, "signed_out", user_id)
     return json_response(request, {"ok": True, "token_version": version})
 

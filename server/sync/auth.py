@@ -5,12 +5,20 @@ lost phone, staff leaving, new PIN), or when it was signed out on its device (`A
 token is refused, 403 with the reason (`server.accounts.SHOP_CLOSED`), while the registry has their shop closed.
 Accounts and shops' status are cached for a moment (`CACHE_SECONDS`) to keep this off the hot path: a change made
 through this gateway is seen at its next request (`forget`), one made through another gateway within the moment.
+
+A phone's live replication waits in a `_changes` longpoll for up to a minute, and a signed-out token is refused
+only at its next request. So a sign-out made through this gateway (the office's for a lost phone, or the device's
+own) also ends the user's open longpolls here (`end_feeds`): they answer no change at once, and the next request is
+refused. One open on another gateway ends at its timeout.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import time
+from collections.abc import Iterator
 
 from starlette.requests import Request
 
@@ -30,6 +38,29 @@ class Authenticator:
         self._users: dict[str, tuple[float, Doc | None]] = {}
         self._closed: dict[str, tuple[float, bool]] = {}  # by shop: whether the registry has it closed
         self._admin_versions: tuple[float, dict[str, int]] = (-1e9, {})
+        # By user: the open longpolls' signals to end, each with the event loop it waits in (set from that loop).
+        self._feeds: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+
+    @contextlib.contextmanager
+    def open_feed(self, user_id: str) -> Iterator[asyncio.Event]:
+        """A longpoll of `user_id` while it is open: the event is set when the user is signed out here."""
+        entry = (asyncio.get_running_loop(), asyncio.Event())
+        self._feeds.setdefault(user_id, set()).add(entry)
+        try:
+            yield entry[1]
+        finally:
+            feeds = self._feeds.get(user_id)
+            if feeds is not None:
+                feeds.discard(entry)
+                if not feeds:
+                    del self._feeds[user_id]
+
+    def end_feeds(self, user_id: str) -> None:
+        """`user_id` was signed out (everywhere, or on one device): its open longpolls answer now, and its next
+        request is checked again."""
+        self.forget(user_id)
+        for loop, ended in list(self._feeds.get(user_id, ())):
+            loop.call_soon_threadsafe(ended.set)
 
     def forget(self, user_id: str | None = None) -> None:
         """Read the accounts again at the next request (`user_id`'s alone, when given; an owner's with their shop's

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import orjson
@@ -146,25 +147,40 @@ async def changes(request: Request) -> Response:
     heartbeat = q_int(request, "heartbeat", None, minimum=1)
     if heartbeat is not None and not principal.is_admin:
         heartbeat = max(heartbeat, MIN_HEARTBEAT_MS)  # a newline a millisecond kept a core busy per connection
-    return StreamingResponse(_longpoll(store, query, heartbeat), media_type="application/json")
+    authenticator = request.app.state.authenticator
+    return StreamingResponse(
+        _longpoll(store, query, heartbeat, authenticator.open_feed(principal.user_id)), media_type="application/json"
+    )
 
 
-async def _longpoll(store: Store, query: ChangesQuery, heartbeat_ms: int | None) -> AsyncIterator[bytes]:
-    """Wait for changes, writing a newline every heartbeat as CouchDB does, then the answer."""
+async def _longpoll(
+    store: Store, query: ChangesQuery, heartbeat_ms: int | None, feed: AbstractContextManager[asyncio.Event]
+) -> AsyncIterator[bytes]:
+    """Wait for changes, writing a newline every heartbeat as CouchDB does, then the answer. A sign-out of its user
+    through this gateway (`feed`'s event, server/sync/auth.py) ends the wait with no change: the phone's next request
+    is refused, instead of the phone reading on for the rest of the minute."""
     task = asyncio.ensure_future(store.changes(query))
-    try:
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=(heartbeat_ms or 60_000) / 1000)
-            if done:
-                break
-            if heartbeat_ms:
-                yield b"\n"
+    with feed as ended:
+        signed_out = asyncio.ensure_future(ended.wait())
         try:
-            yield orjson.dumps(task.result()) + b"\n"
-        except CouchError as e:
-            yield orjson.dumps(e.body()) + b"\n"
-    finally:
-        task.cancel()
+            while True:
+                done, _ = await asyncio.wait(
+                    {task, signed_out}, timeout=(heartbeat_ms or 60_000) / 1000, return_when=asyncio.FIRST_COMPLETED
+                )
+                if task in done:
+                    break
+                if signed_out in done:
+                    yield orjson.dumps({"results": [], "last_seq": query.since, "pending": 0}) + b"\n"
+                    return
+                if heartbeat_ms:
+                    yield b"\n"
+            try:
+                yield orjson.dumps(task.result()) + b"\n"
+            except CouchError as e:
+                yield orjson.dumps(e.body()) + b"\n"
+        finally:
+            task.cancel()
+            signed_out.cancel()
 
 
 # ----- revs_diff, bulk_get, bulk_docs -----

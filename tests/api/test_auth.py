@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import jwt
 import pytest
@@ -304,3 +306,26 @@ def test_an_ipv6_network_is_throttled_as_one_address() -> None:
     assert address_network("203.0.113.7") == "203.0.113.7"
     assert address_network("::ffff:203.0.113.7") == "203.0.113.7"
     assert address_network("testclient") == "testclient"
+
+
+def test_a_sign_out_ends_the_phones_waiting_longpoll_at_once(world: World) -> None:
+    """A phone's live replication waits in a longpoll for up to a minute: signed out by the office (a lost phone), it
+    is answered at once with no change, and its next request is refused, instead of reading on until the wait ends."""
+    zhou = world.login("zhou", "zhou-password")
+    answered: dict[str, Any] = {}
+
+    def wait() -> None:
+        started = time.monotonic()
+        resp = world.client.get("/sync/_changes?feed=longpoll&since=now&timeout=50000&heartbeat=10000", headers=zhou)
+        answered.update(status=resp.status_code, body=resp.json(), seconds=time.monotonic() - started)
+
+    waiting = threading.Thread(target=wait)
+    waiting.start()
+    time.sleep(1.0)
+    assert not answered, answered  # still waiting for a change
+    office = world.login("wang", "wang-password")
+    assert world.client.post("/api/office/users/grid:zhou/revoke", headers=office).status_code == 200
+    waiting.join(timeout=20)
+    assert answered["status"] == 200 and answered["body"]["results"] == [], answered
+    assert answered["seconds"] < 5, answered
+    assert world.client.get("/sync/_changes", headers=zhou).status_code == 401
