@@ -78,7 +78,7 @@ def ranking_doc(
         before = earlier.get(shift_month(month, -1))
         group = ranked.intersection(before.get("working_group", ()) if before is not None else ())
     else:
-        group = working_group(month, entries, rules, earlier) & ranked
+        group = working_group(month, entries, rules, earlier)
     doc = {
         "_id": f"office:ranking:{subdistrict}:{month}",
         "type": "ranking",
@@ -96,22 +96,21 @@ def ranking_doc(
 def working_group(
     month: str, entries: Sequence[Mapping[str, Any]], rules: Rules, earlier: Mapping[str, Mapping[str, Any]]
 ) -> set[str]:
-    """The shops black-listed in `entries` (the finished `month`'s) and the snapshots before it in `earlier` often
-    enough for a working group."""
+    """The shops ranked in `entries` (the finished `month`'s) black-listed there and in the snapshots before it in
+    `earlier` often enough for a working group."""
     black = Counter(entry["shop"] for entry in entries if entry.get("list") == "black")
     for back in range(1, rules.working_group_window_months):
         before = earlier.get(shift_month(month, -back))
         if before is not None:
             black.update(entry["shop"] for entry in before.get("entries", ()) if entry.get("list") == "black")
-    return {shop for shop, n in black.items() if n >= rules.working_group_black_months}
+    ranked = {entry["shop"] for entry in entries}
+    return {shop for shop, n in black.items() if n >= rules.working_group_black_months and shop in ranked}
 
 
 def finished(snapshot: Mapping[str, Any], rules: Rules, earlier: Mapping[str, Mapping[str, Any]]) -> Doc | None:
     """`snapshot` (of a month that has ended, last written while it ran) with its working group counted on its own
     lists, or None when that is the group it has."""
-    entries = snapshot.get("entries", ())
-    ranked = {entry["shop"] for entry in entries}
-    group = sorted(working_group(str(snapshot["month"]), entries, rules, earlier) & ranked)
+    group = sorted(working_group(str(snapshot["month"]), snapshot.get("entries", ()), rules, earlier))
     if group == list(snapshot.get("working_group", ())):
         return None
     return {**snapshot, "working_group": group}
