@@ -187,7 +187,7 @@ async def _own(store: Store, black: BlackList, shop: str) -> tuple[str, Doc | No
     yet). The shop's month document is the first office's to record one; when that is another sub-district's (the
     shop moved between them during the month), this one's is `followup_id(shop, month, subdistrict)`: appending to the
     other's would show this office what that one recorded, and take it from that office's list."""
-    first, second = followup_id(shop, black.month), followup_id(shop, black.month, black.subdistrict)
+    first, second = _ids(black, shop)
     found = await docs_by_id(store, [first, second])
     for doc_id in (first, second):
         doc = found.get(doc_id)
@@ -350,7 +350,7 @@ async def of_month(store: Store, black: BlackList, flagged_before: Iterable[str]
     shops = [*black.shops, *sorted(set(flagged_before) - listed)]
     carried = await carried_groups(store, black, shops)
     shops = [shop for shop in shops if shop in listed or shop in carried]
-    ids = [doc_id for shop in shops for doc_id in (followup_id(shop, black.month), _second(black, shop))]
+    ids = [doc_id for shop in shops for doc_id in _ids(black, shop)]
     found = await docs_by_id(store, ids)
     own = {str(doc["shop"]): public(doc) for doc in found.values() if doc.get("subdistrict") == black.subdistrict}
     out = {}
@@ -361,8 +361,10 @@ async def of_month(store: Store, black: BlackList, flagged_before: Iterable[str]
     return out
 
 
-def _second(black: BlackList, shop: str) -> str:
-    return followup_id(shop, black.month, black.subdistrict)
+def _ids(black: BlackList, shop: str) -> tuple[str, str]:
+    """The two ids the shop's follow-up of the black list's month may have: the month's first (whichever office
+    recorded first), and the one of the list's sub-district when another's has the first (`_own`)."""
+    return followup_id(shop, black.month), followup_id(shop, black.month, black.subdistrict)
 
 
 def off_list(black: BlackList, followups: Mapping[str, Any]) -> list[str]:
@@ -394,7 +396,7 @@ def timeline(months: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for followup in months:
         actions = followup.get("actions", ())
-        doc_id = followup.get("_id") or followup_id(str(followup["shop"]), str(followup["month"]))
+        doc_id = followup["_id"]  # `of_shop` gives it: two sub-districts' follow-ups of one month differ by it
         for n, action in enumerate(reversed(actions)):  # `public` lists them newest first
             at = action.get("ended") or action.get("started") or action.get("on") or action.get("recorded_at")
             out.append(
