@@ -25,7 +25,15 @@ from ibmcloudant.cloudant_v1 import CloudantV1
 
 from server.errors import CouchError
 from server.store import revtree
-from server.store.protocol import AllDocsQuery, AttachmentBody, ChangesQuery, Doc, GetOptions, partition_of
+from server.store.protocol import (
+    AllDocsQuery,
+    AttachmentBody,
+    ChangesQuery,
+    Doc,
+    GetOptions,
+    no_changes,
+    partition_of,
+)
 
 # The highest character CouchDB's docs use to close a key range (`"S1:"` .. `"S1:\ufff0"`).
 HIGH = "\ufff0"
@@ -329,7 +337,7 @@ class CouchStore:
     async def changes(self, query: ChangesQuery) -> Doc:
         if query.partitions is not None and not query.partitions:  # a scope with no shop sees nothing
             await asyncio.sleep(query.wait_ms / 1000)
-            return {"results": [], "last_seq": query.since, "pending": 0}
+            return no_changes(query.since)
         since = _PouchdbServerGaps.seq_in(query.since) if self._emulate else query.since
         params: dict[str, str] = {"since": str(since)}
         for name in ("include_docs", "conflicts", "attachments", "descending"):
@@ -362,7 +370,7 @@ class CouchStore:
                     feed = await self._request("POST", "/_changes", params, body)
             except TimeoutError:
                 since = (await self.info())["update_seq"] if query.since == "now" else query.since
-                return {"results": [], "last_seq": since, "pending": 0}
+                return no_changes(since)
         if self._emulate and query.all_docs:
             _PouchdbServerGaps.winner_first(feed["results"], query.include_docs)
         if self._emulate:

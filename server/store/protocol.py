@@ -15,6 +15,11 @@ Doc = dict[str, Any]
 Seq = int | str
 
 
+def no_changes(since: Seq) -> Doc:
+    """A `_changes` answer with nothing in it: a longpoll ended with no change, at `since`."""
+    return {"results": [], "last_seq": since, "pending": 0}
+
+
 @dataclass(frozen=True)
 class ChangesQuery:
     since: Seq = 0

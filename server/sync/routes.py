@@ -21,7 +21,7 @@ from server.auth import Principal
 from server.errors import CouchError, bad_request, not_found
 from server.http import json_response, method_not_allowed, q_bool, q_int, q_json, read_object, settings_of
 from server.store import mango, revtree
-from server.store.protocol import AllDocsQuery, ChangesQuery, GetOptions, Store
+from server.store.protocol import AllDocsQuery, ChangesQuery, GetOptions, Store, no_changes
 from server.sync.writes import write_docs
 
 # Bounds on what one request from a device may make the gateway do (an operator's token is bound by the body
@@ -170,7 +170,7 @@ async def _longpoll(
                 if task in done:
                     break
                 if signed_out in done:
-                    yield orjson.dumps({"results": [], "last_seq": query.since, "pending": 0}) + b"\n"
+                    yield orjson.dumps(no_changes(query.since)) + b"\n"
                     return
                 if heartbeat_ms:
                     yield b"\n"
