@@ -48,6 +48,13 @@ export function shanghaiDay(ms: number = Date.now()): string {
   return shanghaiIso(ms).slice(0, 10);
 }
 
+/** The month before `month` (`2026-01` → `2025-12`). */
+export function monthBefore(month: string): string {
+  const [year = 0, number = 1] = month.split('-').map(Number);
+  const index = year * 12 + number - 2;
+  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
+}
+
 /** The Shanghai day (`YYYY-MM-DD`) of a time written with its offset, as the server and the phones write them
  *  (`2026-11-28T09:30:00+08:00`); a value that is no time keeps its first ten characters. */
 export function dayOf(at: string): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlarmDoc, Doc, HazardDoc, PatrolDoc, SelfCheckDoc, ShopDoc } from '../src/grid/docs';
-import { allHazards, dayOf, dueAt, withoutRefused, dueList, filterDues, groupByShop, isNews, monthBefore, pendingVerdict, photosToKeep, isOverdue, monthProgress, RECENT_MS, weekOfDay } from '../src/grid/due';
+import { allHazards, dayOf, dueAt, withoutRefused, dueList, filterDues, groupByShop, isNews, pendingVerdict, photosToKeep, isOverdue, monthProgress, RECENT_MS, weekOfDay } from '../src/grid/due';
+import { monthBefore } from '../src/ulid';
 import { matchGridRoute } from '../src/grid/routes';
 import { shop } from './grid-fixtures';
 

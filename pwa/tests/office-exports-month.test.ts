@@ -38,7 +38,8 @@ const value = (root: HTMLElement, name: string): string =>
 
 describe('the days and the month the exports default to', () => {
   it('are last month in a month\'s first week, this month so far after it', async () => {
-    const { defaultPeriod, monthBefore, reportMonths } = await import('../src/office/exports');
+    const { defaultPeriod, reportMonths } = await import('../src/office/exports');
+    const { monthBefore } = await import('../src/ulid');
     expect(defaultPeriod('2026-12-01')).toEqual({ from: '2026-11-01', to: '2026-11-30', lastMonth: true });
     expect(defaultPeriod('2027-01-07')).toEqual({ from: '2026-12-01', to: '2026-12-31', lastMonth: true });
     expect(defaultPeriod('2028-03-02')).toEqual({ from: '2028-02-01', to: '2028-02-29', lastMonth: true });

@@ -14,7 +14,7 @@ import type {
 } from './docs';
 import { OTHER_ITEM, splitId } from './docs';
 import { namesHazard } from '../owner-hazards';
-import { addDays, dayOf, isoWeek, shanghaiDay } from '../ulid';
+import { addDays, dayOf, isoWeek, monthBefore, shanghaiDay } from '../ulid';
 
 export { addDays, dayOf }; // the grid's screens and tests take them from here
 
@@ -22,13 +22,6 @@ export { addDays, dayOf }; // the grid's screens and tests take them from here
 /** The ISO week (`2026-W48`) of a Shanghai day. */
 export function weekOfDay(day: string): string {
   return isoWeek(Date.parse(`${day}T12:00:00+08:00`));
-}
-
-/** The month before `month` (`2026-01` → `2025-12`). */
-export function monthBefore(month: string): string {
-  const [year = 0, number = 1] = month.split('-').map(Number);
-  const index = year * 12 + number - 2;
-  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
 }
 
 

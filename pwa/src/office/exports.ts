@@ -5,6 +5,7 @@
 // this month so far may be chosen); while a file is being made the screen says so. The district's office of several
 // sub-districts (街道) chooses whose rankings and report (the first by default); a sub-district's office has its own.
 import { h } from '../dom';
+import { monthBefore } from '../ulid';
 import { openInTab, qs, reasonOf } from './api';
 import { ot } from './i18n';
 import type { Screen } from './main';
@@ -23,12 +24,6 @@ function today(now: Date = new Date()): string {
 /** The days of a month's start in which the exports' days default to last month: the new month has hardly any
  *  records yet (not one week's round of self-checks), and the office exports then what it reports, last month. */
 export const FIRST_DAYS = 7;
-
-/** The month before `month` (YYYY-MM). */
-export function monthBefore(month: string): string {
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
-}
 
 /** The last day (YYYY-MM-DD) of `month` (YYYY-MM). */
 function lastDayOf(month: string): string {
