@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 // The poster screen shows the address every QR code and poster will hold, asked of the server, and warns (Chinese
-// first, English second) when phones cannot open it: loopback, a LAN address, plain http.
+// first, English second) when phones cannot open it: loopback, a LAN address, plain http. It prints a community's,
+// a grid's (the stack its grid worker takes round) or one shop's posters.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setLang } from '../src/i18n';
 import { officeEn, officeZh } from '../src/office/i18n';
@@ -30,15 +31,21 @@ const PUBLIC: PosterAddress = {
 
 let address: PosterAddress = LOCAL;
 let asked: string[] = [];
+const GRIDS = [
+  { code: 'g1', name: '文三一网格', workers: ['zhou'], shops: 2 },
+  { code: 'g2', name: '文三二网格', workers: ['li'], shops: 1 },
+];
+let communities: unknown[] = [];
 
 beforeEach(() => {
   asked = [];
+  communities = [{ code: 'wensan', name: '文三社区', shops: 3, grids: GRIDS }];
   signIn({ token: 't1', user: { id: 'office:wang', role: 'office', name: '王' } });
   vi.stubGlobal('fetch', async (path: string) => {
     asked.push(path);
     const answers: Record<string, unknown> = {
       '/api/office/posters/address': address,
-      '/api/office/registry/communities': [{ code: 'wensan', name: '文三社区', shops: 3, grids: [] }],
+      '/api/office/registry/communities': communities,
     };
     return new Response(JSON.stringify(answers[path.split('?')[0]!] ?? []), { status: 200 });
   });
@@ -103,6 +110,33 @@ describe('the poster screen', () => {
   });
 });
 
+describe('a grid\'s posters', () => {
+  it('are offered grid by grid, with its community and shops, and the one chosen is asked of the server', async () => {
+    vi.spyOn(URL, 'createObjectURL').mockImplementation(() => 'blob:posters');
+    const root = await screen();
+    const choice = root.querySelector<HTMLSelectElement>('select[name=poster_grid]')!;
+    // In the posters' own section, beside the communities' table.
+    expect(choice.closest('section')!.querySelector('[data-table=communities]')).not.toBeNull();
+    expect([...choice.options].map((o) => [o.value, o.textContent])).toEqual([
+      ['g1', '文三一网格（文三社区，2 家店铺）'],
+      ['g2', '文三二网格（文三社区，1 家店铺）'],
+    ]);
+    expect(choice.closest('label')!.textContent).toContain('由网格员送到每家每户张贴');
+    choice.value = 'g2';
+    const print = root.querySelector<HTMLButtonElement>('button[data-posters-grid]')!;
+    expect(print.textContent).toBe('打印整个网格的海报');
+    print.click();
+    await vi.waitFor(() => expect(asked).toContain('/api/office/posters.pdf?grid=g2'));
+    await vi.waitFor(() => expect(root.querySelector('.form-status.ok')?.textContent).toContain('posters-g2.pdf'));
+  });
+
+  it('cannot be asked for before a grid is registered', async () => {
+    communities = [{ code: 'wensan', name: '文三社区', shops: 0, grids: [] }];
+    const root = await screen();
+    expect(root.querySelector<HTMLButtonElement>('button[data-posters-grid]')!.disabled).toBe(true);
+  });
+});
+
 describe('what keeps phones from the address', () => {
   it('is named once a reason, the most serious first', () => {
     expect(posterProblems(PUBLIC)).toEqual([]);
@@ -122,6 +156,9 @@ describe('what keeps phones from the address', () => {
       'registry.posterWarning.private',
       'registry.posterWarning.http',
       'registry.posterWarning.fix',
+      'registry.postersGrid',
+      'registry.postersGridHint',
+      'registry.postersGridChoice',
     ] as const;
     for (const key of keys) {
       expect(officeZh[key]).toMatch(/[\u4e00-\u9fff]/);

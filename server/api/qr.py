@@ -11,9 +11,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.api.common import office, registry_of
-from server.errors import bad_request, not_found
+from server.errors import CouchError, bad_request, not_found
 from server.http import json_response, q_int, settings_of
+from server.office.reach import Reach
 from server.qr import MAX_SCALE, poster_address, posters_pdf, qr_png, qr_svg, shop_url
+from server.registry import Registry
 from server.store.protocol import Doc
 
 MAX_POSTERS: Final = 2000
@@ -73,36 +75,58 @@ async def png(request: Request) -> Response:
 
 
 async def posters(request: Request) -> Response:
-    """`GET /api/office/posters.pdf?community=&shop=`: one A4 poster per active shop of a community, or one shop's."""
+    """`GET /api/office/posters.pdf?community=&grid=&shop=`: one A4 poster per active shop of a community or of a
+    grid (the stack its grid worker takes round), or one shop's."""
     _principal, reach = await office(request)
     registry = registry_of(request)
-    community_code, shop_code = request.query_params.get("community"), request.query_params.get("shop")
-    if bool(community_code) == bool(shop_code):
-        raise bad_request("give either community={code} or shop={code}")
-    if shop_code:
+    named = {k: v for k in ("community", "grid", "shop") if (v := request.query_params.get(k))}
+    if len(named) != 1:
+        raise bad_request("请选择一个社区、网格或店铺。give one of community={code}, grid={code} or shop={code}")
+    [(kind, code)] = named.items()
+    if kind == "shop":
         # Another sub-district's shop is refused as an unknown one, in the same words.
-        unknown = not_found(f"没有编号为 {shop_code} 的店铺。No shop {shop_code}.")
-        await reach.shop(registry.store, shop_code, unknown)
-        shop = await registry.shop(shop_code)
+        unknown = not_found(f"没有编号为 {code} 的店铺。No shop {code}.")
+        await reach.shop(registry.store, code, unknown)
+        shop = await registry.shop(code)
         if shop is None:
             raise unknown
-        shops, community_code = [shop], shop["community"]
+        shops, community_code = [shop], str(shop["community"])
+    elif kind == "grid":
+        shops, community_code = await _grid_shops(reach, registry, code)
     else:
         missing = not_found(  # what an unknown community (or another sub-district's) gets
-            f"社区 {community_code} 没有在营业的店铺（或没有这个社区），无法生成二维码海报。"
-            f"No active shops in community {community_code}."
+            f"社区 {code} 没有在营业的店铺（或没有这个社区），无法生成二维码海报。No active shops in community {code}."
         )
-        await reach.community(registry.store, str(community_code), missing)
-        shops = [s for s in await registry.shops_of(community_code) if s.get("status") == "active"]
-        if not shops:
-            raise missing
-        if len(shops) > MAX_POSTERS:
-            raise bad_request(f"at most {MAX_POSTERS} posters at once")
-    community = await registry.community(str(community_code))
+        await reach.community(registry.store, code, missing)
+        shops, community_code = _active(await registry.shops_of(code), missing), code
+    community = await registry.community(community_code)
     name = community["name"] if community else ""
     body = await asyncio.to_thread(posters_pdf, shops, base_url(request), name)
-    label = shops[0]["code"] if shop_code else str(community_code)
+    label = shops[0]["code"] if kind == "shop" else code
     return _file(body, "application/pdf", f"posters-{re.sub(r'[^A-Za-z0-9_-]', '_', label)}.pdf")
+
+
+async def _grid_shops(reach: Reach, registry: Registry, code: str) -> tuple[list[Doc], str]:
+    """A grid's active shops and its community's code. An unknown grid (or another sub-district's) is a 404 naming
+    no more than the code asked for; a grid of the office's own with no active shop says so by its name."""
+    unknown = not_found(f"没有编号为 {code} 的网格。No grid {code}.")
+    await reach.grid(registry.store, code, unknown)
+    grid = await registry.grid(code)
+    if grid is None:
+        raise unknown
+    named = f"{grid.get('name') or code}（{code}）"
+    empty = not_found(f"网格 {named}没有在营业的店铺，无法生成二维码海报。No active shops in grid {code}.")
+    return _active(await registry.shops_of(grid=code), empty), str(grid.get("community", ""))
+
+
+def _active(shops: list[Doc], none: CouchError) -> list[Doc]:
+    """The active shops of those listed, `none` raised when there is none; at most MAX_POSTERS."""
+    active = [s for s in shops if s.get("status") == "active"]
+    if not active:
+        raise none
+    if len(active) > MAX_POSTERS:
+        raise bad_request(f"at most {MAX_POSTERS} posters at once")
+    return active
 
 
 routes = [

@@ -1,4 +1,5 @@
-"""QR codes and posters: every code decodes back to its shop's public URL, hostile names are printed as text."""
+"""QR codes and posters (a community's, a grid's, a shop's): every code decodes back to its shop's public URL, and
+hostile names are printed as text. A sub-district's office's grids: tests/api/test_subdistrict_offices.py."""
 
 from __future__ import annotations
 
@@ -74,6 +75,42 @@ def test_one_shop_poster(world: World) -> None:
     assert codes == ["http://testserver/s/S0003"] and "小吃店S0003" in text
 
 
+def test_a_grids_posters_are_its_active_shops_alone_the_stack_its_grid_worker_takes(world: World) -> None:
+    office = world.login("wang", "wang-password")
+    add_shop(world, "S0004", "新开的面馆", grid="g1")  # g1: S0001, S0002 and now S0004; g2: S0003
+    assert world.client.post("/api/office/shops/S0001/close", headers=office).status_code == 200
+    resp = world.client.get("/api/office/posters.pdf?grid=g1", headers=office)
+    assert resp.status_code == 200 and resp.headers["content-type"] == "application/pdf"
+    assert 'filename="posters-g1.pdf"' in resp.headers["content-disposition"]
+    pages = decode_pages(resp.content)
+    assert [codes for codes, _ in pages] == [[f"http://testserver/s/{c}"] for c in ("S0002", "S0004")]
+    for (_, text), code in zip(pages, ("S0002", "S0004"), strict=True):
+        # The community's poster, page for page: the same how-to and the shop's community beside its address.
+        assert f"店铺编号 {code}" in text and "扫一扫" in text and "首次使用请向网格员索取激活码" in text
+        assert "文三社区 · 曙光北路" in text
+    assert "小吃店S0002" in pages[0][1] and "新开的面馆" in pages[1][1]
+    # g2's shop is on g2's stack only.
+    [(codes, _text)] = decode_pages(world.client.get("/api/office/posters.pdf?grid=g2", headers=office).content)
+    assert codes == ["http://testserver/s/S0003"]
+
+
+def test_a_grid_unknown_or_with_no_active_shop_is_told_in_chinese(world: World) -> None:
+    office = world.login("wang", "wang-password")
+    resp = world.client.get("/api/office/posters.pdf?grid=nogrid", headers=office)
+    assert (resp.status_code, resp.json()["error"]) == (404, "not_found")
+    assert resp.json()["reason"] == "没有编号为 nogrid 的网格。No grid nogrid."
+    assert world.client.post("/api/office/shops/S0003/close", headers=office).status_code == 200
+    resp = world.client.get("/api/office/posters.pdf?grid=g2", headers=office)
+    assert (resp.status_code, resp.json()["error"]) == (404, "not_found")
+    assert resp.json()["reason"].startswith("网格 文三二网格（g2）没有在营业的店铺，无法生成二维码海报。")
+    for url in ("/api/office/posters.pdf?grid=g1&community=wensan", "/api/office/posters.pdf?grid=g1&shop=S0001"):
+        resp = world.client.get(url, headers=office)
+        assert resp.status_code == 400 and resp.json()["reason"].startswith("请选择一个社区、网格或店铺。"), url
+    zhou = world.login("zhou", "zhou-password")  # a grid worker prints nothing, not even their own grid's
+    resp = world.client.get("/api/office/posters.pdf?grid=g1", headers=zhou)
+    assert resp.status_code == 403 and resp.json()["error"] == "forbidden"
+
+
 def test_refusals(world: World) -> None:
     office = world.login("wang", "wang-password")
     zhou = world.login("zhou", "zhou-password")
@@ -88,6 +125,8 @@ def test_refusals(world: World) -> None:
         ("/api/office/posters.pdf?community=wensan&shop=S0001", 400),
         ("/api/office/posters.pdf?community=nowhere", 404),
         ("/api/office/posters.pdf?shop=S9999", 404),
+        ("/api/office/posters.pdf?grid=nogrid", 404),
+        ("/api/office/posters.pdf?grid=", 400),
     ):
         resp = world.client.get(url, headers=office)
         assert resp.status_code == status, (url, resp.text)

@@ -38,6 +38,7 @@ REQUESTS: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/office/shops/{}/qr.png", None, "shop"),
     ("GET", "/api/office/posters.pdf?shop={}", None, "shop"),
     ("GET", "/api/office/posters.pdf?community={}", None, "community"),
+    ("GET", "/api/office/posters.pdf?grid={}", None, "grid"),
     ("GET", "/api/office/rewards/{}", None, "shop"),
     ("GET", "/api/office/rewards?community={}", None, "community"),
     ("POST", "/api/office/rewards/{}/redemptions", {"points": 1, "prize": "灭火毯"}, "shop"),

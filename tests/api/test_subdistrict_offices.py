@@ -20,6 +20,7 @@ from tests.api.conftest import World, open_world
 from tests.api.test_alarm_flow import push, wait_until
 from tests.api.test_every_route import ENDLESS, operations
 from tests.api.test_import import csv_bytes
+from tests.api.test_qr import decode_pages
 from tests.validators.builders import gas_leak_patrol
 from tests.worlds import shop_fields
 
@@ -267,6 +268,26 @@ def test_each_office_sees_and_counts_its_own_shops(district: District) -> None:
         client.put("/api/office/registry/subdistricts/xihu", json={"name": "西溪街道"}, headers=d.sun).status_code
         == 200
     )
+
+
+def test_a_sub_district_office_prints_its_own_grids_posters_only(district: District) -> None:
+    d, client = district, district.world.client
+    resp = client.get("/api/office/posters.pdf?grid=xg", headers=d.sun)
+    assert resp.status_code == 200
+    [(codes, text)] = decode_pages(resp.content)
+    assert codes == ["http://testserver/s/T0001"] and "西溪茶馆T0001" in text and "西溪社区" in text
+    assert [c for c, _ in decode_pages(client.get("/api/office/posters.pdf?grid=g1", headers=d.zhao).content)] == [
+        [f"http://testserver/s/{c}"] for c in ("S0001", "S0002")
+    ]
+    # minglou's grid is to xihu's office a grid that does not exist: the same 404, the same words.
+    foreign = client.get("/api/office/posters.pdf?grid=g1", headers=d.sun)
+    unknown = client.get("/api/office/posters.pdf?grid=g9", headers=d.sun)
+    assert foreign.status_code == unknown.status_code == 404
+    assert foreign.json()["reason"] == "没有编号为 g1 的网格。No grid g1."
+    assert unknown.json()["reason"] == "没有编号为 g9 的网格。No grid g9."
+    # The district's office prints either.
+    assert client.get("/api/office/posters.pdf?grid=xg", headers=d.wang).status_code == 200
+    assert client.get("/api/office/posters.pdf?grid=g1", headers=d.wang).status_code == 200
 
 
 def test_accounts_made_by_a_sub_district_office_belong_to_it(district: District) -> None:

@@ -1,6 +1,6 @@
 // The registry: import the shop survey (CSV/XLSX) as a job with a progress bar and a validation report; add and
-// edit shops, communities, grids and users; owner activation codes; QR posters per community or shop; the sign-in
-// and action log (./audit).
+// edit shops, communities, grids and users; owner activation codes; QR posters per community, grid or shop; the
+// sign-in and action log (./audit).
 import { h } from '../dom';
 import { ApiError, get, qs, reasonOf, send, upload } from './api';
 import { auditLog } from './audit';
@@ -321,6 +321,14 @@ export function posterAddressBox(): HTMLElement {
 function posters(communities: Community[]): HTMLElement {
   const status = h('p', { class: 'form-status', role: 'status' });
   const shop = input('poster_shop', { placeholder: 'S0001', maxlength: '32' });
+  // A grid's posters are the stack its grid worker takes round (the seed: 由网格员送到每家每户张贴).
+  const grids = communities.flatMap((c) => (c.grids ?? []).map((g): [string, string] =>
+    [g.code, ot('registry.postersGridChoice', { grid: g.name, community: c.name, shops: String(g.shops) })]));
+  const grid = select('poster_grid', grids, grids[0]?.[0]);
+  const printGrid = button(ot('registry.postersGrid'), () =>
+    downloadShown(status, `/api/office/posters.pdf${qs({ grid: grid.value })}`, `posters-${grid.value}.pdf`));
+  printGrid.dataset.postersGrid = '';
+  printGrid.disabled = grids.length === 0;
   return section(
     ot('registry.posters'),
     posterAddressBox(),
@@ -342,6 +350,7 @@ function posters(communities: Community[]): HTMLElement {
       communities,
       { 'data-table': 'communities' },
     ),
+    h('div', { class: 'row' }, field(ot('registry.postersGrid'), grid, ot('registry.postersGridHint')), printGrid),
     h('div', { class: 'row' }, field(ot('registry.postersShop'), shop),
       button(ot('registry.postersShop'), () =>
         downloadShown(status, `/api/office/posters.pdf${qs({ shop: shop.value.trim() })}`, `poster-${shop.value.trim()}.pdf`))),
