@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fitWithin, MAX_SIDE, nextQuality, QUALITIES, shrinkFactor, TARGET_MAX_BYTES } from '../src/photo-size';
 import { needsRenewal, tokenClaims } from '../src/session';
 import { isoWeek, newUlid, shanghaiDay, shanghaiIso, ulidTime } from '../src/ulid';
@@ -37,6 +37,10 @@ describe('photo resizing maths', () => {
 });
 
 describe('ids and times of the wire format', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('makes ULIDs the server accepts, sorted in creation order even within one millisecond', () => {
     const ids = Array.from({ length: 200 }, () => newUlid(1_764_300_000_000));
     for (const id of ids) expect(id).toMatch(SERVER_ULID);
@@ -51,6 +55,32 @@ describe('ids and times of the wire format', () => {
     expect(shanghaiIso(ms)).toBe('2026-11-29T01:30:05.123+08:00');
     expect(Date.parse(shanghaiIso(ms))).toBe(ms);
     expect(shanghaiDay(ms)).toBe('2026-11-29');
+  });
+
+  it('turns the day at midnight in Shanghai (16:00 UTC), not at the device\'s midnight', () => {
+    expect(shanghaiDay(Date.parse('2026-11-30T15:59:59.999Z'))).toBe('2026-11-30');
+    expect(shanghaiDay(Date.parse('2026-11-30T16:00:00.000Z'))).toBe('2026-12-01'); // a new month
+    expect(shanghaiDay(Date.parse('2026-12-31T15:59:59.999Z'))).toBe('2026-12-31');
+    expect(shanghaiDay(Date.parse('2026-12-31T16:00:00.000Z'))).toBe('2027-01-01'); // a new year
+    expect(shanghaiDay(Date.parse('2028-02-28T16:00:00.000Z'))).toBe('2028-02-29');
+  });
+
+  it('is today in Shanghai by default, as the office\'s screens ask it (exports, the red/black list\'s follow-ups)', () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-30T15:59:59.999Z') });
+    expect(shanghaiDay()).toBe('2026-11-30');
+    vi.setSystemTime(new Date('2026-11-30T16:00:00.000Z'));
+    expect(shanghaiDay()).toBe('2026-12-01');
+  });
+
+  it('agrees with the Asia/Shanghai calendar of Intl, which the office\'s screens used before, around every midnight', () => {
+    const intl = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' });
+    const start = Date.parse('2026-12-25T16:00:00Z');
+    for (let day = 0; day < 70; day++) {
+      for (const offset of [-60_000, -1, 0, 1, 60_000, 8 * 3600_000]) {
+        const ms = start + day * 86_400_000 + offset;
+        expect(shanghaiDay(ms)).toBe(intl.format(new Date(ms)));
+      }
+    }
   });
 
   it('counts ISO weeks as the server does', () => {

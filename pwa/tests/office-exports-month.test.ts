@@ -67,6 +67,17 @@ describe('the days and the month the exports default to', () => {
     await vi.waitFor(() => expect(opened).toEqual(['/api/office/reports/2026-11.html']));
   });
 
+  it('turn to the new month at midnight in Shanghai (16:00 UTC)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-30T15:59:59.999Z') }); // 30 November, 23:59:59
+    let root = await screen();
+    expect([value(root, 'from'), value(root, 'to'), value(root, 'month')]).toEqual(['2026-11-01', '2026-11-30', '2026-10']);
+    document.body.replaceChildren();
+    vi.setSystemTime(new Date('2026-11-30T16:00:00.000Z')); // 1 December, 00:00
+    root = await screen();
+    expect([value(root, 'from'), value(root, 'to'), value(root, 'month')]).toEqual(['2026-11-01', '2026-11-30', '2026-11']);
+    expect(root.querySelector('[data-last-month-days]')).not.toBeNull();
+  });
+
   it('keep this month\'s days past its first week, the report still on last month', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-12-15T02:00:00Z') });
     const root = await screen();

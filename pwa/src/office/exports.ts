@@ -5,7 +5,7 @@
 // this month so far may be chosen); while a file is being made the screen says so. The district's office of several
 // sub-districts (街道) chooses whose rankings and report (the first by default); a sub-district's office has its own.
 import { h } from '../dom';
-import { monthBefore } from '../ulid';
+import { monthBefore, shanghaiDay } from '../ulid';
 import { openInTab, qs, reasonOf } from './api';
 import { ot } from './i18n';
 import type { Screen } from './main';
@@ -15,11 +15,6 @@ import { button, downloadShown, field, input, loadInto, say, section, select } f
 const KINDS = ['shops', 'checks', 'hazards', 'rankings'] as const;
 type Kind = (typeof KINDS)[number];
 const RANGED: readonly Kind[] = ['checks', 'hazards'];
-
-/** Today in Asia/Shanghai as YYYY-MM-DD. */
-function today(now: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(now);
-}
 
 /** The days of a month's start in which the exports' days default to last month: the new month has hardly any
  *  records yet (not one week's round of self-checks), and the office exports then what it reports, last month. */
@@ -86,7 +81,7 @@ export function reportPath(month: string, subdistrict: string | null = null): st
 export const exports: Screen = () => {
   const status = h('p', { class: 'form-status', role: 'status' });
   const fail = (err: unknown): void => say(status, `${ot('common.failed')}: ${reasonOf(err)}`, 'error');
-  const day = today();
+  const day = shanghaiDay();
   const period = defaultPeriod(day);
   const from = input('from', { type: 'date', value: period.from });
   const to = input('to', { type: 'date', value: period.to });

@@ -4,6 +4,7 @@
 // The black list's rows say what the office did about each shop (黑榜跟进: 约谈, 专项检查, 专班整治) and record it.
 import { h } from '../dom';
 import { navigate } from '../router';
+import { shanghaiDay } from '../ulid';
 import { get, qs, send } from './api';
 import { num, when } from './format';
 import { label, ot } from './i18n';
@@ -234,11 +235,6 @@ function pagedRanking(
 /** "11-05" of "2026-11-05": the month is the list's own. */
 const monthDay = (day: string | undefined): string => (day ?? '').slice(5) || '—';
 
-/** Today in Asia/Shanghai as YYYY-MM-DD: the latest day something done may carry. */
-export function todayInShanghai(now: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-}
-
 /** "黑榜 12 家：已约谈 9，已专项检查 7，……，尚有 4 家待跟进" above the lists. */
 /** A month with a snapshot, as `/api/office/rankings` lists them. */
 export interface MonthListed {
@@ -358,7 +354,7 @@ function followupCell(r: RankRow, path: string, saved: () => void): HTMLElement 
  *  the shop (the month's or carried from an earlier month), finished on a day, its start and members as recorded.
  *  A shop off the black list: only the end of the working group in the shop. */
 function followupForm(r: RankRow, path: string, saved: () => void): HTMLFormElement {
-  const today = todayInShanghai();
+  const today = shanghaiDay();
   const offList = r.list !== 'black';
   const kinds: [string, string][] = offList
     ? []
@@ -504,7 +500,7 @@ export const ranking: Screen = (query) => {
         // The month still running flags the shops its last month flagged (its own lists count once it has ended).
         section(
           ot('ranking.workingGroup'),
-          shown.slice(0, 7) === todayInShanghai().slice(0, 7)
+          shown.slice(0, 7) === shanghaiDay().slice(0, 7)
             ? h('p', { class: 'muted', 'data-group-basis': 'last-month' }, ot('ranking.groupBasis'))
             : null,
           group.el,
@@ -527,7 +523,7 @@ export const ranking: Screen = (query) => {
     const answer = await get<unknown>(calls.months);
     const listed = listOf<string | MonthListed>(answer, 'months').map((m) => (typeof m === 'string' ? { month: m } : m));
     const months = listed.map((m) => m.month);
-    const fallback = defaultMonth(listed, todayInShanghai());
+    const fallback = defaultMonth(listed, shanghaiDay());
     const month = asked || fallback;
     const s = select('month', months.map((m) => [m, m] as [string, string]), month);
     s.addEventListener('change', () => navigate(calls.path(s.value)));
