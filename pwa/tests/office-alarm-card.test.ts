@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 // An alarm card drawn again (a colleague's step, the live stream) keeps what the office user is typing on it.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { setLang } from '../src/i18n';
 import { alarmCard, keepTyping } from '../src/office/alarms';
 
 const alarm = {
@@ -74,5 +75,44 @@ describe('what the alarm found', () => {
     const card = alarmCard(closed as never, () => undefined, new Map(), new Map(), known as never, '2026-12-04');
     expect(card.querySelector('[data-hazards-not-closed]')).toBeNull();
     expect(card.querySelector('[data-action=resolve]')).not.toBeNull(); // resolving is never forbidden
+  });
+
+  describe('the 办结 dialog', () => {
+    afterEach(() => {
+      vi.unstubAllGlobals();
+      setLang('zh-CN');
+    });
+
+    /** The question the card's 办结 asks (declined: nothing is sent). */
+    const asked = (alarm: object, today: string): string[] => {
+      const questions: string[] = [];
+      vi.stubGlobal('confirm', (message: string) => (questions.push(message), false));
+      const card = alarmCard(alarm as never, () => undefined, new Map(), new Map(), known as never, today);
+      card.querySelector<HTMLButtonElement>('[data-action=resolve]')!.click();
+      return questions;
+    };
+
+    it('repeats which hazards are not closed yet before asking, as the card says it', () => {
+      const dispatched = { ...found, status: 'dispatched', department: 'gas' };
+      expect(asked(dispatched, '2026-12-04')).toEqual([
+        '隐患尚未销号：燃气瓶/管道及报警器不安全（逾期 · 整改期限 2026-12-03）、食品是否分类存放（已整改待复查）\n' +
+          '确认办结该报警？办结后不能撤回。',
+      ]);
+      expect(asked(found, '2026-12-02')).toEqual([
+        '隐患尚未销号：燃气瓶/管道及报警器不安全（待整改 · 整改期限 2026-12-03）、食品是否分类存放（已整改待复查）\n' +
+          '该报警尚未派单。确认不派单直接办结？办结后不能撤回。',
+      ]);
+    });
+
+    it('says it in English too, and only asks once every hazard is closed', () => {
+      setLang('en');
+      expect(asked({ ...found, status: 'dispatched', department: 'gas' }, '2026-12-02')).toEqual([
+        'Hazards not yet closed: Gas cylinder, hose or alarm unsafe (Open · Deadline 2026-12-03), Food stored apart (Rectified, awaiting check)\n' +
+          'Resolve this alarm? This cannot be undone.',
+      ]);
+      setLang('zh-CN');
+      const closed = { ...found, status: 'dispatched', items: found.items.map((it) => ({ ...it, hazard_status: 'closed' })) };
+      expect(asked(closed, '2026-12-02')).toEqual(['确认办结该报警？办结后不能撤回。']);
+    });
   });
 });

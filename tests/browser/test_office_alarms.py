@@ -87,7 +87,10 @@ def test_a_patrol_alarm_goes_live_to_the_desk_and_through_its_lifecycle(
     card.locator("[data-action=resolve]").click()
     card = page.locator(f'[data-alarm-id="{alarm_id}"][data-status=resolved]')
     card.wait_for()
-    assert confirms == ["确认办结该报警？办结后不能撤回。"]  # asked before a step nothing undoes
+    # Asked before a step nothing undoes, with the card's warning: the gas hazard is still to be fixed.
+    due = patrol["findings"][0]["deadline"]
+    warning = f"隐患尚未销号：燃气瓶/管道及报警器不安全（待整改 · 整改期限 {due}）"
+    assert confirms == [f"{warning}\n确认办结该报警？办结后不能撤回。"]
     assert card.locator(".history li").count() == 4
     office_name = names[f"office:{logins['office'][0]['username']}"]
     assert card.locator(".history li").nth(3).inner_text().startswith("已办结 · ")

@@ -111,19 +111,32 @@ function findings(alarm: Alarm, known: Items, today: string): HTMLElement {
   );
 }
 
-/** Beside 办结: the hazards behind the alarm that are not closed (销号) yet. Resolving stays allowed. */
-function notClosed(alarm: Alarm, known: Items, today: string): HTMLElement | null {
-  const open = alarm.items.flatMap((it) => {
+/** The hazards behind the alarm that are not closed (销号) yet, each in words with where it stands. */
+function openHazards(alarm: Alarm, known: Items, today: string): string[] {
+  return alarm.items.flatMap((it) => {
     const now = hazardNow(it, today);
     const words = itemWords(it.item, known);
     return now && now.status !== 'closed' ? [getLang() === 'en' ? `${words} (${now.text})` : `${words}（${now.text}）`] : [];
   });
+}
+
+/** Beside 办结: the hazards behind the alarm that are not closed yet. Resolving stays allowed. */
+function notClosed(alarm: Alarm, known: Items, today: string): HTMLElement | null {
+  const open = openHazards(alarm, known, today);
   if (open.length === 0) return null;
   return h(
     'span',
     { class: 'not-closed', 'data-hazards-not-closed': String(open.length) },
     ot('alarms.hazardsNotClosed', { items: joinList(open) }),
   );
+}
+
+/** What 办结 asks before a step nothing undoes: the card's warning of the hazards not closed yet first (resolving
+ *  stays allowed, but not unknowingly), then the question, which says plainly when nobody was sent. */
+function resolveQuestion(alarm: Alarm, known: Items, today: string): string {
+  const ask = ot(alarm.status === 'dispatched' ? 'alarms.resolveConfirm' : 'alarms.resolveUndispatched');
+  const open = openHazards(alarm, known, today);
+  return open.length ? `${ot('alarms.hazardsNotClosed', { items: joinList(open) })}\n${ask}` : ask;
 }
 
 function history(alarm: Alarm, names: Names): HTMLElement {
@@ -210,11 +223,9 @@ function actions(
     go.dataset.action = 'dispatch';
     buttons.push(h('label', { class: 'inline' }, ot('alarms.department'), dept), go);
   }
-  // No step comes after 办结 and none goes back: asked first, and said plainly when nobody was sent.
+  // No step comes after 办结 and none goes back: asked first (resolveQuestion).
   const done = button(ot('alarms.resolve'), () =>
-    confirm(ot(alarm.status === 'dispatched' ? 'alarms.resolveConfirm' : 'alarms.resolveUndispatched'))
-      ? step('resolve', {})()
-      : undefined,
+    confirm(resolveQuestion(alarm, known, today)) ? step('resolve', {})() : undefined,
   );
   done.dataset.action = 'resolve';
   buttons.push(done);
