@@ -3,8 +3,11 @@ its hazard stands now (`hazard_status`, `deadline`), joined from the hazard docu
 
 The alarm document is a projection frozen at the submission, while its hazards go on (rectified, overdue, closed):
 the office resolving an alarm needs to know whether they are closed. So the join is made when an answer is sent,
-one batched read of every hazard of a page of alarms, and once per event of the live stream (every open desk
-shares it), never one read per alarm.
+one batched read of every hazard of a page of alarms, once per event of the live stream (every open desk
+shares it) and once for all the events a reconnecting desk is replayed, never one read per alarm.
+
+The webhook's receiver (a duty phone, a group bot) has no desk to draw the items: `in_words` gives it each finding as
+a line of the desk's card (严重 燃气瓶/管道及报警器不安全 · 阁楼住人处使用煤气灶做饭 · 待整改 · 整改期限 2026-03-03).
 """
 
 from __future__ import annotations
@@ -12,14 +15,33 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from server.alarms import AlarmEvent, shop_of
 from server.errors import CouchError
+from server.exports import SEVERITY, item_labels
 from server.store.protocol import Doc, Store
 from server.store.reads import docs_by_id
 
 log = logging.getLogger(__name__)
+
+# The desk's words (pwa/src/office/i18n.ts `item.*`, `hazard.*`, `efile.deadline`): a hazard's item as found
+# (燃气瓶/管道及报警器不安全), not the checklist's question; an item the office added has its checklist's words.
+ITEM_WORDS: Final = {
+    "open_flame": "居住区域使用明火",
+    "sleeping_people": "店内住宿",
+    "three_in_one": "“三合一”",
+    "escape_route": "逃生通道不畅",
+    "extinguisher_present": "未配备灭火器/消防栓",
+    "extinguisher_valid": "灭火器过期",
+    "rcd_installed": "未安装漏电保护装置",
+    "ebike_indoor_charging": "电瓶车店内充电",
+    "gas_safe": "燃气瓶/管道及报警器不安全",
+    "wiring_ok": "电线私拉乱接",
+    "other": "其他",
+}
+HAZARD_WORDS: Final = {"open": "待整改", "rectified": "已整改待复查", "closed": "已销号", "overdue": "逾期"}
+DEADLINE_WORDS: Final = "整改期限"
 
 
 def hazard_ids(alarm: Mapping[str, Any]) -> list[str]:
@@ -78,3 +100,65 @@ async def event_findings(store: Store, event: AlarmEvent) -> Doc:
         log.warning("alarm stream: the hazards of %s were not read (%s)", event.alarm.get("_id"), e)
         return event.alarm
     return alarm
+
+
+async def replayed(store: Store, events: Sequence[AlarmEvent]) -> list[Doc]:
+    """The alarms of the events a reconnecting desk missed, as `told` now, in one batch: the read each event kept
+    for the live streams (`event_findings`) is of when it was first sent, and a desk shown those states would keep
+    them (a resolved alarm is not told again when its hazards are closed). A failed read sends them as stored."""
+    try:
+        return await with_findings(store, [event.alarm for event in events])
+    except CouchError as e:
+        log.warning("alarm stream: the hazards of %d replayed events were not read (%s)", len(events), e)
+        return [event.alarm for event in events]
+
+
+def hazard_now(item: Mapping[str, Any], today: str) -> str | None:
+    """Where an item's hazard stands on `today` (YYYY-MM-DD) as the desk's card says it: its status, overdue once its
+    deadline has passed (the server marks it just after midnight), with the deadline while it is to be fixed."""
+    status, deadline = item.get("hazard_status"), item.get("deadline")
+    if not isinstance(status, str) or not status:
+        return None
+    if status == "open" and isinstance(deadline, str) and deadline < today:
+        status = "overdue"
+    due = f" · {DEADLINE_WORDS} {deadline}" if status in ("open", "overdue") and isinstance(deadline, str) else ""
+    return f"{HAZARD_WORDS.get(status, status)}{due}"
+
+
+def finding_lines(alarm: Mapping[str, Any], labels: Mapping[str, str], today: str) -> list[str]:
+    """Each item of a `told` alarm as a line of the desk's card: severity, the item in words, the note, the hazard
+    today. `labels`: the checklists' words of the items the desk has none of its own for."""
+    items = alarm.get("items")
+    lines: list[str] = []
+    for item in items if isinstance(items, list) else ():
+        if not isinstance(item, dict):
+            continue
+        name, severity, note = str(item.get("item")), str(item.get("severity")), item.get("note")
+        words = ITEM_WORDS.get(name) or labels.get(name) or name
+        line = f"{SEVERITY.get(severity, severity)} {words}"
+        if isinstance(note, str) and note:
+            line += f" · {note}"
+        if (now := hazard_now(item, today)) is not None:
+            line += f" · {now}"
+        lines.append(line)
+    return lines
+
+
+async def in_words(store: Store, alarm: Doc, today: str) -> tuple[Doc, list[str]]:
+    """The alarm as `told` and its `finding_lines`, for the webhook. The checklists are read only for an item the
+    desk has no words of its own for. A failed read leaves out what it would have told (the hazards' states, or
+    the checklist's words: the item's id), rather than the alarm."""
+    try:
+        [shown] = await with_findings(store, [alarm])
+    except CouchError as e:
+        log.warning("webhook: the hazards of %s were not read (%s)", alarm.get("_id"), e)
+        shown = alarm
+    items = shown.get("items")
+    named = {str(item.get("item")) for item in items if isinstance(item, dict)} if isinstance(items, list) else set()
+    labels: Mapping[str, str] = {}
+    if named - ITEM_WORDS.keys():
+        try:
+            labels = await item_labels(store)
+        except CouchError as e:
+            log.warning("webhook: the checklists' words of %s were not read (%s)", alarm.get("_id"), e)
+    return shown, finding_lines(shown, labels, today)

@@ -3,11 +3,17 @@
 The webhook listens to the alarm index (`server.alarms`), which follows the changes feed: an alarm written by this
 gateway's validators, by `mashang worker` or by another gateway is heard alike, and announced as `alarm.new`; an
 alarm the validators withdrew after it was announced (the submission's alarm took its place) as `alarm.withdrawn`.
-Listening only queues: background workers deliver, so a slow or broken receiver never holds anything up. The
-receiver checks `X-Mashang-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw body with the shared secret;
-`X-Mashang-Delivery` stays the same across the attempts of one delivery, so it can drop repeats. The last attempts
-are logged in `_local/server/webhook-log` (not replicated, shared by the gateways of one database) for the office,
-and a failed attempt is a warning in the server's log, a delivery given up an error (naming the URL's host only).
+Listening only queues: background workers deliver, so a slow or broken receiver never holds anything up.
+
+The body is `{"event", "delivery", "alarm"}`, and for `alarm.new` `"findings"` too: the alarm is the desk's
+(`server.alarm_findings`), each item with its finding's `note` and its hazard's `hazard_status` and `deadline`, and
+`findings` has each item as a line of the desk's card (严重 燃气瓶/管道及报警器不安全 · 待整改 · 整改期限 2026-03-03),
+for a receiver that only passes text on (a duty phone, a group bot); both as they were when the delivery was queued,
+so every attempt of it sends the same body. The receiver checks `X-Mashang-Signature: sha256=<hex>`, the
+HMAC-SHA256 of the raw body with the shared secret; `X-Mashang-Delivery` stays the same across the attempts of one
+delivery, so it can drop repeats. The last attempts are logged in `_local/server/webhook-log` (not replicated,
+shared by the gateways of one database) for the office, and a failed attempt is a warning in the server's log, a
+delivery given up an error (naming the URL's host only).
 
 A failed attempt is tried again after 1, 2, 4 ... × `webhook_backoff_seconds`, each wait at most
 `webhook_backoff_max_seconds` (5 minutes), until `webhook_retry_hours` (24) after the delivery was queued, so a
@@ -51,6 +57,7 @@ import httpx
 import orjson
 
 from server import __version__
+from server.alarm_findings import in_words
 from server.alarms import Alarms, Change, local_now, public
 from server.errors import CouchError
 from server.ids import new_ulid
@@ -176,6 +183,7 @@ class _Delivery:
     event: Event
     alarm: Doc
     queued_at: datetime
+    findings: list[str] | None = None  # an `alarm.new`'s items in words (none kept by an older version)
     made: int = 0  # attempts made (resumed: those its schedule had made by the start)
     due: float = 0.0  # the loop's time of the next attempt
     trying: bool = False
@@ -236,7 +244,10 @@ class Webhook:
                 event = kept.get("event", "alarm.new")
                 # A time ahead of this clock (another machine's, or written by hand) would move the retry window on.
                 queued = min(_moment(kept.get("queued_at")) or now, now)
-                item = _Delivery(doc_id, str(kept["delivery"]), event, kept["alarm"], queued)
+                findings = kept.get("findings")
+                if not isinstance(findings, list) or not all(isinstance(line, str) for line in findings):
+                    findings = None
+                item = _Delivery(doc_id, str(kept["delivery"]), event, kept["alarm"], queued, findings)
                 self._resume(item, now, due)
                 self._waiting.setdefault(item.delivery, item)
             self._changed.notify_all()
@@ -335,10 +346,16 @@ class Webhook:
         alarm_id = str(alarm.get("_id"))
         doc_id = day_doc(alarm.get("created_at"), self.clock())
         delivery = new_ulid()
-        shown = public(alarm) if event == "alarm.new" else {"_id": alarm_id, "shop": alarm.get("shop")}
+        findings: list[str] | None = None
+        if event == "alarm.new":
+            shown, findings = await in_words(self.store, public(alarm), self.clock().date().isoformat())
+        else:
+            shown = {"_id": alarm_id, "shop": alarm.get("shop")}
         full = len(self._waiting) >= QUEUE_SIZE
         queued_at = _precise_now()
         item = {"delivery": delivery, "event": event, "alarm": shown, "queued_at": queued_at.isoformat()}
+        if findings is not None:
+            item["findings"] = findings
         news = False
 
         def add(doc: Doc) -> Doc | None:
@@ -368,7 +385,7 @@ class Webhook:
         async with self._changed:
             full = len(self._waiting) >= QUEUE_SIZE  # filled while the day was written: it stays there
             if not full:
-                self._waiting[delivery] = _Delivery(doc_id, delivery, event, shown, queued_at)
+                self._waiting[delivery] = _Delivery(doc_id, delivery, event, shown, queued_at, findings)
                 self._changed.notify_all()
         if full:
             await self._record(delivery, event, shown, 0, None, "queued for the next start: the delivery queue is full")
@@ -455,7 +472,10 @@ class Webhook:
     async def _post(self, item: _Delivery) -> tuple[int | None, str | None]:
         """One attempt: (the receiver's status, None when it answered 2xx, else what went wrong)."""
         assert self._client is not None and self.url is not None, "start() first"
-        body = orjson.dumps({"event": item.event, "delivery": item.delivery, "alarm": item.alarm})
+        payload: Doc = {"event": item.event, "delivery": item.delivery, "alarm": item.alarm}
+        if item.findings is not None:
+            payload["findings"] = item.findings
+        body = orjson.dumps(payload)
         headers = {
             "Content-Type": "application/json",
             "X-Mashang-Delivery": item.delivery,

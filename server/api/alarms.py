@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from server.alarm_findings import event_findings, with_findings
+from server.alarm_findings import event_findings, replayed, with_findings
 from server.alarms import ALARM_ID, DEPARTMENTS, STATUSES, AlarmEvent, Alarms, Status, shop_of
 from server.api.common import office
 from server.api.dashboard import office_view
@@ -133,11 +133,12 @@ async def resolve(request: Request) -> Response:
 async def stream(request: Request) -> Response:
     """`GET /api/office/alarms/stream`: server-sent events, `event: alarm` with `{"change": "new"|"changed",
     "alarm": {...}}` for each new or changed alarm (its items with their findings, as in the list). A client that
-    reconnects with `Last-Event-ID` gets what it missed, or `event: reset` when that is no longer known (it should
-    then reload the list). A sub-district's office hears of its own shops' alarms only (which shops those are is
-    taken from the office's view again every `REACH_REFRESH_SECONDS`, so a shop moved to another sub-district
-    leaves its stream, and at once for an alarm of a shop the view does not know yet, one registered since). A
-    hazard's own later change (rectified, closed, overdue) sends each unresolved alarm naming it again, `changed`."""
+    reconnects with `Last-Event-ID` gets what it missed (each alarm as its event told it, its hazards as they are
+    now), or `event: reset` when that is no longer known (it should then reload the list). A sub-district's office
+    hears of its own shops' alarms only (which shops those are is taken from the office's view again every
+    `REACH_REFRESH_SECONDS`, so a shop moved to another sub-district leaves its stream, and at once for an alarm of
+    a shop the view does not know yet, one registered since). A hazard's own later change (rectified, closed,
+    overdue) sends each unresolved alarm naming it again, `changed`."""
     _principal, reach = await office(request)
     alarms = alarms_of(request)
     subscription, missed = alarms.subscribe(request.headers.get("last-event-id"), await in_reach(request, reach))
@@ -167,9 +168,10 @@ async def stream(request: Request) -> Response:
             yield f"retry: {RETRY_MS}\n\n".encode()
             if missed is None:
                 yield b"event: reset\ndata: {}\n\n"
-            for earlier in missed or ():
-                if await allowed(earlier):
-                    yield _sse(earlier, await event_findings(alarms.store, earlier))
+            # Replayed with their hazards as they are now, read in one batch: not as the live streams were sent them.
+            earlier = [event for event in missed or () if await allowed(event)]
+            for told, alarm in zip(earlier, await replayed(alarms.store, earlier), strict=True):
+                yield _sse(told, alarm)
             while True:
                 event = await subscription.next(KEEPALIVE_SECONDS)
                 if subscription.shops is not None and time.monotonic() - refreshed >= REACH_REFRESH_SECONDS:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from server.ids import new_ulid
-from server.models import Alarm, Score
+from server.models import Alarm, Hazard, Score
 from server.store.protocol import Doc, Store
 
 
@@ -39,6 +39,34 @@ def alarm_doc(shop: str, created_at: str, *, kind: str = "patrol", item: str = "
         "history": [{"status": "open", "at": created_at, "by": "server"}],
     }
     return Alarm.model_validate(doc).to_doc()
+
+
+def hazard_doc(alarm: dict[str, Any], status: str, note: str, deadline: str = "2026-03-03") -> dict[str, Any]:
+    """The hazard an alarm's first item names, as the validators write it (found with the alarm, then `status`)."""
+    item = alarm["items"][0]
+    found = alarm["created_at"]
+    return Hazard.model_validate(
+        {
+            "_id": item["hazard"],
+            "type": "hazard",
+            "schema": 1,
+            "shop": alarm["shop"],
+            "status": status,
+            "source": alarm["source"],
+            "item": item["item"],
+            "finding": "f1",
+            "severity": item["severity"],
+            "self_reported": False,
+            "found_at": found,
+            "deadline": deadline,
+            "cost": 10,
+            "note": note,
+            "closed_at": found if status == "closed" else None,
+            "updated_at": found,
+            "history": [{"status": "open", "at": found, "by": "grid:zhou", "event": alarm["source"]}]
+            + ([{"status": status, "at": found, "by": "server"}] if status != "open" else []),
+        }
+    ).to_doc()
 
 
 def score_doc(shop: str, points: int, rank: int | None = None, of: int | None = None, listed: str | None = None) -> Doc:

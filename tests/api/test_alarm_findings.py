@@ -4,6 +4,7 @@ On either backend (tests/backends.py)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,14 +15,15 @@ import httpx
 import orjson
 import pytest
 
+from server.alarm_findings import DEADLINE_WORDS, HAZARD_WORDS, ITEM_WORDS, finding_lines
 from server.app import create_app
+from server.exports import SEVERITY
 from server.ids import new_ulid
-from server.models import Hazard
 from server.office.schemas import DeskAlarm
 from server.settings import Settings
 from tests.api.conftest import SECRET, World, open_world, wait_until
 from tests.api.live import serve
-from tests.api.projections import alarm_doc
+from tests.api.projections import alarm_doc, hazard_doc
 from tests.api.test_alarm_flow import on as on  # the fixture: each backend's settings
 from tests.api.test_alarm_flow import push, zhou_gas_leak
 from tests.api.test_alarm_stream import ADMIN, next_event, write_alarm
@@ -105,33 +107,6 @@ def test_a_hazard_that_cannot_be_read_leaves_its_state_unknown(tmp_path: Path, o
         assert findings(answer.json()["items"][0]) == [("gas_safe", "", None, None)]
 
 
-def hazard_doc(alarm: dict[str, Any], status: str, note: str) -> dict[str, Any]:
-    """The hazard an alarm's first item names, as the validators write it."""
-    item = alarm["items"][0]
-    found = alarm["created_at"]
-    return Hazard.model_validate(
-        {
-            "_id": item["hazard"],
-            "type": "hazard",
-            "schema": 1,
-            "shop": alarm["shop"],
-            "status": status,
-            "source": alarm["source"],
-            "item": item["item"],
-            "finding": "f1",
-            "severity": item["severity"],
-            "self_reported": False,
-            "found_at": found,
-            "deadline": "2026-03-03",
-            "cost": 10,
-            "note": note,
-            "updated_at": found,
-            "history": [{"status": "open", "at": found, "by": "grid:zhou", "event": alarm["source"]}]
-            + ([{"status": status, "at": found, "by": "server"}] if status != "open" else []),
-        }
-    ).to_doc()
-
-
 def test_the_stream_sends_each_alarm_with_its_findings(tmp_path: Path, on: dict[str, Any]) -> None:
     settings = Settings(data_dir=tmp_path / "data", secret=SECRET, run_validators=False, **on)
     with (
@@ -159,3 +134,89 @@ def test_the_stream_sends_each_alarm_with_its_findings(tmp_path: Path, on: dict[
         again = orjson.loads(next_event(lines)["data"])
         assert again["change"] == "changed" and again["alarm"]["_id"] == alarm["_id"]
         assert findings(again["alarm"]) == [("gas_safe", "阁楼住人处使用煤气灶做饭", "rectified", "2026-03-03")]
+
+
+def test_a_desk_that_reconnects_is_replayed_the_hazards_as_they_are_now(tmp_path: Path, on: dict[str, Any]) -> None:
+    """A desk away while an alarm's hazard was closed is replayed that alarm's events with the hazard closed, not as
+    they were first sent: a resolved alarm is not told again, so the stale state would stay on its card."""
+    settings = Settings(data_dir=tmp_path / "data", secret=SECRET, run_validators=False, **on)
+    note = "阁楼住人处使用煤气灶做饭"
+    with serve(create_app(settings)) as url, httpx.Client(timeout=httpx.Timeout(10.0)) as client:
+        alarm = alarm_doc("S0001", datetime.now(SHANGHAI).replace(microsecond=0).isoformat())
+        write_alarm(url, hazard_doc(alarm, "open", note))
+        with client.stream("GET", f"{url}/api/office/alarms/stream", headers=ADMIN) as stream:
+            lines = stream.iter_lines()
+            next_event(lines)  # retry
+            write_alarm(url, alarm)
+            first = next_event(lines)
+            resolved = client.post(f"{url}/api/office/alarms/{alarm['_id']}/resolve", headers=ADMIN, json={})
+            assert resolved.status_code == 200, resolved.text
+            second = next_event(lines)
+            assert findings(orjson.loads(second["data"])["alarm"]) == [("gas_safe", note, "open", "2026-03-03")]
+
+        # While the desk is away, the hazard is verified and closed.
+        stored = client.get(f"{url}/sync/{alarm['items'][0]['hazard']}", headers=ADMIN).json()
+        write_alarm(url, {**hazard_doc(alarm, "closed", note), "_rev": stored["_rev"]})
+
+        headers = {**ADMIN, "Last-Event-ID": first["id"]}
+        with client.stream("GET", f"{url}/api/office/alarms/stream", headers=headers) as stream:
+            lines = stream.iter_lines()
+            next_event(lines)  # retry
+            replayed = next_event(lines)
+            assert replayed["id"] == second["id"]
+            data = orjson.loads(replayed["data"])
+            assert data["change"] == "changed" and data["alarm"]["status"] == "resolved"
+            assert findings(data["alarm"]) == [("gas_safe", note, "closed", "2026-03-03")]
+
+
+def test_the_webhook_says_each_finding_as_the_desk_card_does() -> None:
+    """The lines the webhook sends: the desk's words for an item, else the checklist's, else its id; overdue once the
+    deadline has passed; the deadline only while the hazard is to be fixed; no state when it cannot be read."""
+    alarm = {
+        "items": [
+            {
+                "item": "gas_safe",
+                "severity": "serious",
+                "note": "软管老化",
+                "hazard_status": "open",
+                "deadline": "2026-12-01",
+            },
+            {
+                "item": "ebike_indoor_charging",
+                "severity": "serious",
+                "note": "",
+                "hazard_status": "rectified",
+                "deadline": "2026-11-30",
+            },
+            {
+                "item": "food_storage",
+                "severity": "major",
+                "note": "",
+                "hazard_status": "closed",
+                "deadline": "2026-11-30",
+            },
+            {"item": "hood_clean", "severity": "general", "note": "", "hazard_status": None, "deadline": None},
+        ]
+    }
+    labels = {"food_storage": "食品是否分类存放", "gas_safe": "燃气瓶/管道及报警器是否安全"}
+    assert finding_lines(alarm, labels, "2026-12-01") == [
+        "严重 燃气瓶/管道及报警器不安全 · 软管老化 · 待整改 · 整改期限 2026-12-01",
+        "严重 电瓶车店内充电 · 已整改待复查",
+        "较大 食品是否分类存放 · 已销号",
+        "一般 hood_clean",
+    ]
+    assert (
+        finding_lines(alarm, labels, "2026-12-02")[0]
+        == "严重 燃气瓶/管道及报警器不安全 · 软管老化 · 逾期 · 整改期限 2026-12-01"
+    )
+
+
+def test_the_webhooks_words_are_the_desks() -> None:
+    """The server's copy of the desk's words (pwa/src/office/i18n.ts) has not drifted from it."""
+    source = (Path(__file__).parents[2] / "pwa/src/office/i18n.ts").read_text(encoding="utf-8")
+    chinese = source[source.index("const zh = {") : source.index("const en")]
+    words = dict(re.findall(r"^\s*'([a-z]+\.[a-z_]+)': '([^']*)',$", chinese, re.MULTILINE))
+    assert {key[5:]: word for key, word in words.items() if key.startswith("item.")} == ITEM_WORDS
+    assert {key[7:]: word for key, word in words.items() if key.startswith("hazard.")} == HAZARD_WORDS
+    assert {key[9:]: word for key, word in words.items() if key.startswith("severity.")} == SEVERITY
+    assert words["efile.deadline"] == DEADLINE_WORDS

@@ -38,7 +38,7 @@ from server.webhook import DAY_PREFIX, OUTBOX_DOC, day_doc, host_of, resumed, wa
 from tests.api import live
 from tests.api.conftest import SECRET, World, open_world
 from tests.api.live import serve
-from tests.api.projections import alarm_doc, write
+from tests.api.projections import alarm_doc, hazard_doc, write
 from tests.gateway import Gateway, free_port
 
 WEBHOOK_SECRET = "hook-secret-" + "k" * 20
@@ -118,6 +118,34 @@ def test_a_new_alarm_is_signed_retried_and_logged(tmp_path: Path, receiver: tupl
     assert payload["event"] == "alarm.new" == headers["x-mashang-event"] and payload["delivery"] == items[0]["delivery"]
     assert payload["alarm"]["_id"] == doc["_id"] and payload["alarm"]["shop_name"] == "小吃店S0001"
     assert "_rev" not in payload["alarm"]
+
+
+def test_a_new_alarm_tells_the_receiver_what_was_found_and_where_its_hazards_stand(tmp_path: Path) -> None:
+    """A duty phone or group bot has no desk: the body says each item in words, with the grid worker's note and its
+    hazard's state and deadline, as the desk's card does; still signed as before."""
+    hook = Receiver(failures=0)
+    with (
+        serve(hook.app) as base,
+        open_world(tmp_path, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET, run_validators=False) as world,
+    ):
+        wait_announced(world, set())  # the first start took its baseline: the alarm below is news
+        doc = alarm_doc("S0001", local_now().isoformat())
+        due = (local_now() + timedelta(days=1)).date().isoformat()
+        hazard = hazard_doc(doc, "open", "阁楼住人处使用煤气灶做饭", deadline=due)
+        world.call(write, world.state.store, hazard, doc)  # as the validators write them
+        wait_for(world, lambda items: any(item["ok"] for item in items))
+    [(headers, body, _)] = hook.received
+    expected = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(headers["x-mashang-signature"], expected)
+    payload = orjson.loads(body)
+    assert payload["event"] == "alarm.new" and payload["alarm"]["_id"] == doc["_id"]
+    assert payload["alarm"]["shop_name"] == "小吃店S0001" and payload["alarm"]["address"] == "曙光北路1号"
+    [item] = payload["alarm"]["items"]
+    assert item["item"] == "gas_safe" and item["photos"] == doc["items"][0]["photos"]
+    assert (item["note"], item["hazard_status"], item["deadline"]) == ("阁楼住人处使用煤气灶做饭", "open", due)
+    assert payload["findings"] == [
+        f"严重 燃气瓶/管道及报警器不安全 · 阁楼住人处使用煤气灶做饭 · 待整改 · 整改期限 {due}"
+    ]
 
 
 def test_an_unreachable_receiver_is_tried_then_given_up(tmp_path: Path) -> None:
@@ -233,6 +261,7 @@ def test_a_delivery_the_server_had_not_finished_is_delivered_after_a_restart(tmp
             [done, *_] = wait_for(again, lambda items: any(item["ok"] for item in items))
             assert done["ok"] and done["delivery"] == delivery and done["alarm"] == doc["_id"]
             assert hook.received[-1][0]["x-mashang-delivery"] == delivery
+            assert hook.received[-1][1] == hook.received[0][1]  # the same body, its findings too
             deadline = time.monotonic() + 10
             while again.call(app.state.webhook.pending):
                 assert time.monotonic() < deadline
