@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from server.alarms import AlarmEvent, shop_of
 from server.errors import CouchError
-from server.exports import SEVERITY, item_labels
+from server.exports import HAZARD_STATUS, SEVERITY, item_labels
 from server.store.protocol import Doc, Store
 from server.store.reads import docs_by_id
 
@@ -40,7 +40,7 @@ ITEM_WORDS: Final = {
     "wiring_ok": "电线私拉乱接",
     "other": "其他",
 }
-HAZARD_WORDS: Final = {"open": "待整改", "rectified": "已整改待复查", "closed": "已销号", "overdue": "逾期"}
+HAZARD_WORDS: Final = HAZARD_STATUS  # the exports and the monthly report say them alike
 DEADLINE_WORDS: Final = "整改期限"
 
 

@@ -32,7 +32,8 @@ FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 BOM: Final = "\ufeff"
 ROWS_PER_CHUNK: Final = 200
 SEVERITY: Final = {"general": "一般", "major": "较大", "serious": "严重"}
-HAZARD_STATUS: Final = {"open": "待整改", "rectified": "已整改待核实", "closed": "已销号", "overdue": "逾期"}
+# As the office's screens say them (pwa/src/office/i18n.ts `hazard.*`; tests/api/test_alarm_findings.py checks).
+HAZARD_STATUS: Final = {"open": "待整改", "rectified": "已整改待复查", "closed": "已销号", "overdue": "逾期"}
 LIST_NAME: Final = {"red": "红榜", "black": "黑榜"}
 # A shop's category as the office's screens name it (pwa/src/office/i18n.ts `category.*`).
 CATEGORY_NAME: Final = {
