@@ -56,6 +56,28 @@ function monitorPage(url: URL): Record<string, unknown> {
   };
 }
 
+// The quarantine holds 450 refused documents, newest first; each page names the owners it holds by their shop.
+const REFUSED = 450;
+const refusedAt = (i: number) => ({
+  _id: `quarantine:refused:${String(REFUSED - i).padStart(4, '0')}`,
+  user: i === 0 ? 'owner:S29999' : `owner:${shopAt(40_000 + i)}`,
+  doc_id: `x:self_check:${i}`,
+  reason: `not yours ${i}`,
+});
+
+function quarantinePage(url: URL): Record<string, unknown> {
+  const before = url.searchParams.get('before');
+  const from = before === null ? 0 : REFUSED - Number(before.split(':').at(-1)) + 1;
+  const items = Array.from({ length: Math.max(0, Math.min(Number(url.searchParams.get('limit')), REFUSED - from)) }, (_, k) =>
+    refusedAt(from + k),
+  );
+  const last = items.at(-1);
+  const people = Object.fromEntries(
+    items.slice(before === null ? 1 : 0).map((e) => [e.user, { shop: e.user.slice(6), shop_name: `旧店${e.user.slice(7)}` }]),
+  );
+  return { items, next: last && from + items.length < REFUSED ? last._id : null, people };
+}
+
 vi.mock('../src/office/api', async (actual) => ({
   ...(await actual<typeof import('../src/office/api')>()),
   get: async (path: string) => {
@@ -64,8 +86,7 @@ vi.mock('../src/office/api', async (actual) => ({
     if (url.pathname === '/api/office/rankings') return { months: [{ month: '2026-11' }] };
     if (url.pathname === '/api/office/ranking') return rankingPage(url);
     if (url.pathname === '/api/office/sync-monitor') return monitorPage(url);
-    if (url.pathname === '/api/office/quarantine')
-      return { items: [{ _id: 'q1', user: 'owner:S29999', doc_id: 'S29999:self_check:x', reason: 'not yours' }] };
+    if (url.pathname === '/api/office/quarantine') return quarantinePage(url);
     throw new Error(`unexpected ${path}`);
   },
 }));
@@ -232,5 +253,37 @@ describe('the sync monitor of 30,000 owners', () => {
     expect(last('/api/office/sync-monitor').get('role')).toBe('grid');
     expect(last('/api/office/sync-monitor').get('only')).toBe('problems');
     expect(calls('/api/office/sync-monitor').every((u) => u.includes('limit=50'))).toBe(true);
+  });
+});
+
+describe('the refused documents past the newest 200', () => {
+  it('says that older ones are there, and shows them a page at a time with 更早的记录, each owner by their shop', async () => {
+    const { syncMonitor } = await import('../src/office/syncmon');
+    const root = syncMonitor(new URLSearchParams(), []);
+    document.body.append(root);
+    const more = (): HTMLElement => root.querySelector<HTMLElement>('[data-refused-more]')!;
+    const older = (): HTMLButtonElement | null => more().querySelector<HTMLButtonElement>('[data-action=older-refused]');
+    const tables = (): HTMLElement[] => [...root.querySelectorAll<HTMLElement>('[data-table=quarantine]')];
+    await vi.waitFor(() => expect(more().textContent).toContain('显示最近 200 条，还有更早的记录'));
+    expect(calls('/api/office/quarantine')).toEqual(['/api/office/quarantine?limit=200']);
+    expect(tables()).toHaveLength(1);
+    // The newest one's owner is named by the monitor; the table draws 100 rows, the rest on request.
+    expect(tables()[0]!.querySelector('tbody tr')!.textContent).toContain('江东生活超市 · 店主');
+
+    older()!.click();
+    await vi.waitFor(() => expect(tables()).toHaveLength(2));
+    expect(calls('/api/office/quarantine').at(-1)).toBe('/api/office/quarantine?limit=200&before=quarantine%3Arefused%3A0251');
+    const second = tables()[1]!.querySelector('tbody tr')!.textContent;
+    expect(second).toContain('not yours 200');
+    expect(second).toContain('旧店40200 · 店主'); // named by the page, though the monitor names only the newest
+    expect(tables()[0]!.querySelector('tbody tr')!.textContent).toContain('not yours 0'); // the newest stay above
+    expect(more().textContent).toContain('显示最近 400 条，还有更早的记录');
+
+    older()!.click();
+    await vi.waitFor(() => expect(tables()).toHaveLength(3));
+    expect(tables()[2]!.querySelectorAll('tbody tr')).toHaveLength(50);
+    expect(tables()[2]!.querySelector('tbody tr:last-child')!.textContent).toContain('not yours 449');
+    expect(more().textContent).toBe('共 450 条');
+    expect(older()).toBeNull();
   });
 });

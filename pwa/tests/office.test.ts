@@ -343,7 +343,7 @@ describe('the sign-in and account log', () => {
       '/api/office/audit?limit=49&before=c1',
       '/api/office/audit?limit=49&before=c2',
     ]);
-    // An empty log ends at once; a log of nothing but other offices' entries stops after AUDIT_ASKS answers.
+    // An empty log ends at once; a log of nothing but other offices' entries stops after CURSOR_ASKS answers.
     expect(await auditPage(async () => ({ items: [], next: null }), null)).toEqual({ items: [], next: null });
     let n = 0;
     const endless = await auditPage(async () => ({ items: [], next: `c${++n}` }), null);

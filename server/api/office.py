@@ -3,7 +3,8 @@
 A sub-district's office (`server.office.reach`) lists the entries of its own shops only: an entry belongs to the
 shop of the refused document (its id's partition), else to the shop of the owner who sent it; an entry tied to no
 shop (a grid worker's or office account's document outside every shop, the note that a user's refusals of the day
-are no longer kept) belongs to where its user belongs.
+are no longer kept) belongs to where its user belongs. Each page names the shop of the owners who sent its entries
+(`people`), as far as their shops are in reach: the screen names an owner by their shop, on every page it turns to.
 """
 
 from __future__ import annotations
@@ -47,8 +48,26 @@ async def _visible(store: Store, view: View, reach: Reach, entries: list[Doc]) -
     ]
 
 
+def owners_named(view: View, reach: Reach, entries: list[Doc]) -> dict[str, dict[str, str | None]]:
+    """`{user id: {"shop", "shop_name"}}` of the owners who sent these entries, those whose shop is in reach (an
+    owner of another sub-district's shop who wrote into one of ours stays a code, as the monitor's `people` has it)."""
+    named: dict[str, dict[str, str | None]] = {}
+    for entry in entries:
+        role, _, code = str(entry.get("user")).partition(":")
+        shop = view.shops.get(code) if role == "owner" else None
+        if shop is not None and reach.holds(view, shop):
+            name = (shop.doc or {}).get("name")
+            named[f"owner:{code}"] = {"shop": code, "shop_name": name if isinstance(name, str) else None}
+    return named
+
+
+def _page(request: Request, view: View, reach: Reach, items: list[Doc], following: str | None) -> Response:
+    return json_response(request, {"items": items, "next": following, "people": owners_named(view, reach, items)})
+
+
 async def quarantine(request: Request) -> Response:
-    """`GET /api/office/quarantine?limit=&before=`: newest first; `next` is the `before` of the following page."""
+    """`GET /api/office/quarantine?limit=&before=`: newest first; `next` is the `before` of the following page, and
+    `people` the shop of each owner the page names."""
     _principal, reach = await office(request)
     limit = q_int(request, "limit", 100, minimum=1) or 100
     if limit > MAX_PAGE:
@@ -57,13 +76,13 @@ async def quarantine(request: Request) -> Response:
     if before is not None and not before.startswith(PREFIX):
         raise bad_request(f"before: an entry id starting with {PREFIX}")
     store: Store = request.app.state.store
+    view = await office_view(request)
     if reach.everywhere:
         items = await list_quarantine(store, limit=limit + 1, before=before)
         following = items[limit - 1]["_id"] if len(items) > limit else None
-        return json_response(request, {"items": items[:limit], "next": following})
+        return _page(request, view, reach, items[:limit], following)
     # A sub-district's office: entries are read on past those of other sub-districts until the page (and one
     # more, which tells that there is a next page) is full, the quarantine ends, or `MAX_SCAN` were read.
-    view = await office_view(request)
     kept: list[Doc] = []
     cursor, scanned = before, 0
     while True:
@@ -72,12 +91,12 @@ async def quarantine(request: Request) -> Response:
         for entry in await _visible(store, view, reach, batch):
             kept.append(entry)
             if len(kept) > limit:
-                return json_response(request, {"items": kept[:limit], "next": kept[limit - 1]["_id"]})
+                return _page(request, view, reach, kept[:limit], kept[limit - 1]["_id"])
         if len(batch) < SCAN:
-            return json_response(request, {"items": kept, "next": None})
+            return _page(request, view, reach, kept, None)
         cursor = batch[-1]["_id"]
         if scanned >= MAX_SCAN:  # a short page: the next one goes on from the last entry read
-            return json_response(request, {"items": kept, "next": cursor})
+            return _page(request, view, reach, kept, cursor)
 
 
 routes = [

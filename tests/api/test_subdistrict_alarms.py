@@ -372,6 +372,26 @@ def test_a_sub_districts_quarantine_comes_in_full_pages(world: World, monkeypatc
     assert [ids(body) for body in bodies] == [ours[:3], ours[3:]]
 
 
+def test_every_page_of_the_quarantine_names_its_owners_by_their_shop_in_reach(world: World) -> None:
+    """The screen names an owner by their shop on an older page too (the monitor names the newest page's only);
+    an owner of another sub-district's shop who wrote into one of ours stays a code to that office."""
+    at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    old = refused(world, "owner:S0002", {"_id": "S0002:self_check:01JE0"}, at)
+    intruder = refused(world, "owner:T0001", {"_id": "S0001:self_check:01JE1"}, at + timedelta(minutes=1))
+    for n in range(3):
+        refused(world, "owner:S0001", {"_id": f"S0001:self_check:01JE{n + 2}"}, at + timedelta(minutes=2 + n))
+    first, older = paged(world, "/api/office/quarantine", "limit=3", world.login(*ZHAO))
+    assert first["people"] == {"owner:S0001": {"shop": "S0001", "shop_name": "小吃店S0001"}}
+    assert ids(older) == [intruder, old]
+    assert older["people"] == {"owner:S0002": {"shop": "S0002", "shop_name": "小吃店S0002"}}
+    _, older = paged(world, "/api/office/quarantine", "limit=3", world.login(*WANG))
+    assert older["people"] == {
+        "owner:S0002": {"shop": "S0002", "shop_name": "小吃店S0002"},
+        "owner:T0001": {"shop": "T0001", "shop_name": "小吃店T0001"},
+    }
+    assert body_of(world, SUN, "/api/office/quarantine")["people"] == {}  # nothing of 西溪's own in the quarantine
+
+
 # ----- devices -----
 
 

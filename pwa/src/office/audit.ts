@@ -7,7 +7,7 @@ import { getLang } from '../i18n';
 import { get, qs } from './api';
 import { when } from './format';
 import { ot, type OfficeKey } from './i18n';
-import { button, loadInto, section, str, table } from './ui';
+import { button, cursorPage, type CursorPage, loadInto, section, str, table } from './ui';
 
 export interface AuditEntry {
   _id: string;
@@ -18,10 +18,7 @@ export interface AuditEntry {
   at?: string;
 }
 
-export interface AuditPage {
-  items: AuditEntry[];
-  next: string | null;
-}
+export type AuditPage = CursorPage<AuditEntry>;
 
 export const AUDIT_PAGE = 50;
 
@@ -52,27 +49,14 @@ export function auditPath(before: string | null, limit: number = AUDIT_PAGE): st
   return `/api/office/audit${qs({ limit, before })}`;
 }
 
-/** Most answers one page of the screen asks for (each answer looks through at most 5,000 entries of the log). */
-export const AUDIT_ASKS = 10;
-
-/** A page of the log for the screen: the server looks through a bounded part of the log per answer, so a
- *  sub-district's office in a busy district may get few or none of its own entries in one answer, with `next`;
- *  ask on (at most `AUDIT_ASKS` times) until the page is full or the log has no more, instead of showing an empty
- *  page with 更早的记录 under it. */
-export async function auditPage(
+/** A page of the log for the screen, filled from as many answers as it takes (`cursorPage`): a sub-district's office
+ *  in a busy district may get few of its own entries in one answer. */
+export function auditPage(
   ask: (path: string) => Promise<AuditPage>,
   before: string | null,
   want: number = AUDIT_PAGE,
 ): Promise<AuditPage> {
-  const items: AuditEntry[] = [];
-  let next = before;
-  for (let asked = 0; asked < AUDIT_ASKS; asked += 1) {
-    const answer = await ask(auditPath(next, want - items.length));
-    items.push(...answer.items);
-    next = answer.next;
-    if (next === null || items.length >= want) break;
-  }
-  return { items, next };
+  return cursorPage((from, limit) => ask(auditPath(from, limit)), before, want);
 }
 
 /** What an entry is about, as the office names it: an owner or a shop by the shop's code, staff by the username,

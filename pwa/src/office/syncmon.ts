@@ -1,6 +1,7 @@
 // The sync monitor: per user and device the last push and pull, what still waits on the device (as it reported),
 // the app version, devices silent for more than 3 days highlighted (first those with records or photos still
-// waiting on them), and the refused documents with their reasons. People are shown by name, owners by their shop.
+// waiting on them), and the refused documents with their reasons, the newest 200 and 更早的记录 for the ones before.
+// People are shown by name, owners by their shop.
 // A phone that can no longer upload hands the office the file of its sync panel (导出未上传的数据, `exportPending`
 // in db.ts); the office brings it in here and sees what came of each record, the refused ones first.
 import { h } from '../dom';
@@ -11,6 +12,9 @@ import type { Screen } from './main';
 import { staffNames } from './people';
 import {
   badge,
+  button,
+  cursorPage,
+  type CursorPage,
   field,
   form,
   listOf,
@@ -345,7 +349,7 @@ function importer(people: () => Promise<Map<string, Person>>, onDone: () => void
   return section(ot('sync.import'), h('p', { class: 'muted' }, ot('sync.importNote')), f, out);
 }
 
-/** The refused documents (the quarantine's newest), each by its user's name. */
+/** A page of the refused documents, each by its user's name. */
 function refusedTable(rows: Refused[], known: Map<string, Person>): HTMLElement {
   return table(
     [
@@ -370,6 +374,68 @@ function refusedTable(rows: Refused[], known: Map<string, Person>): HTMLElement 
     rows,
     { 'data-table': 'quarantine' },
   );
+}
+
+/** Refused documents asked for at a time, newest first. */
+export const REFUSED_PAGE = 200;
+
+export interface QuarantinePage extends CursorPage<Refused> {
+  /** The owners the page names, by their shop (those in the office's reach). */
+  people?: Record<string, Person>;
+}
+
+export function quarantinePath(before: string | null, limit: number = REFUSED_PAGE): string {
+  return `/api/office/quarantine${qs({ limit, before })}`;
+}
+
+/** What is said under the refused documents: how many are shown and that there are older ones (the quarantine is
+ *  not counted: a sub-district's office's count would read all of it), or, once none are left, how many in all. */
+export function refusedLine(shown: number, more: boolean): string {
+  if (more) return ot('sync.refusedShown', { n: num(shown) });
+  return shown > 0 ? ot('sync.refusedAll', { n: num(shown) }) : '';
+}
+
+/** The refused documents, newest first, a page at a time: under them how many are shown and, while the quarantine
+ *  holds older ones, 更早的记录, which adds the page before the last one shown below it (the API's `before`). Each is
+ *  named by `people`, and an owner also by what the page says of them. */
+async function refusedList(people: Promise<Map<string, Person>>): Promise<HTMLElement> {
+  const pages = h('div', {});
+  const more = h('div', { class: 'row refused-more', 'data-refused-more': '' });
+  let shown = 0;
+  let failed: HTMLElement | null = null; // an older page that did not come: gone when asked again
+  const page = async (before: string | null): Promise<HTMLElement | null> => {
+    const owners: Record<string, Person> = {};
+    const ask = async (from: string | null, limit: number): Promise<CursorPage<Refused>> => {
+      const answer = await get<QuarantinePage>(quarantinePath(from, limit));
+      Object.assign(owners, answer.people);
+      return { items: listOf<Refused>(answer), next: answer.next ?? null };
+    };
+    const [found, known] = await Promise.all([cursorPage(ask, before, REFUSED_PAGE), people]);
+    for (const [id, person] of Object.entries(owners)) if (!known.has(id)) known.set(id, person);
+    shown += found.items.length;
+    const next = found.next;
+    const older = next
+      ? button(
+          ot('sync.refusedOlder'),
+          async () => {
+            failed?.remove();
+            const slot = h('div', {});
+            pages.append(slot);
+            await loadInto(slot, () => page(next));
+            failed = slot.querySelector('.error') ? slot : null;
+          },
+          'secondary',
+        )
+      : null;
+    older?.setAttribute('data-action', 'older-refused');
+    const line = refusedLine(shown, next !== null);
+    more.replaceChildren(...(line ? [h('span', { class: 'muted', 'data-refused-shown': String(shown) }, line)] : []));
+    if (older) more.append(' ', older);
+    return before !== null && found.items.length === 0 ? null : refusedTable(found.items, known);
+  };
+  const first = await page(null);
+  if (first) pages.append(first);
+  return h('div', {}, pages, more);
 }
 
 export interface BackupStatus {
@@ -484,13 +550,7 @@ export const syncMonitor: Screen = () => {
   // Every list of the screen, and the refused documents, the failing shops and the backups beside them.
   const load = (): Promise<MonitorAnswer> => {
     const answer = refresh();
-    void loadInto(refused, async () => {
-      const [rows, known] = await Promise.all([
-        get<unknown>('/api/office/quarantine?limit=200').then((found) => listOf<Refused>(found)),
-        peopleOf(answer),
-      ]);
-      return refusedTable(rows, known);
-    });
+    void loadInto(refused, () => refusedList(peopleOf(answer)));
     void answer
       .then((found) => {
         const block = failuresBlock(listOf<ProjectionFailure>(found, 'projection_failures'));

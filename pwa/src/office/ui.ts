@@ -118,6 +118,35 @@ export function pager(
   return el;
 }
 
+/** A page of a list the server pages newest first from a cursor: `next` is the `before` of the page after. */
+export interface CursorPage<T> {
+  items: T[];
+  next: string | null;
+}
+
+/** Most answers one page of such a list asks for. */
+export const CURSOR_ASKS = 10;
+
+/** The page of `want` items from `before` on (null: the newest). The server looks through a bounded part of the
+ *  list per answer (the audit log, the quarantine: 5,000 entries), so a sub-district's office in a busy district
+ *  may get few or none of its own in one answer, with `next`: ask on (at most `CURSOR_ASKS` times) until the page
+ *  is full or the list has no more, instead of showing an empty page with 更早的记录 under it. */
+export async function cursorPage<T>(
+  ask: (before: string | null, limit: number) => Promise<CursorPage<T>>,
+  before: string | null,
+  want: number,
+): Promise<CursorPage<T>> {
+  const items: T[] = [];
+  let next = before;
+  for (let asked = 0; asked < CURSOR_ASKS; asked += 1) {
+    const answer = await ask(next, want - items.length);
+    items.push(...answer.items);
+    next = answer.next;
+    if (next === null || items.length >= want) break;
+  }
+  return { items, next };
+}
+
 /** How long typing pauses before a search box asks the server. */
 export const SEARCH_WAIT_MS = 300;
 
