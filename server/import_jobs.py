@@ -36,6 +36,16 @@ JOB_PREFIX: Final = "registry:import:"
 ROWS_PREFIX: Final = "registry:import_rows:"
 STALE_AFTER: Final = timedelta(minutes=2)  # unsaved this long on CouchDB: its gateway is gone
 WATCH_EVERY: Final = 30.0  # seconds between two looks for such jobs (CouchDB)
+# Why a job failed, as its report says it (Chinese first, English after the full stop, as the importer's reasons).
+# Importing the same file again registers no shop twice: a code updates its shop, a row without one finds its shop.
+LOST: Final = (
+    "导入未完成：服务器重启时这份表格的内容丢失了，请重新导入这份表格。"
+    "the rows of the import were lost; send the file again"
+)
+STOPPED: Final = (
+    "导入因服务器出错而停止：请稍后重新导入这份表格（已导入的店铺不会重复登记）。"
+    "the import stopped on an error in the server; send the file again later"
+)
 
 
 class Taken(Exception):
@@ -72,7 +82,12 @@ class ImportJobs:
         results = await self.store.bulk_docs([rows_doc, self._job_doc(report, subdistrict)])
         failed = [r for r in results if not r.get("ok")]
         if failed:
-            raise CouchError(503, "unavailable", f"the import could not be kept: {failed[0].get('reason')}")
+            raise CouchError(
+                503,
+                "unavailable",
+                "导入没有开始：服务器未能保存这份表格，请稍后再导入。"
+                f"the import could not be kept: {failed[0].get('reason')}",
+            )
         self._revs[report.job] = str(results[1]["rev"])
         report.queued = self._lock.locked()
         self._spawn(report, rows, subdistrict)
@@ -110,7 +125,7 @@ class ImportJobs:
                 )
             report.resumed += 1
             if rows_doc is None:
-                report.status, report.reason = "failed", "the rows of the import were lost; send the file again"
+                report.status, report.reason = "failed", LOST
             self._revs[report.job] = str(doc["_rev"])
             try:
                 await self._save(report, doc.get("subdistrict"))
@@ -174,7 +189,7 @@ class ImportJobs:
         except CouchError as e:
             report.status, report.reason = "failed", e.reason
         except Exception:  # the job's report says it failed; the gateway goes on
-            report.status, report.reason = "failed", "the import stopped on an error in the server"
+            report.status, report.reason = "failed", STOPPED
             log.exception("import job %s failed", report.job)
         finally:
             self._running.pop(report.job, None)
@@ -201,7 +216,12 @@ class ImportJobs:
         if result.get("error") == "conflict":
             raise Taken(report.job)
         if not result.get("ok"):
-            raise CouchError(503, "unavailable", f"the import's report could not be kept: {result.get('reason')}")
+            raise CouchError(
+                503,
+                "unavailable",
+                "导入已停止：服务器未能保存导入进度，请稍后再导入这份表格（已导入的店铺不会重复登记）。"
+                f"the import's report could not be kept: {result.get('reason')}",
+            )
         self._revs[report.job] = str(result["rev"])
 
     @staticmethod

@@ -13,7 +13,8 @@ Rules (the validation report says which applied to each row):
   with a given code is written only if the code is still free (another import may have taken it meanwhile: it then
   gets the next free one, and `assigned` says so).
 - A category is a survey word (餐饮, 面馆, 超市, …: `CATEGORIES`) or a category code (food, retail, …); empty is
-  `other`. Any other word is refused, and the reason lists the words accepted.
+  `other`. Any other word (美甲, 手机维修) is imported as `other` (其他), and a warning names the word and the line: a
+  first import registers every shop of the street, and the office changes the category later if one fits.
 - A community is matched by its code or its name. A row naming a community finds its grid (by code or name) in that
   community only; a row naming none finds its grid by code, or by a name only one community's grid has (a name
   several communities use is refused: name the community). Unknown ones are refused per row, unless the import
@@ -28,7 +29,8 @@ Rules (the validation report says which applied to each row):
 - The header is the first row naming the required columns among the first `HEADER_SEARCH` rows with a value: a
   survey's title row above it ("幸福街道店铺安全普查表", often merged across the columns) is passed over, and a warning
   says so.
-- Reasons and warnings are Chinese first, English second: the office's screen shows them as they are.
+- Reasons and warnings are Chinese first, then the English after the Chinese part's last full stop (。), mostly in
+  English words: the office's screen in English shows that part (`reasonIn` in pwa/src/i18n.ts), in Chinese all of it.
 - A total line below the shops (its first cell 合计, 总计 or 小计, no address, no grid) is not a shop: passed over, and
   a warning says so.
 - At most `MAX_ROWS` shop rows; blank rows are skipped and not counted. An old Excel .xls workbook is refused with a
@@ -105,42 +107,91 @@ HEADERS: Final = {
     "grid": ("grid", "网格", "所属网格", "网格名称", "网格名", "网格编号", "所属网格名称"),
 }
 LABELS: Final = dict(zip(FIELDS, ("店铺编号", "店铺名称", "地址", "类别", "社区", "网格"), strict=True))
-# The survey's words for a category, as templates match them (`server/demo/names.py` uses the same words and codes).
+# The survey's words for a category, as templates match them (`server/demo/names.py` uses the same words and codes;
+# the exports' names of the categories, `server.exports.CATEGORY_NAME`, are among them, so an export imports again).
+# A word none of these is (美甲, 手机维修) makes the shop `other`, with a warning (`_plan`).
 CATEGORIES: Final = {
     "餐饮": "food",
+    "餐饮店": "food",
     "小吃": "food",
     "小吃店": "food",
     "饭店": "food",
+    "饭馆": "food",
     "餐馆": "food",
+    "小餐馆": "food",
     "餐厅": "food",
+    "酒楼": "food",
     "面馆": "food",
     "烧烤": "food",
+    "烧烤店": "food",
+    "火锅": "food",
+    "火锅店": "food",
+    "麻辣烫": "food",
     "奶茶店": "food",
     "奶茶": "food",
+    "饮品店": "food",
+    "咖啡店": "food",
     "早餐店": "food",
     "早餐": "food",
+    "包子铺": "food",
     "快餐店": "food",
     "快餐": "food",
     "饺子馆": "food",
+    "面包店": "food",
+    "蛋糕店": "food",
+    "烘焙": "food",
+    "熟食店": "food",
     "零售": "retail",
+    "零售店": "retail",
     "超市": "retail",
     "便利店": "retail",
+    "小卖部": "retail",
+    "商店": "retail",
+    "杂货店": "retail",
+    "百货": "retail",
+    "日用百货": "retail",
+    "副食店": "retail",
+    "食杂店": "retail",
+    "粮油店": "retail",
     "水果店": "retail",
     "烟酒店": "retail",
     "服装店": "retail",
+    "鞋店": "retail",
+    "母婴店": "retail",
+    "文具店": "retail",
     "理发": "hair_salon",
     "理发店": "hair_salon",
     "美发": "hair_salon",
+    "美发店": "hair_salon",
+    "理发美发": "hair_salon",
+    "美容美发": "hair_salon",
+    "发廊": "hair_salon",
     "五金": "hardware",
     "五金店": "hardware",
+    "五金建材": "hardware",
+    "建材": "hardware",
+    "建材店": "hardware",
     "药店": "pharmacy",
+    "药房": "pharmacy",
+    "大药房": "pharmacy",
     "医药": "pharmacy",
     "电动车维修": "ebike_repair",
+    "电动车修理": "ebike_repair",
+    "电瓶车维修": "ebike_repair",
+    "电瓶车修理": "ebike_repair",
+    "电动自行车维修": "ebike_repair",
     "干洗": "laundry",
     "干洗店": "laundry",
+    "洗衣店": "laundry",
+    "洗衣": "laundry",
     "棋牌室": "recreation",
+    "棋牌": "recreation",
+    "棋牌娱乐": "recreation",
+    "麻将馆": "recreation",
+    "麻将室": "recreation",
     "娱乐": "recreation",
     "其他": "other",
+    "其它": "other",
 }
 CATEGORY_CODES: Final = tuple(dict.fromkeys(CATEGORIES.values()))
 # What a row's value that the shop's model refuses should look like, by field (the model's English reason follows).
@@ -150,6 +201,8 @@ _FORMAT: Final = {
     "address": "地址最多 200 字。",
 }
 _TYPO: Final = "请检查是否写错；要新建，请勾选“自动新建表中未登记的社区和网格”。"
+# Its English, after the name: enough English words that the English screen tells this part (`reasonIn`).
+_TYPO_EN: Final = ": check the spelling, or tick Create the communities and grids the registry lacks"
 _SIMILAR: Final = "若确是另一个，请勾选“仍新建与已有名称只差一个字的社区和网格”后再导入。"
 CODE_PREFIX: Final = "S"  # assigned shop codes: S0001, S0002, … (`Codes`), as the demo and the posters' examples
 CODE_DIGITS: Final = 4
@@ -242,7 +295,10 @@ def parse(body: bytes, content_type: str) -> Rows:
     elif kind in ("text/csv", "application/csv", "text/plain", "application/octet-stream", ""):
         table = _csv(body)
     else:
-        raise bad_request(f"Content-Type {kind}: send text/csv or {XLSX_TYPE}")
+        raise bad_request(
+            f"无法导入这种文件（{kind}）：请选择店铺普查表的 CSV 或 XLSX 文件。"
+            f"Content-Type {kind}: send text/csv or {XLSX_TYPE}"
+        )
     return _rows(table)
 
 
@@ -260,7 +316,10 @@ def _text(body: bytes) -> str:
             return body.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise bad_request("the CSV is neither UTF-8, GB18030 nor UTF-16 text")  # pragma: no cover - gb18030 reads all
+    raise bad_request(  # a byte no encoding reads, such as 0xFF: not a text file, or a damaged one
+        "文件不是 UTF-8、GB18030 或 UTF-16 编码的文本，无法读取：请在 Excel 中另存为“CSV UTF-8”再导入。"
+        "the CSV is neither UTF-8, GB18030 nor UTF-16 text"
+    )
 
 
 def _csv(body: bytes) -> list[list[str]]:
@@ -401,8 +460,8 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
         raise bad_request(
             f"表头缺少必填的列：{'、'.join(LABELS[name] for name in missing)}。表头须有 店铺名称、地址、网格"
             f"（店铺编号、类别、社区可选；没有编号的店铺自动编号），现在读到的是：{read}。可下载导入模板对照。"
-            f"missing columns: {', '.join(f'{name} ({LABELS[name]})' for name in missing)}; "
-            f"the header row reads {header[:12]}"
+            f"missing columns: {', '.join(f'{name} ({LABELS[name]})' for name in missing)}; the header needs the "
+            "shop name, address and grid columns (code, category and community are optional): see the template"
         )
     used = set(columns.values())
     ignored = [cell.strip() for i, cell in enumerate(header) if cell.strip() and i not in used]
@@ -411,7 +470,8 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
         known = "、".join(LABELS.values())
         warnings.append(
             f"这些列不会导入（不是 {known} 之一）：{'、'.join(ignored)}。"
-            f"columns ignored (not one of {known}): {'、'.join(ignored)}"
+            f"columns ignored (only the shop code, name, address, category, community and grid are imported): "
+            f"{', '.join(ignored)}"
         )
     if "code" not in columns:
         warnings.append(
@@ -593,9 +653,9 @@ class Importer:
                     f"duplicate: no code, and the name and address of line {first} ({code})"
                 )
             return self._refused(row, "code", reason)
-        category = category_code(v.get("category", ""))
-        if category is None:
-            return self._refused(row, "category", unknown_category(v["category"]))
+        word = v.get("category", "")
+        coded = category_code(word)
+        category = coded or "other"  # a word of no category: the shop is registered all the same (warned below)
         place = await self._place(row)
         if place is None:
             report.refused += 1
@@ -626,6 +686,8 @@ class Importer:
             name = "code" if name == "_id" else name
             return self._refused(row, name, f"{_FORMAT.get(name, '这一格的内容不符合要求。')}{reason_of(e)}")
         await self._create(place)  # the row is taken: now its new community and grid are made
+        if coded is None:
+            report.warnings.append(other_category(row.line, v["name"], word))
         self.first_line[code] = row.line
         self.taken_places.setdefault((v["name"], v["address"]), code)
         if given:
@@ -679,7 +741,7 @@ class Importer:
             report.refuse(row.line, "community", reason)
             return None
         if community is None and not report.create:
-            report.refuse(row.line, "community", f"没有“{label}”这个社区：{_TYPO}unknown community {label}")
+            report.refuse(row.line, "community", f"没有“{label}”这个社区：{_TYPO}unknown community {label}{_TYPO_EN}")
             return None
         owner = self.grid_codes.get(grid)
         named = self.grid_names.get(grid, {}).get(community) if community is not None else None
@@ -701,7 +763,7 @@ class Importer:
             new = _code_for(label, "c", self.community_codes_taken)
             return Place(new, _code_for(grid, f"{new}-g", self.grid_codes_taken), new_community=label, new_grid=grid)
         if not report.create:
-            reason = f"社区“{label}”里没有“{grid}”这个网格：{_TYPO}unknown grid {grid} in community {label}"
+            reason = f"社区“{label}”里没有“{grid}”这个网格：{_TYPO}unknown grid {grid} in community {label}{_TYPO_EN}"
             report.refuse(row.line, "grid", reason)
             return None
         names = {code: name for name, where in self.grid_names.items() for c, code in where.items() if c == community}
@@ -748,9 +810,12 @@ class Importer:
             )
             report.refuse(row.line, "grid", reason)
         elif not report.create:
-            report.refuse(row.line, "grid", f"没有“{grid}”这个网格：{_TYPO}unknown grid {grid}")
+            report.refuse(row.line, "grid", f"没有“{grid}”这个网格：{_TYPO}unknown grid {grid}{_TYPO_EN}")
         else:
-            reason = f"要新建网格“{grid}”，须在“社区”列写明它属于哪个社区。needed to create the new grid {grid}"
+            reason = (
+                f"要新建网格“{grid}”，须在“社区”列写明它属于哪个社区。"
+                f"a community is needed to create the new grid {grid}: name it in a 社区 (community) column"
+            )
             report.refuse(row.line, "community", reason)
         return None
 
@@ -841,11 +906,23 @@ def category_code(label: str) -> str | None:
 
 
 def unknown_category(label: str) -> str:
-    """The reason a category that is neither a survey word nor a code is refused (Chinese first)."""
-    words, codes = "、".join(CATEGORIES), ", ".join(CATEGORY_CODES)
+    """The reason the office's shop form refuses a category that is neither a survey word nor a code (Chinese
+    first): one word of each category, not every word the import takes."""
+    words = "、".join({code: word for word, code in reversed(CATEGORIES.items())}[code] for code in CATEGORY_CODES)
+    codes = ", ".join(CATEGORY_CODES)
     return (
         f"不认识的类别“{label}”：请填写 {words} 之一（或类别代码 {codes}），不确定就填“其他”。"
-        f"unknown category {label}: write one of these words (or a code)"
+        f"unknown category {label}: write a category such as 餐饮 or its code ({codes})"
+    )
+
+
+def other_category(line: int, name: str, label: str) -> str:
+    """The warning for a row whose category is no category's word: the shop is imported as `other` (其他)."""
+    return (
+        f"第 {line} 行“{name}”的类别“{label}”不是已有的类别，已按“其他”导入；"
+        "需要时可在“新增或修改店铺”中改为合适的类别。"
+        f"line {line}: category {label} is not one of the categories, so the shop is imported as other (其他); "
+        "change it under Add or edit a shop if one fits"
     )
 
 

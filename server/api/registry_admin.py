@@ -53,10 +53,17 @@ async def import_job(request: Request) -> Response:
     _principal, reach = await office(request)
     report = await _jobs(request).report(request.path_params["job"])
     if report is None:
-        raise not_found(f"No such import job (the last {KEEP_JOBS} finished imports are kept).")
+        raise not_found(_no_job())
     if not reach.everywhere and report.get("within") != reach.subdistrict:
-        raise not_found(f"No such import job (the last {KEEP_JOBS} finished imports are kept).")
+        raise not_found(_no_job())
     return json_response(request, report)
+
+
+def _no_job() -> str:
+    return (
+        f"找不到这次导入（只保留最近 {KEEP_JOBS} 次导入的结果）：请重新导入这份表格。"
+        f"No such import job (the last {KEEP_JOBS} finished imports are kept)."
+    )
 
 
 def _jobs(request: Request) -> ImportJobs:

@@ -310,18 +310,50 @@ def test_a_utf16_csv_is_read_and_an_old_xls_is_refused_with_what_to_do(world: Wo
         assert ".xlsx" in resp.json()["reason"] and "CSV UTF-8" in resp.json()["reason"]
 
 
-def test_the_surveys_category_words_are_taken_and_an_unknown_one_is_told_the_words(world: World) -> None:
-    words = ["面馆", "烧烤", "奶茶店", "早餐店", "快餐店", "饺子馆", "水果店", "烟酒店", "服装店", "Food", "", "外星菜"]
+def test_the_surveys_category_words_are_taken_and_a_shop_of_no_category_is_imported_as_other(world: World) -> None:
+    """A street survey names trades the categories do not (美甲, 手机维修): the whole shop was refused, with a list of
+    words, and a first-day office could not register it. It is imported as 其他, and a warning names the line and the
+    word; a row refused for another reason stays refused."""
+    words = ["面馆", "烧烤", "奶茶店", "早餐店", "快餐店", "饺子馆", "水果店", "烟酒店", "服装店", "Food", "", "其它"]
+    words += ["理发美发", "棋牌娱乐", "美容美发", "电瓶车维修", "小卖部", "药房"]
     rows = [HEADER] + [[f"K{n:02d}", f"店{n}", f"路{n}号", word, "wensan", "g1"] for n, word in enumerate(words)]
-    report = run(world, csv_bytes(rows), "text/csv")
-    [error] = report["errors"]
-    assert (error["line"], error["field"]) == (len(words) + 1, "category")
-    assert "unknown category 外星菜" in error["reason"] and "面馆" in error["reason"] and "food" in error["reason"]
-    after = shops(world)
-    assert [after[f"K{n:02d}"]["category"] for n in range(len(words) - 1)] == 6 * ["food"] + 3 * ["retail"] + [
-        "food",
-        "other",
+    rows += [
+        ["K90", "小美美甲", "路90号", "美甲", "wensan", "g1"],  # line 20
+        ["K91", "老李手机维修", "路91号", "手机维修", "wensan", "g1"],  # line 21
+        ["K92", "错网格美甲", "路92号", "美甲", "wensan", "g9"],  # line 22: an unknown grid, refused
     ]
+    dry = run(world, csv_bytes(rows), "text/csv", "?dry_run=1")
+    report = run(world, csv_bytes(rows), "text/csv")
+    for said in (dry, report):
+        [error] = said["errors"]
+        assert (error["line"], error["field"], said["created"]) == (22, "grid", len(words) + 2)
+        assert said["warnings"] == [
+            "第 20 行“小美美甲”的类别“美甲”不是已有的类别，已按“其他”导入；"
+            "需要时可在“新增或修改店铺”中改为合适的类别。"
+            "line 20: category 美甲 is not one of the categories, so the shop is imported as other (其他); "
+            "change it under Add or edit a shop if one fits",
+            "第 21 行“老李手机维修”的类别“手机维修”不是已有的类别，已按“其他”导入；"
+            "需要时可在“新增或修改店铺”中改为合适的类别。"
+            "line 21: category 手机维修 is not one of the categories, so the shop is imported as other (其他); "
+            "change it under Add or edit a shop if one fits",
+        ]
+    after = shops(world)
+    assert [after[f"K{n:02d}"]["category"] for n in range(len(words))] == [
+        *6 * ["food"],
+        *3 * ["retail"],
+        *["food", "other", "other"],
+        *["hair_salon", "recreation", "hair_salon", "ebike_repair", "retail", "pharmacy"],
+    ]
+    assert (after["K90"]["category"], after["K91"]["category"]) == ("other", "other") and "K92" not in after
+
+
+def test_the_exports_category_names_import_again_as_their_categories() -> None:
+    from server.exports import CATEGORY_NAME
+    from server.importer import CATEGORIES
+
+    assert {name: CATEGORIES.get(name) for name in CATEGORY_NAME.values()} == {
+        name: code for code, name in CATEGORY_NAME.items()
+    }
 
 
 def test_every_trade_of_the_demo_is_a_survey_word_of_its_category() -> None:

@@ -48,7 +48,7 @@ def test_empty_code_cells_skip_the_files_codes_and_a_repeated_shop_is_a_duplicat
         ["", "乙店", "文三路2号", "超市", "wensan", "g1"],  # line 3: S0005 is the file's (line 5): S0006
         ["", "甲店", "文三路1号", "超市", "wensan", "g1"],  # line 4: the shop of line 2 again
         ["S0005", "丙店", "文三路3号", "超市", "wensan", "g1"],
-        ["", "丁店", "文三路4号", "外星菜", "wensan", "g1"],  # refused: takes no code
+        ["", "丁店", "文三路4号", "超市", "wensan", "g9"],  # refused (no grid g9): takes no code
         ["", "戊店", "文三路5号", "超市", "wensan", "g2"],  # line 7: S0007
     ]
     report = run(world, csv_bytes(rows), "text/csv")
