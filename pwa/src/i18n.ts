@@ -507,19 +507,49 @@ export function joinList(items: readonly string[]): string {
 
 const CJK = /[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/g;
 
+/** Whether a reason's part reads as English: mostly English words, though it may quote the data it is about (a grid
+ *  named in Chinese). */
+function isEnglish(text: string): boolean {
+  const latin = text.match(/[A-Za-z]/g)?.length ?? 0;
+  const chinese = text.match(CJK)?.length ?? 0;
+  return /[A-Za-z]{2}/.test(text) && latin >= chinese;
+}
+
+/** The English part of `reason`, with the field the reason names in front when the English does not name it. */
+function withField(reason: string, english: string): string {
+  const field = /^([\w.[\]-]+): (?=[^\x00-\x7f])/.exec(reason)?.[1];
+  return field && !english.startsWith(`${field}:`) ? `${field}: ${english}` : english;
+}
+
+/** A reason written "中文（English）", as the rules and checklist editor's refusals are ("编号 x 与第 2 项重复（items:
+ *  every item needs its own id）"), in `lang`: in English the words in the full-width brackets that end it, in
+ *  Chinese what stands before them; several joined by "; " each so. Null for a reason not written so (brackets
+ *  ending a Chinese text, 专班整治（working_group）, hold no English sentence: no space). */
+function bracketedIn(reason: string, lang: Lang): string | null {
+  const parts = reason.split(/(?<=）); /);
+  if (parts.length > 1) {
+    const said = parts.map((part) => bracketedIn(part, lang));
+    return said.every((part) => part !== null) ? said.join('; ') : null;
+  }
+  const open = reason.lastIndexOf('（');
+  if (open <= 0 || !reason.endsWith('）')) return null;
+  const chinese = reason.slice(0, open).trim();
+  const english = reason.slice(open + 1, -1).trim();
+  if (!isEnglish(english) || !/\s/.test(english) || !chinese.match(CJK)) return null;
+  return lang === 'en' ? withField(reason, english) : chinese;
+}
+
 /** The server says why in Chinese, then in English after the Chinese sentence's full stop ("用户名 lina 已被占用，请换一个。
  *  username: lina is taken"), the field it names, if any, in front ("grid: 没有网格“x”：…。no grid x"). In English the
- *  user reads the English part, with that field; in Chinese, and for a reason with no English part, all of it. */
+ *  user reads the English part, with that field; in Chinese, and for a reason with no English part, all of it. A
+ *  reason whose English is in brackets at its end ("中文（English）", `bracketedIn`) is said in the language's part. */
 export function reasonIn(reason: string, lang: Lang = getLang()): string {
+  const bracketed = bracketedIn(reason, lang);
+  if (bracketed !== null) return bracketed;
   if (lang !== 'en') return reason;
   const stop = reason.lastIndexOf('。');
   const english = reason.slice(stop + 1).trim();
-  // The English part may quote the data it is about (a grid named in Chinese), but is mostly English words.
-  const latin = english.match(/[A-Za-z]/g)?.length ?? 0;
-  const chinese = english.match(CJK)?.length ?? 0;
-  if (stop === -1 || !/[A-Za-z]{2}/.test(english) || latin < chinese) return reason;
-  const field = /^([\w.[\]-]+): (?=[^\x00-\x7f])/.exec(reason)?.[1];
-  return field && !english.startsWith(`${field}:`) ? `${field}: ${english}` : english;
+  return stop === -1 || !isEnglish(english) ? reason : withField(reason, english);
 }
 
 export { zh as ownerZh, en as ownerEn };

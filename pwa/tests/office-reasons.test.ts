@@ -32,3 +32,49 @@ describe('a server reason in the office language', () => {
     expect(reasonIn(both, 'zh-CN')).toBe(both);
   });
 });
+
+describe('a reason with its English in brackets at the end, as the rules and checklist editor writes them', () => {
+  const duplicate = 'items[2].id: 编号 fire_ext 与第 1 项重复，每个检查项须有自己的编号（items: every item needs its own id）';
+  const stale =
+    '您修改的是第 3 版，但已有人保存了第 4 版：请刷新页面，在新版本上重新修改' +
+    '（version 3 was edited, but the current version is 4; reload and edit again）';
+
+  it('is the bracket in English, with the field it names', () => {
+    expect(reasonIn(duplicate, 'en')).toBe('items[2].id: items: every item needs its own id');
+    expect(reasonIn(stale, 'en')).toBe('version 3 was edited, but the current version is 4; reload and edit again');
+    expect(reasonIn('items[0].id: 必须填写（items[0].id: required field is missing）', 'en')).toBe(
+      'items[0].id: required field is missing',
+    );
+  });
+
+  it('is the text before the bracket in Chinese', () => {
+    expect(reasonIn(duplicate, 'zh-CN')).toBe('items[2].id: 编号 fire_ext 与第 1 项重复，每个检查项须有自己的编号');
+    expect(reasonIn(stale, 'zh-CN')).toBe('您修改的是第 3 版，但已有人保存了第 4 版：请刷新页面，在新版本上重新修改');
+  });
+
+  it('takes the last bracket, which may hold brackets and Chinese data of its own', () => {
+    const category =
+      'categories: “烧烤”不是店铺类别（调查表中的“烧烤”即类别 food），请勾选全部店铺或具体的店铺类别' +
+      "（烧烤 is not a shop category (the survey's 烧烤 is the code food): name * (every shop) or category codes）";
+    expect(reasonIn(category, 'en')).toBe(
+      "categories: 烧烤 is not a shop category (the survey's 烧烤 is the code food): name * (every shop) or category codes",
+    );
+    expect(reasonIn(category, 'zh-CN')).toBe(
+      'categories: “烧烤”不是店铺类别（调查表中的“烧烤”即类别 food），请勾选全部店铺或具体的店铺类别',
+    );
+  });
+
+  it('says each of several joined by "; "', () => {
+    const two = 'items[0].id: 必须填写（items[0].id: required field is missing）; 还有 2 处（and 2 more）';
+    expect(reasonIn(two, 'en')).toBe('items[0].id: required field is missing; and 2 more');
+    expect(reasonIn(two, 'zh-CN')).toBe('items[0].id: 必须填写; 还有 2 处');
+  });
+
+  it('leaves brackets that hold no English sentence to the Chinese text', () => {
+    const codes = '跟进事项须为约谈（talk）、专项检查（inspection）或专班整治（working_group）';
+    expect(reasonIn(codes, 'en')).toBe(codes);
+    expect(reasonIn(codes, 'zh-CN')).toBe(codes);
+    const example = '时区须填写时区名称（如 上海）';
+    expect(reasonIn(example, 'en')).toBe(example);
+  });
+});

@@ -3,7 +3,8 @@
 // day already past scores every shop again from that day, so the form says so while it holds such a day, and asks
 // before saving it; the refusal of a checklist's unknown category.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { explainReason, fieldErrors, rulesForm, startsBeforeToday, todayIn } from '../src/office/rules';
+import { setLang } from '../src/i18n';
+import { explainReason, fieldErrors, fieldReason, rulesForm, startsBeforeToday, todayIn } from '../src/office/rules';
 
 const RULES = {
   _id: 'district:rules',
@@ -32,6 +33,7 @@ afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllGlobals();
   document.body.replaceChildren();
+  setLang('zh-CN');
 });
 
 function form(rules: Record<string, unknown> = RULES): HTMLFormElement {
@@ -158,5 +160,40 @@ describe('a checklist refused or saved', () => {
     });
     expect(root.querySelector('[data-form=rules] [data-saved="4"]')?.textContent).toBe('已保存 · 第 4 版');
     expect(rulesForm({ rules: RULES, changes: [] }, new Map(), () => undefined, true).querySelector('[data-saved]')).toBeNull();
+  });
+});
+
+describe("the server's reasons in the editor", () => {
+  const STALE =
+    '您修改的是第 3 版，但已有人保存了第 4 版：请刷新页面，在新版本上重新修改' +
+    '（version 3 was edited, but the current version is 4; reload and edit again）';
+
+  async function savedOver(): Promise<string> {
+    vi.stubGlobal('fetch', async () =>
+      new Response(JSON.stringify({ error: 'conflict', reason: STALE }), { status: 409 }));
+    const f = form();
+    set(f, 'start_points', '120');
+    await save(f);
+    const summary = f.querySelector<HTMLElement>('.form-status')!;
+    await vi.waitFor(() => expect(summary.className).toContain('error'));
+    return summary.textContent ?? '';
+  }
+
+  it('says a version saved meanwhile in the screen language, whole, not as field errors', async () => {
+    expect(await savedOver()).toBe('操作失败: 您修改的是第 3 版，但已有人保存了第 4 版：请刷新页面，在新版本上重新修改');
+    setLang('en');
+    expect(await savedOver()).toBe('Failed: version 3 was edited, but the current version is 4; reload and edit again');
+  });
+
+  it("says a checklist field's refusal in the screen language, without the path the form names", () => {
+    const duplicate = '编号 fire_ext 与第 1 项重复，每个检查项须有自己的编号（items: every item needs its own id）';
+    const empty = '必须填写（items[0].label_en: required field is missing）';
+    expect(fieldReason('items[2].id', duplicate)).toBe('编号 fire_ext 与第 1 项重复，每个检查项须有自己的编号');
+    expect(fieldReason('items[0].label_en', empty)).toBe('必须填写');
+    expect(fieldReason('items[0].points', '不能超过 1000（less than or equal to 1000）')).toBe('不能大于 1000');
+    setLang('en');
+    expect(fieldReason('items[2].id', duplicate)).toBe('items: every item needs its own id');
+    expect(fieldReason('items[0].label_en', empty)).toBe('required field is missing');
+    expect(fieldReason('items[0].points', '不能超过 1000（less than or equal to 1000）')).toBe('must be at most 1000');
   });
 });

@@ -40,10 +40,18 @@ def _body(doc: Doc) -> Doc:
 
 
 def _base_version(body: dict[str, Any], current: int) -> None:
-    """An optional `version` in the body names the version the edit started from: a stale one is a conflict."""
+    """An optional `version` in the body names the version the edit started from: a stale one is a conflict, said
+    Chinese first with the English in brackets, as the editor's other refusals (`reasonIn` in pwa/src/i18n.ts)."""
     base = body.get("version")
     if base is not None and base != current:
-        raise conflict(f"version {base} was edited, but the current version is {current}; reload and edit again")
+        raise conflict(
+            f"您修改的是第 {base} 版，但已有人保存了第 {current} 版：请刷新页面，在新版本上重新修改"
+            f"（version {base} was edited, but the current version is {current}; reload and edit again）"
+        )
+
+
+# Two saves of the same version at once: the second is told as a stale version is (`_base_version`).
+_MEANWHILE: Final = "刚刚已有人保存了新版本：请刷新页面，在新版本上重新修改"
 
 
 async def _write_new(store: Store, current: Doc | None, frozen_current: Doc, new: Doc) -> None:
@@ -53,12 +61,12 @@ async def _write_new(store: Store, current: Doc | None, frozen_current: Doc, new
     if await read(store, frozen_current["_id"]) is None:
         writes.append(_body(frozen_current))
     if await read(store, snapshot_id) is not None:
-        raise conflict(f"{snapshot_id} already exists")
+        raise conflict(f"{_MEANWHILE}（{snapshot_id} already exists; reload and edit again）")
     writes.append({**new, "_rev": current["_rev"]} if current is not None else new)
     writes.append({**new, "_id": snapshot_id})
     for answer in await store.bulk_docs(writes):
         if answer.get("error") == "conflict":
-            raise conflict(f"{answer.get('id')} changed meanwhile; reload and edit again")
+            raise conflict(f"{_MEANWHILE}（{answer.get('id')} changed meanwhile; reload and edit again）")
         if not answer.get("ok"):
             raise CouchError(500, str(answer.get("error")), f"{answer.get('id')}: {answer.get('reason')}")
 
@@ -276,12 +284,15 @@ async def add_template(store: Store, body: dict[str, Any], by: str, now: datetim
     doc_id = template_doc_id(short_id)
     template = _template(doc_id, 1, {k: v for k, v in body.items() if k != "_id"})
     if (await _current_template(store, doc_id))[1] is not None:
-        raise conflict(f"template {short_id} exists; PUT /api/office/templates/{short_id} makes a new version")
+        raise conflict(
+            f"检查表模块 {short_id} 已经添加过：请刷新页面，在其表单上修改"
+            f"（template {short_id} exists; PUT /api/office/templates/{short_id} makes a new version）"
+        )
     await _check_categories(store, template.categories)
     new = template.to_doc()
     answers = await store.bulk_docs([new, {**new, "_id": template.snapshot_id}])
     if not all(answer.get("ok") for answer in answers):
-        raise conflict(f"template {short_id} was added meanwhile")
+        raise conflict(f"检查表模块 {short_id} 刚刚已被添加：请刷新页面（template {short_id} was added meanwhile）")
     await _log(store, doc_id, 1, by, now, "add")
     return new
 

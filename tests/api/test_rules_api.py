@@ -138,6 +138,32 @@ def test_bad_rules_are_refused_with_the_field(world: World) -> None:
     assert world.client.get("/api/office/rules", headers=headers).json()["rules"]["version"] == 1
 
 
+@sqlite_only("world")
+def test_a_save_over_a_newer_version_is_told_in_chinese_then_english(world: World) -> None:
+    """The 409 of a rules or checklist form saved over a version someone else replaced was English only: the office's
+    Chinese screen showed it so. It is Chinese first, with the English in brackets as the editor's other refusals."""
+    headers = office(world)
+    assert world.client.put("/api/office/rules", headers=headers, json={"version": 1, "start_points": 120}).is_success
+    stale = world.client.put("/api/office/rules", headers=headers, json={"version": 1, "start_points": 90})
+    assert stale.status_code == 409
+    assert stale.json()["reason"] == (
+        "您修改的是第 1 版，但已有人保存了第 2 版：请刷新页面，在新版本上重新修改"
+        "（version 1 was edited, but the current version is 2; reload and edit again）"
+    )
+
+    template = world.client.get("/api/office/templates", headers=headers).json()["items"][0]
+    body = {k: template[k] for k in ("title", "categories", "items")}
+    renamed = {**body, "title": {**body["title"], "zh": "消防与燃气安全（新）"}, "version": template["version"]}
+    assert world.client.put("/api/office/templates/fire-gas", json=renamed, headers=headers).is_success
+    stale = world.client.put("/api/office/templates/fire-gas", json=renamed, headers=headers)
+    old, new = template["version"], template["version"] + 1
+    assert stale.status_code == 409
+    assert stale.json()["reason"] == (
+        f"您修改的是第 {old} 版，但已有人保存了第 {new} 版：请刷新页面，在新版本上重新修改"
+        f"（version {old} was edited, but the current version is {new}; reload and edit again）"
+    )
+
+
 def food_self_check(shop: str, version: int, expired: bool) -> dict[str, Any]:
     now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(minutes=1)
     answers: dict[str, Any] = {

@@ -4,7 +4,7 @@
 import { h } from '../dom';
 import { attempt, get, type Refusal } from './api';
 import { when } from './format';
-import { getLang, joinList } from '../i18n';
+import { getLang, joinList, reasonIn } from '../i18n';
 import { label, type OfficeKey, ot } from './i18n';
 import type { Screen } from './main';
 import { type Names, personName, staffNames } from './people';
@@ -70,6 +70,16 @@ export function explainReason(message: string): string {
   return message;
 }
 
+/** A field's refusal as the form shows it: a common one in the screen's own words, else the server's part in the
+ *  screen's language (`reasonIn`: "编号 x 重复（items: every item needs its own id）"), without the field's path the
+ *  English repeats (the form names the field). */
+export function fieldReason(path: string, message: string): string {
+  const explained = explainReason(message);
+  if (explained !== message) return explained;
+  const said = reasonIn(message);
+  return path && said.startsWith(`${path}: `) ? said.slice(path.length + 2) : said;
+}
+
 /** A field of the rules by its name on the form (严重隐患扣分), not its key (hazard_cost.serious). */
 const ruleField = (path: string): string => label('rule', path);
 
@@ -91,18 +101,19 @@ export function templateField(path: string): string {
 
 function showErrors(f: HTMLElement, summary: HTMLElement, refusal: Refusal, fieldName = ruleField): void {
   summary.className = 'form-status error';
-  if (refusal.status === 403) {
-    // Not a field's error: the office may not do this (a sub-district's office editing the district's rules).
-    summary.replaceChildren(`${ot('common.failed')}: ${refusal.reason || refusal.error}`);
+  if (refusal.status === 403 || refusal.status === 409) {
+    // Not a field's error: the office may not do this (a sub-district's office editing the district's rules), or
+    // someone saved a newer version meanwhile (the reason says to reload).
+    summary.replaceChildren(`${ot('common.failed')}: ${reasonIn(refusal.reason) || refusal.error}`);
     return;
   }
   const errs = fieldErrors(refusal.reason || refusal.error);
   // Each said with the field's name on the form (严重隐患扣分), not its key (hazard_cost.serious).
-  const said = errs.map(([path, msg]) => (path ? `${fieldName(path)}: ${explainReason(msg)}` : explainReason(msg)));
-  summary.replaceChildren(`${ot('rules.invalid')}: ${said.join('; ') || refusal.reason || refusal.error}`);
+  const said = errs.map(([path, msg]) => (path ? `${fieldName(path)}: ${fieldReason(path, msg)}` : fieldReason('', msg)));
+  summary.replaceChildren(`${ot('rules.invalid')}: ${said.join('; ') || reasonIn(refusal.reason) || refusal.error}`);
   for (const [path, msg] of errs) {
     const slot = f.querySelector<HTMLElement>(`[data-error-for="${CSS.escape(path)}"]`);
-    if (slot) slot.textContent = explainReason(msg);
+    if (slot) slot.textContent = fieldReason(path, msg);
   }
 }
 
