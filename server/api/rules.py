@@ -28,7 +28,9 @@ async def get_rules(request: Request) -> Response:
 
 async def put_rules(request: Request) -> Response:
     """`PUT /api/office/rules`: fields of the rules to change (a whole document or a few fields); answers the new
-    version. An optional `version` names the version edited (409 when it is stale); 400 names the bad field."""
+    version. An optional `version` names the version edited (409 when it is stale); 400 names the bad field. The new
+    version applies from `effective_from` as sent; without one, from today in Asia/Shanghai (a current version set
+    for a later day keeps that day)."""
     principal, reach = await office(request)
     reach.whole("The rules are the district's")
     body = await read_object(request)

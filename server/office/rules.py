@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from importlib.resources import files
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +28,7 @@ from server.registry import Registry
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.reads import docs_with_prefix
 from server.store.upsert import read
+from server.validators import rules as R
 
 TEMPLATE_PREFIX: Final = DEFAULT_TEMPLATE_ID.rsplit(":", 1)[0] + ":"  # district:template:
 CHANGE_PREFIX: Final = "registry:change:"
@@ -144,6 +145,8 @@ async def put_rules(store: Store, body: dict[str, Any], by: str, now: datetime) 
     base = Rules.model_validate(current) if current is not None else default_rules()
     _base_version(body, base.version)
     fields = {k: v for k, v in body.items() if k not in META}
+    if "effective_from" not in fields:
+        fields["effective_from"] = default_effective_from(base, now).isoformat()
     new = {**{k: v for k, v in base.to_doc().items() if k not in META}, **fields}
     new.update({"_id": RULES_ID, "type": "rules", "schema": 1, "version": base.version + 1})
     try:
@@ -165,7 +168,9 @@ async def put_rules(store: Store, body: dict[str, Any], by: str, now: datetime) 
         ZoneInfo(rules.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise bad_request(f"timezone: {rules.timezone!r} is not a time zone such as Asia/Shanghai") from None
-    if _same(rules.to_doc(), base.to_doc()):
+    # The day a body without one is given is no change of its own: with nothing else changed, no version either.
+    same = _same if "effective_from" in body else _same_but_day
+    if same(rules.to_doc(), base.to_doc()):
         # A form saved as it was: no new version, and so no projection of every shop again (minutes of work for
         # a sub-district, during which the office's screens are slow).
         return {**await get_rules(store), "unchanged": True}
@@ -177,6 +182,19 @@ async def put_rules(store: Store, body: dict[str, Any], by: str, now: datetime) 
 def _same(new: Doc, old: Doc) -> bool:
     """Whether two versions of a rules or template document say the same (their version and metadata aside)."""
     return {k: v for k, v in new.items() if k not in META} == {k: v for k, v in old.items() if k not in META}
+
+
+def _same_but_day(new: Doc, old: Doc) -> bool:
+    """Whether two versions of the rules say the same but for the day they apply from."""
+    return _same({**new, "effective_from": None}, {**old, "effective_from": None})
+
+
+def default_effective_from(current: Rules, now: datetime) -> date:
+    """The day a new version applies from when the edit names none: today in the rules' time zone (Asia/Shanghai),
+    so it scores what happens from now on (the current version's own day, often 1 January, rescored the whole year
+    at every save through the API); a current version set for a later day keeps it (next year's rules being
+    prepared). As the office's form offers it (pwa/src/office/rules.ts `defaultEffectiveFrom`)."""
+    return max(R.day_of(now, current), current.effective_from)
 
 
 # ----- templates -----

@@ -67,8 +67,10 @@ def test_a_change_of_rules_keeps_the_summary_quick_and_its_figures_follow(
     adopting.open.clear()
     projecting.open.clear()
     read = shops_read(monkeypatch)
-    days = world.client.get("/api/office/rules", headers=headers).json()["rules"]["deadline_days"]
-    changed = world.client.put("/api/office/rules", headers=headers, json={"deadline_days": dict.fromkeys(days, 1)})
+    rules = world.client.get("/api/office/rules", headers=headers).json()["rules"]
+    # In force from the current version's day (without one, from today): the hazard of two days ago is held to it.
+    shorter = {"deadline_days": dict.fromkeys(rules["deadline_days"], 1), "effective_from": rules["effective_from"]}
+    changed = world.client.put("/api/office/rules", headers=headers, json=shorter)
     assert changed.status_code == 200, changed.text
 
     # The validators have not taken up the new rules yet: the office sees its figures as they were, marked.

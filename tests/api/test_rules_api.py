@@ -65,11 +65,15 @@ def test_a_rules_edit_is_a_new_version_the_validators_apply(world: World) -> Non
     assert before["rules"]["version"] == 1 and before["rules"]["alarm_threshold"] == 10 and not before["stored"]
     wait_until(lambda: (stored(world, "S0001:score") or {}).get("rules_version") == 1)
 
-    resp = world.client.put("/api/office/rules", headers=headers, json={"version": 1, "start_points": 120})
+    # From the first version's own day (named: without one a version applies from today), so the year starts anew.
+    since = before["rules"]["effective_from"]
+    resp = world.client.put(
+        "/api/office/rules", headers=headers, json={"version": 1, "start_points": 120, "effective_from": since}
+    )
     assert resp.status_code == 200, resp.text
     after = resp.json()
     assert after["rules"]["version"] == 2 and after["rules"]["start_points"] == 120 and after["stored"]
-    assert after["rules"]["alarm_threshold"] == 10  # the fields not sent are kept
+    assert after["rules"]["alarm_threshold"] == 10 and after["rules"]["effective_from"] == since  # as sent, or kept
     [change] = after["changes"]
     assert change["by"] == "office:wang" and change["version"] == 2 and change["target"] == "district:rules"
     assert change["effective_from"] == after["rules"]["effective_from"]  # the day each version applies from
@@ -83,6 +87,42 @@ def test_a_rules_edit_is_a_new_version_the_validators_apply(world: World) -> Non
     # Editing from a stale version is a conflict, not a silent overwrite.
     stale = world.client.put("/api/office/rules", headers=headers, json={"version": 1, "start_points": 90})
     assert stale.status_code == 409 and "current version is 2" in stale.json()["reason"]
+
+
+@sqlite_only("world")
+def test_a_version_saved_without_its_day_applies_from_today_in_shanghai(world: World) -> None:
+    """A change sent without `effective_from` (a script, or a client that leaves the day out) applies from today in
+    Shanghai: it kept the current version's day, 1 January, and every save rescored the year behind the office's
+    back. A day sent is kept as it is, and so is a current version's later day (next year's rules prepared)."""
+    headers = office(world)
+    first = world.client.get("/api/office/rules", headers=headers).json()["rules"]
+    today = datetime.now(SHANGHAI).date()
+    assert first["effective_from"] < today.isoformat()  # the shipped version: from long ago
+    wait_until(lambda: (stored(world, "S0001:score") or {}).get("rules_version") == 1)
+
+    saved = world.client.put("/api/office/rules", headers=headers, json={"version": 1, "start_points": 120}).json()
+    assert saved["rules"]["version"] == 2 and saved["rules"]["effective_from"] == today.isoformat()
+    assert saved["changes"][0]["effective_from"] == today.isoformat()  # what the rules screen's table shows
+    # The year began under version 1: its 100 starting points stay (with the version's old day, 120 at once).
+    score = wait_until(lambda: (s := stored(world, "S0001:score")) and s.get("rules_version") == 2 and s)
+    assert score["points"] == (120 if (today.month, today.day) == (1, 1) else 100)
+    # Nothing but the day would change: no version (the form's today is no change of its own).
+    again = world.client.put("/api/office/rules", headers=headers, json={"start_points": 120}).json()
+    assert again["unchanged"] is True and again["rules"]["version"] == 2
+
+    # A day sent is kept, earlier or later than today.
+    since = world.client.put(
+        "/api/office/rules", headers=headers, json={"start_points": 110, "effective_from": first["effective_from"]}
+    ).json()
+    assert since["rules"]["effective_from"] == first["effective_from"]
+    later = (today + timedelta(days=30)).isoformat()
+    planned = world.client.put(
+        "/api/office/rules", headers=headers, json={"self_check_points": 3, "effective_from": later}
+    ).json()
+    assert planned["rules"]["effective_from"] == later
+    # Edited again without a day, next month's version keeps its own: it does not start today.
+    edited = world.client.put("/api/office/rules", headers=headers, json={"self_check_points": 4}).json()
+    assert edited["rules"]["version"] == 5 and edited["rules"]["effective_from"] == later
 
 
 def test_a_form_saved_unchanged_makes_no_new_version(world: World) -> None:
