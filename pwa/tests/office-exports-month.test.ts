@@ -5,13 +5,21 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 const opened: string[] = [];
+// The server's 404 for a month the sub-district has no list of (server/office/rankings.py `no_ranking`).
+const NO_LIST = '幸福街道没有 2026-10 的红黑榜：本街道的榜单从 2026-11 起才有。No ranking of xingfu for 2026-10: its lists begin in 2026-11.';
 
-vi.mock('../src/office/api', async (actual) => ({
-  ...(await actual<typeof import('../src/office/api')>()),
-  openInTab: async (path: string) => {
-    opened.push(path);
-  },
-}));
+vi.mock('../src/office/api', async (actual) => {
+  const api = await actual<typeof import('../src/office/api')>();
+  return {
+    ...api,
+    openInTab: async (path: string) => {
+      opened.push(path);
+    },
+    download: async (path: string) => {
+      if (path.includes('month=2026-10')) throw new api.ApiError(404, 'not_found', NO_LIST);
+    },
+  };
+});
 vi.mock('../src/office/reach', async (actual) => ({
   ...(await actual<typeof import('../src/office/reach')>()),
   ownSubdistrict: () => 'sd-1', // a sub-district's office: no choice of sub-district, no call for the names
@@ -84,5 +92,25 @@ describe('the days and the month the exports default to', () => {
     expect([value(root, 'from'), value(root, 'to')]).toEqual(['2026-12-01', '2026-12-15']);
     expect(root.querySelector('[data-last-month-days]')).toBeNull();
     expect(value(root, 'month')).toBe('2026-11');
+  });
+});
+
+describe('a rankings export the server cannot make', () => {
+  it('says why on the screen, in the server\'s words (English in English)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-20T02:00:00Z') });
+    const root = await screen();
+    expect(value(root, 'month')).toBe('2026-10'); // last month: the sub-district's first list is this month's
+    root.querySelector<HTMLElement>('[data-export=rankings] button[data-format=xlsx]')!.click();
+    const status = root.querySelector<HTMLElement>('.exports-list + .form-status')!;
+    await vi.waitFor(() => expect(status.classList.contains('error')).toBe(true));
+    expect(status.textContent).toBe(`操作失败: ${NO_LIST}`);
+    const { setLang } = await import('../src/i18n');
+    setLang('en');
+    try {
+      root.querySelector<HTMLElement>('[data-export=rankings] button[data-format=csv]')!.click();
+      await vi.waitFor(() => expect(status.textContent).toBe('Failed: No ranking of xingfu for 2026-10: its lists begin in 2026-11.'));
+    } finally {
+      setLang('zh-CN');
+    }
   });
 });

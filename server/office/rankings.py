@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from server.errors import bad_request, conflict, not_found
+from server.errors import CouchError, bad_request, conflict, not_found
 from server.office import followups
 from server.office.facts import View
+from server.registry import Registry
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.reads import docs_by_id
 from server.store.upsert import read
@@ -98,8 +99,35 @@ async def snapshot(store: Store, subdistrict: str, month: str) -> tuple[Doc, Doc
     """The month's snapshot (404 without one) and its publication (None while unpublished)."""
     doc = await read(store, ranking_id(subdistrict, month))
     if doc is None:
-        raise not_found(f"No ranking of {subdistrict} for {month}.")
+        raise await no_ranking(store, subdistrict, month)
     return doc, await read(store, publication_id(subdistrict, month))
+
+
+async def no_ranking(store: Store, subdistrict: str, month: str) -> CouchError:
+    """The 404 of a month without a list, Chinese first, saying which months have one: a sub-district registered this
+    month has no list of last month, which the exports screen offers (it offers two years of months to every one)."""
+    name = await Registry(store).subdistrict_name(subdistrict)
+    first, last = await _month_at(store, subdistrict, False), await _month_at(store, subdistrict, True)
+    if first is None or last is None:
+        return not_found(
+            f"{name}还没有红黑榜：登记店铺后，当月的榜单随即生成。No ranking of {subdistrict} yet: a month's list is "
+            "made once it has shops."
+        )
+    if month < first:
+        held, held_en = f"本街道的榜单从 {first} 起才有", f"its lists begin in {first}"
+    elif first == last:
+        held, held_en = f"已有的只有 {first} 的榜单", f"there is only {first}'s"
+    else:
+        held, held_en = f"已有 {first} 至 {last} 的榜单", f"there are lists from {first} to {last}"
+    return not_found(f"{name}没有 {month} 的红黑榜：{held}。No ranking of {subdistrict} for {month}: {held_en}.")
+
+
+async def _month_at(store: Store, subdistrict: str, newest: bool) -> str | None:
+    """The oldest (or newest) month the sub-district has a list of."""
+    prefix = ranking_id(subdistrict, "")
+    start, end = (prefix + "\ufff0", prefix) if newest else (prefix, prefix + "\ufff0")
+    rows = (await store.all_docs(AllDocsQuery(startkey=start, endkey=end, descending=newest, limit=1)))["rows"]
+    return str(rows[0]["id"]).removeprefix(prefix) if rows else None
 
 
 async def black_list(
@@ -255,7 +283,7 @@ async def publish(store: Store, subdistrict: str, month: str, by: str, now: date
     """Freeze a month's snapshot as the published list; a month is published once (409 after)."""
     doc = await read(store, ranking_id(subdistrict, month))
     if doc is None:
-        raise not_found(f"No ranking of {subdistrict} for {month}.")
+        raise await no_ranking(store, subdistrict, month)
     publication = {
         "_id": publication_id(subdistrict, month),
         "type": "publication",

@@ -149,6 +149,27 @@ def test_rankings_export_lists_the_months_snapshot(
 
 
 @SQLITE_ONLY
+def test_a_rankings_export_of_a_month_without_a_list_says_which_months_have_one(
+    client: TestClient, office: dict[str, str], district: Settings
+) -> None:
+    """The exports screen offers two years of months to every sub-district: one registered this month asked for last
+    month's rankings got a bare English 404 the screen could not explain. It is told, Chinese first, from when."""
+    months = sorted(d["month"] for d in docs_of(district, {"ranking"}))
+    first, last = months[0], months[-1]
+    before = (date.fromisoformat(f"{first}-01") - timedelta(days=1)).strftime("%Y-%m")
+    for fmt in ("csv", "xlsx"):
+        resp = client.get(f"/api/office/exports/rankings.{fmt}?month={before}", headers=office)
+        assert resp.status_code == 404, resp.text
+        assert resp.json()["reason"] == (
+            f"明楼街道没有 {before} 的红黑榜：本街道的榜单从 {first} 起才有。"
+            f"No ranking of minglou for {before}: its lists begin in {first}."
+        )
+    later = client.get("/api/office/exports/rankings.csv?month=2999-01", headers=office)
+    assert later.status_code == 404
+    assert later.json()["reason"].startswith(f"明楼街道没有 2999-01 的红黑榜：已有 {first} 至 {last} 的榜单。")
+
+
+@SQLITE_ONLY
 def test_csv_exports_and_the_report_are_gzipped_when_the_browser_accepts_it(
     client: TestClient, office: dict[str, str]
 ) -> None:
