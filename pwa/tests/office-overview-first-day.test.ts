@@ -5,6 +5,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 let asOf = '2026-12-01';
+let registered = 1500;
 
 vi.mock('../src/office/api', async (actual) => ({
   ...(await actual<typeof import('../src/office/api')>()),
@@ -17,7 +18,8 @@ vi.mock('../src/office/api', async (actual) => ({
         patrol_coverage_month: 0,
         hazards_found_month: 0,
         rectification_rate: null,
-        shops_active: 1500,
+        shops_active: Math.min(registered, 1500),
+        shops_registered: registered,
         self_check_coverage_week: 0.099,
         open_alarms: 7,
         overdue_hazards: 125,
@@ -41,9 +43,9 @@ vi.mock('../src/office/api', async (actual) => ({
 
 beforeEach(() => document.body.replaceChildren());
 
-async function screen(): Promise<HTMLElement> {
+async function screen(query = ''): Promise<HTMLElement> {
   const { overview } = await import('../src/office/overview');
-  const root = overview(new URLSearchParams(), []);
+  const root = overview(new URLSearchParams(query), []);
   document.body.append(root);
   await vi.waitFor(() => expect(root.querySelector('[data-figure=overdue_hazards]')).not.toBeNull());
   await vi.waitFor(() => expect(root.querySelector('svg.line-chart')).not.toBeNull());
@@ -93,5 +95,46 @@ describe('the overview on the first day of a month', () => {
     expect(patrol.querySelectorAll('polyline.partial')).toHaveLength(1);
     expect(patrol.querySelectorAll('circle.partial')).toHaveLength(1);
     expect([...chart.querySelectorAll('text.tick')].find((t) => t.textContent === '26-12（至今）')!.getAttribute('text-anchor')).toBe('end');
+  });
+
+  it('draws the hazards on whole ticks, and the rates in quarters', async () => {
+    const root = await screen();
+    const [rates, hazards] = [...root.querySelectorAll('svg.line-chart')];
+    const ticks = (chart: Element | undefined) => [...chart!.querySelectorAll('text[data-y-tick]')].map((t) => t.textContent);
+    expect(ticks(hazards)).toEqual(['0', '50', '100', '150', '200', '250']);
+    expect(ticks(rates)).toEqual(['0%', '25%', '50%', '75%', '100%']);
+  });
+});
+
+describe('the overview of a sub-district with no shops yet', () => {
+  it('shows the first steps above the figures, each leading to the registry, in Chinese then English', async () => {
+    registered = 0;
+    try {
+      const root = await screen();
+      const block = root.querySelector<HTMLElement>('[data-first-steps]')!;
+      expect(block.querySelector('h2')!.textContent).toBe('开始使用：本街道还没有登记店铺');
+      const steps = [...block.querySelectorAll<HTMLAnchorElement>('li[data-step] > a')];
+      expect(steps.map((a) => a.textContent)).toEqual(['导入店铺普查表', '设网格与网格员', '打印店铺二维码']);
+      expect(steps.map((a) => a.getAttribute('href'))).toEqual(Array(3).fill('/office/registry'));
+      expect(block.compareDocumentPosition(root.querySelector('[data-figure=shops_active]')!) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+      // A community chosen is not the sub-district: no steps there.
+      expect((await screen('community=wensan')).querySelector('[data-first-steps]')).toBeNull();
+      const { setLang } = await import('../src/i18n');
+      setLang('en');
+      try {
+        const english = (await screen()).querySelectorAll('[data-first-steps] li[data-step] > a');
+        expect([...english].map((a) => a.textContent)).toEqual(
+          ['Import the shop survey', 'Set up grids and grid workers', "Print the shops' QR codes"]);
+      } finally {
+        setLang('zh-CN');
+      }
+    } finally {
+      registered = 1500;
+    }
+  });
+
+  it('shows none once a shop is registered', async () => {
+    const root = await screen();
+    expect(root.querySelector('[data-first-steps]')).toBeNull();
   });
 });

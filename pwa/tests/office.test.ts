@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linePoints, LINE_BOX, yRange } from '../src/office/charts';
+import { countTicks, linePoints, LINE_BOX, yRange } from '../src/office/charts';
 import { exportTarget } from '../src/office/exports';
 import { change, pct, thisMonth, when } from '../src/office/format';
 import { label, officeEn, officeZh, ot } from '../src/office/i18n';
@@ -133,6 +133,27 @@ describe('charts', () => {
 
   it('rounds the axis up above the data', () => {
     expect(yRange([{ label: 'h', values: [3, 17, 42], cls: 's4' }])).toEqual([0, 50]);
+  });
+
+  it('puts whole counts on whole, distinct ticks (a month of one hazard read 0, 0, 1, 1, 1)', () => {
+    const ticks = (...values: (number | null)[]) => countTicks([{ label: 'h', values, cls: 's4' }]);
+    expect(ticks(0, 1, null, 0, 1)).toEqual([0, 1]);
+    expect(ticks(0, 0, 0)).toEqual([0, 1]);
+    expect(ticks()).toEqual([0, 1]);
+    expect(ticks(2, 3)).toEqual([0, 1, 2, 3]);
+    expect(ticks(5)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(ticks(7)).toEqual([0, 2, 4, 6, 8]);
+    expect(ticks(3, 17, 42)).toEqual([0, 10, 20, 30, 40, 50]);
+    expect(ticks(240, 248, 0)).toEqual([0, 50, 100, 150, 200, 250]);
+    expect(ticks(1234)).toEqual([0, 500, 1000, 1500]);
+    for (const top of [1, 2, 3, 4, 6, 9, 11, 13, 19, 23, 99, 101, 999]) {
+      const t = ticks(0, top);
+      expect(t.every(Number.isInteger)).toBe(true);
+      expect(new Set(t).size).toBe(t.length);
+      expect(t[0]).toBe(0);
+      expect(t[t.length - 1]).toBeGreaterThanOrEqual(top);
+      expect(t.length).toBeLessThanOrEqual(6);
+    }
   });
 });
 

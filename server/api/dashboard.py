@@ -105,13 +105,15 @@ async def communities(request: Request) -> Response:
 
 async def summary(request: Request) -> Response:
     """`GET /api/office/summary?subdistrict=&community=&grid=&breakdown=1`: the seven headline figures beside the
-    same period last year (`last_year`), with `counts`, `periods`, `as_of` and `recomputing` (true for the moments
-    after a change of rules, while the validators project every shop under them and the figures follow); `breakdown=1`
-    adds `by_community` and `by_grid`, lists of `{"id", "name", ...the same figures}`."""
+    same period last year (`last_year`), with `counts`, `periods`, `as_of`, `recomputing` (true for the moments
+    after a change of rules, while the validators project every shop under them and the figures follow) and
+    `shops_registered` (open or closed: 0 until the first import, when the overview shows the first steps);
+    `breakdown=1` adds `by_community` and `by_grid`, lists of `{"id", "name", ...the same figures}`."""
     reach, view = await reached(request)
     scope = figures.scope_of(view, _scoped_params(request, reach))
     answer = figures.summary(view, scope.shops(view))
     answer["recomputing"] = view.recomputing  # the rules changed: the figures follow as the shops are projected
+    answer["shops_registered"] = scope.registered(view)
     if q_bool(request, "breakdown"):
         answer["by_community"] = figures.breakdown(view, scope, "community")
         answer["by_grid"] = figures.breakdown(view, scope, "grid")

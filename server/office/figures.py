@@ -38,6 +38,10 @@ class Scope:
         """The shops of this scope a period's figures may count (`View.counted`: each for the periods it was open)."""
         return [shop.facts for shop in view.counted() if self.holds(view, shop)]
 
+    def registered(self, view: View) -> int:
+        """The shops of this scope in the registry, open or closed: none before a sub-district's first import."""
+        return sum(1 for shop in view.shops.values() if shop.doc is not None and self.holds(view, shop))
+
     def holds(self, view: View, shop: ShopState) -> bool:
         if self.subdistrict and view.subdistrict_of(shop) != self.subdistrict:
             return False

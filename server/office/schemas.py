@@ -42,6 +42,7 @@ class Summary(Figures):
     recomputing: bool = Field(
         description="the rules changed and the shops are being projected under them: the figures are following"
     )
+    shops_registered: int = Field(ge=0, description="shops of the scope in the registry, open or closed")
     by_community: list[Figures] | None = None
     by_grid: list[Figures] | None = None
 

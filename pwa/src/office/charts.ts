@@ -27,6 +27,29 @@ export function yRange(series: Series[], fixedMax?: number): [number, number] {
   return [min, Math.ceil(top / step) * step];
 }
 
+/** The y-axis ticks of whole counts (hazards found): whole and distinct, 1, 2 or 5 × 10^n apart, at most `most`
+ *  intervals, from 0 (or a tick below negative data) to the first tick at or above the data. Quarters of a round
+ *  maximum, rounded, read 0, 0, 1, 1, 1 for a month of one hazard. */
+export function countTicks(series: Series[], most = 5): number[] {
+  const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
+  const low = Math.min(0, ...all);
+  const high = Math.max(1, ...all);
+  for (let power = 1; ; power *= 10) {
+    for (const step of [power, 2 * power, 5 * power]) {
+      const from = Math.floor(low / step);
+      const to = Math.ceil(high / step);
+      if (to - from <= most) return Array.from({ length: to - from + 1 }, (_, i) => (from + i) * step);
+    }
+  }
+}
+
+/** The y-axis ticks of a chart of rates (shares, up to `fixedMax`) or of whole counts. */
+function ticksOf(series: Series[], counts: boolean, fixedMax?: number): number[] {
+  if (counts) return countTicks(series);
+  const [min, max] = yRange(series, fixedMax);
+  return [0, 1, 2, 3, 4].map((i) => min + ((max - min) * i) / 4);
+}
+
 /** Points of one series in the box; gaps (null) break the line into segments. */
 export function linePoints(
   values: (number | null)[],
@@ -64,18 +87,19 @@ function el<K extends keyof SVGElementTagNameMap>(
 }
 
 /** A line chart of several series over the same x labels (e.g. months), with a legend and a title; each point says
- *  its label, series and value when pointed at (an SVG <title>). `partialLast`: the last x is still running (this
- *  month, counted to today), its piece of line and its point are drawn faint (office.css `.partial`). */
+ *  its label, series and value when pointed at (an SVG <title>). `max`: the axis's top (1 for rates); `counts`: the
+ *  values are whole counts, on whole ticks (`countTicks`); `partialLast`: the last x is still running (this month,
+ *  counted to today), its piece of line and its point are drawn faint (office.css `.partial`). */
 export function lineChart(
   title: string,
   xLabels: string[],
   series: Series[],
   format: (v: number) => string,
-  fixedMax?: number,
-  partialLast = false,
+  { max, counts = false, partialLast = false }: { max?: number; counts?: boolean; partialLast?: boolean } = {},
 ): SVGSVGElement {
   const box = LINE_BOX;
-  const range = yRange(series, fixedMax);
+  const ticks = ticksOf(series, counts, max);
+  const range: [number, number] = [ticks[0] ?? 0, ticks[ticks.length - 1] ?? 1];
   const svg = el('svg', {
     viewBox: `0 0 ${box.width} ${box.height + 24}`,
     class: 'chart line-chart',
@@ -84,11 +108,10 @@ export function lineChart(
   });
   svg.append(el('title', {}, title));
   const bottom = box.height - box.pad.bottom;
-  for (let i = 0; i <= 4; i++) {
-    const v = range[0] + ((range[1] - range[0]) * i) / 4;
-    const y = bottom - ((bottom - box.pad.top) * i) / 4;
+  for (const v of ticks) {
+    const y = bottom - ((bottom - box.pad.top) * (v - range[0])) / (range[1] - range[0] || 1);
     svg.append(el('line', { x1: box.pad.left, x2: box.width - box.pad.right, y1: y, y2: y, class: 'grid' }));
-    svg.append(el('text', { x: box.pad.left - 6, y: y + 4, 'text-anchor': 'end', class: 'tick' }, format(v)));
+    svg.append(el('text', { x: box.pad.left - 6, y: y + 4, 'text-anchor': 'end', class: 'tick', 'data-y-tick': v }, format(v)));
   }
   const every = Math.ceil(xLabels.length / 7);
   const step = (box.width - box.pad.left - box.pad.right) / Math.max(1, xLabels.length - 1);

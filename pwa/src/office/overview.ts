@@ -29,6 +29,7 @@ export interface Summary extends Figures {
   /** The day the figures are counted to (today). */
   as_of?: string;
   recomputing?: boolean; // the rules changed: the shops are being projected under them, the figures follow
+  shops_registered?: number; // open or closed: 0 before the sub-district's first import
   by_community?: unknown;
   by_grid?: unknown;
 }
@@ -165,6 +166,26 @@ function breakdown(title: string, rows: Row[], attr: string): HTMLElement {
   );
 }
 
+/** The steps of a sub-district with no shop registered yet (its figures are all 0), each leading to the screen
+ *  where it is done: the survey import, the grids and their workers, the QR posters (all on 登记管理). */
+const FIRST_STEPS: [OfficeKey, OfficeKey, string][] = [
+  ['overview.step.import', 'overview.step.importHint', 'import'],
+  ['overview.step.grids', 'overview.step.gridsHint', 'grids'],
+  ['overview.step.posters', 'overview.step.postersHint', 'posters'],
+];
+
+/** The first steps block, shown while the sub-district has no shops (`summary.shops_registered` is 0). */
+export function firstSteps(): HTMLElement {
+  const node = section(
+    ot('overview.firstSteps'),
+    h('p', { class: 'muted' }, ot('overview.firstStepsHint')),
+    h('ol', { class: 'first-steps' }, ...FIRST_STEPS.map(([step, hint, key]) =>
+      h('li', { 'data-step': key }, h('a', { href: '/office/registry' }, ot(step)), h('p', { class: 'muted' }, ot(hint))))),
+  );
+  node.dataset.firstSteps = '';
+  return node;
+}
+
 interface TrendMonth {
   month: string;
   patrol_rate?: number | null;
@@ -191,16 +212,14 @@ function trend(months: TrendMonth[]): HTMLElement {
           { label: ot('overview.seriesRect'), values: rate('rectification_rate'), cls: 's3' },
         ],
         (v) => `${Math.round(v * 100)}%`,
-        1,
-        true,
+        { max: 1, partialLast: true },
       ),
       lineChart(
         ot('overview.trendHazards'),
         labels,
         [{ label: ot('overview.seriesHazards'), values: rate('hazards_found'), cls: 's4' }],
         (v) => String(Math.round(v)),
-        undefined,
-        true,
+        { counts: true, partialLast: true },
       ),
     ),
   );
@@ -237,7 +256,10 @@ export const overview: Screen = (query) => {
               .catch(() => undefined);
           }, RECOMPUTING_POLL_MS);
         }
+        // A sub-district before its first import: what to do first, above the figures (all 0 until then).
+        const empty = !community && summary.shops_registered === 0;
         const out = [
+          ...(empty ? [firstSteps()] : []),
           h('h2', {}, ot('overview.headline')),
           ...(summary.recomputing === true
             ? [h('p', { class: 'notice', 'data-notice': 'recomputing', role: 'status' }, ot('overview.recomputing'))]
