@@ -35,6 +35,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(data_dir=Path(args.data) if args.data else None, couchdb_url=args.couchdb)
 
 
+LOG_LEVEL_HELP = "how much is logged: debug, info, warning, error or critical (default info)"
+
+
 def _store_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help="folder of the embedded store (default ./data, or MASHANG_DATA)")
     p.add_argument("--couchdb", help="CouchDB URL (or COUCHDB_URL): use CouchDB instead of the embedded store")
@@ -403,11 +406,16 @@ def main(argv: list[str] | None = None) -> int:
     setup.set_defaults(func=cmd_setup)
 
     serve = sub.add_parser("serve", help="serve the gateway, the API and the PWA")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1: this machine only, behind a reverse proxy; 0.0.0.0 for "
+        "phones on the network to reach it directly)",
+    )
+    serve.add_argument("--port", type=int, default=8000, help="the port to listen on (default 8000)")
     serve.add_argument("--certfile", help="TLS certificate (PEM) for HTTPS")
     serve.add_argument("--keyfile", help="TLS private key (PEM) for HTTPS")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-level", default="info", help=LOG_LEVEL_HELP)
     serve.add_argument(
         "--forwarded-allow-ips",
         metavar="IPS",
@@ -438,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run only the validators (beside CouchDB; one worker is active at a time)")
-    worker.add_argument("--log-level", default="info")
+    worker.add_argument("--log-level", default="info", help=LOG_LEVEL_HELP)
     _store_args(worker)
     worker.set_defaults(func=cmd_worker)
 
@@ -448,7 +456,9 @@ def main(argv: list[str] | None = None) -> int:
 
     tok = sub.add_parser("admin-token", help="print an operator token with full access (last line)")
     _store_args(tok)
-    tok.add_argument("--days", type=int, default=Settings().admin_token_days, help="lifetime in days")
+    tok.add_argument(
+        "--days", type=int, default=Settings().admin_token_days, help="lifetime in days (default %(default)s)"
+    )
     tok.add_argument("--revoke", action="store_true", help="revoke every earlier admin token first")
     tok.set_defaults(func=cmd_admin_token)
 
@@ -473,9 +483,9 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = sub.add_parser("demo", help="build the 明楼街道 demo district with months of history (once per store)")
     _store_args(demo)
-    demo.add_argument("--shops", type=int, default=1500)
-    demo.add_argument("--grid-workers", type=int, default=80)
-    demo.add_argument("--months", type=int, default=13, help="months of history up to yesterday")
+    demo.add_argument("--shops", type=int, default=1500, help="shops in the district (default 1500)")
+    demo.add_argument("--grid-workers", type=int, default=80, help="grid workers in the district (default 80)")
+    demo.add_argument("--months", type=int, default=13, help="months of history up to yesterday (default 13)")
     demo.add_argument("--seed", type=int, help="the same seed builds the same district (default: a random one)")
     demo.add_argument("--credentials", metavar="FILE", help="where the logins go (default DIR/logins.json)")
     demo.add_argument("--today", metavar="YYYY-MM-DD", help="the day after the history ends (at most today)")
