@@ -433,7 +433,8 @@ class Accounts:
 
     # ----- the audit log -----
 
-    async def audit(self, event: str, account: str, address: str, detail: str) -> None:
+    async def audit(self, event: str, account: str, address: str, detail: str, **about: str) -> None:
+        """One entry of the log; `about`: fields a screen shows beside the detail (an import's `file`)."""
         doc = {
             "_id": f"accounts:audit:{new_ulid()}",
             "type": "audit",
@@ -442,6 +443,7 @@ class Accounts:
             "address": address,
             "detail": detail,
             "at": now_iso(),
+            **about,
         }
         await self.store.bulk_docs([doc])
 

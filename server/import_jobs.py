@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from server.errors import CouchError
 from server.importer import Importer, Report, Row, Rows
 from server.registry import Registry
-from server.store.protocol import Doc, Store
+from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.reads import docs_with_prefix
 from server.store.upsert import read
 
@@ -98,6 +98,28 @@ class ImportJobs:
             return self._running[job].to_json()
         doc = await read(self.store, JOB_PREFIX + job)
         return dict(doc["report"]) if doc is not None else None
+
+    async def outcomes(self, jobs: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """What these jobs did, by job, as the audit log says it: the `file`, the `status`, the rows (`total`) and of
+        them those `created`, `updated` (a shop moved to another grid included, as the import's report counts it) and
+        `refused`. A job no longer kept (the newest `KEEP_JOBS` finished ones are) is left out."""
+        wanted = list(dict.fromkeys(jobs))
+        if not wanted:
+            return {}
+        rows = await self.store.all_docs(AllDocsQuery(keys=[JOB_PREFIX + j for j in wanted], include_docs=True))
+        reports = {str(row["id"])[len(JOB_PREFIX) :]: row["doc"]["report"] for row in rows["rows"] if row.get("doc")}
+        reports |= {job: self._running[job].to_json() for job in wanted if job in self._running}
+        return {
+            job: {
+                "file": report.get("file"),
+                "status": report.get("status"),
+                "total": report.get("total", 0),
+                "created": report.get("created", 0),
+                "updated": report.get("updated", 0) + report.get("moved", 0),
+                "refused": report.get("refused", 0),
+            }
+            for job, report in reports.items()
+        }
 
     async def resume(self) -> list[str]:
         """Take up the jobs a stopped gateway left running; answers their ids. On the embedded store that is every

@@ -245,6 +245,7 @@ class Report:
     # A sub-district's office imports into its own sub-district only: rows placing a shop elsewhere, or naming a
     # shop of another sub-district, are refused.
     within: str | None = None
+    file: str | None = None  # the name of the file imported, as the office's computer named it (the audit log shows it)
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

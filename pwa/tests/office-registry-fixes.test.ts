@@ -2,7 +2,7 @@
 // What the registry desk sends and shows: a grid's workers all taken off, the codes the import gave rows without
 // one, and the sign-in log's details in Chinese.
 import { describe, expect, it } from 'vitest';
-import { detailOf } from '../src/office/audit';
+import { detailOf, entryDetail, subjectOf, type AuditEntry } from '../src/office/audit';
 import { assignedCsv, gridBody, importReport, TEMPLATE_HEADINGS, type ImportJob } from '../src/office/registry';
 
 describe('the grid form', () => {
@@ -60,5 +60,29 @@ describe('the log of sign-ins and actions', () => {
     expect(detailOf('Wrong username or password. (a known device)')).toBe('用户名或密码错误（常用设备）');
     expect(detailOf('activation code issued')).toBe('发放了激活码');
     expect(detailOf('by office:wang: 幸福社区, xingfu')).toBe('操作人 wang：幸福社区, xingfu');
+  });
+});
+
+describe('an import in the log', () => {
+  const entry = (told?: AuditEntry['import']): AuditEntry => ({
+    _id: 'accounts:audit:01J0', event: 'import_started', account: 'import:01JIMPORTJOB', detail: 'by office:wang: 4 row(s)', import: told,
+  });
+  const done = { job: '01JIMPORTJOB', file: '幸福街道普查.xlsx', status: 'done', total: 4, created: 3, updated: 0, refused: 1 };
+
+  it('is named by its file, the job id kept on hover', () => {
+    const cell = subjectOf(entry(done)) as HTMLElement;
+    expect(cell.textContent).toBe('文件 幸福街道普查.xlsx');
+    expect(cell.getAttribute('title')).toBe('导入任务 01JIMPORTJOB');
+    expect(cell.dataset.importJob).toBe('01JIMPORTJOB');
+    // An import of an earlier release (no file's name kept) is named by its job, as before.
+    expect(subjectOf(entry({ job: '01JIMPORTJOB' }))).toBe('导入 01JIMPORTJOB');
+    expect(subjectOf(entry())).toBe('导入 01JIMPORTJOB');
+  });
+
+  it('says what it did after the rows it read, while the server still tells it', () => {
+    expect(entryDetail(entry(done))).toBe('操作人 wang：4 行；新登记 3，更新 0，拒绝 1');
+    expect(entryDetail(entry({ ...done, status: 'running' }))).toBe('操作人 wang：4 行；导入中');
+    expect(entryDetail(entry({ ...done, status: 'failed', created: 2 }))).toBe('操作人 wang：4 行；导入中断；新登记 2，更新 0，拒绝 1');
+    expect(entryDetail(entry({ job: '01JIMPORTJOB', file: '幸福街道普查.xlsx' }))).toBe('操作人 wang：4 行'); // its report is gone
   });
 });

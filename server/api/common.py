@@ -31,11 +31,14 @@ async def caller(request: Request, *roles: str) -> Principal:
     return principal
 
 
-async def audited(request: Request, principal: Principal, event: str, subject: str, detail: str = "") -> None:
+async def audited(
+    request: Request, principal: Principal, event: str, subject: str, detail: str = "", **about: str
+) -> None:
     """An office's action in the audit log: what (`event`), on what (`subject`: a document id or an account), by
-    whom and from where."""
+    whom and from where (`about`: fields kept beside the detail, see `Accounts.audit`)."""
     by = f"by {principal.user_id}"
-    await accounts_of(request).audit(event, subject, client_address(request), f"{by}: {detail}" if detail else by)
+    detail = f"{by}: {detail}" if detail else by
+    await accounts_of(request).audit(event, subject, client_address(request), detail, **about)
 
 
 async def moved_shop(request: Request, principal: Principal, code: str, from_grid: object, grid: str) -> list[str]:

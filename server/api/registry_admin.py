@@ -4,6 +4,7 @@ shops, communities, grids and staff accounts."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import Counter
 from typing import Any, Final
 
@@ -26,13 +27,15 @@ from server.store.protocol import Doc, Store
 from server.store.reads import docs_with_prefix
 
 SHOP_FIELDS: Final[tuple[str, ...]] = ("name", "address", "category")
+FILE_NAME_MAX: Final = 200
 
 
 async def start_import(request: Request) -> Response:
-    """`POST /api/office/import?dry_run=&create=&create_similar=&subdistrict=`: starts importing the CSV or XLSX sent
-    as the body, 202 with the job's report; dry_run=1 writes nothing, create=1 makes unknown communities and grids,
-    create_similar=1 also those one character away from one in reach (see `server/importer.py`). The job is kept in
-    the store before the answer, and a restarted server goes on with it (`server/import_jobs.py`)."""
+    """`POST /api/office/import?dry_run=&create=&create_similar=&subdistrict=&file=`: starts importing the CSV or XLSX
+    sent as the body, 202 with the job's report; dry_run=1 writes nothing, create=1 makes unknown communities and
+    grids, create_similar=1 also those one character away from one in reach (see `server/importer.py`); `file` is the
+    file's name, which the report and the audit log show. The job is kept in the store before the answer, and a
+    restarted server goes on with it (`server/import_jobs.py`)."""
     principal, reach = await office(request)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
@@ -41,11 +44,22 @@ async def start_import(request: Request) -> Response:
     subdistrict = reach.subdistrict_param(request.query_params.get("subdistrict"))
     dry_run, create = q_bool(request, "dry_run"), q_bool(request, "create")
     similar = q_bool(request, "create_similar")
-    report = Report(new_ulid(), dry_run=dry_run, create=create, create_similar=similar, within=reach.subdistrict)
+    file = file_name(request.query_params.get("file"))
+    report = Report(
+        new_ulid(), dry_run=dry_run, create=create, create_similar=similar, within=reach.subdistrict, file=file
+    )
     await _jobs(request).start(report, rows, subdistrict)
     if not dry_run:
-        await audited(request, principal, "import_started", f"import:{report.job}", f"{len(rows)} row(s)")
+        named = {"file": file} if file else {}
+        await audited(request, principal, "import_started", f"import:{report.job}", f"{len(rows)} row(s)", **named)
     return json_response(request, report.to_json(), status=202)
+
+
+def file_name(given: str | None) -> str | None:
+    """The imported file's name as the screen sends it: its last path part (a browser may send the whole path),
+    printable, at most `FILE_NAME_MAX` characters; None when there is none."""
+    name = "".join(c for c in re.split(r"[\\/]", given or "")[-1] if c.isprintable()).strip()
+    return name[:FILE_NAME_MAX] or None
 
 
 async def import_job(request: Request) -> Response:

@@ -13,6 +13,7 @@ from server.api.common import accounts_of, audited, moved_shop, office, registry
 from server.api.dashboard import office_view
 from server.errors import bad_request, not_found
 from server.http import json_response, q_int, read_object
+from server.import_jobs import ImportJobs
 from server.models.common import ULID
 from server.office.reach import Reach
 from server.store.protocol import Doc
@@ -42,8 +43,9 @@ async def audit(request: Request) -> Response:
     registered, changed, moved, closed and reopened; communities and grids saved or moved; imports started), rules
     and checklists saved and red/black lists published, newest first, as `{"items", "next"}`; `next` (an entry's
     id, for `before=`) is there while older entries are left. An office's own actions name it (`detail`: "by
-    office:..."). A sub-district's office sees the entries of its own accounts, shops, communities, grids, imports
-    and lists, and those of the district's rules and checklists."""
+    office:..."); an import's entries carry `import`: its `job`, `file` and, while its report is kept, `status`,
+    `total`, `created`, `updated` and `refused`. A sub-district's office sees the entries of its own accounts, shops,
+    communities, grids, imports and lists, and those of the district's rules and checklists."""
     _principal, reach = await office(request)
     limit = min(q_int(request, "limit", 100, minimum=1) or 100, 1000)
     before = request.query_params.get("before")
@@ -61,7 +63,23 @@ async def audit(request: Request) -> Response:
         position = str(entry["_id"])
         if visible is None or visible(entry):
             items.append(entry)
+    await _told_imports(request, items)
     return json_response(request, {"items": items, "next": position if left else None})
+
+
+async def _told_imports(request: Request, items: list[Doc]) -> None:
+    """An import's entries say what it did, as a person recognises it: `import`, its `job`, `file` and, while the
+    job's report is kept, its `status` and counts (`ImportJobs.outcomes`)."""
+    told = [(entry, str(entry.get("account")).removeprefix("import:")) for entry in items if _of_import(entry)]
+    imports: ImportJobs = request.app.state.imports
+    outcomes = await imports.outcomes(job for _entry, job in told)
+    for entry, job in told:
+        outcome = outcomes.get(job, {})
+        entry["import"] = {"job": job, **outcome, "file": outcome.get("file") or entry.get("file")}
+
+
+def _of_import(entry: Doc) -> bool:
+    return str(entry.get("account")).startswith("import:")
 
 
 async def _visible(request: Request, reach: Reach) -> Callable[[Doc], bool]:

@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.settings import Settings
+from server.store.upsert import read
 from tests.api.conftest import SECRET, World
 from tests.api.test_import import csv_bytes, xlsx
 
@@ -83,6 +85,40 @@ def test_the_survey_from_excel_makes_the_communities_and_grids_in_the_only_sub_d
     )
     report = imported(world, again, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     assert (report["created"], report["refused"]) == (1, 0), report["errors"]
+
+
+def test_the_overview_knows_there_are_no_shops_and_the_audit_log_names_an_import_by_its_file(world: World) -> None:
+    """Before the first import the overview shows the first steps (`shops_registered` 0: its figures are all 0
+    anyway). The audit log named an import by its job id, which no clerk recognises: its entries carry the file's
+    name and what the import did, the job id kept beside them."""
+    headers = office(world)
+    assert world.client.get("/api/office/summary", headers=headers).json()["shops_registered"] == 0
+    name = "幸福街道店铺普查（11月）.csv"
+    rows = [*SURVEY, ["XQ004", "类别错", "幸福路16号", "奶粉店", "幸福社区", "幸福一网格", "", ""]]
+    # A browser may send the whole path: the name is its last part.
+    path = quote("C:\\fakepath\\" + name)
+    first = imported(world, csv_bytes(rows), "text/csv", f"?create=1&file={path}")
+    assert (first["file"], first["created"], first["refused"]) == (name, 3, 1)
+    assert world.client.get("/api/office/summary", headers=headers).json()["shops_registered"] == 3
+    imported(world, csv_bytes(rows), "text/csv", f"?dry_run=1&file={quote(name)}")  # a dry run is not logged
+    fixed = "更正.csv"  # one shop's address corrected, one as it was
+    corrected = [SURVEY[0], SURVEY[1], [*SURVEY[2][:2], "幸福路5号", *SURVEY[2][3:]]]
+    second = imported(world, csv_bytes(corrected), "text/csv", f"?file={quote(fixed)}")
+
+    def told() -> list[dict[str, Any]]:
+        items = world.client.get("/api/office/audit", headers=headers).json()["items"]
+        started = [e for e in items if e["event"] == "import_started"]
+        assert [e["account"] for e in started] == [f"import:{second['job']}", f"import:{first['job']}"]
+        return [e["import"] for e in started]
+
+    assert told() == [
+        {"job": second["job"], "file": fixed, "status": "done", "total": 2, "created": 0, "updated": 1, "refused": 0},
+        {"job": first["job"], "file": name, "status": "done", "total": 4, "created": 3, "updated": 0, "refused": 1},
+    ]
+    # Once the job's report is no longer kept (the newest 50 are), the file's name is still said.
+    kept = world.call(read, world.state.store, f"registry:import:{first['job']}")
+    world.call(world.state.store.bulk_docs, [{"_id": kept["_id"], "_rev": kept["_rev"], "_deleted": True}])
+    assert told()[1] == {"job": first["job"], "file": name}
 
 
 def test_each_refused_row_says_in_chinese_what_to_do(world: World) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -66,11 +67,14 @@ def test_a_survey_without_codes_and_with_a_misspelt_community(
         encoding="utf-8-sig",
     )
     page = office_page(browser, gateway, logins, "/office/registry")
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" and "/api/office/import" in r.url else None)
     assert "自动编号" in page.locator("[data-import-codes]").inner_text()
     page.check("[data-form=import] input[name=dry_run]")
     page.set_input_files("[data-form=import] input[name=file]", str(survey))
     page.click("[data-form=import] button[type=submit]")
     page.wait_for_selector("[data-import-status=done]", timeout=60_000)
+    assert [parse_qs(urlsplit(url).query)["file"] for url in sent] == [["普查表.csv"]]  # the audit log's name for it
     assigned = page.locator("[data-table=import-assigned] tbody tr").all_inner_texts()
     assert [row.split("\t")[:3] for row in assigned] == [["2", "S0031", "新开面馆"]]
     errors = page.locator("[data-table=import-errors]").inner_text()

@@ -16,6 +16,18 @@ export interface AuditEntry {
   address?: string;
   detail?: string;
   at?: string;
+  import?: ImportTold;
+}
+
+/** What an import did, as the server tells it beside its entries: its job, its file's name (none for an import of
+ *  an earlier release) and, while its report is kept, its status and counts. */
+export interface ImportTold {
+  job: string;
+  file?: string | null;
+  status?: string;
+  created?: number;
+  updated?: number;
+  refused?: number;
 }
 
 export type AuditPage = CursorPage<AuditEntry>;
@@ -60,7 +72,7 @@ export function auditPage(
 }
 
 /** What an entry is about, as the office names it: an owner or a shop by the shop's code, staff by the username,
- *  a community or grid by its code, an import by its job. */
+ *  a community or grid by its code, an import by its job (by its file when the server names it: `subjectOf`). */
 export function accountOf(account: string): string {
   const [kind, ...rest] = account.split(':');
   const name = rest.join(':');
@@ -129,6 +141,28 @@ export function detailOf(detail: string | undefined): string {
   return by[2] ? `操作人 ${who}：${detailWords(by[2])}` : `操作人 ${who}`;
 }
 
+/** What an entry is about, in its table cell: an import by its file's name (the job id on hover and in
+ *  `data-import-job`: the id alone told the office nothing), anything else as `accountOf` names it. */
+export function subjectOf(entry: AuditEntry): string | HTMLElement {
+  const told = entry.import;
+  if (!told?.file) return accountOf(entry.account);
+  return h('span', { title: ot('audit.importJob', { job: told.job }), 'data-import-job': told.job },
+    ot('audit.importFile', { file: told.file }));
+}
+
+/** An entry's detail as `detailOf` says it, and for an import what it did: 操作人 wang：4 行；新登记 3，更新 0，拒绝 1. */
+export function entryDetail(entry: AuditEntry): string {
+  const detail = detailOf(entry.detail);
+  const told = entry.import;
+  if (!told?.status) return detail;
+  const sep = getLang() === 'en' ? '; ' : '；';
+  const counts = ot('audit.importCounts', { created: told.created ?? 0, updated: told.updated ?? 0, refused: told.refused ?? 0 });
+  const outcome = told.status === 'running'
+    ? ot('audit.importRunning')
+    : told.status === 'failed' ? `${ot('audit.importFailed')}${sep}${counts}` : counts;
+  return detail ? `${detail}${sep}${outcome}` : outcome;
+}
+
 export function eventOf(event: string): string {
   const key = EVENTS[event];
   return key ? ot(key) : event;
@@ -143,9 +177,9 @@ export function auditLog(): HTMLElement {
       [
         { label: ot('audit.at'), cell: (e: AuditEntry) => when(e.at) },
         { label: ot('audit.event'), cell: (e: AuditEntry) => eventOf(e.event) },
-        { label: ot('audit.account'), cell: (e: AuditEntry) => accountOf(e.account) },
+        { label: ot('audit.account'), cell: (e: AuditEntry) => subjectOf(e) },
         { label: ot('audit.from'), cell: (e: AuditEntry) => str(e.address) },
-        { label: ot('audit.detail'), cell: (e: AuditEntry) => detailOf(e.detail) },
+        { label: ot('audit.detail'), cell: (e: AuditEntry) => entryDetail(e) },
       ],
       rows,
       { 'data-table': 'audit' },

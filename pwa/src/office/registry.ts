@@ -227,6 +227,7 @@ function importer(onDone: () => void): HTMLElement {
       create: create.checked ? 1 : null,
       create_similar: create.checked && similar.checked ? 1 : null,
       subdistrict: where.chosen(),
+      file: chosen.name, // the audit log names the import by it
     };
     let job = await upload<ImportJob>(
       `/api/office/import${qs(query)}`,
