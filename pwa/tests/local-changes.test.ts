@@ -4,14 +4,18 @@
 // first download writes ~13,000 of them.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
-const pouch = vi.hoisted(() => ({ feeds: [] as { options: Record<string, unknown>; cancelled: boolean; emit: (e: string, c: unknown) => void }[] }));
+const pouch = vi.hoisted(() => ({
+  feeds: [] as { options: Record<string, unknown>; cancelled: boolean; emit: (e: string, c: unknown) => void }[],
+  docs: new Map<string, unknown>(),
+}));
 
 vi.mock('pouchdb-browser', async () => {
   const { EventEmitter: Emitter } = await import('events');
   return {
     default: class {
       setMaxListeners(): void {}
-      async get(): Promise<never> {
+      async get(id: string): Promise<unknown> {
+        if (pouch.docs.has(id)) return pouch.docs.get(id);
         throw Object.assign(new Error('missing'), { status: 404 });
       }
       async allDocs() {
@@ -38,6 +42,7 @@ beforeEach(() => {
   vi.resetModules();
   vi.useRealTimers();
   pouch.feeds = [];
+  pouch.docs.clear();
 });
 
 describe("the local database's changes", () => {
@@ -72,6 +77,26 @@ describe("the local database's changes", () => {
 
     stopCount();
     expect(live()).toHaveLength(1); // the screen and the alarm news still follow
+  });
+
+  it("announce a colleague's alarm, not the one this phone's own patrol raised", async () => {
+    const { deviceId } = await import('../src/device');
+    const { alarmBanner } = await import('../src/grid/alarm-news');
+    const banner = alarmBanner();
+    document.body.replaceChildren(banner);
+    const patrol = (id: string, device: string) => pouch.docs.set(id, { _id: id, type: 'patrol', device });
+    patrol('S2:patrol:MINE', deviceId()); // sent from here after an offline day
+    patrol('S2:patrol:THEIRS', 'd-colleague');
+    const alarm = (id: string, source: string) => {
+      const doc = { _id: id, type: 'alarm', shop: 'S2', status: 'open', source, created_at: new Date().toISOString(), items: [] };
+      live()[0]?.emit('change', { id, seq: 9, changes: [], doc });
+    };
+    alarm('S2:alarm:MINE', 'S2:patrol:MINE');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(banner.hidden).toBe(true); // the worker submitted it: no 新报警 for it
+    alarm('S2:alarm:THEIRS', 'S2:patrol:THEIRS');
+    await vi.waitFor(() => expect(banner.dataset.alarmNews).toBe('S2:alarm:THEIRS'));
+    expect(banner.hidden).toBe(false);
   });
 
   it('stop being read once nobody follows them', async () => {

@@ -1,10 +1,12 @@
 // A new alarm for one of the grid worker's shops, announced on whichever grid screen is open. Alarms reach the phone
 // by replication (an owner's self-check with a serious finding, a colleague's patrol); before, the shop list only
 // moved that shop to the top, and a worker on another screen saw nothing. Each alarm is announced once on this
-// phone (its id kept), and only a recent one: the first download of a year of alarms is not news.
+// phone (its id kept), and only a recent one: the first download of a year of alarms is not news. Nor is one raised
+// by a patrol sent from this phone: its worker submitted it (the form said it would alarm the office), and it came
+// back as 新报警, with a buzz, when an offline day's patrols went up.
 import { h } from '../dom';
 import { followChanges, localDb } from '../db';
-import { store, storedJson } from '../device';
+import { deviceId, store, storedJson } from '../device';
 import { loadAllTemplates } from './data';
 import type { AlarmDoc } from './docs';
 import { isNews } from './due';
@@ -27,9 +29,21 @@ function watch(): void {
     const seen = new Set(storedJson<string[]>(SEEN_KEY, []));
     if (!isNews(doc, seen, Date.now())) return;
     store(SEEN_KEY, JSON.stringify([...seen, doc._id].slice(-SEEN_KEPT)));
-    navigator.vibrate?.([200, 100, 200]);
-    show?.(doc);
+    void raisedHere(doc).then((here) => {
+      if (here) return;
+      navigator.vibrate?.([200, 100, 200]);
+      show?.(doc);
+    });
   });
+}
+
+/** Whether the check that raised `alarm` was made on this phone (the source is on it with this device's id). */
+async function raisedHere(alarm: AlarmDoc): Promise<boolean> {
+  try {
+    return (await localDb().get<{ device?: string }>(alarm.source)).device === deviceId();
+  } catch {
+    return false; // not on the phone (an owner's self-check): someone else's
+  }
 }
 
 /** Stop following the local database (signing out: the database goes with the session). */
