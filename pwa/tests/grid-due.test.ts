@@ -242,6 +242,23 @@ describe('the most urgent shop first', () => {
     expect(photosToKeep(files.values(), NOW)).toEqual(['S0001:photo:NEW', 'S0001:photo:FOOD']);
   });
 
+  it('keeps the photos of a fix to verify, at a shop patrolled this month too, until this phone gave its verdict', () => {
+    // Offline, the verification showed empty frames where the hazard's and the owner's fix photos belong.
+    const fixed = { ...hazard('S0003', 'h1', 'rectified', '2026-11-30'), photos: ['S0003:photo:FOUND'] };
+    const fixOf = (n: number, at: string, photo: string): Doc =>
+      event<Doc>('S0003', 'rectification', at, n, { hazard: fixed._id, photos: [photo] });
+    const docs: Doc[] = [
+      shop('S0003'),
+      event<PatrolDoc>('S0003', 'patrol', '2026-11-05T10:00:00+08:00'),
+      fixed,
+      fixOf(1, '2026-11-20T10:00:00+08:00', 'S0003:photo:FIRST-FIX'),
+      fixOf(2, '2026-11-26T10:00:00+08:00', 'S0003:photo:FIX'),
+    ];
+    expect(photosToKeep(groupByShop(docs).values(), NOW)).toEqual(['S0003:photo:FOUND', 'S0003:photo:FIX']);
+    const verdict = event<Doc>('S0003', 'verification', '2026-11-28T09:00:00+08:00', 3, { hazard: fixed._id, passed: true });
+    expect(photosToKeep(groupByShop([...docs, verdict]).values(), NOW)).toEqual([]);
+  });
+
   it('counts this month’s patrols over the active shops', () => {
     expect(monthProgress(dueList(groupByShop(docs).values(), NOW))).toEqual({ done: 3, total: 5 });
   });
@@ -385,11 +402,15 @@ describe('a verdict on the phone the server has not taken yet', () => {
     const file = groupByShop([shop('S0001'), fixed, fix, verdict(true)]).get('S0001')!;
     expect(pendingVerdict(file, fixed)?.passed).toBe(true);
     expect(dueAt(file, NOW).toVerify).toBe(0);
+    // Nor is it a hazard still open on the list's card (未整改隐患 1) the moment the worker passed the fix offline.
+    expect(dueAt(file, NOW)).toMatchObject({ openHazards: 0, overdueHazards: 0 });
+    expect(filterDues([dueAt(file, NOW)], 'problems')).toEqual([]);
     // The server took the passed verdict: the hazard is closed, nothing pending.
     expect(pendingVerdict(file, { ...fixed, status: 'closed' })).toBeNull();
     // A failed verdict the server took reopened it: to be fixed again, not pending.
     const failed = groupByShop([shop('S0001'), fixed, fix, verdict(false)]).get('S0001')!;
     expect(pendingVerdict(failed, fixed)?.passed).toBe(false);
+    expect(dueAt(failed, NOW)).toMatchObject({ openHazards: 1, toVerify: 0 }); // sent back: to be fixed again
     expect(pendingVerdict(failed, { ...fixed, status: 'open' })).toBeNull();
   });
 

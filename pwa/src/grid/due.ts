@@ -227,7 +227,7 @@ export interface ShopFacts {
   patrolMonths: string[];
   /** The ISO weeks (`2026-W48`) with a self-check. */
   selfCheckWeeks: string[];
-  /** The hazards still to be dealt with, the phone's provisional ones included. */
+  /** The hazards still to be dealt with, the phone's provisional ones included, those it passed a fix of not. */
   unresolved: Pick<HazardDoc, 'status' | 'deadline'>[];
   /** Of those, the fixes waiting for a verdict this phone has not given yet. */
   toVerify: number;
@@ -235,7 +235,9 @@ export interface ShopFacts {
 }
 
 export function shopFacts(file: ShopFile): ShopFacts {
-  const unresolved = allHazards(file).filter(isUnresolved);
+  // A fix this phone passed (offline, or not taken by the server yet) is dealt with: the list no longer counts it as
+  // a hazard still open (未整改隐患) on the card the worker just verified. A failed verdict reopens it: still open.
+  const unresolved = allHazards(file).filter((h) => isUnresolved(h) && !pendingVerdict(file, h)?.passed);
   return {
     code: file.shop.code,
     name: file.shop.name,
@@ -340,23 +342,42 @@ export function latestPhotos(file: ShopFile): string[] {
   return ids;
 }
 
-/** Of the shops' dues (in their order) and `latestPhotos`, the photos of those still to patrol this month. */
-export function photosToPatrol(shops: Iterable<{ due: Due; photos: readonly string[] }>): string[] {
+/** The photos a verification compares: of each fix waiting for this phone's verdict (the list's 待复核整改), the
+ *  hazard's and those of the owner's latest rectification of it. */
+export function verifyPhotos(file: ShopFile): string[] {
   const ids: string[] = [];
-  for (const { due, photos } of shops) if (!due.closed && due.patrolDue) ids.push(...photos);
+  for (const hazard of file.hazards) {
+    if (hazard.status !== 'rectified' || pendingVerdict(file, hazard)) continue;
+    const fix = file.others
+      .filter((d): d is RectificationDoc => d.type === 'rectification' && namesHazard(hazard, (d as RectificationDoc).hazard))
+      .reduce<RectificationDoc | undefined>((a, d) => (a === undefined || Date.parse(d.performed_at) > Date.parse(a.performed_at) ? d : a), undefined);
+    ids.push(...(hazard.photos ?? []), ...(fix?.photos ?? []));
+  }
+  return ids;
+}
+
+/** Of the shops' dues (in their order), `latestPhotos` and `verifyPhotos`: the photos of those still to patrol this
+ *  month, and of the fixes to verify (a fix is verified on an offline day too, looking at the owner's photo). */
+export function photosToPatrol(shops: Iterable<{ due: Due; photos: readonly string[]; fixPhotos?: readonly string[] }>): string[] {
+  const ids: string[] = [];
+  for (const { due, photos, fixPhotos } of shops) {
+    if (due.closed) continue;
+    if (due.toVerify) ids.push(...(fixPhotos ?? []));
+    if (due.patrolDue) ids.push(...photos);
+  }
   return [...new Set(ids)];
 }
 
 /**
  * The owner photos a patrol will compare against: those of the latest self-check of each checklist module, at
- * the shops still to patrol this month (most urgent first).
+ * the shops still to patrol this month, and those of the fixes to verify (most urgent first).
  */
 export function photosToKeep(files: Iterable<ShopFile>, now: Date): string[] {
   const byCode = new Map([...files].map((f) => [f.shop.code, f]));
   return photosToPatrol(
     dueList(byCode.values(), now).flatMap((due) => {
       const file = byCode.get(due.code);
-      return file ? [{ due, photos: latestPhotos(file) }] : [];
+      return file ? [{ due, photos: latestPhotos(file), fixPhotos: verifyPhotos(file) }] : [];
     }),
   );
 }

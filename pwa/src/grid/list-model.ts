@@ -4,13 +4,15 @@
 // opening the list again (the morning's first opening, a reload, the browser killed the tab while the worker was away)
 // shows the saved list when nothing was written since; and once shown, a few changes (the patrol just submitted)
 // re-read only their shops. Tested in tests/grid-list-model.test.ts.
-import { byUrgency, dueOn, latestPhotos, photosToPatrol, shopFacts, withoutRefused, type Due, type ShopFacts, type ShopFile } from './due';
+import { byUrgency, dueOn, latestPhotos, photosToPatrol, shopFacts, verifyPhotos, withoutRefused, type Due, type ShopFacts, type ShopFile } from './due';
 
 /** One shop's part of the list, true on any day. */
 export interface ShopEntry {
   facts: ShopFacts;
   /** `latestPhotos` of the shop. */
   photos: string[];
+  /** `verifyPhotos` of the shop. */
+  fixPhotos: string[];
 }
 
 export interface ListModel {
@@ -26,13 +28,13 @@ const entries = new WeakMap<ShopFile, ShopEntry>();
 
 export function shopEntry(file: ShopFile): ShopEntry {
   let entry = entries.get(file);
-  if (!entry) entries.set(file, (entry = { facts: shopFacts(file), photos: latestPhotos(file) }));
+  if (!entry) entries.set(file, (entry = { facts: shopFacts(file), photos: latestPhotos(file), fixPhotos: verifyPhotos(file) }));
   return entry;
 }
 
 /** The list of these shops on the day of `now`: what `dueList` and `photosToKeep` of their files give. */
 export function compose(shops: Iterable<ShopEntry>, now: Date): ListModel {
-  const sorted = [...shops].map((s) => ({ due: dueOn(s.facts, now), photos: s.photos })).sort((a, b) => byUrgency(a.due, b.due));
+  const sorted = [...shops].map((s) => ({ due: dueOn(s.facts, now), photos: s.photos, fixPhotos: s.fixPhotos })).sort((a, b) => byUrgency(a.due, b.due));
   return { dues: sorted.map((s) => s.due), photos: photosToPatrol(sorted) };
 }
 
@@ -70,7 +72,7 @@ export interface ListSource {
 
 export const SAVED_ID = '_local/grid-list';
 /** The shape of what is saved (`ShopEntry`, ../due `ShopFacts`): a release that changes it ignores older saves. */
-const SAVED_VERSION = 2; // 2: a shop's `opened` day
+const SAVED_VERSION = 3; // 2: a shop's `opened` day; 3: `fixPhotos`, and a fix passed here no longer counts open
 /** More shops changed than this since the list was worked out: read every document instead of shop by shop. */
 export const FEW_SHOPS = 20;
 

@@ -1,7 +1,7 @@
-// The owners' photos a patrol compares against, kept on the phone. Photos are never pulled into the local
-// database (they would crowd out the text), so while there is signal the list fetches the latest self-check
-// photos of the shops still to patrol this month into a Cache Storage of their own; offline, the patrol form and
-// the e-file show them from there.
+// The owners' photos a patrol or a verification compares against, kept on the phone. Photos are never pulled into
+// the local database (they would crowd out the text), so while there is signal the list fetches the latest
+// self-check photos of the shops still to patrol this month, and the photos of the fixes to verify, into a Cache
+// Storage of their own; offline, the patrol form, the verification and the e-file show them from there.
 import { photoUrl } from '../events';
 import { currentSession } from '../session';
 
