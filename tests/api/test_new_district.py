@@ -94,7 +94,7 @@ def test_the_overview_knows_there_are_no_shops_and_the_audit_log_names_an_import
     headers = office(world)
     assert world.client.get("/api/office/summary", headers=headers).json()["shops_registered"] == 0
     name = "幸福街道店铺普查（11月）.csv"
-    rows = [*SURVEY, ["XQ004", "类别错", "幸福路16号", "奶粉店", "幸福社区", "幸福一网格", "", ""]]
+    rows = [*SURVEY, ["XQ004", "没有地址", "", "零售", "幸福社区", "幸福一网格", "", ""]]
     # A browser may send the whole path: the name is its last part.
     path = quote("C:\\fakepath\\" + name)
     first = imported(world, csv_bytes(rows), "text/csv", f"?create=1&file={path}")
