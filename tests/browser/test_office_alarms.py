@@ -268,7 +268,11 @@ def test_a_step_a_colleague_overtook_says_so_and_keeps_the_note(
 
     page.on("dialog", dismiss)
     card.locator("[data-action=resolve]").click()
-    assert questions == ["该报警尚未派单。确认不派单直接办结？办结后不能撤回。"]
+    # The hazard the patrol found is not closed: said first, then the question (7f3ad13).
+    [question] = questions
+    warning, ask = question.split("\n")
+    assert warning.startswith("隐患尚未销号：") and "待整改" in warning
+    assert ask == "该报警尚未派单。确认不派单直接办结？办结后不能撤回。"
     assert card.get_attribute("data-status") == "open"  # dismissed: nothing happened
 
     # The colleague closes it in the moment this clerk's dispatch is on its way.
