@@ -4,7 +4,9 @@ Plain calls go through the ibmcloudant SDK, which is synchronous and so runs in 
 carries what the SDK cannot express or should not block a thread on: attachment streams, `open_revs`,
 `_bulk_get` and `_changes` (a longpoll must be cancellable). Server errors become `CouchError` with the
 server's own `error`/`reason`, so the gateway passes them on unchanged. The tests run this backend on
-pouchdb-server, which lacks a few CouchDB features; `_emulate` fills those in (see `_PouchdbServerGaps`).
+pouchdb-server, which lacks a few CouchDB features; `_emulate` fills those in (see `_PouchdbServerGaps`), and
+refuses, as CouchDB 3 does, what a partitioned database refuses and pouchdb-server (which has no partitions) takes
+(see `_Partitioned`): every suite run on this backend checks every id it writes and reads.
 """
 
 from __future__ import annotations
@@ -92,8 +94,8 @@ class CouchStore:
         self._http = http
         self.db_name = db_name
         # pouchdb-server (tests only) misses `_deleted_conflicts`, `possible_ancestors`, `doc_del_count`,
-        # the `deleted` reason and the longpoll timeout, answers `_bulk_get` in its own shape, and numbers its
-        # sequences.
+        # the `deleted` reason and the longpoll timeout, answers `_bulk_get` in its own shape, numbers its
+        # sequences, and has no partitioned databases (`_Partitioned`).
         self._emulate = emulate
         self._db = "/" + quote(db_name, safe="")
 
@@ -191,12 +193,15 @@ class CouchStore:
             info["doc_del_count"] = sum(1 for row in feed["results"] if row.get("deleted"))
         if self._emulate:
             info["update_seq"] = _PouchdbServerGaps.seq_out(info["update_seq"])
+            info.setdefault("props", {"partitioned": True})  # the database `_create` makes on CouchDB 3
         return info
 
     async def get(self, doc_id: str, opts: GetOptions) -> Doc:
         if doc_id.startswith("_"):
             # The SDK refuses such ids before asking; answer as CouchDB would.
             raise CouchError(400, "bad_request", "Only reserved document ids may start with underscore.")
+        if self._emulate:
+            _Partitioned.check_read(doc_id)
         if self._emulate and opts.latest and opts.rev and await self._unknown([(doc_id, opts.rev)]):
             raise CouchError(404, "not_found", "missing")
         try:
@@ -237,6 +242,8 @@ class CouchStore:
         return bool(leaves) and all(leaves.values())
 
     async def open_revs(self, doc_id: str, revs: Sequence[str] | None, opts: GetOptions) -> list[Doc]:
+        if self._emulate:
+            _Partitioned.check_read(doc_id)
         missing: list[Doc] = []
         if self._emulate and opts.latest and revs is not None:
             unknown = await self._unknown([(doc_id, r) for r in revs])
@@ -271,6 +278,8 @@ class CouchStore:
     async def bulk_docs(self, docs: Sequence[Doc], new_edits: bool = True, durable: bool = True) -> list[Doc]:
         body = {"docs": list(docs), "new_edits": new_edits}
         try:
+            if self._emulate:
+                _Partitioned.check_writes(docs)
             answers: list[Doc] = await self._sdk(self._service.post_bulk_docs, self.db_name, body)
         except CouchError as e:
             if len(docs) < 2 or not _about_a_document(e):
@@ -299,6 +308,9 @@ class CouchStore:
     async def revs_diff(self, revs: dict[str, list[str]]) -> dict[str, Doc]:
         if not revs:
             return {}
+        if self._emulate:
+            for doc_id in revs:
+                _Partitioned.check_read(doc_id)
         diff: dict[str, Doc] = await self._sdk(self._service.post_revs_diff, self.db_name, revs)
         if self._emulate:
             await self._add_possible_ancestors(diff)
@@ -325,12 +337,18 @@ class CouchStore:
             answer = await self._request("POST", "/_bulk_get", params, {"docs": list(requests)})
             results: list[Doc] = answer["results"]
             return results
+        refused = {i: e for i, r in enumerate(requests) if (e := _Partitioned.refusal(r.get("id")))}
+        asked = [r for i, r in enumerate(requests) if i not in refused]
         unknown = set()
         if latest:
-            unknown = await self._unknown([(r["id"], r["rev"]) for r in requests if r.get("rev")])
-        sent = [r for r in requests if (r.get("id"), r.get("rev")) not in unknown]
+            unknown = await self._unknown([(r["id"], r["rev"]) for r in asked if r.get("rev")])
+        sent = [r for r in asked if (r.get("id"), r.get("rev")) not in unknown]
         answer = await self._request("POST", "/_bulk_get", params, {"docs": sent}) if sent else {"results": []}
-        return _PouchdbServerGaps.bulk_get(requests, answer["results"], unknown)
+        found = iter(_PouchdbServerGaps.bulk_get(asked, answer["results"], unknown))
+        return [
+            _Partitioned.bulk_get_error(r.get("id"), refused[i]) if i in refused else next(found)
+            for i, r in enumerate(requests)
+        ]
 
     # -- feeds -----------------------------------------------------------------------------------
 
@@ -392,20 +410,26 @@ class CouchStore:
         return parts[0] if len(parts) == 1 else {"$and": parts}
 
     async def all_docs(self, query: AllDocsQuery) -> Doc:
-        if query.partitions is None:
-            return await self._all_docs(query.startkey, query.endkey, query, query.limit, query.skip)
         if query.keys is not None:
             # A key outside the scope answers as a missing document would, in its place: the same rows as the
-            # embedded store's, and nothing told about what the key names.
+            # embedded store's, and nothing told about what the key names. So does a key without a partition,
+            # which no document of a partitioned database has: CouchDB 3 refuses the whole read of one (400
+            # `illegal_docid`), where the embedded store answers it missing.
             def inside(key: object) -> bool:
-                return isinstance(key, str) and partition_of(key) in (query.partitions or ())
+                if not isinstance(key, str) or _Partitioned.unreadable(key):
+                    return False
+                return query.partitions is None or partition_of(key) in query.partitions
 
+            if query.partitions is None and all(inside(k) for k in query.keys):
+                return await self._all_docs(None, None, query, query.limit, query.skip)
             asked = [k for k in query.keys if inside(k)]
             page: Doc = await self._all_docs(None, None, query, None, 0, asked) if asked else {"total_rows": 0}
             found = iter(page.get("rows", []))
             answered = [next(found) if inside(k) else {"key": k, "error": "not_found"} for k in query.keys]
             answered = answered[query.skip :][: query.limit]
             return {"total_rows": page.get("total_rows", 0), "offset": query.skip, "rows": answered}
+        if query.partitions is None:
+            return await self._all_docs(query.startkey, query.endkey, query, query.limit, query.skip)
         # One key range per partition, in key order, so `limit` counts only rows of these partitions.
         wanted = None if query.limit is None else query.skip + query.limit
         rows: list[Doc] = []
@@ -443,6 +467,9 @@ class CouchStore:
     ) -> Doc:
         if keys is None:
             keys = query.keys
+        if self._emulate:
+            for key in keys or ():
+                _Partitioned.check_read(key)
         result: Doc = await self._sdk(
             self._service.post_all_docs,
             self.db_name,
@@ -574,3 +601,66 @@ class _PouchdbServerGaps:
             doc = row["doc"] if keep_docs else row.pop("doc", None)
             if doc:
                 row["changes"].sort(key=lambda c: c["rev"] != doc["_rev"])
+
+
+class _Partitioned:
+    """What a partitioned CouchDB 3 database refuses, as it refuses it; pouchdb-server, which has no partitions,
+    takes all of it. The rule (docs.couchdb.org, Partitioned Databases): "Every document in a partitioned database
+    (except _design and _local documents) must have the format “partition:docid”. More specifically, the partition
+    for a given document is everything before the first colon. The document id is everything after the first colon,
+    which may include more colons." The errors are CouchDB's own (couch_partition.erl, couch_doc.erl):
+
+    - a write (`couch_db:validate_docid`): an id without a colon, or a document without `_id` (the UUID CouchDB gives
+      it names no partition), is `illegal_docid` "Doc id must be of form partition:id"; an empty partition is
+      `illegal_partition`; the id after the colon must itself be a valid document id (not empty, not `_...`). A
+      `_bulk_docs` with one such document is refused whole, 400.
+    - a read by id (`GET`, `open_revs`, an attachment, `_revs_diff`, `_all_docs` keys): the id is hashed to its
+      shard by its partition, and one without a colon is refused, the whole request 400 `illegal_docid` (an empty
+      partition is only missing); `_bulk_get` refuses that entry alone (`{"error": {"id", "rev": null, "error",
+      "reason"}}`). `CouchStore.all_docs` sends no such key: it answers it missing, as the embedded store does.
+    - ids starting with `_` (`_design/`, `_local/`, or refused in any database), `_changes` (with `_doc_ids` or
+      `_selector`) and key ranges of `_all_docs` follow the rules of any database.
+    """
+
+    FORM = "Doc id must be of form partition:id"
+
+    @classmethod
+    def refusal(cls, doc_id: object) -> CouchError | None:
+        """Why a partitioned database refuses a document id that any database would take."""
+        if not isinstance(doc_id, str) or not doc_id or doc_id.startswith("_"):
+            return None
+        partition, colon, rest = doc_id.partition(":")
+        if not colon:
+            return CouchError(400, "illegal_docid", cls.FORM)
+        if not partition:
+            return CouchError(400, "illegal_partition", "Partition must not be empty")
+        if not rest:
+            return CouchError(400, "illegal_docid", "Document id must not be empty")
+        if rest in ("_design/", "_local/"):
+            return CouchError(400, "illegal_docid", f"Illegal document id `{rest}`")
+        if rest.startswith("_") and not rest.startswith(("_design/", "_local/")):
+            return CouchError(400, "illegal_docid", "Only reserved document ids may start with underscore.")
+        return None
+
+    @classmethod
+    def check_writes(cls, docs: Sequence[Any]) -> None:
+        for doc in docs:
+            if isinstance(doc, dict) and "_id" not in doc:
+                raise CouchError(400, "illegal_docid", cls.FORM)
+            if isinstance(doc, dict) and (refused := cls.refusal(doc["_id"])) is not None:
+                raise refused
+
+    @staticmethod
+    def unreadable(doc_id: str) -> bool:
+        """Whether a read by this id is refused: CouchDB 3 finds a document's shard by its partition."""
+        return not doc_id.startswith("_") and ":" not in doc_id
+
+    @classmethod
+    def check_read(cls, doc_id: object) -> None:
+        if isinstance(doc_id, str) and cls.unreadable(doc_id):
+            raise CouchError(400, "illegal_docid", cls.FORM)
+
+    @staticmethod
+    def bulk_get_error(doc_id: object, refused: CouchError) -> Doc:
+        error = {"id": doc_id, "rev": None, "error": refused.error, "reason": refused.reason}
+        return {"id": doc_id, "docs": [{"error": error}]}

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from server.ids import new_ulid
-from tests.api.conftest import World
+from tests.api.conftest import World, open_world
 from tests.api.test_alarm_flow import wait_until
+from tests.backends import BACKENDS, store_settings
 from tests.validators.builders import gas_leak_patrol
 from tests.worlds import shop_fields
 
@@ -143,3 +148,19 @@ def test_what_is_not_a_phones_file_is_refused_with_a_reason(world: World) -> Non
         )
     grid = world.login("zhou", "zhou-password")
     assert bring_in(world, export([stale]), grid).status_code == 403
+
+
+@pytest.fixture(params=BACKENDS)
+def either_world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    with store_settings(request, request.param) as on, open_world(tmp_path, **on) as w:
+        yield w
+
+
+def test_a_document_whose_id_names_no_shop_is_refused_alone_on_either_backend(either_world: World) -> None:
+    """Its id (a shop's code) is looked up with the others: a partitioned CouchDB refuses a read of an id without a
+    partition whole, which refused the whole file there."""
+    patrol = kept(gas_leak_patrol("S0001", "grid:zhou", "d-zhou"))
+    junk = kept({**gas_leak_patrol("S0001", "grid:zhou", "d-zhou"), "_id": "S0001"})
+    resp = bring_in(either_world, export([patrol, junk]), either_world.login("wang", "wang-password"))
+    assert resp.status_code == 200, resp.text
+    assert outcomes(resp.json()) == {patrol["_id"]: ("stored", None), "S0001": ("refused", "not a document of a shop")}
