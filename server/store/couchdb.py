@@ -12,6 +12,7 @@ refuses, as CouchDB 3 does, what a partitioned database refuses and pouchdb-serv
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
@@ -36,6 +37,11 @@ from server.store.protocol import (
     no_changes,
     partition_of,
 )
+
+log = logging.getLogger(__name__)
+
+# The databases already said to be unpartitioned in this process (`mashang serve` opens its store twice to start).
+_warned_unpartitioned: set[tuple[str, str]] = set()
 
 # The highest character CouchDB's docs use to close a key range (`"S1:"` .. `"S1:\ufff0"`).
 HIGH = "\ufff0"
@@ -139,16 +145,45 @@ class CouchStore:
 
     async def _create(self) -> None:
         # CouchDB 3 keeps a shop's documents together in a partitioned database; a server that refuses
-        # the flag (an older CouchDB, or a cluster with partitioning disabled) gets a plain one.
+        # the flag (an older CouchDB, or a cluster with partitioning disabled) gets a plain one, said in the log.
+        refused: CouchError | None = None
         for partitioned in (True, None):
             try:
                 await self._sdk(self._service.put_database, self.db_name, partitioned=partitioned)
-                return
+                break
             except CouchError as exc:
                 if exc.error == "file_exists":
-                    return
+                    break
                 if partitioned is None or exc.status not in (400, 501):
                     raise
+                refused = exc
+        await self._warn_unless_partitioned(refused)
+
+    async def _warn_unless_partitioned(self, refused: CouchError | None) -> None:
+        """Say once, at start, that the database is a plain one: made so after CouchDB refused `?partitioned=true`,
+        made by a server that ignores the flag (CouchDB 2), or made earlier without it. Nothing breaks, but the
+        scale-out the README describes assumes a partitioned one."""
+        if self._emulate:
+            return  # pouchdb-server has no partitions: `_Partitioned` stands in for them, and `info` says so
+        info = await self._sdk(self._service.get_database_information, self.db_name)
+        where = (str(self._http.base_url), self.db_name)
+        if (info.get("props") or {}).get("partitioned") is True or where in _warned_unpartitioned:
+            return
+        _warned_unpartitioned.add(where)
+        if refused is not None:
+            why = f"CouchDB refused ?partitioned=true ({refused.error}: {refused.reason}) and a plain one was made"
+        else:
+            why = "made without ?partitioned=true, or by a server that ignores it"
+        log.warning(
+            "CouchDB database %r is not partitioned (%s): each shop's documents are spread over every shard, with no "
+            "partition-local shard, so each read of a shop (the validators' key ranges, a phone's replication) asks "
+            'every shard and a cluster does not scale out with its shops. GET /%s says "props": '
+            '{"partitioned": true} of a partitioned one; README, "CouchDB: a partitioned database", says how '
+            "to move to one",
+            self.db_name,
+            why,
+            self.db_name,
+        )
 
     async def drop(self) -> None:
         """Delete the whole database (tests and `couch-setup` teardown); not part of `Store`."""
@@ -411,6 +446,12 @@ class CouchStore:
 
     async def all_docs(self, query: AllDocsQuery) -> Doc:
         if query.keys is not None:
+            # CouchDB 3 reads `keys` backwards for `descending`, then skips and limits (fabric_view_all_docs.erl);
+            # pouchdb-server skips and limits first. The page of keys is taken here and sent forwards, so that
+            # both answer it alike, and the rows come back in the order of the keys sent.
+            turned = list(reversed(query.keys)) if query.descending else list(query.keys)
+            paged = turned[query.skip :][: query.limit]
+
             # A key outside the scope answers as a missing document would, in its place: the same rows as the
             # embedded store's, and nothing told about what the key names. So does a key without a partition,
             # which no document of a partitioned database has: CouchDB 3 refuses the whole read of one (400
@@ -420,13 +461,10 @@ class CouchStore:
                     return False
                 return query.partitions is None or partition_of(key) in query.partitions
 
-            if query.partitions is None and all(inside(k) for k in query.keys):
-                return await self._all_docs(None, None, query, query.limit, query.skip)
-            asked = [k for k in query.keys if inside(k)]
+            asked = [k for k in paged if inside(k)]
             page: Doc = await self._all_docs(None, None, query, None, 0, asked) if asked else {"total_rows": 0}
             found = iter(page.get("rows", []))
-            answered = [next(found) if inside(k) else {"key": k, "error": "not_found"} for k in query.keys]
-            answered = answered[query.skip :][: query.limit]
+            answered = [next(found) if inside(k) else {"key": k, "error": "not_found"} for k in paged]
             return {"total_rows": page.get("total_rows", 0), "offset": query.skip, "rows": answered}
         if query.partitions is None:
             return await self._all_docs(query.startkey, query.endkey, query, query.limit, query.skip)
@@ -465,8 +503,6 @@ class CouchStore:
         skip: int,
         keys: Sequence[str] | None = None,
     ) -> Doc:
-        if keys is None:
-            keys = query.keys
         if self._emulate:
             for key in keys or ():
                 _Partitioned.check_read(key)
@@ -477,7 +513,7 @@ class CouchStore:
             end_key=end if keys is None else None,
             keys=list(keys) if keys is not None else None,
             inclusive_end=None if query.inclusive_end else False,
-            descending=query.descending or None,
+            descending=(query.descending and keys is None) or None,  # `keys` come turned already (`all_docs`)
             limit=limit,
             skip=skip or None,
             include_docs=query.include_docs or None,

@@ -349,7 +349,9 @@ class SqliteStore:
         opts = GetOptions(conflicts=q.conflicts)
         rows: list[Doc] = []
         if q.keys is not None:
-            for key in q.keys:
+            # CouchDB 3 reads `keys` backwards for `descending`, then skips and limits (fabric_view_all_docs.erl).
+            asked = list(reversed(q.keys)) if q.descending else list(q.keys)
+            for key in asked[q.skip :][: q.limit]:
                 if not isinstance(key, str) or (q.partitions is not None and partition_of(key) not in q.partitions):
                     rows.append({"key": key, "error": "not_found"})
                     continue
@@ -363,7 +365,7 @@ class SqliteStore:
                     rows.append(row)
                 else:
                     rows.append(self._all_docs_row(conn, key, found[0], q, opts))
-            return {"total_rows": total, "offset": 0, "rows": rows[q.skip :][: q.limit]}
+            return {"total_rows": total, "offset": 0, "rows": rows}
         lo, hi = (q.endkey, q.startkey) if q.descending else (q.startkey, q.endkey)
         lo_incl, hi_incl = (q.inclusive_end, True) if q.descending else (True, q.inclusive_end)
         where, args = ["deleted = 0"], []

@@ -406,6 +406,32 @@ async def test_all_docs_keys_outside_the_partitions_answer_as_missing_in_their_p
     assert [row["key"] for row in paged["rows"]] == [A]
 
 
+async def test_all_docs_keys_descending_answers_them_backwards_then_skips_and_limits(store: Store) -> None:
+    # CouchDB 3 (fabric_view_all_docs.erl): the keys reversed for `descending`, then `skip`, then `limit`.
+    revs = await seed_all_docs(store)
+    missing = sid("NOPE")
+    asked = [C, missing, D, A]
+    result = await store.all_docs(AllDocsQuery(keys=asked, descending=True, include_docs=True))
+    assert keys(result) == [A, D, missing, C]
+    assert [row.get("value") for row in result["rows"]] == [
+        {"rev": revs[A]},
+        {"rev": revs[D], "deleted": True},
+        None,
+        {"rev": revs[C]},
+    ]
+    assert result["rows"][0]["doc"]["n"] == "A" and result["rows"][3]["doc"]["n"] == "C"
+    assert keys(await store.all_docs(AllDocsQuery(keys=asked, descending=True, limit=2))) == [A, D]
+    assert keys(await store.all_docs(AllDocsQuery(keys=asked, descending=True, skip=3))) == [C]
+    # A key outside the partitions is missing in its place, counted by `limit` as CouchDB counts any key.
+    other = sid("Q", shop="S2")
+    scoped = AllDocsQuery(keys=[A, other, B, C], partitions=frozenset({"S1"}), descending=True, limit=3)
+    assert (await store.all_docs(scoped))["rows"] == [
+        {"id": C, "key": C, "value": {"rev": revs[C]}},
+        {"id": B, "key": B, "value": {"rev": revs[B]}},
+        {"key": other, "error": "not_found"},
+    ]
+
+
 async def test_all_docs_include_docs_with_conflicts(store: Store) -> None:
     await replicate(store, A, ["2-bbb", "1-aaa"], v="b")
     await replicate(store, A, ["2-ccc", "1-aaa"], v="c")

@@ -2,15 +2,20 @@
 ids that any other database takes: "Every document in a partitioned database (except _design and _local documents)
 must have the format “partition:docid”" (docs.couchdb.org, Partitioned Databases). pouchdb-server has no partitions,
 so the backend refuses them itself there, with CouchDB 3's status and body (`_Partitioned`); these tests hold on a
-real CouchDB 3 (COUCHDB_URL) too. The last one is the `Store` contract on both backends."""
+real CouchDB 3 (COUCHDB_URL) too. The last one is the `Store` contract on both backends; the first, that a database
+without partitions is said in the log."""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
+import httpx
 import pytest
 
 from server.errors import CouchError
+from server.store.couchdb import CouchStore
 from server.store.protocol import AllDocsQuery, ChangesQuery, GetOptions, Store
 
 A, B = "S1:self_check:01JDXA", "S1:self_check:01JDXB"
@@ -27,6 +32,47 @@ async def refusal(call: Any) -> tuple[int, str, str]:
 @couchdb_only
 async def test_the_database_says_it_is_partitioned(store: Store) -> None:
     assert (await store.info())["props"] == {"partitioned": True}
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "server.store.couchdb" and r.levelno == logging.WARNING]
+
+
+async def test_a_database_without_partitions_is_warned_of_once_at_start(
+    couchdb_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scale-out (README, "CouchDB: a partitioned database") assumes a partitioned database; a plain one works,
+    so nothing else would tell. The tests' own stores say nothing: pouchdb-server has no partitions and the backend
+    knows it (`_Partitioned` stands in for them), and a CouchDB 3 makes the database partitioned."""
+    caplog.set_level(logging.WARNING, logger="server.store.couchdb")
+    quiet = await CouchStore.open(couchdb_url, f"mashang-test-{uuid.uuid4().hex[:16]}")
+    await quiet.drop()
+    await quiet.close()
+    assert warnings_of(caplog) == []
+
+    # A CouchDB without partitions: pouchdb-server not known for what it is takes `?partitioned=true` and makes a
+    # plain database, as a server that refuses the flag ends up with; on a CouchDB 3 the plain one is made first.
+    name = f"mashang-test-{uuid.uuid4().hex[:16]}"
+    async with httpx.AsyncClient() as http:
+        if "express-pouchdb" not in (await http.get(couchdb_url)).json():
+            assert (await http.put(f"{couchdb_url.rstrip('/')}/{name}")).status_code == 201
+    root = CouchStore._root
+
+    async def as_couchdb(http: httpx.AsyncClient) -> dict[str, Any]:
+        return {k: v for k, v in (await root(http)).items() if k != "express-pouchdb"}
+
+    monkeypatch.setattr(CouchStore, "_root", staticmethod(as_couchdb))
+    plain = await CouchStore.open(couchdb_url, name)
+    try:
+        [warning] = warnings_of(caplog)
+        assert f"CouchDB database '{name}' is not partitioned" in warning
+        assert "no partition-local shard" in warning and f'GET /{name} says "props": {{"partitioned": true}}' in warning
+        # Once: `mashang serve` opens its store twice as it starts.
+        await (await CouchStore.open(couchdb_url, name)).close()
+        assert len(warnings_of(caplog)) == 1
+    finally:
+        await plain.drop()
+        await plain.close()
 
 
 @couchdb_only
