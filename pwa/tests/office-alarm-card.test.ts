@@ -33,6 +33,22 @@ describe('alarm card', () => {
     expect(redrawn.querySelector<HTMLSelectElement>('select[name="department"]')!.value).toBe('gas');
   });
 
+  it("drops the note this desk's own step sent, and keeps one typed since (the stream drew the step's card first)", () => {
+    const dispatched = { ...alarm, status: 'dispatched', department: 'gas' };
+    // The stream's echo of the dispatch drew the card first, the dispatch's note copied into it; its own answer
+    // comes after: the note it sent goes.
+    const echoed = alarmCard(dispatched as never, () => undefined);
+    echoed.querySelector<HTMLTextAreaElement>('textarea[name="note"]')!.value = '转燃气公司上门';
+    const answered = alarmCard(dispatched as never, () => undefined);
+    keepTyping(echoed, answered, '转燃气公司上门');
+    expect(answered.querySelector<HTMLTextAreaElement>('textarea[name="note"]')!.value).toBe('');
+    // The clerk typed the resolve's note on the echoed card before the answer came: it stays.
+    echoed.querySelector<HTMLTextAreaElement>('textarea[name="note"]')!.value = '已更换软管';
+    const later = alarmCard(dispatched as never, () => undefined);
+    keepTyping(echoed, later, '转燃气公司上门');
+    expect(later.querySelector<HTMLTextAreaElement>('textarea[name="note"]')!.value).toBe('已更换软管');
+  });
+
   it("takes the alarm's own department when the user chose none", () => {
     const mine = alarmCard(alarm as never, () => undefined);
     const dispatched = { ...alarm, status: 'acknowledged', department: 'market' };

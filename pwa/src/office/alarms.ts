@@ -158,7 +158,7 @@ function history(alarm: Alarm, names: Names): HTMLElement {
 
 function actions(
   alarm: Alarm,
-  replace: (a: Alarm, own?: boolean) => void,
+  replace: (a: Alarm, sent?: string) => void,
   known: Items,
   today: string,
 ): HTMLElement | null {
@@ -179,7 +179,7 @@ function actions(
         ...body,
         ...(text ? { note: text } : {}),
       });
-      replace(updated, true);
+      replace(updated, text);
     } catch (err) {
       status.className = 'form-status error';
       if (err instanceof ApiError && err.status === 409) {
@@ -234,14 +234,18 @@ function actions(
   return h('div', { class: 'alarm-actions' }, note, h('div', { class: 'row' }, ...buttons), status);
 }
 
-/** A card drawn again keeps the note being typed and the department chosen on the card it replaces. */
-export function keepTyping(old: HTMLElement, card: HTMLElement): void {
+/** A card drawn again keeps the note being typed and the department chosen on the card it replaces. Drawn from the
+ *  answer to this desk's own step (`sent`: the note that step carried), it keeps neither what that step sent nor its
+ *  department; a note typed since is kept: the stream may have drawn the step's card first, and the clerk typed the
+ *  next step's note there before the answer came (it was lost, and the step after went without it). */
+export function keepTyping(old: HTMLElement, card: HTMLElement, sent?: string): void {
   const was = old.querySelector<HTMLTextAreaElement>('textarea[name="note"]');
   const note = card.querySelector<HTMLTextAreaElement>('textarea[name="note"]');
-  if (was && note && was.value) {
+  if (was && note && was.value && was.value.trim() !== sent) {
     note.value = was.value;
     if (document.activeElement === was) queueMicrotask(() => note.focus());
   }
+  if (sent !== undefined) return;
   const chose = old.querySelector<HTMLSelectElement>('select[name="department"]');
   const dept = card.querySelector<HTMLSelectElement>('select[name="department"]');
   if (chose?.dataset.chosen && dept) {
@@ -258,7 +262,7 @@ function gridWorkers(alarm: Alarm, names: Names, crews: Crews): string {
 
 export function alarmCard(
   alarm: Alarm,
-  replace: (a: Alarm, own?: boolean) => void,
+  replace: (a: Alarm, sent?: string) => void,
   names: Names = new Map(),
   crews: Crews = new Map(),
   known: Items = new Map(),
@@ -310,10 +314,10 @@ export const alarms: Screen = (query) => {
   ]);
   const wanted = (a: Alarm): boolean => (tab === 'resolved' ? a.status === 'resolved' : a.status !== 'resolved');
 
-  const put = (alarm: Alarm, first = false, own = false): void => {
-    const card = alarmCard(alarm, (a, mine) => put(a, false, mine), names, crews, known);
+  const put = (alarm: Alarm, first = false, sent?: string): void => {
+    const card = alarmCard(alarm, (a, note) => put(a, false, note), names, crews, known);
     const old = shown.get(alarm._id);
-    if (old && !own) keepTyping(old, card); // a colleague's step, or the stream's: what is being typed stays
+    if (old) keepTyping(old, card, sent); // what is being typed stays; what this desk's step sent goes
     if (old) old.replaceWith(card);
     else if (first) list.prepend(card);
     else if (more.isConnected) list.insertBefore(card, more); // the cards above 加载更多
