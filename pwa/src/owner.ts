@@ -81,16 +81,20 @@ function hazardCost(hz: Hazard, rules: RulesDoc | null, overdue: boolean, ledger
   const from = t(hz.self_reported ? 'owner.fromSelfCheck' : 'owner.fromPatrol');
   const back = share(cost, rules?.refund_percent ?? 50);
   // The weeks past the deadline cost more, each its own ledger entry (`{shop}:ledger:{hazard key}.w{n}:overdue`).
-  const weeks = `${hz._id.replace(':hazard:', ':ledger:')}.w`;
-  const late = -ledger.filter((e) => e.rule === 'overdue' && e._id.startsWith(weeks)).reduce((sum, e) => sum + e.points, 0);
+  const entries = hz._id.replace(':hazard:', ':ledger:');
+  const late = -ledger.filter((e) => e.rule === 'overdue' && e._id.startsWith(`${entries}.w`)).reduce((sum, e) => sum + e.points, 0);
+  // A patrol's finding on an item the latest self-check declared in order costs the false report's −3 too
+  // (`{shop}:ledger:{hazard key}:false_self_report`), never given back: without it 扣 2 分 read as all it cost.
+  const falseReport = -(ledger.find((e) => e._id === `${entries}:false_self_report`)?.points ?? 0);
   return h(
     'p',
-    { class: 'muted hazard-cost', 'data-cost': String(cost), 'data-overdue-cost': String(late) },
+    { class: 'muted hazard-cost', 'data-cost': String(cost), 'data-overdue-cost': String(late), 'data-false-report': String(falseReport) },
     `${from} · ${t('owner.hazardCost', { n: cost })}`,
     !overdue && back > 0 ? `${t('owner.listSep')}${t('owner.hazardRefund', { n: back })}` : '',
     overdue && late > 0
       ? `${t('owner.listSep')}${t('owner.hazardOverdue', { n: late, week: rules?.overdue_cost_per_week ?? 2 })}`
       : '',
+    falseReport > 0 ? `${t('owner.listSep')}${t('owner.hazardFalseReport', { n: falseReport })}` : '',
   );
 }
 
@@ -704,6 +708,8 @@ export function rectifyView(code: string, hazardId: string): View {
           )
         : null,
       hazard ? hazardNote(hazard) : null,
+      // What the grid worker photographed, where the owner takes the fix's photo of the same spot.
+      hazard ? hazardPhotos(hazard) : null,
       rejected ? rejectedNotice(rejected) : null,
       ),
     );

@@ -146,6 +146,21 @@ describe("the owner's home", () => {
     await vi.waitFor(() => expect(item.querySelector('[data-photo-offline]')?.textContent).toBe('联网后显示照片'));
   });
 
+  it("says what the patrol's finding cost for a self-check that declared the item in order, not its cost alone", async () => {
+    // The audit's owner lost 5 points to the patrol (−2 for the hazard, −3 as 自查未如实填报) and read 扣 2 分 under it.
+    fake.docs.set(HAZARD, hazard({ cost: 2 }));
+    const id = 'S0001:ledger:01JE0000000000000000000000-f1:false_self_report';
+    fake.docs.set(id, { _id: id, type: 'ledger', rule: 'false_self_report', points: -3, source: HAZARD, day: '2026-01-02' });
+    const item = (await ownerHome()).querySelector(`[data-hazard="${HAZARD}"]`)!;
+    expect(item.querySelector('.hazard-cost')!.textContent).toBe(
+      '网格员巡查发现 · 扣 2 分，按期整改并通过核查返还 1 分，自查未如实填报，另扣 3 分（不返还）',
+    );
+    setLang('en');
+    const english = (await ownerHome()).querySelector(`[data-hazard="${HAZARD}"] .hazard-cost`)!;
+    expect(english.textContent).toContain('the self-check said it was in order: 3 more points taken (not given back)');
+    fake.docs.delete(id);
+  });
+
   it('lists what the reward points were exchanged for under the balance', async () => {
     fake.docs.set('S0001:rewards', { _id: 'S0001:rewards', balance: 14, earned: 19, redeemed: 5 });
     const id = 'S0001:redemption:000001';
@@ -244,6 +259,14 @@ describe('the rectify screen', () => {
     expect(page.textContent).toContain('其他问题');
     expect(page.querySelector('[data-hazard-note]')!.textContent).toContain('后门堆放纸箱，堵塞通道');
     expect(page.querySelector('[data-form=rectification]')).not.toBeNull();
+  });
+
+  it("shows the photos the grid worker took of the hazard, where the owner photographs the fix", async () => {
+    fake.docs.set(HAZARD, hazard({ photos: ['S0001:photo:01JE3000000000000000000000'] }));
+    const page = await open();
+    expect(page.querySelector('[data-form=rectification]')).not.toBeNull();
+    // No copy on the phone and no network here: said, not an empty frame.
+    await vi.waitFor(() => expect(page.querySelector('[data-hazard-photos] [data-photo-offline]')?.textContent).toBe('联网后显示照片'));
   });
 
   it('refuses a second rectification while one waits on the phone', async () => {
