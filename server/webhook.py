@@ -217,6 +217,8 @@ class Webhook:
         self._client: httpx.AsyncClient | None = None
         self._local_lock = asyncio.Lock()  # one read-change-write of a `_local` document at a time here
         self._pruned: datetime | None = None
+        self._caught_up = asyncio.Event()  # clear while a start announces the alarms no gateway heard
+        self._caught_up.set()
 
     @property
     def configured(self) -> bool:
@@ -252,6 +254,7 @@ class Webhook:
                 self._waiting.setdefault(item.delivery, item)
             self._changed.notify_all()
         if self.alarms is not None:
+            self._caught_up.clear()
             self.alarms.listeners.append(self._hear)
             self._workers.append(asyncio.create_task(self._listen(self.alarms), name="webhook-listen"))
 
@@ -271,11 +274,14 @@ class Webhook:
             self._heard.put_nowait((EVENTS[change], alarm))
 
     async def _listen(self, alarms: Alarms) -> None:
-        await alarms.ready()
         try:
-            await self._catch_up(alarms)
-        except CouchError:
-            log.exception("webhook: the alarms missed while no gateway ran could not be checked")
+            await alarms.ready()
+            try:
+                await self._catch_up(alarms)
+            except CouchError:
+                log.exception("webhook: the alarms missed while no gateway ran could not be checked")
+        finally:
+            self._caught_up.set()
         while True:
             event, alarm = await self._heard.get()
             try:
@@ -512,8 +518,10 @@ class Webhook:
             self._changed.notify_all()
 
     async def drain(self) -> None:
-        """Wait until every alarm heard is announced and every delivery is done or given up (tests, shutdown
-        scripts): with a receiver that is down, up to `webhook_retry_hours`."""
+        """Wait until the alarms the start announces (those no gateway heard) and every alarm heard are announced,
+        and every delivery is done or given up (tests, shutdown scripts): with a receiver that is down, up to
+        `webhook_retry_hours`. A drain just after a start returned before the start's announcements were queued."""
+        await self._caught_up.wait()
         await self._heard.join()
         async with self._changed:
             await self._changed.wait_for(lambda: not self._waiting)
