@@ -1,6 +1,7 @@
 """The alarm webhook as a receiver sees it: signed, retried with back-off until it answers (for a day, through
 restarts), every attempt logged; every alarm in the store announced once, by one gateway, even when it was written
-while no gateway listened."""
+while no gateway listened. On either backend (tests/backends.py): the queue and the delivery log are the store's
+`_local` documents, and a district keeps its store on a CouchDB cluster."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import hashlib
 import hmac
 import itertools
 import logging
+import shutil
 import socket
 import threading
 import time
@@ -32,13 +34,15 @@ from server.alarms import local_now
 from server.app import create_app
 from server.errors import CouchError
 from server.settings import Settings
-from server.store.sqlite import SqliteStore
+from server.store import open_store
+from server.store.protocol import AllDocsQuery
 from server.store.upsert import read
 from server.webhook import DAY_PREFIX, OUTBOX_DOC, day_doc, host_of, resumed, wait_after
 from tests.api import live
 from tests.api.conftest import SECRET, World, open_world
 from tests.api.live import serve
 from tests.api.projections import alarm_doc, hazard_doc, write
+from tests.backends import BACKENDS, sqlite_only, store_settings
 from tests.gateway import Gateway, free_port
 
 WEBHOOK_SECRET = "hook-secret-" + "k" * 20
@@ -61,6 +65,65 @@ class Receiver:
             failing = len(self.received) <= self.failures
         await asyncio.sleep(self.delay)
         return Response("down for maintenance" if failing else "ok", status_code=500 if failing else 200)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The registry and staff of `open_world` in a store of each backend, made once for the module: each test runs on
+    a copy of it (seeding each test's CouchDB database over HTTP cost half a second or more a test)."""
+    with store_settings(request, request.param) as on:
+        folder = tmp_path_factory.mktemp("webhook-seeded")
+        with open_world(folder, run_validators=False, **on):
+            pass
+        yield Settings(data_dir=folder / "data", **on)
+
+
+@pytest.fixture
+def on(request: pytest.FixtureRequest, seeded: Settings, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The settings that put a test's gateways (and what it writes while none runs) on its own copy of `seeded`, in
+    `tmp_path` or in a new CouchDB database."""
+    if seeded.couchdb_url is None:
+        shutil.copytree(seeded.data_dir, tmp_path / "data")
+        yield {}
+        return
+    with store_settings(request, "couchdb") as settings:
+        asyncio.run(copy_documents(seeded, Settings(data_dir=tmp_path / "data", **settings)))
+        yield settings
+
+
+async def copy_documents(source: Settings, target: Settings) -> None:
+    """Every document of the store of `source` into the new store of `target` (its `_local` ones are caches)."""
+    origin, copy = await open_store(source), await open_store(target)
+    try:
+        rows = (await origin.all_docs(AllDocsQuery(include_docs=True)))["rows"]
+        await copy.bulk_docs([row["doc"] for row in rows], new_edits=False)
+    finally:
+        await origin.close()
+        await copy.close()
+
+
+@contextlib.contextmanager
+def gateway(settings: Settings) -> Iterator[World]:
+    """A gateway (re)started on a store that already has its registry and staff."""
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield World(client)
+
+
+def world_on(tmp_path: Path, **settings: Any) -> contextlib.AbstractContextManager[World]:
+    """A gateway on the test's store (`on`: a copy of the seeded one), with `settings`."""
+    return gateway(Settings(data_dir=tmp_path / "data", secret=SECRET, **settings))
+
+
+def hooked(tmp_path: Path, base: str, **more: Any) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data", secret=SECRET, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET, **more
+    )
+
+
+@pytest.fixture
+def world(tmp_path: Path, on: dict[str, Any]) -> Iterator[World]:
+    with world_on(tmp_path, **on) as w:
+        yield w
 
 
 @pytest.fixture
@@ -87,15 +150,18 @@ def wait_for(world: World, done: Any, timeout: float = 10.0) -> list[dict[str, A
         time.sleep(0.05)
 
 
-def test_a_new_alarm_is_signed_retried_and_logged(tmp_path: Path, receiver: tuple[Receiver, str]) -> None:
+def test_a_new_alarm_is_signed_retried_and_logged(
+    tmp_path: Path, on: dict[str, Any], receiver: tuple[Receiver, str]
+) -> None:
     hook, url = receiver
-    with open_world(
+    with world_on(
         tmp_path,
         webhook_url=url,
         webhook_secret=WEBHOOK_SECRET,
         webhook_attempts=5,
         webhook_backoff_seconds=0.1,
         run_validators=False,
+        **on,
     ) as world:
         doc = alarm_doc("S0001", "2026-03-02T10:00:00+08:00")
         world.call(write, world.state.store, doc)  # as the validators write it: the alarm index hears it
@@ -120,13 +186,17 @@ def test_a_new_alarm_is_signed_retried_and_logged(tmp_path: Path, receiver: tupl
     assert "_rev" not in payload["alarm"]
 
 
-def test_a_new_alarm_tells_the_receiver_what_was_found_and_where_its_hazards_stand(tmp_path: Path) -> None:
+def test_a_new_alarm_tells_the_receiver_what_was_found_and_where_its_hazards_stand(
+    tmp_path: Path, on: dict[str, Any]
+) -> None:
     """A duty phone or group bot has no desk: the body says each item in words, with the grid worker's note and its
     hazard's state and deadline, as the desk's card does; still signed as before."""
     hook = Receiver(failures=0)
     with (
         serve(hook.app) as base,
-        open_world(tmp_path, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET, run_validators=False) as world,
+        world_on(
+            tmp_path, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET, run_validators=False, **on
+        ) as world,
     ):
         wait_announced(world, set())  # the first start took its baseline: the alarm below is news
         doc = alarm_doc("S0001", local_now().isoformat())
@@ -148,15 +218,16 @@ def test_a_new_alarm_tells_the_receiver_what_was_found_and_where_its_hazards_sta
     ]
 
 
-def test_an_unreachable_receiver_is_tried_then_given_up(tmp_path: Path) -> None:
+def test_an_unreachable_receiver_is_tried_then_given_up(tmp_path: Path, on: dict[str, Any]) -> None:
     url = f"http://127.0.0.1:{free_port()}/hook"  # nobody listens there
-    with open_world(
+    with world_on(
         tmp_path,
         webhook_url=url,
         webhook_secret=WEBHOOK_SECRET,
         webhook_attempts=3,
         webhook_backoff_seconds=0.01,
         run_validators=False,
+        **on,
     ) as world:
         world.call(write, world.state.store, alarm_doc("S0002", "2026-03-02T10:00:00+08:00"))
         items = wait_for(world, lambda items: len(items) == 3)
@@ -168,11 +239,13 @@ def test_an_unreachable_receiver_is_tried_then_given_up(tmp_path: Path) -> None:
     assert all(i["status"] is None and i["error"].startswith("ConnectError") for i in items)
 
 
-def test_a_slow_receiver_does_not_hold_the_gateway(tmp_path: Path) -> None:
+def test_a_slow_receiver_does_not_hold_the_gateway(tmp_path: Path, on: dict[str, Any]) -> None:
     slow = Receiver(failures=0, delay=0.5)
     with (
         serve(slow.app) as base,
-        open_world(tmp_path, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET, run_validators=False) as world,
+        world_on(
+            tmp_path, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET, run_validators=False, **on
+        ) as world,
     ):
         docs = [alarm_doc(shop, "2026-03-02T10:00:00+08:00") for shop in ("S0001", "S0002", "S0003")]
         started = time.monotonic()
@@ -214,18 +287,22 @@ def trickling(seconds: float) -> Iterator[str]:
         server.close()
 
 
-def test_a_receiver_that_trickles_its_answer_gets_the_timeout_for_the_whole_try(tmp_path: Path) -> None:
+@sqlite_only("seeded")  # the timeout bounds the receiver's answer: no store in it
+def test_a_receiver_that_trickles_its_answer_gets_the_timeout_for_the_whole_try(
+    tmp_path: Path, on: dict[str, Any]
+) -> None:
     """httpx bounds each read: a receiver sending its answer a byte at a time held one of the two delivery workers
     for as long as it liked (8 s with a 1 s timeout), and was logged as delivered."""
     with (
         trickling(6.0) as url,
-        open_world(
+        world_on(
             tmp_path,
             webhook_url=url,
             webhook_secret=WEBHOOK_SECRET,
             webhook_attempts=1,
             webhook_timeout_seconds=1.0,
             run_validators=False,
+            **on,
         ) as world,
     ):
         started = time.monotonic()
@@ -235,6 +312,7 @@ def test_a_receiver_that_trickles_its_answer_gets_the_timeout_for_the_whole_try(
     assert item["ok"] is False and item["error"] == "no whole answer within 1 s", item
 
 
+@sqlite_only("seeded")  # without a URL the webhook returns before it reads or writes the store
 def test_without_a_url_nothing_is_sent(world: World) -> None:
     world.call(write, world.state.store, alarm_doc("S0001", "2026-03-02T10:00:00+08:00"))
     world.call(world.state.webhook.announce, "alarm.new", alarm_doc("S0002", "2026-03-02T10:00:00+08:00"))
@@ -242,13 +320,15 @@ def test_without_a_url_nothing_is_sent(world: World) -> None:
     assert announced(world) is None  # no outbox: a webhook configured later starts from a baseline
 
 
-def test_a_delivery_the_server_had_not_finished_is_delivered_after_a_restart(tmp_path: Path) -> None:
+def test_a_delivery_the_server_had_not_finished_is_delivered_after_a_restart(
+    tmp_path: Path, on: dict[str, Any]
+) -> None:
     """The receiver is down while the alarm is raised and the server restarts: the next start delivers it, with the
     same delivery id, and the outbox is empty afterwards. A delivery given up on is not tried again."""
     hook = Receiver(failures=10**6)
-    settings = {"webhook_secret": WEBHOOK_SECRET, "webhook_attempts": 100, "webhook_backoff_seconds": 0.05}
+    settings = {"webhook_secret": WEBHOOK_SECRET, "webhook_attempts": 100, "webhook_backoff_seconds": 0.05, **on}
     with serve(hook.app) as base:
-        with open_world(tmp_path, webhook_url=f"{base}/hook", run_validators=False, **settings) as world:
+        with world_on(tmp_path, webhook_url=f"{base}/hook", run_validators=False, **settings) as world:
             doc = alarm_doc("S0001", "2026-03-02T10:00:00+08:00")
             world.call(write, world.state.store, doc)
             wait_for(world, lambda items: len(items) >= 2)  # tried, failing
@@ -268,19 +348,6 @@ def test_a_delivery_the_server_had_not_finished_is_delivered_after_a_restart(tmp
                 time.sleep(0.05)
 
 
-@contextlib.contextmanager
-def gateway(settings: Settings) -> Iterator[World]:
-    """A gateway (re)started on a store that already has its registry and staff."""
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield World(client)
-
-
-def hooked(tmp_path: Path, base: str, **more: Any) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data", secret=SECRET, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET, **more
-    )
-
-
 def announced(world: World) -> dict[str, str] | None:
     """The alarms the days' documents say were announced; None before the first start took its baseline."""
     found: dict[str, str] | None = world.call(world.state.webhook.announced)
@@ -295,10 +362,15 @@ def wait_announced(world: World, ids: set[str]) -> None:
         time.sleep(0.05)
 
 
-async def write_offline(data: Path, *docs: dict[str, Any]) -> None:
-    """Write into the embedded store while no gateway runs (as the instant before a gateway's death would)."""
-    store = await SqliteStore.open(data)
+async def write_offline(
+    tmp_path: Path, on: dict[str, Any], *docs: dict[str, Any], local: dict[str, Any] | None = None
+) -> None:
+    """Write `docs` and the `_local` documents `local` into the test's store while no gateway runs: as the instant
+    before a gateway's death would, or a gateway without the webhook (or an older version's) left them."""
+    store = await open_store(Settings(data_dir=tmp_path / "data", **on))
     try:
+        for local_id, body in (local or {}).items():
+            await store.put_local(local_id, body)
         await write(store, *docs)
     finally:
         await store.close()
@@ -309,31 +381,32 @@ def sent(hook: Receiver) -> list[tuple[str, str]]:
     return [(orjson.loads(body)["event"], orjson.loads(body)["alarm"]["_id"]) for _, body, _ in hook.received]
 
 
-def test_an_alarm_no_gateway_heard_is_announced_by_the_next_start(tmp_path: Path) -> None:
-    """The gap a follower hook left: an alarm written in the instant before the gateway died was never announced."""
+def test_an_alarm_no_gateway_heard_is_announced_by_the_next_start(tmp_path: Path, on: dict[str, Any]) -> None:
+    """The gap a follower hook left: an alarm written in the instant before the gateway died was never announced.
+    `drain` waits for what the start announces: it returned while the start was still announcing, before the
+    deliveries it waits for were queued (this test then read an empty log now and then)."""
     hook = Receiver(failures=0)
     with serve(hook.app) as base:
-        with open_world(tmp_path, webhook_url=f"{base}/hook", run_validators=False) as world:
+        with world_on(tmp_path, webhook_url=f"{base}/hook", run_validators=False, **on) as world:
             wait_announced(world, set())  # the first start took its baseline (no alarms yet)
         recent = alarm_doc("S0002", (local_now() - timedelta(hours=2)).isoformat())
         old = alarm_doc("S0003", (local_now() - timedelta(days=45)).isoformat())  # before the days the start checks
-        asyncio.run(write_offline(tmp_path / "data", recent, old))
-        with gateway(hooked(tmp_path, base, run_validators=False)) as again:
-            wait_announced(again, {recent["_id"]})
-            again.call(again.state.webhook.drain)
+        asyncio.run(write_offline(tmp_path, on, recent, old))
+        with gateway(hooked(tmp_path, base, run_validators=False, **on)) as again:
+            again.call(again.state.webhook.drain)  # at once: the start is still announcing
             items = deliveries(again)["items"]
+            assert set(announced(again) or {}) == {recent["_id"]}
     assert [(i["event"], i["alarm"], i["ok"]) for i in items] == [("alarm.new", recent["_id"], True)]
     assert sent(hook) == [("alarm.new", recent["_id"])]
 
 
-def test_the_alarms_a_first_start_finds_are_not_news(tmp_path: Path) -> None:
+def test_the_alarms_a_first_start_finds_are_not_news(tmp_path: Path, on: dict[str, Any]) -> None:
     """Configuring a webhook on a district with a history does not flood the receiver with the last month."""
     hook = Receiver(failures=0)
     known = alarm_doc("S0001", (local_now() - timedelta(days=1)).isoformat())
     with serve(hook.app) as base:
-        with open_world(tmp_path, run_validators=False) as world:  # no webhook yet
-            world.call(write, world.state.store, known)
-        with gateway(hooked(tmp_path, base, run_validators=False)) as again:
+        asyncio.run(write_offline(tmp_path, on, known))  # no webhook yet
+        with gateway(hooked(tmp_path, base, run_validators=False, **on)) as again:
             wait_announced(again, {known["_id"]})
             news = alarm_doc("S0002", local_now().isoformat())
             again.call(write, again.state.store, news)
@@ -342,12 +415,19 @@ def test_the_alarms_a_first_start_finds_are_not_news(tmp_path: Path) -> None:
     assert sent(hook) == [("alarm.new", news["_id"])]
 
 
-def test_a_withdrawn_alarm_is_announced_as_withdrawn(tmp_path: Path, receiver: tuple[Receiver, str]) -> None:
+def test_a_withdrawn_alarm_is_announced_as_withdrawn(
+    tmp_path: Path, on: dict[str, Any], receiver: tuple[Receiver, str]
+) -> None:
     """The validators withdraw an alarm a later module's event raised alone once the submission's own alarm is
     written: a receiver that was told of it is told it is withdrawn, signed and retried like a new one."""
     hook, url = receiver  # the first two requests fail
-    with open_world(
-        tmp_path, webhook_url=url, webhook_secret=WEBHOOK_SECRET, webhook_backoff_seconds=0.01, run_validators=False
+    with world_on(
+        tmp_path,
+        webhook_url=url,
+        webhook_secret=WEBHOOK_SECRET,
+        webhook_backoff_seconds=0.01,
+        run_validators=False,
+        **on,
     ) as world:
         doc = alarm_doc("S0001", local_now().isoformat())
         world.call(write, world.state.store, doc)
@@ -396,14 +476,14 @@ def local_doc(world: World, local_id: str) -> dict[str, Any] | None:
         return None
 
 
-def test_announcements_are_kept_by_day_and_old_days_are_deleted(tmp_path: Path) -> None:
+def test_announcements_are_kept_by_day_and_old_days_are_deleted(tmp_path: Path, on: dict[str, Any]) -> None:
     """Each announcement rewrites its alarm's day, not one document of every alarm of a month (~1 MB in a city);
     the days older than those a start checks are deleted at the start."""
     hook = Receiver(failures=0)
     now = local_now()
     stale, kept = (DAY_PREFIX + (now - timedelta(days=n)).astimezone(UTC).date().isoformat() for n in (40, 10))
     with serve(hook.app) as base:
-        with open_world(tmp_path, webhook_url=f"{base}/hook", run_validators=False) as world:
+        with world_on(tmp_path, webhook_url=f"{base}/hook", run_validators=False, **on) as world:
             wait_announced(world, set())
             for old in (stale, kept):  # as a gateway running in those days left them
                 world.call(world.state.store.put_local, old, {"announced": {"S0009:alarm:x": old}, "pending": []})
@@ -418,7 +498,7 @@ def test_announcements_are_kept_by_day_and_old_days_are_deleted(tmp_path: Path) 
                 assert day is not None and set(day["announced"]) == {alarm_id} and day["pending"] == []
             outbox = local_doc(world, OUTBOX_DOC)
             assert outbox is not None and set(outbox) - {"_id", "_rev"} == {"baseline"}
-        with gateway(hooked(tmp_path, base, run_validators=False)) as again:
+        with gateway(hooked(tmp_path, base, run_validators=False, **on)) as again:
             wait_announced(again, {today["_id"]})
             deadline = time.monotonic() + 10
             while local_doc(again, stale) is not None:
@@ -429,7 +509,7 @@ def test_announcements_are_kept_by_day_and_old_days_are_deleted(tmp_path: Path) 
     assert sorted(sent(hook)) == sorted([("alarm.new", today["_id"]), ("alarm.new", before["_id"])])
 
 
-def test_an_older_versions_outbox_is_carried_over(tmp_path: Path) -> None:
+def test_an_older_versions_outbox_is_carried_over(tmp_path: Path, on: dict[str, Any]) -> None:
     """The outbox of the version before: its alarms stay announced (none is posted again), the delivery it still
     held is made with its delivery id, and an alarm it does not name is announced."""
     hook = Receiver(failures=0)
@@ -439,11 +519,10 @@ def test_an_older_versions_outbox_is_carried_over(tmp_path: Path) -> None:
     missed = alarm_doc("S0003", (now - timedelta(hours=1)).isoformat())
     item = {"delivery": "01OLDDELIVERY000000000000", "event": "alarm.new", "alarm": held}
     with serve(hook.app) as base:
-        with open_world(tmp_path, run_validators=False) as world:  # no webhook running: the store as it was left
-            world.call(write, world.state.store, told, held, missed)
-            announced_at = {told["_id"]: now.isoformat(), held["_id"]: now.isoformat()}
-            world.call(world.state.store.put_local, OUTBOX_DOC, {"announced": announced_at, "pending": [item]})
-        with gateway(hooked(tmp_path, base, run_validators=False)) as again:
+        announced_at = {told["_id"]: now.isoformat(), held["_id"]: now.isoformat()}
+        older = {OUTBOX_DOC: {"announced": announced_at, "pending": [item]}}
+        asyncio.run(write_offline(tmp_path, on, told, held, missed, local=older))  # the store as it was left
+        with gateway(hooked(tmp_path, base, run_validators=False, **on)) as again:
             wait_announced(again, {told["_id"], held["_id"], missed["_id"]})
             again.call(again.state.webhook.drain)
             deadline = time.monotonic() + 10
@@ -479,19 +558,20 @@ def failures_logged(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
 
 
 def test_a_receiver_down_for_a_while_gets_the_alarm_once_it_is_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, on: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The audit's case: nobody listens at the URL (a restart, a deploy) for longer than the 5 tries of before
     lasted; once the receiver is up it gets the alarm, once, with the delivery id of every attempt before."""
     caplog.set_level(logging.WARNING, logger="server.webhook")
     port = free_port()
-    with open_world(
+    with world_on(
         tmp_path,
         webhook_url=f"http://127.0.0.1:{port}/hook",
         webhook_secret=WEBHOOK_SECRET,
         webhook_backoff_seconds=0.02,
         webhook_backoff_max_seconds=0.2,
         run_validators=False,
+        **on,
     ) as world:
         doc = alarm_doc("S0001", local_now().isoformat())
         world.call(write, world.state.store, doc)
@@ -514,18 +594,19 @@ def test_a_receiver_down_for_a_while_gets_the_alarm_once_it_is_back(
     assert failures_logged(caplog, logging.ERROR) == []
 
 
-def test_a_new_alarm_goes_out_at_once_while_older_deliveries_wait(tmp_path: Path) -> None:
+def test_a_new_alarm_goes_out_at_once_while_older_deliveries_wait(tmp_path: Path, on: dict[str, Any]) -> None:
     """Two deliveries in a long back-off held both delivery workers asleep: a new alarm to a receiver that was back
     waited for them. Now it goes at once, and the waiting ones follow it, the receiver being up."""
     hook = Receiver(failures=2)
     with (
         serve(hook.app) as base,
-        open_world(
+        world_on(
             tmp_path,
             webhook_url=f"{base}/hook",
             webhook_secret=WEBHOOK_SECRET,
             webhook_backoff_seconds=60,
             run_validators=False,
+            **on,
         ) as world,
     ):
         older = [alarm_doc(shop, local_now().isoformat()) for shop in ("S0001", "S0002")]
@@ -545,11 +626,11 @@ def test_a_new_alarm_goes_out_at_once_while_older_deliveries_wait(tmp_path: Path
 
 
 def test_a_delivery_is_given_up_after_the_retry_window_with_an_error_logged(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, on: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="server.webhook")
     port = free_port()  # nobody listens there
-    with open_world(
+    with world_on(
         tmp_path,
         webhook_url=f"http://hook-user:hook-password@127.0.0.1:{port}/hook?token=hook-token",
         webhook_secret=WEBHOOK_SECRET,
@@ -557,6 +638,7 @@ def test_a_delivery_is_given_up_after_the_retry_window_with_an_error_logged(
         webhook_backoff_max_seconds=0.2,
         webhook_retry_hours=1 / 3600,
         run_validators=False,
+        **on,
     ) as world:
         doc = alarm_doc("S0002", local_now().isoformat())
         started = time.monotonic()
@@ -578,7 +660,7 @@ def test_a_delivery_is_given_up_after_the_retry_window_with_an_error_logged(
     assert not any(secret in logged for secret in ("hook-user", "hook-password", "hook-token", WEBHOOK_SECRET))
 
 
-def test_a_restart_resumes_the_back_off_where_it_was_and_keeps_its_deadline(tmp_path: Path) -> None:
+def test_a_restart_resumes_the_back_off_where_it_was_and_keeps_its_deadline(tmp_path: Path, on: dict[str, Any]) -> None:
     """A gateway restarted while a delivery waits goes on with its next attempt, numbered on, and gives up when
     the window counted from the delivery's first attempt ends: a restart neither begins the quick attempts again
     nor a new window (a gateway restarting in a loop would try for ever)."""
@@ -589,9 +671,10 @@ def test_a_restart_resumes_the_back_off_where_it_was_and_keeps_its_deadline(tmp_
         "webhook_backoff_max_seconds": 0.2,
         "webhook_retry_hours": window / 3600,
         "run_validators": False,
+        **on,
     }
     with serve(hook.app) as base:
-        with open_world(tmp_path, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET, **settings) as world:
+        with world_on(tmp_path, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET, **settings) as world:
             world.call(write, world.state.store, alarm_doc("S0001", local_now().isoformat()))
             wait_for(world, lambda items: len(items) >= 5)  # at 0, 0.05, 0.15, 0.35, 0.55 s
             [delivery] = world.call(world.state.webhook.pending)
@@ -609,17 +692,8 @@ def test_a_restart_resumes_the_back_off_where_it_was_and_keeps_its_deadline(tmp_
     assert last - first <= window + 0.1, (first, restarted, last)  # ... within the window of its first attempt
 
 
-async def baseline_then(data: Path, *docs: dict[str, Any]) -> None:
-    """A store whose webhook took its baseline before `docs` were written (so a start announces them)."""
-    store = await SqliteStore.open(data)
-    try:
-        await store.put_local(OUTBOX_DOC, {"baseline": local_now().isoformat()})
-        await write(store, *docs)
-    finally:
-        await store.close()
-
-
-def test_a_delivery_in_its_back_off_is_resumed_after_a_kill_9(tmp_path: Path) -> None:
+@sqlite_only("seeded")  # a kill -9 differs from the restarts above only for a store in the killed process
+def test_a_delivery_in_its_back_off_is_resumed_after_a_kill_9(tmp_path: Path, on: dict[str, Any]) -> None:
     """`mashang serve` killed while the receiver is down and the delivery waits between attempts: the next start
     goes on with it where its schedule is (no burst of quick attempts), with the same delivery id, until the
     receiver is back and has it once."""
@@ -632,9 +706,12 @@ def test_a_delivery_in_its_back_off_is_resumed_after_a_kill_9(tmp_path: Path) ->
             "MASHANG_WEBHOOK_BACKOFF_MAX_SECONDS": "0.5",
             "MASHANG_VALIDATORS": "0",
         }
-        gw = Gateway(tmp_path / "data", env=env)
+        if on:  # the CLI names the database as a deployment does, in the environment
+            env["MASHANG_COUCHDB_DB"] = on["couchdb_db"]
+        gw = Gateway(tmp_path / "data", couchdb_url=on.get("couchdb_url"), env=env)
         doc = alarm_doc("S0001", local_now().isoformat())
-        asyncio.run(baseline_then(tmp_path / "data", doc))
+        baseline = {OUTBOX_DOC: {"baseline": local_now().isoformat()}}  # taken before `doc`: a start announces it
+        asyncio.run(write_offline(tmp_path, on, doc, local=baseline))
         try:
             gw.start()
             deadline = time.monotonic() + 20
@@ -663,19 +740,17 @@ def test_a_delivery_in_its_back_off_is_resumed_after_a_kill_9(tmp_path: Path) ->
     assert all(b - a >= 0.45 for a, b in itertools.pairwise(times)), times
 
 
-def test_a_delivery_kept_past_its_retry_window_is_given_up_at_the_start(tmp_path: Path) -> None:
+def test_a_delivery_kept_past_its_retry_window_is_given_up_at_the_start(tmp_path: Path, on: dict[str, Any]) -> None:
     """A delivery a gateway left two days ago (it stayed down): the next start gives it up, logged, unsent."""
     hook = Receiver(failures=0)
     now = local_now()
     doc = alarm_doc("S0001", (now - timedelta(days=2)).isoformat())
     kept = {"delivery": "01KEPTDELIVERY00000000000", "event": "alarm.new", "alarm": doc}
     with serve(hook.app) as base:
-        with open_world(tmp_path, run_validators=False) as world:  # no webhook running: the store as it was left
-            world.call(write, world.state.store, doc)
-            world.call(world.state.store.put_local, OUTBOX_DOC, {"baseline": now.isoformat()})
-            left = {"announced": {doc["_id"]: now.isoformat()}, "pending": [{**kept, "queued_at": doc["created_at"]}]}
-            world.call(world.state.store.put_local, day_doc(doc["created_at"], now), left)
-        with gateway(hooked(tmp_path, base, run_validators=False)) as again:
+        left = {"announced": {doc["_id"]: now.isoformat()}, "pending": [{**kept, "queued_at": doc["created_at"]}]}
+        local = {OUTBOX_DOC: {"baseline": now.isoformat()}, day_doc(doc["created_at"], now): left}
+        asyncio.run(write_offline(tmp_path, on, doc, local=local))  # the store as it was left
+        with gateway(hooked(tmp_path, base, run_validators=False, **on)) as again:
             [item] = wait_for(again, lambda items: len(items) == 1)
             again.call(again.state.webhook.drain)
             assert again.call(again.state.webhook.pending) == []
@@ -687,7 +762,9 @@ def test_a_delivery_kept_past_its_retry_window_is_given_up_at_the_start(tmp_path
     assert hook.received == []
 
 
-def test_a_start_survives_a_kept_delivery_that_is_not_one_and_one_dated_ahead(tmp_path: Path) -> None:
+def test_a_start_survives_a_kept_delivery_that_is_not_one_and_one_dated_ahead(
+    tmp_path: Path, on: dict[str, Any]
+) -> None:
     """What a day's document holds came from another gateway (another clock) or a hand: an entry without its alarm is
     left out, logged, and one queued "in three days" is tried now (its window counted from now, not moved on)."""
     hook = Receiver(failures=0)
@@ -696,12 +773,10 @@ def test_a_start_survives_a_kept_delivery_that_is_not_one_and_one_dated_ahead(tm
     kept = {"delivery": "01KEPTDELIVERY00000000001", "event": "alarm.new", "alarm": doc}
     ahead = {**kept, "queued_at": (now + timedelta(days=3)).isoformat()}
     with serve(hook.app) as base:
-        with open_world(tmp_path, run_validators=False) as world:  # no webhook running: the store as it was left
-            world.call(write, world.state.store, doc)
-            world.call(world.state.store.put_local, OUTBOX_DOC, {"baseline": now.isoformat()})
-            left = {"announced": {doc["_id"]: now.isoformat()}, "pending": [{"delivery": "x"}, "junk", ahead]}
-            world.call(world.state.store.put_local, day_doc(doc["created_at"], now), left)
-        with gateway(hooked(tmp_path, base, run_validators=False)) as again:
+        left = {"announced": {doc["_id"]: now.isoformat()}, "pending": [{"delivery": "x"}, "junk", ahead]}
+        local = {OUTBOX_DOC: {"baseline": now.isoformat()}, day_doc(doc["created_at"], now): left}
+        asyncio.run(write_offline(tmp_path, on, doc, local=local))  # the store as it was left
+        with gateway(hooked(tmp_path, base, run_validators=False, **on)) as again:
             [item] = wait_for(again, lambda items: len(items) == 1)
             again.call(again.state.webhook.drain)
     assert item["ok"] and item["delivery"] == kept["delivery"] and item["attempt"] == 1
