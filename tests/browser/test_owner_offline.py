@@ -70,12 +70,14 @@ def test_weekly_self_check_offline_with_a_photo_then_synced(
     page.wait_for_selector("[data-owner-home] [data-week-done=true]", timeout=20_000)
     assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
     assert page.inner_text("[data-action=check]") == "本周已自查，再次自查"  # it counted: the button says so
+    assert page.inner_text("[data-saved]") == "自查已保存，联网后自动上传。"  # said once, on the home it went back to
     # The self-check and its photos wait.
     page.wait_for_function("Number(document.querySelector('[data-sync-state]').dataset.pending) >= 3")
 
     # A reload offline (the tab was killed) keeps everything waiting.
     page.reload()
     page.wait_for_selector("[data-owner-home] [data-week-done=true]", timeout=20_000)
+    assert page.locator("[data-saved]").count() == 0  # said once only
     page.wait_for_function("Number(document.querySelector('[data-sync-state]').dataset.pending) >= 3")
     assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
 

@@ -91,6 +91,7 @@ def test_an_owner_rectifies_a_hazard_with_a_photo(gateway: Gateway, context: Any
     page.fill("textarea[name=note]", "已更换新灭火器")
     page.click("[data-form=rectification] button[type=submit]")
     page.wait_for_selector("[data-owner-home]")
+    assert page.inner_text("[data-saved]") == "整改已保存，联网后自动上传，等待网格员核查。"
     page.wait_for_selector("[data-sync-state=synced]", timeout=60_000)
 
     auth = owner_auth(gateway, owner)
