@@ -9,7 +9,7 @@ are no longer kept) belongs to where its user belongs. Each page names the shop 
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +20,7 @@ from server.api.dashboard import office_view
 from server.errors import bad_request
 from server.http import json_response, q_int
 from server.office.facts import View
+from server.office.monitor import owner_shop
 from server.office.reach import Reach, users_in_reach
 from server.quarantine import PREFIX, list_quarantine
 from server.store.protocol import Doc, Store
@@ -48,16 +49,15 @@ async def _visible(store: Store, view: View, reach: Reach, entries: list[Doc]) -
     ]
 
 
-def owners_named(view: View, reach: Reach, entries: list[Doc]) -> dict[str, dict[str, str | None]]:
+def owners_named(view: View, reach: Reach, entries: list[Doc]) -> dict[str, dict[str, Any]]:
     """`{user id: {"shop", "shop_name"}}` of the owners who sent these entries, those whose shop is in reach (an
     owner of another sub-district's shop who wrote into one of ours stays a code, as the monitor's `people` has it)."""
-    named: dict[str, dict[str, str | None]] = {}
+    named: dict[str, dict[str, Any]] = {}
     for entry in entries:
-        role, _, code = str(entry.get("user")).partition(":")
-        shop = view.shops.get(code) if role == "owner" else None
+        user = str(entry.get("user"))
+        shop = view.shops.get(user.removeprefix("owner:")) if user.startswith("owner:") else None
         if shop is not None and reach.holds(view, shop):
-            name = (shop.doc or {}).get("name")
-            named[f"owner:{code}"] = {"shop": code, "shop_name": name if isinstance(name, str) else None}
+            named[user] = owner_shop(user, view)
     return named
 
 

@@ -117,7 +117,7 @@ def _moment(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _shop_of(user_id: str | None, view: View) -> dict[str, Any]:
+def owner_shop(user_id: str | None, view: View) -> dict[str, Any]:
     """`shop` and `shop_name` of an owner's account; nothing for staff."""
     if not user_id or not user_id.startswith("owner:"):
         return {}
@@ -202,7 +202,7 @@ async def sync_monitor(
     silent_before = now - timedelta(days=SILENT_DAYS)
 
     def names(user_id: str | None, *more: Any) -> Callable[[], Iterable[Any]]:
-        return lambda: (user_id, users.get(user_id or "", {}).get("name"), *_shop_of(user_id, view).values(), *more)
+        return lambda: (user_id, users.get(user_id or "", {}).get("name"), *owner_shop(user_id, view).values(), *more)
 
     def last_seen(user_id: str) -> tuple[str | None, str | None]:
         """The newest report of the user's devices, and the newest of it and their newest event delivered."""
@@ -219,7 +219,7 @@ async def sync_monitor(
             "user_id": user_id,
             "role": user.get("role", user_id.split(":", 1)[0]),
             "name": user.get("name"),
-            **_shop_of(user_id, view),
+            **owner_shop(user_id, view),
             "devices": devices,
             "last_event_at": last_event,
             "last_event_device": last_device,
@@ -269,7 +269,7 @@ async def sync_monitor(
                 **_report(doc),
                 "user_id": owner,
                 "name": users.get(owner or "", {}).get("name"),
-                **_shop_of(owner, view),
+                **owner_shop(owner, view),
                 "silent_days": days,
                 "silent": not key[1],
             }
@@ -295,5 +295,5 @@ def _people(
     for entry in entries[:NAMED]:
         user_id = entry.get("user")
         if isinstance(user_id, str) and user_id not in people and kept(user_id):
-            people[user_id] = {"name": users.get(user_id, {}).get("name"), **_shop_of(user_id, view)}
+            people[user_id] = {"name": users.get(user_id, {}).get("name"), **owner_shop(user_id, view)}
     return people
