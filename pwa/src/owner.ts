@@ -38,6 +38,7 @@ import { currentSession } from './session';
 import { signOutButton } from './sign-out';
 import { isoWeek, newUlid, shanghaiDay, ulidTime } from './ulid';
 import { showLastSelfCheck, type View } from './views';
+import { flash, takeFlash } from './flash';
 
 interface Score {
   points: number;
@@ -351,10 +352,6 @@ function present(...nodes: (HTMLElement | null)[]): HTMLElement[] {
 }
 
 /** The owner's home below the public card. */
-/** What a form just saved, said once on the shop's home it goes back to: the form closes on saving, and the owner
- *  saw the home come back without a word that anything was kept (自查已保存，联网后自动上传). */
-let justSaved: { code: string; text: string } | null = null;
-
 export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => void): void {
   const body = h('div', { class: 'owner-home', 'data-owner-home': code });
   // The `{code}:score` revision the card above was drawn with: a new one (the server scored something) redraws it.
@@ -539,8 +536,10 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
     );
   };
   const out = signOutButton(() => navigate(shopPath(code), true));
-  const saved = justSaved?.code === code ? message(justSaved.text) : null;
-  justSaved = null;
+  // What a form just saved, said once (`flash`): the form closes on saving, and the owner saw the home come back
+  // without a word that anything was kept (自查已保存，联网后自动上传).
+  const said = takeFlash();
+  const saved = said ? message(said) : null;
   if (saved) saved.dataset.saved = '';
   into.append(...present(saved, body, h('nav', { class: 'actions small' }, out)));
   whileShown(body, () => void render(), 150);
@@ -669,7 +668,7 @@ export function checkView(code: string): View {
             })),
           );
           save?.clear();
-          justSaved = { code, text: t('check.saved') };
+          flash(t('check.saved'));
           navigate(shopPath(code), true);
         } catch (err) {
           status.replaceChildren(message(isQuotaError(err) ? t('sync.storageFull') : String(err), 'error'));
@@ -793,7 +792,7 @@ export function rectifyView(code: string, hazardId: string): View {
           }
           await appendEvent({ type: 'rectification', shop: code, hazard: hazardId, note: note.value.trim(), photos: [...photos] });
           save.clear();
-          justSaved = { code, text: t('owner.rectifySaved') };
+          flash(t('owner.rectifySaved'));
           navigate(shopPath(code), true);
         } catch (err) {
           status.replaceChildren(message(isQuotaError(err) ? t('sync.storageFull') : String(err), 'error'));

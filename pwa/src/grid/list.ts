@@ -12,7 +12,7 @@ import { filterDues, matches, monthProgress, type Due, type DueFilter } from './
 import { compose, ListData, withoutShops, type ListModel, type ModelKey, type ShopEntry } from './list-model';
 import { keepPhotos } from './photo-cache';
 import { checkScope, outOfScope, scopeCheckDue } from './scope';
-import { takeFlash } from './flash';
+import { takeFlash } from '../flash';
 import { gt } from './i18n';
 import { badge, notice, shortDay } from './ui';
 

@@ -17,7 +17,7 @@ import type { View } from '../views';
 import { loadRulesVersions, loadShopFile, loadTemplates } from './data';
 import type { HazardDoc, RulesVersion, SelfCheckDoc, Severity, TemplateDoc } from './docs';
 import { allHazards, statusToday, type ShopFile } from './due';
-import { flash } from './flash';
+import { flash } from '../flash';
 import { gt, type GridKey } from './i18n';
 import {
   buildPatrols,

@@ -8,7 +8,7 @@ import { loadAllTemplates, loadShopFile } from './data';
 import { namesHazard } from '../owner-hazards';
 import type { RectificationDoc } from './docs';
 import { shopHref } from './efile';
-import { flash } from './flash';
+import { flash } from '../flash';
 import { gt } from './i18n';
 import { photoPicker } from './photos';
 import { verificationFields } from './verify-fields';

@@ -1,4 +1,5 @@
-// A one-time message carried across a navigation (e.g. "patrol saved" shown on the shop list).
+// A one-time message carried across a navigation ("patrol saved" on the grid's shop list, "self-check saved" on the
+// owner's home).
 let pending: string | null = null;
 
 export function flash(message: string): void {
