@@ -147,6 +147,13 @@ export function allHazards(file: ShopFile): HazardDoc[] {
   return newestFirst([...file.hazards, ...provisionalHazards(file)]);
 }
 
+/** The owner's rectifications of `hazard` on the phone, the latest first. */
+export function rectificationsOf(file: ShopFile, hazard: HazardDoc): RectificationDoc[] {
+  return file.others
+    .filter((d): d is RectificationDoc => d.type === 'rectification' && namesHazard(hazard, (d as RectificationDoc).hazard))
+    .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at));
+}
+
 /**
  * The grid worker's verdict on `hazard` that the server has not taken into the hazard yet (written offline, or
  * just uploaded): the latest verification on the phone, made after the latest rectification, while the hazard
@@ -161,9 +168,7 @@ export function pendingVerdict(file: ShopFile, hazard: HazardDoc): VerificationD
     file.others.filter((d): d is VerificationDoc => d.type === 'verification' && namesHazard(hazard, (d as VerificationDoc).hazard)),
   );
   if (!verdict) return null;
-  const fix = latest(
-    file.others.filter((d): d is RectificationDoc => d.type === 'rectification' && namesHazard(hazard, (d as RectificationDoc).hazard)),
-  );
+  const fix = rectificationsOf(file, hazard)[0];
   if (fix && Date.parse(fix.performed_at) > Date.parse(verdict.performed_at)) return null; // fixed again since
   return verdict.passed || hazard.status === 'rectified' ? verdict : null;
 }
@@ -348,9 +353,7 @@ export function verifyPhotos(file: ShopFile): string[] {
   const ids: string[] = [];
   for (const hazard of file.hazards) {
     if (hazard.status !== 'rectified' || pendingVerdict(file, hazard)) continue;
-    const fix = file.others
-      .filter((d): d is RectificationDoc => d.type === 'rectification' && namesHazard(hazard, (d as RectificationDoc).hazard))
-      .reduce<RectificationDoc | undefined>((a, d) => (a === undefined || Date.parse(d.performed_at) > Date.parse(a.performed_at) ? d : a), undefined);
+    const fix = rectificationsOf(file, hazard)[0];
     ids.push(...(hazard.photos ?? []), ...(fix?.photos ?? []));
   }
   return ids;

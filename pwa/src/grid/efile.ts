@@ -15,7 +15,7 @@ import type {
   VerificationDoc,
 } from './docs';
 import { splitId } from './docs';
-import { addDays, allHazards, dayOf, dueAt, isOverdue, pendingVerdict, statusToday, withoutRefused, type ShopFile } from './due';
+import { addDays, allHazards, dayOf, dueAt, isOverdue, pendingVerdict, rectificationsOf, statusToday, withoutRefused, type ShopFile } from './due';
 import { joinList } from '../i18n';
 import { namesHazard } from '../owner-hazards';
 import { gt } from './i18n';
@@ -31,12 +31,6 @@ function hazardStatus(hazard: HazardDoc, today: string): HTMLElement {
   const status = statusToday(hazard, today);
   const tone: Tone = status === 'overdue' ? 'bad' : status === 'closed' ? 'ok' : 'warn';
   return badge(gt(`hazard.${status}`), tone, { 'data-status': status });
-}
-
-function rectificationsOf(file: ShopFile, hazard: HazardDoc): RectificationDoc[] {
-  return file.others
-    .filter((d): d is RectificationDoc => d.type === 'rectification' && namesHazard(hazard, (d as RectificationDoc).hazard))
-    .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at));
 }
 
 function hazardCard(file: ShopFile, hazard: HazardDoc, templates: TemplateDoc[], today: string): HTMLElement {

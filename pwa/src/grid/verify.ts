@@ -5,8 +5,7 @@ import { appendEvent, isQuotaError } from '../events';
 import { navigate } from '../router';
 import type { View } from '../views';
 import { loadAllTemplates, loadShopFile } from './data';
-import { namesHazard } from '../owner-hazards';
-import type { RectificationDoc } from './docs';
+import { rectificationsOf } from './due';
 import { shopHref } from './efile';
 import { flash } from '../flash';
 import { gt } from './i18n';
@@ -28,10 +27,7 @@ export function verifyView(code: string, hazardKey: string): View {
     }
     back.replaceChildren('‹ ', file.shop.name);
     const templates = await loadAllTemplates();
-    const fixes = file.others
-      .filter((d): d is RectificationDoc => d.type === 'rectification' && namesHazard(hazard, (d as RectificationDoc).hazard))
-      .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at));
-    const fix = fixes[0] ?? null;
+    const fix = rectificationsOf(file, hazard)[0] ?? null;
 
     const form = h('form', { class: 'g-verify-form', novalidate: true, 'data-hazard': hazardId });
     const note = h('textarea', { name: 'note', rows: '3' });
