@@ -414,6 +414,26 @@ describe('a verdict on the phone the server has not taken yet', () => {
     expect(pendingVerdict(failed, { ...fixed, status: 'open' })).toBeNull();
   });
 
+  it('makes the item found wrong on a later patrol a new hazard, at once, as the server will once it has the verdict', () => {
+    // The server closes the hazard at a passed verdict: a patrol's finding on its item after it is a new hazard (the
+    // patrol form records it, ./grid-patrol-form.test.ts), shown on the e-file and counted on the list before the sync.
+    const patrolAt = (at: string): PatrolDoc =>
+      event<PatrolDoc>('S0001', 'patrol', at, 7, {
+        findings: [{ id: 'extinguisher_valid', item: 'extinguisher_valid', severity: 'general', deadline: '2026-12-05' }],
+      });
+    const fileOf = (patrol: PatrolDoc, passed: boolean) =>
+      groupByShop([shop('S0001'), fixed, fix, verdict(passed), patrol]).get('S0001')!;
+    const provisional = (patrol: PatrolDoc, passed: boolean): string[] =>
+      allHazards(fileOf(patrol, passed)).flatMap((h) => (h.provisional ? [h._id] : []));
+    const after = patrolAt('2026-11-28T10:00:00+08:00');
+    expect(provisional(after, true)).toEqual([`S0001:hazard:${after._id.split(':')[2]}-extinguisher_valid`]);
+    expect(dueAt(fileOf(after, true), NOW).openHazards).toBe(1); // the new one, not the one passed
+    // A patrol before the verdict found the hazard again; after a verdict that sent the fix back, it is still open.
+    expect(provisional(patrolAt('2026-11-28T08:00:00+08:00'), true)).toEqual([]);
+    expect(provisional(after, false)).toEqual([]);
+    expect(dueAt(fileOf(after, false), NOW).openHazards).toBe(1);
+  });
+
   it("counts a verdict and a fix naming a finding the server merged into the hazard (one of its aliases)", () => {
     // The phone showed the patrol's hazard P and verified the owner's fix of it; then the server merged P into the
     // older hazard `fixed` (found again while unresolved) and deleted P.

@@ -45,3 +45,50 @@ describe("a shop's e-file on a poor signal", () => {
     vi.unstubAllGlobals();
   });
 });
+
+describe("a hazard the owner fixed, on the shop's e-file", () => {
+  it("shows the hazard's photo and the owner's fix photo, from the phone's photo cache as the verify screen does", async () => {
+    const db = phone.db as FakeLocalDb;
+    const hazard = {
+      _id: 'S0001:hazard:01M7YN07V8XQJ7JEF02Y1DNS01-extinguisher_valid',
+      type: 'hazard',
+      shop: 'S0001',
+      status: 'rectified',
+      source: 'S0001:patrol:01M7YN07V8XQJ7JEF02Y1DNS01',
+      item: 'extinguisher_valid',
+      severity: 'general',
+      self_reported: false,
+      found_at: '2026-11-01T10:00:00+08:00',
+      deadline: '2026-11-08',
+      cost: 2,
+      photos: ['S0001:photo:01M7YN07V8XQJ7JEF02Y1DNSH1'], // the worker's, at the patrol
+    };
+    const fix = (n: number, at: string) => ({
+      _id: `S0001:rectification:01M7YN07V8XQJ7JEF02Y1DNSF${n}`,
+      type: 'rectification',
+      shop: 'S0001',
+      hazard: hazard._id,
+      performed_at: at,
+      note: '',
+      photos: [`S0001:photo:01M7YN07V8XQJ7JEF02Y1DNSF${n}`],
+    });
+    db.write(hazard, fix(1, '2026-11-03T10:00:00+08:00'), fix(2, '2026-11-05T10:00:00+08:00'));
+    const { efileView } = await import('../src/grid/efile');
+    const view = efileView('S0001');
+    document.body.replaceChildren(view.node);
+    await vi.waitFor(() => expect(view.node.querySelector('li.g-hazard')).not.toBeNull());
+    const card = view.node.querySelector('li.g-hazard')!;
+    const photos = [...card.querySelectorAll('img[data-photo]')];
+    // The hazard's photo, then the latest fix's (the one the verify screen compares), not the earlier fix's.
+    expect(photos.map((img) => img.getAttribute('data-photo'))).toEqual([
+      'S0001:photo:01M7YN07V8XQJ7JEF02Y1DNSH1',
+      'S0001:photo:01M7YN07V8XQJ7JEF02Y1DNSF2',
+    ]);
+    Screen.scrollTo(photos);
+    await vi.waitFor(() => expect(photos.map((img) => img.getAttribute('src'))).toEqual([
+      'blob:S0001:photo:01M7YN07V8XQJ7JEF02Y1DNSH1',
+      'blob:S0001:photo:01M7YN07V8XQJ7JEF02Y1DNSF2',
+    ]));
+    vi.unstubAllGlobals();
+  });
+});

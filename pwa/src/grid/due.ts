@@ -98,12 +98,21 @@ export function groupByShop(docs: Doc[]): Map<string, ShopFile> {
  */
 export function provisionalHazards(file: ShopFile): HazardDoc[] {
   const known = new Set(file.hazards.map((h) => h._id));
+  // The hazards as the server will have them: a fix this phone passed closes its hazard at the verdict, so the
+  // item found wrong on a later patrol is a new hazard (the patrol form records it: `stillOpen`).
+  let asServerWill: HazardDoc[] | null = null;
+  const closedByVerdict = (h: HazardDoc): HazardDoc => {
+    const verdict = pendingVerdict(file, h);
+    return verdict?.passed ? { ...h, status: 'closed', closed_at: verdict.performed_at } : h;
+  };
   const found: HazardDoc[] = [];
   for (const patrol of file.patrols) {
     const ulid = splitId(patrol._id)[2];
     for (const finding of patrol.findings ?? []) {
       const id = `${file.shop.code}:hazard:${ulid}-${finding.id}`;
-      if (known.has(id) || foundAgain(file.hazards, patrol.performed_at, finding.item)) continue;
+      if (known.has(id)) continue;
+      asServerWill ??= file.hazards.map(closedByVerdict);
+      if (foundAgain(asServerWill, patrol.performed_at, finding.item)) continue;
       found.push({
         _id: id,
         type: 'hazard',
@@ -178,6 +187,16 @@ export function isUnresolved(hazard: HazardDoc): boolean {
   return hazard.status !== 'closed';
 }
 
+/**
+ * The hazards still open on this phone: unresolved (`allHazards`: the phone's provisional ones included), less those
+ * whose fix this phone passed (`pendingVerdict`: offline, or not taken into the hazard by the server yet), which
+ * the server closes at the verdict. A failed verdict keeps a hazard open. What the list counts (未整改隐患 on the
+ * shop's card, the 有问题 filter) and what the patrol form says is still open, and finds again, under each item.
+ */
+export function stillOpen(file: ShopFile): HazardDoc[] {
+  return allHazards(file).filter((h) => isUnresolved(h) && !pendingVerdict(file, h)?.passed);
+}
+
 /** Overdue by the device's own day too: the server marks it at 00:05, but a phone may be offline for days. */
 export function isOverdue(hazard: Pick<HazardDoc, 'status' | 'deadline'>, today: string): boolean {
   return hazard.status === 'overdue' || (hazard.status === 'open' && hazard.deadline < today);
@@ -232,7 +251,8 @@ export interface ShopFacts {
   patrolMonths: string[];
   /** The ISO weeks (`2026-W48`) with a self-check. */
   selfCheckWeeks: string[];
-  /** The hazards still to be dealt with, the phone's provisional ones included, those it passed a fix of not. */
+  /** The hazards still to be dealt with (`stillOpen`): the phone's provisional ones included, those it passed a fix
+   *  of not. */
   unresolved: Pick<HazardDoc, 'status' | 'deadline'>[];
   /** Of those, the fixes waiting for a verdict this phone has not given yet. */
   toVerify: number;
@@ -242,7 +262,7 @@ export interface ShopFacts {
 export function shopFacts(file: ShopFile): ShopFacts {
   // A fix this phone passed (offline, or not taken by the server yet) is dealt with: the list no longer counts it as
   // a hazard still open (未整改隐患) on the card the worker just verified. A failed verdict reopens it: still open.
-  const unresolved = allHazards(file).filter((h) => isUnresolved(h) && !pendingVerdict(file, h)?.passed);
+  const unresolved = stillOpen(file);
   return {
     code: file.shop.code,
     name: file.shop.name,

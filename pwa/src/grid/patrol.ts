@@ -16,7 +16,7 @@ import { shanghaiDay, shanghaiIso } from '../ulid';
 import type { View } from '../views';
 import { loadRulesVersions, loadShopFile, loadTemplates } from './data';
 import type { HazardDoc, RulesVersion, SelfCheckDoc, Severity, TemplateDoc } from './docs';
-import { allHazards, statusToday, type ShopFile } from './due';
+import { statusToday, stillOpen, type ShopFile } from './due';
 import { flash } from '../flash';
 import { gt, type GridKey } from './i18n';
 import {
@@ -77,8 +77,10 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
   // The deadlines proposed: the rules in force on the patrol's day, not a version published for a later day.
   const rules = rulesOn(versions, today);
   const toVerify = selfChecksToVerify(file.selfChecks, file.patrols);
-  // The phone's own patrols not synced yet count too: a second visit today must not find their hazards again.
-  const unresolved = allHazards(file).filter((hz) => hz.status !== 'closed');
+  // The hazards still open as the list counts them (`stillOpen`). The phone's own patrols not synced yet count too:
+  // a second visit today must not find their hazards again. A fix this phone passed does not: the server closes it
+  // at the verdict, so the item found wrong again today is a new hazard, and it is no 未整改隐患 under its item.
+  const unresolved = stillOpen(file);
   const visit: Visit = {
     modules: templates.map((template) => ({ template, rules, latest: latestFor(template, file.selfChecks), unresolved, today })),
     selfChecks: file.selfChecks,

@@ -1,0 +1,144 @@
+// @vitest-environment happy-dom
+// The patrol form says which hazards of the shop are still open (未整改隐患 … under the item, 另有 n 项隐患尚未整改
+// by the submit button) as the list's card counts them: a fix the worker passed on this phone, which the server has not
+// taken yet, is dealt with in both; a fix the worker sent back is still open in both.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Doc, HazardDoc, TemplateDoc } from '../src/grid/docs';
+import { FakeLocalDb, shop } from './grid-fixtures';
+
+const phone = vi.hoisted(() => ({ db: null as unknown }));
+
+vi.mock('../src/db', () => ({
+  localDb: () => phone.db,
+  whileShown: () => undefined,
+  uploadState: async () => ({ unsent: new Set<string>(), refused: new Set<string>() }),
+}));
+vi.mock('../src/grid/photo-cache', () => ({ thumbUrl: async (id: string) => `blob:${id}` }));
+
+// Two items of the district's fire and gas template (server/models/data/template-fire-gas.json).
+const TEMPLATE = {
+  _id: 'district:template:fire-gas',
+  type: 'template',
+  schema: 1,
+  version: 1,
+  title: { zh: '消防与燃气安全', en: 'Fire and gas safety' },
+  categories: ['*'],
+  items: [
+    {
+      id: 'extinguisher_valid',
+      label_zh: '灭火器是否在有效期内',
+      label_en: 'Extinguisher within its expiry date',
+      answer: 'yes_no',
+      hazard_when: { equals: false },
+      severity: 'general',
+      photo_required: true,
+      not_applicable: true,
+    },
+    {
+      id: 'wiring_ok',
+      label_zh: '电线是否规范（无私拉乱接）',
+      label_en: 'Wiring in order (no improvised connections)',
+      answer: 'yes_no',
+      hazard_when: { equals: false },
+      severity: 'general',
+      photo_required: false,
+    },
+  ],
+} as unknown as TemplateDoc;
+
+function hazard(item: string, n: number): HazardDoc {
+  return {
+    _id: `S0001:hazard:01M7YN07V8XQJ7JEF02Y1DNS0${n}-${item}`,
+    type: 'hazard',
+    shop: 'S0001',
+    status: 'rectified', // the owner's fix is on the server; the worker's verdict is not yet
+    source: `S0001:patrol:01M7YN07V8XQJ7JEF02Y1DNS0${n}`,
+    item,
+    severity: 'general',
+    self_reported: false,
+    found_at: '2026-11-01T10:00:00+08:00',
+    deadline: '2099-11-08',
+    cost: 2,
+  };
+}
+
+function followUp(type: 'rectification' | 'verification', of: HazardDoc, at: string, extra: object = {}): Doc {
+  return {
+    _id: `S0001:${type}:01M7YN07V8XQJ7JEF02Y1D${type === 'rectification' ? 'R' : 'V'}${of._id.slice(-4)}`,
+    type,
+    shop: 'S0001',
+    hazard: of._id,
+    performed_at: at,
+    created_by: type === 'rectification' ? 'owner:S0001' : 'grid:zhou01',
+    device: 'd-1',
+    note: '',
+    photos: [],
+    ...extra,
+  } as unknown as Doc;
+}
+
+const passed = hazard('extinguisher_valid', 1);
+const sentBack = hazard('wiring_ok', 2);
+const docs: object[] = [
+  shop('S0001'),
+  TEMPLATE,
+  passed,
+  followUp('rectification', passed, '2026-11-05T10:00:00+08:00'),
+  followUp('verification', passed, '2026-11-06T10:00:00+08:00', { passed: true }),
+  sentBack,
+  followUp('rectification', sentBack, '2026-11-05T11:00:00+08:00'),
+  followUp('verification', sentBack, '2026-11-06T11:00:00+08:00', { passed: false }),
+];
+
+beforeEach(() => {
+  vi.resetModules();
+  localStorage.clear();
+  const db = new FakeLocalDb();
+  db.write(...docs);
+  phone.db = db;
+});
+
+async function patrolForm(): Promise<HTMLElement> {
+  const { patrolView } = await import('../src/grid/patrol');
+  const view = patrolView('S0001');
+  document.body.replaceChildren(view.node);
+  await vi.waitFor(() => expect(view.node.querySelector('form.g-patrol [data-summary]')).not.toBeNull());
+  return view.node;
+}
+
+function openLines(node: HTMLElement, item: string): string[] {
+  return [...node.querySelectorAll(`fieldset[data-item="${item}"] [data-open-hazard]`)].map((p) => p.textContent ?? '');
+}
+
+function answer(node: HTMLElement, item: string, value: 'true' | 'false'): void {
+  const radio = node.querySelector<HTMLInputElement>(`input[name="${item}"][value="${value}"]`)!;
+  radio.checked = true;
+  radio.dispatchEvent(new Event('change', { bubbles: true }));
+}
+
+describe('the patrol form after the worker verified fixes on this phone', () => {
+  it('no longer calls a fix it passed an open hazard, as the list does not; one it sent back still is', async () => {
+    const { dueAt, groupByShop } = await import('../src/grid/due');
+    const node = await patrolForm();
+    expect(openLines(node, 'extinguisher_valid')).toEqual([]);
+    expect(openLines(node, 'wiring_ok')).toEqual(['未整改隐患：一般隐患 · 整改期限 2099-11-08 · 已整改待复核']);
+    const summary = node.querySelector<HTMLElement>('[data-summary]')!;
+    expect(summary.textContent).toBe('未发现新隐患：提交后该店加分。 另有 1 项隐患尚未整改。');
+    // The list's card of the shop says the same: 未整改隐患 1.
+    const file = groupByShop(docs as Doc[]).get('S0001')!;
+    expect(dueAt(file, new Date()).openHazards).toBe(1);
+  });
+
+  it('records the item found wrong again after the passed fix as a new hazard, as the server will', async () => {
+    // The server closes the hazard at the worker's verdict, before this patrol: its finding is a new hazard.
+    const node = await patrolForm();
+    answer(node, 'extinguisher_valid', 'false');
+    await vi.waitFor(() => expect(node.querySelector<HTMLElement>('[data-summary]')!.dataset.findings).toBe('1'));
+    expect(node.querySelector('[data-finding-for="extinguisher_valid"] select')).not.toBeNull();
+    // The item whose fix was sent back keeps its hazard: found wrong again, it is that hazard, not a second one.
+    answer(node, 'wiring_ok', 'false');
+    const known = (): string | null | undefined => node.querySelector('[data-finding-for="wiring_ok"]')?.textContent;
+    await vi.waitFor(() => expect(known()).toBe('该项已有未整改的隐患，不重复录入'));
+    expect(node.querySelector<HTMLElement>('[data-summary]')!.dataset.findings).toBe('1');
+  });
+});
