@@ -293,6 +293,40 @@ async function fixStates(
   );
 }
 
+/** The hazards not closed yet (to fix, overdue, or fixed and waiting for the grid worker), the nearest deadline first. */
+function unresolved(hazards: readonly Hazard[]): Hazard[] {
+  return hazards
+    .filter((hz) => hz.status === 'open' || hz.status === 'overdue' || hz.status === 'rectified')
+    .sort((a, b) => a.deadline.localeCompare(b.deadline));
+}
+
+/**
+ * What the self-check form says under each item with a hazard not closed yet, by item id: to fix by its deadline (or
+ * overdue), with the way to the rectify screen, or fixed and waiting for the grid worker. The home's states and
+ * overdue rule (a fix on the phone counts); the grid worker's patrol says the same (grid/patrol.ts openHazardLine).
+ */
+async function openHazardLines(code: string): Promise<Map<string, HTMLElement[]>> {
+  const open = unresolved(await range<Hazard>(`${code}:hazard:`));
+  const shown = await fixStates(code, open, open.map((hz) => hz._id));
+  const today = shanghaiDay();
+  const lines = new Map<string, HTMLElement[]>();
+  for (const hz of open) {
+    const state = shown.get(hz._id)?.state ?? 'fix';
+    if (state === 'closed') continue;
+    const fix = state === 'fix';
+    const kind = fix ? (shownOverdue(hz, state, today) ? 'overdue' : 'open') : state === 'unsent' ? 'unsent' : 'fixed';
+    const line = h(
+      'p',
+      { class: `open-hazard ${kind}`, 'data-open-hazard': kind },
+      t(`check.openHazard.${kind}`, { day: hz.deadline }),
+      fix ? ' ' : null,
+      fix ? h('a', { href: rectifyPath(code, hz._id), 'data-action': 'rectify' }, t('owner.rectify')) : null,
+    );
+    lines.set(hz.item, [...(lines.get(hz.item) ?? []), line]);
+  }
+  return lines;
+}
+
 /** The grid worker's 不通过 on the owner's last fix, with their reason: the hazard is to be fixed again. */
 function rejectedNotice(verification: VerificationLike): HTMLElement {
   const note = verification.note?.trim();
@@ -383,9 +417,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
     scoreRev = rev;
     const lastCheck = checks.rows[0]?.id.split(':')[2];
     const doneThisWeek = !!lastCheck && isoWeek(ulidTime(lastCheck)) === isoWeek();
-    const open = hazards
-      .filter((hz) => hz.status === 'open' || hz.status === 'overdue' || hz.status === 'rectified')
-      .sort((a, b) => a.deadline.localeCompare(b.deadline));
+    const open = unresolved(hazards);
     const shown = await fixStates(code, open, open.map((hz) => hz._id));
     const openAlarms = alarms.filter((a) => a.status !== 'resolved');
     const today = shanghaiDay();
@@ -619,6 +651,9 @@ export function checkView(code: string): View {
       });
       waiting.remove();
     }
+    // Read once the checklist is here (the first download brings the hazards with it); a failure only leaves the
+    // lines out: they are no part of the answers.
+    const hazardLines = openHazardLines(code).catch(() => new Map<string, HTMLElement[]>());
     const draftKey = `check:${code}`;
     // The photos too: one taken before its item is answered must come back with the draft (../draft-photos).
     const draft = loadDraft<{ answers: Answers; photos?: Record<string, string[]> }>(draftKey);
@@ -636,6 +671,10 @@ export function checkView(code: string): View {
       saveDraft: () => save?.flush(),
     });
     save = autosave(draftKey, () => ({ answers: form.read(), photos: form.photos() }));
+    // An item's hazard not closed yet, under its question: the owner answers it knowing it is still to fix.
+    for (const [item, lines] of await hazardLines) {
+      form.node.querySelector(`fieldset[data-item="${CSS.escape(item)}"] > legend`)?.after(...lines);
+    }
     const submit = h('button', { type: 'submit', class: 'primary big' }, t('check.submit'));
     const el = h(
       'form',

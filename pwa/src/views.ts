@@ -62,7 +62,15 @@ export function showLastSelfCheck(el: HTMLElement): void {
   const { cardDay, pendingDay, pendingUnsent } = el.dataset;
   if (cardDay === undefined && !pendingDay) return; // neither known yet: keep the placeholder
   if (pendingDay && (!cardDay || pendingDay > cardDay)) {
-    el.textContent = pendingUnsent ? `${pendingDay}${t('card.pendingUpload')}` : pendingDay;
+    if (pendingUnsent) {
+      // Two parts that each keep to a line (style.css `.dates dd > span`): at 360 px 「（待上传）」 moves below the day
+      // whole, where it broke as 「2026-12-01（待上」/「传）」. The English part's leading space stays between them.
+      const said = t('card.pendingUpload');
+      const tag = said.trimStart();
+      el.replaceChildren(h('span', {}, pendingDay), said.slice(0, said.length - tag.length), h('span', {}, tag));
+    } else {
+      el.textContent = pendingDay;
+    }
     el.dataset.pending = pendingUnsent ? 'unsent' : 'sent';
   } else {
     el.textContent = day(cardDay || null);

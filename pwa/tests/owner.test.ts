@@ -22,8 +22,8 @@ import { buildChecklistForm, type Template } from '../src/checklist';
 import { savePhoto } from '../src/events';
 import { setLang } from '../src/i18n';
 import type { TemplateItem } from '../src/items';
-import { mountOwnerHome, rectifyView } from '../src/owner';
-import { matchRoute } from '../src/router';
+import { checkView, mountOwnerHome, rectifyView } from '../src/owner';
+import { matchRoute, rectifyPath } from '../src/router';
 import { newUlid, shanghaiDay, shanghaiIso } from '../src/ulid';
 import { view } from '../src/views';
 import { hazardItemLabel, hazardShown } from '../src/owner-hazards';
@@ -280,6 +280,85 @@ describe('the rectify screen', () => {
   });
 });
 
+// The grid worker's patrol marks an item whose hazard is not closed yet; the owner's self-check did not, and the owner
+// answered 灭火器在有效期内：是 with no word that the hazard found on it was still to fix (or overdue).
+describe('the self-check form, under an item with a hazard not closed yet', () => {
+  const of = (item: string): string => `S0001:hazard:01JE0000000000000000000000-${item}`;
+  const WIRING_FIX = 'S0001:rectification:01JE4000000000000000000000';
+
+  beforeEach(() => {
+    fake.docs.set(fireGas._id, fireGas as unknown as Record<string, unknown>);
+    const found = (item: string, extra: Record<string, unknown>) => fake.docs.set(of(item), hazard({ _id: of(item), item, ...extra }));
+    found('extinguisher_valid', { deadline: '2099-12-05' });
+    found('escape_route', { status: 'overdue', deadline: '2026-01-01' });
+    found('three_in_one', { status: 'open', deadline: '2026-01-01' }); // past its deadline, not marked by the server yet
+    found('gas_safe', { status: 'rectified', rectifications: [RECT] });
+    found('open_flame', { status: 'closed', deadline: '2026-01-01' });
+    // Fixed on this phone, not uploaded yet.
+    found('wiring_ok', { deadline: '2099-12-05' });
+    fake.docs.set(WIRING_FIX, { ...rectification, _id: WIRING_FIX, hazard: of('wiring_ok') });
+    fake.unsent.add(WIRING_FIX);
+  });
+
+  async function form(): Promise<HTMLElement> {
+    const { node } = checkView('S0001');
+    document.body.append(node);
+    await vi.waitFor(() => expect(node.querySelector('[data-form=self-check]')).not.toBeNull());
+    return node;
+  }
+
+  const line = (page: HTMLElement, item: string): HTMLElement | null =>
+    page.querySelector<HTMLElement>(`fieldset[data-item="${item}"] [data-open-hazard]`);
+
+  it('says it is still to fix and by when, under the question, with the way to its rectify screen', async () => {
+    const page = await form();
+    const open = line(page, 'extinguisher_valid')!;
+    expect(open.dataset.openHazard).toBe('open');
+    expect(open.previousElementSibling!.tagName).toBe('LEGEND');
+    expect(open.firstChild!.textContent).toBe('该项有未整改隐患，限期 2099-12-05 整改');
+    const link = open.querySelector<HTMLAnchorElement>('a[data-action=rectify]')!;
+    expect(link.textContent).toBe('上传整改照片');
+    expect(link.getAttribute('href')).toBe(rectifyPath('S0001', of('extinguisher_valid')));
+  });
+
+  it('says an overdue one is overdue, the server marked it or not yet', async () => {
+    const page = await form();
+    for (const item of ['escape_route', 'three_in_one']) {
+      const overdue = line(page, item)!;
+      expect(overdue.dataset.openHazard).toBe('overdue');
+      expect(overdue.firstChild!.textContent).toBe('该项有未整改隐患，限期 2026-01-01 整改，已逾期');
+      expect(overdue.querySelector('a[data-action=rectify]')).not.toBeNull();
+    }
+  });
+
+  it('says a fix waits for the grid worker, with no way to fix it twice, and nothing of a closed one', async () => {
+    const page = await form();
+    expect(line(page, 'gas_safe')!.textContent).toBe('该项隐患已整改，待网格员复查');
+    expect(line(page, 'wiring_ok')!.textContent).toBe('该项隐患已整改（待上传），待网格员复查');
+    expect(page.querySelectorAll('[data-open-hazard] a')).toHaveLength(3);
+    expect(line(page, 'open_flame')).toBeNull();
+    expect(line(page, 'sleeping_people')).toBeNull(); // no hazard
+  });
+
+  it('changes no answer and no check of the form', async () => {
+    const page = await form();
+    expect(page.querySelectorAll('[data-open-hazard] input')).toHaveLength(0);
+    page.querySelector('form')!.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(page.querySelector('.problems')).not.toBeNull());
+    // Every item is still to answer (the lines answer none of them), and the owner's answer is free.
+    expect(page.querySelectorAll('.problems li')).toHaveLength(fireGas.items.length);
+    expect(page.querySelectorAll('input[name=extinguisher_valid]:checked')).toHaveLength(0);
+  });
+
+  it('in English too', async () => {
+    setLang('en');
+    const page = await form();
+    expect(line(page, 'extinguisher_valid')!.textContent).toBe('This item has a hazard to fix by 2099-12-05 Upload rectification photo');
+    expect(line(page, 'escape_route')!.firstChild!.textContent).toBe('This item has a hazard to fix by 2026-01-01: overdue');
+    expect(line(page, 'gas_safe')!.textContent).toBe("This item's hazard is fixed, waiting for the grid worker to verify it");
+  });
+});
+
 describe('a photo that cannot be saved', () => {
   it('says the phone is full instead of the raw browser error', async () => {
     vi.mocked(savePhoto).mockRejectedValueOnce(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
@@ -390,6 +469,8 @@ describe('the home after a self-check done offline', () => {
       expect(page.querySelector('[data-week-done]')?.getAttribute('data-week-done')).toBe('true');
       const last = page.querySelector<HTMLElement>('[data-last-self-check]')!;
       expect(last.textContent).toBe(`${TODAY}（待上传）`);
+      // Two parts, each kept to a line (style.css): the narrow card column moves 「（待上传）」 below the day, whole.
+      expect([...last.children].map((part) => part.textContent)).toEqual([TODAY, '（待上传）']);
       expect(last.textContent).not.toContain('暂无');
     });
 

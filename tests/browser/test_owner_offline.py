@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import random
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,15 @@ def card(gateway: Gateway, shop: str) -> dict[str, Any]:
     assert resp.status_code == 200, resp.text
     found: dict[str, Any] = resp.json()
     return found
+
+
+# How many lines each part (child span) of an element's text takes on screen.
+LINES_OF_PARTS = """(selector) => [...document.querySelector(selector).children].map((part) => {
+  const text = document.createRange();
+  text.selectNodeContents(part);
+  const tops = new Set([...text.getClientRects()].map((r) => Math.round(r.top)));
+  return { text: part.textContent, lines: tops.size };
+})"""
 
 
 def pending(page: Any) -> int:
@@ -71,6 +81,12 @@ def test_weekly_self_check_offline_with_a_photo_then_synced(
     assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
     assert page.inner_text("[data-action=check]") == "本周已自查，再次自查"  # it counted: the button says so
     assert page.inner_text("[data-saved]") == "自查已保存，联网后自动上传。"  # said once, on the home it went back to
+    # The card's 最近自查 at 360 px: the day, then 「（待上传）」 whole, not broken as 「2026-12-01（待上」/「传）」.
+    page.wait_for_selector("[data-last-self-check][data-pending=unsent]")
+    parts = page.evaluate(LINES_OF_PARTS, "[data-last-self-check]")
+    assert len(parts) == 2 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", parts[0]["text"]), parts
+    assert parts[1]["text"] == "（待上传）", parts
+    assert all(part["lines"] == 1 for part in parts), parts
     # The self-check and its photos wait.
     page.wait_for_function("Number(document.querySelector('[data-sync-state]').dataset.pending) >= 3")
 
