@@ -7,7 +7,9 @@ one batched read of every hazard of a page of alarms, once per event of the live
 shares it) and once for all the events a reconnecting desk is replayed, never one read per alarm.
 
 The webhook's receiver (a duty phone, a group bot) has no desk to draw the items: `in_words` gives it each finding as
-a line of the desk's card (严重 燃气瓶/管道及报警器不安全 · 阁楼住人处使用煤气灶做饭 · 待整改 · 整改期限 2026-03-03).
+a line of the desk's card, in Chinese (严重 燃气瓶/管道及报警器不安全 · 阁楼住人处使用煤气灶做饭 · 待整改 ·
+整改期限 2026-03-03) and as the desk in English says it (Serious Gas cylinder, hose or alarm unsafe · 阁楼住人处使用
+煤气灶做饭 · Open · Deadline 2026-03-03): the note is the grid worker's own words in either.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from server.alarms import AlarmEvent, shop_of
 from server.errors import CouchError
-from server.exports import HAZARD_STATUS, SEVERITY, item_labels
+from server.exports import HAZARD_STATUS, SEVERITY, checklist_labels
 from server.store.protocol import Doc, Store
 from server.store.reads import docs_by_id
 
@@ -42,6 +45,42 @@ ITEM_WORDS: Final = {
 }
 HAZARD_WORDS: Final = HAZARD_STATUS  # the exports and the monthly report say them alike
 DEADLINE_WORDS: Final = "整改期限"
+# The same in English (the `en` table of pwa/src/office/i18n.ts), for a receiver that reads no Chinese.
+ITEM_WORDS_EN: Final = {
+    "open_flame": "Open flame in the living area",
+    "sleeping_people": "People sleeping in the shop",
+    "three_in_one": '"Three in one" space',
+    "escape_route": "Escape route blocked",
+    "extinguisher_present": "No extinguisher or hydrant",
+    "extinguisher_valid": "Extinguisher expired",
+    "rcd_installed": "No residual-current device",
+    "ebike_indoor_charging": "E-bike charged inside",
+    "gas_safe": "Gas cylinder, hose or alarm unsafe",
+    "wiring_ok": "Improvised wiring",
+    "other": "Other",
+}
+HAZARD_WORDS_EN: Final = {
+    "open": "Open",
+    "rectified": "Rectified, awaiting check",
+    "closed": "Closed",
+    "overdue": "Overdue",
+}
+SEVERITY_EN: Final = {"general": "General", "major": "Major", "serious": "Serious"}
+DEADLINE_WORDS_EN: Final = "Deadline"
+
+
+@dataclass(frozen=True)
+class Words:
+    """A language's words of the lines: the desk's for an item, a severity, a hazard's state and its deadline."""
+
+    items: Mapping[str, str]
+    severity: Mapping[str, str]
+    hazard: Mapping[str, str]
+    deadline: str
+
+
+ZH: Final = Words(ITEM_WORDS, SEVERITY, HAZARD_WORDS, DEADLINE_WORDS)
+EN: Final = Words(ITEM_WORDS_EN, SEVERITY_EN, HAZARD_WORDS_EN, DEADLINE_WORDS_EN)
 
 
 def hazard_ids(alarm: Mapping[str, Any]) -> list[str]:
@@ -113,7 +152,7 @@ async def replayed(store: Store, events: Sequence[AlarmEvent]) -> list[Doc]:
         return [event.alarm for event in events]
 
 
-def hazard_now(item: Mapping[str, Any], today: str) -> str | None:
+def hazard_now(item: Mapping[str, Any], today: str, words: Words = ZH) -> str | None:
     """Where an item's hazard stands on `today` (YYYY-MM-DD) as the desk's card says it: its status, overdue once its
     deadline has passed (the server marks it just after midnight), with the deadline while it is to be fixed."""
     status, deadline = item.get("hazard_status"), item.get("deadline")
@@ -121,33 +160,43 @@ def hazard_now(item: Mapping[str, Any], today: str) -> str | None:
         return None
     if status == "open" and isinstance(deadline, str) and deadline < today:
         status = "overdue"
-    due = f" · {DEADLINE_WORDS} {deadline}" if status in ("open", "overdue") and isinstance(deadline, str) else ""
-    return f"{HAZARD_WORDS.get(status, status)}{due}"
+    due = f" · {words.deadline} {deadline}" if status in ("open", "overdue") and isinstance(deadline, str) else ""
+    return f"{words.hazard.get(status, status)}{due}"
 
 
-def finding_lines(alarm: Mapping[str, Any], labels: Mapping[str, str], today: str) -> list[str]:
-    """Each item of a `told` alarm as a line of the desk's card: severity, the item in words, the note, the hazard
-    today. `labels`: the checklists' words of the items the desk has none of its own for."""
+def finding_lines(alarm: Mapping[str, Any], labels: Mapping[str, str], today: str, words: Words = ZH) -> list[str]:
+    """Each item of a `told` alarm as a line of the desk's card in `words`' language: severity, the item in words,
+    the note (as written), the hazard today. `labels`: the checklists' words in that language of the items the desk
+    has none of its own for."""
     items = alarm.get("items")
     lines: list[str] = []
     for item in items if isinstance(items, list) else ():
         if not isinstance(item, dict):
             continue
         name, severity, note = str(item.get("item")), str(item.get("severity")), item.get("note")
-        words = ITEM_WORDS.get(name) or labels.get(name) or name
-        line = f"{SEVERITY.get(severity, severity)} {words}"
+        said = words.items.get(name) or labels.get(name) or name
+        line = f"{words.severity.get(severity, severity)} {said}"
         if isinstance(note, str) and note:
             line += f" · {note}"
-        if (now := hazard_now(item, today)) is not None:
+        if (now := hazard_now(item, today, words)) is not None:
             line += f" · {now}"
         lines.append(line)
     return lines
 
 
-async def in_words(store: Store, alarm: Doc, today: str) -> tuple[Doc, list[str]]:
-    """The alarm as `told` and its `finding_lines`, for the webhook. The checklists are read only for an item the
-    desk has no words of its own for. A failed read leaves out what it would have told (the hazards' states, or
-    the checklist's words: the item's id), rather than the alarm."""
+@dataclass(frozen=True)
+class InWords:
+    """An alarm as the webhook sends it: as `told`, and its `finding_lines` in Chinese and in English."""
+
+    alarm: Doc
+    zh: list[str]
+    en: list[str]
+
+
+async def in_words(store: Store, alarm: Doc, today: str) -> InWords:
+    """The alarm as `told` and its `finding_lines` in both languages, for the webhook. The checklists are read (once,
+    for both) only for an item the desk has no words of its own for. A failed read leaves out what it would have told
+    (the hazards' states, or the checklist's words: the item's id), rather than the alarm."""
     try:
         [shown] = await with_findings(store, [alarm])
     except CouchError as e:
@@ -155,10 +204,10 @@ async def in_words(store: Store, alarm: Doc, today: str) -> tuple[Doc, list[str]
         shown = alarm
     items = shown.get("items")
     named = {str(item.get("item")) for item in items if isinstance(item, dict)} if isinstance(items, list) else set()
-    labels: Mapping[str, str] = {}
+    labels: tuple[Mapping[str, str], Mapping[str, str]] = ({}, {})
     if named - ITEM_WORDS.keys():
         try:
-            labels = await item_labels(store)
+            labels = await checklist_labels(store)
         except CouchError as e:
             log.warning("webhook: the checklists' words of %s were not read (%s)", alarm.get("_id"), e)
-    return shown, finding_lines(shown, labels, today)
+    return InWords(shown, finding_lines(shown, labels[0], today, ZH), finding_lines(shown, labels[1], today, EN))

@@ -208,15 +208,24 @@ def checks_table(store: Store, view: View, start: date | None, end: date | None)
 
 
 async def item_labels(store: Store) -> dict[str, str]:
-    """Each checklist item's Chinese words by its id, from every version of every checklist module (the newest
-    version's words win; an item a later version dropped keeps its last words)."""
+    """Each checklist item's Chinese words by its id (`checklist_labels`)."""
+    return (await checklist_labels(store))[0]
+
+
+async def checklist_labels(store: Store) -> tuple[dict[str, str], dict[str, str]]:
+    """Each checklist item's words by its id, in Chinese and in English, from every version of every checklist module
+    (the newest version's words win; an item a later version dropped keeps its last words)."""
     docs = [default_template().to_doc(), *await docs_with_prefix(store, "district:template:")]
-    labels = {"other": "其他问题"}  # a patrol's finding no item covers
+    # A patrol's finding no item covers.
+    zh, en = {"other": "其他问题"}, {"other": "Other problem"}
     for doc in sorted(docs, key=lambda d: int(d.get("version") or 0)):
         for item in doc.get("items", ()):
-            if isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("label_zh"), str):
-                labels[item["id"]] = item["label_zh"]
-    return labels
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                continue
+            for labels, field in ((zh, "label_zh"), (en, "label_en")):
+                if isinstance(item.get(field), str):
+                    labels[item["id"]] = item[field]
+    return zh, en
 
 
 def hazards_table(store: Store, view: View, start: date | None, end: date | None) -> Table:

@@ -5,15 +5,16 @@ gateway's validators, by `mashang worker` or by another gateway is heard alike, 
 alarm the validators withdrew after it was announced (the submission's alarm took its place) as `alarm.withdrawn`.
 Listening only queues: background workers deliver, so a slow or broken receiver never holds anything up.
 
-The body is `{"event", "delivery", "alarm"}`, and for `alarm.new` `"findings"` too: the alarm is the desk's
-(`server.alarm_findings`), each item with its finding's `note` and its hazard's `hazard_status` and `deadline`, and
-`findings` has each item as a line of the desk's card (严重 燃气瓶/管道及报警器不安全 · 待整改 · 整改期限 2026-03-03),
-for a receiver that only passes text on (a duty phone, a group bot); both as they were when the delivery was queued,
-so every attempt of it sends the same body. The receiver checks `X-Mashang-Signature: sha256=<hex>`, the
-HMAC-SHA256 of the raw body with the shared secret; `X-Mashang-Delivery` stays the same across the attempts of one
-delivery, so it can drop repeats. The last attempts are logged in `_local/server/webhook-log` (not replicated,
-shared by the gateways of one database) for the office, and a failed attempt is a warning in the server's log, a
-delivery given up an error (naming the URL's host only).
+The body is `{"event", "delivery", "alarm"}`, and for `alarm.new` `"findings"` and `"findings_en"` too: the alarm is
+the desk's (`server.alarm_findings`), each item with its finding's `note` and its hazard's `hazard_status` and
+`deadline`; `findings` has each item as a line of the desk's card (严重 燃气瓶/管道及报警器不安全 · 待整改 ·
+整改期限 2026-03-03), and `findings_en` the same line as the desk in English says it (Serious Gas cylinder, hose or
+alarm unsafe · Open · Deadline 2026-03-03), for a receiver that only passes text on (a duty phone, a group bot) or
+reads no Chinese; all as they were when the delivery was queued, so every attempt of it sends the same body. The
+receiver checks `X-Mashang-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw body with the shared secret;
+`X-Mashang-Delivery` stays the same across the attempts of one delivery, so it can drop repeats. The last attempts
+are logged in `_local/server/webhook-log` (not replicated, shared by the gateways of one database) for the office,
+and a failed attempt is a warning in the server's log, a delivery given up an error (naming the URL's host only).
 
 A failed attempt is tried again after 1, 2, 4 ... × `webhook_backoff_seconds`, each wait at most
 `webhook_backoff_max_seconds` (5 minutes), until `webhook_retry_hours` (24) after the delivery was queued, so a
@@ -166,6 +167,11 @@ def _precise_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _lines(value: Any) -> list[str] | None:
+    """A kept delivery's lines in words, as written; None when it has none (an older version's) or they are not."""
+    return value if isinstance(value, list) and all(isinstance(line, str) for line in value) else None
+
+
 def _moment(value: Any) -> datetime | None:
     try:
         moment = datetime.fromisoformat(str(value))
@@ -184,6 +190,7 @@ class _Delivery:
     alarm: Doc
     queued_at: datetime
     findings: list[str] | None = None  # an `alarm.new`'s items in words (none kept by an older version)
+    findings_en: list[str] | None = None  # the same in English (none kept by an older version)
     made: int = 0  # attempts made (resumed: those its schedule had made by the start)
     due: float = 0.0  # the loop's time of the next attempt
     trying: bool = False
@@ -246,10 +253,8 @@ class Webhook:
                 event = kept.get("event", "alarm.new")
                 # A time ahead of this clock (another machine's, or written by hand) would move the retry window on.
                 queued = min(_moment(kept.get("queued_at")) or now, now)
-                findings = kept.get("findings")
-                if not isinstance(findings, list) or not all(isinstance(line, str) for line in findings):
-                    findings = None
-                item = _Delivery(doc_id, str(kept["delivery"]), event, kept["alarm"], queued, findings)
+                findings, findings_en = _lines(kept.get("findings")), _lines(kept.get("findings_en"))
+                item = _Delivery(doc_id, str(kept["delivery"]), event, kept["alarm"], queued, findings, findings_en)
                 self._resume(item, now, due)
                 self._waiting.setdefault(item.delivery, item)
             self._changed.notify_all()
@@ -353,8 +358,10 @@ class Webhook:
         doc_id = day_doc(alarm.get("created_at"), self.clock())
         delivery = new_ulid()
         findings: list[str] | None = None
+        findings_en: list[str] | None = None
         if event == "alarm.new":
-            shown, findings = await in_words(self.store, public(alarm), self.clock().date().isoformat())
+            said = await in_words(self.store, public(alarm), self.clock().date().isoformat())
+            shown, findings, findings_en = said.alarm, said.zh, said.en
         else:
             shown = {"_id": alarm_id, "shop": alarm.get("shop")}
         full = len(self._waiting) >= QUEUE_SIZE
@@ -362,6 +369,8 @@ class Webhook:
         item = {"delivery": delivery, "event": event, "alarm": shown, "queued_at": queued_at.isoformat()}
         if findings is not None:
             item["findings"] = findings
+        if findings_en is not None:
+            item["findings_en"] = findings_en
         news = False
 
         def add(doc: Doc) -> Doc | None:
@@ -391,7 +400,7 @@ class Webhook:
         async with self._changed:
             full = len(self._waiting) >= QUEUE_SIZE  # filled while the day was written: it stays there
             if not full:
-                self._waiting[delivery] = _Delivery(doc_id, delivery, event, shown, queued_at, findings)
+                self._waiting[delivery] = _Delivery(doc_id, delivery, event, shown, queued_at, findings, findings_en)
                 self._changed.notify_all()
         if full:
             await self._record(delivery, event, shown, 0, None, "queued for the next start: the delivery queue is full")
@@ -481,6 +490,8 @@ class Webhook:
         payload: Doc = {"event": item.event, "delivery": item.delivery, "alarm": item.alarm}
         if item.findings is not None:
             payload["findings"] = item.findings
+        if item.findings_en is not None:
+            payload["findings_en"] = item.findings_en
         body = orjson.dumps(payload)
         headers = {
             "Content-Type": "application/json",

@@ -107,7 +107,7 @@ describe('the overview on the first day of a month', () => {
 });
 
 describe('the overview of a sub-district with no shops yet', () => {
-  it('shows the first steps above the figures, each leading to the registry, in Chinese then English', async () => {
+  it('shows the first steps above the figures, each leading to its section of the registry, in Chinese then English', async () => {
     registered = 0;
     try {
       const root = await screen();
@@ -115,7 +115,9 @@ describe('the overview of a sub-district with no shops yet', () => {
       expect(block.querySelector('h2')!.textContent).toBe('开始使用：本街道还没有登记店铺');
       const steps = [...block.querySelectorAll<HTMLAnchorElement>('li[data-step] > a')];
       expect(steps.map((a) => a.textContent)).toEqual(['导入店铺普查表', '设网格与网格员', '打印店铺二维码']);
-      expect(steps.map((a) => a.getAttribute('href'))).toEqual(Array(3).fill('/office/registry'));
+      // Each opens the registry at its section (tests/office-first-steps.test.ts: scrolled to and focused there).
+      expect(steps.map((a) => a.getAttribute('href'))).toEqual(
+        ['import', 'grids', 'posters'].map((section) => `/office/registry?section=${section}`));
       expect(block.compareDocumentPosition(root.querySelector('[data-figure=shops_active]')!) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
       // A community chosen is not the sub-district: no steps there.
       expect((await screen('community=wensan')).querySelector('[data-first-steps]')).toBeNull();

@@ -4,6 +4,7 @@ On either backend (tests/backends.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -15,15 +16,16 @@ import httpx
 import orjson
 import pytest
 
-from server.alarm_findings import DEADLINE_WORDS, HAZARD_WORDS, ITEM_WORDS, finding_lines
+from server.alarm_findings import EN, ZH, InWords, Words, finding_lines, in_words
 from server.app import create_app
-from server.exports import SEVERITY
+from server.exports import HAZARD_STATUS, SEVERITY
 from server.ids import new_ulid
 from server.office.schemas import DeskAlarm
 from server.settings import Settings
+from server.store import open_store
 from tests.api.conftest import SECRET, World, open_world, wait_until
 from tests.api.live import serve
-from tests.api.projections import alarm_doc, hazard_doc
+from tests.api.projections import alarm_doc, hazard_doc, write
 from tests.api.test_alarm_flow import on as on  # the fixture: each backend's settings
 from tests.api.test_alarm_flow import push, zhou_gas_leak
 from tests.api.test_alarm_stream import ADMIN, next_event, write_alarm
@@ -209,14 +211,52 @@ def test_the_webhook_says_each_finding_as_the_desk_card_does() -> None:
         finding_lines(alarm, labels, "2026-12-02")[0]
         == "严重 燃气瓶/管道及报警器不安全 · 软管老化 · 逾期 · 整改期限 2026-12-01"
     )
+    # In English, as the desk in English draws the card: the checklist's English words for an item the office
+    # added; the note as the grid worker wrote it.
+    labels_en = {"food_storage": "Is food stored by kind?", "gas_safe": "Are the gas cylinder, hose and alarm safe?"}
+    assert finding_lines(alarm, labels_en, "2026-12-02", EN) == [
+        "Serious Gas cylinder, hose or alarm unsafe · 软管老化 · Overdue · Deadline 2026-12-01",
+        "Serious E-bike charged inside · Rectified, awaiting check",
+        "Major Is food stored by kind? · Closed",
+        "General hood_clean",
+    ]
 
 
-def test_the_webhooks_words_are_the_desks() -> None:
-    """The server's copy of the desk's words (pwa/src/office/i18n.ts) has not drifted from it."""
+def test_the_webhook_says_an_item_the_office_added_in_its_checklists_words(tmp_path: Path, on: dict[str, Any]) -> None:
+    """An item the desk has no words of its own for is said in its checklist's words, Chinese and English, with the
+    note and the hazard's state read from the store."""
+    alarm = alarm_doc("S0001", "2026-03-02T10:00:00+08:00", item="hood_clean")
+    template = {
+        "_id": "district:template:kitchen",
+        "type": "template",
+        "version": 1,
+        "items": [{"id": "hood_clean", "label_zh": "油烟机是否清洗", "label_en": "Range hood cleaned"}],
+    }
+
+    async def said() -> InWords:
+        store = await open_store(Settings(data_dir=tmp_path / "data", **on))
+        try:
+            await write(store, template, hazard_doc(alarm, "open", "油污很厚"), alarm)
+            return await in_words(store, alarm, "2026-03-04")
+        finally:
+            await store.close()
+
+    told = asyncio.run(said())
+    assert told.zh == ["严重 油烟机是否清洗 · 油污很厚 · 逾期 · 整改期限 2026-03-03"]
+    assert told.en == ["Serious Range hood cleaned · 油污很厚 · Overdue · Deadline 2026-03-03"]
+    assert findings(told.alarm) == [("hood_clean", "油污很厚", "open", "2026-03-03")]
+
+
+@pytest.mark.parametrize(("table", "words"), [("zh", ZH), ("en", EN)])
+def test_the_webhooks_words_are_the_desks(table: str, words: Words) -> None:
+    """The server's copy of the desk's words (pwa/src/office/i18n.ts), Chinese and English, has not drifted from it."""
     source = (Path(__file__).parents[2] / "pwa/src/office/i18n.ts").read_text(encoding="utf-8")
-    chinese = source[source.index("const zh = {") : source.index("const en")]
-    words = dict(re.findall(r"^\s*'([a-z]+\.[a-z_]+)': '([^']*)',$", chinese, re.MULTILINE))
-    assert {key[5:]: word for key, word in words.items() if key.startswith("item.")} == ITEM_WORDS
-    assert {key[7:]: word for key, word in words.items() if key.startswith("hazard.")} == HAZARD_WORDS
-    assert {key[9:]: word for key, word in words.items() if key.startswith("severity.")} == SEVERITY
-    assert words["efile.deadline"] == DEADLINE_WORDS
+    zh, en = source.index("const zh = {"), source.index("const en")
+    said = dict(
+        re.findall(r"^\s*'([a-z]+\.[a-z_]+)': '([^']*)',$", source[zh:en] if table == "zh" else source[en:], re.M)
+    )
+    assert {key[5:]: word for key, word in said.items() if key.startswith("item.")} == words.items
+    assert {key[7:]: word for key, word in said.items() if key.startswith("hazard.")} == words.hazard
+    assert {key[9:]: word for key, word in said.items() if key.startswith("severity.")} == words.severity
+    assert said["efile.deadline"] == words.deadline
+    assert ZH.severity == SEVERITY and ZH.hazard == HAZARD_STATUS  # as the exports and the monthly report say them

@@ -216,6 +216,10 @@ def test_a_new_alarm_tells_the_receiver_what_was_found_and_where_its_hazards_sta
     assert payload["findings"] == [
         f"严重 燃气瓶/管道及报警器不安全 · 阁楼住人处使用煤气灶做饭 · 待整改 · 整改期限 {due}"
     ]
+    # And as the desk in English says it, for a receiver (a contractor's system) that reads no Chinese.
+    assert payload["findings_en"] == [
+        f"Serious Gas cylinder, hose or alarm unsafe · 阁楼住人处使用煤气灶做饭 · Open · Deadline {due}"
+    ]
 
 
 def test_an_unreachable_receiver_is_tried_then_given_up(tmp_path: Path, on: dict[str, Any]) -> None:

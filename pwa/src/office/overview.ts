@@ -9,6 +9,7 @@ import { barChart, lineChart } from './charts';
 import { change, isNum, num, pct, type Kind } from './format';
 import { ot, type OfficeKey } from './i18n';
 import type { Screen } from './main';
+import type { RegistrySection } from './registry';
 import { field, listOf, loadInto, section, select, str, table } from './ui';
 import { listen } from './watch';
 
@@ -166,9 +167,10 @@ function breakdown(title: string, rows: Row[], attr: string): HTMLElement {
   );
 }
 
-/** The steps of a sub-district with no shop registered yet (its figures are all 0), each leading to the screen
- *  where it is done: the survey import, the grids and their workers, the QR posters (all on 登记管理). */
-const FIRST_STEPS: [OfficeKey, OfficeKey, string][] = [
+/** The steps of a sub-district with no shop registered yet (its figures are all 0), each leading to the section of
+ *  登记管理 where it is done, scrolled to and focused there: the survey import, the grids and their workers, the QR
+ *  posters. */
+const FIRST_STEPS: [OfficeKey, OfficeKey, RegistrySection][] = [
   ['overview.step.import', 'overview.step.importHint', 'import'],
   ['overview.step.grids', 'overview.step.gridsHint', 'grids'],
   ['overview.step.posters', 'overview.step.postersHint', 'posters'],
@@ -180,7 +182,9 @@ export function firstSteps(): HTMLElement {
     ot('overview.firstSteps'),
     h('p', { class: 'muted' }, ot('overview.firstStepsHint')),
     h('ol', { class: 'first-steps' }, ...FIRST_STEPS.map(([step, hint, key]) =>
-      h('li', { 'data-step': key }, h('a', { href: '/office/registry' }, ot(step)), h('p', { class: 'muted' }, ot(hint))))),
+      h('li', { 'data-step': key },
+        h('a', { href: `/office/registry${qs({ section: key })}` }, ot(step)),
+        h('p', { class: 'muted' }, ot(hint))))),
   );
   node.dataset.firstSteps = '';
   return node;

@@ -1,6 +1,7 @@
 // The registry: import the shop survey (CSV/XLSX) as a job with a progress bar and a validation report; add and
 // edit shops, communities, grids and users; owner activation codes; QR posters per community, grid or shop; the
-// sign-in and action log (./audit).
+// sign-in and action log (./audit). `?section=import|grids|posters` opens it at that section (the overview's first
+// steps lead there).
 import { h } from '../dom';
 import { ApiError, get, qs, reasonOf, send, upload } from './api';
 import { auditLog } from './audit';
@@ -26,6 +27,30 @@ import { CATEGORIES } from './rules';
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const POLL_MS = 400;
 const MAX_POLL_MS = 5000;
+
+/** The sections a link may open the registry at (`/office/registry?section=grids`): the overview's first steps lead
+ *  to each, and the grids and the posters are far below the import's form. */
+export const REGISTRY_SECTIONS = ['import', 'grids', 'posters'] as const;
+export type RegistrySection = (typeof REGISTRY_SECTIONS)[number];
+
+/** `node`, as the section `?section=name` opens the registry at. */
+function marked(node: HTMLElement, name: RegistrySection): HTMLElement {
+  node.dataset.section = name;
+  return node;
+}
+
+/** Scroll the section `name` (a `?section=` of the link that opened the screen) to the top and focus its heading, so
+ *  the keyboard and a screen reader go on from there too. Nothing for no name or an unknown one, or a screen no
+ *  longer shown (the office went on meanwhile). */
+function reveal(root: HTMLElement, name: string | null): void {
+  if (!name || !(REGISTRY_SECTIONS as readonly string[]).includes(name) || !root.isConnected) return;
+  const target = root.querySelector<HTMLElement>(`[data-section="${name}"]`);
+  const heading = target?.querySelector<HTMLElement>('h2');
+  if (!target || !heading) return; // its part of the screen could not be read: the error shows at the top
+  heading.tabIndex = -1;
+  target.scrollIntoView({ block: 'start' });
+  heading.focus({ preventScroll: true });
+}
 
 export interface ImportJob {
   job: string;
@@ -257,7 +282,7 @@ function importer(onDone: () => void): HTMLElement {
     if (job.status === 'failed') throw new Error(reasonIn(str(job.reason)));
     return job.dry_run ? ot('registry.dryChecked') : ot('common.saved');
   });
-  return section(ot('registry.import'), f);
+  return marked(section(ot('registry.import'), f), 'import');
 }
 
 export interface Community {
@@ -330,7 +355,7 @@ function posters(communities: Community[]): HTMLElement {
     downloadShown(status, `/api/office/posters.pdf${qs({ grid: grid.value })}`, `posters-${grid.value}.pdf`));
   printGrid.dataset.postersGrid = '';
   printGrid.disabled = grids.length === 0;
-  return section(
+  return marked(section(
     ot('registry.posters'),
     posterAddressBox(),
     table(
@@ -356,7 +381,7 @@ function posters(communities: Community[]): HTMLElement {
       button(ot('registry.postersShop'), () =>
         downloadShown(status, `/api/office/posters.pdf${qs({ shop: shop.value.trim() })}`, `poster-${shop.value.trim()}.pdf`))),
     status,
-  );
+  ), 'posters');
 }
 
 /** A shop, new or edited (by its code). The category and the grid are offered from lists (a category's code or a
@@ -657,7 +682,7 @@ function activation(): HTMLElement {
   }));
 }
 
-export const registry: Screen = () => {
+export const registry: Screen = (query) => {
   const lower = h('div', {});
   const load = (): Promise<void> => loadInto(lower, async () => {
     const communities = listOf<Community>(await get<unknown>('/api/office/registry/communities'), 'communities');
@@ -672,7 +697,7 @@ export const registry: Screen = () => {
     const grids = communities.flatMap((c) => (c.grids ?? []).map((g) => ({ ...g, community: c.code, communityName: c.name })));
     return [
       posters(communities),
-      section(ot('registry.grids'), table(
+      marked(section(ot('registry.grids'), table(
         [
           { label: ot('common.code'), cell: (g: (typeof grids)[number]) => g.code },
           { label: ot('common.name'), cell: (g: (typeof grids)[number]) => g.name },
@@ -690,7 +715,7 @@ export const registry: Screen = () => {
         ],
         grids,
         { 'data-table': 'grids' },
-      )),
+      )), 'grids'),
       h('div', { class: 'two-col' }, shopForm(grids), activation()),
       h('div', { class: 'two-col' }, communityForm(communities, subdistricts, grid.add, own), grid.node),
       h('div', { class: 'two-col' }, subdistrictForm(subdistricts, own)),
@@ -698,6 +723,8 @@ export const registry: Screen = () => {
       auditLog(),
     ];
   });
-  void load();
-  return h('div', { class: 'screen registry' }, h('h1', {}, ot('registry.title')), importer(() => void load()), lower);
+  const root = h('div', { class: 'screen registry' }, h('h1', {}, ot('registry.title')), importer(() => void load()), lower);
+  // Once the sections below the import are drawn: revealed earlier, the one asked for would be pushed down by them.
+  void load().then(() => reveal(root, query.get('section')));
+  return root;
 };
