@@ -47,7 +47,7 @@ describe("a shop's e-file on a poor signal", () => {
 });
 
 describe("a hazard the owner fixed, on the shop's e-file", () => {
-  it("shows the hazard's photo and the owner's fix photo, from the phone's photo cache as the verify screen does", async () => {
+  it("shows the hazard's photo and the owner's fix photo, each under its name, from the phone's photo cache as the verify screen does", async () => {
     const db = phone.db as FakeLocalDb;
     const hazard = {
       _id: 'S0001:hazard:01M7YN07V8XQJ7JEF02Y1DNS01-extinguisher_valid',
@@ -72,18 +72,32 @@ describe("a hazard the owner fixed, on the shop's e-file", () => {
       note: '',
       photos: [`S0001:photo:01M7YN07V8XQJ7JEF02Y1DNSF${n}`],
     });
-    db.write(hazard, fix(1, '2026-11-03T10:00:00+08:00'), fix(2, '2026-11-05T10:00:00+08:00'));
+    // Another hazard the owner reported fixed without a photo, itself found without one: no photos, no names.
+    const bare = { ...hazard, _id: 'S0001:hazard:01M7YN07V8XQJ7JEF02Y1DNS01-gas_safe', item: 'gas_safe', photos: [] };
+    db.write(hazard, fix(1, '2026-11-03T10:00:00+08:00'), fix(2, '2026-11-05T10:00:00+08:00'), bare);
+    db.write({ ...fix(3, '2026-11-04T10:00:00+08:00'), hazard: bare._id, photos: [] });
     const { efileView } = await import('../src/grid/efile');
     const view = efileView('S0001');
     document.body.replaceChildren(view.node);
-    await vi.waitFor(() => expect(view.node.querySelector('li.g-hazard')).not.toBeNull());
-    const card = view.node.querySelector('li.g-hazard')!;
+    await vi.waitFor(() => expect(view.node.querySelectorAll('li.g-hazard')).toHaveLength(2));
+    const card = view.node.querySelector(`li.g-hazard[data-hazard="${hazard._id}"]`)!;
     const photos = [...card.querySelectorAll('img[data-photo]')];
     // The hazard's photo, then the latest fix's (the one the verify screen compares), not the earlier fix's.
     expect(photos.map((img) => img.getAttribute('data-photo'))).toEqual([
       'S0001:photo:01M7YN07V8XQJ7JEF02Y1DNSH1',
       'S0001:photo:01M7YN07V8XQJ7JEF02Y1DNSF2',
     ]);
+    // Each row of photos under what it shows: the worker tells the hazard from the fix.
+    const named = [...card.querySelectorAll('[data-photos]')].map((row) => [
+      row.firstElementChild?.textContent,
+      [...row.querySelectorAll('img[data-photo]')].map((img) => img.getAttribute('data-photo')),
+    ]);
+    expect(named).toEqual([
+      ['隐患照片', ['S0001:photo:01M7YN07V8XQJ7JEF02Y1DNSH1']],
+      ['整改照片', ['S0001:photo:01M7YN07V8XQJ7JEF02Y1DNSF2']],
+    ]);
+    const other = view.node.querySelector(`li.g-hazard[data-hazard="${bare._id}"]`)!;
+    expect(other.textContent).not.toMatch(/隐患照片|整改照片/);
     Screen.scrollTo(photos);
     await vi.waitFor(() => expect(photos.map((img) => img.getAttribute('src'))).toEqual([
       'blob:S0001:photo:01M7YN07V8XQJ7JEF02Y1DNSH1',

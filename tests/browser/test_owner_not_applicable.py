@@ -1,6 +1,6 @@
 """A shop with no gas (clothes, phone repair): the owner answers the gas item 不适用 and takes no photo of it, the
 server accepts the check with "na" and counts no hazard, and the grid worker's patrol shows what the owner said, to
-confirm or change."""
+confirm or change. Both forms, with their longest answer (Not applicable), fit a 360 px phone in both languages."""
 
 from __future__ import annotations
 
@@ -29,6 +29,30 @@ def _events(gateway: Gateway, shop: str, kind: str) -> list[dict[str, Any]]:
     return [row["doc"] for row in answer.json()["rows"] if row.get("doc")]
 
 
+# Whether the page scrolls sideways, and the answers that are no thumb-sized target inside the window.
+_FIT = """() => ({
+  page: document.documentElement.scrollWidth,
+  window: window.innerWidth,
+  small: [...document.querySelectorAll('form label.choice')]
+    .filter((c) => { const r = c.getBoundingClientRect(); return r.height < 44 || r.left < 0 || r.right > innerWidth; })
+    .map((c) => `${c.htmlFor}: ${c.getBoundingClientRect().width}x${c.getBoundingClientRect().height}`),
+})"""
+
+
+def _fits_in_both_languages(page: Any) -> None:
+    """The open checklist form (its gas item offers 是 / 否 / 不适用) in Chinese and, switched with the header's
+    language button, in English ("Not applicable" was 387 px wide on a 360 px phone): no sideways scroll, every answer
+    at least 44 px tall and inside the window. Ends in Chinese again."""
+    for lang, na in (("zh-CN", "不适用"), ("en", "Not applicable"), ("zh-CN", "不适用")):
+        if page.evaluate("document.documentElement.lang") != lang:
+            page.click("#lang-toggle")
+            page.wait_for_function(f"document.documentElement.lang === {lang!r}")
+        page.wait_for_selector(f"label[for=q-gas_safe-na] >> text={na}")
+        fit = page.evaluate(_FIT)
+        assert fit["page"] <= fit["window"], f"{lang}: the form scrolls sideways: {fit}"
+        assert fit["small"] == [], f"{lang}: answers too small or cut: {fit}"
+
+
 def _no_check_this_week(gateway: Gateway, owners: list[dict[str, Any]]) -> dict[str, Any]:
     """An owner whose shop has no self-check this week, so the one made here earns the week's points: the ledger
     entry is the sign that the server has projected it."""
@@ -52,6 +76,7 @@ def test_an_owner_answers_not_applicable_to_the_gas_item_without_a_photo(
     sign_in_owner(page, gateway, owner)
     page.click("[data-action=check]")
     page.wait_for_selector("input[name=gas_safe]")
+    _fits_in_both_languages(page)
 
     # 是 / 否 / 不适用 where the shop may not have the thing; 是 / 否 elsewhere.
     assert page.locator("input[name=gas_safe]").evaluate_all("rs => rs.map(r => r.value)") == ["true", "false", "na"]
@@ -110,5 +135,6 @@ def test_an_owner_answers_not_applicable_to_the_gas_item_without_a_photo(
         assert fieldset.locator("[data-check]").get_attribute("data-check") == "disputed"
         grid.wait_for_selector('[data-finding-for="gas_safe"] select[name="severity-gas_safe"]')
         assert fieldset.locator("label.photo").inner_text() == "拍照（必须）"
+        _fits_in_both_languages(grid)
     finally:
         grid_context.close()

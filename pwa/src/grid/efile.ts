@@ -33,6 +33,13 @@ function hazardStatus(hazard: HazardDoc, today: string): HTMLElement {
   return badge(gt(`hazard.${status}`), tone, { 'data-status': status });
 }
 
+/** A hazard's photos under what they show: the worker's of the hazard and the owner's of the fix looked alike, one
+ *  row above the other. Nothing where there are no photos. */
+function photoRow(label: string, ids: readonly string[], kind: 'hazard' | 'fix'): HTMLElement | null {
+  const row = thumbs(ids);
+  return row && h('div', { class: 'g-photo-row', 'data-photos': kind }, h('div', { class: 'g-photo-label' }, label), row);
+}
+
 function hazardCard(file: ShopFile, hazard: HazardDoc, templates: TemplateDoc[], today: string): HTMLElement {
   const fix = rectificationsOf(file, hazard)[0];
   const key = hazard._id.split(':').slice(2).join(':');
@@ -75,9 +82,9 @@ function hazardCard(file: ShopFile, hazard: HazardDoc, templates: TemplateDoc[],
       hazard.status === 'closed' ? '' : gt('efile.deadline', { day: shortDay(hazard.deadline) }),
     ),
     hazard.note ? h('p', {}, hazard.note) : null,
-    thumbs(hazard.photos ?? []),
+    photoRow(gt('efile.hazardPhotos'), hazard.photos ?? [], 'hazard'),
     fix?.note ? h('p', { class: 'muted' }, gt('efile.rectificationNote', { note: fix.note })) : null,
-    fix ? thumbs(fix.photos ?? []) : null,
+    fix ? photoRow(gt('efile.fixPhotos'), fix.photos ?? [], 'fix') : null,
     actions.childElementCount ? actions : null,
   );
 }
