@@ -40,7 +40,7 @@ run: install
 
 test: install
 	cd pwa && npm test
-	$(BIN)/pytest
+	$(BIN)/python -m tests.split_run
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check server tests

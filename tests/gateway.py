@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -17,10 +18,24 @@ ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = ROOT / "tests" / "node"
 
 
+# The ports `free_port` hands out: below Linux's ephemeral range (32768-60999), so no outgoing connection takes one
+# between the check here and the server's own bind, taken in turn, so no two servers of a test are handed the same
+# one, and from a band of their own for each pytest `make test` runs side by side (tests/split_run.py sets it).
+PORT_BAND = 1500
+_next_port = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    low = int(os.environ.get("MASHANG_TEST_PORTS", "20000"))
+    for _ in range(PORT_BAND):
+        port = low + next(_next_port) % PORT_BAND
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use, or still closing
+            return port
+    raise RuntimeError(f"no free port in {low}-{low + PORT_BAND - 1}")
 
 
 def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:

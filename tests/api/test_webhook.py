@@ -623,7 +623,7 @@ def test_a_new_alarm_goes_out_at_once_while_older_deliveries_wait(tmp_path: Path
         took = time.monotonic() - started
         items = wait_for(world, lambda items: sum(i["ok"] for i in items) == 3, timeout=5)
         assert world.call(world.state.webhook.pending) == []
-    assert took < 2, took
+    assert took < 20, took  # not after the older ones' minute of back-off (2 s at most on an idle machine)
     assert sent(hook)[2] == ("alarm.new", news["_id"]) and len(hook.received) == 5
     assert sorted(sent(hook)[3:]) == sorted(sent(hook)[:2]) == sorted(("alarm.new", d["_id"]) for d in older)
     assert [i["attempt"] for i in items if i["ok"] and i["alarm"] != news["_id"]] == [2, 2]
@@ -647,12 +647,12 @@ def test_a_delivery_is_given_up_after_the_retry_window_with_an_error_logged(
         doc = alarm_doc("S0002", local_now().isoformat())
         started = time.monotonic()
         world.call(write, world.state.store, doc)
-        items = wait_for(world, lambda items: any(i["given_up"] for i in items), timeout=5)
+        items = wait_for(world, lambda items: any(i["given_up"] for i in items), timeout=10)
         took = time.monotonic() - started
         time.sleep(0.4)
         assert deliveries(world)["items"] == items  # no attempt after it
         assert world.call(world.state.webhook.pending) == []  # nor after a restart
-    assert 0.6 < took < 2.5, took
+    assert 0.6 < took < 6, took  # the window (1 s), not much more (2.5 s at most on an idle machine)
     last, *earlier = items
     assert not last["ok"] and last["next_at"] is None and last["error"].startswith("ConnectError")
     assert all(not i["given_up"] and i["next_at"] for i in earlier) and last["attempt"] == len(items) >= 5

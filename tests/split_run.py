@@ -1,0 +1,83 @@
+"""`make test`'s pytest, in two processes side by side: the browser tests (tests/browser) and all the others.
+
+Run serially, the suite keeps about one of the machine's cores busy: most of a test's time is a gateway, Chromium
+or pouchdb-server starting, answering or timing out. Two processes take about 40% off the wall time on two cores.
+The browser tests stay in one process of their own, in order: Playwright's sync API keeps an event loop running in
+the main thread while its session-wide browser is open (tests/conftest.py), and two Chromiums at once would compete
+for the same two cores as the pages they time. Each part has its own band of ports (tests/gateway.py `free_port`)
+and its own pytest cache.
+
+    python -m tests.split_run [pytest options ...]
+
+The options go to both parts. Each line a part prints is prefixed with its name; the exit status is the first
+failing part's (a part none of whose tests the options select does not fail), and each part's summary is repeated
+at the end, so a failure is not lost in the other's output.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.gateway import PORT_BAND, ROOT
+
+
+@dataclass
+class Part:
+    name: str
+    args: list[str]
+    ports: int
+    last_lines: list[str] = field(default_factory=list)
+    took: float = 0.0
+    status: int = 0
+
+
+NO_TESTS = 5  # pytest's exit status when no test was selected
+
+PARTS = [
+    Part("browser", ["tests/browser"], 20000),
+    Part("other", ["tests", "--ignore=tests/browser"], 20000 + PORT_BAND),
+]
+
+
+def _run(part: Part, options: list[str], out: threading.Lock) -> None:
+    started = time.monotonic()
+    env = {**os.environ, "MASHANG_TEST_PORTS": str(part.ports), "PYTHONUNBUFFERED": "1"}
+    # Each its own cache: the second to finish would write its `--lf` record over the first's.
+    cache = [] if "no:cacheprovider" in options else ["-o", f"cache_dir={Path('.pytest_cache') / part.name}"]
+    command = [sys.executable, "-m", "pytest", *cache, *part.args, *options]
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            part.last_lines = [*part.last_lines[-2:], line]
+            with out:
+                print(f"[{part.name}] {line}", flush=True)
+        part.status = proc.wait()
+    part.took = time.monotonic() - started
+
+
+def main(options: list[str]) -> int:
+    out = threading.Lock()
+    threads = [threading.Thread(target=_run, args=(part, options, out)) for part in PARTS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print()
+    for part in PARTS:
+        summary = next((line for line in reversed(part.last_lines) if line.strip()), "(no output)")
+        print(f"[{part.name}] {summary} (exit {part.status}, {part.took:.0f} s)")
+    if all(part.status == NO_TESTS for part in PARTS):
+        return NO_TESTS
+    # Options that select tests of one part only (-k, a path) leave the other with none: that is no failure.
+    return next((part.status for part in PARTS if part.status not in (0, NO_TESTS)), 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
