@@ -32,6 +32,7 @@ import {
   type VerificationLike,
 } from './owner-hazards';
 import { LEDGER_PAGE, ledgerNewestFirst, ledgerWhat, signedPoints, type LedgerLike } from './owner-ledger';
+import { keepPhotos, thumbUrl } from './photo-cache';
 import { removableThumb } from './photo-thumb';
 import { checkPath, navigate, rectifyPath, shopPath } from './router';
 import { currentSession } from './session';
@@ -99,16 +100,29 @@ function hazardCost(hz: Hazard, rules: RulesDoc | null, overdue: boolean, ledger
   );
 }
 
-/** The photos the grid worker (or the owner) took of the hazard, fetched when shown (the phone keeps no copy). */
+/** How many of a hazard's photos its card and its rectification screen show. */
+const SHOWN_PHOTOS = 4;
+/** How many hazard photos the phone keeps for offline, the nearest deadline's first: a cheap phone has little room,
+ *  and a shop rarely has more than two or three hazards open at once. */
+const KEPT_PHOTOS = 12;
+
+/** The photos of the hazards not closed yet (`unresolved`, nearest deadline first) that the phone keeps for a day
+ *  without signal: those the home and the rectification screen show. A closed hazard's leave the cache. */
+function photosToKeep(open: readonly Hazard[]): string[] {
+  return [...new Set(open.flatMap((hz) => (hz.photos ?? []).slice(0, SHOWN_PHOTOS)))].slice(0, KEPT_PHOTOS);
+}
+
+/** The photos the grid worker (or the owner) took of the hazard: from the phone's copy (../photo-cache, kept while
+ *  the hazard is not closed), else fetched when shown. */
 function hazardPhotos(hz: Hazard): HTMLElement | null {
   const ids = hz.photos ?? [];
   if (ids.length === 0) return null;
   return h(
     'div',
     { class: 'thumbs', 'data-hazard-photos': '' },
-    ...ids.slice(0, 4).map((id) => {
+    ...ids.slice(0, SHOWN_PHOTOS).map((id) => {
       const img = h('img', { alt: t('check.photo'), 'data-photo': id, loading: 'lazy' });
-      void photoUrl(id).then((u) => {
+      void thumbUrl(id).then((u) => {
         if (u) img.src = u;
         // Offline, with no copy on the phone: said, not a broken image.
         else img.replaceWith(h('span', { class: 'photo-offline muted', 'data-photo-offline': id }, t('owner.photoOffline')));
@@ -418,6 +432,9 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
     const lastCheck = checks.rows[0]?.id.split(':')[2];
     const doneThisWeek = !!lastCheck && isoWeek(ulidTime(lastCheck)) === isoWeek();
     const open = unresolved(hazards);
+    // With signal, the photos of the hazards drawn below are kept for when the owner stands at the thing to fix,
+    // often in the back of the shop with none (a no-op offline; the same list again costs nothing).
+    void keepPhotos(photosToKeep(open));
     const shown = await fixStates(code, open, open.map((hz) => hz._id));
     const openAlarms = alarms.filter((a) => a.status !== 'resolved');
     const today = shanghaiDay();

@@ -147,6 +147,7 @@ export async function signOut(opts: { discardPending?: boolean } = {}): Promise<
   db.stopSync();
   const pending = await db.countPending().catch(() => 0);
   if (pending === 0 || opts.discardPending) await db.destroyLocal();
+  await (await import('./photo-cache')).forgetPhotos();
 }
 
 /** Tell the server of the tokens signed out on this device that it has not heard of yet (each is kept until it

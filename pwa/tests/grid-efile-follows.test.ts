@@ -21,7 +21,7 @@ vi.mock('../src/db', () => ({
   },
   uploadState: async () => ({ unsent: new Set(phone.unsent), refused: new Set(phone.refused) }),
 }));
-vi.mock('../src/grid/photo-cache', () => ({ thumbUrl: async (id: string) => `blob:${id}` }));
+vi.mock('../src/photo-cache', () => ({ thumbUrl: async (id: string) => `blob:${id}` }));
 
 const check = selfCheck(1);
 

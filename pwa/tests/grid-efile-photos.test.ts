@@ -11,7 +11,7 @@ vi.mock('../src/db', () => ({
   whileShown: () => undefined,
   uploadState: async () => ({ unsent: new Set<string>(), refused: new Set<string>() }),
 }));
-vi.mock('../src/grid/photo-cache', () => ({
+vi.mock('../src/photo-cache', () => ({
   thumbUrl: async (id: string) => {
     phone.asked.push(id);
     return `blob:${id}`;

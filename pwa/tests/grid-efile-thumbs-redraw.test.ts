@@ -15,7 +15,7 @@ vi.mock('../src/db', () => ({
   },
   uploadState: async () => ({ unsent: new Set<string>(), refused: new Set<string>() }),
 }));
-vi.mock('../src/grid/photo-cache', () => ({
+vi.mock('../src/photo-cache', () => ({
   thumbUrl: async (id: string) => {
     phone.asked.push(id);
     return `blob:${id}`;

@@ -38,7 +38,7 @@ vi.mock('../src/session', () => ({
   apiFetch: async () => new Response(JSON.stringify({ rows: [] })),
   signOut: async () => undefined,
 }));
-vi.mock('../src/grid/photo-cache', () => ({ keepPhotos: async () => undefined, thumbUrl: async () => null }));
+vi.mock('../src/photo-cache', () => ({ keepPhotos: async () => undefined, thumbUrl: async () => null }));
 
 const PATROL = 'S0001:patrol:01M8PK0000000000000000000A';
 

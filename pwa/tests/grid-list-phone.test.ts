@@ -32,7 +32,7 @@ vi.mock('../src/session', () => ({
   apiFetch: async () => new Response(JSON.stringify({ rows: [] })),
   signOut: async () => undefined,
 }));
-vi.mock('../src/grid/photo-cache', () => ({
+vi.mock('../src/photo-cache', () => ({
   keepPhotos: async (ids: string[]) => void phone.kept.push(ids),
   thumbUrl: async () => null,
 }));

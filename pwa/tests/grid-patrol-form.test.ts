@@ -13,7 +13,7 @@ vi.mock('../src/db', () => ({
   whileShown: () => undefined,
   uploadState: async () => ({ unsent: new Set<string>(), refused: new Set<string>() }),
 }));
-vi.mock('../src/grid/photo-cache', () => ({ thumbUrl: async (id: string) => `blob:${id}` }));
+vi.mock('../src/photo-cache', () => ({ thumbUrl: async (id: string) => `blob:${id}` }));
 
 // Two items of the district's fire and gas template (server/models/data/template-fire-gas.json).
 const TEMPLATE = {

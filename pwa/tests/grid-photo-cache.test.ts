@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
-vi.mock('../src/session', () => ({ currentSession: () => ({ user: { id: 'grid:zhou' }, token: 'token' }) }));
+const signedIn = vi.hoisted(() => ({ user: 'grid:zhou' }));
+vi.mock('../src/session', () => ({ currentSession: () => ({ user: { id: signedIn.user }, token: 'token' }) }));
 vi.mock('../src/events', () => ({ photoUrl: async () => null }));
 
 /** Cache Storage in memory, as much of it as the photo cache uses. */
@@ -28,6 +29,7 @@ describe("the owners' photos kept for an offline day", () => {
   beforeEach(() => {
     vi.resetModules();
     vi.stubGlobal('navigator', { onLine: true });
+    signedIn.user = 'grid:zhou';
   });
 
   it('keeps the photos asked for while a round was running, once that round ends', async () => {
@@ -41,7 +43,7 @@ describe("the owners' photos kept for an offline day", () => {
       if (fetched.length === 1) await held; // the first download is slow: the rest of the grid arrives meanwhile
       return new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } });
     });
-    const { keepPhotos } = await import('../src/grid/photo-cache');
+    const { keepPhotos } = await import('../src/photo-cache');
     const first = keepPhotos(['S0001:photo:a']);
     await vi.waitFor(() => expect(fetched).toHaveLength(1));
     const later = keepPhotos(['S0001:photo:a', 'S0002:photo:b']); // the shops that came in the next piece
@@ -64,7 +66,7 @@ describe("the owners' photos kept for an offline day", () => {
       fetched.push(path);
       return new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } });
     });
-    const { keepPhotos } = await import('../src/grid/photo-cache');
+    const { keepPhotos } = await import('../src/photo-cache');
     const ids = Array.from({ length: 50 }, (_, n) => `S${String(n).padStart(4, '0')}:photo:a`);
     await keepPhotos(ids);
     expect(fetched).toHaveLength(50);
@@ -86,10 +88,43 @@ describe("the owners' photos kept for an offline day", () => {
       if (missing) return new Response('{}', { status: 404 });
       return new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } });
     });
-    const { keepPhotos } = await import('../src/grid/photo-cache');
+    const { keepPhotos } = await import('../src/photo-cache');
     await keepPhotos(['S0001:photo:a']);
     missing = false; // the owner's photo has gone up since
     await keepPhotos(['S0001:photo:a']);
     expect(fetched).toHaveLength(2);
+  });
+
+  it("keeps an owner's hazard photos in the owner's own cache, drops a closed hazard's, and shows the rest offline", async () => {
+    const { storage, api } = memoryCaches();
+    vi.stubGlobal('caches', api);
+    vi.stubGlobal('fetch', async () => new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } }));
+    const { keepPhotos, thumbUrl } = await import('../src/photo-cache');
+    await keepPhotos(['S0001:photo:a']); // the grid worker who handed the phone on
+    signedIn.user = 'owner:S0001';
+    await keepPhotos(['S0001:photo:open', 'S0001:photo:fixed']);
+    await keepPhotos(['S0001:photo:open']); // the grid worker passed the fix: that hazard is closed
+    expect([...storage.keys()]).toEqual(['mashang-grid-photos:owner:S0001']); // nobody else's photos stay
+    expect([...storage.get('mashang-grid-photos:owner:S0001')!.keys()]).toEqual(['/sync/S0001%3Aphoto%3Aopen/photo.jpg']);
+    // In the back of the shop with no signal: the open hazard's photo shows, the closed one's is not on the phone.
+    vi.stubGlobal('navigator', { onLine: false });
+    vi.stubGlobal('fetch', async () => Promise.reject(new TypeError('Failed to fetch')));
+    expect(await thumbUrl('S0001:photo:open')).toMatch(/^blob:/);
+    expect(await thumbUrl('S0001:photo:fixed')).toBeNull();
+  });
+
+  it('keeps none of them once the user signs out: a phone handed on holds nobody\'s photos', async () => {
+    const { storage, api } = memoryCaches();
+    vi.stubGlobal('caches', api);
+    vi.stubGlobal('fetch', async () => new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } }));
+    const revoked = vi.spyOn(URL, 'revokeObjectURL');
+    const { keepPhotos, thumbUrl, forgetPhotos } = await import('../src/photo-cache');
+    await keepPhotos(['S0001:photo:a']);
+    expect(await thumbUrl('S0001:photo:a')).toMatch(/^blob:/); // shown, and its object URL remembered
+    await forgetPhotos(); // what signing out does (session.ts signOut)
+    expect([...storage.keys()]).toEqual([]);
+    expect(revoked).toHaveBeenCalledOnce();
+    vi.stubGlobal('navigator', { onLine: false });
+    expect(await thumbUrl('S0001:photo:a')).toBeNull(); // neither from the cache nor from memory
   });
 });

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 // The owner's side: a rectification on the phone the server has not reflected yet, hazard labels and notes, a full
-// phone while a photo is saved, which score the card shows, and the home after a self-check done offline.
+// phone while a photo is saved, which score the card shows, the home after a self-check done offline, and the
+// hazards' photos kept on the phone for a day without signal.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fireGas from '../../server/models/data/template-fire-gas.json';
 
@@ -16,10 +17,16 @@ vi.mock('../src/events', async (actual) => ({
   savePhoto: vi.fn(),
   photoUrl: async () => null,
 }));
+// The real cache of hazard photos, but what the home asks it to keep is only recorded (no Cache Storage here).
+vi.mock('../src/photo-cache', async (actual) => ({
+  ...(await actual<typeof import('../src/photo-cache')>()),
+  keepPhotos: vi.fn(async () => undefined),
+}));
 
 import { chooseScore, type Card } from '../src/card';
 import { buildChecklistForm, type Template } from '../src/checklist';
 import { savePhoto } from '../src/events';
+import { keepPhotos } from '../src/photo-cache';
 import { setLang } from '../src/i18n';
 import type { TemplateItem } from '../src/items';
 import { checkView, mountOwnerHome, rectifyView } from '../src/owner';
@@ -524,5 +531,73 @@ describe('the home after a self-check done offline', () => {
       expect(page.querySelector('[data-self-reported]')).toBeNull();
       expect(page.querySelector('.hazards')?.textContent).toContain('暂无待整改隐患');
     });
+  });
+});
+
+describe("the hazards' photos on the phone, for a day without signal", () => {
+  const photo = (name: string): string => `S0001:photo:01JE30000000000000000000${name}`;
+  function found(key: string, extra: Record<string, unknown>): string {
+    const id = `S0001:hazard:01JE00000000000000000000${key}-f1`;
+    fake.docs.set(id, { ...hazard(), _id: id, ...extra });
+    return id;
+  }
+  const asked = (): string[] | undefined => vi.mocked(keepPhotos).mock.calls.at(-1)?.[0];
+
+  beforeEach(() => vi.mocked(keepPhotos).mockClear());
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('the home asks to keep the photos of the hazards not closed yet, nearest deadline first; a closed one\'s leave', async () => {
+    found('A1', { status: 'open', deadline: '2099-03-01', photos: [photo('A1'), photo('A2')] });
+    const overdue = found('B1', { status: 'overdue', deadline: '2026-01-01', photos: [photo('B1')] });
+    found('C1', { status: 'rectified', deadline: '2099-02-01', photos: [photo('C1')] }); // waiting for the grid worker
+    found('D1', { status: 'closed', deadline: '2099-01-01', closed_at: shanghaiIso(Date.now()), photos: [photo('D1')] });
+    found('E1', { status: 'open', deadline: '2099-01-15' }); // no photo
+    await ownerHome();
+    await vi.waitFor(() => expect(asked()).toEqual([photo('B1'), photo('C1'), photo('A1'), photo('A2')]));
+    // The grid worker passes the overdue one's fix: its photo leaves the phone on the next redraw.
+    fake.docs.set(overdue, { ...fake.docs.get(overdue), status: 'closed', closed_at: shanghaiIso(Date.now()) });
+    fake.redraw!();
+    await vi.waitFor(() => expect(asked()).toEqual([photo('C1'), photo('A1'), photo('A2')]));
+  });
+
+  it('keeps a handful at most: the four photos each card shows, of the nearest deadlines', async () => {
+    for (const n of [1, 2, 3, 4, 5]) {
+      const six = [1, 2, 3, 4, 5, 6].map((m) => photo(`${n}${m}`));
+      found(`0${n}`, { status: 'open', deadline: `2099-0${6 - n}-01`, photos: six });
+    }
+    await ownerHome();
+    await vi.waitFor(() => expect(asked()).toHaveLength(12));
+    expect(asked()).toEqual([5, 4, 3].flatMap((n) => [1, 2, 3, 4].map((m) => photo(`${n}${m}`))));
+  });
+
+  /** Cache Storage holding `id` in the owner's cache, as the home's last round with signal left it. */
+  function kept(id: string): void {
+    const path = `/sync/${encodeURIComponent(id)}/photo.jpg`;
+    const jpeg = (): Response => new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } });
+    vi.stubGlobal('caches', {
+      open: async (name: string) => ({
+        match: async (r: string) => (name === 'mashang-grid-photos:owner:S0001' && r === path ? jpeg() : undefined),
+      }),
+    });
+  }
+
+  it('shows the photo kept on the phone on the home, with no network', async () => {
+    kept(photo('H1'));
+    fake.docs.set(HAZARD, hazard({ photos: [photo('H1')] }));
+    const item = (await ownerHome()).querySelector(`[data-hazard="${HAZARD}"]`)!;
+    await vi.waitFor(() => expect(item.querySelector<HTMLImageElement>(`img[data-photo="${photo('H1')}"]`)?.src).toMatch(/^blob:/));
+    expect(item.querySelector('[data-photo-offline]')).toBeNull();
+  });
+
+  it('shows the photo kept on the phone on the rectify screen, with no network', async () => {
+    kept(photo('R1'));
+    fake.docs.set(HAZARD, hazard({ photos: [photo('R1')] }));
+    const { node } = rectifyView('S0001', HAZARD);
+    document.body.append(node);
+    await vi.waitFor(() =>
+      expect(node.querySelector<HTMLImageElement>(`[data-hazard-photos] img[data-photo="${photo('R1')}"]`)?.src).toMatch(/^blob:/),
+    );
+    expect(node.querySelector('[data-photo-offline]')).toBeNull();
+    expect(node.querySelector('[data-form=rectification]')).not.toBeNull();
   });
 });

@@ -12,7 +12,7 @@ import httpx
 from tests.browser.office import push_patrol
 from tests.browser.test_owner_offline import camera_jpeg
 from tests.gateway import Gateway
-from tests.security.docs import patrol
+from tests.security.docs import patrol, photo
 from tests.validators.served import login
 
 
@@ -34,9 +34,9 @@ def hazard_when_rectified(gateway: Gateway, auth: dict[str, str], hazard_id: str
 
 
 def open_hazard(gateway: Gateway, logins: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
-    """An activated owner and one of their shop's open hazards, read as the shop's grid worker. The demo's history
-    is drawn anew each day, so on some days every hazard in it is closed: then the grid worker's patrol finds an
-    expired extinguisher at the first activated owner's shop, as their phone sends it."""
+    """An activated owner and one of their shop's open hazards with a photo, read as the shop's grid worker. The
+    demo's history is drawn anew each day, so on some days every hazard in it is closed: then the grid worker's patrol
+    finds an expired extinguisher at the first activated owner's shop, with its photo, as their phone sends them."""
     for worker in logins["grid_workers"]:
         auth = {"Authorization": f"Bearer {login(gateway, worker['username'], worker['password'])}"}
         for owner in logins["owners"]:
@@ -49,13 +49,17 @@ def open_hazard(gateway: Gateway, logins: dict[str, Any]) -> tuple[dict[str, str
             }
             rows = httpx.get(f"{gateway.url}/sync/_all_docs", params=params, headers=auth).json()["rows"]
             for row in rows:
-                if row["doc"]["status"] in ("open", "overdue"):
+                if row["doc"]["status"] in ("open", "overdue") and row["doc"].get("photos"):
                     return owner, row["doc"]
 
     worker = logins["grid_workers"][0]
     owner = next(owner for owner in logins["owners"] if owner["shop"] in worker["shops"])
     auth = {"Authorization": f"Bearer {login(gateway, worker['username'], worker['password'])}"}
+    picture = photo(owner["shop"], f"grid:{worker['username']}", camera_jpeg(300, 200), "photo.jpg", "image/jpeg")
+    sent = httpx.put(f"{gateway.url}/sync/{picture['_id']}", headers=auth, json=picture, timeout=30)
+    assert sent.status_code == 201, sent.text
     found = patrol(owner["shop"], f"grid:{worker['username']}")
+    found["findings"][0]["photos"] = [picture["_id"]]
     push_patrol(gateway, auth, found)
     hazard_id = f"{owner['shop']}:hazard:{found['_id'].rsplit(':', 1)[1]}-f1"
     deadline = time.monotonic() + 30

@@ -1,5 +1,6 @@
-"""An owner rectifies a hazard offline: the home says the fix waits to upload and offers no second rectify button,
-the rectify screen refuses another one, and once online the server holds exactly one rectification."""
+"""An owner rectifies a hazard offline: the hazard's photo, kept on the phone while there was signal, shows; the home
+says the fix waits to upload and offers no second rectify button, the rectify screen refuses another one, and once
+online the server holds exactly one rectification."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from urllib.parse import quote
 
 import httpx
 
-from tests.browser.field import sign_in_owner, wait_controlled
+from tests.browser.field import sign_in_owner, wait_controlled, wait_true
 from tests.browser.test_owner_rectify import hazard_when_rectified, open_hazard, owner_auth
 from tests.gateway import Gateway
 
@@ -25,6 +26,14 @@ def test_a_rectification_saved_offline_is_not_offered_twice(
     page.wait_for_selector(f"{item}[data-shown=fix] a[data-action=rectify]", timeout=30_000)
     wait_controlled(page)
     page.wait_for_selector("[data-sync-state=synced]", timeout=60_000)
+    # With signal, the home keeps the grid worker's photo of the hazard on the phone, for the back of the shop.
+    shot = hazard["photos"][0]
+    wait_true(
+        page,
+        """async (a) => !!(await (await caches.open('mashang-grid-photos:owner:' + a.shop))
+            .match(`/sync/${encodeURIComponent(a.shot)}/photo.jpg`))""",
+        {"shop": shop, "shot": shot},
+    )
 
     context.set_offline(True)
     page.click(f"{item} a[data-action=rectify]")
@@ -41,6 +50,14 @@ def test_a_rectification_saved_offline_is_not_offered_twice(
     page.wait_for_selector(".page.rectify[data-rectify-state=unsent]", timeout=20_000)
     assert page.locator("[data-form=rectification]").count() == 0
     assert "无需重复提交" in page.inner_text(".page.rectify")
+    # A page loaded with no signal (nothing in memory) shows the hazard's photo, decoded, from the phone's copy.
+    page.wait_for_function(
+        """(id) => [...document.querySelectorAll('.page.rectify [data-hazard-photos] img')]
+            .some((img) => img.dataset.photo === id && img.complete && img.naturalWidth > 0)""",
+        arg=shot,
+        timeout=20_000,
+    )
+    assert page.locator(".page.rectify [data-photo-offline]").count() == 0
     page.click("[data-action=back]")
     page.wait_for_selector(f"{item}[data-shown=unsent]", timeout=20_000)
 

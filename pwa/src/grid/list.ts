@@ -10,7 +10,7 @@ import { shanghaiDay } from '../ulid';
 import { askShops, loadShopFile, loadShopFiles, shopFilesAt, shopsChangedSince } from './data';
 import { filterDues, matches, monthProgress, type Due, type DueFilter } from './due';
 import { compose, ListData, withoutShops, type ListModel, type ModelKey, type ShopEntry } from './list-model';
-import { keepPhotos } from './photo-cache';
+import { keepPhotos } from '../photo-cache';
 import { checkScope, outOfScope, scopeCheckDue } from './scope';
 import { takeFlash } from '../flash';
 import { gt } from './i18n';

@@ -4,7 +4,7 @@ import { getLang } from '../i18n';
 import type { Severity, TemplateDoc } from './docs';
 import { dayOf } from './due';
 import { gt } from './i18n';
-import { thumbUrl } from './photo-cache';
+import { thumbUrl } from '../photo-cache';
 import { hazardNamed } from '../owner-hazards';
 
 export type Tone = 'bad' | 'warn' | 'ok' | 'muted';

@@ -1,12 +1,15 @@
-// The owners' photos a patrol or a verification compares against, kept on the phone. Photos are never pulled into
-// the local database (they would crowd out the text), so while there is signal the list fetches the latest
-// self-check photos of the shops still to patrol this month, and the photos of the fixes to verify, into a Cache
-// Storage of their own; offline, the patrol form, the verification and the e-file show them from there.
-import { photoUrl } from '../events';
-import { currentSession } from '../session';
+// Photos from the server kept on the phone for a day without signal (photos are never pulled into the local database:
+// they would crowd out the text). While there is signal a screen asks for the ones that day needs, fetched into a
+// Cache Storage of the signed-in user's own; offline, its thumbnails come from there. The grid worker's list keeps
+// the owners' latest self-check photos of the shops still to patrol and the photos of the fixes to verify
+// (grid/due.ts `photosToKeep`); the owner's home keeps the photos of the shop's hazards not closed yet (owner.ts).
+import { photoUrl } from './events';
+import { currentSession } from './session';
 
+/** The caches' name before the user's id (`mashang-grid-photos:owner:S0001`): from when only the grid kept photos,
+ *  kept so the caches already on the phones stay theirs and a new user's first round still drops them. */
 export const PHOTO_CACHE = 'mashang-grid-photos';
-/** Enough for a month's round of one grid worker, small enough for a cheap phone. */
+/** Enough for a month's round of one grid worker, small enough for a cheap phone (an owner asks for far fewer). */
 const MAX_CACHED = 300;
 
 function photoPath(id: string): string {
@@ -38,6 +41,20 @@ async function forgetOthers(): Promise<void> {
 
 const urls = new Map<string, string>();
 
+/** Drop every photo this phone keeps, the caches and their object URLs: at sign-out, so a phone handed on to
+ *  another user holds none of the last one's shops' photos (its sign-in would drop them only at its first round). */
+export async function forgetPhotos(): Promise<void> {
+  for (const url of urls.values()) URL.revokeObjectURL(url);
+  urls.clear();
+  kept = null;
+  try {
+    if (typeof caches === 'undefined') return;
+    for (const name of await caches.keys()) if (name.startsWith(PHOTO_CACHE)) await caches.delete(name);
+  } catch {
+    // storage disabled: nothing was kept
+  }
+}
+
 /** An object URL for a photo: from the cache, else from this device's own photos or the server (../events). */
 export async function thumbUrl(id: string): Promise<string | null> {
   const known = urls.get(id);
@@ -60,9 +77,10 @@ let kept: string | null = null;
 
 /**
  * Fetch the photos `ids` into the cache (one at a time, so the text sync keeps the bandwidth), and drop cached
- * photos no longer wanted. Does nothing offline. Asked while a round runs, it runs again with the latest `ids`
- * once that round ends: the first download of a grid's shops comes in pieces, and a round started on the first
- * piece must not be the last (the photos of the shops that came later were never kept for the offline day).
+ * photos no longer wanted (a shop patrolled, a hazard closed). Does nothing offline. Asked while a round runs, it
+ * runs again with the latest `ids` once that round ends: the first download of a grid's shops comes in pieces, and
+ * a round started on the first piece must not be the last (the photos of the shops that came later were never kept
+ * for the offline day).
  */
 export async function keepPhotos(ids: string[]): Promise<void> {
   if (running) {
