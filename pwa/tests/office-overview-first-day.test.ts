@@ -6,6 +6,8 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 let asOf = '2026-12-01';
 let registered = 1500;
+/** Months the trend answers before its three (the month a year before last month, asked for by the overview). */
+let yearBefore: unknown[] = [];
 
 vi.mock('../src/office/api', async (actual) => ({
   ...(await actual<typeof import('../src/office/api')>()),
@@ -31,9 +33,10 @@ vi.mock('../src/office/api', async (actual) => ({
     if (url.pathname === '/api/office/trend') {
       return {
         months: [
+          ...yearBefore,
           { month: '2026-10', shops_active: 1500, patrol_rate: 0.9, self_check_coverage: 0.5, rectification_rate: 0.8, hazards_found: 240 },
           { month: '2026-11', shops_active: 1500, patrol_rate: 0.865, self_check_coverage: 0.51, rectification_rate: 0.852, hazards_found: 248 },
-          { month: '2026-12', shops_active: 1500, patrol_rate: 0, self_check_coverage: 0.099, rectification_rate: null, hazards_found: 0 },
+          { month: '2026-12', as_of: asOf, shops_active: 1500, patrol_rate: 0, self_check_coverage: 0.099, rectification_rate: null, hazards_found: 0 },
         ],
       };
     }
@@ -103,6 +106,31 @@ describe('the overview on the first day of a month', () => {
     const ticks = (chart: Element | undefined) => [...chart!.querySelectorAll('text[data-y-tick]')].map((t) => t.textContent);
     expect(ticks(hazards)).toEqual(['0', '50', '100', '150', '200', '250']);
     expect(ticks(rates)).toEqual(['0%', '25%', '50%', '75%', '100%']);
+  });
+});
+
+describe('the overview in a month’s first days', () => {
+  it('sets last month’s three figures, whole, beside the same month last year, as the monthly report does', async () => {
+    yearBefore = [{ month: '2025-11', as_of: '2025-11-30', patrol_rate: 0.498, rectification_rate: 0.792, hazards_found: 185 }];
+    try {
+      const root = await screen();
+      await vi.waitFor(() => expect(root.querySelector('[data-last-month="2026-11"]')).not.toBeNull());
+      const box = root.querySelector<HTMLElement>('[data-last-month]')!;
+      expect(box.querySelector('h2')!.textContent).toBe('上月（2026-11）与去年同期相比');
+      const card = (key: string): string => box.querySelector(`[data-last-month-figure=${key}]`)!.textContent ?? '';
+      expect(card('patrol_rate')).toBe('巡查率86.5%去年同期 49.8%+36.7 pt (+74%)');
+      expect(card('hazards_found')).toBe('发现隐患248去年同期 185+34%');
+      expect(card('rectification_rate')).toBe('整改率85.2%去年同期 79.2%+6.0 pt (+8%)');
+      // Above the trend.
+      expect(box.compareDocumentPosition(root.querySelector('svg.line-chart')!) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+
+      asOf = '2026-12-08'; // the first week is over: this month's own figures are the ones to read
+      const later = await screen();
+      expect(later.querySelector('[data-last-month]')).toBeNull();
+    } finally {
+      yearBefore = [];
+      asOf = '2026-12-01';
+    }
   });
 });
 

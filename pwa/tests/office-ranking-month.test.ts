@@ -65,4 +65,30 @@ describe('the month the ranking opens on', () => {
     await vi.waitFor(() => expect(chosen.querySelector<HTMLSelectElement>('select[name=month]')?.value).toBe('2026-12'));
     expect(chosen.querySelector('[data-last-month]')).toBeNull();
   });
+
+  it('offers publishing once a month has ended: the month still running says from when, with no button', async () => {
+    const { monthEnded, publishableFrom } = await import('../src/office/ranking');
+    expect(monthEnded('2026-11', '2026-12-01')).toBe(true);
+    expect(monthEnded('2026-12', '2026-12-01')).toBe(false);
+    expect(publishableFrom('2026-12')).toBe('2027-01-01');
+    expect(publishableFrom('2026-09')).toBe('2026-10-01');
+
+    // November published on the 1st: the screen opens on December's list, which is not to be published yet.
+    months = [{ month: '2026-12', published: null }, { month: '2026-11', published }];
+    const { ranking } = await import('../src/office/ranking');
+    const running = ranking(new URLSearchParams(), []);
+    document.body.append(running);
+    await vi.waitFor(() => expect(running.querySelector('[data-published]')).not.toBeNull());
+    expect(running.querySelector('[data-action=publish]')).toBeNull();
+    expect(running.querySelector('[data-not-ended="2026-12"]')!.textContent).toBe(
+      '2026-12 尚未结月，榜单仍随积分变动：2027-01-01 起可以发布。',
+    );
+
+    document.body.replaceChildren();
+    const ended = ranking(new URLSearchParams('month=2026-11'), []);
+    document.body.append(ended);
+    await vi.waitFor(() => expect(ended.querySelector('[data-published]')).not.toBeNull());
+    expect(ended.querySelector('[data-action=publish]')).not.toBeNull();
+    expect(ended.querySelector('[data-not-ended]')).toBeNull();
+  });
 });

@@ -165,11 +165,12 @@ async def ranking_months(request: Request) -> Response:
 
 async def publish(request: Request) -> Response:
     """`POST /api/office/rankings/{month}/publish?subdistrict=`: freezes the month's list as published, with who
-    and when (201); 409 when the month was published before, 404 when it has no snapshot."""
+    and when (201); 400 for a month that has not ended, 409 when the month was published before, 404 when it has no
+    snapshot."""
     principal, reach = await office(request)
     view = reach.narrow(await office_view(request))
     subdistrict = rankings.subdistrict_of(view, reach.subdistrict_param(request.query_params.get("subdistrict")))
-    month = rankings.month_param(view, request.path_params["month"])
+    month = rankings.ended(view, rankings.month_param(view, request.path_params["month"]))
     doc = await rankings.publish(_store(request), subdistrict, month, principal.user_id, datetime.now(UTC))
     await audited(request, principal, "ranking_published", str(doc["_id"]), f"{subdistrict}, {month}")
     return json_response(request, doc, status=201)

@@ -21,7 +21,7 @@ from server.registry import Registry
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.reads import docs_by_id
 from server.store.upsert import read
-from server.validators.district import month_of
+from server.validators.district import month_of, shift_month
 
 MONTH: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 LISTS: Final = ("red", "black", "none")  # `none`: on neither list
@@ -60,6 +60,19 @@ def month_param(view: View, given: str | None) -> str:
     if not MONTH.fullmatch(given):
         raise bad_request("month: a month such as 2026-11")
     return given
+
+
+def ended(view: View, month: str) -> str:
+    """A month whose list may be published: one that has ended. The list of the month still running moves with the
+    scores until its last day (on the 1st it is a copy of last month's standings), and a month is published once:
+    published early, the month's own list could never be published at its end."""
+    if month >= month_of(view.today()):
+        since = f"{shift_month(month, 1)}-01"
+        raise bad_request(
+            f"{month} 还没有结月，该月榜单仍随积分变动：{since} 起才能发布。"
+            f"month: {month} has not ended; its list can be published from {since}"
+        )
+    return month
 
 
 def _published(doc: Doc | None) -> dict[str, Any] | None:

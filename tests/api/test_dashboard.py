@@ -23,6 +23,7 @@ from server.office.facts import Facts, View
 from server.store.protocol import AllDocsQuery, Doc
 from server.store.snapshots import load_snapshot
 from server.validators import snapshot as snapshot_module
+from server.validators.district import shift_month
 from server.validators.snapshot import OFFICE_FACTS
 from tests.api.conftest import World, open_world
 from tests.api.test_alarm_flow import on as on  # the fixture: each backend's settings
@@ -388,15 +389,24 @@ def test_the_ranking_and_publishing_a_month(district: World) -> None:
     assert {e["shop"] for e in ranking["entries"] if e["working_group"]} == set(stored["working_group"])
     assert [e["list"] for e in ranking["entries"]] == [e["list"] for e in stored["entries"]]
 
-    published = district.client.post(f"/api/office/rankings/{month}/publish", headers=headers)
+    # The month still running moves with the scores: published on the 1st it would be a copy of last month's
+    # standings, and the month's own list could never be published at its end. Last month's is the one to publish.
+    early = district.client.post(f"/api/office/rankings/{month}/publish", headers=headers)
+    assert early.status_code == 400, early.text
+    assert early.json()["reason"].startswith(f"{month} 还没有结月，该月榜单仍随积分变动："), early.text
+    assert district.client.post("/api/office/rankings/2999-01/publish", headers=headers).status_code == 400
+    last = shift_month(month, -1)
+    published = district.client.post(f"/api/office/rankings/{last}/publish", headers=headers)
     assert published.status_code == 201 and published.json()["published_by"] == "office:wang", published.text
-    again = district.client.post(f"/api/office/rankings/{month}/publish", headers=headers)
+    again = district.client.post(f"/api/office/rankings/{last}/publish", headers=headers)
     assert again.status_code == 409 and "office:wang" in again.json()["reason"]
     assert district.client.post("/api/office/rankings/2020-01/publish", headers=headers).status_code == 404
     listed = district.client.get("/api/office/rankings", headers=headers).json()
     assert listed["subdistrict"] == "minglou" and listed["months"][0]["month"] == month
-    assert listed["months"][0]["published"]["by"] == "office:wang" and listed["months"][0]["shops"] == 3
-    after = district.client.get(f"/api/office/ranking?month={month}", headers=headers).json()
+    assert listed["months"][0]["published"] is None
+    assert listed["months"][1]["month"] == last and listed["months"][1]["published"]["by"] == "office:wang"
+    assert listed["months"][1]["shops"] == 3
+    after = district.client.get(f"/api/office/ranking?month={last}", headers=headers).json()
     assert after["published"]["by"] == "office:wang"
 
 

@@ -1,8 +1,8 @@
 """A district of two sub-districts (街道) in a real Chromium: the demo's 明楼街道 with its shops, and 西湖街道
 (西溪社区, shops T0001 and T0002) added to the registry. The district's office chooses the sub-district of the
-red/black list (each shows its own shops only, publishing publishes the one chosen, a month changed keeps the
-choice) and of the monthly report and the rankings export; a sub-district's office is offered no choice and sees
-its own."""
+red/black list (each shows its own shops only, publishing publishes the one chosen and only a month that has ended,
+a month changed keeps the choice) and of the monthly report and the rankings export; a sub-district's office is
+offered no choice and sees its own."""
 
 from __future__ import annotations
 
@@ -169,13 +169,19 @@ def test_the_district_office_chooses_the_sub_district_of_the_lists_and_the_repor
     assert page.locator(".screen.ranking .error").count() == 0
     assert listed_shops(page) == set(XIHU_SHOPS)
 
-    # Publishing publishes the one chosen, not the other.
+    # xihu's only list is this month's, still running: not to be published before the month has ended, and said so.
+    page.wait_for_selector("[data-not-ended]")
+    assert page.locator("[data-action=publish]").count() == 0
+
+    # Publishing publishes the one chosen, not the other: minglou's month just ended, which it opens on.
+    choose(page, "minglou")
+    assert page.input_value(".screen.ranking select[name=month]") == shown
     with page.expect_request(lambda r: "/publish" in r.url and r.method == "POST") as sent:
         page.click("[data-action=publish]")
-    assert "subdistrict=xihu" in sent.value.url
+    assert "subdistrict=minglou" in sent.value.url and f"/rankings/{shown}/publish" in sent.value.url
     page.wait_for_selector("[data-published=true]")
-    assert _months(district, headers, "xihu")[0]["published"]
-    assert not _months(district, headers, "minglou")[0]["published"]
+    assert next(m for m in _months(district, headers, "minglou") if m["month"] == shown)["published"]
+    assert not any(m["published"] for m in _months(district, headers, "xihu"))
     # Every ranking call named the sub-district (none was refused with a 400).
     ranking_calls = [u for u in asked if "/api/office/ranking" in u]
     assert ranking_calls and all("subdistrict=" in u for u in ranking_calls), ranking_calls

@@ -6,6 +6,7 @@ import { h } from '../dom';
 import { navigate } from '../router';
 import { get, qs } from './api';
 import { barChart, lineChart } from './charts';
+import { FIRST_DAYS } from './exports';
 import { change, isNum, num, pct, type Kind } from './format';
 import { ot, type OfficeKey } from './i18n';
 import type { Screen } from './main';
@@ -192,6 +193,7 @@ export function firstSteps(): HTMLElement {
 
 interface TrendMonth {
   month: string;
+  as_of?: string;
   patrol_rate?: number | null;
   self_check_coverage?: number | null;
   rectification_rate?: number | null;
@@ -229,12 +231,56 @@ function trend(months: TrendMonth[]): HTMLElement {
   );
 }
 
+/** The months the trend charts; it asks for one more, the month a year before last month (`lastMonthBox`). */
+const TREND_MONTHS = 13;
+
+/** Last month's three headline figures beside the same month last year, whole months both, shown in a month's first
+ *  days (`FIRST_DAYS`, as the exports open on last month then): at month-end the office reports the month just ended,
+ *  while this month's figures are a few days old. `months`: the trend's rows, oldest first, this month last. Null
+ *  after the first days, or without both months. */
+export function lastMonthBox(months: readonly TrendMonth[]): HTMLElement | null {
+  const current = months[months.length - 1];
+  const today = current?.as_of ?? '';
+  if (!current || Number(today.slice(8, 10)) > FIRST_DAYS) return null;
+  const last = months[months.length - 2];
+  const before = last && months.find((m) => m.month === `${Number(last.month.slice(0, 4)) - 1}${last.month.slice(4)}`);
+  if (!last || !before) return null;
+  const rows: [keyof TrendMonth, OfficeKey, Kind][] = [
+    ['patrol_rate', 'overview.lastMonth.patrol', 'rate'],
+    ['hazards_found', 'overview.lastMonth.hazards', 'count'],
+    ['rectification_rate', 'overview.lastMonth.rect', 'rate'],
+  ];
+  const node = section(
+    ot('overview.lastMonth', { month: last.month }),
+    h('p', { class: 'muted' }, ot('overview.lastMonthHint', { before: before.month })),
+    h('div', { class: 'figure-row' }, ...rows.map(([key, label, kind]) => {
+      const now = last[key];
+      const then = before[key];
+      const shown = (v: unknown): string => (kind === 'rate' ? pct(v) : num(v));
+      const delta = change(now, then, kind);
+      return h('article', {
+        class: 'figure-card',
+        'data-last-month-figure': String(key),
+        'data-value': isNum(now) ? String(now) : '',
+        'data-last-year': isNum(then) ? String(then) : '',
+      },
+      h('h3', {}, ot(label)),
+      h('p', { class: 'big' }, shown(now)),
+      h('p', { class: 'last-year' }, ot('overview.lastYear', { v: shown(then) }),
+        delta && h('span', { class: `delta ${delta.sign === 0 ? 'flat' : delta.sign === 1 ? 'up' : 'down'}` }, delta.text)));
+    })),
+  );
+  node.dataset.lastMonth = last.month;
+  return node;
+}
+
 export const overview: Screen = (query) => {
   const community = query.get('community') ?? '';
   const filter = h('div', { class: 'filters' });
   const figures = h('div', { class: 'figures-box' });
   const parts = h('div', { class: 'breakdowns' });
   const chart = h('div', { class: 'trend-box' });
+  const lastMonth = h('div', { class: 'last-month-box' });
 
   void get<unknown>('/api/office/communities')
     .then((answer) => {
@@ -296,8 +342,11 @@ export const overview: Screen = (query) => {
       });
     });
   void loadInto(chart, async () => {
-    const answer = await get<unknown>(`/api/office/trend${qs({ months: 13, community })}`);
-    return trend(listOf<TrendMonth>(answer, 'months'));
+    const answer = await get<unknown>(`/api/office/trend${qs({ months: TREND_MONTHS + 1, community })}`);
+    const months = listOf<TrendMonth>(answer, 'months');
+    const box = lastMonthBox(months);
+    lastMonth.replaceChildren(...(box ? [box] : []));
+    return trend(months.slice(-TREND_MONTHS));
   });
-  return h('div', { class: 'screen overview' }, h('h1', {}, ot('overview.title')), filter, figures, chart, parts);
+  return h('div', { class: 'screen overview' }, h('h1', {}, ot('overview.title')), filter, figures, lastMonth, chart, parts);
 };

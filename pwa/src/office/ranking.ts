@@ -251,6 +251,18 @@ export function defaultMonth(months: readonly MonthListed[], today: string): str
   return newest.month === today.slice(0, 7) && before && !before.published ? before.month : newest.month;
 }
 
+/** Whether a month's list may be published: once the month has ended (`today`: the day in Shanghai). The month still
+ *  running moves with the scores, and a month is published once: published early, its own list never could be. */
+export function monthEnded(month: string, today: string): boolean {
+  return month < today.slice(0, 7);
+}
+
+/** "2027-01-01" of "2026-12": the day a month's list may be published from. */
+export function publishableFrom(month: string): string {
+  const [year, number] = month.split('-').map(Number) as [number, number];
+  return number === 12 ? `${year + 1}-01-01` : `${year}-${String(number + 1).padStart(2, '0')}-01`;
+}
+
 export function followupCounts(c: FollowUpCounts): HTMLElement {
   let text = ot('followup.counts', { black: num(c.black), talked: num(c.talked), inspected: num(c.inspected) });
   if (c.inspection_planned) text += ot('followup.countsPlanned', { planned: num(c.inspection_planned) });
@@ -481,14 +493,19 @@ export const ranking: Screen = (query) => {
         draw(shown, calls, name);
       }, 'primary');
       publish.dataset.action = 'publish';
+      const ended = monthEnded(shown, shanghaiDay());
       return [
         h(
           'p',
           { class: 'published', 'data-published': publishedAt ? 'true' : 'false' },
           publishedAt ? ot('ranking.published', { at: when(publishedAt), by: personName(names, publishedBy) }) : ot('ranking.notPublished'),
           ' ',
-          publishedAt ? null : publish,
+          publishedAt ? null : ended ? publish : null,
         ),
+        // The month still running: no publishing until it has ended (the server refuses it too), said why.
+        publishedAt || ended
+          ? null
+          : h('p', { class: 'muted', 'data-not-ended': shown }, ot('ranking.notEnded', { month: shown, from: publishableFrom(shown) })),
         rankCounts(answer),
         answer.followups && (answer.followups.black > 0 || (answer.followups.off_list ?? 0) > 0) ? followupCounts(answer.followups) : null,
       ];

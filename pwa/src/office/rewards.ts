@@ -7,7 +7,7 @@ import { ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
 import { personName, staffNames } from './people';
-import { field, form, input, listOf, loadInto, section, str, submit, table } from './ui';
+import { badge, field, form, input, listOf, loadInto, section, str, submit, table } from './ui';
 
 interface Balance {
   shop: string;
@@ -15,12 +15,14 @@ interface Balance {
   community?: string;
   points?: number;
   rank?: number | null;
+  list?: 'red' | 'black' | null;
   earned?: number;
   redeemed?: number;
   balance?: number;
 }
 
-function redeemForm(shop: string, done: () => void): HTMLFormElement {
+/** `name`: the shop's, for the question asked before a redemption is recorded (none is ever taken back). */
+export function redeemForm(shop: string, name: string, done: () => void): HTMLFormElement {
   // One request id per form: a retry after a lost answer records the redemption once.
   let requestId = newUlid();
   return form({ 'data-form': 'redeem', 'data-shop': shop }, [
@@ -29,9 +31,15 @@ function redeemForm(shop: string, done: () => void): HTMLFormElement {
     field(ot('common.note'), input('note', { maxlength: '1000' })),
     submit(ot('rewards.record')),
   ], async (data) => {
+    const points = Number(data.get('points'));
+    const prize = String(data.get('prize') ?? '').trim();
+    // The points leave the shop's balance for good: there is no undoing a redemption, so it is asked first.
+    if (!confirm(ot('rewards.confirm', { shop: name || shop, code: shop, points: num(points), prize }))) {
+      return ot('rewards.cancelled');
+    }
     await send('POST', `/api/office/rewards/${encodeURIComponent(shop)}/redemptions`, {
-      points: Number(data.get('points')),
-      prize: String(data.get('prize') ?? '').trim(),
+      points,
+      prize,
       note: String(data.get('note') ?? '').trim(),
       request_id: requestId,
     });
@@ -55,7 +63,7 @@ function oneShop(code: string): HTMLElement {
         h('div', {}, h('dt', {}, ot('rewards.earned')), h('dd', {}, num(s.earned))),
         h('div', {}, h('dt', {}, ot('rewards.redeemed')), h('dd', {}, num(s.redeemed))),
         h('div', {}, h('dt', {}, ot('rewards.balance')), h('dd', { 'data-balance': '' }, num(s.balance)))),
-      section(ot('rewards.record'), redeemForm(code, load)),
+      section(ot('rewards.record'), redeemForm(code, str(s.name), load)),
       section(ot('rewards.history'), table(
         [
           { label: ot('common.time'), cell: (r: Record<string, unknown>) => when(r.at ?? r.performed_at ?? r.created_at) },
@@ -87,6 +95,11 @@ export const rewards: Screen = (query, path) => {
         { label: ot('common.code'), cell: (b: Balance) => b.shop, sort: (b) => b.shop },
         { label: ot('efile.score'), cell: (b: Balance) => num(b.points), cls: 'num', sort: (b) => b.points },
         { label: ot('efile.rank'), cell: (b: Balance) => num(b.rank), cls: 'num', sort: (b) => b.rank },
+        // Red-listed shops are the ones praised with prizes: said on their row, as on the red/black list.
+        {
+          label: ot('ranking.list'),
+          cell: (b: Balance) => (b.list ? badge(ot(b.list === 'red' ? 'ranking.red' : 'ranking.black'), `list ${b.list}`) : ''),
+        },
         { label: ot('rewards.earned'), cell: (b: Balance) => num(b.earned), cls: 'num', sort: (b) => b.earned },
         { label: ot('rewards.redeemed'), cell: (b: Balance) => num(b.redeemed), cls: 'num', sort: (b) => b.redeemed },
         { label: ot('rewards.balance'), cell: (b: Balance) => num(b.balance), cls: 'num', sort: (b) => b.balance },

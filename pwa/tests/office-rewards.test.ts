@@ -1,0 +1,73 @@
+// @vitest-environment happy-dom
+// Rewards (积分兑换): the balances say which shops are on the red list (the ones praised with prizes), and a
+// redemption, which no one can take back, is asked first, naming the shop, the points and the prize.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+const sent: { method: string; path: string; body: unknown }[] = [];
+
+vi.mock('../src/office/api', async (actual) => ({
+  ...(await actual<typeof import('../src/office/api')>()),
+  get: async (path: string) => {
+    if (path.startsWith('/api/office/rewards')) {
+      return {
+        items: [
+          { shop: 'S0853', name: '宏达烟酒', points: 241, rank: 1, list: 'red', earned: 156, redeemed: 0, balance: 156 },
+          { shop: 'S0001', name: '兴隆时装', points: 166, rank: 900, list: null, earned: 90, redeemed: 0, balance: 90 },
+          { shop: 'S0622', name: '富贵医药', points: 59, rank: 1476, list: 'black', earned: 20, redeemed: 0, balance: 20 },
+        ],
+      };
+    }
+    throw new Error(`unexpected ${path}`);
+  },
+  send: async (method: string, path: string, body?: unknown) => {
+    sent.push({ method, path, body });
+    return {};
+  },
+}));
+
+beforeEach(() => {
+  sent.length = 0;
+  document.body.replaceChildren();
+  vi.unstubAllGlobals();
+});
+
+describe('rewards', () => {
+  it('says on each balance which shops are on the red or black list', async () => {
+    const { rewards } = await import('../src/office/rewards');
+    const root = rewards(new URLSearchParams(), []);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelectorAll('[data-table=rewards] tbody tr').length).toBe(3));
+    const rows = [...root.querySelectorAll('[data-table=rewards] tbody tr')].map((tr) => tr.textContent ?? '');
+    expect(rows[0]).toContain('红榜');
+    expect(rows[1]).not.toMatch(/红榜|黑榜/);
+    expect(rows[2]).toContain('黑榜');
+  });
+
+  it('asks before recording a redemption, and records nothing when the question is declined', async () => {
+    const { redeemForm } = await import('../src/office/rewards');
+    let done = 0;
+    const form = redeemForm('S0853', '宏达烟酒', () => (done += 1));
+    document.body.append(form);
+    form.querySelector<HTMLInputElement>('input[name=points]')!.value = '50';
+    form.querySelector<HTMLInputElement>('input[name=prize]')!.value = '灭火器一具';
+    const asked: string[] = [];
+    let answer = false;
+    vi.stubGlobal('confirm', (question?: string) => {
+      asked.push(question ?? '');
+      return answer;
+    });
+
+    form.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(form.querySelector('.form-status')!.textContent).toBe('未登记兑换。'));
+    expect(asked).toEqual(['确认为 宏达烟酒（S0853）登记兑换 50 积分，奖品：灭火器一具？登记后积分即扣除，不能撤销。']);
+    expect(sent).toEqual([]);
+    expect(done).toBe(0);
+
+    answer = true;
+    form.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(done).toBe(1));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.path).toBe('/api/office/rewards/S0853/redemptions');
+    expect(sent[0]!.body).toMatchObject({ points: 50, prize: '灭火器一具' });
+  });
+});
