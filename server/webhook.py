@@ -337,8 +337,8 @@ class Webhook:
     async def _prune(self) -> None:
         """Delete the days' documents older than the days a start checks."""
         now = self._pruned = self.clock()
-        for doc_id in _days(now, ANNOUNCED_DAYS + 2, ANNOUNCED_DAYS + 1 + PRUNE_BACK):
-            doc = await self._read(doc_id)
+        doc_ids = _days(now, ANNOUNCED_DAYS + 2, ANNOUNCED_DAYS + 1 + PRUNE_BACK)
+        for doc_id, doc in zip(doc_ids, await self._read_all(doc_ids), strict=True):
             if not doc:
                 continue
             if doc.get("pending"):
@@ -592,6 +592,11 @@ class Webhook:
     async def _read(self, local_id: str) -> Doc:
         return await read_local(self.store, local_id) or {}
 
+    async def _read_all(self, local_ids: list[str]) -> list[Doc]:
+        """`_read` of each, at once: a start reads some 100 days' documents, most of them missing, and one at a time
+        on CouchDB that is 100 round trips before the first delivery goes out."""
+        return list(await asyncio.gather(*(self._read(local_id) for local_id in local_ids)))
+
     async def deliveries(self, limit: int = LOG_KEEP) -> list[Doc]:
         """The logged attempts, newest first."""
         entries = (await self._read(LOG_DOC)).get("entries", [])
@@ -603,10 +608,9 @@ class Webhook:
 
     async def _pending(self) -> list[tuple[str, Doc]]:
         """(the `_local` document, the delivery) of every delivery kept, the oldest days first."""
-        found = []
-        for doc_id in [OUTBOX_DOC, *reversed(_days(self.clock(), -1, ANNOUNCED_DAYS + 1))]:
-            found += [(doc_id, kept) for kept in (await self._read(doc_id)).get("pending", [])]
-        return found
+        doc_ids = [OUTBOX_DOC, *reversed(_days(self.clock(), -1, ANNOUNCED_DAYS + 1))]
+        docs = await self._read_all(doc_ids)
+        return [(doc_id, kept) for doc_id, doc in zip(doc_ids, docs, strict=True) for kept in doc.get("pending", [])]
 
     async def announced(self) -> dict[str, str] | None:
         """The alarms of the days a start checks that were announced (id -> when); None until the first start with
@@ -615,6 +619,6 @@ class Webhook:
         if "baseline" not in outbox and "announced" not in outbox:
             return None
         found = dict(_announced(outbox))
-        for doc_id in _days(self.clock(), -1, ANNOUNCED_DAYS + 1):
-            found.update(_announced(await self._read(doc_id)))
+        for doc in await self._read_all(_days(self.clock(), -1, ANNOUNCED_DAYS + 1)):
+            found.update(_announced(doc))
         return found
