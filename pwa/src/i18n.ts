@@ -553,15 +553,16 @@ function bracketedIn(reason: string, lang: Lang): string | null {
 
 /** The server says why in Chinese, then in English after the Chinese sentence's full stop ("用户名 lina 已被占用，请换一个。
  *  username: lina is taken"), the field it names, if any, in front ("grid: 没有网格“x”：…。no grid x"). In English the
- *  user reads the English part, with that field; in Chinese, and for a reason with no English part, all of it. A
- *  reason whose English is in brackets at its end ("中文（English）", `bracketedIn`) is said in the language's part. */
+ *  user reads the English part, with that field; in Chinese the Chinese part, up to its full stop; a reason with no
+ *  English part, all of it. A reason whose English is in brackets at its end ("中文（English）", `bracketedIn`) is
+ *  said in the language's part. */
 export function reasonIn(reason: string, lang: Lang = getLang()): string {
   const bracketed = bracketedIn(reason, lang);
   if (bracketed !== null) return bracketed;
-  if (lang !== 'en') return reason;
   const stop = reason.lastIndexOf('。');
   const english = reason.slice(stop + 1).trim();
-  return stop === -1 || !isEnglish(english) ? reason : withField(reason, english);
+  if (stop === -1 || !isEnglish(english)) return reason;
+  return lang === 'en' ? withField(reason, english) : reason.slice(0, stop + 1);
 }
 
 export { zh as ownerZh, en as ownerEn };

@@ -103,7 +103,7 @@ describe('a rankings export the server cannot make', () => {
     root.querySelector<HTMLElement>('[data-export=rankings] button[data-format=xlsx]')!.click();
     const status = root.querySelector<HTMLElement>('.exports-list + .form-status')!;
     await vi.waitFor(() => expect(status.classList.contains('error')).toBe(true));
-    expect(status.textContent).toBe(`操作失败: ${NO_LIST}`);
+    expect(status.textContent).toBe('操作失败: 幸福街道没有 2026-10 的红黑榜：本街道的榜单从 2026-11 起才有。');
     const { setLang } = await import('../src/i18n');
     setLang('en');
     try {
