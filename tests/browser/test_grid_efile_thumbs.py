@@ -36,8 +36,8 @@ def _post(gateway: Gateway, token: str, docs: list[dict[str, Any]]) -> None:
 
 
 def _scroll_to(record: Any) -> None:
-    """Scroll to a record or photo of the e-file, which may be drawn again meanwhile: the server's scores and points for the
-    checks just posted keep arriving (slowly on a loaded machine), and the record scrolled to is then a new element."""
+    """Scroll to a record or photo of the e-file, which may be drawn again meanwhile: the server's scores and points
+    for the checks just posted keep arriving (slowly on a loaded machine), and the one scrolled to is then new."""
     for attempt in range(5):
         try:
             record.scroll_into_view_if_needed()
