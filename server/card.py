@@ -2,19 +2,26 @@
 
 Only what the poster on the wall already tells the street: name, address, points, rank, red/black list and the
 days of the last self-check and patrol. Never the owner, a phone number, a hazard's detail or a photo.
+
+The list is the one the safety office published (公示): the shop's list in the latest publication of its
+sub-district (`office:publication:{subdistrict}:{month}`, `server.office.rankings.publish`), with its month. The
+live list of `{code}:score` is provisional until the month ends and the office publishes it, and is never shown to
+the street. Points, rank and of stay live.
 """
 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any, Final
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from server.errors import CouchError, not_found
-from server.models import default_rules, shop_doc_id
+from server.models import community_doc_id, default_rules, shop_doc_id
 from server.models.common import is_shop_code
+from server.office.rankings import publication_id
 from server.store.protocol import AllDocsQuery, Doc, Store
 from server.store.upsert import read
 
@@ -41,6 +48,7 @@ async def shop_card(store: Store, code: str) -> Doc:
     if shop is None or shop.get("type") != "shop" or shop.get("status") != "active":
         raise not_found(MISSING)
     score = await read(store, f"{code}:score") or {}
+    listed, month = await published_list(store, code, shop)
     return {
         "code": code,
         "name": shop.get("name"),
@@ -48,11 +56,48 @@ async def shop_card(store: Store, code: str) -> Doc:
         "points": score.get("points"),
         "rank": score.get("rank"),
         "of": score.get("of"),
-        "list": score.get("list"),
+        "list": listed,
+        "list_month": month,
         "last_self_check": _iso(await last_day(store, code, "self_check")),
         "last_patrol": _iso(await last_day(store, code, "patrol")),
         "badge": f"/api/public/shops/{code}/badge.svg",
     }
+
+
+# Each publication's shops on a list (code → red/black), by its id and revision: a publication is written once and
+# never changes, and a revision names its content, so an entry never goes stale. A card reads one of them per scan
+# (its sub-district's latest); a few months of a few sub-districts are all that is ever asked for.
+_LISTS: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
+_LISTS_KEPT: Final = 32
+
+
+async def published_list(store: Store, code: str, shop: Doc) -> tuple[str | None, str | None]:
+    """The shop's list (`red`, `black` or None: on neither) in the latest publication of its sub-district (through
+    its community), and that publication's month; (None, None) while the sub-district has published nothing."""
+    community = await read(store, community_doc_id(str(shop["community"]))) if shop.get("community") else None
+    subdistrict = (community or {}).get("subdistrict")
+    if not subdistrict:
+        return None, None
+    prefix = publication_id(str(subdistrict), "")
+    query = AllDocsQuery(startkey=prefix + "\ufff0", endkey=prefix, descending=True, limit=1)
+    rows = (await store.all_docs(query))["rows"]
+    if not rows:
+        return None, None
+    key = (str(rows[0]["id"]), str(rows[0]["value"]["rev"]))
+    lists = _LISTS.get(key)
+    if lists is None:
+        doc = await read(store, key[0]) or {}
+        lists = {
+            str(entry["shop"]): str(entry["list"])
+            for entry in doc.get("entries", ())
+            if isinstance(entry, dict) and entry.get("list") in LIST_NAMES and entry.get("shop")
+        }
+        _LISTS[key] = lists
+        while len(_LISTS) > _LISTS_KEPT:
+            _LISTS.popitem(last=False)
+    else:
+        _LISTS.move_to_end(key)
+    return lists.get(code), key[0].removeprefix(prefix)
 
 
 async def last_day(store: Store, code: str, kind: str) -> date | None:
@@ -77,8 +122,9 @@ def _iso(day: date | None) -> str | None:
 
 
 def badge_svg(card: dict[str, Any]) -> str:
-    """A 20-pixel-high badge: `码上安全 | {name} {points}分 第{rank}/{of} 红榜`, red for the red list, black for the
-    black list. Every piece of text is escaped, so a shop name can never become markup."""
+    """A 20-pixel-high badge: `码上安全 | {name} {points}分 第{rank}/{of} 2026-11 红榜` (the published list with its
+    month), red for the red list, black for the black list. Every piece of text is escaped, so a shop name can never
+    become markup."""
     name = _clean(str(card.get("name") or card.get("code") or ""))
     if len(name) > NAME_CHARS:
         name = name[: NAME_CHARS - 1] + "…"
@@ -91,7 +137,8 @@ def badge_svg(card: dict[str, Any]) -> str:
             parts.append(f"第{card['rank']}/{card['of']}")
     listed = card.get("list")
     if listed in LIST_NAMES:
-        parts.append(LIST_NAMES[listed])
+        month = card.get("list_month")
+        parts.append(f"{_clean(str(month))} {LIST_NAMES[listed]}" if month else LIST_NAMES[listed])
     colour = COLOURS.get(listed if listed in LIST_NAMES else None, COLOURS[None])
     return _badge(" ".join(parts), colour)
 

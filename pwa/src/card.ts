@@ -8,7 +8,10 @@ export interface Card {
   points: number | null;
   rank: number | null;
   of: number | null;
+  /** The shop's list in the latest list the office published (公示), never the provisional one of `{code}:score`. */
   list: 'red' | 'black' | null;
+  /** The month of that publication ("2026-11"); null while nothing is published (absent in a card cached before). */
+  list_month?: string | null;
   last_self_check: string | null;
   last_patrol: string | null;
   /** When this phone received the card from the server (added here, not sent by the server). */
@@ -20,6 +23,7 @@ export interface LocalScore {
   points: number;
   rank: number | null;
   of: number | null;
+  /** The provisional list of the month still running: the owner's home explains it (本月暂列), the card never shows it. */
   list?: 'red' | 'black' | null;
   /** The time of the latest event the server counted in it. */
   updated_at?: string | null;
@@ -29,7 +33,9 @@ export interface ShownScore {
   points: number | null;
   rank: number | null;
   of: number | null;
+  /** Always the card's: the published list and its month. */
   list: 'red' | 'black' | null;
+  listMonth: string | null;
   from: 'card' | 'local' | null;
 }
 
@@ -43,18 +49,21 @@ function at(value: string | null | undefined): number {
  * counts happened after the card was received. Without both times, a card fetched now wins (it is the server's
  * answer this moment) and a cached one loses to the document (which sync keeps current). `localChanged`: the
  * document changed while shown and the card could not be fetched again (offline): the document is the newest.
+ * The list is the card's whichever wins: the street sees the list the office published, with its month, and the
+ * document's list is the provisional one of the month still running.
  */
 export function chooseScore(card: Card | null, fresh: boolean, local: LocalScore | null, localChanged = false): ShownScore {
   const fromCard: ShownScore = card
-    ? { points: card.points, rank: card.rank, of: card.of, list: card.list, from: 'card' }
-    : { points: null, rank: null, of: null, list: null, from: null };
+    ? { points: card.points, rank: card.rank, of: card.of, list: card.list, listMonth: card.list_month ?? null, from: 'card' }
+    : { points: null, rank: null, of: null, list: null, listMonth: null, from: null };
   if (!local) return fromCard;
   const fromLocal: ShownScore = {
     points: local.points,
     // A shop is ranked a moment after it is scored: until then keep the card's rank.
     rank: local.rank ?? card?.rank ?? null,
     of: local.rank != null ? (local.of ?? null) : (card?.of ?? null),
-    list: local.list === undefined ? (card?.list ?? null) : local.list,
+    list: fromCard.list,
+    listMonth: fromCard.listMonth,
     from: 'local',
   };
   if (!card || card.points === null || (localChanged && !fresh)) return fromLocal;
@@ -64,11 +73,12 @@ export function chooseScore(card: Card | null, fresh: boolean, local: LocalScore
   return fresh ? fromCard : fromLocal;
 }
 
-/** Keep a newer score the phone learnt (from its synced document) in the cached card, so it shows offline too. */
+/** Keep a newer score the phone learnt (from its synced document) in the cached card, so it shows offline too (the
+ *  published list stays the card's). */
 export function rememberScore(code: string, score: ShownScore): void {
   const card = cachedCard(code);
   if (!card || score.from !== 'local') return;
-  store(KEY + code, JSON.stringify({ ...card, points: score.points, rank: score.rank, of: score.of, list: score.list, saved_at: new Date().toISOString() }));
+  store(KEY + code, JSON.stringify({ ...card, points: score.points, rank: score.rank, of: score.of, saved_at: new Date().toISOString() }));
 }
 
 const KEY = 'mashang.card.';

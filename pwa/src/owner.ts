@@ -455,7 +455,9 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
         doneThisWeek ? h('p', { class: 'muted', 'data-week-points': 'earned' }, t('owner.weekPointsEarned')) : null,
       ),
       score ? null : h('p', { class: 'muted' }, t('owner.notLoaded')),
-      // The card above shows 红榜 or 黑榜 as a chip: what it means, and for the black list the way off it.
+      // The month's provisional list (本月暂列), from the synced score: what it means, and for the black list the way
+      // off it before the month ends. The card above shows the list the office published, with its month, as the
+      // street sees it; the two may differ, so this one always says it is this month's and not yet published.
       // A shop flagged already is not told that shops black-listed again and again will be.
       score?.list
         ? h(

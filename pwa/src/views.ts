@@ -2,7 +2,7 @@
 // The owner's own screens live in owner.ts, loaded only once an owner is signed in.
 import { chooseScore, loadCard, rememberScore, type Absent, type Card, type LocalScore, type ShownScore } from './card';
 import { h } from './dom';
-import { t, type MessageKey } from './i18n';
+import { getLang, t, type MessageKey } from './i18n';
 import { codeCandidates, loginPath, navigate, shopPath, type LoginRole, type Route } from './router';
 import { ApiError, currentSession, deviceKeyFor, rememberDeviceKey, signIn } from './session';
 
@@ -78,8 +78,19 @@ export function showLastSelfCheck(el: HTMLElement): void {
   }
 }
 
+/** The card's list badge: the published list with its month (「2026年11月 红榜」), or the list alone. */
+export function listLabel(list: 'red' | 'black', month: string | null): string {
+  const name = t(list === 'red' ? 'card.list.red' : 'card.list.black');
+  const found = month ? /^(\d{4})-(\d{2})$/.exec(month) : null;
+  if (!found) return name;
+  const [year, number] = [Number(found[1]), Number(found[2])];
+  // 「2026年11月」 in Chinese, "November 2026" in English.
+  const shown = getLang() === 'en' ? new Intl.DateTimeFormat('en', { month: 'long', timeZone: 'UTC' }).format(Date.UTC(year, number - 1, 1)) : number;
+  return t('card.listMonth', { list: name, year, month: shown });
+}
+
 function fillCard(el: HTMLElement, card: Card | null, fresh: boolean, score: ShownScore): void {
-  const { points, rank, of, list } = score;
+  const { points, rank, of, list, listMonth } = score;
   const q = (sel: string): HTMLElement => el.querySelector<HTMLElement>(sel) ?? h('span');
   if (card?.name) q('[data-shop-name]').textContent = card.name;
   if (card?.address) q('[data-address]').textContent = card.address;
@@ -91,7 +102,8 @@ function fillCard(el: HTMLElement, card: Card | null, fresh: boolean, score: Sho
   if (list) {
     badge.dataset.list = list;
     badge.className = `badge ${list}`;
-    badge.textContent = t(list === 'red' ? 'card.list.red' : 'card.list.black');
+    badge.dataset.listMonth = listMonth ?? '';
+    badge.textContent = listLabel(list, listMonth);
   }
   const selfCheck = q('[data-last-self-check]');
   selfCheck.dataset.cardDay = card?.last_self_check ?? '';

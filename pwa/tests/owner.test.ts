@@ -420,6 +420,13 @@ describe('the score on the card', () => {
     expect(chooseScore(cached, false, local, true)).toMatchObject({ points: 85, rank: 5, of: 10, from: 'local' });
     expect(chooseScore(cached, false, local, false).points).toBe(80);
   });
+
+  it("keeps the card's published list when the document's newer points win: its list is only provisional", () => {
+    const cached = card({ list: 'red', list_month: '2026-11', saved_at: '2026-01-05T01:00:00.000Z' });
+    const newer = { points: 60, rank: 9, of: 10, list: 'black' as const, updated_at: '2026-01-05T10:00:00+08:00' };
+    expect(chooseScore(cached, false, newer)).toMatchObject({ points: 60, list: 'red', listMonth: '2026-11', from: 'local' });
+    expect(chooseScore(null, false, newer)).toMatchObject({ points: 60, list: null, listMonth: null });
+  });
 });
 
 // After a self-check done offline, the home agrees with itself before the upload: the card's 最近自查 is the
@@ -530,6 +537,28 @@ describe('the home after a self-check done offline', () => {
       const page = await ownerPage();
       expect(page.querySelector('[data-self-reported]')).toBeNull();
       expect(page.querySelector('.hazards')?.textContent).toContain('暂无待整改隐患');
+    });
+  });
+
+  describe('the published list and the provisional one', () => {
+    it("the card shows the office's published list with its month, the home this month's provisional one", async () => {
+      // Published for November: red. This month so far, by the synced score counting a later event: black.
+      card = { ...card, list: 'red', list_month: '2026-11' };
+      fake.docs.set('S0001:score', { _id: 'S0001:score', _rev: '2-a', points: 60, list: 'black', updated_at: shanghaiIso(NOW) });
+      const page = await ownerPage();
+      const badge = page.querySelector<HTMLElement>('[data-list]')!;
+      expect(badge.hidden).toBe(false);
+      expect(badge.dataset.list).toBe('red'); // what the street sees on the poster's page, not 黑榜
+      expect(badge.textContent).toBe('2026年11月 红榜');
+      const explained = page.querySelector('[data-list-explained=black]')!;
+      expect(explained.textContent).toMatch(/^本月暂列安全生产黑榜/);
+    });
+
+    it('nothing published yet: no list on the card, the provisional one on the home only', async () => {
+      fake.docs.set('S0001:score', { _id: 'S0001:score', _rev: '2-a', points: 60, list: 'red', updated_at: shanghaiIso(NOW) });
+      const page = await ownerPage();
+      expect(page.querySelector<HTMLElement>('[data-list]')!.hidden).toBe(true);
+      expect(page.querySelector('[data-list-explained=red]')?.textContent).toContain('月底安监所公示后');
     });
   });
 });

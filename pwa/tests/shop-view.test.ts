@@ -6,10 +6,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setLang, translate } from '../src/i18n';
 import { matchRoute } from '../src/router';
 import { ApiError } from '../src/session';
-import { authMessage, resolveShopCode, view } from '../src/views';
+import { authMessage, listLabel, resolveShopCode, view } from '../src/views';
 
 /** The server's answers: `{code}` → a card (200), or a 404 with its reason. */
 let cards: Record<string, 'found' | 'closed'> = {};
+/** More of a found card (its published list and month). */
+let found: Record<string, unknown> = {};
 let posts: { url: string; body: Record<string, string> }[] = [];
 let authAnswer: { status: number; body: Record<string, unknown> } = { status: 401, body: {} };
 
@@ -19,6 +21,7 @@ function json(status: number, body: unknown): Response {
 
 beforeEach(() => {
   cards = {};
+  found = {};
   posts = [];
   localStorage.clear();
   document.body.replaceChildren();
@@ -31,7 +34,7 @@ beforeEach(() => {
     const code = decodeURIComponent(url.replace('/api/public/shops/', ''));
     const state = cards[code];
     if (state === 'found') {
-      return json(200, { code, name: `小吃店${code}`, address: '曙光北路1号', points: 90, rank: 2, of: 30, list: null, last_self_check: null, last_patrol: null });
+      return json(200, { code, name: `小吃店${code}`, address: '曙光北路1号', points: 90, rank: 2, of: 30, list: null, last_self_check: null, last_patrol: null, ...found });
     }
     return json(404, { error: 'not_found', reason: state === 'closed' ? 'closed' : 'missing' });
   });
@@ -85,6 +88,30 @@ describe('a closed or unknown shop', () => {
     expect(page.querySelector('[data-card-state]')).toBeNull();
     expect((page.querySelector('.below-card') as HTMLElement).hidden).toBe(false);
     expect(page.querySelector('input[name=pin]')).not.toBeNull();
+  });
+});
+
+describe("the office's published list on the card", () => {
+  it('shows the list with the month it was published for', async () => {
+    cards = { S0001: 'found', S0002: 'found' };
+    found = { list: 'black', list_month: '2026-11' };
+    const page = showShop('/s/S0001');
+    const badge = (): HTMLElement => page.querySelector<HTMLElement>('[data-list]')!;
+    await vi.waitFor(() => expect(badge().hidden).toBe(false));
+    expect(badge().textContent).toBe('2026年11月 黑榜');
+    expect(badge().className).toBe('badge black');
+    setLang('en');
+    const english = showShop('/s/S0002');
+    await vi.waitFor(() => expect(english.querySelector('[data-list]')?.textContent).toBe('Black list, November 2026'));
+  });
+
+  it('shows no list before anything is published, and a cached card of before stays readable', async () => {
+    cards = { S0001: 'found' };
+    found = { list: null, list_month: null };
+    const page = showShop('/s/S0001');
+    await vi.waitFor(() => expect(page.querySelector('[data-shop-name]')?.textContent).toBe('小吃店S0001'));
+    expect(page.querySelector<HTMLElement>('[data-list]')!.hidden).toBe(true);
+    expect(listLabel('red', null)).toBe('红榜'); // a card saved before the month came with it
   });
 });
 

@@ -30,7 +30,8 @@ def _store(request: Request) -> Store:
 
 
 async def card(request: Request) -> Response:
-    """`GET /api/public/shops/{code}`: name, address, points, rank of how many, list, last self-check and patrol."""
+    """`GET /api/public/shops/{code}`: name, address, points, rank of how many, the list of the latest published
+    month with that month (`list`, `list_month`), last self-check and patrol."""
     return json_response(request, await shop_card(_store(request), request.path_params["code"]), headers=PUBLIC)
 
 
