@@ -170,6 +170,7 @@ def test_the_same_seed_builds_the_same_district(
         "2 months of self-checks, patrols and photos",
         "writing the N events, as the phones would",
         "scores, hazards, alarms and rankings from the events, and the office's work at the alarm desk",
+        "the red/black lists the office published (公示), each on the 2nd of the month after",
         "the office's view and alarm index, for a quick first start",
     ]
     assert (again / "logins.json").read_text(encoding="utf-8") == (district / "logins.json").read_text(encoding="utf-8")
@@ -314,3 +315,20 @@ def test_the_first_start_finds_the_office_view_and_alarm_index_ready(district: P
             await store.close()
 
     asyncio.run(check())
+
+
+def test_the_finished_months_lists_are_published_but_the_last_one_is_left_to_the_office(
+    district: Path, client: TestClient
+) -> None:
+    """The public cards show a published list (公示) from the start, and the office's month-end step, publishing the
+    month just ended, is there to do: January is published on 2 February, February (ended on the build day's eve)
+    is not."""
+    docs = all_docs(district)
+    published = {doc_id: doc for doc_id, doc in docs.items() if doc_id.startswith("office:publication:")}
+    assert sorted(published) == ["office:publication:minglou:2026-01"]
+    january = published["office:publication:minglou:2026-01"]
+    assert january["published_at"] == "2026-02-02T09:30:00+08:00" and january["published_by"] == "office:office"
+    assert "office:ranking:minglou:2026-02" in docs  # there to publish
+    listed = next(entry for entry in january["entries"] if entry["list"] in ("red", "black"))
+    card = client.get(f"/api/public/shops/{listed['shop']}").json()
+    assert (card["list"], card["list_month"]) == (listed["list"], "2026-01")

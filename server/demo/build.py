@@ -32,6 +32,7 @@ from server.demo.history import TZ, Authored, ShopHistory
 from server.demo.names import SUBDISTRICT, SUBDISTRICT_NAME
 from server.errors import CouchError
 from server.models import Template, default_rules, default_template
+from server.office import rankings
 from server.office.facts import Facts
 from server.registry import Registry, shipped_documents
 from server.settings import Settings
@@ -123,6 +124,8 @@ async def build(
         await accounts
     say("scores, hazards, alarms and rankings from the events, and the office's work at the alarm desk")
     await work_the_desk(store, district, options.seed, options.today - timedelta(days=1), end)
+    say("the red/black lists the office published (公示), each on the 2nd of the month after")
+    await _publish_past_lists(store, district, options.today)
     # The office's view and alarm index, kept as their snapshots: the first start does not read every shop and the
     # whole feed while the validators' start-up pass reads them too (the first dashboard took 32 s on 1,500 shops).
     say("the office's view and alarm index, for a quick first start")
@@ -146,6 +149,17 @@ async def build(
     )
     counts = Counter(event.doc["type"] for event in events)
     return Summary(district, counts, start.date(), end.date(), time.monotonic() - started)
+
+
+async def _publish_past_lists(store: Store, district: District, today: date) -> None:
+    """Publish the finished months' lists as the office would have, each on the 2nd of the month after, so the
+    shops' public cards show one; the last finished month is left for the office to publish (the month-end step)."""
+    by = f"office:{district.office[0].username}"
+    finished = [row["month"] for row in await rankings.rankings(store, SUBDISTRICT) if row["month"] < f"{today:%Y-%m}"]
+    for month in sorted(finished)[:-1]:
+        year, number = (int(part) for part in month.split("-"))
+        published = datetime(year + number // 12, number % 12 + 1, 2, 9, 30, tzinfo=TZ)
+        await rankings.publish(store, SUBDISTRICT, month, by, published)
 
 
 async def run(settings: Settings, options: Options, credentials: Path) -> int:
