@@ -40,7 +40,11 @@ describe('the month the ranking opens on', () => {
     const dec = { month: '2026-12' };
     const nov = { month: '2026-11' };
     expect(defaultMonth([dec, nov], '2026-12-01')).toBe('2026-11');
-    expect(defaultMonth([dec, { ...nov, published }], '2026-12-01')).toBe('2026-12'); // published: the live one
+    // Published: still last month's in this month's first week, while its black list is followed up; then the live one.
+    expect(defaultMonth([dec, { ...nov, published }], '2026-12-01')).toBe('2026-11');
+    expect(defaultMonth([dec, { ...nov, published }], '2026-12-07')).toBe('2026-11');
+    expect(defaultMonth([dec, { ...nov, published }], '2026-12-08')).toBe('2026-12');
+    expect(defaultMonth([dec, nov], '2026-12-20')).toBe('2026-11'); // not published yet: still the one to publish
     expect(defaultMonth([nov, { month: '2026-10' }], '2026-12-01')).toBe('2026-11'); // no snapshot of this month yet
     expect(defaultMonth([dec], '2026-12-01')).toBe('2026-12');
     expect(defaultMonth([], '2026-12-01')).toBe('');
@@ -66,6 +70,18 @@ describe('the month the ranking opens on', () => {
     expect(chosen.querySelector('[data-last-month]')).toBeNull();
   });
 
+  it('stays on November in the first week once it is published, for its follow-ups, and says so', async () => {
+    months = [{ month: '2026-12', published: null }, { month: '2026-11', published }];
+    const { ranking } = await import('../src/office/ranking');
+    const root = ranking(new URLSearchParams(), []);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelector('[data-last-month]')).not.toBeNull());
+    expect(root.querySelector<HTMLSelectElement>('select[name=month]')!.value).toBe('2026-11');
+    expect(root.querySelector('[data-last-month]')!.textContent).toBe(
+      '2026-11 的榜单已发布，本月前 7 天先显示它，便于记录黑榜跟进（约谈、专项检查）；本月（2026-12）的榜单随积分变动，可在“月份”中选择。',
+    );
+  });
+
   it('offers publishing once a month has ended: the month still running says from when, with no button', async () => {
     const { monthEnded, publishableFrom } = await import('../src/office/ranking');
     expect(monthEnded('2026-11', '2026-12-01')).toBe(true);
@@ -73,10 +89,10 @@ describe('the month the ranking opens on', () => {
     expect(publishableFrom('2026-12')).toBe('2027-01-01');
     expect(publishableFrom('2026-09')).toBe('2026-10-01');
 
-    // November published on the 1st: the screen opens on December's list, which is not to be published yet.
+    // November published on the 1st, December's list chosen: not to be published yet.
     months = [{ month: '2026-12', published: null }, { month: '2026-11', published }];
     const { ranking } = await import('../src/office/ranking');
-    const running = ranking(new URLSearchParams(), []);
+    const running = ranking(new URLSearchParams('month=2026-12'), []);
     document.body.append(running);
     await vi.waitFor(() => expect(running.querySelector('[data-published]')).not.toBeNull());
     expect(running.querySelector('[data-action=publish]')).toBeNull();

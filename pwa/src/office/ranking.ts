@@ -6,6 +6,7 @@ import { h } from '../dom';
 import { navigate } from '../router';
 import { shanghaiDay } from '../ulid';
 import { get, qs, send } from './api';
+import { FIRST_DAYS } from './exports';
 import { num, when } from './format';
 import { label, ot } from './i18n';
 import type { Screen } from './main';
@@ -243,12 +244,14 @@ export interface MonthListed {
 }
 
 /** The month the ranking screen opens on: the newest snapshot, but last month's while this month's is the newest
- *  and last month's is not published yet. On the 1st the new month's list is a copy of the last one's standings,
- *  still moving; the month just ended is the one to publish and follow up. `months`: newest first. */
+ *  and last month's is not published yet, or published in this month's first `FIRST_DAYS` days. On the 1st the new
+ *  month's list is a copy of the last one's standings, still moving; the month just ended is the one to publish,
+ *  and then to follow up (约谈, 专项检查), which the office records in the days after. `months`: newest first. */
 export function defaultMonth(months: readonly MonthListed[], today: string): string {
   const [newest, before] = months;
   if (!newest) return '';
-  return newest.month === today.slice(0, 7) && before && !before.published ? before.month : newest.month;
+  const firstDays = Number(today.slice(8, 10)) <= FIRST_DAYS;
+  return newest.month === today.slice(0, 7) && before && (!before.published || firstDays) ? before.month : newest.month;
 }
 
 /** Whether a month's list may be published: once the month has ended (`today`: the day in Shanghai). The month still
@@ -548,8 +551,10 @@ export const ranking: Screen = (query) => {
     if (months.length > 0 || asked) draw(month, calls, name);
     else body.replaceChildren(h('p', { class: 'muted empty' }, ot('common.none')));
     // Opened on last month's list, not the newest: say why, and where this month's is.
+    const published = listed.find((m) => m.month === month)?.published;
     const why = !asked && month !== '' && month !== months[0]
-      ? h('p', { class: 'muted', 'data-last-month': month }, ot('ranking.lastMonthFirst', { month, current: months[0] ?? '' }))
+      ? h('p', { class: 'muted', 'data-last-month': month },
+        ot(published ? 'ranking.lastMonthFollowUp' : 'ranking.lastMonthFirst', { month, current: months[0] ?? '', days: FIRST_DAYS }))
       : null;
     if (subdistrict === null) return [field(ot('ranking.month'), s), why];
     const sd = select('subdistrict', choices, subdistrict);
