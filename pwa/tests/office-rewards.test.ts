@@ -71,3 +71,32 @@ describe('rewards', () => {
     expect(sent[0]!.body).toMatchObject({ points: 50, prize: '灭火器一具' });
   });
 });
+
+describe('finding a shop among the balances', () => {
+  it('keeps the shops whose code or name has the text, on the list chosen, and says how many of all', async () => {
+    const { rewards } = await import('../src/office/rewards');
+    const root = rewards(new URLSearchParams(), []);
+    document.body.append(root);
+    const shops = (): string[] =>
+      [...root.querySelectorAll('[data-table=rewards] tbody tr')].map((tr) => tr.querySelectorAll('td')[1]?.textContent ?? '');
+    await vi.waitFor(() => expect(shops()).toHaveLength(3));
+    expect(root.querySelector('[data-count]')!.textContent).toBe('显示 3 家，共 3 家');
+    const search = root.querySelector<HTMLInputElement>('input[name=q]')!;
+    search.value = '医药';
+    search.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+    expect(shops()).toEqual(['S0622']);
+    search.value = 's0853';
+    search.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+    expect(shops()).toEqual(['S0853']);
+    expect(root.querySelector('[data-count]')!.textContent).toBe('显示 1 家，共 3 家');
+    search.value = '';
+    search.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+    const list = root.querySelector<HTMLSelectElement>('select[name=list]')!;
+    list.value = 'none';
+    list.dispatchEvent(new Event('change'));
+    expect(shops()).toEqual(['S0001']);
+    list.value = 'red';
+    list.dispatchEvent(new Event('change'));
+    expect(shops()).toEqual(['S0853']);
+  });
+});

@@ -7,9 +7,9 @@ import { ot } from './i18n';
 import type { Screen } from './main';
 import { officePath } from './main';
 import { personName, staffNames } from './people';
-import { badge, field, form, input, listOf, loadInto, section, str, submit, table } from './ui';
+import { badge, field, form, input, listOf, loadInto, searchBox, section, select, str, submit, table } from './ui';
 
-interface Balance {
+export interface Balance {
   shop: string;
   name?: string;
   community?: string;
@@ -80,11 +80,40 @@ function oneShop(code: string): HTMLElement {
   return h('div', { class: 'screen rewards-shop' }, h('p', {}, h('a', { href: officePath('rewards') }, `← ${ot('common.back')}`)), box);
 }
 
+/** The balances a search (a shop's code or part of its name) and a list (red, black, or on neither: `none`) keep. */
+export function filterBalances(rows: readonly Balance[], q: string, list: string): Balance[] {
+  const text = q.trim().toLowerCase();
+  return rows.filter(
+    (b) =>
+      (!text || b.shop.toLowerCase().includes(text) || (b.name ?? '').toLowerCase().includes(text)) &&
+      (!list || (list === 'none' ? !b.list : b.list === list)),
+  );
+}
+
 export const rewards: Screen = (query, path) => {
   if (path[0]) return oneShop(path[0]);
   const box = h('div', {});
   void loadInto(box, async () => {
-    const rows = listOf<Balance>(await get<unknown>(`/api/office/rewards${qs({ community: query.get('community') })}`));
+    const all = listOf<Balance>(await get<unknown>(`/api/office/rewards${qs({ community: query.get('community') })}`));
+    // A sub-district's 1,500 shops in one table: the clerk finds the one at the counter by its code or name, or
+    // looks over the red list's, the ones praised with prizes.
+    const search = searchBox('q', ot('ranking.search'), () => draw(), 150);
+    const list = select('list', [['', ot('common.all')], ['red', ot('ranking.red')], ['black', ot('ranking.black')], ['none', ot('ranking.none')]]);
+    list.addEventListener('change', () => draw());
+    const count = h('p', { class: 'muted', 'data-count': '' });
+    const shown = h('div', {});
+    const draw = (): void => {
+      const rows = filterBalances(all, search.value, list.value);
+      count.textContent = ot('rewards.count', { n: num(rows.length), of: num(all.length) });
+      shown.replaceChildren(balances(rows));
+    };
+    draw();
+    return [h('div', { class: 'filters', role: 'search' }, field(ot('common.search'), search), field(ot('ranking.list'), list)), count, shown];
+  });
+  return h('div', { class: 'screen rewards' }, h('h1', {}, ot('rewards.title')), box);
+};
+
+function balances(rows: Balance[]): HTMLElement {
     return table(
       [
         {
@@ -107,6 +136,4 @@ export const rewards: Screen = (query, path) => {
       rows,
       { 'data-table': 'rewards' },
     );
-  });
-  return h('div', { class: 'screen rewards' }, h('h1', {}, ot('rewards.title')), box);
-};
+}
