@@ -2,7 +2,8 @@
 // A working group (专班整治) carried into a later month: the ranking screen's black row says it is still in the shop
 // since it started (recorded in an earlier month), it is not 待跟进 for it, and 记录跟进 offers to end it with its start
 // and members as recorded; a shop without one in place is not offered an end. The e-file says it is in the shop. A shop
-// that left the black list with its group still there is in the working groups' table, offered only the group's end.
+// that left the black list with its group still there is in the working groups' table, offered only the group's end;
+// one flagged for a group while off the black list says which list it is on (or 未上榜) and is offered 记录专班.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const sent: { method: string; path: string; body: unknown }[] = [];
@@ -58,6 +59,10 @@ function page(url: URL): Record<string, unknown> {
       followup: { talk: null, inspection: null, working_group: { ...carried, carried: false, month: undefined, status: 'ended', ended: '2026-11-03' }, actions: [] },
       outstanding: [],
     },
+    // Flagged for a working group (black in 3 of the last 6 months) though off this month's black list, none yet: on
+    // neither list (S0011), on the red list (S0012). The server gives no `followup` for them.
+    { rank: 5, shop: 'S0011', name: '面馆11', points: 97, open_hazards: 0, list: null, working_group: true },
+    { rank: 6, shop: 'S0012', name: '面馆12', points: 96, open_hazards: 0, list: 'red', working_group: true },
   ];
   const groups = url.searchParams.get('working_group') === '1';
   const entries = groups ? [...black, ...offList] : list === 'black' ? black : list === 'red' ? [] : black;
@@ -160,7 +165,7 @@ describe('a working group carried from an earlier month', () => {
     const { ranking } = await import('../src/office/ranking');
     const root = ranking(new URLSearchParams(), []);
     document.body.append(root);
-    await vi.waitFor(() => expect(root.querySelectorAll('[data-ranking=working-group] tbody tr')).toHaveLength(4));
+    await vi.waitFor(() => expect(root.querySelectorAll('[data-ranking=working-group] tbody tr')).toHaveLength(6));
     expect(root.querySelector('[data-followups-counts]')!.textContent).toContain('；另有 2 家已出黑榜，本月仍有专班整治');
     expect(root.querySelector<HTMLElement>('[data-followups-counts]')!.dataset.offList).toBe('2');
     expect(root.querySelector('[data-ranking=black] [data-followup=S0009]')).toBeNull();
@@ -186,6 +191,41 @@ describe('a working group carried from an earlier month', () => {
       method: 'POST',
       path: '/api/office/rankings/2026-11/followups/S0009',
       body: { action: 'working_group', status: 'ended', started: '2026-10-12', ended: '2026-11-20', members: '安监所、消防所' },
+    });
+  });
+
+  it('flagged off the black list: its list or 未上榜, and 记录专班 opens the working-group form alone', async () => {
+    const { ranking } = await import('../src/office/ranking');
+    const root = ranking(new URLSearchParams(), []);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelectorAll('[data-ranking=working-group] tbody tr')).toHaveLength(6));
+    const listCell = (shop: string): string =>
+      root.querySelectorAll(`[data-ranking=working-group] tr[data-shop=${shop}] td`)[4]!.textContent ?? '';
+    expect(listCell('S0011')).toBe('未上榜');
+    expect(listCell('S0012')).toBe('红榜');
+    expect(listCell('S0009')).toBe('未上榜');
+    expect(listCell('S0003')).toBe('黑榜');
+
+    for (const shop of ['S0011', 'S0012']) {
+      const cell = root.querySelector<HTMLElement>(`[data-ranking=working-group] [data-followup=${shop}]`)!;
+      expect(cell.querySelector('.followup-done')!.textContent).toBe('已出黑榜 · 专班整治未组建');
+      expect(cell.dataset.group).toBe('none');
+      expect(cell.dataset.offList).toBe('true');
+      expect(cell.querySelector('[data-action=followup]')!.textContent).toBe('记录专班');
+    }
+    root.querySelector<HTMLButtonElement>('[data-ranking=working-group] [data-followup=S0011] [data-action=followup]')!.click();
+    const f = root.querySelector<HTMLFormElement>('[data-form=followup][data-shop=S0011]')!;
+    expect([...f.querySelectorAll('select[name=action] option')].map((o) => o.getAttribute('value'))).toEqual(['working_group']);
+    expect([...f.querySelectorAll('select[name=status] option')].map((o) => o.getAttribute('value'))).toEqual(['active', 'ended']);
+    expect(f.querySelector('input[name=talked_to]')).toBeNull();
+    f.querySelector<HTMLInputElement>('input[name=started]')!.value = '2026-11-05';
+    f.querySelector<HTMLInputElement>('input[name=members]')!.value = '安监所、消防所';
+    f.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    expect(sent[0]).toEqual({
+      method: 'POST',
+      path: '/api/office/rankings/2026-11/followups/S0011',
+      body: { action: 'working_group', status: 'active', started: '2026-11-05', members: '安监所、消防所' },
     });
   });
 

@@ -39,9 +39,10 @@ async def month_followups(request: Request) -> Response:
     working group recorded in an earlier month and not ended since is carried into the month's `working_group` (with
     the `month` it was recorded in and `carried: true`) unless the month records its own; `actions` are the month's;
     `counts`: `black`, `talked`, `inspected`, `inspection_planned`, `working_group`, `group_active`, `group_ended`,
-    `outstanding`, `off_list`. `off_list`: the shops not on the month's black list whose working group was still there
-    when the month began (in place, or ended since), as the items are (nothing is `outstanding` for them): the
-    office records the group's end there. 404 for a month without a ranking."""
+    `outstanding`, `off_list`. `off_list`: the shops not on the month's black list with a working group there, as the
+    items are (nothing is `outstanding` for them): one still there when the month began (in place, or ended since),
+    whose end the office records there, or one recorded in the month for a shop the month flags (`working_group`
+    true: black-listed often enough, on this month's list or not). 404 for a month without a ranking."""
     reach, view = await reached(request)
     subdistrict = rankings.subdistrict_of(view, reach.subdistrict_param(request.query_params.get("subdistrict")))
     month = rankings.month_param(view, request.path_params["month"])
@@ -80,10 +81,12 @@ async def record(request: Request) -> Response:
     "on" (done) or "due" (planned), "by", "note"?}` or `{"action": "working_group", "status": "active"|"ended",
     "started", "ended"?, "members", "note"?}` (ending the group in place, own or carried from an earlier month:
     `{"action": "working_group", "status": "ended", "ended"}`, its start and members kept); 201 with the shop's
-    follow-up of the month. 400 with a reason, Chinese first, for a shop not on that month's black list (a working
-    group: not flagged for one and none carried), ending a working group that is not in place, a day done after
-    today or before the month, a note over 500 characters, an unknown action, anything but the end of its working
-    group for a shop that left the list with one still there; 404 for an unknown shop or a month without a
+    follow-up of the month. A shop the month flags for a working group may have one recorded (and nothing else)
+    off the black list too. 400 with a reason, Chinese first, for a shop not on that month's black list (a working
+    group: not flagged for one and none carried), a talk or inspection for a flagged shop off the list, ending a
+    working group that is not in place, a day done after today or before the month, a note over 500 characters, an
+    unknown action, anything but the end of its working group for a shop that left the list with one still there
+    and that the month does not flag; 404 for an unknown shop or a month without a
     ranking."""
     principal, reach = await office(request)
     view = await office_view(request)

@@ -3,7 +3,10 @@ or a working group (专班整治) for a black-listed shop, and reading what was 
 
 The documents are `server.models.followups.FollowUp`. A shop may be followed up for a month when it is on that
 month's black list, the snapshot's as it stands or the published one's (the list announced); a working group only
-when the month flags the shop for one. Dates of what was done may not be after today nor before the month began.
+when the month flags the shop for one (black-listed in 3 of the last 6 months), on its black list or not: the flag
+itself calls for a group (对于长期多次排名靠后的企业，街道成立专门工作小组进驻整治), while a talk and a special
+inspection are for the black list's shops alone. Dates of what was done may not be after today nor before the
+month began.
 
 A talk and a special inspection are the month's own: each month's black list asks for them again. A working group
 is not: once in the shop (进驻中) it stays there until its end is recorded, whatever month the office records that
@@ -12,8 +15,10 @@ shop's earlier months' follow-ups back and carries the latest working group reco
 (`carried`) while it is in place, or when it ended in or after the month began, unless the month records one of its
 own. Its `month` is where it was recorded, and `carried` is true. The office ends a carried group from the later
 month (recorded there, so the months after it no longer carry it); ending one that is not in place is refused.
-A shop that has left the month's black list with its group still there comes with the month's follow-ups too
-(`off_list`): its end is the one thing the office may record for it there.
+A shop off the month's black list comes with the month's follow-ups too (`off_list`) when it has a working group
+there: one still there when the month began, whose end is the one thing the office may record for it there unless
+the month flags the shop, or one recorded in the month for a shop the month flags (a working group is all that is
+recorded for a flagged shop off the list).
 """
 
 from __future__ import annotations
@@ -53,7 +58,8 @@ CARRY_READS: Final = 32  # shops whose earlier months are read at once (a distri
 @dataclass(frozen=True)
 class BlackList:
     """A month's black list as the follow-ups see it: its shops in rank order (the snapshot's, then any the published
-    list named and the snapshot no longer does) and those flagged for a working group."""
+    list named and the snapshot no longer does) and the shops flagged for a working group (the snapshot's or the
+    published list's flags), on the black list or not."""
 
     subdistrict: str
     month: str
@@ -67,7 +73,7 @@ class BlackList:
         for doc in (snapshot, publication or {}):
             shops |= {str(e["shop"]): None for e in doc.get("entries", ()) if e.get("list") == "black"}
             group |= {str(code) for code in doc.get("working_group", ())}
-        return cls(subdistrict, month, tuple(shops), frozenset(group & set(shops)))
+        return cls(subdistrict, month, tuple(shops), frozenset(group))
 
     @property
     def first_day(self) -> date:
@@ -111,13 +117,22 @@ def check(
 ) -> None:
     """Refuse (400, Chinese first) an action for a shop that month's list does not call for, or on wrong days. A
     working group carried from an earlier month (`carried`) may be recorded (ended) even when the month no longer
-    flags the shop, and its end even when the shop has left the month's black list (nothing else is asked of it)."""
+    flags the shop, and its end even when the shop has left the month's black list (nothing else is asked of it). A
+    shop the month flags for a working group may have one recorded off the black list too, and nothing else."""
     if shop not in black.shops:
-        if carried is None:
+        if shop in black.group:  # flagged for a working group: that is all it is asked for
+            if not isinstance(action, WorkingGroup):
+                raise bad_request(
+                    f"店铺 {shop} 不在 {black.month} 的黑榜上，无需{ACTION_NAMES[action.action]}"
+                    f"（约谈和专项检查只针对黑榜店铺）；该店列入专班整治，只能记录专班整治。"
+                    f"{shop} is not on the black list of {black.month}: it is flagged for a working group, the one "
+                    "thing that can be recorded for it"
+                )
+        elif carried is None:
             raise bad_request(
                 f"店铺 {shop} 不在 {black.month} 的黑榜上，无需跟进。{shop} is not on the black list of {black.month}"
             )
-        if not (isinstance(action, WorkingGroup) and action.status == "ended"):
+        elif not (isinstance(action, WorkingGroup) and action.status == "ended"):
             raise bad_request(
                 f"店铺 {shop} 已不在 {black.month} 的黑榜上，只能记录其专班整治的结束。"
                 f"{shop} is off the black list of {black.month}: only the end of its working group can be recorded"
@@ -251,7 +266,8 @@ def outstanding(followup: Mapping[str, Any] | None, flagged: bool) -> list[str]:
 def counts(black: BlackList, followups: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
     """The month's figures: black-listed shops, those talked to, inspected (done) or with one planned, flagged for a
     working group and with one in the shop (进驻中) or finished, those still waiting for something, and the shops
-    off the list whose working group was still there when the month began (`off_list`)."""
+    off the list with a working group there (`off_list`: still there when the month began, or recorded in the month
+    for a shop it flags)."""
     out = dict.fromkeys(
         ("black", "talked", "inspected", "inspection_planned", "working_group", "group_active", "group_ended"), 0
     )
@@ -343,20 +359,24 @@ async def of_month(store: Store, black: BlackList, flagged_before: Iterable[str]
     """The follow-ups of the black list's shops for its month, by shop, as `public` gives them, with a working group
     carried from an earlier month (`with_carried`); a shop without any is left out. Then those of the shops that
     left the list with a working group still there when the month began (`off_list`), looked for among
-    `flagged_before`, the shops an earlier month flagged for one (a group is recorded only for a flagged shop). Only
+    `flagged_before`, the shops an earlier month flagged for one (a group is recorded only for a flagged shop), and
+    those of the shops off the list the month itself flags that have a working group recorded in the month. Only
     those recorded for this sub-district's list: a shop whose community moved to another sub-district stays on the
     old one's past (or published) list, and what the other's office records about it is not for this one to read."""
     listed = set(black.shops)
-    shops = [*black.shops, *sorted(set(flagged_before) - listed)]
+    flagged = black.group - listed  # off the list, flagged this month: a working group may be recorded for them
+    shops = [*black.shops, *sorted((set(flagged_before) | flagged) - listed)]
     carried = await carried_groups(store, black, shops)
-    shops = [shop for shop in shops if shop in listed or shop in carried]
+    shops = [shop for shop in shops if shop in listed or shop in carried or shop in flagged]
     ids = [doc_id for shop in shops for doc_id in _ids(black, shop)]
     found = await docs_by_id(store, ids)
     own = {str(doc["shop"]): public(doc) for doc in found.values() if doc.get("subdistrict") == black.subdistrict}
     out = {}
     for shop in shops:
         followup = with_carried(own.get(shop), carried.get(shop), black, shop)
-        if followup is not None:
+        # Off the list: only with a working group (a talk recorded while a running month's list still had the shop
+        # is not the month's any more).
+        if followup is not None and (shop in listed or followup.get("working_group")):
             out[shop] = followup
     return out
 
@@ -369,7 +389,8 @@ def _ids(black: BlackList, shop: str) -> tuple[str, str]:
 
 def off_list(black: BlackList, followups: Mapping[str, Any]) -> list[str]:
     """The shops of `of_month`'s answer that are not on the month's black list: they left it with a working group
-    still there when the month began (in place, or ended since); the office records its end from the month."""
+    still there when the month began (in place, or ended since), whose end the office records from the month, or
+    the month flags them for a working group and one is recorded there."""
     listed = set(black.shops)
     return [shop for shop in followups if shop not in listed]
 

@@ -186,7 +186,7 @@ def _entry(
 ) -> dict[str, Any]:
     """An entry with the shop's name, community and grid (codes and names) and working-group flag; a black-listed
     one also with its `followup` (null: nothing recorded yet) and what is `outstanding`, and so is one off the list
-    whose working group was still there when the month began (nothing outstanding)."""
+    with a working group there (`followups.off_list`: nothing outstanding)."""
     code = entry["shop"]
     shop = view.shops.get(code)
     registry = shop.doc if shop and shop.doc else {}
@@ -244,7 +244,8 @@ async def ranking_page(
     group = set(doc.get("working_group", ()))
     black = followups.BlackList.of(subdistrict, month, doc, publication)
     done = await month_followups(store, black)
-    # The working groups' table also holds the shops that left the list with their group still there.
+    # The working groups' table: the shops the month flags (on the black list or not), and those that left the list
+    # with their group still there.
     groups = group | set(followups.off_list(black, done))
     entries = doc.get("entries", ())
     counts = dict.fromkeys((*LISTS, "working_group"), 0)

@@ -5,8 +5,9 @@ a Chinese reason. Talks and inspections stay the month's own.
 
 The world is tests/api/test_followups.py's (minglou: S0001-S0003, office zhao; xihu: T0001, office sun), with three
 more months of minglou's list: 2025-04 black-lists S0001 (flagged) and S0002; 2025-05 black-lists S0001 (no longer
-flagged) and S0002; 2025-06 black-lists S0002 alone (S0001 has left the list). On either backend
-(tests/backends.py)."""
+flagged) and S0002; 2025-06 black-lists S0002 alone (S0001 has left the list); 2025-07 black-lists S0002 alone
+and flags S0001 (black in March, April and May: 3 of the last 6 months) though it is on neither list. On either
+backend (tests/backends.py)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from tests.api.test_followups import (
 from tests.api.test_subdistrict_offices import District
 from tests.backends import BACKENDS, sqlite_only
 
-APRIL, MAY, JUNE = "2025-04", "2025-05", "2025-06"
+APRIL, MAY, JUNE, JULY = "2025-04", "2025-05", "2025-06", "2025-07"
 
 
 def _later(month: str, entries: list[tuple[str, int, str | None]], group: list[str]) -> dict[str, Any]:
@@ -54,6 +55,7 @@ def district(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Distric
             _later(APRIL, [("S0003", 112, "red"), ("S0001", 85, "black"), ("S0002", 88, "black")], ["S0001"]),
             _later(MAY, [("S0003", 115, "red"), ("S0001", 90, "black"), ("S0002", 91, "black")], []),
             _later(JUNE, [("S0003", 116, "red"), ("S0001", 101, None), ("S0002", 93, "black")], []),
+            _later(JULY, [("S0003", 117, "red"), ("S0001", 103, None), ("S0002", 94, "black")], ["S0001"]),
         ],
     )
 
@@ -207,6 +209,54 @@ def test_a_shop_that_left_the_black_list_has_its_working_group_ended_from_the_la
     export = client.get(f"/api/office/exports/rankings.csv?month={JUNE}", headers=d.zhao)
     rows = {row[2]: row for row in csv.reader(io.StringIO(export.content.decode("utf-8-sig")))}
     assert rows["S0001"][-1] == finished and rows["S0003"][-1] == ""
+
+
+def test_a_shop_flagged_off_the_black_list_has_a_working_group_recorded_and_nothing_else(district: District) -> None:
+    d, client = district, district.world.client
+    # July flags S0001 (black-listed often enough) though it is not on July's black list: no group yet, none asked.
+    july = d.get(f"/api/office/rankings/{JULY}/followups", d.zhao)
+    assert [i["shop"] for i in july["items"]] == ["S0002"] and july["off_list"] == []
+    [row] = d.get(f"/api/office/ranking?month={JULY}&working_group=1", d.zhao)["entries"]
+    assert (row["shop"], row["list"], row["working_group"], row.get("followup")) == ("S0001", None, True, None)
+
+    # A talk and an inspection are for the black list's shops: refused, saying the group is what it may have.
+    for body in (TALK, {**INSPECTION, "on": "2025-07-03"}):
+        refused = _post(d, "S0001", {**body, "on": "2025-07-03"}, d.zhao, JULY)
+        assert refused.status_code == 400, refused.text
+        reason = refused.json()["reason"]
+        assert reason.startswith("店铺 S0001 不在 2025-07 的黑榜上") and "只能记录专班整治" in reason
+        assert CJK.match(reason) and re.search(r"[a-z]", reason), reason
+    # A shop neither black-listed nor flagged is still asked for nothing, a working group neither.
+    for body in ({**GROUP, "started": "2025-07-02"}, {**TALK, "on": "2025-07-03"}):
+        none = _post(d, "S0003", body, d.zhao, JULY)
+        assert none.status_code == 400 and none.json()["reason"].startswith("店铺 S0003 不在 2025-07 的黑榜上")
+
+    # The flag is reason enough for a group: recorded, and the month shows it apart (off_list), asking nothing.
+    recorded = _post(d, "S0001", {**GROUP, "started": "2025-07-02"}, d.zhao, JULY)
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["working_group"]["status"] == "active" and recorded.json()["outstanding"] == []
+    july = d.get(f"/api/office/rankings/{JULY}/followups", d.zhao)
+    [left] = july["off_list"]
+    assert (left["shop"], left["list"], left["working_group"], left["outstanding"]) == ("S0001", None, True, [])
+    assert left["followup"]["working_group"]["started"] == "2025-07-02"
+    assert (july["counts"]["black"], july["counts"]["off_list"], july["counts"]["outstanding"]) == (1, 1, 1)
+    [row] = d.get(f"/api/office/ranking?month={JULY}&working_group=1", d.zhao)["entries"]
+    assert row["followup"]["working_group"]["status"] == "active" and row["outstanding"] == []
+
+    # The report and the export print it; its end is recorded from July too.
+    active = "专班整治进驻中（2025-07-02 起，安监所、消防所、市场监管所）"
+    report = client.get(f"/api/office/reports/{JULY}.html", headers=d.zhao).text
+    assert "已出黑榜、本月仍有专班整治：1 家" in report and active in report
+    export = client.get(f"/api/office/exports/rankings.csv?month={JULY}", headers=d.zhao)
+    rows = {row[2]: row for row in csv.reader(io.StringIO(export.content.decode("utf-8-sig")))}
+    assert rows["S0001"][-1] == active and rows["S0001"][-4] == "是" and rows["S0003"][-1] == ""
+    end = {"action": "working_group", "status": "ended", "ended": "2025-07-20"}
+    assert _post(d, "S0001", end, d.zhao, JULY).status_code == 201
+    [left] = d.get(f"/api/office/rankings/{JULY}/followups", d.zhao)["off_list"]
+    assert (left["followup"]["working_group"]["status"], left["followup"]["working_group"]["ended"]) == (
+        "ended",
+        "2025-07-20",
+    )
 
 
 def test_the_report_the_export_and_the_e_file_show_the_carried_group(district: District) -> None:

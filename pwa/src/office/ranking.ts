@@ -139,9 +139,11 @@ function shopCell(r: RankRow): HTMLElement {
   );
 }
 
-/** `withList`: a column saying which list a shop is on (not in the red list's and black list's own tables);
+/** `withList`: a column saying which list a shop is on (not in the red list's and black list's own tables); in the
+ *  working group's table a shop on neither says so (未上榜: flagged, or with a group still there, off the lists);
  *  `follow`: a column of what was done about a black-listed shop (the black list's and working group's tables). */
 function rankTable(rows: RankRow[], attr: string, withList = true, follow?: (r: RankRow) => HTMLElement | string): HTMLElement {
+  const neither = attr === 'working-group' ? ot('ranking.none') : '';
   const columns: Column<RankRow>[] = [
     { label: ot('ranking.rank'), cell: (r: RankRow) => num(r.rank), cls: 'num' },
     { label: ot('common.shop'), cell: shopCell },
@@ -152,7 +154,7 @@ function rankTable(rows: RankRow[], attr: string, withList = true, follow?: (r: 
     columns.push({
       label: ot('ranking.list'),
       cell: (r: RankRow) =>
-        r.list ? badge(ot(r.list === 'red' ? 'ranking.red' : 'ranking.black'), `list ${r.list}`) : '',
+        r.list ? badge(ot(r.list === 'red' ? 'ranking.red' : 'ranking.black'), `list ${r.list}`) : neither,
     });
   }
   if (follow) columns.push({ label: ot('followup.column'), cell: follow });
@@ -290,12 +292,16 @@ export function followupCounts(c: FollowUpCounts): HTMLElement {
 }
 
 /** What was done about a black-listed shop, in a few words each: 已约谈 11-05 · 专项检查待完成（11-20 前） · 专班整治进驻中.
- *  A shop off the list (`offList`) is asked nothing but has a working group still there: 已出黑榜 and the group. */
+ *  A shop off the list (`offList`) is asked for no talk nor inspection: 已出黑榜 and its working group, one still
+ *  there or, flagged for one (`flagged`), 专班整治未组建 until it is recorded. */
 export function followupParts(f: FollowUp | null | undefined, flagged: boolean, offList = false): string[] {
   const talk = f?.talk;
   const inspection = f?.inspection;
   const group = f?.working_group;
-  if (offList) return group ? [ot('followup.offList'), groupPart(group)] : [ot('followup.offList')];
+  if (offList) {
+    if (group) return [ot('followup.offList'), groupPart(group)];
+    return flagged ? [ot('followup.offList'), ot('followup.noGroup')] : [ot('followup.offList')];
+  }
   const parts = [talk ? ot('followup.talked', { day: monthDay(talk.on) }) : ot('followup.noTalk')];
   if (!inspection) parts.push(ot('followup.noInspection'));
   else if (inspection.status === 'done') parts.push(ot('followup.inspected', { day: monthDay(inspection.on) }));
@@ -324,14 +330,20 @@ export function describeFollowUp(a: FollowUpAction & { month?: string }, names: 
 
 /** A black-listed row's follow-up: what was done (the hooks say it too) and 记录跟进, which opens the form in a row
  *  of its own under the shop's; `saved` draws the month again once the server has it. A row off the black list
- *  with a working group still there offers 记录专班结束 while the group is in the shop, and nothing once it ended. */
+ *  with a working group still there offers 记录专班结束 while the group is in the shop, and nothing once it ended;
+ *  one flagged for a working group without one offers 记录专班 (the flag is reason enough for a group). */
 function followupCell(r: RankRow, path: string, saved: () => void): HTMLElement {
   const f = r.followup;
   const offList = r.list !== 'black';
   const ends = offList && f?.working_group?.status === 'active';
-  const open = offList && !ends
+  const starts = offList && Boolean(r.working_group) && !f?.working_group;
+  const open = offList && !ends && !starts
     ? null
-    : h('button', { type: 'button', class: 'link', 'data-action': 'followup' }, ot(ends ? 'followup.recordEnd' : 'followup.record'));
+    : h(
+        'button',
+        { type: 'button', class: 'link', 'data-action': 'followup' },
+        ot(ends ? 'followup.recordEnd' : starts ? 'followup.recordGroup' : 'followup.record'),
+      );
   const cell = h(
     'div',
     {
@@ -367,7 +379,8 @@ function followupCell(r: RankRow, path: string, saved: () => void): HTMLElement 
 /** The form recording one action for a black-listed shop: a talk, a special inspection (done on a day, or planned
  *  with a due day) or, for a shop flagged for one or with one in the shop, a working group: on site, or, the one in
  *  the shop (the month's or carried from an earlier month), finished on a day, its start and members as recorded.
- *  A shop off the black list: only the end of the working group in the shop. */
+ *  A shop off the black list: only the end of the working group in the shop, or, flagged without one, a working
+ *  group alone. */
 function followupForm(r: RankRow, path: string, saved: () => void): HTMLFormElement {
   const today = shanghaiDay();
   const offList = r.list !== 'black';
@@ -403,7 +416,7 @@ function followupForm(r: RankRow, path: string, saved: () => void): HTMLFormElem
     const statuses: [string, string][] =
       action.value === 'inspection'
         ? [['done', ot('followup.status.done')], ['planned', ot('followup.status.planned')]]
-        : offList
+        : offList && inPlace
           ? [['ended', ot('followup.status.ended')]]
           : inPlace
             ? [['ended', ot('followup.status.ended')], ['active', ot('followup.status.active')]]
@@ -465,9 +478,12 @@ export const ranking: Screen = (query) => {
     list.addEventListener('change', () => void all.load(0));
     const red = pagedRanking('red', false, ask, () => ({ list: 'red' }));
     // A follow-up recorded: the month again, its figures and rows with it.
-    // A black-listed shop, or one off the list with a working group still there (the working groups' table).
+    // A black-listed shop, or one off the list flagged for a working group or with one still there (the working
+    // groups' table).
     const follow = (r: RankRow): HTMLElement | string =>
-      r.list === 'black' || r.followup?.working_group ? followupCell(r, calls.followup(month, r.shop), () => draw(month, calls, name)) : '';
+      r.list === 'black' || r.working_group || r.followup?.working_group
+        ? followupCell(r, calls.followup(month, r.shop), () => draw(month, calls, name))
+        : '';
     const black = pagedRanking('black', false, ask, () => ({ list: 'black' }), follow);
     const group = pagedRanking('working-group', true, ask, () => ({ working_group: true }), follow);
     const whole = section(
