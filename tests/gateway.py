@@ -20,7 +20,7 @@ NODE_DIR = ROOT / "tests" / "node"
 
 # The ports `free_port` hands out: below Linux's ephemeral range (32768-60999), so no outgoing connection takes one
 # between the check here and the server's own bind, taken in turn, so no two servers of a test are handed the same
-# one, and from a band of their own for each pytest `make test` runs side by side (tests/split_run.py sets it).
+# one, and from a band of their own for each pytest `make test-parallel` runs side by side (tests/split_run.py sets it).
 PORT_BAND = 1500
 _next_port = itertools.count()
 
