@@ -48,11 +48,16 @@ export function shanghaiDay(ms: number = Date.now()): string {
   return shanghaiIso(ms).slice(0, 10);
 }
 
+/** The month `by` months from `month` (`2026-01`, -1 → `2025-12`; `2026-12`, 1 → `2027-01`). */
+export function shiftMonth(month: string, by: number): string {
+  const [year = 0, number = 1] = month.split('-').map(Number);
+  const index = year * 12 + number - 1 + by;
+  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
+}
+
 /** The month before `month` (`2026-01` → `2025-12`). */
 export function monthBefore(month: string): string {
-  const [year = 0, number = 1] = month.split('-').map(Number);
-  const index = year * 12 + number - 2;
-  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
+  return shiftMonth(month, -1);
 }
 
 /** The Shanghai day (`YYYY-MM-DD`) of a time written with its offset, as the server and the phones write them

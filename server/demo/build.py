@@ -39,6 +39,7 @@ from server.settings import Settings
 from server.store import open_store
 from server.store.protocol import AllDocsQuery, Store
 from server.sync.validate import WriteContext, check_event_write
+from server.validators.district import shift_month
 
 MARKER: Final = "demo/district"  # a local document: it never replicates, and no device can read it
 BATCH: Final = 500
@@ -157,9 +158,8 @@ async def _publish_past_lists(store: Store, district: District, today: date) -> 
     by = f"office:{district.office[0].username}"
     finished = [row["month"] for row in await rankings.rankings(store, SUBDISTRICT) if row["month"] < f"{today:%Y-%m}"]
     for month in sorted(finished)[:-1]:
-        year, number = (int(part) for part in month.split("-"))
-        published = datetime(year + number // 12, number % 12 + 1, 2, 9, 30, tzinfo=TZ)
-        await rankings.publish(store, SUBDISTRICT, month, by, published)
+        year, number = (int(part) for part in shift_month(month, 1).split("-"))
+        await rankings.publish(store, SUBDISTRICT, month, by, datetime(year, number, 2, 9, 30, tzinfo=TZ))
 
 
 async def run(settings: Settings, options: Options, credentials: Path) -> int:

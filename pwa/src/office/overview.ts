@@ -3,6 +3,7 @@
 // The figures are drawn again when an alarm comes or changes (the office's alarm stream, ./watch), and every few
 // seconds while the server says it is recomputing them under rules just changed.
 import { h } from '../dom';
+import { shiftMonth } from '../ulid';
 import { navigate } from '../router';
 import { get, qs } from './api';
 import { barChart, lineChart } from './charts';
@@ -243,7 +244,7 @@ export function lastMonthBox(months: readonly TrendMonth[]): HTMLElement | null 
   const today = current?.as_of ?? '';
   if (!current || Number(today.slice(8, 10)) > FIRST_DAYS) return null;
   const last = months[months.length - 2];
-  const before = last && months.find((m) => m.month === `${Number(last.month.slice(0, 4)) - 1}${last.month.slice(4)}`);
+  const before = last && months.find((m) => m.month === shiftMonth(last.month, -12));
   if (!last || !before) return null;
   const rows: [keyof TrendMonth, OfficeKey, Kind][] = [
     ['patrol_rate', 'overview.lastMonth.patrol', 'rate'],

@@ -4,7 +4,7 @@
 // The black list's rows say what the office did about each shop (黑榜跟进: 约谈, 专项检查, 专班整治) and record it.
 import { h } from '../dom';
 import { navigate } from '../router';
-import { shanghaiDay } from '../ulid';
+import { shanghaiDay, shiftMonth } from '../ulid';
 import { get, qs, send } from './api';
 import { FIRST_DAYS } from './exports';
 import { num, when } from './format';
@@ -264,8 +264,7 @@ export function monthEnded(month: string, today: string): boolean {
 
 /** "2027-01-01" of "2026-12": the day a month's list may be published from. */
 export function publishableFrom(month: string): string {
-  const [year, number] = month.split('-').map(Number) as [number, number];
-  return number === 12 ? `${year + 1}-01-01` : `${year}-${String(number + 1).padStart(2, '0')}-01`;
+  return `${shiftMonth(month, 1)}-01`;
 }
 
 export function followupCounts(c: FollowUpCounts): HTMLElement {
