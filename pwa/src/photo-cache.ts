@@ -31,11 +31,10 @@ async function openCache(): Promise<Cache | null> {
   }
 }
 
-/** Drop the photo caches of users who signed in on this phone before. */
-async function forgetOthers(): Promise<void> {
-  const mine = cacheName();
+/** Drop the photo caches on this phone but `keep`'s: those of users who signed in before (all at sign-out). */
+async function dropCaches(keep: string | null): Promise<void> {
   for (const name of await caches.keys()) {
-    if (name.startsWith(PHOTO_CACHE) && name !== mine) await caches.delete(name);
+    if (name.startsWith(PHOTO_CACHE) && name !== keep) await caches.delete(name);
   }
 }
 
@@ -48,8 +47,7 @@ export async function forgetPhotos(): Promise<void> {
   urls.clear();
   kept = null;
   try {
-    if (typeof caches === 'undefined') return;
-    for (const name of await caches.keys()) if (name.startsWith(PHOTO_CACHE)) await caches.delete(name);
+    if (typeof caches !== 'undefined') await dropCaches(null);
   } catch {
     // storage disabled: nothing was kept
   }
@@ -96,7 +94,7 @@ export async function keepPhotos(ids: string[]): Promise<void> {
   try {
     const cache = await openCache();
     if (!cache) return;
-    await forgetOthers();
+    await dropCaches(cacheName());
     const wanted = new Set(ids.slice(0, MAX_CACHED).map(photoPath));
     for (const request of await cache.keys()) {
       if (!wanted.has(new URL(request.url).pathname)) await cache.delete(request);
