@@ -54,7 +54,7 @@ function at(value: string | null | undefined): number {
  */
 export function chooseScore(card: Card | null, fresh: boolean, local: LocalScore | null, localChanged = false): ShownScore {
   const fromCard: ShownScore = card
-    ? { points: card.points, rank: card.rank, of: card.of, list: card.list, listMonth: card.list_month ?? null, from: 'card' }
+    ? { points: card.points, rank: card.rank, of: card.of, list: publishedList(card), listMonth: card.list_month ?? null, from: 'card' }
     : { points: null, rank: null, of: null, list: null, listMonth: null, from: null };
   if (!local) return fromCard;
   const fromLocal: ShownScore = {
@@ -71,6 +71,13 @@ export function chooseScore(card: Card | null, fresh: boolean, local: LocalScore
   const cardAt = at(card.saved_at);
   if (Number.isFinite(localAt) && Number.isFinite(cardAt)) return localAt > cardAt ? fromLocal : fromCard;
   return fresh ? fromCard : fromLocal;
+}
+
+/** The card's list, if it is a published one: a card saved before the server named the list's month (no
+ *  `list_month` at all) held the month's provisional list, which the street must not read as the office's verdict;
+ *  it shows none until the phone fetches the card again. */
+function publishedList(card: Card): Card['list'] {
+  return card.list_month === undefined ? null : card.list;
 }
 
 /** Keep a newer score the phone learnt (from its synced document) in the cached card, so it shows offline too (the

@@ -427,6 +427,15 @@ describe('the score on the card', () => {
     expect(chooseScore(cached, false, newer)).toMatchObject({ points: 60, list: 'red', listMonth: '2026-11', from: 'local' });
     expect(chooseScore(null, false, newer)).toMatchObject({ points: 60, list: null, listMonth: null });
   });
+
+  it('shows no list from a card saved before lists were named by their month: it held the provisional one', () => {
+    const old = card({ list: 'black', saved_at: '2026-01-05T01:00:00.000Z' }); // no list_month at all
+    expect(chooseScore(old, false, null)).toMatchObject({ points: 80, list: null, listMonth: null, from: 'card' });
+    const local = { points: 85, rank: 4, of: 10, list: 'black' as const, updated_at: '2026-01-05T10:00:00+08:00' };
+    expect(chooseScore(old, false, local)).toMatchObject({ points: 85, list: null, from: 'local' });
+    // Nothing published yet (the server says so with a null month): no list either way.
+    expect(chooseScore(card({ list: null, list_month: null }), true, null).list).toBeNull();
+  });
 });
 
 // After a self-check done offline, the home agrees with itself before the upload: the card's 最近自查 is the
