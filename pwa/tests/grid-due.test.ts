@@ -402,7 +402,7 @@ describe('a verdict on the phone the server has not taken yet', () => {
     const file = groupByShop([shop('S0001'), fixed, fix, verdict(true)]).get('S0001')!;
     expect(pendingVerdict(file, fixed)?.passed).toBe(true);
     expect(dueAt(file, NOW).toVerify).toBe(0);
-    // Nor is it a hazard still open on the list's card (未整改隐患 1) the moment the worker passed the fix offline.
+    // Nor is it a hazard still open on the list's card (未销号隐患 1) the moment the worker passed the fix offline.
     expect(dueAt(file, NOW)).toMatchObject({ openHazards: 0, overdueHazards: 0 });
     expect(filterDues([dueAt(file, NOW)], 'problems')).toEqual([]);
     // The server took the passed verdict: the hazard is closed, nothing pending.

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-// The patrol form says which hazards of the shop are still open (未整改隐患 … under the item, 另有 n 项隐患尚未整改
+// The patrol form says which hazards of the shop are still open (未销号隐患 … under the item, 另有 n 项隐患尚未销号
 // by the submit button) as the list's card counts them: a fix the worker passed on this phone, which the server has not
 // taken yet, is dealt with in both; a fix the worker sent back is still open in both.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -121,10 +121,10 @@ describe('the patrol form after the worker verified fixes on this phone', () => 
     const { dueAt, groupByShop } = await import('../src/grid/due');
     const node = await patrolForm();
     expect(openLines(node, 'extinguisher_valid')).toEqual([]);
-    expect(openLines(node, 'wiring_ok')).toEqual(['未整改隐患：一般隐患 · 整改期限 2099-11-08 · 已整改待复核']);
+    expect(openLines(node, 'wiring_ok')).toEqual(['未销号隐患：一般隐患 · 整改期限 2099-11-08 · 已整改待复核']);
     const summary = node.querySelector<HTMLElement>('[data-summary]')!;
-    expect(summary.textContent).toBe('未发现新隐患：提交后该店加分。 另有 1 项隐患尚未整改。');
-    // The list's card of the shop says the same: 未整改隐患 1.
+    expect(summary.textContent).toBe('未发现新隐患：提交后该店加分。 另有 1 项隐患尚未销号。');
+    // The list's card of the shop says the same: 未销号隐患 1.
     const file = groupByShop(docs as Doc[]).get('S0001')!;
     expect(dueAt(file, new Date()).openHazards).toBe(1);
   });

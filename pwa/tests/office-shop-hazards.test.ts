@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 // The office works its hazards from the shops list (跟踪到底，直至整改): the overview's 逾期未整改隐患 opens the shops
-// with overdue hazards, the shops screen keeps the 隐患 filter (全部 / 有未整改隐患 / 有逾期隐患) in the URL with its
+// with overdue hazards, the shops screen keeps the 隐患 filter (全部 / 有未销号隐患 / 有逾期隐患) in the URL with its
 // other filters, asks the server for it, and says the list is most urgent first.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setLang } from '../src/i18n';
@@ -69,12 +69,12 @@ async function shopsScreen(query: string): Promise<HTMLElement> {
 }
 
 describe('the shops screen’s hazard filter', () => {
-  it('offers 全部 / 有未整改隐患 / 有逾期隐患, and shows the overdue shops as the server orders them', async () => {
+  it('offers 全部 / 有未销号隐患 / 有逾期隐患, and shows the overdue shops as the server orders them', async () => {
     const root = await shopsScreen('hazards=overdue&status=active&community=wensan');
     const filter = root.querySelector<HTMLSelectElement>('select[name=hazards]')!;
     expect([...filter.options].map((o) => [o.value, o.textContent])).toEqual([
       ['', '全部'],
-      ['open', '有未整改隐患'],
+      ['open', '有未销号隐患'],
       ['overdue', '有逾期隐患'],
     ]);
     expect(filter.value).toBe('overdue');
@@ -122,7 +122,7 @@ describe('the shops screen’s hazard filter', () => {
     expect(shopCalls().at(-1)!.get('hazards')).toBeNull();
     const filter = root.querySelector<HTMLSelectElement>('select[name=hazards]')!;
     expect(filter.value).toBe('');
-    expect([...filter.options].map((o) => o.textContent)).toEqual(['All', 'With open hazards', 'With overdue hazards']);
+    expect([...filter.options].map((o) => o.textContent)).toEqual(['All', 'With hazards not closed', 'With overdue hazards']);
     expect(filter.closest('label')!.textContent).toContain('Hazards');
   });
 });

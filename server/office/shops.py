@@ -19,7 +19,7 @@ from server.validators.stats import ShopFacts, period_bounds
 LISTS: Final = ("red", "black", "none")
 STATUSES: Final = ("active", "closed")
 # `?hazards=`: the shops with at least one hazard not closed out, or at least one overdue; most urgent first.
-HAZARDS: Final = {"open": "有未整改隐患", "overdue": "有逾期隐患"}
+HAZARDS: Final = {"open": "有未销号隐患", "overdue": "有逾期隐患"}
 # Not closed out (销号): open, rectified and waiting for a grid worker's verification, or overdue; as the score's
 # `open_hazards` counts them, which the ranking and the shops export show.
 OPEN: Final = frozenset({"open", "rectified", "overdue"})

@@ -328,7 +328,7 @@ def test_the_patrol_form_shows_a_hazard_still_open_under_its_item(
     line = page.locator(f'fieldset[data-item="{hazard["item"]}"] [data-open-hazard]').first
     line.wait_for()
     text = line.inner_text()
-    assert text.startswith("未整改隐患：") and f"整改期限 {hazard['deadline']}" in text, text
+    assert text.startswith("未销号隐患：") and f"整改期限 {hazard['deadline']}" in text, text
     assert line.get_attribute("data-open-hazard") in ("open", "overdue", "rectified")
     items = page.eval_on_selector_all("fieldset[data-item]", "els => els.map((e) => e.dataset.item)")
     marked = page.eval_on_selector_all(
@@ -341,5 +341,5 @@ def test_the_patrol_form_shows_a_hazard_still_open_under_its_item(
     )
     summary = page.locator("[data-findings]")
     if summary.get_attribute("data-findings") == "0":  # no new hazard from the prefill: the open ones are said too
-        assert "尚未整改" in summary.inner_text()
+        assert "尚未销号" in summary.inner_text()
     page.close()

@@ -190,7 +190,7 @@ export function isUnresolved(hazard: HazardDoc): boolean {
 /**
  * The hazards still open on this phone: unresolved (`allHazards`: the phone's provisional ones included), less those
  * whose fix this phone passed (`pendingVerdict`: offline, or not taken into the hazard by the server yet), which
- * the server closes at the verdict. A failed verdict keeps a hazard open. What the list counts (未整改隐患 on the
+ * the server closes at the verdict. A failed verdict keeps a hazard open. What the list counts (未销号隐患 on the
  * shop's card, the 有问题 filter) and what the patrol form says is still open, and finds again, under each item.
  */
 export function stillOpen(file: ShopFile): HazardDoc[] {
@@ -261,7 +261,7 @@ export interface ShopFacts {
 
 export function shopFacts(file: ShopFile): ShopFacts {
   // A fix this phone passed (offline, or not taken by the server yet) is dealt with: the list no longer counts it as
-  // a hazard still open (未整改隐患) on the card the worker just verified. A failed verdict reopens it: still open.
+  // a hazard still open (未销号隐患) on the card the worker just verified. A failed verdict reopens it: still open.
   const unresolved = stillOpen(file);
   return {
     code: file.shop.code,

@@ -57,7 +57,7 @@ function severitySelect(name: string, value: Severity, onChange: (s: Severity) =
   return select;
 }
 
-/** 未整改隐患：严重隐患 · 整改期限 2025-11-27 · 已逾期, under the item it is of. */
+/** 未销号隐患：严重隐患 · 整改期限 2025-11-27 · 已逾期, under the item it is of. */
 function openHazardLine(hazard: HazardDoc, today: string): HTMLElement {
   const status = statusToday(hazard, today);
   const text = gt('patrol.openHazard', { severity: gt(`severity.${hazard.severity}`), day: hazard.deadline, status: gt(`hazard.${status}`) });
@@ -79,7 +79,7 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
   const toVerify = selfChecksToVerify(file.selfChecks, file.patrols);
   // The hazards still open as the list counts them (`stillOpen`). The phone's own patrols not synced yet count too:
   // a second visit today must not find their hazards again. A fix this phone passed does not: the server closes it
-  // at the verdict, so the item found wrong again today is a new hazard, and it is no 未整改隐患 under its item.
+  // at the verdict, so the item found wrong again today is a new hazard, and it is no 未销号隐患 under its item.
   const unresolved = stillOpen(file);
   const visit: Visit = {
     modules: templates.map((template) => ({ template, rules, latest: latestFor(template, file.selfChecks), unresolved, today })),
