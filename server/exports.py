@@ -228,22 +228,42 @@ async def checklist_labels(store: Store) -> tuple[dict[str, str], dict[str, str]
     return zh, en
 
 
+def _finder(hazard: Doc) -> str | None:
+    """Who found a hazard: the account that made the self-check or patrol it came from, as the validators write it
+    in the first step of its history (`server.validators.hazards`: the source's "open", by its `created_by`)."""
+    steps = hazard.get("history") or ()
+    return next(
+        (str(s["by"]) for s in steps if isinstance(s, dict) and s.get("by") and s.get("event") == hazard.get("source")),
+        None,
+    )
+
+
 def hazards_table(store: Store, view: View, start: date | None, end: date | None) -> Table:
+    communities, grids = _names(view)
+
     async def rows() -> AsyncIterator[Sequence[Cell]]:
         labels = await item_labels(store)  # the item in words (居住区域是否使用明火), not its id (open_flame)
+        names = _people(await docs_with_prefix(store, "accounts:user:"))
         for code, shop in sorted(view.shops.items()):
-            name = (shop.doc or {}).get("name")
+            registry = shop.doc or {}
+            community = communities.get(str(registry.get("community")), registry.get("community"))
+            grid = grids.get(str(registry.get("grid")), registry.get("grid"))
             for doc in await docs_with_prefix(store, f"{code}:hazard:"):
                 if not _within(doc.get("found_at"), view.rules, start, end):
                     continue
+                by = _finder(doc)
                 yield (
                     doc["_id"],
                     code,
-                    name,
+                    registry.get("name"),
+                    community,
+                    grid,
                     labels.get(str(doc.get("item")), doc.get("item")),
                     SEVERITY.get(str(doc.get("severity")), doc.get("severity")),
                     HAZARD_STATUS.get(str(doc.get("status")), doc.get("status")),
                     "自查" if doc.get("self_reported") else "巡查",
+                    _person(by, names) if by else None,
+                    by,
                     moment_cell(doc.get("found_at"), view.rules),
                     day_cell(doc.get("deadline")),
                     moment_cell(doc.get("closed_at"), view.rules),
@@ -251,8 +271,8 @@ def hazards_table(store: Store, view: View, start: date | None, end: date | None
                     doc.get("note"),
                 )
 
-    header = ("隐患编号", "店铺编号", "店铺名称", "检查项", "等级", "状态", "来源", "发现时间", "整改期限")
-    return Table("hazards", (*header, "销号时间", "扣分", "说明"), rows())
+    header = ("隐患编号", "店铺编号", "店铺名称", "社区", "网格", "检查项", "等级", "状态", "来源", "发现人")
+    return Table("hazards", (*header, "发现人账号", "发现时间", "整改期限", "销号时间", "扣分", "说明"), rows())
 
 
 # ----- what the office did about the black list (server.office.followups) -----
@@ -311,8 +331,9 @@ def rankings_table(ranking: dict[str, Any]) -> Table:
                     if e.get("list") == "black"
                     else ("", "")
                 ),
-                # A shop off the black list has a follow-up only for a working group still there this month.
-                group_text(e.get("followup"), bool(e.get("working_group"))) if e.get("followup") else "",
+                # A shop flagged for a working group without one recorded (no follow-up at all) reads 专班整治未组建,
+                # as the screen says it; one neither flagged nor with a group, nothing.
+                group_text(e.get("followup"), bool(e.get("working_group"))),
             )
 
     header = ("月份", "排名", "店铺编号", "店铺名称", "社区", "网格", "安全积分", "未销号隐患", "红黑榜")
@@ -320,19 +341,25 @@ def rankings_table(ranking: dict[str, Any]) -> Table:
 
 
 def _groups_off_list(entries: Iterable[dict[str, Any]]) -> list[str]:
-    """The report's table of the shops off the black list with a working group still there when the month began."""
-    shops = [x for x in entries if x.get("list") != "black" and x.get("followup")]
-    if not shops:
+    """The report's table of the shops off the black list with a working group still there when the month began (or
+    recorded in it), and of those the month flags for one without one recorded (专班整治未组建, as the screen says)."""
+    off = [x for x in entries if x.get("list") != "black"]
+    groups = [x for x in off if x.get("followup")]
+    waiting = [x for x in off if not x.get("followup") and x.get("working_group")]
+    if not groups and not waiting:
         return []
     e = escape
-    out = [f"<h3>已出黑榜、本月仍有专班整治：{len(shops)} 家</h3>"]
+    counts = ([f"本月仍有专班整治：{len(groups)} 家"] if groups else []) + (
+        [f"列入专班整治、尚未组建：{len(waiting)} 家"] if waiting else []
+    )
+    out = [f"<h3>已出黑榜、{'；'.join(counts)}</h3>"]
     out.append("<table><tr><th>排名</th><th>店铺</th><th>红黑榜</th><th>专班整治情况</th></tr>")
-    for x in shops:
+    for x in groups + waiting:
         shop = f"{e(str(x.get('name') or ''))}（{e(str(x.get('shop')))}）"
         out.append(
             f"<tr><td class='n'>{e(str(x.get('rank')))}</td><td>{shop}</td>"
             f"<td>{e(LIST_NAME.get(str(x.get('list')), '') or '未上榜')}</td>"
-            f"<td>{e(group_text(x.get('followup'), False))}</td></tr>"
+            f"<td>{e(group_text(x.get('followup'), bool(x.get('working_group'))))}</td></tr>"
         )
     out.append("</table>")
     return out

@@ -128,11 +128,27 @@ def test_checks_and_hazards_match_the_store_and_filter_by_day(
     assert got == sorted(h["_id"] for h in hazards if first <= h["found_at"][:10] <= TODAY.isoformat())
     everything = read_csv(client.get("/api/office/exports/hazards.csv", headers=office).content)
     assert len(everything) - 1 == len(hazards) > len(got)
+    header = everything[0]
+    assert header[:5] == ["隐患编号", "店铺编号", "店铺名称", "社区", "网格"]
+    assert header[8:12] == ["来源", "发现人", "发现人账号", "发现时间"]
     # The item in the checklist's words, not its id.
     words = {item.id: item.label_zh for item in default_template().items} | {"other": "其他问题"}
     item_of = {h["_id"]: h["item"] for h in hazards}
-    assert {r[0]: r[3] for r in everything[1:]} == {i: words.get(item, item) for i, item in item_of.items()}
-    assert not {r[3] for r in everything[1:]} & set(words)
+    assert {r[0]: r[5] for r in everything[1:]} == {i: words.get(item, item) for i, item in item_of.items()}
+    assert not {r[5] for r in everything[1:]} & set(words)
+    # The office files hazards per community and grid: the shop's, by name as the shops export gives them; and who
+    # found each, by name (the grid worker of a patrol, 店主 for a self-check), the account beside it.
+    shops = {r[0]: r for r in read_csv(client.get("/api/office/exports/shops.csv", headers=office).content)[1:]}
+    source = {h["_id"]: h["source"] for h in hazards}
+    checked_by = {e["_id"]: e["created_by"] for e in events}
+    for row in everything[1:]:
+        assert row[3:5] == shops[row[1]][4:6], row
+        account = checked_by[source[row[0]]]
+        name = "店主" if account.startswith("owner:") else staff[account]
+        assert (row[8], row[9], row[10]) == ("自查" if name == "店主" else "巡查", name, account), row
+    assert {r[9] for r in everything[1:]} > {"店主"} and not {r[9] for r in everything[1:]} & set(checked_by.values())
+    communities = {c["name"] for c in docs_of(district, {"community"})}
+    assert {r[3] for r in everything[1:]} <= communities
 
 
 def test_rankings_export_lists_the_months_snapshot(

@@ -173,6 +173,15 @@ def test_thirty_talks_recorded_at_once_are_all_kept(district: District) -> None:
 
 def test_the_report_the_export_and_the_e_file_say_what_was_done(district: District) -> None:
     d = district
+    # Nothing recorded yet: the flagged shop's working group reads 专班整治未组建 in the export, as on the screen and
+    # in the report (the export's column was empty while the shop had no follow-up at all).
+    export = d.world.client.get(f"/api/office/exports/rankings.csv?month={MONTH}", headers=d.zhao)
+    by_shop = {row[2]: row for row in csv.reader(io.StringIO(export.content.decode("utf-8-sig")))}
+    assert by_shop["S0001"][-4:] == ["是", "未约谈", "专项检查未安排", "专班整治未组建"]
+    assert by_shop["S0002"][-4:] == ["", "未约谈", "专项检查未安排", ""]  # black-listed, not flagged
+    html = d.world.client.get(f"/api/office/reports/{MONTH}.html", headers=d.zhao).text
+    assert "未约谈<br>专项检查未安排<br>专班整治未组建" in html
+
     assert _post(d, "S0001", TALK, d.zhao).status_code == 201
     assert _post(d, "S0001", GROUP, d.zhao).status_code == 201
     assert _post(d, "S0002", PLANNED, d.zhao).status_code == 201

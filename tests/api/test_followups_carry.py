@@ -218,6 +218,13 @@ def test_a_shop_flagged_off_the_black_list_has_a_working_group_recorded_and_noth
     assert [i["shop"] for i in july["items"]] == ["S0002"] and july["off_list"] == []
     [row] = d.get(f"/api/office/ranking?month={JULY}&working_group=1", d.zhao)["entries"]
     assert (row["shop"], row["list"], row["working_group"], row.get("followup")) == ("S0001", None, True, None)
+    # The export and the report say what the screen says of it (已出黑榜 · 专班整治未组建): both left it out.
+    export = client.get(f"/api/office/exports/rankings.csv?month={JULY}", headers=d.zhao)
+    rows = {row[2]: row for row in csv.reader(io.StringIO(export.content.decode("utf-8-sig")))}
+    assert rows["S0001"][-4:] == ["是", "", "", "专班整治未组建"] and rows["S0003"][-1] == ""
+    report = client.get(f"/api/office/reports/{JULY}.html", headers=d.zhao).text
+    assert "已出黑榜、列入专班整治、尚未组建：1 家" in report and "本月仍有专班整治" not in report
+    assert "（S0001）</td><td>未上榜</td><td>专班整治未组建</td>" in report
 
     # A talk and an inspection are for the black list's shops: refused, saying the group is what it may have.
     for body in (TALK, {**INSPECTION, "on": "2025-07-03"}):
