@@ -14,7 +14,8 @@ Rules (the validation report says which applied to each row):
   gets the next free one, and `assigned` says so).
 - A category is a survey word (餐饮, 面馆, 超市, …: `CATEGORIES`) or a category code (food, retail, …); empty is
   `other`. Any other word (美甲, 手机维修) is imported as `other` (其他), and a warning names the word and the line: a
-  first import registers every shop of the street, and the office changes the category later if one fits.
+  first import registers every shop of the street, and the office changes the category later if one fits. A shop
+  already registered keeps its category then (the one the office chose is not undone by importing the survey again).
 - A community is matched by its code or its name. A row naming a community finds its grid (by code or name) in that
   community only; a row naming none finds its grid by code, or by a name only one community's grid has (a name
   several communities use is refused: name the community). Unknown ones are refused per row, unless the import
@@ -54,6 +55,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from server.errors import CouchError, bad_request, too_large
+from server.exports import CATEGORY_NAME
 from server.models.common import KEY, PARTITION, reason_of
 from server.models.registry import Shop, shop_doc_id
 from server.registry import Registry, shipped_documents
@@ -679,6 +681,8 @@ class Importer:
             return self._refused(row, "code", f"店铺编号 {code} 已被登记。shop {code}: code already registered")
         if current is not None:
             shop = {**shop, "status": current["status"], "owner_activated": current["owner_activated"]}
+            if coded is None:  # the category the office gave the shop since (the warning asks it to) is kept
+                shop["category"] = category = str(current["category"])
         try:
             Shop.model_validate({"_id": shop_doc_id(code), "type": "shop", "schema": 1, **shop})
         except ValidationError as e:
@@ -688,7 +692,9 @@ class Importer:
             return self._refused(row, name, f"{_FORMAT.get(name, '这一格的内容不符合要求。')}{reason_of(e)}")
         await self._create(place)  # the row is taken: now its new community and grid are made
         if coded is None:
-            report.warnings.append(other_category(row.line, v["name"], word))
+            line, name = row.line, v["name"]
+            said = other_category(line, name, word) if current is None else kept_category(line, name, word, category)
+            report.warnings.append(said)
         self.first_line[code] = row.line
         self.taken_places.setdefault((v["name"], v["address"]), code)
         if given:
@@ -924,6 +930,16 @@ def other_category(line: int, name: str, label: str) -> str:
         "需要时可在“新增或修改店铺”中改为合适的类别。"
         f"line {line}: category {label} is not one of the categories, so the shop is imported as other (其他); "
         "change it under Add or edit a shop if one fits"
+    )
+
+
+def kept_category(line: int, name: str, label: str, category: str) -> str:
+    """The warning for a row of a registered shop whose category is no category's word: the shop keeps its category,
+    which the office may have chosen after the first import said 其他 (importing the survey again must not undo it)."""
+    said = CATEGORY_NAME.get(category, category)
+    return (
+        f"第 {line} 行“{name}”的类别“{label}”不是已有的类别，该店保留原来的类别“{said}”。"
+        f"line {line}: category {label} is not one of the categories, so the shop keeps its category {category}"
     )
 
 

@@ -347,6 +347,25 @@ def test_the_surveys_category_words_are_taken_and_a_shop_of_no_category_is_impor
     assert (after["K90"]["category"], after["K91"]["category"]) == ("other", "other") and "K92" not in after
 
 
+def test_importing_the_survey_again_keeps_the_category_the_office_chose_for_a_trade_of_no_category(
+    world: World,
+) -> None:
+    """The warning asks the office to give a 美甲 shop a fitting category; importing the same survey again (next
+    month's, with its new shops) set it back to 其他. A registered shop keeps its category, and the warning says so."""
+    rows = [HEADER, ["K90", "小美美甲", "路90号", "美甲", "wensan", "g1"]]
+    run(world, csv_bytes(rows), "text/csv")
+    office = world.login("wang", "wang-password")
+    resp = world.client.patch("/api/office/shops/K90", json={"category": "理发"}, headers=office)
+    assert resp.status_code == 200, resp.text
+    again = run(world, csv_bytes(rows), "text/csv")
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 1)
+    assert again["warnings"] == [
+        "第 2 行“小美美甲”的类别“美甲”不是已有的类别，该店保留原来的类别“理发美发”。"
+        "line 2: category 美甲 is not one of the categories, so the shop keeps its category hair_salon"
+    ]
+    assert shops(world)["K90"]["category"] == "hair_salon"
+
+
 def test_the_exports_category_names_import_again_as_their_categories() -> None:
     from server.exports import CATEGORY_NAME
     from server.importer import CATEGORIES
