@@ -39,6 +39,8 @@ async function dropCaches(keep: string | null): Promise<void> {
 }
 
 const urls = new Map<string, string>();
+/** Counts the sign-outs (`forgetPhotos`): a round that began before one keeps nothing and fetches no more. */
+let generation = 0;
 
 /** Drop every photo this phone keeps, the caches and their object URLs: at sign-out, so a phone handed on to
  *  another user holds none of the last one's shops' photos (its sign-in would drop them only at its first round). */
@@ -46,6 +48,8 @@ export async function forgetPhotos(): Promise<void> {
   for (const url of urls.values()) URL.revokeObjectURL(url);
   urls.clear();
   kept = null;
+  next = null; // the last user's photos, asked for while a round ran
+  generation += 1;
   try {
     if (typeof caches !== 'undefined') await dropCaches(null);
   } catch {
@@ -90,6 +94,7 @@ export async function keepPhotos(ids: string[]): Promise<void> {
   const round = `${cacheName()}\n${ids.slice(0, MAX_CACHED).join('\n')}`;
   if (round === kept) return;
   running = true; // before the first await: two calls in one turn make one round, then another
+  const began = generation;
   let complete = false;
   try {
     const cache = await openCache();
@@ -101,7 +106,8 @@ export async function keepPhotos(ids: string[]): Promise<void> {
     }
     complete = true;
     for (const path of wanted) {
-      if (!navigator.onLine) {
+      // Offline, or signed out meanwhile: the sign-out dropped this cache, and the token is no longer the user's.
+      if (!navigator.onLine || began !== generation) {
         complete = false;
         break;
       }
@@ -116,7 +122,8 @@ export async function keepPhotos(ids: string[]): Promise<void> {
       }
     }
   } finally {
-    kept = complete ? round : null;
+    // A round a sign-out overtook kept nothing: the same user signing in again has every photo fetched anew.
+    kept = complete && began === generation ? round : null;
     running = false;
     const wanted = next;
     next = null;

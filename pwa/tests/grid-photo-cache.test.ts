@@ -113,6 +113,33 @@ describe("the owners' photos kept for an offline day", () => {
     expect(await thumbUrl('S0001:photo:fixed')).toBeNull();
   });
 
+  it('keeps the photos again when the user signs back in after signing out during a round', async () => {
+    const { storage, api } = memoryCaches();
+    vi.stubGlobal('caches', api);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const fetched: string[] = [];
+    vi.stubGlobal('fetch', async (path: string) => {
+      fetched.push(path);
+      if (fetched.length === 1) await held; // a slow download: the owner signs out meanwhile
+      return new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } });
+    });
+    const { keepPhotos, forgetPhotos } = await import('../src/photo-cache');
+    const round = keepPhotos(['S0001:photo:a', 'S0001:photo:b']);
+    await vi.waitFor(() => expect(fetched).toHaveLength(1));
+    await forgetPhotos(); // signing out
+    release();
+    await round;
+    expect(fetched).toHaveLength(1); // no more fetched for a user who signed out
+    expect([...storage.keys()]).toEqual([]);
+    // The same owner signs in again, and the home asks for the same photos: they are on the phone for the offline day.
+    await keepPhotos(['S0001:photo:a', 'S0001:photo:b']);
+    expect([...(storage.get('mashang-grid-photos:grid:zhou')?.keys() ?? [])].sort()).toEqual([
+      '/sync/S0001%3Aphoto%3Aa/photo.jpg',
+      '/sync/S0001%3Aphoto%3Ab/photo.jpg',
+    ]);
+  });
+
   it('keeps none of them once the user signs out: a phone handed on holds nobody\'s photos', async () => {
     const { storage, api } = memoryCaches();
     vi.stubGlobal('caches', api);
