@@ -12,10 +12,15 @@ Rules (the validation report says which applied to each row):
   unchanged registry give the same codes; the report's `assigned` lists them by line for the posters. A new shop
   with a given code is written only if the code is still free (another import may have taken it meanwhile: it then
   gets the next free one, and `assigned` says so).
-- A category is a survey word (餐饮, 面馆, 超市, …: `CATEGORIES`) or a category code (food, retail, …); empty is
-  `other`. Any other word (美甲, 手机维修) is imported as `other` (其他), and a warning names the word and the line: a
-  first import registers every shop of the street, and the office changes the category later if one fits. A shop
-  already registered keeps its category then (the one the office chose is not undone by importing the survey again).
+- A category is a survey word (餐饮, 面馆, 超市, …: `CATEGORIES`) or a category code (food, retail, …); empty (or no
+  category column) is `other` for a new shop. Any other word (美甲, 手机维修) is imported as `other` (其他), and a
+  warning names the word and the line: a first import registers every shop of the street, and the office changes the
+  category later if one fits. A shop already registered keeps its category then, and when its cell is empty or the
+  file has no category column (the one the office chose is not undone by importing the survey again).
+- An empty cell or a column the file lacks never erases what the registry holds for a shop already registered: name,
+  address and grid are required (an empty one refuses the row), an empty code finds the shop by name and address,
+  an empty community finds the grid by itself (the shop's community is always its grid's), and the category stays.
+  A shop's status, owner activation, opening day, closures and moves are the registry's, never the file's.
 - A community is matched by its code or its name. A row naming a community finds its grid (by code or name) in that
   community only; a row naming none finds its grid by code, or by a name only one community's grid has (a name
   several communities use is refused: name the community). Unknown ones are refused per row, unless the import
@@ -26,7 +31,8 @@ Rules (the validation report says which applied to each row):
   rows are refused, and a warning names both, unless the import is told to create such ones (`create_similar`).
 - A code seen twice in the file: a row repeating the code of an accepted row is refused as a duplicate (a refused
   row does not count: a corrected row further down is taken). A code already in the registry updates that shop
-  (name, address, category; a new grid moves it); an unchanged row is counted as such.
+  (name, address, category; a new grid moves it); a row that changes none of them is counted as unchanged, in the
+  dry run as in the run.
 - The header is the first row naming the required columns among the first `HEADER_SEARCH` rows with a value: a
   survey's title row above it ("幸福街道店铺安全普查表", often merged across the columns) is passed over, and a warning
   says so.
@@ -681,7 +687,10 @@ class Importer:
             return self._refused(row, "code", f"店铺编号 {code} 已被登记。shop {code}: code already registered")
         if current is not None:
             shop = {**shop, "status": current["status"], "owner_activated": current["owner_activated"]}
-            if coded is None:  # the category the office gave the shop since (the warning asks it to) is kept
+            # The category the office gave the shop since is kept when the row names none (an empty cell, or no
+            # category column) or a word of no category (the warning asks the office to choose one): `other` is
+            # only a new shop's default, and importing the survey again must not undo the office's choice.
+            if coded is None or not word:
                 shop["category"] = category = str(current["category"])
         try:
             Shop.model_validate({"_id": shop_doc_id(code), "type": "shop", "schema": 1, **shop})

@@ -366,6 +366,64 @@ def test_importing_the_survey_again_keeps_the_category_the_office_chose_for_a_tr
     assert shops(world)["K90"]["category"] == "hair_salon"
 
 
+def test_an_empty_category_cell_keeps_the_category_the_office_chose_and_a_new_shop_is_other(world: World) -> None:
+    """Each month's survey is imported over the registry the office has edited since: an empty category cell set a
+    registered shop back to 其他, undoing the office's choice, and counted the row as updated. It is unchanged (the
+    dry run says so too); a new shop with an empty cell is 其他, and a cell with a value still updates the shop."""
+    rows = [
+        HEADER,
+        ["K80", "老王烟酒", "路80号", "", "wensan", "g1"],
+        ["K81", "阿强面馆", "路81号", "", "wensan", "g1"],
+    ]
+    run(world, csv_bytes(rows), "text/csv")
+    office = world.login("wang", "wang-password")
+    for code, word in (("K80", "超市"), ("K81", "餐饮")):
+        resp = world.client.patch(f"/api/office/shops/{code}", json={"category": word}, headers=office)
+        assert resp.status_code == 200, resp.text
+    rows[2][3] = "理发"  # next month's survey says what K81 is
+    rows.append(["K82", "新开小店", "路82号", "", "wensan", "g1"])
+    dry = run(world, csv_bytes(rows), "text/csv", "?dry_run=1")
+    again = run(world, csv_bytes(rows), "text/csv")
+    for said in (dry, again):
+        assert (said["created"], said["updated"], said["unchanged"], said["refused"]) == (1, 1, 1, 0)
+        assert said["warnings"] == []
+    after = shops(world)
+    assert [after[code]["category"] for code in ("K80", "K81", "K82")] == ["retail", "hair_salon", "other"]
+
+
+def test_a_survey_without_the_optional_columns_leaves_a_registered_shop_as_the_office_keeps_it(world: World) -> None:
+    """A survey with no category, community or code column (name, address and grid only) over shops the office has
+    categorised: the registered shops are found by name and address and keep their category and community, the rows
+    count as unchanged, and a new shop of the file is 其他."""
+    rows = [
+        HEADER,
+        ["K70", "张姐水果", "路70号", "水果店", "wensan", "g1"],
+        ["K71", "小李理发", "路71号", "", "wensan", "g1"],
+    ]
+    run(world, csv_bytes(rows), "text/csv")
+    office = world.login("wang", "wang-password")
+    resp = world.client.patch("/api/office/shops/K71", json={"category": "理发"}, headers=office)
+    assert resp.status_code == 200, resp.text
+    bare = [
+        ["店铺名称", "地址", "网格"],
+        ["张姐水果", "路70号", "g1"],
+        ["小李理发", "路71号", "g1"],
+        ["刚开业", "路72号", "g1"],
+    ]
+    dry = run(world, csv_bytes(bare), "text/csv", "?dry_run=1")
+    again = run(world, csv_bytes(bare), "text/csv")
+    for said in (dry, again):
+        assert (said["created"], said["updated"], said["unchanged"], said["refused"]) == (1, 0, 2, 0)
+        assert [(a["code"], a["registered"]) for a in said["assigned"]][:2] == [("K70", True), ("K71", True)]
+    after = shops(world)
+    assert [(after[c]["category"], after[c]["community"]) for c in ("K70", "K71")] == [
+        ("retail", "wensan"),
+        ("hair_salon", "wensan"),
+    ]
+    [new] = [s for s in after.values() if s["name"] == "刚开业"]
+    assert new["category"] == "other"
+
+
 def test_the_exports_category_names_import_again_as_their_categories() -> None:
     from server.exports import CATEGORY_NAME
     from server.importer import CATEGORIES
