@@ -1,10 +1,12 @@
 // The grid list worked out shop by shop and saved with the database's sequence: the same list as working it out from
 // every file, and opened again (or brought up to date after a patrol) without reading every document.
 import { describe, expect, it } from 'vitest';
-import type { Doc, PatrolDoc, SelfCheckDoc } from '../src/grid/docs';
+import type { Doc, Finding, PatrolDoc, RulesVersion, SelfCheckDoc } from '../src/grid/docs';
 import { dueList, groupByShop, photosToKeep, type ShopFile } from '../src/grid/due';
 import { compose, FEW_SHOPS, ListData, shopEntry, withoutShops, type ListSource, type ModelKey } from '../src/grid/list-model';
+import { NO_DISTRICT } from '../src/grid/rules';
 import { FakeLocalDb, shop } from './grid-fixtures';
+import rulesJson from '../../server/models/data/rules.json?raw';
 
 // Saturday 2026-11-28, 10:00 in Shanghai.
 const NOW = new Date('2026-11-28T02:00:00Z');
@@ -53,7 +55,7 @@ function docs(): Doc[] {
   return all;
 }
 
-const key = (extra: Partial<ModelKey> = {}): ModelKey => ({ user: 'grid:zhou01', refused: new Set(), ...extra });
+const key = (extra: Partial<ModelKey> = {}): ModelKey => ({ user: 'grid:zhou01', refused: new Set(), district: NO_DISTRICT, ...extra });
 
 describe('the list worked out shop by shop', () => {
   it('is the list worked out from every file: dues in order, and the photos to keep', () => {
@@ -196,5 +198,63 @@ describe('the saved list', () => {
     now.write(shop('S0099'));
     expect((await kept.refresh(key())).map((s) => s.facts.code)).toEqual(['S0099']);
     expect(app.calls).toEqual({ files: 1, file: [] });
+  });
+});
+
+describe('the alarms patrols saved on this phone will raise', () => {
+  const found = (item: string, severity: Finding['severity']): Finding => ({ id: item, item, severity, deadline: '2026-12-05' });
+  const RULES = JSON.parse(rulesJson) as RulesVersion; // threshold 10
+  const V1 = { key: 'district:rules@1-a', rules: [RULES], templates: [] };
+  // The office publishes a new version of the rules, from 2026-11-01: an alarm from 7 points on.
+  const V2 = { key: 'district:rules@2-b', rules: [{ ...RULES, version: 2, effective_from: '2026-11-01', alarm_threshold: 7 }], templates: [] };
+
+  it('rank their shops with the alarms, follow the rules the office publishes, and give way to the server’s', async () => {
+    const db = new FakeLocalDb();
+    db.write(...docs());
+    // Today, offline: a serious finding at S0020, a major and a general one (7 points) at S0021.
+    db.write({ ...patrol('S0020', 9, '2026-11-28'), findings: [found('open_flame', 'serious')] });
+    db.write({ ...patrol('S0021', 9, '2026-11-28'), findings: [found('escape_route', 'major'), found('wiring_ok', 'general')] });
+    db.write({
+      _id: 'S0010:alarm:01M7YN07V8XQJ7JEF02Y1D0001',
+      type: 'alarm',
+      shop: 'S0010',
+      status: 'open',
+      source: 'S0010:patrol:01M7YN07V8XQJ7JEF02Y1D0001',
+      items: [],
+      cost: 10,
+      created_at: '2026-11-27T10:00:00+08:00',
+    });
+    const list = new ListData(source(() => db));
+    const first = compose(await list.refresh(key({ district: V1 })), NOW);
+    // With the alarms, above every shop without one (S0020's hazard too puts it first).
+    expect(first.dues.slice(0, 2).map((d) => [d.code, d.openAlarms, d.pendingAlarms])).toEqual([
+      ['S0020', 0, 1],
+      ['S0010', 1, 0],
+    ]);
+    expect(first.dues.find((d) => d.code === 'S0021')).toMatchObject({ pendingAlarms: 0, openHazards: 2 });
+    await list.save();
+
+    // The new rules reach the phone: the saved list is not opened, and one in memory works every shop out again.
+    expect(await new ListData(source(() => db)).open(key({ district: V2 }))).toBeNull();
+    const phone = source(() => db);
+    const reopened = new ListData(phone);
+    expect(await reopened.open(key({ district: V1 }))).not.toBeNull();
+    const lowered = compose(await reopened.refresh(key({ district: V2 })), NOW);
+    expect(phone.calls).toEqual({ files: 1, file: [] });
+    expect(lowered.dues.slice(0, 3).map((d) => d.code).sort()).toEqual(['S0010', 'S0020', 'S0021']);
+
+    // S0020's patrol uploads: the server's alarm, named after it, comes back in its place.
+    db.write({
+      _id: 'S0020:alarm:01M7YN07V8XQJ7JEF02Y1D0009',
+      type: 'alarm',
+      shop: 'S0020',
+      status: 'open',
+      source: 'S0020:patrol:01M7YN07V8XQJ7JEF02Y1D0009',
+      items: [{ item: 'open_flame', severity: 'serious', hazard: 'S0020:hazard:01M7YN07V8XQJ7JEF02Y1D0009-open_flame' }],
+      cost: 10,
+      created_at: '2026-11-28T10:00:00+08:00',
+    });
+    const answered = compose(await reopened.refresh(key({ district: V2 })), NOW);
+    expect(answered.dues.find((d) => d.code === 'S0020')).toMatchObject({ openAlarms: 1, pendingAlarms: 0 });
   });
 });

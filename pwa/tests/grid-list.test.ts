@@ -1,13 +1,16 @@
 // @vitest-environment happy-dom
 // The grid worker's list marks the shops holding records the server has not acknowledged (有记录待上传), following the
 // push ledgers as they count again: by the shops, since one patrol acknowledged while another is written leaves the
-// number waiting as it was.
+// number waiting as it was. A patrol among them that will raise an alarm marks its shop 报警待上传, with the alarms.
 import { describe, expect, it, vi } from 'vitest';
+import type { Doc, PatrolDoc } from '../src/grid/docs';
 import { groupByShop } from '../src/grid/due';
+import { shop } from './grid-fixtures';
 
 const state = vi.hoisted(() => ({
   db: { get: async () => Promise.reject(new Error('missing')), put: async () => ({}), info: async () => ({ update_seq: 0 }) },
   waiting: new Set<string>(),
+  docs: null as Doc[] | null, // the phone's documents; by default two shops and nothing else
   listeners: [] as ((status: { pendingDocs: number; pendingPhotos: number }) => void)[],
 }));
 
@@ -29,7 +32,8 @@ vi.mock('../src/sync-status', () => ({
 vi.mock('../src/grid/data', async () => {
   const { shop } = await import('./grid-fixtures');
   return {
-    loadShopFiles: async () => groupByShop([shop('S0001'), shop('S0002')]),
+    loadShopFiles: async () => groupByShop(state.docs ?? [shop('S0001'), shop('S0002')]),
+    loadDistrict: async () => ({ key: '', rules: [], templates: [] }),
     shopFilesAt: () => 2,
     shopsChangedSince: async () => ({ shops: new Set<string>(), seq: 2 }),
     loadShopFile: async () => null,
@@ -51,5 +55,32 @@ describe("the grid list's 有记录待上传 marks", () => {
     state.waiting = new Set(['S0002']);
     for (const listener of state.listeners) listener({ pendingDocs: 1, pendingPhotos: 0 });
     expect(marked()).toEqual(['S0002']);
+  });
+
+  it('marks a shop whose patrol saved here will raise an alarm 报警待上传, first, with a red edge', async () => {
+    const { listView } = await import('../src/grid/list');
+    const serious: PatrolDoc = {
+      _id: 'S0002:patrol:01M7YN07V8XQJ7JEF02Y1DNS10',
+      type: 'patrol',
+      shop: 'S0002',
+      performed_at: new Date().toISOString(),
+      created_by: 'grid:zhou01',
+      device: 'd-1',
+      template: 'district:template:fire-gas',
+      template_version: 1,
+      answers: {},
+      findings: [{ id: 'open_flame', item: 'open_flame', severity: 'serious', deadline: '2099-12-31' }],
+    };
+    state.waiting = new Set(['S0002']);
+    state.docs = [shop('S0001', { name: '甲店' }), shop('S0002', { name: '乙店' }), serious];
+    const view = listView('');
+    document.body.replaceChildren(view.node);
+    const pending = (): HTMLElement | null => view.node.querySelector('a.g-shop[data-shop="S0002"] [data-due="alarm-pending"]');
+    await vi.waitFor(() => expect(pending()).not.toBeNull());
+    expect(pending()?.textContent).toBe('报警待上传 1');
+    const cards = [...view.node.querySelectorAll<HTMLElement>('a.g-shop')];
+    expect(cards.map((a) => a.dataset.shop)).toEqual(['S0002', 'S0001']);
+    expect(cards[0]?.classList.contains('urgent')).toBe(true);
+    expect(view.node.querySelector('a.g-shop[data-shop="S0001"] [data-due^="alarm"]')).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 """A grid worker's patrol day in a real Chromium: signed in once online, then three shops patrolled with no network
-(one serious finding with a photo), and back online the patrols reach the server and the alarm the office's desk."""
+(one serious finding with a photo, its alarm marked 报警待上传 on the phone), and back online the patrols reach the
+server and the alarm the office's desk, and the server's alarm replaces the phone's mark."""
 
 from __future__ import annotations
 
@@ -115,10 +116,20 @@ def test_a_patrol_day_offline_reaches_the_office(gateway: Gateway, context: Any,
     # Three patrols and a photo wait (the count follows each write by a moment).
     page.wait_for_function("Number(document.querySelector('[data-sync-state]').dataset.pending) >= 4")
     assert page.get_attribute("[data-sync-state]", "data-sync-state") == "offline"
-    # The e-file shows the new hazard at once, marked as not yet synced.
+    # The serious finding's alarm shows at once, ranked with the alarms; the clean patrols raise none.
+    card = page.locator(f'a.g-shop[data-shop="{serious}"]')
+    assert card.locator('[data-due="alarm-pending"]').inner_text() == "报警待上传 1"
+    assert int(card.get_attribute("data-urgency") or "0") >= 1000
+    for code in clean:
+        assert page.locator(f'a.g-shop[data-shop="{code}"] [data-due="alarm-pending"]').count() == 0
+    # The e-file shows the new hazard at once, marked as not yet synced, and says when its alarm goes up.
     page.click(f'a.g-shop[data-shop="{serious}"]')
     page.wait_for_selector('li.g-hazard[data-hazard$="-open_flame"] [data-provisional]')
     assert page.locator('li.g-hazard[data-hazard$="-open_flame"]').count() == 1
+    pending = page.locator('li.g-alarm[data-status="pending"]')
+    assert "巡查上传后即向安监所报警" in pending.inner_text()
+    patrol_id = pending.get_attribute("data-alarm-pending") or ""
+    assert page.locator(f'li.g-event[data-event="{patrol_id}"] [data-patrol-alarm]').count() == 1
 
     context.set_offline(False)
     page.wait_for_selector('[data-sync-state="synced"]', timeout=60_000)
@@ -127,6 +138,15 @@ def test_a_patrol_day_offline_reaches_the_office(gateway: Gateway, context: Any,
     page.wait_for_function(
         "document.querySelectorAll('li.g-hazard[data-hazard$=\"-open_flame\"] [data-provisional]').length === 0"
     )
+    # So does the server's alarm, named after the patrol, in place of the phone's mark; not announced as news to the
+    # worker who raised it.
+    alarm_id = f"{serious}:alarm:{patrol_id.split(':')[2]}"
+    page.wait_for_selector(f'li.g-alarm[data-alarm="{alarm_id}"][data-status="open"]')
+    assert page.locator('li.g-alarm[data-status="pending"], [data-patrol-alarm]').count() == 0
+    page.go_back()
+    page.wait_for_selector(f'a.g-shop[data-shop="{serious}"] [data-due="alarm"]')
+    page.wait_for_selector(f'a.g-shop[data-shop="{serious}"] [data-due="alarm-pending"]', state="detached")
+    assert page.locator(".g-alarm-news").is_hidden()
 
     # Every patrol is on the server, the serious one with its finding and photo.
     for code in [serious, *clean]:

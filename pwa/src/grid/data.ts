@@ -5,6 +5,7 @@ import { apiFetch } from '../session';
 import type { Doc, RulesVersion, ShopDoc, TemplateDoc } from './docs';
 import { groupByShop, type ShopFile } from './due';
 import { ShopFileCache } from './shop-files';
+import type { District } from './rules';
 
 // Types the shop list needs (the second part of `{shop}:{type}:{key}`, or `{shop}:score`); fixes and verdicts too,
 // since one written offline changes what a shop still waits for (../due pendingVerdict).
@@ -112,4 +113,30 @@ export async function loadRulesVersions(): Promise<RulesVersion[]> {
   return docsOf(res.rows).filter(
     (d): d is RulesVersion => d.type === 'rules' && /^district:rules(:v\d+)?$/.test(d._id),
   );
+}
+
+let district: { db: unknown; district: District } | null = null;
+let districtRead: Promise<unknown> = Promise.resolve();
+
+/** The rules versions and templates on the phone (`loadRulesVersions`, `loadAllTemplates`), which the list's alarms to
+ *  come are worked out by: read again only when one of them changed (their ids and revisions, read first, say so),
+ *  since the list asks on every redraw. One read at a time, answered in the order asked: a list's later redraw never
+ *  gets an older district than an earlier one. */
+export function loadDistrict(): Promise<District> {
+  const next = districtRead.then(readDistrict);
+  districtRead = next.catch(() => undefined);
+  return next;
+}
+
+async function readDistrict(): Promise<District> {
+  const db = localDb();
+  const revs = async (prefix: string): Promise<string[]> => {
+    const res = await db.allDocs({ startkey: prefix, endkey: `${prefix}\ufff0` });
+    return res.rows.map((r) => `${r.id}@${r.value.rev}`);
+  };
+  const key = [...(await revs('district:rules')), ...(await revs('district:template:'))].join('\n');
+  if (district?.db === db && district.district.key === key) return district.district;
+  const [rules, templates] = await Promise.all([loadRulesVersions(), loadAllTemplates()]);
+  district = { db, district: { key, rules, templates } };
+  return district.district;
 }

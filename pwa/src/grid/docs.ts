@@ -143,6 +143,11 @@ export interface TemplateDoc extends Doc {
 export interface RulesDoc extends Doc {
   type: 'rules';
   deadline_days: Record<Severity, number>;
+  /** What the alarm rule reads (./rules); optional: SPEC's defaults stand in for a field the phone lacks. */
+  hazard_cost?: Record<Severity, number>;
+  false_self_report_cost?: number;
+  alarm_threshold?: number;
+  alarm_on_serious?: boolean;
 }
 
 /** A published version of the rules as the phone holds it (the `district` partition replicates to every phone):

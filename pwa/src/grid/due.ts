@@ -9,10 +9,12 @@ import type {
   RectificationDoc,
   ScoreDoc,
   SelfCheckDoc,
+  Severity,
   ShopDoc,
   VerificationDoc,
 } from './docs';
 import { OTHER_ITEM, splitId } from './docs';
+import { declaredInOrder, falseReportCost, hazardCost, NO_DISTRICT, raisesAlarm, rulesOn, templateVersion, type District } from './rules';
 import { namesHazard } from '../owner-hazards';
 import { addDays, dayOf, isoWeek, monthBefore, shanghaiDay } from '../ulid';
 
@@ -151,6 +153,71 @@ export function foundAgain(hazards: readonly HazardDoc[], at: string, item: stri
   );
 }
 
+/** An alarm a patrol on this phone will raise once the server has it: the list and the e-file say so on an offline
+ *  day, before the server's alarm (which only the server writes) comes back. */
+export interface PendingAlarm {
+  /** The patrols of the visit (one per checklist module): the server names its alarm after one of them. */
+  patrols: string[];
+  performed_at: string;
+  /** The new hazards, each with the patrol (module) that found it. */
+  items: { item: string; severity: Severity; hazard: string; patrol: string }[];
+  cost: number;
+}
+
+/**
+ * The alarms this phone's patrols will raise (server/validators/projections.py `_patrol` and `alarms`): of each visit
+ * (the patrols of one worker at one moment, one per module: the server's submission) that the server has not answered
+ * with an alarm named after one of its patrols, the new hazards (`provisionalHazards`: not those found again) cost
+ * their severity's points (or their item's own), each +3 where the shop's latest self-check before it declared the
+ * item in order; the visit alarms when they reach the threshold or one is serious, by the rules in force on its day.
+ * Once the server has the patrol its hazards are no longer provisional: nothing is pending, alarm or none.
+ */
+export function pendingAlarms(file: ShopFile, district: District = NO_DISTRICT): PendingAlarm[] {
+  const provisional = provisionalHazards(file).sort((a, b) => Date.parse(a.found_at) - Date.parse(b.found_at));
+  if (!provisional.length) return [];
+  const raised = new Set(file.alarms.map((a) => splitId(a._id)[2]));
+  const byId = new Map(file.patrols.map((p) => [p._id, p]));
+  const visits = new Map<string, { patrols: PatrolDoc[]; found: HazardDoc[] }>();
+  const kept: HazardDoc[] = [];
+  for (const hazard of provisional) {
+    const patrol = byId.get(hazard.source);
+    // An item a patrol earlier on this phone found is that hazard again (a second visit before the first uploaded).
+    if (!patrol || foundAgain(kept, hazard.found_at, hazard.item)) continue;
+    kept.push(hazard);
+    const key = `${patrol.created_by}\n${Date.parse(patrol.performed_at)}`;
+    const visit = visits.get(key) ?? { patrols: file.patrols.filter((p) => `${p.created_by}\n${Date.parse(p.performed_at)}` === key), found: [] };
+    visit.found.push(hazard);
+    visits.set(key, visit);
+  }
+  const pending: PendingAlarm[] = [];
+  for (const { patrols, found } of visits.values()) {
+    if (patrols.some((p) => raised.has(splitId(p._id)[2]))) continue;
+    const at = patrols[0]!.performed_at;
+    const rules = rulesOn(district.rules, dayOf(at));
+    let cost = 0;
+    for (const hazard of found) {
+      const patrol = byId.get(hazard.source)!;
+      const template = templateVersion(district.templates, patrol.template, patrol.template_version);
+      cost += hazardCost(rules, hazard.severity, template?.items.find((i) => i.id === hazard.item) ?? null);
+      if (declaredBefore(file, district, at, hazard.item)) cost += falseReportCost(rules);
+    }
+    if (raisesAlarm(rules, cost, found.map((h) => h.severity))) {
+      const items = found.map((h) => ({ item: h.item, severity: h.severity, hazard: h._id, patrol: h.source }));
+      pending.push({ patrols: patrols.map((p) => p._id), performed_at: at, items, cost });
+    }
+  }
+  return pending;
+}
+
+/** Whether the shop's latest self-check before `at` (of any module) declared `item` in order. */
+function declaredBefore(file: ShopFile, district: District, at: string, item: string): boolean {
+  const check = file.selfChecks.find((c) => Date.parse(c.performed_at) < Date.parse(at)); // newest first
+  const answer = check?.answers[item];
+  if (!check || !answer) return false;
+  const template = templateVersion(district.templates, check.template, check.template_version);
+  return !!template && declaredInOrder(template.items.find((i) => i.id === item) ?? null, answer.value);
+}
+
 /** The server's hazards and this device's provisional ones, newest first. */
 export function allHazards(file: ShopFile): HazardDoc[] {
   return newestFirst([...file.hazards, ...provisionalHazards(file)]);
@@ -221,14 +288,16 @@ export interface Due {
   overdueHazards: number;
   toVerify: number; // rectified by the owner, waiting for a grid worker's verification
   openAlarms: number;
+  /** Alarms this phone's patrols will raise once uploaded (`pendingAlarms`): 报警待上传, ranked as alarms. */
+  pendingAlarms: number;
   lastPatrol: string | null; // performed_at
   lastSelfCheck: string | null;
   urgency: number;
   closed: boolean;
 }
 
-/** Weights: an open alarm outranks everything, then overdue hazards, fixes to verify, open hazards, a patrol missed
- * last month, the month's patrol, the week's self-check. A missed patrol (taking the place of the month's) outranks the
+/** Weights: an open alarm (or one a patrol on this phone will raise) outranks everything, then overdue hazards, fixes
+ * to verify, open hazards, a patrol missed last month, the month's patrol, the week's self-check. A missed patrol (taking the place of the month's) outranks the
  * month's patrol with the self-check missing too (13), and stays under one open hazard with it (20): on the 1st every
  * shop owes the month's patrol, and those that missed last month's must not drown among those patrolled yesterday. */
 const WEIGHT = { alarm: 1000, overdue: 100, verify: 40, hazard: 20, patrolMissed: 15, patrol: 10, selfCheck: 3 } as const;
@@ -257,9 +326,11 @@ export interface ShopFacts {
   /** Of those, the fixes waiting for a verdict this phone has not given yet. */
   toVerify: number;
   openAlarms: number;
+  pendingAlarms: number;
 }
 
-export function shopFacts(file: ShopFile): ShopFacts {
+/** `district`: the rules and templates the alarm rule reads (`pendingAlarms`). */
+export function shopFacts(file: ShopFile, district: District = NO_DISTRICT): ShopFacts {
   // A fix this phone passed (offline, or not taken by the server yet) is dealt with: the list no longer counts it as
   // a hazard still open (未销号隐患) on the card the worker just verified. A failed verdict reopens it: still open.
   const unresolved = stillOpen(file);
@@ -277,6 +348,7 @@ export function shopFacts(file: ShopFile): ShopFacts {
     unresolved: unresolved.map((h) => ({ status: h.status, deadline: h.deadline })),
     toVerify: unresolved.filter((h) => h.status === 'rectified' && !pendingVerdict(file, h)).length,
     openAlarms: file.alarms.filter((a) => a.status !== 'resolved').length,
+    pendingAlarms: pendingAlarms(file, district).length,
   };
 }
 
@@ -290,10 +362,10 @@ export function dueOn(facts: ShopFacts, now: Date): Due {
   const patrolOverdue = !registeredThisMonth && !facts.patrolMonths.some((m) => m >= lastMonth);
   const selfCheckMissing = !facts.selfCheckWeeks.includes(weekOfDay(today));
   const overdueHazards = facts.unresolved.filter((h) => isOverdue(h, today)).length;
-  const { unresolved, toVerify, openAlarms, closed } = facts;
+  const { unresolved, toVerify, openAlarms, pendingAlarms: pending, closed } = facts;
   const urgency = closed
     ? -1
-    : WEIGHT.alarm * openAlarms +
+    : WEIGHT.alarm * (openAlarms + pending) +
       WEIGHT.overdue * overdueHazards +
       WEIGHT.verify * toVerify +
       WEIGHT.hazard * (unresolved.length - overdueHazards - toVerify) +
@@ -311,6 +383,7 @@ export function dueOn(facts: ShopFacts, now: Date): Due {
     overdueHazards,
     toVerify,
     openAlarms,
+    pendingAlarms: pending,
     lastPatrol: facts.lastPatrol,
     lastSelfCheck: facts.lastSelfCheck,
     urgency,
@@ -318,8 +391,8 @@ export function dueOn(facts: ShopFacts, now: Date): Due {
   };
 }
 
-export function dueAt(file: ShopFile, now: Date): Due {
-  return dueOn(shopFacts(file), now);
+export function dueAt(file: ShopFile, now: Date, district: District = NO_DISTRICT): Due {
+  return dueOn(shopFacts(file, district), now);
 }
 
 /** Most urgent first; equal urgency: the lower score first, then the shop code. Closed shops last. */
@@ -351,7 +424,7 @@ export type DueFilter = 'all' | 'patrol' | 'problems';
  * under "all". */
 export function filterDues(dues: Due[], filter: DueFilter): Due[] {
   if (filter === 'patrol') return dues.filter((d) => !d.closed && d.patrolDue);
-  if (filter === 'problems') return dues.filter((d) => !d.closed && (d.openHazards > 0 || d.openAlarms > 0));
+  if (filter === 'problems') return dues.filter((d) => !d.closed && (d.openHazards > 0 || d.openAlarms > 0 || d.pendingAlarms > 0));
   return dues;
 }
 

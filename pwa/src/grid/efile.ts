@@ -3,7 +3,7 @@
 import { h } from '../dom';
 import type { View } from '../views';
 import { uploadState, whileShown } from '../db';
-import { loadAllTemplates, loadShopFile } from './data';
+import { loadDistrict, loadShopFile } from './data';
 import type {
   AlarmDoc,
   EventDoc,
@@ -15,11 +15,25 @@ import type {
   VerificationDoc,
 } from './docs';
 import { splitId } from './docs';
-import { addDays, allHazards, dayOf, dueAt, isOverdue, pendingVerdict, rectificationsOf, statusToday, withoutRefused, type ShopFile } from './due';
+import {
+  addDays,
+  allHazards,
+  dayOf,
+  dueAt,
+  isOverdue,
+  pendingAlarms,
+  pendingVerdict,
+  rectificationsOf,
+  statusToday,
+  withoutRefused,
+  type PendingAlarm,
+  type ShopFile,
+} from './due';
 import { joinList } from '../i18n';
 import { namesHazard } from '../owner-hazards';
 import { gt } from './i18n';
 import { hazardItems } from './patrol-logic';
+import type { District } from './rules';
 import { badge, hazardName, itemName, notice, section, severityBadge, shortDay, templateOf, thumbs, type Tone } from './ui';
 import { shanghaiDay } from '../ulid';
 
@@ -104,6 +118,24 @@ function alarmCard(alarm: AlarmDoc, templates: TemplateDoc[]): HTMLElement {
   );
 }
 
+/** An alarm a patrol on this phone will raise (../due pendingAlarms), until the server's comes back in its place: on a
+ *  day without signal the worker sees the serious finding registered, and when the office gets it. */
+function pendingAlarmCard(alarm: PendingAlarm, templates: TemplateDoc[], upload: Upload): HTMLElement {
+  const unsent = alarm.patrols.some((id) => upload.unsent.has(id));
+  return h(
+    'li',
+    { class: 'g-alarm', 'data-alarm-pending': alarm.patrols.join(' '), 'data-status': 'pending' },
+    h(
+      'div',
+      { class: 'g-shop-head' },
+      h('strong', {}, gt('alarm.pendingAt', { day: shortDay(alarm.performed_at) })),
+      badge(gt('alarm.pending'), 'bad'),
+    ),
+    h('div', {}, joinList(alarm.items.map((i) => hazardName(templates, i.item)))),
+    h('p', { class: 'muted' }, gt(unsent ? 'alarm.pendingUnsent' : 'alarm.pendingSent')),
+  );
+}
+
 const RESOLVED_SHOWN_DAYS = 30;
 
 function recentlyResolved(alarm: AlarmDoc, today: string): boolean {
@@ -145,7 +177,16 @@ function uploadBadge(id: string, upload: Upload): HTMLElement | null {
   return upload.unsent.has(id) ? badge(gt('event.waiting'), 'warn', { 'data-unsent': '' }) : null;
 }
 
-function historyEntry(doc: EventDoc, templates: TemplateDoc[], hazards: readonly HazardDoc[], upload: Upload): HTMLElement {
+/** What the e-file's records need besides the record: the templates, the hazards, what waits or was refused, and the
+ *  patrols whose alarm is still to go up (`pendingAlarms`). */
+interface Context {
+  templates: TemplateDoc[];
+  hazards: readonly HazardDoc[];
+  upload: Upload;
+  alarming: ReadonlySet<string>;
+}
+
+function historyEntry(doc: EventDoc, { templates, hazards, upload, alarming }: Context): HTMLElement {
   const parts: (string | HTMLElement | null)[] = [];
   let photos: string[] = [];
   if (doc.type === 'self_check') {
@@ -162,6 +203,10 @@ function historyEntry(doc: EventDoc, templates: TemplateDoc[], hazards: readonly
     if (patrol.verified_self_checks?.length) parts.push(' · ' + gt('event.verified', { n: patrol.verified_self_checks.length }));
     if (findings.length)
       parts.push(h('div', { class: 'muted' }, joinList(findings.map((f) => itemName(templates, f.item)))));
+    if (alarming.has(patrol._id)) {
+      const note = gt(upload.unsent.has(patrol._id) ? 'alarm.pendingUnsent' : 'alarm.pendingSent');
+      parts.push(h('div', { 'data-patrol-alarm': '' }, badge(gt('alarm.pending'), 'bad'), ' ', note));
+    }
     photos = [
       ...Object.values(patrol.answers).flatMap((a) => a.photos ?? []),
       ...findings.flatMap((f) => f.photos ?? []),
@@ -195,12 +240,13 @@ function historyEntry(doc: EventDoc, templates: TemplateDoc[], hazards: readonly
 
 const HISTORY_TYPES = new Set(['self_check', 'patrol', 'rectification', 'verification']);
 
-function render(file: ShopFile, templates: TemplateDoc[], upload: Upload): HTMLElement[] {
+function render(file: ShopFile, district: District, upload: Upload): HTMLElement[] {
+  const templates = [...district.templates];
   const now = new Date();
   const today = shanghaiDay(now.getTime());
   // What counts (what is due, the hazards, the verdicts) leaves out what the server refused; the history shows it.
   const counted = withoutRefused(file, upload.refused);
-  const due = dueAt(counted, now);
+  const due = dueAt(counted, now, district);
   const score = file.score;
   const code = file.shop.code;
 
@@ -241,6 +287,8 @@ function render(file: ShopFile, templates: TemplateDoc[], upload: Upload): HTMLE
 
   // Open alarms, and those the office closed in the last month: the worker sees how it ended, not a vanished alarm.
   const openAlarms = file.alarms.filter((a) => a.status !== 'resolved' || recentlyResolved(a, today));
+  // Those a patrol on this phone will raise: the worker's serious finding registered, before the server has it.
+  const pending = pendingAlarms(counted, district);
   const hazards = allHazards(counted);
   const unresolved = hazards.filter((hz) => hz.status !== 'closed');
   // What needs the worker first: fixes to verify, then overdue, then the nearest deadline.
@@ -252,6 +300,9 @@ function render(file: ShopFile, templates: TemplateDoc[], upload: Upload): HTMLE
     .sort((a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at))
     .slice(0, 60);
 
+  // The records of the patrols (modules) whose findings raise them.
+  const alarming = new Set(pending.flatMap((a) => a.items.map((i) => i.patrol)));
+  const context: Context = { templates, hazards, upload, alarming };
   const closedList = keptOpen(
     `${code}:closed`,
     h('details', { class: 'g-closed' }, h('summary', {}, gt('efile.closedHazards', { n: closed.length }))),
@@ -267,7 +318,7 @@ function render(file: ShopFile, templates: TemplateDoc[], upload: Upload): HTMLE
           'details',
           { class: 'g-closed', 'data-older': '' },
           h('summary', {}, gt('efile.olderRecords', { n: older.length })),
-          h('ul', { class: 'g-list' }, ...older.map((d) => historyEntry(d, templates, hazards, upload))),
+          h('ul', { class: 'g-list' }, ...older.map((d) => historyEntry(d, context))),
         ),
       )
     : null;
@@ -285,8 +336,16 @@ function render(file: ShopFile, templates: TemplateDoc[], upload: Upload): HTMLE
     scoreboard,
     lists,
     actions,
-    openAlarms.length
-      ? section(gt('efile.alarms'), h('ul', { class: 'g-list' }, ...openAlarms.map((a) => alarmCard(a, templates))))
+    openAlarms.length || pending.length
+      ? section(
+          gt('efile.alarms'),
+          h(
+            'ul',
+            { class: 'g-list' },
+            ...pending.map((a) => pendingAlarmCard(a, templates, upload)),
+            ...openAlarms.map((a) => alarmCard(a, templates)),
+          ),
+        )
       : null,
     section(
       gt('efile.hazards'),
@@ -297,7 +356,7 @@ function render(file: ShopFile, templates: TemplateDoc[], upload: Upload): HTMLE
     ),
     section(
       gt('efile.history'),
-      history.length ? h('ul', { class: 'g-list' }, ...recent.map((d) => historyEntry(d, templates, hazards, upload))) : notice(gt('efile.noHistory')),
+      history.length ? h('ul', { class: 'g-list' }, ...recent.map((d) => historyEntry(d, context))) : notice(gt('efile.noHistory')),
       olderList,
     ),
   ].filter((n): n is HTMLElement => n !== null);
@@ -329,7 +388,7 @@ export function efileView(code: string): View {
       }
       const events = [...file.patrols, ...file.selfChecks, ...file.others].map((d) => d._id);
       const upload = await uploadState(events).catch(() => ({ unsent: new Set<string>(), refused: new Set<string>() }));
-      node.replaceChildren(back, ...render(file, await loadAllTemplates(), upload));
+      node.replaceChildren(back, ...render(file, await loadDistrict(), upload));
     })();
   };
   whileShown(node, reload); // listen first, then read (see the list); it follows what waits and what was refused too

@@ -5,6 +5,7 @@
 // shows the saved list when nothing was written since; and once shown, a few changes (the patrol just submitted)
 // re-read only their shops. Tested in tests/grid-list-model.test.ts.
 import { byUrgency, dueOn, latestPhotos, photosToPatrol, shopFacts, verifyPhotos, withoutRefused, type Due, type ShopFacts, type ShopFile } from './due';
+import { NO_DISTRICT, type District } from './rules';
 
 /** One shop's part of the list, true on any day. */
 export interface ShopEntry {
@@ -22,13 +23,15 @@ export interface ListModel {
   photos: string[];
 }
 
-/** Worked out again only for a file that changed: the files of shops nothing changed at are the same objects from one
- *  read to the next (./shop-files). */
-const entries = new WeakMap<ShopFile, ShopEntry>();
+/** Worked out again only for a file that changed (the files of shops nothing changed at are the same objects from one
+ *  read to the next, ./shop-files), or when the district's rules or templates did (a patrol's alarm depends on them). */
+const entries = new WeakMap<ShopFile, { district: string; entry: ShopEntry }>();
 
-export function shopEntry(file: ShopFile): ShopEntry {
-  let entry = entries.get(file);
-  if (!entry) entries.set(file, (entry = { facts: shopFacts(file), photos: latestPhotos(file), fixPhotos: verifyPhotos(file) }));
+export function shopEntry(file: ShopFile, district: District = NO_DISTRICT): ShopEntry {
+  const known = entries.get(file);
+  if (known?.district === district.key) return known.entry;
+  const entry = { facts: shopFacts(file, district), photos: latestPhotos(file), fixPhotos: verifyPhotos(file) };
+  entries.set(file, { district: district.key, entry });
   return entry;
 }
 
@@ -43,10 +46,12 @@ export function withoutShops(shops: readonly ShopEntry[], outside: ReadonlySet<s
   return outside.size === 0 ? [...shops] : shops.filter((s) => !outside.has(s.facts.code));
 }
 
-/** What the list was worked out for: the user, and the ids the server refused (../due withoutRefused). */
+/** What the list was worked out for: the user, the ids the server refused (../due withoutRefused), and the district's
+ *  rules and templates (../data loadDistrict) its alarms to come are worked out by. */
 export interface ModelKey {
   user: string;
   refused: ReadonlySet<string>;
+  district: District;
 }
 
 /** The calls of the local database the saved list needs. A `_local` document: it never replicates, and it goes with
@@ -72,7 +77,8 @@ export interface ListSource {
 
 export const SAVED_ID = '_local/grid-list';
 /** The shape of what is saved (`ShopEntry`, ../due `ShopFacts`): a release that changes it ignores older saves. */
-const SAVED_VERSION = 3; // 2: a shop's `opened` day; 3: `fixPhotos`, and a fix passed here no longer counts open
+const SAVED_VERSION = 4; // 2: a shop's `opened` day; 3: `fixPhotos`, and a fix passed here no longer counts open;
+// 4: `pendingAlarms`, and the district it was worked out by
 /** More shops changed than this since the list was worked out: read every document instead of shop by shop. */
 export const FEW_SHOPS = 20;
 
@@ -81,6 +87,8 @@ interface Saved {
   version: number;
   user: string;
   refused: string;
+  /** The `key` of the district the shops were worked out by. */
+  district: string;
   seq: number | string;
   shops: Record<string, ShopEntry>;
 }
@@ -114,6 +122,7 @@ export class ListData {
       return null; // never saved
     }
     if (found.version !== SAVED_VERSION || found.user !== key.user || found.refused !== refusedKey(key.refused)) return null;
+    if (found.district !== key.district.key) return null; // the office published rules or a checklist since
     if (!found.shops || typeof found.shops !== 'object') return null;
     const { update_seq: seq } = await this.source.store.info();
     if (String(seq) !== String(found.seq) || (this.shops && this.db === this.source.store)) return null; // read meanwhile
@@ -147,6 +156,7 @@ export class ListData {
         version: SAVED_VERSION,
         user: key.user,
         refused: refusedKey(key.refused),
+        district: key.district.key,
         seq: at,
         shops: Object.fromEntries(shops),
       };
@@ -161,7 +171,7 @@ export class ListData {
     if (patched) return patched;
     const db = this.source.store;
     const files = await this.source.files();
-    this.shops = new Map([...files].map(([code, file]) => [code, shopEntry(withoutRefused(file, key.refused))]));
+    this.shops = new Map([...files].map(([code, file]) => [code, shopEntry(withoutRefused(file, key.refused), key.district)]));
     this.at = this.source.filesAt();
     this.key = key;
     this.db = db;
@@ -172,7 +182,7 @@ export class ListData {
   private async patch(key: ModelKey): Promise<ShopEntry[] | null> {
     const { shops, at, key: was } = this;
     if (!shops || at === null || !was || this.db !== this.source.store || this.source.filesAt() !== null) return null;
-    if (was.user !== key.user) return null;
+    if (was.user !== key.user || was.district.key !== key.district.key) return null; // every shop's alarms to come
     const { shops: changed, seq } = await this.source.changedSince(at);
     // A refusal since (or one dismissed and gone from the list) changes what counts at its shop.
     for (const id of key.refused) if (!was.refused.has(id)) changed.add(shopOf(id));
@@ -180,7 +190,7 @@ export class ListData {
     if (changed.size > FEW_SHOPS) return null;
     for (const code of changed) {
       const file = await this.source.file(code);
-      if (file) shops.set(code, shopEntry(withoutRefused(file, key.refused)));
+      if (file) shops.set(code, shopEntry(withoutRefused(file, key.refused), key.district));
       else shops.delete(code);
     }
     this.at = seq;

@@ -7,7 +7,7 @@ import { localDb, refusedIds, shopsWaiting, whileShown } from '../db';
 import { currentSession } from '../session';
 import { getSyncStatus, onSyncStatus } from '../sync-status';
 import { shanghaiDay } from '../ulid';
-import { askShops, loadShopFile, loadShopFiles, shopFilesAt, shopsChangedSince } from './data';
+import { askShops, loadDistrict, loadShopFile, loadShopFiles, shopFilesAt, shopsChangedSince } from './data';
 import { filterDues, matches, monthProgress, type Due, type DueFilter } from './due';
 import { compose, ListData, withoutShops, type ListModel, type ModelKey, type ShopEntry } from './list-model';
 import { keepPhotos } from '../photo-cache';
@@ -16,7 +16,7 @@ import { takeFlash } from '../flash';
 import { gt } from './i18n';
 import { badge, notice, shortDay } from './ui';
 
-/** An open alarm or an overdue hazard: the card gets a red edge. */
+/** An open alarm (or one to upload) or an overdue hazard: the card gets a red edge. */
 const URGENT = 100;
 
 /** Last month's patrol missed (the office counts the shop 逾期未巡查): on the 1st every shop owes the month's patrol, and
@@ -33,6 +33,9 @@ function dueBadges(due: Due): HTMLElement {
     return row;
   }
   if (due.openAlarms) row.append(badge(gt('due.alarm', { n: due.openAlarms }), 'bad', { 'data-due': 'alarm' }));
+  // A patrol on this phone that will raise an alarm, not uploaded yet (or the server's alarm not back yet).
+  if (due.pendingAlarms)
+    row.append(badge(gt('due.alarmPending', { n: due.pendingAlarms }), 'bad', { 'data-due': 'alarm-pending' }));
   if (due.overdueHazards)
     row.append(badge(gt('due.overdue', { n: due.overdueHazards }), 'bad', { 'data-due': 'overdue' }));
   if (due.toVerify) row.append(badge(gt('due.verify', { n: due.toVerify }), 'warn', { 'data-due': 'verify' }));
@@ -262,7 +265,7 @@ export function listView(rest: string): View {
     keep();
     askScope(found.map((s) => s.facts.code));
   };
-  const keyNow = (): ModelKey => ({ user, refused: refusedIds() });
+  const keyNow = async (): Promise<ModelKey> => ({ user, refused: refusedIds(), district: await loadDistrict() });
   // Saved for the next opening once the download has caught up (while it runs, the next batch is a moment away).
   const save = (): void => {
     if (!getSyncStatus().pulling) void data.save();
@@ -270,10 +273,12 @@ export function listView(rest: string): View {
   let reads = 0;
   const reload = (): Promise<void> => {
     reads++;
-    return data.refresh(keyNow()).then((found) => {
-      show(found);
-      save();
-    });
+    return keyNow()
+      .then((key) => data.refresh(key))
+      .then((found) => {
+        show(found);
+        save();
+      });
   };
 
   // Keep the search and the filter in the address, so back from a shop returns to the same list.
@@ -342,8 +347,8 @@ export function listView(rest: string): View {
   }
   stopListening = stopThis;
   // Opening the list: the saved one when nothing changed since (no read of every document), else read them all.
-  void data
-    .open(keyNow())
+  void keyNow()
+    .then((key) => data.open(key))
     .catch(() => null)
     .then((found) => {
       if (reads > 0) return; // a change came meanwhile: its read draws the list

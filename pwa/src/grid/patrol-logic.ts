@@ -8,7 +8,6 @@ import type {
   HazardDoc,
   PatrolDoc,
   RulesDoc,
-  RulesVersion,
   SelfCheckDoc,
   Severity,
   TemplateDoc,
@@ -17,6 +16,7 @@ import type {
 import { OTHER_ITEM } from './docs';
 import { allowsNotApplicable, isHazard, NOT_APPLICABLE, photoNeeded } from '../items';
 import { addDays, dayOf } from './due';
+export { rulesOn } from './rules'; // the patrol's deadlines follow the version in force on its day
 
 export const MAX_PHOTOS = 20;
 export const MAX_VERIFIED = 100; // a patrol lists at most this many verified self-checks
@@ -60,31 +60,6 @@ export function deadlineDays(rules: RulesDoc | null, severity: Severity): number
 
 export function defaultDeadline(rules: RulesDoc | null, severity: Severity, today: string): string {
   return addDays(today, deadlineDays(rules, severity));
-}
-
-/** The version of the rules in force on `day` (YYYY-MM-DD, Shanghai), as the server picks it
- *  (server/validators/rules.py `RulesHistory.on`): each version is in force from its `effective_from` until a later
- *  version's, a version published later replacing every earlier one from its own day on, and before the first
- *  day the first applies. So a patrol today takes today's deadlines, not those of a current version the office
- *  published to apply from a later day. Null when the phone holds no rules yet (SPEC's defaults then). */
-export function rulesOn(versions: readonly RulesVersion[], day: string): RulesDoc | null {
-  const byVersion = new Map<number, RulesVersion>();
-  const current = versions.find((r) => r._id === 'district:rules') ?? null;
-  for (const rules of versions) {
-    if (rules === current) continue;
-    if (typeof rules.version === 'number') byVersion.set(rules.version, rules);
-  }
-  // The current document wins over a frozen copy of its own version.
-  if (current) byVersion.set(typeof current.version === 'number' ? current.version : Number.MAX_SAFE_INTEGER, current);
-  let spans: [string, RulesVersion][] = [];
-  for (const version of [...byVersion.keys()].sort((a, b) => a - b)) {
-    const rules = byVersion.get(version)!;
-    const start = typeof rules.effective_from === 'string' ? rules.effective_from : '';
-    spans = [...spans.filter(([from]) => from < start), [start, rules]];
-  }
-  if (spans.length === 0) return null;
-  const inForce = spans.filter(([from]) => from <= day).at(-1) ?? spans[0]!;
-  return inForce[1];
 }
 
 /** The self-checks a patrol verifies: those performed since the shop's latest patrol, newest first. */
