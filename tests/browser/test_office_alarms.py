@@ -114,6 +114,40 @@ def test_a_patrol_alarm_goes_live_to_the_desk_and_through_its_lifecycle(
     page.context.close()
 
 
+def test_an_alarm_heard_while_the_desk_reads_its_list_stays_on_it(
+    gateway: Gateway, browser: Any, logins: dict[str, Any]
+) -> None:
+    """The stream is live from the sign-in on, so a new alarm can come while the desk is still reading its list (a
+    loaded machine, a clerk opening the desk as the alarm comes in): the list, read before the alarm was written,
+    replaced the card the stream had drawn, and the desk never showed the alarm until it was opened again."""
+    grid, grid_user, shop = grid_login(gateway, logins)
+    page = office_page(browser, gateway, logins, "/office")
+    page.wait_for_selector(".office[data-alarm-stream=live]", timeout=20_000)
+    held: list[tuple[Any, Any]] = []  # the list's pages, read at once, handed to the desk when the test says
+    page.route("**/api/office/alarms?*", lambda route: held.append((route, route.fetch())))
+    follow(page, "/office/alarms")
+    page.wait_for_function(
+        "document.querySelector('.alarm-list')?.getAttribute('aria-busy') === 'true'", timeout=20_000
+    )
+    deadline = time.monotonic() + 20
+    while len(held) < 3:  # one page for each status the desk shows (open, acknowledged, dispatched)
+        assert time.monotonic() < deadline, [route.request.url for route, _ in held]
+        page.wait_for_timeout(50)
+
+    alarm_id = push_patrol(gateway, grid, serious_patrol(shop, grid_user))
+    card = page.locator(f'[data-alarm-id="{alarm_id}"]')
+    card.wait_for(timeout=30_000)  # from the stream
+    card.locator("textarea[name=note]").fill("已电话联系店主")  # a step under way on it
+    for route, response in held:
+        route.fulfill(response=response)
+    page.unroute("**/api/office/alarms?*")
+    page.wait_for_selector(".alarm-list:not([aria-busy])", timeout=30_000)
+    assert card.count() == 1 and card.get_attribute("data-status") == "open"
+    assert card.locator("textarea[name=note]").input_value() == "已电话联系店主"
+    assert page.locator(".alarm-list .empty").count() == 0
+    page.context.close()
+
+
 def test_a_withdrawn_alarm_leaves_the_open_desk(gateway: Gateway, browser: Any, logins: dict[str, Any]) -> None:
     """A two-module patrol whose second module's event arrived first: its early alarm goes from the open desk when
     the submission's alarm comes, so the desk shows one card for one submission."""

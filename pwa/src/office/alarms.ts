@@ -358,13 +358,38 @@ export const alarms: Screen = (query) => {
     for (const a of items) if (!shown.has(a._id)) put(a);
     list.append(more);
   };
+  // The alarms the stream told of while a reload read the list. The stream is live before the desk opens (./watch),
+  // and a list read before a new alarm came replaced the card the stream had drawn meanwhile: the desk did not show
+  // the alarm until it was opened again.
+  const loading = new Set<Set<string>>();
   const reload = async (): Promise<void> => {
-    cursors.clear();
-    const [items] = await Promise.all([fetchPages(tab === 'resolved' ? ['resolved'] : [...ACTIVE]), named]);
+    const heard = new Set<string>();
+    loading.add(heard);
+    let items: Alarm[];
+    try {
+      cursors.clear();
+      [items] = await Promise.all([fetchPages(tab === 'resolved' ? ['resolved'] : [...ACTIVE]), named]);
+    } finally {
+      loading.delete(heard);
+    }
+    // What the stream told is newer than the list: its cards stay as they are (a step may be under way on one),
+    // and an alarm it withdrew stays off.
+    const drawn = new Map([...shown].filter(([id]) => heard.has(id)));
     list.replaceChildren();
     shown.clear();
-    for (const a of items) put(a);
-    if (items.length === 0) list.append(h('p', { class: 'muted empty' }, ot('alarms.empty')));
+    for (const a of items) {
+      const card = drawn.get(a._id);
+      if (card) {
+        list.append(card);
+        shown.set(a._id, card);
+        drawn.delete(a._id);
+      } else if (!heard.has(a._id)) put(a);
+    }
+    for (const [id, card] of drawn) {
+      list.prepend(card); // new since the list was read
+      shown.set(id, card);
+    }
+    if (shown.size === 0) list.append(h('p', { class: 'muted empty' }, ot('alarms.empty')));
     list.append(more);
     list.removeAttribute('aria-busy');
   };
@@ -380,6 +405,7 @@ export const alarms: Screen = (query) => {
     void named.then(() => show(change, alarm));
   };
   const show = (change: string, alarm: Alarm): void => {
+    for (const heard of loading) heard.add(alarm._id);
     if (change === 'withdrawn') {
       // The submission's alarm has another id now (its checklist modules arrived out of order): one card, not two.
       shown.get(alarm._id)?.remove();
