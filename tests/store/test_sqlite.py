@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import itertools
 import os
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from server.errors import CouchError
 from server.store import sqlite as sqlite_module
 from server.store.protocol import ChangesQuery, GetOptions
 from server.store.sqlite import SqliteStore
@@ -169,35 +172,66 @@ async def test_durable_writes_wait_for_the_fsync_and_replicated_batches_do_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A replicator's batch (new_edits=false, durable=False) is answered at COMMIT; its checkpoint, every edit
-    and the server's own local documents only once the flusher's fsync of the WAL is done."""
+    and the server's own local documents only once an fsync of the WAL that began after their COMMIT is done: a
+    commit made while a flush runs waits for the next one (that flush may not have read its frames)."""
     store = await SqliteStore.open(tmp_path)
     writer = store._writer
-    disk = threading.Event()  # the disk, held back until the test lets it finish
+    # The disk, held back: each fsync of the WAL says it began, then waits until the test lets one finish.
+    began = [threading.Event() for _ in range(2)]
+    finish = threading.Semaphore(0)
+    fsyncs = itertools.count()
     real_fsync = os.fsync
 
-    def slow_fsync(fd: int) -> None:
-        disk.wait(10)
+    def held_fsync(fd: int) -> None:
+        n = next(fsyncs)
+        if n < len(began):
+            began[n].set()
+        finish.acquire(timeout=60)
         real_fsync(fd)
+
+    async def until(event: threading.Event) -> None:
+        assert await asyncio.to_thread(event.wait, 30)
+
+    async def committed() -> None:
+        """Until a reader sees the three writes below: committed, whether or not they were answered."""
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(CouchError):
+                checkpoint = await store.get_local("user/u/s0/checkpoint")
+                secret = await store.get_local("server/secret")
+                if (
+                    checkpoint["last_seq"] == 1
+                    and secret["key"] == "k"
+                    and (await store.get(DOC, GetOptions()))["v"] == 2
+                ):
+                    return
+            assert time.monotonic() < deadline, "the writes were never committed"
+            await asyncio.sleep(0.02)
 
     try:
         assert writer._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL: the flusher syncs
-        monkeypatch.setattr(os, "fsync", slow_fsync)
+        monkeypatch.setattr(os, "fsync", held_fsync)
         replicated = {"_id": DOC, "_rev": "1-a", "_revisions": {"start": 1, "ids": ["a"]}, "v": 1}
-        assert await asyncio.wait_for(store.bulk_docs([replicated], new_edits=False, durable=False), 5) == []
+        # Answered while its fsync cannot end (had it waited for the disk, it would wait for ever).
+        assert await asyncio.wait_for(store.bulk_docs([replicated], new_edits=False, durable=False), 30) == []
+        await until(began[0])  # its flush began: the writes below all commit during it
         writes = [
             asyncio.ensure_future(store.put_local("user/u/s0/checkpoint", {"last_seq": 1})),
             asyncio.ensure_future(store.put_local("server/secret", {"key": "k"})),
             asyncio.ensure_future(store.bulk_docs([{"_id": DOC, "_rev": "1-a", "v": 2}])),
         ]
-        await asyncio.sleep(0.3)
+        await committed()
+        await asyncio.sleep(0.2)
         assert not any(w.done() for w in writes)  # committed, visible, but not answered before the disk is
-        assert (await store.get(DOC, GetOptions()))["v"] == 2
-        disk.set()
-        await asyncio.wait_for(asyncio.gather(*writes), 5)
+        finish.release()  # the flush that began before their COMMIT ends: it does not answer them
+        await until(began[1])  # the next one began, and the first one's answers (none of them) went out before it
+        await asyncio.sleep(0.2)
+        assert not any(w.done() for w in writes)
+        finish.release(100)  # the next flush ends, and any after it
+        await asyncio.wait_for(asyncio.gather(*writes), 30)
         assert writer.commits["light"] == 1 and writer.commits["durable"] >= 1
-        assert writer._flusher.flushes >= 2
     finally:
-        disk.set()
+        finish.release(100)
         await store.close()
 
 
