@@ -1,9 +1,12 @@
 // @vitest-environment happy-dom
 // The patrol form says which hazards of the shop are still open (未销号隐患 … under the item, 另有 n 项隐患尚未销号
 // by the submit button) as the list's card counts them: a fix the worker passed on this phone, which the server has not
-// taken yet, is dealt with in both; a fix the worker sent back is still open in both.
+// taken yet, is dealt with in both; a fix the worker sent back is still open in both. Its summary promises an alarm
+// (提交后立即向安监所报警) exactly when the server will raise one, and says why.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Doc, HazardDoc, TemplateDoc } from '../src/grid/docs';
+import type { Doc, HazardDoc, RulesVersion, SelfCheckDoc, TemplateDoc } from '../src/grid/docs';
+import rulesJson from '../../server/models/data/rules.json';
+import templateJson from '../../server/models/data/template-fire-gas.json';
 import { FakeLocalDb, shop } from './grid-fixtures';
 
 const phone = vi.hoisted(() => ({ db: null as unknown }));
@@ -140,5 +143,80 @@ describe('the patrol form after the worker verified fixes on this phone', () => 
     const known = (): string | null | undefined => node.querySelector('[data-finding-for="wiring_ok"]')?.textContent;
     await vi.waitFor(() => expect(known()).toBe('该项已有未整改的隐患，不重复录入'));
     expect(node.querySelector<HTMLElement>('[data-summary]')!.dataset.findings).toBe('1');
+  });
+});
+
+describe("the patrol form's summary of the alarm the patrol will raise", () => {
+  // The district's rules (threshold 10; general 2, major 5, serious 10) and fire and gas checklist, as shipped.
+  const RULES = rulesJson as RulesVersion;
+  const FIRE = templateJson as unknown as TemplateDoc;
+  const inOrder: SelfCheckDoc = {
+    _id: 'S0001:self_check:01M7YN07V8XQJ7JEF02Y1DNSC1',
+    type: 'self_check',
+    shop: 'S0001',
+    performed_at: '2026-11-02T10:00:00+08:00',
+    created_by: 'owner:S0001',
+    device: 'd-2',
+    template: FIRE._id,
+    template_version: 1,
+    // Every item answered in order: 0 people sleeping in the shop, "no" where "yes" is the hazard, else "yes".
+    answers: Object.fromEntries(FIRE.items.map((i) => [i.id, { value: 'gt' in i.hazard_when ? 0 : !i.hazard_when.equals }])),
+  };
+
+  function onPhone(...docs: object[]): void {
+    const db = new FakeLocalDb();
+    db.write(shop('S0001'), FIRE, ...docs);
+    phone.db = db;
+  }
+
+  async function summaryAfter(...found: [string, 'true' | 'false'][]): Promise<string> {
+    const node = await patrolForm();
+    for (const [item, value] of found) answer(node, item, value);
+    const summary = node.querySelector<HTMLElement>('[data-summary]')!;
+    await vi.waitFor(() => expect(summary.dataset.findings).toBe(String(found.length)));
+    return summary.textContent ?? '';
+  }
+
+  it('promises the alarm when two major findings reach the threshold, with no serious one', async () => {
+    onPhone(RULES);
+    expect(await summaryAfter(['escape_route', 'false'], ['rcd_installed', 'false'])).toBe(
+      '将录入 2 项隐患。 扣分 10 分，达到报警阈值 10 分：提交后立即向安监所报警。',
+    );
+  });
+
+  it('promises it for a serious finding', async () => {
+    onPhone(RULES);
+    expect(await summaryAfter(['open_flame', 'true'])).toBe('将录入 1 项隐患。 含严重隐患：提交后立即向安监所报警。');
+  });
+
+  it('promises none below the threshold', async () => {
+    onPhone(RULES);
+    expect(await summaryAfter(['escape_route', 'false'], ['wiring_ok', 'false'])).toBe('将录入 2 项隐患。'); // 5 + 2
+  });
+
+  it('counts the +3 of each item the latest self-check declared in order', async () => {
+    // Prefilled with the self-check; the worker finds two of its "in order" wrong: 5 + 3 + 2 + 3 = 13.
+    onPhone(RULES, inOrder);
+    expect(await summaryAfter(['escape_route', 'false'], ['wiring_ok', 'false'])).toBe(
+      '将录入 2 项隐患。 扣分 13 分，达到报警阈值 10 分：提交后立即向安监所报警。',
+    );
+  });
+
+  // The office lowered the threshold to 7 in version 2.
+  const lowered = (from: string): RulesVersion[] => [
+    { ...RULES, _id: 'district:rules:v1' },
+    { ...RULES, version: 2, effective_from: from, alarm_threshold: 7 },
+  ];
+
+  it('reads the threshold of the rules in force today', async () => {
+    onPhone(...lowered('2000-01-01'));
+    expect(await summaryAfter(['escape_route', 'false'], ['wiring_ok', 'false'])).toBe(
+      '将录入 2 项隐患。 扣分 7 分，达到报警阈值 7 分：提交后立即向安监所报警。',
+    );
+  });
+
+  it('not that of a version applying only from a later day', async () => {
+    onPhone(...lowered('2099-01-01'));
+    expect(await summaryAfter(['escape_route', 'false'], ['wiring_ok', 'false'])).toBe('将录入 2 项隐患。');
   });
 });

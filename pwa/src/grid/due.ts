@@ -14,7 +14,18 @@ import type {
   VerificationDoc,
 } from './docs';
 import { OTHER_ITEM, splitId } from './docs';
-import { declaredInOrder, falseReportCost, hazardCost, NO_DISTRICT, raisesAlarm, rulesOn, templateVersion, type District } from './rules';
+import {
+  alarmReason,
+  alarmThreshold,
+  declaredInOrder,
+  falseReportCost,
+  hazardCost,
+  NO_DISTRICT,
+  rulesOn,
+  templateVersion,
+  type AlarmReason,
+  type District,
+} from './rules';
 import { namesHazard } from '../owner-hazards';
 import { addDays, dayOf, isoWeek, monthBefore, shanghaiDay } from '../ulid';
 
@@ -164,15 +175,26 @@ export interface PendingAlarm {
   cost: number;
 }
 
+/** A visit of this phone's patrols the server has not projected yet: its new hazards, what they will cost, and
+ *  whether the server will raise an alarm for it. */
+export interface PendingVisit extends PendingAlarm {
+  /** Why the server will raise an alarm (a serious item, the threshold reached), or null: it will raise none. */
+  alarm: AlarmReason | null;
+  /** The alarm threshold of the rules in force on the visit's day. */
+  threshold: number;
+}
+
 /**
- * The alarms this phone's patrols will raise (server/validators/projections.py `_patrol` and `alarms`): of each visit
- * (the patrols of one worker at one moment, one per module: the server's submission) that the server has not answered
- * with an alarm named after one of its patrols, the new hazards (`provisionalHazards`: not those found again) cost
- * their severity's points (or their item's own), each +3 where the shop's latest self-check before it declared the
- * item in order; the visit alarms when they reach the threshold or one is serious, by the rules in force on its day.
- * Once the server has the patrol its hazards are no longer provisional: nothing is pending, alarm or none.
+ * The visits of this phone's patrols that found new hazards, as the server will take them
+ * (server/validators/projections.py `_patrol` and `alarms`): of each visit (the patrols of one worker at one moment,
+ * one per module: the server's submission) that the server has not answered with an alarm named after one of its
+ * patrols, the new hazards (`provisionalHazards`: not those found again) cost their severity's points (or their item's
+ * own), each +3 where the shop's latest self-check before it declared the item in order; the visit alarms when they
+ * reach the threshold or one is serious, by the rules in force on its day. Once the server has the patrol its hazards
+ * are no longer provisional: nothing is pending, alarm or none. The shared cases of tests/fixtures/alarm_cases.json
+ * hold this to the server's rule (pwa/tests/grid-alarm-cases.test.ts, tests/validators/test_alarm_cases.py).
  */
-export function pendingAlarms(file: ShopFile, district: District = NO_DISTRICT): PendingAlarm[] {
+export function pendingVisits(file: ShopFile, district: District = NO_DISTRICT): PendingVisit[] {
   const provisional = provisionalHazards(file).sort((a, b) => Date.parse(a.found_at) - Date.parse(b.found_at));
   if (!provisional.length) return [];
   const raised = new Set(file.alarms.map((a) => splitId(a._id)[2]));
@@ -189,7 +211,7 @@ export function pendingAlarms(file: ShopFile, district: District = NO_DISTRICT):
     visit.found.push(hazard);
     visits.set(key, visit);
   }
-  const pending: PendingAlarm[] = [];
+  const pending: PendingVisit[] = [];
   for (const { patrols, found } of visits.values()) {
     if (patrols.some((p) => raised.has(splitId(p._id)[2]))) continue;
     const at = patrols[0]!.performed_at;
@@ -201,12 +223,18 @@ export function pendingAlarms(file: ShopFile, district: District = NO_DISTRICT):
       cost += hazardCost(rules, hazard.severity, template?.items.find((i) => i.id === hazard.item) ?? null);
       if (declaredBefore(file, district, at, hazard.item)) cost += falseReportCost(rules);
     }
-    if (raisesAlarm(rules, cost, found.map((h) => h.severity))) {
-      const items = found.map((h) => ({ item: h.item, severity: h.severity, hazard: h._id, patrol: h.source }));
-      pending.push({ patrols: patrols.map((p) => p._id), performed_at: at, items, cost });
-    }
+    const items = found.map((h) => ({ item: h.item, severity: h.severity, hazard: h._id, patrol: h.source }));
+    const alarm = alarmReason(rules, cost, found.map((h) => h.severity));
+    pending.push({ patrols: patrols.map((p) => p._id), performed_at: at, items, cost, alarm, threshold: alarmThreshold(rules) });
   }
   return pending;
+}
+
+/** The alarms this phone's patrols will raise (`pendingVisits` that alarm). */
+export function pendingAlarms(file: ShopFile, district: District = NO_DISTRICT): PendingAlarm[] {
+  return pendingVisits(file, district)
+    .filter((visit) => visit.alarm !== null)
+    .map(({ patrols, performed_at, items, cost }) => ({ patrols, performed_at, items, cost }));
 }
 
 /** Whether the shop's latest self-check before `at` (of any module) declared `item` in order. */

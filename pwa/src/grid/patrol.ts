@@ -14,9 +14,9 @@ import { navigate } from '../router';
 import { currentSession } from '../session';
 import { shanghaiDay, shanghaiIso } from '../ulid';
 import type { View } from '../views';
-import { loadRulesVersions, loadShopFile, loadTemplates } from './data';
-import type { HazardDoc, RulesVersion, SelfCheckDoc, Severity, TemplateDoc } from './docs';
-import { statusToday, stillOpen, type ShopFile } from './due';
+import { loadDistrict, loadShopFile, loadTemplates } from './data';
+import type { HazardDoc, SelfCheckDoc, Severity, TemplateDoc } from './docs';
+import { pendingVisits, statusToday, stillOpen, type ShopFile } from './due';
 import { flash } from '../flash';
 import { gt, type GridKey } from './i18n';
 import {
@@ -38,6 +38,7 @@ import {
   type Visit,
 } from './patrol-logic';
 import { gpsCheckbox, gpsConsent, photoPicker, type PhotoPicker } from './photos';
+import type { District } from './rules';
 import { itemName, notice, shortDay, thumbs } from './ui';
 import { shopHref } from './efile';
 
@@ -72,10 +73,10 @@ interface Built {
   node: HTMLElement;
 }
 
-function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersion[], file: ShopFile): Built {
+function buildForm(code: string, templates: TemplateDoc[], district: District, file: ShopFile): Built {
   const today = shanghaiDay();
   // The deadlines proposed: the rules in force on the patrol's day, not a version published for a later day.
-  const rules = rulesOn(versions, today);
+  const rules = rulesOn(district.rules, today);
   const toVerify = selfChecksToVerify(file.selfChecks, file.patrols);
   // The hazards still open as the list counts them (`stillOpen`). The phone's own patrols not synced yet count too:
   // a second visit today must not find their hazards again. A fix this phone passed does not: the server closes it
@@ -332,17 +333,30 @@ function buildForm(code: string, templates: TemplateDoc[], versions: RulesVersio
       }
       drawPanel(item.id, finding, !finding && knownItems.has(item.id) && isHazard(item, d?.value ?? null));
     }
-    const author = { user: '', device: '', performedAt: `${today}T12:00:00+08:00` };
-    const all = buildPatrols(visit, draft, code, () => 'X', author).flatMap((p) => p.findings ?? []);
+    // The patrols as submitting now would write them (the ids and author are placeholders).
+    let n = 0;
+    const author = { user: '', device: '', performedAt: shanghaiIso(Date.now()) };
+    const patrols = buildPatrols(visit, draft, code, () => `FORM${n++}`, author);
+    const all = patrols.flatMap((p) => p.findings ?? []);
     if (!all.length) {
       // No new hazard earns the patrol's points; the ones still open are said beside it, not forgotten.
       const open = unresolved.filter((hz) => !hz.provisional).length;
       summary.textContent = gt('patrol.summaryClean') + (open ? ' ' + gt('patrol.summaryOpen', { n: open }) : '');
       summary.className = `g-notice ${open ? 'warn' : 'ok'}`;
     } else {
-      const serious = all.some((f) => f.severity === 'serious');
-      summary.textContent = gt('patrol.summary', { n: all.length }) + (serious ? ' ' + gt('patrol.summarySerious') : '');
-      summary.className = `g-notice ${serious ? 'bad' : 'warn'}`;
+      // The alarm the server will raise, by its rule as the list applies it once the patrol is saved (`pendingVisits`):
+      // a serious item, or the deductions (with the +3 of items the latest self-check declared in order) reaching the
+      // threshold of today's rules.
+      const withThese = { ...file, patrols: [...patrols, ...file.patrols] };
+      const alarm = pendingVisits(withThese, district).find((v) => v.patrols.includes(patrols[0]!._id));
+      const why =
+        alarm?.alarm === 'serious'
+          ? gt('patrol.summarySerious')
+          : alarm?.alarm === 'threshold'
+            ? gt('patrol.summaryThreshold', { cost: alarm.cost, n: alarm.threshold })
+            : '';
+      summary.textContent = gt('patrol.summary', { n: all.length }) + (why ? ' ' + why : '');
+      summary.className = `g-notice ${why ? 'bad' : 'warn'}`;
     }
     summary.dataset.findings = String(all.length);
     save.touch();
@@ -448,12 +462,12 @@ export function patrolView(code: string): View {
     }
     back.replaceChildren('‹ ', file.shop.name);
     title.textContent = `${gt('patrol.title')} · ${file.shop.name}`;
-    const [templates, versions] = await Promise.all([loadTemplates(file.shop.category), loadRulesVersions()]);
+    const [templates, district] = await Promise.all([loadTemplates(file.shop.category), loadDistrict()]);
     if (!templates.length) {
       node.append(notice(gt('patrol.noTemplate'), 'warn'));
       return;
     }
-    node.append(buildForm(code, templates, versions, file).node);
+    node.append(buildForm(code, templates, district, file).node);
   })();
   return { title: `${gt('patrol.title')} · ${code}`, node };
 }

@@ -1,7 +1,8 @@
 // The district's rules (`district:rules`, server/models/rules.py) as the phone applies them before the server has seen
 // a patrol: the version in force on a day, and the alarm rule (server/validators/rules.py `hazard_cost`,
-// `raises_alarm`; projections.py `_patrol`). Pure, no database: tested in pwa/tests/grid-alarm-rule.test.ts. The
-// phone never writes an alarm: it only says, on an offline day, which patrol will raise one once it uploads.
+// `raises_alarm`; projections.py `_patrol`). Pure, no database: tested in pwa/tests/grid-alarm-rule.test.ts, and held to
+// the server's rule by the cases both sides run (tests/fixtures/alarm_cases.json). The phone never writes an alarm: it
+// only says, on an offline day (and on the patrol form, before it is submitted), which patrol will raise one.
 import type { AnswerValue, RulesDoc, RulesVersion, Severity, TemplateDoc, TemplateItem } from './docs';
 import { isHazard, NOT_APPLICABLE } from '../items';
 
@@ -76,8 +77,18 @@ export function declaredInOrder(item: TemplateItem | null, value: AnswerValue | 
   return !isHazard(item, value);
 }
 
-/** At once, when one submission's deductions reach the threshold or any serious item is found. */
-export function raisesAlarm(rules: RulesDoc | null, cost: number, severities: readonly Severity[]): boolean {
-  if (cost > 0 && cost >= count(rules?.alarm_threshold, DEFAULT_ALARM_THRESHOLD)) return true;
-  return rules?.alarm_on_serious !== false && severities.includes('serious');
+/** One submission's deductions reaching this raise an alarm at once. */
+export function alarmThreshold(rules: RulesDoc | null): number {
+  return count(rules?.alarm_threshold, DEFAULT_ALARM_THRESHOLD);
+}
+
+/** Why a submission raises an alarm, as the worker is told: a serious item found (where the rules alarm on one), else
+ *  its deductions reaching the threshold. */
+export type AlarmReason = 'serious' | 'threshold';
+
+/** At once, when one submission's deductions (`cost`) reach the threshold or any serious item is found (server
+ *  `raises_alarm`): why, or null when it raises none. */
+export function alarmReason(rules: RulesDoc | null, cost: number, severities: readonly Severity[]): AlarmReason | null {
+  if (rules?.alarm_on_serious !== false && severities.includes('serious')) return 'serious';
+  return cost > 0 && cost >= alarmThreshold(rules) ? 'threshold' : null;
 }
