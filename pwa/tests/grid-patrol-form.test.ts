@@ -126,7 +126,7 @@ describe('the patrol form after the worker verified fixes on this phone', () => 
     expect(openLines(node, 'extinguisher_valid')).toEqual([]);
     expect(openLines(node, 'wiring_ok')).toEqual(['未销号隐患：一般隐患 · 整改期限 2099-11-08 · 已整改待复核']);
     const summary = node.querySelector<HTMLElement>('[data-summary]')!;
-    expect(summary.textContent).toBe('未发现新隐患：提交后该店加分。 另有 1 项隐患尚未销号。');
+    expect(summary.textContent).toBe('未发现新隐患：提交后该店加分。另有 1 项隐患尚未销号。');
     // The list's card of the shop says the same: 未销号隐患 1.
     const file = groupByShop(docs as Doc[]).get('S0001')!;
     expect(dueAt(file, new Date()).openHazards).toBe(1);
@@ -180,13 +180,41 @@ describe("the patrol form's summary of the alarm the patrol will raise", () => {
   it('promises the alarm when two major findings reach the threshold, with no serious one', async () => {
     onPhone(RULES);
     expect(await summaryAfter(['escape_route', 'false'], ['rcd_installed', 'false'])).toBe(
-      '将录入 2 项隐患。 扣分 10 分，达到报警阈值 10 分：提交后立即向安监所报警。',
+      '将录入 2 项隐患。扣分 10 分，达到报警阈值 10 分：提交后立即向安监所报警。',
     );
   });
 
   it('promises it for a serious finding', async () => {
     onPhone(RULES);
-    expect(await summaryAfter(['open_flame', 'true'])).toBe('将录入 1 项隐患。 含严重隐患：提交后立即向安监所报警。');
+    expect(await summaryAfter(['open_flame', 'true'])).toBe('将录入 1 项隐患。含严重隐患：提交后立即向安监所报警。');
+  });
+
+  it('without signal, promises it when the patrol uploads, as the e-file says after; at once when the signal is back', async () => {
+    onPhone(RULES);
+    const { updateSyncFacts } = await import('../src/sync-status');
+    updateSyncFacts({ online: false });
+    expect(await summaryAfter(['escape_route', 'false'], ['rcd_installed', 'false'])).toBe(
+      '将录入 2 项隐患。扣分 10 分，达到报警阈值 10 分：巡查上传后即向安监所报警。',
+    );
+    updateSyncFacts({ online: true });
+    const summary = document.querySelector('[data-summary]')!;
+    expect(summary.textContent).toBe('将录入 2 项隐患。扣分 10 分，达到报警阈值 10 分：提交后立即向安监所报警。');
+    updateSyncFacts({ online: false });
+    answer(document.body, 'escape_route', 'true'); // the worker takes one back: 5 points, no alarm
+    await vi.waitFor(() => expect(summary.textContent).toBe('将录入 1 项隐患。'));
+    answer(document.body, 'open_flame', 'true');
+    await vi.waitFor(() => expect(summary.textContent).toBe('将录入 2 项隐患。含严重隐患：巡查上传后即向安监所报警。'));
+  });
+
+  it('in English, says the same, a space between its sentences', async () => {
+    onPhone(RULES);
+    const { setLang } = await import('../src/i18n');
+    setLang('en');
+    const { updateSyncFacts } = await import('../src/sync-status');
+    updateSyncFacts({ online: false });
+    expect(await summaryAfter(['open_flame', 'true'])).toBe(
+      'Hazards to be recorded: 1. Includes a serious hazard: the safety office is alerted when the patrol uploads.',
+    );
   });
 
   it('promises none below the threshold', async () => {
@@ -198,7 +226,7 @@ describe("the patrol form's summary of the alarm the patrol will raise", () => {
     // Prefilled with the self-check; the worker finds two of its "in order" wrong: 5 + 3 + 2 + 3 = 13.
     onPhone(RULES, inOrder);
     expect(await summaryAfter(['escape_route', 'false'], ['wiring_ok', 'false'])).toBe(
-      '将录入 2 项隐患。 扣分 13 分，达到报警阈值 10 分：提交后立即向安监所报警。',
+      '将录入 2 项隐患。扣分 13 分，达到报警阈值 10 分：提交后立即向安监所报警。',
     );
   });
 
@@ -211,7 +239,7 @@ describe("the patrol form's summary of the alarm the patrol will raise", () => {
   it('reads the threshold of the rules in force today', async () => {
     onPhone(...lowered('2000-01-01'));
     expect(await summaryAfter(['escape_route', 'false'], ['wiring_ok', 'false'])).toBe(
-      '将录入 2 项隐患。 扣分 7 分，达到报警阈值 7 分：提交后立即向安监所报警。',
+      '将录入 2 项隐患。扣分 7 分，达到报警阈值 7 分：提交后立即向安监所报警。',
     );
   });
 

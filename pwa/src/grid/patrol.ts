@@ -6,12 +6,13 @@ import { buildChecklistForm, type Template as ChecklistTemplate } from '../check
 import { deviceId } from '../device';
 import { h } from '../dom';
 import { discardDraftPhotos } from '../draft-photos';
-import { t } from '../i18n';
+import { getLang, t } from '../i18n';
 import { isHazard } from '../items';
 import { autosave, loadDraft } from '../drafts';
 import { appendEvents, isQuotaError, newUlid, type EventInput } from '../events';
 import { navigate } from '../router';
 import { currentSession } from '../session';
+import { getSyncStatus, onSyncStatus } from '../sync-status';
 import { shanghaiDay, shanghaiIso } from '../ulid';
 import type { View } from '../views';
 import { loadDistrict, loadShopFile, loadTemplates } from './data';
@@ -71,6 +72,11 @@ function field(label: string, control: HTMLElement): HTMLElement {
 
 interface Built {
   node: HTMLElement;
+}
+
+/** Sentences said one after another: a space between English ones, none after a Chinese full stop (。). */
+function sentences(...said: string[]): string {
+  return said.filter(Boolean).join(getLang() === 'en' ? ' ' : '');
 }
 
 function buildForm(code: string, templates: TemplateDoc[], district: District, file: ShopFile): Built {
@@ -310,6 +316,38 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, f
     );
   }
 
+  /** What submitting now records, and the alarm it raises: at once with signal, with the patrol's upload without (as
+   *  the e-file then says, ./efile `alarm.pendingUnsent`). Said again as the signal comes and goes. */
+  function saySummary(): void {
+    // The patrols as submitting now would write them (the ids and author are placeholders).
+    let n = 0;
+    const author = { user: '', device: '', performedAt: shanghaiIso(Date.now()) };
+    const patrols = buildPatrols(visit, draft, code, () => `FORM${n++}`, author);
+    const all = patrols.flatMap((p) => p.findings ?? []);
+    if (!all.length) {
+      // No new hazard earns the patrol's points; the ones still open are said beside it, not forgotten.
+      const open = unresolved.filter((hz) => !hz.provisional).length;
+      summary.textContent = sentences(gt('patrol.summaryClean'), open ? gt('patrol.summaryOpen', { n: open }) : '');
+      summary.className = `g-notice ${open ? 'warn' : 'ok'}`;
+    } else {
+      // The alarm the server will raise, by its rule as the list applies it once the patrol is saved (`pendingVisits`):
+      // a serious item, or the deductions (with the +3 of items the latest self-check declared in order) reaching the
+      // threshold of today's rules.
+      const withThese = { ...file, patrols: [...patrols, ...file.patrols] };
+      const alarm = pendingVisits(withThese, district).find((v) => v.patrols.includes(patrols[0]!._id));
+      const offline = getSyncStatus().state === 'offline';
+      const why =
+        alarm?.alarm === 'serious'
+          ? gt(offline ? 'patrol.summarySeriousOffline' : 'patrol.summarySerious')
+          : alarm?.alarm === 'threshold'
+            ? gt(offline ? 'patrol.summaryThresholdOffline' : 'patrol.summaryThreshold', { cost: alarm.cost, n: alarm.threshold })
+            : '';
+      summary.textContent = sentences(gt('patrol.summary', { n: all.length }), why);
+      summary.className = `g-notice ${why ? 'bad' : 'warn'}`;
+    }
+    summary.dataset.findings = String(all.length);
+  }
+
   function update(): void {
     readValues();
     const findings = new Map(visitFindings(visit, draft).map((f) => [f.item, f]));
@@ -333,32 +371,7 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, f
       }
       drawPanel(item.id, finding, !finding && knownItems.has(item.id) && isHazard(item, d?.value ?? null));
     }
-    // The patrols as submitting now would write them (the ids and author are placeholders).
-    let n = 0;
-    const author = { user: '', device: '', performedAt: shanghaiIso(Date.now()) };
-    const patrols = buildPatrols(visit, draft, code, () => `FORM${n++}`, author);
-    const all = patrols.flatMap((p) => p.findings ?? []);
-    if (!all.length) {
-      // No new hazard earns the patrol's points; the ones still open are said beside it, not forgotten.
-      const open = unresolved.filter((hz) => !hz.provisional).length;
-      summary.textContent = gt('patrol.summaryClean') + (open ? ' ' + gt('patrol.summaryOpen', { n: open }) : '');
-      summary.className = `g-notice ${open ? 'warn' : 'ok'}`;
-    } else {
-      // The alarm the server will raise, by its rule as the list applies it once the patrol is saved (`pendingVisits`):
-      // a serious item, or the deductions (with the +3 of items the latest self-check declared in order) reaching the
-      // threshold of today's rules.
-      const withThese = { ...file, patrols: [...patrols, ...file.patrols] };
-      const alarm = pendingVisits(withThese, district).find((v) => v.patrols.includes(patrols[0]!._id));
-      const why =
-        alarm?.alarm === 'serious'
-          ? gt('patrol.summarySerious')
-          : alarm?.alarm === 'threshold'
-            ? gt('patrol.summaryThreshold', { cost: alarm.cost, n: alarm.threshold })
-            : '';
-      summary.textContent = gt('patrol.summary', { n: all.length }) + (why ? ' ' + why : '');
-      summary.className = `g-notice ${why ? 'bad' : 'warn'}`;
-    }
-    summary.dataset.findings = String(all.length);
+    saySummary();
     save.touch();
   }
 
@@ -446,6 +459,14 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, f
     h('div', { class: 'actions g-submit' }, submit),
   );
   update();
+  // The signal comes and goes while the form is open: the alarm's promise follows it. Let go once the form is left.
+  let wasOffline = getSyncStatus().state === 'offline';
+  const stopStatus = onSyncStatus((status) => {
+    if ((status.state === 'offline') === wasOffline) return;
+    wasOffline = status.state === 'offline';
+    if (form.isConnected) saySummary();
+    else stopStatus();
+  });
   return { node: form };
 }
 
