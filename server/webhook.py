@@ -15,6 +15,10 @@ receiver checks `X-Mashang-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw 
 `X-Mashang-Delivery` stays the same across the attempts of one delivery, so it can drop repeats. The last attempts
 are logged in `_local/server/webhook-log` (not replicated, shared by the gateways of one database) for the office,
 and a failed attempt is a warning in the server's log, a delivery given up an error (naming the URL's host only).
+An attempt still waiting for its answer when the gateway stops gracefully is cut short and logged as such
+(`"interrupted": true`, at when it was sent: the receiver may well have it); one whose answer came is let finish its
+bookkeeping; neither holds the stop more than `STOP_WAIT`. A kill -9 logs nothing: the next start's attempt, numbered
+on, is the log's next entry.
 
 A failed attempt is tried again after 1, 2, 4 ... × `webhook_backoff_seconds`, each wait at most
 `webhook_backoff_max_seconds` (5 minutes), until `webhook_retry_hours` (24) after the delivery was queued, so a
@@ -48,7 +52,7 @@ import hashlib
 import hmac
 import logging
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
@@ -79,6 +83,8 @@ MIN_BACKOFF: Final = 0.01  # seconds: a back-off of 0 would retry a dead receive
 MAX_ERROR: Final = 200
 ANNOUNCED_DAYS: Final = 30  # alarms created this recently are checked against the days' documents at every start
 PRUNE_BACK: Final = 30  # days' documents older than the checked ones looked for (and deleted) at start and daily
+STOP_WAIT: Final = 2.0  # seconds a stop waits for the workers to log the attempts it cut short or that just ended
+INTERRUPTED: Final = "被中止：服务停止 / interrupted: the server stopped"
 
 Event = Literal["alarm.new", "alarm.withdrawn"]
 EVENTS: Final[dict[Change, Event]] = {"new": "alarm.new", "withdrawn": "alarm.withdrawn"}
@@ -221,6 +227,8 @@ class Webhook:
         self._pulled = -math.inf  # the loop's time the waiting deliveries were last made due at once
         self._heard: asyncio.Queue[tuple[Event, Doc]] = asyncio.Queue()  # from the alarm index, not yet announced
         self._workers: list[asyncio.Task[None]] = []
+        self._steady: set[asyncio.Task[Any]] = set()  # workers writing down an attempt's outcome: a stop waits
+        self._stopping = False
         self._client: httpx.AsyncClient | None = None
         self._local_lock = asyncio.Lock()  # one read-change-write of a `_local` document at a time here
         self._pruned: datetime | None = None
@@ -239,6 +247,7 @@ class Webhook:
         self._client = httpx.AsyncClient(
             timeout=self.timeout, follow_redirects=False, headers={"User-Agent": f"Mashang-Webhook/{__version__}"}
         )
+        self._stopping = False
         self._workers = [asyncio.create_task(self._work(), name=f"webhook-{n}") for n in range(WORKERS)]
         now, due = _precise_now(), asyncio.get_running_loop().time()
         async with self._changed:
@@ -266,6 +275,14 @@ class Webhook:
     async def stop(self) -> None:
         if self.alarms is not None and self._hear in self.alarms.listeners:
             self.alarms.listeners.remove(self._hear)
+        # A worker waiting for an answer is cut short and logs that attempt as interrupted (`_try`); one writing down
+        # an answer that came is let finish; either at most `STOP_WAIT`, then cut off (the next start resumes it).
+        self._stopping = True
+        for task in self._workers:
+            if task not in self._steady:
+                task.cancel()
+        if self._workers:
+            await asyncio.wait(self._workers, timeout=STOP_WAIT)
         await cancel(*self._workers)
         self._workers = []
         self._waiting.clear()  # still in the days' documents: the next start resumes them
@@ -435,7 +452,7 @@ class Webhook:
                         await self._changed.wait()
 
     async def _work(self) -> None:
-        while True:
+        while not self._stopping:
             item = await self._take()
             try:
                 await self._try(item)
@@ -445,19 +462,44 @@ class Webhook:
                 log.exception("webhook: delivery %s of %s failed", item.delivery, item.alarm.get("_id"))
                 await self._done(item, delivered=False)  # kept in its day's document for the next start
 
+    @contextlib.contextmanager
+    def _unstoppable(self) -> Iterator[None]:
+        """While in it, a stop lets this worker finish (for at most `STOP_WAIT`) instead of cutting it short."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._steady.add(task)
+        try:
+            yield
+        finally:
+            self._steady.discard(task)
+
     async def _try(self, item: _Delivery) -> None:
-        """One attempt of `item`, logged; then delivered, given up, or due again after its back-off."""
+        """One attempt of `item`, logged; then delivered, given up, or due again after its back-off. A stop while it
+        waits for its answer logs it as interrupted; one while its outcome is written down lets that finish."""
         alarm_id = item.alarm.get("_id")
         if item.ending is not None:  # resumed after its retry window
-            log.error("webhook: gave up %s of %s to %s: %s", item.event, alarm_id, self.host, item.ending)
-            await self._record(
-                item.delivery, item.event, item.alarm, item.made, None, f"given up: {item.ending}", given_up=True
-            )
-            await self._update(item.doc_id, _without(item.delivery))
-            await self._done(item, delivered=False)
+            with self._unstoppable():
+                log.error("webhook: gave up %s of %s to %s: %s", item.event, alarm_id, self.host, item.ending)
+                await self._record(
+                    item.delivery, item.event, item.alarm, item.made, None, f"given up: {item.ending}", given_up=True
+                )
+                await self._update(item.doc_id, _without(item.delivery))
+                await self._done(item, delivered=False)
             return
         item.made += 1
-        status, error = await self._post(item)
+        sent = self.clock()
+        try:
+            status, error = await self._post(item)
+        except asyncio.CancelledError:
+            await self._interrupted(item, sent)
+            raise  # still in its day's document: the next start tries it again, numbered on
+        with self._unstoppable():
+            await self._answered(item, status, error)
+
+    async def _answered(self, item: _Delivery, status: int | None, error: str | None) -> None:
+        """Log the attempt of `item` that got `status` (`error`: it failed); then delivered, given up, or due again
+        after its back-off."""
+        alarm_id = item.alarm.get("_id")
         if error is None:
             await self._record(item.delivery, item.event, item.alarm, item.made, status, None)
             await self._update(item.doc_id, _without(item.delivery))
@@ -483,6 +525,20 @@ class Webhook:
         async with self._changed:
             item.trying, item.due = False, asyncio.get_running_loop().time() + wait
             self._changed.notify_all()
+
+    async def _interrupted(self, item: _Delivery, sent: datetime) -> None:
+        """Log the attempt of `item` sent at `sent` that a stop cut short before its answer came (the receiver may
+        have it). The stop cuts this short too after `STOP_WAIT`."""
+        log.warning(
+            "webhook: %s of %s to %s interrupted by the stop (attempt %d); the next start tries it again",
+            *(item.event, item.alarm.get("_id"), self.host, item.made),
+        )
+        try:
+            await self._record(
+                item.delivery, item.event, item.alarm, item.made, None, INTERRUPTED, at=sent, interrupted=True
+            )
+        except Exception:  # the stop goes on; the CancelledError is what the worker ends with
+            log.exception("webhook: the interrupted attempt of %s could not be logged", item.delivery)
 
     async def _post(self, item: _Delivery) -> tuple[int | None, str | None]:
         """One attempt: (the receiver's status, None when it answered 2xx, else what went wrong)."""
@@ -550,9 +606,11 @@ class Webhook:
         *,
         next_at: datetime | None = None,
         given_up: bool = False,
+        at: datetime | None = None,
+        interrupted: bool = False,
     ) -> None:
         """One entry of the delivery log: an attempt, with when the next one is due (`next_at`) or that it was the
-        last (`given_up`)."""
+        last (`given_up`), or that a stop cut it short (`interrupted`, `at` when it was sent)."""
         entry = {
             "delivery": delivery,
             "event": event,
@@ -563,9 +621,10 @@ class Webhook:
             "ok": error is None,
             "status": status,
             "error": error,
-            "at": self.clock().isoformat(),
+            "at": (at or self.clock()).isoformat(),
             "next_at": None if next_at is None else next_at.isoformat(),
             "given_up": given_up,
+            "interrupted": interrupted,
         }
         try:
             await self._update(LOG_DOC, lambda doc: {"entries": [*doc.get("entries", []), entry][-LOG_KEEP:]})

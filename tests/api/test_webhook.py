@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from server.settings import Settings
 from server.store import open_store
 from server.store.protocol import AllDocsQuery
 from server.store.upsert import read
-from server.webhook import DAY_PREFIX, OUTBOX_DOC, day_doc, host_of, resumed, wait_after
+from server.webhook import DAY_PREFIX, LOG_DOC, OUTBOX_DOC, STOP_WAIT, day_doc, host_of, resumed, wait_after
 from tests.api import live
 from tests.api.conftest import SECRET, World, open_world
 from tests.api.live import serve
@@ -683,7 +683,8 @@ def test_a_restart_resumes_the_back_off_where_it_was_and_keeps_its_deadline(tmp_
     """A gateway restarted while a delivery waits goes on with its next attempt, numbered on, and gives up when
     the window counted from the delivery's first attempt ends: a restart neither begins the quick attempts again
     nor a new window (a gateway restarting in a loop would try for ever). It is stopped in the middle of an attempt
-    (the receiver has it, the answer has not come): that one is not logged, and not made again under its number."""
+    (the receiver has it, the answer has not come): the stop logs that one as interrupted, at once, under its number
+    and when it was sent, and the next start does not make it again under that number."""
     hook = Receiver(failures=10**6, hold=6)  # the 6th attempt waits for its answer until the gateway has stopped
     window = 4.0  # long enough for a restart on a loaded machine (CI beside other work) to fall inside it
     settings = {
@@ -700,21 +701,71 @@ def test_a_restart_resumes_the_back_off_where_it_was_and_keeps_its_deadline(tmp_
             while len(hook.received) < 6:  # at 0, 0.05, 0.15, 0.35, 0.55 s, and the held one at 0.75 s
                 assert time.monotonic() < deadline, hook.received
                 time.sleep(0.02)
+            held_at = local_now()
             [delivery] = world.call(world.state.webhook.pending)
+            stopping = time.monotonic()
+        stopped = time.monotonic() - stopping
         hook.released.set()  # its gateway gave up waiting for the answer when it stopped
         restarted = time.monotonic()
         with gateway(hooked(tmp_path, base, **settings)) as again:
             items = wait_for(again, lambda items: any(i["given_up"] for i in items), timeout=10)
             time.sleep(0.3)
             assert pending_after(again) == [] and deliveries(again)["items"] == items
+    assert stopped < STOP_WAIT + 2, stopped  # the stop does not wait for the receiver's answer
     attempts = [int(headers["x-mashang-attempt"]) for headers, _, _ in hook.received]
     assert attempts[:6] == [1, 2, 3, 4, 5, 6] and attempts == sorted(set(attempts)), attempts  # nor from 1 again
-    # Every attempt is logged, once its answer came: all but the one the stop cut short.
-    assert [i["attempt"] for i in items] == [n for n in attempts if n != 6][::-1] and items[0]["given_up"]
+    assert len(attempts) > 6 and attempts[6] >= 7, attempts  # the next start goes on after the interrupted one
+    # Every attempt is logged, the one the stop cut short too: no gap in the office's log.
+    assert [i["attempt"] for i in items] == attempts[::-1] and items[0]["given_up"]
+    [cut] = [i for i in items if i["interrupted"]]
+    assert cut["attempt"] == 6 and cut["delivery"] == delivery
+    assert (
+        not cut["ok"] and cut["status"] is None and cut["error"] == "被中止：服务停止 / interrupted: the server stopped"
+    )
+    assert not cut["given_up"] and cut["next_at"] is None
+    assert abs((datetime.fromisoformat(cut["at"]) - held_at).total_seconds()) <= 1  # when it was sent
+    assert not any(i["interrupted"] for i in items if i is not cut)
     assert {headers["x-mashang-delivery"] for headers, _, _ in hook.received} == {delivery}
     first, last = hook.received[0][2], hook.received[-1][2]
     assert restarted - first > 0.5 and last > restarted  # tried on after the restart ...
     assert last - first <= window + 0.1, (first, restarted, last)  # ... within the window of its first attempt
+
+
+class SlowLog:
+    """A store whose writes of the delivery log take half a second (a busy CouchDB cluster): `writing` is set when
+    one begins."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.writing = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def put_local(self, local_id: str, doc: dict[str, Any]) -> Any:
+        if local_id == LOG_DOC:
+            self.writing.set()
+            await asyncio.sleep(0.5)
+        return await self.store.put_local(local_id, doc)
+
+
+def test_a_stop_lets_an_answered_attempt_be_logged(tmp_path: Path, on: dict[str, Any]) -> None:
+    """A gateway stopped while it writes down an attempt the receiver answered finishes that first: the office's log
+    has the delivery, and the next start does not send it again."""
+    hook = Receiver(failures=0)
+    settings = {"run_validators": False, **on}
+    with serve(hook.app) as base:
+        with world_on(tmp_path, webhook_url=f"{base}/hook", webhook_secret=WEBHOOK_SECRET, **settings) as world:
+            slow = SlowLog(world.state.webhook.store)
+            world.state.webhook.store = slow
+            world.call(write, world.state.store, alarm_doc("S0001", local_now().isoformat()))
+            assert slow.writing.wait(20)  # answered; the log is being written as the gateway stops
+        with gateway(hooked(tmp_path, base, **settings)) as again:
+            time.sleep(0.5)
+            items = deliveries(again)["items"]
+            assert pending_after(again) == []
+    assert len(hook.received) == 1, hook.received
+    assert [(i["attempt"], i["ok"], i["status"], i["interrupted"]) for i in items] == [(1, True, 200, False)]
 
 
 @sqlite_only("seeded")  # a kill -9 differs from the restarts above only for a store in the killed process

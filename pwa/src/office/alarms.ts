@@ -443,6 +443,7 @@ interface Delivery {
   at: string;
   next_at?: string | null;
   given_up?: boolean;
+  interrupted?: boolean; // cut short by a graceful stop of the server: the next start tries it again
 }
 
 /** The webhook's last attempts (`GET /api/office/webhook/deliveries`), read when unfolded: whether each alarm
@@ -462,9 +463,19 @@ export function webhookLog(): HTMLElement {
       const outcome = (d: Delivery): string =>
         d.ok
           ? ot('webhook.ok', { status: String(d.status ?? '') })
-          : `${ot('webhook.failed')}${d.error ? `：${d.error}` : ''}`;
+          : d.interrupted
+            ? ot('webhook.interrupted')
+            : `${ot('webhook.failed')}${d.error ? `：${d.error}` : ''}`;
       const next = (d: Delivery): string =>
-        d.ok ? '' : d.given_up ? ot('webhook.givenUp') : d.next_at ? ot('webhook.nextAt', { at: when(d.next_at) }) : '';
+        d.ok
+          ? ''
+          : d.given_up
+            ? ot('webhook.givenUp')
+            : d.next_at
+              ? ot('webhook.nextAt', { at: when(d.next_at) })
+              : d.interrupted
+                ? ot('webhook.nextStart')
+                : '';
       box.replaceChildren(
         rows.length === 0
           ? h('p', { class: 'muted' }, ot('webhook.none'))
@@ -472,7 +483,7 @@ export function webhookLog(): HTMLElement {
               h('thead', {}, h('tr', {}, ...(['webhook.at', 'webhook.alarm', 'webhook.attempt', 'webhook.outcome', 'webhook.next'] as const)
                 .map((k) => h('th', {}, ot(k))))),
               h('tbody', {}, ...rows.map((d) =>
-                h('tr', { 'data-delivery': d.delivery, 'data-ok': String(d.ok), 'data-given-up': d.given_up ? '' : undefined },
+                h('tr', { 'data-delivery': d.delivery, 'data-ok': String(d.ok), 'data-given-up': d.given_up ? '' : undefined, 'data-interrupted': d.interrupted ? '' : undefined },
                   h('td', {}, when(d.at)),
                   h('td', {}, d.shop ? h('a', { href: officePath('shops', d.shop) }, d.shop) : '', d.event === 'alarm.withdrawn' ? ` · ${ot('webhook.withdrawn')}` : ''),
                   h('td', { class: 'num' }, d.of ? `${d.attempt} / ${d.of}` : String(d.attempt)),
