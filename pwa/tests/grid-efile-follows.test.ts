@@ -3,8 +3,7 @@
 // (the push ledger's count goes down) or refuses it (kept in the phone's storage). The e-file shown, drawn again,
 // shows them; so does the card of an alarm a patrol of this phone will raise (报警待上传).
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PatrolDoc } from '../src/grid/docs';
-import { FakeLocalDb, selfCheck, shop } from './grid-fixtures';
+import { FakeLocalDb, selfCheck, seriousPatrol, shop } from './grid-fixtures';
 
 const phone = vi.hoisted(() => ({
   db: null as unknown,
@@ -58,18 +57,7 @@ describe('the e-file shown', () => {
 
 describe("the e-file's alarm to upload", () => {
   // A patrol of this phone with a serious finding, which the server has not taken yet: its alarm is to come.
-  const patrol: PatrolDoc = {
-    _id: 'S0001:patrol:01M7YN07V8XQJ7JEF02Y1DNS10',
-    type: 'patrol',
-    shop: 'S0001',
-    performed_at: new Date().toISOString(),
-    created_by: 'grid:zhou01',
-    device: 'd-1',
-    template: 'district:template:fire-gas',
-    template_version: 1,
-    answers: {},
-    findings: [{ id: 'open_flame', item: 'open_flame', severity: 'serious', deadline: '2099-12-31' }],
-  };
+  const patrol = seriousPatrol('S0001');
 
   async function shown(): Promise<HTMLElement> {
     (phone.db as FakeLocalDb).write(patrol);

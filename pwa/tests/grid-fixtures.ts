@@ -1,5 +1,5 @@
 // Documents the grid worker's tests share.
-import type { Doc, ShopDoc } from '../src/grid/docs';
+import type { Doc, PatrolDoc, ShopDoc } from '../src/grid/docs';
 
 /** A shop's registry document as the phone holds it. */
 export function shop(code: string, extra: Partial<ShopDoc> = {}): ShopDoc {
@@ -103,6 +103,23 @@ export class Screen {
   static scrollTo(els: Element[]): void {
     for (const screen of Screen.seen) screen.callback(els.filter((el) => screen.targets.has(el)).map((target) => ({ target, isIntersecting: true })));
   }
+}
+
+/** A patrol saved on this phone just now with a serious finding (open flame), which the server has not taken yet:
+ *  its alarm is to come (../src/grid/due.ts `pendingAlarms`). */
+export function seriousPatrol(code: string): PatrolDoc {
+  return {
+    _id: `${code}:patrol:01M7YN07V8XQJ7JEF02Y1DNS10`,
+    type: 'patrol',
+    shop: code,
+    performed_at: new Date().toISOString(),
+    created_by: 'grid:zhou01',
+    device: 'd-1',
+    template: 'district:template:fire-gas',
+    template_version: 1,
+    answers: {},
+    findings: [{ id: 'open_flame', item: 'open_flame', severity: 'serious', deadline: '2099-12-31' }],
+  };
 }
 
 /** The `n`-th of a year of weekly self-checks at S0001, each with two photos. */

@@ -3,9 +3,9 @@
 // push ledgers as they count again: by the shops, since one patrol acknowledged while another is written leaves the
 // number waiting as it was. A patrol among them that will raise an alarm marks its shop 报警待上传, with the alarms.
 import { describe, expect, it, vi } from 'vitest';
-import type { Doc, PatrolDoc } from '../src/grid/docs';
+import type { Doc } from '../src/grid/docs';
 import { groupByShop } from '../src/grid/due';
-import { shop } from './grid-fixtures';
+import { seriousPatrol, shop } from './grid-fixtures';
 
 const state = vi.hoisted(() => ({
   db: { get: async () => Promise.reject(new Error('missing')), put: async () => ({}), info: async () => ({ update_seq: 0 }) },
@@ -59,18 +59,7 @@ describe("the grid list's 有记录待上传 marks", () => {
 
   it('marks a shop whose patrol saved here will raise an alarm 报警待上传, first, with a red edge', async () => {
     const { listView } = await import('../src/grid/list');
-    const serious: PatrolDoc = {
-      _id: 'S0002:patrol:01M7YN07V8XQJ7JEF02Y1DNS10',
-      type: 'patrol',
-      shop: 'S0002',
-      performed_at: new Date().toISOString(),
-      created_by: 'grid:zhou01',
-      device: 'd-1',
-      template: 'district:template:fire-gas',
-      template_version: 1,
-      answers: {},
-      findings: [{ id: 'open_flame', item: 'open_flame', severity: 'serious', deadline: '2099-12-31' }],
-    };
+    const serious = seriousPatrol('S0002');
     state.waiting = new Set(['S0002']);
     state.docs = [shop('S0001', { name: '甲店' }), shop('S0002', { name: '乙店' }), serious];
     const view = listView('');

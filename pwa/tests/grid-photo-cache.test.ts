@@ -25,6 +25,22 @@ function memoryCaches(): { storage: Map<string, Map<string, Response>>; api: unk
   return { storage, lookups, api: { open, keys: async () => [...storage.keys()], delete: async (n: string) => storage.delete(n) } };
 }
 
+/** The phone's caches in memory, and a network whose first download waits until `release()`; `fetched` lists what
+ *  was asked, in order. */
+function slowFirstDownload(): { storage: ReturnType<typeof memoryCaches>['storage']; fetched: string[]; release: () => void } {
+  const { storage, api } = memoryCaches();
+  vi.stubGlobal('caches', api);
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const fetched: string[] = [];
+  vi.stubGlobal('fetch', async (path: string) => {
+    fetched.push(path);
+    if (fetched.length === 1) await held;
+    return new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } });
+  });
+  return { storage, fetched, release };
+}
+
 describe("the owners' photos kept for an offline day", () => {
   beforeEach(() => {
     vi.resetModules();
@@ -33,16 +49,8 @@ describe("the owners' photos kept for an offline day", () => {
   });
 
   it('keeps the photos asked for while a round was running, once that round ends', async () => {
-    const { storage, api } = memoryCaches();
-    vi.stubGlobal('caches', api);
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const fetched: string[] = [];
-    vi.stubGlobal('fetch', async (path: string) => {
-      fetched.push(path);
-      if (fetched.length === 1) await held; // the first download is slow: the rest of the grid arrives meanwhile
-      return new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } });
-    });
+    // The first download is slow: the rest of the grid arrives meanwhile.
+    const { storage, fetched, release } = slowFirstDownload();
     const { keepPhotos } = await import('../src/photo-cache');
     const first = keepPhotos(['S0001:photo:a']);
     await vi.waitFor(() => expect(fetched).toHaveLength(1));
@@ -114,16 +122,8 @@ describe("the owners' photos kept for an offline day", () => {
   });
 
   it('keeps the photos again when the user signs back in after signing out during a round', async () => {
-    const { storage, api } = memoryCaches();
-    vi.stubGlobal('caches', api);
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const fetched: string[] = [];
-    vi.stubGlobal('fetch', async (path: string) => {
-      fetched.push(path);
-      if (fetched.length === 1) await held; // a slow download: the owner signs out meanwhile
-      return new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } });
-    });
+    // A slow download: the owner signs out meanwhile.
+    const { storage, fetched, release } = slowFirstDownload();
     const { keepPhotos, forgetPhotos } = await import('../src/photo-cache');
     const round = keepPhotos(['S0001:photo:a', 'S0001:photo:b']);
     await vi.waitFor(() => expect(fetched).toHaveLength(1));

@@ -347,6 +347,14 @@ def test_the_surveys_category_words_are_taken_and_a_shop_of_no_category_is_impor
     assert (after["K90"]["category"], after["K91"]["category"]) == ("other", "other") and "K92" not in after
 
 
+def categorise(world: World, **words: str) -> None:
+    """The office gives shops a category on the registry screen (新增或修改店铺), after an import: code=word."""
+    office = world.login("wang", "wang-password")
+    for code, word in words.items():
+        resp = world.client.patch(f"/api/office/shops/{code}", json={"category": word}, headers=office)
+        assert resp.status_code == 200, resp.text
+
+
 def test_importing_the_survey_again_keeps_the_category_the_office_chose_for_a_trade_of_no_category(
     world: World,
 ) -> None:
@@ -354,9 +362,7 @@ def test_importing_the_survey_again_keeps_the_category_the_office_chose_for_a_tr
     month's, with its new shops) set it back to 其他. A registered shop keeps its category, and the warning says so."""
     rows = [HEADER, ["K90", "小美美甲", "路90号", "美甲", "wensan", "g1"]]
     run(world, csv_bytes(rows), "text/csv")
-    office = world.login("wang", "wang-password")
-    resp = world.client.patch("/api/office/shops/K90", json={"category": "理发"}, headers=office)
-    assert resp.status_code == 200, resp.text
+    categorise(world, K90="理发")
     again = run(world, csv_bytes(rows), "text/csv")
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 1)
     assert again["warnings"] == [
@@ -376,10 +382,7 @@ def test_an_empty_category_cell_keeps_the_category_the_office_chose_and_a_new_sh
         ["K81", "阿强面馆", "路81号", "", "wensan", "g1"],
     ]
     run(world, csv_bytes(rows), "text/csv")
-    office = world.login("wang", "wang-password")
-    for code, word in (("K80", "超市"), ("K81", "餐饮")):
-        resp = world.client.patch(f"/api/office/shops/{code}", json={"category": word}, headers=office)
-        assert resp.status_code == 200, resp.text
+    categorise(world, K80="超市", K81="餐饮")
     rows[2][3] = "理发"  # next month's survey says what K81 is
     rows.append(["K82", "新开小店", "路82号", "", "wensan", "g1"])
     dry = run(world, csv_bytes(rows), "text/csv", "?dry_run=1")
@@ -401,9 +404,7 @@ def test_a_survey_without_the_optional_columns_leaves_a_registered_shop_as_the_o
         ["K71", "小李理发", "路71号", "", "wensan", "g1"],
     ]
     run(world, csv_bytes(rows), "text/csv")
-    office = world.login("wang", "wang-password")
-    resp = world.client.patch("/api/office/shops/K71", json={"category": "理发"}, headers=office)
-    assert resp.status_code == 200, resp.text
+    categorise(world, K71="理发")
     bare = [
         ["店铺名称", "地址", "网格"],
         ["张姐水果", "路70号", "g1"],
