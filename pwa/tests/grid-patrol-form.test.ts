@@ -2,12 +2,14 @@
 // The patrol form says which hazards of the shop are still open (未销号隐患 … under the item, 另有 n 项隐患尚未销号
 // by the submit button) as the list's card counts them: a fix the worker passed on this phone, which the server has not
 // taken yet, is dealt with in both; a fix the worker sent back is still open in both. Its summary promises an alarm
-// (提交后立即向安监所报警) exactly when the server will raise one, and says why.
+// (提交后立即向安监所报警) exactly when the server will raise one, and says why; without a new hazard, the points the
+// shop earns as the server gives them: to the day's first patrol of the shop only.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Doc, HazardDoc, RulesVersion, SelfCheckDoc, TemplateDoc } from '../src/grid/docs';
 import rulesJson from '../../server/models/data/rules.json';
 import templateJson from '../../server/models/data/template-fire-gas.json';
 import { FakeLocalDb, shop } from './grid-fixtures';
+import { shanghaiIso } from '../src/ulid';
 
 const phone = vi.hoisted(() => ({ db: null as unknown }));
 
@@ -126,7 +128,7 @@ describe('the patrol form after the worker verified fixes on this phone', () => 
     expect(openLines(node, 'extinguisher_valid')).toEqual([]);
     expect(openLines(node, 'wiring_ok')).toEqual(['未销号隐患：一般隐患 · 整改期限 2099-11-08 · 已整改待复核']);
     const summary = node.querySelector<HTMLElement>('[data-summary]')!;
-    expect(summary.textContent).toBe('未发现新隐患：提交后该店加分。另有 1 项隐患尚未销号。');
+    expect(summary.textContent).toBe('未发现新隐患：提交后该店加 5 分。另有 1 项隐患尚未销号。');
     // The list's card of the shop says the same: 未销号隐患 1.
     const file = groupByShop(docs as Doc[]).get('S0001')!;
     expect(dueAt(file, new Date()).openHazards).toBe(1);
@@ -246,5 +248,78 @@ describe("the patrol form's summary of the alarm the patrol will raise", () => {
   it('not that of a version applying only from a later day', async () => {
     onPhone(...lowered('2099-01-01'));
     expect(await summaryAfter(['escape_route', 'false'], ['wiring_ok', 'false'])).toBe('将录入 2 项隐患。');
+  });
+});
+
+describe("the patrol form's summary of the points a patrol without a new hazard earns", () => {
+  // The server gives a shop the clean patrol's points once a day, to its first patrol of the day (projections.py
+  // `_visit`), by the rules in force that day.
+  const RULES = rulesJson as RulesVersion;
+  const FIRE = templateJson as unknown as TemplateDoc;
+  const DAY_MS = 24 * 60 * 60 * 1000;
+
+  function patrol(n: number, at: string, by = 'grid:zhou01'): object {
+    return {
+      _id: `S0001:patrol:01M7YN07V8XQJ7JEF02Y1DNSP${n}`,
+      type: 'patrol',
+      shop: 'S0001',
+      performed_at: at,
+      created_by: by,
+      device: by === 'grid:zhou01' ? 'd-1' : 'd-9',
+      template: FIRE._id,
+      template_version: 1,
+      answers: {},
+      findings: [],
+    };
+  }
+
+  async function cleanSummary(...docs: object[]): Promise<string> {
+    const db = new FakeLocalDb();
+    db.write(shop('S0001'), FIRE, ...docs);
+    phone.db = db;
+    const node = await patrolForm();
+    const summary = node.querySelector<HTMLElement>('[data-summary]')!;
+    expect(summary.dataset.findings).toBe('0');
+    return summary.textContent ?? '';
+  }
+
+  it("promises the day's first patrol the points of today's rules", async () => {
+    expect(await cleanSummary(RULES)).toBe('未发现新隐患：提交后该店加 5 分。');
+  });
+
+  // The office changed the clean patrol's points to 8 in version 2.
+  const versions = (from: string): RulesVersion[] => [
+    { ...RULES, _id: 'district:rules:v1' },
+    { ...RULES, version: 2, effective_from: from, patrol_clean_points: 8 } as RulesVersion,
+  ];
+
+  it('says the number of points of the rules version in force today', async () => {
+    expect(await cleanSummary(...versions('2000-01-01'))).toBe('未发现新隐患：提交后该店加 8 分。');
+  });
+
+  it('not that of a version applying only from a later day', async () => {
+    expect(await cleanSummary(...versions('2099-01-01'))).toBe('未发现新隐患：提交后该店加 5 分。');
+  });
+
+  const again = '未发现新隐患。今天已巡查过该店，本次不再加分。';
+
+  it("promises no points to a second patrol today: another worker's, synced", async () => {
+    expect(await cleanSummary(RULES, patrol(1, shanghaiIso(Date.now()), 'grid:wang02'))).toBe(again);
+  });
+
+  it("nor after this phone's own patrol today, not uploaded yet (the worker opens the form again)", async () => {
+    expect(await cleanSummary(RULES, patrol(2, shanghaiIso(Date.now())))).toBe(again);
+  });
+
+  it('keeps the open hazards beside it, and says it in English', async () => {
+    const { setLang } = await import('../src/i18n');
+    setLang('en');
+    expect(await cleanSummary(RULES, patrol(1, shanghaiIso(Date.now())), sentBack)).toBe(
+      'No new hazard. The shop was already patrolled today: this patrol earns no points. 1 earlier hazard is not closed yet.',
+    );
+  });
+
+  it('promises the points again the day after a patrol', async () => {
+    expect(await cleanSummary(RULES, patrol(1, shanghaiIso(Date.now() - DAY_MS)))).toBe('未发现新隐患：提交后该店加 5 分。');
   });
 });

@@ -148,6 +148,8 @@ export interface RulesDoc extends Doc {
   false_self_report_cost?: number;
   alarm_threshold?: number;
   alarm_on_serious?: boolean;
+  /** What the day's first patrol of a shop earns when it finds no new hazard (SPEC's +5 when absent). */
+  patrol_clean_points?: number;
 }
 
 /** A published version of the rules as the phone holds it (the `district` partition replicates to every phone):

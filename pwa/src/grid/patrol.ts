@@ -39,7 +39,7 @@ import {
   type Visit,
 } from './patrol-logic';
 import { gpsCheckbox, gpsConsent, photoPicker, type PhotoPicker } from './photos';
-import type { District } from './rules';
+import { patrolCleanPoints, type District } from './rules';
 import { itemName, notice, shortDay, thumbs } from './ui';
 import { shopHref } from './efile';
 
@@ -316,6 +316,17 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, f
     );
   }
 
+  // A patrol of the shop today the phone holds (the server's, any worker's, or this phone's own not uploaded yet).
+  const already = patrolledOn(file.patrols, today);
+  const cleanPoints = patrolCleanPoints(rules);
+
+  /** What a patrol without a new hazard earns: the server gives a shop the points once a day, to its first patrol of
+   *  the day (server/validators/projections.py `_visit`), so a second visit today earns nothing. */
+  function patrolClean(): string {
+    if (already) return gt('patrol.summaryCleanAgain');
+    return cleanPoints > 0 ? gt('patrol.summaryClean', { n: cleanPoints }) : gt('patrol.summaryCleanNoPoints');
+  }
+
   /** What submitting now records, and the alarm it raises: at once with signal, with the patrol's upload without (as
    *  the e-file then says, ./efile `alarm.pendingUnsent`). Said again as the signal comes and goes. */
   function saySummary(): void {
@@ -325,9 +336,10 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, f
     const patrols = buildPatrols(visit, draft, code, () => `FORM${n++}`, author);
     const all = patrols.flatMap((p) => p.findings ?? []);
     if (!all.length) {
-      // No new hazard earns the patrol's points; the ones still open are said beside it, not forgotten.
+      // No new hazard earns the patrol's points, as the server gives them: to the shop's first patrol of the day only
+      // (`patrolClean`). The ones still open are said beside it, not forgotten.
       const open = unresolved.filter((hz) => !hz.provisional).length;
-      summary.textContent = sentences(gt('patrol.summaryClean'), open ? gt('patrol.summaryOpen', { n: open }) : '');
+      summary.textContent = sentences(patrolClean(), open ? gt('patrol.summaryOpen', { n: open }) : '');
       summary.className = `g-notice ${open ? 'warn' : 'ok'}`;
     } else {
       // The alarm the server will raise, by its rule as the list applies it once the patrol is saved (`pendingVisits`):
@@ -442,7 +454,6 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, f
     navigate(shopHref(code, '/patrol'), true);
   });
 
-  const already = patrolledOn(file.patrols, today);
   form.append(
     already ? notice(gt('patrol.alreadyToday', { time: already.performed_at.slice(11, 16) }), 'warn') : '',
     latest

@@ -21,6 +21,7 @@ export const NO_DISTRICT: District = { key: '', rules: [], templates: [] };
 const DEFAULT_HAZARD_COST: Record<Severity, number> = { general: 2, major: 5, serious: 10 };
 const DEFAULT_FALSE_REPORT_COST = 3;
 const DEFAULT_ALARM_THRESHOLD = 10;
+const DEFAULT_PATROL_CLEAN_POINTS = 5;
 
 /** The version of the rules in force on `day` (YYYY-MM-DD, Shanghai), as the server picks it
  *  (server/validators/rules.py `RulesHistory.on`): each version is in force from its `effective_from` until a later
@@ -75,6 +76,13 @@ export function declaredInOrder(item: TemplateItem | null, value: AnswerValue | 
   if (value === NOT_APPLICABLE) return item.not_applicable === true;
   if ((typeof value === 'boolean') !== (item.answer === 'yes_no') || (typeof value === 'number' && value < 0)) return false;
   return !isHazard(item, value);
+}
+
+/** What a clean patrol earns (server/validators/rules.py `patrol_clean_points`): the server gives it once per shop and
+ *  day, to the day's first patrol, and takes it back when another patrol of that day finds a new hazard
+ *  (projections.py `_visit`). */
+export function patrolCleanPoints(rules: RulesDoc | null): number {
+  return count(rules?.patrol_clean_points, DEFAULT_PATROL_CLEAN_POINTS);
 }
 
 /** One submission's deductions reaching this raise an alarm at once. */

@@ -5,6 +5,7 @@ import type { Severity, TemplateDoc } from './docs';
 import { dayOf } from './due';
 import { gt } from './i18n';
 import { thumbUrl } from '../photo-cache';
+import { getSyncStatus, onSyncStatus } from '../sync-status';
 import { hazardNamed } from '../owner-hazards';
 
 export type Tone = 'bad' | 'warn' | 'ok' | 'muted';
@@ -115,14 +116,55 @@ function whenNear(el: Element, load: () => void): void {
   nearScreen.observe(el);
 }
 
+/** The placeholders of photos not on the phone, shown while offline, and how each loads again: when the signal
+ *  comes back, those still on the page (the screen still shown). */
+const untilOnline = new Map<HTMLElement, () => void>();
+let stopWatching: (() => void) | null = null;
+
+/** Load `again` when the signal is back (the sync status leaves `offline`), if `placeholder` is still on the page
+ *  then. One watcher for them all, while any waits. */
+function whenOnline(placeholder: HTMLElement, again: () => void): void {
+  if (untilOnline.size >= 300) {
+    // Offline, each redraw of the e-file draws its placeholders anew: the earlier ones are not waited for.
+    for (const el of untilOnline.keys()) if (!el.isConnected) untilOnline.delete(el);
+  }
+  untilOnline.set(placeholder, again);
+  if (stopWatching) return;
+  let wasOffline = true;
+  stopWatching = onSyncStatus((status) => {
+    if ((status.state === 'offline') === wasOffline) return;
+    wasOffline = status.state === 'offline';
+    if (wasOffline) return;
+    const waiting = [...untilOnline];
+    untilOnline.clear();
+    stopWatching?.();
+    stopWatching = null;
+    for (const [el, load] of waiting) if (el.isConnected) load();
+  });
+}
+
 /** One photo's thumbnail, its picture loaded (from the phone, or the server): at once, or (`lazy`) once it comes
- *  near the screen. */
+ *  near the screen. Offline, a photo the phone does not keep (../photo-cache) shows 联网后显示 in a frame of the
+ *  thumbnail's size, not an empty one, and loads once the signal is back while it is still shown. */
 export function thumbImage(id: string, lazy = false): HTMLImageElement {
   const img = h('img', { alt: '', loading: 'lazy', 'data-photo': id, width: '64', height: '64' });
+  let shown: Element = img; // the image, or its placeholder
   const load = (): void =>
     void thumbUrl(id).then((url) => {
+      if (!url && getSyncStatus().state === 'offline' && (shown !== img || img.parentNode)) {
+        if (shown === img) {
+          const placeholder = h('span', { class: 'g-photo-offline', 'data-photo-offline': id }, gt('photo.offline'));
+          img.replaceWith(placeholder);
+          shown = placeholder;
+        }
+        const placeholder = shown as HTMLElement;
+        whenOnline(placeholder, () => (lazy ? whenNear(placeholder, load) : load()));
+        return;
+      }
       if (url) img.src = url;
       else img.classList.add('missing');
+      if (shown !== img) shown.replaceWith(img);
+      shown = img;
     });
   if (lazy) whenNear(img, load);
   else load();
