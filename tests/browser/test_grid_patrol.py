@@ -58,7 +58,7 @@ def _pick_shops(gateway: Gateway, shops: list[str]) -> tuple[str, list[str]]:
     return serious, others
 
 
-def _patrol(page: Any, code: str, photo: bytes | None = None) -> None:
+def _patrol(page: Any, code: str, photo: bytes | None = None, offline: bool = True) -> None:
     page.click(f'a.g-shop[data-shop="{code}"]')
     page.wait_for_selector(f'[data-shop="{code}"] [data-shop-name]')
     page.click('a[data-action="patrol"]')
@@ -76,14 +76,15 @@ def _patrol(page: Any, code: str, photo: bytes | None = None) -> None:
         page.wait_for_selector('fieldset[data-item="open_flame"] img[data-photo]')
         summary = page.locator("[data-summary]")
         assert summary.get_attribute("data-findings") == "1"
-        # Without signal, the alarm goes up with the patrol, as the e-file says once it is saved.
-        assert summary.inner_text() == "将录入 1 项隐患。含严重隐患：巡查上传后即向安监所报警。"
+        # Without signal, the alarm goes up with the patrol, as the e-file says once it is saved; with it, at once.
+        when = "巡查上传后即" if offline else "提交后立即"
+        assert summary.inner_text() == f"将录入 1 项隐患。含严重隐患：{when}向安监所报警。"
     else:
         assert page.locator("[data-summary]").get_attribute("data-findings") == "0"
     page.click('button[type="submit"]')
     page.wait_for_selector("[data-flash]")
     assert page.url.endswith("/grid")
-    # Still offline, the list already counts the patrol.
+    # The list counts the patrol at once (offline too, before any upload).
     page.wait_for_selector(f'a.g-shop[data-shop="{code}"] [data-due="patrolled"]')
 
 

@@ -43,7 +43,7 @@ def test_a_hazard_the_server_merged_leaves_the_grid_workers_phone(
     page.wait_for_selector(f'a.g-shop[data-shop="{shop}"]')
     page.wait_for_selector('[data-sync-state="synced"]')
     started = datetime.now(ZoneInfo("Asia/Shanghai")).replace(microsecond=0)
-    _patrol(page, shop, photo=_camera_jpeg())
+    _patrol(page, shop, photo=_camera_jpeg(), offline=False)
     page.wait_for_selector('[data-sync-state="synced"][data-pending="0"]')
     page.click(f'a.g-shop[data-shop="{shop}"]')
     flame = 'li.g-hazard[data-hazard$="-open_flame"]'
