@@ -22,8 +22,10 @@ Rules (the validation report says which applied to each row):
   an empty community finds the grid by itself (the shop's community is always its grid's), and the category stays.
   A shop's status, owner activation, opening day, closures and moves are the registry's, never the file's.
 - A community is matched by its code or its name. A row naming a community finds its grid (by code or name) in that
-  community only; a row naming none finds its grid by code, or by a name only one community's grid has (a name
-  several communities use is refused: name the community). Unknown ones are refused per row, unless the import
+  community only; a row naming none finds its grid by code, or by a name only one community's grid has. A name
+  several communities use is, for a shop already registered in reach, its own community's grid of that name; a new
+  shop's row, or one whose shop's community has no grid of that name, is refused: name the community (the same in
+  the dry run, which finds the shop as the run does). Unknown ones are refused per row, unless the import
   asks for them to be created (`create=True`): a grid is then created in the row's community (created too when
   unknown, in the registry's only sub-district) with no grid worker yet. Nothing is created for a refused row.
 - A community or grid the import would create whose name is one character away from one in reach (a community of
@@ -490,8 +492,10 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
         )
     if "community" not in columns:
         warnings.append(
-            "表中没有“社区”列：网格按网格编号查找，或按只有一个社区使用的网格名称查找。"
-            "no community column (社区): a grid is found by its code, or by a name one community has"
+            "表中没有“社区”列：网格按网格编号查找，或按只有一个社区使用的网格名称查找；"
+            "已登记的店铺也可按其所在社区的网格名称查找。"
+            "no community column (社区): a grid is found by its code, or by a name one community has, or, for a "
+            "registered shop, by the name of a grid of its community"
         )
     return columns, warnings
 
@@ -665,7 +669,9 @@ class Importer:
         word = v.get("category", "")
         coded = category_code(word)
         category = coded or "other"  # a word of no category: the shop is registered all the same (warned below)
-        place = await self._place(row)
+        # The shop the row names when it is registered (a new code, given below, is one no shop has).
+        current = await self.registry.shop(code) if re.fullmatch(PARTITION, code) else None
+        place = await self._place(row, current)
         if place is None:
             report.refused += 1
             return None
@@ -681,7 +687,6 @@ class Importer:
             "status": "active",
             "owner_activated": False,
         }
-        current = await self.registry.shop(code) if re.fullmatch(PARTITION, code) else None
         if self._elsewhere(current["community"] if current else None):
             # Shop codes are district-wide: that this one is taken cannot be hidden, but not where.
             return self._refused(row, "code", f"店铺编号 {code} 已被登记。shop {code}: code already registered")
@@ -740,13 +745,14 @@ class Importer:
         self.report.refused += 1
         return None
 
-    async def _place(self, row: Row) -> Place | None:
-        """Where the row's shop goes, with what to create for it when the import may; None when refused (the
-        reason is in the report). Nothing is created here: `_create` does once the whole row is taken."""
+    async def _place(self, row: Row, current: dict[str, Any] | None = None) -> Place | None:
+        """Where the row's shop (`current`, when it is registered) goes, with what to create for it when the import
+        may; None when refused (the reason is in the report). Nothing is created here: `_create` does once the whole
+        row is taken."""
         report, v = self.report, row.values
         label, grid = v.get("community", ""), v["grid"]
         if not label:
-            return self._place_by_grid(row)
+            return self._place_by_grid(row, current)
         community = self.communities.get(label)  # another sub-district's is unknown here (`__init__`)
         if community is None and label in self.shared_names:
             codes = self.shared_names[label]
@@ -808,8 +814,9 @@ class Importer:
         report.refuse(row.line, name, f"{said}{_SIMILAR}{english}: a typo? (create_similar=1 creates it)")
         return False
 
-    def _place_by_grid(self, row: Row) -> Place | None:
-        """A row naming no community: its grid's code, or a name only one community (within reach) has."""
+    def _place_by_grid(self, row: Row, current: dict[str, Any] | None = None) -> Place | None:
+        """A row naming no community: its grid's code, or a name only one community (within reach) has, or, for a
+        shop registered in reach (`current`), a name several have: its own community's grid of that name."""
         report, grid = self.report, row.values["grid"]
         owner = self.grid_codes.get(grid)  # the grids in reach only (`__init__`)
         if owner is not None:
@@ -818,10 +825,24 @@ class Importer:
         if len(ours) == 1:
             [(community, code)] = ours.items()
             return Place(community, code)
-        if len(ours) > 1:
+        home = str(current["community"]) if current is not None else ""
+        if len(ours) > 1 and home in ours:
+            return Place(home, ours[home])
+        if len(ours) > 1 and current is not None and home in self.community_names:  # registered in reach
+            shop, said, names = current["code"], self.community_names[home], [self.community_names[c] for c in ours]
             reason = (
-                f"有 {len(ours)} 个社区都有网格“{grid}”（{'、'.join(ours)}）：请在“社区”列写明社区，或填写网格编号。"
-                f"grid {grid} is in {len(ours)} communities ({', '.join(ours)}): "
+                f"有 {len(ours)} 个社区都有网格“{grid}”（{'、'.join(names)}），店铺 {shop} 所在的“{said}”却没有："
+                f"请改填“{said}”的网格，或在“社区”列写明店铺迁入的社区（也可填写网格编号）。"
+                f"grid {grid} is in {len(ours)} communities ({', '.join(names)}), but not in {said}, the community of "
+                f"shop {shop}: write a grid of {said}, or name the community the shop moves to in a 社区 column (or "
+                "give the grid's code)"
+            )
+            report.refuse(row.line, "grid", reason)
+        elif len(ours) > 1:
+            names = [self.community_names.get(c, c) for c in ours]
+            reason = (
+                f"有 {len(ours)} 个社区都有网格“{grid}”（{'、'.join(names)}）：请在“社区”列写明社区，或填写网格编号。"
+                f"grid {grid} is in {len(ours)} communities ({', '.join(names)}): "
                 "name the community in a 社区 column, or give the grid's code"
             )
             report.refuse(row.line, "grid", reason)

@@ -282,6 +282,52 @@ def test_renamed_and_annotated_headers_are_read_and_ignored_columns_and_ambiguou
     assert "A0003" not in after and after["W0001"]["grid"] == "g1"
 
 
+def test_a_registered_shops_row_without_a_community_finds_a_shared_grid_name_in_its_own_community(
+    world: World,
+) -> None:
+    """第一网格 is a grid of 甲社区 and of 乙社区: a row with an empty community cell naming it is the grid of the
+    shop's registered community, found by its code or by name and address; a shop registered where no grid has that
+    name, and a new shop, are refused, in the dry run as in the run."""
+    setup = [
+        HEADER,
+        ["A0001", "甲一店", "甲路1号", "餐饮", "甲社区", "第一网格"],
+        ["A0002", "甲二店", "甲路2号", "餐饮", "甲社区", "第二网格"],
+        ["B0001", "乙一店", "乙路1号", "餐饮", "乙社区", "第一网格"],
+        ["C0001", "丙一店", "丙路1号", "餐饮", "丙社区", "第三网格"],
+    ]
+    assert run(world, csv_bytes(setup), "text/csv", "?create=1")["created"] == 4
+    made = communities(world)
+    jia, yi = ({g["name"]: g["code"] for g in made[name]["grids"]} for name in ("甲社区", "乙社区"))
+    rows = [
+        HEADER,
+        ["A0001", "甲一店", "甲路1号", "餐饮", "", "第一网格"],  # where it is: unchanged
+        ["A0002", "甲二店", "甲路2号", "餐饮", "", "第一网格"],  # 甲社区's 第一网格: moved there
+        ["", "乙一店", "乙路1号", "超市", "", "第一网格"],  # B0001 by name and address, its category changed
+        ["C0001", "丙一店", "丙路1号", "餐饮", "", "第一网格"],  # 丙社区 has no 第一网格
+        ["D0001", "丁一店", "丁路1号", "餐饮", "", "第一网格"],  # a new shop: which 第一网格?
+    ]
+    dry = run(world, csv_bytes(rows), "text/csv", "?dry_run=1")
+    real = run(world, csv_bytes(rows), "text/csv")
+    for report in (dry, real):
+        counts = tuple(report[k] for k in ("created", "updated", "moved", "unchanged", "refused"))
+        assert counts == (0, 1, 1, 1, 2), report["errors"]
+        assert [(e["line"], e["field"]) for e in report["errors"]] == [(5, "grid"), (6, "grid")]
+        homeless, new = (e["reason"] for e in report["errors"])
+        chinese, _, english = homeless.rpartition("。")
+        assert "店铺 C0001 所在的“丙社区”却没有" in chinese
+        assert english == (
+            "grid 第一网格 is in 2 communities (甲社区, 乙社区), but not in 丙社区, the community of shop C0001: write "
+            "a grid of 丙社区, or name the community the shop moves to in a 社区 column (or give the grid's code)"
+        )
+        said = "communities (甲社区, 乙社区): name the community in a 社区 column, or give the grid's code"
+        assert new.endswith(said)
+    after = shops(world)
+    grids = [after[code]["grid"] for code in ("A0001", "A0002", "B0001")]
+    assert grids == [jia["第一网格"], jia["第一网格"], yi["第一网格"]]
+    assert after["B0001"]["category"] == "retail" and after["C0001"]["community"] == made["丙社区"]["code"]
+    assert "D0001" not in after
+
+
 def test_a_refused_row_does_not_make_its_corrected_repeat_a_duplicate(world: World) -> None:
     rows = [
         HEADER,
