@@ -3,7 +3,8 @@
 // by the submit button) as the list's card counts them: a fix the worker passed on this phone, which the server has not
 // taken yet, is dealt with in both; a fix the worker sent back is still open in both. Its summary promises an alarm
 // (提交后立即向安监所报警) exactly when the server will raise one, and says why; without a new hazard, the points the
-// shop earns as the server gives them: to the day's first patrol of the shop only.
+// shop earns as the server gives them: to the day's first patrol of the shop only (a patrol the server refused is none).
+// It says so again when a patrol of the shop is synced, or refused, while the form is open.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Doc, HazardDoc, RulesVersion, SelfCheckDoc, TemplateDoc } from '../src/grid/docs';
 import rulesJson from '../../server/models/data/rules.json';
@@ -11,11 +12,16 @@ import templateJson from '../../server/models/data/template-fire-gas.json';
 import { FakeLocalDb, shop } from './grid-fixtures';
 import { shanghaiIso } from '../src/ulid';
 
-const phone = vi.hoisted(() => ({ db: null as unknown }));
+const phone = vi.hoisted(() => ({ db: null as unknown, refused: new Set<string>(), redraw: null as null | (() => Promise<void> | void) }));
 
 vi.mock('../src/db', () => ({
   localDb: () => phone.db,
-  whileShown: () => undefined,
+  refusedIds: () => new Set(phone.refused),
+  // The screen's redraw, which db.ts calls on a change of the database or of the header's pending and refused counts
+  // (local-changes.test.ts): here the test calls it where the real one would.
+  whileShown: (_node: HTMLElement, onChange: () => Promise<void> | void) => {
+    phone.redraw = onChange;
+  },
   uploadState: async () => ({ unsent: new Set<string>(), refused: new Set<string>() }),
 }));
 vi.mock('../src/photo-cache', () => ({ thumbUrl: async (id: string) => `blob:${id}` }));
@@ -101,6 +107,8 @@ beforeEach(() => {
   const db = new FakeLocalDb();
   db.write(...docs);
   phone.db = db;
+  phone.refused = new Set();
+  phone.redraw = null;
 });
 
 async function patrolForm(): Promise<HTMLElement> {
@@ -321,5 +329,74 @@ describe("the patrol form's summary of the points a patrol without a new hazard 
 
   it('promises the points again the day after a patrol', async () => {
     expect(await cleanSummary(RULES, patrol(1, shanghaiIso(Date.now() - DAY_MS)))).toBe('未发现新隐患：提交后该店加 5 分。');
+  });
+
+  /** The form's own words above the checklist (the notice of a second visit today among them). */
+  const formText = (): string => document.querySelector('form.g-patrol')?.textContent ?? '';
+
+  it("follows a colleague's patrol of the shop synced while the form is open, keeping what the worker entered", async () => {
+    expect(await cleanSummary(RULES)).toBe('未发现新隐患：提交后该店加 5 分。');
+    expect(formText()).not.toContain('已巡查过本店');
+    const summary = document.querySelector<HTMLElement>('[data-summary]')!;
+    answer(document.body, 'open_flame', 'true'); // the worker finds an open flame
+    await vi.waitFor(() => expect(summary.textContent).toBe('将录入 1 项隐患。含严重隐患：提交后立即向安监所报警。'));
+    // A colleague patrolled the shop a moment ago and found the same open flame: their patrol and the server's hazard
+    // (and its alarm) come down by sync.
+    const theirs = patrol(3, shanghaiIso(Date.now() - 60_000), 'grid:wang02') as { _id: string; performed_at: string };
+    const ulid = theirs._id.split(':')[2];
+    (phone.db as FakeLocalDb).write(
+      { ...theirs, findings: [{ id: 'open_flame', item: 'open_flame', severity: 'serious', deadline: '2099-12-31' }] },
+      {
+        _id: `S0001:hazard:${ulid}-open_flame`,
+        type: 'hazard',
+        shop: 'S0001',
+        status: 'open',
+        source: theirs._id,
+        item: 'open_flame',
+        finding: 'open_flame',
+        severity: 'serious',
+        self_reported: false,
+        found_at: theirs.performed_at,
+        deadline: '2099-12-31',
+        cost: 10,
+      },
+    );
+    await phone.redraw?.();
+    // A second visit today: no points, and the open flame is their hazard, neither found again nor alarmed again.
+    await vi.waitFor(() => expect(summary.textContent).toBe('未发现新隐患。今天已巡查过该店，本次不再加分。另有 1 项隐患尚未销号。'));
+    expect(formText()).toContain(`今天 ${theirs.performed_at.slice(11, 16)} 已巡查过本店。再次提交会在档案中记为又一次巡查。`);
+    expect(document.querySelector('fieldset[data-item="open_flame"] [data-open-hazard]')?.textContent).toContain('严重隐患');
+    expect(document.querySelector('[data-finding-for="open_flame"]')?.textContent).toBe('该项已有未整改的隐患，不重复录入');
+    // What the worker entered stays.
+    expect(document.querySelector<HTMLInputElement>('input[name="open_flame"][value="true"]')!.checked).toBe(true);
+  });
+
+  // This phone's patrol of the shop today, which the server refused (out of the worker's scope when it arrived): it is
+  // no visit, and finds no hazard.
+  const refusedToday = (): { _id: string; findings: object[] } => ({
+    ...(patrol(4, shanghaiIso(Date.now() - 60_000)) as { _id: string }),
+    findings: [{ id: 'wiring_ok', item: 'wiring_ok', severity: 'general', deadline: '2099-12-31' }],
+  });
+
+  it('does not count a patrol of today the server refused', async () => {
+    const refused = refusedToday();
+    phone.refused = new Set([refused._id]);
+    expect(await cleanSummary(RULES, refused)).toBe('未发现新隐患：提交后该店加 5 分。');
+    expect(formText()).not.toContain('已巡查过本店');
+    expect(document.querySelector('fieldset[data-item="wiring_ok"] [data-open-hazard]')).toBeNull();
+  });
+
+  it('follows the refusal of a patrol of today coming while the form is open', async () => {
+    const refused = refusedToday();
+    expect(await cleanSummary(RULES, refused)).toBe(again);
+    expect(formText()).toContain('已巡查过本店');
+    const openLine = (): Element | null => document.querySelector('fieldset[data-item="wiring_ok"] [data-open-hazard]');
+    expect(openLine()).not.toBeNull(); // its finding, until the server answers
+    phone.refused = new Set([refused._id]);
+    await phone.redraw?.(); // the header's count of refusals changed
+    const summary = document.querySelector<HTMLElement>('[data-summary]')!;
+    await vi.waitFor(() => expect(summary.textContent).toBe('未发现新隐患：提交后该店加 5 分。'));
+    expect(formText()).not.toContain('已巡查过本店');
+    expect(openLine()).toBeNull();
   });
 });

@@ -365,3 +365,43 @@ def test_the_patrol_form_shows_a_hazard_still_open_under_its_item(
     if summary.get_attribute("data-findings") == "0":  # no new hazard from the prefill: the open ones are said too
         assert "尚未销号" in summary.inner_text()
     page.close()
+
+
+def test_the_patrol_form_follows_a_patrol_of_the_shop_synced_while_it_is_open(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    # The server gives a clean patrol's points to the shop's first patrol of the day: a patrol of the shop that arrives
+    # by sync while the form is open (here the worker's own, sent from their other phone) takes them, and the form says
+    # so at once, keeping what the worker entered.
+    worker = logins["grid_workers"][0]
+    grid, user, _ = grid_login(gateway, logins)
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    code = next(
+        code
+        for code in worker["shops"]
+        if not any(d.get("type") == "patrol" and d["performed_at"].startswith(today) for d in _events(gateway, code))
+    )
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    sign_in_grid(page, gateway, worker)
+    page.wait_for_selector('[data-sync-state="synced"]', timeout=60_000)
+    page.click(f'a.g-shop[data-shop="{code}"]')
+    page.click('a[data-action="patrol"]')
+    summary = page.locator('[data-summary][data-findings="0"]')
+    summary.wait_for()
+    assert summary.inner_text() == "未发现新隐患：提交后该店加 5 分。"
+    page.click('[data-action="add-other"]')
+    page.fill('textarea[name="note-other-1"]', "仓库堆放杂物")
+    page.wait_for_selector('[data-summary][data-findings="1"]')
+
+    clean = serious_patrol(code, user)
+    clean["answers"]["gas_safe"]["value"] = True
+    clean["findings"] = []
+    push_patrol(gateway, grid, clean)
+
+    page.wait_for_selector("form.g-patrol >> text=已巡查过本店")
+    assert page.input_value('textarea[name="note-other-1"]') == "仓库堆放杂物"
+    page.click('[data-finding-for="other-1"] [data-action="remove-other"]')
+    page.wait_for_selector('[data-summary][data-findings="0"]')
+    assert page.inner_text("[data-summary]") == "未发现新隐患。今天已巡查过该店，本次不再加分。"
+    page.close()

@@ -9,6 +9,7 @@ import { discardDraftPhotos } from '../draft-photos';
 import { getLang, t } from '../i18n';
 import { isHazard } from '../items';
 import { autosave, loadDraft } from '../drafts';
+import { refusedIds, whileShown } from '../db';
 import { appendEvents, isQuotaError, newUlid, type EventInput } from '../events';
 import { navigate } from '../router';
 import { currentSession } from '../session';
@@ -17,7 +18,7 @@ import { shanghaiDay, shanghaiIso } from '../ulid';
 import type { View } from '../views';
 import { loadDistrict, loadShopFile, loadTemplates } from './data';
 import type { HazardDoc, SelfCheckDoc, Severity, TemplateDoc } from './docs';
-import { pendingVisits, statusToday, stillOpen, type ShopFile } from './due';
+import { pendingVisits, statusToday, stillOpen, withoutRefused, type ShopFile } from './due';
 import { flash } from '../flash';
 import { gt, type GridKey } from './i18n';
 import {
@@ -72,6 +73,8 @@ function field(label: string, control: HTMLElement): HTMLElement {
 
 interface Built {
   node: HTMLElement;
+  /** Say again what the form says from the shop's file, as it is now (see `patrolView`). */
+  follow(file: ShopFile): void;
 }
 
 /** Sentences said one after another: a space between English ones, none after a Chinese full stop (。). */
@@ -79,7 +82,9 @@ function sentences(...said: string[]): string {
   return said.filter(Boolean).join(getLang() === 'en' ? ' ' : '');
 }
 
-function buildForm(code: string, templates: TemplateDoc[], district: District, file: ShopFile): Built {
+function buildForm(code: string, templates: TemplateDoc[], district: District, opened: ShopFile): Built {
+  // The shop's file, as the form last read it: it follows the database while the form is open (`follow`).
+  let file = opened;
   const today = shanghaiDay();
   // The deadlines proposed: the rules in force on the patrol's day, not a version published for a later day.
   const rules = rulesOn(district.rules, today);
@@ -87,7 +92,7 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, f
   // The hazards still open as the list counts them (`stillOpen`). The phone's own patrols not synced yet count too:
   // a second visit today must not find their hazards again. A fix this phone passed does not: the server closes it
   // at the verdict, so the item found wrong again today is a new hazard, and it is no 未销号隐患 under its item.
-  const unresolved = stillOpen(file);
+  let unresolved = stillOpen(file);
   const visit: Visit = {
     modules: templates.map((template) => ({ template, rules, latest: latestFor(template, file.selfChecks), unresolved, today })),
     selfChecks: file.selfChecks,
@@ -146,10 +151,6 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, f
     const mark = h('span', { class: 'g-check', 'data-check': '' });
     fieldset.querySelector('legend')?.after(mark);
     marks.set(item.id, mark);
-    // A hazard of the item not closed yet: the owner's answer prefilled may say the item is in order, the worker
-    // looks at it on site (the hazard is not found again; its fix is verified from the e-file).
-    const open = unresolved.filter((hz) => hz.item === item.id);
-    if (open.length) mark.after(...open.map((hz) => openHazardLine(hz, today)));
     // The owner's own photos of the item, to compare with what the worker sees.
     const ownerPhotos = thumbs(owner[item.id]?.photos ?? []);
     if (ownerPhotos) (fieldset.querySelector('.prior') ?? mark).after(ownerPhotos);
@@ -157,6 +158,16 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, f
     fieldset.append(panel);
     panels.set(item.id, panel);
   }
+  /** Under each item, its hazards not closed yet: the owner's answer prefilled may say the item is in order, the worker
+   *  looks at it on site (the hazard is not found again; its fix is verified from the e-file). */
+  function drawOpenHazards(): void {
+    for (const [itemId, mark] of marks) {
+      mark.parentElement?.querySelectorAll(':scope > [data-open-hazard]').forEach((line) => line.remove());
+      const open = unresolved.filter((hz) => hz.item === itemId);
+      if (open.length) mark.after(...open.map((hz) => openHazardLine(hz, today)));
+    }
+  }
+  drawOpenHazards();
 
   // Verified self-checks: every one since the last patrol, ticked unless the worker unticks it.
   const verifyBox = h('fieldset', { class: 'g-verify' }, h('legend', {}, gt('patrol.verifyTitle')));
@@ -317,7 +328,7 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, f
   }
 
   // A patrol of the shop today the phone holds (the server's, any worker's, or this phone's own not uploaded yet).
-  const already = patrolledOn(file.patrols, today);
+  let already = patrolledOn(file.patrols, today);
   const cleanPoints = patrolCleanPoints(rules);
 
   /** What a patrol without a new hazard earns: the server gives a shop the points once a day, to its first patrol of
@@ -454,8 +465,14 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, f
     navigate(shopHref(code, '/patrol'), true);
   });
 
+  // Opening the form again after submitting, or a colleague's patrol synced: a second visit, said before it is made.
+  const alreadyNotice = (): HTMLElement =>
+    already
+      ? notice(gt('patrol.alreadyToday', { time: already.performed_at.slice(11, 16) }), 'warn', { 'data-already': '' })
+      : h('p', { 'data-already': '', hidden: true });
+  let alreadyBox = alreadyNotice();
   form.append(
-    already ? notice(gt('patrol.alreadyToday', { time: already.performed_at.slice(11, 16) }), 'warn') : '',
+    alreadyBox,
     latest
       ? notice(gt('patrol.intro', { day: shortDay(latest.performed_at) }))
       : notice(gt('patrol.noSelfCheck'), 'warn'),
@@ -478,7 +495,23 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, f
     if (form.isConnected) saySummary();
     else stopStatus();
   });
-  return { node: form };
+
+  /** The shop's documents changed while the form is open: a patrol synced (a colleague's, or the worker's own from
+   *  another phone), a hazard the server found or closed, a patrol of this phone refused. What the form says from
+   *  them follows (the second visit's notice and its points, the hazards still open, the alarm to come); what the
+   *  worker entered stays, in the draft and in the inputs. */
+  function follow(next: ShopFile): void {
+    file = next;
+    unresolved = stillOpen(file);
+    for (const m of visit.modules) m.unresolved = unresolved;
+    drawOpenHazards();
+    already = patrolledOn(file.patrols, today);
+    const box = alreadyNotice();
+    alreadyBox.replaceWith(box);
+    alreadyBox = box;
+    update();
+  }
+  return { node: form, follow };
 }
 
 export function patrolView(code: string): View {
@@ -486,8 +519,34 @@ export function patrolView(code: string): View {
   const back = h('a', { class: 'g-back', href: shopHref(code) }, '‹ ', code);
   const title = h('h1', {}, gt('patrol.title'));
   node.append(back, title);
-  void (async () => {
+  // The shop's file as it counts: a patrol the server refused is no visit, and finds no hazard (as on the list).
+  const read = async (): Promise<ShopFile | null> => {
     const file = await loadShopFile(code);
+    return file && withoutRefused(file, refusedIds());
+  };
+  // The form follows the shop's file while it is open: a patrol synced (the server gives the clean patrol's points to
+  // the day's first only), or refused. Listened to before the first read (see the list); one read at a time, so an
+  // older file never lands after a newer one.
+  let form: Built | null = null;
+  let missed = false;
+  let following: Promise<void> = Promise.resolve();
+  const follow = (): Promise<void> => {
+    if (!form) {
+      missed = true; // a change while the form is built: read again once it is
+      return following;
+    }
+    const shown = form;
+    following = following
+      .then(read)
+      .then((file) => {
+        if (file) shown.follow(file);
+      })
+      .catch(() => undefined);
+    return following;
+  };
+  whileShown(node, follow);
+  void (async () => {
+    const file = await read();
     if (!file) {
       node.append(notice(gt('shop.missing', { code }), 'warn'));
       return;
@@ -499,7 +558,9 @@ export function patrolView(code: string): View {
       node.append(notice(gt('patrol.noTemplate'), 'warn'));
       return;
     }
-    node.append(buildForm(code, templates, district, file).node);
+    form = buildForm(code, templates, district, file);
+    node.append(form.node);
+    if (missed) void follow();
   })();
   return { title: `${gt('patrol.title')} · ${code}`, node };
 }
