@@ -3,6 +3,7 @@
 import { t, type MessageKey } from './i18n';
 import type { TemplateItem } from './items';
 import { hazardItemLabel } from './owner-hazards';
+import { addDays, isoWeekMonday } from './ulid';
 
 /** The fields of a `{shop}:ledger:{source key}:{rule}` document the list shows. */
 export interface LedgerLike {
@@ -70,10 +71,11 @@ export function ledgerWhat(
     case 'patrol_clean':
       return t(`owner.ledger.${entry.rule}` as MessageKey);
     case 'missed_week': {
+      // The week by its days (2026-11-16 至 2026-11-22): an owner does not count ISO week numbers (第 47 周).
       const week = /^(\d{4})-W(\d{2})$/.exec(entry.source);
-      return week
-        ? t('owner.ledger.missed_week', { year: week[1]!, week: Number(week[2]) })
-        : t('owner.ledger.missed_week', { year: entry.day.slice(0, 4), week: '?' });
+      if (!week) return t('owner.ledger.missedWeekAny');
+      const from = isoWeekMonday(Number(week[1]), Number(week[2]));
+      return t('owner.ledger.missed_week', { from, to: addDays(from, 6) });
     }
     case 'hazard':
       return t(hazard?.self_reported ? 'owner.ledger.selfHazard' : 'owner.ledger.hazard', { item });

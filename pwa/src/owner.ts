@@ -78,7 +78,13 @@ interface Hazard {
 
 /** Where a hazard came from, what it cost, and what a fix in time gives back: 网格员巡查发现 · 扣 10 分，按期整改并
  *  通过核查返还 5 分. The owner saw only a lower score. */
-function hazardCost(hz: Hazard, rules: RulesDoc | null, overdue: boolean, ledger: readonly LedgerLike[]): HTMLElement {
+function hazardCost(
+  hz: Hazard,
+  rules: RulesDoc | null,
+  overdue: boolean,
+  ledger: readonly LedgerLike[],
+  state: HazardShown,
+): HTMLElement {
   const cost = hz.cost ?? 0;
   const from = t(hz.self_reported ? 'owner.fromSelfCheck' : 'owner.fromPatrol');
   const back = share(cost, rules?.refund_percent ?? 50);
@@ -94,7 +100,12 @@ function hazardCost(hz: Hazard, rules: RulesDoc | null, overdue: boolean, ledger
     `${from} · ${t('owner.hazardCost', { n: cost })}`,
     !overdue && back > 0 ? `${t('owner.listSep')}${t('owner.hazardRefund', { n: back })}` : '',
     overdue && late > 0
-      ? `${t('owner.listSep')}${t('owner.hazardOverdue', { n: late, week: rules?.overdue_cost_per_week ?? 2 })}`
+      ? `${t('owner.listSep')}${
+          // A fix sent stops the clock (server/validators/hazards.py `delay_end`): no week more while it waits.
+          state === 'fix'
+            ? t('owner.hazardOverdue', { n: late, week: rules?.overdue_cost_per_week ?? 2 })
+            : t('owner.hazardOverdueStopped', { n: late })
+        }`
       : '',
     falseReport > 0 ? `${t('owner.listSep')}${t('owner.hazardFalseReport', { n: falseReport })}` : '',
   );
@@ -452,7 +463,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
           t(doneThisWeek ? 'owner.doCheckAgain' : 'owner.doCheck'),
         ),
         // Points come once a week: a second check earns none (its problems still count).
-        doneThisWeek ? h('p', { class: 'muted', 'data-week-points': 'earned' }, t('owner.weekPointsEarned')) : null,
+        doneThisWeek ? weekPointsLine(weekPoints(recent.map((c) => c._id), unsentChecks) ?? 'earned', 'muted') : null,
       ),
       score ? null : h('p', { class: 'muted' }, t('owner.notLoaded')),
       // The month's provisional list (本月暂列), from the synced score: what it means, and for the black list the way
@@ -537,7 +548,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
                   h('span', { class: `sev ${hz.severity}` }, severity(hz.severity)),
                   h('br'),
                   h('span', { class: overdue ? 'warn' : 'muted' }, t('owner.deadline', { day: hz.deadline }), overdue ? ` · ${t('owner.overdue')}` : ''),
-                  hazardCost(hz, rules, overdue, ledger),
+                  hazardCost(hz, rules, overdue, ledger, state),
                   hazardNote(hz),
                   hazardPhotos(hz),
                   rejected ? rejectedNotice(rejected) : null,
@@ -602,11 +613,27 @@ async function loadTemplates(code: string): Promise<Template[]> {
   return applicableTemplates(shop?.category ?? null);
 }
 
-/** Whether the phone holds a self-check of this shop made this ISO week (the week's points are then earned). */
-async function checkedThisWeek(code: string): Promise<boolean> {
-  const rows = await localDb().allDocs({ startkey: `${code}:self_check:\ufff0`, endkey: `${code}:self_check:`, descending: true, limit: 1 });
-  const last = rows.rows[0]?.id.split(':')[2];
-  return !!last && isoWeek(ulidTime(last)) === isoWeek();
+/** The week's points for the self-checks of this shop on the phone made this ISO week (`ids`, and which of them wait
+ *  to upload): `earned` once one has reached the server, `pending` while all of them wait (the score has not moved:
+ *  「已经得到」 read as false), null before the week's first. */
+function weekPoints(ids: readonly string[], unsent: ReadonlySet<string>): 'earned' | 'pending' | null {
+  const week = ids.filter((id) => isoWeek(ulidTime(id.split(':')[2] ?? '')) === isoWeek());
+  if (week.length === 0) return null;
+  return week.every((id) => unsent.has(id)) ? 'pending' : 'earned';
+}
+
+/** What the week's points are (`weekPoints`), from the phone's self-checks of this shop. */
+async function checkedThisWeek(code: string): Promise<'earned' | 'pending' | null> {
+  const since = `${code}:self_check:${newUlid(Date.now() - 8 * 86_400_000).slice(0, 10)}`;
+  const rows = await localDb().allDocs({ startkey: since, endkey: `${code}:self_check:\ufff0` });
+  const ids = rows.rows.map((r) => r.id);
+  return weekPoints(ids, (await uploadState(ids)).unsent);
+}
+
+/** The line that says a second self-check this week earns no points, its points earned or waiting to upload. */
+function weekPointsLine(points: 'earned' | 'pending', kind: 'muted' | 'notice'): HTMLElement {
+  const attrs = kind === 'notice' ? { class: 'notice', role: 'status' } : { class: 'muted' };
+  return h('p', { ...attrs, 'data-week-points': points }, t(points === 'earned' ? 'owner.weekPointsEarned' : 'owner.weekPointsPending'));
 }
 
 function guard(code: string): string | null {
@@ -643,8 +670,8 @@ export function checkView(code: string): View {
   const intro = h('p', { class: 'muted' }, t('check.intro'));
   page.append(backLink(code), h('h1', {}, t('check.title')), intro);
   // A second check in the same ISO week earns no points (once a week): say so before it is filled in.
-  void checkedThisWeek(code).then((done) => {
-    if (done) intro.after(h('p', { class: 'notice', role: 'status', 'data-week-points': 'earned' }, t('owner.weekPointsEarned')));
+  void checkedThisWeek(code).then((points) => {
+    if (points) intro.after(weekPointsLine(points, 'notice'));
   });
   const status = h('div', { class: 'status-area' });
   void (async () => {
@@ -769,7 +796,10 @@ export function rectifyView(code: string, hazardId: string): View {
             ' · ',
             severity(hazard.severity),
             ' · ',
-            t('owner.deadline', { day: hazard.deadline }),
+            // Overdue said here too, where the owner fixes it (the home said it; this screen gave the bare date).
+            shownOverdue(hazard, state, shanghaiDay())
+              ? h('span', { class: 'warn', 'data-overdue': 'true' }, `${t('owner.deadline', { day: hazard.deadline })} · ${t('owner.overdue')}`)
+              : t('owner.deadline', { day: hazard.deadline }),
           )
         : null,
       hazard ? hazardNote(hazard) : null,

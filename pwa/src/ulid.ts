@@ -84,3 +84,10 @@ export function isoWeek(ms: number = Date.now()): string {
   const week = 1 + Math.round(((d.getTime() - jan4.getTime()) / 86_400_000 - 3 + ((jan4.getUTCDay() + 6) % 7)) / 7);
   return `${year}-W${String(week).padStart(2, '0')}`;
 }
+
+/** The Monday (YYYY-MM-DD) of ISO week `week` of `year`: week 1 is the one with 4 January in it. */
+export function isoWeekMonday(year: number, week: number): string {
+  const jan4 = new Date(Date.UTC(year, 0, 4));
+  const monday = addDays(jan4.toISOString().slice(0, 10), -((jan4.getUTCDay() + 6) % 7));
+  return addDays(monday, (week - 1) * 7);
+}

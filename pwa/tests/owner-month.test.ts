@@ -178,8 +178,12 @@ describe('积分明细', () => {
   it('says what each entry was for, in plain words', () => {
     expect(ledgerWhat(entry('2026', 'start', 100, '2026'), hazards, items)).toBe('年度基础分');
     expect(ledgerWhat(entry('01JE3', 'self_check', 2, 'S0001:self_check:01JE3'), hazards, items)).toBe('每周自查');
-    expect(ledgerWhat(entry('2026-W45', 'missed_week', -1, '2026-W45'), hazards, items)).toBe('漏做自查：2026 年第 45 周');
-    expect(ledgerWhat(entry('01JE4', 'patrol_clean', 5, 'S0001:patrol:01JE4'), hazards, items)).toBe('网格员巡查未发现隐患');
+    // The week by its days, Monday to Sunday: an owner does not count ISO weeks (the audit's owner read 第 47 周).
+    expect(ledgerWhat(entry('2026-W45', 'missed_week', -1, '2026-W45'), hazards, items)).toBe('漏做自查：2026-11-02 至 2026-11-08 这一周');
+    expect(ledgerWhat(entry('2026-W53', 'missed_week', -1, '2026-W53'), hazards, items)).toBe('漏做自查：2026-12-28 至 2027-01-03 这一周');
+    expect(ledgerWhat(entry('2027-W01', 'missed_week', -1, '2027-W01'), hazards, items)).toBe('漏做自查：2027-01-04 至 2027-01-10 这一周');
+    // A clean patrol found nothing new: the hazards still open above it were found before.
+    expect(ledgerWhat(entry('01JE4', 'patrol_clean', 5, 'S0001:patrol:01JE4'), hazards, items)).toBe('网格员巡查未发现新隐患');
     expect(ledgerWhat(entry('01JE0-f1', 'hazard', -2, HAZARD, '2026-11-02', 'extinguisher_valid'), hazards, items)).toBe(
       '发现隐患：灭火器是否在有效期内：否',
     );
@@ -189,7 +193,8 @@ describe('积分明细', () => {
     expect(ledgerWhat(entry('01JE0-f1.w2', 'overdue', -2, HAZARD), hazards, items)).toMatch(/^逾期未整改（第 2 周）：灭火器/);
     expect(ledgerWhat(entry('01JE0-f1', 'refund', 1, HAZARD, '2026-11-02', 'S0001:verification:01JE5'), hazards, items)).toMatch(/^按期整改，返还扣分：灭火器/);
     setLang('en');
-    expect(ledgerWhat(entry('2026-W45', 'missed_week', -1, '2026-W45'), hazards, items)).toBe('No self-check in week 45 of 2026');
+    expect(ledgerWhat(entry('2026-W45', 'missed_week', -1, '2026-W45'), hazards, items)).toBe('No self-check in the week 2026-11-02 to 2026-11-08');
+    expect(ledgerWhat(entry('01JE4', 'patrol_clean', 5, 'S0001:patrol:01JE4'), hazards, items)).toBe('Grid worker patrol found no new hazard');
     expect(ledgerWhat(entry('01JE0-f1', 'refund', 1, HAZARD), hazards, items)).toMatch(/^Fixed in time, points back: /);
     expect(signedPoints(2)).toBe('+2');
     expect(signedPoints(-3)).toBe('-3');
@@ -311,6 +316,25 @@ describe("the owner's home", () => {
     document.body.append(node);
     await vi.waitFor(() => expect(node.querySelector('[data-week-points]')).not.toBeNull());
     expect(node.querySelector('[data-week-points]')!.textContent).toContain('再次自查不再加分');
+  });
+
+  it("does not say the week's points are earned while the week's self-check waits to upload", async () => {
+    // The audit's owner checked offline and read 本周的自查积分已经得到 above a score that had not moved.
+    const id = `S0001:self_check:${newUlid(Date.now() - 60_000)}`;
+    fake.docs.set(id, { _id: id, type: 'self_check', shop: 'S0001', performed_at: shanghaiIso(Date.now() - 60_000), answers: {} });
+    fake.unsent.add(id);
+    const line = (await ownerHome()).querySelector('[data-week-points]')!;
+    expect(line.getAttribute('data-week-points')).toBe('pending');
+    expect(line.textContent).toBe('本周的自查积分在自查上传后计入（每周只计一次），再次自查不再加分；但发现的问题照样记录，需要整改。');
+    const { node } = checkView('S0001');
+    document.body.append(node);
+    await vi.waitFor(() => expect(node.querySelector('[data-week-points]')).not.toBeNull());
+    expect(node.querySelector('[data-week-points]')!.textContent).toContain('上传后计入');
+    expect(node.textContent).not.toContain('已经得到');
+    // Uploaded: earned.
+    fake.unsent.delete(id);
+    document.body.replaceChildren();
+    expect((await ownerHome()).querySelector('[data-week-points]')!.getAttribute('data-week-points')).toBe('earned');
   });
 
   it('says nothing of it on the first self-check of the week', async () => {

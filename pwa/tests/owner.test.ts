@@ -153,6 +153,34 @@ describe("the owner's home", () => {
     await vi.waitFor(() => expect(item.querySelector('[data-photo-offline]')?.textContent).toBe('联网后显示照片'));
   });
 
+  it('stops promising more weeks overdue once a late fix is sent: the fix stops the clock', async () => {
+    // The audit's owner sent the fix of a hazard overdue for 4 weeks and still read 整改核查前每周再扣 2 分 under
+    // it, though the server counts no week after the fix (server/validators/hazards.py `delay_end`).
+    for (const week of [1, 2]) {
+      const id = `S0001:ledger:01JE0000000000000000000000-f1.w${week}:overdue`;
+      fake.docs.set(id, { _id: id, type: 'ledger', rule: 'overdue', points: -2, source: HAZARD, day: '2026-01-0' + (week + 1) });
+    }
+    const history = [
+      { status: 'open', at: '2025-12-30T10:00:00+08:00' },
+      { status: 'overdue', at: '2026-01-02T00:00:00+08:00' },
+      { status: 'rectified', at: '2026-01-10T09:00:00+08:00' },
+    ];
+    fake.docs.set(HAZARD, hazard({ status: 'rectified', deadline: '2026-01-01', cost: 2, history, rectifications: [RECT] }));
+    const waiting = (await ownerHome()).querySelector(`[data-hazard="${HAZARD}"]`)!;
+    expect(waiting.getAttribute('data-overdue')).toBe('true'); // it came late: still said
+    expect(waiting.querySelector('.hazard-cost')!.textContent).toBe('网格员巡查发现 · 扣 2 分，逾期已扣 4 分；整改已提交，核查通过就不再扣分');
+    // Sent offline, not uploaded yet: the same (the server credits the fix when it was made).
+    fake.docs.set(HAZARD, hazard({ status: 'overdue', deadline: '2026-01-01', cost: 2 }));
+    fake.docs.set(RECT, { ...rectification, performed_at: '2026-01-10T09:00:00+08:00' });
+    fake.unsent.add(RECT);
+    setLang('en');
+    const unsent = (await ownerHome()).querySelector(`[data-hazard="${HAZARD}"]`)!;
+    expect(unsent.getAttribute('data-shown')).toBe('unsent');
+    expect(unsent.querySelector('.hazard-cost')!.textContent).toBe(
+      'Found by the grid worker · 2 points taken; 4 more taken for being overdue; no more if the fix you sent passes its check',
+    );
+  });
+
   it("says what the patrol's finding cost for a self-check that declared the item in order, not its cost alone", async () => {
     // The audit's owner lost 5 points to the patrol (−2 for the hazard, −3 as 自查未如实填报) and read 扣 2 分 under it.
     fake.docs.set(HAZARD, hazard({ cost: 2 }));
@@ -266,6 +294,14 @@ describe('the rectify screen', () => {
     expect(page.textContent).toContain('其他问题');
     expect(page.querySelector('[data-hazard-note]')!.textContent).toContain('后门堆放纸箱，堵塞通道');
     expect(page.querySelector('[data-form=rectification]')).not.toBeNull();
+  });
+
+  it('says an overdue hazard is overdue, not its deadline alone', async () => {
+    fake.docs.set(HAZARD, hazard({ status: 'overdue', deadline: '2026-01-01' }));
+    const page = await open();
+    expect(page.querySelector('[data-overdue=true]')!.textContent).toBe('整改期限 2026-01-01 · 已逾期');
+    fake.docs.set(HAZARD, hazard());
+    expect((await open()).querySelector('[data-overdue]')).toBeNull();
   });
 
   it("shows the photos the grid worker took of the hazard, where the owner photographs the fix", async () => {
