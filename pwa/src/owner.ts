@@ -32,11 +32,12 @@ import {
   type VerificationLike,
 } from './owner-hazards';
 import { LEDGER_PAGE, ledgerNewestFirst, ledgerWhat, signedPoints, type LedgerLike } from './owner-ledger';
-import { keepPhotos, thumbUrl } from './photo-cache';
+import { keepPhotos } from './photo-cache';
 import { removableThumb } from './photo-thumb';
 import { checkPath, navigate, rectifyPath, shopPath } from './router';
 import { currentSession } from './session';
 import { signOutButton } from './sign-out';
+import { thumbImage } from './thumb-image';
 import { isoWeek, newUlid, shanghaiDay, ulidTime } from './ulid';
 import { showLastSelfCheck, type View } from './views';
 import { flash, takeFlash } from './flash';
@@ -131,15 +132,15 @@ function hazardPhotos(hz: Hazard): HTMLElement | null {
   return h(
     'div',
     { class: 'thumbs', 'data-hazard-photos': '' },
-    ...ids.slice(0, SHOWN_PHOTOS).map((id) => {
-      const img = h('img', { alt: t('check.photo'), 'data-photo': id, loading: 'lazy' });
-      void thumbUrl(id).then((u) => {
-        if (u) img.src = u;
-        // Offline, with no copy on the phone: said, not a broken image.
-        else img.replaceWith(h('span', { class: 'photo-offline muted', 'data-photo-offline': id }, t('owner.photoOffline')));
-      });
-      return img;
-    }),
+    // Offline, with no copy on the phone, said (and shown once the signal is back); online, one that did not load
+    // says so and loads on a tap: not a broken image.
+    ...ids.slice(0, SHOWN_PHOTOS).map((id) =>
+      thumbImage(id, {
+        img: { alt: t('check.photo') },
+        offline: { class: 'photo-offline muted', text: t('owner.photoOffline') },
+        failed: t('owner.photoFailed'),
+      }),
+    ),
   );
 }
 

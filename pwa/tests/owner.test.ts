@@ -15,7 +15,7 @@ vi.mock('../src/session', async (actual) => ({
 vi.mock('../src/events', async (actual) => ({
   ...(await actual<typeof import('../src/events')>()),
   savePhoto: vi.fn(),
-  photoUrl: async () => null,
+  photoUrl: vi.fn(async () => null),
 }));
 // The real cache of hazard photos, but what the home asks it to keep is only recorded (no Cache Storage here).
 vi.mock('../src/photo-cache', async (actual) => ({
@@ -25,9 +25,10 @@ vi.mock('../src/photo-cache', async (actual) => ({
 
 import { chooseScore, type Card } from '../src/card';
 import { buildChecklistForm, type Template } from '../src/checklist';
-import { savePhoto } from '../src/events';
+import { photoUrl, savePhoto } from '../src/events';
 import { keepPhotos } from '../src/photo-cache';
 import { setLang } from '../src/i18n';
+import { updateSyncFacts } from '../src/sync-status';
 import type { TemplateItem } from '../src/items';
 import { checkView, mountOwnerHome, rectifyView } from '../src/owner';
 import { matchRoute, rectifyPath } from '../src/router';
@@ -57,7 +58,10 @@ const rectification = { _id: RECT, type: 'rectification', shop: 'S0001', hazard:
 
 beforeEach(resetOwnerFakes);
 
-afterEach(() => setLang('zh-CN'));
+afterEach(() => {
+  setLang('zh-CN');
+  updateSyncFacts({ online: true });
+});
 
 describe("a hazard's state on the owner's phone", () => {
   it('can be rectified while no rectification of it is on the phone or on the server', () => {
@@ -148,6 +152,7 @@ describe("the owner's home", () => {
       const id = `S0001:ledger:01JE0000000000000000000000-f1.w${week}:overdue`;
       fake.docs.set(id, { _id: id, type: 'ledger', rule: 'overdue', points: -2, source: HAZARD, day: '2026-01-0' + (week + 1) });
     }
+    updateSyncFacts({ online: false });
     const item = (await ownerHome()).querySelector(`[data-hazard="${HAZARD}"]`)!;
     expect(item.querySelector('.hazard-cost')!.textContent).toBe('网格员巡查发现 · 扣 2 分，逾期已扣 4 分，整改核查前每周再扣 2 分');
     await vi.waitFor(() => expect(item.querySelector('[data-photo-offline]')?.textContent).toBe('联网后显示照片'));
@@ -306,6 +311,7 @@ describe('the rectify screen', () => {
 
   it("shows the photos the grid worker took of the hazard, where the owner photographs the fix", async () => {
     fake.docs.set(HAZARD, hazard({ photos: ['S0001:photo:01JE3000000000000000000000'] }));
+    updateSyncFacts({ online: false });
     const page = await open();
     expect(page.querySelector('[data-form=rectification]')).not.toBeNull();
     // No copy on the phone and no network here: said, not an empty frame.
@@ -673,5 +679,53 @@ describe("the hazards' photos on the phone, for a day without signal", () => {
     );
     expect(node.querySelector('[data-photo-offline]')).toBeNull();
     expect(node.querySelector('[data-form=rectification]')).not.toBeNull();
+  });
+});
+
+describe("a hazard's photo that does not load, with signal", () => {
+  const PHOTO = 'S0001:photo:01JE3000000000000000000000';
+  // No copy on the phone, and the server fails it (../src/events `photoUrl`: a 404, a 500, a request that died).
+  beforeEach(() => {
+    vi.mocked(photoUrl).mockReset().mockResolvedValue(null);
+    fake.docs.set(HAZARD, hazard({ photos: [PHOTO] }));
+  });
+  afterEach(() => vi.mocked(photoUrl).mockReset().mockResolvedValue(null));
+
+  it('says 加载失败，点按重试 on the hazard card, not 联网后显示照片, and shows the photo after a tap', async () => {
+    const item = (await ownerHome()).querySelector(`[data-hazard="${HAZARD}"]`)!;
+    await vi.waitFor(() => expect(item.querySelector(`[data-hazard-photos] [data-photo-failed="${PHOTO}"]`)).not.toBeNull());
+    const failed = item.querySelector<HTMLButtonElement>('[data-photo-failed]')!;
+    expect(failed.textContent).toBe('加载失败，点按重试');
+    expect(failed.type).toBe('button');
+    expect(item.querySelector('[data-photo-offline]')).toBeNull();
+    expect(photoUrl).toHaveBeenCalledTimes(1);
+
+    vi.mocked(photoUrl).mockResolvedValue('blob:hazard-photo');
+    failed.click();
+    await vi.waitFor(() => expect(item.querySelector<HTMLImageElement>(`img[data-photo="${PHOTO}"]`)?.getAttribute('src')).toBe('blob:hazard-photo'));
+    expect(item.querySelector('[data-photo-failed]')).toBeNull();
+    expect(photoUrl).toHaveBeenCalledTimes(2);
+  });
+
+  it('says so on the rectify screen too, in English', async () => {
+    setLang('en');
+    const { node } = rectifyView('S0001', HAZARD);
+    document.body.append(node);
+    await vi.waitFor(() => expect(node.querySelector('[data-hazard-photos] [data-photo-failed]')?.textContent).toBe("Couldn't load. Tap to retry"));
+  });
+
+  it('tries again by itself when the signal comes back after being lost, not before', async () => {
+    const item = (await ownerHome()).querySelector(`[data-hazard="${HAZARD}"]`)!;
+    await vi.waitFor(() => expect(item.querySelector('[data-photo-failed]')).not.toBeNull());
+    updateSyncFacts({ pendingDocs: 1 }); // the sync goes on, online
+    updateSyncFacts({ pendingDocs: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(photoUrl).toHaveBeenCalledTimes(1);
+
+    vi.mocked(photoUrl).mockResolvedValue('blob:hazard-photo');
+    updateSyncFacts({ online: false });
+    updateSyncFacts({ online: true });
+    await vi.waitFor(() => expect(item.querySelector<HTMLImageElement>(`img[data-photo="${PHOTO}"]`)?.getAttribute('src')).toBe('blob:hazard-photo'));
+    expect(photoUrl).toHaveBeenCalledTimes(2);
   });
 });

@@ -1,7 +1,8 @@
 """A shop's e-file with many photos, drawn again as records arrive, in a real Chromium: its thumbnails load as they near
-the screen (pwa/src/grid/ui.ts), those at the top of the e-file too after the e-file was drawn again several times.
+the screen (pwa/src/thumb-image.ts), those at the top of the e-file too after the e-file was drawn again several times.
 A sweep of the thumbnails a redraw took off the page ran in the middle of a drawing and forgot the thumbnails built
-so far (not on the page yet): the top of the e-file stayed without its photos."""
+so far (not on the page yet): the top of the e-file stayed without its photos. And a photo the server fails, with
+signal, says so in its frame and loads on a tap once the server answers."""
 
 from __future__ import annotations
 
@@ -14,17 +15,20 @@ from playwright.sync_api import Error as PlaywrightError
 
 from server.ids import new_ulid
 from tests.browser.field import sign_in_grid
+from tests.browser.test_owner_offline import camera_jpeg
 from tests.gateway import Gateway
+from tests.security.docs import photo
 from tests.validators.builders import PHOTO, self_check
 
 SHOP = "S0001"
-# The thumbnails on screen that have not loaded: neither a picture nor marked missing (a photo the server has not got).
+# The thumbnails on screen that have not loaded: no picture yet, and not said failed (a photo the server has not got
+# is said, 加载失败，点按重试, on a button in the picture's place).
 UNLOADED_ON_SCREEN = """() => [...document.querySelectorAll('.grid-efile img[data-photo]')]
   .filter((img) => {
     const r = img.getBoundingClientRect();
     return r.bottom > 0 && r.top < innerHeight && r.width > 0;
   })
-  .filter((img) => !img.getAttribute('src') && !img.classList.contains('missing'))
+  .filter((img) => !img.getAttribute('src'))
   .map((img) => img.dataset.photo)"""
 
 
@@ -103,8 +107,50 @@ def test_the_top_of_an_efile_shows_its_photos_after_redraws(
 
     # The older records, one tap away: their thumbnails load as the worker scrolls through them.
     page.locator("[data-older] summary").click()
-    records = page.locator("[data-older] li.g-event:has(img[data-photo])")
+    records = page.locator("[data-older] li.g-event:has(img[data-photo], [data-photo-failed])")
     assert records.count() > 0
     for i in range(records.count()):
         _scroll_to(records.nth(i))
         _thumbnails_on_screen_load(page, f"older record {i}")
+
+
+def test_a_thumbnail_the_server_fails_says_so_and_loads_on_a_tap(
+    gateway: Gateway, context: Any, logins: dict[str, Any]
+) -> None:
+    worker = logins["grid_workers"][0]
+    pin = next(o["pin"] for o in logins["owners"] if o["shop"] == SHOP)
+    token = httpx.post(f"{gateway.url}/api/auth/owner", json={"shop": SHOP, "pin": pin}, timeout=30).json()["token"]
+    # The owner's photo is on the server, on today's self-check: the top record of the e-file.
+    picture = photo(SHOP, f"owner:{SHOP}", camera_jpeg(300, 200), "photo.jpg", "image/jpeg")
+    sent = httpx.put(
+        f"{gateway.url}/sync/{picture['_id']}", headers={"Authorization": f"Bearer {token}"}, json=picture, timeout=30
+    )
+    assert sent.status_code == 201, sent.text
+    check = self_check(datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M"))
+    check["answers"]["extinguisher_valid"]["photos"] = [picture["_id"]]
+    _post(gateway, token, [check])
+
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    # The server fails every photo (a 500), from the start: the list's round keeps none on the phone either.
+    page.route("**/sync/*/photo.jpg", lambda route: route.fulfill(status=500, body="error"))
+    sign_in_grid(page, gateway, worker)
+    page.wait_for_selector('[data-sync-state="synced"]', timeout=90_000)
+    page.click(f'a.g-shop[data-shop="{SHOP}"]')
+    page.wait_for_selector(f"[data-event='{check['_id']}']")
+    failed = page.locator(f"[data-event='{check['_id']}'] [data-photo-failed='{picture['_id']}']")
+    failed.wait_for()
+    assert failed.text_content() == "加载失败，点按重试"
+    # In the thumbnail's own 64 px frame at 360 px wide, its words inside it, not cut.
+    box = failed.bounding_box()
+    assert box is not None and (round(box["width"]), round(box["height"])) == (64, 64)
+    assert failed.evaluate("(b) => b.scrollHeight <= b.clientHeight && b.scrollWidth <= b.clientWidth")
+
+    page.unroute("**/sync/*/photo.jpg")
+    failed.click()
+    page.wait_for_function(
+        """(id) => [...document.querySelectorAll('.grid-efile img[data-photo]')]
+            .some((img) => img.dataset.photo === id && img.complete && img.naturalWidth > 0)""",
+        arg=picture["_id"],
+    )
+    assert page.locator(f"[data-photo-failed='{picture['_id']}']").count() == 0

@@ -4,8 +4,7 @@ import { getLang } from '../i18n';
 import type { Severity, TemplateDoc } from './docs';
 import { dayOf } from './due';
 import { gt } from './i18n';
-import { thumbUrl } from '../photo-cache';
-import { getSyncStatus, onSyncStatus } from '../sync-status';
+import { thumbImage as sharedThumb } from '../thumb-image';
 import { hazardNamed } from '../owner-hazards';
 
 export type Tone = 'bad' | 'warn' | 'ok' | 'muted';
@@ -70,105 +69,16 @@ export function thumbs(ids: readonly string[]): HTMLElement | null {
   return h('div', { class: 'g-thumbs' }, ...ids.map((id) => thumbImage(id, true)));
 }
 
-const waiting = new Map<Element, () => void>();
-let nearScreen: IntersectionObserver | null | undefined;
-let sweepAt = 300;
-let sweepQueued = false;
-
-/** Stop watching the thumbnails a redraw took off the page (the e-file is drawn again at each change of the data).
- *  In a task of its own: a drawing builds its thumbnails off the page and puts them there at its end, and a sweep in
- *  the middle of it forgot the thumbnails built so far (the top of the e-file), which then never loaded. */
-function forgetDetached(): void {
-  sweepQueued = false;
-  for (const el of waiting.keys()) {
-    if (el.isConnected) continue;
-    nearScreen?.unobserve(el);
-    waiting.delete(el);
-  }
-  sweepAt = Math.max(300, waiting.size * 2);
-}
-
-/** Run `load` once `el` comes near the screen; at once where the browser cannot tell. */
-function whenNear(el: Element, load: () => void): void {
-  nearScreen ??=
-    typeof IntersectionObserver === 'undefined'
-      ? null
-      : new IntersectionObserver(
-          (entries) => {
-            for (const entry of entries) {
-              if (!entry.isIntersecting) continue;
-              nearScreen?.unobserve(entry.target);
-              waiting.get(entry.target)?.();
-              waiting.delete(entry.target);
-            }
-          },
-          { rootMargin: '400px 0px' },
-        );
-  if (!nearScreen) {
-    load();
-    return;
-  }
-  if (waiting.size >= sweepAt && !sweepQueued) {
-    sweepQueued = true;
-    setTimeout(forgetDetached, 0);
-  }
-  waiting.set(el, load);
-  nearScreen.observe(el);
-}
-
-/** The placeholders of photos not on the phone, shown while offline, and how each loads again: when the signal
- *  comes back, those still on the page (the screen still shown). */
-const untilOnline = new Map<HTMLElement, () => void>();
-let stopWatching: (() => void) | null = null;
-
-/** Load `again` when the signal is back (the sync status leaves `offline`), if `placeholder` is still on the page
- *  then. One watcher for them all, while any waits. */
-function whenOnline(placeholder: HTMLElement, again: () => void): void {
-  if (untilOnline.size >= 300) {
-    // Offline, each redraw of the e-file draws its placeholders anew: the earlier ones are not waited for.
-    for (const el of untilOnline.keys()) if (!el.isConnected) untilOnline.delete(el);
-  }
-  untilOnline.set(placeholder, again);
-  if (stopWatching) return;
-  let wasOffline = true;
-  stopWatching = onSyncStatus((status) => {
-    if ((status.state === 'offline') === wasOffline) return;
-    wasOffline = status.state === 'offline';
-    if (wasOffline) return;
-    const waiting = [...untilOnline];
-    untilOnline.clear();
-    stopWatching?.();
-    stopWatching = null;
-    for (const [el, load] of waiting) if (el.isConnected) load();
-  });
-}
-
-/** One photo's thumbnail, its picture loaded (from the phone, or the server): at once, or (`lazy`) once it comes
- *  near the screen. Offline, a photo the phone does not keep (../photo-cache) shows 联网后显示 in a frame of the
- *  thumbnail's size, not an empty one, and loads once the signal is back while it is still shown. */
+/** One photo's thumbnail in a frame of 64 px (grid.css `.g-thumbs`), as ../thumb-image draws it: at once, or
+ *  (`lazy`) once it comes near the screen; offline, a photo the phone does not keep says 联网后显示, and one that did
+ *  not load online says 加载失败，点按重试. */
 export function thumbImage(id: string, lazy = false): HTMLImageElement {
-  const img = h('img', { alt: '', loading: 'lazy', 'data-photo': id, width: '64', height: '64' });
-  let shown: Element = img; // the image, or its placeholder
-  const load = (): void =>
-    void thumbUrl(id).then((url) => {
-      if (!url && getSyncStatus().state === 'offline' && (shown !== img || img.parentNode)) {
-        if (shown === img) {
-          const placeholder = h('span', { class: 'g-photo-offline', 'data-photo-offline': id }, gt('photo.offline'));
-          img.replaceWith(placeholder);
-          shown = placeholder;
-        }
-        const placeholder = shown as HTMLElement;
-        whenOnline(placeholder, () => (lazy ? whenNear(placeholder, load) : load()));
-        return;
-      }
-      if (url) img.src = url;
-      else img.classList.add('missing');
-      if (shown !== img) shown.replaceWith(img);
-      shown = img;
-    });
-  if (lazy) whenNear(img, load);
-  else load();
-  return img;
+  return sharedThumb(id, {
+    lazy,
+    img: { width: '64', height: '64' },
+    offline: { class: 'g-photo-offline', text: gt('photo.offline') },
+    failed: gt('photo.failed'),
+  });
 }
 
 export function section(title: string, ...children: Child[]): HTMLElement {
