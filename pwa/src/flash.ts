@@ -1,5 +1,5 @@
-// A one-time message carried across a navigation ("patrol saved" on the grid's shop list, "self-check saved" on the
-// owner's home).
+// A one-time message carried across a navigation ("patrol saved" on the grid's shop list; the owner's home says what
+// a form saved as its upload goes, owner.ts `justSaved`).
 let pending: string | null = null;
 
 export function flash(message: string): void {

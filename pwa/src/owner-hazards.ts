@@ -46,6 +46,8 @@ export interface RectificationLike {
   _id: string;
   hazard: string;
   type?: string;
+  performed_at?: string;
+  photos?: readonly string[];
 }
 
 /**
@@ -70,6 +72,25 @@ export function pendingRectifications<T extends RectificationLike>(
     (r) =>
       (r.type === undefined || r.type === 'rectification') && namesHazard(about, r.hazard) && !known.has(r._id) && !refused.has(r._id),
   );
+}
+
+/**
+ * The owner's latest fix of `hazard` on the phone (its own id's, an alias's, or one the server lists), refused ones
+ * aside: what the home shows beside the hazard's photos while it waits for the grid worker, or once they failed it.
+ */
+export function latestFix<T extends RectificationLike>(
+  hazard: Pick<HazardLike, '_id' | 'aliases' | 'rectifications'>,
+  local: readonly T[],
+  refused: ReadonlySet<string> = new Set(),
+): T | null {
+  const listed = new Set(hazard.rectifications ?? []);
+  let latest: T | null = null;
+  for (const r of local) {
+    if ((r.type ?? 'rectification') !== 'rectification' || refused.has(r._id)) continue;
+    if (!listed.has(r._id) && !namesHazard(hazard, r.hazard)) continue;
+    if (!latest || eventTime(r) > eventTime(latest) || (eventTime(r) === eventTime(latest) && r._id > latest._id)) latest = r;
+  }
+  return latest;
 }
 
 /**

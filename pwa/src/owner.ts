@@ -19,6 +19,7 @@ import { isHazard } from './items';
 import {
   hazardItemLabel,
   hazardShown,
+  latestFix,
   pendingRectifications,
   recentlyClosed,
   refundOf,
@@ -40,7 +41,7 @@ import { signOutButton } from './sign-out';
 import { thumbImage } from './thumb-image';
 import { isoWeek, newUlid, shanghaiDay, ulidTime } from './ulid';
 import { showLastSelfCheck, type View } from './views';
-import { flash, takeFlash } from './flash';
+import { getSyncStatus, onSyncStatus, type SyncStatus } from './sync-status';
 
 interface Score {
   points: number;
@@ -119,19 +120,52 @@ const SHOWN_PHOTOS = 4;
 const KEPT_PHOTOS = 12;
 
 /** The photos of the hazards not closed yet (`unresolved`, nearest deadline first) that the phone keeps for a day
- *  without signal: those the home and the rectification screen show. A closed hazard's leave the cache. */
-function photosToKeep(open: readonly Hazard[]): string[] {
-  return [...new Set(open.flatMap((hz) => (hz.photos ?? []).slice(0, SHOWN_PHOTOS)))].slice(0, KEPT_PHOTOS);
+ *  without signal: those the home and the rectification screen show, each hazard's followed by those of the owner's
+ *  latest fix the server lists (`fixes`: one not uploaded yet is on the phone already, ../events photoUrl). A closed
+ *  hazard's leave the cache. */
+function photosToKeep(open: readonly Hazard[], fixes: ReadonlyMap<string, RectificationLike | null> = new Map()): string[] {
+  const fixed = (hz: Hazard): readonly string[] => {
+    const fix = fixes.get(hz._id);
+    return fix && (hz.rectifications ?? []).includes(fix._id) ? (fix.photos ?? []).slice(0, SHOWN_PHOTOS) : [];
+  };
+  return [...new Set(open.flatMap((hz) => [...(hz.photos ?? []).slice(0, SHOWN_PHOTOS), ...fixed(hz)]))].slice(0, KEPT_PHOTOS);
 }
 
-/** The photos the grid worker (or the owner) took of the hazard: from the phone's copy (../photo-cache, kept while
- *  the hazard is not closed), else fetched when shown. */
-function hazardPhotos(hz: Hazard): HTMLElement | null {
-  const ids = hz.photos ?? [];
-  if (ids.length === 0) return null;
+/** A labelled group of thumbnails (检查照片, 整改照片): the hazard's photos and the fix's told apart. */
+function photoGroup(kind: 'found' | 'fix', ...content: (HTMLElement | null)[]): HTMLElement {
   return h(
     'div',
-    { class: 'thumbs', 'data-hazard-photos': '' },
+    { class: 'photo-group', 'data-photo-group': kind },
+    h('p', { class: 'photo-label muted' }, t(kind === 'found' ? 'owner.photosFound' : 'owner.photosFix')),
+    ...present(...content),
+  );
+}
+
+/** The photos the grid worker (or the owner) took of the hazard, labelled: from the phone's copy (../photo-cache,
+ *  kept while the hazard is not closed), else fetched when shown. */
+function hazardPhotos(hz: Hazard): HTMLElement | null {
+  const ids = hz.photos ?? [];
+  return ids.length ? photoGroup('found', shownThumbs(ids, { 'data-hazard-photos': '' })) : null;
+}
+
+/** The photos of the owner's latest fix (`fix`), labelled: from this phone while it waits to upload, else as a
+ *  hazard's photo. */
+function fixPhotos(fix: RectificationLike | null): HTMLElement | null {
+  const ids = fix?.photos ?? [];
+  return ids.length ? photoGroup('fix', shownThumbs(ids, { 'data-fix-photos': fix!._id })) : null;
+}
+
+/** The home card's photos: the hazard's, and the owner's fix beside them once sent (waiting for the grid worker, or
+ *  failed by them): the owner saw only the grid worker's photo and not what they had sent. */
+function cardPhotos(hz: Hazard, fix: RectificationLike | null): HTMLElement | null {
+  const groups = present(hazardPhotos(hz), fixPhotos(fix));
+  return groups.length ? h('div', { class: 'photo-groups' }, ...groups) : null;
+}
+
+function shownThumbs(ids: readonly string[], attrs: Record<string, string>): HTMLElement {
+  return h(
+    'div',
+    { class: 'thumbs', ...attrs },
     // Offline, with no copy on the phone, said (and shown once the signal is back); online, one that did not load
     // says so and loads on a tap: not a broken image.
     ...ids.slice(0, SHOWN_PHOTOS).map((id) =>
@@ -300,13 +334,14 @@ async function shownStates(code: string, hazards: (Hazard | null)[], ids: string
 }
 
 /** `shownStates`, with when the phone's fix waiting for the server was made (`sent`, `unsent`): a fix stops the
- *  clock, so whether the hazard is overdue depends on it (owner-hazards `shownOverdue`). */
+ *  clock, so whether the hazard is overdue depends on it (owner-hazards `shownOverdue`); and the owner's latest fix
+ *  on the phone (`latestFix`), whose photos the home shows. */
 async function fixStates(
   code: string,
   hazards: (Hazard | null)[],
   ids: string[],
-): Promise<Map<string, { state: HazardShown; pendingAt: string | null }>> {
-  const local = await range<RectificationLike & { performed_at?: string }>(`${code}:rectification:`);
+): Promise<Map<string, { state: HazardShown; pendingAt: string | null; fix: RectificationLike | null }>> {
+  const local = await range<RectificationLike>(`${code}:rectification:`);
   const pending = ids.map((id, i) => pendingRectifications(id, hazards[i] ?? null, local));
   // The push ledger is only asked when a rectification is waiting somewhere (the usual case is none).
   const { unsent, refused } = await uploadState(pending.flat().map((r) => r._id));
@@ -314,7 +349,8 @@ async function fixStates(
     ids.map((id, i) => {
       const times = (pending[i] ?? []).filter((r) => !refused.has(r._id)).map((r) => r.performed_at ?? '');
       const state = hazardShown(id, hazards[i] ?? null, local, unsent, refused);
-      return [id, { state, pendingAt: times.sort().at(-1) || null }];
+      const fix = latestFix(hazards[i] ?? { _id: id }, local, refused);
+      return [id, { state, pendingAt: times.sort().at(-1) || null, fix }];
     }),
   );
 }
@@ -411,6 +447,50 @@ function present(...nodes: (HTMLElement | null)[]): HTMLElement[] {
   return nodes.filter((n): n is HTMLElement => n !== null);
 }
 
+/** What the owner's form just saved (the documents it wrote), for the home it goes back to: said there once. */
+let justSaved: { kind: 'check' | 'rectify'; ids: readonly string[] } | null = null;
+
+/** Where a saved form's documents are: on the phone with no signal (or the sync failing), going up, gone up. */
+type UploadStage = 'offline' | 'uploading' | 'uploaded';
+
+const SAVED_TEXT: Record<'check' | 'rectify', Record<UploadStage, MessageKey>> = {
+  check: { offline: 'check.saved', uploading: 'check.savedUploading', uploaded: 'check.uploaded' },
+  rectify: { offline: 'owner.rectifySaved', uploading: 'owner.rectifyUploading', uploaded: 'owner.rectifyUploaded' },
+};
+
+/** The stage of the documents `ids` by the header's sync state (../sync-status): uploaded once nothing waits (the
+ *  header says 已同步), their photos included; null when the server refused one (the sync panel says why). */
+async function uploadStage(status: SyncStatus, ids: readonly string[]): Promise<UploadStage | null> {
+  if (status.state === 'offline') return 'offline';
+  const { unsent, refused } = await uploadState(ids);
+  if (ids.some((id) => refused.has(id))) return null;
+  if (status.pending > 0 || ids.some((id) => unsent.has(id))) return status.state === 'error' ? 'offline' : 'uploading';
+  return 'uploaded';
+}
+
+/** Keep the saved notice true as the upload goes: the owner read 「自查已保存，联网后自动上传」 with the header
+ *  saying 已同步, and online all along. Follows the sync state while the notice is on the page. */
+function followUpload(notice: HTMLElement, saved: { kind: 'check' | 'rectify'; ids: readonly string[] }): void {
+  let asked = 0;
+  let attached = false;
+  const off = onSyncStatus((status) => {
+    attached ||= notice.isConnected;
+    if (attached && !notice.isConnected) {
+      off(); // the home was left (never on the first, synchronous call: the notice is not attached and gone then)
+      return;
+    }
+    const turn = ++asked;
+    void uploadStage(status, saved.ids).then((stage) => {
+      if (turn !== asked) return; // a later state answered first
+      if (stage === null) notice.remove();
+      else {
+        notice.textContent = t(SAVED_TEXT[saved.kind][stage]);
+        notice.dataset.saved = stage;
+      }
+    });
+  });
+}
+
 /** The owner's home below the public card. */
 export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => void): void {
   const body = h('div', { class: 'owner-home', 'data-owner-home': code });
@@ -444,10 +524,10 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
     const lastCheck = checks.rows[0]?.id.split(':')[2];
     const doneThisWeek = !!lastCheck && isoWeek(ulidTime(lastCheck)) === isoWeek();
     const open = unresolved(hazards);
+    const shown = await fixStates(code, open, open.map((hz) => hz._id));
     // With signal, the photos of the hazards drawn below are kept for when the owner stands at the thing to fix,
     // often in the back of the shop with none (a no-op offline; the same list again costs nothing).
-    void keepPhotos(photosToKeep(open));
-    const shown = await fixStates(code, open, open.map((hz) => hz._id));
+    void keepPhotos(photosToKeep(open, new Map(open.map((hz) => [hz._id, shown.get(hz._id)?.fix ?? null]))));
     const openAlarms = alarms.filter((a) => a.status !== 'resolved');
     const today = shanghaiDay();
     const closed = recentlyClosed(hazards, today);
@@ -531,7 +611,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
                 );
               }),
               ...open.map((hz) => {
-                const { state, pendingAt } = shown.get(hz._id) ?? { state: 'fix' as const, pendingAt: null };
+                const { state, pendingAt, fix } = shown.get(hz._id) ?? { state: 'fix' as const, pendingAt: null, fix: null };
                 // A reported fix stops the clock: waiting for the grid worker is not overdue (unless it came late).
                 const overdue = shownOverdue(hz, state, today, pendingAt);
                 const rejected = rejectedFix(hz, state, verifications);
@@ -551,7 +631,8 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
                   h('span', { class: overdue ? 'warn' : 'muted' }, t('owner.deadline', { day: hz.deadline }), overdue ? ` · ${t('owner.overdue')}` : ''),
                   hazardCost(hz, rules, overdue, ledger, state),
                   hazardNote(hz),
-                  hazardPhotos(hz),
+                  // The fix sent shows beside the hazard's photo while it waits, and once the grid worker failed it.
+                  cardPhotos(hz, state !== 'fix' || rejected ? fix : null),
                   rejected ? rejectedNotice(rejected) : null,
                   state === 'fix'
                     ? h('a', { class: 'button', href: rectifyPath(code, hz._id), 'data-action': 'rectify' }, t('owner.rectify'))
@@ -599,12 +680,15 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
     );
   };
   const out = signOutButton(() => navigate(shopPath(code), true));
-  // What a form just saved, said once (`flash`): the form closes on saving, and the owner saw the home come back
+  // What a form just saved, said once (`justSaved`): the form closes on saving, and the owner saw the home come back
   // without a word that anything was kept (自查已保存，联网后自动上传).
-  const said = takeFlash();
-  const saved = said ? message(said) : null;
-  if (saved) saved.dataset.saved = '';
+  const said = justSaved;
+  justSaved = null;
+  const first: UploadStage = getSyncStatus().state === 'offline' ? 'offline' : 'uploading'; // until `followUpload` knows
+  const saved = said ? message(t(SAVED_TEXT[said.kind][first])) : null;
+  if (saved) saved.dataset.saved = first;
   into.append(...present(saved, body, h('nav', { class: 'actions small' }, out)));
+  if (saved && said) followUpload(saved, said);
   whileShown(body, () => void render(), 150);
   void render();
 }
@@ -744,7 +828,7 @@ export function checkView(code: string): View {
             return;
           }
           const answers = form.read();
-          await appendEvents(
+          const ids = await appendEvents(
             templates.map((template) => ({
               type: 'self_check',
               shop: code,
@@ -754,7 +838,7 @@ export function checkView(code: string): View {
             })),
           );
           save?.clear();
-          flash(t('check.saved'));
+          justSaved = { kind: 'check', ids };
           navigate(shopPath(code), true);
         } catch (err) {
           status.replaceChildren(message(isQuotaError(err) ? t('sync.storageFull') : String(err), 'error'));
@@ -858,7 +942,15 @@ export function rectifyView(code: string, hazardId: string): View {
     const form = h(
       'form',
       { class: 'form', novalidate: true, 'data-form': 'rectification' },
-      h('div', { class: 'photos' }, h('label', { class: 'button photo', for: 'rect-photo' }, t('check.takePhoto')), input, thumbs),
+      // Labelled as on the home's card: the grid worker's photo above is not the one taken here.
+      h(
+        'div',
+        { class: 'photos', 'data-photo-group': 'fix' },
+        h('p', { class: 'photo-label muted' }, t('owner.photosFix')),
+        h('label', { class: 'button photo', for: 'rect-photo' }, t('check.takePhoto')),
+        input,
+        thumbs,
+      ),
       h('label', { class: 'field' }, h('span', {}, t('owner.rectifyNote')), note),
       status,
       submit,
@@ -879,9 +971,9 @@ export function rectifyView(code: string, hazardId: string): View {
             status.replaceChildren(message(t('owner.rectifyAlready'), 'error'));
             return;
           }
-          await appendEvent({ type: 'rectification', shop: code, hazard: hazardId, note: note.value.trim(), photos: [...photos] });
+          const id = await appendEvent({ type: 'rectification', shop: code, hazard: hazardId, note: note.value.trim(), photos: [...photos] });
           save.clear();
-          flash(t('owner.rectifySaved'));
+          justSaved = { kind: 'rectify', ids: [id] };
           navigate(shopPath(code), true);
         } catch (err) {
           status.replaceChildren(message(isQuotaError(err) ? t('sync.storageFull') : String(err), 'error'));

@@ -2,7 +2,8 @@
 // they would crowd out the text). While there is signal a screen asks for the ones that day needs, fetched into a
 // Cache Storage of the signed-in user's own; offline, its thumbnails come from there. The grid worker's list keeps
 // the owners' latest self-check photos of the shops still to patrol and the photos of the fixes to verify
-// (grid/due.ts `photosToKeep`); the owner's home keeps the photos of the shop's hazards not closed yet (owner.ts).
+// (grid/due.ts `photosToKeep`); the owner's home keeps the photos of the shop's hazards not closed yet and of the
+// owner's fixes of them the server has (owner.ts).
 import { photoUrl } from './events';
 import { currentSession } from './session';
 

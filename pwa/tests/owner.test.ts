@@ -15,6 +15,7 @@ vi.mock('../src/session', async (actual) => ({
 vi.mock('../src/events', async (actual) => ({
   ...(await actual<typeof import('../src/events')>()),
   savePhoto: vi.fn(),
+  // No photo on the phone nor a network, unless a test says otherwise.
   photoUrl: vi.fn(async () => null),
 }));
 // The real cache of hazard photos, but what the home asks it to keep is only recorded (no Cache Storage here).
@@ -201,6 +202,20 @@ describe("the owner's home", () => {
     fake.docs.delete(id);
   });
 
+  it('says reward points come from a patrol that finds no new hazard, not from a patrol with none at all', async () => {
+    // SPEC: +5 for a patrol that finds no NEW hazard; 「巡查无隐患」 read as if a hazard still open cost them.
+    fake.docs.set('S0001:rewards', { _id: 'S0001:rewards', balance: 14, earned: 19, redeemed: 5 });
+    const hint = async (): Promise<string> => {
+      const home = await ownerHome();
+      await vi.waitFor(() => expect(home.querySelector('[data-rewards]')).not.toBeNull());
+      return home.querySelector('[data-rewards] .muted')!.textContent!;
+    };
+    expect(await hint()).toBe('每周自查、网格员巡查未发现新隐患都能得积分，可到街道安监所兑换奖品。');
+    setLang('en');
+    expect(await hint()).toContain('patrols that find no new hazard');
+    fake.docs.delete('S0001:rewards');
+  });
+
   it('lists what the reward points were exchanged for under the balance', async () => {
     fake.docs.set('S0001:rewards', { _id: 'S0001:rewards', balance: 14, earned: 19, redeemed: 5 });
     const id = 'S0001:redemption:000001';
@@ -266,6 +281,56 @@ describe("the owner's home", () => {
   });
 });
 
+// The audit's owner sent a fix with its photo and saw only the grid worker's photo of the hazard on its card, while
+// it waited for the grid worker and after they failed it: not what was sent.
+describe("the owner's fix beside the hazard's photo on the home", () => {
+  const FOUND = 'S0001:photo:01JE3000000000000000000000';
+  const FIXED = 'S0001:photo:01JE5000000000000000000000';
+  const VERIFICATION = 'S0001:verification:01JE6000000000000000000000';
+  const card = async (): Promise<Element> => (await ownerHome()).querySelector(`[data-hazard="${HAZARD}"]`)!;
+  const group = (item: Element, kind: string): Element | null => item.querySelector(`[data-photo-group=${kind}]`);
+
+  beforeEach(() => {
+    fake.docs.set(HAZARD, hazard({ photos: [FOUND] }));
+    // The fix's photo is on the phone (waiting to upload, or kept since); the hazard's is not.
+    vi.mocked(photoUrl).mockImplementation(async (id) => (id === FIXED ? 'blob:fixed' : null));
+  });
+
+  afterEach(() => vi.mocked(photoUrl).mockImplementation(async () => null));
+
+  it('shows the fix waiting to upload, from the phone, each group labelled', async () => {
+    fake.docs.set(RECT, { ...rectification, photos: [FIXED] });
+    fake.unsent.add(RECT);
+    const item = await card();
+    expect(item.getAttribute('data-shown')).toBe('unsent');
+    expect(group(item, 'found')!.querySelector('.photo-label')!.textContent).toBe('检查照片');
+    expect(group(item, 'found')!.querySelector('[data-hazard-photos]')).not.toBeNull();
+    expect(group(item, 'fix')!.querySelector('.photo-label')!.textContent).toBe('整改照片');
+    await vi.waitFor(() => expect(group(item, 'fix')!.querySelector<HTMLImageElement>(`img[data-photo="${FIXED}"]`)?.src).toBe('blob:fixed'));
+  });
+
+  it('shows the fix the server has, waiting for the grid worker, and the one they failed, in English too', async () => {
+    fake.docs.set(RECT, { ...rectification, photos: [FIXED] });
+    fake.docs.set(HAZARD, hazard({ photos: [FOUND], status: 'rectified', rectifications: [RECT] }));
+    expect(group(await card(), 'fix')!.querySelector(`[data-photo="${FIXED}"]`)).not.toBeNull();
+    fake.docs.set(HAZARD, hazard({ photos: [FOUND], status: 'open', rectifications: [RECT] }));
+    fake.docs.set(VERIFICATION, { _id: VERIFICATION, type: 'verification', hazard: HAZARD, passed: false, note: '纸箱还在' });
+    setLang('en');
+    const failed = await card();
+    expect(failed.querySelector('[data-rejected]')).not.toBeNull();
+    expect(group(failed, 'found')!.querySelector('.photo-label')!.textContent).toBe('Found');
+    expect(group(failed, 'fix')!.querySelector('.photo-label')!.textContent).toBe('Your fix');
+    expect(group(failed, 'fix')!.querySelector(`[data-photo="${FIXED}"]`)).not.toBeNull();
+    fake.docs.delete(VERIFICATION);
+  });
+
+  it('shows no fix before one is sent', async () => {
+    const item = await card();
+    expect(group(item, 'found')).not.toBeNull();
+    expect(group(item, 'fix')).toBeNull();
+  });
+});
+
 describe('the card above the home', () => {
   it('is drawn again when the server scored something (a new `{code}:score` revision), not on other changes', async () => {
     fake.docs.set(HAZARD, hazard());
@@ -316,6 +381,16 @@ describe('the rectify screen', () => {
     expect(page.querySelector('[data-form=rectification]')).not.toBeNull();
     // No copy on the phone and no network here: said, not an empty frame.
     await vi.waitFor(() => expect(page.querySelector('[data-hazard-photos] [data-photo-offline]')?.textContent).toBe('联网后显示照片'));
+  });
+
+  it("labels the grid worker's photo of the hazard and the fix's photo apart, as the home does", async () => {
+    fake.docs.set(HAZARD, hazard({ photos: ['S0001:photo:01JE3000000000000000000000'] }));
+    const page = await open();
+    expect(page.querySelector('[data-photo-group=found] [data-hazard-photos]')).not.toBeNull();
+    expect(page.querySelector('[data-photo-group=found] .photo-label')!.textContent).toBe('检查照片');
+    const taken = page.querySelector('[data-form=rectification] [data-photo-group=fix]')!;
+    expect(taken.querySelector('.photo-label')!.textContent).toBe('整改照片');
+    expect(taken.querySelector('[data-photo-for=rectification]')).not.toBeNull(); // where the fix's photo is taken
   });
 
   it('refuses a second rectification while one waits on the phone', async () => {
@@ -638,6 +713,24 @@ describe("the hazards' photos on the phone, for a day without signal", () => {
     fake.docs.set(overdue, { ...fake.docs.get(overdue), status: 'closed', closed_at: shanghaiIso(Date.now()) });
     fake.redraw!();
     await vi.waitFor(() => expect(asked()).toEqual([photo('C1'), photo('A1'), photo('A2')]));
+  });
+
+  it("keeps the photos of the owner's fix the server lists beside the hazard's, within the same handful", async () => {
+    const RECT2 = 'S0001:rectification:01JE1000000000000000000002';
+    const waiting = found('A1', { status: 'rectified', deadline: '2099-01-01', photos: [photo('A1')], rectifications: [RECT] });
+    fake.docs.set(RECT, { ...rectification, hazard: waiting, photos: [photo('F1')] });
+    // Sent offline, not uploaded: its photo is on the phone already (and not on the server to fetch).
+    const unsent = found('B1', { status: 'open', deadline: '2099-02-01', photos: [photo('B1')] });
+    fake.docs.set(RECT2, { ...rectification, _id: RECT2, hazard: unsent, photos: [photo('F2')] });
+    fake.unsent.add(RECT2);
+    await ownerHome();
+    await vi.waitFor(() => expect(asked()).toEqual([photo('A1'), photo('F1'), photo('B1')]));
+    for (const n of [1, 2, 3, 4]) {
+      found(`0${n}`, { status: 'open', deadline: `2098-0${n}-01`, photos: [1, 2, 3].map((m) => photo(`${n}${m}`)) });
+    }
+    fake.redraw!();
+    await vi.waitFor(() => expect(asked()).toHaveLength(12));
+    expect(asked()).not.toContain(photo('F1')); // nearer deadlines first
   });
 
   it('keeps a handful at most: the four photos each card shows, of the nearest deadlines', async () => {

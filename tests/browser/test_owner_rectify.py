@@ -95,8 +95,11 @@ def test_an_owner_rectifies_a_hazard_with_a_photo(gateway: Gateway, context: Any
     page.fill("textarea[name=note]", "已更换新灭火器")
     page.click("[data-form=rectification] button[type=submit]")
     page.wait_for_selector("[data-owner-home]")
-    assert page.inner_text("[data-saved]") == "整改已保存，联网后自动上传，等待网格员核查。"
+    # Online all along: never 「联网后自动上传」; once the header says 已同步, it says the fix went up.
+    assert "联网后" not in page.inner_text("[data-saved]")
     page.wait_for_selector("[data-sync-state=synced]", timeout=60_000)
+    page.wait_for_selector("[data-saved=uploaded]", timeout=30_000)
+    assert page.inner_text("[data-saved]") == "整改已上传，等待网格员核查。"
 
     auth = owner_auth(gateway, owner)
     doc = hazard_when_rectified(gateway, auth, hazard["_id"])
@@ -106,3 +109,8 @@ def test_an_owner_rectifies_a_hazard_with_a_photo(gateway: Gateway, context: Any
     assert httpx.get(f"{gateway.url}/sync/{sent['photos'][0]}/photo.jpg", headers=auth).status_code == 200
     # The home now says the fix waits for the grid worker.
     page.wait_for_selector(f"[data-hazard='{hazard['_id']}'][data-status=rectified]", timeout=30_000)
+    # Its card shows the fix's photo beside the hazard's, each labelled.
+    card = f"[data-hazard='{hazard['_id']}']"
+    page.wait_for_selector(f"{card} [data-photo-group=fix] img[data-photo='{sent['photos'][0]}'][src^='blob:']")
+    assert page.inner_text(f"{card} [data-photo-group=found] .photo-label") == "检查照片"
+    assert page.inner_text(f"{card} [data-photo-group=fix] .photo-label") == "整改照片"

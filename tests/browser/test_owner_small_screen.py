@@ -1,6 +1,6 @@
 """What a 360x640 phone shows in a real Chromium: the app's name stays whole beside the longest sync badge, in both
 languages; the QR of a closed or unknown shop says so without a sign-in; their badge is an image, not a broken one;
-a code in lower case finds its shop."""
+a code in lower case finds its shop; a form's photo has a small round remove button inside its corner."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.browser.field import sign_in_owner
+from tests.browser.test_owner_offline import camera_jpeg
 from tests.gateway import Gateway
 
 # The longest badge: the browser online, the server out of reach, uploads waiting (main.ts `renderSync`).
@@ -122,3 +124,43 @@ def test_a_lower_case_code_or_a_trailing_blank_finds_the_shop(gateway: Gateway, 
     page.goto(f"{gateway.url}/s/S0002%20")
     page.wait_for_function(f"document.querySelector('[data-shop-name]')?.textContent === {name!r}")
     assert page.locator("input[name=pin]").count() == 1
+
+
+# The remove button of a form's photo, and where a finger 15 px from its centre lands: left, right, up, down.
+REMOVE_BUTTON = """() => {
+  const thumb = document.querySelector('[data-item=gas_safe] [data-photo-thumb]');
+  const button = thumb.querySelector('[data-remove-photo]');
+  const rect = (el) => {
+    const r = el.getBoundingClientRect();
+    return { left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width, height: r.height };
+  };
+  const b = rect(button);
+  const [x, y] = [(b.left + b.right) / 2, (b.top + b.bottom) / 2];
+  const around = [[x - 15, y], [x + 15, y], [x, y - 15], [x, y + 15]];
+  const hits = around.map(([px, py]) => document.elementFromPoint(px, py) === button);
+  const radius = getComputedStyle(button).borderTopLeftRadius;
+  return { img: rect(thumb.querySelector('img')), button: b, radius, hits };
+}"""
+
+
+def test_a_photo_s_remove_button_is_a_small_round_one_inside_its_corner(
+    gateway: Gateway, phone: Any, logins: dict[str, Any]
+) -> None:
+    # The audit's owner saw a tall box sticking out over the photo's top-right corner (the form's 52 px buttons' rule).
+    page = phone.new_page()
+    page.set_default_timeout(60_000)
+    sign_in_owner(page, gateway, logins["owners"][1])
+    page.click("[data-action=check]")
+    page.set_input_files(
+        "[data-photo-for=gas_safe]",
+        files=[{"name": "gas.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg(800, 600)}],
+    )
+    page.wait_for_selector("[data-item=gas_safe] [data-photo-thumb] img[src^='blob:']")
+    page.locator("[data-item=gas_safe] [data-photo-thumb]").scroll_into_view_if_needed()
+    m = page.evaluate(REMOVE_BUTTON)
+    img, button = m["img"], m["button"]
+    assert img["left"] <= button["left"] and button["right"] <= img["right"], m  # inside the photo
+    assert img["top"] <= button["top"] and button["bottom"] <= img["bottom"], m
+    assert button["right"] >= img["right"] - 8 and button["top"] <= img["top"] + 8, m  # in its top-right corner
+    assert button["width"] == button["height"] <= 28 and m["radius"] == "50%", m  # a small round mark
+    assert all(m["hits"]), m  # a 32 px target for the finger
