@@ -131,7 +131,7 @@ function photosToKeep(open: readonly Hazard[], fixes: ReadonlyMap<string, Rectif
   return [...new Set(open.flatMap((hz) => [...(hz.photos ?? []).slice(0, SHOWN_PHOTOS), ...fixed(hz)]))].slice(0, KEPT_PHOTOS);
 }
 
-/** A labelled group of thumbnails (检查照片, 整改照片): the hazard's photos and the fix's told apart. */
+/** A labelled group of thumbnails (隐患照片, 整改照片): the hazard's photos and the fix's told apart. */
 function photoGroup(kind: 'found' | 'fix', ...content: (HTMLElement | null)[]): HTMLElement {
   return h(
     'div',

@@ -303,7 +303,7 @@ describe("the owner's fix beside the hazard's photo on the home", () => {
     fake.unsent.add(RECT);
     const item = await card();
     expect(item.getAttribute('data-shown')).toBe('unsent');
-    expect(group(item, 'found')!.querySelector('.photo-label')!.textContent).toBe('检查照片');
+    expect(group(item, 'found')!.querySelector('.photo-label')!.textContent).toBe('隐患照片');
     expect(group(item, 'found')!.querySelector('[data-hazard-photos]')).not.toBeNull();
     expect(group(item, 'fix')!.querySelector('.photo-label')!.textContent).toBe('整改照片');
     await vi.waitFor(() => expect(group(item, 'fix')!.querySelector<HTMLImageElement>(`img[data-photo="${FIXED}"]`)?.src).toBe('blob:fixed'));
@@ -318,7 +318,7 @@ describe("the owner's fix beside the hazard's photo on the home", () => {
     setLang('en');
     const failed = await card();
     expect(failed.querySelector('[data-rejected]')).not.toBeNull();
-    expect(group(failed, 'found')!.querySelector('.photo-label')!.textContent).toBe('Found');
+    expect(group(failed, 'found')!.querySelector('.photo-label')!.textContent).toBe('Hazard');
     expect(group(failed, 'fix')!.querySelector('.photo-label')!.textContent).toBe('Your fix');
     expect(group(failed, 'fix')!.querySelector(`[data-photo="${FIXED}"]`)).not.toBeNull();
     fake.docs.delete(VERIFICATION);
@@ -387,7 +387,7 @@ describe('the rectify screen', () => {
     fake.docs.set(HAZARD, hazard({ photos: ['S0001:photo:01JE3000000000000000000000'] }));
     const page = await open();
     expect(page.querySelector('[data-photo-group=found] [data-hazard-photos]')).not.toBeNull();
-    expect(page.querySelector('[data-photo-group=found] .photo-label')!.textContent).toBe('检查照片');
+    expect(page.querySelector('[data-photo-group=found] .photo-label')!.textContent).toBe('隐患照片');
     const taken = page.querySelector('[data-form=rectification] [data-photo-group=fix]')!;
     expect(taken.querySelector('.photo-label')!.textContent).toBe('整改照片');
     expect(taken.querySelector('[data-photo-for=rectification]')).not.toBeNull(); // where the fix's photo is taken

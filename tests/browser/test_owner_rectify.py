@@ -112,5 +112,5 @@ def test_an_owner_rectifies_a_hazard_with_a_photo(gateway: Gateway, context: Any
     # Its card shows the fix's photo beside the hazard's, each labelled.
     card = f"[data-hazard='{hazard['_id']}']"
     page.wait_for_selector(f"{card} [data-photo-group=fix] img[data-photo='{sent['photos'][0]}'][src^='blob:']")
-    assert page.inner_text(f"{card} [data-photo-group=found] .photo-label") == "检查照片"
+    assert page.inner_text(f"{card} [data-photo-group=found] .photo-label") == "隐患照片"
     assert page.inner_text(f"{card} [data-photo-group=fix] .photo-label") == "整改照片"
