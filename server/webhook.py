@@ -15,10 +15,13 @@ receiver checks `X-Mashang-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw 
 `X-Mashang-Delivery` stays the same across the attempts of one delivery, so it can drop repeats. The last attempts
 are logged in `_local/server/webhook-log` (not replicated, shared by the gateways of one database) for the office,
 and a failed attempt is a warning in the server's log, a delivery given up an error (naming the URL's host only).
-An attempt still waiting for its answer when the gateway stops gracefully is cut short and logged as such
-(`"interrupted": true`, at when it was sent: the receiver may well have it); one whose answer came is let finish its
-bookkeeping; neither holds the stop more than `STOP_WAIT`. A kill -9 logs nothing: the next start's attempt, numbered
-on, is the log's next entry.
+Each attempt is logged before it goes out (`"sending": true`, at when it was sent) and that entry is completed with
+its outcome, so no stop loses it: an attempt still waiting for its answer when the gateway stops gracefully is cut
+short and logged as such (`"interrupted": true`: the receiver may well have it); one whose answer came is let finish
+its bookkeeping; neither holds the stop more than `STOP_WAIT`. An entry left sending by a stop that outlasted
+`STOP_WAIT` or by a kill -9 (its answer may have come, or the kill may have come before the request went out) is
+logged as interrupted by the next start, which numbers the delivery's next attempt after the last one the log holds
+of it: the office's log skips no number.
 
 A failed attempt is tried again after 1, 2, 4 ... × `webhook_backoff_seconds`, each wait at most
 `webhook_backoff_max_seconds` (5 minutes), until `webhook_retry_hours` (24) after the delivery was queued, so a
@@ -31,9 +34,10 @@ then).
 `_local/server/webhook-day-{date}` holds, for the alarms created on that day (UTC; today's for an alarm created
 before the days a start checks), which ones were announced and the deliveries of them not finished yet, each with
 when it was queued (`queued_at`): nothing is written per attempt. A start resumes a delivery where its schedule
-has got to by then (`resumed`): the next of its attempts as if its gateway had run all along, with the attempt
-numbers and the deadline it had, neither the quick first attempts again (a gateway restarting in a loop would
-hammer the receiver) nor a new day of them (nor would it end). Adding an
+has got to by then (`resumed`): the next of its attempts when it would have come had its gateway run all along, with
+the back-off and the deadline it had, neither the quick first attempts again (a gateway restarting in a loop would
+hammer the receiver) nor a new day of them (nor would it end); numbered after its last attempt in the delivery log
+(by the schedule only when the log no longer reaches back to it). Adding an
 alarm there is a write on the revision read, so of several gateways exactly one announces it. A document per day
 keeps each write small: a city of 200,000 shops raises some 13,000 alarms a month, about 1 MB in one document
 rewritten at every announcement. A gateway that starts (after a restart, a kill -9) delivers what is left in them,
@@ -98,6 +102,16 @@ def _without(delivery: str) -> Callable[[Doc], Doc]:
 def _with_marks(marks: dict[str, str]) -> Callable[[Doc], Doc]:
     """A day's document with the alarms `marks` names taken as announced (when it does not name them yet)."""
     return lambda doc: {"announced": {**marks, **_announced(doc)}}
+
+
+def _same_try(entry: Any, delivery: str, attempt: int) -> bool:
+    """Whether `entry` of the delivery log is the attempt `attempt` of `delivery` going out or cut short."""
+    return (
+        isinstance(entry, dict)
+        and entry.get("delivery") == delivery
+        and entry.get("attempt") == attempt
+        and bool(entry.get("sending") or entry.get("interrupted"))
+    )
 
 
 def _announced(doc: Doc) -> dict[str, str]:
@@ -197,7 +211,8 @@ class _Delivery:
     queued_at: datetime
     findings: list[str] | None = None  # an `alarm.new`'s items in words (none kept by an older version)
     findings_en: list[str] | None = None  # the same in English (none kept by an older version)
-    made: int = 0  # attempts made (resumed: those its schedule had made by the start)
+    made: int = 0  # attempts made, as numbered (resumed: the log's last one of it)
+    step: int = 0  # where its back-off has got to: attempts made (resumed: those its schedule had made by the start)
     due: float = 0.0  # the loop's time of the next attempt
     trying: bool = False
     ending: str | None = None  # to be given up without another attempt, for this reason
@@ -231,6 +246,7 @@ class Webhook:
         self._stopping = False
         self._client: httpx.AsyncClient | None = None
         self._local_lock = asyncio.Lock()  # one read-change-write of a `_local` document at a time here
+        self._log: Doc | None = None  # the delivery log as this gateway last wrote it (`_update`)
         self._pruned: datetime | None = None
         self._caught_up = asyncio.Event()  # clear while a start announces the alarms no gateway heard
         self._caught_up.set()
@@ -250,6 +266,7 @@ class Webhook:
         self._stopping = False
         self._workers = [asyncio.create_task(self._work(), name=f"webhook-{n}") for n in range(WORKERS)]
         now, due = _precise_now(), asyncio.get_running_loop().time()
+        tried, since = await self._take_over_log()
         async with self._changed:
             for doc_id, kept in await self._pending():
                 # Left by a gateway that stopped; an outbox of an older version has no event (it only had new
@@ -264,7 +281,10 @@ class Webhook:
                 queued = min(_moment(kept.get("queued_at")) or now, now)
                 findings, findings_en = _lines(kept.get("findings")), _lines(kept.get("findings_en"))
                 item = _Delivery(doc_id, str(kept["delivery"]), event, kept["alarm"], queued, findings, findings_en)
-                self._resume(item, now, due)
+                made = tried.get(item.delivery)
+                if made is None and since is not None and queued >= since:
+                    made = 0  # the log holds every attempt since it was queued, and none of it: never tried
+                self._resume(item, now, due, made)
                 self._waiting.setdefault(item.delivery, item)
             self._changed.notify_all()
         if self.alarms is not None:
@@ -422,11 +442,13 @@ class Webhook:
         if full:
             await self._record(delivery, event, shown, 0, None, "queued for the next start: the delivery queue is full")
 
-    def _resume(self, item: _Delivery, now: datetime, due: float) -> None:
+    def _resume(self, item: _Delivery, now: datetime, due: float, made: int | None) -> None:
         """Put a delivery kept by a gateway that stopped where its schedule has got to by `now`: its next attempt
-        when that comes (with its number), or given up at once when that would come after its retry window."""
+        when that comes, numbered on from the `made` the log holds (None: the log no longer has its attempts, the
+        schedule's count), or given up at once when that would come after its retry window."""
         elapsed = (now - item.queued_at).total_seconds()
-        item.made, after = resumed(elapsed, self.backoff, self.backoff_max)
+        item.step, after = resumed(elapsed, self.backoff, self.backoff_max)
+        item.made = item.step if made is None else made
         item.due = due + max(0.0, after - elapsed)
         if self.attempts and item.made >= self.attempts:
             item.ending, item.due = f"{item.made} attempts made", due
@@ -443,7 +465,7 @@ class Webhook:
                 idle = [item for item in self._waiting.values() if not item.trying]
                 ready = [item for item in idle if item.due <= now]
                 if ready:
-                    item = min(ready, key=lambda item: (item.made, item.due))
+                    item = min(ready, key=lambda item: (item.step, item.due))
                     item.trying = True
                     return item
                 nearest = min((item.due for item in idle), default=None)
@@ -474,8 +496,10 @@ class Webhook:
             self._steady.discard(task)
 
     async def _try(self, item: _Delivery) -> None:
-        """One attempt of `item`, logged; then delivered, given up, or due again after its back-off. A stop while it
-        waits for its answer logs it as interrupted; one while its outcome is written down lets that finish."""
+        """One attempt of `item`, logged as sending before it goes out and completed with its outcome; then
+        delivered, given up, or due again after its back-off. A stop while it waits for its answer logs it as
+        interrupted; one while its outcome is written down lets that finish. A stop that outlasts `STOP_WAIT` (or a
+        kill -9) leaves its entry sending: the next start takes it as interrupted (`_take_over_log`)."""
         alarm_id = item.alarm.get("_id")
         if item.ending is not None:  # resumed after its retry window
             with self._unstoppable():
@@ -487,7 +511,9 @@ class Webhook:
                 await self._done(item, delivered=False)
             return
         item.made += 1
+        item.step += 1
         sent = self.clock()
+        await self._record(item.delivery, item.event, item.alarm, item.made, None, None, at=sent, sending=True)
         try:
             status, error = await self._post(item)
         except asyncio.CancelledError:
@@ -501,18 +527,20 @@ class Webhook:
         after its back-off."""
         alarm_id = item.alarm.get("_id")
         if error is None:
-            await self._record(item.delivery, item.event, item.alarm, item.made, status, None)
+            await self._record(item.delivery, item.event, item.alarm, item.made, status, None, completes=True)
             await self._update(item.doc_id, _without(item.delivery))
             await self._done(item, delivered=True)
             return
-        wait = wait_after(item.made, self.backoff, self.backoff_max)
+        wait = wait_after(item.step, self.backoff, self.backoff_max)
         taken = (_precise_now() - item.queued_at).total_seconds()
         if (self.attempts and item.made >= self.attempts) or taken + wait > self.retry_seconds:
             log.error(
                 "webhook: gave up %s of %s to %s after %d attempts in %s: %s",
                 *(item.event, alarm_id, self.host, item.made, _span(max(0.0, taken)), error),
             )
-            await self._record(item.delivery, item.event, item.alarm, item.made, status, error, given_up=True)
+            await self._record(
+                item.delivery, item.event, item.alarm, item.made, status, error, given_up=True, completes=True
+            )
             await self._update(item.doc_id, _without(item.delivery))
             await self._done(item, delivered=False)
             return
@@ -521,21 +549,31 @@ class Webhook:
             *(item.event, alarm_id, self.host, item.made, error, _span(wait)),
         )
         next_at = self.clock() + timedelta(seconds=wait)
-        await self._record(item.delivery, item.event, item.alarm, item.made, status, error, next_at=next_at)
+        await self._record(
+            item.delivery, item.event, item.alarm, item.made, status, error, next_at=next_at, completes=True
+        )
         async with self._changed:
             item.trying, item.due = False, asyncio.get_running_loop().time() + wait
             self._changed.notify_all()
 
     async def _interrupted(self, item: _Delivery, sent: datetime) -> None:
         """Log the attempt of `item` sent at `sent` that a stop cut short before its answer came (the receiver may
-        have it). The stop cuts this short too after `STOP_WAIT`."""
+        have it). The stop cuts this short too after `STOP_WAIT`: its entry is left sending, for the next start."""
         log.warning(
             "webhook: %s of %s to %s interrupted by the stop (attempt %d); the next start tries it again",
             *(item.event, item.alarm.get("_id"), self.host, item.made),
         )
         try:
             await self._record(
-                item.delivery, item.event, item.alarm, item.made, None, INTERRUPTED, at=sent, interrupted=True
+                item.delivery,
+                item.event,
+                item.alarm,
+                item.made,
+                None,
+                INTERRUPTED,
+                at=sent,
+                interrupted=True,
+                completes=True,
             )
         except Exception:  # the stop goes on; the CancelledError is what the worker ends with
             log.exception("webhook: the interrupted attempt of %s could not be logged", item.delivery)
@@ -577,7 +615,7 @@ class Webhook:
             self._waiting.pop(item.delivery, None)
             now = asyncio.get_running_loop().time()
             if delivered and now - self._pulled >= self.backoff_max:
-                waiting = [w for w in self._waiting.values() if not w.trying and w.made and w.due > now]
+                waiting = [w for w in self._waiting.values() if not w.trying and w.step and w.due > now]
                 if waiting:
                     self._pulled = now
                     for other in waiting:
@@ -608,9 +646,12 @@ class Webhook:
         given_up: bool = False,
         at: datetime | None = None,
         interrupted: bool = False,
+        sending: bool = False,
+        completes: bool = False,
     ) -> None:
-        """One entry of the delivery log: an attempt, with when the next one is due (`next_at`) or that it was the
-        last (`given_up`), or that a stop cut it short (`interrupted`, `at` when it was sent)."""
+        """One entry of the delivery log: an attempt going out (`sending`, `at` when), or its outcome (`completes`:
+        in place of its sending entry), with when the next one is due (`next_at`) or that it was the last
+        (`given_up`), or that a stop cut it short (`interrupted`, `at` when it was sent)."""
         entry = {
             "delivery": delivery,
             "event": event,
@@ -618,35 +659,82 @@ class Webhook:
             "shop": alarm.get("shop"),
             "attempt": attempt,
             "of": self.attempts or None,
-            "ok": error is None,
+            "ok": error is None and not sending,
             "status": status,
             "error": error,
             "at": (at or self.clock()).isoformat(),
             "next_at": None if next_at is None else next_at.isoformat(),
             "given_up": given_up,
             "interrupted": interrupted,
+            "sending": sending,
         }
+
+        def add(doc: Doc) -> Doc:
+            entries = doc.get("entries", [])
+            if completes:  # its sending entry (or that entry a start took as interrupted while this one was still out)
+                entries = [e for e in entries if not _same_try(e, delivery, attempt)]
+            return {"entries": [*entries, entry][-LOG_KEEP:]}
+
         try:
-            await self._update(LOG_DOC, lambda doc: {"entries": [*doc.get("entries", []), entry][-LOG_KEEP:]})
+            await self._update(LOG_DOC, add)
         except CouchError:
             log.exception("webhook: the delivery log could not be written")
 
+    async def _take_over_log(self) -> tuple[dict[str, int], datetime | None]:
+        """At a start: the entries still sending are attempts whose gateway stopped before their outcome was written
+        (a stop that outlasted `STOP_WAIT`, a kill -9), logged as interrupted from now on (one another gateway of the
+        database still waits for is put right by its outcome: `_same_try`). Returns the last attempt the log holds
+        of each delivery, and since when it holds every attempt (None: the log could not be read)."""
+        tried: dict[str, int] = {}
+        since: datetime | None = None
+
+        def settle(doc: Doc) -> Doc | None:
+            nonlocal since
+            since = datetime.min.replace(tzinfo=UTC)  # the log has not dropped any entry yet
+            entries = doc.get("entries", [])
+            entries = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+            tried.clear()
+            for entry in entries:
+                if isinstance(attempt := entry.get("attempt"), int):
+                    delivery = str(entry.get("delivery"))
+                    tried[delivery] = max(attempt, tried.get(delivery, 0))
+            if len(entries) >= LOG_KEEP:  # older attempts may have been dropped: those before its oldest entry
+                since = _moment(entries[0].get("at"))
+            if not any(entry.get("sending") for entry in entries):
+                return None
+            cut = {"sending": False, "interrupted": True, "error": INTERRUPTED}
+            return {"entries": [{**entry, **cut} if entry.get("sending") else entry for entry in entries]}
+
+        try:
+            await self._update(LOG_DOC, settle)
+        except CouchError:
+            log.exception("webhook: the delivery log could not be read; attempts are numbered by the clock")
+            return {}, None
+        return tried, since
+
     async def _update(self, local_id: str, change: Callable[[Doc], Doc | None]) -> None:
         """Read a `_local` document and write it with the fields `change` gives (None: no write); again when another
-        gateway wrote it in between."""
+        gateway wrote it in between. The delivery log, written twice an attempt, is not read again when this
+        gateway wrote it last (its revision says so: another gateway's write in between makes that a conflict)."""
         async with self._local_lock:
+            current = self._log if local_id == LOG_DOC else None
             while True:
-                current = await self._read(local_id)
+                if current is None:
+                    current = await self._read(local_id)
                 changed = change(current)
                 if changed is None:
                     return
                 doc = {**current, **changed}
                 try:
-                    await self.store.put_local(local_id, doc)
-                    return
+                    written = await self.store.put_local(local_id, doc)
                 except CouchError as e:
                     if e.status != 409:
                         raise
+                    current = None
+                    continue
+                if local_id == LOG_DOC:
+                    self._log = {**doc, "_rev": written.get("rev")}
+                return
 
     async def _read(self, local_id: str) -> Doc:
         return await read_local(self.store, local_id) or {}

@@ -443,7 +443,8 @@ interface Delivery {
   at: string;
   next_at?: string | null;
   given_up?: boolean;
-  interrupted?: boolean; // cut short by a graceful stop of the server: the next start tries it again
+  interrupted?: boolean; // cut short by a stop of the server: the next start tries it again
+  sending?: boolean; // gone out, its answer not come yet
 }
 
 /** The webhook's last attempts (`GET /api/office/webhook/deliveries`), read when unfolded: whether each alarm
@@ -463,9 +464,11 @@ export function webhookLog(): HTMLElement {
       const outcome = (d: Delivery): string =>
         d.ok
           ? ot('webhook.ok', { status: String(d.status ?? '') })
-          : d.interrupted
-            ? ot('webhook.interrupted')
-            : `${ot('webhook.failed')}${d.error ? `：${d.error}` : ''}`;
+          : d.sending
+            ? ot('webhook.sending')
+            : d.interrupted
+              ? ot('webhook.interrupted')
+              : `${ot('webhook.failed')}${d.error ? `：${d.error}` : ''}`;
       const next = (d: Delivery): string =>
         d.ok
           ? ''
@@ -483,7 +486,7 @@ export function webhookLog(): HTMLElement {
               h('thead', {}, h('tr', {}, ...(['webhook.at', 'webhook.alarm', 'webhook.attempt', 'webhook.outcome', 'webhook.next'] as const)
                 .map((k) => h('th', {}, ot(k))))),
               h('tbody', {}, ...rows.map((d) =>
-                h('tr', { 'data-delivery': d.delivery, 'data-ok': String(d.ok), 'data-given-up': d.given_up ? '' : undefined, 'data-interrupted': d.interrupted ? '' : undefined },
+                h('tr', { 'data-delivery': d.delivery, 'data-ok': String(d.ok), 'data-given-up': d.given_up ? '' : undefined, 'data-interrupted': d.interrupted ? '' : undefined, 'data-sending': d.sending ? '' : undefined },
                   h('td', {}, when(d.at)),
                   h('td', {}, d.shop ? h('a', { href: officePath('shops', d.shop) }, d.shop) : '', d.event === 'alarm.withdrawn' ? ` · ${ot('webhook.withdrawn')}` : ''),
                   h('td', { class: 'num' }, d.of ? `${d.attempt} / ${d.of}` : String(d.attempt)),
