@@ -163,6 +163,14 @@ export function photoUrl(id: string): Promise<string | null> {
 
 const fetching = new Map<string, Promise<string | null>>();
 
+/** The photos the server answered 404 for when last asked: the phone that took one has not uploaded it yet. */
+const notOnServer = new Set<string>();
+
+/** Whether the server said it does not have the photo (404) the last time it was asked, not another failure. */
+export function notUploaded(id: string): boolean {
+  return notOnServer.has(id);
+}
+
 async function loadPhoto(id: string): Promise<string | null> {
   let blob: Blob | null = null;
   const here = (): LocalDb[] => {
@@ -182,11 +190,15 @@ async function loadPhoto(id: string): Promise<string | null> {
   }
   if (!blob) {
     const session = currentSession();
+    notOnServer.delete(id);
     try {
       const res = await fetch(`/sync/${encodeURIComponent(id)}/photo.jpg`, {
         headers: session ? { Authorization: `Bearer ${session.token}` } : {},
       });
-      if (!res.ok) return null;
+      if (!res.ok) {
+        if (res.status === 404) notOnServer.add(id);
+        return null;
+      }
       blob = await res.blob();
     } catch {
       return null; // offline and not on this device

@@ -1,14 +1,67 @@
-// A one-time message carried across a navigation ("patrol saved" on the grid's shop list; the owner's home says what
-// a form saved as its upload goes, owner.ts `justSaved`).
-let pending: string | null = null;
+// What a form just saved, said once on the screen it goes back to (the owner's home after a self-check or a fix, the
+// grid's shop list after a patrol, the shop's e-file after a verification), and kept true as the upload goes: the
+// owner and the grid worker read 「…联网后自动上传」 online all along, and still after the header said 已同步. The words
+// follow the header's sync state (./sync-status).
+import { uploadState } from './db';
+import { getSyncStatus, onSyncStatus, type SyncStatus } from './sync-status';
 
-export function flash(message: string): void {
-  pending = message;
+/** Where a saved form's documents are: on the phone with no signal (or the sync failing), going up, gone up. */
+export type UploadStage = 'offline' | 'uploading' | 'uploaded';
+
+/** The documents a form wrote, and what the notice says of them at each stage (in the language shown then). */
+export interface Saved {
+  ids: readonly string[];
+  text: (stage: UploadStage) => string;
 }
 
-/** The message waiting to be shown, once. */
-export function takeFlash(): string | null {
-  const message = pending;
+let pending: Saved | null = null;
+
+/** Say `saved` once, on the next screen that shows the notice (`savedNotice`). */
+export function flash(saved: Saved): void {
+  pending = saved;
+}
+
+/** The stage of the documents `ids` by the header's sync state: uploaded once nothing waits (the header says 已同步),
+ *  their photos included; null when the server refused one (the sync panel says why). */
+async function uploadStage(status: SyncStatus, ids: readonly string[]): Promise<UploadStage | null> {
+  if (status.state === 'offline') return 'offline';
+  const { unsent, refused } = await uploadState(ids);
+  if (ids.some((id) => refused.has(id))) return null;
+  if (status.pending > 0 || ids.some((id) => unsent.has(id))) return status.state === 'error' ? 'offline' : 'uploading';
+  return 'uploaded';
+}
+
+/** Keep the notice true as the upload goes, while it is on the page; removed when the server refused a document. */
+function followUpload(notice: HTMLElement, saved: Saved): void {
+  let asked = 0;
+  let attached = false;
+  const off = onSyncStatus((status) => {
+    attached ||= notice.isConnected;
+    if (attached && !notice.isConnected) {
+      off(); // the screen was left (never on the first, synchronous call: the notice is not attached and gone then)
+      return;
+    }
+    const turn = ++asked;
+    void uploadStage(status, saved.ids).then((stage) => {
+      if (turn !== asked) return; // a later state answered first
+      if (stage === null) notice.remove();
+      else {
+        notice.textContent = saved.text(stage);
+        notice.dataset.saved = stage;
+      }
+    });
+  });
+}
+
+/** The notice of what a form just saved (`make` draws it with its first words), following the upload from then on;
+ *  null when nothing was. Taken once: the next screen says nothing. */
+export function savedNotice(make: (text: string) => HTMLElement): HTMLElement | null {
+  const saved = pending;
   pending = null;
-  return message;
+  if (!saved) return null;
+  const first: UploadStage = getSyncStatus().state === 'offline' ? 'offline' : 'uploading'; // until the ledger answers
+  const notice = make(saved.text(first));
+  notice.dataset.saved = first;
+  followUpload(notice, saved);
+  return notice;
 }

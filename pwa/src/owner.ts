@@ -41,7 +41,7 @@ import { signOutButton } from './sign-out';
 import { thumbImage } from './thumb-image';
 import { isoWeek, newUlid, shanghaiDay, ulidTime } from './ulid';
 import { showLastSelfCheck, type View } from './views';
-import { getSyncStatus, onSyncStatus, type SyncStatus } from './sync-status';
+import { flash, savedNotice, type Saved, type UploadStage } from './flash';
 
 interface Score {
   points: number;
@@ -173,6 +173,7 @@ function shownThumbs(ids: readonly string[], attrs: Record<string, string>): HTM
         img: { alt: t('check.photo') },
         offline: { class: 'photo-offline muted', text: t('owner.photoOffline') },
         failed: t('owner.photoFailed'),
+        missing: t('owner.photoMissing'),
       }),
     ),
   );
@@ -447,48 +448,14 @@ function present(...nodes: (HTMLElement | null)[]): HTMLElement[] {
   return nodes.filter((n): n is HTMLElement => n !== null);
 }
 
-/** What the owner's form just saved (the documents it wrote), for the home it goes back to: said there once. */
-let justSaved: { kind: 'check' | 'rectify'; ids: readonly string[] } | null = null;
-
-/** Where a saved form's documents are: on the phone with no signal (or the sync failing), going up, gone up. */
-type UploadStage = 'offline' | 'uploading' | 'uploaded';
-
+/** What the owner's forms say of what they saved, on the home they go back to, as the upload goes (./flash). */
 const SAVED_TEXT: Record<'check' | 'rectify', Record<UploadStage, MessageKey>> = {
   check: { offline: 'check.saved', uploading: 'check.savedUploading', uploaded: 'check.uploaded' },
   rectify: { offline: 'owner.rectifySaved', uploading: 'owner.rectifyUploading', uploaded: 'owner.rectifyUploaded' },
 };
 
-/** The stage of the documents `ids` by the header's sync state (../sync-status): uploaded once nothing waits (the
- *  header says 已同步), their photos included; null when the server refused one (the sync panel says why). */
-async function uploadStage(status: SyncStatus, ids: readonly string[]): Promise<UploadStage | null> {
-  if (status.state === 'offline') return 'offline';
-  const { unsent, refused } = await uploadState(ids);
-  if (ids.some((id) => refused.has(id))) return null;
-  if (status.pending > 0 || ids.some((id) => unsent.has(id))) return status.state === 'error' ? 'offline' : 'uploading';
-  return 'uploaded';
-}
-
-/** Keep the saved notice true as the upload goes: the owner read 「自查已保存，联网后自动上传」 with the header
- *  saying 已同步, and online all along. Follows the sync state while the notice is on the page. */
-function followUpload(notice: HTMLElement, saved: { kind: 'check' | 'rectify'; ids: readonly string[] }): void {
-  let asked = 0;
-  let attached = false;
-  const off = onSyncStatus((status) => {
-    attached ||= notice.isConnected;
-    if (attached && !notice.isConnected) {
-      off(); // the home was left (never on the first, synchronous call: the notice is not attached and gone then)
-      return;
-    }
-    const turn = ++asked;
-    void uploadStage(status, saved.ids).then((stage) => {
-      if (turn !== asked) return; // a later state answered first
-      if (stage === null) notice.remove();
-      else {
-        notice.textContent = t(SAVED_TEXT[saved.kind][stage]);
-        notice.dataset.saved = stage;
-      }
-    });
-  });
+function saved(kind: 'check' | 'rectify', ids: readonly string[]): Saved {
+  return { ids, text: (stage) => t(SAVED_TEXT[kind][stage]) };
 }
 
 /** The owner's home below the public card. */
@@ -680,15 +647,9 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
     );
   };
   const out = signOutButton(() => navigate(shopPath(code), true));
-  // What a form just saved, said once (`justSaved`): the form closes on saving, and the owner saw the home come back
+  // What a form just saved, said once (../flash): the form closes on saving, and the owner saw the home come back
   // without a word that anything was kept (自查已保存，联网后自动上传).
-  const said = justSaved;
-  justSaved = null;
-  const first: UploadStage = getSyncStatus().state === 'offline' ? 'offline' : 'uploading'; // until `followUpload` knows
-  const saved = said ? message(t(SAVED_TEXT[said.kind][first])) : null;
-  if (saved) saved.dataset.saved = first;
-  into.append(...present(saved, body, h('nav', { class: 'actions small' }, out)));
-  if (saved && said) followUpload(saved, said);
+  into.append(...present(savedNotice(message), body, h('nav', { class: 'actions small' }, out)));
   whileShown(body, () => void render(), 150);
   void render();
 }
@@ -838,7 +799,7 @@ export function checkView(code: string): View {
             })),
           );
           save?.clear();
-          justSaved = { kind: 'check', ids };
+          flash(saved('check', ids));
           navigate(shopPath(code), true);
         } catch (err) {
           status.replaceChildren(message(isQuotaError(err) ? t('sync.storageFull') : String(err), 'error'));
@@ -973,7 +934,7 @@ export function rectifyView(code: string, hazardId: string): View {
           }
           const id = await appendEvent({ type: 'rectification', shop: code, hazard: hazardId, note: note.value.trim(), photos: [...photos] });
           save.clear();
-          justSaved = { kind: 'rectify', ids: [id] };
+          flash(saved('rectify', [id]));
           navigate(shopPath(code), true);
         } catch (err) {
           status.replaceChildren(message(isQuotaError(err) ? t('sync.storageFull') : String(err), 'error'));

@@ -2,9 +2,10 @@
 // (./photo-cache `thumbUrl`): at once, or once it comes near the screen. What the frame says when there is no picture:
 // offline, a photo the phone does not keep is said (联网后显示) and loads in place once the signal is back; online, a
 // photo that did not load (the server answered an error, the signal dropped mid-way, the photo is gone) says so and
-// tries again on a tap (加载失败，点按重试), and by itself only when the signal comes back after being lost: never in a
-// loop while online.
+// tries again on a tap (加载失败，点按重试; 照片未上传 when the server does not have it yet: the phone that took it
+// has not uploaded it), and by itself only when the signal comes back after being lost: never in a loop while online.
 import { h } from './dom';
+import { notUploaded } from './events';
 import { thumbUrl } from './photo-cache';
 import { getSyncStatus, onSyncStatus } from './sync-status';
 
@@ -17,6 +18,8 @@ export interface ThumbOptions {
   offline: { class: string; text: string };
   /** Online, for a photo that did not load: the words of its button (style.css `.photo-failed`), which retries. */
   failed: string;
+  /** The same button's words when the server does not have the photo (404): its phone has not uploaded it yet. */
+  missing: string;
 }
 
 const waiting = new Map<Element, () => void>();
@@ -129,6 +132,7 @@ export function thumbImage(id: string, opts: ThumbOptions): HTMLImageElement {
         failed = button;
       }
       failed.disabled = false;
+      failed.textContent = notUploaded(id) ? opts.missing : opts.failed;
       show(failed);
     }
     whenOnline(shown, again);

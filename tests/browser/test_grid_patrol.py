@@ -84,6 +84,8 @@ def _patrol(page: Any, code: str, photo: bytes | None = None, offline: bool = Tr
     page.click('button[type="submit"]')
     page.wait_for_selector("[data-flash]")
     assert page.url.endswith("/grid")
+    if offline:
+        assert page.inner_text("[data-flash]") == "巡查已保存在本机，联网后自动上传。"
     # The list counts the patrol at once (offline too, before any upload).
     page.wait_for_selector(f'a.g-shop[data-shop="{code}"] [data-due="patrolled"]')
 

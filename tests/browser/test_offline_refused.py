@@ -139,6 +139,7 @@ def test_a_refused_patrol_is_no_visit_on_the_grid_workers_list(
     # Still on the list, nothing written since: the card follows the refusal.
     page.wait_for_selector(f'{card} [data-due="patrol"]', timeout=10_000)
     assert page.locator(f'{card} [data-due="patrolled"]').count() == 0
+    page.wait_for_selector("[data-flash]", state="detached")  # no 「巡查已上传」 for a patrol the server refused
     page.goto(f"{gateway.url}/grid")
     page.wait_for_selector(card)
     page.wait_for_selector(f'{card} [data-due="patrolled"]', state="detached")

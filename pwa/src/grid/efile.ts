@@ -34,7 +34,7 @@ import { namesHazard } from '../owner-hazards';
 import { gt } from './i18n';
 import { hazardItems } from './patrol-logic';
 import type { District } from './rules';
-import { badge, hazardName, itemName, notice, section, severityBadge, shortDay, templateOf, thumbs, type Tone } from './ui';
+import { badge, hazardName, itemName, notice, savedFlash, section, severityBadge, shortDay, templateOf, thumbs, type Tone } from './ui';
 import { shanghaiDay } from '../ulid';
 
 export function shopHref(code: string, sub = ''): string {
@@ -379,6 +379,9 @@ function keptOpen(key: string, details: HTMLElement): HTMLElement {
 export function efileView(code: string): View {
   const node = h('section', { class: 'page grid grid-efile', 'data-shop': code });
   const back = h('a', { class: 'g-back', href: '/grid' }, `‹ ${gt('shop.back')}`);
+  // A verification just saved (./verify goes back here), said above the file through its redraws; gone once removed.
+  const saved = savedFlash();
+  let drawn = false;
   const reload = (): void => {
     void (async () => {
       const file = await loadShopFile(code);
@@ -388,7 +391,9 @@ export function efileView(code: string): View {
       }
       const events = [...file.patrols, ...file.selfChecks, ...file.others].map((d) => d._id);
       const upload = await uploadState(events).catch(() => ({ unsent: new Set<string>(), refused: new Set<string>() }));
-      node.replaceChildren(back, ...render(file, await loadDistrict(), upload));
+      const kept = saved && (!drawn || saved.parentNode === node) ? [saved] : [];
+      drawn = true;
+      node.replaceChildren(back, ...kept, ...render(file, await loadDistrict(), upload));
     })();
   };
   whileShown(node, reload); // listen first, then read (see the list); it follows what waits and what was refused too

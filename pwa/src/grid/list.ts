@@ -12,9 +12,8 @@ import { filterDues, matches, monthProgress, type Due, type DueFilter } from './
 import { compose, ListData, withoutShops, type ListModel, type ModelKey, type ShopEntry } from './list-model';
 import { keepPhotos } from '../photo-cache';
 import { checkScope, outOfScope, scopeCheckDue } from './scope';
-import { takeFlash } from '../flash';
 import { gt } from './i18n';
-import { badge, notice, shortDay } from './ui';
+import { badge, notice, savedFlash, shortDay } from './ui';
 
 /** An open alarm (or one to upload) or an overdue hazard: the card gets a red edge. */
 const URGENT = 100;
@@ -178,7 +177,7 @@ export function listView(rest: string): View {
     { class: 'page grid grid-list' },
     h('h1', {}, gt('title.shops')),
     progress,
-    ((message) => (message ? notice(message, 'ok', { 'data-flash': '' }) : null))(takeFlash()),
+    savedFlash(),
     filters,
     h(
       'div',

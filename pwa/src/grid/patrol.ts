@@ -17,8 +17,8 @@ import { getSyncStatus, onSyncStatus } from '../sync-status';
 import { shanghaiDay, shanghaiIso } from '../ulid';
 import type { View } from '../views';
 import { loadDistrict, loadShopFile, loadTemplates } from './data';
-import type { HazardDoc, SelfCheckDoc, Severity, TemplateDoc } from './docs';
-import { pendingVisits, statusToday, stillOpen, withoutRefused, type ShopFile } from './due';
+import type { HazardDoc, PatrolDoc, SelfCheckDoc, Severity, TemplateDoc } from './docs';
+import { pendingVisits, statusToday, stillOpen, withoutRefused, type PendingVisit, type ShopFile } from './due';
 import { flash } from '../flash';
 import { gt, type GridKey } from './i18n';
 import {
@@ -41,7 +41,7 @@ import {
 } from './patrol-logic';
 import { gpsCheckbox, gpsConsent, photoPicker, type PhotoPicker } from './photos';
 import { patrolCleanPoints, type District } from './rules';
-import { itemName, notice, shortDay, thumbs } from './ui';
+import { itemName, notice, savedRecords, shortDay, thumbs } from './ui';
 import { shopHref } from './efile';
 
 const SEVERITIES: Severity[] = ['general', 'major', 'serious'];
@@ -338,6 +338,15 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, o
     return cleanPoints > 0 ? gt('patrol.summaryClean', { n: cleanPoints }) : gt('patrol.summaryCleanNoPoints');
   }
 
+  /** The alarm the server will raise for `patrols` (the form's, as submitting writes them), by its rule as the list
+   *  applies it once the patrol is saved (`pendingVisits`): a serious item, or the deductions (with the +3 of items the
+   *  latest self-check declared in order) reaching the threshold of today's rules. Its `alarm` is null when it raises
+   *  none (and the visit null without a new hazard). */
+  function alarmOf(patrols: readonly PatrolDoc[]): PendingVisit | null {
+    const withThese = { ...file, patrols: [...patrols, ...file.patrols] };
+    return pendingVisits(withThese, district).find((v) => v.patrols.includes(patrols[0]!._id)) ?? null;
+  }
+
   /** What submitting now records, and the alarm it raises: at once with signal, with the patrol's upload without (as
    *  the e-file then says, ./efile `alarm.pendingUnsent`). Said again as the signal comes and goes. */
   function saySummary(): void {
@@ -353,11 +362,7 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, o
       summary.textContent = sentences(patrolClean(), open ? gt('patrol.summaryOpen', { n: open }) : '');
       summary.className = `g-notice ${open ? 'warn' : 'ok'}`;
     } else {
-      // The alarm the server will raise, by its rule as the list applies it once the patrol is saved (`pendingVisits`):
-      // a serious item, or the deductions (with the +3 of items the latest self-check declared in order) reaching the
-      // threshold of today's rules.
-      const withThese = { ...file, patrols: [...patrols, ...file.patrols] };
-      const alarm = pendingVisits(withThese, district).find((v) => v.patrols.includes(patrols[0]!._id));
+      const alarm = alarmOf(patrols);
       const offline = getSyncStatus().state === 'offline';
       const why =
         alarm?.alarm === 'serious'
@@ -441,9 +446,11 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, o
           device: deviceId(),
           performedAt: shanghaiIso(now),
         });
-        await appendEvents(docs as unknown as EventInput[]);
+        // The notice says the office was alarmed once the patrol is up, where the summary promised it.
+        const alarms = !!alarmOf(docs)?.alarm;
+        const ids = await appendEvents(docs as unknown as EventInput[]);
         save.clear();
-        flash(gt('patrol.saved'));
+        flash(savedRecords('patrol', ids, alarms));
         navigate('/grid');
       } catch (err) {
         problemBox.replaceChildren(

@@ -3,7 +3,8 @@ import { h, type Child } from '../dom';
 import { getLang } from '../i18n';
 import type { Severity, TemplateDoc } from './docs';
 import { dayOf } from './due';
-import { gt } from './i18n';
+import { gt, type GridKey } from './i18n';
+import { savedNotice, type Saved, type UploadStage } from '../flash';
 import { thumbImage as sharedThumb } from '../thumb-image';
 import { hazardNamed } from '../owner-hazards';
 
@@ -71,13 +72,14 @@ export function thumbs(ids: readonly string[]): HTMLElement | null {
 
 /** One photo's thumbnail in a frame of 64 px (grid.css `.g-thumbs`), as ../thumb-image draws it: at once, or
  *  (`lazy`) once it comes near the screen; offline, a photo the phone does not keep says 联网后显示, and one that did
- *  not load online says 加载失败，点按重试. */
+ *  not load online says 加载失败，点按重试 (照片未上传 when the server does not have it yet). */
 export function thumbImage(id: string, lazy = false): HTMLImageElement {
   return sharedThumb(id, {
     lazy,
     img: { width: '64', height: '64' },
     offline: { class: 'g-photo-offline', text: gt('photo.offline') },
     failed: gt('photo.failed'),
+    missing: gt('photo.missing'),
   });
 }
 
@@ -87,4 +89,20 @@ export function section(title: string, ...children: Child[]): HTMLElement {
 
 export function notice(text: string, tone: Tone = 'muted', attrs: Record<string, string> = {}): HTMLElement {
   return h('p', { class: `g-notice ${tone}`, role: tone === 'bad' ? 'alert' : 'status', ...attrs }, text);
+}
+
+/** What the grid's forms say of what they saved as the upload goes (../flash): a patrol that raises an alarm says,
+ *  once up, that the office was alarmed (`alarms`), as its form's summary promised. */
+const SAVED_TEXT: Record<'patrol' | 'verify', Record<UploadStage, GridKey>> = {
+  patrol: { offline: 'patrol.saved', uploading: 'patrol.savedUploading', uploaded: 'patrol.uploaded' },
+  verify: { offline: 'verify.saved', uploading: 'verify.savedUploading', uploaded: 'verify.uploaded' },
+};
+
+export function savedRecords(kind: 'patrol' | 'verify', ids: readonly string[], alarms = false): Saved {
+  return { ids, text: (stage) => gt(alarms && stage === 'uploaded' ? 'patrol.uploadedAlarm' : SAVED_TEXT[kind][stage]) };
+}
+
+/** The notice of what a form just saved, on the screen it went back to; null when nothing was. */
+export function savedFlash(): HTMLElement | null {
+  return savedNotice((text) => notice(text, 'ok', { 'data-flash': '' }));
 }

@@ -11,7 +11,7 @@ import { flash } from '../flash';
 import { gt } from './i18n';
 import { photoPicker } from './photos';
 import { verificationFields } from './verify-fields';
-import { hazardName, notice, severityBadge, shortDay, thumbs } from './ui';
+import { hazardName, notice, savedRecords, severityBadge, shortDay, thumbs } from './ui';
 
 export function verifyView(code: string, hazardKey: string): View {
   const node = h('section', { class: 'page grid grid-verify', 'data-shop': code });
@@ -73,8 +73,8 @@ export function verifyView(code: string, hazardKey: string): View {
       void (async () => {
         try {
           await picker.ready();
-          await appendEvent(verificationFields(hazard, fix, picked.value === 'true', note.value, picker.ids()));
-          flash(gt('verify.saved'));
+          const id = await appendEvent(verificationFields(hazard, fix, picked.value === 'true', note.value, picker.ids()));
+          flash(savedRecords('verify', [id]));
           navigate(shopHref(code));
         } catch (err) {
           problem.textContent = isQuotaError(err)

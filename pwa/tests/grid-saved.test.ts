@@ -1,0 +1,228 @@
+// @vitest-environment happy-dom
+// What the grid worker's screens say of a patrol or a verification just saved: the worker read 「巡查已保存在本机，
+// 联网后自动上传」 online all along, and still after the header said 已同步. As on the owner's home (owner-saved.test.ts),
+// the words follow the upload as the header knows it (../src/sync-status); a patrol whose form promised an alarm says,
+// once up, that the office was alarmed.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { HazardDoc, RulesVersion, SelfCheckDoc, TemplateDoc } from '../src/grid/docs';
+import rulesJson from '../../server/models/data/rules.json';
+import templateJson from '../../server/models/data/template-fire-gas.json';
+import { FakeLocalDb, shop } from './grid-fixtures';
+
+const phone = vi.hoisted(() => ({
+  db: null as unknown,
+  unsent: new Set<string>(),
+  refused: new Set<string>(),
+  redraw: null as null | (() => void),
+}));
+
+vi.mock('../src/db', () => ({
+  localDb: () => phone.db,
+  refusedIds: () => new Set(phone.refused),
+  shopsWaiting: () => new Set<string>(),
+  // The screen's redraw, which db.ts calls on a change of the database or of the header's counts.
+  whileShown: (_node: HTMLElement, onChange: () => void) => void (phone.redraw = onChange),
+  uploadState: async (ids: string[]) => ({
+    unsent: new Set(ids.filter((id) => phone.unsent.has(id))),
+    refused: new Set(phone.refused),
+  }),
+}));
+// Events written as ../src/events writes them: on the phone, waiting for the server, counted by the header.
+vi.mock('../src/events', async (actual) => {
+  const write = async (docs: Record<string, unknown>[]): Promise<string[]> => {
+    const { updateSyncFacts } = await import('../src/sync-status'); // the test's (its modules are fresh)
+    const ids = docs.map((doc, n) => (doc._id as string | undefined) ?? `${doc.shop}:${doc.type}:01M7YN07V8XQJ7JEF02Y1DNW0${n}`);
+    (phone.db as FakeLocalDb).write(...docs.map((doc, n) => ({ performed_at: new Date().toISOString(), ...doc, _id: ids[n], created_by: 'grid:zhou01', device: 'd-1' })));
+    for (const id of ids) phone.unsent.add(id);
+    updateSyncFacts({ pendingDocs: phone.unsent.size });
+    return ids;
+  };
+  return {
+    ...(await actual<typeof import('../src/events')>()),
+    appendEvents: vi.fn(write),
+    appendEvent: vi.fn(async (doc: Record<string, unknown>) => (await write([doc]))[0]),
+  };
+});
+vi.mock('../src/session', () => ({
+  currentSession: () => ({ token: 't', user: { id: 'grid:zhou01', role: 'grid' } }),
+  apiFetch: async () => new Response(JSON.stringify({ rows: [] })),
+  signOut: async () => undefined,
+}));
+vi.mock('../src/photo-cache', () => ({ keepPhotos: async () => undefined, thumbUrl: async (id: string) => `blob:${id}` }));
+
+// The screens' modules, fresh for each test (the list's caches): these are theirs.
+let setLang: typeof import('../src/i18n').setLang;
+let updateSyncFacts: typeof import('../src/sync-status').updateSyncFacts;
+
+const RULES = rulesJson as RulesVersion;
+const FIRE = templateJson as unknown as TemplateDoc;
+// The owner's latest self-check, every item in order (with the photos the checklist asks for): the patrol prefilled.
+const inOrder: SelfCheckDoc = {
+  _id: 'S0001:self_check:01M7YN07V8XQJ7JEF02Y1DNSC1',
+  type: 'self_check',
+  shop: 'S0001',
+  performed_at: '2026-11-02T10:00:00+08:00',
+  created_by: 'owner:S0001',
+  device: 'd-2',
+  template: FIRE._id,
+  template_version: 1,
+  answers: Object.fromEntries(
+    FIRE.items.map((i) => [
+      i.id,
+      { value: 'gt' in i.hazard_when ? 0 : !i.hazard_when.equals, ...(i.photo_required ? { photos: [`S0001:photo:${i.id}`] } : {}) },
+    ]),
+  ),
+};
+// A hazard the owner reports fixed, for the worker to verify.
+const HAZARD: HazardDoc = {
+  _id: 'S0001:hazard:01M7YN07V8XQJ7JEF02Y1DNS01-wiring_ok',
+  type: 'hazard',
+  shop: 'S0001',
+  status: 'rectified',
+  source: 'S0001:patrol:01M7YN07V8XQJ7JEF02Y1DNS01',
+  item: 'wiring_ok',
+  severity: 'general',
+  self_reported: false,
+  found_at: '2026-11-01T10:00:00+08:00',
+  deadline: '2099-11-08',
+  cost: 2,
+};
+
+beforeEach(async () => {
+  vi.resetModules();
+  ({ setLang } = await import('../src/i18n'));
+  ({ updateSyncFacts } = await import('../src/sync-status'));
+  localStorage.clear();
+  document.body.replaceChildren();
+  history.replaceState(null, '', '/');
+  const db = new FakeLocalDb();
+  db.write(shop('S0001'), FIRE, RULES, inOrder, HAZARD);
+  phone.db = db;
+  phone.unsent = new Set();
+  phone.refused = new Set();
+  phone.redraw = null;
+});
+
+afterEach(() => {
+  setLang('zh-CN');
+  updateSyncFacts({ online: true, pendingDocs: 0, pendingPhotos: 0, refused: 0 });
+});
+
+function answer(node: HTMLElement, item: string, value: 'true' | 'false'): void {
+  const radio = node.querySelector<HTMLInputElement>(`input[name="${item}"][value="${value}"]`)!;
+  radio.checked = true;
+  radio.dispatchEvent(new Event('change', { bubbles: true }));
+}
+
+/** Patrol the shop (`found`: the items found wrong), and come back to the shop list as the form does. */
+async function patrol(...found: string[]): Promise<HTMLElement> {
+  const { patrolView } = await import('../src/grid/patrol');
+  const view = patrolView('S0001');
+  document.body.replaceChildren(view.node);
+  await vi.waitFor(() => expect(view.node.querySelector('form.g-patrol [data-summary]')).not.toBeNull());
+  for (const item of found) answer(view.node, item, 'true');
+  const form = view.node.querySelector<HTMLFormElement>('form.g-patrol')!;
+  form.dispatchEvent(new Event('submit', { cancelable: true }));
+  await vi.waitFor(() => expect(location.pathname).toBe('/grid'));
+  const { listView } = await import('../src/grid/list');
+  const list = listView('');
+  document.body.replaceChildren(list.node);
+  return list.node;
+}
+
+/** Pass the owner's fix, and come back to the shop's e-file as the form does. */
+async function verify(): Promise<HTMLElement> {
+  const { verifyView } = await import('../src/grid/verify');
+  const view = verifyView('S0001', '01M7YN07V8XQJ7JEF02Y1DNS01-wiring_ok');
+  document.body.replaceChildren(view.node);
+  await vi.waitFor(() => expect(view.node.querySelector('form.g-verify-form')).not.toBeNull());
+  const form = view.node.querySelector<HTMLFormElement>('form.g-verify-form')!;
+  form.querySelector<HTMLInputElement>('input[name=passed][value=true]')!.checked = true;
+  form.dispatchEvent(new Event('submit', { cancelable: true }));
+  await vi.waitFor(() => expect(location.pathname).toBe('/grid/s/S0001'));
+  const { efileView } = await import('../src/grid/efile');
+  const efile = efileView('S0001');
+  document.body.replaceChildren(efile.node);
+  await vi.waitFor(() => expect(efile.node.querySelector('[data-shop-name]')).not.toBeNull());
+  return efile.node;
+}
+
+const said = (node: HTMLElement): string | null => node.querySelector('[data-flash]')?.textContent ?? null;
+
+/** The server acknowledged what waited: the header says 已同步. */
+function uploaded(): void {
+  phone.unsent.clear();
+  updateSyncFacts({ pendingDocs: 0 });
+}
+
+describe('the shop list after a patrol is saved', () => {
+  it('online: says it is uploading, then that it was uploaded once the header says 已同步', async () => {
+    const list = await patrol();
+    await vi.waitFor(() => expect(said(list)).toBe('巡查已保存，正在上传。'));
+    uploaded();
+    await vi.waitFor(() => expect(said(list)).toBe('巡查已上传。'));
+    expect(list.textContent).not.toContain('联网后自动上传');
+  });
+
+  it('a patrol whose form promised the alarm says, once up, that the office was alarmed', async () => {
+    const list = await patrol('open_flame');
+    await vi.waitFor(() => expect(said(list)).toBe('巡查已保存，正在上传。'));
+    uploaded();
+    await vi.waitFor(() => expect(said(list)).toBe('巡查已上传，已向安监所报警。'));
+  });
+
+  it('offline: says it uploads when online, then follows the upload once the signal is back', async () => {
+    updateSyncFacts({ online: false });
+    const list = await patrol();
+    await vi.waitFor(() => expect(said(list)).toBe('巡查已保存在本机，联网后自动上传。'));
+    updateSyncFacts({ online: true });
+    await vi.waitFor(() => expect(said(list)).toBe('巡查已保存，正在上传。'));
+    uploaded();
+    await vi.waitFor(() => expect(said(list)).toBe('巡查已上传。'));
+  });
+
+  it('is gone when the server refused the patrol (the sync panel says why)', async () => {
+    const list = await patrol();
+    await vi.waitFor(() => expect(said(list)).toBe('巡查已保存，正在上传。'));
+    phone.refused = new Set(phone.unsent);
+    phone.unsent.clear();
+    updateSyncFacts({ pendingDocs: 0, refused: 1 });
+    await vi.waitFor(() => expect(said(list)).toBeNull());
+  });
+
+  it('in English too', async () => {
+    setLang('en');
+    const list = await patrol('open_flame');
+    await vi.waitFor(() => expect(said(list)).toBe('Patrol saved; uploading.'));
+    uploaded();
+    await vi.waitFor(() => expect(said(list)).toBe('Patrol uploaded; the safety office has been alerted.'));
+  });
+});
+
+describe("the shop's e-file after a verification is saved", () => {
+  it('says so there, uploading, then uploaded once the header says 已同步, through its redraws', async () => {
+    const efile = await verify();
+    await vi.waitFor(() => expect(said(efile)).toBe('复核已保存，正在上传。'));
+    uploaded();
+    phone.redraw?.(); // the counts changed: the file is drawn again
+    await vi.waitFor(() => expect(said(efile)).toBe('复核已上传。'));
+  });
+
+  it('offline: says it uploads when online', async () => {
+    updateSyncFacts({ online: false });
+    const efile = await verify();
+    await vi.waitFor(() => expect(said(efile)).toBe('复核已保存，联网后自动上传。'));
+  });
+
+  it('is gone when the server refused it, and stays gone as the file is drawn again', async () => {
+    const efile = await verify();
+    await vi.waitFor(() => expect(said(efile)).toBe('复核已保存，正在上传。'));
+    phone.refused = new Set(phone.unsent);
+    phone.unsent.clear();
+    updateSyncFacts({ pendingDocs: 0, refused: 1 });
+    await vi.waitFor(() => expect(said(efile)).toBeNull());
+    phone.redraw?.();
+    await vi.waitFor(() => expect(efile.querySelector('[data-refused]')).not.toBeNull());
+    expect(said(efile)).toBeNull();
+  });
+});
