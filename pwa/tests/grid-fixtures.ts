@@ -1,5 +1,5 @@
 // Documents the grid worker's tests share.
-import type { Doc, PatrolDoc, ShopDoc } from '../src/grid/docs';
+import type { Doc, PatrolDoc, SelfCheckDoc, ShopDoc, TemplateDoc } from '../src/grid/docs';
 
 /** A shop's registry document as the phone holds it. */
 export function shop(code: string, extra: Partial<ShopDoc> = {}): ShopDoc {
@@ -137,4 +137,28 @@ export function selfCheck(n: number): Doc {
       gas_safe: { value: true, photos: [`S0001:photo:${key}b`] },
     },
   } as unknown as Doc;
+}
+
+/** S0001's owner's latest self-check with every item of `template` in order (0 people sleeping in the shop, "no" where
+ *  "yes" is the hazard, else "yes"), with a photo for each item that asks for one when `photos`: a patrol prefilled. */
+export function selfCheckInOrder(template: TemplateDoc, photos = false): SelfCheckDoc {
+  return {
+    _id: 'S0001:self_check:01M7YN07V8XQJ7JEF02Y1DNSC1',
+    type: 'self_check',
+    shop: 'S0001',
+    performed_at: '2026-11-02T10:00:00+08:00',
+    created_by: 'owner:S0001',
+    device: 'd-2',
+    template: template._id,
+    template_version: 1,
+    answers: Object.fromEntries(
+      template.items.map((i) => [
+        i.id,
+        {
+          value: 'gt' in i.hazard_when ? 0 : !i.hazard_when.equals,
+          ...(photos && i.photo_required ? { photos: [`S0001:photo:${i.id}`] } : {}),
+        },
+      ]),
+    ),
+  };
 }

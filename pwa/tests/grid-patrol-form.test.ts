@@ -6,10 +6,10 @@
 // shop earns as the server gives them: to the day's first patrol of the shop only (a patrol the server refused is none).
 // It says so again when a patrol of the shop is synced, or refused, while the form is open.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Doc, HazardDoc, RulesVersion, SelfCheckDoc, TemplateDoc } from '../src/grid/docs';
+import type { Doc, HazardDoc, RulesVersion, TemplateDoc } from '../src/grid/docs';
 import rulesJson from '../../server/models/data/rules.json';
 import templateJson from '../../server/models/data/template-fire-gas.json';
-import { FakeLocalDb, shop } from './grid-fixtures';
+import { FakeLocalDb, selfCheckInOrder, shop } from './grid-fixtures';
 import { shanghaiIso } from '../src/ulid';
 
 const phone = vi.hoisted(() => ({ db: null as unknown, refused: new Set<string>(), redraw: null as null | (() => Promise<void> | void) }));
@@ -160,18 +160,7 @@ describe("the patrol form's summary of the alarm the patrol will raise", () => {
   // The district's rules (threshold 10; general 2, major 5, serious 10) and fire and gas checklist, as shipped.
   const RULES = rulesJson as RulesVersion;
   const FIRE = templateJson as unknown as TemplateDoc;
-  const inOrder: SelfCheckDoc = {
-    _id: 'S0001:self_check:01M7YN07V8XQJ7JEF02Y1DNSC1',
-    type: 'self_check',
-    shop: 'S0001',
-    performed_at: '2026-11-02T10:00:00+08:00',
-    created_by: 'owner:S0001',
-    device: 'd-2',
-    template: FIRE._id,
-    template_version: 1,
-    // Every item answered in order: 0 people sleeping in the shop, "no" where "yes" is the hazard, else "yes".
-    answers: Object.fromEntries(FIRE.items.map((i) => [i.id, { value: 'gt' in i.hazard_when ? 0 : !i.hazard_when.equals }])),
-  };
+  const inOrder = selfCheckInOrder(FIRE);
 
   function onPhone(...docs: object[]): void {
     const db = new FakeLocalDb();

@@ -4,10 +4,10 @@
 // the words follow the upload as the header knows it (../src/sync-status); a patrol whose form promised an alarm says,
 // once up, that the office was alarmed.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { HazardDoc, RulesVersion, SelfCheckDoc, TemplateDoc } from '../src/grid/docs';
+import type { HazardDoc, RulesVersion, TemplateDoc } from '../src/grid/docs';
 import rulesJson from '../../server/models/data/rules.json';
 import templateJson from '../../server/models/data/template-fire-gas.json';
-import { FakeLocalDb, shop } from './grid-fixtures';
+import { FakeLocalDb, selfCheckInOrder, shop } from './grid-fixtures';
 
 const phone = vi.hoisted(() => ({
   db: null as unknown,
@@ -57,22 +57,7 @@ let updateSyncFacts: typeof import('../src/sync-status').updateSyncFacts;
 const RULES = rulesJson as RulesVersion;
 const FIRE = templateJson as unknown as TemplateDoc;
 // The owner's latest self-check, every item in order (with the photos the checklist asks for): the patrol prefilled.
-const inOrder: SelfCheckDoc = {
-  _id: 'S0001:self_check:01M7YN07V8XQJ7JEF02Y1DNSC1',
-  type: 'self_check',
-  shop: 'S0001',
-  performed_at: '2026-11-02T10:00:00+08:00',
-  created_by: 'owner:S0001',
-  device: 'd-2',
-  template: FIRE._id,
-  template_version: 1,
-  answers: Object.fromEntries(
-    FIRE.items.map((i) => [
-      i.id,
-      { value: 'gt' in i.hazard_when ? 0 : !i.hazard_when.equals, ...(i.photo_required ? { photos: [`S0001:photo:${i.id}`] } : {}) },
-    ]),
-  ),
-};
+const inOrder = selfCheckInOrder(FIRE, true);
 // A hazard the owner reports fixed, for the worker to verify.
 const HAZARD: HazardDoc = {
   _id: 'S0001:hazard:01M7YN07V8XQJ7JEF02Y1DNS01-wiring_ok',
