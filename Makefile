@@ -42,7 +42,7 @@ test: install
 	cd pwa && npm test
 	$(BIN)/pytest
 
-# The same suite with pytest in two processes side by side (tests/split_run.py): 15-16 min where `make test` takes 20-21
+# The same suite with pytest in two processes side by side (tests/split_run.py): 15-16 min where `make test` takes 21-22
 # on a 2-core machine; CI stays serial until it has held under other load (README, "make test-parallel").
 test-parallel: install
 	cd pwa && npm test
