@@ -131,12 +131,17 @@ function photosToKeep(open: readonly Hazard[], fixes: ReadonlyMap<string, Rectif
   return [...new Set(open.flatMap((hz) => [...(hz.photos ?? []).slice(0, SHOWN_PHOTOS), ...fixed(hz)]))].slice(0, KEPT_PHOTOS);
 }
 
+/** The words above a group of photos: 隐患照片 (the hazard's) or 整改照片 (the owner's fix). */
+function photoLabel(kind: 'found' | 'fix'): HTMLElement {
+  return h('p', { class: 'photo-label muted' }, t(kind === 'found' ? 'owner.photosFound' : 'owner.photosFix'));
+}
+
 /** A labelled group of thumbnails (隐患照片, 整改照片): the hazard's photos and the fix's told apart. */
 function photoGroup(kind: 'found' | 'fix', ...content: (HTMLElement | null)[]): HTMLElement {
   return h(
     'div',
     { class: 'photo-group', 'data-photo-group': kind },
-    h('p', { class: 'photo-label muted' }, t(kind === 'found' ? 'owner.photosFound' : 'owner.photosFix')),
+    photoLabel(kind),
     ...present(...content),
   );
 }
@@ -458,6 +463,11 @@ function saved(kind: 'check' | 'rectify', ids: readonly string[]): Saved {
   return { ids, text: (stage) => t(SAVED_TEXT[kind][stage]) };
 }
 
+/** The first id this shop's self-checks made in the last `ms` can have (a ULID starts with its time). */
+function selfChecksSince(code: string, ms: number): string {
+  return `${code}:self_check:${newUlid(Date.now() - ms).slice(0, 10)}`;
+}
+
 /** The owner's home below the public card. */
 export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => void): void {
   const body = h('div', { class: 'owner-home', 'data-owner-home': code });
@@ -466,7 +476,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
   // How many entries of the points ledger show (查看更早的记录 adds a page), kept across redraws.
   let ledgerShown = LEDGER_PAGE;
   const render = async (): Promise<void> => {
-    const since = `${code}:self_check:${newUlid(Date.now() - RECENT_MS).slice(0, 10)}`;
+    const since = selfChecksSince(code, RECENT_MS);
     const [score, rewards, hazards, alarms, checks, items, recentRows, verifications, rules, ledger, redemptions] = await Promise.all([
       getDoc<Score>(`${code}:score`),
       getDoc<Rewards>(`${code}:rewards`),
@@ -670,7 +680,7 @@ function weekPoints(ids: readonly string[], unsent: ReadonlySet<string>): 'earne
 
 /** What the week's points are (`weekPoints`), from the phone's self-checks of this shop. */
 async function checkedThisWeek(code: string): Promise<'earned' | 'pending' | null> {
-  const since = `${code}:self_check:${newUlid(Date.now() - 8 * 86_400_000).slice(0, 10)}`;
+  const since = selfChecksSince(code, 8 * 86_400_000);
   const rows = await localDb().allDocs({ startkey: since, endkey: `${code}:self_check:\ufff0` });
   const ids = rows.rows.map((r) => r.id);
   return weekPoints(ids, (await uploadState(ids)).unsent);
@@ -907,7 +917,7 @@ export function rectifyView(code: string, hazardId: string): View {
       h(
         'div',
         { class: 'photos', 'data-photo-group': 'fix' },
-        h('p', { class: 'photo-label muted' }, t('owner.photosFix')),
+        photoLabel('fix'),
         h('label', { class: 'button photo', for: 'rect-photo' }, t('check.takePhoto')),
         input,
         thumbs,
