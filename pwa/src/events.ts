@@ -3,6 +3,7 @@
 import { draftPhotosDb, localDb, noteWritten, photoDbs, type LocalDb } from './db';
 import { deviceId } from './device';
 import { holdPhoto, photoIdsIn, releasePhotos } from './draft-photos';
+import { fetchPhoto } from './photo-fetch';
 import { fitWithin, MAX_SIDE, nextQuality, QUALITIES, shrinkFactor } from './photo-size';
 import { currentSession } from './session';
 import { newUlid, shanghaiIso } from './ulid';
@@ -147,7 +148,8 @@ export async function savePhoto(shop: string, file: Blob, opts: { gps?: boolean 
 
 const urls = new Map<string, string>();
 
-/** An object URL for a photo: from this device if it is here, else from the server with the token. */
+/** An object URL for a photo: from this device if it is here, else from the server with the token (./photo-fetch);
+ *  null when the server does not give it in time, or gives no picture. */
 export function photoUrl(id: string): Promise<string | null> {
   const known = urls.get(id);
   if (known) return Promise.resolve(known);
@@ -162,6 +164,15 @@ export function photoUrl(id: string): Promise<string | null> {
 }
 
 const fetching = new Map<string, Promise<string | null>>();
+
+/** Forget the object URL of `id` (its picture did not decode, ./thumb-image): asked again, it is read or fetched
+ *  anew. */
+export function forgetPhotoUrl(id: string): void {
+  const url = urls.get(id);
+  if (url === undefined) return;
+  urls.delete(id);
+  URL.revokeObjectURL(url);
+}
 
 /** The photos the server answered 404 for when last asked: the phone that took one has not uploaded it yet. */
 const notOnServer = new Set<string>();
@@ -189,19 +200,16 @@ async function loadPhoto(id: string): Promise<string | null> {
     }
   }
   if (!blob) {
-    const session = currentSession();
     notOnServer.delete(id);
     try {
-      const res = await fetch(`/sync/${encodeURIComponent(id)}/photo.jpg`, {
-        headers: session ? { Authorization: `Bearer ${session.token}` } : {},
-      });
-      if (!res.ok) {
-        if (res.status === 404) notOnServer.add(id);
+      const answer = await fetchPhoto(id, currentSession()?.token ?? null);
+      if ('status' in answer) {
+        if (answer.status === 404) notOnServer.add(id);
         return null;
       }
-      blob = await res.blob();
+      blob = answer.blob;
     } catch {
-      return null; // offline and not on this device
+      return null; // offline and not on this device, or the signal too poor to bring it in time
     }
   }
   const url = URL.createObjectURL(blob);

@@ -4,7 +4,8 @@
 // the owners' latest self-check photos of the shops still to patrol and the photos of the fixes to verify
 // (grid/due.ts `photosToKeep`); the owner's home keeps the photos of the shop's hazards not closed yet and of the
 // owner's fixes of them the server has (owner.ts).
-import { photoUrl } from './events';
+import { forgetPhotoUrl, photoUrl } from './events';
+import { fetchPhoto, photoPath } from './photo-fetch';
 import { currentSession } from './session';
 
 /** The caches' name before the user's id (`mashang-grid-photos:owner:S0001`): from when only the grid kept photos,
@@ -12,10 +13,6 @@ import { currentSession } from './session';
 export const PHOTO_CACHE = 'mashang-grid-photos';
 /** Enough for a month's round of one grid worker, small enough for a cheap phone (an owner asks for far fewer). */
 const MAX_CACHED = 300;
-
-function photoPath(id: string): string {
-  return `/sync/${encodeURIComponent(id)}/photo.jpg`;
-}
 
 /** The signed-in user's own cache: another user of the same phone never sees these photos. */
 function cacheName(): string | null {
@@ -72,6 +69,20 @@ export async function thumbUrl(id: string): Promise<string | null> {
   return photoUrl(id);
 }
 
+/** Forget what this phone holds of the photo `id` for its thumbnail, which did not decode (no picture after all): its
+ *  object URL, and its copy kept for the offline day. The next try reads or fetches it anew. */
+export async function forgetThumb(id: string): Promise<void> {
+  const url = urls.get(id);
+  if (url !== undefined) {
+    urls.delete(id);
+    URL.revokeObjectURL(url);
+  }
+  forgetPhotoUrl(id);
+  kept = null; // the next round fetches it again
+  const cache = await openCache();
+  await cache?.delete(photoPath(id)).catch(() => false);
+}
+
 let running = false;
 let next: string[] | null = null; // asked for while a round ran: the round after it
 /** The cache and photos of the last round that kept every one of them: the list asks on each redraw (every batch of
@@ -101,12 +112,12 @@ export async function keepPhotos(ids: string[]): Promise<void> {
     const cache = await openCache();
     if (!cache) return;
     await dropCaches(cacheName());
-    const wanted = new Set(ids.slice(0, MAX_CACHED).map(photoPath));
+    const wanted = new Map(ids.slice(0, MAX_CACHED).map((id) => [photoPath(id), id]));
     for (const request of await cache.keys()) {
       if (!wanted.has(new URL(request.url).pathname)) await cache.delete(request);
     }
     complete = true;
-    for (const path of wanted) {
+    for (const [path, id] of wanted) {
       // Offline, or signed out meanwhile: the sign-out dropped this cache, and the token is no longer the user's.
       if (!navigator.onLine || began !== generation) {
         complete = false;
@@ -114,12 +125,15 @@ export async function keepPhotos(ids: string[]): Promise<void> {
       }
       if (await cache.match(path)) continue;
       try {
-        const res = await fetch(path, { headers: { Authorization: `Bearer ${session.token}` } });
-        if (res.ok && (res.headers.get('content-type') ?? '').startsWith('image/')) await cache.put(path, res);
-        else complete = false; // not there (yet): asked again next time
+        const answer = await fetchPhoto(id, session.token);
+        if ('blob' in answer) {
+          await cache.put(path, new Response(answer.blob, { headers: { 'content-type': answer.blob.type } }));
+        } else {
+          complete = false; // not there (yet), or no picture: asked again next time
+        }
       } catch {
         complete = false;
-        break; // the signal dropped: try again next time
+        break; // the signal dropped, or stalled: try again next time
       }
     }
   } finally {

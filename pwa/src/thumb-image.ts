@@ -1,12 +1,13 @@
 // A photo's thumbnail on the owner's and the grid worker's screens, loaded from the phone's copy or the server
 // (./photo-cache `thumbUrl`): at once, or once it comes near the screen. What the frame says when there is no picture:
 // offline, a photo the phone does not keep is said (联网后显示) and loads in place once the signal is back; online, a
-// photo that did not load (the server answered an error, the signal dropped mid-way, the photo is gone) says so and
-// tries again on a tap (加载失败，点按重试; 照片未上传 when the server does not have it yet: the phone that took it
-// has not uploaded it), and by itself only when the signal comes back after being lost: never in a loop while online.
+// photo that did not load (the server answered an error or something that is no picture, the signal dropped mid-way
+// or stalled for 20 s (./photo-fetch), the photo is gone or does not decode) says so and tries again on a tap
+// (加载失败，点按重试; 照片未上传 when the server does not have it yet: the phone that took it has not uploaded it),
+// and by itself only when the signal comes back after being lost: never in a loop while online.
 import { h } from './dom';
 import { notUploaded } from './events';
-import { thumbUrl } from './photo-cache';
+import { forgetThumb, thumbUrl } from './photo-cache';
 import { getSyncStatus, onSyncStatus } from './sync-status';
 
 export interface ThumbOptions {
@@ -138,6 +139,16 @@ export function thumbImage(id: string, opts: ThumbOptions): HTMLImageElement {
     whenOnline(shown, again);
   };
   const load = (): void => void thumbUrl(id).then(landed, () => landed(null));
+  // A picture that came but does not decode (its bytes are no photo after all) is said as one that did not load, not
+  // shown broken; the phone forgets it, so the next try reads or fetches it anew.
+  img.addEventListener('error', () => {
+    if (!img.getAttribute('src')) return;
+    img.removeAttribute('src');
+    void forgetThumb(id).then(
+      () => landed(null),
+      () => landed(null),
+    );
+  });
   if (opts.lazy) whenNear(img, load);
   else load();
   return img;

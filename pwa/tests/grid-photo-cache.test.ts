@@ -103,6 +103,41 @@ describe("the owners' photos kept for an offline day", () => {
     expect(fetched).toHaveLength(2);
   });
 
+  it('ends a round whose photo never comes after the bounded wait, the request aborted, and keeps it next time', async () => {
+    // A basement: the request is never answered. The round must not hang on it (the list asks again on each redraw).
+    const { storage, api } = memoryCaches();
+    vi.stubGlobal('caches', api);
+    const signals: (AbortSignal | undefined)[] = [];
+    let dead = true;
+    vi.stubGlobal('fetch', (_path: string, init?: RequestInit) => {
+      signals.push(init?.signal ?? undefined);
+      if (!dead) return Promise.resolve(new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } }));
+      return new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error)));
+    });
+    const { setPhotoTimeout } = await import('../src/photo-fetch');
+    setPhotoTimeout(30);
+    const { keepPhotos } = await import('../src/photo-cache');
+    await keepPhotos(['S0001:photo:a', 'S0002:photo:b']);
+    expect(signals).toHaveLength(1); // the signal is too poor: the rest waits for the next round
+    expect(signals[0]?.aborted).toBe(true);
+    expect([...(storage.get('mashang-grid-photos:grid:zhou')?.keys() ?? [])]).toEqual([]);
+    dead = false;
+    await keepPhotos(['S0001:photo:a', 'S0002:photo:b']);
+    expect([...storage.get('mashang-grid-photos:grid:zhou')!.keys()].sort()).toEqual([
+      '/sync/S0001%3Aphoto%3Aa/photo.jpg',
+      '/sync/S0002%3Aphoto%3Ab/photo.jpg',
+    ]);
+  });
+
+  it('does not keep a 200 that is no picture (a Wi-Fi login page) as the photo', async () => {
+    const { storage, api } = memoryCaches();
+    vi.stubGlobal('caches', api);
+    vi.stubGlobal('fetch', async () => new Response('<html>请登录</html>', { headers: { 'content-type': 'text/html' } }));
+    const { keepPhotos } = await import('../src/photo-cache');
+    await keepPhotos(['S0001:photo:a']);
+    expect([...(storage.get('mashang-grid-photos:grid:zhou')?.keys() ?? [])]).toEqual([]);
+  });
+
   it("keeps an owner's hazard photos in the owner's own cache, drops a closed hazard's, and shows the rest offline", async () => {
     const { storage, api } = memoryCaches();
     vi.stubGlobal('caches', api);

@@ -25,7 +25,10 @@ beforeEach(() => {
   Screen.seen = [];
   vi.stubGlobal('IntersectionObserver', Screen);
   vi.stubGlobal('fetch', async (url: string) => {
-    if (url.includes(encodeURIComponent(MISSING))) return new Response(phone.uploaded ? 'jpeg' : 'missing', { status: phone.uploaded ? 200 : 404 });
+    if (url.includes(encodeURIComponent(MISSING))) {
+      if (!phone.uploaded) return new Response('missing', { status: 404 });
+      return new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), { headers: { 'content-type': 'image/jpeg' } });
+    }
     return new Response('oops', { status: 500 });
   });
   const db = new FakeLocalDb();
