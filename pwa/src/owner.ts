@@ -160,8 +160,14 @@ function fixPhotos(fix: RectificationLike | null): HTMLElement | null {
   return ids.length ? photoGroup('fix', shownThumbs(ids, { 'data-fix-photos': fix!._id })) : null;
 }
 
-/** The home card's photos: the hazard's, and the owner's fix beside them once sent (waiting for the grid worker, or
- *  failed by them): the owner saw only the grid worker's photo and not what they had sent. */
+/** Of the owner's latest fix on the phone, the one shown beside the hazard's photos: once sent (waiting for the grid
+ *  worker, or verified), and once they failed it; none while the hazard is to fix and no fix was failed. */
+function sentFix(state: HazardShown, rejected: VerificationLike | null, fix: RectificationLike | null): RectificationLike | null {
+  return state !== 'fix' || rejected ? fix : null;
+}
+
+/** The photos of the home's card and of the rectify screen: the hazard's, and the owner's fix beside them once sent
+ *  (`sentFix`): the owner saw only the grid worker's photo and not what they had sent. */
 function cardPhotos(hz: Hazard, fix: RectificationLike | null): HTMLElement | null {
   const groups = present(hazardPhotos(hz), fixPhotos(fix));
   return groups.length ? h('div', { class: 'photo-groups' }, ...groups) : null;
@@ -609,7 +615,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
                   hazardCost(hz, rules, overdue, ledger, state),
                   hazardNote(hz),
                   // The fix sent shows beside the hazard's photo while it waits, and once the grid worker failed it.
-                  cardPhotos(hz, state !== 'fix' || rejected ? fix : null),
+                  cardPhotos(hz, sentFix(state, rejected, fix)),
                   rejected ? rejectedNotice(rejected) : null,
                   state === 'fix'
                     ? h('a', { class: 'button', href: rectifyPath(code, hz._id), 'data-action': 'rectify' }, t('owner.rectify'))
@@ -772,7 +778,10 @@ export function checkView(code: string): View {
       onChange: () => save?.touch(),
       saveDraft: () => save?.flush(),
     });
-    save = autosave(draftKey, () => ({ answers: form.read(), photos: form.photos() }));
+    save = autosave(draftKey, () => ({ answers: form.read(), photos: form.photos() }), {
+      // An answer or a photo is what signing out would lose (../sign-out asks first); a form only opened is not.
+      about: { kind: 'check', entered: (d) => Object.keys(d.answers).length > 0 || Object.values(d.photos).some((ids) => ids.length > 0) },
+    });
     // An item's hazard not closed yet, under its question: the owner answers it knowing it is still to fix.
     for (const [item, lines] of await hazardLines) {
       form.node.querySelector(`fieldset[data-item="${CSS.escape(item)}"] > legend`)?.after(...lines);
@@ -838,7 +847,7 @@ export function rectifyView(code: string, hazardId: string): View {
       allItems(),
       range<VerificationLike>(`${code}:verification:`),
     ]);
-    const state = (await shownStates(code, [hazard], [hazardId])).get(hazardId) ?? 'fix';
+    const { state, fix } = (await fixStates(code, [hazard], [hazardId])).get(hazardId) ?? { state: 'fix' as const, fix: null };
     const rejected = hazard ? rejectedFix(hazard, state, verifications) : null;
     page.append(
       ...present(
@@ -859,8 +868,9 @@ export function rectifyView(code: string, hazardId: string): View {
           )
         : null,
       hazard ? hazardNote(hazard) : null,
-      // What the grid worker photographed, where the owner takes the fix's photo of the same spot.
-      hazard ? hazardPhotos(hazard) : null,
+      // What the grid worker photographed, where the owner takes the fix's photo of the same spot; and, as on the
+      // home's card, the fix already sent (waiting for the grid worker, or failed by them): what the owner sent.
+      hazard ? cardPhotos(hazard, sentFix(state, rejected, fix)) : null,
       rejected ? rejectedNotice(rejected) : null,
       ),
     );
@@ -878,7 +888,9 @@ export function rectifyView(code: string, hazardId: string): View {
     const photos: string[] = [...(draft?.photos ?? [])];
     const note = h('textarea', { name: 'note', rows: '3', maxlength: '2000' });
     note.value = draft?.note ?? '';
-    const save = autosave(draftKey, () => ({ note: note.value, photos }));
+    const save = autosave(draftKey, () => ({ note: note.value, photos }), {
+      about: { kind: 'rectify', entered: (d) => d.note.trim() !== '' || d.photos.length > 0 },
+    });
     note.addEventListener('input', () => save.touch());
     const thumbs = h('div', { class: 'thumbs' });
     const remove = (id: string): void => {

@@ -146,7 +146,7 @@ describe('drafts', () => {
   it('saves a moment after typing, survives a reload (storage), and is cleared on submit', () => {
     vi.useFakeTimers();
     let value = { answers: { open_flame: { value: false } } };
-    const save = autosave('t', () => value, 400);
+    const save = autosave('t', () => value, { delayMs: 400 });
     save.touch();
     expect(loadDraft('t')).toBeNull();
     vi.advanceTimersByTime(400);
@@ -166,7 +166,7 @@ describe('drafts after every draft is forgotten (退出登录)', () => {
   it('a form left before saves nothing more: its pending save, a late touch and a flush are dropped', async () => {
     const { clearAllDrafts } = await import('../src/drafts');
     vi.useFakeTimers();
-    const save = autosave('gone', () => ({ photo: 'S0005:photo:1' }), 400);
+    const save = autosave('gone', () => ({ photo: 'S0005:photo:1' }), { delayMs: 400 });
     save.touch(); // a photo finished on the form just left: its save is pending
     clearAllDrafts(); // the owner signs out
     vi.advanceTimersByTime(1000);
@@ -174,7 +174,7 @@ describe('drafts after every draft is forgotten (退出登录)', () => {
     save.flush();
     vi.advanceTimersByTime(1000);
     expect(loadDraft('gone')).toBeNull();
-    const next = autosave('gone', () => ({ n: 2 }), 400); // the next user's form saves as usual
+    const next = autosave('gone', () => ({ n: 2 }), { delayMs: 400 }); // the next user's form saves as usual
     next.touch();
     vi.advanceTimersByTime(400);
     expect(loadDraft('gone')).toEqual({ n: 2 });
@@ -186,7 +186,7 @@ describe('drafts after every draft is forgotten (退出登录)', () => {
 describe('drafts when the screen changes', () => {
   it('saves at once when another screen or language replaces the form', async () => {
     const { LEAVING_EVENT } = await import('../src/router');
-    const save = autosave('leave', () => ({ n: 1 }), 10_000);
+    const save = autosave('leave', () => ({ n: 1 }), { delayMs: 10_000 });
     save.touch();
     expect(loadDraft('leave')).toBeNull();
     window.dispatchEvent(new Event(LEAVING_EVENT));

@@ -26,6 +26,9 @@ export const ownerDb = {
   localDb: () => fake.db,
   whileShown: (_node: unknown, onChange: () => void) => void (fake.redraw = onChange),
   uploadState: async (ids: string[]) => ({ unsent: new Set(ids.filter((id) => fake.unsent.has(id))), refused: new Set<string>() }),
+  // What waits for the server, as 退出登录 counts it (../src/sign-out): the documents not uploaded, no photo.
+  pendingCounts: async () => ({ docs: fake.unsent.size, photos: 0 }),
+  countPending: async () => fake.unsent.size,
 };
 
 /** What '../src/session' answers for the signed-in owner of S0001. */

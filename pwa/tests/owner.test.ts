@@ -402,6 +402,57 @@ describe('the rectify screen', () => {
     expect(page.dataset.rectifyState).toBe('unsent');
     expect(page.querySelector('.notice')!.textContent).toContain('无需重复提交');
   });
+
+  // The owner opened the screen of a fix sent and waiting for the grid worker (已整改待复核) and saw the grid worker's
+  // photo alone, not the one they had sent, which the home's card shows.
+  describe("the fix already sent, as the home's card shows it", () => {
+    const FOUND = 'S0001:photo:01JE3000000000000000000000';
+    const FIXED = 'S0001:photo:01JE5000000000000000000000';
+    const VERIFICATION = 'S0001:verification:01JE6000000000000000000000';
+    const fixGroup = (page: HTMLElement): Element | null => page.querySelector(`[data-photo-group=fix]:has([data-fix-photos="${RECT}"])`);
+
+    beforeEach(() => vi.mocked(photoUrl).mockImplementation(async (id) => (id === FIXED ? 'blob:fixed' : null)));
+    afterEach(() => vi.mocked(photoUrl).mockImplementation(async () => null));
+
+    it('shows its photos while it waits for the grid worker, labelled apart from the hazard\'s', async () => {
+      fake.docs.set(HAZARD, hazard({ photos: [FOUND], status: 'rectified', rectifications: [RECT] }));
+      fake.docs.set(RECT, { ...rectification, photos: [FIXED] });
+      const page = await open();
+      expect(page.dataset.rectifyState).toBe('rectified');
+      expect(page.querySelector('[data-photo-group=found] [data-hazard-photos]')).not.toBeNull();
+      const fix = fixGroup(page)!;
+      expect(fix.querySelector('.photo-label')!.textContent).toBe('整改照片');
+      await vi.waitFor(() => expect(fix.querySelector<HTMLImageElement>(`img[data-photo="${FIXED}"]`)?.src).toBe('blob:fixed'));
+    });
+
+    it('shows them from the phone, offline, while the fix waits to upload', async () => {
+      fake.docs.set(HAZARD, hazard({ photos: [FOUND] }));
+      fake.docs.set(RECT, { ...rectification, photos: [FIXED] });
+      fake.unsent.add(RECT);
+      updateSyncFacts({ online: false });
+      const page = await open();
+      expect(page.dataset.rectifyState).toBe('unsent');
+      await vi.waitFor(() => expect(fixGroup(page)!.querySelector<HTMLImageElement>(`img[data-photo="${FIXED}"]`)?.src).toBe('blob:fixed'));
+    });
+
+    it("shows the one the grid worker failed above the form for the next, in English too", async () => {
+      fake.docs.set(HAZARD, hazard({ photos: [FOUND], status: 'open', rectifications: [RECT] }));
+      fake.docs.set(RECT, { ...rectification, photos: [FIXED] });
+      fake.docs.set(VERIFICATION, { _id: VERIFICATION, type: 'verification', hazard: HAZARD, passed: false, note: '纸箱还在' });
+      setLang('en');
+      const page = await open();
+      expect(page.querySelector('[data-rejected]')).not.toBeNull();
+      expect(fixGroup(page)!.querySelector('.photo-label')!.textContent).toBe('Your fix');
+      expect(fixGroup(page)!.closest('form')).toBeNull(); // not the photo the form takes
+      expect(page.querySelector('[data-form=rectification] [data-photo-group=fix]')).not.toBeNull();
+    });
+
+    it('shows none before a fix is sent', async () => {
+      fake.docs.set(HAZARD, hazard({ photos: [FOUND] }));
+      const page = await open();
+      expect(page.querySelector('[data-fix-photos]')).toBeNull();
+    });
+  });
 });
 
 // The grid worker's patrol marks an item whose hazard is not closed yet; the owner's self-check did not, and the owner

@@ -166,7 +166,7 @@ def test_signing_out_with_a_drafts_photo_asks_first_and_then_forgets_the_draft(
     deadline = time.monotonic() + 20
     while not asked and time.monotonic() < deadline:
         page.wait_for_timeout(100)
-    assert asked and "1" in asked[0], asked  # 还有 1 条数据未上传
+    assert asked and "自查草稿" in asked[0], asked  # 还有未提交的自查草稿，退出后将被删除
     assert page.locator("[data-owner-home]").count() == 1 and held_photos(page) == 1
 
     page.once("dialog", lambda dialog: answer(dialog, accept=True))

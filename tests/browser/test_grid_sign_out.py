@@ -1,6 +1,7 @@
 """A grid worker signs out on a shared or handed-on phone: 退出登录 under the shop list ends the session here and
-on the server (it asks first while records have not reached the server: `pwa/src/sign-out.ts`, shared with the
-owner's screen, whose browser test covers that question)."""
+on the server (it asks first while records have not reached the server, or a patrol draft holds what the worker
+entered: `pwa/src/sign-out.ts`, shared with the owner's screen; pwa/tests/grid-patrol-sign-out.test.ts and
+test_draft_photos.py cover that question)."""
 
 from __future__ import annotations
 

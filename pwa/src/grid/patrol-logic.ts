@@ -334,3 +334,22 @@ export function restoreDraft(saved: unknown, fresh: PatrolDraft): PatrolDraft | 
   );
   return { items, verified: s.verified.filter((v): v is string => typeof v === 'string'), others };
 }
+
+/**
+ * Whether the worker entered anything in `draft`: an answer other than the owner's prefilled one (`fresh`, the form as
+ * it opens), a self-check left unverified, a photo, a note, a severity or deadline of their own, another problem. A
+ * patrol only opened saves its draft too (the owner's answers): signing out loses nothing of it, and asks nothing.
+ */
+export function patrolEntered(draft: PatrolDraft, fresh: PatrolDraft): boolean {
+  if (draft.others.length > 0) return true;
+  const verified = new Set(draft.verified);
+  if (verified.size !== fresh.verified.length || fresh.verified.some((id) => !verified.has(id))) return true;
+  return Object.entries(draft.items).some(
+    ([id, d]) =>
+      d.value !== (fresh.items[id]?.value ?? null) ||
+      d.ownPhotos.length > 0 ||
+      d.note.trim() !== '' ||
+      d.severity !== undefined ||
+      d.deadline !== undefined,
+  );
+}

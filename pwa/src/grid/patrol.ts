@@ -28,6 +28,7 @@ import {
   itemCheck,
   latestFor,
   patrolledOn,
+  patrolEntered,
   ownerAnswers,
   prefillVisit,
   restoreDraft,
@@ -107,6 +108,8 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, o
 
   const fresh = prefillVisit(visit, toVerify);
   const saved = restoreDraft(loadDraft<unknown>(draftKey(code)), fresh);
+  // The form as it opens with nothing entered (the draft below may be `fresh` itself, changed as the worker goes).
+  const prefilled = prefillVisit(visit, toVerify);
   const draft: PatrolDraft = saved ?? fresh;
   // Photos taken before a reload live in the draft: the checklist's pickers start from them.
   const restoredPhotos: Record<string, string[]> = Object.fromEntries(
@@ -264,7 +267,8 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, o
   const problemBox = h('div', { class: 'g-problems', role: 'alert', hidden: true });
   const submit = h('button', { type: 'submit', class: 'button primary' }, gt('patrol.submit'));
 
-  const save = autosave(draftKey(code), () => draft);
+  // Saved as soon as the form opens; what signing out would lose is what the worker changed (../sign-out asks first).
+  const save = autosave(draftKey(code), () => draft, { about: { kind: 'patrol', entered: (d) => patrolEntered(d, prefilled) } });
 
   function readValues(): void {
     const answers = checklist.read();
