@@ -1,8 +1,9 @@
 // What a form just saved, said once on the screen it goes back to (the owner's home after a self-check or a fix, the
 // grid's shop list after a patrol, the shop's e-file after a verification), and kept true as the upload goes: the
 // owner and the grid worker read 「…联网后自动上传」 online all along, and still after the header said 已同步. The words
-// follow the header's sync state (./sync-status).
-import { uploadState } from './db';
+// follow the header's sync state (./sync-status), and, for documents the server answers with one of its own (a
+// patrol's alarm), that answer reaching the phone.
+import { followChanges, localDb, uploadState } from './db';
 import { getSyncStatus, onSyncStatus, type SyncStatus } from './sync-status';
 
 /** Where a saved form's documents are: on the phone with no signal (or the sync failing), going up, gone up. */
@@ -12,7 +13,14 @@ export type UploadStage = 'offline' | 'uploading' | 'uploaded';
 export interface Saved {
   ids: readonly string[];
   text: (stage: UploadStage) => string;
+  /** Documents the server answers with one of its own, which only it writes (the alarm a patrol raises): the ids that
+   *  answer may have, and what the notice says once one is on the phone. Until then, uploaded, it says
+   *  `text('uploaded')` (the alarm on its way, as the shop's e-file says too). */
+  answer?: { ids: readonly string[]; text: () => string };
 }
+
+/** The notice's `data-saved`: a stage of the upload, or `answered` (`Saved.answer`). */
+export type NoticeStage = UploadStage | 'answered';
 
 let pending: Saved | null = null;
 
@@ -31,26 +39,57 @@ async function uploadStage(status: SyncStatus, ids: readonly string[]): Promise<
   return 'uploaded';
 }
 
-/** Keep the notice true as the upload goes, while it is on the page; removed when the server refused a document. */
+/** Whether one of the documents `ids` is on the phone (and not deleted). */
+async function onPhone(ids: readonly string[]): Promise<boolean> {
+  const res = await localDb().allDocs({ keys: [...ids] });
+  return res.rows.some((row) => 'value' in row && row.value !== undefined && !row.value.deleted);
+}
+
+/** The stage the notice says: the upload's, `answered` once uploaded with the server's answer on the phone. */
+async function noticeStage(status: SyncStatus, saved: Saved): Promise<NoticeStage | null> {
+  const stage = await uploadStage(status, saved.ids);
+  if (stage !== 'uploaded' || !saved.answer) return stage;
+  return (await onPhone(saved.answer.ids).catch(() => false)) ? 'answered' : stage;
+}
+
+/** Keep the notice true as the upload goes, while it is on the page; removed when the server refused a document. The
+ *  server's answer comes down by replication, which the header's state may not show: the local database's changes
+ *  of its ids are followed too. Once it is there, nothing changes any more. */
 function followUpload(notice: HTMLElement, saved: Saved): void {
   let asked = 0;
   let attached = false;
-  const off = onSyncStatus((status) => {
+  let done = false;
+  const answers = new Set(saved.answer?.ids ?? []);
+  const stop = (): void => {
+    done = true;
+    off();
+    offChanges();
+  };
+  const ask = (status: SyncStatus): void => {
     attached ||= notice.isConnected;
+    if (done) return;
     if (attached && !notice.isConnected) {
-      off(); // the screen was left (never on the first, synchronous call: the notice is not attached and gone then)
+      stop(); // the screen was left (never on the first, synchronous call: the notice is not attached and gone then)
       return;
     }
     const turn = ++asked;
-    void uploadStage(status, saved.ids).then((stage) => {
-      if (turn !== asked) return; // a later state answered first
+    void noticeStage(status, saved).then((stage) => {
+      if (turn !== asked || done) return; // a later state answered first
       if (stage === null) notice.remove();
       else {
-        notice.textContent = saved.text(stage);
+        notice.textContent = stage === 'answered' ? (saved.answer?.text() ?? '') : saved.text(stage);
         notice.dataset.saved = stage;
+        if (stage === 'answered') stop(); // an alarm stays
       }
     });
-  });
+  };
+  let offChanges = (): void => undefined;
+  const off = onSyncStatus(ask);
+  if (answers.size) {
+    offChanges = followChanges((change) => {
+      if (answers.has(change.id)) ask(getSyncStatus());
+    });
+  }
 }
 
 /** The notice of what a form just saved (`make` draws it with its first words), following the upload from then on;

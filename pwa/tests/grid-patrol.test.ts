@@ -15,6 +15,7 @@ import {
   restoreDraft,
   problems,
   selfChecksToVerify,
+  selfChecksToVerifyNow,
   visitProblems,
   type PatrolContext,
   type PatrolDraft,
@@ -93,6 +94,24 @@ describe('prefill and verification', () => {
     expect(draft.items.sleeping_people?.value).toBe(0);
     expect(draft.verified).toEqual([LATEST._id]);
     expect(selfChecksToVerify([OLDER, LATEST], []).map((c) => c._id)).toEqual([LATEST._id, OLDER._id]);
+  });
+
+  it('follows the self-checks synced while the form is open, keeping what the worker ticked', () => {
+    const ids = (checks: SelfCheckDoc[]): string[] => checks.map((c) => c._id);
+    const NEW = selfCheck(3, '2026-11-28T08:00:00+08:00'); // the owner's, this morning, synced mid-visit
+    // Listed at opening: LATEST and OLDER; the worker unticked OLDER.
+    const offered = new Set([LATEST._id, OLDER._id]);
+    let now = selfChecksToVerifyNow([NEW, LATEST, OLDER], [], [LATEST._id], offered);
+    expect(ids(now.list)).toEqual([NEW._id, LATEST._id, OLDER._id]);
+    expect(now.verified).toEqual([NEW._id, LATEST._id]); // the new one ticked, as all are at first; OLDER stays unticked
+    // A colleague's patrol at 10:00 synced: the ticked ones stay (this worker verified them), the unticked one goes.
+    now = selfChecksToVerifyNow([NEW, LATEST, OLDER], [patrolAt('2026-11-28T10:00:00+08:00')], now.verified, offered);
+    expect(ids(now.list)).toEqual([NEW._id, LATEST._id]);
+    expect(now.verified).toEqual([NEW._id, LATEST._id]);
+    // One the phone no longer holds is neither listed nor verified.
+    now = selfChecksToVerifyNow([NEW, OLDER], [], now.verified, new Set([...offered, NEW._id]));
+    expect(ids(now.list)).toEqual([NEW._id, OLDER._id]);
+    expect(now.verified).toEqual([NEW._id]);
   });
 
   it('without a self-check nothing is prefilled and every item must be answered', () => {

@@ -2,7 +2,8 @@
 // What the grid worker's screens say of a patrol or a verification just saved: the worker read 「巡查已保存在本机，
 // 联网后自动上传」 online all along, and still after the header said 已同步. As on the owner's home (owner-saved.test.ts),
 // the words follow the upload as the header knows it (../src/sync-status); a patrol whose form promised an alarm says,
-// once up, that the office was alarmed.
+// once up, that the alarm is on its way, as the shop's e-file says then, and that the office was alarmed once the
+// server's alarm has come down to the phone.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HazardDoc, RulesVersion, TemplateDoc } from '../src/grid/docs';
 import rulesJson from '../../server/models/data/rules.json';
@@ -14,6 +15,7 @@ const phone = vi.hoisted(() => ({
   unsent: new Set<string>(),
   refused: new Set<string>(),
   redraw: null as null | (() => void),
+  followers: new Set<(change: { id: string }) => void>(),
 }));
 
 vi.mock('../src/db', () => ({
@@ -22,6 +24,11 @@ vi.mock('../src/db', () => ({
   shopsWaiting: () => new Set<string>(),
   // The screen's redraw, which db.ts calls on a change of the database or of the header's counts.
   whileShown: (_node: HTMLElement, onChange: () => void) => void (phone.redraw = onChange),
+  // The local database's live changes (one per document the replication writes).
+  followChanges: (follower: (change: { id: string }) => void) => {
+    phone.followers.add(follower);
+    return () => phone.followers.delete(follower);
+  },
   uploadState: async (ids: string[]) => ({
     unsent: new Set(ids.filter((id) => phone.unsent.has(id))),
     refused: new Set(phone.refused),
@@ -86,6 +93,7 @@ beforeEach(async () => {
   phone.unsent = new Set();
   phone.refused = new Set();
   phone.redraw = null;
+  phone.followers = new Set();
 });
 
 afterEach(() => {
@@ -134,10 +142,30 @@ async function verify(): Promise<HTMLElement> {
 
 const said = (node: HTMLElement): string | null => node.querySelector('[data-flash]')?.textContent ?? null;
 
-/** The server acknowledged what waited: the header says 已同步. */
-function uploaded(): void {
+/** The server acknowledged what waited: the header says 已同步. Returns the ids it acknowledged. */
+function uploaded(): string[] {
+  const ids = [...phone.unsent];
   phone.unsent.clear();
   updateSyncFacts({ pendingDocs: 0 });
+  return ids;
+}
+
+/** The server's alarm for the patrols `ids` comes down by replication (named after one of them, as the server names
+ *  it), with nothing else. */
+function alarmComesDown(ids: string[]): void {
+  const patrol = ids.find((id) => id.includes(':patrol:'))!;
+  const alarm = {
+    _id: patrol.replace(':patrol:', ':alarm:'),
+    type: 'alarm',
+    shop: 'S0001',
+    status: 'open',
+    source: patrol,
+    items: [{ item: 'open_flame', severity: 'serious', hazard: `${patrol.replace(':patrol:', ':hazard:')}-open_flame` }],
+    cost: 10,
+    created_at: new Date().toISOString(),
+  };
+  (phone.db as FakeLocalDb).write(alarm);
+  for (const follower of [...phone.followers]) follower({ id: alarm._id });
 }
 
 describe('the shop list after a patrol is saved', () => {
@@ -149,10 +177,45 @@ describe('the shop list after a patrol is saved', () => {
     expect(list.textContent).not.toContain('联网后自动上传');
   });
 
-  it('a patrol whose form promised the alarm says, once up, that the office was alarmed', async () => {
+  it('a patrol whose form promised the alarm says, once up, that the alarm is on its way, as the e-file does; then alarmed', async () => {
     const list = await patrol('open_flame');
     await vi.waitFor(() => expect(said(list)).toBe('巡查已保存，正在上传。'));
-    uploaded();
+    const ids = uploaded();
+    await vi.waitFor(() => expect(said(list)).toBe('巡查已上传，报警即将送达安监所。'));
+    expect(list.querySelector<HTMLElement>('[data-flash]')!.dataset.saved).toBe('uploaded');
+    // The shop's e-file says the same of the alarm meanwhile.
+    const { efileView } = await import('../src/grid/efile');
+    const efile = efileView('S0001').node;
+    await vi.waitFor(() => expect(efile.querySelector('[data-alarm-pending]')?.textContent).toContain('巡查已上传，报警即将送达安监所。'));
+    // Other documents coming down change nothing; the server's alarm does.
+    for (const follower of [...phone.followers]) follower({ id: 'S0001:score' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(said(list)).toBe('巡查已上传，报警即将送达安监所。');
+    alarmComesDown(ids);
+    await vi.waitFor(() => expect(said(list)).toBe('巡查已上传，已向安监所报警。'));
+    expect(list.querySelector<HTMLElement>('[data-flash]')!.dataset.saved).toBe('answered');
+    // And the e-file shows the server's alarm in place of the one to come.
+    phone.redraw?.();
+    await vi.waitFor(() => expect(efile.querySelector('li.g-alarm[data-status="open"]')).not.toBeNull());
+    expect(efile.querySelector('[data-alarm-pending]')).toBeNull();
+    // It stays said as the header changes again.
+    updateSyncFacts({ pendingDocs: 1 });
+    updateSyncFacts({ pendingDocs: 0 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(said(list)).toBe('巡查已上传，已向安监所报警。');
+  });
+
+  it('says the office was alarmed once all is up, when the alarm came down while the photos were still going up', async () => {
+    const list = await patrol('open_flame');
+    await vi.waitFor(() => expect(said(list)).toBe('巡查已保存，正在上传。'));
+    // The text went up first (an alarm never waits behind a photo) and the server answered it; a photo still goes up.
+    const ids = [...phone.unsent];
+    phone.unsent.clear();
+    updateSyncFacts({ pendingDocs: 0, pendingPhotos: 1 });
+    alarmComesDown(ids);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(said(list)).toBe('巡查已保存，正在上传。');
+    updateSyncFacts({ pendingPhotos: 0 });
     await vi.waitFor(() => expect(said(list)).toBe('巡查已上传，已向安监所报警。'));
   });
 
@@ -179,7 +242,9 @@ describe('the shop list after a patrol is saved', () => {
     setLang('en');
     const list = await patrol('open_flame');
     await vi.waitFor(() => expect(said(list)).toBe('Patrol saved; uploading.'));
-    uploaded();
+    const ids = uploaded();
+    await vi.waitFor(() => expect(said(list)).toBe('Patrol uploaded; the alarm reaches the safety office in a moment.'));
+    alarmComesDown(ids);
     await vi.waitFor(() => expect(said(list)).toBe('Patrol uploaded; the safety office has been alerted.'));
   });
 });

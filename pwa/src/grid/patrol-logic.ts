@@ -71,6 +71,29 @@ export function selfChecksToVerify(selfChecks: SelfCheckDoc[], patrols: PatrolDo
     .slice(0, MAX_VERIFIED);
 }
 
+/**
+ * The self-checks the open form lists to verify, once the shop's documents changed (an owner's self-check synced in
+ * mid-visit, a colleague's patrol synced): those `selfChecksToVerify` gives now, and every one the worker ticked that
+ * the phone still holds (a patrol synced meanwhile does not take back what this worker verified on site); newest
+ * first. Ticked: those ticked before, and those listed for the first time (not in `offered`), as the form ticks every
+ * one at first; one the worker unticked stays unticked.
+ */
+export function selfChecksToVerifyNow(
+  selfChecks: SelfCheckDoc[],
+  patrols: PatrolDoc[],
+  ticked: readonly string[],
+  offered: ReadonlySet<string>,
+): { list: SelfCheckDoc[]; verified: string[] } {
+  const wasTicked = new Set(ticked);
+  const held = selfChecks.filter((c) => wasTicked.has(c._id)).slice(0, MAX_VERIFIED);
+  const more = selfChecksToVerify(selfChecks, patrols).filter((c) => !wasTicked.has(c._id));
+  const list = [...held, ...more.slice(0, MAX_VERIFIED - held.length)].sort(
+    (a, b) => Date.parse(b.performed_at) - Date.parse(a.performed_at),
+  );
+  const verified = list.filter((c) => wasTicked.has(c._id) || !offered.has(c._id)).map((c) => c._id);
+  return { list, verified };
+}
+
 /** A finding's id: its item's id (at most 32 characters on the wire), shortened with a hash when longer. */
 export function findingId(item: string): string {
   if (item.length <= 32) return item;

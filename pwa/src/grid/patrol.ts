@@ -24,7 +24,6 @@ import { gt, type GridKey } from './i18n';
 import {
   buildPatrols,
   defaultDeadline,
-  hazardItems,
   itemCheck,
   latestFor,
   patrolledOn,
@@ -41,6 +40,7 @@ import {
   type Visit,
 } from './patrol-logic';
 import { gpsCheckbox, gpsConsent, photoPicker, type PhotoPicker } from './photos';
+import { verifyBox } from './patrol-verify';
 import { patrolCleanPoints, type District } from './rules';
 import { itemName, notice, savedRecords, shortDay, thumbs } from './ui';
 import { shopHref } from './efile';
@@ -74,8 +74,8 @@ function field(label: string, control: HTMLElement): HTMLElement {
 
 interface Built {
   node: HTMLElement;
-  /** Say again what the form says from the shop's file, as it is now (see `patrolView`). */
-  follow(file: ShopFile): void;
+  /** Say again what the form says from the shop's file and the district's rules, as they are now (see `patrolView`). */
+  follow(file: ShopFile, district: District): void;
 }
 
 /** Sentences said one after another: a space between English ones, none after a Chinese full stop (。). */
@@ -83,12 +83,14 @@ function sentences(...said: string[]): string {
   return said.filter(Boolean).join(getLang() === 'en' ? ' ' : '');
 }
 
-function buildForm(code: string, templates: TemplateDoc[], district: District, opened: ShopFile): Built {
-  // The shop's file, as the form last read it: it follows the database while the form is open (`follow`).
+function buildForm(code: string, templates: TemplateDoc[], openedDistrict: District, opened: ShopFile): Built {
+  // The shop's file and the district's rules, as the form last read them: they follow the database while the form is
+  // open (`follow`).
   let file = opened;
+  let district = openedDistrict;
   const today = shanghaiDay();
   // The deadlines proposed: the rules in force on the patrol's day, not a version published for a later day.
-  const rules = rulesOn(district.rules, today);
+  let rules = rulesOn(district.rules, today);
   const toVerify = selfChecksToVerify(file.selfChecks, file.patrols);
   // The hazards still open as the list counts them (`stillOpen`). The phone's own patrols not synced yet count too:
   // a second visit today must not find their hazards again. A fix this phone passed does not: the server closes it
@@ -100,10 +102,6 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, o
   };
   const owner = ownerAnswers(visit);
   const items = templates.flatMap((t) => t.items);
-  const hazardCount = (check: SelfCheckDoc): number => {
-    const template = templates.find((t) => t._id === check.template);
-    return template ? hazardItems(template, check.answers).length : 0;
-  };
   const latest: SelfCheckDoc | null = file.selfChecks.find((c) => visit.modules.some((m) => m.latest === c)) ?? null;
 
   const fresh = prefillVisit(visit, toVerify);
@@ -172,25 +170,8 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, o
   }
   drawOpenHazards();
 
-  // Verified self-checks: every one since the last patrol, ticked unless the worker unticks it.
-  const verifyBox = h('fieldset', { class: 'g-verify' }, h('legend', {}, gt('patrol.verifyTitle')));
-  if (!toVerify.length) verifyBox.append(h('p', { class: 'muted' }, gt('patrol.verifyNone')));
-  for (const check of toVerify) {
-    const box = h('input', { type: 'checkbox', name: 'verified_self_checks', value: check._id });
-    box.checked = draft.verified.includes(check._id);
-    box.addEventListener('change', () => {
-      draft.verified = [...verifyBox.querySelectorAll<HTMLInputElement>('input:checked')].map((b) => b.value);
-      save.touch();
-    });
-    verifyBox.append(
-      h(
-        'label',
-        { class: 'choice g-verify-item' },
-        box,
-        h('span', {}, gt('patrol.verifyItem', { day: shortDay(check.performed_at), n: hazardCount(check) })),
-      ),
-    );
-  }
+  // Verified self-checks: every one since the last patrol, ticked unless the worker unticks it (./patrol-verify).
+  const verify = verifyBox(file, templates, draft, () => save.touch());
 
   // Other problems (no checklist item covers them).
   const othersList = h('div', { class: 'g-others' });
@@ -333,7 +314,7 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, o
 
   // A patrol of the shop today the phone holds (the server's, any worker's, or this phone's own not uploaded yet).
   let already = patrolledOn(file.patrols, today);
-  const cleanPoints = patrolCleanPoints(rules);
+  let cleanPoints = patrolCleanPoints(rules);
 
   /** What a patrol without a new hazard earns: the server gives a shop the points once a day, to its first patrol of
    *  the day (server/validators/projections.py `_visit`), so a second visit today earns nothing. */
@@ -348,7 +329,9 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, o
    *  none (and the visit null without a new hazard). */
   function alarmOf(patrols: readonly PatrolDoc[]): PendingVisit | null {
     const withThese = { ...file, patrols: [...patrols, ...file.patrols] };
-    return pendingVisits(withThese, district).find((v) => v.patrols.includes(patrols[0]!._id)) ?? null;
+    // The server reads a patrol's items in the template version it names: the form's, whatever was published since.
+    const named = { ...district, templates: [...templates, ...district.templates] };
+    return pendingVisits(withThese, named).find((v) => v.patrols.includes(patrols[0]!._id)) ?? null;
   }
 
   /** What submitting now records, and the alarm it raises: at once with signal, with the patrol's upload without (as
@@ -488,7 +471,7 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, o
       ? notice(gt('patrol.intro', { day: shortDay(latest.performed_at) }))
       : notice(gt('patrol.noSelfCheck'), 'warn'),
     saved ? h('div', { class: 'g-notice ok', role: 'status' }, gt('patrol.draftRestored'), ' ', discard) : '',
-    verifyBox,
+    verify.node,
     gpsCheckbox(t('check.gps')),
     checklist.node,
     othersList,
@@ -507,15 +490,39 @@ function buildForm(code: string, templates: TemplateDoc[], district: District, o
     else stopStatus();
   });
 
+  /** The district's rules or templates changed while the form is open (the office published a version, in force
+   *  today or from a later day). The checklist stays as it was built: no answer moves under the worker's hands, and
+   *  the patrol names the template version it was filled in, which the server reads it in. What the server takes
+   *  from the rules in force on the patrol's day follows them: the clean patrol's points, the alarm's costs and
+   *  threshold, and the deadlines proposed where the worker set none (a deadline the worker chose stays). */
+  function followRules(next: District): void {
+    district = next;
+    const now = rulesOn(district.rules, today);
+    if (now === rules) return;
+    for (const other of draft.others) {
+      if (other.deadline !== defaultDeadline(rules, other.severity, today)) continue; // the worker's own
+      other.deadline = defaultDeadline(now, other.severity, today);
+      const input = form.querySelector<HTMLInputElement>(`input[name="deadline-${other.id}"]`);
+      if (input) input.value = other.deadline;
+    }
+    rules = now;
+    for (const m of visit.modules) m.rules = rules;
+    cleanPoints = patrolCleanPoints(rules);
+  }
+
   /** The shop's documents changed while the form is open: a patrol synced (a colleague's, or the worker's own from
-   *  another phone), a hazard the server found or closed, a patrol of this phone refused. What the form says from
-   *  them follows (the second visit's notice and its points, the hazards still open, the alarm to come); what the
-   *  worker entered stays, in the draft and in the inputs. */
-  function follow(next: ShopFile): void {
+   *  another phone), a hazard the server found or closed, a patrol of this phone refused, an owner's self-check
+   *  synced. What the form says from them follows (the second visit's notice and its points, the hazards still open,
+   *  the self-checks to verify, the alarm to come); what the worker entered stays, in the draft and in the inputs.
+   *  The rules too (`followRules`). */
+  function follow(next: ShopFile, nextDistrict: District): void {
     file = next;
     unresolved = stillOpen(file);
     for (const m of visit.modules) m.unresolved = unresolved;
     drawOpenHazards();
+    visit.selfChecks = file.selfChecks;
+    verify.follow(file);
+    followRules(nextDistrict);
     already = patrolledOn(file.patrols, today);
     const box = alreadyNotice();
     alreadyBox.replaceWith(box);
@@ -536,7 +543,8 @@ export function patrolView(code: string): View {
     return file && withoutRefused(file, refusedIds());
   };
   // The form follows the shop's file while it is open: a patrol synced (the server gives the clean patrol's points to
-  // the day's first only), or refused. Listened to before the first read (see the list); one read at a time, so an
+  // the day's first only), or refused, an owner's self-check synced; and the district's rules (`loadDistrict` reads
+  // them again only when one changed). Listened to before the first read (see the list); one read at a time, so an
   // older file never lands after a newer one.
   let form: Built | null = null;
   let missed = false;
@@ -548,9 +556,9 @@ export function patrolView(code: string): View {
     }
     const shown = form;
     following = following
-      .then(read)
-      .then((file) => {
-        if (file) shown.follow(file);
+      .then(() => Promise.all([read(), loadDistrict()]))
+      .then(([file, district]) => {
+        if (file) shown.follow(file, district);
       })
       .catch(() => undefined);
     return following;

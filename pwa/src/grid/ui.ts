@@ -1,7 +1,7 @@
 // Small DOM pieces the grid screens share: badges, photo thumbnails, labels of items and days.
 import { h, type Child } from '../dom';
 import { getLang } from '../i18n';
-import type { Severity, TemplateDoc } from './docs';
+import { splitId, type Severity, type TemplateDoc } from './docs';
 import { dayOf } from './due';
 import { gt, type GridKey } from './i18n';
 import { savedNotice, type Saved, type UploadStage } from '../flash';
@@ -91,15 +91,28 @@ export function notice(text: string, tone: Tone = 'muted', attrs: Record<string,
   return h('p', { class: `g-notice ${tone}`, role: tone === 'bad' ? 'alert' : 'status', ...attrs }, text);
 }
 
-/** What the grid's forms say of what they saved as the upload goes (../flash): a patrol that raises an alarm says,
- *  once up, that the office was alarmed (`alarms`), as its form's summary promised. */
+/** What the grid's forms say of what they saved as the upload goes (../flash). A patrol that raises an alarm
+ *  (`alarms`, as its form's summary promised) says, once up, that the alarm is on its way, in the shop's e-file's
+ *  words (./efile `alarm.pendingSent`); and that the office was alarmed once the server's alarm, named after one of
+ *  its patrols (../due `pendingVisits`), is on the phone: where the e-file's card says 待处理 too. */
 const SAVED_TEXT: Record<'patrol' | 'verify', Record<UploadStage, GridKey>> = {
   patrol: { offline: 'patrol.saved', uploading: 'patrol.savedUploading', uploaded: 'patrol.uploaded' },
   verify: { offline: 'verify.saved', uploading: 'verify.savedUploading', uploaded: 'verify.uploaded' },
 };
 
 export function savedRecords(kind: 'patrol' | 'verify', ids: readonly string[], alarms = false): Saved {
-  return { ids, text: (stage) => gt(alarms && stage === 'uploaded' ? 'patrol.uploadedAlarm' : SAVED_TEXT[kind][stage]) };
+  if (!alarms) return { ids, text: (stage) => gt(SAVED_TEXT[kind][stage]) };
+  return {
+    ids,
+    text: (stage) => gt(stage === 'uploaded' ? 'alarm.pendingSent' : SAVED_TEXT[kind][stage]),
+    answer: {
+      ids: ids.map((id) => {
+        const [shop, , key] = splitId(id);
+        return `${shop}:alarm:${key}`;
+      }),
+      text: () => gt('patrol.uploadedAlarm'),
+    },
+  };
 }
 
 /** The notice of what a form just saved, on the screen it went back to; null when nothing was. */
