@@ -58,6 +58,10 @@ class Settings:
     webhook_backoff_max_seconds: float = 300.0
     webhook_retry_hours: float = 24.0
     webhook_timeout_seconds: float = 10.0
+    # Of the gateways of one database only the holder of the webhook's lease delivers (`server.webhook`): it renews
+    # it every third of this; another takes it over at most this and a third after the holder died (at once when the
+    # holder was a process of the same machine that has ended), within a third of this after it stopped cleanly.
+    webhook_lease_seconds: float = 30.0
     # The address printed in shops' QR codes (`{public_url}/s/{code}`); unset: the address the request came to.
     public_url: str | None = None
     # Scheduled backups of the embedded store (`server.backup.Schedule`): into this folder (unset: none, back up
@@ -84,6 +88,7 @@ class Settings:
             webhook_backoff_max_seconds=float(_env("MASHANG_WEBHOOK_BACKOFF_MAX_SECONDS", "300") or 300),
             webhook_retry_hours=float(_env("MASHANG_WEBHOOK_RETRY_HOURS", "24") or 24),
             webhook_timeout_seconds=float(_env("MASHANG_WEBHOOK_TIMEOUT_SECONDS", "10") or 10),
+            webhook_lease_seconds=float(_env("MASHANG_WEBHOOK_LEASE_SECONDS", "30") or 30),
             public_url=_env("MASHANG_PUBLIC_URL") or None,
             backup_dir=Path(raw) if (raw := _env("MASHANG_BACKUP_DIR")) else None,
             backup_every_hours=float(_env("MASHANG_BACKUP_EVERY_HOURS", "24") or 24),

@@ -46,6 +46,23 @@ not name: one written in the instant before its gateway died, or while no gatewa
 documents are deleted. The first start with a webhook announces nothing old: the alarms it finds are the baseline,
 and `_local/server/webhook-outbox` says it was taken (an outbox of an older version, which kept every announced
 alarm and every delivery in that one document, is emptied into the days' documents).
+
+Several gateways of one database (CouchDB; two `mashang serve` on one embedded folder are refused by its
+`gateway.lock`): only the holder of `_local/server/webhook-lease` announces and delivers, as only one follower runs
+the validators (`server.validators.lease.Lease`: taken and renewed by compare-and-swap on its revision, every third
+of `webhook_lease_seconds`). The others hear the alarms too and leave them to it; were each to resume the deliveries
+kept at its start, as before, the receiver got every pending alarm from each gateway, under the same attempt numbers
+(each numbered on from the log). A gateway that takes the lease takes over as a start does: the attempts still
+sending are logged as interrupted, the deliveries kept resumed, numbered on from the log, and the alarms no gateway
+announced announced. It takes it once it is free (its holder stopped cleanly and released it), once it has expired
+(its holder died: another machine's after `webhook_lease_seconds`, at the latest a third of it later), or at once
+when its holder was a process of the same machine that has ended (`process_ended`: a restart after a kill -9 goes on
+at once, as a single gateway did). So an attempt left sending by a gateway that died is not shown as sending (发送中)
+until some gateway restarts: each entry says who sends it (`by`) and by when its outcome is written at the latest
+(`until`), and a live gateway takes over within a lease's time. A holder that cannot renew its lease stops delivering
+a third of it before it runs out, and makes no attempt once it has (a stalled process). The receiver's guarantee
+stays at least once: an attempt cut short by a death or a lost lease may have reached it, and is sent again under the
+same `X-Mashang-Delivery`, which it de-duplicates on.
 """
 
 from __future__ import annotations
@@ -74,12 +91,15 @@ from server.settings import Settings
 from server.store.protocol import Doc, Store
 from server.store.upsert import read_local
 from server.tasks import cancel
+from server.validators.lease import Lease, default_holder, this_process
 
 log = logging.getLogger(__name__)
 
 LOG_DOC: Final = "server/webhook-log"
 OUTBOX_DOC: Final = "server/webhook-outbox"  # {"baseline": when the first start took it}
 DAY_PREFIX: Final = "server/webhook-day-"  # + the UTC date the alarms were created
+LEASE_DOC: Final = "server/webhook-lease"  # the gateway that delivers (`server.validators.lease.Lease`)
+MIN_LEASE: Final = 0.3  # seconds: renewed every third of it
 LOG_KEEP: Final = 200  # attempts kept in the delivery log
 QUEUE_SIZE: Final = 1000  # deliveries waiting (and kept in the days' documents) at most: ~2 days of a city's alarms
 WORKERS: Final = 2  # attempts at once
@@ -225,6 +245,7 @@ class Webhook:
         settings: Settings,
         alarms: Alarms | None = None,
         clock: Callable[[], datetime] = local_now,
+        holder: str | None = None,
     ) -> None:
         self.store = store
         self.alarms = alarms
@@ -250,12 +271,25 @@ class Webhook:
         self._pruned: datetime | None = None
         self._caught_up = asyncio.Event()  # clear while a start announces the alarms no gateway heard
         self._caught_up.set()
+        self.holder = holder or default_holder()
+        self.lease = Lease(
+            store,
+            self.holder,
+            max(MIN_LEASE, settings.webhook_lease_seconds),
+            local_id=LEASE_DOC,
+            process=this_process(),
+        )
+        self.renew_every = self.lease.ttl / 3
+        self.holding = False  # the lease is this gateway's: it announces and delivers
+        self._leading: asyncio.Task[None] | None = None
 
     @property
     def configured(self) -> bool:
         return bool(self.url)
 
     async def start(self) -> None:
+        """Deliver when this gateway takes the webhook's lease (at once when it is free), else wait for it: of the
+        gateways of one database only its holder announces and delivers."""
         if not self.configured:
             return
         if not self.secret:
@@ -263,8 +297,58 @@ class Webhook:
         self._client = httpx.AsyncClient(
             timeout=self.timeout, follow_redirects=False, headers={"User-Agent": f"Mashang-Webhook/{__version__}"}
         )
+        if self.alarms is not None:
+            self.alarms.listeners.append(self._hear)
+        try:
+            self.holding = await self.lease.acquire()
+        except Exception as e:
+            log.warning("webhook: the lease cannot be read (tried again in %s): %s", _span(self.renew_every), e)
+        if self.holding:
+            await self._take_over()
+        else:
+            log.info("webhook: another gateway delivers (it holds the webhook's lease); this one stands by")
+        self._leading = asyncio.create_task(self._lead(), name="webhook-lease")
+
+    async def _lead(self) -> None:
+        """Renew the lease while holding it, and stop delivering when it is lost; take it (and deliver what its
+        last holder left) once it is free or its holder's has expired: a holder that died, a kill -9 included."""
+        while True:
+            await asyncio.sleep(self.renew_every)
+            try:
+                held = await self.lease.acquire()
+            except Exception as e:
+                log.warning("webhook: the lease cannot be renewed: %s", e)
+                held = self.holding and self.lease.now() < self.lease.expires_at - self.renew_every
+            if self.holding and not held:
+                log.warning("webhook: the lease is lost (another gateway delivers); this one stops delivering")
+                self.holding = False
+                await self._step_down()
+            elif held and not self.holding:
+                log.info("webhook: the lease is taken by %s; it delivers what its last holder left", self.holder)
+                self.holding = True
+                try:
+                    await self._take_over()
+                except Exception:  # the lease is still this gateway's: taken over again at the next renewal
+                    log.exception("webhook: the deliveries left could not be taken over")
+                    self.holding = False
+                    await self._step_down()
+
+    async def _take_over(self) -> None:
+        """Start delivering, as the lease's holder: the attempts the log shows still going out are interrupted
+        (their gateway stopped, died or lost the lease), the deliveries kept are resumed where their schedule has
+        got to, and the alarms no gateway announced are announced."""
         self._stopping = False
         self._workers = [asyncio.create_task(self._work(), name=f"webhook-{n}") for n in range(WORKERS)]
+        try:
+            await self._resume_kept()
+        except BaseException:
+            await self._step_down()
+            raise
+        if self.alarms is not None:
+            self._caught_up.clear()
+            self._workers.append(asyncio.create_task(self._listen(self.alarms), name="webhook-listen"))
+
+    async def _resume_kept(self) -> None:
         now, due = _precise_now(), asyncio.get_running_loop().time()
         tried, since = await self._take_over_log()
         async with self._changed:
@@ -287,16 +371,25 @@ class Webhook:
                 self._resume(item, now, due, made)
                 self._waiting.setdefault(item.delivery, item)
             self._changed.notify_all()
-        if self.alarms is not None:
-            self._caught_up.clear()
-            self.alarms.listeners.append(self._hear)
-            self._workers.append(asyncio.create_task(self._listen(self.alarms), name="webhook-listen"))
 
     async def stop(self) -> None:
         if self.alarms is not None and self._hear in self.alarms.listeners:
             self.alarms.listeners.remove(self._hear)
-        # A worker waiting for an answer is cut short and logs that attempt as interrupted (`_try`); one writing down
-        # an answer that came is let finish; either at most `STOP_WAIT`, then cut off (the next start resumes it).
+        await cancel(self._leading)
+        self._leading = None
+        held, self.holding = self.holding, False
+        await self._step_down()
+        if held:  # after the attempts cut short are logged: the next holder finds them so
+            with contextlib.suppress(Exception):
+                await self.lease.release()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _step_down(self) -> None:
+        """Stop delivering (a stop, or the lease lost). A worker waiting for an answer is cut short and logs that
+        attempt as interrupted (`_try`); one writing down an answer that came is let finish; either at most
+        `STOP_WAIT`, then cut off (the next holder resumes it)."""
         self._stopping = True
         for task in self._workers:
             if task not in self._steady:
@@ -305,14 +398,18 @@ class Webhook:
             await asyncio.wait(self._workers, timeout=STOP_WAIT)
         await cancel(*self._workers)
         self._workers = []
-        self._waiting.clear()  # still in the days' documents: the next start resumes them
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        while not self._heard.empty():  # heard while holding the lease: the next holder's catch-up announces them
+            self._heard.get_nowait()
+            self._heard.task_done()
+        self._caught_up.set()
+        async with self._changed:
+            self._waiting.clear()  # still in the days' documents: the next holder resumes them
+            self._changed.notify_all()
 
     def _hear(self, change: Change, alarm: Doc) -> None:
-        """The alarm index's listener: returns at once; `_listen` announces."""
-        if change in EVENTS:
+        """The alarm index's listener: returns at once; `_listen` announces. Not holding the lease: left to the
+        holder, which hears it too (or, when it dies first, to the catch-up of the gateway that takes over)."""
+        if change in EVENTS and self.holding and not self._stopping:
             self._heard.put_nowait((EVENTS[change], alarm))
 
     async def _listen(self, alarms: Alarms) -> None:
@@ -391,6 +488,8 @@ class Webhook:
         it is the withdrawal of an alarm never announced. Returns at once."""
         if not self.configured:
             return  # no outbox either: the first start with a URL takes what exists as its baseline
+        if not self.holding:
+            return  # the holder of the lease announces it (it hears it too), or the catch-up of the next holder
         alarm_id = str(alarm.get("_id"))
         doc_id = day_doc(alarm.get("created_at"), self.clock())
         delivery = new_ulid()
@@ -499,8 +598,14 @@ class Webhook:
         """One attempt of `item`, logged as sending before it goes out and completed with its outcome; then
         delivered, given up, or due again after its back-off. A stop while it waits for its answer logs it as
         interrupted; one while its outcome is written down lets that finish. A stop that outlasts `STOP_WAIT` (or a
-        kill -9) leaves its entry sending: the next start takes it as interrupted (`_take_over_log`)."""
+        kill -9) leaves its entry sending: the lease's next holder takes it as interrupted (`_take_over_log`). No
+        attempt goes out while the lease may have run out (another gateway may hold it)."""
         alarm_id = item.alarm.get("_id")
+        if not self.lease.held():  # ran out unrenewed (the loop or the machine stalled): another gateway may deliver
+            async with self._changed:
+                item.trying, item.due = False, asyncio.get_running_loop().time() + self.renew_every
+                self._changed.notify_all()
+            return
         if item.ending is not None:  # resumed after its retry window
             with self._unstoppable():
                 log.error("webhook: gave up %s of %s to %s: %s", item.event, alarm_id, self.host, item.ending)
@@ -649,9 +754,12 @@ class Webhook:
         sending: bool = False,
         completes: bool = False,
     ) -> None:
-        """One entry of the delivery log: an attempt going out (`sending`, `at` when), or its outcome (`completes`:
-        in place of its sending entry), with when the next one is due (`next_at`) or that it was the last
-        (`given_up`), or that a stop cut it short (`interrupted`, `at` when it was sent)."""
+        """One entry of the delivery log: an attempt going out (`sending`, `at` when, `until` when its outcome is
+        written at the latest unless its gateway died or lost the lease), or its outcome (`completes`: in place of
+        its sending entry), with when the next one is due (`next_at`) or that it was the last (`given_up`), or that
+        a stop cut it short (`interrupted`, `at` when it was sent); `by` the gateway that made it."""
+        moment = at or self.clock()
+        until = moment + timedelta(seconds=max(self.lease.ttl, self.timeout + STOP_WAIT)) if sending else None
         entry = {
             "delivery": delivery,
             "event": event,
@@ -662,11 +770,13 @@ class Webhook:
             "ok": error is None and not sending,
             "status": status,
             "error": error,
-            "at": (at or self.clock()).isoformat(),
+            "at": moment.isoformat(),
             "next_at": None if next_at is None else next_at.isoformat(),
             "given_up": given_up,
             "interrupted": interrupted,
             "sending": sending,
+            "by": self.holder,
+            "until": None if until is None else until.isoformat(),
         }
 
         def add(doc: Doc) -> Doc:
@@ -681,9 +791,10 @@ class Webhook:
             log.exception("webhook: the delivery log could not be written")
 
     async def _take_over_log(self) -> tuple[dict[str, int], datetime | None]:
-        """At a start: the entries still sending are attempts whose gateway stopped before their outcome was written
-        (a stop that outlasted `STOP_WAIT`, a kill -9), logged as interrupted from now on (one another gateway of the
-        database still waits for is put right by its outcome: `_same_try`). Returns the last attempt the log holds
+        """At a take-over of the lease: the entries still sending are attempts whose gateway stopped before their
+        outcome was written (a stop that outlasted `STOP_WAIT`, a kill -9, a gateway that died or lost the lease),
+        logged as interrupted from now on (one a gateway that lost the lease still waits for is put right by its
+        outcome: `_same_try`). Returns the last attempt the log holds
         of each delivery, and since when it holds every attempt (None: the log could not be read)."""
         tried: dict[str, int] = {}
         since: datetime | None = None
@@ -702,7 +813,7 @@ class Webhook:
                 since = _moment(entries[0].get("at"))
             if not any(entry.get("sending") for entry in entries):
                 return None
-            cut = {"sending": False, "interrupted": True, "error": INTERRUPTED}
+            cut = {"sending": False, "interrupted": True, "error": INTERRUPTED, "until": None}
             return {"entries": [{**entry, **cut} if entry.get("sending") else entry for entry in entries]}
 
         try:

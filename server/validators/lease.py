@@ -3,7 +3,10 @@ to devices), taken when free or expired, renewed every `renew_every` seconds, re
 
 Taking and renewing are compare-and-swap writes on the local document's `_rev`, so of two workers that race for
 an expired lease exactly one wins; the other waits and tries again. `Validators` runs a `Follower` only while it
-holds the lease (inside `mashang serve`, or as `mashang worker` beside CouchDB).
+holds the lease (inside `mashang serve`, or as `mashang worker` beside CouchDB). The webhook's senders share the
+`Lease` (`server.webhook`, another document), and write down which process holds it (`this_process`), so that a
+gateway restarted on the same machine after a kill -9 takes its dead predecessor's lease at once (`process_ended`)
+instead of waiting for it to expire.
 """
 
 from __future__ import annotations
@@ -35,25 +38,90 @@ def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def _started(pid: int) -> str | None:
+    """When the process `pid` started (clock ticks after boot: with the boot, the pid and the pid namespace it names
+    one process for good, a pid being reused); None when no such process runs, or it has ended and awaits its
+    parent (a zombie), or there is no /proc (not Linux)."""
+    stat = _read_text(f"/proc/{pid}/stat")
+    if stat is None:
+        return None
+    fields = stat.rpartition(")")[2].split()  # after the command's name, which may hold spaces and parentheses
+    if len(fields) < 20 or fields[0] in ("Z", "X"):
+        return None
+    return fields[19]  # field 22 of proc(5): starttime
+
+
+def this_process() -> Doc:
+    """The process a lease document names (`"process"`), for `process_ended`."""
+    namespace: str | None
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = None
+    return {
+        "host": socket.gethostname(),
+        "boot": _read_text("/proc/sys/kernel/random/boot_id"),
+        "namespace": namespace,
+        "pid": os.getpid(),
+        "started": _started(os.getpid()),
+    }
+
+
+def process_ended(doc: Doc) -> bool:
+    """Whether the process a lease document names has ended for sure: one of this machine (the same host name, boot
+    and pid namespace) that no longer runs. False when it may run (another machine's, or one of this machine that
+    cannot be told): its lease is then waited out."""
+    named, here = doc.get("process"), this_process()
+    if not isinstance(named, dict) or not isinstance(named.get("pid"), int) or named.get("started") is None:
+        return False
+    if here["boot"] is None or here["namespace"] is None:
+        return False
+    if any(named.get(key) != here[key] for key in ("host", "boot", "namespace")):
+        return False
+    return _started(named["pid"]) != str(named["started"])
+
+
 class Lease:
-    def __init__(self, store: Store, holder: str, ttl: float = 30.0, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        holder: str,
+        ttl: float = 30.0,
+        now: Callable[[], float] = time.time,
+        local_id: str = LEASE_ID,
+        process: Doc | None = None,
+    ) -> None:
+        """`process` (`this_process()`): written down with the lease, whose holder is then taken as gone once
+        that process has ended (`process_ended`), before its lease expires."""
         self.store = store
         self.holder = holder
         self.ttl = ttl
         self.now = now
+        self.local_id = local_id
+        self.process = process
         self.expires_at = 0.0
 
     async def acquire(self) -> bool:
         """Take (or renew) the lease; False while another holder's lease runs or when another won the race."""
         doc = await self._read()
         now = self.now()
-        if doc is not None and doc.get("holder") != self.holder and _expiry(doc) > now:
+        if doc is not None and doc.get("holder") != self.holder and _expiry(doc) > now and not self._gone(doc):
             return False
         body: Doc = {"holder": self.holder, "expires_at": datetime.fromtimestamp(now + self.ttl, UTC).isoformat()}
+        if self.process is not None:
+            body["process"] = self.process
         if doc is not None:
             body["_rev"] = doc["_rev"]
         try:
-            await self.store.put_local(LEASE_ID, body)
+            await self.store.put_local(self.local_id, body)
         except CouchError as e:
             if e.status == 409:
                 return False
@@ -65,12 +133,19 @@ class Lease:
         doc = await self._read()
         if doc is not None and doc.get("holder") == self.holder:
             with contextlib.suppress(CouchError):
-                await self.store.delete_local(LEASE_ID, doc["_rev"])
+                await self.store.delete_local(self.local_id, doc["_rev"])
         self.expires_at = 0.0
+
+    def held(self) -> bool:
+        """Whether this holder's lease still runs, by this clock (as last taken or renewed)."""
+        return self.now() < self.expires_at
+
+    def _gone(self, doc: Doc) -> bool:
+        return self.process is not None and process_ended(doc)
 
     async def _read(self) -> Doc | None:
         try:
-            return await self.store.get_local(LEASE_ID)
+            return await self.store.get_local(self.local_id)
         except CouchError as e:
             if e.status == 404:
                 return None

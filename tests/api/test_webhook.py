@@ -37,7 +37,7 @@ from server.settings import Settings
 from server.store import open_store
 from server.store.protocol import AllDocsQuery
 from server.store.upsert import read
-from server.webhook import DAY_PREFIX, LOG_DOC, OUTBOX_DOC, STOP_WAIT, day_doc, host_of, resumed, wait_after
+from server.webhook import DAY_PREFIX, LEASE_DOC, LOG_DOC, OUTBOX_DOC, STOP_WAIT, day_doc, host_of, resumed, wait_after
 from tests.api import live
 from tests.api.conftest import SECRET, World, open_world
 from tests.api.live import serve
@@ -944,3 +944,133 @@ def test_a_start_survives_a_kept_delivery_that_is_not_one_and_one_dated_ahead(
             [item] = deliveries(again)["items"]
     assert item["ok"] and item["delivery"] == kept["delivery"] and item["attempt"] == 1
     assert [headers["x-mashang-delivery"] for headers, _body, _at in hook.received] == [kept["delivery"]]
+
+
+# ----- several gateways of one database: only the holder of the webhook's lease delivers -----
+
+
+def several(tmp_path: Path, base: str, on: dict[str, Any]) -> Settings:
+    """A gateway of several on the test's store: quick back-off, and a lease of a second (renewed every 0.33 s)."""
+    fast = {"webhook_backoff_seconds": 0.05, "webhook_backoff_max_seconds": 0.2, "webhook_lease_seconds": 1.0}
+    return hooked(tmp_path, base, run_validators=False, **fast, **on)
+
+
+def wait_received(hook: Receiver, count: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(hook.received) < count:
+        assert time.monotonic() < deadline, hook.received
+        time.sleep(0.02)
+
+
+def once_each(hook: Receiver, back_at: int) -> None:
+    """The receiver, failing its first `back_at` requests, got one delivery under one id, its attempts numbered
+    1, 2, 3 ... each once, and once it was back that delivery once."""
+    attempts = [int(headers["x-mashang-attempt"]) for headers, _, _ in hook.received]
+    assert attempts == list(range(1, len(attempts) + 1)), attempts
+    assert len({headers["x-mashang-delivery"] for headers, _, _ in hook.received}) == 1
+    assert len(hook.received) == back_at + 1, attempts
+
+
+def test_a_gateway_that_starts_while_another_delivers_leaves_the_delivery_to_it(
+    tmp_path: Path, on: dict[str, Any]
+) -> None:
+    """The receiver is down; a second gateway of the database starts while the first retries an alarm. Before, its
+    start resumed that delivery too: the receiver got it from both, each numbering its attempts from the log (the
+    same numbers twice), and once back got it twice. Now the second stands by: the first holds the lease."""
+    hook = Receiver(failures=10**6)
+    with serve(hook.app) as base, gateway(several(tmp_path, base, on)) as one:
+        one.call(write, one.state.store, alarm_doc("S0001", local_now().isoformat()))
+        wait_received(hook, 2)  # tried, failing
+        with gateway(several(tmp_path, base, on)) as two:
+            time.sleep(0.6)  # attempts at 0.05, 0.15, 0.35 ... s: every sender tries meanwhile
+            back_at = hook.failures = len(hook.received)  # the receiver is back
+            wait_for(one, lambda items: any(i["ok"] for i in items))
+            time.sleep(0.5)  # more than the longest wait: another sender would try again meanwhile
+            holding = [one.state.webhook.holding, two.state.webhook.holding]
+            items = deliveries(two)["items"]  # the log is the database's: the same on every gateway
+            assert pending_after(two) == []
+    once_each(hook, back_at)
+    assert holding == [True, False]
+    assert [i["attempt"] for i in items] == list(range(len(hook.received), 0, -1))
+    assert {i["by"] for i in items} == {one.state.webhook.holder}
+
+
+def test_two_gateways_starting_together_resume_a_left_delivery_once(tmp_path: Path, on: dict[str, Any]) -> None:
+    """A delivery left by a gateway that stopped, and two gateways starting together (a deploy): before, both
+    resumed it."""
+    hook = Receiver(failures=10**6)
+    now = local_now()
+    queued = (now - timedelta(minutes=1)).isoformat()
+    doc = alarm_doc("S0001", queued)
+    kept = {"delivery": "01KEPTDELIVERY00000000000", "event": "alarm.new", "alarm": doc, "queued_at": queued}
+    left = {"announced": {doc["_id"]: queued}, "pending": [kept]}
+    local = {OUTBOX_DOC: {"baseline": queued}, day_doc(queued, now): left}
+    asyncio.run(write_offline(tmp_path, on, doc, local=local))  # the store as it was left
+    with (
+        serve(hook.app) as base,
+        gateway(several(tmp_path, base, on)) as one,
+        gateway(several(tmp_path, base, on)) as two,
+    ):
+        wait_received(hook, 2)
+        time.sleep(0.4)
+        back_at = hook.failures = len(hook.received)  # the receiver is back
+        wait_for(one, lambda items: any(i["ok"] for i in items))
+        time.sleep(0.5)
+        holding = [one.state.webhook.holding, two.state.webhook.holding]
+        assert pending_after(two) == []
+    once_each(hook, back_at)
+    assert holding == [True, False]
+    assert hook.received[0][0]["x-mashang-delivery"] == kept["delivery"]
+
+
+def test_an_attempt_whose_gateway_died_is_taken_over_by_a_live_gateway_without_a_restart(
+    tmp_path: Path, on: dict[str, Any]
+) -> None:
+    """Another gateway held the lease, announced an alarm and sent its first attempt, then died (another machine: its
+    process cannot be looked at). Before, the live gateway showed that attempt as sending (发送中) and left the
+    delivery until it restarted itself; now it takes the lease once the dead one's has expired, shows the attempt as
+    interrupted and sends the next one."""
+    hook = Receiver(failures=0)
+    now = local_now()
+    doc = alarm_doc("S0001", now.isoformat())
+    dead = "gateway-b:7:0dead0"
+    delivery = "01DEADGATEWAYDELIVERY0000"
+
+    def lease(seconds: float) -> dict[str, Any]:
+        return {"holder": dead, "expires_at": datetime.fromtimestamp(time.time() + seconds, UTC).isoformat()}
+
+    asyncio.run(
+        write_offline(tmp_path, on, doc, local={OUTBOX_DOC: {"baseline": now.isoformat()}, LEASE_DOC: lease(60)})
+    )
+    with serve(hook.app) as base, gateway(several(tmp_path, base, on)) as alive:
+        assert not alive.state.webhook.holding  # the other gateway's lease runs
+        store = alive.state.store
+        # What the other gateway wrote before it died: the alarm announced, its first attempt going out, its lease
+        # renewed a last time.
+        kept = {"delivery": delivery, "event": "alarm.new", "alarm": doc, "queued_at": now.isoformat()}
+        alive.call(
+            store.put_local,
+            day_doc(doc["created_at"], now),
+            {"announced": {doc["_id"]: now.isoformat()}, "pending": [kept]},
+        )
+        going = {"delivery": delivery, "event": "alarm.new", "alarm": doc["_id"], "shop": "S0001", "attempt": 1}
+        going |= {"of": None, "ok": False, "status": None, "error": None, "at": now.isoformat(), "next_at": None}
+        going |= {"given_up": False, "interrupted": False, "sending": True, "by": dead, "until": now.isoformat()}
+        alive.call(store.put_local, LOG_DOC, {"entries": [going]})
+        [shown] = deliveries(alive)["items"]
+        assert shown["sending"] and shown["by"] == dead
+        held = alive.call(store.get_local, LEASE_DOC)
+        died = time.monotonic()
+        alive.call(store.put_local, LEASE_DOC, {**lease(0.5), "_rev": held["_rev"]})
+        items = wait_for(alive, lambda items: any(i["ok"] for i in items))
+        took = time.monotonic() - died
+        assert alive.state.webhook.holding and pending_after(alive) == []
+    assert 0.4 < took < 5, took  # the lease's last 0.5 s, then the next look at it (every 0.33 s)
+    assert [(i["attempt"], i["ok"], i["interrupted"], i["sending"]) for i in items] == [
+        (2, True, False, False),
+        (1, False, True, False),
+    ]
+    assert items[1]["by"] == dead and items[1]["error"] == "被中止：服务停止 / interrupted: the server stopped"
+    assert items[0]["by"] == alive.state.webhook.holder
+    [(headers, _, _)] = hook.received
+    assert (headers["x-mashang-delivery"], headers["x-mashang-attempt"]) == (delivery, "2")

@@ -4,11 +4,16 @@ the holder stops cleanly (at once) or dies (once its lease has expired)."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from server.store.protocol import Store
 from server.store.sqlite import SqliteStore
-from server.validators.lease import LEASE_ID, Lease, Validators
+from server.validators.lease import LEASE_ID, Lease, Validators, process_ended, this_process
 from tests.validators.builders import self_check
 from tests.validators.world import FAST, as_shop, clock, code, fill, until
 
@@ -78,3 +83,24 @@ async def test_of_two_racing_for_a_free_lease_one_wins(store: Store) -> None:
     assert sum(won) == 1
     holder = (await store.get_local(LEASE_ID))["holder"]
     assert [lease.holder for lease, ok in zip(leases, won, strict=True) if ok] == [holder]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="processes are told apart by /proc")
+async def test_a_lease_whose_process_of_this_machine_ended_is_free_at_once(store: Store) -> None:
+    """The webhook's lease names its process: a gateway restarted after a kill -9 takes its dead predecessor's lease
+    at once. One whose process runs (this one), or that names none (another machine's, an older version's), is
+    waited out."""
+    code = "import json; from server.validators.lease import this_process; print(json.dumps(this_process()))"
+    ended = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout)
+    here = this_process()
+    assert process_ended({"process": ended}) and not process_ended({"process": here})
+    assert not process_ended({}) and not process_ended({"process": {**ended, "host": "another-machine"}})
+    for named, free in ((ended, True), (here, False), (None, False)):
+        gone = Lease(store, "gone", ttl=30, local_id="test-lease", process=named)
+        assert await gone.acquire()
+        taker = Lease(store, "taker", ttl=30, local_id="test-lease", process=this_process())
+        assert await taker.acquire() is free
+        if free:
+            await taker.release()
+        else:
+            await gone.release()
