@@ -130,9 +130,9 @@ def test_a_grid_worker_removes_a_patrol_photo_after_a_reload_and_retakes_it(
         page.wait_for_timeout(500)
     page.wait_for_selector('[data-sync-state="synced"][data-pending="0"]')
     assert set(server_photos(gateway, serious)) - before == {retaken}
-    # Online all along: never 「联网后自动上传」; once up, the list says the alarm is on its way (巡查已上传，报警即将送达
-    # 安监所, as the e-file), then, once the server's alarm is on the phone, that the office was alarmed, as the form
-    # promised.
+    # Online all along: never 「联网后自动上传」; once up, the list says the alarm is on its way
+    # (巡查已上传，报警即将送达安监所, as the e-file), then, once the server's alarm is on the phone, that the office
+    # was alarmed, as the form promised.
     page.wait_for_selector('[data-flash][data-saved="answered"]')
     assert page.inner_text("[data-flash]") == "巡查已上传，已向安监所报警。"
     assert held_photos(page) == 0
