@@ -741,7 +741,9 @@ def test_a_restart_resumes_the_back_off_where_it_was_and_keeps_its_deadline(tmp_
     assert {headers["x-mashang-delivery"] for headers, _, _ in hook.received} == {delivery}
     first, last = hook.received[0][2], hook.received[-1][2]
     assert restarted - first > 0.5 and last > restarted  # tried on after the restart ...
-    assert last - first <= window + 0.1, (first, restarted, last)  # ... within the window of its first attempt
+    # ... within the window of its first attempt. An attempt due inside it may go out late on a loaded machine (0.34 s
+    # was seen); a window begun again at the restart would put the last one a whole restart's time after it.
+    assert last - first <= window + (restarted - first) / 2, (first, restarted, last)
 
 
 class SlowLog:
