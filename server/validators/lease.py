@@ -4,9 +4,9 @@ to devices), taken when free or expired, renewed every `renew_every` seconds, re
 Taking and renewing are compare-and-swap writes on the local document's `_rev`, so of two workers that race for
 an expired lease exactly one wins; the other waits and tries again. `Validators` runs a `Follower` only while it
 holds the lease (inside `mashang serve`, or as `mashang worker` beside CouchDB). The webhook's senders share the
-`Lease` (`server.webhook`, another document), and write down which process holds it (`this_process`), so that a
+`Lease` (`server.webhook`, another document). Both write down which process holds it (`this_process`), so that a
 gateway restarted on the same machine after a kill -9 takes its dead predecessor's lease at once (`process_ended`)
-instead of waiting for it to expire.
+instead of waiting for it to expire: scores and alarms are derived again from the restart on, not 30 s later.
 """
 
 from __future__ import annotations
@@ -172,7 +172,8 @@ class Validators:
         renew_every: float = 10.0,
     ) -> None:
         self.follower = Follower(store, clock, options)
-        self.lease = Lease(store, holder or default_holder(), ttl)
+        # Its process named, so that a gateway restarted after a kill -9 derives at once, not after the dead one's ttl.
+        self.lease = Lease(store, holder or default_holder(), ttl, process=this_process())
         self.renew_every = renew_every
         self.holding = False
         self._task: asyncio.Task[None] | None = None

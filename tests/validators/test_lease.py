@@ -104,3 +104,27 @@ async def test_a_lease_whose_process_of_this_machine_ended_is_free_at_once(store
             await taker.release()
         else:
             await gone.release()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="processes are told apart by /proc")
+async def test_a_gateway_restarted_after_a_kill_derives_at_once(tmp_path: Path) -> None:
+    """The validators' lease left by a gateway killed on this machine (its process ended, its lease 30 s from
+    expiring): the restarted gateway's validators take it at their first try and project, not 30 s later."""
+    script = "import json; from server.validators.lease import this_process; print(json.dumps(this_process()))"
+    ended = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, check=True).stdout)
+    store = await SqliteStore.open(tmp_path / "data", revs_limit=1000)
+    restarted = Validators(store, holder="restarted", clock=clock, options=FAST, ttl=30, renew_every=30)
+    try:
+        assert await Lease(store, "killed", ttl=30, process=ended).acquire()
+        await fill(store, shops=2)
+        restarted.start()
+
+        async def holds() -> bool:
+            return restarted.holding
+
+        await until(holds)
+        await restarted.follower.settled()
+        assert restarted.follower.counters.projected >= 2
+    finally:
+        await restarted.stop()
+        await store.close()
