@@ -91,7 +91,15 @@ def _names(view: View) -> tuple[dict[str, str], dict[str, str]]:
     return communities, grids
 
 
+def contact_cells(contact: Any) -> tuple[Cell, Cell]:
+    """A shop's responsible person (负责人) and phone (联系电话), each empty when not registered."""
+    known = contact if isinstance(contact, dict) else {}
+    return known.get("name"), known.get("phone")
+
+
 def shops_table(view: View) -> Table:
+    """The registry as the office keeps it, a shop a row: its columns import again (`server.importer.HEADERS`), the
+    contact included."""
     communities, grids = _names(view)
 
     async def rows() -> AsyncIterator[Sequence[Cell]]:
@@ -104,6 +112,7 @@ def shops_table(view: View) -> Table:
                 CATEGORY_NAME.get(str(doc.get("category")), doc.get("category")),
                 communities.get(str(doc.get("community")), doc.get("community")),
                 grids.get(str(doc.get("grid")), doc.get("grid")),
+                *contact_cells(doc.get("contact")),
                 "在营" if doc.get("status") == "active" else "已关闭",
                 "是" if doc.get("owner_activated") else "否",
                 score.get("points"),
@@ -112,8 +121,8 @@ def shops_table(view: View) -> Table:
                 score.get("open_hazards"),
             )
 
-    header = ("店铺编号", "店铺名称", "地址", "类别", "社区", "网格", "状态", "店主已激活", "安全积分", "排名")
-    return Table("shops", (*header, "红黑榜", "未销号隐患"), rows())
+    header = ("店铺编号", "店铺名称", "地址", "类别", "社区", "网格", "负责人", "联系电话", "状态", "店主已激活")
+    return Table("shops", (*header, "安全积分", "排名", "红黑榜", "未销号隐患"), rows())
 
 
 def _within(moment: Any, rules: Rules, start: date | None, end: date | None) -> bool:
@@ -313,6 +322,9 @@ def _note(action: dict[str, Any]) -> str:
 
 
 def rankings_table(ranking: dict[str, Any]) -> Table:
+    """The month's list; a black-listed shop, and one with a working group, with its responsible person and phone
+    (`server.office.rankings`), whom the office calls in: the shops the office follows up, no other."""
+
     async def rows() -> AsyncIterator[Sequence[Cell]]:
         for e in ranking["entries"]:
             yield (
@@ -325,6 +337,7 @@ def rankings_table(ranking: dict[str, Any]) -> Table:
                 e.get("points"),
                 e.get("open_hazards"),
                 LIST_NAME.get(str(e.get("list")), ""),
+                *contact_cells(e.get("contact")),
                 "是" if e.get("working_group") else "",
                 *(
                     (talk_text(e.get("followup")), inspection_text(e.get("followup")))
@@ -336,8 +349,9 @@ def rankings_table(ranking: dict[str, Any]) -> Table:
                 group_text(e.get("followup"), bool(e.get("working_group"))),
             )
 
-    header = ("月份", "排名", "店铺编号", "店铺名称", "社区", "网格", "安全积分", "未销号隐患", "红黑榜")
-    return Table(f"rankings-{ranking['month']}", (*header, "专班整治", "约谈", "专项检查", "专班整治情况"), rows())
+    header = ("月份", "排名", "店铺编号", "店铺名称", "社区", "网格", "安全积分", "未销号隐患", "红黑榜", "负责人")
+    more = ("联系电话", "专班整治", "约谈", "专项检查", "专班整治情况")
+    return Table(f"rankings-{ranking['month']}", (*header, *more), rows())
 
 
 def _groups_off_list(entries: Iterable[dict[str, Any]]) -> list[str]:

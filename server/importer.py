@@ -5,6 +5,12 @@ Rules (the validation report says which applied to each row):
   网格/grid, and common variants such as 商户名称, 社区名称, 网格名称: `HEADERS`); a trailing note in brackets
   ("店铺名称（必填）") and a `*` are ignored. Name, address and grid are required. A column the import does not know
   is ignored, and the report's `warnings` name it (so does a file with no community or no code column).
+- The shop's responsible person and phone (负责人 or 联系人, 电话, 联系电话 or 手机, and variants: `HEADERS`) are its
+  `contact`, whom the office calls in when it is black-listed (约谈). A phone is written as `clean_phone` writes it
+  (full-width digits made plain, a leading apostrophe Excel keeps for text dropped); one that is no phone number
+  (letters, two numbers in a cell, too few or too many digits) refuses the row with a reason. An empty cell keeps the
+  person or phone registered (the import never removes a contact: the registry desk's form does); a row that names
+  another person and leaves the phone empty keeps the phone registered, and a warning asks to check it.
 - Surveys seldom have shop codes: a row with none (an empty cell, or no code column) is given one (`Codes`): the shop
   already registered in reach under the same name and address keeps its code (importing the file again makes no
   second shop), else the next free code of the district-wide sequence `S0001`, `S0002`, … after the highest one the
@@ -33,8 +39,8 @@ Rules (the validation report says which applied to each row):
   rows are refused, and a warning names both, unless the import is told to create such ones (`create_similar`).
 - A code seen twice in the file: a row repeating the code of an accepted row is refused as a duplicate (a refused
   row does not count: a corrected row further down is taken). A code already in the registry updates that shop
-  (name, address, category; a new grid moves it); a row that changes none of them is counted as unchanged, in the
-  dry run as in the run.
+  (name, address, category, contact; a new grid moves it); a row that changes none of them is counted as unchanged,
+  in the dry run as in the run.
 - The header is the first row naming the required columns among the first `HEADER_SEARCH` rows with a value: a
   survey's title row above it ("幸福街道店铺安全普查表", often merged across the columns) is passed over, and a warning
   says so.
@@ -65,7 +71,7 @@ from pydantic import ValidationError
 from server.errors import CouchError, bad_request, too_large
 from server.exports import CATEGORY_NAME
 from server.models.common import KEY, PARTITION, reason_of
-from server.models.registry import Shop, shop_doc_id
+from server.models.registry import CONTACT_HELP, Shop, clean_phone, shop_doc_id
 from server.registry import Registry, shipped_documents
 from server.validators import rules as R
 from server.validators.context import load_rules
@@ -79,7 +85,7 @@ HEADER_SEARCH: Final = 10  # rows with a value looked through for the header (ti
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLS_TYPE: Final = "application/vnd.ms-excel"
 OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Excel 97-2003 workbook (or a password-protected XLSX)
-FIELDS: Final = ("code", "name", "address", "category", "community", "grid")
+FIELDS: Final = ("code", "name", "address", "category", "community", "grid", "contact_name", "contact_phone")
 REQUIRED: Final = ("name", "address", "grid")  # a row without a code is given one
 # Headers as surveys write them, compared once a trailing note in brackets and `*` are taken off (`_header`).
 HEADERS: Final = {
@@ -115,8 +121,46 @@ HEADERS: Final = {
     "category": ("category", "type", "类别", "类型", "行业", "经营类别", "店铺类别", "商户类别", "行业类别", "业态"),
     "community": ("community", "社区", "所属社区", "社区名称", "社区名", "社区编号", "所属社区名称"),
     "grid": ("grid", "网格", "所属网格", "网格名称", "网格名", "网格编号", "所属网格名称"),
+    "contact_name": (
+        "contact",
+        "contact person",
+        "contact name",
+        "person in charge",
+        "responsible person",
+        "负责人",
+        "负责人姓名",
+        "联系人",
+        "联系人姓名",
+        "店主",
+        "店主姓名",
+        "经营者",
+        "经营者姓名",
+    ),
+    "contact_phone": (
+        "phone",
+        "phone number",
+        "telephone",
+        "tel",
+        "mobile",
+        "contact phone",
+        "电话",
+        "联系电话",
+        "电话号码",
+        "手机",
+        "手机号",
+        "手机号码",
+        "联系手机",
+        "负责人电话",
+        "负责人手机",
+        "联系人电话",
+        "联系人手机",
+        "店主电话",
+        "店主手机",
+    ),
 }
-LABELS: Final = dict(zip(FIELDS, ("店铺编号", "店铺名称", "地址", "类别", "社区", "网格"), strict=True))
+LABELS: Final = dict(
+    zip(FIELDS, ("店铺编号", "店铺名称", "地址", "类别", "社区", "网格", "负责人", "联系电话"), strict=True)
+)
 # The survey's words for a category, as templates match them (`server/demo/names.py` uses the same words and codes;
 # the exports' names of the categories, `server.exports.CATEGORY_NAME`, are among them, so an export imports again).
 # A word none of these is (美甲, 手机维修) makes the shop `other`, with a warning (`_plan`).
@@ -209,6 +253,8 @@ _FORMAT: Final = {
     "code": "店铺编号只能用英文字母、数字、- 和 _（不能有空格或汉字），例如 S0001。",
     "name": "店铺名称最多 200 字。",
     "address": "地址最多 200 字。",
+    "contact_name": CONTACT_HELP["name"],
+    "contact_phone": CONTACT_HELP["phone"],
 }
 _TYPO: Final = "请检查是否写错；要新建，请勾选“自动新建表中未登记的社区和网格”。"
 # Its English, after the name: enough English words that the English screen tells this part (`reasonIn`).
@@ -470,9 +516,11 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
         read = "、".join(cell.strip() for cell in header[:12] if cell.strip())
         raise bad_request(
             f"表头缺少必填的列：{'、'.join(LABELS[name] for name in missing)}。表头须有 店铺名称、地址、网格"
-            f"（店铺编号、类别、社区可选；没有编号的店铺自动编号），现在读到的是：{read}。可下载导入模板对照。"
+            f"（店铺编号、类别、社区、负责人、联系电话可选；没有编号的店铺自动编号），现在读到的是：{read}。"
+            "可下载导入模板对照。"
             f"missing columns: {', '.join(f'{name} ({LABELS[name]})' for name in missing)}; the header needs the "
-            "shop name, address and grid columns (code, category and community are optional): see the template"
+            "shop name, address and grid columns (code, category, community, contact person and phone are "
+            "optional): see the template"
         )
     used = set(columns.values())
     ignored = [cell.strip() for i, cell in enumerate(header) if cell.strip() and i not in used]
@@ -481,7 +529,8 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
         known = "、".join(LABELS.values())
         warnings.append(
             f"这些列不会导入（不是 {known} 之一）：{'、'.join(ignored)}。"
-            f"columns ignored (only the shop code, name, address, category, community and grid are imported): "
+            "columns ignored (only the shop code, name, address, category, community, grid, contact person and "
+            f"phone are imported): "
             f"{', '.join(ignored)}"
         )
     if "code" not in columns:
@@ -686,6 +735,7 @@ class Importer:
             "grid": place.grid,
             "status": "active",
             "owner_activated": False,
+            "contact": row_contact(v, current),
         }
         if self._elsewhere(current["community"] if current else None):
             # Shop codes are district-wide: that this one is taken cannot be hidden, but not where.
@@ -702,13 +752,15 @@ class Importer:
         except ValidationError as e:
             loc = e.errors(include_url=False)[0]["loc"]
             name = str(loc[0]) if loc else "row"
-            name = "code" if name == "_id" else name
+            name = "code" if name == "_id" else f"contact_{loc[1]}" if name == "contact" and len(loc) > 1 else name
             return self._refused(row, name, f"{_FORMAT.get(name, '这一格的内容不符合要求。')}{reason_of(e)}")
         await self._create(place)  # the row is taken: now its new community and grid are made
         if coded is None:
             line, name = row.line, v["name"]
             said = other_category(line, name, word) if current is None else kept_category(line, name, word, category)
             report.warnings.append(said)
+        if (kept := kept_phone(row, current)) is not None:
+            report.warnings.append(kept)
         self.first_line[code] = row.line
         self.taken_places.setdefault((v["name"], v["address"]), code)
         if given:
@@ -717,7 +769,7 @@ class Importer:
             report.created += 1
         elif current["grid"] != place.grid:
             report.moved += 1
-        elif all(current.get(k) == shop[k] for k in ("name", "address", "category")):
+        elif all(current.get(k) == shop[k] for k in ("name", "address", "category", "contact")):
             report.unchanged += 1
             return None
         else:
@@ -929,6 +981,32 @@ class Importer:
                     entry["code"] = code
             shop = {**shop, "code": code}
         return shop
+
+
+def row_contact(values: dict[str, str], current: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The row's contact: the person and the phone its cells give, an empty cell (or no such column) keeping what
+    the shop registered (`current`) has; None when neither is known."""
+    kept = (current or {}).get("contact") or {}
+    phone = clean_phone(values.get("contact_phone", "").removeprefix("'"))  # Excel's text mark, as an export has it
+    contact = {"name": values.get("contact_name") or kept.get("name"), "phone": phone or kept.get("phone")}
+    return contact if contact["name"] or contact["phone"] else None
+
+
+def kept_phone(row: Row, current: dict[str, Any] | None) -> str | None:
+    """The warning for a row naming another person than the registered one with an empty phone cell: the phone
+    registered is kept, and may be the person's of before."""
+    kept = (current or {}).get("contact") or {}
+    said = row.values.get("contact_name")
+    if not said or not kept.get("name") or said == kept["name"] or not kept.get("phone"):
+        return None
+    if row.values.get("contact_phone"):
+        return None
+    return (
+        f"第 {row.line} 行“{row.values['name']}”的负责人由“{kept['name']}”改为“{said}”，联系电话一格空着，"
+        "沿用原登记的电话：请核对是否仍是这个号码。"
+        f"line {row.line}: the contact person changes from {kept['name']} to {said} with an empty phone cell, so the "
+        "phone registered is kept: check that it is still the number"
+    )
 
 
 def category_code(label: str) -> str | None:

@@ -15,13 +15,16 @@ from pydantic import ValidationError
 
 from server.accounts import user_doc_id
 from server.errors import CouchError, bad_request, conflict, not_found
-from server.models.common import reason_of
+from server.models.common import describe, reason_of
 from server.models.registry import (
+    CONTACT_HELP,
     MAX_MOVES,
     Community,
+    Contact,
     Grid,
     Shop,
     Subdistrict,
+    clean_phone,
     community_doc_id,
     grid_doc_id,
     shop_doc_id,
@@ -238,7 +241,7 @@ class Registry:
             self.forget()
 
     async def edit_shop(self, code: str, changes: dict[str, Any]) -> Doc:
-        """Change a shop's name, address, category or status (closed shops leave the ranking)."""
+        """Change a shop's name, address, category, contact or status (closed shops leave the ranking)."""
         shop = await self.shop(code)
         if shop is None:
             raise not_found(f"No shop {code}.")
@@ -301,6 +304,33 @@ def checked(
         return model.model_validate({k: v for k, v in doc.items() if k != "_rev"}).to_doc()
     except ValidationError as e:
         raise bad_request(reason_of(e)) from None
+
+
+def contact_of(given: Any) -> dict[str, Any] | None:
+    """A shop's `contact` as the office's form or API sends it, `{"name", "phone"}` (either may be empty or absent),
+    as the shop stores it: the name trimmed, the phone as `clean_phone` writes it, None for no contact (null, or
+    both empty). A 400 names the field, Chinese first (`CONTACT_HELP`), then the model's reason."""
+    if given is None:
+        return None
+    if not isinstance(given, dict):
+        raise bad_request('contact: must be an object {"name", "phone"}, or null for none')
+    unknown = sorted(set(given) - {"name", "phone"})
+    if unknown:
+        raise bad_request(f"contact.{unknown[0]}: unknown field (a contact has a name and a phone)")
+    for key in ("name", "phone"):
+        if given.get(key) is not None and not isinstance(given[key], str):
+            raise bad_request(f"contact.{key}: must be a string")
+    name = str(given.get("name") or "").strip() or None
+    phone = clean_phone(str(given.get("phone") or "")) or None
+    if name is None and phone is None:
+        return None
+    try:
+        return Contact.model_validate({"name": name, "phone": phone}).model_dump(mode="json")
+    except ValidationError as e:
+        error = e.errors(include_url=False)[0]
+        key = str(error["loc"][0])
+        english = describe(error["type"], ("contact", key), error["msg"])
+        raise bad_request(f"contact.{key}: {CONTACT_HELP.get(key, '')}{english}") from None
 
 
 def no_grid_worker(worker: str) -> str:

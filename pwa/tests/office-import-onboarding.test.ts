@@ -60,7 +60,7 @@ describe('the import template', () => {
     expect(lines).toHaveLength(1);
     // The import reads a heading with its note in brackets taken off (server/importer.py `_header`).
     const bare = TEMPLATE_HEADINGS.map((cell) => cell.replace(/（[^（）]*）$/, ''));
-    expect(bare).toEqual(['店铺编号', '店铺名称', '地址', '类别', '社区', '网格']);
+    expect(bare).toEqual(['店铺编号', '店铺名称', '地址', '类别', '社区', '网格', '负责人', '联系电话']);
     expect(lines[0]).toBe(TEMPLATE_HEADINGS.map((c) => `"${c}"`).join(','));
   });
 });

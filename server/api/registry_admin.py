@@ -22,7 +22,7 @@ from server.import_jobs import KEEP_JOBS, ImportJobs
 from server.importer import MAX_BYTES, Report, category_code, parse, too_big, unknown_category
 from server.models.registry import Shop, community_doc_id, grid_doc_id, shop_doc_id
 from server.office.reach import Reach
-from server.registry import no_grid_worker
+from server.registry import contact_of, no_grid_worker
 from server.store.protocol import Doc, Store
 from server.store.reads import docs_with_prefix
 
@@ -116,12 +116,14 @@ async def list_shops(request: Request) -> Response:
 
 
 async def create_shop(request: Request) -> Response:
-    """`POST /api/office/shops {code, name, address, category, grid}`: 201 with the shop."""
+    """`POST /api/office/shops {code, name, address, category, grid, contact?}`: 201 with the shop; `contact` is
+    `{"name", "phone"}`, its responsible person (负责人) and phone."""
     principal, reach = await office(request)
     body = await read_object(request)
-    fields = {name: text_field(body, name, 200) for name in ("code", "name", "address", "grid")}
+    fields: dict[str, Any] = {name: text_field(body, name, 200) for name in ("code", "name", "address", "grid")}
     fields["grid"] = await _grid_code(request, reach, fields["grid"])
     fields["category"] = _category(body) if body.get("category") is not None else "other"
+    fields["contact"] = contact_of(body.get("contact"))
     shop = await registry_of(request).create_shop(fields, (await office_view(request)).today())
     request.app.state.authenticator.forget()
     await audited(
@@ -131,18 +133,24 @@ async def create_shop(request: Request) -> Response:
 
 
 async def edit_shop(request: Request) -> Response:
-    """`PATCH /api/office/shops/{code} {name?, address?, category?, grid?}`; a new grid moves the shop."""
+    """`PATCH /api/office/shops/{code} {name?, address?, category?, grid?, contact?}`; a new grid moves the shop;
+    `contact` (`{"name", "phone"}`) replaces the shop's, and null (or both empty) removes it. The audit log says that
+    the contact changed, never the name or number (the log is kept for good; a number replaced must not stay in it)."""
     principal, reach = await office(request)
     body = await read_object(request)
-    unknown = set(body) - {*SHOP_FIELDS, "grid"}
+    unknown = set(body) - {*SHOP_FIELDS, "grid", "contact"}
     if unknown:
-        raise bad_request(f"{sorted(unknown)[0]}: not a field the office edits here (name, address, category, grid)")
+        raise bad_request(
+            f"{sorted(unknown)[0]}: not a field the office edits here (name, address, category, grid, contact)"
+        )
     code = request.path_params["code"]
     registry = registry_of(request)
     await reach.shop(registry.store, code)
     changes: dict[str, Any] = {name: text_field(body, name, 200) for name in SHOP_FIELDS if name in body}
     if "category" in changes:
         changes["category"] = _category(body)
+    if "contact" in body:
+        changes["contact"] = contact_of(body["contact"])
     if "grid" in body:
         shop = await registry.shop(code)
         if shop is None:
@@ -154,10 +162,17 @@ async def edit_shop(request: Request) -> Response:
     else:
         before = await registry.shop(code) if changes else None
     shop = await registry.edit_shop(code, changes)
-    changed = [f"{k}: {v}" for k, v in changes.items() if before is not None and before.get(k) != v]
+    changed = [f"{k}: {_said(k, v)}" for k, v in changes.items() if before is not None and before.get(k) != v]
     if changed:
         await audited(request, principal, "shop_changed", shop_doc_id(code), "; ".join(changed))
     return json_response(request, _shop_out(shop))
+
+
+def _said(name: str, value: Any) -> Any:
+    """A changed field as the audit log says it: the contact only as changed or removed."""
+    if name != "contact":
+        return value
+    return "removed" if value is None else "changed"
 
 
 def _category(body: dict[str, Any]) -> str:

@@ -186,7 +186,9 @@ def _entry(
 ) -> dict[str, Any]:
     """An entry with the shop's name, community and grid (codes and names) and working-group flag; a black-listed
     one also with its `followup` (null: nothing recorded yet) and what is `outstanding`, and so is one off the list
-    with a working group there (`followups.off_list`: nothing outstanding)."""
+    with a working group there (`followups.off_list`: nothing outstanding). Those, and a shop flagged for a working
+    group, carry the shop's `contact` (its 负责人 and phone, null when not registered): the office calls them in;
+    the other shops' entries have none (a list on the screen or in an export names no one it need not)."""
     code = entry["shop"]
     shop = view.shops.get(code)
     registry = shop.doc if shop and shop.doc else {}
@@ -204,6 +206,8 @@ def _entry(
         out.update(followup=followup, outstanding=followups.outstanding(followup, code in group))
     elif followup is not None:
         out.update(followup=followup, outstanding=[])
+    if "followup" in out or code in group:
+        out["contact"] = registry.get("contact")
     return out
 
 

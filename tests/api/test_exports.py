@@ -91,7 +91,7 @@ def test_shops_csv_and_xlsx_hold_every_shop_with_its_score(
     assert [r[0] for r in rows[1:]] == [f"S{n:04d}" for n in range(1, 31)]
     scores = {d["shop"]: d for d in docs_of(district, {"score"})}
     for row in rows[1:]:
-        assert int(row[8]) == scores[row[0]]["points"] and int(row[9]) == scores[row[0]]["rank"]
+        assert int(row[10]) == scores[row[0]]["points"] and int(row[11]) == scores[row[0]]["rank"]
     # The category in words (餐饮), as the office's screens say it, not its code (food).
     assert not [r[3] for r in rows[1:] if re.fullmatch(r"[a-z_]+", r[3])] and "餐饮" in {r[3] for r in rows[1:]}
 

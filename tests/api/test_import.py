@@ -262,14 +262,16 @@ def test_renamed_and_annotated_headers_are_read_and_ignored_columns_and_ambiguou
     made = communities(world)
     yi = made["乙社区"]
 
-    header = ["店铺编号（必填）", "商户名称(必填)", "*地址", "类别", "社区名称", "网格名称", "联系电话"]
-    rows = [header, ["B0002", "乙二店", "乙路2号", "超市", "乙社区", "第一网格", "13800138000"]]
+    header = ["店铺编号（必填）", "商户名称(必填)", "*地址", "类别", "社区名称", "网格名称", "联系电话", "营业执照号"]
+    rows = [header, ["B0002", "乙二店", "乙路2号", "超市", "乙社区", "第一网格", "13800138000", "92330106MA2X"]]
     report = run(world, csv_bytes(rows), "text/csv")
     assert (report["created"], report["refused"]) == (1, 0), report["errors"]
-    assert any("联系电话" in w for w in report["warnings"]) and report["errors"] == []
+    [ignored] = [w for w in report["warnings"] if "营业执照号" in w]
+    assert ignored.endswith("phone are imported): 营业执照号") and report["errors"] == []  # the phone is imported
     after = shops(world)
     assert (after["B0002"]["community"], after["B0002"]["grid"]) == (yi["code"], yi["grids"][0]["code"])
     assert after["B0002"]["name"] == "乙二店" and after["B0002"]["category"] == "retail"
+    assert after["B0002"]["contact"] == {"name": None, "phone": "13800138000"}
 
     # No community column: a grid name two communities have is refused, a name only one has is found.
     header = ["店铺名称", "店铺编号", "地址", "网格"]

@@ -39,7 +39,7 @@ def test_every_refused_row_and_every_warning_has_its_english(world: World) -> No
     ]
     assert run(world, csv_bytes(setup), "text/csv", "?create=1")["created"] == 4
 
-    extra = ["负责人", "联系电话", "营业执照号", "从业人数", "经营面积", "备注"]  # many Chinese columns ignored
+    extra = ["法定代表人", "营业执照号", "从业人数", "经营面积", "备注"]  # many Chinese columns ignored
     rows: list[list[Any]] = [
         ["幸福街道店铺安全普查表"],  # a title above the header
         [*HEADER, *extra],
@@ -81,8 +81,8 @@ def test_every_refused_row_and_every_warning_has_its_english(world: World) -> No
         "registry lacks"
     )
     assert english_of(report["warnings"][1]) == (
-        "columns ignored (only the shop code, name, address, category, community and grid are imported): "
-        + ", ".join(extra)
+        "columns ignored (only the shop code, name, address, category, community, grid, contact person and phone are "
+        "imported): " + ", ".join(extra)
     )
 
     # Creating what the file names: a grid needs its community, and a name one character from one in reach is held.
@@ -132,7 +132,7 @@ def test_every_refused_file_and_failed_job_has_its_english(world: World) -> None
     assert english_of(reasons[5]) == "the CSV is neither UTF-8, GB18030 nor UTF-16 text"
     assert english_of(reasons[9]) == (
         "missing columns: address (地址), grid (网格); the header needs the shop name, address and grid columns "
-        "(code, category and community are optional): see the template"
+        "(code, category, community, contact person and phone are optional): see the template"
     )
 
     # A job the server lost or stopped on, and one no longer kept.

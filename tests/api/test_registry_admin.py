@@ -33,6 +33,7 @@ def test_create_edit_close_and_reopen_a_shop(world: World) -> None:
         "closures": [],
         "opened": today,
         "moves": [],
+        "contact": None,  # none given
     }
     assert resp.json() == {**new, **registered}
     assert world.client.post("/api/office/shops", json=new, headers=h).status_code == 409

@@ -1,6 +1,7 @@
 // The shapes of the documents the grid screens read from the local database (wire format v1).
 // Only the fields these screens use; the server's pydantic models (server/models/) are the reference.
 
+import type { Contact } from '../contact';
 import type { AnswerValue, Severity, TemplateItem } from '../items';
 
 export type { AnswerValue, Severity, TemplateItem };
@@ -24,6 +25,8 @@ export interface ShopDoc extends Doc {
   owner_activated: boolean;
   /** The day the office registered it (YYYY-MM-DD); absent for a shop registered before the day was noted. */
   opened?: string | null;
+  /** Its responsible person (负责人) and phone, as the office registered them; absent or null: none. */
+  contact?: Contact | null;
 }
 
 export interface Answer {

@@ -1,5 +1,6 @@
-// `/grid/s/{code}`: the shop's safety e-file (安全电子档案): score, alarms, hazards with their deadlines and
-// fixes, the history of self-checks, patrols, rectifications and verifications with photos, and the actions.
+// `/grid/s/{code}`: the shop's safety e-file (安全电子档案): its 负责人 and phone to call, score, alarms, hazards with
+// their deadlines and fixes, the history of self-checks, patrols, rectifications and verifications with photos, and
+// the actions.
 import { h } from '../dom';
 import type { View } from '../views';
 import { uploadState, whileShown } from '../db';
@@ -29,6 +30,7 @@ import {
   type PendingAlarm,
   type ShopFile,
 } from './due';
+import { contactOf, phoneLink } from '../contact';
 import { joinList } from '../i18n';
 import { namesHazard } from '../owner-hazards';
 import { gt } from './i18n';
@@ -39,6 +41,16 @@ import { shanghaiDay } from '../ulid';
 
 export function shopHref(code: string, sub = ''): string {
   return `/grid/s/${encodeURIComponent(code)}${sub}`;
+}
+
+/** The shop's 负责人 and phone as the office registered them, the phone a link that dials it (the shop is shut, the
+ *  owner is out): nothing when none is registered. */
+export function contactLine(value: unknown): HTMLElement | null {
+  const contact = contactOf(value);
+  if (!contact) return null;
+  const phone = phoneLink(contact.phone);
+  return h('p', { class: 'g-contact', 'data-contact': '' },
+    gt('efile.contact'), ' ', contact.name ?? '', contact.name && phone ? ' · ' : '', phone);
 }
 
 function hazardStatus(hazard: HazardDoc, today: string): HTMLElement {
@@ -326,6 +338,7 @@ function render(file: ShopFile, district: District, upload: Upload): HTMLElement
   return [
     h('h1', { 'data-shop-name': '' }, file.shop.name),
     h('p', { class: 'shop-code' }, `${code} · ${file.shop.address}`),
+    contactLine(file.shop.contact),
     h(
       'p',
       { class: 'muted' },

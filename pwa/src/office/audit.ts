@@ -113,7 +113,9 @@ const PATTERNS: [RegExp, (...m: string[]) => string][] = [
   [/^device (.*): (\d+) stored, (\d+) already there, (\d+) refused$/, (d, a, b, c) => `设备 ${d}：保存 ${a}，服务器已有 ${b}，拒绝 ${c}`],
 ];
 
-const CHANGED: Record<string, string> = { name: '名称', address: '地址', category: '类别' };
+const CHANGED: Record<string, string> = { name: '名称', address: '地址', category: '类别', contact: '负责人及电话' };
+// The server logs that a shop's contact changed, never the person or the number.
+const CONTACT_CHANGE: Record<string, string> = { changed: '已修改', removed: '已删除' };
 
 function detailWords(text: string): string {
   const known = /^(.*?)( \(a known device\))?$/.exec(text);
@@ -124,9 +126,11 @@ function detailWords(text: string): string {
     const m = pattern.exec(text);
     if (m) return say(...m.slice(1).map((part) => part ?? ''));
   }
-  // A shop's changes: "name: 新名; address: 新址".
-  const parts = text.split('; ').map((part) => /^(name|address|category): (.*)$/s.exec(part));
-  if (parts.every((m) => m !== null)) return parts.map((m) => `${CHANGED[m![1]!]}：${m![2]}`).join('；');
+  // A shop's changes: "name: 新名; address: 新址; contact: changed".
+  const parts = text.split('; ').map((part) => /^(name|address|category|contact): (.*)$/s.exec(part));
+  if (parts.every((m) => m !== null)) {
+    return parts.map((m) => `${CHANGED[m![1]!]}：${m![1] === 'contact' ? CONTACT_CHANGE[m![2]!] ?? m![2] : m![2]}`).join('；');
+  }
   return text;
 }
 

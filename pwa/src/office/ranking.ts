@@ -1,8 +1,10 @@
 // The red/black list (安全生产红黑榜): the current ranking and the monthly snapshots, the working-group flags
 // (black-listed again and again → 专班整治), and publishing a month so the public sees it. A district's sub-district
 // ranks up to 30,000 shops: each table asks the server for a page, the whole list's with a list and a search.
-// The black list's rows say what the office did about each shop (黑榜跟进: 约谈, 专项检查, 专班整治) and record it.
+// The black list's rows say what the office did about each shop (黑榜跟进: 约谈, 专项检查, 专班整治) and record it, and
+// whom to call in: the shop's 负责人 and phone (a link that dials it), as the registry holds them.
 import { h } from '../dom';
+import { contactOf, phoneLink, type Contact } from '../contact';
 import { navigate } from '../router';
 import { shanghaiDay, shiftMonth } from '../ulid';
 import { get, qs, send } from './api';
@@ -91,6 +93,8 @@ export interface RankRow {
    *  still there when the month began, and nothing to do but record its end. */
   followup?: FollowUp | null;
   outstanding?: FollowUpKind[];
+  /** The shop's responsible person and phone (null: not registered), on the rows the office follows up only. */
+  contact?: Contact | null;
 }
 
 /** The counts of the whole month's list, whatever page or filter is shown. */
@@ -139,9 +143,18 @@ function shopCell(r: RankRow): HTMLElement {
   );
 }
 
+/** A followed-up row's 负责人 and phone, the phone a link that dials it; 未登记 when the registry has neither. */
+export function contactCell(r: RankRow): HTMLElement {
+  const contact = contactOf(r.contact);
+  if (!contact) return h('span', { class: 'muted', 'data-contact': r.shop }, ot('ranking.noContact'));
+  const phone = phoneLink(contact.phone);
+  return h('span', { 'data-contact': r.shop }, contact.name ?? '', contact.name && phone ? ' ' : '', phone);
+}
+
 /** `withList`: a column saying which list a shop is on (not in the red list's and black list's own tables); in the
  *  working group's table a shop on neither says so (未上榜: flagged, or with a group still there, off the lists);
- *  `follow`: a column of what was done about a black-listed shop (the black list's and working group's tables). */
+ *  `follow`: columns of whom to call in and what was done about a black-listed shop (the black list's and working
+ *  group's tables). */
 function rankTable(rows: RankRow[], attr: string, withList = true, follow?: (r: RankRow) => HTMLElement | string): HTMLElement {
   const neither = attr === 'working-group' ? ot('ranking.none') : '';
   const columns: Column<RankRow>[] = [
@@ -157,7 +170,7 @@ function rankTable(rows: RankRow[], attr: string, withList = true, follow?: (r: 
         r.list ? badge(ot(r.list === 'red' ? 'ranking.red' : 'ranking.black'), `list ${r.list}`) : neither,
     });
   }
-  if (follow) columns.push({ label: ot('followup.column'), cell: follow });
+  if (follow) columns.push({ label: ot('ranking.contact'), cell: contactCell }, { label: ot('followup.column'), cell: follow });
   return table(columns, rows, { 'data-ranking': attr }, (r) => ({ 'data-shop': r.shop }));
 }
 
@@ -396,6 +409,12 @@ function followupForm(r: RankRow, path: string, saved: () => void): HTMLFormElem
   const fields = h('div', { class: 'followup-fields' });
   const day = (name: string, value = today): HTMLInputElement => input(name, { type: 'date', value, max: today, required: true });
   const text = (name: string): HTMLInputElement => input(name, { maxlength: '200', required: true });
+  // Whom the office talks to is, most often, the shop's registered 负责人: offered, and changed when it was another.
+  const talkedTo = (): HTMLInputElement => {
+    const el = text('talked_to');
+    el.value = contactOf(r.contact)?.name ?? '';
+    return el;
+  };
   const note = (): HTMLInputElement => input('note', { maxlength: '500' });
   const members = (): HTMLInputElement => {
     const el = text('members');
@@ -406,7 +425,7 @@ function followupForm(r: RankRow, path: string, saved: () => void): HTMLFormElem
     if (action.value === 'talk') {
       fields.replaceChildren(
         field(ot('followup.on'), day('on')),
-        field(ot('followup.talkedTo'), text('talked_to')),
+        field(ot('followup.talkedTo'), talkedTo()),
         field(ot('followup.talkBy'), text('by')),
         field(ot('followup.note'), note()),
       );

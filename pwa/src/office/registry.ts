@@ -23,6 +23,7 @@ import {
 } from './reach';
 import { button, downloadShown, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
 import { CATEGORIES } from './rules';
+import { contactOf, type Contact } from '../contact';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const POLL_MS = 400;
@@ -129,6 +130,8 @@ const FIELD_LABELS: Record<string, OfficeKey> = {
   category: 'common.category',
   community: 'common.community',
   grid: 'common.grid',
+  contact_name: 'registry.contactName',
+  contact_phone: 'registry.contactPhone',
 };
 
 function fieldLabel(name: string): string {
@@ -183,6 +186,8 @@ export const TEMPLATE_HEADINGS = [
   '类别（如 餐饮、面馆、超市、理发、五金、药店、其他）',
   '社区（如 幸福社区）',
   '网格（必填，如 幸福一网格）',
+  '负责人（可选，约谈时联系的人）',
+  '联系电话（可选，如 138 0013 8000）',
 ];
 
 /** The import template: a CSV (with a BOM, so Excel reads it as UTF-8) holding the heading row only. */
@@ -384,32 +389,102 @@ function posters(communities: Community[]): HTMLElement {
   ), 'posters');
 }
 
-/** A shop, new or edited (by its code). The category and the grid are offered from lists (a category's code or a
- *  survey word such as 餐饮, a grid's code or its name: the server takes either). */
-function shopForm(grids: readonly { code: string; name: string; communityName?: string }[]): HTMLElement {
-  const names = ['code', 'name', 'address', 'category', 'grid'] as const;
+const SHOP_FIELDS = ['code', 'name', 'address', 'category', 'grid'] as const;
+
+/** A shop of the registry as `GET /api/office/registry/shops?code=` lists it. */
+export interface RegisteredShop {
+  code: string;
+  name?: string;
+  address?: string;
+  category?: string;
+  grid?: string;
+  contact?: Contact | null;
+}
+
+/** The body of the shop form's save: the fields filled in (an empty one is not sent, and the server keeps what it
+ *  has), and the contact (负责人, 联系电话). The contact is sent whole when the form shows the shop's (`shown`: read
+ *  into it for this code, so emptying both fields removes it); else a field typed in is sent with the other part as
+ *  the shop has it (`current`), and nothing typed keeps it. */
+export function shopBody(
+  values: Readonly<Record<string, string>>,
+  shown: boolean,
+  current: Contact | null = null,
+): Record<string, string | Contact> {
+  const body: Record<string, string | Contact> = {};
+  for (const n of SHOP_FIELDS) {
+    const v = (values[n] ?? '').trim();
+    if (v) body[n] = v;
+  }
+  const name = (values.contact_name ?? '').trim();
+  const phone = (values.contact_phone ?? '').trim();
+  if (shown) body.contact = { name, phone };
+  else if (name || phone) body.contact = { name: name || current?.name || '', phone: phone || current?.phone || '' };
+  return body;
+}
+
+/** A shop, new or edited (by its code): a registered shop's code fills the fields left empty with what it has,
+ *  its contact included. The category and the grid are offered from lists (a category's code or a survey word
+ *  such as 餐饮, a grid's code or its name: the server takes either). */
+export function shopForm(grids: readonly { code: string; name: string; communityName?: string }[]): HTMLElement {
   const labels = { code: 'common.code', name: 'common.name', address: 'common.address', category: 'common.category', grid: 'common.grid' } as const;
-  const offered: Partial<Record<(typeof names)[number], [string, string][]>> = {
+  const offered: Partial<Record<(typeof SHOP_FIELDS)[number], [string, string][]>> = {
     category: CATEGORIES.filter((c) => c !== '*').map((c) => [c, label('category', c)]),
     grid: grids.map((g) => [g.code, g.communityName ? `${g.name}（${g.communityName}）` : g.name]),
   };
-  const inputs = names.map((n) => {
+  const controls = new Map<string, HTMLInputElement>();
+  const inputs = SHOP_FIELDS.map((n) => {
     const choices = offered[n];
     const control = input(n, { maxlength: '200', required: n === 'code', ...(choices ? { list: `shop-${n}-choices` } : {}) });
+    controls.set(n, control);
     const list = choices ? h('datalist', { id: `shop-${n}-choices` }, ...choices.map(([value, text]) => h('option', { value }, text))) : null;
     return field(ot(labels[n]), list ? h('span', {}, control, list) : control);
   });
-  return section(ot('registry.shop'), form({ 'data-form': 'shop' }, [...inputs, submit(ot('common.save'))], async (data) => {
-    const body: Record<string, string> = {};
-    for (const n of names) {
-      const v = String(data.get(n) ?? '').trim();
-      if (v) body[n] = v;
-    }
-    const code = body.code ?? '';
-    const { code: _, ...changes } = body;
+  const person = input('contact_name', { maxlength: '50', autocomplete: 'off' });
+  // No pattern: the server says what a phone may hold (server/models/registry.py `CONTACT_HELP`), Chinese first, and
+  // takes full-width digits as a Chinese keyboard types them.
+  const phone = input('contact_phone', { type: 'tel', maxlength: '40', autocomplete: 'off' });
+  controls.set('contact_name', person).set('contact_phone', phone);
+  const code = controls.get('code')!;
+  // The code whose shop the form shows (its contact read into the fields), and what was read into each field: a
+  // field still holding it is the shop's, not typed, and another code read in replaces it (or empties it for a new
+  // shop) rather than save the first shop's name and contact under the second's code.
+  let shownFor = '';
+  const filled = new Map<string, string>();
+  code.addEventListener('change', () => {
+    const asked = code.value.trim();
+    shownFor = '';
+    const read = (shop: RegisteredShop | undefined): void => {
+      if (code.value.trim() !== asked) return; // another code typed meanwhile: its own answer fills the form
+      const contact = contactOf(shop?.contact);
+      const have: Record<string, string | null | undefined> = {
+        name: shop?.name, address: shop?.address, category: shop?.category, grid: shop?.grid,
+        contact_name: contact?.name, contact_phone: contact?.phone,
+      };
+      for (const [n, value] of Object.entries(have)) {
+        const control = controls.get(n)!;
+        const untouched = !control.value.trim() || control.value === filled.get(n);
+        if (!untouched) continue;
+        control.value = value ?? '';
+        filled.set(n, control.value);
+      }
+      shownFor = shop ? asked : '';
+    };
+    if (!asked) return read(undefined);
+    void get<{ items: RegisteredShop[] }>(`/api/office/registry/shops${qs({ code: asked })}`)
+      .then((answer) => read(answer.items[0]), () => undefined); // not read: a typed contact is sent as it is
+  });
+  const contactFields = h('div', { class: 'contact-fields', 'data-contact-fields': '' },
+    field(ot('registry.contactName'), person),
+    field(ot('registry.contactPhone'), phone, ot('registry.contactHint')));
+  return section(ot('registry.shop'), form({ 'data-form': 'shop' }, [...inputs, contactFields, submit(ot('common.save'))], async (data) => {
+    const values = Object.fromEntries([...controls.keys()].map((n) => [n, String(data.get(n) ?? '')]));
+    const code = values.code!.trim();
     // Asked first (an empty list for a new code), not found out by a PATCH's 404: the console stays clean.
-    const known = await get<{ items: unknown[] }>(`/api/office/registry/shops${qs({ code })}`);
-    if (known.items.length) await send('PATCH', `/api/office/shops/${encodeURIComponent(code)}`, changes);
+    const known = await get<{ items: RegisteredShop[] }>(`/api/office/registry/shops${qs({ code })}`);
+    const registered = known.items[0];
+    const body = shopBody(values, shownFor === code && registered !== undefined, contactOf(registered?.contact));
+    const { code: _, ...changes } = body;
+    if (registered) await send('PATCH', `/api/office/shops/${encodeURIComponent(code)}`, changes);
     else await send('POST', '/api/office/shops', body); // a new shop
     return h('a', { href: officePath('shops', code) }, `${ot('common.saved')}: ${code}`);
   }));

@@ -1,7 +1,7 @@
-// Shops: the searchable list, and each shop's safety e-file (安全电子档案): details, score, the timeline of
-// self-checks, patrols, hazards, rectifications, verifications, alarms, photos and what the office did about the
-// shop's black-listed months (黑榜跟进), the point ledger; moving the
-// shop to another grid, closing it, and an owner activation code.
+// Shops: the searchable list, and each shop's safety e-file (安全电子档案): details (its 负责人 and phone among them),
+// score, the timeline of self-checks, patrols, hazards, rectifications, verifications, alarms, photos and what the
+// office did about the shop's black-listed months (黑榜跟进), the point ledger; moving the shop to another grid,
+// closing it, and an owner activation code.
 import { h, type Child } from '../dom';
 import { navigate } from '../router';
 import { get, qs, send } from './api';
@@ -15,6 +15,7 @@ import { officePath } from './main';
 import { type Names, personName, staffNames } from './people';
 import { describeFollowUp, type FollowUpAction } from './ranking';
 import { badge, button, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
+import { contactOf, phoneLink } from '../contact';
 
 interface ShopRow {
   code: string;
@@ -259,6 +260,16 @@ export function workingGroupDetail(group: (FollowUpAction & { month?: string }) 
   return h('div', { 'data-working-group': group.month ?? '' }, h('dt', {}, ot('efile.workingGroup')), h('dd', {}, text));
 }
 
+/** The e-file's 负责人 and 联系电话 (the phone a link that dials it), '—' for what is not registered: whom the office
+ *  calls in (约谈) about the shop. The registry desk's shop form changes them. */
+export function contactDetails(value: unknown): HTMLElement[] {
+  const contact = contactOf(value);
+  return [
+    h('div', { 'data-contact': 'name' }, h('dt', {}, ot('efile.contactName')), h('dd', {}, contact?.name || '—')),
+    h('div', { 'data-contact': 'phone' }, h('dt', {}, ot('efile.contactPhone')), h('dd', {}, phoneLink(contact?.phone) ?? '—')),
+  ];
+}
+
 function efile(code: string): HTMLElement {
   const box = h('div', {});
   const load = (): void => void loadInto(box, async () => {
@@ -275,6 +286,7 @@ function efile(code: string): HTMLElement {
     const details = h('dl', { class: 'details', 'data-details': '' },
       detail(ot('common.code'), shop.code ?? code), detail(ot('common.name'), shop.name),
       detail(ot('common.address'), shop.address), detail(ot('common.category'), shop.category ? label('category', shop.category) : null),
+      ...contactDetails(shop.contact),
       detail(ot('common.community'), shop.community_name ?? shop.community), detail(ot('common.grid'), shop.grid_name ?? shop.grid),
       detail(ot('common.status'), shop.status === 'closed' ? ot('shops.closed') : ot('shops.active')),
       detail(ot('efile.score'), score.points), detail(ot('efile.rank'), score.rank ? `${str(score.rank)} / ${str(score.of)}` : '—'),
