@@ -187,7 +187,12 @@ class Accounts:
         owner is given none (it could not be used): the office reopens the shop first."""
         await self._require_shop(shop)
         if await is_closed(self.store, shop):
-            raise CouchError(409, "conflict", "This shop is closed: reopen it before handing out an activation code.")
+            raise CouchError(
+                409,
+                "conflict",
+                "本店已注销，不能发放激活码：请先恢复营业。"
+                "This shop is closed: reopen it before handing out an activation code.",
+            )
         code = f"{secrets.randbelow(10**8):08d}"
         expires = datetime.now(UTC) + timedelta(days=ACTIVATION_DAYS)
         doc = {

@@ -29,4 +29,27 @@ describe('import report', () => {
     const el = importReport({ job: 'j2', status: 'done', total: 1, done: 1, created: 1 } satisfies ImportJob);
     expect(el.querySelector('[data-import-warnings]')).toBeNull();
   });
+
+  it('says which communities and grids the import created, or a dry run would create', () => {
+    // "社区: 不存在社区" under the counts read like a heading: nothing said it was made.
+    const job = {
+      job: 'j4',
+      status: 'done',
+      total: 8,
+      done: 8,
+      created: 4,
+      communities_created: ['幸福社区'],
+      grids_created: ['划船社区/划船社区第九网格', '幸福社区/第一网格'],
+    } satisfies ImportJob;
+    const done = importReport(job);
+    expect(done.querySelector('[data-import-created=communities]')!.textContent).toBe('新建的社区：幸福社区');
+    expect(done.querySelector('[data-import-created=grids]')!.textContent).toBe(
+      '新建的网格：划船社区第九网格（划船社区）、第一网格（幸福社区）（请在下方“网格”中为其指定网格员）',
+    );
+    const dry = importReport({ ...job, dry_run: true });
+    expect(dry.querySelector('[data-import-created=communities]')!.textContent).toBe('正式导入将新建社区：幸福社区');
+    expect(dry.querySelector('[data-import-created=grids]')!.textContent).toBe(
+      '正式导入将新建网格：划船社区第九网格（划船社区）、第一网格（幸福社区）',
+    );
+  });
 });

@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const asked: string[] = [];
 let months: unknown[] = [];
+const publishedMonths = new Set<string>();
 
 vi.mock('../src/office/api', async (actual) => ({
   ...(await actual<typeof import('../src/office/api')>()),
@@ -14,9 +15,15 @@ vi.mock('../src/office/api', async (actual) => ({
     if (url.pathname === '/api/office/rankings') return { months };
     if (url.pathname === '/api/office/ranking') {
       const month = url.searchParams.get('month');
-      return { month, of: 0, total: 0, offset: 0, limit: 50, counts: { red: 0, black: 0, none: 0, working_group: 0 }, entries: [] };
+      const published = publishedMonths.has(month ?? '') ? { by: 'office:zhang', at: '2026-12-01T10:00:00+08:00' } : null;
+      return { month, published, of: 0, total: 0, offset: 0, limit: 50, counts: { red: 0, black: 0, none: 0, working_group: 0 }, entries: [] };
     }
     throw new Error(`unexpected ${path}`);
+  },
+  send: async (method: string, path: string) => {
+    const published = /^\/api\/office\/rankings\/(\d{4}-\d{2})\/publish/.exec(path);
+    if (method === 'POST' && published) publishedMonths.add(published[1]!);
+    return {};
   },
 }));
 vi.mock('../src/office/people', () => ({ staffNames: async () => new Map(), personName: (_n: unknown, id: string) => id }));
@@ -30,6 +37,8 @@ const published = { by: 'office:zhang', at: '2026-11-02T09:00:00+08:00' };
 
 beforeEach(() => {
   asked.length = 0;
+  publishedMonths.clear();
+  vi.stubGlobal('confirm', () => true);
   document.body.replaceChildren();
   vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-30T19:30:00Z') }); // 1 December, 03:30 in Shanghai
 });
@@ -106,5 +115,34 @@ describe('the month the ranking opens on', () => {
     await vi.waitFor(() => expect(ended.querySelector('[data-published]')).not.toBeNull());
     expect(ended.querySelector('[data-action=publish]')).not.toBeNull();
     expect(ended.querySelector('[data-not-ended]')).toBeNull();
+  });
+
+  it('says the month is published once it is published from the screen, not 尚未发布 beside the month', async () => {
+    months = [{ month: '2026-12', published: null }, { month: '2026-11', published: null }];
+    const { ranking } = await import('../src/office/ranking');
+    const root = ranking(new URLSearchParams(), []);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelector('[data-action=publish]')).not.toBeNull());
+    expect(root.querySelector('[data-last-month]')!.textContent).toContain('尚未发布');
+    root.querySelector<HTMLButtonElement>('[data-action=publish]')!.click();
+    await vi.waitFor(() => expect(root.querySelector('[data-published=true]')).not.toBeNull());
+    // In the month's first days it stays first, for its black list's follow-ups, and the line says that now.
+    expect(root.querySelector('[data-last-month]')!.textContent).toBe(
+      '2026-11 的榜单已发布，本月前 7 天先显示它，便于记录黑榜跟进（约谈、专项检查）；本月（2026-12）的榜单随积分变动，可在“月份”中选择。',
+    );
+    expect(root.textContent).not.toContain('尚未发布');
+
+    // Later in the month, once published, nothing keeps it first: the line goes.
+    vi.setSystemTime(new Date('2026-12-19T19:30:00Z')); // 20 December in Shanghai
+    publishedMonths.clear();
+    document.body.replaceChildren();
+    const later = ranking(new URLSearchParams(), []);
+    document.body.append(later);
+    await vi.waitFor(() => expect(later.querySelector('[data-action=publish]')).not.toBeNull());
+    expect(later.querySelector('[data-last-month]')).not.toBeNull();
+    later.querySelector<HTMLButtonElement>('[data-action=publish]')!.click();
+    await vi.waitFor(() => expect(later.querySelector('[data-published=true]')).not.toBeNull());
+    expect(later.querySelector('[data-last-month]')).toBeNull();
+    expect(later.textContent).not.toContain('尚未发布');
   });
 });

@@ -181,6 +181,13 @@ describe('office routing and forms', () => {
     expect(label('rule', 'hazard_cost.serious')).toBe('严重隐患扣分');
     expect(explainReason('不能超过 10000（less than or equal to 10000）')).toBe('不能大于 10000');
     expect(explainReason('serious ≤ major ≤ general, each at least 1 day')).toBe('须为 严重 ≤ 较大 ≤ 一般，且每项至少 1 天');
+    // The three deadlines refused together are named in words too, not by their key (deadline_days).
+    expect(label('rule', 'deadline_days')).toBe('隐患整改期限');
+    // 专班整治's months are refused at the field to change, in the form's words.
+    expect(fieldErrors('working_group_black_months: cannot exceed working_group_window_months')).toEqual([
+      ['working_group_black_months', 'cannot exceed working_group_window_months'],
+    ]);
+    expect(explainReason('cannot exceed working_group_window_months')).toBe('不能超过专班统计窗口的月数');
   });
 
   it('flattens the rules to one field per number and back', () => {

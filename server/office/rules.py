@@ -126,6 +126,8 @@ RULE_LIMITS: Final = {
     "deadline_days.serious": 365,
     "overdue_cost_per_week": 1_000,
     "alarm_threshold": 10_000,
+    # Each list at most half the shops (a shop is never on both): a bigger share would list every shop, red or black.
+    "list_share_percent": 50,
     "list_min_shops": 10_000,
     "working_group_window_months": 24,
 }

@@ -161,7 +161,10 @@ def test_bad_rules_are_refused_with_the_field(world: World) -> None:
         ({"alarm_threshold": 0}, "alarm_threshold: at least 1"),  # 0 would raise an alarm for every submission
         ({"refund_percent": 150}, "refund_percent"),
         ({"colour": "red"}, "colour"),
-        ({"working_group_black_months": 9}, "working_group_black_months cannot exceed"),
+        # Said as the field's error, so the rules form shows it at 专班整治：上黑榜月数, not as a line naming no field.
+        ({"working_group_black_months": 9}, "working_group_black_months: cannot exceed"),
+        # Each list is at most half the shops: a bigger share put every shop on the red or the black list.
+        ({"list_share_percent": 80}, "list_share_percent: 不能超过 50"),
         ({"effective_from": "tomorrow"}, "effective_from"),
         ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
         ({"timezone": "../../etc/passwd"}, "timezone"),

@@ -50,7 +50,7 @@ def _rules(**changes: Any) -> dict[str, Any]:
         (_rules(self_reported_percent=150), "self_reported_percent: input should be less than or equal to 100"),
         (_rules(missed_week_cost=-1), "missed_week_cost: input should be greater than or equal to 0"),
         (_rules(deadline_days={"general": 1, "major": 3, "serious": 7}), "serious ≤ major ≤ general"),
-        (_rules(working_group_black_months=7), "cannot exceed"),
+        (_rules(working_group_black_months=7), "working_group_black_months: cannot exceed"),
         (_rules(start_points=100.0), "start_points: must be a whole number"),
         (_rules(bonus=1), "bonus: unknown field"),
     ],

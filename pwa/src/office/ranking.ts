@@ -476,11 +476,22 @@ function followupForm(r: RankRow, path: string, saved: () => void): HTMLFormElem
   );
 }
 
+/** Why the screen opened on `month` and not on the newest list (`months`, newest first): last month's, to publish,
+ *  or published and followed up in this month's first days; null when it opened on the newest. */
+export function lastMonthLine(month: string, months: readonly string[], published: boolean): HTMLElement | null {
+  if (month === '' || month === months[0]) return null;
+  return h('p', { class: 'muted', 'data-last-month': month },
+    ot(published ? 'ranking.lastMonthFollowUp' : 'ranking.lastMonthFirst', { month, current: months[0] ?? '', days: FIRST_DAYS }));
+}
+
 export const ranking: Screen = (query) => {
   const asked = query.get('month') ?? '';
   const own = ownSubdistrict();
   const picker = h('div', { class: 'filters' });
   const body = h('div', {});
+  // A month published from this screen: the line beside the month says so too (it said 尚未发布), or, past the
+  // month's first days, when no follow-up keeps it first, goes.
+  let onPublished: (month: string) => void = () => undefined;
   /** `name`: the sub-district chosen, by name (null: no choice offered). */
   const draw = (month: string, calls: ReturnType<typeof rankingCalls>, name: string | null): void => {
     const ask = (filter: RankFilter, offset: number): Promise<RankingAnswer> => get<RankingAnswer>(calls.month(month, filter, offset));
@@ -527,6 +538,7 @@ export const ranking: Screen = (query) => {
           : ot('ranking.publishConfirmIn', { name, month: shown });
         if (!confirm(asking)) return;
         await send('POST', calls.publish(shown));
+        onPublished(shown);
         draw(shown, calls, name);
       }, 'primary');
       publish.dataset.action = 'publish';
@@ -550,7 +562,7 @@ export const ranking: Screen = (query) => {
       if (!drawn) return;
       const shown = reds?.month ?? month;
       body.append(
-        h('div', { class: 'two-col' }, section(ot('ranking.red'), red.el), section(ot('ranking.black'), black.el)),
+        h('div', { class: 'two-col lists' }, section(ot('ranking.red'), red.el), section(ot('ranking.black'), black.el)),
         // The month still running flags the shops its last month flagged (its own lists count once it has ended).
         section(
           ot('ranking.workingGroup'),
@@ -585,11 +597,16 @@ export const ranking: Screen = (query) => {
     if (months.length > 0 || asked) draw(month, calls, name);
     else body.replaceChildren(h('p', { class: 'muted empty' }, ot('common.none')));
     // Opened on last month's list, not the newest: say why, and where this month's is.
-    const published = listed.find((m) => m.month === month)?.published;
-    const why = !asked && month !== '' && month !== months[0]
-      ? h('p', { class: 'muted', 'data-last-month': month },
-        ot(published ? 'ranking.lastMonthFollowUp' : 'ranking.lastMonthFirst', { month, current: months[0] ?? '', days: FIRST_DAYS }))
-      : null;
+    const published = Boolean(listed.find((m) => m.month === month)?.published);
+    let why = asked ? null : lastMonthLine(month, months, published);
+    onPublished = (done) => {
+      if (!why || done !== month) return;
+      const firstDays = Number(shanghaiDay().slice(8, 10)) <= FIRST_DAYS;
+      const now = firstDays ? lastMonthLine(month, months, true) : null;
+      if (now) why.replaceWith(now);
+      else why.remove();
+      why = now;
+    };
     if (subdistrict === null) return [field(ot('ranking.month'), s), why];
     const sd = select('subdistrict', choices, subdistrict);
     // Another sub-district: its own newest month (its months are its own).

@@ -139,6 +139,15 @@ function fieldLabel(name: string): string {
   return key ? ot(key) : name;
 }
 
+/** A grid the import created, `社区/网格` as the server names it, as the registry says a grid: 网格（社区）. */
+function gridInCommunity(created: string): string {
+  const slash = created.indexOf('/');
+  if (slash <= 0) return created;
+  const grid = created.slice(slash + 1);
+  const community = created.slice(0, slash);
+  return getLang() === 'en' ? `${grid} (${community})` : `${grid}（${community}）`;
+}
+
 /** The import's report: counts (a dry run's as what the import would do, nothing written), what it created,
  *  warnings about the file, and every refused row once (a duplicate is one of the report's errors, which name the
  *  line it repeats; `duplicates` lists them again for tools). */
@@ -155,8 +164,15 @@ export function importReport(job: ImportJob): HTMLElement {
           // The same survey again (a corrected file): its shops registered already are neither new nor errors.
           + (job.unchanged ? ot('registry.unchangedRows', { n: job.unchanged }) : '')),
     job.resumed ? h('p', { 'data-import-resumed': String(job.resumed) }, ot('registry.resumed', { n: job.resumed })) : null,
-    job.communities_created?.length ? h('p', {}, `${ot('registry.communities')}: ${joinList(job.communities_created)}`) : null,
-    job.grids_created?.length ? h('p', {}, `${ot('registry.grids')}: ${joinList(job.grids_created)}`) : null,
+    // What the import made (a dry run: would make) besides shops, said as such: a bare 社区: 幸福社区 read as a heading.
+    job.communities_created?.length
+      ? h('p', { 'data-import-created': 'communities' },
+        ot(job.dry_run ? 'registry.communitiesToCreate' : 'registry.communitiesCreated', { names: joinList(job.communities_created) }))
+      : null,
+    job.grids_created?.length
+      ? h('p', { 'data-import-created': 'grids' },
+        ot(job.dry_run ? 'registry.gridsToCreate' : 'registry.gridsCreated', { names: joinList(job.grids_created.map(gridInCommunity)) }))
+      : null,
     job.warnings?.length
       ? h('div', { class: 'warning', 'data-import-warnings': '' },
         h('strong', {}, ot('registry.warnings')),

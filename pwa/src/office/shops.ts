@@ -16,6 +16,8 @@ import { type Names, personName, staffNames } from './people';
 import { describeFollowUp, type FollowUpAction } from './ranking';
 import { badge, button, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
 import { contactOf, phoneLink } from '../contact';
+import { ledgerNewestFirst, type LedgerLike } from '../owner-ledger';
+import { addDays, isoWeekMonday } from '../ulid';
 
 interface ShopRow {
   code: string;
@@ -142,6 +144,88 @@ export function ledgerNote(note: unknown): string {
   const kind = /^[A-Za-z0-9_-]+:([a-z_]+):/.exec(text)?.[1];
   if (kind) return label('kind', kind);
   return text ? label('item', text) : '';
+}
+
+/** What a ledger entry was for, in the screen's language: the hazard's item (a refund and a week overdue name the
+ *  hazard they follow, by `source`), the week overdue and its deadline, the days of a week without a self-check.
+ *  The server's own note for a week overdue ("week 19 past the deadline 2026-07-05") is English for tools, not for
+ *  a clerk. `hazards`: the shop's hazards by id. */
+export function ledgerDetail(entry: Doc, hazards: ReadonlyMap<string, Doc> = new Map()): string {
+  const hazard = hazards.get(str(entry.source));
+  const item = hazard?.item ? label('item', hazard.item) : '';
+  switch (entry.rule) {
+    case 'overdue': {
+      const said = /^week (\d+) past the deadline (\S+)$/.exec(str(entry.note));
+      const n = /\.w(\d+):overdue$/.exec(str(entry._id))?.[1] ?? said?.[1] ?? '?';
+      const deadline = str(hazard?.deadline) || said?.[2] || '—';
+      const week = ot('efile.ledgerOverdueWeek', { n, deadline });
+      return item ? `${item} · ${week}` : week;
+    }
+    case 'refund':
+      return item || ledgerNote(entry.note);
+    case 'missed_week': {
+      const week = /^(\d{4})-W(\d{2})$/.exec(str(entry.source));
+      if (!week) return '';
+      const from = isoWeekMonday(Number(week[1]), Number(week[2]));
+      return ot('efile.ledgerWeek', { from, to: addDays(from, 6) });
+    }
+    default:
+      return ledgerNote(entry.note);
+  }
+}
+
+/** A scoring year's part of the ledger: its entries, newest first, and what they add up to. */
+export interface LedgerYear {
+  year: string;
+  entries: Doc[];
+  total: number;
+}
+
+/** The ledger by scoring year (the calendar year its entries fall in), newest year first. The newest year's total
+ *  is the shop's score (its 年度基础分 plus and minus the rest); the years before it are history, not part of it. */
+export function ledgerYears(entries: readonly Doc[]): LedgerYear[] {
+  const years = new Map<string, Doc[]>();
+  for (const entry of entries) {
+    const year = str(entry.day).slice(0, 4);
+    if (!years.has(year)) years.set(year, []);
+    years.get(year)?.push(entry);
+  }
+  return [...years.entries()]
+    .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
+    .map(([year, docs]) => ({
+      year,
+      entries: ledgerNewestFirst(docs as unknown as LedgerLike[]) as unknown as Doc[],
+      total: docs.reduce((sum, d) => sum + (Number(d.points) || 0), 0),
+    }));
+}
+
+/** The e-file's 积分明细: this scoring year's entries under the line of what they add up to (the score shown above),
+ *  and each year before folded, with its own total. */
+export function ledgerSection(entries: readonly Doc[], hazards: ReadonlyMap<string, Doc>): HTMLElement[] {
+  const years = ledgerYears(entries);
+  const sign = (n: number): string => `${n > 0 ? '+' : ''}${n}`;
+  const yearTable = (year: LedgerYear): HTMLElement =>
+    table(
+      [
+        { label: ot('common.time'), cell: (d: Doc) => str(d.day) || when(timeOf(d)), cls: 'nowrap' },
+        { label: ot('efile.rule'), cell: (d: Doc) => label('ledger', d.rule) },
+        { label: ot('common.points'), cell: (d: Doc) => sign(Number(d.points)), cls: 'num' },
+        { label: ot('common.note'), cell: (d: Doc) => ledgerDetail(d, hazards) },
+      ],
+      year.entries,
+      { 'data-table': 'ledger', 'data-year': year.year },
+    );
+  const [current, ...earlier] = years;
+  if (!current) return [h('p', { class: 'muted empty' }, ot('common.none'))];
+  return [
+    h('p', { class: 'ledger-total', 'data-ledger-total': String(current.total), 'data-year': current.year },
+      ot('efile.ledgerTotal', { year: current.year, total: num(current.total) })),
+    yearTable(current),
+    ...earlier.map((year) =>
+      h('details', { class: 'ledger-earlier', 'data-ledger-year': year.year },
+        h('summary', {}, ot('efile.ledgerEarlier', { year: year.year, total: num(year.total) })),
+        yearTable(year))),
+  ];
 }
 
 /** Checklist items by id, from the district's templates: what a check's answers were answers to. */
@@ -315,11 +399,21 @@ function efile(code: string): HTMLElement {
       load();
     }, 'danger');
     close.dataset.action = 'close';
+    // A shop closed (by mistake, or open again after a refit) is reopened here: it ranks again and its owner signs in
+    // again; the grid worker's app tells a worker that the office reopens it.
+    const reopen = button(ot('efile.reopen'), async () => {
+      if (!confirm(ot('efile.reopenConfirm'))) return;
+      await send('POST', `/api/office/shops/${encodeURIComponent(code)}/reopen`);
+      load();
+    });
+    reopen.dataset.action = 'reopen';
     return [
       h('h1', {}, str(shop.name) || code, ' ', h('small', { class: 'muted' }, ot('efile.title'))),
       h('div', { class: 'two-col' },
         section(ot('efile.details'), details),
-        section(ot('efile.move'), move, h('div', { class: 'row' }, activation, shop.status === 'closed' ? null : close), activationOut),
+        // A closed shop's owner gets no activation code (the server refuses one until it is reopened).
+        section(ot('efile.move'), move,
+          h('div', { class: 'row' }, ...(shop.status === 'closed' ? [reopen] : [activation, close])), activationOut),
       ),
       section(ot('efile.hazards'), table(
         [
@@ -336,16 +430,7 @@ function efile(code: string): HTMLElement {
       section(ot('efile.timeline'), timeline(docs.filter((d) => d.type !== 'ledger' && d.type !== 'photo'), names, known)),
       section(ot('efile.photos'), photos(docs.filter((d) => d.type === 'photo').map((d) => str(d._id)).filter((id) => id !== '')) ??
         h('p', { class: 'muted empty' }, ot('common.none'))),
-      section(ot('efile.ledger'), table(
-        [
-          { label: ot('common.time'), cell: (d: Doc) => str(d.day) || when(timeOf(d)) },
-          { label: ot('efile.rule'), cell: (d: Doc) => label('ledger', d.rule) },
-          { label: ot('common.points'), cell: (d: Doc) => `${Number(d.points) > 0 ? '+' : ''}${str(d.points)}`, cls: 'num' },
-          { label: ot('common.note'), cell: (d: Doc) => ledgerNote(d.note) },
-        ],
-        [...ledger].sort((a, b) => (str(a.day) < str(b.day) ? 1 : -1)),
-        { 'data-table': 'ledger' },
-      )),
+      section(ot('efile.ledger'), ...ledgerSection(ledger, new Map(docs.filter((d) => d.type === 'hazard').map((d) => [str(d._id), d])))),
     ];
   });
   load();

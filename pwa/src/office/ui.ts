@@ -246,14 +246,31 @@ export function select(name: string, options: [string, string][], value = ''): H
   return s;
 }
 
+/** A button whose handler runs once at a time; when it fails, the server's reason shows beside it (操作失败: …) until
+ *  a later click succeeds: a refused publish, close or activation code is never a click that did nothing. */
 export function button(label: string, onClick: (b: HTMLButtonElement) => void | Promise<void>, cls = ''): HTMLButtonElement {
   const b = h('button', { type: 'button', class: `btn ${cls}`.trim() }, label);
+  const failed = h('span', { class: 'form-status error', role: 'alert', 'data-button-error': '' });
   b.addEventListener('click', () => {
     if (b.disabled) return;
     b.disabled = true;
-    void Promise.resolve(onClick(b)).finally(() => {
-      b.disabled = false;
-    });
+    let done: void | Promise<void>;
+    try {
+      done = onClick(b); // at once: a confirm() it asks is asked in the click
+    } catch (err: unknown) {
+      done = Promise.reject(err);
+    }
+    void Promise.resolve(done)
+      .then(
+        () => failed.remove(),
+        (err: unknown) => {
+          failed.textContent = `${ot('common.failed')}: ${reasonOf(err)}`;
+          if (b.isConnected) b.after(failed);
+        },
+      )
+      .finally(() => {
+        b.disabled = false;
+      });
   });
   return b;
 }
