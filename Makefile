@@ -42,8 +42,8 @@ test: install
 	cd pwa && npm test
 	$(BIN)/pytest
 
-# The same suite with pytest in two processes side by side (tests/split_run.py): 15-16 min where `make test` takes 21-22
-# on a 2-core machine; CI stays serial until it has held under other load (README, "make test-parallel").
+# The same suite with pytest in two processes side by side (tests/split_run.py): 15-17 min where `make test` takes 22-24
+# on a 2-core machine; what CI runs (.ci/run; README, "make test-parallel").
 test-parallel: install
 	cd pwa && npm test
 	$(BIN)/python -m tests.split_run

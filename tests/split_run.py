@@ -2,7 +2,8 @@
 
 Run serially, the suite keeps about one of the machine's cores busy: most of a test's time is a gateway, Chromium
 or pouchdb-server starting, answering or timing out. Two processes take about 30% off the wall time on two idle
-cores (15 min, not 21); with other work on the machine, a few timing-sensitive tests fail, so CI runs `make test`.
+cores (15-17 min, not 22-24), and CI runs this (.ci/run). A test that fails only with much other work on the machine
+bounded a time; it is made to wait for its condition instead (README, "make test-parallel").
 The browser tests stay in one process of their own, in order: Playwright's sync API keeps an event loop running in
 the main thread while its session-wide browser is open (tests/conftest.py), and two Chromiums at once would compete
 for the same two cores as the pages they time. Each part has its own band of ports (tests/gateway.py `free_port`)
