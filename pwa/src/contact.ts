@@ -31,3 +31,10 @@ export function phoneLink(phone: string | null | undefined): HTMLAnchorElement |
   if (!phone) return null;
   return h('a', { href: telHref(phone), class: 'tel', 'data-tel': '' }, phone);
 }
+
+/** The person and the phone link one after another, `between` them when both are known: a line of the grid's e-file
+ *  and a cell of the office's black list say a contact so. */
+export function contactParts(contact: Contact, between: string): (string | HTMLAnchorElement)[] {
+  const phone = phoneLink(contact.phone);
+  return [contact.name ?? '', contact.name && phone ? between : '', ...(phone ? [phone] : [])];
+}

@@ -30,7 +30,7 @@ import {
   type PendingAlarm,
   type ShopFile,
 } from './due';
-import { contactOf, phoneLink } from '../contact';
+import { contactOf, contactParts } from '../contact';
 import { joinList } from '../i18n';
 import { namesHazard } from '../owner-hazards';
 import { gt } from './i18n';
@@ -48,9 +48,7 @@ export function shopHref(code: string, sub = ''): string {
 export function contactLine(value: unknown): HTMLElement | null {
   const contact = contactOf(value);
   if (!contact) return null;
-  const phone = phoneLink(contact.phone);
-  return h('p', { class: 'g-contact', 'data-contact': '' },
-    gt('efile.contact'), ' ', contact.name ?? '', contact.name && phone ? ' · ' : '', phone);
+  return h('p', { class: 'g-contact', 'data-contact': '' }, gt('efile.contact'), ' ', ...contactParts(contact, ' · '));
 }
 
 function hazardStatus(hazard: HazardDoc, today: string): HTMLElement {

@@ -4,7 +4,7 @@
 // The black list's rows say what the office did about each shop (黑榜跟进: 约谈, 专项检查, 专班整治) and record it, and
 // whom to call in: the shop's 负责人 and phone (a link that dials it), as the registry holds them.
 import { h } from '../dom';
-import { contactOf, phoneLink, type Contact } from '../contact';
+import { contactOf, contactParts, type Contact } from '../contact';
 import { navigate } from '../router';
 import { shanghaiDay, shiftMonth } from '../ulid';
 import { get, qs, send } from './api';
@@ -147,8 +147,7 @@ function shopCell(r: RankRow): HTMLElement {
 export function contactCell(r: RankRow): HTMLElement {
   const contact = contactOf(r.contact);
   if (!contact) return h('span', { class: 'muted', 'data-contact': r.shop }, ot('ranking.noContact'));
-  const phone = phoneLink(contact.phone);
-  return h('span', { 'data-contact': r.shop }, contact.name ?? '', contact.name && phone ? ' ' : '', phone);
+  return h('span', { 'data-contact': r.shop }, ...contactParts(contact, ' '));
 }
 
 /** `withList`: a column saying which list a shop is on (not in the red list's and black list's own tables); in the
