@@ -318,7 +318,7 @@ class Webhook:
                 held = await self.lease.acquire()
             except Exception as e:
                 log.warning("webhook: the lease cannot be renewed: %s", e)
-                held = self.holding and self.lease.now() < self.lease.expires_at - self.renew_every
+                held = self.holding and self.lease.held(self.renew_every)
             if self.holding and not held:
                 log.warning("webhook: the lease is lost (another gateway delivers); this one stops delivering")
                 self.holding = False

@@ -136,9 +136,10 @@ class Lease:
                 await self.store.delete_local(self.local_id, doc["_rev"])
         self.expires_at = 0.0
 
-    def held(self) -> bool:
-        """Whether this holder's lease still runs, by this clock (as last taken or renewed)."""
-        return self.now() < self.expires_at
+    def held(self, margin: float = 0.0) -> bool:
+        """Whether this holder's lease still runs `margin` seconds from now, by this clock (as last taken or renewed):
+        a holder that cannot renew stops a margin before it runs out."""
+        return self.now() < self.expires_at - margin
 
     def _gone(self, doc: Doc) -> bool:
         return self.process is not None and process_ended(doc)
@@ -221,7 +222,7 @@ class Validators:
                     renewed = await self.lease.acquire()
                 except Exception as e:
                     log.warning("renewing the validators lease failed: %s", e)
-                    renewed = self.lease.now() < self.lease.expires_at - self.renew_every
+                    renewed = self.lease.held(self.renew_every)
                 if not renewed:
                     log.warning("the validators lease is lost; the follower stops")
                     self.holding = False
