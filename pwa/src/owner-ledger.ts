@@ -56,6 +56,21 @@ export function signedPoints(points: number): string {
   return points > 0 ? `+${points}` : String(points);
 }
 
+/** The days of the week a `missed_week` entry is for (its source, `2026-W47`), Monday to Sunday; null when its
+ *  source names no week. The owner's and the office's ledgers say the week so. */
+export function missedWeekDays(entry: Pick<LedgerLike, 'source'>): { from: string; to: string } | null {
+  const week = /^(\d{4})-W(\d{2})$/.exec(entry.source);
+  if (!week) return null;
+  const from = isoWeekMonday(Number(week[1]), Number(week[2]));
+  return { from, to: addDays(from, 6) };
+}
+
+/** Which started week past its deadline an `overdue` entry is for (its id,
+ *  `{shop}:ledger:{hazard key}.w{n}:overdue`), or null when the id does not say. */
+export function overdueWeek(entry: Pick<LedgerLike, '_id'>): string | null {
+  return /\.w(\d+):overdue$/.exec(entry._id)?.[1] ?? null;
+}
+
 /** What an entry was for, in the owner's words; `hazards` by id (the hazard an entry's source names). */
 export function ledgerWhat(
   entry: LedgerLike,
@@ -72,10 +87,8 @@ export function ledgerWhat(
       return t(`owner.ledger.${entry.rule}` as MessageKey);
     case 'missed_week': {
       // The week by its days (2026-11-16 至 2026-11-22): an owner does not count ISO week numbers (第 47 周).
-      const week = /^(\d{4})-W(\d{2})$/.exec(entry.source);
-      if (!week) return t('owner.ledger.missedWeekAny');
-      const from = isoWeekMonday(Number(week[1]), Number(week[2]));
-      return t('owner.ledger.missed_week', { from, to: addDays(from, 6) });
+      const days = missedWeekDays(entry);
+      return days ? t('owner.ledger.missed_week', days) : t('owner.ledger.missedWeekAny');
     }
     case 'hazard':
       return t(hazard?.self_reported ? 'owner.ledger.selfHazard' : 'owner.ledger.hazard', { item });
@@ -83,9 +96,7 @@ export function ledgerWhat(
     case 'refund':
       return t(`owner.ledger.${entry.rule}`, { item });
     case 'overdue': {
-      // `{shop}:ledger:{hazard key}.w{n}:overdue`: the n-th started week past the deadline.
-      const n = /\.w(\d+):overdue$/.exec(entry._id)?.[1] ?? '?';
-      return t('owner.ledger.overdue', { n, item });
+      return t('owner.ledger.overdue', { n: overdueWeek(entry) ?? '?', item });
     }
     default:
       return entry.rule;

@@ -16,8 +16,7 @@ import { type Names, personName, staffNames } from './people';
 import { describeFollowUp, type FollowUpAction } from './ranking';
 import { badge, button, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
 import { contactOf, phoneLink } from '../contact';
-import { ledgerNewestFirst, type LedgerLike } from '../owner-ledger';
-import { addDays, isoWeekMonday } from '../ulid';
+import { ledgerNewestFirst, missedWeekDays, overdueWeek, type LedgerLike } from '../owner-ledger';
 
 interface ShopRow {
   code: string;
@@ -156,7 +155,7 @@ export function ledgerDetail(entry: Doc, hazards: ReadonlyMap<string, Doc> = new
   switch (entry.rule) {
     case 'overdue': {
       const said = /^week (\d+) past the deadline (\S+)$/.exec(str(entry.note));
-      const n = /\.w(\d+):overdue$/.exec(str(entry._id))?.[1] ?? said?.[1] ?? '?';
+      const n = overdueWeek({ _id: str(entry._id) }) ?? said?.[1] ?? '?';
       const deadline = str(hazard?.deadline) || said?.[2] || '—';
       const week = ot('efile.ledgerOverdueWeek', { n, deadline });
       return item ? `${item} · ${week}` : week;
@@ -164,10 +163,8 @@ export function ledgerDetail(entry: Doc, hazards: ReadonlyMap<string, Doc> = new
     case 'refund':
       return item || ledgerNote(entry.note);
     case 'missed_week': {
-      const week = /^(\d{4})-W(\d{2})$/.exec(str(entry.source));
-      if (!week) return '';
-      const from = isoWeekMonday(Number(week[1]), Number(week[2]));
-      return ot('efile.ledgerWeek', { from, to: addDays(from, 6) });
+      const days = missedWeekDays({ source: str(entry.source) });
+      return days ? ot('efile.ledgerWeek', days) : '';
     }
     default:
       return ledgerNote(entry.note);
