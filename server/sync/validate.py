@@ -145,8 +145,9 @@ class WriteContext:
 
 async def check_event_write(
     ctx: WriteContext, principal: Principal, scope: Scope, doc: dict[str, Any], new_edits: bool
-) -> None:
-    """Raise `forbidden` (or `bad_request` for a document without an id) unless `principal` may write `doc`."""
+) -> bool:
+    """Raise `forbidden` (or `bad_request` for a document without an id) unless `principal` may write `doc`;
+    answers True when it is a revision the store already holds (a replay, which the store makes a no-op)."""
     doc_id = doc.get("_id") if isinstance(doc, dict) else None
     if not isinstance(doc_id, str):
         raise CouchError(400, "bad_request", "Document must have an _id")
@@ -177,6 +178,7 @@ async def check_event_write(
     if isinstance(event, Photo):
         _check_photo(event, replay)
     ctx.claim(doc_id, doc.get("_rev"))
+    return replay
 
 
 async def _check_content(ctx: WriteContext, event: Event) -> None:

@@ -70,13 +70,15 @@ async def _write(
         await ctx.prepare(docs, new_edits)
     answers: list[Doc | None] = []
     allowed: list[Doc] = []
+    fresh: list[Doc] = []  # of the allowed, those the store does not hold yet (not a replay)
     refusals: list[quarantine.Refusal] = []
     for doc in docs:
         try:
             if principal.is_admin:
                 access.check_write(principal, doc)
+                replay = False
             else:
-                await check_event_write(ctx, principal, scope, doc, new_edits)
+                replay = await check_event_write(ctx, principal, scope, doc, new_edits)
         except CouchError as e:
             doc_id = doc.get("_id") if isinstance(doc, dict) else None
             answers.append({"id": doc_id, **e.body()})
@@ -84,13 +86,19 @@ async def _write(
             continue
         answers.append(None)
         allowed.append(doc)
+        if not replay:
+            fresh.append(doc)
     # Only a replicator writes with new_edits=false, and it resends what no durable checkpoint covers yet
     # (the durability policy in server/store/sqlite_io.py): its batches need not wait for the disk.
-    receipts = [] if principal.is_admin else receipts_for(allowed, ctx.now, new_edits, await _restores(state))
+    receipts = [] if principal.is_admin else receipts_for(fresh, ctx.now, new_edits, await _restores(state))
     written = await store.bulk_docs(allowed + receipts, new_edits=new_edits, durable=durable) if allowed else []
     if receipts:  # in the same write as the checks they name; the device is answered for its own documents
         ours = {receipt["_id"] for receipt in receipts}
+        noted = written[len(allowed) :] if new_edits else [a for a in written if a.get("id") in ours]
         written = written[: len(allowed)] if new_edits else [a for a in written if a.get("id") not in ours]
+        refused = {str(a.get("id")) for a in written if "error" in a}
+        if refused:
+            await _unnote(store, receipts, noted, refused, durable)
     if new_edits:
         it = iter(written)
         merged = [a if a is not None else next(it) for a in answers]
@@ -140,6 +148,26 @@ def receipts_for(
             receipt["_rev"] = revtree.new_rev(None, False, fields, [])
         out.append(receipt)
     return out
+
+
+async def _unnote(store: Store, receipts: list[Doc], noted: list[Doc], refused: set[str], durable: bool) -> None:
+    """Take the documents the store refused (a conflict, a bad revision path) out of the receipts written with them.
+    A receipt names only events the store holds: one naming a refused id would date that id's arrival, so a
+    document sent with the id later (the event for real, or one made up to fit) would count from the earlier
+    moment, as if it had come then. Rewritten at once, before the device is answered (a crash in between leaves
+    the receipt as it was)."""
+    failed = {str(a.get("id")) for a in noted if "error" in a}  # a receipt the store refused: nothing to take out
+    revs = {str(a.get("id")): a.get("rev") for a in noted if a.get("ok")}  # new_edits=true: the store's answers
+    fixes: list[Doc] = []
+    for receipt in receipts:
+        doc_id, events = receipt["_id"], [e for e in receipt["events"] if e not in refused]
+        rev = revs.get(doc_id, receipt.get("_rev"))  # new_edits=false: the revision it was written with
+        if len(events) == len(receipt["events"]) or doc_id in failed or not isinstance(rev, str):
+            continue
+        body = {**receipt, "events": events} if events else {"_id": doc_id, "_deleted": True}
+        fixes.append({**body, "_rev": rev})
+    if fixes:
+        await store.bulk_docs(fixes, durable=durable)
 
 
 async def _restores(state: Any) -> tuple[backup.Restore, ...]:

@@ -625,6 +625,15 @@ async def test_check_event_write_on_each_backend_with_the_clock_as_a_parameter(s
         await check_event_write(WriteContext(store, then), owner, scope, doc, True)
 
 
+def receipts(world: World) -> list[dict[str, Any]]:
+    """Shop S0001's receipts, as `_all_docs` rows with their documents (the operator's read)."""
+    rows: list[dict[str, Any]] = world.client.get(
+        "/sync/_all_docs?include_docs=true&startkey=%22S0001:receipt:%22&endkey=%22S0001:receipt:%EF%BF%B0%22",
+        headers=world.headers("admin", "admin"),
+    ).json()["rows"]
+    return rows
+
+
 def test_the_gateway_notes_when_it_received_an_owners_self_checks(either_world: World) -> None:
     """SPEC counts a week's self-check when it is *received* within the grace period: the gateway writes a
     receipt with the checks, the phone's answer is about its own documents only, and no device writes one."""
@@ -637,10 +646,7 @@ def test_the_gateway_notes_when_it_received_an_owners_self_checks(either_world: 
         answers = world.owner(docs, new_edits=new_edits)
         assert answers == ([] if not new_edits else answers) and all("receipt" not in str(a) for a in answers)
         assert len(answers) == (2 if new_edits else 0)
-    rows = world.client.get(
-        "/sync/_all_docs?include_docs=true&startkey=%22S0001:receipt:%22&endkey=%22S0001:receipt:%EF%BF%B0%22",
-        headers=world.headers("admin", "admin"),
-    ).json()["rows"]
+    rows = receipts(world)
     received = [row["doc"] for row in rows]
     assert len(received) == 2 and [len(r["events"]) for r in received] == [2, 2]
     assert set(received[0]["events"]) | set(received[1]["events"]) >= {c["_id"] for c in checks}
@@ -652,10 +658,7 @@ def test_the_gateway_notes_when_it_received_an_owners_self_checks(either_world: 
     del forged["_rev"]
     refused(world.owner([forged])[0], "written by the server")
     world.push("admin", "admin", [self_check()])
-    rows = world.client.get(
-        "/sync/_all_docs?startkey=%22S0001:receipt:%22&endkey=%22S0001:receipt:%EF%BF%B0%22",
-        headers=world.headers("admin", "admin"),
-    ).json()["rows"]
+    rows = receipts(world)
     assert len(rows) == 2
 
 
@@ -669,14 +672,45 @@ def test_the_gateway_notes_when_it_received_an_owners_rectifications(either_worl
     before = datetime.now(UTC)
     ok(world.owner([check, fix]))
     ok(world.grid([event("verification", "S0001", "grid:zhou", hazard=fix["hazard"], passed=True)]))
-    rows = world.client.get(
-        "/sync/_all_docs?include_docs=true&startkey=%22S0001:receipt:%22&endkey=%22S0001:receipt:%EF%BF%B0%22",
-        headers=world.headers("admin", "admin"),
-    ).json()["rows"]
+    rows = receipts(world)
     [received] = [row["doc"] for row in rows]
     assert received["events"] == [check["_id"], fix["_id"]]
     moment = datetime.fromisoformat(received["received_at"].replace("Z", "+00:00"))
     assert before - timedelta(seconds=1) <= moment <= datetime.now(UTC)
+
+
+def test_a_receipt_names_only_the_events_the_store_took_as_new(either_world: World) -> None:
+    """A receipt dates an event's arrival, and the earliest one naming an id counts. So none is written for a
+    revision the store already holds (a phone sending its batch again), and one never names a document the store
+    refused after the rules let it through (a bad revision path, a conflict): with such a receipt a device could
+    reserve a moment for an id, and later send a self-check with that id, dated in a week it missed, that would
+    count as received in time."""
+    world = either_world
+    pushed = {**self_check(), "_rev": "1-" + "a" * 32, "_revisions": {"start": 1, "ids": ["a" * 32]}}
+    assert world.owner([pushed], new_edits=False) == []
+    assert world.owner([pushed], new_edits=False) == []  # its replay: the same revision again
+    [first] = [row["doc"] for row in receipts(world)]
+    assert first["events"] == [pushed["_id"]]
+    # Refused by the store, not by the rules, each beside a document it takes, in the same batch: a revision path
+    # that does not lead to its `_rev` (the embedded store refuses it; CouchDB keeps the path's revision) and a
+    # `_rev` for a document the store never had (a conflict on both).
+    kept = {**self_check(), "_rev": "1-" + "d" * 32, "_revisions": {"start": 1, "ids": ["d" * 32]}}
+    broken = {**self_check(), "_rev": "1-" + "b" * 32, "_revisions": {"start": 1, "ids": ["c" * 32]}}
+    world.owner([kept, broken], new_edits=False)
+    fresh, conflicting = self_check(), {**self_check(), "_rev": "1-" + "e" * 32}
+    done, clash = world.owner([fresh, conflicting])
+    assert done.get("ok") and clash.get("error") == "conflict", (done, clash)
+    alone = {**self_check(), "_rev": "1-" + "f" * 32}  # a batch of one refused document: its receipt goes
+    assert world.owner([alone])[0].get("error") == "conflict"
+    sent = [pushed, kept, broken, fresh, conflicting, alone]
+    held = [doc["_id"] for doc in sent if world.stored(doc["_id"]) is not None]
+    assert conflicting["_id"] not in held and alone["_id"] not in held and kept["_id"] in held
+    named = [e for row in receipts(world) for e in row["doc"]["events"]]
+    assert sorted(named) == sorted(held), named
+    # The refused id sent again for real gets the receipt of its own arrival, the only one naming it.
+    again = {k: v for k, v in conflicting.items() if k != "_rev"}
+    ok(world.owner([again]))
+    assert [row["doc"]["events"] for row in receipts(world)].count([conflicting["_id"]]) == 1
 
 
 def test_the_restores_are_read_once_on_the_embedded_store_and_never_on_couchdb(
@@ -701,10 +735,7 @@ def test_the_restores_are_read_once_on_the_embedded_store_and_never_on_couchdb(
         answers = world.owner([sent], new_edits=new_edits)
         assert all(a.get("ok") for a in answers) and len(answers) == (1 if new_edits else 0), answers
     assert asked.count("server/restores") == (1 if store.kind == "sqlite" else 0), asked
-    rows = world.client.get(
-        "/sync/_all_docs?include_docs=true&startkey=%22S0001:receipt:%22&endkey=%22S0001:receipt:%EF%BF%B0%22",
-        headers=world.headers("admin", "admin"),
-    ).json()["rows"]
+    rows = receipts(world)
     assert len(rows) == 3
     for row in rows:
         moment = datetime.fromisoformat(row["doc"]["received_at"].replace("Z", "+00:00"))
