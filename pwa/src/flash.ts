@@ -16,11 +16,20 @@ export interface Saved {
   /** Documents the server answers with one of its own, which only it writes (the alarm a patrol raises): the ids that
    *  answer may have, and what the notice says once one is on the phone. Until then, uploaded, it says
    *  `text('uploaded')` (the alarm on its way, as the shop's e-file says too). */
-  answer?: { ids: readonly string[]; text: () => string };
+  answer?: { ids: readonly string[]; text: () => string; none?: NoAnswer };
 }
 
-/** The notice's `data-saved`: a stage of the upload, or `answered` (`Saved.answer`). */
-export type NoticeStage = UploadStage | 'answered';
+/** How the phone knows the server took the documents and answered none (a patrol's alarm the server did not raise:
+ *  its rules changed, or it saw the findings otherwise): what else it derives from them is on the phone (`taken`),
+ *  asked again at each change of a document whose id starts with `under`; and what the notice says then. */
+export interface NoAnswer {
+  under: string;
+  taken: () => Promise<boolean>;
+  text: () => string;
+}
+
+/** The notice's `data-saved`: a stage of the upload, `answered` (`Saved.answer`), or `unanswered` (`NoAnswer`). */
+export type NoticeStage = UploadStage | 'answered' | 'unanswered';
 
 let pending: Saved | null = null;
 
@@ -45,16 +54,19 @@ async function onPhone(ids: readonly string[]): Promise<boolean> {
   return res.rows.some((row) => 'value' in row && row.value !== undefined && !row.value.deleted);
 }
 
-/** The stage the notice says: the upload's, `answered` once uploaded with the server's answer on the phone. */
+/** The stage the notice says: the upload's, `answered` once uploaded with the server's answer on the phone,
+ *  `unanswered` once the server took them and answered none. */
 async function noticeStage(status: SyncStatus, saved: Saved): Promise<NoticeStage | null> {
   const stage = await uploadStage(status, saved.ids);
   if (stage !== 'uploaded' || !saved.answer) return stage;
-  return (await onPhone(saved.answer.ids).catch(() => false)) ? 'answered' : stage;
+  if (await onPhone(saved.answer.ids).catch(() => false)) return 'answered';
+  return (await saved.answer.none?.taken().catch(() => false)) ? 'unanswered' : stage;
 }
 
 /** Keep the notice true as the upload goes, while it is on the page; removed when the server refused a document. The
  *  server's answer comes down by replication, which the header's state may not show: the local database's changes
- *  of its ids are followed too. Once it is there, nothing changes any more. */
+ *  of its ids (and of those telling it answered none) are followed too. Once it is there, nothing changes any more;
+ *  said to be none, the answer is still followed (should it come after all). */
 function followUpload(notice: HTMLElement, saved: Saved): void {
   let asked = 0;
   let attached = false;
@@ -77,7 +89,12 @@ function followUpload(notice: HTMLElement, saved: Saved): void {
       if (turn !== asked || done) return; // a later state answered first
       if (stage === null) notice.remove();
       else {
-        notice.textContent = stage === 'answered' ? (saved.answer?.text() ?? '') : saved.text(stage);
+        notice.textContent =
+          stage === 'answered'
+            ? (saved.answer?.text() ?? '')
+            : stage === 'unanswered'
+              ? (saved.answer?.none?.text() ?? '')
+              : saved.text(stage);
         notice.dataset.saved = stage;
         if (stage === 'answered') stop(); // an alarm stays
       }
@@ -85,9 +102,10 @@ function followUpload(notice: HTMLElement, saved: Saved): void {
   };
   let offChanges = (): void => undefined;
   const off = onSyncStatus(ask);
+  const under = saved.answer?.none?.under;
   if (answers.size) {
     offChanges = followChanges((change) => {
-      if (answers.has(change.id)) ask(getSyncStatus());
+      if (answers.has(change.id) || (under !== undefined && change.id.startsWith(under))) ask(getSyncStatus());
     });
   }
 }

@@ -104,13 +104,38 @@ export function groupByShop(docs: Doc[]): Map<string, ShopFile> {
   return files;
 }
 
+/** The id of the hazard a patrol's finding is, as the server names it (server/validators/projections.py `_hazard`). */
+function findingHazardId(file: ShopFile, patrol: PatrolDoc, finding: string): string {
+  return `${file.shop.code}:hazard:${splitId(patrol._id)[2]}-${finding}`;
+}
+
+/** The hazard ids the server's projection on the phone names: its hazards', and those of the findings it merged into
+ *  one (`aliases`: found again while that hazard was unresolved, as the server saw it). */
+function serverHazardIds(file: ShopFile): Set<string> {
+  return new Set(file.hazards.flatMap((h) => [h._id, ...(h.aliases ?? [])]));
+}
+
+/**
+ * Whether the server's projection of the patrols `ids` is on the phone: each finding of theirs is a hazard the server
+ * sent back, or named by one it merged the finding into. The server derives them with the alarm, in one write (its
+ * alarm's id sorts first): once they are here without the alarm, the server raised none. False while one of the
+ * patrols is not on the phone, or none of them found anything (then nothing tells).
+ */
+export function projected(file: ShopFile, ids: readonly string[]): boolean {
+  const patrols = ids.map((id) => file.patrols.find((p) => p._id === id));
+  if (patrols.some((p) => !p) || !patrols.some((p) => p?.findings?.length)) return false;
+  const known = serverHazardIds(file);
+  return patrols.every((p) => (p!.findings ?? []).every((f) => known.has(findingHazardId(file, p!, f.id))));
+}
+
 /**
  * The hazards this device's patrols found that the server has not sent back yet (the patrol is still waiting to
  * upload, or the server is projecting it): shown at once, marked provisional, so an offline day adds up. A finding
- * the server takes as a hazard it already had is none: see `foundAgain`.
+ * the server takes as a hazard it already had is none: see `foundAgain`, and once the server's projection is here, the
+ * hazard that names it (`aliases`), whatever this phone made of it.
  */
 export function provisionalHazards(file: ShopFile): HazardDoc[] {
-  const known = new Set(file.hazards.map((h) => h._id));
+  const known = serverHazardIds(file);
   // The hazards as the server will have them: a fix this phone passed closes its hazard at the verdict, so the
   // item found wrong on a later patrol is a new hazard (the patrol form records it: `stillOpen`).
   let asServerWill: HazardDoc[] | null = null;
@@ -120,9 +145,8 @@ export function provisionalHazards(file: ShopFile): HazardDoc[] {
   };
   const found: HazardDoc[] = [];
   for (const patrol of file.patrols) {
-    const ulid = splitId(patrol._id)[2];
     for (const finding of patrol.findings ?? []) {
-      const id = `${file.shop.code}:hazard:${ulid}-${finding.id}`;
+      const id = findingHazardId(file, patrol, finding.id);
       if (known.has(id)) continue;
       asServerWill ??= file.hazards.map(closedByVerdict);
       if (foundAgain(asServerWill, patrol.performed_at, finding.item)) continue;

@@ -2,7 +2,8 @@
 import { h, type Child } from '../dom';
 import { getLang } from '../i18n';
 import { splitId, type Severity, type TemplateDoc } from './docs';
-import { dayOf } from './due';
+import { loadShopFile } from './data';
+import { dayOf, projected } from './due';
 import { gt, type GridKey } from './i18n';
 import { savedNotice, type Saved, type UploadStage } from '../flash';
 import { thumbImage as sharedThumb } from '../thumb-image';
@@ -94,7 +95,9 @@ export function notice(text: string, tone: Tone = 'muted', attrs: Record<string,
 /** What the grid's forms say of what they saved as the upload goes (../flash). A patrol that raises an alarm
  *  (`alarms`, as its form's summary promised) says, once up, that the alarm is on its way, in the shop's e-file's
  *  words (./efile `alarm.pendingSent`); and that the office was alarmed once the server's alarm, named after one of
- *  its patrols (../due `pendingVisits`), is on the phone: where the e-file's card says 待处理 too. */
+ *  its patrols (../due `pendingVisits`), is on the phone: where the e-file's card says 待处理 too. Where the server's
+ *  hazards of the patrols come down without it (the server's rules or its view of the shop differ from the phone's),
+ *  the server raised none: the notice says so, as the e-file stops promising it. */
 const SAVED_TEXT: Record<'patrol' | 'verify', Record<UploadStage, GridKey>> = {
   patrol: { offline: 'patrol.saved', uploading: 'patrol.savedUploading', uploaded: 'patrol.uploaded' },
   verify: { offline: 'verify.saved', uploading: 'verify.savedUploading', uploaded: 'verify.uploaded' },
@@ -102,15 +105,22 @@ const SAVED_TEXT: Record<'patrol' | 'verify', Record<UploadStage, GridKey>> = {
 
 export function savedRecords(kind: 'patrol' | 'verify', ids: readonly string[], alarms = false): Saved {
   if (!alarms) return { ids, text: (stage) => gt(SAVED_TEXT[kind][stage]) };
+  const shop = splitId(ids[0] ?? '')[0];
   return {
     ids,
     text: (stage) => gt(stage === 'uploaded' ? 'alarm.pendingSent' : SAVED_TEXT[kind][stage]),
     answer: {
-      ids: ids.map((id) => {
-        const [shop, , key] = splitId(id);
-        return `${shop}:alarm:${key}`;
-      }),
+      ids: ids.map((id) => `${shop}:alarm:${splitId(id)[2]}`),
       text: () => gt('patrol.uploadedAlarm'),
+      // The server's hazards of the patrols (./due `projected`) came down without the alarm: it raised none.
+      none: {
+        under: `${shop}:hazard:`,
+        taken: async () => {
+          const file = await loadShopFile(shop);
+          return !!file && projected(file, ids);
+        },
+        text: () => gt('patrol.uploadedNoAlarm'),
+      },
     },
   };
 }
