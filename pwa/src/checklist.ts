@@ -2,10 +2,11 @@
 // the grid worker's patrol. Inputs are named by item id (the stable hooks tests and automation rely on).
 import { localDb } from './db';
 import { h } from './dom';
-import { isQuotaError, savePhoto, photoUrl } from './events';
+import { isQuotaError, savePhoto } from './events';
 import { getLang, t } from './i18n';
 import { allowsNotApplicable, isHazard, NOT_APPLICABLE, photoNeeded, type AnswerValue, type TemplateItem } from './items';
 import { removableThumb } from './photo-thumb';
+import { thumbImage } from './thumb-image';
 
 export { isHazard, NOT_APPLICABLE, photoNeeded, type AnswerValue, type TemplateItem };
 
@@ -27,6 +28,20 @@ export interface Answer {
 
 /** Answers keyed by item id, for all templates of a form (item ids are unique per template). */
 export type Answers = Record<string, Answer>;
+
+/** A photo's thumbnail on the owner's screens (./thumb-image): offline, one the phone does not keep says 联网后显示照片;
+ *  online, one that did not load says 加载失败，点按重试 (照片未上传 when the server does not have it). A form's own photo
+ *  too: kept on the phone while the form is a draft (./draft-photos), it is no longer once the form was sent and its
+ *  write failed (the phone full: the form stays a draft, its photos uploading) and its photos database was let go
+ *  (./photo-retention), and its picture may not read or decode: then it comes from the server, as any other. */
+export function photoThumb(id: string): HTMLImageElement {
+  return thumbImage(id, {
+    img: { alt: t('check.photo') },
+    offline: { class: 'photo-offline muted', text: t('owner.photoOffline') },
+    failed: t('owner.photoFailed'),
+    missing: t('owner.photoMissing'),
+  });
+}
 
 export interface ChecklistOptions {
   prefill?: Answers;
@@ -54,6 +69,9 @@ export interface ChecklistForm {
   problems(): string[];
   /** Show each item's answer again (its hazard mark, whether its photo is required) after inputs were set in code. */
   refresh(): void;
+  /** Say `answers` as the owner's beside each item (`verify`), in place of the prefill's: a newer self-check came. The
+   *  inputs stay as they are. */
+  showPrior(answers: Answers): void;
 }
 
 export function itemLabel(item: TemplateItem): string {
@@ -130,13 +148,16 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
     }
   }
 
+  /** "The owner said …" (`verify`). */
+  function priorLine(item: TemplateItem, prior: Answer): HTMLElement {
+    return h('p', { class: 'prior muted' }, t('check.ownerSaid', { answer: valueText(item, prior.value) }));
+  }
+
   function itemFieldset(item: TemplateItem): HTMLElement {
     const prior = opts.prefill?.[item.id];
     const fieldset = h('fieldset', { class: 'item', 'data-item': item.id });
     fieldset.append(h('legend', {}, itemLabel(item)));
-    if (opts.verify && prior) {
-      fieldset.append(h('p', { class: 'prior muted' }, t('check.ownerSaid', { answer: valueText(item, prior.value) })));
-    }
+    if (opts.verify && prior) fieldset.append(priorLine(item, prior));
     if (item.answer === 'yes_no') {
       // A third choice, 不适用, where the template allows it (no extinguisher, no gas in the shop).
       const na = allowsNotApplicable(item);
@@ -186,11 +207,7 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
       changed();
     };
     const showThumb = (id: string): void => {
-      const img = h('img', { alt: t('check.photo'), 'data-photo': id });
-      thumbs.append(removableThumb(img, id, { label: t('check.removePhoto'), ask: t('check.removePhotoAsk') }, remove, opts.saveDraft));
-      void photoUrl(id).then((url) => {
-        if (url) img.src = url;
-      });
+      thumbs.append(removableThumb(photoThumb(id), id, { label: t('check.removePhoto'), ask: t('check.removePhotoAsk') }, remove, opts.saveDraft));
     };
     initial.forEach(showThumb);
     const id = `p-${item.id}`;
@@ -263,6 +280,18 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
     },
     async ready(): Promise<void> {
       while (saving.size) await Promise.allSettled([...saving]);
+    },
+    showPrior(answers: Answers): void {
+      if (!opts.verify) return;
+      for (const item of items) {
+        const fieldset = node.querySelector<HTMLElement>(`fieldset[data-item="${CSS.escape(item.id)}"]`);
+        const was = fieldset?.querySelector(':scope > .prior');
+        const prior = answers[item.id];
+        const line = prior ? priorLine(item, prior) : null;
+        if (was && line) was.replaceWith(line);
+        else if (was) was.remove();
+        else if (line) fieldset?.querySelector(':scope > .yesno, :scope > label.number')?.before(line); // as built
+      }
     },
     refresh(): void {
       for (const item of items) {

@@ -4,6 +4,7 @@
 import {
   applicableTemplates,
   buildChecklistForm,
+  photoThumb,
   templateId,
   type Answer,
   type Answers,
@@ -13,7 +14,7 @@ import {
 import { localDb, uploadState, whileShown } from './db';
 import { h } from './dom';
 import { autosave, loadDraft, type Autosave } from './drafts';
-import { appendEvent, appendEvents, isQuotaError, savePhoto, photoUrl } from './events';
+import { appendEvent, appendEvents, isQuotaError, savePhoto } from './events';
 import { joinList, t, type MessageKey } from './i18n';
 import { isHazard } from './items';
 import {
@@ -38,7 +39,6 @@ import { removableThumb } from './photo-thumb';
 import { checkPath, navigate, rectifyPath, shopPath } from './router';
 import { currentSession } from './session';
 import { signOutButton } from './sign-out';
-import { thumbImage } from './thumb-image';
 import { isoWeek, newUlid, shanghaiDay, ulidTime } from './ulid';
 import { showLastSelfCheck, type View } from './views';
 import { flash, savedNotice, type Saved, type UploadStage } from './flash';
@@ -179,14 +179,7 @@ function shownThumbs(ids: readonly string[], attrs: Record<string, string>): HTM
     { class: 'thumbs', ...attrs },
     // Offline, with no copy on the phone, said (and shown once the signal is back); online, one that did not load
     // says so and loads on a tap: not a broken image.
-    ...ids.slice(0, SHOWN_PHOTOS).map((id) =>
-      thumbImage(id, {
-        img: { alt: t('check.photo') },
-        offline: { class: 'photo-offline muted', text: t('owner.photoOffline') },
-        failed: t('owner.photoFailed'),
-        missing: t('owner.photoMissing'),
-      }),
-    ),
+    ...ids.slice(0, SHOWN_PHOTOS).map((id) => photoThumb(id)),
   );
 }
 
@@ -899,9 +892,7 @@ export function rectifyView(code: string, hazardId: string): View {
       photos.splice(at, 1);
     };
     const show = (id: string): void => {
-      const img = h('img', { alt: t('check.photo'), 'data-photo': id });
-      thumbs.append(removableThumb(img, id, { label: t('check.removePhoto'), ask: t('check.removePhotoAsk') }, remove, () => save.flush()));
-      void photoUrl(id).then((u) => u && (img.src = u));
+      thumbs.append(removableThumb(photoThumb(id), id, { label: t('check.removePhoto'), ask: t('check.removePhotoAsk') }, remove, () => save.flush()));
     };
     photos.forEach(show);
     const pending: Promise<unknown>[] = [];

@@ -10,6 +10,7 @@ import rulesJson from '../../server/models/data/rules.json';
 import templateJson from '../../server/models/data/template-fire-gas.json';
 import { FakeLocalDb, selfCheckInOrder, shop } from './grid-fixtures';
 import { shanghaiDay, shanghaiIso } from '../src/ulid';
+import { shortDay } from '../src/grid/ui';
 
 const phone = vi.hoisted(() => ({
   db: null as unknown,
@@ -121,6 +122,33 @@ describe("the patrol form's self-checks to verify", () => {
     expect(patrol.verified_self_checks).toEqual([morning._id]);
   });
 
+  it("compares the items with the owner's self-check synced while the form is open; the answers entered stay", async () => {
+    const node = await patrolForm(RULES, EARLIER);
+    const field = (item: string): HTMLElement => node.querySelector<HTMLElement>(`fieldset[data-item="${item}"]`)!;
+    const mark = (item: string): string | undefined => field(item).querySelector('[data-check]')?.textContent ?? undefined;
+    const prior = (item: string): string | undefined => field(item).querySelector(':scope > .prior')?.textContent ?? undefined;
+    expect(node.textContent).toContain(`已按店主最近一次自查（${shortDay(EARLIER.performed_at)}）预填`);
+    expect([mark('wiring_ok'), prior('wiring_ok')]).toEqual(['与自查一致', '店主自查：是']);
+    // The owner's self-check of this morning reaches the phone: the wiring is not in order now, and the gas has a new
+    // photo.
+    const photo = 'S0001:photo:01M7YN07V8XQJ7JEF02Y1DNSPH';
+    const morning: SelfCheckDoc = {
+      ...ownerCheck(2, 2),
+      answers: { ...EARLIER.answers, wiring_ok: { value: false }, gas_safe: { value: true, photos: [photo] } },
+    };
+    await syncIn(morning);
+    await vi.waitFor(() => expect([mark('wiring_ok'), prior('wiring_ok')]).toEqual(['与自查不符', '店主自查：否']));
+    expect(node.textContent).toContain(`店主 ${shortDay(morning.performed_at)} 的自查刚同步到本机`);
+    expect(node.textContent).not.toContain('已按店主最近一次自查');
+    // The worker's answer did not move; the gas confirmed shows, and takes, the owner's photo of this morning.
+    expect(node.querySelector<HTMLInputElement>('input[name="wiring_ok"][value="true"]')!.checked).toBe(true);
+    expect(mark('gas_safe')).toBe('与自查一致');
+    expect([...field('gas_safe').querySelectorAll('[data-owner-photos] [data-photo]')].map((el) => el.getAttribute('data-photo'))).toEqual([photo]);
+    const patrol = await submit(node);
+    expect(patrol.answers.gas_safe).toEqual({ value: true, photos: [photo] });
+    expect(patrol.answers.wiring_ok).toEqual({ value: true });
+  });
+
   it('says there is none until one comes', async () => {
     const node = await patrolForm(RULES);
     expect(toVerify(node)).toEqual([]);
@@ -154,6 +182,48 @@ describe("the patrol form's self-checks to verify", () => {
     await vi.waitFor(() => expect(summary()).toContain('今天已巡查过该店'));
     expect(toVerify(node)).toEqual([{ id: morning._id, ticked: true }]);
     expect((await submit(node)).verified_self_checks).toEqual([morning._id]);
+  });
+});
+
+describe("a patrol draft's self-checks to verify, the form opened again", () => {
+  /** Leave the form (its draft saved as the router's leaving makes it) and open it again, as after a reload. */
+  async function openAgain(): Promise<HTMLElement> {
+    window.dispatchEvent(new Event('mashang:leaving'));
+    const { patrolView } = await import('../src/grid/patrol');
+    const view = patrolView('S0001');
+    document.body.replaceChildren(view.node);
+    await vi.waitFor(() => expect(view.node.querySelector('form.g-patrol [data-summary]')).not.toBeNull());
+    return view.node;
+  }
+
+  it("keeps the worker's ticks and unticks, and ticks the owner's self-check synced in meanwhile", async () => {
+    const monday = ownerCheck(2, 50);
+    const node = await patrolForm(RULES, EARLIER, monday);
+    expect(toVerify(node).map((c) => c.ticked)).toEqual([true, true]);
+    // The worker unticks the earliest (not looked at), keeps Monday's.
+    const earlier = node.querySelector<HTMLInputElement>(`input[value="${EARLIER._id}"]`)!;
+    earlier.checked = false;
+    earlier.dispatchEvent(new Event('change', { bubbles: true }));
+    // Away from the form, the owner's self-check of this morning reaches the phone.
+    db.write(ownerCheck(3, 1));
+    const again = await openAgain();
+    expect(again.textContent).toContain('已恢复未提交的草稿');
+    expect(toVerify(again)).toEqual([
+      { id: ownerCheck(3, 1)._id, ticked: true },
+      { id: monday._id, ticked: true },
+      { id: EARLIER._id, ticked: false },
+    ]);
+    // And once more, with the worker's untick of this morning's: each stays as the worker left it.
+    const morning = again.querySelector<HTMLInputElement>(`input[value="${ownerCheck(3, 1)._id}"]`)!;
+    morning.checked = false;
+    morning.dispatchEvent(new Event('change', { bubbles: true }));
+    const third = await openAgain();
+    expect(toVerify(third)).toEqual([
+      { id: ownerCheck(3, 1)._id, ticked: false },
+      { id: monday._id, ticked: true },
+      { id: EARLIER._id, ticked: false },
+    ]);
+    expect((await submit(third)).verified_self_checks).toEqual([monday._id]);
   });
 });
 

@@ -48,6 +48,10 @@ export interface PatrolDraft {
   items: Record<string, ItemDraft>;
   /** Self-checks the worker verified (ids); by default every one since the last patrol. */
   verified: string[];
+  /** Self-checks the form has listed to verify (ids), kept with the draft: one listed for the first time (synced in
+   *  since, even while the form was left) is ticked, one listed before keeps the worker's tick or untick
+   *  (`selfChecksToVerifyNow`). A draft saved before it was kept lacks it: those listed as it opens count as listed. */
+  offered?: string[];
   others: OtherFinding[];
 }
 
@@ -305,7 +309,8 @@ export interface Visit {
 
 /** A fresh draft for every module of the visit. */
 export function prefillVisit(visit: Visit, toVerify: SelfCheckDoc[]): PatrolDraft {
-  const draft: PatrolDraft = { items: {}, verified: toVerify.map((c) => c._id), others: [] };
+  const ids = toVerify.map((c) => c._id);
+  const draft: PatrolDraft = { items: {}, verified: ids, offered: [...ids], others: [] };
   for (const m of visit.modules) Object.assign(draft.items, prefill(m.template, m.latest, []).items);
   return draft;
 }
@@ -355,7 +360,10 @@ export function restoreDraft(saved: unknown, fresh: PatrolDraft): PatrolDraft | 
   const others = s.others.filter(
     (o): o is OtherFinding => !!o && typeof o.id === 'string' && typeof o.deadline === 'string' && Array.isArray(o.photos),
   );
-  return { items, verified: s.verified.filter((v): v is string => typeof v === 'string'), others };
+  const strings = (list: unknown[]): string[] => list.filter((v): v is string => typeof v === 'string');
+  const restored: PatrolDraft = { items, verified: strings(s.verified), others };
+  if (Array.isArray(s.offered)) restored.offered = strings(s.offered);
+  return restored;
 }
 
 /**

@@ -42,14 +42,16 @@ export function verifyBox(opened: ShopFile, templates: readonly TemplateDoc[], d
     rows.set(check._id, { row, box });
     return { row, box };
   };
-  // Those listed when the form opened count as offered: a restored draft's unticked ones stay unticked.
-  const offered = new Set(selfChecksToVerify(opened.selfChecks, opened.patrols).map((c) => c._id));
+  // Those the draft says were listed (`PatrolDraft.offered`): a restored draft keeps the worker's ticks and unticks,
+  // and ticks one synced in since. A draft that does not say: those listed as the form opens.
+  const offered = new Set(draft.offered ?? selfChecksToVerify(opened.selfChecks, opened.patrols).map((c) => c._id));
 
   function follow(file: ShopFile): void {
     const { list, verified } = selfChecksToVerifyNow(file.selfChecks, file.patrols, draft.verified, offered);
     draft.verified = verified;
     const ticked = new Set(verified);
     for (const check of list) offered.add(check._id);
+    draft.offered = [...offered];
     const shown = list.map((check) => {
       const { row, box } = rowOf(check);
       box.checked = ticked.has(check._id);

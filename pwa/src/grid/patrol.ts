@@ -100,9 +100,12 @@ function buildForm(code: string, templates: TemplateDoc[], openedDistrict: Distr
     modules: templates.map((template) => ({ template, rules, latest: latestFor(template, file.selfChecks), unresolved, today })),
     selfChecks: file.selfChecks,
   };
-  const owner = ownerAnswers(visit);
+  // The owner's latest answers, which the items are compared with (confirmed / disputed): they follow a newer
+  // self-check synced in while the form is open (`followLatest`), as the server compares the patrol with it.
+  let owner = ownerAnswers(visit);
   const items = templates.flatMap((t) => t.items);
-  const latest: SelfCheckDoc | null = file.selfChecks.find((c) => visit.modules.some((m) => m.latest === c)) ?? null;
+  const latestOf = (): SelfCheckDoc | null => file.selfChecks.find((c) => visit.modules.some((m) => m.latest?._id === c._id)) ?? null;
+  const latest = latestOf(); // the one the form is prefilled with
 
   const fresh = prefillVisit(visit, toVerify);
   const saved = restoreDraft(loadDraft<unknown>(draftKey(code)), fresh);
@@ -152,9 +155,6 @@ function buildForm(code: string, templates: TemplateDoc[], openedDistrict: Distr
     const mark = h('span', { class: 'g-check', 'data-check': '' });
     fieldset.querySelector('legend')?.after(mark);
     marks.set(item.id, mark);
-    // The owner's own photos of the item, to compare with what the worker sees.
-    const ownerPhotos = thumbs(owner[item.id]?.photos ?? []);
-    if (ownerPhotos) (fieldset.querySelector('.prior') ?? mark).after(ownerPhotos);
     const panel = h('div', { class: 'g-finding', 'data-finding-for': item.id, hidden: true });
     fieldset.append(panel);
     panels.set(item.id, panel);
@@ -169,6 +169,18 @@ function buildForm(code: string, templates: TemplateDoc[], openedDistrict: Distr
     }
   }
   drawOpenHazards();
+  /** Under the owner's answer to each item, the owner's own photos of it, to compare with what the worker sees. */
+  function drawOwnerPhotos(): void {
+    for (const [itemId, mark] of marks) {
+      const fieldset = mark.parentElement;
+      fieldset?.querySelector(':scope > [data-owner-photos]')?.remove();
+      const ownerPhotos = thumbs(owner[itemId]?.photos ?? []);
+      if (!ownerPhotos) continue;
+      ownerPhotos.dataset.ownerPhotos = '';
+      (fieldset?.querySelector(':scope > .prior') ?? mark).after(ownerPhotos);
+    }
+  }
+  drawOwnerPhotos();
 
   // Verified self-checks: every one since the last patrol, ticked unless the worker unticks it (./patrol-verify).
   const verify = verifyBox(file, templates, draft, () => save.touch());
@@ -465,11 +477,17 @@ function buildForm(code: string, templates: TemplateDoc[], openedDistrict: Distr
       ? notice(gt('patrol.alreadyToday', { time: already.performed_at.slice(11, 16) }), 'warn', { 'data-already': '' })
       : h('p', { 'data-already': '', hidden: true });
   let alreadyBox = alreadyNotice();
+  /** What the items are prefilled with and compared with: the owner's latest self-check as the form opened, or the
+   *  one synced in since (the answers as the form has them, the comparisons with it). */
+  const introNotice = (): HTMLElement => {
+    const now = latestOf();
+    if (now && now._id !== latest?._id) return notice(gt('patrol.introSynced', { day: shortDay(now.performed_at) }), 'warn');
+    return latest ? notice(gt('patrol.intro', { day: shortDay(latest.performed_at) })) : notice(gt('patrol.noSelfCheck'), 'warn');
+  };
+  let introBox = introNotice();
   form.append(
     alreadyBox,
-    latest
-      ? notice(gt('patrol.intro', { day: shortDay(latest.performed_at) }))
-      : notice(gt('patrol.noSelfCheck'), 'warn'),
+    introBox,
     saved ? h('div', { class: 'g-notice ok', role: 'status' }, gt('patrol.draftRestored'), ' ', discard) : '',
     verify.node,
     gpsCheckbox(t('check.gps')),
@@ -510,6 +528,27 @@ function buildForm(code: string, templates: TemplateDoc[], openedDistrict: Distr
     cleanPoints = patrolCleanPoints(rules);
   }
 
+  /** A newer self-check of the owner synced in while the form is open (this morning's, sent as the worker arrived):
+   *  the server compares the patrol with the shop's latest self-check (its items declared in order and found wrong
+   *  cost 3 more points, `declaredBefore`), so the form does too: the owner's answer and photos beside each item, what
+   *  each item's mark says, the owner's photos a confirmed item takes. The worker's answers do not move (the items
+   *  prefilled from the earlier one included: what now differs is marked 与自查不符); the intro says so. */
+  function followLatest(): void {
+    let changed = false;
+    for (const m of visit.modules) {
+      const now = latestFor(m.template, file.selfChecks);
+      if (now?._id !== m.latest?._id) changed = true;
+      m.latest = now;
+    }
+    if (!changed) return;
+    owner = ownerAnswers(visit);
+    checklist.showPrior(owner);
+    drawOwnerPhotos();
+    const box = introNotice();
+    introBox.replaceWith(box);
+    introBox = box;
+  }
+
   /** The shop's documents changed while the form is open: a patrol synced (a colleague's, or the worker's own from
    *  another phone), a hazard the server found or closed, a patrol of this phone refused, an owner's self-check
    *  synced. What the form says from them follows (the second visit's notice and its points, the hazards still open,
@@ -522,6 +561,7 @@ function buildForm(code: string, templates: TemplateDoc[], openedDistrict: Distr
     drawOpenHazards();
     visit.selfChecks = file.selfChecks;
     verify.follow(file);
+    followLatest();
     followRules(nextDistrict);
     already = patrolledOn(file.patrols, today);
     const box = alreadyNotice();
