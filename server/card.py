@@ -28,7 +28,9 @@ from server.store.upsert import read
 NAME_CHARS: Final = 16  # a longer name is cut with "…" on the badge
 LABEL: Final = "码上安全"
 COLOURS: Final = {"red": "#cf1322", "black": "#1f1f1f", None: "#2f6fb0"}
-GREY: Final = "#9f9f9f"  # the badge of a code with no active shop behind it
+# The badge of a code with no active shop behind it. Every fill keeps its white 12 px text legible: a contrast of at
+# least 4.5:1 (WCAG AA), which #9f9f9f (2.6:1) did not.
+GREY: Final = "#707070"
 LIST_NAMES: Final = {"red": "红榜", "black": "黑榜"}
 # Characters XML 1.0 cannot carry at all, not even escaped.
 NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

@@ -5,6 +5,7 @@ import { h } from './dom';
 import { getLang, t, type MessageKey } from './i18n';
 import { codeCandidates, loginPath, navigate, shopPath, type LoginRole, type Route } from './router';
 import { ApiError, currentSession, deviceKeyFor, rememberDeviceKey, signIn } from './session';
+import { shanghaiDay, shanghaiIso } from './ulid';
 
 /** The shop's `{code}:score` document on this phone (its points, rank, list and `updated_at`). */
 export type ShopScore = LocalScore;
@@ -53,6 +54,20 @@ function day(value: string | null): string {
   return value ?? t('card.never');
 }
 
+/** How long ago a card's day (YYYY-MM-DD) was, said below it: 今天, 昨天, 「7 天前」 ('today', '7 days ago'); '' for
+ *  no day, or a day after `today` (a phone's clock set back), which no count of days describes. */
+export function daysAgo(value: string | null, today: string = shanghaiDay()): string {
+  const days = value ? (Date.parse(`${today}T00:00:00Z`) - Date.parse(`${value}T00:00:00Z`)) / 86_400_000 : NaN;
+  if (!Number.isInteger(days) || days < 0) return '';
+  return days === 0 ? t('card.today') : days === 1 ? t('card.yesterday') : t('card.daysAgo', { n: days });
+}
+
+/** The day a card's date line shows, and how long ago it was on the line below it (`[data-ago]`). */
+function showDay(el: HTMLElement, value: string | null): void {
+  const ago = el.parentElement?.querySelector<HTMLElement>('[data-ago]');
+  if (ago) ago.textContent = daysAgo(value);
+}
+
 /**
  * The card's 最近自查: the day the card says (`data-card-day`), or the day of a newer self-check on this phone the
  * card does not count yet (`data-pending-day`, set by the owner's home; `data-pending-unsent` when it still waits
@@ -72,9 +87,11 @@ export function showLastSelfCheck(el: HTMLElement): void {
       el.textContent = pendingDay;
     }
     el.dataset.pending = pendingUnsent ? 'unsent' : 'sent';
+    showDay(el, pendingDay);
   } else {
     el.textContent = day(cardDay || null);
     delete el.dataset.pending;
+    showDay(el, cardDay || null);
   }
 }
 
@@ -108,8 +125,18 @@ function fillCard(el: HTMLElement, card: Card | null, fresh: boolean, score: Sho
   const selfCheck = q('[data-last-self-check]');
   selfCheck.dataset.cardDay = card?.last_self_check ?? '';
   showLastSelfCheck(selfCheck);
-  q('[data-last-patrol]').textContent = day(card?.last_patrol ?? null);
-  q('.card-note').textContent = fresh ? '' : t('card.offline');
+  const patrol = q('[data-last-patrol]');
+  patrol.textContent = day(card?.last_patrol ?? null);
+  showDay(patrol, card?.last_patrol ?? null);
+  q('.card-note').textContent = fresh ? '' : savedNote(card?.saved_at);
+}
+
+/** The offline card's note, with when this phone saved it (「2026-12-02 15:58」, the district's time), so a reader
+ *  knows how old the points and the days are. */
+function savedNote(savedAt: string | undefined): string {
+  const ms = savedAt ? Date.parse(savedAt) : NaN;
+  if (!Number.isFinite(ms)) return t('card.offline');
+  return t('card.offlineSaved', { at: shanghaiIso(ms).slice(0, 16).replace('T', ' ') });
 }
 
 function field(label: string, input: HTMLInputElement): HTMLElement {
@@ -362,23 +389,24 @@ function shopView(code: string, lookup: ScoreLookup, mountOwner: OwnerMount): Vi
     h(
       'dl',
       { class: 'dates' },
-      h('div', {}, h('dt', {}, t('card.lastSelfCheck')), h('dd', { 'data-last-self-check': '' }, '…')),
-      h('div', {}, h('dt', {}, t('card.lastPatrol')), h('dd', { 'data-last-patrol': '' }, '…')),
+      h('div', {}, h('dt', {}, t('card.lastSelfCheck')), h('dd', { 'data-last-self-check': '' }, '…'), h('dd', { class: 'ago', 'data-ago': '' })),
+      h('div', {}, h('dt', {}, t('card.lastPatrol')), h('dd', { 'data-last-patrol': '' }, '…'), h('dd', { class: 'ago', 'data-ago': '' })),
     ),
     h('p', { class: 'muted card-note', role: 'status' }),
     h('p', { class: 'shop-code muted' }, `${t('shop.code')} ${code}`),
   );
   const below = h('div', { class: 'below-card' });
   /** No card for this code (a closed shop, or none): say so, without the dashes of a card to fill in, and without
-   *  the ways in (owner sign-in, activation, patrol) a fake poster would offer. A signed-in owner keeps their home. */
-  const absent = (why: Absent): void => {
+   *  the ways in (owner sign-in, activation, patrol) a fake poster would offer. A signed-in owner keeps their home.
+   *  Offline with no card saved (`unavailable`): the code, and why nothing else shows, never 暂无 for days unknown. */
+  const absent = (why: Absent | 'unavailable'): void => {
     cardEl.dataset.cardState = why;
     const q = (sel: string): HTMLElement => cardEl.querySelector<HTMLElement>(sel) ?? h('span');
-    q('[data-shop-name]').textContent = t(why === 'closed' ? 'card.closed' : 'card.unknown');
+    q('[data-shop-name]').textContent = why === 'unavailable' ? code : t(why === 'closed' ? 'card.closed' : 'card.unknown');
     q('[data-address]').textContent = '';
     for (const sel of ['.scoreboard', '.dates', '[data-list]']) q(sel).hidden = true;
-    q('.card-note').textContent = t(why === 'closed' ? 'card.closedHint' : 'card.unknownHint');
-    if (!isOwner) below.hidden = true;
+    q('.card-note').textContent = t(why === 'unavailable' ? 'card.offlineNone' : why === 'closed' ? 'card.closedHint' : 'card.unknownHint');
+    if (!isOwner && why !== 'unavailable') below.hidden = true;
   };
   const present = (): void => {
     if (!cardEl.dataset.cardState) return;
@@ -401,11 +429,17 @@ function shopView(code: string, lookup: ScoreLookup, mountOwner: OwnerMount): Vi
         else absent(why);
         return;
       }
+      if (!card && !fresh && !local) {
+        absent('unavailable');
+        return;
+      }
       present();
       // The document just changed: offline (the card could not be fetched again) it is the newest there is.
       const score = chooseScore(card, fresh, local, scoreChanged);
       if (scoreChanged && !fresh) rememberScore(code, score);
       fillCard(cardEl, card, fresh, score);
+      // The shop's name in the title: WeChat's browser, which most scans open in, shows it as the page's heading.
+      if (card?.name && cardEl.isConnected) document.title = `${card.name} · ${t('app.name')}`;
     });
   };
   drawCard(false);
@@ -477,13 +511,18 @@ function loginView(role: LoginRole | null, shop: string | null): View {
   };
 }
 
-function notFoundView(): View {
+/** An unknown path; `/s/{code}` with a shop code no shop can have (a torn or fake QR code, a mistyped link: bad
+ *  characters, too long), which says so as an unknown shop's card does rather than 页面不存在. */
+function notFoundView(path: string): View {
+  const shop = /^\/s\/[^/]+\/?$/.test(path);
+  const title = t(shop ? 'card.unknown' : 'notFound.title');
   return {
-    title: `${t('notFound.title')} · ${t('app.name')}`,
+    title: `${title} · ${t('app.name')}`,
     node: h(
       'section',
       { class: 'page not-found' },
-      h('h1', {}, t('notFound.title')),
+      h('h1', {}, title),
+      shop && h('p', { class: 'muted' }, t('card.unknownHint')),
       h('nav', { class: 'actions' }, h('a', { class: 'button primary', href: '/' }, t('notFound.back'))),
     ),
   };
@@ -498,7 +537,7 @@ export function view(route: Route, lookup: ScoreLookup, mountOwner: OwnerMount):
     case 'login':
       return loginView(route.role, route.shop);
     case 'notFound':
-      return notFoundView();
+      return notFoundView(route.path);
     case 'check':
     case 'rectify':
     case 'grid':

@@ -31,8 +31,15 @@ def _store(request: Request) -> Store:
 
 async def card(request: Request) -> Response:
     """`GET /api/public/shops/{code}`: name, address, points, rank of how many, the list of the latest published
-    month with that month (`list`, `list_month`), last self-check and patrol."""
-    return json_response(request, await shop_card(_store(request), request.path_params["code"]), headers=PUBLIC)
+    month with that month (`list`, `list_month`), last self-check and patrol. The 404 of a closed shop or an
+    unknown code carries the same headers, so a platform's page reads its reason (`closed`, `missing`) too."""
+    try:
+        found = await shop_card(_store(request), request.path_params["code"])
+    except CouchError as error:
+        if error.status == 404:
+            error.headers = {**error.headers, **PUBLIC}
+        raise
+    return json_response(request, found, headers=PUBLIC)
 
 
 async def badge(request: Request) -> Response:
