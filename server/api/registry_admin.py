@@ -20,7 +20,7 @@ from server.http import json_response, q_bool, read_body, read_object
 from server.ids import new_ulid
 from server.import_jobs import KEEP_JOBS, ImportJobs
 from server.importer import MAX_BYTES, Report, category_code, parse, too_big, unknown_category
-from server.models.registry import Shop, community_doc_id, grid_doc_id, shop_doc_id
+from server.models.registry import Shop, community_doc_id, grid_doc_id, shop_doc_id, subdistrict_doc_id
 from server.office.reach import Reach
 from server.registry import contact_of, no_grid_worker
 from server.store.protocol import Doc, Store
@@ -322,10 +322,16 @@ async def list_subdistricts(request: Request) -> Response:
 
 async def put_subdistrict(request: Request) -> Response:
     """`PUT /api/office/registry/subdistricts/{code} {name}`: name a sub-district (reports show the name)."""
-    _principal, reach = await office(request)
-    reach.require(request.path_params["code"], f"Sub-district {request.path_params['code']}")
+    principal, reach = await office(request)
+    code = request.path_params["code"]
+    reach.require(code, f"Sub-district {code}")
     body = await read_object(request)
-    doc = await registry_of(request).save_subdistrict(request.path_params["code"], text_field(body, "name", 64))
+    registry = registry_of(request)
+    before = (await registry.subdistricts()).get(code)
+    doc = await registry.save_subdistrict(code, text_field(body, "name", 64))
+    if before != doc["name"]:  # reports and posters print the name: who changed it is kept
+        detail = str(doc["name"]) if before is None else f"{before} to {doc['name']}"
+        await audited(request, principal, "subdistrict_named", subdistrict_doc_id(code), detail)
     return json_response(request, {k: doc[k] for k in ("code", "name")})
 
 

@@ -95,6 +95,8 @@ async def _visible(request: Request, reach: Reach) -> Callable[[Doc], bool]:
         if subject.startswith("registry:community:"):
             community = view.communities.get(subject.removeprefix("registry:community:"))
             return community is not None and reach.allows(community.get("subdistrict"))
+        if subject.startswith("registry:subdistrict:"):
+            return reach.allows(subject.removeprefix("registry:subdistrict:"))
         if subject.startswith("registry:grid:"):
             grid = view.grids.get(subject.removeprefix("registry:grid:"))
             community = view.communities.get(str(grid.get("community"))) if grid else None

@@ -91,6 +91,9 @@ def test_the_registry_s_changes_are_logged_with_who_made_them_for_the_offices_th
     assert client.put("/api/office/registry/grids/g2", json=grid, headers=d.zhao).status_code == 200
     renamed = {"name": "文三新社区"}
     assert client.put("/api/office/registry/communities/wensan", json=renamed, headers=d.zhao).status_code == 200
+    for name in ("明楼街道", "明楼街道", "明楼新街道"):  # the same name again changes nothing, and is not logged
+        named = client.put("/api/office/registry/subdistricts/minglou", json={"name": name}, headers=d.zhao)
+        assert named.status_code == 200, named.text
     assert client.post("/api/office/shops/T0001/close", headers=d.sun).status_code == 200
 
     def log(who: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -107,6 +110,11 @@ def test_the_registry_s_changes_are_logged_with_who_made_them_for_the_offices_th
         ("shop_reopened", "S0100:shop:S0100", "by office:zhao"),
         ("grid_saved", "registry:grid:g2", "by office:zhao: 文三二网格, wensan, workers: li、zhou"),
         ("community_saved", "registry:community:wensan", "by office:zhao: 文三新社区, minglou"),
+    ]
+    # The demo names no sub-district: the first name is logged as given, a change from what it was.
+    minglou += [
+        ("subdistrict_named", "registry:subdistrict:minglou", "by office:zhao: 明楼街道"),
+        ("subdistrict_named", "registry:subdistrict:minglou", "by office:zhao: 明楼街道 to 明楼新街道"),
     ]
     xihu = [("shop_closed", "T0001:shop:T0001", "by office:sun")]
     assert log(d.zhao) == minglou

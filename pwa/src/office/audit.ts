@@ -49,6 +49,7 @@ const EVENTS: Record<string, OfficeKey> = {
   shop_reopened: 'audit.event.shop_reopened',
   community_saved: 'audit.event.community_saved',
   community_moved: 'audit.event.community_moved',
+  subdistrict_named: 'audit.event.subdistrict_named',
   grid_saved: 'audit.event.grid_saved',
   import_started: 'audit.event.import_started',
   rules_saved: 'audit.event.rules_saved',
