@@ -182,10 +182,13 @@ def merge_alarm(projected: Mapping[str, Any], stored: Mapping[str, Any] | None) 
     return merged
 
 
-def merge_score(projected: Mapping[str, Any], stored: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The score to store: points from the events, rank, lists and working-group flag kept from the stored one."""
+def merge_score(projected: Mapping[str, Any], stored: Mapping[str, Any] | None, ranked: bool = True) -> dict[str, Any]:
+    """The score to store: points from the events, rank, lists and working-group flag kept from the stored one. A
+    shop that is not `ranked` (closed, or not in the registry: the ranking is of the active shops) keeps none: its
+    rank of before is gone as soon as it is projected, not when the sub-district pass next runs (up to `max_delay`
+    later), which the office's lists and e-file showed meanwhile."""
     merged = dict(projected)
-    if stored:
+    if stored and ranked:
         merged.update({key: stored[key] for key in SCORE_OWNED if key in stored})
     return merged
 

@@ -92,8 +92,9 @@ def _body(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     return body
 
 
-def plan_writes(projected: Iterable[Mapping[str, Any]], stored: Mapping[str, Doc]) -> Plan:
-    """What to write so the stored projections become `projected` (deletions are `_deleted` stubs)."""
+def plan_writes(projected: Iterable[Mapping[str, Any]], stored: Mapping[str, Doc], ranked: bool = True) -> Plan:
+    """What to write so the stored projections become `projected` (deletions are `_deleted` stubs); `ranked`: the
+    shop is active, and its score keeps the rank the sub-district pass gave it (`merge_score`)."""
     plan = Plan()
     wanted: set[str] = set()
     alarmed: set[str] = set()  # the hazards the projected alarms name
@@ -102,7 +103,7 @@ def plan_writes(projected: Iterable[Mapping[str, Any]], stored: Mapping[str, Doc
         if doc["type"] == "alarm":
             alarmed.update(str(item["hazard"]) for item in doc["items"])
         old = stored.get(doc_id)
-        merged = _merged(doc, old)
+        merged = _merged(doc, old, ranked)
         wanted.add(doc_id)
         if old is not None and same(old, merged):
             continue
@@ -132,11 +133,11 @@ def _superseded(stored: Mapping[str, Any], alarmed: set[str]) -> bool:
     return any(item.get("hazard") in alarmed for item in stored.get("items", []))
 
 
-def _merged(doc: Mapping[str, Any], stored: Mapping[str, Any] | None) -> Doc:
+def _merged(doc: Mapping[str, Any], stored: Mapping[str, Any] | None, ranked: bool) -> Doc:
     if doc["type"] == "alarm":
         return merge_alarm(doc, stored)
     if doc["type"] == "score":
-        return merge_score(doc, stored)
+        return merge_score(doc, stored, ranked)
     return dict(doc)
 
 
@@ -186,7 +187,7 @@ def project_with_past(
             projections.project_shop(part.registry, part.events, context.rules_history, as_of, context.templates),
             [],
         )
-    plan = plan_writes(docs, part.stored)
+    plan = plan_writes(docs, part.stored, ranked=(part.registry or {}).get("status") == "active")
     written = {doc["_id"]: doc for doc in plan.writes}
     current = [written.get(doc["_id"]) or part.stored[doc["_id"]] for doc in docs]
     ids = {doc["_id"] for doc in docs}

@@ -173,6 +173,35 @@ async def test_a_projection_writes_only_what_changed(sqlite: SqliteStore) -> Non
     assert (again.written, again.deleted, again.new_alarms) == (0, 0, [])
 
 
+async def test_a_closed_shop_loses_its_rank_with_its_own_projection(sqlite: SqliteStore) -> None:
+    """The ranking is of the active shops: a shop the office closes is unranked as soon as it is projected again
+    (at once), not only when the debounced sub-district pass next runs (up to two minutes later, while the office's
+    list and e-file showed its rank of before). The shop reopened is ranked again by the pass."""
+    await fill(sqlite, shops=3)
+    follower = await settle(sqlite)
+    assert follower.context is not None
+    ranked = await _get(sqlite, f"{code(1)}:score")
+    assert ranked is not None and ranked["rank"] is not None and ranked["of"] == 3
+    shop = await _get(sqlite, f"{code(1)}:shop:{code(1)}")
+    assert shop is not None
+    await sqlite.bulk_docs([{**shop, "status": "closed"}])
+    # The shop's own projection, and no sub-district pass.
+    await project_shop_into(sqlite, code(1), follower.context, follower.context.today(clock))
+    closed = await _get(sqlite, f"{code(1)}:score")
+    assert closed is not None and closed["points"] == ranked["points"]
+    assert (closed["rank"], closed["of"], closed["list"], closed["working_group"]) == (None, None, None, False)
+    # The other shops keep their ranks until the pass ranks them among two.
+    other = await _get(sqlite, f"{code(2)}:score")
+    assert other is not None and other["of"] == 3
+
+    reopened = await _get(sqlite, f"{code(1)}:shop:{code(1)}")
+    assert reopened is not None
+    await sqlite.bulk_docs([{**reopened, "status": "active"}])
+    await settle(sqlite)
+    again = await _get(sqlite, f"{code(1)}:score")
+    assert again is not None and again["rank"] is not None and again["of"] == 3
+
+
 async def test_a_device_change_goes_before_the_daily_tick(sqlite: SqliteStore, monkeypatch: Any) -> None:
     shops = 40
     await sqlite.bulk_docs(registry(shops))
