@@ -26,6 +26,7 @@ from server.demo.history import TZ, ShopHistory
 from server.ids import new_ulid, seeded_ulid
 from server.models import EVENT_TYPES, default_rules, default_template, parse_event
 from server.models.common import ULID
+from server.models.registry import Contact, clean_phone
 from server.office.facts import Facts
 from server.registry import Registry
 from server.settings import Settings
@@ -179,8 +180,35 @@ def test_the_same_seed_builds_the_same_district(
     events = [doc_id for doc_id, doc in first.items() if doc["type"] in EVENT_TYPES]
     assert len(events) > 100
     assert all(first[doc_id] == second[doc_id] for doc_id in events)
+    shops = [doc_id for doc_id, doc in first.items() if doc["type"] == "shop"]
+    assert len(shops) == 40 and all(first[doc_id].get("contact") == second[doc_id].get("contact") for doc_id in shops)
     assert build(other, seed=8) == 0
     assert (other / "logins.json").read_text(encoding="utf-8") != (district / "logins.json").read_text(encoding="utf-8")
+
+
+def test_most_shops_have_a_person_in_charge_and_a_made_up_phone_and_some_have_none(
+    client: TestClient, logins: dict[str, Any]
+) -> None:
+    """The demo's shops have a 负责人 and a phone the office sees (an obviously made-up 138-0000-xxxx number, one per
+    shop, as the registry writes it), but for a few the survey gave none: the office's screens say 未登记 for them."""
+    office = client.post("/api/auth/login", json=logins["office"][0]).json()
+    headers = {"Authorization": "Bearer " + office["token"]}
+    items = client.get("/api/office/registry/shops", headers=headers).json()["items"]
+    contacts = {shop["code"]: shop["contact"] for shop in items}
+    assert len(contacts) == 40
+    known = {code: c for code, c in contacts.items() if c is not None}
+    assert 0.7 * len(contacts) <= len(known) < len(contacts)  # most, not all
+    for code, contact in known.items():
+        assert Contact.model_validate(contact).model_dump() == contact
+        assert contact["phone"] == clean_phone(contact["phone"]) == f"138-0000-{code[1:]}"
+        assert re.fullmatch(r"[\u4e00-\u9fff]{2,3}", contact["name"])
+    # Drawn from the seed: the same seed plans the same people, another seed others.
+    assert [s.contact for s in plan_district(7, 40, 4).shops] == [contacts[f"S{n:04d}"] for n in range(1, 41)]
+    assert [s.contact for s in plan_district(8, 40, 4).shops] != [contacts[f"S{n:04d}"] for n in range(1, 41)]
+    # Searched for by the person's name (the office's shop search finds a contact).
+    code, contact = next(iter(known.items()))
+    found = client.get("/api/office/shops", params={"q": contact["name"]}, headers=headers).json()["items"]
+    assert code in {row["code"] for row in found}
 
 
 def test_a_second_run_changes_nothing(district: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from server.demo import names
 from server.demo.names import COMMUNITIES, CommunityName
 
 SHOPS_PER_GRID = 22  # so that a grid worker has ~15–25 shops
+NO_CONTACT = 0.15  # the shops whose survey gave no 负责人 or phone: the office's lists say 未登记
 # The district's office account, and one of the sub-district's own office (its shops alike, the rules read-only).
 OFFICE_USERS = (("office", "明楼街道安监所", None), ("anjian", "陈立新", names.SUBDISTRICT))
 
@@ -55,6 +56,7 @@ class PlannedShop:
     patroller: str  # username of the grid worker who patrols it
     owner: Owner
     gps: tuple[float, float]
+    contact: dict[str, str] | None = None  # its 负责人 and phone (`demo_contact`); None: not registered
 
     def registry_doc(self) -> dict[str, Any]:
         return {
@@ -66,6 +68,7 @@ class PlannedShop:
             "grid": self.grid,
             "status": "active",
             "owner_activated": self.owner.activated,
+            **({"contact": self.contact} if self.contact else {}),
         }
 
 
@@ -124,6 +127,8 @@ def check_size(shops: int, grid_workers: int) -> str | None:
 
 def plan_district(seed: int, shops: int, grid_workers: int) -> District:
     rng = random.Random(f"mashang-demo:{seed}:district")
+    # The contacts from a stream of their own: the rest of the district is drawn as it was before shops had them.
+    people = random.Random(f"mashang-demo:{seed}:contacts")
     devices: set[str] = set()
     n_grids = max(math.ceil(grid_workers / 2), min(grid_workers, round(shops / SHOPS_PER_GRID)))
     n_grids = max(1, min(n_grids, shops))
@@ -153,9 +158,9 @@ def plan_district(seed: int, shops: int, grid_workers: int) -> District:
         for i in range(size):
             code = f"S{len(planned_shops) + 1:0{width}d}"
             codes.append(code)
-            planned_shops.append(
-                _shop(rng, code, community, grid_code, crew[i % len(crew)], addresses, used_names, devices)
-            )
+            shop, surname = _shop(rng, code, community, grid_code, crew[i % len(crew)], addresses, used_names, devices)
+            contact = demo_contact(people, surname if surname in shop.name else None, len(planned_shops) + 1)
+            planned_shops.append(replace(shop, contact=contact))
         grids.append(PlannedGrid(grid_code, names.grid_name(community, k), community.code, tuple(crew), tuple(codes)))
 
     office = tuple(
@@ -177,6 +182,17 @@ def spread(total: int, weights: list[float]) -> list[int]:
     for i in by_remainder[: total - sum(counts)]:
         counts[i] += 1
     return counts
+
+
+def demo_contact(rng: random.Random, surname: str | None, number: int) -> dict[str, str] | None:
+    """The 负责人 and phone of the demo's shop `number`, or None for one of the `NO_CONTACT` share registered without:
+    a person of the `surname` the shop is named after, if it is (蔡记面馆: 蔡…), and an obviously made-up mobile
+    number, one per shop, 138-0000-0001 for the first (`clean_phone` leaves it as it is)."""
+    registered = rng.random() >= NO_CONTACT
+    person = (surname or rng.choice(names.SURNAMES)[0]) + rng.choice(names.GIVEN_NAMES)
+    if not registered:
+        return None
+    return {"name": person, "phone": f"138-{number // 10_000:04d}-{number % 10_000:04d}"}
 
 
 def _grid_workers(rng: random.Random, count: int, devices: set[str]) -> list[Staff]:
@@ -224,7 +240,8 @@ def _shop(
     addresses: names.Addresses,
     used_names: set[str],
     devices: set[str],
-) -> PlannedShop:
+) -> tuple[PlannedShop, str]:
+    """The shop, and the surname its name was drawn with (which the name may not hold)."""
     trade = names.pick_trade(rng)
     surname = rng.choice(names.SURNAMES)[0]
     address = addresses.next(community)
@@ -237,7 +254,7 @@ def _shop(
     used_names.add(name)
     lat = names.CENTRE[0] + community.offset[0] + rng.uniform(-0.003, 0.003)
     lon = names.CENTRE[1] + community.offset[1] + rng.uniform(-0.003, 0.003)
-    return PlannedShop(
+    shop = PlannedShop(
         code,
         name,
         address,
@@ -250,3 +267,4 @@ def _shop(
         _owner(rng, devices),
         (round(lat, 6), round(lon, 6)),
     )
+    return shop, surname
