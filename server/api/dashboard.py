@@ -179,7 +179,8 @@ async def publish(request: Request) -> Response:
 async def shop_list(request: Request) -> Response:
     """`GET /api/office/shops?community=&grid=&q=&list=&status=&hazards=&limit=&offset=`: `{"items", "total",
     "limit", "offset"}`; each shop with its score, rank, list (`list=red|black|none`), status (`status=active|closed`),
-    open / overdue hazards and the earliest deadline of its open ones (`earliest_deadline`), in code order.
+    open / overdue hazards and the earliest deadline of its open ones (`earliest_deadline`), in code order; `q` finds
+    a shop by its code, name, address, or its contact's name or phone (by the phone's digits, `shops.found`).
     `hazards=open` (`overdue`) keeps the shops with at least one hazard not closed out (overdue), most urgent first:
     most overdue, then most open, then the earliest deadline, then code; any other value is a 400, Chinese first.
     A sub-district's office lists its own shops only."""

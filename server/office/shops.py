@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, Final
@@ -17,6 +18,9 @@ from server.validators.district import shift_month
 from server.validators.stats import ShopFacts, period_bounds
 
 LISTS: Final = ("red", "black", "none")
+# A search that is part of a phone number: digits (at least this many), spaces, + and -.
+PHONE_TYPED: Final = re.compile(r"[+\d\s-]+")
+PHONE_SEARCH_DIGITS: Final = 4
 STATUSES: Final = ("active", "closed")
 # `?hazards=`: the shops with at least one hazard not closed out, or at least one overdue; most urgent first.
 HAZARDS: Final = {"open": "有未销号隐患", "overdue": "有逾期隐患"}
@@ -90,6 +94,19 @@ def shop_row(view: View, shop: ShopState, today: date) -> dict[str, Any]:
     }
 
 
+def found(q: str, code: str, doc: Doc) -> bool:
+    """Whether the office's search `q` (lower case) finds the shop: in its code, name or address, or its contact's
+    name (负责人) or phone (联系电话). A phone is found by its digits, however either is written: 13800138000 or the
+    last four digits, 8000, find +86 138-0013-8000."""
+    contact = doc.get("contact") or {}
+    said = (*(doc.get(k) for k in ("code", "name", "address")), contact.get("name"), code)
+    if any(isinstance(text, str) and q in text.lower() for text in said):
+        return True
+    digits = re.sub(r"\D", "", q)
+    phone = re.sub(r"\D", "", str(contact.get("phone") or ""))
+    return len(digits) >= PHONE_SEARCH_DIGITS and PHONE_TYPED.fullmatch(q) is not None and digits in phone
+
+
 def list_shops(view: View, params: Mapping[str, str], limit: int, offset: int) -> dict[str, Any]:
     """`?community=&grid=&q=&list=&status=&hazards=`: the matching shops in code order, one page of them, and their
     total; `hazards=open|overdue` keeps the shops with a hazard not closed out (an overdue one), most urgent first
@@ -118,8 +135,7 @@ def list_shops(view: View, params: Mapping[str, str], limit: int, offset: int) -
             continue
         if listed and ((shop.score or {}).get("list") or "none") != listed:
             continue
-        text = " ".join(str(doc.get(k, "")) for k in ("code", "name", "address")).lower()
-        if q and q not in text and q not in code.lower():
+        if q and not found(q, code, doc):
             continue
         if hazards and not hazard_counts(shop.facts, today)[1 if hazards == "overdue" else 0]:
             continue

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import World, open_world
+from tests.api.conftest import World, open_world, wait_until
 from tests.api.projections import score_doc, write
 from tests.api.test_import import XLSX, csv_bytes, run, shops, xlsx
 from tests.api.test_import_reasons import said_both_ways
@@ -302,3 +302,21 @@ def test_the_e_file_shows_the_contact(world: World) -> None:
     assert patch(world, "S0001", {"contact": {"name": PERSON, "phone": PHONE}}).status_code == 200
     efile = world.client.get("/api/office/shops/S0001/efile", headers=office(world)).json()
     assert efile["shop"]["contact"] == {"name": PERSON, "phone": PHONE}
+
+
+def test_the_shops_search_finds_a_shop_by_its_contacts_name_or_phone(world: World) -> None:
+    """The office looks a shop up by whom it knows: the person's name, or the phone however it is written (the
+    digits of it, the last four of them); a few digits that are no part of any phone find nothing."""
+    assert patch(world, "S0001", {"contact": {"name": PERSON, "phone": "+86 138-0013-8000"}}).status_code == 200
+    assert patch(world, "S0003", {"contact": {"name": "李秀英", "phone": "0571-88001234"}}).status_code == 200
+
+    def found(q: str) -> list[str]:
+        answer = world.client.get("/api/office/shops", params={"q": q}, headers=office(world)).json()
+        return [row["code"] for row in answer["items"]]
+
+    wait_until(lambda: found("王建国") == ["S0001"])
+    assert found(" 李秀英 ") == ["S0003"] and found("秀英") == ["S0003"]
+    assert found(DIGITS) == ["S0001"] and found("138 0013 8000") == ["S0001"] and found("8000") == ["S0001"]
+    assert found("0571 8800 1234") == ["S0003"] and found("1234") == ["S0003"]
+    assert found("9999") == [] and found("张三") == []
+    assert found("s0003") == ["S0003"] and found("曙光北路") == ["S0001", "S0002", "S0003"]  # as before
