@@ -219,7 +219,7 @@ class Registry:
         """A new active shop in the grid `fields["grid"]` (its community is the grid's), registered on `opened`."""
         code = str(fields.get("code", ""))
         if await self.shop(code) is not None:
-            raise conflict(f"code: shop {code} exists already")
+            raise conflict(f"code: 店铺编号 {code} 已登记。shop {code} exists already")
         grid = await self.grid(str(fields.get("grid", "")))
         if grid is None:
             raise bad_request(f"grid: no grid {fields.get('grid')}")

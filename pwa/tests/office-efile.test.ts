@@ -3,11 +3,13 @@
 // entries under their total, earlier years folded with theirs), each entry said in the screen's language; a closed
 // shop is reopened from its e-file (and offered no activation code); a button the server refuses says why.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { setLang } from '../src/i18n';
 import { ApiError } from '../src/session';
 
 const sent: { method: string; path: string }[] = [];
 let efile: Record<string, unknown> = {};
 let refuse: ApiError | null = null;
+let listed: Record<string, unknown>[] = [];
 
 vi.mock('../src/office/api', async (actual) => ({
   ...(await actual<typeof import('../src/office/api')>()),
@@ -15,6 +17,7 @@ vi.mock('../src/office/api', async (actual) => ({
     if (path.endsWith('/efile')) return efile;
     if (path === '/api/office/templates') return { templates: [] };
     if (path === '/api/office/registry/communities') return { communities: [] };
+    if (path.startsWith('/api/office/shops?')) return { items: listed, total: listed.length };
     throw new Error(`unexpected ${path}`);
   },
   send: async (method: string, path: string) => {
@@ -88,6 +91,7 @@ beforeEach(() => {
 
 afterEach(() => {
   vi.unstubAllGlobals();
+  setLang('zh-CN');
 });
 
 describe('the point ledger of an e-file', () => {
@@ -126,6 +130,30 @@ describe('a closed shop in its e-file', () => {
     expect([...root.querySelectorAll('button')].some((b) => b.textContent === '生成店主激活码')).toBe(false);
     root.querySelector<HTMLButtonElement>('[data-action=reopen]')!.click();
     await vi.waitFor(() => expect(sent).toEqual([{ method: 'POST', path: '/api/office/shops/S0003/reopen' }]));
+  });
+
+  it('is not ranked: says so instead of the rank its score held before it closed, here and in the list', async () => {
+    efile = shopFile('closed'); // its score still holds 1059 / 1500 (the sub-district pass has not run since)
+    const root = await open();
+    const rank = root.querySelector('[data-details] [data-rank] dd')!;
+    expect(rank.textContent).toBe('已停业，不参与排名');
+    expect(root.querySelector('[data-details]')!.textContent).not.toContain('1059');
+    efile = shopFile('active');
+    expect((await open()).querySelector('[data-details] [data-rank] dd')!.textContent).toBe('1,059 / 1,500');
+
+    listed = [
+      { code: 'S0003', name: '福满多车行', status: 'closed', points: 92, rank: 1059 },
+      { code: 'S0004', name: '老王面馆', status: 'active', points: 95, rank: 12 },
+    ];
+    setLang('en');
+    const { shops } = await import('../src/office/shops');
+    const list = shops(new URLSearchParams(), []);
+    document.body.append(list);
+    await vi.waitFor(() => expect(list.querySelectorAll('[data-table=shops] tbody tr')).toHaveLength(2));
+    const heads = [...list.querySelectorAll('[data-table=shops] thead th')].map((th) => th.textContent);
+    const rankOf = (code: string): string =>
+      list.querySelector(`tr[data-shop=${code}]`)!.querySelectorAll('td')[heads.indexOf('Rank')]!.textContent ?? '';
+    expect([rankOf('S0003'), rankOf('S0004')]).toEqual(['Closed: not ranked', '12']);
   });
 
   it('says why when the server refuses a button, in the screen’s language', async () => {

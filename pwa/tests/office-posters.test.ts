@@ -137,6 +137,27 @@ describe('a grid\'s posters', () => {
   });
 });
 
+describe('one shop\'s poster', () => {
+  it('is printed by Enter in the shop\'s code, as by the button, but not by the Enter that ends a composition', async () => {
+    vi.spyOn(URL, 'createObjectURL').mockImplementation(() => 'blob:poster');
+    const root = await screen();
+    const code = root.querySelector<HTMLInputElement>('input[name=poster_shop]')!;
+    code.value = ' S0042 ';
+    code.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', isComposing: true, bubbles: true, cancelable: true }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(asked.filter((p) => p.startsWith('/api/office/posters.pdf'))).toEqual([]);
+    const enter = new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true });
+    code.dispatchEvent(enter);
+    expect(enter.defaultPrevented).toBe(true);
+    await vi.waitFor(() => expect(asked).toContain('/api/office/posters.pdf?shop=S0042'));
+    await vi.waitFor(() => expect(root.querySelector('.form-status.ok')?.textContent).toContain('poster-S0042.pdf'));
+    // The button asks the same.
+    asked = [];
+    root.querySelector<HTMLButtonElement>('button[data-posters-shop]')!.click();
+    await vi.waitFor(() => expect(asked).toEqual(['/api/office/posters.pdf?shop=S0042']));
+  });
+});
+
 describe('what keeps phones from the address', () => {
   it('is named once a reason, the most serious first', () => {
     expect(posterProblems(PUBLIC)).toEqual([]);

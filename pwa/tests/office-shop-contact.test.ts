@@ -41,11 +41,17 @@ vi.mock('../src/office/api', async (actual) => ({
     }
     if (url.pathname === '/api/office/rankings') return { months: [{ month: '2026-11' }] };
     if (url.pathname === '/api/office/ranking') return rankingPage(url);
+    const efile = /^\/api\/office\/shops\/(\w+)\/efile$/.exec(url.pathname);
+    if (efile) return { shop: { ...registered[efile[1]!], status: 'active' }, score: null, timeline: [] };
+    if (url.pathname === '/api/office/templates') return { templates: [] };
+    if (url.pathname === '/api/office/registry/communities') return { communities: [] };
+    if (url.pathname === '/api/office/registry/subdistricts') return { subdistricts: [] };
+    if (url.pathname === '/api/office/users') return { items: [] };
     throw new Error(`unexpected ${path}`);
   },
   send: async (method: string, path: string, body: unknown) => {
     sent.push({ method, path, body });
-    return {};
+    return path.endsWith('/activation') ? { shop: 'S0001', code: '12345678', expires_at: '2026-12-09T10:00:00+08:00' } : {};
   },
 }));
 vi.mock('../src/office/people', () => ({
@@ -152,6 +158,66 @@ describe('the shop form of the registry desk', () => {
     expect(shopBody(values, false, contact)).toEqual({ code: 'S0001', contact: { name: '王建国', phone: '13700137000' } });
     expect(shopBody({ ...values, contact_phone: '' }, false, contact)).toEqual({ code: 'S0001' });
     expect(shopBody({ ...values, contact_phone: ' ' }, true, contact)).toEqual({ code: 'S0001', contact: { name: '', phone: '' } });
+  });
+});
+
+describe('an activation code for a shop whose owner had activated', () => {
+  const issued = async (code: string): Promise<HTMLElement> => {
+    const { shops } = await import('../src/office/shops');
+    const root = shops(new URLSearchParams(), [code]);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelector('[data-details]')).not.toBeNull());
+    [...root.querySelectorAll('button')].find((b) => b.textContent === '生成店主激活码')!.click();
+    await vi.waitFor(() => expect(root.querySelector('.activation')!.textContent).toContain('12345678'));
+    return root;
+  };
+
+  it('reminds on the e-file that the 负责人 registered may be the previous owner’s, and leads to change them', async () => {
+    registered.S0001 = { ...registered.S0001, owner_activated: true };
+    const root = await issued('S0001');
+    const reminder = root.querySelector<HTMLElement>('[data-contact-reminder]')!;
+    expect(reminder.textContent).toContain('登记的负责人 王建国 +86 138-0013-8000 可能还是原店主，请核对并修改。');
+    const change = reminder.querySelector<HTMLAnchorElement>('a[data-action=edit-contact]')!;
+    expect(change.textContent).toBe('修改负责人及电话');
+    expect(change.getAttribute('href')).toBe('/office/registry?section=shop&shop=S0001');
+  });
+
+  it('says nothing of a first owner’s code, nor of a shop with no contact registered', async () => {
+    expect((await issued('S0001')).querySelector('[data-contact-reminder]')).toBeNull(); // no owner yet
+    registered.S0002 = { ...registered.S0002, owner_activated: true };
+    expect((await issued('S0002')).querySelector('[data-contact-reminder]')).toBeNull();
+  });
+
+  it('leads to the registry desk’s shop form showing the shop, the cursor in its 负责人', async () => {
+    vi.spyOn(Element.prototype, 'scrollIntoView').mockImplementation(() => undefined);
+    const { registry } = await import('../src/office/registry');
+    const root = registry(new URLSearchParams('section=shop&shop=S0001'), []);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelector('form[data-form=shop]')).not.toBeNull());
+    const person = root.querySelector<HTMLInputElement>('form[data-form=shop] input[name=contact_name]')!;
+    await vi.waitFor(() => expect(person.value).toBe('王建国'));
+    expect(root.querySelector<HTMLInputElement>('form[data-form=shop] input[name=code]')!.value).toBe('S0001');
+    expect(document.activeElement).toBe(person);
+  });
+
+  it('reminds at the desk’s own activation form too, whose button shows the shop in the shop form', async () => {
+    vi.spyOn(Element.prototype, 'scrollIntoView').mockImplementation(() => undefined);
+    registered.S0001 = { ...registered.S0001, owner_activated: true };
+    const { registry } = await import('../src/office/registry');
+    const root = registry(new URLSearchParams(), []);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelector('form[data-form=activation]')).not.toBeNull());
+    const asked = root.querySelector<HTMLFormElement>('form[data-form=activation]')!;
+    asked.querySelector<HTMLInputElement>('input[name=shop]')!.value = 'S0001';
+    asked.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(asked.querySelector('.form-status')!.textContent).toContain('12345678'));
+    await vi.waitFor(() => expect(root.querySelector('[data-contact-reminder]')).not.toBeNull());
+    const reminder = root.querySelector<HTMLElement>('[data-contact-reminder]')!;
+    expect(reminder.textContent).toContain('王建国 +86 138-0013-8000');
+    reminder.querySelector<HTMLButtonElement>('[data-action=edit-contact]')!.click();
+    const shop = root.querySelector<HTMLFormElement>('form[data-form=shop]')!;
+    await vi.waitFor(() => expect(shop.querySelector<HTMLInputElement>('input[name=contact_name]')!.value).toBe('王建国'));
+    expect(shop.querySelector<HTMLInputElement>('input[name=code]')!.value).toBe('S0001');
   });
 });
 

@@ -62,9 +62,11 @@ def client_address(request: Request) -> str:
 
 
 def text_field(body: dict[str, Any], name: str, max_len: int = 200) -> str:
+    """The text `body` gives `name`, trimmed; a 400 naming the field, Chinese first (a form puts the field's label in
+    front: 地址：不能为空。), for none, an empty one or one too long."""
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise bad_request(f"{name}: a non-empty string is required")
+        raise bad_request(f"{name}: 不能为空。a non-empty string is required")
     if len(value) > max_len:
-        raise bad_request(f"{name}: at most {max_len} characters")
+        raise bad_request(f"{name}: 最多 {max_len} 个字。at most {max_len} characters")
     return value.strip()

@@ -20,6 +20,7 @@ from server.http import json_response, q_bool, read_body, read_object
 from server.ids import new_ulid
 from server.import_jobs import KEEP_JOBS, ImportJobs
 from server.importer import MAX_BYTES, Report, category_code, parse, too_big, unknown_category
+from server.models.common import is_shop_code
 from server.models.registry import Shop, community_doc_id, grid_doc_id, shop_doc_id, subdistrict_doc_id
 from server.office.reach import Reach
 from server.registry import contact_of, no_grid_worker
@@ -121,6 +122,10 @@ async def create_shop(request: Request) -> Response:
     principal, reach = await office(request)
     body = await read_object(request)
     fields: dict[str, Any] = {name: text_field(body, name, 200) for name in ("code", "name", "address", "grid")}
+    if not is_shop_code(fields["code"]):
+        raise bad_request(
+            "code: 店铺编号只能由字母、数字、_ 和 - 组成，如 S0001。a shop code of letters, digits, _ and -"
+        )
     fields["grid"] = await _grid_code(request, reach, fields["grid"])
     fields["category"] = _category(body) if body.get("category") is not None else "other"
     fields["contact"] = contact_of(body.get("contact"))

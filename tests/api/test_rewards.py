@@ -210,7 +210,7 @@ def test_concurrent_redemptions_never_spend_more_than_the_balance(world: World, 
         ({"points": 0, "prize": "x"}, "points: a whole number from 1 to 100000"),
         ({"points": "5", "prize": "x"}, "points: a whole number from 1 to 100000"),
         ({"points": 1.5, "prize": "x"}, "points: a whole number from 1 to 100000"),
-        ({"points": 1}, "prize: a non-empty string is required"),
+        ({"points": 1}, "prize: 不能为空。a non-empty string is required"),
         ({"points": 1, "prize": "x", "note": "n" * 501}, "note: a string of at most 500 characters"),
         (
             {"points": 1, "prize": "x", "request_id": "no spaces"},

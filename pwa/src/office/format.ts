@@ -1,5 +1,6 @@
 // Numbers as the office reads them: rates as percentages, changes against last year, times in Asia/Shanghai.
 import { getLang } from '../i18n';
+import { ot } from './i18n';
 
 export function isNum(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
@@ -12,6 +13,15 @@ export function pct(value: unknown): string {
 
 export function num(value: unknown): string {
   return isNum(value) ? value.toLocaleString(getLang()) : '—';
+}
+
+/** A shop's rank as the office's list and e-file show it, by its `status`: 12, or 12 / 300 given `of`; '—' for
+ *  none. A closed shop is not ranked (the ranking is of the sub-district's active shops): 已停业，不参与排名, never a
+ *  rank of before that its score may still hold. */
+export function rankShown(status: unknown, rank: unknown, of?: unknown): string {
+  if (status === 'closed') return ot('efile.notRanked');
+  if (!isNum(rank) || rank <= 0) return '—';
+  return isNum(of) ? `${num(rank)} / ${num(of)}` : num(rank);
 }
 
 export type Kind = 'rate' | 'count';

@@ -30,8 +30,9 @@ const POLL_MS = 400;
 const MAX_POLL_MS = 5000;
 
 /** The sections a link may open the registry at (`/office/registry?section=grids`): the overview's first steps lead
- *  to each, and the grids and the posters are far below the import's form. */
-export const REGISTRY_SECTIONS = ['import', 'grids', 'posters'] as const;
+ *  to the first three, and the grids and the posters are far below the import's form; the shop form, with `&shop=`
+ *  the shop it shows (`editShop`), is where the e-file's reminder of a new owner's contact leads. */
+export const REGISTRY_SECTIONS = ['import', 'grids', 'posters', 'shop'] as const;
 export type RegistrySection = (typeof REGISTRY_SECTIONS)[number];
 
 /** `node`, as the section `?section=name` opens the registry at. */
@@ -137,6 +138,29 @@ const FIELD_LABELS: Record<string, OfficeKey> = {
 function fieldLabel(name: string): string {
   const key = FIELD_LABELS[name];
   return key ? ot(key) : name;
+}
+
+/** The labels of a form's fields, by the name the server gives a field in a refusal (`address: …`). */
+type FormLabels = Readonly<Record<string, OfficeKey>>;
+
+/** A refusal as the registry desk says it (`said`: in the screen's language, `reasonOf`): the field the server names
+ *  in front (`address: 不能为空。`, `contact.phone: …`) named as the form labels it (地址：不能为空。), not by its key; a
+ *  reason that names its field already (联系电话只能有数字…) is not given the label twice. */
+export function fieldNamed(said: string, labels: FormLabels): string {
+  const named = /^([\w.]+): /.exec(said);
+  const key = named ? labels[named[1]!] : undefined;
+  if (!named || !key) return said;
+  const label = ot(key);
+  const rest = said.slice(named[0].length);
+  if (rest.startsWith(label)) return rest;
+  return getLang() === 'en' ? `${label}: ${rest}` : `${label}：${rest}`;
+}
+
+/** A form's submit handler whose refusal is said by `fieldNamed`. */
+function naming<A extends unknown[], R>(labels: FormLabels, run: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return (...args) => run(...args).catch((err: unknown) => {
+    throw new Error(fieldNamed(reasonOf(err), labels));
+  });
 }
 
 /** A grid the import created, `社区/网格` as the server names it, as the registry says a grid: 网格（社区）. */
@@ -376,6 +400,16 @@ function posters(communities: Community[]): HTMLElement {
     downloadShown(status, `/api/office/posters.pdf${qs({ grid: grid.value })}`, `posters-${grid.value}.pdf`));
   printGrid.dataset.postersGrid = '';
   printGrid.disabled = grids.length === 0;
+  const printShop = button(ot('registry.postersShop'), () =>
+    downloadShown(status, `/api/office/posters.pdf${qs({ shop: shop.value.trim() })}`, `poster-${shop.value.trim()}.pdf`));
+  printShop.dataset.postersShop = '';
+  // Enter in the shop's code prints its poster, as the button does (no form holds the field: Enter did nothing);
+  // not the Enter that ends an input method's composition.
+  shop.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || event.isComposing) return;
+    event.preventDefault();
+    printShop.click();
+  });
   return marked(section(
     ot('registry.posters'),
     posterAddressBox(),
@@ -398,14 +432,24 @@ function posters(communities: Community[]): HTMLElement {
       { 'data-table': 'communities' },
     ),
     h('div', { class: 'row' }, field(ot('registry.postersGrid'), grid, ot('registry.postersGridHint')), printGrid),
-    h('div', { class: 'row' }, field(ot('registry.postersShop'), shop),
-      button(ot('registry.postersShop'), () =>
-        downloadShown(status, `/api/office/posters.pdf${qs({ shop: shop.value.trim() })}`, `poster-${shop.value.trim()}.pdf`))),
+    h('div', { class: 'row' }, field(ot('registry.postersShop'), shop), printShop),
     status,
   ), 'posters');
 }
 
 const SHOP_FIELDS = ['code', 'name', 'address', 'category', 'grid'] as const;
+
+/** The shop form's labels, by the field's name in the API's body (a refusal names it so). */
+const SHOP_LABELS = {
+  code: 'common.code',
+  name: 'common.name',
+  address: 'common.address',
+  category: 'common.category',
+  grid: 'common.grid',
+  contact: 'ranking.contact',
+  'contact.name': 'registry.contactName',
+  'contact.phone': 'registry.contactPhone',
+} as const;
 
 /** A shop of the registry as `GET /api/office/registry/shops?code=` lists it. */
 export interface RegisteredShop {
@@ -415,6 +459,7 @@ export interface RegisteredShop {
   category?: string;
   grid?: string;
   contact?: Contact | null;
+  owner_activated?: boolean;
 }
 
 /** The body of the shop form's save: the fields filled in (an empty one is not sent, and the server keeps what it
@@ -442,7 +487,6 @@ export function shopBody(
  *  its contact included. The category and the grid are offered from lists (a category's code or a survey word
  *  such as 餐饮, a grid's code or its name: the server takes either). */
 export function shopForm(grids: readonly { code: string; name: string; communityName?: string }[]): HTMLElement {
-  const labels = { code: 'common.code', name: 'common.name', address: 'common.address', category: 'common.category', grid: 'common.grid' } as const;
   const offered: Partial<Record<(typeof SHOP_FIELDS)[number], [string, string][]>> = {
     category: CATEGORIES.filter((c) => c !== '*').map((c) => [c, label('category', c)]),
     grid: grids.map((g) => [g.code, g.communityName ? `${g.name}（${g.communityName}）` : g.name]),
@@ -453,7 +497,7 @@ export function shopForm(grids: readonly { code: string; name: string; community
     const control = input(n, { maxlength: '200', required: n === 'code', ...(choices ? { list: `shop-${n}-choices` } : {}) });
     controls.set(n, control);
     const list = choices ? h('datalist', { id: `shop-${n}-choices` }, ...choices.map(([value, text]) => h('option', { value }, text))) : null;
-    return field(ot(labels[n]), list ? h('span', {}, control, list) : control);
+    return field(ot(SHOP_LABELS[n]), list ? h('span', {}, control, list) : control);
   });
   const person = input('contact_name', { maxlength: '50', autocomplete: 'off' });
   // No pattern: the server says what a phone may hold (server/models/registry.py `CONTACT_HELP`), Chinese first, and
@@ -492,7 +536,7 @@ export function shopForm(grids: readonly { code: string; name: string; community
   const contactFields = h('div', { class: 'contact-fields', 'data-contact-fields': '' },
     field(ot('registry.contactName'), person),
     field(ot('registry.contactPhone'), phone, ot('registry.contactHint')));
-  return section(ot('registry.shop'), form({ 'data-form': 'shop' }, [...inputs, contactFields, submit(ot('common.save'))], async (data) => {
+  return section(ot('registry.shop'), form({ 'data-form': 'shop' }, [...inputs, contactFields, submit(ot('common.save'))], naming(SHOP_LABELS, async (data) => {
     const values = Object.fromEntries([...controls.keys()].map((n) => [n, String(data.get(n) ?? '')]));
     const code = values.code!.trim();
     // Asked first (an empty list for a new code), not found out by a PATCH's 404: the console stays clean.
@@ -503,7 +547,7 @@ export function shopForm(grids: readonly { code: string; name: string; community
     if (registered) await send('PATCH', `/api/office/shops/${encodeURIComponent(code)}`, changes);
     else await send('POST', '/api/office/shops', body); // a new shop
     return h('a', { href: officePath('shops', code) }, `${ot('common.saved')}: ${code}`);
-  }));
+  })));
 }
 
 /** A community, new or renamed. The district's office says which sub-district a new one belongs to (the server
@@ -524,7 +568,7 @@ function communityForm(
         ot('registry.communitySubdistrictHint'))
       : null,
     submit(ot('common.save')),
-  ], async (data) => {
+  ], naming({ code: 'common.code', name: 'common.name', subdistrict: 'registry.communitySubdistrict' }, async (data) => {
     const code = String(data.get('code')).trim();
     const name = String(data.get('name') ?? '').trim();
     const body: Record<string, string | boolean> = communityBody(name, String(data.get('subdistrict') ?? ''), own);
@@ -544,7 +588,7 @@ function communityForm(
     else communities.push({ code, name: saved.name, subdistrict: saved.subdistrict, shops: 0, grids: [] });
     added(code, saved.name);
     return move === null ? ot('common.saved') : ot('registry.moved', { community: move.community, to: named(move.to) });
-  }));
+  })));
 }
 
 export interface Move {
@@ -585,14 +629,14 @@ function subdistrictForm(subdistricts: Subdistrict[], own: string | null): HTMLE
     codes,
     field(ot('common.name'), input('name', { required: true, maxlength: '64', placeholder: ot('registry.subdistrictExample') })),
     submit(ot('common.save')),
-  ], async (data) => {
+  ], naming({ code: 'common.code', name: 'common.name' }, async (data) => {
     const named = heldSubdistrict(String(data.get('code') ?? '').trim(), own) ?? '';
     const saved = await send<Subdistrict>('PUT', `/api/office/registry/subdistricts/${encodeURIComponent(named)}`, {
       name: String(data.get('name') ?? '').trim(),
     });
     forgetSubdistricts();
     return `${ot('common.saved')}: ${saved.code} = ${saved.name ?? ''}`;
-  }));
+  })));
 }
 
 export interface GridRow {
@@ -661,7 +705,7 @@ function gridForm(communities: Community[], saved: (grid: GridRow, known: boolea
     field(ot('common.community'), community),
     field(ot('registry.workers'), workers, ot('registry.workersHint')),
     submit(ot('common.save')),
-  ], async (data) => {
+  ], naming({ code: 'common.code', name: 'common.name', community: 'common.community', workers: 'registry.workers' }, async (data) => {
     const gridCode = String(data.get('code')).trim();
     const body = gridBody(String(data.get('name') ?? ''), String(data.get('community') ?? ''), String(data.get('workers') ?? ''), shown);
     const had = communities.flatMap((c) => c.grids ?? []).find((g) => g.code === gridCode)?.workers ?? [];
@@ -676,7 +720,7 @@ function gridForm(communities: Community[], saved: (grid: GridRow, known: boolea
     // the grid now: it kept showing the grid's workers of before, as if the save had done nothing.
     workers.value = answer.workers.join(', ');
     saved(answer, known !== undefined);
-  }));
+  })));
   return { node, add, edit };
 }
 
@@ -751,26 +795,54 @@ function users(subdistricts: Subdistrict[], own: string | null): HTMLElement {
     field(ot('registry.displayName'), input('name', { required: true, maxlength: '64' })),
     field(ot('registry.password'), input('password', { type: 'password', required: true, minlength: '8', autocomplete: 'new-password' })),
     submit(ot('common.save')),
-  ], async (data, f) => {
+  ], naming({ role: 'registry.role', username: 'registry.username', name: 'registry.displayName', password: 'registry.password', subdistrict: 'registry.userSubdistrict' }, async (data, f) => {
     const fields = Object.fromEntries(['role', 'username', 'name', 'password', 'subdistrict'].map((k) => [k, String(data.get(k) ?? '')]));
     await send('POST', '/api/office/users', newUserBody(fields, own));
     forgetStaffNames();
     f.reset();
     load();
-  });
+  }));
   return section(ot('registry.users'), box, status, h('h3', {}, ot('registry.userForm')), add);
 }
 
-function activation(): HTMLElement {
-  const out = h('p', { class: 'activation', role: 'status' });
+/** The reminder after an activation code for a shop whose owner had activated already (`ownerActivated`): the code
+ *  is for a new owner (or one who forgot the PIN), and the 负责人 and phone `registered` may be the previous owner's;
+ *  `edit` offers to change them. Null for a shop without a contact, or without an owner yet. */
+export function ownerContactReminder(ownerActivated: unknown, registered: unknown, edit: HTMLElement): HTMLElement | null {
+  const contact = contactOf(registered);
+  if (ownerActivated !== true || !contact) return null;
+  const person = [contact.name, contact.phone].filter(Boolean).join(' ');
+  return h('div', { class: 'warn', 'data-contact-reminder': '' }, ot('registry.ownerContact', { person }), ' ', edit);
+}
+
+/** The desk's shop form showing shop `code` (its fields read from the registry, `shopForm`), the cursor in its
+ *  负责人: where the reminder of a new owner's contact leads. */
+function editShop(root: HTMLElement, code: string): void {
+  const shop = root.querySelector<HTMLFormElement>('form[data-form=shop]');
+  const given = shop?.querySelector<HTMLInputElement>('input[name=code]');
+  if (!shop || !given) return;
+  given.value = code;
+  given.dispatchEvent(new Event('change'));
+  shop.scrollIntoView({ block: 'center' });
+  shop.querySelector<HTMLInputElement>('input[name=contact_name]')?.focus();
+}
+
+function activation(edit: (code: string) => void): HTMLElement {
+  const reminder = h('div', { class: 'activation' });
   return section(ot('registry.activation'), form({ 'data-form': 'activation' }, [
     field(ot('common.code'), input('shop', { required: true, maxlength: '32', placeholder: 'S0001' })),
     submit(ot('efile.activation')),
-    out,
-  ], async (data) => {
-    const a = await send<{ code: string; expires_at: string }>('POST', `/api/shops/${encodeURIComponent(String(data.get('shop')).trim())}/activation`);
+  ], naming({ shop: 'common.code' }, async (data) => {
+    const code = String(data.get('shop')).trim();
+    reminder.replaceChildren();
+    const a = await send<{ code: string; expires_at: string }>('POST', `/api/shops/${encodeURIComponent(code)}/activation`);
+    const known = await get<{ items: RegisteredShop[] }>(`/api/office/registry/shops${qs({ code })}`)
+      .then((answer) => answer.items[0], () => undefined); // not read: the code is shown all the same
+    const change = button(ot('registry.editContact'), () => edit(code));
+    change.dataset.action = 'edit-contact';
+    reminder.replaceChildren(ownerContactReminder(known?.owner_activated, known?.contact, change) ?? '');
     return ot('efile.activationCode', { code: a.code, expires: when(a.expires_at) });
-  }));
+  })), reminder);
 }
 
 export const registry: Screen = (query) => {
@@ -807,7 +879,7 @@ export const registry: Screen = (query) => {
         grids,
         { 'data-table': 'grids' },
       )), 'grids'),
-      h('div', { class: 'two-col' }, shopForm(grids), activation()),
+      h('div', { class: 'two-col' }, marked(shopForm(grids), 'shop'), activation((code) => editShop(lower, code))),
       h('div', { class: 'two-col' }, communityForm(communities, subdistricts, grid.add, own), grid.node),
       h('div', { class: 'two-col' }, subdistrictForm(subdistricts, own)),
       users(subdistricts, own),
@@ -816,6 +888,10 @@ export const registry: Screen = (query) => {
   });
   const root = h('div', { class: 'screen registry' }, h('h1', {}, ot('registry.title')), importer(() => void load()), lower);
   // Once the sections below the import are drawn: revealed earlier, the one asked for would be pushed down by them.
-  void load().then(() => reveal(root, query.get('section')));
+  void load().then(() => {
+    reveal(root, query.get('section'));
+    const shop = query.get('shop');
+    if (query.get('section') === 'shop' && shop) editShop(lower, shop); // the cursor in its 负责人, not the heading
+  });
   return root;
 };

@@ -6,7 +6,7 @@ import { h, type Child } from '../dom';
 import { navigate } from '../router';
 import { get, qs, send } from './api';
 import { photoThumb } from './photo';
-import { num, when } from './format';
+import { num, rankShown, when } from './format';
 import { getLang, joinList } from '../i18n';
 import { isHazard, NOT_APPLICABLE, type AnswerValue, type TemplateItem } from '../items';
 import { label, ot } from './i18n';
@@ -14,6 +14,7 @@ import type { Screen } from './main';
 import { officePath } from './main';
 import { type Names, personName, staffNames } from './people';
 import { describeFollowUp, type FollowUpAction } from './ranking';
+import { ownerContactReminder } from './registry';
 import { badge, button, field, form, input, listOf, loadInto, section, select, str, submit, table } from './ui';
 import { contactOf, phoneLink } from '../contact';
 import { ledgerNewestFirst, missedWeekDays, overdueWeek, type LedgerLike } from '../owner-ledger';
@@ -89,7 +90,7 @@ function shopList(query: URLSearchParams): HTMLElement {
           { label: ot('common.community'), cell: (r: ShopRow) => r.community_name ?? r.community ?? '' },
           { label: ot('common.grid'), cell: (r: ShopRow) => r.grid_name ?? r.grid ?? '' },
           { label: ot('efile.score'), cell: (r: ShopRow) => num(r.points), cls: 'num' },
-          { label: ot('efile.rank'), cell: (r: ShopRow) => num(r.rank), cls: 'num' },
+          { label: ot('efile.rank'), cell: (r: ShopRow) => rankShown(r.status, r.rank), cls: 'num' },
           { label: ot('ranking.openHazards'), cell: (r: ShopRow) => num(r.open_hazards), cls: 'num' },
           { label: ot('shops.overdueHazards'), cell: (r: ShopRow) => num(r.overdue_hazards), cls: 'num' },
           ...(hazards ? [{ label: ot('shops.earliestDeadline'), cell: (r: ShopRow) => r.earliest_deadline ?? '—' }] : []),
@@ -370,8 +371,8 @@ function efile(code: string): HTMLElement {
       ...contactDetails(shop.contact),
       detail(ot('common.community'), shop.community_name ?? shop.community), detail(ot('common.grid'), shop.grid_name ?? shop.grid),
       detail(ot('common.status'), shop.status === 'closed' ? ot('shops.closed') : ot('shops.active')),
-      detail(ot('efile.score'), score.points), detail(ot('efile.rank'), score.rank ? `${str(score.rank)} / ${str(score.of)}` : '—'),
-      detail(ot('ranking.list'), score.list ? ot(score.list === 'red' ? 'ranking.red' : 'ranking.black') : '—'),
+      detail(ot('efile.score'), score.points), h('div', { 'data-rank': '' }, h('dt', {}, ot('efile.rank')), h('dd', {}, rankShown(shop.status, score.rank, score.of))),
+      detail(ot('ranking.list'), score.list && shop.status !== 'closed' ? ot(score.list === 'red' ? 'ranking.red' : 'ranking.black') : '—'),
       workingGroupDetail(answer.working_group),
     );
     const grids = await get<unknown>('/api/office/registry/communities')
@@ -385,10 +386,14 @@ function efile(code: string): HTMLElement {
       await send('POST', `/api/office/shops/${encodeURIComponent(code)}/move`, { grid: String(data.get('grid') ?? '').trim() });
       return ot('efile.moved');
     });
-    const activationOut = h('p', { class: 'activation', role: 'status' });
+    const activationOut = h('div', { class: 'activation', role: 'status' });
     const activation = button(ot('efile.activation'), async () => {
       const a = await send<{ code: string; expires_at: string }>('POST', `/api/shops/${encodeURIComponent(code)}/activation`);
-      activationOut.textContent = ot('efile.activationCode', { code: a.code, expires: when(a.expires_at) });
+      // A code for a shop whose owner had activated: the 负责人 registered may be the previous owner's.
+      const change = h('a', { href: `${officePath('registry')}${qs({ section: 'shop', shop: code })}`, 'data-action': 'edit-contact' },
+        ot('registry.editContact'));
+      activationOut.replaceChildren(h('p', {}, ot('efile.activationCode', { code: a.code, expires: when(a.expires_at) })),
+        ownerContactReminder(shop.owner_activated, shop.contact, change) ?? '');
     });
     const close = button(ot('efile.close'), async () => {
       if (!confirm(ot('efile.closeConfirm'))) return;
