@@ -190,7 +190,7 @@ class Accounts:
             raise CouchError(
                 409,
                 "conflict",
-                "本店已注销，不能发放激活码：请先恢复营业。"
+                "本店已停业，不能发放激活码：请先恢复营业。"
                 "This shop is closed: reopen it before handing out an activation code.",
             )
         code = f"{secrets.randbelow(10**8):08d}"

@@ -157,12 +157,12 @@ describe('a closed shop in its e-file', () => {
   });
 
   it('says why when the server refuses a button, in the screen’s language', async () => {
-    refuse = new ApiError(409, 'conflict', '本店已注销，不能发放激活码：请先恢复营业。This shop is closed: reopen it before handing out an activation code.');
+    refuse = new ApiError(409, 'conflict', '本店已停业，不能发放激活码：请先恢复营业。This shop is closed: reopen it before handing out an activation code.');
     const root = await open();
     const activation = [...root.querySelectorAll('button')].find((b) => b.textContent === '生成店主激活码')!;
     activation.click();
     await vi.waitFor(() => expect(root.querySelector('[data-button-error]')).not.toBeNull());
-    expect(root.querySelector('[data-button-error]')!.textContent).toBe('操作失败: 本店已注销，不能发放激活码：请先恢复营业。');
+    expect(root.querySelector('[data-button-error]')!.textContent).toBe('操作失败: 本店已停业，不能发放激活码：请先恢复营业。');
     refuse = null;
     activation.click();
     await vi.waitFor(() => expect(root.querySelector('[data-button-error]')).toBeNull());

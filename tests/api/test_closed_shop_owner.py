@@ -85,7 +85,7 @@ def test_closing_a_shop_disables_its_owner_and_reopening_lets_them_sign_in_again
     issued = world.client.post("/api/shops/S0001/activation", headers=office)
     assert issued.status_code == 409 and "closed" in issued.json()["reason"], issued.text
     # Chinese first, as the office's e-file shows it: a clerk reads why, and what to do, in Chinese.
-    assert issued.json()["reason"].startswith("本店已注销，不能发放激活码：请先恢复营业。"), issued.text
+    assert issued.json()["reason"].startswith("本店已停业，不能发放激活码：请先恢复营业。"), issued.text
     zhou = world.login("zhou", "zhou-password")
     assert world.client.post("/api/shops/S0001/activation", headers=zhou).status_code == 409
 
