@@ -522,7 +522,7 @@ ROWS: Final[tuple[tuple[str, str, str | None], ...]] = (  # label, count, and th
     ("发现隐患数", "hazards_found", None),
     ("整改率（期限内整改销号）", "hazards_rectified_in_time", "hazards_due"),
     ("逾期隐患", "overdue_hazards", None),
-    ("未处置报警", "open_alarms", None),
+    ("未办结报警（待处理、已确认、已派单）", "open_alarms", None),  # as the overview and the alarm desk name it
 )
 
 STYLE: Final = """

@@ -195,11 +195,26 @@ async def sync_monitor(
         if entry.get("type") != CONFLICT and kept(str(entry.get("user"))):
             refused.setdefault(str(entry.get("user")), []).append(entry)
     delivered: dict[str, tuple[str, str]] = {}
+    from_device: dict[tuple[str, str], str] = {}  # the newest event delivered by each user's each device
     for shop in view.shops.values():
         for user_id, at, device in shop.facts.authors:
             if user_id not in delivered or _newest(at, delivered[user_id][0]) == at:
                 delivered[user_id] = (at, device)
+            if (user_id, device) not in from_device or _newest(at, from_device[user_id, device]) == at:
+                from_device[user_id, device] = at
     silent_before = now - timedelta(days=SILENT_DAYS)
+
+    def heard(*moments: Any) -> tuple[datetime | None, bool]:
+        """When a device or a user was last heard from (the newest of `moments`: its reports, the events it
+        delivered), and whether that was more than `SILENT_DAYS` ago: the one rule of the devices' and the users'
+        silence, and of both counts (a phone that reported 5 days ago but delivered a patrol today was counted silent
+        in the screen's line while its user's row said it was not)."""
+        moment = _moment(_newest(*moments))
+        return moment, moment is not None and moment < silent_before
+
+    def device_heard(owner: str | None, doc: Doc) -> tuple[datetime | None, bool]:
+        """A device's report, or the newest event its user delivered from it, whichever is newer."""
+        return heard(_first(doc, TIME_FIELDS), from_device.get((owner or "", str(doc.get("device") or ""))))
 
     def names(user_id: str | None, *more: Any) -> Callable[[], Iterable[Any]]:
         return lambda: (user_id, users.get(user_id or "", {}).get("name"), *owner_shop(user_id, view).values(), *more)
@@ -227,7 +242,7 @@ async def sync_monitor(
             "last_push": _newest(*(d.get("last_push") for d in devices)),  # as the devices reported
             "last_pull": _newest(*(d.get("last_pull") for d in devices)),
             "last_seen": seen,
-            "silent": seen is not None and (_moment(seen) or now) < silent_before,
+            "silent": heard(seen)[1],
             "never_seen": seen is None,
             "waiting": sum(_waiting(d) for d in devices),
             "refused": len(mine),
@@ -238,7 +253,7 @@ async def sync_monitor(
     chosen_users = []
     for user_id in sorted(set(users) | {u for u in reports if u} | set(refused) & set(users)):
         _, seen = last_seen(user_id)
-        silent = seen is not None and (_moment(seen) or now) < silent_before
+        silent = heard(seen)[1]
         waiting = sum(_waiting(d) for d in reports.get(user_id, ()))
         flags = _flags(silent, waiting > 0, user_id in refused, seen is not None)
         _count(user_counts, flags)
@@ -251,9 +266,9 @@ async def sync_monitor(
     devices: list[tuple[tuple[bool, bool, float, str], str | None, Doc, float | None]] = []
     for owner, docs in reports.items():
         for doc in docs:
-            moment = _moment(_first(doc, TIME_FIELDS))
+            moment, silent = device_heard(owner, doc)
             days = round((now - moment).total_seconds() / 86400, 1) if moment else None
-            silent, waiting = moment is None or moment < silent_before, _waiting(doc) > 0
+            waiting = _waiting(doc) > 0
             flags = _flags(silent, waiting, owner in refused, True)
             _count(device_counts, flags)
             device_counts["silent_waiting"] += int(silent and waiting)

@@ -636,6 +636,36 @@ def test_the_sync_monitor_names_owners_by_their_shop_and_puts_silent_devices_wit
     assert "shop" not in answer["devices"][1]  # staff are named by their own names
 
 
+def test_the_sync_monitor_counts_a_device_silent_as_its_rows_say_by_one_rule(district: World) -> None:
+    """A phone whose last report is 5 days old but which delivered a self-check today was counted silent (5 天未同步)
+    in the screen's line and its devices table, while its owner's row said they were not: a device and a user are
+    silent by one rule, nothing heard from them for more than 3 days (a report, or an event delivered), and the
+    counts the line shows are of the rows as marked."""
+    stale = (NOW - timedelta(days=5)).isoformat(timespec="seconds")
+    phone = {
+        "_id": "accounts:device:owner:S0001:d-test",  # the device today's self-check of S0001 came from
+        "type": "device",
+        "device": "d-test",
+        "user": "owner:S0001",
+        "role": "owner",
+        "app_version": "1.0.0",
+        "pending_docs": 0,
+        "pending_photos": 0,
+        "received_at": stale,
+    }
+    assert all(row["ok"] for row in district.call(district.state.store.bulk_docs, [phone]))
+    answer = district.client.get("/api/office/sync-monitor?limit=500", headers=office(district)).json()
+    [device] = [d for d in answer["devices"] if d["device"] == "d-test"]
+    users = {u["user_id"]: u for u in answer["users"]}
+    assert users["owner:S0001"]["silent"] is False and device["silent"] is False
+    assert device["silent_days"] is not None and device["silent_days"] < 1  # heard from today, not 5 days ago
+    # The counts the line shows are the rows' marks, the devices' and the users'.
+    counts = answer["counts"]
+    assert counts["devices"]["silent"] == sum(d["silent"] for d in answer["devices"])
+    assert counts["users"]["silent"] == sum(u["silent"] for u in answer["users"])
+    assert users["grid:li"]["silent"] is True  # no phone reported, his last patrol 3 days and 5 minutes ago
+
+
 def test_a_start_takes_the_office_view_from_its_snapshot_and_reads_only_the_shops_changed_since(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on: dict[str, Any]
 ) -> None:

@@ -292,6 +292,8 @@ def test_the_monthly_report_has_the_months_figures_lists_and_communities(
     until = TODAY.replace(year=TODAY.year - 1, day=28 if (TODAY.month, TODAY.day) == (2, 29) else TODAY.day).isoformat()
     then = [h for h in docs_of(district, {"hazard"}) if h["found_at"][:7] == last_month and h["found_at"][:10] <= until]
     assert f"去年同期（至 {until}）" in html and int(found.group(2)) == len(then)
+    # The alarms not resolved are named as the overview and the alarm desk name them (the report said 未处置报警).
+    assert "<td>未办结报警（待处理、已确认、已派单）</td>" in html and "未处置" not in html
     patrols = {d["shop"] for d in docs_of(district, {"patrol"}) if d["performed_at"][:7] == MONTH}
     assert re.search(rf"<td>巡查率（本月到店巡查）</td><td class='n'>{len(patrols) / 30 * 100:.1f}%</td>", html)
     communities = docs_of(district, {"community"})
