@@ -1,7 +1,8 @@
-// The one fetch of a photo from the server, with a bounded wait: for a thumbnail (../events `photoUrl`) and for the
-// photos kept for an offline day (./photo-cache `keepPhotos`). On a very poor signal (a basement) the browser gives a
-// request up only after minutes, all that time an empty thumbnail frame and, for the photos kept, a round that never
-// ends; and a 200 may bring something that is no photo (a Wi-Fi login page, a proxy's error page).
+// The one fetch of a photo from the server, with a bounded wait: for a thumbnail (../events `photoUrl`), for the
+// photos kept for an offline day (./photo-cache `keepPhotos`), and for the office's photos (./office/photo). On a very
+// poor signal (a basement) the browser gives a request up only after minutes, all that time an empty thumbnail frame
+// and, for the photos kept, a round that never ends; and a 200 may bring something that is no photo (a Wi-Fi login
+// page, a proxy's error page).
 
 /** How long a photo from the server may go without a byte coming (its answer, then each piece of its body) before it
  *  counts as not loaded: its thumbnail then says 加载失败，点按重试 (./thumb-image). Counted from the last byte, not
@@ -29,7 +30,13 @@ export type PhotoAnswer = { blob: Blob } | { status: number };
  * which picture it sends), never to be kept or shown as one. Throws when the request fails (offline, the signal
  * dropped) or goes PHOTO_TIMEOUT_MS without a byte: then aborted, so it does not hold the connection the sync needs.
  */
-export async function fetchPhoto(id: string, token: string | null): Promise<PhotoAnswer> {
+export function fetchPhoto(id: string, token: string | null): Promise<PhotoAnswer> {
+  return fetchImage(photoPath(id), token);
+}
+
+/** The picture at `path` with `token`, as `fetchPhoto` fetches a photo: the office's photos come the same way through
+ *  its own endpoint (./office/photo), with the office's token. */
+export async function fetchImage(path: string, token: string | null): Promise<PhotoAnswer> {
   const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const wait = (): void => {
@@ -44,7 +51,7 @@ export async function fetchPhoto(id: string, token: string | null): Promise<Phot
   wait();
   try {
     const res = await Promise.race([
-      fetch(photoPath(id), { headers: token ? { Authorization: `Bearer ${token}` } : {}, signal: abort.signal }),
+      fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {}, signal: abort.signal }),
       given,
     ]);
     const type = res.headers.get('content-type')?.trim() ?? '';

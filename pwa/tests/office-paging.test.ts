@@ -217,7 +217,7 @@ describe('the sync monitor of 30,000 owners', () => {
     await vi.waitFor(() => expect(root.querySelectorAll('[data-table=sync-users] tbody tr')).toHaveLength(50));
     await vi.waitFor(() => expect(settled(root)).toBe(true));
     expect(root.querySelector('[data-summary]')!.textContent).toBe(
-      '共 30,000 台设备，80 台超过 3 天未同步，其中 12 台仍有数据待上传',
+      '共 30,000 台设备，80 台超过 3 天未同步，其中 12 台仍有数据待上传；30,000 位用户中 80 位超过 3 天未同步',
     );
     expect(root.querySelectorAll('[data-table=devices] tbody tr')).toHaveLength(50);
     expect(root.querySelector('[data-pager=devices]')!.textContent).toContain('第 1–50 条，共 30,000 条');

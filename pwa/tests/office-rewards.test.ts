@@ -4,10 +4,15 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const sent: { method: string; path: string; body: unknown }[] = [];
+/** What the server answers a redemption with, when it refuses it. */
+let refusal: Error | null = null;
 
 vi.mock('../src/office/api', async (actual) => ({
   ...(await actual<typeof import('../src/office/api')>()),
   get: async (path: string) => {
+    if (path === '/api/office/rewards/S0622') {
+      return { shop: 'S0622', name: '富贵医药', earned: 20, redeemed: 0, balance: 20, history: [] };
+    }
     if (path.startsWith('/api/office/rewards')) {
       return {
         items: [
@@ -21,6 +26,7 @@ vi.mock('../src/office/api', async (actual) => ({
   },
   send: async (method: string, path: string, body?: unknown) => {
     sent.push({ method, path, body });
+    if (refusal) throw refusal;
     return {};
   },
 }));
@@ -69,6 +75,87 @@ describe('rewards', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]!.path).toBe('/api/office/rewards/S0853/redemptions');
     expect(sent[0]!.body).toMatchObject({ points: 50, prize: '灭火器一具' });
+  });
+});
+
+describe('a redemption beyond the balance', () => {
+  const fill = (form: HTMLFormElement, points: string): void => {
+    form.querySelector<HTMLInputElement>('input[name=points]')!.value = points;
+    form.querySelector<HTMLInputElement>('input[name=prize]')!.value = '灭火器一具';
+  };
+  const status = (form: HTMLFormElement): string => form.querySelector('.form-status')!.textContent ?? '';
+
+  it('is refused with the balance the desk knows, before the question is asked, and nothing is sent', async () => {
+    const { redeemForm } = await import('../src/office/rewards');
+    const form = redeemForm('S0622', '富贵医药', () => undefined, 20);
+    document.body.append(form);
+    const asked: string[] = [];
+    vi.stubGlobal('confirm', (question?: string) => (asked.push(question ?? ''), true));
+    fill(form, '50');
+    form.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(status(form)).toBe('操作失败: 余额不足：现有 20 分，需 50 分'));
+    expect(form.querySelector('.form-status')!.classList.contains('error')).toBe(true);
+    expect(asked).toEqual([]);
+    expect(sent).toEqual([]);
+    // The whole balance is asked as any redemption is.
+    fill(form, '20');
+    form.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    expect(asked).toHaveLength(1);
+  });
+
+  it('refused by the server (the balance spent meanwhile) says the server’s reason, in the screen’s language', async () => {
+    const { ApiError } = await import('../src/office/api');
+    const { setLang } = await import('../src/i18n');
+    const { redeemForm } = await import('../src/office/rewards');
+    refusal = new ApiError(409, 'insufficient_points',
+      '可兑换积分不足：店铺 S0622 只有 5 分，本次要兑换 20 分。shop S0622 has 5 reward points; 20 were asked');
+    vi.stubGlobal('confirm', () => true);
+    try {
+      const form = redeemForm('S0622', '富贵医药', () => undefined, 20);
+      document.body.append(form);
+      fill(form, '20');
+      form.dispatchEvent(new Event('submit', { cancelable: true }));
+      await vi.waitFor(() => expect(status(form)).toBe('操作失败: 可兑换积分不足：店铺 S0622 只有 5 分，本次要兑换 20 分。'));
+      setLang('en');
+      form.dispatchEvent(new Event('submit', { cancelable: true }));
+      await vi.waitFor(() => expect(status(form)).toBe('Failed: shop S0622 has 5 reward points; 20 were asked'));
+    } finally {
+      refusal = null;
+      setLang('zh-CN');
+    }
+  });
+
+  it('is said in English too', async () => {
+    const { setLang } = await import('../src/i18n');
+    const { redeemForm } = await import('../src/office/rewards');
+    setLang('en');
+    try {
+      const form = redeemForm('S0622', '富贵医药', () => undefined, 20);
+      document.body.append(form);
+      fill(form, '1500');
+      form.dispatchEvent(new Event('submit', { cancelable: true }));
+      await vi.waitFor(() => expect(status(form)).toBe('Failed: Not enough points: the shop has 20, this needs 1,500'));
+      expect(sent).toEqual([]);
+    } finally {
+      setLang('zh-CN');
+    }
+  });
+
+  it('on a shop’s page is checked against the balance shown there', async () => {
+    const { rewards } = await import('../src/office/rewards');
+    const root = rewards(new URLSearchParams(), ['S0622']);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelector('[data-form=redeem]')).not.toBeNull());
+    expect(root.querySelector('[data-balance]')!.textContent).toBe('20');
+    const form = root.querySelector<HTMLFormElement>('[data-form=redeem]')!;
+    const asked: string[] = [];
+    vi.stubGlobal('confirm', (question?: string) => (asked.push(question ?? ''), true));
+    fill(form, '21');
+    form.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(status(form)).toBe('操作失败: 余额不足：现有 20 分，需 21 分'));
+    expect(asked).toEqual([]);
+    expect(sent).toEqual([]);
   });
 });
 

@@ -1,6 +1,71 @@
 // @vitest-environment happy-dom
-import { describe, expect, it } from 'vitest';
-import { failuresBlock } from '../src/office/syncmon';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { setLang } from '../src/i18n';
+import { failuresBlock, type MonitorAnswer, monitorSummary } from '../src/office/syncmon';
+
+// The monitor as the server answers it: Li's phone never reported (his last patrol was 4 days ago), Zhou's old phone
+// is silent while he syncs from his new one; the owner's phone reported 5 days ago but delivered a self-check today.
+const MONITOR: MonitorAnswer = {
+  limit: 50,
+  offset: { users: 0, devices: 0 },
+  total: { users: 3, devices: 3 },
+  counts: {
+    users: { all: 4, seen: 3, silent: 1, waiting: 1, refused: 0, problems: 2 },
+    devices: { all: 3, seen: 3, silent: 1, waiting: 1, refused: 0, problems: 1, silent_waiting: 1 },
+  },
+  devices: [
+    { device: 'd-zhou-old', user_id: 'grid:zhou', name: '周明', pending_docs: 2, silent: true, silent_days: 9 },
+    { device: 'd-zhou-new', user_id: 'grid:zhou', name: '周明', silent: false, silent_days: 0.1 },
+    { device: 'd-s0001', user_id: 'owner:S0001', shop: 'S0001', shop_name: '老王面馆', silent: false, silent_days: 0.2 },
+  ],
+  users: [
+    { user_id: 'grid:li', name: '李强', silent: true, last_event_at: '2026-11-25T10:00:00+08:00' },
+    { user_id: 'grid:zhou', name: '周明', silent: false },
+    { user_id: 'owner:S0001', shop: 'S0001', shop_name: '老王面馆', silent: false },
+  ],
+  people: {},
+  backup: { kind: 'couchdb' },
+  projection_failures: [],
+};
+
+vi.mock('../src/office/api', async (actual) => ({
+  ...(await actual<typeof import('../src/office/api')>()),
+  get: async (path: string) => {
+    if (path.startsWith('/api/office/sync-monitor')) return MONITOR;
+    if (path.startsWith('/api/office/quarantine')) return { items: [], next: null };
+    throw new Error(`unexpected ${path}`);
+  },
+}));
+vi.mock('../src/office/people', () => ({ staffNames: async () => new Map() }));
+
+afterEach(() => {
+  setLang('zh-CN');
+  document.body.replaceChildren();
+});
+
+describe('the sync monitor’s line above its lists', () => {
+  it('counts the devices and the users silent as their rows are marked', async () => {
+    const { syncMonitor } = await import('../src/office/syncmon');
+    const root = syncMonitor(new URLSearchParams(), []);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelectorAll('[data-table=sync-users] tbody tr')).toHaveLength(3));
+    await vi.waitFor(() => expect(root.querySelector('[data-summary]')!.textContent).not.toBe(''));
+    expect(root.querySelector('[data-summary]')!.textContent).toBe(
+      '共 3 台设备，1 台超过 3 天未同步，其中 1 台仍有数据待上传；3 位用户中 1 位超过 3 天未同步');
+    // The whole of both lists is on the page: the line's figures are the rows marked silent in them.
+    expect(root.querySelectorAll('[data-table=devices] tbody tr[data-silent]')).toHaveLength(1);
+    const silentUsers = [...root.querySelectorAll('[data-table=sync-users] tbody tr[data-silent]')];
+    expect(silentUsers.map((tr) => tr.textContent)).toEqual([expect.stringContaining('李强')]);
+  });
+
+  it('counts the page’s rows the same way when the server gives no counts, and says it in English too', () => {
+    const { counts: _, ...page } = MONITOR;
+    expect(monitorSummary(page)).toBe('共 3 台设备，1 台超过 3 天未同步，其中 1 台仍有数据待上传；3 位用户中 1 位超过 3 天未同步');
+    setLang('en');
+    expect(monitorSummary(MONITOR)).toBe(
+      '3 devices; 1 silent for more than 3 days, 1 of them with data still waiting; 1 of 3 users silent for more than 3 days');
+  });
+});
 
 describe('the sync monitor on shops whose points cannot be computed', () => {
   it('names each shop with the error, the tries and whether it is paused; says nothing when there are none', () => {

@@ -329,8 +329,9 @@ export const alarms: Screen = (query) => {
   const renderCounts = (c: Record<string, number>): void => {
     const active = ACTIVE.reduce((n, s) => n + (c[s] ?? 0), 0);
     counts.replaceChildren(
+      // The alarms not resolved, by the overview's name for the same figure (未办结报警), then each status of them.
       h('a', { href: officePath('alarms'), 'aria-current': tab === 'active' ? 'page' : undefined, 'data-count': String(active) },
-        `${ACTIVE.map((s) => `${label('status', s)} ${c[s] ?? 0}`).join(' · ')}`),
+        ot('alarms.unresolvedTab', { n: active, parts: ACTIVE.map((s) => `${label('status', s)} ${c[s] ?? 0}`).join(' · ') })),
       h('a', { href: `${officePath('alarms')}?status=resolved`, 'aria-current': tab === 'resolved' ? 'page' : undefined },
         `${label('status', 'resolved')} ${c.resolved ?? 0}`),
     );

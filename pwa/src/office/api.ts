@@ -1,6 +1,7 @@
 // The office's calls to /api/office/*: JSON through the session's bearer token (held in memory only), the
 // answer's reason on failure, and downloads (posters, exports) fetched with the token and saved as files.
 import { reasonIn } from '../i18n';
+import { fetchImage } from '../photo-fetch';
 import { ApiError, apiFetch, apiJson, currentSession } from '../session';
 
 export { ApiError };
@@ -97,13 +98,16 @@ export function withPolicy(html: string, policy: string | null): string {
 const IMAGES_KEPT = 300;
 const images = new Map<string, Promise<string>>();
 
-/** An object URL of an image the office may see (photos come through the office photo endpoint), fetched once. */
+/** An object URL of an image the office may see (photos come through the office photo endpoint), fetched once, with
+ *  the office's token, as the phones fetch theirs (../photo-fetch): given up after 20 s without a byte (it rejects
+ *  with the timeout), and an answer that is no picture rejects as an ApiError of its status (404: not there yet). */
 export function imageUrl(path: string): Promise<string> {
   const known = images.get(path);
   if (known) return known;
-  const fetched = apiFetch(path)
-    .then((res) => res.blob())
-    .then((blob) => URL.createObjectURL(blob));
+  const fetched = fetchImage(path, currentSession()?.token ?? null).then((answer) => {
+    if ('status' in answer) throw new ApiError(answer.status, answer.status === 404 ? 'not_found' : 'not_a_picture', '');
+    return URL.createObjectURL(answer.blob);
+  });
   fetched.catch(() => images.delete(path)); // tried again next time
   images.set(path, fetched);
   if (images.size > IMAGES_KEPT) {

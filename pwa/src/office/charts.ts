@@ -1,5 +1,8 @@
 // Charts drawn as inline SVG (no chart library): a line chart for the 13-month trend and horizontal bars for
-// communities and grids. The geometry is pure (tested); the DOM part only sets attributes and text nodes.
+// communities and grids, each in a figure whose caption says what it shows, its unit and its period (`captioned`).
+// The geometry is pure (tested); the DOM part only sets attributes and text nodes.
+
+import { h } from '../dom';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -178,4 +181,39 @@ export function barChart(
     );
   });
   return svg;
+}
+
+/** What a chart shows: its title, its unit and its period, said in its caption. */
+export interface Caption {
+  title: string;
+  /** The unit and period, under the title (单位：% · 2025-12 至 2026-12，12 月计至 12-10). */
+  detail: string;
+  /** All of it in a sentence, the chart's accessible name: the title, unit and period, and where its values are. */
+  label: string;
+}
+
+/** `chart` in a figure with its caption above it, `label` its accessible name (`aria-label`, and its <title>), and,
+ *  when `table` is given (head, then rows), the values themselves in a table folded under the chart (`tableLabel` its
+ *  summary): read by a screen reader, and by anyone who wants the exact figures. */
+export function captioned(
+  chart: SVGSVGElement,
+  caption: Caption,
+  table?: { head: string[]; rows: string[][]; tableLabel: string },
+): HTMLElement {
+  chart.setAttribute('aria-label', caption.label);
+  chart.querySelector('title')?.replaceChildren(caption.label);
+  return h(
+    'figure',
+    { class: 'chart-figure' },
+    h('figcaption', {}, h('strong', {}, caption.title), ' ', h('span', { class: 'muted' }, caption.detail)),
+    chart,
+    table
+      ? h('details', { class: 'chart-values' }, h('summary', {}, table.tableLabel), h('div', { class: 'table-wrap' },
+          h('table', { class: 'data', 'data-chart-values': '' },
+            h('caption', { class: 'visually-hidden' }, caption.title),
+            h('thead', {}, h('tr', {}, ...table.head.map((c) => h('th', { scope: 'col' }, c)))),
+            h('tbody', {}, ...table.rows.map(([first, ...rest]) =>
+              h('tr', {}, h('th', { scope: 'row' }, first ?? ''), ...rest.map((c) => h('td', { class: 'num' }, c))))))))
+      : null,
+  );
 }

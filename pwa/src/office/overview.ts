@@ -6,7 +6,7 @@ import { h } from '../dom';
 import { shiftMonth } from '../ulid';
 import { navigate } from '../router';
 import { get, qs } from './api';
-import { barChart, lineChart } from './charts';
+import { barChart, captioned, type Caption, lineChart, type Series } from './charts';
 import { FIRST_DAYS } from './exports';
 import { change, isNum, num, pct, type Kind } from './format';
 import { ot, type OfficeKey } from './i18n';
@@ -53,6 +53,12 @@ const SHOPS_BEHIND: Partial<Record<FigureKey, { hazards: string; title: OfficeKe
   overdue_hazards: { hazards: 'overdue', title: 'overview.overdueShops' },
 };
 
+/** What a figure counts, said when its name is pointed at: the open alarms are every alarm not resolved (待处理, 已确认,
+ *  已派单), as the alarm desk's 未办结报警; the menu's count beside the desk is of those not yet acknowledged only. */
+const HINTS: Partial<Record<FigureKey, OfficeKey>> = {
+  open_alarms: 'overview.openAlarmsHint',
+};
+
 export function show(key: FigureKey, value: unknown): string {
   return LABELS[key][1] === 'rate' ? pct(value) : num(value);
 }
@@ -92,7 +98,7 @@ function card(key: FigureKey, summary: Summary, headline: boolean, community: st
       'data-last-year': isNum(before) ? String(before) : '',
     },
     // The whole card is the link (office.css stretches it); its words are the figure's name.
-    h('h3', {}, behind
+    h('h3', { title: HINTS[key] ? ot(HINTS[key]) : undefined }, behind
       ? h('a', { href: `/office/shops${qs({ hazards: behind.hazards, status: 'active', community })}`, 'data-figure-link': key,
         title: ot(behind.title) }, ot(label))
       : ot(label)),
@@ -136,7 +142,18 @@ export function rowsOf(value: unknown, names: Map<string, string>): Row[] {
   return [];
 }
 
-function breakdown(title: string, rows: Row[], attr: string): HTMLElement {
+/** A chart's caption: `title`, its unit and its period, and where its values are. */
+function caption(title: string, unit: OfficeKey, period: string, values: OfficeKey): Caption {
+  const u = ot(unit);
+  return { title, detail: ot('chart.detail', { unit: u, period }), label: ot('chart.label', { title, unit: u, period, values: ot(values) }) };
+}
+
+/** This month, counted to `asOf` (today), as the month's figures are. */
+function monthPeriod(asOf: string | undefined): string {
+  return asOf ? ot('chart.month', { month: asOf.slice(0, 7), asOf }) : ot('chart.thisMonth');
+}
+
+function breakdown(title: string, rows: Row[], attr: string, asOf: string | undefined): HTMLElement {
   const cols: FigureKey[] = [
     'shops_active',
     'self_check_coverage_week',
@@ -151,7 +168,8 @@ function breakdown(title: string, rows: Row[], attr: string): HTMLElement {
     title,
     // No patrol yet this month (on the 1st): a line, not a chart of 68 empty bars before the table.
     bars.some((b) => (b.value ?? 0) > 0)
-      ? barChart(`${title} · ${ot('overview.patrolRate')}`, bars, (v) => pct(v))
+      ? captioned(barChart(`${title} · ${ot('overview.patrolRate')}`, bars, (v) => pct(v)),
+        caption(`${title} · ${ot('overview.patrolRate')}`, 'chart.percent', monthPeriod(asOf), 'chart.valuesBelow'))
       : h('p', { class: 'muted', 'data-no-patrol': attr }, ot('overview.noPatrolYet')),
     table(
       [
@@ -201,32 +219,49 @@ interface TrendMonth {
   hazards_found?: number | null;
 }
 
+/** The trend's months, first to last, the last counted to its `as_of` (today). */
+function monthsPeriod(months: TrendMonth[]): string {
+  const first = months[0]?.month ?? '';
+  const last = months[months.length - 1];
+  if (!last) return '';
+  return last.as_of
+    ? ot('chart.monthsSoFar', { from: first, to: last.month, asOf: last.as_of })
+    : ot('chart.months', { from: first, to: last.month });
+}
+
 function trend(months: TrendMonth[]): HTMLElement {
   // The last month is counted to today: its label says so (on the 1st its rates and count are a few hours').
   const labels = months.map((m, i) => (i === months.length - 1 ? ot('overview.soFar', { month: m.month.slice(2) }) : m.month.slice(2)));
   const rate = (k: keyof TrendMonth): (number | null)[] => months.map((m) => (isNum(m[k]) ? (m[k] as number) : null));
+  const period = monthsPeriod(months);
+  const percent = (v: number): string => `${Math.round(v * 100)}%`;
+  const whole = (v: number): string => String(Math.round(v));
+  /** Each month's values, as a table folded under the chart. */
+  const values = (series: Series[], format: (v: number) => string): { head: string[]; rows: string[][]; tableLabel: string } => ({
+    tableLabel: ot('chart.table'),
+    head: [ot('ranking.month'), ...series.map((s) => s.label)],
+    rows: labels.map((month, i) => [month, ...series.map((s) => (isNum(s.values[i]) ? format(s.values[i] as number) : '—'))]),
+  });
+  const rates: Series[] = [
+    { label: ot('overview.seriesPatrol'), values: rate('patrol_rate'), cls: 's1' },
+    { label: ot('overview.seriesSelfCheck'), values: rate('self_check_coverage'), cls: 's2' },
+    { label: ot('overview.seriesRect'), values: rate('rectification_rate'), cls: 's3' },
+  ];
+  const hazards: Series[] = [{ label: ot('overview.seriesHazards'), values: rate('hazards_found'), cls: 's4' }];
   return section(
     ot('overview.trend'),
     h(
       'div',
       { class: 'charts' },
-      lineChart(
-        ot('overview.trendRates'),
-        labels,
-        [
-          { label: ot('overview.seriesPatrol'), values: rate('patrol_rate'), cls: 's1' },
-          { label: ot('overview.seriesSelfCheck'), values: rate('self_check_coverage'), cls: 's2' },
-          { label: ot('overview.seriesRect'), values: rate('rectification_rate'), cls: 's3' },
-        ],
-        (v) => `${Math.round(v * 100)}%`,
-        { max: 1, partialLast: true },
+      captioned(
+        lineChart(ot('overview.trendRates'), labels, rates, percent, { max: 1, partialLast: true }),
+        caption(ot('overview.trendRates'), 'chart.percent', period, 'chart.valuesTable'),
+        values(rates, percent),
       ),
-      lineChart(
-        ot('overview.trendHazards'),
-        labels,
-        [{ label: ot('overview.seriesHazards'), values: rate('hazards_found'), cls: 's4' }],
-        (v) => String(Math.round(v)),
-        { counts: true, partialLast: true },
+      captioned(
+        lineChart(ot('overview.trendHazards'), labels, hazards, whole, { counts: true, partialLast: true }),
+        caption(ot('overview.trendHazards'), 'chart.hazards', period, 'chart.valuesTable'),
+        values(hazards, whole),
       ),
     ),
   );
@@ -321,8 +356,8 @@ export const overview: Screen = (query) => {
         const byCommunity = rowsOf(summary.by_community, names);
         const byGrid = rowsOf(summary.by_grid, names);
         parts.replaceChildren(
-          ...(community ? [] : [breakdown(ot('overview.byCommunity'), byCommunity, 'community')]),
-          breakdown(ot('overview.byGrid'), byGrid, 'grid'),
+          ...(community ? [] : [breakdown(ot('overview.byCommunity'), byCommunity, 'community', summary.as_of)]),
+          breakdown(ot('overview.byGrid'), byGrid, 'grid', summary.as_of),
         );
         return out;
       };

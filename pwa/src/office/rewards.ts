@@ -21,8 +21,10 @@ export interface Balance {
   balance?: number;
 }
 
-/** `name`: the shop's, for the question asked before a redemption is recorded (none is ever taken back). */
-export function redeemForm(shop: string, name: string, done: () => void): HTMLFormElement {
+/** `name`: the shop's, for the question asked before a redemption is recorded (none is ever taken back);
+ *  `balance`: its points available as the desk read them, checked before that question (the server checks again, and
+ *  its refusal, a balance spent meanwhile, is said the same way: 操作失败: 可兑换积分不足…). */
+export function redeemForm(shop: string, name: string, done: () => void, balance?: number): HTMLFormElement {
   // One request id per form: a retry after a lost answer records the redemption once.
   let requestId = newUlid();
   return form({ 'data-form': 'redeem', 'data-shop': shop }, [
@@ -33,6 +35,10 @@ export function redeemForm(shop: string, name: string, done: () => void): HTMLFo
   ], async (data) => {
     const points = Number(data.get('points'));
     const prize = String(data.get('prize') ?? '').trim();
+    // More than the shop has is refused here, with the reason, not confirmed first and then refused by the server.
+    if (typeof balance === 'number' && points > balance) {
+      throw new Error(ot('rewards.insufficient', { have: num(Math.max(balance, 0)), need: num(points) }));
+    }
     // The points leave the shop's balance for good: there is no undoing a redemption, so it is asked first.
     if (!confirm(ot('rewards.confirm', { shop: name || shop, code: shop, points: num(points), prize }))) {
       return ot('rewards.cancelled');
@@ -63,7 +69,7 @@ function oneShop(code: string): HTMLElement {
         h('div', {}, h('dt', {}, ot('rewards.earned')), h('dd', {}, num(s.earned))),
         h('div', {}, h('dt', {}, ot('rewards.redeemed')), h('dd', {}, num(s.redeemed))),
         h('div', {}, h('dt', {}, ot('rewards.balance')), h('dd', { 'data-balance': '' }, num(s.balance)))),
-      section(ot('rewards.record'), redeemForm(code, str(s.name), load)),
+      section(ot('rewards.record'), redeemForm(code, str(s.name), load, typeof s.balance === 'number' ? s.balance : undefined)),
       section(ot('rewards.history'), table(
         [
           { label: ot('common.time'), cell: (r: Record<string, unknown>) => when(r.at ?? r.performed_at ?? r.created_at) },

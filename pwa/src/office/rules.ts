@@ -146,7 +146,9 @@ function sayIfSaved(summary: HTMLElement, id: unknown, saved: Saved | undefined)
 
 /** Shown, not edited: every control of `root` disabled (a sub-district's office reads the district's rules). */
 function lockControls(root: HTMLElement): void {
-  for (const c of root.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')) c.disabled = true;
+  for (const c of root.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>('input, select, textarea')) {
+    c.disabled = true;
+  }
 }
 
 /** Today in `timeZone` (the rules' zone, where their days are counted) as YYYY-MM-DD; the device's day when the
@@ -322,6 +324,9 @@ export function rowOf(item: Doc): ItemRow {
   };
 }
 
+/** A label as one line: a line break pasted into its box (it wraps) is a space. */
+const oneLine = (text: string): string => text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+
 /** The item the server validates: the row's fields over the original item, whose other fields (an escalation)
  * the form does not edit and keeps. Numbers that are not numbers go as typed, for the server to name. */
 export function itemOf(row: ItemRow, original: Doc = {}): Doc {
@@ -329,8 +334,8 @@ export function itemOf(row: ItemRow, original: Doc = {}): Doc {
   const item: Doc = {
     ...original,
     id: row.id.trim(),
-    label_zh: row.label_zh.trim(),
-    label_en: row.label_en.trim(),
+    label_zh: oneLine(row.label_zh),
+    label_en: oneLine(row.label_en),
     answer: row.answer,
     hazard_when: row.answer === 'number' ? { gt: number(row.gt) } : { equals: row.hazard_if_yes },
     severity: row.severity,
@@ -349,8 +354,19 @@ function itemRow(item: Doc, index: number, originals: Doc[], editable = true): H
   const path = (field: string): string => `items[${index}].${field}`;
   const cell = (control: HTMLElement, field: string): HTMLElement =>
     h('td', {}, control, h('small', { class: 'field-error', 'data-error-for': path(field) }));
-  const text = (name: 'id' | 'label_zh' | 'label_en', value: string, attrs: Record<string, string> = {}): HTMLInputElement =>
+  const text = (name: 'id', value: string, attrs: Record<string, string> = {}): HTMLInputElement =>
     h('input', { name, type: 'text', value, 'aria-label': ot(HEADS[name]), ...attrs });
+  // An item's label is a line of text, but a long one (燃气瓶/管道及报警器是否安全，软管是否老化、龟裂…) did not fit a
+  // field of a 1366 px desk, cut off with no way to read it: it wraps in a box as tall as its text (office.css), and
+  // Enter adds no line break to it.
+  const labelBox = (name: 'label_zh' | 'label_en', value: string): HTMLTextAreaElement => {
+    const box = h('textarea', { name, rows: '2', required: true, maxlength: '200', 'aria-label': ot(HEADS[name]), 'data-wraps': '' });
+    box.value = value;
+    box.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') e.preventDefault();
+    });
+    return box;
+  };
   const answer = h('select', { name: 'answer', 'aria-label': ot('rules.item.answer') },
     h('option', { value: 'yes_no' }, ot('rules.item.yesNo')), h('option', { value: 'number' }, ot('rules.item.number')));
   answer.value = r.answer;
@@ -377,9 +393,9 @@ function itemRow(item: Doc, index: number, originals: Doc[], editable = true): H
   const escalate = item.escalate as Doc | undefined;
   const escalates = escalate ? h('small', { class: 'muted', title: JSON.stringify(escalate) }, ot('rules.item.escalates')) : null;
   const labels = h('td', { class: 'labels' }, h('div', {},
-    text('label_zh', r.label_zh, { required: 'true', maxlength: '200' }),
+    labelBox('label_zh', r.label_zh),
     h('small', { class: 'field-error', 'data-error-for': path('label_zh') }),
-    text('label_en', r.label_en, { required: 'true', maxlength: '200' }),
+    labelBox('label_en', r.label_en),
     h('small', { class: 'field-error', 'data-error-for': path('label_en') }), escalates));
   const row = h('tr', { 'data-item-row': r.id, 'data-original': String(originals.indexOf(item)) },
     cell(text('id', r.id, { required: 'true', maxlength: '64', size: '12' }), 'id'),

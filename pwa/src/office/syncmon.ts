@@ -201,15 +201,21 @@ export function monitorPath(query: MonitorQuery): string {
   })}`;
 }
 
-/** "共 N 台设备，…": the whole monitor's figures (the devices shown are a page of them). */
+/** "共 N 台设备，…；N 位用户中 M 位超过 3 天未同步": the whole monitor's figures (the rows shown are a page of them),
+ *  of the devices and of the users the users table lists (those ever heard from), each counted silent as its rows
+ *  are marked (the server's one rule: nothing heard for more than 3 days, a report or an event delivered). */
 export function monitorSummary(answer: MonitorAnswer): string {
   const counts = answer.counts?.devices;
   const rows = answer.devices ?? [];
   const silent = rows.filter((d) => d.silent);
+  const people = answer.counts?.users;
+  const users = (answer.users ?? []).filter((u) => !u.never_seen);
   return ot('sync.summary', {
     devices: num(counts?.all ?? rows.length),
     silent: num(counts?.silent ?? silent.length),
     waiting: num(counts?.silent_waiting ?? silent.filter((d) => waiting(d) > 0).length),
+    users: num(people?.seen ?? users.length),
+    silentUsers: num(people?.silent ?? users.filter((u) => u.silent).length),
   });
 }
 
