@@ -168,8 +168,8 @@ async def put_rules(store: Store, body: dict[str, Any], by: str, now: datetime) 
         )
     try:
         ZoneInfo(rules.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise bad_request(f"timezone: {rules.timezone!r} is not a time zone such as Asia/Shanghai") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file's
+        raise bad_request(f"timezone: {rules.timezone[:64]!r} is not a time zone such as Asia/Shanghai") from None
     # The day a body without one is given is no change of its own: with nothing else changed, no version either.
     same = _same if "effective_from" in body else _same_but_day
     if same(rules.to_doc(), base.to_doc()):

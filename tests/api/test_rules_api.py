@@ -168,6 +168,7 @@ def test_bad_rules_are_refused_with_the_field(world: World) -> None:
         ({"effective_from": "tomorrow"}, "effective_from"),
         ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
         ({"timezone": "../../etc/passwd"}, "timezone"),
+        ({"timezone": "Asia/" + "x" * 5000}, "timezone: 'Asia/xxx"),  # longer than a file name: was a 500
         # A typo would rescore every shop of the district at once, its public card included.
         ({"start_points": 1_000_000_000}, "start_points: 不能超过 10000"),
         ({"hazard_cost": {"general": 2, "major": 5, "serious": 100_000}}, "hazard_cost.serious: 不能超过 1000"),

@@ -104,7 +104,8 @@ def test_the_office_in_english(gateway: Gateway, browser: Any, logins: dict[str,
     settle(page)
     english_only(page, data, "e-file")
 
-    # A refusal: the server says why in Chinese, then in English; the English desk reads the English.
+    # A refusal: the server says why in Chinese, then in English; the English desk reads the English, the field named
+    # by the form's own label.
     open_screen(page, "registry")
     form = page.locator("[data-form=user]")
     form.locator("input[name=username]").fill(office["username"])  # taken
@@ -113,7 +114,7 @@ def test_the_office_in_english(gateway: Gateway, browser: Any, logins: dict[str,
     form.locator("button[type=submit]").click()
     page.wait_for_function("document.querySelector('[data-form=user]').textContent.includes('Failed')")
     said = form.locator("[role=status], .form-status, .error").filter(has_text="Failed").first.inner_text()
-    assert f"username: {office['username']} is taken" in said and not CJK.search(said), said
+    assert f"Username: {office['username']} is taken" in said and not CJK.search(said), said
     page.context.close()
 
 
