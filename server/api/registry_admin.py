@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.accounts import USERNAME, public_user
-from server.api.common import accounts_of, audited, moved_shop, office, registry_of, text_field
+from server.api.common import accounts_of, audited, moved_shop, office, only_fields, registry_of, text_field
 from server.api.dashboard import office_view
 from server.errors import CouchError, bad_request, not_found
 from server.http import json_response, q_bool, read_body, read_object
@@ -121,6 +121,7 @@ async def create_shop(request: Request) -> Response:
     `{"name", "phone"}`, its responsible person (负责人) and phone."""
     principal, reach = await office(request)
     body = await read_object(request)
+    only_fields(body, ("code", *SHOP_FIELDS, "grid", "contact"))
     fields: dict[str, Any] = {name: text_field(body, name, 200) for name in ("code", "name", "address", "grid")}
     if not is_shop_code(fields["code"]):
         raise bad_request(
@@ -143,11 +144,7 @@ async def edit_shop(request: Request) -> Response:
     the contact changed, never the name or number (the log is kept for good; a number replaced must not stay in it)."""
     principal, reach = await office(request)
     body = await read_object(request)
-    unknown = set(body) - {*SHOP_FIELDS, "grid", "contact"}
-    if unknown:
-        raise bad_request(
-            f"{sorted(unknown)[0]}: not a field the office edits here (name, address, category, grid, contact)"
-        )
+    only_fields(body, (*SHOP_FIELDS, "grid", "contact"))
     code = request.path_params["code"]
     registry = registry_of(request)
     await reach.shop(registry.store, code)
@@ -280,6 +277,7 @@ async def put_community(request: Request) -> Response:
     with `"move": true`; without it the answer is 409 `move_unconfirmed`, saying what would move."""
     principal, reach = await office(request)
     body = await read_object(request)
+    only_fields(body, ("name", "subdistrict", "move"))
     sub = text_field(body, "subdistrict", 64) if body.get("subdistrict") is not None else None
     move = body.get("move", False)
     if not isinstance(move, bool):
@@ -331,6 +329,7 @@ async def put_subdistrict(request: Request) -> Response:
     code = request.path_params["code"]
     reach.require(code, f"Sub-district {code}")
     body = await read_object(request)
+    only_fields(body, ("name",))
     registry = registry_of(request)
     before = (await registry.subdistricts()).get(code)
     doc = await registry.save_subdistrict(code, text_field(body, "name", 64))
@@ -345,6 +344,7 @@ async def put_grid(request: Request) -> Response:
     grid-worker usernames; those added or removed re-read their scope."""
     principal, reach = await office(request)
     body = await read_object(request)
+    only_fields(body, ("name", "community", "workers"))
     workers = body.get("workers")
     if workers is not None and (not isinstance(workers, list) or not all(isinstance(w, str) for w in workers)):
         raise bad_request("workers: a list of grid-worker usernames")
@@ -440,6 +440,7 @@ async def create_user(request: Request) -> Response:
     under it; a sub-district's office creates accounts of its own sub-district only."""
     principal, reach = await office(request)
     body = await read_object(request)
+    only_fields(body, ("role", "username", "password", "name", "subdistrict"))
     role, username = text_field(body, "role", 16), text_field(body, "username", 32)
     if role not in ("grid", "office"):
         raise bad_request("role: grid or office (owners sign up with an activation code)")
@@ -469,7 +470,9 @@ async def reset_password(request: Request) -> Response:
     user = await accounts.user(user_id)
     if user is None or user.get("role") not in ("grid", "office"):
         raise missing
-    password = _password(await read_object(request))
+    body = await read_object(request)
+    only_fields(body, ("password",))
+    password = _password(body)
     doc = await accounts.create_staff(user["role"], user["username"], password, user["name"], user.get("subdistrict"))
     request.app.state.authenticator.forget()
     await audited(request, principal, "password_reset", user_id)

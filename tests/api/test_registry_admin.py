@@ -111,6 +111,26 @@ def test_shop_refusals_name_the_field(world: World) -> None:
         ({**base, "code": "S0001"}, "code: 店铺编号 S0001 已登记。"),
     ):
         assert world.client.post("/api/office/shops", json=body, headers=h).json()["reason"].startswith(said)
+    # A control character pasted in with a name (a spreadsheet cell's line break, a NUL) would be printed on the
+    # posters and in the exports as it is; a field the form does not have (misspelled) would be dropped unsaid.
+    for body, said in (
+        ({**base, "name": "川味\n小馆"}, "name: 不能含换行或控制字符。"),
+        ({**base, "address": "文三路\x00100号"}, "address: 不能含换行或控制字符。"),
+        ({**base, "adress": "文三路"}, "adress: 不是此处可填写的字段（code, name, address, category, grid, contact）"),
+    ):
+        resp = world.client.post("/api/office/shops", json=body, headers=h)
+        assert resp.status_code == 400 and resp.json()["reason"].startswith(said), (body, resp.text)
+    for method, path, body in (
+        ("PATCH", "/api/office/shops/S0001", {"nmae": "新名字"}),
+        ("PUT", "/api/office/registry/grids/g1", {"name": "一网格", "community": "c1", "worker": ["zhou"]}),
+        ("PUT", "/api/office/registry/communities/c1", {"name": "一社区", "sub_district": "x"}),
+        ("PUT", "/api/office/registry/subdistricts/minglou", {"name": "明楼街道", "code": "minglou"}),
+        ("POST", "/api/office/shops/S0001/move", {"grid": "g1", "to": "g2"}),
+        ("POST", "/api/office/users", {"role": "grid", "username": "wu", "password": "a-long-password", "nmae": "吴"}),
+        ("POST", "/api/office/users/grid:zhou/password", {"password": "a-long-password", "confirm": "x"}),
+    ):
+        resp = world.client.request(method, path, json=body, headers=h)
+        assert resp.status_code == 400 and "不是此处可填写的字段" in resp.json()["reason"], (path, resp.text)
     zhou = world.login("zhou", "zhou-password")
     assert world.client.post("/api/office/shops", json=base, headers=zhou).status_code == 403
     assert world.client.get("/api/office/registry/shops", headers=zhou).status_code == 403
