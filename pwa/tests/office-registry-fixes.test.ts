@@ -1,9 +1,10 @@
 // @vitest-environment happy-dom
 // What the registry desk sends and shows: a grid's workers all taken off, the codes the import gave rows without
 // one, and the sign-in log's details in Chinese.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { detailOf, entryDetail, subjectOf, type AuditEntry } from '../src/office/audit';
-import { assignedCsv, gridBody, importReport, TEMPLATE_HEADINGS, type ImportJob } from '../src/office/registry';
+import { assignedCsv, gridBody, importReport, registry, TEMPLATE_HEADINGS, type ImportJob } from '../src/office/registry';
+import { signIn } from '../src/session';
 
 describe('the grid form', () => {
   it('sends an empty list when the field shows the grid and is emptied: every grid worker is taken off', () => {
@@ -14,6 +15,48 @@ describe('the grid form', () => {
   it('sends no workers for a grid typed in by code with the field left alone (the API keeps them)', () => {
     expect(gridBody('幸福一网格', 'xf', '  ', false)).toEqual({ name: '幸福一网格', community: 'xf' });
     expect(gridBody('幸福一网格', 'xf', 'lina', false).workers).toEqual(['lina']);
+  });
+});
+
+describe('a new grid saved on the grid form', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    document.body.replaceChildren();
+  });
+
+  it('is in the grids table, the posters\' and the shop form\'s choices at once, the form still saying 已保存', async () => {
+    signIn({ token: 't1', user: { id: 'office:wang', role: 'office', name: '王' } });
+    const communities = [
+      { code: 'c1', name: '幸福社区', shops: 5, grids: [{ code: 'c1-g1', name: '幸福一网格', workers: ['lina'], shops: 5 }] },
+      { code: 'heping', name: '和平社区', shops: 0, grids: [] },
+    ];
+    vi.stubGlobal('fetch', async (path: string, init?: RequestInit) => {
+      if (init?.method === 'PUT') {
+        const body = JSON.parse(String(init.body)) as { name: string; community: string };
+        return new Response(JSON.stringify({ code: 'heping-g1', ...body, workers: [], shops: 0 }), { status: 200 });
+      }
+      const answers: Record<string, unknown> = { '/api/office/registry/communities': communities };
+      return new Response(JSON.stringify(answers[path.split('?')[0]!] ?? []), { status: 200 });
+    });
+    const root = registry(new URLSearchParams(), []);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelector('[data-form=grid]')).not.toBeNull());
+    const f = root.querySelector<HTMLFormElement>('[data-form=grid]')!;
+    f.querySelector<HTMLInputElement>('input[name=code]')!.value = 'heping-g1';
+    f.querySelector<HTMLInputElement>('input[name=name]')!.value = '和平一网格';
+    f.querySelector<HTMLSelectElement>('select[name=community]')!.value = 'heping';
+    f.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(f.querySelector('.form-status.ok')?.textContent).toBe('已保存'));
+    // It said 已保存 and the grid was nowhere on the screen until it was opened again (which signs the office out).
+    const rows = [...root.querySelectorAll('[data-table=grids] tbody tr')].map((tr) => tr.querySelector('td')?.textContent);
+    expect(rows).toEqual(['c1-g1', 'heping-g1']);
+    expect(root.querySelector('[data-table=grids] tbody tr:last-child')?.textContent).toContain('和平社区');
+    const posterChoices = [...root.querySelectorAll<HTMLOptionElement>('select[name=poster_grid] option')].map((o) => o.value);
+    expect(posterChoices).toEqual(['c1-g1', 'heping-g1']);
+    expect(root.querySelector('#shop-grid-choices option[value="heping-g1"]')?.textContent).toBe('和平一网格（和平社区）');
+    // Taken into the form with 修改 from its new row, as any grid.
+    root.querySelector<HTMLButtonElement>('[data-edit-grid="heping-g1"]')!.click();
+    expect(f.querySelector<HTMLInputElement>('input[name=name]')!.value).toBe('和平一网格');
   });
 });
 

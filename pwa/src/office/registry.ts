@@ -845,40 +845,62 @@ function activation(edit: (code: string) => void): HTMLElement {
   })), reminder);
 }
 
+/** A grid as the grids table shows it: with its community's code and name. */
+type GridShown = NonNullable<Community['grids']>[number] & { community: string; communityName: string };
+
 export const registry: Screen = (query) => {
   const lower = h('div', {});
   const load = (): Promise<void> => loadInto(lower, async () => {
     const communities = listOf<Community>(await get<unknown>('/api/office/registry/communities'), 'communities');
     const subdistricts = listOf<Subdistrict>(await get<unknown>('/api/office/registry/subdistricts'), 'subdistricts');
     const own = ownSubdistrict();
-    // A grid saved again: its row in the table says who is on it now. A new grid is in the table the next time it
-    // is read (read at once, the whole screen was drawn again and the form lost its 已保存 line).
+    const gridRows = (): GridShown[] =>
+      communities.flatMap((c) => (c.grids ?? []).map((g) => ({ ...g, community: c.code, communityName: c.name })));
+    const gridsSection = (): HTMLElement => marked(section(ot('registry.grids'), table(
+      [
+        { label: ot('common.code'), cell: (g: GridShown) => g.code },
+        { label: ot('common.name'), cell: (g: GridShown) => g.name },
+        { label: ot('common.community'), cell: (g: GridShown) => g.communityName },
+        { label: ot('nav.workers'), cell: (g: GridShown) => workersCell(g.code, g.workers) },
+        { label: ot('workers.shops'), cell: (g: GridShown) => String(g.shops), cls: 'num' },
+        {
+          label: '',
+          cell: (g: GridShown) => {
+            const b = button(ot('registry.editGrid'), () => grid.edit(g));
+            b.dataset.editGrid = g.code;
+            return b;
+          },
+        },
+      ],
+      gridRows(),
+      { 'data-table': 'grids' },
+    )), 'grids');
+    // A grid saved again: its row in the table says who is on it now. A new grid joins the table, the posters' and
+    // the shop form's choices at once (it showed 已保存 and was nowhere until the screen was opened again, which signs
+    // the office out); only those are drawn again: the whole screen lost the form's 已保存 line.
     const grid = gridForm(communities, (saved, known) => {
       const cell = lower.querySelector<HTMLElement>(`[data-grid-workers="${CSS.escape(saved.code)}"]`);
-      if (known && cell) cell.replaceWith(workersCell(saved.code, saved.workers));
+      if (known) {
+        cell?.replaceWith(workersCell(saved.code, saved.workers));
+        return;
+      }
+      const community = communities.find((c) => c.code === saved.community);
+      if (!community) return;
+      (community.grids ??= []).push({ code: saved.code, name: saved.name, workers: saved.workers, shops: 0 });
+      const drawn = gridsSection();
+      shownGrids.replaceWith(drawn);
+      shownGrids = drawn;
+      const choice = ot('registry.postersGridChoice', { grid: saved.name, community: community.name, shops: '0' });
+      lower.querySelector('select[name=poster_grid]')?.append(h('option', { value: saved.code }, choice));
+      const print = lower.querySelector<HTMLButtonElement>('[data-posters-grid]');
+      if (print) print.disabled = false;
+      lower.querySelector('#shop-grid-choices')?.append(h('option', { value: saved.code }, `${saved.name}（${community.name}）`));
     });
-    const grids = communities.flatMap((c) => (c.grids ?? []).map((g) => ({ ...g, community: c.code, communityName: c.name })));
+    const grids = gridRows();
+    let shownGrids = gridsSection();
     return [
       posters(communities),
-      marked(section(ot('registry.grids'), table(
-        [
-          { label: ot('common.code'), cell: (g: (typeof grids)[number]) => g.code },
-          { label: ot('common.name'), cell: (g: (typeof grids)[number]) => g.name },
-          { label: ot('common.community'), cell: (g: (typeof grids)[number]) => g.communityName },
-          { label: ot('nav.workers'), cell: (g: (typeof grids)[number]) => workersCell(g.code, g.workers) },
-          { label: ot('workers.shops'), cell: (g: (typeof grids)[number]) => String(g.shops), cls: 'num' },
-          {
-            label: '',
-            cell: (g: (typeof grids)[number]) => {
-              const b = button(ot('registry.editGrid'), () => grid.edit(g));
-              b.dataset.editGrid = g.code;
-              return b;
-            },
-          },
-        ],
-        grids,
-        { 'data-table': 'grids' },
-      )), 'grids'),
+      shownGrids,
       h('div', { class: 'two-col' }, marked(shopForm(grids), 'shop'), activation((code) => editShop(lower, code))),
       h('div', { class: 'two-col' }, communityForm(communities, subdistricts, grid.add, own), grid.node),
       h('div', { class: 'two-col' }, subdistrictForm(subdistricts, own)),
