@@ -452,7 +452,9 @@ function present(...nodes: (HTMLElement | null)[]): HTMLElement[] {
   return nodes.filter((n): n is HTMLElement => n !== null);
 }
 
-/** What the owner's forms say of what they saved, on the home they go back to, as the upload goes (./flash). */
+/** What the owner's forms say of what they saved, on the home they go back to, as the upload goes (./flash). An
+ *  uploaded fix says no more than that: the hazard's card below says it waits for the grid worker, and stops saying
+ *  so once they passed or failed it (「等待网格员核查」 here stayed above 「已通过核查」 while the home was open). */
 const SAVED_TEXT: Record<'check' | 'rectify', Record<UploadStage, MessageKey>> = {
   check: { offline: 'check.saved', uploading: 'check.savedUploading', uploaded: 'check.uploaded' },
   rectify: { offline: 'owner.rectifySaved', uploading: 'owner.rectifyUploading', uploaded: 'owner.rectifyUploaded' },

@@ -45,3 +45,13 @@ describe('the e-file of a shop', () => {
     expect(alone.querySelector('a')!.getAttribute('href')).toBe('tel:057188001234');
   });
 });
+
+describe('the list badge of a shop', () => {
+  it('says the list is this month\'s so far, as the owner\'s home does: the office has not published it', async () => {
+    (phone.db as FakeLocalDb).write({ _id: 'S0001:score', type: 'score', shop: 'S0001', points: 89, rank: 4, of: 5, list: 'black' });
+    const node = await shown('S0001');
+    await vi.waitFor(() => expect(node.querySelector('[data-rank]')?.textContent).toBe('4'));
+    // It read 黑榜, as if published, while the owner read 本月暂列 and the shop's public card showed no list.
+    expect(node.querySelector('.g-badges')?.textContent).toContain('本月暂列黑榜');
+  });
+});

@@ -94,6 +94,15 @@ afterEach(() => {
   setLang('zh-CN');
 });
 
+describe('the list on an e-file', () => {
+  it('is the month\'s so far, said so: the office publishes the list once the month has ended', async () => {
+    efile = { ...shopFile('active'), score: { points: 89, rank: 4, of: 5, list: 'black' } };
+    const root = await open();
+    // It read 黑榜, as the published list; the owner reads 本月暂列 and the public card shows none.
+    expect(root.querySelector('[data-details]')!.textContent).toContain('榜单黑榜（本月暂列）');
+  });
+});
+
 describe('the point ledger of an e-file', () => {
   it('adds up to the score shown: this year under its total, last year folded apart with its own', async () => {
     const root = await open();

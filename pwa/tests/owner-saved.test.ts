@@ -86,7 +86,7 @@ describe('the home after a fix is sent', () => {
     const home = await sendFix();
     await vi.waitFor(() => expect(said(home)).toBe('整改已保存，正在上传，之后等待网格员核查。'));
     uploaded();
-    await vi.waitFor(() => expect(said(home)).toBe('整改已上传，等待网格员核查。'));
+    await vi.waitFor(() => expect(said(home)).toBe('整改已上传。'));
     expect(home.textContent).not.toContain('联网后自动上传');
   });
 
@@ -97,7 +97,7 @@ describe('the home after a fix is sent', () => {
     updateSyncFacts({ online: true });
     await vi.waitFor(() => expect(said(home)).toBe('整改已保存，正在上传，之后等待网格员核查。'));
     uploaded();
-    await vi.waitFor(() => expect(said(home)).toBe('整改已上传，等待网格员核查。'));
+    await vi.waitFor(() => expect(said(home)).toBe('整改已上传。'));
   });
 
   it('in English too', async () => {
@@ -105,6 +105,20 @@ describe('the home after a fix is sent', () => {
     const home = await sendFix();
     await vi.waitFor(() => expect(said(home)).toBe('Rectification saved; uploading, then a grid worker verifies it.'));
     uploaded();
-    await vi.waitFor(() => expect(said(home)).toBe('Rectification uploaded; a grid worker will verify it.'));
+    await vi.waitFor(() => expect(said(home)).toBe('Rectification uploaded.'));
+  });
+
+  it('says nothing that is no longer true once the grid worker passed the fix, the home left open meanwhile', async () => {
+    const home = await sendFix();
+    uploaded();
+    await vi.waitFor(() => expect(home.querySelector('[data-saved=uploaded]')).not.toBeNull());
+    // The grid worker's verification comes down: the hazard is closed, the points given back.
+    const at = '2026-12-02T08:18:00Z';
+    fake.docs.set(HAZARD, { ...fake.docs.get(HAZARD)!, status: 'closed', closed_at: at, history: [{ status: 'closed', at }] });
+    fake.redraw?.();
+    await vi.waitFor(() => expect(home.querySelector('[data-hazard]')).toBeNull());
+    // It read 「整改已上传，等待网格员核查。」 above 「已通过核查」 all day.
+    expect(home.textContent).not.toContain('等待网格员核查');
+    expect(said(home)).toBe('整改已上传。');
   });
 });

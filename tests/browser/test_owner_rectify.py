@@ -99,7 +99,7 @@ def test_an_owner_rectifies_a_hazard_with_a_photo(gateway: Gateway, context: Any
     assert "联网后" not in page.inner_text("[data-saved]")
     page.wait_for_selector("[data-sync-state=synced]", timeout=60_000)
     page.wait_for_selector("[data-saved=uploaded]", timeout=30_000)
-    assert page.inner_text("[data-saved]") == "整改已上传，等待网格员核查。"
+    assert page.inner_text("[data-saved]") == "整改已上传。"
 
     auth = owner_auth(gateway, owner)
     doc = hazard_when_rectified(gateway, auth, hazard["_id"])

@@ -372,7 +372,10 @@ function efile(code: string): HTMLElement {
       detail(ot('common.community'), shop.community_name ?? shop.community), detail(ot('common.grid'), shop.grid_name ?? shop.grid),
       detail(ot('common.status'), shop.status === 'closed' ? ot('shops.closed') : ot('shops.active')),
       detail(ot('efile.score'), score.points), h('div', { 'data-rank': '' }, h('dt', {}, ot('efile.rank')), h('dd', {}, rankShown(shop.status, score.rank, score.of))),
-      detail(ot('ranking.list'), score.list && shop.status !== 'closed' ? ot(score.list === 'red' ? 'ranking.red' : 'ranking.black') : '—'),
+      // The month's list while it runs, as the owner's home says it (本月暂列): the published one is the ranking's.
+      detail(ot('ranking.list'), score.list && shop.status !== 'closed'
+        ? ot('efile.listSoFar', { list: ot(score.list === 'red' ? 'ranking.red' : 'ranking.black') })
+        : '—'),
       workingGroupDetail(answer.working_group),
     );
     const grids = await get<unknown>('/api/office/registry/communities')
