@@ -217,6 +217,12 @@ export function rankCounts(answer: RankingAnswer): HTMLElement {
       'data-working-group': String(c.working_group ?? 0),
     },
     ot('ranking.counts', { of: num(of), red: num(c.red ?? 0), black: num(c.black ?? 0), group: num(c.working_group ?? 0) }),
+    // The two lists have one size (server/validators/ranking.py `rank_shops`): an empty one, or two of different
+    // lengths, is a tie at a list's cut, which no list splits (on 1 January, or in a new sub-district, every shop
+    // has the same points): said, or 红榜 暂无 reads as a fault.
+    of > 0 && ((c.red ?? 0) === 0 || (c.black ?? 0) === 0 || c.red !== c.black)
+      ? h('span', { class: 'muted', 'data-ties-left-off': '' }, ' ', ot('ranking.tiesLeftOff'))
+      : null,
   );
 }
 
