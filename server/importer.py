@@ -459,7 +459,9 @@ def _rows(table: list[list[str]]) -> Rows:
     for number, cells in enumerate(table[start + 1 :], start=start + 2):
         if not any(cell.strip() for cell in cells):
             continue
-        values = {name: cells[i].strip() if i < len(cells) else "" for name, i in columns.items()}
+        # A cell's line breaks (Alt+Enter in Excel, common in an address) and tabs are spaces: the registry keeps one
+        # line, which posters and exports print, and the office's form would drop them without a word at its next save.
+        values = {name: " ".join(cells[i].split()) if i < len(cells) else "" for name, i in columns.items()}
         if _total_row(cells, values):
             said = " ".join(cell.strip() for cell in cells if cell.strip())[:40]
             rows.warnings.append(

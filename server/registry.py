@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from server.accounts import user_doc_id
 from server.errors import CouchError, bad_request, conflict, not_found
-from server.models.common import describe, reason_of
+from server.models.common import CONTROL, describe, reason_of
 from server.models.registry import (
     CONTACT_HELP,
     MAX_MOVES,
@@ -321,6 +321,8 @@ def contact_of(given: Any) -> dict[str, Any] | None:
         if given.get(key) is not None and not isinstance(given[key], str):
             raise bad_request(f"contact.{key}: must be a string")
     name = str(given.get("name") or "").strip() or None
+    if name is not None and CONTROL.search(name):
+        raise bad_request("contact.name: 不能含换行或控制字符。no line break or control character")
     phone = clean_phone(str(given.get("phone") or "")) or None
     if name is None and phone is None:
         return None

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
 from starlette.requests import Request
 
 from server.accounts import Accounts, require_role
 from server.auth import Principal
 from server.errors import bad_request
+from server.models.common import CONTROL
 from server.models.registry import shop_doc_id
 from server.office.reach import Reach
 from server.registry import Registry
-
-# What a one-line text field of the office's forms may not hold: C0 and C1 control characters (tab, line breaks, NUL).
-CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def accounts_of(request: Request) -> Accounts:
@@ -68,16 +65,23 @@ def client_address(request: Request) -> str:
 
 def text_field(body: dict[str, Any], name: str, max_len: int = 200) -> str:
     """The text `body` gives `name`, trimmed; a 400 naming the field, Chinese first (a form puts the field's label in
-    front: 地址：不能为空。), for none, an empty one, one too long, or one holding a control character (a line break,
-    a NUL: pasted from a spreadsheet's cell, it would be printed on posters and exports as it is)."""
+    front: 地址：不能为空。), for none, an empty one or one too long."""
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
         raise bad_request(f"{name}: 不能为空。a non-empty string is required")
     if len(value) > max_len:
         raise bad_request(f"{name}: 最多 {max_len} 个字。at most {max_len} characters")
-    if CONTROL.search(value.strip()):
-        raise bad_request(f"{name}: 不能含换行或控制字符。no line break or control character")
     return value.strip()
+
+
+def line_field(body: dict[str, Any], name: str, max_len: int = 200) -> str:
+    """`text_field` for a one-line text the registry keeps and posters and exports print (a name, an address, a
+    code): also a 400 for a line break or another control character in it (pasted from a spreadsheet's cell).
+    Not for secrets: a password may hold what it likes."""
+    value = text_field(body, name, max_len)
+    if CONTROL.search(value):
+        raise bad_request(f"{name}: 不能含换行或控制字符。no line break or control character")
+    return value
 
 
 def only_fields(body: dict[str, Any], fields: Sequence[str]) -> None:

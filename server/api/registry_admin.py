@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.accounts import USERNAME, public_user
-from server.api.common import accounts_of, audited, moved_shop, office, only_fields, registry_of, text_field
+from server.api.common import accounts_of, audited, line_field, moved_shop, office, only_fields, registry_of
 from server.api.dashboard import office_view
 from server.errors import CouchError, bad_request, not_found
 from server.http import json_response, q_bool, read_body, read_object
@@ -122,7 +122,7 @@ async def create_shop(request: Request) -> Response:
     principal, reach = await office(request)
     body = await read_object(request)
     only_fields(body, ("code", *SHOP_FIELDS, "grid", "contact"))
-    fields: dict[str, Any] = {name: text_field(body, name, 200) for name in ("code", "name", "address", "grid")}
+    fields: dict[str, Any] = {name: line_field(body, name, 200) for name in ("code", "name", "address", "grid")}
     if not is_shop_code(fields["code"]):
         raise bad_request(
             "code: 店铺编号只能由字母、数字、_ 和 - 组成，如 S0001。a shop code of letters, digits, _ and -"
@@ -148,7 +148,7 @@ async def edit_shop(request: Request) -> Response:
     code = request.path_params["code"]
     registry = registry_of(request)
     await reach.shop(registry.store, code)
-    changes: dict[str, Any] = {name: text_field(body, name, 200) for name in SHOP_FIELDS if name in body}
+    changes: dict[str, Any] = {name: line_field(body, name, 200) for name in SHOP_FIELDS if name in body}
     if "category" in changes:
         changes["category"] = _category(body)
     if "contact" in body:
@@ -157,7 +157,7 @@ async def edit_shop(request: Request) -> Response:
         shop = await registry.shop(code)
         if shop is None:
             raise not_found(f"No shop {code}.")
-        grid = await _grid_code(request, reach, text_field(body, "grid", 200))
+        grid = await _grid_code(request, reach, line_field(body, "grid", 200))
         if grid != shop["grid"]:
             await moved_shop(request, principal, code, shop["grid"], grid)
         before: Doc | None = shop  # what the fields were (the move changed only the grid)
@@ -179,7 +179,7 @@ def _said(name: str, value: Any) -> Any:
 
 def _category(body: dict[str, Any]) -> str:
     """The category code of the form's category: a code, or a survey's word (餐饮, 超市, …) as the import takes it."""
-    given = text_field(body, "category", 64)
+    given = line_field(body, "category", 64)
     code = category_code(given)
     if code is None:
         raise bad_request(f"category: {unknown_category(given)}")  # the field first: the form puts it beside it
@@ -278,7 +278,7 @@ async def put_community(request: Request) -> Response:
     principal, reach = await office(request)
     body = await read_object(request)
     only_fields(body, ("name", "subdistrict", "move"))
-    sub = text_field(body, "subdistrict", 64) if body.get("subdistrict") is not None else None
+    sub = line_field(body, "subdistrict", 64) if body.get("subdistrict") is not None else None
     move = body.get("move", False)
     if not isinstance(move, bool):
         raise bad_request("move: must be true or false")
@@ -297,7 +297,7 @@ async def put_community(request: Request) -> Response:
             f"{len(grids)} grid(s) and {shops} shop(s), their rankings and figures with it; "
             'send "move": true to move it',
         )
-    doc = await registry.save_community(code, text_field(body, "name"), sub)
+    doc = await registry.save_community(code, line_field(body, "name"), sub)
     if current is not None and current.get("subdistrict") != doc["subdistrict"]:
         detail = f"sub-district {current.get('subdistrict')} to {doc['subdistrict']}"
         await audited(request, principal, "community_moved", community_doc_id(code), detail)
@@ -332,7 +332,7 @@ async def put_subdistrict(request: Request) -> Response:
     only_fields(body, ("name",))
     registry = registry_of(request)
     before = (await registry.subdistricts()).get(code)
-    doc = await registry.save_subdistrict(code, text_field(body, "name", 64))
+    doc = await registry.save_subdistrict(code, line_field(body, "name", 64))
     if before != doc["name"]:  # reports and posters print the name: who changed it is kept
         detail = str(doc["name"]) if before is None else f"{before} to {doc['name']}"
         await audited(request, principal, "subdistrict_named", subdistrict_doc_id(code), detail)
@@ -350,7 +350,7 @@ async def put_grid(request: Request) -> Response:
         raise bad_request("workers: a list of grid-worker usernames")
     store = registry_of(request).store
     await reach.own_grid(store, request.path_params["code"])
-    community = text_field(body, "community", 64)
+    community = line_field(body, "community", 64)
     await reach.community(store, community, bad_request(f"community: no community {community}"))
     if workers:
         workers = await _grid_usernames(request, reach, workers)
@@ -358,7 +358,7 @@ async def put_grid(request: Request) -> Response:
         await reach.user(store, f"grid:{worker}", bad_request(no_grid_worker(worker)))
     before = await registry_of(request).grid(request.path_params["code"])
     doc = await registry_of(request).save_grid(
-        request.path_params["code"], text_field(body, "name"), text_field(body, "community", 64), workers
+        request.path_params["code"], line_field(body, "name"), line_field(body, "community", 64), workers
     )
     request.app.state.authenticator.forget()
     fields = ("name", "community", "workers")
@@ -441,10 +441,10 @@ async def create_user(request: Request) -> Response:
     principal, reach = await office(request)
     body = await read_object(request)
     only_fields(body, ("role", "username", "password", "name", "subdistrict"))
-    role, username = text_field(body, "role", 16), text_field(body, "username", 32)
+    role, username = line_field(body, "role", 16), line_field(body, "username", 32)
     if role not in ("grid", "office"):
         raise bad_request("role: grid or office (owners sign up with an activation code)")
-    given = text_field(body, "subdistrict", 64) if body.get("subdistrict") is not None else None
+    given = line_field(body, "subdistrict", 64) if body.get("subdistrict") is not None else None
     subdistrict = reach.subdistrict_param(given)
     if subdistrict is not None and subdistrict not in await registry_of(request).subdistricts():
         raise bad_request(f"subdistrict: no sub-district {subdistrict}")
@@ -454,7 +454,7 @@ async def create_user(request: Request) -> Response:
     for existing in ("grid", "office"):
         if await accounts.user(f"{existing}:{username}") is not None:
             raise CouchError(409, "conflict", f"用户名 {username} 已被占用，请换一个。username: {username} is taken")
-    doc = await accounts.create_staff(role, username, _password(body), text_field(body, "name", 64), subdistrict)
+    doc = await accounts.create_staff(role, username, _password(body), line_field(body, "name", 64), subdistrict)
     await audited(request, principal, "staff_created", str(doc["user_id"]))
     return json_response(request, public_user(doc), status=201)
 

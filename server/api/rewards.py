@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.api.common import office, registry_of, text_field
+from server.api.common import line_field, office, registry_of
 from server.api.dashboard import office_view
 from server.errors import bad_request, not_found
 from server.http import json_response, read_object
@@ -110,7 +110,7 @@ async def record(request: Request) -> Response:
     points = body.get("points")
     if type(points) is not int or not 1 <= points <= MAX_POINTS:
         raise bad_request(f"points: a whole number from 1 to {MAX_POINTS}")
-    prize = text_field(body, "prize")
+    prize = line_field(body, "prize")
     note = body.get("note", "")
     if not isinstance(note, str) or len(note) > MAX_NOTE:
         raise bad_request(f"note: a string of at most {MAX_NOTE} characters")

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.api.common import accounts_of, audited, moved_shop, office, only_fields, registry_of, text_field
+from server.api.common import accounts_of, audited, line_field, moved_shop, office, only_fields, registry_of
 from server.api.dashboard import office_view
 from server.errors import bad_request, not_found
 from server.http import json_response, q_int, read_object
@@ -132,7 +132,7 @@ async def move_shop(request: Request) -> Response:
     principal, reach = await office(request)
     body = await read_object(request)
     only_fields(body, ("grid",))
-    grid = text_field(body, "grid", 64)
+    grid = line_field(body, "grid", 64)
     await reach.shop(registry_of(request).store, request.path_params["code"])
     await reach.grid(registry_of(request).store, grid, bad_request(f"No grid {grid}."))  # as an unknown grid
     before = await registry_of(request).shop(request.path_params["code"])

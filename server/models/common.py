@@ -135,6 +135,9 @@ Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
 Day = Annotated[date, BeforeValidator(_iso_date)]
 Note = Annotated[StrictStr, StringConstraints(max_length=MAX_NOTE)]
 Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=200)]
+# What a one-line text (a shop's name or address, a person's name) may not hold: control characters (tab, line
+# breaks, NUL) and the Unicode line and paragraph separators: posters and exports would print them as they are.
+CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 ShopCode = Annotated[
     StrictStr, matching(PARTITION, "a shop code of letters, digits, _ and -"), AfterValidator(_not_district)

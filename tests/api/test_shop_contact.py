@@ -100,6 +100,7 @@ def test_the_office_registers_changes_and_removes_a_shops_contact(world: World) 
         ({"phone": "=1+1 138 0013 8000"}, "contact.phone: 联系电话只能"),
         ({"name": "王" * 51}, "contact.name: 负责人姓名最多 50 字。contact.name: string should have at most 50"),
         ({"name": PERSON, "phone": 13800138000}, "contact.phone: must be a string"),
+        ({"name": "王建国\n（店长）"}, "contact.name: 不能含换行或控制字符。"),
         ({"name": PERSON, "mobile": DIGITS}, "contact.mobile: unknown field"),
         (f"{PERSON} {PHONE}", 'contact: must be an object {"name", "phone"}, or null for none'),
     ],
@@ -318,5 +319,6 @@ def test_the_shops_search_finds_a_shop_by_its_contacts_name_or_phone(world: Worl
     assert found(" 李秀英 ") == ["S0003"] and found("秀英") == ["S0003"]
     assert found(DIGITS) == ["S0001"] and found("138 0013 8000") == ["S0001"] and found("8000") == ["S0001"]
     assert found("0571 8800 1234") == ["S0003"] and found("1234") == ["S0003"]
+    assert found("８０００") == ["S0001"] and found("138－0013") == ["S0001"]  # a Chinese keyboard's full-width
     assert found("9999") == [] and found("张三") == []
     assert found("s0003") == ["S0003"] and found("曙光北路") == ["S0001", "S0002", "S0003"]  # as before
