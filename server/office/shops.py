@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from server.errors import bad_request, not_found
 from server.models.common import is_shop_code
-from server.models.registry import shop_doc_id
+from server.models.registry import clean_phone, shop_doc_id
 from server.office.facts import ShopState, View
 from server.store.protocol import Doc, Store
 from server.store.reads import docs_with_prefix
@@ -102,9 +102,10 @@ def found(q: str, code: str, doc: Doc) -> bool:
     said = (*(doc.get(k) for k in ("code", "name", "address")), contact.get("name"), code)
     if any(isinstance(text, str) and q in text.lower() for text in said):
         return True
-    digits = re.sub(r"\D", "", q)
+    typed = clean_phone(q)  # full-width digits (a Chinese keyboard's ８０００) and dashes made plain
+    digits = re.sub(r"\D", "", typed)
     phone = re.sub(r"\D", "", str(contact.get("phone") or ""))
-    return len(digits) >= PHONE_SEARCH_DIGITS and PHONE_TYPED.fullmatch(q) is not None and digits in phone
+    return len(digits) >= PHONE_SEARCH_DIGITS and PHONE_TYPED.fullmatch(typed) is not None and digits in phone
 
 
 def list_shops(view: View, params: Mapping[str, str], limit: int, offset: int) -> dict[str, Any]:
