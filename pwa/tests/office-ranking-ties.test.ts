@@ -19,8 +19,9 @@ describe('the ranking counts line', () => {
     setLang('zh-CN');
   });
 
-  it('says nothing of ties when both lists are full, or nobody is ranked', () => {
+  it('says nothing of ties when both lists are full, or fewer than two shops are ranked', () => {
     expect(rankCounts(answer(10, 10) as never).querySelector('[data-ties-left-off]')).toBeNull();
     expect(rankCounts(answer(0, 0, 0) as never).querySelector('[data-ties-left-off]')).toBeNull();
+    expect(rankCounts(answer(0, 0, 1) as never).querySelector('[data-ties-left-off]')).toBeNull(); // lists of size 0
   });
 });

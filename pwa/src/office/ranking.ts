@@ -220,7 +220,8 @@ export function rankCounts(answer: RankingAnswer): HTMLElement {
     // The two lists have one size (server/validators/ranking.py `rank_shops`): an empty one, or two of different
     // lengths, is a tie at a list's cut, which no list splits (on 1 January, or in a new sub-district, every shop
     // has the same points): said, or 红榜 暂无 reads as a fault.
-    of > 0 && ((c.red ?? 0) === 0 || (c.black ?? 0) === 0 || c.red !== c.black)
+    // Fewer than 2 shops: the lists' size is 0 (never more than half the shops), no tie to tell of.
+    of >= 2 && ((c.red ?? 0) === 0 || (c.black ?? 0) === 0 || c.red !== c.black)
       ? h('span', { class: 'muted', 'data-ties-left-off': '' }, ' ', ot('ranking.tiesLeftOff'))
       : null,
   );
