@@ -16,6 +16,9 @@ export interface Card {
   last_patrol: string | null;
   /** When this phone received the card from the server (added here, not sent by the server). */
   saved_at?: string;
+  /** When this phone last fetched the card from the server (its name and dates are of then); `saved_at` moves on
+   *  when a newer score from the phone's synced document is kept in it (`rememberScore`). */
+  fetched_at?: string;
 }
 
 /** The shop's `{code}:score` document as this phone holds it (synced for a signed-in owner). */
@@ -107,7 +110,8 @@ export async function loadCard(code: string): Promise<{ card: Card | null; fresh
       return { card: null, fresh: true, absent: body.reason === 'closed' ? 'closed' : 'missing' };
     }
     if (res.ok) {
-      const card = { ...((await res.json()) as Card), saved_at: new Date().toISOString() };
+      const now = new Date().toISOString();
+      const card = { ...((await res.json()) as Card), saved_at: now, fetched_at: now };
       store(KEY + code, JSON.stringify(card));
       return { card, fresh: true, absent: null };
     }

@@ -128,11 +128,11 @@ function fillCard(el: HTMLElement, card: Card | null, fresh: boolean, score: Sho
   const patrol = q('[data-last-patrol]');
   patrol.textContent = day(card?.last_patrol ?? null);
   showDay(patrol, card?.last_patrol ?? null);
-  q('.card-note').textContent = fresh ? '' : savedNote(card?.saved_at);
+  q('.card-note').textContent = fresh ? '' : savedNote(card?.fetched_at ?? card?.saved_at);
 }
 
-/** The offline card's note, with when this phone saved it (「2026-12-02 15:58」, the district's time), so a reader
- *  knows how old the points and the days are. */
+/** The offline card's note, with when this phone fetched it (「2026-12-02 15:58」, the district's time), so a reader
+ *  knows how old its days are (a newer score synced since moves `saved_at`, not this: ./card `rememberScore`). */
 function savedNote(savedAt: string | undefined): string {
   const ms = savedAt ? Date.parse(savedAt) : NaN;
   if (!Number.isFinite(ms)) return t('card.offline');

@@ -74,6 +74,15 @@ describe('offline', () => {
     expect(page.querySelector('[data-score]')?.textContent).toBe('80');
   });
 
+  it('says when the card was fetched, not when a newer score synced since was kept in it', async () => {
+    localStorage.setItem(
+      'mashang.card.S0001',
+      JSON.stringify({ code: 'S0001', name: '小吃店S0001', address: '', points: 82, rank: 5, of: 30, list: null, list_month: null, last_self_check: '2026-11-25', last_patrol: null, fetched_at: '2026-11-20T02:00:00.000Z', saved_at: '2026-11-28T07:58:00.000Z' }),
+    );
+    const page = show('/s/S0001');
+    await vi.waitFor(() => expect(page.querySelector('.card-note')?.textContent).toBe('离线：显示的是 2026-11-20 10:00 保存的信息'));
+  });
+
   it('with no card saved on the phone, shows no score and no 暂无, and says why', async () => {
     const page = show('/s/S0266');
     await vi.waitFor(() => expect(page.querySelector('[data-card]')?.getAttribute('data-card-state')).toBe('unavailable'));
