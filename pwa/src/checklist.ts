@@ -57,6 +57,9 @@ export interface ChecklistOptions {
   shop?: string;
   /** Ask for the position with each photo (the user consented). */
   gps?: boolean;
+  /** A photo's thumbnail in the form, in the words of the screen it is on (the grid's patrol: ./grid/ui
+   *  `thumbImage`); the owner's (`photoThumb`) by default. */
+  thumb?: (id: string) => HTMLImageElement;
 }
 
 export interface ChecklistForm {
@@ -207,7 +210,7 @@ export function buildChecklistForm(templates: Template[], opts: ChecklistOptions
       changed();
     };
     const showThumb = (id: string): void => {
-      thumbs.append(removableThumb(photoThumb(id), id, { label: t('check.removePhoto'), ask: t('check.removePhotoAsk') }, remove, opts.saveDraft));
+      thumbs.append(removableThumb((opts.thumb ?? photoThumb)(id), id, { label: t('check.removePhoto'), ask: t('check.removePhotoAsk') }, remove, opts.saveDraft));
     };
     initial.forEach(showThumb);
     const id = `p-${item.id}`;

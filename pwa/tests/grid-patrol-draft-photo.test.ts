@@ -66,5 +66,7 @@ describe("a patrol draft's photo no longer on the phone", () => {
     item().querySelector<HTMLButtonElement>(`[data-photo-failed="${PHOTO}"]`)!.click();
     await vi.waitFor(() => expect(item().querySelector<HTMLImageElement>(`img[data-photo="${PHOTO}"]`)?.getAttribute('src')).toMatch(/^blob:/));
     expect(item().querySelector('[data-photo-failed]')).toBeNull();
+    // The grid's own thumbnail, as every other photo of the worker's screens (64 px), not the owner's.
+    expect(item().querySelector(`img[data-photo="${PHOTO}"]`)?.getAttribute('width')).toBe('64');
   });
 });

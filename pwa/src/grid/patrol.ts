@@ -42,7 +42,7 @@ import {
 import { gpsCheckbox, gpsConsent, photoPicker, type PhotoPicker } from './photos';
 import { verifyBox } from './patrol-verify';
 import { patrolCleanPoints, type District } from './rules';
-import { itemName, notice, savedRecords, shortDay, thumbs } from './ui';
+import { itemName, notice, savedRecords, shortDay, thumbImage, thumbs } from './ui';
 import { shopHref } from './efile';
 
 const SEVERITIES: Severity[] = ['general', 'major', 'serious'];
@@ -129,6 +129,7 @@ function buildForm(code: string, templates: TemplateDoc[], openedDistrict: Distr
     },
     onChange: () => update(),
     saveDraft: () => save.flush(),
+    thumb: (id) => thumbImage(id),
   });
 
   // Put the draft's values over the owner's answers (a reload keeps what the worker entered).
