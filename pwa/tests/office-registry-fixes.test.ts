@@ -58,6 +58,39 @@ describe('a new grid saved on the grid form', () => {
     root.querySelector<HTMLButtonElement>('[data-edit-grid="heping-g1"]')!.click();
     expect(f.querySelector<HTMLInputElement>('input[name=name]')!.value).toBe('和平一网格');
   });
+
+  it('renamed or moved to another community, its row and its choices follow', async () => {
+    signIn({ token: 't1', user: { id: 'office:wang', role: 'office', name: '王' } });
+    const communities = [
+      { code: 'c1', name: '幸福社区', shops: 5, grids: [{ code: 'c1-g1', name: '幸福一网格', workers: ['lina'], shops: 5 }] },
+      { code: 'heping', name: '和平社区', shops: 0, grids: [] },
+    ];
+    vi.stubGlobal('fetch', async (path: string, init?: RequestInit) => {
+      if (init?.method === 'PUT') {
+        const body = JSON.parse(String(init.body)) as { name: string; community: string; workers?: string[] };
+        return new Response(JSON.stringify({ code: 'c1-g1', ...body, workers: body.workers ?? ['lina'] }), { status: 200 });
+      }
+      const answers: Record<string, unknown> = { '/api/office/registry/communities': communities };
+      return new Response(JSON.stringify(answers[path.split('?')[0]!] ?? []), { status: 200 });
+    });
+    const root = registry(new URLSearchParams(), []);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelector('[data-edit-grid="c1-g1"]')).not.toBeNull());
+    root.querySelector<HTMLButtonElement>('[data-edit-grid="c1-g1"]')!.click();
+    const f = root.querySelector<HTMLFormElement>('[data-form=grid]')!;
+    f.querySelector<HTMLInputElement>('input[name=name]')!.value = '和平东网格';
+    f.querySelector<HTMLSelectElement>('select[name=community]')!.value = 'heping';
+    f.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(f.querySelector('.form-status.ok')?.textContent).toBe('已保存'));
+    const rows = root.querySelectorAll('[data-table=grids] tbody tr');
+    expect(rows).toHaveLength(1); // moved, not listed twice
+    expect(rows[0]?.textContent).toContain('和平东网格');
+    expect(rows[0]?.textContent).toContain('和平社区');
+    expect(rows[0]?.textContent).toContain('5'); // its shops went with it
+    expect(root.querySelectorAll('select[name=poster_grid] option[value="c1-g1"]')).toHaveLength(1);
+    expect(root.querySelector('select[name=poster_grid] option[value="c1-g1"]')?.textContent).toContain('和平东网格');
+    expect(root.querySelector('#shop-grid-choices option[value="c1-g1"]')?.textContent).toBe('和平东网格（和平社区）');
+  });
 });
 
 describe('the codes the import gave', () => {

@@ -672,7 +672,7 @@ function workersCell(code: string, workers: readonly string[]): HTMLElement {
   return cell;
 }
 
-function gridForm(communities: Community[], saved: (grid: GridRow, known: boolean) => void): {
+function gridForm(communities: Community[], saved: (grid: GridRow) => void): {
   node: HTMLElement;
   add: (code: string, name: string) => void;
   edit: (grid: GridRow) => void;
@@ -714,12 +714,11 @@ function gridForm(communities: Community[], saved: (grid: GridRow, known: boolea
       return ot('registry.clearWorkersCancelled');
     }
     const answer = await send<GridRow>('PUT', `/api/office/registry/grids/${encodeURIComponent(gridCode)}`, body);
-    const known = communities.flatMap((c) => c.grids ?? []).find((g) => g.code === gridCode);
-    if (known) known.workers = answer.workers; // the next save asks again only if it has workers to remove
     // The field shows the usernames saved (a worker typed by name is saved by username), and the table who is on
-    // the grid now: it kept showing the grid's workers of before, as if the save had done nothing.
+    // the grid now (`saved`, which also keeps them for the next save: it asks again only if it has workers to
+    // remove): it kept showing the grid's workers of before, as if the save had done nothing.
     workers.value = answer.workers.join(', ');
-    saved(answer, known !== undefined);
+    saved(answer);
   })));
   return { node, add, edit };
 }
@@ -878,23 +877,27 @@ export const registry: Screen = (query) => {
     // A grid saved again: its row in the table says who is on it now. A new grid joins the table, the posters' and
     // the shop form's choices at once (it showed 已保存 and was nowhere until the screen was opened again, which signs
     // the office out); only those are drawn again: the whole screen lost the form's 已保存 line.
-    const grid = gridForm(communities, (saved, known) => {
-      const cell = lower.querySelector<HTMLElement>(`[data-grid-workers="${CSS.escape(saved.code)}"]`);
-      if (known) {
-        cell?.replaceWith(workersCell(saved.code, saved.workers));
-        return;
-      }
+    const grid = gridForm(communities, (saved) => {
       const community = communities.find((c) => c.code === saved.community);
       if (!community) return;
-      (community.grids ??= []).push({ code: saved.code, name: saved.name, workers: saved.workers, shops: 0 });
+      // A grid saved again may have a new name, community or workers: its row, and its place in the choices, follow.
+      const before = communities.flatMap((c) => c.grids ?? []).find((g) => g.code === saved.code);
+      for (const c of communities) c.grids = (c.grids ?? []).filter((g) => g.code !== saved.code);
+      const shops = before?.shops ?? 0;
+      (community.grids ??= []).push({ code: saved.code, name: saved.name, workers: saved.workers, shops });
       const drawn = gridsSection();
       shownGrids.replaceWith(drawn);
       shownGrids = drawn;
-      const choice = ot('registry.postersGridChoice', { grid: saved.name, community: community.name, shops: '0' });
-      lower.querySelector('select[name=poster_grid]')?.append(h('option', { value: saved.code }, choice));
+      const choice = ot('registry.postersGridChoice', { grid: saved.name, community: community.name, shops: String(shops) });
+      const option = (list: Element | null, text: string): void => {
+        const known = list?.querySelector<HTMLOptionElement>(`option[value="${CSS.escape(saved.code)}"]`);
+        if (known) known.textContent = text;
+        else list?.append(h('option', { value: saved.code }, text));
+      };
+      option(lower.querySelector('select[name=poster_grid]'), choice);
       const print = lower.querySelector<HTMLButtonElement>('[data-posters-grid]');
       if (print) print.disabled = false;
-      lower.querySelector('#shop-grid-choices')?.append(h('option', { value: saved.code }, `${saved.name}（${community.name}）`));
+      option(lower.querySelector('#shop-grid-choices'), `${saved.name}（${community.name}）`);
     });
     const grids = gridRows();
     let shownGrids = gridsSection();
