@@ -21,6 +21,7 @@ from server.ids import new_ulid
 from server.models import Receipt, Template
 from server.store import revtree
 from server.store.protocol import Doc, Store
+from server.store.reads import docs_with_prefix
 from server.sync.validate import WriteContext, check_event_write
 
 # Per-document errors PouchDB may see as they are; any other becomes `forbidden` in a batch.
@@ -70,7 +71,8 @@ async def _write(
         await ctx.prepare(docs, new_edits)
     answers: list[Doc | None] = []
     allowed: list[Doc] = []
-    fresh: list[Doc] = []  # of the allowed, those the store does not hold yet (not a replay)
+    fresh: list[Doc] = []  # of the allowed, those the store does not hold yet
+    replays: list[Doc] = []  # and those it does (a batch sent again)
     refusals: list[quarantine.Refusal] = []
     for doc in docs:
         try:
@@ -86,10 +88,11 @@ async def _write(
             continue
         answers.append(None)
         allowed.append(doc)
-        if not replay:
-            fresh.append(doc)
+        (replays if replay else fresh).append(doc)
     # Only a replicator writes with new_edits=false, and it resends what no durable checkpoint covers yet
     # (the durability policy in server/store/sqlite_io.py): its batches need not wait for the disk.
+    if replays and not principal.is_admin:
+        fresh += await _unreceipted(store, replays)
     receipts = [] if principal.is_admin else receipts_for(fresh, ctx.now, new_edits, await _restores(state))
     written = await store.bulk_docs(allowed + receipts, new_edits=new_edits, durable=durable) if allowed else []
     if receipts:  # in the same write as the checks they name; the device is answered for its own documents
@@ -148,6 +151,19 @@ def receipts_for(
             receipt["_rev"] = revtree.new_rev(None, False, fields, [])
         out.append(receipt)
     return out
+
+
+async def _unreceipted(store: Store, replayed: list[Doc]) -> list[Doc]:
+    """Of the replayed events (revisions the store holds, sent again), the receipted kinds that no receipt names: on
+    CouchDB, whose `_bulk_docs` is no transaction, a request can store the events and fail before their receipt; the
+    phone sends them again, and they are noted now, later than they came but never earlier. Read only for a batch
+    sent again, which is rare (a replication that died mid-batch)."""
+    kinds = [doc for doc in replayed if doc.get("type") in RECEIPTED and isinstance(doc.get("shop"), str)]
+    named: set[str] = set()
+    for shop in {str(doc["shop"]) for doc in kinds}:
+        for receipt in await docs_with_prefix(store, f"{shop}:receipt:"):
+            named.update(str(e) for e in receipt.get("events", []))
+    return [doc for doc in kinds if doc["_id"] not in named]
 
 
 async def _unnote(store: Store, receipts: list[Doc], noted: list[Doc], refused: set[str], durable: bool) -> None:

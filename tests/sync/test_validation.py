@@ -707,6 +707,13 @@ def test_a_receipt_names_only_the_events_the_store_took_as_new(either_world: Wor
     assert conflicting["_id"] not in held and alone["_id"] not in held and kept["_id"] in held
     named = [e for row in receipts(world) for e in row["doc"]["events"]]
     assert sorted(named) == sorted(held), named
+    # An event the store holds without a receipt (on CouchDB a request can store the events and fail before their
+    # receipt, the phone then sending them again): its replay is noted, once.
+    stranded = {**self_check(), "_rev": "1-" + "9" * 32, "_revisions": {"start": 1, "ids": ["9" * 32]}}
+    assert world.push("admin", "admin", [stranded], new_edits=False) == []  # the operator's write: no receipt
+    for _ in range(2):
+        assert world.owner([stranded], new_edits=False) == []
+    assert [e for row in receipts(world) for e in row["doc"]["events"]].count(stranded["_id"]) == 1
     # The refused id sent again for real gets the receipt of its own arrival, the only one naming it.
     again = {k: v for k, v in conflicting.items() if k != "_rev"}
     ok(world.owner([again]))
