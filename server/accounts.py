@@ -32,7 +32,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from server.auth import Principal, Tokens
-from server.errors import CouchError, bad_request, forbidden, not_found, unauthorized
+from server.errors import CouchError, bad_request, forbidden, no_such, not_found, unauthorized
 from server.ids import new_ulid
 from server.models.registry import shop_doc_id
 from server.store.protocol import AllDocsQuery, Doc, Store
@@ -54,6 +54,7 @@ USERNAME_RULE: Final = (
     "用户名只能用小写英文字母、数字和 - _ .（以字母或数字开头，最多 32 位），例如 lina 或 wang-fang。"
     "username: lower-case letters, digits, '-', '_' and '.', starting with a letter or digit, at most 32"
 )
+NO_USER: Final = "没有这个账号。No such user."  # what signing out an unknown account is answered
 
 
 def user_doc_id(user_id: str) -> str:
@@ -222,7 +223,7 @@ class Accounts:
 
     async def _require_shop(self, shop: str) -> None:
         if await read(self.store, shop_doc_id(shop)) is None:
-            raise not_found(f"No shop {shop} in the registry.")
+            raise no_such("shop", shop)
 
     async def _put_owner(self, shop: str, pin_hash: str) -> Doc:
         return await self._put_user(f"owner:{shop}", "owner", {"pin_hash": pin_hash}, shop=shop)
@@ -405,7 +406,7 @@ class Accounts:
         """Sign the user out everywhere (lost phone, staff leaving)."""
         user = await self.user(user_id)
         if user is None:
-            raise not_found("No such user.")
+            raise not_found(NO_USER)
         version = int(user.get("token_version", 0)) + 1
         await upsert(self.store, {**user, "token_version": version})
         return version

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from server.accounts import user_doc_id
-from server.errors import CouchError, bad_request, conflict, not_found
+from server.errors import CouchError, bad_request, conflict, no_such, unknown_in
 from server.models.common import CONTROL, describe, reason_of
 from server.models.registry import (
     CONTACT_HELP,
@@ -199,10 +199,13 @@ class Registry:
         """Create or edit a grid (its name, community and grid workers; its shops move with `move_shop`). Grid
         workers must have accounts; those who joined or left it re-read their scope."""
         if await self.community(community) is None:
-            raise bad_request(f"community: no community {community}")
+            raise unknown_in("community", "community", community)
         current = await self.grid(code)
         if current is not None and current["community"] != community and current.get("shops"):
-            raise bad_request("community: move the grid's shops out before moving it to another community")
+            raise bad_request(
+                "community: 网格里还有店铺：请先把店铺移到其他网格，再把网格改到另一个社区。"
+                "move the grid's shops out before moving it to another community"
+            )
         old = list(current.get("workers", [])) if current else []
         new = old if workers is None else workers
         doc = {"_id": grid_doc_id(code), "type": "grid", "schema": 1, "code": code, "name": name}
@@ -222,7 +225,7 @@ class Registry:
             raise conflict(f"code: 店铺编号 {code} 已登记。shop {code} exists already")
         grid = await self.grid(str(fields.get("grid", "")))
         if grid is None:
-            raise bad_request(f"grid: no grid {fields.get('grid')}")
+            raise unknown_in("grid", "grid", str(fields.get("grid")))
         shop = {**fields, "community": grid["community"], "status": "active", "owner_activated": False}
         shop["opened"] = opened.isoformat()
         doc = await self.put_shop(checked(Shop, {"_id": shop_doc_id(code), "type": "shop", "schema": 1, **shop}))
@@ -233,7 +236,7 @@ class Registry:
     async def add_to_grid(self, grid_code: str, codes: list[str]) -> None:
         grid = await read(self.store, grid_doc_id(grid_code))
         if grid is None:
-            raise bad_request(f"grid: no grid {grid_code}")
+            raise unknown_in("grid", "grid", grid_code)
         if not set(codes) <= set(grid.get("shops", [])):
             await upsert(self.store, {**grid, "shops": sorted({*grid.get("shops", []), *codes})})
             for worker in grid.get("workers", []):
@@ -244,7 +247,7 @@ class Registry:
         """Change a shop's name, address, category, contact or status (closed shops leave the ranking)."""
         shop = await self.shop(code)
         if shop is None:
-            raise not_found(f"No shop {code}.")
+            raise no_such("shop", code)
         return await upsert(self.store, checked(Shop, {**shop, **changes}))
 
     async def set_status(self, code: str, status: str, day: date) -> Doc:
@@ -252,7 +255,7 @@ class Registry:
         noted is taken as closed since 2000: reopened, its weeks up to `day` stay owed nothing, as while closed.)"""
         shop = await self.shop(code)
         if shop is None:
-            raise not_found(f"No shop {code}.")
+            raise no_such("shop", code)
         closures = [dict(c) for c in shop.get("closures", ())]
         if status == "closed" and shop.get("status") != "closed":
             closures.append({"since": day.isoformat(), "until": None})
@@ -269,9 +272,9 @@ class Registry:
         shop = await read(self.store, shop_doc_id(code))
         target = await read(self.store, grid_doc_id(to_grid))
         if shop is None:
-            raise not_found(f"No shop {code}.")
+            raise no_such("shop", code)
         if target is None:
-            raise bad_request(f"No grid {to_grid}.")
+            raise unknown_in("grid", "grid", to_grid)
         source = await read(self.store, grid_doc_id(shop["grid"]))
         touched: set[str] = set(target.get("workers", []))
         if source is not None and source["_id"] != target["_id"]:

@@ -2,7 +2,7 @@
 // The owner's own screens live in owner.ts, loaded only once an owner is signed in.
 import { chooseScore, loadCard, rememberScore, type Absent, type Card, type LocalScore, type ShownScore } from './card';
 import { h } from './dom';
-import { getLang, t, type MessageKey } from './i18n';
+import { getLang, reasonIn, t, type MessageKey } from './i18n';
 import { codeCandidates, loginPath, navigate, shopPath, type LoginRole, type Route } from './router';
 import { ApiError, currentSession, deviceKeyFor, rememberDeviceKey, signIn } from './session';
 import { shanghaiDay, shanghaiIso } from './ulid';
@@ -160,7 +160,8 @@ function waitWords(seconds: number): string {
   return seconds < 60 ? t('auth.seconds', { n: seconds }) : t('auth.minutes', { n: Math.ceil(seconds / 60) });
 }
 
-/** Why the server refused, in the screen's language: its known reasons translated, any other as it wrote it. */
+/** Why the server refused, in the screen's language: its known reasons translated, any other in the screen's part of
+ *  it (`reasonIn`: the server writes them Chinese first, then English after the last 。). */
 export function authReason(err: ApiError): string {
   const reason = err.reason.trim();
   if (err.status === 429 || err.error === 'too_many_requests') {
@@ -172,8 +173,8 @@ export function authReason(err: ApiError): string {
   if (known) return t(known);
   if (err.status === 400 && reason.startsWith('pin: too easy')) return t('owner.pinWeak');
   if (err.status === 400 && reason.startsWith('pin:')) return t('owner.pinDigits');
-  if (err.status === 404 && reason.startsWith('No shop ')) return t('auth.noShop');
-  return reason || err.error || `HTTP ${err.status}`;
+  if (err.status === 404 && /(?:^|。)No shop /.test(reason)) return t('auth.noShop');
+  return reasonIn(reason) || err.error || `HTTP ${err.status}`;
 }
 
 /** The line shown when signing in (or activating: 激活失败, not 登录失败) did not work. */

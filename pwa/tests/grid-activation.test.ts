@@ -15,8 +15,14 @@ describe("the server's refusal, in the worker's words", () => {
   it('names the cause in Chinese, never the English reason meant for the logs', () => {
     const closed = failure(new ApiError(409, 'conflict', 'This shop is closed: reopen it before handing out an activation code.'));
     expect(closed).toContain('已关停');
-    expect(failure(new ApiError(404, 'not_found', 'No shop S0001 in the registry.'))).toContain('不在你的网格内');
+    expect(failure(new ApiError(404, 'not_found', '没有编号为 S0001 的店铺。No shop S0001.'))).toContain('不在你的网格内');
     expect(failure(new ApiError(503, 'unavailable', 'Service Unavailable'))).not.toContain('Service');
     for (const text of [closed, failure(new ApiError(404, 'not_found', 'No shop'))]) expect(text).not.toMatch(/[A-Za-z]{4}/);
+  });
+
+  it("says any other reason written Chinese first in the Chinese part (server/errors.py's convention)", () => {
+    const other = failure(new ApiError(400, 'bad_request', 'shop: 不能为空。a non-empty string is required'));
+    expect(other).toContain('不能为空。');
+    expect(other).not.toContain('non-empty');
   });
 });

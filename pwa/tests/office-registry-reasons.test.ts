@@ -66,6 +66,12 @@ describe('a refusal of the shop form', () => {
     expect(await refused('grid: 没有网格“g9”：请填写网格编号或名称。no grid g9')).toBe('操作失败: 网格：没有网格“g9”：请填写网格编号或名称。');
   });
 
+  it('says an unknown code the server names Chinese first (server/errors.py `unknown_in`) in the screen language', async () => {
+    expect(await refused('grid: 没有编号为 g9 的网格。no grid g9')).toBe('操作失败: 网格：没有编号为 g9 的网格。');
+    setLang('en');
+    expect(await refused('grid: 没有编号为 g9 的网格。no grid g9')).toBe('Failed: Grid: no grid g9');
+  });
+
   it('leaves a reason that names no field of the form as it is', async () => {
     const { fieldNamed } = await import('../src/office/registry');
     expect(fieldNamed('没有编号为 S9 的店铺。', { code: 'common.code' })).toBe('没有编号为 S9 的店铺。');

@@ -185,6 +185,17 @@ describe('refused sign-ins in the screen language', () => {
     );
   });
 
+  it("shows a reason written Chinese first in the screen's part, an unknown shop in its own words", () => {
+    // server/api/common.py `text_field`; server/errors.py `no_such`
+    const empty = refused(400, 'shop: 不能为空。a non-empty string is required', 'bad_request');
+    expect(authMessage(empty, true)).toBe('激活失败：shop: 不能为空。');
+    const noShop = refused(404, '没有编号为 S9999 的店铺。No shop S9999.', 'not_found');
+    expect(authMessage(noShop, true)).toBe('激活失败：未找到该店铺，请核对店铺编号。');
+    setLang('en');
+    expect(authMessage(empty, true)).toBe('Activation failed: shop: a non-empty string is required');
+    expect(authMessage(noShop, true)).toBe('Activation failed: Shop not found: check the shop code.');
+  });
+
   it('shows an unknown reason as the server wrote it', () => {
     expect(authMessage(refused(400, 'shop: a non-empty string is required', 'bad_request'))).toBe(
       translate('zh-CN', 'login.failed', { reason: 'shop: a non-empty string is required' }),

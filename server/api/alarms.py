@@ -69,7 +69,7 @@ async def _named(request: Request, reach: Reach) -> str:
     alarm_id = str(request.path_params["id"])
     shops = await in_reach(request, reach)
     if shops is not None and ALARM_ID.fullmatch(alarm_id) and not shops(shop_of(alarm_id)):
-        raise reach.outside(f"The alarm of shop {shop_of(alarm_id)}")
+        raise reach.outside(f"The alarm of shop {shop_of(alarm_id)}", f"店铺 {shop_of(alarm_id)} 的报警")
     return alarm_id
 
 
@@ -109,7 +109,7 @@ async def _step(request: Request, to: Status) -> Response:
         raise bad_request("note: a string")
     department = body.get("department")
     if to == "dispatched" and not isinstance(department, str):
-        raise bad_request(f"department: required to dispatch, one of {', '.join(DEPARTMENTS)}")
+        raise bad_request(f"department: 派发时须选择处置部门。required to dispatch, one of {', '.join(DEPARTMENTS)}")
     alarms = alarms_of(request)
     alarm = await alarms.transition(
         alarm_id, to, principal.user_id, note.strip(), department if to == "dispatched" else None
@@ -199,7 +199,7 @@ async def deliveries(request: Request) -> Response:
     """`GET /api/office/webhook/deliveries?limit=`: the webhook's last attempts, newest first (the district's
     office only: the webhook carries every sub-district's alarms)."""
     _principal, reach = await office(request)
-    reach.whole("The webhook's delivery log")
+    reach.whole("The webhook's delivery log", "报警推送记录")
     limit = min(q_int(request, "limit", LOG_KEEP, minimum=1) or LOG_KEEP, LOG_KEEP)
     webhook = webhook_of(request)
     return json_response(request, {"configured": webhook.configured, "items": await webhook.deliveries(limit)})

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from server.accounts import WEAK_PIN_REASON, is_pin, weak_pin
 from server.api.common import accounts_of, caller, client_address, registry_of, text_field
-from server.errors import forbidden, not_found
+from server.errors import forbidden, no_such
 from server.http import json_response, read_object
 from server.models.registry import shop_doc_id
 from server.office.reach import Reach
@@ -73,7 +73,7 @@ async def activation_code(request: Request) -> Response:
     as an unknown shop: the codes of the district's shops are not to be told apart from codes of none."""
     principal = await caller(request, "grid", "office")
     shop = request.path_params["code"]
-    missing = not_found(f"No shop {shop} in the registry.")
+    missing = no_such("shop", shop)
     if principal.role == "grid":
         mine = await registry_of(request).shops_of_worker(principal.user_id.split(":", 1)[1])
         if shop not in mine:

@@ -96,7 +96,9 @@ def _documents(body: dict[str, Any]) -> tuple[list[Doc], list[str]]:
     """The file's documents (its waiting ones, then those refused before), and which list each came from."""
     waiting, refused = body.get("docs", []), body.get("refused", [])
     if not isinstance(waiting, list) or not isinstance(refused, list) or "docs" not in body:
-        raise bad_request("not a phone's export: docs (and refused) must be lists")
+        raise bad_request(
+            "这不是手机导出的文件：文件中没有待上传记录的列表。not a phone's export: docs (and refused) must be lists"
+        )
     docs: list[Doc] = []
     sources: list[str] = []
     for doc in waiting:
@@ -107,9 +109,12 @@ def _documents(body: dict[str, Any]) -> tuple[list[Doc], list[str]]:
         docs.append(doc if isinstance(doc, dict) else {"_id": entry.get("id") if isinstance(entry, dict) else None})
         sources.append("refused")
     if len(docs) > MAX_DOCS:
-        raise bad_request(f"the file holds {len(docs)} documents; at most {MAX_DOCS} at once")
+        raise bad_request(
+            f"文件中有 {len(docs)} 条记录，一次最多导入 {MAX_DOCS} 条。"
+            f"the file holds {len(docs)} documents; at most {MAX_DOCS} at once"
+        )
     if not docs:
-        raise bad_request("the file holds no documents")
+        raise bad_request("文件中没有记录：这部手机没有待上传的内容。the file holds no documents")
     return docs, sources
 
 

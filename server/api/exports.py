@@ -59,7 +59,10 @@ async def export(request: Request) -> Response:
     store: Store = request.app.state.store
     start, end = _day(request, "from"), _day(request, "to")
     if start is not None and end is not None and start > end:
-        raise bad_request(f"from ({start}) is after to ({end}): the days are the first and the last to export")
+        raise bad_request(
+            f"开始日期 {start} 晚于结束日期 {end}：请先选开始日期，再选结束日期。"
+            f"from ({start}) is after to ({end}): the days are the first and the last to export"
+        )
     table: Table
     if kind == "shops":
         table = shops_table(view)
@@ -94,7 +97,7 @@ async def report(request: Request) -> Response:
     store: Store = request.app.state.store
     today = view.today()
     if month > month_of(today):
-        raise bad_request(f"month: {month} has not begun")
+        raise bad_request(f"month: 月份 {month} 还没有到，不能生成月报。{month} has not begun")
     if month < FIRST_REPORT:  # 0000-01 and 0001-01 were a 500: the same month a year before is no date
         raise bad_request(f"月报的月份不能早于 {FIRST_REPORT}。month: {FIRST_REPORT} or later")
     subdistrict = rankings.subdistrict_of(view, reach.subdistrict_param(request.query_params.get("subdistrict")))

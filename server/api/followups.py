@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from server.api.common import audited, office
 from server.api.dashboard import office_view, reached
-from server.errors import bad_request, not_found
+from server.errors import bad_request, no_such
 from server.http import json_response, read_json
 from server.models.followups import ACTION_NAMES, parse_request
 from server.models.registry import shop_doc_id
@@ -95,7 +95,7 @@ async def record(request: Request) -> Response:
     shop = view.shops.get(code)
     subdistrict = view.subdistrict_of(shop) if shop else None
     if shop is None or subdistrict is None:
-        raise not_found(f"No shop {code}.")
+        raise no_such("shop", code)
     month = rankings.month_param(view, request.path_params["month"])
     try:
         action = parse_request(await read_json(request))

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.api.common import office, registry_of
-from server.errors import CouchError, bad_request, not_found
+from server.errors import CouchError, bad_request, no_such, not_found
 from server.http import json_response, q_int, settings_of
 from server.office.reach import Reach
 from server.qr import MAX_SCALE, poster_address, posters_pdf, qr_png, qr_svg, shop_url
@@ -44,7 +44,7 @@ async def _shop(request: Request) -> Doc:
     await reach.shop(registry_of(request).store, code)  # another sub-district's shop: "No shop", as an unknown one
     shop = await registry_of(request).shop(code)
     if shop is None:
-        raise not_found(f"No shop {code}.")
+        raise no_such("shop", code)
     return shop
 
 
@@ -85,7 +85,7 @@ async def posters(request: Request) -> Response:
     [(kind, code)] = named.items()
     if kind == "shop":
         # Another sub-district's shop is refused as an unknown one, in the same words.
-        unknown = not_found(f"没有编号为 {code} 的店铺。No shop {code}.")
+        unknown = no_such("shop", code)
         await reach.shop(registry.store, code, unknown)
         shop = await registry.shop(code)
         if shop is None:
@@ -109,7 +109,7 @@ async def posters(request: Request) -> Response:
 async def _grid_shops(reach: Reach, registry: Registry, code: str) -> tuple[list[Doc], str]:
     """A grid's active shops and its community's code. An unknown grid (or another sub-district's) is a 404 naming
     no more than the code asked for; a grid of the office's own with no active shop says so by its name."""
-    unknown = not_found(f"没有编号为 {code} 的网格。No grid {code}.")
+    unknown = no_such("grid", code)
     await reach.grid(registry.store, code, unknown)
     grid = await registry.grid(code)
     if grid is None:
@@ -125,7 +125,7 @@ def _active(shops: list[Doc], none: CouchError) -> list[Doc]:
     if not active:
         raise none
     if len(active) > MAX_POSTERS:
-        raise bad_request(f"at most {MAX_POSTERS} posters at once")
+        raise bad_request(f"一次最多打印 {MAX_POSTERS} 张海报：请按网格分批打印。at most {MAX_POSTERS} posters at once")
     return active
 
 

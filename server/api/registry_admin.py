@@ -15,7 +15,7 @@ from starlette.routing import Route
 from server.accounts import USERNAME, public_user
 from server.api.common import accounts_of, audited, line_field, moved_shop, office, only_fields, registry_of
 from server.api.dashboard import office_view
-from server.errors import CouchError, bad_request, not_found
+from server.errors import CouchError, bad_request, no_such, not_found, unknown_in
 from server.http import json_response, q_bool, read_body, read_object
 from server.ids import new_ulid
 from server.import_jobs import KEEP_JOBS, ImportJobs
@@ -156,7 +156,7 @@ async def edit_shop(request: Request) -> Response:
     if "grid" in body:
         shop = await registry.shop(code)
         if shop is None:
-            raise not_found(f"No shop {code}.")
+            raise no_such("shop", code)
         grid = await _grid_code(request, reach, line_field(body, "grid", 200))
         if grid != shop["grid"]:
             await moved_shop(request, principal, code, shop["grid"], grid)
@@ -293,6 +293,8 @@ async def put_community(request: Request) -> Response:
         raise CouchError(
             409,
             "move_unconfirmed",
+            f"社区 {code} 属于街道 {current.get('subdistrict')}：改到街道 {sub} 会把它的 {len(grids)} 个网格、"
+            f"{shops} 家店铺及其排名和统计一并迁移，请确认后再保存。"
             f"community {code} is in sub-district {current.get('subdistrict')}: moving it to {sub} takes its "
             f"{len(grids)} grid(s) and {shops} shop(s), their rankings and figures with it; "
             'send "move": true to move it',
@@ -327,7 +329,7 @@ async def put_subdistrict(request: Request) -> Response:
     """`PUT /api/office/registry/subdistricts/{code} {name}`: name a sub-district (reports show the name)."""
     principal, reach = await office(request)
     code = request.path_params["code"]
-    reach.require(code, f"Sub-district {code}")
+    reach.require(code, f"Sub-district {code}", f"街道 {code} ")
     body = await read_object(request)
     only_fields(body, ("name",))
     registry = registry_of(request)
@@ -351,7 +353,7 @@ async def put_grid(request: Request) -> Response:
     store = registry_of(request).store
     await reach.own_grid(store, request.path_params["code"])
     community = line_field(body, "community", 64)
-    await reach.community(store, community, bad_request(f"community: no community {community}"))
+    await reach.community(store, community, unknown_in("community", "community", community))
     if workers:
         workers = await _grid_usernames(request, reach, workers)
     for worker in workers or []:
@@ -443,11 +445,14 @@ async def create_user(request: Request) -> Response:
     only_fields(body, ("role", "username", "password", "name", "subdistrict"))
     role, username = line_field(body, "role", 16), line_field(body, "username", 32)
     if role not in ("grid", "office"):
-        raise bad_request("role: grid or office (owners sign up with an activation code)")
+        raise bad_request(
+            "role: 只能新建网格员或安监所账号（店主用激活码自行开通）。"
+            "grid or office (owners sign up with an activation code)"
+        )
     given = line_field(body, "subdistrict", 64) if body.get("subdistrict") is not None else None
     subdistrict = reach.subdistrict_param(given)
     if subdistrict is not None and subdistrict not in await registry_of(request).subdistricts():
-        raise bad_request(f"subdistrict: no sub-district {subdistrict}")
+        raise unknown_in("subdistrict", "subdistrict", subdistrict)
     accounts = accounts_of(request)
     # Usernames are district-wide (one sign-in form for every office), so a 409 for a username another
     # sub-district's account has cannot be helped: it tells only that the name is taken, as it does for its own.
@@ -464,7 +469,10 @@ async def reset_password(request: Request) -> Response:
     principal, reach = await office(request)
     user_id = request.path_params["user_id"]
     accounts = accounts_of(request)
-    missing = not_found("No such staff account (owners set their PIN with a new activation code).")
+    missing = not_found(
+        "没有这个网格员或安监所账号（店主须用新的激活码重设密码）。"
+        "No such staff account (owners set their PIN with a new activation code)."
+    )
     # Another sub-district's account is missing as an unknown one; one shared with another sub-district is refused.
     await reach.user_alone(accounts.store, user_id, missing)
     user = await accounts.user(user_id)

@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from server.api.common import line_field, office, registry_of
 from server.api.dashboard import office_view
-from server.errors import bad_request, not_found
+from server.errors import bad_request, no_such
 from server.http import json_response, read_object
 from server.models.common import KEY, MAX_NOTE, is_shop_code
 from server.models.registry import community_doc_id, shop_doc_id
@@ -52,7 +52,7 @@ def _store(request: Request) -> Store:
 def _shop_code(request: Request) -> str:
     code = str(request.path_params["shop"])
     if not is_shop_code(code):
-        raise not_found(f"No shop {code}.")
+        raise no_such("shop", code)
     return code
 
 
@@ -62,9 +62,9 @@ async def balances(request: Request) -> Response:
     store = _store(request)
     community = request.query_params.get("community")
     if community is not None:  # another sub-district's community is missing, as an unknown one
-        await reach.community(store, community, not_found(f"No community {community}."))
+        await reach.community(store, community, no_such("community", community))
     if community is not None and await read(store, community_doc_id(community)) is None:
-        raise not_found(f"No community {community}.")
+        raise no_such("community", community)
     grids = await registry_of(request).grids()
     codes = sorted(
         {code for grid in grids if community is None or grid.get("community") == community for code in grid["shops"]}
@@ -109,11 +109,11 @@ async def record(request: Request) -> Response:
     body = await read_object(request)
     points = body.get("points")
     if type(points) is not int or not 1 <= points <= MAX_POINTS:
-        raise bad_request(f"points: a whole number from 1 to {MAX_POINTS}")
+        raise bad_request(f"points: 兑换积分须为 1 至 {MAX_POINTS} 的整数。a whole number from 1 to {MAX_POINTS}")
     prize = line_field(body, "prize")
     note = body.get("note", "")
     if not isinstance(note, str) or len(note) > MAX_NOTE:
-        raise bad_request(f"note: a string of at most {MAX_NOTE} characters")
+        raise bad_request(f"note: 备注最多 {MAX_NOTE} 个字。a string of at most {MAX_NOTE} characters")
     request_id = body.get("request_id")
     if request_id is not None and (not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id)):
         raise bad_request("request_id: letters, digits, _ and - (at most 64), e.g. a ULID the client made")

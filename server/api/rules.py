@@ -32,7 +32,7 @@ async def put_rules(request: Request) -> Response:
     version applies from `effective_from` as sent; without one, from today in Asia/Shanghai (a current version set
     for a later day keeps that day)."""
     principal, reach = await office(request)
-    reach.whole("The rules are the district's")
+    reach.whole("The rules are the district's", "检查规则由全区统一设置")
     body = await read_object(request)
     answer = await service.put_rules(_store(request), body, principal.user_id, datetime.now(UTC))
     if not answer.get("unchanged"):
@@ -51,7 +51,7 @@ async def put_template(request: Request) -> Response:
     """`PUT /api/office/templates/{id}`: a new version of a template (title, categories, items); checks already
     made keep the version they name."""
     principal, reach = await office(request)
-    reach.whole("Checklist templates are the district's")
+    reach.whole("Checklist templates are the district's", "检查表模块由全区统一设置")
     body = await read_object(request)
     doc = await service.put_template(
         _store(request), request.path_params["id"], body, principal.user_id, datetime.now(UTC)
@@ -67,7 +67,7 @@ async def add_template(request: Request) -> Response:
     """`POST /api/office/templates {"id", "title", "categories", "items"}`: a new module, version 1 (201). A
     category that is no shop category (`*`, a survey's code, or one a registered shop has) is a 400 naming it."""
     principal, reach = await office(request)
-    reach.whole("Checklist templates are the district's")
+    reach.whole("Checklist templates are the district's", "检查表模块由全区统一设置")
     body = await read_object(request)
     doc = await service.add_template(_store(request), body, principal.user_id, datetime.now(UTC))
     await audited(request, principal, "template_saved", str(doc["_id"]), f"{doc['title']}, version {doc['version']}")

@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.accounts import NO_USER
 from server.api.common import accounts_of, audited, line_field, moved_shop, office, only_fields, registry_of
 from server.api.dashboard import office_view
-from server.errors import bad_request, not_found
+from server.errors import bad_request, not_found, unknown_in
 from server.http import json_response, q_int, read_object
 from server.import_jobs import ImportJobs
 from server.models.common import ULID
@@ -29,7 +30,7 @@ async def revoke(request: Request) -> Response:
     principal, reach = await office(request)
     accounts = accounts_of(request)
     user_id = request.path_params["user_id"]
-    await reach.user(accounts.store, user_id, not_found("No such user."))  # as `Accounts.revoke` says of an unknown one
+    await reach.user(accounts.store, user_id, not_found(NO_USER))  # as `Accounts.revoke` says of an unknown one
     version = await accounts.revoke(user_id)
     request.app.state.authenticator.forget()
     request.app.state.authenticator.end_feeds(user_id)  # its phones' live replication ends now, refused next
@@ -134,7 +135,7 @@ async def move_shop(request: Request) -> Response:
     only_fields(body, ("grid",))
     grid = line_field(body, "grid", 64)
     await reach.shop(registry_of(request).store, request.path_params["code"])
-    await reach.grid(registry_of(request).store, grid, bad_request(f"No grid {grid}."))  # as an unknown grid
+    await reach.grid(registry_of(request).store, grid, unknown_in("grid", "grid", grid))  # as an unknown grid
     before = await registry_of(request).shop(request.path_params["code"])
     from_grid = before.get("grid") if before is not None else grid  # no shop: the move answers its 404
     touched = await moved_shop(request, principal, request.path_params["code"], from_grid, grid)

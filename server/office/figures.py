@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final
 
-from server.errors import bad_request
+from server.errors import bad_request, unknown_in
 from server.office.facts import ShopState, View
 from server.validators.district import month_of, shift_month
 from server.validators.stats import ShopFacts, figures, period_bounds, same_span
@@ -54,11 +54,11 @@ def scope_of(view: View, params: dict[str, str]) -> Scope:
     """The scope of `?subdistrict=&community=&grid=`; unknown codes are a 400."""
     subdistrict, community, grid = (params.get(name) or None for name in ("subdistrict", "community", "grid"))
     if subdistrict and subdistrict not in view.subdistricts():
-        raise bad_request(f"subdistrict: no sub-district {subdistrict}")
+        raise unknown_in("subdistrict", "subdistrict", subdistrict)
     if community and community not in view.communities:
-        raise bad_request(f"community: no community {community}")
+        raise unknown_in("community", "community", community)
     if grid and grid not in view.grids:
-        raise bad_request(f"grid: no grid {grid}")
+        raise unknown_in("grid", "grid", grid)
     return Scope(subdistrict, community, grid)
 
 

@@ -194,7 +194,7 @@ async def record(
                 return with_carried(public(new), carried, black, shop) or public(new)
             if result.get("error") != "conflict":
                 raise CouchError(500, str(result.get("error", "error")), str(result.get("reason", "write failed")))
-        raise conflict(f"{doc_id} kept changing; try again.")
+        raise conflict(f"该店的跟进记录正被同时修改，请再试一次。{doc_id} kept changing; try again.")
 
 
 async def _own(store: Store, black: BlackList, shop: str) -> tuple[str, Doc | None]:

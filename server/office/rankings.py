@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from server.errors import CouchError, bad_request, conflict, not_found
+from server.errors import CouchError, bad_request, conflict, not_found, unknown_in
 from server.office import followups
 from server.office.facts import View
 from server.registry import Registry
@@ -40,7 +40,7 @@ def subdistrict_of(view: View, given: str | None) -> str:
     known = view.subdistricts()
     if given:
         if given not in known:
-            raise bad_request(f"subdistrict: no sub-district {given}")
+            raise unknown_in("subdistrict", "subdistrict", given)
         return given
     if len(known) == 1:
         return known[0]
@@ -319,5 +319,6 @@ async def publish(store: Store, subdistrict: str, month: str, by: str, now: date
     if not answer.get("ok"):
         existing = await read(store, publication["_id"])
         who = f" by {existing['published_by']} at {existing['published_at']}" if existing else ""
-        raise conflict(f"{month} was already published{who}")
+        who_zh = f"（{existing['published_by']} 于 {existing['published_at']} 发布）" if existing else ""
+        raise conflict(f"{month} 的红黑榜已经发布过{who_zh}。{month} was already published{who}")
     return {k: v for k, v in publication.items() if k != "_rev"}

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from server.accounts import user_doc_id
 from server.auth import Principal
-from server.errors import CouchError, bad_request, forbidden, not_found
+from server.errors import CouchError, forbidden, no_such, not_found, unknown_in
 from server.models.registry import community_doc_id, grid_doc_id, shop_doc_id
 from server.office.facts import ShopState, View
 from server.store.protocol import Doc, Store
@@ -43,20 +43,27 @@ class Reach:
     def everywhere(self) -> bool:
         return self.subdistrict is None
 
-    def outside(self, what: str) -> CouchError:
-        return forbidden(f"{what} is outside your sub-district ({self.subdistrict}).")
+    def outside(self, what: str, zh: str) -> CouchError:
+        """The 403 of `what` (`zh` in Chinese: 网格 g1) in another sub-district, Chinese first."""
+        sub = self.subdistrict
+        return forbidden(f"{zh}不在本街道（{sub}）的管理范围内。{what} is outside your sub-district ({sub}).")
 
-    def whole(self, what: str) -> None:
-        """Only the district's office may do `what` (shared by every sub-district)."""
+    def whole(self, what: str, zh: str) -> None:
+        """Only the district's office may do `what` (`zh` in Chinese: 检查规则由全区统一设置), shared by every
+        sub-district; Chinese first."""
         if not self.everywhere:
-            raise forbidden(f"{what}: only the district's office may do this (yours is {self.subdistrict}).")
+            sub = self.subdistrict
+            raise forbidden(
+                f"{zh}：只有全区的安监所账号可以操作（您的账号属于街道 {sub}）。"
+                f"{what}: only the district's office may do this (yours is {sub})."
+            )
 
     def allows(self, subdistrict: str | None) -> bool:
         return self.everywhere or subdistrict == self.subdistrict
 
-    def require(self, subdistrict: str | None, what: str) -> None:
+    def require(self, subdistrict: str | None, what: str, zh: str) -> None:
         if not self.allows(subdistrict):
-            raise self.outside(what)
+            raise self.outside(what, zh)
 
     def subdistrict_param(self, given: str | None) -> str | None:
         """A `?subdistrict=` filter held to the reach: a sub-district's office gets its own when it names none,
@@ -64,7 +71,7 @@ class Reach:
         if self.everywhere:
             return given or None
         if given and given != self.subdistrict:
-            raise self.outside(f"Sub-district {given}")
+            raise self.outside(f"Sub-district {given}", f"街道 {given} ")
         return self.subdistrict
 
     # ----- with the office's view (dashboards, lists, exports) -----
@@ -79,21 +86,21 @@ class Reach:
 
     def view_shop(self, view: View, code: str) -> None:
         """For a sub-district's office, a 404 for a shop outside the reach, of another sub-district or unknown to
-        the view alike (the same 404 an unknown shop gets from the routes: "No shop {code}.")."""
+        the view alike (the same 404 an unknown shop gets from the routes: `no_such`)."""
         if not self.everywhere and not self.has(view, code):
-            raise not_found(f"No shop {code}.")
+            raise no_such("shop", code)
 
     def view_grid(self, view: View, code: str | None) -> None:
         """A `?grid=` filter: for a sub-district's office, a grid of another sub-district is the 400 of an unknown
         grid (`server.office.shops.list_shops`, `server.office.figures.scope_of`), and so is an unknown one."""
         grid = view.grids.get(code) if code else None
         if code and not self.everywhere and not self._community_held(view, grid and grid.get("community")):
-            raise bad_request(f"grid: no grid {code}")
+            raise unknown_in("grid", "grid", code)
 
     def view_community(self, view: View, code: str | None) -> None:
         """A `?community=` filter, as `view_grid`: another sub-district's community is the 400 of an unknown one."""
         if code and not self.everywhere and not self._community_held(view, code):
-            raise bad_request(f"community: no community {code}")
+            raise unknown_in("community", "community", code)
 
     def _community_held(self, view: View, code: object) -> bool:
         community = view.communities.get(str(code)) if code else None
@@ -123,15 +130,15 @@ class Reach:
 
     async def shop(self, store: Store, code: str, missing: CouchError | None = None) -> None:
         if not self.everywhere and await subdistrict_of_shop(store, code) != self.subdistrict:
-            raise missing or not_found(f"No shop {code}.")
+            raise missing or no_such("shop", code)
 
     async def grid(self, store: Store, code: str, missing: CouchError | None = None) -> None:
         if not self.everywhere and await subdistrict_of_grid(store, code) != self.subdistrict:
-            raise missing or not_found(f"No grid {code}.")
+            raise missing or no_such("grid", code)
 
     async def community(self, store: Store, code: str, missing: CouchError | None = None) -> None:
         if not self.everywhere and await subdistrict_of_community(store, code) != self.subdistrict:
-            raise missing or not_found(f"No community {code}.")
+            raise missing or no_such("community", code)
 
     async def user(self, store: Store, user_id: str, missing: CouchError | None = None) -> None:
         await self._user_subdistricts(store, user_id, missing)
@@ -143,7 +150,7 @@ class Reach:
             return set()
         found = await subdistricts_of_user(store, user_id)
         if self.subdistrict not in found:
-            raise missing or not_found(f"No account {user_id}.")
+            raise missing or not_found(f"没有账号 {user_id}。No account {user_id}.")
         return found
 
     async def user_alone(self, store: Store, user_id: str, missing: CouchError | None = None) -> None:
@@ -152,6 +159,7 @@ class Reach:
         give this office their reach into the other sub-district. Only the district's office may."""
         if await self._user_subdistricts(store, user_id, missing) - {None, self.subdistrict}:
             raise forbidden(
+                f"账号 {user_id} 同时在其他街道工作：其密码须由全区的安监所账号修改。"
                 f"{user_id} also works in another sub-district: the district's office changes their password"
             )
 
@@ -161,11 +169,11 @@ class Reach:
 
     async def own_grid(self, store: Store, code: str) -> None:
         if not self.everywhere and (found := await subdistrict_of_grid(store, code)) is not None:
-            self.require(found, f"Grid {code}")
+            self.require(found, f"Grid {code}", f"网格 {code} ")
 
     async def own_community(self, store: Store, code: str) -> None:
         if not self.everywhere and (found := await subdistrict_of_community(store, code)) is not None:
-            self.require(found, f"Community {code}")
+            self.require(found, f"Community {code}", f"社区 {code} ")
 
 
 async def subdistrict_of_community(store: Store, code: str) -> str | None:

@@ -164,12 +164,16 @@ async def put_rules(store: Store, body: dict[str, Any], by: str, now: datetime) 
         raise bad_request("; ".join(too_large))
     if rules.alarm_threshold < 1:  # checked for new versions only: a version stored before stays readable
         raise bad_request(
-            "alarm_threshold: at least 1 point (at 0 every submission that costs a point raises an alarm)"
+            "alarm_threshold: 报警阈值至少为 1 分"
+            "（at least 1 point (at 0 every submission that costs a point raises an alarm)）"
         )
     try:
         ZoneInfo(rules.timezone)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file's
-        raise bad_request(f"timezone: {rules.timezone[:64]!r} is not a time zone such as Asia/Shanghai") from None
+        raise bad_request(
+            "timezone: 时区须为 Asia/Shanghai 这样的名称"
+            f"（{rules.timezone[:64]!r} is not a time zone such as Asia/Shanghai）"
+        ) from None
     # The day a body without one is given is no change of its own: with nothing else changed, no version either.
     same = _same if "effective_from" in body else _same_but_day
     if same(rules.to_doc(), base.to_doc()):

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from server.errors import bad_request, not_found
+from server.errors import bad_request, no_such, unknown_in
 from server.models.common import is_shop_code
 from server.models.registry import clean_phone, shop_doc_id
 from server.office.facts import ShopState, View
@@ -123,9 +123,9 @@ def list_shops(view: View, params: Mapping[str, str], limit: int, offset: int) -
         named = "、".join(f"{key}（{name}）" for key, name in HAZARDS.items())
         raise bad_request(f"隐患筛选只能是 {named}。hazards: one of {', '.join(HAZARDS)}")
     if community and community not in view.communities:
-        raise bad_request(f"community: no community {community}")
+        raise unknown_in("community", "community", community)
     if grid and grid not in view.grids:
-        raise bad_request(f"grid: no grid {grid}")
+        raise unknown_in("grid", "grid", grid)
     today = view.today()
     rows = []
     for code, shop in sorted(view.shops.items()):
@@ -182,7 +182,7 @@ async def efile(store: Store, view: View, code: str) -> dict[str, Any]:
     by_id = {doc["_id"]: doc for doc in docs}
     shop = by_id.get(shop_doc_id(code))
     if shop is None:
-        raise not_found(f"No shop {code}.")
+        raise no_such("shop", code)
     zone = ZoneInfo(view.rules.timezone)
     timeline, other = [], []
     for doc in docs:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from server.errors import CouchError, conflict, not_found
+from server.errors import CouchError, conflict, no_such
 from server.models.projections import Redemption, redemption_id
 from server.store.protocol import Doc, Store
 from server.validators import projections
@@ -42,7 +42,7 @@ class Redeemed:
 async def balance(store: Store, code: str, context: Context, clock: Clock = utc_now) -> Balance:
     part = await read_partition(store, code)
     if part.registry is None:
-        raise not_found(f"No shop {code}.")
+        raise no_such("shop", code)
     registry = part.registry
     today = context.today(clock)
 

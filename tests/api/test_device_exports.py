@@ -122,7 +122,7 @@ def test_a_sub_district_office_brings_in_its_own_shops_documents_only(world: Wor
     answer = bring_in(world, export([ours, theirs]), world.login("sun", "sun-password")).json()
     got = outcomes(answer)
     assert got[ours["_id"]] == ("stored", None)
-    assert got[theirs["_id"]] == ("refused", "No shop S0001.")  # as a shop there is not
+    assert got[theirs["_id"]] == ("refused", "没有编号为 S0001 的店铺。No shop S0001.")  # as a shop there is not
     assert world.client.get(f"/sync/{theirs['_id']}", headers=world.admin()).status_code == 404
 
 

@@ -123,7 +123,7 @@ def test_a_sub_district_office_chases_its_own_shops_only(district: District) -> 
     assert _codes(_shops(district, district.zhao, hazards="open")) == ["S0003", "S0002", "S0001"]
     # Another sub-district's grid is an unknown one, with the filter as without it.
     elsewhere = district.world.client.get(SHOPS, params={"hazards": "overdue", "grid": "g1"}, headers=district.sun)
-    assert (elsewhere.status_code, elsewhere.json()["reason"]) == (400, "grid: no grid g1")
+    assert (elsewhere.status_code, elsewhere.json()["reason"]) == (400, "grid: 没有编号为 g1 的网格。no grid g1")
 
 
 @pytest.mark.parametrize("value", ["all", "OVERDUE", "closed", "1"])

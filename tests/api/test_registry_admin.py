@@ -160,8 +160,8 @@ def test_communities_and_grids_with_their_grid_workers(world: World) -> None:
     ]
     for body, reason in (
         ({**grid, "workers": ["ghost"]}, "没有用户名为 ghost 的网格员账号"),
-        ({**grid, "community": "nowhere"}, "community: no community nowhere"),
-        ({**grid, "community": "wensan"}, "community: move the grid's shops out"),
+        ({**grid, "community": "nowhere"}, "community: 没有编号为 nowhere 的社区。no community nowhere"),
+        ({**grid, "community": "wensan"}, "community: 网格里还有店铺"),
         ({**grid, "workers": "li"}, "workers: a list"),
     ):
         resp = world.client.put("/api/office/registry/grids/mn1", json=body, headers=h)

@@ -207,11 +207,11 @@ def test_concurrent_redemptions_never_spend_more_than_the_balance(world: World, 
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ({"points": 0, "prize": "x"}, "points: a whole number from 1 to 100000"),
-        ({"points": "5", "prize": "x"}, "points: a whole number from 1 to 100000"),
-        ({"points": 1.5, "prize": "x"}, "points: a whole number from 1 to 100000"),
+        ({"points": 0, "prize": "x"}, "points: 兑换积分须为 1 至 100000 的整数。a whole number from 1 to 100000"),
+        ({"points": "5", "prize": "x"}, "points: 兑换积分须为 1 至 100000 的整数。a whole number from 1 to 100000"),
+        ({"points": 1.5, "prize": "x"}, "points: 兑换积分须为 1 至 100000 的整数。a whole number from 1 to 100000"),
         ({"points": 1}, "prize: 不能为空。a non-empty string is required"),
-        ({"points": 1, "prize": "x", "note": "n" * 501}, "note: a string of at most 500 characters"),
+        ({"points": 1, "prize": "x", "note": "n" * 501}, "note: 备注最多 500 个字。a string of at most 500 characters"),
         (
             {"points": 1, "prize": "x", "request_id": "no spaces"},
             "request_id: letters, digits, _ and - (at most 64), e.g. a ULID the client made",
@@ -239,7 +239,7 @@ def test_only_the_office_sees_and_records_rewards(world: World) -> None:
     missing = world.client.post(
         "/api/office/rewards/S9999/redemptions", headers=office, json={"points": 1, "prize": "x"}
     )
-    assert missing.status_code == 404 and missing.json()["reason"] == "No shop S9999."
+    assert missing.status_code == 404 and missing.json()["reason"] == "没有编号为 S9999 的店铺。No shop S9999."
     assert world.client.get("/api/office/rewards?community=nowhere", headers=office).status_code == 404
 
     # The server's own partitions are no shop: answered at once, without reading them (the audit log in `accounts`
@@ -259,7 +259,8 @@ def test_only_the_office_sees_and_records_rewards(world: World) -> None:
                 resp = world.client.request(
                     method, f"/api/office/rewards/{partition}{path}", headers=office, json={"points": 1, "prize": "x"}
                 )
-                assert resp.status_code == 404 and resp.json()["reason"] == f"No shop {partition}.", resp.text
+                unknown = f"没有编号为 {partition} 的店铺。No shop {partition}."
+                assert resp.status_code == 404 and resp.json()["reason"] == unknown, resp.text
     finally:
         del store.all_docs
     assert not [key for key in asked if key.split(":")[0] in ("accounts", "registry", "office", "quarantine")], asked

@@ -158,7 +158,7 @@ def test_bad_rules_are_refused_with_the_field(world: World) -> None:
     cases = [
         ({"deadline_days": {"general": 7, "major": 3, "serious": "1"}}, "deadline_days.serious"),
         ({"alarm_threshold": -1}, "alarm_threshold"),
-        ({"alarm_threshold": 0}, "alarm_threshold: at least 1"),  # 0 would raise an alarm for every submission
+        ({"alarm_threshold": 0}, "alarm_threshold: 报警阈值至少为 1 分"),  # 0 would raise an alarm for every submission
         ({"refund_percent": 150}, "refund_percent"),
         ({"colour": "red"}, "colour"),
         # Said as the field's error, so the rules form shows it at 专班整治：上黑榜月数, not as a line naming no field.
@@ -168,7 +168,8 @@ def test_bad_rules_are_refused_with_the_field(world: World) -> None:
         ({"effective_from": "tomorrow"}, "effective_from"),
         ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
         ({"timezone": "../../etc/passwd"}, "timezone"),
-        ({"timezone": "Asia/" + "x" * 5000}, "timezone: 'Asia/xxx"),  # longer than a file name: was a 500
+        # Longer than a file name: was a 500.
+        ({"timezone": "Asia/" + "x" * 5000}, "timezone: 时区须为 Asia/Shanghai 这样的名称（'Asia/xxx"),
         # A typo would rescore every shop of the district at once, its public card included.
         ({"start_points": 1_000_000_000}, "start_points: 不能超过 10000"),
         ({"hazard_cost": {"general": 2, "major": 5, "serious": 100_000}}, "hazard_cost.serious: 不能超过 1000"),

@@ -323,16 +323,17 @@ def test_reward_balances_are_of_the_offices_own_shops(world: World) -> None:
     assert sorted(ids(body_of(world, ZHAO, "/api/office/rewards"), "shop")) == ["S0001", "S0002", "S0003"]
     assert sorted(ids(body_of(world, WANG, "/api/office/rewards"), "shop")) == ["S0001", "S0002", "S0003", "T0001"]
     # Another sub-district's community or shop is answered as one there is not (tests/api/test_scope_oracles.py).
-    assert_missing(get(world, SUN, "/api/office/rewards?community=wensan"), "No community wensan.")
+    unknown = "没有编号为 wensan 的社区。No community wensan."
+    assert_missing(get(world, SUN, "/api/office/rewards?community=wensan"), unknown)
     assert ids(body_of(world, SUN, "/api/office/rewards?community=xc"), "shop") == ["T0001"]
 
     assert body_of(world, SUN, "/api/office/rewards/T0001")["shop"] == "T0001"
-    assert_missing(get(world, SUN, "/api/office/rewards/S0001"), "No shop S0001.")
-    assert_missing(get(world, ZHAO, "/api/office/rewards/T0001"), "No shop T0001.")
-    assert_missing(get(world, SUN, "/api/office/rewards/S9999"), "No shop S9999.")
+    assert_missing(get(world, SUN, "/api/office/rewards/S0001"), "没有编号为 S0001 的店铺。No shop S0001.")
+    assert_missing(get(world, ZHAO, "/api/office/rewards/T0001"), "没有编号为 T0001 的店铺。No shop T0001.")
+    assert_missing(get(world, SUN, "/api/office/rewards/S9999"), "没有编号为 S9999 的店铺。No shop S9999.")
     redemption = {"points": 1, "prize": "灭火器"}
     resp = world.client.post("/api/office/rewards/S0001/redemptions", headers=world.login(*SUN), json=redemption)
-    assert_missing(resp, "No shop S0001.")
+    assert_missing(resp, "没有编号为 S0001 的店铺。No shop S0001.")
     assert body_of(world, WANG, "/api/office/rewards/S0001")["history"] == []
 
 

@@ -1,6 +1,7 @@
 // `/grid/s/{code}/activation`: issue an owner's one-time activation code (online only:
 // POST /api/shops/{code}/activation), shown big with how to use it.
 import { h } from '../dom';
+import { reasonIn } from '../i18n';
 import { apiJson, ApiError } from '../session';
 import type { View } from '../views';
 import { loadShop } from './data';
@@ -23,12 +24,12 @@ export function expiresText(at: string): string {
   return `${shortDay(at)} ${time}`;
 }
 
-/** The server's refusal in the worker's words (its own reason is for the office's logs, in English). */
+/** The server's refusal in the worker's words; any other in the screen's part of the server's (`reasonIn`). */
 export function failure(err: ApiError): string {
   if (err.status === 409) return gt('activation.closed');
   if (err.status === 404) return gt('activation.unknown');
   if (err.status === 401 || err.status === 403) return gt('activation.denied');
-  return gt('activation.failed', { reason: err.status >= 500 ? gt('activation.serverError') : err.reason });
+  return gt('activation.failed', { reason: err.status >= 500 ? gt('activation.serverError') : reasonIn(err.reason) });
 }
 
 export function activationView(code: string): View {

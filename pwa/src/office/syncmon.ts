@@ -5,6 +5,7 @@
 // A phone that can no longer upload hands the office the file of its sync panel (导出未上传的数据, `exportPending`
 // in db.ts); the office brings it in here and sees what came of each record, the refused ones first.
 import { h } from '../dom';
+import { reasonIn } from '../i18n';
 import { get, qs, send } from './api';
 import { num, when } from './format';
 import { label, ot } from './i18n';
@@ -324,7 +325,7 @@ function exportResult(answer: ExportAnswer, people: Map<string, Person>): HTMLEl
           label: ot('sync.outcome'),
           cell: (i: ExportItem) => badge(label('sync.outcome', i.outcome), `outcome ${str(i.outcome)}`),
         },
-        { label: ot('sync.reason'), cell: (i: ExportItem) => str(i.reason) },
+        { label: ot('sync.reason'), cell: (i: ExportItem) => reasonIn(str(i.reason)) },
       ],
       exportRows(answer.items ?? []),
       { 'data-table': 'device-export' },
