@@ -49,6 +49,17 @@ describe('alarm card', () => {
     expect(later.querySelector<HTMLTextAreaElement>('textarea[name="note"]')!.value).toBe('已更换软管');
   });
 
+  it('keeps a department chosen on the card the stream drew before the answer to its own 确认 came', () => {
+    const acknowledged = { ...alarm, status: 'acknowledged', history: [...alarm.history, { status: 'acknowledged', at: '2026-11-29T10:05:00+08:00', by: 'office:wang' }] };
+    const echoed = alarmCard(acknowledged as never, () => undefined); // the stream's echo of this desk's 确认
+    const dept = echoed.querySelector<HTMLSelectElement>('select[name="department"]')!;
+    dept.value = 'gas';
+    dept.dispatchEvent(new Event('change'));
+    const answered = alarmCard(acknowledged as never, () => undefined); // then the 确认's own answer
+    keepTyping(echoed, answered, '已电话联系店主');
+    expect(answered.querySelector<HTMLSelectElement>('select[name="department"]')!.value).toBe('gas');
+  });
+
   it("takes the alarm's own department when the user chose none", () => {
     const mine = alarmCard(alarm as never, () => undefined);
     const dispatched = { ...alarm, status: 'acknowledged', department: 'market' };

@@ -235,9 +235,11 @@ function actions(
 }
 
 /** A card drawn again keeps the note being typed and the department chosen on the card it replaces. Drawn from the
- *  answer to this desk's own step (`sent`: the note that step carried), it keeps neither what that step sent nor its
- *  department; a note typed since is kept: the stream may have drawn the step's card first, and the clerk typed the
- *  next step's note there before the answer came (it was lost, and the step after went without it). */
+ *  answer to this desk's own step (`sent`: the note that step carried), it does not keep the note that step sent; a
+ *  note typed since is kept, and so is a department chosen since: the stream may have drawn the step's card first,
+ *  and the clerk typed the next step's note there, or chose where to dispatch it, before the answer came (the note
+ *  was lost and the step after went without it; 燃气 chosen after 确认 went back to 消防 and was dispatched so). A
+ *  dispatch's own answer has no department to choose any more. */
 export function keepTyping(old: HTMLElement, card: HTMLElement, sent?: string): void {
   const was = old.querySelector<HTMLTextAreaElement>('textarea[name="note"]');
   const note = card.querySelector<HTMLTextAreaElement>('textarea[name="note"]');
@@ -245,7 +247,6 @@ export function keepTyping(old: HTMLElement, card: HTMLElement, sent?: string): 
     note.value = was.value;
     if (document.activeElement === was) queueMicrotask(() => note.focus());
   }
-  if (sent !== undefined) return;
   const chose = old.querySelector<HTMLSelectElement>('select[name="department"]');
   const dept = card.querySelector<HTMLSelectElement>('select[name="department"]');
   if (chose?.dataset.chosen && dept) {
