@@ -24,7 +24,8 @@ describe('a new grid saved on the grid form', () => {
     document.body.replaceChildren();
   });
 
-  it('is in the grids table, the posters\' and the shop form\'s choices at once, the form still saying 已保存', async () => {
+  /** The registry desk of two communities, the first with one grid; a grid PUT is answered as saved under `code`. */
+  async function desk(code: string): Promise<HTMLElement> {
     signIn({ token: 't1', user: { id: 'office:wang', role: 'office', name: '王' } });
     const communities = [
       { code: 'c1', name: '幸福社区', shops: 5, grids: [{ code: 'c1-g1', name: '幸福一网格', workers: ['lina'], shops: 5 }] },
@@ -32,15 +33,20 @@ describe('a new grid saved on the grid form', () => {
     ];
     vi.stubGlobal('fetch', async (path: string, init?: RequestInit) => {
       if (init?.method === 'PUT') {
-        const body = JSON.parse(String(init.body)) as { name: string; community: string };
-        return new Response(JSON.stringify({ code: 'heping-g1', ...body, workers: [], shops: 0 }), { status: 200 });
+        const body = JSON.parse(String(init.body)) as { name: string; community: string; workers?: string[] };
+        return new Response(JSON.stringify({ code, ...body, workers: body.workers ?? [] }), { status: 200 });
       }
       const answers: Record<string, unknown> = { '/api/office/registry/communities': communities };
       return new Response(JSON.stringify(answers[path.split('?')[0]!] ?? []), { status: 200 });
     });
     const root = registry(new URLSearchParams(), []);
     document.body.append(root);
-    await vi.waitFor(() => expect(root.querySelector('[data-form=grid]')).not.toBeNull());
+    await vi.waitFor(() => expect(root.querySelector('[data-edit-grid="c1-g1"]')).not.toBeNull());
+    return root;
+  }
+
+  it('is in the grids table, the posters\' and the shop form\'s choices at once, the form still saying 已保存', async () => {
+    const root = await desk('heping-g1');
     const f = root.querySelector<HTMLFormElement>('[data-form=grid]')!;
     f.querySelector<HTMLInputElement>('input[name=code]')!.value = 'heping-g1';
     f.querySelector<HTMLInputElement>('input[name=name]')!.value = '和平一网格';
@@ -60,22 +66,7 @@ describe('a new grid saved on the grid form', () => {
   });
 
   it('renamed or moved to another community, its row and its choices follow', async () => {
-    signIn({ token: 't1', user: { id: 'office:wang', role: 'office', name: '王' } });
-    const communities = [
-      { code: 'c1', name: '幸福社区', shops: 5, grids: [{ code: 'c1-g1', name: '幸福一网格', workers: ['lina'], shops: 5 }] },
-      { code: 'heping', name: '和平社区', shops: 0, grids: [] },
-    ];
-    vi.stubGlobal('fetch', async (path: string, init?: RequestInit) => {
-      if (init?.method === 'PUT') {
-        const body = JSON.parse(String(init.body)) as { name: string; community: string; workers?: string[] };
-        return new Response(JSON.stringify({ code: 'c1-g1', ...body, workers: body.workers ?? ['lina'] }), { status: 200 });
-      }
-      const answers: Record<string, unknown> = { '/api/office/registry/communities': communities };
-      return new Response(JSON.stringify(answers[path.split('?')[0]!] ?? []), { status: 200 });
-    });
-    const root = registry(new URLSearchParams(), []);
-    document.body.append(root);
-    await vi.waitFor(() => expect(root.querySelector('[data-edit-grid="c1-g1"]')).not.toBeNull());
+    const root = await desk('c1-g1');
     root.querySelector<HTMLButtonElement>('[data-edit-grid="c1-g1"]')!.click();
     const f = root.querySelector<HTMLFormElement>('[data-form=grid]')!;
     f.querySelector<HTMLInputElement>('input[name=name]')!.value = '和平东网格';
