@@ -89,11 +89,12 @@ async def _write(
         answers.append(None)
         allowed.append(doc)
         (replays if replay else fresh).append(doc)
+    if replays and not principal.is_admin:
+        new_ids = {doc["_id"] for doc in fresh}  # a copy sent twice in one batch is noted once
+        fresh += [doc for doc in await _unreceipted(store, replays) if doc["_id"] not in new_ids]
+    receipts = [] if principal.is_admin else receipts_for(fresh, ctx.now, new_edits, await _restores(state))
     # Only a replicator writes with new_edits=false, and it resends what no durable checkpoint covers yet
     # (the durability policy in server/store/sqlite_io.py): its batches need not wait for the disk.
-    if replays and not principal.is_admin:
-        fresh += await _unreceipted(store, replays)
-    receipts = [] if principal.is_admin else receipts_for(fresh, ctx.now, new_edits, await _restores(state))
     written = await store.bulk_docs(allowed + receipts, new_edits=new_edits, durable=durable) if allowed else []
     if receipts:  # in the same write as the checks they name; the device is answered for its own documents
         ours = {receipt["_id"] for receipt in receipts}
