@@ -55,9 +55,10 @@ async function onPhone(ids: readonly string[]): Promise<boolean> {
 }
 
 /** The stage the notice says: the upload's, `answered` once uploaded with the server's answer on the phone,
- *  `unanswered` once the server took them and answered none. */
-async function noticeStage(status: SyncStatus, saved: Saved): Promise<NoticeStage | null> {
-  const stage = await uploadStage(status, saved.ids);
+ *  `unanswered` once the server took them and answered none. Once said to be `up`, the documents stay uploaded (they
+ *  are on the server): a later loss of signal, or another document waiting, does not take them back. */
+async function noticeStage(status: SyncStatus, saved: Saved, up: boolean): Promise<NoticeStage | null> {
+  const stage = up ? 'uploaded' : await uploadStage(status, saved.ids);
   if (stage !== 'uploaded' || !saved.answer) return stage;
   if (await onPhone(saved.answer.ids).catch(() => false)) return 'answered';
   return (await saved.answer.none?.taken().catch(() => false)) ? 'unanswered' : stage;
@@ -71,6 +72,7 @@ function followUpload(notice: HTMLElement, saved: Saved): void {
   let asked = 0;
   let attached = false;
   let done = false;
+  let up = false; // said to be uploaded (or unanswered): never said to wait again
   const answers = new Set(saved.answer?.ids ?? []);
   const stop = (): void => {
     done = true;
@@ -85,7 +87,7 @@ function followUpload(notice: HTMLElement, saved: Saved): void {
       return;
     }
     const turn = ++asked;
-    void noticeStage(status, saved).then((stage) => {
+    void noticeStage(status, saved, up).then((stage) => {
       if (turn !== asked || done) return; // a later state answered first
       if (stage === null) notice.remove();
       else {
@@ -96,6 +98,7 @@ function followUpload(notice: HTMLElement, saved: Saved): void {
               ? (saved.answer?.none?.text() ?? '')
               : saved.text(stage);
         notice.dataset.saved = stage;
+        up ||= stage === 'uploaded' || stage === 'unanswered';
         if (stage === 'answered') stop(); // an alarm stays
       }
     });

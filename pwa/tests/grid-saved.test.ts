@@ -224,7 +224,13 @@ describe('the shop list after a patrol is saved', () => {
     const efile = efileView('S0001').node;
     await vi.waitFor(() => expect(efile.querySelector('[data-shop-name]')).not.toBeNull());
     expect(efile.textContent).not.toContain('报警即将送达');
-    // Should the server's alarm come after all, the notice says it.
+    // The signal lost, or another patrol waiting, does not take the patrol back from the server.
+    updateSyncFacts({ pendingDocs: 1 });
+    updateSyncFacts({ online: false });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(said(list)).toBe('巡查已上传，隐患已录入；未触发报警。');
+    updateSyncFacts({ online: true });
+    // Should the server's alarm come after all (another document still waiting), the notice says it.
     alarmComesDown(ids);
     await vi.waitFor(() => expect(said(list)).toBe('巡查已上传，已向安监所报警。'));
   });

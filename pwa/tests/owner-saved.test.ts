@@ -100,6 +100,17 @@ describe('the home after a fix is sent', () => {
     await vi.waitFor(() => expect(said(home)).toBe('整改已上传。'));
   });
 
+  it('once it said uploaded, keeps saying so when the signal is lost or another document waits (it is on the server)', async () => {
+    const home = await sendFix();
+    uploaded();
+    await vi.waitFor(() => expect(said(home)).toBe('整改已上传。'));
+    updateSyncFacts({ pendingDocs: 1 }); // the owner's next self-check waits
+    updateSyncFacts({ online: false });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(said(home)).toBe('整改已上传。');
+    expect(home.querySelector<HTMLElement>('[data-saved]')!.dataset.saved).toBe('uploaded');
+  });
+
   it('in English too', async () => {
     setLang('en');
     const home = await sendFix();
