@@ -23,12 +23,15 @@ from server.validators.stats import ShopFacts, facts_json, facts_of_json
 OFFICE_FACTS: Final = "server/office-facts"
 SHOPS_PER_PART: Final = 1000  # ~1 KB a shop: parts of ~1 MB, well below CouchDB's 8 MB document limit
 EVERY: Final = 300.0  # seconds between two snapshots of changing facts, by either writer
+# What the facts hold, told in the head: a snapshot of another (older) one is not read, every shop is (version 2: the
+# authors by user and device, `stats.Authors`).
+FORMAT: Final = 2
 
 
 async def save_facts(store: Store, seq: Seq, rules: Rules, facts: Mapping[str, ShopFacts], by: str = "office") -> None:
     """`by`: "validators" or "office" (a gateway's view). Raises `CouchError` when the store refuses it (another
     writer moved the snapshot meanwhile: theirs stands)."""
-    head = {"seq": seq, "rules": rules.model_dump(mode="json", by_alias=True)}
+    head = {"seq": seq, "rules": rules.model_dump(mode="json", by_alias=True), "format": FORMAT}
     with gc_paused():
         await save_snapshot(store, OFFICE_FACTS, head, facts, SHOPS_PER_PART, facts_json, by)
 
@@ -40,14 +43,14 @@ async def kept_by_validators(store: Store) -> bool:
 
 
 async def load_facts(store: Store, rules: Rules) -> tuple[Seq, dict[str, ShopFacts]] | None:
-    """The snapshot's seq and facts, when there is one made under `rules` that describes this store. Raises
-    `CouchError` when it cannot be read, `ValueError` (and its kin) when it is unreadable or torn."""
+    """The snapshot's seq and facts, when there is one of this `FORMAT` made under `rules` that describes this store.
+    Raises `CouchError` when it cannot be read, `ValueError` (and its kin) when it is unreadable or torn."""
     with gc_paused():
         found = await load_snapshot(store, OFFICE_FACTS, inline="shops")
         if found is None:
             return None
         head, shops = found
-        if Rules.model_validate(head["rules"]) != rules:
+        if head.get("format") != FORMAT or Rules.model_validate(head["rules"]) != rules:
             return None
         facts = {str(code): facts_of_json(f) for code, f in shops.items()}
     if await past_the_store(store, head["seq"]):

@@ -22,8 +22,10 @@ from server.models.rules import Rules
 from server.validators import rules as R
 
 Steps = tuple[tuple[date, str], ...]  # (local day, status) in history order
-# Who delivered the shop's events: (user, the newest `performed_at` of theirs, its device), by user. The sync
-# monitor's "newest event delivered" per user; kept with the facts so that it costs no read of its own.
+# Who delivered the shop's events: (user, the newest `performed_at` of theirs from a device, that device), by user
+# and device. The sync monitor's "newest event delivered" per user and per device (a grid worker with two phones:
+# each one's own newest, not only the user's, which left the other silent); kept with the facts so that it costs no
+# read of its own (a shop's users seldom have more than one phone: a row or two more at most).
 Authors = tuple[tuple[str, str, str], ...]
 EVENT_TYPES = frozenset({"self_check", "patrol", "rectification", "verification"})
 
@@ -165,7 +167,7 @@ def shop_facts(
     """The facts of one shop from its registry document, its events and its (stored or projected) hazards and
     alarms. Events are the ones the gateway accepted, so a self-check or patrol counts on its `performed_at` day."""
     days: dict[str, set[tuple[str, date]]] = {"self_check": set(), "patrol": set()}
-    authors: dict[str, tuple[datetime, str, str]] = {}
+    authors: dict[tuple[str, str], tuple[datetime, str]] = {}
     patrolled_by: set[tuple[date, str]] = set()
     for event in events:
         kind = event.get("type")
@@ -180,8 +182,10 @@ def shop_facts(
             days[str(kind)].add((str(event["_id"]), R.day_of(moment, rules)))
             if kind == "patrol" and isinstance(by, str):
                 patrolled_by.add((R.day_of(moment, rules), by))
-        if isinstance(by, str) and (by not in authors or moment > authors[by][0]):
-            authors[by] = (moment, str(at), str(event.get("device") or ""))
+        if isinstance(by, str):
+            key = (by, str(event.get("device") or ""))
+            if key not in authors or moment > authors[key][0]:
+                authors[key] = (moment, str(at))
     return ShopFacts(
         code=code,
         active=registry is not None and registry.get("status") == "active",
@@ -192,7 +196,7 @@ def shop_facts(
         patrols=tuple(sorted(day for _, day in days["patrol"])),
         hazards=_all_tracked(hazards, rules),
         alarms=_all_tracked(alarms, rules),
-        authors=tuple((by, at, device) for by, (_, at, device) in sorted(authors.items())),
+        authors=tuple((by, at, device) for (by, device), (_, at) in sorted(authors.items())),
         patrolled_by=tuple(sorted(patrolled_by)),
     )
 

@@ -666,6 +666,32 @@ def test_the_sync_monitor_counts_a_device_silent_as_its_rows_say_by_one_rule(dis
     assert users["grid:li"]["silent"] is True  # no phone reported, his last patrol 3 days and 5 minutes ago
 
 
+def test_the_sync_monitor_hears_each_phone_by_its_own_newest_delivery(district: World) -> None:
+    """A grid worker with two phones: phone B delivered a patrol of S0001 yesterday, and phone A today's there later.
+    Phone B was marked silent (its last report 5 days old), its delivery of yesterday lost behind phone A's."""
+    stale = (NOW - timedelta(days=5)).isoformat(timespec="seconds")
+    phone_b = {
+        "_id": "accounts:device:grid:zhou:d-zhou-b",
+        "type": "device",
+        "device": "d-zhou-b",
+        "user": "grid:zhou",
+        "role": "grid",
+        "app_version": "1.0.0",
+        "pending_docs": 0,
+        "pending_photos": 0,
+        "received_at": stale,
+    }
+    yesterday = check("patrol", "S0001", NOW - timedelta(days=1)) | {"device": "d-zhou-b"}
+    assert all(row["ok"] for row in district.call(district.state.store.bulk_docs, [phone_b, yesterday]))
+
+    def phone_b_row() -> dict[str, Any]:
+        answer = district.client.get("/api/office/sync-monitor?limit=500", headers=office(district)).json()
+        return next(d for d in answer["devices"] if d["device"] == "d-zhou-b")
+
+    wait_until(lambda: phone_b_row()["silent"] is False, timeout=10)
+    assert 0.9 < phone_b_row()["silent_days"] < 1.1  # heard from yesterday, by its patrol
+
+
 def test_a_start_takes_the_office_view_from_its_snapshot_and_reads_only_the_shops_changed_since(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on: dict[str, Any]
 ) -> None:

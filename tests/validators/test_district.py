@@ -243,20 +243,22 @@ def test_a_shops_facts_read_back_from_the_office_snapshot_are_the_same() -> None
     assert facts_of_json(orjson.loads(orjson.dumps(facts_json(facts)))) == facts
 
 
-def test_a_shops_facts_name_each_users_newest_event_and_its_device() -> None:
-    """What the sync monitor shows as a user's newest delivered event: by the moment, whatever the offset it was
-    written with; photos, deleted events and another shop's events do not count."""
+def test_a_shops_facts_name_each_users_newest_event_from_each_device() -> None:
+    """What the sync monitor shows as a user's newest delivered event, and each device's: by the moment, whatever the
+    offset it was written with; photos, deleted events and another shop's events do not count."""
     early = self_check("2026-03-02 10:00") | {"device": "d-old"}
     late_utc = self_check("2026-03-02 10:30") | {"device": "d-new"}
     late_utc["performed_at"] = "2026-03-02T02:30:00+00:00"  # 10:30 in Shanghai, written in UTC: the later one
+    earlier_new = self_check("2026-03-02 10:20") | {"device": "d-new"}
     gone = self_check("2026-03-09 10:00") | {"_deleted": True}
     elsewhere = self_check("2026-03-10 10:00") | {"shop": "S0002"}
     walk = patrol("2026-03-03 09:00")
-    events = [late_utc, early, gone, elsewhere, walk, photo("2026-03-11 10:00")]
+    events = [late_utc, early, earlier_new, gone, elsewhere, walk, photo("2026-03-11 10:00")]
     facts = shop_facts(SHOP, None, events, (), (), RULES)
     assert facts.authors == (
         ("grid:zhou", walk["performed_at"], "d-test"),
         ("owner:S0001", "2026-03-02T02:30:00+00:00", "d-new"),
+        ("owner:S0001", early["performed_at"], "d-old"),  # the older phone's own newest is kept too
     )
 
 
