@@ -84,6 +84,56 @@ describe('a new grid saved on the grid form', () => {
   });
 });
 
+describe('a new staff account on the users form, in a district of one sub-district (as `mashang setup` makes it)', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    document.body.replaceChildren();
+  });
+
+  it('is a grid worker of that sub-district unless the office chooses; an office account stays the whole district\'s', async () => {
+    signIn({ token: 't1', user: { id: 'office:wang', role: 'office', name: '王' } });
+    const sent: Record<string, string>[] = [];
+    vi.stubGlobal('fetch', async (path: string, init?: RequestInit) => {
+      if (init?.method === 'POST' && path === '/api/office/users') sent.push(JSON.parse(String(init.body)) as Record<string, string>);
+      const answers: Record<string, unknown> = { '/api/office/registry/subdistricts': [{ code: 'minglou', name: '明楼街道' }] };
+      return new Response(JSON.stringify(init?.method === 'POST' ? { ok: true } : (answers[path.split('?')[0]!] ?? [])), { status: 200 });
+    });
+    const root = registry(new URLSearchParams(), []);
+    document.body.append(root);
+    await vi.waitFor(() => expect(root.querySelector('[data-form=user]')).not.toBeNull());
+    const f = root.querySelector<HTMLFormElement>('[data-form=user]')!;
+    const role = f.querySelector<HTMLSelectElement>('select[name=role]')!;
+    const sub = f.querySelector<HTMLSelectElement>('select[name=subdistrict]')!;
+    const shown = (): string => sub.options[sub.selectedIndex]?.textContent ?? '';
+    // A grid worker was filed under 全区 and showed a blank 所属街道 in the users table.
+    expect(shown()).toBe('明楼街道');
+    role.value = 'office';
+    role.dispatchEvent(new Event('change'));
+    expect(shown()).toBe('全区（不属于某个街道）');
+    role.value = 'grid';
+    role.dispatchEvent(new Event('change'));
+    expect(shown()).toBe('明楼街道');
+    const fill = (username: string): void => {
+      f.querySelector<HTMLInputElement>('input[name=username]')!.value = username;
+      f.querySelector<HTMLInputElement>('input[name=name]')!.value = '周';
+      f.querySelector<HTMLInputElement>('input[name=password]')!.value = 'zhou-password';
+    };
+    fill('zhou');
+    f.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    expect(sent[0]).toMatchObject({ role: 'grid', username: 'zhou', subdistrict: 'minglou' });
+    // The next account starts afresh; one the office files under the whole district stays so.
+    await vi.waitFor(() => expect(f.querySelector('.form-status.ok')).not.toBeNull());
+    expect([role.value, shown()]).toEqual(['grid', '明楼街道']);
+    sub.value = '';
+    sub.dispatchEvent(new Event('change'));
+    fill('zhao');
+    f.dispatchEvent(new Event('submit', { cancelable: true }));
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    expect(sent[1]).toEqual({ role: 'grid', username: 'zhao', name: '周', password: 'zhou-password' });
+  });
+});
+
 describe('the codes the import gave', () => {
   const job: ImportJob = {
     job: 'j1',

@@ -63,6 +63,13 @@ export function subdistrictChoices(known: readonly Subdistrict[], own: string | 
   return [['', ot('registry.userSubdistrict.none')], ...known.map((d): [string, string] => [d.code, d.name || d.code])];
 }
 
+/** The sub-district a new account of `role` is offered under (`subdistrictChoices`) until the office chooses: for a
+ *  grid worker, the district's only sub-district when it has just one (as `mashang setup` makes it); else none, and
+ *  never for an office account (filed under a sub-district, it would lose its district-wide reach). */
+export function defaultSubdistrict(known: readonly Subdistrict[], role: string): string {
+  return role === 'grid' && known.length === 1 ? known[0]!.code : '';
+}
+
 /** The choices of sub-district of the red/black list and what is made of it (the monthly report, the rankings
  *  export), by name else code: offered to the district's office only, and only when there are several (with one
  *  the server takes it; a sub-district's office is held to its own). Empty: no choice, none named. */

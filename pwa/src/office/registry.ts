@@ -12,6 +12,7 @@ import type { Screen } from './main';
 import { officePath } from './main';
 import { forgetStaffNames, staffNames } from './people';
 import {
+  defaultSubdistrict,
   forgetSubdistricts,
   heldSubdistrict,
   newUserBody,
@@ -779,10 +780,19 @@ function users(subdistricts: Subdistrict[], own: string | null): HTMLElement {
   });
   load();
   const choices = subdistrictChoices(subdistricts, own);
+  // Chosen from the start: an untouched choice sent no role ("role: a non-empty string is required").
+  const role = select('role', [['grid', ot('registry.role.grid')], ['office', ot('registry.role.office')]], 'grid');
+  const sub = choices ? select('subdistrict', choices, defaultSubdistrict(subdistricts, role.value)) : null;
+  // Until the office chooses a sub-district, it follows the role (a grid worker under the only one, an office none).
+  let chosen = false;
+  sub?.addEventListener('change', () => void (chosen = true));
+  const byRole = (): void => {
+    if (sub && !chosen) sub.value = defaultSubdistrict(subdistricts, role.value);
+  };
+  role.addEventListener('change', byRole);
   const add = form({ 'data-form': 'user' }, [
-    // Chosen from the start: an untouched choice sent no role ("role: a non-empty string is required").
-    field(ot('registry.role'), select('role', [['grid', ot('registry.role.grid')], ['office', ot('registry.role.office')]], 'grid')),
-    choices ? field(ot('registry.userSubdistrict'), select('subdistrict', choices)) : null,
+    field(ot('registry.role'), role),
+    sub ? field(ot('registry.userSubdistrict'), sub) : null,
     // The server's rule (server/accounts.py USERNAME): what a grid can list, so every account can be given one.
     field(ot('registry.username'), input('username', {
       required: true,
@@ -799,6 +809,8 @@ function users(subdistricts: Subdistrict[], own: string | null): HTMLElement {
     await send('POST', '/api/office/users', newUserBody(fields, own));
     forgetStaffNames();
     f.reset();
+    chosen = false;
+    byRole();
     load();
   }));
   return section(ot('registry.users'), box, status, h('h3', {}, ot('registry.userForm')), add);
