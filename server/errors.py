@@ -7,7 +7,9 @@ so the wording follows CouchDB's.
 from __future__ import annotations
 
 import errno
+import re
 import sqlite3
+from collections.abc import Sequence
 from typing import Any, Final
 
 import orjson
@@ -74,6 +76,25 @@ def unknown_in(field: str, kind: str, code: str) -> CouchError:
     grid: 没有编号为 g9 的网格。no grid g9"""
     zh, en = KINDS_ALL[kind]
     return bad_request(f"{field}: 没有编号为 {code} 的{zh}。no {en} {code}")
+
+
+FIELD: Final = re.compile(r"([\w.\[\]-]+): (?=[^\x00-\x7f])")
+
+
+def joined(reasons: Sequence[str]) -> str:
+    """Several reasons as one, still Chinese first: the Chinese of each (its field in front), joined by ；, then after
+    the last 。 the English of each, its field put back (`reasonIn`'s `withField` does so for one reason only):
+    `answers.a.photos: 须拍照；answers: 还有 1 项未答。answers.a.photos: needs a photo; answers: b not answered`.
+    A reason with no Chinese part stands in both; reasons none of which has one are joined as they are."""
+    if len(reasons) == 1 or not any("。" in r for r in reasons):
+        return "; ".join(reasons)
+    chinese, english = [], []
+    for reason in reasons:
+        said, stop, rest = reason.rpartition("。")
+        field = FIELD.match(reason) if stop else None
+        chinese.append(said if stop else reason)
+        english.append(f"{field[1]}: {rest}" if field and not rest.startswith(f"{field[1]}:") else rest or reason)
+    return f"{'；'.join(chinese)}。{'; '.join(english)}"
 
 
 def json_error_response(exc: CouchError) -> Response:

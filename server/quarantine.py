@@ -90,7 +90,10 @@ class Budget:
 
 
 def overflow(per_day: int) -> Refusal:
-    reason = f"More than {per_day} documents refused today: the rest of today's are not kept here."
+    reason = (
+        f"今天拒收的记录超过 {per_day} 条，其余的不再记在这里。"
+        f"More than {per_day} documents refused today: the rest of today's are not kept here."
+    )
     return Refusal(None, TOO_MANY, reason)
 
 

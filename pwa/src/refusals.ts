@@ -1,6 +1,6 @@
 // A document the server refused, as its user reads it in the sync panel: which record (the shop, what, the day) and
-// why in their words. The server's own reason, in English for the office's logs, is kept beside it for support.
-import { getLang, t, type MessageKey } from './i18n';
+// why in their words. The server's own reason (Chinese first, English after the last 。) is kept beside it for support.
+import { getLang, reasonIn, t, type MessageKey } from './i18n';
 import { ulidTime } from './ulid';
 
 const KINDS: Record<string, MessageKey> = {
@@ -34,8 +34,9 @@ export function refusedWhat(id: string): string {
   return [shop, t(label), day].filter(Boolean).join(' · ');
 }
 
-/** Why, in the user's words; the server's reason as it came when it is none of those it can say. */
+/** Why, in the user's words; the server's reason, the part in the screen's language (`reasonIn`: Chinese first, English
+ *  after the last 。), when it is none of those it can say. */
 export function refusedWhy(reason: string): string {
   const known = WHY.find(([pattern]) => pattern.test(reason));
-  return known ? t(known[1]) : t('refused.other', { reason });
+  return known ? t(known[1]) : t('refused.other', { reason: reasonIn(reason) });
 }

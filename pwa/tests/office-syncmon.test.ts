@@ -3,6 +3,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setLang } from '../src/i18n';
 import { failuresBlock, type MonitorAnswer, monitorSummary } from '../src/office/syncmon';
 
+// What the gateway says of a check from a phone whose clock is ahead (server/sync/validate.py), Chinese first.
+const CLOCK = '记录时间比服务器快 10 分钟以上，请把手机时间设为自动。'
+  + "performed_at is more than 10 minutes ahead of the server clock; check the phone's clock";
+
 // The monitor as the server answers it: Li's phone never reported (his last patrol was 4 days ago), Zhou's old phone
 // is silent while he syncs from his new one; the owner's phone reported 5 days ago but delivered a self-check today.
 const MONITOR: MonitorAnswer = {
@@ -20,7 +24,7 @@ const MONITOR: MonitorAnswer = {
   ],
   users: [
     { user_id: 'grid:li', name: '李强', silent: true, last_event_at: '2026-11-25T10:00:00+08:00' },
-    { user_id: 'grid:zhou', name: '周明', silent: false },
+    { user_id: 'grid:zhou', name: '周明', silent: false, refused: 1, last_refused: { reason: CLOCK } },
     { user_id: 'owner:S0001', shop: 'S0001', shop_name: '老王面馆', silent: false },
   ],
   people: {},
@@ -32,7 +36,10 @@ vi.mock('../src/office/api', async (actual) => ({
   ...(await actual<typeof import('../src/office/api')>()),
   get: async (path: string) => {
     if (path.startsWith('/api/office/sync-monitor')) return MONITOR;
-    if (path.startsWith('/api/office/quarantine')) return { items: [], next: null };
+    if (path.startsWith('/api/office/quarantine')) {
+      const refused = { _id: 'quarantine:refused:1', type: 'refused', user: 'grid:zhou', device: 'd-zhou-new', reason: CLOCK };
+      return { items: [{ ...refused, doc_id: 'S0002:patrol:01KB' }], next: null };
+    }
     throw new Error(`unexpected ${path}`);
   },
 }));
@@ -64,6 +71,24 @@ describe('the sync monitor’s line above its lists', () => {
     setLang('en');
     expect(monitorSummary(MONITOR)).toBe(
       '3 devices; 1 silent for more than 3 days, 1 of them with data still waiting; 1 of 3 users silent for more than 3 days');
+  });
+});
+
+describe('the sync monitor’s refused documents', () => {
+  it('says why in the screen’s language: the Chinese part of the reason, or the English one', async () => {
+    const { syncMonitor } = await import('../src/office/syncmon');
+    const reasons = async () => {
+      const root = syncMonitor(new URLSearchParams(), []);
+      document.body.replaceChildren(root);
+      await vi.waitFor(() => expect(root.querySelectorAll('[data-table=quarantine] tbody tr')).toHaveLength(1));
+      const zhou = [...root.querySelectorAll('[data-table=sync-users] tbody tr')].find((tr) => tr.textContent?.includes('周明'));
+      return [zhou?.lastElementChild?.textContent, root.querySelector('[data-table=quarantine] tbody tr')?.lastElementChild?.textContent];
+    };
+    const zh = '记录时间比服务器快 10 分钟以上，请把手机时间设为自动。';
+    expect(await reasons()).toEqual([zh, zh]);
+    setLang('en');
+    const en = "performed_at is more than 10 minutes ahead of the server clock; check the phone's clock";
+    expect(await reasons()).toEqual([en, en]);
   });
 });
 

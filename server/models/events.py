@@ -167,9 +167,12 @@ class Patrol(ChecklistEvent):
         day = self.performed_at.date()
         for finding in self.findings:
             if finding.deadline < day:
-                raise refuse(f"findings: the deadline of {finding.id} is before the patrol")
+                raise refuse(f"findings: 整改期限早于巡查日期。the deadline of {finding.id} is before the patrol")
             if (finding.deadline - day).days > MAX_DEADLINE_DAYS:
-                raise refuse(f"findings: the deadline of {finding.id} is more than {MAX_DEADLINE_DAYS} days away")
+                raise refuse(
+                    f"findings: 整改期限不能超过 {MAX_DEADLINE_DAYS} 天。"
+                    f"the deadline of {finding.id} is more than {MAX_DEADLINE_DAYS} days away"
+                )
         return self
 
     def photo_ids(self) -> list[str]:
@@ -264,7 +267,10 @@ class Photo(EventDoc):
             raise refuse(f"_attachments: {name} must have content_type {expected}, not {attachment.content_type}")
         size = attachment.size()
         if size is not None and size > MAX_PHOTO_BYTES:
-            raise refuse(f"_attachments: {name} is {size} bytes; a photo may have at most {MAX_PHOTO_BYTES}")
+            raise refuse(
+                f"_attachments: 照片过大（{size} 字节，最多 {MAX_PHOTO_BYTES} 字节）。"
+                f"{name} is {size} bytes; a photo may have at most {MAX_PHOTO_BYTES}"
+            )
         if attachment.data is not None:
             try:
                 base64.b64decode(attachment.data, validate=True)

@@ -220,7 +220,7 @@ def check_answers(template: Template, answers: Mapping[str, Answer]) -> list[str
             problems.append(f"answers.{key}.value: must be a whole number ≥ 0")
         # An item that does not apply has nothing to photograph (no extinguisher, no gas).
         if item.photo_required and not answer.photos and value != NOT_APPLICABLE:
-            problems.append(f"answers.{key}.photos: this item needs a photo")
+            problems.append(f"answers.{key}.photos: “{item.label_zh}”须拍照。this item needs a photo")
         if len(answer.note) > MAX_NOTE:
             problems.append(f"answers.{key}.note: longer than {MAX_NOTE} characters")
     photos = sum(len(answer.photos) for answer in answers.values())
@@ -237,9 +237,13 @@ def check_event(template: Template, event: ChecklistEvent) -> list[str]:
     problems = check_answers(template, event.answers)
     # The app answers every item before it lets a check be sent; one that answers a few would earn a week's
     # self-check (+2) or pass for a patrol without looking at the rest.
-    unanswered = [item.id for item in template.items if item.id not in event.answers]
+    unanswered = [item for item in template.items if item.id not in event.answers]
     if unanswered:
-        problems.append(f"answers: {', '.join(unanswered)} not answered; every item of the checklist needs an answer")
+        labels, ids = "、".join(i.label_zh for i in unanswered), ", ".join(i.id for i in unanswered)
+        problems.append(
+            f"answers: 检查表每一项都要回答，还有 {len(unanswered)} 项未答：{labels}。"
+            f"{ids} not answered; every item of the checklist needs an answer"
+        )
     known = {item.id for item in template.items} | {OTHER_ITEM}
     findings = event.findings if isinstance(event, Patrol) else ()
     for finding in findings:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from server.access import PARTITION_ID, Scope
 from server.auth import Principal
-from server.errors import CouchError, forbidden
+from server.errors import CouchError, forbidden, joined
 from server.models import (
     EVENT_TYPES,
     SERVER_TYPES,
@@ -159,12 +159,21 @@ async def check_event_write(
     # Outside the scope, nothing about the store is told before the exception for a moved shop is granted: every
     # other case is refused as out of scope, as it always was.
     if not _in_scope(scope, partition_of(doc_id)) and not await _moved_away(ctx, principal, doc):
-        raise forbidden(f"shop {partition_of(doc_id)} is not in this account's scope")
+        raise forbidden(
+            f"店铺 {partition_of(doc_id)} 不在此账号的范围内。"
+            f"shop {partition_of(doc_id)} is not in this account's scope"
+        )
     if doc.get("created_by") != principal.user_id:
-        raise forbidden(f"created_by must be the signed-in user {principal.user_id}")
+        raise forbidden(
+            f"记录的填写人不是当前登录的账号 {principal.user_id}。"
+            f"created_by must be the signed-in user {principal.user_id}"
+        )
     size = len(orjson.dumps(_without_attachment_data(doc)))
     if size > MAX_DOC_BYTES:
-        raise forbidden(f"the document is {size} bytes; an event may have at most {MAX_DOC_BYTES}")
+        raise forbidden(
+            f"记录过大（{size} 字节，最多 {MAX_DOC_BYTES} 字节）。"
+            f"the document is {size} bytes; an event may have at most {MAX_DOC_BYTES}"
+        )
     # A change to a stored event is refused as such, whatever it changed; a revision the store already holds (a
     # phone sending its batch again) is let through as the no-op it is, even if the rules for new events have
     # tightened since it was first accepted.
@@ -186,10 +195,14 @@ async def _check_content(ctx: WriteContext, event: Event) -> None:
     if isinstance(event, ChecklistEvent):
         template = await ctx.template(event.template, event.template_version)
         if template is None:
-            raise forbidden(f"template: {event.template} v{event.template_version} is not known to the server")
+            raise forbidden(
+                f"template: 服务器没有检查表 {event.template} 第 {event.template_version} 版，"
+                "请联网更新应用后重新填写。"
+                f"{event.template} v{event.template_version} is not known to the server"
+            )
         problems = check_event(template, event)
         if problems:
-            raise forbidden("; ".join(problems[:3]))
+            raise forbidden(joined(problems[:3]))
 
 
 def _check_role(principal: Principal, kind: object) -> None:
@@ -198,7 +211,10 @@ def _check_role(principal: Principal, kind: object) -> None:
     if not isinstance(kind, str) or kind not in EVENT_TYPES:
         raise forbidden(f"type must be an event type: {', '.join(EVENT_TYPES)}")
     if kind not in ROLE_TYPES.get(principal.role, frozenset()):
-        raise forbidden(f"a {principal.role} account may not create {kind} documents")
+        raise forbidden(
+            f"此账号（{principal.role}）不能提交 {kind} 记录。"
+            f"a {principal.role} account may not create {kind} documents"
+        )
 
 
 def _in_scope(scope: Scope, partition: str) -> bool:
@@ -246,9 +262,12 @@ async def _moved_away(ctx: WriteContext, principal: Principal, doc: dict[str, An
 
 def _check_time(now: datetime, performed_at: datetime) -> None:
     if performed_at > now + MAX_AHEAD:
-        raise forbidden("performed_at is more than 10 minutes ahead of the server clock; check the phone's clock")
+        raise forbidden(
+            "记录时间比服务器快 10 分钟以上，请把手机时间设为自动。"
+            "performed_at is more than 10 minutes ahead of the server clock; check the phone's clock"
+        )
     if performed_at < now - MAX_AGE:
-        raise forbidden("performed_at is more than 90 days old")
+        raise forbidden("记录是 90 天以前的，服务器不再接收。performed_at is more than 90 days old")
 
 
 async def _check_new(ctx: WriteContext, doc_id: str, rev: object, new_edits: bool) -> bool:
@@ -259,7 +278,7 @@ async def _check_new(ctx: WriteContext, doc_id: str, rev: object, new_edits: boo
         return False
     if not new_edits and isinstance(rev, str) and (doc_id, rev) in ctx.known_revs:
         return True  # the store makes it a no-op; answering it lets a replication that crashed mid-batch finish
-    raise forbidden("events are immutable: this document already exists")
+    raise forbidden("服务器已有这条记录，提交后的记录不能修改。events are immutable: this document already exists")
 
 
 def _check_photo(photo: Photo, replay: bool) -> None:
@@ -268,17 +287,22 @@ def _check_photo(photo: Photo, replay: bool) -> None:
     if attachment.data is None:
         if replay:
             return
-        raise forbidden(f"_attachments: {name} must carry its image data inline")
+        raise forbidden(f"_attachments: 照片缺少图片数据。{name} must carry its image data inline")
     if len(attachment.data) > (MAX_PHOTO_BYTES + 2) // 3 * 4 + 4:  # refuse before decoding a huge body
-        raise forbidden(f"_attachments: {name} is larger than {MAX_PHOTO_BYTES} bytes")
+        raise forbidden(f"_attachments: 照片超过 {MAX_PHOTO_BYTES} 字节。{name} is larger than {MAX_PHOTO_BYTES} bytes")
     body = base64.b64decode(attachment.data)  # the model has checked it is base64
     if len(body) > MAX_PHOTO_BYTES:
-        raise forbidden(f"_attachments: {name} is {len(body)} bytes; a photo may have at most {MAX_PHOTO_BYTES}")
+        raise forbidden(
+            f"_attachments: 照片过大（{len(body)} 字节，最多 {MAX_PHOTO_BYTES} 字节）。"
+            f"{name} is {len(body)} bytes; a photo may have at most {MAX_PHOTO_BYTES}"
+        )
     kind = image_type(body)
     if kind is None:
-        raise forbidden(f"_attachments: {name} is not a JPEG, PNG or WebP image")
+        raise forbidden(f"_attachments: 照片不是 JPEG、PNG 或 WebP 图片。{name} is not a JPEG, PNG or WebP image")
     if kind != attachment.content_type:
-        raise forbidden(f"_attachments: {name} holds {kind} bytes but declares {attachment.content_type}")
+        raise forbidden(
+            f"_attachments: 照片的格式与声明的不符。{name} holds {kind} bytes but declares {attachment.content_type}"
+        )
 
 
 def image_type(body: bytes) -> str | None:

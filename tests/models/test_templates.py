@@ -77,9 +77,11 @@ def test_design_examples_fit_the_default_template() -> None:
     for doc in (self_check(), patrol()):
         event = parse_event(doc)
         assert isinstance(event, SelfCheck | Patrol)
-        left_out = ", ".join(item.id for item in template.items if item.id not in doc["answers"])
+        left_out = [item for item in template.items if item.id not in doc["answers"]]
+        labels, ids = "、".join(i.label_zh for i in left_out), ", ".join(i.id for i in left_out)
         assert check_event(template, event) == [
-            f"answers: {left_out} not answered; every item of the checklist needs an answer"
+            f"answers: 检查表每一项都要回答，还有 {len(left_out)} 项未答：{labels}。"
+            f"{ids} not answered; every item of the checklist needs an answer"
         ]
         doc["answers"] = full_answers(SHOP) | doc["answers"]
         assert check_event(template, parse_event(doc)) == []  # type: ignore[arg-type]
@@ -135,7 +137,10 @@ def test_check_answers_accepts_a_full_clean_self_check() -> None:
         (answers(sleeping_people=True), "answers.sleeping_people.value: must be a whole number ≥ 0"),
         (answers(sleeping_people=-1), "answers.sleeping_people.value: must be a whole number ≥ 0"),
         (answers(open_flame=0), "answers.open_flame.value: must be true or false"),
-        ({"gas_safe": Answer(value=True)}, "answers.gas_safe.photos: this item needs a photo"),
+        (
+            {"gas_safe": Answer(value=True)},
+            "answers.gas_safe.photos: “燃气瓶/管道及报警器是否安全”须拍照。this item needs a photo",
+        ),
         (
             {"open_flame": Answer(value="na")},
             'answers.open_flame.value: must be true or false; this item cannot be answered "na" (not applicable)',

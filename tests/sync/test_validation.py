@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import re
 import struct
 import zlib
 from collections.abc import Iterator
@@ -598,7 +599,70 @@ def test_the_quarantine_keeps_a_bounded_number_of_refusals_per_user_and_day(worl
     assert {i["doc_id"] for i in kept} == {d["_id"] for d in flood[:MAX_PER_DAY]}  # the first ones
     [note] = [i for i in owner if i["error"] == "too_many_refusals"]
     assert f"More than {MAX_PER_DAY}" in note["reason"] and len(owner) == MAX_PER_DAY + 1
+    assert chinese_first(note["reason"])  # the office reads it in the sync monitor
     assert [i["user"] for i in items if i["user"] != "owner:S0001"] == ["grid:zhou"]
+
+
+# ----- the reasons a phone's ordinary life meets, as the office's sync monitor and the phone show them
+
+
+def chinese_first(reason: str) -> bool:
+    """Written as the screens' `reasonIn` reads it: Chinese (after the field it names, if any), then the English
+    after the last 。"""
+    said, stop, english = reason.rpartition("。")
+    return bool(stop) and re.match(r"([\w.\[\]-]+: )?[\u4e00-\u9fff“]", said) is not None and english.isascii()
+
+
+def _twice(world: World) -> list[dict[str, Any]]:
+    doc = self_check()
+    ok(world.owner([doc]))
+    return world.owner([doc])
+
+
+def _answers(**changed: Any) -> dict[str, Any]:
+    return {k: v for k, v in (full_answers("S0001") | changed).items() if v is not None}
+
+
+def _finding(deadline: str) -> list[dict[str, Any]]:
+    return [{"id": "f1", "item": "open_flame", "severity": "serious", "deadline": deadline}]
+
+
+_STUB = {"photo.jpg": {"content_type": "image/jpeg", "stub": True, "digest": "md5-AAAA"}}
+ORDINARY: list[tuple[str, Any, str]] = [
+    ("a clock set ahead", lambda w: w.owner([self_check(performed_at=now(timedelta(minutes=11)))]), "10 minutes ahead"),
+    ("a phone offline a season", lambda w: w.owner([self_check(performed_at=now(-timedelta(days=91)))]), "90 days"),
+    ("an old app's template", lambda w: w.owner([self_check(template_version=2)]), "v2 is not known to the server"),
+    ("a shop moved to another grid", lambda w: w.grid([patrol("S0003")]), "S0003 is not in this account's scope"),
+    ("another user's pending check", lambda w: w.owner([self_check(created_by="owner:S0003")]), "created_by must be"),
+    ("another role's pending check", lambda w: w.owner([patrol(created_by="owner:S0001")]), "may not create patrol"),
+    ("a check sent again as new", _twice, "events are immutable: this document already exists"),
+    ("a check too long", lambda w: w.owner([self_check(blob="y" * 70_000)]), "an event may have at most 65536"),
+    ("a file not an image", lambda w: w.owner([photo(body=b"<svg/>")]), "is not a JPEG, PNG or WebP image"),
+    ("a PNG declared JPEG", lambda w: w.owner([photo(body=PNG)]), "holds image/png bytes but declares image/jpeg"),
+    ("a photo too large", lambda w: w.owner([photo(body=JPEG + b"\0" * (2 * 1024 * 1024))]), "at most 2097152"),
+    ("a photo without its body", lambda w: w.owner([{**photo(), "_attachments": _STUB}]), "must carry its image data"),
+    ("an answer missing", lambda w: w.owner([self_check(answers=_answers(gas_safe=None))]), "gas_safe not answered"),
+    ("a photo missing", lambda w: w.owner([self_check(answers=_answers(gas_safe={"value": True}))]), "needs a photo"),
+    ("a deadline far away", lambda w: w.grid([patrol(findings=_finding("9999-12-31"))]), "more than 366 days away"),
+    ("a deadline passed", lambda w: w.grid([patrol(findings=_finding("2020-01-01"))]), "before the patrol"),
+    (
+        "an answer and a photo missing",
+        lambda w: w.owner([self_check(answers=_answers(gas_safe={"value": True}, wiring_ok=None))]),
+        "answers.gas_safe.photos: this item needs a photo; answers: wiring_ok not answered",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "push", "english"), ORDINARY, ids=[c[0] for c in ORDINARY])
+def test_a_phones_ordinary_refusals_are_chinese_first(world: World, case: str, push: Any, english: str) -> None:
+    """What the office's sync monitor and the phone show (`reasonIn`): the Chinese part, or the English after the
+    last 。, which still says what the English alone said; the error stays `forbidden`, which PouchDB skips."""
+    [answer] = push(world)
+    refused(answer, english)
+    assert chinese_first(answer["reason"]), answer["reason"]
+    assert english in answer["reason"].rpartition("。")[2]
+    [kept] = [i for i in world.quarantine()["items"] if i["doc_id"] == answer["id"]]
+    assert kept["reason"] == answer["reason"]
 
 
 # ----- the rules as a function, on both backends, with the clock of the events (a demo generator replaying history)

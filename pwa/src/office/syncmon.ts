@@ -121,7 +121,7 @@ function usersTable(rows: UserRow[], sortable: boolean): HTMLElement {
       },
       { label: ot('sync.silent'), cell: (u: UserRow) => (u.silent ? badge(ot('sync.silent'), 'silent') : '') },
       { label: ot('sync.refused'), cell: (u: UserRow) => num(u.refused), cls: 'num', sort: by((u) => u.refused) },
-      { label: ot('sync.reason'), cell: (u: UserRow) => str(u.last_refused?.reason) },
+      { label: ot('sync.reason'), cell: (u: UserRow) => reasonIn(str(u.last_refused?.reason)) },
     ],
     rows,
     { 'data-table': 'sync-users' },
@@ -374,8 +374,8 @@ function refusedTable(rows: Refused[], known: Map<string, Person>): HTMLElement 
         label: ot('sync.reason'),
         cell: (r: Refused) =>
           r.type === 'conflict'
-            ? h('span', { 'data-conflict': '' }, badge(ot('sync.conflict'), 'warn'), ' ', str(r.reason))
-            : str(r.reason),
+            ? h('span', { 'data-conflict': '' }, badge(ot('sync.conflict'), 'warn'), ' ', reasonIn(str(r.reason)))
+            : reasonIn(str(r.reason)),
       },
     ],
     rows,
