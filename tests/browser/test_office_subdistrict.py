@@ -127,11 +127,14 @@ def test_the_district_office_edits_the_rules_and_files_accounts_under_a_sub_dist
     row.wait_for()
     assert SUBDISTRICT_NAME in row.inner_text()
     chooser = page.locator("[data-form=user] select[name=subdistrict]")
-    assert chooser.input_value() == ""  # none (the district's) unless chosen
     assert chooser.locator(f"option[value={SUBDISTRICT}]").inner_text() == SUBDISTRICT_NAME
     f = page.locator("[data-form=user]")
+    # An office account under none (the district's: its reach stays district-wide) unless chosen; a grid worker under
+    # the district's only sub-district (the demo has one).
+    f.locator("[name=role]").select_option("office")
+    assert chooser.input_value() == ""
     f.locator("[name=role]").select_option("grid")
-    chooser.select_option(SUBDISTRICT)
+    assert chooser.input_value() == SUBDISTRICT
     f.locator("[name=username]").fill("xiaoli")
     f.locator("[name=name]").fill("小李")
     f.locator("[name=password]").fill("xiaoli-password")
