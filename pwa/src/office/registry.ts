@@ -390,12 +390,22 @@ export function posterAddressBox(): HTMLElement {
   return box;
 }
 
+/** A grid as the posters' choice offers it: name, community and how many shops (posters) it has. */
+function posterGridChoice(grid: string, community: string, shops: number): string {
+  return ot('registry.postersGridChoice', { grid, community, shops: String(shops) });
+}
+
+/** A grid as the shop form's grid field offers it: 网格（社区）. */
+function shopGridChoice(grid: string, community?: string): string {
+  return community ? `${grid}（${community}）` : grid;
+}
+
 function posters(communities: Community[]): HTMLElement {
   const status = h('p', { class: 'form-status', role: 'status' });
   const shop = input('poster_shop', { placeholder: 'S0001', maxlength: '32' });
   // A grid's posters are the stack its grid worker takes round (the seed: 由网格员送到每家每户张贴).
   const grids = communities.flatMap((c) => (c.grids ?? []).map((g): [string, string] =>
-    [g.code, ot('registry.postersGridChoice', { grid: g.name, community: c.name, shops: String(g.shops) })]));
+    [g.code, posterGridChoice(g.name, c.name, g.shops)]));
   const grid = select('poster_grid', grids, grids[0]?.[0]);
   const printGrid = button(ot('registry.postersGrid'), () =>
     downloadShown(status, `/api/office/posters.pdf${qs({ grid: grid.value })}`, `posters-${grid.value}.pdf`));
@@ -490,7 +500,7 @@ export function shopBody(
 export function shopForm(grids: readonly { code: string; name: string; communityName?: string }[]): HTMLElement {
   const offered: Partial<Record<(typeof SHOP_FIELDS)[number], [string, string][]>> = {
     category: CATEGORIES.filter((c) => c !== '*').map((c) => [c, label('category', c)]),
-    grid: grids.map((g) => [g.code, g.communityName ? `${g.name}（${g.communityName}）` : g.name]),
+    grid: grids.map((g) => [g.code, shopGridChoice(g.name, g.communityName)]),
   };
   const controls = new Map<string, HTMLInputElement>();
   const inputs = SHOP_FIELDS.map((n) => {
@@ -900,16 +910,15 @@ export const registry: Screen = (query) => {
       const drawn = gridsSection();
       shownGrids.replaceWith(drawn);
       shownGrids = drawn;
-      const choice = ot('registry.postersGridChoice', { grid: saved.name, community: community.name, shops: String(shops) });
       const option = (list: Element | null, text: string): void => {
         const known = list?.querySelector<HTMLOptionElement>(`option[value="${CSS.escape(saved.code)}"]`);
         if (known) known.textContent = text;
         else list?.append(h('option', { value: saved.code }, text));
       };
-      option(lower.querySelector('select[name=poster_grid]'), choice);
+      option(lower.querySelector('select[name=poster_grid]'), posterGridChoice(saved.name, community.name, shops));
       const print = lower.querySelector<HTMLButtonElement>('[data-posters-grid]');
       if (print) print.disabled = false;
-      option(lower.querySelector('#shop-grid-choices'), `${saved.name}（${community.name}）`);
+      option(lower.querySelector('#shop-grid-choices'), shopGridChoice(saved.name, community.name));
     });
     const grids = gridRows();
     let shownGrids = gridsSection();
