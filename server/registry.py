@@ -309,6 +309,15 @@ def checked(
         raise bad_request(reason_of(e)) from None
 
 
+def one_line(field: str, value: str) -> str:
+    """`value`, which the registry keeps as one line (a name, an address, a code, a contact's 负责人): a 400 naming
+    `field`, Chinese first, for a line break or another control character in it (pasted from a spreadsheet's cell,
+    posters and exports would print it as it is)."""
+    if CONTROL.search(value):
+        raise bad_request(f"{field}: 不能含换行或控制字符。no line break or control character")
+    return value
+
+
 def contact_of(given: Any) -> dict[str, Any] | None:
     """A shop's `contact` as the office's form or API sends it, `{"name", "phone"}` (either may be empty or absent),
     as the shop stores it: the name trimmed, the phone as `clean_phone` writes it, None for no contact (null, or
@@ -324,8 +333,8 @@ def contact_of(given: Any) -> dict[str, Any] | None:
         if given.get(key) is not None and not isinstance(given[key], str):
             raise bad_request(f"contact.{key}: must be a string")
     name = str(given.get("name") or "").strip() or None
-    if name is not None and CONTROL.search(name):
-        raise bad_request("contact.name: 不能含换行或控制字符。no line break or control character")
+    if name is not None:
+        one_line("contact.name", name)
     phone = clean_phone(str(given.get("phone") or "")) or None
     if name is None and phone is None:
         return None

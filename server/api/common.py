@@ -10,10 +10,9 @@ from starlette.requests import Request
 from server.accounts import Accounts, require_role
 from server.auth import Principal
 from server.errors import bad_request
-from server.models.common import CONTROL
 from server.models.registry import shop_doc_id
 from server.office.reach import Reach
-from server.registry import Registry
+from server.registry import Registry, one_line
 
 
 def accounts_of(request: Request) -> Accounts:
@@ -78,10 +77,7 @@ def line_field(body: dict[str, Any], name: str, max_len: int = 200) -> str:
     """`text_field` for a one-line text the registry keeps and posters and exports print (a name, an address, a
     code): also a 400 for a line break or another control character in it (pasted from a spreadsheet's cell).
     Not for secrets: a password may hold what it likes."""
-    value = text_field(body, name, max_len)
-    if CONTROL.search(value):
-        raise bad_request(f"{name}: 不能含换行或控制字符。no line break or control character")
-    return value
+    return one_line(name, text_field(body, name, max_len))
 
 
 def only_fields(body: dict[str, Any], fields: Sequence[str]) -> None:
