@@ -26,6 +26,7 @@ from server.office.reach import Reach
 from server.registry import contact_of, no_grid_worker
 from server.store.protocol import Doc, Store
 from server.store.reads import docs_with_prefix
+from server.store.upsert import read
 
 SHOP_FIELDS: Final[tuple[str, ...]] = ("name", "address", "category")
 FILE_NAME_MAX: Final = 200
@@ -333,7 +334,7 @@ async def put_subdistrict(request: Request) -> Response:
     body = await read_object(request)
     only_fields(body, ("name",))
     registry = registry_of(request)
-    before = (await registry.subdistricts()).get(code)
+    before = ((await read(registry.store, subdistrict_doc_id(code))) or {}).get("name")  # not all the communities
     doc = await registry.save_subdistrict(code, line_field(body, "name", 64))
     if before != doc["name"]:  # reports and posters print the name: who changed it is kept
         detail = str(doc["name"]) if before is None else f"{before} to {doc['name']}"
