@@ -61,12 +61,16 @@ def too_large(reason: str = "the request entity is too large") -> CouchError:
 
 # What an unknown shop, grid, community or sub-district is answered, Chinese first (the office's screens show the part
 # in their language: `reasonIn` in pwa/src/i18n.ts): a code in the path is a 404, a field naming one a 400 naming it.
-KINDS: Final = {"shop": ("店铺", "shop"), "grid": ("网格", "grid"), "community": ("社区", "community")}
-KINDS_ALL: Final = {**KINDS, "subdistrict": ("街道", "sub-district")}
+KINDS: Final = {
+    "shop": ("店铺", "shop"),
+    "grid": ("网格", "grid"),
+    "community": ("社区", "community"),
+    "subdistrict": ("街道", "sub-district"),
+}
 
 
 def no_such(kind: str, code: str) -> CouchError:
-    """The 404 of an unknown `kind` (shop, grid, community): 没有编号为 S9 的店铺。No shop S9."""
+    """The 404 of an unknown `kind` (shop, grid, community, subdistrict): 没有编号为 S9 的店铺。No shop S9."""
     zh, en = KINDS[kind]
     return not_found(f"没有编号为 {code} 的{zh}。No {en} {code}.")
 
@@ -74,7 +78,7 @@ def no_such(kind: str, code: str) -> CouchError:
 def unknown_in(field: str, kind: str, code: str) -> CouchError:
     """The 400 of a field naming an unknown `kind` (shop, grid, community, subdistrict), the field first:
     grid: 没有编号为 g9 的网格。no grid g9"""
-    zh, en = KINDS_ALL[kind]
+    zh, en = KINDS[kind]
     return bad_request(f"{field}: 没有编号为 {code} 的{zh}。no {en} {code}")
 
 
