@@ -161,6 +161,7 @@ PhotoId = Annotated[StrictStr, reference("photo")]
 SelfCheckId = Annotated[StrictStr, reference("self_check")]
 RectificationId = Annotated[StrictStr, reference("rectification")]
 HazardId = Annotated[StrictStr, reference("hazard", rf"{ULID}-{KEY}", "<event ulid>-<item or finding id>")]
+AlarmId = Annotated[StrictStr, reference("alarm")]
 EventId = Annotated[
     StrictStr, matching(rf"{PARTITION}:[a-z][a-z0-9_]{{0,31}}:{ULID}", "an event id like S0001:patrol:<ulid>")
 ]

@@ -15,6 +15,7 @@ from server.models.common import (
     KEY,
     PARTITION,
     ULID,
+    AlarmId,
     Code,
     Count,
     Day,
@@ -118,6 +119,9 @@ class Hazard(ShopProjection):
     type: Literal["hazard"]
     status: Literal["open", "rectified", "closed", "overdue"]
     source: EventId  # the self-check or patrol that found it
+    # The alarm the source's submission raised, null when it raised none: what a phone concludes from when the hazard
+    # comes before the alarm. A hazard stored before the server wrote it (an older release) has none at all.
+    alarm: AlarmId | None = None
     item: ItemId
     finding: StrictStr | None = None  # the patrol finding id; null for a self-check answer
     severity: Severity
@@ -151,6 +155,8 @@ class Hazard(ShopProjection):
         expected = f"{self.shop}:hazard:{source_ulid}-{self.finding or self.item}"
         if self.id != expected:
             raise refuse(f"_id must be {expected}")
+        if self.alarm is not None and split_id(self.alarm)[0] != self.shop:
+            raise refuse("alarm must be an alarm of the same shop")
         if self.self_reported != (source_type == "self_check"):
             raise refuse("self_reported must be true exactly when the source is a self-check")
         if (self.status == "closed") != (self.closed_at is not None):

@@ -110,7 +110,10 @@ class HazardState:
             return R.day_of(self.rectifications[self.pending.id], rules)
         return as_of
 
-    def to_doc(self, shop: str, rules: Rules) -> dict[str, Any]:
+    def to_doc(self, shop: str, rules: Rules, alarm: str | None) -> dict[str, Any]:
+        """The hazard's document; `alarm`: the id of the alarm its source's submission raised, None when it raised
+        none (the projection's `alarms`), said on every hazard: the phones conclude from it, not from which of the
+        two reached them first (a `_bulk_docs` batch reaches a CouchDB cluster's changes feed in no promised order)."""
         steps = [{"status": s.status, "at": R.local(s.at, rules), "by": s.by, "event": s.event} for s in self.history]
         closed_at = self.verification.performed_at if self.status == "closed" and self.verification else None
         doc = {
@@ -120,6 +123,7 @@ class HazardState:
             "shop": shop,
             "status": self.status,
             "source": self.source,
+            "alarm": alarm,
             "item": self.item,
             "finding": self.finding,
             "severity": self.severity,

@@ -443,21 +443,25 @@ class _Projector:
         first, hazards, total = self.submissions.get(key, (check, [], 0))
         self.submissions[key] = (first, hazards + found, total + cost)
 
-    def alarms(self) -> list[dict[str, Any]]:
-        """An alarm for each submission whose deductions reach the threshold or that found a serious item. Its id
-        is that of the submission's first event with a new hazard: the modules' events may arrive in any order."""
+    def alarms(self) -> list[tuple[SelfCheck | Patrol, list[HazardState], int]]:
+        """The submissions whose deductions reach the threshold or that found a serious item, each an alarm: its
+        first event with a new hazard (whose id the alarm's carries: the modules' events may arrive in any order),
+        its new hazards and its cost."""
         return [
-            self._alarm_doc(check, found, cost)
+            (check, found, cost)
             for check, found, cost in self.submissions.values()
             if R.raises_alarm(
                 self.history.on(R.day_of(check.performed_at, self.rules)), cost, [h.severity for h in found]
             )
         ]
 
+    def _alarm_id(self, check: SelfCheck | Patrol) -> str:
+        return f"{self.code}:alarm:{check.key}"
+
     def _alarm_doc(self, check: SelfCheck | Patrol, found: list[HazardState], cost: int) -> dict[str, Any]:
         created_at = R.local(check.performed_at, self.rules)
         doc = {
-            "_id": f"{self.code}:alarm:{check.key}",
+            "_id": self._alarm_id(check),
             "type": "alarm",
             "schema": 1,
             "shop": self.code,
@@ -630,8 +634,12 @@ class _Projector:
     def documents(self) -> list[dict[str, Any]]:
         self._time_rules()
         docs = [self._ledger_doc(entry) for entry in self.entries.values()]
-        docs += [hazard.to_doc(self.code, self.rules) for hazard in self.hazards.values()]
-        docs += self.alarms()
+        alarms = self.alarms()
+        # Each hazard names its submission's alarm, or none: written with it, so no phone infers "none" from the
+        # hazards reaching it before the alarm.
+        raised = {hazard.id: self._alarm_id(check) for check, found, _ in alarms for hazard in found}
+        docs += [hazard.to_doc(self.code, self.rules, raised.get(hazard.id)) for hazard in self.hazards.values()]
+        docs += [self._alarm_doc(check, found, cost) for check, found, cost in alarms]
         docs.append(self._score())
         docs.append(self._rewards())
         return sorted(docs, key=lambda doc: str(doc["_id"]))

@@ -549,6 +549,56 @@ def test_an_alarm_the_rules_no_longer_raise_stays() -> None:
     assert not [w for w in plan.writes if w.get("_deleted")]
 
 
+def _alarm_of(event: dict[str, Any]) -> str:
+    """The id of the alarm a submission whose first event is `event` raises."""
+    return f"{SHOP}:alarm:{str(event['_id']).rsplit(':', 1)[1]}"
+
+
+def _alarm_named(docs: list[dict[str, Any]]) -> dict[str, str | None]:
+    """Each hazard's `alarm`, by hazard id (a KeyError where one does not say)."""
+    return {str(doc["_id"]): doc["alarm"] for doc in of_type(docs, "hazard")}
+
+
+def test_a_hazard_names_the_alarm_its_submission_raised_or_none() -> None:
+    """What a grid worker's phone concludes from when the hazards of its patrol come down before the alarm (a
+    CouchDB cluster's changes feed keeps no order within a `_bulk_docs`): each hazard says which alarm its
+    submission raised, or that it raised none, whatever order the events came in."""
+    serious = patrol("2026-03-02 10:00", finding("f1", "gas_safe", "serious", "2026-03-03"))
+    assert _alarm_named(project([serious], "2026-03-02")) == {hazard_id(serious, "f1"): _alarm_of(serious)}
+    major = patrol("2026-03-02 10:00", finding("f1", "escape_route", "major", "2026-03-10"))
+    assert _alarm_named(project([major], "2026-03-02")) == {hazard_id(major, "f1"): None}
+    owner = self_check("2026-03-02 09:00", "open_flame")
+    assert _alarm_named(project([owner], "2026-03-02")) == {hazard_id(owner, "open_flame"): _alarm_of(owner)}
+    # A submission of two modules: every hazard names its one alarm, under its first event's id, in any order.
+    events = _two_modules("10:00", "10:00")
+    expected = {hazard_id(events[0], "f1"): _alarm_of(events[0]), hazard_id(events[1], "f2"): _alarm_of(events[0])}
+    assert _alarm_named(project(events, "2026-03-02")) == expected
+    assert project(events[::-1], "2026-03-02") == project(events, "2026-03-02")
+    # Its second module alone (the first not received yet) raises none: its hazard says so until the first comes.
+    assert _alarm_named(project(events[1:], "2026-03-02")) == {hazard_id(events[1], "f2"): None}
+
+
+def test_a_hazard_found_again_names_its_own_sources_alarm_not_the_later_patrols() -> None:
+    """A later patrol that finds an unresolved hazard again adds no hazard and raises no alarm: the hazard it joined
+    still names the alarm of the submission that found it, and the later patrol's new hazard its own (none here)."""
+    first = patrol("2026-03-02 10:00", finding("f1", "open_flame", "serious", "2026-03-03"))
+    again = patrol(
+        "2026-03-02 11:00",
+        finding("f1", "open_flame", "serious", "2026-03-03"),
+        finding("f2", "other", "general", "2026-03-09"),
+    )
+    docs = project([first, again], "2026-03-02")
+    [alarm] = of_type(docs, "alarm")
+    assert _alarm_named(docs) == {hazard_id(first, "f1"): alarm["_id"], hazard_id(again, "f2"): None}
+    assert one(docs, hazard_id(first, "f1"))["aliases"] == [hazard_id(again, "f1")]
+    # Merged into an owner's older self-check that arrived late: the hazard is the self-check's, with its alarm.
+    older = self_check("2026-03-02 09:00", "open_flame")
+    docs = project([first, older], "2026-03-02")
+    [merged] = of_type(docs, "hazard")
+    [alarm] = of_type(docs, "alarm")
+    assert merged["aliases"] == [hazard_id(first, "f1")] and merged["alarm"] == alarm["_id"] == _alarm_of(older)
+
+
 def test_a_scoring_year_starts_at_100() -> None:
     assert score(project([], "2026-05-01"))["points"] == 100
     docs = project([self_check("2026-12-30 10:00", "wiring_ok")], "2027-01-05")
