@@ -20,8 +20,9 @@ export interface Saved {
 }
 
 /** How the phone knows the server took the documents and answered none (a patrol's alarm the server did not raise:
- *  its rules changed, or it saw the findings otherwise): what else it derives from them is on the phone (`taken`),
- *  asked again at each change of a document whose id starts with `under`; and what the notice says then. */
+ *  its rules changed, or it saw the findings otherwise): what else it derives from them is on the phone and says so
+ *  (`taken`; not its coming before the answer, which a CouchDB cluster does not promise), asked again at each change
+ *  of a document whose id starts with `under`; and what the notice says then. */
 export interface NoAnswer {
   under: string;
   taken: () => Promise<boolean>;

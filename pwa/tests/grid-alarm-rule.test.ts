@@ -174,4 +174,47 @@ describe("a patrol's alarm before the server has it", () => {
     const projected = { ...open, _id: `S0001:hazard:${ULID}-open_flame`, source: `S0001:patrol:${ULID}`, found_at: AT };
     expect(alarmed(file(patrol([finding('open_flame', 'serious')]), projected))).toEqual([]);
   });
+
+  it("is still to come while the server's hazards of the patrol name it and it has not come down", () => {
+    // A CouchDB cluster sends the documents of one write in no promised order: the hazards before the alarm.
+    const modules = [patrol([finding('escape_route', 'major')]), patrol([finding('rcd_installed', 'major')], '01M7YN07V8XQJ7JEF02Y1DNS11')];
+    const back = (p: PatrolDoc, alarm: string | null | undefined): HazardDoc => ({
+      _id: `S0001:hazard:${p._id.split(':')[2]}-${p.findings![0]!.id}`,
+      type: 'hazard',
+      shop: 'S0001',
+      status: 'open',
+      source: p._id,
+      ...(alarm === undefined ? {} : { alarm }),
+      item: p.findings![0]!.item,
+      severity: 'major',
+      self_reported: false,
+      found_at: AT,
+      deadline: '2026-12-05',
+      cost: 5,
+    });
+    const named = `S0001:alarm:${ULID}`;
+    const waiting = file(...modules, ...modules.map((p) => back(p, named)));
+    expect(pendingAlarms(waiting, district())).toEqual([
+      {
+        patrols: modules.map((p) => p._id),
+        performed_at: AT,
+        items: modules.map((p) => ({ item: p.findings![0]!.item, severity: 'major', hazard: back(p, named)._id, patrol: p._id })),
+        cost: 10,
+      },
+    ]);
+    expect(dueAt(waiting, NOW, district())).toMatchObject({ pendingAlarms: 1, openAlarms: 0 });
+    // The server's word, whatever the phone's rules say (a threshold of 15 here: two majors would raise none).
+    expect(alarmed(waiting, district([{ ...V1, alarm_threshold: 15 }]))).toEqual([['escape_route', 'rcd_installed']]);
+    // Come down, it takes their place.
+    expect(dueAt(file(...modules, ...modules.map((p) => back(p, named)), serverAlarm(ULID)), NOW, district())).toMatchObject({
+      pendingAlarms: 0,
+      openAlarms: 1,
+    });
+    // Hazards saying the server raised none, or from a server that did not say (as before): nothing to come.
+    expect(alarmed(file(...modules, ...modules.map((p) => back(p, null))))).toEqual([]);
+    expect(alarmed(file(...modules, ...modules.map((p) => back(p, undefined))))).toEqual([]);
+    // A self-check's hazard naming its alarm is no patrol's: the phone promises none for it.
+    const own = { ...back(modules[0]!, named), source: `S0001:self_check:${ULID}`, self_reported: true };
+    expect(alarmed(file(own))).toEqual([]);
+  });
 });

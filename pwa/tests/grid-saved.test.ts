@@ -168,6 +168,21 @@ function alarmComesDown(ids: string[]): void {
   for (const follower of [...phone.followers]) follower({ id: alarm._id });
 }
 
+/** The server's hazard of the patrol's open flame; `alarm`: the alarm it names, null for none, undefined for a hazard
+ *  of a server that did not say. */
+function serverHazard(patrolId: string, alarm: string | null | undefined): HazardDoc {
+  const hazard: HazardDoc = {
+    ...HAZARD,
+    _id: `${patrolId.replace(':patrol:', ':hazard:')}-open_flame`,
+    source: patrolId,
+    item: 'open_flame',
+    status: 'open',
+    severity: 'serious',
+    found_at: new Date().toISOString(),
+  };
+  return alarm === undefined ? hazard : { ...hazard, alarm };
+}
+
 /** A hazard of the server's projection comes down by replication. */
 function hazardComesDown(hazard: HazardDoc): void {
   (phone.db as FakeLocalDb).write(hazard);
@@ -211,13 +226,43 @@ describe('the shop list after a patrol is saved', () => {
     expect(said(list)).toBe('巡查已上传，已向安监所报警。');
   });
 
-  it('says no alarm was raised once the server sent back the patrol\'s hazards without one (its rules changed)', async () => {
+  it('keeps the alarm on its way when the server\'s hazards come down before it and name it, as the e-file does', async () => {
+    // A CouchDB cluster sends the documents of one write in no promised order: the patrol's hazard, then its alarm.
+    const list = await patrol('open_flame');
+    const notice = list.querySelector<HTMLElement>('[data-flash]')!;
+    const heard: string[] = [];
+    new MutationObserver(() => heard.push(notice.textContent ?? '')).observe(notice, { childList: true, characterData: true, subtree: true });
+    const ids = uploaded();
+    await vi.waitFor(() => expect(said(list)).toBe('巡查已上传，报警即将送达安监所。'));
+    const patrolId = ids.find((id) => id.includes(':patrol:'))!;
+    hazardComesDown(serverHazard(patrolId, patrolId.replace(':patrol:', ':alarm:')));
+    // The shop's e-file still says the alarm is on its way (not a file without it), and so does the notice.
+    const { efileView } = await import('../src/grid/efile');
+    const efile = efileView('S0001').node;
+    await vi.waitFor(() => expect(efile.querySelector('[data-alarm-pending]')?.textContent).toContain('巡查已上传，报警即将送达安监所。'));
+    expect(efile.querySelector(`[data-hazard="${patrolId.replace(':patrol:', ':hazard:')}-open_flame"]`)).not.toBeNull();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(said(list)).toBe('巡查已上传，报警即将送达安监所。');
+    expect(notice.dataset.saved).toBe('uploaded');
+    alarmComesDown(ids);
+    await vi.waitFor(() => expect(said(list)).toBe('巡查已上传，已向安监所报警。'));
+    phone.redraw?.();
+    await vi.waitFor(() => expect(efile.querySelector('li.g-alarm[data-status="open"]')).not.toBeNull());
+    expect(efile.querySelector('[data-alarm-pending]')).toBeNull();
+    // Never, meanwhile, that no alarm was raised.
+    expect(heard.filter((text) => text.includes('未触发报警'))).toEqual([]);
+  });
+
+  it.each([
+    ['saying it raised none', null],
+    ['from a server that did not say yet (an older release): as before', undefined],
+  ])('says no alarm was raised once the server sent back the patrol\'s hazards without one (its rules changed), %s', async (_, alarm) => {
     const list = await patrol('open_flame');
     const ids = uploaded();
     await vi.waitFor(() => expect(said(list)).toBe('巡查已上传，报警即将送达安监所。'));
     // The server projected the patrol by rules the phone did not have yet: its hazard, and no alarm.
     const patrolId = ids.find((id) => id.includes(':patrol:'))!;
-    hazardComesDown({ ...HAZARD, _id: `${patrolId.replace(':patrol:', ':hazard:')}-open_flame`, source: patrolId, item: 'open_flame', status: 'open', severity: 'serious', found_at: new Date().toISOString() });
+    hazardComesDown(serverHazard(patrolId, alarm));
     await vi.waitFor(() => expect(said(list)).toBe('巡查已上传，隐患已录入；未触发报警。'));
     expect(list.querySelector<HTMLElement>('[data-flash]')!.dataset.saved).toBe('unanswered');
     const { efileView } = await import('../src/grid/efile');

@@ -90,6 +90,10 @@ export interface HazardDoc extends Doc {
   shop: string;
   status: HazardStatus;
   source: string;
+  /** The alarm the source's submission raised (`{shop}:alarm:{ulid}`), or null: it raised none. What the phone
+   *  concludes from when the hazard comes before the alarm (../due `raisedNone`, `pendingAlarms`); absent on a hazard the server
+   *  projected before it said (an older release): taken as naming none, as it was before. */
+  alarm?: string | null;
   item: string;
   finding?: string | null;
   severity: Severity;

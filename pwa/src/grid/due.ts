@@ -117,15 +117,33 @@ function serverHazardIds(file: ShopFile): Set<string> {
 
 /**
  * Whether the server's projection of the patrols `ids` is on the phone: each finding of theirs is a hazard the server
- * sent back, or named by one it merged the finding into. The server derives them with the alarm, in one write (its
- * alarm's id sorts first): once they are here without the alarm, the server raised none. False while one of the
- * patrols is not on the phone, or none of them found anything (then nothing tells).
+ * sent back, or named by one it merged the finding into. False while one of the patrols is not on the phone, or none
+ * of them found anything (then nothing tells).
  */
 export function projected(file: ShopFile, ids: readonly string[]): boolean {
   const patrols = ids.map((id) => file.patrols.find((p) => p._id === id));
   if (patrols.some((p) => !p) || !patrols.some((p) => p?.findings?.length)) return false;
   const known = serverHazardIds(file);
   return patrols.every((p) => (p!.findings ?? []).every((f) => known.has(findingHazardId(file, p!, f.id))));
+}
+
+/**
+ * The alarm the server says the patrols `ids` (one submission) raised: named by one of their hazards on the phone
+ * (`alarm`), whether that alarm is here yet or not; null while none of them names one. A CouchDB cluster sends the
+ * documents of one write in no promised order: the hazards may come before the alarm, and say that it comes.
+ */
+function alarmNamed(file: ShopFile, ids: readonly string[]): string | null {
+  const sources = new Set(ids);
+  return file.hazards.find((h) => sources.has(h.source) && h.alarm)?.alarm ?? null;
+}
+
+/**
+ * Whether the server says the patrols `ids` raised no alarm: its projection of them is here (`projected`) and none of
+ * their hazards names one; a finding merged into an older hazard adds none of theirs (that hazard's alarm is its own
+ * source's), and a hazard projected before the server said (no `alarm` at all) names none, as it was taken before.
+ */
+export function raisedNone(file: ShopFile, ids: readonly string[]): boolean {
+  return projected(file, ids) && alarmNamed(file, ids) === null;
 }
 
 /**
@@ -254,11 +272,35 @@ export function pendingVisits(file: ShopFile, district: District = NO_DISTRICT):
   return pending;
 }
 
-/** The alarms this phone's patrols will raise (`pendingVisits` that alarm). */
+/** The alarms this phone's patrols will raise (`pendingVisits` that alarm), and those the server's hazards of a patrol
+ *  say it raised that are not on the phone yet (`awaitedAlarms`). */
 export function pendingAlarms(file: ShopFile, district: District = NO_DISTRICT): PendingAlarm[] {
-  return pendingVisits(file, district)
+  const pending = pendingVisits(file, district)
     .filter((visit) => visit.alarm !== null)
     .map(({ patrols, performed_at, items, cost }) => ({ patrols, performed_at, items, cost }));
+  const covered = new Set(pending.flatMap((alarm) => alarm.patrols));
+  return [...pending, ...awaitedAlarms(file).filter((alarm) => !alarm.patrols.some((id) => covered.has(id)))];
+}
+
+/**
+ * The alarms the server's hazards of patrols name (`alarm`) that have not come down yet: the hazards came first (a
+ * CouchDB cluster sends one write's documents in no promised order), and the alarm is still to come, as it was while
+ * the hazards were provisional (the e-file's 报警待上传 · 巡查已上传，报警即将送达安监所). Its items are the hazards
+ * naming it; its cost theirs (without false self-reports: not shown).
+ */
+function awaitedAlarms(file: ShopFile): PendingAlarm[] {
+  const here = new Set(file.alarms.map((a) => a._id));
+  const named = new Map<string, HazardDoc[]>();
+  for (const hazard of file.hazards) {
+    if (hazard.self_reported || !hazard.alarm || here.has(hazard.alarm)) continue;
+    named.set(hazard.alarm, [...(named.get(hazard.alarm) ?? []), hazard]);
+  }
+  return [...named.values()].map((found) => ({
+    patrols: [...new Set(found.map((h) => h.source))].sort(),
+    performed_at: found[0]!.found_at,
+    items: found.map((h) => ({ item: h.item, severity: h.severity, hazard: h._id, patrol: h.source })),
+    cost: found.reduce((sum, h) => sum + h.cost, 0),
+  }));
 }
 
 /** Whether the shop's latest self-check before `at` (of any module) declared `item` in order. */

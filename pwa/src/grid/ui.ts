@@ -3,7 +3,7 @@ import { h, type Child } from '../dom';
 import { getLang } from '../i18n';
 import { splitId, type Severity, type TemplateDoc } from './docs';
 import { loadShopFile } from './data';
-import { dayOf, projected } from './due';
+import { dayOf, raisedNone } from './due';
 import { gt, type GridKey } from './i18n';
 import { savedNotice, type Saved, type UploadStage } from '../flash';
 import { thumbImage as sharedThumb } from '../thumb-image';
@@ -95,9 +95,11 @@ export function notice(text: string, tone: Tone = 'muted', attrs: Record<string,
 /** What the grid's forms say of what they saved as the upload goes (../flash). A patrol that raises an alarm
  *  (`alarms`, as its form's summary promised) says, once up, that the alarm is on its way, in the shop's e-file's
  *  words (./efile `alarm.pendingSent`); and that the office was alarmed once the server's alarm, named after one of
- *  its patrols (../due `pendingVisits`), is on the phone: where the e-file's card says 待处理 too. Where the server's
- *  hazards of the patrols come down without it (the server's rules or its view of the shop differ from the phone's),
- *  the server raised none: the notice says so, as the e-file stops promising it. */
+ *  its patrols (../due `pendingVisits`), is on the phone: where the e-file's card says 待处理 too. The server's hazards
+ *  of the patrols may come down before it (a CouchDB cluster keeps no order within one write): a hazard that names
+ *  the alarm keeps the notice saying it is on its way, as the e-file's card does (../due `pendingAlarms`). Where they
+ *  are all here and name none (the server's rules or its view of the shop differ from the phone's: ../due
+ *  `raisedNone`), the server raised none: the notice says so, as the e-file stops promising it. */
 const SAVED_TEXT: Record<'patrol' | 'verify', Record<UploadStage, GridKey>> = {
   patrol: { offline: 'patrol.saved', uploading: 'patrol.savedUploading', uploaded: 'patrol.uploaded' },
   verify: { offline: 'verify.saved', uploading: 'verify.savedUploading', uploaded: 'verify.uploaded' },
@@ -112,12 +114,12 @@ export function savedRecords(kind: 'patrol' | 'verify', ids: readonly string[], 
     answer: {
       ids: ids.map((id) => `${shop}:alarm:${splitId(id)[2]}`),
       text: () => gt('patrol.uploadedAlarm'),
-      // The server's hazards of the patrols (./due `projected`) came down without the alarm: it raised none.
+      // The server's hazards of the patrols (./due `projected`) came down saying it raised none.
       none: {
         under: `${shop}:hazard:`,
         taken: async () => {
           const file = await loadShopFile(shop);
-          return !!file && projected(file, ids);
+          return !!file && raisedNone(file, ids);
         },
         text: () => gt('patrol.uploadedNoAlarm'),
       },
