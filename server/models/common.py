@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from importlib.resources import files
 from typing import Annotated, Any, ClassVar, Final, Literal
@@ -194,7 +195,7 @@ class Doc(Part):
         if isinstance(data, dict) and not COUCH_FIELDS.isdisjoint(data):
             declared = {field.alias or name for name, field in cls.model_fields.items()}
             if cls.attachments_refused and data.get("_attachments") and "_attachments" not in declared:
-                raise refuse("_attachments: only photo documents carry attachments")
+                raise refuse("_attachments: 只有照片记录可以带附件。only photo documents carry attachments")
             return {k: v for k, v in data.items() if k not in COUCH_FIELDS or k in declared}
         return data
 
@@ -207,9 +208,10 @@ class Doc(Part):
         return split_id(self.id)[2]
 
     def check_id(self, pattern: str, form: str) -> None:
-        """Refuse unless `_id` fully matches `pattern` (`form` is how the message spells it)."""
+        """Refuse unless `_id` fully matches `pattern` (`form` is how the message spells it); its own kind of error,
+        which `reasons_zh` says in Chinese."""
         if not re.fullmatch(pattern, self.id):
-            raise refuse(f"_id must have the form {form}")
+            raise PydanticCustomError("id_form", f"_id must have the form {form}")
 
     def to_doc(self) -> dict[str, Any]:
         """The JSON-ready document (aliases, ISO strings), as stored and replicated."""
@@ -256,3 +258,85 @@ def _describe(kind: str, loc: tuple[int | str, ...], msg: str) -> str:
 def describe(kind: str, loc: tuple[int | str, ...], msg: str) -> str:
     """One error of `reason_of`, for a caller that words some of them itself."""
     return _describe(kind, loc, msg)
+
+
+# What each kind of refusal says in Chinese, before its English (`reasons_zh`); a kind not here says `_ZH_OTHER`.
+_ZH: Final = {
+    "extra_forbidden": "不认识的字段",
+    "missing": "缺少此字段",
+    "model_type": "须为 JSON 对象",
+    "dict_type": "须为 JSON 对象",
+    "list_type": "须为列表",
+    "tuple_type": "须为列表",
+    "string_type": "须为文字",
+    "bool_type": "须为 true 或 false",
+    "int_type": "须为整数",
+    "float_type": "须为数字",
+    "literal_error": "不是允许的取值",
+    "string_too_short": "不能为空",
+    "datetime": "须为带时区的时间，如 2026-11-28T09:30:00+08:00",
+    "naive_datetime": "时间须带时区，如 +08:00",
+    "timezone_aware": "时间须带时区，如 +08:00",
+    "date": "须为日期，如 2026-12-05",
+    "schema": "格式版本须为 1",
+    "id_form": "记录编号的格式不对",
+    "document": "记录须为 JSON 对象",
+    "document_type": "不是可以提交的记录类型",
+    "answer_value": "答案须为 true、false、整数或 na（不适用）",
+}
+_ZH_OTHER: Final = "格式不符合要求"
+_CJK: Final = re.compile("[\u4e00-\u9fff]")
+
+
+def _zh(kind: str, ctx: dict[str, Any]) -> str:
+    if kind == "string_too_long":
+        return f"最多 {ctx.get('max_length')} 个字"
+    if kind == "too_long":
+        return f"最多 {ctx.get('max_length')} 项"
+    if kind == "too_short":
+        return f"至少 {ctx.get('min_length')} 项"
+    if kind == "greater_than_equal":
+        return f"不能小于 {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"不能大于 {ctx.get('le')}"
+    return _ZH.get(kind, _ZH_OTHER)
+
+
+# What an office editor's form (the checklist, the rules) says of a refused field in its own words; None: as written.
+EditorWords = Callable[[str, tuple[int | str, ...], Mapping[str, Any], str], str | None]
+
+
+def editor_reason(exc: ValidationError, said: EditorWords, limit: int = 3) -> str:
+    """A document an office editor refused, each field's error Chinese first in the editor's words (`said`), with
+    the field's path for the form and the English in brackets (`items: 至少要有 1 个检查项（items: list should ...）`),
+    joined by "; " (the form shows each at its field; `reasonIn` in pwa/src/i18n.ts the screen's part). The model's
+    own refusals are written so already and are said as they are."""
+    errors = exc.errors(include_url=False, include_input=False)
+    parts = []
+    for error in errors[:limit]:
+        english = describe(error["type"], error["loc"], error["msg"])
+        words = said(error["type"], error["loc"], error.get("ctx") or {}, error["msg"])
+        path = path_of(error["loc"])
+        parts.append(f"{path}: {words}（{english}）" if words and path else english)
+    if len(errors) > limit:
+        parts.append(f"还有 {len(errors) - limit} 处（and {len(errors) - limit} more）")
+    return "; ".join(parts) or "invalid document"
+
+
+def reasons_zh(exc: ValidationError, limit: int = 3) -> list[str]:
+    """`reason_of`'s reasons, each Chinese first with its English after the last 。, the field's name in front
+    (`score: 不认识的字段。unknown field (not part of wire format v1)`), for `errors.joined` to make one of: what a
+    device is told of a document it sent malformed (`reasonIn` in pwa/src/i18n.ts shows the screen's part). A
+    refusal of our own written so already is said as it is."""
+    errors = exc.errors(include_url=False, include_input=False)
+    said = []
+    for error in errors[:limit]:
+        kind, loc, msg = error["type"], error["loc"], error["msg"]
+        if _CJK.search(msg):
+            said.append(_describe(kind, loc, msg))
+            continue
+        path, english = path_of(loc), _describe(kind, (), msg)
+        said.append(f"{path + ': ' if path else ''}{_zh(kind, error.get('ctx') or {})}。{english}")
+    if len(errors) > limit:
+        said.append(f"还有 {len(errors) - limit} 处。and {len(errors) - limit} more")
+    return said

@@ -87,10 +87,15 @@ class EventDoc(Doc):
     def _check_event_id(self) -> Self:
         self.check_id(rf"{PARTITION}:{self.type}:{ULID}", f"{{shop}}:{self.type}:{{ulid}} (a 26-character ULID)")
         if self.partition != self.shop:
-            raise refuse(f"shop '{self.shop}' must equal the id's partition '{self.partition}'")
+            raise refuse(
+                f"shop: 店铺 {self.shop} 与记录编号中的店铺 {self.partition} 不一致。"
+                f"'{self.shop}' must equal the id's partition '{self.partition}'"
+            )
         for ref in self.references():
             if split_id(ref)[0] != self.shop:
-                raise refuse(f"{ref} belongs to another shop than {self.shop}")
+                raise refuse(
+                    f"引用的记录 {ref} 属于其他店铺，不属于 {self.shop}。{ref} belongs to another shop than {self.shop}"
+                )
         return self
 
     @property
@@ -135,7 +140,10 @@ class ChecklistEvent(EventDoc):
     def _check_photo_count(self) -> Self:
         count = len(self.photo_ids())
         if count > MAX_PHOTOS_PER_CHECK:
-            raise refuse(f"{count} photos; a check carries at most {MAX_PHOTOS_PER_CHECK}")
+            raise refuse(
+                f"一次检查最多 {MAX_PHOTOS_PER_CHECK} 张照片，这次有 {count} 张。"
+                f"{count} photos; a check carries at most {MAX_PHOTOS_PER_CHECK}"
+            )
         return self
 
     def photo_ids(self) -> list[str]:
@@ -163,7 +171,7 @@ class Patrol(ChecklistEvent):
     def _check_findings(self) -> Self:
         ids = [finding.id for finding in self.findings]
         if len(set(ids)) != len(ids):
-            raise refuse("findings: every finding needs its own id")
+            raise refuse("findings: 每个发现的问题须有自己的编号。every finding needs its own id")
         day = self.performed_at.date()
         for finding in self.findings:
             if finding.deadline < day:
@@ -193,7 +201,7 @@ class Rectification(EventDoc):
     @model_validator(mode="after")
     def _check_evidence(self) -> Self:
         if not self.photos and not self.note.strip():
-            raise refuse("a rectification needs a photo or a note")
+            raise refuse("整改须有照片或说明。a rectification needs a photo or a note")
         return self
 
     def references(self) -> list[str]:
@@ -258,13 +266,21 @@ class Photo(EventDoc):
     @model_validator(mode="after")
     def _check_attachment(self) -> Self:
         if len(self.attachments) != 1:
-            raise refuse(f"_attachments: a photo has exactly one attachment ({' or '.join(PHOTO_TYPES)})")
+            raise refuse(
+                "_attachments: 照片记录须有且只有一张图片。"
+                f"a photo has exactly one attachment ({' or '.join(PHOTO_TYPES)})"
+            )
         [(name, attachment)] = self.attachments.items()
         expected = PHOTO_TYPES.get(name)
         if expected is None:
-            raise refuse(f"_attachments: '{name}' is not one of {', '.join(PHOTO_TYPES)}")
+            raise refuse(
+                f"_attachments: 图片名须为 {'、'.join(PHOTO_TYPES)}。'{name}' is not one of {', '.join(PHOTO_TYPES)}"
+            )
         if attachment.content_type != expected:
-            raise refuse(f"_attachments: {name} must have content_type {expected}, not {attachment.content_type}")
+            raise refuse(
+                "_attachments: 图片的类型与名称不符。"
+                f"{name} must have content_type {expected}, not {attachment.content_type}"
+            )
         size = attachment.size()
         if size is not None and size > MAX_PHOTO_BYTES:
             raise refuse(
@@ -275,7 +291,7 @@ class Photo(EventDoc):
             try:
                 base64.b64decode(attachment.data, validate=True)
             except ValueError:
-                raise refuse(f"_attachments: the data of {name} is not base64") from None
+                raise refuse(f"_attachments: 图片数据不是 base64 编码。the data of {name} is not base64") from None
         return self
 
     @property

@@ -10,12 +10,13 @@ live at `district:rules`, a frozen copy of every published version at `district:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
-from typing import Final, Literal, Self
+from typing import Any, Final, Literal, Self
 
-from pydantic import Field, StrictBool, StrictStr, model_validator
+from pydantic import Field, StrictBool, StrictStr, ValidationError, model_validator
 
-from server.models.common import Count, Day, Doc, Part, Severity, Version, load_data, refuse
+from server.models.common import Count, Day, Doc, Part, Severity, Version, editor_reason, load_data, refuse
 
 RULES_ID: Final = "district:rules"
 
@@ -74,3 +75,29 @@ class Rules(Doc):
 def default_rules() -> Rules:
     """Version 1: SPEC's defaults."""
     return Rules.model_validate(load_data("rules.json"))
+
+
+# How the rules form's refusals of a field read in Chinese, before the English in brackets (`rules_reason`).
+_SAID: Final = {
+    "int_type": "须为整数",  # a boolean or a fraction too: JSON's true is no 1, and 1.5 points no whole number
+    "bool_type": "须为 是 或 否",
+    "string_type": "须为文字",
+    "missing": "必须填写",
+    "extra_forbidden": "不是检查规则的字段",
+    "model_type": "须为一组数值",
+    "date": "须为日期，如 2026-12-05",
+}
+
+
+def _said(kind: str, loc: tuple[int | str, ...], ctx: Mapping[str, Any], msg: str) -> str | None:
+    if kind == "greater_than_equal":
+        return f"不能小于 {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"不能超过 {ctx.get('le')}"
+    return _SAID.get(kind)
+
+
+def rules_reason(exc: ValidationError, limit: int = 3) -> str:
+    """A refused rules document in the words of the office's rules form: `editor_reason`
+    (`start_points: 须为整数（start_points: must be a whole number）`)."""
+    return editor_reason(exc, _said, limit)

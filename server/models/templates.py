@@ -25,7 +25,7 @@ from server.models.common import (
     Severity,
     Text,
     Version,
-    describe,
+    editor_reason,
     load_data,
     path_of,
     refuse,
@@ -186,19 +186,8 @@ def _said(kind: str, loc: tuple[int | str, ...], ctx: Mapping[str, object], msg:
 
 
 def template_reason(exc: ValidationError, limit: int = 3) -> str:
-    """A refused checklist, Chinese first, in the words of the office's editor (检查项, 适用店铺类别, 编号), each with
-    the field's path for the form and the English after it: `items: 至少要有 1 个检查项（items: list should ...）`.
-    The model's own refusals are written so already."""
-    errors = exc.errors(include_url=False, include_input=False)
-    parts = []
-    for error in errors[:limit]:
-        english = describe(error["type"], error["loc"], error["msg"])
-        said = _said(error["type"], error["loc"], error.get("ctx") or {}, error["msg"])
-        path = path_of(error["loc"])
-        parts.append(f"{path}: {said}（{english}）" if said and path else english)
-    if len(errors) > limit:
-        parts.append(f"还有 {len(errors) - limit} 处（and {len(errors) - limit} more）")
-    return "; ".join(parts) or "invalid document"
+    """A refused checklist in the words of the office's editor (检查项, 适用店铺类别, 编号): `editor_reason`."""
+    return editor_reason(exc, _said, limit)
 
 
 def check_answers(template: Template, answers: Mapping[str, Answer]) -> list[str]:
@@ -207,25 +196,32 @@ def check_answers(template: Template, answers: Mapping[str, Answer]) -> list[str
     for key, answer in answers.items():
         item = template.item(key)
         if item is None:
-            problems.append(f"answers.{key}: not an item of {template.template_id} v{template.version}")
+            problems.append(
+                f"answers.{key}: 检查表 {template.template_id} 第 {template.version} 版没有这一项。"
+                f"not an item of {template.template_id} v{template.version}"
+            )
             continue
         value = answer.value
         if value == NOT_APPLICABLE and item.answer == "yes_no" and not item.not_applicable:
             problems.append(
-                f'answers.{key}.value: must be true or false; this item cannot be answered "na" (not applicable)'
+                f"answers.{key}.value: 这一项须回答是或否，不能答不适用。"
+                'must be true or false; this item cannot be answered "na" (not applicable)'
             )
         elif item.answer == "yes_no" and not isinstance(value, bool) and value != NOT_APPLICABLE:
-            problems.append(f"answers.{key}.value: must be true or false")
+            problems.append(f"answers.{key}.value: 这一项须回答是或否。must be true or false")
         elif item.answer == "number" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            problems.append(f"answers.{key}.value: must be a whole number ≥ 0")
+            problems.append(f"answers.{key}.value: 这一项须填不小于 0 的整数。must be a whole number ≥ 0")
         # An item that does not apply has nothing to photograph (no extinguisher, no gas).
         if item.photo_required and not answer.photos and value != NOT_APPLICABLE:
             problems.append(f"answers.{key}.photos: “{item.label_zh}”须拍照。this item needs a photo")
         if len(answer.note) > MAX_NOTE:
-            problems.append(f"answers.{key}.note: longer than {MAX_NOTE} characters")
+            problems.append(f"answers.{key}.note: 备注最多 {MAX_NOTE} 个字。longer than {MAX_NOTE} characters")
     photos = sum(len(answer.photos) for answer in answers.values())
     if photos > MAX_PHOTOS_PER_CHECK:
-        problems.append(f"answers: {photos} photos; a check carries at most {MAX_PHOTOS_PER_CHECK}")
+        problems.append(
+            f"answers: 一次检查最多 {MAX_PHOTOS_PER_CHECK} 张照片，这次有 {photos} 张。"
+            f"{photos} photos; a check carries at most {MAX_PHOTOS_PER_CHECK}"
+        )
     return problems
 
 
@@ -233,7 +229,7 @@ def check_event(template: Template, event: ChecklistEvent) -> list[str]:
     """Problems with a self-check or patrol against `template`, which must be the version the event names."""
     if (event.template, event.template_version) != (template.template_id, template.version):
         wanted = f"{template.template_id} v{template.version}"
-        return [f"template: {event.template} v{event.template_version} is not {wanted}"]
+        return [f"template: 检查表的版本不符。{event.template} v{event.template_version} is not {wanted}"]
     problems = check_answers(template, event.answers)
     # The app answers every item before it lets a check be sent; one that answers a few would earn a week's
     # self-check (+2) or pass for a patrol without looking at the rest.
@@ -248,7 +244,10 @@ def check_event(template: Template, event: ChecklistEvent) -> list[str]:
     findings = event.findings if isinstance(event, Patrol) else ()
     for finding in findings:
         if finding.item not in known:
-            problems.append(f"findings.{finding.id}.item: {finding.item} is not an item of {template.template_id}")
+            problems.append(
+                f"findings.{finding.id}.item: 检查表 {template.template_id} 没有 {finding.item} 这一项。"
+                f"{finding.item} is not an item of {template.template_id}"
+            )
     return problems
 
 

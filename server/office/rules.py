@@ -21,8 +21,7 @@ from pydantic import ValidationError
 from server.errors import CouchError, bad_request, conflict, not_found
 from server.ids import new_ulid
 from server.importer import CATEGORIES, CATEGORY_CODES
-from server.models.common import reason_of
-from server.models.rules import RULES_ID, Rules, default_rules
+from server.models.rules import RULES_ID, Rules, default_rules, rules_reason
 from server.models.templates import ALL_CATEGORIES, DEFAULT_TEMPLATE_ID, Template, default_template, template_reason
 from server.registry import Registry
 from server.store.protocol import AllDocsQuery, Doc, Store
@@ -42,8 +41,11 @@ def _body(doc: Doc) -> Doc:
 
 def _base_version(body: dict[str, Any], current: int) -> None:
     """An optional `version` in the body names the version the edit started from: a stale one is a conflict, said
-    Chinese first with the English in brackets, as the editor's other refusals (`reasonIn` in pwa/src/i18n.ts)."""
+    Chinese first with the English in brackets, as the editor's other refusals (`reasonIn` in pwa/src/i18n.ts). A
+    version is a whole number: `true` (which Python compares equal to 1) or `1.0` passed for version 1 unchecked."""
     base = body.get("version")
+    if base is not None and type(base) is not int:
+        raise bad_request("version: 版本号须为整数（must be a whole number: the version the edit started from）")
     if base is not None and base != current:
         raise conflict(
             f"您修改的是第 {base} 版，但已有人保存了第 {current} 版：请刷新页面，在新版本上重新修改"
@@ -154,7 +156,7 @@ async def put_rules(store: Store, body: dict[str, Any], by: str, now: datetime) 
     try:
         rules = Rules.model_validate(new)
     except ValidationError as e:
-        raise bad_request(reason_of(e)) from None
+        raise bad_request(rules_reason(e)) from None
     too_large = [
         f"{path}: 不能超过 {limit}（less than or equal to {limit}）"
         for path, limit in RULE_LIMITS.items()

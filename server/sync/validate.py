@@ -1,6 +1,8 @@
 """The domain rules of a device's write through `/sync/`: who may create which event, where, and what it may hold.
 
-Each refusal is a `forbidden` with a short reason, so PouchDB skips the document and replication goes on. Protocol
+Each refusal is a `forbidden` with a short reason, so PouchDB skips the document and replication goes on; the
+reason is Chinese first, its English after the last 。 (`reasonIn` in pwa/src/i18n.ts shows the screen's part),
+those only a hand-made request meets (an id of no partition, a deletion, a malformed field) too. Protocol
 rules (revisions, attachment encoding) stay with the store. What the rules need from the store (which ids exist,
 which revisions it holds, template versions) is looked up once per batch by `WriteContext.prepare`.
 """
@@ -30,9 +32,8 @@ from server.models import (
     check_event,
     default_template,
     parse_event,
-    reason_of,
 )
-from server.models.common import NOT_SHOPS
+from server.models.common import NOT_SHOPS, reasons_zh
 from server.models.events import MAX_PHOTO_BYTES
 from server.models.registry import Shop, grid_doc_id, shop_doc_id
 from server.store import revtree
@@ -150,11 +151,11 @@ async def check_event_write(
     answers True when it is a revision the store already holds (a replay, which the store makes a no-op)."""
     doc_id = doc.get("_id") if isinstance(doc, dict) else None
     if not isinstance(doc_id, str):
-        raise CouchError(400, "bad_request", "Document must have an _id")
+        raise CouchError(400, "bad_request", "记录缺少编号（_id）。Document must have an _id")
     if not PARTITION_ID.match(doc_id):
-        raise forbidden("Document id must have the form {partition}:{type}:{key}")
+        raise forbidden("记录编号须为“店铺:类型:编号”的形式。Document id must have the form {partition}:{type}:{key}")
     if doc.get("_deleted") is True:
-        raise forbidden("events are immutable: a document cannot be deleted")
+        raise forbidden("提交后的记录不能删除。events are immutable: a document cannot be deleted")
     _check_role(principal, doc.get("type"))
     # Outside the scope, nothing about the store is told before the exception for a moved shop is granted: every
     # other case is refused as out of scope, as it always was.
@@ -181,7 +182,7 @@ async def check_event_write(
     try:
         event = parse_event(doc)
     except ValidationError as e:
-        raise forbidden(reason_of(e)) from None
+        raise forbidden(joined(reasons_zh(e))) from None
     if not replay:
         await _check_content(ctx, event)
     if isinstance(event, Photo):
@@ -207,9 +208,14 @@ async def _check_content(ctx: WriteContext, event: Event) -> None:
 
 def _check_role(principal: Principal, kind: object) -> None:
     if isinstance(kind, str) and kind in SERVER_TYPES:
-        raise forbidden(f"{kind} documents are written by the server, never through /sync/")
+        raise forbidden(
+            f"设备不能提交 {kind} 记录，它由服务器生成。"
+            f"{kind} documents are written by the server, never through /sync/"
+        )
     if not isinstance(kind, str) or kind not in EVENT_TYPES:
-        raise forbidden(f"type must be an event type: {', '.join(EVENT_TYPES)}")
+        raise forbidden(
+            f"记录类型须为自查、巡查、整改、复查或照片。type must be an event type: {', '.join(EVENT_TYPES)}"
+        )
     if kind not in ROLE_TYPES.get(principal.role, frozenset()):
         raise forbidden(
             f"此账号（{principal.role}）不能提交 {kind} 记录。"
@@ -219,7 +225,10 @@ def _check_role(principal: Principal, kind: object) -> None:
 
 def _in_scope(scope: Scope, partition: str) -> bool:
     if partition in RESERVED_PARTITIONS:
-        raise forbidden(f"'{partition}' holds shared data; events belong in a shop's partition")
+        raise forbidden(
+            f"店铺编号不能用 {partition}：它存放的是共享数据，记录须写在店铺名下。"
+            f"'{partition}' holds shared data; events belong in a shop's partition"
+        )
     return scope.partitions is None or partition in scope.partitions
 
 

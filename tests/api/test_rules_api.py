@@ -184,6 +184,49 @@ def test_bad_rules_are_refused_with_the_field(world: World) -> None:
 
 
 @sqlite_only("world")
+def test_a_whole_number_of_the_rules_refuses_true_and_fractions_naming_the_field(world: World) -> None:
+    """JSON's `true` is no 1: `"version": true` passed for version 1 (Python's bool is an int) and saved a new
+    version, and so did `1.0`, while `1.5` was told someone had saved a newer one. Every whole number of the rules
+    refuses a boolean and a fraction with a 400 naming the field, Chinese first, as the rules form's other refusals;
+    the checklist form's `version` likewise."""
+    headers = office(world)
+    rules = world.client.get("/api/office/rules", headers=headers).json()["rules"]
+    numbers = [
+        (f"{key}.{sub}" if sub else key, value)
+        for key, field in rules.items()
+        if key not in ("_id", "type", "schema", "version")
+        for sub, value in (field.items() if isinstance(field, dict) else [("", field)])
+        if type(value) is int
+    ]
+    assert len(numbers) == 20, numbers  # every whole number of SPEC's "Points and alarms"
+    for path, value in numbers:
+        for wrong in (True, False, value + 0.5, float(value)):
+            key, _, sub = path.partition(".")
+            body = {key: {**rules[key], sub: wrong}} if sub else {key: wrong}
+            resp = world.client.put("/api/office/rules", headers=headers, json=body)
+            assert resp.status_code == 400, (body, resp.text)
+            assert resp.json()["reason"] == f"{path}: 须为整数（{path}: must be a whole number）", resp.json()
+    for version in (True, 1.0, 1.5, "1"):
+        resp = world.client.put("/api/office/rules", headers=headers, json={"version": version, "start_points": 120})
+        assert resp.status_code == 400, (version, resp.text)
+        assert resp.json()["reason"] == (
+            "version: 版本号须为整数（must be a whole number: the version the edit started from）"
+        )
+    assert world.client.get("/api/office/rules", headers=headers).json()["rules"]["version"] == 1
+
+    template = world.client.get("/api/office/templates", headers=headers).json()["items"][0]
+    body = {k: template[k] for k in ("title", "categories", "items")}
+    renamed = {**body, "title": {**body["title"], "zh": "消防与燃气安全（新）"}}
+    for version in (True, 1.0):
+        resp = world.client.put("/api/office/templates/fire-gas", headers=headers, json={**renamed, "version": version})
+        assert resp.status_code == 400 and resp.json()["reason"].startswith("version: 版本号须为整数"), resp.text
+    points = [{**template["items"][0], "points": True}, *template["items"][1:]]
+    resp = world.client.put("/api/office/templates/fire-gas", headers=headers, json={"items": points})
+    assert resp.status_code == 400 and resp.json()["reason"].startswith("items[0].points: 须为整数"), resp.text
+    assert [t["version"] for t in world.client.get("/api/office/templates", headers=headers).json()["items"]] == [1]
+
+
+@sqlite_only("world")
 def test_a_save_over_a_newer_version_is_told_in_chinese_then_english(world: World) -> None:
     """The 409 of a rules or checklist form saved over a version someone else replaced was English only: the office's
     Chinese screen showed it so. It is Chinese first, with the English in brackets as the editor's other refusals."""
@@ -434,7 +477,8 @@ def test_an_owner_answers_not_applicable_where_the_checklist_allows_it(world: Wo
 
     refused = push(world, shop_owner, fire_gas_self_check("S0001", 1, open_flame="na"))
     assert refused["error"] == "forbidden", refused
-    assert 'answers.open_flame.value: must be true or false; this item cannot be answered "na"' in refused["reason"]
+    assert refused["reason"].startswith("answers.open_flame.value: 这一项须回答是或否，不能答不适用。")
+    assert refused["reason"].endswith('must be true or false; this item cannot be answered "na" (not applicable)')
 
     current = world.client.get("/api/office/templates", headers=headers).json()["items"][0]
     assert {i["id"] for i in current["items"] if i["not_applicable"]} == {"extinguisher_valid", "gas_safe"}

@@ -39,7 +39,7 @@ def test_couchdb_fields_are_tolerated_and_not_kept(kind: str) -> None:
 def test_attachments_ride_only_on_photos() -> None:
     assert "_attachments" not in parse_event(self_check() | {"_attachments": {}}).to_doc()
     doc = self_check() | {"_attachments": {"x.bin": {"content_type": "application/octet-stream", "data": "AAAA"}}}
-    assert refused(doc) == "_attachments: only photo documents carry attachments"
+    assert refused(doc) == "_attachments: 只有照片记录可以带附件。only photo documents carry attachments"
 
 
 def test_the_self_check_example_reads_naturally() -> None:

@@ -133,29 +133,46 @@ def test_check_answers_accepts_a_full_clean_self_check() -> None:
 @pytest.mark.parametrize(
     ("given_answers", "problem"),
     [
-        (answers(fire_exit=True), "answers.fire_exit: not an item of district:template:fire-gas v1"),
-        (answers(sleeping_people=True), "answers.sleeping_people.value: must be a whole number ≥ 0"),
-        (answers(sleeping_people=-1), "answers.sleeping_people.value: must be a whole number ≥ 0"),
-        (answers(open_flame=0), "answers.open_flame.value: must be true or false"),
+        (
+            answers(fire_exit=True),
+            "answers.fire_exit: 检查表 district:template:fire-gas 第 1 版没有这一项。"
+            "not an item of district:template:fire-gas v1",
+        ),
+        (
+            answers(sleeping_people=True),
+            "answers.sleeping_people.value: 这一项须填不小于 0 的整数。must be a whole number ≥ 0",
+        ),
+        (
+            answers(sleeping_people=-1),
+            "answers.sleeping_people.value: 这一项须填不小于 0 的整数。must be a whole number ≥ 0",
+        ),
+        (answers(open_flame=0), "answers.open_flame.value: 这一项须回答是或否。must be true or false"),
         (
             {"gas_safe": Answer(value=True)},
             "answers.gas_safe.photos: “燃气瓶/管道及报警器是否安全”须拍照。this item needs a photo",
         ),
         (
             {"open_flame": Answer(value="na")},
-            'answers.open_flame.value: must be true or false; this item cannot be answered "na" (not applicable)',
+            "answers.open_flame.value: 这一项须回答是或否，不能答不适用。"
+            'must be true or false; this item cannot be answered "na" (not applicable)',
         ),
-        ({"sleeping_people": Answer(value="na")}, "answers.sleeping_people.value: must be a whole number ≥ 0"),
-        ({"open_flame": Answer.model_construct(value=False, photos=(), note="长" * 501)}, "note: longer than 500"),
+        (
+            {"sleeping_people": Answer(value="na")},
+            "answers.sleeping_people.value: 这一项须填不小于 0 的整数。must be a whole number ≥ 0",
+        ),
+        (
+            {"open_flame": Answer.model_construct(value=False, photos=(), note="长" * 501)},
+            "answers.open_flame.note: 备注最多 500 个字。longer than 500 characters",
+        ),
         (
             {key: Answer(value=True, photos=(PHOTOS[0],) * 7) for key in ("open_flame", "gas_safe", "wiring_ok")},
-            "answers: 21 photos; a check carries at most 20",
+            "answers: 一次检查最多 20 张照片，这次有 21 张。21 photos; a check carries at most 20",
         ),
     ],
 )
 def test_check_answers_names_each_problem(given_answers: dict[str, Answer], problem: str) -> None:
     problems = check_answers(default_template(), given_answers)
-    assert len(problems) == 1 and problem in problems[0]
+    assert problems == [problem]  # Chinese first, the English after the last 。
 
 
 def test_not_applicable_answers_an_item_that_allows_it_without_a_photo_and_is_no_hazard() -> None:
@@ -205,7 +222,7 @@ def test_check_event_holds_a_check_to_its_template_version() -> None:
     old = parse_event(self_check() | {"template_version": 2})
     assert isinstance(old, SelfCheck)
     assert check_event(template, old) == [
-        "template: district:template:fire-gas v2 is not district:template:fire-gas v1"
+        "template: 检查表的版本不符。district:template:fire-gas v2 is not district:template:fire-gas v1"
     ]
 
 
@@ -216,7 +233,8 @@ def test_check_event_checks_finding_items() -> None:
     event = parse_event(doc)
     assert isinstance(event, Patrol)
     assert check_event(default_template(), event) == [
-        "findings.f1.item: roof_leaks is not an item of district:template:fire-gas"
+        "findings.f1.item: 检查表 district:template:fire-gas 没有 roof_leaks 这一项。"
+        "roof_leaks is not an item of district:template:fire-gas"
     ]
     doc["findings"][0]["item"] = "other"
     other = parse_event(doc)

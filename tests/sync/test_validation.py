@@ -305,7 +305,7 @@ def test_shop_and_references_stay_in_the_ids_partition(world: World) -> None:
 
 
 def test_the_model_refuses_unknown_fields_and_wrong_types(world: World) -> None:
-    refused(world.owner([self_check(score=100)])[0], "score: unknown field")
+    refused(world.owner([self_check(score=100)])[0], "score: 不认识的字段。unknown field")
     refused(world.owner([self_check(performed_at="yesterday")])[0], "performed_at")
     refused(world.owner([self_check(schema=2)])[0], "schema")
     refused(world.owner([{**self_check(), "_id": "S0001:self_check:not-a-ulid"}])[0], "ULID")
@@ -536,7 +536,7 @@ def test_refused_documents_are_quarantined_with_user_device_time_and_reason(worl
     att = first["doc"]["_attachments"]["photo.jpg"]
     assert att["length"] == len(PNG) and att["digest"].startswith("md5-") and "data" not in att
     assert latest["device"] == "phone-from-header" and latest["doc_id"] == no_device["_id"]
-    assert "device: required field is missing" in latest["reason"]
+    assert "device: 缺少此字段。required field is missing" in latest["reason"]
 
 
 def test_store_refusals_are_quarantined_too(world: World) -> None:
@@ -610,7 +610,8 @@ def chinese_first(reason: str) -> bool:
     """Written as the screens' `reasonIn` reads it: Chinese (after the field it names, if any), then the English
     after the last 。"""
     said, stop, english = reason.rpartition("。")
-    return bool(stop) and re.match(r"([\w.\[\]-]+: )?[\u4e00-\u9fff“]", said) is not None and english.isascii()
+    chinese = re.match(r"([\w.\[\]-]+: )?[\u4e00-\u9fff“]", said) is not None
+    return bool(stop) and chinese and re.search(r"[\u4e00-\u9fff]", english) is None
 
 
 def _twice(world: World) -> list[dict[str, Any]]:
@@ -663,6 +664,78 @@ def test_a_phones_ordinary_refusals_are_chinese_first(world: World, case: str, p
     assert english in answer["reason"].rpartition("。")[2]
     [kept] = [i for i in world.quarantine()["items"] if i["doc_id"] == answer["id"]]
     assert kept["reason"] == answer["reason"]
+
+
+# ----- the reasons only a hand-made request meets: said Chinese first all the same, the error names unchanged
+
+
+def _deleted(world: World) -> list[dict[str, Any]]:
+    doc = self_check()
+    [written] = world.owner([doc])
+    return world.owner([{**doc, "_rev": written["rev"], "_deleted": True}])
+
+
+def _with(**changed: Any) -> Any:
+    return lambda w: w.owner([self_check() | changed])
+
+
+def _without(field: str) -> Any:
+    return lambda w: w.owner([{k: v for k, v in self_check().items() if k != field}])
+
+
+_EVERY_FIELD_WRONG = {"schema": 2, "score": 1, "device": 7, "performed_at": "yesterday"}
+HANDMADE: list[tuple[str, Any, str]] = [
+    ("an id of no partition", _with(_id="nocolon"), "Document id must have the form {partition}:{type}:{key}"),
+    ("a deletion", _deleted, "events are immutable: a document cannot be deleted"),
+    ("a shared partition", _with(_id=f"district:self_check:{new_ulid()}", shop="district"), "holds shared data"),
+    ("a server's type", _with(type="score"), "score documents are written by the server, never through /sync/"),
+    ("no event type", _with(type="note"), "type must be an event type: self_check, patrol"),
+    ("no type at all", _with(type=None), "type must be an event type"),
+    ("an unknown field", _with(score=100), "unknown field (not part of wire format v1)"),
+    ("a field missing", _without("device"), "required field is missing"),
+    ("no id", _without("_id"), "Document must have an _id"),  # a bad_request, said so in a batch's forbidden
+    ("a number for a text", _with(device=7), "must be a string"),
+    ("a time of no time", _with(performed_at="yesterday"), "must be an ISO 8601 time"),
+    ("a time without its zone", _with(performed_at="2026-11-28T09:30:00"), "naive times are refused"),
+    ("another schema", _with(schema=2), "must be 1 (wire format v1)"),
+    ("an id of no ULID", _with(_id="S0001:self_check:not-a-ulid"), "_id must have the form {shop}:self_check:"),
+    ("a shop of another id", _with(shop="S0003"), "'S0003' must equal the id's partition 'S0001'"),
+    ("answers of a list", _with(answers=[]), "must be a JSON object"),
+    ("an answer of a text", _with(answers=_answers(open_flame={"value": "maybe"})), 'a whole number or "na"'),
+    ("an item of no template", _with(answers=_answers(karaoke={"value": True})), "not an item of"),
+    ("a number for yes or no", _with(answers=_answers(open_flame={"value": 3})), "must be true or false"),
+    ("yes for a number", _with(answers=_answers(sleeping_people={"value": True})), "must be a whole number ≥ 0"),
+    (
+        "another shop's photo",
+        _with(answers=_answers(open_flame={"value": True, "photos": [f"S0002:photo:{new_ulid()}"]})),
+        "belongs to another shop",
+    ),
+    ("a check with a picture", _with(_attachments=photo()["_attachments"]), "only photo documents carry attachments"),
+    ("a photo named .gif", lambda w: w.owner([photo(name="photo.gif", content_type="image/gif")]), "is not one of"),
+    ("every field wrong", _with(**_EVERY_FIELD_WRONG), "and 1 more"),
+    (
+        "a rectification of nothing",
+        lambda w: w.owner([event("rectification", "S0001", "owner:S0001", hazard=hazard(), note=" ")]),
+        "a rectification needs a photo or a note",
+    ),
+    (
+        "two findings of one id",
+        lambda w: w.grid([patrol(findings=[*patrol()["findings"], *patrol()["findings"]])]),
+        "every finding needs its own id",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "push", "english"), HANDMADE, ids=[c[0] for c in HANDMADE])
+def test_a_hand_made_documents_refusals_are_chinese_first_too(world: World, case: str, push: Any, english: str) -> None:
+    """An id of no partition, a deletion, a shared partition, a type no device writes, a field of the wrong shape:
+    only a request made by hand meets them, and they were English only while a phone's ordinary refusals were
+    Chinese first. They are too, the English after the last 。 still saying what it said; the error stays
+    `forbidden`, which PouchDB skips."""
+    [answer] = push(world)
+    refused(answer, english)
+    assert chinese_first(answer["reason"]), answer["reason"]
+    assert english in answer["reason"].rpartition("。")[2]
 
 
 # ----- the rules as a function, on both backends, with the clock of the events (a demo generator replaying history)
