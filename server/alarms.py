@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from server.errors import CouchError, bad_request, conflict, not_found
+from server.errors import CouchError, bad_request, conflict, no_such
 from server.models import Alarm, default_rules, reason_of
 from server.models.common import MAX_NOTE, PARTITION, ULID
 from server.models.projections import Department
@@ -42,12 +42,25 @@ Status = Literal["open", "acknowledged", "dispatched", "resolved"]
 Change = Literal["new", "changed", "withdrawn"]
 STATUSES: Final[tuple[Status, ...]] = get_args(Status)
 DEPARTMENTS: Final[tuple[str, ...]] = get_args(Department)
-# Which statuses each step may start from, and how a refusal reads.
-ALLOWED_FROM: Final[dict[Status, tuple[frozenset[str], str]]] = {
-    "acknowledged": (frozenset({"open"}), "only an open alarm can be acknowledged"),
-    "dispatched": (frozenset({"open", "acknowledged"}), "only an open or acknowledged alarm can be dispatched"),
-    "resolved": (frozenset({"open", "acknowledged", "dispatched"}), "it is already resolved"),
+# Which statuses each step may start from, and how a refusal reads: Chinese first, the English after the last 。
+# (`reasonIn` in pwa/src/i18n.ts shows the office the part in its screen's language).
+ALLOWED_FROM: Final[dict[Status, tuple[frozenset[str], str, str]]] = {
+    "acknowledged": (frozenset({"open"}), "只有待处理的报警可以确认", "only an open alarm can be acknowledged"),
+    "dispatched": (
+        frozenset({"open", "acknowledged"}),
+        "只有待处理或已确认的报警可以派单",
+        "only an open or acknowledged alarm can be dispatched",
+    ),
+    "resolved": (frozenset({"open", "acknowledged", "dispatched"}), "该报警已经办结", "it is already resolved"),
 }
+# The statuses as the alarm desk names them (pwa/src/office/i18n.ts `status.*`).
+STATUS_ZH: Final[dict[str, str]] = {
+    "open": "待处理",
+    "acknowledged": "已确认",
+    "dispatched": "已派单",
+    "resolved": "已办结",
+}
+DEPARTMENTS_ZH: Final = "消防、燃气、市场监管 或 应急"  # `dept.*` of the desk, in the order of DEPARTMENTS
 ALARM_ID: Final = re.compile(rf"{PARTITION}:alarm:{ULID}")
 HAZARD_ID: Final = re.compile(rf"({PARTITION}):hazard:.+")
 PAGE: Final = 10_000  # changes per read of the feed (ids and revisions only: about 1 MB)
@@ -415,7 +428,7 @@ class Alarms:
     async def _stored(self, alarm_id: str) -> Doc:
         doc = await read(self.store, alarm_id) if ALARM_ID.fullmatch(alarm_id) else None
         if doc is None or doc.get("type") != "alarm":
-            raise not_found(f"No alarm {alarm_id}.")
+            raise no_such("alarm", alarm_id)
         return doc
 
     # ----- the lifecycle -----
@@ -428,16 +441,18 @@ class Alarms:
         if to not in ALLOWED_FROM:
             raise bad_request(f"status: one of {', '.join(ALLOWED_FROM)}")
         if len(note) > MAX_NOTE:
-            raise bad_request(f"note: at most {MAX_NOTE} characters")
+            raise bad_request(f"note: 备注最多 {MAX_NOTE} 个字。at most {MAX_NOTE} characters")
         if (to == "dispatched") != (department is not None):
             raise bad_request("department: required to dispatch, and only then")
         if department is not None and department not in DEPARTMENTS:
-            raise bad_request(f"department: one of {', '.join(DEPARTMENTS)}")
-        allowed, rule = ALLOWED_FROM[to]
+            raise bad_request(f"department: 处置部门须为{DEPARTMENTS_ZH}。one of {', '.join(DEPARTMENTS)}")
+        allowed, rule_zh, rule = ALLOWED_FROM[to]
         for _ in range(WRITE_ATTEMPTS):
             current = await self._stored(alarm_id)
-            if current.get("status") not in allowed:
-                raise conflict(f"The alarm is {current.get('status')}: {rule}.")
+            status = current.get("status")
+            if status not in allowed:
+                said = STATUS_ZH.get(str(status), str(status))
+                raise conflict(f"该报警现为「{said}」：{rule_zh}。The alarm is {status}: {rule}.")
             step: Doc = {"status": to, "at": self.clock().isoformat(), "by": by, "note": note, "department": department}
             changed = {**public(current), "status": to, "history": [*current.get("history", []), step]}
             if department is not None:
@@ -454,7 +469,7 @@ class Alarms:
                 return public(new)
             if result.get("error") != "conflict":
                 raise CouchError(500, str(result.get("error", "error")), str(result.get("reason", "write failed")))
-        raise conflict(f"{alarm_id} kept changing; try again.")
+        raise conflict(f"报警 {alarm_id} 正被同时修改，请稍后再试。{alarm_id} kept changing; try again.")
 
     # ----- the broadcast -----
 

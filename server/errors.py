@@ -59,18 +59,20 @@ def too_large(reason: str = "the request entity is too large") -> CouchError:
     return CouchError(413, "too_large", reason)
 
 
-# What an unknown shop, grid, community or sub-district is answered, Chinese first (the office's screens show the part
-# in their language: `reasonIn` in pwa/src/i18n.ts): a code in the path is a 404, a field naming one a 400 naming it.
+# What an unknown shop, grid, community, sub-district or alarm is answered, Chinese first (the office's screens show the
+# part in their language: `reasonIn` in pwa/src/i18n.ts): a code in the path is a 404, a field naming one a 400 naming
+# it.
 KINDS: Final = {
     "shop": ("店铺", "shop"),
     "grid": ("网格", "grid"),
     "community": ("社区", "community"),
     "subdistrict": ("街道", "sub-district"),
+    "alarm": ("报警", "alarm"),
 }
 
 
 def no_such(kind: str, code: str) -> CouchError:
-    """The 404 of an unknown `kind` (shop, grid, community, subdistrict): 没有编号为 S9 的店铺。No shop S9."""
+    """The 404 of an unknown `kind` (shop, grid, community, subdistrict, alarm): 没有编号为 S9 的店铺。No shop S9."""
     zh, en = KINDS[kind]
     return not_found(f"没有编号为 {code} 的{zh}。No {en} {code}.")
 

@@ -133,7 +133,8 @@ def test_illegal_steps_are_refused_with_a_reason(world: World) -> None:
     assert again.status_code == 409
     assert again.json() == {
         "error": "conflict",
-        "reason": "The alarm is acknowledged: only an open alarm can be acknowledged.",
+        "reason": "该报警现为「已确认」：只有待处理的报警可以确认。"
+        "The alarm is acknowledged: only an open alarm can be acknowledged.",
     }
     no_department = world.client.post(f"{url}/dispatch", headers=wang, json={})
     assert no_department.status_code == 400 and "department" in no_department.json()["reason"]
@@ -144,7 +145,7 @@ def test_illegal_steps_are_refused_with_a_reason(world: World) -> None:
     assert world.client.post(f"{url}/resolve", headers=wang).status_code == 200
     for step, body in (("ack", None), ("dispatch", {"department": "fire"}), ("resolve", None)):
         resp = world.client.post(f"{url}/{step}", headers=wang, json=body)
-        assert resp.status_code == 409 and resp.json()["reason"].startswith("The alarm is resolved: "), step
+        assert resp.status_code == 409 and "。The alarm is resolved: " in resp.json()["reason"], step
     history = world.client.get(url, headers=wang).json()["history"]
     assert [s["status"] for s in history] == ["open", "acknowledged", "resolved"]  # refusals left no trace
     for missing in ("S0001:alarm:01JE0000000000000000000000", "S0001:hazard:x", "nonsense"):

@@ -3,19 +3,23 @@ after the last 。 (the field's name in front where one is: "grid: 没有编号�
 Chinese screen shows the Chinese part and an English one the English part (`reasonIn` in pwa/src/i18n.ts): the
 export's days in the wrong order, a month not begun, too many posters, a file that is no phone's export, an unknown
 shop, grid, community or sub-district typed or chosen in a form, a staff form's role, a password reset of an unknown
-account, an alarm dispatched without a department, a month published twice, what only the district's office may do.
+account, an alarm dispatched without a department, an alarm's step in the wrong state or on an unknown alarm, a month
+published twice, what only the district's office may do.
 What only an API client sending a malformed request meets (`limit` too big, a `before` id, a wrong query type) stays
 English."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from server.ids import new_ulid
-from tests.api.conftest import World
+from server.store.protocol import Doc
+from tests.api.conftest import World, open_world
+from tests.api.test_alarms import raise_alarm
 from tests.api.test_device_exports import bring_in, export
 from tests.api.test_subdistrict_offices import District
 from tests.api.test_subdistrict_offices import district as district  # the fixture: minglou and xihu
@@ -136,3 +140,56 @@ def test_a_sub_district_office_is_told_what_is_not_its_own_chinese_first(distric
         resp, 403, "The rules are the district's: only the district's office may do this (yours is xihu)."
     )
     assert reason.startswith("检查规则由全区统一设置：只有全区的安监所账号可以操作")
+
+
+class _Conflicting:
+    """The store, but every write of the alarm desk's loses to another one (someone's step, a re-projection)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def bulk_docs(self, docs: list[Doc], *args: Any, **kwargs: Any) -> list[Doc]:
+        return [{"id": doc["_id"], "error": "conflict", "reason": "Document update conflict."} for doc in docs]
+
+
+def test_the_alarm_desks_steps_are_refused_chinese_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step on an alarm someone else moved on first (acknowledged twice, dispatched or resolved once resolved),
+    one that kept changing under the desk, an unknown alarm, a note too long, a department the desk does not offer:
+    the 409s were English only, on the desk's Chinese screen when it could not read the alarm again."""
+    with open_world(tmp_path, run_validators=False) as world:  # the alarms are exactly those the test writes
+        office = world.login("wang", "wang-password")
+        post = lambda path, body=None: world.client.post(path, json=body, headers=office)  # noqa: E731
+        alarm = raise_alarm(world, "S0001", "2026-03-02T10:00:00+08:00")
+        url = f"/api/office/alarms/{alarm}"
+        assert post(f"{url}/ack").status_code == 200
+        reason = chinese_first(
+            post(f"{url}/ack"), 409, "The alarm is acknowledged: only an open alarm can be acknowledged."
+        )
+        assert reason.startswith("该报警现为「已确认」：只有待处理的报警可以确认。"), reason
+        assert post(f"{url}/resolve").status_code == 200
+        for step, body, english in (
+            ("ack", None, "only an open alarm can be acknowledged"),
+            ("dispatch", {"department": "fire"}, "only an open or acknowledged alarm can be dispatched"),
+            ("resolve", None, "it is already resolved"),
+        ):
+            reason = chinese_first(post(f"{url}/{step}", body), 409, f"The alarm is resolved: {english}.")
+            assert reason.startswith("该报警现为「已办结」："), reason
+
+        missing = f"S0001:alarm:{new_ulid()}"
+        reason = chinese_first(post(f"/api/office/alarms/{missing}/ack"), 404, f"No alarm {missing}.")
+        assert reason.startswith(f"没有编号为 {missing} 的报警。"), reason
+        other = raise_alarm(world, "S0002", "2026-03-02T11:00:00+08:00")
+        other_url = f"/api/office/alarms/{other}"
+        chinese_first(post(f"{other_url}/resolve", {"note": "x" * 501}), 400, "at most 500 characters", "note")
+        chinese_first(
+            post(f"{other_url}/dispatch", {"department": "police"}),
+            400,
+            "one of fire, gas, market, emergency",
+            "department",
+        )
+        monkeypatch.setattr(world.state.alarms, "store", _Conflicting(world.state.alarms.store))
+        reason = chinese_first(post(f"{other_url}/ack"), 409, f"{other} kept changing; try again.")
+        assert reason.startswith(f"报警 {other} 正被同时修改，请稍后再试。"), reason
