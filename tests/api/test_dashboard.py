@@ -21,7 +21,7 @@ from server.ids import new_ulid
 from server.office import facts as facts_module
 from server.office.facts import Facts, View
 from server.store.protocol import AllDocsQuery, Doc
-from server.store.snapshots import load_snapshot
+from server.store.snapshots import load_snapshot, save_snapshot
 from server.validators import snapshot as snapshot_module
 from server.validators.district import shift_month
 from server.validators.snapshot import OFFICE_FACTS
@@ -470,7 +470,8 @@ def test_the_office_sees_a_photo(district: World) -> None:
 def test_grid_workers_and_their_workload(district: World) -> None:
     answer = district.client.get("/api/office/workers", headers=office(district)).json()
     workers = {w["user_id"]: w for w in answer["workers"]}
-    assert set(workers) == {"grid:zhou", "grid:li"}
+    # The grids' workers (other tests here add accounts of no grid to the module's world, listed with none).
+    assert {user for user, worker in workers.items() if worker["grids"]} == {"grid:zhou", "grid:li"}
     zhou, li = workers["grid:zhou"], workers["grid:li"]
     assert zhou["name"] == "小周" and zhou["grids"] == [{"code": "g1", "name": "文三一网格"}] and zhou["shops"] == 2
     patrolled = {s for s in ("S0001", "S0002") if s == "S0001" or (NOW - timedelta(days=3)).month == TODAY.month}
@@ -564,10 +565,12 @@ def test_the_sync_monitor(district: World) -> None:
 
 
 def test_the_sync_monitor_names_the_shops_whose_points_cannot_be_computed(
-    district: World, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on: dict[str, Any]
 ) -> None:
     """A shop whose projection fails keeps its old points, hazards and alarms while the validators retry and then
-    park it; only the server's log said so. The office sees which shop, why and how often, until it succeeds."""
+    park it; only the server's log said so. The office sees which shop, why and how often, until it succeeds. In a
+    world of its own: the patrol it pushes, in the module's shared one, made S0002 patrolled this month for every
+    test after it (a grid worker's coverage counted it)."""
     from server.validators import follower
 
     real = follower.project_shop_into
@@ -577,29 +580,26 @@ def test_the_sync_monitor_names_the_shops_whose_points_cannot_be_computed(
             raise OverflowError("date value out of range")
         return await real(store, code, *args, **kwargs)
 
-    monkeypatch.setattr(follower, "project_shop_into", failing)
-    zhou = district.login("zhou", "zhou-password")
-    assert (
-        district.client.post(
-            "/sync/_bulk_docs", headers=zhou, json={"docs": [check("patrol", "S0002", NOW)]}
-        ).status_code
-        == 201
-    )
+    with open_world(tmp_path, **on) as world:
+        monkeypatch.setattr(follower, "project_shop_into", failing)
+        zhou = world.login("zhou", "zhou-password")
+        pushed = world.client.post("/sync/_bulk_docs", headers=zhou, json={"docs": [check("patrol", "S0002", NOW)]})
+        assert pushed.status_code == 201 and all(a.get("ok") for a in pushed.json()), pushed.text
 
-    def failures(who: dict[str, str]) -> list[dict[str, Any]]:
-        answer: list[dict[str, Any]] = district.client.get("/api/office/sync-monitor", headers=who).json()[
-            "projection_failures"
-        ]
-        return answer
+        def failures(who: dict[str, str]) -> list[dict[str, Any]]:
+            answer: list[dict[str, Any]] = world.client.get("/api/office/sync-monitor", headers=who).json()[
+                "projection_failures"
+            ]
+            return answer
 
-    [failed] = wait_until(lambda: failures(office(district)))
-    assert failed["shop"] == "S0002" and failed["name"] == "小吃店S0002" and failed["tries"] >= 1
-    assert failed["error"] == "OverflowError: date value out of range" and failed["at"]
-    # A sub-district office sees only its own shops' (S0002 is minglou's).
-    district.call(district.state.accounts.create_staff, "office", "sun", "sun-password", "孙所长", "xihu")
-    assert failures(district.login("sun", "sun-password")) == []
-    monkeypatch.undo()  # fixed: the next try projects it, and the office's list empties
-    wait_until(lambda: failures(office(district)) == [], timeout=30)
+        [failed] = wait_until(lambda: failures(office(world)))
+        assert failed["shop"] == "S0002" and failed["name"] == "小吃店S0002" and failed["tries"] >= 1
+        assert failed["error"] == "OverflowError: date value out of range" and failed["at"]
+        # A sub-district office sees only its own shops' (S0002 is minglou's).
+        world.call(world.state.accounts.create_staff, "office", "sun", "sun-password", "孙所长", "xihu")
+        assert failures(world.login("sun", "sun-password")) == []
+        monkeypatch.undo()  # fixed: the next try projects it, and the office's list empties
+        wait_until(lambda: failures(office(world)) == [], timeout=30)
 
 
 def test_the_sync_monitor_names_owners_by_their_shop_and_puts_silent_devices_with_data_first(
@@ -666,9 +666,10 @@ def test_the_sync_monitor_counts_a_device_silent_as_its_rows_say_by_one_rule(dis
     assert users["grid:li"]["silent"] is True  # no phone reported, his last patrol 3 days and 5 minutes ago
 
 
-def test_the_sync_monitor_hears_each_phone_by_its_own_newest_delivery(district: World) -> None:
+def test_the_sync_monitor_hears_each_phone_by_its_own_newest_delivery(tmp_path: Path, on: dict[str, Any]) -> None:
     """A grid worker with two phones: phone B delivered a patrol of S0001 yesterday, and phone A today's there later.
-    Phone B was marked silent (its last report 5 days old), its delivery of yesterday lost behind phone A's."""
+    Phone B was marked silent (its last report 5 days old), its delivery of yesterday lost behind phone A's. In a
+    world of its own: its patrol of yesterday, in the module's shared one, was S0001's for every test after it."""
     stale = (NOW - timedelta(days=5)).isoformat(timespec="seconds")
     phone_b = {
         "_id": "accounts:device:grid:zhou:d-zhou-b",
@@ -682,14 +683,20 @@ def test_the_sync_monitor_hears_each_phone_by_its_own_newest_delivery(district: 
         "received_at": stale,
     }
     yesterday = check("patrol", "S0001", NOW - timedelta(days=1)) | {"device": "d-zhou-b"}
-    assert all(row["ok"] for row in district.call(district.state.store.bulk_docs, [phone_b, yesterday]))
+    today = check("patrol", "S0001", NOW)  # phone A's (d-test), delivered after phone B's
+    with open_world(tmp_path, **on) as world:
+        store = world.state.store
+        assert all(row["ok"] for row in world.call(store.bulk_docs, [phone_b, yesterday]))
+        assert all(row["ok"] for row in world.call(store.bulk_docs, [today]))
 
-    def phone_b_row() -> dict[str, Any]:
-        answer = district.client.get("/api/office/sync-monitor?limit=500", headers=office(district)).json()
-        return next(d for d in answer["devices"] if d["device"] == "d-zhou-b")
+        def row(device: str) -> dict[str, Any]:
+            answer = world.client.get("/api/office/sync-monitor?limit=500", headers=office(world)).json()
+            return next(d for d in answer["devices"] if d["device"] == device)
 
-    wait_until(lambda: phone_b_row()["silent"] is False, timeout=10)
-    assert 0.9 < phone_b_row()["silent_days"] < 1.1  # heard from yesterday, by its patrol
+        wait_until(lambda: row("d-zhou-b")["silent"] is False, timeout=10)
+        assert 0.9 < row("d-zhou-b")["silent_days"] < 1.1  # heard from yesterday, by its patrol
+        users = world.client.get("/api/office/sync-monitor", headers=office(world)).json()["users"]
+        assert {u["user_id"]: u for u in users}["grid:zhou"]["last_event_at"] == NOW.isoformat()  # phone A's
 
 
 def test_a_start_takes_the_office_view_from_its_snapshot_and_reads_only_the_shops_changed_since(
@@ -728,6 +735,48 @@ def test_a_start_takes_the_office_view_from_its_snapshot_and_reads_only_the_shop
         assert changed.status_code == 200, changed.text
         world.call(Facts(store).view)
         assert sorted(read) == ["S0001", "S0002", "S0003"]
+
+
+def _per_user(authors: list[list[str]]) -> list[list[str]]:
+    """A shop's authors as a snapshot before format 2 kept them: one row a user, their newest delivery (whichever
+    phone delivered it)."""
+    newest: dict[str, list[str]] = {}
+    for by, at, device in authors:
+        if by not in newest or datetime.fromisoformat(at) > datetime.fromisoformat(newest[by][1]):
+            newest[by] = [by, at, device]
+    return sorted(newest.values())
+
+
+@pytest.mark.parametrize("format_said", [{}, {"format": 1}], ids=["no format", "format 1"])
+def test_a_snapshot_of_an_older_format_is_passed_over_and_every_shop_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on: dict[str, Any], format_said: dict[str, Any]
+) -> None:
+    """A snapshot kept by the server before format 2 has facts of the same shape that mean less: one newest delivery
+    a user, where format 2 keeps one a phone. Read as it is, a grid worker's second phone would lose its own
+    delivery (and be marked silent) until its shop changed. The first start after the upgrade passes it over, reads
+    every shop, and keeps a snapshot of its own format."""
+    read = shops_read(monkeypatch)
+    with open_world(tmp_path, run_validators=False, **on) as world:
+        store = world.state.store
+        phone_b = check("patrol", "S0001", NOW - timedelta(days=1)) | {"device": "d-zhou-b"}
+        assert all(a.get("ok") for a in world.call(store.bulk_docs, [*history(), phone_b]))
+        fresh = world.call(Facts(store).view)  # reads every shop, then keeps the snapshot
+        head, shops = world.call(load_snapshot, store, OFFICE_FACTS)
+        assert head["format"] == snapshot_module.FORMAT == 2
+        older = {code: {**facts, "authors": _per_user(facts["authors"])} for code, facts in shops.items()}
+        assert older["S0001"]["authors"] != shops["S0001"]["authors"]  # phone B's delivery is not in it
+        older_head = {"seq": head["seq"], "rules": head["rules"], **format_said}
+        world.call(save_snapshot, store, OFFICE_FACTS, older_head, older, snapshot_module.SHOPS_PER_PART)
+
+        read.clear()
+        started = world.call(Facts(store).view)  # the first start after the upgrade
+        assert sorted(read) == ["S0001", "S0002", "S0003"]  # every shop read again, the snapshot passed over
+        for code in fresh.shops:
+            assert started.shops[code].facts == fresh.shops[code].facts, code
+        devices = {device for by, _, device in started.shops["S0001"].facts.authors if by == "grid:zhou"}
+        assert devices == {"d-test", "d-zhou-b"}  # each phone its own newest delivery
+        head, _ = world.call(load_snapshot, store, OFFICE_FACTS)
+        assert head["format"] == 2  # and the snapshot kept is of this format again
 
 
 def test_a_view_left_unread_for_long_is_loaded_again_from_the_latest_snapshot(
