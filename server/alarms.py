@@ -104,7 +104,7 @@ def _rev_key(rev: Any) -> tuple[int, str]:
     if not isinstance(rev, str) or "-" not in rev:
         return (0, "")
     number, _, digest = rev.partition("-")
-    return (int(number), digest) if number.isdigit() else (0, "")
+    return (int(number), digest) if number.isascii() and number.isdigit() else (0, "")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from server.accounts import USERNAME, public_user
 from server.api.common import accounts_of, audited, line_field, moved_shop, office, only_fields, registry_of
 from server.api.dashboard import office_view
 from server.errors import CouchError, bad_request, no_such, not_found, unknown_in
-from server.http import json_response, q_bool, read_body, read_object
+from server.http import ascii_int, json_response, q_bool, read_body, read_object
 from server.ids import new_ulid
 from server.import_jobs import KEEP_JOBS, ImportJobs
 from server.importer import MAX_BYTES, Report, category_code, parse, too_big, unknown_category
@@ -40,7 +40,7 @@ async def start_import(request: Request) -> Response:
     restarted server goes on with it (`server/import_jobs.py`)."""
     principal, reach = await office(request)
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
+    if declared is not None and (ascii_int(declared) or 0) > MAX_BYTES:
         raise CouchError(413, "too_large", too_big())
     rows = parse(await read_body(request), request.headers.get("content-type", ""))
     subdistrict = reach.subdistrict_param(request.query_params.get("subdistrict"))

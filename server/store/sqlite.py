@@ -531,7 +531,7 @@ def _int_seq(seq: object) -> int:
         if seq == "now":
             return -1
         head = seq.split("-", 1)[0]
-        if head.isdigit() and len(head) <= 18:
+        if head.isascii() and head.isdigit() and len(head) <= 18:
             return int(head)
     raise bad_request("Malformed sequence supplied in 'since' parameter.")
 

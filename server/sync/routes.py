@@ -19,7 +19,16 @@ from starlette.routing import Route
 from server import access
 from server.auth import Principal
 from server.errors import CouchError, bad_request, not_found
-from server.http import json_response, method_not_allowed, q_bool, q_int, q_json, read_object, settings_of
+from server.http import (
+    ascii_int,
+    json_response,
+    method_not_allowed,
+    q_bool,
+    q_int,
+    q_json,
+    read_object,
+    settings_of,
+)
 from server.store import mango, revtree
 from server.store.protocol import AllDocsQuery, ChangesQuery, GetOptions, Store, no_changes
 from server.sync.writes import write_docs
@@ -119,8 +128,8 @@ async def changes(request: Request) -> Response:
         raise bad_request(f"Unsupported filter: {filt}")
     since_raw = request.query_params.get("since", "0")
     since: Any = since_raw
-    if since_raw.isdigit():
-        since = int(since_raw)
+    if (number := ascii_int(since_raw)) is not None and number >= 0:
+        since = number
     elif since_raw != "now" and not SEQ.fullmatch(since_raw):  # CouchDB's are `{number}-{opaque}`
         raise bad_request("Malformed sequence supplied in 'since' parameter.")
     settings = settings_of(request)

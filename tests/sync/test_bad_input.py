@@ -88,6 +88,13 @@ def test_wrong_types_are_a_400(client: TestClient, method: str, path: str, body:
         "filter=_view",
         "include_docs=maybe",
         "timeout=soon",
+        # Not ASCII digits: Python's int() takes "1_0", " 7" and full-width "１２"; "²" passed isdigit() and then
+        # int() failed, a 500.
+        "since=%C2%B2",
+        "since=%C2%B2-abc",
+        "limit=1_0",
+        "limit=%EF%BC%91%EF%BC%92",
+        "timeout=%207",
     ],
 )
 def test_bad_changes_parameters_are_a_400(client: TestClient, query: str) -> None:
