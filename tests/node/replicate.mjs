@@ -8,7 +8,8 @@
 //
 // A command is one step ({"op": ...}) or {"steps": [step, ...]} (the result is {"ok", "results": [...]}).
 // Steps (`db` names a local memory database, default "local"); a replication step with "keep_alive": true
-// keeps its HTTP connections open between requests, as a browser does:
+// keeps its HTTP connections open between requests, as a browser does, and one with "fetch": "native" makes its
+// requests with Node's own fetch, which also fails on an answer cut short, as a browser's does (`nativeFetch`):
 //   {"op": "put", "db", "docs": [...], "new_edits": true}     bulkDocs into the local db; attachments are
 //                                                              given as {"content_type", "data": base64}
 //   {"op": "push"|"pull"|"sync", "db", "remote", "token", "docs"?, "batch_size"?, "batches_limit"?,
@@ -18,9 +19,14 @@
 //       a live replication; prints {"event": "live"} as soon as it is caught up, then, once every expected
 //       document went through (or at the timeout), stops and answers with the epoch time (ms) each arrived
 //   ... with "background": true, "name": answers at once and keeps replicating while other commands run;
-//   {"op": "await", "name", "expect_ids", "timeout_ms"} then waits for it as above
+//   {"op": "await", "name", "expect_ids", "timeout_ms"} then waits for it as above, or with "until_idle": true
+//   until it has caught up without an error (the answer counts its retries and the documents it wrote).
+//   The PWA's options: "options": {"retry": true}, "back_off": {"first_ms", "max_ms"} (its doubling back-off),
+//   "pushable": {"user", "device"} (its push filter), "batches_limit"
 //   {"op": "dump", "db", "with_data": true}                   every document, leaves, revisions, attachments
 //   {"op": "get", "db", "id", "options"?} | {"op": "info", "db"} | {"op": "destroy", "db"}
+//   {"op": "configure", "unhandled_rejections": "log"}        go on after a rejection nobody handled, as a browser
+//                                                              does (see `logRejections`); answers those so far
 // Every replication result reports the HTTP requests made to the remote (total, failed without an answer,
 // per endpoint, and the time spent waiting for each endpoint's answers) and the time taken (ms).
 // Errors are reported as {"ok": false, "error": {...}}, never thrown.
@@ -63,8 +69,20 @@ const keepAliveAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 // request nobody answers, and it fails, as a browser's would, instead of leaving its replication waiting for good.
 const REQUEST_TIMEOUT_MS = 30_000;
 
+// Node's own fetch (undici) in place of node-fetch 2, PouchDB's in Node, for a step with "fetch": "native": like a
+// browser's, it fails a request whose answer the network cut short, where node-fetch 2 notices that only for a chunked
+// answer and waits for the rest of one with a Content-Length until the request's timeout; and, like a browser's, it
+// keeps connections open between requests.
+async function nativeFetch(url, opts) {
+  const headers = new Headers();
+  for (const [name, value] of opts.headers) headers.append(name, value);
+  const res = await globalThis.fetch(url, { method: opts.method, headers, body: opts.body, signal: opts.signal });
+  res.buffer = async () => Buffer.from(await res.arrayBuffer()); // PouchDB reads attachments so in Node
+  return res;
+}
+
 // A remote database whose every request carries the bearer token and is counted.
-function remoteDb(remote, token, counter, keepAlive = false) {
+function remoteDb(remote, token, counter, keepAlive = false, native = false) {
   const fetch = (url, opts) => {
     if (token) {
       opts.headers.set('Authorization', `Bearer ${token}`);
@@ -84,7 +102,7 @@ function remoteDb(remote, token, counter, keepAlive = false) {
       counter.changes.push({ since: q.get('since'), feed: q.get('feed') || 'normal', limit: q.get('limit') });
     }
     const started = performance.now();
-    const answer = PouchDB.fetch(url, opts);
+    const answer = native ? nativeFetch(url, opts) : PouchDB.fetch(url, opts);
     // Time to the response headers: the server's share of each request (bodies are small, or streamed).
     answer.then(
       () => { counter.ms[key] = (counter.ms[key] || 0) + (performance.now() - started); },
@@ -143,7 +161,7 @@ async function replicate(step) {
     }
   }
   const counter = newCounter();
-  const remote = remoteDb(step.remote, step.token, counter, step.keep_alive === true);
+  const remote = remoteDb(step.remote, step.token, counter, step.keep_alive === true, step.fetch === 'native');
   const opts = { ...(step.options || {}) };
   if (step.batch_size) opts.batch_size = step.batch_size;
   if (step.batches_limit) opts.batches_limit = step.batches_limit;
@@ -177,28 +195,47 @@ function trackDenied(rep, denied) {
 // documents, then stop) or in the background ("background": true; later {"op": "await", "name"}).
 const lives = new Map();
 
+// The PWA's back-off (pwa/src/sync-config.ts `backOff`): `first_ms`, then doubling up to `max_ms`.
+function doublingBackOff({ first_ms: first, max_ms: max }) {
+  return (previous) => (previous <= 0 ? first : Math.min(previous * 2, max));
+}
+
+// The PWA's push filter (pwa/src/db.ts `pushable`): what this user or this device wrote.
+function pushable({ user, device }) {
+  return (doc) => (user !== '' && doc.created_by === user) || doc.device === device;
+}
+
 function startLive(step) {
   const db = local(step.db);
   const counter = newCounter();
-  const remote = remoteDb(step.remote, step.token, counter, step.keep_alive === true);
+  const remote = remoteDb(step.remote, step.token, counter, step.keep_alive === true, step.fetch === 'native');
   const opts = { live: true, retry: false, ...(step.options || {}) };
   if (step.batch_size) opts.batch_size = step.batch_size;
+  if (step.batches_limit) opts.batches_limit = step.batches_limit;
   if (step.back_off_ms) opts.back_off_function = () => step.back_off_ms;
+  if (step.back_off) opts.back_off_function = doublingBackOff(step.back_off);
+  if (step.pushable) opts.filter = pushable(step.pushable);
   const rep = step.op === 'live_push' ? db.replicate.to(remote, opts) : db.replicate.from(remote, opts);
   const state = {
     rep, counter, arrived: {}, denied: [], failure: null, pausedAt: null, started: performance.now(),
+    written: 0, retries: 0, lastError: null,
     wake: () => {},
     onCaughtUp: () => {},
   };
   rep.on('change', (info) => {
     const now = Date.now();
+    state.written += info.docs_written || 0;
     for (const doc of info.docs || []) {
       if (!(doc._id in state.arrived)) state.arrived[doc._id] = now;
     }
     state.wake();
   });
   rep.on('paused', (err) => {
-    if (!err && state.pausedAt === null) {
+    if (err) {
+      // With `retry`, a failed request pauses the replication, which starts again after the back-off.
+      state.retries += 1;
+      state.lastError = errorJson(err);
+    } else if (state.pausedAt === null) {
       state.pausedAt = Date.now();
       state.onCaughtUp(state.pausedAt);
       state.wake();
@@ -214,7 +251,11 @@ function startLive(step) {
 
 async function awaitLive(state, step) {
   const expect = new Set(step.expect_ids || []);
-  const complete = () => [...expect].every((id) => id in state.arrived);
+  // "until_idle": done once the replication has caught up without an error (PouchDB's `paused` without one: every
+  // change up to now written and checkpointed), however many times it failed and started again before.
+  const complete = step.until_idle
+    ? () => state.pausedAt !== null
+    : () => [...expect].every((id) => id in state.arrived);
   const outcome = await new Promise((resolve) => {
     const check = () => {
       if (state.failure) resolve('error');
@@ -224,11 +265,13 @@ async function awaitLive(state, step) {
     setTimeout(() => resolve('timeout'), step.timeout_ms || 10000);
     check();
   });
-  state.rep.cancel();
-  await new Promise((resolve) => {
+  // Listening first: a replication cancelled between requests completes at once.
+  const stopped = new Promise((resolve) => {
     state.rep.on('complete', resolve);
     setTimeout(resolve, 1000);
   });
+  state.rep.cancel();
+  await stopped;
   return {
     ok: outcome === 'complete',
     outcome,
@@ -236,6 +279,9 @@ async function awaitLive(state, step) {
     arrived: state.arrived,
     missing: [...expect].filter((id) => !(id in state.arrived)),
     denied: state.denied,
+    docs_written: state.written,
+    retries: state.retries,
+    last_error: state.lastError,
     ms: performance.now() - state.started,
     requests: state.counter,
   };
@@ -329,9 +375,24 @@ async function dump(step) {
   return { ok: true, doc_count: info.doc_count, update_seq: info.update_seq, docs };
 }
 
+// Rejections nobody handles end this process (Node's default) unless a session asked, with {"op": "configure",
+// "unhandled_rejections": "log"}, to go on as a browser does, which logs them: PouchDB 9's replicator asks the source
+// for its `info()` after each batch to update its progress and never handles a failure, so a pull whose network
+// drops at that request crashes Node, where the PWA in a browser carries on.
+let logRejections = false;
+const loggedRejections = [];
+process.on('unhandledRejection', (err) => {
+  if (!logRejections) throw err;
+  loggedRejections.push(errorJson(err));
+  process.stderr.write(`unhandled rejection, carried on as a browser does: ${err && err.stack}\n`);
+});
+
 async function runStep(step, emit) {
   try {
     switch (step.op) {
+      case 'configure':
+        logRejections = step.unhandled_rejections === 'log';
+        return { ok: true, logged: loggedRejections };
       case 'put':
         return await put(step);
       case 'push':

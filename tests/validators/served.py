@@ -24,6 +24,8 @@ from server.accounts import Accounts, hash_pin
 from server.auth import Principal, Tokens
 from server.ids import new_ulid
 from server.registry import Registry
+from server.store.couchdb import CouchStore
+from server.store.protocol import Store
 from server.store.sqlite import SqliteStore
 from tests.gateway import Gateway
 from tests.validators.builders import full_answers, gas_leak_patrol
@@ -41,13 +43,14 @@ class District:
     grids: dict[str, list[str]]  # grid worker username → shop codes
 
 
-def prepare(data: Path, shops: int, per_grid: int = 20) -> District:
-    """Registry (one community, grids of `per_grid` shops with a worker each), staff and activated owners."""
+def prepare(data: Path, shops: int, per_grid: int = 20, couchdb: tuple[str, str] | None = None) -> District:
+    """Registry (one community, grids of `per_grid` shops with a worker each), staff and activated owners, in the
+    embedded store in `data`, or in the CouchDB database `couchdb` (its server's URL, the database's name)."""
     codes = [f"S{n:04d}" for n in range(1, shops + 1)]
     grids = {f"zhou{g:02d}": codes[i : i + per_grid] for g, i in enumerate(range(0, shops, per_grid), start=1)}
 
     async def build() -> None:
-        store = await SqliteStore.open(data, revs_limit=1000)
+        store: Store = await (CouchStore.open(*couchdb) if couchdb else SqliteStore.open(data, revs_limit=1000))
         try:
             registry, accounts = Registry(store), Accounts(store, Tokens(SECRET))
             await registry.put_community(COMMUNITY, "文三社区", "minglou")
@@ -79,8 +82,12 @@ def prepare(data: Path, shops: int, per_grid: int = 20) -> District:
     return District(codes, grids)
 
 
-def serve(data: Path) -> Gateway:
-    return Gateway(data, env={"MASHANG_SECRET": SECRET}).start()
+def serve(data: Path, couchdb: tuple[str, str] | None = None) -> Gateway:
+    """`mashang serve` on what `prepare` filled (the same `data`, or the same `couchdb` server and database)."""
+    if couchdb is None:
+        return Gateway(data, env={"MASHANG_SECRET": SECRET}).start()
+    url, name = couchdb
+    return Gateway(data, couchdb_url=url, env={"MASHANG_SECRET": SECRET, "MASHANG_COUCHDB_DB": name}).start()
 
 
 def owner_token(shop: str) -> str:
