@@ -438,6 +438,32 @@ export class PushLedger {
     }
     this.recount();
   }
+
+  private retries = 0;
+
+  /**
+   * `confirm` again after a growing pause (sync-config's `backOff`) while it fails. Its question to the server is
+   * a request the signal can cut off as it cuts a batch, and nothing else asks again until the push has something new
+   * to send: the header kept saying that a record the server had was waiting to upload. Ends once one is answered, or
+   * when `stopped()` (the sync ended) or a newer call took over. `wait` is the pause (a test's clock).
+   */
+  async confirmLater(
+    remote: LocalDb,
+    stopped: () => boolean,
+    wait: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  ): Promise<void> {
+    const mine = ++this.retries;
+    for (let pause = backOff(0); ; pause = backOff(pause)) {
+      await wait(pause);
+      if (stopped() || mine !== this.retries) return;
+      try {
+        await this.confirm(remote);
+        return;
+      } catch {
+        // cut off again: the next pause is longer
+      }
+    }
+  }
 }
 
 export interface SyncHandle {
@@ -569,7 +595,13 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void, u
         if (err) return;
         void photoLedger
           .confirm(remote)
-          .then(() => tidyPhotos())
+          .then(
+            () => tidyPhotos(),
+            (err: unknown) => {
+              void photoLedger.confirmLater(remote, () => cancelled);
+              throw err;
+            },
+          )
           .then((replaced) => {
             if (!replaced || cancelled) return;
             stopPhotos();
@@ -642,7 +674,7 @@ export function startSync(baseUrl: string, token: string, onIdle?: () => void, u
         if (err) return;
         void dataLedger
           .confirm(remote)
-          .catch(() => undefined)
+          .catch(() => void dataLedger.confirmLater(remote, () => cancelled))
           .finally(() => {
             startPhotos();
             onIdle?.();

@@ -99,6 +99,51 @@ describe('pending documents', () => {
     expect(db.read).toEqual([0]);
   });
 
+  it('asks the server again, each pause longer, when its question was cut off, until it is answered', async () => {
+    // The push went idle having sent `a`, but the answer to the ledger's revs_diff was lost: nothing else asks again
+    // until the push has something new, and the header said 1 条待上传 for a record the server had.
+    const db = new Changes();
+    db.write('a');
+    const server = new Server();
+    server.has.add('a');
+    let cut = 2;
+    const flaky = {
+      revsDiff: (query: Record<string, string[]>) =>
+        cut-- > 0 ? Promise.reject(new TypeError('Failed to fetch')) : server.revsDiff(query),
+    };
+    const l = ledger(db);
+    await expect(l.confirm(flaky as unknown as PouchDB.Database)).rejects.toThrow('Failed to fetch');
+    const pauses: number[] = [];
+    await l.confirmLater(flaky as unknown as PouchDB.Database, () => false, async (ms) => void pauses.push(ms));
+    expect(pauses).toEqual([1_000, 2_000]);
+    expect(l.seq).toBe(1);
+    expect(await l.unacknowledged()).toEqual([]);
+  });
+
+  it('stops asking once the sync ends, or a newer question takes over', async () => {
+    const db = new Changes();
+    db.write('a');
+    const down = { revsDiff: () => Promise.reject(new TypeError('Failed to fetch')) };
+    const l = ledger(db);
+    let ended = false;
+    let asked = 0;
+    const pause = async () => {
+      asked++;
+      if (asked === 3) ended = true;
+    };
+    await l.confirmLater(down as unknown as PouchDB.Database, () => ended, pause);
+    expect(asked).toBe(3);
+    // A newer call supersedes an older one still pausing: the older ends without asking.
+    let release = (): void => undefined;
+    const older = l.confirmLater(down as unknown as PouchDB.Database, () => false, () => new Promise<void>((r) => (release = r)));
+    const server = new Server();
+    server.has.add('a');
+    await l.confirmLater(server as unknown as PouchDB.Database, () => false, async () => undefined);
+    expect(l.seq).toBe(1);
+    release();
+    await older; // returns: it would loop forever against `down` otherwise
+  });
+
   it('counts afresh when the checkpoint moves back (a wiped database) or to another database', async () => {
     const db = new Changes();
     db.write('S1:patrol:A');
