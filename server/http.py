@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
@@ -161,14 +162,18 @@ def q_int(request: Request, name: str, default: int | None = None, minimum: int 
 
 
 def q_json(request: Request, *names: str) -> Any:
-    """A JSON-encoded parameter (keys, startkey, open_revs), under the first of `names` present."""
+    """A JSON-encoded parameter (keys, startkey, open_revs), under the first of `names` present, nested no deeper than
+    a body may be: `_all_docs` answers each key back, and one 300 levels deep was past what orjson writes (a 500)."""
     for name in names:
         raw = request.query_params.get(name)
         if raw is not None:
             try:
-                return orjson.loads(raw)
+                value = orjson.loads(raw)
             except orjson.JSONDecodeError:
                 raise bad_request(f"Invalid JSON in parameter {name}") from None
+            if isinstance(value, dict | list) and too_deep(raw.encode(), MAX_JSON_DEPTH):
+                raise bad_request(f"JSON in parameter {name} is nested deeper than {MAX_JSON_DEPTH} levels")
+            return value
     return None
 
 
@@ -204,6 +209,24 @@ async def no_route(request: Request) -> Response:
     raise not_found(f"No such path: {request.url.path}")
 
 
+class _Tail(Convertor[str]):
+    """What follows a prefix in a path: nothing, or a slash and anything after it, newlines too. Starlette's `path`
+    stops at a newline (`%0A`), and `/sync/_local/a%0Ab` fell through to the PWA's files, which answered in plain
+    text; `/sync` itself was answered by Starlette, in plain text too, for a method it does not take."""
+
+    regex = "(?s:/.*)?"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("tail", _Tail())
+
+
 def fallback(prefix: str) -> Route:
-    """The route that takes what no other route under `prefix` took (`no_route`); listed after them."""
-    return Route(prefix + "{rest:path}", no_route, methods=ANY_METHOD, include_in_schema=False)
+    """The route that takes what no other route under `prefix`, or `prefix` itself, took (`no_route`); listed after
+    them."""
+    return Route(prefix.rstrip("/") + "{rest:tail}", no_route, methods=ANY_METHOD, include_in_schema=False)

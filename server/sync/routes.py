@@ -40,7 +40,10 @@ MAX_BULK_GET = 1_000  # entries of one `_bulk_get`; PouchDB asks for a batch (th
 MAX_BULK_GET_ATTACHMENTS = 20  # with attachments=true (a photo is up to 2 MB; the phone gets them one by one)
 MAX_KEYS = 1_000  # `_all_docs` keys; PouchDB asks for a batch's first revisions this way
 MAX_LOCAL_BYTES = 64 * 1024  # a `_local` checkpoint
-SEQ = re.compile(r"[0-9]{1,20}(-[A-Za-z0-9_-]{1,2000})?")  # an update sequence, as the stores give them
+# An update sequence as the stores give them (CouchDB's `{number}-{opaque}`), its number below 10**18 as the embedded
+# store reads one: a larger one passed here, and the store's refusal came after a longpoll's 200 had begun.
+SEQ_DIGITS = 18
+SEQ = re.compile(rf"[0-9]{{1,{SEQ_DIGITS}}}(-[A-Za-z0-9_-]{{1,2000}})?")
 MIN_HEARTBEAT_MS = 1_000  # a longpoll's heartbeat
 
 
@@ -82,7 +85,7 @@ async def local_doc(request: Request) -> Response:
     client_id = request.path_params["local_id"]
     store_id = access.local_id(principal, client_id)
     store = _store(request)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD was taken for a PUT of no body: a 400
         doc = await store.get_local(store_id)
         doc["_id"] = f"_local/{client_id}"
         return json_response(request, doc)
@@ -128,7 +131,7 @@ async def changes(request: Request) -> Response:
         raise bad_request(f"Unsupported filter: {filt}")
     since_raw = request.query_params.get("since", "0")
     since: Any = since_raw
-    if (number := ascii_int(since_raw)) is not None and number >= 0:
+    if (number := ascii_int(since_raw)) is not None and 0 <= number < 10**SEQ_DIGITS:
         since = number
     elif since_raw != "now" and not SEQ.fullmatch(since_raw):  # CouchDB's are `{number}-{opaque}`
         raise bad_request("Malformed sequence supplied in 'since' parameter.")
@@ -356,7 +359,7 @@ _ERROR_STATUS = {"conflict": 409, "forbidden": 403, "unauthorized": 401, "not_fo
 async def attachment(request: Request) -> Response:
     _principal, scope = await _who(request)
     doc_id, name = request.path_params["doc_id"], request.path_params["name"]
-    if request.method != "GET":
+    if request.method not in ("GET", "HEAD"):
         raise CouchError(405, "method_not_allowed", "Attachments are written inline with their document.")
     _readable(scope, doc_id)
     att = await _store(request).read_attachment(doc_id, name, request.query_params.get("rev"))

@@ -101,6 +101,67 @@ def test_bad_changes_parameters_are_a_400(client: TestClient, query: str) -> Non
     assert_error(client.get(f"/sync/_changes?{query}"), 400, "bad_request")
 
 
+@pytest.mark.parametrize("since", ["99999999999999999999", str(2**64), "9999999999999999999-x"])
+@pytest.mark.parametrize("feed", ["normal", "longpoll"])
+def test_a_since_past_the_stores_sequences_is_a_400(client: TestClient, since: str, feed: str) -> None:
+    """A sequence number of 19 or 20 digits passed the handler and the store refused it: a longpoll had begun its 200
+    by then and answered the refusal as its body (tests/sync/test_hostile_sync_input.py found it)."""
+    assert_error(client.get(f"/sync/_changes?feed={feed}&timeout=1&since={since}"), 400, "bad_request")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "_all_docs?keys=" + "%5B" * 300 + "%5D" * 300,
+        "_all_docs?startkey=" + "%5B" * 300 + "%5D" * 300,
+        f"{GOOD}?open_revs=" + "%5B" * 300 + "%5D" * 300,
+    ],
+)
+def test_json_parameters_nested_deeper_than_a_body_are_a_400(client: TestClient, query: str) -> None:
+    """`_all_docs` answers each key back: keys 300 levels deep were past what orjson writes, a 500."""
+    body = assert_error(client.get(f"/sync/{query}"), 400, "bad_request")
+    assert "nested deeper" in body["reason"]
+
+
+def test_head_answers_as_get(client: TestClient) -> None:
+    """HEAD of a checkpoint was taken for a PUT of no body (a 400), HEAD of an attachment refused (a 405)."""
+    assert client.put("/sync/_local/checkpoint", json={"last_seq": "1"}).status_code == 201
+    photo = {"photo.jpg": {"content_type": "image/jpeg", "data": base64.b64encode(b"\xff\xd8\xff jpeg").decode()}}
+    assert client.put(f"/sync/{GOOD}", json={"_attachments": photo}).status_code == 201
+    for path, status in [
+        ("/sync/_local/checkpoint", 200),
+        ("/sync/_local/missing", 404),
+        (f"/sync/{GOOD}/photo.jpg", 200),
+        (f"/sync/{GOOD}/missing.jpg", 404),
+    ]:
+        get, head = client.get(path), client.head(path)
+        assert (get.status_code, head.status_code) == (status, status), (path, head.status_code)
+        assert head.headers["content-type"] == get.headers["content-type"] and head.content == b""
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("DELETE", "/sync", 405),  # CouchDB's delete database
+        ("POST", "/sync", 405),
+        ("OPTIONS", "/sync", 405),
+        ("GET", "/sync/_local/a%0Ab", 404),
+        ("PUT", "/sync/_local/a%0Ab", 404),
+        ("GET", f"/sync/{GOOD}/a%0Ab.jpg", 404),
+        ("POST", "/sync/_x%0Ay", 405),
+    ],
+)
+def test_what_starlette_answered_in_plain_text_is_a_couchdb_error(
+    client: TestClient, method: str, path: str, status: int
+) -> None:
+    """`/sync` itself for a method it does not take, and a path with a newline (`%0A`, where Starlette's `path` stops)
+    where a path parameter is: Starlette, or the PWA's files, answered them in plain text."""
+    resp = client.request(method, path)
+    assert_error(resp, status, "method_not_allowed" if status == 405 else "not_found")
+    if status == 405:
+        assert resp.headers["allow"]
+
+
 def test_bad_document_parameters_are_a_400(client: TestClient) -> None:
     assert_error(client.get(f"/sync/{GOOD}?rev=notarev"), 400, "bad_request")
     assert_error(client.get(f"/sync/{GOOD}?open_revs=[1,"), 400, "bad_request")
