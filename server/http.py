@@ -75,25 +75,30 @@ async def read_json(request: Request) -> Any:
     return data
 
 
-# Every byte but quotes and brackets; a string (once its escapes are gone); a container holding no other.
+# Every byte but quotes and brackets (deleted); one kind of bracket for both (mapped); an escape; a string (once its
+# escapes are gone).
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_ONE_KIND = bytes.maketrans(b"{}", b"[]")
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _STRING = re.compile(rb'"[^"]*"')
-_INNERMOST = re.compile(rb"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
 
 
 def too_deep(body: bytes, limit: int) -> bool:
     """Whether the valid JSON `body` nests arrays and objects deeper than `limit` (a hostile body may be 1,000
-    levels deep), in a few passes in C: escaped backslashes and quotes go, then everything but quotes and
-    brackets, then the strings; each pass after that removes the innermost containers. About 0.5 ms for a
-    100-document `_bulk_docs`, where walking the parsed value took about 4 ms."""
-    rest = body.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    levels deep), in a few passes in C: the escapes go (a body without a backslash has none to look for), then
+    everything but quotes and brackets, objects' braces becoming brackets; then the strings. What is left is the
+    containers alone, and each pass after that removes the innermost (`[]`: one scan of `bytes.replace` removes
+    the pairs that were innermost when it began, so exactly one level). A third of the time regular expressions
+    for the containers took (0.5 ms for a 100-document `_bulk_docs`); walking the parsed value took 4 ms."""
+    rest = _ESCAPE.sub(b"", body) if b"\\" in body else body
+    rest = rest.translate(_ONE_KIND, _NOT_STRUCTURE)
     # Two adjacent quotes are an empty string or the end of one string and the start of the next: dropping them
     # leaves every bracket inside or outside a string as it was, and only strings that hold a bracket are left.
     rest = _STRING.sub(b"", rest.replace(b'""', b""))
     for _ in range(limit):
         if not rest:
             return False
-        rest = _INNERMOST.sub(b"", rest)
+        rest = rest.replace(b"[]", b"")
     return bool(rest)
 
 

@@ -43,3 +43,18 @@ def test_a_hostile_depth_is_caught_and_a_deep_string_is_not() -> None:
     assert too_deep(b'{"x": ' + b"[" * 300 + b"]" * 300 + b"}", 64)
     assert not too_deep(orjson.dumps({"x": "[" * 300, "y": "{" * 300 + '"'}), 64)
     assert not too_deep(b"[" * 64 + b"]" * 64, 64) and too_deep(b"[" * 65 + b"]" * 65, 64)
+
+
+def nested(levels: int) -> bytes:
+    """Objects and arrays in turn, `levels` deep, with a string of brackets and escapes at the bottom."""
+    value: Any = '[{\\"]}'
+    for level in range(levels):
+        value = [value] if level % 2 else {"a": value}
+    return orjson.dumps(value)
+
+
+def test_objects_and_arrays_in_turn_count_one_level_each() -> None:
+    """Braces and brackets are one kind to the check: a pass that took `[]` pairs and then `{}` ones would take two
+    levels of `{[...]}` at once, and let 100 such levels through as 50."""
+    assert not too_deep(nested(64), 64) and too_deep(nested(65), 64)
+    assert too_deep(nested(100), 64) and too_deep(nested(100), 51)
