@@ -35,6 +35,11 @@ class ChangesQuery:
     doc_ids: Sequence[str] | None = None
     # A Mango selector the documents must match (CouchDB's `filter=_selector`).
     selector: dict[str, Any] | None = None
+    # For a reader in the server that wants a few kinds of documents among many (the alarm index: alarms and hazards
+    # among a push's events): the types asked for (an id's part after its partition, `{partition}:{type}:...`). The
+    # embedded store leaves the other documents out, `limit` counting only these; a CouchDB store answers them too
+    # (its feed could leave them out only by reading every document), so the reader tells the kinds apart itself.
+    types: frozenset[str] | None = None
     # Longpoll: wait up to this many milliseconds for a first result when there is none yet.
     wait_ms: int = 0
 

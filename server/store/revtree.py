@@ -109,8 +109,9 @@ def path_from_revisions(rev: str, revisions: object) -> list[str]:
         raise InvalidRev("_rev and _revisions disagree")
     if start - len(ids) < 0:
         raise InvalidRev("_revisions is longer than its start")
-    path = []
-    for i, rid in enumerate(ids):
+    # The first is `rev`'s own, parsed above; a new document's path (most of a push) has no other.
+    path = [f"{start}-{h}"]
+    for i, rid in enumerate(ids[1:], 1):
         if not isinstance(rid, str):
             raise InvalidRev("Invalid rev format")
         r = f"{start - i}-{rid}"

@@ -57,7 +57,7 @@ class SqliteStore:
         self._loop = asyncio.get_running_loop()
         self._started = str(int(time.time() * 1_000_000))
         self.blobs = BlobFolder(data_dir / "blobs", fsync=synchronous in ("FULL", "EXTRA"))
-        self._writer = Writer(path, synchronous, self._state, self._on_commit)
+        self._writer = Writer(path, synchronous, self._state, self._loop, self._publish)
         self._readers = Readers(path, synchronous)
         self._foreign = ForeignWrites(path, synchronous, lambda: self._loop.call_soon_threadsafe(self._wake_feeds))
 
@@ -71,11 +71,7 @@ class SqliteStore:
         await asyncio.to_thread(self._writer.close)
         await asyncio.to_thread(self._readers.close)
 
-    def _on_commit(self, state: TxState) -> None:  # writer thread
-        snap = state.snapshot()
-        self._loop.call_soon_threadsafe(self._publish, snap)
-
-    def _publish(self, snap: tuple[int, int, int]) -> None:
+    def _publish(self, snap: tuple[int, int, int]) -> None:  # on the loop, after a commit that moved the sequence
         if snap[0] != self._committed[0]:
             self._committed = snap
             self._wake_feeds()
@@ -272,6 +268,12 @@ class SqliteStore:
         if q.doc_ids is not None:
             where.append(f"id IN ({','.join('?' * len(q.doc_ids))})")
             args.extend(q.doc_ids)
+        if q.types is not None:
+            # The type is what follows the id's first ':', up to the next one or the end (`:` appended for that).
+            kinds = " OR ".join("substr(id || ':', instr(id, ':') + 1, ?) = ?" for _ in q.types)
+            where.append(f"instr(id, ':') > 0 AND ({kinds or '0'})")
+            for kind in sorted(q.types):
+                args.extend((len(kind) + 1, f"{kind}:"))
         return " AND ".join(where), args
 
     def _change_rows(

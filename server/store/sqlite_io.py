@@ -159,11 +159,23 @@ Job = Callable[[sqlite3.Connection, TxState], Any]
 
 
 class Writer:
-    """One thread owns the write connection; jobs queue up and commit together."""
+    """One thread owns the write connection; jobs queue up and commit together.
+
+    A group wakes the event loop once, after its commit, with its answers and its new sequence together (`publish`,
+    run there), and only to answer for a commit that moved no sequence (a replicator's checkpoint, whose answer the
+    flusher sends): each wake is a thread the loop's thread then waits on for the GIL, and under a push, on a
+    machine whose cores are busy, every hand-off between threads costs more than the work it hands over."""
 
     MAX_GROUP = 64
 
-    def __init__(self, path: Path, synchronous: str, state: TxState, on_commit: Callable[[TxState], None]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        synchronous: str,
+        state: TxState,
+        loop: asyncio.AbstractEventLoop,
+        publish: Callable[[tuple[int, int, int]], None],
+    ) -> None:
         # At FULL (or EXTRA) the connection commits at NORMAL and the WalFlusher fsyncs the WAL behind it: the
         # same durability (a durable job is answered only after an fsync that began after its COMMIT), but the
         # writer goes on with the next group while the disk works, and a light group does not wait at all.
@@ -176,9 +188,11 @@ class Writer:
         self._checkpointer = WalCheckpointer(path, synchronous)
         self._flusher = WalFlusher(Path(f"{path}-wal"))
         self._state = state
-        self._on_commit = on_commit
+        self._loop = loop
+        self._publish = publish
+        self._published = state.seq  # the sequence `publish` was last called with (writer thread)
         self.commits = {"durable": 0, "light": 0}  # for the tests of the durability policy
-        self._queue: queue.Queue[tuple[Job, asyncio.Future[Any], bool] | None] = queue.Queue()
+        self._queue: queue.SimpleQueue[tuple[Job, asyncio.Future[Any], bool] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="mashang-sqlite-writer", daemon=True)
         self._thread.start()
 
@@ -252,8 +266,6 @@ class Writer:
                 conn.execute("ROLLBACK")
             state.restore(before)
             outcomes = [(False, e)] * len(group)
-        else:
-            self._on_commit(state)
         answers = [(fut, ok, value) for (_job, fut, _durable), (ok, value) in zip(group, outcomes, strict=True)]
         durable = any(d for _job, _fut, d in group)
         if committed:
@@ -264,14 +276,27 @@ class Writer:
             self._flusher.flush(answers if durable else [])
             if durable:
                 answers = []
-        for fut, ok, value in answers:
-            fut.get_loop().call_soon_threadsafe(_settle, fut, ok, value)
-        if self._checkpointer.behind:
+        behind = self._checkpointer.behind
+        if not behind:
+            self._checkpointer.poke()
+        seq = None
+        if committed and state.seq != self._published:
+            seq = state.snapshot()
+            self._published = state.seq
+        self._answer(answers, seq)
+        if behind:
             # Under writes without a pause the checkpointer cannot move the whole WAL (each round finds new
             # frames), so the WAL never restarts: between two transactions here, nothing is newer than it.
             self._checkpointer.checkpoint(conn)
-        else:
-            self._checkpointer.poke()
+
+    def _answer(self, answers: list[Answer], seq: tuple[int, int, int] | None) -> None:
+        """The group's answers settled and its new sequence published, in one call into the loop's thread (a caller
+        waiting in another event loop is answered in its own)."""
+        ours = [answer for answer in answers if answer[0].get_loop() is self._loop]
+        if len(ours) < len(answers):
+            _settle_soon([answer for answer in answers if answer[0].get_loop() is not self._loop])
+        if seq is not None or ours:
+            self._loop.call_soon_threadsafe(_after_group, self._publish, seq, ours)
 
 
 Answer = tuple[asyncio.Future[Any], bool, Any]
@@ -317,10 +342,10 @@ class WalFlusher:
             except OSError as e:  # the disk failed us: never claim durability we do not have
                 log.exception("fsync of the WAL failed")
                 failure = e
-            for fut, ok, value in waiting:
-                if failure is not None:
-                    ok, value = False, CouchError(500, "disk_error", f"The write could not be flushed: {failure}")
-                fut.get_loop().call_soon_threadsafe(_settle, fut, ok, value)
+            if failure is not None:
+                error = CouchError(500, "disk_error", f"The write could not be flushed: {failure}")
+                waiting = [(fut, False, error) for fut, _ok, _value in waiting]
+            _settle_soon(waiting)  # one call into the loop's thread for all of them
             if stopping:
                 return
 
@@ -387,6 +412,30 @@ def _settle(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
         fut.set_result(value)
     else:
         fut.set_exception(value)
+
+
+def _settle_all(answers: list[Answer]) -> None:
+    for fut, ok, value in answers:
+        _settle(fut, ok, value)
+
+
+def _settle_soon(answers: list[Answer]) -> None:
+    """Settle `answers` from another thread: one call into each event loop they wait in."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Answer]] = {}
+    for answer in answers:
+        by_loop.setdefault(answer[0].get_loop(), []).append(answer)
+    for loop, theirs in by_loop.items():
+        loop.call_soon_threadsafe(_settle_all, theirs)
+
+
+def _after_group(
+    publish: Callable[[tuple[int, int, int]], None], seq: tuple[int, int, int] | None, answers: list[Answer]
+) -> None:
+    """On the loop's thread: the feeds learn of the group's commit before its writers are answered (a writer that
+    reads its own change in a feed finds it), as when each was a call of its own."""
+    if seq is not None:
+        publish(seq)
+    _settle_all(answers)
 
 
 class ForeignWrites:

@@ -120,27 +120,38 @@ class Batch:
         return {row[0]: row[1:] for row in self.conn.execute(sql, args).fetchall()}
 
     def flush(self) -> None:
+        """The collected writes, in this order; a statement with no rows is not run (a push batch of new documents
+        has rows for two of the seven)."""
         c = self.conn
-        c.executemany(
-            "INSERT INTO revs(doc_id, rev, parent, deleted, leaf, body) VALUES (?, ?, ?, ?, ?, ?)", self.rev_rows
-        )
-        c.executemany(
-            "INSERT INTO atts(doc_id, rev, name, content_type, digest, length, revpos, blob)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            self.att_rows,
-        )
-        c.executemany("UPDATE revs SET leaf = 0, body = NULL WHERE doc_id = ? AND rev = ?", self.compacted)
-        c.executemany("DELETE FROM atts WHERE doc_id = ? AND rev = ?", self.compacted + self.removed)
-        c.executemany("UPDATE revs SET parent = ? WHERE doc_id = ? AND rev = ?", self.reparented)
-        c.executemany("DELETE FROM revs WHERE doc_id = ? AND rev = ?", self.removed)
-        # An upsert on the id: OR REPLACE would also settle a clash on `docs_seq` by deleting the other document's
-        # row; a sequence given twice must fail the write instead, never make a document vanish from the feed.
-        c.executemany(
-            "INSERT INTO docs(id, partition, seq, winner, deleted) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE"
-            " SET partition = excluded.partition, seq = excluded.seq, winner = excluded.winner,"
-            " deleted = excluded.deleted",
-            self.doc_rows,
-        )
+        # A body comes as orjson's UTF-8 bytes and is stored as the same TEXT: no decoding to a Python string here,
+        # and no encoding back by sqlite3.
+        statements: list[tuple[str, list[tuple[Any, ...]]]] = [
+            (
+                "INSERT INTO revs(doc_id, rev, parent, deleted, leaf, body) VALUES (?, ?, ?, ?, ?, CAST(? AS TEXT))",
+                self.rev_rows,
+            ),
+            (
+                "INSERT INTO atts(doc_id, rev, name, content_type, digest, length, revpos, blob)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                self.att_rows,
+            ),
+            ("UPDATE revs SET leaf = 0, body = NULL WHERE doc_id = ? AND rev = ?", self.compacted),
+            ("DELETE FROM atts WHERE doc_id = ? AND rev = ?", self.compacted + self.removed),
+            ("UPDATE revs SET parent = ? WHERE doc_id = ? AND rev = ?", self.reparented),
+            ("DELETE FROM revs WHERE doc_id = ? AND rev = ?", self.removed),
+            # An upsert on the id: OR REPLACE would also settle a clash on `docs_seq` by deleting the other
+            # document's row; a sequence given twice must fail the write instead, never make a document vanish
+            # from the feed.
+            (
+                "INSERT INTO docs(id, partition, seq, winner, deleted) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO"
+                " UPDATE SET partition = excluded.partition, seq = excluded.seq, winner = excluded.winner,"
+                " deleted = excluded.deleted",
+                self.doc_rows,
+            ),
+        ]
+        for sql, rows in statements:
+            if rows:
+                c.executemany(sql, rows)
         self._clear()
 
 
@@ -256,7 +267,7 @@ def _store(
 def _add_revisions(batch: Batch, item: Prepared, leaf: str, added: list[str]) -> None:
     """The rows of the revisions `added` to the document's tree: the body with the leaf, none with its ancestors."""
     tree = batch.trees[item.id]
-    body = orjson.dumps(item.body).decode()
+    body = orjson.dumps(item.body)  # stored as TEXT (`Batch.flush`)
     for r in added:
         node = tree[r]
         is_leaf = r == leaf

@@ -17,6 +17,7 @@ from server.alarms import SNAPSHOT_DOC, STATUSES, Alarms
 from server.models import Alarm
 from server.store.protocol import ChangesQuery, Store
 from server.store.snapshots import load_snapshot
+from server.store.sqlite import SqliteStore
 from server.store.upsert import read, read_local
 from tests.api.conftest import World, open_world
 from tests.api.projections import alarm_doc, write
@@ -266,3 +267,37 @@ async def test_of_several_gateways_one_keeps_the_snapshot_every_few_minutes(
     assert (await store.get_local(SNAPSHOT_DOC))["writer"] != kept["writer"]
     await first.stop()
     await second.stop()
+
+
+async def test_the_index_reads_the_alarms_of_a_busy_embedded_store_without_its_events(tmp_path: Path) -> None:
+    """A push's events are most of a busy feed, and the index wants its alarms and hazards alone: the embedded
+    store leaves the events out of what it reads (`ChangesQuery.types`), where each was a row built and looked at,
+    and an alarm among them still reaches the index at once."""
+    store = await SqliteStore.open(tmp_path)
+    alarms = Alarms(store)
+    rows: list[str] = []
+    real_changes = store.changes
+
+    async def changes(query: ChangesQuery) -> Any:
+        feed = await real_changes(query)
+        rows.extend(row["id"] for row in feed["results"])
+        return feed
+
+    store.changes = changes  # type: ignore[method-assign]
+    try:
+        await alarms.start()
+        await alarms.ready()
+        alarm = alarm_doc("S0002", "2026-03-02T10:00:00+08:00")
+        for batch in range(3):
+            events = [{"_id": f"S0001:self_check:{batch}{i:03d}", "type": "self_check"} for i in range(100)]
+            await write(store, *events, *([alarm] if batch == 1 else []))
+        deadline = time.monotonic() + 10
+        while alarm["_id"] not in alarms.created_since(datetime(2000, 1, 1, tzinfo=UTC)):
+            assert time.monotonic() < deadline, "the alarm never reached the index"
+            await asyncio.sleep(0.05)
+        # The alarm, and at most one row per longpoll that waited for a change of any kind.
+        assert alarm["_id"] in rows and len(rows) < 20, len(rows)
+    finally:
+        await alarms.stop()
+        store.changes = real_changes  # type: ignore[method-assign]
+        await store.close()

@@ -7,6 +7,7 @@ import base64
 import contextlib
 import itertools
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from server.errors import CouchError
@@ -403,5 +405,81 @@ async def test_another_process_writing_the_same_folder(tmp_path: Path) -> None:
         assert await (await _other_process(tmp_path, "S0003", 1)).wait() == 0
         woke = await asyncio.wait_for(poll, timeout=10)
         assert [row["id"] for row in woke["results"]] == ["S0003:doc:0000"]
+    finally:
+        await store.close()
+
+
+async def test_the_feed_leaves_out_the_documents_of_types_not_asked_for(tmp_path: Path) -> None:
+    """`ChangesQuery.types` (the alarm index's read of a busy feed): a document's type is its id's part after the
+    partition, whole; `limit` counts only the documents asked for, and the feed's end is still its end."""
+    store = await SqliteStore.open(tmp_path)
+    try:
+        asked = ["S1:alarm:01A", "S1:alarm", "district:hazard:x:y", "S2:alarm:01B"]
+        others = ["S1:alarms:01C", "S1:note:x:alarm:y", "alarm", "S1:self_check:01D", "S1:hazardous:01E"]
+        for doc_id in [others[0], asked[0], *others[1:3], asked[1], asked[2], asked[3], *others[3:]]:
+            [answer] = await store.bulk_docs([{"_id": doc_id}])
+            assert answer.get("ok"), answer
+        kinds = frozenset({"alarm", "hazard"})
+        feed = await store.changes(ChangesQuery(types=kinds))
+        assert [row["id"] for row in feed["results"]] == asked
+        assert feed["last_seq"] == 9 and feed["pending"] == 0  # read to the end, past the last one asked for
+        page = await store.changes(ChangesQuery(types=kinds, limit=2))
+        assert [row["id"] for row in page["results"]] == asked[:2] and page["pending"] == 2
+        rest = await store.changes(ChangesQuery(types=kinds, since=page["last_seq"]))
+        assert [row["id"] for row in rest["results"]] == asked[2:]
+        assert (await store.changes(ChangesQuery(types=frozenset())))["results"] == []
+        every = await store.changes(ChangesQuery())
+        assert len(every["results"]) == 9
+    finally:
+        await store.close()
+
+
+async def test_a_body_is_stored_as_the_text_of_its_json(tmp_path: Path) -> None:
+    """Bodies reach SQLite as orjson's bytes (no decoding to a string and encoding back per document) and are kept
+    as TEXT all the same: what every reader of the table, a backup's included, finds."""
+    store = await SqliteStore.open(tmp_path)
+    body = {"note": "店内通道畅通", "n": 1, "nested": {"ok": True}}
+    try:
+        [answer] = await store.bulk_docs([{"_id": "S1:note:a", **body}])
+        replicated = {"_id": "S1:note:b", "_rev": "1-a", "_revisions": {"start": 1, "ids": ["a"]}, **body}
+        assert await store.bulk_docs([replicated], new_edits=False) == []
+        assert (await store.get("S1:note:a", GetOptions())) == {"_id": "S1:note:a", "_rev": answer["rev"], **body}
+    finally:
+        await store.close()
+    conn = sqlite3.connect(tmp_path / "mashang.sqlite3")
+    rows = conn.execute("SELECT typeof(body), body FROM revs ORDER BY doc_id").fetchall()
+    conn.close()
+    assert rows == [("text", orjson.dumps(body).decode())] * 2
+
+
+async def test_a_replicated_batch_and_its_checkpoint_each_wake_the_event_loop_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each call from the store's threads into the event loop's is a thread the loop then waits on for the GIL:
+    under a push on a busy machine, such hand-offs cost more than the work they hand over. A group's commit wakes
+    the loop once, with its answers and its news for the feeds together, and a checkpoint's commit (no sequence
+    moved, nothing for the feeds) only to answer once its fsync is done."""
+    store = await SqliteStore.open(tmp_path)
+    loop = asyncio.get_running_loop()
+    real = loop.call_soon_threadsafe
+    wakes: list[Any] = []
+
+    def counted(callback: Any, *args: Any, **kwargs: Any) -> Any:
+        if callback != store._wake_feeds:  # a commit seen by the watch on other processes' writes (once a second)
+            wakes.append(callback)
+        return real(callback, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "call_soon_threadsafe", counted)
+    try:
+        batch = [
+            {"_id": f"S1:self_check:{i:03d}", "_rev": f"1-{i:03d}", "_revisions": {"start": 1, "ids": [f"{i:03d}"]}}
+            for i in range(100)
+        ]
+        assert await store.bulk_docs(batch, new_edits=False, durable=False) == []
+        assert (await store.info())["update_seq"] == 100  # the feeds heard of it before the writer's answer
+        assert len(wakes) == 1
+        wakes.clear()
+        await store.put_local("user/u/s0/checkpoint", {"last_seq": 100})
+        assert len(wakes) == 1
     finally:
         await store.close()
