@@ -255,10 +255,17 @@ def hazard_items(template: Template, answers: Mapping[str, Answer]) -> list[tupl
     """The answers this template marks as hazards, in template order, with their severity after escalation.
     Answers that do not fit the template (see `check_answers`) are ignored."""
     hazards: dict[str, TemplateItem] = {}
-    for item in template.items:  # runs for every self-check a projection takes: one look-up per item
-        answer = answers.get(item.id)
-        if answer is not None and item.is_hazard(answer.value) and not _misfit(item, answer):
-            hazards[item.id] = item
+    for item_id, item, equals, gt in _hazard_tests(template):  # for every self-check a projection takes
+        answer = answers.get(item_id)
+        if answer is None:
+            continue
+        value = answer.value  # `item.is_hazard(value)`, without a call for each answer of each check:
+        if equals is not None:
+            hazard = value is equals
+        else:
+            hazard = isinstance(value, int) and not isinstance(value, bool) and value > gt
+        if hazard and not _misfit(item, answer):
+            hazards[item_id] = item
     found: list[tuple[str, Severity]] = []
     for item_id, item in hazards.items():
         severity = item.severity
@@ -266,6 +273,30 @@ def hazard_items(template: Template, answers: Mapping[str, Answer]) -> list[tupl
             severity = item.escalate.severity
         found.append((item_id, severity))
     return found
+
+
+# Each item of a template with its hazard test: (id, item, the yes/no item's hazard answer or None, the number
+# item's bound). Worked out once per template (they are immutable, and a process holds a handful), by identity:
+# hashing a template hashes all of it.
+_HazardTest = tuple[str, TemplateItem, bool | None, int]
+_HAZARD_TESTS: dict[int, tuple[Template, tuple[_HazardTest, ...]]] = {}
+MAX_TEMPLATES: Final = 64
+
+
+def _hazard_tests(template: Template) -> tuple[_HazardTest, ...]:
+    known = _HAZARD_TESTS.get(id(template))
+    if known is None or known[0] is not template:  # kept alive here, so an id is never another template's
+        if len(_HAZARD_TESTS) >= MAX_TEMPLATES:
+            _HAZARD_TESTS.clear()
+        known = _HAZARD_TESTS[id(template)] = (template, tuple(_hazard_test(item) for item in template.items))
+    return known[1]
+
+
+def _hazard_test(item: TemplateItem) -> _HazardTest:
+    condition = item.hazard_when
+    if isinstance(condition, Equals):
+        return item.id, item, condition.equals, 0
+    return item.id, item, None, condition.gt
 
 
 def _misfit(item: TemplateItem, answer: Answer) -> bool:

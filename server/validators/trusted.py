@@ -127,7 +127,7 @@ def _answers(raw: Any) -> dict[str, Answer] | None:
         if not _ANSWER_KEYS.issuperset(answer):
             return None
         value, photos, note = answer["value"], _photos(answer), answer.get("note", "")
-        well_typed = isinstance(value, bool | int) or (isinstance(value, str) and value == NOT_APPLICABLE)
+        well_typed = isinstance(value, int) or (isinstance(value, str) and value == NOT_APPLICABLE)  # a bool is an int
         if not well_typed or photos is None or not isinstance(note, str):
             return None
         key = (type(value), value, photos, note)
@@ -175,19 +175,26 @@ def _photos(holder: dict[str, Any]) -> tuple[str, ...] | None:
     photos = holder.get("photos")
     if not photos:
         return () if photos is None or photos == [] else None
-    if type(photos) is not list or not all(type(p) is str for p in photos):
+    if type(photos) is not list:
         return None
+    for photo in photos:  # a loop, not `all(...)`: a generator costs more than the few ids it checks
+        if type(photo) is not str:
+            return None
     return tuple(photos)
+
+
+_new = object.__new__  # the models define no `__new__` of their own
+_set = object.__setattr__  # past the frozen models' own `__setattr__`
 
 
 def _built(model: type[M], fields: dict[str, Any]) -> M:
     """`model.model_construct(**fields)` for every field given, by name, in the model's order (several times faster;
     it runs for every answer of every check): the instance state pydantic keeps, set directly."""
-    instance = model.__new__(model)
-    object.__setattr__(instance, "__dict__", fields)
-    object.__setattr__(instance, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(instance, "__pydantic_extra__", None)
-    object.__setattr__(instance, "__pydantic_private__", None)
+    instance = _new(model)
+    _set(instance, "__dict__", fields)
+    _set(instance, "__pydantic_fields_set__", set(fields))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
     return instance
 
 

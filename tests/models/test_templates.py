@@ -118,6 +118,24 @@ def test_hazard_items_ignore_answers_that_do_not_fit() -> None:
     assert hazard_items(template, answers(sleeping_people=True, open_flame=1, unknown_item=True)) == []
 
 
+@given(st.lists(st.sampled_from([True, False, 0, 1, 2, 7, -1, "na"]), min_size=10, max_size=10), st.booleans())
+def test_hazard_items_marks_what_each_item_says_is_a_hazard(values: list[Any], stricter: bool) -> None:
+    """`hazard_items` reads each item's hazard test once per template: for any answers it marks exactly the items
+    whose `is_hazard` says so (and the answer fits), and a new version of the template, whose items say otherwise,
+    is read anew, not from what was read for the old one."""
+    template = default_template()
+    if stricter:  # another template object with other tests: a number item stricter, a yes/no one turned round
+        doc = template.to_doc()
+        doc["items"][1]["hazard_when"] = {"gt": 1}
+        doc["items"][3]["hazard_when"] = {"equals": True}
+        template = Template.model_validate(doc)
+        hazard_items(default_template(), {})  # the old version's tests are at hand meanwhile
+    given_answers = answers(**{item.id: value for item, value in zip(template.items, values, strict=True)})
+    fits = {item.id for item in template.items if check_answers(template, {item.id: given_answers[item.id]}) == []}
+    marked = {item_id for item_id, _ in hazard_items(template, given_answers)}
+    assert marked == {item.id for item in template.items if item.is_hazard(given_answers[item.id].value)} & fits
+
+
 def test_check_answers_accepts_a_full_clean_self_check() -> None:
     template = default_template()
     clean = {
