@@ -487,15 +487,22 @@ def test_alarm(events: Events, alarm: bool) -> None:
     assert len(of_type(project(events(), "2026-03-02"), "alarm")) == (1 if alarm else 0)
 
 
-def test_a_second_patrol_does_not_find_an_unresolved_hazard_again() -> None:
-    """Patrolled twice the same day (a phone that had not synced the first): the 明火 found twice is one hazard, one
-    deduction and one alarm; a finding on `other` names no item and is a hazard of its own."""
+def _patrolled_twice() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The same day's two patrols of a shop (a phone that had not synced the first): the 明火 found by both, and a
+    finding on `other` (no item) by the second."""
     first = patrol("2026-03-02 10:00", finding("f1", "open_flame", "serious", "2026-03-03"))
     again = patrol(
         "2026-03-02 11:00",
         finding("f1", "open_flame", "serious", "2026-03-03"),
         finding("f2", "other", "general", "2026-03-09"),
     )
+    return first, again
+
+
+def test_a_second_patrol_does_not_find_an_unresolved_hazard_again() -> None:
+    """Patrolled twice the same day (a phone that had not synced the first): the 明火 found twice is one hazard, one
+    deduction and one alarm; a finding on `other` names no item and is a hazard of its own."""
+    first, again = _patrolled_twice()
     docs = project([first, again], "2026-03-02")
     assert ledger(docs) == {"hazard": [-10, -2]}
     assert len(of_type(docs, "hazard")) == 2 and len(of_type(docs, "alarm")) == 1
@@ -581,12 +588,7 @@ def test_a_hazard_names_the_alarm_its_submission_raised_or_none() -> None:
 def test_a_hazard_found_again_names_its_own_sources_alarm_not_the_later_patrols() -> None:
     """A later patrol that finds an unresolved hazard again adds no hazard and raises no alarm: the hazard it joined
     still names the alarm of the submission that found it, and the later patrol's new hazard its own (none here)."""
-    first = patrol("2026-03-02 10:00", finding("f1", "open_flame", "serious", "2026-03-03"))
-    again = patrol(
-        "2026-03-02 11:00",
-        finding("f1", "open_flame", "serious", "2026-03-03"),
-        finding("f2", "other", "general", "2026-03-09"),
-    )
+    first, again = _patrolled_twice()
     docs = project([first, again], "2026-03-02")
     [alarm] = of_type(docs, "alarm")
     assert _alarm_named(docs) == {hazard_id(first, "f1"): alarm["_id"], hazard_id(again, "f2"): None}
