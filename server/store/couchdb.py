@@ -35,6 +35,7 @@ from server.store.protocol import (
     Doc,
     GetOptions,
     no_changes,
+    no_chunks,
     partition_of,
 )
 
@@ -542,12 +543,22 @@ class CouchStore:
 
     # -- attachments -----------------------------------------------------------------------------
 
-    async def read_attachment(self, doc_id: str, name: str, rev: str | None = None) -> AttachmentBody:
+    async def read_attachment(
+        self, doc_id: str, name: str, rev: str | None = None, body: bool = True
+    ) -> AttachmentBody:
         # The stub gives length and digest for this revision; the body is then read at that exact rev.
         doc = await self.get(doc_id, GetOptions(rev=rev))
         stub = (doc.get("_attachments") or {}).get(name)
         if stub is None:
             raise CouchError(404, "not_found", "Document is missing attachment")
+        if not body:  # a HEAD: the stub says all of it, and the body is not fetched from CouchDB to be dropped
+            return AttachmentBody(
+                content_type=stub.get("content_type", ""),
+                length=int(stub.get("length", 0)),
+                digest=stub.get("digest", ""),
+                chunks=no_chunks(),
+                extra={"revpos": stub.get("revpos"), "rev": doc["_rev"]},
+            )
         path = f"{self._db}/{_doc_path(doc_id)}/{quote(name, safe='')}"
         request = self._http.build_request("GET", path, params={"rev": doc["_rev"]})
         try:
@@ -555,9 +566,9 @@ class CouchStore:
         except httpx.HTTPError as exc:
             raise _unavailable(exc) from exc
         if resp.status_code >= 400:
-            body = await resp.aread()
+            error = await resp.aread()
             await resp.aclose()
-            raise _couch_error(resp.status_code, _json(body))
+            raise _couch_error(resp.status_code, _json(error))
 
         async def chunks() -> AsyncIterator[bytes]:
             try:

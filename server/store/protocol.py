@@ -78,6 +78,12 @@ class AttachmentBody:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+async def no_chunks() -> AsyncIterator[bytes]:
+    """The body of an attachment read for a HEAD (`Store.read_attachment(body=False)`)."""
+    return
+    yield
+
+
 class Store(Protocol):
     """What every backend implements. Errors are `server.errors.CouchError` with CouchDB's wording."""
 
@@ -133,7 +139,12 @@ class Store(Protocol):
 
     async def delete_local(self, local_id: str, rev: str | None) -> Doc: ...
 
-    async def read_attachment(self, doc_id: str, name: str, rev: str | None = None) -> AttachmentBody: ...
+    async def read_attachment(
+        self, doc_id: str, name: str, rev: str | None = None, body: bool = True
+    ) -> AttachmentBody:
+        """An attachment of the winning revision, or of `rev`; with `body=False` what a HEAD answers (type, length,
+        digest), its `chunks` empty and the body never read."""
+        ...
 
     async def close(self) -> None: ...
 

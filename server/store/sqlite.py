@@ -20,7 +20,15 @@ import orjson
 
 from server.errors import CouchError, bad_request, conflict, not_found
 from server.store import mango, revtree
-from server.store.protocol import AllDocsQuery, AttachmentBody, ChangesQuery, Doc, GetOptions, partition_of
+from server.store.protocol import (
+    AllDocsQuery,
+    AttachmentBody,
+    ChangesQuery,
+    Doc,
+    GetOptions,
+    no_chunks,
+    partition_of,
+)
 from server.store.revtree import Node, Tree
 from server.store.sqlite_io import (
     SCHEMA,
@@ -483,7 +491,9 @@ class SqliteStore:
 
     # ----- attachments -----
 
-    async def read_attachment(self, doc_id: str, name: str, rev: str | None = None) -> AttachmentBody:
+    async def read_attachment(
+        self, doc_id: str, name: str, rev: str | None = None, body: bool = True
+    ) -> AttachmentBody:
         def run(conn: sqlite3.Connection) -> tuple[str, str, int, str]:
             tree = self._tree(conn, doc_id)
             if not tree:
@@ -503,7 +513,7 @@ class SqliteStore:
         path = self.blobs.path(blob)
         if not path.exists():
             raise CouchError(500, "internal_server_error", f"attachment body {blob} is missing")
-        return AttachmentBody(ctype, length, digest, _stream(path))
+        return AttachmentBody(ctype, length, digest, _stream(path) if body else no_chunks())
 
     # ----- writing -----
 

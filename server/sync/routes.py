@@ -362,7 +362,8 @@ async def attachment(request: Request) -> Response:
     if request.method not in ("GET", "HEAD"):
         raise CouchError(405, "method_not_allowed", "Attachments are written inline with their document.")
     _readable(scope, doc_id)
-    att = await _store(request).read_attachment(doc_id, name, request.query_params.get("rev"))
+    head = request.method == "HEAD"
+    att = await _store(request).read_attachment(doc_id, name, request.query_params.get("rev"), body=not head)
     headers = {"Content-Length": str(att.length), "ETag": f'"{att.digest}"', "Cache-Control": "private"}
     return StreamingResponse(att.chunks, media_type=att.content_type, headers=headers)
 

@@ -15,9 +15,11 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
 
 from server.errors import CouchError
+from server.store.couchdb import CouchStore
 from server.store.protocol import AllDocsQuery, ChangesQuery, Doc, GetOptions, Store
 
 
@@ -518,6 +520,31 @@ async def test_inline_attachment_becomes_a_stub_and_streams_back(store: Store) -
     with pytest.raises(CouchError) as missing:
         await store.read_attachment(doc_id, "other.jpg")
     assert (missing.value.status, missing.value.error) == (404, "not_found")
+
+
+async def test_an_attachment_read_for_a_head_says_its_size_and_reads_no_body(store: Store) -> None:
+    """`body=False` answers what a HEAD says; on CouchDB the body was fetched to be dropped, a photo's worth of
+    traffic from the cluster per HEAD."""
+    doc_id = sid("P", kind="photo")
+    rev = await put(store, photo_doc(doc_id))
+    fetched: list[str] = []
+    if isinstance(store, CouchStore):
+        send = store._http.send
+
+        async def counting(request: httpx.Request, **kwargs: Any) -> httpx.Response:
+            fetched.append(request.url.path)
+            return await send(request, **kwargs)
+
+        store._http.send = counting  # type: ignore[method-assign]
+    for asked in (None, rev):
+        head = await store.read_attachment(doc_id, "photo.jpg", asked, body=False)
+        assert (head.content_type, head.length, head.digest) == ("image/jpeg", len(PHOTO), md5_digest(PHOTO))
+        assert [chunk async for chunk in head.chunks] == []
+    assert not [path for path in fetched if path.endswith("/photo.jpg")]
+    with pytest.raises(CouchError) as missing:
+        await store.read_attachment(doc_id, "other.jpg", body=False)
+    assert (missing.value.status, missing.value.error) == (404, "not_found")
+    assert await read_all(store, doc_id, "photo.jpg") == PHOTO  # and the body is still there to read
 
 
 async def test_attachment_stub_kept_across_update_and_removed_by_update(store: Store) -> None:

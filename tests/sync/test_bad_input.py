@@ -137,6 +137,7 @@ def test_head_answers_as_get(client: TestClient) -> None:
         get, head = client.get(path), client.head(path)
         assert (get.status_code, head.status_code) == (status, status), (path, head.status_code)
         assert head.headers["content-type"] == get.headers["content-type"] and head.content == b""
+        assert head.headers.get("content-length") == get.headers.get("content-length", str(len(get.content)))
 
 
 @pytest.mark.parametrize(
