@@ -8,7 +8,7 @@ import { sortRows } from '../src/office/ui';
 import { rowsOf } from '../src/office/overview';
 import { accountOf, auditPage, auditPath, eventOf } from '../src/office/audit';
 import { communityBody, contentTypeOf, moveOf, type Community } from '../src/office/registry';
-import { explainReason, fieldErrors, flatten, unflatten } from '../src/office/rules';
+import { explainReason, fieldErrors, fieldReason, flatten, unflatten } from '../src/office/rules';
 import { followStream, reconnectDelay, SseParser, type SseEvent } from '../src/office/sse';
 import { countedTitle } from '../src/office/watch';
 
@@ -184,10 +184,13 @@ describe('office routing and forms', () => {
     // The three deadlines refused together are named in words too, not by their key (deadline_days).
     expect(label('rule', 'deadline_days')).toBe('隐患整改期限');
     // 专班整治's months are refused at the field to change, in the form's words.
-    expect(fieldErrors('working_group_black_months: cannot exceed working_group_window_months')).toEqual([
-      ['working_group_black_months', 'cannot exceed working_group_window_months'],
+    const window = 'working_group_black_months: 不能超过专班统计窗口的月数（cannot exceed working_group_window_months）';
+    expect(fieldErrors(window)).toEqual([
+      ['working_group_black_months', '不能超过专班统计窗口的月数（cannot exceed working_group_window_months）'],
     ]);
-    expect(explainReason('cannot exceed working_group_window_months')).toBe('不能超过专班统计窗口的月数');
+    expect(fieldReason('working_group_black_months', window.slice(28))).toBe('不能超过专班统计窗口的月数');
+    const deadlines = '须为 严重 ≤ 较大 ≤ 一般，且每项至少 1 天（serious ≤ major ≤ general, each at least 1 day）';
+    expect(fieldReason('deadline_days', deadlines)).toBe('须为 严重 ≤ 较大 ≤ 一般，且每项至少 1 天');
   });
 
   it('flattens the rules to one field per number and back', () => {

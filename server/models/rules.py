@@ -60,10 +60,16 @@ class Rules(Doc):
     def _check_rules(self) -> Self:
         self.check_id(rf"district:rules(:v{self.version})?", f"district:rules or district:rules:v{self.version}")
         if self.working_group_black_months > self.working_group_window_months:
-            # Named as a field's error, so the rules form shows it at the field to change.
-            raise refuse("working_group_black_months: cannot exceed working_group_window_months")
+            # Named as a field's error, so the rules form shows it at the field to change; Chinese first, as the
+            # form's other refusals (`editor_reason`).
+            raise refuse(
+                "working_group_black_months: 不能超过专班统计窗口的月数（cannot exceed working_group_window_months）"
+            )
         if not 1 <= self.deadline_days.serious <= self.deadline_days.major <= self.deadline_days.general:
-            raise refuse("deadline_days: serious ≤ major ≤ general, each at least 1 day")
+            raise refuse(
+                "deadline_days: 须为 严重 ≤ 较大 ≤ 一般，且每项至少 1 天"
+                "（serious ≤ major ≤ general, each at least 1 day）"
+            )
         return self
 
     @property

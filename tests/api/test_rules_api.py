@@ -162,7 +162,8 @@ def test_bad_rules_are_refused_with_the_field(world: World) -> None:
         ({"refund_percent": 150}, "refund_percent"),
         ({"colour": "red"}, "colour"),
         # Said as the field's error, so the rules form shows it at 专班整治：上黑榜月数, not as a line naming no field.
-        ({"working_group_black_months": 9}, "working_group_black_months: cannot exceed"),
+        ({"working_group_black_months": 9}, "working_group_black_months: 不能超过专班统计窗口的月数（cannot exceed"),
+        ({"deadline_days": {"general": 1, "major": 3, "serious": 7}}, "deadline_days: 须为 严重 ≤ 较大 ≤ 一般"),
         # Each list is at most half the shops: a bigger share put every shop on the red or the black list.
         ({"list_share_percent": 80}, "list_share_percent: 不能超过 50"),
         ({"effective_from": "tomorrow"}, "effective_from"),
