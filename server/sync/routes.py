@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -45,6 +45,7 @@ MAX_LOCAL_BYTES = 64 * 1024  # a `_local` checkpoint
 SEQ_DIGITS = 18
 SEQ = re.compile(rf"[0-9]{{1,{SEQ_DIGITS}}}(-[A-Za-z0-9_-]{{1,2000}})?")
 MIN_HEARTBEAT_MS = 1_000  # a longpoll's heartbeat
+LONGPOLL_FIRST_S = 1.0  # a longpoll answered within this long gets its own status (see `changes`)
 
 
 def _store(request: Request) -> Store:
@@ -160,20 +161,50 @@ async def changes(request: Request) -> Response:
     if heartbeat is not None and not principal.is_admin:
         heartbeat = max(heartbeat, MIN_HEARTBEAT_MS)  # a newline a millisecond kept a core busy per connection
     authenticator = request.app.state.authenticator
-    return StreamingResponse(
-        _longpoll(store, query, heartbeat, authenticator.open_feed(principal.user_id)), media_type="application/json"
-    )
+    stream = _longpoll(store, query, heartbeat, authenticator.open_feed(principal.user_id))
+    # The status goes with the first bytes. An answer (or a refusal of the store's) within the first moment is sent
+    # as a normal feed's, with its own status: a 503 of a CouchDB that is down was a 200 carrying the error. A longer
+    # wait is streamed, so a phone that goes away ends it (Starlette cancels the stream).
+    first = asyncio.ensure_future(anext(stream))
+    done, _ = await asyncio.wait({first}, timeout=LONGPOLL_FIRST_S)
+    if first in done:
+        try:
+            chunk = first.result()
+        except BaseException:
+            await stream.aclose()
+            raise
+        if chunk != b"\n":
+            await stream.aclose()
+            return Response(chunk, media_type="application/json")
+    return StreamingResponse(_streamed(first, stream), media_type="application/json")
+
+
+async def _streamed(first: asyncio.Future[bytes], rest: AsyncGenerator[bytes, None]) -> AsyncIterator[bytes]:
+    """The longpoll's bytes once its 200 has gone: a refusal of the store's is then the body, as CouchDB ends a feed
+    it cannot go on with."""
+    try:
+        try:
+            yield await first
+        except CouchError as e:
+            yield orjson.dumps(e.body()) + b"\n"
+            return
+        async for chunk in rest:
+            yield chunk
+    finally:
+        first.cancel()
+        await rest.aclose()
 
 
 async def _longpoll(
     store: Store, query: ChangesQuery, heartbeat_ms: int | None, feed: AbstractContextManager[asyncio.Event]
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Wait for changes, writing a newline every heartbeat as CouchDB does, then the answer. A sign-out of its user
     through this gateway (`feed`'s event, server/sync/auth.py) ends the wait with no change: the phone's next request
     is refused, instead of the phone reading on for the rest of the minute."""
     task = asyncio.ensure_future(store.changes(query))
     with feed as ended:
         signed_out = asyncio.ensure_future(ended.wait())
+        beaten = False  # a heartbeat has been sent
         try:
             while True:
                 done, _ = await asyncio.wait(
@@ -185,11 +216,16 @@ async def _longpoll(
                     yield orjson.dumps(no_changes(query.since)) + b"\n"
                     return
                 if heartbeat_ms:
+                    beaten = True
                     yield b"\n"
             try:
-                yield orjson.dumps(task.result()) + b"\n"
+                answer = task.result()
             except CouchError as e:
+                if not beaten:
+                    raise  # its first bytes: `changes` answers it with its status, or `_streamed` as the body
                 yield orjson.dumps(e.body()) + b"\n"
+                return
+            yield orjson.dumps(answer) + b"\n"
         finally:
             task.cancel()
             signed_out.cancel()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.auth import Principal, Tokens
+from server.errors import CouchError
 from server.settings import Settings
+from server.sync import routes
 
 SECRET = "test-secret-" + "x" * 40
 GOOD = "S0001:self_check:01JDX000000000000000000000"
@@ -121,6 +125,34 @@ def test_json_parameters_nested_deeper_than_a_body_are_a_400(client: TestClient,
     """`_all_docs` answers each key back: keys 300 levels deep were past what orjson writes, a 500."""
     body = assert_error(client.get(f"/sync/{query}"), 400, "bad_request")
     assert "nested deeper" in body["reason"]
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.3])
+def test_a_longpoll_the_store_refuses_at_once_has_the_refusals_status(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, delay: float
+) -> None:
+    """A store that could not answer (CouchDB down: a 503) made a longpoll's 200 with the error as its body; a phone
+    read that as an answer. Refused within its first moment, it is the refusal's status; later, a heartbeat's 200
+    has gone, and the reason is the body as before."""
+    store = client.app.state.store  # type: ignore[attr-defined]
+
+    async def down(query: object) -> dict[str, object]:
+        await asyncio.sleep(delay)
+        raise CouchError(503, "service_unavailable", "the database did not answer")
+
+    monkeypatch.setattr(store, "changes", down)
+    body = assert_error(client.get("/sync/_changes?feed=longpoll&since=0&timeout=5000"), 503, "service_unavailable")
+    assert body["reason"] == "the database did not answer"
+    monkeypatch.setattr(routes, "LONGPOLL_FIRST_S", 0.1)  # a heartbeat (admin: 50 ms) then the refusal
+    late = client.get("/sync/_changes?feed=longpoll&since=0&timeout=5000&heartbeat=50")
+    if delay:
+        assert late.status_code == 200 and late.text.startswith("\n")
+        assert orjson.loads(late.text.strip()) == {
+            "error": "service_unavailable",
+            "reason": "the database did not answer",
+        }
+    else:
+        assert_error(late, 503, "service_unavailable")
 
 
 def test_head_answers_as_get(client: TestClient) -> None:
