@@ -42,8 +42,8 @@ test: install
 	cd pwa && npm test
 	$(BIN)/pytest
 
-# The same suite with pytest in two processes side by side (tests/split_run.py): 15-17 min where `make test` takes 22-24
-# on a 2-core machine; what CI runs (.ci/run; README, "make test-parallel").
+# The same suite in two parts side by side, each over a few pytest-xdist processes (tests/split_run.py): 10 min where
+# `make test` takes ~16 on this 2-core machine at its quickest; what CI runs (.ci/run; README, "make test-parallel").
 test-parallel: install
 	cd pwa && npm test
 	$(BIN)/python -m tests.split_run

@@ -20,22 +20,33 @@ NODE_DIR = ROOT / "tests" / "node"
 
 # The ports `free_port` hands out: below Linux's ephemeral range (32768-60999), so no outgoing connection takes one
 # between the check here and the server's own bind, taken in turn, so no two servers of a test are handed the same
-# one, and from a band of their own for each pytest `make test-parallel` runs side by side (tests/split_run.py sets it).
+# one, and from a band of their own for each pytest `make test-parallel` runs side by side (tests/split_run.py sets it),
+# shared out again among a part's pytest-xdist workers (`gw0`, `gw1`, ...).
 PORT_BAND = 1500
 _next_port = itertools.count()
 
 
-def free_port() -> int:
+def port_band() -> tuple[int, int]:
+    """The lowest port this process may hand out and how many from there."""
     low = int(os.environ.get("MASHANG_TEST_PORTS", "20000"))
-    for _ in range(PORT_BAND):
-        port = low + next(_next_port) % PORT_BAND
+    worker, workers = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if not worker.startswith("gw") or not workers.isdigit():
+        return low, PORT_BAND
+    size = PORT_BAND // int(workers)
+    return low + int(worker[2:]) * size, size
+
+
+def free_port() -> int:
+    low, size = port_band()
+    for _ in range(size):
+        port = low + next(_next_port) % size
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue  # in use, or still closing
             return port
-    raise RuntimeError(f"no free port in {low}-{low + PORT_BAND - 1}")
+    raise RuntimeError(f"no free port in {low}-{low + size - 1}")
 
 
 def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:

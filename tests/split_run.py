@@ -1,13 +1,17 @@
-"""`make test-parallel`'s pytest, in two processes side by side: the browser tests (tests/browser) and all the others.
+"""`make test-parallel`'s pytest, in two parts side by side: the browser tests (tests/browser) and all the others,
+each spread over a few processes by pytest-xdist (a test file's tests stay together in one).
 
 Run serially, the suite keeps about one of the machine's cores busy: most of a test's time is a gateway, Chromium
-or pouchdb-server starting, answering or timing out. Two processes take about 30% off the wall time on two idle
-cores (15-17 min, not 22-24), and CI runs this (.ci/run). A test that fails only with much other work on the machine
-bounded a time; it is made to wait for its condition instead (README, "make test-parallel").
-The browser tests stay in one process of their own, in order: Playwright's sync API keeps an event loop running in
-the main thread while its session-wide browser is open (tests/conftest.py), and two Chromiums at once would compete
-for the same two cores as the pages they time. Each part has its own band of ports (tests/gateway.py `free_port`)
-and its own pytest cache.
+or pouchdb-server starting, answering or timing out. The two parts in one process each took 11.1 min where `make
+test` takes ~16 on this 2-core machine at its quickest (2026-12-02), and 26 min on a fresh clone in CI's run of that
+day, over its 25-minute budget: the machine's speed moves 2-3x from one day to another. Spread over 2 + 3 processes
+the same suite took 9.6 min beside the first measure, with both cores busy most of the time. A test that fails only
+with much other work on the machine bounded a time; it is made to wait for its condition instead (README, "make
+test-parallel").
+The browser tests are a part of their own: Playwright's sync API keeps an event loop running in the main thread
+while its session-wide browser is open (tests/conftest.py), so no asyncio test may run in a process that has one;
+each of the part's processes has its own Chromium. Each part has its own band of ports (tests/gateway.py
+`free_port`), shared out among its processes, and its own pytest cache.
 
     python -m tests.split_run [pytest options ...]
 
@@ -41,9 +45,17 @@ class Part:
 
 NO_TESTS = 5  # pytest's exit status when no test was selected
 
+
+def _xdist(workers: int) -> list[str]:
+    """pytest-xdist's options for `workers` processes, a test file's tests kept together in one (its module's
+    fixtures are set up once); `MASHANG_TEST_WORKERS=0` runs each part in its own process alone."""
+    workers = int(os.environ.get("MASHANG_TEST_WORKERS", workers))
+    return ["-n", str(workers), "--dist", "loadfile"] if workers else []
+
+
 PARTS = [
-    Part("browser", ["tests/browser"], 20000),
-    Part("other", ["tests", "--ignore=tests/browser"], 20000 + PORT_BAND),
+    Part("browser", ["tests/browser", *_xdist(2)], 20000),
+    Part("other", ["tests", "--ignore=tests/browser", *_xdist(3)], 20000 + PORT_BAND),
 ]
 
 
