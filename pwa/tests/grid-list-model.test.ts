@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Doc, Finding, PatrolDoc, RulesVersion, SelfCheckDoc } from '../src/grid/docs';
 import { dueList, groupByShop, photosToKeep, type ShopFile } from '../src/grid/due';
-import { compose, FEW_SHOPS, ListData, shopEntry, withoutShops, type ListSource, type ModelKey } from '../src/grid/list-model';
+import { compose, FEW_SHOPS, ListData, SAVED_ID, shopEntry, withoutShops, type ListSource, type ModelKey } from '../src/grid/list-model';
 import { NO_DISTRICT } from '../src/grid/rules';
 import { FakeLocalDb, shop } from './grid-fixtures';
 import rulesJson from '../../server/models/data/rules.json?raw';
@@ -122,6 +122,19 @@ describe('the saved list', () => {
     expect(await new ListData(source(() => db)).open(key({ refused: new Set(['S0002:patrol:x']) }))).toBeNull();
     db.write({ _id: 'S0002:score', type: 'score', shop: 'S0002', points: 1, open_hazards: 0 });
     expect(await new ListData(source(() => db)).open(key())).toBeNull(); // written since
+  });
+
+  it('is worked out again when an older release saved it: its alarms missed those a hazard awaits', async () => {
+    const db = new FakeLocalDb();
+    db.write(...docs());
+    const first = new ListData(source(() => db));
+    await first.refresh(key());
+    await first.save();
+    // The release before the hazards named their alarms (version 4) worked out `pendingAlarms` without them: a shop
+    // whose hazard names an alarm not yet on the phone showed no alarm on the list until the shop next changed.
+    const saved = (await db.get(SAVED_ID)) as Record<string, unknown>;
+    await db.put({ ...saved, _id: SAVED_ID, version: 4 });
+    expect(await new ListData(source(() => db)).open(key())).toBeNull();
   });
 
   it('opened in the next month, marks the shops that missed the last one (逾期未巡查) as every file would', async () => {

@@ -77,8 +77,8 @@ export interface ListSource {
 
 export const SAVED_ID = '_local/grid-list';
 /** The shape of what is saved (`ShopEntry`, ../due `ShopFacts`): a release that changes it ignores older saves. */
-const SAVED_VERSION = 4; // 2: a shop's `opened` day; 3: `fixPhotos`, and a fix passed here no longer counts open;
-// 4: `pendingAlarms`, and the district it was worked out by
+const SAVED_VERSION = 5; // 2: a shop's `opened` day; 3: `fixPhotos`, and a fix passed here no longer counts open;
+// 4: `pendingAlarms`, and the district it was worked out by; 5: `pendingAlarms` with those a hazard awaits (../due)
 /** More shops changed than this since the list was worked out: read every document instead of shop by shop. */
 export const FEW_SHOPS = 20;
 
