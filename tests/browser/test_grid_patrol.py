@@ -341,7 +341,9 @@ def test_the_patrol_form_shows_a_hazard_still_open_under_its_item(
     gateway: Gateway, context: Any, logins: dict[str, Any]
 ) -> None:
     # The owner's latest self-check prefills the form, and may say the item is in order: the hazard found before and
-    # not rectified yet is said under the item, and beside "no new hazard" at the end, so the worker looks at it.
+    # not rectified yet is said under the item, and beside "no new hazard" at the end, so the worker looks at it. One
+    # no item of the form is about (其他问题, found on a patrol: the demo draws them some days) is said above the
+    # other problems, with what it was: it was said nowhere but in the count at the end.
     owner, hazard = open_hazard(gateway, logins)
     worker = next(worker for worker in logins["grid_workers"] if owner["shop"] in worker["shops"])
     page = context.new_page()
@@ -349,20 +351,25 @@ def test_the_patrol_form_shows_a_hazard_still_open_under_its_item(
     sign_in_grid(page, gateway, worker)
     page.click(f'a.g-shop[data-shop="{owner["shop"]}"]')
     page.click('a[data-action="patrol"]')
-    line = page.locator(f'fieldset[data-item="{hazard["item"]}"] [data-open-hazard]').first
+    page.wait_for_selector("form.g-patrol fieldset[data-item]")
+    items = page.eval_on_selector_all("fieldset[data-item]", "els => els.map((e) => e.dataset.item)")
+    under = f'fieldset[data-item="{hazard["item"]}"]' if hazard["item"] in items else "[data-open-others]"
+    line = page.locator(f"{under} [data-open-hazard]").first
     line.wait_for()
     text = line.inner_text()
-    assert text.startswith("未销号隐患：") and f"整改期限 {hazard['deadline']}" in text, text
+    assert "未销号隐患：" in text and f"整改期限 {hazard['deadline']}" in text, text
     assert line.get_attribute("data-open-hazard") in ("open", "overdue", "rectified")
-    items = page.eval_on_selector_all("fieldset[data-item]", "els => els.map((e) => e.dataset.item)")
     marked = page.eval_on_selector_all(
         "fieldset[data-item]",
         "els => els.filter((e) => e.querySelector('[data-open-hazard]')).map((e) => e.dataset.item)",
     )
     docs = _events(gateway, owner["shop"])
-    assert set(marked) == {d["item"] for d in docs if d.get("type") == "hazard" and d["status"] != "closed"} & set(
-        items
-    )
+    unresolved = [d for d in docs if d.get("type") == "hazard" and d["status"] != "closed"]
+    assert set(marked) == {d["item"] for d in unresolved} & set(items)
+    others = page.locator("[data-open-others] [data-open-hazard]").all_inner_texts()
+    assert len(others) == len([d for d in unresolved if d["item"] not in items]), others
+    for other in (d for d in unresolved if d["item"] not in items):
+        assert any(other.get("note", "") in said and other["deadline"] in said for said in others), (other, others)
     summary = page.locator("[data-findings]")
     if summary.get_attribute("data-findings") == "0":  # no new hazard from the prefill: the open ones are said too
         assert "尚未销号" in summary.inner_text()

@@ -160,6 +160,9 @@ function buildForm(code: string, templates: TemplateDoc[], openedDistrict: Distr
     fieldset.append(panel);
     panels.set(item.id, panel);
   }
+  /** Above the other problems, the hazards not closed yet that no item of the form is about (a problem found under
+   *  其他问题 before, an item of a checklist the shop no longer has): each with what it is, as the e-file says it. */
+  const openOthers = h('div', { class: 'g-open-others', 'data-open-others': '' });
   /** Under each item, its hazards not closed yet: the owner's answer prefilled may say the item is in order, the worker
    *  looks at it on site (the hazard is not found again; its fix is verified from the e-file). */
   function drawOpenHazards(): void {
@@ -168,6 +171,16 @@ function buildForm(code: string, templates: TemplateDoc[], openedDistrict: Distr
       const open = unresolved.filter((hz) => hz.item === itemId);
       if (open.length) mark.after(...open.map((hz) => openHazardLine(hz, today)));
     }
+    openOthers.replaceChildren(
+      ...unresolved
+        .filter((hz) => !marks.has(hz.item))
+        .map((hz) => {
+          const line = openHazardLine(hz, today);
+          const what = hz.note ? `${itemName(templates, hz.item)}${getLang() === 'en' ? ': ' : '：'}${hz.note}` : itemName(templates, hz.item);
+          line.prepend(h('strong', {}, what), h('br', {}));
+          return line;
+        }),
+    );
   }
   drawOpenHazards();
   /** Under the owner's answer to each item, the owner's own photos of it, to compare with what the worker sees. */
@@ -493,6 +506,7 @@ function buildForm(code: string, templates: TemplateDoc[], openedDistrict: Distr
     verify.node,
     gpsCheckbox(t('check.gps')),
     checklist.node,
+    openOthers,
     othersList,
     addButton,
     summary,
