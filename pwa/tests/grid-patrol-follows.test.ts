@@ -4,7 +4,7 @@
 // ticked, and what the worker ticked or unticked stays. A rules version the office publishes meanwhile, in force today,
 // is what the server will score the patrol by: the points, the alarm and the deadlines proposed follow it, while the
 // checklist stays as it was opened (a new template version does not rebuild it under the worker's hands).
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { PatrolDoc, RulesVersion, SelfCheckDoc, TemplateDoc } from '../src/grid/docs';
 import rulesJson from '../../server/models/data/rules.json';
 import templateJson from '../../server/models/data/template-fire-gas.json';
@@ -160,6 +160,11 @@ describe("the patrol form's self-checks to verify", () => {
   });
 
   it("keeps the one the worker ticked when a colleague's patrol after it syncs; drops one unticked", async () => {
+    // At noon in Shanghai: between midnight and one, the colleague's patrol an hour ago was yesterday's, and the form
+    // rightly did not say the shop was patrolled today (the test failed in that hour).
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(`${shanghaiDay()}T12:00:00+08:00`));
+    onTestFinished(() => void vi.useRealTimers());
     const morning = ownerCheck(2, 3);
     const node = await patrolForm(RULES, EARLIER, morning);
     expect(toVerify(node).map((c) => c.ticked)).toEqual([true, true]);
