@@ -23,6 +23,7 @@ from server.demo.build import MARKER, Options, months_before
 from server.demo.desk import FIRE_ITEMS
 from server.demo.district import plan_district
 from server.demo.history import TZ, ShopHistory
+from server.demo.names import chinese_number
 from server.ids import new_ulid, seeded_ulid
 from server.models import EVENT_TYPES, default_rules, default_template, parse_event
 from server.models.common import ULID
@@ -360,3 +361,23 @@ def test_the_finished_months_lists_are_published_but_the_last_one_is_left_to_the
     listed = next(entry for entry in january["entries"] if entry["list"] in ("red", "black"))
     card = client.get(f"/api/public/shops/{listed['shop']}").json()
     assert (card["list"], card["list_month"]) == (listed["list"], "2026-01")
+
+
+@pytest.mark.parametrize(
+    ("n", "said"),
+    [
+        *[(1, "一"), (10, "十"), (12, "十二"), (23, "二十三"), (100, "一百"), (101, "一百零一"), (110, "一百一十")],
+        *[(1005, "一千零五"), (1050, "一千零五十"), (10012, "一万零一十二"), (20305, "二万零三百零五")],
+    ],
+)
+def test_grids_are_numbered_in_chinese_past_ninety_nine(n: int, said: str) -> None:
+    assert chinese_number(n) == said
+
+
+def test_a_city_districts_communities_have_more_than_ninety_nine_grids_each_named_once() -> None:
+    """A district of 30,000 shops (`mashang demo --shops 30000`, the replay benchmark's city district) has communities
+    of more than 99 grids: naming the 100th was an IndexError."""
+    grids = plan_district(1, 30_000, round(30_000 / 19)).grids
+    names = [grid.name for grid in grids]
+    assert len(set(names)) == len(names)
+    assert any(name.endswith("第一百零一网格") for name in names)

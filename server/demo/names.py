@@ -101,12 +101,38 @@ _CN_DIGITS: Final = "零一二三四五六七八九"
 _PASSWORD_ALPHABET: Final = "".join(c for c in string.ascii_lowercase + string.digits if c not in "01ilo")
 
 
+_CN_UNITS: Final = ((1000, "千"), (100, "百"), (10, "十"), (1, ""))
+
+
 def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 23 → 二十三 (grid names count up to 99)."""
+    """1 → 一, 10 → 十, 12 → 十二, 23 → 二十三, 101 → 一百零一, 110 → 一百一十, 10012 → 一万零一十二: how a grid is
+    numbered in its community's name (a city district's community has more than 99: the demo failed there)."""
+    if n < 0:
+        raise ValueError(f"{n}: no grid is numbered below zero")
+    if n >= 10_000:
+        high, low = divmod(n, 10_000)
+        rest = "" if low == 0 else ("零" if low < 1000 else "") + _below_ten_thousand(low, inner=True)
+        return f"{chinese_number(high)}万{rest}"
+    return _below_ten_thousand(n, inner=False)
+
+
+def _below_ten_thousand(n: int, inner: bool) -> str:
     if n < 10:
         return _CN_DIGITS[n]
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
+    if n < 20 and not inner:  # 十二, not 一十二, as a number of its own
+        return "十" + (_CN_DIGITS[n - 10] if n > 10 else "")
+    said: list[str] = []
+    gap = False  # a zero digit after a non-zero one: said once, as 零, before the next non-zero digit
+    for value, unit in _CN_UNITS:
+        digit = n // value % 10
+        if digit == 0:
+            gap = bool(said)
+            continue
+        if gap:
+            said.append("零")
+            gap = False
+        said.append(_CN_DIGITS[digit] + unit)
+    return "".join(said)
 
 
 def grid_name(community: CommunityName, n: int) -> str:
