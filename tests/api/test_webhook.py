@@ -683,7 +683,9 @@ def test_a_delivery_is_given_up_after_the_retry_window_with_an_error_logged(
     assert 0.6 < took < 6, took  # the window (1 s), not much more (2.5 s at most on an idle machine)
     last, *earlier = items
     assert not last["ok"] and last["next_at"] is None and last["error"].startswith("ConnectError")
-    assert all(not i["given_up"] and i["next_at"] for i in earlier) and last["attempt"] == len(items) >= 5
+    # Retried until the window closed: how many attempts fit in its second depends on the machine (6-7 idle; 4 with the
+    # suite in five processes on two cores, each refused connection slower), so no exact count: more than a retry.
+    assert all(not i["given_up"] and i["next_at"] for i in earlier) and last["attempt"] == len(items) >= 3
     assert last["of"] is None  # no limit on the tries: the window ends them
     [error] = failures_logged(caplog, logging.ERROR)
     assert doc["_id"] in error and f"127.0.0.1:{port}" in error and f"after {len(items)} attempts" in error
