@@ -89,7 +89,10 @@ def test_a_backup_taken_during_pushes_restores_everything_acknowledged_before_it
     writer = threading.Thread(target=keep_pushing)
     writer.start()
     try:
-        time.sleep(0.3)
+        # Once a push during the run has been acknowledged (0.3 s of sleep was not always enough on a busy machine).
+        deadline = time.monotonic() + 60
+        while not acked_at and time.monotonic() < deadline and writer.is_alive():
+            time.sleep(0.05)
         began = time.monotonic()
         made = run("backup", "--data", str(gateway.data_dir), "--to", str(tmp_path / "backup"))
     finally:
