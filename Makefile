@@ -42,7 +42,8 @@ test: install
 	cd pwa && npm test
 	$(BIN)/pytest
 
-# The same suite in two parts side by side, each over a few pytest-xdist processes (tests/split_run.py): 10 min where
+# The same suite in two parts side by side, the browser tests in one process and the others over two pytest-xdist
+# processes (tests/split_run.py): ~10 min where
 # `make test` takes ~16 on this 2-core machine at its quickest; what CI runs (.ci/run; README, "make test-parallel").
 test-parallel: install
 	cd pwa && npm test

@@ -1,18 +1,19 @@
-"""`make test-parallel`'s pytest, in two parts side by side: the browser tests (tests/browser) and all the others,
-each spread over a few processes by pytest-xdist (a test file's tests stay together in one).
+"""`make test-parallel`'s pytest, in two parts side by side: the browser tests (tests/browser), in one process, and
+all the others, spread over two processes by pytest-xdist (a test file's tests stay together in one).
 
-Run serially, the suite keeps about one of the machine's cores busy: most of a test's time is a gateway, Chromium
-or pouchdb-server starting, answering or timing out. The two parts in one process each took 11.1 min where `make
-test` takes ~16 on this 2-core machine at its quickest (2026-12-02), and 26 min on a fresh clone in CI's run of that
-day, over its 25-minute budget: the machine's speed moves 2-3x from one day to another. Spread over 2 + 2 processes
-the same suite took 9.6 min beside the first measure, with both cores busy most of the time; 2 + 3 took 9.3, and
-in two of four runs a test that bounded a time failed under the extra contention. A test that fails only with much
-other work on the machine bounded a time; it is made to wait for its condition instead (README, "make
-test-parallel").
-The browser tests are a part of their own: Playwright's sync API keeps an event loop running in the main thread
-while its session-wide browser is open (tests/conftest.py), so no asyncio test may run in a process that has one;
-each of the part's processes has its own Chromium. Each part has its own band of ports (tests/gateway.py
-`free_port`), shared out among its processes, and its own pytest cache.
+Run serially, the suite keeps about one of the machine's cores busy: most of a test's time is a gateway, Chromium or
+pouchdb-server starting, answering or timing out. The two parts in one process each took 11.1 min where `make test`
+takes ~16 on this 2-core machine at its quickest (2026-12-02), and 26 min on a fresh clone in CI's run of that day, over
+its 25-minute budget: the machine's speed moves 2-3x from one day to another. Spread over 2 + 2 processes the same suite
+took 9.6 min beside the first measure, with both cores busy most of the time; 2 + 3 took 9.3. But three of five
+fresh-clone runs with two Chromiums or three other processes each failed a test that had held until then (two bounded a
+time and now wait for their condition; a patrol's flash never came in one), while the browser part alone in one process
+takes about as long as the others over two (8.6 min): so the browser tests keep one process, in order, and the others
+get two. A test that fails only with much other work on the machine bounded a time; it is made to wait for its condition
+instead (README, "make test-parallel"). The browser tests are a part of their own: Playwright's sync API keeps an event
+loop running in the main thread while its session-wide browser is open (tests/conftest.py), so no asyncio test may run
+in a process that has one (and with `MASHANG_TEST_WORKERS` each of the part's processes has its own Chromium). Each part
+has its own band of ports (tests/gateway.py `free_port`), shared out among its processes, and its own pytest cache.
 
     python -m tests.split_run [pytest options ...]
 
@@ -55,7 +56,7 @@ def _xdist(workers: int) -> list[str]:
 
 
 PARTS = [
-    Part("browser", ["tests/browser", *_xdist(2)], 20000),
+    Part("browser", ["tests/browser", *_xdist(0)], 20000),
     Part("other", ["tests", "--ignore=tests/browser", *_xdist(2)], 20000 + PORT_BAND),
 ]
 
