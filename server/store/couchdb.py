@@ -552,13 +552,7 @@ class CouchStore:
         if stub is None:
             raise CouchError(404, "not_found", "Document is missing attachment")
         if not body:  # a HEAD: the stub says all of it, and the body is not fetched from CouchDB to be dropped
-            return AttachmentBody(
-                content_type=stub.get("content_type", ""),
-                length=int(stub.get("length", 0)),
-                digest=stub.get("digest", ""),
-                chunks=no_chunks(),
-                extra={"revpos": stub.get("revpos"), "rev": doc["_rev"]},
-            )
+            return _attachment(stub, doc["_rev"], httpx.Headers(), no_chunks())
         path = f"{self._db}/{_doc_path(doc_id)}/{quote(name, safe='')}"
         request = self._http.build_request("GET", path, params={"rev": doc["_rev"]})
         try:
@@ -577,13 +571,18 @@ class CouchStore:
             finally:
                 await resp.aclose()
 
-        return AttachmentBody(
-            content_type=stub.get("content_type") or resp.headers.get("content-type", ""),
-            length=int(stub.get("length", resp.headers.get("content-length", 0))),
-            digest=stub.get("digest", ""),
-            chunks=chunks(),
-            extra={"revpos": stub.get("revpos"), "rev": doc["_rev"]},
-        )
+        return _attachment(stub, doc["_rev"], resp.headers, chunks())
+
+
+def _attachment(stub: Doc, rev: str, headers: httpx.Headers, chunks: AsyncIterator[bytes]) -> AttachmentBody:
+    """An attachment as its stub describes it (CouchDB's answer's headers where the stub says nothing)."""
+    return AttachmentBody(
+        content_type=stub.get("content_type") or headers.get("content-type", ""),
+        length=int(stub.get("length", headers.get("content-length", 0))),
+        digest=stub.get("digest", ""),
+        chunks=chunks,
+        extra={"revpos": stub.get("revpos"), "rev": rev},
+    )
 
 
 def _before(a: str, b: str, descending: bool) -> bool:

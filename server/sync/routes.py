@@ -185,11 +185,10 @@ async def _streamed(first: asyncio.Future[bytes], rest: AsyncGenerator[bytes, No
     try:
         try:
             yield await first
+            async for chunk in rest:
+                yield chunk
         except CouchError as e:
             yield orjson.dumps(e.body()) + b"\n"
-            return
-        async for chunk in rest:
-            yield chunk
     finally:
         first.cancel()
         await rest.aclose()
@@ -204,7 +203,6 @@ async def _longpoll(
     task = asyncio.ensure_future(store.changes(query))
     with feed as ended:
         signed_out = asyncio.ensure_future(ended.wait())
-        beaten = False  # a heartbeat has been sent
         try:
             while True:
                 done, _ = await asyncio.wait(
@@ -216,16 +214,9 @@ async def _longpoll(
                     yield orjson.dumps(no_changes(query.since)) + b"\n"
                     return
                 if heartbeat_ms:
-                    beaten = True
                     yield b"\n"
-            try:
-                answer = task.result()
-            except CouchError as e:
-                if not beaten:
-                    raise  # its first bytes: `changes` answers it with its status, or `_streamed` as the body
-                yield orjson.dumps(e.body()) + b"\n"
-                return
-            yield orjson.dumps(answer) + b"\n"
+            # The store's refusal is raised: `changes` answers it with its status, or `_streamed` as the body.
+            yield orjson.dumps(task.result()) + b"\n"
         finally:
             task.cancel()
             signed_out.cancel()
