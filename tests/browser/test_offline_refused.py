@@ -132,9 +132,23 @@ def test_a_refused_patrol_is_no_visit_on_the_grid_workers_list(
     page.click('a[data-action="patrol"]')
     page.wait_for_selector('form.g-patrol fieldset[data-item="open_flame"]')
     page.check('input[name="open_flame"][value="false"]')
+    # The notice and the card's 已巡查 last as long as the refusal takes to come back, which can be less than a
+    # poll of the page's: what the page showed meanwhile is recorded as it changes.
+    page.evaluate(
+        """card => {
+            const seen = (window.__seen = { flash: false, patrolled: false });
+            const look = () => {
+                seen.flash ||= !!document.querySelector('[data-flash]');
+                seen.patrolled ||= !!document.querySelector(`${card} [data-due="patrolled"]`);
+            };
+            const all = { subtree: true, childList: true, attributes: true };
+            new MutationObserver(look).observe(document.documentElement, all);
+        }""",
+        card,
+    )
     page.click('form.g-patrol button[type="submit"]')
-    page.wait_for_selector("[data-flash]")
-    page.wait_for_selector(f'{card} [data-due="patrolled"]')  # written on the phone: a visit, for now
+    # The notice of what was saved, and the card written on the phone: a visit, for now.
+    page.wait_for_function("window.__seen.flash && window.__seen.patrolled")
     page.wait_for_function("Number(document.querySelector('#sync-status').dataset.refused) >= 1")
     # Still on the list, nothing written since: the card follows the refusal.
     page.wait_for_selector(f'{card} [data-due="patrol"]', timeout=10_000)
