@@ -22,6 +22,7 @@ from server.app import create_app
 from server.auth import Principal, Tokens
 from server.backup import RESYNC, Restore, first_arrival
 from server.ids import new_ulid
+from server.models.projections import ledger_entries
 from server.settings import Settings
 from server.store.reads import docs_with_prefix
 from server.store.upsert import read
@@ -97,7 +98,7 @@ def ledger(client: TestClient) -> tuple[int, list[tuple[str, int]]]:
     """What the owner sees, once the validators caught up: the shop's points and its ledger (rule, points)."""
     call, state = client.portal.call, client.app.state  # type: ignore[union-attr, attr-defined]
     call(state.follower.settled)
-    entries = call(docs_with_prefix, state.store, "S0001:ledger:")
+    entries = [entry for doc in call(docs_with_prefix, state.store, "S0001:ledger:") for entry in ledger_entries(doc)]
     score = call(read, state.store, "S0001:score")
     assert score is not None
     return score["points"], sorted((e["rule"], e["points"]) for e in entries)

@@ -1,11 +1,13 @@
-// The owner's 积分明细: the shop's points ledger (`{shop}:ledger:*`, server/models/projections.py LedgerEntry) in
-// plain words, newest first. Pure, so it is unit-tested; owner.ts reads the documents.
+// The owner's 积分明细: the shop's points ledger (`{shop}:ledger:{YYYY-MM}`, a document per month holding its
+// entries, server/models/projections.py Ledger) in plain words, newest first. Pure, so it is unit-tested; owner.ts
+// reads the documents.
 import { t, type MessageKey } from './i18n';
 import type { TemplateItem } from './items';
 import { hazardItemLabel } from './owner-hazards';
 import { addDays, isoWeekMonday } from './ulid';
 
-/** The fields of a `{shop}:ledger:{source key}:{rule}` document the list shows. */
+/** The fields of a ledger entry the list shows; `_id` is its name, `{shop}:ledger:{source key}:{rule}`
+ *  (`ledgerEntries`). */
 export interface LedgerLike {
   _id: string;
   rule: string;
@@ -14,6 +16,22 @@ export interface LedgerLike {
   source: string;
   day: string;
   note?: string;
+}
+
+/** A month's ledger document as the server writes it: its entries, each keyed by its source. */
+export interface LedgerMonth {
+  _id: string;
+  shop: string;
+  entries?: ReadonlyArray<Omit<LedgerLike, '_id'> & { key: string }>;
+}
+
+/** The entries of the shop's ledger documents, each named `{shop}:ledger:{key}:{rule}`. A document of the form
+ *  before months (an entry a document, still on a phone until the server's deletions of them arrive) is its entry. */
+export function ledgerEntries(docs: ReadonlyArray<LedgerMonth | LedgerLike>): LedgerLike[] {
+  return docs.flatMap((doc): LedgerLike[] => {
+    if (!('entries' in doc) || !Array.isArray(doc.entries)) return 'rule' in doc ? [doc] : [];
+    return doc.entries.map(({ key, ...entry }) => ({ ...entry, _id: `${doc.shop}:ledger:${key}:${entry.rule}` }));
+  });
 }
 
 /** The hazard fields that name a ledger entry about it. */

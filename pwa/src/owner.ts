@@ -33,7 +33,7 @@ import {
   type RectificationLike,
   type VerificationLike,
 } from './owner-hazards';
-import { LEDGER_PAGE, ledgerNewestFirst, ledgerWhat, signedPoints, type LedgerLike } from './owner-ledger';
+import { LEDGER_PAGE, ledgerEntries, ledgerNewestFirst, ledgerWhat, signedPoints, type LedgerLike, type LedgerMonth } from './owner-ledger';
 import { keepPhotos } from './photo-cache';
 import { removableThumb } from './photo-thumb';
 import { checkPath, navigate, rectifyPath, shopPath } from './router';
@@ -478,7 +478,7 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
   let ledgerShown = LEDGER_PAGE;
   const render = async (): Promise<void> => {
     const since = selfChecksSince(code, RECENT_MS);
-    const [score, rewards, hazards, alarms, checks, items, recentRows, verifications, rules, ledger, redemptions] = await Promise.all([
+    const [score, rewards, hazards, alarms, checks, items, recentRows, verifications, rules, ledgerDocs, redemptions] = await Promise.all([
       getDoc<Score>(`${code}:score`),
       getDoc<Rewards>(`${code}:rewards`),
       range<Hazard>(`${code}:hazard:`),
@@ -488,9 +488,10 @@ export function mountOwnerHome(code: string, into: HTMLElement, onScore?: () => 
       localDb().allDocs({ startkey: since, endkey: `${code}:self_check:\ufff0`, include_docs: true }),
       range<VerificationLike>(`${code}:verification:`),
       getDoc<RulesDoc>('district:rules'),
-      range<LedgerLike>(`${code}:ledger:`),
+      range<LedgerMonth>(`${code}:ledger:`),
       range<Redemption>(`${code}:redemption:`),
     ]);
+    const ledger = ledgerEntries(ledgerDocs);
     const recent = recentRows.rows.flatMap((r) => (r.doc ? [r.doc as unknown as SelfCheck] : []));
     const { unsent: unsentChecks } = await uploadState(recent.map((c) => c._id));
     const reported = selfReported(code, recent, unsentChecks, score, hazards, items);

@@ -8,15 +8,15 @@ export const PULL_BATCH_SIZE = 500;
 
 /**
  * What a grid worker's phone pulls of its scope (a `_changes` selector): every document but photos, which are fetched
- * when shown (../events `photoUrl`), and the points ledger, one document per rule firing and over half of a shop's
- * documents, dozens of shops' worth, which the worker's screens do not read. Deletions always: a deleted document
+ * when shown (../events `photoUrl`), and the points ledger (a document per shop and month, holding about 6 entries,
+ * dozens of shops' worth), which the worker's screens do not read. Deletions always: a deleted document
  * keeps no `type` to match, and the server deletes a hazard it has merged into an older one (an owner's older
  * self-check arrived after the patrol), which the phone must then stop showing.
  */
 export const PULL_SELECTOR = { $or: [{ type: { $nin: ['photo', 'ledger'] } }, { _deleted: true }] };
 /**
- * What an owner's phone pulls: the same, with the points ledger. An owner holds one shop (about 70 entries a year),
- * and the home's 积分明细 shows what each change of the score was for (../owner-ledger).
+ * What an owner's phone pulls: the same, with the points ledger. An owner holds one shop (about 70 entries a year, in
+ * a document per month), and the home's 积分明细 shows what each change of the score was for (../owner-ledger).
  */
 export const OWNER_PULL_SELECTOR = { $or: [{ type: { $nin: ['photo'] } }, { _deleted: true }] };
 

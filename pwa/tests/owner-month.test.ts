@@ -27,7 +27,7 @@ import {
   type HazardStepLike,
   type VerificationLike,
 } from '../src/owner-hazards';
-import { LEDGER_PAGE, ledgerNewestFirst, ledgerWhat, signedPoints, type LedgerLike } from '../src/owner-ledger';
+import { LEDGER_PAGE, ledgerEntries, ledgerNewestFirst, ledgerWhat, signedPoints, type LedgerLike } from '../src/owner-ledger';
 import { ApiError } from '../src/session';
 import { OWNER_PULL_SELECTOR, PULL_SELECTOR, pullSelector } from '../src/sync-config';
 import { addDays, newUlid, shanghaiDay, shanghaiIso } from '../src/ulid';
@@ -198,6 +198,22 @@ describe('积分明细', () => {
     expect(ledgerWhat(entry('01JE0-f1', 'refund', 1, HAZARD), hazards, items)).toMatch(/^Fixed in time, points back: /);
     expect(signedPoints(2)).toBe('+2');
     expect(signedPoints(-3)).toBe('-3');
+  });
+
+  it("reads the server's month documents as their entries, and an entry a document as before", () => {
+    const month = {
+      _id: 'S0001:ledger:2026-11',
+      shop: 'S0001',
+      entries: [
+        { key: '01JE0-f1', rule: 'hazard', points: -2, source: HAZARD, day: '2026-11-02', note: 'extinguisher_valid' },
+        { key: '01JE0-f1.w2', rule: 'overdue', points: -2, source: HAZARD, day: '2026-11-16', note: '' },
+      ],
+    };
+    const older = entry('2026', 'start', 100, '2026', '2026-01-01');
+    const found = ledgerEntries([older, month]);
+    expect(found.map((e) => e._id)).toEqual(['S0001:ledger:2026:start', 'S0001:ledger:01JE0-f1:hazard', 'S0001:ledger:01JE0-f1.w2:overdue']);
+    expect(found[1]).toEqual({ _id: 'S0001:ledger:01JE0-f1:hazard', rule: 'hazard', points: -2, source: HAZARD, day: '2026-11-02', note: 'extinguisher_valid' });
+    expect(ledgerWhat(found[2]!, hazards, items)).toMatch(/^逾期未整改（第 2 周）：灭火器/); // the week from the entry's name
   });
 
   it('lists the newest first', () => {

@@ -7,6 +7,7 @@ document, and writing it again is a no-op.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal, Self, get_args
 
 from pydantic import Field, StrictBool, StrictStr, model_validator
@@ -83,12 +84,16 @@ class Score(ShopProjection):
         return self
 
 
-class LedgerEntry(ShopProjection):
-    """`{shop}:ledger:{source key}:{rule}`: one change of points and why. The source key is the event's or
-    hazard's key (`01JE0…`, `01JE0…-f1`), a period (`2026` for the start, `2026-W48` for a missed week) or a
-    hazard's key and the number of the started week of delay (`01JE0…-f1.w2` for overdue)."""
+LEDGER_KEY: Final = r"[A-Za-z0-9_.-]{1,120}"
 
-    type: Literal["ledger"]
+
+class LedgerEntry(Part):
+    """One change of points and why: `rule` fired for the source `key`, the event's or hazard's key (`01JE0…`,
+    `01JE0…-f1`), a period (`2026` for the start, `2026-W48` for a missed week) or a hazard's key and the number of
+    the started week of delay (`01JE0…-f1.w2` for overdue). Its name, `{shop}:ledger:{key}:{rule}` (`entry_id`),
+    is what the phones and the e-file call it."""
+
+    key: Annotated[StrictStr, matching(LEDGER_KEY, "a source key of letters, digits, _ . and - (at most 120)")]
     rule: LedgerRule
     points: Int  # earned > 0, cost < 0
     source: StrictStr = Field(min_length=1, max_length=200)  # the document id or period it comes from
@@ -96,10 +101,52 @@ class LedgerEntry(ShopProjection):
     rules_version: Version
     note: Note = ""
 
+
+class Ledger(ShopProjection):
+    """`{shop}:ledger:{YYYY-MM}`: the shop's point ledger for one month, one entry per rule firing whose `day` is
+    in that month, by day, key and rule. A month, not an entry, per document: a district year is ~2M entries, and
+    as documents they were most of what a rebuild wrote and an owner's phone pulled (about 6 a month)."""
+
+    type: Literal["ledger"]
+    month: Month
+    entries: tuple[LedgerEntry, ...] = Field(min_length=1)
+
     @model_validator(mode="after")
     def _check_ledger(self) -> Self:
-        self.check_shop_id(rf"ledger:[A-Za-z0-9_.-]{{1,120}}:{self.rule}", "ledger:{source key}:" + self.rule)
+        self.check_shop_id(r"ledger:\d{4}-\d{2}", "ledger:{YYYY-MM}")
+        if self.id != f"{self.shop}:ledger:{self.month}":
+            raise refuse(f"_id must be {self.shop}:ledger:{self.month}")
+        if any(entry.day.isoformat()[:7] != self.month for entry in self.entries):
+            raise refuse(f"entries: every day must be in {self.month}")
+        if len({(entry.key, entry.rule) for entry in self.entries}) != len(self.entries):
+            raise refuse("entries: a key and rule appear twice")
         return self
+
+
+def entry_id(shop: str, key: str, rule: str) -> str:
+    """The name of a ledger entry: `{shop}:ledger:{key}:{rule}` (it was the entry's own document's id)."""
+    return f"{shop}:ledger:{key}:{rule}"
+
+
+def ledger_entries(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A month's ledger document as its entries, each a flat dict as the entries' own documents were before they
+    were grouped by month (`_id` its `entry_id`, `type` "ledger", `shop` and the entry's fields but `key`), for the
+    e-file and what else lists entries one by one. A document of that older form (a store not projected again
+    since) is its only entry, as it is."""
+    entries = doc.get("entries")
+    if not isinstance(entries, list | tuple):
+        return [dict(doc)]
+    shop = str(doc.get("shop"))
+    return [
+        {
+            "_id": entry_id(shop, str(entry.get("key")), str(entry.get("rule"))),
+            "type": "ledger",
+            "shop": shop,
+            **{name: value for name, value in entry.items() if name != "key"},
+        }
+        for entry in entries
+        if isinstance(entry, Mapping)
+    ]
 
 
 class HazardStep(Part):

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from server.errors import bad_request, no_such, unknown_in
 from server.models.common import is_shop_code
+from server.models.projections import ledger_entries
 from server.models.registry import clean_phone, shop_doc_id
 from server.office.facts import ShopState, View
 from server.store.protocol import Doc, Store
@@ -185,7 +186,9 @@ async def efile(store: Store, view: View, code: str) -> dict[str, Any]:
         raise no_such("shop", code)
     zone = ZoneInfo(view.rules.timezone)
     timeline, other = [], []
-    for doc in docs:
+    # A month's ledger is listed as its entries, each at the time of its source.
+    listed = (entry for doc in docs for entry in (ledger_entries(doc) if doc.get("type") == "ledger" else [doc]))
+    for doc in listed:
         kind = str(doc.get("type"))
         if kind == "receipt":
             continue  # the server's note of when self-checks arrived (`models.Receipt`): its bookkeeping

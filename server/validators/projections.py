@@ -3,7 +3,8 @@
 `project_shop` reads nothing but its arguments (no clock, no store): the events are taken in a canonical order
 (`performed_at`, then `_id`; a rectification received late, at its credited moment: `_Projector.timeline`), so the
 order they arrived in does not matter and a replay is byte-identical. Each
-rule of `server.validators.rules` that fires is one ledger entry with a deterministic id. The office owns an
+rule of `server.validators.rules` that fires is one ledger entry with a deterministic name (`{key}:{rule}`), kept in
+its month's ledger document (`{shop}:ledger:{YYYY-MM}`). The office owns an
 alarm's status and history, the monthly ranking a score's rank and lists: `merge_alarm` and `merge_score` keep
 those parts of the stored document when a projection is written over it.
 """
@@ -636,7 +637,7 @@ class _Projector:
 
     def documents(self) -> list[dict[str, Any]]:
         self._time_rules()
-        docs = [self._ledger_doc(entry) for entry in self.entries.values()]
+        docs = self._ledger_docs()
         alarms = self.alarms()
         # Each hazard names its submission's alarm, or none: written with it, so no phone infers "none" from the
         # hazards reaching it before the alarm.
@@ -647,20 +648,33 @@ class _Projector:
         docs.append(self._rewards())
         return sorted(docs, key=lambda doc: str(doc["_id"]))
 
-    def _ledger_doc(self, entry: _Entry) -> dict[str, Any]:
-        doc = {
-            "_id": f"{self.code}:ledger:{entry.key}:{entry.rule}",
-            "type": "ledger",
-            "schema": 1,
-            "shop": self.code,
-            "rule": entry.rule,
-            "points": entry.points,
-            "source": entry.source,
-            "day": entry.day.isoformat(),  # the only field that is not JSON already (as `as_json` writes a date)
-            "rules_version": entry.version,
-            "note": entry.note,
-        }
-        return doc
+    def _ledger_docs(self) -> list[dict[str, Any]]:
+        """The ledger, a document per month of the entries' days (`models.Ledger`), each by day, key and rule."""
+        months: dict[str, list[dict[str, Any]]] = {}
+        for entry in sorted(self.entries.values(), key=lambda entry: (entry.day, entry.key, entry.rule)):
+            day = entry.day.isoformat()  # the only field that is not JSON already (as `as_json` writes a date)
+            months.setdefault(day[:7], []).append(
+                {
+                    "key": entry.key,
+                    "rule": entry.rule,
+                    "points": entry.points,
+                    "source": entry.source,
+                    "day": day,
+                    "rules_version": entry.version,
+                    "note": entry.note,
+                }
+            )
+        return [
+            {
+                "_id": f"{self.code}:ledger:{month}",
+                "type": "ledger",
+                "schema": 1,
+                "shop": self.code,
+                "month": month,
+                "entries": entries,
+            }
+            for month, entries in months.items()
+        ]
 
     def _score(self) -> dict[str, Any]:
         latest = self._latest_entry()

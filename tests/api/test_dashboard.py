@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -456,6 +457,12 @@ def test_shops_and_their_efiles(district: World) -> None:
     assert [doc for doc in efile["timeline"] if doc["at"] is None] == []
     times = [datetime.fromisoformat(doc["at"]) for doc in efile["timeline"]]
     assert times == sorted(times, reverse=True)  # newest first
+    # The ledger as its entries (a month's document holds them), each at its source's time, adding up to the score.
+    entries = [doc for doc in efile["timeline"] if doc["type"] == "ledger"]
+    assert all(re.fullmatch(r"S0002:ledger:[A-Za-z0-9_.-]+:[a-z_]+", doc["_id"]) for doc in entries)
+    year = str(TODAY.year)
+    this_year = sum(doc["points"] for doc in entries if doc["day"].startswith(year))
+    assert this_year == efile["score"]["points"] and {doc["rule"] for doc in entries} >= {"start", "hazard"}
     hazard = next(doc for doc in efile["timeline"] if doc["type"] == "hazard" and doc["status"] == "closed")
     assert [step["status"] for step in hazard["history"]] == ["open", "rectified", "closed"]
     photo = next(doc for doc in efile["timeline"] if doc["type"] == "photo")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from server.models.projections import ledger_entries
 from server.office.facts import Facts
 from server.store.reads import docs_with_prefix
 from server.store.upsert import read
@@ -136,7 +137,8 @@ def test_rules_in_force_from_a_later_day_leave_what_happened_before_as_it_was(wo
     world.call(follower.settled)
     assert points() == before
     assert alarms() == alarms_before
-    hazard = [e for e in world.call(docs_with_prefix, store, "S0003:ledger:") if e["rule"] == "hazard"]
+    months = world.call(docs_with_prefix, store, "S0003:ledger:")
+    hazard = [e for doc in months for e in ledger_entries(doc) if e["rule"] == "hazard"]
     assert [(e["points"], e["rules_version"]) for e in hazard] == [(-10, rules["version"])]
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from server.models.projections import ledger_entries
 from tests.browser.field import WEEKLY_ANSWERS, sign_in_grid, sign_in_owner
 from tests.browser.test_owner_offline import camera_jpeg
 from tests.gateway import Gateway
@@ -108,7 +109,8 @@ def test_an_owner_answers_not_applicable_to_the_gas_item_without_a_photo(
     # No hazard of it: once the projection has scored the check (the week's +2), it has found none.
     key = check["_id"].rsplit(":", 1)[1]
     deadline = time.monotonic() + 30
-    while not [doc for doc in _events(gateway, shop, "ledger") if doc["_id"] == f"{shop}:ledger:{key}:self_check"]:
+    scored = f"{shop}:ledger:{key}:self_check"
+    while not [e for doc in _events(gateway, shop, "ledger") for e in ledger_entries(doc) if e["_id"] == scored]:
         assert time.monotonic() < deadline, "the check was not scored"
         time.sleep(0.2)
     hazards = [doc["_id"] for doc in _events(gateway, shop, "hazard") if key in doc["_id"]]

@@ -34,18 +34,26 @@ def score() -> dict[str, Any]:
     }
 
 
-def ledger() -> dict[str, Any]:
+def entry(**fields: Any) -> dict[str, Any]:
     return {
-        "_id": f"S0001:ledger:{PATROL_ULID}-f1:hazard",
-        "type": "ledger",
-        "schema": 1,
-        "shop": "S0001",
+        "key": f"{PATROL_ULID}-f1",
         "rule": "hazard",
         "points": -2,
         "source": HAZARD_ID,
         "day": "2026-12-02",
         "rules_version": 1,
         "note": "extinguisher_valid",
+    } | fields
+
+
+def ledger() -> dict[str, Any]:
+    return {
+        "_id": "S0001:ledger:2026-12",
+        "type": "ledger",
+        "schema": 1,
+        "shop": "S0001",
+        "month": "2026-12",
+        "entries": [entry(), entry(rule="refund", points=1, day="2026-12-05")],
     }
 
 
@@ -204,8 +212,13 @@ def test_alarm_history() -> None:
         (score() | {"rank": 2000}, "1 ≤ rank ≤ of"),
         (score() | {"list": "grey"}, "list: input should be 'red' or 'black'"),
         (score() | {"updated_at": "2026-12-02T14:05:00"}, "updated_at: has no UTC offset"),
-        (ledger() | {"rule": "bonus"}, "rule: input should be"),
+        (ledger() | {"entries": [entry(rule="bonus")]}, "rule: input should be"),
+        (ledger() | {"entries": [entry(key="a b")]}, "key: must be a source key"),
         (ledger() | {"_id": f"S0001:ledger:{PATROL_ULID}-f1:refund"}, "_id must have the form {shop}:ledger:"),
+        (ledger() | {"_id": "S0001:ledger:2026-11"}, "_id must be S0001:ledger:2026-12"),
+        (ledger() | {"entries": []}, "entries: "),
+        (ledger() | {"entries": [entry(day="2026-11-30")]}, "entries: every day must be in 2026-12"),
+        (ledger() | {"entries": [entry(), entry(points=-3)]}, "entries: a key and rule appear twice"),
         (hazard() | {"_id": f"S0001:hazard:{PATROL_ULID}-f9"}, f"_id must be S0001:hazard:{PATROL_ULID}-f1"),
         (hazard() | {"self_reported": True}, "self_reported must be true exactly when"),
         (hazard() | {"status": "fixed"}, "status: input should be"),

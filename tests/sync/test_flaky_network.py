@@ -33,6 +33,7 @@ import httpx
 import pytest
 
 from server.models import default_rules, default_template
+from server.models.projections import ledger_entries
 from tests.gateway import Gateway
 from tests.pouch import Json, PouchSession, Remote, checked, node_or_fail, ulid
 from tests.sync.flaky import MODES, FlakyProxy
@@ -433,7 +434,7 @@ def assert_points(client: httpx.Client, expected: dict[str, dict[str, list[int]]
 
         def projected(shop: str = shop, want: dict[str, list[int]] = want) -> tuple[dict[str, list[int]], int] | None:
             found: dict[str, list[int]] = {}
-            for entry in _docs_with_prefix(client, f"{shop}:ledger:"):
+            for entry in (e for doc in _docs_with_prefix(client, f"{shop}:ledger:") for e in ledger_entries(doc)):
                 if entry["rule"] != "start":
                     found.setdefault(entry["rule"], []).append(entry["points"])
             score = client.get(f"/sync/{shop}:score").json()["points"]

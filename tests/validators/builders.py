@@ -16,6 +16,7 @@ import pytest
 
 from server.ids import new_ulid
 from server.models import default_rules, default_template
+from server.models.projections import ledger_entries
 from server.models.rules import Rules
 from server.models.templates import Template
 from server.validators.projections import project_shop
@@ -204,10 +205,17 @@ def of_type(docs: Iterable[Mapping[str, Any]], kind: str) -> list[Mapping[str, A
     return [doc for doc in docs if doc["type"] == kind]
 
 
+def entries(docs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The entries of the ledger's month documents among `docs`, each flat with its name as `_id`
+    (`models.projections.ledger_entries`), in `_id` order."""
+    found = [entry for doc in of_type(docs, "ledger") for entry in ledger_entries(doc)]
+    return sorted(found, key=lambda entry: str(entry["_id"]))
+
+
 def ledger(docs: Iterable[Mapping[str, Any]]) -> dict[str, list[int]]:
-    """Points per rule, in `_id` order, leaving out the year's start."""
+    """Points per rule, in the entries' `_id` order, leaving out the year's start."""
     found: dict[str, list[int]] = {}
-    for entry in of_type(docs, "ledger"):
+    for entry in entries(docs):
         if entry["rule"] != "start":
             found.setdefault(str(entry["rule"]), []).append(int(entry["points"]))
     return found

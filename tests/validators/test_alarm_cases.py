@@ -17,7 +17,7 @@ from server.models.rules import Rules
 from server.models.templates import Template
 from server.validators.projections import project_shop
 from server.validators.rules import RulesHistory
-from tests.validators.builders import GRID, OWNER, SHOP, TEMPLATE, shop
+from tests.validators.builders import GRID, OWNER, SHOP, TEMPLATE, entries, shop
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES: list[dict[str, Any]] = json.loads((ROOT / "tests/fixtures/alarm_cases.json").read_text(encoding="utf-8"))[
@@ -100,9 +100,9 @@ def test_the_server_alarms_and_deducts_as_the_case_says(case: Mapping[str, Any])
     hazards = [doc for doc in docs if doc["type"] == "hazard" and doc["source"] in patrols]
     ids = {hazard["_id"] for hazard in hazards}
     deductions = -sum(
-        doc["points"]
-        for doc in docs
-        if doc["type"] == "ledger" and doc["rule"] in ("hazard", "false_self_report") and doc["source"] in ids
+        entry["points"]
+        for entry in entries(docs)
+        if entry["rule"] in ("hazard", "false_self_report") and entry["source"] in ids
     )
     alarms = [doc for doc in docs if doc["type"] == "alarm" and doc["source"] in patrols]
     expected = case["expected"]

@@ -17,6 +17,7 @@ import pytest
 from server.errors import CouchError
 from server.office.facts import Facts
 from server.store.protocol import Doc, GetOptions, Store
+from server.store.reads import docs_with_prefix
 from server.store.snapshots import load_snapshot
 from server.store.sqlite import SqliteStore
 from server.validators import follower as follower_module
@@ -171,6 +172,35 @@ async def test_a_projection_writes_only_what_changed(sqlite: SqliteStore) -> Non
     assert first.written > 0 and first.deleted == 0
     again = await project_shop_into(sqlite, code(1), context, today)
     assert (again.written, again.deleted, again.new_alarms) == (0, 0, [])
+
+
+async def test_a_ledger_kept_an_entry_a_document_is_grouped_by_month_at_the_next_projection(store: Store) -> None:
+    """A store written before the ledger was grouped by month holds a document per entry
+    (`{shop}:ledger:{key}:{rule}`): the shop's next projection deletes them and writes its months, the same entries
+    and the same score."""
+    from server.models.projections import ledger_entries
+    from server.validators.context import load_context
+
+    await fill(store, shops=1)
+    context = await load_context(store)
+    today = context.today(clock)
+    await project_shop_into(store, code(1), context, today)
+    months = await docs_with_prefix(store, f"{code(1)}:ledger:")
+    entries = sorted((entry for doc in months for entry in ledger_entries(doc)), key=lambda entry: entry["_id"])
+    assert months and len(entries) > len(months)
+    score = await _get(store, f"{code(1)}:score")
+    # As the release before wrote them: the months gone, an entry a document.
+    await store.bulk_docs([{"_id": doc["_id"], "_rev": doc["_rev"], "_deleted": True} for doc in months])
+    await store.bulk_docs([{**entry, "schema": 1} for entry in entries])
+
+    again = await project_shop_into(store, code(1), context, today)
+    assert again.deleted == len(entries)
+    after = await docs_with_prefix(store, f"{code(1)}:ledger:")
+    assert sorted(doc["_id"] for doc in after) == sorted(doc["_id"] for doc in months)
+    assert [{k: v for k, v in doc.items() if k != "_rev"} for doc in after] == [
+        {k: v for k, v in doc.items() if k != "_rev"} for doc in months
+    ]
+    assert await _get(store, f"{code(1)}:score") == score
 
 
 async def test_a_closed_shop_loses_its_rank_with_its_own_projection(sqlite: SqliteStore) -> None:

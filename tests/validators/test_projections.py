@@ -16,6 +16,7 @@ from tests.validators.builders import (
     RULES,
     SHOP,
     TEMPLATES,
+    entries,
     finding,
     hazard_id,
     ledger,
@@ -46,19 +47,24 @@ def test_every_document_is_a_valid_projection_with_a_deterministic_id() -> None:
     expected = [f"{SHOP}:alarm:{ulid}", hazard_id(check, "gas_safe"), hazard_id(visit, "f1"), f"{SHOP}:score"]
     expected.append(f"{SHOP}:rewards")
     assert [doc["_id"] for doc in docs if doc["type"] != "ledger"] == sorted(expected)
-    entry = one(docs, f"{SHOP}:ledger:{ulid}-gas_safe:hazard")
-    assert entry == {
-        "_id": f"{SHOP}:ledger:{ulid}-gas_safe:hazard",
-        "type": "ledger",
-        "schema": 1,
-        "shop": SHOP,
-        "rule": "hazard",
-        "points": -5,
-        "source": f"{SHOP}:hazard:{ulid}-gas_safe",
-        "day": "2026-03-02",
-        "rules_version": 1,
-        "note": "gas_safe",
-    }
+    month = one(docs, f"{SHOP}:ledger:2026-03")
+    # A document per month of the entries' days: the year's start (1 January) and March's.
+    assert [doc["_id"] for doc in docs if doc["type"] == "ledger"] == [f"{SHOP}:ledger:2026-01", month["_id"]]
+    assert [entry for entry in month["entries"] if entry["key"] == f"{ulid}-gas_safe"] == [
+        {
+            "key": f"{ulid}-gas_safe",
+            "rule": "hazard",
+            "points": -5,
+            "source": f"{SHOP}:hazard:{ulid}-gas_safe",
+            "day": "2026-03-02",
+            "rules_version": 1,
+            "note": "gas_safe",
+        }
+    ]
+    # The entries by day, key and rule, and each named as its own document was (`{shop}:ledger:{key}:{rule}`).
+    days = [(entry["day"], entry["key"], entry["rule"]) for entry in month["entries"]]
+    assert days == sorted(days) and len(days) == len(set(days))
+    assert f"{SHOP}:ledger:{ulid}-gas_safe:hazard" in {entry["_id"] for entry in entries(docs)}
 
 
 def test_the_score_comes_from_the_events_never_the_clock() -> None:
@@ -268,7 +274,7 @@ def test_a_shop_registered_in_the_year_starts_it_on_the_day_it_came() -> None:
     # Registered on 20 November: the year's start points are dated that day in its ledger (they were dated 1 January,
     # before the shop existed); a shop registered before the day was noted (`opened` None) keeps 1 January.
     def start(docs: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
-        return [(str(e["_id"]), e["points"], e["day"]) for e in of_type(docs, "ledger") if e["rule"] == "start"]
+        return [(str(e["_id"]), e["points"], e["day"]) for e in entries(docs) if e["rule"] == "start"]
 
     registered = {**shop(), "opened": "2026-11-20"}
     docs = project([], "2026-11-30", registered)

@@ -21,6 +21,7 @@ from tests.validators.builders import (
     Events,
     case,
     check_table,
+    entries,
     finding,
     hazard_id,
     ledger,
@@ -181,7 +182,7 @@ def test_each_version_of_the_rules_scores_what_happened_while_it_was_in_force() 
     assert ledger(docs) == {**found, "missed_week": [-1], "self_check": [2, 3]}
     assert len(of_type(docs, "alarm")) == 1  # v2 raises none for a serious item, but the 3 March one was v1's
     versions: dict[str, set[int]] = {}
-    for entry in of_type(docs, "ledger"):
+    for entry in entries(docs):
         versions.setdefault(str(entry["rule"]), set()).add(int(entry["rules_version"]))
     assert versions == {
         "start": {1},
@@ -435,7 +436,7 @@ def _follow_up(fixed: str | None, verified: str | None, severity: str = "general
 )
 def test_rectification(events: Events, as_of: str, expected: dict[str, list[int]]) -> None:
     docs = project(events(), as_of)
-    weeks = [entry["points"] for entry in of_type(docs, "ledger") if entry["rule"] == "missed_week"]
+    weeks = [entry["points"] for entry in entries(docs) if entry["rule"] == "missed_week"]
     assert ledger(docs) == expected | ({"missed_week": weeks} if weeks else {})
 
 
@@ -604,7 +605,7 @@ def test_a_hazard_found_again_names_its_own_sources_alarm_not_the_later_patrols(
 def test_a_scoring_year_starts_at_100() -> None:
     assert score(project([], "2026-05-01"))["points"] == 100
     docs = project([self_check("2026-12-30 10:00", "wiring_ok")], "2027-01-05")
-    assert [(e["_id"], e["points"]) for e in of_type(docs, "ledger") if e["rule"] == "start"] == [
+    assert [(e["_id"], e["points"]) for e in entries(docs) if e["rule"] == "start"] == [
         ("S0001:ledger:2026:start", 100),
         ("S0001:ledger:2027:start", 100),
     ]
@@ -630,7 +631,7 @@ def test_a_missed_week_counts_in_the_year_it_is_charged(
 ) -> None:
     events = [self_check(checked)]
     docs = project(events, as_of)
-    missed = [(e["_id"], e["day"]) for e in of_type(docs, "ledger") if e["rule"] == "missed_week"]
+    missed = [(e["_id"], e["day"]) for e in entries(docs) if e["rule"] == "missed_week"]
     assert missed == [(f"{SHOP}:ledger:{week}:missed_week", day) for week, day in weeks]
     assert score(docs)["points"] == points
     # The monthly ranking's past score agrees.
