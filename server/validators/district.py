@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -139,11 +139,18 @@ async def district_pass(
     facts: Mapping[str, ShopFacts],
     past: PastScores | None = None,
     write_chunk: int = WRITE_CHUNK,
+    unwritten: Mapping[str, Doc] | None = None,
+    create: Callable[[list[Doc]], Awaitable[int]] | None = None,
 ) -> DistrictCounts:
-    """`write_chunk`: documents per write (`rebuild`, which nothing waits behind, writes bigger ones)."""
+    """`write_chunk`: documents per write (`rebuild`, which nothing waits behind, writes bigger ones). `unwritten`:
+    scores projected and not written yet, by id (a rebuild holds back the new ones so that each is written once,
+    ranked, not twice): written by `create` (bulk_docs by default), and counted as re-ranked when their rank
+    changed them, as if they had been written before."""
     counts = DistrictCounts()
     communities = await community_subdistricts(store)
-    scores = await docs_by_id(store, [f"{code}:score" for code in sorted(facts)])
+    held = unwritten or {}
+    scores = await docs_by_id(store, [doc_id for code in sorted(facts) if (doc_id := f"{code}:score") not in held])
+    scores.update(held)
     ranks: dict[str, Rank] = {}
     for subdistrict, every in subdistricts(facts, communities).items():
         shops = [shop for shop in every if shop.active]
@@ -155,15 +162,20 @@ async def district_pass(
         stored = {doc["_id"]: doc for doc in await docs_with_prefix(store, f"office:stats:{subdistrict}:")}
         docs = await asyncio.to_thread(_stats_docs, subdistrict, today, every)
         counts.stats += (await _write(store, _changed(docs, stored)))[0]
-    updates = []
+    updates, fresh = [], []
     for code in sorted(facts):
         score = scores.get(f"{code}:score")
         if score is None:
             continue
         rank, of, listed, flagged = ranks.get(code, UNRANKED)
         new = {**score, "rank": rank, "of": of, "list": listed, "working_group": flagged}
-        if not same(score, new):
+        if score["_id"] in held:
+            fresh.append(new)
+            counts.scores += not same(score, new)
+        elif not same(score, new):
             updates.append(new)
+    if fresh:
+        await (create(fresh) if create is not None else _write(store, fresh, write_chunk))
     written, conflicts = await _write(store, updates, write_chunk)
     counts.scores += written
     counts.conflicts += conflicts

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TextIO
 
-from server.store.protocol import Store
+from server.store.protocol import Doc, Store
 from server.store.sqlite import SqliteStore
 from server.validators import replay
 from server.validators.context import Clock, load_context, utc_now
@@ -116,11 +117,17 @@ async def rebuild(
     wanted = await past_days(store, context, today)
     results: Sequence[Outcome | BaseException]
     worker_seconds = 0.0
+    # New scores, held back by the embedded store's shop pass and written once, ranked, by the sub-district pass.
+    held: dict[str, Doc] = {}
+    create: Callable[[list[Doc]], Awaitable[int]] | None = None
     if workers != 0 and replay.available(store):
         assert isinstance(store, SqliteStore)
         codes = await replay.shop_codes(store)
         tell(0, len(codes))
-        results, worker_seconds = await replay.project_shops(store, context, today, codes, wanted, workers, tell)
+        results, worker_seconds = await replay.project_shops(
+            store, context, today, codes, wanted, workers, tell, held=held
+        )
+        create = partial(replay.create, store)
     else:
         codes = await shop_codes(store)
         tell(0, len(codes))
@@ -151,7 +158,9 @@ async def rebuild(
     threshold = gc.get_threshold()
     gc.set_threshold(*replay.WORKER_GC)
     try:
-        district = await district_pass(store, context, today, facts, past, write_chunk=REBUILD_WRITE_CHUNK)
+        district = await district_pass(
+            store, context, today, facts, past, write_chunk=REBUILD_WRITE_CHUNK, unwritten=held, create=create
+        )
     finally:
         gc.set_threshold(*threshold)
     return Rebuilt(

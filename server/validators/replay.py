@@ -34,6 +34,7 @@ from typing import Any
 
 import orjson
 
+from server.errors import CouchError
 from server.models.common import NOT_SHOPS
 from server.store.protocol import Doc
 from server.store.sqlite import SqliteStore
@@ -165,10 +166,13 @@ async def project_shops(
     past_days: PastDays,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    held: dict[str, Doc] | None = None,
 ) -> tuple[list[Outcome | BaseException], float]:
     """Every shop's `Outcome` (or the error that stopped it), in the order of `codes`, and the process time the
     workers spent (they are not this process's children, so its own process time does not count them).
-    `progress` hears how many shops are written after each write (those left to the ordinary way at the end)."""
+    `progress` hears how many shops are written after each write (those left to the ordinary way at the end).
+    With `held`, a score the store has no document for is not written but put there (id -> document), for the
+    caller to write once with its rank (`create`); its shop's `Outcome` counts it as written all the same."""
     workers = workers or os.cpu_count() or 1
     job = Job(str(store.data_dir), context, today, past_days, owner=os.getpid())
     outcomes: dict[str, Outcome | BaseException] = {}
@@ -197,7 +201,7 @@ async def project_shops(
                     projected = projected_here[i]
                 pending += projected
                 if i == len(chunks) - 1 or sum(len(p.rows) + len(p.edits) for p in pending) >= WRITE_BATCH:
-                    again += await _write(store, pending, outcomes)
+                    again += await _write(store, pending, outcomes, held)
                     pending = []
                     if progress is not None:
                         progress(len(outcomes), len(codes))
@@ -269,12 +273,17 @@ class _Shares:
 
 
 async def _write(
-    store: SqliteStore, projected: list[Projected], outcomes: dict[str, Outcome | BaseException]
+    store: SqliteStore,
+    projected: list[Projected],
+    outcomes: dict[str, Outcome | BaseException],
+    held: dict[str, Doc] | None = None,
 ) -> list[str]:
-    """Write one chunk's projections; answers the shops to project again the ordinary way."""
+    """Write one chunk's projections; answers the shops to project again the ordinary way. With `held`, new scores
+    are left out and put there once their shop's other documents are written (`project_shops`)."""
     again = [p.code for p in projected if p.error is not None or p.facts is None]
     done = [p for p in projected if p.error is None and p.facts is not None]
-    refused = set(await insert_new(store, [row for p in done for row in p.rows]))
+    holding = {f"{p.code}:score" for p in done} if held is not None else set()
+    refused = set(await insert_new(store, [row for p in done for row in p.rows if row[0] not in holding]))
     edits: list[Doc] = []
     owner: dict[str, Projected] = {}
     for p in done:
@@ -298,4 +307,19 @@ async def _write(
         written = len(p.rows) + sum(1 for doc in p.edits if not doc.get("_deleted"))
         alarms = [{"_id": doc_id} for doc_id in p.alarms]  # their ids only: the rebuild counts them
         outcomes[p.code] = Outcome(p.code, written, p.deleted, alarms, p.facts, p.score, p.past)
+        if held is not None and p.score is not None and any(row[0] in holding for row in p.rows):
+            held[str(p.score["_id"])] = p.score
     return again
+
+
+async def create(store: SqliteStore, docs: list[Doc]) -> int:
+    """Write documents the store has no live document for (the held scores, ranked), as `_write` writes new rows;
+    answers how many."""
+    rows = [new_row(doc) for doc in docs]
+    refused = set(await insert_new(store, rows))
+    if refused:  # a deleted document of the id: an edit of its tombstone
+        answers = await store.bulk_docs([doc for doc in docs if doc["_id"] in refused])
+        failed = [a for a in answers if not a.get("ok")]
+        if failed:
+            raise CouchError(500, str(failed[0].get("error")), f"{failed[0].get('id')}: {failed[0].get('reason')}")
+    return len(docs)
