@@ -84,7 +84,7 @@ class View:
 
 
 async def _shop(store: Store, code: str, rules: Rules, registry: Doc | None, score: Doc | None) -> ShopState:
-    """One shop from the ranges of the types the office counts (its ledger and photos, most of a partition, are
+    """One shop from the ranges of the types the office counts (its photos, most of a partition, and its ledger are
     left unread)."""
     ranges = [await docs_with_prefix(store, f"{code}:{kind}:") for kind in sorted(FACT_TYPES)]
     events, hazards, alarms = [], [], []
